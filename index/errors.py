@@ -1,0 +1,38 @@
+"""The engine's error hierarchy: the front ends catch ``ForeignDeskError`` and show its message.
+
+Every message is one line a user can act on; tracebacks are for bugs, not for these.
+"""
+
+from __future__ import annotations
+
+
+class ForeignDeskError(Exception):
+    """Base of every error a user can cause or fix."""
+
+
+class ConfigError(ForeignDeskError):
+    """The configuration file or an environment variable is invalid."""
+
+
+class ReaderError(ForeignDeskError):
+    """A corpus file cannot be read (bad encoding, empty, broken JSON, binary)."""
+
+
+class EmbedderError(ForeignDeskError):
+    """The embedding backend cannot be loaded or used."""
+
+
+class FingerprintMismatch(ForeignDeskError):
+    """The index was built by another embedder than the one configured."""
+
+
+class StoreError(ForeignDeskError):
+    """The store on disk is missing, locked, or unusable."""
+
+
+class EmptyIndex(StoreError):
+    """Nothing has been indexed yet."""
+
+
+class FetchError(ForeignDeskError):
+    """A URL or feed could not be fetched or was refused."""

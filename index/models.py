@@ -1,0 +1,198 @@
+"""The values that flow through the engine: articles in, passages stored, results out.
+
+They are plain frozen dataclasses so readers, the indexer, search and the front ends can
+share them without importing each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["paragraph", "heading", "standfirst"]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of an article body in reading order: a paragraph or a section heading."""
+
+    text: str
+    kind: BlockKind = "paragraph"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as a reader found it, before cleaning and chunking.
+
+    ``published`` is an ISO 8601 string in UTC: ``YYYY-MM-DD`` when only the day is known,
+    ``YYYY-MM-DDTHH:MM:SSZ`` otherwise, so that string order is time order.
+    ``path`` is the file it came from (``None`` for fetched pages) and ``locator`` tells
+    where inside that file (``line 3`` of a JSON Lines file), so errors and citations
+    can point at it.
+    """
+
+    title: str
+    blocks: tuple[Block, ...]
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    language: str | None = None
+    author: str | None = None
+    path: str | None = None
+    locator: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity across reindexing: the URL when known, else file and place in it."""
+        if self.url:
+            return f"url:{self.url}"
+        where = self.path or ""
+        return f"file:{where}#{self.locator}" if self.locator else f"file:{where}"
+
+    @property
+    def id(self) -> str:
+        """Short public id derived from ``key`` (what ``--json`` calls ``article.id``)."""
+        return hashlib.sha1(self.key.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The body text blocks, headings left out."""
+        return [b.text for b in self.blocks if b.kind != "heading"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """A file or part of a file that could not be read; reported and skipped."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A chunk of an article: what is embedded, stored and shown.
+
+    ``text`` is the article's own words, shown to users; ``embed_text`` adds the headline
+    and section heading as context for the embedder. ``paragraphs`` are 1-based numbers
+    of the article's body paragraphs that the passage covers.
+    """
+
+    text: str
+    embed_text: str
+    paragraphs: tuple[int, ...]
+    section: str | None = None
+    ordinal: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """What a result says about its article (the ``article`` object of ``--json``)."""
+
+    id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    language: str | None
+    path: str | None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One cited passage of an answer."""
+
+    rank: int
+    score: float
+    similarity: float
+    text: str
+    highlight: str
+    paragraphs: tuple[int, ...]
+    section: str | None
+    article: ArticleRef
+    citation: str
+    passage_id: int
+    also_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions on which articles a search may return."""
+
+    language: str | None = None
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.language or self.source or self.since or self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The engine's reply to a question: results, or an honest "nothing relevant"."""
+
+    question: str
+    results: tuple[Result, ...]
+    took_ms: float
+    nothing_relevant: bool = False
+    offset: int = 0
+    has_more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    """A line of ``latest``: an article with its lede sentence."""
+
+    id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    language: str | None
+    path: str | None
+    lede: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCount:
+    """An outlet in the corpus with how many articles it has and its newest date."""
+
+    source: str
+    articles: int
+    latest: str | None
+
+
+@dataclass(slots=True)
+class IndexProgress:
+    """Progress of an indexing run, passed to a callback after each step."""
+
+    phase: str
+    articles_done: int = 0
+    articles_total: int = 0
+    passages: int = 0
+    elapsed_s: float = 0.0
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """Summary of an indexing run."""
+
+    articles_seen: int = 0
+    articles_added: int = 0
+    articles_updated: int = 0
+    articles_removed: int = 0
+    articles_unchanged: int = 0
+    passages_added: int = 0
+    passages_removed: int = 0
+    passages_embedded: int = 0
+    generation: int = 0
+    seconds: float = 0.0
+    problems: list[ReadProblem] = field(default_factory=list)
