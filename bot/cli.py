@@ -1,0 +1,259 @@
+"""``foreign-desk``: ask the corpus from a terminal, index it, inspect it, run the Discord bot.
+
+Errors a user can fix print one line and exit 1 (usage errors exit 2); tracebacks are for bugs.
+Progress and diagnostics go to stderr, so ``--json`` output on stdout stays one clean object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from index.config import Settings, load_settings
+from index.errors import ForeignDeskError
+from index.models import IndexProgress
+
+T = TypeVar("T")
+log = logging.getLogger("foreign_desk")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+class State:
+    """What the global options decided, handed to every command."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a command's coroutine; a user error becomes one line on stderr and exit status 1."""
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except ForeignDeskError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
+    """A progress bar on stderr for indexing (plain lines when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not err.is_terminal:
+        last = {"phase": ""}
+
+        def plain(p: IndexProgress) -> None:
+            if p.phase != last["phase"] or p.phase == "embedding" and p.articles_done == p.articles_total:
+                err.print(f"{label}: {p.phase} {p.articles_done}/{p.articles_total} articles, {p.passages} passages")
+                last["phase"] = p.phase
+
+        yield plain
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("articles · {task.fields[passages]} passages embedded"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None, passages=0)
+
+        def update(p: IndexProgress) -> None:
+            bar.update(
+                task,
+                description=f"{label}: {p.phase}",
+                completed=p.articles_done,
+                total=p.articles_total or None,
+                passages=p.passages,
+            )
+
+        yield update
+
+
+def _open_engine(state: State):  # noqa: ANN202 - lazy import keeps `--help` fast
+    from index.engine import Engine
+
+    return Engine.open(state.settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="FOREIGN_DESK_DATA_DIR",
+    help="Where the index lives (default: a per-user data directory).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    envvar="FOREIGN_DESK_CONFIG",
+    help="A TOML settings file; every setting has a built-in default.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.version_option(package_name="foreign-desk")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbose: int) -> None:
+    """Foreign Desk: answers foreign-affairs questions with cited passages from news articles.
+
+    \b
+    Example:
+      foreign-desk ask "what did NATO and Japan agree on?"
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = load_settings(config_file, data_dir=data_dir)
+    except ForeignDeskError as exc:
+        raise click.UsageError(str(exc)) from None
+    ctx.obj = State(settings)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--full", is_flag=True, help="Rebuild everything instead of only what changed.")
+@click.pass_obj
+def index(state: State, paths: tuple[str, ...], full: bool) -> None:
+    """Index article files or folders (default: the shipped corpus/).
+
+    Reads .txt, .md (YAML front matter), .jsonl and .html files. Only new or changed
+    articles are embedded; articles whose files are gone are removed.
+
+    \b
+    Example:
+      foreign-desk index corpus/ ~/news/2025.jsonl
+    """
+    from bot.render_text import print_report
+
+    async def go() -> None:
+        async with await _open_engine(state) as engine:
+            with progress_bar("indexing") as bar:
+                report = await engine.index(list(paths) or None, full=full, progress=bar)
+            print_report(out, report)
+
+    run(go)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="How many passages (default 5).")
+@click.option("--lang", help="Only articles in this language (en, id, ...).")
+@click.option("--source", help="Only articles from this outlet.")
+@click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD, or 7d, 2w, 3m).")
+@click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+def ask(
+    state: State,
+    question: str,
+    k: int | None,
+    lang: str | None,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION with cited passages from the corpus.
+
+    Indexes the shipped corpus first if nothing is indexed yet.
+
+    \b
+    Example:
+      foreign-desk ask "what did NATO and Japan agree on?" --k 3
+      foreign-desk ask "siapa yang mengunjungi Jepang?" --lang id --json
+    """
+    from bot.options import make_filters
+    from bot.render_json import answer_json
+    from bot.render_text import print_answer
+
+    filters = make_filters(lang, source, since, until) if any((lang, source, since, until)) else None
+    if not question.strip():
+        raise click.UsageError("the question is empty")
+
+    async def go() -> None:
+        async with await _open_engine(state) as engine:
+            if not await engine.store.generation():
+                err.print("Nothing indexed yet: indexing the shipped corpus first.")
+                with progress_bar("indexing") as bar:
+                    await engine.ensure_indexed(progress=bar)
+            kwargs: dict[str, Any] = {"k": k}
+            if filters is not None:
+                kwargs["filters"] = filters
+            answer = await engine.ask(question, **kwargs)
+        if as_json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False))
+        else:
+            print_answer(out, answer)
+
+    run(go)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True, help="How many articles.")
+@click.option("--source", help="Only articles from this outlet.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+def latest(state: State, limit: int, source: str | None, as_json: bool) -> None:
+    """List the newest articles first.
+
+    \b
+    Example:
+      foreign-desk latest --limit 5 --source "IDN Times"
+    """
+    from bot.render_json import summary_json
+    from bot.render_text import print_latest
+
+    async def go() -> None:
+        async with await _open_engine(state) as engine:
+            items = await engine.latest(limit, source=source)
+        if as_json:
+            print(json.dumps({"articles": [summary_json(i) for i in items]}, ensure_ascii=False))
+        else:
+            print_latest(out, items)
+
+    run(go)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+def stats(state: State, as_json: bool) -> None:
+    """Show what is indexed: articles, passages, languages, sources, index type, embedder, size.
+
+    \b
+    Example:
+      foreign-desk stats --json
+    """
+    from bot.render_text import print_stats
+
+    async def go() -> None:
+        async with await _open_engine(state) as engine:
+            data = await engine.stats()
+        if as_json:
+            print(json.dumps(data, ensure_ascii=False))
+        else:
+            print_stats(out, data)
+
+    run(go)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    cli(prog_name="foreign-desk")

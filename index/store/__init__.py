@@ -1,0 +1,11 @@
+"""Storage: SQLite (articles, passages, FTS5, embeddings cache, meta) plus FAISS files.
+
+``Store`` reads, ``StoreWriter`` stages and publishes generations, ``VectorIndex`` wraps FAISS.
+This is the seam where another vector engine would plug in.
+"""
+
+from index.store.db import Store, StoredPassage
+from index.store.lock import WriterLock
+from index.store.writer import ExistingArticle, StoreWriter
+
+__all__ = ["ExistingArticle", "Store", "StoreWriter", "StoredPassage", "WriterLock"]

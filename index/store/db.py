@@ -1,0 +1,351 @@
+"""The SQLite side of the store: opening, migrating, and every read query.
+
+Reads are pinned to one generation (see ``schema``), so a query sees one consistent index
+while a writer prepares the next. Concurrency: any number of tasks may read at once
+(aiosqlite serialises them on the connection's thread); writes go through ``StoreWriter``,
+which holds the writer lock and its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import numpy as np
+
+from index.errors import StoreError
+from index.models import ArticleRef, ArticleSummary, Filters, SourceCount
+from index.store.schema import MIGRATIONS, visible
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "foreign-desk.sqlite3"
+VECTORS_DIR = "vectors"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPassage:
+    """A passage row joined with its article, and its vector when asked for."""
+
+    id: int
+    article_row: int
+    ordinal: int
+    section: str | None
+    paragraphs: tuple[int, ...]
+    text: str
+    article: ArticleRef
+    vector: np.ndarray | None = None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    """A connection with the pragmas every connection needs (WAL, foreign keys, patience)."""
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=FULL")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+async def migrate(conn: aiosqlite.Connection) -> None:
+    """Apply the migrations not yet recorded, each in its own transaction."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    async with conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    for version, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check inside the transaction: another process may have just migrated.
+            async with conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)) as cur:
+                if await cur.fetchone():
+                    await conn.execute("ROLLBACK")
+                    continue
+            for statement in _statements(sql):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", (version, now_iso())
+            )
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        log.info("applied schema migration %d", version)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script into statements (triggers contain inner semicolons)."""
+    out: list[str] = []
+    buf: list[str] = []
+    for line in sql.splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and (not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")):
+            out.append(text)
+            buf = []
+    if "\n".join(buf).strip():
+        out.append("\n".join(buf).strip())
+    return out
+
+
+def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]:
+    """SQL conditions (joined with AND, leading AND included) and parameters for ``filters``."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    if filters.language:
+        parts.append(f"{alias}.language = :f_language")
+        params["f_language"] = filters.language.lower()
+    if filters.source:
+        parts.append(f"{alias}.source = :f_source COLLATE NOCASE")
+        params["f_source"] = filters.source
+    if filters.since:
+        parts.append(f"substr({alias}.published, 1, 10) >= :f_since")
+        params["f_since"] = filters.since[:10]
+    if filters.until:
+        parts.append(f"substr({alias}.published, 1, 10) <= :f_until")
+        params["f_until"] = filters.until[:10]
+    return "".join(f" AND {p}" for p in parts), params
+
+
+def article_ref(row: aiosqlite.Row) -> ArticleRef:
+    return ArticleRef(
+        id=row["uid"],
+        title=row["title"],
+        source=row["source"],
+        url=row["url"],
+        published=row["published"],
+        language=row["language"],
+        path=row["path"],
+        author=row["author"],
+    )
+
+
+class Store:
+    """The store's files in ``data_dir`` and the read side of its database."""
+
+    def __init__(self, data_dir: Path, conn: aiosqlite.Connection) -> None:
+        self.data_dir = data_dir
+        self.conn = conn
+
+    @classmethod
+    async def open(cls, data_dir: Path) -> Store:
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            conn = await connect(data_dir / DB_NAME)
+        except (OSError, aiosqlite.Error) as exc:
+            raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
+        try:
+            await migrate(conn)
+        except aiosqlite.DatabaseError as exc:
+            await conn.close()
+            raise StoreError(f"{data_dir / DB_NAME} is not a usable Foreign Desk database: {exc}") from exc
+        return cls(data_dir, conn)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_NAME
+
+    def vectors_path(self, generation: int) -> Path:
+        return self.data_dir / VECTORS_DIR / f"gen-{generation:06d}.faiss"
+
+    # -- meta -----------------------------------------------------------------------------
+    async def meta(self) -> dict[str, str]:
+        async with self.conn.execute("SELECT key, value FROM meta") as cur:
+            return {row["key"]: row["value"] for row in await cur.fetchall()}
+
+    async def generation(self) -> int:
+        """The live generation; 0 when nothing was ever indexed."""
+        async with self.conn.execute("SELECT value FROM meta WHERE key = 'generation'") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # -- consistency ----------------------------------------------------------------------
+    async def visible_id_stats(self, gen: int) -> tuple[int, int]:
+        """(count, sum) of the passage ids visible at ``gen``: a cheap check against FAISS."""
+        sql = f"SELECT count(*), coalesce(sum(id), 0) FROM passages p WHERE {visible('p')}"
+        async with self.conn.execute(sql, {"gen": gen}) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def visible_ids(self, gen: int) -> np.ndarray:
+        sql = f"SELECT id FROM passages p WHERE {visible('p')}"
+        async with self.conn.execute(sql, {"gen": gen}) as cur:
+            rows = await cur.fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    async def vectors_for(self, ids: Sequence[int]) -> tuple[np.ndarray, list[bytes | None]]:
+        """Stored vectors of passages ``ids`` (None where the embedding cache lacks one)."""
+        out: dict[int, bytes | None] = {}
+        for chunk in _chunks(list(ids), 900):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT p.id, e.vector FROM passages p LEFT JOIN embeddings e ON e.key = p.vector_key "
+                f"WHERE p.id IN ({marks})"
+            )
+            async with self.conn.execute(sql, chunk) as cur:
+                for row in await cur.fetchall():
+                    out[int(row[0])] = row[1]
+        ordered = np.asarray(list(out), dtype=np.int64)
+        return ordered, [out[i] for i in ordered.tolist()]
+
+    async def visible_vectors(self, gen: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every passage visible at ``gen``, for building a FAISS index."""
+        sql = (
+            "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
+            f"WHERE {visible('p')} ORDER BY p.id"
+        )
+        ids: list[int] = []
+        blobs: list[bytes] = []
+        async with self.conn.execute(sql, {"gen": gen}) as cur:
+            async for row in cur:
+                ids.append(int(row[0]))
+                blobs.append(row[1])
+        if not ids:
+            return np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
+        return np.asarray(ids, dtype=np.int64), vectors
+
+    # -- search support -------------------------------------------------------------------
+    async def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many passages contain each term (all generations; an estimate for ranking)."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        marks = ",".join("?" * len(terms))
+        async with self.conn.execute(
+            f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})", terms
+        ) as cur:
+            return {row[0]: int(row[1]) for row in await cur.fetchall()}
+
+    async def bm25(
+        self, match: str, k: int, gen: int, filters: Filters, weights: tuple[float, float] = (0.5, 1.0)
+    ) -> list[tuple[int, float]]:
+        """Top-``k`` passages for an FTS5 ``match`` expression, best first, as (id, bm25 score)."""
+        fsql, params = filter_sql(filters)
+        join = " JOIN articles a ON a.id = p.article_id" if fsql else ""
+        sql = (
+            f"SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f "
+            f"JOIN passages p ON p.id = f.rowid{join} "
+            f"WHERE passages_fts MATCH :match AND {visible('p')}{fsql} ORDER BY s LIMIT :k"
+        )
+        params.update(match=match, gen=gen, k=k, w_context=weights[0], w_text=weights[1])
+        async with self.conn.execute(sql, params) as cur:
+            return [(int(r[0]), -float(r[1])) for r in await cur.fetchall()]
+
+    async def allowed_ids(self, filters: Filters, gen: int) -> np.ndarray:
+        """Ids of the passages a filtered search may return."""
+        fsql, params = filter_sql(filters)
+        sql = (
+            "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
+            f"WHERE {visible('p')}{fsql}"
+        )
+        params["gen"] = gen
+        async with self.conn.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    async def passages(self, ids: Sequence[int], *, with_vectors: bool = False) -> dict[int, StoredPassage]:
+        """Passage rows with their articles, by id (missing ids are left out)."""
+        out: dict[int, StoredPassage] = {}
+        vec_col = ", e.vector AS vector" if with_vectors else ""
+        vec_join = " LEFT JOIN embeddings e ON e.key = p.vector_key" if with_vectors else ""
+        for chunk in _chunks(list(ids), 900):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT p.id AS pid, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, "
+                f"a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author{vec_col} "
+                f"FROM passages p JOIN articles a ON a.id = p.article_id{vec_join} WHERE p.id IN ({marks})"
+            )
+            async with self.conn.execute(sql, chunk) as cur:
+                for row in await cur.fetchall():
+                    blob = row["vector"] if with_vectors else None
+                    out[int(row["pid"])] = StoredPassage(
+                        id=int(row["pid"]),
+                        article_row=int(row["article_id"]),
+                        ordinal=int(row["ordinal"]),
+                        section=row["section"],
+                        paragraphs=tuple(json.loads(row["paragraphs"])),
+                        text=row["text"],
+                        article=article_ref(row),
+                        vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
+                    )
+        return out
+
+    # -- listings -------------------------------------------------------------------------
+    async def latest(
+        self, limit: int, gen: int, filters: Filters = Filters(), uids: Sequence[str] | None = None
+    ) -> list[ArticleSummary]:
+        """Newest articles first (undated ones last), optionally only those in ``uids``."""
+        fsql, params = filter_sql(filters)
+        if uids is not None:
+            if not uids:
+                return []
+            marks = ",".join(f":u{i}" for i in range(len(uids)))
+            fsql += f" AND a.uid IN ({marks})"
+            params.update({f"u{i}": u for i, u in enumerate(uids)})
+        sql = (
+            "SELECT a.* FROM articles a "
+            f"WHERE {visible('a')}{fsql} "
+            "ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC LIMIT :limit"
+        )
+        params.update(gen=gen, limit=limit)
+        async with self.conn.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        return [
+            ArticleSummary(
+                id=r["uid"],
+                title=r["title"],
+                source=r["source"],
+                url=r["url"],
+                published=r["published"],
+                language=r["language"],
+                path=r["path"],
+                lede=r["lede"],
+            )
+            for r in rows
+        ]
+
+    async def sources(self, gen: int) -> list[SourceCount]:
+        sql = (
+            "SELECT a.source AS source, count(*) AS n, max(a.published) AS latest FROM articles a "
+            f"WHERE {visible('a')} AND a.source IS NOT NULL GROUP BY a.source COLLATE NOCASE "
+            "ORDER BY n DESC, a.source"
+        )
+        async with self.conn.execute(sql, {"gen": gen}) as cur:
+            return [SourceCount(r["source"], int(r["n"]), r["latest"]) for r in await cur.fetchall()]
+
+    async def counts(self, gen: int) -> dict[str, Any]:
+        """Articles, passages, and articles per language at ``gen``."""
+        async with self.conn.execute(f"SELECT count(*) FROM articles a WHERE {visible('a')}", {"gen": gen}) as c:
+            articles = int((await c.fetchone())[0])  # type: ignore[index]
+        passages, _ = await self.visible_id_stats(gen)
+        async with self.conn.execute(
+            f"SELECT coalesce(a.language, '?'), count(*) FROM articles a WHERE {visible('a')} "
+            "GROUP BY 1 ORDER BY 2 DESC",
+            {"gen": gen},
+        ) as cur:
+            languages = {r[0]: int(r[1]) for r in await cur.fetchall()}
+        return {"articles": articles, "passages": passages, "languages": languages}
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,82 @@
+"""The SQLite schema as numbered migrations, applied in order, each in one transaction.
+
+Generations: every article and passage row carries ``gen_added`` and ``gen_removed``.
+A reader pinned to generation G sees a row when ``gen_added <= G`` and
+``gen_removed IS NULL OR gen_removed > G``. A writer prepares generation G+1 next to the
+live one and publishes it by changing ``meta.generation`` in one transaction.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE articles (
+            id           INTEGER PRIMARY KEY,
+            uid          TEXT NOT NULL,
+            key          TEXT NOT NULL,
+            title        TEXT NOT NULL,
+            source       TEXT,
+            url          TEXT,
+            published    TEXT,
+            language     TEXT,
+            author       TEXT,
+            path         TEXT,
+            locator      TEXT,
+            lede         TEXT NOT NULL DEFAULT '',
+            content_hash TEXT NOT NULL,
+            added_at     TEXT NOT NULL,
+            gen_added    INTEGER NOT NULL,
+            gen_removed  INTEGER
+        );
+        CREATE INDEX articles_key ON articles(key);
+        CREATE INDEX articles_uid ON articles(uid);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE INDEX articles_path ON articles(path);
+        CREATE TABLE passages (
+            id          INTEGER PRIMARY KEY,
+            article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            ordinal     INTEGER NOT NULL,
+            section     TEXT,
+            paragraphs  TEXT NOT NULL,
+            text        TEXT NOT NULL,
+            context     TEXT NOT NULL,
+            vector_key  TEXT NOT NULL,
+            gen_added   INTEGER NOT NULL,
+            gen_removed INTEGER
+        );
+        CREATE INDEX passages_article ON passages(article_id);
+        CREATE INDEX passages_vector ON passages(vector_key);
+        CREATE INDEX passages_gen ON passages(gen_removed, gen_added);
+        CREATE TABLE embeddings (
+            key    TEXT PRIMARY KEY,
+            vector BLOB NOT NULL
+        ) WITHOUT ROWID;
+        CREATE VIRTUAL TABLE passages_fts USING fts5(
+            context, text,
+            content='passages', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row');
+        CREATE TRIGGER passages_fts_insert AFTER INSERT ON passages BEGIN
+            INSERT INTO passages_fts(rowid, context, text) VALUES (new.id, new.context, new.text);
+        END;
+        CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages BEGIN
+            INSERT INTO passages_fts(passages_fts, rowid, context, text)
+            VALUES ('delete', old.id, old.context, old.text);
+        END;
+        """,
+    ),
+)
+
+VISIBLE = "{t}.gen_added <= :gen AND ({t}.gen_removed IS NULL OR {t}.gen_removed > :gen)"
+"""SQL condition: row of table alias ``t`` is visible at generation ``:gen``."""
+
+
+def visible(alias: str) -> str:
+    return VISIBLE.format(t=alias)

@@ -1,0 +1,252 @@
+"""The write side of the store: staging a new generation next to the live one, then publishing it.
+
+Only one ``StoreWriter`` exists at a time (it is created under the writer lock). Staged rows
+carry ``gen_added = pending`` or ``gen_removed = pending`` and stay invisible to readers of
+the live generation until ``publish`` flips ``meta.generation`` in one transaction. A run that
+dies before publishing leaves only invisible rows, which the next writer discards first
+(keeping the embeddings it paid for).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiosqlite
+import numpy as np
+
+from index.models import Article, Passage
+from index.store.db import Store, _chunks, connect, now_iso
+from index.store.schema import visible
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingArticle:
+    row: int
+    uid: str
+    key: str
+    path: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """A live passage's embedding input, for re-embedding without the source file."""
+
+    id: int
+    article_row: int
+    context: str
+    text: str
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+
+class StoreWriter:
+    """Stages and publishes one new generation. Not safe for concurrent use."""
+
+    def __init__(self, store: Store, conn: aiosqlite.Connection, live: int) -> None:
+        self.store = store
+        self.conn = conn
+        self.live = live
+        self.pending = live + 1
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, store: Store) -> AsyncIterator[StoreWriter]:
+        conn = await connect(store.db_path)
+        try:
+            live = await store.generation()
+            yield cls(store, conn, live)
+        finally:
+            await conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        await self.conn.execute("COMMIT")
+
+    # -- recovery ------------------------------------------------------------------------
+    async def discard_unpublished(self) -> int:
+        """Drop rows staged by a run that never published; returns how many articles."""
+        async with self.transaction():
+            cur = await self.conn.execute("DELETE FROM passages WHERE gen_added > ?", (self.live,))
+            await self.conn.execute("DELETE FROM articles WHERE gen_added > ?", (self.live,))
+            dropped = cur.rowcount
+            await self.conn.execute("UPDATE passages SET gen_removed = NULL WHERE gen_removed > ?", (self.live,))
+            await self.conn.execute("UPDATE articles SET gen_removed = NULL WHERE gen_removed > ?", (self.live,))
+        for path in self.store.data_dir.glob("vectors/*.tmp"):
+            path.unlink(missing_ok=True)
+        for gen in range(self.pending, self.pending + 1000):
+            stale = self.store.vectors_path(gen)
+            if not stale.exists():
+                break
+            stale.unlink()
+        if dropped:
+            log.warning("discarded %d passages staged by an indexing run that did not finish", dropped)
+        return dropped
+
+    # -- reading what is there -----------------------------------------------------------
+    async def existing(self) -> dict[str, ExistingArticle]:
+        """Every article visible in the live generation, by key."""
+        sql = f"SELECT id, uid, key, path, content_hash FROM articles a WHERE {visible('a')}"
+        async with self.conn.execute(sql, {"gen": self.live}) as cur:
+            rows = await cur.fetchall()
+        return {r[2]: ExistingArticle(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows}
+
+    async def cached_vectors(self, keys: Iterable[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
+            marks = ",".join("?" * len(chunk))
+            async with self.conn.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk) as cur:
+                out.update({r[0]: r[1] for r in await cur.fetchall()})
+        return out
+
+    async def live_texts(self, article_rows: Sequence[int] | None = None) -> list[StoredText]:
+        """Live passages (of ``article_rows``, or all) with the text they were embedded from."""
+        sql = f"SELECT id, article_id, context, text FROM passages p WHERE {visible('p')}"
+        async with self.conn.execute(sql, {"gen": self.live}) as cur:
+            rows = await cur.fetchall()
+        keep = set(article_rows) if article_rows is not None else None
+        return [
+            StoredText(int(r[0]), int(r[1]), r[2], r[3]) for r in rows if keep is None or int(r[1]) in keep
+        ]
+
+    # -- staging -------------------------------------------------------------------------
+    async def put_embeddings(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        """Cache vectors at once (committed), so a killed run never pays for them twice."""
+        async with self.transaction():
+            await self.conn.executemany(
+                "INSERT OR IGNORE INTO embeddings(key, vector) VALUES (?, ?)",
+                [(key, np.asarray(vec, dtype=np.float32).tobytes()) for key, vec in items],
+            )
+
+    async def stage_article(
+        self,
+        article: Article,
+        *,
+        lede: str,
+        content_hash: str,
+        passages: Sequence[Passage],
+        contexts: Sequence[str],
+        vector_keys: Sequence[str],
+    ) -> list[int]:
+        """Insert an article and its passages into the pending generation; returns passage ids."""
+        cur = await self.conn.execute(
+            "INSERT INTO articles(uid, key, title, source, url, published, language, author, path, locator, "
+            "lede, content_hash, added_at, gen_added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id,
+                article.key,
+                article.title,
+                article.source,
+                article.url,
+                article.published,
+                article.language,
+                article.author,
+                article.path,
+                article.locator,
+                lede,
+                content_hash,
+                now_iso(),
+                self.pending,
+            ),
+        )
+        article_row = cur.lastrowid
+        ids: list[int] = []
+        for passage, context, vkey in zip(passages, contexts, vector_keys, strict=True):
+            cur = await self.conn.execute(
+                "INSERT INTO passages(article_id, ordinal, section, paragraphs, text, context, vector_key, "
+                "gen_added) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    article_row,
+                    passage.ordinal,
+                    passage.section,
+                    json.dumps(list(passage.paragraphs)),
+                    passage.text,
+                    context,
+                    vkey,
+                    self.pending,
+                ),
+            )
+            ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
+        return ids
+
+    async def stage_passage_copies(self, copies: Sequence[tuple[StoredText, str]]) -> list[int]:
+        """Copy live passages into the pending generation with new vector keys (a new embedder)."""
+        ids = []
+        for text, vkey in copies:
+            cur = await self.conn.execute(
+                "INSERT INTO passages(article_id, ordinal, section, paragraphs, text, context, vector_key, "
+                "gen_added) SELECT article_id, ordinal, section, paragraphs, text, context, ?, ? "
+                "FROM passages WHERE id = ?",
+                (vkey, self.pending, text.id),
+            )
+            ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
+        await self.stage_passage_removal([t.id for t in (c[0] for c in copies)])
+        return ids
+
+    async def stage_removal(self, article_rows: Sequence[int]) -> list[int]:
+        """Mark articles and their passages removed as of the pending generation."""
+        removed: list[int] = []
+        for chunk in _chunks(list(article_rows), 900):
+            marks = ",".join("?" * len(chunk))
+            async with self.conn.execute(
+                f"SELECT id FROM passages WHERE article_id IN ({marks}) AND gen_removed IS NULL", chunk
+            ) as cur:
+                removed.extend(int(r[0]) for r in await cur.fetchall())
+            await self.conn.execute(
+                f"UPDATE articles SET gen_removed = ? WHERE id IN ({marks}) AND gen_removed IS NULL",
+                (self.pending, *chunk),
+            )
+        await self.stage_passage_removal(removed)
+        return removed
+
+    async def stage_passage_removal(self, passage_ids: Sequence[int]) -> None:
+        for chunk in _chunks(list(passage_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            await self.conn.execute(
+                f"UPDATE passages SET gen_removed = ? WHERE id IN ({marks}) AND gen_removed IS NULL",
+                (self.pending, *chunk),
+            )
+
+    # -- publishing ----------------------------------------------------------------------
+    async def publish(self, meta: dict[str, str]) -> None:
+        """Make the pending generation live, in one transaction."""
+        values = {**meta, "generation": str(self.pending), "published_at": now_iso()}
+        async with self.transaction():
+            await self.conn.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                list(values.items()),
+            )
+        self.live = self.pending
+        self.pending = self.live + 1
+
+    async def collect_garbage(self) -> None:
+        """Delete what no reader can see any more: rows removed before the previous generation,
+        embeddings no passage uses, FAISS files older than the previous generation."""
+        keep_from = self.live - 1
+        async with self.transaction():
+            await self.conn.execute("DELETE FROM passages WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,))
+            await self.conn.execute("DELETE FROM articles WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,))
+            await self.conn.execute(
+                "DELETE FROM embeddings WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.vector_key = embeddings.key)"
+            )
+        for path in sorted(self.store.data_dir.glob("vectors/gen-*.faiss")):
+            try:
+                gen = int(path.stem.split("-")[1])
+            except (IndexError, ValueError):
+                continue
+            if gen < keep_from:
+                path.unlink(missing_ok=True)

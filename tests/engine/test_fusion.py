@@ -1,0 +1,61 @@
+"""Ranking rules of hybrid search, without I/O."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
+
+
+def test_rrf_never_drops_a_list_entry_and_rewards_agreement() -> None:
+    dense = [1, 2, 3]
+    bm25 = [3, 4]
+    scores = rrf([(dense, 1.0), (bm25, 1.0)], k=60)
+    assert set(scores) == {1, 2, 3, 4}
+    # 3 is ranked by both lists, so it beats 1 which only dense ranked first.
+    assert scores[3] > scores[1] > scores[2]
+    assert scores[4] < scores[3]
+
+
+@given(st.lists(st.integers(0, 50), unique=True), st.lists(st.integers(0, 50), unique=True))
+def test_rrf_keeps_every_dense_result(dense: list[int], bm25: list[int]) -> None:
+    scores = rrf([(dense, 1.0), (bm25, 1.0)])
+    assert set(dense) <= set(scores)
+    assert set(bm25) <= set(scores)
+
+
+def test_rrf_weight_zero_ignores_a_list() -> None:
+    scores = rrf([([1, 2], 1.0), ([2, 1], 0.0)])
+    assert scores[1] > scores[2]
+
+
+def cand(pid: int, article: str, text: str, source: str | None = None) -> Candidate:
+    return Candidate(pid, article, text, 1.0 / pid, 0.9, source)
+
+
+def test_per_article_cap_keeps_order() -> None:
+    cands = [cand(1, "a", "x"), cand(2, "a", "y"), cand(3, "a", "z"), cand(4, "b", "w")]
+    assert [c.id for c in cap_per_article(cands, 2)] == [1, 2, 4]
+    assert [c.id for c in cap_per_article(cands, 0)] == [1, 2, 3, 4]
+
+
+WIRE = (
+    "The foreign ministers met in Jakarta on Tuesday and agreed to hold joint patrols in the "
+    "disputed waters, a spokesman said after the talks ended late in the evening."
+)
+
+
+def test_syndicated_copy_is_shown_once_and_names_the_other_outlet() -> None:
+    first = cand(1, "a", "JAKARTA (Reuters) - " + WIRE, "Reuters")
+    copy = cand(2, "b", "Jakarta, Antara - " + WIRE, "Antara")
+    other = cand(3, "c", "A completely different passage about trade tariffs and steel exports.", "BBC")
+    folded = fold_duplicates([first, copy, other])
+    assert [c.id for c in folded] == [1, 3]
+    assert folded[0].also_in == ["Antara"]
+
+
+def test_same_story_in_other_words_stays_two_results() -> None:
+    a = cand(1, "a", WIRE, "Reuters")
+    b = cand(2, "b", "Ministers agreed in Jakarta to patrol the disputed sea together, officials told reporters.", "BBC")
+    assert len(fold_duplicates([a, b])) == 2

