@@ -12,6 +12,8 @@ import pytest
 from index.config import Settings, load_settings
 from index.embed import Embedder
 
+pytest_plugins = ["tests.discord_standin.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "corpus" / "000_168531b99f2d6a35.txt"
 

@@ -1,0 +1,178 @@
+"""Shared helpers of the converters: where the data is, stable sampling, writing JSON Lines."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DATA_ENV = "FOREIGN_DESK_SHARED_DATA"
+QUESTIONS_DIR = Path(__file__).resolve().parent
+WIB = timedelta(hours=7)
+"""Western Indonesia Time: Detik dates and CNN Indonesia URL timestamps are local WIB times."""
+
+
+class DataMissing(RuntimeError):
+    """The shared data folder (or a file in it) is not where it should be."""
+
+
+def data_dir() -> Path:
+    """The shared data folder: ``$FOREIGN_DESK_SHARED_DATA`` or ``../shared/data`` beside the repo."""
+    configured = os.environ.get(DATA_ENV)
+    path = Path(configured).expanduser() if configured else REPO_ROOT.parent / "shared" / "data"
+    if not path.is_dir():
+        how = f"${DATA_ENV}={configured}" if configured else f"{path} (set ${DATA_ENV} to override)"
+        raise DataMissing(f"shared data folder not found: {how}")
+    return path
+
+
+def data_file(*parts: str) -> Path:
+    """A file inside the shared data folder, with a clear error when it is absent."""
+    path = data_dir().joinpath(*parts)
+    if not path.is_file():
+        raise DataMissing(f"shared data file not found: {path}")
+    return path
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Write ``rows`` one JSON object a line (UTF-8, not ASCII-escaped); return how many."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    tmp.replace(path)
+    return count
+
+
+def stable_key(text: str, salt: str = "") -> str:
+    return hashlib.sha1(f"{salt}\x00{text}".encode()).hexdigest()
+
+
+def stable_sample(items: Sequence[T], n: int | None, key: Any, salt: str = "") -> list[T]:
+    """``n`` items chosen by hash of ``key(item)``: the same whatever order or Python run.
+
+    Returned in their original order; ``n`` of ``None`` (or more than there are) keeps all.
+    """
+    if n is None or n >= len(items):
+        return list(items)
+    chosen = set(sorted(range(len(items)), key=lambda i: stable_key(str(key(items[i])), salt))[: max(n, 0)])
+    return [item for i, item in enumerate(items) if i in chosen]
+
+
+def article(
+    title: str,
+    paragraphs: Iterable[str],
+    *,
+    url: str | None,
+    source: str | None,
+    published: str | None,
+    language: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One line of the project's JSON Lines article format; paragraphs joined by blank lines."""
+    body = [" ".join(p.split()) for p in paragraphs]
+    row: dict[str, Any] = {
+        "title": " ".join(title.split()),
+        "text": "\n\n".join(p for p in body if p),
+        "url": url,
+        "source": source,
+        "published": published,
+        "language": language,
+    }
+    row.update(extra)
+    return row
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """Split on blank lines (or single newlines), whitespace inside a paragraph collapsed."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def wib_to_utc(moment: datetime) -> str:
+    """A naive WIB (UTC+7) local time as the project's UTC string."""
+    return iso_utc(moment - WIB)
+
+
+def estimate_passages(text: str, max_words: int = 160, min_words: int = 40) -> int:
+    """Rough passage count of the default chunker (paragraphs packed up to ``max_words``)."""
+    count, words = 0, 0
+    for paragraph in text.split("\n\n"):
+        n = len(paragraph.split())
+        while n > max_words:
+            if words:
+                count, words = count + 1, 0
+            count, n = count + 1, n - max_words
+        if words and words + n > max_words:
+            count, words = count + 1, 0
+        words += n
+    if words >= min_words or (words and count == 0):
+        count += 1
+    return count
+
+
+def out_dir_parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("outdir", type=Path, help="folder to write into (created; files replaced)")
+    return parser
+
+
+def report(outdir: Path, written: Mapping[str, Any]) -> None:
+    """Write ``manifest.json`` (what was written, with counts) and print a one-line summary."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "manifest.json").write_text(json.dumps(written, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    parts = ", ".join(f"{k}={v}" for k, v in written.items() if not isinstance(v, dict | list))
+    print(f"{outdir}: {parts}")
+
+
+def specific_answers(answers: Iterable[str], gold: int, normalized_texts: Sequence[str]) -> list[str]:
+    """The ``answers`` found in text ``gold`` and in no other text (all compared normalised).
+
+    A short answer such as ``"PBB"`` or ``"60"`` would also match unrelated passages and count a
+    wrong result as found; such answers are left out (the question keeps its gold title).
+    """
+    from index.evaluate import normalize
+
+    kept: list[str] = []
+    for answer in answers:
+        needle = normalize(answer)
+        if not needle or needle not in normalized_texts[gold]:
+            continue
+        if any(needle in text for i, text in enumerate(normalized_texts) if i != gold):
+            continue
+        if answer not in kept:
+            kept.append(answer)
+    return kept
+
+
+def question(text: str, kind: str, answers: Sequence[str] = (), gold_titles: Sequence[str] = (), **meta: Any):
+    """One line of a question file (``index.evaluate`` format), extra keys kept as they are."""
+    row: dict[str, Any] = {"question": " ".join(text.split()), "kind": kind}
+    if answers:
+        row["answers"] = list(answers)
+    if gold_titles:
+        row["gold_titles"] = list(gold_titles)
+    row.update(meta)
+    return row

@@ -1,0 +1,113 @@
+"""FacQA: Indonesian factoid questions over Indonesian news passages (kind ``facqa-id``).
+
+``python -m bench.quality.facqa OUTDIR [--limit N] [--distractors N] [--split S]`` writes
+``corpus.jsonl`` (one article per passage) and ``questions.jsonl``.
+
+Each of the 1,369 passages (one or two news sentences, ~50 words) becomes one article whose
+title is synthetic and says so: ``FacQA facqa-p00042 (synthetic title)``. Every question has
+that title as its gold title, so it is found exactly when its passage is; the answers of the
+data are kept only where they occur in no other passage of the written corpus (``"PBB"`` or
+``"60"`` would credit unrelated passages); all of them stay under ``data_answers``.
+
+``--limit N`` keeps a deterministic sample of N questions; the corpus is then the passages those
+need plus ``--distractors`` others (deterministic; default: all the rest, 0 for none).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.quality.common import (
+    article,
+    data_file,
+    estimate_passages,
+    out_dir_parser,
+    question,
+    read_jsonl,
+    report,
+    specific_answers,
+    stable_sample,
+    write_jsonl,
+)
+from index.evaluate import normalize
+
+KIND = "facqa-id"
+SOURCE = "FacQA (ITB)"
+
+
+def title_for(passage_id: str) -> str:
+    return f"FacQA {passage_id} (synthetic title)"
+
+
+def convert(
+    limit: int | None = None, distractors: int | None = None, split: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return ``(articles, questions)`` for the options of the command line."""
+    passages = {
+        row["passage_id"]: row["text"]
+        for row in read_jsonl(data_file("facqa_id", "facqa_corpus_detok.jsonl"))
+    }
+    rows = list(read_jsonl(data_file("facqa_id", "facqa_qa_detok.jsonl")))
+    if split:
+        rows = [row for row in rows if row["split"] == split]
+    rows = stable_sample(rows, limit, key=lambda r: r["qid"], salt="facqa")
+    needed = {row["passage_id"] for row in rows}
+    others = [pid for pid in passages if pid not in needed]
+    kept = needed | set(stable_sample(others, distractors, key=str, salt="facqa-distractors"))
+    ids = [pid for pid in passages if pid in kept]
+    articles = [
+        article(title_for(pid), [passages[pid]], url=None, source=SOURCE, published=None, language="id")
+        for pid in ids
+    ]
+    position = {pid: i for i, pid in enumerate(ids)}
+    normalized = [normalize(passages[pid]) for pid in ids]
+    questions = [
+        question(
+            row["question"],
+            KIND,
+            answers=specific_answers(row["answers"], position[row["passage_id"]], normalized),
+            gold_titles=[title_for(row["passage_id"])],
+            qid=row["qid"],
+            split=row["split"],
+            passage_id=row["passage_id"],
+            data_answers=row["answers"],
+        )
+        for row in rows
+    ]
+    return articles, questions
+
+
+def write(
+    outdir: Path, limit: int | None = None, distractors: int | None = None, split: str | None = None
+) -> dict:
+    articles, questions = convert(limit, distractors, split)
+    manifest = {
+        "dataset": "facqa",
+        "articles": write_jsonl(outdir / "corpus.jsonl", articles),
+        "questions": write_jsonl(outdir / "questions.jsonl", questions),
+        "approx_passages": sum(estimate_passages(a["text"]) for a in articles),
+        "questions_with_specific_answers": sum(1 for q in questions if q.get("answers")),
+        "kinds": [KIND],
+    }
+    report(outdir, manifest)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = out_dir_parser(__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--limit", type=int, default=None, metavar="N", help="deterministic sample of N questions"
+    )
+    parser.add_argument(
+        "--distractors", type=int, default=None, metavar="N", help="passages beyond those the questions need"
+    )
+    parser.add_argument("--split", choices=["train", "valid", "test"], default=None, help="one split only")
+    args = parser.parse_args(argv)
+    write(args.outdir, args.limit, args.distractors, args.split)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""The mixed foreign-affairs corpus: IndoSum (id), BBC 2025 (en), Detik 2025 (id) and the sample.
+
+``python -m bench.quality.mixed OUTDIR [--profile gate|full|all] [--indosum-intl N]
+[--indosum-other N] [--bbc N] [--detik N]`` writes ``indosum.jsonl``, ``bbc.jsonl``,
+``detik.jsonl`` (the project's JSON Lines article format), a copy of the sample article
+``000_168531b99f2d6a35.txt`` and ``manifest.json``. Index the folder, then evaluate with
+``bench/quality/foreign_affairs.jsonl`` (and ``off_topic.jsonl`` for the relevance floor).
+
+Subsets are deterministic (hash of the URL) and always contain every article that a question
+of ``foreign_affairs.jsonl`` names. Profiles (distractors added to those articles):
+
+======= ============= ============== ===== ======= ========== ============ ===============
+profile IndoSum intl. IndoSum other  BBC   Detik   articles   ~passages    ~embed at 8.5/s
+======= ============= ============== ===== ======= ========== ============ ===============
+gate    20            10             20    10      97         ~290         ~35 s
+full    147 (all)     200            250   150     767        ~2,500       ~5 min
+all     147           3,316          671   909     5,044      ~13,800      ~27 min
+======= ============= ============== ===== ======= ========== ============ ===============
+
+(Articles include those the questions need beyond the samples. ``manifest.json`` gives exact counts;
+the passage estimate packs paragraphs up to 160 words, so a chunker that cuts shorter makes more.)
+Source notes: IndoSum titles come from the URL slug; ``published`` is the CNN Indonesia URL
+timestamp (WIB, converted to UTC) or else the aggregator's crawl time (UTC, usually within a
+day after publication). BBC paragraphs were glued by the scrape (``century.The``) and are split
+again here. Detik dates are WIB; the ``SCROLL TO CONTINUE WITH CONTENT`` / ``ADVERTISEMENT``
+ad markers are dropped; URLs repeated in the CSV are kept once.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from bench.quality.common import (
+    QUESTIONS_DIR,
+    REPO_ROOT,
+    article,
+    data_file,
+    estimate_passages,
+    iso_utc,
+    out_dir_parser,
+    paragraphs_of,
+    read_jsonl,
+    report,
+    stable_sample,
+    wib_to_utc,
+    write_jsonl,
+)
+
+SAMPLE_NAME = "000_168531b99f2d6a35.txt"
+SAMPLE_PATH = REPO_ROOT / "corpus" / SAMPLE_NAME
+QUESTION_FILE = QUESTIONS_DIR / "foreign_affairs.jsonl"
+GROUPS = ("indosum-intl", "indosum-other", "bbc", "detik")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How many distractors of each group to add to the articles the questions need."""
+
+    indosum_intl: int | None
+    indosum_other: int | None
+    bbc: int | None
+    detik: int | None
+
+    def count(self, group: str) -> int | None:
+        return getattr(self, group.replace("-", "_"))
+
+
+PROFILES: dict[str, Profile] = {
+    "gate": Profile(indosum_intl=20, indosum_other=10, bbc=20, detik=10),
+    "full": Profile(indosum_intl=None, indosum_other=200, bbc=250, detik=150),
+    "all": Profile(indosum_intl=None, indosum_other=None, bbc=None, detik=None),
+}
+
+INDOSUM_SOURCES = {
+    "cnn indonesia": "CNN Indonesia",
+    "kumparan": "kumparan",
+    "dailysocial.id": "DailySocial",
+    "antaranews": "ANTARA",
+    "merdeka": "Merdeka",
+    "juara.net": "Juara.net",
+    "suara": "Suara",
+    "rimanews": "Rimanews",
+    "goal indonesia": "Goal Indonesia",
+    "poskotanews": "Pos Kota",
+}
+DETIK_AD_LINES = frozenset({"SCROLL TO CONTINUE WITH CONTENT", "ADVERTISEMENT"})
+
+
+# -- IndoSum -----------------------------------------------------------------------------------
+
+
+def _indosum_published(raw: dict[str, Any]) -> str | None:
+    if raw.get("published_from_url"):
+        return wib_to_utc(datetime.fromisoformat(raw["published_from_url"]))
+    if raw.get("aggregator_timestamp_utc"):
+        return iso_utc(datetime.fromisoformat(raw["aggregator_timestamp_utc"]))
+    return None
+
+
+def indosum_articles() -> dict[str, list[dict[str, Any]]]:
+    """All 3,463 IndoSum dev articles, split into international-section and other."""
+    groups: dict[str, list[dict[str, Any]]] = {"indosum-intl": [], "indosum-other": []}
+    for raw in read_jsonl(data_file("indosum_dev", "indosum_dev_articles_dedup.jsonl")):
+        slug = raw["title_from_url_slug"].strip()
+        row = article(
+            slug[:1].upper() + slug[1:],
+            paragraphs_of(raw["text"]),
+            url=raw["source_url"],
+            source=INDOSUM_SOURCES.get(raw["source"], raw["source"]),
+            published=_indosum_published(raw),
+            language="id",
+        )
+        groups["indosum-intl" if raw["is_international_section"] else "indosum-other"].append(row)
+    return groups
+
+
+# -- BBC ---------------------------------------------------------------------------------------
+
+_GLUED = re.compile(r"[.!?](?P<quotes>[\"'”’)\]“‘]*)(?=[A-Z])")
+_INITIAL = re.compile(r"[A-Z]\.")
+
+
+def split_glued_paragraphs(text: str) -> list[str]:
+    """Undo the scrape's paragraph gluing: ``century.The`` becomes two paragraphs.
+
+    A break is a sentence end (``.!?``), any quotes or brackets, then a capital letter with no
+    space between. Closing quotes stay with the first paragraph, opening ones go with the next;
+    a straight ``"`` closes when the paragraph so far has an odd number of them. ``U.S.A.`` is
+    left alone (a capital followed by a dot after the break is an initial).
+    """
+    paragraphs: list[str] = []
+    start = 0
+    for match in _GLUED.finditer(text):
+        after = match.end()
+        if not match.group("quotes") and _INITIAL.match(text, after):
+            continue
+        cut = match.start() + 1
+        for char in match.group("quotes"):
+            if char in "“‘":
+                break
+            if char == '"' and text.count('"', start, cut) % 2 == 0:
+                break
+            cut += 1
+        paragraphs.append(text[start:cut])
+        start = cut
+    paragraphs.append(text[start:])
+    return [" ".join(p.split()) for p in paragraphs if p.strip()]
+
+
+def bbc_articles() -> list[dict[str, Any]]:
+    """The 671 distinct BBC News articles of January-March 2025 (one URL appears twice)."""
+    seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    with data_file("bbc_world_2025", "bbc_news_2025.csv").open(encoding="utf-8", newline="") as handle:
+        for raw in csv.DictReader(handle):
+            url = raw["url"].strip()
+            if url in seen or not raw["content"].strip():
+                continue
+            seen.add(url)
+            date = raw["publish_date"].strip()
+            rows.append(
+                article(
+                    raw["headline"],
+                    split_glued_paragraphs(raw["content"]),
+                    url=url,
+                    source="BBC News",
+                    published=date if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else None,
+                    language="en",
+                )
+            )
+    return rows
+
+
+# -- Detik -------------------------------------------------------------------------------------
+
+
+def detik_articles() -> list[dict[str, Any]]:
+    """The 909 distinct Detik articles (title, URL, date, text only; the summaries are machine-made)."""
+    csv.field_size_limit(max(csv.field_size_limit(), 10_000_000))
+    seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    with data_file("detik_2025", "data_berita.csv").open(encoding="utf-8", newline="") as handle:
+        for raw in csv.DictReader(handle):
+            url = raw["tautan"].strip()
+            if url in seen:
+                continue
+            seen.add(url)
+            paragraphs = [p for p in paragraphs_of(raw["isi_berita"]) if p not in DETIK_AD_LINES]
+            rows.append(
+                article(
+                    raw["judul"],
+                    paragraphs,
+                    url=url,
+                    source="Detik",
+                    published=wib_to_utc(datetime.strptime(raw["tanggal"].strip(), "%m/%d/%Y %H:%M")),
+                    language="id",
+                )
+            )
+    return rows
+
+
+# -- putting it together -----------------------------------------------------------------------
+
+
+@cache
+def all_articles() -> dict[str, tuple[dict[str, Any], ...]]:
+    """Every article of the four groups, converted (read once per process)."""
+    groups = {k: tuple(v) for k, v in indosum_articles().items()}
+    groups["bbc"] = tuple(bbc_articles())
+    groups["detik"] = tuple(detik_articles())
+    return groups
+
+
+def required_urls(question_file: Path = QUESTION_FILE) -> set[str]:
+    """The ``article_url`` of every question in ``question_file`` (absent file: none)."""
+    if not question_file.is_file():
+        return set()
+    return {row["article_url"] for row in read_jsonl(question_file) if row.get("article_url")}
+
+
+def select(profile: Profile, required: Iterable[str] = ()) -> dict[str, list[dict[str, Any]]]:
+    """The articles of ``profile``: each group's hash sample plus every ``required`` URL."""
+    needed = set(required)
+    chosen: dict[str, list[dict[str, Any]]] = {}
+    for group in GROUPS:
+        rows = all_articles()[group]
+        sample = stable_sample(rows, profile.count(group), key=lambda r: r["url"], salt=group)
+        picked = {r["url"] for r in sample} | (needed & {r["url"] for r in rows})
+        chosen[group] = [r for r in rows if r["url"] in picked]
+    return chosen
+
+
+def write_corpus(outdir: Path, profile: Profile, name: str = "custom") -> dict[str, Any]:
+    """Write the corpus files of ``profile`` into ``outdir``; return the manifest."""
+    chosen = select(profile, required_urls())
+    outdir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "indosum.jsonl": chosen["indosum-intl"] + chosen["indosum-other"],
+        "bbc.jsonl": chosen["bbc"],
+        "detik.jsonl": chosen["detik"],
+    }
+    manifest: dict[str, Any] = {"profile": name, "articles": 0, "approx_passages": 0}
+    for filename, rows in files.items():
+        manifest[filename] = write_jsonl(outdir / filename, rows)
+        manifest["articles"] += len(rows)
+        manifest["approx_passages"] += sum(estimate_passages(r["text"]) for r in rows)
+    shutil.copyfile(SAMPLE_PATH, outdir / SAMPLE_NAME)
+    sample_text = SAMPLE_PATH.read_text(encoding="utf-8")
+    manifest["articles"] += 1
+    manifest["approx_passages"] += estimate_passages(sample_text.split("\n", 1)[-1].strip())
+    manifest["groups"] = {group: len(rows) for group, rows in chosen.items()}
+    manifest["approx_embed_seconds_at_8_5_per_s"] = round(manifest["approx_passages"] / 8.5)
+    report(outdir, manifest)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = out_dir_parser(__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), default="full", help="size preset (default full)"
+    )
+    for group in GROUPS:
+        parser.add_argument(
+            f"--{group}", type=int, default=None, metavar="N", help=f"distractors from {group} (overrides)"
+        )
+    args = parser.parse_args(argv)
+    base = PROFILES[args.profile]
+    overrides = {g.replace("-", "_"): getattr(args, g.replace("-", "_")) for g in GROUPS}
+    profile = Profile(**{k: (v if v is not None else base.count(k)) for k, v in overrides.items()})
+    name = args.profile if profile == base else f"{args.profile}+custom"
+    write_corpus(args.outdir, profile, name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

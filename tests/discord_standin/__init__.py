@@ -1,0 +1,117 @@
+"""discord_standin — a loopback stand-in for Discord that an unmodified discord.py talks to.
+
+Why: mocks of `discord.Interaction` prove little. Here a real `discord.Client`/`commands.Bot`
+logs in over REST, connects to a real websocket gateway (HELLO, IDENTIFY, READY, GUILD_CREATE,
+heartbeats, zlib-stream), receives INTERACTION_CREATE / MESSAGE_CREATE payloads shaped like
+Discord's, and answers through the same REST routes it would use in production. The stand-in
+records everything and checks it against Discord's rules (3 s to acknowledge, one initial
+response, message and embed limits, allowed_mentions), answering with Discord's status codes
+and JSON error bodies, so the bot's own error handling is exercised too.
+
+Setup: add `pytest_plugins = ["tests.discord_standin.fixtures"]` to `tests/conftest.py` (see
+`fixtures.py`); the fixtures are `standin`, `standin_config` and `client_options`.
+
+Quick start (this exact test lives in `test_example.py`)::
+
+    async def test_ask(standin, client_options):
+        bot = commands.Bot(command_prefix="!", intents=discord.Intents.default(), **client_options)
+
+        @bot.tree.command()
+        async def ask(interaction: discord.Interaction, question: str) -> None:
+            \"\"\"Ask the desk a question.\"\"\"
+            await interaction.response.defer(thinking=True)
+            await interaction.followup.send(f"You asked: {question}")
+
+        async with standin.run_client(bot):
+            ix = await standin.send_slash_command("ask", {"question": "Who chairs the UNSC?"})
+            reply = await ix.wait_for_reply(timeout=5)
+
+        assert reply.content == "You asked: Who chairs the UNSC?"
+        assert ix.callback_type == 5 and not reply.ephemeral
+        standin.assert_no_pings()
+
+Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` user-side helpers,
+`gateway`, `rest` + `interaction_routes`, `messaging`, `records`, `validation`, `mentions`):
+
+- world: `application_id`, `bot`, `guild`, `general`, `announcements` (bot may not post),
+  `admin` (Manage Guild via the Admin role), `user` (plain member), `owner`; add more with
+  `standin.world.add_user/add_role/add_text_channel`; `world.dm_channel(user)`.
+- users act: `send_slash_command(path, options, user=, channel=, dm=, permissions=,
+  app_permissions=, force=)`, `send_autocomplete(path, options, focused=)`,
+  `click_button(message, custom_id= | label=)`, `select_options(message, values)`,
+  `submit_modal(interaction, values)`, `send_message(content, author=, channel=, dm=, reply_to=)`,
+  `send_interaction(type, data, …)` (raw), `dispatch(event, data)` (any gateway event).
+  Misuse Discord's client would prevent (unknown options, hidden commands, disabled buttons)
+  raises `StandinUsageError` in the test.
+- interactions: each helper returns an `InteractionRecord`: `callback_type`, `original`,
+  `followups`, `reply`, `replies`, `timeline` (callback/update/edit/followup/… in order),
+  `autocomplete_choices`, `modal`, `rejected` (refused requests), `response_latency`, and
+  `await wait_for_callback()`, `wait_for_reply(predicate)`, `wait_for_choices()`.
+- messages: `StoredMessage` holds the current state (`content`, `embeds`, `components`,
+  `flags`, `ephemeral`, `loading`, `deleted`, `text`, `pings`, `revisions`, `find_component`).
+  `standin.message(id)`, `bot_messages(channel)`, `wait_for_bot_message(predicate, channel=)`.
+- REST log: `requests` (`RecordedRequest`: method, path, route, json, files, status, response,
+  error_code, allowed_mentions, mentions_suppressed, pings), `wait_for_request(predicate,
+  after=)`, `unknown_routes()`, `error_responses()`, `message_requests()`,
+  `pinging_requests()`, `assert_no_pings()`.
+- gateway: `heartbeats`, `heartbeat_intervals()`, `wait_for_heartbeats(n)`,
+  `gateway.connections` (compression, close_code, closed_by, received payloads),
+  `gateway.current` session (intents, resumes, log), `request_heartbeat()`,
+  `request_reconnect()`, `invalidate_session()`, `drop_connection()`.
+- `StandinConfig`: heartbeat_interval_ms, interaction_ack_timeout, interaction_token_ttl,
+  bot_token, privileged_intents, split_compressed_frames, strict_commands.
+- `mentions.would_ping(body)`: Discord's allowed_mentions rule for one request body.
+
+How discord.py is pointed here: `patching.point_discord_py_at` swaps `discord.http.Route.BASE`
+(all REST, interaction webhooks included) and `DiscordWebSocket.DEFAULT_GATEWAY` (a plain
+`Client` never asks `/gateway/bot`), restoring both.
+
+discord.py facts worth knowing (found by running it here): it waits `guild_ready_timeout` (2 s)
+after GUILD_CREATE before `on_ready` (the `client_options` fixture sets 0.05); it waits 5 s before
+re-IDENTIFYing after INVALID_SESSION; `Client.close()` ends up closing the socket with 4000, not
+1000, with aiohttp 3.x; `AllowedMentions(users=True)` leaves everyone/roles/replied_user on.
+
+Not reproduced (be careful what a green test proves): rate limits and 429s; sharding beyond one
+shard; ETF encoding; zstd-stream is served only if `zstandard` is installed (untested here);
+presences, voice, threads, reactions beyond a 204, stickers, polls; permission checks beyond
+viewing/sending/managing messages and command visibility; who may click an ephemeral message;
+Components V2 layout validation; the exact text of rarer 50035 cases (callback type mismatches,
+command registration); edits notifying nobody (`would_ping` judges edits like new messages and
+ignores @everyone permission and role mentionability); zombie-connection handling (a missed
+heartbeat is recorded, never punished); CDN/attachment downloads; user-installed apps and
+entitlements; context-menu commands (send them with `send_interaction`); world changes made
+after READY are not announced (use `standin.dispatch("GUILD_MEMBER_ADD", …)`); the stand-in shares
+the test's event loop, so it cannot answer while the bot blocks the loop.
+"""
+
+from __future__ import annotations
+
+from .errors import DiscordHTTPError, StandinError, StandinUsageError, StandinWarning
+from .mentions import Pings, would_ping
+from .patching import point_discord_py_at
+from .records import HeartbeatRecord, InteractionEvent, InteractionRecord, RecordedRequest, StoredMessage
+from .server import DiscordStandin, StandinConfig
+from .world import Channel, Overwrite, Perm, Role, User, World
+
+__all__ = [
+    "Channel",
+    "DiscordHTTPError",
+    "DiscordStandin",
+    "HeartbeatRecord",
+    "InteractionEvent",
+    "InteractionRecord",
+    "Overwrite",
+    "Perm",
+    "Pings",
+    "RecordedRequest",
+    "Role",
+    "StandinConfig",
+    "StandinError",
+    "StandinUsageError",
+    "StandinWarning",
+    "StoredMessage",
+    "User",
+    "World",
+    "point_discord_py_at",
+    "would_ping",
+]

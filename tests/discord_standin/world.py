@@ -1,0 +1,456 @@
+"""The stand-in's little universe: one application, its bot user, guilds, channels, roles, users.
+
+Everything here is plain data plus the JSON shapes Discord sends for it (user, member, role,
+channel, guild objects) and Discord's permission algorithm, so the stand-in can answer
+`app_permissions`, `member.permissions` and 50013 Missing Permissions the way Discord does.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from .snowflakes import SnowflakeFactory, iso_now
+
+
+class Perm(enum.IntFlag):
+    """The permission bits the stand-in reasons about (values from Discord's docs)."""
+
+    CREATE_INSTANT_INVITE = 1 << 0
+    KICK_MEMBERS = 1 << 1
+    BAN_MEMBERS = 1 << 2
+    ADMINISTRATOR = 1 << 3
+    MANAGE_CHANNELS = 1 << 4
+    MANAGE_GUILD = 1 << 5
+    ADD_REACTIONS = 1 << 6
+    VIEW_CHANNEL = 1 << 10
+    SEND_MESSAGES = 1 << 11
+    MANAGE_MESSAGES = 1 << 13
+    EMBED_LINKS = 1 << 14
+    ATTACH_FILES = 1 << 15
+    READ_MESSAGE_HISTORY = 1 << 16
+    MENTION_EVERYONE = 1 << 17
+    USE_EXTERNAL_EMOJIS = 1 << 18
+    MANAGE_ROLES = 1 << 28
+    USE_APPLICATION_COMMANDS = 1 << 31
+    SEND_MESSAGES_IN_THREADS = 1 << 38
+
+
+ALL_PERMISSIONS = (1 << 51) - 1
+EVERYONE_DEFAULT = (
+    Perm.VIEW_CHANNEL
+    | Perm.SEND_MESSAGES
+    | Perm.READ_MESSAGE_HISTORY
+    | Perm.ADD_REACTIONS
+    | Perm.EMBED_LINKS
+    | Perm.ATTACH_FILES
+    | Perm.USE_EXTERNAL_EMOJIS
+    | Perm.USE_APPLICATION_COMMANDS
+    | Perm.SEND_MESSAGES_IN_THREADS
+    | Perm.CREATE_INSTANT_INVITE
+)
+# Discord's note on `app_permissions` for a DM with the app's bot user.
+BOT_DM_APP_PERMISSIONS = (
+    Perm.VIEW_CHANNEL
+    | Perm.SEND_MESSAGES
+    | Perm.READ_MESSAGE_HISTORY
+    | Perm.ATTACH_FILES
+    | Perm.EMBED_LINKS
+    | Perm.MENTION_EVERYONE
+    | Perm.USE_EXTERNAL_EMOJIS
+)
+
+
+class ChannelType(enum.IntEnum):
+    GUILD_TEXT = 0
+    DM = 1
+    GUILD_VOICE = 2
+    GUILD_CATEGORY = 4
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    global_name: str | None = None
+    bot: bool = False
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "username": self.username,
+            "discriminator": "0",
+            "global_name": self.global_name,
+            "avatar": None,
+            "public_flags": 0,
+            "flags": 0,
+            "banner": None,
+            "accent_color": None,
+            "avatar_decoration_data": None,
+            "collectibles": None,
+            "primary_guild": None,
+        }
+        if self.bot:
+            data["bot"] = True
+        return data
+
+
+@dataclass
+class Role:
+    id: int
+    name: str
+    permissions: int
+    position: int = 0
+    mentionable: bool = False
+    managed: bool = False
+    bot_id: int | None = None
+
+    @property
+    def mention(self) -> str:
+        return f"<@&{self.id}>"
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(self.id),
+            "name": self.name,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": self.position,
+            "permissions": str(self.permissions),
+            "managed": self.managed,
+            "mentionable": self.mentionable,
+            "flags": 0,
+        }
+        if self.bot_id is not None:
+            data["tags"] = {"bot_id": str(self.bot_id)}
+        return data
+
+
+@dataclass
+class Overwrite:
+    """A channel permission overwrite; `type` 0 is a role, 1 a member."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+
+
+@dataclass
+class Channel:
+    id: int
+    name: str
+    type: ChannelType = ChannelType.GUILD_TEXT
+    guild_id: int | None = None
+    position: int = 0
+    topic: str | None = None
+    overwrites: list[Overwrite] = field(default_factory=list)
+    recipient_ids: list[int] = field(default_factory=list)
+
+    @property
+    def mention(self) -> str:
+        return f"<#{self.id}>"
+
+    @property
+    def is_dm(self) -> bool:
+        return self.type is ChannelType.DM
+
+
+@dataclass
+class Member:
+    user: User
+    role_ids: list[int] = field(default_factory=list)
+    nick: str | None = None
+    joined_at: str = field(default_factory=iso_now)
+
+    def payload(self, *, with_user: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "roles": [str(r) for r in self.role_ids],
+            "nick": self.nick,
+            "avatar": None,
+            "banner": None,
+            "joined_at": self.joined_at,
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "flags": 0,
+            "communication_disabled_until": None,
+        }
+        if with_user:
+            data["user"] = self.user.payload()
+        return data
+
+
+@dataclass
+class Guild:
+    id: int
+    name: str
+    owner_id: int
+    roles: dict[int, Role] = field(default_factory=dict)
+    channels: dict[int, Channel] = field(default_factory=dict)
+    members: dict[int, Member] = field(default_factory=dict)
+    preferred_locale: str = "en-US"
+
+    @property
+    def everyone_role(self) -> Role:
+        return self.roles[self.id]
+
+    def base_permissions(self, user_id: int) -> int:
+        """Guild-wide permissions of a member: owner, then @everyone | roles, then ADMINISTRATOR."""
+        if user_id == self.owner_id:
+            return ALL_PERMISSIONS
+        member = self.members[user_id]
+        perms = self.everyone_role.permissions
+        for role_id in member.role_ids:
+            perms |= self.roles[role_id].permissions
+        if perms & Perm.ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        return perms
+
+    def channel_permissions(self, user_id: int, channel: Channel) -> int:
+        """Discord's overwrite algorithm: @everyone overwrite, role overwrites, member overwrite."""
+        perms = self.base_permissions(user_id)
+        if perms == ALL_PERMISSIONS:
+            return perms
+        by_id = {ow.id: ow for ow in channel.overwrites}
+        everyone = by_id.get(self.id)
+        if everyone is not None:
+            perms = (perms & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for role_id in self.members[user_id].role_ids:
+            ow = by_id.get(role_id)
+            if ow is not None and ow.type == 0:
+                allow |= ow.allow
+                deny |= ow.deny
+        perms = (perms & ~deny) | allow
+        member_ow = by_id.get(user_id)
+        if member_ow is not None and member_ow.type == 1:
+            perms = (perms & ~member_ow.deny) | member_ow.allow
+        if not perms & Perm.VIEW_CHANNEL:
+            return 0
+        return perms
+
+    def channel_payload(self, channel: Channel) -> dict[str, Any]:
+        return {
+            "id": str(channel.id),
+            "type": int(channel.type),
+            "guild_id": str(self.id),
+            "name": channel.name,
+            "position": channel.position,
+            "permission_overwrites": [ow.payload() for ow in channel.overwrites],
+            "parent_id": None,
+            "nsfw": False,
+            "topic": channel.topic,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        }
+
+    def payload(self, *, members: list[Member], large_threshold: int = 250) -> dict[str, Any]:
+        """A GUILD_CREATE `d`: the guild object plus channels, roles, the given members."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 1,
+            "explicit_content_filter": 0,
+            "roles": [r.payload() for r in self.roles.values()],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "mfa_level": 0,
+            "application_id": None,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "preferred_locale": self.preferred_locale,
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "joined_at": iso_now(),
+            "large": len(self.members) > large_threshold,
+            "unavailable": False,
+            "member_count": len(self.members),
+            "voice_states": [],
+            "members": [m.payload() for m in members],
+            "channels": [self.channel_payload(c) for c in self.channels.values()],
+            "threads": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+
+@dataclass
+class World:
+    """All entities the stand-in knows; build one with `World.default()` and extend it freely.
+
+    Attributes used by tests: `application_id`, `bot`, `guild`, `general` (a text channel),
+    `announcements` (a text channel where the bot may not send), `admin` (has Manage Guild
+    through the Admin role), `user` (a plain member), `owner` (guild owner). Changes made after
+    the bot received READY are not announced to it over the gateway.
+    """
+
+    ids: SnowflakeFactory
+    application_id: int
+    application_name: str
+    bot: User
+    owner: User
+    admin: User
+    user: User
+    guild: Guild
+    general: Channel
+    announcements: Channel
+    admin_role: Role
+    bot_role: Role
+    users: dict[int, User] = field(default_factory=dict)
+    dm_channels: dict[int, Channel] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls, ids: SnowflakeFactory | None = None, *, bot_name: str = "Foreign Desk") -> World:
+        ids = ids or SnowflakeFactory()
+        app_id = ids()
+        bot = User(app_id, bot_name.lower().replace(" ", "-"), bot_name, bot=True)
+        owner = User(ids(), "olga.owner", "Olga Owner")
+        admin = User(ids(), "ada.admin", "Ada Admin")
+        user = User(ids(), "nora.normal", "Nora Normal")
+        guild_id = ids()
+        guild = Guild(guild_id, "Stand-in Guild", owner.id)
+        guild.roles[guild_id] = Role(guild_id, "@everyone", int(EVERYONE_DEFAULT), position=0)
+        admin_role = Role(ids(), "Admin", int(Perm.MANAGE_GUILD | Perm.MANAGE_MESSAGES), position=2)
+        bot_role = Role(
+            ids(),
+            bot_name,
+            int(EVERYONE_DEFAULT | Perm.EMBED_LINKS | Perm.ATTACH_FILES),
+            position=1,
+            managed=True,
+            bot_id=bot.id,
+        )
+        guild.roles[admin_role.id] = admin_role
+        guild.roles[bot_role.id] = bot_role
+        general = Channel(ids(), "general", guild_id=guild_id, position=0, topic="General chat")
+        announcements = Channel(
+            ids(),
+            "announcements",
+            guild_id=guild_id,
+            position=1,
+            overwrites=[Overwrite(guild_id, 0, deny=int(Perm.SEND_MESSAGES))],
+        )
+        guild.channels = {general.id: general, announcements.id: announcements}
+        for u, roles in ((bot, [bot_role.id]), (owner, []), (admin, [admin_role.id]), (user, [])):
+            guild.members[u.id] = Member(u, roles)
+        world = cls(
+            ids=ids,
+            application_id=app_id,
+            application_name=bot_name,
+            bot=bot,
+            owner=owner,
+            admin=admin,
+            user=user,
+            guild=guild,
+            general=general,
+            announcements=announcements,
+            admin_role=admin_role,
+            bot_role=bot_role,
+        )
+        world.users = {u.id: u for u in (bot, owner, admin, user)}
+        return world
+
+    # -- lookups and mutation ------------------------------------------------------------
+
+    def add_user(self, username: str, *, roles: list[Role] | None = None, in_guild: bool = True) -> User:
+        """Create a user (a guild member with `roles` unless `in_guild=False`)."""
+        new = User(self.ids(), username, username.replace(".", " ").title())
+        self.users[new.id] = new
+        if in_guild:
+            self.guild.members[new.id] = Member(new, [r.id for r in roles or []])
+        return new
+
+    def add_role(self, name: str, permissions: int, *, mentionable: bool = False) -> Role:
+        role = Role(
+            self.ids(), name, int(permissions), position=len(self.guild.roles), mentionable=mentionable
+        )
+        self.guild.roles[role.id] = role
+        return role
+
+    def add_text_channel(self, name: str, *, overwrites: list[Overwrite] | None = None) -> Channel:
+        channel = Channel(
+            self.ids(),
+            name,
+            guild_id=self.guild.id,
+            position=len(self.guild.channels),
+            overwrites=overwrites or [],
+        )
+        self.guild.channels[channel.id] = channel
+        return channel
+
+    def dm_channel(self, user: User) -> Channel:
+        """The DM channel between the bot and `user`, created on first use (like Discord)."""
+        channel = self.dm_channels.get(user.id)
+        if channel is None:
+            channel = Channel(self.ids(), "", ChannelType.DM, recipient_ids=[user.id])
+            self.dm_channels[user.id] = channel
+        return channel
+
+    def find_channel(self, channel_id: int) -> Channel | None:
+        found = self.guild.channels.get(channel_id)
+        if found is not None:
+            return found
+        return next((c for c in self.dm_channels.values() if c.id == channel_id), None)
+
+    def channel_payload(self, channel: Channel) -> dict[str, Any]:
+        if channel.is_dm:
+            return {
+                "id": str(channel.id),
+                "type": int(ChannelType.DM),
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [self.users[uid].payload() for uid in channel.recipient_ids],
+            }
+        return self.guild.channel_payload(channel)
+
+    def application_payload(self, flags: int) -> dict[str, Any]:
+        """`GET /oauth2/applications/@me` for a bot owned by `owner`."""
+        return {
+            "id": str(self.application_id),
+            "name": self.application_name,
+            "icon": None,
+            "description": "A stand-in application",
+            "summary": "",
+            "type": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "flags": flags,
+            "owner": self.owner.payload(),
+            "team": None,
+            "bot": self.bot.payload(),
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "approximate_guild_count": 1,
+            "integration_types_config": {"0": {}},
+        }
