@@ -1,0 +1,170 @@
+"""Articles → passages: paragraph-aware chunks that keep their section and paragraph numbers.
+
+A passage is what search finds and cites, so it should hold whole paragraphs of one
+section, be long enough to answer something (``min_words``) and short enough to be one
+point (``max_words``, also what the embedder reads well). Paragraph numbers count the
+cleaned article's body paragraphs (standfirst included, headings not), 1-based, matching
+``Article.paragraphs``, so a citation's "para. 4" is ``article.paragraphs[3]``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from index.config import ChunkingSettings
+from index.models import Article, Passage
+from index.text import split_sentences, word_count
+
+log = logging.getLogger(__name__)
+
+TAIL_TOLERANCE = 0.2
+"""A passage under ``min_words`` that packing could not avoid joins its neighbour in the same
+section when the two together stay within ``max_words * (1 + TAIL_TOLERANCE)``: one slightly
+long passage answers better than a fragment of a few words."""
+RUNAWAY_FACTOR = 3
+"""A "sentence" longer than this many times ``max_words`` (a table, a list with no stops)
+is not a sentence: it is cut into ``max_words`` windows rather than kept whole."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """The smallest piece packing moves: a paragraph, or a sentence of a long paragraph."""
+
+    text: str
+    paragraph: int
+    words: int
+
+
+def chunk_article(article: Article, settings: ChunkingSettings) -> list[Passage]:
+    """Split a cleaned article into passages, in reading order, ``ordinal`` 0..n-1.
+
+    Paragraphs of one section are packed together up to ``max_words``; a section heading
+    always starts a new passage; a paragraph over ``max_words`` is split between sentences.
+    Within a section the split points are chosen to balance passage lengths, so a short
+    tail is spread over its neighbours whenever that fits under ``max_words``; one that still
+    falls under ``min_words`` joins its neighbour within ``TAIL_TOLERANCE``. Only a single
+    sentence makes a passage longer than that.
+    """
+    max_words = max(1, settings.max_words)
+    min_words = max(0, min(settings.min_words, max_words))
+    passages: list[Passage] = []
+    for section, units in _sections(article, max_words):
+        for group in _merge_short(_pack(units, max_words, min_words), max_words, min_words):
+            text = _join(group)
+            passages.append(
+                Passage(
+                    text=text,
+                    embed_text="\n".join(part for part in (article.title, section, text) if part),
+                    paragraphs=tuple(sorted({u.paragraph for u in group})),
+                    section=section,
+                    ordinal=len(passages),
+                )
+            )
+    return passages
+
+
+def _sections(article: Article, max_words: int) -> list[tuple[str | None, list[_Unit]]]:
+    sections: list[tuple[str | None, list[_Unit]]] = [(None, [])]
+    number = 0
+    for block in article.blocks:
+        if block.kind == "heading":
+            sections.append((block.text, []))
+            continue
+        number += 1
+        sections[-1][1].extend(_units(block.text, number, max_words))
+    return [(heading, units) for heading, units in sections if units]
+
+
+def _units(text: str, paragraph: int, max_words: int) -> list[_Unit]:
+    words = word_count(text)
+    if words == 0:
+        return []
+    if words <= max_words:
+        return [_Unit(text, paragraph, words)]
+    units: list[_Unit] = []
+    for sentence in split_sentences(text):
+        n = word_count(sentence)
+        if n > RUNAWAY_FACTOR * max_words:
+            units.extend(_windows(sentence, paragraph, max_words))
+        elif n:
+            units.append(_Unit(sentence, paragraph, n))
+    return units
+
+
+def _windows(text: str, paragraph: int, max_words: int) -> list[_Unit]:
+    pieces = text.split()
+    out: list[_Unit] = []
+    current: list[str] = []
+    count = 0
+    for piece in pieces:
+        counted = word_count(piece)
+        if current and count + counted > max_words:
+            out.append(_Unit(" ".join(current), paragraph, count))
+            current, count = [], 0
+        current.append(piece)
+        count += counted
+    if current:
+        out.append(_Unit(" ".join(current), paragraph, count))
+    return out
+
+
+def _pack(units: list[_Unit], max_words: int, min_words: int) -> list[list[_Unit]]:
+    """Split ``units`` into consecutive groups of at most ``max_words`` words.
+
+    Dynamic programming over split points: a group costs the square of its room left under
+    ``max_words`` (so fewer, fuller, evenly sized groups win) plus a heavy penalty for
+    falling under ``min_words``. A single unit over the cap is a group of its own.
+    """
+    n = len(units)
+    best: list[float] = [0.0] + [float("inf")] * n
+    cut: list[int] = [0] * (n + 1)
+    for end in range(1, n + 1):
+        words = 0
+        for start in range(end - 1, -1, -1):
+            words += units[start].words
+            if words > max_words and start < end - 1:
+                break
+            room = max(0, max_words - words)
+            short = max(0, min_words - words)
+            cost = best[start] + room * room + 4 * short * short * max_words
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    groups: list[list[_Unit]] = []
+    end = n
+    while end > 0:
+        groups.append(units[cut[end] : end])
+        end = cut[end]
+    return groups[::-1]
+
+
+def _merge_short(groups: list[list[_Unit]], max_words: int, min_words: int) -> list[list[_Unit]]:
+    """Join a group under ``min_words`` to the previous group (else the next) within tolerance."""
+    limit = int(max_words * (1 + TAIL_TOLERANCE))
+    out = [list(g) for g in groups]
+    i = 0
+    while i < len(out) and len(out) > 1:
+        words = sum(u.words for u in out[i])
+        if words >= min_words:
+            i += 1
+            continue
+        before = sum(u.words for u in out[i - 1]) if i > 0 else None
+        after = sum(u.words for u in out[i + 1]) if i + 1 < len(out) else None
+        if before is not None and before + words <= limit:
+            out[i - 1].extend(out.pop(i))
+        elif after is not None and after + words <= limit:
+            short = out.pop(i)
+            out[i][:0] = short
+        else:
+            i += 1
+    return out
+
+
+def _join(group: list[_Unit]) -> str:
+    """Units of one paragraph join with a space, paragraphs with a blank line."""
+    parts: list[str] = []
+    for i, unit in enumerate(group):
+        if i:
+            parts.append(" " if unit.paragraph == group[i - 1].paragraph else "\n\n")
+        parts.append(unit.text)
+    return "".join(parts)

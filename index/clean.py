@@ -1,0 +1,286 @@
+"""Boilerplate removal: what a news page wraps around an article never becomes a passage.
+
+Rules are deliberately narrow, each one a shape seen on real Indonesian and English news
+pages: related-link lines (``Baca Juga: ...``), ad and scroll markers, author and community
+boxes, tag lists and "latest news" footers, photo captions and credits, bylines and editor
+initials. A rule matches a whole short paragraph or a marked-off tail of one, never a word
+inside a sentence, so body paragraphs that merely mention "baca" or "read" survive.
+Cleaning is idempotent and keeps block order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+
+from index.models import Article, Block
+from index.outlets import parse_dateline
+from index.text import fold, normalise, word_count
+
+log = logging.getLogger(__name__)
+
+_IC = re.IGNORECASE
+
+# --- whole paragraphs that are never article text ---------------------------------------------
+
+_RELATED_WORDS = (
+    r"baca(?:[ _]+juga)?|lihat(?:[ _]+juga)?|simak(?:[ _]+juga)?|tonton(?:[ _]+juga)?|cek(?:[ _]+juga)?"
+    r"|klik(?:[ _]+juga)?|artikel terkait|berita terkait|baca selengkapnya|baca berita lainnya"
+    r"|read(?: more| also)?|also read|see also|related(?: articles?| stories| news| coverage)?"
+    r"|more(?: on this story)?|watch(?: more)?|recommended|rekomendasi"
+)
+# "Baca Juga: Swedia Hentikan ...", "SIMAK JUGA - ...", "(Baca: ...)", "[Gambas:Video CNN]"
+_RELATED_LINK = re.compile(rf"^[\(\[]?\s*(?:{_RELATED_WORDS})\s*(?::|[-–—»>|]\s)", _IC)
+# the marker alone, with the linked headlines in the paragraphs after it
+_RELATED_MARKER = re.compile(rf"^(?:{_RELATED_WORDS})\s*[:»>]?$", _IC)
+_VIDEO_LINK = re.compile(r"^(?:\[\s*gambas:.*\]|(?:simak|tonton|lihat)\s+(?:juga\s+)?video\b.*)$", _IC)
+RELATED_MAX_WORDS = 40
+MARKER_FOLLOWERS = 8
+
+_UI_LINES = frozenset(
+    [
+        "advertisement",
+        "iklan",
+        "scroll to continue with content",
+        "scroll to resume content",
+        "scroll to continue",
+        "continue reading",
+        "continue reading below",
+        "story continues below advertisement",
+        "skip ad",
+        "lanjutkan membaca",
+        "lanjut baca",
+        "loading",
+        "bagikan",
+        "share",
+        "share this",
+        "share this article",
+        "sponsored",
+        "konten sponsor",
+        "halaman selanjutnya",
+        "halaman berikutnya",
+        "next page",
+        "selanjutnya",
+        "tutup",
+        "close",
+        "ads",
+        "advertisment",
+        "baca artikel selengkapnya",
+        "read full article",
+        "dapatkan aplikasi",
+        "download app",
+    ]
+)
+# markers that turn up glued inside a paragraph of scraped text
+_INLINE_MARKERS = re.compile(r"\s*\b(?:SCROLL TO (?:CONTINUE|RESUME) WITH CONTENT|ADVERTISEMENT)\b\s*")
+_MARKER_PREFIX = re.compile(r"^Baca_Juga\b\s*")  # suara.com placeholder before real text
+
+# A photo credit: "(twitter.com/NATOpress)", "(Dok. Kemlu)", "(Foto: Tesla)", "(ANTARA FOTO/...)".
+# A bare agency "(Reuters)" at the end of a paragraph is a story credit, not a caption: kept.
+_CREDIT = (
+    r"\(\s*(?:(?:[\w-]+\.)+(?:com|id|net|org|co)/[^()]*"
+    r"|(?:dok|doc|dokumentasi|foto|photo|istimewa|ist|unsplash|pexels|freepik|shutterstock|pixabay)\b[^()]*"
+    r"|(?:ANTARA FOTO|REUTERS|AP Photo|AFP PHOTO|EPA-EFE)/[^()]*|[^()]*\bGetty Images)\)"
+)
+_ONLY_CREDIT = re.compile(rf"^{_CREDIT}$", _IC)
+_ENDS_WITH_CREDIT = re.compile(rf"{_CREDIT}$", _IC)
+_CAPTION_START = re.compile(
+    r"^(?:ilustrasi\b|(?:foto|photo|gambar|image|sumber foto|sumber gambar|picture|video|grafis)\s*:"
+    r"|image (?:caption|source)\s*[,:]|media caption\s*[,:]|caption\s*:)",
+    _IC,
+)
+_PHOTO_AGENCY = re.compile(
+    r"ANTARA FOTO/|AP Photo/|AFP PHOTO/|REUTERS/[A-Z]|EPA-EFE/|[/(]\s*Getty Images|via Getty Images"
+)
+_AGENCY_ONLY = re.compile(
+    r"^\(?(?:getty images|reuters|afp|ap|epa|pa media|bbc|afp via getty images|anadolu|istimewa|dok\.?)\)?$",
+    _IC,
+)
+CAPTION_MAX_WORDS = 40
+CREDITED_CAPTION_MAX_WORDS = 30
+
+_BYLINE = re.compile(
+    r"^(?:(?:penulis|editor|reporter|pewarta|redaktur|penyunting|kontributor|fotografer|sumber|source"
+    r"|writer|author|laporan)\s*:|(?:written|reporting|editing|additional reporting|compiled) by\s)\s*\S",
+    _IC,
+)
+_BYLINE_NAMES = re.compile(r"^(?:By|Oleh)\s+[A-Z][\w.'’-]*(?:,?\s+(?:[A-Z][\w.'’-]*|and|dan|&))*$")
+_WIRE_FOOTER = re.compile(r"^\((?:reporting|writing|editing|additional reporting|compiled)\b.*\)$", _IC)
+BYLINE_MAX_WORDS = 15
+
+_TAGS = re.compile(r"^(?:tags?|topik|topics?|label|kata kunci|keywords?)\s*:", _IC)
+_FOLLOW_US = re.compile(
+    r"^(?:follow us|ikuti (?:kami|kanal|akun|berita|update|informasi)|join our|gabung (?:ke |di |dengan )?"
+    r"(?:saluran|channel|grup|komunitas)|dapatkan (?:update|berita|informasi)|download (?:the|our)"
+    r"|unduh aplikasi|sign up for)\b",
+    _IC,
+)
+FOLLOW_MAX_WORDS = 30
+
+# editor initials: "(ard)", "(res / res)", "[sau]", Antara's "(Uu. H - RF / I007)", "(*)"
+_INITIALS = r"[\(\[]\s*[a-z]{2,5}(?:\s*/\s*[a-z]{2,5})*\s*[\)\]]"
+_ANTARA_CODE = r"\([^()]{1,40}/\s*[A-Z]\d{3}\)"
+_ONLY_INITIALS = re.compile(rf"^(?:{_INITIALS}|{_ANTARA_CODE}|\(\*\)|\(end\))$")
+_TRAILING_INITIALS = re.compile(rf"(?<=[.!?\"”’])\s*(?:{_INITIALS}|{_ANTARA_CODE}|\(\*\))$")
+_SEPARATOR = re.compile(r"^[\W_]+$")
+
+# --- where the footer starts: this paragraph and everything after it goes ---------------------
+
+_FOOTER_START = re.compile(
+    r"^(?:.*\bverified (?:writer|author)\b.*|member idn times community\b.*|idn times community adalah\b.*"
+    r"|(?:tags?|topik|topics?|kata kunci)(?:\s*:.*)?"
+    r"|berita terkini lainnya|berita terkait|artikel terkait|berita lainnya|baca berita lainnya"
+    r"|berita terpopuler|terpopuler|populer|trending|most read|latest news|top stories"
+    r"|related (?:articles|stories|news|topics)|more on this story|more from [\w ]+|editor'?s picks?"
+    r"|(?:copyright|hak cipta)\s*(?:©|\(c\)|\d{4}).*|©.*|simak breaking news\b.*|dapatkan update berita\b.*"
+    r"|komentar|comments|tulis komentar|leave a comment)\s*:?$",
+    _IC,
+)
+FOOTER_MAX_WORDS = 25
+
+
+def clean_article(article: Article) -> Article:
+    """``article`` without boilerplate blocks and with its outlet dateline removed.
+
+    The dateline (``Jakarta, IDN Times - ``) is dropped from the text shown: the outlet is
+    kept in ``Article.source``, and a dateline is not part of any sentence, so it would only
+    clutter ledes, highlights and the first passage.
+    """
+    blocks = _cut_footer([Block(normalise(b.text).strip(), b.kind) for b in article.blocks])
+    title_key = _key(article.title)
+    kept: list[Block] = []
+    after_marker = 0
+    for block in blocks:
+        text = _tidy(block.text)
+        if not text:
+            continue
+        if after_marker and _headline_like(text):
+            after_marker -= 1
+            continue
+        after_marker = 0
+        if _RELATED_MARKER.match(text):
+            after_marker = MARKER_FOLLOWERS
+            continue
+        if _is_boilerplate(text, title_key):
+            log.debug("dropped boilerplate %r", text[:80])
+            continue
+        kept.append(Block(text, block.kind))
+    while True:  # each step can expose work for another; stop when nothing changes
+        tidier = _drop_empty_headings(_dedupe(_strip_dateline(kept)))
+        if tidier == kept:
+            break
+        kept = tidier
+    if len(kept) != len(article.blocks):
+        log.debug("cleaned %s: %d → %d blocks", article.key, len(article.blocks), len(kept))
+    return dataclasses.replace(article, blocks=tuple(kept))
+
+
+def _key(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def _tidy(text: str) -> str:
+    text = _INLINE_MARKERS.sub(" ", text)
+    text = _MARKER_PREFIX.sub("", text)
+    text = _TRAILING_INITIALS.sub("", text)
+    return " ".join(text.split())
+
+
+def _headline_like(text: str) -> bool:
+    """A linked headline under a bare ``Baca juga:``: short, capitalised, no closing stop."""
+    return (
+        word_count(text) <= 20
+        and (text[:1].isupper() or text[:1].isdigit() or text[:1] in "\"“'‘•-")
+        and not re.search(r"[.!?…:;,\"”’]$", text)
+    )
+
+
+def _is_boilerplate(text: str, title_key: str) -> bool:
+    words = word_count(text)
+    if words == 0 or _SEPARATOR.match(text):
+        return True
+    if _key(text.strip(" .:!-–—|")) in _UI_LINES:
+        return True
+    if words <= RELATED_MAX_WORDS and (_RELATED_LINK.match(text) or _VIDEO_LINK.match(text)):
+        return True
+    if _ONLY_INITIALS.match(text) or _WIRE_FOOTER.match(text):
+        return True
+    if words <= BYLINE_MAX_WORDS and (_BYLINE.match(text) or _BYLINE_NAMES.match(text) or _TAGS.match(text)):
+        return True
+    if words <= FOLLOW_MAX_WORDS and _FOLLOW_US.match(text):
+        return True
+    if words <= FOOTER_MAX_WORDS and _FOOTER_START.match(text):
+        return True  # a footer marker early in the article: the line goes, the article stays
+    return _is_caption(text, words, title_key)
+
+
+def _is_caption(text: str, words: int, title_key: str) -> bool:
+    """Photo captions and credits, including one glued to the headline it repeats."""
+    if title_key and word_count(title_key) >= 3:
+        key = _key(text)
+        if key == title_key:
+            return True  # the headline repeated as a paragraph
+        if key.startswith(title_key):
+            rest = text[len(title_key) :] if _key(text[: len(title_key)]) == title_key else ""
+            if rest[:1].isalpha() or (rest and _is_caption(rest.strip(), word_count(rest), "")):
+                return True  # "<headline>Ilustrasi bendera Jepang ... (twitter.com/NATOpress)"
+    if _ONLY_CREDIT.match(text) or _AGENCY_ONLY.match(text):
+        return True
+    if words > CAPTION_MAX_WORDS:
+        return False
+    if _CAPTION_START.match(text) or _PHOTO_AGENCY.search(text):
+        return True
+    return words <= CREDITED_CAPTION_MAX_WORDS and bool(_ENDS_WITH_CREDIT.search(text))
+
+
+def _cut_footer(blocks: list[Block]) -> list[Block]:
+    """Drop the page footer: from the first footer marker in the article's second half on.
+
+    The author box, tag list and "latest news" rail come after the last paragraph; a marker
+    in the first half is more likely a real paragraph, so it is left to the line rules.
+    """
+    half = len(blocks) // 2
+    for i in range(half, len(blocks)):
+        text = blocks[i].text
+        if word_count(text) <= FOOTER_MAX_WORDS and _FOOTER_START.match(text):
+            log.debug("footer from block %d: %r", i, text[:60])
+            return blocks[:i]
+    return blocks
+
+
+def _dedupe(blocks: list[Block]) -> list[Block]:
+    """Drop a block repeating the one before it (scrapes often double a paragraph)."""
+    out: list[Block] = []
+    for block in blocks:
+        if out and _key(out[-1].text) == _key(block.text):
+            continue
+        out.append(block)
+    return out
+
+
+def _drop_empty_headings(blocks: list[Block]) -> list[Block]:
+    """A heading whose section lost all its paragraphs (or never had any) goes too."""
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if block.kind == "heading" and (nxt is None or nxt.kind == "heading"):
+            continue
+        out.append(block)
+    return out
+
+
+def _strip_dateline(blocks: list[Block]) -> list[Block]:
+    """Remove the outlet dateline from the first body paragraph and any standfirst before it."""
+    out = list(blocks)
+    for i, block in enumerate(out):
+        if block.kind == "heading":
+            continue
+        rest = block.text
+        while (found := parse_dateline(rest)) is not None:  # syndicated copy can carry two
+            rest = rest[found.end :].strip()
+        if rest != block.text:
+            out[i] = Block(rest[:1].upper() + rest[1:], block.kind)
+        if block.kind != "standfirst":
+            break
+    return out

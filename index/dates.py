@@ -1,0 +1,290 @@
+"""Publication dates: every format the corpus and feeds use, normalised to one ISO form in UTC.
+
+``published`` is ``YYYY-MM-DD`` when only the day is known and ``YYYY-MM-DDTHH:MM:SSZ``
+otherwise, so that string order is time order and ``--since 2023-01`` works on strings.
+A value that cannot be read, or reads as an implausible year, gives ``None`` rather than a
+wrong date.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+
+log = logging.getLogger(__name__)
+
+MIN_YEAR = 1900
+
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    [
+        "januari january jan",
+        "februari february feb pebruari",
+        "maret march mar",
+        "april apr",
+        "mei may",
+        "juni june jun",
+        "juli july jul",
+        "agustus august aug agu agt agus ags",
+        "september sep sept",
+        "oktober october okt oct",
+        "november nov nop",
+        "desember december des dec",
+    ],
+    start=1,
+):
+    for _name in _names.split():
+        MONTHS[_name] = _number
+
+WEEKDAYS: dict[str, int] = {}
+for _number, _names in enumerate(
+    [
+        "senin monday mon",
+        "selasa tuesday tue tues",
+        "rabu wednesday wed",
+        "kamis thursday thu thur thurs",
+        "jumat jum'at jum’at friday fri",
+        "sabtu saturday sat",
+        "minggu ahad sunday sun",
+    ]
+):
+    for _name in _names.split():
+        WEEKDAYS[_name] = _number
+
+# Zone abbreviations news and feeds print after a time.
+ZONES: dict[str, tzinfo] = {
+    "utc": UTC,
+    "gmt": UTC,
+    "z": UTC,
+    "wib": timezone(timedelta(hours=7)),
+    "wita": timezone(timedelta(hours=8)),
+    "wit": timezone(timedelta(hours=9)),
+    "est": timezone(timedelta(hours=-5)),
+    "edt": timezone(timedelta(hours=-4)),
+    "cet": timezone(timedelta(hours=1)),
+    "cest": timezone(timedelta(hours=2)),
+    "bst": timezone(timedelta(hours=1)),
+}
+
+_MONTH = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+_WEEKDAY = "|".join(sorted((re.escape(w) for w in WEEKDAYS), key=len, reverse=True))
+_ZONE = "|".join(sorted(ZONES, key=len, reverse=True))
+_TIME = (
+    r"(?:(?:,|\s|\||-|pukul|jam|at)+(?P<hh>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<ss>\d{2}))?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<zone>" + _ZONE + r"|[+-]\d{2}:?\d{2})\b)?)?"
+)
+_WD = r"(?:(?P<wd>" + _WEEKDAY + r")\.?,?\s*)?"
+
+# 31 Januari 2023 / Selasa, 31 Jan 2023 14:05 WIB / 31 January 2023
+_DAY_MONTH_YEAR = re.compile(
+    r"\b" + _WD + r"(?P<d>\d{1,2})\s+(?P<m>" + _MONTH + r")\.?,?\s+(?P<y>\d{4})\b" + _TIME,
+    re.IGNORECASE,
+)
+# January 31, 2023 / Tuesday, Jan. 31, 2023
+_MONTH_DAY_YEAR = re.compile(
+    r"\b" + _WD + r"(?P<m>" + _MONTH + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})\b" + _TIME,
+    re.IGNORECASE,
+)
+_SLASH = re.compile(
+    r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _TIME + r"\s*$",
+    re.IGNORECASE,
+)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRAILING_ZONE = re.compile(r"\s*\b(?P<zone>" + _ZONE + r")$", re.IGNORECASE)
+
+
+def _plausible(year: int) -> bool:
+    return MIN_YEAR <= year <= datetime.now(UTC).year + 1
+
+
+def _format(value: date | datetime, *, assume_tz: tzinfo = UTC) -> str | None:
+    if not _plausible(value.year):
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=assume_tz)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def _zone(text: str | None, default: tzinfo) -> tzinfo:
+    if not text:
+        return default
+    key = text.lower()
+    if key in ZONES:
+        return ZONES[key]
+    sign = -1 if key[0] == "-" else 1
+    digits = key[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _build(year: int, month: int, day: int, m: re.Match[str], assume_tz: tzinfo) -> date | datetime | None:
+    """A date, or a datetime when the match carried a time; ``None`` when not a real day."""
+    try:
+        day_value = date(year, month, day)
+    except ValueError:
+        return None
+    groups = m.groupdict()
+    if groups.get("hh") is None:
+        return day_value
+    hour, minute = int(groups["hh"]), int(groups["mi"])
+    second = int(groups["ss"] or 0)
+    ampm = (groups.get("ampm") or "").replace(".", "").lower()
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=_zone(groups.get("zone"), assume_tz))
+    except ValueError:
+        return day_value
+
+
+def parse_published(value: str | date | datetime | None, *, assume_tz: tzinfo = UTC) -> str | None:
+    """Normalise a publication date to ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ`` (UTC).
+
+    Reads ISO 8601, RFC 822 feed dates, ``M/D/YYYY H:MM`` (``D/M`` when the first number
+    cannot be a month), Indonesian and English month names with optional weekday, time and
+    zone (``Selasa, 31 Jan 2023 14:05 WIB``). A time without a zone is taken in
+    ``assume_tz``. Returns ``None`` for anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (date, datetime)):
+        return _format(value, assume_tz=assume_tz)
+    text = " ".join(str(value).split())
+    if not text:
+        return None
+    parsed = _parse_text(text, assume_tz)
+    if parsed is None:
+        log.debug("unreadable date %r", text[:80])
+        return None
+    return _format(parsed, assume_tz=assume_tz)
+
+
+def _parse_text(text: str, assume_tz: tzinfo) -> date | datetime | None:
+    if _ISO_DAY.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    iso = _parse_iso(text, assume_tz)
+    if iso is not None:
+        return iso
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return None  # ISO-looking but not a real date/time: don't guess further
+    if m := _SLASH.match(text):
+        a, b, year = int(m["a"]), int(m["b"]), int(m["y"])
+        month, day = (b, a) if a > 12 else (a, b)
+        return _build(year, month, day, m, assume_tz)
+    for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR):
+        m = pattern.match(text)
+        if m and _only_noise_after(text, m.end()):
+            return _build(int(m["y"]), MONTHS[m["m"].lower()], int(m["d"]), m, assume_tz)
+    try:  # RFC 822 with a zone the patterns above don't know (PST, -0800 with seconds...)
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _only_noise_after(text: str, end: int) -> bool:
+    return not re.search(r"[0-9A-Za-z]", text[end:])
+
+
+def _parse_iso(text: str, assume_tz: tzinfo) -> datetime | None:
+    candidate = text
+    zone: tzinfo | None = None
+    if m := _TRAILING_ZONE.search(candidate):
+        zone = _zone(m["zone"], assume_tz)
+        candidate = candidate[: m.start()]
+    if not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}", candidate):
+        return None
+    try:
+        parsed = datetime.fromisoformat(candidate.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if zone is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    day: date
+    position: int
+    confirmed: bool  # a weekday was written next to it and agrees with the calendar
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+# Text scanning anchors on digits and plain words, then looks names up in the tables: much
+# faster on long bodies than trying every month and weekday name at every position.
+_SCAN_NUMERIC = re.compile(r"\(\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4}|\d{2})\s*\)")
+_SCAN_NUMBER = re.compile(r"\d+")  # plain runs of digits scan fastest; four-digit ones are kept
+_SCAN_DMY = re.compile(r"(?<!\d)(\d{1,2})\s+([^\W\d_]{3,9})\.?,?\s+(\d{4})$")
+_SCAN_MDY = re.compile(r"\b([^\W\d_]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+YEAR_CONTEXT = 30
+"""How far before a year a day and month name may start (``Wednesday, September 30, 2023``)."""
+_ISO_AT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_WEEKDAY_BEFORE = re.compile(r"([^\W\d_]+(?:['’][^\W\d_]+)?)\.?\s*,?\s*$")
+
+
+def _weekday_before(text: str, start: int) -> int | None:
+    m = _WEEKDAY_BEFORE.search(text, max(0, start - 16), start)
+    return WEEKDAYS.get(m.group(1).lower()) if m else None
+
+
+def _candidates(text: str) -> list[_Found]:
+    found: list[_Found] = []
+
+    def add(start: int, year: int, month: int | None, day_number: int, numeric_weekday: bool) -> None:
+        if month is None:
+            return
+        try:
+            day = date(year, month, day_number)
+        except ValueError:
+            return
+        if _plausible(day.year):
+            weekday = _weekday_before(text, start) if numeric_weekday else None
+            found.append(_Found(day, start, weekday is not None and weekday == day.weekday()))
+
+    for m in _SCAN_NUMERIC.finditer(text):  # Selasa (31/1/2023)
+        add(m.start(), _year(m[3]), int(m[2]), int(m[1]), True)
+    for number in _SCAN_NUMBER.finditer(text):  # few four-digit numbers: look around each
+        if number.end() - number.start() != 4:
+            continue
+        if iso := _ISO_AT.match(text, number.start()):  # 2023-11-06
+            add(iso.start(), int(iso[1]), int(iso[2]), int(iso[3]), False)
+            continue
+        begin = max(0, number.start() - YEAR_CONTEXT)
+        if dmy := _SCAN_DMY.search(text, begin, number.end()):  # Selasa, 31 Januari 2023
+            add(dmy.start(), int(dmy[3]), MONTHS.get(dmy[2].lower()), int(dmy[1]), True)
+        elif mdy := _SCAN_MDY.search(text, begin, number.end()):  # Tuesday, January 31, 2023
+            add(mdy.start(), int(mdy[3]), MONTHS.get(mdy[1].lower()), int(mdy[2]), True)
+    return sorted(found, key=lambda f: f.position)
+
+
+def find_date_in_text(text: str) -> str | None:
+    """The day an article reports on, read from its body, as ``YYYY-MM-DD``.
+
+    Indonesian news dates the reported day with its weekday (``Selasa (31/1/2023)``,
+    ``Selasa, 31 Januari 2023``); such dates whose weekday agrees with the calendar are
+    trusted most, and the latest of them is taken, since an article is published on or
+    after every day it reports. Without one, the first full date in the text is taken:
+    ledes date the news, while later mentions tend to be background or plans.
+    Dates without a year (``Selasa (31/1)``) are ignored.
+    """
+    found = _candidates(text)
+    if not found:
+        return None
+    confirmed = [f for f in found if f.confirmed]
+    if confirmed:
+        return max(f.day for f in confirmed).isoformat()
+    return found[0].day.isoformat()

@@ -1,0 +1,61 @@
+"""Fetching the web safely: feeds and pages over HTTP, canonical URLs, feed parsing, extraction.
+
+Typical use (a feed poller)::
+
+    async with Fetcher.from_settings(settings) as fetcher:
+        poll = await poll_feed(fetcher, feed_url, etag=etag, last_modified=modified)
+        if not poll.not_modified:
+            for item in poll.feed.items:
+                article = await fetch_article(fetcher, item.link, item=item,
+                                              fallback_source=poll.feed.title)
+
+Every failure is an ``index.errors.FetchError`` subclass from ``index.fetch.errors``.
+"""
+
+from __future__ import annotations
+
+from index.fetch.errors import (
+    AddressRefused,
+    ConnectionFailed,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    InvalidURL,
+    NoArticle,
+    NotAFeed,
+    ResponseTooLarge,
+    RetryLater,
+    TooManyRedirects,
+    UnsupportedContentType,
+)
+from index.fetch.extract import article_from_result, fetch_article
+from index.fetch.feed import FeedItem, FeedPoll, ParsedFeed, parse_feed, poll_feed
+from index.fetch.http import Fetcher, FetchResult
+from index.fetch.ssrf import AddressPolicy
+from index.fetch.urls import canonical_url
+
+__all__ = [
+    "AddressPolicy",
+    "AddressRefused",
+    "ConnectionFailed",
+    "FeedItem",
+    "FeedPoll",
+    "FetchError",
+    "FetchResult",
+    "FetchTimeout",
+    "Fetcher",
+    "HTTPStatusError",
+    "InvalidURL",
+    "NoArticle",
+    "NotAFeed",
+    "ParsedFeed",
+    "ResponseTooLarge",
+    "RetryLater",
+    "TooManyRedirects",
+    "UnsupportedContentType",
+    "article_from_result",
+    "canonical_url",
+    "fetch_article",
+    "parse_feed",
+    "poll_feed",
+]

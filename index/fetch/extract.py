@@ -1,0 +1,64 @@
+"""A fetched page → an ``Article``: fetch, then extract off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from index.errors import ReaderError
+from index.fetch.errors import NoArticle, UnsupportedContentType
+from index.models import Article
+
+if TYPE_CHECKING:
+    from index.fetch.feed import FeedItem
+    from index.fetch.http import Fetcher, FetchResult
+
+log = logging.getLogger(__name__)
+
+__all__ = ["article_from_result", "fetch_article"]
+
+
+async def fetch_article(
+    fetcher: Fetcher,
+    url: str,
+    *,
+    item: FeedItem | None = None,
+    fallback_source: str | None = None,
+) -> Article:
+    """Fetch the page at ``url`` and extract its article.
+
+    ``item`` (the feed entry that linked to it) supplies the date when the page has none;
+    ``fallback_source`` (the feed's title) names the outlet when the page does not.
+    Raises ``FetchError`` subclasses, ``NoArticle`` when the page has no article body.
+    """
+    result = await fetcher.fetch_page(url)
+    return await article_from_result(
+        result, fallback_date=item.published if item else None, fallback_source=fallback_source
+    )
+
+
+async def article_from_result(
+    result: FetchResult,
+    *,
+    fallback_date: str | None = None,
+    fallback_source: str | None = None,
+) -> Article:
+    """Extract the article of an already fetched page in a worker thread (trafilatura is CPU work)."""
+    if result.content_type not in (None, "text/html", "application/xhtml+xml"):
+        raise UnsupportedContentType(
+            f"{result.final_url} is {result.content_type}, not an HTML page", content_type=result.content_type
+        )
+    from index.readers.html import article_from_html  # lazy: trafilatura is slow to import
+
+    try:
+        return await asyncio.to_thread(
+            article_from_html,
+            result.body,
+            url=result.final_url,
+            charset=result.charset,
+            fallback_date=fallback_date,
+            fallback_source=fallback_source,
+        )
+    except ReaderError as exc:
+        raise NoArticle(f"no article found at {result.final_url}: {exc}") from None

@@ -1,0 +1,277 @@
+"""Feeds: the bytes we fetched → typed ``FeedItem``s, and a conditional poll that fetches and parses.
+
+feedparser reads RSS 0.9x/1.0/2.0, Atom and JSON Feed and is forgiving: a feed that is not
+well-formed (a Latin-1 feed without an encoding declaration, an unescaped ``&``) is parsed
+as far as it goes, and what went wrong is reported in ``ParsedFeed.problems``. A document
+with no item at all that is also malformed is ``NotAFeed``.
+
+feedparser only ever sees bytes (wrapped in a stream): given a ``str`` or ``bytes`` it would
+treat it as a URL to fetch or a file name to open, which would bypass the fetch guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import io
+import logging
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import feedparser
+import lxml.html
+from lxml import etree
+
+from index.fetch.errors import NotAFeed
+from index.fetch.urls import canonical_url
+
+if TYPE_CHECKING:
+    from index.fetch.http import Fetcher
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FeedItem", "FeedPoll", "ParsedFeed", "html_to_text", "parse_feed", "poll_feed"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of a feed, with text fields as plain text.
+
+    ``canonical_link`` (see ``index.fetch.urls``) is the identity to dedupe on: feeds change
+    GUIDs (a CMS migration, ``?utm_`` tags on the link) while the article stays the same.
+    ``published`` is ISO UTC (``YYYY-MM-DDTHH:MM:SSZ``, or ``YYYY-MM-DD``). ``content`` is
+    the text of ``content:encoded`` / Atom ``content`` when the feed carries the full
+    article, and ``content_html`` its sanitised HTML.
+    """
+
+    guid: str | None
+    link: str | None
+    canonical_link: str | None
+    title: str
+    summary: str = ""
+    published: str | None = None
+    author: str | None = None
+    content: str | None = None
+    content_html: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity across polls: the canonical link, else the GUID, else a hash of the title."""
+        if self.canonical_link:
+            return self.canonical_link
+        if self.guid:
+            return f"guid:{self.guid}"
+        return "title:" + hashlib.sha1(self.title.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed: its own title and link, its items (duplicates removed), what went wrong."""
+
+    title: str
+    link: str | None
+    language: str | None
+    version: str
+    encoding: str | None
+    items: tuple[FeedItem, ...]
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """One conditional poll of a feed: ``feed`` is ``None`` when the server said 304.
+
+    Keep ``etag`` and ``last_modified`` for the next poll.
+    """
+
+    url: str
+    final_url: str
+    feed: ParsedFeed | None
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool = field(default=False)
+
+
+def parse_feed(
+    data: bytes,
+    *,
+    url: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ParsedFeed:
+    """Parse feed bytes; ``headers`` (the HTTP response's) let feedparser pick the encoding.
+
+    ``url`` (where the feed was fetched from) resolves relative links. Raises ``NotAFeed``
+    when nothing could be read as an item and the document is malformed.
+    """
+    response_headers = _feed_headers(headers or {}, data)
+    if url:
+        response_headers["content-location"] = url
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=response_headers)
+    problems: list[str] = []
+    if parsed.get("bozo"):
+        problems.append(_describe(parsed.get("bozo_exception")))
+    entries = parsed.get("entries") or []
+    if not entries and parsed.get("bozo"):
+        where = f" at {url}" if url else ""
+        raise NotAFeed(f"no feed items could be read{where}: {problems[0]}")
+    items: list[FeedItem] = []
+    seen: dict[str, int] = {}
+    bad_dates: list[str] = []
+    for number, entry in enumerate(entries, start=1):
+        item = _item(entry, problems, number)
+        if item is None:
+            continue
+        raw_date = dict.get(entry, "published") or dict.get(entry, "updated")
+        if item.published is None and raw_date:
+            bad_dates.append(str(raw_date))
+        if item.key in seen:
+            problems.append(f"item {number} repeats item {seen[item.key]} ({item.key}); kept the first")
+            continue
+        seen[item.key] = number
+        items.append(item)
+    if bad_dates:
+        problems.append(f"{len(bad_dates)} item(s) with an unreadable date, e.g. {bad_dates[0]!r}")
+    meta = parsed.get("feed", {})
+    return ParsedFeed(
+        title=html_to_text(meta.get("title", "")),
+        link=meta.get("link"),
+        language=meta.get("language") or None,
+        version=parsed.get("version") or "unknown",
+        encoding=parsed.get("encoding"),
+        items=tuple(items),
+        problems=tuple(problems),
+    )
+
+
+async def poll_feed(
+    fetcher: Fetcher, url: str, *, etag: str | None = None, last_modified: str | None = None
+) -> FeedPoll:
+    """Fetch ``url`` conditionally and parse it (off the loop); a 304 costs no parsing."""
+    result = await fetcher.fetch_feed(url, etag=etag, last_modified=last_modified)
+    feed = None
+    if not result.not_modified:
+        feed = await asyncio.to_thread(parse_feed, result.body, url=result.final_url, headers=result.headers)
+    return FeedPoll(
+        url=url,
+        final_url=result.final_url,
+        feed=feed,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        not_modified=result.not_modified,
+    )
+
+
+def html_to_text(fragment: str | None) -> str:
+    """Plain text of an HTML fragment (a summary, a title with ``&amp;``), paragraphs on lines."""
+    if not fragment:
+        return ""
+    if "<" not in fragment and "&" not in fragment:
+        return " ".join(fragment.split())
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for block in root.iter("p", "div", "li", "h1", "h2", "h3", "h4", "blockquote", "tr"):
+        block.tail = "\n" + (block.tail or "")
+    for junk in root.xpath(".//script|.//style"):
+        junk.drop_tree()
+    text = root.text_content()
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+_SINGLE_BYTE = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"}
+
+
+def _feed_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
+    """Headers for feedparser, with the content type it needs to pick the right encoding.
+
+    Servers label feeds ``text/xml`` (which RFC 3023 made US-ASCII by default), ``text/html``
+    or nothing at all; all of these become ``application/xml`` so that the XML declaration
+    decides (RFC 7303). A charset parameter is kept, except a Latin-1 one on bytes that are
+    valid UTF-8 (a server default stamped on a UTF-8 feed). JSON types stay: they select
+    feedparser's JSON Feed reader.
+    """
+    out = {k.lower(): v for k, v in headers.items()}
+    mime, _, params = out.get("content-type", "").partition(";")
+    mime = mime.strip().lower()
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip("\"'")
+    if charset and charset.lower() in _SINGLE_BYTE and not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            charset = None
+    if "json" not in mime:
+        mime = "application/xml"
+    out["content-type"] = f"{mime}; charset={charset}" if charset else mime
+    return out
+
+
+def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem | None:
+    link = (entry.get("link") or "").strip() or None
+    guid = (entry.get("id") or "").strip() or None
+    title = html_to_text(entry.get("title"))
+    if link is None and guid and guid.startswith(("http://", "https://")):
+        link = guid
+    if link is None and not title:
+        problems.append(f"item {number} has neither link nor title; skipped")
+        return None
+    content_html = None
+    for content in entry.get("content") or []:
+        if content.get("value"):
+            content_html = content["value"]
+            break
+    summary = html_to_text(entry.get("summary"))
+    content = html_to_text(content_html) if content_html else None
+    published = _published(entry)
+    return FeedItem(
+        guid=guid,
+        link=link,
+        canonical_link=canonical_url(link) if link else None,
+        title=title,
+        summary=summary,
+        published=published,
+        author=html_to_text(entry.get("author")) or None,
+        content=content,
+        content_html=content_html,
+    )
+
+
+def _published(entry: dict[str, Any]) -> str | None:
+    # dict.get: FeedParserDict.get would map updated_parsed to published_parsed with a warning.
+    raw = dict.get(entry, "published") or dict.get(entry, "updated") or dict.get(entry, "created")
+    if raw and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", raw):
+        return raw.strip()  # a day without a time stays a day, not midnight UTC
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = dict.get(entry, key)
+        if isinstance(value, time.struct_time):
+            stamp = datetime.fromtimestamp(calendar.timegm(value), UTC)
+            return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not raw:
+        return None
+    from index.dates import parse_published  # lazy: a sibling module
+
+    return parse_published(raw)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "malformed feed"
+    name = type(exc).__name__
+    text = " ".join(str(exc).split()) or name
+    if isinstance(exc, feedparser.CharacterEncodingOverride):
+        return f"wrong or missing encoding declaration: {text}"
+    return f"malformed feed ({name}): {text}"

@@ -1,0 +1,264 @@
+"""What every reader shares: decoding bytes, finding paragraphs, shaping blocks, filling metadata.
+
+Readers only know their file format; the rules for what a heading or a standfirst looks
+like, and where a missing outlet, date or language comes from, live here once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from index.dates import find_date_in_text, parse_published
+from index.errors import ReaderError
+from index.lang import detect_language
+from index.models import Article, Block, ReadProblem
+from index.outlets import canonical_outlet, outlet_from_url, parse_dateline
+from index.text import normalise, word_count
+
+log = logging.getLogger(__name__)
+
+MAX_ARTICLE_BYTES = 10_000_000
+"""A one-article file bigger than this is not an article (a dump, a log): refused."""
+SNIFF_BYTES = 8192
+
+_TERMINAL = re.compile(r"""[.!?…:;,"'”’)\]]$""")
+_SENTENCE_END = re.compile(r"""[.!?…:;"'”’)\]]$""")
+
+
+def problem(path: Path | str, reason: str, line: int | None = None) -> ReadProblem:
+    """A ``ReadProblem`` for ``path``, logged once here so every reader reports alike."""
+    found = ReadProblem(path=str(path), reason=reason, line=line)
+    log.warning("skipped %s", found)
+    return found
+
+
+def decode(data: bytes, *, what: str = "file") -> str:
+    """UTF-8 (a BOM is allowed, as is UTF-16 with a BOM) or ``ReaderError`` saying why not."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ReaderError(f"{what} has a UTF-16 mark but is not valid UTF-16 ({exc.reason})") from None
+    if b"\x00" in data[:SNIFF_BYTES] or b"\x00" in data[-SNIFF_BYTES:]:
+        raise ReaderError(f"binary {what} (NUL bytes), not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReaderError(
+            f"{what} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise ReaderError(f"binary {what} (NUL bytes), not text")
+    return text
+
+
+def load_text(path: Path) -> str:
+    """The whole text of a one-article file with ``\n`` line ends; ``ReaderError`` if unreadable
+    or empty. Indentation is kept (YAML front matter needs it); ``split_paragraphs`` tidies."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ReaderError(f"file is {size:,} bytes, too large for one article")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReaderError(f"cannot read file: {exc.strerror or exc}") from None
+    text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ReaderError("empty file")
+    return text
+
+
+# --- paragraphs and blocks -------------------------------------------------------------------
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of plain text: blank lines separate them; inside a run of lines, a line
+    break is kept as a paragraph break (scraped text puts one paragraph per line) unless the
+    text is hard-wrapped or the line continues a sentence in lower case."""
+    out: list[str] = []
+    for chunk in re.split(r"\n\s*\n", normalise(text)):
+        out.extend(_unwrap([line for line in chunk.split("\n") if line]))
+    return out
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    if len(lines) < 2:
+        return lines
+    body = lines[:-1]
+    open_ended = sum(not _SENTENCE_END.search(line) for line in body)
+    if all(40 <= len(line) <= 100 for line in body) and open_ended * 2 >= len(body):
+        return [" ".join(lines)]  # hard-wrapped at a fixed width
+    out: list[str] = []
+    for line in lines:
+        if out and not _SENTENCE_END.search(out[-1]) and line[:1].islower():
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+_NUMBERED_HEADING = re.compile(r"^\d{1,2}[.)]\s+[^\W\d_]")
+HEADING_MAX_WORDS = 14
+STANDFIRST_MAX_WORDS = 45
+
+
+def is_numbered_heading(text: str) -> bool:
+    """``2. Bertemu dengan Perdana Menteri Jepang``: a listicle section heading."""
+    return (
+        bool(_NUMBERED_HEADING.match(text))
+        and word_count(text) <= HEADING_MAX_WORDS
+        and not _TERMINAL.search(text)
+    )
+
+
+def _is_plain_heading(text: str, before: str | None, after: str | None) -> bool:
+    """A short title-like line between two full paragraphs (``Serangan Sayap Mudah Terbaca``)."""
+    if before is None or after is None:
+        return False
+    words = word_count(text)
+    return (
+        2 <= words <= 8
+        and (text[:1].isupper() or text[:1].isdigit())
+        and not _TERMINAL.search(text)
+        and not re.search(r"""[.:;()\[\]"“”|/@]""", text)
+        and bool(_SENTENCE_END.search(before))
+        and word_count(after) >= 15
+    )
+
+
+def shape_blocks(paragraphs: list[str], *, detect_headings: bool = True) -> tuple[Block, ...]:
+    """Label plain paragraphs as headings, a standfirst or body paragraphs.
+
+    The first paragraph is a standfirst when it is short and either the next one opens with
+    an outlet dateline or it has no closing punctuation (``NATO puji Jepang ...``).
+    """
+    blocks: list[Block] = []
+    for i, text in enumerate(paragraphs):
+        before = paragraphs[i - 1] if i > 0 else None
+        after = paragraphs[i + 1] if i + 1 < len(paragraphs) else None
+        if i == 0 and after is not None and _is_standfirst(text, after):
+            blocks.append(Block(text, "standfirst"))
+        elif detect_headings and (
+            (is_numbered_heading(text) and _opens_section(after) and not _is_list_item(before))
+            or (i > 0 and _is_plain_heading(text, before, after))
+        ):
+            blocks.append(Block(text, "heading"))
+        else:
+            blocks.append(Block(text, "paragraph"))
+    return tuple(blocks)
+
+
+def _opens_section(after: str | None) -> bool:
+    """A numbered line heads a section only when prose follows, not the next list item."""
+    return after is not None and not _NUMBERED_HEADING.match(after) and word_count(after) >= 8
+
+
+def _is_list_item(text: str | None) -> bool:
+    """The line before is itself a short numbered line: this one ends a list."""
+    return text is not None and bool(_NUMBERED_HEADING.match(text)) and word_count(text) <= HEADING_MAX_WORDS
+
+
+def _is_standfirst(text: str, after: str) -> bool:
+    if parse_dateline(text) is not None or word_count(text) > STANDFIRST_MAX_WORDS:
+        return False
+    return parse_dateline(after) is not None or not _SENTENCE_END.search(text)
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+LANGUAGE_NAMES = {
+    "indonesian": "id", "indonesia": "id", "bahasa indonesia": "id", "ind": "id", "in": "id",
+    "english": "en", "inggris": "en", "eng": "en",
+}  # fmt: skip
+
+
+def normalise_language(value: Any) -> str | None:
+    """``id-ID``, ``Indonesian``, ``ind`` → ``id``; anything unrecognisable → ``None``."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    key = value.strip().lower().replace("_", "-")
+    if key in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[key]
+    primary = key.split("-", 1)[0]
+    if re.fullmatch(r"[a-z]{2}", primary):
+        return primary
+    return LANGUAGE_NAMES.get(primary)
+
+
+def text_field(value: Any) -> str | None:
+    """A metadata value as one tidy line: lists are joined (several authors), blanks are None."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        parts = [text_field(v) for v in value]
+        joined = ", ".join(p for p in parts if p)
+        return joined or None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        tidy = " ".join(normalise(str(value)).split())
+        return tidy or None
+    return None
+
+
+def make_article(
+    *,
+    path: Path,
+    title: str | None,
+    blocks: Iterable[Block],
+    meta: Mapping[str, Any] | None = None,
+    locator: str | None = None,
+) -> Article:
+    """Build an ``Article``, filling what the metadata lacks from the text itself.
+
+    Outlet: metadata (canonical spelling), else the dateline, else the URL's domain.
+    Published: metadata, else a date in the body (``index.dates.find_date_in_text``).
+    Language: metadata, else detected from headline and body. ``ReaderError`` when there is
+    no headline or no body text.
+    """
+    meta = meta or {}
+    headline = text_field(title)
+    if not headline:
+        raise ReaderError("no title")
+    body = tuple(b for b in blocks if b.text.strip())
+    paragraphs = [b.text for b in body if b.kind != "heading"]
+    if not paragraphs:
+        raise ReaderError("no body text")
+    url = text_field(meta.get("url"))
+    source = _source(meta.get("source"), paragraphs, url)
+    published = _published(meta.get("published"), paragraphs)
+    language = normalise_language(meta.get("language")) or detect_language("\n".join([headline, *paragraphs]))
+    return Article(
+        title=headline,
+        blocks=body,
+        source=source,
+        url=url,
+        published=published,
+        language=language,
+        author=text_field(meta.get("author")),
+        path=str(path),
+        locator=locator,
+    )
+
+
+def _source(given: Any, paragraphs: list[str], url: str | None) -> str | None:
+    name = text_field(given)
+    if name:
+        return canonical_outlet(name)
+    for text in paragraphs[:2]:
+        if found := parse_dateline(text):
+            return found.outlet
+    return outlet_from_url(url)
+
+
+def _published(given: Any, paragraphs: list[str]) -> str | None:
+    if isinstance(given, (str, date, datetime)):
+        value = parse_published(given)
+        if value:
+            return value
+        log.debug("unreadable published value %r; looking in the text", given)
+    return find_date_in_text("\n".join(paragraphs))

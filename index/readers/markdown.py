@@ -1,0 +1,183 @@
+"""Markdown articles with YAML front matter (title, url, source, published, language, author).
+
+``#`` headings become section headings (a lone leading ``# Title`` is the headline when the
+front matter has none); emphasis, links and images are reduced to the plain words a reader
+sees, so passages and full-text search hold no Markdown syntax.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]
+
+from index.errors import ReaderError
+from index.models import Article, Block, ReadProblem
+from index.readers.common import load_text, make_article, problem, shape_blocks, text_field
+from index.text import normalise
+
+log = logging.getLogger(__name__)
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^(=+|-+)\s*$")
+_RULE = re.compile(r"^(?:[-*_]\s*){3,}$")
+_FENCE = re.compile(r"^(```|~~~)")
+_BULLET = re.compile(r"^[-*+]\s+")
+_ORDERED = re.compile(r"^\d{1,3}[.)]\s+")
+_LINK_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
+
+_INLINE: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images: alt text is a caption, not body
+    (re.compile(r"!\[[^\]]*\]\[[^\]]*\]"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # <http://autolink>
+    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),  # inline HTML tags
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
+    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
+]
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>~|])")
+_HIDDEN = 0xE000  # escaped characters wait in the private-use area while the rules run
+
+
+def plain(text: str) -> str:
+    """Markdown inline syntax reduced to the words shown (``**NATO** [says](u)`` → ``NATO says``)."""
+    text = _ESCAPE.sub(lambda m: chr(_HIDDEN + ord(m.group(1))), text)
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    text = re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m.group()) - _HIDDEN), text)
+    return " ".join(text.split())
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """The YAML front matter as a dict (keys lowercased) and the Markdown body after it."""
+    if not re.match(r"\A---[ \t]*\n", text):
+        return {}, text
+    m = _FRONT_MATTER.match(text)
+    if m is None:
+        raise ReaderError("front matter opened with '---' is never closed")
+    try:
+        meta = yaml.safe_load(m.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        raise ReaderError(f"broken YAML front matter{where}") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ReaderError("front matter is not a mapping of keys to values")
+    return {str(k).strip().lower(): v for k, v in meta.items()}, text[m.end() :]
+
+
+def parse_body(body: str) -> list[tuple[str, int]]:
+    """Markdown body → ``(text, level)`` items in order; level 0 is a paragraph, 1-6 a heading."""
+    items: list[tuple[str, int]] = []
+    lines: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        if lines:
+            text = plain(" ".join(lines))
+            if text:
+                items.append((text, 0))
+            lines.clear()
+
+    for raw in body.split("\n"):
+        line = raw.strip()
+        if _FENCE.match(line):
+            flush()
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            if line:
+                lines.append(line)
+            else:
+                flush()
+            continue
+        line = re.sub(r"^(?:>\s?)+", "", line).strip()  # blockquotes read as text
+        if _SETEXT.match(line) and len(lines) == 1:
+            items.append((plain(lines[0]), 1 if line.startswith("=") else 2))
+            lines.clear()
+            continue
+        if not line or _RULE.match(line):
+            flush()
+            continue
+        if m := _ATX.match(line):
+            flush()
+            if text := plain(m.group(2)):
+                items.append((text, len(m.group(1))))
+            continue
+        if _LINK_DEF.match(line):
+            continue
+        if _BULLET.match(line) or _ORDERED.match(line):  # each list item is its own paragraph
+            flush()
+            lines.append(_BULLET.sub("", line))
+            flush()
+            continue
+        lines.append(line)
+    flush()
+    return items
+
+
+def read(path: Path) -> Iterator[Article | ReadProblem]:
+    """Yield the one article in ``path``, or a ``ReadProblem`` saying why it can't be read."""
+    try:
+        meta, body = split_front_matter(load_text(path))
+        items = parse_body(normalise(body))
+        title = text_field(meta.get("title"))
+        if not title and items and items[0][1] == 1:
+            title = items.pop(0)[0]
+        yield make_article(path=path, title=title, blocks=_blocks(items, meta), meta=_meta(meta))
+    except ReaderError as exc:
+        yield problem(path, str(exc))
+
+
+def _blocks(items: list[tuple[str, int]], meta: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = []
+    standfirst = text_field(meta.get("standfirst") or meta.get("subtitle"))
+    if standfirst:
+        blocks.append(Block(standfirst, "standfirst"))
+    run: list[str] = []  # paragraphs since the last heading, shaped together
+
+    def flush() -> None:
+        if run:
+            shaped = shape_blocks(run, detect_headings=False)
+            if blocks:  # only the article's very first paragraph may be a standfirst
+                shaped = tuple(Block(b.text, "paragraph") for b in shaped)
+            blocks.extend(shaped)
+            run.clear()
+
+    for text, level in items:
+        if level:
+            flush()
+            blocks.append(Block(text, "heading"))
+        else:
+            run.append(text)
+    flush()
+    return blocks
+
+
+def _meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """Front-matter keys under the names ``make_article`` reads (``date`` → ``published``)."""
+    aliases = {
+        "published": ("published", "date", "published_at", "pubdate"),
+        "language": ("language", "lang"),
+        "source": ("source", "outlet", "publisher"),
+        "url": ("url", "link", "canonical_url"),
+        "author": ("author", "authors", "byline"),
+    }
+    out: dict[str, Any] = {}
+    for key, names in aliases.items():
+        for name in names:
+            if meta.get(name) not in (None, "", []):
+                out[key] = meta[name]
+                break
+    return out

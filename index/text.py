@@ -1,0 +1,126 @@
+"""Small text helpers shared by indexing and querying: normalising, sentences, words, tokens.
+
+They are regex-only and fast on purpose: search calls ``split_sentences`` and ``tokens`` on
+every result it shows, so nothing here loads a model or a dictionary.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+log = logging.getLogger(__name__)
+
+# Spaces that scraped news is full of (NBSP after "NATO\xa0", thin spaces) become plain ones;
+# invisible characters (zero-width, soft hyphen, BOM) go, so words compare equal.
+_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
+_RUN_OF_SPACES = re.compile(r" {2,}")
+
+
+def normalise(text: str) -> str:
+    """NFC, one kind of space, no invisible characters, no trailing spaces; newlines kept."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = _INVISIBLE.sub("", _SPACES.sub(" ", text))
+    text = _RUN_OF_SPACES.sub(" ", text)
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+_WORD = re.compile(r"\S*?[^\W_]\S*")
+
+
+def word_count(text: str) -> int:
+    """Whitespace-separated words that hold a letter or digit (a lone dash is not a word)."""
+    return len(_WORD.findall(text))
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+# combining marks of Latin, Greek and Cyrillic letters (what FTS5's remove_diacritics strips)
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+def fold(text: str) -> str:
+    """Lowercase with diacritics removed (``Sekjen`` ~ ``sekjen``, ``Zürich`` ~ ``zurich``)."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def tokens(text: str) -> list[str]:
+    """Folded runs of letters and digits, the way SQLite FTS5 ``unicode61 remove_diacritics 2``
+    splits text, so lexical matching here agrees with the full-text index."""
+    return _TOKEN.findall(fold(text))
+
+
+# --- sentences -------------------------------------------------------------------------------
+
+# Words that end in a full stop without ending the sentence (compared lowercased, no dot).
+# Indonesian titles and addresses, English honorifics, months before a day number.
+_ABBREVIATIONS = (
+    "dr", "drs", "dra", "ir", "prof", "jl", "jln", "kh", "hj", "ny", "nn", "tn", "sdr", "sdri", "bpk",
+    "yth", "kec", "kab", "kel", "prov", "kol", "kapt", "brigjen", "mayjen", "letjen", "jend", "laksma",
+    "marsma", "irjen", "kombes", "kompol", "akbp", "ipda", "iptu", "aiptu", "bripka", "brig",
+    "mr", "mrs", "ms", "mx", "st", "jr", "sr", "gen", "lt", "col", "capt", "cmdr", "sgt", "gov", "sen",
+    "rep", "rev", "hon", "pres", "supt", "insp", "maj", "adm",
+    "no", "nos", "vol", "hal", "tel", "fig", "art", "pp", "ps", "vs", "approx", "dept", "est",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "agu", "agt", "sep", "sept", "oct", "okt", "nov",
+    "dec", "des",
+)  # fmt: skip
+ABBREVIATIONS = frozenset(_ABBREVIATIONS)
+
+# A candidate end: terminal punctuation, closing quotes/brackets, then whitespace.
+_END = re.compile(r"""([.!?…]+)(["'”’)\]]*)(\s+)""")
+_OPENERS = "\"'“‘([«"
+_DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}$")  # U.S.  a.n.  S.H.
+_INITIAL = re.compile(r"(?:^|[\s(\"“])[A-Z]$")  # "Rahmah N." "J. Biden"
+
+
+def _starts_sentence(rest: str) -> bool:
+    first = rest.lstrip(_OPENERS)[:1]
+    return first.isupper() or first.isdigit()
+
+
+def _blocks_end(before: str, dots: str) -> bool:
+    """Whether the word before a full stop makes it an abbreviation rather than an end."""
+    if dots != ".":
+        return False
+    word = before.rsplit(None, 1)[-1] if before.strip() else ""
+    word = word.lstrip("\"'“‘([")
+    if _DOTTED.search(word + "."):
+        return True
+    if _INITIAL.search(before):
+        return True
+    return word.lower() in ABBREVIATIONS
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split news text into sentences; never splits inside a sentence when unsure.
+
+    Handles Indonesian and English abbreviations (``Dr.``, ``Jl.``, ``U.S.``, ``a.n.``),
+    initials, decimals (``1.5``, no space follows the dot), quotes that end a sentence
+    (``."`` ``.”``) and ellipses. A newline always ends a sentence. Joining the result with
+    spaces gives back the same words as ``text``.
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        start = 0
+        for m in _END.finditer(line):
+            end = m.end(2)
+            rest = line[m.end() :]
+            if not _starts_sentence(rest):
+                continue
+            if _blocks_end(line[start : m.start(1)], m.group(1)):
+                continue
+            piece = line[start:end].strip()
+            if piece:
+                out.append(piece)
+            start = m.end()
+        piece = line[start:].strip()
+        if piece:
+            out.append(piece)
+    return out

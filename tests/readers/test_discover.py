@@ -1,0 +1,88 @@
+"""Finding corpus files: recursion, order, hidden and non-article files, missing paths."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from index.readers import discover, read_path
+
+
+def touch(path: Path, text: str = "Judul\n\nIsi artikel.\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_folders_are_walked_recursively_in_sorted_order(tmp_path: Path) -> None:
+    for name in ["b.txt", "a.md", "sub/z.jsonl", "sub/deeper/c.markdown", "page.html", "old.htm"]:
+        touch(tmp_path / name)
+    files, problems = discover([tmp_path])
+    assert problems == []
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "a.md",
+        "b.txt",
+        "old.htm",
+        "page.html",
+        "sub/deeper/c.markdown",
+        "sub/z.jsonl",
+    ]
+    assert all(f.is_absolute() for f in files)
+
+
+def test_hidden_and_non_article_files_are_skipped(tmp_path: Path) -> None:
+    touch(tmp_path / "keep.txt")
+    touch(tmp_path / ".draft.txt")
+    touch(tmp_path / ".git" / "notes.txt")
+    touch(tmp_path / "feeds.toml", "[[feeds]]\nurl='x'\n")
+    touch(tmp_path / "README.md", "# About this corpus\n")
+    touch(tmp_path / "data.csv", "a,b\n")
+    files, problems = discover([str(tmp_path)])
+    assert [f.name for f in files] == ["keep.txt"]
+    assert problems == []
+
+
+def test_missing_path_is_a_problem_not_an_error(tmp_path: Path) -> None:
+    touch(tmp_path / "ok.txt")
+    files, problems = discover([tmp_path / "ok.txt", tmp_path / "nope"])
+    assert [f.name for f in files] == ["ok.txt"]
+    assert len(problems) == 1
+    assert problems[0].path.endswith("nope")
+    assert "no such file" in problems[0].reason
+
+
+def test_explicit_file_with_unsupported_suffix_is_reported(tmp_path: Path) -> None:
+    files, problems = discover([touch(tmp_path / "feeds.toml")])
+    assert files == []
+    assert "unsupported" in problems[0].reason
+
+
+def test_paths_are_resolved_and_listed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    touch(tmp_path / "one.txt")
+    monkeypatch.chdir(tmp_path)
+    files, _ = discover(["one.txt", tmp_path, "./one.txt"])
+    assert files == [(tmp_path / "one.txt").resolve()]
+
+
+def test_read_path_reports_unsupported_suffix(tmp_path: Path) -> None:
+    [item] = list(read_path(touch(tmp_path / "notes.rtf")))
+    assert not hasattr(item, "blocks")
+    assert "unsupported" in item.reason
+
+
+def test_html_goes_to_the_html_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Path] = []
+
+    def fake_read(path: Path):
+        seen.append(path)
+        return iter(())
+
+    fake = types.ModuleType("index.readers.html")
+    fake.read = fake_read  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "index.readers.html", fake)
+    page = touch(tmp_path / "page.HTM", "<html></html>")
+    assert list(read_path(page)) == []
+    assert seen == [page.resolve()]

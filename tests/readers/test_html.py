@@ -1,0 +1,182 @@
+"""The HTML reader: one page → one Article with paragraphs, headings, date, language and URL."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+from pathlib import Path
+
+import pytest
+
+from index.errors import ReaderError
+from index.models import Article, ReadProblem
+from index.readers.html import article_from_html, decode_html, read
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fetch" / "fixtures"
+BASE = b"https://www.antaranews.com"
+PARAGRAPHS = "".join(
+    f"<p>Paragraf {n}: Menteri Luar Negeri menyampaikan sikap Indonesia mengenai perundingan di kawasan "
+    f"Asia Tenggara kepada para wartawan di Jakarta.</p>"
+    for n in range(1, 5)
+)
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes().replace(b"{{BASE}}", BASE)
+
+
+def page(body: str = PARAGRAPHS, head: str = "", lang: str = "id") -> str:
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>Judul berita</title>{head}</head>"
+        f"<body><nav><a href='/'>Beranda</a></nav><article><h1>Judul berita</h1>{body}</article>"
+        "<footer>Hak cipta dilindungi</footer></body></html>"
+    )
+
+
+def test_read_one_file(tmp_path: Path) -> None:
+    file = tmp_path / "menlu.html"
+    file.write_bytes(fixture("artikel_antara_cp1252.html"))
+
+    (article,) = list(read(file))
+
+    assert isinstance(article, Article)
+    assert article.path == str(file)
+    assert (
+        article.url
+        == "https://antaranews.com/berita/4012345/menlu-ri-dan-filipina-bahas-kode-etik-laut-china-selatan"
+    )
+    assert article.title == "Menlu RI dan Filipina bahas kode etik Laut China Selatan"
+    assert "\u201cKami sepakat" in article.paragraphs[1]
+    assert article.key == f"url:{article.url}"
+
+
+def test_read_folder_reports_bad_files_and_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "a_guardian.html").write_bytes(fixture("article_guardian.html"))
+    (tmp_path / "b_detik.htm").write_bytes(fixture("artikel_detik_tanpa_tanggal.html"))
+    (tmp_path / "c_zipped.html.gz").write_bytes(gzip.compress(fixture("artikel_antara_cp1252.html")))
+    (tmp_path / "d_image.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (tmp_path / "e_empty.html").write_bytes(b"  \n")
+    (tmp_path / "f_index.html").write_text("<html><body><nav><a href='/'>Beranda</a></nav></body></html>")
+    (tmp_path / "g_broken.html.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (tmp_path / "h_binary.html").write_bytes(b"<html>\x00\x01\x02\x00\xff" * 50)
+    (tmp_path / "notes.txt").write_text("not a page")
+
+    results = list(read(tmp_path))
+
+    assert [type(r).__name__ for r in results] == ["Article"] * 3 + ["ReadProblem"] * 5
+    problems = {Path(r.path).name: r.reason for r in results if isinstance(r, ReadProblem)}
+    assert problems["d_image.html"] == "not HTML: looks like a PNG image"
+    assert problems["e_empty.html"] == "empty file"
+    assert problems["f_index.html"] == "no article body found"
+    assert problems["g_broken.html.gz"].startswith("cannot read file")
+    assert problems["h_binary.html"] == "not HTML: binary data"
+    assert results[2].title == "Menlu RI dan Filipina bahas kode etik Laut China Selatan"  # type: ignore[union-attr]
+
+
+def test_no_body_raises_reader_error() -> None:
+    with pytest.raises(ReaderError, match="no article body found"):
+        article_from_html(
+            "<html><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav></body></html>"
+        )
+
+
+def test_headings_and_paragraph_order() -> None:
+    body = (
+        PARAGRAPHS[:300]
+        + "<h2>Reaksi kawasan</h2>"
+        + PARAGRAPHS
+        + "<ul><li>Poin pertama yang cukup panjang.</li>"
+        "<li>Poin kedua yang juga cukup panjang.</li></ul>"
+    )
+    article = article_from_html(page(body))
+
+    kinds = [b.kind for b in article.blocks]
+    assert "heading" in kinds
+    assert article.blocks[kinds.index("heading")].text == "Reaksi kawasan"
+    assert article.paragraphs[-2:] == [
+        "Poin pertama yang cukup panjang.",
+        "Poin kedua yang juga cukup panjang.",
+    ]
+    assert article.blocks[0].text != "Judul berita"  # the headline is the title, not a heading block
+
+
+@pytest.mark.parametrize(
+    ("data", "charset", "expected"),
+    [
+        (codecs.BOM_UTF8 + "“Dunia”".encode(), "iso-8859-1", "“Dunia”"),
+        (codecs.BOM_UTF16_LE + "Menlu “RI”".encode("utf-16-le"), None, "Menlu “RI”"),
+        (
+            "Menlu “RI” – Café".encode("cp1252"),
+            "ISO-8859-1",
+            "Menlu “RI” – Café",
+        ),  # Latin-1 label = windows-1252
+        ("Menlu “RI” – Café".encode(), "ISO-8859-1", "Menlu “RI” – Café"),  # server default on a UTF-8 page
+        (b'<meta charset="windows-1252">' + "S\u00e3o Tom\u00e9".encode("cp1252"), None, "São Tomé"),
+        (b'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">\x93ok\x94', None, "“ok”"),
+        (b'<meta charset="utf-16"><p>Jakarta</p>', None, "Jakarta"),
+        ("No declaration: S\u00e3o Paulo".encode("latin-1"), None, "São Paulo"),
+        ("Pas de souci: été".encode(), "koi8-r", "été"),
+    ],
+)
+def test_decoding(data: bytes, charset: str | None, expected: str) -> None:
+    assert expected in decode_html(data, charset)
+
+
+OG_TIME = '<meta property="article:published_time" content="2024-03-05T14:30:00+07:00">'
+DETIK_TIME = '<meta name="publishdate" content="2024/03/05 14:30:00">'
+
+
+@pytest.mark.parametrize(
+    ("head", "fallback", "expected"),
+    [
+        (OG_TIME, None, "2024-03-05T07:30:00Z"),
+        (OG_TIME, "Tue, 01 Jan 2019 00:00:00 GMT", "2024-03-05T07:30:00Z"),  # the page wins over the feed
+        (DETIK_TIME, None, "2024-03-05"),  # no zone: the day only
+        (DETIK_TIME, "Tue, 05 Mar 2024 14:30:00 +0700", "2024-03-05T07:30:00Z"),  # same day, said precisely
+        ("", "Tue, 05 Mar 2024 14:30:00 +0700", "2024-03-05T07:30:00Z"),
+        ("", "5 Maret 2024", "2024-03-05"),
+    ],
+)  # fmt: skip
+def test_published_date_precedence(head: str, fallback: str | None, expected: str) -> None:
+    assert article_from_html(page(head=head), fallback_date=fallback).published == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [PARAGRAPHS + "<p>Diperbarui pada 2024-03-12 oleh redaksi.</p>",
+     '<p class="date">Published March 12, 2024</p>' + PARAGRAPHS],
+)  # fmt: skip
+def test_date_guessed_from_the_page_comes_last(body: str) -> None:
+    assert article_from_html(page(body)).published == "2024-03-12"
+    assert (
+        article_from_html(page(body), fallback_date="2024-03-01T08:00:00Z").published
+        == "2024-03-01T08:00:00Z"
+    )
+
+
+def test_undated_page_without_fallback_has_no_date() -> None:
+    assert article_from_html(page()).published is None
+
+
+def test_language_comes_from_the_text_not_the_template() -> None:
+    assert article_from_html(page(lang="en")).language == "id"
+    english = "".join(
+        f"<p>Paragraph {n}: the foreign minister told reporters in Jakarta that talks would go on.</p>"
+        for n in range(4)
+    )
+    assert article_from_html(page(english, lang="id")).language == "en"
+
+
+def test_source_and_url_fallbacks() -> None:
+    article = article_from_html(
+        page(), url="https://www.example.com/dunia/berita-1?utm_source=x", fallback_source="Contoh Feed"
+    )
+    assert article.url == "https://example.com/dunia/berita-1"
+    assert article.source == "Contoh Feed"
+
+
+def test_foreign_canonical_link_is_not_trusted_over_the_fetched_url() -> None:
+    head = '<link rel="canonical" href="https://spam.example.net/">'
+    article = article_from_html(page(head=head), url="https://news.example.com/a/b")
+    assert article.url == "https://news.example.com/a/b"

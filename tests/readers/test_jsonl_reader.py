@@ -1,0 +1,121 @@
+"""JSON Lines corpora: good rows, bad rows with their line numbers, and broken files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.models import Article
+
+
+def test_good_and_bad_lines(fixtures: Path, read_all) -> None:
+    path = fixtures / "wires.jsonl"
+    articles, problems = read_all(path)
+    assert [a.title for a in articles] == [
+        "Menlu Retno bahas Gaza dengan Menlu Yordania",
+        "EU agrees new sanctions package against Russia",
+        "PM Jepang kunjungi Jakarta",
+    ]
+    # line 2 is blank and ignored; 4 is cut off; 5 has no title
+    assert [a.locator for a in articles] == ["line 1", "line 3", "line 6"]
+    assert [(p.line, p.reason.split(":")[0]) for p in problems] == [
+        (4, "broken JSON"),
+        (5, "missing 'title'"),
+    ]
+    assert all(a.path == str(path.resolve()) for a in articles + problems)
+
+
+def test_metadata_is_normalised(fixtures: Path, read_all) -> None:
+    cnn, ap, antara = read_all(fixtures / "wires.jsonl")[0]
+    assert cnn.source == "CNN Indonesia"  # "cnn indonesia" in the file
+    assert cnn.published == "2023-11-06T07:30:00Z"
+    assert cnn.language == "id"
+    assert cnn.url == "https://www.cnnindonesia.com/internasional/20231106-menlu-retno-gaza"
+    assert ap.source == "AP"  # from the dateline "BRUSSELS (AP) —"
+    assert ap.published == "2024-02-23T16:05:00Z"  # RFC 822
+    assert (ap.language, ap.author) == ("en", "Lorne Cook")
+    assert antara.source == "Antara"
+    assert antara.published == "2024-01-10"  # "Rabu (10/1/2024)" in the text
+
+
+def test_single_newlines_in_text_separate_paragraphs(fixtures: Path, read_all) -> None:
+    cnn = read_all(fixtures / "wires.jsonl")[0][0]
+    assert cnn.paragraphs[:3] == [
+        "Jakarta, CNN Indonesia -- Menteri Luar Negeri Retno Marsudi bertemu Menteri Luar Negeri "
+        "Yordania Ayman Safadi di Amman, Senin (6/11/2023), untuk membahas situasi kemanusiaan di Gaza.",
+        "SCROLL TO CONTINUE WITH CONTENT",
+        "Kedua menteri sepakat mendorong gencatan senjata segera dan membuka akses bantuan kemanusiaan.",
+    ]
+
+
+def row(**fields: object) -> str:
+    return json.dumps(fields, ensure_ascii=False)
+
+
+GOOD = row(title="Judul", text="Isi berita yang cukup untuk dibaca.")
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("{not json", "broken JSON"),
+        ('["a", "list"]', "expected a JSON object"),
+        (row(title="Tanpa isi"), "missing 'text'"),
+        (row(title="Isi kosong", text="   "), "missing 'text'"),
+        (row(title="", text="Isi tanpa judul."), "missing 'title'"),
+        (row(title=5, text="Judul bukan teks."), "missing 'title'"),
+    ],
+)
+def test_bad_line_is_reported_and_reading_continues(tmp_path: Path, line: str, reason: str, read_all) -> None:
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(f"{GOOD}\n{line}\n{GOOD}\n", encoding="utf-8")
+    articles, problems = read_all(path)
+    assert [a.locator for a in articles] == ["line 1", "line 3"]
+    assert [p.line for p in problems] == [2]
+    assert reason in problems[0].reason
+
+
+def test_bad_encoding_on_one_line(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(GOOD.encode() + b"\n" + '{"title": "Caf\xe9", "text": "x"}'.encode("latin-1") + b"\n")
+    articles, problems = read_all(path)
+    assert len(articles) == 1
+    assert problems[0].line == 2
+    assert "not UTF-8" in problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty"), (b"\n\n  \n", "empty"), (b"\x00\x01\x02binary\x00\n\x00", "binary")],
+    ids=["empty", "blank-lines", "binary"],
+)
+def test_unreadable_jsonl_file(tmp_path: Path, content: bytes, reason: str, read_all) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    articles, problems = read_all(path)
+    assert articles == []
+    assert len(problems) == 1
+    assert reason in problems[0].reason
+
+
+def test_bom_and_crlf_are_accepted(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "windows.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode() + b"\r\n" + GOOD.encode() + b"\r\n")
+    articles, problems = read_all(path)
+    assert problems == []
+    assert all(
+        isinstance(a, Article) and a.paragraphs == ["Isi berita yang cukup untuk dibaca."] for a in articles
+    )
+
+
+def test_unparseable_published_falls_back_to_text(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        row(title="Judul", text="Presiden berpidato di Jakarta, Kamis (17/8/2023).", published="kemarin sore")
+        + "\n",
+        encoding="utf-8",
+    )
+    [article], _ = read_all(path)
+    assert article.published == "2023-08-17"

@@ -1,0 +1,126 @@
+"""Markdown articles: front matter, headings, inline syntax, and broken front matter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.readers.markdown import plain
+
+
+def test_front_matter_and_body(fixtures: Path, read_all) -> None:
+    [article], problems = read_all(fixtures / "jakarta_post_style.md")
+    assert problems == []
+    assert article.title == "Indonesia, Australia sign defence cooperation agreement"
+    assert article.url == "https://example.org/news/2024/08/30/indonesia-australia-defence"
+    assert article.source == "The Jakarta Post"
+    assert article.published == "2024-08-30T02:15:00Z"  # +07:00 converted to UTC
+    assert article.language == "en"
+    assert article.author == "Dewi Kusuma, Tom Baker"
+    assert [b.text for b in article.blocks if b.kind == "heading"] == [
+        "What the agreement covers",
+        "Reactions in the region",
+    ]
+
+
+def test_markdown_syntax_is_reduced_to_plain_words(fixtures: Path, read_all) -> None:
+    [article], _ = read_all(fixtures / "jakarta_post_style.md")
+    first = article.paragraphs[0]
+    assert first == (
+        "Defence ministers of the two neighbours signed the agreement in Canberra, "
+        "the first such treaty since the 1995 security pact lapsed."
+    )
+    text = "\n".join(b.text for b in article.blocks)
+    for syntax in ("**", "](", "![", "#", "https://example.org/img"):
+        assert syntax not in text
+    assert "The deal allows joint exercises on each other's territory" in text
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("**Bold** and __strong__", "Bold and strong"),
+        ("*emph* and _also_ here", "emph and also here"),
+        ("snake_case_name stays", "snake_case_name stays"),
+        ("a [link](http://x.org/a) b", "a link b"),
+        ("a [ref link][1] b", "a ref link b"),
+        ("![photo](p.jpg) caption gone", "caption gone"),
+        ("`code` and ~~old~~", "code and old"),
+        ("2 \\* 3 \\_x\\_", "2 * 3 _x_"),
+        ("line<br/>break <em>html</em>", "linebreak html"),
+    ],
+)
+def test_plain(markdown: str, expected: str) -> None:
+    assert plain(markdown) == expected
+
+
+def test_h1_is_the_title_without_front_matter(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "a.md"
+    path.write_text(
+        "# Menlu RI bertemu Menlu Tiongkok\n\n"
+        "Menteri Luar Negeri Indonesia bertemu mitranya dari Tiongkok di Beijing pada hari Kamis.\n\n"
+        "Subjudul\n--------\n\nKedua menteri membahas Laut China Selatan.\n",
+        encoding="utf-8",
+    )
+    [article], _ = read_all(path)
+    assert article.title == "Menlu RI bertemu Menlu Tiongkok"
+    assert article.language == "id"
+    assert [(b.kind, b.text) for b in article.blocks] == [
+        (
+            "paragraph",
+            "Menteri Luar Negeri Indonesia bertemu mitranya dari Tiongkok di Beijing pada hari Kamis.",
+        ),
+        ("heading", "Subjudul"),
+        ("paragraph", "Kedua menteri membahas Laut China Selatan."),
+    ]
+
+
+def test_language_and_date_aliases(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "b.md"
+    path.write_text(
+        "---\ntitle: Kunjungan ke Tokyo\ndate: 2023-01-31\nlang: id-ID\nsource: antaranews\n---\n"
+        "Presiden tiba di Tokyo untuk kunjungan kenegaraan.\n",
+        encoding="utf-8",
+    )
+    [article], _ = read_all(path)
+    assert (article.published, article.language, article.source) == ("2023-01-31", "id", "Antara")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("---\ntitle: [unclosed\nurl: x\n---\nBody text here.\n", "broken YAML front matter"),
+        ("---\ntitle: Lost\n\nBody text that never closes the front matter.\n", "never closed"),
+        ("---\n- just\n- a list\n---\nBody.\n", "not a mapping"),
+        ("---\nurl: https://example.org/x\n---\nBody without any title.\n", "no title"),
+        ("---\ntitle: Only a title\n---\n\n", "no body"),
+    ],
+    ids=["broken-yaml", "unclosed", "list", "no-title", "no-body"],
+)
+def test_broken_markdown_is_one_problem(tmp_path: Path, text: str, reason: str, read_all) -> None:
+    path = tmp_path / "broken.md"
+    path.write_text(text, encoding="utf-8")
+    articles, problems = read_all(path)
+    assert articles == []
+    assert [reason in p.reason for p in problems] == [True]
+
+
+def test_markdown_bad_encoding_is_a_problem(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "latin.markdown"
+    path.write_bytes("---\ntitle: Caf\xe9\n---\nIsi.\n".encode("latin-1"))
+    articles, [found] = read_all(path)
+    assert articles == []
+    assert "not UTF-8" in found.reason
+
+
+def test_nested_front_matter_keeps_its_indentation(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "nested.md"
+    path.write_text(
+        "---\ntitle: Sidang DK PBB\nextra:\n  source: ignored\nsource: Kompas\n---\n"
+        "Dewan Keamanan PBB menggelar sidang darurat.\n",
+        encoding="utf-8",
+    )
+    [article], problems = read_all(path)
+    assert problems == []
+    assert article.source == "Kompas"

@@ -1,0 +1,139 @@
+"""Plain-text articles: the sample's shape, metadata found in the text, and broken files."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from index.models import ReadProblem
+from index.readers import read_path
+
+SAMPLE = "idn_times_nato_japan.txt"
+
+
+def test_sample_article_shape(fixtures: Path, read_all) -> None:
+    [article], problems = read_all(fixtures / SAMPLE)
+    assert problems == []
+    assert article.title == "Terancam Korut-China-Rusia, Jepang dan NATO Perkuat Kerja Sama"
+    assert article.blocks[0].kind == "standfirst"
+    assert article.blocks[0].text == "NATO puji Jepang yang menjatuhkan sanksi ke Rusia"
+    assert [b.text for b in article.blocks if b.kind == "heading"] == [
+        "1. Kunjungi Iruma Air Base",
+        "2. Bertemu dengan Perdana Menteri Jepang",
+        "3. NATO-Jepang bahas tantangan strategis yang dihadapi masyarakat internasional",
+        "4. Kerja sama baru antara NATO-Jepang",
+    ]
+    assert article.blocks[1].text.startswith("Jakarta, IDN Times - Sekretaris Jenderal (Sekjen) NATO")
+
+
+def test_sample_metadata_comes_from_the_text(fixtures: Path, read_all) -> None:
+    [article], _ = read_all(fixtures / SAMPLE)
+    assert article.source == "IDN Times"
+    assert article.published == "2023-01-31"  # "Selasa (31/1/2023)", not "1 Februari 2023"
+    assert article.language == "id"
+    assert article.path == str((fixtures / SAMPLE).resolve())
+    assert article.locator is None
+    assert article.url is None
+
+
+def test_non_breaking_spaces_are_normalised(fixtures: Path, read_all) -> None:
+    [article], _ = read_all(fixtures / SAMPLE)
+    assert not any("\xa0" in b.text for b in article.blocks)
+    assert "Baca Juga: Swedia Hentikan Sementara Proses Daftar ke NATO" in article.paragraphs
+
+
+def test_english_wire_story(fixtures: Path, read_all) -> None:
+    [article], _ = read_all(fixtures / "reuters_asean_summit.txt")
+    assert article.source == "Reuters"
+    assert article.language == "en"
+    assert article.published is None  # "Sept 5" has no year: no guess
+    assert article.blocks[0].kind == "paragraph"  # a dateline paragraph is not a standfirst
+
+
+def test_relative_path_is_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_all) -> None:
+    (tmp_path / "a.txt").write_text("Judul berita\n\nIsi berita yang cukup panjang.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    [article], _ = read_all(Path("a.txt"))
+    assert article.path == str(tmp_path.resolve() / "a.txt")
+
+
+def test_one_paragraph_per_line_and_hard_wrapped_text(tmp_path: Path, read_all) -> None:
+    scraped = tmp_path / "scraped.txt"
+    scraped.write_text(
+        "Presiden bertemu PM Malaysia\n"
+        "Presiden menerima kunjungan PM Malaysia di Istana Bogor.\n"
+        "Keduanya membahas perbatasan dan perlindungan pekerja migran.\n",
+        encoding="utf-8",
+    )
+    [article], _ = read_all(scraped)
+    assert article.paragraphs == [
+        "Presiden menerima kunjungan PM Malaysia di Istana Bogor.",
+        "Keduanya membahas perbatasan dan perlindungan pekerja migran.",
+    ]
+    wrapped = tmp_path / "wrapped.txt"
+    wrapped.write_text(
+        "Talks resume in Geneva\n\n"
+        "Negotiators from both sides returned to the table on Monday after a\n"
+        "two-week pause, according to officials who briefed reporters on the\n"
+        "condition of anonymity.\n",
+        encoding="utf-8",
+    )
+    [article], _ = read_all(wrapped)
+    assert article.paragraphs == [
+        "Negotiators from both sides returned to the table on Monday after a two-week pause, "
+        "according to officials who briefed reporters on the condition of anonymity."
+    ]
+
+
+def test_numbered_list_is_not_a_set_of_headings(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "list.txt"
+    path.write_text(
+        "Hasil pemungutan suara di Majelis Umum PBB\n\n"
+        "Hasil pemungutan suara resolusi gencatan senjata adalah sebagai berikut.\n\n"
+        "1. Setuju 153 negara\n\n2. Menolak 10 negara\n\n3. Abstain 23 negara\n\n"
+        "Indonesia termasuk negara yang mendukung resolusi tersebut sejak awal pembahasan.\n",
+        encoding="utf-8",
+    )
+    [article], _ = read_all(path)
+    assert not [b for b in article.blocks if b.kind == "heading"]
+    assert "2. Menolak 10 negara" in article.paragraphs
+
+
+def test_utf16_with_bom_is_read(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "utf16.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + "Judul\n\nIsi berita tentang diplomasi.\n".encode("utf-16-le"))
+    [article], problems = read_all(path)
+    assert problems == []
+    assert article.paragraphs == ["Isi berita tentang diplomasi."]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty"),
+        (b"  \n\n\t\n", "empty"),
+        ("Judul\n\nCaf\xe9 di Jakarta ramai.\n".encode("latin-1"), "not UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
+        (b"Hanya judul tanpa isi\n", "no body"),
+    ],
+    ids=["empty", "blank", "latin1", "binary", "title-only"],
+)
+def test_unreadable_text_file_is_one_problem(tmp_path: Path, content: bytes, reason: str, read_all) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    articles, problems = read_all(path)
+    assert articles == []
+    assert len(problems) == 1
+    assert reason in problems[0].reason
+    assert problems[0].path == str(path.resolve())
+    assert problems[0].line is None
+
+
+def test_unreadable_file_does_not_raise(tmp_path: Path) -> None:
+    path = tmp_path / "locked.txt"
+    path.mkdir()  # a folder named like a file: reading it fails with an OS error
+    [item] = list(read_path(path))
+    assert isinstance(item, ReadProblem)
+    assert "cannot read" in item.reason

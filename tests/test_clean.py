@@ -1,0 +1,263 @@
+"""Boilerplate removal on the sample article and on the shapes real news pages use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.clean import clean_article
+from index.models import Article, Block
+from index.readers import read_path
+
+SAMPLE = Path(__file__).resolve().parent / "fixtures" / "corpus" / "idn_times_nato_japan.txt"
+
+
+@pytest.fixture(scope="module")
+def sample() -> Article:
+    [article] = list(read_path(SAMPLE))
+    assert isinstance(article, Article)
+    return article
+
+
+@pytest.fixture(scope="module")
+def cleaned(sample: Article) -> Article:
+    return clean_article(sample)
+
+
+def body(article: Article) -> str:
+    return "\n".join(b.text for b in article.blocks)
+
+
+@pytest.mark.parametrize(
+    "gone",
+    [
+        "Baca Juga",
+        "Swedia Hentikan Sementara Proses Daftar ke NATO",
+        "Profil dan Biodata Marie Kondo",
+        "Sempat Diblokir, China Terbitkan Visa Lagi",
+        "Verified Writer",
+        "Rahmah N",
+        "Member IDN Times Community",
+        "IDN Times Community adalah media",
+        "Topik",
+        "Vanny El Rahman",
+        "Berita Terkini Lainnya",
+        "Ilustrasi bendera Jepang",
+        "twitter.com/NATOpress",
+        "Jakarta, IDN Times",
+    ],
+)
+def test_sample_boilerplate_is_gone(cleaned: Article, gone: str) -> None:
+    assert gone not in body(cleaned)
+
+
+def test_sample_ends_with_its_last_real_paragraph(cleaned: Article) -> None:
+    assert cleaned.blocks[-1].text.startswith("NATO dan Tokyo juga membuat kerja sama baru")
+    assert cleaned.blocks[-1].text.endswith("hingga rantai pasokan.")
+
+
+def test_sample_body_survives(sample: Article, cleaned: Article) -> None:
+    assert cleaned.paragraphs[0] == "NATO puji Jepang yang menjatuhkan sanksi ke Rusia"
+    assert cleaned.paragraphs[1].startswith(
+        "Sekretaris Jenderal (Sekjen) NATO, Jens Stoltenberg, melawat ke Jepang"
+    )
+    assert [b.text for b in cleaned.blocks if b.kind == "heading"] == [
+        b.text for b in sample.blocks if b.kind == "heading"
+    ]
+    for kept in [
+        "kata Stoltenberg dalam pidato singkatnya di Iruma Air Base, Selasa (31/1/2023).",
+        "Mereka menyatakan keprihatinan serius atas ketegasan China di perairan",
+        "Dalam pertemuan tersebut, Sekjen NATO menyambut baik sanksi tegas Tokyo terhadap Moskow",
+    ]:
+        assert kept in body(cleaned)
+    # 34 paragraphs (standfirst included), of which 3 "Baca Juga", the caption and 6 footer lines go
+    assert len(sample.paragraphs) == 34
+    assert len(cleaned.paragraphs) == 24
+
+
+def test_metadata_is_untouched(sample: Article, cleaned: Article) -> None:
+    assert (cleaned.title, cleaned.source, cleaned.published, cleaned.language, cleaned.path) == (
+        sample.title,
+        sample.source,
+        sample.published,
+        sample.language,
+        sample.path,
+    )
+
+
+def test_cleaning_twice_changes_nothing(cleaned: Article) -> None:
+    assert clean_article(cleaned) == cleaned
+
+
+TITLE = "Indonesia dan Jepang sepakati kerja sama maritim"
+BODY = "Menteri Luar Negeri kedua negara menandatangani nota kesepahaman di Tokyo pada hari Senin."
+
+
+def clean_paragraphs(*paragraphs: str, title: str = TITLE) -> list[str]:
+    blocks = tuple(Block(p) for p in (BODY, *paragraphs, BODY + " Kerja sama berlaku lima tahun."))
+    return clean_article(Article(title=title, blocks=blocks)).paragraphs[1:-1]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Baca Juga: Swedia Hentikan Sementara Proses Daftar ke NATO",
+        "Baca juga: Profil Menlu baru",
+        "BACA JUGA - Prabowo Terima Kunjungan PM Australia",
+        "(Baca: Petugas Pembongkaran Dilempari Batu)",
+        "[Baca juga: Dua Pendiri Berkebangsaan Indonesia]",
+        "baca: Kemenangan Trump Akhir Mimpi Palestina",
+        "SIMAK JUGA: Timnas Kalah dari Malaysia",
+        "Lihat juga: Daftar negara anggota ASEAN",
+        'Tonton juga video "Menlu Bertemu Mitra dari Jepang" di sini:',
+        "Simak Video 'Prabowo Tiba di Tokyo':",
+        "[Gambas:Video CNN]",
+        "Read more: ASEAN foreign ministers fail to agree",
+        "Also read: Philippines says Chinese coast guard used water cannon",
+        "ADVERTISEMENT",
+        "SCROLL TO CONTINUE WITH CONTENT",
+        "Advertisement",
+        "* * *",
+        "(ard)",
+        "(res / res)",
+        "[sau]",
+        "(Uu. H - RF / I015)",
+        "Reporter: Ferio Pristiawan",
+        "Penulis: Dwi Widijatmiko",
+        "Editor: Rina Sari",
+        "By Lorne Cook and Sam McNeil",
+        "(Reporting by Ananda Teresia; Editing by Kanupriya Kapoor)",
+        "Foto: Shutterstock",
+        "Tesla (Foto: Tesla)",
+        "(twitter.com/NATOpress)",
+        "Ilustrasi bendera Jepang (kiri) dan bendera NATO (kanan).",
+        "Menlu Retno saat tiba di Tokyo. ANTARA FOTO/Hafidz Mubarak A/foc.",
+        "Image caption, Leaders met in Jakarta",
+        "Getty Images",
+        "Ikuti berita terkini dari kami di Google News",
+        TITLE,
+        TITLE + "Ilustrasi kapal patroli (Dok. Bakamla)",
+    ],
+)
+def test_boilerplate_line_is_dropped(line: str) -> None:
+    assert clean_paragraphs(line) == []
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Baca juga buku putih pertahanan yang diterbitkan Kementerian Pertahanan tahun lalu, kata dia.",
+        "Stoltenberg said leaders should read the report carefully before the summit in Vilnius.",
+        "Readers of the draft said the language on the South China Sea was softer than last year.",
+        '"Sudah baca di koran. Tapi, belum tahu seperti apa," katanya.',
+        "Topik pembahasan hari ini adalah keamanan maritim di Selat Malaka.",
+        "Sumber daya alam Indonesia melimpah, tetapi pengelolaannya belum optimal.",
+        "Oleh karena itu, pemerintah memperkuat diplomasi ekonomi di kawasan.",
+        "Follow-up talks will be held in Jakarta next month, officials said.",
+        "Ilmuwan mengatakan bahwa perubahan iklim mengancam pulau-pulau kecil (dok) di Pasifik.",
+        "Harga minyak naik 2 persen setelah serangan di Laut Merah. (Reuters)",
+        "Hak cipta atas lagu kebangsaan itu dimiliki negara, kata juru bicara kementerian.",
+        "Presiden mengunggah foto pertemuan itu di akun resmi Instagram miliknya.",
+        "Lebih dari 8.000 unit terjual hingga 16 Agustus, kata Henry.",
+        "Kerja sama maritim",  # shorter than the headline it starts
+    ],
+)
+def test_real_paragraphs_survive(paragraph: str) -> None:
+    assert clean_paragraphs(paragraph) == [paragraph]
+
+
+def test_related_headlines_under_a_bare_marker_go() -> None:
+    kept = clean_paragraphs(
+        "Baca juga:",
+        "Sebelum bercinta, lebih baik minum kopi",
+        "Cara mengembalikan hasrat yang hilang",
+        "Kedua negara juga sepakat memperluas latihan gabungan angkatan laut.",
+    )
+    assert kept == ["Kedua negara juga sepakat memperluas latihan gabungan angkatan laut."]
+
+
+def test_placeholder_marker_is_removed_but_its_paragraph_kept() -> None:
+    assert clean_paragraphs("Baca_Juga Namun, latihan gabungan akan ditunda hingga tahun depan.") == [
+        "Namun, latihan gabungan akan ditunda hingga tahun depan."
+    ]
+
+
+def test_editor_initials_after_the_last_sentence_are_removed() -> None:
+    assert clean_paragraphs("Kedua negara sepakat. (sur / sur)", "Latihan digelar di Natuna. (ard)") == [
+        "Kedua negara sepakat.",
+        "Latihan digelar di Natuna.",
+    ]
+
+
+def test_scroll_marker_glued_inside_a_paragraph_is_removed() -> None:
+    assert clean_paragraphs("Kedua menteri bertemu. SCROLL TO CONTINUE WITH CONTENT Mereka sepakat.") == [
+        "Kedua menteri bertemu. Mereka sepakat."
+    ]
+
+
+def test_footer_is_cut_only_near_the_end() -> None:
+    early = [Block("Topik:"), Block(BODY)] + [Block(f"{BODY} Paragraf {i}.") for i in range(6)]
+    cleaned = clean_article(Article(title=TITLE, blocks=tuple(early)))
+    assert len(cleaned.paragraphs) == 7  # "Topik:" alone is dropped, the article is not cut
+    late = [Block(f"{BODY} Paragraf {i}.") for i in range(6)] + [
+        Block("Berita Terkait"),
+        Block("Kunjungan Presiden ke Jepang Dinilai Berhasil oleh Pengamat Hubungan Internasional."),
+    ]
+    cleaned = clean_article(Article(title=TITLE, blocks=tuple(late)))
+    assert len(cleaned.paragraphs) == 6
+
+
+def test_heading_left_without_paragraphs_goes() -> None:
+    blocks = (
+        Block(BODY),
+        Block("1. Latar belakang", "heading"),
+        Block("Baca juga: Sejarah hubungan Indonesia-Jepang"),
+        Block("2. Isi perjanjian", "heading"),
+        Block(BODY),
+    )
+    cleaned = clean_article(Article(title=TITLE, blocks=blocks))
+    assert [(b.kind, b.text) for b in cleaned.blocks] == [
+        ("paragraph", BODY),
+        ("heading", "2. Isi perjanjian"),
+        ("paragraph", BODY),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        ("Jakarta, IDN Times - Sekjen NATO tiba.", "Sekjen NATO tiba."),
+        ("Jakarta, CNN Indonesia -- Menlu Retno bertemu mitranya.", "Menlu Retno bertemu mitranya."),
+        ("Jakarta (ANTARA) - Presiden tiba di Tokyo.", "Presiden tiba di Tokyo."),
+        ("TEMPO.CO, Jakarta - Menteri bertemu duta besar.", "Menteri bertemu duta besar."),
+        ("KYIV, Ukraine (AP) — Russia launched drones overnight.", "Russia launched drones overnight."),
+        ("Jakarta - Presiden tiba di Tokyo.", "Jakarta - Presiden tiba di Tokyo."),  # no outlet: kept
+    ],
+)
+def test_dateline_is_removed_from_the_first_paragraph(first: str, expected: str) -> None:
+    cleaned = clean_article(Article(title=TITLE, blocks=(Block(first), Block(BODY))))
+    assert cleaned.paragraphs == [expected, BODY]
+
+
+PARAGRAPH = st.sampled_from(
+    [BODY, "Baca juga:", "Baca juga: Profil Menlu", "Sebelum bercinta, lebih baik minum kopi", "ADS",
+     "(ard)", "Kerja sama berlaku lima tahun.", "Topik:", "Foto: Istimewa", "Berita Terkini Lainnya", TITLE,
+     "Jakarta, IDN Times - Sekjen NATO tiba.", "Sekjen NATO tiba.", "Kedua negara sepakat. (sur / sur)",
+     "Kedua negara sepakat.", "Baca_Juga Namun, latihan ditunda.", "Namun, latihan ditunda.",
+     "Jakarta (ANTARA) - Jakarta, IDN Times - Presiden tiba.", "Presiden tiba.", "1. Latar belakang"]
+)  # fmt: skip
+KIND = st.sampled_from(["paragraph", "heading", "standfirst"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(PARAGRAPH, KIND), max_size=20))
+def test_cleaning_is_idempotent_and_keeps_order(items: list[tuple[str, str]]) -> None:
+    article = Article(title=TITLE, blocks=tuple(Block(t, k) for t, k in items))  # type: ignore[arg-type]
+    once = clean_article(article)
+    assert clean_article(once) == once
+    # every kept block comes from a source block, in the source's order
+    source = iter(b.text.lower() for b in article.blocks)
+    assert all(any(b.text.lower() in original for original in source) for b in once.blocks)

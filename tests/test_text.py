@@ -1,0 +1,100 @@
+"""Sentences, words and tokens for Indonesian and English news text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.text import normalise, split_sentences, tokens, word_count
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dia datang. Lalu pergi.", ["Dia datang.", "Lalu pergi."]),
+        ("Apa kabar? Baik! Terima kasih.", ["Apa kabar?", "Baik!", "Terima kasih."]),
+        (
+            "Dr. Retno tiba di Jl. Pejambon No. 6 pagi ini.",
+            ["Dr. Retno tiba di Jl. Pejambon No. 6 pagi ini."],
+        ),
+        ("The U.S. Navy sailed. China protested.", ["The U.S. Navy sailed.", "China protested."]),
+        ("Sanctions by the U.N. Security Council.", ["Sanctions by the U.N. Security Council."]),
+        ("Surat a.n. Menteri dikirim. Isinya rahasia.", ["Surat a.n. Menteri dikirim.", "Isinya rahasia."]),
+        (
+            "Ekonomi tumbuh 5.1 persen. Inflasi 2,5 persen.",
+            ["Ekonomi tumbuh 5.1 persen.", "Inflasi 2,5 persen."],
+        ),
+        ("Harga Rp 1.500.000 per ton. Naik lagi.", ["Harga Rp 1.500.000 per ton.", "Naik lagi."]),
+        (
+            "Presiden Joko Widodo dan PM Fumio Kishida bertemu.",
+            ["Presiden Joko Widodo dan PM Fumio Kishida bertemu."],
+        ),
+        ("John F. Kennedy spoke. Crowds cheered.", ["John F. Kennedy spoke.", "Crowds cheered."]),
+        ("Signed on Jan. 31 in Jakarta.", ["Signed on Jan. 31 in Jakarta."]),
+        ('"Kami siap," kata dia. "Kapan saja."', ['"Kami siap," kata dia.', '"Kapan saja."']),
+        (
+            "Dia berkata, “Perang harus berhenti.” Semua setuju.",
+            ["Dia berkata, “Perang harus berhenti.”", "Semua setuju."],
+        ),
+        ('"Are you sure?" she asked. He nodded.', ['"Are you sure?" she asked.', "He nodded."]),
+        ("Dia menunggu... Lalu pergi.", ["Dia menunggu...", "Lalu pergi."]),
+        ("Dia menunggu... dan menunggu.", ["Dia menunggu... dan menunggu."]),
+        ("Pada 2023. 50 negara hadir.", ["Pada 2023.", "50 negara hadir."]),
+        ("Kunjungan, Selasa (31/1/2023). Dia pulang.", ["Kunjungan, Selasa (31/1/2023).", "Dia pulang."]),
+        ("Baris satu\nBaris dua", ["Baris satu", "Baris dua"]),
+        ("", []),
+        ("   ", []),
+    ],
+)
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+NEWS_WORDS = st.sampled_from(
+    ["Dr.", "Jl.", "U.S.", "PM", "No.", "a.n.", "1.5", "kata", "dia.", "Lalu", '"Ya."', "“Tidak.”",
+     "...", "Perang", "NATO", "berkata,", "Apa?", "Ya!", "Rp", "1.000", "(31/1/2023).", "J.", "the", "The"]
+)  # fmt: skip
+
+
+@given(st.lists(NEWS_WORDS, max_size=40))
+def test_sentences_join_back_to_the_same_words(words: list[str]) -> None:
+    text = " ".join(words)
+    assert " ".join(split_sentences(text)).split() == text.split()
+
+
+@given(st.text(max_size=200))
+def test_split_sentences_never_loses_or_reorders_characters(text: str) -> None:
+    assert "".join("".join(split_sentences(text)).split()) == "".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("", 0),
+        ("NATO dan Jepang", 3),
+        ("Korut-China-Rusia bersatu", 2),
+        ("Jakarta, IDN Times - Sekjen", 4),  # a lone dash is not a word
+        ("Rp 1.500.000 (31/1/2023)", 3),
+    ],
+)
+def test_word_count(text: str, count: int) -> None:
+    assert word_count(text) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sekjen NATO, Jens Stoltenberg", ["sekjen", "nato", "jens", "stoltenberg"]),
+        ("Zürich São Paulo Hà Nội", ["zurich", "sao", "paulo", "ha", "noi"]),
+        ("Korut-China-Rusia", ["korut", "china", "rusia"]),
+        ("U.S. snake_case 1.500", ["u", "s", "snake", "case", "1", "500"]),
+    ],
+)
+def test_tokens_fold_case_and_diacritics(text: str, expected: list[str]) -> None:
+    assert tokens(text) == expected
+
+
+def test_normalise_spaces_and_invisible_characters() -> None:
+    assert normalise("NATO\xa0 dan\u200b Jepang\u00ad \r\nbaris  dua\t ") == "NATO dan Jepang\nbaris dua"
+    assert normalise("e\u0301") == "é"
