@@ -26,8 +26,9 @@ from index.models import IndexProgress
 T = TypeVar("T")
 log = logging.getLogger("foreign_desk")
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: long lines are left whole (piped output stays one line per line; a terminal wraps).
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class State:
@@ -58,8 +59,8 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
         last = {"phase": ""}
 
         def plain(p: IndexProgress) -> None:
-            if p.phase != last["phase"] or p.phase == "embedding" and p.articles_done == p.articles_total:
-                err.print(f"{label}: {p.phase} {p.articles_done}/{p.articles_total} articles, {p.passages} passages")
+            if p.phase != last["phase"] or (p.total and p.done == p.total):
+                err.print(f"{label}: {p}")
                 last["phase"] = p.phase
 
         yield plain
@@ -68,19 +69,20 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("articles · {task.fields[passages]} passages embedded"),
+        TextColumn("{task.fields[unit]} · {task.fields[passages]} passages embedded"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None, passages=0)
+        task = bar.add_task(label, total=None, passages=0, unit="")
 
         def update(p: IndexProgress) -> None:
             bar.update(
                 task,
                 description=f"{label}: {p.phase}",
-                completed=p.articles_done,
-                total=p.articles_total or None,
+                completed=p.done,
+                total=p.total or None,
                 passages=p.passages,
+                unit=p.unit,
             )
 
         yield update
@@ -182,20 +184,17 @@ def ask(
     from bot.render_json import answer_json
     from bot.render_text import print_answer
 
-    filters = make_filters(lang, source, since, until) if any((lang, source, since, until)) else None
     if not question.strip():
         raise click.UsageError("the question is empty")
 
     async def go() -> None:
+        filters = make_filters(lang, source, since, until)
         async with await _open_engine(state) as engine:
             if not await engine.store.generation():
                 err.print("Nothing indexed yet: indexing the shipped corpus first.")
                 with progress_bar("indexing") as bar:
                     await engine.ensure_indexed(progress=bar)
-            kwargs: dict[str, Any] = {"k": k}
-            if filters is not None:
-                kwargs["filters"] = filters
-            answer = await engine.ask(question, **kwargs)
+            answer = await engine.ask(question, k=k, filters=filters)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
@@ -207,21 +206,23 @@ def ask(
 @cli.command()
 @click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True, help="How many articles.")
 @click.option("--source", help="Only articles from this outlet.")
+@click.option("--topic", help="Only recent articles about this topic (matched by meaning, any language).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.pass_obj
-def latest(state: State, limit: int, source: str | None, as_json: bool) -> None:
+def latest(state: State, limit: int, source: str | None, topic: str | None, as_json: bool) -> None:
     """List the newest articles first.
 
     \b
     Example:
       foreign-desk latest --limit 5 --source "IDN Times"
+      foreign-desk latest --topic "Laut China Selatan"
     """
     from bot.render_json import summary_json
     from bot.render_text import print_latest
 
     async def go() -> None:
         async with await _open_engine(state) as engine:
-            items = await engine.latest(limit, source=source)
+            items = await engine.latest(limit, source=source, topic=topic)
         if as_json:
             print(json.dumps({"articles": [summary_json(i) for i in items]}, ensure_ascii=False))
         else:
@@ -251,6 +252,87 @@ def stats(state: State, as_json: bool) -> None:
             print_stats(out, data)
 
     run(go)
+
+
+@cli.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False))
+@click.option("--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per question.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.pass_obj
+def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
+    """Measure retrieval quality: recall@1/3/5/10 and MRR over a question file.
+
+    Each JSON line holds "question" and optionally "answers" (substrings of the right
+    passage), "gold_titles" and "kind". Questions go through the same search as `ask`,
+    against the current data dir. "refused" counts "nothing relevant" answers.
+
+    \b
+    Example:
+      foreign-desk eval bench/quality/foreign_affairs.jsonl --k 10 --json
+    """
+    from bot.render_text import print_eval
+    from index.evaluate import evaluate, load_questions
+
+    async def go() -> dict[str, Any]:
+        items = load_questions(questions)
+        refused: dict[str, int] = {}
+
+        async with await _open_engine(state) as engine:
+            kinds = iter([q.kind for q in items])
+
+            async def ask_one(question: str) -> Any:
+                answer = await engine.ask(question, k=k)
+                kind = next(kinds)
+                if answer.nothing_relevant:
+                    refused[kind] = refused.get(kind, 0) + 1
+                return answer.results
+
+            summary = await evaluate(items, ask_one, k)
+        summary["refused"] = sum(refused.values()) / max(len(items), 1)
+        for kind, stats in summary["by_kind"].items():
+            stats["refused"] = refused.get(kind, 0) / max(stats["n"], 1)
+        return summary
+
+    summary = run(go)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print_eval(out, summary)
+
+
+@cli.command("run")
+@click.pass_obj
+def run_bot(state: State) -> None:
+    """Run the Discord bot (token from the DISCORD_TOKEN environment variable).
+
+    Loads the model and the index, connects to Discord and answers /ask, /latest,
+    /sources, the /admin commands, mentions and DMs until stopped (Ctrl-C or SIGTERM).
+
+    \b
+    Example:
+      DISCORD_TOKEN=... foreign-desk run
+    """
+    from bot.discord.runner import run_bot as start
+
+    run(lambda: start(state.settings))
+
+
+@cli.command()
+@click.option("--guild", type=int, default=None, help="Register on this guild only (instant; for development).")
+@click.pass_obj
+def sync(state: State, guild: int | None) -> None:
+    """Register the slash commands with Discord (globally, or on one guild).
+
+    Run it once after installing or upgrading; the bot does not re-sync on every start.
+
+    \b
+    Example:
+      DISCORD_TOKEN=... foreign-desk sync --guild 123456789012345678
+    """
+    from bot.discord.runner import sync_commands
+
+    count = run(lambda: sync_commands(state.settings, guild))
+    out.print(f"Registered {count} commands " + (f"on guild {guild}." if guild else "globally (may take up to an hour)."))
 
 
 def main() -> None:

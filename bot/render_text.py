@@ -86,3 +86,27 @@ def print_stats(console: Console, stats: dict[str, Any]) -> None:
     ]
     for name, value in rows:
         console.print(f"{name:>13}: {escape(str(value))}")
+
+
+def print_eval(console: Console, summary: dict[str, Any], misses: int = 15) -> None:
+    """Recall and MRR per kind as a table, then the first misses."""
+    from rich.table import Table
+
+    table = Table("kind", "n", "R@1", "R@3", "R@5", "R@10", "MRR", "refused")
+    rows = [*summary["by_kind"].items(), ("all", summary)]
+    for kind, stats in rows:
+        recall = stats["recall"]
+        table.add_row(
+            kind,
+            str(stats["n"]),
+            *(f"{recall.get(k, 0):.3f}" for k in ("1", "3", "5", "10")),
+            f"{stats['mrr']:.3f}",
+            f"{stats.get('refused', 0):.2f}",
+        )
+    console.print(table)
+    shown = summary["misses"][:misses]
+    if shown:
+        console.print(f"Not at rank 1 ({len(summary['misses'])}; first {len(shown)}):")
+        for miss in shown:
+            where = "not found" if miss["rank"] is None else f"rank {miss['rank']}"
+            console.print(f"  [{where}] {escape(miss['question'])}")

