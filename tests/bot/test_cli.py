@@ -1,0 +1,135 @@
+"""The ``foreign-desk`` command line: its JSON contract, human output, errors and help."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from tests.conftest import ROOT, SAMPLE
+
+NATO_JAPAN = "what did NATO and Japan agree on?"
+
+
+def invoke(data_dir: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ask_json_is_exactly_the_contract(sample_copy: Path) -> None:
+    code, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, "--json", "--k", "3")
+    assert code == 0
+    data = json.loads(stdout)  # exactly one JSON object, nothing else on stdout
+    assert set(data) >= {"question", "took_ms", "results"}
+    assert data["question"] == NATO_JAPAN and isinstance(data["took_ms"], float)
+    assert 1 <= len(data["results"]) <= 3
+    for n, result in enumerate(data["results"], 1):
+        assert set(result) >= {"rank", "score", "text", "highlight", "paragraphs", "article", "citation"}
+        assert result["rank"] == n
+        assert isinstance(result["score"], float)
+        assert result["highlight"] in result["text"]
+        assert all(isinstance(p, int) for p in result["paragraphs"])
+        article = result["article"]
+        assert set(article) == {"id", "title", "source", "url", "published", "language", "path"}
+        assert article["source"] == "IDN Times" and article["language"] == "id"
+        assert article["published"] == "2023-01-31" and article["path"] == str(SAMPLE)
+        assert isinstance(article["id"], str) and article["url"] is None
+
+
+def test_ask_prints_numbered_passages_with_highlight_and_citation(sample_copy: Path) -> None:
+    code, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN)
+    assert code == 0
+    assert stdout.startswith("[1] ")
+    assert "**" in stdout  # the best sentence is marked when output is not a terminal
+    assert "— “Terancam Korut-China-Rusia, Jepang dan NATO Perkuat Kerja Sama”, IDN Times, 31 Jan 2023, ¶" in stdout
+
+
+def test_nothing_relevant_is_said_plainly(sample_copy: Path) -> None:
+    code, stdout, _ = invoke(sample_copy, "ask", "How long should I bake sourdough bread?")
+    assert (code, stdout.strip()) == (0, "Nothing in the corpus answers that.")
+    code, stdout, _ = invoke(sample_copy, "ask", "How long should I bake sourdough bread?", "--json")
+    data = json.loads(stdout)
+    assert data["results"] == [] and data["nothing_relevant"] is True
+
+
+def test_filters_from_the_command_line(sample_copy: Path) -> None:
+    _, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, "--lang", "en", "--json")
+    assert json.loads(stdout)["results"] == []
+    _, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, "--source", "IDN Times", "--since", "2023-01-01", "--json")
+    assert json.loads(stdout)["results"]
+
+
+def test_latest_and_stats_json(sample_copy: Path) -> None:
+    code, stdout, _ = invoke(sample_copy, "latest", "--json")
+    assert code == 0
+    (article,) = json.loads(stdout)["articles"]
+    assert article["title"].startswith("Terancam") and article["lede"]
+    code, stdout, _ = invoke(sample_copy, "stats", "--json")
+    stats = json.loads(stdout)
+    assert stats["articles"] == 1 and stats["index_type"] == "flat" and stats["generation"] == 1
+    assert stats["languages"] == {"id": 1} and stats["size_bytes"] > 0
+
+
+def test_index_reports_skipped_files_with_reasons(sample_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    (folder / "broken.jsonl").write_text('{"title": "x", "text": \n')
+    code, stdout, _ = invoke(sample_copy, "index", str(folder))
+    assert code == 0
+    assert "Skipped 2" in stdout
+    assert "empty.txt" in stdout and "broken.jsonl:1" in stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["ask", NATO_JAPAN, "--since", "last tuesday"], 1, "error: not a date"),
+        (["ask", NATO_JAPAN, "--lang", "english"], 1, "error: not a language code"),
+        (["ask", "  "], 2, "the question is empty"),
+        (["ask", NATO_JAPAN, "--k", "0"], 2, "--k"),
+    ],
+)
+def test_user_mistakes_are_one_line_without_traceback(
+    sample_copy: Path, args: list[str], code: int, message: str
+) -> None:
+    exit_code, stdout, stderr = invoke(sample_copy, *args)
+    assert exit_code == code
+    assert message in stderr
+    assert "Traceback" not in stderr + stdout
+
+
+def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "fd.toml"
+    cfg.write_text("[search]\nkay = 3\n")
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "stats"])
+    assert result.exit_code == 2 and "unknown setting 'kay'" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["index", "ask", "latest", "stats"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout and f"foreign-desk {command}" in result.stdout
+
+
+def test_first_ask_on_a_fresh_machine_indexes_the_shipped_corpus(tmp_path: Path) -> None:
+    """The README's first command, as a real process with an empty data directory."""
+    env = {**os.environ, "FOREIGN_DESK_DATA_DIR": str(tmp_path / "fresh")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", NATO_JAPAN],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "indexing the shipped corpus first" in done.stderr
+    assert done.stdout.startswith("[1] ") and "IDN Times" in done.stdout
