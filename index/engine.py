@@ -4,14 +4,15 @@ Concurrency: all methods are coroutines for one event loop. Any number of ``ask`
 run at once, also while one indexing run (``index`` / ``add_articles``) is in progress;
 indexing runs are serialised by the writer lock (across processes too). Embedding, FAISS and
 file work run in executors: questions on one thread, indexing on another, so a reindex
-never makes a question wait for its batch.
+never makes a question wait for its batch. Ingest listeners (``on_ingest``) are awaited after
+``add_articles`` has published, outside the writer lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
+IngestListener = Callable[[int, list[str]], Awaitable[None]]
+"""Called as ``listener(generation, article_ids)`` with the articles ``add_articles`` made new or changed."""
+
 
 class Engine:
     """Owns the store, the embedder, the live vector index and the executors."""
@@ -45,6 +49,7 @@ class Engine:
         self.searcher = Searcher(store, embedder, settings, self._query_pool)
         self._snapshot: Snapshot | None = None
         self._reload = asyncio.Lock()
+        self._listeners: list[IngestListener] = []
 
     # -- lifecycle ------------------------------------------------------------------------
     @classmethod
@@ -182,9 +187,22 @@ class Engine:
         async with self.lock.hold():
             current = await self._writable_snapshot(False)
             indexer = Indexer(self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress)
-            report, vectors, _ = await indexer.add_articles(articles, current)
+            report, vectors, prepared = await indexer.add_articles(articles, current)
             await self._install(report, vectors)
+        if self._listeners and (report.articles_added or report.articles_updated):
+            changed = await self.store.keys_added_in(report.generation, [p.article.key for p in prepared])
+            for listener in list(self._listeners):
+                try:
+                    await listener(report.generation, list(changed.values()))
+                except Exception:  # a listener's bug must not fail the ingestion that already happened
+                    log.exception("an ingest listener failed")
         return report
+
+    def on_ingest(self, listener: IngestListener) -> Callable[[], None]:
+        """Await ``listener(generation, article_ids)`` after each ``add_articles`` that changed
+        something (corpus ``index`` runs do not notify); returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     async def ensure_indexed(self, progress: ProgressFn | None = None) -> IndexReport | None:
         """Index the shipped corpus when nothing was ever indexed (first run on a new machine)."""
@@ -217,9 +235,22 @@ class Engine:
         return self.lock.locked
 
     # -- listings ---------------------------------------------------------------------------
-    async def latest(self, limit: int = 10, *, source: str | None = None) -> list[ArticleSummary]:
+    async def latest(
+        self, limit: int = 10, *, source: str | None = None, topic: str | None = None
+    ) -> list[ArticleSummary]:
+        """Newest articles first; with ``topic``, only recent ones about it (``index.feeds.topics``)."""
+        if topic and topic.strip():
+            from index.feeds.topics import latest_on_topic
+
+            return await latest_on_topic(self, topic.strip(), limit=limit, source=source)
         gen = await self.store.generation()
         return await self.store.latest(limit, gen, Filters(source=source))
+
+    async def embed_query(self, text: str) -> np.ndarray:
+        """``text`` embedded as a query (normalized), on the question thread."""
+        loop = asyncio.get_running_loop()
+        vectors = await loop.run_in_executor(self._query_pool, self.embedder.embed_queries, [text])
+        return np.asarray(vectors[0], dtype=np.float32)
 
     async def sources(self) -> list[SourceCount]:
         return await self.store.sources(await self.store.generation())

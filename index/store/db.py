@@ -8,6 +8,7 @@ which holds the writer lock and its own connection.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -221,8 +222,11 @@ class Store:
                 blobs.append(row[1])
         if not ids:
             return np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
-        vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
-        return np.asarray(ids, dtype=np.int64), vectors
+
+        def assemble() -> np.ndarray:  # hundreds of MB at scale: not on the event loop
+            return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
+
+        return np.asarray(ids, dtype=np.int64), await asyncio.to_thread(assemble)
 
     # -- search support -------------------------------------------------------------------
     async def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
@@ -402,11 +406,11 @@ class Store:
         }
 
     async def recent_vectors(
-        self, gen: int, articles: int, filters: Filters = Filters()
+        self, gen: int, articles: int, filters: Filters | None = None
     ) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Passage vectors of the ``articles`` newest articles: (article ids, owner index per
         row into those ids, vectors). Undated articles count as the oldest."""
-        fsql, params = filter_sql(filters)
+        fsql, params = filter_sql(filters or Filters())
         sql = (
             "WITH recent AS (SELECT a.id, a.uid FROM articles a "
             f"WHERE {visible('a')}{fsql} "

@@ -1,0 +1,286 @@
+"""``FeedDesk``: everything about the latest news in one object a front end awaits: feeds,
+fetching now, ingesting one URL, the background poller, and topic follows with their alerts.
+
+    async with await FeedDesk.open(engine) as desk:
+        poller = desk.poller(); poller.start()          # while the bot runs
+        report = await desk.fetch("antara-dunia")         # /admin fetch, `foreign-desk fetch`
+        outcome = await desk.ingest(url)                  # /admin ingest
+        await desk.follow(channel_id, "Laut China Selatan")
+        for post in await desk.due_posts():               # the alert loop, every few seconds
+            ...send...; await desk.mark_posted(post)
+        await poller.stop()
+
+Concurrency: all methods may be awaited from many tasks of one event loop. A feed is fetched
+by one task at a time (a per-feed lock shared by the poller and ``fetch``); indexing goes
+through ``Engine.add_articles`` (the writer lock), one generation per fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from index.feeds.digest import plan_posts
+from index.feeds.follows import Follows, MatchListener
+from index.feeds.ingest import Ingester, Say
+from index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
+from index.feeds.poller import Poller
+from index.feeds.schedule import next_delay
+from index.feeds.seed import load_seed
+from index.feeds.state import FeedError, FeedState, StateDB
+from index.fetch import Fetcher, canonical_url, poll_feed
+from index.indexer import ProgressFn
+from index.outlets import canonical_outlet
+from index.text import fold
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+
+log = logging.getLogger(__name__)
+
+SEEDED_FLAG = "feeds_seeded"
+MAX_NAME = 40
+
+
+def slug(text: str) -> str:
+    """A feed name from a title: ``ANTARA News - Dunia`` → ``antara-news-dunia``."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:MAX_NAME].strip("-")
+
+
+class FeedDesk:
+    """Feeds, fetching and follows for one open ``Engine``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        db: StateDB,
+        *,
+        fetcher_factory: Callable[[], Fetcher] | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = engine.settings.feeds
+        self.db = db
+        self.clock = clock
+        self.state = FeedState(db)
+        self.follows = Follows(engine, db, clock=clock)
+        self.ingester = Ingester(engine, self.state, self.settings, self._fetcher, clock=clock, rng=rng)
+        self._fetcher_factory = fetcher_factory or (lambda: Fetcher.from_settings(engine.settings))
+        self._open_fetcher: Fetcher | None = None
+        self._fetcher_lock = asyncio.Lock()
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._pollers: list[Poller] = []
+        self._unsubscribe = engine.on_ingest(self._ingested)
+
+    @classmethod
+    async def open(
+        cls,
+        engine: Engine,
+        *,
+        fetcher_factory: Callable[[], Fetcher] | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> FeedDesk:
+        """Open the feed state of ``engine``'s store; the first time, register the seed feeds."""
+        db = await StateDB.open(engine.store)
+        desk = cls(engine, db, fetcher_factory=fetcher_factory, clock=clock, rng=rng)
+        try:
+            await desk._seed()
+        except BaseException:
+            await desk.close()
+            raise
+        return desk
+
+    async def close(self) -> None:
+        for poller in self._pollers:
+            await poller.stop()
+        self._unsubscribe()
+        if self._open_fetcher is not None:
+            await self._open_fetcher.close()
+            self._open_fetcher = None
+        await self.db.close()
+
+    async def __aenter__(self) -> FeedDesk:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _fetcher(self) -> Fetcher:
+        async with self._fetcher_lock:
+            if self._open_fetcher is None:
+                fetcher = self._fetcher_factory()
+                await fetcher.open()
+                self._open_fetcher = fetcher
+            return self._open_fetcher
+
+    async def _seed(self) -> None:
+        if not self.settings.seed or await self.db.flag(SEEDED_FLAG):
+            return
+        specs = load_seed(self.settings.seed_file or None)
+        for spec in specs:
+            try:
+                await self.add_feed(spec.url, name=spec.name, source=spec.source, language=spec.language,
+                                    every=spec.every, check=False)  # fmt: skip
+            except FeedError as exc:
+                log.info("seed feed %s skipped: %s", spec.url, exc)
+        await self.db.set_flag(SEEDED_FLAG)
+        log.info("registered %d seed feed(s)", len(specs))
+
+    # -- feeds -----------------------------------------------------------------------------
+    async def feeds(self) -> list[Feed]:
+        """Every registered feed with its polling state, by name."""
+        return await self.state.feeds()
+
+    async def feed(self, name: str) -> Feed:
+        feed = await self.state.feed(name)
+        if feed is None:
+            raise FeedError(f"no feed called {name!r} (see `foreign-desk feeds list`)")
+        return feed
+
+    async def add_feed(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        source: str | None = None,
+        language: str | None = None,
+        every: int | None = None,
+        check: bool = True,
+    ) -> Feed:
+        """Register a feed. With ``check`` it is fetched once first: a URL that is not a feed
+        is refused, and the feed's title and language fill in ``name`` and ``language``."""
+        url = url.strip()
+        if not url.startswith(("http://", "https://")):
+            raise FeedError(f"not an http(s) URL: {url!r}")
+        every = every or self.settings.poll_minutes
+        if every < 1:
+            raise FeedError("a feed is polled every 1 minute at the most")
+        same = [f for f in await self.feeds() if canonical_url(f.url) == canonical_url(url)]
+        if same:
+            raise FeedError(f"that feed is already registered as {same[0].name!r}")
+        title = ""
+        if check:
+            poll = await poll_feed(await self._fetcher(), url)
+            if poll.feed is not None:
+                title = poll.feed.title
+                language = language or poll.feed.language
+        language = (language or "").strip().lower().split("-")[0].split("_")[0] or None
+        name = " ".join((name or "").split()) or await self._free_name(
+            slug(title) or slug(_host(url)) or "feed"
+        )
+        source = canonical_outlet(source) if source else None
+        feed = await self.state.add(name[:MAX_NAME], url, source, language, every)
+        self._wake()
+        return feed
+
+    async def remove_feed(self, name: str) -> Feed:
+        """Unregister a feed; its articles stay in the index (and its items in the dedupe memory)."""
+        feed = await self.state.remove(name)
+        self._locks.pop(feed.id, None)
+        return feed
+
+    async def _free_name(self, base: str) -> str:
+        taken = {f.name.casefold() for f in await self.feeds()}
+        name, n = base, 2
+        while name.casefold() in taken:
+            name, n = f"{base}-{n}", n + 1
+        return name
+
+    def _wake(self) -> None:
+        for poller in self._pollers:
+            poller.wake()
+
+    # -- fetching --------------------------------------------------------------------------
+    async def fetch(
+        self, name: str | None = None, *, say: Say | None = None, index_progress: ProgressFn | None = None
+    ) -> FetchReport:
+        """Poll one feed, or every feed, now; new articles are answerable when this returns."""
+        feeds = [await self.feed(name)] if name else await self.feeds()
+        return await self.fetch_feeds([f.id for f in feeds], say=say, index_progress=index_progress)
+
+    async def fetch_feeds(
+        self, ids: Sequence[int], *, say: Say | None = None, index_progress: ProgressFn | None = None
+    ) -> FetchReport:
+        """Poll the feeds with these ids (one generation for all), each under its feed lock."""
+        async with contextlib.AsyncExitStack() as stack:
+            for feed_id in sorted(set(ids)):
+                await stack.enter_async_context(self._locks.setdefault(feed_id, asyncio.Lock()))
+            # Read the feeds under their locks: a poll that just finished changed their validators.
+            wanted = set(ids)
+            feeds = [f for f in await self.feeds() if f.id in wanted]
+            if not feeds:
+                return FetchReport()
+            return await self.ingester.run(feeds, say=say, index_progress=index_progress)
+
+    async def ingest(self, url: str, *, index_progress: ProgressFn | None = None) -> ItemOutcome:
+        """Fetch one article page and index it (``new``, ``updated``, or ``duplicate`` of an
+        article already stored); raises ``FetchError`` with the reason when it cannot."""
+        return await self.ingester.ingest(url, index_progress=index_progress)
+
+    def poller(self, **kwargs: object) -> Poller:
+        """The background poller (not started); ``close()`` stops it."""
+        poller = Poller(self, **kwargs)  # type: ignore[arg-type]
+        self._pollers.append(poller)
+        return poller
+
+    async def record_crash(self, feed_id: int, exc: BaseException) -> None:
+        """Record an unexpected error of a poll on its feed (so it backs off like a failure)."""
+        feed = next((f for f in await self.feeds() if f.id == feed_id), None)
+        if feed is None:
+            return
+        delay = next_delay(feed.every_minutes * 60.0, feed.failures + 1, self.settings)
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        await self.state.polled_failed(feed.id, error=message, next_poll=self.clock() + delay)
+
+    # -- follows ---------------------------------------------------------------------------
+    async def _ingested(self, generation: int, article_ids: list[str]) -> None:
+        await self.follows.match(article_ids)
+
+    async def follow(
+        self, channel_id: int, topic: str, *, guild_id: int | None = None, created_by: int | None = None
+    ) -> Follow:
+        """Post articles about ``topic`` in a channel as they are ingested."""
+        return await self.follows.add(channel_id, topic, guild_id=guild_id, created_by=created_by)
+
+    async def unfollow(self, channel_id: int, topic: str) -> Follow:
+        return await self.follows.remove(channel_id, topic)
+
+    async def following(self, channel_id: int | None = None, *, guild_id: int | None = None) -> list[Follow]:
+        return await self.follows.following(channel_id, guild_id=guild_id)
+
+    def on_match(self, listener: MatchListener) -> Callable[[], None]:
+        """Call ``listener(matches)`` when ingestion matched followed topics (wake the alert loop)."""
+        return self.follows.on_match(listener)
+
+    async def due_posts(self, now: float | None = None) -> list[Post]:
+        """What to post now, at most one message per channel (see ``digest.plan_posts``)."""
+        now = self.clock() if now is None else now
+        s = self.settings
+        return plan_posts(
+            await self.follows.pending(),
+            await self.follows.last_posts(),
+            now,
+            gap_s=s.digest_gap_s,
+            settle_s=s.digest_settle_s,
+            max_items=s.digest_max_items,
+        )
+
+    async def mark_posted(self, post: Post, at: float | None = None) -> None:
+        """Record that ``post`` was sent: its articles are never posted in its channel again."""
+        await self.follows.mark_posted(post.channel_id, post.article_ids, at)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""

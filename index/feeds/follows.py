@@ -1,0 +1,228 @@
+"""Topic follows: a channel follows a topic; each newly ingested article whose best passage is
+close enough to the topic is matched to it once, and posted once (see ``digest``).
+
+The topic is embedded once, as a query (e5 ``query:`` prompt), when it is followed; matching
+an article reads its passage vectors from the store, so it costs no model call. The
+threshold is ``topics.topic_threshold`` (measured; see there).
+Concurrency: methods may be awaited from many tasks; writes go through ``StateDB``'s lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from index.feeds.models import Follow, Match
+from index.feeds.state import FeedError, StateDB
+from index.feeds.topics import topic_threshold
+from index.models import ArticleSummary
+from index.store.db import now_iso
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+
+log = logging.getLogger(__name__)
+
+MAX_TOPIC_CHARS = 200
+MatchListener = Callable[[list[Match]], Awaitable[None] | None]
+
+SQL_FOLLOWS = "SELECT id, channel_id, topic, guild_id, created_by, created_at FROM follows"
+SQL_ADD_FOLLOW = (
+    "INSERT INTO follows(channel_id, guild_id, topic, vector, fingerprint, created_by, created_at) "
+    "VALUES (?,?,?,?,?,?,?)"
+)
+SQL_ADD_MATCH = (
+    "INSERT OR IGNORE INTO follow_matches(follow_id, article_uid, similarity, matched_at) "
+    "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM follow_matches m JOIN follows f ON f.id = m.follow_id "
+    "WHERE f.channel_id = ? AND m.article_uid = ?)"
+)
+SQL_PENDING = (
+    "SELECT m.follow_id, f.channel_id, f.topic, m.article_uid, m.similarity, m.matched_at "
+    "FROM follow_matches m JOIN follows f ON f.id = m.follow_id WHERE m.posted_at IS NULL"
+)
+SQL_LAST_POSTS = (
+    "SELECT f.channel_id, max(m.posted_at) FROM follow_matches m JOIN follows f ON f.id = m.follow_id "
+    "WHERE m.posted_at IS NOT NULL GROUP BY f.channel_id"
+)
+
+
+def _follow(row: Sequence) -> Follow:
+    return Follow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5])
+
+
+class Follows:
+    """Follows, their matches, and what was posted."""
+
+    def __init__(self, engine: Engine, db: StateDB, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.db = db
+        self.clock = clock
+        self._listeners: list[MatchListener] = []
+
+    @property
+    def threshold(self) -> float:
+        return topic_threshold(self.engine.settings, self.engine.embedder.fingerprint)
+
+    # -- follows ---------------------------------------------------------------------------
+    async def add(
+        self, channel_id: int, topic: str, *, guild_id: int | None = None, created_by: int | None = None
+    ) -> Follow:
+        """Follow ``topic`` in a channel (embedding it now); following it twice is an error."""
+        topic = " ".join(topic.split())
+        if not topic:
+            raise FeedError("the topic is empty")
+        if len(topic) > MAX_TOPIC_CHARS:
+            raise FeedError(f"the topic is longer than {MAX_TOPIC_CHARS} characters")
+        if any(f.topic.casefold() == topic.casefold() for f in await self.following(channel_id)):
+            raise FeedError(f"this channel already follows {topic!r}")
+        vector = await self.engine.embed_query(topic)
+        fingerprint = self.engine.embedder.fingerprint.to_json()
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                SQL_ADD_FOLLOW,
+                (channel_id, guild_id, topic, _blob(vector), fingerprint, created_by, now_iso()),
+            )
+            follow_id = int(cur.lastrowid)  # type: ignore[arg-type]
+        rows = await self.db.rows(f"{SQL_FOLLOWS} WHERE id = ?", (follow_id,))
+        return _follow(rows[0])
+
+    async def remove(self, channel_id: int, topic: str) -> Follow:
+        """Stop following ``topic`` (case-insensitive) in a channel; its unposted matches go too."""
+        topic = " ".join(topic.split())
+        found = [f for f in await self.following(channel_id) if f.topic.casefold() == topic.casefold()]
+        if not found:
+            raise FeedError(f"this channel does not follow {topic!r}")
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM follows WHERE id = ?", (found[0].id,))
+        return found[0]
+
+    async def following(self, channel_id: int | None = None, *, guild_id: int | None = None) -> list[Follow]:
+        """Follows of a channel, of a guild, or all of them; oldest first."""
+        where: list[str] = []
+        params: list[Any] = []
+        if channel_id is not None:
+            where.append("channel_id = ?")
+            params.append(channel_id)
+        if guild_id is not None:
+            where.append("guild_id = ?")
+            params.append(guild_id)
+        sql = SQL_FOLLOWS + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [_follow(r) for r in await self.db.rows(sql, params)]
+
+    def on_match(self, listener: MatchListener) -> Callable[[], None]:
+        """Call ``listener(new_matches)`` after ingestion matched articles; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    # -- matching --------------------------------------------------------------------------
+    async def match(self, article_ids: Sequence[str]) -> list[Match]:
+        """Match newly ingested articles against every follow; record and return the new matches.
+
+        An article is matched to a channel at most once, whatever follows or updates follow.
+        """
+        if not article_ids:
+            return []
+        follows = await self._vectors()
+        if not follows:
+            return []
+        gen = await self.engine.store.generation()
+        vectors = await self.engine.store.article_vectors(list(article_ids), gen)
+        threshold = self.threshold
+        now = self.clock()
+        found: list[tuple[int, int, str, str, float]] = []
+        for uid, passages in vectors.items():
+            sims = passages @ np.stack([v for *_, v in follows]).T  # passages x follows
+            for (fid, channel, topic, _), best in zip(follows, sims.max(axis=0), strict=True):
+                if best >= threshold:
+                    found.append((fid, channel, topic, uid, float(best)))
+        if not found:
+            return []
+        new = []
+        async with self.db.transaction() as conn:
+            for fid, channel, topic, uid, sim in found:
+                cur = await conn.execute(SQL_ADD_MATCH, (fid, uid, round(sim, 4), now, channel, uid))
+                if cur.rowcount:
+                    new.append((fid, channel, topic, uid, sim))
+        summaries = await self._summaries([n[3] for n in new])
+        matches = [
+            Match(fid, channel, topic, summaries[uid], round(sim, 4), now)
+            for fid, channel, topic, uid, sim in new
+            if uid in summaries
+        ]
+        if matches:
+            log.info("%d new topic match(es): %s", len(matches), ", ".join(m.article.title for m in matches))
+            for listener in list(self._listeners):
+                try:
+                    result = listener(matches)
+                    if asyncio.iscoroutine(result):
+                        await result
+                except Exception:
+                    log.exception("a topic-match listener failed")
+        return matches
+
+    async def _vectors(self) -> list[tuple[int, int, str, np.ndarray]]:
+        """(id, channel, topic, vector) of every follow, re-embedding topics of another model."""
+        fingerprint = self.engine.embedder.fingerprint.to_json()
+        rows = await self.db.rows(
+            "SELECT id, channel_id, topic, vector, fingerprint FROM follows ORDER BY id"
+        )
+        out = []
+        for fid, channel, topic, blob, fp in rows:
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if fp != fingerprint or len(vector) != self.engine.embedder.dim:
+                vector = await self.engine.embed_query(topic)
+                async with self.db.transaction() as conn:
+                    await conn.execute(
+                        "UPDATE follows SET vector = ?, fingerprint = ? WHERE id = ?",
+                        (_blob(vector), fingerprint, fid),
+                    )
+            out.append((int(fid), int(channel), topic, vector))
+        return out
+
+    async def _summaries(self, uids: Sequence[str]) -> dict[str, ArticleSummary]:
+        if not uids:
+            return {}
+        store = self.engine.store
+        gen = await store.generation()
+        return {s.id: s for s in await store.latest(len(set(uids)), gen, uids=list(dict.fromkeys(uids)))}
+
+    # -- posting ---------------------------------------------------------------------------
+    async def pending(self, channel_id: int | None = None) -> list[Match]:
+        """Matches not yet posted (articles since removed from the index are left out)."""
+        sql, params = SQL_PENDING, cast(tuple[Any, ...], ())
+        if channel_id is not None:
+            sql, params = f"{sql} AND f.channel_id = ?", (channel_id,)
+        rows = await self.db.rows(sql, params)
+        summaries = await self._summaries([r[3] for r in rows])
+        return [
+            Match(int(r[0]), int(r[1]), r[2], summaries[r[3]], float(r[4]), float(r[5]))
+            for r in rows
+            if r[3] in summaries
+        ]
+
+    async def last_posts(self) -> dict[int, float]:
+        """When each channel last got an alert (Unix seconds)."""
+        return {int(ch): float(at) for ch, at in await self.db.rows(SQL_LAST_POSTS)}
+
+    async def mark_posted(self, channel_id: int, article_ids: Sequence[str], at: float | None = None) -> int:
+        """Record that these articles were posted in the channel; returns how many matches that closed."""
+        if not article_ids:
+            return 0
+        at = self.clock() if at is None else at
+        marks = ",".join("?" * len(article_ids))
+        sql = (
+            f"UPDATE follow_matches SET posted_at = ? WHERE posted_at IS NULL AND article_uid IN ({marks}) "
+            "AND follow_id IN (SELECT id FROM follows WHERE channel_id = ?)"
+        )
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(sql, (at, *article_ids, channel_id))
+            return int(cur.rowcount)
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()

@@ -1,0 +1,469 @@
+"""Feed items and URLs → new, updated or duplicate articles, indexed in one generation per fetch.
+
+A fetch has two phases. *Collect*, per feed and concurrently: a conditional poll, then triage
+of each item against what earlier polls saw (same feed GUID, then same canonical URL, without
+fetching the page), then the remaining pages fetched and extracted. *Commit*, once for the
+whole fetch and one at a time: the fetched articles are checked again (the page's own
+canonical URL, the same text from the same outlet, copies inside the batch), handed to
+``Engine.add_articles`` in one call (one new generation), and what became of every item is
+written down, with each feed's validators and next poll time.
+
+The same story from two outlets stays two articles: the text-hash check only matches articles
+of the same outlet, and syndicated copies are folded at answer time (``index.fusion``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from index.clean import clean_article
+from index.config import FeedSettings
+from index.errors import ForeignDeskError
+from index.feeds.models import Feed, FeedRun, FetchReport, ItemOutcome, Status
+from index.feeds.schedule import next_delay
+from index.feeds.state import STORED, FeedState, ItemRecord, SeenItem
+from index.fetch import (
+    ConnectionFailed,
+    FeedItem,
+    Fetcher,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    RetryLater,
+    canonical_url,
+    fetch_article,
+    poll_feed,
+)
+from index.indexer import ProgressFn
+from index.models import Article
+from index.text import tokens
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+
+log = logging.getLogger(__name__)
+
+Say = Callable[[str], None]
+"""A progress callback taking one human-readable line."""
+
+
+def item_hash(item: FeedItem) -> str:
+    """What a feed says about an item; when it changes, the page is fetched again (an update)."""
+    parts = (item.canonical_link or "", item.title, item.summary, item.published or "", item.content or "")
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def text_hash(article: Article) -> str:
+    """The article's words after boilerplate removal, ignoring case, accents and punctuation."""
+    cleaned = clean_article(article)
+    words = [w for block in cleaned.blocks if block.kind != "heading" for w in tokens(block.text)]
+    return hashlib.sha1(" ".join(words).encode("utf-8")).hexdigest()
+
+
+def transient(exc: FetchError) -> bool:
+    """Whether trying the same URL again later may work (timeouts, 5xx, 429, dropped connections)."""
+    if isinstance(exc, RetryLater | FetchTimeout | ConnectionFailed):
+        return True
+    return isinstance(exc, HTTPStatusError) and (exc.status >= 500 or exc.status == 408)
+
+
+@dataclass(slots=True)
+class Todo:
+    """An item (or URL) whose page must be fetched."""
+
+    feed: Feed | None
+    ident: str
+    link: str
+    canonical: str
+    item_hash: str
+    title: str
+    item: FeedItem | None = None
+    known: SeenItem | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    todo: Todo
+    article: Article
+    text_hash: str
+
+
+@dataclass(slots=True)
+class Harvest:
+    """What collecting one feed produced: decided outcomes, and pages waiting for the commit."""
+
+    feed: Feed | None
+    run: FeedRun
+    pages: list[Page] = field(default_factory=list)
+    records: list[ItemRecord] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    leftover: bool = False
+    """Items were left for a later poll (a cap, a 429, a passing failure): the feed's new
+    validators are then not kept, so that the next poll reads the whole feed again."""
+
+    def decide(
+        self,
+        todo: Todo,
+        status: Status,
+        record: ItemRecord,
+        *,
+        article: str | None,
+        reason: str | None = None,
+    ) -> None:
+        self.run.items.append(
+            ItemOutcome(
+                todo.canonical, status, todo.title, self.run.feed if self.feed else None, article, reason
+            )
+        )
+        self.records.append(record)
+
+
+class Ingester:
+    """Collects and commits fetches for one engine. Safe to use from many tasks: commits are
+    serialised here, and callers hold a feed's lock while its fetch runs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        state: FeedState,
+        settings: FeedSettings,
+        fetcher: Callable[[], Awaitable[Fetcher]],
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.state = state
+        self.settings = settings
+        self.fetcher = fetcher
+        self.clock = clock
+        self.rng = rng
+        self._commit = asyncio.Lock()
+
+    # -- feeds -----------------------------------------------------------------------------
+    async def run(
+        self, feeds: Sequence[Feed], *, say: Say | None = None, index_progress: ProgressFn | None = None
+    ) -> FetchReport:
+        """Poll ``feeds`` (the caller holds their locks) and index what is new, in one generation."""
+        started = time.monotonic()
+        say = say or (lambda _line: None)
+        fetcher = await self.fetcher()
+        limit = asyncio.Semaphore(max(1, self.settings.feeds_at_once))
+
+        async def one(feed: Feed) -> Harvest:
+            async with limit:
+                try:
+                    harvest = await self.collect(feed, fetcher)
+                except Exception as exc:  # a bug met in one feed: record it there, go on with the others
+                    log.exception("collecting feed %s failed", feed.name)
+                    error = f"internal error: {type(exc).__name__}: {exc}"
+                    harvest = Harvest(feed, FeedRun(feed.name, feed.url, polled_at=self.clock(), error=error))
+            say(describe(harvest))
+            return harvest
+
+        harvests = list(await asyncio.gather(*(one(f) for f in feeds)))
+        generation = await self.commit(harvests, index_progress)
+        return FetchReport([h.run for h in harvests], generation, round(time.monotonic() - started, 3))
+
+    async def collect(self, feed: Feed, fetcher: Fetcher) -> Harvest:
+        run = FeedRun(feed.name, feed.url, polled_at=self.clock())
+        harvest = Harvest(feed, run, etag=feed.etag, last_modified=feed.last_modified)
+        try:
+            poll = await poll_feed(fetcher, feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        except FetchError as exc:
+            run.error = str(exc)
+            run.retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+            return harvest
+        harvest.etag, harvest.last_modified = poll.etag, poll.last_modified
+        if poll.not_modified or poll.feed is None:
+            run.not_modified = True
+            return harvest
+        run.problems.extend(poll.feed.problems)
+        fallback_source = feed.source or poll.feed.title or None
+        # Newest first, so a capped poll takes the latest news; undated items go last.
+        items = sorted(poll.feed.items, key=lambda i: i.published or "", reverse=True)
+        todos: list[Todo] = []
+        for item in items:
+            todo = await self._triage(feed, item, harvest)
+            if todo is not None:
+                todos.append(todo)
+        cap = max(0, self.settings.max_items_per_poll)
+        harvest.leftover = len(todos) > cap
+        await self._fetch_pages(todos[:cap], fetcher, harvest, fallback_source)
+        return harvest
+
+    async def _triage(self, feed: Feed, item: FeedItem, harvest: Harvest) -> Todo | None:
+        """Decide an item without its page where possible; return it when its page is needed."""
+        ident = item.guid or item.key
+        todo = Todo(
+            feed, ident, item.link or "", item.canonical_link or ident, item_hash(item), item.title, item
+        )
+        seen = await self.state.item(feed.id, ident)
+        if seen is not None:
+            gave_up = seen.status == "failed" and seen.attempts >= self.settings.item_attempts
+            if seen.item_hash == todo.item_hash and (seen.status in STORED or gave_up):
+                harvest.run.items.append(
+                    ItemOutcome(todo.canonical, "unchanged", item.title, feed.name, seen.article_uid)
+                )
+                return None
+            todo.known = seen
+            return todo
+        record = ItemRecord(feed.id, ident, todo.canonical, "duplicate", todo.item_hash)
+        if not item.link:
+            harvest.decide(
+                todo,
+                "failed",
+                dataclasses.replace(
+                    record, status="failed", error="no link", attempts=self.settings.item_attempts
+                ),
+                article=None,
+                reason="the item has no link",
+            )
+            return None
+        same = await self.state.by_url(todo.canonical)
+        if same is not None:
+            reason = "same article as an earlier item" + (" of this feed" if same.feed_id == feed.id else "")
+            harvest.decide(
+                todo,
+                "duplicate",
+                dataclasses.replace(record, article_uid=same.article_uid),
+                article=same.article_uid,
+                reason=f"{reason} (same canonical URL)",
+            )
+            return None
+        gen = await self.engine.store.generation()
+        live = await self.engine.store.live_keys([f"url:{todo.canonical}"], gen)
+        if live:
+            uid = next(iter(live.values()))
+            harvest.decide(
+                todo,
+                "duplicate",
+                dataclasses.replace(record, article_uid=uid),
+                article=uid,
+                reason="already indexed (same canonical URL)",
+            )
+            return None
+        return todo
+
+    async def _fetch_pages(
+        self, todos: list[Todo], fetcher: Fetcher, harvest: Harvest, fallback: str | None
+    ) -> None:
+        limit = asyncio.Semaphore(max(1, self.settings.pages_at_once))
+        stop = asyncio.Event()  # a 429/503 from the site: leave the rest for the next poll
+
+        async def one(todo: Todo) -> None:
+            async with limit:
+                if stop.is_set():
+                    harvest.leftover = True
+                    return
+                try:
+                    page = await self.fetch_page(todo, fetcher, fallback)
+                except FetchError as exc:
+                    if isinstance(exc, RetryLater):
+                        stop.set()
+                        wait = exc.retry_after
+                        harvest.run.retry_after = max(harvest.run.retry_after or 0.0, wait or 0.0) or None
+                    self._failed(todo, exc, harvest)
+                    return
+                except Exception as exc:  # a bug met on one page (extraction): the item fails, not the feed
+                    log.exception("extracting %s failed", todo.link)
+                    self._failed(todo, FetchError(f"internal error: {type(exc).__name__}: {exc}"), harvest)
+                    return
+                harvest.pages.append(page)
+
+        await asyncio.gather(*(one(t) for t in todos))
+
+    async def fetch_page(self, todo: Todo, fetcher: Fetcher, fallback_source: str | None) -> Page:
+        article = await fetch_article(fetcher, todo.link, item=todo.item, fallback_source=fallback_source)
+        feed = todo.feed
+        changes: dict[str, Any] = {}
+        if feed is not None and feed.source:
+            changes["source"] = feed.source
+        if feed is not None and feed.language and not article.language:
+            changes["language"] = feed.language
+        if not article.url:
+            changes["url"] = todo.canonical
+        article = dataclasses.replace(article, **changes) if changes else article
+        return Page(todo, article, await asyncio.to_thread(text_hash, article))
+
+    def _failed(self, todo: Todo, exc: FetchError, harvest: Harvest) -> None:
+        before = todo.known.attempts if todo.known and todo.known.status == "failed" else 0
+        attempts = before + 1 if transient(exc) else self.settings.item_attempts
+        feed_id = todo.feed.id if todo.feed else None
+        record = ItemRecord(
+            feed_id, todo.ident, todo.canonical, "failed", todo.item_hash, error=str(exc), attempts=attempts
+        )
+        harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
+        harvest.decide(todo, "failed", record, article=None, reason=str(exc))
+
+    # -- commit ----------------------------------------------------------------------------
+    async def commit(self, harvests: Sequence[Harvest], index_progress: ProgressFn | None = None) -> int:
+        """Index the harvests' pages in one ``add_articles`` call and write down every outcome."""
+        async with self._commit:
+            store = self.engine.store
+            gen = await store.generation()
+            batch: list[Page] = []
+            owners: list[Harvest] = []
+            keys: dict[str, str] = {}  # article key → its id, inside this batch
+            texts: dict[tuple[str, str], str] = {}
+            for harvest in harvests:
+                for page in harvest.pages:
+                    twin = await self._twin(page, keys, texts)
+                    if twin is not None:
+                        uid, reason = twin
+                        self._record(harvest, page, "duplicate", uid, reason)
+                        continue
+                    keys[page.article.key] = page.article.id
+                    texts[(page.text_hash, (page.article.source or "").casefold())] = page.article.id
+                    batch.append(page)
+                    owners.append(harvest)
+            if batch:
+                try:
+                    gen = await self._index(batch, owners, index_progress)
+                except ForeignDeskError as exc:  # the writer is busy, the store is broken: retry later
+                    log.warning("indexing fetched articles failed: %s", exc)
+                    for harvest in harvests:
+                        harvest.run.error = harvest.run.error or f"indexing failed: {exc}"
+                        harvest.records = [r for r in harvest.records if r.status != "stored"]
+            for harvest in harvests:
+                await self.state.record(harvest.records)
+                await self._schedule(harvest)
+            return gen
+
+    async def _twin(
+        self, page: Page, keys: dict[str, str], texts: dict[tuple[str, str], str]
+    ) -> tuple[str, str] | None:
+        """The article this page repeats (id, why), or None when it must be indexed."""
+        article = page.article
+        if article.key in keys:
+            return keys[article.key], "same article as another item of this fetch"
+        source = (article.source or "").casefold()
+        if (page.text_hash, source) in texts:
+            return texts[(page.text_hash, source)], "same text as another item of this fetch"
+        if page.todo.known is None and article.url and article.url != page.todo.canonical:
+            same = await self.state.by_url(article.url)
+            if same is not None and same.article_uid != article.id:
+                return same.article_uid or "", "same canonical URL as an article already stored"
+        same = await self.state.by_text(page.text_hash, article.source)
+        if same is not None and same.article_uid != article.id:
+            return same.article_uid or "", "same text as an article of the same outlet"
+        return None
+
+    async def _index(
+        self, batch: list[Page], owners: list[Harvest], index_progress: ProgressFn | None
+    ) -> int:
+        store = self.engine.store
+        articles = [p.article for p in batch]
+        article_keys = [a.key for a in articles]
+        before = await store.live_keys(article_keys, await store.generation())
+        report = await self.engine.add_articles(articles, progress=index_progress)
+        changed = {}
+        if report.articles_added or report.articles_updated:
+            changed = await store.keys_added_in(report.generation, article_keys)
+        problems = {p.path: p.reason for p in report.problems}
+        for page, harvest in zip(batch, owners, strict=True):
+            article = page.article
+            where = article.path or article.url or article.title
+            if article.key in changed:
+                self._record(harvest, page, "updated" if article.key in before else "new", article.id)
+            elif where in problems:
+                exc = FetchError(f"no article text in {article.url}: {problems[where]}")
+                self._failed(page.todo, exc, harvest)
+            elif page.todo.known is None:
+                self._record(harvest, page, "duplicate", article.id, "already indexed (same page)")
+            else:
+                self._record(harvest, page, "unchanged", article.id)
+        return report.generation
+
+    def _record(
+        self, harvest: Harvest, page: Page, status: Status, uid: str, reason: str | None = None
+    ) -> None:
+        todo = page.todo
+        record = ItemRecord(
+            todo.feed.id if todo.feed else None,
+            todo.ident,
+            todo.canonical,
+            "duplicate" if status == "duplicate" else "stored",
+            todo.item_hash,
+            article_url=page.article.url,
+            text_hash=page.text_hash,
+            source=page.article.source,
+            article_uid=uid,
+        )
+        outcome = ItemOutcome(
+            todo.canonical,
+            status,
+            page.article.title or todo.title,
+            harvest.run.feed if harvest.feed else None,
+            uid,
+            reason,
+        )
+        harvest.run.items.append(outcome)
+        harvest.records.append(record)
+
+    async def _schedule(self, harvest: Harvest) -> None:
+        feed, run = harvest.feed, harvest.run
+        if feed is None:
+            return
+        every = feed.every_minutes * 60.0
+        now = self.clock()
+        if run.error is not None:
+            delay = next_delay(
+                every, feed.failures + 1, self.settings, retry_after=run.retry_after, rng=self.rng
+            )
+            run.next_poll = now + delay
+            await self.state.polled_failed(feed.id, error=run.error, next_poll=run.next_poll)
+            log.warning("feed %s failed (%d in a row): %s", feed.name, feed.failures + 1, run.error)
+            return
+        delay = next_delay(every, 0, self.settings, retry_after=run.retry_after, rng=self.rng)
+        run.next_poll = now + delay
+        etag, modified = (
+            (feed.etag, feed.last_modified) if harvest.leftover else (harvest.etag, harvest.last_modified)
+        )
+        await self.state.polled_ok(feed.id, etag=etag, last_modified=modified, next_poll=run.next_poll)
+
+    # -- one URL ---------------------------------------------------------------------------
+    async def ingest(self, url: str, *, index_progress: ProgressFn | None = None) -> ItemOutcome:
+        """Fetch one article page and index it; re-fetching a known URL updates it when it changed.
+
+        Raises the ``FetchError`` that stopped it (not a page, refused address, no article).
+        """
+        canonical = canonical_url(url)
+        known = await self.state.item(None, canonical)
+        todo = Todo(None, canonical, url.strip(), canonical, "", canonical, known=known)
+        page = await self.fetch_page(todo, await self.fetcher(), None)
+        harvest = Harvest(None, FeedRun("ingest", url))
+        harvest.pages.append(page)
+        await self.commit([harvest], index_progress)
+        if harvest.run.error:
+            raise FetchError(harvest.run.error)
+        (outcome,) = harvest.run.items
+        if outcome.status == "failed":
+            raise FetchError(outcome.reason or f"nothing could be indexed from {url}")
+        if outcome.status == "unchanged" and known is None:
+            return dataclasses.replace(outcome, status="duplicate", reason="already indexed")
+        return outcome
+
+
+def describe(harvest: Harvest) -> str:
+    """One line about a collected feed, for progress output."""
+    run = harvest.run
+    if run.error:
+        return f"{run.feed}: failed: {run.error}"
+    if run.not_modified:
+        return f"{run.feed}: not modified since the last poll"
+    decided = {s: sum(1 for i in run.items if i.status == s) for s in ("duplicate", "unchanged", "failed")}
+    parts = [f"{len(harvest.pages)} page(s) fetched"]
+    parts += [f"{n} {s}" for s, n in decided.items() if n]
+    if run.problems:
+        parts.append(f"feed problems: {'; '.join(run.problems)}")
+    return f"{run.feed}: " + ", ".join(parts)

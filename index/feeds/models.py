@@ -1,0 +1,146 @@
+"""The values of feed ingestion and topic alerts, shared by the engine, the CLI and Discord."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from index.models import ArticleSummary
+
+Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]
+"""What became of one feed item or URL: stored as a new article, replaced an older version of
+its article, recognised as an article already stored (same GUID, canonical URL or text),
+nothing changed since the last poll, or it could not be fetched or extracted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A registered feed and its polling state (``next_poll`` in Unix seconds)."""
+
+    id: int
+    name: str
+    url: str
+    source: str | None
+    language: str | None
+    every_minutes: int
+    etag: str | None = None
+    last_modified: str | None = None
+    added_at: str = ""
+    last_polled: str | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_poll: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
+    """One feed item (or ingested URL) and what became of it."""
+
+    url: str
+    status: Status
+    title: str = ""
+    feed: str | None = None
+    article_id: str | None = None
+    """The stored article: this one, or for a duplicate the article it duplicates."""
+    reason: str | None = None
+    """Why it failed, or what it duplicates (``same canonical URL``, ``same text``)."""
+
+
+@dataclass(slots=True)
+class FeedRun:
+    """One poll of one feed: the feed-level error (if the feed itself failed) and its items."""
+
+    feed: str
+    url: str
+    polled_at: float = 0.0
+    not_modified: bool = False
+    error: str | None = None
+    retry_after: float | None = None
+    next_poll: float = 0.0
+    items: list[ItemOutcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """What was wrong with the feed document itself, though it was read (malformed XML)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(slots=True)
+class FetchReport:
+    """The result of ``fetch`` (every feed or one) or ``ingest``: counts, then the details."""
+
+    runs: list[FeedRun] = field(default_factory=list)
+    generation: int = 0
+    seconds: float = 0.0
+
+    @property
+    def items(self) -> list[ItemOutcome]:
+        return [item for run in self.runs for item in run.items]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """new / updated / duplicates / unchanged / failures (items that failed plus feeds that did)."""
+        c = Counter(item.status for item in self.items)
+        return {
+            "new": c["new"],
+            "updated": c["updated"],
+            "duplicates": c["duplicate"],
+            "unchanged": c["unchanged"],
+            "failures": c["failed"] + sum(1 for run in self.runs if not run.ok),
+        }
+
+    @property
+    def failures(self) -> list[tuple[str, str, str]]:
+        """(feed, URL, reason) of every failed feed and item."""
+        out = [(run.feed, run.url, run.error or "") for run in self.runs if not run.ok]
+        out += [(i.feed or "", i.url, i.reason or "") for i in self.items if i.status == "failed"]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """A channel following a topic."""
+
+    id: int
+    channel_id: int
+    topic: str
+    guild_id: int | None = None
+    created_by: int | None = None
+    created_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An article that matched a follow and is not yet posted (``matched_at``: Unix seconds)."""
+
+    follow_id: int
+    channel_id: int
+    topic: str
+    article: ArticleSummary
+    similarity: float
+    matched_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One message to send to a channel: a single alert, or a digest of several.
+
+    ``items`` are newest first; syndicated copies are folded into one item whose
+    ``also_in`` names the other outlets. After sending, pass the post to ``mark_posted``:
+    ``article_ids`` are every article it covers (folded copies included).
+    """
+
+    channel_id: int
+    items: tuple[Match, ...]
+    also_in: tuple[tuple[str, ...], ...]
+    article_ids: tuple[str, ...]
+    topics: tuple[str, ...]
+    pending_after: int = 0
+    """Matches still waiting in this channel after this post (for the next digest)."""
+
+    @property
+    def digest(self) -> bool:
+        return len(self.items) > 1

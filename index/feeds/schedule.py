@@ -1,0 +1,35 @@
+"""When to poll a feed next: its interval with jitter, doubled after each failure, never before
+the server's ``Retry-After``. Pure, so the rules are tested without a clock."""
+
+from __future__ import annotations
+
+import random
+
+from index.config import FeedSettings
+
+
+def next_delay(
+    every_s: float,
+    failures: int,
+    settings: FeedSettings,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds until the next poll of a feed polled every ``every_s`` seconds.
+
+    After ``failures`` consecutive failures the wait is ``every_s * 2**failures``, capped at
+    ``backoff_cap_minutes`` (but never shorter than the interval itself); a ``Retry-After``
+    the server sent is a lower bound. Jitter of ± ``settings.jitter`` spreads feeds apart so
+    that feeds added together do not stay in lock step.
+    """
+    delay = float(every_s)
+    if failures > 0:
+        cap = max(settings.backoff_cap_minutes * 60.0, every_s)
+        delay = min(every_s * 2.0 ** min(failures, 30), cap)
+    jitter = max(0.0, min(settings.jitter, 0.5))
+    if jitter:
+        delay *= 1.0 + (rng or random).uniform(-jitter, jitter)
+    if retry_after is not None:
+        delay = max(delay, float(retry_after))
+    return delay

@@ -1,0 +1,52 @@
+"""The feeds a new installation starts with: ``[[feed]]`` tables of a TOML file (``corpus/feeds.toml``)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.errors import ConfigError
+
+SHIPPED_FEEDS = Path(__file__).resolve().parent.parent.parent / "corpus" / "feeds.toml"
+KEYS = {"name", "url", "source", "language", "every"}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """A feed to register: what ``feeds add`` takes."""
+
+    url: str
+    name: str | None = None
+    source: str | None = None
+    language: str | None = None
+    every: int | None = None
+
+
+def load_seed(path: str | Path | None = None) -> list[FeedSpec]:
+    """The feeds listed in ``path`` (default: the shipped ``corpus/feeds.toml``)."""
+    path = Path(path) if path else SHIPPED_FEEDS
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"feeds file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"feeds file {path} is not valid TOML: {exc}") from None
+    tables = raw.get("feed", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{path}: feeds are [[feed]] tables")
+    specs = []
+    for n, table in enumerate(tables, 1):
+        unknown = sorted(set(table) - KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{path}: feed {n} has an unknown key {unknown[0]!r}; known: {', '.join(sorted(KEYS))}"
+            )
+        url = table.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{path}: feed {n} needs an http(s) url")
+        every = table.get("every")
+        if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
+            raise ConfigError(f"{path}: feed {n}: every must be a whole number of minutes")
+        specs.append(FeedSpec(url, table.get("name"), table.get("source"), table.get("language"), every))
+    return specs

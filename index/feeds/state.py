@@ -1,0 +1,249 @@
+"""Feed bookkeeping in the store's database: registered feeds, their polling state, and what
+became of every item (the dedupe memory).
+
+This is ordinary relational state, not part of an index generation: it is written on its own
+connection, without the writer lock, in short transactions. Concurrency: one ``StateDB`` per
+process; its methods may be awaited from many tasks (writes are serialised by a lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from index.errors import ForeignDeskError
+from index.feeds.models import Feed
+from index.store import Store
+from index.store.db import connect, now_iso
+
+log = logging.getLogger(__name__)
+
+FEED_COLUMNS = (
+    "id, name, url, source, language, every_minutes, etag, last_modified, added_at, last_polled, "
+    "last_success, last_error, failures, next_poll"
+)
+ITEM_COLUMNS = (
+    "id, feed_id, ident, url, article_url, item_hash, text_hash, source, article_uid, status, error, attempts"
+)
+SQL_ADD_FEED = (
+    "INSERT INTO feeds(name, url, source, language, every_minutes, added_at, next_poll) "
+    "VALUES (?, ?, ?, ?, ?, ?, 0)"
+)
+SQL_FEED_OK = (
+    "UPDATE feeds SET etag = ?, last_modified = ?, last_polled = ?, last_success = ?, last_error = NULL, "
+    "failures = 0, next_poll = ? WHERE id = ?"
+)
+SQL_FEED_FAILED = (
+    "UPDATE feeds SET last_polled = ?, last_error = ?, failures = failures + 1, next_poll = ? WHERE id = ?"
+)
+SQL_ITEM_UPDATE = (
+    "UPDATE feed_items SET url = ?, article_url = ?, item_hash = ?, text_hash = ?, source = ?, "
+    "article_uid = ?, status = ?, error = ?, attempts = ?, last_seen = ? WHERE id = ?"
+)
+SQL_ITEM_INSERT = (
+    "INSERT INTO feed_items(feed_id, ident, url, article_url, item_hash, text_hash, source, article_uid, "
+    "status, error, attempts, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+STORED = ("stored", "duplicate")
+
+
+class FeedError(ForeignDeskError):
+    """A feed cannot be added, found or removed as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeenItem:
+    """What an earlier poll (or ``ingest``) did with an item.
+
+    ``status`` is ``stored`` (its article is in the index), ``duplicate`` (``article_uid`` is
+    the article it repeats) or ``failed`` (``error`` says why; ``attempts`` so far).
+    """
+
+    id: int
+    feed_id: int | None
+    ident: str
+    url: str | None
+    article_url: str | None
+    item_hash: str
+    text_hash: str | None
+    source: str | None
+    article_uid: str | None
+    status: str
+    error: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """An item's new state, written after a fetch."""
+
+    feed_id: int | None
+    ident: str
+    url: str | None
+    status: str
+    item_hash: str = ""
+    article_url: str | None = None
+    text_hash: str | None = None
+    source: str | None = None
+    article_uid: str | None = None
+    error: str | None = None
+    attempts: int = 0
+
+
+class StateDB:
+    """A connection to the store's database for bookkeeping writes."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, store: Store) -> StateDB:
+        return cls(await connect(store.db_path))
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def flag(self, key: str) -> bool:
+        return bool(await self.rows("SELECT 1 FROM meta WHERE key = ?", (key,)))
+
+    async def set_flag(self, key: str) -> None:
+        async with self.transaction() as conn:
+            await conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, now_iso()))
+
+
+def _feed(row: aiosqlite.Row) -> Feed:
+    return Feed(**{k: row[k] for k in row.keys()})  # noqa: SIM118 - aiosqlite.Row is not a Mapping
+
+
+def _item(row: aiosqlite.Row) -> SeenItem:
+    return SeenItem(**{k: row[k] for k in row.keys()})  # noqa: SIM118
+
+
+class FeedState:
+    """The feeds table and the item memory (``feed_items``)."""
+
+    def __init__(self, db: StateDB) -> None:
+        self.db = db
+
+    # -- feeds ----------------------------------------------------------------------------
+    async def feeds(self) -> list[Feed]:
+        return [_feed(r) for r in await self.db.rows(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY name")]
+
+    async def feed(self, name_or_url: str) -> Feed | None:
+        """The feed called ``name_or_url`` (case-insensitive), or registered with that URL."""
+        sql = f"SELECT {FEED_COLUMNS} FROM feeds WHERE name = ? OR url = ? ORDER BY name = ? DESC LIMIT 1"
+        rows = await self.db.rows(sql, (name_or_url, name_or_url, name_or_url))
+        return _feed(rows[0]) if rows else None
+
+    async def add(self, name: str, url: str, source: str | None, language: str | None, every: int) -> Feed:
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(SQL_ADD_FEED, (name, url, source, language, every, now_iso()))
+        except sqlite3.IntegrityError:
+            same = await self.feed(url) or await self.feed(name)
+            what = f"the URL {url}" if same and same.url == url else f"the name {name!r}"
+            raise FeedError(
+                f"a feed with {what} is already registered ({same.name if same else name})"
+            ) from None
+        feed = await self.feed(name)
+        assert feed is not None
+        return feed
+
+    async def remove(self, name: str) -> Feed:
+        feed = await self.feed(name)
+        if feed is None:
+            raise FeedError(f"no feed called {name!r} (see `foreign-desk feeds list`)")
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM feeds WHERE id = ?", (feed.id,))
+        return feed
+
+    async def polled_ok(
+        self, feed_id: int, *, etag: str | None, last_modified: str | None, next_poll: float
+    ) -> None:
+        now = now_iso()
+        async with self.db.transaction() as conn:
+            await conn.execute(SQL_FEED_OK, (etag, last_modified, now, now, next_poll, feed_id))
+
+    async def polled_failed(self, feed_id: int, *, error: str, next_poll: float) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(SQL_FEED_FAILED, (now_iso(), error, next_poll, feed_id))
+
+    async def postpone(self, feed_id: int, next_poll: float) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE feeds SET next_poll = ? WHERE id = ?", (next_poll, feed_id))
+
+    # -- items ----------------------------------------------------------------------------
+    async def item(self, feed_id: int | None, ident: str) -> SeenItem | None:
+        sql = f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE feed_id IS ? AND ident = ?"
+        rows = await self.db.rows(sql, (feed_id, ident))
+        return _item(rows[0]) if rows else None
+
+    async def by_url(self, *urls: str | None) -> SeenItem | None:
+        """An item stored (or recognised as a duplicate) under one of these canonical URLs."""
+        wanted = [u for u in dict.fromkeys(urls) if u]
+        if not wanted:
+            return None
+        marks = ",".join("?" * len(wanted))
+        sql = (
+            f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE (url IN ({marks}) OR article_url IN ({marks})) "
+            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL "
+            "ORDER BY status = 'stored' DESC, id LIMIT 1"
+        )
+        rows = await self.db.rows(sql, (*wanted, *wanted))
+        return _item(rows[0]) if rows else None
+
+    async def by_text(self, text_hash: str, source: str | None) -> SeenItem | None:
+        """A stored article of the same outlet with the same text."""
+        sql = (
+            f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE text_hash = ? AND status = 'stored' "
+            "AND (source = ? COLLATE NOCASE OR (source IS NULL AND ? IS NULL)) ORDER BY id LIMIT 1"
+        )
+        rows = await self.db.rows(sql, (text_hash, source, source))
+        return _item(rows[0]) if rows else None
+
+    async def record(self, records: Sequence[ItemRecord]) -> None:
+        """Write what became of these items, in one transaction."""
+        now = now_iso()
+        async with self.db.transaction() as conn:
+            for r in records:
+                async with conn.execute(
+                    "SELECT id FROM feed_items WHERE feed_id IS ? AND ident = ?", (r.feed_id, r.ident)
+                ) as cur:
+                    row = await cur.fetchone()
+                values: tuple[Any, ...] = (r.url, r.article_url, r.item_hash, r.text_hash, r.source)
+                values += (r.article_uid, r.status, r.error, r.attempts)
+                if row is not None:
+                    await conn.execute(SQL_ITEM_UPDATE, (*values, now, row[0]))
+                else:
+                    await conn.execute(SQL_ITEM_INSERT, (r.feed_id, r.ident, *values, now, now))
+
+    async def item_counts(self) -> dict[int, dict[str, int]]:
+        """Per feed id: how many items it brought, by status."""
+        out: dict[int, dict[str, int]] = {}
+        sql = "SELECT feed_id, status, count(*) FROM feed_items WHERE feed_id IS NOT NULL GROUP BY 1, 2"
+        for feed_id, status, n in await self.db.rows(sql):
+            out.setdefault(int(feed_id), {})[status] = int(n)
+        return out

@@ -1,0 +1,150 @@
+"""`foreign-desk feeds|fetch|ingest|latest --topic`: JSON and text output, exit codes, seeding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from index.feeds.seed import load_seed
+from tests.feeds.news import NOT_AN_ARTICLE_PDF, PATROL, SUDAN, item_xml, page, rss
+from tests.fetch.fixture_server import FixtureServer
+
+LOOPBACK_OK = {"FOREIGN_DESK_ALLOW_PRIVATE_URLS": "1", "FOREIGN_DESK_FEEDS_SEED": "0"}
+
+
+def invoke(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data_dir), *args],
+        env=LOOPBACK_OK if env is None else env,
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_feeds_add_list_fetch_and_remove(threaded_server: FixtureServer, data_dir: Path) -> None:
+    server = threaded_server
+    server.serve(PATROL.path, page(PATROL, server.base_url))
+    server.serve("/annual-report.pdf", NOT_AN_ARTICLE_PDF, content_type="application/pdf")
+    extra = item_xml("Annual report", server.url("/annual-report.pdf"))
+    server.serve(
+        "/rss", rss("World", server.base_url, [PATROL], raw_items=extra), content_type="application/rss+xml"
+    )
+    url = server.url("/rss")
+
+    code, stdout, _ = invoke(data_dir, "feeds", "add", url, "--name", "world", "--source", "The Guardian",
+                             "--lang", "en", "--every", "20")  # fmt: skip
+    assert code == 0 and stdout.startswith("Added feed 'world'")
+    code, stdout, _ = invoke(data_dir, "feeds", "list", "--json")
+    (feed,) = json.loads(stdout)["feeds"]
+    assert (feed["name"], feed["url"], feed["source"], feed["language"], feed["every_minutes"]) == (
+        "world", url, "The Guardian", "en", 20
+    )  # fmt: skip
+    assert feed["last_success"] is None and feed["failures"] == 0
+
+    code, stdout, stderr = invoke(data_dir, "fetch", "--json")
+    data = json.loads(stdout)
+    assert code == 0 and (data["new"], data["failures"], data["generation"]) == (1, 1, 1)
+    (failed,) = data["failed"]
+    assert failed["feed"] == "world" and "not an HTML page" in failed["reason"]
+    assert data["feeds"][0]["items"][0]["status"] in {"new", "failed"}
+    assert "world: 1 page(s) fetched, 1 failed" in stderr  # progress goes to stderr
+
+    code, stdout, _ = invoke(data_dir, "ask", "Which navies will patrol the Arafura Sea?", "--json")
+    assert json.loads(stdout)["results"][0]["article"]["url"] == server.url(PATROL.path)
+    code, stdout, _ = invoke(
+        data_dir, "latest", "--topic", "maritime patrols against illegal fishing", "--json"
+    )
+    assert [a["title"] for a in json.loads(stdout)["articles"]] == [PATROL.title]
+
+    code, stdout, _ = invoke(data_dir, "fetch", "world")
+    assert code == 0
+    assert stdout.splitlines()[0].startswith("Fetched 1 feed(s): 0 new, 0 updated, 0 duplicates, 2 unchanged")
+    code, stdout, _ = invoke(data_dir, "feeds", "list")
+    assert "world" in stdout and "last success 20" in stdout
+
+    assert invoke(data_dir, "fetch", "nope")[0] == 1
+    code, stdout, _ = invoke(data_dir, "feeds", "remove", "world")
+    assert code == 0 and "its articles stay" in stdout
+    assert invoke(data_dir, "feeds", "list")[1].startswith("No feeds registered")
+    assert json.loads(invoke(data_dir, "stats", "--json")[1])["articles"] == 1
+
+
+def test_a_failing_feed_exits_1_and_private_addresses_need_permission(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    server = threaded_server
+    server.serve("/rss", rss("Local", server.base_url, []), content_type="application/rss+xml")
+    code, _, stderr = invoke(
+        data_dir, "feeds", "add", server.url("/rss"), env={"FOREIGN_DESK_FEEDS_SEED": "0"}
+    )
+    assert code == 1 and "refused to fetch" in stderr and "allow_private_urls" in stderr
+    assert server.requests == []
+
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "local")[0] == 0
+    server.serve("/rss", "oops", status=500)
+    code, stdout, _ = invoke(data_dir, "fetch")
+    assert code == 1 and "! local: " in stdout and "HTTP 500" in stdout
+    code, stdout, _ = invoke(data_dir, "feeds", "list", "--json")
+    (feed,) = json.loads(stdout)["feeds"]
+    assert feed["failures"] == 1 and "HTTP 500" in feed["last_error"] and feed["next_poll"]
+
+
+def test_ingest_one_url(threaded_server: FixtureServer, data_dir: Path) -> None:
+    server = threaded_server
+    server.serve(SUDAN.path, page(SUDAN, server.base_url))
+    server.serve("/laporan.pdf", NOT_AN_ARTICLE_PDF, content_type="application/pdf")
+
+    code, stdout, _ = invoke(data_dir, "ingest", server.url(SUDAN.path) + "?utm_source=wa", "--json")
+    outcome = json.loads(stdout)
+    assert code == 0 and (outcome["status"], outcome["url"]) == ("new", server.url(SUDAN.path))
+    code, stdout, _ = invoke(data_dir, "ingest", server.url(SUDAN.path))
+    assert code == 0 and stdout.startswith("Unchanged: “Menlu RI pastikan evakuasi WNI")
+    code, _, stderr = invoke(data_dir, "ingest", server.url("/laporan.pdf"))
+    assert code == 1 and stderr.startswith("error:") and "not an HTML page" in stderr
+
+
+def test_feeds_toml_seeds_the_first_start_only(tmp_path: Path) -> None:
+    seed = tmp_path / "feeds.toml"
+    seed.write_text(
+        """
+[[feed]]
+name = "antara-dunia"
+url = "https://www.antaranews.com/rss/dunia.xml"
+source = "Antara"
+language = "id"
+
+[[feed]]
+url = "https://www.theguardian.com/world/rss"
+name = "guardian"
+every = 60
+"""
+    )
+    env = {"FOREIGN_DESK_FEEDS_SEED_FILE": str(seed)}
+    code, stdout, _ = invoke(tmp_path / "data", "feeds", "list", "--json", env=env)
+    feeds = json.loads(stdout)["feeds"]
+    assert code == 0 and [(f["name"], f["source"], f["every_minutes"]) for f in feeds] == [
+        ("antara-dunia", "Antara", 30),
+        ("guardian", None, 60),
+    ]
+    assert invoke(tmp_path / "data", "feeds", "remove", "guardian", env=env)[0] == 0
+    code, stdout, _ = invoke(tmp_path / "data", "feeds", "list", "--json", env=env)
+    assert [f["name"] for f in json.loads(stdout)["feeds"]] == ["antara-dunia"]  # not seeded again
+
+
+def test_shipped_feeds_toml_is_valid() -> None:
+    specs = load_seed()
+    assert len(specs) >= 3 and len({s.name for s in specs}) == len(specs)
+    assert all(s.url.startswith("https://") and s.language in {"en", "id"} for s in specs)
+
+
+@pytest.mark.parametrize("command", [["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "remove"],
+                                     ["fetch"], ["ingest"], ["latest"]])  # fmt: skip
+def test_feed_commands_have_help_with_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout and f"foreign-desk {command[0]}" in result.stdout

@@ -1,0 +1,87 @@
+"""Topic follows and `latest --topic` against really embedded articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.engine import Engine
+from index.feeds import FeedDesk, FeedError, Match
+from tests.feeds.conftest import FakeClock, serve_story
+from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, rss
+from tests.fetch.fixture_server import FixtureServer
+
+FISHING = "maritime patrols against illegal fishing"
+GAZA_AID = "humanitarian aid to Gaza"
+
+
+async def test_followed_topics_alert_each_matching_article_once(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    patrol_follow = await desk.follow(111, FISHING, guild_id=1, created_by=42)
+    await desk.follow(222, GAZA_AID, guild_id=1)
+    with pytest.raises(FeedError, match="already follows"):
+        await desk.follow(111, FISHING.upper())
+    heard: list[Match] = []
+    desk.on_match(heard.extend)
+    for story in (PATROL, SUDAN, GAZA):
+        serve_story(server, story)
+    server.serve(
+        "/rss", rss("News", server.base_url, [PATROL, SUDAN, GAZA]), content_type="application/rss+xml"
+    )
+    await desk.add_feed(server.url("/rss"), name="news", check=False)
+
+    await desk.fetch()
+
+    assert {(m.channel_id, m.article.title) for m in heard} == {(111, PATROL.title), (222, GAZA.title)}
+    assert await desk.due_posts() == []  # a burst is let settle first
+    clock.advance(31)
+    posts = await desk.due_posts()
+    assert [(p.channel_id, [m.article.title for m in p.items]) for p in posts] == [
+        (111, [PATROL.title]),
+        (222, [GAZA.title]),
+    ]
+    alert = posts[0].items[0].article  # what the message shows: headline, outlet, date, lede, link
+    assert (alert.source, alert.published, alert.url) == (
+        "The Guardian",
+        "2024-03-05T09:15:00Z",
+        server.url(PATROL.path),
+    )
+    assert alert.lede.startswith("Indonesia and Australia will begin joint naval patrols")
+    for post in posts:
+        await desk.mark_posted(post)
+    assert await desk.due_posts() == [] and await desk.follows.pending() == []
+
+    # The article is updated and re-indexed: it is not posted again.
+    serve_story(server, PATROL_UPDATED)
+    server.serve("/rss", rss("News", server.base_url, [PATROL_UPDATED, SUDAN, GAZA]), content_type="text/xml")
+    assert (await desk.fetch()).counts["updated"] == 1
+    assert await desk.follows.pending() == []
+
+    assert [f.topic for f in await desk.following(guild_id=1)] == [FISHING, GAZA_AID]
+    assert (await desk.unfollow(222, "HUMANITARIAN  aid to gaza")).channel_id == 222
+    assert await desk.following(222) == [] and await desk.following(111) == [patrol_follow]
+    with pytest.raises(FeedError, match="does not follow"):
+        await desk.unfollow(222, GAZA_AID)
+
+
+async def test_latest_on_a_topic_keeps_recent_articles_about_it_newest_first(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    stories = [PATROL, SUDAN, GAZA, WIRE]
+    for story in stories:
+        serve_story(server, story)
+    server.serve("/rss", rss("News", server.base_url, stories), content_type="application/rss+xml")
+    await desk.add_feed(server.url("/rss"), name="news", check=False)
+    await desk.fetch()
+
+    assert [a.title for a in await engine.latest(topic=GAZA_AID)] == [GAZA.title]
+    assert [a.title for a in await engine.latest(topic="perjanjian pertahanan Jepang dan Filipina")] == [
+        WIRE.title
+    ]
+    assert await engine.latest(topic="football transfer news") == []
+    assert await engine.latest(topic=GAZA_AID, source="The Guardian") == []
+    assert [a.title for a in await engine.latest(2)] == [GAZA.title, PATROL.title]
+    # Only the newest articles are searched: the wire story is the oldest of the four.
+    from index.feeds.topics import latest_on_topic
+
+    assert await latest_on_topic(engine, "Japan Philippines defence pact", recent=3) == []

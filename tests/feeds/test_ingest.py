@@ -1,0 +1,309 @@
+"""Feeds to answers, end to end over real loopback HTTP: fetch, extract, dedupe, index, ask."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.engine import Engine
+from index.feeds import FeedDesk, FeedError
+from index.fetch import AddressRefused, FetchError, UnsupportedContentType
+from index.models import Filters
+from tests.feeds.conftest import FakeClock, serve_story
+from tests.feeds.news import (
+    GAZA,
+    NOT_AN_ARTICLE_PDF,
+    PATROL,
+    PATROL_UPDATED,
+    SUDAN,
+    WIRE,
+    WIRE_COPY,
+    atom,
+    item_xml,
+    rss,
+)
+from tests.fetch.fixture_server import FixtureServer, etag_of
+
+
+async def items_table(desk: FeedDesk) -> list[tuple]:
+    rows = await desk.db.rows("SELECT ident, status, attempts, error FROM feed_items ORDER BY id")
+    return [tuple(r) for r in rows]
+
+
+async def test_rss_feed_articles_are_answerable_when_fetch_returns(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    body = rss("World news | The Guardian", server.base_url, [PATROL, SUDAN])
+    server.serve("/world/rss", body, content_type="application/rss+xml", etag=etag_of(body))
+    serve_story(server, PATROL)
+    serve_story(server, SUDAN)
+
+    feed = await desk.add_feed(server.url("/world/rss"), every=15)
+    assert (feed.name, feed.language, feed.every_minutes) == ("world-news-the-guardian", "en", 15)
+    report = await desk.fetch()
+
+    assert report.counts == {"new": 2, "updated": 0, "duplicates": 0, "unchanged": 0, "failures": 0}
+    answer = await engine.ask("Which navies will patrol the Arafura Sea together?")
+    top = answer.results[0].article
+    assert top.title == PATROL.title and top.source == "The Guardian"
+    assert top.url == server.url(PATROL.path)  # ?CMP= tracking removed
+    assert top.published == "2024-03-05T09:15:00Z" and top.path is None
+    # The Indonesian article answers an English question too, and `latest` lists both, newest first.
+    answer = await engine.ask("How many Indonesians were evacuated from Sudan?")
+    assert answer.results[0].article.title == SUDAN.title and answer.results[0].article.language == "id"
+    assert [a.title for a in await engine.latest()] == [PATROL.title, SUDAN.title]
+    # The feed's state: validators kept, success recorded, next poll in about 15 minutes.
+    (stored,) = await desk.feeds()
+    assert stored.etag == etag_of(body) and stored.last_success and stored.failures == 0
+    assert stored.next_poll == pytest.approx(clock() + 15 * 60)
+
+
+async def test_unchanged_feed_costs_one_304(server: FixtureServer, desk: FeedDesk, engine: Engine) -> None:
+    body = rss("ANTARA News - Dunia", server.base_url, [SUDAN], language="id")
+    server.serve("/rss/dunia.xml", body, content_type="application/rss+xml", etag=etag_of(body))
+    serve_story(server, SUDAN)
+    await desk.add_feed(server.url("/rss/dunia.xml"), name="antara", check=False)
+    first = await desk.fetch("antara")
+
+    again = await desk.fetch("antara")
+
+    assert again.runs[0].not_modified and again.counts["new"] == 0
+    assert again.generation == first.generation  # nothing re-indexed
+    assert server.requests_to("/rss/dunia.xml")[-1].headers["If-None-Match"] == etag_of(body)
+    assert len(server.requests_to(SUDAN.path)) == 1
+
+
+async def test_atom_feed_and_changed_guids_with_tracking_links_are_duplicates(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    server.serve(
+        "/wire/atom.xml", atom("Foreign wire", server.base_url, [WIRE]), content_type="application/atom+xml"
+    )
+    serve_story(server, WIRE)
+    serve_story(server, GAZA)
+    await desk.add_feed(server.url("/wire/atom.xml"), name="wire")
+    assert (await desk.fetch("wire")).counts["new"] == 1
+
+    # The CMS is migrated: every GUID changes, links gain tracking and AMP variants, and a new story appears.
+    moved = [
+        WIRE.with_(guid="wire-7226001", path=WIRE.path + "/amp"),
+        WIRE.with_(guid="wire-7226001-repost", path=WIRE.path + "/"),
+        GAZA.with_(guid="wire-7226200"),
+    ]
+    server.serve(
+        "/wire/atom.xml", atom("Foreign wire", server.base_url, moved), content_type="application/atom+xml"
+    )
+    report = await desk.fetch("wire")
+
+    counts = report.counts
+    assert (counts["new"], counts["duplicates"], counts["failures"]) == (1, 1, 0)
+    # The feed parser already folded the two variants of one link into one item, and said so.
+    assert any("repeats item" in p for p in report.runs[0].problems)
+    dup = next(i for i in report.items if i.status == "duplicate")
+    assert "same canonical URL" in (dup.reason or "")
+    assert len(server.requests_to(WIRE.path)) == 1  # the duplicate's page was not fetched again
+    assert (await engine.stats())["articles"] == 2
+
+
+async def test_updated_article_replaces_its_passages(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    serve_story(server, PATROL)
+    server.serve("/rss", rss("World", server.base_url, [PATROL]), content_type="application/rss+xml")
+    await desk.add_feed(server.url("/rss"), name="world", check=False)
+    await desk.fetch()
+
+    serve_story(server, PATROL_UPDATED)
+    server.serve("/rss", rss("World", server.base_url, [PATROL_UPDATED]), content_type="application/rss+xml")
+    report = await desk.fetch()
+
+    assert report.counts["updated"] == 1 and report.counts["new"] == 0
+    answer = await engine.ask("Where did the first joint patrol sail from?")
+    assert "Kupang" in answer.results[0].text
+    assert (await engine.stats())["articles"] == 1
+    texts = [r.text for r in (await engine.ask("four vessels and a surveillance aircraft", k=10)).results]
+    assert not any("four vessels" in t for t in texts)  # the old passage is gone
+    # Polled again with nothing new: the item is unchanged and its page is not fetched again.
+    again = await desk.fetch()
+    assert again.counts["unchanged"] == 1 and len(server.requests_to(PATROL.path)) == 2
+
+
+async def test_same_text_at_another_url_of_the_same_outlet_is_a_duplicate(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    other = GAZA.with_(path="/berita/4012461/kapal-rs-tni-al-berangkat-ke-gaza")
+    serve_story(server, GAZA)
+    serve_story(server, other)
+    server.serve(
+        "/rss", rss("ANTARA", server.base_url, [GAZA, other], language="id"), content_type="text/xml"
+    )
+    await desk.add_feed(server.url("/rss"), name="antara", check=False)
+
+    report = await desk.fetch()
+
+    assert (report.counts["new"], report.counts["duplicates"]) == (1, 1)
+    dup = next(i for i in report.items if i.status == "duplicate")
+    assert "same text" in (dup.reason or "")
+    assert (await engine.stats())["articles"] == 1
+
+
+async def test_syndicated_copy_is_kept_and_shown_once_naming_both_outlets(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    serve_story(server, WIRE)
+    serve_story(server, WIRE_COPY)
+    server.serve("/a.rss", rss("Wire A", server.base_url, [WIRE]), content_type="application/rss+xml")
+    server.serve("/b.rss", rss("Paper B", server.base_url, [WIRE_COPY]), content_type="application/rss+xml")
+    await desk.add_feed(server.url("/a.rss"), name="a", source="Reuters", check=False)
+    await desk.add_feed(server.url("/b.rss"), name="b", source="Jakarta Globe", check=False)
+
+    report = await desk.fetch()
+
+    assert report.counts["new"] == 2 and report.generation == 1  # two articles, one generation
+    assert {s.source for s in await engine.sources()} == {"Reuters", "Jakarta Globe"}
+    answer = await engine.ask("What did Japan and the Philippines sign?")
+    first = answer.results[0]
+    assert first.also_in and {first.article.source, *first.also_in} == {"Reuters", "Jakarta Globe"}
+    assert all("reciprocal access agreement" not in r.text for r in answer.results[1:])
+    assert f"also in {first.also_in[0]}" in first.citation
+
+
+async def test_failures_are_reported_with_reasons_and_never_stop_the_fetch(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    serve_story(server, SUDAN)
+    server.serve("/report.pdf", NOT_AN_ARTICLE_PDF, content_type="application/pdf")
+    server.serve("/huge", "<html><body>" + "<p>x</p>" * 40_000 + "</body></html>")
+    server.redirect("/loop-a", "/loop-b")
+    server.redirect("/loop-b", "/loop-a")
+    server.serve("/slow", "<html><body><p>late</p></body></html>", delay=3.0)
+    failing = [("Laporan tahunan", "/report.pdf"), ("Huge", "/huge"), ("Loop", "/loop-a"), ("Slow", "/slow")]
+    raw = "\n".join(item_xml(title, server.url(path)) for title, path in failing)
+    raw += "\n" + item_xml("Briefing notes", "http://10.20.30.40/world/briefing-notes")
+    server.serve(
+        "/rss", rss("Mixed", server.base_url, [SUDAN], raw_items=raw), content_type="application/rss+xml"
+    )
+    await desk.add_feed(server.url("/rss"), name="mixed", check=False)
+
+    report = await desk.fetch()
+
+    assert report.counts["new"] == 1 and report.counts["failures"] == 5
+    reasons = {url.rsplit("/", 1)[-1]: reason for _, url, reason in report.failures}
+    assert "not an HTML page" in reasons["report.pdf"]
+    assert "byte limit" in reasons["huge"]
+    assert "redirect" in reasons["loop-a"]
+    assert "timed out" in reasons["slow"]
+    assert "10.20.30.40" in reasons["briefing-notes"] and "private" in reasons["briefing-notes"]
+    (feed,) = await desk.feeds()
+    assert feed.failures == 0 and feed.last_error is None  # item failures are not feed failures
+    # Only the page that may work later (the timeout; still slow) is tried again on the next poll.
+    before = {p: len(server.requests_to(p)) for _, p in failing}
+    await desk.fetch()
+    after = {p: len(server.requests_to(p)) for _, p in failing}
+    assert {p for p in after if after[p] > before[p]} == {"/slow"}
+    attempts = {ident.rsplit("/", 1)[-1]: (status, n) for ident, status, n, _ in await items_table(desk)}
+    assert attempts["report.pdf"] == ("failed", 3) and attempts["slow"] == ("failed", 2)
+
+
+async def test_malformed_feed_is_read_as_far_as_it_goes(server: FixtureServer, desk: FeedDesk) -> None:
+    serve_story(server, SUDAN)
+    body = rss("Tempo.co News Site", server.base_url, [SUDAN], language="id")
+    broken = body.replace("</channel>\n</rss>", "<item><title>RI & Malaysia <b>batas laut</title>")
+    server.serve("/rss", broken, content_type="application/rss+xml")
+    await desk.add_feed(server.url("/rss"), name="tempo", check=False)
+
+    report = await desk.fetch()
+
+    assert report.counts["new"] == 1 and report.runs[0].ok
+    assert report.runs[0].problems and "malformed" in report.runs[0].problems[0]
+
+
+async def test_feed_failures_back_off_and_honour_retry_after(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    server.serve("/rss", "busy", status=429, headers={"Retry-After": "7200"})
+    await desk.add_feed(server.url("/rss"), name="busy", every=10, check=False)
+
+    report = await desk.fetch()
+    (feed,) = await desk.feeds()
+    assert not report.runs[0].ok and "429" in (report.runs[0].error or "")
+    assert feed.failures == 1 and "429" in (feed.last_error or "")
+    assert feed.next_poll == pytest.approx(clock() + 7200)  # the server's wait beats 2 × 10 minutes
+
+    server.serve("/rss", "oops", status=500)
+    await desk.fetch()
+    (feed,) = await desk.feeds()
+    assert feed.failures == 2 and feed.next_poll == pytest.approx(clock() + 4 * 600)  # doubled again
+
+    serve_story(server, GAZA)
+    server.serve("/rss", rss("Back", server.base_url, [GAZA]), content_type="application/rss+xml")
+    await desk.fetch()
+    (feed,) = await desk.feeds()
+    assert (feed.failures, feed.last_error) == (0, None) and feed.next_poll == pytest.approx(clock() + 600)
+
+
+async def test_adding_a_feed_checks_it(server: FixtureServer, desk: FeedDesk, engine: Engine) -> None:
+    serve_story(server, SUDAN)
+    with pytest.raises(FetchError, match="no feed items"):
+        await desk.add_feed(server.url(SUDAN.path))
+    assert await desk.feeds() == []
+    server.serve(
+        "/rss", rss("ANTARA News - Dunia", server.base_url, [], language="id"), content_type="text/xml"
+    )
+    feed = await desk.add_feed(server.url("/rss"), source="antaranews")
+    assert (feed.name, feed.source, feed.language) == ("antara-news-dunia", "Antara", "id")
+    with pytest.raises(FeedError, match="already registered"):
+        await desk.add_feed(server.url("/rss") + "?utm_source=x", check=False)
+    await desk.remove_feed("ANTARA-news-dunia")
+    assert await desk.feeds() == []
+
+
+async def test_private_addresses_are_refused_unless_allowed(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    server.serve("/rss", rss("Local", server.base_url, [SUDAN]), content_type="application/rss+xml")
+    async with await FeedDesk.open(engine, clock=clock) as strict:  # settings: allow_private_urls = false
+        with pytest.raises(AddressRefused, match=r"127\.0\.0\.1"):
+            await strict.add_feed(server.url("/rss"))
+        with pytest.raises(AddressRefused):
+            await strict.ingest(server.url(SUDAN.path))
+        await strict.add_feed(server.url("/rss"), name="local", check=False)
+        report = await strict.fetch()
+    assert "loopback" in (report.runs[0].error or "") and server.requests == []
+
+
+async def test_ingest_one_url(server: FixtureServer, desk: FeedDesk, engine: Engine) -> None:
+    serve_story(server, PATROL)
+    server.serve("/report.pdf", NOT_AN_ARTICLE_PDF, content_type="application/pdf")
+
+    outcome = await desk.ingest(server.url(PATROL.path) + "?utm_source=twitter#comments")
+    assert (outcome.status, outcome.title, outcome.url) == ("new", PATROL.title, server.url(PATROL.path))
+    answer = await engine.ask("Arafura Sea patrols", filters=Filters(source="The Guardian"))
+    assert answer.results and answer.results[0].article.id == outcome.article_id
+
+    assert (await desk.ingest(server.url(PATROL.path))).status == "unchanged"
+    serve_story(server, PATROL_UPDATED)
+    assert (await desk.ingest(server.url(PATROL.path))).status == "updated"
+    with pytest.raises(UnsupportedContentType):
+        await desk.ingest(server.url("/report.pdf"))
+    assert (await engine.stats())["articles"] == 1
+
+
+async def test_a_429_on_an_article_page_delays_the_feed_and_keeps_the_item_for_later(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    body = rss("ANTARA", server.base_url, [SUDAN], language="id")
+    server.serve("/rss", body, content_type="application/rss+xml", etag=etag_of(body))
+    server.serve(SUDAN.path, "slow down", status=429, headers={"Retry-After": "900"})
+    await desk.add_feed(server.url("/rss"), name="antara", every=5, check=False)
+
+    report = await desk.fetch()
+
+    (item,) = report.items
+    assert item.status == "failed" and "429" in (item.reason or "")
+    (feed,) = await desk.feeds()
+    assert feed.failures == 0 and feed.next_poll == pytest.approx(clock() + 900)
+    assert feed.etag is None  # the next poll reads the whole feed again, not a 304
+    serve_story(server, SUDAN)
+    assert (await desk.fetch()).counts["new"] == 1
+    (feed,) = await desk.feeds()
+    assert feed.etag == etag_of(body)

@@ -1,0 +1,89 @@
+"""The background poller: on schedule, one poll per feed at a time, never stopped by one bad feed."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from aiohttp import web
+
+from index.feeds import FeedDesk, FetchReport
+from tests.feeds.conftest import FakeClock, wait_until
+from tests.feeds.news import rss
+from tests.fetch.fixture_server import FixtureServer, etag_of
+
+
+async def test_poller_polls_on_schedule_and_survives_a_crashing_feed(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock, monkeypatch
+) -> None:
+    body = rss("Quiet", server.base_url, [])
+    server.serve("/good.rss", body, content_type="application/rss+xml", etag=etag_of(body))
+    server.serve("/bad.rss", body, content_type="application/rss+xml")
+    await desk.add_feed(server.url("/good.rss"), name="good", every=30, check=False)
+    await desk.add_feed(server.url("/bad.rss"), name="bad", every=30, check=False)
+    collect = desk.ingester.collect
+
+    async def exploding(feed, fetcher):
+        if feed.name == "bad":
+            raise RuntimeError("parser exploded")
+        return await collect(feed, fetcher)
+
+    monkeypatch.setattr(desk.ingester, "collect", exploding)
+    polled: list[float] = []
+
+    def on_run(report: FetchReport) -> None:
+        polled.extend(r.polled_at for r in report.runs if r.feed == "good")
+
+    poller = desk.poller(sleep=clock.sleep, on_run=on_run)
+    start = clock()
+    poller.start()
+    await wait_until(lambda: len(polled) >= 3)
+    assert poller.running
+    await poller.stop()
+
+    # The first poll at once (the fake clock runs ahead in 60 s steps while real I/O happens).
+    assert not poller.running and polled[0] - start <= 60
+    gaps = [b - a for a, b in itertools.pairwise(polled)]
+    assert all(30 * 60 <= g < 40 * 60 for g in gaps), gaps  # every 30 minutes (plus the poll's own time)
+    assert server.requests_to("/good.rss")[-1].headers.get("If-None-Match") == etag_of(body)
+    bad = next(f for f in await desk.feeds() if f.name == "bad")
+    assert bad.failures >= 1 and "parser exploded" in (bad.last_error or "")
+    assert bad.next_poll - clock() > 30 * 60  # backed off beyond the plain interval
+
+
+async def test_one_poll_per_feed_at_a_time(server: FixtureServer, desk: FeedDesk) -> None:
+    body = rss("Slow", server.base_url, []).encode()
+    active = {"now": 0, "peak": 0}
+
+    async def slow(request: web.Request) -> web.Response:
+        active["now"] += 1
+        active["peak"] = max(active["peak"], active["now"])
+        await asyncio.sleep(0.2)
+        active["now"] -= 1
+        return web.Response(body=body, content_type="application/rss+xml")
+
+    server.handle("/slow.rss", slow)
+    server.serve("/other.rss", body, content_type="application/rss+xml")
+    await desk.add_feed(server.url("/slow.rss"), name="slow", check=False)
+    await desk.add_feed(server.url("/other.rss"), name="other", check=False)
+    poller = desk.poller()  # real clock: both feeds are due now
+    poller.start()
+    # /admin fetch twice while the poller polls the same feed: they queue behind one another...
+    reports = await asyncio.gather(desk.fetch("slow"), desk.fetch("slow"), desk.fetch("other"))
+    await wait_until(lambda: poller.polls >= 2)
+    await poller.stop()
+
+    assert active["peak"] == 1 and len(server.requests_to("/slow.rss")) == 3
+    assert all(r.runs[0].ok for r in reports)
+    # ... while another feed was not held up by them.
+    assert server.requests_to("/other.rss")[0].at < server.requests_to("/slow.rss")[1].at
+
+
+async def test_stop_cancels_a_stuck_poll(server: FixtureServer, desk: FeedDesk) -> None:
+    server.serve("/stuck.rss", "", delay=30)
+    await desk.add_feed(server.url("/stuck.rss"), name="stuck", check=False)
+    poller = desk.poller()
+    poller.start()
+    await wait_until(lambda: bool(server.requests_to("/stuck.rss")))
+    await asyncio.wait_for(poller.stop(timeout_s=0.2), 5)
+    assert not poller.running

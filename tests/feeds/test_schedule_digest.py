@@ -1,0 +1,102 @@
+"""The pure rules: when a feed is polled next, and what topic alerts a channel gets now."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from index.config import FeedSettings
+from index.feeds import Match, plan_posts
+from index.feeds.schedule import next_delay
+from index.models import ArticleSummary
+
+FLAT = FeedSettings(jitter=0.0, backoff_cap_minutes=360)
+
+
+@pytest.mark.parametrize(
+    ("every", "failures", "retry_after", "expected"),
+    [
+        (600, 0, None, 600),  # on schedule
+        (600, 1, None, 1200),  # doubled after each failure
+        (600, 3, None, 4800),
+        (600, 10, None, 6 * 3600),  # capped
+        (86400, 2, None, 86400),  # never more often than the feed's own interval
+        (600, 1, 7200, 7200),  # the server asked for longer
+        (600, 3, 60, 4800),  # ... or for less than our backoff: keep the backoff
+        (600, 0, 900, 900),  # a 429 on an article page delays the next poll too
+    ],
+)
+def test_next_poll_delay(every: int, failures: int, retry_after: float | None, expected: float) -> None:
+    assert next_delay(every, failures, FLAT, retry_after=retry_after) == expected
+
+
+def test_jitter_spreads_polls_within_bounds() -> None:
+    rng = random.Random(1)
+    delays = [next_delay(600, 0, FeedSettings(jitter=0.1), rng=rng) for _ in range(200)]
+    assert all(540 <= d <= 660 for d in delays) and len({round(d) for d in delays}) > 50
+
+
+def summary(
+    uid: str, *, title: str = "", lede: str = "", source: str = "Antara", published: str | None = None
+):
+    return ArticleSummary(
+        uid, title or f"Story {uid}", source, f"https://x.test/{uid}", published, "en", None, lede
+    )
+
+
+def match(
+    uid: str, at: float, *, channel: int = 1, topic: str = "Gaza", follow: int = 1, **kw: object
+) -> Match:
+    return Match(follow, channel, topic, summary(uid, **kw), 0.85, at)  # type: ignore[arg-type]
+
+
+RULES = {"gap_s": 600, "settle_s": 30, "max_items": 10}
+
+
+def test_one_settled_match_is_one_alert() -> None:
+    (post,) = plan_posts([match("a", 1000)], {}, 1030, **RULES)
+    assert (post.channel_id, [m.article.id for m in post.items], post.digest) == (1, ["a"], False)
+    assert post.article_ids == ("a",) and post.topics == ("Gaza",)
+
+
+def test_a_burst_waits_to_settle_then_becomes_one_digest_newest_first() -> None:
+    burst = [match(u, 1000 + i, published=f"2024-03-0{i + 1}") for i, u in enumerate("abc")]
+    assert plan_posts(burst, {}, 1010, **RULES) == []  # still arriving
+    (post,) = plan_posts(burst, {}, 1040, **RULES)
+    assert post.digest and [m.article.id for m in post.items] == ["c", "b", "a"]
+
+
+def test_a_channel_gets_at_most_one_message_per_gap() -> None:
+    pending = [match("a", 1000)]
+    assert plan_posts(pending, {1: 900}, 1100, **RULES) == []
+    assert len(plan_posts(pending, {1: 900}, 1500, **RULES)) == 1
+    assert len(plan_posts(pending, {2: 1000}, 1100, **RULES)) == 1  # another channel's post does not count
+
+
+def test_a_steady_trickle_cannot_postpone_alerts_for_ever() -> None:
+    trickle = [match(str(i), 1000 + 20 * i) for i in range(31)]  # one every 20 s for 10 minutes
+    (post,) = plan_posts(trickle, {}, 1600, **RULES)
+    assert len(post.items) == 10 and post.pending_after == 21
+
+
+def test_an_article_matched_by_two_follows_is_posted_once_naming_both_topics() -> None:
+    pending = [
+        match("a", 1000, topic="Gaza", follow=1),
+        match("a", 1000, topic="bantuan kemanusiaan", follow=2),
+    ]
+    (post,) = plan_posts(pending, {}, 1100, **RULES)
+    assert [m.article.id for m in post.items] == ["a"] and post.topics == ("Gaza", "bantuan kemanusiaan")
+
+
+def test_syndicated_copies_are_one_item_naming_the_other_outlets() -> None:
+    lede = "Japan and the Philippines signed a reciprocal access agreement on Monday that allows their forces"
+    pending = [
+        match("a", 1000, title="Japan, Philippines sign deal", lede=lede, source="Reuters"),
+        match("b", 1001, title="Japan, Philippines sign deal", lede=lede, source="Jakarta Globe"),
+        match("c", 1002, title="Other news", lede="Something else entirely happened in Jakarta today"),
+    ]
+    (post,) = plan_posts(pending, {}, 1100, **RULES)
+    assert len(post.items) == 2 and set(post.article_ids) == {"a", "b", "c"}
+    folded = next(i for i, m in enumerate(post.items) if m.article.id in "ab")
+    assert post.also_in[folded] and post.also_in[folded][0] in {"Reuters", "Jakarta Globe"}
