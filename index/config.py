@@ -71,9 +71,9 @@ class SearchSettings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    relevance_margin: float = 0.045
-    """How far above the question's background (the similarity of the passages ranked
-    11-50) a passage must be to count as an answer (see README, "Nothing relevant")."""
+    relevance_margin: float = 0.08
+    """How far above the question's background (its mean similarity to a sample of the
+    corpus) a passage must be to count as an answer (see README, "Nothing relevant")."""
     relevance_floor: float = -1.0
     """Absolute cosine floor, used only when the corpus is too small for a background;
     -1 picks the measured default of the embedder."""

@@ -106,7 +106,7 @@ class Engine:
         nprobe = self.settings.index.nprobe
         vectors = await asyncio.to_thread(VectorIndex.load, path, nprobe) if path.is_file() else None
         vectors = await self._verified(gen, vectors, fingerprint, path)
-        return Snapshot(gen, vectors, vectors.ntotal, fingerprint)
+        return await Snapshot.of(self.store, gen, vectors, fingerprint)
 
     async def _verified(
         self, gen: int, vectors: VectorIndex | None, fingerprint: Fingerprint, path: Path
@@ -222,9 +222,8 @@ class Engine:
     async def _install(self, report: IndexReport, vectors: VectorIndex) -> None:
         meta = await self.store.meta()
         if "fingerprint" in meta:
-            self._snapshot = Snapshot(
-                report.generation, vectors, vectors.ntotal, Fingerprint.from_json(meta["fingerprint"])
-            )
+            fingerprint = Fingerprint.from_json(meta["fingerprint"])
+            self._snapshot = await Snapshot.of(self.store, report.generation, vectors, fingerprint)
 
     @property
     def corpus_dir(self) -> Path:

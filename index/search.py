@@ -22,7 +22,7 @@ from index.embed import Embedder, Fingerprint
 from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
 from index.highlight import best_sentence, idf_weights
 from index.models import Answer, Filters, Result
-from index.relevance import background, relevant
+from index.relevance import ANY_LANGUAGE, backgrounds, base_for, relevant
 from index.stopwords import STOPWORDS
 from index.store import Store
 from index.store.vectors import VectorIndex
@@ -68,6 +68,17 @@ class Snapshot:
     vectors: VectorIndex
     passages: int
     fingerprint: Fingerprint
+    background: dict[str, np.ndarray]
+    """Evenly spread samples of the passage vectors per language, ``""`` for all (see ``relevance``)."""
+
+    @classmethod
+    async def of(cls, store: Store, generation: int, vectors: VectorIndex, fingerprint: Fingerprint) -> Snapshot:
+        ids, sample = await asyncio.to_thread(vectors.sample, 1024)
+        languages = await store.languages_of(ids.tolist())
+        background = {ANY_LANGUAGE: sample}
+        for lang in {languages.get(int(i)) for i in ids} - {None}:
+            background[lang] = sample[[languages.get(int(i)) == lang for i in ids]]  # type: ignore[index]
+        return cls(generation, vectors, vectors.ntotal, fingerprint, background)
 
 
 class Searcher:
@@ -110,17 +121,16 @@ class Searcher:
         terms = query_terms(question)
         depth = max(cfg.dense_k, offset + k)
 
-        async def dense() -> tuple[np.ndarray, list[int], float | None]:
+        async def dense() -> tuple[np.ndarray, list[int], dict[str, float]]:
             t = time.perf_counter()
             qvec = (await self._run(self.embedder.embed_queries, [question]))[0]
             t = lap("embed", t)
             allowed = None if filters.empty else await self.store.allowed_ids(filters, snapshot.generation)
             if allowed is not None and not len(allowed):
-                return qvec, [], None
-            sims, ids = await self._run(snapshot.vectors.search, qvec[None, :], depth, allowed)
+                return qvec, [], {}
+            _, ids = await self._run(snapshot.vectors.search, qvec[None, :], depth, allowed)
             lap("dense", t)
-            found = ids[0] >= 0
-            return qvec, [int(i) for i in ids[0][found]], background(sims[0][found].tolist())
+            return qvec, [int(i) for i in ids[0] if i >= 0], backgrounds(snapshot.background, qvec)
 
         async def keyword() -> tuple[dict[str, int], list[int]]:
             t = time.perf_counter()
@@ -132,7 +142,7 @@ class Searcher:
             lap("bm25", t)
             return doc_freqs, [pid for pid, _ in hits]
 
-        (qvec, dense_ids, base), (doc_freqs, bm25_ids) = await asyncio.gather(dense(), keyword())
+        (qvec, dense_ids, bases), (doc_freqs, bm25_ids) = await asyncio.gather(dense(), keyword())
         t = time.perf_counter()
         fused = rrf([(dense_ids, cfg.dense_weight), (bm25_ids, cfg.bm25_weight)], cfg.rrf_k)
         rows = await self.store.passages(list(fused), with_vectors=True)
@@ -142,6 +152,7 @@ class Searcher:
             if row is None or row.vector is None:
                 continue
             similarity = float(row.vector @ qvec)
+            base = base_for(bases, row.article.language)
             if not relevant(similarity, base, margin=cfg.relevance_margin, floor=self.floor):
                 continue
             candidates.append(Candidate(pid, row.article.id, row.text, score, similarity, row.article.source))

@@ -228,6 +228,16 @@ class Store:
 
         return np.asarray(ids, dtype=np.int64), await asyncio.to_thread(assemble)
 
+    async def languages_of(self, passage_ids: Sequence[int]) -> dict[int, str | None]:
+        """The article language of each passage id."""
+        out: dict[int, str | None] = {}
+        for chunk in _chunks(list(passage_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT p.id, a.language FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})"
+            async with self.conn.execute(sql, chunk) as cur:
+                out.update({int(r[0]): r[1] for r in await cur.fetchall()})
+        return out
+
     # -- search support -------------------------------------------------------------------
     async def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
         """How many passages contain each term (all generations; an estimate for ranking)."""

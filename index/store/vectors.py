@@ -93,6 +93,29 @@ class VectorIndex:
                 invlists.release_ids(list_no, ptr)
         return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
+    def sample(self, n: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of up to ``n`` stored vectors spread evenly over the index (cheap)."""
+        if self.ntotal == 0:
+            return np.empty(0, dtype=np.int64), np.empty((0, self.dim), dtype=np.float32)
+        if self.kind == FLAT:
+            flat = faiss.downcast_index(self.index.index)
+            xb = faiss.rev_swig_ptr(flat.get_xb(), self.ntotal * self.dim).reshape(self.ntotal, self.dim)
+            step = max(1, self.ntotal // n)
+            ids = faiss.vector_to_array(self.index.id_map)[::step][:n]
+            return ids.astype(np.int64), np.array(xb[::step][:n], dtype=np.float32)
+        invlists = faiss.extract_index_ivf(self.index).invlists
+        per_list = max(1, -(-n // invlists.nlist))
+        ids, rows = [], []
+        for list_no in range(invlists.nlist):
+            size = invlists.list_size(list_no)
+            for offset in sorted({int(o) for o in np.linspace(0, size - 1, min(size, per_list))}):
+                ids.append(invlists.get_single_id(list_no, offset))
+                code = invlists.get_single_code(list_no, offset)
+                rows.append(np.frombuffer(bytes(faiss.rev_swig_ptr(code, self.dim * 4)), dtype=np.float32))
+                invlists.release_codes(list_no, code)
+        step = max(1, len(ids) // n)
+        return np.asarray(ids[::step][:n], dtype=np.int64), np.vstack(rows[::step][:n]).astype(np.float32)
+
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
