@@ -1,0 +1,136 @@
+"""``ForeignDeskBot``: the engine opened in ``setup_hook``, one cog per feature, a clean close.
+
+Lifecycle: ``login`` → ``setup_hook`` opens the engine (the model loads in a thread, the index
+from disk off the loop) and adds the cogs → connect → answer → ``close`` cancels a running
+reindex, disconnects, then closes the engine it opened. Commands are registered with
+``foreign-desk sync``, never on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import discord
+from discord.ext import commands
+
+from index.config import Settings
+from index.embed import Embedder
+from index.engine import Engine
+
+from .catalog import Catalog
+from .desk import Desk
+from .replies import NO_PINGS
+from .settings import BotSettings, load_bot_settings
+from .tree import DeskTree
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def intents_for(settings: BotSettings) -> discord.Intents:
+    """Only what the enabled features need: guilds, plus guild / DM messages for mention / DM answers.
+
+    Message Content is not requested: Discord sends the text of DMs and of messages that mention
+    the bot without it.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = settings.answer_mentions
+    intents.dm_messages = settings.answer_dms
+    return intents
+
+
+class ForeignDeskBot(commands.Bot):
+    """The Discord bot. Pass ``embedder`` (or an open ``engine``) to reuse a loaded model."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        bot_settings: BotSettings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        engine: Engine | None = None,
+        open_engine: bool = True,
+        **options: Any,
+    ) -> None:
+        self.settings = settings
+        self.bot_settings = bot_settings or load_bot_settings(settings)
+        options.setdefault("intents", intents_for(self.bot_settings))
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            tree_cls=DeskTree,
+            allowed_mentions=NO_PINGS,
+            **options,
+        )
+        self._engine = engine
+        self._owns_engine = engine is None
+        self._embedder = embedder
+        self._open_engine = open_engine
+        self._desk: Desk | None = None
+        self.catalog = Catalog(lambda: self.engine)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- what the cogs use ------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the engine is not open (setup_hook has not run)")
+        return self._engine
+
+    @property
+    def desk(self) -> Desk:
+        if self._desk is None:
+            raise RuntimeError("the engine is not open (setup_hook has not run)")
+        return self._desk
+
+    def spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        """Run ``coro`` as a task the bot cancels and awaits when it closes."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled():
+                t.exception()  # whoever awaited it reports it; don't warn "never retrieved"
+
+        task.add_done_callback(done)
+        return task
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def setup_hook(self) -> None:
+        from .cogs.admin import AdminCog
+        from .cogs.ask import AskCog
+        from .cogs.latest import LatestCog
+        from .cogs.mentions import MentionsCog
+
+        if self._engine is None and self._open_engine:
+            self._engine = await Engine.open(self.settings, embedder=self._embedder)
+            if not await self._engine.store.generation():
+                log.warning("nothing is indexed yet: run `foreign-desk index` or /admin reindex")
+        if self._engine is not None:
+            self._desk = Desk(self._engine, self.bot_settings)
+        await self.add_cog(AskCog(self))
+        await self.add_cog(LatestCog(self))
+        await self.add_cog(AdminCog(self))
+        if self.bot_settings.answer_mentions or self.bot_settings.answer_dms:
+            await self.add_cog(MentionsCog(self))
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: questions in messages are the mentions cog's."""
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await super().close()
+        engine, self._engine = self._engine, None
+        if engine is not None and self._owns_engine:
+            await engine.close()

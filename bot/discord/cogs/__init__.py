@@ -1,0 +1,1 @@
+"""One cog per feature: /ask, /latest and /sources, /admin, mentions and DMs."""

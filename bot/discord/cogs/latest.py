@@ -1,0 +1,47 @@
+"""/latest and /sources: what is in the corpus, newest first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from ..render import latest_embed, sources_embed
+from ..replies import NO_PINGS, defer_public
+
+if TYPE_CHECKING:
+    from ..client import ForeignDeskBot
+
+
+class LatestCog(commands.Cog):
+    def __init__(self, bot: ForeignDeskBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="latest")
+    @app_commands.describe(
+        source="Only articles from this outlet", count="How many articles (1-10, default 5)"
+    )
+    async def latest(
+        self,
+        interaction: discord.Interaction,
+        source: app_commands.Range[str, 1, 100] | None = None,
+        count: app_commands.Range[int, 1, 10] = 5,
+    ) -> None:
+        """The newest articles in the corpus, with their lede."""
+        source = source.strip() if source and source.strip() else None
+        await defer_public(interaction)
+        items = await self.bot.engine.latest(count, source=source)
+        await interaction.edit_original_response(embed=latest_embed(items, source), allowed_mentions=NO_PINGS)
+
+    @latest.autocomplete("source")
+    async def _source(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self.bot.catalog.source_choices(current)
+
+    @app_commands.command(name="sources")
+    async def sources(self, interaction: discord.Interaction) -> None:
+        """The outlets in the corpus, with article counts and latest dates."""
+        await defer_public(interaction)
+        found = await self.bot.engine.sources()
+        await interaction.edit_original_response(embed=sources_embed(found), allowed_mentions=NO_PINGS)

@@ -1,0 +1,174 @@
+"""Discord's size limits, and cutting text to fit them on a sentence boundary with an ellipsis.
+
+Every string the bot sends goes through ``fit`` (or ``fit_markdown`` when it is article text to
+escape), so a message can never be refused with 50035 for its length.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import discord
+
+CONTENT_MAX = 2000
+EMBED_TITLE_MAX = 256
+EMBED_DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FIELDS_MAX = 25
+FOOTER_MAX = 2048
+AUTHOR_NAME_MAX = 256
+EMBEDS_MAX = 10
+EMBED_TOTAL_MAX = 6000
+BUTTON_LABEL_MAX = 80
+BUTTONS_PER_ROW = 5
+ROWS_MAX = 5
+URL_MAX = 512
+CHOICES_MAX = 25
+CHOICE_MAX = 100
+
+ELLIPSIS = "…"
+# A sentence ends at . ! ? … (optionally followed by closing quotes or brackets) before whitespace.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
+_WORD_END = re.compile(r"\S(?=\s)")
+
+
+def escape(text: str) -> str:
+    """Article or user text made inert: Markdown escaped, mentions broken with a zero-width space.
+
+    ``allowed_mentions`` none is what guarantees nobody is pinged; escaping the mention
+    syntax as well keeps ``<@id>`` from even rendering as a mention.
+    """
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def _cuts(text: str) -> tuple[list[int], list[int]]:
+    sentences = [m.end() for m in _SENTENCE_END.finditer(text)]
+    words = [m.end() for m in _WORD_END.finditer(text)]
+    return sentences, words
+
+
+def fit(text: str, limit: int, transform: Callable[[str], str] = lambda s: s) -> str:
+    """``transform(text)`` if it fits in ``limit`` characters, else a cut that does, ending in "…".
+
+    The cut is at the last sentence end that fits (when it keeps at least a third of the room),
+    else at the last word end, else mid-word. ``transform`` (escaping) is applied before
+    measuring, so the result always fits.
+    """
+    if limit <= 0:
+        return ""
+    whole = transform(text)
+    if len(whole) <= limit:
+        return whole
+    if limit < 2:
+        return ELLIPSIS[:limit]
+    text = text.rstrip()
+    sentences, words = _cuts(text)
+
+    def render(end: int, sep: str) -> str:
+        return transform(text[:end].rstrip()) + sep + ELLIPSIS
+
+    def best(cuts: list[int], sep: str) -> str | None:
+        # The transformed length grows with the cut, so the longest fitting cut is found by bisection.
+        lengths = _Lengths(cuts, lambda end: len(render(end, sep)))
+        n = bisect.bisect_right(lengths, limit)
+        while n and lengths[n - 1] > limit:  # escaping is only nearly monotone; never trust a probe
+            n -= 1
+        return render(cuts[n - 1], sep) if n else None
+
+    room = limit - 2
+    sentence = best(sentences, " ")
+    if sentence is not None and len(sentence) >= room / 3:
+        return sentence
+    word = best(words, " ")
+    if word is not None and len(word) >= room / 3:
+        return word
+    chars = best(list(range(1, len(text))), "")
+    return chars if chars is not None else ELLIPSIS
+
+
+def fit_start(text: str, limit: int, transform: Callable[[str], str] = lambda s: s) -> str:
+    """The longest run of whole sentences ending ``text`` that fits, after "… " when cut ("" if none)."""
+    whole = transform(text)
+    if len(whole) <= limit:
+        return whole
+    starts = [m.end() for m in re.finditer(r"[.!?…][\"'”’)\]]*\s+", text)]
+    for start in starts:
+        candidate = ELLIPSIS + " " + transform(text[start:])
+        if len(candidate) <= limit and text[start:].strip():
+            return candidate
+    return ""
+
+
+class _Lengths:
+    """A lazy sequence ``f(cut)`` over ``cuts`` for ``bisect`` (computes only what it probes)."""
+
+    def __init__(self, cuts: list[int], f: Callable[[int], int]) -> None:
+        self.cuts, self.f = cuts, f
+
+    def __len__(self) -> int:
+        return len(self.cuts)
+
+    def __getitem__(self, i: int) -> int:
+        return self.f(self.cuts[i])
+
+
+def fit_markdown(text: str, limit: int) -> str:
+    """Article or user text, escaped, cut to ``limit``."""
+    return fit(text, limit, escape)
+
+
+def link_text(text: str) -> str:
+    """Escaped text that is safe inside ``[...]`` of a masked link."""
+    return escape(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL usable in a masked link or a link button, or None."""
+    if not url or not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+        return None
+    url = url.strip().replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    url = url.replace("<", "%3C").replace(">", "%3E")
+    return url if len(url) <= URL_MAX else None
+
+
+def embed_size(embed: dict[str, Any]) -> int:
+    """Characters that count towards the 6000 per message (title, description, fields, footer, author)."""
+    total = len(embed.get("title") or "") + len(embed.get("description") or "")
+    for f in embed.get("fields") or []:
+        total += len(f.get("name") or "") + len(f.get("value") or "")
+    total += len((embed.get("footer") or {}).get("text") or "")
+    total += len((embed.get("author") or {}).get("name") or "")
+    return total
+
+
+def problems(content: str | None = None, embeds: list[discord.Embed] | None = None) -> list[str]:
+    """Every Discord limit a message would break (empty when it is fine); used by tests and asserts."""
+    found: list[str] = []
+    if content is not None and len(content) > CONTENT_MAX:
+        found.append(f"content {len(content)} > {CONTENT_MAX}")
+    dicts = [e.to_dict() for e in embeds or []]
+    if len(dicts) > EMBEDS_MAX:
+        found.append(f"{len(dicts)} embeds > {EMBEDS_MAX}")
+    for i, e in enumerate(dicts):
+        for key, limit in (("title", EMBED_TITLE_MAX), ("description", EMBED_DESCRIPTION_MAX)):
+            if len(e.get(key) or "") > limit:
+                found.append(f"embed {i} {key} {len(e.get(key) or '')} > {limit}")
+        fields = e.get("fields") or []
+        if len(fields) > FIELDS_MAX:
+            found.append(f"embed {i} has {len(fields)} fields > {FIELDS_MAX}")
+        for f in fields:
+            if not f.get("name") or len(f["name"]) > FIELD_NAME_MAX:
+                found.append(f"embed {i} field name {len(f.get('name') or '')}")
+            if not f.get("value") or len(f["value"]) > FIELD_VALUE_MAX:
+                found.append(f"embed {i} field value {len(f.get('value') or '')}")
+        footer = (e.get("footer") or {}).get("text") or ""
+        if len(footer) > FOOTER_MAX:
+            found.append(f"embed {i} footer {len(footer)} > {FOOTER_MAX}")
+    total = sum(embed_size(e) for e in dicts)
+    if total > EMBED_TOTAL_MAX:
+        found.append(f"embeds total {total} > {EMBED_TOTAL_MAX}")
+    return found

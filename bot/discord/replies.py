@@ -1,0 +1,56 @@
+"""Sending to Discord the same careful way everywhere: no pings, ephemeral when private.
+
+``allowed_mentions`` is ``AllowedMentions.none()`` on the bot itself and again on every send and
+edit here, so an article or a question containing ``@everyone`` or ``<@id>`` notifies nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from .limits import CONTENT_MAX, fit
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+PUBLIC_DEFER = "foreign_desk_public_defer"
+
+
+async def defer_public(interaction: discord.Interaction) -> None:
+    """Acknowledge at once with "Foreign Desk is thinking…", visible to the channel."""
+    interaction.extras[PUBLIC_DEFER] = True
+    await interaction.response.defer(thinking=True)
+
+
+async def defer_private(interaction: discord.Interaction) -> None:
+    """Acknowledge at once with an ephemeral "thinking…" only the user sees."""
+    await interaction.response.defer(thinking=True, ephemeral=True)
+
+
+async def tell_privately(interaction: discord.Interaction, text: str) -> None:
+    """Show ``text`` to the user alone, whatever the interaction has answered so far.
+
+    Not answered yet: an ephemeral reply. Deferred publicly: the public "thinking…" placeholder is
+    deleted and an ephemeral followup is sent (a first followup would otherwise inherit the
+    placeholder's visibility). Deferred privately: the private placeholder (or status) becomes
+    ``text``. Otherwise (a button acknowledged, a reply already sent): an ephemeral followup.
+    """
+    text = fit(text, CONTENT_MAX)
+    response = interaction.response
+    if not response.is_done():
+        await response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        return
+    if response.type is discord.InteractionResponseType.deferred_channel_message:
+        if not interaction.extras.get(PUBLIC_DEFER):
+            await interaction.edit_original_response(
+                content=text, embed=None, view=None, allowed_mentions=NO_PINGS
+            )
+            return
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException as exc:
+            log.info("could not delete the thinking placeholder: %s", exc)
+        interaction.extras[PUBLIC_DEFER] = False
+    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)

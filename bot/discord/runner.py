@@ -1,0 +1,106 @@
+"""What ``foreign-desk run`` and ``foreign-desk sync`` call.
+
+Both read the token from ``DISCORD_TOKEN`` only, and turn Discord refusing it into one line
+that never contains the token. ``run_bot`` runs until Discord drops the bot for good or
+SIGINT / SIGTERM arrives, then closes the bot (a running reindex is cancelled, the index on
+disk stays consistent) and returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import discord
+
+from index.config import Settings
+
+from .client import ForeignDeskBot
+from .errors import BotError, TokenRejected
+from .settings import load_bot_settings, read_token
+
+log = logging.getLogger(__name__)
+
+REJECTED = (
+    "Discord rejected the token in DISCORD_TOKEN: check it (or reset it) in the developer portal, Bot tab."
+)
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Discord's start-up refusals as one-line ``BotError``s."""
+    try:
+        yield
+    except discord.LoginFailure:
+        raise TokenRejected(REJECTED) from None
+    except discord.PrivilegedIntentsRequired:
+        raise BotError(
+            "Discord refused a privileged intent: enable it under Bot → Privileged Gateway Intents"
+        ) from None
+    except discord.HTTPException as exc:
+        if exc.status == 401:
+            raise TokenRejected(REJECTED) from None
+        raise BotError(f"Discord answered {exc.status} ({exc.code}): {exc.text}") from None
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM set ``stop`` (where the loop can take signal handlers: the main thread)."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def run_bot(
+    settings: Settings, *, environ: Mapping[str, str] | None = None, **client_options: Any
+) -> None:
+    """Log in, load the engine, answer until stopped; return after a clean close."""
+    token = read_token(environ)
+    bot_settings = load_bot_settings(settings, environ)
+    bot = ForeignDeskBot(settings, bot_settings, **client_options)
+    stop = asyncio.Event()
+    with _stop_on_signals(stop), _translated():
+        async with bot:
+            runner = asyncio.create_task(bot.start(token), name="discord-bot")
+            stopper = asyncio.create_task(stop.wait(), name="wait-for-signal")
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                log.info("stopping: closing the Discord connection and the index")
+                await bot.close()
+            else:
+                stopper.cancel()
+            await runner
+    log.info("stopped")
+
+
+async def sync_commands(
+    settings: Settings, guild_id: int | None, *, environ: Mapping[str, str] | None = None
+) -> int:
+    """Register the slash commands globally (or on one guild, at once); return how many."""
+    token = read_token(environ)
+    bot = ForeignDeskBot(settings, load_bot_settings(settings, environ), open_engine=False)
+    with _translated():
+        async with bot:
+            await bot.login(token)  # runs setup_hook: the cogs, hence the command tree, without the engine
+            if guild_id is None:
+                synced = await bot.tree.sync()
+            else:
+                guild = discord.Object(guild_id)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+    log.info("registered %d commands %s", len(synced), f"on guild {guild_id}" if guild_id else "globally")
+    return len(synced)

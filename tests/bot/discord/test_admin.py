@@ -1,0 +1,116 @@
+"""/admin: refused (privately) to non-admins, /admin stats, and /admin reindex editing one status
+message with its progress while the bot keeps answering."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from tests.discord_standin import DiscordStandin, Perm
+
+from .conftest import NATO_JAPAN, StartBot, assert_everything_quiet, embed_of, write_jsonl
+
+WIRES = [
+    {
+        "title": "EU agrees new sanctions package against Russia",
+        "text": "European Union countries agreed on Friday to a new package of sanctions against Russia, "
+        "targeting oil tankers that help Moscow avoid a price cap.\n\nThe measures still need formal "
+        "approval by ministers next week, diplomats said.",
+        "url": "https://example.org/eu-russia-sanctions",
+        "source": "Wire Service",
+        "published": "2024-02-23",
+        "language": "en",
+    },
+    {
+        "title": "Japan and Indonesia sign maritime security pact",
+        "text": "Japan and Indonesia signed a maritime security agreement in Jakarta on Wednesday, "
+        "including patrol boats for the Indonesian coast guard.\n\nBoth leaders said the deal would keep "
+        "sea lanes open.",
+        "url": "https://example.org/japan-indonesia-maritime",
+        "source": "Wire Service",
+        "published": "2024-01-10",
+        "language": "en",
+    },
+]
+
+
+def wires(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "wires" / "wires.jsonl", WIRES)
+
+
+async def test_non_admins_are_refused_privately(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot() as bot:
+        generation = await bot.engine.store.generation()
+        # Discord hides /admin from members without Manage Server; an owner can change that per server,
+        # so the bot checks again. force=True sends it the way Discord would after such a change.
+        ix = await standin.send_slash_command("admin reindex", {"full": True}, user=standin.user, force=True)
+        reply = await ix.wait_for_reply()
+        stats = await standin.send_slash_command("admin stats", user=standin.user, force=True)
+        stats_reply = await stats.wait_for_reply()
+        await asyncio.sleep(0.2)
+        assert await bot.engine.store.generation() == generation and not bot.engine.indexing
+    for refused, record in ((reply, ix), (stats_reply, stats)):
+        assert record.callback_type == 4 and refused.ephemeral
+        assert refused.content.startswith("Only members who can manage this server")
+    registered = standin.commands.find("admin", None)
+    assert registered is not None and int(registered["default_member_permissions"]) == Perm.MANAGE_GUILD
+    assert registered["dm_permission"] is False
+
+
+async def test_configured_admin_roles_and_users_may_use_admin(standin: DiscordStandin, start_bot: StartBot):
+    editors = standin.world.add_role("Desk editors", 0)
+    editor = standin.world.add_user("eddie.editor", roles=[editors])
+    async with (
+        asyncio.timeout(30),
+        start_bot(admin_role_ids=[editors.id], admin_user_ids=[standin.owner.id]) as bot,
+    ):
+        expected = await bot.engine.stats()
+        by_role = await standin.send_slash_command("admin stats", user=editor, force=True)
+        by_id = await standin.send_slash_command("admin stats", user=standin.owner)
+        by_perm = await standin.send_slash_command("admin stats", user=standin.admin)
+        replies = [await r.wait_for_reply(timeout=10) for r in (by_role, by_id, by_perm)]
+    for reply in replies:
+        assert reply.ephemeral
+        fields = {f["name"]: f["value"] for f in embed_of(reply)["fields"]}
+        assert fields["articles"] == str(expected["articles"]) == "1"
+        assert fields["passages"] == str(expected["passages"])
+        assert fields["languages"] == "id 1" and fields["sources"] == "IDN Times 1"
+        assert fields["index type"] == "flat" and fields["embedder"] == expected["embedder"]
+
+
+async def test_reindex_edits_one_status_message_until_the_result(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
+):
+    corpus = wires(tmp_path)
+    async with asyncio.timeout(60), start_bot(reindex_paths=[str(corpus)], status_edit_interval_s=0.2) as bot:
+        ix = await standin.send_slash_command("admin reindex", {"full": True}, user=standin.admin)
+        assert await ix.wait_for_callback() == 5
+        second = await standin.send_slash_command("admin reindex", user=standin.admin)
+        busy = await second.wait_for_reply()
+        # Questions are answered while the reindex runs.
+        asked = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        answer = await asked.wait_for_reply(timeout=15)
+        done = await ix.wait_for_reply(lambda m: m.content.startswith("✅"), timeout=45)
+        after = await standin.send_slash_command("sources")
+        sources = await after.wait_for_reply(timeout=10)
+        assert not bot.engine.indexing
+
+    assert busy.ephemeral and busy.content.startswith("A reindex is already running")
+    assert embed_of(answer)["title"] == NATO_JAPAN
+    assert done.ephemeral and done.id == ix.original_message_id
+    texts = [e.body["content"] for e in ix.timeline if e.kind == "edit"]
+    assert all(e.message_id == done.id for e in ix.timeline)  # one message, edited
+    assert texts[0] == "⏳ Full reindex starting…"
+    progress = [t for t in texts if t.startswith("⏳ Full reindex running:")]
+    assert progress, texts
+    assert any(
+        re.search(r"embedding \d/2 articles · \d+ passages embedded · \d+ s elapsed$", t) for t in progress
+    )
+    assert re.fullmatch(
+        r"✅ Reindex finished in [\d.]+ s: 2 articles \(2 new, 0 updated, 0 removed, 0 unchanged\); "
+        r"[1-9]\d* passages embedded; generation 2\.",
+        texts[-1],
+    )
+    assert "Wire Service" in embed_of(sources)["description"]  # the new generation is live
+    assert_everything_quiet(standin)

