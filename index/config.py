@@ -71,9 +71,16 @@ class SearchSettings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    fusion_weight: float = 0.02
+    """Final order: a passage's cosine similarity plus this times its RRF score (scaled to
+    the best one), so keyword agreement breaks near-ties without outvoting meaning."""
     relevance_margin: float = 0.08
     """How far above the question's background (its mean similarity to a sample of the
     corpus) a passage must be to count as an answer (see README, "Nothing relevant")."""
+    keyword_relief: float = 0.03
+    """Margin relief for a top-3 keyword hit containing most of the question's rare words."""
+    follower_slack: float = 0.03
+    """Once the best passage answers, how far below the bar the other passages may be."""
     relevance_floor: float = -1.0
     """Absolute cosine floor, used only when the corpus is too small for a background;
     -1 picks the measured default of the embedder."""

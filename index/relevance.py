@@ -12,7 +12,11 @@ tiny corpus), an absolute floor decides instead. Chosen on real questions: READM
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
+
+from index.text import tokens
 
 MIN_BACKGROUND = 32
 """Below this many passages there is no meaningful background; the absolute floor decides."""
@@ -36,8 +40,28 @@ def base_for(bases: dict[str, float], language: str | None) -> float | None:
     return bases.get(language or ANY_LANGUAGE, bases.get(ANY_LANGUAGE))
 
 
+def excess(similarity: float, base: float | None, *, margin: float, floor: float) -> float:
+    """How far a passage clears the bar (negative: below it). The bar is the background plus
+    ``margin``, or the absolute ``floor`` when there is no background."""
+    if base is None:
+        return similarity - floor
+    return similarity - base - margin
+
+
 def relevant(similarity: float, base: float | None, *, margin: float, floor: float) -> bool:
     """Does a passage with this similarity answer the question?"""
-    if base is None:
-        return similarity >= floor
-    return similarity - base >= margin
+    return excess(similarity, base, margin=margin, floor=floor) >= 0
+
+
+KEYWORD_EVIDENCE = 0.6
+"""Share of the question's (rarity-weighted) content words a top keyword hit must contain
+for its margin to be relaxed: rare names and numbers matched verbatim are evidence too."""
+
+
+def coverage(terms: Sequence[str], text: str, weights: Mapping[str, float]) -> float:
+    """Rarity-weighted share of the question's content words that occur in ``text``."""
+    if not terms:
+        return 0.0
+    present = set(tokens(text))
+    total = sum(weights.get(t, 1.0) for t in terms)
+    return sum(weights.get(t, 1.0) for t in terms if t in present) / total if total else 0.0

@@ -21,8 +21,9 @@ from index.config import Settings
 from index.embed import Embedder, Fingerprint
 from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
 from index.highlight import best_sentence, idf_weights
+from index.relevance import KEYWORD_EVIDENCE, coverage
 from index.models import Answer, Filters, Result
-from index.relevance import ANY_LANGUAGE, backgrounds, base_for, relevant
+from index.relevance import ANY_LANGUAGE, backgrounds, base_for, excess
 from index.stopwords import STOPWORDS
 from index.store import Store
 from index.store.vectors import VectorIndex
@@ -146,20 +147,30 @@ class Searcher:
         t = time.perf_counter()
         fused = rrf([(dense_ids, cfg.dense_weight), (bm25_ids, cfg.bm25_weight)], cfg.rrf_k)
         rows = await self.store.passages(list(fused), with_vectors=True)
-        candidates = []
+        weights = idf_weights(doc_freqs, snapshot.passages)
+        keyword_top = set(bm25_ids[:3])
+        scored = []  # (candidate, how far it clears its margin)
         for pid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
             row = rows.get(pid)
             if row is None or row.vector is None:
                 continue
             similarity = float(row.vector @ qvec)
-            base = base_for(bases, row.article.language)
-            if not relevant(similarity, base, margin=cfg.relevance_margin, floor=self.floor):
-                continue
-            candidates.append(Candidate(pid, row.article.id, row.text, score, similarity, row.article.source))
+            margin = cfg.relevance_margin
+            if pid in keyword_top and coverage(terms, row.text, weights) >= KEYWORD_EVIDENCE:
+                margin -= cfg.keyword_relief
+            clearance = excess(similarity, base_for(bases, row.article.language), margin=margin, floor=self.floor)
+            scored.append((Candidate(pid, row.article.id, row.text, score, similarity, row.article.source), clearance))
+        # The best passage decides whether anything answers; the others then need only come close.
+        answered = any(c >= 0 for _, c in scored)
+        candidates = [cand for cand, c in scored if answered and c >= -cfg.follower_slack]
+        # Order: the passage's own similarity, nudged by how both rankings placed it (RRF).
+        best_rrf = max((c.score for c in candidates), default=1.0) or 1.0
+        for cand in candidates:
+            cand.score = cand.similarity + cfg.fusion_weight * cand.score / best_rrf
+        candidates.sort(key=lambda c: -c.score)
         ranked = cap_per_article(fold_duplicates(candidates), per_article)
         page = ranked[offset : offset + k]
         t = lap("fetch", t)
-        weights = idf_weights(doc_freqs, snapshot.passages)
         stored = await self.store.sentence_vectors([rows[c.id].vector_key for c in page])
         highlights = [
             best_sentence(c.text, qvec, stored.get(rows[c.id].vector_key), set(terms), weights) for c in page
