@@ -1,9 +1,11 @@
 """The Discord front end: slash commands, mentions and DMs over the same engine as the CLI.
 
-Layout: ``settings`` (the ``[discord]`` table and the token), ``limits`` and ``render`` (pure
-functions: engine values → embeds that fit Discord's limits), ``views`` (the paging buttons),
-``desk`` (cooldowns, question checks, the bound on searches in flight), ``tree`` (the one error
-handler), ``client`` (the bot and its lifecycle), ``cogs/`` (one feature each) and ``runner``
-(what ``foreign-desk run`` and ``foreign-desk sync`` call). Nothing here imports at package
+Layout: ``settings`` (the ``[discord]`` table and the token), ``limits``, ``render`` and
+``render_feeds`` (pure functions: engine values → texts and embeds that fit Discord's limits),
+``views`` (the paging buttons), ``desk`` (cooldowns, question checks, the bound on searches in
+flight), ``permissions`` (who may use what), ``status`` (a status message edited with progress),
+``alerts`` (the loop that posts topic alerts), ``tree`` (the one error handler), ``client`` (the
+bot and its lifecycle), ``cogs/`` (one feature each) and ``runner`` (what ``foreign-desk run``
+and ``foreign-desk sync`` call). Nothing here imports at package
 import time beyond this docstring.
 """

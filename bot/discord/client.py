@@ -1,9 +1,10 @@
 """``ForeignDeskBot``: the engine opened in ``setup_hook``, one cog per feature, a clean close.
 
 Lifecycle: ``login`` → ``setup_hook`` opens the engine (the model loads in a thread, the index
-from disk off the loop) and adds the cogs → connect → answer → ``close`` cancels a running
-reindex, disconnects, then closes the engine it opened. Commands are registered with
-``foreign-desk sync``, never on start.
+from disk off the loop) and the feed desk on it, adds the cogs, and starts the feed poller and
+the topic-alert loop → connect → answer → ``close`` cancels a running reindex or fetch, stops
+the alert loop and the poller, disconnects, then closes the feed desk and the engine it opened.
+Commands are registered with ``foreign-desk sync``, never on start.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from discord.ext import commands
 from index.config import Settings
 from index.embed import Embedder
 from index.engine import Engine
+from index.feeds import FeedDesk, FetchReport, Poller
 
+from .alerts import Alerts
 from .catalog import Catalog
 from .desk import Desk
 from .replies import NO_PINGS
@@ -71,6 +74,9 @@ class ForeignDeskBot(commands.Bot):
         self._embedder = embedder
         self._open_engine = open_engine
         self._desk: Desk | None = None
+        self._feeds: FeedDesk | None = None
+        self.poller: Poller | None = None
+        self.alerts: Alerts | None = None
         self.catalog = Catalog(lambda: self.engine)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -86,6 +92,13 @@ class ForeignDeskBot(commands.Bot):
         if self._desk is None:
             raise RuntimeError("the engine is not open (setup_hook has not run)")
         return self._desk
+
+    @property
+    def feeds(self) -> FeedDesk:
+        """The registered feeds, fetching, and topic follows (open while the engine is)."""
+        if self._feeds is None:
+            raise RuntimeError("the feed desk is not open (setup_hook has not run)")
+        return self._feeds
 
     def spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         """Run ``coro`` as a task the bot cancels and awaits when it closes."""
@@ -104,6 +117,7 @@ class ForeignDeskBot(commands.Bot):
     async def setup_hook(self) -> None:
         from .cogs.admin import AdminCog
         from .cogs.ask import AskCog
+        from .cogs.follow import FollowCog
         from .cogs.latest import LatestCog
         from .cogs.mentions import MentionsCog
 
@@ -113,11 +127,40 @@ class ForeignDeskBot(commands.Bot):
                 log.warning("nothing is indexed yet: run `foreign-desk index` or /admin reindex")
         if self._engine is not None:
             self._desk = Desk(self._engine, self.bot_settings)
+            self._feeds = await FeedDesk.open(self._engine)
         await self.add_cog(AskCog(self))
         await self.add_cog(LatestCog(self))
         await self.add_cog(AdminCog(self))
+        await self.add_cog(FollowCog(self))
         if self.bot_settings.answer_mentions or self.bot_settings.answer_dms:
             await self.add_cog(MentionsCog(self))
+        if self._feeds is not None:
+            self._start_feeds(self._feeds)
+
+    def _start_feeds(self, feeds: FeedDesk) -> None:
+        """The background poller (unless ``poll_feeds`` is off) and the topic-alert loop."""
+        if self.bot_settings.poll_feeds:
+            self.poller = feeds.poller(on_run=self._polled)
+            self.poller.start()
+        self.alerts = Alerts(
+            self,
+            feeds,
+            check_s=self.bot_settings.alert_check_s,
+            settle_s=self.settings.feeds.digest_settle_s,
+        )
+        self.alerts.start()
+
+    def _polled(self, report: FetchReport) -> None:
+        counts = report.counts
+        if counts["new"] or counts["updated"] or counts["failures"]:
+            self.catalog.forget()
+            log.info(
+                "polled %s: %d new, %d updated, %d failures",
+                ", ".join(run.feed for run in report.runs),
+                counts["new"],
+                counts["updated"],
+                counts["failures"],
+            )
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
@@ -130,7 +173,16 @@ class ForeignDeskBot(commands.Bot):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        alerts, self.alerts = self.alerts, None
+        if alerts is not None:
+            await alerts.stop()
+        poller, self.poller = self.poller, None
+        if poller is not None:
+            await poller.stop()
         await super().close()
+        feeds, self._feeds = self._feeds, None
+        if feeds is not None:
+            await feeds.close()
         engine, self._engine = self._engine, None
         if engine is not None and self._owns_engine:
             await engine.close()

@@ -204,29 +204,46 @@ def _headline(title: str, url: str | None, limit: int) -> str:
     return fit_markdown(title, limit)
 
 
-def latest_embed(items: Sequence[ArticleSummary], source: str | None = None) -> discord.Embed:
+def article_block(
+    item: ArticleSummary, limit: int, number: int | None = None, also_in: Sequence[str] = ()
+) -> str:
+    """One article of a listing in at most ``limit`` characters: the headline (linked), outlet and
+    date (and the other outlets that ran it), then as much of the lede sentence as fits."""
+    head = _headline(item.title, item.url, min(limit // 2, 700))
+    if number is not None:
+        head = f"**{number}.** {head}"
+    meta = SEP.join(p for p in (item.source, format_date(item.published)) if p)
+    if also_in:
+        meta = SEP.join(p for p in (meta, "also in " + ", ".join(also_in)) if p)
+    lines = [head]
+    if meta:
+        lines.append(fit_markdown(meta, 200))
+    used = sum(len(x) + 1 for x in lines)
+    if item.lede and limit - used > 10:
+        lines.append(fit_markdown(item.lede, min(400, limit - used)))
+    block = "\n".join(lines)
+    return fit(block, limit) if len(block) > limit else block
+
+
+def latest_embed(
+    items: Sequence[ArticleSummary], source: str | None = None, topic: str | None = None
+) -> discord.Embed:
     """Newest articles: headline (linked), outlet, date and the lede sentence each."""
-    title = "Latest articles" + (f" from {source}" if source else "")
+    title = f"Latest on “{topic}”" if topic else "Latest articles"
+    title += f" from {source}" if source else ""
     embed = discord.Embed(title=fit(title, EMBED_TITLE_MAX, escape), colour=COLOUR)
     if not items:
-        embed.description = (
-            "No articles yet." if not source else fit(f"No articles from {source}.", 300, escape)
-        )
+        if topic:
+            empty = f"No recent articles about “{topic}”" + (f" from {source}." if source else ".")
+        else:
+            empty = f"No articles from {source}." if source else "No articles yet."
+        embed.description = fit(empty, 300, escape)
         return embed
     n = len(items)
     per = (EMBED_DESCRIPTION_MAX - 2 * (n - 1)) // n
-    blocks = []
-    for number, item in enumerate(items, 1):
-        head = f"**{number}.** " + _headline(item.title, item.url, min(per // 2, 700))
-        meta = SEP.join(p for p in (item.source, format_date(item.published)) if p)
-        lines = [head]
-        if meta:
-            lines.append(fit_markdown(meta, 200))
-        used = sum(len(x) + 1 for x in lines)
-        if item.lede and per - used > 10:
-            lines.append(fit_markdown(item.lede, min(400, per - used)))
-        blocks.append(fit("\n".join(lines), per) if len("\n".join(lines)) > per else "\n".join(lines))
-    embed.description = "\n\n".join(blocks)
+    embed.description = "\n\n".join(article_block(item, per, number) for number, item in enumerate(items, 1))
+    if topic:
+        embed.set_footer(text="Matched by meaning, in any language, among the newest articles")
     return embed
 
 

@@ -47,9 +47,15 @@ class BotSettings:
     view_timeout_s: float = 600.0
     """Seconds the More/Back buttons keep working (below Discord's 15-minute token lifetime)."""
     status_edit_interval_s: float = 2.0
-    """Least seconds between two edits of the /admin reindex status message."""
+    """Least seconds between two edits of a /admin reindex or /admin fetch status message."""
     reindex_paths: list[str] = field(default_factory=list)
     """What /admin reindex indexes; empty means the shipped corpus."""
+    poll_feeds: bool = True
+    """Poll the registered feeds in the background while the bot runs (each on its own interval)."""
+    alert_check_s: float = 15.0
+    """Most seconds between two looks for topic alerts that are due (a new match is looked at sooner)."""
+    max_follows_per_channel: int = 25
+    """Topics one channel may follow (/follow refuses more)."""
 
     def __post_init__(self) -> None:
         for name in ("admin_role_ids", "admin_user_ids"):
@@ -65,6 +71,10 @@ class BotSettings:
             raise ConfigError("discord.results_per_page must be between 1 and 10")
         if self.max_concurrent_searches < 1:
             raise ConfigError("discord.max_concurrent_searches must be at least 1")
+        if not 1 <= self.max_follows_per_channel <= 25:
+            raise ConfigError("discord.max_follows_per_channel must be between 1 and 25")
+        if self.alert_check_s <= 0:
+            raise ConfigError("discord.alert_check_s must be above 0")
         if not 0 < self.view_timeout_s <= 840:
             raise ConfigError("discord.view_timeout_s must be above 0 and at most 840 (14 minutes)")
         for name in ("cooldown_s", "status_edit_interval_s", "search_timeout_s"):

@@ -1,1 +1,2 @@
-"""One cog per feature: /ask, /latest and /sources, /admin, mentions and DMs."""
+"""One cog per feature: /ask, /latest and /sources, /admin (with its feed commands), /follow, mentions
+and DMs."""

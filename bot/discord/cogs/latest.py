@@ -21,19 +21,25 @@ class LatestCog(commands.Cog):
 
     @app_commands.command(name="latest")
     @app_commands.describe(
-        source="Only articles from this outlet", count="How many articles (1-10, default 5)"
+        topic="Only recent articles about this, matched by meaning in any language, e.g. Taiwan Strait",
+        source="Only articles from this outlet",
+        count="How many articles (1-10, default 5)",
     )
     async def latest(
         self,
         interaction: discord.Interaction,
+        topic: app_commands.Range[str, 2, 100] | None = None,
         source: app_commands.Range[str, 1, 100] | None = None,
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
-        """The newest articles in the corpus, with their lede."""
+        """The newest articles in the corpus with their lede; with a topic, only those about it."""
         source = source.strip() if source and source.strip() else None
+        topic = " ".join(topic.split()) if topic and topic.strip() else None
         await defer_public(interaction)
-        items = await self.bot.engine.latest(count, source=source)
-        await interaction.edit_original_response(embed=latest_embed(items, source), allowed_mentions=NO_PINGS)
+        items = await self.bot.engine.latest(count, source=source, topic=topic)
+        await interaction.edit_original_response(
+            embed=latest_embed(items, source, topic), allowed_mentions=NO_PINGS
+        )
 
     @latest.autocomplete("source")
     async def _source(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

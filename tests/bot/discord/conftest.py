@@ -2,7 +2,9 @@
 
 ``start_bot`` runs a ``ForeignDeskBot`` on the session's sample store (copied per test) with the
 session's embedder, registers its commands the way ``foreign-desk sync`` does, and yields it
-ready. Cooldowns are off unless a test turns them on.
+ready. Cooldowns are off unless a test turns them on. Settings made here never register the
+real feeds of ``corpus/feeds.toml`` and may fetch the loopback news server (``news``); topic
+alerts settle for 1 s instead of 30.
 """
 
 from __future__ import annotations
@@ -17,14 +19,35 @@ import pytest
 
 from bot.discord.client import ForeignDeskBot
 from bot.discord.settings import load_bot_settings
-from index.config import Settings
+from index.config import FeedSettings, Settings
 from index.embed import Embedder
 from tests.discord_standin import DiscordStandin, StoredMessage
+from tests.fetch.fixture_server import FixtureServer
 
 NATO_JAPAN = "what did NATO and Japan agree on?"
 SAMPLE_TITLE = "Terancam Korut-China-Rusia, Jepang dan NATO Perkuat Kerja Sama"
 
 StartBot = Callable[..., AbstractAsyncContextManager[ForeignDeskBot]]
+BOT_FEEDS = FeedSettings(seed=False, jitter=0.0, digest_settle_s=1)
+
+
+@pytest.fixture
+def make_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """The suite's ``make_settings``, without seed feeds and with loopback fetching allowed."""
+
+    def make(data_dir: Path | None = None, **overrides: Any) -> Settings:
+        overrides.setdefault("feeds", BOT_FEEDS)
+        overrides.setdefault("allow_private_urls", True)
+        return make_settings(data_dir, **overrides)
+
+    return make
+
+
+@pytest.fixture
+async def news() -> AsyncIterator[FixtureServer]:
+    """A loopback news server: serve feeds and article pages on it (see ``tests/feeds/news.py``)."""
+    async with FixtureServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.discord_standin import DiscordStandin
 
 from .conftest import NATO_JAPAN, embed_of
 
-COMMANDS = {"ask", "latest", "sources", "admin"}
+COMMANDS = {"ask", "latest", "sources", "admin", "follow", "unfollow", "following"}
 
 
 async def test_missing_token_is_one_clear_line(make_settings: Callable[..., Settings]):
@@ -74,7 +74,8 @@ async def test_sync_registers_the_commands_on_a_guild_or_globally(
     assert options["question"]["required"] is True and options["question"]["max_length"] == 1000
     assert options["source"]["autocomplete"] is True and all(o["description"] for o in options.values())
     admin = standin.commands.find("admin", None)
-    assert admin is not None and {o["name"] for o in admin["options"]} == {"reindex", "stats"}
+    assert admin is not None
+    assert {o["name"] for o in admin["options"]} == {"reindex", "stats", "feeds", "fetch", "ingest"}
 
 
 async def test_cli_sync_on_a_guild(standin: DiscordStandin, tmp_path: Path):
@@ -84,7 +85,7 @@ async def test_cli_sync_on_a_guild(standin: DiscordStandin, tmp_path: Path):
         CliRunner().invoke, cli, args, env={"DISCORD_TOKEN": standin.config.bot_token}, catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"Registered 4 commands on guild {standin.guild.id}."
+    assert result.stdout.strip() == f"Registered {len(COMMANDS)} commands on guild {standin.guild.id}."
     assert {c["name"] for c in standin.commands.guild_commands[standin.guild.id]} == COMMANDS
 
 

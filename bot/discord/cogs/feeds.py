@@ -1,0 +1,181 @@
+"""/admin feeds add|list|remove, /admin fetch and /admin ingest: the feed half of /admin.
+
+``FeedCommands`` is mixed into ``AdminCog``, so these commands live in its ``/admin`` group and
+pass its permission check (Manage Server, or a configured admin) before they run. Each handler
+defers privately, awaits one ``FeedDesk`` call and renders the result (``render_feeds``);
+errors such as a URL that is not a feed (``FeedError``, ``FetchError``) reach the tree's error
+handler and are shown privately as one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.errors import FetchError, ForeignDeskError
+
+from ..errors import Refusal
+from ..limits import CHOICE_MAX, CHOICES_MAX
+from ..permissions import is_admin
+from ..render_feeds import (
+    feed_added_text,
+    feed_removed_text,
+    feeds_embed,
+    fetch_failure_text,
+    fetch_progress_text,
+    fetch_report_text,
+    fetch_starting_text,
+    ingest_failed_text,
+    ingest_text,
+)
+from ..replies import NO_PINGS, defer_private
+from ..status import StatusMessage
+
+if TYPE_CHECKING:
+    from ..client import ForeignDeskBot
+
+log = logging.getLogger(__name__)
+
+
+class FetchStatus(StatusMessage):
+    """The /admin fetch status message: a line per feed polled, then the indexing progress."""
+
+    def __init__(self, edit: Callable[..., Awaitable[Any]], *, interval_s: float, what: str) -> None:
+        super().__init__(edit, interval_s=interval_s, full=False)
+        self.what = what
+        self.lines: list[str] = []
+        self.started = time.monotonic()
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+        self.changed()
+
+    def starting(self) -> str:
+        return fetch_starting_text(self.what)
+
+    def text(self) -> str | None:
+        elapsed = time.monotonic() - self.started
+        return fetch_progress_text(self.what, self.lines, self._latest, elapsed)
+
+
+class FeedCommands(commands.Cog):
+    """The feed commands of ``AdminCog``, which provides ``bot`` and the permission check (a cog
+    class only so that discord.py and type checkers accept its commands; never added alone)."""
+
+    bot: ForeignDeskBot
+    fetching: asyncio.Task[Any] | None = None
+
+    feeds = app_commands.Group(name="feeds", description="The RSS/Atom feeds the bot polls for new articles")
+
+    @feeds.command(name="add")
+    @app_commands.describe(
+        url="The feed's address (RSS or Atom), e.g. https://www.theguardian.com/world/rss",
+        name="A short name for it (default: from the feed's title)",
+        source="The outlet its articles are credited to (default: the article pages' own)",
+        language="Its language (en, id, ...), used when an article's text does not tell",
+        every="Minutes between two polls (default 30)",
+    )
+    async def feeds_add(
+        self,
+        interaction: discord.Interaction,
+        url: app_commands.Range[str, 8, 1000],
+        name: app_commands.Range[str, 1, 40] | None = None,
+        source: app_commands.Range[str, 1, 100] | None = None,
+        language: app_commands.Range[str, 2, 10] | None = None,
+        every: app_commands.Range[int, 1, 10080] | None = None,
+    ) -> None:
+        """Register a feed (fetched once to check that it is one); the bot polls it from then on."""
+        await defer_private(interaction)
+        feed = await self.bot.feeds.add_feed(url, name=name, source=source, language=language, every=every)
+        log.info("feed %s (%s) added by user %s", feed.name, feed.url, interaction.user.id)
+        await interaction.edit_original_response(content=feed_added_text(feed), allowed_mentions=NO_PINGS)
+
+    @feeds.command(name="list")
+    async def feeds_list(self, interaction: discord.Interaction) -> None:
+        """The registered feeds: address, outlet, interval, last success, next poll, failures."""
+        await defer_private(interaction)
+        found = await self.bot.feeds.feeds()
+        await interaction.edit_original_response(embed=feeds_embed(found), allowed_mentions=NO_PINGS)
+
+    @feeds.command(name="remove")
+    @app_commands.describe(feed="The feed's name (see /admin feeds list)")
+    async def feeds_remove(
+        self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 100]
+    ) -> None:
+        """Stop polling a feed; the articles it brought stay in the index."""
+        await defer_private(interaction)
+        removed = await self.bot.feeds.remove_feed(feed)
+        log.info("feed %s removed by user %s", removed.name, interaction.user.id)
+        await interaction.edit_original_response(
+            content=feed_removed_text(removed), allowed_mentions=NO_PINGS
+        )
+
+    @app_commands.command(name="fetch")
+    @app_commands.describe(feed="Only this feed (default: every feed)")
+    async def fetch(
+        self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 100] | None = None
+    ) -> None:
+        """Poll the feeds now and index what is new; progress and a summary are shown here."""
+        if self.fetching is not None and not self.fetching.done():
+            raise Refusal("A fetch is already running; its status message shows when it is done.")
+        desk = self.bot.feeds
+        if feed is None and not await desk.feeds():
+            raise Refusal("No feeds registered: add one with /admin feeds add.")
+        if feed is not None:
+            feed = (await desk.feed(feed)).name  # an unknown name is a one-line error before deferring
+        await defer_private(interaction)
+        what = f"feed {feed}" if feed else "every feed"
+        status = FetchStatus(
+            interaction.edit_original_response,
+            interval_s=self.bot.bot_settings.status_edit_interval_s,
+            what=what,
+        )
+        self.fetching = self.bot.spawn(desk.fetch(feed, say=status.say, index_progress=status), "fetch")
+        await status.start()
+        try:
+            report = await asyncio.shield(self.fetching)
+        except ForeignDeskError as exc:
+            await status.finish(fetch_failure_text(str(exc)))
+            return
+        except BaseException:
+            await status.stop()
+            raise
+        finally:
+            self.bot.catalog.forget()
+        log.info("fetch of %s by user %s: %s", what, interaction.user.id, report.counts)
+        await status.finish(fetch_report_text(report))
+
+    @app_commands.command(name="ingest")
+    @app_commands.describe(url="The article's address, e.g. https://www.antaranews.com/berita/4012345/...")
+    async def ingest(self, interaction: discord.Interaction, url: app_commands.Range[str, 8, 1000]) -> None:
+        """Fetch one article page and index it now (again, if it changed since)."""
+        await defer_private(interaction)
+        try:
+            outcome = await self.bot.feeds.ingest(url)
+        except FetchError as exc:  # not a page, an address refused, no article text: say why
+            log.info("ingest of %s by user %s failed: %s", url, interaction.user.id, exc)
+            text = ingest_failed_text(url, str(exc))
+        else:
+            self.bot.catalog.forget()
+            log.info("ingest of %s by user %s: %s", outcome.url, interaction.user.id, outcome.status)
+            text = ingest_text(outcome)
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+
+    @feeds_remove.autocomplete("feed")
+    @fetch.autocomplete("feed")
+    async def _feed_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None or not is_admin(interaction, self.bot.bot_settings):
+            return []  # autocomplete skips the cog's check: don't list feeds to just anyone
+        typed = current.strip().casefold()
+        names = [f.name for f in await self.bot.feeds.feeds() if typed in f.name.casefold()]
+        names.sort(key=lambda n: not n.casefold().startswith(typed))
+        return [app_commands.Choice(name=n, value=n) for n in names if len(n) <= CHOICE_MAX][:CHOICES_MAX]

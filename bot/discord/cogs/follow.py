@@ -1,0 +1,136 @@
+"""/follow, /unfollow and /following: a channel follows topics, and new articles about them are
+posted there (by the alert loop, ``alerts``) as they are indexed.
+
+Following and unfollowing need Manage Channels in the channel (or a configured admin): Discord
+hides the two commands from other members (``default_permissions``), and the check is made again
+at run time because server owners can change who sees a command. /follow also checks that the
+bot itself may post (with embeds) in the channel, so that a follow never fails silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.feeds.follows import MAX_TOPIC_CHARS
+
+from ..errors import Refusal
+from ..limits import CHOICE_MAX, CHOICES_MAX, escape
+from ..permissions import bot_can_post, can_manage_follows
+from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
+from ..replies import NO_PINGS, defer_private, defer_public
+
+if TYPE_CHECKING:
+    from ..client import ForeignDeskBot
+
+log = logging.getLogger(__name__)
+
+TOPIC_MAX = 100
+"""Longest topic: short phrases match best, and an autocomplete choice's value holds 100 characters."""
+RECENT_SHOWN = 3
+
+
+class FollowCog(commands.Cog):
+    def __init__(self, bot: ForeignDeskBot) -> None:
+        self.bot = bot
+
+    def _check_manager(self, interaction: discord.Interaction) -> None:
+        if interaction.guild_id is None:
+            raise Refusal("Topics are followed in server channels: use /follow in the channel to post to.")
+        if not can_manage_follows(interaction, self.bot.bot_settings):
+            raise Refusal("Only members who can manage this channel can change the topics it follows.")
+
+    @property
+    def gap_s(self) -> float:
+        return float(self.bot.settings.feeds.digest_gap_s)
+
+    @app_commands.command(name="follow")
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    @app_commands.describe(
+        topic="What to follow, in a few words, in any language, e.g. the Taiwan Strait, Laut China Selatan"
+    )
+    async def follow(
+        self, interaction: discord.Interaction, topic: app_commands.Range[str, 2, TOPIC_MAX]
+    ) -> None:
+        """Post new articles about a topic in this channel as they are indexed."""
+        self._check_manager(interaction)
+        if not bot_can_post(interaction):
+            raise Refusal(
+                "I can't post alerts in this channel: give Foreign Desk View Channel, Send Messages and "
+                "Embed Links here first."
+            )
+        channel_id = interaction.channel_id
+        assert channel_id is not None
+        feeds = self.bot.feeds
+        followed = await feeds.following(channel_id)
+        wanted = " ".join(topic.split()).casefold()
+        same = next((f for f in followed if f.topic.casefold() == wanted), None)
+        if same is not None:
+            raise Refusal(f"This channel already follows “{escape(same.topic)}”.")
+        limit = self.bot.bot_settings.max_follows_per_channel
+        if len(followed) >= limit:
+            raise Refusal(f"This channel already follows {limit} topics: /unfollow one first.")
+        await defer_public(interaction)
+        follow = await feeds.follow(
+            channel_id, topic, guild_id=interaction.guild_id, created_by=interaction.user.id
+        )
+        log.info("channel %s follows %r (user %s)", channel_id, follow.topic, interaction.user.id)
+        recent = await self.bot.engine.latest(RECENT_SHOWN, topic=follow.topic)
+        embed = recent_embed(recent, follow.topic) if recent else None
+        await interaction.edit_original_response(
+            content=followed_text(follow.topic, self.gap_s, bool(recent)),
+            embed=embed,
+            allowed_mentions=NO_PINGS,
+        )
+
+    @app_commands.command(name="unfollow")
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    @app_commands.describe(topic="A topic this channel follows (see /following)")
+    async def unfollow(
+        self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, MAX_TOPIC_CHARS]
+    ) -> None:
+        """Stop posting articles about a topic in this channel."""
+        self._check_manager(interaction)
+        assert interaction.channel_id is not None
+        follow = await self.bot.feeds.unfollow(interaction.channel_id, topic)
+        log.info("channel %s unfollows %r (user %s)", follow.channel_id, follow.topic, interaction.user.id)
+        await interaction.response.send_message(unfollowed_text(follow), allowed_mentions=NO_PINGS)
+
+    @unfollow.autocomplete("topic")
+    async def _topics(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.channel_id is None:
+            return []
+        typed = current.strip().casefold()
+        topics = [f.topic for f in await self.bot.feeds.following(interaction.channel_id)]
+        found = [t for t in topics if typed in t.casefold() and len(t) <= CHOICE_MAX]
+        found.sort(key=lambda t: not t.casefold().startswith(typed))
+        return [app_commands.Choice(name=t, value=t) for t in found][:CHOICES_MAX]
+
+    @app_commands.command(name="following")
+    @app_commands.guild_only()
+    @app_commands.describe(server="Every channel of this server, for members who can manage channels")
+    async def following(self, interaction: discord.Interaction, server: bool = False) -> None:
+        """The topics this channel follows (who added each, since when)."""
+        if server and not can_manage_follows(interaction, self.bot.bot_settings):
+            raise Refusal("Only members who can manage channels can list the follows of the whole server.")
+        await defer_private(interaction)
+        if server:
+            follows = await self.bot.feeds.following(guild_id=interaction.guild_id)
+        else:
+            follows = await self.bot.feeds.following(interaction.channel_id)
+        embed = following_embed(follows, server=server, gap_s=self.gap_s)
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted channel follows nothing any more."""
+        feeds = self.bot.feeds
+        for follow in await feeds.following(channel.id):
+            await feeds.unfollow(channel.id, follow.topic)
+            log.info("channel %s was deleted: unfollowed %r", channel.id, follow.topic)

@@ -1,0 +1,39 @@
+"""Who may use what, checked at run time: Discord's ``default_permissions`` only hide a command,
+and server owners can change that per server in their integration settings."""
+
+from __future__ import annotations
+
+import discord
+
+from .settings import BotSettings
+
+
+def _configured(interaction: discord.Interaction, settings: BotSettings) -> bool:
+    """A configured admin user, or (in a server) a member with a configured admin role."""
+    if interaction.user.id in settings.admin_user_ids:
+        return True
+    if interaction.guild_id is None:
+        return False
+    return any(role.id in settings.admin_role_ids for role in getattr(interaction.user, "roles", ()))
+
+
+def is_admin(interaction: discord.Interaction, settings: BotSettings) -> bool:
+    """Manage Server in this channel, or a configured admin user or role."""
+    if interaction.guild_id is not None and interaction.permissions.manage_guild:
+        return True
+    return _configured(interaction, settings)
+
+
+def can_manage_follows(interaction: discord.Interaction, settings: BotSettings) -> bool:
+    """Manage Channels in this channel (what /follow and /unfollow need), or a configured admin."""
+    if interaction.guild_id is not None and interaction.permissions.manage_channels:
+        return True
+    return _configured(interaction, settings)
+
+
+def bot_can_post(interaction: discord.Interaction) -> bool:
+    """Whether the bot may post alerts (with embeds) in the interaction's channel."""
+    perms = interaction.app_permissions
+    in_thread = isinstance(interaction.channel, discord.Thread)
+    send = perms.send_messages_in_threads if in_thread else perms.send_messages
+    return perms.view_channel and send and perms.embed_links

@@ -1,0 +1,165 @@
+"""/admin feeds add|list|remove, /admin fetch (a status message edited with progress, then a
+summary) and /admin ingest, against a loopback news server; /latest on a topic."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from tests.discord_standin import DiscordStandin
+from tests.feeds.news import GAZA, PATROL, SUDAN, page
+from tests.fetch.fixture_server import FixtureServer
+
+from .conftest import StartBot, assert_everything_quiet, embed_of
+from .newsroom import DESTROYER, DRILLS, KINMEN, PDF_PATH, SELAT, TAIWAN, publish
+
+TIMEOUT = 240  # embedding is slow on a shared 2-core machine
+
+
+async def test_admins_add_fetch_list_ingest_and_remove_feeds(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    url = publish(news, [PATROL, SUDAN], with_pdf=True)
+    news.serve(GAZA.path, page(GAZA, news.base_url))
+    admin = standin.admin
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False, status_edit_interval_s=0.1) as bot:
+        add = await standin.send_slash_command(
+            "admin feeds add", {"url": url, "name": "world", "every": 20}, user=admin
+        )
+        added = await add.wait_for_reply(timeout=30)
+        twice = await standin.send_slash_command("admin feeds add", {"url": url}, user=admin)
+        already = await twice.wait_for_reply(timeout=30)
+        not_a_feed = await standin.send_slash_command(
+            "admin feeds add", {"url": news.url(PDF_PATH)}, user=admin
+        )
+        not_added = await not_a_feed.wait_for_reply(timeout=30)
+        choices = await (
+            await standin.send_autocomplete("admin fetch", {"feed": "wo"}, focused="feed", user=admin)
+        ).wait_for_choices()
+        fetch = await standin.send_slash_command("admin fetch", {"feed": "world"}, user=admin)
+        done = await fetch.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=150)
+        again = await standin.send_slash_command("admin fetch", user=admin)
+        unchanged = await again.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=60)
+        listed = await (await standin.send_slash_command("admin feeds list", user=admin)).wait_for_reply()
+        ingest = await standin.send_slash_command("admin ingest", {"url": news.url(GAZA.path)}, user=admin)
+        ingested = await ingest.wait_for_reply(timeout=90)
+        repeat = await standin.send_slash_command("admin ingest", {"url": news.url(GAZA.path)}, user=admin)
+        repeated = await repeat.wait_for_reply(timeout=60)
+        pdf = await standin.send_slash_command("admin ingest", {"url": news.url(PDF_PATH)}, user=admin)
+        refused = await pdf.wait_for_reply(timeout=30)
+        remove = await standin.send_slash_command("admin feeds remove", {"feed": "world"}, user=admin)
+        removed = await remove.wait_for_reply()
+        unknown = await standin.send_slash_command("admin fetch", {"feed": "world"}, user=admin)
+        no_such_feed = await unknown.wait_for_reply()
+        empty = await (await standin.send_slash_command("admin feeds list", user=admin)).wait_for_reply()
+        latest = await (await standin.send_slash_command("latest", {"count": 3})).wait_for_reply(timeout=30)
+        assert await bot.feeds.feeds() == []
+
+    assert added.ephemeral and added.content == (
+        f"✅ Added feed **world** ({url}): en · every 20 min. It is polled in the background; "
+        "/admin fetch feed:world fetches it now."
+    )
+    assert already.ephemeral and already.content == "that feed is already registered as 'world'"
+    assert not_added.ephemeral and "not a feed" in not_added.content, not_added.content
+    assert [c["value"] for c in choices] == ["world"]
+
+    # One private status message, edited: starting, the feed's line, then the summary.
+    assert done.ephemeral and all(e.message_id == done.id for e in fetch.timeline)
+    texts = [e.body["content"] for e in fetch.timeline if e.kind == "edit"]
+    assert texts[0] == "⏳ Fetching feed world…"
+    assert any(
+        re.fullmatch(
+            r"⏳ Fetching feed world: \d+ s elapsed\n• world: 2 page\(s\) fetched, 1 failed(\n.*)?", t
+        )
+        for t in texts[1:-1]
+    ), texts
+    head, *sections = texts[-1].split("\n\n")
+    counts = "2 new, 0 updated, 0 duplicates, 0 unchanged, 1 failure; generation 2"
+    assert re.fullmatch(rf"✅ Fetched 1 feed in [\d.]+ s: {counts}\.", head)
+    new, failed = sections
+    assert sorted(new.splitlines()) == sorted(["New:", f"• {PATROL.title}", f"• {SUDAN.title}"])
+    assert failed == f"Failed:\n• world: {news.url(PDF_PATH)} is application/pdf, not an HTML page"
+    assert re.fullmatch(
+        r"✅ Fetched 1 feed in [\d.]+ s: 0 new, 0 updated, 0 duplicates, 3 unchanged, 0 failures\.",
+        unchanged.content,
+    )
+
+    feeds = embed_of(listed)
+    assert feeds["title"] == "Feeds" and feeds["footer"]["text"] == "1 feed"
+    assert re.fullmatch(
+        rf"\*\*world\*\* {re.escape(url)}\nen · every 20 min · last success <t:\d+:R> · next poll <t:\d+:R>",
+        feeds["description"],
+    )
+
+    assert ingested.ephemeral and ingested.content == (
+        f"✅ Added “{GAZA.title}” (<{news.url(GAZA.path)}>): it is answerable now."
+    )
+    assert repeated.content.startswith(f"Already up to date: “{GAZA.title}”")
+    assert refused.ephemeral
+    assert refused.content == f"❌ Not indexed: {news.url(PDF_PATH)} is application/pdf, not an HTML page"
+    assert removed.content == f"🗑️ Removed feed world ({url}); its articles stay in the index."
+    assert no_such_feed.ephemeral and no_such_feed.content.startswith("no feed called 'world'")
+    assert embed_of(empty)["description"] == "No feeds registered: add one with /admin feeds add."
+    titles = re.findall(r"\*\*\d\.\*\* \[([^\]]+)\]", embed_of(latest)["description"])
+    assert titles == [GAZA.title, PATROL.title, SUDAN.title]  # newest first, all answerable now
+    assert_everything_quiet(standin)
+
+
+async def test_members_who_cannot_manage_the_server_cannot_touch_feeds(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(url, name="world", check=False)
+        tries = [
+            ("admin feeds add", {"url": news.url("/other/rss")}),
+            ("admin feeds remove", {"feed": "world"}),
+            ("admin feeds list", {}),
+            ("admin fetch", {}),
+            ("admin ingest", {"url": news.url(PATROL.path)}),
+        ]
+        records = [await standin.send_slash_command(c, o, user=standin.user, force=True) for c, o in tries]
+        replies = [await r.wait_for_reply(timeout=10) for r in records]
+        hidden = await standin.send_autocomplete(
+            "admin fetch", {"feed": ""}, focused="feed", user=standin.user
+        )
+        hidden_choices = await hidden.wait_for_choices()
+        assert [f.name for f in await bot.feeds.feeds()] == ["world"]
+        assert (await bot.engine.stats())["articles"] == 1
+    for record, reply in zip(records, replies, strict=True):
+        assert record.callback_type == 4 and reply.ephemeral
+        assert reply.content.startswith("Only members who can manage this server")
+    assert hidden_choices == []
+    assert news.requests == []  # nothing was fetched for them
+
+
+async def test_latest_on_a_topic_lists_recent_articles_about_it_newest_first(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    url = publish(news, [DRILLS, KINMEN, PATROL, DESTROYER, SELAT])
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(url, name="world", check=False)
+        assert (await bot.feeds.fetch()).counts["new"] == 5
+        on_topic = await standin.send_slash_command("latest", {"topic": TAIWAN, "count": 3})
+        taiwan = embed_of(await on_topic.wait_for_reply(timeout=30))
+        off_topic = await standin.send_slash_command("latest", {"topic": "football transfer news"})
+        football = embed_of(await off_topic.wait_for_reply(timeout=30))
+        by_source = await standin.send_slash_command("latest", {"topic": TAIWAN, "source": "IDN Times"})
+        none_there = embed_of(await by_source.wait_for_reply(timeout=30))
+    assert taiwan["title"] == "Latest on “Taiwan Strait”"
+    blocks = taiwan["description"].split("\n\n")
+    assert [re.match(r"\*\*\d\.\*\* \[([^\]]+)\]", b).group(1) for b in blocks] == [  # type: ignore[union-attr]
+        SELAT.title,
+        DESTROYER.title,
+        KINMEN.title,
+    ]
+    assert blocks[1] == (
+        f"**2.** [{DESTROYER.title}]({news.url(DESTROYER.path)})\nThe Guardian · 13 Mar 2024\n"
+        "A US Navy destroyer sailed through the Taiwan Strait on Wednesday, a transit Beijing condemned as a "
+        "provocation that threatens peace across the strait."
+    )
+    assert taiwan["footer"]["text"] == "Matched by meaning, in any language, among the newest articles"
+    assert football["description"] == "No recent articles about “football transfer news”."
+    assert none_there["title"] == "Latest on “Taiwan Strait” from IDN Times"
+    assert none_there["description"] == "No recent articles about “Taiwan Strait” from IDN Times."
+    assert_everything_quiet(standin)

@@ -1,0 +1,238 @@
+"""/follow, /unfollow, /following and the alerts they bring: one alert per new matching article,
+never reposted; a burst as one digest; the rate limit; who may follow; the background poller."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.discord.limits import escape
+from tests.discord_standin import DiscordStandin, Perm, User
+from tests.feeds.news import PATROL, SUDAN
+from tests.fetch.fixture_server import FixtureServer
+
+from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of
+from .newsroom import CYBER, DESTROYER, DRILLS, HACKERS, HACKERS_UPDATED, KINMEN, SELAT, TAIWAN, publish
+
+TIMEOUT = 240  # embedding is slow on a shared 2-core machine
+QUIET_S = 2.0  # longer than the 1 s settle time plus a look of the alert loop (0.2 s)
+
+
+@pytest.fixture
+def moderator(standin: DiscordStandin) -> User:
+    """A member who may manage channels (and not the server)."""
+    mods = standin.world.add_role("Moderators", int(Perm.MANAGE_CHANNELS))
+    return standin.world.add_user("mo.moderator", roles=[mods])
+
+
+def follow_options(**overrides: Any) -> dict[str, Any]:
+    return {"poll_feeds": False, "alert_check_s": 0.2, **overrides}
+
+
+async def test_a_new_matching_article_is_posted_once_escaped_and_pinging_nobody(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    news: FixtureServer,
+    moderator: User,
+    make_settings,
+    sample_copy,
+):
+    # No rate limit at all: what keeps the article from being posted twice is that it was posted.
+    settings = make_settings(sample_copy, feeds=replace(BOT_FEEDS, digest_gap_s=0))
+    url = publish(news, [HACKERS, SUDAN])
+    async with asyncio.timeout(TIMEOUT), start_bot(settings=settings, **follow_options()) as bot:
+        follow = await standin.send_slash_command("follow", {"topic": CYBER}, user=moderator)
+        followed = await follow.wait_for_reply(timeout=60)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        assert (await bot.feeds.fetch()).counts["new"] == 2
+        alert = await standin.wait_for_bot_message(channel=standin.general, timeout=60)
+
+        publish(news, [HACKERS_UPDATED, SUDAN])
+        assert (await bot.feeds.fetch()).counts["updated"] == 1
+        assert await bot.feeds.follows.pending() == []
+        await asyncio.sleep(QUIET_S)
+        assert standin.bot_messages(standin.general) == [alert]
+
+    assert follow.callback_type == 5 and not followed.ephemeral and followed.embeds == []
+    assert followed.content == (
+        f"📌 This channel now follows “{CYBER}”: new articles about it, in any language, are posted here as "
+        "they are indexed (each burst of articles comes as one message). /unfollow stops it.\n"
+        "Nothing among the recent articles is about it yet."
+    )
+    assert alert.content == f"📰 New on “{CYBER}”"
+    embed = embed_of(alert)
+    assert (
+        embed["title"]
+        == escape(HACKERS.title)
+        == "@\u200beveryone: Japan \\*\\*warns\\*\\* of <@\u200b123456789012345678> cyber attacks "
+        "on embassies"
+    )
+    assert embed["url"] == news.url(HACKERS.path)
+    assert embed["description"] == (
+        "The Guardian · 7 Mar 2024\n"
+        "Japan's foreign ministry warned on Thursday that hackers had targeted its embassies in Southeast "
+        "Asia, posting @\u200beveryone alerts and fake <@\u200b&987654321098765432> notices in staff chat "
+        "groups."
+    )
+    assert embed["footer"]["text"] == f"Following “{CYBER}” here · /unfollow to stop"
+    assert_everything_quiet(standin)
+
+
+async def test_a_burst_becomes_one_digest_and_later_articles_wait_for_the_gap(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, moderator: User
+):
+    desk = standin.world.add_text_channel("asia-desk")
+    url = publish(news, [DRILLS, PATROL, KINMEN, DESTROYER])
+    async with asyncio.timeout(TIMEOUT), start_bot(**follow_options()) as bot:
+        follow = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=moderator, channel=desk)
+        await follow.wait_for_reply(timeout=60)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        assert (await bot.feeds.fetch()).counts["new"] == 4
+        digest = await standin.wait_for_bot_message(channel=desk, timeout=60)
+
+        # Another article on the topic: matched, but the channel had its message for the next 10 minutes.
+        publish(news, [DRILLS, PATROL, KINMEN, DESTROYER, SELAT])
+        assert (await bot.feeds.fetch()).counts["new"] == 1
+        assert [m.article.title for m in await bot.feeds.follows.pending()] == [SELAT.title]
+        await asyncio.sleep(QUIET_S)
+        assert standin.bot_messages(desk) == [digest]
+
+        typed = await standin.send_autocomplete("unfollow", {"topic": "taiw"}, focused="topic", channel=desk)
+        choices = await typed.wait_for_choices()
+        listing = await standin.send_slash_command("following", channel=desk)
+        listed = embed_of(await listing.wait_for_reply())
+        everywhere = await standin.send_slash_command("following", {"server": True}, user=moderator)
+        server_wide = embed_of(await everywhere.wait_for_reply())
+        stop = await standin.send_slash_command(
+            "unfollow", {"topic": "taiwan  STRAIT"}, user=moderator, channel=desk
+        )
+        stopped = await stop.wait_for_reply()
+        after = await standin.send_slash_command("following", channel=desk)
+        nothing = embed_of(await after.wait_for_reply())
+        assert await bot.feeds.following(desk.id) == [] and await bot.feeds.follows.pending() == []
+
+    assert digest.content == f"📰 3 new articles on “{TAIWAN}”"
+    blocks = embed_of(digest)["description"].split("\n\n")
+    assert blocks == [
+        f"**1.** [{DESTROYER.title}]({news.url(DESTROYER.path)})\nThe Guardian · 13 Mar 2024\n"
+        "A US Navy destroyer sailed through the Taiwan Strait on Wednesday, a transit Beijing condemned as a "
+        "provocation that threatens peace across the strait.",
+        f"**2.** [{KINMEN.title}]({news.url(KINMEN.path)})\nThe Guardian · 12 Mar 2024\n"
+        "Taiwan's coast guard shadowed four Chinese coast guard ships that entered restricted waters around "
+        "the Kinmen islands, close to the Chinese coast, on Tuesday.",
+        f"**3.** [{DRILLS.title}]({news.url(DRILLS.path)})\nThe Guardian · 11 Mar 2024\n"
+        "China's military held live-fire exercises in the Taiwan Strait on Monday, the latest show of force "
+        "near the island since Taipei's new president took office.",
+    ]
+    assert embed_of(digest)["footer"]["text"] == f"Following “{TAIWAN}” here · /unfollow to stop"
+
+    assert [c["value"] for c in choices] == [TAIWAN]
+    assert listed["title"] == "Topics followed in this channel"
+    assert listed["description"].startswith(f"• “{TAIWAN}” — since <t:") and listed["description"].endswith(
+        f":d> by <@{moderator.id}>"
+    )
+    assert listed["footer"]["text"] == (
+        "1 topic · at most one message every 10 minutes; a burst of articles comes as one digest"
+    )
+    assert server_wide["title"] == "Topics followed in this server"
+    assert server_wide["description"] == f"<#{desk.id}>: “{TAIWAN}”"
+    assert not stopped.ephemeral and stopped.content == f"This channel no longer follows “{TAIWAN}”."
+    assert nothing["description"] == "This channel follows no topics yet: /follow topic:… adds one."
+    assert_everything_quiet(standin)
+
+
+async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the_bot_can_post(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User
+):
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        await bot.feeds.follow(standin.general.id, TAIWAN, guild_id=standin.guild.id)
+        tries = [
+            ("follow", {"topic": "South China Sea"}),
+            ("unfollow", {"topic": TAIWAN}),
+            ("following", {"server": True}),
+        ]
+        records = [await standin.send_slash_command(c, o, user=standin.user, force=True) for c, o in tries]
+        refusals = [await r.wait_for_reply(timeout=10) for r in records]
+        mute = await standin.send_slash_command(
+            "follow", {"topic": TAIWAN}, user=standin.owner, channel=standin.announcements
+        )
+        cannot_post = await mute.wait_for_reply(timeout=10)
+        twice = await standin.send_slash_command("follow", {"topic": "taiwan strait"}, user=moderator)
+        already = await twice.wait_for_reply(timeout=10)
+        anyone = await standin.send_slash_command("following", user=standin.user)
+        listed = await anyone.wait_for_reply(timeout=10)
+        assert [f.topic for f in await bot.feeds.following(guild_id=standin.guild.id)] == [TAIWAN]
+
+    for record, reply in zip([*records, mute, twice], [*refusals, cannot_post, already], strict=True):
+        assert record.callback_type == 4 and reply.ephemeral, reply
+    assert (
+        refusals[0].content
+        == refusals[1].content
+        == ("Only members who can manage this channel can change the topics it follows.")
+    )
+    assert (
+        refusals[2].content
+        == "Only members who can manage channels can list the follows of the whole server."
+    )
+    assert cannot_post.content.startswith("I can't post alerts in this channel")
+    assert already.content == f"This channel already follows “{TAIWAN}”."
+    assert listed.ephemeral and embed_of(listed)["description"].startswith(f"• “{TAIWAN}”")
+    for name in ("follow", "unfollow"):
+        registered = standin.commands.find(name, None)
+        assert (
+            registered is not None and int(registered["default_member_permissions"]) == Perm.MANAGE_CHANNELS
+        )
+        assert registered["dm_permission"] is False
+    assert standin.commands.find("following", None)["default_member_permissions"] is None  # type: ignore[index]
+    assert_everything_quiet(standin)
+
+
+async def test_the_background_poller_fetches_new_feeds_and_their_alerts_follow(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(**follow_options(poll_feeds=True)) as bot:
+        poller = bot.poller
+        assert poller is not None and poller.running
+        follow = await standin.send_slash_command(
+            "follow", {"topic": "maritime patrols against illegal fishing"}, user=standin.owner
+        )
+        await follow.wait_for_reply(timeout=60)
+        add = await standin.send_slash_command("admin feeds add", {"url": url}, user=standin.admin)
+        added = await add.wait_for_reply(timeout=30)
+        # Nobody runs /admin fetch: the poller polls the new feed at once, and the alert follows.
+        alert = await standin.wait_for_bot_message(channel=standin.general, timeout=120)
+        (feed,) = await bot.feeds.feeds()
+        alerts = bot.alerts
+    assert added.content.startswith("✅ Added feed **world-news-test-wire**")
+    assert embed_of(alert)["title"] == PATROL.title and feed.last_success is not None
+    assert poller.polls >= 1 and not poller.running  # stopped when the bot closed
+    assert alerts is not None and alerts.sent == 1 and bot.alerts is None and bot.poller is None
+    assert_everything_quiet(standin)
+
+
+async def test_alerts_for_a_channel_gone_or_closed_to_the_bot_are_dropped_not_retried(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    url = publish(news, [PATROL])
+    gone = 1_000_000_000_000_000_001
+    async with asyncio.timeout(TIMEOUT), start_bot(**follow_options()) as bot:
+        topic = "maritime patrols against illegal fishing"
+        await bot.feeds.follow(gone, topic, guild_id=standin.guild.id)
+        await bot.feeds.follow(standin.announcements.id, topic, guild_id=standin.guild.id)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        await standin.wait_until(
+            lambda: len([r for r in standin.requests if r.status >= 400]) >= 2,
+            timeout=60,
+            what="two refusals",
+        )
+        await asyncio.sleep(QUIET_S)
+        assert await bot.feeds.following(gone) == []  # the channel is gone: so are its follows
+        assert [f.topic for f in await bot.feeds.following(standin.announcements.id)] == [topic]
+        assert await bot.feeds.follows.pending() == []  # dropped, not retried for ever
+    refused = sorted((r.status, r.error_code) for r in standin.requests if r.status >= 400)
+    assert refused == [(403, 50013), (404, 10003)]

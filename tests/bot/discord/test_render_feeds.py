@@ -1,0 +1,101 @@
+"""Feed, fetch and alert rendering keeps within Discord's limits, whatever the feeds contain."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.discord.limits import CONTENT_MAX, problems
+from bot.discord.render_feeds import (
+    alert_message,
+    duration,
+    feeds_embed,
+    fetch_progress_text,
+    fetch_report_text,
+    following_embed,
+    quoted,
+)
+from index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
+from index.models import ArticleSummary, IndexProgress
+
+NASTY = "@everyone **bold** <@123456789012345678> _x_ ~~y~~ `z` [link](https://evil.example) "
+
+
+def article(n: int, size: int = 1000) -> ArticleSummary:
+    return ArticleSummary(
+        id=f"a{n}",
+        title=(f"Headline {n} " + NASTY * 40)[:size],
+        source=f"Outlet {n} " + "x" * 300,
+        url=f"https://news.example/{n}/" + "p" * 400,
+        published=f"2024-03-0{n % 9 + 1}T10:00:00Z",
+        language="en",
+        path=None,
+        lede=("A sentence with " + NASTY) * 60,
+    )
+
+
+def post(n: int, topics: tuple[str, ...]) -> Post:
+    items = tuple(Match(1, 5, topics[0], article(i), 0.9, 1.0) for i in range(n))
+    also = tuple(tuple(f"Syndicate {j} " + "y" * 200 for j in range(5)) for _ in range(n))
+    return Post(5, items, also, tuple(f"a{i}" for i in range(n)), topics, pending_after=7)
+
+
+@pytest.mark.parametrize("n", [1, 2, 10])
+def test_alerts_and_digests_fit_and_escape_any_article(n: int):
+    topics = tuple(f"topic {i} " + NASTY * 5 for i in range(4))
+    content, embed = alert_message(post(n, topics))
+    assert problems(content, [embed]) == []
+    assert "@everyone" not in content + (embed.title or "") + (embed.description or "")
+    assert embed.footer.text and embed.footer.text.endswith("7 more in the next digest")
+    assert content.startswith("📰 New on “topic 0" if n == 1 else f"📰 {n} new articles on “topic 0")
+
+
+def test_a_fetch_summary_of_hundreds_of_items_fits_one_message():
+    items = [ItemOutcome(f"https://x.example/{i}", "new", "T " + NASTY * 20, "feed") for i in range(100)]
+    items += [
+        ItemOutcome(f"https://x.example/f{i}", "failed", "", "feed", reason="HTTP 500 " * 80)
+        for i in range(50)
+    ]
+    run = FeedRun("feed", "https://x.example/rss", items=items, problems=["malformed XML " * 10] * 20)
+    text = fetch_report_text(
+        FetchReport([run, FeedRun("dead", "https://d.example", error="HTTP 404")], 7, 3.2)
+    )
+    assert len(text) <= CONTENT_MAX and "@everyone" not in text
+    counts = "100 new, 0 updated, 0 duplicates, 0 unchanged, 51 failures; generation 7."
+    assert text.startswith(f"⚠️ Fetched 2 feeds in 3.2 s: {counts}")
+    assert "• … and 92 more" in text
+
+
+def test_progress_of_a_fetch_of_many_feeds_fits():
+    lines = [f"feed-{i}: 3 page(s) fetched, " + "1 failed " * 50 for i in range(40)]
+    text = fetch_progress_text(
+        "every feed", lines, IndexProgress("embedding", 3, 9, "articles", 12, 4.0), 12.3
+    )
+    assert len(text) <= CONTENT_MAX and text.startswith(
+        "⏳ Fetching every feed: 12 s elapsed\n• … 30 more feeds"
+    )
+
+
+def test_a_long_feed_list_and_follow_list_fit_one_embed():
+    feeds = [
+        Feed(i, f"feed-{i}", "https://x.example/" + "r" * 400, "Outlet", "en", 30, failures=i % 3,
+             last_error="HTTP 500 " * 60, last_success="2024-03-05T10:00:00Z", next_poll=1_709_600_000.0)
+        for i in range(200)
+    ]  # fmt: skip
+    embed = feeds_embed(feeds)
+    assert problems(None, [embed]) == [] and embed.description and embed.description.endswith("more feeds")
+    follows = [Follow(i, 5, f"topic {i} " + NASTY * 4, 1, 42, "2024-03-05T10:00:00Z") for i in range(25)]
+    for server in (False, True):
+        assert problems(None, [following_embed(follows, server=server, gap_s=600)]) == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(600, "10 minutes"), (60, "1 minute"), (90, "90 seconds"), (7200, "2 hours")]
+)
+def test_durations(seconds: float, text: str):
+    assert duration(seconds) == text
+
+
+def test_topics_are_quoted_and_listed():
+    assert quoted(["a"]) == "“a”"
+    assert quoted(["a", "b"]) == "“a” and “b”"
+    assert quoted(["a", "b", "c"]) == "“a”, “b” and “c”"
