@@ -11,8 +11,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
@@ -58,13 +58,14 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
     if not err.is_terminal:
         import time
 
-        last = {"phase": "", "at": 0.0}
+        last_phase, last_at = "", 0.0
 
         def plain(p: IndexProgress) -> None:
+            nonlocal last_phase, last_at
             now = time.monotonic()
-            if p.phase != last["phase"] or (p.total and p.done == p.total) or now - last["at"] >= 10:
+            if p.phase != last_phase or (p.total and p.done == p.total) or now - last_at >= 10:
                 err.print(f"{label}: {p}")
-                last.update(phase=p.phase, at=now)
+                last_phase, last_at = p.phase, now
 
         yield plain
         return
@@ -91,7 +92,7 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
         yield update
 
 
-def _open_engine(state: State):  # noqa: ANN202 - lazy import keeps `--help` fast
+def _open_engine(state: State):
     from index.engine import Engine
 
     return Engine.open(state.settings)
@@ -207,7 +208,7 @@ def ask(
 
 
 @cli.command()
-@click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True, help="How many articles.")
+@click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True, help="Articles to list.")
 @click.option("--source", help="Only articles from this outlet.")
 @click.option("--topic", help="Only recent articles about this topic (matched by meaning, any language).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
@@ -259,7 +260,9 @@ def stats(state: State, as_json: bool) -> None:
 
 @cli.command("eval")
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False))
-@click.option("--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per question.")
+@click.option(
+    "--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per question"
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.pass_obj
 def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
@@ -321,7 +324,7 @@ def run_bot(state: State) -> None:
 
 
 @cli.command()
-@click.option("--guild", type=int, default=None, help="Register on this guild only (instant; for development).")
+@click.option("--guild", type=int, default=None, help="Register on this guild only (instant; development).")
 @click.pass_obj
 def sync(state: State, guild: int | None) -> None:
     """Register the slash commands with Discord (globally, or on one guild).
@@ -335,229 +338,11 @@ def sync(state: State, guild: int | None) -> None:
     from bot.discord.runner import sync_commands
 
     count = run(lambda: sync_commands(state.settings, guild))
-    out.print(f"Registered {count} commands " + (f"on guild {guild}." if guild else "globally (may take up to an hour)."))
+    where = f"on guild {guild}." if guild else "globally (may take up to an hour)."
+    out.print(f"Registered {count} commands {where}")
 
 
-# -- feeds, fetching, ingesting ------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def _open_desk(state: State) -> AsyncIterator[Any]:
-    from index.feeds import FeedDesk
-
-    async with await _open_engine(state) as engine, await FeedDesk.open(engine) as desk:
-        yield desk
-
-
-def _when(ts: float | None) -> str | None:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else None
-
-
-def _feed_json(feed: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return {**asdict(feed), "next_poll": _when(feed.next_poll)}
-
-
-def _outcome_json(item: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(item)
-
-
-def _fetch_json(report: Any) -> dict[str, Any]:
-    return {
-        **report.counts,
-        "generation": report.generation,
-        "seconds": report.seconds,
-        "feeds": [
-            {
-                "feed": r.feed,
-                "url": r.url,
-                "ok": r.ok,
-                "error": r.error,
-                "not_modified": r.not_modified,
-                "retry_after": r.retry_after,
-                "next_poll": _when(r.next_poll),
-                "problems": r.problems,
-                "items": [_outcome_json(i) for i in r.items],
-            }
-            for r in report.runs
-        ],
-        "failed": [{"feed": f, "url": u, "reason": why} for f, u, why in report.failures],
-    }
-
-
-def _print_fetch(report: Any) -> None:
-    counts = report.counts
-    parts = [f"{counts['new']} new", f"{counts['updated']} updated", f"{counts['duplicates']} duplicates",
-             f"{counts['unchanged']} unchanged", f"{counts['failures']} failures"]  # fmt: skip
-    out.print(
-        f"Fetched {len(report.runs)} feed(s): {', '.join(parts)}; generation {report.generation}, "
-        f"{report.seconds:.1f} s."
-    )
-    marks = {"new": "+", "updated": "~", "duplicate": "="}
-    for item in report.items:
-        if item.status in marks:
-            why = f" [dim]({escape(item.reason)})[/dim]" if item.reason and item.status == "duplicate" else ""
-            title = escape(item.title or item.url)
-            out.print(f"  {marks[item.status]} {title} [dim]{escape(item.url)}[/dim]{why}")
-    for feed, url, reason in report.failures:
-        out.print(f"  [red]![/red] {escape(feed)}: {escape(url)}: {escape(reason)}")
-    for run_ in report.runs:
-        for problem in run_.problems:
-            out.print(f"  [yellow]?[/yellow] {escape(run_.feed)}: {escape(problem)}")
-
-
-@cli.group()
-def feeds() -> None:
-    """Manage the RSS/Atom feeds the bot polls for new articles.
-
-    \b
-    Example:
-      foreign-desk feeds add https://www.antaranews.com/rss/dunia.xml --source Antara --every 15
-      foreign-desk feeds list
-    """
-
-
-@feeds.command("add")
-@click.argument("url")
-@click.option("--name", help="A short name for the feed (default: from the feed's title).")
-@click.option("--source", help="The outlet every article of the feed is credited to (default: the page's).")
-@click.option("--lang", help="The feed's language (en, id, ...), used when an article's text does not tell.")
-@click.option("--every", "every", type=click.IntRange(1, 10080), help="Minutes between polls (default 30).")
-@click.pass_obj
-def feeds_add(
-    state: State, url: str, name: str | None, source: str | None, lang: str | None, every: int | None
-) -> None:
-    """Register the feed at URL (fetched once to check that it is a feed).
-
-    \b
-    Example:
-      foreign-desk feeds add https://www.theguardian.com/world/rss --name guardian-world --lang en
-    """
-
-    async def go() -> None:
-        async with _open_desk(state) as desk:
-            feed = await desk.add_feed(url, name=name, source=source, language=lang, every=every)
-        details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
-        out.print(f"Added feed {escape(feed.name)!r} ({escape(feed.url)}): {escape(details)}.")
-        out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}` fetches it now.")
-
-    run(go)
-
-
-@feeds.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.pass_obj
-def feeds_list(state: State, as_json: bool) -> None:
-    """List the registered feeds with their polling state.
-
-    \b
-    Example:
-      foreign-desk feeds list --json
-    """
-
-    async def go() -> list[Any]:
-        async with _open_desk(state) as desk:
-            return await desk.feeds()
-
-    items = run(go)
-    if as_json:
-        print(json.dumps({"feeds": [_feed_json(f) for f in items]}, ensure_ascii=False))
-        return
-    if not items:
-        out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
-    for feed in items:
-        details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
-        out.print(f"[bold]{escape(feed.name)}[/bold] {escape(feed.url)} [dim]({escape(details)})[/dim]")
-        status = f"last success {feed.last_success or 'never'}; next poll {_when(feed.next_poll) or 'now'}"
-        if feed.failures:
-            status += f"; {feed.failures} failure(s) in a row, last: {feed.last_error}"
-        out.print(f"   {escape(status)}")
-
-
-@feeds.command("remove")
-@click.argument("name")
-@click.pass_obj
-def feeds_remove(state: State, name: str) -> None:
-    """Stop polling the feed NAME (its articles stay in the index).
-
-    \b
-    Example:
-      foreign-desk feeds remove guardian-world
-    """
-
-    async def go() -> None:
-        async with _open_desk(state) as desk:
-            feed = await desk.remove_feed(name)
-        out.print(f"Removed feed {escape(feed.name)!r}; its articles stay in the index.")
-
-    run(go)
-
-
-@cli.command()
-@click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.pass_obj
-def fetch(state: State, name: str | None, as_json: bool) -> None:
-    """Poll every feed (or the feed NAME) now and index what is new.
-
-    Prints what was new, updated, a duplicate of an article already stored, and what failed
-    and why. Exits 1 when a feed itself could not be polled (a failed page does not count).
-
-    \b
-    Example:
-      foreign-desk fetch
-      foreign-desk fetch antara-dunia --json
-    """
-
-    async def go() -> Any:
-        async with _open_desk(state) as desk:
-            if not name and not await desk.feeds():
-                return None
-            with progress_bar("indexing") as bar:
-                return await desk.fetch(name, say=lambda line: err.print(escape(line)), index_progress=bar)
-
-    report = run(go)
-    if report is None:
-        out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
-        return
-    if as_json:
-        print(json.dumps(_fetch_json(report), ensure_ascii=False))
-    else:
-        _print_fetch(report)
-    if any(not r.ok for r in report.runs):
-        raise SystemExit(1)
-
-
-@cli.command()
-@click.argument("url")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.pass_obj
-def ingest(state: State, url: str, as_json: bool) -> None:
-    """Fetch the article at URL and index it (again, if it changed since).
-
-    \b
-    Example:
-      foreign-desk ingest "https://www.antaranews.com/berita/4012345/menlu-ri-dan-filipina"
-    """
-
-    async def go() -> Any:
-        async with _open_desk(state) as desk:
-            with progress_bar("indexing") as bar:
-                return await desk.ingest(url, index_progress=bar)
-
-    outcome = run(go)
-    if as_json:
-        print(json.dumps(_outcome_json(outcome), ensure_ascii=False))
-        return
-    verb = {"new": "Added", "updated": "Updated", "unchanged": "Unchanged:", "duplicate": "Already indexed:"}
-    why = f" ({outcome.reason})" if outcome.reason else ""
-    what = f"“{escape(outcome.title)}” {escape(outcome.url)}{escape(why)}"
-    out.print(f"{verb.get(outcome.status, outcome.status)} {what}")
+import bot.cli_feeds  # noqa: E402,F401  (registers feeds, fetch, ingest)
 
 
 def main() -> None:

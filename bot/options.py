@@ -29,7 +29,9 @@ def parse_day(value: str | None, *, today: date | None = None) -> str | None:
     try:
         return date.fromisoformat(text[:10]).isoformat()
     except ValueError:
-        raise BadOption(f"not a date: {value!r} (use YYYY-MM-DD, or 7d, 2w, 3m, 1y for 'since then')") from None
+        raise BadOption(
+            f"not a date: {value!r} (use YYYY-MM-DD, or 7d, 2w, 3m, 1y for 'since then')"
+        ) from None
 
 
 def make_filters(

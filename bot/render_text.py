@@ -50,7 +50,9 @@ def print_latest(console: Console, items: Sequence[ArticleSummary]) -> None:
         return
     for n, item in enumerate(items, 1):
         meta = ", ".join(p for p in (item.source, format_date(item.published)) if p)
-        console.print(f"[bold]{n}. {escape(item.title)}[/bold]" + (f" [dim]({escape(meta)})[/dim]" if meta else ""))
+        console.print(
+            f"[bold]{n}. {escape(item.title)}[/bold]" + (f" [dim]({escape(meta)})[/dim]" if meta else "")
+        )
         if item.lede:
             console.print(f"   {escape(item.lede)}")
         if item.url or item.path:

@@ -169,13 +169,19 @@ class Engine:
 
     # -- indexing ---------------------------------------------------------------------------
     async def index(
-        self, paths: Sequence[str | Path] | None = None, *, full: bool = False, progress: ProgressFn | None = None
+        self,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        full: bool = False,
+        progress: ProgressFn | None = None,
     ) -> IndexReport:
         """Index files or folders (default: the shipped corpus); incremental unless ``full``."""
         paths = list(paths) if paths else [self.corpus_dir]
         async with self.lock.hold():
             current = await self._writable_snapshot(full)
-            indexer = Indexer(self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress)
+            indexer = Indexer(
+                self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress
+            )
             report, vectors = await indexer.index_paths(paths, current, full=full)
             await self._install(report, vectors)
         return report
@@ -186,7 +192,9 @@ class Engine:
         """Add or replace fetched articles (nothing else is removed)."""
         async with self.lock.hold():
             current = await self._writable_snapshot(False)
-            indexer = Indexer(self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress)
+            indexer = Indexer(
+                self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress
+            )
             report, vectors, prepared = await indexer.add_articles(articles, current)
             await self._install(report, vectors)
         if self._listeners and (report.articles_added or report.articles_updated):
@@ -260,7 +268,11 @@ class Engine:
         meta = await self.store.meta()
         counts = await self.store.counts(gen)
         snap = self._snapshot
-        files = [self.store.db_path, *self.store.data_dir.glob("foreign-desk.sqlite3-*"), *self.store.data_dir.glob("vectors/*.faiss")]
+        files = [
+            self.store.db_path,
+            *self.store.data_dir.glob("foreign-desk.sqlite3-*"),
+            *self.store.data_dir.glob("vectors/*.faiss"),
+        ]
         size = sum(f.stat().st_size for f in files if f.exists())
         fp = meta.get("fingerprint")
         return {
@@ -269,7 +281,9 @@ class Engine:
             "articles": counts["articles"],
             "passages": counts["passages"],
             "languages": counts["languages"],
-            "sources": [{"source": s.source, "articles": s.articles, "latest": s.latest} for s in await self.sources()],
+            "sources": [
+                {"source": s.source, "articles": s.articles, "latest": s.latest} for s in await self.sources()
+            ],
             "index_type": meta.get("index_kind", "none") if snap is None else snap.vectors.kind,
             "vectors": snap.vectors.ntotal if snap else 0,
             "embedder": str(Fingerprint.from_json(fp)) if fp else None,

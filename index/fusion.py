@@ -32,7 +32,9 @@ def shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
 
 
-def near_duplicate(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]], threshold: float = 0.8) -> bool:
+def near_duplicate(
+    a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]], threshold: float = 0.8
+) -> bool:
     """Containment of word 3-grams: a syndicated copy with a changed dateline still matches."""
     if not a or not b:
         return False

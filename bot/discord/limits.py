@@ -150,7 +150,7 @@ def problems(content: str | None = None, embeds: list[discord.Embed] | None = No
     found: list[str] = []
     if content is not None and len(content) > CONTENT_MAX:
         found.append(f"content {len(content)} > {CONTENT_MAX}")
-    dicts = [e.to_dict() for e in embeds or []]
+    dicts: list[dict[str, Any]] = [dict(e.to_dict()) for e in embeds or []]
     if len(dicts) > EMBEDS_MAX:
         found.append(f"{len(dicts)} embeds > {EMBEDS_MAX}")
     for i, e in enumerate(dicts):

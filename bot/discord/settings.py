@@ -12,6 +12,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from index.config import Settings, build
 from index.errors import ConfigError
@@ -83,7 +84,7 @@ class BotSettings:
 
 
 def load_bot_settings(
-    settings: Settings, environ: Mapping[str, str] | None = None, **overrides: object
+    settings: Settings, environ: Mapping[str, str] | None = None, **overrides: Any
 ) -> BotSettings:
     """``BotSettings`` from ``settings.extra["discord"]`` and the environment, then ``overrides``."""
     environ = os.environ if environ is None else environ

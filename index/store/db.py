@@ -97,7 +97,9 @@ def _statements(sql: str) -> list[str]:
     for line in sql.splitlines():
         buf.append(line)
         text = "\n".join(buf).strip()
-        if text.endswith(";") and (not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")):
+        if text.endswith(";") and (
+            not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")
+        ):
             out.append(text)
             buf = []
     if "\n".join(buf).strip():
@@ -189,9 +191,7 @@ class Store:
 
     async def visible_ids(self, gen: int) -> np.ndarray:
         sql = f"SELECT id FROM passages p WHERE {visible('p')}"
-        async with self.conn.execute(sql, {"gen": gen}) as cur:
-            rows = await cur.fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return await self._ids(sql, {"gen": gen})
 
     async def vectors_for(self, ids: Sequence[int]) -> tuple[np.ndarray, list[bytes | None]]:
         """Stored vectors of passages ``ids`` (None where the embedding cache lacks one)."""
@@ -233,7 +233,10 @@ class Store:
         out: dict[int, str | None] = {}
         for chunk in _chunks(list(passage_ids), 900):
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT p.id, a.language FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})"
+            sql = (
+                "SELECT p.id, a.language FROM passages p JOIN articles a ON a.id = p.article_id "
+                f"WHERE p.id IN ({marks})"
+            )
             async with self.conn.execute(sql, chunk) as cur:
                 out.update({int(r[0]): r[1] for r in await cur.fetchall()})
         return out
@@ -268,13 +271,13 @@ class Store:
     async def allowed_ids(self, filters: Filters, gen: int) -> np.ndarray:
         """Ids of the passages a filtered search may return."""
         fsql, params = filter_sql(filters)
-        sql = (
-            "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
-            f"WHERE {visible('p')}{fsql}"
-        )
+        sql = f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {visible('p')}{fsql}"
         params["gen"] = gen
+        return await self._ids(sql, params)
+
+    async def _ids(self, sql: str, params: dict[str, Any]) -> np.ndarray:
         async with self.conn.execute(sql, params) as cur:
-            rows = await cur.fetchall()
+            rows = list(await cur.fetchall())
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     async def passages(self, ids: Sequence[int], *, with_vectors: bool = False) -> dict[int, StoredPassage]:
@@ -313,7 +316,9 @@ class Store:
             sql = f"SELECT key, count, vectors FROM sentence_embeddings WHERE key IN ({marks})"
             async with self.conn.execute(sql, chunk) as cur:
                 for key, count, blob in await cur.fetchall():
-                    out[key] = np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
+                    out[key] = (
+                        np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
+                    )
         return out
 
     # -- listings -------------------------------------------------------------------------
@@ -361,7 +366,9 @@ class Store:
 
     async def counts(self, gen: int) -> dict[str, Any]:
         """Articles, passages, and articles per language at ``gen``."""
-        async with self.conn.execute(f"SELECT count(*) FROM articles a WHERE {visible('a')}", {"gen": gen}) as c:
+        async with self.conn.execute(
+            f"SELECT count(*) FROM articles a WHERE {visible('a')}", {"gen": gen}
+        ) as c:
             articles = int((await c.fetchone())[0])  # type: ignore[index]
         passages, _ = await self.visible_id_stats(gen)
         async with self.conn.execute(

@@ -45,5 +45,7 @@ class WriterLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise StoreError(f"another process is writing to the index ({self.path}); try later") from None
+                    raise StoreError(
+                        f"another process is writing to the index ({self.path}); try later"
+                    ) from None
                 time.sleep(0.1)

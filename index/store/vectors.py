@@ -124,7 +124,11 @@ class VectorIndex:
             shape = (len(queries), 0)
             return np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.int64)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)) if allowed is not None else None
+        selector = (
+            faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            if allowed is not None
+            else None
+        )
         if self.kind == IVF:
             # A filter's ids may sit in any list: scan them all (only allowed ids are scored).
             nlist = faiss.extract_index_ivf(self.index).nlist

@@ -84,8 +84,12 @@ class StoreWriter:
             cur = await self.conn.execute("DELETE FROM passages WHERE gen_added > ?", (self.live,))
             await self.conn.execute("DELETE FROM articles WHERE gen_added > ?", (self.live,))
             dropped = cur.rowcount
-            await self.conn.execute("UPDATE passages SET gen_removed = NULL WHERE gen_removed > ?", (self.live,))
-            await self.conn.execute("UPDATE articles SET gen_removed = NULL WHERE gen_removed > ?", (self.live,))
+            await self.conn.execute(
+                "UPDATE passages SET gen_removed = NULL WHERE gen_removed > ?", (self.live,)
+            )
+            await self.conn.execute(
+                "UPDATE articles SET gen_removed = NULL WHERE gen_removed > ?", (self.live,)
+            )
         for path in self.store.data_dir.glob("vectors/*.tmp"):
             path.unlink(missing_ok=True)
         for gen in range(self.pending, self.pending + 1000):
@@ -109,7 +113,9 @@ class StoreWriter:
         out: dict[str, bytes] = {}
         for chunk in _chunks(list(dict.fromkeys(keys)), 900):
             marks = ",".join("?" * len(chunk))
-            async with self.conn.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk) as cur:
+            async with self.conn.execute(
+                f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk
+            ) as cur:
                 out.update({r[0]: r[1] for r in await cur.fetchall()})
         return out
 
@@ -225,7 +231,8 @@ class StoreWriter:
         """(vector key, text) of live passages whose sentences have no vectors yet."""
         sql = (
             "SELECT p.vector_key, min(p.text) FROM passages p "
-            f"WHERE {visible('p')} AND NOT EXISTS (SELECT 1 FROM sentence_embeddings s WHERE s.key = p.vector_key) "
+            f"WHERE {visible('p')} "
+            "AND NOT EXISTS (SELECT 1 FROM sentence_embeddings s WHERE s.key = p.vector_key) "
             "GROUP BY p.vector_key ORDER BY min(p.id)"
         )
         async with self.conn.execute(sql, {"gen": self.live}) as cur:
@@ -244,7 +251,8 @@ class StoreWriter:
         values = {**meta, "generation": str(self.pending), "published_at": now_iso()}
         async with self.transaction():
             await self.conn.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 list(values.items()),
             )
         self.live = self.pending
@@ -255,11 +263,16 @@ class StoreWriter:
         embeddings no passage uses, FAISS files older than the previous generation."""
         keep_from = self.live - 1
         async with self.transaction():
-            await self.conn.execute("DELETE FROM passages WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,))
-            await self.conn.execute("DELETE FROM articles WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,))
+            await self.conn.execute(
+                "DELETE FROM passages WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,)
+            )
+            await self.conn.execute(
+                "DELETE FROM articles WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,)
+            )
             for table in ("embeddings", "sentence_embeddings"):
                 await self.conn.execute(
-                    f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.vector_key = {table}.key)"
+                    f"DELETE FROM {table} "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.vector_key = {table}.key)"
                 )
         for path in sorted(self.store.data_dir.glob("vectors/gen-*.faiss")):
             try:

@@ -47,7 +47,10 @@ def test_ask_prints_numbered_passages_with_highlight_and_citation(sample_copy: P
     assert code == 0
     assert stdout.startswith("[1] ")
     assert "**" in stdout  # the best sentence is marked when output is not a terminal
-    assert "— “Terancam Korut-China-Rusia, Jepang dan NATO Perkuat Kerja Sama”, IDN Times, 31 Jan 2023, ¶" in stdout
+    assert (
+        "— “Terancam Korut-China-Rusia, Jepang dan NATO Perkuat Kerja Sama”, IDN Times, 31 Jan 2023, ¶"
+        in stdout
+    )
 
 
 def test_nothing_relevant_is_said_plainly(sample_copy: Path) -> None:
@@ -61,7 +64,9 @@ def test_nothing_relevant_is_said_plainly(sample_copy: Path) -> None:
 def test_filters_from_the_command_line(sample_copy: Path) -> None:
     _, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, "--lang", "en", "--json")
     assert json.loads(stdout)["results"] == []
-    _, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, "--source", "IDN Times", "--since", "2023-01-01", "--json")
+    _, stdout, _ = invoke(
+        sample_copy, "ask", NATO_JAPAN, "--source", "IDN Times", "--since", "2023-01-01", "--json"
+    )
     assert json.loads(stdout)["results"]
 
 

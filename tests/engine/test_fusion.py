@@ -57,5 +57,10 @@ def test_syndicated_copy_is_shown_once_and_names_the_other_outlet() -> None:
 
 def test_same_story_in_other_words_stays_two_results() -> None:
     a = cand(1, "a", WIRE, "Reuters")
-    b = cand(2, "b", "Ministers agreed in Jakarta to patrol the disputed sea together, officials told reporters.", "BBC")
+    b = cand(
+        2,
+        "b",
+        "Ministers agreed in Jakarta to patrol the disputed sea together, officials told reporters.",
+        "BBC",
+    )
     assert len(fold_duplicates([a, b])) == 2

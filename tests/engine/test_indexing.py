@@ -69,7 +69,10 @@ async def test_incremental_reindex_embeds_only_what_changed(sample_engine: Engin
     write_jsonl(feed, ASEAN, changed)
     updated = await sample_engine.index([news])
     assert updated.articles_updated == 1 and updated.passages_embedded >= 1
-    titles = {r.article.title for r in (await sample_engine.ask("perjanjian dagang Mercosur", per_article=5)).results}
+    titles = {
+        r.article.title
+        for r in (await sample_engine.ask("perjanjian dagang Mercosur", per_article=5)).results
+    }
     assert changed["title"] in titles and MERCOSUR["title"] not in titles
 
     feed.unlink()

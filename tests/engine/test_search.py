@@ -28,7 +28,11 @@ async def test_english_question_finds_the_indonesian_answer_with_citations(sampl
 
 
 async def test_boilerplate_is_never_an_answer(sample_engine: Engine) -> None:
-    for question in ("Baca Juga Marie Kondo", "IDN Times Community platform menulis", "Berita Terkini Lainnya"):
+    for question in (
+        "Baca Juga Marie Kondo",
+        "IDN Times Community platform menulis",
+        "Berita Terkini Lainnya",
+    ):
         answer = await sample_engine.ask(question, k=10, per_article=10)
         for result in answer.results:
             assert "Baca Juga" not in result.text

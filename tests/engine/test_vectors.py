@@ -53,4 +53,4 @@ def test_clone_leaves_the_serving_index_alone() -> None:
 def test_empty_index_returns_nothing() -> None:
     index = VectorIndex.empty(32)
     scores, ids = index.search(unit(1), 5)
-    assert ids.shape == (1, 0)
+    assert ids.shape == scores.shape == (1, 0)

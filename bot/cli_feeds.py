@@ -1,0 +1,232 @@
+"""``foreign-desk feeds add|list|remove``, ``fetch`` and ``ingest``: news feeds from the terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from bot.cli import State, _open_engine, cli, err, out, progress_bar, run
+
+
+@asynccontextmanager
+async def _open_desk(state: State) -> AsyncIterator[Any]:
+    from index.feeds import FeedDesk
+
+    async with await _open_engine(state) as engine, await FeedDesk.open(engine) as desk:
+        yield desk
+
+
+def _when(ts: float | None) -> str | None:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else None
+
+
+def _feed_json(feed: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {**asdict(feed), "next_poll": _when(feed.next_poll)}
+
+
+def _outcome_json(item: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(item)
+
+
+def _fetch_json(report: Any) -> dict[str, Any]:
+    return {
+        **report.counts,
+        "generation": report.generation,
+        "seconds": report.seconds,
+        "feeds": [
+            {
+                "feed": r.feed,
+                "url": r.url,
+                "ok": r.ok,
+                "error": r.error,
+                "not_modified": r.not_modified,
+                "retry_after": r.retry_after,
+                "next_poll": _when(r.next_poll),
+                "problems": r.problems,
+                "items": [_outcome_json(i) for i in r.items],
+            }
+            for r in report.runs
+        ],
+        "failed": [{"feed": f, "url": u, "reason": why} for f, u, why in report.failures],
+    }
+
+
+def _print_fetch(report: Any) -> None:
+    counts = report.counts
+    parts = [f"{counts['new']} new", f"{counts['updated']} updated", f"{counts['duplicates']} duplicates",
+             f"{counts['unchanged']} unchanged", f"{counts['failures']} failures"]  # fmt: skip
+    out.print(
+        f"Fetched {len(report.runs)} feed(s): {', '.join(parts)}; generation {report.generation}, "
+        f"{report.seconds:.1f} s."
+    )
+    marks = {"new": "+", "updated": "~", "duplicate": "="}
+    for item in report.items:
+        if item.status in marks:
+            why = f" [dim]({escape(item.reason)})[/dim]" if item.reason and item.status == "duplicate" else ""
+            title = escape(item.title or item.url)
+            out.print(f"  {marks[item.status]} {title} [dim]{escape(item.url)}[/dim]{why}")
+    for feed, url, reason in report.failures:
+        out.print(f"  [red]![/red] {escape(feed)}: {escape(url)}: {escape(reason)}")
+    for run_ in report.runs:
+        for problem in run_.problems:
+            out.print(f"  [yellow]?[/yellow] {escape(run_.feed)}: {escape(problem)}")
+
+
+@cli.group()
+def feeds() -> None:
+    """Manage the RSS/Atom feeds the bot polls for new articles.
+
+    \b
+    Example:
+      foreign-desk feeds add https://www.antaranews.com/rss/dunia.xml --source Antara --every 15
+      foreign-desk feeds list
+    """
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="A short name for the feed (default: from the feed's title).")
+@click.option("--source", help="The outlet every article of the feed is credited to (default: the page's).")
+@click.option("--lang", help="The feed's language (en, id, ...), used when an article's text does not tell.")
+@click.option("--every", "every", type=click.IntRange(1, 10080), help="Minutes between polls (default 30).")
+@click.pass_obj
+def feeds_add(
+    state: State, url: str, name: str | None, source: str | None, lang: str | None, every: int | None
+) -> None:
+    """Register the feed at URL (fetched once to check that it is a feed).
+
+    \b
+    Example:
+      foreign-desk feeds add https://www.theguardian.com/world/rss --name guardian-world --lang en
+    """
+
+    async def go() -> None:
+        async with _open_desk(state) as desk:
+            feed = await desk.add_feed(url, name=name, source=source, language=lang, every=every)
+        details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
+        out.print(f"Added feed {escape(feed.name)!r} ({escape(feed.url)}): {escape(details)}.")
+        out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}` fetches it now.")
+
+    run(go)
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+def feeds_list(state: State, as_json: bool) -> None:
+    """List the registered feeds with their polling state.
+
+    \b
+    Example:
+      foreign-desk feeds list --json
+    """
+
+    async def go() -> list[Any]:
+        async with _open_desk(state) as desk:
+            return await desk.feeds()
+
+    items = run(go)
+    if as_json:
+        print(json.dumps({"feeds": [_feed_json(f) for f in items]}, ensure_ascii=False))
+        return
+    if not items:
+        out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
+    for feed in items:
+        details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
+        out.print(f"[bold]{escape(feed.name)}[/bold] {escape(feed.url)} [dim]({escape(details)})[/dim]")
+        status = f"last success {feed.last_success or 'never'}; next poll {_when(feed.next_poll) or 'now'}"
+        if feed.failures:
+            status += f"; {feed.failures} failure(s) in a row, last: {feed.last_error}"
+        out.print(f"   {escape(status)}")
+
+
+@feeds.command("remove")
+@click.argument("name")
+@click.pass_obj
+def feeds_remove(state: State, name: str) -> None:
+    """Stop polling the feed NAME (its articles stay in the index).
+
+    \b
+    Example:
+      foreign-desk feeds remove guardian-world
+    """
+
+    async def go() -> None:
+        async with _open_desk(state) as desk:
+            feed = await desk.remove_feed(name)
+        out.print(f"Removed feed {escape(feed.name)!r}; its articles stay in the index.")
+
+    run(go)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+def fetch(state: State, name: str | None, as_json: bool) -> None:
+    """Poll every feed (or the feed NAME) now and index what is new.
+
+    Prints what was new, updated, a duplicate of an article already stored, and what failed
+    and why. Exits 1 when a feed itself could not be polled (a failed page does not count).
+
+    \b
+    Example:
+      foreign-desk fetch
+      foreign-desk fetch antara-dunia --json
+    """
+
+    async def go() -> Any:
+        async with _open_desk(state) as desk:
+            if not name and not await desk.feeds():
+                return None
+            with progress_bar("indexing") as bar:
+                return await desk.fetch(name, say=lambda line: err.print(escape(line)), index_progress=bar)
+
+    report = run(go)
+    if report is None:
+        out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
+        return
+    if as_json:
+        print(json.dumps(_fetch_json(report), ensure_ascii=False))
+    else:
+        _print_fetch(report)
+    if any(not r.ok for r in report.runs):
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+def ingest(state: State, url: str, as_json: bool) -> None:
+    """Fetch the article at URL and index it (again, if it changed since).
+
+    \b
+    Example:
+      foreign-desk ingest "https://www.antaranews.com/berita/4012345/menlu-ri-dan-filipina"
+    """
+
+    async def go() -> Any:
+        async with _open_desk(state) as desk:
+            with progress_bar("indexing") as bar:
+                return await desk.ingest(url, index_progress=bar)
+
+    outcome = run(go)
+    if as_json:
+        print(json.dumps(_outcome_json(outcome), ensure_ascii=False))
+        return
+    verb = {"new": "Added", "updated": "Updated", "unchanged": "Unchanged:", "duplicate": "Already indexed:"}
+    why = f" ({outcome.reason})" if outcome.reason else ""
+    what = f"“{escape(outcome.title)}” {escape(outcome.url)}{escape(why)}"
+    out.print(f"{verb.get(outcome.status, outcome.status)} {what}")
