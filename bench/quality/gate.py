@@ -33,7 +33,9 @@ def measure(workdir: Path, *, embedder: Any = None) -> dict[str, Any]:
     corpus = workdir / "corpus"
     mixed.write_corpus(corpus, mixed.PROFILES["gate"], "gate")
     settings = load_settings(None, environ={}, data_dir=str(workdir / "data"))
-    settings = dataclasses.replace(settings, index=dataclasses.replace(settings.index, sentence_vectors=False))
+    settings = dataclasses.replace(
+        settings, index=dataclasses.replace(settings.index, sentence_vectors=False)
+    )
     answerable = load_questions(QUESTIONS_DIR / "foreign_affairs.jsonl")
     off_topic = load_questions(QUESTIONS_DIR / "off_topic.jsonl")
 
@@ -42,7 +44,7 @@ def measure(workdir: Path, *, embedder: Any = None) -> dict[str, Any]:
             await engine.index([corpus])
             refused = {"answerable": 0, "off_topic": 0}
 
-            def asker(group: str):  # noqa: ANN202
+            def asker(group: str):
                 async def ask(question: str) -> Any:
                     answer = await engine.ask(question, k=10)
                     refused[group] += answer.nothing_relevant

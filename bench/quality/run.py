@@ -80,7 +80,9 @@ def panl_both(out: Path) -> list[dict[str, Any]]:
     rows = []
     for direction in panl.DIRECTIONS:
         rows += build_and_eval(
-            f"panl {direction}", corpus / direction, out / "panl" / f"data-{direction}",
+            f"panl {direction}",
+            corpus / direction,
+            out / "panl" / f"data-{direction}",
             [corpus / direction / "questions.jsonl"],
         )
     return rows
