@@ -72,10 +72,11 @@ def print_report(console: Console, report: IndexReport) -> None:
             console.print(f"  {escape(str(problem))}")
 
 
-def print_stats(console: Console, stats: dict[str, Any]) -> None:
+def stats_rows(stats: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``Engine.stats()`` as (label, value) rows, shared by the terminal and Discord."""
     langs = ", ".join(f"{k} {v}" for k, v in stats["languages"].items()) or "-"
     sources = ", ".join(f"{s['source']} {s['articles']}" for s in stats["sources"]) or "-"
-    rows = [
+    return [
         ("articles", stats["articles"]),
         ("passages", stats["passages"]),
         ("languages", langs),
@@ -86,7 +87,10 @@ def print_stats(console: Console, stats: dict[str, Any]) -> None:
         ("size on disk", f"{stats['size_bytes'] / 1e6:.1f} MB"),
         ("data dir", stats["data_dir"]),
     ]
-    for name, value in rows:
+
+
+def print_stats(console: Console, stats: dict[str, Any]) -> None:
+    for name, value in stats_rows(stats):
         console.print(f"{name:>13}: {escape(str(value))}")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from bot.render_text import NOTHING_RELEVANT
+from bot.render_text import NOTHING_RELEVANT, stats_rows
 from index.citation import format_date, format_paragraphs
 from index.models import Answer, ArticleSummary, Filters, IndexProgress, IndexReport, Result, SourceCount
 
@@ -272,19 +272,7 @@ def sources_embed(sources: Sequence[SourceCount]) -> discord.Embed:
 
 def stats_embed(stats: dict[str, Any]) -> discord.Embed:
     """What ``foreign-desk stats`` prints, as embed fields."""
-    langs = ", ".join(f"{k} {v}" for k, v in stats["languages"].items()) or "-"
-    sources = ", ".join(f"{s['source']} {s['articles']}" for s in stats["sources"]) or "-"
-    rows = [
-        ("articles", stats["articles"]),
-        ("passages", stats["passages"]),
-        ("languages", langs),
-        ("sources", sources),
-        ("index type", stats["index_type"]),
-        ("embedder", stats["embedder"] or "-"),
-        ("generation", stats["generation"]),
-        ("size on disk", f"{stats['size_bytes'] / 1e6:.1f} MB"),
-        ("data dir", stats["data_dir"]),
-    ]
+    rows = stats_rows(stats)
     embed = discord.Embed(title="Index statistics", colour=COLOUR)
     for name, value in rows:
         inline = name not in ("sources", "data dir", "embedder")

@@ -10,6 +10,7 @@ from typing import Any
 
 import discord
 
+from index.errors import ForeignDeskError
 from index.models import IndexProgress
 
 from .render import progress_text, starting_text
@@ -75,6 +76,19 @@ class StatusMessage:
     async def finish(self, text: str) -> None:
         await self.stop()
         await self.show(text)
+
+    async def follow(self, job: asyncio.Task[Any], failure: Callable[[str], str]) -> Any | None:
+        """Show progress until ``job`` ends; returns its result, or None after showing ``failure``
+        of a user-facing error. The job is shielded: a cancelled command does not stop it."""
+        await self.start()
+        try:
+            return await asyncio.shield(job)
+        except ForeignDeskError as exc:
+            await self.finish(failure(str(exc)))
+            return None
+        except BaseException:
+            await self.stop()
+            raise
 
     async def show(self, text: str) -> None:
         try:

@@ -195,16 +195,11 @@ class Store:
 
     async def vectors_for(self, ids: Sequence[int]) -> tuple[np.ndarray, list[bytes | None]]:
         """Stored vectors of passages ``ids`` (None where the embedding cache lacks one)."""
-        out: dict[int, bytes | None] = {}
-        for chunk in _chunks(list(ids), 900):
-            marks = ",".join("?" * len(chunk))
-            sql = (
-                "SELECT p.id, e.vector FROM passages p LEFT JOIN embeddings e ON e.key = p.vector_key "
-                f"WHERE p.id IN ({marks})"
-            )
-            async with self.conn.execute(sql, chunk) as cur:
-                for row in await cur.fetchall():
-                    out[int(row[0])] = row[1]
+        sql = (
+            "SELECT p.id, e.vector FROM passages p LEFT JOIN embeddings e ON e.key = p.vector_key "
+            "WHERE p.id IN (:keys)"
+        )
+        out: dict[int, bytes | None] = {int(r[0]): r[1] for r in await rows_in(self.conn, sql, ids)}
         ordered = np.asarray(list(out), dtype=np.int64)
         return ordered, [out[i] for i in ordered.tolist()]
 
@@ -230,16 +225,11 @@ class Store:
 
     async def languages_of(self, passage_ids: Sequence[int]) -> dict[int, str | None]:
         """The article language of each passage id."""
-        out: dict[int, str | None] = {}
-        for chunk in _chunks(list(passage_ids), 900):
-            marks = ",".join("?" * len(chunk))
-            sql = (
-                "SELECT p.id, a.language FROM passages p JOIN articles a ON a.id = p.article_id "
-                f"WHERE p.id IN ({marks})"
-            )
-            async with self.conn.execute(sql, chunk) as cur:
-                out.update({int(r[0]): r[1] for r in await cur.fetchall()})
-        return out
+        sql = (
+            "SELECT p.id, a.language FROM passages p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.id IN (:keys)"
+        )
+        return {int(r[0]): r[1] for r in await rows_in(self.conn, sql, passage_ids)}
 
     # -- search support -------------------------------------------------------------------
     async def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
@@ -285,41 +275,33 @@ class Store:
         out: dict[int, StoredPassage] = {}
         vec_col = ", e.vector AS vector" if with_vectors else ""
         vec_join = " LEFT JOIN embeddings e ON e.key = p.vector_key" if with_vectors else ""
-        for chunk in _chunks(list(ids), 900):
-            marks = ",".join("?" * len(chunk))
-            sql = (
-                "SELECT p.id AS pid, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, p.vector_key, "
-                f"a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author{vec_col} "
-                f"FROM passages p JOIN articles a ON a.id = p.article_id{vec_join} WHERE p.id IN ({marks})"
+        sql = (
+            "SELECT p.id AS pid, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, p.vector_key, "
+            f"a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author{vec_col} "
+            f"FROM passages p JOIN articles a ON a.id = p.article_id{vec_join} WHERE p.id IN (:keys)"
+        )
+        for row in await rows_in(self.conn, sql, ids):
+            blob = row["vector"] if with_vectors else None
+            out[int(row["pid"])] = StoredPassage(
+                id=int(row["pid"]),
+                article_row=int(row["article_id"]),
+                ordinal=int(row["ordinal"]),
+                section=row["section"],
+                paragraphs=tuple(json.loads(row["paragraphs"])),
+                text=row["text"],
+                article=article_ref(row),
+                vector_key=row["vector_key"],
+                vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
             )
-            async with self.conn.execute(sql, chunk) as cur:
-                for row in await cur.fetchall():
-                    blob = row["vector"] if with_vectors else None
-                    out[int(row["pid"])] = StoredPassage(
-                        id=int(row["pid"]),
-                        article_row=int(row["article_id"]),
-                        ordinal=int(row["ordinal"]),
-                        section=row["section"],
-                        paragraphs=tuple(json.loads(row["paragraphs"])),
-                        text=row["text"],
-                        article=article_ref(row),
-                        vector_key=row["vector_key"],
-                        vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
-                    )
         return out
 
     async def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors (rows in sentence order) of the passages with these keys."""
-        out: dict[str, np.ndarray] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT key, count, vectors FROM sentence_embeddings WHERE key IN ({marks})"
-            async with self.conn.execute(sql, chunk) as cur:
-                for key, count, blob in await cur.fetchall():
-                    out[key] = (
-                        np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
-                    )
-        return out
+        sql = "SELECT key, count, vectors FROM sentence_embeddings WHERE key IN (:keys)"
+        return {
+            key: np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
+            for key, count, blob in await rows_in(self.conn, sql, keys)
+        }
 
     # -- listings -------------------------------------------------------------------------
     async def latest(
@@ -382,41 +364,24 @@ class Store:
     # -- fetched articles and topics --------------------------------------------------------
     async def live_keys(self, keys: Sequence[str], gen: int) -> dict[str, str]:
         """Which of the article ``keys`` are visible at ``gen``, as key → public id."""
-        out: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
-            marks = ",".join(f":k{i}" for i in range(len(chunk)))
-            sql = f"SELECT a.key, a.uid FROM articles a WHERE a.key IN ({marks}) AND {visible('a')}"
-            params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(chunk)}
-            params["gen"] = gen
-            async with self.conn.execute(sql, params) as cur:
-                out.update({r[0]: r[1] for r in await cur.fetchall()})
-        return out
+        sql = f"SELECT a.key, a.uid FROM articles a WHERE a.key IN (:keys) AND {visible('a')}"
+        return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
 
     async def keys_added_in(self, gen: int, keys: Sequence[str]) -> dict[str, str]:
         """Of the article ``keys``, those whose current version was added by generation ``gen``."""
-        out: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT key, uid FROM articles WHERE gen_added = ? AND key IN ({marks})"
-            async with self.conn.execute(sql, (gen, *chunk)) as cur:
-                out.update({r[0]: r[1] for r in await cur.fetchall()})
-        return out
+        sql = "SELECT key, uid FROM articles WHERE gen_added = :gen AND key IN (:keys)"
+        return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
 
     async def article_vectors(self, uids: Sequence[str], gen: int) -> dict[str, np.ndarray]:
         """The passage vectors (rows) of each article in ``uids`` visible at ``gen``."""
         rows: dict[str, list[bytes]] = {}
-        for chunk in _chunks(list(dict.fromkeys(uids)), 900):
-            marks = ",".join(f":u{i}" for i in range(len(chunk)))
-            sql = (
-                "SELECT a.uid, e.vector FROM articles a JOIN passages p ON p.article_id = a.id "
-                f"JOIN embeddings e ON e.key = p.vector_key WHERE a.uid IN ({marks}) "
-                f"AND {visible('a')} AND {visible('p')} ORDER BY p.id"
-            )
-            params: dict[str, Any] = {f"u{i}": u for i, u in enumerate(chunk)}
-            params["gen"] = gen
-            async with self.conn.execute(sql, params) as cur:
-                for uid, blob in await cur.fetchall():
-                    rows.setdefault(uid, []).append(blob)
+        sql = (
+            "SELECT a.uid, e.vector FROM articles a JOIN passages p ON p.article_id = a.id "
+            "JOIN embeddings e ON e.key = p.vector_key WHERE a.uid IN (:keys) "
+            f"AND {visible('a')} AND {visible('p')} ORDER BY p.id"
+        )
+        for uid, blob in await rows_in(self.conn, sql, uids, {"gen": gen}):
+            rows.setdefault(uid, []).append(blob)
         return {
             uid: np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
             for uid, blobs in rows.items()
@@ -447,6 +412,21 @@ class Store:
             return [], np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
         return list(uids), np.asarray(owners, dtype=np.int64), matrix
+
+
+async def rows_in(
+    conn: aiosqlite.Connection, sql: str, keys: Iterable[Any], params: dict[str, Any] | None = None
+) -> list[aiosqlite.Row]:
+    """Rows of ``sql`` for every key, where ``IN (:keys)`` in ``sql`` takes the keys, 900 at a
+    time (SQLite's limit on bound parameters); ``params`` binds the statement's other names."""
+    unique = list(dict.fromkeys(keys))
+    rows: list[aiosqlite.Row] = []
+    for chunk in _chunks(unique, 900):
+        names = {f"k{i}": key for i, key in enumerate(chunk)}
+        statement = sql.replace(":keys", ",".join(f":{name}" for name in names))
+        async with conn.execute(statement, {**names, **(params or {})}) as cur:
+            rows.extend(await cur.fetchall())
+    return rows
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

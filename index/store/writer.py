@@ -19,7 +19,7 @@ import aiosqlite
 import numpy as np
 
 from index.models import Article, Passage
-from index.store.db import Store, _chunks, connect, now_iso
+from index.store.db import Store, _chunks, connect, now_iso, rows_in
 from index.store.schema import visible
 
 log = logging.getLogger(__name__)
@@ -110,14 +110,8 @@ class StoreWriter:
         return {r[2]: ExistingArticle(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows}
 
     async def cached_vectors(self, keys: Iterable[str]) -> dict[str, bytes]:
-        out: dict[str, bytes] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
-            marks = ",".join("?" * len(chunk))
-            async with self.conn.execute(
-                f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk
-            ) as cur:
-                out.update({r[0]: r[1] for r in await cur.fetchall()})
-        return out
+        sql = "SELECT key, vector FROM embeddings WHERE key IN (:keys)"
+        return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys)}
 
     async def live_texts(self, article_rows: Sequence[int] | None = None) -> list[StoredText]:
         """Live passages (of ``article_rows``, or all) with the text they were embedded from."""

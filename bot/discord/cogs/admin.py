@@ -16,8 +16,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.errors import ForeignDeskError
-
 from ..errors import Refusal
 from ..permissions import is_admin
 from ..render import failure_text, report_text, stats_embed
@@ -68,17 +66,12 @@ class AdminCog(
         )
         paths = self.bot.bot_settings.reindex_paths or None
         self.running = self.bot.spawn(self.bot.engine.index(paths, full=full, progress=status), "reindex")
-        await status.start()
         try:
-            report = await asyncio.shield(self.running)
-        except ForeignDeskError as exc:
-            await status.finish(failure_text(str(exc)))
-            return
-        except BaseException:
-            await status.stop()
-            raise
+            report = await status.follow(self.running, failure_text)
         finally:
             self.bot.catalog.forget()
+        if report is None:
+            return
         log.info("reindex by user %s finished: generation %d", interaction.user.id, report.generation)
         await status.finish(report_text(report))
 

@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.errors import FetchError, ForeignDeskError
+from index.errors import FetchError
 
 from ..errors import Refusal
 from ..limits import CHOICE_MAX, CHOICES_MAX
@@ -138,17 +138,12 @@ class FeedCommands(commands.Cog):
             what=what,
         )
         self.fetching = self.bot.spawn(desk.fetch(feed, say=status.say, index_progress=status), "fetch")
-        await status.start()
         try:
-            report = await asyncio.shield(self.fetching)
-        except ForeignDeskError as exc:
-            await status.finish(fetch_failure_text(str(exc)))
-            return
-        except BaseException:
-            await status.stop()
-            raise
+            report = await status.follow(self.fetching, fetch_failure_text)
         finally:
             self.bot.catalog.forget()
+        if report is None:
+            return
         log.info("fetch of %s by user %s: %s", what, interaction.user.id, report.counts)
         await status.finish(fetch_report_text(report))
 
