@@ -51,7 +51,7 @@ _QUOTES = str.maketrans(
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 """Soft hyphen, zero-width space, word joiner, BOM: invisible, and dropped by some readers."""
 _WHITESPACE = re.compile(r"\s+")
-_KNOWN_KEYS = frozenset({"question", "answers", "gold_titles", "kind"})
+_KNOWN_KEYS = frozenset({"question", "answers", "gold_titles", "gold_urls", "kind"})
 
 
 class QuestionFileError(ForeignDeskError):
@@ -65,6 +65,8 @@ class Question:
     question: str
     answers: tuple[str, ...] = ()
     gold_titles: tuple[str, ...] = ()
+    gold_urls: tuple[str, ...] = ()
+    """Extension: the right article's URL, exactly (for sets whose titles are not unique)."""
     kind: str = DEFAULT_KIND
     line: int | None = None
     """1-based line in the file it was read from, for messages."""
@@ -130,6 +132,7 @@ def parse_question(raw: Any, where: str, line: int | None = None) -> Question:
         question=text.strip(),
         answers=_string_list(raw.get("answers"), "answers", where),
         gold_titles=_string_list(raw.get("gold_titles"), "gold_titles", where),
+        gold_urls=_string_list(raw.get("gold_urls"), "gold_urls", where),
         kind=kind.strip(),
         line=line,
         meta={k: v for k, v in raw.items() if k not in _KNOWN_KEYS},
@@ -175,16 +178,20 @@ def found_rank(question: Question, results: Sequence[ResultLike]) -> int | None:
     """1-based position of the first result that answers ``question``, or ``None``.
 
     A result answers when its passage text contains one of ``question.answers`` or its
-    article title equals one of ``question.gold_titles`` (both after :func:`normalize`).
+    article title equals one of ``question.gold_titles`` (both after :func:`normalize`), or
+    its article URL is one of ``question.gold_urls`` (exactly).
     The position is the place in ``results``, not ``Result.rank``, so a paged answer is
     scored by what was shown. A question with neither answers nor gold titles is never found.
     """
     answers = [a for a in (normalize(a) for a in question.answers) if a]
     titles = {t for t in (normalize(t) for t in question.gold_titles) if t}
-    if not answers and not titles:
+    urls = set(question.gold_urls)
+    if not answers and not titles and not urls:
         return None
     for position, result in enumerate(results, start=1):
         if titles and normalize(result.article.title or "") in titles:
+            return position
+        if urls and getattr(result.article, "url", None) in urls:
             return position
         if answers:
             text = normalize(result.text or "")

@@ -312,3 +312,16 @@ async def test_evaluate_rejects_k_below_one() -> None:
 
     with pytest.raises(ValueError):
         await evaluate([q()], ask, k=0)
+
+
+def test_gold_urls_find_the_exact_article() -> None:
+    """Extension: a set whose titles repeat names its gold article by URL."""
+    from types import SimpleNamespace
+
+    def result(url: str | None) -> SimpleNamespace:
+        return SimpleNamespace(text="same words", article=SimpleNamespace(title="Same title", url=url))
+
+    (q,) = parse_questions(['{"question": "q", "gold_urls": ["https://x.example/2"]}'])
+    assert q.gold_urls == ("https://x.example/2",)
+    assert found_rank(q, [result("https://x.example/1"), result(None), result("https://x.example/2")]) == 3
+    assert found_rank(q, [result("https://x.example/1")]) is None

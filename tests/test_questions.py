@@ -201,11 +201,12 @@ def test_facqa_converter(tmp_path: Path) -> None:
     articles = raw_lines(tmp_path / "corpus.jsonl")
     assert manifest["questions"] == len(questions) == 40
     assert len({q.meta["passage_id"] for q in questions}) + 10 == len(articles)
-    titles = {a["title"] for a in articles}
-    assert all(q.kind == "facqa-id" and q.gold_titles[0] in titles for q in questions)
-    assert all("synthetic" in a["title"] and set(a) == ARTICLE_KEYS for a in articles)
-    texts = {a["title"]: a["text"] for a in articles}
-    assert all(a in texts[q.gold_titles[0]] for q in questions for a in q.answers)
+    urls = Counter(a["url"] for a in articles)
+    assert all(q.kind == "facqa-id" and urls[q.gold_urls[0]] == 1 for q in questions)
+    # The stand-in headline is the passage's own opening, never a label shared by every passage.
+    assert all(a["text"].startswith(a["title"].rstrip("…")) and set(a) == ARTICLE_KEYS for a in articles)
+    texts = {a["url"]: a["text"] for a in articles}
+    assert all(a in texts[q.gold_urls[0]] for q in questions for a in q.answers)
 
 
 def test_tydiqa_converter(tmp_path: Path) -> None:
@@ -226,8 +227,8 @@ def test_panl_converter(tmp_path: Path) -> None:
         questions = load_questions(tmp_path / direction / "questions.jsonl")
         assert len(articles) == 6642 and {a["language"] for a in articles} == {language}
         assert len(questions) == 25 and {q.kind for q in questions} == {f"panl-{direction}"}
-        texts = {a["text"] for a in articles}
-        assert all(q.answers[0] in texts for q in questions)
+        urls = {a["url"] for a in articles}
+        assert len(urls) == len(articles) and all(q.gold_urls[0] in urls for q in questions)
 
 
 def test_squad_crossling_converter(tmp_path: Path) -> None:
@@ -235,7 +236,8 @@ def test_squad_crossling_converter(tmp_path: Path) -> None:
     questions = load_questions(tmp_path / "questions.jsonl")
     articles = raw_lines(tmp_path / "corpus.jsonl")
     assert len(articles) == 1202 and len(questions) == 632
-    titles = Counter(a["title"] for a in articles)
-    assert max(titles.values()) == 1
-    assert all(len(q.gold_titles) == 1 and titles[q.gold_titles[0]] == 1 for q in questions)
+    urls = Counter(a["url"] for a in articles)
+    assert max(urls.values()) == 1
+    assert all(len(q.gold_urls) == 1 and urls[q.gold_urls[0]] == 1 for q in questions)
+    assert "Amazon rainforest" in {a["title"] for a in articles}  # the Wikipedia title, as a headline
     assert all(q.kind == "squad-crossling" and q.meta["held_out"] and not q.answers for q in questions)

@@ -78,6 +78,16 @@ def stable_sample(items: Sequence[T], n: int | None, key: Any, salt: str = "") -
     return [item for i, item in enumerate(items) if i in chosen]
 
 
+def headline_from(text: str, words: int = 10) -> str:
+    """A stand-in headline for a set whose passages have none: its first words.
+
+    A made-up constant prefix ("FacQA p00042") would be embedded with every passage and make
+    them all look alike; the passage's own opening words add nothing foreign.
+    """
+    tokens = text.split()
+    return " ".join(tokens[:words]) + ("…" if len(tokens) > words else "")
+
+
 def article(
     title: str,
     paragraphs: Iterable[str],

@@ -23,6 +23,7 @@ from bench.quality.common import (
     article,
     data_file,
     estimate_passages,
+    headline_from,
     out_dir_parser,
     question,
     read_jsonl,
@@ -37,8 +38,9 @@ KIND = "facqa-id"
 SOURCE = "FacQA (ITB)"
 
 
-def title_for(passage_id: str) -> str:
-    return f"FacQA {passage_id} (synthetic title)"
+def url_for(passage_id: str) -> str:
+    """Each passage's own address, so a question's gold passage is known exactly."""
+    return f"https://facqa.example/{passage_id}"
 
 
 def convert(
@@ -58,7 +60,14 @@ def convert(
     kept = needed | set(stable_sample(others, distractors, key=str, salt="facqa-distractors"))
     ids = [pid for pid in passages if pid in kept]
     articles = [
-        article(title_for(pid), [passages[pid]], url=None, source=SOURCE, published=None, language="id")
+        article(
+            headline_from(passages[pid]),
+            [passages[pid]],
+            url=url_for(pid),
+            source=SOURCE,
+            published=None,
+            language="id",
+        )
         for pid in ids
     ]
     position = {pid: i for i, pid in enumerate(ids)}
@@ -68,7 +77,7 @@ def convert(
             row["question"],
             KIND,
             answers=specific_answers(row["answers"], position[row["passage_id"]], normalized),
-            gold_titles=[title_for(row["passage_id"])],
+            gold_urls=[url_for(row["passage_id"])],
             qid=row["qid"],
             split=row["split"],
             passage_id=row["passage_id"],

@@ -23,6 +23,7 @@ from typing import Any
 from bench.quality.common import (
     article,
     data_file,
+    headline_from,
     out_dir_parser,
     question,
     read_jsonl,
@@ -35,8 +36,8 @@ SOURCE = "PANL-BPPT (international news, 2009)"
 DIRECTIONS = {"en2id": ("en", "id"), "id2en": ("id", "en")}
 
 
-def title_for(line: int) -> str:
-    return f"PANL-BPPT {line:05d} (synthetic title)"
+def url_for(line: int, language: str) -> str:
+    return f"https://panl.example/{language}/{line:05d}"
 
 
 def convert(direction: str, limit: int | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -44,11 +45,18 @@ def convert(direction: str, limit: int | None = None) -> tuple[list[dict[str, An
     asked, found = DIRECTIONS[direction]
     pairs = list(read_jsonl(data_file("panl_bppt_int_en_id", "panl_bppt_int_pairs.jsonl")))
     articles = [
-        article(title_for(p["line"]), [p[found]], url=None, source=SOURCE, published=None, language=found)
+        article(
+            headline_from(p[found]),
+            [p[found]],
+            url=url_for(p["line"], found),
+            source=SOURCE,
+            published=None,
+            language=found,
+        )
         for p in pairs
     ]
     questions = [
-        question(p[asked], f"panl-{direction}", answers=[" ".join(p[found].split())], line=p["line"])
+        question(p[asked], f"panl-{direction}", gold_urls=[url_for(p["line"], found)], line=p["line"])
         for p in stable_sample(pairs, limit, key=lambda p: p["line"], salt=f"panl-{direction}")
     ]
     return articles, questions

@@ -33,17 +33,23 @@ KIND = "squad-crossling"
 SOURCE = "SQuAD 2.0 dev, machine-translated to Indonesian"
 
 
-def title_for(title: str, passage_id: str) -> str:
-    return f"{title.replace('_', ' ')} ¶{passage_id}"
+def url_for(passage_id: str) -> str:
+    """Each paragraph's own address: the gold paragraph is known exactly while the title
+    stays the Wikipedia article's, as a headline would."""
+    return f"https://squad.example/{passage_id}"
 
 
 def convert(limit: int | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Return ``(articles, questions)``."""
     corpus = list(read_jsonl(data_file("squad_id_xquad_crossling", "squad_id_corpus.jsonl")))
-    titles = {row["passage_id"]: title_for(row["title"], row["passage_id"]) for row in corpus}
     articles = [
         article(
-            titles[row["passage_id"]], [row["text"]], url=None, source=SOURCE, published=None, language="id"
+            row["title"].replace("_", " "),
+            [row["text"]],
+            url=url_for(row["passage_id"]),
+            source=SOURCE,
+            published=None,
+            language="id",
         )
         for row in corpus
     ]
@@ -52,7 +58,7 @@ def convert(limit: int | None = None) -> tuple[list[dict[str, Any]], list[dict[s
         question(
             row["question_en"],
             KIND,
-            gold_titles=[titles[row["gold_passage_id"]]],
+            gold_urls=[url_for(row["gold_passage_id"])],
             qid=row["qid"],
             gold_passage_id=row["gold_passage_id"],
             answers_en=row["answers_en"],
