@@ -41,7 +41,8 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print(mark_highlight(result.text, result.highlight, styled=styled))
         console.print(Text(f"    — {result.citation}", style="dim"))
         console.print()
-    console.print(Text(f"{len(answer.results)} passages in {answer.took_ms:.0f} ms", style="dim"))
+    count = len(answer.results)
+    console.print(Text(f"{count} passage{'s' if count != 1 else ''} in {answer.took_ms:.0f} ms", style="dim"))
 
 
 def print_latest(console: Console, items: Sequence[ArticleSummary]) -> None:
