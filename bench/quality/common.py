@@ -149,6 +149,27 @@ def out_dir_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def write_set(
+    outdir: Path,
+    dataset: str,
+    articles: Sequence[dict[str, Any]],
+    questions: Sequence[dict[str, Any]],
+    kinds: Sequence[str],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Write a set's ``corpus.jsonl`` and ``questions.jsonl`` and its manifest; return the manifest."""
+    manifest = {
+        "dataset": dataset,
+        "articles": write_jsonl(outdir / "corpus.jsonl", articles),
+        "questions": write_jsonl(outdir / "questions.jsonl", questions),
+        "approx_passages": sum(estimate_passages(a["text"]) for a in articles),
+        **extra,
+        "kinds": list(kinds),
+    }
+    report(outdir, manifest)
+    return manifest
+
+
 def report(outdir: Path, written: Mapping[str, Any]) -> None:
     """Write ``manifest.json`` (what was written, with counts) and print a one-line summary."""
     outdir.mkdir(parents=True, exist_ok=True)

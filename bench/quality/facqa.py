@@ -22,15 +22,13 @@ from typing import Any
 from bench.quality.common import (
     article,
     data_file,
-    estimate_passages,
     headline_from,
     out_dir_parser,
     question,
     read_jsonl,
-    report,
     specific_answers,
     stable_sample,
-    write_jsonl,
+    write_set,
 )
 from index.evaluate import normalize
 
@@ -92,16 +90,8 @@ def write(
     outdir: Path, limit: int | None = None, distractors: int | None = None, split: str | None = None
 ) -> dict:
     articles, questions = convert(limit, distractors, split)
-    manifest = {
-        "dataset": "facqa",
-        "articles": write_jsonl(outdir / "corpus.jsonl", articles),
-        "questions": write_jsonl(outdir / "questions.jsonl", questions),
-        "approx_passages": sum(estimate_passages(a["text"]) for a in articles),
-        "questions_with_specific_answers": sum(1 for q in questions if q.get("answers")),
-        "kinds": [KIND],
-    }
-    report(outdir, manifest)
-    return manifest
+    specific = sum(1 for q in questions if q.get("answers"))
+    return write_set(outdir, "facqa", articles, questions, [KIND], questions_with_specific_answers=specific)
 
 
 def main(argv: list[str] | None = None) -> int:

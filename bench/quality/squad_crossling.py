@@ -20,13 +20,11 @@ from typing import Any
 from bench.quality.common import (
     article,
     data_file,
-    estimate_passages,
     out_dir_parser,
     question,
     read_jsonl,
-    report,
     stable_sample,
-    write_jsonl,
+    write_set,
 )
 
 KIND = "squad-crossling"
@@ -72,15 +70,7 @@ def convert(limit: int | None = None) -> tuple[list[dict[str, Any]], list[dict[s
 
 def write(outdir: Path, limit: int | None = None) -> dict:
     articles, questions = convert(limit)
-    manifest = {
-        "dataset": "squad-crossling (HELD OUT: measure, never tune)",
-        "articles": write_jsonl(outdir / "corpus.jsonl", articles),
-        "questions": write_jsonl(outdir / "questions.jsonl", questions),
-        "approx_passages": sum(estimate_passages(a["text"]) for a in articles),
-        "kinds": [KIND],
-    }
-    report(outdir, manifest)
-    return manifest
+    return write_set(outdir, "squad-crossling (HELD OUT: measure, never tune)", articles, questions, [KIND])
 
 
 def main(argv: list[str] | None = None) -> int:

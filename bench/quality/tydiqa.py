@@ -22,14 +22,12 @@ from typing import Any
 from bench.quality.common import (
     article,
     data_file,
-    estimate_passages,
     out_dir_parser,
     question,
     read_jsonl,
-    report,
     specific_answers,
     stable_sample,
-    write_jsonl,
+    write_set,
 )
 from index.evaluate import normalize
 
@@ -79,16 +77,9 @@ def convert(langs: tuple[str, ...] = LANGS, limit: int | None = None) -> tuple[l
 
 def write(outdir: Path, langs: tuple[str, ...] = LANGS, limit: int | None = None) -> dict:
     articles, questions = convert(langs, limit)
-    manifest = {
-        "dataset": "tydiqa",
-        "articles": write_jsonl(outdir / "corpus.jsonl", articles),
-        "questions": write_jsonl(outdir / "questions.jsonl", questions),
-        "approx_passages": sum(estimate_passages(a["text"]) for a in articles),
-        "questions_with_ambiguous_gold": sum(1 for q in questions if q["ambiguous_gold"]),
-        "kinds": [f"tydiqa-{lang}" for lang in langs],
-    }
-    report(outdir, manifest)
-    return manifest
+    ambiguous = sum(1 for q in questions if q["ambiguous_gold"])
+    kinds = [f"tydiqa-{lang}" for lang in langs]
+    return write_set(outdir, "tydiqa", articles, questions, kinds, questions_with_ambiguous_gold=ambiguous)
 
 
 def main(argv: list[str] | None = None) -> int:
