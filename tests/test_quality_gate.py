@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from bench.quality.gate import BASELINE, TOLERANCE, measure
+from tests.shared_data import requires_shared_data
 
-pytestmark = pytest.mark.quality
+pytestmark = [pytest.mark.quality, requires_shared_data]
 
 
 @pytest.fixture(scope="module")

@@ -26,13 +26,19 @@ class DataMissing(RuntimeError):
 
 
 def data_dir() -> Path:
-    """The shared data folder: ``$FOREIGN_DESK_SHARED_DATA`` or ``../shared/data`` beside the repo."""
+    """The shared data folder: ``$FOREIGN_DESK_SHARED_DATA``, else ``shared/data`` beside the
+    repository or beside one of its parent folders (a clone may sit deeper than the original)."""
     configured = os.environ.get(DATA_ENV)
-    path = Path(configured).expanduser() if configured else REPO_ROOT.parent / "shared" / "data"
-    if not path.is_dir():
-        how = f"${DATA_ENV}={configured}" if configured else f"{path} (set ${DATA_ENV} to override)"
-        raise DataMissing(f"shared data folder not found: {how}")
-    return path
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_dir():
+            raise DataMissing(f"shared data folder not found: ${DATA_ENV}={configured}")
+        return path
+    candidates = [parent / "shared" / "data" for parent in REPO_ROOT.parents]
+    found = next((path for path in candidates if path.is_dir()), None)
+    if found is None:
+        raise DataMissing(f"shared data folder not found: {candidates[0]} (set ${DATA_ENV} to override)")
+    return found
 
 
 def data_file(*parts: str) -> Path:
