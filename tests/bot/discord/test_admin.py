@@ -104,9 +104,9 @@ async def test_reindex_edits_one_status_message_until_the_result(
     assert texts[0] == "⏳ Full reindex starting…"
     progress = [t for t in texts if t.startswith("⏳ Full reindex running:")]
     assert progress, texts
-    assert any(
-        re.search(r"embedding \d/2 articles · \d+ passages embedded · \d+ s elapsed$", t) for t in progress
-    )
+    # Which phases an edit catches depends on the machine's speed; every edit has the full shape.
+    shape = r"⏳ Full reindex running: [a-z]+( \d+/\d+ [a-z]+)? · \d+ passages embedded · \d+ s elapsed"
+    assert all(re.fullmatch(shape, t) for t in progress), progress
     assert re.fullmatch(
         r"✅ Reindex finished in [\d.]+ s: 2 articles \(2 new, 0 updated, 0 removed, 0 unchanged\); "
         r"[1-9]\d* passages embedded; generation 2\.",
