@@ -151,6 +151,7 @@ def clean_article(article: Article) -> Article:
     title_key = _key(article.title)
     kept: list[Block] = []
     after_marker = 0
+    repeat: tuple[int, Block] | None = None  # the first paragraph that repeats the headline
     for block in blocks:
         text = _tidy(block.text)
         if not text:
@@ -163,9 +164,13 @@ def clean_article(article: Article) -> Article:
             after_marker = MARKER_FOLLOWERS
             continue
         if _is_boilerplate(text, title_key):
+            if repeat is None and block.kind != "heading" and _key(text) == title_key:
+                repeat = (len(kept), Block(text, block.kind))
             log.debug("dropped boilerplate %r", text[:80])
             continue
         kept.append(Block(text, block.kind))
+    if repeat is not None and all(b.kind == "heading" for b in kept):
+        kept.insert(*repeat)  # a one-line brief that is its headline: the line is all it has
     while True:  # each step can expose work for another; stop when nothing changes
         tidier = _drop_empty_headings(_dedupe(_strip_dateline(kept)))
         if tidier == kept:

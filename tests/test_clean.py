@@ -261,3 +261,13 @@ def test_cleaning_is_idempotent_and_keeps_order(items: list[tuple[str, str]]) ->
     # every kept block comes from a source block, in the source's order
     source = iter(b.text.lower() for b in article.blocks)
     assert all(any(b.text.lower() in original for original in source) for b in once.blocks)
+
+
+def test_a_brief_whose_only_line_is_its_headline_keeps_it() -> None:
+    """A one-line wire brief (title and text the same) would otherwise have no passage at all."""
+    line = "Sekitar 37 orang tewas dalam kerusuhan berdarah di Dili."
+    brief = clean_article(Article(title=line, blocks=(Block("Timor Leste", "heading"), Block(line))))
+    assert brief.paragraphs == [line]
+    # With a body beside it, the repeated headline is still boilerplate.
+    full = clean_article(Article(title=line, blocks=(Block(line), Block(BODY))))
+    assert full.paragraphs == [BODY]

@@ -10,8 +10,9 @@ on its own (an English question would otherwise find its own English sentence fi
 
 The corpora always hold every pair of ``panl_bppt_int_pairs.jsonl`` (6,642 lines: the two
 text files have 6,641 newline-terminated lines plus a last line without one); ``--limit N``
-keeps a deterministic sample of N questions per direction. Titles are synthetic
-(``PANL-BPPT 00042 (synthetic title)``); there are no article boundaries in the data.
+keeps a deterministic sample of N questions per direction. There are no headlines or article
+boundaries in the data: each sentence's title is its own first words (the whole sentence when
+it is short, which the cleaner keeps as the brief's only line).
 """
 
 from __future__ import annotations
