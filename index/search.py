@@ -35,8 +35,8 @@ COMMON_TERM_SHARE = 0.2
 """Terms found in more than this share of passages add little to BM25 and cost the most."""
 POSTINGS_BUDGET = 6_000
 """BM25's time grows with the postings it scores (~3.5 ms per 1,000 here): the rarest terms are
-asked until they hold this many, so a question's keyword search stays under ~25 ms at any size
-(bench/core.py). The rarest term is always asked."""
+asked until they hold this many (bench/core.py: BM25 p95 72 -> 51 ms at 100k passages). The
+rarest term is always asked, so a 1M-passage corpus whose rarest term is common still pays."""
 
 DEFAULT_FLOORS = {"e5": 0.80, "other": 0.25}
 

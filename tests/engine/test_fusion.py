@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index.fusion import Candidate, rank_page, rrf
+from index.search import match_expression
 
 
 def test_rrf_never_drops_a_list_entry_and_rewards_agreement() -> None:
@@ -74,3 +75,13 @@ def test_same_story_in_other_words_stays_two_results() -> None:
         "BBC",
     )
     assert len(rank_page([a, b], 2, 0, 10)) == 2
+
+
+def test_keyword_query_asks_the_rarest_terms_within_a_postings_budget() -> None:
+    """In a big corpus a question's common words would make BM25 score most of the index."""
+    freqs = {"kishida": 40, "stoltenberg": 25, "nato": 4_000, "tokyo": 3_000, "japan": 9_000}
+    terms = ["kishida", "nato", "tokyo", "japan", "stoltenberg"]
+    assert match_expression(terms, freqs, 1_000_000) == '"stoltenberg" OR "kishida" OR "tokyo"'
+    # The rarest term is asked even when it alone is over the budget.
+    assert match_expression(["japan"], freqs, 1_000_000) == '"japan"'
+    assert match_expression(["unknown"], freqs, 1_000_000) is None
