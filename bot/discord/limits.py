@@ -116,6 +116,23 @@ class _Lengths:
         return self.f(self.cuts[i])
 
 
+def join_within(
+    parts: list[str], sep: str, more: Callable[[int], str], limit: int = EMBED_DESCRIPTION_MAX
+) -> str:
+    """``parts`` joined by ``sep``, as many as fit in ``limit`` characters, then ``more(n)``
+    for the ``n`` left out: a long list is cut between items, never inside one."""
+    out: list[str] = []
+    size = 0
+    for i, part in enumerate(parts):
+        tail = more(len(parts) - i)
+        if size + len(part) + len(sep) > limit - len(tail) - len(sep):
+            out.append(tail)
+            break
+        out.append(part)
+        size += len(part) + len(sep)
+    return sep.join(out)
+
+
 def fit_markdown(text: str, limit: int) -> str:
     """Article or user text, escaped, cut to ``limit``."""
     return fit(text, limit, escape)

@@ -30,6 +30,7 @@ from .limits import (
     fit,
     fit_markdown,
     fit_start,
+    join_within,
     link_text,
     safe_url,
 )
@@ -253,18 +254,12 @@ def sources_embed(sources: Sequence[SourceCount]) -> discord.Embed:
     if not sources:
         embed.description = "No articles yet."
         return embed
-    lines: list[str] = []
-    size = 0
-    for i, s in enumerate(sources):
-        latest = format_date(s.latest) or "undated"
-        line = f"**{fit_markdown(s.source, 200)}** — {plural(s.articles, 'article')}, latest {latest}"
-        more = f"… and {len(sources) - i} more outlets"
-        if size + len(line) + 1 > EMBED_DESCRIPTION_MAX - len(more) - 1:
-            lines.append(more)
-            break
-        lines.append(line)
-        size += len(line) + 1
-    embed.description = "\n".join(lines)
+    lines = [
+        f"**{fit_markdown(s.source, 200)}** — {plural(s.articles, 'article')}, "
+        f"latest {format_date(s.latest) or 'undated'}"
+        for s in sources
+    ]
+    embed.description = join_within(lines, "\n", lambda n: f"… and {n} more outlets")
     total = sum(s.articles for s in sources)
     embed.set_footer(text=f"{plural(len(sources), 'outlet')}{SEP}{plural(total, 'article')}")
     return embed

@@ -23,6 +23,7 @@ from .limits import (
     escape,
     fit,
     fit_markdown,
+    join_within,
     safe_url,
 )
 from .render import COLOUR, SEP, article_block, latest_embed, plural
@@ -80,30 +81,25 @@ def feed_removed_text(feed: Feed) -> str:
     )
 
 
+def _feed_block(feed: Feed) -> str:
+    status = f"last success {timestamp(feed.last_success) or 'never'}"
+    status += f"{SEP}next poll {timestamp(feed.next_poll) or 'now'}"
+    lines = [f"**{fit_markdown(feed.name, 100)}** {fit_markdown(feed.url, 400)}"]
+    lines.append(fit_markdown(feed_details(feed), 200) + SEP + status)
+    if feed.failures:
+        why = fit_markdown(feed.last_error or "unknown error", 300)
+        lines.append(f"⚠️ {plural(feed.failures, 'failure')} in a row, last: {why}")
+    return "\n".join(lines)
+
+
 def feeds_embed(feeds: Sequence[Feed]) -> discord.Embed:
     """Each feed with its URL, outlet, language, interval, last success, next poll and failures."""
     embed = discord.Embed(title="Feeds", colour=COLOUR)
     if not feeds:
         embed.description = "No feeds registered: add one with /admin feeds add."
         return embed
-    blocks: list[str] = []
-    size = 0
-    for i, feed in enumerate(feeds):
-        status = f"last success {timestamp(feed.last_success) or 'never'}"
-        status += f"{SEP}next poll {timestamp(feed.next_poll) or 'now'}"
-        lines = [f"**{fit_markdown(feed.name, 100)}** {fit_markdown(feed.url, 400)}"]
-        lines.append(fit_markdown(feed_details(feed), 200) + SEP + status)
-        if feed.failures:
-            why = fit_markdown(feed.last_error or "unknown error", 300)
-            lines.append(f"⚠️ {plural(feed.failures, 'failure')} in a row, last: {why}")
-        block = "\n".join(lines)
-        more = f"… and {len(feeds) - i} more feeds"
-        if size + len(block) + 2 > EMBED_DESCRIPTION_MAX - len(more) - 2:
-            blocks.append(more)
-            break
-        blocks.append(block)
-        size += len(block) + 2
-    embed.description = "\n\n".join(blocks)
+    blocks = [_feed_block(feed) for feed in feeds]
+    embed.description = join_within(blocks, "\n\n", lambda n: f"… and {n} more feeds")
     failing = sum(1 for f in feeds if f.failures)
     embed.set_footer(text=plural(len(feeds), "feed") + (f"{SEP}{failing} failing" if failing else ""))
     return embed
