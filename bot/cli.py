@@ -16,12 +16,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
+from foreign_desk.index.config import Settings, load_settings
+from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.models import IndexProgress
 from rich.console import Console
 from rich.markup import escape
-
-from index.config import Settings, load_settings
-from index.errors import ForeignDeskError
-from index.models import IndexProgress
 
 T = TypeVar("T")
 log = logging.getLogger("foreign_desk")
@@ -93,7 +92,7 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
 
 
 def _open_engine(state: State):
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
     return Engine.open(state.settings)
 
@@ -145,7 +144,7 @@ def index(state: State, paths: tuple[str, ...], full: bool) -> None:
     Example:
       foreign-desk index corpus/ ~/news/2025.jsonl
     """
-    from bot.render_text import print_report
+    from foreign_desk.bot.render_text import print_report
 
     async def go() -> None:
         async with await _open_engine(state) as engine:
@@ -184,9 +183,9 @@ def ask(
       foreign-desk ask "what did NATO and Japan agree on?" --k 3
       foreign-desk ask "siapa yang mengunjungi Jepang?" --lang id --json
     """
-    from bot.options import make_filters
-    from bot.render_json import answer_json
-    from bot.render_text import print_answer
+    from foreign_desk.bot.options import make_filters
+    from foreign_desk.bot.render_json import answer_json
+    from foreign_desk.bot.render_text import print_answer
 
     if not question.strip():
         raise click.UsageError("the question is empty")
@@ -221,8 +220,8 @@ def latest(state: State, limit: int, source: str | None, topic: str | None, as_j
       foreign-desk latest --limit 5 --source "IDN Times"
       foreign-desk latest --topic "Laut China Selatan"
     """
-    from bot.render_json import summary_json
-    from bot.render_text import print_latest
+    from foreign_desk.bot.render_json import summary_json
+    from foreign_desk.bot.render_text import print_latest
 
     async def go() -> None:
         async with await _open_engine(state) as engine:
@@ -245,7 +244,7 @@ def stats(state: State, as_json: bool) -> None:
     Example:
       foreign-desk stats --json
     """
-    from bot.render_text import print_stats
+    from foreign_desk.bot.render_text import print_stats
 
     async def go() -> None:
         async with await _open_engine(state) as engine:
@@ -276,8 +275,8 @@ def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
     Example:
       foreign-desk eval bench/quality/foreign_affairs.jsonl --k 10 --json
     """
-    from bot.render_text import print_eval
-    from index.evaluate import evaluate, load_questions
+    from foreign_desk.bot.render_text import print_eval
+    from foreign_desk.index.evaluate import evaluate, load_questions
 
     async def go() -> dict[str, Any]:
         items = load_questions(questions)
@@ -318,7 +317,7 @@ def run_bot(state: State) -> None:
     Example:
       DISCORD_TOKEN=... foreign-desk run
     """
-    from bot.discord.runner import run_bot as start
+    from foreign_desk.bot.discord.runner import run_bot as start
 
     run(lambda: start(state.settings))
 
@@ -335,14 +334,14 @@ def sync(state: State, guild: int | None) -> None:
     Example:
       DISCORD_TOKEN=... foreign-desk sync --guild 123456789012345678
     """
-    from bot.discord.runner import sync_commands
+    from foreign_desk.bot.discord.runner import sync_commands
 
     count = run(lambda: sync_commands(state.settings, guild))
     where = f"on guild {guild}." if guild else "globally (may take up to an hour)."
     out.print(f"Registered {count} commands {where}")
 
 
-import bot.cli_feeds  # noqa: E402,F401  (registers feeds, fetch, ingest)
+import foreign_desk.bot.cli_feeds  # noqa: E402,F401  (registers feeds, fetch, ingest)
 
 
 def main() -> None:

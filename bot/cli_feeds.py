@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import click
+from foreign_desk.bot.cli import State, _open_engine, cli, err, out, progress_bar, run
 from rich.markup import escape
-
-from bot.cli import State, _open_engine, cli, err, out, progress_bar, run
 
 
 @asynccontextmanager
 async def _open_desk(state: State) -> AsyncIterator[Any]:
-    from index.feeds import FeedDesk
+    from foreign_desk.index.feeds import FeedDesk
 
     async with await _open_engine(state) as engine, await FeedDesk.open(engine) as desk:
         yield desk

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from index.errors import ForeignDeskError
-from index.models import Filters
+from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.models import Filters
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}

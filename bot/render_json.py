@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.models import Answer, ArticleSummary, Result
+from foreign_desk.index.models import Answer, ArticleSummary, Result
 
 
 def article_json(ref: Any) -> dict[str, Any]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from foreign_desk.index.citation import format_date
+from foreign_desk.index.models import Answer, ArticleSummary, IndexReport
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
-
-from index.citation import format_date
-from index.models import Answer, ArticleSummary, IndexReport
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from index.config import ChunkingSettings
-from index.models import Article, Passage
-from index.text import split_sentences, word_count
+from foreign_desk.index.config import ChunkingSettings
+from foreign_desk.index.models import Article, Passage
+from foreign_desk.index.text import split_sentences, word_count
 
 log = logging.getLogger(__name__)
 

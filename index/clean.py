@@ -14,9 +14,9 @@ import dataclasses
 import logging
 import re
 
-from index.models import Article, Block
-from index.outlets import parse_dateline
-from index.text import fold, normalise, word_count
+from foreign_desk.index.models import Article, Block
+from foreign_desk.index.outlets import parse_dateline
+from foreign_desk.index.text import fold, normalise, word_count
 
 log = logging.getLogger(__name__)
 

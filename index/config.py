@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index.errors import ConfigError
+from foreign_desk.index.errors import ConfigError
 
 ENV_PREFIX = "FOREIGN_DESK_"
 T = TypeVar("T")

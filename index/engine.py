@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from index.config import Settings
-from index.embed import Embedder, Fingerprint, make_embedder
-from index.errors import EmptyIndex, FingerprintMismatch, StoreError
-from index.indexer import Indexer, ProgressFn
-from index.models import Answer, Article, ArticleSummary, Filters, IndexReport, SourceCount
-from index.search import Searcher, Snapshot
-from index.store import Store, WriterLock
-from index.store.vectors import VectorIndex
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
+from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, StoreError
+from foreign_desk.index.indexer import Indexer, ProgressFn
+from foreign_desk.index.models import Answer, Article, ArticleSummary, Filters, IndexReport, SourceCount
+from foreign_desk.index.search import Searcher, Snapshot
+from foreign_desk.index.store import Store, WriterLock
+from foreign_desk.index.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +246,7 @@ class Engine:
     ) -> list[ArticleSummary]:
         """Newest articles first; with ``topic``, only recent ones about it (``index.feeds.topics``)."""
         if topic and topic.strip():
-            from index.feeds.topics import latest_on_topic
+            from foreign_desk.index.feeds.topics import latest_on_topic
 
             return await latest_on_topic(self, topic.strip(), limit=limit, source=source)
         gen = await self.store.generation()

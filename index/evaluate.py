@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from index.errors import ForeignDeskError
+from foreign_desk.index.errors import ForeignDeskError
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
 DEFAULT_KIND = "default"

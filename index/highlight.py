@@ -12,8 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-from index.text import split_sentences, tokens
+from foreign_desk.index.text import split_sentences, tokens
 
 
 def idf_weights(doc_freqs: Mapping[str, int], total: int) -> dict[str, float]:

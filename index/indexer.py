@@ -21,18 +21,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-
-from index.chunk import chunk_article
-from index.clean import clean_article
-from index.config import Settings
-from index.embed import Embedder, Fingerprint
-from index.errors import FingerprintMismatch
-from index.faults import checkpoint
-from index.models import Article, IndexProgress, IndexReport, Passage, ReadProblem
-from index.readers import discover, read_path
-from index.store import Store, StoreWriter
-from index.store.vectors import FLAT, IVF, VectorIndex
-from index.text import split_sentences
+from foreign_desk.index.chunk import chunk_article
+from foreign_desk.index.clean import clean_article
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Embedder, Fingerprint
+from foreign_desk.index.errors import FingerprintMismatch
+from foreign_desk.index.faults import checkpoint
+from foreign_desk.index.models import Article, IndexProgress, IndexReport, Passage, ReadProblem
+from foreign_desk.index.readers import discover, read_path
+from foreign_desk.index.store import Store, StoreWriter
+from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
+from foreign_desk.index.text import split_sentences
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-from index.text import tokens
+from foreign_desk.index.text import tokens
 
 MIN_BACKGROUND = 32
 """Below this many passages there is no meaningful background; the absolute floor decides."""

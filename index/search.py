@@ -15,18 +15,24 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
-
-from index.citation import citation
-from index.config import Settings
-from index.embed import Embedder, Fingerprint, is_e5
-from index.fusion import Candidate, rank_page, rrf
-from index.highlight import best_sentence, idf_weights
-from index.models import Answer, Filters, Result
-from index.relevance import ANY_LANGUAGE, KEYWORD_EVIDENCE, backgrounds, base_for, coverage, excess
-from index.stopwords import STOPWORDS
-from index.store import Store
-from index.store.vectors import VectorIndex
-from index.text import tokens
+from foreign_desk.index.citation import citation
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Embedder, Fingerprint, is_e5
+from foreign_desk.index.fusion import Candidate, rank_page, rrf
+from foreign_desk.index.highlight import best_sentence, idf_weights
+from foreign_desk.index.models import Answer, Filters, Result
+from foreign_desk.index.relevance import (
+    ANY_LANGUAGE,
+    KEYWORD_EVIDENCE,
+    backgrounds,
+    base_for,
+    coverage,
+    excess,
+)
+from foreign_desk.index.stopwords import STOPWORDS
+from foreign_desk.index.store import Store
+from foreign_desk.index.store.vectors import VectorIndex
+from foreign_desk.index.text import tokens
 
 log = logging.getLogger(__name__)
 

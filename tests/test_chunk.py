@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.chunk import TAIL_TOLERANCE, chunk_article
+from foreign_desk.index.clean import clean_article
+from foreign_desk.index.config import ChunkingSettings
+from foreign_desk.index.models import Article, Block, Passage
+from foreign_desk.index.readers import read_path
+from foreign_desk.index.text import split_sentences, word_count
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from index.chunk import TAIL_TOLERANCE, chunk_article
-from index.clean import clean_article
-from index.config import ChunkingSettings
-from index.models import Article, Block, Passage
-from index.readers import read_path
-from index.text import split_sentences, word_count
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "corpus" / "idn_times_nato_japan.txt"
 DEFAULT = ChunkingSettings()

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.clean import clean_article
+from foreign_desk.index.models import Article, Block
+from foreign_desk.index.readers import read_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from index.clean import clean_article
-from index.models import Article, Block
-from index.readers import read_path
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "corpus" / "idn_times_nato_japan.txt"
 

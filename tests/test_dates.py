@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-
-from index.dates import find_date_in_text, parse_published
+from foreign_desk.index.dates import find_date_in_text, parse_published
 
 WIB = timezone(timedelta(hours=7))
 

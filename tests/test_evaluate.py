@@ -6,11 +6,8 @@ import json
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from index.errors import ForeignDeskError
-from index.evaluate import (
+from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.evaluate import (
     Question,
     QuestionFileError,
     evaluate,
@@ -20,7 +17,9 @@ from index.evaluate import (
     parse_questions,
     summarize,
 )
-from index.models import ArticleRef, Result
+from foreign_desk.index.models import ArticleRef, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def result(text: str, title: str = "Some headline", rank: int = 1) -> Result:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from index.lang import detect_language
+from foreign_desk.index.lang import detect_language
 
 
 @pytest.mark.parametrize(

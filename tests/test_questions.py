@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # ``bench`` is not an installed package
     sys.path.insert(0, str(ROOT))
 
+from foreign_desk.index.evaluate import load_questions, normalize  # noqa: E402
+
 from bench.quality import common, facqa, mixed, panl, squad_crossling, tydiqa  # noqa: E402
-from index.evaluate import load_questions, normalize  # noqa: E402
 from tests.shared_data import requires_shared_data  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "quality" / "foreign_affairs.jsonl"

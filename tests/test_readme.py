@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from bot.discord.settings import BotSettings
-from index.config import Settings
+from foreign_desk.bot.discord.settings import BotSettings
+from foreign_desk.index.config import Settings
+
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

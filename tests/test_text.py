@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from foreign_desk.index.text import normalise, split_sentences, tokens, word_count
 from hypothesis import given
 from hypothesis import strategies as st
-
-from index.text import normalise, split_sentences, tokens, word_count
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,7 @@ def specific_answers(answers: Iterable[str], gold: int, normalized_texts: Sequen
     A short answer such as ``"PBB"`` or ``"60"`` would also match unrelated passages and count a
     wrong result as found; such answers are left out (the question keeps its gold title).
     """
-    from index.evaluate import normalize
+    from foreign_desk.index.evaluate import normalize
 
     kept: list[str] = []
     for answer in answers:

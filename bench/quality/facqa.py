@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from foreign_desk.index.evaluate import normalize
+
 from bench.quality.common import (
     article,
     data_file,
@@ -30,7 +32,6 @@ from bench.quality.common import (
     stable_sample,
     write_set,
 )
-from index.evaluate import normalize
 
 KIND = "facqa-id"
 SOURCE = "FacQA (ITB)"

@@ -17,10 +17,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.evaluate import evaluate, load_questions
+
 from bench.quality import mixed
 from bench.quality.common import QUESTIONS_DIR
-from index.config import load_settings
-from index.evaluate import evaluate, load_questions
 
 BASELINE = Path(__file__).resolve().parent / "gate_baseline.json"
 TOLERANCE = 0.03
@@ -28,7 +29,7 @@ TOLERANCE = 0.03
 
 def measure(workdir: Path, *, embedder: Any = None) -> dict[str, Any]:
     """Index the gate corpus into ``workdir`` and evaluate; returns recall, MRR and refusals."""
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
     corpus = workdir / "corpus"
     mixed.write_corpus(corpus, mixed.PROFILES["gate"], "gate")

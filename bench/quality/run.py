@@ -30,7 +30,7 @@ OUT = REPO_ROOT / "bench" / "out" / "quality"
 def cli(data_dir: Path, *args: str) -> str:
     env = {**os.environ, "FOREIGN_DESK_INDEX_SENTENCE_VECTORS": "0"}
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "--data-dir", str(data_dir), *args],
+        [sys.executable, "-m", "foreign_desk", "--data-dir", str(data_dir), *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

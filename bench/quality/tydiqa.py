@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from foreign_desk.index.evaluate import normalize
+
 from bench.quality.common import (
     article,
     data_file,
@@ -29,7 +31,6 @@ from bench.quality.common import (
     stable_sample,
     write_set,
 )
-from index.evaluate import normalize
 
 LANGS = ("id", "en")
 SOURCE = "Wikipedia (TyDi QA GoldP)"

@@ -18,8 +18,7 @@ import contextlib
 import logging
 
 import discord
-
-from index.feeds import FeedDesk, Match, Post
+from foreign_desk.index.feeds import FeedDesk, Match, Post
 
 from .render_feeds import alert_message
 from .replies import NO_PINGS

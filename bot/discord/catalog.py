@@ -7,9 +7,8 @@ import time
 from collections.abc import Callable
 
 from discord import app_commands
-
-from index.engine import Engine
-from index.models import SourceCount
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.models import SourceCount
 
 from .limits import CHOICE_MAX, CHOICES_MAX, fit
 

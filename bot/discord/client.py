@@ -16,11 +16,10 @@ from typing import Any, TypeVar
 
 import discord
 from discord.ext import commands
-
-from index.config import Settings
-from index.embed import Embedder
-from index.engine import Engine
-from index.feeds import FeedDesk, FetchReport, Poller
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Embedder
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk, FetchReport, Poller
 
 from .alerts import Alerts
 from .catalog import Catalog

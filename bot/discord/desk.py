@@ -13,8 +13,8 @@ import math
 import time
 from collections.abc import Callable
 
-from index.engine import Engine
-from index.models import Answer, Filters
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.models import Answer, Filters
 
 from .errors import Refusal
 from .settings import BotSettings

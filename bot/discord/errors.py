@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from discord import app_commands
-
-from index.errors import ForeignDeskError
+from foreign_desk.index.errors import ForeignDeskError
 
 
 class BotError(ForeignDeskError):

@@ -13,10 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
-
-from bot.render_text import NOTHING_RELEVANT, stats_rows
-from index.citation import format_date, format_paragraphs
-from index.models import Answer, ArticleSummary, Filters, IndexProgress, IndexReport, Result, SourceCount
+from foreign_desk.bot.render_text import NOTHING_RELEVANT, stats_rows
+from foreign_desk.index.citation import format_date, format_paragraphs
+from foreign_desk.index.models import (
+    Answer,
+    ArticleSummary,
+    Filters,
+    IndexProgress,
+    IndexReport,
+    Result,
+    SourceCount,
+)
 
 from .limits import (
     BUTTON_LABEL_MAX,

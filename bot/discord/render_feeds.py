@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import discord
-
-from index.citation import format_date
-from index.feeds import Feed, FetchReport, Follow, ItemOutcome, Post
-from index.models import ArticleSummary, IndexProgress
+from foreign_desk.index.citation import format_date
+from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, Post
+from foreign_desk.index.models import ArticleSummary, IndexProgress
 
 from .limits import (
     CONTENT_MAX,

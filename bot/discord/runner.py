@@ -16,8 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import discord
-
-from index.config import Settings
+from foreign_desk.index.config import Settings
 
 from .client import ForeignDeskBot
 from .errors import BotError, TokenRejected

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.config import Settings, build
-from index.errors import ConfigError
+from foreign_desk.index.config import Settings, build
+from foreign_desk.index.errors import ConfigError
 
 from .errors import TokenMissing
 

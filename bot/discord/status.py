@@ -9,9 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
-
-from index.errors import ForeignDeskError
-from index.models import IndexProgress
+from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.models import IndexProgress
 
 from .render import progress_text, starting_text
 from .replies import NO_PINGS

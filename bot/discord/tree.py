@@ -12,8 +12,7 @@ import logging
 
 import discord
 from discord import app_commands
-
-from index.errors import ForeignDeskError
+from foreign_desk.index.errors import ForeignDeskError
 
 from .render import APOLOGY
 from .replies import tell_privately

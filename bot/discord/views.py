@@ -11,8 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
-
-from index.models import Answer, Filters
+from foreign_desk.index.models import Answer, Filters
 
 from .desk import Desk
 from .limits import BUTTONS_PER_ROW

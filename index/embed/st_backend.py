@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from index.embed import Fingerprint, is_e5_family
-from index.errors import EmbedderError
+from foreign_desk.index.embed import Fingerprint, is_e5_family
+from foreign_desk.index.errors import EmbedderError
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@
 the pure alert planner; ``latest_on_topic`` backs ``Engine.latest(topic=...)``.
 """
 
-from index.feeds.desk import FeedDesk
-from index.feeds.digest import plan_posts
-from index.feeds.models import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
-from index.feeds.poller import Poller
-from index.feeds.state import FeedError
-from index.feeds.topics import latest_on_topic, topic_threshold
+from foreign_desk.index.feeds.desk import FeedDesk
+from foreign_desk.index.feeds.digest import plan_posts
+from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
+from foreign_desk.index.feeds.poller import Poller
+from foreign_desk.index.feeds.state import FeedError
+from foreign_desk.index.feeds.topics import latest_on_topic, topic_threshold
 
 __all__ = [
     "Feed",

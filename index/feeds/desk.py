@@ -27,21 +27,21 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from index.feeds.digest import plan_posts
-from index.feeds.follows import Follows, MatchListener
-from index.feeds.ingest import Ingester, Say
-from index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
-from index.feeds.poller import Poller
-from index.feeds.schedule import next_delay
-from index.feeds.seed import load_seed
-from index.feeds.state import FeedError, FeedState, StateDB
-from index.fetch import Fetcher, canonical_url, poll_feed
-from index.indexer import ProgressFn
-from index.outlets import canonical_outlet
-from index.text import fold
+from foreign_desk.index.feeds.digest import plan_posts
+from foreign_desk.index.feeds.follows import Follows, MatchListener
+from foreign_desk.index.feeds.ingest import Ingester, Say
+from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
+from foreign_desk.index.feeds.poller import Poller
+from foreign_desk.index.feeds.schedule import next_delay
+from foreign_desk.index.feeds.seed import load_seed
+from foreign_desk.index.feeds.state import FeedError, FeedState, StateDB
+from foreign_desk.index.fetch import Fetcher, canonical_url, poll_feed
+from foreign_desk.index.indexer import ProgressFn
+from foreign_desk.index.outlets import canonical_outlet
+from foreign_desk.index.text import fold
 
 if TYPE_CHECKING:
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
 log = logging.getLogger(__name__)
 

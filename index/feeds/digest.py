@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from index.feeds.models import Match, Post
-from index.fusion import near_duplicate, shingles
+from foreign_desk.index.feeds.models import Match, Post
+from foreign_desk.index.fusion import near_duplicate, shingles
 
 
 def plan_posts(

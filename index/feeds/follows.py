@@ -16,15 +16,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-
-from index.feeds.models import Follow, Match
-from index.feeds.state import FeedError, StateDB
-from index.feeds.topics import topic_threshold
-from index.models import ArticleSummary
-from index.store.db import now_iso
+from foreign_desk.index.feeds.models import Follow, Match
+from foreign_desk.index.feeds.state import FeedError, StateDB
+from foreign_desk.index.feeds.topics import topic_threshold
+from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.store.db import now_iso
 
 if TYPE_CHECKING:
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
 log = logging.getLogger(__name__)
 

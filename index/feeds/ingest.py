@@ -24,13 +24,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from index.clean import clean_article
-from index.config import FeedSettings
-from index.errors import ForeignDeskError
-from index.feeds.models import Feed, FeedRun, FetchReport, ItemOutcome, Status
-from index.feeds.schedule import next_delay
-from index.feeds.state import STORED, FeedState, ItemRecord, SeenItem
-from index.fetch import (
+from foreign_desk.index.clean import clean_article
+from foreign_desk.index.config import FeedSettings
+from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, ItemOutcome, Status
+from foreign_desk.index.feeds.schedule import next_delay
+from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, SeenItem
+from foreign_desk.index.fetch import (
     ConnectionFailed,
     FeedItem,
     Fetcher,
@@ -42,12 +42,12 @@ from index.fetch import (
     fetch_article,
     poll_feed,
 )
-from index.indexer import ProgressFn
-from index.models import Article
-from index.text import tokens
+from foreign_desk.index.indexer import ProgressFn
+from foreign_desk.index.models import Article
+from foreign_desk.index.text import tokens
 
 if TYPE_CHECKING:
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
 log = logging.getLogger(__name__)
 

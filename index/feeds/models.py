@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from index.models import ArticleSummary
+from foreign_desk.index.models import ArticleSummary
 
 Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]
 """What became of one feed item or URL: stored as a new article, replaced an older version of

@@ -18,10 +18,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from index.feeds.models import Feed, FetchReport
+from foreign_desk.index.feeds.models import Feed, FetchReport
 
 if TYPE_CHECKING:
-    from index.feeds.desk import FeedDesk
+    from foreign_desk.index.feeds.desk import FeedDesk
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from index.config import FeedSettings
+from foreign_desk.index.config import FeedSettings
 
 
 def next_delay(

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.errors import ConfigError
+from foreign_desk.index.errors import ConfigError
 
 SHIPPED_FEEDS = Path(__file__).resolve().parent.parent.parent / "corpus" / "feeds.toml"
 KEYS = {"name", "url", "source", "language", "every"}

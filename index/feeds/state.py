@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
-
-from index.errors import ForeignDeskError
-from index.feeds.models import Feed
-from index.store import Store
-from index.store.db import connect, now_iso
+from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.feeds.models import Feed
+from foreign_desk.index.store import Store
+from foreign_desk.index.store.db import connect, now_iso
 
 log = logging.getLogger(__name__)
 

@@ -23,13 +23,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from index.config import Settings
-from index.embed import Fingerprint, is_e5
-from index.models import ArticleSummary, Filters
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Fingerprint, is_e5
+from foreign_desk.index.models import ArticleSummary, Filters
 
 if TYPE_CHECKING:
-    from index.engine import Engine
+    from foreign_desk.index.engine import Engine
 
 DEFAULT_TOPIC_THRESHOLDS = {"e5": 0.83, "other": 0.40}
 

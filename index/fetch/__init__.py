@@ -14,7 +14,7 @@ Every failure is an ``index.errors.FetchError`` subclass from ``index.fetch.erro
 
 from __future__ import annotations
 
-from index.fetch.errors import (
+from foreign_desk.index.fetch.errors import (
     AddressRefused,
     ConnectionFailed,
     FetchError,
@@ -28,11 +28,11 @@ from index.fetch.errors import (
     TooManyRedirects,
     UnsupportedContentType,
 )
-from index.fetch.extract import article_from_result, fetch_article
-from index.fetch.feed import FeedItem, FeedPoll, ParsedFeed, parse_feed, poll_feed
-from index.fetch.http import Fetcher, FetchResult
-from index.fetch.ssrf import AddressPolicy
-from index.fetch.urls import canonical_url
+from foreign_desk.index.fetch.extract import article_from_result, fetch_article
+from foreign_desk.index.fetch.feed import FeedItem, FeedPoll, ParsedFeed, parse_feed, poll_feed
+from foreign_desk.index.fetch.http import Fetcher, FetchResult
+from foreign_desk.index.fetch.ssrf import AddressPolicy
+from foreign_desk.index.fetch.urls import canonical_url
 
 __all__ = [
     "AddressPolicy",

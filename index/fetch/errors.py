@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from index.errors import FetchError
+from foreign_desk.index.errors import FetchError
 
 __all__ = [
     "AddressRefused",

@@ -6,13 +6,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from index.errors import ReaderError
-from index.fetch.errors import NoArticle, UnsupportedContentType
-from index.models import Article
+from foreign_desk.index.errors import ReaderError
+from foreign_desk.index.fetch.errors import NoArticle, UnsupportedContentType
+from foreign_desk.index.models import Article
 
 if TYPE_CHECKING:
-    from index.fetch.feed import FeedItem
-    from index.fetch.http import Fetcher, FetchResult
+    from foreign_desk.index.fetch.feed import FeedItem
+    from foreign_desk.index.fetch.http import Fetcher, FetchResult
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ async def article_from_result(
         raise UnsupportedContentType(
             f"{result.final_url} is {result.content_type}, not an HTML page", content_type=result.content_type
         )
-    from index.readers.html import article_from_html  # lazy: trafilatura is slow to import
+    from foreign_desk.index.readers.html import article_from_html  # lazy: trafilatura is slow to import
 
     try:
         return await asyncio.to_thread(

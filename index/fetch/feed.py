@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import feedparser
 import lxml.html
+from foreign_desk.index.fetch.errors import NotAFeed
+from foreign_desk.index.fetch.urls import canonical_url
 from lxml import etree
 
-from index.fetch.errors import NotAFeed
-from index.fetch.urls import canonical_url
-
 if TYPE_CHECKING:
-    from index.fetch.http import Fetcher
+    from foreign_desk.index.fetch.http import Fetcher
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +261,7 @@ def _published(entry: dict[str, Any]) -> str | None:
             return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     if not raw:
         return None
-    from index.dates import parse_published  # lazy: a sibling module
+    from foreign_desk.index.dates import parse_published  # lazy: a sibling module
 
     return parse_published(raw)
 

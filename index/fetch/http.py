@@ -20,9 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 import aiohttp
-from yarl import URL
-
-from index.fetch.errors import (
+from foreign_desk.index.fetch.errors import (
     ConnectionFailed,
     FetchError,
     FetchTimeout,
@@ -33,10 +31,11 @@ from index.fetch.errors import (
     TooManyRedirects,
     UnsupportedContentType,
 )
-from index.fetch.ssrf import AddressPolicy, GuardedResolver
+from foreign_desk.index.fetch.ssrf import AddressPolicy, GuardedResolver
+from yarl import URL
 
 if TYPE_CHECKING:
-    from index.config import Settings
+    from foreign_desk.index.config import Settings
 
 log = logging.getLogger(__name__)
 

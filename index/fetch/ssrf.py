@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp.abc import AbstractResolver, ResolveResult
-
-from index.fetch.errors import AddressRefused, ConnectionFailed
+from foreign_desk.index.fetch.errors import AddressRefused, ConnectionFailed
 
 log = logging.getLogger(__name__)
 

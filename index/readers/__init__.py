@@ -13,8 +13,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from index.models import Article, ReadProblem
-from index.readers.common import problem
+from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.readers.common import problem
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def read_path(path: Path) -> Iterator[Article | ReadProblem]:
 
 
 def _reader(module_name: str) -> Reader | None:
-    qualified = f"index.readers.{module_name}"
+    qualified = f"foreign_desk.index.readers.{module_name}"
     try:
         module = importlib.import_module(qualified)
     except ModuleNotFoundError as exc:

@@ -14,12 +14,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from index.dates import find_date_in_text, parse_published
-from index.errors import ReaderError
-from index.lang import detect_language
-from index.models import Article, Block, ReadProblem
-from index.outlets import canonical_outlet, outlet_from_url, parse_dateline
-from index.text import normalise, word_count
+from foreign_desk.index.dates import find_date_in_text, parse_published
+from foreign_desk.index.errors import ReaderError
+from foreign_desk.index.lang import detect_language
+from foreign_desk.index.models import Article, Block, ReadProblem
+from foreign_desk.index.outlets import canonical_outlet, outlet_from_url, parse_dateline
+from foreign_desk.index.text import normalise, word_count
 
 log = logging.getLogger(__name__)
 

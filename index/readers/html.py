@@ -25,11 +25,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from foreign_desk.index.errors import ReaderError
+from foreign_desk.index.models import Article, Block, ReadProblem
 from lxml import etree
 from lxml.html import HtmlElement
-
-from index.errors import ReaderError
-from index.models import Article, Block, ReadProblem
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +198,7 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
 
 
 def _read_file(file: Path) -> Article | ReadProblem:
-    from index.readers.common import problem  # lazy: logs each problem as the other readers do
+    from foreign_desk.index.readers.common import problem  # lazy: logs each problem as the other readers do
 
     where = str(file)
     try:
@@ -337,7 +336,7 @@ def _segments(element: etree._Element, skip: frozenset[str] = frozenset()) -> li
 
 def _clean(text: str) -> str:
     """One line of tidy text: NFC, no invisible characters, single spaces (``index.text``)."""
-    from index.text import normalise  # lazy: a sibling module
+    from foreign_desk.index.text import normalise  # lazy: a sibling module
 
     return " ".join(normalise(text).split())
 
@@ -446,7 +445,7 @@ def _normalise_date(value: str | None) -> str | None:
     """ISO UTC from any date string; a time without a zone keeps only its day (the zone is unknown)."""
     if not value:
         return None
-    from index.dates import parse_published  # lazy: a sibling module, imported on first use
+    from foreign_desk.index.dates import parse_published  # lazy: a sibling module, imported on first use
 
     parsed = parse_published(value)
     if parsed and len(parsed) > 10 and _HAS_TIME.search(value) and not _HAS_ZONE.search(value.strip()):
@@ -486,8 +485,8 @@ def _days_apart(a: str, b: str) -> int:
 
 def _language(body: str, declared: str | None) -> str | None:
     """The language of the text; the page's declaration only when the text is too short to tell."""
-    from index.lang import detect_language  # lazy: loads a model on first use
-    from index.readers.common import normalise_language
+    from foreign_desk.index.lang import detect_language  # lazy: loads a model on first use
+    from foreign_desk.index.readers.common import normalise_language
 
     return detect_language(body) or normalise_language(declared)
 
@@ -495,7 +494,7 @@ def _language(body: str, declared: str | None) -> str | None:
 def _article_url(fetched: str | None, declared: str | None) -> str | None:
     """Canonical URL: the page's own canonical link when it is on the fetched site and names a
     page (not the home page), else the fetched URL."""
-    from index.fetch.urls import canonical_url
+    from foreign_desk.index.fetch.urls import canonical_url
 
     fetched_c = canonical_url(fetched) if fetched else None
     if declared:
@@ -513,7 +512,7 @@ def _article_url(fetched: str | None, declared: str | None) -> str | None:
 def _source(sitename: str | None, fallback: str | None, url: str | None) -> str | None:
     """The outlet, spelt as ``index.outlets`` spells it: a known outlet's domain first, then the
     site's own name, then the feed's title, then the host name."""
-    from index.outlets import canonical_outlet, outlet_from_url  # lazy: a sibling module
+    from foreign_desk.index.outlets import canonical_outlet, outlet_from_url  # lazy: a sibling module
 
     known = outlet_from_url(url)
     if known:

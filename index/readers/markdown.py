@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
-
-from index.errors import ReaderError
-from index.models import Article, Block, ReadProblem
-from index.readers.common import load_text, make_article, problem, shape_blocks, text_field
-from index.text import normalise
+from foreign_desk.index.errors import ReaderError
+from foreign_desk.index.models import Article, Block, ReadProblem
+from foreign_desk.index.readers.common import load_text, make_article, problem, shape_blocks, text_field
+from foreign_desk.index.text import normalise
 
 log = logging.getLogger(__name__)
 

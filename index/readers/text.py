@@ -10,9 +10,9 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.errors import ReaderError
-from index.models import Article, ReadProblem
-from index.readers.common import load_text, make_article, problem, shape_blocks, split_paragraphs
+from foreign_desk.index.errors import ReaderError
+from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.readers.common import load_text, make_article, problem, shape_blocks, split_paragraphs
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@
 This is the seam where another vector engine would plug in.
 """
 
-from index.store.db import Store, StoredPassage
-from index.store.lock import WriterLock
-from index.store.writer import ExistingArticle, StoreWriter
+from foreign_desk.index.store.db import Store, StoredPassage
+from foreign_desk.index.store.lock import WriterLock
+from foreign_desk.index.store.writer import ExistingArticle, StoreWriter
 
 __all__ = ["ExistingArticle", "Store", "StoreWriter", "StoredPassage", "WriterLock"]

@@ -19,10 +19,9 @@ from typing import Any
 
 import aiosqlite
 import numpy as np
-
-from index.errors import StoreError
-from index.models import ArticleRef, ArticleSummary, Filters, SourceCount
-from index.store.schema import MIGRATIONS, visible
+from foreign_desk.index.errors import StoreError
+from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, SourceCount
+from foreign_desk.index.store.schema import MIGRATIONS, visible
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from index.errors import StoreError
+from foreign_desk.index.errors import StoreError
 
 
 class WriterLock:

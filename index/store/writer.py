@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 import aiosqlite
 import numpy as np
-
-from index.models import Article, Passage
-from index.store.db import Store, _chunks, connect, now_iso, rows_in
-from index.store.schema import visible
+from foreign_desk.index.models import Article, Passage
+from foreign_desk.index.store.db import Store, _chunks, connect, now_iso, rows_in
+from foreign_desk.index.store.schema import visible
 
 log = logging.getLogger(__name__)
 

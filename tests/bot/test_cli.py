@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from foreign_desk.bot.cli import cli
 
-from bot.cli import cli
 from tests.conftest import ROOT, SAMPLE
 
 NATO_JAPAN = "what did NATO and Japan agree on?"
@@ -128,7 +128,7 @@ def test_first_ask_on_a_fresh_machine_indexes_the_shipped_corpus(tmp_path: Path)
     """The README's first command, as a real process with an empty data directory."""
     env = {**os.environ, "FOREIGN_DESK_DATA_DIR": str(tmp_path / "fresh")}
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", NATO_JAPAN],
+        [sys.executable, "-m", "foreign_desk", "ask", NATO_JAPAN],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
-from index.citation import citation, format_date, format_paragraphs
-from index.models import ArticleRef
+from foreign_desk.index.citation import citation, format_date, format_paragraphs
+from foreign_desk.index.models import ArticleRef
 
 
 @pytest.mark.parametrize(

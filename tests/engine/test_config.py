@@ -3,9 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from index.config import load_settings
-from index.errors import ConfigError
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.errors import ConfigError
 
 
 def test_defaults_need_no_file() -> None:

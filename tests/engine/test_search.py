@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from index.engine import Engine
-from index.models import Filters
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.models import Filters
+
 from tests.conftest import SAMPLE
 
 NATO_JAPAN = "what did NATO and Japan agree on?"

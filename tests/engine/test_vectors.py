@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from index.store.vectors import FLAT, IVF, VectorIndex
+from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
 
 
 def unit(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from foreign_desk.index.config import FeedSettings, Settings
+from foreign_desk.index.embed import Embedder
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.fetch import Fetcher
 
-from index.config import FeedSettings, Settings
-from index.embed import Embedder
-from index.engine import Engine
-from index.feeds import FeedDesk
-from index.fetch import Fetcher
 from tests.feeds.news import Story, page
 from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from foreign_desk.bot.cli import cli
+from foreign_desk.index.feeds.seed import load_seed
 
-from bot.cli import cli
-from index.feeds.seed import load_seed
 from tests.feeds.news import NOT_AN_ARTICLE_PDF, PATROL, SUDAN, item_xml, page, rss
 from tests.fetch.fixture_server import FixtureServer
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk, FeedError, Match
 
-from index.engine import Engine
-from index.feeds import FeedDesk, FeedError, Match
 from tests.feeds.conftest import FakeClock, serve_story
 from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, rss
 from tests.fetch.fixture_server import FixtureServer
@@ -82,6 +82,6 @@ async def test_latest_on_a_topic_keeps_recent_articles_about_it_newest_first(
     assert await engine.latest(topic=GAZA_AID, source="The Guardian") == []
     assert [a.title for a in await engine.latest(2)] == [GAZA.title, PATROL.title]
     # Only the newest articles are searched: the wire story is the oldest of the four.
-    from index.feeds.topics import latest_on_topic
+    from foreign_desk.index.feeds.topics import latest_on_topic
 
     assert await latest_on_topic(engine, "Japan Philippines defence pact", recent=3) == []

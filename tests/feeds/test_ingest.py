@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk, FeedError
+from foreign_desk.index.fetch import AddressRefused, FetchError, UnsupportedContentType
+from foreign_desk.index.models import Filters
 
-from index.engine import Engine
-from index.feeds import FeedDesk, FeedError
-from index.fetch import AddressRefused, FetchError, UnsupportedContentType
-from index.models import Filters
 from tests.feeds.conftest import FakeClock, serve_story
 from tests.feeds.news import (
     GAZA,

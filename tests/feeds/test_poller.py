@@ -6,8 +6,8 @@ import asyncio
 import itertools
 
 from aiohttp import web
+from foreign_desk.index.feeds import FeedDesk, FetchReport
 
-from index.feeds import FeedDesk, FetchReport
 from tests.feeds.conftest import FakeClock, wait_until
 from tests.feeds.news import rss
 from tests.fetch.fixture_server import FixtureServer, etag_of

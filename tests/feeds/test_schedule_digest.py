@@ -5,11 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from index.config import FeedSettings
-from index.feeds import Match, plan_posts
-from index.feeds.schedule import next_delay
-from index.models import ArticleSummary
+from foreign_desk.index.config import FeedSettings
+from foreign_desk.index.feeds import Match, plan_posts
+from foreign_desk.index.feeds.schedule import next_delay
+from foreign_desk.index.models import ArticleSummary
 
 FLAT = FeedSettings(jitter=0.0, backoff_cap_minutes=360)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from foreign_desk.index.fetch import Fetcher
 
-from index.fetch import Fetcher
 from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer
 
 

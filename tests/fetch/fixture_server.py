@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
-
-from index.fetch.ssrf import AddressPolicy
+from foreign_desk.index.fetch.ssrf import AddressPolicy
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

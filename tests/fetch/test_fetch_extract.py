@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from index.fetch import (
+from foreign_desk.index.fetch import (
     AddressRefused,
     FeedItem,
     Fetcher,
@@ -13,6 +12,7 @@ from index.fetch import (
     fetch_article,
     poll_feed,
 )
+
 from tests.fetch.fixture_server import FixtureServer, etag_of, fixture_bytes
 
 ANTARA_PATH = "/berita/4012345/menlu-ri-dan-filipina-bahas-kode-etik-laut-china-selatan"

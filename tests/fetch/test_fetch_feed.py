@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.fetch import Fetcher, NotAFeed, parse_feed, poll_feed
 
-from index.fetch import Fetcher, NotAFeed, parse_feed, poll_feed
 from tests.fetch.fixture_server import FixtureServer, etag_of, fixture_bytes
 
 

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.fetch import parse_feed
+from foreign_desk.index.fetch.urls import canonical_url
 
-from index.fetch import parse_feed
-from index.fetch.urls import canonical_url
 from tests.shared_data import SHARED_DATA, requires_shared_data
 
 pytestmark = [pytest.mark.realdata, requires_shared_data]

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
-
-from index.errors import FetchError
-from index.fetch import (
+from foreign_desk.index.errors import FetchError
+from foreign_desk.index.fetch import (
     ConnectionFailed,
     Fetcher,
     FetchTimeout,
@@ -22,7 +21,8 @@ from index.fetch import (
     TooManyRedirects,
     UnsupportedContentType,
 )
-from index.fetch.http import parse_retry_after
+from foreign_desk.index.fetch.http import parse_retry_after
+
 from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer, etag_of, fixture_bytes
 
 

@@ -9,10 +9,10 @@ import time
 from typing import Any
 
 import pytest
+from foreign_desk.index.config import Settings, load_settings
+from foreign_desk.index.fetch import AddressRefused, Fetcher
+from foreign_desk.index.fetch.ssrf import blocked_reason
 
-from index.config import Settings, load_settings
-from index.fetch import AddressRefused, Fetcher
-from index.fetch.ssrf import blocked_reason
 from tests.fetch.fixture_server import FixtureServer
 
 

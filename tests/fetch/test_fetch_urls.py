@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
+from foreign_desk.index.fetch.urls import TRACKING_PARAMS, canonical_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from index.fetch.urls import TRACKING_PARAMS, canonical_url
 
 CANONICAL = "https://theguardian.com/world/2024/mar/05/asean-ministers"
 

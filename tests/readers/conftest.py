@@ -6,9 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from index.models import Article, ReadProblem
-from index.readers import read_path
+from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.readers import read_path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 

@@ -7,8 +7,7 @@ import types
 from pathlib import Path
 
 import pytest
-
-from index.readers import discover, read_path
+from foreign_desk.index.readers import discover, read_path
 
 
 def touch(path: Path, text: str = "Judul\n\nIsi artikel.\n") -> Path:
@@ -80,9 +79,9 @@ def test_html_goes_to_the_html_reader(tmp_path: Path, monkeypatch: pytest.Monkey
         seen.append(path)
         return iter(())
 
-    fake = types.ModuleType("index.readers.html")
+    fake = types.ModuleType("foreign_desk.index.readers.html")
     fake.read = fake_read  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "index.readers.html", fake)
+    monkeypatch.setitem(sys.modules, "foreign_desk.index.readers.html", fake)
     page = touch(tmp_path / "page.HTM", "<html></html>")
     assert list(read_path(page)) == []
     assert seen == [page.resolve()]

@@ -7,10 +7,9 @@ import gzip
 from pathlib import Path
 
 import pytest
-
-from index.errors import ReaderError
-from index.models import Article, ReadProblem
-from index.readers.html import article_from_html, decode_html, read
+from foreign_desk.index.errors import ReaderError
+from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.readers.html import article_from_html, decode_html, read
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fetch" / "fixtures"
 BASE = b"https://www.antaranews.com"

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from index.models import Article
+from foreign_desk.index.models import Article
 
 
 def test_good_and_bad_lines(fixtures: Path, read_all) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from index.readers.markdown import plain
+from foreign_desk.index.readers.markdown import plain
 
 
 def test_front_matter_and_body(fixtures: Path, read_all) -> None:

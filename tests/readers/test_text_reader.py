@@ -6,9 +6,8 @@ import codecs
 from pathlib import Path
 
 import pytest
-
-from index.models import ReadProblem
-from index.readers import read_path
+from foreign_desk.index.models import ReadProblem
+from foreign_desk.index.readers import read_path
 
 SAMPLE = "idn_times_nato_japan.txt"
 

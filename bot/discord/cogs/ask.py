@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
-
-from bot.options import make_filters
+from foreign_desk.bot.options import make_filters
 
 from ..replies import defer_public
 from ..settings import QUESTION_CEILING

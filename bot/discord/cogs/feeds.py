@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.ext import commands
-
-from index.errors import FetchError
+from foreign_desk.index.errors import FetchError
 
 from ..errors import Refusal
 from ..limits import CHOICE_MAX, CHOICES_MAX

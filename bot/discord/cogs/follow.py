@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
-
-from index.feeds.follows import MAX_TOPIC_CHARS
+from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS
 
 from ..errors import Refusal
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape

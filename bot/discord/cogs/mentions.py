@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
-
-from index.errors import ForeignDeskError
+from foreign_desk.index.errors import ForeignDeskError
 
 from ..errors import Refusal
 from ..render import APOLOGY

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from foreign_desk.bot.discord.client import ForeignDeskBot
+from foreign_desk.bot.discord.settings import load_bot_settings
+from foreign_desk.index.config import FeedSettings, Settings
+from foreign_desk.index.embed import Embedder
 
-from bot.discord.client import ForeignDeskBot
-from bot.discord.settings import load_bot_settings
-from index.config import FeedSettings, Settings
-from index.embed import Embedder
 from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.fetch.fixture_server import FixtureServer
 

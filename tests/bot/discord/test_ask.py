@@ -7,10 +7,10 @@ import logging
 import re
 
 import pytest
+from foreign_desk.bot.discord.limits import problems
+from foreign_desk.bot.discord.render import APOLOGY
+from foreign_desk.bot.render_text import NOTHING_RELEVANT
 
-from bot.discord.limits import problems
-from bot.discord.render import APOLOGY
-from bot.render_text import NOTHING_RELEVANT
 from tests.discord_standin import DiscordStandin, StandinUsageError
 
 from .conftest import NATO_JAPAN, SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of

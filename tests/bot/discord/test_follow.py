@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from foreign_desk.bot.discord.limits import escape
 
-from bot.discord.limits import escape
 from tests.discord_standin import DiscordStandin, Perm, User
 from tests.feeds.news import PATROL, SUDAN
 from tests.fetch.fixture_server import FixtureServer

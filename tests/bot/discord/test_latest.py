@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from index.config import Settings
-from index.embed import Embedder
-from index.engine import Engine
-from index.models import Article, Block
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Embedder
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.models import Article, Block
+
 from tests.discord_standin import DiscordStandin
 
 from .conftest import SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.discord.client import intents_for
-from bot.discord.settings import BotSettings
+from foreign_desk.bot.discord.client import intents_for
+from foreign_desk.bot.discord.settings import BotSettings
+
 from tests.discord_standin import DiscordStandin
 
 from .conftest import NATO_JAPAN, SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of

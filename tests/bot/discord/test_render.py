@@ -7,12 +7,9 @@ import re
 
 import discord
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from bot.discord import limits
-from bot.discord.limits import ELLIPSIS, fit, fit_markdown, problems
-from bot.discord.render import (
+from foreign_desk.bot.discord import limits
+from foreign_desk.bot.discord.limits import ELLIPSIS, fit, fit_markdown, problems
+from foreign_desk.bot.discord.render import (
     answer_embed,
     latest_embed,
     passage_markdown,
@@ -21,7 +18,7 @@ from bot.discord.render import (
     sources_embed,
     stats_embed,
 )
-from index.models import (
+from foreign_desk.index.models import (
     Answer,
     ArticleRef,
     ArticleSummary,
@@ -31,6 +28,8 @@ from index.models import (
     Result,
     SourceCount,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 # Markdown and mention syntax are over-represented on purpose.
 TRICKY = st.sampled_from(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from bot.discord.limits import CONTENT_MAX, problems
-from bot.discord.render_feeds import (
+from foreign_desk.bot.discord.limits import CONTENT_MAX, problems
+from foreign_desk.bot.discord.render_feeds import (
     alert_message,
     duration,
     feeds_embed,
@@ -14,8 +13,8 @@ from bot.discord.render_feeds import (
     following_embed,
     quoted,
 )
-from index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
-from index.models import ArticleSummary, IndexProgress
+from foreign_desk.index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
+from foreign_desk.index.models import ArticleSummary, IndexProgress
 
 NASTY = "@everyone **bold** <@123456789012345678> _x_ ~~y~~ `z` [link](https://evil.example) "
 

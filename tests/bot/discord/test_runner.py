@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from foreign_desk.bot.cli import cli
+from foreign_desk.bot.discord.errors import TokenMissing, TokenRejected
+from foreign_desk.bot.discord.runner import run_bot, sync_commands
+from foreign_desk.index.config import Settings
 
-from bot.cli import cli
-from bot.discord.errors import TokenMissing, TokenRejected
-from bot.discord.runner import run_bot, sync_commands
-from index.config import Settings
 from tests.discord_standin import DiscordStandin
 
 from .conftest import NATO_JAPAN, embed_of

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from foreign_desk.bot.discord.limits import ELLIPSIS, problems
+from foreign_desk.index.config import ChunkingSettings, Settings, load_settings
+from foreign_desk.index.embed import Embedder
+from foreign_desk.index.engine import Engine
 
-from bot.discord.limits import ELLIPSIS, problems
-from index.config import ChunkingSettings, Settings, load_settings
-from index.embed import Embedder
-from index.engine import Engine
 from tests.discord_standin import DiscordStandin
 
 from .conftest import StartBot, assert_everything_quiet, embed_of, write_jsonl

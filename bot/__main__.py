@@ -1,5 +1,0 @@
-"""``python -m bot`` is the same as the ``foreign-desk`` command."""
-
-from bot.cli import main
-
-main()

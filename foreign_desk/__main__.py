@@ -1,0 +1,5 @@
+"""``python -m foreign_desk`` is the same as the ``foreign-desk`` command."""
+
+from foreign_desk.bot.cli import main
+
+main()
