@@ -1,4 +1,4 @@
-"""The distribution installs one top-level package, ``foreign_desk``, and nothing named ``index`` or ``bot``."""
+"""The distribution installs one top-level package, ``foreign_desk``, and no ``index`` or ``bot``."""
 
 from __future__ import annotations
 
