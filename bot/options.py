@@ -13,7 +13,16 @@ _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 
 class BadOption(ForeignDeskError):
-    """A value a user typed cannot be understood."""
+    """A value a user typed cannot be understood.
+
+    ``key`` and ``params`` name the Discord catalogue's text for it (``bot/discord/locales``), so
+    a chat user reads it in their language; ``str()`` is the English text the CLI prints.
+    """
+
+    def __init__(self, message: str, key: str, **params: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 def parse_day(value: str | None, *, today: date | None = None) -> str | None:
@@ -30,7 +39,9 @@ def parse_day(value: str | None, *, today: date | None = None) -> str | None:
         return date.fromisoformat(text[:10]).isoformat()
     except ValueError:
         raise BadOption(
-            f"not a date: {value!r} (use YYYY-MM-DD, or 7d, 2w, 3m, 1y for 'since then')"
+            f"not a date: {value!r} (use YYYY-MM-DD, or 7d, 2w, 3m, 1y for 'since then')",
+            "error.bad_date",
+            value=repr(value),
         ) from None
 
 
@@ -39,7 +50,11 @@ def make_filters(
 ) -> Filters:
     lang = language.strip().lower() if language and language.strip() else None
     if lang is not None and not re.fullmatch(r"[a-z]{2,3}", lang):
-        raise BadOption(f"not a language code: {language!r} (use two letters such as en or id)")
+        raise BadOption(
+            f"not a language code: {language!r} (use two letters such as en or id)",
+            "error.bad_language",
+            value=repr(language),
+        )
     return Filters(
         language=lang,
         source=source.strip() if source and source.strip() else None,

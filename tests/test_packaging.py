@@ -72,6 +72,7 @@ def test_the_installed_package_lives_beside_another_bot_package(tmp_path: Path) 
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names if ".dist-info/" not in n} == {"foreign_desk"}
     assert "foreign_desk/corpus/feeds.toml" in names
+    assert {"foreign_desk/bot/discord/locales/en.po", "foreign_desk/bot/discord/locales/id.po"} <= set(names)
 
     other = tmp_path / "other"
     (other / "bot").mkdir(parents=True)

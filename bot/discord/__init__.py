@@ -1,7 +1,9 @@
 """The Discord front end: slash commands, mentions and DMs over the same engine as the CLI.
 
-Layout: ``settings`` (the ``[discord]`` table and the token), ``limits``, ``render`` and
-``render_feeds`` (pure functions: engine values → texts and embeds that fit Discord's limits),
+Layout: ``settings`` (the ``[discord]`` table and the token), ``limits``, ``i18n`` (the English
+and Indonesian catalogues in ``locales/``, and which language a reader gets), ``translator``
+(command names and descriptions from them), ``render`` and ``render_feeds`` (pure functions:
+engine values → texts and embeds that fit Discord's limits), ``links`` (link buttons),
 ``views`` (the paging buttons), ``desk`` (cooldowns, question checks, the bound on searches in
 flight), ``permissions`` (who may use what), ``status`` (a status message edited with progress),
 ``alerts`` (the loop that posts topic alerts), ``tree`` (the one error handler), ``client`` (the

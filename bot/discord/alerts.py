@@ -20,6 +20,7 @@ import logging
 import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
 
+from .i18n import for_guild
 from .render_feeds import alert_message
 from .replies import NO_PINGS
 
@@ -102,7 +103,7 @@ class Alerts:
         """Send one post and record it as posted (or dropped); False when it must wait."""
         channel_id = post.channel_id
         channel = self.client.get_channel(channel_id) or self.client.get_partial_messageable(channel_id)
-        content, embed = alert_message(post)
+        content, embed = alert_message(post, for_guild(getattr(channel, "guild", None)))
         try:
             await channel.send(content, embed=embed, allowed_mentions=NO_PINGS)  # type: ignore[union-attr]
         except discord.NotFound:

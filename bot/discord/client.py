@@ -119,7 +119,9 @@ class ForeignDeskBot(commands.Bot):
         from .cogs.follow import FollowCog
         from .cogs.latest import LatestCog
         from .cogs.mentions import MentionsCog
+        from .translator import DeskTranslator
 
+        await self.tree.set_translator(DeskTranslator())
         if self._engine is None and self._open_engine:
             self._engine = await Engine.open(self.settings, embedder=self._embedder)
             if not await self._engine.store.generation():

@@ -62,19 +62,13 @@ class Desk:
         """The cleaned question, or a ``Refusal`` with a friendly reason; starts the cooldown."""
         question = " ".join(question.split())
         if not question:
-            raise Refusal("Ask me a question, for example: what did NATO and Japan agree on?")
+            raise Refusal("ask.empty")
         limit = self.settings.max_question_chars
         if len(question) > limit:
-            raise Refusal(
-                f"That question is {len(question)} characters long; please keep it under {limit + 1} "
-                "and ask about one thing at a time."
-            )
+            raise Refusal("ask.too_long", length=len(question), limit=limit + 1)
         wait = self.cooldowns.remaining(user_id)
         if wait > 0:
-            raise Refusal(
-                f"You're asking faster than I can read: please wait {math.ceil(wait)} s "
-                "before the next question."
-            )
+            raise Refusal("ask.cooldown", seconds=math.ceil(wait))
         self.cooldowns.hit(user_id)
         return question
 
@@ -97,4 +91,4 @@ class Desk:
                 self.settings.search_timeout_s,
                 self.in_flight,
             )
-            raise Refusal("The desk is very busy right now; please try again in a minute.") from None
+            raise Refusal("ask.busy") from None

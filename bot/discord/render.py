@@ -1,5 +1,8 @@
 """Engine values → Discord embeds and texts. Pure functions: no I/O, no discord.py state.
 
+Every function takes the reader's ``Texts`` (English when not given): the bot's own words come
+from the catalogues (``i18n``), article text is shown as written.
+
 Every result respects ``limits``: article and user text is escaped and cut on a sentence
 boundary with "…", and budgets are shared out so that a message never breaks a limit, whatever
 the corpus holds.
@@ -9,12 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import discord
-from foreign_desk.bot.render_text import NOTHING_RELEVANT, stats_rows
-from foreign_desk.index.citation import format_date, format_paragraphs
+from foreign_desk.bot.render_text import stats_rows
+from foreign_desk.index.citation import format_paragraphs
 from foreign_desk.index.models import (
     Answer,
     ArticleSummary,
@@ -25,8 +27,8 @@ from foreign_desk.index.models import (
     SourceCount,
 )
 
+from .i18n import EN, Texts
 from .limits import (
-    BUTTON_LABEL_MAX,
     CONTENT_MAX,
     ELLIPSIS,
     EMBED_DESCRIPTION_MAX,
@@ -43,8 +45,6 @@ from .limits import (
 )
 
 COLOUR = discord.Colour.from_rgb(32, 86, 140)
-APOLOGY = "Sorry, something went wrong while answering that. The error has been logged."
-NO_MORE = "No more passages answer that."
 SEP = " · "
 NO_FILTERS = Filters()
 _PARAGRAPHS = re.compile(r"\n\s*\n+")
@@ -79,12 +79,12 @@ def passage_markdown(text: str, highlight: str, limit: int) -> str:
     return ELLIPSIS + " **" + fit_markdown(core, limit - 6) + "**"
 
 
-def citation_line(result: Result, limit: int) -> str:
+def citation_line(result: Result, limit: int, tx: Texts = EN) -> str:
     """``— [Headline](url) · Outlet · 31 Jan 2023 · ¶4-6`` (the headline unlinked without a URL)."""
     art = result.article
-    meta = [p for p in (art.source, format_date(art.published), format_paragraphs(result.paragraphs)) if p]
+    meta = [p for p in (art.source, tx.date(art.published), format_paragraphs(result.paragraphs)) if p]
     if result.also_in:
-        meta.append("also in " + ", ".join(result.also_in))
+        meta.append(tx("answer.also_in", outlets=", ".join(result.also_in)))
     tail = SEP + fit(SEP.join(meta), max(1, limit // 2 - len(SEP)), escape) if meta else ""
     url = safe_url(art.url)
     room = limit - len(tail) - 2
@@ -115,46 +115,52 @@ def _share(budget: int, needs: Sequence[int]) -> list[int]:
     return alloc
 
 
-def filters_text(filters: Filters) -> str:
+def filters_text(filters: Filters, tx: Texts = EN) -> str:
+    """``language en, since 31 Jan 2024`` in the reader's language."""
     parts = []
     if filters.language:
-        parts.append(f"language {filters.language}")
+        parts.append(tx("filter.language", value=filters.language))
     if filters.source:
-        parts.append(f"source {filters.source}")
+        parts.append(tx("filter.source", value=filters.source))
     if filters.since:
-        parts.append(f"since {filters.since}")
+        parts.append(tx("filter.since", value=tx.date(filters.since)))
     if filters.until:
-        parts.append(f"until {filters.until}")
+        parts.append(tx("filter.until", value=tx.date(filters.until)))
     return ", ".join(parts)
 
 
-def answer_embed(answer: Answer, filters: Filters = NO_FILTERS) -> discord.Embed:
-    """Numbered passages with the best sentence in bold and a citation line each, in one embed."""
+def answer_embed(
+    answer: Answer, filters: Filters = NO_FILTERS, tx: Texts = EN, *, total: int = EMBED_TOTAL_MAX
+) -> discord.Embed:
+    """Numbered passages with the best sentence in bold and a citation line each, in one embed of at
+    most ``total`` characters (less when it shares a message with other embeds)."""
     title = fit(answer.question, EMBED_TITLE_MAX, escape)
     results = answer.results
     if results:
         first, last = results[0].rank, results[-1].rank
-        shown = f"Passage {first}" if first == last else f"Passages {first}–{last}"
+        shown = (
+            tx("answer.passage", n=first) if first == last else tx("answer.passages", first=first, last=last)
+        )
     else:
-        shown = NO_MORE
-    footer_parts = [shown, f"{answer.took_ms:.0f} ms"]
+        shown = tx("answer.no_more")
+    footer_parts = [shown, tx("answer.took", ms=f"{answer.took_ms:.0f}")]
     if not filters.empty:
-        footer_parts.append(filters_text(filters))
+        footer_parts.append(filters_text(filters, tx))
     if answer.has_more:
-        footer_parts.append("More ▸ for the next")
+        footer_parts.append(tx("answer.more_hint"))
     footer = fit(SEP.join(footer_parts), 300, discord.utils.escape_mentions)  # footers render no Markdown
-    budget = min(EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX - len(title) - len(footer))
-    description = _answer_description(results, budget) if results else NO_MORE
+    budget = min(EMBED_DESCRIPTION_MAX, total - len(title) - len(footer))
+    description = _answer_description(results, budget, tx) if results else tx("answer.no_more")
     embed = discord.Embed(title=title, description=description, colour=COLOUR)
     embed.set_footer(text=footer)
     return embed
 
 
-def _answer_description(results: Sequence[Result], budget: int) -> str:
+def _answer_description(results: Sequence[Result], budget: int, tx: Texts) -> str:
     n = len(results)
     headers = [f"**[{r.rank}]** " for r in results]
     cite_limit = min(700, budget // (2 * n))
-    cites = [citation_line(r, cite_limit) for r in results]
+    cites = [citation_line(r, cite_limit, tx) for r in results]
     fixed = sum(len(h) + 1 + len(c) for h, c in zip(headers, cites, strict=True)) + 2 * (n - 1)
     needs = [len(passage_markdown(r.text, r.highlight, 10**9)) for r in results]
     limits = _share(max(0, budget - fixed), needs)
@@ -169,39 +175,12 @@ def _answer_description(results: Sequence[Result], budget: int) -> str:
     return description[:budget]
 
 
-def nothing_relevant_text(filters: Filters = NO_FILTERS) -> str:
+def nothing_relevant_text(filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
     """The honest reply when no passage answers the question."""
     if filters.empty:
-        return NOTHING_RELEVANT
-    return fit(
-        f"{NOTHING_RELEVANT} (searched with {filters_text(filters)}; try fewer filters.)", CONTENT_MAX, escape
-    )
-
-
-@dataclass(frozen=True)
-class SourceLink:
-    label: str
-    url: str
-
-
-def source_links(results: Sequence[Result], limit: int = 20) -> list[SourceLink]:
-    """Link buttons for the results' articles that have a web address (one per article)."""
-    links: list[SourceLink] = []
-    seen: set[str] = set()
-    for r in results:
-        url = safe_url(r.article.url)
-        if url is None or url in seen:
-            continue
-        seen.add(url)
-        label = fit(f"[{r.rank}] {r.article.title}", BUTTON_LABEL_MAX)
-        links.append(SourceLink(label, url))
-        if len(links) == limit:
-            break
-    return links
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+        return tx("answer.nothing")
+    text = tx("answer.nothing_filtered", nothing=tx("answer.nothing"), filters=filters_text(filters, tx))
+    return fit(text, CONTENT_MAX, escape)
 
 
 # -- listings ------------------------------------------------------------------------------------
@@ -213,16 +192,20 @@ def _headline(title: str, url: str | None, limit: int) -> str:
 
 
 def article_block(
-    item: ArticleSummary, limit: int, number: int | None = None, also_in: Sequence[str] = ()
+    item: ArticleSummary,
+    limit: int,
+    number: int | None = None,
+    also_in: Sequence[str] = (),
+    tx: Texts = EN,
 ) -> str:
     """One article of a listing in at most ``limit`` characters: the headline (linked), outlet and
     date (and the other outlets that ran it), then as much of the lede sentence as fits."""
     head = _headline(item.title, item.url, min(limit // 2, 700))
     if number is not None:
         head = f"**{number}.** {head}"
-    meta = SEP.join(p for p in (item.source, format_date(item.published)) if p)
+    meta = SEP.join(p for p in (item.source, tx.date(item.published)) if p)
     if also_in:
-        meta = SEP.join(p for p in (meta, "also in " + ", ".join(also_in)) if p)
+        meta = SEP.join(p for p in (meta, tx("answer.also_in", outlets=", ".join(also_in))) if p)
     lines = [head]
     if meta:
         lines.append(fit_markdown(meta, 200))
@@ -233,82 +216,105 @@ def article_block(
     return fit(block, limit) if len(block) > limit else block
 
 
+def articles_text(items: Sequence[ArticleSummary], tx: Texts = EN, limit: int = EMBED_DESCRIPTION_MAX) -> str:
+    """A numbered listing of ``items`` sharing ``limit`` characters evenly."""
+    n = len(items)
+    per = (limit - 2 * (n - 1)) // n
+    return "\n\n".join(article_block(item, per, number, tx=tx) for number, item in enumerate(items, 1))
+
+
 def latest_embed(
-    items: Sequence[ArticleSummary], source: str | None = None, topic: str | None = None
+    items: Sequence[ArticleSummary], source: str | None = None, topic: str | None = None, tx: Texts = EN
 ) -> discord.Embed:
     """Newest articles: headline (linked), outlet, date and the lede sentence each."""
-    title = f"Latest on “{topic}”" if topic else "Latest articles"
-    title += f" from {source}" if source else ""
+    title = tx("latest.title_topic", topic=topic) if topic else tx("latest.title")
+    if source:
+        title = tx("latest.title_from", title=title, source=source)
     embed = discord.Embed(title=fit(title, EMBED_TITLE_MAX, escape), colour=COLOUR)
     if not items:
         if topic:
-            empty = f"No recent articles about “{topic}”" + (f" from {source}." if source else ".")
+            empty = tx("latest.none_topic_from", topic=topic, source=source) if source else None
+            empty = empty or tx("latest.none_topic", topic=topic)
         else:
-            empty = f"No articles from {source}." if source else "No articles yet."
+            empty = tx("latest.none_from", source=source) if source else tx("latest.none")
         embed.description = fit(empty, 300, escape)
         return embed
-    n = len(items)
-    per = (EMBED_DESCRIPTION_MAX - 2 * (n - 1)) // n
-    embed.description = "\n\n".join(article_block(item, per, number) for number, item in enumerate(items, 1))
+    embed.description = articles_text(items, tx)
     if topic:
-        embed.set_footer(text="Matched by meaning, in any language, among the newest articles")
+        embed.set_footer(text=tx("latest.footer_topic"))
     return embed
 
 
-def sources_embed(sources: Sequence[SourceCount]) -> discord.Embed:
+def sources_embed(sources: Sequence[SourceCount], tx: Texts = EN) -> discord.Embed:
     """Outlets in the corpus with article counts and the latest date."""
-    embed = discord.Embed(title="Sources in the corpus", colour=COLOUR)
+    embed = discord.Embed(title=tx("sources.title"), colour=COLOUR)
     if not sources:
-        embed.description = "No articles yet."
+        embed.description = tx("latest.none")
         return embed
     lines = [
-        f"**{fit_markdown(s.source, 200)}** — {plural(s.articles, 'article')}, "
-        f"latest {format_date(s.latest) or 'undated'}"
+        tx(
+            "sources.line",
+            source=fit_markdown(s.source, 200),
+            articles=tx.plural("count.articles", s.articles),
+            latest=tx.date(s.latest) or tx("sources.undated"),
+        )
         for s in sources
     ]
-    embed.description = join_within(lines, "\n", lambda n: f"… and {n} more outlets")
+    embed.description = join_within(lines, "\n", lambda n: tx.plural("sources.more", n))
     total = sum(s.articles for s in sources)
-    embed.set_footer(text=f"{plural(len(sources), 'outlet')}{SEP}{plural(total, 'article')}")
+    embed.set_footer(
+        text=f"{tx.plural('count.outlets', len(sources))}{SEP}{tx.plural('count.articles', total)}"
+    )
     return embed
 
 
-def stats_embed(stats: dict[str, Any]) -> discord.Embed:
+def stats_embed(stats: dict[str, Any], tx: Texts = EN) -> discord.Embed:
     """What ``foreign-desk stats`` prints, as embed fields."""
     rows = stats_rows(stats)
-    embed = discord.Embed(title="Index statistics", colour=COLOUR)
+    embed = discord.Embed(title=tx("stats.title"), colour=COLOUR)
     for name, value in rows:
         inline = name not in ("sources", "data dir", "embedder")
-        embed.add_field(name=name, value=fit(str(value), FIELD_VALUE_MAX, escape) or "-", inline=inline)
+        label = tx(f"stats.{name.replace(' ', '_')}")
+        embed.add_field(name=label, value=fit(str(value), FIELD_VALUE_MAX, escape) or "-", inline=inline)
     return embed
 
 
 # -- reindexing ----------------------------------------------------------------------------------
-def progress_text(p: IndexProgress, full: bool) -> str:
+def progress_line(p: IndexProgress, tx: Texts = EN) -> str:
+    """``embedding 3/10 articles · 12 passages embedded`` in the reader's language."""
+    phase = tx.get(f"phase.{p.phase}", p.phase)
+    count = f" {p.done}/{p.total} {tx.get(f'unit.{p.unit}', p.unit)}" if p.total else ""
+    return f"{phase}{count}{SEP}{tx('reindex.embedded', n=p.passages)}"
+
+
+def progress_text(p: IndexProgress, full: bool, tx: Texts = EN) -> str:
     """One status line: phase, done/total, passages embedded, elapsed."""
-    kind = "Full reindex" if full else "Reindex"
-    count = f" {p.done}/{p.total} {p.unit}" if p.total else ""
-    passages = f"{p.passages} passages embedded"
-    return f"⏳ {kind} running: {p.phase}{count}{SEP}{passages}{SEP}{p.elapsed_s:.0f} s elapsed"
+    kind = tx("reindex.full" if full else "reindex.incremental")
+    return tx("reindex.running", kind=kind, progress=progress_line(p, tx), seconds=f"{p.elapsed_s:.0f}")
 
 
-def starting_text(full: bool) -> str:
-    return f"⏳ {'Full reindex' if full else 'Reindex'} starting…"
+def starting_text(full: bool, tx: Texts = EN) -> str:
+    return tx("reindex.starting", kind=tx("reindex.full" if full else "reindex.incremental"))
 
 
-def report_text(report: IndexReport) -> str:
+def report_text(report: IndexReport, tx: Texts = EN) -> str:
     """The final status: what changed, how long it took, what was skipped."""
-    text = (
-        f"✅ Reindex finished in {report.seconds:.1f} s: {report.articles_seen} articles "
-        f"({report.articles_added} new, {report.articles_updated} updated, "
-        f"{report.articles_removed} removed, {report.articles_unchanged} unchanged); "
-        f"{report.passages_embedded} passages embedded; "
-        f"generation {report.generation}."
+    text = tx(
+        "reindex.finished",
+        seconds=f"{report.seconds:.1f}",
+        seen=report.articles_seen,
+        added=report.articles_added,
+        updated=report.articles_updated,
+        removed=report.articles_removed,
+        unchanged=report.articles_unchanged,
+        embedded=report.passages_embedded,
+        generation=report.generation,
     )
     if report.problems:
         skipped = "\n".join(f"• {p}" for p in report.problems)
-        text += f"\nSkipped {len(report.problems)}:\n{skipped}"
+        text += "\n" + tx("reindex.skipped", n=len(report.problems)) + "\n" + skipped
     return fit(text, CONTENT_MAX, escape)
 
 
-def failure_text(message: str) -> str:
-    return fit(f"❌ Reindex failed: {message}", CONTENT_MAX, escape)
+def failure_text(message: str, tx: Texts = EN) -> str:
+    return fit(tx("reindex.failed", message=message), CONTENT_MAX, escape)

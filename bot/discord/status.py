@@ -12,6 +12,7 @@ import discord
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.models import IndexProgress
 
+from .i18n import EN, Texts
 from .render import progress_text, starting_text
 from .replies import NO_PINGS
 
@@ -25,10 +26,13 @@ class StatusMessage:
     wakes the editing task, so the indexer never waits for Discord.
     """
 
-    def __init__(self, edit: Callable[..., Awaitable[Any]], *, interval_s: float, full: bool) -> None:
+    def __init__(
+        self, edit: Callable[..., Awaitable[Any]], *, interval_s: float, full: bool, tx: Texts = EN
+    ) -> None:
         self._edit = edit
         self.interval_s = interval_s
         self.full = full
+        self.tx = tx
         self._latest: IndexProgress | None = None
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
@@ -47,11 +51,11 @@ class StatusMessage:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     def starting(self) -> str:
-        return starting_text(self.full)
+        return starting_text(self.full, self.tx)
 
     def text(self) -> str | None:
         """The status to show now, or None when there is nothing new to say."""
-        return progress_text(self._latest, self.full) if self._latest is not None else None
+        return progress_text(self._latest, self.full, self.tx) if self._latest is not None else None
 
     async def start(self) -> None:
         await self.show(self.starting())

@@ -12,30 +12,41 @@ import logging
 
 import discord
 from discord import app_commands
-from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, ForeignDeskError
 
-from .render import APOLOGY
+from .errors import Refusal
+from .i18n import EN, Texts, for_interaction
 from .replies import tell_privately
 
 log = logging.getLogger(__name__)
 
 
-def user_message(error: BaseException) -> str | None:
-    """The message to show for an expected error, or None for a bug."""
+def user_message(error: BaseException, tx: Texts = EN) -> str | None:
+    """The message to show for an expected error, in the reader's language, or None for a bug."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, Refusal):
+        return error.text(tx)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "That command works only in a server."
+        return tx("error.server_only")
+    if isinstance(error, EmptyIndex):
+        return tx("error.empty_index")
+    if isinstance(error, FingerprintMismatch):
+        return tx("error.index_mismatch")
+    key = getattr(error, "key", None)
+    if isinstance(error, ForeignDeskError) and isinstance(key, str) and tx.get(key, ""):
+        return tx(key, **getattr(error, "params", {}))
     if isinstance(error, (app_commands.CheckFailure, ForeignDeskError)):
-        return str(error) or "You can't use that here."
+        return str(error) or tx("error.not_allowed")
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't read the option value {error.value!r}."
+        return tx("error.bad_value", value=repr(error.value))
     return None
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException, where: str) -> None:
     """Tell the user (privately) and, for bugs, log the traceback once."""
-    message = user_message(error)
+    tx = for_interaction(interaction)
+    message = user_message(error, tx)
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if message is None:
         log.error(
@@ -45,9 +56,9 @@ async def report_error(interaction: discord.Interaction, error: BaseException, w
             interaction.guild_id,
             exc_info=original,
         )
-        message = APOLOGY
+        message = tx("error.apology")
     else:
-        log.info("%s refused for user %s: %s", where, interaction.user.id, message)
+        log.info("%s refused for user %s: %s", where, interaction.user.id, user_message(error))
     if interaction.type is discord.InteractionType.autocomplete:
         return
     try:

@@ -14,8 +14,10 @@ import discord
 from foreign_desk.index.models import Answer, Filters
 
 from .desk import Desk
+from .i18n import EN, Texts
 from .limits import BUTTONS_PER_ROW
-from .render import NO_FILTERS, NO_MORE, answer_embed, nothing_relevant_text, source_links
+from .links import source_links
+from .render import NO_FILTERS, answer_embed, nothing_relevant_text
 from .replies import NO_PINGS, tell_privately
 from .tree import report_error
 
@@ -36,8 +38,12 @@ class AnswerView(discord.ui.View):
         asker_id: int,
         filters: Filters = NO_FILTERS,
         timeout: float | None = None,
+        tx: Texts = EN,
     ) -> None:
         super().__init__(timeout=desk.settings.view_timeout_s if timeout is None else timeout)
+        self.tx = tx
+        self.back.label = tx("button.back")
+        self.more.label = tx("button.more")
         self.desk = desk
         self.asker_id = asker_id
         self.question = answer.question
@@ -80,9 +86,7 @@ class AnswerView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.asker_id:
             return True
-        await tell_privately(
-            interaction, "Only the person who asked can page through these results; ask /ask for your own."
-        )
+        await tell_privately(interaction, self.tx("page.not_asker"))
         return False
 
     @discord.ui.button(label="Back", style=discord.ButtonStyle.secondary, row=NAV_ROW)
@@ -100,11 +104,11 @@ class AnswerView(discord.ui.View):
         if not answer.results:
             self.more.disabled = True
             await interaction.edit_original_response(view=self, allowed_mentions=NO_PINGS)
-            await tell_privately(interaction, NO_MORE)
+            await tell_privately(interaction, self.tx("answer.no_more"))
             return
         self.show(answer)
         await interaction.edit_original_response(
-            embed=answer_embed(answer, self.filters), view=self, allowed_mentions=NO_PINGS
+            embed=answer_embed(answer, self.filters, self.tx), view=self, allowed_mentions=NO_PINGS
         )
 
     async def on_timeout(self) -> None:
@@ -125,15 +129,17 @@ class AnswerView(discord.ui.View):
 class Reply:
     """What to send for an answer: a plain text when nothing is relevant, else an embed and buttons."""
 
-    def __init__(self, desk: Desk, answer: Answer, *, asker_id: int, filters: Filters = NO_FILTERS) -> None:
+    def __init__(
+        self, desk: Desk, answer: Answer, *, asker_id: int, filters: Filters = NO_FILTERS, tx: Texts = EN
+    ) -> None:
         self.content: str | None = None
         self.embed: discord.Embed | None = None
         self.view: AnswerView | None = None
         if answer.nothing_relevant or not answer.results:
-            self.content = nothing_relevant_text(filters)
+            self.content = nothing_relevant_text(filters, tx)
             return
-        self.embed = answer_embed(answer, filters)
-        self.view = AnswerView(desk, answer, asker_id=asker_id, filters=filters).for_sending()
+        self.embed = answer_embed(answer, filters, tx)
+        self.view = AnswerView(desk, answer, asker_id=asker_id, filters=filters, tx=tx).for_sending()
 
     async def edit_into(self, interaction: discord.Interaction) -> None:
         """Replace the interaction's deferred "thinking…" placeholder with this reply."""

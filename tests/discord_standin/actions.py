@@ -142,10 +142,11 @@ class UserActions:
         focused: str | None,
         permissions: int | None,
         force: bool,
+        locale: str | None = None,
     ) -> dict[str, Any]:
         name = command.strip().lstrip("/").split()[0]
         guild_id = None if channel.is_dm else self.guild.id
-        registered = self.commands.find(name, guild_id)
+        registered = self.commands.find(name, guild_id, locale=locale)
         if registered is None and any(
             c["name"] == name for bucket in self.commands.guild_commands.values() for c in bucket
         ):
@@ -165,6 +166,7 @@ class UserActions:
             focused=focused,
             command_id=command_id,
             resolve=self._resolve,
+            locale=locale,
         )
 
     def _check_command_access(
@@ -226,11 +228,19 @@ class UserActions:
 
         If the bot registered the command, its id, `guild_id`, option types and constraints are
         used, and Discord's client-side rules apply (required options, choices, ranges,
-        default_member_permissions, DM availability); `force=True` skips the access rules.
+        default_member_permissions, DM availability); `force=True` skips the access rules. A
+        user of `locale` may use the command's names localized for it.
         """
         user, channel = self._where(user, channel, dm)
         data = self._command_data(
-            command, options, user=user, channel=channel, focused=None, permissions=permissions, force=force
+            command,
+            options,
+            user=user,
+            channel=channel,
+            focused=None,
+            permissions=permissions,
+            force=force,
+            locale=locale,
         )
         return await self.send_interaction(
             APPLICATION_COMMAND,
@@ -256,7 +266,14 @@ class UserActions:
         """Type 4: the user is typing into option `focused` (its value is sent as a string)."""
         user, channel = self._where(user, channel, dm)
         data = self._command_data(
-            command, options, user=user, channel=channel, focused=focused, permissions=None, force=True
+            command,
+            options,
+            user=user,
+            channel=channel,
+            focused=focused,
+            permissions=None,
+            force=True,
+            locale=locale,
         )
         return await self.send_interaction(AUTOCOMPLETE, data, user=user, channel=channel, locale=locale)
 

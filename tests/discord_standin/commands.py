@@ -4,6 +4,11 @@ Registered commands make dispatched interactions faithful: the command's real id
 guild commands, option types from the schema, and the checks Discord's client makes before it
 lets a user submit (required options, choices, ranges, default_member_permissions, DM context).
 Without a registration the option types are inferred from the Python values.
+
+Localizations: the registry keeps `name_localizations` / `description_localizations` of commands
+and options as synced. `seen_by(locale)` is the command list as a user of that locale reads it,
+and a user of a locale may invoke a command by its localized names (`/tanya pertanyaan:…`):
+the interaction carries the default names, as Discord's does.
 """
 
 from __future__ import annotations
@@ -79,16 +84,42 @@ class CommandRegistry:
             cmd.pop("contexts")
         return cmd
 
-    def find(self, name: str, guild_id: int | None, kind: int = 1) -> dict[str, Any] | None:
-        """Guild commands shadow global ones of the same name, as in Discord's client."""
+    def find(
+        self, name: str, guild_id: int | None, kind: int = 1, locale: str | None = None
+    ) -> dict[str, Any] | None:
+        """Guild commands shadow global ones of the same name, as in Discord's client; a user of
+        `locale` finds a command by its localized name too."""
         buckets = ([self.guild_commands.get(guild_id, [])] if guild_id is not None else []) + [
             self.global_commands
         ]
         for bucket in buckets:
             for cmd in bucket:
-                if cmd["name"] == name and cmd["type"] == kind:
+                if cmd["type"] == kind and name in (cmd["name"], localized(cmd, "name", locale)):
                     return cmd
         return None
+
+    def seen_by(self, locale: str, guild_id: int | None = None) -> list[dict[str, Any]]:
+        """The commands (global, then `guild_id`'s) with names and descriptions as a user of
+        `locale` reads them: the localization where there is one, else the default."""
+        bucket = self.global_commands + (self.guild_commands.get(guild_id, []) if guild_id else [])
+        return [_seen(cmd, locale) for cmd in bucket]
+
+
+def localized(node: dict[str, Any], key: str, locale: str | None) -> str | None:
+    """`node[key]` as a user of `locale` reads it (None when not localized for it)."""
+    if locale is None:
+        return None
+    return (node.get(f"{key}_localizations") or {}).get(locale)
+
+
+def _seen(node: dict[str, Any], locale: str) -> dict[str, Any]:
+    seen = {k: v for k, v in node.items() if not k.endswith("_localizations") and k != "options"}
+    for key in ("name", "description"):
+        if key in node:
+            seen[key] = localized(node, key, locale) or node[key]
+    if node.get("options"):
+        seen["options"] = [_seen(o, locale) for o in node["options"]]
+    return seen
 
 
 def _infer_type(value: Any) -> int:
@@ -133,6 +164,14 @@ def _check_value(name: str, schema: dict[str, Any], value: Any) -> None:
             raise StandinUsageError(f"option {name!r}: {value} is outside its min/max_value")
 
 
+def _default_names(
+    values: dict[str, Any], schema: list[dict[str, Any]], locale: str | None, focused: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """Option values keyed by their default names, when a user of `locale` typed localized ones."""
+    names = {localized(o, "name", locale): o["name"] for o in schema if localized(o, "name", locale)}
+    return {names.get(k, k): v for k, v in values.items()}, names.get(focused, focused) if focused else None
+
+
 def build_leaf_options(
     values: dict[str, Any],
     schema: list[dict[str, Any]] | None,
@@ -140,8 +179,11 @@ def build_leaf_options(
     focused: str | None,
     resolved: dict[str, dict[str, Any]],
     resolve: Any,
+    locale: str | None = None,
 ) -> list[dict[str, Any]]:
     """Options of the invoked (sub)command, validated against its schema when there is one."""
+    if schema is not None:
+        values, focused = _default_names(values, schema, locale, focused)
     by_name = {o["name"]: o for o in schema or []}
     if schema is not None:
         unknown = set(values) - set(by_name)
@@ -177,10 +219,12 @@ def build_command_data(
     focused: str | None,
     command_id: str,
     resolve: Any,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """`data` for a CHAT_INPUT interaction: `"admin reindex"` → command admin, subcommand reindex.
 
     Two words are command + subcommand, three are command + group + subcommand, as in Discord.
+    Names may be the ones localized for `locale`; `data` carries the default names.
     """
     parts = path.strip().lstrip("/").split()
     if not 1 <= len(parts) <= 3:
@@ -190,10 +234,17 @@ def build_command_data(
     chain: list[tuple[str, int]] = []
     for depth, part in enumerate(parts[1:], start=1):
         if registered is not None:
-            node = next((o for o in schema or [] if o["name"] == part and o["type"] in (1, 2)), None)
+            node = next(
+                (
+                    o
+                    for o in schema or []
+                    if part in (o["name"], localized(o, "name", locale)) and o["type"] in (1, 2)
+                ),
+                None,
+            )
             if node is None:
                 raise StandinUsageError(f"{parts[0]!r} has no subcommand or group {part!r}")
-            kind, schema = node["type"], node.get("options") or []
+            part, kind, schema = node["name"], node["type"], node.get("options") or []
         else:
             kind = SUB_COMMAND if depth == len(parts) - 1 else SUB_COMMAND_GROUP
         chain.append((part, kind))
@@ -201,10 +252,13 @@ def build_command_data(
         raise StandinUsageError(f"{path!r} names a group; Discord only invokes subcommands")
     if registered is not None and schema and any(o["type"] in (1, 2) for o in schema):
         raise StandinUsageError(f"{path!r} has subcommands; name one, e.g. {parts[0]} <sub>")
-    options = build_leaf_options(values, schema, focused=focused, resolved=resolved, resolve=resolve)
+    options = build_leaf_options(
+        values, schema, focused=focused, resolved=resolved, resolve=resolve, locale=locale
+    )
     for name, kind in reversed(chain):
         options = [{"name": name, "type": kind, "options": options}]
-    data: dict[str, Any] = {"id": command_id, "name": parts[0], "type": 1}
+    name = registered["name"] if registered is not None else parts[0]
+    data: dict[str, Any] = {"id": command_id, "name": name, "type": 1}
     if options:
         data["options"] = options
     if resolved:

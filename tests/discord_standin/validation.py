@@ -5,6 +5,9 @@ field name 256 / value 1024, footer text 2048, author name 256, 6000 characters 
 embeds of a message; 5 action rows of at most 5 buttons (a select fills its row); button label 80,
 custom_id 100, url 512; link buttons need a url and no custom_id, other buttons a custom_id;
 custom_ids unique within a message. Components V2 layouts (flag 1 << 15) are not checked.
+Command registrations: names (and their localizations: keys must be Discord locales) 1-32
+lowercase word characters for slash commands and options, 1-32 characters for context menus;
+descriptions (and theirs) 1-100; `integration_types` within 0-1 and `contexts` within 0-2.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ PREMIUM_STYLE = 6
 FLAG_COMPONENTS_V2 = 1 << 15
 AUTOCOMPLETE_CHOICES_MAX = 25
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+LOCALES = frozenset(
+    "id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el bg ru uk "
+    "hi th zh-CN ja zh-TW ko".split()
+)
 
 Path = tuple[str | int, ...]
 
@@ -233,6 +240,23 @@ def check_modal(data: dict[str, Any], errors: FormErrors) -> None:
         errors.bad_length(("data", "components"), 1, 5)
 
 
+def _check_localizations(node: dict[str, Any], errors: FormErrors, path: Path, *, menu: bool = False) -> None:
+    """`name_localizations` / `description_localizations`: known locales, the same rules as the defaults."""
+    for field in ("name_localizations", "description_localizations"):
+        for locale, text in (node.get(field) or {}).items():
+            where = (*path, field, locale)
+            if locale not in LOCALES:
+                errors.add(where, "LOCALE_INVALID", f"Invalid locale {locale!r}")
+            elif field == "description_localizations":
+                if not 1 <= len(text or "") <= 100:
+                    errors.bad_length(where, 1, 100)
+            elif menu:
+                if not 1 <= len(text or "") <= 32:
+                    errors.bad_length(where, 1, 32)
+            elif not COMMAND_NAME.match(text or "") or text != text.lower():
+                errors.add(where, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+
+
 def _check_options(options: list[dict[str, Any]], errors: FormErrors, path: Path) -> None:
     if len(options) > 25:
         errors.max_length(path, 25)
@@ -250,6 +274,7 @@ def _check_options(options: list[dict[str, Any]], errors: FormErrors, path: Path
         names.add(name)
         if not 1 <= len(opt.get("description") or "") <= 100:
             errors.bad_length((*opt_path, "description"), 1, 100)
+        _check_localizations(opt, errors, opt_path)
         if opt.get("type") in (1, 2):
             _check_options(opt.get("options") or [], errors, (*opt_path, "options"))
             continue
@@ -283,6 +308,13 @@ def check_commands(commands: list[dict[str, Any]], errors: FormErrors) -> None:
                 "Application command names must be unique",
             )
         seen.add((name, kind))
+        if kind != 1 and not 1 <= len(name) <= 32:
+            errors.bad_length((i, "name"), 1, 32)
+        _check_localizations(cmd, errors, (i,), menu=kind != 1)
+        if not set(cmd.get("integration_types") or []) <= {0, 1}:
+            errors.add((i, "integration_types"), "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.")
+        if not set(cmd.get("contexts") or []) <= {0, 1, 2}:
+            errors.add((i, "contexts"), "BASE_TYPE_CHOICES", "Value must be one of {0, 1, 2}.")
         if kind == 1:
             if not 1 <= len(cmd.get("description") or "") <= 100:
                 errors.bad_length((i, "description"), 1, 100)

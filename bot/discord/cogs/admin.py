@@ -17,10 +17,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..errors import Refusal
+from ..i18n import for_interaction
 from ..permissions import is_admin
 from ..render import failure_text, report_text, stats_embed
 from ..replies import NO_PINGS, defer_private
 from ..status import StatusMessage
+from ..translator import L
 from .feeds import FeedCommands
 
 if TYPE_CHECKING:
@@ -34,8 +36,8 @@ log = logging.getLogger(__name__)
 class AdminCog(
     FeedCommands,
     commands.GroupCog,
-    group_name="admin",
-    group_description="Reindex and inspect the corpus, manage its feeds",
+    group_name=L("command.admin.name"),
+    group_description=L("command.admin.description"),
 ):
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
@@ -45,39 +47,45 @@ class AdminCog(
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
         if interaction.guild_id is None:
-            raise Refusal("The /admin commands work only in a server.")
+            raise Refusal("admin.server_only")
         if not is_admin(interaction, self.bot.bot_settings):
-            raise Refusal(
-                "Only members who can manage this server (or the bot's configured admins) can use /admin."
-            )
+            raise Refusal("admin.not_admin")
         return True
 
-    @app_commands.command(name="reindex")
-    @app_commands.describe(full="Rebuild everything instead of only what changed (default: no)")
+    @app_commands.command(
+        name=L("command.admin.reindex.name"), description=L("command.admin.reindex.description")
+    )
+    @app_commands.rename(full=L("command.admin.reindex.full.name"))
+    @app_commands.describe(full=L("command.admin.reindex.full.description"))
     async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
         """Reindex the corpus while the bot keeps answering; progress is shown here."""
         if (self.running is not None and not self.running.done()) or self.bot.engine.indexing:
-            raise Refusal("A reindex is already running; its status message shows when it is done.")
+            raise Refusal("reindex.already")
         await defer_private(interaction)
+        tx = for_interaction(interaction)
         status = StatusMessage(
             interaction.edit_original_response,
             interval_s=self.bot.bot_settings.status_edit_interval_s,
             full=full,
+            tx=tx,
         )
         paths = self.bot.bot_settings.reindex_paths or None
         self.running = self.bot.spawn(self.bot.engine.index(paths, full=full, progress=status), "reindex")
         try:
-            report = await status.follow(self.running, failure_text)
+            report = await status.follow(self.running, lambda message: failure_text(message, tx))
         finally:
             self.bot.catalog.forget()
         if report is None:
             return
         log.info("reindex by user %s finished: generation %d", interaction.user.id, report.generation)
-        await status.finish(report_text(report))
+        await status.finish(report_text(report, tx))
 
-    @app_commands.command(name="stats")
+    @app_commands.command(
+        name=L("command.admin.stats.name"), description=L("command.admin.stats.description")
+    )
     async def stats(self, interaction: discord.Interaction) -> None:
         """What is indexed: articles, passages, languages, sources, index type, embedder, size."""
         await defer_private(interaction)
         data = await self.bot.engine.stats()
-        await interaction.edit_original_response(embed=stats_embed(data), allowed_mentions=NO_PINGS)
+        embed = stats_embed(data, for_interaction(interaction))
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)

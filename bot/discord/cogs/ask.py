@@ -9,8 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 from foreign_desk.bot.options import make_filters
 
+from ..i18n import for_interaction
 from ..replies import defer_public
 from ..settings import QUESTION_CEILING
+from ..translator import L
 from ..views import Reply
 
 if TYPE_CHECKING:
@@ -21,12 +23,18 @@ class AskCog(commands.Cog):
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="ask")
+    @app_commands.command(name=L("command.ask.name"), description=L("command.ask.description"))
+    @app_commands.rename(
+        question=L("command.ask.question.name"),
+        language=L("command.ask.language.name"),
+        source=L("command.ask.source.name"),
+        since=L("command.ask.since.name"),
+    )
     @app_commands.describe(
-        question="What you want to know, in English or Indonesian",
-        language="Only articles in this language (en, id)",
-        source="Only articles from this outlet",
-        since="Only articles published since this day: YYYY-MM-DD, or 7d, 2w, 3m, 1y",
+        question=L("command.ask.question.description"),
+        language=L("command.ask.language.description"),
+        source=L("command.ask.source.description"),
+        since=L("command.ask.since.description"),
     )
     async def ask(
         self,
@@ -42,7 +50,10 @@ class AskCog(commands.Cog):
         question = desk.admit(interaction.user.id, question)
         await defer_public(interaction)
         answer = await desk.answer(question, filters)
-        await Reply(desk, answer, asker_id=interaction.user.id, filters=filters).edit_into(interaction)
+        reply = Reply(
+            desk, answer, asker_id=interaction.user.id, filters=filters, tx=for_interaction(interaction)
+        )
+        await reply.edit_into(interaction)
 
     @ask.autocomplete("source")
     async def _source(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

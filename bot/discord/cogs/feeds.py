@@ -21,6 +21,7 @@ from discord.ext import commands
 from foreign_desk.index.errors import FetchError
 
 from ..errors import Refusal
+from ..i18n import EN, Texts, for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX
 from ..permissions import is_admin
 from ..render_feeds import (
@@ -36,6 +37,7 @@ from ..render_feeds import (
 )
 from ..replies import NO_PINGS, defer_private
 from ..status import StatusMessage
+from ..translator import L
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -46,8 +48,10 @@ log = logging.getLogger(__name__)
 class FetchStatus(StatusMessage):
     """The /admin fetch status message: a line per feed polled, then the indexing progress."""
 
-    def __init__(self, edit: Callable[..., Awaitable[Any]], *, interval_s: float, what: str) -> None:
-        super().__init__(edit, interval_s=interval_s, full=False)
+    def __init__(
+        self, edit: Callable[..., Awaitable[Any]], *, interval_s: float, what: str, tx: Texts = EN
+    ) -> None:
+        super().__init__(edit, interval_s=interval_s, full=False, tx=tx)
         self.what = what
         self.lines: list[str] = []
         self.started = time.monotonic()
@@ -57,11 +61,11 @@ class FetchStatus(StatusMessage):
         self.changed()
 
     def starting(self) -> str:
-        return fetch_starting_text(self.what)
+        return fetch_starting_text(self.what, self.tx)
 
     def text(self) -> str | None:
         elapsed = time.monotonic() - self.started
-        return fetch_progress_text(self.what, self.lines, self._latest, elapsed)
+        return fetch_progress_text(self.what, self.lines, self._latest, elapsed, self.tx)
 
 
 class FeedCommands(commands.Cog):
@@ -71,15 +75,26 @@ class FeedCommands(commands.Cog):
     bot: ForeignDeskBot
     fetching: asyncio.Task[Any] | None = None
 
-    feeds = app_commands.Group(name="feeds", description="The RSS/Atom feeds the bot polls for new articles")
+    feeds = app_commands.Group(
+        name=L("command.admin.feeds.name"), description=L("command.admin.feeds.description")
+    )
 
-    @feeds.command(name="add")
+    @feeds.command(
+        name=L("command.admin.feeds.add.name"), description=L("command.admin.feeds.add.description")
+    )
+    @app_commands.rename(
+        url=L("command.admin.feeds.add.url.name"),
+        name=L("command.admin.feeds.add.name.name"),
+        source=L("command.admin.feeds.add.source.name"),
+        language=L("command.admin.feeds.add.language.name"),
+        every=L("command.admin.feeds.add.every.name"),
+    )
     @app_commands.describe(
-        url="The feed's address (RSS or Atom), e.g. https://www.theguardian.com/world/rss",
-        name="A short name for it (default: from the feed's title)",
-        source="The outlet its articles are credited to (default: the article pages' own)",
-        language="Its language (en, id, ...), used when an article's text does not tell",
-        every="Minutes between two polls (default 30)",
+        url=L("command.admin.feeds.add.url.description"),
+        name=L("command.admin.feeds.add.name.description"),
+        source=L("command.admin.feeds.add.source.description"),
+        language=L("command.admin.feeds.add.language.description"),
+        every=L("command.admin.feeds.add.every.description"),
     )
     async def feeds_add(
         self,
@@ -94,17 +109,24 @@ class FeedCommands(commands.Cog):
         await defer_private(interaction)
         feed = await self.bot.feeds.add_feed(url, name=name, source=source, language=language, every=every)
         log.info("feed %s (%s) added by user %s", feed.name, feed.url, interaction.user.id)
-        await interaction.edit_original_response(content=feed_added_text(feed), allowed_mentions=NO_PINGS)
+        text = feed_added_text(feed, for_interaction(interaction))
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
 
-    @feeds.command(name="list")
+    @feeds.command(
+        name=L("command.admin.feeds.list.name"), description=L("command.admin.feeds.list.description")
+    )
     async def feeds_list(self, interaction: discord.Interaction) -> None:
         """The registered feeds: address, outlet, interval, last success, next poll, failures."""
         await defer_private(interaction)
         found = await self.bot.feeds.feeds()
-        await interaction.edit_original_response(embed=feeds_embed(found), allowed_mentions=NO_PINGS)
+        embed = feeds_embed(found, for_interaction(interaction))
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
-    @feeds.command(name="remove")
-    @app_commands.describe(feed="The feed's name (see /admin feeds list)")
+    @feeds.command(
+        name=L("command.admin.feeds.remove.name"), description=L("command.admin.feeds.remove.description")
+    )
+    @app_commands.rename(feed=L("command.admin.feeds.remove.feed.name"))
+    @app_commands.describe(feed=L("command.admin.feeds.remove.feed.description"))
     async def feeds_remove(
         self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 100]
     ) -> None:
@@ -113,53 +135,62 @@ class FeedCommands(commands.Cog):
         removed = await self.bot.feeds.remove_feed(feed)
         log.info("feed %s removed by user %s", removed.name, interaction.user.id)
         await interaction.edit_original_response(
-            content=feed_removed_text(removed), allowed_mentions=NO_PINGS
+            content=feed_removed_text(removed, for_interaction(interaction)), allowed_mentions=NO_PINGS
         )
 
-    @app_commands.command(name="fetch")
-    @app_commands.describe(feed="Only this feed (default: every feed)")
+    @app_commands.command(
+        name=L("command.admin.fetch.name"), description=L("command.admin.fetch.description")
+    )
+    @app_commands.rename(feed=L("command.admin.fetch.feed.name"))
+    @app_commands.describe(feed=L("command.admin.fetch.feed.description"))
     async def fetch(
         self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 100] | None = None
     ) -> None:
         """Poll the feeds now and index what is new; progress and a summary are shown here."""
         if self.fetching is not None and not self.fetching.done():
-            raise Refusal("A fetch is already running; its status message shows when it is done.")
+            raise Refusal("fetch.already")
         desk = self.bot.feeds
         if feed is None and not await desk.feeds():
-            raise Refusal("No feeds registered: add one with /admin feeds add.")
+            raise Refusal("feeds.none")
         if feed is not None:
             feed = (await desk.feed(feed)).name  # an unknown name is a one-line error before deferring
         await defer_private(interaction)
-        what = f"feed {feed}" if feed else "every feed"
+        tx = for_interaction(interaction)
+        what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
         status = FetchStatus(
             interaction.edit_original_response,
             interval_s=self.bot.bot_settings.status_edit_interval_s,
             what=what,
+            tx=tx,
         )
         self.fetching = self.bot.spawn(desk.fetch(feed, say=status.say, index_progress=status), "fetch")
         try:
-            report = await status.follow(self.fetching, fetch_failure_text)
+            report = await status.follow(self.fetching, lambda message: fetch_failure_text(message, tx))
         finally:
             self.bot.catalog.forget()
         if report is None:
             return
         log.info("fetch of %s by user %s: %s", what, interaction.user.id, report.counts)
-        await status.finish(fetch_report_text(report))
+        await status.finish(fetch_report_text(report, tx))
 
-    @app_commands.command(name="ingest")
-    @app_commands.describe(url="The article's address, e.g. https://www.antaranews.com/berita/4012345/...")
+    @app_commands.command(
+        name=L("command.admin.ingest.name"), description=L("command.admin.ingest.description")
+    )
+    @app_commands.rename(url=L("command.admin.ingest.url.name"))
+    @app_commands.describe(url=L("command.admin.ingest.url.description"))
     async def ingest(self, interaction: discord.Interaction, url: app_commands.Range[str, 8, 1000]) -> None:
         """Fetch one article page and index it now (again, if it changed since)."""
         await defer_private(interaction)
+        tx = for_interaction(interaction)
         try:
             outcome = await self.bot.feeds.ingest(url)
         except FetchError as exc:  # not a page, an address refused, no article text: say why
             log.info("ingest of %s by user %s failed: %s", url, interaction.user.id, exc)
-            text = ingest_failed_text(url, str(exc))
+            text = ingest_failed_text(url, str(exc), tx)
         else:
             self.bot.catalog.forget()
             log.info("ingest of %s by user %s: %s", outcome.url, interaction.user.id, outcome.status)
-            text = ingest_text(outcome)
+            text = ingest_text(outcome, tx)
         await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
 
     @feeds_remove.autocomplete("feed")

@@ -18,10 +18,12 @@ from discord.ext import commands
 from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS
 
 from ..errors import Refusal
+from ..i18n import for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape
 from ..permissions import bot_can_post, can_manage_follows
 from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
 from ..replies import NO_PINGS, defer_private, defer_public
+from ..translator import L
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -39,30 +41,26 @@ class FollowCog(commands.Cog):
 
     def _check_manager(self, interaction: discord.Interaction) -> None:
         if interaction.guild_id is None:
-            raise Refusal("Topics are followed in server channels: use /follow in the channel to post to.")
+            raise Refusal("follow.server_only")
         if not can_manage_follows(interaction, self.bot.bot_settings):
-            raise Refusal("Only members who can manage this channel can change the topics it follows.")
+            raise Refusal("follow.not_manager")
 
     @property
     def gap_s(self) -> float:
         return float(self.bot.settings.feeds.digest_gap_s)
 
-    @app_commands.command(name="follow")
+    @app_commands.command(name=L("command.follow.name"), description=L("command.follow.description"))
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
-    @app_commands.describe(
-        topic="What to follow, in a few words, in any language, e.g. the Taiwan Strait, Laut China Selatan"
-    )
+    @app_commands.rename(topic=L("command.follow.topic.name"))
+    @app_commands.describe(topic=L("command.follow.topic.description"))
     async def follow(
         self, interaction: discord.Interaction, topic: app_commands.Range[str, 2, TOPIC_MAX]
     ) -> None:
         """Post new articles about a topic in this channel as they are indexed."""
         self._check_manager(interaction)
         if not bot_can_post(interaction):
-            raise Refusal(
-                "I can't post alerts in this channel: give Foreign Desk View Channel, Send Messages and "
-                "Embed Links here first."
-            )
+            raise Refusal("follow.cannot_post")
         channel_id = interaction.channel_id
         assert channel_id is not None
         feeds = self.bot.feeds
@@ -70,27 +68,29 @@ class FollowCog(commands.Cog):
         wanted = " ".join(topic.split()).casefold()
         same = next((f for f in followed if f.topic.casefold() == wanted), None)
         if same is not None:
-            raise Refusal(f"This channel already follows “{escape(same.topic)}”.")
+            raise Refusal("follow.already", topic=escape(same.topic))
         limit = self.bot.bot_settings.max_follows_per_channel
         if len(followed) >= limit:
-            raise Refusal(f"This channel already follows {limit} topics: /unfollow one first.")
+            raise Refusal("follow.too_many", n=limit)
         await defer_public(interaction)
         follow = await feeds.follow(
             channel_id, topic, guild_id=interaction.guild_id, created_by=interaction.user.id
         )
         log.info("channel %s follows %r (user %s)", channel_id, follow.topic, interaction.user.id)
         recent = await self.bot.engine.latest(RECENT_SHOWN, topic=follow.topic)
-        embed = recent_embed(recent, follow.topic) if recent else None
+        tx = for_interaction(interaction)
+        embed = recent_embed(recent, follow.topic, tx) if recent else None
         await interaction.edit_original_response(
-            content=followed_text(follow.topic, self.gap_s, bool(recent)),
+            content=followed_text(follow.topic, self.gap_s, bool(recent), tx),
             embed=embed,
             allowed_mentions=NO_PINGS,
         )
 
-    @app_commands.command(name="unfollow")
+    @app_commands.command(name=L("command.unfollow.name"), description=L("command.unfollow.description"))
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
-    @app_commands.describe(topic="A topic this channel follows (see /following)")
+    @app_commands.rename(topic=L("command.unfollow.topic.name"))
+    @app_commands.describe(topic=L("command.unfollow.topic.description"))
     async def unfollow(
         self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, MAX_TOPIC_CHARS]
     ) -> None:
@@ -99,7 +99,8 @@ class FollowCog(commands.Cog):
         assert interaction.channel_id is not None
         follow = await self.bot.feeds.unfollow(interaction.channel_id, topic)
         log.info("channel %s unfollows %r (user %s)", follow.channel_id, follow.topic, interaction.user.id)
-        await interaction.response.send_message(unfollowed_text(follow), allowed_mentions=NO_PINGS)
+        text = unfollowed_text(follow, for_interaction(interaction))
+        await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
 
     @unfollow.autocomplete("topic")
     async def _topics(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -111,19 +112,20 @@ class FollowCog(commands.Cog):
         found.sort(key=lambda t: not t.casefold().startswith(typed))
         return [app_commands.Choice(name=t, value=t) for t in found][:CHOICES_MAX]
 
-    @app_commands.command(name="following")
+    @app_commands.command(name=L("command.following.name"), description=L("command.following.description"))
     @app_commands.guild_only()
-    @app_commands.describe(server="Every channel of this server, for members who can manage channels")
+    @app_commands.rename(server=L("command.following.server.name"))
+    @app_commands.describe(server=L("command.following.server.description"))
     async def following(self, interaction: discord.Interaction, server: bool = False) -> None:
         """The topics this channel follows (who added each, since when)."""
         if server and not can_manage_follows(interaction, self.bot.bot_settings):
-            raise Refusal("Only members who can manage channels can list the follows of the whole server.")
+            raise Refusal("following.not_manager")
         await defer_private(interaction)
         if server:
             follows = await self.bot.feeds.following(guild_id=interaction.guild_id)
         else:
             follows = await self.bot.feeds.following(interaction.channel_id)
-        embed = following_embed(follows, server=server, gap_s=self.gap_s)
+        embed = following_embed(follows, server=server, gap_s=self.gap_s, tx=for_interaction(interaction))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     @commands.Cog.listener()

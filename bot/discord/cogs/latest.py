@@ -8,8 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ..i18n import for_interaction
 from ..render import latest_embed, sources_embed
 from ..replies import NO_PINGS, defer_public
+from ..translator import L
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -19,11 +21,16 @@ class LatestCog(commands.Cog):
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="latest")
+    @app_commands.command(name=L("command.latest.name"), description=L("command.latest.description"))
+    @app_commands.rename(
+        topic=L("command.latest.topic.name"),
+        source=L("command.latest.source.name"),
+        count=L("command.latest.count.name"),
+    )
     @app_commands.describe(
-        topic="Only recent articles about this, matched by meaning in any language, e.g. Taiwan Strait",
-        source="Only articles from this outlet",
-        count="How many articles (1-10, default 5)",
+        topic=L("command.latest.topic.description"),
+        source=L("command.latest.source.description"),
+        count=L("command.latest.count.description"),
     )
     async def latest(
         self,
@@ -37,17 +44,17 @@ class LatestCog(commands.Cog):
         topic = " ".join(topic.split()) if topic and topic.strip() else None
         await defer_public(interaction)
         items = await self.bot.engine.latest(count, source=source, topic=topic)
-        await interaction.edit_original_response(
-            embed=latest_embed(items, source, topic), allowed_mentions=NO_PINGS
-        )
+        embed = latest_embed(items, source, topic, for_interaction(interaction))
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     @latest.autocomplete("source")
     async def _source(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await self.bot.catalog.source_choices(current)
 
-    @app_commands.command(name="sources")
+    @app_commands.command(name=L("command.sources.name"), description=L("command.sources.description"))
     async def sources(self, interaction: discord.Interaction) -> None:
         """The outlets in the corpus, with article counts and latest dates."""
         await defer_public(interaction)
         found = await self.bot.engine.sources()
-        await interaction.edit_original_response(embed=sources_embed(found), allowed_mentions=NO_PINGS)
+        embed = sources_embed(found, for_interaction(interaction))
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)

@@ -16,8 +16,9 @@ from discord.ext import commands
 from foreign_desk.index.errors import ForeignDeskError
 
 from ..errors import Refusal
-from ..render import APOLOGY
+from ..i18n import for_guild
 from ..replies import NO_PINGS
+from ..tree import user_message
 from ..views import Reply
 
 if TYPE_CHECKING:
@@ -50,24 +51,25 @@ class MentionsCog(commands.Cog):
         if not self.addressed(message):
             return
         assert self.bot.user is not None
+        tx = for_guild(message.guild)
         try:
             question = self.bot.desk.admit(
                 message.author.id, question_from(message.content, self.bot.user.id)
             )
         except Refusal as refusal:
-            await self._say(message, str(refusal))
+            await self._say(message, refusal.text(tx))
             return
         try:
             async with message.channel.typing():
                 answer = await self.bot.desk.answer(question)
-            await Reply(self.bot.desk, answer, asker_id=message.author.id).reply_to(message)
+            await Reply(self.bot.desk, answer, asker_id=message.author.id, tx=tx).reply_to(message)
         except (Refusal, ForeignDeskError) as expected:
-            await self._say(message, str(expected))
+            await self._say(message, user_message(expected, tx) or str(expected))
         except discord.Forbidden as exc:  # no permission to write here: nothing to tell anyone
             log.info("cannot answer in channel %s: %s", message.channel.id, exc)
         except Exception as exc:
             log.error("answering message %s failed", message.id, exc_info=exc)
-            await self._say(message, APOLOGY)
+            await self._say(message, tx("error.apology"))
 
     async def _say(self, message: discord.Message, text: str) -> None:
         try:

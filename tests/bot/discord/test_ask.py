@@ -7,9 +7,8 @@ import logging
 import re
 
 import pytest
+from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.limits import problems
-from foreign_desk.bot.discord.render import APOLOGY
-from foreign_desk.bot.render_text import NOTHING_RELEVANT
 
 from tests.discord_standin import DiscordStandin, StandinUsageError
 
@@ -93,8 +92,8 @@ async def test_nothing_relevant_is_a_plain_honest_reply(standin: DiscordStandin,
         reply = await ix.wait_for_reply(timeout=15)
         filtered = await standin.send_slash_command("ask", {"question": NATO_JAPAN, "language": "en"})
         narrowed = await filtered.wait_for_reply(timeout=15)
-    assert reply.content == NOTHING_RELEVANT and reply.embeds == [] and reply.components == []
-    assert narrowed.content.startswith(NOTHING_RELEVANT) and "language en" in narrowed.content
+    assert reply.content == EN("answer.nothing") and reply.embeds == [] and reply.components == []
+    assert narrowed.content.startswith(EN("answer.nothing")) and "language en" in narrowed.content
 
 
 async def test_cooldown_gets_a_friendly_private_reply(standin: DiscordStandin, start_bot: StartBot):
@@ -181,7 +180,7 @@ async def test_a_failing_command_apologises_privately_and_logs_one_traceback(
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
         reply = await ix.wait_for_reply(lambda m: m.ephemeral, timeout=15)
         await asyncio.sleep(0.1)
-    assert reply.content == APOLOGY
+    assert reply.content == EN("error.apology")
     assert ix.original is not None and ix.original.deleted  # the public "thinking…" is gone
     assert [m for m in ix.replies if not m.ephemeral] == []
     tracebacks = [r for r in caplog.records if r.exc_info]

@@ -9,12 +9,12 @@ import discord
 import pytest
 from foreign_desk.bot.discord import limits
 from foreign_desk.bot.discord.limits import ELLIPSIS, fit, fit_markdown, problems
+from foreign_desk.bot.discord.links import source_links
 from foreign_desk.bot.discord.render import (
     answer_embed,
     latest_embed,
     passage_markdown,
     report_text,
-    source_links,
     sources_embed,
     stats_embed,
 )
