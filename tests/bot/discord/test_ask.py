@@ -105,10 +105,11 @@ async def test_cooldown_gets_a_friendly_private_reply(standin: DiscordStandin, s
         other = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=standin.admin)
         await other.wait_for_reply(lambda m: bool(m.embeds), timeout=15)  # cooldowns are per user
     assert again.callback_type == 4 and refusal.ephemeral
-    assert re.fullmatch(
-        r"You're asking faster than I can read: please wait (59|60) s before the next question\.",
+    waited = re.fullmatch(
+        r"You're asking faster than I can read: please wait (\d+) s before the next question\.",
         refusal.content,
     )
+    assert waited and 0 < int(waited[1]) <= 60  # however long the first answer took on a busy machine
     assert bot.desk.peak_in_flight == 1
 
 
