@@ -252,6 +252,18 @@ class Engine:
         gen = await self.store.generation()
         return await self.store.latest(limit, gen, Filters(source=source))
 
+    async def article_at(self, url: str) -> ArticleSummary | None:
+        """The live article at web address ``url`` (as written, or canonical), or None."""
+        from foreign_desk.index.coverage import article_at
+
+        return await article_at(self, url)
+
+    async def same_story(self, article: ArticleSummary, *, limit: int = 5) -> list[ArticleSummary]:
+        """Other outlets' articles on ``article``'s story, closest first (``index.coverage``)."""
+        from foreign_desk.index.coverage import same_story
+
+        return await same_story(self, article, limit=limit)
+
     async def embed_query(self, text: str) -> np.ndarray:
         """``text`` embedded as a query (normalized), on the question thread."""
         loop = asyncio.get_running_loop()
