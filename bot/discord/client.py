@@ -1,9 +1,11 @@
 """``ForeignDeskBot``: the engine opened in ``setup_hook``, one cog per feature, a clean close.
 
 Lifecycle: ``login`` → ``setup_hook`` opens the engine (the model loads in a thread, the index
-from disk off the loop) and the feed desk on it, adds the cogs, and starts the feed poller and
-the topic-alert loop → connect → answer → ``close`` cancels a running reindex or fetch, stops
-the alert loop and the poller, disconnects, then closes the feed desk and the engine it opened.
+from disk off the loop), the feed desk on it and the answer store (``answers``: what the buttons
+of answers need, and votes), adds the cogs and the answers' buttons, and starts the feed poller
+and the topic-alert loop → connect → answer → ``close`` cancels a running reindex or fetch, stops
+the alert loop and the poller, disconnects, then closes the answer store, the feed desk and the
+engine it opened.
 Commands are registered with ``foreign-desk sync``, never on start.
 """
 
@@ -22,6 +24,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FetchReport, Poller
 
 from .alerts import Alerts
+from .answers import AnswerStore
 from .catalog import Catalog
 from .desk import Desk
 from .replies import NO_PINGS
@@ -74,6 +77,7 @@ class ForeignDeskBot(commands.Bot):
         self._open_engine = open_engine
         self._desk: Desk | None = None
         self._feeds: FeedDesk | None = None
+        self._answers: AnswerStore | None = None
         self.poller: Poller | None = None
         self.alerts: Alerts | None = None
         self.catalog = Catalog(lambda: self.engine)
@@ -99,6 +103,13 @@ class ForeignDeskBot(commands.Bot):
             raise RuntimeError("the feed desk is not open (setup_hook has not run)")
         return self._feeds
 
+    @property
+    def answers(self) -> AnswerStore:
+        """Answers' button state and votes (open while the engine is)."""
+        if self._answers is None:
+            raise RuntimeError("the answer store is not open (setup_hook has not run)")
+        return self._answers
+
     def spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         """Run ``coro`` as a task the bot cancels and awaits when it closes."""
         task = asyncio.create_task(coro, name=name)
@@ -120,8 +131,10 @@ class ForeignDeskBot(commands.Bot):
         from .cogs.latest import LatestCog
         from .cogs.mentions import MentionsCog
         from .translator import DeskTranslator
+        from .views import PageButton, VoteButton
 
         await self.tree.set_translator(DeskTranslator())
+        self.add_dynamic_items(PageButton, VoteButton)
         if self._engine is None and self._open_engine:
             self._engine = await Engine.open(self.settings, embedder=self._embedder)
             if not await self._engine.store.generation():
@@ -129,6 +142,8 @@ class ForeignDeskBot(commands.Bot):
         if self._engine is not None:
             self._desk = Desk(self._engine, self.bot_settings)
             self._feeds = await FeedDesk.open(self._engine)
+            ttl_s = self.bot_settings.view_timeout_s
+            self._answers = await AnswerStore.open(self.settings.data_path, ttl_s=ttl_s)
         await self.add_cog(AskCog(self))
         await self.add_cog(LatestCog(self))
         await self.add_cog(AdminCog(self))
@@ -181,6 +196,9 @@ class ForeignDeskBot(commands.Bot):
         if poller is not None:
             await poller.stop()
         await super().close()
+        answers, self._answers = self._answers, None
+        if answers is not None:
+            await answers.close()
         feeds, self._feeds = self._feeds, None
         if feeds is not None:
             await feeds.close()

@@ -45,8 +45,9 @@ class BotSettings:
     search_timeout_s: float = 60.0
     """A question that waited this long for a slot and its answer gets a "busy" reply."""
     results_per_page: int = 3
-    view_timeout_s: float = 600.0
-    """Seconds the More/Back buttons keep working (below Discord's 15-minute token lifetime)."""
+    view_timeout_s: float = 3600.0
+    """Seconds an answer's More/Back and 👍/👎 buttons keep working, across restarts; after that a
+    click says the answer expired."""
     status_edit_interval_s: float = 2.0
     """Least seconds between two edits of a /admin reindex or /admin fetch status message."""
     reindex_paths: list[str] = field(default_factory=list)
@@ -76,8 +77,8 @@ class BotSettings:
             raise ConfigError("discord.max_follows_per_channel must be between 1 and 25")
         if self.alert_check_s <= 0:
             raise ConfigError("discord.alert_check_s must be above 0")
-        if not 0 < self.view_timeout_s <= 840:
-            raise ConfigError("discord.view_timeout_s must be above 0 and at most 840 (14 minutes)")
+        if not 0 < self.view_timeout_s <= 7 * 86400:
+            raise ConfigError("discord.view_timeout_s must be above 0 and at most 604800 (7 days)")
         for name in ("cooldown_s", "status_edit_interval_s", "search_timeout_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"discord.{name} must not be negative")

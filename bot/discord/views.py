@@ -1,153 +1,127 @@
-"""The buttons under an answer: links to the sources, and Back / More to page through results.
+"""The buttons under an answer: each source's page (and a translation of it), Back / More to page
+through the results, 👍 / 👎 to say whether they answered.
 
-Only the person who asked can page; anyone else gets a private note. When the view times out
-the Back / More buttons are disabled (the source links stay: they keep working forever).
+Back, More and the votes are dynamic items: their ``custom_id`` names the answer and the page
+(``fd:page:<answer>:<offset>``, ``fd:vote:<answer>:<offset>:<up|down>``), and the answer's state
+is in the ``AnswerStore``. Whichever process receives a click (this one, or one started since)
+finds the question there; an answer older than ``view_timeout_s`` says "expired" and loses its
+buttons (its links stay: they work forever). Only the person who asked can page; anyone may vote,
+once per answer (a second vote replaces the first).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+import re
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from foreign_desk.index.models import Answer, Filters
 
-from .desk import Desk
-from .i18n import EN, Texts
+from .answers import ID_ALPHABET, ID_LENGTH, AnswerState
+from .i18n import Texts, for_interaction
 from .limits import BUTTONS_PER_ROW
-from .links import source_links
+from .links import answer_links
 from .render import NO_FILTERS, answer_embed, nothing_relevant_text
 from .replies import NO_PINGS, tell_privately
 from .tree import report_error
 
+if TYPE_CHECKING:
+    from .client import ForeignDeskBot
+
 log = logging.getLogger(__name__)
 
-Editor = Callable[..., Awaitable[Any]]
 NAV_ROW = 4
+ANSWER_ID = f"[{ID_ALPHABET}]{{{ID_LENGTH}}}"
+UP, DOWN = "up", "down"
+VOTE_MARKS = {1: "👍", -1: "👎"}
 
 
-class AnswerView(discord.ui.View):
-    """Paging state for one answer: the question, its filters, the current offset, who asked."""
+def _bot(interaction: discord.Interaction) -> ForeignDeskBot:
+    return cast("ForeignDeskBot", interaction.client)
+
+
+async def _guarded(interaction: discord.Interaction, work: Awaitable[None], where: str) -> None:
+    """Run a button's work; an error is told privately (and a bug logged) like a command's."""
+    try:
+        await work
+    except Exception as exc:
+        await report_error(interaction, exc, where)
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"fd:page:(?P<id>{ANSWER_ID}):(?P<offset>\d{{1,5}})",
+):
+    """Back or More: shows the page of the answer that starts at ``offset``."""
 
     def __init__(
-        self,
-        desk: Desk,
-        answer: Answer,
-        *,
-        asker_id: int,
-        filters: Filters = NO_FILTERS,
-        timeout: float | None = None,
-        tx: Texts = EN,
+        self, answer_id: str, offset: int, *, label: str, disabled: bool = False, primary: bool = False
     ) -> None:
-        super().__init__(timeout=desk.settings.view_timeout_s if timeout is None else timeout)
-        self.tx = tx
-        self.back.label = tx("button.back")
-        self.more.label = tx("button.more")
-        self.desk = desk
-        self.asker_id = asker_id
-        self.question = answer.question
-        self.filters = filters
-        self.page_size = desk.settings.results_per_page
-        self.offset = 0
-        self.edit_message: Editor | None = None
-        """Edits the message carrying this view (set once it is sent; refreshed by each click)."""
-        self._links: list[discord.ui.Button[AnswerView]] = []
-        self.show(answer)
+        style = discord.ButtonStyle.primary if primary else discord.ButtonStyle.secondary
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label,
+            style=style,
+            custom_id=f"fd:page:{answer_id}:{offset}",
+            disabled=disabled,
+            row=NAV_ROW,
+        )
+        super().__init__(button)
+        self.answer_id, self.offset = answer_id, offset
 
-    def show(self, answer: Answer) -> None:
-        """Set buttons for ``answer``: its source links, Back unless first page, More if there is more."""
-        self.offset = answer.offset
-        for button in self._links:
-            self.remove_item(button)
-        self._links = [
-            discord.ui.Button(label=link.label, url=link.url, row=n // BUTTONS_PER_ROW)
-            for n, link in enumerate(source_links(answer.results, limit=NAV_ROW * BUTTONS_PER_ROW))
-        ]
-        for button in self._links:
-            self.add_item(button)
-        self.back.disabled = answer.offset == 0
-        self.more.disabled = not answer.has_more
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PageButton:
+        return cls(match["id"], int(match["offset"]), label=getattr(item, "label", None) or "")
 
-    @property
-    def has_navigation(self) -> bool:
-        return not (self.back.disabled and self.more.disabled)
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, turn_page(interaction, self.answer_id, self.offset), "page button")
 
-    def for_sending(self) -> AnswerView | None:
-        """This view, without Back / More (and not waiting for clicks) when there is one page only;
-        None when nothing is left to show."""
-        if self.has_navigation:
-            return self
-        self.remove_item(self.back)
-        self.remove_item(self.more)
-        self.stop()
-        return self if self.children else None
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.asker_id:
-            return True
-        await tell_privately(interaction, self.tx("page.not_asker"))
-        return False
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"fd:vote:(?P<id>{ANSWER_ID}):(?P<offset>\d{{1,5}}):(?P<vote>{UP}|{DOWN})",
+):
+    """👍 or 👎 on the page of the answer that starts at ``offset``."""
 
-    @discord.ui.button(label="Back", style=discord.ButtonStyle.secondary, row=NAV_ROW)
-    async def back(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
-        await self._page(interaction, max(0, self.offset - self.page_size))
+    def __init__(self, answer_id: str, offset: int, vote: str) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            emoji="👍" if vote == UP else "👎",
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"fd:vote:{answer_id}:{offset}:{vote}",
+            row=NAV_ROW,
+        )
+        super().__init__(button)
+        self.answer_id, self.offset, self.vote = answer_id, offset, 1 if vote == UP else -1
 
-    @discord.ui.button(label="More", style=discord.ButtonStyle.primary, row=NAV_ROW)
-    async def more(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
-        await self._page(interaction, self.offset + self.page_size)
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> VoteButton:
+        return cls(match["id"], int(match["offset"]), match["vote"])
 
-    async def _page(self, interaction: discord.Interaction, offset: int) -> None:
-        await interaction.response.defer()  # an "update" acknowledgement: the message stays as is meanwhile
-        self.edit_message = interaction.edit_original_response  # a fresh token for the timeout edit
-        answer = await self.desk.answer(self.question, self.filters, offset)
-        if not answer.results:
-            self.more.disabled = True
-            await interaction.edit_original_response(view=self, allowed_mentions=NO_PINGS)
-            await tell_privately(interaction, self.tx("answer.no_more"))
-            return
-        self.show(answer)
-        await interaction.edit_original_response(
-            embed=answer_embed(answer, self.filters, self.tx), view=self, allowed_mentions=NO_PINGS
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(
+            interaction, cast_vote(interaction, self.answer_id, self.offset, self.vote), "vote button"
         )
 
-    async def on_timeout(self) -> None:
-        self.back.disabled = self.more.disabled = True
-        if self.edit_message is None:
-            return
-        try:
-            await self.edit_message(view=self, allowed_mentions=NO_PINGS)
-        except discord.HTTPException as exc:  # message deleted or token expired: nothing left to disable
-            log.info("could not disable the buttons of an answer: %s", exc)
 
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        await report_error(interaction, error, f"button {getattr(item, 'label', item)!r}")
-
-
+@dataclass
 class Reply:
     """What to send for an answer: a plain text when nothing is relevant, else an embed and buttons."""
 
-    def __init__(
-        self, desk: Desk, answer: Answer, *, asker_id: int, filters: Filters = NO_FILTERS, tx: Texts = EN
-    ) -> None:
-        self.content: str | None = None
-        self.embed: discord.Embed | None = None
-        self.view: AnswerView | None = None
-        if answer.nothing_relevant or not answer.results:
-            self.content = nothing_relevant_text(filters, tx)
-            return
-        self.embed = answer_embed(answer, filters, tx)
-        self.view = AnswerView(desk, answer, asker_id=asker_id, filters=filters, tx=tx).for_sending()
+    content: str | None = None
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
 
     async def edit_into(self, interaction: discord.Interaction) -> None:
-        """Replace the interaction's deferred "thinking…" placeholder with this reply."""
+        """Replace the interaction's deferred "thinking…" placeholder (or the message) with this reply."""
         await interaction.edit_original_response(
             content=self.content, embed=self.embed, view=self.view, allowed_mentions=NO_PINGS
         )
-        if self.view is not None:
-            self.view.edit_message = interaction.edit_original_response
 
     async def reply_to(self, message: discord.Message) -> discord.Message:
         """Answer a user's message (a mention or a DM) in its channel, without pinging them."""
@@ -156,7 +130,96 @@ class Reply:
             kwargs["embed"] = self.embed
         if self.view is not None:
             kwargs["view"] = self.view
-        sent = await message.reply(self.content, **kwargs)
-        if self.view is not None:
-            self.view.edit_message = sent.edit
-        return sent
+        return await message.reply(self.content, **kwargs)
+
+
+def answer_view(
+    state: AnswerState, answer: Answer, page_size: int, tx: Texts, target: str
+) -> discord.ui.View:
+    """Link buttons (rows 0-3), then Back / More when there is more than one page, then 👍 / 👎."""
+    view = discord.ui.View(timeout=None)
+    for n, link in enumerate(answer_links(answer.results, tx, target, limit=NAV_ROW * BUTTONS_PER_ROW)):
+        view.add_item(discord.ui.Button(label=link.label, url=link.url, row=n // BUTTONS_PER_ROW))
+    if answer.offset > 0 or answer.has_more:
+        back = max(0, answer.offset - page_size)
+        view.add_item(PageButton(state.id, back, label=tx("button.back"), disabled=answer.offset == 0))
+        more = answer.offset + page_size
+        view.add_item(
+            PageButton(state.id, more, label=tx("button.more"), disabled=not answer.has_more, primary=True)
+        )
+    view.add_item(VoteButton(state.id, answer.offset, UP))
+    view.add_item(VoteButton(state.id, answer.offset, DOWN))
+    view.stop()  # sent, not kept: clicks reach the dynamic items, in this process or another
+    return view
+
+
+async def compose(
+    bot: ForeignDeskBot,
+    answer: Answer,
+    *,
+    asker_id: int,
+    tx: Texts,
+    target: str,
+    filters: Filters = NO_FILTERS,
+) -> Reply:
+    """The reply to a new question; an answer with results gets a state for its buttons."""
+    if answer.nothing_relevant or not answer.results:
+        return Reply(content=nothing_relevant_text(filters, tx))
+    state = await bot.answers.remember(answer.question, filters, asker_id)
+    await bot.answers.page_shown(state.id, answer.offset, answer.results)
+    view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, target)
+    return Reply(embed=answer_embed(answer, filters, tx), view=view)
+
+
+async def turn_page(interaction: discord.Interaction, answer_id: str, offset: int) -> None:
+    bot, tx = _bot(interaction), for_interaction(interaction)
+    state = await bot.answers.recall(answer_id)
+    if state is None:
+        await expired(interaction, tx)
+        return
+    if not bot.answers.is_asker(state, interaction.user.id):
+        await tell_privately(interaction, tx("page.not_asker"))
+        return
+    await interaction.response.defer()  # an "update" acknowledgement: the message stays as is meanwhile
+    answer = await bot.desk.answer(state.question, state.filters, offset)
+    if not answer.results:
+        await tell_privately(interaction, tx("answer.no_more"))
+        return
+    await bot.answers.page_shown(state.id, answer.offset, answer.results)
+    view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, translation_target(interaction))
+    await Reply(embed=answer_embed(answer, state.filters, tx), view=view).edit_into(interaction)
+
+
+async def cast_vote(interaction: discord.Interaction, answer_id: str, offset: int, vote: int) -> None:
+    bot, tx = _bot(interaction), for_interaction(interaction)
+    state = await bot.answers.recall(answer_id)
+    if state is None:
+        await expired(interaction, tx)
+        return
+    before = await bot.answers.vote(state, offset, interaction.user.id, vote)
+    key = "vote.recorded" if before is None else "vote.same" if before == vote else "vote.changed"
+    log.info("vote %+d on answer %s (%s)", vote, answer_id, key)
+    await tell_privately(interaction, tx(key, mark=VOTE_MARKS[vote]))
+
+
+async def expired(interaction: discord.Interaction, tx: Texts) -> None:
+    """The answer is too old for its buttons: drop them (the links stay) and say so privately."""
+    kept = None
+    if interaction.message is not None:
+        kept = discord.ui.View.from_message(interaction.message, timeout=None)
+        for item in list(kept.children):
+            if getattr(item, "url", None) is None:
+                kept.remove_item(item)
+        kept.stop()
+    await interaction.response.edit_message(view=kept if kept is not None and kept.children else None)
+    await interaction.followup.send(tx("answer.expired"), ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+def translation_target(interaction: discord.Interaction) -> str:
+    """The language to translate articles into: the user's client language."""
+    return target_of(interaction.locale.value)
+
+
+def target_of(locale: str) -> str:
+    """A Discord locale as a translator's language code: ``pt-BR`` → ``pt``, ``zh-TW`` stays."""
+    return locale if locale in ("zh-CN", "zh-TW") else locale.split("-")[0]

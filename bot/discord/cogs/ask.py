@@ -1,4 +1,5 @@
-"""/ask: parse, defer within Discord's 3 seconds, one engine call, render."""
+"""/ask: parse, defer within Discord's 3 seconds (privately with ``private:True``), one engine call,
+render."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from discord.ext import commands
 from foreign_desk.bot.options import make_filters
 
 from ..i18n import for_interaction
-from ..replies import defer_public
+from ..replies import defer_private, defer_public
 from ..settings import QUESTION_CEILING
 from ..translator import L
-from ..views import Reply
+from ..views import compose, translation_target
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -29,12 +30,14 @@ class AskCog(commands.Cog):
         language=L("command.ask.language.name"),
         source=L("command.ask.source.name"),
         since=L("command.ask.since.name"),
+        private=L("command.ask.private.name"),
     )
     @app_commands.describe(
         question=L("command.ask.question.description"),
         language=L("command.ask.language.description"),
         source=L("command.ask.source.description"),
         since=L("command.ask.since.description"),
+        private=L("command.ask.private.description"),
     )
     async def ask(
         self,
@@ -43,15 +46,17 @@ class AskCog(commands.Cog):
         language: app_commands.Range[str, 1, 10] | None = None,
         source: app_commands.Range[str, 1, 100] | None = None,
         since: app_commands.Range[str, 1, 30] | None = None,
+        private: bool = False,
     ) -> None:
         """Ask the news desk a foreign-affairs question; get cited passages."""
         filters = make_filters(language, source, since)
         desk = self.bot.desk
         question = desk.admit(interaction.user.id, question)
-        await defer_public(interaction)
+        await (defer_private if private else defer_public)(interaction)
         answer = await desk.answer(question, filters)
-        reply = Reply(
-            desk, answer, asker_id=interaction.user.id, filters=filters, tx=for_interaction(interaction)
+        tx, target = for_interaction(interaction), translation_target(interaction)
+        reply = await compose(
+            self.bot, answer, asker_id=interaction.user.id, tx=tx, target=target, filters=filters
         )
         await reply.edit_into(interaction)
 

@@ -19,7 +19,7 @@ from ..errors import Refusal
 from ..i18n import for_guild
 from ..replies import NO_PINGS
 from ..tree import user_message
-from ..views import Reply
+from ..views import compose
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -62,7 +62,8 @@ class MentionsCog(commands.Cog):
         try:
             async with message.channel.typing():
                 answer = await self.bot.desk.answer(question)
-            await Reply(self.bot.desk, answer, asker_id=message.author.id, tx=tx).reply_to(message)
+            reply = await compose(self.bot, answer, asker_id=message.author.id, tx=tx, target=tx.language)
+            await reply.reply_to(message)
         except (Refusal, ForeignDeskError) as expected:
             await self._say(message, user_message(expected, tx) or str(expected))
         except discord.Forbidden as exc:  # no permission to write here: nothing to tell anyone

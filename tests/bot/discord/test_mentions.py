@@ -68,20 +68,3 @@ def test_intents_are_only_what_the_features_need() -> None:
     assert both == GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES and not both & MESSAGE_CONTENT
     assert intents_for(BotSettings(answer_mentions=False)).value == GUILDS | DIRECT_MESSAGES
     assert intents_for(BotSettings(answer_dms=False)).value == GUILDS | GUILD_MESSAGES
-
-
-async def test_buttons_under_a_mention_reply_are_disabled_on_timeout(
-    standin: DiscordStandin, start_bot: StartBot
-):
-    async with asyncio.timeout(30), start_bot(results_per_page=1, view_timeout_s=0.5):
-        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
-        reply = await standin.wait_for_bot_message(timeout=15)
-        assert reply.find_component(label="More")["disabled"] is False
-        await standin.wait_until(lambda: reply.find_component(label="More")["disabled"], timeout=5)
-    edits = [
-        r
-        for r in standin.requests
-        if r.method == "PATCH" and r.route == "/channels/{channel_id}/messages/{message_id}"
-    ]
-    assert len(edits) == 1 and edits[0].mentions_suppressed
-    assert reply.embeds and reply.revisions[0]["embeds"][0]["description"] == reply.embeds[0]["description"]

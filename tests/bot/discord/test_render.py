@@ -8,8 +8,9 @@ import re
 import discord
 import pytest
 from foreign_desk.bot.discord import limits
+from foreign_desk.bot.discord.i18n import LANGUAGES, texts
 from foreign_desk.bot.discord.limits import ELLIPSIS, fit, fit_markdown, problems
-from foreign_desk.bot.discord.links import source_links
+from foreign_desk.bot.discord.links import answer_links
 from foreign_desk.bot.discord.render import (
     answer_embed,
     latest_embed,
@@ -84,13 +85,16 @@ def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: in
     found = data.draw(results(n))
     answer = Answer(question or "?", tuple(found), 12.0, has_more=data.draw(st.booleans()))
     filters = Filters(language="id", source=data.draw(TEXT) or None, since="2023-01-01")
-    embed = answer_embed(answer, filters)
+    tx = texts(data.draw(st.sampled_from(LANGUAGES)))
+    embed = answer_embed(answer, filters, tx)
     assert problems(None, [embed]) == []
     body = embed.to_dict()
     for part in (body["title"], body["description"], body["footer"]["text"]):
         assert "@everyone" not in part and "@here" not in part
         assert not re.search(r"<@!?&?\d", part)
-    for link in source_links(found):
+    links = answer_links(found, tx, data.draw(st.sampled_from(["en", "id", "pt", "zh-TW"])))
+    assert len(links) <= 20  # four rows of link buttons; the fifth is Back / More / 👍 / 👎
+    for link in links:
         assert len(link.label) <= limits.BUTTON_LABEL_MAX and len(link.url) <= limits.URL_MAX
         assert link.url.startswith("https://") and " " not in link.url
 

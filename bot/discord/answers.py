@@ -1,0 +1,279 @@
+"""What the buttons under an answer need after a restart, and the votes on answers: the bot's own
+SQLite file (``discord.sqlite3`` beside the index; the engine's store is not touched).
+
+An answer gets a short random id, which its buttons carry in their ``custom_id`` (100 characters
+at most: too short for a question). The row holds the question, its filters and a salted hash of
+who asked, and lives ``ttl_s`` (the ``[discord] view_timeout_s``): a button of an older answer is
+told "expired". Each page shown is kept with the passages on it, so a vote records exactly what
+its voter saw. A vote copies the question and the page, and outlives the answer; its voter is a
+salted hash of the answer and the user, so it allows one vote per user and answer and links no
+two answers of one user. Nothing stores a Discord user id.
+
+Concurrency: one connection per process, used from its event loop; several processes (shards,
+a CLI export) may open the same file (WAL, a busy timeout, and every write one statement or one
+transaction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import aiosqlite
+from foreign_desk.index.models import Filters, Result
+
+FILE_NAME = "discord.sqlite3"
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+ID_LENGTH = 12
+
+MIGRATIONS = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE answers (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        question TEXT NOT NULL,
+        filters TEXT NOT NULL,
+        asker TEXT NOT NULL
+    );
+    CREATE INDEX answers_by_age ON answers (created_at);
+    CREATE TABLE pages (
+        answer_id TEXT NOT NULL REFERENCES answers (id) ON DELETE CASCADE,
+        offset INTEGER NOT NULL,
+        shown TEXT NOT NULL,
+        PRIMARY KEY (answer_id, offset)
+    );
+    CREATE TABLE votes (
+        answer_id TEXT NOT NULL,
+        voter TEXT NOT NULL,
+        vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+        voted_at REAL NOT NULL,
+        question TEXT NOT NULL,
+        filters TEXT NOT NULL,
+        offset INTEGER NOT NULL,
+        shown TEXT NOT NULL,
+        PRIMARY KEY (answer_id, voter)
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One passage as a page showed it: enough to judge it later without the index."""
+
+    rank: int
+    passage_id: int
+    article_id: str
+    title: str
+    url: str | None
+    source: str | None
+    language: str | None
+    highlight: str
+    text: str
+
+    @classmethod
+    def of(cls, result: Result) -> Shown:
+        art = result.article
+        return cls(
+            result.rank,
+            result.passage_id,
+            art.id,
+            art.title,
+            art.url,
+            art.source,
+            art.language,
+            result.highlight,
+            result.text,
+        )
+
+
+@dataclass(frozen=True)
+class AnswerState:
+    id: str
+    created_at: float
+    question: str
+    filters: Filters
+    asker: str
+
+
+@dataclass(frozen=True)
+class Vote:
+    answer_id: str
+    vote: int
+    voted_at: float
+    question: str
+    filters: Filters
+    offset: int
+    shown: tuple[Shown, ...]
+
+
+def _filters_json(filters: Filters) -> str:
+    return json.dumps({k: v for k, v in asdict(filters).items() if v}, sort_keys=True)
+
+
+def _shown_json(shown: Sequence[Shown]) -> str:
+    return json.dumps([asdict(s) for s in shown], ensure_ascii=False)
+
+
+def _shown(text: str) -> tuple[Shown, ...]:
+    return tuple(Shown(**item) for item in json.loads(text))
+
+
+class AnswerStore:
+    """Open with ``await AnswerStore.open(data_dir, ttl_s=...)``; ``clock`` is wall time (seconds)."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection, salt: bytes, ttl_s: float, clock: Callable[[], float]
+    ) -> None:
+        self.conn = conn
+        self._salt = salt
+        self.ttl_s = ttl_s
+        self.clock = clock
+
+    @classmethod
+    async def open(
+        cls, data_dir: Path, *, ttl_s: float, clock: Callable[[], float] = time.time
+    ) -> AnswerStore:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(data_dir / FILE_NAME, isolation_level=None)
+        try:
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
+                await conn.execute(f"PRAGMA {pragma}")
+            await _migrate(conn)
+            await conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)", (secrets.token_hex(32),)
+            )
+            async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cur:
+                row = await cur.fetchone()
+        except BaseException:
+            await conn.close()
+            raise
+        assert row is not None
+        return cls(conn, bytes.fromhex(row[0]), ttl_s, clock)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    def hash_user(self, purpose: str, answer_id: str, user_id: int) -> str:
+        """A salted hash of ``user_id`` for one answer: the same user gets another one elsewhere."""
+        message = f"{purpose}:{answer_id}:{user_id}".encode()
+        return hmac.new(self._salt, message, hashlib.sha256).hexdigest()[:32]
+
+    # -- answers ------------------------------------------------------------------------------------
+    async def remember(self, question: str, filters: Filters, asker_id: int) -> AnswerState:
+        """A new answer's state (and forget those past their time)."""
+        now = self.clock()
+        answer_id = "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+        state = AnswerState(answer_id, now, question, filters, self.hash_user("asker", answer_id, asker_id))
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self.conn.execute("DELETE FROM answers WHERE created_at < ?", (now - self.ttl_s,))
+            await self.conn.execute(
+                "INSERT INTO answers (id, created_at, question, filters, asker) VALUES (?, ?, ?, ?, ?)",
+                (answer_id, now, question, _filters_json(filters), state.asker),
+            )
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        return state
+
+    async def recall(self, answer_id: str) -> AnswerState | None:
+        """The answer's state, or None when it is unknown or older than ``ttl_s``."""
+        sql = "SELECT id, created_at, question, filters, asker FROM answers WHERE id = ?"
+        async with self.conn.execute(sql, (answer_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None or row[1] < self.clock() - self.ttl_s:
+            return None
+        return AnswerState(row[0], row[1], row[2], Filters(**json.loads(row[3])), row[4])
+
+    def is_asker(self, state: AnswerState, user_id: int) -> bool:
+        return hmac.compare_digest(state.asker, self.hash_user("asker", state.id, user_id))
+
+    async def page_shown(self, answer_id: str, offset: int, results: Sequence[Result]) -> None:
+        shown = _shown_json([Shown.of(r) for r in results])
+        await self.conn.execute(
+            "INSERT OR REPLACE INTO pages (answer_id, offset, shown) VALUES (?, ?, ?)",
+            (answer_id, offset, shown),
+        )
+
+    async def page(self, answer_id: str, offset: int) -> tuple[Shown, ...] | None:
+        sql = "SELECT shown FROM pages WHERE answer_id = ? AND offset = ?"
+        async with self.conn.execute(sql, (answer_id, offset)) as cur:
+            row = await cur.fetchone()
+        return _shown(row[0]) if row is not None else None
+
+    # -- votes --------------------------------------------------------------------------------------
+    async def vote(self, state: AnswerState, offset: int, user_id: int, vote: int) -> int | None:
+        """Record ``user_id``'s vote (+1 / -1) on the page at ``offset``; return their vote before
+        (None for a first vote). A second vote replaces the first: one vote per user and answer."""
+        shown = await self.page(state.id, offset)
+        if shown is None:
+            raise LookupError(f"page {offset} of answer {state.id} was never shown")
+        voter = self.hash_user("voter", state.id, user_id)
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            sql = "SELECT vote FROM votes WHERE answer_id = ? AND voter = ?"
+            async with self.conn.execute(sql, (state.id, voter)) as cur:
+                before = await cur.fetchone()
+            await self.conn.execute(
+                "INSERT OR REPLACE INTO votes (answer_id, voter, vote, voted_at, question, filters, "
+                "offset, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    state.id,
+                    voter,
+                    vote,
+                    self.clock(),
+                    state.question,
+                    _filters_json(state.filters),
+                    offset,
+                    _shown_json(shown),
+                ),
+            )
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        return int(before[0]) if before is not None else None
+
+    async def votes(self) -> list[Vote]:
+        """Every vote, oldest first."""
+        sql = (
+            "SELECT answer_id, vote, voted_at, question, filters, offset, shown FROM votes ORDER BY voted_at"
+        )
+        async with self.conn.execute(sql) as cur:
+            rows = await cur.fetchall()
+        return [
+            Vote(r[0], int(r[1]), r[2], r[3], Filters(**json.loads(r[4])), int(r[5]), _shown(r[6]))
+            for r in rows
+        ]
+
+    async def columns(self, table: str) -> list[str]:
+        """The column names of ``table`` (for tests that check what is stored)."""
+        async with self.conn.execute(f"PRAGMA table_info({table})") as cur:
+            return [str(r[1]) for r in await cur.fetchall()]
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    """Apply the migrations not yet recorded (``user_version``), each in one transaction."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        async with conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row is not None else 0
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in (s.strip() for s in script.split(";")):
+                if statement:
+                    await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {number}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise

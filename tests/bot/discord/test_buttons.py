@@ -1,0 +1,162 @@
+"""The buttons under an answer, through the stand-in: private answers, paging after a restart and
+after expiry, links to a translation, and 👍 / 👎 votes stored without user ids."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from foreign_desk.bot.discord.answers import FILE_NAME
+from foreign_desk.bot.discord.i18n import EN, texts
+
+from tests.desk_corpus import PATROL_ID_TITLE, PATROL_ID_URL
+from tests.discord_standin import DiscordStandin, StoredMessage
+
+from .conftest import NATO_JAPAN, StartBot, assert_everything_quiet, embed_of
+
+ID = texts("id")
+ARAFURA = "What did Indonesia and Australia agree about patrols in the Arafura Sea?"
+
+
+def page_of(message: StoredMessage) -> str:
+    return embed_of(message)["description"].split("**", 2)[1]  # "[1]", "[2]", …
+
+
+def labels(message: StoredMessage) -> list[str]:
+    return [c.get("label") or c.get("emoji", {}).get("name") for c in message.iter_components()]
+
+
+async def test_a_private_answer_is_ephemeral_and_pages_in_place(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(60), start_bot(results_per_page=1):
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN, "private": True})
+        assert await ix.wait_for_callback() == 5
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        assert reply.ephemeral and page_of(reply) == "[1]"
+        more = await standin.click_button(reply, label="More")
+        paged = await more.wait_for_reply(lambda m: page_of(m) == "[2]", timeout=20)
+    assert paged.id == reply.id and paged.ephemeral
+    assert ix.payload["data"]["options"][-1] == {"name": "private", "type": 5, "value": True}
+    assert standin.bot_messages() == []  # nothing public was posted
+    assert_everything_quiet(standin)
+
+
+async def test_more_and_back_page_an_old_answer_after_a_restart(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    async with asyncio.timeout(60), start_bot(sample_copy, results_per_page=1):
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+    assert page_of(reply) == "[1]"
+    async with asyncio.timeout(60), start_bot(sample_copy, results_per_page=1) as restarted:
+        assert restarted.answers is not None
+        more = await standin.click_button(reply, label="More")
+        assert await more.wait_for_callback() == 6
+        await more.wait_for_reply(lambda m: page_of(m) == "[2]", timeout=20)
+        back = await standin.click_button(reply, label="Back")
+        await back.wait_for_reply(lambda m: page_of(m) == "[1]", timeout=20)
+    assert reply.find_component(label="Back")["disabled"] is True
+    assert_everything_quiet(standin)
+
+
+async def test_a_button_older_than_the_timeout_says_the_answer_expired(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    async with asyncio.timeout(60), start_bot(sample_copy, results_per_page=1):
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, locale="id")
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+    answer = [dict(e) for e in reply.embeds]
+    async with asyncio.timeout(60), start_bot(sample_copy, results_per_page=1, view_timeout_s=60) as bot:
+        now = bot.answers.clock()
+        bot.answers.clock = lambda: now + 61  # a minute and a second later
+        late = await standin.click_button(reply, label="Lainnya", locale="id")
+        note = await late.wait_for_reply(lambda m: m.id != reply.id)
+    assert late.callback_type == 7  # the message is updated: its buttons go, nothing "failed"
+    assert note.ephemeral and note.content == ID("answer.expired")
+    assert reply.components == [] and reply.embeds == answer
+    assert_everything_quiet(standin)
+
+
+async def test_a_mention_reply_pages_for_its_author(standin: DiscordStandin, start_bot: StartBot):
+    async with asyncio.timeout(60), start_bot(results_per_page=1):
+        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
+        reply = await standin.wait_for_bot_message(timeout=20)
+        stranger = await standin.click_button(reply, label="More", user=standin.admin)
+        refused = await stranger.wait_for_reply()
+        more = await standin.click_button(reply, label="More")
+        await more.wait_for_reply(lambda m: page_of(m) == "[2]", timeout=20)
+    assert refused.ephemeral and refused.content == EN("page.not_asker")
+    assert_everything_quiet(standin)
+
+
+async def test_an_article_in_another_language_links_to_a_translation(
+    standin: DiscordStandin, start_bot: StartBot, desk_copy: Path
+):
+    async with asyncio.timeout(60), start_bot(desk_copy, results_per_page=2):
+        in_en = await standin.send_slash_command("ask", {"question": ARAFURA})
+        english = await in_en.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        in_id = await standin.send_slash_command(
+            "ask", {"question": ARAFURA}, user=standin.admin, locale="id"
+        )
+        indonesian = await in_id.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+    links = {c["label"]: c["url"] for c in english.iter_components() if c.get("url")}
+    source = next(label for label in links if PATROL_ID_TITLE in label)
+    rank = source.split("]")[0] + "]"
+    translated = links[f"{rank} Read in English"]
+    query = parse_qs(urlsplit(translated).query)
+    assert translated.startswith("https://translate.google.com/translate?")
+    assert query == {"sl": ["id"], "tl": ["en"], "hl": ["en"], "u": [PATROL_ID_URL]}
+    assert not any("Read in" in label and "Guardian" in label for label in links)  # English: none needed
+    id_links = [c["label"] for c in indonesian.iter_components() if c.get("url")]
+    assert [label for label in id_links if "Baca dalam" in label] == [
+        f"{_other(rank)} Baca dalam bahasa Indonesia"
+    ]
+    assert_everything_quiet(standin)
+
+
+async def test_one_vote_per_user_stored_with_the_page_and_no_user_id(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    async with asyncio.timeout(60), start_bot(sample_copy, results_per_page=1) as bot:
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        notes = []
+        for user, mark in (
+            (standin.user, "👍"),
+            (standin.user, "👍"),
+            (standin.user, "👎"),
+            (standin.admin, "👍"),
+        ):
+            click = await standin.click_button(reply, custom_id=_vote_id(reply, mark), user=user)
+            notes.append((await click.wait_for_reply()).content)
+        votes = await bot.answers.votes()
+    assert notes == [
+        EN("vote.recorded", mark="👍"),
+        EN("vote.same", mark="👍"),
+        EN("vote.changed", mark="👎"),
+        EN("vote.recorded", mark="👍"),
+    ]
+    assert sorted(v.vote for v in votes) == [-1, 1]
+    for vote in votes:
+        assert vote.question == NATO_JAPAN and vote.offset == 0
+        assert [s.rank for s in vote.shown] == [1] and vote.shown[0].highlight
+    stored = _dump(sample_copy / FILE_NAME)
+    for user in (standin.user, standin.admin):
+        assert str(user.id) not in stored and user.username not in stored
+    assert labels(reply)[-2:] == ["👍", "👎"]  # the buttons stay for others to vote
+    assert_everything_quiet(standin)
+
+
+def _other(rank: str) -> str:
+    """The other of the two ranks, "[1]" ↔ "[2]"."""
+    return "[2]" if rank == "[1]" else "[1]"
+
+
+def _vote_id(message: StoredMessage, mark: str) -> str:
+    return next(c["custom_id"] for c in message.iter_components() if c.get("emoji", {}).get("name") == mark)
+
+
+def _dump(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return "\n".join(conn.iterdump())
