@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.models import Article, Passage
-from foreign_desk.index.text import split_sentences, word_count
+from foreign_desk.index.text import LETTER_OR_DIGIT, split_sentences, word_count
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,15 @@ long passage answers better than a fragment of a few words."""
 RUNAWAY_FACTOR = 3
 """A "sentence" longer than this many times ``max_words`` (a table, a list with no stops)
 is not a sentence: it is cut into ``max_words`` windows rather than kept whole."""
+MAX_WORD_CHARS = 32
+"""A word longer than this (base64, a hash, a minified script, a very long URL) counts as one
+word per ``MAX_WORD_CHARS`` characters and may be cut there, so no passage holds more than
+about ``max_words * MAX_WORD_CHARS`` characters: a 200 KB token becomes many bounded passages
+(embedding cost proportional to its length) instead of one the model reads for minutes."""
+MAX_CONTEXT_CHARS = 300
+"""The most of the headline and of the section heading that goes into each passage's
+``embed_text`` (and of the heading into ``section``): every passage repeats them, so a
+200 KB "headline" would otherwise be embedded once per passage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +58,14 @@ def chunk_article(article: Article, settings: ChunkingSettings) -> list[Passage]
     max_words = max(1, settings.max_words)
     min_words = max(0, min(settings.min_words, max_words))
     passages: list[Passage] = []
+    title = article.title[:MAX_CONTEXT_CHARS]
     for section, units in _sections(article, max_words):
         for group in _merge_short(_pack(units, max_words, min_words), max_words, min_words):
             text = _join(group)
             passages.append(
                 Passage(
                     text=text,
-                    embed_text="\n".join(part for part in (article.title, section, text) if part),
+                    embed_text="\n".join(part for part in (title, section, text) if part),
                     paragraphs=tuple(sorted({u.paragraph for u in group})),
                     section=section,
                     ordinal=len(passages),
@@ -69,23 +79,36 @@ def _sections(article: Article, max_words: int) -> list[tuple[str | None, list[_
     number = 0
     for block in article.blocks:
         if block.kind == "heading":
-            sections.append((block.text, []))
+            sections.append((block.text[:MAX_CONTEXT_CHARS], []))
             continue
         number += 1
         sections[-1][1].extend(_units(block.text, number, max_words))
     return [(heading, units) for heading, units in sections if units]
 
 
+def _word_size(word: str) -> int:
+    """1 for a word with a letter or digit, 0 for a dash; a long word (letters or not) once
+    per ``MAX_WORD_CHARS`` characters."""
+    if len(word) > MAX_WORD_CHARS:
+        return -(-len(word) // MAX_WORD_CHARS)
+    return 1 if LETTER_OR_DIGIT.search(word) else 0
+
+
+def _size(text: str) -> int:
+    """Words of ``text`` for packing: ``word_count``, save that long words count by length."""
+    return sum(_word_size(word) for word in text.split())
+
+
 def _units(text: str, paragraph: int, max_words: int) -> list[_Unit]:
-    words = word_count(text)
-    if words == 0:
+    size = _size(text)
+    if size == 0:
         return []
-    if words <= max_words:
-        return [_Unit(text, paragraph, words)]
+    if size <= max_words:
+        return [_Unit(text, paragraph, size)]
     units: list[_Unit] = []
     for sentence in split_sentences(text):
-        n = word_count(sentence)
-        if n > RUNAWAY_FACTOR * max_words:
+        n = _size(sentence)
+        if n > RUNAWAY_FACTOR * max_words or (n > max_words and n > word_count(sentence)):
             units.extend(_windows(sentence, paragraph, max_words))
         elif n:
             units.append(_Unit(sentence, paragraph, n))
@@ -93,19 +116,25 @@ def _units(text: str, paragraph: int, max_words: int) -> list[_Unit]:
 
 
 def _windows(text: str, paragraph: int, max_words: int) -> list[_Unit]:
-    pieces = text.split()
+    """``text`` cut into runs of at most ``max_words`` words, a long word between its
+    ``MAX_WORD_CHARS`` pieces (which join again without a space inside one run)."""
     out: list[_Unit] = []
     current: list[str] = []
     count = 0
-    for piece in pieces:
-        counted = word_count(piece)
-        if current and count + counted > max_words:
-            out.append(_Unit(" ".join(current), paragraph, count))
-            current, count = [], 0
-        current.append(piece)
-        count += counted
+    for word in text.split():
+        counted = _word_size(word)
+        pieces = [word]
+        if counted > 1:
+            pieces = [word[i : i + MAX_WORD_CHARS] for i in range(0, len(word), MAX_WORD_CHARS)]
+        for i, piece in enumerate(pieces):
+            weight = min(counted, 1)
+            if current and count + weight > max_words:
+                out.append(_Unit("".join(current).strip(), paragraph, count))
+                current, count = [], 0
+            current.append(piece if i else f" {piece}")
+            count += weight
     if current:
-        out.append(_Unit(" ".join(current), paragraph, count))
+        out.append(_Unit("".join(current).strip(), paragraph, count))
     return out
 
 

@@ -7,9 +7,11 @@ back as a ``ReadProblem`` so that indexing reports it and goes on with the rest.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -34,7 +36,7 @@ SUPPORTED_SUFFIXES = frozenset(READERS)
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "changelog", "contributing", "notice", "authors"})
 """File stems that sit beside a corpus but are not articles (``README.md``, ``LICENSE.txt``)."""
 
-__all__ = ["READERS", "SUPPORTED_SUFFIXES", "discover", "read_path"]
+__all__ = ["READERS", "SUPPORTED_SUFFIXES", "discover", "read_path", "shown"]
 
 
 def _is_article_file(path: Path) -> bool:
@@ -50,7 +52,8 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ReadProblem]
 
     Folders are walked recursively in sorted order, skipping hidden files and folders and
     files that are not articles (``feeds.toml``, ``README.md``). A file named explicitly
-    must still have a supported suffix. A path that does not exist is a ``ReadProblem``.
+    must still have a supported suffix. A path that does not exist, a symlink loop and a
+    name that is not UTF-8 (which no citation could show) are each one ``ReadProblem``.
     Each file is listed once even when named twice.
     """
     files: list[Path] = []
@@ -65,29 +68,59 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ReadProblem]
 
     for given in paths:
         path = Path(given).expanduser()
-        if path.is_dir():
-            for found in _walk(path):
-                add(found)
-        elif path.is_file():
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                add(path)
-            else:
-                kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-                problems.append(problem(path.absolute(), f"unsupported file type (expected {kinds})"))
-        elif path.exists():
-            problems.append(problem(path.absolute(), "not a regular file or folder"))
+        if (why := _unusable(path)) is not None:
+            problems.append(problem(shown(path.absolute()), why))
+        elif path.is_dir():
+            found, trouble = _walk(path)
+            problems.extend(trouble)
+            for file in found:
+                add(file)
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            add(path)
         else:
-            problems.append(problem(path.absolute(), "no such file or folder"))
+            kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+            problems.append(problem(path.absolute(), f"unsupported file type (expected {kinds})"))
     return files, problems
 
 
-def _walk(root: Path) -> list[Path]:
-    """Article files under ``root`` sorted by their path inside it (``a.md`` < ``sub/b.md``)."""
+def shown(path: Path | str) -> str:
+    """``path`` as text that can be printed and stored: bytes that are not UTF-8 as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _unusable(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an article file or folder, or ``None``."""
+    if shown(path) != str(path):
+        return "the name is not UTF-8: rename it"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if exc.errno == errno.ENOENT:
+            return "broken symlink" if path.is_symlink() else "no such file or folder"
+        return f"cannot read: {exc.strerror or exc}"
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        return "not a regular file or folder"
+    return None
+
+
+def _walk(root: Path) -> tuple[list[Path], list[ReadProblem]]:
+    """Article files under ``root`` sorted by their path inside it (``a.md`` < ``sub/b.md``),
+    and a problem for each that cannot be read (a name that is not UTF-8, a broken link)."""
     found: list[Path] = []
+    problems: list[ReadProblem] = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(p for p in (Path(folder, n) for n in names) if _is_article_file(p) and p.is_file())
-    return sorted(found, key=lambda p: p.relative_to(root).parts)
+        for candidate in (Path(folder, n) for n in names):
+            if not _is_article_file(candidate):
+                continue
+            why = _unusable(candidate)
+            if why is None:
+                found.append(candidate)
+            else:
+                problems.append(problem(shown(candidate), why))
+    return sorted(found, key=lambda p: p.relative_to(root).parts), problems
 
 
 def read_path(path: Path) -> Iterator[Article | ReadProblem]:
@@ -101,7 +134,11 @@ def read_path(path: Path) -> Iterator[Article | ReadProblem]:
     if reader is None:
         yield problem(path, f"no reader for {path.suffix} files is installed")
         return
-    yield from reader(path)
+    try:
+        yield from reader(path)
+    except Exception as exc:  # a reader's bug costs this file, not the whole run; the log has it
+        log.error("reading %s failed", shown(path), exc_info=True)
+        yield problem(shown(path), f"reader failed ({type(exc).__name__}: a bug, the log has the details)")
 
 
 def _reader(module_name: str) -> Reader | None:

@@ -94,13 +94,13 @@ def _unwrap(lines: list[str]) -> list[str]:
     open_ended = sum(not _SENTENCE_END.search(line) for line in body)
     if all(40 <= len(line) <= 100 for line in body) and open_ended * 2 >= len(body):
         return [" ".join(lines)]  # hard-wrapped at a fixed width
-    out: list[str] = []
+    runs: list[list[str]] = []  # joined at the end: growing one string line by line is quadratic
     for line in lines:
-        if out and not _SENTENCE_END.search(out[-1]) and line[:1].islower():
-            out[-1] = f"{out[-1]} {line}"
+        if runs and not _SENTENCE_END.search(runs[-1][-1]) and line[:1].islower():
+            runs[-1].append(line)
         else:
-            out.append(line)
-    return out
+            runs.append([line])
+    return [" ".join(run) for run in runs]
 
 
 _NUMBERED_HEADING = re.compile(r"^\d{1,2}[.)]\s+[^\W\d_]")

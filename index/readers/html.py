@@ -42,6 +42,17 @@ __all__ = [
     "read",
 ]
 
+
+class _NoDiscardWarning(logging.Filter):
+    """Drops trafilatura's "discarding data: None", logged for every page it finds no body in:
+    that page is reported here, once and with its path or URL ("no article body found")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("discarding data")
+
+
+logging.getLogger("trafilatura.core").addFilter(_NoDiscardWarning())
+
 SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 MAX_FILE_BYTES = 20_000_000
 

@@ -54,6 +54,10 @@ def _article(path: Path, number: int, raw: bytes) -> Article:
         row: Any = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ReaderError(f"broken JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ReaderError("JSON nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits (int_max_str_digits)
+        raise ReaderError("a number in the JSON is too long") from None
     if not isinstance(row, dict):
         raise ReaderError(f"expected a JSON object, got {type(row).__name__}")
     text = row.get("text")

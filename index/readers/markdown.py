@@ -22,7 +22,7 @@ from foreign_desk.index.text import normalise
 log = logging.getLogger(__name__)
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_ATX = re.compile(r"^(#{1,6})(?:\s+|$)")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _RULE = re.compile(r"^(?:[-*_]\s*){3,}$")
 _FENCE = re.compile(r"^(```|~~~)")
@@ -30,18 +30,39 @@ _BULLET = re.compile(r"^[-*+]\s+")
 _ORDERED = re.compile(r"^\d{1,3}[.)]\s+")
 _LINK_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
 
+MAX_FRONT_MATTER_CHARS = 64_000
+"""Front matter holds a handful of short fields; a block longer than this is not metadata."""
+
+
+class _AliasRefused(yaml.YAMLError):
+    """An anchor reference (``*name``) in front matter."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses aliases: nine nested references to a nine-item list make a
+    "billion laughs" of 9**9 strings from 400 bytes, and front matter never needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasRefused(None, None, "aliases are not allowed", self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+# Every rule stops at the next opening delimiter, so a paragraph of 200 KB of ``[`` or
+# ``*a `` is read in linear time (a span that may hold its own delimiter is scanned to the
+# end of the text from every opener: quadratic).
 _INLINE: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images: alt text is a caption, not body
-    (re.compile(r"!\[[^\]]*\]\[[^\]]*\]"), ""),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # <http://autolink>
+    (re.compile(r"!\[[^\[\]]*\]\([^()]*\)"), ""),  # images: alt text is a caption, not body
+    (re.compile(r"!\[[^\[\]]*\]\[[^\[\]]*\]"), ""),
+    (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^<>\s]+)>"), r"\1"),  # <http://autolink>
     (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),  # inline HTML tags
     (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])"), r"\1"),
+    (re.compile(r"~~(?=\S)((?:(?!~~).)+?)(?<=\S)~~"), r"\1"),
 ]
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>~|])")
 _HIDDEN = 0xE000  # escaped characters wait in the private-use area while the rules run
@@ -63,8 +84,16 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     m = _FRONT_MATTER.match(text)
     if m is None:
         raise ReaderError("front matter opened with '---' is never closed")
+    if len(m.group(1)) > MAX_FRONT_MATTER_CHARS:
+        raise ReaderError(f"front matter is over {MAX_FRONT_MATTER_CHARS:,} characters")
     try:
-        meta = yaml.safe_load(m.group(1))
+        meta = yaml.load(m.group(1), Loader=_NoAliasLoader)
+    except _AliasRefused:
+        raise ReaderError("YAML front matter uses an alias (*name); write the value out") from None
+    except RecursionError:
+        raise ReaderError("YAML front matter is nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # a date like 2024-13-45, an integer of 5,000 digits
+        raise ReaderError(f"unreadable value in YAML front matter ({str(exc)[:80]})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
@@ -111,7 +140,7 @@ def parse_body(body: str) -> list[tuple[str, int]]:
             continue
         if m := _ATX.match(line):
             flush()
-            if text := plain(m.group(2)):
+            if text := plain(_heading_text(line[m.end() :])):
                 items.append((text, len(m.group(1))))
             continue
         if _LINK_DEF.match(line):
@@ -124,6 +153,12 @@ def parse_body(body: str) -> list[tuple[str, int]]:
         lines.append(line)
     flush()
     return items
+
+
+def _heading_text(text: str) -> str:
+    """An ATX heading's text without its optional closing ``#`` run (``Title ##`` → ``Title``)."""
+    bare = text.rstrip().rstrip("#")
+    return bare.rstrip() if not bare or bare[-1].isspace() else text.rstrip()
 
 
 def read(path: Path) -> Iterator[Article | ReadProblem]:
