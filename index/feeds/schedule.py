@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from foreign_desk.index.config import FeedSettings
+from foreign_desk.index.fetch.http import MAX_RETRY_AFTER_S
 
 
 def next_delay(
@@ -20,8 +21,9 @@ def next_delay(
 
     After ``failures`` consecutive failures the wait is ``every_s * 2**failures``, capped at
     ``backoff_cap_minutes`` (but never shorter than the interval itself); a ``Retry-After``
-    the server sent is a lower bound. Jitter of ± ``settings.jitter`` spreads feeds apart so
-    that feeds added together do not stay in lock step.
+    the server sent is a lower bound, itself at most ``MAX_RETRY_AFTER_S``. Jitter of
+    ± ``settings.jitter`` spreads feeds apart so that feeds added together do not stay in
+    lock step.
     """
     delay = float(every_s)
     if failures > 0:
@@ -30,6 +32,6 @@ def next_delay(
     jitter = max(0.0, min(settings.jitter, 0.5))
     if jitter:
         delay *= 1.0 + (rng or random).uniform(-jitter, jitter)
-    if retry_after is not None:
-        delay = max(delay, float(retry_after))
+    if retry_after is not None and retry_after == retry_after:  # (not NaN)
+        delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER_S))
     return delay

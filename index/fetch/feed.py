@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
@@ -115,9 +116,13 @@ def parse_feed(
     if parsed.get("bozo"):
         problems.append(_describe(parsed.get("bozo_exception")))
     entries = parsed.get("entries") or []
-    if not entries and parsed.get("bozo"):
+    if not entries and (parsed.get("bozo") or not parsed.get("version")):
         where = f" at {url}" if url else ""
-        raise NotAFeed(f"no feed items could be read{where}: {problems[0]}")
+        if _HTML_START.match(data[:4096]):
+            raise NotAFeed(f"not a feed{where}: {_html_page(data, url)}")
+        if parsed.get("bozo"):
+            raise NotAFeed(f"no feed items could be read{where}: {problems[0]}")
+        raise NotAFeed(f"not a feed{where}: no RSS, Atom or JSON Feed document")
     items: list[FeedItem] = []
     seen: dict[str, int] = {}
     bad_dates: list[str] = []
@@ -264,6 +269,23 @@ def _published(entry: dict[str, Any]) -> str | None:
     from foreign_desk.index.dates import parse_published  # lazy: a sibling module
 
     return parse_published(raw)
+
+
+_HTML_START = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+
+
+def _html_page(data: bytes, url: str | None) -> str:
+    """An HTML page that is no feed, and the feed it links to when it names one."""
+    try:
+        root = lxml.html.document_fromstring(data[:1_000_000])
+    except (etree.ParserError, ValueError):
+        return "an HTML page"
+    for link in root.iter("link"):
+        if (link.get("type") or "").strip().lower() in _FEED_TYPES and link.get("href"):
+            href = link.get("href", "").strip()
+            return f"an HTML page; the feed it links to is {urljoin(url or '', href)}"
+    return "an HTML page (look for the site's RSS or Atom link)"
 
 
 def _describe(exc: BaseException | None) -> str:

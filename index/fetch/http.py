@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import aiohttp
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_USER_AGENT", "FetchResult", "Fetcher", "Kind", "parse_retry_after"]
+__all__ = ["DEFAULT_USER_AGENT", "MAX_RETRY_AFTER_S", "FetchResult", "Fetcher", "Kind", "parse_retry_after"]
 
 DEFAULT_USER_AGENT = "ForeignDeskBot/0.1 (+https://github.com/foreign-desk)"
 Kind = Literal["page", "feed", "any"]
@@ -298,25 +298,31 @@ class Fetcher:
         return b"".join(chunks)
 
 
+MAX_RETRY_AFTER_S = 86_400.0
+"""The longest wait a server's ``Retry-After`` can impose: a day. A feed that asks for 2099
+(or for 10**20 seconds) is polled again tomorrow, not silenced for decades."""
+
+
 def parse_retry_after(
     value: str | None, *, now: datetime | None = None
 ) -> tuple[float | None, datetime | None]:
-    """``Retry-After`` as (seconds from now, UTC datetime); ``(None, None)`` when absent or bad."""
+    """``Retry-After`` as (seconds from now, UTC datetime), at most ``MAX_RETRY_AFTER_S``
+    ahead; ``(None, None)`` when absent or unreadable."""
     if not value:
         return None, None
     now = now or datetime.now(UTC)
-    text = value.strip()
-    if text.isdigit():
-        seconds = float(text)
-        return seconds, datetime.fromtimestamp(now.timestamp() + seconds, UTC)
-    try:
-        at = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None, None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    at = at.astimezone(UTC)
-    return max(0.0, (at - now).total_seconds()), at
+    text = value.strip()[:64]
+    if text.isascii() and text.isdigit():
+        seconds = min(float(text), MAX_RETRY_AFTER_S)
+    else:
+        try:
+            at = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None, None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        seconds = min(max(0.0, (at - now).total_seconds()), MAX_RETRY_AFTER_S)
+    return seconds, now + timedelta(seconds=seconds)
 
 
 def _check_url(url: str) -> URL:

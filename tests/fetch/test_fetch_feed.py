@@ -140,7 +140,7 @@ async def test_malformed_feed_is_read_as_far_as_it_goes(news_server: FixtureServ
 async def test_error_page_is_not_a_feed(news_server: FixtureServer, fetcher: Fetcher) -> None:
     news_server.serve_fixture("/rss", "broken.xml", content_type="text/html")
 
-    with pytest.raises(NotAFeed, match=r"no feed items could be read at http://127\.0\.0\.1"):
+    with pytest.raises(NotAFeed, match=r"not a feed at http://127\.0\.0\.1:\d+/rss: an HTML page"):
         await poll_feed(fetcher, news_server.url("/rss"))
 
 

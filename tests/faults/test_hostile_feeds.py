@@ -1,0 +1,133 @@
+"""Hostile servers: feed bytes that are no feed, HTML pages offered as feeds, and Retry-After
+values that would silence a feed for decades or overflow a date."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from foreign_desk.index.config import FeedSettings
+from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.schedule import next_delay
+from foreign_desk.index.fetch import NotAFeed, ParsedFeed, parse_feed
+from foreign_desk.index.fetch.http import MAX_RETRY_AFTER_S, parse_retry_after
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.feeds.conftest import FakeClock
+from tests.feeds.news import SUDAN, rss
+from tests.fetch.fixture_server import FixtureServer
+
+FUZZ = settings(max_examples=100, deadline=None)
+DAY = 86_400
+
+
+@FUZZ
+@given(st.binary(max_size=4000))
+def test_any_bytes_are_a_feed_or_not_a_feed(data: bytes) -> None:
+    try:
+        assert isinstance(parse_feed(data, url="http://127.0.0.1/rss"), ParsedFeed)
+    except NotAFeed as exc:
+        assert "\n" not in str(exc)
+
+
+_FIELD = st.text(max_size=300)
+
+
+@FUZZ
+@given(
+    title=_FIELD,
+    link=_FIELD,
+    date=_FIELD,
+    description=_FIELD,
+    content_type=st.sampled_from(
+        ["application/rss+xml", "text/html; charset=iso-8859-1", "text/xml", "application/json", ""]
+    ),
+)
+def test_any_item_fields(title: str, link: str, date: str, description: str, content_type: str) -> None:
+    from xml.sax.saxutils import escape
+
+    item = (
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+        f"<pubDate>{escape(date)}</pubDate><description>{escape(description)}</description></item>"
+    )
+    channel = f"<channel><title>t</title>{item}</channel>"
+    document = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0">{channel}</rss>'
+    try:
+        feed = parse_feed(document.encode("utf-8", "surrogatepass"), headers={"content-type": content_type})
+    except NotAFeed:
+        return
+    for parsed in feed.items:
+        assert parsed.published is None or parsed.published[:4].isdigit()
+        parsed.title.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<!DOCTYPE html><html><head><title>News</title></head><body><p>Latest news</p></body></html>",
+        "<html><body><a href='/a'>An article</a></body></html>",
+    ],
+)
+async def test_feeds_add_refuses_an_html_page(server: FixtureServer, desk: FeedDesk, page: str) -> None:
+    server.serve("/news", page, content_type="text/html")
+    with pytest.raises(NotAFeed, match=r"^not a feed at .*/news: an HTML page"):
+        await desk.add_feed(server.url("/news"))
+    assert await desk.feeds() == []
+
+
+def test_an_html_page_that_links_its_feed_says_where_it_is() -> None:
+    page = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss/dunia.xml"></head></html>'
+    )
+    with pytest.raises(NotAFeed, match=r"the feed it links to is https://example\.org/rss/dunia\.xml$"):
+        parse_feed(page, url="https://example.org/dunia")
+
+
+@FUZZ
+@given(st.text(max_size=80) | st.from_regex(r"[0-9]{1,400}", fullmatch=True))
+def test_any_retry_after_is_read_within_a_day(value: str) -> None:
+    now = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
+    seconds, at = parse_retry_after(value, now=now)
+    assert (seconds is None) == (at is None)
+    if seconds is not None and at is not None:
+        assert 0 <= seconds <= MAX_RETRY_AFTER_S == DAY
+        assert now <= at <= now + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Wed, 21 Oct 2099 07:28:00 GMT", "99999999999999999999", "1" * 5000, "Fri, 31 Dec 9999 23:59:59 GMT"],
+)
+def test_hostile_retry_after_values_wait_a_day_at_most(header: str) -> None:
+    now = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
+    assert parse_retry_after(header, now=now) == (DAY, now + timedelta(days=1))
+
+
+@pytest.mark.parametrize("retry_after", [1e308, math.inf, math.nan, 10.0 * DAY])
+def test_the_schedule_caps_any_retry_after(retry_after: float) -> None:
+    flat = FeedSettings(jitter=0.0, backoff_cap_minutes=360)
+    assert next_delay(600, 0, flat, retry_after=retry_after) <= DAY
+    assert next_delay(600, 3, flat, retry_after=retry_after) <= DAY
+
+
+@pytest.mark.parametrize("where", ["the feed", "an article page"])
+async def test_retry_after_2099_delays_a_feed_by_a_day_at_most(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock, where: str
+) -> None:
+    far = {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}
+    if where == "the feed":
+        server.serve("/rss", "busy", status=503, headers=far)
+    else:
+        server.serve(
+            "/rss", rss("ANTARA", server.base_url, [SUDAN], language="id"), content_type="application/rss+xml"
+        )
+        server.serve(SUDAN.path, "slow down", status=429, headers=far)
+    await desk.add_feed(server.url("/rss"), name="antara", every=5, check=False)
+
+    await desk.fetch()
+
+    (feed,) = await desk.feeds()
+    assert feed.next_poll is not None
+    assert clock() + 5 * 60 <= feed.next_poll <= clock() + DAY
