@@ -10,6 +10,8 @@ from foreign_desk.index.models import Filters
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+MAX_DAYS_BACK = 200 * 365
+"""``--since 99999999d`` reaches before year 1: relative dates go back at most 200 years."""
 
 
 class BadOption(ForeignDeskError):
@@ -34,15 +36,42 @@ def parse_day(value: str | None, *, today: date | None = None) -> str | None:
     rel = _RELATIVE.match(text)
     if rel:
         today = today or datetime.now(UTC).date()
-        return (today - timedelta(days=int(rel.group(1)) * _UNIT_DAYS[rel.group(2).lower()])).isoformat()
+        digits = rel.group(1).lstrip("0") or "0"
+        days = int(digits) * _UNIT_DAYS[rel.group(2).lower()] if len(digits) <= 9 else MAX_DAYS_BACK + 1
+        if days > MAX_DAYS_BACK:
+            raise BadOption(
+                f"{value[:40]!r} reaches too far back (at most 200 years: 200y, or a date)",
+                "error.date_too_far",
+                value=repr(value[:40]),
+            )
+        return (today - timedelta(days=days)).isoformat()
     try:
         return date.fromisoformat(text[:10]).isoformat()
     except ValueError:
         raise BadOption(
-            f"not a date: {value!r} (use YYYY-MM-DD, or 7d, 2w, 3m, 1y for 'since then')",
+            f"not a date: {value[:40]!r} (use YYYY-MM-DD, or 7d, 2w, 3m, 1y for 'since then')",
             "error.bad_date",
-            value=repr(value),
+            value=repr(value[:40]),
         ) from None
+
+
+class NotUTF8(ForeignDeskError):
+    """A command-line argument holds bytes that are not UTF-8 (the terminal's encoding)."""
+
+
+def require_utf8(args: list[str]) -> None:
+    """``NotUTF8`` naming the first argument that is not UTF-8 text.
+
+    Python hands such bytes over as lone surrogates, which fail later, deep inside SQLite or
+    the embedder, with a traceback; a terminal set to another encoding is the usual cause."""
+    for number, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise NotUTF8(
+                f"argument {number} ({shown[:60]!r}) is not UTF-8 text; check the terminal's encoding"
+            ) from None
 
 
 def make_filters(
@@ -50,10 +79,11 @@ def make_filters(
 ) -> Filters:
     lang = language.strip().lower() if language and language.strip() else None
     if lang is not None and not re.fullmatch(r"[a-z]{2,3}", lang):
+        shown = repr((language or "")[:20])
         raise BadOption(
-            f"not a language code: {language!r} (use two letters such as en or id)",
+            f"not a language code: {shown} (use two letters such as en or id)",
             "error.bad_language",
-            value=repr(language),
+            value=shown,
         )
     return Filters(
         language=lang,

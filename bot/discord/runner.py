@@ -15,6 +15,7 @@ import signal
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import aiohttp
 import discord
 from foreign_desk.index.config import Settings
 
@@ -23,6 +24,16 @@ from .errors import BotError, TokenRejected
 from .settings import load_bot_settings, read_token
 
 log = logging.getLogger(__name__)
+
+
+class _NoVoiceWarning(logging.Filter):
+    """discord.py warns at every start that PyNaCl and davey (voice) are missing; this bot has no voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in str(record.msg)
+
+
+logging.getLogger("discord.client").addFilter(_NoVoiceWarning())
 
 REJECTED = (
     "Discord rejected the token in DISCORD_TOKEN: check it (or reset it) in the developer portal, Bot tab."
@@ -44,6 +55,11 @@ def _translated() -> Iterator[None]:
         if exc.status == 401:
             raise TokenRejected(REJECTED) from None
         raise BotError(f"Discord answered {exc.status} ({exc.code}): {exc.text}") from None
+    except aiohttp.ClientConnectorError as exc:  # DNS, refused, unreachable: no network
+        why = exc.strerror or exc.os_error
+        raise BotError(f"cannot reach Discord at {exc.host}:{exc.port} ({why}): check the network") from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise BotError(f"the connection to Discord failed: {type(exc).__name__}: {exc}") from None
 
 
 @contextlib.contextmanager
