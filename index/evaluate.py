@@ -179,7 +179,9 @@ def found_rank(question: Question, results: Sequence[ResultLike]) -> int | None:
 
     A result answers when its passage text contains one of ``question.answers`` or its
     article title equals one of ``question.gold_titles`` (both after :func:`normalize`), or
-    its article URL is one of ``question.gold_urls`` (exactly).
+    its article URL is one of ``question.gold_urls`` (exactly). A question with both
+    ``answers`` and ``gold_urls`` needs both in one result: an answer in a passage of a gold
+    article (a name the question asks for may also occur in articles that do not answer it).
     The position is the place in ``results``, not ``Result.rank``, so a paged answer is
     scored by what was shown. A question with neither answers nor gold titles is never found.
     """
@@ -191,9 +193,10 @@ def found_rank(question: Question, results: Sequence[ResultLike]) -> int | None:
     for position, result in enumerate(results, start=1):
         if titles and normalize(result.article.title or "") in titles:
             return position
-        if urls and getattr(result.article, "url", None) in urls:
+        in_gold = bool(urls) and getattr(result.article, "url", None) in urls
+        if urls and not answers and in_gold:
             return position
-        if answers:
+        if answers and (in_gold or not urls):
             text = normalize(result.text or "")
             if any(answer in text for answer in answers):
                 return position

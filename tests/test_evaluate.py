@@ -324,3 +324,22 @@ def test_gold_urls_find_the_exact_article() -> None:
     assert q.gold_urls == ("https://x.example/2",)
     assert found_rank(q, [result("https://x.example/1"), result(None), result("https://x.example/2")]) == 3
     assert found_rank(q, [result("https://x.example/1")]) is None
+
+
+def test_answers_with_gold_urls_must_meet_in_one_result() -> None:
+    """A name the question asks for may occur in an article that does not answer it."""
+    from types import SimpleNamespace
+
+    def result(text: str, url: str) -> SimpleNamespace:
+        return SimpleNamespace(text=text, article=SimpleNamespace(title="T", url=url))
+
+    (q,) = parse_questions(
+        ['{"question": "q", "answers": ["Kabarebe"], "gold_urls": ["https://x.example/2"]}']
+    )
+    shown = [
+        result("Kabarebe visited", "https://x.example/1"),  # the name, in the wrong article
+        result("other words", "https://x.example/2"),  # the right article, not the passage
+        result("sanctions on Kabarebe", "https://x.example/2"),
+    ]
+    assert found_rank(q, shown) == 3
+    assert found_rank(q, shown[:2]) is None

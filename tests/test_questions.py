@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,14 @@ if str(ROOT) not in sys.path:  # ``bench`` is not an installed package
 from foreign_desk.index.evaluate import load_questions, normalize  # noqa: E402
 
 from bench.quality import common, facqa, mixed, panl, squad_crossling, tydiqa  # noqa: E402
+from bench.quality.common import SPLITS  # noqa: E402
 from tests.shared_data import requires_shared_data  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "quality" / "foreign_affairs.jsonl"
+SAMPLE = ROOT / "bench" / "quality" / "sample.jsonl"
 OFF_TOPIC = ROOT / "bench" / "quality" / "off_topic.jsonl"
 KINDS = {"en-q/id-doc", "id-q/id-doc", "en-q/en-doc", "id-q/en-doc"}
+TAGS = {"paraphrase", "nickname", "acronym", "date", "relative-date", "deep-fact"}
 ARTICLE_KEYS = {"title", "text", "url", "source", "published", "language"}
 
 
@@ -42,9 +46,9 @@ def sample_text() -> str:
 
 
 @pytest.fixture(scope="session")
-def gate_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("gate")
-    mixed.write_corpus(outdir, mixed.PROFILES["gate"], "gate")
+def medium_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("medium")
+    mixed.write_corpus(outdir, mixed.PROFILES["medium"], "medium")
     return outdir
 
 
@@ -52,92 +56,120 @@ def raw_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def article_text(row: dict[str, Any], corpus: dict[str, dict[str, Any]], sample_text: str) -> str:
-    if row.get("article_path"):
-        assert row["article_path"] == f"corpus/{mixed.SAMPLE_NAME}"
-        return sample_text
-    assert row["article_url"] in corpus, f"no article with URL {row['article_url']}"
-    return corpus[row["article_url"]]["text"]
+# -- the hand-written files --------------------------------------------------------------------
 
 
-# -- foreign_affairs.jsonl ---------------------------------------------------------------------
+@pytest.mark.parametrize("path", [QUESTIONS, SAMPLE, OFF_TOPIC], ids=lambda p: p.name)
+def test_every_question_has_a_recorded_split(path: Path) -> None:
+    rows = raw_lines(path)
+    assert all(row.get("split") in SPLITS for row in rows), "run python -m bench.quality.split"
+    tune = sum(row["split"] == "tune" for row in rows) / len(rows)
+    assert 0.3 <= tune <= 0.5, tune
+    assert len({row["question"] for row in rows}) == len(rows), "duplicate questions"
 
 
-def test_foreign_affairs_parses_and_is_balanced() -> None:
-    questions = load_questions(QUESTIONS)
-    rows = raw_lines(QUESTIONS)
-    assert len(questions) == len(rows) >= 40
+def test_own_questions_are_many_and_varied() -> None:
+    questions = load_questions(QUESTIONS) + load_questions(SAMPLE)
+    assert len(questions) >= 150
     kinds = Counter(q.kind for q in questions)
     assert set(kinds) == KINDS, kinds
-    assert kinds["en-q/id-doc"] >= len(questions) // 3, "cross-lingual questions must be a good share"
-    assert len({q.question for q in questions}) == len(questions), "duplicate questions"
-    sample = [r for r in rows if r.get("article_path")]
-    assert len(sample) >= 3, "the sample article needs questions"
-    for q, row in zip(questions, rows, strict=True):
+    assert kinds["en-q/id-doc"] >= len(questions) // 2, "English about Indonesian articles is the heart"
+    assert kinds["id-q/en-doc"] >= 15 and kinds["en-q/en-doc"] >= 15
+    tags = Counter(t for q in questions for t in q.meta["tags"])
+    assert set(tags) <= TAGS and all(tags[t] >= 5 for t in TAGS), tags
+    for q in questions:
         assert 1 <= len(q.answers) <= 3, q.question
-        assert all(len(a) <= 80 for a in q.answers), f"answers must be short: {q.question}"
-        assert bool(row.get("article_url")) != bool(row.get("article_path")), q.question
+        assert all(len(a) <= 100 for a in q.answers), f"answers must be short: {q.question}"
+
+
+def test_relative_dates_carry_the_day_they_are_asked() -> None:
+    for row in raw_lines(QUESTIONS) + raw_lines(SAMPLE):
+        if "relative-date" in row["tags"]:
+            assert date.fromisoformat(row["now"]), row["question"]
+        else:
+            assert "now" not in row, row["question"]
+
+
+def test_sample_questions_cover_every_section(sample_text: str) -> None:
+    """The hidden set asks about every part of the sample article; so do we."""
+    sections = [sample_text.index(f"\n{n}. ") for n in range(1, 5)]
+    covered = set()
+    for row in raw_lines(SAMPLE):
+        assert not row.get("gold_urls"), "the sample article has no URL: answers alone identify it"
+        for answer in row["answers"]:
+            assert answer in sample_text, (row["question"], answer)
+            covered.add(sum(sample_text.index(answer) > start for start in sections))
+    assert covered == {0, 1, 2, 3, 4}
+    assert len(raw_lines(SAMPLE)) >= 25
 
 
 @requires_shared_data
-def test_every_answer_is_verbatim_in_its_article(corpus, sample_text) -> None:
-    missing = [
-        (row["question"], answer)
-        for row in raw_lines(QUESTIONS)
-        for answer in row["answers"]
-        if answer not in article_text(row, corpus, sample_text)
+def test_every_answer_is_verbatim_in_its_gold_articles(corpus) -> None:
+    for row in raw_lines(QUESTIONS):
+        assert row["gold_urls"], row["question"]
+        for url in row["gold_urls"]:
+            assert url in corpus, f"no article with URL {url}"
+            assert any(a in corpus[url]["text"] for a in row["answers"]), (row["question"], url)
+        assert all(any(a in corpus[u]["text"] for u in row["gold_urls"]) for a in row["answers"])
+
+
+@requires_shared_data
+def test_every_article_of_the_large_corpus_holding_an_answer_is_gold() -> None:
+    """An answer string found elsewhere is either listed as gold there too or made more specific."""
+    rows = [
+        r for group in mixed.select(mixed.PROFILES["large"], mixed.required_urls()).values() for r in group
     ]
-    assert not missing
-
-
-@requires_shared_data
-def test_every_answer_is_in_no_other_article(corpus, sample_text) -> None:
-    """Each question is answered by exactly one article: its answers match nowhere else."""
-    texts = {url: normalize(row["text"]) for url, row in corpus.items()}
-    texts[mixed.SAMPLE_NAME] = normalize(sample_text)
+    texts = {row["url"]: normalize(row["text"]) for row in rows}
     clashes = []
     for row in raw_lines(QUESTIONS):
-        own = row.get("article_url") or mixed.SAMPLE_NAME
         for answer in row["answers"]:
             needle = normalize(answer)
-            others = [key for key, text in texts.items() if key != own and needle in text]
+            others = [url for url, text in texts.items() if needle in text and url not in row["gold_urls"]]
             if others:
                 clashes.append((row["question"], answer, others[:3]))
     assert not clashes
 
 
 @requires_shared_data
-def test_question_articles_are_in_gate_and_full_subsets(gate_dir: Path, sample_text: str) -> None:
-    urls = {row["article_url"] for row in raw_lines(QUESTIONS) if row.get("article_url")}
+def test_medium_and_large_corpora_hold_the_question_articles(medium_dir: Path) -> None:
+    urls = {url for row in raw_lines(QUESTIONS) for url in row["gold_urls"]}
     assert urls == mixed.required_urls()
+    assert urls <= mixed.corpus_urls(mixed.PROFILES["large"])
     written = {
-        row["url"]: row["text"]
+        row["url"]
         for name in ("indosum.jsonl", "bbc.jsonl", "detik.jsonl")
-        for row in raw_lines(gate_dir / name)
+        for row in raw_lines(medium_dir / name)
     }
-    assert urls <= set(written)
-    assert (gate_dir / mixed.SAMPLE_NAME).read_text("utf-8") == sample_text
-    for row in raw_lines(QUESTIONS):
-        text = written[row["article_url"]] if row.get("article_url") else sample_text
-        assert all(answer in text for answer in row["answers"]), row["question"]
-    full = mixed.select(mixed.PROFILES["full"], mixed.required_urls())
-    assert urls <= {row["url"] for rows in full.values() for row in rows}
+    in_medium = [row for row in raw_lines(QUESTIONS) if set(row["gold_urls"]) & written]
+    assert 40 <= len(in_medium) <= len(raw_lines(QUESTIONS)) * 0.6
+    assert len({row["kind"] for row in in_medium}) == len(KINDS)
 
 
 @requires_shared_data
-def test_gate_subset_is_small_and_deterministic(gate_dir: Path) -> None:
-    manifest = json.loads((gate_dir / "manifest.json").read_text("utf-8"))
-    assert manifest["approx_embed_seconds_at_8_5_per_s"] < 90 / 2, "gate must embed well under 90 s"
-    again = mixed.select(mixed.PROFILES["gate"], mixed.required_urls())
+def test_medium_corpus_is_small_and_deterministic(medium_dir: Path) -> None:
+    manifest = json.loads((medium_dir / "manifest.json").read_text("utf-8"))
+    assert 80 <= manifest["articles"] <= 130 and manifest["approx_passages"] <= 450, "the CI gate indexes it"
+    again = mixed.select(mixed.PROFILES["medium"], mixed.required_urls())
     assert [r["url"] for rows in again.values() for r in rows] == [
-        r["url"] for name in ("indosum.jsonl", "bbc.jsonl", "detik.jsonl") for r in raw_lines(gate_dir / name)
+        r["url"]
+        for name in ("indosum.jsonl", "bbc.jsonl", "detik.jsonl")
+        for r in raw_lines(medium_dir / name)
     ]
 
 
 @requires_shared_data
-def test_mixed_corpus_lines_have_the_article_format(gate_dir: Path) -> None:
+def test_large_corpus_is_shaped_like_the_hidden_one() -> None:
+    groups = {
+        g: len(rows) for g, rows in mixed.select(mixed.PROFILES["large"], mixed.required_urls()).items()
+    }
+    assert 1300 <= sum(groups.values()) <= 1500, groups
+    assert groups["indosum-intl"] == 147 and groups["bbc"] == 671 and groups["detik"] >= 300
+
+
+@requires_shared_data
+def test_mixed_corpus_lines_have_the_article_format(medium_dir: Path) -> None:
     for name, language in (("indosum.jsonl", "id"), ("bbc.jsonl", "en"), ("detik.jsonl", "id")):
-        for row in raw_lines(gate_dir / name):
+        for row in raw_lines(medium_dir / name):
             assert set(row) == ARTICLE_KEYS
             assert row["title"] and row["text"] and row["url"] and row["source"]
             assert row["language"] == language
@@ -151,11 +183,14 @@ def test_mixed_corpus_lines_have_the_article_format(gate_dir: Path) -> None:
 
 def test_off_topic_questions() -> None:
     questions = load_questions(OFF_TOPIC)
-    assert len(questions) >= 20
+    assert len(questions) >= 40
     assert all(q.kind == "off-topic" and not q.answers and not q.gold_titles for q in questions)
-    assert len({q.question for q in questions}) == len(questions)
+    tags = Counter(tuple(q.meta["tags"]) for q in questions)
+    assert set(tags) == {("far",), ("near-miss",)} and tags[("near-miss",)] >= 15, tags
     indonesian = [
-        q for q in questions if any(w in q.question.lower().split() for w in ("apa", "bagaimana", "berapa"))
+        q
+        for q in questions
+        if any(w in q.question.lower().split() for w in ("apa", "bagaimana", "berapa", "siapa"))
     ]
     assert 5 <= len(indonesian) <= len(questions) - 5, "both English and Indonesian questions"
 
@@ -187,6 +222,28 @@ def test_split_glued_paragraphs(glued: str, paragraphs: list[str]) -> None:
     assert mixed.split_glued_paragraphs(glued) == paragraphs
 
 
+def test_split_for_depends_on_the_key_alone() -> None:
+    keys = [f"q{i}" for i in range(2000)]
+    parts = [common.split_for(k, "s") for k in keys]
+    assert 0.37 <= parts.count("tune") / len(parts) <= 0.43
+    assert [common.split_for(k, "s") for k in reversed(keys)] == parts[::-1]
+
+
+def test_assign_splits_keeps_recorded_ones_and_balances_each_stratum() -> None:
+    rows = [{"question": f"q{i}", "kind": "a" if i < 20 else "b"} for i in range(30)]
+    rows[0]["split"] = "test"
+    assert common.assign_splits(rows, lambda r: r["kind"], "s") == 29
+    assert rows[0]["split"] == "test"
+    assert (
+        sum(r["split"] == "tune" for r in rows[:20]) == 8
+        and sum(r["split"] == "tune" for r in rows[20:]) == 4
+    )
+    before = [dict(r) for r in rows]
+    rows.append({"question": "new", "kind": "b"})
+    assert common.assign_splits(rows, lambda r: r["kind"], "s") == 1
+    assert rows[:30] == before, "adding a question never moves another"
+
+
 def test_stable_sample_ignores_order() -> None:
     items = [f"url-{i}" for i in range(50)]
     picked = common.stable_sample(items, 7, key=str, salt="s")
@@ -208,6 +265,9 @@ def test_facqa_converter(tmp_path: Path) -> None:
     assert all(a["text"].startswith(a["title"].rstrip("…")) and set(a) == ARTICLE_KEYS for a in articles)
     texts = {a["url"]: a["text"] for a in articles}
     assert all(a in texts[q.gold_urls[0]] for q in questions for a in q.answers)
+    assert all(
+        q.meta["split"] in SPLITS and q.meta["data_split"] in ("train", "valid", "test") for q in questions
+    )
 
 
 @requires_shared_data
@@ -220,6 +280,7 @@ def test_tydiqa_converter(tmp_path: Path) -> None:
     titles = Counter(a["title"] for a in articles)
     assert all(titles[t] == 1 for q in questions for t in q.gold_titles)
     assert all(q.answers or q.gold_titles for q in questions)
+    assert {q.meta["split"] for q in questions} == set(SPLITS)
 
 
 @requires_shared_data
@@ -232,6 +293,7 @@ def test_panl_converter(tmp_path: Path) -> None:
         assert len(questions) == 25 and {q.kind for q in questions} == {f"panl-{direction}"}
         urls = {a["url"] for a in articles}
         assert len(urls) == len(articles) and all(q.gold_urls[0] in urls for q in questions)
+        assert all(q.meta["split"] in SPLITS for q in questions)
 
 
 @requires_shared_data
@@ -245,3 +307,4 @@ def test_squad_crossling_converter(tmp_path: Path) -> None:
     assert all(len(q.gold_urls) == 1 and urls[q.gold_urls[0]] == 1 for q in questions)
     assert "Amazon rainforest" in {a["title"] for a in articles}  # the Wikipedia title, as a headline
     assert all(q.kind == "squad-crossling" and q.meta["held_out"] and not q.answers for q in questions)
+    assert {q.meta["split"] for q in questions} == {"test"}, "held out: nothing to tune on"

@@ -17,6 +17,9 @@ T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_ENV = "FOREIGN_DESK_SHARED_DATA"
 QUESTIONS_DIR = Path(__file__).resolve().parent
+TUNE_SHARE = 0.4
+"""Share of each question set kept for tuning; the rest is the test part, reported and never tuned on."""
+SPLITS = ("tune", "test")
 WIB = timedelta(hours=7)
 """Western Indonesia Time: Detik dates and CNN Indonesia URL timestamps are local WIB times."""
 
@@ -82,6 +85,37 @@ def stable_sample(items: Sequence[T], n: int | None, key: Any, salt: str = "") -
         return list(items)
     chosen = set(sorted(range(len(items)), key=lambda i: stable_key(str(key(items[i])), salt))[: max(n, 0)])
     return [item for i, item in enumerate(items) if i in chosen]
+
+
+def split_for(key: str, salt: str) -> str:
+    """``"tune"`` or ``"test"`` from ``key``'s own hash: the same whatever else is in the set.
+
+    For converted sets, whose questions come from the data: a question keeps its part when the
+    set is sampled (``--limit``) or grows.
+    """
+    return "tune" if int(stable_key(key, salt)[:8], 16) / 0x1_0000_0000 < TUNE_SHARE else "test"
+
+
+def assign_splits(rows: Sequence[dict[str, Any]], stratum: Any, salt: str) -> int:
+    """Give every row without a ``"split"`` one, keeping each stratum near ``TUNE_SHARE`` tune.
+
+    For hand-written files, whose splits are then recorded: rows that already have a split keep
+    it; within each ``stratum(row)`` the new rows, in hash order of their question, fill the
+    tune part up to ``round(TUNE_SHARE * size)``. Returns how many rows were assigned.
+    """
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(stratum(row), []).append(row)
+    assigned = 0
+    for group in groups.values():
+        tune = sum(1 for row in group if row.get("split") == "tune")
+        wanted = round(TUNE_SHARE * len(group))
+        new = sorted((r for r in group if "split" not in r), key=lambda r: stable_key(r["question"], salt))
+        for row in new:
+            row["split"] = "tune" if tune < wanted else "test"
+            tune += row["split"] == "tune"
+            assigned += 1
+    return assigned
 
 
 def headline_from(text: str, words: int = 10) -> str:

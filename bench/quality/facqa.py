@@ -1,13 +1,15 @@
 """FacQA: Indonesian factoid questions over Indonesian news passages (kind ``facqa-id``).
 
-``python -m bench.quality.facqa OUTDIR [--limit N] [--distractors N] [--split S]`` writes
+``python -m bench.quality.facqa OUTDIR [--limit N] [--distractors N] [--data-split S]`` writes
 ``corpus.jsonl`` (one article per passage) and ``questions.jsonl``.
 
 Each of the 1,369 passages (one or two news sentences, ~50 words) becomes one article whose
-title is synthetic and says so: ``FacQA facqa-p00042 (synthetic title)``. Every question has
-that title as its gold title, so it is found exactly when its passage is; the answers of the
-data are kept only where they occur in no other passage of the written corpus (``"PBB"`` or
-``"60"`` would credit unrelated passages); all of them stay under ``data_answers``.
+title is its own opening words and whose URL names the passage; every question has that URL as
+its gold URL, so it is found exactly when its passage is. The answers of the data are kept only
+where they occur in no other passage of the written corpus (``"PBB"`` or ``"60"`` would credit
+unrelated passages); all of them stay under ``data_answers``. Each question's ``split``
+(tune/test, ~40/60) comes from the hash of its id; the data's own train/valid/test split is
+kept as ``data_split``.
 
 ``--limit N`` keeps a deterministic sample of N questions; the corpus is then the passages those
 need plus ``--distractors`` others (deterministic; default: all the rest, 0 for none).
@@ -29,6 +31,7 @@ from bench.quality.common import (
     question,
     read_jsonl,
     specific_answers,
+    split_for,
     stable_sample,
     write_set,
 )
@@ -43,7 +46,7 @@ def url_for(passage_id: str) -> str:
 
 
 def convert(
-    limit: int | None = None, distractors: int | None = None, split: str | None = None
+    limit: int | None = None, distractors: int | None = None, data_split: str | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Return ``(articles, questions)`` for the options of the command line."""
     passages = {
@@ -51,8 +54,8 @@ def convert(
         for row in read_jsonl(data_file("facqa_id", "facqa_corpus_detok.jsonl"))
     }
     rows = list(read_jsonl(data_file("facqa_id", "facqa_qa_detok.jsonl")))
-    if split:
-        rows = [row for row in rows if row["split"] == split]
+    if data_split:
+        rows = [row for row in rows if row["split"] == data_split]
     rows = stable_sample(rows, limit, key=lambda r: r["qid"], salt="facqa")
     needed = {row["passage_id"] for row in rows}
     others = [pid for pid in passages if pid not in needed]
@@ -78,7 +81,8 @@ def convert(
             answers=specific_answers(row["answers"], position[row["passage_id"]], normalized),
             gold_urls=[url_for(row["passage_id"])],
             qid=row["qid"],
-            split=row["split"],
+            split=split_for(row["qid"], "facqa"),
+            data_split=row["split"],
             passage_id=row["passage_id"],
             data_answers=row["answers"],
         )
@@ -88,9 +92,9 @@ def convert(
 
 
 def write(
-    outdir: Path, limit: int | None = None, distractors: int | None = None, split: str | None = None
+    outdir: Path, limit: int | None = None, distractors: int | None = None, data_split: str | None = None
 ) -> dict:
-    articles, questions = convert(limit, distractors, split)
+    articles, questions = convert(limit, distractors, data_split)
     specific = sum(1 for q in questions if q.get("answers"))
     return write_set(outdir, "facqa", articles, questions, [KIND], questions_with_specific_answers=specific)
 
@@ -103,9 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--distractors", type=int, default=None, metavar="N", help="passages beyond those the questions need"
     )
-    parser.add_argument("--split", choices=["train", "valid", "test"], default=None, help="one split only")
+    parser.add_argument(
+        "--data-split",
+        choices=["train", "valid", "test"],
+        default=None,
+        help="one of the data's own splits only",
+    )
     args = parser.parse_args(argv)
-    write(args.outdir, args.limit, args.distractors, args.split)
+    write(args.outdir, args.limit, args.distractors, args.data_split)
     return 0
 
 

@@ -1,24 +1,31 @@
-"""The mixed foreign-affairs corpus: IndoSum (id), BBC 2025 (en), Detik 2025 (id) and the sample.
+"""The mixed foreign-affairs corpora: IndoSum (id), BBC 2025 (en), Detik 2025 (id).
 
-``python -m bench.quality.mixed OUTDIR [--profile gate|full|all] [--indosum-intl N]
+``python -m bench.quality.mixed OUTDIR [--profile medium|large|all] [--indosum-intl N]
 [--indosum-other N] [--bbc N] [--detik N]`` writes ``indosum.jsonl``, ``bbc.jsonl``,
-``detik.jsonl`` (the project's JSON Lines article format), a copy of the sample article
-``000_168531b99f2d6a35.txt`` and ``manifest.json``. Index the folder, then evaluate with
-``bench/quality/foreign_affairs.jsonl`` (and ``off_topic.jsonl`` for the relevance floor).
+``detik.jsonl`` (the project's JSON Lines article format) and ``manifest.json``. Index the
+folder, then evaluate with the questions of ``bench/quality/foreign_affairs.jsonl`` whose
+article is in it (:func:`questions_for`) and ``off_topic.jsonl``.
 
-Subsets are deterministic (hash of the URL) and always contain every article that a question
-of ``foreign_affairs.jsonl`` names. Profiles (distractors added to those articles):
+Subsets are deterministic (hash of the URL). Profiles (distractors added to the articles the
+questions name):
 
-======= ============= ============== ===== ======= ========== ============ ===============
-profile IndoSum intl. IndoSum other  BBC   Detik   articles   ~passages    ~embed at 8.5/s
-======= ============= ============== ===== ======= ========== ============ ===============
-gate    20            10             20    10      97         ~290         ~35 s
-full    147 (all)     200            250   150     767        ~2,500       ~5 min
-all     147           3,316          671   909     5,044      ~13,800      ~27 min
-======= ============= ============== ===== ======= ========== ============ ===============
+======= ============= ============== ===== ======= ============ ========== ================
+profile IndoSum intl. IndoSum other  BBC   Detik   question     articles   ~passages
+                                                   articles
+======= ============= ============== ===== ======= ============ ========== ================
+medium  18            18             18    18      ~40% of them ~100       ~310
+large   147 (all)     280            671   300     all          ~1,400     ~5,000
+all     147           3,316          671   909     all          5,044      ~13,800
+======= ============= ============== ===== ======= ============ ========== ================
 
-(Articles include those the questions need beyond the samples. ``manifest.json`` gives exact counts;
-the passage estimate packs paragraphs up to 160 words, so a chunker that cuts shorter makes more.)
+``large`` is built like the product owner's hidden foreign-affairs corpus (about 1,400 real
+articles of IndoSum, BBC 2025 and Detik 2025); ``medium`` is the CI gate's. Which question
+articles a ``medium`` corpus holds depends on each URL's own hash only
+(:func:`in_medium`), so adding a question never moves another one in or out. The shipped
+sample article is not in these corpora: its questions are asked of it alone
+(``bench/quality/sample.jsonl``). ``manifest.json`` gives exact counts; the passage estimate
+packs paragraphs up to 160 words.
+
 Source notes: IndoSum titles come from the URL slug; ``published`` is the CNN Indonesia URL
 timestamp (WIB, converted to UTC) or else the aggregator's crawl time (UTC, usually within a
 day after publication). BBC paragraphs were glued by the scrape (``century.The``) and are split
@@ -50,6 +57,7 @@ from bench.quality.common import (
     paragraphs_of,
     read_jsonl,
     report,
+    stable_key,
     stable_sample,
     wib_to_utc,
     write_jsonl,
@@ -63,20 +71,22 @@ GROUPS = ("indosum-intl", "indosum-other", "bbc", "detik")
 
 @dataclass(frozen=True)
 class Profile:
-    """How many distractors of each group to add to the articles the questions need."""
+    """How many distractors of each group to add, and what share of the question articles."""
 
     indosum_intl: int | None
     indosum_other: int | None
     bbc: int | None
     detik: int | None
+    question_share: float = 1.0
+    """Keep a question article when its URL's hash falls below this (1.0: every one)."""
 
     def count(self, group: str) -> int | None:
         return getattr(self, group.replace("-", "_"))
 
 
 PROFILES: dict[str, Profile] = {
-    "gate": Profile(indosum_intl=20, indosum_other=10, bbc=20, detik=10),
-    "full": Profile(indosum_intl=None, indosum_other=200, bbc=250, detik=150),
+    "medium": Profile(indosum_intl=18, indosum_other=18, bbc=18, detik=18, question_share=0.4),
+    "large": Profile(indosum_intl=None, indosum_other=280, bbc=None, detik=300),
     "all": Profile(indosum_intl=None, indosum_other=None, bbc=None, detik=None),
 }
 
@@ -221,15 +231,20 @@ def all_articles() -> dict[str, tuple[dict[str, Any], ...]]:
 
 
 def required_urls(question_file: Path = QUESTION_FILE) -> set[str]:
-    """The ``article_url`` of every question in ``question_file`` (absent file: none)."""
+    """Every URL the questions of ``question_file`` name as gold (absent file: none)."""
     if not question_file.is_file():
         return set()
-    return {row["article_url"] for row in read_jsonl(question_file) if row.get("article_url")}
+    return {url for row in read_jsonl(question_file) for url in row.get("gold_urls", ())}
+
+
+def in_medium(url: str, share: float) -> bool:
+    """Whether a question article belongs to a corpus keeping ``share`` of them: by its own hash."""
+    return int(stable_key(url, "medium")[:8], 16) / 0x1_0000_0000 < share
 
 
 def select(profile: Profile, required: Iterable[str] = ()) -> dict[str, list[dict[str, Any]]]:
-    """The articles of ``profile``: each group's hash sample plus every ``required`` URL."""
-    needed = set(required)
+    """The articles of ``profile``: each group's hash sample plus its share of ``required`` URLs."""
+    needed = {url for url in required if in_medium(url, profile.question_share)}
     chosen: dict[str, list[dict[str, Any]]] = {}
     for group in GROUPS:
         rows = all_articles()[group]
@@ -237,6 +252,11 @@ def select(profile: Profile, required: Iterable[str] = ()) -> dict[str, list[dic
         picked = {r["url"] for r in sample} | (needed & {r["url"] for r in rows})
         chosen[group] = [r for r in rows if r["url"] in picked]
     return chosen
+
+
+def corpus_urls(profile: Profile) -> set[str]:
+    """The URLs of every article a corpus of ``profile`` holds."""
+    return {row["url"] for rows in select(profile, required_urls()).values() for row in rows}
 
 
 def write_corpus(outdir: Path, profile: Profile, name: str = "custom") -> dict[str, Any]:
@@ -253,12 +273,17 @@ def write_corpus(outdir: Path, profile: Profile, name: str = "custom") -> dict[s
         manifest[filename] = write_jsonl(outdir / filename, rows)
         manifest["articles"] += len(rows)
         manifest["approx_passages"] += sum(estimate_passages(r["text"]) for r in rows)
-    shutil.copyfile(SAMPLE_PATH, outdir / SAMPLE_NAME)
-    sample_text = SAMPLE_PATH.read_text(encoding="utf-8")
-    manifest["articles"] += 1
-    manifest["approx_passages"] += estimate_passages(sample_text.split("\n", 1)[-1].strip())
     manifest["groups"] = {group: len(rows) for group, rows in chosen.items()}
-    manifest["approx_embed_seconds_at_8_5_per_s"] = round(manifest["approx_passages"] / 8.5)
+    manifest["question_articles"] = len({u for u in required_urls() if in_medium(u, profile.question_share)})
+    report(outdir, manifest)
+    return manifest
+
+
+def write_sample(outdir: Path) -> dict[str, Any]:
+    """The one-article corpus: a copy of the shipped sample article."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SAMPLE_PATH, outdir / SAMPLE_NAME)
+    manifest = {"profile": "sample", "articles": 1}
     report(outdir, manifest)
     return manifest
 
@@ -266,7 +291,7 @@ def write_corpus(outdir: Path, profile: Profile, name: str = "custom") -> dict[s
 def main(argv: list[str] | None = None) -> int:
     parser = out_dir_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--profile", choices=sorted(PROFILES), default="full", help="size preset (default full)"
+        "--profile", choices=sorted(PROFILES), default="large", help="size preset (default large)"
     )
     for group in GROUPS:
         parser.add_argument(
@@ -275,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = PROFILES[args.profile]
     overrides = {g.replace("-", "_"): getattr(args, g.replace("-", "_")) for g in GROUPS}
-    profile = Profile(**{k: (v if v is not None else base.count(k)) for k, v in overrides.items()})
+    counts = {k: (v if v is not None else base.count(k)) for k, v in overrides.items()}
+    profile = Profile(**counts, question_share=base.question_share)
     name = args.profile if profile == base else f"{args.profile}+custom"
     write_corpus(args.outdir, profile, name)
     return 0

@@ -29,6 +29,7 @@ from bench.quality.common import (
     question,
     read_jsonl,
     report,
+    split_for,
     stable_sample,
     write_jsonl,
 )
@@ -57,7 +58,13 @@ def convert(direction: str, limit: int | None = None) -> tuple[list[dict[str, An
         for p in pairs
     ]
     questions = [
-        question(p[asked], f"panl-{direction}", gold_urls=[url_for(p["line"], found)], line=p["line"])
+        question(
+            p[asked],
+            f"panl-{direction}",
+            gold_urls=[url_for(p["line"], found)],
+            line=p["line"],
+            split=split_for(str(p["line"]), f"panl-{direction}"),
+        )
         for p in stable_sample(pairs, limit, key=lambda p: p["line"], salt=f"panl-{direction}")
     ]
     return articles, questions

@@ -1,128 +1,235 @@
-"""Build each evaluation index and run ``foreign-desk eval`` on it; print one table.
+"""Every evaluation set, its test-part figures with 95% intervals, and the dense baseline beside.
 
-    python -m bench.quality.run [--sets own,facqa,tydiqa,panl,squad] [--out bench/out/quality]
+    python -m bench.quality.run [--sets sample,medium,large,...] [--part test|tune|all]
+                                [--out bench/out/quality] [--json] [--no-baseline] [--record]
 
-Each set's corpus is converted from ../shared/data (read in place), indexed into its own data
-dir under ``--out`` (kept, so a second run only re-evaluates: reindexing unchanged files embeds
-nothing), then evaluated through the CLI, exactly as a user would run it. ``squad`` is the
-held-out cross-lingual set: measure on it, never tune on it. Sentence vectors (highlights) are
-turned off for these builds: evaluation never looks at highlights.
+For each set (``bench.quality.sets``) the corpus is converted from ../shared/data (read in
+place) and indexed into ``OUT/SET/data`` with the default settings (kept: a rerun embeds
+nothing), then every question of the chosen part is asked through the engine exactly as
+``foreign-desk ask --k 10`` asks it. Figures count what the user is shown: a question is found
+at rank r when the r-th passage shown holds an answer (in a gold article); "none" answers show
+nothing. Printed per set: R@1, R@5, MRR with bootstrap 95% intervals, the strong/weak/none
+rates of answerable questions (until ``ask`` labels answers, "none" is ``nothing_relevant`` and
+everything else counts as strong), how many answerable ones were answered "none", how many
+off-topic ones got a strong answer, and the plain dense baseline (``bench.quality.baseline``).
+
+``--part test`` (default) is what to report; ``--part tune`` is what to look at while choosing
+weights and thresholds (the held-out SQuAD set has no tune part). ``FOREIGN_DESK_*`` settings
+in the environment apply, so ``FOREIGN_DESK_SEARCH_RELEVANCE_MARGIN=-1 python -m
+bench.quality.run --part tune`` tries a setting. Per-question outcomes (rank, label, baseline
+rank, the top results) go to ``OUT/results-PART.json``; ``--record`` also stores the summary in
+``bench/quality/recorded.json`` and ``recorded.md``, the figures later changes are compared
+against.
+
+A question may carry ``"now": "YYYY-MM-DD"``, the day it is asked ("last week" means the week
+before it). It is passed to ``Engine.ask(..., now=date)`` as soon as ``ask`` accepts a ``now``
+keyword; until then relative dates are asked without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
+import inspect
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.quality import facqa, mixed, panl, squad_crossling, tydiqa
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.evaluate import Question, found_rank
+
+from bench.quality import baseline, metrics
 from bench.quality.common import QUESTIONS_DIR, REPO_ROOT
+from bench.quality.report import markdown, table
+from bench.quality.sets import SETS, EvalSet
 
 OUT = REPO_ROOT / "bench" / "out" / "quality"
+RECORDED = QUESTIONS_DIR / "recorded"
+K = 10
+SENTENCE_VECTORS_ENV = "FOREIGN_DESK_INDEX_SENTENCE_VECTORS"
 
 
-def cli(data_dir: Path, *args: str) -> str:
-    env = {**os.environ, "FOREIGN_DESK_INDEX_SENTENCE_VECTORS": "0"}
+def in_part(question: Question, part: str) -> bool:
+    return part == "all" or question.meta.get("split") == part
+
+
+def match_of(answer: Any) -> str:
+    """The answer's label: its ``match`` once the engine gives one, else derived from the refusal."""
+    label = getattr(answer, "match", None)
+    if label in metrics.MATCHES:
+        return str(label)
+    return "none" if answer.nothing_relevant else "strong"
+
+
+def ask_options(engine: Any, question: Question) -> dict[str, Any]:
+    """``now`` for a question that carries one, when the engine's ``ask`` takes it."""
+    now = question.meta.get("now")
+    if now and "now" in inspect.signature(engine.ask).parameters:
+        return {"now": date.fromisoformat(now)}
+    return {}
+
+
+def _article_rank(question: Question, results: list[Any]) -> int | None:
+    urls = set(question.gold_urls)
+    return next((i for i, r in enumerate(results, 1) if getattr(r.article, "url", None) in urls), None)
+
+
+async def ask_all(engine: Any, questions: list[Question]) -> list[dict[str, Any]]:
+    """One outcome per question, asked one at a time as a user would."""
+    outcomes = []
+    for question in questions:
+        answer = await engine.ask(question.question, k=K, **ask_options(engine, question))
+        results = list(answer.results)[:K]
+        outcome: dict[str, Any] = {
+            "question": question.question,
+            "kind": question.kind,
+            "tags": list(question.meta.get("tags", ())),
+            "split": question.meta.get("split"),
+            "rank": found_rank(question, results) if question.kind != "off-topic" else None,
+            "match": match_of(answer),
+            "top": [[r.article.title[:80], getattr(r.article, "url", None)] for r in results[:3]],
+        }
+        if question.gold_urls:
+            outcome["article_rank"] = _article_rank(question, results)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def settings_for(
+    eval_set: EvalSet, data: Path, environ: Mapping[str, str], sentence_vectors: bool | None
+) -> Any:
+    """Default settings on ``data``, ``FOREIGN_DESK_*`` from ``environ`` applied; sentence vectors
+    as ``sentence_vectors`` says, else as the environment says, else as the set says."""
+    settings = load_settings(None, environ=environ, data_dir=str(data))
+    if sentence_vectors is None:
+        if SENTENCE_VECTORS_ENV in environ:
+            return settings
+        sentence_vectors = eval_set.sentence_vectors
+    return dataclasses.replace(
+        settings, index=dataclasses.replace(settings.index, sentence_vectors=sentence_vectors)
+    )
+
+
+def _progress(name: str):
+    last = [0.0]
+
+    def tell(progress: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] > 30 or progress.phase == "done":
+            last[0] = now
+            print(f"{name}: {progress}", file=sys.stderr)
+
+    return tell
+
+
+async def run_set(
+    eval_set: EvalSet,
+    out: Path,
+    part: str,
+    embedder: Any,
+    cache: Any,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    sentence_vectors: bool | None = None,
+) -> list[dict[str, Any]]:
+    """Build (or update) the set's index in ``out/NAME``, ask its questions of ``part``, run the
+    dense baseline unless ``cache`` is ``None``; returns one outcome per question."""
+    from foreign_desk.index.engine import Engine
+
+    folder = out / eval_set.name
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    eval_set.write(corpus)
+    questions = [q for q in eval_set.questions(corpus) if in_part(q, part)]
+    settings = settings_for(eval_set, folder / "data", environ, sentence_vectors)
+    async with await Engine.open(settings, embedder=embedder) as engine:
+        await engine.index(eval_set.corpus_files(corpus), progress=_progress(eval_set.name))
+        outcomes = await ask_all(engine, questions)
+    if cache is not None:
+        answerable = [(q, o) for q, o in zip(questions, outcomes, strict=True) if q.kind != "off-topic"]
+        ranks = await asyncio.to_thread(
+            baseline.ranks, corpus, [q for q, _ in answerable], cache, K, _embedding_progress(eval_set.name)
+        )
+        for (_, outcome), rank in zip(answerable, ranks, strict=True):
+            outcome["baseline_rank"] = rank
+    for outcome in outcomes:
+        outcome["set"] = eval_set.name
+    return outcomes
+
+
+def _embedding_progress(name: str):
+    last = [0.0]
+
+    def tell(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] > 30 or done == total:
+            last[0] = now
+            print(f"{name}: dense baseline: embedded {done}/{total} paragraphs", file=sys.stderr)
+
+    return tell
+
+
+def commit() -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "foreign_desk", "--data-dir", str(data_dir), *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
     )
-    if done.returncode != 0:
-        raise SystemExit(f"foreign-desk {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout
+    return done.stdout.strip() or "unknown"
 
 
-def build_and_eval(name: str, corpus: Path, data: Path, question_files: list[Path]) -> list[dict[str, Any]]:
-    started = time.perf_counter()
-    cli(data, "index", str(corpus))
-    built = time.perf_counter() - started
-    rows = []
-    for questions in question_files:
-        summary = json.loads(cli(data, "eval", str(questions), "--k", "10", "--json"))
-        for kind, stats in summary["by_kind"].items():
-            rows.append({"set": name, "kind": kind, **stats})
-    print(f"{name}: indexed in {built:.0f} s", file=sys.stderr)
-    return rows
+async def run(names: list[str], out: Path, part: str, with_baseline: bool) -> dict[str, Any]:
+    from foreign_desk.index.embed import make_embedder
 
-
-def own(out: Path) -> list[dict[str, Any]]:
-    corpus = out / "own" / "corpus"
-    mixed.write_corpus(corpus, mixed.PROFILES["full"], "full")
-    return build_and_eval(
-        "own (mixed, full profile)",
-        corpus,
-        out / "own" / "data",
-        [QUESTIONS_DIR / "foreign_affairs.jsonl", QUESTIONS_DIR / "off_topic.jsonl"],
-    )
-
-
-def simple(name: str, write: Callable[[Path], Any]) -> Callable[[Path], list[dict[str, Any]]]:
-    def run(out: Path) -> list[dict[str, Any]]:
-        corpus = out / name / "corpus"
-        write(corpus)
-        return build_and_eval(name, corpus, out / name / "data", [corpus / "questions.jsonl"])
-
-    return run
-
-
-def panl_both(out: Path) -> list[dict[str, Any]]:
-    corpus = out / "panl" / "corpus"
-    panl.write(corpus)
-    rows = []
-    for direction in panl.DIRECTIONS:
-        rows += build_and_eval(
-            f"panl {direction}",
-            corpus / direction,
-            out / "panl" / f"data-{direction}",
-            [corpus / direction / "questions.jsonl"],
-        )
-    return rows
-
-
-SETS: dict[str, Callable[[Path], list[dict[str, Any]]]] = {
-    "own": own,
-    "facqa": simple("facqa", facqa.write),
-    "tydiqa": simple("tydiqa", tydiqa.write),
-    "panl": panl_both,
-    "squad": simple("squad (held out)", squad_crossling.write),
-}
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    head = "| set | kind | n | R@1 | R@3 | R@5 | R@10 | MRR | refused |"
-    lines = [head, "|" + "---|" * 9]
-    for r in rows:
-        rec = r["recall"]
-        lines.append(
-            f"| {r['set']} | {r['kind']} | {r['n']} | "
-            + " | ".join(f"{rec[k]:.3f}" for k in ("1", "3", "5", "10"))
-            + f" | {r['mrr']:.3f} | {r.get('refused', 0):.2f} |"
-        )
-    return "\n".join(lines)
+    settings = load_settings(None, environ=os.environ)
+    embedder = make_embedder(settings.embedder)
+    cache = baseline.VectorCache(out / "baseline-vectors.sqlite3", embedder) if with_baseline else None
+    report: dict[str, Any] = {"part": part, "commit": commit(), "k": K, "sets": {}}
+    outcomes: list[dict[str, Any]] = []
+    try:
+        for name in names:
+            eval_set = SETS[name]
+            if eval_set.held_out and part == "tune":
+                print(f"{name}: held out, no tune part: skipped", file=sys.stderr)
+                continue
+            got = await run_set(eval_set, out, part, embedder, cache)
+            report["sets"][name] = metrics.summarize(got)
+            outcomes += got
+    finally:
+        if cache is not None:
+            cache.close()
+    report["outcomes"] = outcomes
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--part", choices=["test", "tune", "all"], default="test", help="which questions")
+    parser.add_argument("--out", type=Path, default=OUT, help="where corpora, indexes and results go")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of tables")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the dense baseline")
+    parser.add_argument("--record", action="store_true", help="store the summary in bench/quality/recorded.*")
     args = parser.parse_args(argv)
-    rows: list[dict[str, Any]] = []
-    for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-        if name not in SETS:
-            parser.error(f"unknown set {name!r}")
-        rows += SETS[name](args.out)
+    names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    unknown = [n for n in names if n not in SETS]
+    if unknown:
+        parser.error(f"unknown set(s) {', '.join(unknown)}; known: {', '.join(SETS)}")
+    report = asyncio.run(run(names, args.out, args.part, not args.no_baseline))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(rows, indent=1))
-    print(table(rows))
+    (args.out / f"results-{args.part}.json").write_text(
+        json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+    )
+    summary = {k: v for k, v in report.items() if k != "outcomes"}
+    if args.record:
+        RECORDED.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
+        RECORDED.with_suffix(".md").write_text(markdown(summary))
+    print(json.dumps(summary, indent=1) if args.json else table(summary))
     return 0
 
 

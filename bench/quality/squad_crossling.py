@@ -62,6 +62,7 @@ def convert(limit: int | None = None) -> tuple[list[dict[str, Any]], list[dict[s
             answers_en=row["answers_en"],
             answers_id_mt=row["answers_id_mt"],
             held_out=True,
+            split="test",
         )
         for row in stable_sample(rows, limit, key=lambda r: r["qid"], salt="squad-crossling")
     ]

@@ -28,6 +28,7 @@ from bench.quality.common import (
     question,
     read_jsonl,
     specific_answers,
+    split_for,
     stable_sample,
     write_set,
 )
@@ -69,6 +70,7 @@ def convert(langs: tuple[str, ...] = LANGS, limit: int | None = None) -> tuple[l
                     answers=answers or ([] if titles else row["answers"]),
                     gold_titles=titles,
                     qid=row["qid"],
+                    split=split_for(row["qid"], "tydiqa"),
                     data_answers=row["answers"],
                     ambiguous_gold=not (answers or titles),
                 )
