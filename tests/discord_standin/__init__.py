@@ -35,7 +35,21 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 
 - world: `application_id`, `bot`, `guild`, `general`, `announcements` (bot may not post),
   `admin` (Manage Guild via the Admin role), `user` (plain member), `owner`; add more with
-  `standin.world.add_user/add_role/add_text_channel`; `world.dm_channel(user)`.
+  `standin.world.add_user/add_member/add_role/add_text_channel` (each takes `guild=`),
+  `world.add_guild(name, shard=(id, count))` before the bot starts; `world.dm_channel(user)`;
+  `world.team` (a list of `TeamMember`) makes a team own the application.
+- world changes the bot is told about: `await standin.add_guild(name)` (GUILD_CREATE:
+  on_guild_join), `remove_bot_from_guild(guild)` (GUILD_DELETE; then 403 50001 for its
+  channels), `delete_channel(channel)` (CHANNEL_DELETE; then 404 10003),
+  `update_channel(channel)` (CHANNEL_UPDATE after editing its overwrites).
+- shards: IDENTIFY's `[shard_id, shard_count]` picks the guilds a session receives; each
+  guild's events go to the session of `(guild_id >> 22) % shard_count` (DMs to shard 0), so
+  several clients or processes share the guilds; `sessions_by_shard()`; more than
+  `max_guilds_per_shard` guilds on a shard closes it with 4011; GET /gateway/bot recommends
+  `recommended_shards`.
+- rate limits: `route_limits` / `global_limit` (real counters, Discord's headers, 429 with
+  Retry-After, shared by every client with the token) and `standin.rate_limits.inject(...)`;
+  see `ratelimits.py`. `enforce_nonce` returns the earlier message with the same nonce.
 - users act: `send_slash_command(path, options, user=, channel=, dm=, permissions=,
   app_permissions=, force=)`, `send_autocomplete(path, options, focused=)`,
   `click_button(message, custom_id= | label=)`, `select_options(message, values)`,
@@ -59,29 +73,36 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
   `gateway.current` session (intents, resumes, log), `request_heartbeat()`,
   `request_reconnect()`, `invalidate_session()`, `drop_connection()`.
 - `StandinConfig`: heartbeat_interval_ms, interaction_ack_timeout, interaction_token_ttl,
-  bot_token, privileged_intents, split_compressed_frames, strict_commands.
+  bot_token, privileged_intents, split_compressed_frames, strict_commands, max_guilds_per_shard,
+  recommended_shards, route_limits, global_limit, nonce_window_s.
 - `mentions.would_ping(body)`: Discord's allowed_mentions rule for one request body.
 
 How discord.py is pointed here: `patching.point_discord_py_at` swaps `discord.http.Route.BASE`
 (all REST, interaction webhooks included) and `DiscordWebSocket.DEFAULT_GATEWAY` (a plain
-`Client` never asks `/gateway/bot`), restoring both.
+`Client` never asks `/gateway/bot`), restoring both. A bot in another process: run it as
+`python -m tests.discord_standin.launch HTTP_URL GATEWAY_URL -m module args…` (`launch.py`),
+which points that process's discord.py here and then runs the module as `__main__`.
 
 discord.py facts worth knowing (found by running it here): it waits `guild_ready_timeout` (2 s)
 after GUILD_CREATE before `on_ready` (the `client_options` fixture sets 0.05); it waits 5 s before
 re-IDENTIFYing after INVALID_SESSION; `Client.close()` ends up closing the socket with 4000, not
 1000, with aiohttp 3.x; `AllowedMentions(users=True)` leaves everyone/roles/replied_user on.
 
-Not reproduced (be careful what a green test proves): rate limits and 429s; sharding beyond one
-shard; ETF encoding; zstd-stream is served only if `zstandard` is installed (untested here);
-presences, voice, threads, reactions beyond a 204, stickers, polls; permission checks beyond
-viewing/sending/managing messages and command visibility; who may click an ephemeral message;
-Components V2 layout validation; the exact text of rarer 50035 cases (callback type mismatches,
-command registration); edits notifying nobody (`would_ping` judges edits like new messages and
-ignores @everyone permission and role mentionability); zombie-connection handling (a missed
-heartbeat is recorded, never punished); CDN/attachment downloads; user-installed apps and
-entitlements; context-menu commands (send them with `send_interaction`); world changes made
-after READY are not announced (use `standin.dispatch("GUILD_MEMBER_ADD", …)`); the stand-in shares
-the test's event loop, so it cannot answer while the bot blocks the loop.
+Not reproduced (be careful what a green test proves): Discord's actual per-route limits (only
+those configured in `route_limits` exist) and sub-limits; the identify rate limit
+(`max_concurrency`, one IDENTIFY per 5 s) and session start limits; resharding, guild
+unavailability during outages, and 4012/4013; ETF encoding; zstd-stream is served only if
+`zstandard` is installed (untested here); presences, voice, threads, reactions beyond a 204,
+stickers, polls; permission checks beyond viewing, sending, embedding, managing messages and
+command visibility; who may click an ephemeral message; Components V2 layout validation; the
+exact text of rarer 50035 cases (callback type mismatches, command registration); edits
+notifying nobody (`would_ping` judges edits like new messages and ignores @everyone permission
+and role mentionability); zombie-connection handling (a missed heartbeat is recorded, never
+punished); CDN/attachment downloads; user-installed apps and entitlements; context-menu
+commands (send them with `send_interaction`); world changes made after READY other than those
+above (use `standin.dispatch("GUILD_MEMBER_ADD", …, guild=)`; role edits are not announced);
+the stand-in shares the test's event loop, so it cannot answer while a bot in the same process
+blocks the loop (a bot run in another process with `launch.py` does not share it).
 """
 
 from __future__ import annotations

@@ -50,9 +50,16 @@ class UserActions:
         if dm:
             channel = self.world.dm_channel(user)
         channel = channel or self.world.general
-        if not channel.is_dm and user.id not in self.guild.members:
-            raise StandinUsageError(f"{user.username} is not a member of the guild")
+        guild = self.world.guild_of(channel)
+        if guild is not None and user.id not in guild.members:
+            raise StandinUsageError(f"{user.username} is not a member of {guild.name}")
         return user, channel
+
+    def _guild_of(self, channel: Channel) -> Guild:
+        guild = self.world.guild_of(channel)
+        if guild is None:
+            raise StandinUsageError(f"channel {channel.id} is not a guild channel")
+        return guild
 
     async def send_interaction(
         self,
@@ -98,7 +105,7 @@ class UserActions:
             payload["context"] = 1
             payload["authorizing_integration_owners"] = {"0": "0"}
         else:
-            guild = world.guild
+            guild = self._guild_of(channel)
             member_perms = guild.channel_permissions(user.id, channel) if permissions is None else permissions
             bot_perms = (
                 guild.channel_permissions(world.bot.id, channel)
@@ -126,7 +133,7 @@ class UserActions:
         self.interactions_by_token[record.token] = record
         record.dispatched_at = time.monotonic()
         try:
-            await self.gateway.dispatch("INTERACTION_CREATE", payload)
+            await self.gateway.dispatch_for(channel.guild_id, "INTERACTION_CREATE", payload)
         except BaseException:
             del self.interactions[iid], self.interactions_by_token[record.token]
             raise
@@ -145,7 +152,7 @@ class UserActions:
         locale: str | None = None,
     ) -> dict[str, Any]:
         name = command.strip().lstrip("/").split()[0]
-        guild_id = None if channel.is_dm else self.guild.id
+        guild_id = channel.guild_id
         registered = self.commands.find(name, guild_id, locale=locale)
         if registered is None and any(
             c["name"] == name for bucket in self.commands.guild_commands.values() for c in bucket
@@ -165,7 +172,7 @@ class UserActions:
             registered,
             focused=focused,
             command_id=command_id,
-            resolve=self._resolve,
+            resolve=lambda value, resolved: self._resolve(value, resolved, self.world.guild_of(channel)),
             locale=locale,
         )
 
@@ -182,22 +189,23 @@ class UserActions:
         required = registered.get("default_member_permissions")
         if required is None:
             return
-        have = self.guild.channel_permissions(user.id, channel) if permissions is None else permissions
+        guild = self._guild_of(channel)
+        have = guild.channel_permissions(user.id, channel) if permissions is None else permissions
         if not have & Perm.ADMINISTRATOR and int(required) & ~have:
             raise StandinUsageError(
                 f"{user.username} lacks default_member_permissions={required} for /{name}; Discord hides the "
                 "command from them (pass force=True to send anyway)"
             )
 
-    def _resolve(self, value: Any, resolved: dict[str, dict[str, Any]]) -> str:
+    def _resolve(self, value: Any, resolved: dict[str, dict[str, Any]], guild: Guild | None) -> str:
         """Add a user/role/channel option value to `resolved` and return its id."""
         if isinstance(value, User):
             resolved.setdefault("users", {})[str(value.id)] = value.payload()
-            member = self.guild.members.get(value.id)
+            member = guild.members.get(value.id) if guild is not None else None
             if member is not None:
                 resolved.setdefault("members", {})[str(value.id)] = {
                     **member.payload(with_user=False),
-                    "permissions": str(self.guild.base_permissions(value.id)),
+                    "permissions": str(guild.base_permissions(value.id)) if guild else "0",
                 }
             return str(value.id)
         if isinstance(value, Role):

@@ -6,6 +6,8 @@ from typing import Any
 
 # JSON error codes used by the stand-in (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
 UNKNOWN_CHANNEL = 10003
+UNKNOWN_GUILD = 10004
+MISSING_ACCESS = 50001
 UNKNOWN_MESSAGE = 10008
 UNKNOWN_WEBHOOK = 10015
 UNKNOWN_USER = 10013
@@ -63,6 +65,15 @@ def unknown_message() -> DiscordHTTPError:
 
 def unknown_channel() -> DiscordHTTPError:
     return json_error(404, UNKNOWN_CHANNEL, "Unknown Channel")
+
+
+def missing_access() -> DiscordHTTPError:
+    """What Discord answers for a channel or guild the bot cannot see (not a member, no View Channel)."""
+    return json_error(403, MISSING_ACCESS, "Missing Access")
+
+
+def unknown_guild() -> DiscordHTTPError:
+    return json_error(404, UNKNOWN_GUILD, "Unknown Guild")
 
 
 def missing_permissions() -> DiscordHTTPError:

@@ -6,6 +6,13 @@ Transport compression follows the `compress` query parameter the client connects
 
 Sessions outlive connections: events dispatched while the client is reconnecting are kept and
 replayed on RESUME, as Discord does. A client close with 1000/1001 ends the session.
+
+Shards: IDENTIFY's `shard: [id, count]` (default [0, 1]) picks the guilds a session gets — those
+with `(guild_id >> 22) % count == id` — in READY and GUILD_CREATE, and every later event of a
+guild goes to the newest live session of its shard (DMs to shard 0), so several clients (one per
+shard, in several processes) share the guilds as on Discord. A shard that would hold more than
+`max_guilds_per_shard` guilds is closed with 4011 (sharding required); an impossible shard
+(id >= count) with 4010.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from aiohttp import WSMsgType, web
 
 from .errors import StandinUsageError
 from .records import HeartbeatRecord
+from .world import Guild, shard_of
 
 if TYPE_CHECKING:
     from .server import DiscordStandin
@@ -108,6 +116,17 @@ class Session:
     @property
     def intents(self) -> int:
         return int(self.identify.get("intents", 0))
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        """(shard id, shard count) from IDENTIFY; (0, 1) when the client did not shard."""
+        raw = self.identify.get("shard") or [0, 1]
+        return int(raw[0]), int(raw[1])
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this session receives the events of `guild_id` (None: DMs, shard 0's)."""
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else shard_of(guild_id, count))
 
 
 class Gateway:
@@ -222,43 +241,65 @@ class Gateway:
             await self._close(conn, 4014, "Disallowed intent(s).")
             return
         session = Session(secrets.token_hex(16), data)
+        shard_id, count = session.shard
+        if count < 1 or not 0 <= shard_id < count:
+            await self._close(conn, 4010, "Invalid shard.")
+            return
+        guilds = self.shard_guilds(session)
+        if len(guilds) > self.standin.config.max_guilds_per_shard:
+            await self._close(conn, 4011, "Sharding required.")
+            return
         self.sessions[session.id] = session
         self.current = session
         session.connection = conn
         conn.session = session
-        world = self.standin.world
-        await self.dispatch(
-            "READY",
-            {
-                "v": 10,
-                "user": {**world.bot.payload(), "verified": True, "mfa_enabled": False, "email": None},
-                "guilds": [{"id": str(world.guild.id), "unavailable": True}],
-                "session_id": session.id,
-                "session_type": "normal",
-                "resume_gateway_url": self.standin.gateway_url,
-                "shard": data.get("shard", [0, 1]),
-                "application": {"id": str(world.application_id), "flags": self.standin.application_flags},
-                "private_channels": [],
-                "relationships": [],
-                "presences": [],
-                "guild_join_requests": [],
-                "geo_ordered_rtc_regions": ["stand-in"],
-                "user_settings": {},
-                "auth": {},
-                "_trace": ['["stand-in-gateway",{"micros":0}]'],
-            },
-            session=session,
-        )
+        await self.dispatch("READY", self._ready(session, guilds), session=session)
         if intents & INTENT_GUILDS:
-            members = self.visible_members(session)
-            await self.dispatch("GUILD_CREATE", world.guild.payload(members=members), session=session)
+            for guild in guilds:
+                await self.dispatch("GUILD_CREATE", self.guild_create(session, guild), session=session)
 
-    def visible_members(self, session: Session) -> list[Any]:
+    def shard_guilds(self, session: Session) -> list[Guild]:
+        """The guilds the bot is in whose events belong to this session's shard."""
+        return [g for g in self.standin.world.bot_guilds() if session.owns(g.id)]
+
+    def _ready(self, session: Session, guilds: list[Guild]) -> dict[str, Any]:
+        world = self.standin.world
+        return {
+            "v": 10,
+            "user": {**world.bot.payload(), "verified": True, "mfa_enabled": False, "email": None},
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "session_id": session.id,
+            "session_type": "normal",
+            "resume_gateway_url": self.standin.gateway_url,
+            "shard": list(session.shard),
+            "application": {"id": str(world.application_id), "flags": self.standin.application_flags},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["stand-in"],
+            "user_settings": {},
+            "auth": {},
+            "_trace": ['["stand-in-gateway",{"micros":0}]'],
+        }
+
+    def guild_create(self, session: Session, guild: Guild, *, joined: bool = False) -> dict[str, Any]:
+        """A GUILD_CREATE `d` for `guild`, with the members this session's intents allow.
+
+        After READY, Discord sends a guild the bot just joined without `unavailable` (discord.py
+        then fires on_guild_join; `unavailable: false` means one back from an outage)."""
+        data = guild.payload(members=self.visible_members(session, guild))
+        if joined:
+            del data["unavailable"]
+        return data
+
+    def visible_members(self, session: Session, guild: Guild | None = None) -> list[Any]:
         """GUILD_CREATE carries every member only with the GUILD_MEMBERS intent; else just the bot."""
-        guild = self.standin.world.guild
+        guild = guild or self.standin.world.guild
         if session.intents & INTENT_GUILD_MEMBERS:
             return list(guild.members.values())
-        return [guild.members[self.standin.world.bot.id]]
+        bot_id = self.standin.world.bot.id
+        return [guild.members[bot_id]] if bot_id in guild.members else []
 
     async def _resume(self, conn: GatewayConnection, data: dict[str, Any]) -> None:
         session = self.sessions.get(data.get("session_id", ""))
@@ -278,8 +319,9 @@ class Gateway:
         await self.dispatch("RESUMED", {}, session=session)
 
     async def _request_members(self, session: Session, data: dict[str, Any]) -> None:
-        guild = self.standin.world.guild
-        if not session.intents & INTENT_GUILD_MEMBERS:
+        gid = str(data.get("guild_id", ""))
+        guild = self.standin.world.guilds.get(int(gid)) if gid.isdigit() else None
+        if guild is None or not session.intents & INTENT_GUILD_MEMBERS:
             return
         members = list(guild.members.values())
         if data.get("user_ids"):
@@ -301,6 +343,22 @@ class Gateway:
         await self.dispatch("GUILD_MEMBERS_CHUNK", chunk, session=session)
 
     # -- gateway → client -----------------------------------------------------------------
+
+    def session_for(self, guild_id: int | None) -> Session | None:
+        """The newest live session of the shard that owns `guild_id` (None: DMs, shard 0)."""
+        for session in reversed(self.sessions.values()):
+            if not session.ended and session.owns(guild_id):
+                return session
+        return None
+
+    async def dispatch_for(self, guild_id: int | None, event: str, data: dict[str, Any]) -> int:
+        """Dispatch an event of `guild_id` (None: a DM's) to the session of its shard."""
+        session = self.session_for(guild_id)
+        if session is None:
+            if self.current is None:
+                raise StandinUsageError("no client has identified with the stand-in yet (start one first)")
+            raise StandinUsageError(f"no live session owns the shard of guild {guild_id} ({event})")
+        return await self.dispatch(event, data, session=session)
 
     async def dispatch(self, event: str, data: dict[str, Any], *, session: Session | None = None) -> int:
         """Send a DISPATCH to `session` (default: the latest identified one); return its `s`.

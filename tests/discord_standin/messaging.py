@@ -105,7 +105,8 @@ class Messages:
     ) -> StoredMessage:
         """Store a new message built from a (validated) create body."""
         world = self.standin.world
-        guild_id = None if channel.is_dm else world.guild.id
+        guild = world.guild_of(channel)
+        guild_id = guild.id if guild is not None else None
         msg = StoredMessage(
             id=self.standin.new_id(),
             channel_id=channel.id,
@@ -124,16 +125,13 @@ class Messages:
             type=type_,
             timestamp=iso_now(),
             tts=bool(body.get("tts")),
+            nonce=str(body["nonce"]) if body.get("nonce") is not None else None,
             revisions=[copy.deepcopy(body)],
         )
         msg.attachments = self._attachments(body, files or [], channel.id, [])
-        if guild_id is not None and author.id in world.guild.members:
-            msg.member = world.guild.members[author.id].payload(with_user=False)
-        perms = (
-            world.guild.channel_permissions(author.id, channel)
-            if guild_id is not None
-            else Perm.MENTION_EVERYONE
-        )
+        if guild is not None and author.id in guild.members:
+            msg.member = guild.members[author.id].payload(with_user=False)
+        perms = guild.channel_permissions(author.id, channel) if guild is not None else Perm.MENTION_EVERYONE
         self._mention_fields(msg, body, perms)
         if msg.message_reference is not None:
             ref = {
@@ -150,6 +148,22 @@ class Messages:
         self.by_id[msg.id] = msg
         self.standin.notifier.changed()
         return msg
+
+    def by_nonce(self, channel: Channel, body: dict[str, Any]) -> StoredMessage | None:
+        """With `enforce_nonce`, the message the bot already sent in `channel` with this `nonce`
+        within `nonce_window_s` (Discord: "the past few minutes"): Discord returns it instead of
+        creating another, which makes a retried send idempotent."""
+        nonce = body.get("nonce")
+        if not body.get("enforce_nonce") or nonce is None:
+            return None
+        horizon = time.monotonic() - self.standin.config.nonce_window_s
+        bot_id = self.standin.world.bot.id
+        for msg in reversed(self.by_id.values()):
+            if msg.created_at < horizon:
+                break
+            if msg.channel_id == channel.id and msg.author_id == bot_id and msg.nonce == str(nonce):
+                return msg
+        return None
 
     def check_create(self, body: dict[str, Any], files: list[Any], errors: Any, path: tuple = ()) -> None:
         """Raise 50035 for field errors, then 50006 for an empty message."""
@@ -184,8 +198,9 @@ class Messages:
         sender_perms = int(Perm.MENTION_EVERYONE)
         if msg.guild_id is not None:
             channel = self.standin.world.find_channel(msg.channel_id)
-            if channel is not None and msg.author_id in self.standin.world.guild.members:
-                sender_perms = self.standin.world.guild.channel_permissions(msg.author_id, channel)
+            guild = self.standin.world.guilds.get(msg.guild_id)
+            if channel is not None and guild is not None and msg.author_id in guild.members:
+                sender_perms = guild.channel_permissions(msg.author_id, channel)
         self._mention_fields(msg, body, sender_perms)
         msg.revisions.append(copy.deepcopy(body))
         msg.updated_at = time.monotonic()
@@ -209,8 +224,8 @@ class Messages:
     async def announce(self, msg: StoredMessage, event: str) -> None:
         """Dispatch MESSAGE_CREATE/UPDATE/DELETE for `msg` if Discord would send it to the bot."""
         gateway = self.standin.gateway
-        session = gateway.current
-        if msg.ephemeral or session is None or session.ended:
+        session = gateway.session_for(msg.guild_id)
+        if msg.ephemeral or session is None:
             return
         needed = INTENT_DIRECT_MESSAGES if msg.guild_id is None else INTENT_GUILD_MESSAGES
         if not session.intents & needed:
@@ -219,7 +234,7 @@ class Messages:
             data: dict[str, Any] = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
             if msg.guild_id is not None:
                 data["guild_id"] = str(msg.guild_id)
-            await gateway.dispatch(event, data)
+            await gateway.dispatch(event, data, session=session)
             return
         data = self.payload(msg)
         bot_id = self.standin.world.bot.id
@@ -231,4 +246,4 @@ class Messages:
         )
         if not content_visible:
             data.update(content="", embeds=[], attachments=[], components=[])
-        await gateway.dispatch(event, data)
+        await gateway.dispatch(event, data, session=session)

@@ -145,6 +145,7 @@ class StoredMessage:
     mention_everyone: bool = False
     tts: bool = False
     deleted: bool = False
+    nonce: str | None = None
     revisions: list[dict[str, Any]] = field(default_factory=list)
     created_at: float = field(default_factory=time.monotonic)
     updated_at: float = field(default_factory=time.monotonic)
@@ -238,6 +239,8 @@ class StoredMessage:
             data["interaction_metadata"] = self.interaction_metadata
         if self.message_reference is not None:
             data["message_reference"] = self.message_reference
+        if self.nonce is not None:
+            data["nonce"] = self.nonce
         return copy.deepcopy(data)
 
     def __repr__(self) -> str:

@@ -2,7 +2,13 @@
 
 Every request is recorded (`DiscordStandin.requests`) after it is answered, unknown routes too
 (404 `{"message": "404: Not Found", "code": 0}`, route None). Bot-token routes answer 401 without
-`Authorization: Bot <token>`; interaction callbacks and interaction webhooks need no auth.
+`Authorization: Bot <token>`; interaction callbacks and interaction webhooks need no auth. Rate
+limits (`ratelimits.py`) are checked after auth and before the handler runs.
+
+Access, as Discord answers it: a channel that does not exist is 404 10003; a channel of a guild
+the bot is not in, or one it cannot view, 403 50001 Missing Access; a channel it can view but
+not send in, 403 50013. A message with embeds where the bot lacks Embed Links is sent without
+them (its embeds are dropped), or refused with 50013 when the embeds were all it had.
 """
 
 from __future__ import annotations
@@ -99,11 +105,16 @@ class RestApi:
             authorized=request.headers.get("Authorization") == f"Bot {self.s.config.bot_token}",
         )
         call = Call(found[1].groupdict() if found else {}, body, files, dict(request.query))
+        headers: dict[str, str] = {}
         try:
             if found is None or match is None or int(match["version"]) not in (9, 10):
                 raise err.route_not_found()
             if found[3] and not rec.authorized:
                 raise err.unauthorized()
+            limited = self.s.rate_limits.check(request.method, found[0], call.params, path, found[3])
+            headers = limited.headers
+            if limited.refusal is not None:
+                raise DiscordHTTPError(429, limited.refusal)
             if bad_json:
                 raise err.json_error(400, err.INVALID_JSON, "The request body contains invalid JSON.")
             status, payload = await found[2](call)
@@ -115,10 +126,10 @@ class RestApi:
             call.interaction.rejected.append(rec)
         self.s.notifier.changed()
         if status == 204:
-            return web.Response(status=204)
+            return web.Response(status=204, headers=headers)
         # Exactly "application/json", no charset: discord.py compares the header verbatim.
         body = json.dumps(payload, separators=(",", ":")).encode()
-        return web.Response(body=body, status=status, headers={"Content-Type": "application/json"})
+        return web.Response(body=body, status=status, headers={**headers, "Content-Type": "application/json"})
 
     @staticmethod
     async def _read_body(request: web.Request) -> tuple[Any, Files, bool]:
@@ -143,15 +154,19 @@ class RestApi:
             return None, [], True
 
     def _channel(self, channel_id: str) -> Channel:
+        """The channel, if it exists (else 10003) and the bot can see it (else 50001)."""
         channel = self.s.world.find_channel(int(channel_id)) if channel_id.isdigit() else None
         if channel is None:
             raise err.unknown_channel()
+        if not self._bot_perms(channel) & Perm.VIEW_CHANNEL:
+            raise err.missing_access()
         return channel
 
     def _bot_perms(self, channel: Channel) -> int:
         if channel.is_dm:
             return int(Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.READ_MESSAGE_HISTORY | Perm.EMBED_LINKS)
-        return self.s.world.guild.channel_permissions(self.s.world.bot.id, channel)
+        guild = self.s.world.guild_of(channel)
+        return guild.channel_permissions(self.s.world.bot.id, channel) if guild is not None else 0
 
     def _channel_message(self, call: Call) -> tuple[Channel, StoredMessage]:
         channel = self._channel(call.params["channel_id"])
@@ -168,7 +183,11 @@ class RestApi:
 
     async def get_gateway_bot(self, call: Call) -> tuple[int, Any]:
         limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
-        return 200, {"url": self.s.gateway_url, "shards": 1, "session_start_limit": limit}
+        return 200, {
+            "url": self.s.gateway_url,
+            "shards": self.s.recommended_shards,
+            "session_start_limit": limit,
+        }
 
     async def get_me(self, call: Call) -> tuple[int, Any]:
         bot = self.s.world.bot.payload()
@@ -206,8 +225,8 @@ class RestApi:
         if call.params["app_id"] != str(self.s.world.application_id):
             raise err.json_error(403, 50001, "Missing Access")
         guild_id = call.params.get("guild_id")
-        if guild_id is not None and guild_id != str(self.s.world.guild.id):
-            raise err.json_error(403, 50001, "Missing Access")
+        if guild_id is not None:
+            self._guild(call)
         gid = int(guild_id) if guild_id else None
         return gid, self.s.commands.bucket(gid)
 
@@ -273,9 +292,14 @@ class RestApi:
     # -- guild and channels -------------------------------------------------------------------
 
     def _guild(self, call: Call) -> Guild:
-        if call.params["guild_id"] != str(self.s.world.guild.id):
-            raise err.json_error(404, 10004, "Unknown Guild")
-        return self.s.world.guild
+        """The guild, if it exists (else 10004) and the bot is in it (else 50001)."""
+        gid = call.params["guild_id"]
+        guild = self.s.world.guilds.get(int(gid)) if gid.isdigit() else None
+        if guild is None:
+            raise err.unknown_guild()
+        if self.s.world.bot.id not in guild.members:
+            raise err.missing_access()
+        return guild
 
     async def get_guild(self, call: Call) -> tuple[int, Any]:
         data = self._guild(call).payload(members=[])
@@ -314,7 +338,7 @@ class RestApi:
         return 200, self.s.world.channel_payload(self._channel(call.params["channel_id"]))
 
     async def typing(self, call: Call) -> tuple[int, Any]:
-        channel = self._channel(call.params["channel_id"])
+        channel = self._channel(call.params["channel_id"])  # 10003 / 50001
         if not self._bot_perms(channel) & Perm.SEND_MESSAGES:
             raise err.missing_permissions()
         return 204, None
@@ -327,6 +351,8 @@ class RestApi:
 
     async def list_messages(self, call: Call) -> tuple[int, Any]:
         channel = self._channel(call.params["channel_id"])
+        if not self._bot_perms(channel) & Perm.READ_MESSAGE_HISTORY:
+            return 200, []  # Discord shows no history to a bot without Read Message History
         limit = max(1, min(100, int(call.query.get("limit", 50))))
         found = [
             m
@@ -342,10 +368,20 @@ class RestApi:
     async def create_message(self, call: Call) -> tuple[int, Any]:
         channel = self._channel(call.params["channel_id"])
         perms = self._bot_perms(channel)
-        if not (perms & Perm.VIEW_CHANNEL and perms & Perm.SEND_MESSAGES):
+        if not perms & Perm.SEND_MESSAGES:
             raise err.missing_permissions()
         body = call.json or {}
-        self.s.messages.check_create(body, call.files, FormErrors())
+        if body.get("embeds") and not perms & Perm.EMBED_LINKS:
+            body = {**body, "embeds": []}  # dropped; 50006 becomes 50013 below when nothing is left
+        try:
+            self.s.messages.check_create(body, call.files, FormErrors())
+        except DiscordHTTPError as exc:
+            if exc.body.get("code") == err.CANNOT_SEND_EMPTY_MESSAGE and (call.json or {}).get("embeds"):
+                raise err.missing_permissions() from None
+            raise
+        earlier = self.s.messages.by_nonce(channel, body)
+        if earlier is not None:
+            return 200, self.s.messages.payload(earlier)
         reply = False
         ref = body.get("message_reference")
         if ref is not None:

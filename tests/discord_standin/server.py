@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from .commands import CommandRegistry
 from .errors import StandinUsageError
 from .gateway import APP_FLAG_FOR_INTENT, HEARTBEAT, INVALID_SESSION, PRIVILEGED_INTENTS, RECONNECT, Gateway
 from .messaging import Messages
+from .ratelimits import RateLimits
 from .records import HeartbeatRecord, InteractionRecord, Notifier, RecordedRequest, StoredMessage
 from .rest import RestApi
 from .snowflakes import SnowflakeFactory
@@ -45,6 +47,10 @@ class StandinConfig:
         others closes the gateway with 4014 like Discord.
     split_compressed_frames: send each compressed payload in two websocket frames.
     strict_commands: refuse to dispatch commands the bot never registered.
+    max_guilds_per_shard: a shard that would receive more guilds is closed with 4011 (Discord: 2500).
+    recommended_shards: `shards` in GET /gateway/bot (None: one per 1000 guilds, like Discord).
+    route_limits, global_limit: rate limits (see `ratelimits.py`); none by default.
+    nonce_window_s: how long `enforce_nonce` finds an earlier message (Discord: "a few minutes").
     """
 
     heartbeat_interval_ms: int = 1000
@@ -56,6 +62,11 @@ class StandinConfig:
     strict_commands: bool = False
     attachment_size_limit: int = 10 * 1024 * 1024
     host: str = "127.0.0.1"
+    max_guilds_per_shard: int = 2500
+    recommended_shards: int | None = None
+    route_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
+    global_limit: int | None = None
+    nonce_window_s: float = 300.0
 
 
 class DiscordStandin(UserActions):
@@ -78,6 +89,7 @@ class DiscordStandin(UserActions):
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.commands = CommandRegistry()
+        self.rate_limits = RateLimits(self.config.route_limits, self.config.global_limit)
         self.messages = Messages(self)
         self.gateway = Gateway(self)
         self._rest = RestApi(self)
@@ -118,6 +130,13 @@ class DiscordStandin(UserActions):
     @property
     def gateway_url(self) -> str:
         return f"ws://{self.config.host}:{self.port}/"
+
+    @property
+    def recommended_shards(self) -> int:
+        """What GET /gateway/bot recommends: the configured count, else one shard per 1000 guilds."""
+        if self.config.recommended_shards is not None:
+            return self.config.recommended_shards
+        return max(1, math.ceil(len(self.world.bot_guilds()) / 1000))
 
     @property
     def application_flags(self) -> int:
@@ -301,9 +320,60 @@ class DiscordStandin(UserActions):
             raise StandinUsageError("no connected client")
         await self.gateway._close(session.connection, code, "dropped by the stand-in")
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Send any gateway event to the bot (escape hatch); returns its sequence number."""
+    async def dispatch(self, event: str, data: dict[str, Any], *, guild: Guild | None = None) -> int:
+        """Send any gateway event to the bot (escape hatch); returns its sequence number.
+
+        With `guild`, to the session of that guild's shard; else to the latest identified one."""
+        if guild is not None:
+            return await self.gateway.dispatch_for(guild.id, event, data)
         return await self.gateway.dispatch(event, data)
+
+    # -- world changes the bot is told about -----------------------------------------------
+
+    async def add_guild(
+        self, name: str, *, owner: User | None = None, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """The bot joins a new guild: GUILD_CREATE reaches the session of its shard (on_guild_join)."""
+        guild = self.world.add_guild(name, owner=owner, shard=shard)
+        session = self.gateway.session_for(guild.id)
+        if session is not None:
+            await self.gateway.dispatch(
+                "GUILD_CREATE", self.gateway.guild_create(session, guild, joined=True), session=session
+            )
+        return guild
+
+    async def remove_bot_from_guild(self, guild: Guild) -> None:
+        """The bot is kicked (or the guild deleted): GUILD_DELETE without `unavailable`, then every
+        request about the guild or its channels answers 403 50001 Missing Access."""
+        session = self.gateway.session_for(guild.id)
+        guild.members.pop(self.world.bot.id, None)
+        if session is not None:
+            await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, session=session)
+
+    async def delete_channel(self, channel: Channel) -> None:
+        """The channel is deleted: CHANNEL_DELETE, then 404 10003 Unknown Channel for it."""
+        guild = self.world.guild_of(channel)
+        if guild is None:
+            raise StandinUsageError("only guild channels can be deleted")
+        payload = guild.channel_payload(channel)
+        del guild.channels[channel.id]
+        if self.gateway.session_for(guild.id) is not None:
+            await self.gateway.dispatch_for(guild.id, "CHANNEL_DELETE", payload)
+
+    async def update_channel(self, channel: Channel) -> None:
+        """Tell the bot a channel changed (after editing its `overwrites`): CHANNEL_UPDATE."""
+        guild = self.world.guild_of(channel)
+        if guild is None:
+            raise StandinUsageError("only guild channels are announced")
+        await self.gateway.dispatch_for(guild.id, "CHANNEL_UPDATE", guild.channel_payload(channel))
+
+    def sessions_by_shard(self) -> dict[int, Any]:
+        """The newest live gateway session of each shard id."""
+        found: dict[int, Any] = {}
+        for session in self.gateway.sessions.values():
+            if not session.ended:
+                found[session.shard[0]] = session
+        return found
 
     def __repr__(self) -> str:
         counts = f"requests={len(self.requests)} interactions={len(self.interactions)}"

@@ -23,6 +23,13 @@ class SnowflakeFactory:
         ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
         return (ms << 22) | (next(self._increment) & 0xFFF)
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A snowflake that `(id >> 22) % shard_count` routes to `shard_id` (a guild id for a
+        chosen shard); its timestamp is at most `shard_count - 1` ms ahead of now."""
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        ms += (shard_id - ms) % shard_count
+        return (ms << 22) | (next(self._increment) & 0xFFF)
+
 
 def iso_now() -> str:
     """The current UTC time in the ISO 8601 form Discord uses for timestamps."""

@@ -2,7 +2,9 @@
 
 Everything here is plain data plus the JSON shapes Discord sends for it (user, member, role,
 channel, guild objects) and Discord's permission algorithm, so the stand-in can answer
-`app_permissions`, `member.permissions` and 50013 Missing Permissions the way Discord does.
+`app_permissions`, `member.permissions`, 50001 Missing Access and 50013 Missing Permissions the
+way Discord does. Several guilds: `World.guild` is the first, `add_guild` makes more; a guild
+whose members no longer include the bot is one it was removed from (its channels answer 50001).
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ BOT_DM_APP_PERMISSIONS = (
     | Perm.MENTION_EVERYONE
     | Perm.USE_EXTERNAL_EMOJIS
 )
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """`(guild_id >> 22) % shard_count`: which shard gets a guild's events (DMs go to shard 0)."""
+    return (guild_id >> 22) % max(1, shard_count)
 
 
 class ChannelType(enum.IntEnum):
@@ -207,11 +214,32 @@ class Guild:
     def everyone_role(self) -> Role:
         return self.roles[self.id]
 
+    @property
+    def general(self) -> Channel:
+        """The guild's first text channel (`general` in the guilds the stand-in builds)."""
+        texts = [c for c in self.channels.values() if c.type is ChannelType.GUILD_TEXT]
+        return min(texts, key=lambda c: c.position)
+
+    @property
+    def manager_role(self) -> Role | None:
+        """The first unmanaged role granting Manage Server (`Admin` in the guilds the stand-in builds)."""
+        return next(
+            (r for r in self.roles.values() if r.permissions & Perm.MANAGE_GUILD and not r.managed), None
+        )
+
+    def shard_id(self, shard_count: int) -> int:
+        """The shard whose session receives this guild's events (Discord's formula)."""
+        return shard_of(self.id, shard_count)
+
     def base_permissions(self, user_id: int) -> int:
-        """Guild-wide permissions of a member: owner, then @everyone | roles, then ADMINISTRATOR."""
+        """Guild-wide permissions of a member: owner, then @everyone | roles, then ADMINISTRATOR.
+
+        0 for someone who is not a member (a bot removed from the guild, for instance)."""
         if user_id == self.owner_id:
             return ALL_PERMISSIONS
-        member = self.members[user_id]
+        member = self.members.get(user_id)
+        if member is None:
+            return 0
         perms = self.everyone_role.permissions
         for role_id in member.role_ids:
             perms |= self.roles[role_id].permissions
@@ -229,7 +257,7 @@ class Guild:
         if everyone is not None:
             perms = (perms & ~everyone.deny) | everyone.allow
         allow = deny = 0
-        for role_id in self.members[user_id].role_ids:
+        for role_id in self.members[user_id].role_ids if user_id in self.members else ():
             ow = by_id.get(role_id)
             if ow is not None and ow.type == 0:
                 allow |= ow.allow
@@ -306,13 +334,24 @@ class Guild:
 
 
 @dataclass
+class TeamMember:
+    """A member of the team that owns the application; `role` is admin, developer or read_only."""
+
+    user: User
+    role: str = "developer"
+    accepted: bool = True
+
+
+@dataclass
 class World:
     """All entities the stand-in knows; build one with `World.default()` and extend it freely.
 
-    Attributes used by tests: `application_id`, `bot`, `guild`, `general` (a text channel),
-    `announcements` (a text channel where the bot may not send), `admin` (has Manage Guild
-    through the Admin role), `user` (a plain member), `owner` (guild owner). Changes made after
-    the bot received READY are not announced to it over the gateway.
+    Attributes used by tests: `application_id`, `bot`, `guild` (the first guild), `guilds` (all,
+    by id), `general` (a text channel), `announcements` (a text channel where the bot may not
+    send), `admin` (has Manage Guild through the Admin role), `user` (a plain member), `owner`
+    (owner of the first guild and of the application unless `team` is set). Changes made after
+    the bot received READY are not announced to it over the gateway: use the stand-in's
+    `add_guild`, `remove_bot_from_guild`, `delete_channel` (which dispatch the events) for those.
     """
 
     ids: SnowflakeFactory
@@ -329,6 +368,9 @@ class World:
     bot_role: Role
     users: dict[int, User] = field(default_factory=dict)
     dm_channels: dict[int, Channel] = field(default_factory=dict)
+    guilds: dict[int, Guild] = field(default_factory=dict)
+    team: list[TeamMember] | None = None
+    """The team owning the application (GET /oauth2/applications/@me); None: owned by `owner`."""
 
     @classmethod
     def default(cls, ids: SnowflakeFactory | None = None, *, bot_name: str = "Foreign Desk") -> World:
@@ -338,30 +380,17 @@ class World:
         owner = User(ids(), "olga.owner", "Olga Owner")
         admin = User(ids(), "ada.admin", "Ada Admin")
         user = User(ids(), "nora.normal", "Nora Normal")
-        guild_id = ids()
-        guild = Guild(guild_id, "Stand-in Guild", owner.id)
-        guild.roles[guild_id] = Role(guild_id, "@everyone", int(EVERYONE_DEFAULT), position=0)
-        admin_role = Role(ids(), "Admin", int(Perm.MANAGE_GUILD | Perm.MANAGE_MESSAGES), position=2)
-        bot_role = Role(
-            ids(),
-            bot_name,
-            int(EVERYONE_DEFAULT | Perm.EMBED_LINKS | Perm.ATTACH_FILES),
-            position=1,
-            managed=True,
-            bot_id=bot.id,
-        )
-        guild.roles[admin_role.id] = admin_role
-        guild.roles[bot_role.id] = bot_role
-        general = Channel(ids(), "general", guild_id=guild_id, position=0, topic="General chat")
+        guild, admin_role, bot_role = _new_guild(ids, "Stand-in Guild", owner, bot)
+        general = Channel(ids(), "general", guild_id=guild.id, position=0, topic="General chat")
         announcements = Channel(
             ids(),
             "announcements",
-            guild_id=guild_id,
+            guild_id=guild.id,
             position=1,
-            overwrites=[Overwrite(guild_id, 0, deny=int(Perm.SEND_MESSAGES))],
+            overwrites=[Overwrite(guild.id, 0, deny=int(Perm.SEND_MESSAGES))],
         )
         guild.channels = {general.id: general, announcements.id: announcements}
-        for u, roles in ((bot, [bot_role.id]), (owner, []), (admin, [admin_role.id]), (user, [])):
+        for u, roles in ((admin, [admin_role.id]), (user, [])):
             guild.members[u.id] = Member(u, roles)
         world = cls(
             ids=ids,
@@ -378,34 +407,77 @@ class World:
             bot_role=bot_role,
         )
         world.users = {u.id: u for u in (bot, owner, admin, user)}
+        world.guilds = {guild.id: guild}
         return world
 
     # -- lookups and mutation ------------------------------------------------------------
 
-    def add_user(self, username: str, *, roles: list[Role] | None = None, in_guild: bool = True) -> User:
-        """Create a user (a guild member with `roles` unless `in_guild=False`)."""
+    def add_guild(
+        self,
+        name: str,
+        *,
+        owner: User | None = None,
+        with_bot: bool = True,
+        shard: tuple[int, int] | None = None,
+    ) -> Guild:
+        """A new guild with @everyone, an `Admin` role (Manage Server), the bot's managed role,
+        a `general` channel, and `owner` (a new user unless given) as its owner. `shard=(id,
+        count)` picks a guild id that shard `id` of `count` receives.
+
+        Made after READY, tell the bot with `DiscordStandin.add_guild` instead (GUILD_CREATE)."""
+        if owner is None:
+            slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20] or "guild"
+            owner = self._new_user(f"{slug}.owner")
+        guild_id = self.ids.on_shard(*shard) if shard is not None else self.ids()
+        guild, _, _ = _new_guild(self.ids, name, owner, self.bot, with_bot=with_bot, guild_id=guild_id)
+        general = Channel(self.ids(), "general", guild_id=guild.id, position=0)
+        guild.channels[general.id] = general
+        self.guilds[guild.id] = guild
+        return guild
+
+    def _new_user(self, username: str) -> User:
         new = User(self.ids(), username, username.replace(".", " ").title())
         self.users[new.id] = new
-        if in_guild:
-            self.guild.members[new.id] = Member(new, [r.id for r in roles or []])
         return new
 
-    def add_role(self, name: str, permissions: int, *, mentionable: bool = False) -> Role:
-        role = Role(
-            self.ids(), name, int(permissions), position=len(self.guild.roles), mentionable=mentionable
-        )
-        self.guild.roles[role.id] = role
+    def add_user(
+        self,
+        username: str,
+        *,
+        roles: list[Role] | None = None,
+        in_guild: bool = True,
+        guild: Guild | None = None,
+    ) -> User:
+        """Create a user (a member of `guild`, default the first, with `roles` unless `in_guild=False`)."""
+        new = self._new_user(username)
+        if in_guild:
+            self.add_member(new, guild or self.guild, roles=roles)
+        return new
+
+    def add_member(self, user: User, guild: Guild, *, roles: list[Role] | None = None) -> None:
+        """Make an existing user a member of `guild` (an admin of server B, a user in two servers)."""
+        guild.members[user.id] = Member(user, [r.id for r in roles or []])
+
+    def add_role(
+        self, name: str, permissions: int, *, mentionable: bool = False, guild: Guild | None = None
+    ) -> Role:
+        guild = guild or self.guild
+        role = Role(self.ids(), name, int(permissions), position=len(guild.roles), mentionable=mentionable)
+        guild.roles[role.id] = role
         return role
 
-    def add_text_channel(self, name: str, *, overwrites: list[Overwrite] | None = None) -> Channel:
+    def add_text_channel(
+        self, name: str, *, overwrites: list[Overwrite] | None = None, guild: Guild | None = None
+    ) -> Channel:
+        guild = guild or self.guild
         channel = Channel(
             self.ids(),
             name,
-            guild_id=self.guild.id,
-            position=len(self.guild.channels),
+            guild_id=guild.id,
+            position=len(guild.channels),
             overwrites=overwrites or [],
         )
-        self.guild.channels[channel.id] = channel
+        guild.channels[channel.id] = channel
         return channel
 
     def dm_channel(self, user: User) -> Channel:
@@ -417,10 +489,19 @@ class World:
         return channel
 
     def find_channel(self, channel_id: int) -> Channel | None:
-        found = self.guild.channels.get(channel_id)
-        if found is not None:
-            return found
+        for guild in self.guilds.values():
+            found = guild.channels.get(channel_id)
+            if found is not None:
+                return found
         return next((c for c in self.dm_channels.values() if c.id == channel_id), None)
+
+    def guild_of(self, channel: Channel) -> Guild | None:
+        """The guild a channel belongs to (None for a DM)."""
+        return self.guilds.get(channel.guild_id) if channel.guild_id is not None else None
+
+    def bot_guilds(self) -> list[Guild]:
+        """Guilds the bot is a member of, in creation order."""
+        return [g for g in self.guilds.values() if self.bot.id in g.members]
 
     def channel_payload(self, channel: Channel) -> dict[str, Any]:
         if channel.is_dm:
@@ -431,10 +512,33 @@ class World:
                 "flags": 0,
                 "recipients": [self.users[uid].payload() for uid in channel.recipient_ids],
             }
-        return self.guild.channel_payload(channel)
+        guild = self.guild_of(channel)
+        assert guild is not None
+        return guild.channel_payload(channel)
 
     def application_payload(self, flags: int) -> dict[str, Any]:
-        """`GET /oauth2/applications/@me` for a bot owned by `owner`."""
+        """`GET /oauth2/applications/@me`: owned by `owner`, or by `team` when one is set."""
+        owner = self.owner.payload()
+        team = None
+        if self.team is not None:
+            team_id = self.application_id + 1
+            owner = {**User(team_id, f"team{team_id}").payload(), "flags": 1024}
+            team = {
+                "id": str(team_id),
+                "name": f"{self.application_name} team",
+                "icon": None,
+                "owner_user_id": str(self.team[0].user.id if self.team else self.owner.id),
+                "members": [
+                    {
+                        "membership_state": 2 if m.accepted else 1,
+                        "team_id": str(team_id),
+                        "user": m.user.payload(),
+                        "role": m.role,
+                        "permissions": ["*"],
+                    }
+                    for m in self.team
+                ],
+            }
         return {
             "id": str(self.application_id),
             "name": self.application_name,
@@ -446,11 +550,40 @@ class World:
             "bot_require_code_grant": False,
             "verify_key": "0" * 64,
             "flags": flags,
-            "owner": self.owner.payload(),
-            "team": None,
+            "owner": owner,
+            "team": team,
             "bot": self.bot.payload(),
             "redirect_uris": [],
             "interactions_endpoint_url": None,
-            "approximate_guild_count": 1,
+            "approximate_guild_count": len(self.bot_guilds()),
             "integration_types_config": {"0": {}},
         }
+
+
+def _new_guild(
+    ids: SnowflakeFactory,
+    name: str,
+    owner: User,
+    bot: User,
+    *,
+    with_bot: bool = True,
+    guild_id: int | None = None,
+) -> tuple[Guild, Role, Role]:
+    """A guild with @everyone, `Admin` (Manage Server) and the bot's managed role; no channels."""
+    guild = Guild(guild_id or ids(), name, owner.id)
+    guild.roles[guild.id] = Role(guild.id, "@everyone", int(EVERYONE_DEFAULT), position=0)
+    admin_role = Role(ids(), "Admin", int(Perm.MANAGE_GUILD | Perm.MANAGE_MESSAGES), position=2)
+    bot_role = Role(
+        ids(),
+        bot.global_name or bot.username,
+        int(EVERYONE_DEFAULT | Perm.EMBED_LINKS | Perm.ATTACH_FILES),
+        position=1,
+        managed=True,
+        bot_id=bot.id,
+    )
+    guild.roles[admin_role.id] = admin_role
+    guild.roles[bot_role.id] = bot_role
+    guild.members[owner.id] = Member(owner, [])
+    if with_bot:
+        guild.members[bot.id] = Member(bot, [bot_role.id])
+    return guild, admin_role, bot_role
