@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # ``bench`` is not an installed package
     sys.path.insert(0, str(ROOT))
 
+from foreign_desk.index.config import ChunkingSettings  # noqa: E402
 from foreign_desk.index.evaluate import load_questions, normalize  # noqa: E402
 
-from bench.quality import common, facqa, mixed, panl, squad_crossling, tydiqa  # noqa: E402
+from bench.quality import common, facqa, mixed, panl, reach, squad_crossling, tydiqa  # noqa: E402
 from bench.quality.common import SPLITS  # noqa: E402
 from tests.shared_data import requires_shared_data  # noqa: E402
 
@@ -128,6 +129,17 @@ def test_every_article_of_the_large_corpus_holding_an_answer_is_gold() -> None:
             if others:
                 clashes.append((row["question"], answer, others[:3]))
     assert not clashes
+
+
+@requires_shared_data
+def test_every_question_is_answerable_by_one_passage(corpus, tmp_path: Path) -> None:
+    """No answer is dropped by the cleaner or cut in two by the chunker: a miss is the ranking's."""
+    gold = {url for row in raw_lines(QUESTIONS) for url in row["gold_urls"]}
+    common.write_jsonl(tmp_path / "gold.jsonl", [corpus[url] for url in sorted(gold)])
+    (tmp_path / mixed.SAMPLE_NAME).write_text(mixed.SAMPLE_PATH.read_text("utf-8"), "utf-8")
+    chunking = ChunkingSettings()
+    assert not reach.unreachable(load_questions(QUESTIONS), [tmp_path / "gold.jsonl"], chunking)
+    assert not reach.unreachable(load_questions(SAMPLE), [tmp_path / mixed.SAMPLE_NAME], chunking)
 
 
 @requires_shared_data
