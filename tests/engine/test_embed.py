@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 from foreign_desk.index.config import EmbedderSettings
-from foreign_desk.index.embed import Embedder, is_e5_family, make_embedder
+from foreign_desk.index.embed import Embedder, block_size, is_e5_family, make_embedder
 from foreign_desk.index.errors import EmbedderError
 
 EN_QUESTION = "What did NATO and Japan agree on?"
@@ -107,3 +107,13 @@ def test_e5_family_gets_query_and_passage_prompts(name: str, e5: bool) -> None:
 def test_bad_embedder_settings_are_clear_errors(settings: EmbedderSettings, message: str) -> None:
     with pytest.raises(EmbedderError, match=message):
         make_embedder(settings)
+
+
+def test_sentence_transformers_sorts_a_block_by_length_and_keeps_its_order(minilm_embedder: Embedder) -> None:
+    """A block of mixed lengths is batched by length inside the backend; each text still gets
+    the vector it gets alone, in the order it was given."""
+    texts = [ID_UNRELATED * 6, EN_QUESTION, ID_ANSWER * 3, "NATO", ID_ANSWER]
+    block = minilm_embedder.embed_passages(texts)
+    single = np.vstack([minilm_embedder.embed_passages([t]) for t in texts])
+    assert np.allclose(block, single, atol=1e-5)
+    assert block_size(minilm_embedder) > minilm_embedder.batch_size  # type: ignore[attr-defined]
