@@ -31,6 +31,7 @@ from foreign_desk.index.relevance import (
 )
 from foreign_desk.index.stopwords import STOPWORDS
 from foreign_desk.index.store import Store
+from foreign_desk.index.store.exact import ExactVectors
 from foreign_desk.index.store.vectors import VectorIndex
 from foreign_desk.index.text import tokens
 
@@ -90,6 +91,8 @@ class Snapshot:
     async def of(
         cls, store: Store, generation: int, vectors: VectorIndex, fingerprint: Fingerprint
     ) -> Snapshot:
+        if vectors.exact is None:  # a quantized index re-ranks from the stored float vectors
+            vectors.exact = ExactVectors(store.db_path, vectors.dim)
         ids, sample = await asyncio.to_thread(vectors.sample, 1024)
         languages = await store.languages_of(ids.tolist())
         background = {ANY_LANGUAGE: sample}

@@ -141,7 +141,7 @@ async def test_missing_or_stale_vector_file_is_repaired_on_open(
     from foreign_desk.index.store.vectors import VectorIndex
 
     (path,) = sorted((sample_copy / "vectors").glob("*.faiss"))[-1:]
-    stale = VectorIndex.load(path)
+    stale = VectorIndex.load(path, mmap=False)
     dropped = int(stale.ids()[0])
     stale.remove([dropped])
     stale.save(path)

@@ -41,7 +41,10 @@ def test_sample_is_spread_over_the_whole_index() -> None:
     ids = np.arange(10, 4010, dtype=np.int64)
     for threshold in (10_000, 100):  # exact and IVF
         index = VectorIndex.build(16, ids, vectors, approximate_threshold=threshold)
+        _, decoded = index.sample(256)  # an IVF index's 8-bit codes, decoded
+        index.exact = lambda wanted: (wanted, vectors[wanted - 10])  # the store's float vectors
         got_ids, got = index.sample(256)
         assert 200 <= len(got_ids) <= 256 and len(got) == len(got_ids)
         assert np.allclose(got, vectors[got_ids - 10], atol=1e-6)  # ids match their vectors
+        assert np.allclose(decoded, got, atol=0.02)
         assert got_ids.min() < 500 and got_ids.max() > 3500

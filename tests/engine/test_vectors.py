@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
+from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex, ivf_nlist
 
 
 def unit(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -14,12 +15,26 @@ def unit(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+def exact_source(ids: np.ndarray, vecs: np.ndarray):
+    """What the store gives a quantized index: float vectors by id (unknown ids left out)."""
+    by_id = {int(i): v for i, v in zip(ids, vecs, strict=True)}
+
+    def exact(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = [int(i) for i in wanted if int(i) in by_id]
+        rows = np.array([by_id[i] for i in found], dtype=np.float32).reshape(len(found), -1)
+        return np.asarray(found, dtype=np.int64), rows
+
+    return exact
+
+
 @pytest.mark.parametrize("threshold", [10_000, 100])
 def test_build_search_remove_save_load(tmp_path: Path, threshold: int) -> None:
     vecs = unit(2000)
     ids = np.arange(1000, 3000, dtype=np.int64)
     index = VectorIndex.build(32, ids, vecs, approximate_threshold=threshold, nprobe=64)
+    index.exact = exact_source(ids, vecs)
     assert index.kind == (FLAT if threshold > 2000 else IVF)
+    assert index.quantized == (index.kind == IVF)
     assert sorted(index.ids().tolist()) == ids.tolist()
     scores, found = index.search(vecs[:3], 1)
     assert found[:, 0].tolist() == [1000, 1001, 1002]
@@ -35,9 +50,42 @@ def test_build_search_remove_save_load(tmp_path: Path, threshold: int) -> None:
     index.save(path)
     assert not path.with_name(path.name + ".tmp").exists()
     loaded = VectorIndex.load(path, nprobe=64)
+    loaded.exact = index.exact
     assert loaded.kind == index.kind
     assert loaded.ntotal == 1998
     assert loaded.search(vecs[2:3], 1)[1][0, 0] == 1002
+
+
+def test_quantized_search_reranks_to_the_exact_top_k_order() -> None:
+    """8-bit codes pick the candidates; the float vectors decide their order and scores."""
+    vecs = unit(3000, dim=48, seed=1)
+    ids = np.arange(1, 3001, dtype=np.int64)
+    exact = VectorIndex.build(48, ids, vecs, approximate_threshold=10_000)
+    sq8 = VectorIndex.build(48, ids, vecs, approximate_threshold=100, nprobe=10_000)  # every list
+    assert sq8.quantized
+    queries = unit(25, dim=48, seed=2)
+    truth_scores, truth = exact.search(queries, 10)
+    _, coded = sq8.search(queries, 10)  # no float vectors attached: ranked by the codes
+    sq8.exact = exact_source(ids, vecs)
+    scores, found = sq8.search(queries, 10)
+    assert found.tolist() == truth.tolist()
+    assert np.allclose(scores, truth_scores, atol=1e-6)
+    assert coded.tolist() != truth.tolist(), "the codes alone should not already give the exact order"
+
+
+def test_a_memory_mapped_index_serves_after_its_file_is_replaced(tmp_path: Path) -> None:
+    """Loading maps the file read-only; a writer replaces files by rename, never in place, so
+    the generation being served keeps its contents, and writers change only in-memory copies."""
+    vecs = unit(500)
+    ids = np.arange(1, 501, dtype=np.int64)
+    path = tmp_path / "gen-000001.faiss"
+    VectorIndex.build(32, ids, vecs, approximate_threshold=10_000).save(path)
+    serving = VectorIndex.load(path)
+    copy = serving.clone()
+    copy.remove(ids[:250])
+    copy.save(path)  # the next generation's writer reusing the name: temp file + rename
+    assert serving.ntotal == 500 and serving.search(vecs[:1], 1)[1][0, 0] == 1
+    assert VectorIndex.load(path).ntotal == 250
 
 
 def test_clone_leaves_the_serving_index_alone() -> None:
@@ -56,13 +104,32 @@ def test_empty_index_returns_nothing() -> None:
 
 
 def test_a_big_ivf_index_probes_at_least_a_64th_of_its_lists() -> None:
-    """nprobe is a floor: with 512 lists, a configured nprobe of 1 still searches 8 of them."""
+    """nprobe is a floor: a configured nprobe of 1 still searches 1/64 of the lists."""
     vecs = unit(20_000)
     ids = np.arange(20_000, dtype=np.int64)
     index = VectorIndex.build(32, ids, vecs, approximate_threshold=0, nprobe=1)
     assert index.kind == IVF
+    floor = math.ceil(ivf_nlist(20_000) / 64)
+    assert floor > 1
     queries = unit(20, seed=3)
     _, one = index.search(queries, 10)
-    index.nprobe = 8
-    _, eight = index.search(queries, 10)
-    assert one.tolist() == eight.tolist()
+    index.nprobe = floor
+    _, at_floor = index.search(queries, 10)
+    assert one.tolist() == at_floor.tolist()
+
+
+@pytest.mark.parametrize("threshold", [10_000, 100])
+def test_a_clone_of_a_mapped_index_takes_writes(tmp_path: Path, threshold: int) -> None:
+    vecs = unit(2000)
+    ids = np.arange(1, 2001, dtype=np.int64)
+    path = tmp_path / "gen-000001.faiss"
+    VectorIndex.build(32, ids, vecs, approximate_threshold=threshold).save(path)
+    serving = VectorIndex.load(path)
+    assert serving.mapped
+    with pytest.raises(ValueError, match="read-only"):
+        serving.remove(ids[:1])
+    copy = serving.clone()
+    assert copy.remove(ids[:10]) == 10
+    copy.add(np.array([5000], dtype=np.int64), unit(1, seed=9))
+    assert copy.ntotal == 1991 and 5000 in copy.ids()
+    assert serving.ntotal == 2000 and 5000 not in serving.ids()

@@ -1,0 +1,53 @@
+"""The passages' float vectors by id, read synchronously by the thread that searches FAISS.
+
+A quantized FAISS index re-ranks its candidates with these (``VectorIndex.exact``), so the
+order of dense results is decided by the float32 vectors the embedder made, not by 8-bit
+codes. They come from the store's embedding cache, so nothing is stored twice. Each thread
+gets its own read-only connection: FAISS searches run in executors, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+SQL = (
+    "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
+    "WHERE p.id IN ({marks}) ORDER BY p.id"
+)
+MAX_IDS = 900
+"""Ids per statement (SQLite's limit on bound parameters is 999 in old builds)."""
+
+
+class ExactVectors:
+    """``reader(ids) -> (found ids, float32 rows)``; ids without a stored vector are left out."""
+
+    def __init__(self, db_path: Path, dim: int) -> None:
+        self.db_path = db_path
+        self.dim = dim
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=True)
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+        return conn
+
+    def __call__(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        wanted = [int(i) for i in ids]
+        found: list[int] = []
+        blobs: list[bytes] = []
+        conn = self._conn()
+        for start in range(0, len(wanted), MAX_IDS):
+            chunk = wanted[start : start + MAX_IDS]
+            for pid, blob in conn.execute(SQL.format(marks=",".join("?" * len(chunk))), chunk):
+                found.append(int(pid))
+                blobs.append(blob)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), self.dim)
+        return np.asarray(found, dtype=np.int64), matrix
