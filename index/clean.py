@@ -11,12 +11,13 @@ Cleaning is idempotent and keeps block order.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 
 from foreign_desk.index.models import Article, Block
 from foreign_desk.index.outlets import parse_dateline
-from foreign_desk.index.text import fold, normalise, word_count
+from foreign_desk.index.text import CACHED_TEXT_CHARS, fold, normalise, word_count
 
 log = logging.getLogger(__name__)
 
@@ -182,13 +183,26 @@ def clean_article(article: Article) -> Article:
 
 
 def _key(text: str) -> str:
+    """A block's text as compared with others: folded, one space between words (remembered for
+    paragraph-sized texts: every block is compared with the headline and its neighbours)."""
+    return _fold_words(text) if len(text) > CACHED_TEXT_CHARS else _cached_key(text)
+
+
+def _fold_words(text: str) -> str:
     return " ".join(fold(text).split())
 
 
+_cached_key = functools.lru_cache(maxsize=16_384)(_fold_words)
+
+
 def _tidy(text: str) -> str:
-    text = _INLINE_MARKERS.sub(" ", text)
-    text = _MARKER_PREFIX.sub("", text)
-    text = _TRAILING_INITIALS.sub("", text)
+    # Each rule is tried only where it can match: most paragraphs have none of them.
+    if "SCROLL TO" in text or "ADVERTISEMENT" in text:
+        text = _INLINE_MARKERS.sub(" ", text)
+    if text.startswith("Baca_Juga"):
+        text = _MARKER_PREFIX.sub("", text)
+    if text.endswith((")", "]")):
+        text = _TRAILING_INITIALS.sub("", text)
     return " ".join(text.split())
 
 
