@@ -26,6 +26,9 @@ from foreign_desk.index.store.schema import MIGRATIONS, visible
 log = logging.getLogger(__name__)
 
 DB_NAME = "foreign-desk.sqlite3"
+BUSY_TIMEOUT_MS = 10_000
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""Bytes the write-ahead log keeps after a checkpoint; a big indexing run's log is cut back."""
 VECTORS_DIR = "vectors"
 
 
@@ -55,7 +58,8 @@ async def connect(path: Path) -> aiosqlite.Connection:
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=FULL")
     await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute("PRAGMA busy_timeout=10000")
+    await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    await conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     return conn
 
 

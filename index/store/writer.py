@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import aiosqlite
 import numpy as np
 from foreign_desk.index.models import Article, Passage
-from foreign_desk.index.store.db import Store, _chunks, connect, now_iso, rows_in
+from foreign_desk.index.store.db import BUSY_TIMEOUT_MS, Store, _chunks, connect, now_iso, rows_in
 from foreign_desk.index.store.schema import visible
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,18 @@ class ExistingArticle:
     key: str
     path: str | None
     content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRows:
+    """An article to stage with its passages and their embedding keys."""
+
+    article: Article
+    lede: str
+    content_hash: str
+    passages: tuple[Passage, ...]
+    contexts: tuple[str, ...]
+    vector_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,10 @@ class StoreWriter:
     @asynccontextmanager
     async def open(cls, store: Store) -> AsyncIterator[StoreWriter]:
         conn = await connect(store.db_path)
+        # Staged rows and cached embeddings need not survive a power cut (the next run discards
+        # or re-embeds them; a killed process loses nothing either way): no fsync per commit.
+        # ``publish`` syncs the log, everything staged before it included.
+        await conn.execute("PRAGMA synchronous=NORMAL")
         try:
             live = await store.generation()
             yield cls(store, conn, live)
@@ -142,45 +158,46 @@ class StoreWriter:
         vector_keys: Sequence[str],
     ) -> list[int]:
         """Insert an article and its passages into the pending generation; returns passage ids."""
-        cur = await self.conn.execute(
-            "INSERT INTO articles(uid, key, title, source, url, published, language, author, path, locator, "
-            "lede, content_hash, added_at, gen_added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                article.id,
-                article.key,
-                article.title,
-                article.source,
-                article.url,
-                article.published,
-                article.language,
-                article.author,
-                article.path,
-                article.locator,
-                lede,
-                content_hash,
-                now_iso(),
-                self.pending,
-            ),
+        rows = ArticleRows(article, lede, content_hash, tuple(passages), tuple(contexts), tuple(vector_keys))
+        return await self.stage_articles([rows])
+
+    async def stage_articles(self, items: Sequence[ArticleRows]) -> list[int]:
+        """Insert articles and their passages into the pending generation, one statement per
+        table for the whole batch (the FTS index follows by trigger); returns the passage ids
+        in order. Ids are the next free row ids, as SQLite would pick them."""
+        async with self.conn.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM articles), (SELECT coalesce(max(id), 0) FROM passages)"
+        ) as cur:
+            row = await cur.fetchone()
+        article_id, passage_id = (int(row[0]), int(row[1])) if row else (0, 0)
+        added = now_iso()
+        article_rows: list[tuple[object, ...]] = []
+        passage_rows: list[tuple[object, ...]] = []
+        for item in items:
+            article_id += 1
+            a = item.article
+            article_rows.append(
+                (article_id, a.id, a.key, a.title, a.source, a.url, a.published, a.language, a.author,
+                 a.path, a.locator, item.lede, item.content_hash, added, self.pending)
+            )  # fmt: skip
+            for passage, context, vkey in zip(item.passages, item.contexts, item.vector_keys, strict=True):
+                passage_id += 1
+                paragraphs = json.dumps(list(passage.paragraphs))
+                passage_rows.append(
+                    (passage_id, article_id, passage.ordinal, passage.section, paragraphs, passage.text,
+                     context, vkey, self.pending)
+                )  # fmt: skip
+        await self.conn.executemany(
+            "INSERT INTO articles(id, uid, key, title, source, url, published, language, author, path, "
+            "locator, lede, content_hash, added_at, gen_added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            article_rows,
         )
-        article_row = cur.lastrowid
-        ids: list[int] = []
-        for passage, context, vkey in zip(passages, contexts, vector_keys, strict=True):
-            cur = await self.conn.execute(
-                "INSERT INTO passages(article_id, ordinal, section, paragraphs, text, context, vector_key, "
-                "gen_added) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    article_row,
-                    passage.ordinal,
-                    passage.section,
-                    json.dumps(list(passage.paragraphs)),
-                    passage.text,
-                    context,
-                    vkey,
-                    self.pending,
-                ),
-            )
-            ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
-        return ids
+        await self.conn.executemany(
+            "INSERT INTO passages(id, article_id, ordinal, section, paragraphs, text, context, vector_key, "
+            "gen_added) VALUES (?,?,?,?,?,?,?,?,?)",
+            passage_rows,
+        )
+        return [int(r[0]) for r in passage_rows]  # type: ignore[call-overload]
 
     async def stage_passage_copies(self, copies: Sequence[tuple[StoredText, str]]) -> list[int]:
         """Copy live passages into the pending generation with new vector keys (a new embedder)."""
@@ -242,12 +259,16 @@ class StoreWriter:
     async def publish(self, meta: dict[str, str]) -> None:
         """Make the pending generation live, in one transaction."""
         values = {**meta, "generation": str(self.pending), "published_at": now_iso()}
-        async with self.transaction():
-            await self.conn.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                list(values.items()),
-            )
+        await self.conn.execute("PRAGMA synchronous=FULL")
+        try:
+            async with self.transaction():
+                await self.conn.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    list(values.items()),
+                )
+        finally:
+            await self.conn.execute("PRAGMA synchronous=NORMAL")
         self.live = self.pending
         self.pending = self.live + 1
 
@@ -274,3 +295,11 @@ class StoreWriter:
                 continue
             if gen < keep_from:
                 path.unlink(missing_ok=True)
+        # Give the log's space back: a big run's staging grows it to the size of what it wrote.
+        # A reader still on an old snapshot makes this give up after a moment: the log is then
+        # cut back to ``JOURNAL_SIZE_LIMIT`` when the next write starts it over.
+        await self.conn.execute("PRAGMA busy_timeout=200")
+        try:
+            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            await self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
