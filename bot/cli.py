@@ -305,21 +305,45 @@ def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
         print_eval(out, summary)
 
 
+def _shard_ids(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of shard numbers, e.g. 0,1") from None
+
+
 @cli.command("run")
+@click.option(
+    "--shard-count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Shards of the whole bot (default: Discord's advice).",
+)
+@click.option(
+    "--shard-ids",
+    callback=_shard_ids,
+    default=None,
+    help="Shards this process runs, e.g. 0,1 (default: all).",
+)
 @click.pass_obj
-def run_bot(state: State) -> None:
+def run_bot(state: State, shard_count: int | None, shard_ids: list[int] | None) -> None:
     """Run the Discord bot (token from the DISCORD_TOKEN environment variable).
 
     Loads the model and the index, connects to Discord and answers /ask, /latest,
     /sources, the /admin commands, mentions and DMs until stopped (Ctrl-C or SIGTERM).
+    Several processes may share one data folder, each running some of the shards: all of
+    them answer, one at a time polls the feeds and posts alerts.
 
     \b
-    Example:
+    Examples:
       DISCORD_TOKEN=... foreign-desk run
+      DISCORD_TOKEN=... foreign-desk run --shard-count 4 --shard-ids 0,1   # and 2,3 in another
     """
     from foreign_desk.bot.discord.runner import run_bot as start
 
-    run(lambda: start(state.settings))
+    run(lambda: start(state.settings, shard_count=shard_count, shard_ids=shard_ids))
 
 
 @cli.command()

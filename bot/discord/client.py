@@ -2,9 +2,12 @@
 
 Lifecycle: ``login`` → ``setup_hook`` opens the engine (the model loads in a thread, the index
 from disk off the loop), the feed desk on it and the answer store (``answers``: what the buttons
-of answers need, and votes), adds the cogs and the answers' buttons, and starts the feed poller
-and the topic-alert loop → connect → answer → ``close`` cancels a running reindex or fetch, stops
-the alert loop and the poller, disconnects, then closes the answer store, the feed desk and the
+of answers need, and votes), adds the cogs and the answers' buttons, and starts waiting for the
+background lease → connect every shard of this process (``shard_count`` / ``shard_ids``; by
+default the count Discord recommends, all in this process) → answer. Once the lease is held (at
+once, or when the process holding it dies: ``coordination``), the feed poller and the topic-alert
+loop start here. ``close`` cancels a running reindex or fetch, stops the alert loop and the
+poller, gives the lease up, disconnects, then closes the answer store, the feed desk and the
 engine it opened.
 Commands are registered with ``foreign-desk sync``, never on start.
 """
@@ -26,6 +29,7 @@ from foreign_desk.index.feeds import FeedDesk, FetchReport, Poller
 from .alerts import Alerts
 from .answers import AnswerStore
 from .catalog import Catalog
+from .coordination import BackgroundLease, IdentifyGate
 from .desk import Desk
 from .replies import NO_PINGS
 from .settings import BotSettings, load_bot_settings
@@ -48,8 +52,9 @@ def intents_for(settings: BotSettings) -> discord.Intents:
     return intents
 
 
-class ForeignDeskBot(commands.Bot):
-    """The Discord bot. Pass ``embedder`` (or an open ``engine``) to reuse a loaded model."""
+class ForeignDeskBot(commands.AutoShardedBot):
+    """The Discord bot. Pass ``embedder`` (or an open ``engine``) to reuse a loaded model;
+    ``shard_count`` and ``shard_ids`` (discord.py's options) run a slice of the shards."""
 
     def __init__(
         self,
@@ -82,6 +87,9 @@ class ForeignDeskBot(commands.Bot):
         self.alerts: Alerts | None = None
         self.catalog = Catalog(lambda: self.engine)
         self._tasks: set[asyncio.Task[Any]] = set()
+        data_dir = settings.data_path
+        self.lease = BackgroundLease(data_dir, check_s=self.bot_settings.takeover_check_s)
+        self._identify_gate = IdentifyGate(data_dir, spacing_s=self.bot_settings.identify_spacing_s)
 
     # -- what the cogs use ------------------------------------------------------------------------
     @property
@@ -151,7 +159,20 @@ class ForeignDeskBot(commands.Bot):
         if self.bot_settings.answer_mentions or self.bot_settings.answer_dms:
             await self.add_cog(MentionsCog(self))
         if self._feeds is not None:
-            self._start_feeds(self._feeds)
+            if await self.lease.try_acquire():  # the usual case: no other process on this data folder
+                log.info("this process does the background work: feed polling, indexing, alerts")
+                self._start_feeds(self._feeds)
+            else:
+                self.spawn(self._background(self._feeds), "background-work")
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Take turns with every process on this data folder (discord.py only spaces its own)."""
+        await self._identify_gate.wait_turn()
+
+    async def _background(self, feeds: FeedDesk) -> None:
+        """Wait for the background lease, then poll and post alerts until closed."""
+        await self.lease.acquire()
+        self._start_feeds(feeds)
 
     def _start_feeds(self, feeds: FeedDesk) -> None:
         """The background poller (unless ``poll_feeds`` is off) and the topic-alert loop."""
@@ -195,6 +216,7 @@ class ForeignDeskBot(commands.Bot):
         poller, self.poller = self.poller, None
         if poller is not None:
             await poller.stop()
+        self.lease.release()
         await super().close()
         answers, self._answers = self._answers, None
         if answers is not None:

@@ -3,7 +3,8 @@
 Both read the token from ``DISCORD_TOKEN`` only, and turn Discord refusing it into one line
 that never contains the token. ``run_bot`` runs until Discord drops the bot for good or
 SIGINT / SIGTERM arrives, then closes the bot (a running reindex is cancelled, the index on
-disk stays consistent) and returns.
+disk stays consistent) and returns. It runs every shard Discord recommends, or with
+``shard_count`` / ``shard_ids`` a slice of them, so that several processes share the servers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -51,6 +52,17 @@ def _translated() -> Iterator[None]:
         raise BotError(
             "Discord refused a privileged intent: enable it under Bot → Privileged Gateway Intents"
         ) from None
+    except discord.ConnectionClosed as exc:
+        if exc.code == 4011:
+            raise BotError(
+                "Discord requires more shards (a shard would hold too many servers): run with a "
+                "larger --shard-count, or without it to use the count Discord recommends"
+            ) from None
+        if exc.code == 4010:
+            raise BotError(
+                "Discord refused the shard: each of --shard-ids must be below --shard-count"
+            ) from None
+        raise
     except discord.HTTPException as exc:
         if exc.status == 401:
             raise TokenRejected(REJECTED) from None
@@ -80,12 +92,33 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+def shard_options(shard_count: int | None, shard_ids: Sequence[int] | None) -> dict[str, Any]:
+    """discord.py's sharding options from ``--shard-count`` / ``--shard-ids``, checked."""
+    if shard_ids and shard_count is None:
+        raise BotError("--shard-ids needs --shard-count (the total number of shards of the bot)")
+    if shard_count is None:
+        return {}
+    if shard_count < 1:
+        raise BotError("--shard-count must be at least 1")
+    ids = sorted(set(shard_ids or range(shard_count)))
+    wrong = [i for i in ids if not 0 <= i < shard_count]
+    if wrong:
+        raise BotError(f"shard ids {wrong} are not below --shard-count {shard_count}")
+    return {"shard_count": shard_count, "shard_ids": ids}
+
+
 async def run_bot(
-    settings: Settings, *, environ: Mapping[str, str] | None = None, **client_options: Any
+    settings: Settings,
+    *,
+    shard_count: int | None = None,
+    shard_ids: Sequence[int] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **client_options: Any,
 ) -> None:
     """Log in, load the engine, answer until stopped; return after a clean close."""
     token = read_token(environ)
     bot_settings = load_bot_settings(settings, environ)
+    client_options.update(shard_options(shard_count, shard_ids))
     bot = ForeignDeskBot(settings, bot_settings, **client_options)
     stop = asyncio.Event()
     with _stop_on_signals(stop), _translated():

@@ -58,9 +58,22 @@ class BotSettings:
     """Most seconds between two looks for topic alerts that are due (a new match is looked at sooner)."""
     max_follows_per_channel: int = 25
     """Topics one channel may follow (/follow refuses more)."""
+    operator_guild_ids: list[int] = field(default_factory=list)
+    """Servers where the /operator commands are registered (empty: nowhere; the CLI does it all)."""
+    interaction_token_s: float = 900.0
+    """Discord's interaction token lifetime: a long job's status moves to a channel message
+    (or a DM) a minute before it ends."""
+    takeover_check_s: float = 10.0
+    """Seconds between two tries of a standby process to take over the background work."""
+    identify_spacing_s: float = 5.0
+    """Least seconds between two gateway IDENTIFYs by any process on this data folder."""
+    alert_attempts: int = 5
+    """Tries to post one alert before it is dropped (with a log line)."""
+    alert_retry_s: float = 30.0
+    """Seconds before the first retry of an alert Discord refused; doubled after each."""
 
     def __post_init__(self) -> None:
-        for name in ("admin_role_ids", "admin_user_ids"):
+        for name in ("admin_role_ids", "admin_user_ids", "operator_guild_ids"):
             try:
                 ids = [int(v) for v in getattr(self, name)]
             except (TypeError, ValueError):
@@ -79,9 +92,19 @@ class BotSettings:
             raise ConfigError("discord.alert_check_s must be above 0")
         if not 0 < self.view_timeout_s <= 7 * 86400:
             raise ConfigError("discord.view_timeout_s must be above 0 and at most 604800 (7 days)")
-        for name in ("cooldown_s", "status_edit_interval_s", "search_timeout_s"):
+        for name in ("cooldown_s", "status_edit_interval_s", "search_timeout_s", "identify_spacing_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"discord.{name} must not be negative")
+        for name in ("interaction_token_s", "takeover_check_s", "alert_retry_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"discord.{name} must be above 0")
+        if self.alert_attempts < 1:
+            raise ConfigError("discord.alert_attempts must be at least 1")
+
+    @property
+    def handoff_after_s(self) -> float:
+        """When a long job's status leaves the interaction: a minute (or a fifth) before the token ends."""
+        return self.interaction_token_s - min(60.0, self.interaction_token_s / 5)
 
 
 def load_bot_settings(

@@ -1,4 +1,10 @@
-"""One message kept up to date with a long job's progress (/admin reindex, /admin fetch)."""
+"""One message kept up to date with a long job's progress (/admin reindex, /admin fetch).
+
+The message starts as the interaction's (private) response. Discord lets a bot edit that for 15
+minutes only (the interaction token's lifetime); a ``Handoff`` moves the status, a minute
+before, to a normal message in the channel (or a DM when the bot may not post there), leaves a
+link to it in the response, and sends every later edit, the final report included, there.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -13,10 +20,90 @@ from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.models import IndexProgress
 
 from .i18n import EN, Texts
+from .limits import CONTENT_MAX, fit
 from .render import progress_text, starting_text
 from .replies import NO_PINGS
 
 log = logging.getLogger(__name__)
+
+MOVED = {
+    "reindex": ("status.moved_here.reindex", "status.moved_away.reindex"),
+    "fetch": ("status.moved_here.fetch", "status.moved_away.fetch"),
+}
+"""Per kind of job: what the moved message says first, what the interaction response says after."""
+
+
+class Handoff:
+    """Where a long job's status is shown: the interaction's response until ``after_s`` seconds
+    after the interaction was created, then a channel message (or a DM).
+
+    Concurrency: edits and the move are serialised by a lock; call ``edit`` from the loop only.
+    """
+
+    def __init__(
+        self, interaction: discord.Interaction, *, after_s: float, what: str, tx: Texts = EN
+    ) -> None:
+        self.interaction = interaction
+        self.what = what
+        self.tx = tx
+        self.deadline = interaction.created_at + timedelta(seconds=after_s)
+        self.message: discord.Message | None = None
+        self._last = ""
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.create_task(self._move_in_time(), name="status-handoff")
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            await asyncio.gather(self._timer, return_exceptions=True)
+            self._timer = None
+
+    async def edit(self, text: str) -> None:
+        async with self._lock:
+            self._last = text
+            if self.message is not None:
+                await self.message.edit(content=self._moved(text), allowed_mentions=NO_PINGS)
+            else:
+                await self.interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+
+    def _moved(self, text: str) -> str:
+        """The status as the moved message shows it: who started what, then the status."""
+        header = self.tx(MOVED[self.what][0], user=self.interaction.user.mention)
+        return fit(f"{header}\n{text}", CONTENT_MAX)
+
+    async def _move_in_time(self) -> None:
+        wait = (self.deadline - discord.utils.utcnow()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        async with self._lock:
+            try:
+                await self._move()
+            except discord.HTTPException as exc:
+                log.warning("could not move the %s status out of the interaction: %s", self.what, exc)
+
+    async def _move(self) -> None:
+        ix = self.interaction
+        text = self._moved(self._last)
+        perms = ix.app_permissions
+        message: discord.Message | None = None
+        if ix.guild_id is not None and ix.channel is not None and perms.view_channel and perms.send_messages:
+            try:
+                message = await ix.channel.send(text, allowed_mentions=NO_PINGS)  # type: ignore[union-attr]
+            except discord.HTTPException as exc:
+                log.info("could not post the %s status in channel %s: %s", self.what, ix.channel_id, exc)
+        if message is None:
+            message = await ix.user.send(text, allowed_mentions=NO_PINGS)
+        self.message = message
+        log.info("moved the %s status of user %s to message %s", self.what, ix.user.id, message.id)
+        try:
+            link = self.tx(MOVED[self.what][1], link=message.jump_url)
+            await ix.edit_original_response(content=link, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.info("could not point the interaction response at the moved status: %s", exc)
 
 
 class StatusMessage:
@@ -27,9 +114,16 @@ class StatusMessage:
     """
 
     def __init__(
-        self, edit: Callable[..., Awaitable[Any]], *, interval_s: float, full: bool, tx: Texts = EN
+        self,
+        edit: Callable[..., Awaitable[Any]],
+        *,
+        interval_s: float,
+        full: bool,
+        tx: Texts = EN,
+        handoff: Handoff | None = None,
     ) -> None:
         self._edit = edit
+        self.handoff = handoff
         self.interval_s = interval_s
         self.full = full
         self.tx = tx
@@ -60,6 +154,8 @@ class StatusMessage:
     async def start(self) -> None:
         await self.show(self.starting())
         self._pump = asyncio.create_task(self._run(), name="status-message")
+        if self.handoff is not None:
+            self.handoff.start()
 
     async def _run(self) -> None:
         while True:
@@ -75,6 +171,8 @@ class StatusMessage:
             self._pump.cancel()
             await asyncio.gather(self._pump, return_exceptions=True)
             self._pump = None
+        if self.handoff is not None:
+            await self.handoff.stop()
 
     async def finish(self, text: str) -> None:
         await self.stop()
@@ -95,6 +193,9 @@ class StatusMessage:
 
     async def show(self, text: str) -> None:
         try:
-            await self._edit(content=text, allowed_mentions=NO_PINGS)
-        except discord.HTTPException as exc:  # e.g. the 15-minute interaction token expired
+            if self.handoff is not None:
+                await self.handoff.edit(text)
+            else:
+                await self._edit(content=text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:  # e.g. the status could not be moved before the token expired
             log.warning("could not update a status message: %s", exc)

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -271,6 +272,12 @@ class DiscordStandin(UserActions):
             and m.interaction_id is None
             and (channel is None or m.channel_id == channel.id)
         ]
+
+    def token_expired(self, record: InteractionRecord) -> bool:
+        """Whether `record`'s token has outlived `interaction_token_ttl` (its webhook routes then
+        answer 401 50027); wait on it with `wait_until(lambda: standin.token_expired(ix))`."""
+        started = record.dispatched_at
+        return started is not None and time.monotonic() - started > self.config.interaction_token_ttl
 
     def message(self, message_id: int) -> StoredMessage:
         return self.messages.by_id[message_id]

@@ -21,7 +21,7 @@ from ..i18n import for_interaction
 from ..permissions import is_admin
 from ..render import failure_text, report_text, stats_embed
 from ..replies import NO_PINGS, defer_private
-from ..status import StatusMessage
+from ..status import Handoff, StatusMessage
 from ..translator import L
 from .feeds import FeedCommands
 
@@ -63,11 +63,13 @@ class AdminCog(
             raise Refusal("reindex.already")
         await defer_private(interaction)
         tx = for_interaction(interaction)
+        settings = self.bot.bot_settings
         status = StatusMessage(
             interaction.edit_original_response,
-            interval_s=self.bot.bot_settings.status_edit_interval_s,
+            interval_s=settings.status_edit_interval_s,
             full=full,
             tx=tx,
+            handoff=Handoff(interaction, after_s=settings.handoff_after_s, what="reindex", tx=tx),
         )
         paths = self.bot.bot_settings.reindex_paths or None
         self.running = self.bot.spawn(self.bot.engine.index(paths, full=full, progress=status), "reindex")

@@ -36,7 +36,7 @@ from ..render_feeds import (
     ingest_text,
 )
 from ..replies import NO_PINGS, defer_private
-from ..status import StatusMessage
+from ..status import Handoff, StatusMessage
 from ..translator import L
 
 if TYPE_CHECKING:
@@ -49,9 +49,15 @@ class FetchStatus(StatusMessage):
     """The /admin fetch status message: a line per feed polled, then the indexing progress."""
 
     def __init__(
-        self, edit: Callable[..., Awaitable[Any]], *, interval_s: float, what: str, tx: Texts = EN
+        self,
+        edit: Callable[..., Awaitable[Any]],
+        *,
+        interval_s: float,
+        what: str,
+        tx: Texts = EN,
+        handoff: Handoff | None = None,
     ) -> None:
-        super().__init__(edit, interval_s=interval_s, full=False, tx=tx)
+        super().__init__(edit, interval_s=interval_s, full=False, tx=tx, handoff=handoff)
         self.what = what
         self.lines: list[str] = []
         self.started = time.monotonic()
@@ -157,11 +163,13 @@ class FeedCommands(commands.Cog):
         await defer_private(interaction)
         tx = for_interaction(interaction)
         what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
+        settings = self.bot.bot_settings
         status = FetchStatus(
             interaction.edit_original_response,
-            interval_s=self.bot.bot_settings.status_edit_interval_s,
+            interval_s=settings.status_edit_interval_s,
             what=what,
             tx=tx,
+            handoff=Handoff(interaction, after_s=settings.handoff_after_s, what="fetch", tx=tx),
         )
         self.fetching = self.bot.spawn(desk.fetch(feed, say=status.say, index_progress=status), "fetch")
         try:

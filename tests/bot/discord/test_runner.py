@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
-from foreign_desk.bot.discord.errors import TokenMissing, TokenRejected
-from foreign_desk.bot.discord.runner import run_bot, sync_commands
+from foreign_desk.bot.discord.errors import BotError, TokenMissing, TokenRejected
+from foreign_desk.bot.discord.runner import run_bot, shard_options, sync_commands
 from foreign_desk.index.config import Settings
 
 from tests.discord_standin import DiscordStandin
@@ -108,3 +109,41 @@ async def test_run_answers_until_sigterm_then_closes_cleanly(
     connection = standin.gateway.connections[-1]
     assert connection.closed_by == "client" and not connection.open
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [
+        (None, None, {}),
+        (2, None, {"shard_count": 2, "shard_ids": [0, 1]}),
+        (4, [3, 1, 1], {"shard_count": 4, "shard_ids": [1, 3]}),
+        (None, [0], "--shard-ids needs --shard-count"),
+        (2, [2], "shard ids [2] are not below --shard-count 2"),
+    ],
+)
+def test_shard_options_are_checked(count: int | None, ids: list[int] | None, expected: object):
+    if isinstance(expected, str):
+        with pytest.raises(BotError, match=re.escape(expected)):
+            shard_options(count, ids)
+    else:
+        assert shard_options(count, ids) == expected
+
+
+def test_cli_run_refuses_unreadable_shard_ids(tmp_path: Path):
+    args = ["--data-dir", str(tmp_path), "run", "--shard-count", "2", "--shard-ids", "0,one"]
+    result = CliRunner().invoke(cli, args, env={"DISCORD_TOKEN": "x"})
+    assert result.exit_code == 2 and "comma-separated list of shard numbers" in result.stderr
+
+
+async def test_too_few_shards_is_one_clear_line(
+    standin: DiscordStandin, sample_copy: Path, make_settings: Callable[..., Settings]
+):
+    standin.world.add_guild("Second")
+    standin.config.max_guilds_per_shard = 1
+    environ = {"DISCORD_TOKEN": standin.config.bot_token}
+    with pytest.raises(BotError) as caught:
+        await asyncio.wait_for(run_bot(make_settings(sample_copy), shard_count=1, environ=environ), 60)
+    assert str(caught.value).startswith("Discord requires more shards") and "--shard-count" in str(
+        caught.value
+    )
+    assert standin.gateway.connections[-1].close_code == 4011
