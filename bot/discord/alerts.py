@@ -4,11 +4,15 @@ What to post and when is the engine's (``FeedDesk.due_posts``: one message per c
 every ``[feeds] digest_gap_s``, a burst let settle ``digest_settle_s`` and sent as one digest);
 this loop only looks when something may be due, sends, and records what it sent. It looks
 shortly after ingestion matched a topic (``FeedDesk.on_match``) and every ``alert_check_s``
-otherwise (matches recorded by another process, a channel whose rate limit has passed).
+otherwise (matches recorded by another process, a channel whose rate limit has passed). Only
+the process holding the background lease runs it (``coordination``).
 
-A channel that no longer exists loses its follows; a channel the bot may no longer post in has
-its alerts dropped (logged), so they do not pile up; any other Discord error leaves the alert
-waiting for the next look. Concurrency: one task sends; ``stop`` may be awaited from any task.
+An alert goes out as an embed where the bot may embed links, else as plain text (and a message
+whose embed Discord dropped is edited into the plain text). A channel that is gone (10003) or
+that the bot may no longer see or post in (50001, 50013) loses its follows, with a log line.
+Any other Discord error is retried with a backoff (``alert_retry_s``, doubled each time), at
+most ``alert_attempts`` times, then the alert is dropped with a log line.
+Concurrency: one task sends; ``stop`` may be awaited from any task.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
 
 from .i18n import for_guild
-from .render_feeds import alert_message
+from .render_feeds import alert_message, alert_text
 from .replies import NO_PINGS
 
 log = logging.getLogger(__name__)
@@ -30,11 +34,24 @@ log = logging.getLogger(__name__)
 class Alerts:
     """Sends what ``feeds.due_posts()`` returns through ``client``; ``start`` once, ``await stop()``."""
 
-    def __init__(self, client: discord.Client, feeds: FeedDesk, *, check_s: float, settle_s: float) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        feeds: FeedDesk,
+        *,
+        check_s: float,
+        settle_s: float,
+        attempts: int = 5,
+        retry_s: float = 30.0,
+    ) -> None:
         self.client = client
         self.feeds = feeds
         self.check_s = check_s
         self.settle_s = settle_s
+        self.attempts = attempts
+        self.retry_s = retry_s
+        self._failing: dict[int, tuple[int, float]] = {}
+        """channel id → (failed attempts, loop time of the next try)."""
         self.sent = 0
         """Alert messages sent since start (a health figure for logs and tests)."""
         self._wake = asyncio.Event()
@@ -80,6 +97,8 @@ class Alerts:
     async def _pause(self) -> None:
         loop = asyncio.get_running_loop()
         wait = self.check_s
+        if self._failing:
+            wait = min(wait, max(0.0, min(at for _, at in self._failing.values()) - loop.time()))
         if self._soon is not None:
             wait = min(wait, max(0.0, self._soon - loop.time()))
             if self._soon <= loop.time():
@@ -93,37 +112,29 @@ class Alerts:
     async def deliver_due(self) -> int:
         """Send every post due now; return how many were sent."""
         sent = 0
+        now = asyncio.get_running_loop().time()
         for post in await self.feeds.due_posts():
             if self._stopping:
                 break
+            failing = self._failing.get(post.channel_id)
+            if failing is not None and failing[1] > now:
+                continue  # backing off after an error
             sent += await self.deliver(post)
         return sent
 
     async def deliver(self, post: Post) -> bool:
-        """Send one post and record it as posted (or dropped); False when it must wait."""
+        """Send one post and record it as posted (or dropped); False when it was not sent."""
         channel_id = post.channel_id
         channel = self.client.get_channel(channel_id) or self.client.get_partial_messageable(channel_id)
-        content, embed = alert_message(post, for_guild(getattr(channel, "guild", None)))
         try:
-            await channel.send(content, embed=embed, allowed_mentions=NO_PINGS)  # type: ignore[union-attr]
-        except discord.NotFound:
-            follows = await self.feeds.following(channel_id)
-            log.warning("channel %s is gone: dropping its %d follow(s)", channel_id, len(follows))
-            for follow in follows:
-                await self.feeds.unfollow(channel_id, follow.topic)
-            return False
-        except discord.Forbidden as exc:
-            log.warning(
-                "may not post alerts in channel %s (%s): dropping %d article(s)",
-                channel_id,
-                exc.text,
-                len(post.article_ids),
-            )
-            await self.feeds.mark_posted(post)
+            await self._send(channel, post)  # type: ignore[arg-type]
+        except (discord.NotFound, discord.Forbidden) as exc:
+            await self._unreachable(channel_id, exc)
             return False
         except discord.HTTPException as exc:
-            log.warning("could not post an alert in channel %s, will retry: %s", channel_id, exc)
+            await self._failed(post, exc)
             return False
+        self._failing.pop(channel_id, None)
         await self.feeds.mark_posted(post)
         self.sent += 1
         log.info(
@@ -134,3 +145,61 @@ class Alerts:
             channel_id,
         )
         return True
+
+    async def _send(self, channel: discord.abc.Messageable, post: Post) -> discord.Message:
+        """An embed where the bot may embed links, else plain text (checked, or seen after sending)."""
+        tx = for_guild(getattr(channel, "guild", None))
+        if not may_embed(channel):
+            return await channel.send(alert_text(post, tx), allowed_mentions=NO_PINGS)
+        content, embed = alert_message(post, tx)
+        message = await channel.send(content, embed=embed, allowed_mentions=NO_PINGS)
+        if not message.embeds:  # Discord dropped it: no Embed Links there (a channel of another shard)
+            await message.edit(content=alert_text(post, tx), allowed_mentions=NO_PINGS)
+        return message
+
+    async def _unreachable(self, channel_id: int, exc: discord.HTTPException) -> None:
+        """The channel is gone (10003) or closed to the bot (50001, 50013): its follows stop."""
+        self._failing.pop(channel_id, None)
+        follows = await self.feeds.following(channel_id)
+        log.warning(
+            "channel %s is %s (%s %s): stopping its %d follow(s)",
+            channel_id,
+            "gone" if isinstance(exc, discord.NotFound) else "closed to the bot",
+            exc.status,
+            exc.code,
+            len(follows),
+        )
+        for follow in follows:
+            await self.feeds.unfollow(channel_id, follow.topic)
+
+    async def _failed(self, post: Post, exc: discord.HTTPException) -> None:
+        """Back off, or after ``attempts`` failures drop the post (recorded as posted)."""
+        tries = self._failing.get(post.channel_id, (0, 0.0))[0] + 1
+        if tries >= self.attempts:
+            self._failing.pop(post.channel_id, None)
+            await self.feeds.mark_posted(post)
+            log.warning(
+                "dropping an alert of %d article(s) for channel %s after %d failed attempts: %s",
+                len(post.article_ids),
+                post.channel_id,
+                tries,
+                exc,
+            )
+            return
+        delay = self.retry_s * 2 ** (tries - 1)
+        self._failing[post.channel_id] = (tries, asyncio.get_running_loop().time() + delay)
+        log.warning(
+            "could not post an alert in channel %s (attempt %d of %d), retrying in %.0f s: %s",
+            post.channel_id,
+            tries,
+            self.attempts,
+            delay,
+            exc,
+        )
+
+
+def may_embed(channel: object) -> bool:
+    """False where the bot is known to lack Embed Links; True otherwise (DMs, unknown channels)."""
+    if isinstance(channel, discord.abc.GuildChannel):
+        return channel.permissions_for(channel.guild.me).embed_links
+    return True

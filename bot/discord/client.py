@@ -184,6 +184,8 @@ class ForeignDeskBot(commands.AutoShardedBot):
             feeds,
             check_s=self.bot_settings.alert_check_s,
             settle_s=self.settings.feeds.digest_settle_s,
+            attempts=self.bot_settings.alert_attempts,
+            retry_s=self.bot_settings.alert_retry_s,
         )
         self.alerts.start()
 

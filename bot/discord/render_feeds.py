@@ -295,3 +295,17 @@ def alert_message(post: Post, tx: Texts = EN) -> tuple[str, discord.Embed]:
         )
     embed.set_footer(text=footer(follow_line))
     return content, embed
+
+
+def alert_text(post: Post, tx: Texts = EN) -> str:
+    """The alert as plain text, for a channel where the bot may not embed (no Embed Links)."""
+    content, embed = alert_message(post, tx)
+    tail = f"-# {embed.footer.text}" if embed.footer.text else ""
+    n = len(post.items)
+    per = max(80, (CONTENT_MAX - len(content) - len(tail) - 4 - 2 * (n - 1)) // n)
+    also = list(post.also_in) + [()] * (n - len(post.also_in))
+    blocks = [
+        article_block(m.article, per, number if n > 1 else None, also_in, tx=tx)
+        for number, (m, also_in) in enumerate(zip(post.items, also, strict=True), 1)
+    ]
+    return fit("\n".join(p for p in (content, "\n\n".join(blocks), tail) if p), CONTENT_MAX)

@@ -50,6 +50,8 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 - rate limits: `route_limits` / `global_limit` (real counters, Discord's headers, 429 with
   Retry-After, shared by every client with the token) and `standin.rate_limits.inject(...)`;
   see `ratelimits.py`. `enforce_nonce` returns the earlier message with the same nonce.
+- `hold_answers(predicate)`: matching requests are carried out but answered only on
+  `hold.release()` (kill a bot between "Discord posted it" and "the bot knows"; `holds.py`).
 - users act: `send_slash_command(path, options, user=, channel=, dm=, permissions=,
   app_permissions=, force=)`, `send_autocomplete(path, options, focused=)`,
   `click_button(message, custom_id= | label=)`, `select_options(message, values)`,

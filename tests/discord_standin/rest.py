@@ -13,6 +13,7 @@ them (its embeds are dropped), or refused with 50013 when the embeds were all it
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import time
@@ -125,6 +126,9 @@ class RestApi:
         if call.interaction is not None and status >= 400:
             call.interaction.rejected.append(rec)
         self.s.notifier.changed()
+        hold = self.s.holds.matching(rec)
+        if hold is not None:
+            await hold.released.wait()
         if status == 204:
             return web.Response(status=204, headers=headers)
         # Exactly "application/json", no charset: discord.py compares the header verbatim.
@@ -399,6 +403,7 @@ class RestApi:
             type_=MESSAGE_TYPE_REPLY if reply else 0,
             flags=int(body.get("flags") or 0) & SETTABLE_FLAGS & ~FLAG_EPHEMERAL,
         )
+        msg.revisions[0] = copy.deepcopy(call.json or {})  # as sent, dropped embeds included
         await self.s.messages.announce(msg, "MESSAGE_CREATE")
         return 200, self.s.messages.payload(msg)
 

@@ -23,6 +23,7 @@ from .actions import UserActions
 from .commands import CommandRegistry
 from .errors import StandinUsageError
 from .gateway import APP_FLAG_FOR_INTENT, HEARTBEAT, INVALID_SESSION, PRIVILEGED_INTENTS, RECONNECT, Gateway
+from .holds import Hold, Holds
 from .messaging import Messages
 from .ratelimits import RateLimits
 from .records import HeartbeatRecord, InteractionRecord, Notifier, RecordedRequest, StoredMessage
@@ -91,6 +92,7 @@ class DiscordStandin(UserActions):
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.commands = CommandRegistry()
         self.rate_limits = RateLimits(self.config.route_limits, self.config.global_limit)
+        self.holds = Holds()
         self.messages = Messages(self)
         self.gateway = Gateway(self)
         self._rest = RestApi(self)
@@ -113,6 +115,7 @@ class DiscordStandin(UserActions):
     async def stop(self) -> None:
         if self._runner is None:
             return
+        self.holds.release_all()
         await self.gateway.close_all()
         await self._runner.cleanup()
         self._runner = None
@@ -272,6 +275,10 @@ class DiscordStandin(UserActions):
             and m.interaction_id is None
             and (channel is None or m.channel_id == channel.id)
         ]
+
+    def hold_answers(self, predicate: Callable[[RecordedRequest], object]) -> Hold:
+        """Handle matching requests but keep their answers until `hold.release()` (see `holds.py`)."""
+        return self.holds.add(predicate)
 
     def token_expired(self, record: InteractionRecord) -> bool:
         """Whether `record`'s token has outlived `interaction_token_ttl` (its webhook routes then

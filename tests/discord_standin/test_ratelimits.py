@@ -90,3 +90,16 @@ async def test_a_resent_nonce_returns_the_first_message(
         other = await channel.send("alert #43", nonce="alert-43")
     assert once.id == again.id != other.id
     assert [m.content for m in standin.bot_messages(standin.general)] == ["alert #42", "alert #43"]
+
+
+async def test_a_held_answer_arrives_only_on_release(standin: DiscordStandin, client_options: dict[str, Any]):
+    bot = client(client_options)
+    hold = standin.hold_answers(lambda r: r.method == "POST" and r.route == "/channels/{channel_id}/messages")
+    async with asyncio.timeout(15), standin.run_client(bot):
+        sending = asyncio.create_task(bot.get_partial_messageable(standin.general.id).send("held"))
+        await standin.wait_until(lambda: hold.held, what="the held request")
+        posted = standin.bot_messages(standin.general)
+        assert [m.content for m in posted] == ["held"] and not sending.done()  # posted, not yet answered
+        hold.release()
+        sent = await sending
+    assert sent.id == posted[0].id

@@ -129,6 +129,15 @@ class FollowCog(commands.Cog):
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server (kicked, or the server deleted): its channels follow nothing any more."""
+        feeds = self.bot.feeds
+        follows = await feeds.following(guild_id=guild.id)
+        for follow in follows:
+            await feeds.unfollow(follow.channel_id, follow.topic)
+        log.info("removed from server %s: stopped its %d follow(s)", guild.id, len(follows))
+
+    @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A deleted channel follows nothing any more."""
         feeds = self.bot.feeds

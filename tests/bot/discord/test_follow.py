@@ -212,27 +212,3 @@ async def test_the_background_poller_fetches_new_feeds_and_their_alerts_follow(
     assert poller.polls >= 1 and not poller.running  # stopped when the bot closed
     assert alerts is not None and alerts.sent == 1 and bot.alerts is None and bot.poller is None
     assert_everything_quiet(standin)
-
-
-async def test_alerts_for_a_channel_gone_or_closed_to_the_bot_are_dropped_not_retried(
-    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
-):
-    url = publish(news, [PATROL])
-    gone = 1_000_000_000_000_000_001
-    async with asyncio.timeout(TIMEOUT), start_bot(**follow_options()) as bot:
-        topic = "maritime patrols against illegal fishing"
-        await bot.feeds.follow(gone, topic, guild_id=standin.guild.id)
-        await bot.feeds.follow(standin.announcements.id, topic, guild_id=standin.guild.id)
-        await bot.feeds.add_feed(url, name="world", check=False)
-        await bot.feeds.fetch()
-        await standin.wait_until(
-            lambda: len([r for r in standin.requests if r.status >= 400]) >= 2,
-            timeout=60,
-            what="two refusals",
-        )
-        await asyncio.sleep(QUIET_S)
-        assert await bot.feeds.following(gone) == []  # the channel is gone: so are its follows
-        assert [f.topic for f in await bot.feeds.following(standin.announcements.id)] == [topic]
-        assert await bot.feeds.follows.pending() == []  # dropped, not retried for ever
-    refused = sorted((r.status, r.error_code) for r in standin.requests if r.status >= 400)
-    assert refused == [(403, 50013), (404, 10003)]
