@@ -135,7 +135,9 @@ class ForeignDeskBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         from .cogs.admin import AdminCog
         from .cogs.ask import AskCog
+        from .cogs.ask_message import AskMessageCog
         from .cogs.follow import FollowCog
+        from .cogs.help import HelpCog
         from .cogs.latest import LatestCog
         from .cogs.mentions import MentionsCog
         from .translator import DeskTranslator
@@ -153,7 +155,9 @@ class ForeignDeskBot(commands.AutoShardedBot):
             ttl_s = self.bot_settings.view_timeout_s
             self._answers = await AnswerStore.open(self.settings.data_path, ttl_s=ttl_s)
         await self.add_cog(AskCog(self))
+        await self.add_cog(AskMessageCog(self))
         await self.add_cog(LatestCog(self))
+        await self.add_cog(HelpCog(self))
         await self.add_cog(AdminCog(self))
         await self.add_cog(FollowCog(self))
         if self.bot_settings.answer_mentions or self.bot_settings.answer_dms:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -22,7 +22,7 @@ from foreign_desk.index.models import Answer, Filters
 
 from .answers import ID_ALPHABET, ID_LENGTH, AnswerState
 from .i18n import Texts, for_interaction
-from .limits import BUTTONS_PER_ROW
+from .limits import BUTTONS_PER_ROW, CONTENT_MAX, EMBED_TOTAL_MAX, embed_size, fit
 from .links import answer_links
 from .render import NO_FILTERS, answer_embed, nothing_relevant_text
 from .replies import NO_PINGS, tell_privately
@@ -111,23 +111,23 @@ class VoteButton(
 
 @dataclass
 class Reply:
-    """What to send for an answer: a plain text when nothing is relevant, else an embed and buttons."""
+    """What to send for an answer: a plain text when nothing is relevant, else embeds and buttons."""
 
     content: str | None = None
-    embed: discord.Embed | None = None
+    embeds: list[discord.Embed] = field(default_factory=list)
     view: discord.ui.View | None = None
 
     async def edit_into(self, interaction: discord.Interaction) -> None:
         """Replace the interaction's deferred "thinking…" placeholder (or the message) with this reply."""
         await interaction.edit_original_response(
-            content=self.content, embed=self.embed, view=self.view, allowed_mentions=NO_PINGS
+            content=self.content, embeds=self.embeds, view=self.view, allowed_mentions=NO_PINGS
         )
 
     async def reply_to(self, message: discord.Message) -> discord.Message:
         """Answer a user's message (a mention or a DM) in its channel, without pinging them."""
         kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS, "mention_author": False}
-        if self.embed is not None:
-            kwargs["embed"] = self.embed
+        if self.embeds:
+            kwargs["embeds"] = self.embeds
         if self.view is not None:
             kwargs["view"] = self.view
         return await message.reply(self.content, **kwargs)
@@ -161,14 +161,26 @@ async def compose(
     tx: Texts,
     target: str,
     filters: Filters = NO_FILTERS,
+    note: str | None = None,
+    extra: Sequence[discord.Embed] = (),
 ) -> Reply:
-    """The reply to a new question; an answer with results gets a state for its buttons."""
+    """The reply to a new question, with an optional ``note`` above it and ``extra`` embeds below;
+    an answer with results gets a state for its buttons."""
     if answer.nothing_relevant or not answer.results:
-        return Reply(content=nothing_relevant_text(filters, tx))
+        text = nothing_relevant_text(filters, tx)
+        return Reply(content=fit(f"{note}\n{text}", CONTENT_MAX) if note else text, embeds=list(extra))
     state = await bot.answers.remember(answer.question, filters, asker_id)
     await bot.answers.page_shown(state.id, answer.offset, answer.results)
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, target)
-    return Reply(embed=answer_embed(answer, filters, tx), view=view)
+    return Reply(note, [_answer_embed(answer, filters, tx, extra), *extra], view)
+
+
+def _answer_embed(
+    answer: Answer, filters: Filters, tx: Texts, beside: Sequence[discord.Embed]
+) -> discord.Embed:
+    """The answer's embed, within what the ``beside`` embeds leave of a message's 6000 characters."""
+    used = sum(embed_size(dict(e.to_dict())) for e in beside)
+    return answer_embed(answer, filters, tx, total=EMBED_TOTAL_MAX - used)
 
 
 async def turn_page(interaction: discord.Interaction, answer_id: str, offset: int) -> None:
@@ -187,7 +199,9 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
         return
     await bot.answers.page_shown(state.id, answer.offset, answer.results)
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, translation_target(interaction))
-    await Reply(embed=answer_embed(answer, state.filters, tx), view=view).edit_into(interaction)
+    beside = interaction.message.embeds[1:] if interaction.message is not None else []  # e.g. coverage
+    embeds = [_answer_embed(answer, state.filters, tx, beside), *beside]
+    await interaction.edit_original_response(embeds=embeds, view=view, allowed_mentions=NO_PINGS)
 
 
 async def cast_vote(interaction: discord.Interaction, answer_id: str, offset: int, vote: int) -> None:

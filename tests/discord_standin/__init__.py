@@ -34,9 +34,11 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 `gateway`, `rest` + `interaction_routes`, `messaging`, `records`, `validation`, `mentions`):
 
 - world: `application_id`, `bot`, `guild`, `general`, `announcements` (bot may not post),
-  `admin` (Manage Guild via the Admin role), `user` (plain member), `owner`; add more with
-  `standin.world.add_user/add_member/add_role/add_text_channel` (each takes `guild=`),
-  `world.add_guild(name, shard=(id, count))` before the bot starts; `world.dm_channel(user)`;
+  `admin` (Manage Guild via the Admin role), `user` (plain member), `owner`, `bot_role` (the
+  bot's managed role); add more with `standin.world.add_user/add_member/add_role/add_text_channel`
+  (each takes `guild=`), `world.add_guild(name, shard=(id, count))` before the bot starts;
+  `world.dm_channel(user)`;
+  `world.private_channel(*users)` (a group DM of users without the bot);
   `world.team` (a list of `TeamMember`) makes a team own the application.
 - world changes the bot is told about: `await standin.add_guild(name)` (GUILD_CREATE:
   on_guild_join), `remove_bot_from_guild(guild)` (GUILD_DELETE; then 403 50001 for its
@@ -53,7 +55,9 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 - `hold_answers(predicate)`: matching requests are carried out but answered only on
   `hold.release()` (kill a bot between "Discord posted it" and "the bot knows"; `holds.py`).
 - users act: `send_slash_command(path, options, user=, channel=, dm=, permissions=,
-  app_permissions=, force=)`, `send_autocomplete(path, options, focused=)`,
+  app_permissions=, locale=, installed=, force=)` (`locale` users may type localized names;
+  `installed="user"` for a user installation), `send_message_command(message, name, …)`
+  (right-click → Apps), `send_autocomplete(path, options, focused=)`,
   `click_button(message, custom_id= | label=)`, `select_options(message, values)`,
   `submit_modal(interaction, values)`, `send_message(content, author=, channel=, dm=, reply_to=)`,
   `send_interaction(type, data, …)` (raw), `dispatch(event, data)` (any gateway event).
@@ -66,6 +70,8 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 - messages: `StoredMessage` holds the current state (`content`, `embeds`, `components`,
   `flags`, `ephemeral`, `loading`, `deleted`, `text`, `pings`, `revisions`, `find_component`).
   `standin.message(id)`, `bot_messages(channel)`, `wait_for_bot_message(predicate, channel=)`.
+- commands: `commands.global_commands` / `guild_commands` as synced (localizations,
+  `integration_types`, `contexts` included), `commands.seen_by(locale)` (as that user reads them).
 - REST log: `requests` (`RecordedRequest`: method, path, route, json, files, status, response,
   error_code, allowed_mentions, mentions_suppressed, pings), `wait_for_request(predicate,
   after=)`, `unknown_routes()`, `error_responses()`, `message_requests()`,
@@ -76,7 +82,7 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
   `request_reconnect()`, `invalidate_session()`, `drop_connection()`.
 - `StandinConfig`: heartbeat_interval_ms, interaction_ack_timeout, interaction_token_ttl,
   bot_token, privileged_intents, split_compressed_frames, strict_commands, max_guilds_per_shard,
-  recommended_shards, route_limits, global_limit, nonce_window_s.
+  recommended_shards, route_limits, global_limit, nonce_window_s, role_mention_shows_content.
 - `mentions.would_ping(body)`: Discord's allowed_mentions rule for one request body.
 
 How discord.py is pointed here: `patching.point_discord_py_at` swaps `discord.http.Route.BASE`
@@ -100,8 +106,11 @@ command visibility; who may click an ephemeral message; Components V2 layout val
 exact text of rarer 50035 cases (callback type mismatches, command registration); edits
 notifying nobody (`would_ping` judges edits like new messages and ignores @everyone permission
 and role mentionability); zombie-connection handling (a missed heartbeat is recorded, never
-punished); CDN/attachment downloads; user-installed apps and entitlements; context-menu
-commands (send them with `send_interaction`); world changes made after READY other than those
+punished); CDN/attachment downloads; entitlements; user commands (send them with
+`send_interaction`); whether Discord withholds the text of a message that mentions the bot's
+managed role from a bot without Message Content (`role_mention_shows_content` plays both);
+server settings that force a user-installed app's replies to be ephemeral; world changes made
+after READY other than those
 above (use `standin.dispatch("GUILD_MEMBER_ADD", …, guild=)`; role edits are not announced);
 the stand-in shares the test's event loop, so it cannot answer while a bot in the same process
 blocks the loop (a bot run in another process with `launch.py` does not share it).

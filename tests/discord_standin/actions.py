@@ -4,6 +4,12 @@
 MESSAGE_CREATE payload Discord would send (ids, token, member with permissions or DM user,
 `app_permissions`, resolved data), refuses what Discord's client would not let a user send
 (`StandinUsageError`), dispatches it, and returns the record to inspect and wait on.
+
+Where the app is used: `context` 0 in a guild channel, 1 in the user's DM with the bot, 2 in a
+group DM of users without the bot (`world.private_channel(...)`), where only a user-installed
+app reaches (`installed="user"`, implied there). `authorizing_integration_owners` says which
+installation authorized it; a command is offered only in its registered `contexts` and, for a
+user installation, only when its `integration_types` include 1 (user install).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from .commands import CommandRegistry, build_command_data
 from .errors import StandinUsageError
 from .records import InteractionRecord, Notifier, StoredMessage
 from .snowflakes import SnowflakeFactory, interaction_token
-from .world import BOT_DM_APP_PERMISSIONS, Channel, Guild, Perm, Role, User, World
+from .world import BOT_DM_APP_PERMISSIONS, USER_APP_PERMISSIONS, Channel, Guild, Perm, Role, User, World
 
 if TYPE_CHECKING:
     from .gateway import Gateway
@@ -26,6 +32,13 @@ if TYPE_CHECKING:
 # `permissions` of a channel in an option's `resolved` data (the invoking member's view).
 RESOLVED_CHANNEL_PERMS = int(Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.READ_MESSAGE_HISTORY)
 INTERACTION_PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
+GUILD_INSTALL, USER_INSTALL = "guild", "user"
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
+
+
+def context_of(channel: Channel) -> int:
+    """Discord's interaction context type: 0 guild, 1 the bot's DM, 2 a private channel."""
+    return 2 if channel.is_private else 1 if channel.is_dm else 0
 
 
 class UserActions:
@@ -53,6 +66,8 @@ class UserActions:
         guild = self.world.guild_of(channel)
         if guild is not None and user.id not in guild.members:
             raise StandinUsageError(f"{user.username} is not a member of {guild.name}")
+        if channel.is_private and user.id not in channel.recipient_ids:
+            raise StandinUsageError(f"{user.username} is not in that group DM")
         return user, channel
 
     def _guild_of(self, channel: Channel) -> Guild:
@@ -73,12 +88,15 @@ class UserActions:
         permissions: int | None = None,
         app_permissions: int | None = None,
         locale: str = "en-US",
+        installed: str = GUILD_INSTALL,
     ) -> InteractionRecord:
         """Dispatch an INTERACTION_CREATE shaped like Discord's and start tracking it.
 
         In a guild channel the payload carries `member` (with `permissions` computed from roles
-        and overwrites, or `permissions` if given); in a DM (`dm=True` or a DM channel) it
-        carries `user`. `app_permissions` defaults to the bot's permissions in the channel.
+        and overwrites, or `permissions` if given); in a DM (`dm=True` or a DM channel) or a
+        group DM it carries `user`. `app_permissions` defaults to the bot's permissions in the
+        channel (in a group DM, what Discord grants a user-installed app). `installed` is the
+        installation that authorizes it ("guild" or "user"; a group DM has only "user").
         """
         user, channel = self._where(user, channel, dm)
         iid = self.new_id()
@@ -99,11 +117,13 @@ class UserActions:
             payload["data"] = data
         if channel.is_dm:
             payload["user"] = user.payload()
-            payload["app_permissions"] = str(
-                BOT_DM_APP_PERMISSIONS if app_permissions is None else app_permissions
-            )
-            payload["context"] = 1
-            payload["authorizing_integration_owners"] = {"0": "0"}
+            granted = USER_APP_PERMISSIONS if channel.is_private else BOT_DM_APP_PERMISSIONS
+            payload["app_permissions"] = str(granted if app_permissions is None else app_permissions)
+            payload["context"] = context_of(channel)
+            if channel.is_private or installed == USER_INSTALL:
+                payload["authorizing_integration_owners"] = {"1": str(user.id)}
+            else:
+                payload["authorizing_integration_owners"] = {"0": "0"}
         else:
             guild = self._guild_of(channel)
             member_perms = guild.channel_permissions(user.id, channel) if permissions is None else permissions
@@ -119,7 +139,8 @@ class UserActions:
             payload["member"] = {**guild.members[user.id].payload(), "permissions": str(member_perms)}
             payload["app_permissions"] = str(bot_perms)
             payload["context"] = 0
-            payload["authorizing_integration_owners"] = {"0": str(guild.id)}
+            owner = "1" if installed == USER_INSTALL else "0"
+            payload["authorizing_integration_owners"] = {owner: str(user.id if owner == "1" else guild.id)}
         if message is not None:
             payload["message"] = message.payload()
         record = InteractionRecord(
@@ -150,6 +171,7 @@ class UserActions:
         permissions: int | None,
         force: bool,
         locale: str | None = None,
+        installed: str = GUILD_INSTALL,
     ) -> dict[str, Any]:
         name = command.strip().lstrip("/").split()[0]
         guild_id = channel.guild_id
@@ -164,7 +186,7 @@ class UserActions:
         if registered is None and self.config.strict_commands:
             raise StandinUsageError(f"/{name} was never registered (strict_commands=True)")
         if registered is not None and not force:
-            self._check_command_access(registered, user, channel, permissions)
+            self._check_command_access(registered, user, channel, permissions, installed)
         command_id = registered["id"] if registered else str(self.new_id())
         return build_command_data(
             command,
@@ -177,14 +199,29 @@ class UserActions:
         )
 
     def _check_command_access(
-        self, registered: dict[str, Any], user: User, channel: Channel, permissions: int | None
+        self,
+        registered: dict[str, Any],
+        user: User,
+        channel: Channel,
+        permissions: int | None,
+        installed: str = GUILD_INSTALL,
     ) -> None:
         """What Discord's client enforces before a user can even submit the command."""
         name = registered["name"]
+        if (installed == USER_INSTALL or channel.is_private) and 1 not in (
+            registered.get("integration_types") or [0]
+        ):
+            raise StandinUsageError(
+                f"/{name} is not installable by users (integration_types); Discord does not offer it where "
+                "only a user installed the app (pass force=True to send anyway)"
+            )
+        context, contexts = context_of(channel), registered.get("contexts")
+        if (contexts is not None and context not in contexts) or (
+            channel.is_dm and registered.get("dm_permission") is False
+        ):
+            where = ("in servers", "in DMs", "in group DMs")[context]
+            raise StandinUsageError(f"/{name} is not available {where} (pass force=True to send anyway)")
         if channel.is_dm:
-            contexts = registered.get("contexts")
-            if registered.get("dm_permission") is False or (contexts is not None and 1 not in contexts):
-                raise StandinUsageError(f"/{name} is not available in DMs (pass force=True to send anyway)")
             return
         required = registered.get("default_member_permissions")
         if required is None:
@@ -231,6 +268,7 @@ class UserActions:
         app_permissions: int | None = None,
         locale: str = "en-US",
         force: bool = False,
+        installed: str = GUILD_INSTALL,
     ) -> InteractionRecord:
         """Invoke `/command` (e.g. `"ask"`, `"admin reindex"`) with option values by name.
 
@@ -249,6 +287,7 @@ class UserActions:
             permissions=permissions,
             force=force,
             locale=locale,
+            installed=installed,
         )
         return await self.send_interaction(
             APPLICATION_COMMAND,
@@ -258,6 +297,46 @@ class UserActions:
             permissions=permissions,
             app_permissions=app_permissions,
             locale=locale,
+            installed=installed,
+        )
+
+    async def send_message_command(
+        self,
+        message: StoredMessage | int,
+        name: str,
+        *,
+        user: User | None = None,
+        locale: str = "en-US",
+        installed: str = GUILD_INSTALL,
+        force: bool = False,
+    ) -> InteractionRecord:
+        """A user picks the message command `name` (right-click → Apps) on `message`.
+
+        The command must be registered (type 3) and offered where the message is (`contexts`,
+        `integration_types`, as for slash commands; a user of `locale` may use its localized
+        name). The target message, text included, is in `data.resolved.messages`, as Discord
+        sends it whatever the bot's intents.
+        """
+        msg = message if isinstance(message, StoredMessage) else self.messages.by_id[message]
+        world = self.world
+        channel = world.find_channel(msg.channel_id)
+        user, channel = self._where(user, channel, False)
+        registered = self.commands.find(name, channel.guild_id, MESSAGE_COMMAND, locale)
+        if registered is None:
+            raise StandinUsageError(f"no message command {name!r} is registered")
+        if not force:
+            self._check_command_access(registered, user, channel, None, installed)
+        data: dict[str, Any] = {
+            "id": registered["id"],
+            "name": registered["name"],
+            "type": MESSAGE_COMMAND,
+            "target_id": str(msg.id),
+            "resolved": {"messages": {str(msg.id): self.messages.payload(msg)}},
+        }
+        if "guild_id" in registered:
+            data["guild_id"] = registered["guild_id"]
+        return await self.send_interaction(
+            APPLICATION_COMMAND, data, user=user, channel=channel, locale=locale, installed=installed
         )
 
     async def send_autocomplete(

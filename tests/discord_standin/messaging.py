@@ -221,11 +221,21 @@ class Messages:
 
     # -- telling the bot -------------------------------------------------------------------
 
+    def _mentions_bot_role(self, msg: StoredMessage) -> bool:
+        """Whether `msg` mentions the bot's managed role of its guild."""
+        world = self.standin.world
+        guild = world.guilds.get(msg.guild_id) if msg.guild_id is not None else None
+        if guild is None:
+            return False
+        return any(str(r.id) in msg.mention_roles for r in guild.roles.values() if r.bot_id == world.bot.id)
+
     async def announce(self, msg: StoredMessage, event: str) -> None:
         """Dispatch MESSAGE_CREATE/UPDATE/DELETE for `msg` if Discord would send it to the bot."""
         gateway = self.standin.gateway
         session = gateway.session_for(msg.guild_id)
         if msg.ephemeral or session is None:
+            return
+        if msg.channel_id in self.standin.world.private_channels:  # a group DM the bot is not in
             return
         needed = INTENT_DIRECT_MESSAGES if msg.guild_id is None else INTENT_GUILD_MESSAGES
         if not session.intents & needed:
@@ -243,6 +253,7 @@ class Messages:
             or session.intents & INTENT_MESSAGE_CONTENT
             or msg.author_id == bot_id
             or any(int(u["id"]) == bot_id for u in msg.mentions)
+            or (self.standin.config.role_mention_shows_content and self._mentions_bot_role(msg))
         )
         if not content_visible:
             data.update(content="", embeds=[], attachments=[], components=[])

@@ -167,6 +167,8 @@ class RestApi:
         return channel
 
     def _bot_perms(self, channel: Channel) -> int:
+        if channel.is_private:  # a group DM the bot is not in
+            return 0
         if channel.is_dm:
             return int(Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.READ_MESSAGE_HISTORY | Perm.EMBED_LINKS)
         guild = self.s.world.guild_of(channel)

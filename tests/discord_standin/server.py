@@ -53,6 +53,9 @@ class StandinConfig:
     recommended_shards: `shards` in GET /gateway/bot (None: one per 1000 guilds, like Discord).
     route_limits, global_limit: rate limits (see `ratelimits.py`); none by default.
     nonce_window_s: how long `enforce_nonce` finds an earlier message (Discord: "a few minutes").
+    role_mention_shows_content: whether a message that mentions the bot's managed role (not the
+        bot user) reaches a bot without the Message Content intent with its text. Discord
+        documents the exemption for "messages in which the app is mentioned" only; test both.
     """
 
     heartbeat_interval_ms: int = 1000
@@ -62,6 +65,7 @@ class StandinConfig:
     privileged_intents: int = PRIVILEGED_INTENTS
     split_compressed_frames: bool = False
     strict_commands: bool = False
+    role_mention_shows_content: bool = True
     attachment_size_limit: int = 10 * 1024 * 1024
     host: str = "127.0.0.1"
     max_guilds_per_shard: int = 2500

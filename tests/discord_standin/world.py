@@ -69,9 +69,14 @@ def shard_of(guild_id: int, shard_count: int) -> int:
     return (guild_id >> 22) % max(1, shard_count)
 
 
+# What Discord grants a user-installed app where its bot is not present (a group DM of users).
+USER_APP_PERMISSIONS = Perm.EMBED_LINKS | Perm.ATTACH_FILES | Perm.MENTION_EVERYONE | Perm.USE_EXTERNAL_EMOJIS
+
+
 class ChannelType(enum.IntEnum):
     GUILD_TEXT = 0
     DM = 1
+    GROUP_DM = 3
     GUILD_VOICE = 2
     GUILD_CATEGORY = 4
 
@@ -171,7 +176,13 @@ class Channel:
 
     @property
     def is_dm(self) -> bool:
-        return self.type is ChannelType.DM
+        """A channel outside any guild: a DM with the bot, or a group DM of users."""
+        return self.type in (ChannelType.DM, ChannelType.GROUP_DM)
+
+    @property
+    def is_private(self) -> bool:
+        """A group DM the bot is not in: only a user-installed app is used there."""
+        return self.type is ChannelType.GROUP_DM
 
 
 @dataclass
@@ -371,6 +382,7 @@ class World:
     guilds: dict[int, Guild] = field(default_factory=dict)
     team: list[TeamMember] | None = None
     """The team owning the application (GET /oauth2/applications/@me); None: owned by `owner`."""
+    private_channels: dict[int, Channel] = field(default_factory=dict)
 
     @classmethod
     def default(cls, ids: SnowflakeFactory | None = None, *, bot_name: str = "Foreign Desk") -> World:
@@ -488,11 +500,21 @@ class World:
             self.dm_channels[user.id] = channel
         return channel
 
+    def private_channel(self, *users: User) -> Channel:
+        """A group DM of ``users`` without the bot: it gets interactions from there (as a
+        user-installed app) but cannot read or post in it (REST answers Missing Access)."""
+        channel = Channel(self.ids(), "", ChannelType.GROUP_DM, recipient_ids=[u.id for u in users])
+        self.private_channels[channel.id] = channel
+        return channel
+
     def find_channel(self, channel_id: int) -> Channel | None:
         for guild in self.guilds.values():
             found = guild.channels.get(channel_id)
             if found is not None:
                 return found
+        found = self.private_channels.get(channel_id)
+        if found is not None:
+            return found
         return next((c for c in self.dm_channels.values() if c.id == channel_id), None)
 
     def guild_of(self, channel: Channel) -> Guild | None:
@@ -507,7 +529,7 @@ class World:
         if channel.is_dm:
             return {
                 "id": str(channel.id),
-                "type": int(ChannelType.DM),
+                "type": int(channel.type),
                 "last_message_id": None,
                 "flags": 0,
                 "recipients": [self.users[uid].payload() for uid in channel.recipient_ids],
@@ -556,7 +578,7 @@ class World:
             "redirect_uris": [],
             "interactions_endpoint_url": None,
             "approximate_guild_count": len(self.bot_guilds()),
-            "integration_types_config": {"0": {}},
+            "integration_types_config": {"0": {}, "1": {}},
         }
 
 

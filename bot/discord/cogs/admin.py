@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
+@app_commands.allowed_installs(guilds=True, users=False)
 class AdminCog(
     FeedCommands,
     commands.GroupCog,

@@ -25,6 +25,8 @@ class AskCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name=L("command.ask.name"), description=L("command.ask.description"))
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.rename(
         question=L("command.ask.question.name"),
         language=L("command.ask.language.name"),

@@ -52,6 +52,7 @@ class FollowCog(commands.Cog):
     @app_commands.command(name=L("command.follow.name"), description=L("command.follow.description"))
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.rename(topic=L("command.follow.topic.name"))
     @app_commands.describe(topic=L("command.follow.topic.description"))
     async def follow(
@@ -89,6 +90,7 @@ class FollowCog(commands.Cog):
     @app_commands.command(name=L("command.unfollow.name"), description=L("command.unfollow.description"))
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.rename(topic=L("command.unfollow.topic.name"))
     @app_commands.describe(topic=L("command.unfollow.topic.description"))
     async def unfollow(
@@ -114,6 +116,7 @@ class FollowCog(commands.Cog):
 
     @app_commands.command(name=L("command.following.name"), description=L("command.following.description"))
     @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.rename(server=L("command.following.server.name"))
     @app_commands.describe(server=L("command.following.server.description"))
     async def following(self, interaction: discord.Interaction, server: bool = False) -> None:

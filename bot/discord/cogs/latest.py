@@ -22,6 +22,8 @@ class LatestCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name=L("command.latest.name"), description=L("command.latest.description"))
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.rename(
         topic=L("command.latest.topic.name"),
         source=L("command.latest.source.name"),
@@ -52,6 +54,8 @@ class LatestCog(commands.Cog):
         return await self.bot.catalog.source_choices(current)
 
     @app_commands.command(name=L("command.sources.name"), description=L("command.sources.description"))
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def sources(self, interaction: discord.Interaction) -> None:
         """The outlets in the corpus, with article counts and latest dates."""
         await defer_public(interaction)

@@ -3,6 +3,11 @@
 "@Foreign Desk what did NATO and Japan agree on?" gets the same answer as /ask, as a reply to
 the message. Discord delivers the text of such messages without the privileged Message Content
 intent (mentions of the bot and DMs are exempt), so the bot never asks for it.
+
+Discord's @-picker often offers the bot's managed role ("@Foreign Desk" the integration role)
+before the bot user; a mention of that role is a mention of the bot. Discord documents the
+content exemption for mentions of the app only: should a role mention arrive without its text,
+the bot says how to mention it so that it can read the question, rather than staying silent.
 """
 
 from __future__ import annotations
@@ -27,9 +32,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def question_from(content: str, bot_id: int) -> str:
-    """The message text without the mentions of the bot."""
-    return re.sub(rf"<@!?{bot_id}>", " ", content).strip()
+def question_from(content: str, bot_id: int, role_id: int | None = None) -> str:
+    """The message text without the mentions of the bot (and of its managed role)."""
+    text = re.sub(rf"<@!?{bot_id}>", " ", content)
+    if role_id is not None:
+        text = text.replace(f"<@&{role_id}>", " ")
+    return text.strip()
+
+
+def own_role(message: discord.Message) -> discord.Role | None:
+    """The bot's managed role in the message's server, when the message mentions it."""
+    role = message.guild.self_role if message.guild is not None else None
+    return role if role is not None and role in message.role_mentions else None
 
 
 class MentionsCog(commands.Cog):
@@ -44,7 +58,8 @@ class MentionsCog(commands.Cog):
         settings = self.bot.bot_settings
         if message.guild is None:
             return settings.answer_dms
-        return settings.answer_mentions and any(u.id == me.id for u in message.mentions)
+        mentioned = any(u.id == me.id for u in message.mentions) or own_role(message) is not None
+        return settings.answer_mentions and mentioned
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -52,9 +67,13 @@ class MentionsCog(commands.Cog):
             return
         assert self.bot.user is not None
         tx = for_guild(message.guild)
+        role = own_role(message)
+        if role is not None and not message.content:  # Discord withheld the text of a role mention
+            await self._say(message, tx("mention.no_text", bot=self.bot.user.display_name))
+            return
         try:
             question = self.bot.desk.admit(
-                message.author.id, question_from(message.content, self.bot.user.id)
+                message.author.id, question_from(message.content, self.bot.user.id, role.id if role else None)
             )
         except Refusal as refusal:
             await self._say(message, refusal.text(tx))

@@ -21,7 +21,17 @@ from tests.discord_standin import DiscordStandin
 
 from .conftest import NATO_JAPAN, embed_of
 
-COMMANDS = {"ask", "latest", "sources", "admin", "follow", "unfollow", "following"}
+COMMANDS = {
+    "ask",
+    "latest",
+    "sources",
+    "help",
+    "admin",
+    "follow",
+    "unfollow",
+    "following",
+    "Ask Foreign Desk",
+}
 
 
 async def test_missing_token_is_one_clear_line(make_settings: Callable[..., Settings]):

@@ -1,0 +1,121 @@
+"""“Ask Foreign Desk” on any message (right-click or long-press → Apps): passages about its text.
+
+The reply is private (ephemeral) by default: the person asking did not write the message. When the
+message links to an article in the corpus, the reply says so and lists other outlets' coverage of
+the same story (``Engine.same_story``), and the question is the message's words with that article's
+headline; a message with only a link to an unknown page asks about the words of its address. Discord sends the
+target message's text with the command, Message Content intent or not; a bot's post (an alert)
+is read from its embeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.models import ArticleSummary
+
+from ..errors import Refusal
+from ..i18n import Texts, for_interaction
+from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, fit
+from ..render import COLOUR, articles_text
+from ..replies import defer_private
+from ..translator import L
+from ..views import compose, translation_target
+
+if TYPE_CHECKING:
+    from ..client import ForeignDeskBot
+
+URL = re.compile(r"https?://[^\s<>()\"']+")
+NOISE = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
+"""User, role and channel mentions and custom emoji: no words to ask about."""
+LINKS_LOOKED_UP = 3
+COVERAGE_SHOWN = 5
+
+
+def message_text(message: discord.Message) -> tuple[str, list[str]]:
+    """The words of a message (its text, else its embeds' titles and descriptions) and its links."""
+    texts = [message.content] if message.content.strip() else []
+    texts = texts or [f"{e.title or ''}\n{e.description or ''}" for e in message.embeds]
+    joined = "\n".join(texts)
+    links = URL.findall(joined) + [e.url for e in message.embeds if e.url]
+    words = " ".join(discord.utils.remove_markdown(NOISE.sub(" ", URL.sub(" ", joined))).split())
+    if not any(ch.isalnum() for ch in words):  # emoji and punctuation only
+        words = ""
+    return words, list(dict.fromkeys(link.rstrip(".,;!?") for link in links))
+
+
+def address_words(url: str) -> str:
+    """``https://x.example/world/2024/mar/11/china-live-fire-drills`` → ``china live fire drills``."""
+    segments = [s for s in urlsplit(url).path.split("/") if s and not s.isdigit()]
+    last = re.sub(r"\.\w{2,5}$", "", segments[-1]) if segments else ""
+    return " ".join(w for w in re.split(r"[-_+.]+", last) if w and not w.isdigit())
+
+
+async def linked_article(engine: Engine, links: Sequence[str]) -> ArticleSummary | None:
+    """The first of the message's links that is an article in the corpus."""
+    for url in links[:LINKS_LOOKED_UP]:
+        found = await engine.article_at(url)
+        if found is not None:
+            return found
+    return None
+
+
+def coverage_embed(article: ArticleSummary, others: Sequence[ArticleSummary], tx: Texts) -> discord.Embed:
+    embed = discord.Embed(title=fit(tx("menu.coverage_title"), EMBED_TITLE_MAX, escape), colour=COLOUR)
+    embed.description = articles_text(others, tx, 2000) if others else tx("menu.no_coverage")
+    return embed
+
+
+def linked_text(article: ArticleSummary, tx: Texts) -> str:
+    meta = ", ".join(p for p in (article.source, tx.date(article.published)) if p)
+    return fit(tx("menu.in_corpus", title=article.title, meta=meta), CONTENT_MAX, escape)
+
+
+class AskMessageCog(commands.Cog):
+    def __init__(self, bot: ForeignDeskBot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name=L("menu.ask.name"), callback=self.ask_message)
+        self.menu.allowed_installs = app_commands.AppInstallationType(guild=True, user=True)
+        self.menu.allowed_contexts = app_commands.AppCommandContext(
+            guild=True, dm_channel=True, private_channel=True
+        )
+        bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    async def ask_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        text, links = message_text(message)
+        await defer_private(interaction)
+        engine, desk = self.bot.engine, self.bot.desk
+        article = await linked_article(engine, links)
+        if article is not None:  # the linked story is what the message is about
+            question = f"{text} {article.title}".strip()
+        else:
+            question = text or (address_words(links[0]) if links else "")
+        if not question:
+            raise Refusal("menu.nothing")
+        question = desk.admit(interaction.user.id, fit(question, desk.settings.max_question_chars))
+        answer = await desk.answer(question)
+        tx = for_interaction(interaction)
+        extra, note = [], None
+        if article is not None:
+            extra.append(coverage_embed(article, await engine.same_story(article, limit=COVERAGE_SHOWN), tx))
+            note = linked_text(article, tx)
+        reply = await compose(
+            self.bot,
+            answer,
+            asker_id=interaction.user.id,
+            tx=tx,
+            target=translation_target(interaction),
+            note=note,
+            extra=extra,
+        )
+        await reply.edit_into(interaction)
