@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -27,6 +29,8 @@ from pathlib import Path
 
 import aiosqlite
 from foreign_desk.index.models import Filters, Result
+
+log = logging.getLogger(__name__)
 
 FILE_NAME = "discord.sqlite3"
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -141,7 +145,18 @@ class AnswerStore:
     async def open(
         cls, data_dir: Path, *, ttl_s: float, clock: Callable[[], float] = time.time
     ) -> AnswerStore:
+        """Open (or create) the file; a damaged one is moved aside, kept, and started afresh: old
+        buttons then say "expired", and the bot keeps answering."""
         data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return await cls._open(data_dir, ttl_s, clock)
+        except sqlite3.DatabaseError as exc:
+            kept = _set_aside(data_dir / FILE_NAME)
+            log.error("%s is damaged (%s): kept as %s, starting a new one", FILE_NAME, exc, kept.name)
+            return await cls._open(data_dir, ttl_s, clock)
+
+    @classmethod
+    async def _open(cls, data_dir: Path, ttl_s: float, clock: Callable[[], float]) -> AnswerStore:
         conn = await aiosqlite.connect(data_dir / FILE_NAME, isolation_level=None)
         try:
             for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
@@ -259,6 +274,16 @@ class AnswerStore:
         """The column names of ``table`` (for tests that check what is stored)."""
         async with self.conn.execute(f"PRAGMA table_info({table})") as cur:
             return [str(r[1]) for r in await cur.fetchall()]
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a damaged database (and its WAL files) to ``<name>.damaged-<unix time>``."""
+    kept = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.replace(kept.with_name(kept.name + suffix))
+    return kept
 
 
 async def _migrate(conn: aiosqlite.Connection) -> None:

@@ -12,7 +12,7 @@ import discord
 from foreign_desk.index.models import ArticleSummary
 
 from .i18n import EN, Texts
-from .limits import EMBED_DESCRIPTION_MAX, FIELD_VALUE_MAX, escape, fit, fit_markdown, join_within
+from .limits import EMBED_DESCRIPTION_MAX, FIELD_VALUE_MAX, escape, fit, join_within
 from .render import COLOUR
 
 EXAMPLES = 3
@@ -30,17 +30,18 @@ class CommandLine:
 
 
 def example_questions(items: Sequence[ArticleSummary], tx: Texts = EN, count: int = EXAMPLES) -> list[str]:
-    """Questions about ``count`` of ``items`` (newest first): first taking turns between languages
-    and outlets, so that the examples show what the corpus holds, then any."""
+    """Questions about ``count`` of ``items`` (newest first), showing what the corpus holds: each
+    from another outlet, taking turns between languages where it can."""
     picked: list[ArticleSummary] = []
-    for strict in (True, False):
+
+    def fits(item: ArticleSummary, strictness: int) -> bool:
+        new_outlet = all(p.source != item.source for p in picked)
+        turn = not picked or picked[-1].language != item.language
+        return item not in picked and (strictness == 0 or (new_outlet and (strictness == 1 or turn)))
+
+    for strictness in (2, 1, 0):
         for item in items:
-            if len(picked) == count:
-                break
-            varied = all(p.source != item.source for p in picked) and (
-                not picked or picked[-1].language != item.language
-            )
-            if item not in picked and (varied or not strict):
+            if len(picked) < count and fits(item, strictness):
                 picked.append(item)
     return [tx("help.example", subject=_subject(item.title)) for item in picked]
 
@@ -58,7 +59,7 @@ def knowledge_text(stats: dict[str, Any], tx: Texts = EN) -> str:
     sources = stats["sources"]
     if not stats["articles"]:
         return tx("help.empty")
-    named = ", ".join(s["source"] for s in sources[:OUTLETS_NAMED])
+    named = ", ".join(escape(s["source"]) for s in sources[:OUTLETS_NAMED])
     if len(sources) > OUTLETS_NAMED:
         named += ", " + tx("list.and_more", n=len(sources) - OUTLETS_NAMED).lstrip("… ")
     languages = [tx.language_name(code) for code in stats["languages"] if code != "?"]
@@ -92,7 +93,7 @@ def help_embed(
     bot_name: str = "Foreign Desk",
 ) -> discord.Embed:
     """The whole /help message, in the reader's language."""
-    parts = [tx("help.intro"), fit_markdown(knowledge_text(stats, tx), 1500)]
+    parts = [tx("help.intro"), fit(knowledge_text(stats, tx), 1500)]
     if examples:
         parts.append(tx("help.try") + "\n" + "\n".join(f"• {fit(e, 300, escape)}" for e in examples))
     embed = discord.Embed(title=tx("help.title"), colour=COLOUR)

@@ -1,0 +1,70 @@
+"""The answer store on its own: state for buttons with a time to live, one vote per user and
+answer, voters unlinkable across answers, a damaged file set aside instead of stopping the bot."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
+from foreign_desk.index.models import ArticleRef, Filters, Result
+
+RESULT = Result(
+    1, 0.9, 0.9, "Japan and NATO agreed to deepen ties.", "Japan and NATO agreed", (1,), None,
+    ArticleRef("a1", "Japan and NATO", "Wire", None, "2023-01-31", "en", None), "", 7,
+)  # fmt: skip
+
+
+async def test_an_answer_lives_its_time_then_is_forgotten(tmp_path: Path):
+    now = [1000.0]
+    store = await AnswerStore.open(tmp_path, ttl_s=60, clock=lambda: now[0])
+    try:
+        state = await store.remember("what?", Filters(language="en"), asker_id=42)
+        assert await store.recall(state.id) == state
+        assert store.is_asker(state, 42) and not store.is_asker(state, 43)
+        now[0] += 61
+        assert await store.recall(state.id) is None
+        await store.remember("next?", Filters(), asker_id=42)  # a new answer sweeps the old ones out
+        async with store.conn.execute("SELECT count(*) FROM answers") as cur:
+            assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+    finally:
+        await store.close()
+
+
+async def test_one_vote_per_user_and_answer_and_no_link_between_answers(tmp_path: Path):
+    store = await AnswerStore.open(tmp_path, ttl_s=60)
+    try:
+        first = await store.remember("what?", Filters(), asker_id=1)
+        second = await store.remember("why?", Filters(), asker_id=1)
+        for state in (first, second):
+            await store.page_shown(state.id, 0, [RESULT])
+        assert await store.vote(first, 0, 99, 1) is None
+        assert await store.vote(first, 0, 99, -1) == 1
+        assert await store.vote(second, 0, 99, 1) is None
+        with pytest.raises(LookupError):
+            await store.vote(first, 3, 99, 1)  # a page that was never shown
+        votes = await store.votes()
+        async with store.conn.execute("SELECT voter FROM votes") as cur:
+            voters = {row[0] for row in await cur.fetchall()}
+    finally:
+        await store.close()
+    assert sorted(v.vote for v in votes) == [-1, 1]
+    assert len(voters) == 2  # the same user, two answers: two unrelated hashes
+    assert votes[0].shown[0].highlight == "Japan and NATO agreed"
+
+
+async def test_a_damaged_file_is_kept_aside_and_a_new_one_started(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    (tmp_path / FILE_NAME).write_bytes(b"not a database, " * 512)
+    with caplog.at_level(logging.ERROR):
+        store = await AnswerStore.open(tmp_path, ttl_s=60)
+    try:
+        state = await store.remember("still answering?", Filters(), asker_id=1)
+        assert await store.recall(state.id) is not None
+    finally:
+        await store.close()
+    (kept,) = tmp_path.glob(f"{FILE_NAME}.damaged-*")
+    assert kept.read_bytes().startswith(b"not a database")
+    assert "is damaged" in caplog.text
