@@ -19,6 +19,7 @@ from discord.ext import commands
 from ..errors import Refusal
 from ..i18n import for_interaction
 from ..permissions import is_admin
+from ..reach import in_servers
 from ..render import failure_text, report_text, stats_embed
 from ..replies import NO_PINGS, defer_private
 from ..status import Handoff, StatusMessage
@@ -32,8 +33,7 @@ log = logging.getLogger(__name__)
 
 
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.guild_only()
-@app_commands.allowed_installs(guilds=True, users=False)
+@in_servers
 class AdminCog(
     FeedCommands,
     commands.GroupCog,

@@ -11,6 +11,7 @@ from discord.ext import commands
 from foreign_desk.bot.options import make_filters
 
 from ..i18n import for_interaction
+from ..reach import anywhere
 from ..replies import defer_private, defer_public
 from ..settings import QUESTION_CEILING
 from ..translator import L
@@ -25,8 +26,7 @@ class AskCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name=L("command.ask.name"), description=L("command.ask.description"))
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     @app_commands.rename(
         question=L("command.ask.question.name"),
         language=L("command.ask.language.name"),

@@ -24,6 +24,7 @@ from foreign_desk.index.models import ArticleSummary
 from ..errors import Refusal
 from ..i18n import Texts, for_interaction
 from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, fit
+from ..reach import CONTEXTS_ANYWHERE, INSTALLS_ANYWHERE
 from ..render import COLOUR, articles_text
 from ..replies import defer_private
 from ..translator import L
@@ -82,10 +83,8 @@ class AskMessageCog(commands.Cog):
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
         self.menu = app_commands.ContextMenu(name=L("menu.ask.name"), callback=self.ask_message)
-        self.menu.allowed_installs = app_commands.AppInstallationType(guild=True, user=True)
-        self.menu.allowed_contexts = app_commands.AppCommandContext(
-            guild=True, dm_channel=True, private_channel=True
-        )
+        self.menu.allowed_installs = INSTALLS_ANYWHERE
+        self.menu.allowed_contexts = CONTEXTS_ANYWHERE
         bot.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:

@@ -21,6 +21,7 @@ from ..errors import Refusal
 from ..i18n import for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape
 from ..permissions import bot_can_post, can_manage_follows
+from ..reach import in_servers
 from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
 from ..replies import NO_PINGS, defer_private, defer_public
 from ..translator import L
@@ -51,8 +52,7 @@ class FollowCog(commands.Cog):
 
     @app_commands.command(name=L("command.follow.name"), description=L("command.follow.description"))
     @app_commands.default_permissions(manage_channels=True)
-    @app_commands.guild_only()
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @in_servers
     @app_commands.rename(topic=L("command.follow.topic.name"))
     @app_commands.describe(topic=L("command.follow.topic.description"))
     async def follow(
@@ -89,8 +89,7 @@ class FollowCog(commands.Cog):
 
     @app_commands.command(name=L("command.unfollow.name"), description=L("command.unfollow.description"))
     @app_commands.default_permissions(manage_channels=True)
-    @app_commands.guild_only()
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @in_servers
     @app_commands.rename(topic=L("command.unfollow.topic.name"))
     @app_commands.describe(topic=L("command.unfollow.topic.description"))
     async def unfollow(
@@ -115,8 +114,7 @@ class FollowCog(commands.Cog):
         return [app_commands.Choice(name=t, value=t) for t in found][:CHOICES_MAX]
 
     @app_commands.command(name=L("command.following.name"), description=L("command.following.description"))
-    @app_commands.guild_only()
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @in_servers
     @app_commands.rename(server=L("command.following.server.name"))
     @app_commands.describe(server=L("command.following.server.description"))
     async def following(self, interaction: discord.Interaction, server: bool = False) -> None:

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..i18n import Texts, for_interaction
+from ..reach import anywhere
 from ..render_help import CommandLine, example_questions, help_embed
 from ..replies import NO_PINGS, defer_private
 from ..translator import L
@@ -26,8 +27,7 @@ class HelpCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name=L("command.help.name"), description=L("command.help.description"))
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def help(self, interaction: discord.Interaction) -> None:
         """What the bot knows and how to ask it."""
         await defer_private(interaction)

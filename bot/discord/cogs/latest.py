@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..i18n import for_interaction
+from ..reach import anywhere
 from ..render import latest_embed, sources_embed
 from ..replies import NO_PINGS, defer_public
 from ..translator import L
@@ -22,8 +23,7 @@ class LatestCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name=L("command.latest.name"), description=L("command.latest.description"))
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     @app_commands.rename(
         topic=L("command.latest.topic.name"),
         source=L("command.latest.source.name"),
@@ -54,8 +54,7 @@ class LatestCog(commands.Cog):
         return await self.bot.catalog.source_choices(current)
 
     @app_commands.command(name=L("command.sources.name"), description=L("command.sources.description"))
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def sources(self, interaction: discord.Interaction) -> None:
         """The outlets in the corpus, with article counts and latest dates."""
         await defer_public(interaction)
