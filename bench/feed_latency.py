@@ -203,10 +203,10 @@ async def measure(runs: int, background: int, data_dir: Path) -> dict[str, Any]:
         "runs": runs,
         "answerable_s": stats(answerable),
         "fetch_returned_s": stats(returned),
-        "articles_in_index": stored["articles"],
-        "passages_in_index": stored["passages"],
+        "articles_in_index": stored.articles,
+        "passages_in_index": stored.passages,
         "setup_s": round(setup_s, 1),
-        "embedder": stored["embedder"],
+        "embedder": stored.embedder,
         "cpu_count": os.cpu_count(),
         "default_poll_minutes": settings.feeds.poll_minutes,
         "note": "seconds from the feed change to the first answer citing the new article, fetch started "

@@ -193,7 +193,7 @@ def ask(
     async def go() -> None:
         filters = make_filters(lang, source, since, until)
         async with await _open_engine(state) as engine:
-            if not await engine.store.generation():
+            if await engine.is_empty():
                 err.print("Nothing indexed yet: indexing the shipped corpus first.")
                 with progress_bar("indexing") as bar:
                     await engine.ensure_indexed(progress=bar)
@@ -244,13 +244,14 @@ def stats(state: State, as_json: bool) -> None:
     Example:
       foreign-desk stats --json
     """
+    from foreign_desk.bot.render_json import stats_json
     from foreign_desk.bot.render_text import print_stats
 
     async def go() -> None:
         async with await _open_engine(state) as engine:
             data = await engine.stats()
         if as_json:
-            print(json.dumps(data, ensure_ascii=False))
+            print(json.dumps(stats_json(data), ensure_ascii=False))
         else:
             print_stats(out, data)
 

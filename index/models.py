@@ -7,6 +7,7 @@ share them without importing each other.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -172,6 +173,26 @@ class SourceCount:
     latest: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class EngineStats:
+    """What ``foreign-desk stats`` shows (its ``--json`` keys are these fields, in this order)."""
+
+    data_dir: str
+    generation: int
+    articles: int
+    passages: int
+    languages: dict[str, int]
+    """Articles per language code (``?``: unknown), most first."""
+    sources: list[SourceCount]
+    index_type: str
+    vectors: int
+    embedder: str | None
+    """The embedder the live generation was built with (None before the first run)."""
+    configured_embedder: str
+    published_at: str | None
+    size_bytes: int
+
+
 @dataclass(slots=True)
 class IndexProgress:
     """Progress of an indexing run, passed to a callback after each step.
@@ -192,6 +213,10 @@ class IndexProgress:
         return f"{self.phase}{count}, {self.passages} passages embedded, {self.elapsed_s:.0f} s"
 
 
+ProgressFn = Callable[[IndexProgress], None]
+"""Called after each step of an indexing run (on the event loop)."""
+
+
 @dataclass(slots=True)
 class IndexReport:
     """Summary of an indexing run."""
@@ -210,3 +235,14 @@ class IndexReport:
     highlight_seconds: float = 0.0
     """Spent afterwards giving new passages' sentences vectors for highlighting."""
     problems: list[ReadProblem] = field(default_factory=list)
+    # Which articles (``Article.id``) the run changed, decided under the writer lock against the
+    # live generation; left out of repr (a full run lists every article).
+    added_ids: list[str] = field(default_factory=list, repr=False)
+    updated_ids: list[str] = field(default_factory=list, repr=False)
+    """Replaced by a new version (every article in a ``--full`` run)."""
+    removed_ids: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def changed_ids(self) -> list[str]:
+        """The articles whose current version this run's generation added (new or updated)."""
+        return self.added_ids + self.updated_ids

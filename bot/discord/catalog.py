@@ -36,8 +36,8 @@ class Catalog:
 
     async def languages(self) -> list[str]:
         if not self._fresh(self._languages):
-            stats = await self._engine().stats()
-            self._languages = (time.monotonic(), [k for k in stats["languages"] if k != "?"])
+            languages = await self._engine().languages()
+            self._languages = (time.monotonic(), [k for k in languages if k != "?"])
         assert self._languages is not None
         return self._languages[1]
 

@@ -147,7 +147,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
         self.add_dynamic_items(PageButton, VoteButton)
         if self._engine is None and self._open_engine:
             self._engine = await Engine.open(self.settings, embedder=self._embedder)
-            if not await self._engine.store.generation():
+            if await self._engine.is_empty():
                 log.warning("nothing is indexed yet: run `foreign-desk index` or /admin reindex")
         if self._engine is not None:
             self._desk = Desk(self._engine, self.bot_settings)

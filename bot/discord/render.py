@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 from foreign_desk.bot.render_text import stats_rows
@@ -20,6 +19,7 @@ from foreign_desk.index.citation import format_paragraphs
 from foreign_desk.index.models import (
     Answer,
     ArticleSummary,
+    EngineStats,
     Filters,
     IndexProgress,
     IndexReport,
@@ -268,7 +268,7 @@ def sources_embed(sources: Sequence[SourceCount], tx: Texts = EN) -> discord.Emb
     return embed
 
 
-def stats_embed(stats: dict[str, Any], tx: Texts = EN) -> discord.Embed:
+def stats_embed(stats: EngineStats, tx: Texts = EN) -> discord.Embed:
     """What ``foreign-desk stats`` prints, as embed fields."""
     rows = stats_rows(stats)
     embed = discord.Embed(title=tx("stats.title"), colour=COLOUR)

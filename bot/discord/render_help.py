@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import discord
-from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.models import ArticleSummary, EngineStats
 
 from .i18n import EN, Texts
 from .limits import EMBED_DESCRIPTION_MAX, FIELD_VALUE_MAX, escape, fit, join_within
@@ -54,19 +53,19 @@ def _subject(title: str) -> str:
     return cut + ("…" if len(words) > EXAMPLE_WORDS else "")
 
 
-def knowledge_text(stats: dict[str, Any], tx: Texts = EN) -> str:
+def knowledge_text(stats: EngineStats, tx: Texts = EN) -> str:
     """ "57 articles from 4 outlets (Antara, ...), in Indonesian and English, the newest of 14 Mar 2024"."""
-    sources = stats["sources"]
-    if not stats["articles"]:
+    sources = stats.sources
+    if not stats.articles:
         return tx("help.empty")
-    named = ", ".join(escape(s["source"]) for s in sources[:OUTLETS_NAMED])
+    named = ", ".join(escape(s.source) for s in sources[:OUTLETS_NAMED])
     if len(sources) > OUTLETS_NAMED:
         named += ", " + tx("list.and_more", n=len(sources) - OUTLETS_NAMED).lstrip("… ")
-    languages = [tx.language_name(code) for code in stats["languages"] if code != "?"]
-    newest = max((s["latest"] for s in sources if s["latest"]), default=None)
+    languages = [tx.language_name(code) for code in stats.languages if code != "?"]
+    newest = max((s.latest for s in sources if s.latest), default=None)
     return tx(
         "help.knows",
-        articles=tx.plural("count.articles", stats["articles"]),
+        articles=tx.plural("count.articles", stats.articles),
         outlets=tx.plural("count.outlets", len(sources)),
         named=named,
         languages=_joined(languages, tx),
@@ -86,7 +85,7 @@ def _commands_text(commands: Sequence[CommandLine]) -> str:
 
 
 def help_embed(
-    stats: dict[str, Any],
+    stats: EngineStats,
     examples: Sequence[str],
     commands: Sequence[CommandLine],
     tx: Texts = EN,

@@ -36,7 +36,7 @@ from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.seed import load_seed
 from foreign_desk.index.feeds.state import FeedError, FeedState, StateDB
 from foreign_desk.index.fetch import Fetcher, canonical_url, poll_feed
-from foreign_desk.index.indexer import ProgressFn
+from foreign_desk.index.models import ProgressFn
 from foreign_desk.index.outlets import canonical_outlet
 from foreign_desk.index.text import fold
 
@@ -89,8 +89,8 @@ class FeedDesk:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> FeedDesk:
-        """Open the feed state of ``engine``'s store; the first time, register the seed feeds."""
-        db = await StateDB.open(engine.store)
+        """Open the feed state in ``engine``'s database; the first time, register the seed feeds."""
+        db = await StateDB.open(engine.db_path)
         desk = cls(engine, db, fetcher_factory=fetcher_factory, clock=clock, rng=rng)
         try:
             await desk._seed()

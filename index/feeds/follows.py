@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from foreign_desk.index.feeds.models import Follow, Match
 from foreign_desk.index.feeds.state import FeedError, StateDB
-from foreign_desk.index.feeds.topics import topic_threshold
 from foreign_desk.index.models import ArticleSummary
-from foreign_desk.index.store.db import now_iso
+from foreign_desk.index.search.topics import topic_threshold
+from foreign_desk.index.sqlite import now_iso
 
 if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
@@ -65,7 +65,7 @@ class Follows:
 
     @property
     def threshold(self) -> float:
-        return topic_threshold(self.engine.settings, self.engine.embedder.fingerprint)
+        return topic_threshold(self.engine.settings, self.engine.fingerprint)
 
     # -- follows ---------------------------------------------------------------------------
     async def add(
@@ -80,7 +80,7 @@ class Follows:
         if any(f.topic.casefold() == topic.casefold() for f in await self.following(channel_id)):
             raise FeedError(f"this channel already follows {topic!r}")
         vector = await self.engine.embed_query(topic)
-        fingerprint = self.engine.embedder.fingerprint.to_json()
+        fingerprint = self.engine.fingerprint.to_json()
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 SQL_ADD_FOLLOW,
@@ -129,8 +129,7 @@ class Follows:
         follows = await self._vectors()
         if not follows:
             return []
-        gen = await self.engine.store.generation()
-        vectors = await self.engine.store.article_vectors(list(article_ids), gen)
+        vectors = await self.engine.article_vectors(list(article_ids))
         threshold = self.threshold
         now = self.clock()
         found: list[tuple[int, int, str, str, float]] = []
@@ -166,14 +165,14 @@ class Follows:
 
     async def _vectors(self) -> list[tuple[int, int, str, np.ndarray]]:
         """(id, channel, topic, vector) of every follow, re-embedding topics of another model."""
-        fingerprint = self.engine.embedder.fingerprint.to_json()
+        fingerprint = self.engine.fingerprint.to_json()
         rows = await self.db.rows(
             "SELECT id, channel_id, topic, vector, fingerprint FROM follows ORDER BY id"
         )
         out = []
         for fid, channel, topic, blob, fp in rows:
             vector = np.frombuffer(blob, dtype=np.float32)
-            if fp != fingerprint or len(vector) != self.engine.embedder.dim:
+            if fp != fingerprint or len(vector) != self.engine.fingerprint.dim:
                 vector = await self.engine.embed_query(topic)
                 async with self.db.transaction() as conn:
                     await conn.execute(
@@ -184,11 +183,7 @@ class Follows:
         return out
 
     async def _summaries(self, uids: Sequence[str]) -> dict[str, ArticleSummary]:
-        if not uids:
-            return {}
-        store = self.engine.store
-        gen = await store.generation()
-        return {s.id: s for s in await store.latest(len(set(uids)), gen, uids=list(dict.fromkeys(uids)))}
+        return await self.engine.summaries(uids)
 
     # -- posting ---------------------------------------------------------------------------
     async def pending(self, channel_id: int | None = None) -> list[Match]:

@@ -42,8 +42,7 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.indexer import ProgressFn
-from foreign_desk.index.models import Article
+from foreign_desk.index.models import Article, ProgressFn
 from foreign_desk.index.text import tokens
 
 if TYPE_CHECKING:
@@ -240,8 +239,7 @@ class Ingester:
                 reason=f"{reason} (same canonical URL)",
             )
             return None
-        gen = await self.engine.store.generation()
-        live = await self.engine.store.live_keys([f"url:{todo.canonical}"], gen)
+        live = await self.engine.indexed([f"url:{todo.canonical}"])
         if live:
             uid = next(iter(live.values()))
             harvest.decide(
@@ -309,8 +307,7 @@ class Ingester:
     async def commit(self, harvests: Sequence[Harvest], index_progress: ProgressFn | None = None) -> int:
         """Index the harvests' pages in one ``add_articles`` call and write down every outcome."""
         async with self._commit:
-            store = self.engine.store
-            gen = await store.generation()
+            gen = await self.engine.generation()
             batch: list[Page] = []
             owners: list[Harvest] = []
             keys: dict[str, str] = {}  # article key → its id, inside this batch
@@ -361,20 +358,15 @@ class Ingester:
     async def _index(
         self, batch: list[Page], owners: list[Harvest], index_progress: ProgressFn | None
     ) -> int:
-        store = self.engine.store
         articles = [p.article for p in batch]
-        article_keys = [a.key for a in articles]
-        before = await store.live_keys(article_keys, await store.generation())
         report = await self.engine.add_articles(articles, progress=index_progress)
-        changed = {}
-        if report.articles_added or report.articles_updated:
-            changed = await store.keys_added_in(report.generation, article_keys)
+        added, updated = set(report.added_ids), set(report.updated_ids)
         problems = {p.path: p.reason for p in report.problems}
         for page, harvest in zip(batch, owners, strict=True):
             article = page.article
             where = article.path or article.url or article.title
-            if article.key in changed:
-                self._record(harvest, page, "updated" if article.key in before else "new", article.id)
+            if article.id in added or article.id in updated:
+                self._record(harvest, page, "updated" if article.id in updated else "new", article.id)
             elif where in problems:
                 exc = FetchError(f"no article text in {article.url}: {problems[where]}")
                 self._failed(page.todo, exc, harvest)

@@ -1,5 +1,5 @@
-"""Feed bookkeeping in the store's database: registered feeds, their polling state, and what
-became of every item (the dedupe memory).
+"""Feed bookkeeping in the store's database file: registered feeds, their polling state, and what
+became of every item (the dedupe memory). The tables are the feeds' own (``feeds.schema``).
 
 This is ordinary relational state, not part of an index generation: it is written on its own
 connection, without the writer lock, in short transactions. Concurrency: one ``StateDB`` per
@@ -14,13 +14,14 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.models import Feed
-from foreign_desk.index.store import Store
-from foreign_desk.index.store.db import connect, now_iso
+from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
+from foreign_desk.index.sqlite import connect, migrate, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +98,23 @@ class ItemRecord:
 
 
 class StateDB:
-    """A connection to the store's database for bookkeeping writes."""
+    """A connection to the database file for bookkeeping writes."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self.lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, store: Store) -> StateDB:
-        return cls(await connect(store.db_path))
+    async def open(cls, db_path: Path) -> StateDB:
+        """Connect to the database at ``db_path`` (the engine's, already open) and bring the
+        feed tables up to date."""
+        conn = await connect(db_path)
+        try:
+            await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -126,11 +135,11 @@ class StateDB:
             return list(await cur.fetchall())
 
     async def flag(self, key: str) -> bool:
-        return bool(await self.rows("SELECT 1 FROM meta WHERE key = ?", (key,)))
+        return bool(await self.rows("SELECT 1 FROM feed_flags WHERE key = ?", (key,)))
 
     async def set_flag(self, key: str) -> None:
         async with self.transaction() as conn:
-            await conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, now_iso()))
+            await conn.execute("INSERT OR IGNORE INTO feed_flags(key, value) VALUES (?, ?)", (key, now_iso()))
 
 
 def _feed(row: aiosqlite.Row) -> Feed:

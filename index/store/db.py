@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,16 @@ import aiosqlite
 import numpy as np
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, SourceCount
+from foreign_desk.index.sqlite import connect, migrate, rows_in
 from foreign_desk.index.store.schema import MIGRATIONS, visible
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "foreign-desk.sqlite3"
-BUSY_TIMEOUT_MS = 10_000
-JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
-"""Bytes the write-ahead log keeps after a checkpoint; a big indexing run's log is cut back."""
 VECTORS_DIR = "vectors"
+BM25_WEIGHTS = (0.5, 1.0)
+"""BM25 weights of a passage's context (headline, section) and its text: the context repeats on
+every passage of an article, so a match there tells less about which passage answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,69 +45,6 @@ class StoredPassage:
     article: ArticleRef
     vector_key: str = ""
     vector: np.ndarray | None = None
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def connect(path: Path) -> aiosqlite.Connection:
-    """A connection with the pragmas every connection needs (WAL, foreign keys, patience)."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=FULL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    await conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
-    return conn
-
-
-async def migrate(conn: aiosqlite.Connection) -> None:
-    """Apply the migrations not yet recorded, each in its own transaction."""
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    async with conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations") as cur:
-        row = await cur.fetchone()
-    current = int(row[0]) if row else 0
-    for version, sql in MIGRATIONS:
-        if version <= current:
-            continue
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-check inside the transaction: another process may have just migrated.
-            async with conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)) as cur:
-                if await cur.fetchone():
-                    await conn.execute("ROLLBACK")
-                    continue
-            for statement in _statements(sql):
-                await conn.execute(statement)
-            await conn.execute(
-                "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", (version, now_iso())
-            )
-            await conn.execute("COMMIT")
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        log.info("applied schema migration %d", version)
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a migration script into statements (triggers contain inner semicolons)."""
-    out: list[str] = []
-    buf: list[str] = []
-    for line in sql.splitlines():
-        buf.append(line)
-        text = "\n".join(buf).strip()
-        if text.endswith(";") and (
-            not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")
-        ):
-            out.append(text)
-            buf = []
-    if "\n".join(buf).strip():
-        out.append("\n".join(buf).strip())
-    return out
 
 
 def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]:
@@ -157,7 +94,7 @@ class Store:
         except (OSError, aiosqlite.Error) as exc:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:
-            await migrate(conn)
+            await migrate(conn, MIGRATIONS)
         except aiosqlite.DatabaseError as exc:
             await conn.close()
             raise StoreError(f"{data_dir / DB_NAME} is not a usable Foreign Desk database: {exc}") from exc
@@ -247,7 +184,7 @@ class Store:
             return {row[0]: int(row[1]) for row in await cur.fetchall()}
 
     async def bm25(
-        self, match: str, k: int, gen: int, filters: Filters, weights: tuple[float, float] = (0.5, 1.0)
+        self, match: str, k: int, gen: int, filters: Filters, weights: tuple[float, float] = BM25_WEIGHTS
     ) -> list[tuple[int, float]]:
         """Top-``k`` passages for an FTS5 ``match`` expression, best first, as (id, bm25 score)."""
         fsql, params = filter_sql(filters)
@@ -356,23 +293,30 @@ class Store:
         ) as c:
             articles = int((await c.fetchone())[0])  # type: ignore[index]
         passages, _ = await self.visible_id_stats(gen)
+        return {"articles": articles, "passages": passages, "languages": await self.languages(gen)}
+
+    async def languages(self, gen: int) -> dict[str, int]:
+        """Articles per language code at ``gen`` (``?``: unknown), most first."""
         async with self.conn.execute(
             f"SELECT coalesce(a.language, '?'), count(*) FROM articles a WHERE {visible('a')} "
             "GROUP BY 1 ORDER BY 2 DESC",
             {"gen": gen},
         ) as cur:
-            languages = {r[0]: int(r[1]) for r in await cur.fetchall()}
-        return {"articles": articles, "passages": passages, "languages": languages}
+            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+    def size_bytes(self) -> int:
+        """Bytes on disk: the database with its WAL files and the FAISS files (blocking)."""
+        files = [
+            self.db_path,
+            *self.data_dir.glob(f"{DB_NAME}-*"),
+            *self.data_dir.glob(f"{VECTORS_DIR}/*.faiss"),
+        ]
+        return sum(f.stat().st_size for f in files if f.exists())
 
     # -- fetched articles and topics --------------------------------------------------------
     async def live_keys(self, keys: Sequence[str], gen: int) -> dict[str, str]:
         """Which of the article ``keys`` are visible at ``gen``, as key → public id."""
         sql = f"SELECT a.key, a.uid FROM articles a WHERE a.key IN (:keys) AND {visible('a')}"
-        return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
-
-    async def keys_added_in(self, gen: int, keys: Sequence[str]) -> dict[str, str]:
-        """Of the article ``keys``, those whose current version was added by generation ``gen``."""
-        sql = "SELECT key, uid FROM articles WHERE gen_added = :gen AND key IN (:keys)"
         return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
 
     async def article_vectors(self, uids: Sequence[str], gen: int) -> dict[str, np.ndarray]:
@@ -415,23 +359,3 @@ class Store:
             return [], np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
         return list(uids), np.asarray(owners, dtype=np.int64), matrix
-
-
-async def rows_in(
-    conn: aiosqlite.Connection, sql: str, keys: Iterable[Any], params: dict[str, Any] | None = None
-) -> list[aiosqlite.Row]:
-    """Rows of ``sql`` for every key, where ``IN (:keys)`` in ``sql`` takes the keys, 900 at a
-    time (SQLite's limit on bound parameters); ``params`` binds the statement's other names."""
-    unique = list(dict.fromkeys(keys))
-    rows: list[aiosqlite.Row] = []
-    for chunk in _chunks(unique, 900):
-        names = {f"k{i}": key for i, key in enumerate(chunk)}
-        statement = sql.replace(":keys", ",".join(f":{name}" for name in names))
-        async with conn.execute(statement, {**names, **(params or {})}) as cur:
-            rows.extend(await cur.fetchall())
-    return rows
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -8,6 +8,10 @@ live one and publishes it by changing ``meta.generation`` in one transaction.
 ``sentence_embeddings`` holds, per passage embedding key, the vectors of the passage's
 sentences (float16, in ``split_sentences`` order): they let search highlight the best
 sentence across languages without running the model while a user waits.
+
+Version 3 created the feed tables; they belong to the feeds now (``index.feeds.schema``, with
+their own migrations table), so the store's next migration is 4, never 3 again: databases made
+before the split have 3 recorded here.
 """
 
 from __future__ import annotations
@@ -84,70 +88,6 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             count   INTEGER NOT NULL,
             vectors BLOB NOT NULL
         ) WITHOUT ROWID;
-        """,
-    ),
-    (
-        3,
-        # Feeds, what their items became (dedupe memory), and topic follows with their matches.
-        # Times a scheduler compares (next_poll, matched_at, posted_at) are Unix seconds; times
-        # people read are ISO strings.
-        """
-        CREATE TABLE feeds (
-            id            INTEGER PRIMARY KEY,
-            name          TEXT NOT NULL COLLATE NOCASE UNIQUE,
-            url           TEXT NOT NULL UNIQUE,
-            source        TEXT,
-            language      TEXT,
-            every_minutes INTEGER NOT NULL,
-            etag          TEXT,
-            last_modified TEXT,
-            added_at      TEXT NOT NULL,
-            last_polled   TEXT,
-            last_success  TEXT,
-            last_error    TEXT,
-            failures      INTEGER NOT NULL DEFAULT 0,
-            next_poll     REAL NOT NULL DEFAULT 0
-        );
-        CREATE TABLE feed_items (
-            id          INTEGER PRIMARY KEY,
-            feed_id     INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
-            ident       TEXT NOT NULL,
-            url         TEXT,
-            article_url TEXT,
-            item_hash   TEXT NOT NULL DEFAULT '',
-            text_hash   TEXT,
-            source      TEXT,
-            article_uid TEXT,
-            status      TEXT NOT NULL,
-            error       TEXT,
-            attempts    INTEGER NOT NULL DEFAULT 0,
-            first_seen  TEXT NOT NULL,
-            last_seen   TEXT NOT NULL
-        );
-        CREATE UNIQUE INDEX feed_items_ident ON feed_items(feed_id, ident);
-        CREATE INDEX feed_items_url ON feed_items(url);
-        CREATE INDEX feed_items_article_url ON feed_items(article_url);
-        CREATE INDEX feed_items_text ON feed_items(text_hash);
-        CREATE TABLE follows (
-            id          INTEGER PRIMARY KEY,
-            channel_id  INTEGER NOT NULL,
-            guild_id    INTEGER,
-            topic       TEXT NOT NULL,
-            vector      BLOB NOT NULL,
-            fingerprint TEXT NOT NULL,
-            created_by  INTEGER,
-            created_at  TEXT NOT NULL
-        );
-        CREATE UNIQUE INDEX follows_channel_topic ON follows(channel_id, topic COLLATE NOCASE);
-        CREATE TABLE follow_matches (
-            follow_id   INTEGER NOT NULL REFERENCES follows(id) ON DELETE CASCADE,
-            article_uid TEXT NOT NULL,
-            similarity  REAL NOT NULL,
-            matched_at  REAL NOT NULL,
-            posted_at   REAL,
-            PRIMARY KEY (follow_id, article_uid)
-        ) WITHOUT ROWID;
-        CREATE INDEX follow_matches_pending ON follow_matches(posted_at, follow_id);
         """,
     ),
 )

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import aiosqlite
 import numpy as np
 from foreign_desk.index.models import Article, Passage
-from foreign_desk.index.store.db import BUSY_TIMEOUT_MS, Store, _chunks, connect, now_iso, rows_in
+from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, chunks, connect, now_iso, rows_in
+from foreign_desk.index.store.db import Store
 from foreign_desk.index.store.schema import visible
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ class StoreWriter:
     async def stage_removal(self, article_rows: Sequence[int]) -> list[int]:
         """Mark articles and their passages removed as of the pending generation."""
         removed: list[int] = []
-        for chunk in _chunks(list(article_rows), 900):
+        for chunk in chunks(list(article_rows)):
             marks = ",".join("?" * len(chunk))
             async with self.conn.execute(
                 f"SELECT id FROM passages WHERE article_id IN ({marks}) AND gen_removed IS NULL", chunk
@@ -230,7 +231,7 @@ class StoreWriter:
         return removed
 
     async def stage_passage_removal(self, passage_ids: Sequence[int]) -> None:
-        for chunk in _chunks(list(passage_ids), 900):
+        for chunk in chunks(list(passage_ids)):
             marks = ",".join("?" * len(chunk))
             await self.conn.execute(
                 f"UPDATE passages SET gen_removed = ? WHERE id IN ({marks}) AND gen_removed IS NULL",

@@ -39,7 +39,7 @@ def index_process(data_dir: Path, folder: Path, kill_at: str | None = None) -> s
 async def state_after(data_dir: Path, settings, embedder) -> tuple[int, bool, bool]:
     """(generation, NATO answerable, ASEAN article answerable) of a freshly opened store."""
     async with await Engine.open(settings, embedder=embedder) as engine:
-        gen = (await engine.stats())["generation"]
+        gen = (await engine.stats()).generation
         nato = bool((await engine.ask(NATO)).results)
         asean = any(r.article.title == ASEAN["title"] for r in (await engine.ask(ASEAN_Q, k=10)).results)
         return gen, nato, asean

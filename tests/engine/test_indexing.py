@@ -47,7 +47,7 @@ async def test_incremental_reindex_embeds_only_what_changed(sample_engine: Engin
     news = tmp_path / "news"
     news.mkdir()
     feed = write_jsonl(news / "wire.jsonl", ASEAN)
-    gen0 = (await sample_engine.stats())["generation"]
+    gen0 = (await sample_engine.stats()).generation
 
     added = await sample_engine.index([news])
     assert (added.articles_added, added.articles_removed) == (1, 0)
@@ -125,7 +125,7 @@ async def test_another_embedder_must_rebuild(sample_copy: Path, make_settings, m
         report = await engine.index(full=True)
         assert report.passages_embedded == report.passages_added
         answer = await engine.ask("Stoltenberg visited Iruma Air Base")
-        assert answer.results and (await engine.stats())["embedder"].startswith("sentence-transformers")
+        assert answer.results and (await engine.stats()).embedder.startswith("sentence-transformers")
 
 
 async def test_missing_or_stale_vector_file_is_repaired_on_open(

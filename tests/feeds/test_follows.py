@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FeedError, Match
@@ -82,6 +84,6 @@ async def test_latest_on_a_topic_keeps_recent_articles_about_it_newest_first(
     assert await engine.latest(topic=GAZA_AID, source="The Guardian") == []
     assert [a.title for a in await engine.latest(2)] == [GAZA.title, PATROL.title]
     # Only the newest articles are searched: the wire story is the oldest of the four.
-    from foreign_desk.index.feeds.topics import latest_on_topic
-
-    assert await latest_on_topic(engine, "Japan Philippines defence pact", recent=3) == []
+    feeds = replace(engine.settings.feeds, topic_recent=3)
+    async with await Engine.open(replace(engine.settings, feeds=feeds), embedder=engine.embedder) as recent:
+        assert await recent.latest(topic="Japan Philippines defence pact") == []

@@ -101,7 +101,7 @@ async def test_atom_feed_and_changed_guids_with_tracking_links_are_duplicates(
     dup = next(i for i in report.items if i.status == "duplicate")
     assert "same canonical URL" in (dup.reason or "")
     assert len(server.requests_to(WIRE.path)) == 1  # the duplicate's page was not fetched again
-    assert (await engine.stats())["articles"] == 2
+    assert (await engine.stats()).articles == 2
 
 
 async def test_updated_article_replaces_its_passages(
@@ -119,7 +119,7 @@ async def test_updated_article_replaces_its_passages(
     assert report.counts["updated"] == 1 and report.counts["new"] == 0
     answer = await engine.ask("Where did the first joint patrol sail from?")
     assert "Kupang" in answer.results[0].text
-    assert (await engine.stats())["articles"] == 1
+    assert (await engine.stats()).articles == 1
     texts = [r.text for r in (await engine.ask("four vessels and a surveillance aircraft", k=10)).results]
     assert not any("four vessels" in t for t in texts)  # the old passage is gone
     # Polled again with nothing new: the item is unchanged and its page is not fetched again.
@@ -143,7 +143,7 @@ async def test_same_text_at_another_url_of_the_same_outlet_is_a_duplicate(
     assert (report.counts["new"], report.counts["duplicates"]) == (1, 1)
     dup = next(i for i in report.items if i.status == "duplicate")
     assert "same text" in (dup.reason or "")
-    assert (await engine.stats())["articles"] == 1
+    assert (await engine.stats()).articles == 1
 
 
 async def test_syndicated_copy_is_kept_and_shown_once_naming_both_outlets(
@@ -285,7 +285,7 @@ async def test_ingest_one_url(server: FixtureServer, desk: FeedDesk, engine: Eng
     assert (await desk.ingest(server.url(PATROL.path))).status == "updated"
     with pytest.raises(UnsupportedContentType):
         await desk.ingest(server.url("/report.pdf"))
-    assert (await engine.stats())["articles"] == 1
+    assert (await engine.stats()).articles == 1
 
 
 async def test_a_429_on_an_article_page_delays_the_feed_and_keeps_the_item_for_later(

@@ -41,7 +41,7 @@ def wires(tmp_path: Path) -> Path:
 
 async def test_non_admins_are_refused_privately(standin: DiscordStandin, start_bot: StartBot):
     async with asyncio.timeout(30), start_bot() as bot:
-        generation = await bot.engine.store.generation()
+        generation = await bot.engine.generation()
         # Discord hides /admin from members without Manage Server; an owner can change that per server,
         # so the bot checks again. force=True sends it the way Discord would after such a change.
         ix = await standin.send_slash_command("admin reindex", {"full": True}, user=standin.user, force=True)
@@ -49,7 +49,7 @@ async def test_non_admins_are_refused_privately(standin: DiscordStandin, start_b
         stats = await standin.send_slash_command("admin stats", user=standin.user, force=True)
         stats_reply = await stats.wait_for_reply()
         await asyncio.sleep(0.2)
-        assert await bot.engine.store.generation() == generation and not bot.engine.indexing
+        assert await bot.engine.generation() == generation and not bot.engine.indexing
     for refused, record in ((reply, ix), (stats_reply, stats)):
         assert record.callback_type == 4 and refused.ephemeral
         assert refused.content.startswith("Only members who can manage this server")
@@ -73,10 +73,10 @@ async def test_configured_admin_roles_and_users_may_use_admin(standin: DiscordSt
     for reply in replies:
         assert reply.ephemeral
         fields = {f["name"]: f["value"] for f in embed_of(reply)["fields"]}
-        assert fields["articles"] == str(expected["articles"]) == "1"
-        assert fields["passages"] == str(expected["passages"])
+        assert fields["articles"] == str(expected.articles) == "1"
+        assert fields["passages"] == str(expected.passages)
         assert fields["languages"] == "id 1" and fields["sources"] == "IDN Times 1"
-        assert fields["index type"] == "flat" and fields["embedder"] == expected["embedder"]
+        assert fields["index type"] == "flat" and fields["embedder"] == expected.embedder
 
 
 async def test_reindex_edits_one_status_message_until_the_result(

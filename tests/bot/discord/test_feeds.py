@@ -125,7 +125,7 @@ async def test_members_who_cannot_manage_the_server_cannot_touch_feeds(
         )
         hidden_choices = await hidden.wait_for_choices()
         assert [f.name for f in await bot.feeds.feeds()] == ["world"]
-        assert (await bot.engine.stats())["articles"] == 1
+        assert (await bot.engine.stats()).articles == 1
     for record, reply in zip(records, replies, strict=True):
         assert record.callback_type == 4 and reply.ephemeral
         assert reply.content.startswith("Only members who can manage this server")

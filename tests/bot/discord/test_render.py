@@ -23,6 +23,7 @@ from foreign_desk.index.models import (
     Answer,
     ArticleRef,
     ArticleSummary,
+    EngineStats,
     Filters,
     IndexReport,
     ReadProblem,
@@ -167,17 +168,20 @@ def test_listings_with_huge_items_fit(n: int) -> None:
     sources = [SourceCount(big[: 50 + i], 10**6, "2024-01-01") for i in range(500)]
     embed = sources_embed(sources)
     assert problems(None, [embed]) == [] and "more outlets" in (embed.description or "")
-    stats = {
-        "languages": {f"l{i}": i for i in range(500)},
-        "sources": [{"source": big, "articles": 1}] * 50,
-        "articles": 1,
-        "passages": 2,
-        "index_type": "flat",
-        "embedder": big,
-        "generation": 3,
-        "size_bytes": 10**9,
-        "data_dir": big,
-    }
+    stats = EngineStats(
+        data_dir=big,
+        generation=3,
+        articles=1,
+        passages=2,
+        languages={f"l{i}": i for i in range(500)},
+        sources=[SourceCount(big, 1, None)] * 50,
+        index_type="flat",
+        vectors=2,
+        embedder=big,
+        configured_embedder=big,
+        published_at=None,
+        size_bytes=10**9,
+    )
     assert problems(None, [stats_embed(stats)]) == []
     report = IndexReport(problems=[ReadProblem(big, big, 3)] * 20)
     assert len(report_text(report)) <= limits.CONTENT_MAX

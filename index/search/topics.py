@@ -20,15 +20,13 @@ most news. Other models: 0.40, a guess (not measured) that ``[feeds] topic_thres
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 import numpy as np
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Fingerprint, is_e5
 from foreign_desk.index.models import ArticleSummary, Filters
-
-if TYPE_CHECKING:
-    from foreign_desk.index.engine import Engine
+from foreign_desk.index.store import Store
 
 DEFAULT_TOPIC_THRESHOLDS = {"e5": 0.83, "other": 0.40}
 
@@ -48,26 +46,22 @@ def best_per_article(owners: np.ndarray, sims: np.ndarray, count: int) -> np.nda
 
 
 async def latest_on_topic(
-    engine: Engine,
-    topic: str,
+    store: Store,
+    generation: int,
+    embed_topic: Callable[[], Awaitable[np.ndarray]],
+    threshold: float,
     *,
     limit: int = 10,
     source: str | None = None,
-    recent: int | None = None,
+    recent: int = 300,
 ) -> list[ArticleSummary]:
-    """The newest of the ``recent`` newest articles (``settings.feeds.topic_recent``) that are
-    about ``topic``, newest first. Exact: every passage of those articles is compared."""
-    snap = await engine.snapshot(required=False)
-    if snap is None:
-        return []
-    await engine.snapshot()  # a model mismatch is a clear error, not silent nonsense
+    """The newest of the ``recent`` newest articles at ``generation`` that are about the topic
+    (``embed_topic()`` gives its query vector; called only when there are articles), newest
+    first. Exact: every passage of those articles is compared."""
     filters = Filters(source=source)
-    recent = recent or engine.settings.feeds.topic_recent
-    uids, owners, matrix = await engine.store.recent_vectors(snap.generation, recent, filters)
+    uids, owners, matrix = await store.recent_vectors(generation, recent, filters)
     if not uids:
         return []
-    query = await engine.embed_query(topic)
-    best = best_per_article(owners, matrix @ query, len(uids))
-    threshold = topic_threshold(engine.settings, engine.embedder.fingerprint)
+    best = best_per_article(owners, matrix @ await embed_topic(), len(uids))
     keep = [uid for uid, sim in zip(uids, best, strict=True) if sim >= threshold]
-    return await engine.store.latest(limit, snap.generation, filters, uids=keep)
+    return await store.latest(limit, generation, filters, uids=keep)

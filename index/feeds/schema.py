@@ -1,0 +1,88 @@
+"""The feeds' tables, as numbered migrations of their own (recorded in ``feed_schema_migrations``).
+
+They share the store's database file but not its migrations: the store may change its tables
+without touching these, and the other way round. Databases made before the split got these
+tables from the store's migration 3, so migration 1 creates only what is missing.
+Times a scheduler compares (next_poll, matched_at, posted_at) are Unix seconds; times people
+read are ISO strings.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS_TABLE = "feed_schema_migrations"
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        # Feeds, what their items became (dedupe memory), and topic follows with their matches.
+        """
+        CREATE TABLE IF NOT EXISTS feeds (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            url           TEXT NOT NULL UNIQUE,
+            source        TEXT,
+            language      TEXT,
+            every_minutes INTEGER NOT NULL,
+            etag          TEXT,
+            last_modified TEXT,
+            added_at      TEXT NOT NULL,
+            last_polled   TEXT,
+            last_success  TEXT,
+            last_error    TEXT,
+            failures      INTEGER NOT NULL DEFAULT 0,
+            next_poll     REAL NOT NULL DEFAULT 0
+        );
+        CREATE TABLE IF NOT EXISTS feed_items (
+            id          INTEGER PRIMARY KEY,
+            feed_id     INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+            ident       TEXT NOT NULL,
+            url         TEXT,
+            article_url TEXT,
+            item_hash   TEXT NOT NULL DEFAULT '',
+            text_hash   TEXT,
+            source      TEXT,
+            article_uid TEXT,
+            status      TEXT NOT NULL,
+            error       TEXT,
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            first_seen  TEXT NOT NULL,
+            last_seen   TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS feed_items_ident ON feed_items(feed_id, ident);
+        CREATE INDEX IF NOT EXISTS feed_items_url ON feed_items(url);
+        CREATE INDEX IF NOT EXISTS feed_items_article_url ON feed_items(article_url);
+        CREATE INDEX IF NOT EXISTS feed_items_text ON feed_items(text_hash);
+        CREATE TABLE IF NOT EXISTS follows (
+            id          INTEGER PRIMARY KEY,
+            channel_id  INTEGER NOT NULL,
+            guild_id    INTEGER,
+            topic       TEXT NOT NULL,
+            vector      BLOB NOT NULL,
+            fingerprint TEXT NOT NULL,
+            created_by  INTEGER,
+            created_at  TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS follows_channel_topic ON follows(channel_id, topic COLLATE NOCASE);
+        CREATE TABLE IF NOT EXISTS follow_matches (
+            follow_id   INTEGER NOT NULL REFERENCES follows(id) ON DELETE CASCADE,
+            article_uid TEXT NOT NULL,
+            similarity  REAL NOT NULL,
+            matched_at  REAL NOT NULL,
+            posted_at   REAL,
+            PRIMARY KEY (follow_id, article_uid)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS follow_matches_pending ON follow_matches(posted_at, follow_id);
+        """,
+    ),
+    (
+        2,
+        # One-time facts of the feeds (``feeds_seeded``), kept until now in the store's meta table.
+        """
+        CREATE TABLE feed_flags (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        INSERT INTO feed_flags(key, value) SELECT key, value FROM meta WHERE key = 'feeds_seeded';
+        """,
+    ),
+)

@@ -1,0 +1,212 @@
+"""Indexing: articles → cleaned → passages → vectors (embedded once) → a new published generation.
+
+A run reads and chunks everything first (``prepare``), then goes through named stages:
+
+    plan     what is new, changed, gone or kept (against the live generation)
+    embed    a vector for every passage to stage (cache first; the model for the rest)
+    stage    rows of the pending generation, invisible to readers
+    build    the next FAISS index (patched or rebuilt)
+    publish  the FAISS file written atomically, the generation flipped in one transaction
+    (then)   sentence vectors of new passages, for highlighting
+
+It is killed-safe at every step (see ``faults``). Concurrency: call under the writer lock only
+(``Engine`` does); the CPU-heavy parts run in executors so an event loop serving questions is
+never blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+
+import numpy as np
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Embedder, Fingerprint
+from foreign_desk.index.errors import FingerprintMismatch
+from foreign_desk.index.indexing.build import next_index
+from foreign_desk.index.indexing.embed import embed_passages, embed_sentences, texts_to_embed
+from foreign_desk.index.indexing.plan import Plan, plan
+from foreign_desk.index.indexing.prepare import Prepared, prepare, read_corpus
+from foreign_desk.index.indexing.publish import publish
+from foreign_desk.index.indexing.stage import stage
+from foreign_desk.index.models import Article, IndexProgress, IndexReport, ProgressFn, ReadProblem
+from foreign_desk.index.store import Store, StoreWriter
+from foreign_desk.index.store.vectors import VectorIndex
+from foreign_desk.index.store.writer import StoredText
+
+log = logging.getLogger(__name__)
+
+
+class Indexer:
+    """One indexing run against a store; build with the live vector index (or None)."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        executor: Executor | None,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.executor = executor
+        self.progress = progress or (lambda _p: None)
+        self.started = time.monotonic()
+        self.report = IndexReport()
+
+    def _tell(self, phase: str, done: int = 0, total: int = 0, unit: str = "articles") -> None:
+        elapsed = time.monotonic() - self.started
+        self.progress(IndexProgress(phase, done, total, unit, self.report.passages_embedded, elapsed))
+
+    async def _run_model(self, texts: list[str]) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.embedder.embed_passages, texts)
+
+    async def index_paths(
+        self, paths: Sequence[str | Path], current: VectorIndex | None, *, full: bool = False
+    ) -> tuple[IndexReport, VectorIndex]:
+        """Make the store reflect ``paths``: add new, replace changed, drop deleted articles."""
+        loop = asyncio.get_running_loop()
+        roots = [Path(p).expanduser().resolve() for p in paths]
+
+        def on_file(done: int, total: int) -> None:
+            loop.call_soon_threadsafe(self._tell, "reading", done, total, "files")
+
+        prepared, problems, troubled = await asyncio.to_thread(read_corpus, roots, self.settings, on_file)
+        self.report.problems.extend(problems)
+        self.report.articles_seen = len(prepared)
+        return await self._apply(prepared, current, full=full, scope=roots, keep_paths=troubled)
+
+    async def add_articles(
+        self, articles: Sequence[Article], current: VectorIndex | None
+    ) -> tuple[IndexReport, VectorIndex]:
+        """Add or replace single articles (fetched pages); nothing else is removed."""
+        prepared: list[Prepared] = []
+        for article in articles:
+            result = await asyncio.to_thread(prepare, article, self.settings)
+            if isinstance(result, ReadProblem):
+                self.report.problems.append(result)
+            else:
+                prepared.append(result)
+        self.report.articles_seen = len(prepared)
+        return await self._apply(prepared, current, full=False, scope=[], keep_paths=set())
+
+    async def _apply(
+        self,
+        prepared: list[Prepared],
+        current: VectorIndex | None,
+        *,
+        full: bool,
+        scope: Sequence[Path],
+        keep_paths: set[str],
+    ) -> tuple[IndexReport, VectorIndex]:
+        fingerprint = self.embedder.fingerprint
+        async with StoreWriter.open(self.store) as writer:
+            await writer.discard_unpublished()
+            meta = await self.store.meta()
+            new_model = self._model_changed(meta, fingerprint, full)
+            todo = plan(prepared, await writer.existing(), full=full, scope=scope, keep_paths=keep_paths)
+            self._count(todo)
+            # A new embedder: every other live passage needs a vector from it too.
+            restage = await writer.live_texts(todo.untouched) if new_model else []
+            texts, owners = texts_to_embed(todo.to_stage, restage, fingerprint)
+            vectors = await embed_passages(
+                writer, texts, self._run_model, batch=self.settings.embedder.batch_size,
+                on_batch=self._embedding_progress(owners),
+            )  # fmt: skip
+            idle = current is not None and not (todo.changes or restage or full)
+            if idle and current is not None:  # nothing to publish; sentence vectors may still be due
+                index, self.report.generation = current, writer.live
+            else:
+                index = await self._write(writer, todo, restage, vectors, current, full or new_model, meta)
+            self.report.seconds = time.monotonic() - self.started
+            await self._embed_sentences(writer)
+        done = len(prepared) if idle else len(todo.to_stage)
+        self._tell("done", done, done)
+        if not idle:
+            log.info("published generation %d: %s", self.report.generation, self.report)
+        return self.report, index
+
+    def _model_changed(self, meta: dict[str, str], fingerprint: Fingerprint, full: bool) -> bool:
+        """Whether the live generation was embedded by another model (allowed only with ``full``)."""
+        stored = Fingerprint.from_json(meta["fingerprint"]) if "fingerprint" in meta else None
+        if stored is not None and stored != fingerprint and not full:
+            raise FingerprintMismatch(
+                f"the index was built with {stored} but the configured embedder is {fingerprint}: "
+                "run `foreign-desk index --full` to rebuild it"
+            )
+        return stored is not None and stored != fingerprint
+
+    def _count(self, todo: Plan) -> None:
+        report = self.report
+        report.articles_added = len(todo.added_ids)
+        report.articles_updated = len(todo.updated_ids)
+        report.articles_unchanged = todo.unchanged
+        report.articles_removed = len(todo.gone)
+        report.added_ids = list(todo.added_ids)
+        report.updated_ids = list(todo.updated_ids)
+        report.removed_ids = [old.uid for old in todo.gone]
+
+    def _embedding_progress(self, owners: list[list[str]]) -> Callable[[set[str], int], None]:
+        """Progress of ``embed_passages`` in articles whose passages all have vectors."""
+
+        def on_batch(done: set[str], embedded: int) -> None:
+            self.report.passages_embedded += embedded
+            articles = sum(1 for keys in owners if all(k in done for k in keys))
+            self._tell("embedding", articles, len(owners))
+
+        return on_batch
+
+    async def _write(
+        self,
+        writer: StoreWriter,
+        todo: Plan,
+        restage: list[StoredText],
+        vectors: dict[str, np.ndarray],
+        current: VectorIndex | None,
+        rebuild: bool,
+        meta: dict[str, str],
+    ) -> VectorIndex:
+        """Stage, build and publish the next generation."""
+        fingerprint = self.embedder.fingerprint
+        self._tell("writing", len(todo.to_stage), len(todo.to_stage))
+        staged = await stage(writer, todo, restage, fingerprint)
+        self.report.passages_added = len(staged.new_ids)
+        self.report.passages_removed = len(staged.removed)
+        index, rebuilt = await next_index(
+            self.store, writer.pending, current, staged, vectors,
+            dim=self.embedder.dim, rebuild=rebuild, settings=self.settings.index,
+        )  # fmt: skip
+        await publish(
+            self.store, writer, index, fingerprint=fingerprint, chunking=self.settings.chunking,
+            rebuilt=rebuilt, meta=meta,
+        )  # fmt: skip
+        self.report.generation = writer.live
+        return index
+
+    async def _embed_sentences(self, writer: StoreWriter) -> None:
+        """Sentence vectors of live passages that lack them (see ``embed.embed_sentences``).
+
+        Runs after publishing, so new passages are searchable at the embedder's full rate;
+        until their turn comes they are highlighted by word overlap.
+        """
+        if not self.settings.index.sentence_vectors:
+            return
+        started = time.monotonic()
+
+        def on_batch(done: int, total: int) -> None:
+            self._tell("highlights", done, total, "passages")
+
+        done = await embed_sentences(
+            writer, self._run_model, dim=self.embedder.dim,
+            batch=2 * self.settings.embedder.batch_size, on_batch=on_batch,
+        )  # fmt: skip
+        if done:
+            self.report.highlight_seconds = round(time.monotonic() - started, 2)

@@ -1,0 +1,94 @@
+"""Before planning: articles read from files (or handed over) → cleaned, chunked, hashed.
+
+Blocking and CPU-bound: callers run it in a thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from foreign_desk.index.chunk import chunk_article
+from foreign_desk.index.clean import clean_article
+from foreign_desk.index.config import Settings
+from foreign_desk.index.models import Article, Passage, ReadProblem
+from foreign_desk.index.readers import discover, read_path
+from foreign_desk.index.text import split_sentences
+
+CHUNKER_VERSION = "1"
+"""Part of every content hash: bump it when chunking changes, so every article is re-chunked."""
+LEDE_CHARS = 300
+"""The lede ``latest`` shows: the first sentence, cut here so a run-on sentence stays one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An article ready to store: cleaned, chunked, hashed."""
+
+    article: Article
+    passages: tuple[Passage, ...]
+    contexts: tuple[str, ...]
+    lede: str
+    content_hash: str
+
+    def embed_texts(self) -> list[str]:
+        return [f"{c}\n{p.text}" if c else p.text for c, p in zip(self.contexts, self.passages, strict=True)]
+
+
+def embed_context(article: Article, passage: Passage) -> str:
+    """What the embedder sees before a passage's text: the headline and section heading."""
+    return "\n".join(part for part in (article.title, passage.section) if part)
+
+
+def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
+    """Clean and chunk one article; an article left with no text is a problem, not an error."""
+    cleaned = clean_article(article)
+    passages = tuple(chunk_article(cleaned, settings.chunking))
+    where = f"{article.path or article.url or article.title}"
+    if not passages:
+        return ReadProblem(where, "no article text left after removing boilerplate")
+    lede = next((b.text for b in cleaned.blocks if b.kind != "heading"), "")
+    sentences = split_sentences(lede)
+    lede = (sentences[0] if sentences else lede)[:LEDE_CHARS]
+    payload = {
+        "article": asdict(cleaned) | {"path": None, "locator": None},
+        "chunking": asdict(settings.chunking),
+        "chunker": CHUNKER_VERSION,
+    }
+    digest = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    contexts = tuple(embed_context(cleaned, p) for p in passages)
+    return Prepared(cleaned, passages, contexts, lede, digest)
+
+
+def read_corpus(
+    paths: Sequence[str | Path], settings: Settings, on_file: Callable[[int, int], None] | None = None
+) -> tuple[list[Prepared], list[ReadProblem], set[str]]:
+    """Read every article under ``paths`` (blocking). Returns the prepared articles, the
+    problems, and the files that had problems (whose old articles must not be dropped)."""
+    files, problems = discover(paths)
+    prepared: list[Prepared] = []
+    troubled: set[str] = set()
+    seen: dict[str, str] = {}
+    for n, path in enumerate(files, 1):
+        for item in read_path(path):
+            if isinstance(item, ReadProblem):
+                problems.append(item)
+                troubled.add(str(path))
+                continue
+            result = prepare(item, settings)
+            if isinstance(result, ReadProblem):
+                problems.append(result)
+                troubled.add(str(path))
+                continue
+            key = result.article.key
+            if key in seen:
+                problems.append(ReadProblem(str(path), f"same article as {seen[key]} (skipped)", None))
+                continue
+            seen[key] = f"{path}" + (f" {item.locator}" if item.locator else "")
+            prepared.append(result)
+        if on_file:
+            on_file(n, len(files))
+    return prepared, problems, troubled

@@ -1,0 +1,42 @@
+"""Publish: the next FAISS file written (temp name, fsync, rename), then the pending generation
+made live in one transaction, then what no reader can see any more collected."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict
+
+from foreign_desk.index.config import ChunkingSettings
+from foreign_desk.index.embed import Fingerprint
+from foreign_desk.index.faults import checkpoint
+from foreign_desk.index.store import Store, StoreWriter
+from foreign_desk.index.store.vectors import IVF, VectorIndex
+
+
+async def publish(
+    store: Store,
+    writer: StoreWriter,
+    index: VectorIndex,
+    *,
+    fingerprint: Fingerprint,
+    chunking: ChunkingSettings,
+    rebuilt: bool,
+    meta: dict[str, str],
+) -> None:
+    """Make ``index`` the live generation; ``meta`` is the store's meta before the run."""
+    path = store.vectors_path(writer.pending)
+    await asyncio.to_thread(index.save, path)
+    checkpoint("vectors-written")
+    trained = str(index.ntotal) if rebuilt and index.kind == IVF else meta.get("ivf_trained_n", "0")
+    await writer.publish(
+        {
+            "fingerprint": fingerprint.to_json(),
+            "index_kind": index.kind,
+            "vectors_file": path.name,
+            "chunking": json.dumps(asdict(chunking)),
+            "ivf_trained_n": trained,
+        }
+    )
+    checkpoint("published")
+    await writer.collect_garbage()

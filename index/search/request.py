@@ -1,0 +1,54 @@
+"""What one search asks for, resolved once against the settings, and where its time went."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from foreign_desk.index.config import SearchSettings
+from foreign_desk.index.models import Filters
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A question and the shape of its answer: results ``offset``..``offset + k`` of the ranking,
+    at most ``per_article`` passages per article (0: no cap), only articles ``filters`` allows."""
+
+    question: str
+    k: int = 5
+    filters: Filters = Filters()
+    offset: int = 0
+    per_article: int = 2
+
+    @classmethod
+    def of(
+        cls,
+        question: str,
+        settings: SearchSettings,
+        *,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        per_article: int | None = None,
+        offset: int = 0,
+    ) -> SearchRequest:
+        """A request with what the caller left out taken from ``settings``."""
+        per = settings.per_article if per_article is None else per_article
+        return cls(question, k or settings.k, filters, offset, per)
+
+    @property
+    def stop(self) -> int:
+        """One past the last result of the page."""
+        return self.offset + self.k
+
+
+@dataclass(slots=True)
+class Laps:
+    """Milliseconds per stage of one search (``Answer.timings``), for benchmarks and logs."""
+
+    ms: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, stage: str, since: float) -> float:
+        """Record the time from ``since`` (a ``perf_counter`` reading) as ``stage``; returns now."""
+        now = time.perf_counter()
+        self.ms[stage] = round((now - since) * 1000, 2)
+        return now

@@ -1,0 +1,128 @@
+"""Retrieve: the question's candidates from two retrievers run at the same time, dense (the
+question embedded once, FAISS top-k) and keyword (FTS5 BM25 over the question's rarest words).
+
+This is the only stage that runs the model; a query cache or a per-search thread budget
+belongs here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+from foreign_desk.index.config import SearchSettings
+from foreign_desk.index.embed import Embedder
+from foreign_desk.index.highlight import idf_weights
+from foreign_desk.index.search.request import Laps, SearchRequest
+from foreign_desk.index.search.snapshot import Snapshot
+from foreign_desk.index.stopwords import STOPWORDS
+from foreign_desk.index.store import Store
+from foreign_desk.index.text import tokens
+
+MAX_KEYWORDS = 8
+"""Question words asked of BM25 at most: beyond eight, a question is a paragraph, not a query."""
+COMMON_TERM_SHARE = 0.2
+"""Terms found in more than this share of passages add little to BM25 and cost the most."""
+POSTINGS_BUDGET = 6_000
+"""BM25's time grows with the postings it scores (~3.5 ms per 1,000 here): the rarest terms are
+asked until they hold this many (bench/core.py: BM25 p95 72 -> 51 ms at 100k passages). The
+rarest term is always asked, so a 1M-passage corpus whose rarest term is common still pays."""
+
+
+def query_terms(question: str) -> list[str]:
+    """Content words of a question, in order, without duplicates or function words."""
+    return list(
+        dict.fromkeys(t for t in tokens(question) if t not in STOPWORDS and (len(t) > 1 or t.isdigit()))
+    )
+
+
+def match_expression(terms: Sequence[str], doc_freqs: dict[str, int], total: int) -> str | None:
+    """An FTS5 query OR-ing the rarest question terms that occur in the corpus at all."""
+    present = sorted((t for t in terms if doc_freqs.get(t)), key=lambda t: doc_freqs[t])
+    if not present:
+        return None
+    rare = [t for t in present if doc_freqs[t] <= COMMON_TERM_SHARE * max(total, 1)] or present[:2]
+    chosen: list[str] = []
+    postings = 0
+    for term in rare[:MAX_KEYWORDS]:
+        if chosen and postings + doc_freqs[term] > POSTINGS_BUDGET:
+            break
+        chosen.append(term)
+        postings += doc_freqs[term]
+    return " OR ".join(f'"{t}"' for t in chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """What the two retrievers found, best first, with what later stages weigh it by."""
+
+    terms: tuple[str, ...]
+    """The question's content words (``query_terms``)."""
+    query_vector: np.ndarray
+    dense: list[int]
+    """Passage ids by vector similarity."""
+    keyword: list[int]
+    """Passage ids by BM25."""
+    weights: dict[str, float]
+    """Rarity (idf) of each question word found in the corpus."""
+
+
+class Retriever:
+    """Dense and keyword retrieval over one store. Safe to use from many tasks at once."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, settings: SearchSettings, executor: Executor | None
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.executor = executor
+
+    async def retrieve(self, snapshot: Snapshot, request: SearchRequest, laps: Laps) -> Retrieved:
+        """Both retrievers at once, each going as deep as the page needs (at least its ``*_k``)."""
+        terms = query_terms(request.question)
+        (qvec, dense), (doc_freqs, keyword) = await asyncio.gather(
+            self._dense(snapshot, request, laps), self._keyword(snapshot, request, terms, laps)
+        )
+        weights = idf_weights(doc_freqs, snapshot.passages)
+        return Retrieved(tuple(terms), qvec, dense, keyword, weights)
+
+    async def embed(self, question: str) -> np.ndarray:
+        """The question's vector, on the question thread."""
+        loop = asyncio.get_running_loop()
+        return (await loop.run_in_executor(self.executor, self.embedder.embed_queries, [question]))[0]
+
+    async def _dense(
+        self, snapshot: Snapshot, request: SearchRequest, laps: Laps
+    ) -> tuple[np.ndarray, list[int]]:
+        t = time.perf_counter()
+        qvec = await self.embed(request.question)
+        t = laps.lap("embed", t)
+        filters = request.filters
+        allowed = None if filters.empty else await self.store.allowed_ids(filters, snapshot.generation)
+        if allowed is not None and not len(allowed):
+            return qvec, []
+        depth = max(self.settings.dense_k, request.stop)
+        loop = asyncio.get_running_loop()
+        _, ids = await loop.run_in_executor(
+            self.executor, snapshot.vectors.search, qvec[None, :], depth, allowed
+        )
+        laps.lap("dense", t)
+        return qvec, [int(i) for i in ids[0] if i >= 0]
+
+    async def _keyword(
+        self, snapshot: Snapshot, request: SearchRequest, terms: list[str], laps: Laps
+    ) -> tuple[dict[str, int], list[int]]:
+        t = time.perf_counter()
+        doc_freqs = await self.store.doc_freqs(terms)
+        match = match_expression(terms, doc_freqs, snapshot.passages)
+        hits = []
+        if match is not None:
+            depth = max(self.settings.bm25_k, request.stop)
+            hits = await self.store.bm25(match, depth, snapshot.generation, request.filters)
+        laps.lap("bm25", t)
+        return doc_freqs, [pid for pid, _ in hits]

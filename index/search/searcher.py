@@ -1,0 +1,64 @@
+"""Hybrid search in five named stages: retrieve → fuse → judge → page → cite.
+
+    retrieve  question → dense (FAISS) and keyword (BM25) rankings, at the same time
+    fuse      two rankings → one RRF score per passage
+    judge     stored vectors vs the question's background → answered?, which, in what order
+    page      the requested slice, wire copies folded, each article capped
+    cite      numbered results with highlights and citations
+
+Only ``retrieve`` and the two row reads between stages touch the store; ``fuse``, ``judge``,
+``page`` and ``cite`` are pure and tested on their own.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Executor
+
+from foreign_desk.index.config import Settings
+from foreign_desk.index.embed import Embedder
+from foreign_desk.index.models import Answer
+from foreign_desk.index.search.cite import cite
+from foreign_desk.index.search.fuse import fuse
+from foreign_desk.index.search.judge import Judge, default_floor
+from foreign_desk.index.search.page import page
+from foreign_desk.index.search.request import Laps, SearchRequest
+from foreign_desk.index.search.retrieve import Retriever
+from foreign_desk.index.search.snapshot import Snapshot
+from foreign_desk.index.store import Store
+
+
+class Searcher:
+    """Answers questions against a snapshot. Safe to use from many tasks at once."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, settings: Settings, executor: Executor | None
+    ) -> None:
+        self.store = store
+        self.settings = settings.search
+        self.retriever = Retriever(store, embedder, self.settings, executor)
+        floor = self.settings.relevance_floor
+        self.judge = Judge(self.settings, floor if floor >= 0 else default_floor(embedder.fingerprint))
+
+    async def search(self, snapshot: Snapshot, request: SearchRequest) -> Answer:
+        started = time.perf_counter()
+        laps = Laps()
+        found = await self.retriever.retrieve(snapshot, request, laps)
+        t = time.perf_counter()
+        fused = fuse(found, self.settings)
+        rows = await self.store.passages(list(fused), with_vectors=True)
+        judgement = self.judge.judge(fused, rows, found, snapshot.background)
+        shown = page(judgement.candidates, request)
+        t = laps.lap("fetch", t)
+        keys = [rows[c.id].vector_key for c in shown.candidates]
+        results = cite(shown, rows, found, await self.store.sentence_vectors(keys), request.offset)
+        laps.lap("highlight", t)
+        return Answer(
+            question=request.question,
+            results=results,
+            took_ms=round((time.perf_counter() - started) * 1000, 1),
+            nothing_relevant=not judgement.answered,
+            offset=request.offset,
+            has_more=shown.has_more,
+            timings=laps.ms,
+        )

@@ -1,0 +1,125 @@
+"""Each indexing stage on its own (plan → embed → build; stage and publish through a run), with
+the fake embedder: no model, so every run is milliseconds and every model call is counted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from foreign_desk.index.config import IndexSettings, Settings
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.indexing.build import still_fits
+from foreign_desk.index.indexing.embed import embed_passages
+from foreign_desk.index.indexing.plan import plan
+from foreign_desk.index.indexing.prepare import Prepared, prepare
+from foreign_desk.index.models import Article, Block
+from foreign_desk.index.store import ExistingArticle, Store, StoreWriter
+from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
+
+from tests.fake_embedder import FakeEmbedder
+
+BODY = "The ministers met in Jakarta and agreed to hold joint patrols in the disputed waters this year."
+
+
+def prepared(name: str, text: str = BODY, path: str | None = None) -> Prepared:
+    article = Article(f"About {name}", (Block(text),), url=f"https://n.example/{name}", path=path)
+    result = prepare(article, Settings())
+    assert isinstance(result, Prepared)
+    return result
+
+
+def existing(row: int, item: Prepared, *, content_hash: str | None = None) -> ExistingArticle:
+    a = item.article
+    return ExistingArticle(row, a.id, a.key, a.path, content_hash or item.content_hash)
+
+
+def test_plan_stages_what_is_new_or_changed_and_keeps_the_rest() -> None:
+    same, changed, new = prepared("same"), prepared("changed"), prepared("new")
+    live = {
+        same.article.key: existing(1, same),
+        changed.article.key: existing(2, changed, content_hash="old"),
+    }
+    todo = plan([same, changed, new], live, full=False, scope=[], keep_paths=set())
+    assert [p.article.key for p in todo.to_stage] == [changed.article.key, new.article.key]
+    assert (todo.added_ids, todo.updated_ids, todo.replaced) == ([new.article.id], [changed.article.id], [2])
+    assert (todo.unchanged, todo.gone, todo.untouched) == (1, [], [1])
+    everything = plan([same, changed, new], live, full=True, scope=[], keep_paths=set())
+    assert everything.updated_ids == [same.article.id, changed.article.id] and everything.untouched == []
+
+
+def test_plan_drops_only_articles_from_files_it_read_without_problems(tmp_path: Path) -> None:
+    inside, troubled = str(tmp_path / "a.txt"), str(tmp_path / "b.txt")
+    gone, kept, elsewhere = prepared("gone", path=inside), prepared("kept", path=troubled), prepared("x")
+    live = {p.article.key: existing(n, p) for n, p in enumerate((gone, kept, elsewhere), 1)}
+    todo = plan([], live, full=False, scope=[tmp_path], keep_paths={troubled})
+    assert [old.uid for old in todo.gone] == [gone.article.id]
+    assert todo.untouched == [2, 3] and todo.changes
+
+
+async def test_embed_pays_for_each_text_once_and_reports_every_batch(tmp_path: Path) -> None:
+    fake = FakeEmbedder()
+    texts = {f"k{i}": f"passage {i}" for i in range(5)}
+    calls: list[int] = []
+    batches: list[tuple[int, int]] = []
+
+    async def run_model(batch: list[str]) -> np.ndarray:
+        calls.append(len(batch))
+        return fake.embed_passages(batch)
+
+    store = await Store.open(tmp_path / "data")
+    try:
+        async with StoreWriter.open(store) as writer:
+            on_batch = lambda done, n: batches.append((len(done), n))  # noqa: E731
+            vectors = await embed_passages(writer, texts, run_model, batch=2, on_batch=on_batch)
+            assert calls == [2, 2, 1] and batches == [(0, 0), (2, 2), (4, 2), (5, 1)]
+            assert np.allclose(vectors["k3"], fake.vector("passage 3"))
+            again = await embed_passages(writer, texts, run_model, batch=2, on_batch=lambda *_: None)
+            assert calls == [2, 2, 1] and set(again) == set(texts)  # all from the cache
+    finally:
+        await store.close()
+
+
+def test_an_index_is_rebuilt_when_its_kind_no_longer_suits_the_corpus() -> None:
+    settings = IndexSettings(approximate_threshold=1000)
+    flat, ivf = VectorIndex.empty(4, 8), VectorIndex.empty(4, 8)
+    assert flat.kind == FLAT and still_fits(flat, 1000, 0, settings)
+    assert not still_fits(flat, 1001, 0, settings)
+    ivf.kind = IVF  # only the kind matters to the rule
+    assert still_fits(ivf, 900, 1200, settings)  # hovering below the threshold: kept
+    assert not still_fits(ivf, 500, 1200, settings)  # half the threshold: back to exact
+    assert not still_fits(ivf, 4801, 1200, settings)  # 4x its training size: retrained
+
+
+def write(folder: Path, *names: str, text: str = BODY) -> None:
+    for name in names:
+        article = {"title": f"About {name}", "text": text, "url": f"https://n.example/{name}"}
+        (folder / f"{name}.jsonl").write_text(json.dumps(article) + "\n", encoding="utf-8")
+
+
+async def test_a_run_reports_which_articles_it_changed(make_settings, tmp_path: Path) -> None:
+    fake, corpus = FakeEmbedder(), tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, "one", "two")
+    heard: list[tuple[int, list[str]]] = []
+    async with await Engine.open(make_settings(), embedder=fake) as engine:
+
+        async def listener(generation: int, ids: list[str]) -> None:
+            heard.append((generation, ids))
+
+        engine.on_ingest(listener)
+        first = await engine.index([corpus])
+        ids = {Article("", (), url=f"https://n.example/{n}").id: n for n in ("one", "two", "three")}
+        assert sorted(ids[i] for i in first.added_ids) == ["one", "two"] and first.generation == 1
+        embedded = len(fake.passages)
+        write(corpus, "two", text=BODY + " A spokesman confirmed it.")
+        (corpus / "one.jsonl").unlink()
+        second = await engine.index([corpus])
+        assert [ids[i] for i in second.updated_ids] == ["two"]
+        assert [ids[i] for i in second.removed_ids] == ["one"]
+        assert second.added_ids == [] and len(fake.passages) > embedded
+        third = Article("About three", (Block(BODY),), url="https://n.example/three")
+        added = await engine.add_articles([third])
+        assert added.changed_ids == [third.id] and heard == [(3, [third.id])]
+        assert (await engine.add_articles([third])).changed_ids == [] and len(heard) == 1
+        assert (await engine.indexed([third.key])) == {third.key: third.id}

@@ -1,0 +1,74 @@
+"""The feeds' tables are the feeds' own (``index.feeds.schema``), and stores made before that,
+whose feed tables came from the store's migration 3, keep their feeds, follows and memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from foreign_desk.index.config import FeedSettings
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
+from foreign_desk.index.sqlite import connect, migrate
+from foreign_desk.index.store.db import DB_NAME
+from foreign_desk.index.store.schema import MIGRATIONS as STORE_MIGRATIONS
+
+from tests.fake_embedder import FakeEmbedder
+
+# The feed tables exactly as the store's migration 3 created them before the split.
+OLD_MIGRATION_3 = FEED_MIGRATIONS[0][1].replace(" IF NOT EXISTS", "")
+NOW = "2024-03-05T10:00:00Z"
+
+
+async def versions(db: Path, table: str) -> list[int]:
+    conn = await connect(db)
+    try:
+        async with conn.execute(f"SELECT version FROM {table} ORDER BY version") as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+    finally:
+        await conn.close()
+
+
+async def make_old_store(data: Path, fake: FakeEmbedder) -> None:
+    """A store as the schema before the split left it: seeded, one feed, its memory, a follow."""
+    data.mkdir(parents=True)
+    conn = await connect(data / DB_NAME)
+    await migrate(conn, [*STORE_MIGRATIONS, (3, OLD_MIGRATION_3)])
+    statements = [
+        ("INSERT INTO meta(key, value) VALUES ('feeds_seeded', ?)", (NOW,)),
+        ("INSERT INTO feeds(name, url, every_minutes, added_at) "
+         "VALUES ('antara', 'https://a.example/rss', 30, ?)", (NOW,)),
+        ("INSERT INTO feed_items(feed_id, ident, url, status, article_uid, first_seen, last_seen) "
+         "VALUES (1, 'guid-1', 'https://a.example/1', 'stored', 'abc', ?, ?)", (NOW, NOW)),
+        ("INSERT INTO follows(channel_id, topic, vector, fingerprint, created_at) "
+         "VALUES (5, 'Gaza', ?, ?, ?)", (fake.vector("Gaza").tobytes(), fake.fingerprint.to_json(), NOW)),
+    ]  # fmt: skip
+    for sql, params in statements:
+        await conn.execute(sql, params)
+    await conn.close()
+
+
+async def test_a_store_from_before_the_split_keeps_its_feeds(make_settings, tmp_path: Path) -> None:
+    fake, data = FakeEmbedder(), tmp_path / "data"
+    await make_old_store(data, fake)
+    settings = make_settings(data, feeds=FeedSettings(seed=True))  # seeded once already: not again
+    async with await Engine.open(settings, embedder=fake) as engine, await FeedDesk.open(engine) as desk:
+        assert [f.name for f in await desk.feeds()] == ["antara"]
+        assert [f.topic for f in await desk.following(5)] == ["Gaza"]
+        remembered = await desk.state.by_url("https://a.example/1")
+        assert remembered is not None and remembered.article_uid == "abc"
+        await desk.add_feed("https://b.example/rss", name="other", check=False)
+    assert await versions(data / DB_NAME, "schema_migrations") == [1, 2, 3]
+    assert await versions(data / DB_NAME, "feed_schema_migrations") == [1, 2]
+
+
+async def test_a_new_store_gets_the_feed_tables_from_the_feeds_alone(make_settings, tmp_path: Path) -> None:
+    settings = make_settings(feeds=FeedSettings(seed=True))
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        async with await FeedDesk.open(engine) as desk:
+            seeded = [f.name for f in await desk.feeds()]
+            await desk.remove_feed(seeded[0])
+        async with await FeedDesk.open(engine) as desk:  # the seed list is registered once only
+            assert [f.name for f in await desk.feeds()] == seeded[1:]
+    assert seeded and await versions(engine.db_path, "schema_migrations") == [1, 2]
+    assert await versions(engine.db_path, "feed_schema_migrations") == [1, 2]

@@ -1,0 +1,56 @@
+"""The layers' boundaries, checked on the source: what the engine's import pulls in, and that
+only the engine's core reaches its store (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CORE = ("index/engine.py", "index/search/", "index/indexing/", "index/store/")
+"""The engine's core: the only modules that may use the store."""
+
+
+def sources(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py"))
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def test_importing_the_engine_loads_no_feed_or_discord_library() -> None:
+    code = (
+        "import sys, foreign_desk.index.engine\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aiohttp', 'feedparser', 'discord'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def store_uses(tree: ast.AST) -> list[str]:
+    """Imports of the store package and ``.store`` attribute reads (``engine.store``), with lines."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and ".store" in f".{node.module}":
+            if node.module.split(".")[-1] == "store" or ".store." in f".{node.module}.":
+                found.append(f"{node.lineno}: from {node.module} import ...")
+        elif isinstance(node, ast.Import):
+            found += [f"{node.lineno}: import {a.name}" for a in node.names if ".store" in a.name]
+        elif isinstance(node, ast.Attribute) and node.attr == "store":
+            found.append(f"{node.lineno}: .store")
+    return found
+
+
+@pytest.mark.parametrize("path", sources("index", "bot"), ids=relative)
+def test_only_the_engine_core_touches_the_store(path: Path) -> None:
+    if relative(path).startswith(CORE):
+        return
+    assert store_uses(ast.parse(path.read_text(encoding="utf-8"))) == [], (
+        "ask the Engine (index/engine.py) instead of reaching into its store"
+    )
