@@ -1,100 +1,24 @@
 """``foreign-desk``: ask the corpus from a terminal, index it, inspect it, run the Discord bot.
 
+The group and the index/ask/inspect commands live here; the feed commands (``cli_feeds``) are
+added to the group below, and what every command shares is in ``cli_common``.
 Errors a user can fix print one line and exit 1 (usage errors exit 2); tracebacks are for bugs.
 Progress and diagnostics go to stderr, so ``--json`` output on stdout stays one clean object.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from foreign_desk.index.config import Settings, load_settings
+from foreign_desk.bot.cli_common import State, err, open_engine, out, progress_bar, run
+from foreign_desk.bot.cli_feeds import feeds, fetch, ingest
+from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ForeignDeskError
-from foreign_desk.index.models import IndexProgress
-from rich.console import Console
-from rich.markup import escape
-
-T = TypeVar("T")
-log = logging.getLogger("foreign_desk")
-
-# soft_wrap: long lines are left whole (piped output stays one line per line; a terminal wraps).
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class State:
-    """What the global options decided, handed to every command."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-
-def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a command's coroutine; a user error becomes one line on stderr and exit status 1."""
-    try:
-        return asyncio.run(coro_fn())  # type: ignore[arg-type]
-    except ForeignDeskError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise SystemExit(130) from None
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
-    """A progress bar on stderr for indexing (plain lines when stderr is not a terminal)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    if not err.is_terminal:
-        import time
-
-        last_phase, last_at = "", 0.0
-
-        def plain(p: IndexProgress) -> None:
-            nonlocal last_phase, last_at
-            now = time.monotonic()
-            if p.phase != last_phase or (p.total and p.done == p.total) or now - last_at >= 10:
-                err.print(f"{label}: {p}")
-                last_phase, last_at = p.phase, now
-
-        yield plain
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[unit]} · {task.fields[passages]} passages embedded"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None, passages=0, unit="")
-
-        def update(p: IndexProgress) -> None:
-            bar.update(
-                task,
-                description=f"{label}: {p.phase}",
-                completed=p.done,
-                total=p.total or None,
-                passages=p.passages,
-                unit=p.unit,
-            )
-
-        yield update
-
-
-def _open_engine(state: State):
-    from foreign_desk.index.engine import Engine
-
-    return Engine.open(state.settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,7 +71,7 @@ def index(state: State, paths: tuple[str, ...], full: bool) -> None:
     from foreign_desk.bot.render_text import print_report
 
     async def go() -> None:
-        async with await _open_engine(state) as engine:
+        async with await open_engine(state) as engine:
             with progress_bar("indexing") as bar:
                 report = await engine.index(list(paths) or None, full=full, progress=bar)
             print_report(out, report)
@@ -192,7 +116,7 @@ def ask(
 
     async def go() -> None:
         filters = make_filters(lang, source, since, until)
-        async with await _open_engine(state) as engine:
+        async with await open_engine(state) as engine:
             if await engine.is_empty():
                 err.print("Nothing indexed yet: indexing the shipped corpus first.")
                 with progress_bar("indexing") as bar:
@@ -224,7 +148,7 @@ def latest(state: State, limit: int, source: str | None, topic: str | None, as_j
     from foreign_desk.bot.render_text import print_latest
 
     async def go() -> None:
-        async with await _open_engine(state) as engine:
+        async with await open_engine(state) as engine:
             items = await engine.latest(limit, source=source, topic=topic)
         if as_json:
             print(json.dumps({"articles": [summary_json(i) for i in items]}, ensure_ascii=False))
@@ -248,7 +172,7 @@ def stats(state: State, as_json: bool) -> None:
     from foreign_desk.bot.render_text import print_stats
 
     async def go() -> None:
-        async with await _open_engine(state) as engine:
+        async with await open_engine(state) as engine:
             data = await engine.stats()
         if as_json:
             print(json.dumps(stats_json(data), ensure_ascii=False))
@@ -283,7 +207,7 @@ def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
         items = load_questions(questions)
         refused: dict[str, int] = {}
 
-        async with await _open_engine(state) as engine:
+        async with await open_engine(state) as engine:
             kinds = iter([q.kind for q in items])
 
             async def ask_one(question: str) -> Any:
@@ -366,7 +290,8 @@ def sync(state: State, guild: int | None) -> None:
     out.print(f"Registered {count} commands {where}")
 
 
-import foreign_desk.bot.cli_feeds  # noqa: E402,F401  (registers feeds, fetch, ingest)
+for command in (feeds, fetch, ingest):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,4 +1,6 @@
-"""``foreign-desk feeds add|list|remove``, ``fetch`` and ``ingest``: news feeds from the terminal."""
+"""``foreign-desk feeds add|list|remove``, ``fetch`` and ``ingest``: news feeds from the terminal.
+
+Plain click commands; ``cli`` adds them to the ``foreign-desk`` group."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import click
-from foreign_desk.bot.cli import State, _open_engine, cli, err, out, progress_bar, run
+from foreign_desk.bot.cli_common import State, err, open_engine, out, progress_bar, run
 from rich.markup import escape
 
 
@@ -16,7 +18,7 @@ from rich.markup import escape
 async def _open_desk(state: State) -> AsyncIterator[Any]:
     from foreign_desk.index.feeds import FeedDesk
 
-    async with await _open_engine(state) as engine, await FeedDesk.open(engine) as desk:
+    async with await open_engine(state) as engine, await FeedDesk.open(engine) as desk:
         yield desk
 
 
@@ -82,7 +84,7 @@ def _print_fetch(report: Any) -> None:
             out.print(f"  [yellow]?[/yellow] {escape(run_.feed)}: {escape(problem)}")
 
 
-@cli.group()
+@click.group()
 def feeds() -> None:
     """Manage the RSS/Atom feeds the bot polls for new articles.
 
@@ -169,7 +171,7 @@ def feeds_remove(state: State, name: str) -> None:
     run(go)
 
 
-@cli.command()
+@click.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.pass_obj
@@ -204,7 +206,7 @@ def fetch(state: State, name: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@cli.command()
+@click.command()
 @click.argument("url")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.pass_obj

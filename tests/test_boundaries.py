@@ -54,3 +54,31 @@ def test_only_the_engine_core_touches_the_store(path: Path) -> None:
     assert store_uses(ast.parse(path.read_text(encoding="utf-8"))) == [], (
         "ask the Engine (index/engine.py) instead of reaching into its store"
     )
+
+
+def private_imports(tree: ast.AST) -> list[str]:
+    """``from module import _name``: a module's private names are its own business."""
+    return [
+        f"{node.lineno}: from {node.module} import {alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+
+
+@pytest.mark.parametrize("path", sources("index", "bot"), ids=relative)
+def test_no_module_imports_another_modules_private_names(path: Path) -> None:
+    assert private_imports(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_cli_is_assembled_without_an_import_cycle() -> None:
+    """The feed commands import the shared helpers, not the group: loading them alone loads no cli."""
+    code = (
+        "import sys, foreign_desk.bot.cli_feeds\n"
+        "assert 'foreign_desk.bot.cli' not in sys.modules\n"
+        "from foreign_desk.bot.cli import cli\n"
+        "print(sorted(cli.commands))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert {"feeds", "fetch", "ingest", "ask", "index"} <= set(ast.literal_eval(out.stdout))

@@ -1,0 +1,92 @@
+"""What every ``foreign-desk`` command shares: the consoles, the global options' state, running a
+command's coroutine with errors as one line, the indexing progress bar, opening the engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+from foreign_desk.index.config import Settings
+from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.models import IndexProgress
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from foreign_desk.index.engine import Engine
+
+T = TypeVar("T")
+
+# soft_wrap: long lines are left whole (piped output stays one line per line; a terminal wraps).
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """What the global options decided, handed to every command."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a command's coroutine; a user error becomes one line on stderr and exit status 1."""
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except ForeignDeskError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
+    """A progress bar on stderr for indexing (plain lines when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not err.is_terminal:
+        import time
+
+        last_phase, last_at = "", 0.0
+
+        def plain(p: IndexProgress) -> None:
+            nonlocal last_phase, last_at
+            now = time.monotonic()
+            if p.phase != last_phase or (p.total and p.done == p.total) or now - last_at >= 10:
+                err.print(f"{label}: {p}")
+                last_phase, last_at = p.phase, now
+
+        yield plain
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[unit]} · {task.fields[passages]} passages embedded"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None, passages=0, unit="")
+
+        def update(p: IndexProgress) -> None:
+            bar.update(
+                task,
+                description=f"{label}: {p.phase}",
+                completed=p.done,
+                total=p.total or None,
+                passages=p.passages,
+                unit=p.unit,
+            )
+
+        yield update
+
+
+def open_engine(state: State) -> Awaitable[Engine]:
+    """``Engine.open`` with the command's settings (use as ``async with await open_engine(state)``)."""
+    from foreign_desk.index.engine import Engine
+
+    return Engine.open(state.settings)
