@@ -82,3 +82,36 @@ def test_the_cli_is_assembled_without_an_import_cycle() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert {"feeds", "fetch", "ingest", "ask", "index"} <= set(ast.literal_eval(out.stdout))
+
+
+FORBIDDEN = {
+    # importer (path prefix): imported foreign_desk modules it may not use (docs/architecture.md)
+    "index/": ("foreign_desk.bot",),
+    "index/store/": ("foreign_desk.index.search", "foreign_desk.index.indexing", "foreign_desk.index.engine"),
+    "index/search/": ("foreign_desk.index.feeds", "foreign_desk.index.fetch", "foreign_desk.index.engine"),
+    "index/indexing/": ("foreign_desk.index.feeds", "foreign_desk.index.engine"),
+    "index/engine.py": ("foreign_desk.index.feeds", "foreign_desk.index.fetch"),
+    "bot/": ("foreign_desk.index.search", "foreign_desk.index.indexing"),
+}
+
+
+def imported(tree: ast.AST) -> list[str]:
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+    return names
+
+
+@pytest.mark.parametrize("path", sources("index", "bot"), ids=relative)
+def test_layers_import_only_the_layers_below(path: Path) -> None:
+    where = relative(path)
+    banned = [m for prefix, mods in FORBIDDEN.items() if where.startswith(prefix) for m in mods]
+    wrong = [
+        name
+        for name in imported(ast.parse(path.read_text(encoding="utf-8")))
+        if name.startswith(tuple(banned))
+    ]
+    assert wrong == []
