@@ -36,6 +36,7 @@ from foreign_desk.index.models import (
     SourceCount,
 )
 from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
+from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
 from foreign_desk.index.search.topics import latest_on_topic, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
 from foreign_desk.index.store.vectors import VectorIndex
@@ -317,15 +318,18 @@ class Engine:
 
     async def article_at(self, url: str) -> ArticleSummary | None:
         """The live article at web address ``url`` (as written, or canonical), or None."""
-        from foreign_desk.index.coverage import article_at
+        # Here, not at the top: the fetch package loads aiohttp, which the engine alone never needs.
+        from foreign_desk.index.fetch.urls import canonical_url
 
-        return await article_at(self, url)
+        keys = [f"url:{url.strip()}", f"url:{canonical_url(url)}"]
+        return await article_with_key(self.store, await self.store.generation(), keys)
 
     async def same_story(self, article: ArticleSummary, *, limit: int = 5) -> list[ArticleSummary]:
-        """Other outlets' articles on ``article``'s story, closest first (``index.coverage``)."""
-        from foreign_desk.index.coverage import same_story
-
-        return await same_story(self, article, limit=limit)
+        """Other outlets' articles on ``article``'s story, closest first (``search.coverage``)."""
+        snap = await self.snapshot()
+        assert snap is not None
+        threshold = same_story_threshold(self.embedder.fingerprint)
+        return await same_story(self.store, snap.generation, article, threshold, limit=limit)
 
     async def embed_query(self, text: str) -> np.ndarray:
         """``text`` embedded as a query (normalized), on the question thread."""

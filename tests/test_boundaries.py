@@ -90,7 +90,7 @@ FORBIDDEN = {
     "index/store/": ("foreign_desk.index.search", "foreign_desk.index.indexing", "foreign_desk.index.engine"),
     "index/search/": ("foreign_desk.index.feeds", "foreign_desk.index.fetch", "foreign_desk.index.engine"),
     "index/indexing/": ("foreign_desk.index.feeds", "foreign_desk.index.engine"),
-    "index/engine.py": ("foreign_desk.index.feeds", "foreign_desk.index.fetch"),
+    "index/engine.py": ("foreign_desk.index.feeds",),
     "bot/": ("foreign_desk.index.search", "foreign_desk.index.indexing"),
 }
 

@@ -11,32 +11,32 @@ stand behind these numbers: the date window is what keeps a busy news week from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 import numpy as np
-from foreign_desk.index.embed import is_e5
-from foreign_desk.index.fetch.urls import canonical_url
+from foreign_desk.index.embed import Fingerprint, is_e5
 from foreign_desk.index.models import ArticleSummary, Filters
-
-if TYPE_CHECKING:
-    from foreign_desk.index.engine import Engine
+from foreign_desk.index.store import Store
 
 SAME_STORY = {"e5": 0.88, "other": 0.60}
 WINDOW_DAYS = 3
+"""Reports of one story appear within days of each other; a wider window lets a busy news week match."""
 CANDIDATES = 500
 """Articles of the window compared at most (the newest of them)."""
 
 
-async def article_at(engine: Engine, url: str) -> ArticleSummary | None:
-    """The live article whose address is ``url``, as written or in canonical form (fetched
-    articles are stored under their canonical address)."""
-    gen = await engine.store.generation()
-    keys = list(dict.fromkeys([f"url:{url.strip()}", f"url:{canonical_url(url)}"]))
-    found = await engine.store.live_keys(keys, gen)
+def same_story_threshold(fingerprint: Fingerprint) -> float:
+    """The closest-passage cosine above which two articles tell one story, per model family."""
+    return SAME_STORY["e5" if is_e5(fingerprint) else "other"]
+
+
+async def article_with_key(store: Store, generation: int, keys: Sequence[str]) -> ArticleSummary | None:
+    """The live article stored under one of ``keys`` (``Article.key``: ``url:...``), or None."""
+    found = await store.live_keys(list(dict.fromkeys(keys)), generation)
     if not found:
         return None
-    items = await engine.store.latest(1, gen, uids=list(found.values())[:1])
+    items = await store.latest(1, generation, uids=list(found.values())[:1])
     return items[0] if items else None
 
 
@@ -49,22 +49,20 @@ def _window(published: str | None) -> Filters:
     return Filters(since=(day - span).isoformat(), until=(day + span).isoformat())
 
 
-async def same_story(engine: Engine, article: ArticleSummary, *, limit: int = 5) -> list[ArticleSummary]:
+async def same_story(
+    store: Store, generation: int, article: ArticleSummary, threshold: float, *, limit: int = 5
+) -> list[ArticleSummary]:
     """Other outlets' articles on ``article``'s story, closest first."""
-    snap = await engine.snapshot()
-    assert snap is not None
-    gen = snap.generation
-    own = (await engine.store.article_vectors([article.id], gen)).get(article.id)
+    own = (await store.article_vectors([article.id], generation)).get(article.id)
     if own is None or not len(own):
         return []
-    uids, owners, matrix = await engine.store.recent_vectors(gen, CANDIDATES, _window(article.published))
+    uids, owners, matrix = await store.recent_vectors(generation, CANDIDATES, _window(article.published))
     if not uids:
         return []
     best = np.full(len(uids), -np.inf, dtype=np.float32)
     np.maximum.at(best, owners, (matrix @ own.T).max(axis=1).astype(np.float32))
-    threshold = SAME_STORY["e5" if is_e5(engine.embedder.fingerprint) else "other"]
     close = {uid: float(s) for uid, s in zip(uids, best, strict=True) if s >= threshold and uid != article.id}
-    items = await engine.store.latest(len(close), gen, uids=list(close)) if close else []
+    items = await store.latest(len(close), generation, uids=list(close)) if close else []
     mine = (article.source or "").casefold()
     others = [i for i in items if (i.source or "").casefold() != mine]
     others.sort(key=lambda i: -close[i.id])
