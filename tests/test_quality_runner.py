@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # ``bench`` is not an installed package
 from foreign_desk.index.evaluate import parse_questions  # noqa: E402
 from foreign_desk.index.text import word_count  # noqa: E402
 
-from bench.quality import baseline, metrics, run  # noqa: E402
+from bench.quality import baseline, metrics, report, run  # noqa: E402
 
 
 def question(line: str):
@@ -114,3 +114,18 @@ def test_baseline_scores_with_the_same_rule_as_the_product(tmp_path: Path) -> No
     assert baseline.ranks(tmp_path / "corpus", questions, cache, k=10) == ranks
     assert Embedder.calls == embedded, "a rerun embeds nothing"
     cache.close()
+
+
+def test_compare_names_each_question_that_moved_across_rank_five() -> None:
+    def results(ranks: list[int | None]) -> dict:
+        outcomes = [
+            {"set": "s", "question": f"q{i}", "kind": "en-q/id-doc", "rank": r, "match": "strong"}
+            for i, r in enumerate(ranks)
+        ]
+        summary = {"s": metrics.summarize(outcomes)}
+        return {"part": "tune", "commit": "abc", "sets": summary, "outcomes": outcomes}
+
+    text = report.compare(results([1, 7, None, 2]), results([1, 3, None, 6]))
+    assert "s: r1 0.25 -> 0.25, r5 0.50 -> 0.50" in text
+    assert "+ s: q1 (rank 7 -> 3)" in text and "- s: q3 (rank 2 -> 6)" in text
+    assert "q0" not in text and "q2" not in text

@@ -76,3 +76,32 @@ def markdown(summary: dict[str, Any]) -> str:
         + "\n".join(group_rows(summary))
         + "\n"
     )
+
+
+def _found5(outcome: dict[str, Any]) -> bool:
+    return bool(outcome["rank"]) and outcome["rank"] <= 5
+
+
+def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """What changed between two runs' results files: R@1/R@5/MRR per set, and each question
+    that was found in the top 5 and is not any more, or the other way round."""
+    lines = [f"compared with {before['part']} part at {before['commit']}:", ""]
+    for name, figures in after["sets"].items():
+        old = before["sets"].get(name)
+        if not old or not old["answerable"] or not figures["answerable"]:
+            continue
+        deltas = [
+            f"{key} {old['answerable'][key]['value']:.2f} -> {figures['answerable'][key]['value']:.2f}"
+            for key in ("r1", "r5", "mrr")
+        ]
+        lines.append(f"{name}: " + ", ".join(deltas))
+    was = {(o["set"], o["question"]): o for o in before["outcomes"]}
+    for outcome in after["outcomes"]:
+        old_outcome = was.get((outcome["set"], outcome["question"]))
+        if old_outcome is None or outcome["kind"] == "off-topic":
+            continue
+        if _found5(old_outcome) != _found5(outcome):
+            sign = "+" if _found5(outcome) else "-"
+            moved = f"rank {old_outcome['rank']} -> {outcome['rank']}"
+            lines.append(f"{sign} {outcome['set']}: {outcome['question']} ({moved})")
+    return "\n".join(lines) + "\n"

@@ -17,9 +17,10 @@ off-topic ones got a strong answer, and the plain dense baseline (``bench.qualit
 weights and thresholds (the held-out SQuAD set has no tune part). ``FOREIGN_DESK_*`` settings
 in the environment apply, so ``FOREIGN_DESK_SEARCH_RELEVANCE_MARGIN=-1 python -m
 bench.quality.run --part tune`` tries a setting. Per-question outcomes (rank, label, baseline
-rank, the top results) go to ``OUT/results-PART.json``; ``--record`` also stores the summary in
-``bench/quality/recorded.json`` and ``recorded.md``, the figures later changes are compared
-against.
+rank, the top results) go to ``OUT/results-PART.json``; ``--compare OLD.json`` prints what moved
+since an earlier results file (copy it aside first: a run overwrites its own); ``--record`` also
+stores the summary in ``bench/quality/recorded.json`` and ``recorded.md``, the figures later
+changes are compared against.
 
 A question may carry ``"now": "YYYY-MM-DD"``, the day it is asked ("last week" means the week
 before it). It is passed to ``Engine.ask(..., now=date)`` as soon as ``ask`` accepts a ``now``
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -47,7 +49,7 @@ from foreign_desk.index.evaluate import Question, found_rank
 
 from bench.quality import baseline, metrics
 from bench.quality.common import QUESTIONS_DIR, REPO_ROOT
-from bench.quality.report import markdown, table
+from bench.quality.report import compare, markdown, table
 from bench.quality.sets import SETS, EvalSet
 
 OUT = REPO_ROOT / "bench" / "out" / "quality"
@@ -146,7 +148,8 @@ async def run_set(
     folder = out / eval_set.name
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
-    eval_set.write(corpus)
+    with contextlib.redirect_stdout(sys.stderr):  # the converters' summaries; stdout is the result
+        eval_set.write(corpus)
     questions = [q for q in eval_set.questions(corpus) if in_part(q, part)]
     settings = settings_for(eval_set, folder / "data", environ, sentence_vectors)
     async with await Engine.open(settings, embedder=embedder) as engine:
@@ -215,11 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of tables")
     parser.add_argument("--no-baseline", action="store_true", help="skip the dense baseline")
     parser.add_argument("--record", action="store_true", help="store the summary in bench/quality/recorded.*")
+    parser.add_argument(
+        "--compare", type=Path, metavar="RESULTS", help="a previous results-PART.json: print what changed"
+    )
     args = parser.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = [n for n in names if n not in SETS]
     if unknown:
         parser.error(f"unknown set(s) {', '.join(unknown)}; known: {', '.join(SETS)}")
+    before = json.loads(args.compare.read_text()) if args.compare else None
     report = asyncio.run(run(names, args.out, args.part, not args.no_baseline))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"results-{args.part}.json").write_text(
@@ -230,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         RECORDED.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
         RECORDED.with_suffix(".md").write_text(markdown(summary))
     print(json.dumps(summary, indent=1) if args.json else table(summary))
+    if before is not None:
+        print(compare(before, report), file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
