@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 from foreign_desk.bot.cli_common import State, err, open_engine, out, progress_bar, run
+from foreign_desk.bot.cli_feedback import feedback
 from foreign_desk.bot.cli_feeds import feeds, fetch, ingest
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ForeignDeskError
@@ -290,7 +291,7 @@ def sync(state: State, guild: int | None) -> None:
     out.print(f"Registered {count} commands {where}")
 
 
-for command in (feeds, fetch, ingest):
+for command in (feeds, fetch, ingest, feedback):
     cli.add_command(command)
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from foreign_desk.bot.cli import cli
 from foreign_desk.bot.discord.answers import AnswerStore
 from foreign_desk.bot.feedback import evaluation_lines, tally
@@ -54,11 +54,27 @@ async def test_a_liked_answer_becomes_a_question_eval_reads_and_finds(
     assert [s["rank"] for s in lines[0]["shown"]] == [1, 2] and len(lines[0]["answers"]) == 2
 
     path = tmp_path / "feedback.jsonl"
-    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    table = await invoke(sample_copy, "feedback", "export")
+    written = await invoke(sample_copy, "feedback", "export", "--json", "-o", str(path))
+    streamed = await invoke(sample_copy, "feedback", "export", "--json")
+    assert "what did NATO and Japan agree on?" in table.stdout and "who won the football?" in table.stdout
+    assert written.stdout == "" and written.stderr.strip() == "1 question from 4 votes (2 👍, 2 👎)"
+    assert [json.loads(line) for line in streamed.stdout.splitlines()] == lines
     (question,) = load_questions(path)
     assert question.answers == tuple(lines[0]["answers"]) and question.meta["votes"] == {"up": 2, "down": 1}
-    args = ["--data-dir", str(sample_copy), "eval", str(path), "--json"]
-    result = await asyncio.to_thread(CliRunner().invoke, cli, args)  # the CLI runs its own event loop
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
+    summary = json.loads((await invoke(sample_copy, "eval", str(path), "--json")).stdout)
     assert summary["n"] == 1 and summary["recall"]["1"] == 1.0  # the passages voted for are found first
+
+
+async def test_no_votes_yet_is_said_and_creates_nothing(tmp_path: Path):
+    result = await invoke(tmp_path / "data", "feedback", "export")
+    assert result.stdout.startswith("No votes yet") and not (tmp_path / "data").exists()
+    help_text = (await invoke(tmp_path, "feedback", "--help")).stdout
+    assert "Example:" in help_text and "foreign-desk feedback export --json" in help_text
+
+
+async def invoke(data_dir: Path, *args: str) -> Result:
+    """``foreign-desk --data-dir DIR ARGS`` (in a thread: the CLI runs its own event loop)."""
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["--data-dir", str(data_dir), *args])
+    assert result.exit_code == 0, result.output
+    return result

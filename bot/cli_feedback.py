@@ -1,0 +1,90 @@
+"""``foreign-desk feedback export``: the votes on the Discord bot's answers, as a table or as an
+evaluation file that ``foreign-desk eval`` reads (``bot.feedback``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from foreign_desk.bot.cli_common import State, err, out, run
+from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore, Vote
+from foreign_desk.bot.feedback import evaluation_lines, tally
+from foreign_desk.index.config import Settings
+from rich.markup import escape
+from rich.table import Table
+
+
+async def read_votes(settings: Settings) -> list[Vote]:
+    """Every vote in the data dir's ``discord.sqlite3`` (none when the bot never ran there)."""
+    if not (settings.data_path / FILE_NAME).is_file():
+        return []
+    store = await AnswerStore.open(settings.data_path, ttl_s=0)
+    try:
+        return await store.votes()
+    finally:
+        await store.close()
+
+
+def write_text(text: str, output: str | None) -> None:
+    """``text`` to standard output, or to ``output`` in one step (a temp file renamed over it)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    handle, temp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@click.group()
+def feedback() -> None:
+    """The 👍 / 👎 votes people gave the Discord bot's answers (kept in the data dir's
+    discord.sqlite3, without user ids).
+
+    \b
+    Example:
+      foreign-desk feedback export --json -o feedback.jsonl && foreign-desk eval feedback.jsonl
+    """
+
+
+@feedback.command("export")
+@click.option(
+    "--json", "as_json", is_flag=True, help="The evaluation file (JSON Lines `foreign-desk eval` reads)."
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="With --json: write it to this file.")
+@click.pass_obj
+def export(state: State, as_json: bool, output: str | None) -> None:
+    """The questions voted on with their 👍 and 👎, or (--json) an evaluation file: one question
+    per line for each question whose shown passages got more 👍 than 👎, those passages being its
+    answers. Votes hold no user ids.
+
+    \b
+    Example:
+      foreign-desk feedback export --json -o feedback.jsonl
+      foreign-desk eval feedback.jsonl
+    """
+    if output is not None and not as_json:
+        raise click.UsageError("--output writes the evaluation file: add --json")
+    votes = run(lambda: read_votes(state.settings))
+    if as_json:
+        lines = evaluation_lines(votes)
+        write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), output)
+        up = sum(1 for v in votes if v.vote > 0)
+        questions = f"{len(lines)} question" + ("" if len(lines) == 1 else "s")
+        err.print(f"{questions} from {len(votes)} votes ({up} 👍, {len(votes) - up} 👎)")
+        return
+    if not votes:
+        out.print("No votes yet: 👍 / 👎 under the bot's answers in Discord are stored here.")
+        return
+    table = Table("question", "👍", "👎", "passages liked")
+    for entry in tally(votes):
+        table.add_row(escape(entry.question), str(entry.up), str(entry.down), str(len(entry.liked)))
+    out.print(table)
