@@ -121,6 +121,7 @@ class FeedSettings:
     backoff_cap_minutes: int = 360
     """A failing feed waits twice as long after each failure, up to this."""
     feeds_at_once: int = 4
+    """Feeds polled (their pages fetched) at the same time, by the poller and ``fetch`` together."""
     pages_at_once: int = 4
     """Article pages fetched at the same time for one feed."""
     max_items_per_poll: int = 30

@@ -23,6 +23,7 @@ import logging
 import random
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -77,6 +78,8 @@ class FeedDesk:
         self._open_fetcher: Fetcher | None = None
         self._fetcher_lock = asyncio.Lock()
         self._locks: dict[int, asyncio.Lock] = {}
+        self.queued: Counter[int] = Counter()
+        """Per feed id: fetches waiting for the one in progress (its lock)."""
         self._pollers: list[Poller] = []
         self._unsubscribe = engine.on_ingest(self._ingested)
 
@@ -212,8 +215,13 @@ class FeedDesk:
     ) -> FetchReport:
         """Poll the feeds with these ids (one generation for all), each under its feed lock."""
         async with contextlib.AsyncExitStack() as stack:
-            for feed_id in sorted(set(ids)):
-                await stack.enter_async_context(self._locks.setdefault(feed_id, asyncio.Lock()))
+            order = sorted(set(ids))
+            self.queued.update(order)
+            try:
+                for feed_id in order:
+                    await stack.enter_async_context(self._locks.setdefault(feed_id, asyncio.Lock()))
+            finally:
+                self.queued.subtract(order)
             # Read the feeds under their locks: a poll that just finished changed their validators.
             wanted = set(ids)
             feeds = [f for f in await self.feeds() if f.id in wanted]

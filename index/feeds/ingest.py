@@ -15,12 +15,13 @@ of the same outlet, and syndicated copies are folded at answer time (``index.fus
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -126,9 +127,40 @@ class Harvest:
         self.records.append(record)
 
 
+class Slots:
+    """At most ``size`` feeds collected at once, across every fetch of one desk (the poller's
+    polls and ``fetch`` alike). Counts what waits and what runs, for logs and tests."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.busy = 0
+        """Feeds being collected now."""
+        self.queued = 0
+        """Feeds waiting for a slot."""
+        self.peak = 0
+        """The most feeds ever collected at once."""
+        self._semaphore = asyncio.Semaphore(self.size)
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        self.queued += 1
+        try:
+            await self._semaphore.acquire()
+        finally:
+            self.queued -= 1
+        self.busy += 1
+        self.peak = max(self.peak, self.busy)
+        try:
+            yield
+        finally:
+            self.busy -= 1
+            self._semaphore.release()
+
+
 class Ingester:
     """Collects and commits fetches for one engine. Safe to use from many tasks: commits are
-    serialised here, and callers hold a feed's lock while its fetch runs."""
+    serialised here, at most ``feeds_at_once`` feeds are collected at once (``slots``), and
+    callers hold a feed's lock while its fetch runs."""
 
     def __init__(
         self,
@@ -146,6 +178,7 @@ class Ingester:
         self.fetcher = fetcher
         self.clock = clock
         self.rng = rng
+        self.slots = Slots(settings.feeds_at_once)
         self._commit = asyncio.Lock()
 
     # -- feeds -----------------------------------------------------------------------------
@@ -156,10 +189,9 @@ class Ingester:
         started = time.monotonic()
         say = say or (lambda _line: None)
         fetcher = await self.fetcher()
-        limit = asyncio.Semaphore(max(1, self.settings.feeds_at_once))
 
         async def one(feed: Feed) -> Harvest:
-            async with limit:
+            async with self.slots.hold():
                 try:
                     harvest = await self.collect(feed, fetcher)
                 except Exception as exc:  # a bug met in one feed: record it there, go on with the others

@@ -3,7 +3,8 @@
 Each feed's next poll time is in the store (set after every poll: its interval with jitter,
 backed off after failures, never before a ``Retry-After``), so a restart keeps the schedule.
 One poll per feed at a time (the desk's per-feed lock, shared with ``fetch``), at most
-``feeds_at_once`` feeds at once. A poll that fails is recorded on its feed; an exception
+``feeds_at_once`` feeds at once (the ingester's slots, shared with ``fetch`` too: a due feed's
+poll waits for one). A poll that fails is recorded on its feed; an exception
 anywhere in one poll is logged and recorded, and never stops the other feeds or the loop.
 
 Time is injectable: ``clock`` (Unix seconds) and ``sleep`` let tests run hours of schedule in
