@@ -54,6 +54,11 @@ class Alerts:
         """channel id → (failed attempts, loop time of the next try)."""
         self.sent = 0
         """Alert messages sent since start (a health figure for logs and tests)."""
+        self.looks = 0
+        """Looks at what is due, finished since start."""
+        self.looked_at: float | None = None
+        """When (``FeedDesk.clock``) the latest finished look began: everything matched or
+        posted before then has been decided on."""
         self._wake = asyncio.Event()
         self._soon: float | None = None
         self._task: asyncio.Task[None] | None = None
@@ -111,15 +116,18 @@ class Alerts:
 
     async def deliver_due(self) -> int:
         """Send every post due now; return how many were sent."""
+        at = self.feeds.clock()
         sent = 0
         now = asyncio.get_running_loop().time()
-        for post in await self.feeds.due_posts():
+        for post in await self.feeds.due_posts(at):
             if self._stopping:
                 break
             failing = self._failing.get(post.channel_id)
             if failing is not None and failing[1] > now:
                 continue  # backing off after an error
             sent += await self.deliver(post)
+        self.looks += 1
+        self.looked_at = at
         return sent
 
     async def deliver(self, post: Post) -> bool:

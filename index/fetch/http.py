@@ -102,6 +102,9 @@ class Fetcher:
         self._limit_per_host = limit_per_host
         self._resolver: GuardedResolver | None = None
         self._session: aiohttp.ClientSession | None = None
+        self.requests_sent = 0
+        """Requests handed to the connection pool (each hop of a redirect counts): an address the
+        guard refused never gets that far."""
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> Fetcher:
@@ -191,6 +194,7 @@ class Fetcher:
         while True:
             assert current.host is not None and current.port is not None
             await self._resolver.check(current.raw_host or current.host, current.port)
+            self.requests_sent += 1
             try:
                 async with self._session.get(current, headers=headers, allow_redirects=False) as resp:
                     if resp.status in _REDIRECTS and "Location" in resp.headers:

@@ -171,7 +171,6 @@ async def test_deferred_response_then_edit_of_the_original(standin: DiscordStand
     assert reply.content == "" and reply.embeds[0]["description"] == "About Who chairs the UNSC?"
     assert "Answer" in reply.text
     assert [e.kind for e in ix.timeline] == ["callback", "edit"]
-    assert ix.response_latency is not None and ix.response_latency < 1.0
     assert reply.revisions[0] == {} and "embeds" in reply.revisions[1]
 
 

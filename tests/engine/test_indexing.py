@@ -10,6 +10,8 @@ import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import FingerprintMismatch
 
+from tests.gated import GatedEmbedder
+
 ASEAN = {
     "title": "ASEAN ministers agree on a code of conduct timetable",
     "text": (
@@ -104,15 +106,14 @@ async def test_questions_keep_being_answered_while_indexing(sample_engine: Engin
         for n in range(8)
     ]
     write_jsonl(news / "wire.jsonl", *variants)
+    gated = GatedEmbedder(sample_engine.embedder)
+    sample_engine.embedder = gated  # type: ignore[misc]  # the run waits inside the model
     run = asyncio.create_task(sample_engine.index([news]))
-    answered = 0
-    while not run.done():
-        answer = await sample_engine.ask("what did NATO and Japan agree on?")
-        assert answer.results
-        answered += 1
-        await asyncio.sleep(0.05)
-    await run
-    assert answered >= 2
+    await asyncio.to_thread(gated.entered.wait, 60)
+    answers = [await sample_engine.ask("what did NATO and Japan agree on?") for _ in range(2)]
+    assert not run.done() and all(a.results for a in answers)  # answered while the run held the writer
+    gated.gate.set()
+    assert (await run).articles_added == 8
 
 
 async def test_another_embedder_must_rebuild(sample_copy: Path, make_settings, minilm_embedder) -> None:

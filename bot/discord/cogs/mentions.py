@@ -49,6 +49,8 @@ def own_role(message: discord.Message) -> discord.Role | None:
 class MentionsCog(commands.Cog):
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
+        self.handled_through = 0
+        """The newest message id whose handling (an answer, a refusal, or nothing) has finished."""
 
     def addressed(self, message: discord.Message) -> bool:
         """Is this a question for the bot: a DM, or a message that mentions it (as configured)?"""
@@ -63,8 +65,13 @@ class MentionsCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if not self.addressed(message):
-            return
+        try:
+            if self.addressed(message):
+                await self._answer(message)
+        finally:
+            self.handled_through = max(self.handled_through, message.id)
+
+    async def _answer(self, message: discord.Message) -> None:
         assert self.bot.user is not None
         tx = for_guild(message.guild)
         role = own_role(message)

@@ -48,8 +48,9 @@ async def test_non_admins_are_refused_privately(standin: DiscordStandin, start_b
         reply = await ix.wait_for_reply()
         stats = await standin.send_slash_command("admin stats", user=standin.user, force=True)
         stats_reply = await stats.wait_for_reply()
-        await asyncio.sleep(0.2)
-        assert await bot.engine.generation() == generation and not bot.engine.indexing
+        # The check refused before the command ran: no reindex task was ever started.
+        assert bot.get_cog("AdminCog").running is None and not bot.engine.indexing
+        assert await bot.engine.generation() == generation
     for refused, record in ((reply, ix), (stats_reply, stats)):
         assert record.callback_type == 4 and refused.ephemeral
         assert refused.content.startswith("Only members who can manage this server")

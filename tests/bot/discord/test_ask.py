@@ -23,7 +23,7 @@ async def test_ask_defers_at_once_then_answers_with_cited_passages(
         assert await ix.wait_for_callback() == 5  # "Foreign Desk is thinking…", public
         reply = await ix.wait_for_reply(timeout=15)
 
-    assert ix.response_latency is not None and ix.response_latency < 1.0
+    assert ix.deferred  # acknowledged first: the answer edits the placeholder
     assert not reply.ephemeral and reply.id == ix.original_message_id
     embed = embed_of(reply)
     assert embed["title"] == NATO_JAPAN
@@ -117,18 +117,22 @@ async def test_too_long_a_question_gets_a_friendly_private_reply(
 async def test_searches_in_flight_are_bounded(standin: DiscordStandin, start_bot: StartBot):
     async with asyncio.timeout(30), start_bot(max_concurrent_searches=1) as bot:
         real_ask = bot.engine.ask
+        gate = asyncio.Event()
 
-        async def slow_ask(*args: object, **kwargs: object) -> object:
-            await asyncio.sleep(0.2)
+        async def held_ask(*args: object, **kwargs: object) -> object:
+            await gate.wait()
             return await real_ask(*args, **kwargs)  # type: ignore[arg-type]
 
-        bot.engine.ask = slow_ask  # type: ignore[method-assign]
+        bot.engine.ask = held_ask  # type: ignore[method-assign]
         users = [standin.user, standin.admin, standin.owner]
         asks = [await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=u) for u in users]
+        # Every question is acknowledged while no search can finish: waiting for the one search
+        # slot never holds up the acknowledgement Discord needs within 3 s.
+        for ix in asks:
+            await ix.wait_for_callback(timeout=10)
+        gate.set()
         replies = [await ix.wait_for_reply(timeout=15) for ix in asks]
-    assert all(
-        ix.response_latency is not None and ix.response_latency < 0.5 for ix in asks
-    )  # all acknowledged
+    assert all(ix.deferred for ix in asks)
     assert all(embed_of(r)["title"] == NATO_JAPAN for r in replies)
     assert bot.desk.peak_in_flight == 1
 
@@ -168,7 +172,7 @@ async def test_a_failing_command_apologises_privately_and_logs_one_traceback(
         bot.engine.ask = broken  # type: ignore[method-assign]
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
         reply = await ix.wait_for_reply(lambda m: m.ephemeral, timeout=15)
-        await asyncio.sleep(0.1)
+        # The traceback is logged and the placeholder deleted before the apology is sent.
     assert reply.content == EN("error.apology")
     assert ix.original is not None and ix.original.deleted  # the public "thinking…" is gone
     assert [m for m in ix.replies if not m.ephemeral] == []

@@ -18,7 +18,16 @@ from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of
 from .newsroom import CYBER, DESTROYER, DRILLS, HACKERS, HACKERS_UPDATED, KINMEN, SELAT, TAIWAN, publish
 
 TIMEOUT = 240  # embedding is slow on a shared 2-core machine
-QUIET_S = 2.0  # longer than the 1 s settle time plus a look of the alert loop (0.2 s)
+
+
+async def alerts_looked(standin: DiscordStandin, bot: Any, since: float) -> None:
+    """Wait for the alert loop to finish a look begun at ``since`` (the desk's clock) or later:
+    whatever was due by then has been sent, or decided against."""
+    await standin.wait_until(
+        lambda: bot.alerts is not None and (bot.alerts.looked_at or 0.0) >= since,
+        timeout=30,
+        what="a look of the alert loop",
+    )
 
 
 @pytest.fixture
@@ -53,7 +62,7 @@ async def test_a_new_matching_article_is_posted_once_escaped_and_pinging_nobody(
         publish(news, [HACKERS_UPDATED, SUDAN])
         assert (await bot.feeds.fetch()).counts["updated"] == 1
         assert await bot.feeds.follows.pending() == []
-        await asyncio.sleep(QUIET_S)
+        await alerts_looked(standin, bot, bot.feeds.clock())
         assert standin.bot_messages(standin.general) == [alert]
 
     assert follow.callback_type == 5 and not followed.ephemeral and followed.embeds == []
@@ -96,8 +105,10 @@ async def test_a_burst_becomes_one_digest_and_later_articles_wait_for_the_gap(
         # Another article on the topic: matched, but the channel had its message for the next 10 minutes.
         publish(news, [DRILLS, PATROL, KINMEN, DESTROYER, SELAT])
         assert (await bot.feeds.fetch()).counts["new"] == 1
-        assert [m.article.title for m in await bot.feeds.follows.pending()] == [SELAT.title]
-        await asyncio.sleep(QUIET_S)
+        (waiting,) = await bot.feeds.follows.pending()
+        assert waiting.article.title == SELAT.title
+        # A look after the match has settled: due but for the channel's gap, so not sent.
+        await alerts_looked(standin, bot, waiting.matched_at + BOT_FEEDS.digest_settle_s)
         assert standin.bot_messages(desk) == [digest]
 
         typed = await standin.send_autocomplete("unfollow", {"topic": "taiw"}, focused="topic", channel=desk)

@@ -15,7 +15,7 @@ GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 
 
 
 async def test_a_mention_gets_the_same_answer_as_ask(standin: DiscordStandin, start_bot: StartBot):
-    async with asyncio.timeout(30), start_bot(results_per_page=1):
+    async with asyncio.timeout(30), start_bot(results_per_page=1) as bot:
         said = await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
         reply = await standin.wait_for_bot_message(timeout=15)
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=standin.admin)
@@ -24,7 +24,8 @@ async def test_a_mention_gets_the_same_answer_as_ask(standin: DiscordStandin, st
         click = await standin.click_button(reply, label="More", user=standin.user)
         await click.wait_for_reply(lambda m: embed_of(m)["description"].startswith("**[2]**"), timeout=15)
         chatter = await standin.send_message("NATO and Japan, anyone?")  # not addressed to the bot
-        await asyncio.sleep(0.3)
+        mentions = bot.get_cog("MentionsCog")
+        await standin.wait_until(lambda: mentions.handled_through >= chatter.id, what="the chatter handled")
 
     assert reply.message_reference is not None and reply.message_reference["message_id"] == str(said.id)
     assert reply.channel_id == standin.general.id and not reply.pings
