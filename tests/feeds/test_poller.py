@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from aiohttp import web
@@ -15,6 +16,26 @@ from foreign_desk.index.fetch import Fetcher
 from tests.feeds.conftest import NO_SEED, FakeClock, wait_until
 from tests.feeds.news import rss
 from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer, etag_of
+
+
+def held_feed(
+    body: str,
+) -> tuple[asyncio.Event, dict[str, int], Callable[[web.Request], Awaitable[web.Response]]]:
+    """A feed handler that answers only once ``gate`` is set, counting requests in flight
+    (``active["now"]``) and the most at once (``active["peak"]``)."""
+    gate = asyncio.Event()
+    active = {"now": 0, "peak": 0}
+
+    async def held(request: web.Request) -> web.Response:
+        active["now"] += 1
+        active["peak"] = max(active["peak"], active["now"])
+        try:
+            await gate.wait()
+            return web.Response(text=body, content_type="application/rss+xml")
+        finally:
+            active["now"] -= 1
+
+    return gate, active, held
 
 
 async def test_poller_polls_on_schedule_and_survives_a_crashing_feed(
@@ -56,19 +77,8 @@ async def test_poller_polls_on_schedule_and_survives_a_crashing_feed(
 
 
 async def test_one_poll_per_feed_at_a_time(server: FixtureServer, desk: FeedDesk) -> None:
-    body = rss("Slow", server.base_url, []).encode()
-    gate = asyncio.Event()
-    active = {"now": 0, "peak": 0}
-
-    async def held(request: web.Request) -> web.Response:
-        active["now"] += 1
-        active["peak"] = max(active["peak"], active["now"])
-        try:
-            await gate.wait()
-            return web.Response(body=body, content_type="application/rss+xml")
-        finally:
-            active["now"] -= 1
-
+    body = rss("Slow", server.base_url, [])
+    gate, active, held = held_feed(body)
     server.handle("/slow.rss", held)
     server.serve("/other.rss", body, content_type="application/rss+xml")
     slow = await desk.add_feed(server.url("/slow.rss"), name="slow", check=False)
@@ -113,18 +123,7 @@ async def test_stop_cancels_a_stuck_poll(server: FixtureServer, desk: FeedDesk) 
 async def test_at_most_feeds_at_once_feeds_are_polled_at_once(
     server: FixtureServer, make_settings, fake_embedder: Embedder
 ) -> None:
-    body = rss("Held", server.base_url, []).encode()
-    gate = asyncio.Event()
-    active = {"now": 0, "peak": 0}
-
-    async def held(request: web.Request) -> web.Response:
-        active["now"] += 1
-        active["peak"] = max(active["peak"], active["now"])
-        try:
-            await gate.wait()
-            return web.Response(body=body, content_type="application/rss+xml")
-        finally:
-            active["now"] -= 1
+    gate, active, held = held_feed(rss("Held", server.base_url, []))
 
     def patient() -> Fetcher:  # the held requests must not time out while the test looks
         return Fetcher(policy=LOOPBACK_ONLY, timeout_s=120, max_bytes=200_000, max_redirects=3)
