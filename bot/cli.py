@@ -18,8 +18,11 @@ import click
 from foreign_desk.bot.cli_common import State, err, open_engine, out, progress_bar, run
 from foreign_desk.bot.cli_feedback import feedback
 from foreign_desk.bot.cli_feeds import feeds, fetch, ingest
+from foreign_desk.bot.cli_maintenance import backup, doctor, restore
+from foreign_desk.bot.options import NotUTF8, require_utf8
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ForeignDeskError
+from rich.markup import escape
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,26 +61,34 @@ def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbo
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only what changed.")
+@click.option("--prune", is_flag=True, help="Remove articles whose files under PATHS are gone.")
 @click.pass_obj
-def index(state: State, paths: tuple[str, ...], full: bool) -> None:
+def index(state: State, paths: tuple[str, ...], full: bool, prune: bool) -> None:
     """Index article files or folders (default: the shipped corpus/).
 
     Reads .txt, .md (YAML front matter), .jsonl and .html files. Only new or changed
-    articles are embedded; articles whose files are gone are removed.
+    articles are embedded. Articles whose files are gone stay until --prune removes them;
+    a path that does not exist is an error and removes nothing (an unmounted drive).
 
     \b
     Example:
       foreign-desk index corpus/ ~/news/2025.jsonl
+      foreign-desk index ~/news --prune
     """
     from foreign_desk.bot.render_text import print_report
 
-    async def go() -> None:
+    async def go() -> list[str]:
         async with await open_engine(state) as engine:
             with progress_bar("indexing") as bar:
-                report = await engine.index(list(paths) or None, full=full, progress=bar)
+                report = await engine.index(list(paths) or None, full=full, prune=prune, progress=bar)
             print_report(out, report)
+        return report.missing_roots
 
-    run(go)
+    missing = run(go)
+    if missing:
+        where = escape(", ".join(missing))
+        err.print(f"[red]error:[/red] no such file or folder: {where}; nothing under it was read or removed")
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -291,11 +302,16 @@ def sync(state: State, guild: int | None) -> None:
     out.print(f"Registered {count} commands {where}")
 
 
-for command in (feeds, fetch, ingest, feedback):
+for command in (feeds, fetch, ingest, feedback, doctor, backup, restore):
     cli.add_command(command)
 
 
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        require_utf8(sys.argv[1:])
+    except NotUTF8 as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise SystemExit(2) from None
     cli(prog_name="foreign-desk")

@@ -4,6 +4,7 @@ command's coroutine with errors as one line, the indexing progress bar, opening 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
@@ -37,6 +38,11 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(coro_fn())  # type: ignore[arg-type]
     except ForeignDeskError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise SystemExit(1) from None
+    except sqlite3.DatabaseError as exc:  # a page damaged after the store opened (aiosqlite re-raises)
+        err.print(
+            f"[red]error:[/red] the database is damaged ({escape(str(exc))}): run `foreign-desk doctor`"
+        )
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted")

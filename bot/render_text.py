@@ -66,6 +66,10 @@ def print_report(console: Console, report: IndexReport) -> None:
         f"{report.passages_added} passages added ({report.passages_embedded} embedded), "
         f"{report.passages_removed} removed; generation {report.generation}; {report.seconds:.1f} s."
     )
+    if report.articles_gone_kept:
+        console.print(
+            f"Kept {report.articles_gone_kept} articles whose files are gone: `index --prune` removes them."
+        )
     if report.problems:
         console.print(f"Skipped {len(report.problems)}:")
         for problem in report.problems:

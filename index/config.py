@@ -74,6 +74,9 @@ class SearchSettings:
 
     k: int = 5
     """Passages per answer: what one Discord reply shows without scrolling."""
+    max_question_chars: int = 1000
+    """Longest question any front end may ask (embedding cost grows with length: 100,000
+    characters took a minute); Discord's own limit (``discord.max_question_chars``) is lower."""
     per_article: int = 2
     """Passages of one article per page (0: no cap), so one long article does not fill the page."""
     dense_k: int = 50

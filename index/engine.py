@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
-from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, StoreError
+from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreError
 from foreign_desk.index.indexing import Indexer
 from foreign_desk.index.models import (
     Answer,
@@ -39,6 +39,16 @@ from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
 from foreign_desk.index.search.topics import latest_on_topic, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
+from foreign_desk.index.store.backup import BackupReport, backup, restore
+from foreign_desk.index.store.doctor import Finding, diagnose
+from foreign_desk.index.store.repair import (
+    Prechecked,
+    open_checked,
+    precheck,
+    rebuild,
+    save_checked,
+    vectors_path,
+)
 from foreign_desk.index.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -63,20 +73,31 @@ class Engine:
         self._snapshot: Snapshot | None = None
         self._reload = asyncio.Lock()
         self._listeners: list[IngestListener] = []
+        self._prechecked: Prechecked | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     @classmethod
     async def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> Engine:
         """Open the store in ``settings.data_path`` and load the embedder (off the loop)."""
         store = await Store.open(settings.data_path)
+        checking = asyncio.create_task(precheck(store, settings.index.nprobe))  # while the model loads
         try:
             if embedder is None:
                 embedder = await asyncio.to_thread(make_embedder, settings.embedder)
             engine = cls(settings, store, embedder)
+            engine._prechecked = await checking
         except BaseException:
+            checking.cancel()
+            await asyncio.gather(checking, return_exceptions=True)
             await store.close()
             raise
-        await engine.snapshot(required=False)
+        try:
+            await engine.snapshot(required=False)
+        except StoreError as exc:  # answers say so; `index --full` can still rebuild
+            log.warning("%s", exc)
+        except BaseException:  # close what was opened, or its threads keep the process alive
+            await engine.close()
+            raise
         return engine
 
     async def close(self) -> None:
@@ -111,57 +132,65 @@ class Engine:
         return snap
 
     async def _load(self, gen: int) -> Snapshot | None:
+        """The generation's vectors, verified (``store.repair``): a damaged file is rebuilt from
+        the vectors SQLite keeps and never served."""
         if gen == 0:
             return None
-        meta = await self.store.meta()
+        pre, self._prechecked = self._prechecked, None
+        if pre is not None and pre.generation == gen:
+            meta, checked = pre.meta, pre.checked
+        else:
+            meta = await self.store.meta()
+            checked = await open_checked(self.store, meta, self.settings.index.nprobe)
         fingerprint = Fingerprint.from_json(meta["fingerprint"])
-        path = self.store.data_dir / "vectors" / meta.get("vectors_file", "")
-        nprobe = self.settings.index.nprobe
-        vectors = await asyncio.to_thread(VectorIndex.load, path, nprobe) if path.is_file() else None
-        vectors = await self._verified(gen, vectors, fingerprint, path)
+        path = vectors_path(self.store, meta)
+        if checked.vectors is None:
+            vectors = await self._rebuild(gen, fingerprint.dim)
+            log.warning(
+                "the vector file %s was damaged (%s): rebuilt it from the %d vectors kept in the database",
+                path.name,
+                checked.damage,
+                vectors.ntotal,
+            )
+            await self._save_repair(gen, vectors, path)
+        else:
+            vectors = await self._verified(gen, checked.vectors, path)
         return await Snapshot.of(self.store, gen, vectors, fingerprint)
 
-    async def _verified(
-        self, gen: int, vectors: VectorIndex | None, fingerprint: Fingerprint, path: Path
-    ) -> VectorIndex:
-        """Check FAISS ids against the passage rows; repair (and save, if we may write) on mismatch."""
+    async def _rebuild(self, gen: int, dim: int) -> VectorIndex:
+        index = self.settings.index
+        return await rebuild(
+            self.store, gen, dim, approximate_threshold=index.approximate_threshold, nprobe=index.nprobe
+        )
+
+    async def _verified(self, gen: int, vectors: VectorIndex, path: Path) -> VectorIndex:
+        """Check FAISS ids against the passage rows; patch (and save, if we may write) on mismatch."""
         count, total = await self.store.visible_id_stats(gen)
-        if vectors is not None:
-            ids = await asyncio.to_thread(vectors.ids)
-            if len(ids) == count and int(ids.sum()) == total:
-                return vectors
+        ids = await asyncio.to_thread(vectors.ids)
+        if len(ids) == count and int(ids.sum()) == total:
+            return vectors
         log.warning("vector file %s disagrees with the passages table; repairing", path.name)
-        if vectors is None:
-            ids_all, matrix = await self.store.visible_vectors(gen)
-            if len(ids_all) < count:
-                raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
-            vectors = await asyncio.to_thread(
-                VectorIndex.build,
-                fingerprint.dim,
-                ids_all,
-                matrix,
-                approximate_threshold=self.settings.index.approximate_threshold,
-                nprobe=self.settings.index.nprobe,
-            )
-        else:
-            rows = await self.store.visible_ids(gen)
-            have = await asyncio.to_thread(vectors.ids)
-            extra = np.setdiff1d(have, rows)
-            missing = np.setdiff1d(rows, have)
-            found, blobs = await self.store.vectors_for(missing.tolist())
-            if any(b is None for b in blobs):
-                raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
-            vectors = vectors.clone()
-            vectors.remove(extra.tolist())
-            if len(found):
-                vectors.add(found, np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]))  # type: ignore[arg-type]
+        rows = await self.store.visible_ids(gen)
+        extra = np.setdiff1d(ids, rows)
+        missing = np.setdiff1d(rows, ids)
+        found, blobs = await self.store.vectors_for(missing.tolist())
+        if any(b is None for b in blobs):
+            raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
+        vectors = vectors.clone()
+        vectors.remove(extra.tolist())
+        if len(found):
+            vectors.add(found, np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]))  # type: ignore[arg-type]
+        await self._save_repair(gen, vectors, path)
+        return vectors
+
+    async def _save_repair(self, gen: int, vectors: VectorIndex, path: Path) -> None:
+        """Write a repaired vector file (and its checksum) unless another process is writing."""
         try:
             async with self.lock.hold(wait_s=0):
                 if await self.store.generation() == gen:
-                    await asyncio.to_thread(vectors.save, path)
+                    await save_checked(self.store, vectors, path)
         except StoreError:
             log.info("another process is writing; the repair stays in memory")
-        return vectors
 
     # -- questions --------------------------------------------------------------------------
     async def ask(
@@ -192,16 +221,20 @@ class Engine:
         paths: Sequence[str | Path] | None = None,
         *,
         full: bool = False,
+        prune: bool = False,
         progress: ProgressFn | None = None,
     ) -> IndexReport:
-        """Index files or folders (default: the shipped corpus); incremental unless ``full``."""
+        """Index files or folders (default: the shipped corpus); incremental unless ``full``.
+
+        Articles whose files under ``paths`` are gone are removed only with ``prune``; a path
+        that does not exist is reported (``IndexReport.missing_roots``) and removes nothing."""
         paths = list(paths) if paths else [self.corpus_dir]
         async with self.lock.hold():
             current = await self._writable_snapshot(full)
             indexer = Indexer(
                 self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress
             )
-            report, vectors = await indexer.index_paths(paths, current, full=full)
+            report, vectors = await indexer.index_paths(paths, current, full=full, prune=prune)
             await self._install(report, vectors)
         return report
 
@@ -250,6 +283,28 @@ class Engine:
         if "fingerprint" in meta:
             fingerprint = Fingerprint.from_json(meta["fingerprint"])
             self._snapshot = await Snapshot.of(self.store, report.generation, vectors, fingerprint)
+
+    # -- maintenance: no model, no snapshot (they must work on a store that cannot open) -----
+    @staticmethod
+    async def doctor(settings: Settings, *, repair: bool = False) -> list[Finding]:
+        """Check every file of the data dir (``store.doctor``); rebuild the vector file with ``repair``."""
+        index = settings.index
+        return await diagnose(
+            settings.data_path,
+            nprobe=index.nprobe,
+            approximate_threshold=index.approximate_threshold,
+            repair=repair,
+        )
+
+    @staticmethod
+    async def backup(settings: Settings, dest: Path) -> BackupReport:
+        """A consistent copy of the data dir in ``dest``, taken while the bot runs (``store.backup``)."""
+        return await backup(settings.data_path, dest)
+
+    @staticmethod
+    async def restore(settings: Settings, src: Path) -> BackupReport:
+        """Replace the data dir's index with the backup in ``src`` (checked first)."""
+        return await restore(src, settings.data_path)
 
     @property
     def corpus_dir(self) -> Path:
@@ -332,7 +387,11 @@ class Engine:
         return await same_story(self.store, snap.generation, article, threshold, limit=limit)
 
     async def embed_query(self, text: str) -> np.ndarray:
-        """``text`` embedded as a query (normalized), on the question thread."""
+        """``text`` embedded as a query (normalized), on the question thread; ``QuestionTooLong``
+        past ``search.max_question_chars`` (a topic to follow or list is a question too)."""
+        limit = self.settings.search.max_question_chars
+        if len(text) > limit:
+            raise QuestionTooLong(f"the text is {len(text):,} characters long; at most {limit:,}")
         loop = asyncio.get_running_loop()
         vectors = await loop.run_in_executor(self._query_pool, self.embedder.embed_queries, [text])
         return np.asarray(vectors[0], dtype=np.float32)

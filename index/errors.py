@@ -18,6 +18,10 @@ class ReaderError(ForeignDeskError):
     """A corpus file cannot be read (bad encoding, empty, broken JSON, binary)."""
 
 
+class QuestionTooLong(ForeignDeskError):
+    """A question over ``search.max_question_chars``."""
+
+
 class EmbedderError(ForeignDeskError):
     """The embedding backend cannot be loaded or used."""
 

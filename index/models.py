@@ -235,6 +235,10 @@ class IndexReport:
     highlight_seconds: float = 0.0
     """Spent afterwards giving new passages' sentences vectors for highlighting."""
     problems: list[ReadProblem] = field(default_factory=list)
+    articles_gone_kept: int = 0
+    """Articles whose files under the run's paths are gone, kept because it did not ``prune``."""
+    missing_roots: list[str] = field(default_factory=list)
+    """Paths the run was given that do not exist: nothing under them was read or removed."""
     # Which articles (``Article.id``) the run changed, decided under the writer lock against the
     # live generation; left out of repr (a full run lists every article).
     added_ids: list[str] = field(default_factory=list, repr=False)

@@ -36,12 +36,16 @@ def now_iso() -> str:
 async def connect(path: Path) -> aiosqlite.Connection:
     """A connection with the pragmas every connection needs (WAL, foreign keys, patience)."""
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=FULL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    await conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+    except BaseException:  # a damaged file: close, or aiosqlite's thread keeps the process alive
+        await conn.close()
+        raise
     return conn
 
 

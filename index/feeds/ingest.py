@@ -424,7 +424,7 @@ class Ingester:
             article_uid=uid,
         )
         outcome = ItemOutcome(
-            todo.canonical,
+            page.article.url or todo.canonical,  # where a redirect led, not the link that was given
             status,
             page.article.title or todo.title,
             harvest.run.feed if harvest.feed else None,

@@ -34,6 +34,7 @@ from foreign_desk.index.indexing.prepare import Prepared, prepare, read_corpus
 from foreign_desk.index.indexing.publish import publish
 from foreign_desk.index.indexing.stage import stage
 from foreign_desk.index.models import Article, IndexProgress, IndexReport, ProgressFn, ReadProblem
+from foreign_desk.index.readers import shown, unusable
 from foreign_desk.index.store import Store, StoreWriter
 from foreign_desk.index.store.vectors import VectorIndex
 from foreign_desk.index.store.writer import StoredText
@@ -70,19 +71,24 @@ class Indexer:
         return await loop.run_in_executor(self.executor, self.embedder.embed_passages, texts)
 
     async def index_paths(
-        self, paths: Sequence[str | Path], current: VectorIndex | None, *, full: bool = False
-    ) -> tuple[IndexReport, VectorIndex]:
-        """Make the store reflect ``paths``: add new, replace changed, drop deleted articles."""
+        self, paths: Sequence[str | Path], current: VectorIndex | None, *, full: bool = False,
+        prune: bool = False,
+    ) -> tuple[IndexReport, VectorIndex]:  # fmt: skip
+        """Make the store reflect ``paths``: add new, replace changed articles; with ``prune``,
+        drop those whose files under ``paths`` are gone. A path that does not exist (an
+        unmounted drive, a typo) is a problem and the articles under it are never touched."""
         loop = asyncio.get_running_loop()
-        roots = [Path(p).expanduser().resolve() for p in paths]
+        given = [Path(p).expanduser() for p in paths]
+        self.report.missing_roots = [shown(p.absolute()) for p in given if unusable(p) is not None]
+        roots = [p.resolve() for p in given if unusable(p) is None]
 
         def on_file(done: int, total: int) -> None:
             loop.call_soon_threadsafe(self._tell, "reading", done, total, "files")
 
-        prepared, problems, troubled = await asyncio.to_thread(read_corpus, roots, self.settings, on_file)
+        prepared, problems, troubled = await asyncio.to_thread(read_corpus, given, self.settings, on_file)
         self.report.problems.extend(problems)
         self.report.articles_seen = len(prepared)
-        return await self._apply(prepared, current, full=full, scope=roots, keep_paths=troubled)
+        return await self._apply(prepared, current, full=full, scope=roots, keep_paths=troubled, prune=prune)
 
     async def add_articles(
         self, articles: Sequence[Article], current: VectorIndex | None
@@ -106,13 +112,16 @@ class Indexer:
         full: bool,
         scope: Sequence[Path],
         keep_paths: set[str],
+        prune: bool = True,
     ) -> tuple[IndexReport, VectorIndex]:
         fingerprint = self.embedder.fingerprint
         async with StoreWriter.open(self.store) as writer:
             await writer.discard_unpublished()
             meta = await self.store.meta()
             new_model = self._model_changed(meta, fingerprint, full)
-            todo = plan(prepared, await writer.existing(), full=full, scope=scope, keep_paths=keep_paths)
+            todo = plan(
+                prepared, await writer.existing(), full=full, scope=scope, keep_paths=keep_paths, prune=prune
+            )
             self._count(todo)
             # A new embedder: every other live passage needs a vector from it too.
             restage = await writer.live_texts(todo.untouched) if new_model else []
@@ -121,8 +130,10 @@ class Indexer:
                 writer, texts, self._run_model, batch=self.settings.embedder.batch_size,
                 on_batch=self._embedding_progress(owners),
             )  # fmt: skip
-            idle = current is not None and not (todo.changes or restage or full)
-            if idle and current is not None:  # nothing to publish; sentence vectors may still be due
+            idle = not (todo.changes or restage or full) and (current is not None or writer.live == 0)
+            if idle and current is None:  # a new store and nothing read: no empty generation 1
+                index = VectorIndex.empty(self.embedder.dim, self.settings.index.nprobe)
+            elif idle and current is not None:  # nothing to publish; sentence vectors may still be due
                 index, self.report.generation = current, writer.live
             else:
                 index = await self._write(writer, todo, restage, vectors, current, full or new_model, meta)
@@ -150,6 +161,7 @@ class Indexer:
         report.articles_updated = len(todo.updated_ids)
         report.articles_unchanged = todo.unchanged
         report.articles_removed = len(todo.gone)
+        report.articles_gone_kept = todo.kept_gone
         report.added_ids = list(todo.added_ids)
         report.updated_ids = list(todo.updated_ids)
         report.removed_ids = [old.uid for old in todo.gone]

@@ -20,7 +20,9 @@ class Plan:
     replaced: list[int] = field(default_factory=list)
     """Article rows replaced by a new version."""
     gone: list[ExistingArticle] = field(default_factory=list)
-    """Live articles whose files (in the run's scope) no longer hold them."""
+    """Live articles whose files (in the run's scope) no longer hold them, removed with ``prune``."""
+    kept_gone: int = 0
+    """Such articles kept because the run does not prune."""
     untouched: list[int] = field(default_factory=list)
     """Live article rows the run keeps as they are (sorted)."""
     added_ids: list[str] = field(default_factory=list)
@@ -50,9 +52,11 @@ def plan(
     full: bool,
     scope: Sequence[Path],
     keep_paths: set[str],
+    prune: bool = True,
 ) -> Plan:
-    """Stage what is new or changed (everything with ``full``); drop live articles read from
-    inside ``scope`` that this run did not see, unless their file had problems (``keep_paths``)."""
+    """Stage what is new or changed (everything with ``full``); with ``prune``, drop live
+    articles read from inside ``scope`` that this run did not see, unless their file had
+    problems (``keep_paths``); without, count them (``kept_gone``) and keep them."""
     out = Plan()
     for item in prepared:
         old = existing.get(item.article.key)
@@ -71,6 +75,8 @@ def plan(
         for old in existing.values()
         if old.key not in seen and in_scope(old.path, scope) and old.path not in keep_paths
     ]
+    if not prune:
+        out.kept_gone, out.gone = len(out.gone), []
     gone_rows = {old.row for old in out.gone}
     out.untouched = sorted({old.row for old in existing.values()} - set(out.replaced) - gone_rows)
     return out

@@ -11,6 +11,7 @@ from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.store import Store, StoreWriter
+from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_checksum
 from foreign_desk.index.store.vectors import IVF, VectorIndex
 
 
@@ -27,6 +28,7 @@ async def publish(
     """Make ``index`` the live generation; ``meta`` is the store's meta before the run."""
     path = store.vectors_path(writer.pending)
     await asyncio.to_thread(index.save, path)
+    checksum = await asyncio.to_thread(file_checksum, path)  # verified whenever it is opened
     checkpoint("vectors-written")
     trained = str(index.ntotal) if rebuilt and index.kind == IVF else meta.get("ivf_trained_n", "0")
     await writer.publish(
@@ -34,6 +36,7 @@ async def publish(
             "fingerprint": fingerprint.to_json(),
             "index_kind": index.kind,
             "vectors_file": path.name,
+            CHECKSUM_KEY: checksum,
             "chunking": json.dumps(asdict(chunking)),
             "ivf_trained_n": trained,
         }

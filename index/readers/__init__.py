@@ -36,7 +36,7 @@ SUPPORTED_SUFFIXES = frozenset(READERS)
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "changelog", "contributing", "notice", "authors"})
 """File stems that sit beside a corpus but are not articles (``README.md``, ``LICENSE.txt``)."""
 
-__all__ = ["READERS", "SUPPORTED_SUFFIXES", "discover", "read_path", "shown"]
+__all__ = ["READERS", "SUPPORTED_SUFFIXES", "discover", "read_path", "shown", "unusable"]
 
 
 def _is_article_file(path: Path) -> bool:
@@ -68,7 +68,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ReadProblem]
 
     for given in paths:
         path = Path(given).expanduser()
-        if (why := _unusable(path)) is not None:
+        if (why := unusable(path)) is not None:
             problems.append(problem(shown(path.absolute()), why))
         elif path.is_dir():
             found, trouble = _walk(path)
@@ -88,7 +88,7 @@ def shown(path: Path | str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _unusable(path: Path) -> str | None:
+def unusable(path: Path) -> str | None:
     """Why ``path`` cannot be read as an article file or folder, or ``None``."""
     if shown(path) != str(path):
         return "the name is not UTF-8: rename it"
@@ -115,7 +115,7 @@ def _walk(root: Path) -> tuple[list[Path], list[ReadProblem]]:
         for candidate in (Path(folder, n) for n in names):
             if not _is_article_file(candidate):
                 continue
-            why = _unusable(candidate)
+            why = unusable(candidate)
             if why is None:
                 found.append(candidate)
             else:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from foreign_desk.index.config import SearchSettings
+from foreign_desk.index.errors import QuestionTooLong
 from foreign_desk.index.models import Filters
 
 
@@ -31,7 +32,12 @@ class SearchRequest:
         per_article: int | None = None,
         offset: int = 0,
     ) -> SearchRequest:
-        """A request with what the caller left out taken from ``settings``."""
+        """A request with what the caller left out taken from ``settings``; ``QuestionTooLong``
+        past ``settings.max_question_chars``."""
+        if len(question) > settings.max_question_chars:
+            raise QuestionTooLong(
+                f"the question is {len(question):,} characters long; at most {settings.max_question_chars:,}"
+            )
         per = settings.per_article if per_article is None else per_article
         return cls(question, k or settings.k, filters, offset, per)
 

@@ -26,6 +26,7 @@ from foreign_desk.index.search.request import Laps, SearchRequest
 from foreign_desk.index.search.retrieve import Retriever
 from foreign_desk.index.search.snapshot import Snapshot
 from foreign_desk.index.store import Store
+from foreign_desk.index.text import LETTER_OR_DIGIT
 
 
 class Searcher:
@@ -42,6 +43,8 @@ class Searcher:
 
     async def search(self, snapshot: Snapshot, request: SearchRequest) -> Answer:
         started = time.perf_counter()
+        if not LETTER_OR_DIGIT.search(request.question):  # "?!": nothing to look for
+            return Answer(question=request.question, results=(), took_ms=0.0, nothing_relevant=True)
         laps = Laps()
         found = await self.retriever.retrieve(snapshot, request, laps)
         t = time.perf_counter()

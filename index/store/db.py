@@ -91,13 +91,23 @@ class Store:
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             conn = await connect(data_dir / DB_NAME)
+        except aiosqlite.DatabaseError as exc:
+            where = data_dir / DB_NAME
+            raise StoreError(
+                f"{where} is not a usable Foreign Desk database ({exc}): run `foreign-desk doctor`"
+            ) from exc
         except (OSError, aiosqlite.Error) as exc:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:
             await migrate(conn, MIGRATIONS)
-        except aiosqlite.DatabaseError as exc:
+        except BaseException as exc:
             await conn.close()
-            raise StoreError(f"{data_dir / DB_NAME} is not a usable Foreign Desk database: {exc}") from exc
+            if isinstance(exc, aiosqlite.DatabaseError):
+                raise StoreError(
+                    f"{data_dir / DB_NAME} is not a usable Foreign Desk database ({exc}): "
+                    "run `foreign-desk doctor`"
+                ) from exc
+            raise
         return cls(data_dir, conn)
 
     async def close(self) -> None:

@@ -117,7 +117,7 @@ def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown setting 'kay'" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["index", "ask", "latest", "stats"])
+@pytest.mark.parametrize("command", ["index", "ask", "latest", "stats", "doctor", "backup", "restore"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0

@@ -77,7 +77,9 @@ async def test_incremental_reindex_embeds_only_what_changed(sample_engine: Engin
     assert changed["title"] in titles and MERCOSUR["title"] not in titles
 
     feed.unlink()
-    removed = await sample_engine.index([news])
+    kept = await sample_engine.index([news])  # a file that is gone is kept until --prune
+    assert (kept.articles_removed, kept.articles_gone_kept) == (0, 2)
+    removed = await sample_engine.index([news], prune=True)
     assert removed.articles_removed == 2 and removed.passages_embedded == 0
     gone = await sample_engine.ask("When will the South China Sea code of conduct be finished?", k=10)
     assert all(r.article.title != ASEAN["title"] for r in gone.results)

@@ -114,7 +114,7 @@ async def test_a_run_reports_which_articles_it_changed(make_settings, tmp_path: 
         embedded = len(fake.passages)
         write(corpus, "two", text=BODY + " A spokesman confirmed it.")
         (corpus / "one.jsonl").unlink()
-        second = await engine.index([corpus])
+        second = await engine.index([corpus], prune=True)
         assert [ids[i] for i in second.updated_ids] == ["two"]
         assert [ids[i] for i in second.removed_ids] == ["one"]
         assert second.added_ids == [] and len(fake.passages) > embedded

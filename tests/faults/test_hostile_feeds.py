@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.feeds.conftest import FakeClock
-from tests.feeds.news import SUDAN, rss
+from tests.feeds.news import SUDAN, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
 FUZZ = settings(max_examples=100, deadline=None)
@@ -131,3 +131,12 @@ async def test_retry_after_2099_delays_a_feed_by_a_day_at_most(
     (feed,) = await desk.feeds()
     assert feed.next_poll is not None
     assert clock() + 5 * 60 <= feed.next_poll <= clock() + DAY
+
+
+async def test_a_page_reached_through_a_redirect_is_reported_under_its_final_url(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    server.serve(SUDAN.path, page(SUDAN, server.base_url))
+    server.redirect("/s/abc", SUDAN.path, status=301)
+    outcome = await desk.ingest(server.url("/s/abc"))
+    assert (outcome.status, outcome.url) == ("new", server.url(SUDAN.path))

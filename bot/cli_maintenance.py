@@ -1,0 +1,75 @@
+"""``foreign-desk doctor``, ``backup`` and ``restore``: when something went wrong with a data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from foreign_desk.bot.cli_common import State, err, out, run
+from rich.markup import escape
+
+
+@click.command()
+@click.option("--repair", is_flag=True, help="Rebuild the vector file from the database when it is wrong.")
+@click.pass_obj
+def doctor(state: State, repair: bool) -> None:
+    """Check the data dir: the databases (quick_check), the vector file (checksum), ids and vectors.
+
+    Prints one line per check and exits 1 when something is wrong (after --repair: when
+    something is still wrong). A damaged database cannot be rebuilt: restore a backup.
+
+    \b
+    Example:
+      foreign-desk doctor
+      foreign-desk doctor --repair
+    """
+    from foreign_desk.index.engine import Engine
+
+    found = run(lambda: Engine.doctor(state.settings, repair=repair))
+    for finding in found:
+        mark = "[green]ok[/green]     " if finding.ok else "[red]problem[/red]"
+        out.print(f"{mark} {escape(finding.check)}: {escape(finding.detail)}")
+    repaired = bool(found) and found[-1].check == "repair" and found[-1].ok
+    if not repaired and not all(f.ok for f in found):
+        hint = "" if repair else "; `foreign-desk doctor --repair` rebuilds what can be rebuilt"
+        err.print(
+            f"[red]error:[/red] the data dir {escape(str(state.settings.data_path))} has problems{hint}"
+        )
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(state: State, dest: Path) -> None:
+    """Copy the data dir into the new folder DEST, consistently, also while the bot runs.
+
+    \b
+    Example:
+      foreign-desk backup ~/backups/foreign-desk-2025-06-01
+    """
+    from foreign_desk.index.engine import Engine
+
+    report = run(lambda: Engine.backup(state.settings, dest))
+    out.print(
+        f"Backed up generation {report.generation} to {escape(str(report.path))}: "
+        f"{len(report.files)} files, {report.bytes / 1e6:.1f} MB."
+    )
+
+
+@click.command()
+@click.argument("src", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_obj
+def restore(state: State, src: Path) -> None:
+    """Replace the data dir's index with the backup in SRC (checked before anything is touched).
+
+    Stop the bot first: a running bot keeps answering from the index it loaded.
+
+    \b
+    Example:
+      foreign-desk restore ~/backups/foreign-desk-2025-06-01
+    """
+    from foreign_desk.index.engine import Engine
+
+    report = run(lambda: Engine.restore(state.settings, src))
+    out.print(f"Restored generation {report.generation} into {escape(str(report.path))}.")

@@ -1,0 +1,169 @@
+"""``foreign-desk backup DEST`` and ``restore SRC``: a consistent copy of a data dir, taken live.
+
+A backup holds each SQLite database of the data dir, copied with SQLite's online backup API
+(a consistent snapshot while the bot reads and writes), and the live generation's vector
+file, checked against its checksum. The writer lock is held while copying, so no generation
+is published or collected between the two (questions go on; an indexing run waits). The copy
+is made in a temporary folder and renamed into place: a killed backup leaves no half backup
+under ``DEST``. ``restore`` checks a backup before it touches anything, then copies it back
+under the writer lock (stop the bot first: a running one keeps the index it loaded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from foreign_desk.index.errors import StoreError
+from foreign_desk.index.faults import checkpoint
+from foreign_desk.index.sqlite import now_iso
+from foreign_desk.index.store.db import DB_NAME
+from foreign_desk.index.store.doctor import quick_check
+from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
+from foreign_desk.index.store.lock import WriterLock
+
+MANIFEST = "backup.json"
+WAIT_FOR_WRITER_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class BackupReport:
+    path: Path
+    generation: int
+    files: tuple[str, ...]
+    bytes: int
+
+
+async def backup(data_dir: Path, dest: Path) -> BackupReport:
+    """Copy ``data_dir`` into the new folder ``dest`` (which must not exist, or be empty)."""
+    if not (data_dir / DB_NAME).is_file():
+        raise StoreError(f"nothing to back up: no index in {data_dir}")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise StoreError(f"{dest} already exists and is not an empty folder")
+    tmp = dest.with_name(f".{dest.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    async with WriterLock(data_dir / "writer.lock").hold(wait_s=WAIT_FOR_WRITER_S):
+        report = await asyncio.to_thread(_copy_out, data_dir, tmp)
+    checkpoint("backup-written")
+    if dest.exists():
+        dest.rmdir()
+    os.replace(tmp, dest)
+    _fsync_dir(dest.parent)
+    return BackupReport(dest, report.generation, report.files, report.bytes)
+
+
+def _copy_out(data_dir: Path, dest: Path) -> BackupReport:
+    dest.mkdir(parents=True)
+    files: list[str] = []
+    for db in sorted(data_dir.glob("*.sqlite3")):
+        _sqlite_copy(db, dest / db.name, one_file=True)
+        files.append(db.name)
+        checkpoint("backup-database-copied")
+    meta = _meta(dest / DB_NAME)
+    generation = int(meta.get("generation", "0"))
+    if meta.get("vectors_file"):
+        name = f"vectors/{meta['vectors_file']}"
+        (dest / "vectors").mkdir()
+        _file_copy(data_dir / name, dest / name)
+        damage = file_damage(dest / name, meta.get(CHECKSUM_KEY))
+        if damage is not None:
+            raise StoreError(
+                f"the live vector file {name} is damaged ({damage}): run `foreign-desk doctor --repair`"
+            )
+        files.append(name)
+        checkpoint("backup-vectors-copied")
+    manifest = {"generation": generation, "files": files, "created_at": now_iso(), "format": 1}
+    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    size = sum(f.stat().st_size for f in dest.rglob("*") if f.is_file())
+    return BackupReport(dest, generation, tuple(files), size)
+
+
+async def restore(src: Path, data_dir: Path) -> BackupReport:
+    """Check the backup in ``src``, then make ``data_dir`` hold it (its index is replaced)."""
+    manifest = await asyncio.to_thread(_checked_backup, src)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    async with WriterLock(data_dir / "writer.lock").hold(wait_s=0):
+        await asyncio.to_thread(_copy_in, src, data_dir, manifest["files"])
+    size = sum((src / f).stat().st_size for f in manifest["files"])
+    return BackupReport(data_dir, int(manifest["generation"]), tuple(manifest["files"]), size)
+
+
+def _checked_backup(src: Path) -> dict:
+    try:
+        manifest = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
+        files = [str(f) for f in manifest["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise StoreError(f"{src} is not a Foreign Desk backup (no readable {MANIFEST})") from None
+    for name in files:
+        if "/" in name.replace("vectors/", "", 1) or name.startswith(("/", ".")):
+            raise StoreError(f"{src}/{MANIFEST} names a file outside the backup: {name!r}")
+        if name.endswith(".sqlite3") and not (finding := quick_check(src / name)).ok:
+            raise StoreError(f"the backup's {name} is {finding.detail}")
+    meta = _meta(src / DB_NAME)
+    vectors = f"vectors/{meta['vectors_file']}" if meta.get("vectors_file") else None
+    if vectors is not None and (damage := file_damage(src / vectors, meta.get(CHECKSUM_KEY))):
+        raise StoreError(f"the backup's {vectors} is damaged ({damage})")
+    return manifest
+
+
+def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:
+    for name in files:  # the vector file first: the database that names it comes last
+        if name.startswith("vectors/"):
+            (data_dir / "vectors").mkdir(exist_ok=True)
+            _file_copy(src / name, data_dir / name)
+    for name in files:
+        if name.endswith(".sqlite3"):
+            _sqlite_copy(src / name, data_dir / name, one_file=False)
+
+
+def _sqlite_copy(source: Path, target: Path, *, one_file: bool) -> None:
+    """SQLite's online backup: a consistent snapshot of ``source`` written into ``target``
+    (``one_file``: in rollback-journal mode, so a backup is one file with no -wal beside it)."""
+    src = sqlite3.connect(source, timeout=30)
+    try:
+        dst = sqlite3.connect(target, timeout=30)
+        try:
+            src.backup(dst)
+            if one_file:
+                dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot copy {source.name}: {exc}") from None
+    finally:
+        src.close()
+
+
+def _file_copy(source: Path, target: Path) -> None:
+    """Copy to a temporary name, fsync, rename: ``target`` is whole or absent."""
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        shutil.copyfile(source, tmp)
+    except FileNotFoundError:
+        raise StoreError(f"{source} is missing: run `foreign-desk doctor --repair`") from None
+    with tmp.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _meta(db: Path) -> dict[str, str]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read {db}: {exc}") from None
+    finally:
+        conn.close()

@@ -1,0 +1,131 @@
+"""``foreign-desk doctor``: check every file of a data dir, say what is wrong, rebuild what can be.
+
+Checks, in order: each SQLite database (``PRAGMA quick_check``), the live generation's vector
+file (present, its checksum, FAISS can read it), its ids against the passage rows, and every
+vector in it against the copy SQLite keeps. ``repair`` rebuilds a damaged or disagreeing vector
+file from SQLite's vectors (under the writer lock, never waiting for it). A damaged database
+cannot be rebuilt from anything here: restore a backup (``foreign-desk restore``) or index
+into a new data dir. Nothing here waits on a lock or the model, so it never hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from foreign_desk.index.embed import Fingerprint
+from foreign_desk.index.errors import StoreError
+from foreign_desk.index.store.db import DB_NAME, Store
+from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
+from foreign_desk.index.store.lock import WriterLock
+from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
+from foreign_desk.index.store.vectors import VectorIndex
+
+_ALL = 1 << 62
+_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+
+
+def quick_check(path: Path) -> Finding:
+    """``PRAGMA quick_check`` of one SQLite file (blocking; a few seconds per GB)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return Finding(path.name, False, f"damaged: {exc}")
+    problems = [str(r[0]) for r in rows if r[0] != "ok"]
+    if problems:
+        return Finding(
+            path.name, False, f"damaged: {problems[0]}" + (f" (+{len(problems) - 1})" * (len(problems) > 1))
+        )
+    return Finding(path.name, True, "quick_check ok")
+
+
+async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: int = 100_000,
+                   repair: bool = False) -> list[Finding]:  # fmt: skip
+    """Every check's finding, in order; with ``repair``, the vector file rebuilt when it is wrong."""
+    if not (data_dir / DB_NAME).is_file():
+        return [Finding(DB_NAME, False, f"no index in {data_dir}: run `foreign-desk index`")]
+    found = [await asyncio.to_thread(quick_check, path) for path in sorted(data_dir.glob("*.sqlite3"))]
+    if not found[[f.check for f in found].index(DB_NAME)].ok:
+        return [*found, Finding("repair", False, "a damaged database cannot be rebuilt: restore a backup "
+                                "(`foreign-desk restore`) or index into a new data dir")]  # fmt: skip
+    store = await Store.open(data_dir)
+    try:
+        vector_findings, bad = await _vector_checks(store, nprobe)
+        found += vector_findings
+        if bad and repair:
+            found.append(await _repair(store, nprobe, approximate_threshold))
+    finally:
+        await store.close()
+    return found
+
+
+async def _vector_checks(store: Store, nprobe: int) -> tuple[list[Finding], bool]:
+    gen = await store.generation()
+    if gen == 0:
+        return [Finding("generation", True, "nothing indexed yet")], False
+    meta = await store.meta()
+    path = vectors_path(store, meta)
+    damage = await asyncio.to_thread(file_damage, path, meta.get(CHECKSUM_KEY))
+    if damage is not None:
+        return [Finding(path.name, False, damage)], True
+    try:
+        vectors = await asyncio.to_thread(VectorIndex.load, path, nprobe)
+    except (RuntimeError, MemoryError, ValueError) as exc:
+        return [Finding(path.name, False, f"FAISS cannot read it: {str(exc).strip()[:120]}")], True
+    checksum = "checksum ok" if meta.get(CHECKSUM_KEY) else "no checksum stored (an older generation)"
+    found = [Finding(path.name, True, f"generation {gen}, {vectors.ntotal:,} vectors, {checksum}")]
+    rows = await store.visible_ids(gen)
+    ids = await asyncio.to_thread(vectors.ids)
+    missing, extra = len(np.setdiff1d(rows, ids)), len(np.setdiff1d(ids, rows))
+    same = missing == extra == 0
+    gap = f"{missing} passage(s) without a vector, {extra} vector(s) without a passage"
+    found.append(Finding("ids", same, "every passage row has its vector" if same else gap))
+    found.append(await _compare_all(store, vectors))
+    return found, not all(f.ok for f in found)
+
+
+async def _compare_all(store: Store, vectors: VectorIndex) -> Finding:
+    ids, rows = await asyncio.to_thread(vectors.sample, _ALL)
+    differ = unknown = 0
+    for start in range(0, len(ids), _BATCH):
+        part = ids[start : start + _BATCH]
+        got, blobs = await store.vectors_for(part.tolist())
+        stored = dict(zip(got.tolist(), blobs, strict=True))
+        result = compare(part, rows[start : start + _BATCH], stored, tolerance_for(vectors))
+        differ, unknown = differ + result.differ, unknown + result.unknown
+    if differ:
+        return Finding("stored vectors", False, f"{differ} of {len(ids):,} differ from the database's copies")
+    lacking = f"; {unknown} not kept in the database" if unknown else ""
+    return Finding("stored vectors", True, f"{len(ids):,} match the database's copies{lacking}")
+
+
+async def _repair(store: Store, nprobe: int, approximate_threshold: int) -> Finding:
+    lock = WriterLock(store.data_dir / "writer.lock")
+    try:
+        async with lock.hold(wait_s=0):
+            gen = await store.generation()
+            meta = await store.meta()
+            dim = Fingerprint.from_json(meta["fingerprint"]).dim
+            vectors = await rebuild(
+                store, gen, dim, approximate_threshold=approximate_threshold, nprobe=nprobe
+            )
+            await save_checked(store, vectors, vectors_path(store, meta))
+    except StoreError as exc:
+        return Finding("repair", False, str(exc))
+    return Finding(
+        "repair", True, f"rebuilt {vectors_path(store, meta).name} from {vectors.ntotal:,} stored vectors"
+    )

