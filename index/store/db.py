@@ -133,7 +133,16 @@ class Store:
 
     # -- consistency ----------------------------------------------------------------------
     async def visible_id_stats(self, gen: int) -> tuple[int, int]:
-        """(count, sum) of the passage ids visible at ``gen``: a cheap check against FAISS."""
+        """(count, sum) of the passage ids visible at ``gen``: a cheap check against FAISS.
+
+        Publishing records them for the generation it makes live (a full scan there, once), so
+        opening a big store reads two numbers instead of scanning a million rows."""
+        async with self.conn.execute("SELECT value FROM meta WHERE key = 'id_stats'") as cur:
+            row = await cur.fetchone()
+        if row:
+            recorded, count, total = (int(x) for x in row[0].split())
+            if recorded == gen:
+                return count, total
         sql = f"SELECT count(*), coalesce(sum(id), 0) FROM passages p WHERE {visible('p')}"
         async with self.conn.execute(sql, {"gen": gen}) as cur:
             row = await cur.fetchone()

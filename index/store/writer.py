@@ -263,6 +263,10 @@ class StoreWriter:
         await self.conn.execute("PRAGMA synchronous=FULL")
         try:
             async with self.transaction():
+                sql = f"SELECT count(*), coalesce(sum(id), 0) FROM passages p WHERE {visible('p')}"
+                async with self.conn.execute(sql, {"gen": self.pending}) as cur:
+                    row = await cur.fetchone()
+                values["id_stats"] = f"{self.pending} {row[0]} {row[1]}" if row else f"{self.pending} 0 0"
                 await self.conn.executemany(
                     "INSERT INTO meta(key, value) VALUES (?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
