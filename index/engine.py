@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from foreign_desk.index.answer_cache import AnswerCache, as_cached
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreError
@@ -71,6 +73,7 @@ class Engine:
         self._index_pool = ThreadPoolExecutor(1, thread_name_prefix="fd-index")
         self.searcher = Searcher(store, embedder, settings, self._query_pool)
         self._snapshot: Snapshot | None = None
+        self.answers = AnswerCache()
         self._reload = asyncio.Lock()
         self._listeners: list[IngestListener] = []
         self._prechecked: Prechecked | None = None
@@ -210,10 +213,17 @@ class Engine:
         return await self.search(request)
 
     async def search(self, request: SearchRequest) -> Answer:
-        """Answer one fully specified request against the live generation."""
+        """Answer one fully specified request against the live generation; the same request on
+        the same generation again is answered from ``answers``."""
+        started = time.perf_counter()
         snap = await self.snapshot()
         assert snap is not None
-        return await self.searcher.search(snap, request)
+        cached = self.answers.get(snap.generation, request)
+        if cached is not None:
+            return as_cached(cached, (time.perf_counter() - started) * 1000)
+        answer = await self.searcher.search(snap, request)
+        self.answers.put(snap.generation, request, answer)
+        return answer
 
     # -- indexing ---------------------------------------------------------------------------
     async def index(
