@@ -288,7 +288,7 @@ def exact_rows(vectors: np.ndarray):
 
 
 def recall_vs_exact(
-    vectors: np.ndarray, queries: np.ndarray, threshold_forced: bool = True, nprobe: int = 32
+    vectors: np.ndarray, queries: np.ndarray, threshold_forced: bool = True, nprobe: int = 64
 ) -> float:
     ids = np.arange(1, len(vectors) + 1, dtype=np.int64)
     exact = VectorIndex.build(vectors.shape[1], ids, vectors, approximate_threshold=len(vectors) + 1)
@@ -299,7 +299,7 @@ def recall_vs_exact(
     return round(float(np.mean([len(set(t) & set(g)) / 10 for t, g in zip(truth, got, strict=True)])), 4)
 
 
-def faiss_latency(vectors: np.ndarray, queries: np.ndarray, kind_threshold: int, nprobe: int = 32) -> float:
+def faiss_latency(vectors: np.ndarray, queries: np.ndarray, kind_threshold: int, nprobe: int = 64) -> float:
     ids = np.arange(1, len(vectors) + 1, dtype=np.int64)
     index = VectorIndex.build(
         vectors.shape[1], ids, vectors, approximate_threshold=kind_threshold, nprobe=nprobe
@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = real_questions(args.queries)
     qvecs = embedder.embed_queries(questions)
     result["recall_at_10_vs_exact"] = {
-        "real_embeddings": {"n": len(real), "nprobe": 32, "recall": recall_vs_exact(real, qvecs)},
+        "real_embeddings": {"n": len(real), "nprobe": 64, "recall": recall_vs_exact(real, qvecs)},
     }
     result["stand_in"] = (
         f"{len(real)} passages embedded for real; bigger stores repeat the {len(passages)} real passage "

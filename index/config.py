@@ -64,8 +64,10 @@ class IndexSettings:
     language (roughly doubles indexing CPU; off: highlights use word overlap)."""
     approximate_threshold: int = 50_000
     """Above this many passages the FAISS index becomes IVF (approximate) instead of exact."""
-    nprobe: int = 32
-    """IVF lists searched per question (at least 1/64 of the lists, for recall on big indexes)."""
+    nprobe: int = 64
+    """IVF lists searched per question (at least 1/64 of the lists). With 8-bit codes re-ranked
+    exactly, 64 gives recall@10 against exact search 0.983 at 100k passages (632 lists) and
+    0.992 at 1M (2,000 lists); 32 gave 0.938 and 0.963 (bench, 60 real questions)."""
 
 
 @dataclass(frozen=True)
