@@ -25,10 +25,15 @@ from pathlib import Path
 
 import numpy as np
 from foreign_desk.index.config import Settings
-from foreign_desk.index.embed import Embedder, Fingerprint
+from foreign_desk.index.embed import Embedder, Fingerprint, block_size
 from foreign_desk.index.errors import FingerprintMismatch
 from foreign_desk.index.indexing.build import next_index
-from foreign_desk.index.indexing.embed import embed_passages, embed_sentences, texts_to_embed
+from foreign_desk.index.indexing.embed import (
+    ArticlesEmbedded,
+    embed_passages,
+    embed_sentences,
+    texts_to_embed,
+)
 from foreign_desk.index.indexing.plan import Plan, plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare, read_corpus
 from foreign_desk.index.indexing.publish import publish
@@ -126,10 +131,10 @@ class Indexer:
             # A new embedder: every other live passage needs a vector from it too.
             restage = await writer.live_texts(todo.untouched) if new_model else []
             texts, owners = texts_to_embed(todo.to_stage, restage, fingerprint)
+            batch = block_size(self.embedder, self.settings.embedder.batch_size)
             vectors = await embed_passages(
-                writer, texts, self._run_model, batch=self.settings.embedder.batch_size,
-                on_batch=self._embedding_progress(owners),
-            )  # fmt: skip
+                writer, texts, self._run_model, batch=batch, on_batch=self._embedding_progress(owners)
+            )
             idle = not (todo.changes or restage or full) and (current is not None or writer.live == 0)
             if idle and current is None:  # a new store and nothing read: no empty generation 1
                 index = VectorIndex.empty(self.embedder.dim, self.settings.index.nprobe)
@@ -166,13 +171,14 @@ class Indexer:
         report.updated_ids = list(todo.updated_ids)
         report.removed_ids = [old.uid for old in todo.gone]
 
-    def _embedding_progress(self, owners: list[list[str]]) -> Callable[[set[str], int], None]:
+    def _embedding_progress(self, owners: list[list[str]]) -> Callable[[Sequence[str], int], None]:
         """Progress of ``embed_passages`` in articles whose passages all have vectors."""
+        articles = ArticlesEmbedded(owners)
 
-        def on_batch(done: set[str], embedded: int) -> None:
+        def on_batch(done: Sequence[str], embedded: int) -> None:
             self.report.passages_embedded += embedded
-            articles = sum(1 for keys in owners if all(k in done for k in keys))
-            self._tell("embedding", articles, len(owners))
+            articles.add(done)
+            self._tell("embedding", articles.done, len(owners))
 
         return on_batch
 

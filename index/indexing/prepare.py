@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from foreign_desk.index.chunk import chunk_article
@@ -43,6 +43,14 @@ def embed_context(article: Article, passage: Passage) -> str:
     return "\n".join(part for part in (article.title, passage.section) if part)
 
 
+def _fields(article: Article) -> dict[str, object]:
+    """What ``asdict(article)`` gives (the content hash is computed from it) without its deep
+    copies, which took a third of ``prepare``'s time."""
+    out: dict[str, object] = {f.name: getattr(article, f.name) for f in fields(article)}
+    out["blocks"] = [{"text": b.text, "kind": b.kind} for b in article.blocks]
+    return out
+
+
 def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
     """Clean and chunk one article; an article left with no text is a problem, not an error."""
     cleaned = clean_article(article)
@@ -54,7 +62,7 @@ def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
     sentences = split_sentences(lede)
     lede = (sentences[0] if sentences else lede)[:LEDE_CHARS]
     payload = {
-        "article": asdict(cleaned) | {"path": None, "locator": None},
+        "article": _fields(cleaned) | {"path": None, "locator": None},
         "chunking": asdict(settings.chunking),
         "chunker": CHUNKER_VERSION,
     }

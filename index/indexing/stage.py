@@ -14,7 +14,10 @@ from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.indexing.embed import vector_key
 from foreign_desk.index.indexing.plan import Plan
 from foreign_desk.index.store import StoreWriter
-from foreign_desk.index.store.writer import StoredText
+from foreign_desk.index.store.writer import ArticleRows, StoredText
+
+STAGE_BATCH = 256
+"""Articles staged per statement: one await per batch, not one per passage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +36,20 @@ async def stage(
     new_keys: list[str] = []
     async with writer.transaction():
         removed = await writer.stage_removal(plan.replaced + [old.row for old in plan.gone])
-        for item in plan.to_stage:
-            keys = [vector_key(fingerprint, t) for t in item.embed_texts()]
-            ids = await writer.stage_article(
-                item.article,
-                lede=item.lede,
-                content_hash=item.content_hash,
-                passages=item.passages,
-                contexts=item.contexts,
-                vector_keys=keys,
-            )
-            new_ids.extend(ids)
-            new_keys.extend(keys)
+        for start in range(0, len(plan.to_stage), STAGE_BATCH):
+            rows = [
+                ArticleRows(
+                    item.article,
+                    item.lede,
+                    item.content_hash,
+                    item.passages,
+                    item.contexts,
+                    tuple(vector_key(fingerprint, t) for t in item.embed_texts()),
+                )
+                for item in plan.to_stage[start : start + STAGE_BATCH]
+            ]
+            new_ids.extend(await writer.stage_articles(rows))
+            new_keys.extend(k for r in rows for k in r.vector_keys)
         if restage:
             copies = [(t, vector_key(fingerprint, t.embed_text)) for t in restage]
             new_ids.extend(await writer.stage_passage_copies(copies))

@@ -10,7 +10,7 @@ import numpy as np
 from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing.build import still_fits
-from foreign_desk.index.indexing.embed import embed_passages
+from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages
 from foreign_desk.index.indexing.plan import plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare
 from foreign_desk.index.models import Article, Block
@@ -72,12 +72,23 @@ async def test_embed_pays_for_each_text_once_and_reports_every_batch(tmp_path: P
         async with StoreWriter.open(store) as writer:
             on_batch = lambda done, n: batches.append((len(done), n))  # noqa: E731
             vectors = await embed_passages(writer, texts, run_model, batch=2, on_batch=on_batch)
-            assert calls == [2, 2, 1] and batches == [(0, 0), (2, 2), (4, 2), (5, 1)]
+            assert calls == [2, 2, 1] and batches == [(0, 0), (2, 2), (2, 2), (1, 1)]  # keys just done
             assert np.allclose(vectors["k3"], fake.vector("passage 3"))
             again = await embed_passages(writer, texts, run_model, batch=2, on_batch=lambda *_: None)
             assert calls == [2, 2, 1] and set(again) == set(texts)  # all from the cache
     finally:
         await store.close()
+
+
+def test_articles_count_as_embedded_once_every_passage_has_a_vector() -> None:
+    progress = ArticlesEmbedded([["a", "b"], ["b"], ["c", "c"], []])
+    assert progress.done == 1  # an article with nothing to embed
+    progress.add(["b"])
+    assert progress.done == 2
+    progress.add(["c", "a"])
+    assert progress.done == 4
+    progress.add(["a", "z"])  # a key seen again, or no article's: no change
+    assert progress.done == 4
 
 
 def test_an_index_is_rebuilt_when_its_kind_no_longer_suits_the_corpus() -> None:
