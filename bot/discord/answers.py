@@ -16,6 +16,7 @@ transaction).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -140,6 +141,9 @@ class AnswerStore:
         self._salt = salt
         self.ttl_s = ttl_s
         self.clock = clock
+        self._transaction = asyncio.Lock()
+        """One transaction at a time on the shared connection: two /asks answered at once (a
+        cached answer comes back within a millisecond) would otherwise both BEGIN."""
 
     @classmethod
     async def open(
@@ -187,17 +191,18 @@ class AnswerStore:
         now = self.clock()
         answer_id = "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
         state = AnswerState(answer_id, now, question, filters, self.hash_user("asker", answer_id, asker_id))
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            await self.conn.execute("DELETE FROM answers WHERE created_at < ?", (now - self.ttl_s,))
-            await self.conn.execute(
-                "INSERT INTO answers (id, created_at, question, filters, asker) VALUES (?, ?, ?, ?, ?)",
-                (answer_id, now, question, _filters_json(filters), state.asker),
-            )
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
+        async with self._transaction:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self.conn.execute("DELETE FROM answers WHERE created_at < ?", (now - self.ttl_s,))
+                await self.conn.execute(
+                    "INSERT INTO answers (id, created_at, question, filters, asker) VALUES (?, ?, ?, ?, ?)",
+                    (answer_id, now, question, _filters_json(filters), state.asker),
+                )
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
         return state
 
     async def recall(self, answer_id: str) -> AnswerState | None:
@@ -233,29 +238,30 @@ class AnswerStore:
         if shown is None:
             raise LookupError(f"page {offset} of answer {state.id} was never shown")
         voter = self.hash_user("voter", state.id, user_id)
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            sql = "SELECT vote FROM votes WHERE answer_id = ? AND voter = ?"
-            async with self.conn.execute(sql, (state.id, voter)) as cur:
-                before = await cur.fetchone()
-            await self.conn.execute(
-                "INSERT OR REPLACE INTO votes (answer_id, voter, vote, voted_at, question, filters, "
-                "offset, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    state.id,
-                    voter,
-                    vote,
-                    self.clock(),
-                    state.question,
-                    _filters_json(state.filters),
-                    offset,
-                    _shown_json(shown),
-                ),
-            )
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
+        async with self._transaction:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                sql = "SELECT vote FROM votes WHERE answer_id = ? AND voter = ?"
+                async with self.conn.execute(sql, (state.id, voter)) as cur:
+                    before = await cur.fetchone()
+                await self.conn.execute(
+                    "INSERT OR REPLACE INTO votes (answer_id, voter, vote, voted_at, question, filters, "
+                    "offset, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        state.id,
+                        voter,
+                        vote,
+                        self.clock(),
+                        state.question,
+                        _filters_json(state.filters),
+                        offset,
+                        _shown_json(shown),
+                    ),
+                )
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
         return int(before[0]) if before is not None else None
 
     async def votes(self) -> list[Vote]:

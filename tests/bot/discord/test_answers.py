@@ -68,3 +68,17 @@ async def test_a_damaged_file_is_kept_aside_and_a_new_one_started(
     (kept,) = tmp_path.glob(f"{FILE_NAME}.damaged-*")
     assert kept.read_bytes().startswith(b"not a database")
     assert "is damaged" in caplog.text
+
+
+async def test_answers_remembered_at_the_same_time_are_all_kept(tmp_path: Path):
+    """Questions answered at once (a cached answer returns within a millisecond) share the
+    store's connection: each gets its own transaction, none fails."""
+    import asyncio
+
+    store = await AnswerStore.open(tmp_path, ttl_s=60)
+    try:
+        states = await asyncio.gather(*(store.remember(f"q{i}", Filters(), i) for i in range(8)))
+        assert len({s.id for s in states}) == 8
+        assert all([await store.recall(s.id) for s in states])
+    finally:
+        await store.close()
