@@ -4,7 +4,7 @@
 
 The real bot runs against the loopback Discord stand-in (``tests/discord_standin``) on the
 shipped sample store plus real articles from ../shared/data (BBC 2025 and IndoSum international
-news, half each). An admin runs ``/admin reindex full:True``; until it reports its result:
+news, half each). An operator runs ``/operator reindex full:True``; until it reports its result:
 
 - a probe task sleeps 10 ms in a loop and records how late it wakes up: the event-loop stall;
 - the stand-in records the gateway heartbeats (HELLO asks for one every ``--heartbeat-ms``);
@@ -93,7 +93,8 @@ class LoopLag:
 async def watch_reindex(
     standin: Any, bot: Any, *, ask_every_s: float = 0.5, timeout_s: float = 600.0
 ) -> dict[str, Any]:
-    """Run ``/admin reindex full:True`` as the admin while a user keeps asking; measure everything.
+    """Run ``/operator reindex full:True`` as an operator (the application's owner) while a user keeps
+    asking; measure everything. The bot must register /operator on ``standin.guild``.
 
     Returns loop-stall figures, heartbeat intervals during the run (seconds), and each /ask's
     acknowledgement latency and time to answer (seconds).
@@ -101,7 +102,7 @@ async def watch_reindex(
     asks: list[Any] = []
     async with LoopLag() as lag:
         started = time.monotonic()
-        reindex = await standin.send_slash_command("admin reindex", {"full": True}, user=standin.admin)
+        reindex = await standin.send_slash_command("operator reindex", {"full": True}, user=standin.owner)
 
         def finished() -> bool:
             return any(m.content.startswith(("✅", "❌")) for m in reindex.replies)
@@ -140,6 +141,7 @@ def _write_corpus(path: Path, articles: int) -> int:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
+    import discord
     from foreign_desk.bot.discord.client import ForeignDeskBot
     from foreign_desk.bot.discord.settings import load_bot_settings
     from foreign_desk.index.config import load_settings
@@ -154,18 +156,20 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         settings = load_settings(None, environ=env, data_dir=str(root / "data"))
         async with await Engine.open(settings) as engine:  # the sample article, so /ask has answers
             await engine.index([Path(__file__).resolve().parent.parent / "corpus"])
-        bot_settings = load_bot_settings(
-            settings,
-            {},
-            cooldown_s=0.0,
-            reindex_paths=[str(root / "corpus"), str(Path(__file__).resolve().parent.parent / "corpus")],
-        )
         config = StandinConfig(heartbeat_interval_ms=args.heartbeat_ms)
         async with DiscordStandin(config) as standin:
+            bot_settings = load_bot_settings(
+                settings,
+                {},
+                cooldown_s=0.0,
+                operator_guild_ids=[standin.guild.id],
+                reindex_paths=[str(root / "corpus"), str(Path(__file__).resolve().parent.parent / "corpus")],
+            )
             with standin.patch_discord_py():
                 bot = ForeignDeskBot(settings, bot_settings, guild_ready_timeout=0.05)
                 async with standin.run_client(bot):
                     await bot.tree.sync()
+                    await bot.tree.sync(guild=discord.Object(standin.guild.id))
                     measured = await watch_reindex(standin, bot, ask_every_s=args.ask_every)
     intervals = measured.pop("heartbeat_intervals_s")
     ack, answer = measured.pop("ask_ack_s"), measured.pop("ask_answer_s")

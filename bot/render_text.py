@@ -76,8 +76,9 @@ def print_report(console: Console, report: IndexReport) -> None:
             console.print(f"  {escape(str(problem))}")
 
 
-def stats_rows(stats: EngineStats) -> list[tuple[str, Any]]:
-    """``Engine.stats()`` as (label, value) rows, shared by the terminal and Discord."""
+def stats_rows(stats: EngineStats, *, paths: bool = True) -> list[tuple[str, Any]]:
+    """``Engine.stats()`` as (label, value) rows, shared by the terminal and Discord; without
+    ``paths`` the host's data folder is left out (a server's managers see no path of the host)."""
     langs = ", ".join(f"{k} {v}" for k, v in stats.languages.items()) or "-"
     sources = ", ".join(f"{s.source} {s.articles}" for s in stats.sources) or "-"
     return [
@@ -89,7 +90,7 @@ def stats_rows(stats: EngineStats) -> list[tuple[str, Any]]:
         ("embedder", stats.embedder or "-"),
         ("generation", stats.generation),
         ("size on disk", f"{stats.size_bytes / 1e6:.1f} MB"),
-        ("data dir", stats.data_dir),
+        *([("data dir", stats.data_dir)] if paths else []),
     ]
 
 

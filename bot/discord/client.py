@@ -31,6 +31,7 @@ from .answers import AnswerStore
 from .catalog import Catalog
 from .coordination import BackgroundLease, IdentifyGate
 from .desk import Desk
+from .operators import Operators
 from .replies import NO_PINGS
 from .settings import BotSettings, load_bot_settings
 from .tree import DeskTree
@@ -86,6 +87,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
         self.poller: Poller | None = None
         self.alerts: Alerts | None = None
         self.catalog = Catalog(lambda: self.engine)
+        self.operators = Operators(self, self.bot_settings)
         self._tasks: set[asyncio.Task[Any]] = set()
         data_dir = settings.data_path
         self.lease = BackgroundLease(data_dir, check_s=self.bot_settings.takeover_check_s)
@@ -140,6 +142,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
         from .cogs.help import HelpCog
         from .cogs.latest import LatestCog
         from .cogs.mentions import MentionsCog
+        from .cogs.operator import OperatorCog
         from .translator import DeskTranslator
         from .views import PageButton, VoteButton
 
@@ -148,7 +151,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
         if self._engine is None and self._open_engine:
             self._engine = await Engine.open(self.settings, embedder=self._embedder)
             if await self._engine.is_empty():
-                log.warning("nothing is indexed yet: run `foreign-desk index` or /admin reindex")
+                log.warning("nothing is indexed yet: run `foreign-desk index` or /operator reindex")
         if self._engine is not None:
             self._desk = Desk(self._engine, self.bot_settings)
             self._feeds = await FeedDesk.open(self._engine)
@@ -159,6 +162,9 @@ class ForeignDeskBot(commands.AutoShardedBot):
         await self.add_cog(LatestCog(self))
         await self.add_cog(HelpCog(self))
         await self.add_cog(AdminCog(self))
+        if self.bot_settings.operator_guild_ids:
+            guilds = [discord.Object(g) for g in self.bot_settings.operator_guild_ids]
+            await self.add_cog(OperatorCog(self), guilds=guilds)
         await self.add_cog(FollowCog(self))
         if self.bot_settings.answer_mentions or self.bot_settings.answer_dms:
             await self.add_cog(MentionsCog(self))

@@ -268,9 +268,9 @@ def sources_embed(sources: Sequence[SourceCount], tx: Texts = EN) -> discord.Emb
     return embed
 
 
-def stats_embed(stats: EngineStats, tx: Texts = EN) -> discord.Embed:
-    """What ``foreign-desk stats`` prints, as embed fields."""
-    rows = stats_rows(stats)
+def stats_embed(stats: EngineStats, tx: Texts = EN, *, paths: bool = True) -> discord.Embed:
+    """What ``foreign-desk stats`` prints, as embed fields (the data folder only with ``paths``)."""
+    rows = stats_rows(stats, paths=paths)
     embed = discord.Embed(title=tx("stats.title"), colour=COLOUR)
     for name, value in rows:
         inline = name not in ("sources", "data dir", "embedder")

@@ -138,7 +138,9 @@ async def run_bot(
 async def sync_commands(
     settings: Settings, guild_id: int | None, *, environ: Mapping[str, str] | None = None
 ) -> int:
-    """Register the slash commands globally (or on one guild, at once); return how many."""
+    """Register the slash commands globally (or on one guild, at once); return how many.
+
+    Globally, the /operator group is registered on each of ``discord.operator_guild_ids`` too."""
     token = read_token(environ)
     bot = ForeignDeskBot(settings, load_bot_settings(settings, environ), open_engine=False)
     with _translated():
@@ -146,6 +148,9 @@ async def sync_commands(
             await bot.login(token)  # runs setup_hook: the cogs, hence the command tree, without the engine
             if guild_id is None:
                 synced = await bot.tree.sync()
+                for operator_guild in bot.bot_settings.operator_guild_ids:
+                    await bot.tree.sync(guild=discord.Object(operator_guild))
+                    log.info("registered /operator on guild %d", operator_guild)
             else:
                 guild = discord.Object(guild_id)
                 bot.tree.copy_global_to(guild=guild)

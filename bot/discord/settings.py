@@ -49,9 +49,9 @@ class BotSettings:
     """Seconds an answer's More/Back and 👍/👎 buttons keep working, across restarts; after that a
     click says the answer expired."""
     status_edit_interval_s: float = 2.0
-    """Least seconds between two edits of a /admin reindex or /admin fetch status message."""
+    """Least seconds between two edits of a reindex or fetch status message."""
     reindex_paths: list[str] = field(default_factory=list)
-    """What /admin reindex indexes; empty means the shipped corpus."""
+    """What /operator reindex indexes; empty means the shipped corpus."""
     poll_feeds: bool = True
     """Poll the registered feeds in the background while the bot runs (each on its own interval)."""
     alert_check_s: float = 15.0

@@ -1,4 +1,4 @@
-"""One message kept up to date with a long job's progress (/admin reindex, /admin fetch).
+"""One message kept up to date with a long job's progress (/operator reindex, fetch).
 
 The message starts as the interaction's (private) response. Discord lets a bot edit that for 15
 minutes only (the interaction token's lifetime); a ``Handoff`` moves the status, a minute

@@ -1,10 +1,11 @@
-"""/admin feeds add|list|remove, /admin fetch and /admin ingest: the feed half of /admin.
+"""feeds add|list|remove, fetch and ingest: the feed commands of /admin and /operator.
 
-``FeedCommands`` is mixed into ``AdminCog``, so these commands live in its ``/admin`` group and
-pass its permission check (Manage Server, or a configured admin) before they run. Each handler
-defers privately, awaits one ``FeedDesk`` call and renders the result (``render_feeds``);
-errors such as a URL that is not a feed (``FeedError``, ``FetchError``) reach the tree's error
-handler and are shown privately as one line.
+``FeedCommands`` is mixed into ``AdminCog`` (a server's own feeds and pages) and ``OperatorCog``
+(the shared corpus's), so these commands live in their groups and pass their permission
+checks before they run; ``scope`` says whose feeds a command acts on. Each handler defers
+privately, awaits one ``FeedDesk`` call and renders the result (``render_feeds``); errors such
+as a URL that is not a feed (``FeedError``, ``FetchError``) reach the tree's error handler and
+are shown privately as one line.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from foreign_desk.index.errors import FetchError
 from ..errors import Refusal
 from ..i18n import EN, Texts, for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX
-from ..permissions import is_admin
 from ..render_feeds import (
     feed_added_text,
     feed_removed_text,
@@ -75,11 +75,20 @@ class FetchStatus(StatusMessage):
 
 
 class FeedCommands(commands.Cog):
-    """The feed commands of ``AdminCog``, which provides ``bot`` and the permission check (a cog
-    class only so that discord.py and type checkers accept its commands; never added alone)."""
+    """The feed commands of ``AdminCog`` and ``OperatorCog``, which provide ``bot``, ``scope``
+    and the permission check (a cog class only so that discord.py and type checkers accept its
+    commands; never added alone)."""
 
     bot: ForeignDeskBot
     fetching: asyncio.Task[Any] | None = None
+
+    def scope(self, interaction: discord.Interaction) -> int | None:
+        """Whose feeds and pages: a server's id, or None for the shared corpus."""
+        raise NotImplementedError
+
+    async def allowed(self, interaction: discord.Interaction) -> bool:
+        """The group's permission check, for autocomplete (which skips ``interaction_check``)."""
+        raise NotImplementedError
 
     feeds = app_commands.Group(
         name=L("command.admin.feeds.name"), description=L("command.admin.feeds.description")
@@ -206,7 +215,7 @@ class FeedCommands(commands.Cog):
     async def _feed_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None or not is_admin(interaction, self.bot.bot_settings):
+        if not await self.allowed(interaction):
             return []  # autocomplete skips the cog's check: don't list feeds to just anyone
         typed = current.strip().casefold()
         names = [f.name for f in await self.bot.feeds.feeds() if typed in f.name.casefold()]

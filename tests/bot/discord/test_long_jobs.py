@@ -25,11 +25,15 @@ def standin_config() -> StandinConfig:
 async def test_a_reindex_outliving_the_token_reports_in_the_channel(
     standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
 ):
-    options = {"reindex_paths": [str(wires(tmp_path))], "interaction_token_s": TOKEN_S}
+    options = {
+        "reindex_paths": [str(wires(tmp_path))],
+        "interaction_token_s": TOKEN_S,
+        "operator_guild_ids": [standin.guild.id],
+    }
     async with asyncio.timeout(60), start_bot(**options, status_edit_interval_s=0.1) as bot:
         # Another writer holds the index: the reindex waits for it past the token's lifetime.
         async with WriterLock(bot.settings.data_path / "writer.lock").hold():
-            ix = await standin.send_slash_command("admin reindex", user=standin.admin)
+            ix = await standin.send_slash_command("operator reindex", user=standin.owner)
             moved = await standin.wait_for_bot_message(channel=standin.general, timeout=10)
             await standin.wait_until(lambda: standin.token_expired(ix), timeout=10, what="token expiry")
         done = await standin.wait_until(
@@ -38,7 +42,7 @@ async def test_a_reindex_outliving_the_token_reports_in_the_channel(
     original = standin.message(ix.original_message_id)
     assert original.ephemeral and original.content.startswith("This reindex is taking a while")
     assert f"/channels/{standin.guild.id}/{standin.general.id}/{moved.id}" in original.content
-    header = f"Status of the reindex {standin.admin.mention} started"
+    header = f"Status of the reindex {standin.owner.mention} started"
     assert all(r["content"].startswith(header) for r in moved.revisions)
     assert "✅ Reindex finished" in done.content and "2 new" in done.content
     assert not ix.rejected  # nothing was sent to the interaction after its token expired
@@ -51,11 +55,15 @@ async def test_the_status_moves_to_a_dm_where_the_bot_may_not_post(
     closed = standin.world.add_text_channel(
         "mods", overwrites=[Overwrite(standin.world.bot_role.id, 0, deny=int(Perm.SEND_MESSAGES))]
     )
-    options = {"reindex_paths": [str(wires(tmp_path))], "interaction_token_s": TOKEN_S}
+    options = {
+        "reindex_paths": [str(wires(tmp_path))],
+        "interaction_token_s": TOKEN_S,
+        "operator_guild_ids": [standin.guild.id],
+    }
     async with asyncio.timeout(60), start_bot(**options) as bot:
         async with WriterLock(bot.settings.data_path / "writer.lock").hold():
-            ix = await standin.send_slash_command("admin reindex", user=standin.admin, channel=closed)
-            dm = standin.world.dm_channel(standin.admin)
+            ix = await standin.send_slash_command("operator reindex", user=standin.owner, channel=closed)
+            dm = standin.world.dm_channel(standin.owner)
             moved = await standin.wait_for_bot_message(channel=dm, timeout=10)
         await standin.wait_until(lambda: "✅ Reindex finished" in moved.content, timeout=45)
     assert standin.bot_messages(closed) == [] and not ix.rejected

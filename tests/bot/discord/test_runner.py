@@ -86,7 +86,27 @@ async def test_sync_registers_the_commands_on_a_guild_or_globally(
     assert options["source"]["autocomplete"] is True and all(o["description"] for o in options.values())
     admin = standin.commands.find("admin", None)
     assert admin is not None
-    assert {o["name"] for o in admin["options"]} == {"reindex", "stats", "feeds", "fetch", "ingest"}
+    assert {o["name"] for o in admin["options"]} == {"stats", "feeds", "fetch", "ingest"}
+
+
+async def test_sync_registers_operator_commands_only_on_the_operators_servers(
+    standin: DiscordStandin, make_settings: Callable[..., Settings], tmp_path: Path
+):
+    ops, other = standin.world.add_guild("Ops room"), standin.world.add_guild("Readers")
+    environ = {
+        "DISCORD_TOKEN": standin.config.bot_token,
+        "FOREIGN_DESK_DISCORD_OPERATOR_GUILD_IDS": str(ops.id),
+    }
+    assert await sync_commands(make_settings(tmp_path / "never-opened"), None, environ=environ) == len(
+        COMMANDS
+    )
+    assert {c["name"] for c in standin.commands.global_commands} == COMMANDS
+    operator = standin.commands.find("operator", ops.id)
+    assert operator is not None and [c["name"] for c in standin.commands.guild_commands[ops.id]] == [
+        "operator"
+    ]
+    assert {o["name"] for o in operator["options"]} == {"reindex", "stats", "feeds", "fetch", "ingest"}
+    assert standin.commands.guild_commands.get(other.id, []) == []
 
 
 async def test_cli_sync_on_a_guild(standin: DiscordStandin, tmp_path: Path):

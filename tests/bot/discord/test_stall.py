@@ -61,11 +61,12 @@ async def test_heartbeats_and_answers_continue_while_a_reindex_is_in_the_model(
     standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.WARNING)
-    async with asyncio.timeout(120), start_bot(reindex_paths=[str(corpus(tmp_path))]) as bot:
+    options = {"reindex_paths": [str(corpus(tmp_path))], "operator_guild_ids": [standin.guild.id]}
+    async with asyncio.timeout(120), start_bot(**options) as bot:
         await standin.wait_for_heartbeats(2)
         gated = GatedEmbedder(bot.engine.embedder)
         bot.engine.embedder = gated  # indexing runs use it; questions keep the real one
-        reindex = await standin.send_slash_command("admin reindex", {"full": True}, user=standin.admin)
+        reindex = await standin.send_slash_command("operator reindex", {"full": True}, user=standin.owner)
         await standin.wait_until(gated.entered.is_set, timeout=60, what="the reindex in the model")
         beats = len(standin.current_connection_heartbeats())
         ask = await standin.send_slash_command("ask", {"question": QUESTION}, user=standin.user)
