@@ -7,6 +7,9 @@ shortly after ingestion matched a topic (``FeedDesk.on_match``) and every ``aler
 otherwise (matches recorded by another process, a channel whose rate limit has passed). Only
 the process holding the background lease runs it (``coordination``).
 
+Each post is claimed in the database before it is sent and sent with the claim's nonce
+(``feeds.claims``), so no channel gets it twice: not when another sender got there first, not
+when this process dies mid-send and the next holder resends it (``recover_claims`` on start).
 An alert goes out as an embed where the bot may embed links, else as plain text (and a message
 whose embed Discord dropped is edited into the plain text). A channel that is gone (10003) or
 that the bot may no longer see or post in (50001, 50013) loses its follows, with a log line.
@@ -50,8 +53,6 @@ class Alerts:
         self.settle_s = settle_s
         self.attempts = attempts
         self.retry_s = retry_s
-        self._failing: dict[int, tuple[int, float]] = {}
-        """channel id → (failed attempts, loop time of the next try)."""
         self.sent = 0
         """Alert messages sent since start (a health figure for logs and tests)."""
         self.looks = 0
@@ -92,6 +93,16 @@ class Alerts:
         self._wake.set()
 
     async def _run(self) -> None:
+        try:
+            resent, dropped = await self.feeds.recover_claims()
+            if resent or dropped:
+                log.info(
+                    "alerts left mid-send by a process that stopped: %d to resend, %d dropped",
+                    resent,
+                    dropped,
+                )
+        except Exception:
+            log.exception("topic alerts: recovering the claims of a stopped process failed")
         while not self._stopping:
             try:
                 await self.deliver_due()
@@ -102,8 +113,6 @@ class Alerts:
     async def _pause(self) -> None:
         loop = asyncio.get_running_loop()
         wait = self.check_s
-        if self._failing:
-            wait = min(wait, max(0.0, min(at for _, at in self._failing.values()) - loop.time()))
         if self._soon is not None:
             wait = min(wait, max(0.0, self._soon - loop.time()))
             if self._soon <= loop.time():
@@ -118,56 +127,56 @@ class Alerts:
         """Send every post due now; return how many were sent."""
         at = self.feeds.clock()
         sent = 0
-        now = asyncio.get_running_loop().time()
         for post in await self.feeds.due_posts(at):
             if self._stopping:
                 break
-            failing = self._failing.get(post.channel_id)
-            if failing is not None and failing[1] > now:
-                continue  # backing off after an error
             sent += await self.deliver(post)
         self.looks += 1
         self.looked_at = at
         return sent
 
     async def deliver(self, post: Post) -> bool:
-        """Send one post and record it as posted (or dropped); False when it was not sent."""
-        channel_id = post.channel_id
+        """Claim one post, send it, record it as posted (or dropped); False when it was not sent."""
+        claimed = await self.feeds.claim(post)
+        if claimed is None:
+            return False  # another sender has it
+        channel_id = claimed.channel_id
         channel = self.client.get_channel(channel_id) or self.client.get_partial_messageable(channel_id)
         try:
-            await self._send(channel, post)  # type: ignore[arg-type]
+            await self._send(channel, claimed)  # type: ignore[arg-type]
         except (discord.NotFound, discord.Forbidden) as exc:
+            await self.feeds.mark_posted(claimed)  # dropped with the follows
             await self._unreachable(channel_id, exc)
             return False
         except discord.HTTPException as exc:
-            await self._failed(post, exc)
+            await self._failed(claimed, exc)
             return False
-        self._failing.pop(channel_id, None)
-        await self.feeds.mark_posted(post)
+        await self.feeds.mark_posted(claimed)
         self.sent += 1
         log.info(
             "posted %s of %d article(s) on %s in channel %s",
-            "a digest" if post.digest else "an alert",
-            len(post.items),
-            ", ".join(post.topics),
+            "a digest" if claimed.digest else "an alert",
+            len(claimed.items),
+            ", ".join(claimed.topics),
             channel_id,
         )
         return True
 
     async def _send(self, channel: discord.abc.Messageable, post: Post) -> discord.Message:
         """An embed where the bot may embed links, else plain text (checked, or seen after sending)."""
+        nonce = post.nonce
+        assert nonce is not None, "only a claimed post is sent"
         tx = for_guild(getattr(channel, "guild", None))
         if not may_embed(channel):
-            return await channel.send(alert_text(post, tx), allowed_mentions=NO_PINGS)
+            return await channel.send(alert_text(post, tx), allowed_mentions=NO_PINGS, nonce=nonce)
         content, embed = alert_message(post, tx)
-        message = await channel.send(content, embed=embed, allowed_mentions=NO_PINGS)
+        message = await channel.send(content, embed=embed, allowed_mentions=NO_PINGS, nonce=nonce)
         if not message.embeds:  # Discord dropped it: no Embed Links there (a channel of another shard)
             await message.edit(content=alert_text(post, tx), allowed_mentions=NO_PINGS)
         return message
 
     async def _unreachable(self, channel_id: int, exc: discord.HTTPException) -> None:
         """The channel is gone (10003) or closed to the bot (50001, 50013): its follows stop."""
-        self._failing.pop(channel_id, None)
         follows = await self.feeds.following(channel_id)
         log.warning(
             "channel %s is %s (%s %s): stopping its %d follow(s)",
@@ -181,10 +190,9 @@ class Alerts:
             await self.feeds.unfollow(channel_id, follow.topic)
 
     async def _failed(self, post: Post, exc: discord.HTTPException) -> None:
-        """Back off, or after ``attempts`` failures drop the post (recorded as posted)."""
-        tries = self._failing.get(post.channel_id, (0, 0.0))[0] + 1
+        """Back off (the claim and its nonce stay), or after ``attempts`` failures drop the post."""
+        tries = await self.feeds.send_failed(post, self.retry_s)
         if tries >= self.attempts:
-            self._failing.pop(post.channel_id, None)
             await self.feeds.mark_posted(post)
             log.warning(
                 "dropping an alert of %d article(s) for channel %s after %d failed attempts: %s",
@@ -194,14 +202,12 @@ class Alerts:
                 exc,
             )
             return
-        delay = self.retry_s * 2 ** (tries - 1)
-        self._failing[post.channel_id] = (tries, asyncio.get_running_loop().time() + delay)
         log.warning(
             "could not post an alert in channel %s (attempt %d of %d), retrying in %.0f s: %s",
             post.channel_id,
             tries,
             self.attempts,
-            delay,
+            self.retry_s * 2 ** (tries - 1),
             exc,
         )
 

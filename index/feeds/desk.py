@@ -7,7 +7,8 @@ fetching now, ingesting one URL, the background poller, and topic follows with t
         outcome = await desk.ingest(url)                  # /admin ingest
         await desk.follow(channel_id, "Laut China Selatan")
         for post in await desk.due_posts():               # the alert loop, every few seconds
-            ...send...; await desk.mark_posted(post)
+            post = await desk.claim(post)                 # None: someone else sends it
+            ...send with post.nonce...; await desk.mark_posted(post)
         await poller.stop()
 
 Concurrency: all methods may be awaited from many tasks of one event loop. A feed is fetched
@@ -28,7 +29,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from foreign_desk.index.feeds.digest import plan_posts
+from foreign_desk.index.feeds.claims import Claims, claimed_post
+from foreign_desk.index.feeds.digest import plan_posts, post_of
 from foreign_desk.index.feeds.follows import Follows, MatchListener
 from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
@@ -73,6 +75,7 @@ class FeedDesk:
         self.clock = clock
         self.state = FeedState(db)
         self.follows = Follows(engine, db, clock=clock)
+        self.claims = Claims(db, clock=clock)
         self.ingester = Ingester(engine, self.state, self.settings, self._fetcher, clock=clock, rng=rng)
         self._fetcher_factory = fetcher_factory or (lambda: Fetcher.from_settings(engine.settings))
         self._open_fetcher: Fetcher | None = None
@@ -270,21 +273,49 @@ class FeedDesk:
         return self.follows.on_match(listener)
 
     async def due_posts(self, now: float | None = None) -> list[Post]:
-        """What to post now, at most one message per channel (see ``digest.plan_posts``)."""
+        """What to post now: claims due for a (re)send, then at most one new post per channel
+        without a claim outstanding (see ``digest.plan_posts``)."""
         now = self.clock() if now is None else now
+        retries = []
+        for nonce, _ in await self.claims.due(now):
+            matches = await self.follows.pending(claim=nonce)
+            if matches:
+                retries.append(claimed_post(nonce, matches, lambda c, ms: post_of(c, ms, len(ms))))
+            else:  # its articles left the index: nothing to send
+                await self.claims.sent(
+                    Post(channel_id=0, items=(), also_in=(), article_ids=(), topics=(), nonce=nonce)
+                )
+        held = await self.claims.held_channels()
         s = self.settings
-        return plan_posts(
-            await self.follows.pending(),
+        fresh = plan_posts(
+            [m for m in await self.follows.pending() if m.channel_id not in held],
             await self.follows.last_posts(),
             now,
             gap_s=s.digest_gap_s,
             settle_s=s.digest_settle_s,
             max_items=s.digest_max_items,
         )
+        return retries + fresh
+
+    async def claim(self, post: Post) -> Post | None:
+        """Claim ``post`` as it is sent (it gets its ``nonce``; if this process dies before
+        ``mark_posted``, the next sender's ``recover_claims`` resends it); None: someone has it."""
+        return await self.claims.claim(post)
+
+    async def send_failed(self, post: Post, backoff_s: float) -> int:
+        """Discord refused a claimed post: retry it after a backoff; returns its attempts so far."""
+        return await self.claims.failed(post, backoff_s)
+
+    async def recover_claims(self) -> tuple[int, int]:
+        """On taking the background work over: (resent, dropped) claims of a sender that stopped."""
+        return await self.claims.recover()
 
     async def mark_posted(self, post: Post, at: float | None = None) -> None:
-        """Record that ``post`` was sent: its articles are never posted in its channel again."""
-        await self.follows.mark_posted(post.channel_id, post.article_ids, at)
+        """Record that ``post`` was sent (or dropped): its articles are never posted in its channel again."""
+        if post.nonce is not None:
+            await self.claims.sent(post, at)
+        else:
+            await self.follows.mark_posted(post.channel_id, post.article_ids, at)
 
 
 def _host(url: str) -> str:

@@ -43,11 +43,12 @@ def plan_posts(
         oldest = min(m.matched_at for m in matches)
         if now - newest < settle_s and now - oldest < gap_s:
             continue
-        posts.append(_post(channel, matches, max(1, max_items)))
+        posts.append(post_of(channel, matches, max(1, max_items)))
     return posts
 
 
-def _post(channel: int, matches: list[Match], max_items: int) -> Post:
+def post_of(channel: int, matches: list[Match], max_items: int) -> Post:
+    """One post of up to ``max_items`` articles from a channel's matches (the rest wait)."""
     # One entry per article: the best match, with every topic that matched it.
     best: dict[str, Match] = {}
     topics: dict[str, list[str]] = {}

@@ -44,6 +44,7 @@ SQL_PENDING = (
     "SELECT m.follow_id, f.channel_id, f.topic, m.article_uid, m.similarity, m.matched_at "
     "FROM follow_matches m JOIN follows f ON f.id = m.follow_id WHERE m.posted_at IS NULL"
 )
+"""Matches not posted yet; ``AND m.claim IS NULL`` for those nobody is sending either."""
 SQL_LAST_POSTS = (
     "SELECT f.channel_id, max(m.posted_at) FROM follow_matches m JOIN follows f ON f.id = m.follow_id "
     "WHERE m.posted_at IS NOT NULL GROUP BY f.channel_id"
@@ -186,11 +187,12 @@ class Follows:
         return await self.engine.summaries(uids)
 
     # -- posting ---------------------------------------------------------------------------
-    async def pending(self, channel_id: int | None = None) -> list[Match]:
-        """Matches not yet posted (articles since removed from the index are left out)."""
-        sql, params = SQL_PENDING, cast(tuple[Any, ...], ())
+    async def pending(self, channel_id: int | None = None, *, claim: str | None = None) -> list[Match]:
+        """Matches not yet posted nor claimed, or those of one ``claim`` (articles since removed
+        from the index are left out)."""
+        sql, params = f"{SQL_PENDING} AND m.claim IS ?", cast(tuple[Any, ...], (claim,))
         if channel_id is not None:
-            sql, params = f"{sql} AND f.channel_id = ?", (channel_id,)
+            sql, params = f"{sql} AND f.channel_id = ?", (*params, channel_id)
         rows = await self.db.rows(sql, params)
         summaries = await self._summaries([r[3] for r in rows])
         return [

@@ -140,6 +140,8 @@ class Post:
     topics: tuple[str, ...]
     pending_after: int = 0
     """Matches still waiting in this channel after this post (for the next digest)."""
+    nonce: str | None = None
+    """Set once the post is claimed for sending (``FeedDesk.claim``): the message's nonce."""
 
     @property
     def digest(self) -> bool:

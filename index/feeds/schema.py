@@ -85,4 +85,20 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         INSERT INTO feed_flags(key, value) SELECT key, value FROM meta WHERE key = 'feeds_seeded';
         """,
     ),
+    (
+        3,
+        # Alert claims (``feeds.claims``): a post is claimed under a nonce before it is sent.
+        """
+        CREATE TABLE alert_claims (
+            nonce         TEXT PRIMARY KEY,
+            channel_id    INTEGER NOT NULL,
+            claimed_at    REAL NOT NULL,
+            sending_since REAL,
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            retry_at      REAL NOT NULL DEFAULT 0
+        );
+        ALTER TABLE follow_matches ADD COLUMN claim TEXT;
+        CREATE INDEX follow_matches_claim ON follow_matches(claim);
+        """,
+    ),
 )

@@ -1,0 +1,140 @@
+"""Alert claims: every alert is claimed in the database before it is sent, so that no channel
+ever gets it twice, whichever process sends it and however that process ends.
+
+A claim freezes one post (a channel and its articles) under a ``nonce``. The sender claims a
+post (which marks it ``sending``), sends it with that nonce, and marks it posted. Discord's
+``enforce_nonce`` makes a second message with the same nonce within a few minutes return the
+first instead of posting again, so resending a claim whose outcome is unknown is safe within
+``resend_within_s``. A send Discord refused keeps its claim (and nonce) for a retry at
+``retry_at``; after the last attempt the claim is dropped (its matches count as posted).
+
+Only the process holding the background lease sends alerts (``bot.discord.coordination``), so
+when a process takes the work over, a claim still ``sending`` was being sent by a process that
+died: ``recover`` puts it up for a resend with its nonce while Discord remembers the nonce, and
+drops it (logged: it may have been posted) after that.
+Concurrency: methods may be awaited from many tasks; writes go through ``StateDB``'s lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from foreign_desk.index.feeds.models import Match, Post
+from foreign_desk.index.feeds.state import StateDB
+
+log = logging.getLogger(__name__)
+
+RESEND_WITHIN_S = 120.0
+"""How long after a send started its nonce is trusted to stop a duplicate (Discord: "a few minutes")."""
+
+SQL_CLAIM_MATCHES = (
+    "UPDATE follow_matches SET claim = ? WHERE posted_at IS NULL AND claim IS NULL "
+    "AND article_uid IN ({marks}) AND follow_id IN (SELECT id FROM follows WHERE channel_id = ?)"
+)
+SQL_CLAIMS = "SELECT nonce, channel_id, claimed_at, sending_since, attempts, retry_at FROM alert_claims"
+
+
+class Claims:
+    """The ``alert_claims`` table and the ``claim`` column of ``follow_matches``."""
+
+    def __init__(
+        self, db: StateDB, *, clock: Callable[[], float], resend_within_s: float = RESEND_WITHIN_S
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.resend_within_s = resend_within_s
+
+    async def claim(self, post: Post) -> Post | None:
+        """Claim ``post`` to send it now (``post.nonce`` set, the claim ``sending``); None when
+        its matches are claimed or posted already (another sender got there first)."""
+        now = self.clock()
+        if post.nonce is not None:  # a retry: take the claim back from the schedule
+            async with self.db.transaction() as conn:
+                cur = await conn.execute(
+                    "UPDATE alert_claims SET sending_since = ? WHERE nonce = ? AND sending_since IS NULL",
+                    (now, post.nonce),
+                )
+            return post if cur.rowcount else None
+        nonce = "fd" + secrets.token_hex(10)  # Discord's nonce: at most 25 characters
+        marks = ",".join("?" * len(post.article_ids))
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO alert_claims(nonce, channel_id, claimed_at, sending_since) VALUES (?, ?, ?, ?)",
+                (nonce, post.channel_id, now, now),
+            )
+            cur = await conn.execute(
+                SQL_CLAIM_MATCHES.format(marks=marks), (nonce, *post.article_ids, post.channel_id)
+            )
+            if not cur.rowcount:
+                await conn.execute("DELETE FROM alert_claims WHERE nonce = ?", (nonce,))
+                return None
+        return replace(post, nonce=nonce)
+
+    async def sent(self, post: Post, at: float | None = None) -> None:
+        """Discord has the message: its matches are posted, the claim is done."""
+        at = self.clock() if at is None else at
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE follow_matches SET posted_at = ?, claim = NULL WHERE claim = ?", (at, post.nonce)
+            )
+            await conn.execute("DELETE FROM alert_claims WHERE nonce = ?", (post.nonce,))
+
+    async def failed(self, post: Post, backoff_s: float) -> int:
+        """Discord refused it (nothing was posted): retry after ``backoff_s``, doubled after each
+        failure; returns the attempts so far."""
+        rows = await self.db.rows("SELECT attempts FROM alert_claims WHERE nonce = ?", (post.nonce,))
+        attempts = (int(rows[0][0]) if rows else 0) + 1
+        retry_at = self.clock() + backoff_s * 2 ** (attempts - 1)
+        await self._update("sending_since = NULL, attempts = ?, retry_at = ?", (attempts, retry_at), post)
+        return attempts
+
+    async def _update(self, assignments: str, values: tuple[Any, ...], post: Post) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE alert_claims SET {assignments} WHERE nonce = ?", (*values, post.nonce)
+            )
+
+    async def recover(self) -> tuple[int, int]:
+        """Claims left ``sending`` by a sender that stopped: resend (now, same nonce) those Discord
+        still remembers, drop the older ones; returns (resent, dropped). Call once on taking over."""
+        now = self.clock()
+        resend = drop = 0
+        for nonce, channel, _, since, _, _ in await self.db.rows(
+            f"{SQL_CLAIMS} WHERE sending_since IS NOT NULL"
+        ):
+            if now - float(since) <= self.resend_within_s:
+                await self._update("sending_since = NULL, retry_at = 0", (), _keyed(nonce, channel))
+                resend += 1
+            else:
+                await self.sent(_keyed(nonce, channel), at=now)
+                drop += 1
+                log.warning(
+                    "an alert for channel %s was being sent %.0f s ago by a process that stopped: it may or "
+                    "may not have been posted, and it is too late to resend it safely; dropping it",
+                    channel,
+                    now - float(since),
+                )
+        return resend, drop
+
+    async def due(self, now: float) -> list[tuple[str, int]]:
+        """(nonce, channel) of the claims waiting to be sent (again) now."""
+        rows = await self.db.rows(f"{SQL_CLAIMS} WHERE sending_since IS NULL AND retry_at <= ?", (now,))
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def held_channels(self) -> set[int]:
+        """Channels with a claim outstanding: nothing new is planned for them until it is done."""
+        return {int(r[0]) for r in await self.db.rows("SELECT DISTINCT channel_id FROM alert_claims")}
+
+
+def _keyed(nonce: str, channel_id: int) -> Post:
+    """A post that stands for its claim (for the calls that need only the nonce)."""
+    return Post(channel_id=channel_id, items=(), also_in=(), article_ids=(), topics=(), nonce=nonce)
+
+
+def claimed_post(nonce: str, matches: Sequence[Match], plan: Callable[[int, list[Match]], Post]) -> Post:
+    """The post a claim froze, rebuilt from its matches (all of them, in one message)."""
+    return replace(plan(matches[0].channel_id, list(matches)), nonce=nonce, pending_after=0)
