@@ -54,7 +54,7 @@ class Product:
         async def run() -> int:
             async with await Engine.open(self._settings(data), embedder=self.embedder) as engine:
                 report = await engine.index([corpus])
-                return (await engine.stats())["passages"] or report.passages_added
+                return (await engine.stats()).passages or report.passages_added
 
         return self.loop.run_until_complete(run())
 
