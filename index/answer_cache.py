@@ -55,6 +55,11 @@ class AnswerCache:
             while len(self._answers) > self.max_entries:
                 self._answers.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every answer (who may see which article changed, within one generation)."""
+        with self._lock:
+            self._answers.clear()
+
     def _see(self, generation: int) -> None:
         if generation > self._generation:
             self._generation = generation

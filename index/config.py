@@ -143,6 +143,12 @@ class FeedSettings:
     digest_settle_s: int = 30
     """Wait this long after a match before posting, so a burst of articles arrives as one message."""
     digest_max_items: int = 10
+    server_max_feeds: int = 5
+    """Feeds one server may have of its own (shared feeds do not count)."""
+    server_ingests_per_hour: int = 20
+    """Pages one server may ingest (``ingest`` / /admin ingest) in any hour."""
+    server_max_articles: int = 2000
+    """Articles of its own a server keeps (its feeds' and pages'); beyond, the oldest are forgotten."""
 
 
 @dataclass(frozen=True)

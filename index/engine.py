@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreError
 from foreign_desk.index.indexing import Indexer
 from foreign_desk.index.models import (
+    SHARED,
     Answer,
     Article,
     ArticleSummary,
@@ -35,6 +36,7 @@ from foreign_desk.index.models import (
     Filters,
     IndexReport,
     ProgressFn,
+    Scope,
     SourceCount,
 )
 from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
@@ -204,12 +206,15 @@ class Engine:
         filters: Filters = Filters(),
         per_article: int | None = None,
         offset: int = 0,
+        scope: Scope = SHARED,
     ) -> Answer:
-        """Cited passages answering ``question``, or ``nothing_relevant``; what is left out comes
-        from ``[search]`` settings."""
+        """Cited passages answering ``question`` from what ``scope`` may see (the shared corpus,
+        plus a server's own articles), or ``nothing_relevant``; what is left out comes from
+        ``[search]`` settings."""
         request = SearchRequest.of(
-            question, self.settings.search, k=k, filters=filters, per_article=per_article, offset=offset
-        )
+            question, self.settings.search, k=k, filters=filters, per_article=per_article, offset=offset,
+            scope=scope,
+        )  # fmt: skip
         return await self.search(request)
 
     async def search(self, request: SearchRequest) -> Answer:
@@ -249,16 +254,28 @@ class Engine:
         return report
 
     async def add_articles(
-        self, articles: Sequence[Article], *, progress: ProgressFn | None = None
+        self,
+        articles: Sequence[Article],
+        *,
+        progress: ProgressFn | None = None,
+        scopes: Mapping[str, Collection[int | None]] | None = None,
     ) -> IndexReport:
-        """Add or replace fetched articles (nothing else is removed)."""
+        """Add or replace fetched articles (nothing else is removed). ``scopes`` says who may see
+        each, by article id: server ids for a server's own articles, None for the shared corpus
+        (an article left out is shared)."""
         async with self.lock.hold():
             current = await self._writable_snapshot(False)
             indexer = Indexer(
-                self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress
-            )
+                self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress,
+                scopes=scopes,
+            )  # fmt: skip
             report, vectors = await indexer.add_articles(articles, current)
             await self._install(report, vectors)
+            # The unchanged ones too (staging granted the new and changed ones).
+            shared: tuple[int | None, ...] = (None,)
+            await self.store.scopes.grant(
+                (a.id, guild) for a in articles for guild in (scopes or {}).get(a.id, shared)
+            )
         if self._listeners and report.changed_ids:
             for listener in list(self._listeners):
                 try:
@@ -359,11 +376,52 @@ class Engine:
         found = await self.store.latest(len(wanted), await self.store.generation(), uids=wanted)
         return {s.id: s for s in found}
 
+    # -- who may see what ------------------------------------------------------------------
+    async def grant(self, grants: Iterable[tuple[str, int | None]]) -> None:
+        """Let each (article id, server id) pair's server (None: every reader) see the stored
+        article (a feed or page of theirs brought an article already stored: it is stored once)."""
+        await self.store.scopes.grant(grants)
+        self.answers.clear()  # answers stay per scope; a scope may now see more
+
+    async def visible(self, article_ids: Sequence[str], scope: Scope) -> set[str]:
+        """Those of ``article_ids`` that ``scope`` may see."""
+        return await self.store.scopes.visible(article_ids, scope)
+
+    async def own_articles(self, guild_id: int) -> list[str]:
+        """The server's own articles (not the shared corpus's), oldest first."""
+        return await self.store.scopes.owned(guild_id)
+
+    async def forget(self, guild_id: int, article_ids: Sequence[str] | None = None) -> int:
+        """The server stops seeing these own articles (or all of them); those nobody else sees
+        are removed from the index in a new generation. Returns how many were removed."""
+        revoked = await self.store.scopes.revoke(guild_id, article_ids)
+        if not revoked:
+            return 0
+        self.answers.clear()  # the server's cached answers may show what it no longer sees
+        async with self.lock.hold():
+            unseen = await self.store.scopes.unseen(
+                revoked
+            )  # asked under the lock: a grant may just have come
+            if not unseen:
+                return 0
+            current = await self._writable_snapshot(False)
+            indexer = Indexer(self.store, self.embedder, self.settings, executor=self._index_pool)
+            report, vectors = await indexer.remove_articles(unseen, current)
+            if vectors is not None:
+                await self._install(report, vectors)
+        return report.articles_removed
+
     # -- listings ---------------------------------------------------------------------------
     async def latest(
-        self, limit: int = 10, *, source: str | None = None, topic: str | None = None
+        self,
+        limit: int = 10,
+        *,
+        source: str | None = None,
+        topic: str | None = None,
+        scope: Scope = SHARED,
     ) -> list[ArticleSummary]:
-        """Newest articles first; with ``topic``, only recent ones about it (``search.topics``)."""
+        """Newest articles ``scope`` may see first; with ``topic``, only recent ones about it
+        (``search.topics``). In a server's scope its own articles are marked ``own``."""
         if topic and topic.strip():
             snap = await self.snapshot(required=False)
             if snap is None:
@@ -377,24 +435,27 @@ class Engine:
                 limit=limit,
                 source=source,
                 recent=self.settings.feeds.topic_recent,
+                scope=scope,
             )
         gen = await self.store.generation()
-        return await self.store.latest(limit, gen, Filters(source=source))
+        return await self.store.latest(limit, gen, Filters(source=source), scope=scope)
 
-    async def article_at(self, url: str) -> ArticleSummary | None:
-        """The live article at web address ``url`` (as written, or canonical), or None."""
+    async def article_at(self, url: str, *, scope: Scope = SHARED) -> ArticleSummary | None:
+        """The live article ``scope`` may see at web address ``url`` (as written, or canonical)."""
         # Here, not at the top: the fetch package loads aiohttp, which the engine alone never needs.
         from foreign_desk.index.fetch.urls import canonical_url
 
         keys = [f"url:{url.strip()}", f"url:{canonical_url(url)}"]
-        return await article_with_key(self.store, await self.store.generation(), keys)
+        return await article_with_key(self.store, await self.store.generation(), keys, scope)
 
-    async def same_story(self, article: ArticleSummary, *, limit: int = 5) -> list[ArticleSummary]:
+    async def same_story(
+        self, article: ArticleSummary, *, limit: int = 5, scope: Scope = SHARED
+    ) -> list[ArticleSummary]:
         """Other outlets' articles on ``article``'s story, closest first (``search.coverage``)."""
         snap = await self.snapshot()
         assert snap is not None
         threshold = same_story_threshold(self.embedder.fingerprint)
-        return await same_story(self.store, snap.generation, article, threshold, limit=limit)
+        return await same_story(self.store, snap.generation, article, threshold, limit=limit, scope=scope)
 
     async def embed_query(self, text: str) -> np.ndarray:
         """``text`` embedded as a query (normalized), on the question thread; ``QuestionTooLong``
@@ -406,19 +467,19 @@ class Engine:
         vectors = await loop.run_in_executor(self._query_pool, self.embedder.embed_queries, [text])
         return np.asarray(vectors[0], dtype=np.float32)
 
-    async def sources(self) -> list[SourceCount]:
-        """Outlets with their live article counts, most first."""
-        return await self.store.sources(await self.store.generation())
+    async def sources(self, *, scope: Scope = SHARED) -> list[SourceCount]:
+        """Outlets with their live article counts (of what ``scope`` may see), most first."""
+        return await self.store.sources(await self.store.generation(), scope)
 
-    async def languages(self) -> dict[str, int]:
-        """Live articles per language code (``?``: unknown), most first."""
-        return await self.store.languages(await self.store.generation())
+    async def languages(self, *, scope: Scope = SHARED) -> dict[str, int]:
+        """Live articles per language code (``?``: unknown) ``scope`` may see, most first."""
+        return await self.store.languages(await self.store.generation(), scope)
 
-    async def stats(self) -> EngineStats:
-        """What ``foreign-desk stats`` shows."""
+    async def stats(self, *, scope: Scope | None = None) -> EngineStats:
+        """What ``foreign-desk stats`` shows: everything, or what ``scope`` may see."""
         gen = await self.store.generation()
         meta = await self.store.meta()
-        counts = await self.store.counts(gen)
+        counts = await self.store.counts(gen, scope)
         snap = self._snapshot
         fp = meta.get("fingerprint")
         return EngineStats(
@@ -427,7 +488,7 @@ class Engine:
             articles=counts["articles"],
             passages=counts["passages"],
             languages=counts["languages"],
-            sources=await self.store.sources(gen),
+            sources=await self.store.sources(gen, scope),
             index_type=meta.get("index_kind", "none") if snap is None else snap.vectors.kind,
             vectors=snap.vectors.ntotal if snap else 0,
             embedder=str(Fingerprint.from_json(fp)) if fp else None,

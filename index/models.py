@@ -120,6 +120,20 @@ class Result:
     citation: str
     passage_id: int
     also_in: tuple[str, ...] = ()
+    own: bool = False
+    """The article is the asking server's own (its feeds or pages), not the shared corpus's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose articles a reader may see: the shared corpus, plus the own articles (feeds and
+    pages) of the server ``guild_id``. ``Scope()`` (a DM, the CLI, any other server) is the
+    shared corpus alone; a server's own articles are never seen in another scope."""
+
+    guild_id: int | None = None
+
+
+SHARED = Scope()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +176,8 @@ class ArticleSummary:
     language: str | None
     path: str | None
     lede: str
+    own: bool = False
+    """The asking server's own article (set by listings made for a server's scope)."""
 
 
 @dataclass(frozen=True, slots=True)

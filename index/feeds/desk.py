@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -36,7 +37,9 @@ from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.schedule import next_delay
+from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
+from foreign_desk.index.feeds.servers import Servers
 from foreign_desk.index.feeds.state import FeedError, FeedState, StateDB
 from foreign_desk.index.fetch import Fetcher, canonical_url, poll_feed
 from foreign_desk.index.models import ProgressFn
@@ -76,6 +79,8 @@ class FeedDesk:
         self.state = FeedState(db)
         self.follows = Follows(engine, db, clock=clock)
         self.claims = Claims(db, clock=clock)
+        self.scopes = FeedScopes(db)
+        self.servers = Servers(engine, self.scopes, self.settings, clock)
         self.ingester = Ingester(engine, self.state, self.settings, self._fetcher, clock=clock, rng=rng)
         self._fetcher_factory = fetcher_factory or (lambda: Fetcher.from_settings(engine.settings))
         self._open_fetcher: Fetcher | None = None
@@ -142,12 +147,16 @@ class FeedDesk:
         log.info("registered %d seed feed(s)", len(specs))
 
     # -- feeds -----------------------------------------------------------------------------
-    async def feeds(self) -> list[Feed]:
-        """Every registered feed with its polling state, by name."""
+    async def all_feeds(self) -> list[Feed]:
+        """Every feed polled, whoever subscribes to it (the poller's list)."""
         return await self.state.feeds()
 
-    async def feed(self, name: str) -> Feed:
-        feed = await self.state.feed(name)
+    async def feeds(self, *, guild_id: int | None = None) -> list[Feed]:
+        """The feeds of one scope: the shared corpus's (None) or a server's own, by name."""
+        return await self.scopes.feeds(guild_id)
+
+    async def feed(self, name: str, *, guild_id: int | None = None) -> Feed:
+        feed = await self.scopes.feed(name, guild_id)
         if feed is None:
             raise FeedError(f"no feed called {name!r} (see `foreign-desk feeds list`)")
         return feed
@@ -161,41 +170,59 @@ class FeedDesk:
         language: str | None = None,
         every: int | None = None,
         check: bool = True,
+        guild_id: int | None = None,
     ) -> Feed:
-        """Register a feed. With ``check`` it is fetched once first: a URL that is not a feed
-        is refused, and the feed's title and language fill in ``name`` and ``language``."""
+        """Register a feed, for the shared corpus or (``guild_id``) as a server's own. With
+        ``check`` it is fetched once first: a URL that is not a feed is refused, and the feed's
+        title and language fill in ``name`` and ``language``. A feed another scope polls
+        already is subscribed to, not fetched twice; its articles so far come with it."""
         url = url.strip()
         if not url.startswith(("http://", "https://")):
             raise FeedError(f"not an http(s) URL: {url!r}")
+        if guild_id is not None:
+            if source:
+                raise FeedError(
+                    "only the bot's operators may set the outlet a feed's articles are credited to"
+                )
+            await self.servers.check_feed_room(guild_id)
         every = every or self.settings.poll_minutes
         if every < 1:
             raise FeedError("a feed is polled every 1 minute at the most")
-        same = [f for f in await self.feeds() if canonical_url(f.url) == canonical_url(url)]
-        if same:
-            raise FeedError(f"that feed is already registered as {same[0].name!r}")
+        polled = next((f for f in await self.all_feeds() if canonical_url(f.url) == canonical_url(url)), None)
+        mine = await self.scopes.feed(polled.url, guild_id) if polled is not None else None
+        if mine is not None:
+            raise FeedError(f"that feed is already registered as {mine.name!r}")
         title = ""
-        if check:
+        if check and polled is None:
             poll = await poll_feed(await self._fetcher(), url)
             if poll.feed is not None:
                 title = poll.feed.title
                 language = language or poll.feed.language
-        language = (language or "").strip().lower().split("-")[0].split("_")[0] or None
-        name = " ".join((name or "").split()) or await self._free_name(
-            slug(title) or slug(_host(url)) or "feed"
+        name = " ".join((name or "").split())[:MAX_NAME] or await self._free_name(
+            slug(title) or slug(_host(url)) or "feed", guild_id
         )
-        source = canonical_outlet(source) if source else None
-        feed = await self.state.add(name[:MAX_NAME], url, source, language, every)
+        if await self.scopes.name_taken(name, guild_id):
+            raise FeedError(f"a feed called {name!r} is already registered")
+        if polled is None:
+            language = (language or "").strip().lower().split("-")[0].split("_")[0] or None
+            source = canonical_outlet(source) if source else None
+            internal = name if guild_id is None else f"{name}@{guild_id}"
+            polled = await self.state.add(internal, url, source, language, every)
+        await self.scopes.subscribe(polled.id, guild_id, name)
+        await self.engine.grant([(uid, guild_id) for uid in await self.state.article_ids(polled.id)])
         self._wake()
+        return await self.feed(name, guild_id=guild_id)
+
+    async def remove_feed(self, name: str, *, guild_id: int | None = None) -> Feed:
+        """Unsubscribe a scope from a feed (unregistered when nobody else polls it); its articles
+        stay in the index for those who saw them (and its items in the dedupe memory)."""
+        feed = await self.feed(name, guild_id=guild_id)
+        if await self.scopes.unsubscribe(feed.id, guild_id):
+            self._locks.pop(feed.id, None)
         return feed
 
-    async def remove_feed(self, name: str) -> Feed:
-        """Unregister a feed; its articles stay in the index (and its items in the dedupe memory)."""
-        feed = await self.state.remove(name)
-        self._locks.pop(feed.id, None)
-        return feed
-
-    async def _free_name(self, base: str) -> str:
-        taken = {f.name.casefold() for f in await self.feeds()}
+    async def _free_name(self, base: str, guild_id: int | None) -> str:
+        taken = {f.name.casefold() for f in await self.feeds(guild_id=guild_id)}
         name, n = base, 2
         while name.casefold() in taken:
             name, n = f"{base}-{n}", n + 1
@@ -207,16 +234,29 @@ class FeedDesk:
 
     # -- fetching --------------------------------------------------------------------------
     async def fetch(
-        self, name: str | None = None, *, say: Say | None = None, index_progress: ProgressFn | None = None
+        self,
+        name: str | None = None,
+        *,
+        say: Say | None = None,
+        index_progress: ProgressFn | None = None,
+        guild_id: int | None = None,
     ) -> FetchReport:
-        """Poll one feed, or every feed, now; new articles are answerable when this returns."""
-        feeds = [await self.feed(name)] if name else await self.feeds()
-        return await self.fetch_feeds([f.id for f in feeds], say=say, index_progress=index_progress)
+        """Poll one feed, or every feed, of a scope now; new articles are answerable when this
+        returns (to the feeds' subscribers)."""
+        feeds = [await self.feed(name, guild_id=guild_id)] if name else await self.feeds(guild_id=guild_id)
+        names = {f.id: f.name for f in feeds}
+        return await self.fetch_feeds(list(names), say=say, index_progress=index_progress, names=names)
 
     async def fetch_feeds(
-        self, ids: Sequence[int], *, say: Say | None = None, index_progress: ProgressFn | None = None
+        self,
+        ids: Sequence[int],
+        *,
+        say: Say | None = None,
+        index_progress: ProgressFn | None = None,
+        names: Mapping[int, str] | None = None,
     ) -> FetchReport:
-        """Poll the feeds with these ids (one generation for all), each under its feed lock."""
+        """Poll the feeds with these ids (one generation for all), each under its feed lock;
+        ``names``: what to call them in the report (a scope's names)."""
         async with contextlib.AsyncExitStack() as stack:
             order = sorted(set(ids))
             self.queued.update(order)
@@ -227,15 +267,45 @@ class FeedDesk:
                 self.queued.subtract(order)
             # Read the feeds under their locks: a poll that just finished changed their validators.
             wanted = set(ids)
-            feeds = [f for f in await self.feeds() if f.id in wanted]
+            feeds = [
+                dataclasses.replace(f, name=(names or {}).get(f.id, f.name))
+                for f in await self.all_feeds()
+                if f.id in wanted
+            ]
             if not feeds:
                 return FetchReport()
-            return await self.ingester.run(feeds, say=say, index_progress=index_progress)
+            subscribers = await self.scopes.subscribers([f.id for f in feeds])
+            report = await self.ingester.run(feeds, subscribers, say=say, index_progress=index_progress)
+        for guild_id in {g for subs in subscribers.values() for g in subs if g is not None}:
+            await self.servers.trim(guild_id)
+        return report
 
-    async def ingest(self, url: str, *, index_progress: ProgressFn | None = None) -> ItemOutcome:
+    async def ingest(
+        self, url: str, *, index_progress: ProgressFn | None = None, guild_id: int | None = None
+    ) -> ItemOutcome:
         """Fetch one article page and index it (``new``, ``updated``, or ``duplicate`` of an
-        article already stored); raises ``FetchError`` with the reason when it cannot."""
-        return await self.ingester.ingest(url, index_progress=index_progress)
+        article already stored), for the shared corpus or as a server's own (within its quotas);
+        raises ``FetchError`` with the reason when it cannot."""
+        if guild_id is not None:
+            await self.servers.check_ingest_room(guild_id)
+        outcome = await self.ingester.ingest(url, index_progress=index_progress, guild_id=guild_id)
+        if guild_id is not None:
+            await self.servers.ingested(guild_id)
+            await self.servers.trim(guild_id)
+        return outcome
+
+    # -- servers ---------------------------------------------------------------------------
+    async def server_left(self, guild_id: int) -> None:
+        """The bot was removed from a server: its feeds and own articles are forgotten later."""
+        await self.servers.left(guild_id)
+
+    async def server_back(self, guild_id: int) -> bool:
+        """The bot is in a server (again): nothing of it is forgotten; True when it had left."""
+        return await self.servers.back(guild_id)
+
+    async def forget_departed(self, after_s: float) -> list[int]:
+        """Forget the servers left more than ``after_s`` ago (``servers``); returns their ids."""
+        return await self.servers.forget_departed(after_s)
 
     def poller(self, **kwargs: object) -> Poller:
         """The background poller (not started); ``close()`` stops it."""
@@ -245,7 +315,7 @@ class FeedDesk:
 
     async def record_crash(self, feed_id: int, exc: BaseException) -> None:
         """Record an unexpected error of a poll on its feed (so it backs off like a failure)."""
-        feed = next((f for f in await self.feeds() if f.id == feed_id), None)
+        feed = next((f for f in await self.all_feeds() if f.id == feed_id), None)
         if feed is None:
             return
         delay = next_delay(feed.every_minutes * 60.0, feed.failures + 1, self.settings)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from foreign_desk.index.feeds.models import Follow, Match
 from foreign_desk.index.feeds.state import FeedError, StateDB
-from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.models import ArticleSummary, Scope
 from foreign_desk.index.search.topics import topic_threshold
 from foreign_desk.index.sqlite import now_iso
 
@@ -123,7 +123,8 @@ class Follows:
     async def match(self, article_ids: Sequence[str]) -> list[Match]:
         """Match newly ingested articles against every follow; record and return the new matches.
 
-        An article is matched to a channel at most once, whatever follows or updates follow.
+        An article is matched to a channel at most once, whatever follows or updates follow,
+        and only where the channel's server may see it (a server's own articles stay there).
         """
         if not article_ids:
             return []
@@ -135,10 +136,11 @@ class Follows:
         now = self.clock()
         found: list[tuple[int, int, str, str, float]] = []
         for uid, passages in vectors.items():
-            sims = passages @ np.stack([v for *_, v in follows]).T  # passages x follows
-            for (fid, channel, topic, _), best in zip(follows, sims.max(axis=0), strict=True):
+            sims = passages @ np.stack([f[3] for f in follows]).T  # passages x follows
+            for (fid, channel, topic, _, _), best in zip(follows, sims.max(axis=0), strict=True):
                 if best >= threshold:
                     found.append((fid, channel, topic, uid, float(best)))
+        found = await self._visible(found, {f[0]: f[4] for f in follows})
         if not found:
             return []
         new = []
@@ -164,14 +166,22 @@ class Follows:
                     log.exception("a topic-match listener failed")
         return matches
 
-    async def _vectors(self) -> list[tuple[int, int, str, np.ndarray]]:
-        """(id, channel, topic, vector) of every follow, re-embedding topics of another model."""
+    async def _visible(
+        self, found: list[tuple[int, int, str, str, float]], guild_of: dict[int, int | None]
+    ) -> list[tuple[int, int, str, str, float]]:
+        """The matches whose article the follow's server may see."""
+        uids = [f[3] for f in found]
+        seen = {g: await self.engine.visible(uids, Scope(g)) for g in {guild_of[f[0]] for f in found}}
+        return [f for f in found if f[3] in seen[guild_of[f[0]]]]
+
+    async def _vectors(self) -> list[tuple[int, int, str, np.ndarray, int | None]]:
+        """(id, channel, topic, vector, server) of every follow, re-embedding topics of another model."""
         fingerprint = self.engine.fingerprint.to_json()
         rows = await self.db.rows(
-            "SELECT id, channel_id, topic, vector, fingerprint FROM follows ORDER BY id"
+            "SELECT id, channel_id, topic, vector, fingerprint, guild_id FROM follows ORDER BY id"
         )
         out = []
-        for fid, channel, topic, blob, fp in rows:
+        for fid, channel, topic, blob, fp, guild in rows:
             vector = np.frombuffer(blob, dtype=np.float32)
             if fp != fingerprint or len(vector) != self.engine.fingerprint.dim:
                 vector = await self.engine.embed_query(topic)
@@ -180,7 +190,7 @@ class Follows:
                         "UPDATE follows SET vector = ?, fingerprint = ? WHERE id = ?",
                         (_blob(vector), fingerprint, fid),
                     )
-            out.append((int(fid), int(channel), topic, vector))
+            out.append((int(fid), int(channel), topic, vector, int(guild) if guild else None))
         return out
 
     async def _summaries(self, uids: Sequence[str]) -> dict[str, ArticleSummary]:

@@ -21,7 +21,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +109,9 @@ class Harvest:
     leftover: bool = False
     """Items were left for a later poll (a cap, a 429, a passing failure): the feed's new
     validators are then not kept, so that the next poll reads the whole feed again."""
+    scopes: tuple[int | None, ...] = ()
+    """Who sees what this harvest brings: the feed's subscribers (server ids; None for the
+    shared corpus); none, and nobody does."""
 
     def decide(
         self,
@@ -183,9 +186,15 @@ class Ingester:
 
     # -- feeds -----------------------------------------------------------------------------
     async def run(
-        self, feeds: Sequence[Feed], *, say: Say | None = None, index_progress: ProgressFn | None = None
+        self,
+        feeds: Sequence[Feed],
+        subscribers: Mapping[int, Sequence[int | None]],
+        *,
+        say: Say | None = None,
+        index_progress: ProgressFn | None = None,
     ) -> FetchReport:
-        """Poll ``feeds`` (the caller holds their locks) and index what is new, in one generation."""
+        """Poll ``feeds`` (the caller holds their locks) and index what is new, in one generation;
+        what a feed brings is seen by its ``subscribers`` (by feed id)."""
         started = time.monotonic()
         say = say or (lambda _line: None)
         fetcher = await self.fetcher()
@@ -198,6 +207,7 @@ class Ingester:
                     log.exception("collecting feed %s failed", feed.name)
                     error = f"internal error: {type(exc).__name__}: {exc}"
                     harvest = Harvest(feed, FeedRun(feed.name, feed.url, polled_at=self.clock(), error=error))
+            harvest.scopes = tuple(subscribers.get(feed.id, ()))
             say(describe(harvest))
             return harvest
 
@@ -366,6 +376,14 @@ class Ingester:
             for harvest in harvests:
                 await self.state.record(harvest.records)
                 await self._schedule(harvest)
+            # Articles already stored (duplicates): the harvest's subscribers see them too.
+            await self.engine.grant(
+                (r.article_uid, guild)
+                for h in harvests
+                for r in h.records
+                if r.status in STORED and r.article_uid
+                for guild in h.scopes
+            )
             return gen
 
     async def _twin(
@@ -391,7 +409,8 @@ class Ingester:
         self, batch: list[Page], owners: list[Harvest], index_progress: ProgressFn | None
     ) -> int:
         articles = [p.article for p in batch]
-        report = await self.engine.add_articles(articles, progress=index_progress)
+        scopes = {p.article.id: h.scopes for p, h in zip(batch, owners, strict=True)}
+        report = await self.engine.add_articles(articles, progress=index_progress, scopes=scopes)
         added, updated = set(report.added_ids), set(report.updated_ids)
         problems = {p.path: p.reason for p in report.problems}
         for page, harvest in zip(batch, owners, strict=True):
@@ -456,8 +475,11 @@ class Ingester:
         await self.state.polled_ok(feed.id, etag=etag, last_modified=modified, next_poll=run.next_poll)
 
     # -- one URL ---------------------------------------------------------------------------
-    async def ingest(self, url: str, *, index_progress: ProgressFn | None = None) -> ItemOutcome:
-        """Fetch one article page and index it; re-fetching a known URL updates it when it changed.
+    async def ingest(
+        self, url: str, *, index_progress: ProgressFn | None = None, guild_id: int | None = None
+    ) -> ItemOutcome:
+        """Fetch one article page and index it, for the shared corpus or as the server
+        ``guild_id``'s own; re-fetching a known URL updates it when it changed.
 
         Raises the ``FetchError`` that stopped it (not a page, refused address, no article).
         """
@@ -465,7 +487,7 @@ class Ingester:
         known = await self.state.item(None, canonical)
         todo = Todo(None, canonical, url.strip(), canonical, "", canonical, known=known)
         page = await self.fetch_page(todo, await self.fetcher(), None)
-        harvest = Harvest(None, FeedRun("ingest", url))
+        harvest = Harvest(None, FeedRun("ingest", url), scopes=(guild_id,))
         harvest.pages.append(page)
         await self.commit([harvest], index_progress)
         if harvest.run.error:

@@ -32,6 +32,9 @@ class Feed:
     last_error: str | None = None
     failures: int = 0
     next_poll: float = 0.0
+    guild_id: int | None = None
+    """The scope this feed was listed in: a server, or None for the shared corpus (``name`` is
+    the name that scope gave it; the feed itself is polled once for all its subscribers)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,7 @@ class Poller:
         """Start the polls that are due; return how long to wait before looking again."""
         now = self.clock()
         soonest = now + self.max_wait_s
-        for feed in await self.desk.feeds():
+        for feed in await self.desk.all_feeds():
             if feed.id in self._polling:
                 continue
             if feed.next_poll <= now:

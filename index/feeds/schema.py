@@ -101,4 +101,31 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX follow_matches_claim ON follow_matches(claim);
         """,
     ),
+    (
+        4,
+        # Whose feeds: a feed is polled once however many subscribe to it; ``feed_scopes`` says
+        # who does (guild_id 0: the shared corpus, else a server) and under which name. What its
+        # items bring is seen by its subscribers. A server's pages ingested per hour (a quota)
+        # and when the bot left a server (its feeds and articles are forgotten later).
+        """
+        CREATE TABLE feed_scopes (
+            feed_id  INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            guild_id INTEGER NOT NULL,
+            name     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (feed_id, guild_id)
+        );
+        CREATE UNIQUE INDEX feed_scopes_name ON feed_scopes(guild_id, name COLLATE NOCASE);
+        INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) SELECT id, 0, name, added_at FROM feeds;
+        CREATE TABLE server_ingests (
+            guild_id INTEGER NOT NULL,
+            at       REAL NOT NULL
+        );
+        CREATE INDEX server_ingests_guild ON server_ingests(guild_id, at);
+        CREATE TABLE server_departures (
+            guild_id INTEGER PRIMARY KEY,
+            left_at  REAL NOT NULL
+        );
+        """,
+    ),
 )

@@ -142,8 +142,10 @@ class StateDB:
             await conn.execute("INSERT OR IGNORE INTO feed_flags(key, value) VALUES (?, ?)", (key, now_iso()))
 
 
-def _feed(row: aiosqlite.Row) -> Feed:
-    return Feed(**{k: row[k] for k in row.keys()})  # noqa: SIM118 - aiosqlite.Row is not a Mapping
+def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
+    """A feed row (as listed in ``guild_id``'s scope: None for the shared corpus)."""
+    fields = {k: row[k] for k in row.keys() if k != "scope"}  # noqa: SIM118 - aiosqlite.Row is not a Mapping
+    return Feed(**fields, guild_id=guild_id)
 
 
 def _item(row: aiosqlite.Row) -> SeenItem:
@@ -158,13 +160,13 @@ class FeedState:
 
     # -- feeds ----------------------------------------------------------------------------
     async def feeds(self) -> list[Feed]:
-        return [_feed(r) for r in await self.db.rows(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY name")]
+        return [feed_of(r) for r in await self.db.rows(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY name")]
 
     async def feed(self, name_or_url: str) -> Feed | None:
         """The feed called ``name_or_url`` (case-insensitive), or registered with that URL."""
         sql = f"SELECT {FEED_COLUMNS} FROM feeds WHERE name = ? OR url = ? ORDER BY name = ? DESC LIMIT 1"
         rows = await self.db.rows(sql, (name_or_url, name_or_url, name_or_url))
-        return _feed(rows[0]) if rows else None
+        return feed_of(rows[0]) if rows else None
 
     async def add(self, name: str, url: str, source: str | None, language: str | None, every: int) -> Feed:
         try:
@@ -247,6 +249,14 @@ class FeedState:
                     await conn.execute(SQL_ITEM_UPDATE, (*values, now, row[0]))
                 else:
                     await conn.execute(SQL_ITEM_INSERT, (r.feed_id, r.ident, *values, now, now))
+
+    async def article_ids(self, feed_id: int) -> list[str]:
+        """The articles a feed's items brought (stored, or recognised as duplicates)."""
+        sql = (
+            "SELECT DISTINCT article_uid FROM feed_items WHERE feed_id = ? "
+            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL"
+        )
+        return [r[0] for r in await self.db.rows(sql, (feed_id,))]
 
     async def item_counts(self) -> dict[int, dict[str, int]]:
         """Per feed id: how many items it brought, by status."""

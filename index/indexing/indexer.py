@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -58,8 +58,12 @@ class Indexer:
         *,
         executor: Executor | None,
         progress: ProgressFn | None = None,
+        scopes: Mapping[str, Collection[int | None]] | None = None,
     ) -> None:
+        """``scopes``: who may see each article by id (server ids, None for the shared corpus);
+        an article left out is the shared corpus's."""
         self.store = store
+        self.scopes = scopes
         self.embedder = embedder
         self.settings = settings
         self.executor = executor
@@ -108,6 +112,24 @@ class Indexer:
                 prepared.append(result)
         self.report.articles_seen = len(prepared)
         return await self._apply(prepared, current, full=False, scope=[], keep_paths=set())
+
+    async def remove_articles(
+        self, uids: Sequence[str], current: VectorIndex | None
+    ) -> tuple[IndexReport, VectorIndex | None]:
+        """Drop these live articles (those nobody may see any more) in a new generation."""
+        async with StoreWriter.open(self.store) as writer:
+            await writer.discard_unpublished()
+            existing = (await writer.existing()).values()
+            wanted = set(uids)
+            todo = Plan(gone=[old for old in existing if old.uid in wanted])
+            todo.untouched = sorted({old.row for old in existing} - {old.row for old in todo.gone})
+            self._count(todo)
+            if not todo.gone:
+                self.report.generation = writer.live
+                return self.report, current
+            index = await self._write(writer, todo, [], {}, current, False, await self.store.meta())
+        log.info("published generation %d: %s", self.report.generation, self.report)
+        return self.report, index
 
     async def _apply(
         self,
@@ -195,7 +217,7 @@ class Indexer:
         """Stage, build and publish the next generation."""
         fingerprint = self.embedder.fingerprint
         self._tell("writing", len(todo.to_stage), len(todo.to_stage))
-        staged = await stage(writer, todo, restage, fingerprint)
+        staged = await stage(writer, todo, restage, fingerprint, self.scopes)
         self.report.passages_added = len(staged.new_ids)
         self.report.passages_removed = len(staged.removed)
         index, rebuilt = await next_index(

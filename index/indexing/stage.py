@@ -6,7 +6,7 @@ One transaction: replaced and gone articles are marked removed, new versions ins
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from foreign_desk.index.embed import Fingerprint
@@ -30,8 +30,14 @@ class Staged:
 
 
 async def stage(
-    writer: StoreWriter, plan: Plan, restage: Sequence[StoredText], fingerprint: Fingerprint
+    writer: StoreWriter,
+    plan: Plan,
+    restage: Sequence[StoredText],
+    fingerprint: Fingerprint,
+    scopes: Mapping[str, Collection[int | None]] | None = None,
 ) -> Staged:
+    """Stage ``plan``; each article staged is granted to its ``scopes`` (server ids, None for the
+    shared corpus; an article not in ``scopes`` is the shared corpus's)."""
     new_ids: list[int] = []
     new_keys: list[str] = []
     async with writer.transaction():
@@ -50,6 +56,12 @@ async def stage(
             ]
             new_ids.extend(await writer.stage_articles(rows))
             new_keys.extend(k for r in rows for k in r.vector_keys)
+        shared: tuple[int | None, ...] = (None,)
+        await writer.grant(
+            (item.article.id, guild)
+            for item in plan.to_stage
+            for guild in (scopes or {}).get(item.article.id, shared)
+        )
         if restage:
             copies = [(t, vector_key(fingerprint, t.embed_text)) for t in restage]
             new_ids.extend(await writer.stage_passage_copies(copies))

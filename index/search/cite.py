@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 from foreign_desk.index.citation import citation
@@ -20,8 +20,11 @@ def cite(
     found: Retrieved,
     sentence_vectors: Mapping[str, np.ndarray],
     offset: int,
+    *,
+    own: Collection[str] = (),
 ) -> tuple[Result, ...]:
-    """Results ranked from ``offset + 1``; ``sentence_vectors`` by passage vector key (where stored)."""
+    """Results ranked from ``offset + 1``; ``sentence_vectors`` by passage vector key (where
+    stored); articles in ``own`` are the asking server's own (``Result.own``)."""
     terms = set(found.terms)
     results = []
     for rank, cand in enumerate(shown.candidates, offset + 1):
@@ -42,6 +45,7 @@ def cite(
                 citation=citation(row.article, row.paragraphs, also_in),
                 passage_id=cand.id,
                 also_in=also_in,
+                own=row.article.id in own,
             )
         )
     return tuple(results)

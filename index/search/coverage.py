@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from foreign_desk.index.embed import Fingerprint, is_e5
-from foreign_desk.index.models import ArticleSummary, Filters
+from foreign_desk.index.models import SHARED, ArticleSummary, Filters, Scope
 from foreign_desk.index.store import Store
 
 SAME_STORY = {"e5": 0.88, "other": 0.60}
@@ -31,12 +31,14 @@ def same_story_threshold(fingerprint: Fingerprint) -> float:
     return SAME_STORY["e5" if is_e5(fingerprint) else "other"]
 
 
-async def article_with_key(store: Store, generation: int, keys: Sequence[str]) -> ArticleSummary | None:
-    """The live article stored under one of ``keys`` (``Article.key``: ``url:...``), or None."""
+async def article_with_key(
+    store: Store, generation: int, keys: Sequence[str], scope: Scope = SHARED
+) -> ArticleSummary | None:
+    """The live article ``scope`` may see stored under one of ``keys`` (``url:...``), or None."""
     found = await store.live_keys(list(dict.fromkeys(keys)), generation)
     if not found:
         return None
-    items = await store.latest(1, generation, uids=list(found.values())[:1])
+    items = await store.latest(1, generation, uids=list(found.values())[:1], scope=scope)
     return items[0] if items else None
 
 
@@ -50,19 +52,26 @@ def _window(published: str | None) -> Filters:
 
 
 async def same_story(
-    store: Store, generation: int, article: ArticleSummary, threshold: float, *, limit: int = 5
+    store: Store,
+    generation: int,
+    article: ArticleSummary,
+    threshold: float,
+    *,
+    limit: int = 5,
+    scope: Scope = SHARED,
 ) -> list[ArticleSummary]:
-    """Other outlets' articles on ``article``'s story, closest first."""
+    """Other outlets' articles on ``article``'s story that ``scope`` may see, closest first."""
     own = (await store.article_vectors([article.id], generation)).get(article.id)
     if own is None or not len(own):
         return []
-    uids, owners, matrix = await store.recent_vectors(generation, CANDIDATES, _window(article.published))
+    window = _window(article.published)
+    uids, owners, matrix = await store.recent_vectors(generation, CANDIDATES, window, scope)
     if not uids:
         return []
     best = np.full(len(uids), -np.inf, dtype=np.float32)
     np.maximum.at(best, owners, (matrix @ own.T).max(axis=1).astype(np.float32))
     close = {uid: float(s) for uid, s in zip(uids, best, strict=True) if s >= threshold and uid != article.id}
-    items = await store.latest(len(close), generation, uids=list(close)) if close else []
+    items = await store.latest(len(close), generation, uids=list(close), scope=scope) if close else []
     mine = (article.source or "").casefold()
     others = [i for i in items if (i.source or "").casefold() != mine]
     others.sort(key=lambda i: -close[i.id])

@@ -7,19 +7,21 @@ from dataclasses import dataclass, field
 
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.errors import QuestionTooLong
-from foreign_desk.index.models import Filters
+from foreign_desk.index.models import SHARED, Filters, Scope
 
 
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
     """A question and the shape of its answer: results ``offset``..``offset + k`` of the ranking,
-    at most ``per_article`` passages per article (0: no cap), only articles ``filters`` allows."""
+    at most ``per_article`` passages per article (0: no cap), only articles ``filters`` allows
+    among those ``scope`` may see (the shared corpus, plus a server's own)."""
 
     question: str
     k: int = 5
     filters: Filters = Filters()
     offset: int = 0
     per_article: int = 2
+    scope: Scope = SHARED
 
     @classmethod
     def of(
@@ -31,6 +33,7 @@ class SearchRequest:
         filters: Filters = Filters(),
         per_article: int | None = None,
         offset: int = 0,
+        scope: Scope = SHARED,
     ) -> SearchRequest:
         """A request with what the caller left out taken from ``settings``; ``QuestionTooLong``
         past ``settings.max_question_chars``."""
@@ -39,7 +42,7 @@ class SearchRequest:
                 f"the question is {len(question):,} characters long; at most {settings.max_question_chars:,}"
             )
         per = settings.per_article if per_article is None else per_article
-        return cls(question, k or settings.k, filters, offset, per)
+        return cls(question, k or settings.k, filters, offset, per, scope)
 
     @property
     def stop(self) -> int:

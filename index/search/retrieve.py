@@ -102,14 +102,16 @@ class Retriever:
         t = time.perf_counter()
         qvec = await self.embed(request.question)
         t = laps.lap("embed", t)
-        filters = request.filters
-        allowed = None if filters.empty else await self.store.allowed_ids(filters, snapshot.generation)
+        filters, scope, gen = request.filters, request.scope, snapshot.generation
+        allowed = None if filters.empty else await self.store.allowed_ids(filters, gen, scope)
         if allowed is not None and not len(allowed):
             return qvec, []
+        # Other servers' own passages are left out (with a filter, ``allowed`` already did).
+        hidden = await self.store.scopes.hidden_ids(scope, gen) if allowed is None else None
         depth = max(self.settings.dense_k, request.stop)
         loop = asyncio.get_running_loop()
         _, ids = await loop.run_in_executor(
-            self.executor, snapshot.vectors.search, qvec[None, :], depth, allowed
+            self.executor, snapshot.vectors.search, qvec[None, :], depth, allowed, hidden
         )
         laps.lap("dense", t)
         return qvec, [int(i) for i in ids[0] if i >= 0]
@@ -123,6 +125,8 @@ class Retriever:
         hits = []
         if match is not None:
             depth = max(self.settings.bm25_k, request.stop)
-            hits = await self.store.bm25(match, depth, snapshot.generation, request.filters)
+            hits = await self.store.bm25(
+                match, depth, snapshot.generation, request.filters, scope=request.scope
+            )
         laps.lap("bm25", t)
         return doc_freqs, [pid for pid, _ in hits]

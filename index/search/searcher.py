@@ -54,7 +54,12 @@ class Searcher:
         shown = page(judgement.candidates, request)
         t = laps.lap("fetch", t)
         keys = [rows[c.id].vector_key for c in shown.candidates]
-        results = cite(shown, rows, found, await self.store.sentence_vectors(keys), request.offset)
+        own: set[str] = set()
+        if request.scope.guild_id and shown.candidates:  # which results are the server's own articles
+            uids = [rows[c.id].article.id for c in shown.candidates]
+            own = await self.store.scopes.own(request.scope.guild_id, uids)
+        vectors = await self.store.sentence_vectors(keys)
+        results = cite(shown, rows, found, vectors, request.offset, own=own)
         laps.lap("highlight", t)
         return Answer(
             question=request.question,

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Fingerprint, is_e5
-from foreign_desk.index.models import ArticleSummary, Filters
+from foreign_desk.index.models import SHARED, ArticleSummary, Filters, Scope
 from foreign_desk.index.store import Store
 
 DEFAULT_TOPIC_THRESHOLDS = {"e5": 0.83, "other": 0.40}
@@ -54,14 +54,15 @@ async def latest_on_topic(
     limit: int = 10,
     source: str | None = None,
     recent: int = 300,
+    scope: Scope = SHARED,
 ) -> list[ArticleSummary]:
-    """The newest of the ``recent`` newest articles at ``generation`` that are about the topic
-    (``embed_topic()`` gives its query vector; called only when there are articles), newest
-    first. Exact: every passage of those articles is compared."""
+    """The newest of the ``recent`` newest articles ``scope`` may see at ``generation`` that are
+    about the topic (``embed_topic()`` gives its query vector; called only when there are
+    articles), newest first. Exact: every passage of those articles is compared."""
     filters = Filters(source=source)
-    uids, owners, matrix = await store.recent_vectors(generation, recent, filters)
+    uids, owners, matrix = await store.recent_vectors(generation, recent, filters, scope)
     if not uids:
         return []
     best = best_per_article(owners, matrix @ await embed_topic(), len(uids))
     keep = [uid for uid, sim in zip(uids, best, strict=True) if sim >= threshold]
-    return await store.latest(limit, generation, filters, uids=keep)
+    return await store.latest(limit, generation, filters, uids=keep, scope=scope)

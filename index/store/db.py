@@ -1,9 +1,11 @@
 """The SQLite side of the store: opening, migrating, and every read query.
 
 Reads are pinned to one generation (see ``schema``), so a query sees one consistent index
-while a writer prepares the next. Concurrency: any number of tasks may read at once
-(aiosqlite serialises them on the connection's thread); writes go through ``StoreWriter``,
-which holds the writer lock and its own connection.
+while a writer prepares the next. Queries made for a reader take its ``Scope`` and see only
+what that scope may (``scopes``); ``scope=None`` is for the engine's own bookkeeping.
+Concurrency: any number of tasks may read at once (aiosqlite serialises them on the
+connection's thread); writes go through ``StoreWriter``, which holds the writer lock and its own
+connection, except who may see an article (``scopes``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 import aiosqlite
 import numpy as np
 from foreign_desk.index.errors import StoreError
-from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, SourceCount
+from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
 from foreign_desk.index.sqlite import connect, migrate, rows_in
 from foreign_desk.index.store.schema import MIGRATIONS, visible
+from foreign_desk.index.store.scopes import Scopes, scope_sql
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,13 @@ def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]
     return "".join(f" AND {p}" for p in parts), params
 
 
+def _where(filters: Filters, scope: Scope | None) -> tuple[str, dict[str, Any]]:
+    """``filter_sql`` and ``scope_sql`` together, on the articles alias ``a``."""
+    fsql, params = filter_sql(filters)
+    ssql, sparams = scope_sql(scope)
+    return fsql + ssql, {**params, **sparams}
+
+
 def article_ref(row: aiosqlite.Row) -> ArticleRef:
     return ArticleRef(
         id=row["uid"],
@@ -85,6 +95,7 @@ class Store:
     def __init__(self, data_dir: Path, conn: aiosqlite.Connection) -> None:
         self.data_dir = data_dir
         self.conn = conn
+        self.scopes = Scopes(conn)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:
@@ -203,10 +214,16 @@ class Store:
             return {row[0]: int(row[1]) for row in await cur.fetchall()}
 
     async def bm25(
-        self, match: str, k: int, gen: int, filters: Filters, weights: tuple[float, float] = BM25_WEIGHTS
+        self,
+        match: str,
+        k: int,
+        gen: int,
+        filters: Filters,
+        weights: tuple[float, float] = BM25_WEIGHTS,
+        scope: Scope | None = None,
     ) -> list[tuple[int, float]]:
         """Top-``k`` passages for an FTS5 ``match`` expression, best first, as (id, bm25 score)."""
-        fsql, params = filter_sql(filters)
+        fsql, params = _where(filters, scope)
         join = " JOIN articles a ON a.id = p.article_id" if fsql else ""
         sql = (
             f"SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f "
@@ -217,9 +234,9 @@ class Store:
         async with self.conn.execute(sql, params) as cur:
             return [(int(r[0]), -float(r[1])) for r in await cur.fetchall()]
 
-    async def allowed_ids(self, filters: Filters, gen: int) -> np.ndarray:
+    async def allowed_ids(self, filters: Filters, gen: int, scope: Scope | None = None) -> np.ndarray:
         """Ids of the passages a filtered search may return."""
-        fsql, params = filter_sql(filters)
+        fsql, params = _where(filters, scope)
         sql = f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {visible('p')}{fsql}"
         params["gen"] = gen
         return await self._ids(sql, params)
@@ -264,10 +281,16 @@ class Store:
 
     # -- listings -------------------------------------------------------------------------
     async def latest(
-        self, limit: int, gen: int, filters: Filters = Filters(), uids: Sequence[str] | None = None
+        self,
+        limit: int,
+        gen: int,
+        filters: Filters = Filters(),
+        uids: Sequence[str] | None = None,
+        scope: Scope | None = None,
     ) -> list[ArticleSummary]:
-        """Newest articles first (undated ones last), optionally only those in ``uids``."""
-        fsql, params = filter_sql(filters)
+        """Newest articles first (undated ones last), optionally only those in ``uids``; in a
+        server's scope its own articles are marked ``own``."""
+        fsql, params = _where(filters, scope)
         if uids is not None:
             if not uids:
                 return []
@@ -282,6 +305,9 @@ class Store:
         params.update(gen=gen, limit=limit)
         async with self.conn.execute(sql, params) as cur:
             rows = await cur.fetchall()
+        own: set[str] = set()
+        if scope is not None and scope.guild_id and rows:
+            own = await self.scopes.own(scope.guild_id, [r["uid"] for r in rows])
         return [
             ArticleSummary(
                 id=r["uid"],
@@ -292,34 +318,47 @@ class Store:
                 language=r["language"],
                 path=r["path"],
                 lede=r["lede"],
+                own=r["uid"] in own,
             )
             for r in rows
         ]
 
-    async def sources(self, gen: int) -> list[SourceCount]:
+    async def sources(self, gen: int, scope: Scope | None = None) -> list[SourceCount]:
+        ssql, params = scope_sql(scope)
         sql = (
             "SELECT a.source AS source, count(*) AS n, max(a.published) AS latest FROM articles a "
-            f"WHERE {visible('a')} AND a.source IS NOT NULL GROUP BY a.source COLLATE NOCASE "
+            f"WHERE {visible('a')}{ssql} AND a.source IS NOT NULL GROUP BY a.source COLLATE NOCASE "
             "ORDER BY n DESC, a.source"
         )
-        async with self.conn.execute(sql, {"gen": gen}) as cur:
+        async with self.conn.execute(sql, {"gen": gen, **params}) as cur:
             return [SourceCount(r["source"], int(r["n"]), r["latest"]) for r in await cur.fetchall()]
 
-    async def counts(self, gen: int) -> dict[str, Any]:
-        """Articles, passages, and articles per language at ``gen``."""
+    async def counts(self, gen: int, scope: Scope | None = None) -> dict[str, Any]:
+        """Articles, passages, and articles per language at ``gen`` (those ``scope`` may see)."""
+        ssql, params = scope_sql(scope)
         async with self.conn.execute(
-            f"SELECT count(*) FROM articles a WHERE {visible('a')}", {"gen": gen}
+            f"SELECT count(*) FROM articles a WHERE {visible('a')}{ssql}", {"gen": gen, **params}
         ) as c:
             articles = int((await c.fetchone())[0])  # type: ignore[index]
-        passages, _ = await self.visible_id_stats(gen)
-        return {"articles": articles, "passages": passages, "languages": await self.languages(gen)}
+        if scope is None:
+            passages, _ = await self.visible_id_stats(gen)
+        else:
+            sql = (
+                "SELECT count(*) FROM passages p JOIN articles a ON a.id = p.article_id "
+                f"WHERE {visible('p')}{ssql}"
+            )
+            async with self.conn.execute(sql, {"gen": gen, **params}) as c:
+                passages = int((await c.fetchone())[0])  # type: ignore[index]
+        languages = await self.languages(gen, scope)
+        return {"articles": articles, "passages": passages, "languages": languages}
 
-    async def languages(self, gen: int) -> dict[str, int]:
+    async def languages(self, gen: int, scope: Scope | None = None) -> dict[str, int]:
         """Articles per language code at ``gen`` (``?``: unknown), most first."""
+        ssql, params = scope_sql(scope)
         async with self.conn.execute(
-            f"SELECT coalesce(a.language, '?'), count(*) FROM articles a WHERE {visible('a')} "
+            f"SELECT coalesce(a.language, '?'), count(*) FROM articles a WHERE {visible('a')}{ssql} "
             "GROUP BY 1 ORDER BY 2 DESC",
-            {"gen": gen},
+            {"gen": gen, **params},
         ) as cur:
             return {r[0]: int(r[1]) for r in await cur.fetchall()}
 
@@ -354,11 +393,11 @@ class Store:
         }
 
     async def recent_vectors(
-        self, gen: int, articles: int, filters: Filters | None = None
+        self, gen: int, articles: int, filters: Filters | None = None, scope: Scope | None = None
     ) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Passage vectors of the ``articles`` newest articles: (article ids, owner index per
         row into those ids, vectors). Undated articles count as the oldest."""
-        fsql, params = filter_sql(filters or Filters())
+        fsql, params = _where(filters or Filters(), scope)
         sql = (
             "WITH recent AS (SELECT a.id, a.uid FROM articles a "
             f"WHERE {visible('a')}{fsql} "

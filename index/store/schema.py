@@ -90,6 +90,23 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        4,
+        # Who may see each article (not generational: an article keeps its id across versions):
+        # guild_id 0 is the shared corpus, any other a server whose own feeds or pages brought it.
+        # An article without a row is seen by nobody. Every article indexed so far is shared.
+        """
+        CREATE TABLE article_scopes (
+            uid      TEXT NOT NULL,
+            guild_id INTEGER NOT NULL,
+            added_at REAL NOT NULL,
+            PRIMARY KEY (uid, guild_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX article_scopes_guild ON article_scopes(guild_id, added_at);
+        INSERT OR IGNORE INTO article_scopes(uid, guild_id, added_at)
+            SELECT DISTINCT uid, 0, 0 FROM articles;
+        """,
+    ),
 )
 
 VISIBLE = "{t}.gen_added <= :gen AND ({t}.gen_removed IS NULL OR {t}.gen_removed > :gen)"

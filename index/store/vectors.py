@@ -194,9 +194,14 @@ class VectorIndex:
         return out[0]
 
     def search(
-        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        queries: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` (scores, ids) per query row; ``allowed`` restricts to those ids."""
+        """Top-``k`` (scores, ids) per query row; ``allowed`` restricts to those ids, ``excluded``
+        leaves those out (a few: other servers' own passages)."""
         if self.ntotal == 0 or k <= 0:
             shape = (len(queries), 0)
             return np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.int64)
@@ -205,23 +210,26 @@ class VectorIndex:
         rerank = self.quantized and self.exact is not None
         depth = min(self.ntotal, max(RERANK_DEPTH * k, k + RERANK_MIN)) if rerank else k
         with threads.faiss_threads(1 if len(queries) < threads.BATCH_QUERIES else 0):
-            scores, ids = self.index.search(queries, depth, params=self._params(allowed))
+            scores, ids = self.index.search(queries, depth, params=self._params(allowed, excluded))
         if rerank:
             return self._rerank(queries, ids, k)
         return scores, ids
 
-    def _params(self, allowed: np.ndarray | None) -> faiss.SearchParameters | None:
-        selector = (
-            faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            if allowed is not None
-            else None
-        )
+    def _params(
+        self, allowed: np.ndarray | None, excluded: np.ndarray | None = None
+    ) -> faiss.SearchParameters | None:
+        selector: faiss.IDSelector | None = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        elif excluded is not None and len(excluded):
+            inner = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
+            selector = faiss.IDSelectorNot(inner)  # faiss's wrapper keeps ``inner`` referenced
         if self.kind != IVF:
             return faiss.SearchParameters(sel=selector) if selector is not None else None
         # A filter's ids may sit in any list: scan them all (only allowed ids are scored).
         nlist = self._ivf().nlist
         probes = max(self.nprobe, math.ceil(nlist * MIN_PROBED_SHARE))
-        params = faiss.SearchParametersIVF(nprobe=nlist if selector is not None else probes)
+        params = faiss.SearchParametersIVF(nprobe=nlist if allowed is not None else probes)
         if selector is not None:
             params.sel = selector
         return params

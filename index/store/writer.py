@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from foreign_desk.index.models import Article, Passage
 from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, chunks, connect, now_iso, rows_in
 from foreign_desk.index.store.db import Store
 from foreign_desk.index.store.schema import visible
+from foreign_desk.index.store.scopes import GRANT, scope_id
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,13 @@ class StoreWriter:
             await self.conn.execute("ROLLBACK")
             raise
         await self.conn.execute("COMMIT")
+
+    async def grant(self, grants: Iterable[tuple[str, int | None]]) -> None:
+        """Let each (article id, server id; None: everyone) pair's server see the article, inside
+        the open transaction: staged with the articles, so a published article is never seen by
+        nobody, nor by a scope it was not brought for."""
+        now = time.time()
+        await self.conn.executemany(GRANT, [(uid, scope_id(guild), now) for uid, guild in grants])
 
     # -- recovery ------------------------------------------------------------------------
     async def discard_unpublished(self) -> int:

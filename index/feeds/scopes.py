@@ -1,0 +1,128 @@
+"""Whose feeds: the shared corpus's (the operators') and each server's own, with the servers'
+quotas and departures.
+
+A feed (one URL) is polled once, however many subscribe to it: ``feed_scopes`` lists who does
+(``guild_id`` 0 for the shared corpus, else a server) and the name each gave it, and the articles
+its items bring are granted to every subscriber (``Engine.grant``): stored once, seen by those
+who subscribed. A server sees and changes only its own subscriptions. ``server_ingests`` counts
+the pages a server ingested (a rate quota); ``server_departures`` when the bot left a server,
+whose feeds and articles are forgotten ``forget_after`` later unless it comes back.
+Concurrency: as ``StateDB``: any number of tasks; writes serialised by its lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from foreign_desk.index.feeds.models import Feed
+from foreign_desk.index.feeds.state import FEED_COLUMNS, StateDB, feed_of
+from foreign_desk.index.sqlite import now_iso, rows_in
+
+SHARED_ID = 0
+SCOPED_COLUMNS = ", ".join(
+    "s.name AS name" if c.strip() == "name" else f"f.{c.strip()}" for c in FEED_COLUMNS.split(",")
+)
+SQL_SCOPED = (
+    f"SELECT {SCOPED_COLUMNS}, s.guild_id AS scope FROM feeds f JOIN feed_scopes s ON s.feed_id = f.id"
+)
+
+
+def scope_id(guild_id: int | None) -> int:
+    return guild_id or SHARED_ID
+
+
+class FeedScopes:
+    """``feed_scopes``, ``server_ingests`` and ``server_departures``."""
+
+    def __init__(self, db: StateDB) -> None:
+        self.db = db
+
+    # -- subscriptions ------------------------------------------------------------------------
+    async def feeds(self, guild_id: int | None) -> list[Feed]:
+        """The feeds of one scope, by the names that scope gave them."""
+        rows = await self.db.rows(f"{SQL_SCOPED} WHERE s.guild_id = ? ORDER BY s.name", (scope_id(guild_id),))
+        return [feed_of(r, guild_id) for r in rows]
+
+    async def feed(self, name_or_url: str, guild_id: int | None) -> Feed | None:
+        """The scope's feed called ``name_or_url`` (case-insensitive), or polling that URL."""
+        sql = (
+            f"{SQL_SCOPED} WHERE s.guild_id = ? AND (s.name = ? COLLATE NOCASE OR f.url = ?) "
+            "ORDER BY s.name = ? COLLATE NOCASE DESC LIMIT 1"
+        )
+        rows = await self.db.rows(sql, (scope_id(guild_id), name_or_url, name_or_url, name_or_url))
+        return feed_of(rows[0], guild_id) if rows else None
+
+    async def name_taken(self, name: str, guild_id: int | None) -> bool:
+        sql = "SELECT 1 FROM feed_scopes WHERE guild_id = ? AND name = ? COLLATE NOCASE"
+        return bool(await self.db.rows(sql, (scope_id(guild_id), name)))
+
+    async def subscribe(self, feed_id: int, guild_id: int | None, name: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) VALUES (?, ?, ?, ?)",
+                (feed_id, scope_id(guild_id), name, now_iso()),
+            )
+
+    async def unsubscribe(self, feed_id: int, guild_id: int | None) -> bool:
+        """End one subscription; True when the feed has no subscriber left (and is deleted)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM feed_scopes WHERE feed_id = ? AND guild_id = ?", (feed_id, scope_id(guild_id))
+            )
+            async with conn.execute("SELECT 1 FROM feed_scopes WHERE feed_id = ? LIMIT 1", (feed_id,)) as cur:
+                orphan = await cur.fetchone() is None
+            if orphan:
+                await conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+        return orphan
+
+    async def subscribers(self, feed_ids: Sequence[int]) -> dict[int, list[int | None]]:
+        """Per feed id: who subscribes (server ids; None for the shared corpus)."""
+        out: dict[int, list[int | None]] = {}
+        sql = "SELECT feed_id, guild_id FROM feed_scopes WHERE feed_id IN (:keys)"
+        for feed_id, guild in await rows_in(self.db.conn, sql, list(feed_ids)):
+            out.setdefault(int(feed_id), []).append(int(guild) or None)
+        return out
+
+    async def count(self, guild_id: int) -> int:
+        rows = await self.db.rows("SELECT count(*) FROM feed_scopes WHERE guild_id = ?", (guild_id,))
+        return int(rows[0][0])
+
+    # -- quotas and departures ------------------------------------------------------------
+    async def ingested(self, guild_id: int, at: float) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("INSERT INTO server_ingests(guild_id, at) VALUES (?, ?)", (guild_id, at))
+            await conn.execute("DELETE FROM server_ingests WHERE at < ?", (at - 86400,))
+
+    async def ingests_since(self, guild_id: int, since: float) -> list[float]:
+        """When the server ingested pages since ``since`` (Unix seconds), oldest first."""
+        sql = "SELECT at FROM server_ingests WHERE guild_id = ? AND at >= ? ORDER BY at"
+        return [float(r[0]) for r in await self.db.rows(sql, (guild_id, since))]
+
+    async def left(self, guild_id: int, at: float) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO server_departures(guild_id, left_at) VALUES (?, ?)", (guild_id, at)
+            )
+
+    async def back(self, guild_id: int) -> bool:
+        """The bot is in the server again; True when it had left it."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("DELETE FROM server_departures WHERE guild_id = ?", (guild_id,))
+            return bool(cur.rowcount)
+
+    async def departed(self, before: float) -> list[int]:
+        """Servers the bot left before ``before``."""
+        rows = await self.db.rows("SELECT guild_id FROM server_departures WHERE left_at < ?", (before,))
+        return [int(r[0]) for r in rows]
+
+    async def forget(self, guild_id: int) -> list[int]:
+        """Drop the server's subscriptions (feeds nobody else polls go) and its records; returns
+        the ids of the feeds it subscribed to."""
+        rows = await self.db.rows("SELECT feed_id FROM feed_scopes WHERE guild_id = ?", (guild_id,))
+        feed_ids = [int(r[0]) for r in rows]
+        for feed_id in feed_ids:
+            await self.unsubscribe(feed_id, guild_id)
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM server_ingests WHERE guild_id = ?", (guild_id,))
+            await conn.execute("DELETE FROM server_departures WHERE guild_id = ?", (guild_id,))
+        return feed_ids

@@ -1,0 +1,141 @@
+"""A server's own feeds and pages: stored once, seen by that server only (search, listings,
+topics, follows), within quotas, and forgotten some time after the bot leaves the server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk, FeedError
+from foreign_desk.index.feeds.servers import QuotaExceeded
+from foreign_desk.index.models import SHARED, Scope
+
+from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, with_feeds
+from tests.feeds.news import GAZA, PATROL, SUDAN, rss
+from tests.fetch.fixture_server import FixtureServer
+
+A, B, C = 111, 222, 333
+FISHING = "maritime patrols against illegal fishing"
+PATROL_QUESTION = "Indonesia and Australia joint maritime patrols in the Arafura Sea"
+
+
+def publish(server: FixtureServer, path: str, *stories) -> str:  # type: ignore[no-untyped-def]
+    for story in stories:
+        serve_story(server, story)
+    server.serve(path, rss("News", server.base_url, list(stories)), content_type="application/rss+xml")
+    return server.url(path)
+
+
+async def titles(engine: Engine, question: str, scope: Scope) -> list[tuple[str, bool]]:
+    answer = await engine.ask(question, k=5, scope=scope)
+    return [(r.article.title, r.own) for r in answer.results]
+
+
+async def test_a_servers_own_articles_are_seen_there_only(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    await desk.add_feed(publish(server, "/shared", SUDAN), name="news", check=False)
+    await desk.fetch()
+    await desk.follow(1, FISHING, guild_id=A)
+    await desk.follow(3, FISHING, guild_id=C)
+    await desk.add_feed(publish(server, "/mine", PATROL, GAZA), name="mine", check=False, guild_id=A)
+    report = await desk.fetch(guild_id=A)
+
+    assert report.counts["new"] == 2 and [r.feed for r in report.runs] == ["mine"]
+    assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, Scope(A))
+    for elsewhere in (Scope(B), SHARED):
+        assert PATROL.title not in [t for t, _ in await titles(engine, PATROL_QUESTION, elsewhere)]
+        assert {a.title for a in await engine.latest(10, scope=elsewhere)} == {SUDAN.title}
+        assert "The Guardian" not in {s.source for s in await engine.sources(scope=elsewhere)}
+        assert await engine.latest(5, topic=FISHING, scope=elsewhere) == []
+    mine = await engine.latest(10, scope=Scope(A))
+    assert {(a.title, a.own) for a in mine} == {
+        (PATROL.title, True),
+        (GAZA.title, True),
+        (SUDAN.title, False),
+    }
+    assert [a.title for a in await engine.latest(5, topic=FISHING, scope=Scope(A))] == [PATROL.title]
+    # A follow sees what its own server sees: server C's channel gets nothing of A's.
+    assert [(m.channel_id, m.article.title) for m in await desk.follows.pending()] == [(1, PATROL.title)]
+    # Each scope lists and changes its own feeds only.
+    assert [f.name for f in await desk.feeds(guild_id=A)] == ["mine"]
+    assert [f.name for f in await desk.feeds()] == ["news"]
+    with pytest.raises(FeedError, match="no feed called 'news'"):
+        await desk.remove_feed("news", guild_id=A)
+    with pytest.raises(FeedError, match="only the bot's operators"):
+        await desk.add_feed(server.url("/other"), name="fake", source="BBC", check=False, guild_id=A)
+
+
+async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    serve_story(server, PATROL)
+    first = await desk.ingest(server.url(PATROL.path), guild_id=A)
+    again = await desk.ingest(server.url(PATROL.path), guild_id=B)
+    assert first.status == "new" and again.status == "unchanged" and again.article_id == first.article_id
+    for scope in (Scope(A), Scope(B)):
+        assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, scope)
+    assert PATROL.title not in [t for t, _ in await titles(engine, PATROL_QUESTION, Scope(C))]
+    # The operators take it into the shared corpus: everyone sees it, nobody as their own.
+    await desk.add_feed(publish(server, "/shared", PATROL), name="news", check=False)
+    await desk.fetch()
+    for scope in (Scope(A), Scope(C), SHARED):
+        assert (PATROL.title, False) in await titles(engine, PATROL_QUESTION, scope)
+    assert (await engine.stats()).articles == 1
+
+
+@pytest.fixture
+async def tight(engine: Engine, clock: FakeClock) -> AsyncIterator[FeedDesk]:
+    """A desk whose servers may have 1 feed, ingest 1 page an hour and keep 1 article."""
+    engine.settings = with_feeds(
+        engine.settings, server_max_feeds=1, server_ingests_per_hour=1, server_max_articles=1
+    )
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+        yield desk
+
+
+async def test_quotas_refuse_clearly_and_a_server_keeps_its_newest_articles(
+    server: FixtureServer, tight: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    await tight.add_feed(server.url("/one"), name="one", check=False, guild_id=A)
+    with pytest.raises(QuotaExceeded, match="already has 1 feed") as feeds:
+        await tight.add_feed(server.url("/two"), name="two", check=False, guild_id=A)
+    await tight.add_feed(server.url("/two"), name="two", check=False, guild_id=B)  # B's own quota
+    for story in (PATROL, GAZA):
+        serve_story(server, story)
+    await tight.ingest(server.url(PATROL.path), guild_id=A)
+    with pytest.raises(QuotaExceeded, match="ingested 1 page") as ingests:
+        await tight.ingest(server.url(GAZA.path), guild_id=A)
+    clock.advance(3601)
+    await tight.ingest(server.url(GAZA.path), guild_id=A)
+
+    assert (feeds.value.kind, feeds.value.limit) == ("feeds", 1)
+    assert ingests.value.kind == "ingests" and 0 < ingests.value.wait_s <= 3600
+    # One article kept: the older page is forgotten, and gone from the index (nobody else saw it).
+    assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [GAZA.title]
+    assert (await engine.stats()).articles == 1
+
+
+async def test_a_server_the_bot_left_is_forgotten_after_a_while_unless_it_comes_back(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    days = 86400.0
+    await desk.add_feed(publish(server, "/shared", SUDAN), name="news", check=False)
+    await desk.fetch()
+    for guild, path, story in ((A, "/a", PATROL), (B, "/b", GAZA)):
+        await desk.add_feed(publish(server, path, story), name="mine", check=False, guild_id=guild)
+        await desk.fetch(guild_id=guild)
+    await desk.server_left(A)
+    await desk.server_left(B)
+    clock.advance(10 * days)
+    assert await desk.server_back(B) is True
+    assert await desk.forget_departed(30 * days) == []  # not yet
+    clock.advance(21 * days)
+
+    assert await desk.forget_departed(30 * days) == [A]
+    assert await desk.feeds(guild_id=A) == [] and [f.name for f in await desk.feeds(guild_id=B)] == ["mine"]
+    assert {a.title for a in await engine.latest(10, scope=Scope(A))} == {SUDAN.title}
+    assert {a.title for a in await engine.latest(10, scope=Scope(B))} == {SUDAN.title, GAZA.title}
+    assert (await engine.stats()).articles == 2  # A's own article left the index
+    assert {f.url for f in await desk.all_feeds()} == {server.url("/shared"), server.url("/b")}
