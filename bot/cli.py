@@ -15,13 +15,14 @@ import sys
 from typing import Any
 
 import click
-from foreign_desk.bot.cli_common import State, err, open_engine, out, progress_bar, run
+from foreign_desk.bot.cli_common import State, err, guild_option, open_engine, out, progress_bar, run
 from foreign_desk.bot.cli_feedback import feedback
 from foreign_desk.bot.cli_feeds import feeds, fetch, ingest
 from foreign_desk.bot.cli_maintenance import backup, doctor, restore
 from foreign_desk.bot.options import NotUTF8, require_utf8
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.models import Scope
 from rich.markup import escape
 
 
@@ -99,6 +100,7 @@ def index(state: State, paths: tuple[str, ...], full: bool, prune: bool) -> None
 @click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD, or 7d, 2w, 3m).")
 @click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@guild_option
 @click.pass_obj
 def ask(
     state: State,
@@ -109,8 +111,10 @@ def ask(
     since: str | None,
     until: str | None,
     as_json: bool,
+    guild: int | None,
 ) -> None:
-    """Answer QUESTION with cited passages from the corpus.
+    """Answer QUESTION with cited passages from the shared corpus (with --guild, also from that
+    Discord server's own articles).
 
     Indexes the shipped corpus first if nothing is indexed yet.
 
@@ -133,7 +137,7 @@ def ask(
                 err.print("Nothing indexed yet: indexing the shipped corpus first.")
                 with progress_bar("indexing") as bar:
                     await engine.ensure_indexed(progress=bar)
-            answer = await engine.ask(question, k=k, filters=filters)
+            answer = await engine.ask(question, k=k, filters=filters, scope=Scope(guild))
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
@@ -147,9 +151,12 @@ def ask(
 @click.option("--source", help="Only articles from this outlet.")
 @click.option("--topic", help="Only recent articles about this topic (matched by meaning, any language).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@guild_option
 @click.pass_obj
-def latest(state: State, limit: int, source: str | None, topic: str | None, as_json: bool) -> None:
-    """List the newest articles first.
+def latest(
+    state: State, limit: int, source: str | None, topic: str | None, as_json: bool, guild: int | None
+) -> None:
+    """List the newest articles first (of the shared corpus; with --guild, also that server's own).
 
     \b
     Example:
@@ -161,7 +168,7 @@ def latest(state: State, limit: int, source: str | None, topic: str | None, as_j
 
     async def go() -> None:
         async with await open_engine(state) as engine:
-            items = await engine.latest(limit, source=source, topic=topic)
+            items = await engine.latest(limit, source=source, topic=topic, scope=Scope(guild))
         if as_json:
             print(json.dumps({"articles": [summary_json(i) for i in items]}, ensure_ascii=False))
         else:

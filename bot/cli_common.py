@@ -19,10 +19,24 @@ if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., object])
 
 # soft_wrap: long lines are left whole (piped output stays one line per line; a terminal wraps).
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def guild_option(command: F) -> F:
+    """``--guild ID``: act as that Discord server (its own feeds and articles, its quotas)."""
+    import click
+
+    return click.option(
+        "--guild",
+        "guild",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Act as this Discord server: its own feeds and articles besides the shared corpus.",
+    )(command)
 
 
 class State:

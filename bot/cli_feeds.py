@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import click
-from foreign_desk.bot.cli_common import State, err, open_engine, out, progress_bar, run
+from foreign_desk.bot.cli_common import State, err, guild_option, open_engine, out, progress_bar, run
 from rich.markup import escape
 
 
@@ -101,20 +101,31 @@ def feeds() -> None:
 @click.option("--source", help="The outlet every article of the feed is credited to (default: the page's).")
 @click.option("--lang", help="The feed's language (en, id, ...), used when an article's text does not tell.")
 @click.option("--every", "every", type=click.IntRange(1, 10080), help="Minutes between polls (default 30).")
+@guild_option
 @click.pass_obj
 def feeds_add(
-    state: State, url: str, name: str | None, source: str | None, lang: str | None, every: int | None
+    state: State,
+    url: str,
+    name: str | None,
+    source: str | None,
+    lang: str | None,
+    every: int | None,
+    guild: int | None,
 ) -> None:
-    """Register the feed at URL (fetched once to check that it is a feed).
+    """Register the feed at URL (fetched once to check that it is a feed): a shared feed, or
+    with --guild one of that Discord server's own.
 
     \b
     Example:
       foreign-desk feeds add https://www.theguardian.com/world/rss --name guardian-world --lang en
+      foreign-desk feeds add https://example.org/rss --guild 123456789012345678
     """
 
     async def go() -> None:
         async with _open_desk(state) as desk:
-            feed = await desk.add_feed(url, name=name, source=source, language=lang, every=every)
+            feed = await desk.add_feed(
+                url, name=name, source=source, language=lang, every=every, guild_id=guild
+            )
         details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
         out.print(f"Added feed {escape(feed.name)!r} ({escape(feed.url)}): {escape(details)}.")
         out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}` fetches it now.")
@@ -124,9 +135,10 @@ def feeds_add(
 
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@guild_option
 @click.pass_obj
-def feeds_list(state: State, as_json: bool) -> None:
-    """List the registered feeds with their polling state.
+def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
+    """List the registered feeds (the shared ones, or a server's own) with their polling state.
 
     \b
     Example:
@@ -135,7 +147,7 @@ def feeds_list(state: State, as_json: bool) -> None:
 
     async def go() -> list[Any]:
         async with _open_desk(state) as desk:
-            return await desk.feeds()
+            return await desk.feeds(guild_id=guild)
 
     items = run(go)
     if as_json:
@@ -154,8 +166,9 @@ def feeds_list(state: State, as_json: bool) -> None:
 
 @feeds.command("remove")
 @click.argument("name")
+@guild_option
 @click.pass_obj
-def feeds_remove(state: State, name: str) -> None:
+def feeds_remove(state: State, name: str, guild: int | None) -> None:
     """Stop polling the feed NAME (its articles stay in the index).
 
     \b
@@ -165,7 +178,7 @@ def feeds_remove(state: State, name: str) -> None:
 
     async def go() -> None:
         async with _open_desk(state) as desk:
-            feed = await desk.remove_feed(name)
+            feed = await desk.remove_feed(name, guild_id=guild)
         out.print(f"Removed feed {escape(feed.name)!r}; its articles stay in the index.")
 
     run(go)
@@ -174,9 +187,10 @@ def feeds_remove(state: State, name: str) -> None:
 @click.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@guild_option
 @click.pass_obj
-def fetch(state: State, name: str | None, as_json: bool) -> None:
-    """Poll every feed (or the feed NAME) now and index what is new.
+def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> None:
+    """Poll every shared feed (or a server's own, or the feed NAME) now and index what is new.
 
     Prints what was new, updated, a duplicate of an article already stored, and what failed
     and why. Exits 1 when a feed itself could not be polled (a failed page does not count).
@@ -189,10 +203,11 @@ def fetch(state: State, name: str | None, as_json: bool) -> None:
 
     async def go() -> Any:
         async with _open_desk(state) as desk:
-            if not name and not await desk.feeds():
+            if not name and not await desk.feeds(guild_id=guild):
                 return None
             with progress_bar("indexing") as bar:
-                return await desk.fetch(name, say=lambda line: err.print(escape(line)), index_progress=bar)
+                say = lambda line: err.print(escape(line))  # noqa: E731
+                return await desk.fetch(name, say=say, index_progress=bar, guild_id=guild)
 
     report = run(go)
     if report is None:
@@ -209,9 +224,11 @@ def fetch(state: State, name: str | None, as_json: bool) -> None:
 @click.command()
 @click.argument("url")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@guild_option
 @click.pass_obj
-def ingest(state: State, url: str, as_json: bool) -> None:
-    """Fetch the article at URL and index it (again, if it changed since).
+def ingest(state: State, url: str, as_json: bool, guild: int | None) -> None:
+    """Fetch the article at URL and index it (again, if it changed since): into the shared
+    corpus, or with --guild as that server's own (within its quotas).
 
     \b
     Example:
@@ -221,7 +238,7 @@ def ingest(state: State, url: str, as_json: bool) -> None:
     async def go() -> Any:
         async with _open_desk(state) as desk:
             with progress_bar("indexing") as bar:
-                return await desk.ingest(url, index_progress=bar)
+                return await desk.ingest(url, index_progress=bar, guild_id=guild)
 
     outcome = run(go)
     if as_json:

@@ -33,6 +33,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "similarity": result.similarity,
         "section": result.section,
         "also_in": list(result.also_in),
+        "own": result.own,
     }
 
 
@@ -46,7 +47,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def summary_json(item: ArticleSummary) -> dict[str, Any]:
-    return {**article_json(item), "lede": item.lede}
+    return {**article_json(item), "lede": item.lede, "own": item.own}
 
 
 def stats_json(stats: EngineStats) -> dict[str, Any]:

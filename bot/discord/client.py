@@ -31,6 +31,7 @@ from .answers import AnswerStore
 from .catalog import Catalog
 from .coordination import BackgroundLease, IdentifyGate
 from .desk import Desk
+from .housekeeping import Housekeeping
 from .operators import Operators
 from .replies import NO_PINGS
 from .settings import BotSettings, load_bot_settings
@@ -86,6 +87,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
         self._answers: AnswerStore | None = None
         self.poller: Poller | None = None
         self.alerts: Alerts | None = None
+        self.housekeeping: Housekeeping | None = None
         self.catalog = Catalog(lambda: self.engine)
         self.operators = Operators(self, self.bot_settings)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -143,6 +145,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
         from .cogs.latest import LatestCog
         from .cogs.mentions import MentionsCog
         from .cogs.operator import OperatorCog
+        from .cogs.servers import ServersCog
         from .translator import DeskTranslator
         from .views import PageButton, VoteButton
 
@@ -166,6 +169,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
             guilds = [discord.Object(g) for g in self.bot_settings.operator_guild_ids]
             await self.add_cog(OperatorCog(self), guilds=guilds)
         await self.add_cog(FollowCog(self))
+        await self.add_cog(ServersCog(self))
         if self.bot_settings.answer_mentions or self.bot_settings.answer_dms:
             await self.add_cog(MentionsCog(self))
         if self._feeds is not None:
@@ -198,6 +202,12 @@ class ForeignDeskBot(commands.AutoShardedBot):
             retry_s=self.bot_settings.alert_retry_s,
         )
         self.alerts.start()
+        self.housekeeping = Housekeeping(
+            feeds,
+            forget_after_days=self.bot_settings.forget_after_days,
+            every_s=self.bot_settings.housekeeping_s,
+        )
+        self.housekeeping.start()
 
     def _polled(self, report: FetchReport) -> None:
         counts = report.counts
@@ -228,6 +238,9 @@ class ForeignDeskBot(commands.AutoShardedBot):
         poller, self.poller = self.poller, None
         if poller is not None:
             await poller.stop()
+        housekeeping, self.housekeeping = self.housekeeping, None
+        if housekeeping is not None:
+            await housekeeping.stop()
         self.lease.release()
         await super().close()
         answers, self._answers = self._answers, None

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import Answer, Filters
+from foreign_desk.index.models import SHARED, Answer, Filters, Scope
 
 from .errors import Refusal
 from .settings import BotSettings
@@ -72,8 +72,11 @@ class Desk:
         self.cooldowns.hit(user_id)
         return question
 
-    async def answer(self, question: str, filters: Filters = NO_FILTERS, offset: int = 0) -> Answer:
-        """One page of results (``results_per_page``) starting after ``offset`` passages."""
+    async def answer(
+        self, question: str, filters: Filters = NO_FILTERS, offset: int = 0, scope: Scope = SHARED
+    ) -> Answer:
+        """One page of results (``results_per_page``) starting after ``offset`` passages, from what
+        ``scope`` may see (``scopes``)."""
         try:
             async with asyncio.timeout(self.settings.search_timeout_s or None):
                 async with self._slots:
@@ -81,7 +84,11 @@ class Desk:
                     self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                     try:
                         return await self.engine.ask(
-                            question, k=self.settings.results_per_page, filters=filters, offset=offset
+                            question,
+                            k=self.settings.results_per_page,
+                            filters=filters,
+                            offset=offset,
+                            scope=scope,
                         )
                     finally:
                         self.in_flight -= 1

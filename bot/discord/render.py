@@ -85,6 +85,8 @@ def citation_line(result: Result, limit: int, tx: Texts = EN) -> str:
     meta = [p for p in (art.source, tx.date(art.published), format_paragraphs(result.paragraphs)) if p]
     if result.also_in:
         meta.append(tx("answer.also_in", outlets=", ".join(result.also_in)))
+    if result.own:  # one of this server's own articles, not the shared corpus's
+        meta.append(tx("answer.own"))
     tail = SEP + fit(SEP.join(meta), max(1, limit // 2 - len(SEP)), escape) if meta else ""
     url = safe_url(art.url)
     room = limit - len(tail) - 2
@@ -206,6 +208,8 @@ def article_block(
     meta = SEP.join(p for p in (item.source, tx.date(item.published)) if p)
     if also_in:
         meta = SEP.join(p for p in (meta, tx("answer.also_in", outlets=", ".join(also_in))) if p)
+    if item.own:
+        meta = SEP.join(p for p in (meta, tx("answer.own")) if p)
     lines = [head]
     if meta:
         lines.append(fit_markdown(meta, 200))

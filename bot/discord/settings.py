@@ -71,6 +71,10 @@ class BotSettings:
     """Tries to post one alert before it is dropped (with a log line)."""
     alert_retry_s: float = 30.0
     """Seconds before the first retry of an alert Discord refused; doubled after each."""
+    forget_after_days: float = 30.0
+    """A server that removed the bot keeps its own feeds and articles this long, then they go."""
+    housekeeping_s: float = 3600.0
+    """Seconds between two looks for servers to forget (by the process doing background work)."""
 
     def __post_init__(self) -> None:
         for name in ("admin_role_ids", "admin_user_ids", "operator_guild_ids"):
@@ -95,9 +99,11 @@ class BotSettings:
         for name in ("cooldown_s", "status_edit_interval_s", "search_timeout_s", "identify_spacing_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"discord.{name} must not be negative")
-        for name in ("interaction_token_s", "takeover_check_s", "alert_retry_s"):
+        for name in ("interaction_token_s", "takeover_check_s", "alert_retry_s", "housekeeping_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"discord.{name} must be above 0")
+        if self.forget_after_days < 0:
+            raise ConfigError("discord.forget_after_days must not be negative")
         if self.alert_attempts < 1:
             raise ConfigError("discord.alert_attempts must be at least 1")
 

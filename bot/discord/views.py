@@ -26,6 +26,7 @@ from .limits import BUTTONS_PER_ROW, CONTENT_MAX, EMBED_TOTAL_MAX, embed_size, f
 from .links import answer_links
 from .render import NO_FILTERS, answer_embed, nothing_relevant_text
 from .replies import NO_PINGS, tell_privately
+from .scopes import scope_of
 from .tree import report_error
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
         await tell_privately(interaction, tx("page.not_asker"))
         return
     await interaction.response.defer()  # an "update" acknowledgement: the message stays as is meanwhile
-    answer = await bot.desk.answer(state.question, state.filters, offset)
+    answer = await bot.desk.answer(state.question, state.filters, offset, scope_of(interaction))
     if not answer.results:
         await tell_privately(interaction, tx("answer.no_more"))
         return

@@ -9,6 +9,7 @@ from foreign_desk.index.feeds.desk import FeedDesk
 from foreign_desk.index.feeds.digest import plan_posts
 from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
 from foreign_desk.index.feeds.poller import Poller
+from foreign_desk.index.feeds.servers import QuotaExceeded
 from foreign_desk.index.feeds.state import FeedError
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "Match",
     "Poller",
     "Post",
+    "QuotaExceeded",
     "plan_posts",
 ]

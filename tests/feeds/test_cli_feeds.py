@@ -148,3 +148,24 @@ def test_feed_commands_have_help_with_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.stdout and f"foreign-desk {command[0]}" in result.stdout
+
+
+def test_guild_acts_as_one_discord_server(threaded_server: FixtureServer, data_dir: Path) -> None:
+    server = threaded_server
+    server.serve(PATROL.path, page(PATROL, server.base_url))
+    server.serve("/rss", rss("World", server.base_url, [PATROL]), content_type="application/rss+xml")
+    guild = ["--guild", "123456789012345678"]
+
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "mine", *guild)[0] == 0
+    assert json.loads(invoke(data_dir, "fetch", "--json", *guild)[1])["new"] == 1
+    question = "Which navies will patrol the Arafura Sea?"
+    own = json.loads(invoke(data_dir, "ask", question, "--json", *guild)[1])["results"]
+    shared = json.loads(invoke(data_dir, "ask", question, "--json")[1])["results"]
+    listed = json.loads(invoke(data_dir, "latest", "--json", *guild)[1])["articles"]
+    assert own[0]["article"]["title"] == PATROL.title and own[0]["own"] is True
+    assert PATROL.title not in [r["article"]["title"] for r in shared]
+    assert [(a["title"], a["own"]) for a in listed] == [(PATROL.title, True)]
+    assert json.loads(invoke(data_dir, "latest", "--json")[1])["articles"] == []
+    assert invoke(data_dir, "feeds", "list")[1].startswith("No feeds registered")  # the shared list
+    code, _, stderr = invoke(data_dir, "feeds", "add", server.url("/other"), "--source", "BBC", *guild)
+    assert code == 1 and "only the bot's operators may set the outlet" in stderr

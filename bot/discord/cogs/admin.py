@@ -24,6 +24,7 @@ from ..permissions import is_admin
 from ..reach import in_servers
 from ..render import stats_embed
 from ..replies import NO_PINGS, defer_private
+from ..scopes import scope_of
 from ..translator import L
 from .feeds import FeedCommands
 
@@ -67,9 +68,9 @@ class AdminCog(
         name=L("command.admin.stats.name"), description=L("command.admin.stats.description")
     )
     async def stats(self, interaction: discord.Interaction) -> None:
-        """What the bot knows: articles, passages, languages, sources, index type, embedder."""
+        """What this server sees: articles, passages, languages, sources, index type, embedder."""
         await defer_private(interaction)
-        data = await self.bot.engine.stats()
+        data = await self.bot.engine.stats(scope=scope_of(interaction))  # what this server sees
         # The host's paths are the operators' business.
         embed = stats_embed(data, for_interaction(interaction), paths=False)
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)

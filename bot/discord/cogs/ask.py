@@ -13,6 +13,7 @@ from foreign_desk.bot.options import make_filters
 from ..i18n import for_interaction
 from ..reach import anywhere
 from ..replies import defer_private, defer_public
+from ..scopes import scope_of
 from ..settings import QUESTION_CEILING
 from ..translator import L
 from ..views import compose, translation_target
@@ -55,7 +56,7 @@ class AskCog(commands.Cog):
         desk = self.bot.desk
         question = desk.admit(interaction.user.id, question)
         await (defer_private if private else defer_public)(interaction)
-        answer = await desk.answer(question, filters)
+        answer = await desk.answer(question, filters, scope=scope_of(interaction))
         tx, target = for_interaction(interaction), translation_target(interaction)
         reply = await compose(
             self.bot, answer, asker_id=interaction.user.id, tx=tx, target=target, filters=filters
@@ -64,7 +65,7 @@ class AskCog(commands.Cog):
 
     @ask.autocomplete("source")
     async def _source(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.bot.catalog.source_choices(current)
+        return await self.bot.catalog.source_choices(current, scope_of(interaction))
 
     @ask.autocomplete("language")
     async def _language(

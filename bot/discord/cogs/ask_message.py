@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.models import ArticleSummary, Scope
 
 from ..errors import Refusal
 from ..i18n import Texts, for_interaction
@@ -27,6 +27,7 @@ from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, fit
 from ..reach import CONTEXTS_ANYWHERE, INSTALLS_ANYWHERE
 from ..render import COLOUR, articles_text
 from ..replies import defer_private
+from ..scopes import scope_of
 from ..translator import L
 from ..views import compose, translation_target
 
@@ -59,10 +60,10 @@ def address_words(url: str) -> str:
     return " ".join(w for w in re.split(r"[-_+.]+", last) if w and not w.isdigit())
 
 
-async def linked_article(engine: Engine, links: Sequence[str]) -> ArticleSummary | None:
-    """The first of the message's links that is an article in the corpus."""
+async def linked_article(engine: Engine, links: Sequence[str], scope: Scope) -> ArticleSummary | None:
+    """The first of the message's links that is an article in the corpus ``scope`` sees."""
     for url in links[:LINKS_LOOKED_UP]:
-        found = await engine.article_at(url)
+        found = await engine.article_at(url, scope=scope)
         if found is not None:
             return found
     return None
@@ -93,8 +94,8 @@ class AskMessageCog(commands.Cog):
     async def ask_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         text, links = message_text(message)
         await defer_private(interaction)
-        engine, desk = self.bot.engine, self.bot.desk
-        article = await linked_article(engine, links)
+        engine, desk, scope = self.bot.engine, self.bot.desk, scope_of(interaction)
+        article = await linked_article(engine, links, scope)
         if article is not None:  # the linked story is what the message is about
             question = f"{text} {article.title}".strip()
         else:
@@ -102,11 +103,12 @@ class AskMessageCog(commands.Cog):
         if not question:
             raise Refusal("menu.nothing")
         question = desk.admit(interaction.user.id, fit(question, desk.settings.max_question_chars))
-        answer = await desk.answer(question)
+        answer = await desk.answer(question, scope=scope)
         tx = for_interaction(interaction)
         extra, note = [], None
         if article is not None:
-            extra.append(coverage_embed(article, await engine.same_story(article, limit=COVERAGE_SHOWN), tx))
+            others = await engine.same_story(article, limit=COVERAGE_SHOWN, scope=scope)
+            extra.append(coverage_embed(article, others, tx))
             note = linked_text(article, tx)
         reply = await compose(
             self.bot,

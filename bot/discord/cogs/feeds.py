@@ -11,15 +11,18 @@ are shown privately as one line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 from foreign_desk.index.errors import FetchError
+from foreign_desk.index.feeds import QuotaExceeded
 
 from ..errors import Refusal
 from ..i18n import EN, Texts, for_interaction
@@ -43,6 +46,17 @@ if TYPE_CHECKING:
     from ..client import ForeignDeskBot
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def quota_refusals() -> Iterator[None]:
+    """A server's quota (``feeds.servers``) turned into a refusal in the reader's language."""
+    try:
+        yield
+    except QuotaExceeded as exc:
+        if exc.kind == "feeds":
+            raise Refusal("quota.feeds", limit=exc.limit) from None
+        raise Refusal("quota.ingests", limit=exc.limit, minutes=max(1, math.ceil(exc.wait_s / 60))) from None
 
 
 class FetchStatus(StatusMessage):
@@ -121,8 +135,14 @@ class FeedCommands(commands.Cog):
         every: app_commands.Range[int, 1, 10080] | None = None,
     ) -> None:
         """Register a feed (fetched once to check that it is one); the bot polls it from then on."""
+        guild_id = self.scope(interaction)
+        if source and guild_id is not None:
+            raise Refusal("feeds.source_operators")
         await defer_private(interaction)
-        feed = await self.bot.feeds.add_feed(url, name=name, source=source, language=language, every=every)
+        with quota_refusals():
+            feed = await self.bot.feeds.add_feed(
+                url, name=name, source=source, language=language, every=every, guild_id=guild_id
+            )
         log.info("feed %s (%s) added by user %s", feed.name, feed.url, interaction.user.id)
         text = feed_added_text(feed, for_interaction(interaction))
         await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
@@ -133,7 +153,7 @@ class FeedCommands(commands.Cog):
     async def feeds_list(self, interaction: discord.Interaction) -> None:
         """The registered feeds: address, outlet, interval, last success, next poll, failures."""
         await defer_private(interaction)
-        found = await self.bot.feeds.feeds()
+        found = await self.bot.feeds.feeds(guild_id=self.scope(interaction))
         embed = feeds_embed(found, for_interaction(interaction))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
@@ -147,7 +167,7 @@ class FeedCommands(commands.Cog):
     ) -> None:
         """Stop polling a feed; the articles it brought stay in the index."""
         await defer_private(interaction)
-        removed = await self.bot.feeds.remove_feed(feed)
+        removed = await self.bot.feeds.remove_feed(feed, guild_id=self.scope(interaction))
         log.info("feed %s removed by user %s", removed.name, interaction.user.id)
         await interaction.edit_original_response(
             content=feed_removed_text(removed, for_interaction(interaction)), allowed_mentions=NO_PINGS
@@ -164,11 +184,11 @@ class FeedCommands(commands.Cog):
         """Poll the feeds now and index what is new; progress and a summary are shown here."""
         if self.fetching is not None and not self.fetching.done():
             raise Refusal("fetch.already")
-        desk = self.bot.feeds
-        if feed is None and not await desk.feeds():
+        desk, guild_id = self.bot.feeds, self.scope(interaction)
+        if feed is None and not await desk.feeds(guild_id=guild_id):
             raise Refusal("feeds.none")
-        if feed is not None:
-            feed = (await desk.feed(feed)).name  # an unknown name is a one-line error before deferring
+        if feed is not None:  # an unknown name is a one-line error before deferring
+            feed = (await desk.feed(feed, guild_id=guild_id)).name
         await defer_private(interaction)
         tx = for_interaction(interaction)
         what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
@@ -180,7 +200,8 @@ class FeedCommands(commands.Cog):
             tx=tx,
             handoff=Handoff(interaction, after_s=settings.handoff_after_s, what="fetch", tx=tx),
         )
-        self.fetching = self.bot.spawn(desk.fetch(feed, say=status.say, index_progress=status), "fetch")
+        job = desk.fetch(feed, say=status.say, index_progress=status, guild_id=guild_id)
+        self.fetching = self.bot.spawn(job, "fetch")
         try:
             report = await status.follow(self.fetching, lambda message: fetch_failure_text(message, tx))
         finally:
@@ -200,7 +221,8 @@ class FeedCommands(commands.Cog):
         await defer_private(interaction)
         tx = for_interaction(interaction)
         try:
-            outcome = await self.bot.feeds.ingest(url)
+            with quota_refusals():
+                outcome = await self.bot.feeds.ingest(url, guild_id=self.scope(interaction))
         except FetchError as exc:  # not a page, an address refused, no article text: say why
             log.info("ingest of %s by user %s failed: %s", url, interaction.user.id, exc)
             text = ingest_failed_text(url, str(exc), tx)
@@ -218,6 +240,7 @@ class FeedCommands(commands.Cog):
         if not await self.allowed(interaction):
             return []  # autocomplete skips the cog's check: don't list feeds to just anyone
         typed = current.strip().casefold()
-        names = [f.name for f in await self.bot.feeds.feeds() if typed in f.name.casefold()]
+        found = await self.bot.feeds.feeds(guild_id=self.scope(interaction))
+        names = [f.name for f in found if typed in f.name.casefold()]
         names.sort(key=lambda n: not n.casefold().startswith(typed))
         return [app_commands.Choice(name=n, value=n) for n in names if len(n) <= CHOICE_MAX][:CHOICES_MAX]

@@ -24,6 +24,7 @@ from ..permissions import bot_can_post, can_manage_follows
 from ..reach import in_servers
 from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
 from ..replies import NO_PINGS, defer_private, defer_public
+from ..scopes import scope_of
 from ..translator import L
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class FollowCog(commands.Cog):
             channel_id, topic, guild_id=interaction.guild_id, created_by=interaction.user.id
         )
         log.info("channel %s follows %r (user %s)", channel_id, follow.topic, interaction.user.id)
-        recent = await self.bot.engine.latest(RECENT_SHOWN, topic=follow.topic)
+        recent = await self.bot.engine.latest(RECENT_SHOWN, topic=follow.topic, scope=scope_of(interaction))
         tx = for_interaction(interaction)
         embed = recent_embed(recent, follow.topic, tx) if recent else None
         await interaction.edit_original_response(
@@ -128,15 +129,6 @@ class FollowCog(commands.Cog):
             follows = await self.bot.feeds.following(interaction.channel_id)
         embed = following_embed(follows, server=server, gap_s=self.gap_s, tx=for_interaction(interaction))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
-
-    @commands.Cog.listener()
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        """Removed from a server (kicked, or the server deleted): its channels follow nothing any more."""
-        feeds = self.bot.feeds
-        follows = await feeds.following(guild_id=guild.id)
-        for follow in follows:
-            await feeds.unfollow(follow.channel_id, follow.topic)
-        log.info("removed from server %s: stopped its %d follow(s)", guild.id, len(follows))
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:

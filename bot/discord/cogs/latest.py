@@ -12,6 +12,7 @@ from ..i18n import for_interaction
 from ..reach import anywhere
 from ..render import latest_embed, sources_embed
 from ..replies import NO_PINGS, defer_public
+from ..scopes import scope_of
 from ..translator import L
 
 if TYPE_CHECKING:
@@ -45,19 +46,19 @@ class LatestCog(commands.Cog):
         source = source.strip() if source and source.strip() else None
         topic = " ".join(topic.split()) if topic and topic.strip() else None
         await defer_public(interaction)
-        items = await self.bot.engine.latest(count, source=source, topic=topic)
+        items = await self.bot.engine.latest(count, source=source, topic=topic, scope=scope_of(interaction))
         embed = latest_embed(items, source, topic, for_interaction(interaction))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     @latest.autocomplete("source")
     async def _source(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.bot.catalog.source_choices(current)
+        return await self.bot.catalog.source_choices(current, scope_of(interaction))
 
     @app_commands.command(name=L("command.sources.name"), description=L("command.sources.description"))
     @anywhere
     async def sources(self, interaction: discord.Interaction) -> None:
         """The outlets in the corpus, with article counts and latest dates."""
         await defer_public(interaction)
-        found = await self.bot.engine.sources()
+        found = await self.bot.engine.sources(scope=scope_of(interaction))
         embed = sources_embed(found, for_interaction(interaction))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)

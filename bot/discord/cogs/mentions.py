@@ -23,6 +23,7 @@ from foreign_desk.index.errors import ForeignDeskError
 from ..errors import Refusal
 from ..i18n import for_guild
 from ..replies import NO_PINGS
+from ..scopes import scope_of_message
 from ..tree import user_message
 from ..views import compose
 
@@ -87,7 +88,7 @@ class MentionsCog(commands.Cog):
             return
         try:
             async with message.channel.typing():
-                answer = await self.bot.desk.answer(question)
+                answer = await self.bot.desk.answer(question, scope=scope_of_message(message))
             reply = await compose(self.bot, answer, asker_id=message.author.id, tx=tx, target=tx.language)
             await reply.reply_to(message)
         except (Refusal, ForeignDeskError) as expected:

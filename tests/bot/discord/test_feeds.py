@@ -53,7 +53,7 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
         no_such_feed = await unknown.wait_for_reply()
         empty = await (await standin.send_slash_command("admin feeds list", user=admin)).wait_for_reply()
         latest = await (await standin.send_slash_command("latest", {"count": 3})).wait_for_reply(timeout=30)
-        assert await bot.feeds.feeds() == []
+        assert await bot.feeds.feeds(guild_id=standin.guild.id) == []
 
     assert added.ephemeral and added.content == (
         f"✅ Added feed **world** ({url}): en · every 20 min. It is polled in the background; "

@@ -216,7 +216,7 @@ async def test_the_background_poller_fetches_new_feeds_and_their_alerts_follow(
         added = await add.wait_for_reply(timeout=30)
         # Nobody runs /admin fetch: the poller polls the new feed at once, and the alert follows.
         alert = await standin.wait_for_bot_message(channel=standin.general, timeout=120)
-        (feed,) = await bot.feeds.feeds()
+        (feed,) = await bot.feeds.feeds(guild_id=standin.guild.id)
         alerts = bot.alerts
     assert added.content.startswith("✅ Added feed **world-news-test-wire**")
     assert embed_of(alert)["title"] == PATROL.title and feed.last_success is not None

@@ -1,0 +1,49 @@
+"""The servers the bot joins and leaves: when it is removed from one, its follows stop at once
+(with a log line) and the server is marked departed, so that its own feeds and articles are
+forgotten ``discord.forget_after_days`` later (``housekeeping``) unless the bot comes back."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+if TYPE_CHECKING:
+    from ..client import ForeignDeskBot
+
+log = logging.getLogger(__name__)
+
+
+class ServersCog(commands.Cog):
+    def __init__(self, bot: ForeignDeskBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server (kicked, or the server deleted)."""
+        feeds = self.bot.feeds
+        follows = await feeds.following(guild_id=guild.id)
+        for follow in follows:
+            await feeds.unfollow(follow.channel_id, follow.topic)
+        await feeds.server_left(guild.id)
+        days = self.bot.bot_settings.forget_after_days
+        log.info(
+            "removed from server %s: stopped its %d follow(s); its own feeds and articles are kept %g days",
+            guild.id,
+            len(follows),
+            days,
+        )
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._present(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._present(guild)
+
+    async def _present(self, guild: discord.Guild) -> None:
+        if await self.bot.feeds.server_back(guild.id):
+            log.info("back in server %s: its own feeds and articles are kept", guild.id)

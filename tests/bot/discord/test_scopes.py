@@ -1,0 +1,183 @@
+"""Three servers and a DM: a server's managers run their own feeds and pages, which nobody else
+ever sees; they cannot touch the shared corpus, reindex, or see the host's paths; the operators
+(on their own server) can; quotas refuse with a clear message."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.discord_standin import DiscordStandin, StandinUsageError, StoredMessage, User
+from tests.feeds.news import GAZA, PATROL, SUDAN, page, rss
+from tests.fetch.fixture_server import FixtureServer
+
+from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of
+from .test_admin import wires
+
+TIMEOUT = 300  # embedding is slow on a shared 2-core machine
+PATROL_QUESTION = "Indonesia and Australia joint maritime patrols in the Arafura Sea"
+OWN = "from this server's feeds"
+
+
+def publish(news: FixtureServer, path: str, *stories: Any) -> str:
+    for story in stories:
+        news.serve(story.path, page(story, news.base_url))
+    news.serve(path, rss("News", news.base_url, list(stories)), content_type="application/rss+xml")
+    return news.url(path)
+
+
+async def run(
+    standin: DiscordStandin,
+    command: str,
+    options: dict[str, Any] | None = None,
+    *,
+    user: User,
+    channel: Any = None,
+    force: bool = False,
+    timeout: float = 120,
+) -> StoredMessage:
+    """Send a command and wait for its final reply (a status message's last edit, for fetches)."""
+    ix = await standin.send_slash_command(command, options, user=user, channel=channel, force=force)
+    return await ix.wait_for_reply(
+        lambda m: not m.loading and not m.content.startswith("⏳"), timeout=timeout
+    )
+
+
+class World:
+    """Server A (the standin's guild, managed by ``standin.admin``), server B (managed by ``bo``),
+    and the operators' server C (owned by the application's owner), with a plain reader in each."""
+
+    def __init__(self, standin: DiscordStandin) -> None:
+        world = standin.world
+        self.a, self.b, self.c = (
+            world.guild,
+            world.add_guild("Beta"),
+            world.add_guild("Ops", owner=standin.owner),
+        )
+        self.manager_a = standin.admin
+        self.manager_b = world.add_user("bo.manager", guild=self.b, roles=[self.b.manager_role])  # type: ignore[list-item]
+        self.reader = standin.user
+        world.add_member(self.reader, self.b)
+        world.add_member(self.manager_a, self.c)  # a manager elsewhere is a plain member here
+
+
+async def ask(standin: DiscordStandin, user: User, channel: Any = None, *, dm: bool = False) -> str:
+    ix = await standin.send_slash_command(
+        "ask", {"question": PATROL_QUESTION}, user=user, channel=channel, dm=dm
+    )
+    return (await ix.wait_for_reply(timeout=60)).text
+
+
+async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_shared_corpus(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    news: FixtureServer,
+    make_settings,
+    sample_copy: Path,
+    tmp_path: Path,
+):
+    w = World(standin)
+    feeds = replace(BOT_FEEDS, server_max_feeds=1, server_ingests_per_hour=1)
+    settings = make_settings(sample_copy, feeds=feeds)
+    options = {"poll_feeds": False, "operator_guild_ids": [w.c.id], "reindex_paths": [str(wires(tmp_path))]}
+    a = {"user": w.manager_a}
+    async with asyncio.timeout(TIMEOUT), start_bot(settings=settings, **options) as bot:
+        await bot.feeds.add_feed(publish(news, "/shared", SUDAN), name="news", check=False)
+        await bot.feeds.fetch()
+        await bot.feeds.follow(w.b.general.id, "maritime patrols against illegal fishing", guild_id=w.b.id)
+        # Server A's manager: a feed and a page of A's own.
+        added = await run(
+            standin, "admin feeds add", {"url": publish(news, "/mine", PATROL), "name": "mine"}, **a
+        )
+        fetched = await run(standin, "admin fetch", **a)
+        news.serve(GAZA.path, page(GAZA, news.base_url))
+        ingested = await run(standin, "admin ingest", {"url": news.url(GAZA.path)}, **a)
+        # ... which A sees, marked as its own, and B, DMs and the operators' server do not.
+        in_a = await ask(standin, w.reader, w.a.general)
+        elsewhere = [
+            await ask(standin, w.reader, w.b.general),
+            await ask(standin, w.reader, dm=True),
+            await ask(standin, standin.owner, w.c.general),
+        ]
+        mention = await standin.send_message(f"{standin.bot.mention} {PATROL_QUESTION}", channel=w.b.general)
+        answered = await standin.wait_for_bot_message(
+            lambda m: (m.message_reference or {}).get("message_id") == str(mention.id),
+            channel=w.b.general,
+            timeout=60,
+        )
+        elsewhere.append(answered.text)
+        latest = {}
+        for guild, user in ((w.a, w.reader), (w.b, w.reader), (w.c, standin.owner)):
+            shown = await run(standin, "latest", {"count": 10}, user=user, channel=guild.general)
+            latest[guild.name] = embed_of(shown)["description"]
+        sources_b = embed_of(await run(standin, "sources", user=w.reader, channel=w.b.general))
+        assert [m.channel_id for m in await bot.feeds.follows.pending()] == []  # B's follow: nothing of A's
+        # What A's manager may not do.
+        quota = await run(standin, "admin feeds add", {"url": news.url("/second")}, **a)
+        rate = await run(standin, "admin ingest", {"url": news.url(PATROL.path)}, **a)
+        shared_feed = await run(standin, "admin feeds remove", {"feed": "news"}, **a)
+        credited = await run(standin, "admin feeds add", {"url": news.url("/bbc"), "source": "BBC"}, **a)
+        stats_a = await run(standin, "admin stats", **a)
+        reindex = await run(standin, "operator reindex", user=w.manager_a, channel=w.c.general, force=True)
+        with pytest.raises(StandinUsageError, match="another guild's command"):
+            await standin.send_slash_command("operator stats", user=w.manager_a, channel=w.a.general)
+        list_a = embed_of(await run(standin, "admin feeds list", **a))
+        list_b = embed_of(await run(standin, "admin feeds list", user=w.manager_b, channel=w.b.general))
+
+    assert added.content.startswith("✅ Added feed **mine**") and "new" in fetched.content
+    assert ingested.content.startswith("✅") and GAZA.title in ingested.content
+    assert PATROL.title in in_a and OWN in in_a
+    for text in elsewhere:
+        assert PATROL.title not in text and GAZA.title not in text
+    assert PATROL.title in latest["Stand-in Guild"] and OWN in latest["Stand-in Guild"]
+    assert (
+        PATROL.title not in latest["Beta"]
+        and PATROL.title not in latest["Ops"]
+        and SUDAN.title in latest["Beta"]
+    )
+    assert "The Guardian" not in sources_b["description"]
+    assert quota.content == (
+        "This server has reached its limit of 1 feed(s) of its own: "
+        "remove one with /admin feeds remove first."
+    )
+    assert rate.content.startswith(
+        "This server has reached its limit of 1 ingested page(s) an hour: try again"
+    )
+    assert shared_feed.content.startswith("no feed called 'news'")
+    assert credited.content.startswith("Only the bot's operators can set the outlet")
+    assert reindex.content == "Only the bot's operators can use /operator."
+    fields = {f["name"]: f["value"] for f in embed_of(stats_a)["fields"]}
+    assert "data dir" not in fields and "pytest" not in stats_a.text and fields["articles"] == "4"
+    assert "mine" in list_a["description"] and "news" not in list_a["description"]
+    assert "mine" not in list_b["description"]
+    assert_everything_quiet(standin)
+
+
+async def test_operators_run_the_shared_corpus_from_their_server(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, tmp_path: Path
+):
+    w = World(standin)
+    options = {"poll_feeds": False, "operator_guild_ids": [w.c.id], "reindex_paths": [str(wires(tmp_path))]}
+    op = {"user": standin.owner, "channel": w.c.general}
+    async with asyncio.timeout(TIMEOUT), start_bot(**options):
+        world = {"url": publish(news, "/world", PATROL), "name": "world", "source": "The Guardian"}
+        added = await run(standin, "operator feeds add", world, **op)
+        fetched = await run(standin, "operator fetch", **op)
+        news.serve(GAZA.path, page(GAZA, news.base_url))
+        ingested = await run(standin, "operator ingest", {"url": news.url(GAZA.path)}, **op)
+        reindexed = await run(standin, "operator reindex", **op, timeout=200)
+        stats = await run(standin, "operator stats", **op)
+        everywhere = [
+            await ask(standin, w.reader, w.a.general),
+            await ask(standin, w.reader, w.b.general),
+            await ask(standin, w.reader, dm=True),
+        ]
+    assert added.content.startswith("✅ Added feed **world**") and "new" in fetched.content
+    assert ingested.content.startswith("✅") and reindexed.content.startswith("✅ Reindex finished")
+    assert "data dir" in {f["name"] for f in embed_of(stats)["fields"]}  # operators see the data folder
+    for text in everywhere:
+        assert PATROL.title in text and OWN not in text
