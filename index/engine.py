@@ -387,6 +387,10 @@ class Engine:
         """Those of ``article_ids`` that ``scope`` may see."""
         return await self.store.scopes.visible(article_ids, scope)
 
+    async def servers(self) -> set[int]:
+        """The servers that own articles."""
+        return await self.store.scopes.servers()
+
     async def own_articles(self, guild_id: int) -> list[str]:
         """The server's own articles (not the shared corpus's), oldest first."""
         return await self.store.scopes.owned(guild_id)

@@ -303,6 +303,10 @@ class FeedDesk:
         """The bot is in a server (again): nothing of it is forgotten; True when it had left."""
         return await self.servers.back(guild_id)
 
+    async def known_servers(self) -> set[int]:
+        """Every server with something of its own here: feeds, follows or articles."""
+        return await self.scopes.servers() | await self.engine.servers()
+
     async def forget_departed(self, after_s: float) -> list[int]:
         """Forget the servers left more than ``after_s`` ago (``servers``); returns their ids."""
         return await self.servers.forget_departed(after_s)

@@ -87,6 +87,14 @@ class FeedScopes:
         rows = await self.db.rows("SELECT count(*) FROM feed_scopes WHERE guild_id = ?", (guild_id,))
         return int(rows[0][0])
 
+    async def servers(self) -> set[int]:
+        """Servers with feeds or follows of their own."""
+        sql = (
+            "SELECT guild_id FROM feed_scopes WHERE guild_id > 0 "
+            "UNION SELECT guild_id FROM follows WHERE guild_id IS NOT NULL AND guild_id > 0"
+        )
+        return {int(r[0]) for r in await self.db.rows(sql)}
+
     # -- quotas and departures ------------------------------------------------------------
     async def ingested(self, guild_id: int, at: float) -> None:
         async with self.db.transaction() as conn:

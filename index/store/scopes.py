@@ -108,6 +108,13 @@ class Scopes:
         async with self.conn.execute(sql, (guild_id,)) as cur:
             return [r[0] for r in await cur.fetchall()]
 
+    async def servers(self) -> set[int]:
+        """Servers that own articles."""
+        async with self.conn.execute(
+            "SELECT DISTINCT guild_id FROM article_scopes WHERE guild_id > 0"
+        ) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
+
     async def hidden_ids(self, scope: Scope, gen: int) -> np.ndarray:
         """Passage ids at ``gen`` of the articles ``scope`` may not see (other servers' own)."""
         sql = (

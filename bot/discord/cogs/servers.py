@@ -1,6 +1,7 @@
 """The servers the bot joins and leaves: when it is removed from one, its follows stop at once
 (with a log line) and the server is marked departed, so that its own feeds and articles are
-forgotten ``discord.forget_after_days`` later (``housekeeping``) unless the bot comes back."""
+forgotten ``discord.forget_after_days`` later (``housekeeping``) unless the bot comes back. A
+removal while no process was connected shows on the next READY: the server is missing."""
 
 from __future__ import annotations
 
@@ -23,15 +24,29 @@ class ServersCog(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server (kicked, or the server deleted)."""
+        await self._removed(guild.id)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Servers of this process's shards that removed the bot while no process was connected:
+        Discord says so only by leaving them out of READY."""
+        present = {g.id for g in self.bot.guilds}  # unavailable ones (an outage) included
+        count = self.bot.shard_count or 1
+        shards = set(self.bot.shard_ids or range(count))
+        for guild_id in sorted(await self.bot.feeds.known_servers() - present):
+            if (guild_id >> 22) % count in shards:
+                await self._removed(guild_id)
+
+    async def _removed(self, guild_id: int) -> None:
         feeds = self.bot.feeds
-        follows = await feeds.following(guild_id=guild.id)
+        follows = await feeds.following(guild_id=guild_id)
         for follow in follows:
             await feeds.unfollow(follow.channel_id, follow.topic)
-        await feeds.server_left(guild.id)
+        await feeds.server_left(guild_id)
         days = self.bot.bot_settings.forget_after_days
         log.info(
             "removed from server %s: stopped its %d follow(s); its own feeds and articles are kept %g days",
-            guild.id,
+            guild_id,
             len(follows),
             days,
         )

