@@ -15,9 +15,11 @@ panl-en2id/-id2en    6,642 sentences of the other language     1,000 sentences a
 ==================== ======================================== ====================================
 
 The first three mirror the hidden sets the issue's targets are checked on. Sentence vectors
-(highlights; maybe retrieval) are built for them as the product builds them by default; the
-converted sets are built without (they roughly double the embedding time, and a later
-``index`` with them on adds only what is missing).
+(highlights today, maybe retrieval tomorrow) are built for ``sample`` and ``medium`` as the
+product builds them by default; ``large`` and the converted sets are built without them (they
+roughly double the embedding time: hours for ``large`` on a busy 2-core machine). With
+``FOREIGN_DESK_INDEX_SENTENCE_VECTORS=1`` in the environment the runner adds the missing ones,
+as a ranking that reads them needs.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ SETS: dict[str, EvalSet] = {
             "large",
             lambda folder: mixed.write_corpus(folder, mixed.PROFILES["large"], "large"),
             _own(_in_corpus("large")),
-            sentence_vectors=True,
+            sentence_vectors=False,
         ),
         EvalSet("squad", squad_crossling.write, _converted, sentence_vectors=False, held_out=True),
         EvalSet("facqa", facqa.write, _converted, sentence_vectors=False),
