@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -101,6 +102,12 @@ def index(state: State, paths: tuple[str, ...], full: bool, prune: bool) -> None
 @click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @guild_option
+@click.option(
+    "--now",
+    type=click.DateTime(["%Y-%m-%d"]),
+    hidden=True,
+    help="The day the question is asked (for 'last week', 'kemarin'); evaluations replay old questions.",
+)
 @click.pass_obj
 def ask(
     state: State,
@@ -112,6 +119,7 @@ def ask(
     until: str | None,
     as_json: bool,
     guild: int | None,
+    now: datetime | None,
 ) -> None:
     """Answer QUESTION with cited passages from the shared corpus (with --guild, also from that
     Discord server's own articles).
@@ -137,7 +145,8 @@ def ask(
                 err.print("Nothing indexed yet: indexing the shipped corpus first.")
                 with progress_bar("indexing") as bar:
                     await engine.ensure_indexed(progress=bar)
-            answer = await engine.ask(question, k=k, filters=filters, scope=Scope(guild))
+            day = now.date() if now else None
+            answer = await engine.ask(question, k=k, filters=filters, scope=Scope(guild), now=day)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:

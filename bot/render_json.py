@@ -43,6 +43,10 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "took_ms": answer.took_ms,
         "results": [result_json(r) for r in answer.results],
         "nothing_relevant": answer.nothing_relevant,
+        # Extensions: how sure ("strong", "weak": shown with a caveat, "none": nothing shown),
+        # and what was read from the question besides its words (the days it names).
+        "match": answer.match,
+        "understood": dict(answer.understood),
     }
 
 

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
+WEAK_MATCH = "No passage clearly answers this; the closest are:"
 
 
 def mark_highlight(text: str, highlight: str, *, styled: bool) -> Text:
@@ -35,6 +36,9 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print(NOTHING_RELEVANT)
         return
     styled = console.is_terminal
+    if answer.match == "weak" and answer.results:
+        console.print(Text(WEAK_MATCH, style="italic"))
+        console.print()
     for result in answer.results:
         console.print(Text(f"[{result.rank}] ", style="bold cyan"), end="")
         console.print(mark_highlight(result.text, result.highlight, styled=styled))

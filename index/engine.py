@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -207,13 +208,15 @@ class Engine:
         per_article: int | None = None,
         offset: int = 0,
         scope: Scope = SHARED,
+        now: date | None = None,
     ) -> Answer:
         """Cited passages answering ``question`` from what ``scope`` may see (the shared corpus,
-        plus a server's own articles), or ``nothing_relevant``; what is left out comes from
-        ``[search]`` settings."""
+        plus a server's own articles; ``match``: how sure), or ``nothing_relevant``; what is left
+        out comes from ``[search]`` settings. ``now``: the day the question is asked, for "last
+        week" and "kemarin" (default: today)."""
         request = SearchRequest.of(
             question, self.settings.search, k=k, filters=filters, per_article=per_article, offset=offset,
-            scope=scope,
+            scope=scope, now=now,
         )  # fmt: skip
         return await self.search(request)
 

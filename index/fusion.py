@@ -1,28 +1,16 @@
-"""Pure ranking steps of hybrid search: reciprocal rank fusion, near-duplicate folding, per-article caps.
+"""Pure ranking steps of hybrid search: near-duplicate folding and the per-article cap.
 
 Kept free of I/O so the ranking rules are tested directly and reused by every front end.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def rrf(rankings: Sequence[tuple[Sequence[int], float]], k: int = 60) -> dict[int, float]:
-    """Reciprocal rank fusion: each list adds ``weight / (k + rank)`` to the ids it ranks.
-
-    A passage missing from one list (BM25 cannot match across languages) keeps what the
-    other list gave it: fusion never filters a ranking out.
-    """
-    scores: dict[int, float] = {}
-    for ids, weight in rankings:
-        for rank, pid in enumerate(ids, 1):
-            scores[pid] = scores.get(pid, 0.0) + weight / (k + rank)
-    return scores
 
 
 def shingles(text: str) -> frozenset[tuple[str, ...]]:
@@ -55,14 +43,20 @@ class Candidate:
     also_in: list[str] = field(default_factory=list)
 
 
-def rank_page(candidates: Sequence[Candidate], per_article: int, start: int, stop: int) -> list[Candidate]:
+def rank_page(
+    candidates: Sequence[Candidate], per_article: int, start: int, stop: int, close: float = -math.inf
+) -> list[Candidate]:
     """Results ``start:stop`` of ``candidates`` (best first) once near-identical passages (wire
     copies) are folded into the best one and each article is capped at ``per_article`` (0: no
-    cap). Folding compares every kept passage with every later one, so it goes only as far as
-    the page needs; a later copy of a passage on the page still names its outlet in ``also_in``.
+    cap) while other articles come close: a passage over the cap waits until the next candidate
+    scores below ``close`` (or none is left), then the waiting ones go first (the one article
+    that answers may fill the page). Folding compares every kept passage with every later one, so it goes only
+    as far as the page needs; a later copy of a passage on the page still names its outlet in
+    ``also_in``.
     """
     kept: list[tuple[Candidate, frozenset[tuple[str, ...]]]] = []
-    shown: list[tuple[Candidate, frozenset[tuple[str, ...]]]] = []  # kept and within the cap
+    shown: list[Candidate] = []  # kept and within the cap, or released from waiting
+    waiting: list[Candidate] = []
     per: dict[str, int] = {}
     seen = 0
     for cand in candidates:
@@ -75,17 +69,29 @@ def rank_page(candidates: Sequence[Candidate], per_article: int, start: int, sto
             _name_copy(twin, cand)
             continue
         kept.append((cand, grams))
-        if per_article <= 0 or per.get(cand.article, 0) < per_article:
+        if cand.score < close:  # nothing from here on comes close: the waiting ones first
+            shown += waiting[: stop - len(shown)]
+            waiting = []
+        if per_article <= 0 or per.get(cand.article, 0) < per_article or cand.score < close:
             per[cand.article] = per.get(cand.article, 0) + 1
-            shown.append((cand, grams))
+            shown.append(cand)
+        else:
+            waiting.append(cand)
+    shown += waiting[: stop - len(shown)]
     page = shown[start:stop]
-    for cand in candidates[seen:]:
-        if cand.source and any(cand.source != p.source and cand.source not in p.also_in for p, _ in page):
-            grams = shingles(cand.text)
-            twin = next((p for p, g in page if near_duplicate(g, grams)), None)
+    _name_later_copies(page, candidates[seen:])
+    return page
+
+
+def _name_later_copies(page: Sequence[Candidate], later: Sequence[Candidate]) -> None:
+    """Copies of a shown passage further down (other outlets) are named in its ``also_in``."""
+    grams = {id(p): shingles(p.text) for p in page}
+    for cand in later:
+        if cand.source and any(cand.source != p.source and cand.source not in p.also_in for p in page):
+            mine = shingles(cand.text)
+            twin = next((p for p in page if near_duplicate(grams[id(p)], mine)), None)
             if twin is not None:
                 _name_copy(twin, cand)
-    return [c for c, _ in page]
 
 
 def _name_copy(twin: Candidate, copy: Candidate) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 BlockKind = Literal["paragraph", "heading", "standfirst"]
 
@@ -158,10 +158,17 @@ class Answer:
     results: tuple[Result, ...]
     took_ms: float
     nothing_relevant: bool = False
+    """True only when ``match`` is ``"none"``: nothing is shown."""
     offset: int = 0
     has_more: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     """Milliseconds per stage (embed, dense, bm25, fetch, highlight), for benchmarks and logs."""
+    match: str = "strong"
+    """How sure: ``"strong"`` (a passage clearly answers), ``"weak"`` (shown with a caveat: no
+    passage clearly answers, these are the closest) or ``"none"`` (outside the corpus)."""
+    understood: dict[str, Any] = field(default_factory=dict)
+    """What the question was read to ask for besides its words: ``{"published": [first, last]}``
+    for the days it names (preferred, not a filter)."""
 
 
 @dataclass(frozen=True, slots=True)

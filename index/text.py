@@ -10,6 +10,7 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,23 @@ def tokens(text: str) -> list[str]:
     """Folded runs of letters and digits, the way SQLite FTS5 ``unicode61 remove_diacritics 2``
     splits text, so lexical matching here agrees with the full-text index."""
     return _TOKEN.findall(fold(text))
+
+
+def words_held(folded: str, words: Iterable[str]) -> list[str]:
+    """Which of ``words`` (folded tokens) occur in ``folded`` (a ``fold``-ed text) as whole
+    tokens: a substring search first, the token boundaries checked only where it hits (a search
+    weighs a few words against dozens of passages; tokenizing them all would cost milliseconds)."""
+    held = []
+    for word in words:
+        at = folded.find(word)
+        while at >= 0:
+            end = at + len(word)
+            starts = at == 0 or not folded[at - 1].isalnum()
+            if starts and (end == len(folded) or not folded[end].isalnum()):
+                held.append(word)
+                break
+            at = folded.find(word, end)
+    return held
 
 
 # --- sentences -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from foreign_desk.index.text import normalise, split_sentences, tokens, word_count
+from foreign_desk.index.text import fold, normalise, split_sentences, tokens, word_count, words_held
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -97,3 +97,11 @@ def test_tokens_fold_case_and_diacritics(text: str, expected: list[str]) -> None
 def test_normalise_spaces_and_invisible_characters() -> None:
     assert normalise("NATO\xa0 dan\u200b Jepang\u00ad \r\nbaris  dua\t ") == "NATO dan Jepang\nbaris dua"
     assert normalise("e\u0301") == "é"
+
+
+@given(
+    st.text(alphabet="iranZüch 2017_-.,é", max_size=60),
+    st.lists(st.sampled_from(["iran", "iranian", "zurich", "2017", "a", "n"]), unique=True),
+)
+def test_words_held_are_the_whole_tokens_fts5_would_match(text: str, words: list[str]) -> None:
+    assert words_held(fold(text), words) == [w for w in words if w in set(tokens(text))]

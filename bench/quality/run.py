@@ -9,13 +9,13 @@ nothing), then every question of the chosen part is asked through the engine exa
 ``foreign-desk ask --k 10`` asks it. Figures count what the user is shown: a question is found
 at rank r when the r-th passage shown holds an answer (in a gold article); "none" answers show
 nothing. Printed per set: R@1, R@5, MRR with bootstrap 95% intervals, the strong/weak/none
-rates of answerable questions (until ``ask`` labels answers, "none" is ``nothing_relevant`` and
-everything else counts as strong), how many answerable ones were answered "none", how many
-off-topic ones got a strong answer, and the plain dense baseline (``bench.quality.baseline``).
+rates of answerable questions (the answer's ``match``), how many answerable ones were answered
+"none", how many off-topic ones got a strong answer, and the plain dense baseline
+(``bench.quality.baseline``).
 
 ``--part test`` (default) is what to report; ``--part tune`` is what to look at while choosing
 weights and thresholds (the held-out SQuAD set has no tune part). ``FOREIGN_DESK_*`` settings
-in the environment apply, so ``FOREIGN_DESK_SEARCH_RELEVANCE_MARGIN=-1 python -m
+in the environment apply, so ``FOREIGN_DESK_SEARCH_STRONG_MARGIN=1.5 python -m
 bench.quality.run --part tune`` tries a setting. Per-question outcomes (rank, label, baseline
 rank, the top results) go to ``OUT/results-PART.json``; ``--compare OLD.json`` prints what moved
 since an earlier results file (copy it aside first: a run overwrites its own); ``--record`` also
@@ -23,8 +23,7 @@ stores the summary in ``bench/quality/recorded.json`` and ``recorded.md``, the f
 changes are compared against.
 
 A question may carry ``"now": "YYYY-MM-DD"``, the day it is asked ("last week" means the week
-before it). It is passed to ``Engine.ask(..., now=date)`` as soon as ``ask`` accepts a ``now``
-keyword; until then relative dates are asked without it.
+before it). It is passed to ``Engine.ask(..., now=date)`` (``foreign-desk ask --now``).
 """
 
 from __future__ import annotations

@@ -135,7 +135,8 @@ def answer_embed(
     answer: Answer, filters: Filters = NO_FILTERS, tx: Texts = EN, *, total: int = EMBED_TOTAL_MAX
 ) -> discord.Embed:
     """Numbered passages with the best sentence in bold and a citation line each, in one embed of at
-    most ``total`` characters (less when it shares a message with other embeds)."""
+    most ``total`` characters (less when it shares a message with other embeds); a weak answer
+    says first that no passage clearly answers (issue 8)."""
     title = fit(answer.question, EMBED_TITLE_MAX, escape)
     results = answer.results
     if results:
@@ -152,7 +153,10 @@ def answer_embed(
         footer_parts.append(tx("answer.more_hint"))
     footer = fit(SEP.join(footer_parts), 300, discord.utils.escape_mentions)  # footers render no Markdown
     budget = min(EMBED_DESCRIPTION_MAX, total - len(title) - len(footer))
-    description = _answer_description(results, budget, tx) if results else tx("answer.no_more")
+    caveat = f"*{escape(tx('answer.weak'))}*\n\n" if answer.match == "weak" and results else ""
+    description = caveat + (
+        _answer_description(results, budget - len(caveat), tx) if results else tx("answer.no_more")
+    )
     embed = discord.Embed(title=title, description=description, colour=COLOUR)
     embed.set_footer(text=footer)
     return embed

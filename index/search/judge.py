@@ -1,49 +1,69 @@
-"""Judge: does anything answer the question, which candidates are shown, and in what order.
+"""Judge: in what order the candidates are shown, and how sure the answer is.
 
-Each candidate's cosine similarity to the question (from its stored vector, so passages only
-BM25 found are measured too) is compared with the question's background in the passage's
-language (``relevance``). The best passage decides whether anything answers; the others then
-need only come close. The order is the passage's own similarity, nudged by both rankings (RRF).
+Every score is measured in standard deviations above the question's background in the
+passage's language (``background.py``), so an English question weighs an Indonesian passage
+and an English one alike. A candidate's *evidence* adds to that:
+
+- keyword evidence: the rarity (idf, in nats) of each question word the passage holds, names
+  and numbers (which read the same in English and Indonesian) at full weight, other words at
+  ``common_word_share`` of it, times ``keyword_weight``. A passage that alone holds the
+  question's rare names can overtake passages that are merely on its topic;
+- a date: ``date_weight`` when the article was published in the period the question names.
+
+How sure: the best candidate's *meaning* score (its z-score, without keyword or date evidence:
+a name the question shares says the passage is about that name, not that it answers) is
+compared with the noise level of the corpus, what the best of that many unrelated passages
+would score (``background.noise_level``). ``strong_margin`` above it is a strong answer; below
+``none_margin`` the question is outside the corpus ("none": nothing is shown); in between a
+weak answer, shown with a caveat. Chosen on the tuning parts of three corpus sizes (README,
+"Quality").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from foreign_desk.index.asked_dates import Period
+from foreign_desk.index.background import Background, noise_level
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.embed import Fingerprint, is_e5
 from foreign_desk.index.fusion import Candidate
-from foreign_desk.index.relevance import KEYWORD_EVIDENCE, backgrounds, base_for, coverage, excess
 from foreign_desk.index.search.retrieve import Retrieved
 from foreign_desk.index.store import StoredPassage
+from foreign_desk.index.text import fold, words_held
+
+Match = Literal["strong", "weak", "none"]
 
 DEFAULT_FLOORS = {"e5": 0.80, "other": 0.25}
-"""Absolute cosine floors per model family, for corpora too small for a background
-(README, "Nothing relevant")."""
-KEYWORD_TOP = 3
-"""Only this many best BM25 hits may earn keyword relief: lower hits share words, rarely the answer."""
+"""Absolute cosine floors per model family, for a corpus too small for a background when the
+model ships no reference background (README, "How sure an answer is")."""
 
 
 def default_floor(fingerprint: Fingerprint) -> float:
-    """The absolute floor for a tiny corpus, per model family (see README, "Nothing relevant")."""
+    """The absolute floor for a tiny corpus, per model family."""
     return DEFAULT_FLOORS["e5" if is_e5(fingerprint) else "other"]
 
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """The candidates shown as answers, best first; none when nothing answers the question."""
+    """The candidates best first, how sure the answer is, and the score above which a candidate
+    comes close to the best one (the page lets one article fill more places below it)."""
 
     candidates: list[Candidate]
+    match: Match
+    close: float
 
     @property
     def answered(self) -> bool:
-        return bool(self.candidates)
+        return self.match != "none"
 
 
 class Judge:
-    """Decides relevance and order with the search settings and the absolute ``floor``."""
+    """Orders candidates and labels the answer with the search settings; ``floor`` decides
+    alone when there is no background at all."""
 
     def __init__(self, settings: SearchSettings, floor: float) -> None:
         self.settings = settings
@@ -51,47 +71,65 @@ class Judge:
 
     def judge(
         self,
-        fused: Mapping[int, float],
+        ids: Sequence[int],
         rows: Mapping[int, StoredPassage],
         found: Retrieved,
-        background: dict[str, np.ndarray],
+        background: Background,
+        passages: int,
+        period: Period | None = None,
     ) -> Judgement:
-        """``fused`` candidates (id → RRF score) with their ``rows`` (vectors included)."""
-        scored = self.weigh(fused, rows, found, backgrounds(background, found.query_vector))
-        answered = any(clearance >= 0 for _, clearance in scored)
-        slack = self.settings.follower_slack
-        candidates = [cand for cand, clearance in scored if answered and clearance >= -slack]
-        return Judgement(self.order(candidates))
+        """``ids``: the candidates (any order); ``rows``: their rows, vectors included;
+        ``passages``: how many the corpus holds (the noise level)."""
+        kept = [rows[i] for i in ids if i in rows and rows[i].vector is not None]
+        if not kept:
+            return Judgement([], "none", 0.0)
+        similarity = np.stack([r.vector for r in kept if r.vector is not None]) @ found.query_vector
+        if background.empty:
+            return self._by_floor(kept, similarity)
+        scale = background.scale(found.query_vector)
+        meaning = scale.z(similarity, [r.article.language for r in kept])
+        evidence = meaning + self._keywords(kept, found) + self._dates(kept, period)
+        match = self.match(float(meaning.max()) - noise_level(passages))
+        return self._ordered(kept, evidence, similarity, match)
 
-    def weigh(
-        self,
-        fused: Mapping[int, float],
-        rows: Mapping[int, StoredPassage],
-        found: Retrieved,
-        bases: dict[str, float],
-    ) -> list[tuple[Candidate, float]]:
-        """Each candidate (by RRF score) with how far it clears its bar (negative: below it)."""
-        cfg = self.settings
-        keyword_top = set(found.keyword[:KEYWORD_TOP])
-        scored = []
-        for pid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
-            row = rows.get(pid)
-            if row is None or row.vector is None:
-                continue
-            similarity = float(row.vector @ found.query_vector)
-            margin = cfg.relevance_margin
-            if pid in keyword_top and coverage(found.terms, row.text, found.weights) >= KEYWORD_EVIDENCE:
-                margin -= cfg.keyword_relief
-            base = base_for(bases, row.article.language)
-            clearance = excess(similarity, base, margin=margin, floor=self.floor)
-            candidate = Candidate(pid, row.article.id, row.text, score, similarity, row.article.source)
-            scored.append((candidate, clearance))
-        return scored
-
-    def order(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Best first: similarity plus ``fusion_weight`` times the RRF score scaled to the best one."""
-        best_rrf = max((c.score for c in candidates), default=1.0) or 1.0
-        for cand in candidates:
-            cand.score = cand.similarity + self.settings.fusion_weight * cand.score / best_rrf
+    def _ordered(
+        self, kept: Sequence[StoredPassage], evidence: np.ndarray, similarity: np.ndarray, match: Match
+    ) -> Judgement:
+        if match == "none":
+            return Judgement([], match, 0.0)
+        candidates = [
+            Candidate(r.id, r.article.id, r.text, float(e), float(s), r.article.source)
+            for r, e, s in zip(kept, evidence, similarity, strict=True)
+        ]
         candidates.sort(key=lambda c: -c.score)
-        return candidates
+        return Judgement(candidates, match, candidates[0].score - self.settings.close_gap)
+
+    def _by_floor(self, kept: Sequence[StoredPassage], similarity: np.ndarray) -> Judgement:
+        """No background (a tiny corpus, a model without a reference): cosine order, and the
+        absolute floor decides between strong and none, as before backgrounds existed."""
+        match: Match = "strong" if similarity.max() >= self.floor else "none"
+        judgement = self._ordered(kept, similarity, similarity, match)
+        return Judgement(judgement.candidates, judgement.match, -np.inf)
+
+    def _keywords(self, kept: Sequence[StoredPassage], found: Retrieved) -> np.ndarray:
+        cfg = self.settings
+        weights = {
+            t: idf * (1.0 if t in found.names else cfg.common_word_share)
+            for t, idf in found.weights.items()
+            if t in found.terms
+        }
+        if not weights or cfg.keyword_weight == 0:
+            return np.zeros(len(kept))
+        held = [words_held(fold(r.text), weights) for r in kept]
+        return cfg.keyword_weight * np.array([sum(weights[t] for t in h) for h in held])
+
+    def _dates(self, kept: Sequence[StoredPassage], period: Period | None) -> np.ndarray:
+        if period is None:
+            return np.zeros(len(kept))
+        return self.settings.date_weight * np.array([period.covers(r.article.published) for r in kept], float)
+
+    def match(self, above: float) -> Match:
+        """The label of an answer whose best meaning score is ``above`` the level it must clear."""
+        if above >= self.settings.strong_margin:
+            return "strong"
+        return "none" if above < self.settings.none_margin else "weak"

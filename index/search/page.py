@@ -1,8 +1,9 @@
 """Page: the slice of the judged ranking a reader sees, with wire copies folded and each
-article capped (``fusion.rank_page``), and whether a next page exists."""
+article capped while others come close (``fusion.rank_page``), and whether a next page exists."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,8 +17,9 @@ class Page:
     has_more: bool
 
 
-def page(candidates: Sequence[Candidate], request: SearchRequest) -> Page:
-    """Results ``offset``..``offset + k`` of ``candidates`` (best first)."""
+def page(candidates: Sequence[Candidate], request: SearchRequest, close: float = -math.inf) -> Page:
+    """Results ``offset``..``offset + k`` of ``candidates`` (best first); candidates scoring
+    ``close`` or more count as coming close to the best (``fusion.rank_page``)."""
     # One more than the page: is there a next page?
-    shown = rank_page(candidates, request.per_article, request.offset, request.stop + 1)
+    shown = rank_page(candidates, request.per_article, request.offset, request.stop + 1, close)
     return Page(shown[: request.k], len(shown) > request.k)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
+from foreign_desk.index.asked_dates import Period, period_asked
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.errors import QuestionTooLong
 from foreign_desk.index.models import SHARED, Filters, Scope
@@ -22,6 +24,8 @@ class SearchRequest:
     offset: int = 0
     per_article: int = 2
     scope: Scope = SHARED
+    period: Period | None = None
+    """The publication days the question names ("in March 2017", "last week"): preferred."""
 
     @classmethod
     def of(
@@ -34,15 +38,18 @@ class SearchRequest:
         per_article: int | None = None,
         offset: int = 0,
         scope: Scope = SHARED,
+        now: date | None = None,
     ) -> SearchRequest:
         """A request with what the caller left out taken from ``settings``; ``QuestionTooLong``
-        past ``settings.max_question_chars``."""
+        past ``settings.max_question_chars``. ``now`` is the day the question is asked ("last
+        week" is the week before it; default: today, UTC)."""
         if len(question) > settings.max_question_chars:
             raise QuestionTooLong(
                 f"the question is {len(question):,} characters long; at most {settings.max_question_chars:,}"
             )
         per = settings.per_article if per_article is None else per_article
-        return cls(question, k or settings.k, filters, offset, per, scope)
+        period = period_asked(question, now or datetime.now(UTC).date())
+        return cls(question, k or settings.k, filters, offset, per, scope, period)
 
     @property
     def stop(self) -> int:

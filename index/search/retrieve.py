@@ -8,6 +8,7 @@ belongs here.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -31,6 +32,21 @@ POSTINGS_BUDGET = 6_000
 """BM25's time grows with the postings it scores (~3.5 ms per 1,000 here): the rarest terms are
 asked until they hold this many (bench/core.py: BM25 p95 72 -> 51 ms at 100k passages). The
 rarest term is always asked, so a 1M-passage corpus whose rarest term is common still pays."""
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def name_terms(question: str) -> frozenset[str]:
+    """Question words that read the same in English and Indonesian: numbers, and names as the
+    asker wrote them (capitalized after the first word, or all capitals: "NATO", "Pretoria")."""
+    found = set()
+    for n, m in enumerate(_WORD.finditer(question)):
+        word = m.group(0)
+        named = (n > 0 and word[0].isupper()) or (len(word) > 1 and word.isupper())
+        if named or any(ch.isdigit() for ch in word):
+            found.update(tokens(word))
+    return frozenset(found)
 
 
 def query_terms(question: str) -> list[str]:
@@ -62,6 +78,8 @@ class Retrieved:
 
     terms: tuple[str, ...]
     """The question's content words (``query_terms``)."""
+    names: frozenset[str]
+    """Those of them that are names or numbers (``name_terms``)."""
     query_vector: np.ndarray
     dense: list[int]
     """Passage ids by vector similarity."""
@@ -69,6 +87,20 @@ class Retrieved:
     """Passage ids by BM25."""
     weights: dict[str, float]
     """Rarity (idf) of each question word found in the corpus."""
+
+
+def dense_search(
+    snapshot: Snapshot, qvec: np.ndarray, depth: int, allowed: np.ndarray | None, hidden: np.ndarray | None
+) -> list[int]:
+    """The ``depth`` most similar passages of each language (``Snapshot.dense_groups``), none of
+    ``hidden`` (other servers' own)."""
+    groups = snapshot.dense_groups(allowed)
+    per_group = depth if len(groups) > 1 else depth * max(1, len(snapshot.by_language))
+    found: dict[int, None] = {}
+    for group in groups:
+        _, ids = snapshot.vectors.search(qvec[None, :], per_group, group, hidden)
+        found.update((int(i), None) for i in ids[0] if i >= 0)
+    return list(found)
 
 
 class Retriever:
@@ -89,7 +121,7 @@ class Retriever:
             self._dense(snapshot, request, laps), self._keyword(snapshot, request, terms, laps)
         )
         weights = idf_weights(doc_freqs, snapshot.passages)
-        return Retrieved(tuple(terms), qvec, dense, keyword, weights)
+        return Retrieved(tuple(terms), name_terms(request.question), qvec, dense, keyword, weights)
 
     async def embed(self, question: str) -> np.ndarray:
         """The question's vector, on the question thread."""
@@ -110,11 +142,11 @@ class Retriever:
         hidden = await self.store.scopes.hidden_ids(scope, gen) if allowed is None else None
         depth = max(self.settings.dense_k, request.stop)
         loop = asyncio.get_running_loop()
-        _, ids = await loop.run_in_executor(
-            self.executor, snapshot.vectors.search, qvec[None, :], depth, allowed, hidden
+        found = await loop.run_in_executor(
+            self.executor, dense_search, snapshot, qvec, depth, allowed, hidden
         )
         laps.lap("dense", t)
-        return qvec, [int(i) for i in ids[0] if i >= 0]
+        return qvec, found
 
     async def _keyword(
         self, snapshot: Snapshot, request: SearchRequest, terms: list[str], laps: Laps

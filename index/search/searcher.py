@@ -1,9 +1,9 @@
 """Hybrid search in five named stages: retrieve → fuse → judge → page → cite.
 
     retrieve  question → dense (FAISS) and keyword (BM25) rankings, at the same time
-    fuse      two rankings → one RRF score per passage
-    judge     stored vectors vs the question's background → answered?, which, in what order
-    page      the requested slice, wire copies folded, each article capped
+    fuse      two candidate lists → one
+    judge     each candidate's evidence against the question's background → order, how sure
+    page      the requested slice, wire copies folded, each article capped while others come close
     cite      numbered results with highlights and citations
 
 Only ``retrieve`` and the two row reads between stages touch the store; ``fuse``, ``judge``,
@@ -48,10 +48,10 @@ class Searcher:
         laps = Laps()
         found = await self.retriever.retrieve(snapshot, request, laps)
         t = time.perf_counter()
-        fused = fuse(found, self.settings)
-        rows = await self.store.passages(list(fused), with_vectors=True)
-        judgement = self.judge.judge(fused, rows, found, snapshot.background)
-        shown = page(judgement.candidates, request)
+        ids = fuse(found)
+        rows = await self.store.passages(ids, with_vectors=True)
+        judgement = self.judge.judge(ids, rows, found, snapshot.background, snapshot.passages, request.period)
+        shown = page(judgement.candidates, request, judgement.close)
         t = laps.lap("fetch", t)
         keys = [rows[c.id].vector_key for c in shown.candidates]
         own: set[str] = set()
@@ -69,4 +69,6 @@ class Searcher:
             offset=request.offset,
             has_more=shown.has_more,
             timings=laps.ms,
+            match=judgement.match,
+            understood={"published": request.period.as_json()} if request.period else {},
         )

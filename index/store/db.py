@@ -201,6 +201,19 @@ class Store:
         )
         return {int(r[0]): r[1] for r in await rows_in(self.conn, sql, passage_ids)}
 
+    async def ids_by_language(self, gen: int) -> dict[str, np.ndarray]:
+        """The ids of the passages visible at ``gen``, per article language (``""``: unknown)."""
+        sql = (
+            "SELECT coalesce(a.language, ''), p.id FROM passages p JOIN articles a ON a.id = p.article_id "
+            f"WHERE {visible('p')} ORDER BY 1, 2"
+        )
+        async with self.conn.execute(sql, {"gen": gen}) as cur:
+            rows = await cur.fetchall()
+        out: dict[str, list[int]] = {}
+        for lang, pid in rows:
+            out.setdefault(lang, []).append(pid)
+        return {lang: np.asarray(ids, dtype=np.int64) for lang, ids in out.items()}
+
     # -- search support -------------------------------------------------------------------
     async def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
         """How many passages contain each term (all generations; an estimate for ranking)."""

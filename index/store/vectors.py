@@ -219,11 +219,12 @@ class VectorIndex:
         self, allowed: np.ndarray | None, excluded: np.ndarray | None = None
     ) -> faiss.SearchParameters | None:
         selector: faiss.IDSelector | None = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-        elif excluded is not None and len(excluded):
+        if excluded is not None and len(excluded):
             inner = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
             selector = faiss.IDSelectorNot(inner)  # faiss's wrapper keeps ``inner`` referenced
+        if allowed is not None:
+            only = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            selector = only if selector is None else faiss.IDSelectorAnd(only, selector)
         if self.kind != IVF:
             return faiss.SearchParameters(sel=selector) if selector is not None else None
         # A filter's ids may sit in any list: scan them all (only allowed ids are scored).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
+from foreign_desk.bot.render_text import print_answer
+from foreign_desk.index.models import Answer, ArticleRef, Result
+from rich.console import Console
 
 from tests.conftest import ROOT, SAMPLE
 
@@ -28,6 +32,7 @@ def test_ask_json_is_exactly_the_contract(sample_copy: Path) -> None:
     data = json.loads(stdout)  # exactly one JSON object, nothing else on stdout
     assert set(data) >= {"question", "took_ms", "results"}
     assert data["question"] == NATO_JAPAN and isinstance(data["took_ms"], float)
+    assert (data["match"], data["nothing_relevant"], data["understood"]) == ("strong", False, {})
     assert 1 <= len(data["results"]) <= 3
     for n, result in enumerate(data["results"], 1):
         assert set(result) >= {"rank", "score", "text", "highlight", "paragraphs", "article", "citation"}
@@ -58,7 +63,33 @@ def test_nothing_relevant_is_said_plainly(sample_copy: Path) -> None:
     assert (code, stdout.strip()) == (0, "Nothing in the corpus answers that.")
     code, stdout, _ = invoke(sample_copy, "ask", "How long should I bake sourdough bread?", "--json")
     data = json.loads(stdout)
-    assert data["results"] == [] and data["nothing_relevant"] is True
+    assert data["results"] == [] and data["nothing_relevant"] is True and data["match"] == "none"
+
+
+def test_a_weak_answer_is_shown_under_its_caveat() -> None:
+    ref = ArticleRef("1", "NATO dan Jepang", "IDN Times", None, "2023-01-31", "id", "/corpus/a.txt")
+    found = (Result(1, 2.1, 0.8, "Jepang dan NATO sepakat.", "NATO sepakat.", (3,), None, ref, "“…”, ¶3", 1),)
+    console = Console(file=io.StringIO(), width=200)
+    print_answer(console, Answer("What did NATO say about the Arctic?", found, 9.0, match="weak"))
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[:3] == [
+        "No passage clearly answers this; the closest are:",
+        "",
+        "[1] Jepang dan **NATO sepakat.**",
+    ]
+
+
+def test_the_days_a_question_names_are_understood(sample_copy: Path) -> None:
+    """Dates in the question prefer articles published then; ``--now`` replays an old question."""
+    question = "What did NATO and Japan agree on last week?"
+    _, stdout, _ = invoke(sample_copy, "ask", question, "--now", "2023-02-08", "--json")
+    data = json.loads(stdout)
+    assert data["understood"] == {"published": ["2023-01-30", "2023-02-05"]} and data["results"]
+    _, stdout, _ = invoke(
+        sample_copy, "ask", "Apa yang disepakati NATO dan Jepang pada Januari 2023?", "--json"
+    )
+    assert json.loads(stdout)["understood"] == {"published": ["2023-01-01", "2023-01-31"]}
+    assert "--now" not in invoke(sample_copy, "ask", "--help")[1]  # for evaluations, not for readers
 
 
 def test_filters_from_the_command_line(sample_copy: Path) -> None:

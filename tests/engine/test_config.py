@@ -45,3 +45,14 @@ def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) ->
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_retired_ranking_settings_are_read_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A config file written for the old ranking (cosine margins, RRF) still loads."""
+    cfg = tmp_path / "old.toml"
+    cfg.write_text("[search]\nk = 4\nrelevance_margin = 0.08\nfusion_weight = 0.02\n")
+    settings = load_settings(cfg, environ={})
+    assert settings.search.k == 4
+    assert "fusion_weight, relevance_margin no longer used" in caplog.text

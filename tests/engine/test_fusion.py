@@ -2,32 +2,8 @@
 
 from __future__ import annotations
 
-from foreign_desk.index.fusion import Candidate, rank_page, rrf
+from foreign_desk.index.fusion import Candidate, rank_page
 from foreign_desk.index.search import match_expression
-from hypothesis import given
-from hypothesis import strategies as st
-
-
-def test_rrf_never_drops_a_list_entry_and_rewards_agreement() -> None:
-    dense = [1, 2, 3]
-    bm25 = [3, 4]
-    scores = rrf([(dense, 1.0), (bm25, 1.0)], k=60)
-    assert set(scores) == {1, 2, 3, 4}
-    # 3 is ranked by both lists, so it beats 1 which only dense ranked first.
-    assert scores[3] > scores[1] > scores[2]
-    assert scores[4] < scores[3]
-
-
-@given(st.lists(st.integers(0, 50), unique=True), st.lists(st.integers(0, 50), unique=True))
-def test_rrf_keeps_every_dense_result(dense: list[int], bm25: list[int]) -> None:
-    scores = rrf([(dense, 1.0), (bm25, 1.0)])
-    assert set(dense) <= set(scores)
-    assert set(bm25) <= set(scores)
-
-
-def test_rrf_weight_zero_ignores_a_list() -> None:
-    scores = rrf([([1, 2], 1.0), ([2, 1], 0.0)])
-    assert scores[1] > scores[2]
 
 
 def cand(pid: int, article: str, text: str, source: str | None = None) -> Candidate:
@@ -36,9 +12,25 @@ def cand(pid: int, article: str, text: str, source: str | None = None) -> Candid
 
 def test_per_article_cap_keeps_order() -> None:
     cands = [cand(1, "a", "x"), cand(2, "a", "y"), cand(3, "a", "z"), cand(4, "b", "w")]
-    assert [c.id for c in rank_page(cands, 2, 0, 10)] == [1, 2, 4]
+    assert [c.id for c in rank_page(cands, 2, 0, 3)] == [1, 2, 4]
+    assert [c.id for c in rank_page(cands, 2, 0, 10)] == [1, 2, 4, 3]  # over the cap: after the others
     assert [c.id for c in rank_page(cands, 0, 0, 10)] == [1, 2, 3, 4]
     assert [c.id for c in rank_page(cands, 2, 1, 2)] == [2]  # the second result alone
+
+
+def test_one_article_fills_the_page_once_no_other_comes_close() -> None:
+    """The cap holds while another article's passage comes close; the third passage of the
+    answering article then goes ahead of passages that are not close (issue 8)."""
+    scores = {1: 5.0, 2: 4.8, 3: 4.5, 4: 4.4, 5: 2.0, 6: 1.9}
+    articles = {1: "a", 2: "a", 3: "a", 4: "b", 5: "c", 6: "a"}
+    cands = [Candidate(i, articles[i], f"text {i}", scores[i], 0.9) for i in scores]
+    assert [c.id for c in rank_page(cands, 2, 0, 10, close=4.0)] == [1, 2, 4, 3, 5, 6]
+    assert [c.id for c in rank_page(cands, 2, 0, 4)] == [1, 2, 4, 5]  # no threshold: all come close
+    # A one-article corpus: every section within reach.
+    alone = [Candidate(i, "a", f"section {i}", 5.0 - i, 0.9) for i in range(1, 7)]
+    assert [c.id for c in rank_page(alone, 2, 0, 5, close=3.9)] == [1, 2, 3, 4, 5]
+    # Pages continue the same order.
+    assert [c.id for c in rank_page(cands, 2, 2, 4, close=4.0)] == [4, 3]
 
 
 WIRE = (

@@ -4,16 +4,19 @@ not ranking quality (``test_search`` and the quality gate do that with the real 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
+from foreign_desk.index.asked_dates import Period
+from foreign_desk.index.background import ANY_LANGUAGE, MIN_BACKGROUND, Background, noise_level
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import ArticleRef, Filters
-from foreign_desk.index.relevance import ANY_LANGUAGE, MIN_BACKGROUND
 from foreign_desk.index.search import SearchRequest
 from foreign_desk.index.search.cite import cite
 from foreign_desk.index.search.fuse import fuse
@@ -32,15 +35,30 @@ def at(cosine: float) -> np.ndarray:
     return np.array([cosine, math.sqrt(max(0.0, 1 - cosine**2)), 0.0, 0.0], dtype=np.float32)
 
 
-def row(pid: int, article: str, text: str, cosine: float | None, language: str = "en") -> StoredPassage:
-    ref = ArticleRef(article, f"Headline {article}", "Wire", f"https://news.example/{article}", "2024-05-02",
+def row(
+    pid: int, article: str, text: str, cosine: float | None, language: str = "en", day: str = "2024-05-02"
+) -> StoredPassage:
+    ref = ArticleRef(article, f"Headline {article}", "Wire", f"https://news.example/{article}", day,
                      language, None)  # fmt: skip
     vector = None if cosine is None else at(cosine)
     return StoredPassage(pid, pid, 0, None, (pid,), text, ref, f"key{pid}", vector)
 
 
-def found(dense: list[int], keyword: list[int] = (), terms: tuple[str, ...] = ()) -> Retrieved:  # type: ignore[assignment]
-    return Retrieved(terms, Q, list(dense), list(keyword), {t: 1.0 for t in terms})
+def found(
+    dense: list[int],
+    keyword: list[int] = (),  # type: ignore[assignment]
+    terms: tuple[str, ...] = (),
+    names: frozenset[str] = frozenset(),
+    weights: dict[str, float] | None = None,
+) -> Retrieved:
+    return Retrieved(terms, names, Q, list(dense), list(keyword), weights or {t: 1.0 for t in terms})
+
+
+def background(mean: float = 0.5, spread: float = 0.1, language: str = ANY_LANGUAGE) -> Background:
+    """A background whose similarity to ``Q`` has this mean and spread (half above, half below)."""
+    half = MIN_BACKGROUND // 2
+    rows = [at(mean + spread)] * half + [at(mean - spread)] * half
+    return Background.of({ANY_LANGUAGE: np.stack(rows), language: np.stack(rows)}, {})
 
 
 def test_a_request_takes_what_the_caller_left_out_from_the_settings() -> None:
@@ -48,62 +66,96 @@ def test_a_request_takes_what_the_caller_left_out_from_the_settings() -> None:
     request = SearchRequest.of("who met?", settings, offset=7)
     assert (request.k, request.per_article, request.offset, request.stop) == (7, 3, 7, 14)
     assert SearchRequest.of("who met?", settings, k=2, per_article=0).per_article == 0
+    assert request.period is None
+    dated = SearchRequest.of("who met last week?", settings, now=date(2017, 7, 20))
+    assert dated.period == Period(date(2017, 7, 10), date(2017, 7, 16))
 
 
-def test_fuse_scores_every_passage_either_ranking_found() -> None:
-    fused = fuse(found([1, 2], [2, 3]), SETTINGS)
-    assert set(fused) == {1, 2, 3} and fused[2] > fused[1] > fused[3]
-    dense_only = fuse(found([1, 2], [2, 3]), SearchSettings(bm25_weight=0.0))
-    assert dense_only[3] == 0.0
+def test_fuse_gives_every_passage_either_retriever_found_once() -> None:
+    assert fuse(found([1, 2], [2, 3])) == [1, 2, 3]
 
 
-def test_judge_keeps_the_passages_near_the_best_answer_when_the_best_clears_the_floor() -> None:
-    judge = Judge(SETTINGS, floor=0.8)  # no background in a tiny corpus: the floor decides
+def test_judge_orders_by_standard_deviations_above_each_languages_background() -> None:
+    """An English question is closer to every English passage: the Indonesian answer with a
+    lower cosine stands further out from its own language's background and comes first."""
+    english, indonesian = np.stack([at(0.6), at(0.4)] * 16), np.stack([at(0.45), at(0.35)] * 16)
+    en = Background.of({ANY_LANGUAGE: english, "en": english, "id": indonesian}, {})
+    rows = {1: row(1, "a", "x", 0.80, "en"), 2: row(2, "b", "y", 0.70, "id")}
+    verdict = Judge(SETTINGS, floor=0.9).judge([1, 2], rows, found([1, 2]), en, passages=100)
+    assert [c.id for c in verdict.candidates] == [2, 1]
+    assert [round(c.score, 1) for c in verdict.candidates] == [6.0, 3.0]  # (0.70-0.40)/0.05, (0.80-0.50)/0.1
+
+
+def test_judge_says_how_sure_against_the_noise_level_of_the_corpus() -> None:
+    judge = Judge(SETTINGS, floor=0.99)
+    level = noise_level(1000)  # 3.1: what the best of 1,000 unrelated passages scores
+    bg = background(0.5, 0.1)
+    for z, label in ((level + 2.5, "strong"), (level + 1.0, "weak"), (level, "none")):
+        rows = {1: row(1, "a", "x", 0.5 + 0.1 * z)}
+        verdict = judge.judge([1], rows, found([1]), bg, passages=1000)
+        assert verdict.match == label
+        assert [c.id for c in verdict.candidates] == ([] if label == "none" else [1])
+    # The same passage in a 10-passage corpus stands out: its luckiest unrelated passage is lower.
+    rows = {1: row(1, "a", "x", 0.5 + 0.1 * (level + 1.0))}
+    assert judge.judge([1], rows, found([1]), bg, passages=10).match == "strong"
+
+
+def test_the_one_passage_holding_the_rare_names_reaches_the_top() -> None:
+    """Keyword evidence: a rare name (idf 7.8: one passage in 5,000) outweighs being on topic."""
+    bg = background(0.5, 0.1)
+    rows = {1: row(1, "a", "Talks on trade and security went on for a week.", 0.90),
+            2: row(2, "b", "Prabowo met Albanese in Canberra on Thursday.", 0.85)}  # fmt: skip
+    names = frozenset({"albanese", "canberra"})
+    weights = {"albanese": 7.8, "canberra": 7.8, "talks": 2.0}
+    question = found([1, 2], [2], terms=("albanese", "canberra", "talks"), names=names, weights=weights)
+    verdict = Judge(SETTINGS, floor=0.99).judge([1, 2], rows, question, bg, passages=5000)
+    assert [c.id for c in verdict.candidates] == [2, 1]
+    # The same words in ordinary lower case count for half; the meaning score alone labels.
+    plain = found([1, 2], [2], terms=("albanese", "canberra", "talks"), weights=weights)
+    assert Judge(SETTINGS, floor=0.99).judge([1, 2], rows, plain, bg, passages=5000).match == verdict.match
+
+
+def test_an_article_published_in_the_period_asked_about_is_preferred() -> None:
+    bg = background(0.5, 0.1)
+    rows = {1: row(1, "a", "x", 0.80, day="2017-05-02")}
+    rows[2] = row(2, "b", "y", 0.78, day="2017-03-14")
+    judge = Judge(SETTINGS, floor=0.99)
+    assert [c.id for c in judge.judge([1, 2], rows, found([1, 2]), bg, passages=100).candidates] == [1, 2]
+    march = Period(date(2017, 3, 1), date(2017, 3, 31))
+    assert [c.id for c in judge.judge([1, 2], rows, found([1, 2]), bg, 100, march).candidates] == [2, 1]
+
+
+def test_without_any_background_the_absolute_floor_decides() -> None:
+    judge = Judge(SETTINGS, floor=0.8)  # a tiny corpus and a model without a reference
     rows = {1: row(1, "a", "x", 0.9), 2: row(2, "b", "y", 0.78), 3: row(3, "c", "z", 0.5)}
-    verdict = judge.judge(fuse(found([1, 2, 3]), SETTINGS), rows, found([1, 2, 3]), {})
-    assert verdict.answered and [c.id for c in verdict.candidates] == [1, 2]  # 0.78: within the slack
+    verdict = judge.judge([3, 1, 2], rows, found([1, 2, 3]), Background({}), passages=3)
+    assert verdict.match == "strong" and [c.id for c in verdict.candidates] == [1, 2, 3]
     rows[1] = row(1, "a", "x", 0.79)
-    nothing = judge.judge(fuse(found([1, 2, 3]), SETTINGS), rows, found([1, 2, 3]), {})
-    assert not nothing.answered and nothing.candidates == []
+    assert judge.judge([1, 2, 3], rows, found([1, 2, 3]), Background({}), passages=3).match == "none"
 
 
 def test_judge_skips_rows_it_cannot_measure() -> None:
     rows = {1: row(1, "a", "x", None), 2: row(2, "b", "y", 0.95)}  # 3 was removed meanwhile
-    verdict = Judge(SETTINGS, floor=0.8).judge(fuse(found([1, 2, 3]), SETTINGS), rows, found([1, 2, 3]), {})
+    verdict = Judge(SETTINGS, floor=0.8).judge([1, 2, 3], rows, found([1, 2, 3]), Background({}), 3)
     assert [c.id for c in verdict.candidates] == [2]
 
 
-def test_judge_measures_against_the_background_and_relieves_top_keyword_hits() -> None:
-    background = {ANY_LANGUAGE: np.tile(at(0.5), (MIN_BACKGROUND, 1))}  # bar: 0.5 + margin 0.08
-    judge = Judge(SETTINGS, floor=0.99)
-    text = "Prabowo met Albanese in Canberra"
-    rows = {1: row(1, "a", text, 0.56)}
-    plain = judge.judge({1: 1.0}, rows, found([1], terms=("prabowo", "albanese")), background)
-    assert not plain.answered
-    named = judge.judge({1: 1.0}, rows, found([1], [1], terms=("prabowo", "albanese")), background)
-    assert named.answered  # both rare names verbatim in a top keyword hit: margin 0.05
-
-
-def test_judge_orders_by_similarity_and_breaks_near_ties_by_fusion() -> None:
-    rows = {1: row(1, "a", "x", 0.90), 2: row(2, "b", "y", 0.90), 3: row(3, "c", "z", 0.95)}
-    verdict = Judge(SETTINGS, floor=0.8).judge({1: 0.01, 2: 0.03, 3: 0.0}, rows, found([]), {})
-    assert [c.id for c in verdict.candidates] == [3, 2, 1]
-
-
-def test_page_caps_each_article_and_says_whether_more_follow() -> None:
-    rows = [row(i, "a" if i < 4 else "b", f"passage number {i} " * 3, 0.9) for i in range(1, 6)]
-    judged = Judge(SETTINGS, floor=0.5).judge({r.id: 1.0 / r.id for r in rows}, {r.id: r for r in rows},
-                                              found([]), {})  # fmt: skip
+def test_page_caps_each_article_while_others_come_close_and_says_whether_more_follow() -> None:
+    rows = [row(i, "a" if i < 4 else "b", f"passage number {i} " * 3, 0.9 - i / 100) for i in range(1, 6)]
+    judged = Judge(SETTINGS, floor=0.5).judge([r.id for r in rows], {r.id: r for r in rows}, found([]),
+                                              Background({}), 5)  # fmt: skip
     first = page(judged.candidates, SearchRequest("q", k=2, per_article=2))
     assert [c.id for c in first.candidates] == [1, 2] and first.has_more
-    last = page(judged.candidates, SearchRequest("q", k=2, per_article=2, offset=2))
-    assert [c.id for c in last.candidates] == [4, 5] and not last.has_more  # 3: a third of "a"
+    second = page(judged.candidates, SearchRequest("q", k=2, per_article=2, offset=2))
+    assert [c.id for c in second.candidates] == [4, 5] and second.has_more  # 3: a third of "a", last
+    alone = page(judged.candidates, SearchRequest("q", k=5, per_article=2), close=0.87)  # "b" is not close
+    assert [c.id for c in alone.candidates] == [1, 2, 3, 4, 5]
 
 
 def test_cite_numbers_from_the_offset_and_highlights_the_closest_sentence() -> None:
     text = "The talks began on Monday. Both sides agreed on joint patrols. Nothing else was said."
     rows = {7: row(7, "a", text, 0.9)}
-    judged = Judge(SETTINGS, floor=0.5).judge({7: 1.0}, rows, found([7]), {})
+    judged = Judge(SETTINGS, floor=0.5).judge([7], rows, found([7]), Background({}), 1)
     sentences = np.stack([at(0.1), at(0.9), at(0.2)])
     (result,) = cite(Page(judged.candidates, False), rows, found([7]), {"key7": sentences}, offset=5)
     assert (result.rank, result.passage_id, result.similarity) == (6, 7, 0.9)
@@ -144,6 +196,27 @@ async def test_retrieve_runs_both_retrievers_as_deep_as_the_page_needs(fake_engi
     filtered = SearchRequest("joint patrols Arafura", k=3, filters=Filters(language="fr"))
     none = await fake_engine.searcher.retriever.retrieve(snapshot, filtered, Laps())
     assert (none.dense, none.keyword) == ([], [])
+
+
+async def test_every_language_gets_its_own_dense_candidates(
+    make_settings, fake_embedder, tmp_path: Path
+) -> None:
+    """Raw similarity favours the question's language: the dense search runs per language, so an
+    Indonesian passage competes even when every English passage is closer to an English question."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    english = [dict(ARTICLES[0], url=f"https://n.example/en{i}", title=f"Patrols {i}") for i in range(4)]
+    lines = [*english, ARTICLES[1]]
+    (corpus / "news.jsonl").write_text("".join(json.dumps(a) + "\n" for a in lines), encoding="utf-8")
+    settings = make_settings()
+    settings = dataclasses.replace(settings, search=dataclasses.replace(settings.search, dense_k=2))
+    async with await Engine.open(settings, embedder=fake_embedder) as engine:
+        await engine.index([corpus])
+        snapshot = await engine.snapshot()
+        assert snapshot is not None and set(snapshot.by_language) == {"en", "id"}
+        got = await engine.searcher.retriever.retrieve(snapshot, SearchRequest("joint patrols", k=1), Laps())
+        rows = await engine.store.passages(got.dense)
+    assert sorted(r.article.language or "" for r in rows.values()) == ["en", "en", "id"]
 
 
 async def test_the_stages_together_answer_through_the_engine(fake_engine: Engine) -> None:

@@ -29,18 +29,19 @@ async def test_ask_defers_at_once_then_answers_with_cited_passages(
     assert embed["title"] == NATO_JAPAN
     description = embed["description"]
     blocks = description.split("\n\n**[")
-    assert description.startswith("**[1]** ") and len(blocks) == 2  # one article: at most two passages
+    assert description.startswith("**[1]** ") and len(blocks) == 3  # one article fills the page of three
     for n, block in enumerate(description.split("\n— ")[:-1], 1):
         assert f"[{n}]**" in block
     assert re.search(r"\*\*[^*\\]+?\*\*", description.split("**[1]** ", 1)[1])  # the best sentence in bold
     citations = re.findall(r"^— (.*)$", description, re.MULTILINE)
-    assert len(citations) == 2
+    assert len(citations) == 3
     for line in citations:
         assert line.startswith(f"*{SAMPLE_TITLE}* · IDN Times · 31 Jan 2023 · ¶")
     assert "Stoltenberg" in description
-    assert embed["footer"]["text"].startswith("Passages 1–2 · ")
-    # no URL in the sample article, a single page: no links, no Back / More; 👍 / 👎 only
-    assert [c.get("emoji", {}).get("name") for c in reply.iter_components()] == ["👍", "👎"]
+    assert embed["footer"]["text"].startswith("Passages 1–3 · ")
+    # no URL in the sample article: no links; its other sections on the next page; 👍 / 👎
+    names = [c.get("label") or c.get("emoji", {}).get("name") for c in reply.iter_components()]
+    assert names == ["Back", "More", "👍", "👎"]
     assert problems(reply.content, []) == []
     assert ix.timeline[-1].kind == "edit" and bot.desk.peak_in_flight == 1
     assert_everything_quiet(standin)
@@ -67,7 +68,7 @@ async def test_more_pages_for_the_asker_only(standin: DiscordStandin, start_bot:
         page2 = embed_of(second)["description"]
         assert page2.startswith("**[2]** ") and page2 != page1
         assert second.find_component(label="Back")["disabled"] is False
-        assert second.find_component(label="More")["disabled"] is True
+        assert second.find_component(label="More")["disabled"] is False  # the article's other sections
 
         back = await standin.click_button(second, label="Back", user=standin.user)
         await back.wait_for_reply(lambda m: embed_of(m)["description"].startswith("**[1]** "), timeout=15)

@@ -157,9 +157,10 @@ async def test_an_indonesian_user_reads_indonesian_an_english_user_english(
         in_en = embed_of(await asked_en.wait_for_reply(lambda m: bool(m.embeds), timeout=20))
     assert asked_id.payload["data"]["name"] == "ask"  # Discord sends the default names
     assert asked_id.payload["data"]["options"][0]["name"] == "question"
-    assert in_id["footer"]["text"].startswith("Bagian 1–2 · ") and in_id["footer"]["text"].endswith(" md")
+    footer = in_id["footer"]["text"]
+    assert footer.startswith("Bagian 1–3 · ") and footer.endswith(" · Lainnya ▸ untuk berikutnya")
     assert "· 31 Januari 2023 · ¶" in in_id["description"]
-    assert in_en["footer"]["text"].startswith("Passages 1–2 · ")
+    assert in_en["footer"]["text"].startswith("Passages 1–3 · ")
     assert "· 31 Jan 2023 · ¶" in in_en["description"]
     assert_everything_quiet(standin)
 

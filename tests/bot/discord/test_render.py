@@ -84,7 +84,8 @@ def results(draw: st.DrawFn, n: int) -> list[Result]:
 @given(data=st.data(), n=st.integers(1, 10), question=TEXT)
 def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: int, question: str) -> None:
     found = data.draw(results(n))
-    answer = Answer(question or "?", tuple(found), 12.0, has_more=data.draw(st.booleans()))
+    match = data.draw(st.sampled_from(["strong", "weak"]))
+    answer = Answer(question or "?", tuple(found), 12.0, has_more=data.draw(st.booleans()), match=match)
     filters = Filters(language="id", source=data.draw(TEXT) or None, since="2023-01-01")
     tx = texts(data.draw(st.sampled_from(LANGUAGES)))
     embed = answer_embed(answer, filters, tx)
@@ -98,6 +99,20 @@ def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: in
     for link in links:
         assert len(link.label) <= limits.BUTTON_LABEL_MAX and len(link.url) <= limits.URL_MAX
         assert link.url.startswith("https://") and " " not in link.url
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_weak_answer_says_first_that_no_passage_clearly_answers(language: str) -> None:
+    tx = texts(language)
+    ref = ArticleRef("1", "NATO dan Jepang", "IDN Times", None, "2023-01-31", "id", "/corpus/a.txt")
+    found = (
+        Result(1, 2.1, 0.8, "Jepang dan NATO sepakat.", "Jepang dan NATO sepakat.", (3,), None, ref, "", 1),
+    )
+    weak = answer_embed(Answer("Apa kata NATO soal Arktik?", found, 9.0, match="weak"), tx=tx).description
+    strong = answer_embed(Answer("Apa kata NATO soal Jepang?", found, 9.0), tx=tx).description
+    assert weak is not None and strong is not None
+    assert weak.startswith(f"*{limits.escape(tx('answer.weak'))}*\n\n**[1]** ")
+    assert strong.startswith("**[1]** ") and tx("answer.weak") not in strong
 
 
 @settings(max_examples=200, deadline=None)
