@@ -83,6 +83,11 @@ class Background:
     def empty(self) -> bool:
         return not self.languages
 
+    def sample_size(self, language: str | None) -> int:
+        """How many passages the background of ``language`` was measured on."""
+        fallback = self.languages.get(ANY_LANGUAGE) or next(iter(self.languages.values()))
+        return self.languages.get(language or ANY_LANGUAGE, fallback).count
+
     def scale(self, query_vector: np.ndarray) -> Scale:
         """The question's mean and spread of similarity per language."""
         q = np.asarray(query_vector, dtype=np.float64)
@@ -96,5 +101,7 @@ class Background:
 def noise_level(passages: int) -> float:
     """How many standard deviations above its background the best of ``passages`` unrelated
     passages scores, as a median: the level a passage must clear to stand out from the corpus
-    rather than be its luckiest draw (normal tail: 1.2 for 6 passages, 2.8 for 300, 3.6 for 5,000)."""
+    rather than be its luckiest draw (normal tail: 1.2 for 6 passages, 2.8 for 300, 3.6 for 5,000).
+    A corpus measured against the reference counts as at least the reference's sample: a few
+    articles chosen by topic are the most topical of a larger news corpus, not random draws."""
     return _NORMAL.inv_cdf(0.5 ** (1 / max(passages, 1)))

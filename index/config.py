@@ -63,8 +63,9 @@ class IndexSettings:
     """Vector index choices."""
 
     sentence_vectors: bool = True
-    """Embed each passage's sentences after publishing, to highlight the best one in any
-    language (roughly doubles indexing CPU; off: highlights use word overlap)."""
+    """Keep each passage's sentence vectors (a passage vector is made of them anyway): the best
+    sentence highlighted in any language, and sentence evidence in ranking. Off saves their disk
+    space (~4.6 KB a passage); highlights then use word overlap."""
     approximate_threshold: int = 50_000
     """Above this many passages the FAISS index becomes IVF (approximate) instead of exact."""
     nprobe: int = 64
@@ -90,6 +91,9 @@ class SearchSettings:
     best passages; room for wire copies and the per-article cap to still fill a page."""
     bm25_k: int = 50
     """Candidates from keyword search, for the same reason."""
+    sentence_weight: float = 0.5
+    """How much of a passage's meaning score is its best sentence's (against a background of single
+    sentences) rather than the whole passage's: 0.5, both alike."""
     keyword_weight: float = 0.1
     """Evidence (in standard deviations) per nat of rarity (idf) of a question word a passage
     holds, for names and numbers: a name found in one passage of 5,000 adds 0.8, so the one
@@ -98,11 +102,12 @@ class SearchSettings:
     """Ordinary words count this share of a name: they match only in the question's own language."""
     date_weight: float = 1.0
     """Evidence (standard deviations) for an article published in the period the question names."""
-    strong_margin: float = 2.0
+    strong_margin: float = 1.75
     """How far (standard deviations) the best passage's meaning must clear the corpus's noise level
     (what its luckiest unrelated passage scores) for a strong answer."""
-    none_margin: float = 0.3
-    """Below this above the noise level nothing stands out: the question is outside the corpus."""
+    none_margin: float = 0.0
+    """Below the noise level plus this, the best passage is no better than the luckiest unrelated
+    one would be: the question is outside the corpus and nothing is shown."""
     close_gap: float = 1.0
     """Passages within this (standard deviations) of the best one come close: while any other
     article's passage does, one article fills at most ``per_article`` places of a page."""
@@ -136,9 +141,10 @@ class FeedSettings:
     """New items taken from one poll, newest first; the rest wait for the next poll."""
     item_attempts: int = 3
     """How often an item whose page failed for a passing reason (timeout, 5xx) is retried."""
-    topic_threshold: float = -1.0
-    """Cosine of a topic to an article's best passage above which the article is on the topic
-    (``latest --topic`` and follows); -1 picks the measured default of the embedder."""
+    topic_z: float = 3.25
+    """How far (standard deviations) a topic must stand out from its background in an article's
+    language, at the article's best passage, for the article to be on the topic (``latest
+    --topic`` and follows; measured: ``index/search/topics.py``)."""
     topic_recent: int = 300
     """``latest --topic`` looks at this many newest articles."""
     digest_gap_s: int = 600
@@ -202,13 +208,15 @@ def load_settings(
 
 
 RETIRED = {
+    "feeds": frozenset({"topic_threshold"}),
     "search": frozenset(
         {"rrf_k", "dense_weight", "bm25_weight", "fusion_weight", "relevance_margin", "keyword_relief",
          "follower_slack"}
     ),
 }  # fmt: skip
-"""Settings that no longer do anything (the ranking measures evidence against each question's
-background instead): a config file that still has them is read with a warning, not refused."""
+"""Settings that no longer do anything (ranking and topics measure against each question's
+background instead of cosines): a config file that still has them is read with a warning, not
+refused."""
 
 
 def build(cls: type[T], raw: Any, environ: typing.Mapping[str, str], prefix: str, where: str = "") -> T:

@@ -42,7 +42,7 @@ from foreign_desk.index.models import (
 )
 from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
-from foreign_desk.index.search.topics import latest_on_topic, topic_threshold
+from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
 from foreign_desk.index.store.backup import BackupReport, backup, restore
 from foreign_desk.index.store.doctor import Finding, diagnose
@@ -367,9 +367,20 @@ class Engine:
         """Which of the article ``keys`` (``Article.key``) are live, as key → article id."""
         return await self.store.live_keys(keys, await self.store.generation())
 
-    async def article_vectors(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The passage vectors (rows) of each live article in ``article_ids``."""
-        return await self.store.article_vectors(article_ids, await self.store.generation())
+    async def topic_scores(self, article_ids: Sequence[str], topics: np.ndarray) -> dict[str, np.ndarray]:
+        """Each live article's score for each topic (rows of ``topics``, query vectors): the
+        z-score of its best passage against the topic's background in its language
+        (``search.topics``); compare with ``topic_threshold``."""
+        snap = await self.snapshot()
+        assert snap is not None
+        vectors = await self.store.article_vectors(article_ids, snap.generation)
+        languages = await self.store.article_languages(list(vectors), snap.generation)
+        return {
+            uid: np.stack(
+                [topic_scores(t, rows, [languages.get(uid)] * len(rows), snap.background) for t in topics]
+            ).max(axis=1)
+            for uid, rows in vectors.items()
+        }
 
     async def summaries(self, article_ids: Sequence[str]) -> dict[str, ArticleSummary]:
         """The live articles among ``article_ids``, by id."""
@@ -438,7 +449,8 @@ class Engine:
                 self.store,
                 snap.generation,
                 lambda: self.embed_query(topic.strip()),
-                topic_threshold(self.settings, self.embedder.fingerprint),
+                snap.background,
+                threshold=topic_threshold(self.settings),
                 limit=limit,
                 source=source,
                 recent=self.settings.feeds.topic_recent,

@@ -12,7 +12,7 @@ import os
 import signal
 from collections import Counter
 
-CHECKPOINTS = ("embedded-batch", "staged", "vectors-written", "published", "highlights-batch")
+CHECKPOINTS = ("embedded-batch", "staged", "vectors-written", "published")
 BACKUP_CHECKPOINTS = ("backup-database-copied", "backup-vectors-copied", "backup-written")
 
 _visits: Counter[str] = Counter()

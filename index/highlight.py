@@ -1,9 +1,9 @@
 """Which sentence of a passage best answers the question.
 
-Sentence vectors are computed at indexing time (see ``indexing.embed.embed_sentences``), so the
-choice costs a few dot products: the sentence closest to the question vector wins, in any
-language. A passage whose sentences have no vectors yet (indexed seconds ago) falls back to
-word overlap weighted by rarity, then to its first sentence.
+Sentence vectors are made at indexing time (a passage vector is their sum: ``indexing/embed.py``),
+so the choice costs a few dot products: the sentence closest to the question vector wins, in any
+language. A passage without them (``index.sentence_vectors`` off) falls back to word overlap
+weighted by rarity, then to its first sentence.
 """
 
 from __future__ import annotations

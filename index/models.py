@@ -220,8 +220,7 @@ class EngineStats:
 class IndexProgress:
     """Progress of an indexing run, passed to a callback after each step.
 
-    ``phase`` is reading (``unit`` files), embedding (articles), writing, highlights
-    (passages whose sentences get vectors after the generation is live), or done.
+    ``phase`` is reading (``unit`` files), embedding (articles), writing, or done.
     """
 
     phase: str
@@ -255,8 +254,6 @@ class IndexReport:
     generation: int = 0
     seconds: float = 0.0
     """Until the new generation was live (answerable)."""
-    highlight_seconds: float = 0.0
-    """Spent afterwards giving new passages' sentences vectors for highlighting."""
     problems: list[ReadProblem] = field(default_factory=list)
     articles_gone_kept: int = 0
     """Articles whose files under the run's paths are gone, kept because it did not ``prune``."""

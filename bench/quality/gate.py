@@ -2,8 +2,8 @@
 
     python -m bench.quality.gate [--record]
 
-Indexes the shipped sample article and the ~100-article medium corpus (sentence vectors off,
-to stay cheap; the rest default settings, no ``FOREIGN_DESK_*`` from the environment), asks
+Indexes the shipped sample article and the ~100-article medium corpus (default settings, no
+``FOREIGN_DESK_*`` from the environment), asks
 their test-part questions (own answerable ones and off-topic ones) and prints the figures as
 JSON; ``--record`` also stores them in gate_baseline.json, the figures
 ``tests/test_quality_gate.py`` holds the engine to, within ``TOLERANCE``. Tune-part questions
@@ -62,9 +62,7 @@ def measure(workdir: Path, *, embedder: Any = None) -> dict[str, Any]:
     async def run() -> list[dict[str, Any]]:
         outcomes: list[dict[str, Any]] = []
         for name in GATE_SETS:
-            outcomes += await run_set(
-                SETS[name], workdir, "test", embedder, None, environ={}, sentence_vectors=False
-            )
+            outcomes += await run_set(SETS[name], workdir, "test", embedder, None, environ={})
         return outcomes
 
     if embedder is None:

@@ -12,7 +12,8 @@ article extraction benchmark's gold bodies) and Indonesian IndoSum articles outs
 ``medium`` and ``large`` corpora; each article's first ``WORDS_PER_ARTICLE`` words. They are
 indexed with the default settings into ``OUT/data`` (a rerun embeds nothing), then
 ``PER_LANGUAGE`` passage vectors per language are written, as float16, to
-``index/search/reference/<model>.npz`` (vectors only: no text leaves the shared data folder).
+``index/search/reference/<model>.npz`` with their sentences' vectors (vectors only: no text
+leaves the shared data folder).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from foreign_desk.index.config import load_settings
-from foreign_desk.index.search.reference import REFERENCE_DIR, reference_path
+from foreign_desk.index.search.reference import REFERENCE_DIR, SENTENCES, reference_path
 
 from bench.quality import mixed
 from bench.quality.common import (
@@ -50,6 +51,8 @@ WORDS_PER_ARTICLE = 300
 """Each article's opening words only (two or three passages), so no long article dominates."""
 PER_LANGUAGE = 256
 """Passage vectors kept per language: a steady mean and spread for a 384-d model."""
+SENTENCES_PER_LANGUAGE = 512
+"""Sentence vectors kept per language (of those passages' sentences): the same, for sentences."""
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -93,18 +96,29 @@ def indonesian_articles() -> list[dict[str, Any]]:
     return stable_sample(rows, ARTICLES_PER_LANGUAGE, key=lambda r: r["url"], salt="reference")
 
 
-async def _vectors_by_language(data: Path) -> dict[str, np.ndarray]:
-    """Every live passage vector of the index in ``data``, by article language."""
+async def _sample(data: Path) -> dict[str, np.ndarray]:
+    """``PER_LANGUAGE`` live passage vectors per article language (``en``), and the sentence
+    vectors of those passages (``sentences-en``)."""
     from foreign_desk.index.store import Store
 
     store = await Store.open(data)
     try:
         ids, vectors = await store.visible_vectors(await store.generation())
         languages = await store.languages_of(ids.tolist())
+        codes = np.array([languages.get(int(i)) or "" for i in ids])
+        out: dict[str, np.ndarray] = {}
+        for lang in sorted(set(codes) - {""}):
+            rows = np.flatnonzero(codes == lang)
+            chosen = sorted(rows, key=lambda i: stable_key(str(int(ids[i])), lang))[:PER_LANGUAGE]
+            out[lang] = vectors[chosen]
+            sentences = np.concatenate(
+                list((await store.sentence_vectors_of([int(ids[i]) for i in chosen])).values())
+            )
+            keep = sorted(range(len(sentences)), key=lambda i: stable_key(str(i), SENTENCES + lang))
+            out[SENTENCES + lang] = sentences[keep[:SENTENCES_PER_LANGUAGE]]
     finally:
         await store.close()
-    codes = np.array([languages.get(int(i)) or "" for i in ids])
-    return {lang: vectors[codes == lang] for lang in sorted(set(codes) - {""})}
+    return out
 
 
 async def build(out: Path) -> Path:
@@ -114,21 +128,16 @@ async def build(out: Path) -> Path:
     corpus = out / "corpus"
     write_jsonl(corpus / "en.jsonl", english_articles())
     write_jsonl(corpus / "id.jsonl", indonesian_articles())
-    no_sentences = {"FOREIGN_DESK_INDEX_SENTENCE_VECTORS": "false"}  # passage vectors are what is kept
-    settings = load_settings(None, environ=no_sentences, data_dir=str(out / "data"))
+    settings = load_settings(None, environ={}, data_dir=str(out / "data"))
     async with await Engine.open(settings) as engine:
         await engine.index([corpus])
         fingerprint = engine.embedder.fingerprint
-    vectors = await _vectors_by_language(settings.data_path)
-    sample = {
-        lang: rows[sorted(range(len(rows)), key=lambda i: stable_key(str(i), lang))[:PER_LANGUAGE]]
-        for lang, rows in vectors.items()
-    }
+    arrays = await _sample(settings.data_path)
     path = reference_path(fingerprint)
     REFERENCE_DIR.mkdir(parents=True, exist_ok=True)
-    halves = {lang: rows.astype(np.float16) for lang, rows in sample.items()}
+    halves = {name: rows.astype(np.float16) for name, rows in arrays.items()}
     np.savez_compressed(path, fingerprint=np.array(fingerprint.to_json()), **halves)
-    print(f"{path}: " + ", ".join(f"{k} {len(v)}" for k, v in sample.items()))
+    print(f"{path}: " + ", ".join(f"{k} {len(v)}" for k, v in arrays.items()))
     return path
 
 

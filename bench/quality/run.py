@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import inspect
 import json
 import os
@@ -54,7 +53,6 @@ from bench.quality.sets import SETS, EvalSet
 OUT = REPO_ROOT / "bench" / "out" / "quality"
 RECORDED = QUESTIONS_DIR / "recorded"
 K = 10
-SENTENCE_VECTORS_ENV = "FOREIGN_DESK_INDEX_SENTENCE_VECTORS"
 
 
 def in_part(question: Question, part: str) -> bool:
@@ -103,21 +101,6 @@ async def ask_all(engine: Any, questions: list[Question]) -> list[dict[str, Any]
     return outcomes
 
 
-def settings_for(
-    eval_set: EvalSet, data: Path, environ: Mapping[str, str], sentence_vectors: bool | None
-) -> Any:
-    """Default settings on ``data``, ``FOREIGN_DESK_*`` from ``environ`` applied; sentence vectors
-    as ``sentence_vectors`` says, else as the environment says, else as the set says."""
-    settings = load_settings(None, environ=environ, data_dir=str(data))
-    if sentence_vectors is None:
-        if SENTENCE_VECTORS_ENV in environ:
-            return settings
-        sentence_vectors = eval_set.sentence_vectors
-    return dataclasses.replace(
-        settings, index=dataclasses.replace(settings.index, sentence_vectors=sentence_vectors)
-    )
-
-
 def _progress(name: str):
     last = [0.0]
 
@@ -138,7 +121,6 @@ async def run_set(
     cache: Any,
     *,
     environ: Mapping[str, str] = os.environ,
-    sentence_vectors: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Build (or update) the set's index in ``out/NAME``, ask its questions of ``part``, run the
     dense baseline unless ``cache`` is ``None``; returns one outcome per question."""
@@ -150,7 +132,7 @@ async def run_set(
     with contextlib.redirect_stdout(sys.stderr):  # the converters' summaries; stdout is the result
         eval_set.write(corpus)
     questions = [q for q in eval_set.questions(corpus) if in_part(q, part)]
-    settings = settings_for(eval_set, folder / "data", environ, sentence_vectors)
+    settings = load_settings(None, environ=environ, data_dir=str(folder / "data"))
     async with await Engine.open(settings, embedder=embedder) as engine:
         await engine.index(eval_set.corpus_files(corpus), progress=_progress(eval_set.name))
         outcomes = await ask_all(engine, questions)

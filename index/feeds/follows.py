@@ -1,9 +1,10 @@
-"""Topic follows: a channel follows a topic; each newly ingested article whose best passage is
-close enough to the topic is matched to it once, and posted once (see ``digest``).
+"""Topic follows: a channel follows a topic; each newly ingested article whose best passage
+stands out enough for the topic is matched to it once, and posted once (see ``digest``).
 
 The topic is embedded once, as a query (e5 ``query:`` prompt), when it is followed; matching
-an article reads its passage vectors from the store, so it costs no model call. The
-threshold is ``topics.topic_threshold`` (measured; see there).
+an article reads its passage vectors from the store, so it costs no model call. The score is
+the z-score of ``Engine.topic_scores``, the threshold ``[feeds] topic_z`` (measured; see
+``search/topics.py``).
 Concurrency: methods may be awaited from many tasks; writes go through ``StateDB``'s lock.
 """
 
@@ -66,7 +67,7 @@ class Follows:
 
     @property
     def threshold(self) -> float:
-        return topic_threshold(self.engine.settings, self.engine.fingerprint)
+        return topic_threshold(self.engine.settings)
 
     # -- follows ---------------------------------------------------------------------------
     async def add(
@@ -131,13 +132,12 @@ class Follows:
         follows = await self._vectors()
         if not follows:
             return []
-        vectors = await self.engine.article_vectors(list(article_ids))
+        scores = await self.engine.topic_scores(list(article_ids), np.stack([f[3] for f in follows]))
         threshold = self.threshold
         now = self.clock()
         found: list[tuple[int, int, str, str, float]] = []
-        for uid, passages in vectors.items():
-            sims = passages @ np.stack([f[3] for f in follows]).T  # passages x follows
-            for (fid, channel, topic, _, _), best in zip(follows, sims.max(axis=0), strict=True):
+        for uid, best_per_follow in scores.items():
+            for (fid, channel, topic, _, _), best in zip(follows, best_per_follow, strict=True):
                 if best >= threshold:
                     found.append((fid, channel, topic, uid, float(best)))
         found = await self._visible(found, {f[0]: f[4] for f in follows})

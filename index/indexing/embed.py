@@ -1,28 +1,35 @@
-"""Embed: a vector for every passage to stage, from the embedding cache or the model, and after
-publishing, vectors for the sentences of new passages (for highlighting across languages).
+"""Embed: a vector for every passage to stage, from the embedding cache or the model.
 
-Each batch is committed as soon as it is embedded, so a run that is killed never pays for it
-twice. The model runs through ``run_model`` (the indexing thread), never on the event loop.
+A passage vector is made of its lines (``PASSAGE_RECIPE``): the headline, the section heading
+and each sentence are embedded once, and the passage's vector is the normalized sum of its
+lines' vectors. That costs the model no more than embedding the passage whole (sentences are
+shorter, so a little less; a headline shared by an article's passages is embedded once:
+``python -m bench.embedding_cost``), and the sentence vectors come with it: they highlight the
+best sentence in any language and let a passage whose one sentence states the fact outrank
+passages that are merely about its topic (``search/judge.py``).
+
+Each batch is committed as soon as it is embedded (its lines, then its sentence vectors, then
+its passage vectors, which mark it done), so a run that is killed never pays for it twice. The
+model runs through ``run_model`` (the indexing thread), never on the event loop.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.indexing.prepare import Prepared
+from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE, Prepared
 from foreign_desk.index.store import StoreWriter
 from foreign_desk.index.store.writer import StoredText
 from foreign_desk.index.text import split_sentences
 
 RunModel = Callable[[list[str]], Awaitable[np.ndarray]]
-"""Embeds passage texts (normalized rows) off the event loop."""
-
-MIN_SENTENCE_BATCH = 16
-"""Sentences are short: at least this many per model call, or the per-call overhead dominates."""
+"""Embeds texts (normalized rows) off the event loop."""
+Source = tuple[str, str]
+"""What a passage vector is made of: its context (headline, section heading) and its text."""
 
 
 def vector_key(fingerprint: Fingerprint, text: str) -> str:
@@ -30,48 +37,100 @@ def vector_key(fingerprint: Fingerprint, text: str) -> str:
     return hashlib.sha1(f"{fingerprint.to_json()}\n{text}".encode()).hexdigest()
 
 
-def texts_to_embed(
+def passage_key(fingerprint: Fingerprint, context: str, text: str) -> str:
+    """Cache key of a passage vector: the model, the recipe, and the lines it is made of."""
+    return vector_key(fingerprint, f"{PASSAGE_RECIPE}\n{context}\n\n{text}")
+
+
+def passage_lines(context: str, text: str) -> tuple[list[str], list[str]]:
+    """(context lines, sentences): what a passage vector is the sum of."""
+    return [line for line in context.split("\n") if line.strip()], split_sentences(text) or [text]
+
+
+def passages_to_embed(
     to_stage: Sequence[Prepared], restage: Sequence[StoredText], fingerprint: Fingerprint
-) -> tuple[dict[str, str], list[list[str]]]:
-    """Every distinct embedding input (key → text), and the keys of each article to stage."""
-    texts: dict[str, str] = {}
+) -> tuple[dict[str, Source], list[list[str]]]:
+    """Every distinct passage (key → context and text), and the keys of each article to stage."""
+    sources: dict[str, Source] = {}
     owners: list[list[str]] = []
     for item in to_stage:
         keys = []
-        for text in item.embed_texts():
-            key = vector_key(fingerprint, text)
-            texts.setdefault(key, text)
+        for context, passage in zip(item.contexts, item.passages, strict=True):
+            key = passage_key(fingerprint, context, passage.text)
+            sources.setdefault(key, (context, passage.text))
             keys.append(key)
         owners.append(keys)
     for stored in restage:
-        texts.setdefault(vector_key(fingerprint, stored.embed_text), stored.embed_text)
-    return texts, owners
+        sources.setdefault(
+            passage_key(fingerprint, stored.context, stored.text), (stored.context, stored.text)
+        )
+    return sources, owners
 
 
 async def embed_passages(
     writer: StoreWriter,
-    texts: dict[str, str],
+    sources: dict[str, Source],
     run_model: RunModel,
     *,
+    fingerprint: Fingerprint,
     batch: int,
+    keep_sentences: bool,
     on_batch: Callable[[Sequence[str], int], None],
 ) -> dict[str, np.ndarray]:
-    """Vectors for every key of ``texts``: cached ones read, the others embedded ``batch`` at a
-    time. ``on_batch(keys_now_done, newly_embedded)`` is called first (with the cached keys)
-    and after each batch."""
-    cached = await writer.cached_vectors(texts)
+    """Vectors for every passage of ``sources``: cached ones read, the others made of their lines
+    ``batch`` passages at a time (their sentence vectors kept when ``keep_sentences``).
+    ``on_batch(keys_now_done, newly_embedded)`` is called first (with the cached keys) and
+    after each batch."""
+    cached = await writer.cached_vectors(sources)
     vectors = {k: np.frombuffer(v, dtype=np.float32) for k, v in cached.items()}
-    missing = [k for k in texts if k not in vectors]
+    missing = [k for k in sources if k not in vectors]
     on_batch(list(vectors), 0)
     for start in range(0, len(missing), max(1, batch)):
         keys = missing[start : start + max(1, batch)]
-        embedded = await run_model([texts[k] for k in keys])
-        await writer.put_embeddings(list(zip(keys, embedded, strict=True)))
-        for key, vec in zip(keys, embedded, strict=True):
-            vectors[key] = vec
+        made = await _from_lines(
+            writer, {k: sources[k] for k in keys}, run_model, fingerprint, keep_sentences
+        )
+        vectors.update(made)
         checkpoint("embedded-batch")
         on_batch(keys, len(keys))
     return vectors
+
+
+async def _from_lines(
+    writer: StoreWriter,
+    sources: Mapping[str, Source],
+    run_model: RunModel,
+    fingerprint: Fingerprint,
+    keep_sentences: bool,
+) -> dict[str, np.ndarray]:
+    """Passage vectors (and sentence vectors) of ``sources``, each distinct line embedded once."""
+    parts = {key: passage_lines(*source) for key, source in sources.items()}
+    line_keys = {
+        line: vector_key(fingerprint, line)
+        for lines, sentences in parts.values()
+        for line in (*lines, *sentences)
+    }
+    known = {
+        k: np.frombuffer(v, dtype=np.float32)
+        for k, v in (await writer.cached_vectors(line_keys.values())).items()
+    }
+    todo = [line for line, key in line_keys.items() if key not in known]
+    if todo:
+        embedded = await run_model(todo)
+        fresh = [(line_keys[line], vec) for line, vec in zip(todo, embedded, strict=True)]
+        await writer.put_embeddings(fresh)
+        known.update(fresh)
+    out: dict[str, np.ndarray] = {}
+    sentences_of = []
+    for key, (lines, sentences) in parts.items():
+        rows = np.stack([known[line_keys[line]] for line in (*lines, *sentences)])
+        total = rows.sum(axis=0)
+        out[key] = (total / max(float(np.linalg.norm(total)), 1e-12)).astype(np.float32)
+        sentences_of.append((key, rows[len(lines) :]))
+    if keep_sentences:
+        await writer.put_sentence_vectors(sentences_of)
+    await writer.put_embeddings(list(out.items()))  # last: a passage with a vector is done
+    return out
 
 
 class ArticlesEmbedded:
@@ -91,54 +150,3 @@ class ArticlesEmbedded:
             for n in self._waiting.pop(key, ()):
                 self._left[n] -= 1
                 self.done += not self._left[n]
-
-
-async def embed_sentences(
-    writer: StoreWriter,
-    run_model: RunModel,
-    *,
-    dim: int,
-    batch: int,
-    on_batch: Callable[[int, int], None],
-) -> int:
-    """Give every live passage's sentences vectors, ``batch`` sentences per model call at least;
-    ``on_batch(passages_done, passages_total)`` after each. Committed per batch: a run that is
-    stopped resumes where it stopped. A one-sentence passage is only marked done. Returns how
-    many passages were done."""
-    todo = await writer.passages_without_sentence_vectors()
-    if not todo:
-        return 0
-    batch = max(MIN_SENTENCE_BATCH, batch)
-    done = 0
-    on_batch(0, len(todo))
-    pending: list[tuple[str, list[str]]] = []
-    count = 0
-    for key, text in todo:
-        sentences = split_sentences(text) or [text]
-        pending.append((key, sentences))
-        count += len(sentences) if len(sentences) > 1 else 0
-        if count >= batch:
-            done += await _sentence_batch(writer, run_model, pending, dim)
-            on_batch(done, len(todo))
-            pending, count = [], 0
-    if pending:
-        done += await _sentence_batch(writer, run_model, pending, dim)
-        on_batch(done, len(todo))
-    return done
-
-
-async def _sentence_batch(
-    writer: StoreWriter, run_model: RunModel, pending: list[tuple[str, list[str]]], dim: int
-) -> int:
-    texts = [s for _, sentences in pending if len(sentences) > 1 for s in sentences]
-    vectors = await run_model(texts) if texts else None
-    items, at = [], 0
-    for key, sentences in pending:
-        if len(sentences) > 1:
-            items.append((key, vectors[at : at + len(sentences)]))  # type: ignore[index]
-            at += len(sentences)
-        else:  # one sentence: nothing to choose between, just mark it done
-            items.append((key, np.zeros((1, dim), dtype=np.float32)))
-    await writer.put_sentence_vectors(items)
-    checkpoint("highlights-batch")
-    return len(pending)

@@ -3,11 +3,11 @@
 A run reads and chunks everything first (``prepare``), then goes through named stages:
 
     plan     what is new, changed, gone or kept (against the live generation)
-    embed    a vector for every passage to stage (cache first; the model for the rest)
+    embed    a vector for every passage to stage (cache first; the rest made of its lines:
+             headline, section heading, sentences, whose vectors are kept for highlights)
     stage    rows of the pending generation, invisible to readers
     build    the next FAISS index (patched or rebuilt)
     publish  the FAISS file written atomically, the generation flipped in one transaction
-    (then)   sentence vectors of new passages, for highlighting
 
 It is killed-safe at every step (see ``faults``). Concurrency: call under the writer lock only
 (``Engine`` does); the CPU-heavy parts run in executors so an event loop serving questions is
@@ -28,12 +28,7 @@ from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, block_size
 from foreign_desk.index.errors import FingerprintMismatch
 from foreign_desk.index.indexing.build import next_index
-from foreign_desk.index.indexing.embed import (
-    ArticlesEmbedded,
-    embed_passages,
-    embed_sentences,
-    texts_to_embed,
-)
+from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages, passages_to_embed
 from foreign_desk.index.indexing.plan import Plan, plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare, read_corpus
 from foreign_desk.index.indexing.publish import publish
@@ -152,20 +147,21 @@ class Indexer:
             self._count(todo)
             # A new embedder: every other live passage needs a vector from it too.
             restage = await writer.live_texts(todo.untouched) if new_model else []
-            texts, owners = texts_to_embed(todo.to_stage, restage, fingerprint)
+            sources, owners = passages_to_embed(todo.to_stage, restage, fingerprint)
             batch = block_size(self.embedder, self.settings.embedder.batch_size)
             vectors = await embed_passages(
-                writer, texts, self._run_model, batch=batch, on_batch=self._embedding_progress(owners)
-            )
+                writer, sources, self._run_model, fingerprint=fingerprint, batch=batch,
+                keep_sentences=self.settings.index.sentence_vectors,
+                on_batch=self._embedding_progress(owners),
+            )  # fmt: skip
             idle = not (todo.changes or restage or full) and (current is not None or writer.live == 0)
             if idle and current is None:  # a new store and nothing read: no empty generation 1
                 index = VectorIndex.empty(self.embedder.dim, self.settings.index.nprobe)
-            elif idle and current is not None:  # nothing to publish; sentence vectors may still be due
+            elif idle and current is not None:  # nothing to publish
                 index, self.report.generation = current, writer.live
             else:
                 index = await self._write(writer, todo, restage, vectors, current, full or new_model, meta)
             self.report.seconds = time.monotonic() - self.started
-            await self._embed_sentences(writer)
         done = len(prepared) if idle else len(todo.to_stage)
         self._tell("done", done, done)
         if not idle:
@@ -230,23 +226,3 @@ class Indexer:
         )  # fmt: skip
         self.report.generation = writer.live
         return index
-
-    async def _embed_sentences(self, writer: StoreWriter) -> None:
-        """Sentence vectors of live passages that lack them (see ``embed.embed_sentences``).
-
-        Runs after publishing, so new passages are searchable at the embedder's full rate;
-        until their turn comes they are highlighted by word overlap.
-        """
-        if not self.settings.index.sentence_vectors:
-            return
-        started = time.monotonic()
-
-        def on_batch(done: int, total: int) -> None:
-            self._tell("highlights", done, total, "passages")
-
-        done = await embed_sentences(
-            writer, self._run_model, dim=self.embedder.dim,
-            batch=2 * self.settings.embedder.batch_size, on_batch=on_batch,
-        )  # fmt: skip
-        if done:
-            self.report.highlight_seconds = round(time.monotonic() - started, 2)

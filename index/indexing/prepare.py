@@ -20,6 +20,9 @@ from foreign_desk.index.text import split_sentences
 
 CHUNKER_VERSION = "1"
 """Part of every content hash: bump it when chunking changes, so every article is re-chunked."""
+PASSAGE_RECIPE = "lines-1"
+"""How a passage vector is made (``indexing/embed.py``: the normalized sum of its lines'
+vectors). Part of every content hash and passage key: a new recipe re-embeds every article."""
 LEDE_CHARS = 300
 """The lede ``latest`` shows: the first sentence, cut here so a run-on sentence stays one line."""
 
@@ -33,9 +36,6 @@ class Prepared:
     contexts: tuple[str, ...]
     lede: str
     content_hash: str
-
-    def embed_texts(self) -> list[str]:
-        return [f"{c}\n{p.text}" if c else p.text for c, p in zip(self.contexts, self.passages, strict=True)]
 
 
 def embed_context(article: Article, passage: Passage) -> str:
@@ -65,6 +65,7 @@ def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
         "article": _fields(cleaned) | {"path": None, "locator": None},
         "chunking": asdict(settings.chunking),
         "chunker": CHUNKER_VERSION,
+        "passage_vectors": PASSAGE_RECIPE,
     }
     digest = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
     contexts = tuple(embed_context(cleaned, p) for p in passages)

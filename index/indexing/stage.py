@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.indexing.embed import vector_key
+from foreign_desk.index.indexing.embed import passage_key
 from foreign_desk.index.indexing.plan import Plan
 from foreign_desk.index.store import StoreWriter
 from foreign_desk.index.store.writer import ArticleRows, StoredText
@@ -50,7 +50,10 @@ async def stage(
                     item.content_hash,
                     item.passages,
                     item.contexts,
-                    tuple(vector_key(fingerprint, t) for t in item.embed_texts()),
+                    tuple(
+                        passage_key(fingerprint, c, p.text)
+                        for c, p in zip(item.contexts, item.passages, strict=True)
+                    ),
                 )
                 for item in plan.to_stage[start : start + STAGE_BATCH]
             ]
@@ -63,7 +66,7 @@ async def stage(
             for guild in (scopes or {}).get(item.article.id, shared)
         )
         if restage:
-            copies = [(t, vector_key(fingerprint, t.embed_text)) for t in restage]
+            copies = [(t, passage_key(fingerprint, t.context, t.text)) for t in restage]
             new_ids.extend(await writer.stage_passage_copies(copies))
             new_keys.extend(k for _, k in copies)
             removed.extend(t.id for t in restage)

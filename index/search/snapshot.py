@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 import numpy as np
-from foreign_desk.index.background import ANY_LANGUAGE, Background
+from foreign_desk.index.background import ANY_LANGUAGE, MIN_BACKGROUND, Background
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.search.reference import reference_vectors
 from foreign_desk.index.store import Store
@@ -27,6 +27,8 @@ class Snapshot:
     passages: int
     fingerprint: Fingerprint
     background: Background
+    sentence_background: Background
+    """The same for single sentences (a passage's best sentence is measured against it)."""
     by_language: dict[str, np.ndarray]
     """Passage ids per article language (``""``: unknown), for a dense search per language."""
 
@@ -38,12 +40,14 @@ class Snapshot:
             vectors.exact = ExactVectors(store.db_path, vectors.dim)
         ids, sample = await asyncio.to_thread(vectors.sample, BACKGROUND_SAMPLE)
         by_language = await store.ids_by_language(generation)
-        samples = {ANY_LANGUAGE: sample}
-        for lang, members in by_language.items():
-            if lang:
-                samples[lang] = sample[np.isin(ids, members)]
-        background = await asyncio.to_thread(Background.of, samples, reference_vectors(fingerprint))
-        return cls(generation, vectors, vectors.ntotal, fingerprint, background, by_language)
+        sentences = await store.sentence_vectors_of(ids.tolist())
+        samples, sentence_samples = _samples(ids, sample, by_language, sentences)
+        reference = reference_vectors(fingerprint)
+        background = await asyncio.to_thread(Background.of, samples, reference.passages)
+        sentence_background = await asyncio.to_thread(Background.of, sentence_samples, reference.sentences)
+        return cls(
+            generation, vectors, vectors.ntotal, fingerprint, background, sentence_background, by_language
+        )
 
     def dense_groups(self, allowed: np.ndarray | None) -> list[np.ndarray | None]:
         """The id sets to search one at a time, so every language gets its own best passages
@@ -55,3 +59,26 @@ class Snapshot:
         if allowed is None:
             return list(groups)
         return [kept for kept in (np.intersect1d(g, allowed) for g in groups) if len(kept)]
+
+
+def _samples(
+    ids: np.ndarray,
+    sample: np.ndarray,
+    by_language: dict[str, np.ndarray],
+    sentences: dict[int, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The sampled passage vectors and their sentences' vectors, per language (``""``: all).
+    Sentences only where their passages are enough for a background: thirty sentences of one
+    article are one topic, not a background."""
+    masks = {ANY_LANGUAGE: np.ones(len(ids), dtype=bool)}
+    masks.update({lang: np.isin(ids, members) for lang, members in by_language.items() if lang})
+    passages = {lang: sample[mask] for lang, mask in masks.items()}
+    rows = {
+        lang: [sentences[int(i)] for i in ids[mask] if int(i) in sentences] for lang, mask in masks.items()
+    }
+    dim = sample.shape[1] if sample.ndim == 2 else 0
+    return passages, {
+        lang: np.concatenate(found) if found else np.empty((0, dim), dtype=np.float32)
+        for lang, found in rows.items()
+        if int(masks[lang].sum()) >= MIN_BACKGROUND
+    }

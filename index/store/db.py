@@ -35,6 +35,13 @@ BM25_WEIGHTS = (0.5, 1.0)
 every passage of an article, so a match there tells less about which passage answers."""
 
 
+def _rows(blob: bytes, count: int, sentences: bool) -> np.ndarray:
+    """A stored vector blob as rows: one float32 passage vector, or ``count`` float16 sentences."""
+    if sentences:
+        return np.frombuffer(blob, dtype=np.float16).reshape(count, -1).astype(np.float32)
+    return np.frombuffer(blob, dtype=np.float32).reshape(1, -1)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredPassage:
     """A passage row joined with its article, and its vector when asked for."""
@@ -201,6 +208,11 @@ class Store:
         )
         return {int(r[0]): r[1] for r in await rows_in(self.conn, sql, passage_ids)}
 
+    async def article_languages(self, uids: Sequence[str], gen: int) -> dict[str, str | None]:
+        """The language of each live article in ``uids``."""
+        sql = f"SELECT a.uid, a.language FROM articles a WHERE a.uid IN (:keys) AND {visible('a')}"
+        return {uid: lang for uid, lang in await rows_in(self.conn, sql, uids, {"gen": gen})}
+
     async def ids_by_language(self, gen: int) -> dict[str, np.ndarray]:
         """The ids of the passages visible at ``gen``, per article language (``""``: unknown)."""
         sql = (
@@ -290,6 +302,17 @@ class Store:
         return {
             key: np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
             for key, count, blob in await rows_in(self.conn, sql, keys)
+        }
+
+    async def sentence_vectors_of(self, passage_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored sentence vectors of the passages with these ids (those that have them)."""
+        sql = (
+            "SELECT p.id, s.count, s.vectors FROM passages p "
+            "JOIN sentence_embeddings s ON s.key = p.vector_key WHERE p.id IN (:keys)"
+        )
+        return {
+            int(pid): np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
+            for pid, count, blob in await rows_in(self.conn, sql, passage_ids)
         }
 
     # -- listings -------------------------------------------------------------------------
@@ -390,43 +413,56 @@ class Store:
         sql = f"SELECT a.key, a.uid FROM articles a WHERE a.key IN (:keys) AND {visible('a')}"
         return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
 
-    async def article_vectors(self, uids: Sequence[str], gen: int) -> dict[str, np.ndarray]:
-        """The passage vectors (rows) of each article in ``uids`` visible at ``gen``."""
-        rows: dict[str, list[bytes]] = {}
+    async def article_vectors(
+        self, uids: Sequence[str], gen: int, *, sentences: bool = False
+    ) -> dict[str, np.ndarray]:
+        """The passage vectors (rows) of each article in ``uids`` visible at ``gen``; with
+        ``sentences``, the vectors of their sentences instead (articles without them left out)."""
+        table, column = (
+            ("sentence_embeddings s", "s.count, s.vectors") if sentences else ("embeddings s", "1, s.vector")
+        )
         sql = (
-            "SELECT a.uid, e.vector FROM articles a JOIN passages p ON p.article_id = a.id "
-            "JOIN embeddings e ON e.key = p.vector_key WHERE a.uid IN (:keys) "
+            f"SELECT a.uid, {column} FROM articles a JOIN passages p ON p.article_id = a.id "
+            f"JOIN {table} ON s.key = p.vector_key WHERE a.uid IN (:keys) "
             f"AND {visible('a')} AND {visible('p')} ORDER BY p.id"
         )
-        for uid, blob in await rows_in(self.conn, sql, uids, {"gen": gen}):
-            rows.setdefault(uid, []).append(blob)
-        return {
-            uid: np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
-            for uid, blobs in rows.items()
-        }
+        rows: dict[str, list[np.ndarray]] = {}
+        for uid, count, blob in await rows_in(self.conn, sql, uids, {"gen": gen}):
+            rows.setdefault(uid, []).append(_rows(blob, int(count), sentences))
+        return {uid: np.concatenate(parts) for uid, parts in rows.items()}
 
     async def recent_vectors(
-        self, gen: int, articles: int, filters: Filters | None = None, scope: Scope | None = None
+        self,
+        gen: int,
+        articles: int,
+        filters: Filters | None = None,
+        scope: Scope | None = None,
+        *,
+        sentences: bool = False,
     ) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Passage vectors of the ``articles`` newest articles: (article ids, owner index per
-        row into those ids, vectors). Undated articles count as the oldest."""
+        """Passage vectors of the ``articles`` newest articles (with ``sentences``, their
+        sentences' vectors): (article ids, owner index per row into those ids, vectors).
+        Undated articles count as the oldest."""
         fsql, params = _where(filters or Filters(), scope)
+        table, column = (
+            ("sentence_embeddings s", "s.count, s.vectors") if sentences else ("embeddings s", "1, s.vector")
+        )
         sql = (
             "WITH recent AS (SELECT a.id, a.uid FROM articles a "
             f"WHERE {visible('a')}{fsql} "
             "ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC LIMIT :n) "
-            "SELECT r.uid, e.vector FROM recent r JOIN passages p ON p.article_id = r.id "
-            f"JOIN embeddings e ON e.key = p.vector_key WHERE {visible('p')} ORDER BY r.id, p.id"
+            f"SELECT r.uid, {column} FROM recent r JOIN passages p ON p.article_id = r.id "
+            f"JOIN {table} ON s.key = p.vector_key WHERE {visible('p')} ORDER BY r.id, p.id"
         )
         params.update(gen=gen, n=articles)
         uids: dict[str, int] = {}
         owners: list[int] = []
-        blobs: list[bytes] = []
+        parts: list[np.ndarray] = []
         async with self.conn.execute(sql, params) as cur:
-            async for uid, blob in cur:
-                owners.append(uids.setdefault(uid, len(uids)))
-                blobs.append(blob)
-        if not blobs:
+            async for uid, count, blob in cur:
+                rows = _rows(blob, int(count), sentences)
+                owners.extend([uids.setdefault(uid, len(uids))] * len(rows))
+                parts.append(rows)
+        if not parts:
             return [], np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
-        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
-        return list(uids), np.asarray(owners, dtype=np.int64), matrix
+        return list(uids), np.asarray(owners, dtype=np.int64), np.concatenate(parts)

@@ -247,17 +247,6 @@ class StoreWriter:
                 (self.pending, *chunk),
             )
 
-    async def passages_without_sentence_vectors(self) -> list[tuple[str, str]]:
-        """(vector key, text) of live passages whose sentences have no vectors yet."""
-        sql = (
-            "SELECT p.vector_key, min(p.text) FROM passages p "
-            f"WHERE {visible('p')} "
-            "AND NOT EXISTS (SELECT 1 FROM sentence_embeddings s WHERE s.key = p.vector_key) "
-            "GROUP BY p.vector_key ORDER BY min(p.id)"
-        )
-        async with self.conn.execute(sql, {"gen": self.live}) as cur:
-            return [(r[0], r[1]) for r in await cur.fetchall()]
-
     async def put_sentence_vectors(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
         async with self.transaction():
             await self.conn.executemany(

