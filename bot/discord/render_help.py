@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import discord
-from foreign_desk.index.models import ArticleSummary, EngineStats
+from foreign_desk.index.models import ArticleSummary, SourceCount
 
 from .i18n import EN, Texts
 from .limits import EMBED_DESCRIPTION_MAX, FIELD_VALUE_MAX, escape, fit, join_within
@@ -26,6 +26,19 @@ class CommandLine:
     name: str
     description: str
     managers_only: bool
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What /help says the desk knows, as the asker's scope sees it: outlets (most articles
+    first) and live articles per language code."""
+
+    sources: Sequence[SourceCount]
+    languages: dict[str, int]
+
+    @property
+    def articles(self) -> int:
+        return sum(self.languages.values())
 
 
 def example_questions(items: Sequence[ArticleSummary], tx: Texts = EN, count: int = EXAMPLES) -> list[str]:
@@ -53,19 +66,19 @@ def _subject(title: str) -> str:
     return cut + ("…" if len(words) > EXAMPLE_WORDS else "")
 
 
-def knowledge_text(stats: EngineStats, tx: Texts = EN) -> str:
+def knowledge_text(known: Knowledge, tx: Texts = EN) -> str:
     """ "57 articles from 4 outlets (Antara, ...), in Indonesian and English, the newest of 14 Mar 2024"."""
-    sources = stats.sources
-    if not stats.articles:
+    sources = known.sources
+    if not known.articles:
         return tx("help.empty")
     named = ", ".join(escape(s.source) for s in sources[:OUTLETS_NAMED])
     if len(sources) > OUTLETS_NAMED:
         named += ", " + tx("list.and_more", n=len(sources) - OUTLETS_NAMED).lstrip("… ")
-    languages = [tx.language_name(code) for code in stats.languages if code != "?"]
+    languages = [tx.language_name(code) for code in known.languages if code != "?"]
     newest = max((s.latest for s in sources if s.latest), default=None)
     return tx(
         "help.knows",
-        articles=tx.plural("count.articles", stats.articles),
+        articles=tx.plural("count.articles", known.articles),
         outlets=tx.plural("count.outlets", len(sources)),
         named=named,
         languages=_joined(languages, tx),
@@ -85,14 +98,14 @@ def _commands_text(commands: Sequence[CommandLine]) -> str:
 
 
 def help_embed(
-    stats: EngineStats,
+    known: Knowledge,
     examples: Sequence[str],
     commands: Sequence[CommandLine],
     tx: Texts = EN,
     bot_name: str = "Foreign Desk",
 ) -> discord.Embed:
     """The whole /help message, in the reader's language."""
-    parts = [tx("help.intro"), fit(knowledge_text(stats, tx), 1500)]
+    parts = [tx("help.intro"), fit(knowledge_text(known, tx), 1500)]
     if examples:
         parts.append(tx("help.try") + "\n" + "\n".join(f"• {fit(e, 300, escape)}" for e in examples))
     embed = discord.Embed(title=tx("help.title"), colour=COLOUR)

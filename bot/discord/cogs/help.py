@@ -11,8 +11,9 @@ from discord.ext import commands
 
 from ..i18n import Texts, for_interaction
 from ..reach import anywhere
-from ..render_help import CommandLine, example_questions, help_embed
+from ..render_help import CommandLine, Knowledge, example_questions, help_embed
 from ..replies import NO_PINGS, defer_private
+from ..scopes import scope_of
 from ..translator import L
 
 if TYPE_CHECKING:
@@ -33,10 +34,11 @@ class HelpCog(commands.Cog):
         await defer_private(interaction)
         tx = for_interaction(interaction)
         engine = self.bot.engine
-        stats = await engine.stats()
-        examples = example_questions(await engine.latest(RECENT), tx)
+        scope = scope_of(interaction)  # a server's /help counts its own articles, never another's
+        known = Knowledge(await engine.sources(scope=scope), await engine.languages(scope=scope))
+        examples = example_questions(await engine.latest(RECENT, scope=scope), tx)
         name = self.bot.user.display_name if self.bot.user else "Foreign Desk"
-        embed = help_embed(stats, examples, self.command_lines(tx), tx, name)
+        embed = help_embed(known, examples, self.command_lines(tx), tx, name)
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     def command_lines(self, tx: Texts) -> list[CommandLine]:

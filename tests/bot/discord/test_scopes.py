@@ -115,6 +115,10 @@ async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_
             shown = await run(standin, "latest", {"count": 10}, user=user, channel=guild.general)
             latest[guild.name] = embed_of(shown)["description"]
         sources_b = embed_of(await run(standin, "sources", user=w.reader, channel=w.b.general))
+        help_a, help_b = [
+            embed_of(await run(standin, "help", user=w.reader, channel=g.general))["description"]
+            for g in (w.a, w.b)
+        ]
         assert [m.channel_id for m in await bot.feeds.follows.pending()] == []  # B's follow: nothing of A's
         # What A's manager may not do.
         quota = await run(standin, "admin feeds add", {"url": news.url("/second")}, **a)
@@ -140,6 +144,7 @@ async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_
         and SUDAN.title in latest["Beta"]
     )
     assert "The Guardian" not in sources_b["description"]
+    assert "The Guardian" in help_a and "The Guardian" not in help_b  # outlets, counts, examples
     assert quota.content == (
         "This server has reached its limit of 1 feed(s) of its own: "
         "remove one with /admin feeds remove first."
