@@ -318,6 +318,8 @@ def report_text(report: IndexReport, tx: Texts = EN) -> str:
         embedded=report.passages_embedded,
         generation=report.generation,
     )
+    if report.articles_gone_kept:
+        text += "\n" + tx("reindex.kept", n=report.articles_gone_kept)
     if report.problems:
         skipped = "\n".join(f"• {p}" for p in report.problems)
         text += "\n" + tx("reindex.skipped", n=len(report.problems)) + "\n" + skipped

@@ -60,10 +60,18 @@ class OperatorCog(
     @app_commands.command(
         name=L("command.operator.reindex.name"), description=L("command.operator.reindex.description")
     )
-    @app_commands.rename(full=L("command.operator.reindex.full.name"))
-    @app_commands.describe(full=L("command.operator.reindex.full.description"))
-    async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
-        """Reindex the shared corpus while the bot keeps answering; progress is shown here."""
+    @app_commands.rename(
+        full=L("command.operator.reindex.full.name"), prune=L("command.operator.reindex.prune.name")
+    )
+    @app_commands.describe(
+        full=L("command.operator.reindex.full.description"),
+        prune=L("command.operator.reindex.prune.description"),
+    )
+    async def reindex(
+        self, interaction: discord.Interaction, full: bool = False, prune: bool = False
+    ) -> None:
+        """Reindex the shared corpus while the bot keeps answering; progress is shown here.
+        Articles whose files are gone stay unless ``prune`` (an unmounted drive removes nothing)."""
         if (self.running is not None and not self.running.done()) or self.bot.engine.indexing:
             raise Refusal("reindex.already")
         await defer_private(interaction)
@@ -77,7 +85,9 @@ class OperatorCog(
             handoff=Handoff(interaction, after_s=settings.handoff_after_s, what="reindex", tx=tx),
         )
         paths = settings.reindex_paths or None
-        self.running = self.bot.spawn(self.bot.engine.index(paths, full=full, progress=status), "reindex")
+        self.running = self.bot.spawn(
+            self.bot.engine.index(paths, full=full, prune=prune, progress=status), "reindex"
+        )
         try:
             report = await status.follow(self.running, lambda message: failure_text(message, tx))
         finally:

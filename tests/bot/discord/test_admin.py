@@ -129,3 +129,29 @@ async def test_reindex_edits_one_status_message_until_the_result(
     )
     assert "Wire Service" in embed_of(sources)["description"]  # the new generation is live
     assert_everything_quiet(standin)
+
+
+async def test_reindex_keeps_articles_whose_files_are_gone_unless_told_to_prune(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
+):
+    corpus = wires(tmp_path)
+    unmounted = tmp_path / "unmounted"
+    options = {
+        "reindex_paths": [str(corpus.parent), str(unmounted)],
+        "operator_guild_ids": [standin.guild.id],
+    }
+
+    async def reindex(**choices: bool) -> str:
+        ix = await standin.send_slash_command("operator reindex", choices, user=standin.owner)
+        return (await ix.wait_for_reply(lambda m: m.content.startswith("✅"), timeout=45)).content
+
+    async with asyncio.timeout(120), start_bot(**options):
+        first = await reindex()
+        corpus.unlink()
+        kept = await reindex()
+        pruned = await reindex(prune=True)
+
+    assert "2 new" in first and "unmounted: no such file or folder" in first
+    assert "0 removed" in kept and "Kept 2 articles whose files are gone: reindex with prune:True" in kept
+    assert "2 removed" in pruned and "Kept" not in pruned
+    assert_everything_quiet(standin)
