@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -218,8 +218,12 @@ def report(outdir: Path, written: Mapping[str, Any]) -> None:
     print(f"{outdir}: {parts}")
 
 
-def specific_answers(answers: Iterable[str], gold: int, normalized_texts: Sequence[str]) -> list[str]:
-    """The ``answers`` found in text ``gold`` and in no other text (all compared normalised).
+def specific_answers(
+    answers: Iterable[str], gold: int, normalized_texts: Sequence[str], twins: Collection[int] = ()
+) -> list[str]:
+    """The ``answers`` found in text ``gold`` and in no other text (all compared normalised)
+    but its ``twins`` (copies of the same passage, which answer as well, so they must hold the
+    answer as written: ``"1,2 juta"`` is not in a copy that reads ``"1, 2 juta"``).
 
     A short answer such as ``"PBB"`` or ``"60"`` would also match unrelated passages and count a
     wrong result as found; such answers are left out (the question keeps its gold title).
@@ -229,9 +233,9 @@ def specific_answers(answers: Iterable[str], gold: int, normalized_texts: Sequen
     kept: list[str] = []
     for answer in answers:
         needle = normalize(answer)
-        if not needle or needle not in normalized_texts[gold]:
+        if not needle or any(needle not in normalized_texts[i] for i in (gold, *twins)):
             continue
-        if any(needle in text for i, text in enumerate(normalized_texts) if i != gold):
+        if any(needle in text for i, text in enumerate(normalized_texts) if i != gold and i not in twins):
             continue
         if answer not in kept:
             kept.append(answer)

@@ -5,11 +5,12 @@
 
 Each of the 1,369 passages (one or two news sentences, ~50 words) becomes one article whose
 title is its own opening words and whose URL names the passage; every question has that URL as
-its gold URL, so it is found exactly when its passage is. The answers of the data are kept only
-where they occur in no other passage of the written corpus (``"PBB"`` or ``"60"`` would credit
-unrelated passages); all of them stay under ``data_answers``. Each question's ``split``
-(tune/test, ~40/60) comes from the hash of its id; the data's own train/valid/test split is
-kept as ``data_split``.
+its gold URL, so it is found exactly when its passage is (or a copy of it: 55 passages are in
+the data twice, ``twins_of``, and the search shows one of the two). The answers of the data are
+kept only where they occur in no other passage of the written corpus but such a copy (``"PBB"``
+or ``"60"`` would credit unrelated passages); all of them stay under ``data_answers``. Each
+question's ``split`` (tune/test, ~40/60) comes from the hash of its id; the data's own
+train/valid/test split is kept as ``data_split``.
 
 ``--limit N`` keeps a deterministic sample of N questions; the corpus is then the passages those
 need plus ``--distractors`` others (deterministic; default: all the rest, 0 for none).
@@ -17,7 +18,9 @@ need plus ``--distractors`` others (deterministic; default: all the rest, 0 for 
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +40,24 @@ from bench.quality.common import (
 )
 
 KIND = "facqa-id"
+_LETTERS_AND_DIGITS = re.compile(r"[\W_]+")
+"""What is not a letter or digit: passages equal without it are copies."""
 SOURCE = "FacQA (ITB)"
 
 
 def url_for(passage_id: str) -> str:
     """Each passage's own address, so a question's gold passage is known exactly."""
     return f"https://facqa.example/{passage_id}"
+
+
+def twins_of(ids: Sequence[str], normalized: Sequence[str]) -> dict[str, list[str]]:
+    """Each passage's copies: the data holds 55 passages twice under two ids (``"4,2"`` in one,
+    ``"4, 2"`` in the other). A search shows one copy of a passage (``fusion.rank_page`` folds
+    the other), so either copy answers the questions of both."""
+    groups: dict[str, list[str]] = {}
+    for pid, text in zip(ids, normalized, strict=True):
+        groups.setdefault(_LETTERS_AND_DIGITS.sub("", text), []).append(pid)
+    return {pid: [o for o in group if o != pid] for group in groups.values() for pid in group}
 
 
 def convert(
@@ -74,12 +89,18 @@ def convert(
     ]
     position = {pid: i for i, pid in enumerate(ids)}
     normalized = [normalize(passages[pid]) for pid in ids]
+    twins = twins_of(ids, normalized)
     questions = [
         question(
             row["question"],
             KIND,
-            answers=specific_answers(row["answers"], position[row["passage_id"]], normalized),
-            gold_urls=[url_for(row["passage_id"])],
+            answers=specific_answers(
+                row["answers"],
+                position[row["passage_id"]],
+                normalized,
+                {position[pid] for pid in twins[row["passage_id"]]},
+            ),
+            gold_urls=[url_for(pid) for pid in [row["passage_id"], *twins[row["passage_id"]]]],
             qid=row["qid"],
             split=split_for(row["qid"], "facqa"),
             data_split=row["split"],
