@@ -103,6 +103,7 @@ def for_interaction(interaction: discord.Interaction) -> Texts:
     return texts(language_of((interaction.locale, interaction.guild_locale)))
 
 
-def for_guild(guild: discord.Guild | None) -> Texts:
-    """The server's language (its "preferred locale", set by its managers), else English."""
-    return texts(language_of((guild.preferred_locale if guild is not None else None,)))
+def for_guild(guild: discord.Guild | None, written_in: str | None = None) -> Texts:
+    """The language a message was ``written_in`` when the bot speaks it (a message carries no
+    user locale), then the server's ("preferred locale", set by its managers), else English."""
+    return texts(language_of((written_in, guild.preferred_locale if guild is not None else None)))

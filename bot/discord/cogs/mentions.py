@@ -12,6 +12,7 @@ the bot says how to mention it so that it can read the question, rather than sta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.lang import detect_language
 
 from ..errors import Refusal
 from ..i18n import for_guild
@@ -74,15 +76,14 @@ class MentionsCog(commands.Cog):
 
     async def _answer(self, message: discord.Message) -> None:
         assert self.bot.user is not None
-        tx = for_guild(message.guild)
         role = own_role(message)
+        text = question_from(message.content, self.bot.user.id, role.id if role else None)
+        tx = for_guild(message.guild, await asyncio.to_thread(detect_language, text))
         if role is not None and not message.content:  # Discord withheld the text of a role mention
             await self._say(message, tx("mention.no_text", bot=self.bot.user.display_name))
             return
         try:
-            question = self.bot.desk.admit(
-                message.author.id, question_from(message.content, self.bot.user.id, role.id if role else None)
-            )
+            question = self.bot.desk.admit(message.author.id, text)
         except Refusal as refusal:
             await self._say(message, refusal.text(tx))
             return

@@ -53,6 +53,20 @@ async def test_a_dm_is_answered_in_the_dm(standin: DiscordStandin, start_bot: St
     assert_everything_quiet(standin)
 
 
+async def test_a_question_written_in_indonesian_is_answered_in_indonesian(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """A message carries no user locale: the question's own language stands in for it."""
+    async with asyncio.timeout(30), start_bot(cooldown_s=60):
+        await standin.send_message("Apa kesepakatan NATO dan Jepang soal kerja sama keamanan?", dm=True)
+        dm = standin.world.dm_channel(standin.user)
+        await standin.wait_for_bot_message(channel=dm, timeout=15)
+        await standin.send_message("Siapa menteri luar negeri yang mengunjungi Jepang?", dm=True)
+        refusal = await standin.wait_for_bot_message(lambda m: not m.embeds, channel=dm, timeout=15)
+    assert refusal.content.startswith("Anda bertanya lebih cepat dari yang bisa saya baca")
+    assert_everything_quiet(standin)
+
+
 async def test_answering_mentions_and_dms_can_be_turned_off(standin: DiscordStandin, start_bot: StartBot):
     async with asyncio.timeout(30), start_bot(answer_mentions=False, answer_dms=False):
         await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
