@@ -109,6 +109,7 @@ class Engine:
     async def close(self) -> None:
         self._query_pool.shutdown(wait=True, cancel_futures=True)
         self._index_pool.shutdown(wait=True, cancel_futures=True)
+        self.searcher.close()
         await self.store.close()
 
     async def __aenter__(self) -> Engine:

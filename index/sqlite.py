@@ -9,6 +9,8 @@ for the feeds), so either can change its tables without touching the other's.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,45 @@ BUSY_TIMEOUT_MS = 10_000
 """How long a statement waits for another connection's write lock before it fails."""
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 """Bytes the write-ahead log keeps after a checkpoint; a big indexing run's log is cut back."""
+
+
+READ_CACHE_KIB = 32 * 1024
+"""Page cache of each thread's read-only connection: a search reads ~100 passage rows, their
+vectors and sentence vectors (overflow pages); SQLite's default 2 MB cache keeps few of them."""
+
+
+class ReadConnections:
+    """One read-only connection per thread to the database at ``path``, for the threads that
+    read synchronously (the question thread, FAISS re-ranking); ``close`` closes them all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit: a caller opens its own read transaction)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = f"file:{self.path}?mode=ro"
+            # Used by its own thread only; ``close`` may come from another once that one is done.
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection; call when no thread reads any more."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
 
 
 def now_iso() -> str:
@@ -102,14 +143,21 @@ async def rows_in(
 ) -> list[aiosqlite.Row]:
     """Rows of ``sql`` for every key, where ``IN (:keys)`` in ``sql`` takes the keys, ``IN_CHUNK``
     at a time; ``params`` binds the statement's other names."""
-    unique = list(dict.fromkeys(keys))
     rows: list[aiosqlite.Row] = []
-    for chunk in chunks(unique, IN_CHUNK):
-        names = {f"k{i}": key for i, key in enumerate(chunk)}
-        statement = sql.replace(":keys", ",".join(f":{name}" for name in names))
-        async with conn.execute(statement, {**names, **(params or {})}) as cur:
+    for statement, bound in in_statements(sql, keys, params):
+        async with conn.execute(statement, bound) as cur:
             rows.extend(await cur.fetchall())
     return rows
+
+
+def in_statements(
+    sql: str, keys: Iterable[Any], params: dict[str, Any] | None = None
+) -> Iterable[tuple[str, dict[str, Any]]]:
+    """``sql`` with ``IN (:keys)`` spelled out for every ``IN_CHUNK`` keys (duplicates once),
+    with its parameters: the statements ``rows_in`` runs."""
+    for chunk in chunks(list(dict.fromkeys(keys)), IN_CHUNK):
+        names = {f"k{i}": key for i, key in enumerate(chunk)}
+        yield sql.replace(":keys", ",".join(f":{name}" for name in names)), {**names, **(params or {})}
 
 
 def chunks(items: list[Any], size: int = IN_CHUNK) -> Iterable[list[Any]]:

@@ -1,5 +1,6 @@
-"""Retrieve: the question's candidates from two retrievers run at the same time, dense (the
-question embedded once, FAISS top-k) and keyword (FTS5 BM25 over the question's rarest words).
+"""Retrieve: the question's candidates from two retrievers, keyword (FTS5 BM25 over the
+question's rarest words) and dense (the question embedded once, FAISS top-k), one after the
+other on the question thread (``searcher``); the model runs its own threads inside.
 
 This is the only stage that runs the model; a query cache or a per-search thread budget
 belongs here.
@@ -7,11 +8,9 @@ belongs here.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,7 @@ from foreign_desk.index.highlight import idf_weights
 from foreign_desk.index.search.request import Laps, SearchRequest
 from foreign_desk.index.search.snapshot import Snapshot
 from foreign_desk.index.stopwords import STOPWORDS
-from foreign_desk.index.store import Store
+from foreign_desk.index.store.reads import Reader
 from foreign_desk.index.text import tokens
 
 MAX_KEYWORDS = 8
@@ -104,61 +103,46 @@ def dense_search(
 
 
 class Retriever:
-    """Dense and keyword retrieval over one store. Safe to use from many tasks at once."""
+    """Dense and keyword retrieval, synchronously on the calling thread (the question thread)."""
 
-    def __init__(
-        self, store: Store, embedder: Embedder, settings: SearchSettings, executor: Executor | None
-    ) -> None:
-        self.store = store
+    def __init__(self, embedder: Embedder, settings: SearchSettings) -> None:
         self.embedder = embedder
         self.settings = settings
-        self.executor = executor
 
-    async def retrieve(self, snapshot: Snapshot, request: SearchRequest, laps: Laps) -> Retrieved:
-        """Both retrievers at once, each going as deep as the page needs (at least its ``*_k``)."""
+    def retrieve(self, snapshot: Snapshot, request: SearchRequest, laps: Laps, read: Reader) -> Retrieved:
+        """Both retrievers, each going as deep as the page needs (at least its ``*_k``)."""
         terms = query_terms(request.question)
-        (qvec, dense), (doc_freqs, keyword) = await asyncio.gather(
-            self._dense(snapshot, request, laps), self._keyword(snapshot, request, terms, laps)
-        )
+        doc_freqs, keyword = self._keyword(snapshot, request, terms, laps, read)
+        qvec, dense = self._dense(snapshot, request, laps, read)
         weights = idf_weights(doc_freqs, snapshot.passages)
         return Retrieved(tuple(terms), name_terms(request.question), qvec, dense, keyword, weights)
 
-    async def embed(self, question: str) -> np.ndarray:
-        """The question's vector, on the question thread."""
-        loop = asyncio.get_running_loop()
-        return (await loop.run_in_executor(self.executor, self.embedder.embed_queries, [question]))[0]
-
-    async def _dense(
-        self, snapshot: Snapshot, request: SearchRequest, laps: Laps
+    def _dense(
+        self, snapshot: Snapshot, request: SearchRequest, laps: Laps, read: Reader
     ) -> tuple[np.ndarray, list[int]]:
         t = time.perf_counter()
-        qvec = await self.embed(request.question)
+        qvec = self.embedder.embed_queries([request.question])[0]
         t = laps.lap("embed", t)
         filters, scope, gen = request.filters, request.scope, snapshot.generation
-        allowed = None if filters.empty else await self.store.allowed_ids(filters, gen, scope)
+        allowed = None if filters.empty else read.allowed_ids(filters, gen, scope)
         if allowed is not None and not len(allowed):
             return qvec, []
         # Other servers' own passages are left out (with a filter, ``allowed`` already did).
-        hidden = await self.store.scopes.hidden_ids(scope, gen) if allowed is None else None
+        hidden = read.hidden_ids(scope, gen) if allowed is None else None
         depth = max(self.settings.dense_k, request.stop)
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(
-            self.executor, dense_search, snapshot, qvec, depth, allowed, hidden
-        )
+        found = dense_search(snapshot, qvec, depth, allowed, hidden)
         laps.lap("dense", t)
         return qvec, found
 
-    async def _keyword(
-        self, snapshot: Snapshot, request: SearchRequest, terms: list[str], laps: Laps
+    def _keyword(
+        self, snapshot: Snapshot, request: SearchRequest, terms: list[str], laps: Laps, read: Reader
     ) -> tuple[dict[str, int], list[int]]:
         t = time.perf_counter()
-        doc_freqs = await self.store.doc_freqs(terms)
+        doc_freqs = read.doc_freqs(terms)
         match = match_expression(terms, doc_freqs, snapshot.passages)
         hits = []
         if match is not None:
             depth = max(self.settings.bm25_k, request.stop)
-            hits = await self.store.bm25(
-                match, depth, snapshot.generation, request.filters, scope=request.scope
-            )
+            hits = read.bm25(match, depth, snapshot.generation, request.filters, scope=request.scope)
         laps.lap("bm25", t)
         return doc_freqs, [pid for pid, _ in hits]

@@ -6,12 +6,15 @@
     page      the requested slice, wire copies folded, each article capped while others come close
     cite      numbered results with highlights and citations
 
-Only ``retrieve`` and the two row reads between stages touch the store; ``fuse``, ``judge``,
-``page`` and ``cite`` are pure and tested on their own.
+Only ``retrieve`` and the row reads between stages touch the store; ``fuse``, ``judge``,
+``page`` and ``cite`` are pure and tested on their own. A search runs from start to end on the
+question thread (``answer``): one hop from the event loop and back per question, every read in
+one read transaction of that thread's own connection (``store.reads``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import Executor
 
@@ -26,6 +29,7 @@ from foreign_desk.index.search.request import Laps, SearchRequest
 from foreign_desk.index.search.retrieve import Retriever
 from foreign_desk.index.search.snapshot import Snapshot
 from foreign_desk.index.store import Store
+from foreign_desk.index.store.reads import SearchReads
 from foreign_desk.index.text import LETTER_OR_DIGIT
 
 
@@ -35,32 +39,43 @@ class Searcher:
     def __init__(
         self, store: Store, embedder: Embedder, settings: Settings, executor: Executor | None
     ) -> None:
-        self.store = store
+        self.reads = SearchReads(store.db_path)
         self.settings = settings.search
-        self.retriever = Retriever(store, embedder, self.settings, executor)
+        self.executor = executor
+        self.retriever = Retriever(embedder, self.settings)
         floor = self.settings.relevance_floor
         self.judge = Judge(self.settings, floor if floor >= 0 else default_floor(embedder.fingerprint))
 
+    def close(self) -> None:
+        """Close the reading connections; no search may run any more."""
+        self.reads.close()
+
     async def search(self, snapshot: Snapshot, request: SearchRequest) -> Answer:
-        started = time.perf_counter()
+        """``answer`` on the question thread: the event loop waits for nothing but its result."""
         if not LETTER_OR_DIGIT.search(request.question):  # "?!": nothing to look for
             return Answer(request.question, (), took_ms=0.0, nothing_relevant=True, match="none")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.answer, snapshot, request)
+
+    def answer(self, snapshot: Snapshot, request: SearchRequest) -> Answer:
+        """The whole search, synchronously, every read in one read transaction."""
+        started = time.perf_counter()
         laps = Laps()
-        found = await self.retriever.retrieve(snapshot, request, laps)
-        t = time.perf_counter()
-        ids = fuse(found)
-        rows = await self.store.passages(ids, with_vectors=True)
-        sentences = await self.store.sentence_vectors([r.vector_key for r in rows.values()])
-        backgrounds = (snapshot.background, snapshot.sentence_background)
-        judgement = self.judge.judge(
-            ids, rows, found, backgrounds, snapshot.passages, sentences=sentences, period=request.period
-        )
-        shown = page(judgement.candidates, request, judgement.close)
-        t = laps.lap("fetch", t)
-        own: set[str] = set()
-        if request.scope.guild_id and shown.candidates:  # which results are the server's own articles
-            uids = [rows[c.id].article.id for c in shown.candidates]
-            own = await self.store.scopes.own(request.scope.guild_id, uids)
+        with self.reads.reading() as read:
+            found = self.retriever.retrieve(snapshot, request, laps, read)
+            t = time.perf_counter()
+            ids = fuse(found)
+            rows = read.passages(ids, with_vectors=True)
+            sentences = read.sentence_vectors([r.vector_key for r in rows.values()])
+            backgrounds = (snapshot.background, snapshot.sentence_background)
+            judgement = self.judge.judge(
+                ids, rows, found, backgrounds, snapshot.passages, sentences=sentences, period=request.period
+            )
+            shown = page(judgement.candidates, request, judgement.close)
+            t = laps.lap("fetch", t)
+            own: set[str] = set()
+            if request.scope.guild_id and shown.candidates:  # which results are the server's own articles
+                own = read.own(request.scope.guild_id, [rows[c.id].article.id for c in shown.candidates])
         results = cite(shown, rows, found, sentences, request.offset, own=own)
         laps.lap("highlight", t)
         return Answer(

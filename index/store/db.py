@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,11 +76,50 @@ def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]
     return "".join(f" AND {p}" for p in parts), params
 
 
-def _where(filters: Filters, scope: Scope | None) -> tuple[str, dict[str, Any]]:
+def where_sql(filters: Filters, scope: Scope | None) -> tuple[str, dict[str, Any]]:
     """``filter_sql`` and ``scope_sql`` together, on the articles alias ``a``."""
     fsql, params = filter_sql(filters)
     ssql, sparams = scope_sql(scope)
     return fsql + ssql, {**params, **sparams}
+
+
+PASSAGE_COLUMNS = (
+    "p.id, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, p.vector_key, "
+    "a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author"
+)
+SENTENCES_SQL = "SELECT key, count, vectors FROM sentence_embeddings WHERE key IN (:keys)"
+
+
+def passages_sql(with_vectors: bool) -> str:
+    """Passage rows with their articles (and vectors) for ``stored_passage``, ``IN (:keys)`` ids."""
+    vec_col = ", e.vector" if with_vectors else ", NULL"
+    vec_join = " LEFT JOIN embeddings e ON e.key = p.vector_key" if with_vectors else ""
+    return (
+        f"SELECT {PASSAGE_COLUMNS}{vec_col} "
+        f"FROM passages p JOIN articles a ON a.id = p.article_id{vec_join} WHERE p.id IN (:keys)"
+    )
+
+
+def stored_passage(row: Sequence[Any]) -> StoredPassage:
+    """A row of ``passages_sql`` (by position: plain ``sqlite3`` rows and aiosqlite's alike)."""
+    pid, article_id, ordinal, section, paragraphs, text, vector_key, *article, blob = row
+    return StoredPassage(
+        id=int(pid),
+        article_row=int(article_id),
+        ordinal=int(ordinal),
+        section=section,
+        paragraphs=tuple(json.loads(paragraphs)),
+        text=text,
+        article=ArticleRef(*article),
+        vector_key=vector_key,
+        vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
+    )
+
+
+def sentence_rows(row: Sequence[Any]) -> tuple[str, np.ndarray]:
+    """A row of ``SENTENCES_SQL`` as (key, one float32 row per sentence)."""
+    key, count, blob = row
+    return key, _rows(blob, int(count), sentences=True)
 
 
 def article_ref(row: aiosqlite.Row) -> ArticleRef:
@@ -236,45 +275,6 @@ class Store:
         return {lang: np.asarray(ids, dtype=np.int64) for lang, ids in out.items()}
 
     # -- search support -------------------------------------------------------------------
-    async def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many passages contain each term (all generations; an estimate for ranking)."""
-        terms = list(dict.fromkeys(terms))
-        if not terms:
-            return {}
-        marks = ",".join("?" * len(terms))
-        async with self.conn.execute(
-            f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})", terms
-        ) as cur:
-            return {row[0]: int(row[1]) for row in await cur.fetchall()}
-
-    async def bm25(
-        self,
-        match: str,
-        k: int,
-        gen: int,
-        filters: Filters,
-        weights: tuple[float, float] = BM25_WEIGHTS,
-        scope: Scope | None = None,
-    ) -> list[tuple[int, float]]:
-        """Top-``k`` passages for an FTS5 ``match`` expression, best first, as (id, bm25 score)."""
-        fsql, params = _where(filters, scope)
-        join = " JOIN articles a ON a.id = p.article_id" if fsql else ""
-        sql = (
-            f"SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f "
-            f"JOIN passages p ON p.id = f.rowid{join} "
-            f"WHERE passages_fts MATCH :match AND {visible('p')}{fsql} ORDER BY s LIMIT :k"
-        )
-        params.update(match=match, gen=gen, k=k, w_context=weights[0], w_text=weights[1])
-        async with self.conn.execute(sql, params) as cur:
-            return [(int(r[0]), -float(r[1])) for r in await cur.fetchall()]
-
-    async def allowed_ids(self, filters: Filters, gen: int, scope: Scope | None = None) -> np.ndarray:
-        """Ids of the passages a filtered search may return."""
-        fsql, params = _where(filters, scope)
-        sql = f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {visible('p')}{fsql}"
-        params["gen"] = gen
-        return await self._ids(sql, params)
-
     async def _ids(self, sql: str, params: dict[str, Any]) -> np.ndarray:
         async with self.conn.execute(sql, params) as cur:
             rows = list(await cur.fetchall())
@@ -282,36 +282,12 @@ class Store:
 
     async def passages(self, ids: Sequence[int], *, with_vectors: bool = False) -> dict[int, StoredPassage]:
         """Passage rows with their articles, by id (missing ids are left out)."""
-        out: dict[int, StoredPassage] = {}
-        vec_col = ", e.vector AS vector" if with_vectors else ""
-        vec_join = " LEFT JOIN embeddings e ON e.key = p.vector_key" if with_vectors else ""
-        sql = (
-            "SELECT p.id AS pid, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, p.vector_key, "
-            f"a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author{vec_col} "
-            f"FROM passages p JOIN articles a ON a.id = p.article_id{vec_join} WHERE p.id IN (:keys)"
-        )
-        for row in await rows_in(self.conn, sql, ids):
-            blob = row["vector"] if with_vectors else None
-            out[int(row["pid"])] = StoredPassage(
-                id=int(row["pid"]),
-                article_row=int(row["article_id"]),
-                ordinal=int(row["ordinal"]),
-                section=row["section"],
-                paragraphs=tuple(json.loads(row["paragraphs"])),
-                text=row["text"],
-                article=article_ref(row),
-                vector_key=row["vector_key"],
-                vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
-            )
-        return out
+        rows = await rows_in(self.conn, passages_sql(with_vectors), ids)
+        return {p.id: p for p in map(stored_passage, rows)}
 
     async def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors (rows in sentence order) of the passages with these keys."""
-        sql = "SELECT key, count, vectors FROM sentence_embeddings WHERE key IN (:keys)"
-        return {
-            key: np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
-            for key, count, blob in await rows_in(self.conn, sql, keys)
-        }
+        return dict(map(sentence_rows, await rows_in(self.conn, SENTENCES_SQL, keys)))
 
     async def sentence_vectors_of(self, passage_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored sentence vectors of the passages with these ids (those that have them)."""
@@ -335,7 +311,7 @@ class Store:
     ) -> list[ArticleSummary]:
         """Newest articles first (undated ones last), optionally only those in ``uids``; in a
         server's scope its own articles are marked ``own``."""
-        fsql, params = _where(filters, scope)
+        fsql, params = where_sql(filters, scope)
         if uids is not None:
             if not uids:
                 return []
@@ -452,7 +428,7 @@ class Store:
         """Passage vectors of the ``articles`` newest articles (with ``sentences``, their
         sentences' vectors): (article ids, owner index per row into those ids, vectors).
         Undated articles count as the oldest."""
-        fsql, params = _where(filters or Filters(), scope)
+        fsql, params = where_sql(filters or Filters(), scope)
         table, column = (
             ("sentence_embeddings s", "s.count, s.vectors") if sentences else ("embeddings s", "1, s.vector")
         )

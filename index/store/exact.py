@@ -8,12 +8,11 @@ gets its own read-only connection: FAISS searches run in executors, never on the
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from foreign_desk.index.sqlite import ReadConnections
 
 SQL = (
     "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
@@ -29,21 +28,13 @@ class ExactVectors:
     def __init__(self, db_path: Path, dim: int) -> None:
         self.db_path = db_path
         self.dim = dim
-        self._local = threading.local()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=True)
-            conn.execute("PRAGMA query_only=ON")
-            self._local.conn = conn
-        return conn
+        self._connections = ReadConnections(db_path)
 
     def __call__(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         wanted = [int(i) for i in ids]
         found: list[int] = []
         blobs: list[bytes] = []
-        conn = self._conn()
+        conn = self._connections.get()
         for start in range(0, len(wanted), MAX_IDS):
             chunk = wanted[start : start + MAX_IDS]
             for pid, blob in conn.execute(SQL.format(marks=",".join("?" * len(chunk))), chunk):

@@ -7,7 +7,7 @@ article, never show one to the wrong server). Rows are not generational: grantin
 article already stored (a duplicate) or forgetting a server changes no generation.
 
 Every read query that lists, searches or counts articles for a reader adds ``scope_sql``; the
-dense search excludes ``hidden_ids``, the passages of articles other servers own.
+dense search excludes ``HIDDEN_PASSAGES``, the passages of articles other servers own.
 Concurrency: any number of tasks may call; writes are serialised by a lock and each runs in one
 transaction on the store's connection (``StoreWriter`` grants inside its own transactions).
 """
@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import aiosqlite
-import numpy as np
 from foreign_desk.index.models import Scope
 from foreign_desk.index.sqlite import chunks, rows_in
 from foreign_desk.index.store.schema import visible
@@ -31,6 +30,17 @@ HIDDEN_UIDS = (
     "SELECT DISTINCT x.uid FROM article_scopes x WHERE x.guild_id > 0 AND x.guild_id != :scope_guild "
     "AND NOT EXISTS (SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id IN (0, :scope_guild))"
 )
+
+OWN_UIDS = (
+    "SELECT uid FROM article_scopes x WHERE x.guild_id = :g AND x.uid IN (:keys) AND NOT EXISTS "
+    "(SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id = 0)"
+)
+"""Those of the ``:keys`` uids that server ``:g`` sees as its own, not as part of the shared corpus."""
+HIDDEN_PASSAGES = (
+    "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
+    f"WHERE {visible('p')} AND a.uid IN ({HIDDEN_UIDS})"
+)
+"""Passage ids at ``:gen`` of the articles scope ``:scope_guild`` may not see (other servers' own)."""
 
 
 def scope_sql(scope: Scope | None, alias: str = "a") -> tuple[str, dict[str, Any]]:
@@ -93,11 +103,7 @@ class Scopes:
 
     async def own(self, guild_id: int, uids: Sequence[str]) -> set[str]:
         """Those of ``uids`` the server sees as its own, not as part of the shared corpus."""
-        sql = (
-            "SELECT uid FROM article_scopes x WHERE x.guild_id = :g AND x.uid IN (:keys) AND NOT EXISTS "
-            "(SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id = 0)"
-        )
-        return {r[0] for r in await rows_in(self.conn, sql, list(uids), {"g": guild_id})}
+        return {r[0] for r in await rows_in(self.conn, OWN_UIDS, list(uids), {"g": guild_id})}
 
     async def owned(self, guild_id: int) -> list[str]:
         """The server's own articles (not shared ones), oldest grant first."""
@@ -114,17 +120,6 @@ class Scopes:
             "SELECT DISTINCT guild_id FROM article_scopes WHERE guild_id > 0"
         ) as cur:
             return {int(r[0]) for r in await cur.fetchall()}
-
-    async def hidden_ids(self, scope: Scope, gen: int) -> np.ndarray:
-        """Passage ids at ``gen`` of the articles ``scope`` may not see (other servers' own)."""
-        sql = (
-            "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
-            f"WHERE {visible('p')} AND a.uid IN ({HIDDEN_UIDS})"
-        )
-        params = {"gen": gen, "scope_guild": scope.guild_id or SHARED_ID}
-        async with self.conn.execute(sql, params) as cur:
-            rows = list(await cur.fetchall())
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
 
 class _transaction:

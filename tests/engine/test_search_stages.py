@@ -213,13 +213,16 @@ async def test_retrieve_runs_both_retrievers_as_deep_as_the_page_needs(fake_engi
     assert snapshot is not None
     laps = Laps()
     request = SearchRequest("joint patrols Arafura", k=3)
-    got = await fake_engine.searcher.retriever.retrieve(snapshot, request, laps)
+    searcher = fake_engine.searcher
+    with searcher.reads.reading() as read:
+        got = searcher.retriever.retrieve(snapshot, request, laps, read)
     assert got.terms == ("joint", "patrols", "arafura")
     assert len(got.dense) == snapshot.passages  # fewer passages than dense_k: all of them
     assert len(got.keyword) == 1 and got.keyword[0] == got.dense[0]
     assert set(laps.ms) == {"embed", "dense", "bm25"}
     filtered = SearchRequest("joint patrols Arafura", k=3, filters=Filters(language="fr"))
-    none = await fake_engine.searcher.retriever.retrieve(snapshot, filtered, Laps())
+    with searcher.reads.reading() as read:
+        none = searcher.retriever.retrieve(snapshot, filtered, Laps(), read)
     assert (none.dense, none.keyword) == ([], [])
 
 
@@ -239,7 +242,9 @@ async def test_every_language_gets_its_own_dense_candidates(
         await engine.index([corpus])
         snapshot = await engine.snapshot()
         assert snapshot is not None and set(snapshot.by_language) == {"en", "id"}
-        got = await engine.searcher.retriever.retrieve(snapshot, SearchRequest("joint patrols", k=1), Laps())
+        request = SearchRequest("joint patrols", k=1)
+        with engine.searcher.reads.reading() as read:
+            got = engine.searcher.retriever.retrieve(snapshot, request, Laps(), read)
         rows = await engine.store.passages(got.dense)
     assert sorted(r.article.language or "" for r in rows.values()) == ["en", "en", "id"]
 

@@ -1,0 +1,117 @@
+"""What one search reads from the store, synchronously, on the thread that runs the search.
+
+A search runs from start to end on the question thread (``search.searcher``): the keyword
+query, the ids other servers own, the candidates' rows, float vectors and sentence vectors are
+read there, with no hop to aiosqlite's thread and back for each statement (each hop is a wait
+for a core on a busy machine). Each thread has its own read-only connection
+(``sqlite.ReadConnections``); one search's reads share one read transaction (``reading``), so
+they all see one state of the database while a writer publishes the next generation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from foreign_desk.index.models import Filters, Scope
+from foreign_desk.index.sqlite import ReadConnections, in_statements
+from foreign_desk.index.store.db import (
+    BM25_WEIGHTS,
+    SENTENCES_SQL,
+    StoredPassage,
+    passages_sql,
+    sentence_rows,
+    stored_passage,
+    where_sql,
+)
+from foreign_desk.index.store.schema import visible
+from foreign_desk.index.store.scopes import HIDDEN_PASSAGES, OWN_UIDS, SHARED_ID
+
+
+class SearchReads:
+    """Synchronous reads for searches; any thread may call, each on its own connection."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.connections = ReadConnections(db_path)
+
+    def close(self) -> None:
+        self.connections.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """One read transaction on this thread's connection for the ``with`` block."""
+        conn = self.connections.get()
+        conn.execute("BEGIN")
+        try:
+            yield Reader(conn)
+        finally:
+            conn.execute("COMMIT")
+
+
+class Reader:
+    """The reads of one search, inside its read transaction (``SearchReads.reading``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def rows_in(self, sql: str, keys: Iterable[Any], params: dict[str, Any] | None = None) -> list[Any]:
+        """Rows of ``sql`` for every key (``sqlite.rows_in``, synchronously)."""
+        rows: list[Any] = []
+        for statement, bound in in_statements(sql, keys, params):
+            rows.extend(self.conn.execute(statement, bound))
+        return rows
+
+    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many passages contain each term (all generations; an estimate for ranking)."""
+        sql = "SELECT term, doc FROM passages_vocab WHERE term IN (:keys)"
+        return {term: int(doc) for term, doc in self.rows_in(sql, terms)}
+
+    def bm25(
+        self,
+        match: str,
+        k: int,
+        gen: int,
+        filters: Filters,
+        weights: tuple[float, float] = BM25_WEIGHTS,
+        scope: Scope | None = None,
+    ) -> list[tuple[int, float]]:
+        """Top-``k`` passages for an FTS5 ``match`` expression, best first, as (id, bm25 score)."""
+        fsql, params = where_sql(filters, scope)
+        join = " JOIN articles a ON a.id = p.article_id" if fsql else ""
+        sql = (
+            f"SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f "
+            f"JOIN passages p ON p.id = f.rowid{join} "
+            f"WHERE passages_fts MATCH :match AND {visible('p')}{fsql} ORDER BY s LIMIT :k"
+        )
+        params.update(match=match, gen=gen, k=k, w_context=weights[0], w_text=weights[1])
+        return [(int(pid), -float(score)) for pid, score in self.conn.execute(sql, params)]
+
+    def allowed_ids(self, filters: Filters, gen: int, scope: Scope | None = None) -> np.ndarray:
+        """Ids of the passages a filtered search may return."""
+        fsql, params = where_sql(filters, scope)
+        sql = f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {visible('p')}{fsql}"
+        return self._ids(sql, {**params, "gen": gen})
+
+    def hidden_ids(self, scope: Scope, gen: int) -> np.ndarray:
+        """Passage ids at ``gen`` of the articles ``scope`` may not see (other servers' own)."""
+        return self._ids(HIDDEN_PASSAGES, {"gen": gen, "scope_guild": scope.guild_id or SHARED_ID})
+
+    def _ids(self, sql: str, params: dict[str, Any]) -> np.ndarray:
+        rows = self.conn.execute(sql, params).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def passages(self, ids: Sequence[int], *, with_vectors: bool = False) -> dict[int, StoredPassage]:
+        """Passage rows with their articles, by id (missing ids are left out)."""
+        return {p.id: p for p in map(stored_passage, self.rows_in(passages_sql(with_vectors), ids))}
+
+    def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored sentence vectors (rows in sentence order) of the passages with these keys."""
+        return dict(map(sentence_rows, self.rows_in(SENTENCES_SQL, keys)))
+
+    def own(self, guild_id: int, uids: Sequence[str]) -> set[str]:
+        """Those of ``uids`` the server sees as its own, not as part of the shared corpus."""
+        return {r[0] for r in self.rows_in(OWN_UIDS, uids, {"g": guild_id})}
