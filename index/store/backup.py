@@ -6,7 +6,8 @@ file, checked against its checksum. The writer lock is held while copying, so no
 is published or collected between the two (questions go on; an indexing run waits). The copy
 is made in a temporary folder and renamed into place: a killed backup leaves no half backup
 under ``DEST``. ``restore`` checks a backup before it touches anything, then copies it back
-under the writer lock (stop the bot first: a running one keeps the index it loaded).
+under the writer lock, and only when no other process has the data dir open (``OpenLock``:
+a running bot would keep serving the index it loaded; stop it first).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from pathlib import Path
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.sqlite import now_iso
-from foreign_desk.index.store.db import DB_NAME
+from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
-from foreign_desk.index.store.lock import WriterLock
+from foreign_desk.index.store.lock import OpenLock, WriterLock
 
 MANIFEST = "backup.json"
 WAIT_FOR_WRITER_S = 600.0
@@ -87,8 +88,13 @@ async def restore(src: Path, data_dir: Path) -> BackupReport:
     """Check the backup in ``src``, then make ``data_dir`` hold it (its index is replaced)."""
     manifest = await asyncio.to_thread(_checked_backup, src)
     data_dir.mkdir(parents=True, exist_ok=True)
-    async with WriterLock(data_dir / "writer.lock").hold(wait_s=0):
-        await asyncio.to_thread(_copy_in, src, data_dir, manifest["files"])
+    alone = OpenLock(data_dir / OPEN_LOCK)  # a running process keeps the index it loaded
+    await asyncio.to_thread(alone.alone)
+    try:
+        async with WriterLock(data_dir / "writer.lock").hold(wait_s=0):
+            await asyncio.to_thread(_copy_in, src, data_dir, manifest["files"])
+    finally:
+        alone.release()
     size = sum((src / f).stat().st_size for f in manifest["files"])
     return BackupReport(data_dir, int(manifest["generation"]), tuple(manifest["files"]), size)
 

@@ -23,6 +23,7 @@ import numpy as np
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
 from foreign_desk.index.sqlite import connect, migrate, rows_in
+from foreign_desk.index.store.lock import OpenLock
 from foreign_desk.index.store.schema import MIGRATIONS, visible
 from foreign_desk.index.store.scopes import Scopes, scope_sql
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "foreign-desk.sqlite3"
 VECTORS_DIR = "vectors"
+OPEN_LOCK = "open.lock"
+"""Held shared by every process with the store open (``OpenLock``)."""
 BM25_WEIGHTS = (0.5, 1.0)
 """BM25 weights of a passage's context (headline, section) and its text: the context repeats on
 every passage of an article, so a match there tells less about which passage answers."""
@@ -138,15 +141,30 @@ def article_ref(row: aiosqlite.Row) -> ArticleRef:
 class Store:
     """The store's files in ``data_dir`` and the read side of its database."""
 
-    def __init__(self, data_dir: Path, conn: aiosqlite.Connection) -> None:
+    def __init__(self, data_dir: Path, conn: aiosqlite.Connection, opened: OpenLock | None = None) -> None:
         self.data_dir = data_dir
         self.conn = conn
         self.scopes = Scopes(conn)
+        self._opened = opened
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:
+        """The store in ``data_dir``, held open (``OpenLock``) until ``close``."""
+        opened = OpenLock(data_dir / OPEN_LOCK)
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(opened.share)
+        except OSError as exc:
+            raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
+        try:
+            return cls(data_dir, await cls._connect(data_dir), opened)
+        except BaseException:
+            opened.release()
+            raise
+
+    @staticmethod
+    async def _connect(data_dir: Path) -> aiosqlite.Connection:
+        try:
             conn = await connect(data_dir / DB_NAME)
         except aiosqlite.DatabaseError as exc:
             where = data_dir / DB_NAME
@@ -165,10 +183,14 @@ class Store:
                     "run `foreign-desk doctor`"
                 ) from exc
             raise
-        return cls(data_dir, conn)
+        return conn
 
     async def close(self) -> None:
-        await self.conn.close()
+        try:
+            await self.conn.close()
+        finally:
+            if self._opened is not None:
+                self._opened.release()
 
     @property
     def db_path(self) -> Path:

@@ -1,4 +1,6 @@
-"""One writer at a time: an asyncio lock inside the process, an advisory file lock across them."""
+"""One writer at a time: an asyncio lock inside the process, an advisory file lock across them;
+and ``OpenLock``: every process with a data folder open holds it shared, so ``restore``, which
+replaces the index under them, can tell that one is running."""
 
 from __future__ import annotations
 
@@ -34,18 +36,49 @@ class WriterLock:
                 os.close(fd)
 
     def _acquire(self, wait_s: float) -> int:
-        import time
+        busy = f"another process is writing to the index ({self.path}); try later"
+        return flock(self.path, fcntl.LOCK_EX, wait_s, busy)
 
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise StoreError(
-                        f"another process is writing to the index ({self.path}); try later"
-                    ) from None
-                time.sleep(0.1)
+
+class OpenLock:
+    """Held shared from a store's opening to its closing; ``alone`` holds it exclusively, for
+    what must not happen under a running process (a restore). Blocking calls: use a thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def share(self, wait_s: float = 60.0) -> None:
+        busy = f"the data folder is being restored ({self.path}); try again when it is done"
+        self._fd = flock(self.path, fcntl.LOCK_SH, wait_s, busy)
+
+    def alone(self) -> None:
+        busy = (
+            "a running Foreign Desk process (the bot, or another command) has this data folder "
+            "open: stop it first"
+        )
+        self._fd = flock(self.path, fcntl.LOCK_EX, 0, busy)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def flock(path: Path, mode: int, wait_s: float, busy: str) -> int:
+    """A file descriptor of ``path`` holding an advisory lock (``mode``), waiting up to
+    ``wait_s``; ``StoreError(busy)`` when it is still held elsewhere then."""
+    import time
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise StoreError(busy) from None
+            time.sleep(0.1)

