@@ -11,23 +11,52 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NOT_WORD = bytes(c for c in range(128) if not _WORD.fullmatch(chr(c)))
+_ASCII_WORDS = bytes.maketrans(_NOT_WORD, b" " * len(_NOT_WORD))
+"""Every ASCII character ``_WORD`` does not match, as a space: splitting ASCII text (most news)
+after this translation finds the same words as ``_WORD``, in half the time."""
+
+Grams = frozenset[tuple[str, ...]]
 
 
-def shingles(text: str) -> frozenset[tuple[str, ...]]:
+def shingles(text: str) -> Grams:
     """The passage's word 3-grams (the whole text when shorter)."""
-    words = _WORD.findall(text.casefold())
+    if text.isascii():
+        words = text.lower().encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
+    else:
+        words = _WORD.findall(text.casefold())
     if len(words) < 3:
         return frozenset({tuple(words)})
     return frozenset(zip(words, words[1:], words[2:], strict=False))
 
 
-def near_duplicate(
-    a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]], threshold: float = 0.8
-) -> bool:
-    """Containment of word 3-grams: a syndicated copy with a changed dateline still matches."""
+def near_duplicate(a: Grams, b: Grams, threshold: float = 0.8, *, shared: Grams | None = None) -> bool:
+    """Containment of word 3-grams: a syndicated copy with a changed dateline still matches.
+    ``shared``: what ``b`` shares with a set holding all of ``a`` (``a & b`` is then ``a & shared``,
+    a much smaller intersection)."""
     if not a or not b:
         return False
-    return len(a & b) / min(len(a), len(b)) >= threshold
+    return len(a & (b if shared is None else shared)) / min(len(a), len(b)) >= threshold
+
+
+class Pool:
+    """Passages' 3-grams in order, and their union: what a passage shares with none of them is
+    ruled out by one intersection with the union instead of one with each (``first_twin``)."""
+
+    def __init__(self) -> None:
+        self.members: list[tuple[Candidate, Grams]] = []
+        self.union: set[tuple[str, ...]] = set()
+
+    def add(self, cand: Candidate, grams: Grams) -> None:
+        self.members.append((cand, grams))
+        self.union |= grams
+
+    def first_twin(self, grams: Grams) -> Candidate | None:
+        """The first member that ``grams`` nearly duplicates (``near_duplicate``), if any."""
+        shared = grams & self.union
+        if not shared:
+            return None
+        return next((c for c, g in self.members if near_duplicate(g, grams, shared=shared)), None)
 
 
 @dataclass(slots=True)
@@ -54,7 +83,7 @@ def rank_page(
     as far as the page needs; a later copy of a passage on the page still names its outlet in
     ``also_in``.
     """
-    kept: list[tuple[Candidate, frozenset[tuple[str, ...]]]] = []
+    kept = Pool()
     shown: list[Candidate] = []  # kept and within the cap, or released from waiting
     waiting: list[Candidate] = []
     per: dict[str, int] = {}
@@ -64,11 +93,11 @@ def rank_page(
             break
         seen += 1
         grams = shingles(cand.text)
-        twin = next((k for k, g in kept if near_duplicate(g, grams)), None)
+        twin = kept.first_twin(grams)
         if twin is not None:
             _name_copy(twin, cand)
             continue
-        kept.append((cand, grams))
+        kept.add(cand, grams)
         if cand.score < close:  # nothing from here on comes close: the waiting ones first
             shown += waiting[: stop - len(shown)]
             waiting = []
@@ -79,17 +108,21 @@ def rank_page(
             waiting.append(cand)
     shown += waiting[: stop - len(shown)]
     page = shown[start:stop]
-    _name_later_copies(page, candidates[seen:])
+    _name_later_copies(page, candidates[seen:], {id(c): g for c, g in kept.members})
     return page
 
 
-def _name_later_copies(page: Sequence[Candidate], later: Sequence[Candidate]) -> None:
-    """Copies of a shown passage further down (other outlets) are named in its ``also_in``."""
-    grams = {id(p): shingles(p.text) for p in page}
+def _name_later_copies(
+    page: Sequence[Candidate], later: Sequence[Candidate], known: dict[int, Grams]
+) -> None:
+    """Copies of a shown passage further down (other outlets) are named in its ``also_in``;
+    ``known``: 3-grams already made, by ``id()`` of their candidate."""
+    shown = Pool()
+    for p in page:
+        shown.add(p, known.get(id(p)) or shingles(p.text))
     for cand in later:
         if cand.source and any(cand.source != p.source and cand.source not in p.also_in for p in page):
-            mine = shingles(cand.text)
-            twin = next((p for p in page if near_duplicate(grams[id(p)], mine)), None)
+            twin = shown.first_twin(shingles(cand.text))
             if twin is not None:
                 _name_copy(twin, cand)
 

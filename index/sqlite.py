@@ -34,6 +34,10 @@ JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 READ_CACHE_KIB = 32 * 1024
 """Page cache of each thread's read-only connection: a search reads ~100 passage rows, their
 vectors and sentence vectors (overflow pages); SQLite's default 2 MB cache keeps few of them."""
+READ_MAP_BYTES = 256 * 1024 * 1024
+"""How much of the database file a read-only connection reads through a memory map instead of
+``read`` calls (a sixth of a search's CPU at 10k passages). Only SQLite writes the file, so the
+map never sees it cut short; bounded, so the mapped pages a long-running reader touches are too."""
 
 
 class ReadConnections:
@@ -56,6 +60,7 @@ class ReadConnections:
             conn.execute("PRAGMA query_only=ON")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+            conn.execute(f"PRAGMA mmap_size={READ_MAP_BYTES}")
             self._local.conn = conn
             with self._lock:
                 self._opened.append(conn)

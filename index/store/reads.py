@@ -31,6 +31,8 @@ from foreign_desk.index.store.db import (
 from foreign_desk.index.store.schema import visible
 from foreign_desk.index.store.scopes import HIDDEN_PASSAGES, OWN_UIDS, SHARED_ID
 
+BM25_FROM = "SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f"
+
 
 class SearchReads:
     """Synchronous reads for searches; any thread may call, each on its own connection."""
@@ -79,16 +81,36 @@ class Reader:
         weights: tuple[float, float] = BM25_WEIGHTS,
         scope: Scope | None = None,
     ) -> list[tuple[int, float]]:
-        """Top-``k`` passages for an FTS5 ``match`` expression, best first, as (id, bm25 score)."""
-        fsql, params = where_sql(filters, scope)
-        join = " JOIN articles a ON a.id = p.article_id" if fsql else ""
+        """Top-``k`` passages for an FTS5 ``match`` expression, best first, as (id, bm25 score).
+
+        Without filters the best ``2k`` matches come first, whatever their generation and scope,
+        then which of them this reader may see: joining every match with its passage and article
+        (to check both) was three times the cost. Only when that leaves fewer than ``k``, or the
+        ``k``-th ties with the last match asked, are all of them checked."""
+        params = {"match": match, "w_context": weights[0], "w_text": weights[1]}
+        if filters.empty:
+            top = self._ranked(f"{BM25_FROM} WHERE passages_fts MATCH :match", params, 2 * k)
+            seen = self._visible([pid for pid, _ in top], gen, scope)
+            kept = [hit for hit in top if hit[0] in seen]
+            if len(top) < 2 * k or (len(kept) >= k and kept[k - 1][1] > top[-1][1]):
+                return kept[:k]
+        fsql, where = where_sql(filters, scope)
+        join = " JOIN passages p ON p.id = f.rowid JOIN articles a ON a.id = p.article_id"
+        sql = f"{BM25_FROM}{join} WHERE passages_fts MATCH :match AND {visible('p')}{fsql}"
+        return self._ranked(sql, {**params, **where, "gen": gen}, k)
+
+    def _ranked(self, sql: str, params: dict[str, Any], k: int) -> list[tuple[int, float]]:
+        rows = self.conn.execute(f"{sql} ORDER BY s LIMIT :k", {**params, "k": k})
+        return [(int(pid), -float(score)) for pid, score in rows]
+
+    def _visible(self, ids: Sequence[int], gen: int, scope: Scope | None) -> set[int]:
+        """Those of passages ``ids`` visible at ``gen`` to ``scope``."""
+        ssql, params = where_sql(Filters(), scope)
         sql = (
-            f"SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f "
-            f"JOIN passages p ON p.id = f.rowid{join} "
-            f"WHERE passages_fts MATCH :match AND {visible('p')}{fsql} ORDER BY s LIMIT :k"
+            "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
+            f"WHERE p.id IN (:keys) AND {visible('p')}{ssql}"
         )
-        params.update(match=match, gen=gen, k=k, w_context=weights[0], w_text=weights[1])
-        return [(int(pid), -float(score)) for pid, score in self.conn.execute(sql, params)]
+        return {int(r[0]) for r in self.rows_in(sql, ids, {**params, "gen": gen})}
 
     def allowed_ids(self, filters: Filters, gen: int, scope: Scope | None = None) -> np.ndarray:
         """Ids of the passages a filtered search may return."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from foreign_desk.index.fusion import Candidate, rank_page
+import random
+import re
+
+from foreign_desk.index.fusion import Candidate, Pool, near_duplicate, rank_page, shingles
 from foreign_desk.index.search import match_expression
 
 
@@ -66,6 +69,35 @@ def test_same_story_in_other_words_stays_two_results() -> None:
         "BBC",
     )
     assert len(rank_page([a, b], 2, 0, 10)) == 2
+
+
+def test_shingles_and_the_pool_agree_with_their_definitions() -> None:
+    """The fast paths (ASCII text split after one translation; one intersection with the union
+    of a page's 3-grams) give what the definitions give: words as ``\\w+`` finds them in the
+    casefolded text, the first passage of the page that ``near_duplicate`` pairs with."""
+    texts = [
+        WIRE, "JAKARTA (Reuters) - " + WIRE, "a_b c-d e\x00f\x7fg h", "U.S.-led talks: 3rd round", "",
+        "two words", "Café au lait ÉTÉ straße in Zürich", "Jakarta, Antara - " + WIRE[:60],
+        "".join(chr(c) for c in range(128)),
+    ]  # fmt: skip
+    for text in texts:
+        words = re.findall(r"\w+", text.casefold())
+        grams = (
+            frozenset(zip(words, words[1:], words[2:], strict=False)) if len(words) > 2 else {tuple(words)}
+        )
+        assert shingles(text) == grams
+    rng = random.Random(7)
+    vocab = WIRE.split()[:12]
+    page = [
+        Candidate(i, str(i), " ".join(rng.choices(vocab, k=rng.randint(2, 30))), 1.0, 0.9) for i in range(8)
+    ]
+    pool = Pool()
+    for c in page:
+        pool.add(c, shingles(c.text))
+    for _ in range(300):
+        grams = shingles(" ".join(rng.choices(vocab, k=rng.randint(2, 30))))
+        twin = next((c for c in page if near_duplicate(shingles(c.text), grams)), None)
+        assert pool.first_twin(grams) is twin
 
 
 def test_keyword_query_asks_the_rarest_terms_within_a_postings_budget() -> None:

@@ -254,3 +254,39 @@ async def test_the_stages_together_answer_through_the_engine(fake_engine: Engine
     assert answer.results[0].article.title == "Ministers agree on patrols"
     assert set(answer.timings) == {"embed", "dense", "bm25", "fetch", "highlight"}
     assert (await fake_engine.ask("quantum chromodynamics lattice")).nothing_relevant
+
+
+async def test_keyword_ranking_is_that_of_every_match_the_reader_may_see(
+    make_settings, fake_embedder, tmp_path: Path
+) -> None:
+    """BM25 ranks first and checks generation and scope for the best few only; when old versions
+    outscore what is live, it still returns the ranking of every visible match."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+
+    def write(strong: str) -> None:
+        lines = [
+            dict(ARTICLES[0], url=f"https://n.example/p{i}", title=f"Item {i}",
+                 text=f"{strong * (12 - i)} Naval patrols in the Arafura Sea, report {i}.")
+            for i in range(12)
+        ]  # fmt: skip
+        (corpus / "news.jsonl").write_text("".join(json.dumps(a) + "\n" for a in lines), encoding="utf-8")
+
+    oracle = (
+        "SELECT f.rowid, bm25(passages_fts, 0.5, 1.0) AS s FROM passages_fts f JOIN passages p "
+        "ON p.id = f.rowid WHERE passages_fts MATCH :match AND p.gen_added <= :gen AND "
+        "(p.gen_removed IS NULL OR p.gen_removed > :gen) ORDER BY s LIMIT :k"
+    )
+    async with await Engine.open(make_settings(), embedder=fake_embedder) as engine:
+        write("Patrols patrols patrols. ")
+        await engine.index([corpus])
+        write("Ships. ")  # the new versions mention patrols once: the old ones score higher
+        await engine.index([corpus])
+        snapshot = await engine.snapshot()
+        assert snapshot is not None
+        with engine.searcher.reads.reading() as read:
+            for k in (1, 3, 5, 12):
+                got = read.bm25('"patrols"', k, snapshot.generation, Filters())
+                rows = read.conn.execute(oracle, {"match": '"patrols"', "gen": snapshot.generation, "k": k})
+                assert got == [(int(pid), -float(s)) for pid, s in rows]
+                assert len(got) == k
