@@ -30,6 +30,7 @@ def cite(
     for rank, cand in enumerate(shown.candidates, offset + 1):
         row = rows[cand.id]
         vectors = sentence_vectors.get(row.vector_key)
+        vectors = None if vectors is None else vectors.astype(np.float32, copy=False)  # float16 as stored
         best = best_sentence(cand.text, found.query_vector, vectors, terms, found.weights)
         also_in = tuple(cand.also_in)
         results.append(

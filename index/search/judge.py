@@ -75,7 +75,7 @@ def best_sentences(
     best = np.full(len(kept), np.nan)
     if not have:
         return best
-    scores = np.concatenate(have) @ query_vector
+    scores = np.concatenate(have).astype(np.float32, copy=False) @ query_vector  # float16 as stored
     starts = np.cumsum([0] + [len(b) for b in have[:-1]])
     where = [i for i, b in enumerate(blocks) if b is not None and len(b)]
     best[where] = np.maximum.reduceat(scores, starts)

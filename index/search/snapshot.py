@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.search.reference import reference_vectors
 from foreign_desk.index.store import Store
 from foreign_desk.index.store.exact import ExactVectors
-from foreign_desk.index.store.vectors import FLAT, VectorIndex
+from foreign_desk.index.store.vectors import FLAT, IDSelector, VectorIndex, selection
 
 BACKGROUND_SAMPLE = 1024
 """Passage vectors sampled per generation for the questions' backgrounds (``background``):
@@ -31,6 +32,8 @@ class Snapshot:
     """The same for single sentences (a passage's best sentence is measured against it)."""
     by_language: dict[str, np.ndarray]
     """Passage ids per article language (``""``: unknown), for a dense search per language."""
+    language_selections: tuple[IDSelector, ...] = ()
+    """``by_language``'s id sets as FAISS selections, made once (``dense_groups``)."""
 
     @classmethod
     async def of(
@@ -45,19 +48,22 @@ class Snapshot:
         reference = reference_vectors(fingerprint)
         background = await asyncio.to_thread(Background.of, samples, reference.passages)
         sentence_background = await asyncio.to_thread(Background.of, sentence_samples, reference.sentences)
+        per_language = len(by_language) > 1 and vectors.kind == FLAT
+        selections = tuple(map(selection, by_language.values())) if per_language else ()
         return cls(
-            generation, vectors, vectors.ntotal, fingerprint, background, sentence_background, by_language
-        )
+            generation, vectors, vectors.ntotal, fingerprint, background, sentence_background, by_language,
+            selections,
+        )  # fmt: skip
 
-    def dense_groups(self, allowed: np.ndarray | None) -> list[np.ndarray | None]:
+    def dense_groups(self, allowed: np.ndarray | None) -> Sequence[np.ndarray | IDSelector | None]:
         """The id sets to search one at a time, so every language gets its own best passages
         (raw similarity favours the question's language): one per language on an exact index;
         on an approximate one a filter scans every list, so one search (deeper) instead."""
         if len(self.by_language) < 2 or self.vectors.kind != FLAT:
             return [allowed]
-        groups = self.by_language.values()
         if allowed is None:
-            return list(groups)
+            return self.language_selections
+        groups = self.by_language.values()
         return [kept for kept in (np.intersect1d(g, allowed) for g in groups) if len(kept)]
 
 

@@ -119,9 +119,12 @@ def stored_passage(row: Sequence[Any]) -> StoredPassage:
     )
 
 
-def sentence_rows(row: Sequence[Any]) -> tuple[str, np.ndarray]:
-    """A row of ``SENTENCES_SQL`` as (key, one float32 row per sentence)."""
+def sentence_rows(row: Sequence[Any], *, stored: bool = False) -> tuple[str, np.ndarray]:
+    """A row of ``SENTENCES_SQL`` as (key, one float32 row per sentence); ``stored``: float16
+    rows as stored, for a caller that converts many at once (``search.judge``)."""
     key, count, blob = row
+    if stored:
+        return key, np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1)
     return key, _rows(blob, int(count), sentences=True)
 
 

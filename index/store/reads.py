@@ -131,8 +131,9 @@ class Reader:
         return {p.id: p for p in map(stored_passage, self.rows_in(passages_sql(with_vectors), ids))}
 
     def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored sentence vectors (rows in sentence order) of the passages with these keys."""
-        return dict(map(sentence_rows, self.rows_in(SENTENCES_SQL, keys)))
+        """Stored sentence vectors (float16 rows in sentence order) of the passages with these
+        keys: converted to float32 where used, all of a search's in one go (``search.judge``)."""
+        return dict(sentence_rows(row, stored=True) for row in self.rows_in(SENTENCES_SQL, keys))
 
     def own(self, guild_id: int, uids: Sequence[str]) -> set[str]:
         """Those of ``uids`` the server sees as its own, not as part of the shared corpus."""

@@ -27,6 +27,8 @@ import numpy as np  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+IDSelector = faiss.IDSelector
+
 FLAT = "flat"
 IVF = "ivf"
 
@@ -50,6 +52,12 @@ DEFAULT_NPROBE = 64
 """IVF lists probed per question unless configured (``index.nprobe``; see its docstring)."""
 MIN_PROBED_SHARE = 1 / 64
 """Lists probed per query grow with the index, past ``nprobe`` for very big ones."""
+
+
+def selection(ids: np.ndarray) -> faiss.IDSelector:
+    """A restriction to ``ids`` for ``VectorIndex.search``, made once for ids searched often
+    (making one costs ~0.2 ms per 5,000 ids, as much as the search it restricts)."""
+    return faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
 
 
 def ivf_nlist(n: int) -> int:
@@ -197,11 +205,11 @@ class VectorIndex:
         self,
         queries: np.ndarray,
         k: int,
-        allowed: np.ndarray | None = None,
+        allowed: np.ndarray | faiss.IDSelector | None = None,
         excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` (scores, ids) per query row; ``allowed`` restricts to those ids, ``excluded``
-        leaves those out (a few: other servers' own passages)."""
+        """Top-``k`` (scores, ids) per query row; ``allowed`` restricts to those ids (or to a
+        ``selection`` of them), ``excluded`` leaves those out (a few: other servers' own passages)."""
         if self.ntotal == 0 or k <= 0:
             shape = (len(queries), 0)
             return np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.int64)
@@ -216,14 +224,14 @@ class VectorIndex:
         return scores, ids
 
     def _params(
-        self, allowed: np.ndarray | None, excluded: np.ndarray | None = None
+        self, allowed: np.ndarray | faiss.IDSelector | None, excluded: np.ndarray | None = None
     ) -> faiss.SearchParameters | None:
         selector: faiss.IDSelector | None = None
         if excluded is not None and len(excluded):
             inner = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
             selector = faiss.IDSelectorNot(inner)  # faiss's wrapper keeps ``inner`` referenced
         if allowed is not None:
-            only = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            only = allowed if isinstance(allowed, faiss.IDSelector) else selection(allowed)
             selector = only if selector is None else faiss.IDSelectorAnd(only, selector)
         if self.kind != IVF:
             return faiss.SearchParameters(sel=selector) if selector is not None else None
