@@ -27,9 +27,13 @@ from foreign_desk.index.store.schema import visible
 SHARED_ID = 0
 GRANT = "INSERT OR IGNORE INTO article_scopes(uid, guild_id, added_at) VALUES (?, ?, ?)"
 HIDDEN_UIDS = (
-    "SELECT DISTINCT x.uid FROM article_scopes x WHERE x.guild_id > 0 AND x.guild_id != :scope_guild "
+    "SELECT DISTINCT x.uid FROM article_scopes x INDEXED BY article_scopes_guild "
+    "WHERE x.guild_id > 0 AND x.guild_id != :scope_guild "
     "AND NOT EXISTS (SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id IN (0, :scope_guild))"
 )
+"""Articles other servers own that ``:scope_guild`` may not see. The servers' rows through their
+index: without statistics SQLite scanned every row of the table instead (1.3 ms per search at
+100k articles, where there were none)."""
 
 OWN_UIDS = (
     "SELECT uid FROM article_scopes x WHERE x.guild_id = :g AND x.uid IN (:keys) AND NOT EXISTS "
