@@ -8,14 +8,16 @@ shorter, so a little less; a headline shared by an article's passages is embedde
 best sentence in any language and let a passage whose one sentence states the fact outrank
 passages that are merely about its topic (``search/judge.py``).
 
-Each batch is committed as soon as it is embedded (its lines, then its sentence vectors, then
-its passage vectors, which mark it done), so a run that is killed never pays for it twice. The
-model runs through ``run_model`` (the indexing thread), never on the event loop.
+Each batch is committed as soon as it is embedded (its sentence vectors and its passage
+vectors, which mark it done, in one transaction), so a run that is killed pays again for the
+batch in flight at most. The lines' own vectors stay in memory (``LineVectors``). The model
+runs through ``run_model`` (the indexing thread), never on the event loop.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import numpy as np
@@ -67,6 +69,34 @@ def passages_to_embed(
     return sources, owners
 
 
+LINES_KEPT = 8_192
+"""Line vectors a run keeps in memory (~12 MB at 384 dimensions), most recently used first: a
+headline or section heading shared by an article's passages in consecutive batches is embedded
+once. They are never written to the store: a passage's vector and its sentence vectors are
+what outlives the batch (writing every line's vector and deleting it at publish was most of an
+indexing run's disk traffic)."""
+
+
+class LineVectors:
+    """The vectors of lines embedded lately in this run (a bounded LRU), float32 rows."""
+
+    def __init__(self, capacity: int = LINES_KEPT) -> None:
+        self._capacity = capacity
+        self._rows: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, line: str) -> np.ndarray | None:
+        row = self._rows.get(line)
+        if row is not None:
+            self._rows.move_to_end(line)
+        return row
+
+    def put(self, line: str, row: np.ndarray) -> None:
+        self._rows[line] = row
+        self._rows.move_to_end(line)
+        while len(self._rows) > self._capacity:
+            self._rows.popitem(last=False)
+
+
 async def embed_passages(
     writer: StoreWriter,
     sources: dict[str, Source],
@@ -85,11 +115,10 @@ async def embed_passages(
     vectors = {k: np.frombuffer(v, dtype=np.float32) for k, v in cached.items()}
     missing = [k for k in sources if k not in vectors]
     on_batch(list(vectors), 0)
+    lines = LineVectors()
     for start in range(0, len(missing), max(1, batch)):
         keys = missing[start : start + max(1, batch)]
-        made = await _from_lines(
-            writer, {k: sources[k] for k in keys}, run_model, fingerprint, keep_sentences
-        )
+        made = await _from_lines(writer, {k: sources[k] for k in keys}, run_model, lines, keep_sentences)
         vectors.update(made)
         checkpoint("embedded-batch")
         on_batch(keys, len(keys))
@@ -100,36 +129,28 @@ async def _from_lines(
     writer: StoreWriter,
     sources: Mapping[str, Source],
     run_model: RunModel,
-    fingerprint: Fingerprint,
+    known: LineVectors,
     keep_sentences: bool,
 ) -> dict[str, np.ndarray]:
-    """Passage vectors (and sentence vectors) of ``sources``, each distinct line embedded once."""
+    """Passage vectors (and sentence vectors) of ``sources``, each distinct line embedded once;
+    both written in one transaction (the passage vectors mark the batch done)."""
     parts = {key: passage_lines(*source) for key, source in sources.items()}
-    line_keys = {
-        line: vector_key(fingerprint, line)
-        for lines, sentences in parts.values()
-        for line in (*lines, *sentences)
-    }
-    known = {
-        k: np.frombuffer(v, dtype=np.float32)
-        for k, v in (await writer.cached_vectors(line_keys.values())).items()
-    }
-    todo = [line for line, key in line_keys.items() if key not in known]
+    wanted = dict.fromkeys(line for lines, sentences in parts.values() for line in (*lines, *sentences))
+    rows_of = {line: row for line in wanted if (row := known.get(line)) is not None}
+    todo = [line for line in wanted if line not in rows_of]
     if todo:
-        embedded = await run_model(todo)
-        fresh = [(line_keys[line], vec) for line, vec in zip(todo, embedded, strict=True)]
-        await writer.put_embeddings(fresh)
-        known.update(fresh)
+        embedded = np.asarray(await run_model(todo), dtype=np.float32)
+        for line, row in zip(todo, embedded, strict=True):
+            rows_of[line] = row
+            known.put(line, row)
     out: dict[str, np.ndarray] = {}
     sentences_of = []
     for key, (lines, sentences) in parts.items():
-        rows = np.stack([known[line_keys[line]] for line in (*lines, *sentences)])
+        rows = np.stack([rows_of[line] for line in (*lines, *sentences)])
         total = rows.sum(axis=0)
         out[key] = (total / max(float(np.linalg.norm(total)), 1e-12)).astype(np.float32)
         sentences_of.append((key, rows[len(lines) :]))
-    if keep_sentences:
-        await writer.put_sentence_vectors(sentences_of)
-    await writer.put_embeddings(list(out.items()))  # last: a passage with a vector is done
+    await writer.put_batch(list(out.items()), sentences_of if keep_sentences else [])
     return out
 
 

@@ -149,12 +149,20 @@ class StoreWriter:
         ]
 
     # -- staging -------------------------------------------------------------------------
-    async def put_embeddings(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
-        """Cache vectors at once (committed), so a killed run never pays for them twice."""
+    async def put_batch(
+        self, vectors: Sequence[tuple[str, np.ndarray]], sentences: Sequence[tuple[str, np.ndarray]]
+    ) -> None:
+        """Cache passage vectors and their sentence vectors (float16) in one committed
+        transaction, so a killed run never pays for them twice."""
         async with self.transaction():
+            if sentences:
+                await self.conn.executemany(
+                    "INSERT OR REPLACE INTO sentence_embeddings(key, count, vectors) VALUES (?, ?, ?)",
+                    [(k, len(vecs), np.asarray(vecs, dtype=np.float16).tobytes()) for k, vecs in sentences],
+                )
             await self.conn.executemany(
                 "INSERT OR IGNORE INTO embeddings(key, vector) VALUES (?, ?)",
-                [(key, np.asarray(vec, dtype=np.float32).tobytes()) for key, vec in items],
+                [(key, np.asarray(vec, dtype=np.float32).tobytes()) for key, vec in vectors],
             )
 
     async def stage_article(
@@ -245,13 +253,6 @@ class StoreWriter:
             await self.conn.execute(
                 f"UPDATE passages SET gen_removed = ? WHERE id IN ({marks}) AND gen_removed IS NULL",
                 (self.pending, *chunk),
-            )
-
-    async def put_sentence_vectors(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
-        async with self.transaction():
-            await self.conn.executemany(
-                "INSERT OR REPLACE INTO sentence_embeddings(key, count, vectors) VALUES (?, ?, ?)",
-                [(key, len(vecs), np.asarray(vecs, dtype=np.float16).tobytes()) for key, vecs in items],
             )
 
     # -- publishing ----------------------------------------------------------------------
