@@ -55,7 +55,10 @@ CACHED_TEXT_CHARS = 4_000
 
 
 def _word_count(text: str) -> int:
-    return sum(1 for word in text.split() if LETTER_OR_DIGIT.search(word))
+    return len(list(filter(None, map(_HAS_LETTER_OR_DIGIT, text.split()))))
+
+
+_HAS_LETTER_OR_DIGIT = LETTER_OR_DIGIT.search
 
 
 _cached_word_count = functools.lru_cache(maxsize=16_384)(_word_count)

@@ -16,6 +16,7 @@ runs through ``run_model`` (the indexing thread), never on the event loop.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -36,7 +37,13 @@ Source = tuple[str, str]
 
 def vector_key(fingerprint: Fingerprint, text: str) -> str:
     """Cache key of an embedding: the same model and input give the same vector."""
-    return hashlib.sha1(f"{fingerprint.to_json()}\n{text}".encode()).hexdigest()
+    return hashlib.sha1(f"{_fingerprint_json(fingerprint)}\n{text}".encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _fingerprint_json(fingerprint: Fingerprint) -> str:
+    """``to_json`` once per fingerprint (it was a twentieth of a model-free indexing run)."""
+    return fingerprint.to_json()
 
 
 def passage_key(fingerprint: Fingerprint, context: str, text: str) -> str:

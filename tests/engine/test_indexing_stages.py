@@ -160,3 +160,30 @@ async def test_a_run_reports_which_articles_it_changed(make_settings, tmp_path: 
         assert added.changed_ids == [third.id] and heard == [(3, [third.id])]
         assert (await engine.add_articles([third])).changed_ids == [] and len(heard) == 1
         assert (await engine.indexed([third.key])) == {third.key: third.id}
+
+
+async def test_staged_passages_keep_their_text_exactly_and_are_found_by_keywords(tmp_path: Path) -> None:
+    """Passages are staged in one statement (as JSON); every text comes back as it went in, a
+    NUL character and a missing section heading included, and the keyword index has them."""
+    texts = ["Menteri luar negeri bertemu di Jakarta — “patroli” 😀.", "Nul\x00byte patrols here.", "Plain."]
+    items = [prepared(f"n{i}", text) for i, text in enumerate(texts)]
+    fp = FakeEmbedder().fingerprint
+    store = await Store.open(tmp_path / "data")
+    try:
+        async with StoreWriter.open(store) as writer, writer.transaction():
+            for item in items:
+                keys = [passage_key(fp, c, p.text) for c, p in zip(item.contexts, item.passages, strict=True)]
+                await writer.stage_article(
+                    item.article, lede=item.lede, content_hash=item.content_hash, passages=item.passages,
+                    contexts=item.contexts, vector_keys=keys,
+                )  # fmt: skip
+        async with store.conn.execute("SELECT text, section, paragraphs FROM passages ORDER BY id") as cur:
+            rows = [tuple(r) for r in await cur.fetchall()]
+        wanted = [(p.text, p.section, json.dumps(list(p.paragraphs))) for i in items for p in i.passages]
+        assert rows == wanted
+        assert any("\x00" in r[0] for r in rows)
+        found = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH 'patroli'"
+        async with store.conn.execute(found) as cur:
+            assert [r[0] for r in await cur.fetchall()] == [1]
+    finally:
+        await store.close()
