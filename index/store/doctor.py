@@ -24,7 +24,6 @@ from foreign_desk.index.store.lock import WriterLock
 from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
 from foreign_desk.index.store.vectors import VectorIndex
 
-_ALL = 1 << 62
 _BATCH = 2000
 
 
@@ -99,18 +98,17 @@ async def _vector_checks(store: Store, nprobe: int) -> tuple[list[Finding], bool
 
 
 async def _compare_all(store: Store, vectors: VectorIndex) -> Finding:
-    ids, rows = await asyncio.to_thread(vectors.sample, _ALL)
-    differ = unknown = 0
-    for start in range(0, len(ids), _BATCH):
-        part = ids[start : start + _BATCH]
-        got, blobs = await store.vectors_for(part.tolist())
-        stored = dict(zip(got.tolist(), blobs, strict=True))
-        result = compare(part, rows[start : start + _BATCH], stored, tolerance_for(vectors))
-        differ, unknown = differ + result.differ, unknown + result.unknown
+    differ = unknown = total = 0
+    chunks = vectors.chunks(_BATCH)
+    while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+        ids, rows = chunk
+        got, blobs = await store.vectors_for(ids.tolist())
+        result = compare(ids, rows, dict(zip(got.tolist(), blobs, strict=True)), tolerance_for(vectors))
+        differ, unknown, total = differ + result.differ, unknown + result.unknown, total + len(ids)
     if differ:
-        return Finding("stored vectors", False, f"{differ} of {len(ids):,} differ from the database's copies")
+        return Finding("stored vectors", False, f"{differ} of {total:,} differ from the database's copies")
     lacking = f"; {unknown} not kept in the database" if unknown else ""
-    return Finding("stored vectors", True, f"{len(ids):,} match the database's copies{lacking}")
+    return Finding("stored vectors", True, f"{total:,} match the database's copies{lacking}")
 
 
 async def _repair(store: Store, nprobe: int, approximate_threshold: int) -> Finding:

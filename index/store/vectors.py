@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from foreign_desk.index import threads
@@ -192,6 +192,41 @@ class VectorIndex:
         if self.quantized and self.exact is not None:
             return self.exact(picked)
         return picked, np.vstack(rows[::step][:n]).astype(np.float32)
+
+    def chunks(self, size: int = 2_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every (ids, vectors) the index stores, about ``size`` at a time: checking all of a
+        1M-passage index holds one chunk in memory, not 1.5 GB. A quantized index gives its
+        decoded codes; never ``exact``'s copies (they are what the index is checked against)."""
+        if self.kind == FLAT:
+            flat = faiss.downcast_index(self.index.index)
+            xb = faiss.rev_swig_ptr(flat.get_xb(), self.ntotal * self.dim).reshape(self.ntotal, self.dim)
+            ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            for start in range(0, self.ntotal, size):
+                yield ids[start : start + size], np.array(xb[start : start + size], dtype=np.float32)
+            return
+        ivf = self._ivf()
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        for list_no in range(ivf.invlists.nlist):
+            if ivf.invlists.list_size(list_no):
+                parts.append(self._list(ivf, list_no))
+            if parts and (sum(len(i) for i, _ in parts) >= size or list_no == ivf.invlists.nlist - 1):
+                yield np.concatenate([i for i, _ in parts]), np.vstack([v for _, v in parts])
+                parts = []
+
+    def _list(self, ivf: faiss.IndexIVF, list_no: int) -> tuple[np.ndarray, np.ndarray]:
+        """One inverted list's ids and decoded vectors."""
+        invlists, n = ivf.invlists, ivf.invlists.list_size(list_no)
+        ids_ptr, codes_ptr = invlists.get_ids(list_no), invlists.get_codes(list_no)
+        ids = faiss.rev_swig_ptr(ids_ptr, n).astype(np.int64)
+        codes = np.array(faiss.rev_swig_ptr(codes_ptr, n * ivf.code_size), dtype=np.uint8)
+        invlists.release_ids(list_no, ids_ptr)
+        invlists.release_codes(list_no, codes_ptr)
+        if not self.quantized:
+            return ids, codes.view(np.float32).reshape(n, self.dim)
+        rows = faiss.downcast_index(ivf).sq.decode(codes.reshape(n, ivf.code_size))
+        if ivf.by_residual:
+            rows += ivf.quantizer.reconstruct(list_no)
+        return ids, rows.astype(np.float32)
 
     def _decode(self, ivf: faiss.IndexIVF, list_no: int, code: np.ndarray) -> np.ndarray:
         if not self.quantized:

@@ -133,3 +133,18 @@ def test_a_clone_of_a_mapped_index_takes_writes(tmp_path: Path, threshold: int) 
     copy.add(np.array([5000], dtype=np.int64), unit(1, seed=9))
     assert copy.ntotal == 1991 and 5000 in copy.ids()
     assert serving.ntotal == 2000 and 5000 not in serving.ids()
+
+
+@pytest.mark.parametrize("threshold", [10_000, 100])
+def test_chunks_give_every_stored_vector_once_a_few_at_a_time(threshold: int) -> None:
+    """What doctor compares with the database: each id once, its own stored (decoded) vector,
+    never the exact copies it is checked against, in chunks of about the size asked."""
+    vecs = unit(2000)
+    ids = np.arange(1000, 3000, dtype=np.int64)
+    index = VectorIndex.build(32, ids, vecs, approximate_threshold=threshold, nprobe=64)
+    index.exact = exact_source(ids, vecs + 1)  # would differ everywhere if it were used
+    chunks = list(index.chunks(300))
+    got = np.concatenate([c[0] for c in chunks])
+    rows = np.vstack([c[1] for c in chunks])
+    assert sorted(got.tolist()) == ids.tolist() and len(chunks) >= 2000 // 600
+    assert np.max(np.abs(rows - vecs[got - 1000])) < (0.02 if index.quantized else 1e-6)
