@@ -30,6 +30,8 @@ READERS: dict[str, str] = {
     ".jsonl": "jsonl",
     ".html": "html",
     ".htm": "html",
+    ".html.gz": "html",
+    ".htm.gz": "html",
 }
 SUPPORTED_SUFFIXES = frozenset(READERS)
 
@@ -39,11 +41,18 @@ NOT_ARTICLES = frozenset({"readme", "license", "licence", "changelog", "contribu
 __all__ = ["READERS", "SUPPORTED_SUFFIXES", "discover", "read_path", "shown", "unusable"]
 
 
+def file_kind(path: Path) -> str:
+    """The suffix that picks a reader, lower case: ``.html.gz`` whole, otherwise the last one."""
+    name = path.name.lower()
+    return next((s for s in SUPPORTED_SUFFIXES if "." in s[1:] and name.endswith(s)), path.suffix.lower())
+
+
 def _is_article_file(path: Path) -> bool:
+    kind = file_kind(path)
     return (
-        path.suffix.lower() in SUPPORTED_SUFFIXES
+        kind in SUPPORTED_SUFFIXES
         and not path.name.startswith(".")
-        and path.stem.lower() not in NOT_ARTICLES
+        and path.name[: -len(kind)].lower() not in NOT_ARTICLES
     )
 
 
@@ -75,7 +84,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ReadProblem]
             problems.extend(trouble)
             for file in found:
                 add(file)
-        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+        elif file_kind(path) in SUPPORTED_SUFFIXES:
             add(path)
         else:
             kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -126,13 +135,14 @@ def _walk(root: Path) -> tuple[list[Path], list[ReadProblem]]:
 def read_path(path: Path) -> Iterator[Article | ReadProblem]:
     """Articles in ``path`` (or ``ReadProblem`` values for what can't be read), by suffix."""
     path = Path(path).resolve()
-    module_name = READERS.get(path.suffix.lower())
+    kind = file_kind(path)
+    module_name = READERS.get(kind)
     if module_name is None:
-        yield problem(path, f"unsupported file type {path.suffix or '(none)'}")
+        yield problem(path, f"unsupported file type {kind or '(none)'}")
         return
     reader = _reader(module_name)
     if reader is None:
-        yield problem(path, f"no reader for {path.suffix} files is installed")
+        yield problem(path, f"no reader for {kind} files is installed")
         return
     try:
         yield from reader(path)

@@ -32,6 +32,16 @@ def test_folders_are_walked_recursively_in_sorted_order(tmp_path: Path) -> None:
     assert all(f.is_absolute() for f in files)
 
 
+def test_gzipped_pages_are_found_walked_or_named(tmp_path: Path) -> None:
+    """The HTML reader reads ``.html.gz``; finding them must not stop at the ``.gz``."""
+    for name in ["saved/page.html.gz", "saved/OLD.HTM.GZ", "saved/dump.gz", "saved/readme.html.gz"]:
+        touch(tmp_path / name)
+    files, problems = discover([tmp_path])
+    assert [f.name for f in files] == ["OLD.HTM.GZ", "page.html.gz"] and problems == []
+    files, problems = discover([tmp_path / "saved/page.html.gz", tmp_path / "saved/dump.gz"])
+    assert [f.name for f in files] == ["page.html.gz"] and "unsupported" in problems[0].reason
+
+
 def test_hidden_and_non_article_files_are_skipped(tmp_path: Path) -> None:
     touch(tmp_path / "keep.txt")
     touch(tmp_path / ".draft.txt")
