@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from foreign_desk.index.faults import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ async def migrate(
                 await conn.execute(statement)
             insert = f"INSERT INTO {table}(version, applied_at) VALUES (?, ?)"
             await conn.execute(insert, (version, now_iso()))
+            checkpoint(f"{table}-{version}")  # the crash tests kill here, before the commit
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")

@@ -21,10 +21,11 @@ from typing import Any
 import aiosqlite
 import numpy as np
 from foreign_desk.index.errors import StoreError
+from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
 from foreign_desk.index.sqlite import connect, migrate, rows_in
 from foreign_desk.index.store.lock import OpenLock
-from foreign_desk.index.store.schema import MIGRATIONS, visible
+from foreign_desk.index.store.schema import COMPACT_KEY, MIGRATIONS, visible
 from foreign_desk.index.store.scopes import Scopes, scope_sql
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,24 @@ def article_ref(row: aiosqlite.Row) -> ArticleRef:
     )
 
 
+async def _compact_if_pending(conn: aiosqlite.Connection) -> None:
+    """VACUUM once after a migration that freed much of the file (``COMPACT_KEY``). VACUUM is
+    atomic (a kill leaves the file as it was, the key still set); another process holding the
+    write lock makes it wait ``busy_timeout``, then it is left for a later open."""
+    async with conn.execute("SELECT value FROM meta WHERE key = ?", (COMPACT_KEY,)) as cur:
+        if await cur.fetchone() is None:
+            return
+    log.warning("compacting %s once after a schema migration (a minute or so per GB)", DB_NAME)
+    checkpoint("compact")
+    try:
+        await conn.execute("VACUUM")
+    except aiosqlite.OperationalError as exc:
+        log.warning("could not compact the database now (%s): the next open tries again", exc)
+        return
+    await conn.execute("DELETE FROM meta WHERE key = ?", (COMPACT_KEY,))
+    await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 class Store:
     """The store's files in ``data_dir`` and the read side of its database."""
 
@@ -178,6 +197,7 @@ class Store:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:
             await migrate(conn, MIGRATIONS)
+            await _compact_if_pending(conn)
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, aiosqlite.DatabaseError):

@@ -121,7 +121,42 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         END;
         """,
     ),
+    (
+        6,
+        # Vectors in rowid tables. As WITHOUT ROWID tables (b-tree indexes), every row above
+        # ~1 KB kept 489 bytes in its page and spilled the rest to an overflow page of its own:
+        # a 1.5 KB passage vector took ~3x its size, and so did sentence vectors. A rowid table
+        # keeps rows up to ~4 KB in its pages (two passage vectors a page); the key is a UNIQUE
+        # index, so every statement on these tables (INSERT OR IGNORE / OR REPLACE, lookups by
+        # key) is unchanged, and a store migrated here still opens with older code. One
+        # transaction: a kill leaves the old tables. The old pages are given back by a VACUUM
+        # at the next open (``COMPACT_KEY``).
+        """
+        CREATE TABLE embeddings_v6 (
+            key    TEXT PRIMARY KEY,
+            vector BLOB NOT NULL
+        );
+        INSERT INTO embeddings_v6(key, vector) SELECT key, vector FROM embeddings ORDER BY key;
+        DROP TABLE embeddings;
+        ALTER TABLE embeddings_v6 RENAME TO embeddings;
+        CREATE TABLE sentence_embeddings_v6 (
+            key     TEXT PRIMARY KEY,
+            count   INTEGER NOT NULL,
+            vectors BLOB NOT NULL
+        );
+        INSERT INTO sentence_embeddings_v6(key, count, vectors)
+            SELECT key, count, vectors FROM sentence_embeddings ORDER BY key;
+        DROP TABLE sentence_embeddings;
+        ALTER TABLE sentence_embeddings_v6 RENAME TO sentence_embeddings;
+        INSERT OR REPLACE INTO meta(key, value)
+            SELECT 'compact_pending', '6' WHERE EXISTS (SELECT 1 FROM embeddings);
+        """,
+    ),
 )
+
+COMPACT_KEY = "compact_pending"
+"""Set in ``meta`` by a migration that frees much of the file; the store is vacuumed once at
+the next open and the key removed (a kill before that leaves it set: the next open does it)."""
 
 VISIBLE = "{t}.gen_added <= :gen AND ({t}.gen_removed IS NULL OR {t}.gen_removed > :gen)"
 """SQL condition: row of table alias ``t`` is visible at generation ``:gen``."""

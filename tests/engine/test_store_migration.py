@@ -1,0 +1,121 @@
+"""A store whose vectors are in the old WITHOUT ROWID tables (made before migration 6) moves to
+rowid tables when it next opens: the same vectors and answers, the freed pages given back; a
+process killed inside the migration or before the compaction leaves a store that answers as
+before, and the next open finishes the job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.store import db
+from foreign_desk.index.store.schema import COMPACT_KEY, MIGRATIONS
+
+from tests.conftest import ROOT
+from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+from tests.fake_embedder import FakeEmbedder
+
+QUESTION = "When will the South China Sea code of conduct be finished?"
+VECTOR_TABLES = ("embeddings", "sentence_embeddings")
+
+
+async def make_old_store(data: Path, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store indexed by the code before migration 6."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 6))
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            await engine.index([folder])
+    assert layout(data) == {"embeddings": True, "sentence_embeddings": True}
+
+
+def layout(data: Path) -> dict[str, bool]:
+    """Whether each vector table is WITHOUT ROWID."""
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", VECTOR_TABLES
+        ).fetchall()
+    return {name: "WITHOUT ROWID" in sql.upper() for name, sql in rows}
+
+
+def contents(data: Path) -> tuple[dict[str, object], ...]:
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        return (
+            dict(conn.execute("SELECT key, vector FROM embeddings").fetchall()),
+            {k: (n, v) for k, n, v in conn.execute("SELECT key, count, vectors FROM sentence_embeddings")},
+        )
+
+
+def pending_compaction(data: Path) -> tuple[bool, int]:
+    """(compaction still to do, free pages in the file)."""
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        pending = conn.execute("SELECT 1 FROM meta WHERE key = ?", (COMPACT_KEY,)).fetchone() is not None
+        return pending, int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+
+
+async def answers(settings) -> list[tuple[str, str]]:
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        return [(r.article.title, r.text) for r in (await engine.ask(QUESTION, k=10)).results]
+
+
+def open_killed_at(data: Path, checkpoint: str) -> None:
+    """Open the store in a process that SIGKILLs itself at ``checkpoint``."""
+    code = (
+        "import asyncio, sys; from pathlib import Path; from foreign_desk.index.store.db import Store\n"
+        "async def main():\n    await (await Store.open(Path(sys.argv[1]))).close()\n"
+        "asyncio.run(main())"
+    )
+    env = {**os.environ, "FOREIGN_DESK_KILL_AT": checkpoint}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(data)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+async def test_an_old_store_moves_to_rowid_tables_with_the_same_vectors_and_answers(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    settings = make_settings(data)
+    await make_old_store(data, settings, tmp_path, monkeypatch)
+    before, asked = contents(data), await answers(settings)  # opening migrates
+    assert layout(data) == {"embeddings": False, "sentence_embeddings": False}
+    assert contents(data) == before and all(before)
+    assert await answers(settings) == asked and asked
+    assert pending_compaction(data) == (False, 0)
+
+
+@pytest.mark.parametrize("checkpoint", ["schema_migrations-6", "compact"])
+async def test_a_kill_while_migrating_leaves_a_store_that_answers(
+    checkpoint: str, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    settings = make_settings(data)
+    await make_old_store(data, settings, tmp_path, monkeypatch)
+    before = contents(data)
+    with monkeypatch.context() as patch:  # the old code's answers
+        patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 6))
+        asked = await answers(settings)
+
+    open_killed_at(data, checkpoint)
+    migrated = checkpoint == "compact"  # killed after the migration's commit, before VACUUM
+    assert layout(data) == {"embeddings": not migrated, "sentence_embeddings": not migrated}
+    assert pending_compaction(data)[0] == migrated
+    assert contents(data) == before
+
+    assert await answers(settings) == asked and asked  # this open finishes the job
+    assert layout(data) == {"embeddings": False, "sentence_embeddings": False}
+    assert pending_compaction(data) == (False, 0) and contents(data) == before
