@@ -33,10 +33,12 @@ STAGE_PASSAGE = (
 )
 STAGE_PASSAGES = (
     "INSERT INTO passages(id, article_id, ordinal, section, paragraphs, text, context, vector_key, "
-    "gen_added) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, "
-    "value ->> 6, value ->> 7, value ->> 8 FROM json_each(?) ORDER BY key"
+    "gen_added) SELECT "
+    + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))
+    + " FROM json_each(?) ORDER BY key"
 )
-"""Passage rows given as one JSON array of rows (see ``stage_articles``)."""
+"""Passage rows given as one JSON array of rows (see ``stage_articles``); ``json_extract``, not
+``->>``, which needs SQLite 3.38 (Debian bookworm's Python has 3.40, older systems less)."""
 
 
 @dataclass(frozen=True, slots=True)
