@@ -186,7 +186,7 @@ class VectorIndex:
                 code = invlists.get_single_code(list_no, offset)
                 raw = np.frombuffer(bytes(faiss.rev_swig_ptr(code, ivf.code_size)), dtype=np.uint8)
                 invlists.release_codes(list_no, code)
-                rows.append(self._decode(ivf, list_no, raw))
+                rows.append(self._decode(ivf, list_no, raw[None, :])[0])
         step = max(1, len(ids) // n)
         picked = np.asarray(ids[::step][:n], dtype=np.int64)
         if self.quantized and self.exact is not None:
@@ -221,20 +221,16 @@ class VectorIndex:
         codes = np.array(faiss.rev_swig_ptr(codes_ptr, n * ivf.code_size), dtype=np.uint8)
         invlists.release_ids(list_no, ids_ptr)
         invlists.release_codes(list_no, codes_ptr)
+        return ids, self._decode(ivf, list_no, codes.reshape(n, ivf.code_size))
+
+    def _decode(self, ivf: faiss.IndexIVF, list_no: int, codes: np.ndarray) -> np.ndarray:
+        """Float rows of one list's ``codes`` (one row of ``code_size`` bytes each)."""
         if not self.quantized:
-            return ids, codes.view(np.float32).reshape(n, self.dim)
-        rows = faiss.downcast_index(ivf).sq.decode(codes.reshape(n, ivf.code_size))
+            return codes.view(np.float32).reshape(len(codes), self.dim)
+        rows = faiss.downcast_index(ivf).sq.decode(codes)
         if ivf.by_residual:
             rows += ivf.quantizer.reconstruct(list_no)
-        return ids, rows.astype(np.float32)
-
-    def _decode(self, ivf: faiss.IndexIVF, list_no: int, code: np.ndarray) -> np.ndarray:
-        if not self.quantized:
-            return code.view(np.float32)
-        out = faiss.downcast_index(ivf).sq.decode(code[None, :])
-        if ivf.by_residual:
-            out += ivf.quantizer.reconstruct(list_no)
-        return out[0]
+        return rows.astype(np.float32)
 
     def search(
         self,

@@ -27,16 +27,12 @@ from foreign_desk.index.store.scopes import GRANT, scope_id
 log = logging.getLogger(__name__)
 
 
-STAGE_PASSAGE = (
-    "INSERT INTO passages(id, article_id, ordinal, section, paragraphs, text, context, vector_key, "
-    "gen_added) VALUES (?,?,?,?,?,?,?,?,?)"
+_PASSAGE_INSERT = (
+    "INSERT INTO passages(id, article_id, ordinal, section, paragraphs, text, context, vector_key, gen_added)"
 )
-STAGE_PASSAGES = (
-    "INSERT INTO passages(id, article_id, ordinal, section, paragraphs, text, context, vector_key, "
-    "gen_added) SELECT "
-    + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))
-    + " FROM json_each(?) ORDER BY key"
-)
+STAGE_PASSAGE = f"{_PASSAGE_INSERT} VALUES (?,?,?,?,?,?,?,?,?)"
+_JSON_ROW = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))
+STAGE_PASSAGES = f"{_PASSAGE_INSERT} SELECT {_JSON_ROW} FROM json_each(?) ORDER BY key"
 """Passage rows given as one JSON array of rows (see ``stage_articles``); ``json_extract``, not
 ``->>``, which needs SQLite 3.38 (Debian bookworm's Python has 3.40, older systems less)."""
 
