@@ -19,8 +19,23 @@ after this translation finds the same words as ``_WORD``, in half the time."""
 Grams = frozenset[tuple[str, ...]]
 
 
+_PUNCTUATION = "\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u00a3\u200e"
+"""The non-ASCII characters of most English news (curly quotes, dashes, ellipsis, pound, a
+left-to-right mark): none is a word character, so as spaces they split text as ``_WORD`` does,
+and a text whose only non-ASCII characters they are takes the ASCII path."""
+
+
+def _plain(text: str) -> str:
+    for ch in _PUNCTUATION:
+        if ch in text:
+            text = text.replace(ch, " ")
+    return text
+
+
 def shingles(text: str) -> Grams:
     """The passage's word 3-grams (the whole text when shorter)."""
+    if not text.isascii():
+        text = _plain(text)
     if text.isascii():
         words = text.lower().encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
     else:

@@ -7,10 +7,12 @@ every result it shows, so nothing here loads a model or a dictionary.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,27 @@ def words_held(folded: str, words: Iterable[str]) -> list[str]:
                 held.append(word)
                 break
             at = folded.find(word, end)
+    return held
+
+
+def words_held_each(folded: Sequence[str], words: Iterable[str]) -> list[list[str]]:
+    """``words_held`` of each of ``folded``, in one substring search per word over all of them
+    joined by a non-word character: a search weighs a few words against ~100 candidates, and one
+    scan of their text per word costs a fraction of a scan per word and candidate."""
+    joined = "\n".join(folded)
+    starts = list(itertools.accumulate((len(t) + 1 for t in folded), initial=0))
+    held: list[list[str]] = [[] for _ in folded]
+    for word in words:
+        at = joined.find(word)
+        while at >= 0:
+            end = at + len(word)
+            starts_word = at == 0 or not joined[at - 1].isalnum()
+            if starts_word and (end == len(joined) or not joined[end].isalnum()):
+                n = bisect_right(starts, at) - 1
+                held[n].append(word)
+                at = joined.find(word, starts[n + 1])  # the next text: this one holds the word
+            else:
+                at = joined.find(word, end)
     return held
 
 

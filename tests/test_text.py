@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from foreign_desk.index.text import fold, normalise, split_sentences, tokens, word_count, words_held
+from foreign_desk.index.text import (
+    fold,
+    normalise,
+    split_sentences,
+    tokens,
+    word_count,
+    words_held,
+    words_held_each,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -105,3 +113,12 @@ def test_normalise_spaces_and_invisible_characters() -> None:
 )
 def test_words_held_are_the_whole_tokens_fts5_would_match(text: str, words: list[str]) -> None:
     assert words_held(fold(text), words) == [w for w in words if w in set(tokens(text))]
+
+
+@given(
+    st.lists(st.text(alphabet="iranZüch 2017_-.,é\n", max_size=30), max_size=5),
+    st.lists(st.sampled_from(["iran", "iranian", "zurich", "2017", "a", "n"]), unique=True),
+)
+def test_words_held_each_is_words_held_of_each_text(texts: list[str], words: list[str]) -> None:
+    folded = [fold(t) for t in texts]
+    assert words_held_each(folded, words) == [words_held(f, words) for f in folded]

@@ -11,6 +11,7 @@ connection, except who may see an article (``scopes``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -104,6 +105,13 @@ def passages_sql(with_vectors: bool) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4_096)
+def _paragraphs(stored: str) -> tuple[int, ...]:
+    """A passage's paragraph numbers from their JSON: a few hundred distinct lists ("[3, 4]")
+    serve a whole corpus, and a search parses ~100 of them."""
+    return tuple(json.loads(stored))
+
+
 def stored_passage(row: Sequence[Any]) -> StoredPassage:
     """A row of ``passages_sql`` (by position: plain ``sqlite3`` rows and aiosqlite's alike)."""
     pid, article_id, ordinal, section, paragraphs, text, vector_key, *article, blob = row
@@ -112,7 +120,7 @@ def stored_passage(row: Sequence[Any]) -> StoredPassage:
         article_row=int(article_id),
         ordinal=int(ordinal),
         section=section,
-        paragraphs=tuple(json.loads(paragraphs)),
+        paragraphs=_paragraphs(paragraphs),
         text=text,
         article=ArticleRef(*article),
         vector_key=vector_key,

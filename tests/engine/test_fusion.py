@@ -72,13 +72,16 @@ def test_same_story_in_other_words_stays_two_results() -> None:
 
 
 def test_shingles_and_the_pool_agree_with_their_definitions() -> None:
-    """The fast paths (ASCII text split after one translation; one intersection with the union
+    """The fast paths (ASCII text, or text whose only other characters are news punctuation,
+    split after one translation; one intersection with the union
     of a page's 3-grams) give what the definitions give: words as ``\\w+`` finds them in the
     casefolded text, the first passage of the page that ``near_duplicate`` pairs with."""
     texts = [
         WIRE, "JAKARTA (Reuters) - " + WIRE, "a_b c-d e\x00f\x7fg h", "U.S.-led talks: 3rd round", "",
         "two words", "Café au lait ÉTÉ straße in Zürich", "Jakarta, Antara - " + WIRE[:60],
         "".join(chr(c) for c in range(128)),
+        "\u201cNo\u201d \u2013 it\u2019s \u00a35\u2026 \u2018final\u2019\u200e",
+        "\u201cCaf\u00e9\u201d\u2014Stra\u00dfe\u2019s ber\u00fchmt",
     ]  # fmt: skip
     for text in texts:
         words = re.findall(r"\w+", text.casefold())

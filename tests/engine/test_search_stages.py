@@ -20,7 +20,7 @@ from foreign_desk.index.models import ArticleRef, Filters
 from foreign_desk.index.search import SearchRequest
 from foreign_desk.index.search.cite import cite
 from foreign_desk.index.search.fuse import fuse
-from foreign_desk.index.search.judge import Judge
+from foreign_desk.index.search.judge import Judge, widened
 from foreign_desk.index.search.page import Page, page
 from foreign_desk.index.search.request import Laps
 from foreign_desk.index.search.retrieve import Retrieved
@@ -290,3 +290,12 @@ async def test_keyword_ranking_is_that_of_every_match_the_reader_may_see(
                 rows = read.conn.execute(oracle, {"match": '"patrols"', "gen": snapshot.generation, "k": k})
                 assert got == [(int(pid), -float(s)) for pid, s in rows]
                 assert len(got) == k
+
+
+def test_widened_float16_rows_are_astype_of_every_bit_pattern() -> None:
+    """Zeros, subnormals, infinities and NaNs included; float32 rows pass through."""
+    rows = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).reshape(-1, 256)
+    assert widened(rows).dtype == np.float32
+    np.testing.assert_array_equal(widened(rows), rows.astype(np.float32))
+    single = np.ones((2, 3), dtype=np.float32)
+    assert widened(single) is single
