@@ -32,17 +32,24 @@ def _plain(text: str) -> str:
     return text
 
 
-def shingles(text: str) -> Grams:
-    """The passage's word 3-grams (the whole text when shorter)."""
+def _words(text: str) -> list[str]:
+    """The words ``shingles`` are made of: ``\\w+`` runs of the casefolded text."""
     if not text.isascii():
         text = _plain(text)
     if text.isascii():
-        words = text.lower().encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
-    else:
-        words = _WORD.findall(text.casefold())
+        return text.lower().encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
+    return _WORD.findall(text.casefold())
+
+
+def _grams(words: list[str]) -> Grams:
     if len(words) < 3:
         return frozenset({tuple(words)})
     return frozenset(zip(words, words[1:], words[2:], strict=False))
+
+
+def shingles(text: str) -> Grams:
+    """The passage's word 3-grams (the whole text when shorter)."""
+    return _grams(_words(text))
 
 
 def near_duplicate(a: Grams, b: Grams, threshold: float = 0.8, *, shared: Grams | None = None) -> bool:
@@ -72,6 +79,14 @@ class Pool:
         if not shared:
             return None
         return next((c for c, g in self.members if near_duplicate(g, grams, shared=shared)), None)
+
+    def first_twin_of(self, text: str) -> Candidate | None:
+        """``first_twin`` of the 3-grams of ``text``, made only when it shares one with the pool:
+        most passages below a page share none, and looking theirs up costs less than a set."""
+        words = _words(text)
+        if len(words) >= 3 and self.union.isdisjoint(zip(words, words[1:], words[2:], strict=False)):
+            return None
+        return self.first_twin(_grams(words))
 
 
 @dataclass(slots=True)
@@ -137,7 +152,7 @@ def _name_later_copies(
         shown.add(p, known.get(id(p)) or shingles(p.text))
     for cand in later:
         if cand.source and any(cand.source != p.source and cand.source not in p.also_in for p in page):
-            twin = shown.first_twin(shingles(cand.text))
+            twin = shown.first_twin_of(cand.text)
             if twin is not None:
                 _name_copy(twin, cand)
 

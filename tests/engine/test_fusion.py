@@ -98,9 +98,11 @@ def test_shingles_and_the_pool_agree_with_their_definitions() -> None:
     for c in page:
         pool.add(c, shingles(c.text))
     for _ in range(300):
-        grams = shingles(" ".join(rng.choices(vocab, k=rng.randint(2, 30))))
+        text = " ".join(rng.choices([*vocab, "other"], k=rng.randint(1, 30)))
+        grams = shingles(text)
         twin = next((c for c in page if near_duplicate(shingles(c.text), grams)), None)
         assert pool.first_twin(grams) is twin
+        assert pool.first_twin_of(text) is twin
 
 
 def test_keyword_query_asks_the_rarest_terms_within_a_postings_budget() -> None:
