@@ -94,7 +94,7 @@ def dense_search(
     """The ``depth`` most similar passages of each language (``Snapshot.dense_groups``), none of
     ``hidden`` (other servers' own)."""
     groups = snapshot.dense_groups(allowed)
-    per_group = depth if len(groups) > 1 else depth * max(1, len(snapshot.by_language))
+    per_group = depth if len(groups) > 1 else depth * max(1, len(snapshot.languages))
     found: dict[int, None] = {}
     for group in groups:
         _, ids = snapshot.vectors.search(qvec[None, :], per_group, group, hidden)

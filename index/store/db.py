@@ -26,7 +26,7 @@ from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
 from foreign_desk.index.sqlite import connect, migrate, rows_in
 from foreign_desk.index.store.lock import OpenLock
-from foreign_desk.index.store.schema import COMPACT_KEY, MIGRATIONS, visible
+from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS, visible
 from foreign_desk.index.store.scopes import Scopes, scope_sql
 
 log = logging.getLogger(__name__)
@@ -267,6 +267,17 @@ class Store:
             row = await cur.fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    async def passage_languages(self, gen: int) -> tuple[str, ...]:
+        """The article languages (``""``: unknown) of the passages visible at ``gen``, in order.
+        Publishing records them beside ``id_stats``; only another generation's are counted again."""
+        async with self.conn.execute("SELECT value FROM meta WHERE key = 'languages'") as cur:
+            row = await cur.fetchone()
+        recorded = _recorded_languages(row[0] if row else None)
+        if recorded is not None and recorded[0] == gen:
+            return recorded[1]
+        async with self.conn.execute(LANGUAGE_STATS_SQL, {"gen": gen}) as cur:
+            return tuple(r[0] for r in await cur.fetchall() if r[3])
+
     async def visible_ids(self, gen: int) -> np.ndarray:
         sql = f"SELECT id FROM passages p WHERE {visible('p')}"
         return await self._ids(sql, {"gen": gen})
@@ -504,3 +515,16 @@ class Store:
         if not parts:
             return [], np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
         return list(uids), np.asarray(owners, dtype=np.int64), np.concatenate(parts)
+
+
+def _recorded_languages(value: str | None) -> tuple[int, tuple[str, ...]] | None:
+    """(generation, languages) as publishing recorded them; ``None`` when absent or malformed
+    (then they are counted again, never guessed)."""
+    try:
+        recorded = json.loads(value or "null")
+        gen, languages = recorded["gen"], recorded["languages"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(gen, int) or not all(isinstance(x, str) for x in languages):
+        return None
+    return gen, tuple(languages)

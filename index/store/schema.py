@@ -164,3 +164,12 @@ VISIBLE = "{t}.gen_added <= :gen AND ({t}.gen_removed IS NULL OR {t}.gen_removed
 
 def visible(alias: str) -> str:
     return VISIBLE.format(t=alias)
+
+
+LANGUAGE_STATS_SQL = (
+    "SELECT coalesce(a.language, ''), count(*), coalesce(sum(p.id), 0), count(a.id) "
+    f"FROM passages p LEFT JOIN articles a ON a.id = p.article_id WHERE {visible('p')} GROUP BY 1 ORDER BY 1"
+)
+"""Per article language of the passages visible at ``:gen``: how many, the sum of their ids, and
+how many have an article row (a language counts only with one). Publishing records the totals
+(``id_stats``) and the languages, so opening a generation reads them instead of scanning."""

@@ -67,6 +67,12 @@ def ivf_nlist(n: int) -> int:
     return int(max(1, min(65536, 2 * math.sqrt(max(n, 1)), n // 39)))
 
 
+def _spread(invlists: faiss.InvertedLists, list_no: int, count: int) -> list[int]:
+    """Up to ``count`` offsets spread evenly over one inverted list."""
+    size = invlists.list_size(list_no)
+    return sorted({int(o) for o in np.linspace(0, size - 1, min(size, count))})
+
+
 class VectorIndex:
     """A FAISS index plus what kind it is; search can be restricted to a set of ids.
 
@@ -178,20 +184,25 @@ class VectorIndex:
         ivf = self._ivf()
         invlists = ivf.invlists
         per_list = max(1, -(-n // invlists.nlist))
-        ids, rows = [], []
-        for list_no in range(invlists.nlist):
-            size = invlists.list_size(list_no)
-            for offset in sorted({int(o) for o in np.linspace(0, size - 1, min(size, per_list))}):
-                ids.append(invlists.get_single_id(list_no, offset))
-                code = invlists.get_single_code(list_no, offset)
-                raw = np.frombuffer(bytes(faiss.rev_swig_ptr(code, ivf.code_size)), dtype=np.uint8)
-                invlists.release_codes(list_no, code)
-                rows.append(self._decode(ivf, list_no, raw[None, :])[0])
-        step = max(1, len(ids) // n)
-        picked = np.asarray(ids[::step][:n], dtype=np.int64)
-        if self.quantized and self.exact is not None:
+        where = [
+            (list_no, offset)
+            for list_no in range(invlists.nlist)
+            for offset in _spread(invlists, list_no, per_list)
+        ]
+        where = where[:: max(1, len(where) // n)][:n]
+        picked = np.asarray(
+            [invlists.get_single_id(list_no, offset) for list_no, offset in where], dtype=np.int64
+        )
+        if self.quantized and self.exact is not None:  # exact copies: decoding them would be wasted
             return self.exact(picked)
-        return picked, np.vstack(rows[::step][:n]).astype(np.float32)
+        return picked, np.vstack([self._code(ivf, list_no, offset) for list_no, offset in where])
+
+    def _code(self, ivf: faiss.IndexIVF, list_no: int, offset: int) -> np.ndarray:
+        """The decoded vector at ``offset`` in list ``list_no``."""
+        code = ivf.invlists.get_single_code(list_no, offset)
+        raw = np.frombuffer(bytes(faiss.rev_swig_ptr(code, ivf.code_size)), dtype=np.uint8)
+        ivf.invlists.release_codes(list_no, code)
+        return self._decode(ivf, list_no, raw[None, :])[0].astype(np.float32)
 
     def chunks(self, size: int = 2_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every (ids, vectors) the index stores, about ``size`` at a time: checking all of a

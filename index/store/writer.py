@@ -21,7 +21,7 @@ import numpy as np
 from foreign_desk.index.models import Article, Passage
 from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, chunks, connect, now_iso, rows_in
 from foreign_desk.index.store.db import Store
-from foreign_desk.index.store.schema import visible
+from foreign_desk.index.store.schema import LANGUAGE_STATS_SQL, visible
 from foreign_desk.index.store.scopes import GRANT, scope_id
 
 log = logging.getLogger(__name__)
@@ -275,10 +275,12 @@ class StoreWriter:
         await self.conn.execute("PRAGMA synchronous=FULL")
         try:
             async with self.transaction():
-                sql = f"SELECT count(*), coalesce(sum(id), 0) FROM passages p WHERE {visible('p')}"
-                async with self.conn.execute(sql, {"gen": self.pending}) as cur:
-                    row = await cur.fetchone()
-                values["id_stats"] = f"{self.pending} {row[0]} {row[1]}" if row else f"{self.pending} 0 0"
+                async with self.conn.execute(LANGUAGE_STATS_SQL, {"gen": self.pending}) as cur:
+                    rows = await cur.fetchall()
+                count, total = sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows)
+                values["id_stats"] = f"{self.pending} {count} {total}"
+                languages = [r[0] for r in rows if r[3]]
+                values["languages"] = json.dumps({"gen": self.pending, "languages": languages})
                 await self.conn.executemany(
                     "INSERT INTO meta(key, value) VALUES (?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

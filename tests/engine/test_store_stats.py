@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -25,5 +26,21 @@ async def test_publishing_records_the_id_stats_of_its_generation(sample_copy: Pa
         assert await store.visible_id_stats(gen) == counted(sample_copy, gen)
         # another generation than the recorded one is counted, not taken from the record
         assert await store.visible_id_stats(gen - 1) == counted(sample_copy, gen - 1)
+    finally:
+        await store.close()
+
+
+async def test_publishing_records_the_languages_of_its_generation(sample_copy: Path) -> None:
+    store = await Store.open(sample_copy)
+    try:
+        gen = await store.generation()
+        assert json.loads((await store.meta())["languages"])["gen"] == gen
+        listed = tuple(await store.ids_by_language(gen))
+        assert listed and await store.passage_languages(gen) == listed
+        # a record of another generation, or a damaged one, is not served: the rows are counted
+        for damaged in (json.dumps({"gen": gen - 1, "languages": ["xx"]}), "{not json", '{"gen": "1"}'):
+            await store.conn.execute("UPDATE meta SET value = ? WHERE key = 'languages'", (damaged,))
+            assert await store.passage_languages(gen) == listed
+        assert await store.passage_languages(gen - 1) == tuple(await store.ids_by_language(gen - 1))
     finally:
         await store.close()
