@@ -21,13 +21,13 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from foreign_desk.index.answer_cache import AnswerCache, as_cached
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreError
-from foreign_desk.index.indexing import Indexer
 from foreign_desk.index.models import (
     SHARED,
     Answer,
@@ -44,8 +44,6 @@ from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
 from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
-from foreign_desk.index.store.backup import BackupReport, backup, restore
-from foreign_desk.index.store.doctor import Finding, diagnose
 from foreign_desk.index.store.repair import (
     Prechecked,
     open_checked,
@@ -55,6 +53,11 @@ from foreign_desk.index.store.repair import (
     vectors_path,
 )
 from foreign_desk.index.store.vectors import VectorIndex
+
+if TYPE_CHECKING:  # loaded by the methods that use them: answering questions needs none of them
+    from foreign_desk.index.indexing import Indexer
+    from foreign_desk.index.store.backup import BackupReport
+    from foreign_desk.index.store.doctor import Finding
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +241,13 @@ class Engine:
         return answer
 
     # -- indexing ---------------------------------------------------------------------------
+    def _indexer(self, **options: Any) -> Indexer:
+        """An indexing run's pipeline. Imported here: a process that only answers questions (a
+        cold start) does not load the readers, cleaning and building modules (~20 ms)."""
+        from foreign_desk.index.indexing import Indexer
+
+        return Indexer(self.store, self.embedder, self.settings, executor=self._index_pool, **options)
+
     async def index(
         self,
         paths: Sequence[str | Path] | None = None,
@@ -253,9 +263,7 @@ class Engine:
         paths = list(paths) if paths else [self.corpus_dir]
         async with self.lock.hold():
             current = await self._writable_snapshot(full)
-            indexer = Indexer(
-                self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress
-            )
+            indexer = self._indexer(progress=progress)
             report, vectors = await indexer.index_paths(paths, current, full=full, prune=prune)
             await self._install(report, vectors)
         return report
@@ -272,10 +280,7 @@ class Engine:
         (an article left out is shared)."""
         async with self.lock.hold():
             current = await self._writable_snapshot(False)
-            indexer = Indexer(
-                self.store, self.embedder, self.settings, executor=self._index_pool, progress=progress,
-                scopes=scopes,
-            )  # fmt: skip
+            indexer = self._indexer(progress=progress, scopes=scopes)
             report, vectors = await indexer.add_articles(articles, current)
             await self._install(report, vectors)
             # The unchanged ones too (staging granted the new and changed ones).
@@ -322,6 +327,8 @@ class Engine:
     @staticmethod
     async def doctor(settings: Settings, *, repair: bool = False) -> list[Finding]:
         """Check every file of the data dir (``store.doctor``); rebuild the vector file with ``repair``."""
+        from foreign_desk.index.store.doctor import diagnose
+
         index = settings.index
         return await diagnose(
             settings.data_path,
@@ -333,11 +340,15 @@ class Engine:
     @staticmethod
     async def backup(settings: Settings, dest: Path) -> BackupReport:
         """A consistent copy of the data dir in ``dest``, taken while the bot runs (``store.backup``)."""
+        from foreign_desk.index.store.backup import backup
+
         return await backup(settings.data_path, dest)
 
     @staticmethod
     async def restore(settings: Settings, src: Path) -> BackupReport:
         """Replace the data dir's index with the backup in ``src`` (checked first)."""
+        from foreign_desk.index.store.backup import restore
+
         return await restore(src, settings.data_path)
 
     @property
@@ -425,7 +436,7 @@ class Engine:
             if not unseen:
                 return 0
             current = await self._writable_snapshot(False)
-            indexer = Indexer(self.store, self.embedder, self.settings, executor=self._index_pool)
+            indexer = self._indexer()
             report, vectors = await indexer.remove_articles(unseen, current)
             if vectors is not None:
                 await self._install(report, vectors)
