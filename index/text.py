@@ -87,27 +87,11 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
-def words_held(folded: str, words: Iterable[str]) -> list[str]:
-    """Which of ``words`` (folded tokens) occur in ``folded`` (a ``fold``-ed text) as whole
-    tokens: a substring search first, the token boundaries checked only where it hits (a search
-    weighs a few words against dozens of passages; tokenizing them all would cost milliseconds)."""
-    held = []
-    for word in words:
-        at = folded.find(word)
-        while at >= 0:
-            end = at + len(word)
-            starts = at == 0 or not folded[at - 1].isalnum()
-            if starts and (end == len(folded) or not folded[end].isalnum()):
-                held.append(word)
-                break
-            at = folded.find(word, end)
-    return held
-
-
 def words_held_each(folded: Sequence[str], words: Iterable[str]) -> list[list[str]]:
-    """``words_held`` of each of ``folded``, in one substring search per word over all of them
-    joined by a non-word character: a search weighs a few words against ~100 candidates, and one
-    scan of their text per word costs a fraction of a scan per word and candidate."""
+    """Which of ``words`` (folded tokens) occur in each of ``folded`` (``fold``-ed texts) as whole
+    tokens: one substring search per word over all the texts joined by a non-word character, the
+    token boundaries checked only where it hits (a search weighs a few words against ~100
+    candidates; tokenizing them all, or a scan per word and candidate, would cost milliseconds)."""
     joined = "\n".join(folded)
     starts = list(itertools.accumulate((len(t) + 1 for t in folded), initial=0))
     held: list[list[str]] = [[] for _ in folded]
