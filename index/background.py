@@ -46,20 +46,35 @@ class Moments:
         return cls(mean, centred.T @ centred / len(rows), len(rows))
 
 
-@dataclass(frozen=True, slots=True)
 class Scale:
-    """One question's background per language: mean and standard deviation of its similarity."""
+    """One question's background per language: mean and standard deviation of its similarity,
+    measured for a language when first asked for (most questions meet two of a corpus's
+    languages; each costs a quadratic form over a 384 x 384 covariance)."""
 
-    by_language: Mapping[str, tuple[float, float]]
+    __slots__ = ("_query", "_moments", "_known")
+
+    def __init__(self, query_vector: np.ndarray, moments: Mapping[str, Moments]) -> None:
+        self._query = np.asarray(query_vector, dtype=np.float64)
+        self._moments = moments
+        self._known: dict[str, tuple[float, float]] = {}
 
     def z(self, similarities: np.ndarray, languages: Sequence[str | None]) -> np.ndarray:
         """Each similarity in standard deviations above the background of its passage's language."""
-        pairs = np.array([self.of(lang) for lang in languages], dtype=np.float64).reshape(-1, 2)
+        of = {lang: self.of(lang) for lang in set(languages)}
+        pairs = np.array([of[lang] for lang in languages], dtype=np.float64).reshape(-1, 2)
         return (np.asarray(similarities, dtype=np.float64) - pairs[:, 0]) / pairs[:, 1]
 
     def of(self, language: str | None) -> tuple[float, float]:
-        fallback = self.by_language.get(ANY_LANGUAGE) or next(iter(self.by_language.values()))
-        return self.by_language.get(language or ANY_LANGUAGE, fallback)
+        """The mean and spread of ``language`` (unknown or absent: of all languages together)."""
+        key = language or ANY_LANGUAGE
+        if key not in self._moments:
+            key = ANY_LANGUAGE if ANY_LANGUAGE in self._moments else next(iter(self._moments))
+        known = self._known.get(key)
+        if known is None:
+            q, m = self._query, self._moments[key]
+            variance = float(q @ m.covariance @ q)
+            known = self._known[key] = (float(q @ m.mean), math.sqrt(max(variance, 1e-12)))
+        return known
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +105,7 @@ class Background:
 
     def scale(self, query_vector: np.ndarray) -> Scale:
         """The question's mean and spread of similarity per language."""
-        q = np.asarray(query_vector, dtype=np.float64)
-        out = {}
-        for lang, m in self.languages.items():
-            variance = float(q @ m.covariance @ q)
-            out[lang] = (float(q @ m.mean), math.sqrt(max(variance, 1e-12)))
-        return Scale(out)
+        return Scale(query_vector, self.languages)
 
 
 def noise_level(passages: int) -> float:
