@@ -10,12 +10,11 @@ cleaned article's body paragraphs (standfirst included, headings not), 1-based, 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.models import Article, Passage
-from foreign_desk.index.text import LETTER_OR_DIGIT, split_sentences, word_count
+from foreign_desk.index.text import LETTER_OR_DIGIT, split_sentences, word_count, word_stats
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +96,10 @@ def _word_size(word: str) -> int:
 
 def _size(text: str) -> int:
     """Words of ``text`` for packing: ``word_count``, save that long words count by length."""
-    if _LONG_WORD.search(text) is None:  # nearly always: the count cleaning already made
-        return word_count(text)
+    words, longest = word_stats(text)
+    if longest <= MAX_WORD_CHARS:  # nearly always: the count cleaning already made
+        return words
     return sum(_word_size(word) for word in text.split())
-
-
-_LONG_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1}}}")
 
 
 def _units(text: str, paragraph: int, max_words: int) -> list[_Unit]:

@@ -91,7 +91,7 @@ _CAPTION_START = re.compile(
     r"|image (?:caption|source)\s*[,:]|media caption\s*[,:]|caption\s*:)",
     _IC,
 )
-_PHOTO_AGENCY = re.compile(
+_PHOTO_AGENCY = re.compile(  # each credit holds a "/" or "Getty"
     r"ANTARA FOTO/|AP Photo/|AFP PHOTO/|REUTERS/[A-Z]|EPA-EFE/|[/(]\s*Getty Images|via Getty Images"
 )
 _AGENCY_ONLY = re.compile(
@@ -124,7 +124,6 @@ _INITIALS = r"[\(\[]\s*[a-z]{2,5}(?:\s*/\s*[a-z]{2,5})*\s*[\)\]]"
 _ANTARA_CODE = r"\([^()]{1,40}/\s*[A-Z]\d{3}\)"
 _ONLY_INITIALS = re.compile(rf"^(?:{_INITIALS}|{_ANTARA_CODE}|\(\*\)|\(end\))$")
 _TRAILING_INITIALS = re.compile(rf"(?<=[.!?\"”’])\s*(?:{_INITIALS}|{_ANTARA_CODE}|\(\*\))$")
-_SEPARATOR = re.compile(r"^[\W_]+$")
 
 # --- where the footer starts: this paragraph and everything after it goes ---------------------
 
@@ -150,6 +149,7 @@ def clean_article(article: Article) -> Article:
     """
     blocks = _cut_footer([Block(normalise(b.text).strip(), b.kind) for b in article.blocks])
     title_key = _key(article.title)
+    headline = title_key if word_count(title_key) >= 3 else ""  # shorter ones are too common to drop
     kept: list[Block] = []
     after_marker = 0
     repeat: tuple[int, Block] | None = None  # the first paragraph that repeats the headline
@@ -157,15 +157,17 @@ def clean_article(article: Article) -> Article:
         text = _tidy(block.text)
         if not text:
             continue
-        if after_marker and _headline_like(text):
+        words = word_count(text)  # counted and folded once here, then handed to every rule
+        if after_marker and _headline_like(text, words):
             after_marker -= 1
             continue
         after_marker = 0
         if _RELATED_MARKER.match(text):
             after_marker = MARKER_FOLLOWERS
             continue
-        if _is_boilerplate(text, title_key):
-            if repeat is None and block.kind != "heading" and _key(text) == title_key:
+        key = _key(text)
+        if _is_boilerplate(text, words, key, headline):
+            if repeat is None and block.kind != "heading" and key == title_key:
                 repeat = (len(kept), Block(text, block.kind))
             log.debug("dropped boilerplate %r", text[:80])
             continue
@@ -203,23 +205,25 @@ def _tidy(text: str) -> str:
         text = _MARKER_PREFIX.sub("", text)
     if text.endswith((")", "]")):
         text = _TRAILING_INITIALS.sub("", text)
+    if text.isprintable() and "  " not in text and text == text.strip(" "):
+        return text  # already single spaces (every other space character is unprintable)
     return " ".join(text.split())
 
 
-def _headline_like(text: str) -> bool:
+def _headline_like(text: str, words: int) -> bool:
     """A linked headline under a bare ``Baca juga:``: short, capitalised, no closing stop."""
     return (
-        word_count(text) <= 20
+        words <= 20
         and (text[:1].isupper() or text[:1].isdigit() or text[:1] in "\"“'‘•-")
         and not re.search(r"[.!?…:;,\"”’]$", text)
     )
 
 
-def _is_boilerplate(text: str, title_key: str) -> bool:
-    words = word_count(text)
-    if words == 0 or _SEPARATOR.match(text):
-        return True
-    if _key(text.strip(" .:!-–—|")) in _UI_LINES:
+def _is_boilerplate(text: str, words: int, key: str, headline: str) -> bool:
+    """Whether tidied ``text`` (``words`` long, folded to ``key``) is a line no article needs.
+
+    Most rules fit short lines only, so a body paragraph is weighed against a few rules."""
+    if words == 0 or _is_ui_line(text):
         return True
     if words <= RELATED_MAX_WORDS and (_RELATED_LINK.match(text) or _VIDEO_LINK.match(text)):
         return True
@@ -231,24 +235,37 @@ def _is_boilerplate(text: str, title_key: str) -> bool:
         return True
     if words <= FOOTER_MAX_WORDS and _FOOTER_START.match(text):
         return True  # a footer marker early in the article: the line goes, the article stays
-    return _is_caption(text, words, title_key)
+    return _repeats_headline(text, key, headline) or _is_caption(text, words)
 
 
-def _is_caption(text: str, words: int, title_key: str) -> bool:
-    """Photo captions and credits, including one glued to the headline it repeats."""
-    if title_key and word_count(title_key) >= 3:
-        key = _key(text)
-        if key == title_key:
-            return True  # the headline repeated as a paragraph
-        if key.startswith(title_key):
-            rest = text[len(title_key) :] if _key(text[: len(title_key)]) == title_key else ""
-            if rest[:1].isalpha() or (rest and _is_caption(rest.strip(), word_count(rest), "")):
-                return True  # "<headline>Ilustrasi bendera Jepang ... (twitter.com/NATOpress)"
+def _is_ui_line(text: str) -> bool:
+    """An ad, scroll or share marker alone on its line. Tidied ASCII text folds to a key of its
+    own length, so one longer than every marker is not folded at all."""
+    text = text.strip(" .:!-–—|")
+    return (len(text) <= _UI_LINE_MAX_CHARS or not text.isascii()) and _key(text) in _UI_LINES
+
+
+_UI_LINE_MAX_CHARS = max(map(len, _UI_LINES))
+
+
+def _repeats_headline(text: str, key: str, headline: str) -> bool:
+    """The headline (``headline``: its key, or empty) repeated as a paragraph, or glued to a
+    caption: ``<headline>Ilustrasi bendera Jepang ... (twitter.com/NATOpress)``."""
+    if not headline or not key.startswith(headline):
+        return False
+    if key == headline:
+        return True
+    rest = text[len(headline) :] if _key(text[: len(headline)]) == headline else ""
+    return rest[:1].isalpha() or bool(rest and _is_caption(rest.strip(), word_count(rest)))
+
+
+def _is_caption(text: str, words: int) -> bool:
+    """Photo captions and credits."""
     if _ONLY_CREDIT.match(text) or _AGENCY_ONLY.match(text):
         return True
     if words > CAPTION_MAX_WORDS:
         return False
-    if _CAPTION_START.match(text) or _PHOTO_AGENCY.search(text):
+    if _CAPTION_START.match(text) or (("/" in text or "Getty" in text) and _PHOTO_AGENCY.search(text)):
         return True
     return words <= CREDITED_CAPTION_MAX_WORDS and bool(_ENDS_WITH_CREDIT.search(text))
 
@@ -271,10 +288,12 @@ def _cut_footer(blocks: list[Block]) -> list[Block]:
 def _dedupe(blocks: list[Block]) -> list[Block]:
     """Drop a block repeating the one before it (scrapes often double a paragraph)."""
     out: list[Block] = []
+    last = None  # the key of the block kept last (a dropped one has the same)
     for block in blocks:
-        if out and _key(out[-1].text) == _key(block.text):
-            continue
-        out.append(block)
+        key = _key(block.text)
+        if key != last:
+            out.append(block)
+        last = key
     return out
 
 

@@ -36,6 +36,8 @@ def normalise(text: str) -> str:
         text = _INVISIBLE.sub("", _SPACES.sub(" ", text))
     if "  " in text:
         text = _RUN_OF_SPACES.sub(" ", text)
+    if "\n" not in text:  # a paragraph
+        return text.strip()
     return "\n".join(line.strip() for line in text.split("\n"))
 
 
@@ -48,22 +50,30 @@ def word_count(text: str) -> int:
     Linear in the length: a regex that scans each word for its first letter from every
     position would take minutes on a 200 KB run of punctuation. Cleaning and chunking ask this
     of the same paragraph several times, so paragraph-sized texts are remembered."""
+    return word_stats(text)[0]
+
+
+def word_stats(text: str) -> tuple[int, int]:
+    """``word_count(text)`` and the length of the longest whitespace-separated word, from one
+    split: chunking weighs a long word (a URL, base64) by its length."""
     if len(text) > CACHED_TEXT_CHARS:
-        return _word_count(text)
-    return _cached_word_count(text)
+        return _word_stats(text)
+    return _cached_word_stats(text)
 
 
 CACHED_TEXT_CHARS = 4_000
 
 
-def _word_count(text: str) -> int:
-    return len(list(filter(None, map(_HAS_LETTER_OR_DIGIT, text.split()))))
+def _word_stats(text: str) -> tuple[int, int]:
+    words = text.split()  # nearly all of them alphanumeric: only the rest are searched
+    count = len(words) - sum(1 for w in words if not w.isalnum() and not _HAS_LETTER_OR_DIGIT(w))
+    return count, max(map(len, words), default=0)
 
 
 _HAS_LETTER_OR_DIGIT = LETTER_OR_DIGIT.search
 
 
-_cached_word_count = functools.lru_cache(maxsize=16_384)(_word_count)
+_cached_word_stats = functools.lru_cache(maxsize=16_384)(_word_stats)
 
 
 _TOKEN = re.compile(r"[^\W_]+")

@@ -119,6 +119,8 @@ def clean_paragraphs(*paragraphs: str, title: str = TITLE) -> list[str]:
         "ADVERTISEMENT",
         "SCROLL TO CONTINUE WITH CONTENT",
         "Advertisement",
+        "A\u0301dvertisement" + "\u0301" * 40 + " ...",  # longer than any marker until folded
+        "Share this article ---------------------------------------------------",
         "* * *",
         "(ard)",
         "(res / res)",

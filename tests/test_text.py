@@ -88,6 +88,11 @@ def test_word_count(text: str, count: int) -> None:
     assert word_count(text) == count
 
 
+@given(st.text(alphabet="ab1²_-.é\u0301 \n\t\xa0\u2003\x1c", max_size=60))
+def test_word_count_is_whitespace_words_with_a_letter_or_digit(text: str) -> None:
+    assert word_count(text) == sum(any(c.isalnum() for c in word) for word in text.split())
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
