@@ -10,7 +10,7 @@ cleaned article's body paragraphs (standfirst included, headings not), 1-based, 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.models import Article, Passage
@@ -36,9 +36,9 @@ MAX_CONTEXT_CHARS = 300
 200 KB "headline" would otherwise be embedded once per passage."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    """The smallest piece packing moves: a paragraph, or a sentence of a long paragraph."""
+class _Unit(NamedTuple):
+    """The smallest piece packing moves: a paragraph, or a sentence of a long paragraph (a
+    named tuple: one is made for every paragraph, in half a frozen dataclass's time)."""
 
     text: str
     paragraph: int
@@ -149,12 +149,13 @@ def _pack(units: list[_Unit], max_words: int, min_words: int) -> list[list[_Unit
     falling under ``min_words``. A single unit over the cap is a group of its own.
     """
     n = len(units)
+    sizes = [u.words for u in units]
     best: list[float] = [0.0] + [float("inf")] * n
     cut: list[int] = [0] * (n + 1)
     for end in range(1, n + 1):
         words = 0
         for start in range(end - 1, -1, -1):
-            words += units[start].words
+            words += sizes[start]
             if words > max_words and start < end - 1:
                 break
             room = max(0, max_words - words)

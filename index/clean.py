@@ -191,7 +191,7 @@ def _key(text: str) -> str:
 
 
 def _fold_words(text: str) -> str:
-    return " ".join(fold(text).split())
+    return _single_spaced(fold(text))
 
 
 _cached_key = functools.lru_cache(maxsize=16_384)(_fold_words)
@@ -205,8 +205,14 @@ def _tidy(text: str) -> str:
         text = _MARKER_PREFIX.sub("", text)
     if text.endswith((")", "]")):
         text = _TRAILING_INITIALS.sub("", text)
-    if text.isprintable() and "  " not in text and text == text.strip(" "):
-        return text  # already single spaces (every other space character is unprintable)
+    return _single_spaced(text)
+
+
+def _single_spaced(text: str) -> str:
+    """``text`` with one space between words: most paragraphs already are, and the test that
+    says so (every space character but the plain one is unprintable) is cheaper than a split."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 

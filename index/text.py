@@ -166,9 +166,9 @@ def _blocks_end(before: str, dots: str) -> bool:
         return False
     word = before.rsplit(None, 1)[-1] if before.strip() else ""
     word = word.lstrip("\"'“‘([")
-    if _DOTTED.search(word + "."):
+    if "." in word and _DOTTED.search(word + "."):
         return True
-    if _INITIAL.search(before):
+    if "A" <= before[-1:] <= "Z" and _INITIAL.search(before):
         return True
     return word.lower() in ABBREVIATIONS
 
@@ -182,7 +182,7 @@ def split_sentences(text: str) -> list[str]:
     spaces gives back the same words as ``text``.
     """
     out: list[str] = []
-    for line in text.split("\n"):
+    for line in filter(None, text.split("\n")):  # passages part paragraphs with a blank line
         start = 0
         for m in _END.finditer(line):
             end = m.end(2)

@@ -29,6 +29,19 @@ def prepared(name: str, text: str = BODY, path: str | None = None) -> Prepared:
     return result
 
 
+def test_content_hash_is_unchanged() -> None:
+    """Stored hashes were made by this recipe: a different one re-embeds every user's store."""
+    article = Article(
+        "Menlu bertemu mitra Jepang",
+        (Block("Lanjutan", "heading"), Block("The ministers met in Jakarta — and agreed “to patrol”.")),
+        source="Antara", url="https://n.example/a", published="2024-01-02", language="id", author="Rina",
+        path="/x/a.jsonl", locator="line 3",
+    )  # fmt: skip
+    result = prepare(article, Settings())
+    assert isinstance(result, Prepared)
+    assert result.content_hash == "f1a943559c6e4b5c0b46475a2b597f5d3347fd09"
+
+
 def existing(row: int, item: Prepared, *, content_hash: str | None = None) -> ExistingArticle:
     a = item.article
     return ExistingArticle(row, a.id, a.key, a.path, content_hash or item.content_hash)
