@@ -158,8 +158,8 @@ def _pack(units: list[_Unit], max_words: int, min_words: int) -> list[list[_Unit
             words += sizes[start]
             if words > max_words and start < end - 1:
                 break
-            room = max(0, max_words - words)
-            short = max(0, min_words - words)
+            room = max_words - words if words < max_words else 0
+            short = min_words - words if words < min_words else 0
             cost = best[start] + room * room + 4 * short * short * max_words
             if cost < best[end]:
                 best[end], cut[end] = cost, start

@@ -139,6 +139,8 @@ def parse_dateline(paragraph: str) -> Dateline | None:
     there is nothing to learn from it, and stripping it could eat a real opening word.
     """
     head = paragraph[:120]
+    if "-" not in head and "–" not in head and "—" not in head:
+        return None  # every dateline ends in a dash: most paragraphs are passed over here
     for pattern in _dateline_patterns():
         m = pattern.match(head)
         if m is None or m.end() >= len(paragraph):

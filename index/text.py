@@ -38,7 +38,7 @@ def normalise(text: str) -> str:
         text = _RUN_OF_SPACES.sub(" ", text)
     if "\n" not in text:  # a paragraph
         return text.strip()
-    return "\n".join(line.strip() for line in text.split("\n"))
+    return "\n".join([line.strip() for line in text.split("\n")])
 
 
 LETTER_OR_DIGIT = re.compile(r"[^\W_]")

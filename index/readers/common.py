@@ -165,9 +165,9 @@ def _is_list_item(text: str | None) -> bool:
 
 
 def _is_standfirst(text: str, after: str) -> bool:
-    if parse_dateline(text) is not None or word_count(text) > STANDFIRST_MAX_WORDS:
+    if word_count(text) > STANDFIRST_MAX_WORDS or parse_dateline(text) is not None:
         return False
-    return parse_dateline(after) is not None or not _SENTENCE_END.search(text)
+    return not _SENTENCE_END.search(text) or parse_dateline(after) is not None
 
 
 # --- metadata -------------------------------------------------------------------------------
