@@ -1,20 +1,24 @@
 """Build: the next generation's FAISS index, patched from the live one while it still fits,
-rebuilt from the stored vectors otherwise. Runs in a thread; the live index is never mutated."""
+rebuilt from the stored vectors otherwise, read back from the store a part at a time. FAISS
+work runs in a thread; the live index is never mutated."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 import numpy as np
 from foreign_desk.index.config import IndexSettings
 from foreign_desk.index.indexing.stage import Staged
-from foreign_desk.index.store import Store
+from foreign_desk.index.store import Store, StoreWriter
 from foreign_desk.index.store.vectors import FLAT, VectorIndex
 
 IVF_SHRINK_DIVISOR = 2
 """An IVF index is kept until the corpus falls below ``approximate_threshold`` divided by this:
 a corpus hovering at the threshold does not flip between index kinds on every run."""
+PART = 8_192
+"""Vectors read from the store and added to the index at a time (12 MB at 384 dimensions). A
+multiple of FAISS's 4,096-query blocks, so adding part by part assigns every vector exactly as
+adding them all at once (the same index, byte for byte)."""
 IVF_GROWTH_LIMIT = 4
 """An IVF index is rebuilt (its centroids retrained) once the corpus is this many times the size
 its centroids were trained on: beyond that the lists grow unevenly and recall drops."""
@@ -30,39 +34,47 @@ def still_fits(current: VectorIndex, size: int, trained: int, settings: IndexSet
 
 async def next_index(
     store: Store,
-    pending: int,
+    writer: StoreWriter,
     current: VectorIndex | None,
     staged: Staged,
-    vectors: Mapping[str, np.ndarray],
     *,
     dim: int,
     rebuild: bool,
     settings: IndexSettings,
 ) -> tuple[VectorIndex, bool]:
-    """The index of generation ``pending``, and whether it was rebuilt rather than patched."""
+    """The index of the pending generation, and whether it was rebuilt rather than patched. The
+    vectors come from the store's cache ``PART`` rows at a time: the run never holds them all."""
     if current is not None and not rebuild and current.dim == dim:
         size = current.ntotal - len(staged.removed) + len(staged.new_ids)
         trained = int((await store.meta()).get("ivf_trained_n", "0") or 0)
         if still_fits(current, size, trained, settings):
-            return await asyncio.to_thread(_patched, current, staged, vectors), False
-    ids, matrix = await store.visible_vectors(pending)
-    if not len(ids):
-        return VectorIndex.empty(dim, settings.nprobe), True
-    built = await asyncio.to_thread(
-        VectorIndex.build,
-        dim,
-        ids,
-        matrix,
-        approximate_threshold=settings.approximate_threshold,
-        nprobe=settings.nprobe,
-    )
-    return built, True
+            return await _patched(writer, current, staged, dim), False
+    ids = await writer.pending_ids()
+    threshold, nprobe = settings.approximate_threshold, settings.nprobe
+    index = VectorIndex.sized(dim, len(ids), approximate_threshold=threshold, nprobe=nprobe)
+    picked = index.training_rows(len(ids))
+    if picked is not None:
+        await asyncio.to_thread(index.train, await writer.vectors_of_ids(ids[picked], dim))
+    del ids, picked
+    async for part_ids, part in writer.pending_vectors(dim, PART):
+        await asyncio.to_thread(index.add, part_ids, part)
+    return index, True
 
 
-def _patched(current: VectorIndex, staged: Staged, vectors: Mapping[str, np.ndarray]) -> VectorIndex:
-    index = current.clone()
-    index.remove(staged.removed)
-    if staged.new_ids:
-        new = np.stack([vectors[k] for k in staged.new_keys])
-        index.add(np.asarray(staged.new_ids, dtype=np.int64), new)
+async def _patched(writer: StoreWriter, current: VectorIndex, staged: Staged, dim: int) -> VectorIndex:
+    index = await asyncio.to_thread(current.clone)
+    await asyncio.to_thread(index.remove, staged.removed)
+    ids = np.asarray(staged.new_ids, dtype=np.int64)
+    for start, stop in parts(len(ids), PART):
+        vectors = await writer.vectors_of_keys(staged.new_keys[start:stop], dim)
+        await asyncio.to_thread(index.add, ids[start:stop], vectors)
     return index
+
+
+def parts(n: int, size: int) -> list[tuple[int, int]]:
+    """(start, stop) of ``n`` rows cut ``size`` at a time, the last taking what is left under
+    ``2 * size`` (as ``StoreWriter.pending_vectors`` cuts them)."""
+    cuts = list(range(0, n, size))
+    if len(cuts) > 1 and n - cuts[-1] < size:
+        cuts.pop()
+    return [(start, stop) for start, stop in zip(cuts, [*cuts[1:], n], strict=False)]

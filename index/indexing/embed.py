@@ -10,7 +10,9 @@ passages that are merely about its topic (``search/judge.py``).
 
 Each batch is committed as soon as it is embedded (its sentence vectors and its passage
 vectors, which mark it done, in one transaction), so a run that is killed pays again for the
-batch in flight at most. The lines' own vectors stay in memory (``LineVectors``). The model
+batch in flight at most. Nothing else of it stays in memory: the build reads the passage
+vectors back from the store a part at a time, so a run's memory does not grow with the number
+of passages it embeds. Recent lines' vectors are kept (``LineVectors``, bounded). The model
 runs through ``run_model`` (the indexing thread), never on the event loop.
 """
 
@@ -114,23 +116,23 @@ async def embed_passages(
     batch: int,
     keep_sentences: bool,
     on_batch: Callable[[Sequence[str], int], None],
-) -> dict[str, np.ndarray]:
-    """Vectors for every passage of ``sources``: cached ones read, the others made of their lines
-    ``batch`` passages at a time (their sentence vectors kept when ``keep_sentences``).
-    ``on_batch(keys_now_done, newly_embedded)`` is called first (with the cached keys) and
-    after each batch."""
-    cached = await writer.cached_vectors(sources)
-    vectors = {k: np.frombuffer(v, dtype=np.float32) for k, v in cached.items()}
-    missing = [k for k in sources if k not in vectors]
-    on_batch(list(vectors), 0)
+) -> int:
+    """Give every passage of ``sources`` a vector in the store's cache: those not cached yet are
+    made of their lines ``batch`` passages at a time (their sentence vectors kept when
+    ``keep_sentences``); returns how many were made. No vector is kept: each batch's goes to
+    the cache as it is made and the build reads them back (a run holds one batch, not 1.5 GB
+    at 1M passages). ``on_batch(keys_now_done, newly_embedded)`` is called first (with the
+    cached keys) and after each batch."""
+    cached = await writer.cached_keys(sources)
+    missing = [k for k in sources if k not in cached]
+    on_batch([k for k in sources if k in cached], 0)
     lines = LineVectors()
     for start in range(0, len(missing), max(1, batch)):
         keys = missing[start : start + max(1, batch)]
-        made = await _from_lines(writer, {k: sources[k] for k in keys}, run_model, lines, keep_sentences)
-        vectors.update(made)
+        await _from_lines(writer, {k: sources[k] for k in keys}, run_model, lines, keep_sentences)
         checkpoint("embedded-batch")
         on_batch(keys, len(keys))
-    return vectors
+    return len(missing)
 
 
 async def _from_lines(
@@ -139,7 +141,7 @@ async def _from_lines(
     run_model: RunModel,
     known: LineVectors,
     keep_sentences: bool,
-) -> dict[str, np.ndarray]:
+) -> None:
     """Passage vectors (and sentence vectors) of ``sources``, each distinct line embedded once;
     both written in one transaction (the passage vectors mark the batch done)."""
     parts = {key: passage_lines(*source) for key, source in sources.items()}
@@ -166,13 +168,12 @@ async def _from_lines(
     for n, (start, count) in enumerate(zip(starts, counts, strict=True)):
         np.add.reduce(rows[start : start + count], axis=0, out=totals[n])
     norms = np.sqrt(np.array([total.dot(total) for total in totals], dtype=np.float32))
-    out = dict(zip(parts, totals / np.maximum(norms, np.float32(1e-12))[:, None], strict=True))
+    vectors = totals / np.maximum(norms, np.float32(1e-12))[:, None]
     sentences_of = [
         (key, rows[start + len(lines) : start + count])
         for key, (lines, _), start, count in zip(parts, parts.values(), starts, counts, strict=True)
     ]
-    await writer.put_batch(list(out.items()), sentences_of if keep_sentences else [])
-    return out
+    await writer.put_batch(list(zip(parts, vectors, strict=True)), sentences_of if keep_sentences else [])
 
 
 class ArticlesEmbedded:

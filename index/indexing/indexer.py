@@ -4,9 +4,11 @@ A run reads and chunks everything first (``prepare``), then goes through named s
 
     plan     what is new, changed, gone or kept (against the live generation)
     embed    a vector for every passage to stage (cache first; the rest made of its lines:
-             headline, section heading, sentences, whose vectors are kept for highlights)
+             headline, section heading, sentences, whose vectors are kept for highlights),
+             written to the store's cache batch by batch and not held: memory stays flat
+             as the run grows
     stage    rows of the pending generation, invisible to readers
-    build    the next FAISS index (patched or rebuilt)
+    build    the next FAISS index (patched or rebuilt), its vectors read back a part at a time
     publish  the FAISS file written atomically, the generation flipped in one transaction
 
 It is killed-safe at every step (see ``faults``). Concurrency: call under the writer lock only
@@ -122,7 +124,7 @@ class Indexer:
             if not todo.gone:
                 self.report.generation = writer.live
                 return self.report, current
-            index = await self._write(writer, todo, [], {}, current, False, await self.store.meta())
+            index = await self._write(writer, todo, [], current, False, await self.store.meta())
         log.info("published generation %d: %s", self.report.generation, self.report)
         return self.report, index
 
@@ -149,7 +151,7 @@ class Indexer:
             restage = await writer.live_texts(todo.untouched) if new_model else []
             sources, owners = passages_to_embed(todo.to_stage, restage, fingerprint)
             batch = block_size(self.embedder, self.settings.embedder.batch_size)
-            vectors = await embed_passages(
+            await embed_passages(
                 writer, sources, self._run_model, fingerprint=fingerprint, batch=batch,
                 keep_sentences=self.settings.index.sentence_vectors,
                 on_batch=self._embedding_progress(owners),
@@ -160,7 +162,7 @@ class Indexer:
             elif idle and current is not None:  # nothing to publish
                 index, self.report.generation = current, writer.live
             else:
-                index = await self._write(writer, todo, restage, vectors, current, full or new_model, meta)
+                index = await self._write(writer, todo, restage, current, full or new_model, meta)
             self.report.seconds = time.monotonic() - self.started
         done = len(prepared) if idle else len(todo.to_stage)
         self._tell("done", done, done)
@@ -205,7 +207,6 @@ class Indexer:
         writer: StoreWriter,
         todo: Plan,
         restage: list[StoredText],
-        vectors: dict[str, np.ndarray],
         current: VectorIndex | None,
         rebuild: bool,
         meta: dict[str, str],
@@ -217,7 +218,7 @@ class Indexer:
         self.report.passages_added = len(staged.new_ids)
         self.report.passages_removed = len(staged.removed)
         index, rebuilt = await next_index(
-            self.store, writer.pending, current, staged, vectors,
+            self.store, writer, current, staged,
             dim=self.embedder.dim, rebuild=rebuild, settings=self.settings.index,
         )  # fmt: skip
         await publish(

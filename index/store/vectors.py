@@ -112,22 +112,41 @@ class VectorIndex:
         nprobe: int = DEFAULT_NPROBE,
     ) -> VectorIndex:
         """A fresh index over ``vectors``: exact up to the threshold, IVF with 8-bit codes past it."""
-        n = len(ids)
-        if n <= approximate_threshold:
-            index = cls.empty(dim, nprobe)
-        else:
-            nlist = ivf_nlist(n)
-            ivf = faiss.IndexIVFScalarQuantizer(
-                faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-            )
-            ivf.cp.niter = KMEANS_ITERATIONS
-            take = min(n, TRAIN_PER_LIST * nlist)
-            rng = np.random.default_rng(0)
-            sample = vectors if take == n else vectors[np.sort(rng.choice(n, take, replace=False))]
-            ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
-            index = cls(ivf, IVF, nprobe)
+        index = cls.sized(dim, len(ids), approximate_threshold=approximate_threshold, nprobe=nprobe)
+        picked = index.training_rows(len(ids))
+        if picked is not None:
+            index.train(vectors if len(picked) == len(ids) else vectors[picked])
         index.add(ids, vectors)
         return index
+
+    @classmethod
+    def sized(
+        cls, dim: int, n: int, *, approximate_threshold: int, nprobe: int = DEFAULT_NPROBE
+    ) -> VectorIndex:
+        """An empty index of the kind that suits ``n`` vectors: exact up to the threshold, IVF
+        with 8-bit codes past it (to be trained on ``training_rows`` before vectors are added:
+        a build may then add them a part at a time)."""
+        if n <= approximate_threshold:
+            return cls.empty(dim, nprobe)
+        quantizer, nlist = faiss.IndexFlatIP(dim), ivf_nlist(n)
+        ivf = faiss.IndexIVFScalarQuantizer(
+            quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
+        ivf.cp.niter = KMEANS_ITERATIONS
+        return cls(ivf, IVF, nprobe)
+
+    def training_rows(self, n: int) -> np.ndarray | None:
+        """Which of the ``n`` rows to add (ascending positions) train it, None if it needs no training."""
+        if self.kind != IVF or self.index.is_trained:
+            return None
+        take = min(n, TRAIN_PER_LIST * self._ivf().nlist)
+        if take == n:
+            return np.arange(n)
+        return np.sort(np.random.default_rng(0).choice(n, take, replace=False))
+
+    def train(self, sample: np.ndarray) -> None:
+        self._writable()
+        self.index.train(np.ascontiguousarray(sample, dtype=np.float32))
 
     def clone(self) -> VectorIndex:
         """An in-memory, writable copy. FAISS's ``clone_index`` of a memory-mapped index still

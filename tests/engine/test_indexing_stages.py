@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import faiss
 import numpy as np
+import pytest
 from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.indexing.build import still_fits
+from foreign_desk.index.indexing import build
+from foreign_desk.index.indexing.build import parts, still_fits
 from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages, passage_key
 from foreign_desk.index.indexing.plan import plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare
@@ -91,9 +94,10 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
     try:
         async with StoreWriter.open(store) as writer:
             on_batch = lambda done, n: batches.append((len(done), n))  # noqa: E731
-            vectors = await embed_passages(
+            made = await embed_passages(
                 writer, sources, run_model, fingerprint=fp, batch=2, keep_sentences=True, on_batch=on_batch
             )
+            assert made == 3
             seen = [t for texts in calls for t in texts]
             assert sorted(seen) == sorted(set(seen)) and "Ministers meet" in seen and len(seen) == 7
             assert batches == [(0, 0), (2, 2), (1, 1)]  # keys just done, per batch of two passages
@@ -102,7 +106,8 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
                 ["Ministers meet", "Talks", "They met in Jakarta.", "They agreed on patrols."]
             )
             total = lines.sum(axis=0)
-            assert np.allclose(vectors[first], total / np.linalg.norm(total), atol=1e-6)
+            vectors = await writer.vectors_of_keys([first], fake.dim)  # not held: read back
+            assert np.allclose(vectors[0], total / np.linalg.norm(total), atol=1e-6)
             kept = await store.sentence_vectors([first])
             assert np.allclose(kept[first], lines[2:], atol=1e-3)  # float16 on disk
             again = await embed_passages(
@@ -114,7 +119,7 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
                 keep_sentences=True,
                 on_batch=lambda *_: None,
             )
-            assert len(calls) == 2 and set(again) == set(sources)  # all from the cache
+            assert len(calls) == 2 and again == 0  # all from the cache
     finally:
         await store.close()
 
@@ -139,6 +144,49 @@ def test_an_index_is_rebuilt_when_its_kind_no_longer_suits_the_corpus() -> None:
     assert still_fits(ivf, 900, 1200, settings)  # hovering below the threshold: kept
     assert not still_fits(ivf, 500, 1200, settings)  # half the threshold: back to exact
     assert not still_fits(ivf, 4801, 1200, settings)  # 4x its training size: retrained
+
+
+@pytest.mark.parametrize("threshold", [100_000, 1_000])  # exact, IVF
+def test_an_index_built_a_part_at_a_time_is_the_one_built_at_once(threshold: int) -> None:
+    """The build reads vectors back from the store ``build.PART`` at a time: the index must be
+    the one made of all of them at once, byte for byte (a part is a multiple of FAISS's blocks)."""
+    n, dim = 2 * build.PART + 4_100, 16
+    vecs = np.random.default_rng(0).standard_normal((n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    whole = VectorIndex.build(dim, ids, vecs, approximate_threshold=threshold)
+    parted = VectorIndex.sized(dim, n, approximate_threshold=threshold)
+    picked = parted.training_rows(n)
+    if picked is not None:
+        parted.train(vecs[picked])
+    assert [stop - start for start, stop in parts(n, build.PART)] == [build.PART, build.PART + 4_100]
+    for start, stop in parts(n, build.PART):
+        parted.add(ids[start:stop], vecs[start:stop])
+    assert whole.kind == parted.kind == (FLAT if threshold > n else IVF)
+    assert np.array_equal(faiss.serialize_index(whole.index), faiss.serialize_index(parted.index))
+
+
+async def test_runs_read_vectors_back_in_parts_and_publish_the_same_files(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No run holds its vectors: a rebuild and a patch read them back from the store a part at a
+    time, and parts of two vectors give the same FAISS files as parts of thousands."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, *(f"n{i}" for i in range(7)))
+    files: dict[int, list[bytes]] = {}
+    for part in (build.PART, 2):
+        monkeypatch.setattr(build, "PART", part)
+        data = tmp_path / f"data{part}"
+        async with await Engine.open(make_settings(data), embedder=FakeEmbedder()) as engine:
+            await engine.index([corpus])  # rebuilt
+            write(corpus, *(f"new{i}" for i in range(5)))
+            await engine.index([corpus])  # patched
+        files[part] = [path.read_bytes() for path in sorted((data / "vectors").glob("gen-*.faiss"))]
+        for path in corpus.glob("new*.jsonl"):
+            path.unlink()
+    assert len(files[2]) == 2 and files[2] == files[build.PART]
+    assert [stop - start for start, stop in parts(7, 2)] == [2, 2, 3] and parts(0, 2) == []
 
 
 def write(folder: Path, *names: str, text: str = BODY) -> None:
