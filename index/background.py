@@ -51,7 +51,7 @@ class Scale:
     measured for a language when first asked for (most questions meet two of a corpus's
     languages; each costs a quadratic form over a 384 x 384 covariance)."""
 
-    __slots__ = ("_query", "_moments", "_known")
+    __slots__ = ("_known", "_moments", "_query")
 
     def __init__(self, query_vector: np.ndarray, moments: Mapping[str, Moments]) -> None:
         self._query = np.asarray(query_vector, dtype=np.float64)
