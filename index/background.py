@@ -87,12 +87,20 @@ class Background:
     def of(cls, samples: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray]) -> Background:
         """From the corpus's ``samples`` (language → vectors, ``""``: all) and the shipped
         ``reference`` (language → vectors) for languages the corpus has too few passages of."""
-        own = {lang: v for lang, v in samples.items() if len(v) >= MIN_BACKGROUND}
-        chosen = {lang: v for lang, v in reference.items() if len(v) >= MIN_BACKGROUND}
+        return cls.of_moments(own_moments(samples), reference)
+
+    @classmethod
+    def of_moments(cls, own: Mapping[str, Moments], reference: Mapping[str, np.ndarray]) -> Background:
+        """The same from the moments of the corpus's samples (``own_moments``: what publishing
+        saves, ``search.moments``); the reference's are measured for the languages left."""
+        chosen: dict[str, Moments | np.ndarray] = {
+            lang: v for lang, v in reference.items() if len(v) >= MIN_BACKGROUND
+        }
         chosen.update(own)
         if ANY_LANGUAGE not in chosen and reference:
             chosen[ANY_LANGUAGE] = np.concatenate(list(reference.values()))
-        return cls({lang: Moments.of(v) for lang, v in chosen.items() if len(v) >= MIN_BACKGROUND})
+        big = {lang: v for lang, v in chosen.items() if _size(v) >= MIN_BACKGROUND}
+        return cls({lang: v if isinstance(v, Moments) else Moments.of(v) for lang, v in big.items()})
 
     @property
     def empty(self) -> bool:
@@ -106,6 +114,15 @@ class Background:
     def scale(self, query_vector: np.ndarray) -> Scale:
         """The question's mean and spread of similarity per language."""
         return Scale(query_vector, self.languages)
+
+
+def _size(sample: Moments | np.ndarray) -> int:
+    return sample.count if isinstance(sample, Moments) else len(sample)
+
+
+def own_moments(samples: Mapping[str, np.ndarray]) -> dict[str, Moments]:
+    """The moments of each language's sample that is big enough to be its background."""
+    return {lang: Moments.of(v) for lang, v in samples.items() if len(v) >= MIN_BACKGROUND}
 
 
 def noise_level(passages: int) -> float:

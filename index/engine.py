@@ -44,6 +44,7 @@ from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
 from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
+from foreign_desk.index.store.integrity import CHECKSUM_KEY
 from foreign_desk.index.store.repair import (
     Prechecked,
     open_checked,
@@ -166,7 +167,8 @@ class Engine:
             await self._save_repair(gen, vectors, path)
         else:
             vectors = await self._verified(gen, checked.vectors, path)
-        return await Snapshot.of(self.store, gen, vectors, fingerprint)
+        as_published = meta.get(CHECKSUM_KEY) if vectors is checked.vectors else None
+        return await Snapshot.of(self.store, gen, vectors, fingerprint, checksum=as_published)
 
     async def _rebuild(self, gen: int, dim: int) -> VectorIndex:
         index = self.settings.index
@@ -321,7 +323,11 @@ class Engine:
         meta = await self.store.meta()
         if "fingerprint" in meta:
             fingerprint = Fingerprint.from_json(meta["fingerprint"])
-            self._snapshot = await Snapshot.of(self.store, report.generation, vectors, fingerprint)
+            live = self._snapshot
+            published = live is None or vectors is not live.vectors  # else a run with nothing to publish
+            checksum = meta.get(CHECKSUM_KEY) if published else None
+            gen = report.generation
+            self._snapshot = await Snapshot.of(self.store, gen, vectors, fingerprint, checksum=checksum)
 
     # -- maintenance: no model, no snapshot (they must work on a store that cannot open) -----
     @staticmethod

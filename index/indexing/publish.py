@@ -1,5 +1,6 @@
-"""Publish: the next FAISS file written (temp name, fsync, rename), then the pending generation
-made live in one transaction, then what no reader can see any more collected."""
+"""Publish: the next FAISS file written (temp name, fsync, rename) with its background moments
+(``search.moments``: opening the generation then reads them instead of measuring them), then the
+pending generation made live in one transaction, then what no reader can see any more collected."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import asdict
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
+from foreign_desk.index.search.moments import moments_key, save_measured
 from foreign_desk.index.store import Store, StoreWriter
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_checksum
 from foreign_desk.index.store.vectors import IVF, VectorIndex
@@ -30,6 +32,7 @@ async def publish(
     await asyncio.to_thread(index.save, path)
     checksum = await asyncio.to_thread(file_checksum, path)  # verified whenever it is opened
     checkpoint("vectors-written")
+    await save_measured(store, moments_key(writer.pending, checksum, fingerprint), index)
     trained = str(index.ntotal) if rebuilt and index.kind == IVF else meta.get("ivf_trained_n", "0")
     await writer.publish(
         {

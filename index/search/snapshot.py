@@ -7,16 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from foreign_desk.index.background import ANY_LANGUAGE, MIN_BACKGROUND, Background
+from foreign_desk.index.background import Background
 from foreign_desk.index.embed import Fingerprint
+from foreign_desk.index.search.moments import moments_key, sampled, with_exact
 from foreign_desk.index.search.reference import reference_vectors
 from foreign_desk.index.store import Store
-from foreign_desk.index.store.exact import ExactVectors
 from foreign_desk.index.store.vectors import FLAT, IDSelector, VectorIndex, selection
-
-BACKGROUND_SAMPLE = 1024
-"""Passage vectors sampled per generation for the questions' backgrounds (``background``):
-enough for a steady mean and spread per language; computed once per generation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +37,26 @@ class Snapshot:
 
     @classmethod
     async def of(
-        cls, store: Store, generation: int, vectors: VectorIndex, fingerprint: Fingerprint
+        cls,
+        store: Store,
+        generation: int,
+        vectors: VectorIndex,
+        fingerprint: Fingerprint,
+        *,
+        checksum: str | None = None,
     ) -> Snapshot:
-        if vectors.exact is None:  # a quantized index re-ranks from the stored float vectors
-            vectors.exact = ExactVectors(store.db_path, vectors.dim)
-        ids, sample = await asyncio.to_thread(vectors.sample, BACKGROUND_SAMPLE)
+        """``checksum``: the vector file's, when ``vectors`` are that file as published (then
+        the background moments saved at publish are used, ``search.moments``)."""
+        with_exact(store, vectors)  # a quantized index re-ranks from the stored float vectors
         by_language = await store.ids_by_language(generation) if vectors.kind == FLAT else {}
         languages = tuple(by_language) if vectors.kind == FLAT else await store.passage_languages(generation)
-        sampled = _languages(ids, by_language) if by_language else await store.languages_of(ids.tolist())
-        sentences = await store.sentence_vectors_of(ids.tolist())
-        samples, sentence_samples = _samples(ids, sample, sampled, sentences)
+        key = moments_key(generation, checksum, fingerprint) if checksum else None
+        sample = await sampled(store, key, vectors, by_language)
         reference = reference_vectors(fingerprint)
-        background = await asyncio.to_thread(Background.of, samples, reference.passages)
-        sentence_background = await asyncio.to_thread(Background.of, sentence_samples, reference.sentences)
+        background = await asyncio.to_thread(Background.of_moments, sample.passages, reference.passages)
+        sentence_background = await asyncio.to_thread(
+            Background.of_moments, sample.sentences, reference.sentences
+        )
         per_language = len(by_language) > 1
         selections = tuple(map(selection, by_language.values())) if per_language else ()
         return cls(
@@ -71,36 +74,3 @@ class Snapshot:
             return self.language_selections
         groups = self.by_language.values()
         return [kept for kept in (np.intersect1d(g, allowed) for g in groups) if len(kept)]
-
-
-def _languages(ids: np.ndarray, by_language: dict[str, np.ndarray]) -> dict[int, str | None]:
-    """The language of each of ``ids``, from the per-language id sets an exact index keeps anyway."""
-    out: dict[int, str | None] = {}
-    for lang, members in by_language.items():
-        out.update(dict.fromkeys(ids[np.isin(ids, members)].tolist(), lang))
-    return out
-
-
-def _samples(
-    ids: np.ndarray,
-    sample: np.ndarray,
-    languages: dict[int, str | None],
-    sentences: dict[int, np.ndarray],
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The sampled passage vectors and their sentences' vectors, per language (``""``: all).
-    Sentences only where their passages are enough for a background: thirty sentences of one
-    article are one topic, not a background. ``languages`` holds the sampled ids' languages
-    only: listing every passage's language costs 0.16 s at 100k passages, 1.6 s at 1M."""
-    of_sample = np.array([languages.get(int(i)) or "" for i in ids], dtype=object)
-    masks = {ANY_LANGUAGE: np.ones(len(ids), dtype=bool)}
-    masks.update({lang: of_sample == lang for lang in sorted(set(of_sample.tolist())) if lang})
-    passages = {lang: sample[mask] for lang, mask in masks.items()}
-    rows = {
-        lang: [sentences[int(i)] for i in ids[mask] if int(i) in sentences] for lang, mask in masks.items()
-    }
-    dim = sample.shape[1] if sample.ndim == 2 else 0
-    return passages, {
-        lang: np.concatenate(found) if found else np.empty((0, dim), dtype=np.float32)
-        for lang, found in rows.items()
-        if int(masks[lang].sum()) >= MIN_BACKGROUND
-    }

@@ -1,0 +1,246 @@
+"""A generation's background sample, measured once: at publish, and saved beside its vectors.
+
+The questions' backgrounds (``index/background.py``) are the mean and covariance, per language,
+of a sample of the generation's passage vectors and of their sentences' vectors. Measuring them
+reads ~1,000 passage vectors with their sentence vectors and multiplies a 384×384 covariance per
+language: at 100k passages 0.1 s of each cold start (more on a busy machine). Publishing
+measures them (``save``) into ``vectors/background.bin``; opening the generation uses them
+(``sampled``) when they were measured for this generation's vector file (its checksum), with
+this embedder and this recipe, and the sampled passages still have the sentence vectors they
+had then (sentence vectors can be added later); otherwise they are measured again, as before.
+A damaged file (its own xxh3-128 digest, or an unreadable header) is ignored with a log line.
+The moments are stored as they were computed (float64, bit for bit): the same answers either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xxhash
+from foreign_desk.index.background import ANY_LANGUAGE, MIN_BACKGROUND, Moments, own_moments
+from foreign_desk.index.embed import Fingerprint
+from foreign_desk.index.sqlite import rows_in
+from foreign_desk.index.store import Store
+from foreign_desk.index.store.exact import ExactVectors
+from foreign_desk.index.store.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_SAMPLE = 1024
+"""Passage vectors sampled per generation for the questions' backgrounds: enough for a steady
+mean and spread per language; measured once per generation."""
+FILE_NAME = "background.bin"
+"""In the vector folder; one file, replaced by each publish (only the live generation's counts)."""
+MAGIC = b"foreign-desk background moments\n"
+RECIPE = 1
+"""Bump when what is sampled or how it is measured changes: older files are then measured again."""
+_ALIGN = 64
+_HEADER_MAX = 1 << 16
+SENTENCE_ROWS_SQL = (
+    "SELECT count(*), coalesce(sum(s.count), 0) FROM passages p "
+    "JOIN sentence_embeddings s ON s.key = p.vector_key WHERE p.id IN (:keys)"
+)
+"""How many of the passages have sentence vectors, and how many sentences they have together."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sampled:
+    """The moments of a generation's background sample, per language (``""``: all)."""
+
+    ids: np.ndarray
+    """The sampled passage ids."""
+    passages: dict[str, Moments]
+    sentences: dict[str, Moments]
+    sentence_rows: tuple[int, int]
+    """(sampled passages with sentence vectors, their sentences): what the sentences' moments
+    were measured on; a file whose count the store no longer gives is measured again."""
+
+
+def with_exact(store: Store, vectors: VectorIndex) -> VectorIndex:
+    """``vectors``, re-ranking (and sampling) from the float vectors the store keeps when quantized."""
+    if vectors.exact is None:
+        vectors.exact = ExactVectors(store.db_path, vectors.dim)
+    return vectors
+
+
+async def measure(store: Store, vectors: VectorIndex, by_language: Mapping[str, np.ndarray]) -> Sampled:
+    """Sample ``vectors`` and measure the moments; ``by_language``: the generation's passage
+    ids per language where the caller has them (else the sampled ids' languages are read)."""
+    ids, sample = await asyncio.to_thread(with_exact(store, vectors).sample, BACKGROUND_SAMPLE)
+    sampled = _languages(ids, by_language) if by_language else await store.languages_of(ids.tolist())
+    sentences = await store.sentence_vectors_of(ids.tolist())
+    samples, sentence_samples = _samples(ids, sample, sampled, sentences)
+    passages = await asyncio.to_thread(own_moments, samples)
+    of_sentences = await asyncio.to_thread(own_moments, sentence_samples)
+    rows = (len(sentences), sum(len(v) for v in sentences.values()))
+    return Sampled(ids, passages, of_sentences, rows)
+
+
+async def sampled(
+    store: Store,
+    key: dict[str, Any] | None,
+    vectors: VectorIndex,
+    by_language: Mapping[str, np.ndarray],
+) -> Sampled:
+    """The generation's sample moments: saved at publish under ``key`` (``moments_key``) when
+    they still hold, else measured now. ``key`` None: measured (the vectors are not the file's)."""
+    path = store.data_dir / "vectors" / FILE_NAME
+    saved = await asyncio.to_thread(load, path, key) if key is not None else None
+    if saved is not None:
+        rows = await _sentence_rows(store, saved.ids)
+        if rows == saved.sentence_rows:
+            return saved
+        log.info("the sampled passages' sentence vectors changed since %s was saved", path.name)
+    return await measure(store, vectors, by_language)
+
+
+async def save_measured(store: Store, key: dict[str, Any], vectors: VectorIndex) -> None:
+    """Measure the moments of the generation about to be published and save them (publishing
+    calls this after writing its vector file). A file that cannot be written only costs the
+    next opening the measuring."""
+    measured = await measure(store, vectors, {})
+    try:
+        await asyncio.to_thread(save, store.data_dir / "vectors" / FILE_NAME, key, measured)
+    except OSError as exc:
+        log.warning("could not save the background moments (%s); they are measured when opened", exc)
+
+
+def moments_key(generation: int, checksum: str, fingerprint: Fingerprint) -> dict[str, Any]:
+    """What saved moments must have been measured for to be used."""
+    return {
+        "generation": generation,
+        "vectors": checksum,
+        "fingerprint": fingerprint.to_json(),
+        "sample": BACKGROUND_SAMPLE,
+        "min_background": MIN_BACKGROUND,
+        "recipe": RECIPE,
+    }
+
+
+async def _sentence_rows(store: Store, ids: np.ndarray) -> tuple[int, int]:
+    rows = await rows_in(store.conn, SENTENCE_ROWS_SQL, ids.tolist())
+    return sum(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+
+
+# -- the file -------------------------------------------------------------------------------
+def _arrays(measured: Sampled) -> dict[str, np.ndarray]:
+    out = {"ids": np.asarray(measured.ids, dtype=np.int64)}
+    out["sentence_rows"] = np.asarray(measured.sentence_rows, dtype=np.int64)
+    for group, moments in (("passages", measured.passages), ("sentences", measured.sentences)):
+        for i, m in enumerate(moments.values()):
+            out[f"{group}.{i}.mean"] = np.ascontiguousarray(m.mean, dtype=np.float64)
+            out[f"{group}.{i}.covariance"] = np.ascontiguousarray(m.covariance, dtype=np.float64)
+    return out
+
+
+def save(path: Path, key: dict[str, Any], measured: Sampled) -> None:
+    """Write ``measured`` under ``key`` atomically (temp file, fsync, rename). Layout: ``MAGIC``,
+    one JSON line (key, digest, the arrays' places), then the arrays, each 64-byte aligned."""
+    arrays = _arrays(measured)
+    offsets = np.cumsum([0] + [-(-a.nbytes // _ALIGN) * _ALIGN for a in arrays.values()]).tolist()
+    body = bytearray(offsets[-1])
+    places = []
+    for (name, a), at in zip(arrays.items(), offsets[:-1], strict=True):
+        body[at : at + a.nbytes] = a.tobytes()
+        places.append([name, a.dtype.str, list(a.shape), at])
+    languages = {"passages": list(measured.passages), "sentences": list(measured.sentences)}
+    counts = {g: [m.count for m in getattr(measured, g).values()] for g in languages}
+    header = {"key": key, "digest": xxhash.xxh3_128_hexdigest(body), "arrays": places}
+    line = json.dumps(header | {"languages": languages, "counts": counts}).encode() + b"\n"
+    pad = -(len(MAGIC) + len(line)) % _ALIGN
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as out:
+        out.write(MAGIC + line + b" " * pad)
+        out.write(body)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def load(path: Path, key: dict[str, Any]) -> Sampled | None:
+    """The moments saved at ``path`` for ``key``; None when there are none for it, or the file
+    is damaged (logged)."""
+    try:
+        raw = np.fromfile(path, dtype=np.uint8)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("cannot read %s (%s); measuring the background again", path.name, exc)
+        return None
+    try:
+        return _parse(raw, key)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        log.warning("%s is damaged (%s); measuring the background again", path.name, exc)
+        return None
+
+
+def _parse(raw: np.ndarray, key: dict[str, Any]) -> Sampled | None:
+    if raw[: len(MAGIC)].tobytes() != MAGIC:
+        raise ValueError("not a background moments file")
+    end = raw[:_HEADER_MAX].tobytes().find(b"\n", len(MAGIC))
+    if end < 0:
+        raise ValueError("its header is cut short")
+    header = json.loads(raw[len(MAGIC) : end].tobytes())
+    if header["key"] != key:
+        return None  # another generation's, or another recipe's: not damaged, just not ours
+    start = end + 1 + (-(end + 1) % _ALIGN)
+    body = raw[start:]
+    if xxhash.xxh3_128_hexdigest(body.data) != header["digest"]:
+        raise ValueError("its digest does not match its contents")
+    arrays = {}
+    for name, dtype, shape, at in header["arrays"]:
+        size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        if at < 0 or at + size > len(body):
+            raise ValueError(f"array {name} lies outside the file")
+        arrays[name] = body[at : at + size].view(dtype).reshape(shape)
+    groups = {}
+    for group in ("passages", "sentences"):
+        langs, counts = header["languages"][group], header["counts"][group]
+        groups[group] = {
+            lang: Moments(arrays[f"{group}.{i}.mean"], arrays[f"{group}.{i}.covariance"], int(counts[i]))
+            for i, lang in enumerate(langs)
+        }
+    rows = arrays["sentence_rows"]
+    return Sampled(arrays["ids"], groups["passages"], groups["sentences"], (int(rows[0]), int(rows[1])))
+
+
+# -- the sample -----------------------------------------------------------------------------
+def _languages(ids: np.ndarray, by_language: Mapping[str, np.ndarray]) -> dict[int, str | None]:
+    """The language of each of ``ids``, from the per-language id sets an exact index keeps anyway."""
+    out: dict[int, str | None] = {}
+    for lang, members in by_language.items():
+        out.update(dict.fromkeys(ids[np.isin(ids, members)].tolist(), lang))
+    return out
+
+
+def _samples(
+    ids: np.ndarray,
+    sample: np.ndarray,
+    languages: dict[int, str | None],
+    sentences: dict[int, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The sampled passage vectors and their sentences' vectors, per language (``""``: all).
+    Sentences only where their passages are enough for a background: thirty sentences of one
+    article are one topic, not a background. ``languages`` holds the sampled ids' languages
+    only: listing every passage's language costs 0.16 s at 100k passages, 1.6 s at 1M."""
+    of_sample = np.array([languages.get(int(i)) or "" for i in ids], dtype=object)
+    masks = {ANY_LANGUAGE: np.ones(len(ids), dtype=bool)}
+    masks.update({lang: of_sample == lang for lang in sorted(set(of_sample.tolist())) if lang})
+    passages = {lang: sample[mask] for lang, mask in masks.items()}
+    rows = {
+        lang: [sentences[int(i)] for i in ids[mask] if int(i) in sentences] for lang, mask in masks.items()
+    }
+    dim = sample.shape[1] if sample.ndim == 2 else 0
+    return passages, {
+        lang: np.concatenate(found) if found else np.empty((0, dim), dtype=np.float32)
+        for lang, found in rows.items()
+        if int(masks[lang].sum()) >= MIN_BACKGROUND
+    }
