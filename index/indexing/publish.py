@@ -1,6 +1,7 @@
-"""Publish: the next FAISS file written (temp name, fsync, rename) with its background moments
-(``search.moments``: opening the generation then reads them instead of measuring them), then the
-pending generation made live in one transaction, then what no reader can see any more collected."""
+"""Publish: the next FAISS file written (temp name, fsync, rename), then the pending generation
+made live in one transaction, then what no reader can see any more collected, then the
+generation's background moments saved (``search.moments``: opening it reads them instead of
+measuring them)."""
 
 from __future__ import annotations
 
@@ -28,11 +29,10 @@ async def publish(
     meta: dict[str, str],
 ) -> None:
     """Make ``index`` the live generation; ``meta`` is the store's meta before the run."""
-    path = store.vectors_path(writer.pending)
+    generation, path = writer.pending, store.vectors_path(writer.pending)
     await asyncio.to_thread(index.save, path)
     checksum = await asyncio.to_thread(file_checksum, path)  # verified whenever it is opened
     checkpoint("vectors-written")
-    await save_measured(store, moments_key(writer.pending, checksum, fingerprint), index)
     trained = str(index.ntotal) if rebuilt and index.kind == IVF else meta.get("ivf_trained_n", "0")
     await writer.publish(
         {
@@ -46,3 +46,4 @@ async def publish(
     )
     checkpoint("published")
     await writer.collect_garbage()
+    await save_measured(store, moments_key(generation, checksum, fingerprint), index)

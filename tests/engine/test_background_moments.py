@@ -149,16 +149,16 @@ async def test_a_damaged_file_is_ignored_with_a_log_line(
     assert len(measured) == 2 and f"{FILE_NAME} is damaged" in caplog.text
 
 
-async def test_sentence_vectors_changed_since_publish_are_measured_again(
-    data: Path, make_settings: Callable[..., Settings], measured: list[int]
+@pytest.mark.parametrize("sampled", [True, False], ids=["a-sampled-passage", "another"])
+async def test_sentence_vectors_written_since_publish_are_measured_again(
+    data: Path, make_settings: Callable[..., Settings], measured: list[int], sampled: bool
 ) -> None:
     saved = load(data / "vectors" / FILE_NAME, saved_key(data))
-    assert saved is not None and saved.sentence_rows == (80, 480) and len(saved.ids) == 80
-    with sqlite3.connect(data / "foreign-desk.sqlite3") as db:  # a sampled passage loses them
-        db.execute(
-            "DELETE FROM sentence_embeddings WHERE key = (SELECT vector_key FROM passages WHERE id = ?)",
-            (int(saved.ids[0]),),
-        )
+    assert saved is not None and len(saved.ids) == 80 and saved.sentences_written > 0
+    with sqlite3.connect(data / "foreign-desk.sqlite3") as db:  # replaced (other vectors), or new
+        key = "(SELECT vector_key FROM passages WHERE id = ?)" if sampled else "'no passage yet'"
+        args = (int(saved.ids[0]),) if sampled else ()
+        db.execute(f"INSERT OR REPLACE INTO sentence_embeddings VALUES ({key}, 1, zeroblob(128))", args)
     await open_and_compare(make_settings(data), FakeEmbedder())
     assert len(measured) == 2
 
