@@ -53,6 +53,7 @@ from foreign_desk.index.store.repair import (
     save_checked,
     vectors_path,
 )
+from foreign_desk.index.store.schema import VECTOR_IDS_KEY
 from foreign_desk.index.store.vectors import VectorIndex
 
 if TYPE_CHECKING:  # loaded by the methods that use them: answering questions needs none of them
@@ -166,7 +167,7 @@ class Engine:
             )
             await self._save_repair(gen, vectors, path)
         else:
-            vectors = await self._verified(gen, checked.vectors, path)
+            vectors = await self._verified(gen, checked.vectors, path, meta)
         as_published = meta.get(CHECKSUM_KEY) if vectors is checked.vectors else None
         return await Snapshot.of(self.store, gen, vectors, fingerprint, checksum=as_published)
 
@@ -176,9 +177,15 @@ class Engine:
             self.store, gen, dim, approximate_threshold=index.approximate_threshold, nprobe=index.nprobe
         )
 
-    async def _verified(self, gen: int, vectors: VectorIndex, path: Path) -> VectorIndex:
-        """Check FAISS ids against the passage rows; patch (and save, if we may write) on mismatch."""
+    async def _verified(
+        self, gen: int, vectors: VectorIndex, path: Path, meta: dict[str, str]
+    ) -> VectorIndex:
+        """Check FAISS ids against the passage rows; patch (and save, if we may write) on mismatch.
+        ``vectors`` passed the checksum in ``meta``: the ids counted when that file was written
+        stand for reading them all again."""
         count, total = await self.store.visible_id_stats(gen)
+        if meta.get(VECTOR_IDS_KEY) == f"{meta.get(CHECKSUM_KEY)} {count} {total}":
+            return vectors
         ids = await asyncio.to_thread(vectors.ids)
         if len(ids) == count and int(ids.sum()) == total:
             return vectors

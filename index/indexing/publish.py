@@ -15,6 +15,7 @@ from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.search.moments import moments_key, save_measured
 from foreign_desk.index.store import Store, StoreWriter
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_checksum
+from foreign_desk.index.store.schema import VECTOR_IDS_KEY
 from foreign_desk.index.store.vectors import IVF, VectorIndex
 
 
@@ -32,6 +33,7 @@ async def publish(
     generation, path = writer.pending, store.vectors_path(writer.pending)
     await asyncio.to_thread(index.save, path)
     checksum = await asyncio.to_thread(file_checksum, path)  # verified whenever it is opened
+    ids = await asyncio.to_thread(index.ids)
     checkpoint("vectors-written")
     trained = str(index.ntotal) if rebuilt and index.kind == IVF else meta.get("ivf_trained_n", "0")
     await writer.publish(
@@ -40,6 +42,7 @@ async def publish(
             "index_kind": index.kind,
             "vectors_file": path.name,
             CHECKSUM_KEY: checksum,
+            VECTOR_IDS_KEY: f"{checksum} {len(ids)} {int(ids.sum())}",
             "chunking": json.dumps(asdict(chunking)),
             "ivf_trained_n": trained,
         }

