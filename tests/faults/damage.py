@@ -101,6 +101,10 @@ def _overwrite(
     return apply
 
 
+def _background(data: Path) -> Path:
+    return data / "vectors" / "background.bin"
+
+
 def _db(data: Path) -> Path:
     return data / "foreign-desk.sqlite3"
 
@@ -108,6 +112,11 @@ def _db(data: Path) -> Path:
 def _truncate(data_dir: Path) -> None:
     path = _vectors(data_dir)
     os.truncate(path, path.stat().st_size // 3)
+
+
+def _truncate_background(data_dir: Path) -> None:
+    path = _background(data_dir)
+    os.truncate(path, path.stat().st_size // 2)
 
 
 def _drop_vectors_and_rows(data_dir: Path) -> None:
@@ -130,6 +139,9 @@ CORRUPTIONS: tuple[Corruption, ...] = (
     Corruption("faiss: truncated", _truncate),
     Corruption("faiss: missing", lambda data: _vectors(data).unlink()),
     Corruption("faiss missing and embedding rows missing", _drop_vectors_and_rows),
+    Corruption("background: bytes in the header", _overwrite(_background, 8, lambda _: os.urandom(32))),
+    Corruption("background: in the moments", _overwrite(_background, 0.6, lambda _: os.urandom(64))),
+    Corruption("background: truncated", _truncate_background),
     Corruption("writer.lock: garbage", lambda data: (data / "writer.lock").write_bytes(os.urandom(64))),
 )
 
