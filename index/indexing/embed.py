@@ -116,17 +116,19 @@ async def embed_passages(
     batch: int,
     keep_sentences: bool,
     on_batch: Callable[[Sequence[str], int], None],
+    lines: LineVectors | None = None,
 ) -> int:
     """Give every passage of ``sources`` a vector in the store's cache: those not cached yet are
     made of their lines ``batch`` passages at a time (their sentence vectors kept when
     ``keep_sentences``); returns how many were made. No vector is kept: each batch's goes to
     the cache as it is made and the build reads them back (a run holds one batch, not 1.5 GB
     at 1M passages). ``on_batch(keys_now_done, newly_embedded)`` is called first (with the
-    cached keys) and after each batch."""
+    cached keys) and after each batch. ``lines``: the line vectors kept by a run that embeds
+    its passages a part at a time (``stream``)."""
     cached = await writer.cached_keys(sources)
     missing = [k for k in sources if k not in cached]
     on_batch([k for k in sources if k in cached], 0)
-    lines = LineVectors()
+    lines = lines if lines is not None else LineVectors()
     for start in range(0, len(missing), max(1, batch)):
         keys = missing[start : start + max(1, batch)]
         await _from_lines(writer, {k: sources[k] for k in keys}, run_model, lines, keep_sentences)

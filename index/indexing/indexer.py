@@ -1,13 +1,16 @@
 """Indexing: articles → cleaned → passages → vectors (embedded once) → a new published generation.
 
-A run reads and chunks everything first (``prepare``), then goes through named stages:
+A run streams its articles through named stages as it reads them (``prepare``, a batch of
+articles at a time, see ``stream``), holding only what deciding what is gone needs (the keys
+read) whatever the corpus's size:
 
-    plan     what is new, changed, gone or kept (against the live generation)
+    plan     each article judged as it is read: new, changed or unchanged (against the live
+             generation); what is gone or kept is decided once everything has been read
     embed    a vector for every passage to stage (cache first; the rest made of its lines:
              headline, section heading, sentences, whose vectors are kept for highlights),
-             written to the store's cache batch by batch and not held: memory stays flat
-             as the run grows
-    stage    rows of the pending generation, invisible to readers
+             written to the store's cache batch by batch and not held
+    stage    rows of the pending generation, invisible to readers, a batch of articles at a
+             time as they come; the removals last
     build    the next FAISS index (patched or rebuilt), its vectors read back a part at a time
     publish  the FAISS file written atomically, the generation flipped in one transaction
 
@@ -19,9 +22,10 @@ never blocked.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -30,11 +34,11 @@ from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, block_size
 from foreign_desk.index.errors import FingerprintMismatch
 from foreign_desk.index.indexing.build import next_index
-from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages, passages_to_embed
-from foreign_desk.index.indexing.plan import Plan, plan
-from foreign_desk.index.indexing.prepare import Prepared, prepare, read_corpus
+from foreign_desk.index.indexing.plan import Plan, Planner
+from foreign_desk.index.indexing.prepare import CorpusReader, Prepared, prepare
 from foreign_desk.index.indexing.publish import publish
-from foreign_desk.index.indexing.stage import stage
+from foreign_desk.index.indexing.stage import Staged, stage
+from foreign_desk.index.indexing.stream import Stream
 from foreign_desk.index.models import Article, IndexProgress, IndexReport, ProgressFn, ReadProblem
 from foreign_desk.index.readers import shown, unusable
 from foreign_desk.index.store import Store, StoreWriter
@@ -42,6 +46,27 @@ from foreign_desk.index.store.vectors import VectorIndex
 from foreign_desk.index.store.writer import StoredText
 
 log = logging.getLogger(__name__)
+
+READ_BATCH = 64
+"""Articles read (in a thread) per step of a run: the next step is read while this one is
+embedded and staged."""
+
+
+def _take(articles: Iterator[Prepared], n: int) -> list[Prepared]:
+    return list(itertools.islice(articles, n))
+
+
+async def _chunks(articles: Iterable[Prepared], n: int) -> AsyncIterator[list[Prepared]]:
+    """``articles`` read in a thread ``n`` at a time, the next part read while the caller works."""
+    it = iter(articles)
+    ahead = asyncio.ensure_future(asyncio.to_thread(_take, it, n))
+    try:
+        while chunk := await ahead:
+            ahead = asyncio.ensure_future(asyncio.to_thread(_take, it, n))
+            yield chunk
+    finally:
+        if not ahead.done():
+            ahead.cancel()
 
 
 class Indexer:
@@ -67,6 +92,8 @@ class Indexer:
         self.progress = progress or (lambda _p: None)
         self.started = time.monotonic()
         self.report = IndexReport()
+        self._files = (0, 0)
+        self._reading = False
 
     def _tell(self, phase: str, done: int = 0, total: int = 0, unit: str = "articles") -> None:
         elapsed = time.monotonic() - self.started
@@ -89,12 +116,13 @@ class Indexer:
         roots = [p.resolve() for p in given if unusable(p) is None]
 
         def on_file(done: int, total: int) -> None:
+            self._files = (done, total)
             loop.call_soon_threadsafe(self._tell, "reading", done, total, "files")
 
-        prepared, problems, troubled = await asyncio.to_thread(read_corpus, given, self.settings, on_file)
-        self.report.problems.extend(problems)
-        self.report.articles_seen = len(prepared)
-        return await self._apply(prepared, current, full=full, scope=roots, keep_paths=troubled, prune=prune)
+        reader = CorpusReader(given, self.settings, on_file, self.report.problems)
+        return await self._apply(
+            reader, current, full=full, scope=roots, keep_paths=reader.troubled, prune=prune
+        )
 
     async def add_articles(
         self, articles: Sequence[Article], current: VectorIndex | None
@@ -107,7 +135,6 @@ class Indexer:
                 self.report.problems.append(result)
             else:
                 prepared.append(result)
-        self.report.articles_seen = len(prepared)
         return await self._apply(prepared, current, full=False, scope=[], keep_paths=set())
 
     async def remove_articles(
@@ -124,13 +151,15 @@ class Indexer:
             if not todo.gone:
                 self.report.generation = writer.live
                 return self.report, current
-            index = await self._write(writer, todo, [], current, False, await self.store.meta())
+            index = await self._write(
+                writer, todo, [], Staged([], [], []), current, False, await self.store.meta()
+            )
         log.info("published generation %d: %s", self.report.generation, self.report)
         return self.report, index
 
     async def _apply(
         self,
-        prepared: list[Prepared],
+        articles: Iterable[Prepared],
         current: VectorIndex | None,
         *,
         full: bool,
@@ -138,37 +167,56 @@ class Indexer:
         keep_paths: set[str],
         prune: bool = True,
     ) -> tuple[IndexReport, VectorIndex]:
+        """Plan, embed and stage ``articles`` as they come (``keep_paths`` is read once they
+        have all come: a ``CorpusReader`` fills it while reading), then the rest of the run."""
         fingerprint = self.embedder.fingerprint
         async with StoreWriter.open(self.store) as writer:
             await writer.discard_unpublished()
             meta = await self.store.meta()
             new_model = self._model_changed(meta, fingerprint, full)
-            todo = plan(
-                prepared, await writer.existing(), full=full, scope=scope, keep_paths=keep_paths, prune=prune
-            )
+            planner = Planner(await writer.existing(), full=full)
+            stream = Stream(
+                writer, self._run_model, fingerprint=fingerprint,
+                batch=block_size(self.embedder, self.settings.embedder.batch_size),
+                keep_sentences=self.settings.index.sentence_vectors, scopes=self.scopes,
+                on_batch=lambda n: self._embedded(stream, n),
+            )  # fmt: skip
+            self._reading = True
+            seen = 0
+            async for chunk in _chunks(articles, READ_BATCH):
+                seen += len(chunk)
+                await stream.add([item for item in chunk if planner.add(item)])
+            self._reading = False
+            self.report.articles_seen = seen
+            todo = planner.finish(scope=scope, keep_paths=keep_paths, prune=prune)
             self._count(todo)
             # A new embedder: every other live passage needs a vector from it too.
             restage = await writer.live_texts(todo.untouched) if new_model else []
-            sources, owners = passages_to_embed(todo.to_stage, restage, fingerprint)
-            batch = block_size(self.embedder, self.settings.embedder.batch_size)
-            await embed_passages(
-                writer, sources, self._run_model, fingerprint=fingerprint, batch=batch,
-                keep_sentences=self.settings.index.sentence_vectors,
-                on_batch=self._embedding_progress(owners),
-            )  # fmt: skip
+            await stream.add_texts(restage)
+            self._tell("embedding", stream.embedded, stream.articles)
+            staged = await stream.finish()
             idle = not (todo.changes or restage or full) and (current is not None or writer.live == 0)
             if idle and current is None:  # a new store and nothing read: no empty generation 1
                 index = VectorIndex.empty(self.embedder.dim, self.settings.index.nprobe)
             elif idle and current is not None:  # nothing to publish
                 index, self.report.generation = current, writer.live
             else:
-                index = await self._write(writer, todo, restage, current, full or new_model, meta)
+                index = await self._write(writer, todo, restage, staged, current, full or new_model, meta)
             self.report.seconds = time.monotonic() - self.started
-        done = len(prepared) if idle else len(todo.to_stage)
+        done = seen if idle else todo.staged
         self._tell("done", done, done)
         if not idle:
             log.info("published generation %d: %s", self.report.generation, self.report)
         return self.report, index
+
+    def _embedded(self, stream: Stream, passages: int) -> None:
+        """Progress after a batch embedded: while reading, in files read; then in articles
+        whose passages all have vectors."""
+        self.report.passages_embedded += passages
+        if self._reading:
+            self._tell("reading", *self._files, "files")
+        else:
+            self._tell("embedding", stream.embedded, stream.articles)
 
     def _model_changed(self, meta: dict[str, str], fingerprint: Fingerprint, full: bool) -> bool:
         """Whether the live generation was embedded by another model (allowed only with ``full``)."""
@@ -191,30 +239,22 @@ class Indexer:
         report.updated_ids = list(todo.updated_ids)
         report.removed_ids = [old.uid for old in todo.gone]
 
-    def _embedding_progress(self, owners: list[list[str]]) -> Callable[[Sequence[str], int], None]:
-        """Progress of ``embed_passages`` in articles whose passages all have vectors."""
-        articles = ArticlesEmbedded(owners)
-
-        def on_batch(done: Sequence[str], embedded: int) -> None:
-            self.report.passages_embedded += embedded
-            articles.add(done)
-            self._tell("embedding", articles.done, len(owners))
-
-        return on_batch
-
     async def _write(
         self,
         writer: StoreWriter,
         todo: Plan,
         restage: list[StoredText],
+        streamed: Staged,
         current: VectorIndex | None,
         rebuild: bool,
         meta: dict[str, str],
     ) -> VectorIndex:
-        """Stage, build and publish the next generation."""
+        """Stage the rest (removals, copies), build and publish the next generation;
+        ``streamed``: the articles staged as they were read."""
         fingerprint = self.embedder.fingerprint
-        self._tell("writing", len(todo.to_stage), len(todo.to_stage))
-        staged = await stage(writer, todo, restage, fingerprint, self.scopes)
+        self._tell("writing", todo.staged, todo.staged)
+        rest = await stage(writer, todo, restage, fingerprint, self.scopes)
+        staged = Staged(streamed.new_ids + rest.new_ids, streamed.new_keys + rest.new_keys, rest.removed)
         self.report.passages_added = len(staged.new_ids)
         self.report.passages_removed = len(staged.removed)
         index, rebuilt = await next_index(

@@ -1,5 +1,10 @@
 """Plan: what a run changes, decided from the prepared articles and what the live generation
-holds, before anything is embedded or written. Pure: tested without a store or a model."""
+holds. Pure: tested without a store or a model.
+
+Each article is judged as it is read (``Planner.add``: new, changed or unchanged, against the
+live generation, known before reading), so a run streams the articles to stage on to the
+embedder and keeps none; what is gone is decided at the end from the keys seen.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ class Plan:
     """Articles to stage (new or changed), live ones they replace or that are gone, the rest kept."""
 
     to_stage: list[Prepared] = field(default_factory=list)
+    """Filled by ``plan``; a streaming run stages the articles as they come and keeps none."""
+    staged: int = 0
+    """Articles to stage (new or changed)."""
     replaced: list[int] = field(default_factory=list)
     """Article rows replaced by a new version."""
     gone: list[ExistingArticle] = field(default_factory=list)
@@ -31,7 +39,7 @@ class Plan:
 
     @property
     def changes(self) -> bool:
-        return bool(self.to_stage or self.replaced or self.gone)
+        return bool(self.staged or self.replaced or self.gone)
 
 
 def in_scope(path: str | None, roots: Sequence[Path]) -> bool:
@@ -43,6 +51,47 @@ def in_scope(path: str | None, roots: Sequence[Path]) -> bool:
         if path == r or path.startswith(r.rstrip(os.sep) + os.sep):
             return True
     return False
+
+
+class Planner:
+    """A plan made one article at a time: ``add`` says whether to stage it, ``finish`` decides
+    what is gone. Holds the keys seen (for ``finish``), not the articles."""
+
+    def __init__(self, existing: Mapping[str, ExistingArticle], *, full: bool) -> None:
+        self.existing = existing
+        self.full = full
+        self.out = Plan()
+        self.seen: set[str] = set()
+
+    def add(self, item: Prepared) -> bool:
+        """Count ``item``; whether it is to be staged (new, changed, or everything with ``full``)."""
+        out, key = self.out, item.article.key
+        self.seen.add(key)
+        old = self.existing.get(key)
+        if old is None:
+            out.added_ids.append(item.article.id)
+        elif self.full or old.content_hash != item.content_hash:
+            out.replaced.append(old.row)
+            out.updated_ids.append(item.article.id)
+        else:
+            out.unchanged += 1
+            return False
+        out.staged += 1
+        return True
+
+    def finish(self, *, scope: Sequence[Path], keep_paths: set[str], prune: bool = True) -> Plan:
+        """The plan, once every article has been added (see ``plan``)."""
+        out = self.out
+        out.gone = [
+            old
+            for old in self.existing.values()
+            if old.key not in self.seen and in_scope(old.path, scope) and old.path not in keep_paths
+        ]
+        if not prune:
+            out.kept_gone, out.gone = len(out.gone), []
+        gone_rows = {old.row for old in out.gone}
+        out.untouched = sorted({old.row for old in self.existing.values()} - set(out.replaced) - gone_rows)
+        return out
 
 
 def plan(
@@ -57,26 +106,6 @@ def plan(
     """Stage what is new or changed (everything with ``full``); with ``prune``, drop live
     articles read from inside ``scope`` that this run did not see, unless their file had
     problems (``keep_paths``); without, count them (``kept_gone``) and keep them."""
-    out = Plan()
-    for item in prepared:
-        old = existing.get(item.article.key)
-        if old is None:
-            out.to_stage.append(item)
-            out.added_ids.append(item.article.id)
-        elif full or old.content_hash != item.content_hash:
-            out.to_stage.append(item)
-            out.replaced.append(old.row)
-            out.updated_ids.append(item.article.id)
-        else:
-            out.unchanged += 1
-    seen = {p.article.key for p in prepared}
-    out.gone = [
-        old
-        for old in existing.values()
-        if old.key not in seen and in_scope(old.path, scope) and old.path not in keep_paths
-    ]
-    if not prune:
-        out.kept_gone, out.gone = len(out.gone), []
-    gone_rows = {old.row for old in out.gone}
-    out.untouched = sorted({old.row for old in existing.values()} - set(out.replaced) - gone_rows)
-    return out
+    planner = Planner(existing, full=full)
+    planner.out.to_stage = [item for item in prepared if planner.add(item)]
+    return planner.finish(scope=scope, keep_paths=keep_paths, prune=prune)

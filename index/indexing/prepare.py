@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -83,32 +83,61 @@ def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
     return Prepared(cleaned, passages, contexts, lede, content_hash(cleaned, settings.chunking))
 
 
+class CorpusReader:
+    """The prepared articles under ``paths``, one at a time as their files are read (blocking),
+    so a run holds only the articles it is working on. Reading records the ``problems`` and
+    the files that had them (``troubled``: their old articles must not be dropped); an article
+    read twice (same key) is a problem the second time ("same article as ...")."""
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        settings: Settings,
+        on_file: Callable[[int, int], None] | None = None,
+        problems: list[ReadProblem] | None = None,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.on_file = on_file
+        self.problems = problems if problems is not None else []
+        self.troubled: set[str] = set()
+        self.seen = 0
+        """Articles read so far (not counting problems and duplicates)."""
+
+    def __iter__(self) -> Iterator[Prepared]:
+        files, problems = discover(self.paths)
+        self.problems.extend(problems)
+        seen: dict[str, str] = {}
+        for n, path in enumerate(files, 1):
+            for item in read_path(path):
+                if isinstance(item, ReadProblem):
+                    self.problems.append(item)
+                    self.troubled.add(str(path))
+                    continue
+                result = prepare(item, self.settings)
+                if isinstance(result, ReadProblem):
+                    self.problems.append(result)
+                    self.troubled.add(str(path))
+                    continue
+                key = result.article.key
+                if key in seen:
+                    self.problems.append(
+                        ReadProblem(str(path), f"same article as {seen[key]} (skipped)", None)
+                    )
+                    continue
+                seen[key] = f"{path}" + (f" {item.locator}" if item.locator else "")
+                self.seen += 1
+                yield result
+            if self.on_file:
+                self.on_file(n, len(files))
+
+
 def read_corpus(
     paths: Sequence[str | Path], settings: Settings, on_file: Callable[[int, int], None] | None = None
 ) -> tuple[list[Prepared], list[ReadProblem], set[str]]:
-    """Read every article under ``paths`` (blocking). Returns the prepared articles, the
-    problems, and the files that had problems (whose old articles must not be dropped)."""
-    files, problems = discover(paths)
-    prepared: list[Prepared] = []
-    troubled: set[str] = set()
-    seen: dict[str, str] = {}
-    for n, path in enumerate(files, 1):
-        for item in read_path(path):
-            if isinstance(item, ReadProblem):
-                problems.append(item)
-                troubled.add(str(path))
-                continue
-            result = prepare(item, settings)
-            if isinstance(result, ReadProblem):
-                problems.append(result)
-                troubled.add(str(path))
-                continue
-            key = result.article.key
-            if key in seen:
-                problems.append(ReadProblem(str(path), f"same article as {seen[key]} (skipped)", None))
-                continue
-            seen[key] = f"{path}" + (f" {item.locator}" if item.locator else "")
-            prepared.append(result)
-        if on_file:
-            on_file(n, len(files))
-    return prepared, problems, troubled
+    """Read every article under ``paths`` (blocking) at once. Returns the prepared articles, the
+    problems, and the files that had problems (whose old articles must not be dropped).
+    Indexing streams them instead (``CorpusReader``)."""
+    reader = CorpusReader(paths, settings, on_file)
+    prepared = list(reader)
+    return prepared, reader.problems, reader.troubled

@@ -3,7 +3,9 @@ the fake embedder: no model, so every run is milliseconds and every model call i
 
 from __future__ import annotations
 
+import importlib
 import json
+import sqlite3
 from pathlib import Path
 
 import faiss
@@ -11,16 +13,18 @@ import numpy as np
 import pytest
 from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.indexing import build
+from foreign_desk.index.indexing import build, indexer, stream
 from foreign_desk.index.indexing.build import parts, still_fits
 from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages, passage_key
-from foreign_desk.index.indexing.plan import plan
+from foreign_desk.index.indexing.plan import Planner, plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare
 from foreign_desk.index.models import Article, Block
 from foreign_desk.index.store import ExistingArticle, Store, StoreWriter
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
 
 from tests.fake_embedder import FakeEmbedder
+
+preparing = importlib.import_module("foreign_desk.index.indexing.prepare")  # the package exports prepare()
 
 BODY = "The ministers met in Jakarta and agreed to hold joint patrols in the disputed waters this year."
 
@@ -71,6 +75,32 @@ def test_plan_drops_only_articles_from_files_it_read_without_problems(tmp_path: 
     todo = plan([], live, full=False, scope=[tmp_path], keep_paths={troubled})
     assert [old.uid for old in todo.gone] == [gone.article.id]
     assert todo.untouched == [2, 3] and todo.changes
+
+
+def test_a_plan_made_one_article_at_a_time_is_the_plan_made_at_once(tmp_path: Path) -> None:
+    """A run judges each article as it reads it and keeps none: ``Planner.add`` says whether to
+    stage it, ``finish`` what is gone; the same plan as from every article at once."""
+    inside = str(tmp_path / "a.txt")
+    same, changed, new, gone = (
+        prepared("same"),
+        prepared("changed"),
+        prepared("new"),
+        prepared("g", path=inside),
+    )
+    live = {
+        same.article.key: existing(1, same),
+        changed.article.key: existing(2, changed, content_hash="old"),
+        gone.article.key: existing(3, gone),
+    }
+    for full in (False, True):
+        planner = Planner(live, full=full)
+        chosen = [item.article.key for item in (same, changed, new) if planner.add(item)]
+        streamed = planner.finish(scope=[tmp_path], keep_paths=set())
+        whole = plan([same, changed, new], live, full=full, scope=[tmp_path], keep_paths=set())
+        assert chosen == [item.article.key for item in whole.to_stage] and streamed.to_stage == []
+        assert streamed.staged == whole.staged == len(chosen)
+        streamed.to_stage = whole.to_stage
+        assert streamed == whole and [old.row for old in whole.gone] == [3]
 
 
 async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path: Path) -> None:
@@ -248,3 +278,53 @@ async def test_staged_passages_keep_their_text_exactly_and_are_found_by_keywords
             assert [r[0] for r in await cur.fetchall()] == [1]
     finally:
         await store.close()
+
+
+async def test_a_run_embeds_and_stages_articles_as_it_reads_them(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run holds a batch of articles, not the corpus: with batches of one article (and one
+    passage) it has staged articles before it has read every file, and publishes the same store and FAISS file
+    (same rows, ids, vector keys; duplicates still skipped) as with batches of hundreds."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, *(f"n{i}" for i in range(6)))
+    (corpus / "z-dup.jsonl").write_text((corpus / "n0.jsonl").read_text(), encoding="utf-8")
+    opened: list[Path] = []
+    read_path = preparing.read_path
+
+    def counted(path: Path):  # type: ignore[no-untyped-def]
+        opened.append(path)
+        return read_path(path)
+
+    monkeypatch.setattr(preparing, "read_path", counted)
+    stage = stream.stage
+    results = {}
+    for size in (stream.STAGE_BATCH, 1):
+        monkeypatch.setattr(indexer, "READ_BATCH", size)
+        monkeypatch.setattr(stream, "STAGE_BATCH", size)
+        monkeypatch.setattr(
+            indexer, "block_size", lambda _e, n, size=size: min(n, size)
+        )  # passages per batch
+        files_read: list[int] = []
+
+        async def spy(*args, files_read=files_read, **kwargs):  # type: ignore[no-untyped-def]
+            files_read.append(len(opened))
+            return await stage(*args, **kwargs)
+
+        monkeypatch.setattr(stream, "stage", spy)
+        opened.clear()
+        data, fake = tmp_path / f"data{size}", FakeEmbedder()
+        async with await Engine.open(make_settings(data), embedder=fake) as engine:
+            report = await engine.index([corpus])
+        assert report.articles_added == report.articles_seen == 6 and len(opened) == 7
+        assert [p.reason for p in report.problems] == [
+            f"same article as {corpus / 'n0.jsonl'} line 1 (skipped)"
+        ]
+        with sqlite3.connect(data / "foreign-desk.sqlite3") as db:
+            rows = db.execute("SELECT id, article_id, text, vector_key FROM passages ORDER BY id").fetchall()
+        faiss_files = [path.read_bytes() for path in sorted((data / "vectors").glob("gen-*.faiss"))]
+        results[size] = (rows, faiss_files, fake.passages, report.passages_embedded)
+        if size == 1:
+            assert files_read[0] < 7 and len(files_read) == 6  # one batch staged per article
+    assert results[1] == results[stream.STAGE_BATCH]
