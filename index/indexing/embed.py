@@ -8,12 +8,14 @@ shorter, so a little less; a headline shared by an article's passages is embedde
 best sentence in any language and let a passage whose one sentence states the fact outrank
 passages that are merely about its topic (``search/judge.py``).
 
-Each batch is committed as soon as it is embedded (its sentence vectors and its passage
-vectors, which mark it done, in one transaction), so a run that is killed pays again for the
-batch in flight at most. Nothing else of it stays in memory: the build reads the passage
-vectors back from the store a part at a time, so a run's memory does not grow with the number
-of passages it embeds. Recent lines' vectors are kept (``LineVectors``, bounded). The model
-runs through ``run_model`` (the indexing thread), never on the event loop.
+Batches are committed together once ``COMMIT_SECONDS`` of work or ``COMMIT_PASSAGES`` passages
+have piled up (their sentence vectors and their passage vectors, which mark them done, in one
+transaction), so a run that is killed pays again for about a second of model work at most,
+while a model-free run does not pay a transaction per 16 passages. Nothing else of them stays
+in memory: the build reads the passage vectors back from the store a part at a time, so a
+run's memory does not grow with the number of passages it embeds. Recent lines' vectors are
+kept (``LineVectors``, bounded). The model runs through ``run_model`` (the indexing thread),
+never on the event loop.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -79,6 +82,12 @@ def passages_to_embed(
     return sources, owners
 
 
+COMMIT_SECONDS = 1.0
+"""Embedding work committed to the store at a time: what a killed run pays for again, at most
+(a commit per 16 passages was a tenth of a model-free run: each writes its index pages anew)."""
+COMMIT_PASSAGES = 2_048
+"""Passage vectors (and their sentences') held before a commit, whatever the time: ~10 MB."""
+
 LINES_KEPT = 8_192
 """Line vectors a run keeps in memory (~12 MB at 384 dimensions), most recently used first: a
 headline or section heading shared by an article's passages in consecutive batches is embedded
@@ -106,6 +115,13 @@ class LineVectors:
         while len(self._rows) > self._capacity:
             self._rows.popitem(last=False)
 
+    def put_new(self, lines: Sequence[str], rows: np.ndarray) -> None:
+        """``put`` of each line in turn, for lines not kept (just missed by ``get``): they go
+        to the end as they come, and the oldest beyond the capacity are dropped once."""
+        self._rows.update(zip(lines, rows, strict=True))
+        for _ in range(len(self._rows) - self._capacity):
+            self._rows.popitem(last=False)
+
 
 async def embed_passages(
     writer: StoreWriter,
@@ -120,32 +136,41 @@ async def embed_passages(
 ) -> int:
     """Give every passage of ``sources`` a vector in the store's cache: those not cached yet are
     made of their lines ``batch`` passages at a time (their sentence vectors kept when
-    ``keep_sentences``); returns how many were made. No vector is kept: each batch's goes to
-    the cache as it is made and the build reads them back (a run holds one batch, not 1.5 GB
-    at 1M passages). ``on_batch(keys_now_done, newly_embedded)`` is called first (with the
-    cached keys) and after each batch. ``lines``: the line vectors kept by a run that embeds
-    its passages a part at a time (``stream``)."""
+    ``keep_sentences``); returns how many were made. No vector is kept: they go to the cache
+    a few batches at a time (``COMMIT_SECONDS``) and the build reads them back (a run holds
+    ``COMMIT_PASSAGES`` at most, not 1.5 GB at 1M passages). ``on_batch(keys_now_done,
+    newly_embedded)`` is called first (with the cached keys) and after each batch. ``lines``:
+    the line vectors kept by a run that embeds its passages a part at a time (``stream``)."""
     cached = await writer.cached_keys(sources)
     missing = [k for k in sources if k not in cached]
     on_batch([k for k in sources if k in cached], 0)
     lines = lines if lines is not None else LineVectors()
-    for start in range(0, len(missing), max(1, batch)):
-        keys = missing[start : start + max(1, batch)]
-        await _from_lines(writer, {k: sources[k] for k in keys}, run_model, lines, keep_sentences)
-        checkpoint("embedded-batch")
+    made: list[tuple[str, np.ndarray]] = []
+    sentences: list[tuple[str, np.ndarray]] = []
+    since = time.monotonic()
+    step = max(1, batch)
+    for start in range(0, len(missing), step):
+        keys = missing[start : start + step]
+        vectors, kept = await _from_lines({k: sources[k] for k in keys}, run_model, lines, keep_sentences)
+        made.extend(vectors)
+        sentences.extend(kept)
         on_batch(keys, len(keys))
+        last = start + step >= len(missing)
+        if last or len(made) >= COMMIT_PASSAGES or time.monotonic() - since >= COMMIT_SECONDS:
+            await writer.put_batch(made, sentences)
+            checkpoint("embedded-batch")
+            made, sentences, since = [], [], time.monotonic()
     return len(missing)
 
 
 async def _from_lines(
-    writer: StoreWriter,
     sources: Mapping[str, Source],
     run_model: RunModel,
     known: LineVectors,
     keep_sentences: bool,
-) -> None:
-    """Passage vectors (and sentence vectors) of ``sources``, each distinct line embedded once;
-    both written in one transaction (the passage vectors mark the batch done)."""
+) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+    """Passage vectors (float32) and, with ``keep_sentences``, sentence vectors (float16, as
+    stored) of ``sources`` by key, each distinct line embedded once."""
     parts = {key: passage_lines(*source) for key, source in sources.items()}
     wanted = dict.fromkeys(line for lines, sentences in parts.values() for line in (*lines, *sentences))
     hits = {line: row for line in wanted if (row := known.get(line)) is not None}
@@ -153,8 +178,7 @@ async def _from_lines(
     blocks = []
     if todo:
         embedded = np.asarray(await run_model(todo), dtype=np.float32)
-        for line, row in zip(todo, embedded, strict=True):
-            known.put(line, row)
+        known.put_new(todo, embedded)
         blocks.append(embedded)
     if hits:
         blocks.append(np.stack(list(hits.values())))
@@ -171,11 +195,14 @@ async def _from_lines(
         np.add.reduce(rows[start : start + count], axis=0, out=totals[n])
     norms = np.sqrt(np.array([total.dot(total) for total in totals], dtype=np.float32))
     vectors = totals / np.maximum(norms, np.float32(1e-12))[:, None]
+    if not keep_sentences:
+        return list(zip(parts, vectors, strict=True)), []
+    stored = rows.astype(np.float16)  # once for the batch, not once per passage
     sentences_of = [
-        (key, rows[start + len(lines) : start + count])
+        (key, stored[start + len(lines) : start + count])
         for key, (lines, _), start, count in zip(parts, parts.values(), starts, counts, strict=True)
     ]
-    await writer.put_batch(list(zip(parts, vectors, strict=True)), sentences_of if keep_sentences else [])
+    return list(zip(parts, vectors, strict=True)), sentences_of
 
 
 class ArticlesEmbedded:

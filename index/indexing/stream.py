@@ -15,7 +15,14 @@ import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from foreign_desk.index.embed import Fingerprint
-from foreign_desk.index.indexing.embed import LineVectors, RunModel, Source, embed_passages, passage_key
+from foreign_desk.index.indexing.embed import (
+    COMMIT_PASSAGES,
+    LineVectors,
+    RunModel,
+    Source,
+    embed_passages,
+    passage_key,
+)
 from foreign_desk.index.indexing.plan import Plan
 from foreign_desk.index.indexing.prepare import Prepared
 from foreign_desk.index.indexing.stage import STAGE_BATCH, Staged, stage
@@ -127,8 +134,10 @@ class Stream:
             self.on_batch(embedded)
 
     async def _embed(self, *, whole_batches: bool) -> None:
+        most = max(1, COMMIT_PASSAGES // self.batch) * self.batch  # whole batches, committed together
         while self.waiting and (len(self.waiting) >= self.batch or not whole_batches):
-            keys = list(itertools.islice(self.waiting, self.batch))
+            ready = len(self.waiting) if not whole_batches else len(self.waiting) // self.batch * self.batch
+            keys = list(itertools.islice(self.waiting, min(ready, most)))
             await embed_passages(
                 self.writer, {k: self.waiting[k] for k in keys}, self.run_model,
                 fingerprint=self.fingerprint, batch=self.batch, keep_sentences=self.keep_sentences,
