@@ -10,15 +10,12 @@ import numpy as np
 from foreign_desk.index.config import IndexSettings
 from foreign_desk.index.indexing.stage import Staged
 from foreign_desk.index.store import Store, StoreWriter
-from foreign_desk.index.store.vectors import FLAT, VectorIndex
+from foreign_desk.index.store.repair import built
+from foreign_desk.index.store.vectors import FLAT, PART, VectorIndex
 
 IVF_SHRINK_DIVISOR = 2
 """An IVF index is kept until the corpus falls below ``approximate_threshold`` divided by this:
 a corpus hovering at the threshold does not flip between index kinds on every run."""
-PART = 8_192
-"""Vectors read from the store and added to the index at a time (12 MB at 384 dimensions). A
-multiple of FAISS's 4,096-query blocks, so adding part by part assigns every vector exactly as
-adding them all at once (the same index, byte for byte)."""
 IVF_GROWTH_LIMIT = 4
 """An IVF index is rebuilt (its centroids retrained) once the corpus is this many times the size
 its centroids were trained on: beyond that the lists grow unevenly and recall drops."""
@@ -50,14 +47,10 @@ async def next_index(
         if still_fits(current, size, trained, settings):
             return await _patched(writer, current, staged, dim), False
     ids = await writer.pending_ids()
-    threshold, nprobe = settings.approximate_threshold, settings.nprobe
-    index = VectorIndex.sized(dim, len(ids), approximate_threshold=threshold, nprobe=nprobe)
-    picked = index.training_rows(len(ids))
-    if picked is not None:
-        await asyncio.to_thread(index.train, await writer.vectors_of_ids(ids[picked], dim))
-    del ids, picked
-    async for part_ids, part in writer.pending_vectors(dim, PART):
-        await asyncio.to_thread(index.add, part_ids, part)
+    index = await built(
+        dim, ids, lambda picked: writer.vectors_of_ids(picked, dim), writer.pending_vectors(dim, PART),
+        approximate_threshold=settings.approximate_threshold, nprobe=settings.nprobe,
+    )  # fmt: skip
     return index, True
 
 

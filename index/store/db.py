@@ -14,7 +14,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,43 @@ def _rows(blob: bytes, count: int, sentences: bool) -> np.ndarray:
     if sentences:
         return np.frombuffer(blob, dtype=np.float16).reshape(count, -1).astype(np.float32)
     return np.frombuffer(blob, dtype=np.float32).reshape(1, -1)
+
+
+def vector_matrix(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    """Stored float32 vectors as the rows of one array."""
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+
+
+_VECTORS_BY_ID = (
+    "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key WHERE p.id IN (:keys)"
+)
+
+
+async def vectors_by_id(conn: aiosqlite.Connection, ids: np.ndarray, dim: int) -> np.ndarray:
+    """The stored vectors of passages ``ids``, one float32 row each in their order (all must exist)."""
+    found = {int(r[0]): r[1] for r in await rows_in(conn, _VECTORS_BY_ID, ids.tolist())}
+    return vector_matrix([found[int(i)] for i in ids], dim)
+
+
+async def vector_parts(
+    conn: aiosqlite.Connection, gen: int, dim: int, rows: int
+) -> AsyncIterator[tuple[np.ndarray, np.ndarray]]:
+    """(ids, vectors) of every passage visible at ``gen`` that has a stored vector, in id order,
+    ``rows`` at a time (the last part takes what is left under ``2 * rows``): a build holds one
+    part, never every vector of the corpus."""
+    sql = (
+        "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
+        f"WHERE {visible('p')} ORDER BY p.id"
+    )
+    async with conn.execute(sql, {"gen": gen}) as cur:
+        got = list(await cur.fetchmany(rows))
+        while got:
+            more = list(await cur.fetchmany(rows))
+            if len(more) < rows:  # the end: no short part on its own
+                got, more = [*got, *more], []
+            ids = np.fromiter((int(r[0]) for r in got), dtype=np.int64)
+            yield ids, vector_matrix([r[1] for r in got], dim)
+            got = more
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +330,8 @@ class Store:
         return ordered, [out[i] for i in ordered.tolist()]
 
     async def visible_vectors(self, gen: int) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) of every passage visible at ``gen``, for building a FAISS index."""
+        """(ids, vectors) of every passage visible at ``gen``, all at once (1.5 GB at 1M passages:
+        a FAISS build reads ``vector_parts`` instead)."""
         sql = (
             "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
             f"WHERE {visible('p')} ORDER BY p.id"
@@ -311,6 +349,26 @@ class Store:
             return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
 
         return np.asarray(ids, dtype=np.int64), await asyncio.to_thread(assemble)
+
+    async def vector_ids(self, gen: int) -> np.ndarray:
+        """Ids of the passages visible at ``gen`` that have a stored vector, ascending."""
+        sql = (
+            "SELECT p.id FROM passages p JOIN embeddings e ON e.key = p.vector_key "
+            f"WHERE {visible('p')} ORDER BY p.id"
+        )
+        parts = [np.empty(0, dtype=np.int64)]
+        async with self.conn.execute(sql, {"gen": gen}) as cur:
+            while rows := await cur.fetchmany(65_536):  # not a million row tuples at once
+                parts.append(np.fromiter((int(r[0]) for r in rows), dtype=np.int64))
+        return np.concatenate(parts)
+
+    async def vectors_of_ids(self, ids: np.ndarray, dim: int) -> np.ndarray:
+        """The stored vectors of passages ``ids``, one float32 row each in their order."""
+        return await vectors_by_id(self.conn, ids, dim)
+
+    def vector_parts(self, gen: int, dim: int, rows: int) -> AsyncIterator[tuple[np.ndarray, np.ndarray]]:
+        """``vector_parts`` of generation ``gen``: ``rows`` vectors at a time, in id order."""
+        return vector_parts(self.conn, gen, dim, rows)
 
     async def languages_of(self, passage_ids: Sequence[int]) -> dict[int, str | None]:
         """The article language of each passage id."""

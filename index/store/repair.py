@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.store.db import Store
 from foreign_desk.index.store.integrity import (
@@ -25,7 +27,7 @@ from foreign_desk.index.store.integrity import (
     file_damage,
     tolerance_for,
 )
-from foreign_desk.index.store.vectors import VectorIndex
+from foreign_desk.index.store.vectors import PART, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +100,41 @@ async def spot_check(store: Store, vectors: VectorIndex, n: int = SPOT_CHECK) ->
 async def rebuild(
     store: Store, gen: int, dim: int, *, approximate_threshold: int, nprobe: int
 ) -> VectorIndex:
-    """A new vector index for generation ``gen`` from the vectors SQLite keeps (no model needed)."""
+    """A new vector index for generation ``gen`` from the vectors SQLite keeps (no model needed),
+    read ``PART`` at a time as an indexing build reads them: never every vector at once."""
     count, _ = await store.visible_id_stats(gen)
-    ids, matrix = await store.visible_vectors(gen)
+    ids = await store.vector_ids(gen)
     if len(ids) < count:
         raise StoreError(
             f"the database lacks the vectors of {count - len(ids)} of {count} passages, so the vector "
             "file cannot be rebuilt: run `foreign-desk index --full`"
         )
-    return await asyncio.to_thread(
-        VectorIndex.build, dim, ids, matrix, approximate_threshold=approximate_threshold, nprobe=nprobe
-    )
+    return await built(
+        dim, ids, lambda picked: store.vectors_of_ids(picked, dim), store.vector_parts(gen, dim, PART),
+        approximate_threshold=approximate_threshold, nprobe=nprobe,
+    )  # fmt: skip
+
+
+async def built(
+    dim: int,
+    ids: np.ndarray,
+    vectors_of: Callable[[np.ndarray], Awaitable[np.ndarray]],
+    parts: AsyncIterator[tuple[np.ndarray, np.ndarray]],
+    *,
+    approximate_threshold: int,
+    nprobe: int,
+) -> VectorIndex:
+    """A fresh index over the vectors of ``ids`` (ascending): exact up to the threshold, IVF
+    past it, trained on ``vectors_of(sampled ids)``, then filled from ``parts`` ((ids, vectors)
+    in id order): byte for byte ``VectorIndex.build`` over all of them, holding one part."""
+    index = VectorIndex.sized(dim, len(ids), approximate_threshold=approximate_threshold, nprobe=nprobe)
+    picked = index.training_rows(len(ids))
+    if picked is not None:
+        await asyncio.to_thread(index.train, await vectors_of(ids[picked]))
+    del ids, picked
+    async for part_ids, part in parts:
+        await asyncio.to_thread(index.add, part_ids, part)
+    return index
 
 
 async def save_checked(store: Store, vectors: VectorIndex, path: Path) -> str:

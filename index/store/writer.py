@@ -21,7 +21,7 @@ import aiosqlite
 import numpy as np
 from foreign_desk.index.models import Article, Passage
 from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, chunks, connect, now_iso, rows_in
-from foreign_desk.index.store.db import Store
+from foreign_desk.index.store.db import Store, vector_matrix, vector_parts, vectors_by_id
 from foreign_desk.index.store.schema import LANGUAGE_STATS_SQL, visible
 from foreign_desk.index.store.scopes import GRANT, scope_id
 
@@ -168,7 +168,7 @@ class StoreWriter:
     async def vectors_of_keys(self, keys: Sequence[str], dim: int) -> np.ndarray:
         """The cached vectors of ``keys``, one float32 row each in their order (all must exist)."""
         found = await self.cached_vectors(keys)
-        return _matrix([found[k] for k in keys], dim)
+        return vector_matrix([found[k] for k in keys], dim)
 
     async def pending_ids(self) -> np.ndarray:
         """Ids of every passage visible in the pending generation, ascending."""
@@ -181,29 +181,12 @@ class StoreWriter:
 
     async def vectors_of_ids(self, ids: np.ndarray, dim: int) -> np.ndarray:
         """The vectors of passages ``ids`` (ascending), one float32 row each in their order."""
-        sql = (
-            "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
-            "WHERE p.id IN (:keys)"
-        )
-        found = {int(r[0]): r[1] for r in await rows_in(self.conn, sql, ids.tolist())}
-        return _matrix([found[int(i)] for i in ids], dim)
+        return await vectors_by_id(self.conn, ids, dim)
 
-    async def pending_vectors(self, dim: int, rows: int) -> AsyncIterator[tuple[np.ndarray, np.ndarray]]:
+    def pending_vectors(self, dim: int, rows: int) -> AsyncIterator[tuple[np.ndarray, np.ndarray]]:
         """(ids, vectors) of every passage visible in the pending generation, in id order,
-        ``rows`` at a time (the last part takes what is left under ``2 * rows``): a build
-        holds one part, never every vector of the corpus."""
-        sql = (
-            "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
-            f"WHERE {visible('p')} ORDER BY p.id"
-        )
-        async with self.conn.execute(sql, {"gen": self.pending}) as cur:
-            got = list(await cur.fetchmany(rows))
-            while got:
-                more = list(await cur.fetchmany(rows))
-                if len(more) < rows:  # the end: no short part on its own
-                    got, more = [*got, *more], []
-                yield np.fromiter((int(r[0]) for r in got), dtype=np.int64), _matrix([r[1] for r in got], dim)
-                got = more
+        ``rows`` at a time (``db.vector_parts``): a build holds one part, never every vector."""
+        return vector_parts(self.conn, self.pending, dim, rows)
 
     async def live_texts(self, article_rows: Sequence[int] | None = None) -> list[StoredText]:
         """Live passages (of ``article_rows``, or all) with the text they were embedded from."""
@@ -379,8 +362,3 @@ class StoreWriter:
             await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-
-
-def _matrix(blobs: Sequence[bytes], dim: int) -> np.ndarray:
-    """Stored float32 vectors as the rows of one array."""
-    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)

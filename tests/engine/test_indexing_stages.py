@@ -3,6 +3,7 @@ the fake embedder: no model, so every run is milliseconds and every model call i
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import sqlite3
@@ -19,7 +20,7 @@ from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages, 
 from foreign_desk.index.indexing.plan import Planner, plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare
 from foreign_desk.index.models import Article, Block
-from foreign_desk.index.store import ExistingArticle, Store, StoreWriter
+from foreign_desk.index.store import ExistingArticle, Store, StoreWriter, repair
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
 
 from tests.fake_embedder import FakeEmbedder
@@ -217,6 +218,35 @@ async def test_runs_read_vectors_back_in_parts_and_publish_the_same_files(
             path.unlink()
     assert len(files[2]) == 2 and files[2] == files[build.PART]
     assert [stop - start for start, stop in parts(7, 2)] == [2, 2, 3] and parts(0, 2) == []
+
+
+@pytest.mark.parametrize("threshold", [100_000, 5])  # exact, IVF
+async def test_a_repair_rebuilds_the_published_file_a_part_at_a_time(
+    threshold: int, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged vector file is rebuilt from the stored vectors read ``PART`` at a time (never
+    all at once), into the very file the indexing build published."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, *(f"n{i}" for i in range(7)))
+    settings = make_settings(tmp_path / "data")
+    settings = dataclasses.replace(
+        settings, index=dataclasses.replace(settings.index, approximate_threshold=threshold)
+    )
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        await engine.index([corpus])
+    monkeypatch.setattr(repair, "PART", 2)
+    store = await Store.open(tmp_path / "data")
+    try:
+        gen = await store.generation()
+        published = store.vectors_path(gen).read_bytes()
+        rebuilt = await repair.rebuild(
+            store, gen, FakeEmbedder().dim, approximate_threshold=threshold, nprobe=settings.index.nprobe
+        )
+    finally:
+        await store.close()
+    assert rebuilt.kind == (FLAT if threshold > 7 else IVF) and rebuilt.ntotal > 2
+    assert faiss.serialize_index(rebuilt.index).tobytes() == published
 
 
 def write(folder: Path, *names: str, text: str = BODY) -> None:
