@@ -2,6 +2,6 @@
 (``prepare`` → ``plan`` → ``embed`` → ``stage`` → ``build`` → ``publish``; see ``indexer``)."""
 
 from foreign_desk.index.indexing.indexer import Indexer
-from foreign_desk.index.indexing.prepare import Prepared, prepare, read_corpus
+from foreign_desk.index.indexing.prepare import Prepared, prepare
 
-__all__ = ["Indexer", "Prepared", "prepare", "read_corpus"]
+__all__ = ["Indexer", "Prepared", "prepare"]

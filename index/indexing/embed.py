@@ -30,9 +30,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE, Prepared
+from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE
 from foreign_desk.index.store import StoreWriter
-from foreign_desk.index.store.writer import StoredText
 from foreign_desk.index.text import split_sentences
 
 RunModel = Callable[[list[str]], Awaitable[np.ndarray]]
@@ -60,26 +59,6 @@ def passage_key(fingerprint: Fingerprint, context: str, text: str) -> str:
 def passage_lines(context: str, text: str) -> tuple[list[str], list[str]]:
     """(context lines, sentences): what a passage vector is the sum of."""
     return [line for line in context.split("\n") if line.strip()], split_sentences(text) or [text]
-
-
-def passages_to_embed(
-    to_stage: Sequence[Prepared], restage: Sequence[StoredText], fingerprint: Fingerprint
-) -> tuple[dict[str, Source], list[list[str]]]:
-    """Every distinct passage (key → context and text), and the keys of each article to stage."""
-    sources: dict[str, Source] = {}
-    owners: list[list[str]] = []
-    for item in to_stage:
-        keys = []
-        for context, passage in zip(item.contexts, item.passages, strict=True):
-            key = passage_key(fingerprint, context, passage.text)
-            sources.setdefault(key, (context, passage.text))
-            keys.append(key)
-        owners.append(keys)
-    for stored in restage:
-        sources.setdefault(
-            passage_key(fingerprint, stored.context, stored.text), (stored.context, stored.text)
-        )
-    return sources, owners
 
 
 COMMIT_SECONDS = 1.0
@@ -203,22 +182,3 @@ async def _from_lines(
         for key, (lines, _), start, count in zip(parts, parts.values(), starts, counts, strict=True)
     ]
     return list(zip(parts, vectors, strict=True)), sentences_of
-
-
-class ArticlesEmbedded:
-    """How many articles have a vector for every passage, kept up to date key by key (counting
-    afresh after each batch cost O(articles x batches): minutes at 100k passages)."""
-
-    def __init__(self, owners: Sequence[Sequence[str]]) -> None:
-        self._waiting: dict[str, list[int]] = {}
-        self._left = [len(set(keys)) for keys in owners]
-        for n, keys in enumerate(owners):
-            for key in set(keys):
-                self._waiting.setdefault(key, []).append(n)
-        self.done = sum(1 for left in self._left if not left)
-
-    def add(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            for n in self._waiting.pop(key, ()):
-                self._left[n] -= 1
-                self.done += not self._left[n]

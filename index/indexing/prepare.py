@@ -130,14 +130,3 @@ class CorpusReader:
                 yield result
             if self.on_file:
                 self.on_file(n, len(files))
-
-
-def read_corpus(
-    paths: Sequence[str | Path], settings: Settings, on_file: Callable[[int, int], None] | None = None
-) -> tuple[list[Prepared], list[ReadProblem], set[str]]:
-    """Read every article under ``paths`` (blocking) at once. Returns the prepared articles, the
-    problems, and the files that had problems (whose old articles must not be dropped).
-    Indexing streams them instead (``CorpusReader``)."""
-    reader = CorpusReader(paths, settings, on_file)
-    prepared = list(reader)
-    return prepared, reader.problems, reader.troubled

@@ -16,10 +16,10 @@ from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing import build, indexer, stream
 from foreign_desk.index.indexing.build import parts, still_fits
-from foreign_desk.index.indexing.embed import ArticlesEmbedded, embed_passages, passage_key
+from foreign_desk.index.indexing.embed import embed_passages, passage_key
 from foreign_desk.index.indexing.plan import Planner, plan
 from foreign_desk.index.indexing.prepare import Prepared, prepare
-from foreign_desk.index.models import Article, Block
+from foreign_desk.index.models import Article, Block, IndexProgress
 from foreign_desk.index.store import ExistingArticle, Store, StoreWriter, repair
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
 
@@ -153,17 +153,6 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
             assert len(calls) == 2 and again == 0  # all from the cache
     finally:
         await store.close()
-
-
-def test_articles_count_as_embedded_once_every_passage_has_a_vector() -> None:
-    progress = ArticlesEmbedded([["a", "b"], ["b"], ["c", "c"], []])
-    assert progress.done == 1  # an article with nothing to embed
-    progress.add(["b"])
-    assert progress.done == 2
-    progress.add(["c", "a"])
-    assert progress.done == 4
-    progress.add(["a", "z"])  # a key seen again, or no article's: no change
-    assert progress.done == 4
 
 
 def test_an_index_is_rebuilt_when_its_kind_no_longer_suits_the_corpus() -> None:
@@ -346,8 +335,11 @@ async def test_a_run_embeds_and_stages_articles_as_it_reads_them(
         opened.clear()
         data, fake = tmp_path / f"data{size}", FakeEmbedder()
         async with await Engine.open(make_settings(data), embedder=fake) as engine:
-            report = await engine.index([corpus])
+            told: list[IndexProgress] = []
+            report = await engine.index([corpus], progress=told.append)
         assert report.articles_added == report.articles_seen == 6 and len(opened) == 7
+        embedded = [(p.done, p.total) for p in told if p.phase == "embedding"]
+        assert embedded[-1] == (6, 6) and embedded == sorted(embedded)  # articles with every vector
         assert [p.reason for p in report.problems] == [
             f"same article as {corpus / 'n0.jsonl'} line 1 (skipped)"
         ]
