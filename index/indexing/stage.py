@@ -42,6 +42,14 @@ async def stage(
     new_keys: list[str] = []
     async with writer.transaction():
         removed = await writer.stage_removal(plan.replaced + [old.row for old in plan.gone])
+        # Granted first: a passage's keyword index (shared or own, schema 7) is chosen as it is
+        # inserted, from its article's scopes.
+        shared: tuple[int | None, ...] = (None,)
+        await writer.grant(
+            (item.article.id, guild)
+            for item in plan.to_stage
+            for guild in (scopes or {}).get(item.article.id, shared)
+        )
         for start in range(0, len(plan.to_stage), STAGE_BATCH):
             rows = [
                 ArticleRows(
@@ -59,12 +67,6 @@ async def stage(
             ]
             new_ids.extend(await writer.stage_articles(rows))
             new_keys.extend(k for r in rows for k in r.vector_keys)
-        shared: tuple[int | None, ...] = (None,)
-        await writer.grant(
-            (item.article.id, guild)
-            for item in plan.to_stage
-            for guild in (scopes or {}).get(item.article.id, shared)
-        )
         if restage:
             copies = [(t, passage_key(fingerprint, t.context, t.text)) for t in restage]
             new_ids.extend(await writer.stage_passage_copies(copies))

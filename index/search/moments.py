@@ -42,8 +42,9 @@ mean and spread per language; measured once per generation."""
 FILE_NAME = "background.bin"
 """In the vector folder; one file, replaced by each publish (only the live generation's counts)."""
 MAGIC = b"foreign-desk background moments\n"
-RECIPE = 2
-"""Bump when what is sampled or how it is measured changes: older files are then measured again."""
+RECIPE = 3
+"""Bump when what is sampled or how it is measured changes: older files are then measured again.
+3: the shared corpus's passages only (servers' own left out)."""
 _ALIGN = 64
 _HEADER_MAX = 1 << 16
 SENTENCES_WRITTEN_SQL = "SELECT coalesce(max(rowid), 0) FROM sentence_embeddings"
@@ -75,7 +76,9 @@ async def measure(store: Store, vectors: VectorIndex, by_language: Mapping[str, 
     """Sample ``vectors`` and measure the moments; ``by_language``: the generation's passage
     ids per language where the caller has them (else the sampled ids' languages are read)."""
     written = await _sentences_written(store)
-    ids, sample = await asyncio.to_thread(with_exact(store, vectors).sample, BACKGROUND_SAMPLE)
+    unshared = await store.unshared_ids()  # servers' own: no server may change others' background
+    leave_out = unshared if len(unshared) else None
+    ids, sample = await asyncio.to_thread(with_exact(store, vectors).sample, BACKGROUND_SAMPLE, leave_out)
     sampled = _languages(ids, by_language) if by_language else await store.languages_of(ids.tolist())
     sentences = await store.sentence_vectors_of(ids.tolist())
     samples, sentence_samples = _samples(ids, sample, sampled, sentences)

@@ -57,9 +57,22 @@ def query_terms(question: str) -> list[str]:
 
 def match_expression(terms: Sequence[str], doc_freqs: dict[str, int], total: int) -> str | None:
     """An FTS5 query OR-ing the rarest question terms that occur in the corpus at all."""
+    chosen = keyword_terms(terms, doc_freqs, total)
+    return " OR ".join(f'"{t}"' for t in chosen) if chosen else None
+
+
+def own_terms(terms: Sequence[str], doc_freqs: dict[str, int], total: int) -> list[str]:
+    """The terms to look for in a server's own articles: those the shared corpus lacks (a name
+    only the server's articles hold), then those asked of the shared corpus."""
+    absent = [t for t in terms if not doc_freqs.get(t)]
+    return (absent + keyword_terms(terms, doc_freqs, total))[:MAX_KEYWORDS]
+
+
+def keyword_terms(terms: Sequence[str], doc_freqs: dict[str, int], total: int) -> list[str]:
+    """The rarest question terms that occur in the corpus at all, rarest first."""
     present = sorted((t for t in terms if doc_freqs.get(t)), key=lambda t: doc_freqs[t])
     if not present:
-        return None
+        return []
     rare = [t for t in present if doc_freqs[t] <= COMMON_TERM_SHARE * max(total, 1)] or present[:2]
     chosen: list[str] = []
     postings = 0
@@ -68,7 +81,7 @@ def match_expression(terms: Sequence[str], doc_freqs: dict[str, int], total: int
             break
         chosen.append(term)
         postings += doc_freqs[term]
-    return " OR ".join(f'"{t}"' for t in chosen)
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +153,13 @@ class Retriever:
         t = time.perf_counter()
         doc_freqs = read.doc_freqs(terms)
         match = match_expression(terms, doc_freqs, snapshot.passages)
-        hits = []
-        if match is not None:
-            depth = max(self.settings.bm25_k, request.stop)
-            hits = read.bm25(match, depth, snapshot.generation, request.filters, scope=request.scope)
+        depth = max(self.settings.bm25_k, request.stop)
+        gen, filters, scope = snapshot.generation, request.filters, request.scope
+        hits = read.bm25(match, depth, gen, filters, scope=scope) if match is not None else []
+        if scope.guild_id:  # the server's own articles, scored by the shared corpus's statistics
+            wanted = own_terms(terms, doc_freqs, snapshot.passages)
+            own, held = read.own_bm25(wanted, depth, gen, filters, scope, doc_freqs)
+            hits = sorted(hits + own, key=lambda hit: -hit[1])[:depth]
+            doc_freqs = {**dict.fromkeys(held, 0), **doc_freqs}  # a name only they hold is rare
         laps.lap("bm25", t)
         return doc_freqs, [pid for pid, _ in hits]

@@ -22,6 +22,8 @@ class Snapshot:
     generation: int
     vectors: VectorIndex
     passages: int
+    """How many passages the shared corpus holds: the statistics every server's ranking uses
+    count the shared corpus alone, so no server's own articles change another's answers."""
     fingerprint: Fingerprint
     background: Background
     sentence_background: Background
@@ -59,8 +61,9 @@ class Snapshot:
         )
         per_language = len(by_language) > 1
         selections = tuple(map(selection, by_language.values())) if per_language else ()
+        shared = vectors.ntotal - await store.unshared_passages(generation)
         return cls(
-            generation, vectors, vectors.ntotal, fingerprint, background, sentence_background, by_language,
+            generation, vectors, shared, fingerprint, background, sentence_background, by_language,
             languages, selections,
         )  # fmt: skip
 

@@ -315,6 +315,20 @@ class Store:
         async with self.conn.execute(LANGUAGE_STATS_SQL, {"gen": gen}) as cur:
             return tuple(r[0] for r in await cur.fetchall() if r[3])
 
+    async def unshared_passages(self, gen: int) -> int:
+        """How many passages visible at ``gen`` are not the shared corpus's (servers' own)."""
+        sql = (
+            "SELECT count(*) FROM passages p INDEXED BY passages_unshared "
+            f"WHERE p.unshared = 1 AND {visible('p')}"
+        )
+        async with self.conn.execute(sql, {"gen": gen}) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def unshared_ids(self) -> np.ndarray:
+        """Ids of the passages (any generation) that are not the shared corpus's."""
+        return await self._ids("SELECT id FROM passages INDEXED BY passages_unshared WHERE unshared = 1", {})
+
     async def visible_ids(self, gen: int) -> np.ndarray:
         sql = f"SELECT id FROM passages p WHERE {visible('p')}"
         return await self._ids(sql, {"gen": gen})

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from foreign_desk.index.models import Filters, Scope
 from foreign_desk.index.sqlite import ReadConnections, in_statements
+from foreign_desk.index.store import own_keywords
 from foreign_desk.index.store.db import (
     BM25_WEIGHTS,
     SENTENCES_SQL,
@@ -98,6 +99,22 @@ class Reader:
         join = " JOIN passages p ON p.id = f.rowid JOIN articles a ON a.id = p.article_id"
         sql = f"{BM25_FROM}{join} WHERE passages_fts MATCH :match AND {visible('p')}{fsql}"
         return self._ranked(sql, {**params, **where, "gen": gen}, k)
+
+    def own_bm25(
+        self,
+        terms: Sequence[str],
+        k: int,
+        gen: int,
+        filters: Filters,
+        scope: Scope,
+        doc_freqs: dict[str, int],
+        weights: tuple[float, float] = BM25_WEIGHTS,
+    ) -> tuple[list[tuple[int, float]], set[str]]:
+        """Top-``k`` of ``scope``'s own passages holding any of ``terms``, scored as ``bm25``
+        scores the shared corpus's (``store.own_keywords``), and which of ``terms`` they hold."""
+        ids = own_keywords.own_matches(self.conn, terms, gen, filters, scope)
+        hits, held = own_keywords.scored(self.conn, self.rows_in, ids, terms, doc_freqs, weights)
+        return hits[:k], held
 
     def _ranked(self, sql: str, params: dict[str, Any], k: int) -> list[tuple[int, float]]:
         rows = self.conn.execute(f"{sql} ORDER BY s LIMIT :k", {**params, "k": k})

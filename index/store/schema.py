@@ -16,6 +16,27 @@ before the split have 3 recorded here.
 
 from __future__ import annotations
 
+_SHARED_ARTICLE = (
+    "EXISTS (SELECT 1 FROM articles a JOIN article_scopes s ON s.uid = a.uid AND s.guild_id = 0 "
+    "WHERE a.id = new.article_id)"
+)
+"""Trigger condition: the new passage's article is in the shared corpus."""
+
+
+def _move(source: str, target: str, row: str, unshared: int) -> str:
+    """Trigger body: move the passages of scope row ``row``'s uid from FTS table ``source``
+    (where ``passages.unshared`` is ``unshared``) to ``target``."""
+    of_uid = (
+        f"FROM passages p JOIN articles a ON a.id = p.article_id WHERE a.uid = {row}.uid "
+        f"AND p.unshared = {unshared}"
+    )
+    return f"""
+            INSERT INTO {source}({source}, rowid, context, text)
+                SELECT 'delete', p.id, p.context, p.text {of_uid};
+            INSERT INTO {target}(rowid, context, text) SELECT p.id, p.context, p.text {of_uid};
+            UPDATE passages SET unshared = {1 - unshared} WHERE id IN (SELECT p.id {of_uid});"""
+
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
         1,
@@ -152,6 +173,58 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             SELECT 'compact_pending', '6' WHERE EXISTS (SELECT 1 FROM embeddings);
         """,
     ),
+    (
+        7,
+        # Keyword statistics of the shared corpus alone (``store.own_keywords``): passages of
+        # articles the shared corpus has (a guild 0 scope row) are indexed in passages_fts, all
+        # others (servers' own, or nobody's) in own_fts, so no server's articles change the
+        # document frequencies, row count or lengths every server's BM25 uses. ``unshared``
+        # says which table holds a passage (its delete trigger cannot ask the scopes: they may
+        # be gone); scope changes move a uid's passages between the tables. Staging grants an
+        # article its scopes before inserting its passages, so nothing is moved then.
+        f"""
+        ALTER TABLE passages ADD COLUMN unshared INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX passages_unshared ON passages(id) WHERE unshared = 1;
+        CREATE VIRTUAL TABLE own_fts USING fts5(
+            context, text,
+            content='passages', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE VIRTUAL TABLE own_fts_instance USING fts5vocab(own_fts, 'instance');
+        UPDATE passages SET unshared = 1 WHERE article_id IN (
+            SELECT a.id FROM articles a WHERE NOT EXISTS (
+                SELECT 1 FROM article_scopes s WHERE s.uid = a.uid AND s.guild_id = 0
+            )
+        );
+        INSERT INTO passages_fts(passages_fts, rowid, context, text)
+            SELECT 'delete', id, context, text FROM passages WHERE unshared = 1;
+        INSERT INTO own_fts(rowid, context, text) SELECT id, context, text FROM passages WHERE unshared = 1;
+        DROP TRIGGER passages_fts_insert;
+        DROP TRIGGER passages_fts_delete;
+        CREATE TRIGGER passages_fts_insert AFTER INSERT ON passages WHEN {_SHARED_ARTICLE} BEGIN
+            INSERT INTO passages_fts(rowid, context, text) VALUES (new.id, new.context, new.text);
+        END;
+        CREATE TRIGGER own_fts_insert AFTER INSERT ON passages WHEN NOT {_SHARED_ARTICLE} BEGIN
+            INSERT INTO own_fts(rowid, context, text) VALUES (new.id, new.context, new.text);
+            UPDATE passages SET unshared = 1 WHERE id = new.id;
+        END;
+        CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages WHEN old.unshared = 0 BEGIN
+            INSERT INTO passages_fts(passages_fts, rowid, context, text)
+            VALUES ('delete', old.id, old.context, old.text);
+        END;
+        CREATE TRIGGER own_fts_delete AFTER DELETE ON passages WHEN old.unshared = 1 BEGIN
+            INSERT INTO own_fts(own_fts, rowid, context, text)
+            VALUES ('delete', old.id, old.context, old.text);
+        END;
+        CREATE TRIGGER article_scopes_shared AFTER INSERT ON article_scopes WHEN new.guild_id = 0 BEGIN
+            {_move("own_fts", "passages_fts", "new", 1)}
+        END;
+        CREATE TRIGGER article_scopes_unshared AFTER DELETE ON article_scopes WHEN old.guild_id = 0 BEGIN
+            {_move("passages_fts", "own_fts", "old", 0)}
+        END;
+        DELETE FROM meta WHERE key = 'languages' AND EXISTS (SELECT 1 FROM passages WHERE unshared = 1);
+        """,
+    ),
 )
 
 COMPACT_KEY = "compact_pending"
@@ -171,9 +244,11 @@ def visible(alias: str) -> str:
 
 
 LANGUAGE_STATS_SQL = (
-    "SELECT coalesce(a.language, ''), count(*), coalesce(sum(p.id), 0), count(a.id) "
+    "SELECT coalesce(a.language, ''), count(*), coalesce(sum(p.id), 0), "
+    "count(CASE WHEN p.unshared = 0 THEN a.id END) "
     f"FROM passages p LEFT JOIN articles a ON a.id = p.article_id WHERE {visible('p')} GROUP BY 1 ORDER BY 1"
 )
 """Per article language of the passages visible at ``:gen``: how many, the sum of their ids, and
-how many have an article row (a language counts only with one). Publishing records the totals
+how many of the shared corpus's have an article row (a language counts only with one: servers'
+own passages must not make everyone's approximate search deeper). Publishing records the totals
 (``id_stats``) and the languages, so opening a generation reads them instead of scanning."""

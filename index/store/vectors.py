@@ -195,17 +195,23 @@ class VectorIndex:
                 invlists.release_ids(list_no, ptr)
         return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
-    def sample(self, n: int = 256) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) of up to ``n`` stored vectors spread evenly over the index (cheap).
-        A quantized index gives its decoded codes (within ~1% of the float vectors)."""
+    def sample(self, n: int = 256, leave_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of up to ``n`` stored vectors spread evenly over the index (cheap), none
+        of ``leave_out``. A quantized index gives its decoded codes (within ~1% of the float
+        vectors)."""
         if self.ntotal == 0:
             return np.empty(0, dtype=np.int64), np.empty((0, self.dim), dtype=np.float32)
         if self.kind == FLAT:
             flat = faiss.downcast_index(self.index.index)
             xb = faiss.rev_swig_ptr(flat.get_xb(), self.ntotal * self.dim).reshape(self.ntotal, self.dim)
-            step = max(1, self.ntotal // n)
-            ids = faiss.vector_to_array(self.index.id_map)[::step][:n]
-            return ids.astype(np.int64), np.array(xb[::step][:n], dtype=np.float32)
+            ids = faiss.vector_to_array(self.index.id_map)
+            kept = np.arange(self.ntotal) if leave_out is None else np.flatnonzero(~np.isin(ids, leave_out))
+            at = kept[:: max(1, len(kept) // n)][:n]
+            return ids[at].astype(np.int64), np.array(xb[at], dtype=np.float32)
+        if leave_out is not None and self.exact is not None:
+            # The lists' layout depends on every vector: spread over the ids kept, in id order.
+            kept = np.setdiff1d(self.ids(), leave_out)
+            return self.exact(kept[:: max(1, len(kept) // n)][:n])
         ivf = self._ivf()
         invlists = ivf.invlists
         per_list = max(1, -(-n // invlists.nlist))

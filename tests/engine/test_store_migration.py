@@ -12,17 +12,38 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.store import db
-from foreign_desk.index.store.schema import COMPACT_KEY, MIGRATIONS
+from foreign_desk.index.models import SHARED, Scope
+from foreign_desk.index.store import db, writer
+from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS
 
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+from tests.engine.test_own_keywords import keyword_partition
 from tests.fake_embedder import FakeEmbedder
 
 QUESTION = "When will the South China Sea code of conduct be finished?"
 VECTOR_TABLES = ("embeddings", "sentence_embeddings")
+
+
+def code_before(patch: pytest.MonkeyPatch, version: int) -> None:
+    """This code as the code before migration ``version`` (``<= 7``) was: its schema, and one
+    keyword index for every passage."""
+    patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < version))
+    one_index = LANGUAGE_STATS_SQL.replace("count(CASE WHEN p.unshared = 0 THEN a.id END)", "count(a.id)")
+    patch.setattr(writer, "LANGUAGE_STATS_SQL", one_index)
+    patch.setattr(db, "LANGUAGE_STATS_SQL", one_index)
+
+    async def none(*_: object) -> int:
+        return 0
+
+    async def no_ids(*_: object) -> np.ndarray:
+        return np.empty(0, dtype=np.int64)
+
+    patch.setattr(db.Store, "unshared_passages", none)
+    patch.setattr(db.Store, "unshared_ids", no_ids)
 
 
 async def make_old_store(data: Path, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,7 +52,7 @@ async def make_old_store(data: Path, settings, tmp_path: Path, monkeypatch: pyte
     folder.mkdir()
     write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
     with monkeypatch.context() as patch:
-        patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 6))
+        code_before(patch, 6)
         async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
             await engine.index([folder])
     assert layout(data) == {"embeddings": True, "sentence_embeddings": True}
@@ -107,7 +128,7 @@ async def test_a_kill_while_migrating_leaves_a_store_that_answers(
     await make_old_store(data, settings, tmp_path, monkeypatch)
     before = contents(data)
     with monkeypatch.context() as patch:  # the old code's answers
-        patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 6))
+        code_before(patch, 6)
         asked = await answers(settings)
 
     open_killed_at(data, checkpoint)
@@ -119,3 +140,30 @@ async def test_a_kill_while_migrating_leaves_a_store_that_answers(
     assert await answers(settings) == asked and asked  # this open finishes the job
     assert layout(data) == {"embeddings": False, "sentence_embeddings": False}
     assert pending_compaction(data) == (False, 0) and contents(data) == before
+
+
+async def test_a_store_from_before_own_keyword_indexes_moves_servers_articles_out_of_the_shared_one(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made before migration 7 (one keyword index), with an article only server A owns: the
+    migration moves that article's passages to the own index; its server still finds it by its
+    words, nobody else does, and they leave the shared corpus's statistics."""
+    data, folder = tmp_path / "data", tmp_path / "news"
+    settings = make_settings(data)
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    with monkeypatch.context() as patch:
+        code_before(patch, 7)
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            await engine.index([folder])
+            uid = next(a.id for a in await engine.latest(10) if a.title == MERCOSUR["title"])
+            await engine.store.scopes.grant([(uid, 111)])
+            await engine.store.scopes.revoke(0, [uid])
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        shared, fresh_shared, own, fresh_own = keyword_partition(data)
+        assert (shared, own) == (fresh_shared, fresh_own) and ("mercosur", 1) in own
+        assert not any(term == "mercosur" for term, _ in shared)
+        found = await engine.ask("Montevideo Mercosur", scope=Scope(111))
+        assert found.results[0].article.title == MERCOSUR["title"]
+        elsewhere = await engine.ask("Montevideo Mercosur", scope=SHARED)
+        assert MERCOSUR["title"] not in [r.article.title for r in elsewhere.results]

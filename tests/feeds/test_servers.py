@@ -12,7 +12,7 @@ from foreign_desk.index.feeds.servers import QuotaExceeded
 from foreign_desk.index.models import SHARED, Scope
 
 from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, with_feeds
-from tests.feeds.news import GAZA, PATROL, SUDAN, rss
+from tests.feeds.news import GAZA, PATROL, SUDAN, WIRE, rss
 from tests.fetch.fixture_server import FixtureServer
 
 A, B, C = 111, 222, 333
@@ -65,6 +65,39 @@ async def test_a_servers_own_articles_are_seen_there_only(
         await desk.remove_feed("news", guild_id=A)
     with pytest.raises(FeedError, match="only the bot's operators"):
         await desk.add_feed(server.url("/other"), name="fake", source="BBC", check=False, guild_id=A)
+
+
+async def shown(engine: Engine, question: str, scope: Scope) -> tuple[object, ...]:
+    """Everything a reader is shown for ``question``: passages, order, scores, the match."""
+    answer = await engine.ask(question, k=5, scope=scope)
+    passages = [(r.article.title, r.text, r.score, r.similarity, r.own) for r in answer.results]
+    return answer.match, answer.nothing_relevant, passages
+
+
+async def test_what_a_server_adds_changes_nothing_another_server_is_shown(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """Server B's own articles (words, names and languages the others also ask about) leave
+    every other server's answers as they were: the keyword statistics, the passage count and
+    the background every ranking uses are the shared corpus's alone."""
+    await desk.add_feed(publish(server, "/shared", SUDAN), name="news", check=False)
+    await desk.fetch()
+    await desk.add_feed(publish(server, "/a", WIRE), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    questions = [
+        "Indonesia sends a navy ship",
+        "evakuasi WNI dari Sudan lewat Jeddah",
+        "Japan Philippines troop access deal",
+        "kapal TNI Angkatan Laut",
+    ]
+    scopes = (Scope(A), Scope(C), SHARED)
+    before = [await shown(engine, q, scope) for q in questions for scope in scopes]
+    generation = await engine.generation()
+
+    await desk.add_feed(publish(server, "/b", PATROL, GAZA), name="b", check=False, guild_id=B)
+    assert (await desk.fetch(guild_id=B)).counts["new"] == 2 and await engine.generation() > generation
+    assert [await shown(engine, q, scope) for q in questions for scope in scopes] == before
+    assert (GAZA.title, True) in await titles(engine, "kapal rumah sakit TNI ke Gaza", Scope(B))
 
 
 async def test_another_process_sees_a_grant_and_a_forget_at_once(

@@ -1,0 +1,120 @@
+"""Keyword statistics of the shared corpus alone: a server's own articles are indexed apart
+(``own_fts``), move when the shared corpus takes them or gives them up, are found for their
+server by words only they hold, and are scored exactly as FTS5 scores shared passages."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.models import SHARED, Scope
+from foreign_desk.index.sqlite import in_statements
+from foreign_desk.index.store import db, own_keywords
+
+from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+from tests.fake_embedder import FakeEmbedder
+
+A = 111
+TEXTS = [
+    ("Jakarta", "Jokowi met the Japan minister in Jakarta on Monday, and Japan agreed."),
+    ("Tokyo", "Japan and NATO agree on closer ties; NATO welcomes Japan."),
+    ("Pretoria", "South Africa hosts the summit in Pretoria next week."),
+    ("Sudan", "Talks on Sudan resume in Jeddah with Saudi and American mediators."),
+    ("Jakarta floods", "Floods in Jakarta displaced thousands on Monday."),
+]
+
+
+def keyword_partition(data: Path) -> tuple[dict[tuple[str, int], int], ...]:
+    """(term, documents) -> occurrences of each keyword index, and of an index built afresh from
+    the passages each should hold (``passages.unshared``): equal when the partition is right."""
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        out = []
+        for table, unshared in (("passages_fts", 0), ("own_fts", 1)):
+            fresh = f"fresh_{unshared}"
+            conn.execute(
+                f"CREATE VIRTUAL TABLE temp.{fresh} USING fts5(context, text, "
+                "tokenize='unicode61 remove_diacritics 2')"
+            )
+            conn.execute(
+                f"INSERT INTO temp.{fresh}(rowid, context, text) "
+                "SELECT id, context, text FROM passages WHERE unshared = ?",
+                (unshared,),
+            )
+            for name, schema in ((table, "main"), (fresh, "temp")):
+                conn.execute(f"CREATE VIRTUAL TABLE temp.v_{name} USING fts5vocab({schema}, {name}, 'row')")
+                out.append(
+                    {(t, d): c for t, d, c in conn.execute(f"SELECT term, doc, cnt FROM temp.v_{name}")}
+                )
+        return tuple(out)
+
+
+async def titles(engine: Engine, question: str, scope: Scope) -> list[str]:
+    return [r.article.title for r in (await engine.ask(question, k=5, scope=scope)).results]
+
+
+async def test_own_articles_are_indexed_apart_and_move_with_the_shared_corpus(
+    make_settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    data = tmp_path / "data"
+    async with await Engine.open(make_settings(data), embedder=FakeEmbedder()) as engine:
+        await engine.index([folder])
+        uid = next(a.id for a in await engine.latest(10) if a.title == MERCOSUR["title"])
+        shared, fresh_shared, own, fresh_own = keyword_partition(data)
+        assert shared == fresh_shared and ("mercosur", 1) in shared and own == fresh_own == {}
+
+        await engine.store.scopes.grant([(uid, A)])
+        await engine.store.scopes.revoke(0, [uid])  # now server A's own only
+        shared, fresh_shared, own, fresh_own = keyword_partition(data)
+        assert (shared, own) == (fresh_shared, fresh_own)
+        assert ("mercosur", 1) in own and not any(term == "mercosur" for term, _ in shared)
+        question = "Montevideo Mercosur"  # words only the moved article holds
+        assert (await titles(engine, question, Scope(A)))[0] == MERCOSUR["title"]
+        assert MERCOSUR["title"] not in await titles(engine, question, SHARED)
+
+        await engine.store.scopes.grant([(uid, None)])  # the shared corpus takes it back
+        shared, fresh_shared, own, fresh_own = keyword_partition(data)
+        assert shared == fresh_shared and ("mercosur", 1) in shared and own == fresh_own == {}
+
+        await engine.store.scopes.revoke(0, [uid])  # A's own again; then A is forgotten
+        assert await engine.forget(A) == 1
+        for n in range(3):  # new generations until the removed rows are collected
+            write_jsonl(folder / "wire.jsonl", {**ASEAN, "text": ASEAN["text"] + f" Update {n}."})
+            await engine.index([folder])
+        shared, fresh_shared, own, fresh_own = keyword_partition(data)
+        assert shared == fresh_shared and own == fresh_own == {} and any(t == "vientiane" for t, _ in shared)
+
+
+def test_own_passages_are_scored_as_fts5_scores_shared_ones() -> None:
+    """The same rows in both indexes: the own scoring equals ``bm25()`` on the shared one."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE passages (id INTEGER PRIMARY KEY, context TEXT, text TEXT)")
+    for table in ("passages_fts", "own_fts"):
+        conn.execute(
+            f"CREATE VIRTUAL TABLE {table} USING fts5(context, text, content='passages', "
+            "content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+        )
+    conn.execute("CREATE VIRTUAL TABLE own_fts_instance USING fts5vocab(own_fts, 'instance')")
+    conn.execute("CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row')")
+    rows = [(i + 1, c, t) for i, (c, t) in enumerate(TEXTS)]
+    conn.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
+    for table in ("passages_fts", "own_fts"):
+        conn.executemany(f"INSERT INTO {table}(rowid, context, text) VALUES (?, ?, ?)", rows)
+    conn.commit()  # FTS5 writes its row count and lengths at commit
+
+    def rows_in(sql: str, keys, params: dict) -> list:  # type: ignore[no-untyped-def]
+        return [r for s, bound in in_statements(sql, keys, params) for r in conn.execute(s, bound)]
+
+    terms, weights = ["japan", "jakarta", "monday"], (0.5, 1.0)
+    match = " OR ".join(f'"{t}"' for t in terms)
+    expected = conn.execute(
+        "SELECT rowid, -bm25(passages_fts, 0.5, 1.0) FROM passages_fts WHERE passages_fts MATCH ?", (match,)
+    ).fetchall()
+    doc_freqs = dict(conn.execute("SELECT term, doc FROM passages_vocab WHERE term IN (?, ?, ?)", terms))
+    got, held = own_keywords.scored(conn, rows_in, [1, 2, 3, 4, 5], terms, doc_freqs, weights)
+    assert dict(got) == pytest.approx(dict(expected), rel=1e-12) and len(got) == 3
+    assert held == set(terms) and min(score for _, score in got) > 1e-3  # real idfs, not the floor
