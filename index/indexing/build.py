@@ -43,6 +43,7 @@ async def next_index(
     vectors come from the store's cache ``PART`` rows at a time: the run never holds them all."""
     if current is not None and not rebuild and current.dim == dim:
         size = current.ntotal - len(staged.removed) + len(staged.new_ids)
+        size -= await store.unshared_passages(writer.pending)  # the shared corpus's alone (``built``)
         trained = int((await store.meta()).get("ivf_trained_n", "0") or 0)
         if still_fits(current, size, trained, settings):
             return await _patched(writer, current, staged, dim), False
@@ -50,6 +51,7 @@ async def next_index(
     index = await built(
         dim, ids, lambda picked: writer.vectors_of_ids(picked, dim), writer.pending_vectors(dim, PART),
         approximate_threshold=settings.approximate_threshold, nprobe=settings.nprobe,
+        leave_out=await store.unshared_ids(),
     )  # fmt: skip
     return index, True
 

@@ -35,7 +35,9 @@ async def publish(
     checksum = await asyncio.to_thread(file_checksum, path)  # verified whenever it is opened
     ids = await asyncio.to_thread(index.ids)
     checkpoint("vectors-written")
-    trained = str(index.ntotal) if rebuilt and index.kind == IVF else meta.get("ivf_trained_n", "0")
+    trained = meta.get("ivf_trained_n", "0")
+    if rebuilt and index.kind == IVF:  # sized for the shared corpus's passages (``repair.built``)
+        trained = str(index.ntotal - await store.unshared_passages(generation))
     await writer.publish(
         {
             "fingerprint": fingerprint.to_json(),

@@ -111,7 +111,7 @@ async def rebuild(
         )
     return await built(
         dim, ids, lambda picked: store.vectors_of_ids(picked, dim), store.vector_parts(gen, dim, PART),
-        approximate_threshold=approximate_threshold, nprobe=nprobe,
+        approximate_threshold=approximate_threshold, nprobe=nprobe, leave_out=await store.unshared_ids(),
     )  # fmt: skip
 
 
@@ -123,15 +123,20 @@ async def built(
     *,
     approximate_threshold: int,
     nprobe: int,
+    leave_out: np.ndarray | None = None,
 ) -> VectorIndex:
     """A fresh index over the vectors of ``ids`` (ascending): exact up to the threshold, IVF
     past it, trained on ``vectors_of(sampled ids)``, then filled from ``parts`` ((ids, vectors)
-    in id order): byte for byte ``VectorIndex.build`` over all of them, holding one part."""
-    index = VectorIndex.sized(dim, len(ids), approximate_threshold=approximate_threshold, nprobe=nprobe)
-    picked = index.training_rows(len(ids))
+    in id order): byte for byte ``VectorIndex.build`` over all of them, holding one part.
+
+    Its kind, lists and training count the ids not in ``leave_out`` alone (servers' own
+    passages), so no server's articles change how the shared corpus is searched."""
+    pool = ids if leave_out is None or not len(leave_out) else np.setdiff1d(ids, leave_out)
+    index = VectorIndex.sized(dim, len(pool), approximate_threshold=approximate_threshold, nprobe=nprobe)
+    picked = index.training_rows(len(pool))
     if picked is not None:
-        await asyncio.to_thread(index.train, await vectors_of(ids[picked]))
-    del ids, picked
+        await asyncio.to_thread(index.train, await vectors_of(pool[picked]))
+    del ids, pool, picked
     async for part_ids, part in parts:
         await asyncio.to_thread(index.add, part_ids, part)
     return index

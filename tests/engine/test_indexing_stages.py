@@ -281,6 +281,7 @@ async def test_staged_passages_keep_their_text_exactly_and_are_found_by_keywords
     store = await Store.open(tmp_path / "data")
     try:
         async with StoreWriter.open(store) as writer, writer.transaction():
+            await writer.grant((item.article.id, None) for item in items)  # shared, as ``stage`` grants
             for item in items:
                 keys = [passage_key(fp, c, p.text) for c, p in zip(item.contexts, item.passages, strict=True)]
                 await writer.stage_article(

@@ -4,6 +4,7 @@ topics, follows), within quotas, and forgotten some time after the bot leaves th
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from foreign_desk.index.engine import Engine
@@ -74,12 +75,18 @@ async def shown(engine: Engine, question: str, scope: Scope) -> tuple[object, ..
     return answer.match, answer.nothing_relevant, passages
 
 
+@pytest.mark.parametrize("approximate", [False, True], ids=["exact", "ivf"])
 async def test_what_a_server_adds_changes_nothing_another_server_is_shown(
-    server: FixtureServer, desk: FeedDesk, engine: Engine
+    server: FixtureServer, desk: FeedDesk, engine: Engine, approximate: bool
 ) -> None:
     """Server B's own articles (words, names and languages the others also ask about) leave
-    every other server's answers as they were: the keyword statistics, the passage count and
-    the background every ranking uses are the shared corpus's alone."""
+    every other server's answers as they were: the keyword statistics, the passage count, the
+    background and (past ``approximate_threshold``) the vector index's kind, lists and training
+    every ranking uses are the shared corpus's alone."""
+    if approximate:
+        engine.settings = replace(
+            engine.settings, index=replace(engine.settings.index, approximate_threshold=0)
+        )
     await desk.add_feed(publish(server, "/shared", SUDAN), name="news", check=False)
     await desk.fetch()
     await desk.add_feed(publish(server, "/a", WIRE), name="a", check=False, guild_id=A)
@@ -97,6 +104,7 @@ async def test_what_a_server_adds_changes_nothing_another_server_is_shown(
     await desk.add_feed(publish(server, "/b", PATROL, GAZA), name="b", check=False, guild_id=B)
     assert (await desk.fetch(guild_id=B)).counts["new"] == 2 and await engine.generation() > generation
     assert [await shown(engine, q, scope) for q in questions for scope in scopes] == before
+    assert (await engine.stats()).index_type.startswith("ivf" if approximate else "flat")
     assert (GAZA.title, True) in await titles(engine, "kapal rumah sakit TNI ke Gaza", Scope(B))
 
 
