@@ -46,16 +46,23 @@ def code_before(patch: pytest.MonkeyPatch, version: int) -> None:
     patch.setattr(db.Store, "unshared_ids", no_ids)
 
 
-async def make_old_store(data: Path, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A store indexed by the code before migration 6."""
+async def make_old_store(
+    data: Path, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: int = 6
+) -> None:
+    """A store indexed by the code before migration ``version``; before 7, MERCOSUR is server
+    111's own article only."""
     folder = tmp_path / "news"
     folder.mkdir()
     write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
     with monkeypatch.context() as patch:
-        code_before(patch, 6)
+        code_before(patch, version)
         async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
             await engine.index([folder])
-    assert layout(data) == {"embeddings": True, "sentence_embeddings": True}
+            if version == 7:
+                uid = next(a.id for a in await engine.latest(10) if a.title == MERCOSUR["title"])
+                await engine.store.scopes.grant([(uid, 111)])
+                await engine.store.scopes.revoke(0, [uid])
+    assert layout(data) == {"embeddings": version <= 6, "sentence_embeddings": version <= 6}
 
 
 def layout(data: Path) -> dict[str, bool]:
@@ -148,17 +155,9 @@ async def test_a_store_from_before_own_keyword_indexes_moves_servers_articles_ou
     """Made before migration 7 (one keyword index), with an article only server A owns: the
     migration moves that article's passages to the own index; its server still finds it by its
     words, nobody else does, and they leave the shared corpus's statistics."""
-    data, folder = tmp_path / "data", tmp_path / "news"
+    data = tmp_path / "data"
     settings = make_settings(data)
-    folder.mkdir()
-    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
-    with monkeypatch.context() as patch:
-        code_before(patch, 7)
-        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
-            await engine.index([folder])
-            uid = next(a.id for a in await engine.latest(10) if a.title == MERCOSUR["title"])
-            await engine.store.scopes.grant([(uid, 111)])
-            await engine.store.scopes.revoke(0, [uid])
+    await make_old_store(data, settings, tmp_path, monkeypatch, version=7)
     async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
         shared, fresh_shared, own, fresh_own = keyword_partition(data)
         assert (shared, own) == (fresh_shared, fresh_own) and ("mercosur", 1) in own
