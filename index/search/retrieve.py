@@ -21,6 +21,7 @@ from foreign_desk.index.search.request import Laps, SearchRequest
 from foreign_desk.index.search.snapshot import Snapshot
 from foreign_desk.index.stopwords import STOPWORDS
 from foreign_desk.index.store.reads import Reader
+from foreign_desk.index.store.vectors import IDSelector
 from foreign_desk.index.text import tokens
 
 MAX_KEYWORDS = 8
@@ -102,7 +103,11 @@ class Retrieved:
 
 
 def dense_search(
-    snapshot: Snapshot, qvec: np.ndarray, depth: int, allowed: np.ndarray | None, hidden: np.ndarray | None
+    snapshot: Snapshot,
+    qvec: np.ndarray,
+    depth: int,
+    allowed: np.ndarray | None,
+    hidden: IDSelector | None,
 ) -> list[int]:
     """The ``depth`` most similar passages of each language (``Snapshot.dense_groups``), none of
     ``hidden`` (other servers' own)."""
@@ -141,7 +146,7 @@ class Retriever:
         if allowed is not None and not len(allowed):
             return qvec, []
         # Other servers' own passages are left out (with a filter, ``allowed`` already did).
-        hidden = read.hidden_ids(scope, gen) if allowed is None else None
+        hidden = read.hidden(scope, gen) if allowed is None else None
         depth = max(self.settings.dense_k, request.stop)
         found = dense_search(snapshot, qvec, depth, allowed, hidden)
         laps.lap("dense", t)

@@ -7,7 +7,7 @@ article, never show one to the wrong server). Rows are not generational: grantin
 article already stored (a duplicate) or forgetting a server changes no generation.
 
 Every read query that lists, searches or counts articles for a reader adds ``scope_sql``; the
-dense search excludes ``HIDDEN_PASSAGES``, the passages of articles other servers own.
+dense search leaves out ``UNSHARED_PASSAGES`` but the reader's ``OWN_PASSAGES``.
 Concurrency: any number of tasks may call; writes are serialised by a lock and each runs in one
 transaction on the store's connection (``StoreWriter`` grants inside its own transactions).
 """
@@ -26,25 +26,22 @@ from foreign_desk.index.store.schema import visible
 
 SHARED_ID = 0
 GRANT = "INSERT OR IGNORE INTO article_scopes(uid, guild_id, added_at) VALUES (?, ?, ?)"
-HIDDEN_UIDS = (
-    "SELECT DISTINCT x.uid FROM article_scopes x INDEXED BY article_scopes_guild "
-    "WHERE x.guild_id > 0 AND x.guild_id != :scope_guild "
-    "AND NOT EXISTS (SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id IN (0, :scope_guild))"
-)
-"""Articles other servers own that ``:scope_guild`` may not see. The servers' rows through their
-index: without statistics SQLite scanned every row of the table instead (1.3 ms per search at
-100k articles, where there were none)."""
-
 OWN_UIDS = (
     "SELECT uid FROM article_scopes x WHERE x.guild_id = :g AND x.uid IN (:keys) AND NOT EXISTS "
     "(SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id = 0)"
 )
 """Those of the ``:keys`` uids that server ``:g`` sees as its own, not as part of the shared corpus."""
-HIDDEN_PASSAGES = (
-    "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
-    f"WHERE {visible('p')} AND a.uid IN ({HIDDEN_UIDS})"
+UNSHARED_PASSAGES = (
+    f"SELECT p.id FROM passages p INDEXED BY passages_unshared WHERE p.unshared = 1 AND {visible('p')}"
 )
-"""Passage ids at ``:gen`` of the articles scope ``:scope_guild`` may not see (other servers' own)."""
+"""Passage ids at ``:gen`` of the articles the shared corpus lacks (servers' own, or nobody's):
+left out of every dense search but their own servers' (schema 7 keeps ``unshared`` for this)."""
+OWN_PASSAGES = (
+    "SELECT p.id FROM article_scopes s INDEXED BY article_scopes_guild JOIN articles a ON a.uid = s.uid "
+    "JOIN passages p ON p.article_id = a.id "
+    f"WHERE s.guild_id = :scope_guild AND p.unshared = 1 AND {visible('p')}"
+)
+"""Those of them server ``:scope_guild`` owns (it sees them)."""
 
 
 def scope_sql(scope: Scope | None, alias: str = "a") -> tuple[str, dict[str, Any]]:

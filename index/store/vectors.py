@@ -279,10 +279,11 @@ class VectorIndex:
         queries: np.ndarray,
         k: int,
         allowed: np.ndarray | faiss.IDSelector | None = None,
-        excluded: np.ndarray | None = None,
+        excluded: np.ndarray | faiss.IDSelector | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (scores, ids) per query row; ``allowed`` restricts to those ids (or to a
-        ``selection`` of them), ``excluded`` leaves those out (a few: other servers' own passages)."""
+        ``selection`` of them), ``excluded`` leaves those out (or a ``selection`` of them: other
+        servers' own passages)."""
         if self.ntotal == 0 or k <= 0:
             shape = (len(queries), 0)
             return np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.int64)
@@ -297,12 +298,15 @@ class VectorIndex:
         return scores, ids
 
     def _params(
-        self, allowed: np.ndarray | faiss.IDSelector | None, excluded: np.ndarray | None = None
+        self,
+        allowed: np.ndarray | faiss.IDSelector | None,
+        excluded: np.ndarray | faiss.IDSelector | None = None,
     ) -> faiss.SearchParameters | None:
         selector: faiss.IDSelector | None = None
-        if excluded is not None and len(excluded):
-            inner = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
-            selector = faiss.IDSelectorNot(inner)  # faiss's wrapper keeps ``inner`` referenced
+        if isinstance(excluded, faiss.IDSelector):
+            selector = faiss.IDSelectorNot(excluded)  # faiss's wrapper keeps ``excluded`` referenced
+        elif excluded is not None and len(excluded):
+            selector = faiss.IDSelectorNot(selection(excluded))
         if allowed is not None:
             only = allowed if isinstance(allowed, faiss.IDSelector) else selection(allowed)
             selector = only if selector is None else faiss.IDSelectorAnd(only, selector)

@@ -118,3 +118,19 @@ def test_own_passages_are_scored_as_fts5_scores_shared_ones() -> None:
     got, held = own_keywords.scored(conn, rows_in, [1, 2, 3, 4, 5], terms, doc_freqs, weights)
     assert dict(got) == pytest.approx(dict(expected), rel=1e-12) and len(got) == 3
     assert held == set(terms) and min(score for _, score in got) > 1e-3  # real idfs, not the floor
+
+
+async def test_an_article_nobody_may_see_is_shown_to_nobody(make_settings, tmp_path: Path) -> None:
+    """Between a server forgetting its last article and that article leaving the index, it has
+    no scope at all: no search shows it, though it is the nearest passage in meaning."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    async with await Engine.open(make_settings(tmp_path / "data"), embedder=FakeEmbedder()) as engine:
+        await engine.index([folder])
+        uid = next(a.id for a in await engine.latest(10) if a.title == MERCOSUR["title"])
+        question = "Uni Eropa dan Mercosur tandatangani perjanjian dagang di Montevideo"
+        assert (await titles(engine, question, Scope(A)))[0] == MERCOSUR["title"]
+        await engine.store.scopes.revoke(0, [uid])
+        for scope in (SHARED, Scope(A)):
+            assert MERCOSUR["title"] not in await titles(engine, question, scope)
