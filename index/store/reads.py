@@ -37,8 +37,8 @@ from foreign_desk.index.store.scopes import OWN_PASSAGES, OWN_UIDS, UNSHARED_PAS
 from foreign_desk.index.store.vectors import IDSelector, selection
 
 HIDDEN_KEPT = 64
-"""Selections kept (``SearchReads.hidden``): the passages the shared corpus lacks, and each of the
-servers that asked last its own: none holds more than those."""
+"""Selections kept (``SearchReads.hidden``), all of the latest generation and scopes version: the
+passages the shared corpus lacks, and each of the servers that asked last its own."""
 _KEPT_LOCK = threading.Lock()
 BM25_FROM = "SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f"
 
@@ -167,6 +167,8 @@ class Reader:
             if key in self.kept:
                 self.kept.move_to_end(key)
             else:
+                for old in [k for k in self.kept if k[:2] != key[:2]]:  # another generation or scopes
+                    del self.kept[old]
                 self.kept[key] = make()
                 if len(self.kept) > HIDDEN_KEPT:
                     self.kept.popitem(last=False)
