@@ -77,7 +77,7 @@ async def run(work: Path, passages: int, own: int, rounds: int) -> dict[str, Any
             "passages": stats.passages,
             "index": stats.index_type,
             "own_articles": len(uids),
-            "own_passages": len((await engine.store.unshared_ids()).tolist()),
+            "own_passages": len(await engine.store.unshared_ids()),
             "taking_them_s": round(moved_s, 2),
             "before": before,
             "after": await scopes(engine, asked, rounds),
