@@ -25,8 +25,8 @@ from foreign_desk.index.store.schema import visible
 K1, B = 1.2, 0.75
 """FTS5's BM25 constants."""
 OWN_MATCHES_MAX = 2_000
-"""A server's own matches scored per question at most (in passage id order): a server keeps
-``server_max_articles`` articles, so its common words can match tens of thousands of passages."""
+"""A server's own matches scored per question at most (``own_matches`` chooses which): a server
+keeps ``server_max_articles`` articles, so its common words can match thousands of passages."""
 COLUMNS = ("context", "text")
 
 OWNS_ANY = "SELECT 1 FROM article_scopes WHERE guild_id = :scope_guild LIMIT 1"
@@ -34,6 +34,7 @@ AVERAGES = "SELECT block FROM passages_fts_data WHERE id = 1"
 """FTS5's averages record: the row count, then each column's token total (varints)."""
 TERM_COLUMNS = "SELECT doc, col FROM own_fts_instance WHERE term = :term AND doc IN (:keys)"
 SIZES = "SELECT id, sz FROM own_fts_docsize WHERE id IN (:keys)"
+OWN_POSTINGS = "SELECT count(*) FROM own_fts WHERE own_fts MATCH ?"
 
 RowsIn = Callable[[str, Iterable[Any], dict[str, Any]], list[Any]]
 
@@ -84,7 +85,9 @@ def own_matches(
     conn: sqlite3.Connection, terms: Sequence[str], gen: int, filters: Filters, scope: Scope
 ) -> list[int]:
     """Passage ids of ``scope``'s own articles (at ``gen``, within ``filters``) holding any of
-    ``terms``, up to ``OWN_MATCHES_MAX``."""
+    ``terms``, up to ``OWN_MATCHES_MAX``. Past that many, the passages of the terms fewest own
+    passages hold come first, each term's newest first: a name only one new article holds is
+    scored however many older ones hold the question's other words."""
     if not terms or not scope.guild_id:
         return []
     if conn.execute(OWNS_ANY, {"scope_guild": scope.guild_id}).fetchone() is None:
@@ -93,10 +96,24 @@ def own_matches(
     sql = (
         "SELECT f.rowid FROM own_fts f JOIN passages p ON p.id = f.rowid "
         "JOIN articles a ON a.id = p.article_id "
-        f"WHERE own_fts MATCH :match AND {visible('p')}{fsql} LIMIT {OWN_MATCHES_MAX}"
+        f"WHERE own_fts MATCH :match AND {visible('p')}{fsql} ORDER BY f.rowid DESC LIMIT :room"
     )
-    match = " OR ".join(f'"{t}"' for t in terms)
-    return [int(r[0]) for r in conn.execute(sql, {**params, "match": match, "gen": gen})]
+    params |= {"gen": gen, "match": " OR ".join(f'"{t}"' for t in terms), "room": OWN_MATCHES_MAX + 1}
+    found = [int(r[0]) for r in conn.execute(sql, params)]
+    if len(found) <= OWN_MATCHES_MAX:
+        return found
+    chosen: dict[int, None] = {}
+    for term in sorted(terms, key=lambda t: _own_postings(conn, t)):
+        for (pid,) in conn.execute(sql, params | {"match": f'"{term}"'}):  # stepped only while room is left
+            chosen[int(pid)] = None
+            if len(chosen) == OWN_MATCHES_MAX:
+                return list(chosen)
+    return list(chosen)
+
+
+def _own_postings(conn: sqlite3.Connection, term: str) -> int:
+    """How many own passages (every server's) hold ``term``: which of the terms are rarest."""
+    return int(conn.execute(OWN_POSTINGS, (f'"{term}"',)).fetchone()[0])
 
 
 def scored(

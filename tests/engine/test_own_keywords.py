@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import SHARED, Scope
+from foreign_desk.index.models import SHARED, Filters, Scope
 from foreign_desk.index.sqlite import in_statements
 from foreign_desk.index.store import db, own_keywords
 
@@ -134,3 +134,33 @@ async def test_an_article_nobody_may_see_is_shown_to_nobody(make_settings, tmp_p
         await engine.store.scopes.revoke(0, [uid])
         for scope in (SHARED, Scope(A)):
             assert MERCOSUR["title"] not in await titles(engine, question, scope)
+
+
+async def test_a_name_only_the_newest_own_article_holds_is_scored_past_the_cap(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More own passages hold the question's common word than a search scores: the one passage
+    that also holds its rare name is still among those scored (before, the oldest matches were)."""
+    monkeypatch.setattr(own_keywords, "OWN_MATCHES_MAX", 2)
+    ferries = [
+        {**ASEAN, "title": f"Ferry timetable {n}", "url": f"https://news.example/ferry-{n}",
+         "text": f"The harbour ferry runs every {n + 2} hours from the old pier, the port said."}
+        for n in range(3)
+    ]  # fmt: skip
+    newest = {**ferries[0], "title": "Ferry to Zaporizhzhia", "url": "https://news.example/ferry-new",
+              "text": "A ferry now links the river port with Zaporizhzhia, officials said."}  # fmt: skip
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, *ferries, newest)
+    data = tmp_path / "data"
+    async with await Engine.open(make_settings(data), embedder=FakeEmbedder()) as engine:
+        await engine.index([folder])
+        own = [a.id for a in await engine.latest(10) if a.title.startswith("Ferry")]
+        await engine.store.scopes.grant([(uid, A) for uid in own])
+        await engine.store.scopes.revoke(0, own)
+        gen = (await engine.stats()).generation
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        ids = dict(conn.execute("SELECT a.title, p.id FROM passages p JOIN articles a ON a.id = article_id"))
+        found = own_keywords.own_matches(conn, ["ferry", "zaporizhzhia"], gen, Filters(), Scope(A))
+    assert len(found) == 2 and ids["Ferry to Zaporizhzhia"] in found
+    assert ids["Ferry to Zaporizhzhia"] == max(ids[a["title"]] for a in [*ferries, newest])  # the newest
