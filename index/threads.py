@@ -20,9 +20,9 @@ from contextlib import contextmanager
 
 SPIN_COUNT = 1_000
 """Spins of an idle OpenMP thread before it sleeps (``GOMP_SPINCOUNT``). Measured on this 2-core
-machine, a question's embedding p50 / p95 in ms: idle 20 / 34 (PASSIVE 40 / 57, libgomp's default
-19 / 32); with both cores taken by other processes 39-52 / 57-91 (PASSIVE 28-69 / 43-101, the
-default 42-61 / 194-1,192, 10,000 spins 35-144 / 61-176)."""
+machine by ``python -m bench.openmp_spin``, a question's embedding p50 / p95 in ms: idle 20 / 34
+(PASSIVE 40 / 57, libgomp's default 19 / 32); with both cores taken by other processes 39-52 /
+57-91 (PASSIVE 28-69 / 43-101, the default 42-61 / 194-1,192, 10,000 spins 35-144 / 61-176)."""
 BATCH_QUERIES = 8
 """Searches of fewer query rows than this run FAISS single-threaded."""
 
