@@ -24,7 +24,7 @@ from typing import Any
 from foreign_desk.index.config import EmbedderSettings, load_settings
 from foreign_desk.index.embed import make_embedder
 from foreign_desk.index.indexing.embed import passage_lines
-from foreign_desk.index.indexing.prepare import Prepared, prepare
+from foreign_desk.index.indexing.prepare import Prepared, passage_sentences, prepare
 from foreign_desk.index.models import ReadProblem
 from foreign_desk.index.readers.jsonl import read
 
@@ -62,7 +62,8 @@ def timed(embed: Any, texts: list[str]) -> tuple[float, float]:
 def measure(count: int, rounds: int) -> dict[str, Any]:
     chosen = passages(count)
     whole = [f"{c}\n{t}" if c else t for c, t in chosen]
-    lines = list(dict.fromkeys(line for c, t in chosen for part in passage_lines(c, t) for line in part))
+    parts = [passage_lines(c, passage_sentences(t)) for c, t in chosen]
+    lines = list(dict.fromkeys(line for part in parts for group in part for line in group))
     embedder = make_embedder(EmbedderSettings(threads=1))
     embedder.embed_passages(whole[:4])  # load the model first
     raw, product = [], []

@@ -31,9 +31,8 @@ word per ``MAX_WORD_CHARS`` characters and may be cut there, so no passage holds
 about ``max_words * MAX_WORD_CHARS`` characters: a 200 KB token becomes many bounded passages
 (embedding cost proportional to its length) instead of one the model reads for minutes."""
 MAX_CONTEXT_CHARS = 300
-"""The most of the headline and of the section heading that goes into each passage's
-``embed_text`` (and of the heading into ``section``): every passage repeats them, so a
-200 KB "headline" would otherwise be embedded once per passage."""
+"""The most of a section heading kept in its passages' ``section`` (what the embedder sees
+before each passage's text, and what a citation shows)."""
 
 
 class _Unit(NamedTuple):
@@ -58,19 +57,11 @@ def chunk_article(article: Article, settings: ChunkingSettings) -> list[Passage]
     max_words = max(1, settings.max_words)
     min_words = max(0, min(settings.min_words, max_words))
     passages: list[Passage] = []
-    title = article.title[:MAX_CONTEXT_CHARS]
     for section, units in _sections(article, max_words):
         for group in _merge_short(_pack(units, max_words, min_words), max_words, min_words):
             text = _join(group)
-            passages.append(
-                Passage(
-                    text=text,
-                    embed_text="\n".join(part for part in (title, section, text) if part),
-                    paragraphs=tuple(sorted({u.paragraph for u in group})),
-                    section=section,
-                    ordinal=len(passages),
-                )
-            )
+            paragraphs = tuple(sorted({u.paragraph for u in group}))
+            passages.append(Passage(text, paragraphs, section, len(passages)))
     return passages
 
 

@@ -57,7 +57,7 @@ from foreign_desk.index.store.schema import VECTOR_IDS_KEY
 from foreign_desk.index.store.vectors import VectorIndex
 
 if TYPE_CHECKING:  # loaded by the methods that use them: answering questions needs none of them
-    from foreign_desk.index.indexing import Indexer
+    from foreign_desk.index.indexing.indexer import Indexer
     from foreign_desk.index.store.backup import BackupReport
     from foreign_desk.index.store.doctor import Finding
 
@@ -253,7 +253,7 @@ class Engine:
     def _indexer(self, **options: Any) -> Indexer:
         """An indexing run's pipeline. Imported here: a process that only answers questions (a
         cold start) does not load the readers, cleaning and building modules (~20 ms)."""
-        from foreign_desk.index.indexing import Indexer
+        from foreign_desk.index.indexing.indexer import Indexer
 
         return Indexer(self.store, self.embedder, self.settings, executor=self._index_pool, **options)
 

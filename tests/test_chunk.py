@@ -8,6 +8,7 @@ import pytest
 from foreign_desk.index.chunk import TAIL_TOLERANCE, chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings
+from foreign_desk.index.indexing.prepare import embed_context
 from foreign_desk.index.models import Article, Block, Passage
 from foreign_desk.index.readers import read_path
 from foreign_desk.index.text import split_sentences, word_count
@@ -62,11 +63,11 @@ def test_sample_sizes(passages: list[Passage]) -> None:
     assert all(DEFAULT.min_words <= n <= DEFAULT.max_words for n in sizes), sizes
 
 
-def test_embed_text_carries_headline_and_section(sample: Article, passages: list[Passage]) -> None:
+def test_embedder_sees_headline_and_section(sample: Article, passages: list[Passage]) -> None:
     first, second = passages[0], passages[1]
-    assert first.embed_text == f"{sample.title}\n{first.text}"  # no section before the first heading
-    assert second.embed_text == f"{sample.title}\n1. Kunjungi Iruma Air Base\n{second.text}"
-    assert "Baca Juga" not in "".join(p.embed_text for p in passages)
+    assert embed_context(sample, first) == sample.title  # no section before the first heading
+    assert embed_context(sample, second) == f"{sample.title}\n1. Kunjungi Iruma Air Base"
+    assert "Baca Juga" not in "".join(embed_context(sample, p) + p.text for p in passages)
 
 
 def sentence(i: int, words: int = 10) -> str:

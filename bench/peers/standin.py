@@ -132,7 +132,7 @@ def _prepared() -> tuple[tuple[dict[str, Any], tuple[tuple[str | None, str, str]
     import tempfile
 
     from foreign_desk.index.config import load_settings
-    from foreign_desk.index.indexing import prepare
+    from foreign_desk.index.indexing.prepare import prepare
     from foreign_desk.index.readers import read_path
 
     settings = load_settings(None, environ={})

@@ -1,7 +1,5 @@
 """Indexing: files or fetched articles → a new published generation, in named stages
-(``prepare`` → ``plan`` → ``embed`` → ``stage`` → ``build`` → ``publish``; see ``indexer``)."""
+(``prepare`` → ``plan`` → ``embed`` → ``stage`` → ``build`` → ``publish``; see ``indexer``).
 
-from foreign_desk.index.indexing.indexer import Indexer
-from foreign_desk.index.indexing.prepare import Prepared, prepare
-
-__all__ = ["Indexer", "Prepared", "prepare"]
+Nothing is imported here: the process that reads a large corpus for a run
+(``reading_process``) imports the reading code alone, not the indexer's FAISS and SQLite."""

@@ -32,12 +32,12 @@ from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE
 from foreign_desk.index.store import StoreWriter
-from foreign_desk.index.text import split_sentences
 
 RunModel = Callable[[list[str]], Awaitable[np.ndarray]]
 """Embeds texts (normalized rows) off the event loop."""
-Source = tuple[str, str]
-"""What a passage vector is made of: its context (headline, section heading) and its text."""
+Source = tuple[str, Sequence[str]]
+"""What a passage vector is made of: its context (headline, section heading) and its
+sentences (``passage_sentences``)."""
 
 
 def vector_key(fingerprint: Fingerprint, text: str) -> str:
@@ -56,9 +56,9 @@ def passage_key(fingerprint: Fingerprint, context: str, text: str) -> str:
     return vector_key(fingerprint, f"{PASSAGE_RECIPE}\n{context}\n\n{text}")
 
 
-def passage_lines(context: str, text: str) -> tuple[list[str], list[str]]:
+def passage_lines(context: str, sentences: Sequence[str]) -> tuple[list[str], Sequence[str]]:
     """(context lines, sentences): what a passage vector is the sum of."""
-    return [line for line in context.split("\n") if line.strip()], split_sentences(text) or [text]
+    return [line for line in context.split("\n") if line.strip()], sentences
 
 
 COMMIT_SECONDS = 1.0

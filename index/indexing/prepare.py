@@ -12,10 +12,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from foreign_desk.index.chunk import chunk_article
+from foreign_desk.index.chunk import MAX_CONTEXT_CHARS, chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings, Settings
-from foreign_desk.index.models import Article, Passage, ReadProblem
+from foreign_desk.index.models import Article, Passage, ReadProblem, by_fields
 from foreign_desk.index.readers import discover, read_path
 from foreign_desk.index.text import split_sentences
 
@@ -35,13 +35,23 @@ class Prepared:
     article: Article
     passages: tuple[Passage, ...]
     contexts: tuple[str, ...]
+    sentences: tuple[tuple[str, ...], ...]
+    """Each passage's sentences: with its context's lines, what its vector is made of."""
     lede: str
     content_hash: str
 
+    __reduce__ = by_fields
+
+
+def passage_sentences(text: str) -> tuple[str, ...]:
+    """The sentences of a passage's text (the text itself when it has none)."""
+    return tuple(split_sentences(text)) or (text,)
+
 
 def embed_context(article: Article, passage: Passage) -> str:
-    """What the embedder sees before a passage's text: the headline and section heading."""
-    return "\n".join(part for part in (article.title, passage.section) if part)
+    """What the embedder sees before a passage's text: the headline and section heading (each
+    cut at ``MAX_CONTEXT_CHARS``: a 200 KB "headline" is not a line to embed)."""
+    return "\n".join(part for part in (article.title[:MAX_CONTEXT_CHARS], passage.section) if part)
 
 
 def _fields(obj: Any) -> dict[str, object]:
@@ -77,10 +87,11 @@ def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
     if not passages:
         return ReadProblem(where, "no article text left after removing boilerplate")
     lede = next((b.text for b in cleaned.blocks if b.kind != "heading"), "")
-    sentences = split_sentences(lede)
-    lede = (sentences[0] if sentences else lede)[:LEDE_CHARS]
+    first = split_sentences(lede)
+    lede = (first[0] if first else lede)[:LEDE_CHARS]
     contexts = tuple(embed_context(cleaned, p) for p in passages)
-    return Prepared(cleaned, passages, contexts, lede, content_hash(cleaned, settings.chunking))
+    sentences = tuple(passage_sentences(p.text) for p in passages)
+    return Prepared(cleaned, passages, contexts, sentences, lede, content_hash(cleaned, settings.chunking))
 
 
 class CorpusReader:
@@ -107,6 +118,15 @@ class CorpusReader:
     def __iter__(self) -> Iterator[Prepared]:
         files, problems = discover(self.paths)
         self.problems.extend(problems)
+        from foreign_desk.index.indexing import reading_process
+
+        if reading_process.worth_it(files, self.settings.index.reading_process_bytes):
+            yield from reading_process.read(self, files)
+        else:
+            yield from self.read(files)
+
+    def read(self, files: Sequence[Path]) -> Iterator[Prepared]:
+        """The prepared articles of ``files`` (discovered), read here."""
         seen: dict[str, str] = {}
         for n, path in enumerate(files, 1):
             for item in read_path(path):

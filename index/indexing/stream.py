@@ -24,7 +24,7 @@ from foreign_desk.index.indexing.embed import (
     passage_key,
 )
 from foreign_desk.index.indexing.plan import Plan
-from foreign_desk.index.indexing.prepare import Prepared
+from foreign_desk.index.indexing.prepare import Prepared, passage_sentences
 from foreign_desk.index.indexing.stage import STAGE_BATCH, Staged, stage
 from foreign_desk.index.store import StoreWriter
 from foreign_desk.index.store.writer import StoredText
@@ -76,10 +76,10 @@ class Stream:
             ]
             for item in items
         ]
-        sources = {
-            k: (c, p.text)
+        sources: dict[str, Source] = {
+            k: (c, s)
             for item, ks in zip(items, keys, strict=True)
-            for k, c, p in zip(ks, item.contexts, item.passages, strict=True)
+            for k, c, s in zip(ks, item.contexts, item.sentences, strict=True)
         }
         await self._queue(sources)
         for ks in keys:
@@ -95,7 +95,10 @@ class Stream:
     async def add_texts(self, texts: Sequence[StoredText]) -> None:
         """Queue live passages to be embedded again (a new model): after every article."""
         await self._queue(
-            {passage_key(self.fingerprint, t.context, t.text): (t.context, t.text) for t in texts}
+            {
+                passage_key(self.fingerprint, t.context, t.text): (t.context, passage_sentences(t.text))
+                for t in texts
+            }
         )
 
     async def finish(self) -> Staged:

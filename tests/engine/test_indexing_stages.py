@@ -4,7 +4,6 @@ the fake embedder: no model, so every run is milliseconds and every model call i
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import sqlite3
 from pathlib import Path
@@ -15,17 +14,16 @@ import pytest
 from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing import build, indexer, stream
+from foreign_desk.index.indexing import prepare as preparing
 from foreign_desk.index.indexing.build import parts, still_fits
 from foreign_desk.index.indexing.embed import embed_passages, passage_key
 from foreign_desk.index.indexing.plan import Planner, plan
-from foreign_desk.index.indexing.prepare import Prepared, prepare
+from foreign_desk.index.indexing.prepare import Prepared, passage_sentences, prepare
 from foreign_desk.index.models import Article, Block, IndexProgress
 from foreign_desk.index.store import ExistingArticle, Store, StoreWriter, repair
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
 
 from tests.fake_embedder import FakeEmbedder
-
-preparing = importlib.import_module("foreign_desk.index.indexing.prepare")  # the package exports prepare()
 
 BODY = "The ministers met in Jakarta and agreed to hold joint patrols in the disputed waters this year."
 
@@ -112,8 +110,8 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
     fp = fake.fingerprint
     heads = ("Ministers meet\nTalks", "Ministers meet")  # a headline shared by two passages
     bodies = ("They met in Jakarta. They agreed on patrols.", "Patrols begin in May.")
-    sources = {passage_key(fp, c, t): (c, t) for c, t in zip(heads, bodies, strict=True)}
-    sources[passage_key(fp, "Other story", "One line.")] = ("Other story", "One line.")
+    sources = {passage_key(fp, c, t): (c, passage_sentences(t)) for c, t in zip(heads, bodies, strict=True)}
+    sources[passage_key(fp, "Other story", "One line.")] = ("Other story", ("One line.",))
     calls: list[list[str]] = []
     batches: list[tuple[int, int]] = []
 

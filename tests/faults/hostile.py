@@ -22,6 +22,7 @@ from pathlib import Path
 from foreign_desk.index.chunk import MAX_CONTEXT_CHARS, MAX_WORD_CHARS, TAIL_TOLERANCE, chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings
+from foreign_desk.index.indexing.prepare import embed_context
 from foreign_desk.index.models import Article, ReadProblem
 from foreign_desk.index.readers import discover, read_path
 
@@ -157,8 +158,9 @@ def check(case: Case, folder: Path, settings: ChunkingSettings | None = None) ->
             (problems if isinstance(item, ReadProblem) else articles).append(item)  # type: ignore[arg-type]
     longest = 0
     for article in articles:
-        passages = chunk_article(clean_article(article), settings)
-        longest = max([longest, *(len(p.embed_text) for p in passages)])
+        cleaned = clean_article(article)
+        passages = chunk_article(cleaned, settings)
+        longest = max([longest, *(len(embed_context(cleaned, p)) + 1 + len(p.text) for p in passages)])
     seconds = time.perf_counter() - started
     reasons = [p.reason for p in problems]
     if case.problem:
