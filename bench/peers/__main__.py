@@ -245,8 +245,9 @@ CPU_ROWS: tuple[tuple[str, str, str], ...] = (
     ("cpu ask 1M", "search side only, 1M (CPU ms, p50 / p95)", "ms"),
     ("cpu ask 1M model", "warm question, 1M, real model (CPU ms, p50 / p95)", "ms"),
 )
-"""The same work counted in CPU time (all threads of the worker): what a step costs whatever else
-the machine is doing. On a busy machine these are the figures to compare."""
+"""The same work counted in CPU time (all threads of the worker, and Foreign Desk's reading
+process): what a step costs whatever else the machine is doing. On a busy machine these are the
+figures to compare."""
 
 
 def cell(value: Any, kind: str) -> str:
