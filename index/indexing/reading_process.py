@@ -57,7 +57,14 @@ def worth_it(files: Sequence[Path], min_bytes: int) -> bool:
 
 def read(reader: CorpusReader, files: Sequence[Path]) -> Iterator[Prepared]:
     """What ``reader.read(files)`` yields (and records), read by a child process."""
-    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+    except OSError as exc:  # no interpreter to start (an embedded Python)
+        log.warning("the reading process could not start (%s): reading here", exc)
+        yield from reader.read(files)
+        return
     assert child.stdin is not None and child.stdout is not None
     try:
         try:

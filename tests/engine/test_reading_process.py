@@ -89,12 +89,22 @@ async def test_a_reading_process_that_dies_stops_the_run_and_keeps_the_last_gene
     assert [r.article.title for r in answer.results] == ["Old talks"]
 
 
+@pytest.mark.parametrize(
+    ("executable", "why"), [("/bin/false", "status 1"), ("/nonexistent/python", "No such file")]
+)
 async def test_a_reading_process_that_cannot_start_leaves_the_reading_here(
-    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    executable: str,
+    why: str,
+    make_settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     folder = corpus(tmp_path / "corpus")
-    monkeypatch.setattr(sys, "executable", "/bin/false")
+    monkeypatch.setattr(sys, "executable", executable)
     with caplog.at_level(logging.WARNING):
         report, rows, files, _ = await index(make_settings, tmp_path / "data", folder, 0)
-    assert "the reading process could not start (status 1): reading here" in caplog.text
+    [said] = [r.getMessage() for r in caplog.records if r.name.endswith("reading_process")]
+    assert said.startswith("the reading process could not start (") and said.endswith("): reading here")
+    assert why in said
     assert report.articles_added == len(rows) == 6 and files[-1] == (7, 7)
