@@ -62,8 +62,7 @@ def read(reader: CorpusReader, files: Sequence[Path]) -> Iterator[Prepared]:
             [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
     except OSError as exc:  # no interpreter to start (an embedded Python)
-        log.warning("the reading process could not start (%s): reading here", exc)
-        yield from reader.read(files)
+        yield from _read_here(reader, files, str(exc))
         return
     assert child.stdin is not None and child.stdout is not None
     try:
@@ -90,13 +89,18 @@ def read(reader: CorpusReader, files: Sequence[Path]) -> Iterator[Prepared]:
         status = child.wait()
         if started:
             raise ReaderError(f"reading the corpus stopped: its process exited with status {status}")
-        log.warning("the reading process could not start (status %s): reading here", status)
-        yield from reader.read(files)
+        yield from _read_here(reader, files, f"status {status}")
     finally:
         if child.poll() is None:
             child.kill()
         child.wait()
         child.stdout.close()
+
+
+def _read_here(reader: CorpusReader, files: Sequence[Path], why: str) -> Iterator[Prepared]:
+    """What the child would have sent, read by this process: it could not start."""
+    log.warning("the reading process could not start (%s): reading here", why)
+    yield from reader.read(files)
 
 
 def _receive(stream: IO[bytes]) -> tuple[Any, ...] | None:
