@@ -156,7 +156,7 @@ class Retriever:
         self, snapshot: Snapshot, request: SearchRequest, terms: list[str], laps: Laps, read: Reader
     ) -> tuple[dict[str, int], list[int]]:
         t = time.perf_counter()
-        doc_freqs = read.doc_freqs(terms)
+        doc_freqs = read.doc_freqs(terms, snapshot.generation)
         match = match_expression(terms, doc_freqs, snapshot.passages)
         depth = max(self.settings.bm25_k, request.stop)
         gen, filters, scope = snapshot.generation, request.filters, request.scope

@@ -89,6 +89,31 @@ async def test_own_articles_are_indexed_apart_and_move_with_the_shared_corpus(
         assert shared == fresh_shared and own == fresh_own == {} and any(t == "vientiane" for t, _ in shared)
 
 
+async def test_the_shared_corpus_giving_up_an_article_stops_counting_its_words(
+    make_settings, tmp_path: Path
+) -> None:
+    """Word counts are remembered until who-sees-what changes, not only until the next
+    generation: once the shared corpus gives an article up, its words count for nothing there."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    question, words = "Montevideo Mercosur", ["mercosur", "montevideo"]
+    async with await Engine.open(make_settings(tmp_path / "data"), embedder=FakeEmbedder()) as engine:
+        await engine.index([folder])
+        uid = next(a.id for a in await engine.latest(10) if a.title == MERCOSUR["title"])
+        snapshot = await engine.snapshot()
+        assert snapshot is not None
+        with engine.searcher.reads.reading() as read:
+            assert read.doc_freqs(words, snapshot.generation) == {"mercosur": 1, "montevideo": 1}
+        await engine.store.scopes.grant([(uid, A)])
+        await engine.store.scopes.revoke(0, [uid])  # server A's own only; no new generation
+        assert await engine.snapshot() is snapshot
+        with engine.searcher.reads.reading() as read:
+            assert read.doc_freqs(words, snapshot.generation) == {}
+        assert MERCOSUR["title"] not in await titles(engine, question, SHARED)
+        assert (await titles(engine, question, Scope(A)))[0] == MERCOSUR["title"]
+
+
 def test_own_passages_are_scored_as_fts5_scores_shared_ones() -> None:
     """The same rows in both indexes: the own scoring equals ``bm25()`` on the shared one."""
     conn = sqlite3.connect(":memory:")

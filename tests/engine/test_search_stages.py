@@ -25,6 +25,7 @@ from foreign_desk.index.search.page import Page, page
 from foreign_desk.index.search.request import Laps
 from foreign_desk.index.search.retrieve import Retrieved
 from foreign_desk.index.store import StoredPassage
+from foreign_desk.index.store.reads import TermCounts
 
 SETTINGS = SearchSettings()
 NONE = Background({})  # no background at all
@@ -224,6 +225,53 @@ async def test_retrieve_runs_both_retrievers_as_deep_as_the_page_needs(fake_engi
     with searcher.reads.reading() as read:
         none = searcher.retriever.retrieve(snapshot, filtered, Laps(), read)
     assert (none.dense, none.keyword) == ([], [])
+
+
+async def test_a_words_rarity_is_counted_again_for_each_generation(
+    make_settings, fake_embedder, tmp_path: Path
+) -> None:
+    """Word counts are remembered per generation: once three more articles name "Arafura", the
+    keyword search counts (and finds) four."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+
+    async def counted(engine: Engine) -> tuple[dict[str, int], list[int]]:
+        snapshot = await engine.snapshot()
+        assert snapshot is not None
+        with engine.searcher.reads.reading() as read:
+            request = SearchRequest("Arafura patrols")
+            found = engine.searcher.retriever.retrieve(snapshot, request, Laps(), read)
+            return read.doc_freqs(["arafura", "darwin", "tokyo"], snapshot.generation), found.keyword
+
+    more = [dict(ARTICLES[0], url=f"https://n.example/a{i}", title=f"Arafura {i}") for i in range(3)]
+    async with await Engine.open(make_settings(), embedder=fake_embedder) as engine:
+        (corpus / "news.jsonl").write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+        await engine.index([corpus])
+        before = await counted(engine)
+        assert await counted(engine) == before  # asked again: remembered
+        lines = [*ARTICLES, *more]
+        (corpus / "news.jsonl").write_text("".join(json.dumps(a) + "\n" for a in lines), encoding="utf-8")
+        await engine.index([corpus])
+        after = await counted(engine)
+    assert before[0] == {"arafura": 1, "darwin": 1} and len(before[1]) == 1  # "tokyo": none holds it
+    assert after[0] == {"arafura": 4, "darwin": 4} and len(after[1]) == 4
+
+
+def test_word_counts_kept_are_bounded_and_asked_for_once() -> None:
+    asked: list[list[str]] = []
+
+    def count(terms: list[str]) -> dict[str, int]:
+        asked.append(terms)
+        return {t: len(t) for t in terms if t != "absent"}
+
+    kept = TermCounts(limit=3)
+    assert kept.get((1, "v"), ["nato", "absent", "nato"], count) == {"nato": 4}
+    assert kept.get((1, "v"), ["absent", "japan"], count) == {"japan": 5}
+    assert asked == [["nato", "absent"], ["japan"]]  # a word the corpus lacks is remembered too
+    kept.get((1, "v"), ["summit"], count)
+    assert len(kept.counts) == 3 and "nato" not in kept.counts  # the least recently asked went
+    kept.get((2, "v"), ["japan"], count)
+    assert asked[-1] == ["japan"] and list(kept.counts) == ["japan"]  # a new generation: afresh
 
 
 async def test_every_language_gets_its_own_dense_candidates(
