@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import faiss
 import numpy as np
@@ -37,47 +37,48 @@ from foreign_desk.index.store.scopes import OWN_PASSAGES, OWN_UIDS, UNSHARED_PAS
 from foreign_desk.index.store.vectors import IDSelector, selection
 
 HIDDEN_KEPT = 64
-"""Selections kept (``SearchReads.hidden``), all of the latest generation and scopes version: the
-passages the shared corpus lacks, and each of the servers that asked last its own."""
-_KEPT_LOCK = threading.Lock()
+"""Selections kept (``SearchReads.hidden``): the passages the shared corpus lacks, and each of the
+servers that asked last its own."""
 TERMS_KEPT = 50_000
-"""Terms whose passage counts are kept (``TermCounts``): the words of a few thousand questions."""
+"""Terms whose passage counts are kept (``SearchReads.term_counts``): the words of a few thousand
+questions."""
 BM25_FROM = "SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f"
 
+K = TypeVar("K")
+V = TypeVar("V")
+Version = tuple[int, str]
+"""(generation, scopes version): what a kept value was made for."""
 
-class TermCounts:
-    """How many passages hold each term, remembered for one (generation, scopes version): FTS5
-    counts a term by walking all its postings, 1.3 ms a question at 100k passages and ~6 ms at
-    1M, and the words readers ask about repeat."""
 
-    def __init__(self, limit: int = TERMS_KEPT) -> None:
+class Kept(Generic[K, V]):
+    """Values made for one (generation, scopes version), the ``limit`` last used: a new generation
+    or any grant or revoke (by any process) starts afresh. Searches may run on several threads."""
+
+    def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.key: tuple[int, str] | None = None
-        self.counts: OrderedDict[str, int] = OrderedDict()
-        self.lock = threading.Lock()  # searches may run on several threads
+        self.version: Version | None = None
+        self.values: OrderedDict[K, V] = OrderedDict()
+        self.lock = threading.Lock()
 
-    def get(
-        self, key: tuple[int, str], terms: Iterable[str], count: Callable[[list[str]], dict[str, int]]
-    ) -> dict[str, int]:
-        """The counts of those ``terms`` the corpus holds; ``count`` asks the store for the rest."""
-        terms = list(dict.fromkeys(terms))
+    def get(self, version: Version, keys: Iterable[K], make: Callable[[list[K]], dict[K, V]]) -> dict[K, V]:
+        """The values of ``keys``; ``make`` makes those not kept (for each key it is given)."""
+        keys = list(dict.fromkeys(keys))
         with self.lock:
-            if key != self.key:
-                self.key, self.counts = key, OrderedDict()
-            known = {t: self.counts[t] for t in terms if t in self.counts}
-            for term in known:
-                self.counts.move_to_end(term)
-        missing = [t for t in terms if t not in known]
+            if version != self.version:
+                self.version, self.values = version, OrderedDict()
+            known = {k: self.values[k] for k in keys if k in self.values}
+            for key in known:
+                self.values.move_to_end(key)
+        missing = [k for k in keys if k not in known]
         if missing:
-            counted = count(missing)
-            fresh = {t: counted.get(t, 0) for t in missing}  # 0: the corpus lacks it
-            known.update(fresh)
+            made = make(missing)
+            known.update(made)
             with self.lock:
-                if key == self.key:
-                    self.counts.update(fresh)
-                    while len(self.counts) > self.limit:
-                        self.counts.popitem(last=False)
-        return {t: n for t, n in known.items() if n}
+                if version == self.version:  # not made for a version already gone
+                    self.values.update(made)
+                    while len(self.values) > self.limit:
+                        self.values.popitem(last=False)
+        return known
 
 
 class SearchReads:
@@ -85,11 +86,14 @@ class SearchReads:
 
     def __init__(self, db_path: Path) -> None:
         self.connections = ReadConnections(db_path)
-        self.term_counts = TermCounts()
-        self.hidden: OrderedDict[tuple[int, str, int], IDSelector | None] = OrderedDict()
-        """What dense searches leave out (``Reader.hidden``) per (generation, scopes version,
-        server; 0: the shared scope), the last ``HIDDEN_KEPT``: made once, not per question (its
-        query took 12 ms a question at 100k passages, 6,400 of them servers' own)."""
+        self.hidden: Kept[int, IDSelector | None] = Kept(HIDDEN_KEPT)
+        """What dense searches leave out (``Reader.hidden``) per server (0: the shared scope):
+        made once, not per question (its query took 12 ms a question at 100k passages, 6,400
+        of them servers' own)."""
+        self.term_counts: Kept[str, int] = Kept(TERMS_KEPT)
+        """How many shared passages hold each term (0: none; ``Reader.doc_freqs``): FTS5 counts
+        a term by walking all its postings, 1.3 ms a question at 100k passages and ~6 ms at 1M,
+        and the words readers ask about repeat."""
 
     def close(self) -> None:
         self.connections.close()
@@ -111,8 +115,8 @@ class Reader:
     def __init__(
         self,
         conn: sqlite3.Connection,
-        hidden: OrderedDict[tuple[int, str, int], IDSelector | None],
-        term_counts: TermCounts,
+        hidden: Kept[int, IDSelector | None],
+        term_counts: Kept[str, int],
     ) -> None:
         self.conn = conn
         self.kept = hidden
@@ -128,13 +132,15 @@ class Reader:
 
     def doc_freqs(self, terms: Iterable[str], gen: int) -> dict[str, int]:
         """How many shared passages contain each term (all generations: an estimate for ranking,
-        counted once per generation and scopes version, ``TermCounts``)."""
+        counted once per generation and scopes version, ``SearchReads.term_counts``)."""
         sql = "SELECT term, doc FROM passages_vocab WHERE term IN (:keys)"
 
         def count(missing: list[str]) -> dict[str, int]:
-            return {term: int(doc) for term, doc in self.rows_in(sql, missing)}
+            counted = {term: int(doc) for term, doc in self.rows_in(sql, missing)}
+            return {term: counted.get(term, 0) for term in missing}  # 0: the corpus lacks it
 
-        return self.term_counts.get((gen, self.scopes_version()), terms, count)
+        counts = self.term_counts.get((gen, self.scopes_version()), terms, count)
+        return {term: n for term, n in counts.items() if n}
 
     def scopes_version(self) -> str:
         """What ``meta.scopes_version`` says in this read transaction: every grant or revoke
@@ -209,25 +215,16 @@ class Reader:
     def hidden(self, scope: Scope, gen: int) -> IDSelector | None:
         """The passages at ``gen`` a dense search in ``scope`` leaves out, as a FAISS selection of
         them (None: none): those the shared corpus lacks, but the ones ``scope``'s server owns."""
-        version = self.scopes_version()
-        unshared = self._kept((gen, version, 0), lambda: self._selection(UNSHARED_PASSAGES, {"gen": gen}))
+        version = (gen, self.scopes_version())
+        unshared = self._kept(version, 0, UNSHARED_PASSAGES, {"gen": gen})
         if unshared is None or not scope.guild_id:
             return unshared
-        params = {"gen": gen, "scope_guild": scope.guild_id}
-        own = self._kept((gen, version, scope.guild_id), lambda: self._selection(OWN_PASSAGES, params))
+        own = self._kept(version, scope.guild_id, OWN_PASSAGES, {"gen": gen, "scope_guild": scope.guild_id})
         return unshared if own is None else faiss.IDSelectorAnd(unshared, faiss.IDSelectorNot(own))
 
-    def _kept(self, key: tuple[int, str, int], make: Callable[[], IDSelector | None]) -> IDSelector | None:
-        with _KEPT_LOCK:  # searches may run on several threads
-            if key in self.kept:
-                self.kept.move_to_end(key)
-            else:
-                for old in [k for k in self.kept if k[:2] != key[:2]]:  # another generation or scopes
-                    del self.kept[old]
-                self.kept[key] = make()
-                if len(self.kept) > HIDDEN_KEPT:
-                    self.kept.popitem(last=False)
-            return self.kept[key]
+    def _kept(self, version: Version, guild: int, sql: str, params: dict[str, Any]) -> IDSelector | None:
+        """Server ``guild``'s selection of ``sql``'s ids, made once per ``version``."""
+        return self.kept.get(version, [guild], lambda _: {guild: self._selection(sql, params)})[guild]
 
     def _selection(self, sql: str, params: dict[str, Any]) -> IDSelector | None:
         ids = self._ids(sql, params)

@@ -25,7 +25,7 @@ from foreign_desk.index.search.page import Page, page
 from foreign_desk.index.search.request import Laps
 from foreign_desk.index.search.retrieve import Retrieved
 from foreign_desk.index.store import StoredPassage
-from foreign_desk.index.store.reads import TermCounts
+from foreign_desk.index.store.reads import Kept
 
 SETTINGS = SearchSettings()
 NONE = Background({})  # no background at all
@@ -257,21 +257,23 @@ async def test_a_words_rarity_is_counted_again_for_each_generation(
     assert after[0] == {"arafura": 4, "darwin": 4} and len(after[1]) == 4
 
 
-def test_word_counts_kept_are_bounded_and_asked_for_once() -> None:
+def test_values_kept_are_bounded_and_made_once_per_version() -> None:
     asked: list[list[str]] = []
 
     def count(terms: list[str]) -> dict[str, int]:
         asked.append(terms)
-        return {t: len(t) for t in terms if t != "absent"}
+        return {t: 0 if t == "absent" else len(t) for t in terms}
 
-    kept = TermCounts(limit=3)
-    assert kept.get((1, "v"), ["nato", "absent", "nato"], count) == {"nato": 4}
-    assert kept.get((1, "v"), ["absent", "japan"], count) == {"japan": 5}
+    kept: Kept[str, int] = Kept(limit=3)
+    assert kept.get((1, "v"), ["nato", "absent", "nato"], count) == {"nato": 4, "absent": 0}
+    assert kept.get((1, "v"), ["absent", "japan"], count) == {"absent": 0, "japan": 5}
     assert asked == [["nato", "absent"], ["japan"]]  # a word the corpus lacks is remembered too
     kept.get((1, "v"), ["summit"], count)
-    assert len(kept.counts) == 3 and "nato" not in kept.counts  # the least recently asked went
+    assert len(kept.values) == 3 and "nato" not in kept.values  # the least recently asked went
     kept.get((2, "v"), ["japan"], count)
-    assert asked[-1] == ["japan"] and list(kept.counts) == ["japan"]  # a new generation: afresh
+    assert asked[-1] == ["japan"] and list(kept.values) == ["japan"]  # a new generation: afresh
+    kept.get((2, "w"), ["japan"], count)
+    assert asked[-1] == ["japan"] and len(asked) == 5  # a grant or revoke: afresh
 
 
 async def test_every_language_gets_its_own_dense_candidates(
