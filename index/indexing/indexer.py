@@ -119,7 +119,7 @@ class Indexer:
             self._files = (done, total)
             loop.call_soon_threadsafe(self._tell, "reading", done, total, "files")
 
-        reader = CorpusReader(given, self.settings, on_file, self.report.problems)
+        reader = CorpusReader(given, self.settings, on_file, self.report.problems, scope=roots)
         return await self._apply(
             reader, current, full=full, scope=roots, keep_paths=reader.troubled, prune=prune
         )

@@ -53,6 +53,13 @@ def in_scope(path: str | None, roots: Sequence[Path]) -> bool:
     return False
 
 
+def _kept(path: str | None, keep_paths: set[str]) -> bool:
+    """Whether ``path`` is one of ``keep_paths`` or lies in one (a folder that could not be read)."""
+    if not (path and keep_paths):
+        return False
+    return any(str(p) in keep_paths for p in (Path(path), *Path(path).parents))
+
+
 class Planner:
     """A plan made one article at a time: ``add`` says whether to stage it, ``finish`` decides
     what is gone. Holds the keys seen (for ``finish``), not the articles."""
@@ -85,7 +92,7 @@ class Planner:
         out.gone = [
             old
             for old in self.existing.values()
-            if old.key not in self.seen and in_scope(old.path, scope) and old.path not in keep_paths
+            if old.key not in self.seen and in_scope(old.path, scope) and not _kept(old.path, keep_paths)
         ]
         if not prune:
             out.kept_gone, out.gone = len(out.gone), []
@@ -104,8 +111,8 @@ def plan(
     prune: bool = True,
 ) -> Plan:
     """Stage what is new or changed (everything with ``full``); with ``prune``, drop live
-    articles read from inside ``scope`` that this run did not see, unless their file had
-    problems (``keep_paths``); without, count them (``kept_gone``) and keep them."""
+    articles read from inside ``scope`` that this run did not see, unless their file, or a
+    folder holding it, had problems (``keep_paths``); without, count them (``kept_gone``) and keep them."""
     planner = Planner(existing, full=full)
     planner.out.to_stage = [item for item in prepared if planner.add(item)]
     return planner.finish(scope=scope, keep_paths=keep_paths, prune=prune)

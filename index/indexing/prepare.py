@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -94,11 +95,20 @@ def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
     return Prepared(cleaned, passages, contexts, sentences, lede, content_hash(cleaned, settings.chunking))
 
 
+def _where(found: ReadProblem) -> str:
+    """The real path of what a walk could not read, for ``troubled``: its folder resolved, not
+    the link it names (a loop's target holds the corpus: keeping all of that would stop
+    ``--prune`` for good); an unlistable folder is reported by its real path already."""
+    folder, name = os.path.split(found.path)
+    return os.path.join(os.path.realpath(folder), name)
+
+
 class CorpusReader:
     """The prepared articles under ``paths``, one at a time as their files are read (blocking),
     so a run holds only the articles it is working on. Reading records the ``problems`` and
-    the files that had them (``troubled``: their old articles must not be dropped); an article
-    read twice (same key) is a problem the second time ("same article as ...")."""
+    the files and folders that had them (``troubled``: their old articles must not be dropped),
+    and adds the real folders of the linked folders it walks to ``scope``; an article read
+    twice (same key) is a problem the second time ("same article as ...")."""
 
     def __init__(
         self,
@@ -106,18 +116,21 @@ class CorpusReader:
         settings: Settings,
         on_file: Callable[[int, int], None] | None = None,
         problems: list[ReadProblem] | None = None,
+        scope: list[Path] | None = None,
     ) -> None:
         self.paths = paths
         self.settings = settings
         self.on_file = on_file
         self.problems = problems if problems is not None else []
         self.troubled: set[str] = set()
+        self.scope = scope if scope is not None else []
         self.seen = 0
         """Articles read so far (not counting problems and duplicates)."""
 
     def __iter__(self) -> Iterator[Prepared]:
-        files, problems = discover(self.paths)
+        files, problems = discover(self.paths, self.scope)
         self.problems.extend(problems)
+        self.troubled.update(_where(p) for p in problems)
         from foreign_desk.index.indexing import reading_process
 
         if reading_process.worth_it(files, self.settings.index.reading_process_bytes):

@@ -56,14 +56,18 @@ def _is_article_file(path: Path) -> bool:
     )
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ReadProblem]]:
+def discover(
+    paths: Iterable[str | Path], linked: list[Path] | None = None
+) -> tuple[list[Path], list[ReadProblem]]:
     """The article files under ``paths``, resolved, in a stable order, and what was missing.
 
     Folders are walked recursively in sorted order, skipping hidden files and folders and
-    files that are not articles (``feeds.toml``, ``README.md``). A file named explicitly
-    must still have a supported suffix. A path that does not exist, a symlink loop and a
-    name that is not UTF-8 (which no citation could show) are each one ``ReadProblem``.
-    Each file is listed once even when named twice.
+    files that are not articles (``feeds.toml``, ``README.md``). Linked folders are walked
+    too, each real folder once; their real paths are appended to ``linked`` (their files are
+    listed by real path, so that is where a run's ``--prune`` must look). A file named
+    explicitly must still have a supported suffix. A path that does not exist, a folder that
+    cannot be listed, a symlink loop and a name that is not UTF-8 (which no citation could
+    show) are each one ``ReadProblem``. Each file is listed once even when named twice.
     """
     files: list[Path] = []
     problems: list[ReadProblem] = []
@@ -80,7 +84,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ReadProblem]
         if (why := unusable(path)) is not None:
             problems.append(problem(shown(path.absolute()), why))
         elif path.is_dir():
-            found, trouble = _walk(path)
+            found, trouble = _walk(path, linked)
             problems.extend(trouble)
             for file in found:
                 add(file)
@@ -114,22 +118,71 @@ def unusable(path: Path) -> str | None:
     return None
 
 
-def _walk(root: Path) -> tuple[list[Path], list[ReadProblem]]:
+def _walk(root: Path, linked: list[Path] | None) -> tuple[list[Path], list[ReadProblem]]:
     """Article files under ``root`` sorted by their path inside it (``a.md`` < ``sub/b.md``),
-    and a problem for each that cannot be read (a name that is not UTF-8, a broken link)."""
+    and a problem for each that cannot be read (a name that is not UTF-8, a broken link) and
+    for each folder that cannot be listed (permissions, a failing mount): its files are not
+    gone, so ``--prune`` must keep their articles."""
     found: list[Path] = []
     problems: list[ReadProblem] = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for candidate in (Path(folder, n) for n in names):
-            if not _is_article_file(candidate):
+    walked: set[tuple[int, int]] = set()
+
+    def unlistable(exc: OSError) -> None:
+        why = f"cannot read this folder: {exc.strerror or exc}; nothing under it was read or removed"
+        problems.append(problem(shown(os.path.realpath(exc.filename)), why))  # a linked one too
+
+    for folder, dirs, names in os.walk(root, onerror=unlistable, followlinks=True):
+        here = Path(folder)
+        dirs[:] = [d for d in sorted(dirs) if _enter(here / d, walked, linked, problems)]
+        for candidate in (here / n for n in names):
+            article = _is_article_file(candidate)
+            if not (article or _dead_link(candidate)):
                 continue
             why = unusable(candidate)
-            if why is None:
-                found.append(candidate)
-            else:
+            if why is not None:
                 problems.append(problem(shown(candidate), why))
+            elif article:
+                found.append(candidate)
     return sorted(found, key=lambda p: p.relative_to(root).parts), problems
+
+
+def _enter(
+    folder: Path, walked: set[tuple[int, int]], linked: list[Path] | None, problems: list[ReadProblem]
+) -> bool:
+    """Whether the walk goes into ``folder``: not hidden, not a real folder walked already (a
+    second link to it), not a link to a folder that holds it (that loop would walk itself, or
+    all of ``/``). A linked folder is walked like any other; its real path goes to ``linked``."""
+    if folder.name.startswith("."):
+        return False
+    real = Path(os.path.realpath(folder)) if os.path.islink(folder) else None
+    if real is not None and Path(os.path.realpath(folder.parent)).is_relative_to(real):
+        problems.append(problem(shown(folder), "symlink loop: a link to a folder that holds it"))
+        return False
+    identity = _identity(folder)
+    if identity is not None:
+        if identity in walked:
+            return False
+        walked.add(identity)
+    if real is not None and linked is not None:
+        linked.append(real)
+    return True
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """The real folder behind ``folder`` (device, inode), the same through any link or mount;
+    None when it cannot be looked at (listing it fails too, and the walk reports that)."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _dead_link(path: Path) -> bool:
+    """A link without a suffix that leads nowhere: a linked folder whose drive is gone is
+    reported, not passed over (its articles are kept)."""
+    hidden_or_file = path.suffix or path.name.startswith(".")
+    return not hidden_or_file and os.path.islink(path) and not os.path.exists(path)
 
 
 def read_path(path: Path) -> Iterator[Article | ReadProblem]:

@@ -68,12 +68,16 @@ def test_plan_stages_what_is_new_or_changed_and_keeps_the_rest() -> None:
 
 
 def test_plan_drops_only_articles_from_files_it_read_without_problems(tmp_path: Path) -> None:
-    inside, troubled = str(tmp_path / "a.txt"), str(tmp_path / "b.txt")
+    """Kept: an article of a file with problems, and of a folder that could not be listed."""
+    inside, troubled, folder = str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), str(tmp_path / "2024")
     gone, kept, elsewhere = prepared("gone", path=inside), prepared("kept", path=troubled), prepared("x")
-    live = {p.article.key: existing(n, p) for n, p in enumerate((gone, kept, elsewhere), 1)}
-    todo = plan([], live, full=False, scope=[tmp_path], keep_paths={troubled})
-    assert [old.uid for old in todo.gone] == [gone.article.id]
-    assert todo.untouched == [2, 3] and todo.changes
+    unlisted = prepared("unlisted", path=str(tmp_path / "2024" / "may" / "c.txt"))
+    beside = prepared("beside", path=str(tmp_path / "2024-old.txt"))
+    articles = (gone, kept, elsewhere, unlisted, beside)
+    live = {p.article.key: existing(n, p) for n, p in enumerate(articles, 1)}
+    todo = plan([], live, full=False, scope=[tmp_path], keep_paths={troubled, folder})
+    assert [old.uid for old in todo.gone] == [gone.article.id, beside.article.id]
+    assert todo.untouched == [2, 3, 4] and todo.changes
 
 
 def test_a_plan_made_one_article_at_a_time_is_the_plan_made_at_once(tmp_path: Path) -> None:

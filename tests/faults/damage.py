@@ -38,7 +38,13 @@ class Outcome:
     seconds: float
 
 
-def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT_S):
+def cli(
+    data_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = TIMEOUT_S,
+    preexec_fn: Callable[[], None] | None = None,
+):
     """``foreign-desk --data-dir DATA ARGS`` in a subprocess (no config file, the default model)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FOREIGN_DESK_")}
     environ.update(env or {})
@@ -49,6 +55,7 @@ def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: 
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=preexec_fn,
     )
 
 

@@ -3,7 +3,11 @@ shipped corpus; questions with nothing to look for, or too long to embed, cost n
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,9 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import QuestionTooLong
 
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+from tests.faults.damage import cli as cli_process
+
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
 
 
 async def test_a_folder_that_is_gone_removes_nothing(sample_engine: Engine, tmp_path: Path) -> None:
@@ -28,6 +35,72 @@ async def test_a_folder_that_is_gone_removes_nothing(sample_engine: Engine, tmp_
 
     assert report.missing_roots == [str(news)] and report.articles_removed == 0
     assert (await sample_engine.stats()).articles == before == 3
+
+
+async def test_a_folder_it_cannot_read_removes_nothing(
+    sample_engine: Engine, sample_copy: Path, tmp_path: Path
+) -> None:
+    """A subfolder that cannot be listed (permissions, a failing mount) is one problem, and
+    ``--prune`` keeps its articles: its files are not gone."""
+    news = tmp_path / "news"
+    (news / "2024").mkdir(parents=True)
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    write_jsonl(news / "2024" / "mercosur.jsonl", MERCOSUR)
+    await sample_engine.index([news])
+    before = (await sample_engine.stats()).articles
+    (news / "2024").chmod(0)
+    try:
+        _skip_unless_unreadable(news / "2024")
+        result = cli_process(sample_copy, "index", str(news), "--prune", preexec_fn=_as_a_user)
+    finally:
+        (news / "2024").chmod(0o755)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{news / '2024'}: cannot read this folder: Permission denied" in result.stdout
+    assert "0 removed, " in result.stdout
+    assert (await sample_engine.stats()).articles == before == 3
+
+
+def _as_a_user() -> None:
+    """In the child, before it starts: file permissions apply to it even when the tests run as
+    root (CI does), as they do to any user (root keeps every other power)."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+            if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def _skip_unless_unreadable(folder: Path) -> None:
+    probe = [sys.executable, "-c", "import os, sys; os.listdir(sys.argv[1])", str(folder)]
+    try:
+        listed = subprocess.run(probe, capture_output=True, preexec_fn=_as_a_user).returncode == 0
+    except subprocess.SubprocessError as exc:
+        pytest.skip(f"cannot start a process that file permissions apply to ({exc})")
+    if listed:
+        pytest.skip("a process here reads a folder of mode 0 (root with inherited capabilities)")
+
+
+async def test_a_linked_folder_is_indexed_and_pruned_like_its_own(
+    sample_engine: Engine, tmp_path: Path
+) -> None:
+    """A folder linked into the corpus is read (its articles keep their real path), and
+    ``--prune`` drops what was deleted from it, like from any other folder; a link to a folder
+    that holds the corpus is a loop, reported and not followed."""
+    news, elsewhere = tmp_path / "news", tmp_path / "elsewhere"
+    news.mkdir()
+    elsewhere.mkdir()
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    write_jsonl(elsewhere / "mercosur.jsonl", MERCOSUR)
+    (news / "linked").symlink_to(elsewhere)
+    (news / "up").symlink_to(tmp_path)  # a loop: reported, not followed, and it keeps nothing
+
+    first = await sample_engine.index([news])
+    assert first.articles_added == 2 and [Path(p.path).name for p in first.problems] == ["up"]
+    (elsewhere / "mercosur.jsonl").unlink()
+    pruned = await sample_engine.index([news], prune=True)
+    assert pruned.articles_removed == 1
+    assert (await sample_engine.stats()).articles == 2
 
 
 async def test_deleted_files_are_removed_only_with_prune(sample_engine: Engine, tmp_path: Path) -> None:

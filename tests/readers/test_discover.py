@@ -1,4 +1,4 @@
-"""Finding corpus files: recursion, order, hidden and non-article files, missing paths."""
+"""Finding corpus files: recursion, order, hidden and non-article files, linked folders, missing paths."""
 
 from __future__ import annotations
 
@@ -61,6 +61,26 @@ def test_missing_path_is_a_problem_not_an_error(tmp_path: Path) -> None:
     assert len(problems) == 1
     assert problems[0].path.endswith("nope")
     assert "no such file" in problems[0].reason
+
+
+def test_linked_folders_are_walked_once_and_loops_are_not_followed(tmp_path: Path) -> None:
+    corpus, elsewhere = tmp_path / "corpus", tmp_path / "elsewhere"
+    touch(corpus / "a.txt")
+    touch(elsewhere / "b.txt")
+    (corpus / "linked").symlink_to(elsewhere)
+    (corpus / "again").symlink_to(elsewhere)  # a second link to it: read once
+    (corpus / "up").symlink_to(tmp_path)  # holds the corpus: would walk it again, and all else
+    (elsewhere / "back").symlink_to(elsewhere)
+    (corpus / "drive").symlink_to(tmp_path / "unmounted")  # a linked folder whose drive is gone
+    linked: list[Path] = []
+    files, problems = discover([corpus], linked)
+    assert files == [(corpus / "a.txt").resolve(), (elsewhere / "b.txt").resolve()]
+    assert linked == [elsewhere.resolve()]
+    assert sorted((Path(p.path).name, p.reason) for p in problems) == [
+        ("back", "symlink loop: a link to a folder that holds it"),
+        ("drive", "broken symlink"),
+        ("up", "symlink loop: a link to a folder that holds it"),
+    ]
 
 
 def test_explicit_file_with_unsupported_suffix_is_reported(tmp_path: Path) -> None:
