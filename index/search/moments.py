@@ -10,7 +10,8 @@ this embedder and this recipe, and no sentence vector was written since (sentenc
 added after publishing: every write gives its row a rowid above all others, so the largest is
 recorded, one B-tree descent to check where checking the sampled passages' rows took 10 ms at
 100k passages, 80 ms at 1M); otherwise they are measured again, as before. A damaged file (its
-own xxh3-128 digest, or an unreadable header) is ignored with a log line. The moments are
+own xxh3-128 digest, over the header's key, languages, counts and array places as well as the
+arrays, or an unreadable header) is ignored with a log line. The moments are
 stored as they were computed (float64, bit for bit): the same answers either way.
 """
 
@@ -42,9 +43,10 @@ mean and spread per language; measured once per generation."""
 FILE_NAME = "background.bin"
 """In the vector folder; one file, replaced by each publish (only the live generation's counts)."""
 MAGIC = b"foreign-desk background moments\n"
-RECIPE = 3
-"""Bump when what is sampled or how it is measured changes: older files are then measured again.
-3: the shared corpus's passages only (servers' own left out)."""
+RECIPE = 4
+"""Bump when what is sampled, how it is measured or how it is saved changes: older files are then
+measured again. 3: the shared corpus's passages only (servers' own left out). 4: the digest
+covers the header too."""
 _ALIGN = 64
 _HEADER_MAX = 1 << 16
 SENTENCES_WRITTEN_SQL = "SELECT coalesce(max(rowid), 0) FROM sentence_embeddings"
@@ -161,8 +163,8 @@ def save(path: Path, key: dict[str, Any], measured: Sampled) -> None:
         places.append([name, a.dtype.str, list(a.shape), at])
     languages = {"passages": list(measured.passages), "sentences": list(measured.sentences)}
     counts = {g: [m.count for m in getattr(measured, g).values()] for g in languages}
-    header = {"key": key, "digest": xxhash.xxh3_128_hexdigest(body), "arrays": places}
-    line = json.dumps(header | {"languages": languages, "counts": counts}).encode() + b"\n"
+    described = {"key": key, "arrays": places, "languages": languages, "counts": counts}
+    line = json.dumps(described | {"digest": _digest(described, body)}).encode() + b"\n"
     pad = -(len(MAGIC) + len(line)) % _ALIGN
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as out:
@@ -190,6 +192,15 @@ def load(path: Path, key: dict[str, Any]) -> Sampled | None:
         return None
 
 
+def _digest(described: dict[str, Any], body: Any) -> str:
+    """xxh3-128 of the header's fields but the digest (canonical JSON) and of the arrays: a
+    swapped language name or a changed count is damage like a changed moment."""
+    fields = {name: value for name, value in described.items() if name != "digest"}
+    digest = xxhash.xxh3_128(json.dumps(fields, sort_keys=True).encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
 def _parse(raw: np.ndarray, key: dict[str, Any]) -> Sampled | None:
     if raw[: len(MAGIC)].tobytes() != MAGIC:
         raise ValueError("not a background moments file")
@@ -201,7 +212,7 @@ def _parse(raw: np.ndarray, key: dict[str, Any]) -> Sampled | None:
         return None  # another generation's, or another recipe's: not damaged, just not ours
     start = end + 1 + (-(end + 1) % _ALIGN)
     body = raw[start:]
-    if xxhash.xxh3_128_hexdigest(body.data) != header["digest"]:
+    if _digest(header, body.data) != header["digest"]:
         raise ValueError("its digest does not match its contents")
     arrays = {}
     for name, dtype, shape, at in header["arrays"]:
