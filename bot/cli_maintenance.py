@@ -13,7 +13,7 @@ from rich.markup import escape
 @click.option("--repair", is_flag=True, help="Rebuild the vector file from the database when it is wrong.")
 @click.pass_obj
 def doctor(state: State, repair: bool) -> None:
-    """Check the data dir: the databases (quick_check), the vector file (checksum), ids and vectors.
+    """Check the data dir: databases (quick_check), vector file (checksum), ids, vectors, sentence vectors.
 
     Prints one line per check and exits 1 when something is wrong (after --repair: when
     something is still wrong). A damaged database cannot be rebuilt: restore a backup.
@@ -29,8 +29,8 @@ def doctor(state: State, repair: bool) -> None:
     for finding in found:
         mark = "[green]ok[/green]     " if finding.ok else "[red]problem[/red]"
         out.print(f"{mark} {escape(finding.check)}: {escape(finding.detail)}")
-    repaired = bool(found) and found[-1].check == "repair" and found[-1].ok
-    if not repaired and not all(f.ok for f in found):
+    repaired = [i for i, f in enumerate(found) if f.check == "repair" and f.ok]
+    if not all(f.ok for f in found[repaired[-1] + 1 if repaired else 0 :]):  # what the repair left
         hint = "" if repair else "; `foreign-desk doctor --repair` rebuilds what can be rebuilt"
         err.print(
             f"[red]error:[/red] the data dir {escape(str(state.settings.data_path))} has problems{hint}"

@@ -401,7 +401,7 @@ class Engine:
         (``search.topics``); compare with ``topic_threshold``."""
         snap = await self.snapshot()
         assert snap is not None
-        vectors = await self.store.article_vectors(article_ids, snap.generation)
+        vectors = await self.store.article_vectors(article_ids, snap.generation, snap.vectors.dim)
         languages = await self.store.article_languages(list(vectors), snap.generation)
         return {
             uid: np.stack(
@@ -474,6 +474,7 @@ class Engine:
             return await latest_on_topic(
                 self.store,
                 snap.generation,
+                snap.vectors.dim,
                 lambda: self.embed_query(topic.strip()),
                 snap.background,
                 threshold=topic_threshold(self.settings),
@@ -500,7 +501,9 @@ class Engine:
         snap = await self.snapshot()
         assert snap is not None
         threshold = same_story_threshold(self.embedder.fingerprint)
-        return await same_story(self.store, snap.generation, article, threshold, limit=limit, scope=scope)
+        return await same_story(
+            self.store, snap.generation, snap.vectors.dim, article, threshold, limit=limit, scope=scope
+        )
 
     async def embed_query(self, text: str) -> np.ndarray:
         """``text`` embedded as a query (normalized), on the question thread; ``QuestionTooLong``

@@ -111,9 +111,8 @@ async def _sample(data: Path) -> dict[str, np.ndarray]:
             rows = np.flatnonzero(codes == lang)
             chosen = sorted(rows, key=lambda i: stable_key(str(int(ids[i])), lang))[:PER_LANGUAGE]
             out[lang] = vectors[chosen]
-            sentences = np.concatenate(
-                list((await store.sentence_vectors_of([int(ids[i]) for i in chosen])).values())
-            )
+            found = await store.sentence_vectors_of([int(ids[i]) for i in chosen], vectors.shape[1])
+            sentences = np.concatenate(list(found.values()))
             keep = sorted(range(len(sentences)), key=lambda i: stable_key(str(i), SENTENCES + lang))
             out[SENTENCES + lang] = sentences[keep[:SENTENCES_PER_LANGUAGE]]
     finally:

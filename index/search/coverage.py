@@ -58,6 +58,7 @@ def _window(published: str | None) -> Filters:
 async def same_story(
     store: Store,
     generation: int,
+    dim: int,
     article: ArticleSummary,
     threshold: float,
     *,
@@ -65,11 +66,13 @@ async def same_story(
     scope: Scope = SHARED,
 ) -> list[ArticleSummary]:
     """Other outlets' articles on ``article``'s story that ``scope`` may see, closest first."""
-    own = (await store.article_vectors([article.id], generation, sentences=True)).get(article.id)
+    own = (await store.article_vectors([article.id], generation, dim, sentences=True)).get(article.id)
     if own is None or not len(own):
         return []
     window = _window(article.published)
-    uids, owners, matrix = await store.recent_vectors(generation, CANDIDATES, window, scope, sentences=True)
+    uids, owners, matrix = await store.recent_vectors(
+        generation, CANDIDATES, dim, window, scope, sentences=True
+    )
     if not uids:
         return []
     best = np.full(len(uids), -np.inf, dtype=np.float32)

@@ -82,7 +82,7 @@ async def measure(store: Store, vectors: VectorIndex, by_language: Mapping[str, 
     leave_out = unshared if len(unshared) else None
     ids, sample = await asyncio.to_thread(with_exact(store, vectors).sample, BACKGROUND_SAMPLE, leave_out)
     sampled = _languages(ids, by_language) if by_language else await store.languages_of(ids.tolist())
-    sentences = await store.sentence_vectors_of(ids.tolist())
+    sentences = await store.sentence_vectors_of(ids.tolist(), vectors.dim)
     samples, sentence_samples = _samples(ids, sample, sampled, sentences)
     passages = await asyncio.to_thread(own_moments, samples)
     of_sentences = await asyncio.to_thread(own_moments, sentence_samples)

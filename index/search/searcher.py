@@ -66,7 +66,7 @@ class Searcher:
             t = time.perf_counter()
             ids = fuse(found)
             rows = read.passages(ids, with_vectors=True)
-            sentences = read.sentence_vectors([r.vector_key for r in rows.values()])
+            sentences = read.sentence_vectors([r.vector_key for r in rows.values()], snapshot.vectors.dim)
             backgrounds = (snapshot.background, snapshot.sentence_background)
             judgement = self.judge.judge(
                 ids, rows, found, backgrounds, snapshot.passages, sentences=sentences, period=request.period

@@ -61,6 +61,7 @@ def topic_scores(
 async def latest_on_topic(
     store: Store,
     generation: int,
+    dim: int,
     embed_topic: Callable[[], Awaitable[np.ndarray]],
     background: Background,
     *,
@@ -74,7 +75,7 @@ async def latest_on_topic(
     about the topic (``embed_topic()`` gives its query vector; called only when there are
     articles), newest first. Exact: every passage of those articles is compared."""
     filters = Filters(source=source)
-    uids, owners, matrix = await store.recent_vectors(generation, recent, filters, scope)
+    uids, owners, matrix = await store.recent_vectors(generation, recent, dim, filters, scope)
     if not uids:
         return []
     languages = await store.article_languages(uids, generation)

@@ -14,10 +14,10 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import aiosqlite
 import numpy as np
@@ -40,11 +40,38 @@ BM25_WEIGHTS = (0.5, 1.0)
 every passage of an article, so a match there tells less about which passage answers."""
 
 
-def _rows(blob: bytes, count: int, sentences: bool) -> np.ndarray:
-    """A stored vector blob as rows: one float32 passage vector, or ``count`` float16 sentences."""
-    if sentences:
-        return np.frombuffer(blob, dtype=np.float16).reshape(count, -1).astype(np.float32)
-    return np.frombuffer(blob, dtype=np.float32).reshape(1, -1)
+SENTENCE_DTYPE = np.dtype(np.float16)
+"""How sentence vectors are stored: ``count`` rows of the embedder's ``dim`` in one blob."""
+
+
+def fits(blob: bytes | None, count: int, dim: int, dtype: np.dtype[Any] = SENTENCE_DTYPE) -> TypeGuard[bytes]:
+    """Whether ``blob`` holds exactly ``count`` rows of ``dim`` ``dtype`` values."""
+    return blob is not None and len(blob) == count * dim * dtype.itemsize
+
+
+def intact_rows(
+    rows: Iterable[Any], dim: int, dtype: np.dtype[Any] = SENTENCE_DTYPE
+) -> Iterator[tuple[Any, np.ndarray]]:
+    """(owner, ``count`` × ``dim`` rows as stored) for each row (owner, count, blob); a blob whose
+    length is not count × dim × itemsize is damaged: left out (its passage then has no such
+    vectors, as when they were never kept), one warning line for all, never a crash."""
+    damaged = 0
+    for owner, count, blob in rows:
+        if not fits(blob, int(count), dim, dtype):
+            damaged += 1
+            continue
+        yield owner, np.frombuffer(blob, dtype=dtype).reshape(int(count), dim)
+    if damaged:
+        log.warning(
+            "left out %d damaged stored vector row(s) (wrong length): run `foreign-desk doctor`", damaged
+        )
+
+
+def _rows(rows: Iterable[Any], dim: int, sentences: bool) -> Iterator[tuple[Any, np.ndarray]]:
+    """Stored vector blobs as float32 rows: one passage vector each, or ``count`` float16 sentences."""
+    dtype = SENTENCE_DTYPE if sentences else np.dtype(np.float32)
+    for owner, found in intact_rows(rows, dim, dtype):
+        yield owner, found.astype(np.float32, copy=False)
 
 
 def vector_matrix(blobs: Sequence[bytes], dim: int) -> np.ndarray:
@@ -163,15 +190,6 @@ def stored_passage(row: Sequence[Any]) -> StoredPassage:
         vector_key=vector_key,
         vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
     )
-
-
-def sentence_rows(row: Sequence[Any], *, stored: bool = False) -> tuple[str, np.ndarray]:
-    """A row of ``SENTENCES_SQL`` as (key, one float32 row per sentence); ``stored``: float16
-    rows as stored, for a caller that converts many at once (``search.judge``)."""
-    key, count, blob = row
-    if stored:
-        return key, np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1)
-    return key, _rows(blob, int(count), sentences=True)
 
 
 def article_ref(row: aiosqlite.Row) -> ArticleRef:
@@ -421,20 +439,18 @@ class Store:
         rows = await rows_in(self.conn, passages_sql(with_vectors), ids)
         return {p.id: p for p in map(stored_passage, rows)}
 
-    async def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored sentence vectors (rows in sentence order) of the passages with these keys."""
-        return dict(map(sentence_rows, await rows_in(self.conn, SENTENCES_SQL, keys)))
+    async def sentence_vectors(self, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """Stored sentence vectors (float32 rows in sentence order) of the passages with these
+        keys (those that have them intact)."""
+        return dict(_rows(await rows_in(self.conn, SENTENCES_SQL, keys), dim, sentences=True))
 
-    async def sentence_vectors_of(self, passage_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """Stored sentence vectors of the passages with these ids (those that have them)."""
+    async def sentence_vectors_of(self, passage_ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
+        """Stored sentence vectors of the passages with these ids (those that have them intact)."""
         sql = (
             "SELECT p.id, s.count, s.vectors FROM passages p "
             "JOIN sentence_embeddings s ON s.key = p.vector_key WHERE p.id IN (:keys)"
         )
-        return {
-            int(pid): np.frombuffer(blob, dtype=np.float16).reshape(int(count), -1).astype(np.float32)
-            for pid, count, blob in await rows_in(self.conn, sql, passage_ids)
-        }
+        return dict(_rows(await rows_in(self.conn, sql, passage_ids), dim, sentences=True))
 
     # -- listings -------------------------------------------------------------------------
     async def latest(
@@ -535,7 +551,7 @@ class Store:
         return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
 
     async def article_vectors(
-        self, uids: Sequence[str], gen: int, *, sentences: bool = False
+        self, uids: Sequence[str], gen: int, dim: int, *, sentences: bool = False
     ) -> dict[str, np.ndarray]:
         """The passage vectors (rows) of each article in ``uids`` visible at ``gen``; with
         ``sentences``, the vectors of their sentences instead (articles without them left out)."""
@@ -548,14 +564,15 @@ class Store:
             f"AND {visible('a')} AND {visible('p')} ORDER BY p.id"
         )
         rows: dict[str, list[np.ndarray]] = {}
-        for uid, count, blob in await rows_in(self.conn, sql, uids, {"gen": gen}):
-            rows.setdefault(uid, []).append(_rows(blob, int(count), sentences))
+        for uid, found in _rows(await rows_in(self.conn, sql, uids, {"gen": gen}), dim, sentences):
+            rows.setdefault(uid, []).append(found)
         return {uid: np.concatenate(parts) for uid, parts in rows.items()}
 
     async def recent_vectors(
         self,
         gen: int,
         articles: int,
+        dim: int,
         filters: Filters | None = None,
         scope: Scope | None = None,
         *,
@@ -580,10 +597,10 @@ class Store:
         owners: list[int] = []
         parts: list[np.ndarray] = []
         async with self.conn.execute(sql, params) as cur:
-            async for uid, count, blob in cur:
-                rows = _rows(blob, int(count), sentences)
-                owners.extend([uids.setdefault(uid, len(uids))] * len(rows))
-                parts.append(rows)
+            found = await cur.fetchall()
+        for uid, rows in _rows(found, dim, sentences):
+            owners.extend([uids.setdefault(uid, len(uids))] * len(rows))
+            parts.append(rows)
         if not parts:
             return [], np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
         return list(uids), np.asarray(owners, dtype=np.int64), np.concatenate(parts)

@@ -3,9 +3,11 @@
 Checks, in order: each SQLite database (``PRAGMA quick_check``), the live generation's vector
 file (present, its checksum, FAISS can read it), its ids against the passage rows, and every
 vector in it against the copy SQLite keeps. ``repair`` rebuilds a damaged or disagreeing vector
-file from SQLite's vectors (under the writer lock, never waiting for it). A damaged database
-cannot be rebuilt from anything here: restore a backup (``foreign-desk restore``) or index
-into a new data dir. Nothing here waits on a lock or the model, so it never hangs.
+file from SQLite's vectors (under the writer lock, never waiting for it). Last, every stored
+sentence-vector row (its length, finite values): after a repair, so a finding after it is a
+problem the repair left. A damaged database, sentence rows included (their only copy), cannot
+be rebuilt from anything here: ``RESTORE``. Nothing here waits on a lock or the model, so it
+never hangs.
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.errors import StoreError
-from foreign_desk.index.store.db import DB_NAME, Store
+from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, Store, fits
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
 from foreign_desk.index.store.lock import WriterLock
 from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
 from foreign_desk.index.store.vectors import VectorIndex
 
 _BATCH = 2000
+RESTORE = "restore a backup (`foreign-desk restore`) or index into a new data dir"
+SENTENCE_ROWS_SQL = "SELECT count, vectors FROM sentence_embeddings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +64,14 @@ async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: i
         return [Finding(DB_NAME, False, f"no index in {data_dir}: run `foreign-desk index`")]
     found = [await asyncio.to_thread(quick_check, path) for path in sorted(data_dir.glob("*.sqlite3"))]
     if not found[[f.check for f in found].index(DB_NAME)].ok:
-        return [*found, Finding("repair", False, "a damaged database cannot be rebuilt: restore a backup "
-                                "(`foreign-desk restore`) or index into a new data dir")]  # fmt: skip
+        return [*found, Finding("repair", False, f"a damaged database cannot be rebuilt: {RESTORE}")]
     store = await Store.open(data_dir)
     try:
         vector_findings, bad = await _vector_checks(store, nprobe)
         found += vector_findings
         if bad and repair:
             found.append(await _repair(store, nprobe, approximate_threshold))
+        found += await _sentence_check(store)
     finally:
         await store.close()
     return found
@@ -109,6 +114,31 @@ async def _compare_all(store: Store, vectors: VectorIndex) -> Finding:
         return Finding("stored vectors", False, f"{differ} of {total:,} differ from the database's copies")
     lacking = f"; {unknown} not kept in the database" if unknown else ""
     return Finding("stored vectors", True, f"{total:,} match the database's copies{lacking}")
+
+
+async def _sentence_check(store: Store) -> list[Finding]:
+    """Every sentence-vector row: ``count`` rows of the embedder's dim, finite (none before the
+    first generation records its embedder)."""
+    fingerprint = (await store.meta()).get("fingerprint")
+    if fingerprint is None:
+        return []
+    dim = Fingerprint.from_json(fingerprint).dim
+    damaged = total = 0
+    async with store.conn.execute(SENTENCE_ROWS_SQL) as cur:
+        while rows := list(await cur.fetchmany(_BATCH)):
+            total += len(rows)
+            damaged += await asyncio.to_thread(_damaged, rows, dim)
+    if damaged:
+        detail = f"{damaged} of {total:,} rows damaged (wrong length or not finite): {RESTORE}"
+        return [Finding("sentence vectors", False, detail)]
+    return [Finding("sentence vectors", True, f"{total:,} rows intact")]
+
+
+def _damaged(rows: list[Any], dim: int) -> int:
+    return sum(
+        not fits(blob, int(count), dim) or not np.isfinite(np.frombuffer(blob, SENTENCE_DTYPE)).all()
+        for count, blob in rows
+    )
 
 
 async def _repair(store: Store, nprobe: int, approximate_threshold: int) -> Finding:

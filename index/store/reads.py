@@ -27,8 +27,8 @@ from foreign_desk.index.store.db import (
     BM25_WEIGHTS,
     SENTENCES_SQL,
     StoredPassage,
+    intact_rows,
     passages_sql,
-    sentence_rows,
     stored_passage,
     where_sql,
 )
@@ -238,10 +238,11 @@ class Reader:
         """Passage rows with their articles, by id (missing ids are left out)."""
         return {p.id: p for p in map(stored_passage, self.rows_in(passages_sql(with_vectors), ids))}
 
-    def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    def sentence_vectors(self, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         """Stored sentence vectors (float16 rows in sentence order) of the passages with these
-        keys: converted to float32 where used, all of a search's in one go (``search.judge``)."""
-        return dict(sentence_rows(row, stored=True) for row in self.rows_in(SENTENCES_SQL, keys))
+        keys (those that have them intact): converted to float32 where used, all of a search's
+        in one go (``search.judge``)."""
+        return dict(intact_rows(self.rows_in(SENTENCES_SQL, keys), dim))
 
     def own(self, guild_id: int, uids: Sequence[str]) -> set[str]:
         """Those of ``uids`` the server sees as its own, not as part of the shared corpus."""

