@@ -29,6 +29,8 @@ from foreign_desk.index.errors import ForeignDeskError
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
 DEFAULT_KIND = "default"
 """The kind of a question whose line names none."""
+MAX_FILE_BYTES = 50_000_000
+"""A question file's ceiling: 100,000 questions take about 30 MB."""
 
 _QUOTES = str.maketrans(
     {
@@ -150,21 +152,33 @@ def parse_questions(lines: Iterable[str], source: str = "<questions>") -> list[Q
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise QuestionFileError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise QuestionFileError(f"{where}: JSON nested too deeply") from None
+        except ValueError:  # an integer of thousands of digits (int_max_str_digits)
+            raise QuestionFileError(f"{where}: a number in the JSON is too long") from None
         questions.append(parse_question(raw, where, number))
     return questions
 
 
 def load_questions(path: str | Path) -> list[Question]:
-    """Read a question file; a missing file, bad encoding, a malformed line or no questions is an error."""
+    """Read a question file; a missing file, one over ``MAX_FILE_BYTES``, bad encoding, a
+    malformed line or no questions is an error."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise QuestionFileError(f"question file not found: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise QuestionFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise QuestionFileError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise QuestionFileError(
+            f"{path}: larger than {MAX_FILE_BYTES:,} bytes, too large for a question file"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise QuestionFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     questions = parse_questions(text.splitlines(), str(path))
     if not questions:
         raise QuestionFileError(f"{path}: no questions in the file")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 
 import pytest
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.evaluate import (
+    MAX_FILE_BYTES,
     Question,
     QuestionFileError,
     evaluate,
@@ -171,7 +173,10 @@ def test_load_questions(tmp_path) -> None:
         ('{"question": "q", "answers": ["a", ""]}', "'answers' must hold non-empty strings"),
         ('{"question": "q", "gold_titles": [1]}', "'gold_titles' must hold non-empty strings"),
         ('{"question": "q", "kind": 7}', "'kind' must be a non-empty string"),
+        ("[" * 100_000, "JSON nested too deeply"),
+        ('{"question": "q", "n": ' + "9" * 5_000 + "}", "a number in the JSON is too long"),
     ],
+    ids=lambda value: value[:40],
 )
 def test_malformed_line_names_the_line(tmp_path, line: str, message: str) -> None:
     path = tmp_path / "q.jsonl"
@@ -197,6 +202,14 @@ def test_unreadable_files(tmp_path, content: bytes | None, message: str) -> None
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(QuestionFileError, match=message):
+        load_questions(path)
+
+
+def test_a_file_over_the_ceiling_is_refused(tmp_path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "a"}\n', "utf-8")
+    os.truncate(path, MAX_FILE_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(QuestionFileError, match="too large for a question file"):
         load_questions(path)
 
 
