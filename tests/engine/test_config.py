@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
-from foreign_desk.index.config import load_settings
+from foreign_desk.index.config import Settings, load_settings
 from foreign_desk.index.errors import ConfigError
 
 
@@ -40,6 +41,52 @@ def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) ->
     cfg.write_text(text)
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_settings(cfg, environ={})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FOREIGN_DESK_SEARCH_K": "0"}, "FOREIGN_DESK_SEARCH_K must be between 1 and 50, got 0"),
+        ({"FOREIGN_DESK_SEARCH_K": "-3"}, "FOREIGN_DESK_SEARCH_K must be between 1 and 50, got -3"),
+        (
+            {"FOREIGN_DESK_SEARCH_MAX_QUESTION_CHARS": "-1"},
+            "MAX_QUESTION_CHARS must be between 1 and 100,000",
+        ),
+        ({"FOREIGN_DESK_SEARCH_MAX_QUESTION_CHARS": "9" * 30}, "MAX_QUESTION_CHARS must be between 1 and"),
+        ({"FOREIGN_DESK_FEEDS_TIMEOUT_S": "inf"}, "TIMEOUT_S must be between 0.1 and 600.0, got inf"),
+        ({"FOREIGN_DESK_FEEDS_TIMEOUT_S": "nan"}, "TIMEOUT_S must be between 0.1 and 600.0, got nan"),
+        ({"FOREIGN_DESK_FEEDS_MAX_BYTES": "1" + "0" * 20}, "MAX_BYTES must be between 1,000 and 100,000,000"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_in_one_line(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(None, environ=env)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["[feeds]\ntimeout_s = inf\n", "[search]\nk = 0\n", "[feeds]\njitter = nan\n"]
+)
+def test_a_file_out_of_range_is_refused(tmp_path: Path, text: str) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=r"(feeds\.timeout_s|search\.k|feeds\.jitter) must be between"):
+        load_settings(cfg, environ={})
+
+
+def test_every_number_has_bounds_that_hold_its_default() -> None:
+    defaults = Settings()
+    for section in dataclasses.fields(defaults):
+        table = getattr(defaults, section.name)
+        if not dataclasses.is_dataclass(table):
+            continue
+        bounded = type(table).BOUNDS  # type: ignore[attr-defined]
+        assert set(bounded) <= {f.name for f in dataclasses.fields(table)}, section.name  # no typo
+        for field in dataclasses.fields(table):
+            value = getattr(table, field.name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                low, high = bounded[field.name]
+                assert low <= value <= high, f"{section.name}.{field.name}"
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
