@@ -300,7 +300,12 @@ def run_bot(state: State, shard_count: int | None, shard_ids: list[int] | None) 
 
 
 @cli.command()
-@click.option("--guild", type=int, default=None, help="Register on this guild only (instant; development).")
+@click.option(
+    "--guild",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Register on this guild only (instant; development).",
+)
 @click.pass_obj
 def sync(state: State, guild: int | None) -> None:
     """Register the slash commands with Discord (globally, or on one guild).

@@ -130,6 +130,7 @@ def test_index_reports_skipped_files_with_reasons(sample_copy: Path, tmp_path: P
         (["ask", NATO_JAPAN, "--lang", "english"], 1, "error: not a language code"),
         (["ask", "  "], 2, "the question is empty"),
         (["ask", NATO_JAPAN, "--k", "0"], 2, "--k"),
+        (["sync", "--guild", "0"], 2, "'--guild': 0 is not in the range x>=1"),  # as every --guild
     ],
 )
 def test_user_mistakes_are_one_line_without_traceback(
