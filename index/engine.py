@@ -39,6 +39,7 @@ from foreign_desk.index.models import (
     ProgressFn,
     Scope,
     SourceCount,
+    waiting_notice,
 )
 from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
@@ -270,7 +271,7 @@ class Engine:
         Articles whose files under ``paths`` are gone are removed only with ``prune``; a path
         that does not exist is reported (``IndexReport.missing_roots``) and removes nothing."""
         paths = list(paths) if paths else [self.corpus_dir]
-        async with self.lock.hold():
+        async with self.lock.hold(waiting=waiting_notice(progress)):
             current = await self._writable_snapshot(full)
             indexer = self._indexer(progress=progress)
             report, vectors = await indexer.index_paths(paths, current, full=full, prune=prune)
@@ -287,7 +288,7 @@ class Engine:
         """Add or replace fetched articles (nothing else is removed). ``scopes`` says who may see
         each, by article id: server ids for a server's own articles, None for the shared corpus
         (an article left out is shared)."""
-        async with self.lock.hold():
+        async with self.lock.hold(waiting=waiting_notice(progress)):
             current = await self._writable_snapshot(False)
             indexer = self._indexer(progress=progress, scopes=scopes)
             report, vectors = await indexer.add_articles(articles, current)

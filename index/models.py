@@ -231,7 +231,8 @@ class EngineStats:
 class IndexProgress:
     """Progress of an indexing run, passed to a callback after each step.
 
-    ``phase`` is reading (``unit`` files), embedding (articles), writing, or done.
+    ``phase`` is waiting (another writer has the index), reading (``unit`` files), embedding
+    (articles), writing, or done.
     """
 
     phase: str
@@ -248,6 +249,14 @@ class IndexProgress:
 
 ProgressFn = Callable[[IndexProgress], None]
 """Called after each step of an indexing run (on the event loop)."""
+
+
+def waiting_notice(progress: ProgressFn | None) -> Callable[[], None] | None:
+    """What tells ``progress`` that the run waits for another writer, so that a status shows
+    why nothing moves (``WriterLock.hold``'s ``waiting``)."""
+    if progress is None:
+        return None
+    return lambda: progress(IndexProgress("waiting"))
 
 
 @dataclass(slots=True)

@@ -291,6 +291,8 @@ def stats_embed(stats: EngineStats, tx: Texts = EN, *, paths: bool = True) -> di
 def progress_line(p: IndexProgress, tx: Texts = EN) -> str:
     """``embedding 3/10 articles · 12 passages embedded`` in the reader's language."""
     phase = tx.get(f"phase.{p.phase}", p.phase)
+    if p.phase == "waiting":  # nothing counted yet
+        return phase
     count = f" {p.done}/{p.total} {tx.get(f'unit.{p.unit}', p.unit)}" if p.total else ""
     return f"{phase}{count}{SEP}{tx('reindex.embedded', n=p.passages)}"
 

@@ -43,7 +43,7 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.models import Article, ProgressFn
+from foreign_desk.index.models import Article, ProgressFn, waiting_notice
 from foreign_desk.index.text import tokens
 
 if TYPE_CHECKING:
@@ -348,6 +348,9 @@ class Ingester:
     # -- commit ----------------------------------------------------------------------------
     async def commit(self, harvests: Sequence[Harvest], index_progress: ProgressFn | None = None) -> int:
         """Index the harvests' pages in one ``add_articles`` call and write down every outcome."""
+        notice = waiting_notice(index_progress)
+        if notice is not None and self._commit.locked():  # another fetch of this process indexes
+            notice()
         async with self._commit:
             gen = await self.engine.generation()
             batch: list[Page] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,14 +26,32 @@ class WriterLock:
         return self._local.locked()
 
     @asynccontextmanager
-    async def hold(self, *, wait_s: float = 3600.0) -> AsyncIterator[None]:
+    async def hold(
+        self, *, wait_s: float = 3600.0, waiting: Callable[[], None] | None = None
+    ) -> AsyncIterator[None]:
+        """Hold the lock, waiting up to ``wait_s`` for another process's writer; ``waiting`` is
+        called (on the loop, once) when another writer holds it, so a status can say so."""
+        if waiting is not None and self._local.locked():
+            waiting()
+            waiting = None
         async with self._local:
-            fd = await asyncio.to_thread(self._acquire, wait_s)
+            fd = await self._exclusive(wait_s, waiting)
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
+
+    async def _exclusive(self, wait_s: float, waiting: Callable[[], None] | None) -> int:
+        """The file lock: tried once, then, if another process holds it, waited for."""
+        try:
+            return await asyncio.to_thread(self._acquire, 0.0)
+        except StoreError:
+            if wait_s <= 0:
+                raise
+        if waiting is not None:
+            waiting()
+        return await asyncio.to_thread(self._acquire, wait_s)
 
     def _acquire(self, wait_s: float) -> int:
         busy = f"another process is writing to the index ({self.path}); try later"

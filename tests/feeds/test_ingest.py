@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FeedError
 from foreign_desk.index.fetch import AddressRefused, FetchError, UnsupportedContentType
-from foreign_desk.index.models import Filters
+from foreign_desk.index.models import Filters, IndexProgress
 
-from tests.feeds.conftest import FakeClock, serve_story
+from tests.feeds.conftest import FakeClock, serve_story, wait_until
 from tests.feeds.news import (
     GAZA,
     NOT_AN_ARTICLE_PDF,
@@ -22,6 +24,7 @@ from tests.feeds.news import (
     rss,
 )
 from tests.fetch.fixture_server import FixtureServer, etag_of
+from tests.gated import GatedEmbedder
 
 
 async def items_table(desk: FeedDesk) -> list[tuple]:
@@ -307,3 +310,21 @@ async def test_a_429_on_an_article_page_delays_the_feed_and_keeps_the_item_for_l
     assert (await desk.fetch()).counts["new"] == 1
     (feed,) = await desk.feeds()
     assert feed.etag == etag_of(body)
+
+
+async def test_an_ingest_queued_behind_another_tells_its_progress_that_it_waits(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    serve_story(server, PATROL)
+    serve_story(server, SUDAN)
+    gated = GatedEmbedder(engine.embedder)
+    engine.embedder = gated  # type: ignore[misc]  # the first ingest waits inside the model
+    first = asyncio.create_task(desk.ingest(server.url(PATROL.path), guild_id=1))
+    await asyncio.to_thread(gated.entered.wait, 60)
+    told: list[IndexProgress] = []
+    second = asyncio.create_task(desk.ingest(server.url(SUDAN.path), index_progress=told.append, guild_id=2))
+    await wait_until(lambda: bool(told))
+    assert [p.phase for p in told] == ["waiting"] and not first.done()
+    gated.gate.set()
+    assert ((await first).status, (await second).status) == ("new", "new")
+    assert told[-1].phase == "done"
