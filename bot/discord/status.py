@@ -1,4 +1,4 @@
-"""One message kept up to date with a long job's progress (/operator reindex, fetch).
+"""One message kept up to date with a long job's progress (/operator reindex, fetch, ingest).
 
 The message starts as the interaction's (private) response. Discord lets a bot edit that for 15
 minutes only (the interaction token's lifetime); a ``Handoff`` moves the status, a minute
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MOVED = {
     "reindex": ("status.moved_here.reindex", "status.moved_away.reindex"),
     "fetch": ("status.moved_here.fetch", "status.moved_away.fetch"),
+    "ingest": ("status.moved_here.ingest", "status.moved_away.ingest"),
 }
 """Per kind of job: what the moved message says first, what the interaction response says after."""
 

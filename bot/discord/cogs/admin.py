@@ -10,9 +10,8 @@ corpus is the operators' (``cogs.operator``). Refusals are ephemeral.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -44,7 +43,7 @@ class AdminCog(
 ):
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
-        self.fetching: asyncio.Task[Any] | None = None
+        self.fetching = {}
         super().__init__()
 
     def scope(self, interaction: discord.Interaction) -> int | None:

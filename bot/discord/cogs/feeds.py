@@ -5,7 +5,9 @@
 checks before they run; ``scope`` says whose feeds a command acts on. Each handler defers
 privately, awaits one ``FeedDesk`` call and renders the result (``render_feeds``); errors such
 as a URL that is not a feed (``FeedError``, ``FetchError``) reach the tree's error handler and
-are shown privately as one line.
+are shown privately as one line. Fetch and ingest can wait long for another writer, so they
+run as tasks followed by a status message (``status``) that outlives the interaction token,
+and end it with their result or error.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from foreign_desk.index.errors import FetchError
-from foreign_desk.index.feeds import QuotaExceeded
+from foreign_desk.index.feeds import ItemOutcome, QuotaExceeded
 
 from ..errors import Refusal
 from ..i18n import EN, Texts, for_interaction
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 @contextlib.contextmanager
 def quota_refusals() -> Iterator[None]:
@@ -60,7 +63,8 @@ def quota_refusals() -> Iterator[None]:
 
 
 class FetchStatus(StatusMessage):
-    """The /admin fetch status message: a line per feed polled, then the indexing progress."""
+    """The /admin fetch and ingest status message: a line per feed polled, then the indexing
+    progress."""
 
     def __init__(
         self,
@@ -94,7 +98,9 @@ class FeedCommands(commands.Cog):
     commands; never added alone)."""
 
     bot: ForeignDeskBot
-    fetching: asyncio.Task[Any] | None = None
+    fetching: dict[int | None, asyncio.Task[Any]]
+    """The fetch running, per scope: one at a time per scope, and no scope refuses another's
+    (their writes queue on the engine's writer lock, across processes too)."""
 
     def scope(self, interaction: discord.Interaction) -> int | None:
         """Whose feeds and pages: a server's id, or None for the shared corpus."""
@@ -182,9 +188,10 @@ class FeedCommands(commands.Cog):
         self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 100] | None = None
     ) -> None:
         """Poll the feeds now and index what is new; progress and a summary are shown here."""
-        if self.fetching is not None and not self.fetching.done():
-            raise Refusal("fetch.already")
         desk, guild_id = self.bot.feeds, self.scope(interaction)
+        running = self.fetching.get(guild_id)
+        if running is not None and not running.done():
+            raise Refusal("fetch.already")
         if feed is None and not await desk.feeds(guild_id=guild_id):
             raise Refusal("feeds.none")
         if feed is not None:  # an unknown name is a one-line error before deferring
@@ -192,20 +199,11 @@ class FeedCommands(commands.Cog):
         await defer_private(interaction)
         tx = for_interaction(interaction)
         what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
-        settings = self.bot.bot_settings
-        status = FetchStatus(
-            interaction.edit_original_response,
-            interval_s=settings.status_edit_interval_s,
-            what=what,
-            tx=tx,
-            handoff=Handoff(interaction, after_s=settings.handoff_after_s, what="fetch", tx=tx),
-        )
+        status = self._status(interaction, what, "fetch")
         job = desk.fetch(feed, say=status.say, index_progress=status, guild_id=guild_id)
-        self.fetching = self.bot.spawn(job, "fetch")
-        try:
-            report = await status.follow(self.fetching, lambda message: fetch_failure_text(message, tx))
-        finally:
-            self.bot.catalog.forget()
+        task = self.fetching[guild_id] = self.bot.spawn(job, "fetch")
+        task.add_done_callback(lambda done: self._fetched(guild_id, done))
+        report = await self._follow(status, task, lambda message: fetch_failure_text(message, tx))
         if report is None:
             return
         log.info("fetch of %s by user %s: %s", what, interaction.user.id, report.counts)
@@ -220,17 +218,45 @@ class FeedCommands(commands.Cog):
         """Fetch one article page and index it now (again, if it changed since)."""
         await defer_private(interaction)
         tx = for_interaction(interaction)
+        status = self._status(interaction, tx("ingest.what", url=f"<{url}>"), "ingest")
+        job = self._ingest(url, status, self.scope(interaction))
+        # Not a page, an address refused, no article text, the writer busy: say why.
+        outcome = await self._follow(
+            status, self.bot.spawn(job, "ingest"), lambda reason: ingest_failed_text(url, reason, tx)
+        )
+        if outcome is None:
+            return
+        log.info("ingest of %s by user %s: %s", outcome.url, interaction.user.id, outcome.status)
+        await status.finish(ingest_text(outcome, tx))
+
+    def _fetched(self, scope: int | None, task: asyncio.Task[Any]) -> None:
+        if self.fetching.get(scope) is task:
+            del self.fetching[scope]
+
+    async def _ingest(self, url: str, status: FetchStatus, guild_id: int | None) -> ItemOutcome:
+        with quota_refusals():
+            return await self.bot.feeds.ingest(url, index_progress=status, guild_id=guild_id)
+
+    def _status(self, interaction: discord.Interaction, what: str, kind: str) -> FetchStatus:
+        """The status message of a fetch or an ingest, moved out of the interaction before its
+        token expires (waiting for another writer can take that long)."""
+        tx, settings = for_interaction(interaction), self.bot.bot_settings
+        return FetchStatus(
+            interaction.edit_original_response,
+            interval_s=settings.status_edit_interval_s,
+            what=what,
+            tx=tx,
+            handoff=Handoff(interaction, after_s=settings.handoff_after_s, what=kind, tx=tx),
+        )
+
+    async def _follow(
+        self, status: FetchStatus, job: asyncio.Task[T], failure: Callable[[str], str]
+    ) -> T | None:
+        """``status.follow(job, failure)``; what the bot answers from may have changed after."""
         try:
-            with quota_refusals():
-                outcome = await self.bot.feeds.ingest(url, guild_id=self.scope(interaction))
-        except FetchError as exc:  # not a page, an address refused, no article text: say why
-            log.info("ingest of %s by user %s failed: %s", url, interaction.user.id, exc)
-            text = ingest_failed_text(url, str(exc), tx)
-        else:
+            return await status.follow(job, failure)
+        finally:
             self.bot.catalog.forget()
-            log.info("ingest of %s by user %s: %s", outcome.url, interaction.user.id, outcome.status)
-            text = ingest_text(outcome, tx)
-        await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
 
     @feeds_remove.autocomplete("feed")
     @fetch.autocomplete("feed")

@@ -43,7 +43,7 @@ class OperatorCog(
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
         self.running: asyncio.Task[Any] | None = None
-        self.fetching: asyncio.Task[Any] | None = None
+        self.fetching = {}
         super().__init__()
 
     def scope(self, interaction: discord.Interaction) -> int | None:

@@ -1,12 +1,12 @@
 """/admin feeds add|list|remove, /admin fetch (a status message edited with progress, then a
-summary) and /admin ingest, against a loopback news server; /latest on a topic."""
+summary) and /admin ingest (the same), against a loopback news server; /latest on a topic."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 
-from tests.discord_standin import DiscordStandin
+from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.feeds.news import GAZA, PATROL, SUDAN, page
 from tests.fetch.fixture_server import FixtureServer
 
@@ -14,6 +14,11 @@ from .conftest import StartBot, assert_everything_quiet, embed_of
 from .newsroom import DESTROYER, DRILLS, KINMEN, PDF_PATH, SELAT, TAIWAN, publish
 
 TIMEOUT = 240  # embedding is slow on a shared 2-core machine
+
+
+def finished(message: StoredMessage) -> bool:
+    """A status message's last edit: no longer loading or in progress."""
+    return not message.loading and not message.content.startswith("⏳")
 
 
 async def test_admins_add_fetch_list_ingest_and_remove_feeds(
@@ -42,11 +47,11 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
         unchanged = await again.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=60)
         listed = await (await standin.send_slash_command("admin feeds list", user=admin)).wait_for_reply()
         ingest = await standin.send_slash_command("admin ingest", {"url": news.url(GAZA.path)}, user=admin)
-        ingested = await ingest.wait_for_reply(timeout=90)
+        ingested = await ingest.wait_for_reply(finished, timeout=90)
         repeat = await standin.send_slash_command("admin ingest", {"url": news.url(GAZA.path)}, user=admin)
-        repeated = await repeat.wait_for_reply(timeout=60)
+        repeated = await repeat.wait_for_reply(finished, timeout=60)
         pdf = await standin.send_slash_command("admin ingest", {"url": news.url(PDF_PATH)}, user=admin)
-        refused = await pdf.wait_for_reply(timeout=30)
+        refused = await pdf.wait_for_reply(finished, timeout=30)
         remove = await standin.send_slash_command("admin feeds remove", {"feed": "world"}, user=admin)
         removed = await remove.wait_for_reply()
         unknown = await standin.send_slash_command("admin fetch", {"feed": "world"}, user=admin)
@@ -91,6 +96,10 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
         feeds["description"],
     )
 
+    # An ingest has a status message too, ending in what became of the page.
+    assert next(e.body["content"] for e in ingest.timeline if e.kind == "edit") == (
+        f"⏳ Fetching the page <{news.url(GAZA.path)}>…"
+    )
     assert ingested.ephemeral and ingested.content == (
         f"✅ Added “{GAZA.title}” (<{news.url(GAZA.path)}>): it is answerable now."
     )

@@ -1,5 +1,6 @@
-"""Long jobs outlive the interaction token: before it expires the status moves to a channel
-message (or a DM), and the final report is shown there."""
+"""Long jobs (a reindex, an ingest waiting for another writer) outlive the interaction token:
+before it expires the status moves to a channel message (or a DM), and the final report is
+shown there."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from foreign_desk.index.store import WriterLock
 
 from tests.discord_standin import DiscordStandin, Overwrite, Perm, StandinConfig
+from tests.feeds.news import GAZA, page
+from tests.fetch.fixture_server import FixtureServer
 
 from .conftest import StartBot, assert_everything_quiet
 from .test_admin import wires
@@ -68,3 +71,29 @@ async def test_the_status_moves_to_a_dm_where_the_bot_may_not_post(
         await standin.wait_until(lambda: "✅ Reindex finished" in moved.content, timeout=45)
     assert standin.bot_messages(closed) == [] and not ix.rejected
     assert "This reindex is taking a while" in standin.message(ix.original_message_id).content
+
+
+async def test_an_ingest_waiting_for_another_writer_says_so_and_reports_past_the_token(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    news.serve(GAZA.path, page(GAZA, news.base_url))
+    waiting = "Indexing: waiting for another update of the index to finish"
+    options = {"poll_feeds": False, "interaction_token_s": TOKEN_S, "status_edit_interval_s": 0.1}
+    async with asyncio.timeout(120), start_bot(**options) as bot:
+        # Another process (a fetch, a reindex) writes the index: the ingest waits past the token.
+        async with WriterLock(bot.settings.data_path / "writer.lock").hold():
+            ix = await standin.send_slash_command(
+                "admin ingest", {"url": news.url(GAZA.path)}, user=standin.admin
+            )
+            moved = await standin.wait_for_bot_message(channel=standin.general, timeout=10)
+            await standin.wait_until(lambda: waiting in moved.content, timeout=10, what="the waiting notice")
+            await standin.wait_until(lambda: standin.token_expired(ix), timeout=10, what="token expiry")
+        done = await standin.wait_until(
+            lambda: "✅" in moved.content and moved, timeout=90, what="the result"
+        )
+    original = standin.message(ix.original_message_id)
+    assert original.content.startswith("Indexing this page is taking a while: its status continues here")
+    assert done.content.startswith(f"Status of the page {standin.admin.mention} asked to index")
+    assert f"✅ Added “{GAZA.title}”" in done.content
+    assert not ix.rejected  # nothing was sent to the interaction after its token expired
+    assert_everything_quiet(standin)

@@ -1,6 +1,7 @@
 """Three servers and a DM: a server's managers run their own feeds and pages, which nobody else
-ever sees; they cannot touch the shared corpus, reindex, or see the host's paths; the operators
-(on their own server) can; quotas refuse with a clear message."""
+ever sees; they cannot touch the shared corpus, reindex, or see the host's paths, nor hold up
+another server's fetch; the operators (on their own server) can; quotas refuse with a clear
+message."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from tests.discord_standin import DiscordStandin, StandinUsageError, StoredMessage, User
 from tests.feeds.news import GAZA, PATROL, SUDAN, page, rss
@@ -186,3 +188,33 @@ async def test_operators_run_the_shared_corpus_from_their_server(
     assert "data dir" in {f["name"] for f in embed_of(stats)["fields"]}  # operators see the data folder
     for text in everywhere:
         assert PATROL.title in text and OWN not in text
+
+
+async def test_a_fetch_running_in_one_server_does_not_hold_up_another_servers_fetch(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    w = World(standin)
+    asked, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_page(request: web.Request) -> web.Response:  # server A's page, held until released
+        asked.set()
+        await release.wait()
+        return web.Response(text=page(PATROL, news.base_url), content_type="text/html")
+
+    news.handle(PATROL.path, slow_page)
+    news.serve("/a", rss("A", news.base_url, [PATROL]), content_type="application/rss+xml")
+    a, b = {"user": w.manager_a}, {"user": w.manager_b, "channel": w.b.general}
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False):
+        await run(standin, "admin feeds add", {"url": news.url("/a")}, **a)
+        await run(standin, "admin feeds add", {"url": publish(news, "/b", SUDAN)}, **b)
+        fetch_a = await standin.send_slash_command("admin fetch", **a)
+        await asyncio.wait_for(asked.wait(), 60)
+        again_a = await run(standin, "admin fetch", **a)
+        fetched_b = await run(standin, "admin fetch", **b)
+        a_meanwhile = standin.message(fetch_a.original_message_id).content
+        release.set()
+        fetched_a = await fetch_a.wait_for_reply(lambda m: m.content.startswith("✅"), timeout=120)
+    assert again_a.content == "A fetch is already running; its status message shows when it is done."
+    assert fetched_b.content.startswith("✅ Fetched 1 feed") and SUDAN.title in fetched_b.content
+    assert a_meanwhile.startswith("⏳ Fetching every feed")
+    assert PATROL.title in fetched_a.content and SUDAN.title not in fetched_a.content
