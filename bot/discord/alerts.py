@@ -10,9 +10,11 @@ the process holding the background lease runs it (``coordination``).
 Each post is claimed in the database before it is sent and sent with the claim's nonce
 (``feeds.claims``), so no channel gets it twice: not when another sender got there first, not
 when this process dies mid-send and the next holder resends it (``recover_claims`` on start).
-An alert goes out as an embed where the bot may embed links, else as plain text (and a message
-whose embed Discord dropped is edited into the plain text). A channel that is gone (10003) or
-that the bot may no longer see or post in (50001, 50013) loses its follows, with a log line.
+An alert is in its server's language as the follows keep it (``cogs.servers``), whichever
+process posts it. It goes out as an embed where the bot may embed links, else as plain text
+(and a message whose embed Discord dropped is edited into the plain text). A channel that is
+gone (10003) or that the bot may no longer see or post in (50001, 50013) loses its follows, with
+a log line.
 Any other Discord error is retried with a backoff (``alert_retry_s``, doubled each time), at
 most ``alert_attempts`` times, then the alert is dropped with a log line.
 Concurrency: one task sends; ``stop`` may be awaited from any task.
@@ -27,7 +29,7 @@ import logging
 import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
 
-from .i18n import for_guild
+from .i18n import Texts, language_of, texts
 from .render_feeds import alert_message, alert_text
 from .replies import NO_PINGS
 
@@ -137,13 +139,14 @@ class Alerts:
 
     async def deliver(self, post: Post) -> bool:
         """Claim one post, send it, record it as posted (or dropped); False when it was not sent."""
+        channel_id = post.channel_id
+        channel = self.client.get_channel(channel_id) or self.client.get_partial_messageable(channel_id)
+        tx = await self._texts(channel_id, getattr(channel, "guild", None))
         claimed = await self.feeds.claim(post)
         if claimed is None:
             return False  # another sender has it
-        channel_id = claimed.channel_id
-        channel = self.client.get_channel(channel_id) or self.client.get_partial_messageable(channel_id)
         try:
-            await self._send(channel, claimed)  # type: ignore[arg-type]
+            await self._send(channel, claimed, tx)  # type: ignore[arg-type]
         except (discord.NotFound, discord.Forbidden) as exc:
             await self.feeds.mark_posted(claimed)  # dropped with the follows
             await self._unreachable(channel_id, exc)
@@ -162,11 +165,17 @@ class Alerts:
         )
         return True
 
-    async def _send(self, channel: discord.abc.Messageable, post: Post) -> discord.Message:
+    async def _texts(self, channel_id: int, guild: discord.Guild | None) -> Texts:
+        """The server's language as its follows keep it (this process may not run the server's
+        shard, and then knows no ``guild``), else as this process knows it, else English."""
+        follows = await self.feeds.following(channel_id)
+        locale = next((f.locale for f in reversed(follows) if f.locale), None)
+        return texts(language_of((locale, guild.preferred_locale if guild is not None else None)))
+
+    async def _send(self, channel: discord.abc.Messageable, post: Post, tx: Texts) -> discord.Message:
         """An embed where the bot may embed links, else plain text (checked, or seen after sending)."""
         nonce = post.nonce
         assert nonce is not None, "only a claimed post is sent"
-        tx = for_guild(getattr(channel, "guild", None))
         if not may_embed(channel):
             return await channel.send(alert_text(post, tx), allowed_mentions=NO_PINGS, nonce=nonce)
         content, embed = alert_message(post, tx)

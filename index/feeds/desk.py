@@ -331,10 +331,23 @@ class FeedDesk:
         await self.follows.match(article_ids)
 
     async def follow(
-        self, channel_id: int, topic: str, *, guild_id: int | None = None, created_by: int | None = None
+        self,
+        channel_id: int,
+        topic: str,
+        *,
+        guild_id: int | None = None,
+        created_by: int | None = None,
+        locale: str | None = None,
     ) -> Follow:
-        """Post articles about ``topic`` in a channel as they are ingested."""
-        return await self.follows.add(channel_id, topic, guild_id=guild_id, created_by=created_by)
+        """Post articles about ``topic`` in a channel as they are ingested (in the language of
+        the server's ``locale``)."""
+        return await self.follows.add(
+            channel_id, topic, guild_id=guild_id, created_by=created_by, locale=locale
+        )
+
+    async def server_locale(self, guild_id: int, locale: str) -> int:
+        """The server's locale changed (or may have): its follows' alerts are in its language now."""
+        return await self.follows.server_locale(guild_id, locale)
 
     async def unfollow(self, channel_id: int, topic: str) -> Follow:
         return await self.follows.remove(channel_id, topic)

@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 MAX_TOPIC_CHARS = 200
 MatchListener = Callable[[list[Match]], Awaitable[None] | None]
 
-SQL_FOLLOWS = "SELECT id, channel_id, topic, guild_id, created_by, created_at FROM follows"
+SQL_FOLLOWS = "SELECT id, channel_id, topic, guild_id, created_by, created_at, locale FROM follows"
 SQL_ADD_FOLLOW = (
-    "INSERT INTO follows(channel_id, guild_id, topic, vector, fingerprint, created_by, created_at) "
-    "VALUES (?,?,?,?,?,?,?)"
+    "INSERT INTO follows(channel_id, guild_id, topic, vector, fingerprint, created_by, created_at, locale) "
+    "VALUES (?,?,?,?,?,?,?,?)"
 )
 SQL_ADD_MATCH = (
     "INSERT OR IGNORE INTO follow_matches(follow_id, article_uid, similarity, matched_at) "
@@ -53,7 +53,7 @@ SQL_LAST_POSTS = (
 
 
 def _follow(row: Sequence) -> Follow:
-    return Follow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5])
+    return Follow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5], row[6])
 
 
 class Follows:
@@ -71,9 +71,16 @@ class Follows:
 
     # -- follows ---------------------------------------------------------------------------
     async def add(
-        self, channel_id: int, topic: str, *, guild_id: int | None = None, created_by: int | None = None
+        self,
+        channel_id: int,
+        topic: str,
+        *,
+        guild_id: int | None = None,
+        created_by: int | None = None,
+        locale: str | None = None,
     ) -> Follow:
-        """Follow ``topic`` in a channel (embedding it now); following it twice is an error."""
+        """Follow ``topic`` in a channel (embedding it now); following it twice is an error.
+        ``locale`` is the server's (``Follow.locale``)."""
         topic = " ".join(topic.split())
         if not topic:
             raise FeedError("the topic is empty")
@@ -86,7 +93,7 @@ class Follows:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 SQL_ADD_FOLLOW,
-                (channel_id, guild_id, topic, _blob(vector), fingerprint, created_by, now_iso()),
+                (channel_id, guild_id, topic, _blob(vector), fingerprint, created_by, now_iso(), locale),
             )
             follow_id = int(cur.lastrowid)  # type: ignore[arg-type]
         rows = await self.db.rows(f"{SQL_FOLLOWS} WHERE id = ?", (follow_id,))
@@ -114,6 +121,16 @@ class Follows:
             params.append(guild_id)
         sql = SQL_FOLLOWS + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         return [_follow(r) for r in await self.db.rows(sql, params)]
+
+    async def server_locale(self, guild_id: int, locale: str) -> int:
+        """The server's locale is now ``locale``: its follows say so; returns how many changed.
+        Called for every server a process connects to: a write only where something changes."""
+        where, params = "WHERE guild_id = ? AND locale IS NOT ?", (guild_id, locale)
+        if not await self.db.rows(f"SELECT 1 FROM follows {where} LIMIT 1", params):
+            return 0
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(f"UPDATE follows SET locale = ? {where}", (locale, *params))
+            return int(cur.rowcount)
 
     def on_match(self, listener: MatchListener) -> Callable[[], None]:
         """Call ``listener(new_matches)`` after ingestion matched articles; returns an unsubscribe."""

@@ -113,6 +113,8 @@ class Follow:
     guild_id: int | None = None
     created_by: int | None = None
     created_at: str = ""
+    locale: str | None = None
+    """The server's locale ("id", "en-US"), kept up to date by ``FeedDesk.server_locale``."""
 
 
 @dataclass(frozen=True, slots=True)

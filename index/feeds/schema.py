@@ -128,4 +128,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        5,
+        # The locale of a follow's server ("id", "en-US"): its alerts are written in that language
+        # by whichever process posts them. NULL for follows made before.
+        """
+        ALTER TABLE follows ADD COLUMN locale TEXT;
+        """,
+    ),
 )

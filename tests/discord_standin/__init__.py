@@ -43,7 +43,8 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 - world changes the bot is told about: `await standin.add_guild(name)` (GUILD_CREATE:
   on_guild_join), `remove_bot_from_guild(guild)` (GUILD_DELETE; then 403 50001 for its
   channels), `delete_channel(channel)` (CHANNEL_DELETE; then 404 10003),
-  `update_channel(channel)` (CHANNEL_UPDATE after editing its overwrites).
+  `update_channel(channel)` (CHANNEL_UPDATE after editing its overwrites), `update_guild(guild)`
+  (GUILD_UPDATE after editing its `preferred_locale`).
 - shards: IDENTIFY's `[shard_id, shard_count]` picks the guilds a session receives; each
   guild's events go to the session of `(guild_id >> 22) % shard_count` (DMs to shard 0), so
   several clients or processes share the guilds; `sessions_by_shard()`; more than

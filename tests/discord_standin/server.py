@@ -29,7 +29,7 @@ from .ratelimits import RateLimits
 from .records import HeartbeatRecord, InteractionRecord, Notifier, RecordedRequest, StoredMessage
 from .rest import RestApi
 from .snowflakes import SnowflakeFactory
-from .world import Channel, Guild, User, World
+from .world import GUILD_CREATE_ONLY, Channel, Guild, User, World
 
 if TYPE_CHECKING:
     import discord
@@ -359,6 +359,14 @@ class DiscordStandin(UserActions):
                 "GUILD_CREATE", self.gateway.guild_create(session, guild, joined=True), session=session
             )
         return guild
+
+    async def update_guild(self, guild: Guild) -> None:
+        """Tell the bot a guild changed (after editing its `preferred_locale`): GUILD_UPDATE, the
+        guild object without what only GUILD_CREATE carries (members, channels, ...)."""
+        data = guild.payload(members=[])
+        for key in GUILD_CREATE_ONLY:
+            del data[key]
+        await self.gateway.dispatch_for(guild.id, "GUILD_UPDATE", data)
 
     async def remove_bot_from_guild(self, guild: Guild) -> None:
         """The bot is kicked (or the guild deleted): GUILD_DELETE without `unavailable`, then every

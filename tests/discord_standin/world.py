@@ -211,6 +211,23 @@ class Member:
         return data
 
 
+GUILD_CREATE_ONLY = (
+    "joined_at",
+    "large",
+    "unavailable",
+    "member_count",
+    "voice_states",
+    "members",
+    "channels",
+    "threads",
+    "presences",
+    "stage_instances",
+    "guild_scheduled_events",
+    "soundboard_sounds",
+)
+"""Fields of a GUILD_CREATE `d` that a GUILD_UPDATE leaves out."""
+
+
 @dataclass
 class Guild:
     id: int

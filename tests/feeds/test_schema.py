@@ -54,7 +54,7 @@ async def test_a_store_from_before_the_split_keeps_its_feeds(make_settings, tmp_
     settings = make_settings(data, feeds=FeedSettings(seed=True))  # seeded once already: not again
     async with await Engine.open(settings, embedder=fake) as engine, await FeedDesk.open(engine) as desk:
         assert [f.name for f in await desk.feeds()] == ["antara"]
-        assert [f.topic for f in await desk.following(5)] == ["Gaza"]
+        assert [(f.topic, f.locale) for f in await desk.following(5)] == [("Gaza", None)]
         remembered = await desk.state.by_url("https://a.example/1")
         assert remembered is not None and remembered.article_uid == "abc"
         await desk.add_feed("https://b.example/rss", name="other", check=False)

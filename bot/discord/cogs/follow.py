@@ -76,7 +76,11 @@ class FollowCog(commands.Cog):
             raise Refusal("follow.too_many", n=limit)
         await defer_public(interaction)
         follow = await feeds.follow(
-            channel_id, topic, guild_id=interaction.guild_id, created_by=interaction.user.id
+            channel_id,
+            topic,
+            guild_id=interaction.guild_id,
+            created_by=interaction.user.id,
+            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
         )
         log.info("channel %s follows %r (user %s)", channel_id, follow.topic, interaction.user.id)
         recent = await self.bot.engine.latest(RECENT_SHOWN, topic=follow.topic, scope=scope_of(interaction))

@@ -1,7 +1,9 @@
 """The servers the bot joins and leaves: when it is removed from one, its follows stop at once
 (with a log line) and the server is marked departed, so that its own feeds and articles are
 forgotten ``discord.forget_after_days`` later (``housekeeping``) unless the bot comes back. A
-removal while no process was connected shows on the next READY: the server is missing."""
+removal while no process was connected shows on the next READY: the server is missing.
+A server's locale is kept with its follows (on update and when it becomes available), so that
+the process posting its alerts, which may not run its shard, writes them in its language."""
 
 from __future__ import annotations
 
@@ -59,6 +61,17 @@ class ServersCog(commands.Cog):
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self._present(guild)
 
+    @commands.Cog.listener()
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        if before.preferred_locale != after.preferred_locale:
+            await self._locale(after)
+
     async def _present(self, guild: discord.Guild) -> None:
         if await self.bot.feeds.server_back(guild.id):
             log.info("back in server %s: its own feeds and articles are kept", guild.id)
+        await self._locale(guild)  # it may have changed while no process was connected
+
+    async def _locale(self, guild: discord.Guild) -> None:
+        """Alerts are in the server's language whichever process posts them: its follows keep it."""
+        if await self.bot.feeds.server_locale(guild.id, str(guild.preferred_locale)):
+            log.info("server %s now speaks %s: its alerts follow", guild.id, guild.preferred_locale)

@@ -223,3 +223,48 @@ async def test_the_background_poller_fetches_new_feeds_and_their_alerts_follow(
     assert poller.polls >= 1 and not poller.running  # stopped when the bot closed
     assert alerts is not None and alerts.sent == 1 and bot.alerts is None and bot.poller is None
     assert_everything_quiet(standin)
+
+
+async def test_alerts_are_in_the_servers_language_whichever_process_posts_them(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, make_settings, sample_copy
+):
+    # Two processes on one data folder: the first holds the background lease and posts every
+    # alert; the Indonesian server's shard runs in the second, so the first knows nothing of it.
+    world = standin.world
+    posting_shard = standin.guild.shard_id(2)
+    far = world.add_guild("Jauh", shard=(1 - posting_shard, 2))
+    far.preferred_locale = "id"
+    settings = make_settings(sample_copy, feeds=replace(BOT_FEEDS, digest_gap_s=0))
+    url = publish(news, [DRILLS])
+    options = follow_options(identify_spacing_s=0.0)
+    async with (
+        asyncio.timeout(TIMEOUT),
+        start_bot(settings=settings, shards=([posting_shard], 2), **options) as poster,
+        start_bot(settings=settings, shards=([1 - posting_shard], 2), **options) as other,
+    ):
+        assert poster.alerts is not None and other.alerts is None
+        owner = world.users[far.owner_id]
+        follow = await standin.send_slash_command(
+            "follow", {"topic": TAIWAN}, user=owner, channel=far.general
+        )
+        await follow.wait_for_reply(timeout=60)
+        await poster.feeds.add_feed(url, name="world", check=False)
+        await poster.feeds.fetch()
+        first = await standin.wait_for_bot_message(channel=far.general, timeout=60)
+        assert first.content == f"📰 Baru tentang “{TAIWAN}”"
+        await alerts_looked(standin, poster, poster.feeds.clock())  # and recorded as posted
+
+        # The server switches to English: the process running its shard is told, and so the next
+        # alert, posted by the first process, is in English.
+        far.preferred_locale = "en-US"
+        await standin.update_guild(far)
+        async with asyncio.timeout(30):
+            while (await poster.feeds.following(far.general.id))[0].locale != "en-US":
+                await asyncio.sleep(0.05)
+        publish(news, [DRILLS, DESTROYER])
+        await poster.feeds.fetch()
+        await standin.wait_until(
+            lambda: len(standin.bot_messages(far.general)) == 2, timeout=60, what="alert"
+        )
+
+    assert standin.bot_messages(far.general)[1].content == f"📰 New on “{TAIWAN}”"
