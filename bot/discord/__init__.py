@@ -6,10 +6,10 @@ and Indonesian catalogues in ``locales/``, and which language a reader gets), ``
 installs, DMs, group DMs), ``render``, ``render_feeds`` and ``render_help`` (pure functions:
 engine values → texts and embeds that fit Discord's limits), ``links`` (link buttons, with
 translations), ``views`` (Back / More / 👍 / 👎, which work across restarts) over ``answers``
-(their state and the votes, in the bot's own SQLite file), ``desk`` (cooldowns, question checks,
-the bound on searches in flight), ``permissions`` (who may use what), ``status`` (a status
-message edited with progress), ``alerts`` (the loop that posts topic alerts), ``tree`` (the one
-error handler), ``client`` (the bot and its lifecycle), ``cogs/`` (one feature each) and
-``runner`` (what ``foreign-desk run`` and ``foreign-desk sync`` call). Nothing here imports at
-package import time beyond this docstring.
+(their state and the votes, in the bot's own SQLite file), ``desk`` (question checks, the
+per-user cooldown of ``cooldowns``, the bound on searches in flight), ``permissions`` (who may
+use what), ``status`` (a status message edited with progress), ``alerts`` (the loop that posts
+topic alerts), ``tree`` (the one error handler), ``client`` (the bot and its lifecycle),
+``cogs/`` (one feature each) and ``runner`` (what ``foreign-desk run`` and ``foreign-desk sync``
+call). Nothing here imports at package import time beyond this docstring.
 """

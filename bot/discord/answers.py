@@ -7,7 +7,8 @@ who asked, and lives ``ttl_s`` (the ``[discord] view_timeout_s``): a button of a
 told "expired". Each page shown is kept with the passages on it, so a vote records exactly what
 its voter saw. A vote copies the question and the page, and outlives the answer; its voter is a
 salted hash of the answer and the user, so it allows one vote per user and answer and links no
-two answers of one user. Nothing stores a Discord user id.
+two answers of one user. The users' cooldowns are kept here too (``cooldowns``). Nothing stores a
+Discord user id.
 
 Concurrency: one connection per process, used from its event loop; several processes (shards,
 a CLI export) may open the same file (WAL, a busy timeout, and every write one statement or one
@@ -65,6 +66,10 @@ MIGRATIONS = (
         shown TEXT NOT NULL,
         PRIMARY KEY (answer_id, voter)
     );
+    """,
+    """
+    CREATE TABLE cooldowns (asker TEXT PRIMARY KEY, asked_at REAL NOT NULL) WITHOUT ROWID;
+    CREATE INDEX cooldowns_by_age ON cooldowns (asked_at);
     """,
 )
 

@@ -1,14 +1,14 @@
 """``ForeignDeskBot``: the engine opened in ``setup_hook``, one cog per feature, a clean close.
 
 Lifecycle: ``login`` → ``setup_hook`` opens the engine (the model loads in a thread, the index
-from disk off the loop), the feed desk on it and the answer store (``answers``: what the buttons
-of answers need, and votes), adds the cogs and the answers' buttons, and starts waiting for the
-background lease → connect every shard of this process (``shard_count`` / ``shard_ids``; by
-default the count Discord recommends, all in this process) → answer. Once the lease is held (at
-once, or when the process holding it dies: ``coordination``), the feed poller and the topic-alert
-loop start here. ``close`` cancels a running reindex or fetch, stops the alert loop and the
-poller, gives the lease up, disconnects, then closes the answer store, the feed desk and the
-engine it opened.
+from disk off the loop), the feed desk on it, the answer store (``answers``: what the buttons of
+answers need, and votes) and the users' cooldowns beside it (``cooldowns``), adds the cogs and
+the answers' buttons, and starts waiting for the background lease → connect every shard of this
+process (``shard_count`` / ``shard_ids``; by default the count Discord recommends, all in this
+process) → answer. Once the lease is held (at once, or when the process holding it dies:
+``coordination``), the feed poller and the topic-alert loop start here. ``close`` cancels a
+running reindex or fetch, stops the alert loop and the poller, gives the lease up, disconnects,
+then closes the cooldowns, the answer store, the feed desk and the engine it opened.
 Commands are registered with ``foreign-desk sync``, never on start.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any, TypeVar
 
 import discord
@@ -29,6 +30,7 @@ from foreign_desk.index.feeds import FeedDesk, FetchReport, Poller
 from .alerts import Alerts
 from .answers import AnswerStore
 from .catalog import Catalog
+from .cooldowns import Cooldowns
 from .coordination import BackgroundLease, IdentifyGate
 from .desk import Desk
 from .housekeeping import Housekeeping
@@ -156,10 +158,12 @@ class ForeignDeskBot(commands.AutoShardedBot):
             if await self._engine.is_empty():
                 log.warning("nothing is indexed yet: run `foreign-desk index` or /operator reindex")
         if self._engine is not None:
-            self._desk = Desk(self._engine, self.bot_settings)
             self._feeds = await FeedDesk.open(self._engine)
-            ttl_s = self.bot_settings.view_timeout_s
-            self._answers = await AnswerStore.open(self.settings.data_path, ttl_s=ttl_s)
+            data_dir, ttl_s = self.settings.data_path, self.bot_settings.view_timeout_s
+            self._answers = await AnswerStore.open(data_dir, ttl_s=ttl_s)
+            hash_user = partial(self._answers.hash_user, "cooldown", "")
+            cooldowns = await Cooldowns.open(data_dir, self.bot_settings.cooldown_s, hash_user)
+            self._desk = Desk(self._engine, self.bot_settings, cooldowns)
         await self.add_cog(AskCog(self))
         await self.add_cog(AskMessageCog(self))
         await self.add_cog(LatestCog(self))
@@ -243,6 +247,8 @@ class ForeignDeskBot(commands.AutoShardedBot):
             await housekeeping.stop()
         self.lease.release()
         await super().close()
+        if self._desk is not None:  # kept: its figures outlive the bot
+            await self._desk.cooldowns.close()
         answers, self._answers = self._answers, None
         if answers is not None:
             await answers.close()

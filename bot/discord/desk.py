@@ -1,5 +1,6 @@
-"""What every question goes through, from /ask, the More button, a mention or a DM alike:
-a length check, the per-user cooldown, and a bound on searches in flight.
+"""What questions go through: a new one, from /ask, the message menu, a mention or a DM alike,
+a length check and the per-user cooldown (``cooldowns``: shared by every process); every search,
+the pages of the More and Back buttons included, the bound on searches in flight.
 
 Concurrency: one ``Desk`` per bot, used from the event loop only; ``answer`` may be awaited by
 any number of tasks at once and lets ``max_concurrent_searches`` of them reach the engine.
@@ -10,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
-from collections.abc import Callable
 
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import SHARED, Answer, Filters, Scope
 
+from .cooldowns import Cooldowns
 from .errors import Refusal
 from .settings import BotSettings
 
@@ -23,42 +23,18 @@ log = logging.getLogger(__name__)
 NO_FILTERS = Filters()
 
 
-class Cooldowns:
-    """Per-user cooldown from monotonic timestamps; a refused attempt does not restart the wait."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self.clock = clock
-        self._last: dict[int, float] = {}
-
-    def remaining(self, user_id: int) -> float:
-        last = self._last.get(user_id)
-        if last is None or self.seconds <= 0:
-            return 0.0
-        return max(0.0, last + self.seconds - self.clock())
-
-    def hit(self, user_id: int) -> None:
-        """Start ``user_id``'s cooldown now (and forget users whose cooldown is long over)."""
-        if self.seconds <= 0:
-            return
-        now = self.clock()
-        if len(self._last) > 1000:
-            self._last = {u: t for u, t in self._last.items() if now - t < self.seconds}
-        self._last[user_id] = now
-
-
 class Desk:
     """Checks questions and runs them against the engine, at most N at a time."""
 
-    def __init__(self, engine: Engine, settings: BotSettings) -> None:
+    def __init__(self, engine: Engine, settings: BotSettings, cooldowns: Cooldowns) -> None:
         self.engine = engine
         self.settings = settings
-        self.cooldowns = Cooldowns(settings.cooldown_s)
+        self.cooldowns = cooldowns
         self._slots = asyncio.Semaphore(settings.max_concurrent_searches)
         self.in_flight = 0
         self.peak_in_flight = 0
 
-    def admit(self, user_id: int, question: str) -> str:
+    async def admit(self, user_id: int, question: str) -> str:
         """The cleaned question, or a ``Refusal`` with a friendly reason; starts the cooldown."""
         question = " ".join(question.split())
         if not question:
@@ -66,10 +42,9 @@ class Desk:
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise Refusal("ask.too_long", length=len(question), limit=limit + 1)
-        wait = self.cooldowns.remaining(user_id)
+        wait = await self.cooldowns.admit(user_id)
         if wait > 0:
             raise Refusal("ask.cooldown", seconds=math.ceil(wait))
-        self.cooldowns.hit(user_id)
         return question
 
     async def answer(

@@ -54,7 +54,7 @@ class AskCog(commands.Cog):
         """Ask the news desk a foreign-affairs question; get cited passages."""
         filters = make_filters(language, source, since)
         desk = self.bot.desk
-        question = desk.admit(interaction.user.id, question)
+        question = await desk.admit(interaction.user.id, question)
         await (defer_private if private else defer_public)(interaction)
         answer = await desk.answer(question, filters, scope=scope_of(interaction))
         tx, target = for_interaction(interaction), translation_target(interaction)

@@ -102,7 +102,7 @@ class AskMessageCog(commands.Cog):
             question = text or (address_words(links[0]) if links else "")
         if not question:
             raise Refusal("menu.nothing")
-        question = desk.admit(interaction.user.id, fit(question, desk.settings.max_question_chars))
+        question = await desk.admit(interaction.user.id, fit(question, desk.settings.max_question_chars))
         answer = await desk.answer(question, scope=scope)
         tx = for_interaction(interaction)
         extra, note = [], None

@@ -83,7 +83,7 @@ class MentionsCog(commands.Cog):
             await self._say(message, tx("mention.no_text", bot=self.bot.user.display_name))
             return
         try:
-            question = self.bot.desk.admit(message.author.id, text)
+            question = await self.bot.desk.admit(message.author.id, text)
         except Refusal as refusal:
             await self._say(message, refusal.text(tx))
             return

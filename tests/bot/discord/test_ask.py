@@ -102,6 +102,28 @@ async def test_cooldown_gets_a_friendly_private_reply(standin: DiscordStandin, s
     assert bot.desk.peak_in_flight == 1
 
 
+async def test_the_cooldown_holds_in_every_process_and_in_dms(standin: DiscordStandin, start_bot: StartBot):
+    # Two processes on one data folder, each running one of two shards; DMs come to shard 0.
+    world = standin.world
+    here = standin.guild.shard_id(2)
+    there = world.add_guild("Other", shard=(1 - here, 2))
+    world.add_member(standin.user, there)
+    options = {"identify_spacing_s": 0.0, "cooldown_s": 60.0}
+    async with (
+        asyncio.timeout(60),
+        start_bot(shards=([0], 2), **options),
+        start_bot(shards=([1], 2), **options),
+    ):
+        first = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        answered = await first.wait_for_reply(timeout=20)
+        refusals = []
+        for where in ({"channel": there.general}, {"dm": True}, {}):
+            again = await standin.send_slash_command("ask", {"question": "Japan NATO"}, **where)
+            refusals.append(await again.wait_for_reply(timeout=20))
+    assert answered.embeds
+    assert [r.content.startswith("You're asking faster than I can read") for r in refusals] == [True] * 3
+
+
 async def test_too_long_a_question_gets_a_friendly_private_reply(
     standin: DiscordStandin, start_bot: StartBot
 ):

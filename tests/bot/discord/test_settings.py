@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from foreign_desk.bot.discord.desk import Cooldowns
 from foreign_desk.bot.discord.render import progress_text
 from foreign_desk.bot.discord.settings import BotSettings, load_bot_settings
 from foreign_desk.index.config import load_settings
@@ -44,17 +43,6 @@ def test_the_token_is_never_part_of_the_settings():
     env = {"DISCORD_TOKEN": "secret-token-value", "FOREIGN_DESK_DISCORD_TOKEN": "also-secret"}
     bot = load_bot_settings(load_settings(None, environ=env), env)
     assert "secret" not in repr(bot) and not hasattr(bot, "token")
-
-
-def test_cooldown_counts_from_the_last_admitted_question():
-    now = [100.0]
-    cooldowns = Cooldowns(10, clock=lambda: now[0])
-    assert cooldowns.remaining(1) == 0
-    cooldowns.hit(1)
-    now[0] = 104.0
-    assert cooldowns.remaining(1) == 6 and cooldowns.remaining(2) == 0
-    now[0] = 110.0
-    assert cooldowns.remaining(1) == 0
 
 
 def test_progress_shows_done_of_total_passages_and_elapsed():

@@ -1,0 +1,123 @@
+"""The per-user cooldown between two questions, shared by every process on the data folder.
+
+When each user last had a question admitted is kept in the bot's own ``discord.sqlite3`` (the
+``cooldowns`` table of ``answers``' migrations), keyed by a salted hash of the user id
+(``AnswerStore.hash_user``): a user refused in one server is refused in a server of another
+process's shards and in DMs alike. One upsert both decides and starts the wait, so two processes
+never both admit; a refused attempt does not restart it. Rows go once their wait is over (pruned
+at most once per ``seconds``), so the table holds only the users who asked within the last wait.
+
+The table has its own connection with a short busy timeout (``BUSY_MS``): Discord wants an answer
+to a command within 3 seconds. When the file stays locked longer (a long write of another process,
+a backup), this process decides alone from the admissions it made itself, with a log line: a busy
+table never refuses nor fails a question. Those own admissions also refuse without a round trip:
+the table would say the same, since the time only moves when a question is admitted, and none can
+be admitted elsewhere while this process's wait runs.
+Concurrency: one per bot, used from its event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiosqlite
+
+from .answers import FILE_NAME
+
+log = logging.getLogger(__name__)
+
+BUSY_MS = 250
+LOCAL_LIMIT = 1000
+"""This process's own admissions kept past this many are pruned of expired ones."""
+SQL_TAKE = (
+    "INSERT INTO cooldowns (asker, asked_at) VALUES (?, ?) ON CONFLICT (asker) DO UPDATE "
+    "SET asked_at = excluded.asked_at WHERE cooldowns.asked_at <= ? OR cooldowns.asked_at > ?"
+)
+"""Admit (and start the wait) unless the user's wait runs; a time ahead of the clock (the clock was
+set back) is no wait."""
+
+
+class Cooldowns:
+    """Open with ``await Cooldowns.open(data_dir, seconds, hash_user)``; ``clock`` is wall time,
+    the same in every process. ``seconds`` 0 turns the cooldown off."""
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        seconds: float,
+        hash_user: Callable[[int], str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.conn = conn
+        self.seconds = seconds
+        self.hash_user = hash_user
+        self.clock = clock
+        self._last: dict[int, float] = {}
+        self._pruned_at = 0.0
+
+    @classmethod
+    async def open(
+        cls,
+        data_dir: Path,
+        seconds: float,
+        hash_user: Callable[[int], str],
+        clock: Callable[[], float] = time.time,
+    ) -> Cooldowns:
+        """Open the file ``AnswerStore.open`` made (and migrated)."""
+        conn = await aiosqlite.connect(data_dir / FILE_NAME, isolation_level=None)
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+        return cls(conn, seconds, hash_user, clock)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def admit(self, user_id: int) -> float:
+        """0 when ``user_id`` may ask now (their wait starts), else the seconds left to wait."""
+        if self.seconds <= 0:
+            return 0.0
+        now = self.clock()
+        left = self._left(self._last.get(user_id), now)
+        if left > 0:
+            return left
+        try:
+            left = await self._take(user_id, now)
+        except sqlite3.OperationalError as exc:  # locked past BUSY_MS: this process decides alone
+            log.warning("the shared cooldowns are busy (%s): user cooldown checked in this process only", exc)
+        if left > 0:
+            self._last[user_id] = now - self.seconds + left
+            return left
+        self._remember(user_id, now)
+        return 0.0
+
+    def _left(self, last: float | None, now: float) -> float:
+        """Seconds left of a wait begun at ``last``; none when the clock is behind it."""
+        if last is None or last > now:
+            return 0.0
+        return max(0.0, last + self.seconds - now)
+
+    async def _take(self, user_id: int, now: float) -> float:
+        """Admit in the shared table (0), or the seconds left of the wait another process began."""
+        asker = self.hash_user(user_id)
+        cur = await self.conn.execute(SQL_TAKE, (asker, now, now - self.seconds, now))
+        if cur.rowcount:
+            await self._prune(now)
+            return 0.0
+        async with self.conn.execute("SELECT asked_at FROM cooldowns WHERE asker = ?", (asker,)) as found:
+            row = await found.fetchone()
+        return self._left(float(row[0]), now) if row is not None else 0.0
+
+    async def _prune(self, now: float) -> None:
+        """Forget waits long over, at most once per ``seconds``."""
+        if now - self._pruned_at < self.seconds:
+            return
+        self._pruned_at = now
+        await self.conn.execute("DELETE FROM cooldowns WHERE asked_at < ?", (now - self.seconds,))
+
+    def _remember(self, user_id: int, now: float) -> None:
+        if len(self._last) > LOCAL_LIMIT:
+            self._last = {u: t for u, t in self._last.items() if self._left(t, now) > 0}
+        self._last[user_id] = now

@@ -1,0 +1,76 @@
+"""The per-user cooldown (``cooldowns``) on a real ``discord.sqlite3``: two ``Cooldowns`` on one
+file stand for two bot processes sharing a data folder."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+from foreign_desk.bot.discord.answers import AnswerStore
+from foreign_desk.bot.discord.cooldowns import Cooldowns
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[AnswerStore]:
+    store = await AnswerStore.open(tmp_path, ttl_s=3600)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def processes(
+    store: AnswerStore, tmp_path: Path
+) -> AsyncIterator[tuple[list[float], Cooldowns, Cooldowns]]:
+    """The clock (``now[0]``, wall seconds) and two processes' 10-second cooldowns."""
+    now = [100.0]
+    hash_user = partial(store.hash_user, "cooldown", "")
+    here, there = [await Cooldowns.open(tmp_path, 10, hash_user, clock=lambda: now[0]) for _ in range(2)]
+    yield now, here, there
+    await here.close()
+    await there.close()
+
+
+async def test_the_wait_counts_from_the_last_admitted_question_in_any_process(processes):
+    now, here, there = processes
+    assert await here.admit(1) == 0
+    now[0] = 104.0
+    assert await there.admit(1) == 6 and await here.admit(1) == 6  # refusals do not restart the wait
+    assert await there.admit(2) == 0  # per user
+    now[0] = 110.0
+    assert await there.admit(1) == 0
+    now[0] = 111.0
+    assert await here.admit(1) == 9  # the other process's admission counts here too
+
+
+async def test_the_table_keeps_no_user_id_and_forgets_waits_that_are_over(store: AnswerStore, processes):
+    now, here, _ = processes
+    assert await here.admit(123456789) == 0 and await here.admit(2) == 0
+    now[0] = 120.0
+    assert await here.admit(3) == 0
+    async with store.conn.execute("SELECT asker, asked_at FROM cooldowns") as cur:
+        rows = await cur.fetchall()
+    assert rows == [(store.hash_user("cooldown", "", 3), 120.0)]
+
+
+async def test_a_clock_set_back_does_not_lock_a_user_out(processes):
+    now, here, there = processes
+    assert await here.admit(1) == 0
+    now[0] = 50.0
+    assert await there.admit(1) == 0 and await here.admit(1) == 10
+
+
+async def test_a_busy_table_neither_refuses_nor_fails_a_question(store: AnswerStore, processes, caplog):
+    now, here, there = processes
+    assert await here.admit(1) == 0
+    await store.conn.execute("BEGIN IMMEDIATE")  # another writer holds the file
+    try:
+        now[0] = 101.0
+        with caplog.at_level(logging.WARNING):
+            assert await there.admit(1) == 0  # this process alone did not see the first question
+            assert await here.admit(1) == 9 and await here.admit(2) == 0
+    finally:
+        await store.conn.execute("ROLLBACK")
+    assert "the shared cooldowns are busy" in caplog.text
