@@ -16,7 +16,9 @@ process posts it. It goes out as an embed where the bot may embed links, else as
 gone (10003) or that the bot may no longer see or post in (50001, 50013) loses its follows, with
 a log line.
 Any other Discord error is retried with a backoff (``alert_retry_s``, doubled each time), at
-most ``alert_attempts`` times, then the alert is dropped with a log line.
+most ``alert_attempts`` times, then the alert is dropped with a log line. A post sent while the
+store is too busy to record it is recorded at the next look: its claim would otherwise hold its
+channel's alerts back until the next start.
 Concurrency: one task sends; ``stop`` may be awaited from any task.
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 
 import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
@@ -66,6 +69,8 @@ class Alerts:
         self._soon: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._unrecorded: list[Post] = []
+        """Posts sent (or dropped) that the store was too busy to record, oldest first."""
         self._unsubscribe = lambda: None
 
     def start(self) -> None:
@@ -111,6 +116,7 @@ class Alerts:
             except Exception:  # the store is busy or a bug: say so, look again later
                 log.exception("topic alerts: looking for due alerts failed")
             await self._pause()
+        await self._record_pending()
 
     async def _pause(self) -> None:
         loop = asyncio.get_running_loop()
@@ -129,6 +135,8 @@ class Alerts:
         """Send every post due now; return how many were sent."""
         at = self.feeds.clock()
         sent = 0
+        if not await self._record_pending():
+            return 0
         for post in await self.feeds.due_posts(at):
             if self._stopping:
                 break
@@ -148,13 +156,13 @@ class Alerts:
         try:
             await self._send(channel, claimed, tx)  # type: ignore[arg-type]
         except (discord.NotFound, discord.Forbidden) as exc:
-            await self.feeds.mark_posted(claimed)  # dropped with the follows
+            await self._record(claimed)  # dropped with the follows
             await self._unreachable(channel_id, exc)
             return False
         except discord.HTTPException as exc:
             await self._failed(claimed, exc)
             return False
-        await self.feeds.mark_posted(claimed)
+        await self._record(claimed)
         self.sent += 1
         log.info(
             "posted %s of %d article(s) on %s in channel %s",
@@ -163,6 +171,24 @@ class Alerts:
             ", ".join(claimed.topics),
             channel_id,
         )
+        return True
+
+    async def _record(self, post: Post) -> None:
+        """Record ``post`` as posted (or dropped), or, when the store is busy (another process
+        writing past the busy timeout), keep it for the next look."""
+        self._unrecorded.append(post)
+        await self._record_pending()
+
+    async def _record_pending(self) -> bool:
+        """Record the posts kept for it, oldest first; False when the store is still busy."""
+        while self._unrecorded:
+            post = self._unrecorded[0]
+            try:
+                await self.feeds.mark_posted(post)
+            except sqlite3.OperationalError as exc:
+                log.warning("could not record an alert sent in channel %s yet (%s)", post.channel_id, exc)
+                return False
+            self._unrecorded.pop(0)
         return True
 
     async def _texts(self, channel_id: int, guild: discord.Guild | None) -> Texts:
@@ -202,7 +228,7 @@ class Alerts:
         """Back off (the claim and its nonce stay), or after ``attempts`` failures drop the post."""
         tries = await self.feeds.send_failed(post, self.retry_s)
         if tries >= self.attempts:
-            await self.feeds.mark_posted(post)
+            await self._record(post)
             log.warning(
                 "dropping an alert of %d article(s) for channel %s after %d failed attempts: %s",
                 len(post.article_ids),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 import pytest
 from foreign_desk.index.engine import Engine
@@ -154,3 +155,32 @@ async def test_a_server_that_removed_the_bot_while_it_was_down_is_noticed_at_sta
         await standin.wait_until(lambda: f"removed from server {ours.id}" in caplog.text, what="the log line")
         assert await bot.feeds.following(guild_id=ours.id) == []
         assert [f.channel_id for f in await bot.feeds.following()] == [theirs.general.id]  # not this shard's
+
+
+async def test_an_alert_sent_while_another_process_writes_is_recorded_once_the_store_is_free(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """Discord has the alert, but another process holds the store's write lock past the busy
+    timeout: the alert is recorded at a later look, so its claim does not hold the channel's
+    next alerts back until the bot restarts."""
+    caplog.set_level(logging.WARNING, "foreign_desk.bot.discord.alerts")
+    posts = f"/channels/{standin.general.id}/messages"
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        await bot.feeds.claims.db.conn.execute("PRAGMA busy_timeout=50")  # not 10 s a try
+        await bot.feeds.follow(standin.general.id, TOPIC, guild_id=standin.guild.id)
+        sent = standin.hold_answers(lambda r: r.method == "POST" and r.path == posts)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        await standin.wait_until(lambda: sent.held, timeout=90, what="the alert posted")
+        other = sqlite3.connect(bot.engine.store.db_path)
+        other.execute("BEGIN IMMEDIATE")  # another process writing
+        sent.release()
+        await standin.wait_until(lambda: "could not record an alert" in caplog.text, timeout=30, what="busy")
+        looks = bot.alerts.looks
+        other.rollback()
+        other.close()
+        await standin.wait_until(lambda: bot.alerts.looks > looks, timeout=30, what="a look after")
+        assert await bot.feeds.claims.held_channels() == set()
+        assert await bot.feeds.follows.pending() == []
+    assert len(standin.bot_messages(standin.general)) == 1
