@@ -58,17 +58,27 @@ def decode(data: bytes, *, what: str = "file") -> str:
     return text
 
 
+def load_bytes(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes:
+    """The bytes of a one-article file; ``ReaderError`` if unreadable or over ``limit`` bytes.
+    The size is checked before reading and the read stops past ``limit`` (the file may grow
+    meanwhile): a dump is refused without being held in memory."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ReaderError(f"file is {size:,} bytes, too large for one article")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ReaderError(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ReaderError(f"file is over {limit:,} bytes, too large for one article")
+    return data
+
+
 def load_text(path: Path) -> str:
     """The whole text of a one-article file with ``\n`` line ends; ``ReaderError`` if unreadable
     or empty. Indentation is kept (YAML front matter needs it); ``split_paragraphs`` tidies."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            raise ReaderError(f"file is {size:,} bytes, too large for one article")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReaderError(f"cannot read file: {exc.strerror or exc}") from None
-    text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode(load_bytes(path)).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ReaderError("empty file")
     return text

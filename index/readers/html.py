@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import json
 import logging
 import re
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -213,20 +215,30 @@ def _read_file(file: Path) -> Article | ReadProblem:
 
     where = str(file)
     try:
-        data = file.read_bytes()
-        if len(data) > MAX_FILE_BYTES:
-            return problem(where, f"file too large ({len(data):,} bytes)")
-        if file.name.lower().endswith(".gz"):
-            data = gzip.decompress(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        return problem(where, f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
-    try:
-        return article_from_html(data, path=where)
+        return article_from_html(_load(file), path=where)
     except ReaderError as exc:
         return problem(where, str(exc))
     except (ValueError, etree.LxmlError) as exc:  # trafilatura/lxml on pathological input
         log.debug("extraction failed for %s", where, exc_info=True)
         return problem(where, f"cannot parse HTML: {exc}")
+
+
+def _load(file: Path) -> bytes:
+    """The page's bytes, unzipped for ``.gz``, at most ``MAX_FILE_BYTES`` either way: a few
+    hundred KB of gzip can unzip to gigabytes, so unzipping stops just past the limit."""
+    from foreign_desk.index.readers.common import load_bytes
+
+    data = load_bytes(file, MAX_FILE_BYTES)
+    if not file.name.lower().endswith(".gz"):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise ReaderError(f"cannot read file: damaged gzip data ({exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ReaderError(f"unzips to over {MAX_FILE_BYTES:,} bytes, too large for one page")
+    return data
 
 
 _MAGIC = (

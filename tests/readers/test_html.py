@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.readers import html, read_path
 from foreign_desk.index.readers.html import article_from_html, decode_html, read
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fetch" / "fixtures"
@@ -71,6 +74,65 @@ def test_read_folder_reports_bad_files_and_goes_on(tmp_path: Path) -> None:
     assert problems["g_broken.html.gz"].startswith("cannot read file")
     assert problems["h_binary.html"] == "not HTML: binary data"
     assert results[2].title == "Menlu RI dan Filipina bahas kode etik Laut China Selatan"  # type: ignore[union-attr]
+
+
+def peak_bytes_while(read_it: Callable[[], object]) -> int:
+    """The most memory Python held at once while ``read_it`` ran."""
+    tracemalloc.start()
+    try:
+        read_it()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_gzip_bomb_is_refused_without_unzipping_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html, "MAX_FILE_BYTES", 100_000)
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(page().encode() + b" " * 10_000_000))  # 10 MB from 10 KB
+    assert bomb.stat().st_size < 100_000
+
+    found: list[Article | ReadProblem] = []
+    peak = peak_bytes_while(lambda: found.extend(read(bomb)))
+
+    assert peak < 2_000_000
+    assert [str(p) for p in found] == [f"{bomb}: unzips to over 100,000 bytes, too large for one page"]
+
+
+def test_oversized_page_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html, "MAX_FILE_BYTES", 100_000)
+    big = tmp_path / "dump.html"
+    with big.open("wb") as handle:
+        handle.truncate(50_000_000)  # sparse: no disk used
+
+    found: list[Article | ReadProblem] = []
+    peak = peak_bytes_while(lambda: found.extend(read(big)))
+
+    assert peak < 2_000_000
+    assert [str(p) for p in found] == [f"{big}: file is 50,000,000 bytes, too large for one article"]
+
+
+GOOD_GZIP = gzip.compress(page().encode())
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (GOOD_GZIP[:10] + b"\x07" + GOOD_GZIP[11:], "invalid block type"),  # reserved deflate block type
+        (GOOD_GZIP[:12] + bytes(b ^ 0xFF for b in GOOD_GZIP[12:40]) + GOOD_GZIP[40:], "Error -3"),
+        (GOOD_GZIP[:-20], "ended before the end-of-stream marker"),
+    ],
+    ids=["bad-block", "scrambled", "cut-short"],
+)
+def test_damaged_gzip_is_one_line_reason(tmp_path: Path, data: bytes, why: str) -> None:
+    file = tmp_path / "damaged.html.gz"
+    file.write_bytes(data)
+
+    (found,) = list(read_path(file))
+
+    assert isinstance(found, ReadProblem)
+    assert found.reason.startswith("cannot read file: damaged gzip data (")
+    assert why in found.reason and "\n" not in found.reason
 
 
 def test_no_body_raises_reader_error() -> None:
