@@ -2,7 +2,8 @@
 
 Keys: ``title``, ``text`` (paragraphs separated by blank lines), ``url``, ``source``,
 ``published`` (ISO 8601), ``language``, ``author``. A broken line is reported with its line
-number and reading goes on, so one bad row never costs the rest of a large corpus.
+number and reading goes on, so one bad row never costs the rest of a large corpus; past
+``MAX_PROBLEMS_LISTED`` bad lines in a file the rest are only counted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.models import Article, ReadProblem
@@ -20,6 +21,11 @@ from foreign_desk.index.readers.common import decode, make_article, problem, sha
 log = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 10_000_000
+"""A line longer than this is not an article: reported, and read past in bounded chunks."""
+MAX_PROBLEMS_LISTED = 20
+"""Bad lines reported one by one per file; the rest are counted in one last problem (a log
+saved as ``.jsonl`` would otherwise report, log and carry every one of its lines)."""
+_SKIP_BYTES = 1 << 20
 
 
 def read(path: Path) -> Iterator[Article | ReadProblem]:
@@ -29,26 +35,60 @@ def read(path: Path) -> Iterator[Article | ReadProblem]:
     except OSError as exc:
         yield problem(path, f"cannot read file: {exc.strerror or exc}")
         return
-    seen_any = False
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            seen_any = True
-            if number == 1 and b"\x00" in raw:
-                yield problem(path, "binary file (NUL bytes), not JSON Lines")
-                return
-            try:
-                yield _article(path, number, raw)
-            except ReaderError as exc:
+        yield from _rows(path, handle)
+
+
+def _rows(path: Path, handle: BinaryIO) -> Iterator[Article | ReadProblem]:
+    seen_any = False
+    unlisted = 0
+    listed = 0
+    for number, raw, size in _lines(handle):
+        if not raw.strip():
+            continue
+        seen_any = True
+        if number == 1 and b"\x00" in raw:
+            yield problem(path, "binary file (NUL bytes), not JSON Lines")
+            return
+        try:
+            yield _article(path, number, raw, size)
+        except ReaderError as exc:
+            if listed < MAX_PROBLEMS_LISTED:
+                listed += 1
                 yield problem(path, str(exc), line=number)
+            else:
+                unlisted += 1
+    if unlisted:
+        yield problem(path, f"… and {unlisted:,} more bad lines (not listed)")
     if not seen_any:
         yield problem(path, "empty file")
 
 
-def _article(path: Path, number: int, raw: bytes) -> Article:
-    if len(raw) > MAX_LINE_BYTES:
-        raise ReaderError(f"line is {len(raw):,} bytes, too large for one article")
+def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
+    """(number, line, its length in bytes); a line over ``MAX_LINE_BYTES`` comes cut there and
+    the rest of it is skipped, so no line is ever held whole past the limit."""
+    number = 0
+    while raw := handle.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        size = len(raw)
+        if size > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            size += _skip_rest_of_line(handle)
+        yield number, raw, size
+
+
+def _skip_rest_of_line(handle: BinaryIO) -> int:
+    """Reads past the end of the current line a chunk at a time; the bytes skipped."""
+    skipped = 0
+    while chunk := handle.readline(_SKIP_BYTES):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _article(path: Path, number: int, raw: bytes, size: int) -> Article:
+    if size > MAX_LINE_BYTES:
+        raise ReaderError(f"line is {size:,} bytes, too large for one article")
     line = decode(raw, what="line")
     try:
         row: Any = json.loads(line)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
 from foreign_desk.index.models import Article
+from foreign_desk.index.readers.jsonl import MAX_LINE_BYTES, MAX_PROBLEMS_LISTED
 
 
 def test_good_and_bad_lines(fixtures: Path, read_all) -> None:
@@ -83,6 +85,37 @@ def test_bad_encoding_on_one_line(tmp_path: Path, read_all) -> None:
     assert len(articles) == 1
     assert problems[0].line == 2
     assert "not UTF-8" in problems[0].reason
+
+
+def test_overlong_line_is_skipped_without_holding_it(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "dump.jsonl"
+    with path.open("wb") as handle:
+        handle.write(GOOD.encode() + b"\n")
+        handle.truncate(3 * MAX_LINE_BYTES)  # line 2: NUL bytes up to here, sparse on disk
+        handle.seek(0, 2)
+        handle.write(b"\n" + GOOD.encode() + b"\n")
+    tracemalloc.start()
+    try:
+        articles, problems = read_all(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * MAX_LINE_BYTES  # readline's buffer and its copy: twice the limit, not the line
+    assert [a.locator for a in articles] == ["line 1", "line 3"]
+    line_two = 3 * MAX_LINE_BYTES - len(GOOD)  # the NULs after line 1 and its newline
+    assert [(p.line, p.reason) for p in problems] == [
+        (2, f"line is {line_two:,} bytes, too large for one article")
+    ]
+
+
+def test_bad_lines_past_the_first_ones_are_counted_not_listed(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "server.log.jsonl"
+    bad = MAX_PROBLEMS_LISTED + 5
+    path.write_text(GOOD + "\n" + "INFO started\n" * bad + GOOD + "\n", encoding="utf-8")
+    articles, problems = read_all(path)
+    assert [a.locator for a in articles] == ["line 1", f"line {bad + 2}"]
+    assert [p.line for p in problems[:-1]] == list(range(2, MAX_PROBLEMS_LISTED + 2))
+    assert (problems[-1].line, problems[-1].reason) == (None, "… and 5 more bad lines (not listed)")
 
 
 @pytest.mark.parametrize(
