@@ -13,6 +13,8 @@ from rich.text import Text
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
 WEAK_MATCH = "No passage clearly answers this; the closest are:"
+PROBLEMS_SHOWN = 50
+"""Problems an index run lists one by one; the rest are counted (a folder of logs is not a corpus)."""
 
 
 def mark_highlight(text: str, highlight: str, *, styled: bool) -> Text:
@@ -76,8 +78,10 @@ def print_report(console: Console, report: IndexReport) -> None:
         )
     if report.problems:
         console.print(f"Skipped {len(report.problems)}:")
-        for problem in report.problems:
+        for problem in report.problems[:PROBLEMS_SHOWN]:
             console.print(f"  {escape(str(problem))}")
+        if len(report.problems) > PROBLEMS_SHOWN:
+            console.print(f"  … and {len(report.problems) - PROBLEMS_SHOWN:,} more")
 
 
 def stats_rows(stats: EngineStats, *, paths: bool = True) -> list[tuple[str, Any]]:

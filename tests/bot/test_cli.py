@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
-from foreign_desk.bot.render_text import print_answer
+from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer
 from foreign_desk.index.models import Answer, ArticleRef, Result
 from rich.console import Console
 
@@ -121,6 +121,18 @@ def test_index_reports_skipped_files_with_reasons(sample_copy: Path, tmp_path: P
     assert code == 0
     assert "Skipped 2" in stdout
     assert "empty.txt" in stdout and "broken.jsonl:1" in stdout
+
+
+def test_index_lists_the_first_problems_and_counts_the_rest(sample_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(PROBLEMS_SHOWN + 7):
+        (folder / f"empty{n:03}.txt").write_text("")
+    code, stdout, _ = invoke(sample_copy, "index", str(folder))
+    listed = stdout.splitlines()[stdout.splitlines().index(f"Skipped {PROBLEMS_SHOWN + 7}:") + 1 :]
+    assert code == 0
+    assert len(listed) == PROBLEMS_SHOWN + 1
+    assert listed[0].endswith("empty000.txt: empty file") and listed[-1] == "  … and 7 more"
 
 
 @pytest.mark.parametrize(
