@@ -215,6 +215,36 @@ def text_field(value: Any) -> str | None:
     return None
 
 
+MAX_TITLE_CHARS = 1_000
+"""A longer headline is cut with "…": real ones stay under 300 characters, and the headline is
+part of every citation line (Discord shows 256 of it in an embed title)."""
+MAX_NAME_CHARS = 200
+"""An outlet or author name longer than this is cut with "…"."""
+MAX_URL_CHARS = 2_048
+"""A longer URL is dropped, never cut: a cut URL is a wrong link. 2,048 is the sitemaps
+protocol's ceiling (Discord links only 512)."""
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """``text`` in at most ``limit`` characters: cut at the last space in its second half (else
+    mid-word) with "…" in the last place."""
+    if text is None or len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def link(url: str | None, where: str) -> str | None:
+    """``url`` when it fits ``MAX_URL_CHARS``, else ``None`` (logged): the article is kept without
+    a link, as a reader would want: its text is still good evidence and its citation still names
+    its file, while a cut URL would send them to the wrong page."""
+    if url is None or len(url) <= MAX_URL_CHARS:
+        return url
+    log.warning("%s: dropped its %s-character URL (over %s)", where, f"{len(url):,}", f"{MAX_URL_CHARS:,}")
+    return None
+
+
 def make_article(
     *,
     path: Path,
@@ -228,18 +258,18 @@ def make_article(
     Outlet: metadata (canonical spelling), else the dateline, else the URL's domain.
     Published: metadata, else a date in the body (``index.dates.find_date_in_text``).
     Language: metadata, else detected from headline and body. ``ReaderError`` when there is
-    no headline or no body text.
+    no headline or no body text. Headline, outlet and author are ``clip``-ped, the URL ``link``-ed.
     """
     meta = meta or {}
-    headline = text_field(title)
+    headline = clip(text_field(title), MAX_TITLE_CHARS)
     if not headline:
         raise ReaderError("no title")
     body = tuple(b for b in blocks if b.text.strip())
     paragraphs = [b.text for b in body if b.kind != "heading"]
     if not paragraphs:
         raise ReaderError("no body text")
-    url = text_field(meta.get("url"))
-    source = _source(meta.get("source"), paragraphs, url)
+    url = link(text_field(meta.get("url")), f"{path} {locator}" if locator else str(path))
+    source = clip(_source(meta.get("source"), paragraphs, url), MAX_NAME_CHARS)
     published = _published(meta.get("published"), paragraphs)
     language = normalise_language(meta.get("language")) or detect_language("\n".join([headline, *paragraphs]))
     return Article(
@@ -249,7 +279,7 @@ def make_article(
         url=url,
         published=published,
         language=language,
-        author=text_field(meta.get("author")),
+        author=clip(text_field(meta.get("author")), MAX_NAME_CHARS),
         path=str(path),
         locator=locator,
     )

@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.models import Article, Block, ReadProblem
+from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, clip
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -132,13 +133,13 @@ def article_from_html(
     body_text = "\n".join(b.text for b in blocks)
     article_url = _article_url(url, meta.get("canonical") or document.url)
     return Article(
-        title=title or _title_from_location(article_url or path or ""),
+        title=clip(title or _title_from_location(article_url or path or ""), MAX_TITLE_CHARS) or "",
         blocks=tuple(blocks),
-        source=_source(document.sitename, fallback_source, article_url),
+        source=clip(_source(document.sitename, fallback_source, article_url), MAX_NAME_CHARS),
         url=article_url,
         published=_published(meta.get("published"), fallback_date, text, article_url),
         language=_language(body_text, meta.get("language")),
-        author=_clean(document.author or "") or None,
+        author=clip(_clean(document.author or "") or None, MAX_NAME_CHARS),
         path=path,
     )
 
@@ -520,7 +521,7 @@ def _article_url(fetched: str | None, declared: str | None) -> str | None:
     from foreign_desk.index.fetch.urls import canonical_url
 
     fetched_c = canonical_url(fetched) if fetched else None
-    if declared:
+    if declared and len(declared) <= MAX_URL_CHARS:  # a longer one is no link (common.MAX_URL_CHARS)
         if fetched:
             declared = urljoin(fetched, declared)
         declared_c = canonical_url(declared)

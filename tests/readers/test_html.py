@@ -12,6 +12,7 @@ import pytest
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.models import Article, ReadProblem
 from foreign_desk.index.readers import html, read_path
+from foreign_desk.index.readers.common import MAX_TITLE_CHARS
 from foreign_desk.index.readers.html import article_from_html, decode_html, read
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fetch" / "fixtures"
@@ -241,3 +242,13 @@ def test_foreign_canonical_link_is_not_trusted_over_the_fetched_url() -> None:
     head = '<link rel="canonical" href="https://spam.example.net/">'
     article = article_from_html(page(head=head), url="https://news.example.com/a/b")
     assert article.url == "https://news.example.com/a/b"
+
+
+def test_overlong_title_is_cut_and_an_overlong_canonical_link_ignored() -> None:
+    head = f'<link rel="canonical" href="https://www.antaranews.com/berita/{"x" * 3_000}">'
+    html = page(head=head).replace("Judul berita", "Judul " * 1_000)
+
+    article = article_from_html(html, url="https://www.antaranews.com/berita/1")
+
+    assert len(article.title) <= MAX_TITLE_CHARS and article.title.endswith(" Judul…")
+    assert article.url == "https://antaranews.com/berita/1"  # the fetched URL, not a link cut short

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from foreign_desk.index.models import Article
+from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS
 from foreign_desk.index.readers.jsonl import MAX_LINE_BYTES, MAX_PROBLEMS_LISTED
 
 
@@ -116,6 +117,20 @@ def test_bad_lines_past_the_first_ones_are_counted_not_listed(tmp_path: Path, re
     assert [a.locator for a in articles] == ["line 1", f"line {bad + 2}"]
     assert [p.line for p in problems[:-1]] == list(range(2, MAX_PROBLEMS_LISTED + 2))
     assert (problems[-1].line, problems[-1].reason) == (None, "… and 5 more bad lines (not listed)")
+
+
+def test_overlong_title_source_and_author_are_cut_and_an_overlong_url_dropped(
+    tmp_path: Path, read_all
+) -> None:
+    path = tmp_path / "odd.jsonl"
+    fields = {"title": "NATO " + "Jepang " * 1_000, "source": "S" * 500, "author": "Penulis " * 100}
+    path.write_text(row(**fields, text="Isi berita.", url="https://example.org/" + "x" * 3_000) + "\n")
+    [article], problems = read_all(path)
+    assert problems == []
+    assert MAX_TITLE_CHARS - 8 < len(article.title) <= MAX_TITLE_CHARS and article.title.endswith(" Jepang…")
+    assert article.source == "S" * (MAX_NAME_CHARS - 1) + "…"  # one word: cut mid-word
+    assert article.author is not None and len(article.author) <= MAX_NAME_CHARS
+    assert article.url is None and article.locator == "line 1"  # still cited by file and line
 
 
 @pytest.mark.parametrize(
