@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.models import Article, Block, ReadProblem
-from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, clip
+from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, clip, load_bytes
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -227,8 +227,6 @@ def _read_file(file: Path) -> Article | ReadProblem:
 def _load(file: Path) -> bytes:
     """The page's bytes, unzipped for ``.gz``, at most ``MAX_FILE_BYTES`` either way: a few
     hundred KB of gzip can unzip to gigabytes, so unzipping stops just past the limit."""
-    from foreign_desk.index.readers.common import load_bytes
-
     data = load_bytes(file, MAX_FILE_BYTES)
     if not file.name.lower().endswith(".gz"):
         return data
