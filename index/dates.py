@@ -2,8 +2,13 @@
 
 ``published`` is ``YYYY-MM-DD`` when only the day is known and ``YYYY-MM-DDTHH:MM:SSZ``
 otherwise, so that string order is time order and ``--since 2023-01`` works on strings.
-A value that cannot be read, or reads as an implausible year, gives ``None`` rather than a
-wrong date.
+A value that cannot be read, or is not believable, gives ``None`` rather than a wrong date.
+
+Believable means from ``MIN_YEAR`` on and no later than ``FUTURE_TOLERANCE`` past the clock:
+a page or feed item dated next year would otherwise head ``/latest`` until then. "The clock" is
+``datetime.now`` when the date is read (the fetch, for pages and feed items; the index run,
+for corpus files), never a date stored with the article: a file read again years later is
+judged against that later clock, so a date believed once is always believed again.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 log = logging.getLogger(__name__)
 
 MIN_YEAR = 1900
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far past the clock a date is still believed: time zones ahead of UTC, clocks that drift."""
 
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
@@ -95,16 +102,23 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRAILING_ZONE = re.compile(r"\s*\b(?P<zone>" + _ZONE + r")$", re.IGNORECASE)
 
 
-def _plausible(year: int) -> bool:
-    return MIN_YEAR <= year <= datetime.now(UTC).year + 1
+def _believable(value: date | datetime) -> bool:
+    """From ``MIN_YEAR`` on, and not later than ``FUTURE_TOLERANCE`` past the clock (an aware
+    datetime, or a day)."""
+    if value.year < MIN_YEAR:
+        return False
+    latest = datetime.now(UTC) + FUTURE_TOLERANCE
+    if isinstance(value, datetime):
+        return value <= latest
+    return value <= latest.date()
 
 
 def _format(value: date | datetime, *, assume_tz: tzinfo = UTC) -> str | None:
-    if not _plausible(value.year):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=assume_tz)
+    if not _believable(value):
         return None
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=assume_tz)
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value.isoformat()
 
@@ -148,7 +162,8 @@ def parse_published(value: str | date | datetime | None, *, assume_tz: tzinfo = 
     Reads ISO 8601, RFC 822 feed dates, ``M/D/YYYY H:MM`` (``D/M`` when the first number
     cannot be a month), Indonesian and English month names with optional weekday, time and
     zone (``Selasa, 31 Jan 2023 14:05 WIB``). A time without a zone is taken in
-    ``assume_tz``. Returns ``None`` for anything else.
+    ``assume_tz``. Returns ``None`` for anything else, and for a date before ``MIN_YEAR`` or in
+    the future (see the module's docstring).
     """
     if value is None:
         return None
@@ -252,7 +267,7 @@ def _candidates(text: str) -> list[_Found]:
             day = date(year, month, day_number)
         except ValueError:
             return
-        if _plausible(day.year):
+        if _believable(day):
             weekday = _weekday_before(text, start) if numeric_weekday else None
             found.append(_Found(day, start, weekday is not None and weekday == day.weekday()))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from foreign_desk.index.dates import find_date_in_text, parse_published
@@ -51,6 +51,39 @@ def test_parse_published(value: object, expected: str) -> None:
 )  # fmt: skip
 def test_unreadable_or_implausible_dates_are_none(value: str | None) -> None:
     assert parse_published(value) is None
+
+
+IN_TWO_DAYS = datetime.now(UTC) + timedelta(days=2)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        IN_TWO_DAYS,
+        IN_TWO_DAYS.isoformat(),
+        IN_TWO_DAYS.date().isoformat(),
+        IN_TWO_DAYS.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        f"31 Desember {IN_TWO_DAYS.year + 1}",
+    ],
+)
+def test_a_date_in_the_future_is_not_believed(value: str | datetime) -> None:
+    """A page or feed dated next year would head /latest until then."""
+    assert parse_published(value) is None
+
+
+def test_a_date_up_to_a_day_ahead_is_believed() -> None:
+    """Time zones ahead of UTC and clocks that drift put honest dates a little in the future."""
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=20)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    assert parse_published(soon) == soon.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert parse_published(tomorrow) == tomorrow
+
+
+def test_a_future_date_in_the_text_is_a_plan_not_the_publication_day() -> None:
+    text = (
+        f"A vote is due on December 31, {datetime.now(UTC).year + 1}. The treaty was signed on 3 March 1999."
+    )
+    assert find_date_in_text(text) == "1999-03-03"
 
 
 def test_naive_times_can_be_read_in_another_zone() -> None:

@@ -6,6 +6,7 @@ import codecs
 import gzip
 import tracemalloc
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,17 @@ def test_date_guessed_from_the_page_comes_last(body: str) -> None:
         article_from_html(page(body), fallback_date="2024-03-01T08:00:00Z").published
         == "2024-03-01T08:00:00Z"
     )
+
+
+def test_a_page_dated_in_the_future_takes_the_feed_date_or_none() -> None:
+    """A page claiming next year's date would head /latest for a year: the date is not believed."""
+    next_year = datetime.now(UTC).year + 1
+    head = f'<meta property="article:published_time" content="{next_year}-12-31T00:00:00+00:00">'
+    assert (
+        article_from_html(page(head=head), fallback_date="2024-03-05T07:30:00Z").published
+        == "2024-03-05T07:30:00Z"
+    )
+    assert article_from_html(page(head=head), fallback_date=f"{next_year}-12-31").published is None
 
 
 def test_undated_page_without_fallback_has_no_date() -> None:
