@@ -139,7 +139,7 @@ def parse_feed(
         seen[item.key] = number
         items.append(item)
     if bad_dates:
-        problems.append(f"{len(bad_dates)} item(s) with an unreadable date, e.g. {bad_dates[0]!r}")
+        problems.append(f"{len(bad_dates)} item(s) with an unreadable or future date, e.g. {bad_dates[0]!r}")
     meta = parsed.get("feed", {})
     return ParsedFeed(
         title=html_to_text(meta.get("title", "")),
@@ -255,20 +255,22 @@ def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem |
 
 
 def _published(entry: dict[str, Any]) -> str | None:
+    """The item's date under the rules of ``index.dates``: one it cannot hold (year 0, year
+    10000 in UTC, next year) is no date, and the item goes on without it."""
+    from foreign_desk.index.dates import parse_published  # lazy: a sibling module
+
     # dict.get: FeedParserDict.get would map updated_parsed to published_parsed with a warning.
     raw = dict.get(entry, "published") or dict.get(entry, "updated") or dict.get(entry, "created")
     if raw and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", raw):
-        return raw.strip()  # a day without a time stays a day, not midnight UTC
+        return parse_published(raw)  # a day without a time stays a day, not midnight UTC
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = dict.get(entry, key)
         if isinstance(value, time.struct_time):
-            stamp = datetime.fromtimestamp(calendar.timegm(value), UTC)
-            return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if not raw:
-        return None
-    from foreign_desk.index.dates import parse_published  # lazy: a sibling module
-
-    return parse_published(raw)
+            try:
+                return parse_published(datetime.fromtimestamp(calendar.timegm(value), UTC))
+            except (OverflowError, ValueError, OSError):  # a year datetime cannot hold
+                return None
+    return parse_published(raw) if raw else None
 
 
 _HTML_START = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)

@@ -1,5 +1,6 @@
-"""Hostile servers: feed bytes that are no feed, HTML pages offered as feeds, and Retry-After
-values that would silence a feed for decades or overflow a date."""
+"""Hostile servers: feed bytes that are no feed, HTML pages offered as feeds, Retry-After
+values that would silence a feed for decades or overflow a date, and publication dates that
+overflow or lie in the future."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from foreign_desk.index.config import FeedSettings
+from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.fetch import NotAFeed, ParsedFeed, parse_feed
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.feeds.conftest import FakeClock
-from tests.feeds.news import SUDAN, page, rss
+from tests.feeds.news import PATROL, SUDAN, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
 FUZZ = settings(max_examples=100, deadline=None)
@@ -140,3 +142,43 @@ async def test_a_page_reached_through_a_redirect_is_reported_under_its_final_url
     server.redirect("/s/abc", SUDAN.path, status=301)
     outcome = await desk.ingest(server.url("/s/abc"))
     assert (outcome.status, outcome.url) == ("new", server.url(SUDAN.path))
+
+
+async def test_an_item_dated_year_0_loses_its_date_not_the_feed(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    undatable = (
+        f"<item><title>{SUDAN.title}</title><link>{server.url(SUDAN.path)}</link>"
+        "<pubDate>0000-01-01T00:00:00Z</pubDate></item>"
+    )
+    server.serve(
+        "/rss",
+        rss("World", server.base_url, [PATROL], raw_items=undatable),
+        content_type="application/rss+xml",
+    )
+    server.serve(PATROL.path, page(PATROL, server.base_url))
+    server.serve(SUDAN.path, page(SUDAN, server.base_url))
+    await desk.add_feed(server.url("/rss"), name="world", check=False)
+
+    report = await desk.fetch("world")
+
+    assert report.runs[0].error is None and report.counts["new"] == 2
+    assert {a.title for a in await engine.latest()} == {PATROL.title, SUDAN.title}
+
+
+async def test_an_article_dated_next_year_does_not_head_latest(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    # The feed item and the page's article:published_time alike.
+    future = SUDAN.with_(published=f"{datetime.now(UTC).year + 1}-12-31T00:00:00+00:00")
+    server.serve("/rss", rss("World", server.base_url, [PATROL, future]), content_type="application/rss+xml")
+    server.serve(PATROL.path, page(PATROL, server.base_url))
+    server.serve(future.path, page(future, server.base_url))
+    await desk.add_feed(server.url("/rss"), name="world", check=False)
+
+    await desk.fetch("world")
+
+    latest = await engine.latest()
+    assert [a.title for a in latest] == [PATROL.title, future.title]
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (latest[1].published or "") <= now  # a date guessed from the page's text, or none

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,29 @@ async def test_error_page_is_not_a_feed(news_server: FixtureServer, fetcher: Fet
 def test_empty_but_valid_feed_has_no_items() -> None:
     feed = parse_feed(b'<?xml version="1.0"?><rss version="2.0"><channel><title>Sepi</title></channel></rss>')
     assert feed.title == "Sepi" and feed.items == () and feed.problems == ()
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-12:00",  # year 10000 in UTC
+        f"{datetime.now(UTC).year + 1}-12-31T00:00:00Z",
+        f"{datetime.now(UTC).year + 1}-12-31",
+        "2024-13-45",
+    ],
+)
+def test_an_item_with_an_impossible_or_future_date_is_kept_undated(date: str) -> None:
+    items = "".join(
+        f"<item><title>{title}</title><link>https://news.example/{title}</link><pubDate>{when}</pubDate></item>"
+        for title, when in (("good", "Tue, 05 Mar 2024 10:00:00 GMT"), ("bad", date))
+    )
+    feed = parse_feed(f'<rss version="2.0"><channel><title>World</title>{items}</channel></rss>'.encode())
+    assert [(item.title, item.published) for item in feed.items] == [
+        ("good", "2024-03-05T10:00:00Z"),
+        ("bad", None),
+    ]
+    assert feed.problems == (f"1 item(s) with an unreadable or future date, e.g. {date!r}",)
 
 
 async def test_feed_bytes_are_never_treated_as_a_path_or_url(
