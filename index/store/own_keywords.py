@@ -21,6 +21,7 @@ from typing import Any
 from foreign_desk.index.models import Filters, Scope
 from foreign_desk.index.store.db import where_sql
 from foreign_desk.index.store.schema import visible
+from foreign_desk.index.store.scopes import OWN_PASSAGES
 
 K1, B = 1.2, 0.75
 """FTS5's BM25 constants."""
@@ -34,7 +35,11 @@ AVERAGES = "SELECT block FROM passages_fts_data WHERE id = 1"
 """FTS5's averages record: the row count, then each column's token total (varints)."""
 TERM_COLUMNS = "SELECT doc, col FROM own_fts_instance WHERE term = :term AND doc IN (:keys)"
 SIZES = "SELECT id, sz FROM own_fts_docsize WHERE id IN (:keys)"
-OWN_POSTINGS = "SELECT count(*) FROM own_fts WHERE own_fts MATCH ?"
+OWN_POSTINGS = f"SELECT count(*) FROM own_fts f WHERE own_fts MATCH :match AND +f.rowid IN ({OWN_PASSAGES})"
+"""How many of server ``:scope_guild``'s passages (at ``:gen``) hold term ``:match``. The ``+``
+keeps the id list from FTS5, which would run the match once per id: this reads the term's
+postings once and looks each up in the list, made once (a common word among 300k own passages:
+~25 ms, against ~5 ms counting every server's)."""
 
 RowsIn = Callable[[str, Iterable[Any], dict[str, Any]], list[Any]]
 
@@ -85,8 +90,8 @@ def own_matches(
     conn: sqlite3.Connection, terms: Sequence[str], gen: int, filters: Filters, scope: Scope
 ) -> list[int]:
     """Passage ids of ``scope``'s own articles (at ``gen``, within ``filters``) holding any of
-    ``terms``, up to ``OWN_MATCHES_MAX``. Past that many, the passages of the terms fewest own
-    passages hold come first, each term's newest first: a name only one new article holds is
+    ``terms``, up to ``OWN_MATCHES_MAX``. Past that many, the passages of the terms fewest of its
+    own passages hold come first, each term's newest first: a name only one new article holds is
     scored however many older ones hold the question's other words."""
     if not terms or not scope.guild_id:
         return []
@@ -103,17 +108,19 @@ def own_matches(
     if len(found) <= OWN_MATCHES_MAX:
         return found
     chosen: dict[int, None] = {}
-    for term in sorted(terms, key=lambda t: _own_postings(conn, t)):
-        for (pid,) in conn.execute(sql, params | {"match": f'"{term}"'}):  # stepped only while room is left
+    of_term = {t: params | {"match": f'"{t}"'} for t in terms}
+    for term in sorted(terms, key=lambda t: _own_postings(conn, of_term[t])):
+        for (pid,) in conn.execute(sql, of_term[term]):  # stepped only while room is left
             chosen[int(pid)] = None
             if len(chosen) == OWN_MATCHES_MAX:
                 return list(chosen)
     return list(chosen)
 
 
-def _own_postings(conn: sqlite3.Connection, term: str) -> int:
-    """How many own passages (every server's) hold ``term``: which of the terms are rarest."""
-    return int(conn.execute(OWN_POSTINGS, (f'"{term}"',)).fetchone()[0])
+def _own_postings(conn: sqlite3.Connection, params: dict[str, Any]) -> int:
+    """How many of the server's own passages hold the term: which of the terms are rarest there
+    (counted among every server's, another server's articles would choose for this one)."""
+    return int(conn.execute(OWN_POSTINGS, params).fetchone()[0])
 
 
 def scored(

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import SHARED, Filters, Scope
+from foreign_desk.index.models import SHARED, Article, Block, Filters, Scope
 from foreign_desk.index.sqlite import in_statements
 from foreign_desk.index.store import db, own_keywords
 
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
 from tests.fake_embedder import FakeEmbedder
 
-A = 111
+A, B = 111, 222
 TEXTS = [
     ("Jakarta", "Jokowi met the Japan minister in Jakarta on Monday, and Japan agreed."),
     ("Tokyo", "Japan and NATO agree on closer ties; NATO welcomes Japan."),
@@ -189,3 +189,38 @@ async def test_a_name_only_the_newest_own_article_holds_is_scored_past_the_cap(
         found = own_keywords.own_matches(conn, ["ferry", "zaporizhzhia"], gen, Filters(), Scope(A))
     assert len(found) == 2 and ids["Ferry to Zaporizhzhia"] in found
     assert ids["Ferry to Zaporizhzhia"] == max(ids[a["title"]] for a in [*ferries, newest])  # the newest
+
+
+def own_article(title: str, text: str) -> Article:
+    return Article(title, (Block(text),), url=f"https://own.example/{title.replace(' ', '-')}")
+
+
+def scored_for_a(data: Path, gen: int) -> list[str]:
+    """The titles of server A's passages ``own_matches`` chooses for "ferry Zaporizhzhia"."""
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        ids = own_keywords.own_matches(conn, ["ferry", "zaporizhzhia"], gen, Filters(), Scope(A))
+        titles = conn.execute(
+            "SELECT a.title FROM passages p JOIN articles a ON a.id = p.article_id "
+            f"WHERE p.id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        return sorted(t for (t,) in titles)
+
+
+async def test_other_servers_articles_leave_which_own_passages_are_scored_as_they_were(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap, the terms fewest of A's own passages hold come first: B's articles holding A's
+    rare name leave A's passage with it among those scored (before, every server's were counted,
+    and B's six made the name look commoner than A's "ferry")."""
+    monkeypatch.setattr(own_keywords, "OWN_MATCHES_MAX", 2)
+    plant = own_article("Zaporizhzhia plant", "The Zaporizhzhia plant was inspected by envoys.")
+    ferries = [own_article(f"Ferry {n}", f"The harbour ferry runs every {n + 2} hours.") for n in range(3)]
+    theirs = [own_article(f"News {n}", f"Zaporizhzhia news item {n}.") for n in range(6)]
+    data = tmp_path / "data"
+    scored = []
+    async with await Engine.open(make_settings(data), embedder=FakeEmbedder()) as engine:
+        for articles, server in (([plant, *ferries], A), (theirs, B)):
+            await engine.add_articles(articles, scopes={x.id: [server] for x in articles})
+            scored.append(scored_for_a(data, await engine.generation()))
+    assert scored[0] == scored[1] == ["Ferry 2", "Zaporizhzhia plant"]
