@@ -84,22 +84,25 @@ def print_report(console: Console, report: IndexReport) -> None:
             console.print(f"  … and {len(report.problems) - PROBLEMS_SHOWN:,} more")
 
 
-def stats_rows(stats: EngineStats, *, paths: bool = True) -> list[tuple[str, Any]]:
+def stats_rows(stats: EngineStats, *, host: bool = True) -> list[tuple[str, Any]]:
     """``Engine.stats()`` as (label, value) rows, shared by the terminal and Discord; without
-    ``paths`` the host's data folder is left out (a server's managers see no path of the host)."""
+    ``host``, what only the whole data folder has is left out: its generation and size on disk,
+    which move with every server's articles, and its path (a server's managers see neither the
+    host's paths nor other servers' activity)."""
     langs = ", ".join(f"{k} {v}" for k, v in stats.languages.items()) or "-"
     sources = ", ".join(f"{s.source} {s.articles}" for s in stats.sources) or "-"
-    return [
+    rows: list[tuple[str, Any]] = [
         ("articles", stats.articles),
         ("passages", stats.passages),
         ("languages", langs),
         ("sources", sources),
         ("index type", stats.index_type),
         ("embedder", stats.embedder or "-"),
-        ("generation", stats.generation),
-        ("size on disk", f"{stats.size_bytes / 1e6:.1f} MB"),
-        *([("data dir", stats.data_dir)] if paths else []),
     ]
+    if host:
+        size = f"{stats.size_bytes / 1e6:.1f} MB"
+        rows += [("generation", stats.generation), ("size on disk", size), ("data dir", stats.data_dir)]
+    return rows
 
 
 def print_stats(console: Console, stats: EngineStats) -> None:

@@ -525,7 +525,9 @@ class Engine:
         return await self.store.languages(await self.store.generation(), scope)
 
     async def stats(self, *, scope: Scope | None = None) -> EngineStats:
-        """What ``foreign-desk stats`` shows: everything, or what ``scope`` may see."""
+        """What ``foreign-desk stats`` shows: everything, or what ``scope`` may see (the data
+        folder, generation, size on disk and vector count are the whole folder's either way:
+        front ends show them to operators only)."""
         gen = await self.store.generation()
         meta = await self.store.meta()
         counts = await self.store.counts(gen, scope)

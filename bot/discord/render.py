@@ -276,9 +276,10 @@ def sources_embed(sources: Sequence[SourceCount], tx: Texts = EN) -> discord.Emb
     return embed
 
 
-def stats_embed(stats: EngineStats, tx: Texts = EN, *, paths: bool = True) -> discord.Embed:
-    """What ``foreign-desk stats`` prints, as embed fields (the data folder only with ``paths``)."""
-    rows = stats_rows(stats, paths=paths)
+def stats_embed(stats: EngineStats, tx: Texts = EN, *, host: bool = True) -> discord.Embed:
+    """What ``foreign-desk stats`` prints, as embed fields (the data folder's figures only with
+    ``host``: ``stats_rows``)."""
+    rows = stats_rows(stats, host=host)
     embed = discord.Embed(title=tx("stats.title"), colour=COLOUR)
     for name, value in rows:
         inline = name not in ("sources", "data dir", "embedder")

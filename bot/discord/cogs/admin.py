@@ -70,6 +70,6 @@ class AdminCog(
         """What this server sees: articles, passages, languages, sources, index type, embedder."""
         await defer_private(interaction)
         data = await self.bot.engine.stats(scope=scope_of(interaction))  # what this server sees
-        # The host's paths are the operators' business.
-        embed = stats_embed(data, for_interaction(interaction), paths=False)
+        # The host's paths and the whole data folder's generation and size are the operators' business.
+        embed = stats_embed(data, for_interaction(interaction), host=False)
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)

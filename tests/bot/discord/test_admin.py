@@ -1,6 +1,7 @@
 """/admin and /operator: refused (privately) to those who may not use them, /admin stats without
-the host's paths, /operator reindex editing one status message with its progress while the bot
-keeps answering, /operator registered only on the operators' servers."""
+the host's paths or what moves with other servers' articles, /operator reindex editing one status
+message with its progress while the bot keeps answering, /operator registered only on the
+operators' servers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.models import Article, Block
 
 from tests.discord_standin import DiscordStandin, Perm, StandinUsageError
 
@@ -91,6 +93,30 @@ async def test_configured_admin_roles_and_users_may_use_admin(standin: DiscordSt
         assert fields["passages"] == str(expected.passages)
         assert fields["languages"] == "id 1" and fields["sources"] == "IDN Times 1"
         assert fields["index type"] == "flat" and fields["embedder"] == expected.embedder
+
+
+async def stats_fields(standin: DiscordStandin, command: str) -> dict[str, str]:
+    """The fields of the stats embed ``command`` (run by the owner, here) replies with."""
+    reply = await (await standin.send_slash_command(command, user=standin.owner)).wait_for_reply(timeout=10)
+    return {f["name"]: f["value"] for f in embed_of(reply)["fields"]}
+
+
+async def test_admin_stats_stay_as_they_were_when_another_server_adds_articles(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """A server's /admin stats show nothing of the data folder as a whole: another server adding
+    articles of its own leaves them as they were (before, its generation and size on disk moved),
+    while /operator stats still show them moving."""
+    other = standin.world.add_guild("Other")
+    theirs = [
+        Article(f"Council notice {n}", (Block("The council meets on Tuesday. " * 50),)) for n in range(2)
+    ]
+    async with asyncio.timeout(60), start_bot(operator_guild_ids=[standin.guild.id]) as bot:
+        before = [await stats_fields(standin, c) for c in ("admin stats", "operator stats")]
+        await bot.engine.add_articles(theirs, scopes={a.id: [other.id] for a in theirs})
+        after = [await stats_fields(standin, c) for c in ("admin stats", "operator stats")]
+    assert after[0] == before[0] and "generation" not in after[0] and "size on disk" not in after[0]
+    assert int(after[1]["generation"]) == int(before[1]["generation"]) + 1
 
 
 async def test_reindex_edits_one_status_message_until_the_result(
