@@ -127,7 +127,7 @@ def fetch_progress_text(
     return fit("\n".join([head, *body]), CONTENT_MAX, escape)
 
 
-def _report_head(report: FetchReport, tx: Texts) -> str:
+def _report_head(report: FetchReport, tx: Texts, host: bool) -> str:
     c = report.counts
     mark = "⚠️" if any(not run.ok for run in report.runs) else "✅"
     head = tx(
@@ -141,7 +141,7 @@ def _report_head(report: FetchReport, tx: Texts) -> str:
         unchanged=c["unchanged"],
         failures=tx.plural("count.failures", c["failures"]),
     )
-    if c["new"] or c["updated"]:
+    if (c["new"] or c["updated"]) and host:
         return head + tx("fetch.generation", generation=report.generation)
     return head + "."
 
@@ -153,9 +153,10 @@ def _listed(title: str, lines: list[str], tx: Texts) -> str:
     return "\n".join(shown)
 
 
-def fetch_report_text(report: FetchReport, tx: Texts = EN) -> str:
-    """The summary: counts, then what was new, updated or a duplicate, and every failure with its reason."""
-    sections = [_report_head(report, tx)]
+def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True) -> str:
+    """The summary: counts, then what was new, updated or a duplicate, and every failure with its
+    reason; the generation published only with ``host`` (operators': it counts every server's)."""
+    sections = [_report_head(report, tx, host)]
     for status in ("new", "updated", "duplicate"):
         items = [i for i in report.items if i.status == status]
         if items:

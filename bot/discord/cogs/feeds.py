@@ -207,7 +207,7 @@ class FeedCommands(commands.Cog):
         if report is None:
             return
         log.info("fetch of %s by user %s: %s", what, interaction.user.id, report.counts)
-        await status.finish(fetch_report_text(report, tx))
+        await status.finish(fetch_report_text(report, tx, host=guild_id is None))
 
     @app_commands.command(
         name=L("command.admin.ingest.name"), description=L("command.admin.ingest.description")
