@@ -243,7 +243,7 @@ class Fetcher:
             "headers": headers,
             "redirects": tuple(visited),
         }
-        if resp.status == 304:
+        if resp.status == 304 and (etag or last_modified):  # unasked for, a 304 is an error
             return FetchResult(
                 body=b"",
                 content_type=None,

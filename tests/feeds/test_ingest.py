@@ -255,9 +255,22 @@ async def test_adding_a_feed_checks_it(server: FixtureServer, desk: FeedDesk, en
     feed = await desk.add_feed(server.url("/rss"), source="antaranews")
     assert (feed.name, feed.source, feed.language) == ("antara-news-dunia", "Antara", "id")
     with pytest.raises(FeedError, match="already registered"):
-        await desk.add_feed(server.url("/rss") + "?utm_source=x", check=False)
+        await desk.add_feed(server.url("/rss") + "#top", check=False)
     await desk.remove_feed("ANTARA-news-dunia")
     assert await desk.feeds() == []
+
+
+async def test_a_url_answering_not_modified_to_a_plain_request_is_not_added(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    """Checked once when added, it sent no feed: without the check's verdict it would be polled
+    as healthy forever, never bringing an article."""
+    server.serve("/never", b"", status=304, content_type=None)
+
+    with pytest.raises(FetchError, match="HTTP 304"):
+        await desk.add_feed(server.url("/never"), guild_id=7)
+
+    assert await desk.all_feeds() == []
 
 
 async def test_private_addresses_are_refused_unless_allowed(

@@ -71,6 +71,19 @@ async def test_last_modified_validator_is_sent_back(news_server: FixtureServer, 
     assert news_server.requests_to("/detik/rss")[-1].headers["If-Modified-Since"] == stamp
 
 
+async def test_a_304_to_an_unconditional_request_is_an_error(
+    news_server: FixtureServer, fetcher: Fetcher
+) -> None:
+    """Nothing was asked to be compared: "not modified" says nothing, and a feed that only ever
+    answers so must not pass for a healthy one."""
+    news_server.serve("/never", b"", status=304, content_type=None)
+
+    with pytest.raises(HTTPStatusError, match="HTTP 304") as caught:
+        await fetcher.fetch_feed(news_server.url("/never"))
+
+    assert caught.value.status == 304
+
+
 async def test_429_surfaces_retry_after_seconds(news_server: FixtureServer, fetcher: Fetcher) -> None:
     news_server.serve("/busy", "slow down", status=429, headers={"Retry-After": "120"})
 
