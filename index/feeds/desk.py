@@ -25,6 +25,7 @@ import logging
 import random
 import re
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -40,8 +41,8 @@ from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
 from foreign_desk.index.feeds.servers import Servers
-from foreign_desk.index.feeds.state import FeedError, FeedState, StateDB
-from foreign_desk.index.fetch import Fetcher, canonical_url, poll_feed
+from foreign_desk.index.feeds.state import FeedError, FeedState, NewFeed, StateDB
+from foreign_desk.index.fetch import Fetcher, feed_key, poll_feed
 from foreign_desk.index.models import ProgressFn
 from foreign_desk.index.outlets import canonical_outlet
 from foreign_desk.index.text import fold
@@ -86,6 +87,8 @@ class FeedDesk:
         self._open_fetcher: Fetcher | None = None
         self._fetcher_lock = asyncio.Lock()
         self._locks: dict[int, asyncio.Lock] = {}
+        self._adding: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        """Per scope (0: the shared corpus): its feed adds, one at a time; unheld locks go."""
         self.queued: Counter[int] = Counter()
         """Per feed id: fetches waiting for the one in progress (its lock)."""
         self._pollers: list[Poller] = []
@@ -175,41 +178,40 @@ class FeedDesk:
         """Register a feed, for the shared corpus or (``guild_id``) as a server's own. With
         ``check`` it is fetched once first: a URL that is not a feed is refused, and the feed's
         title and language fill in ``name`` and ``language``. A feed another scope polls
-        already is subscribed to, not fetched twice; its articles so far come with it."""
+        already (the same URL: ``feed_key``) is subscribed to, not fetched twice; its articles
+        so far come with it. A scope's adds run one at a time in a process, so none fetches past a
+        server's quota; the quota itself holds across processes (``Servers.subscribe``)."""
         url = url.strip()
         if not url.startswith(("http://", "https://")):
             raise FeedError(f"not an http(s) URL: {url!r}")
-        if guild_id is not None:
-            if source:
-                raise FeedError(
-                    "only the bot's operators may set the outlet a feed's articles are credited to"
-                )
-            await self.servers.check_feed_room(guild_id)
+        if guild_id is not None and source:
+            raise FeedError("only the bot's operators may set the outlet a feed's articles are credited to")
         every = every or self.settings.poll_minutes
         if every < 1:
             raise FeedError("a feed is polled every 1 minute at the most")
-        polled = next((f for f in await self.all_feeds() if canonical_url(f.url) == canonical_url(url)), None)
-        mine = await self.scopes.feed(polled.url, guild_id) if polled is not None else None
-        if mine is not None:
-            raise FeedError(f"that feed is already registered as {mine.name!r}")
-        title = ""
-        if check and polled is None:
-            poll = await poll_feed(await self._fetcher(), url)
-            if poll.feed is not None:
-                title = poll.feed.title
-                language = language or poll.feed.language
-        name = " ".join((name or "").split())[:MAX_NAME] or await self._free_name(
-            slug(title) or slug(_host(url)) or "feed", guild_id
-        )
-        if await self.scopes.name_taken(name, guild_id):
-            raise FeedError(f"a feed called {name!r} is already registered")
-        if polled is None:
-            language = (language or "").strip().lower().split("-")[0].split("_")[0] or None
-            source = canonical_outlet(source) if source else None
-            internal = name if guild_id is None else f"{name}@{guild_id}"
-            polled = await self.state.add(internal, url, source, language, every)
-        await self.scopes.subscribe(polled.id, guild_id, name)
-        await self.engine.grant([(uid, guild_id) for uid in await self.state.article_ids(polled.id)])
+        async with self._adding.setdefault(guild_id or 0, asyncio.Lock()):
+            if guild_id is not None:
+                await self.servers.check_feed_room(guild_id)
+            polled = next((f for f in await self.all_feeds() if feed_key(f.url) == feed_key(url)), None)
+            mine = await self.scopes.feed(polled.url, guild_id) if polled is not None else None
+            if mine is not None:
+                raise FeedError(f"that feed is already registered as {mine.name!r}")
+            title = ""
+            if check and polled is None:
+                poll = await poll_feed(await self._fetcher(), url)
+                if poll.feed is not None:
+                    title = poll.feed.title
+                    language = language or poll.feed.language
+            name = " ".join((name or "").split())[:MAX_NAME] or await self._free_name(
+                slug(title) or slug(_host(url)) or "feed", guild_id
+            )
+            if await self.scopes.name_taken(name, guild_id):
+                raise FeedError(f"a feed called {name!r} is already registered")
+            feed = (
+                polled.id if polled is not None else _new_feed(name, url, source, language, every, guild_id)
+            )
+            feed_id = await self.servers.subscribe(feed, guild_id, name)
+        await self.engine.grant([(uid, guild_id) for uid in await self.state.article_ids(feed_id)])
         self._wake()
         return await self.feed(name, guild_id=guild_id)
 
@@ -287,10 +289,9 @@ class FeedDesk:
         article already stored), for the shared corpus or as a server's own (within its quotas);
         raises ``FetchError`` with the reason when it cannot."""
         if guild_id is not None:
-            await self.servers.check_ingest_room(guild_id)
+            await self.servers.charge_ingest(guild_id)
         outcome = await self.ingester.ingest(url, index_progress=index_progress, guild_id=guild_id)
         if guild_id is not None:
-            await self.servers.ingested(guild_id)
             await self.servers.trim(guild_id)
         return outcome
 
@@ -403,6 +404,15 @@ class FeedDesk:
             await self.claims.sent(post, at)
         else:
             await self.follows.mark_posted(post.channel_id, post.article_ids, at)
+
+
+def _new_feed(
+    name: str, url: str, source: str | None, language: str | None, every: int, guild_id: int | None
+) -> NewFeed:
+    """A feed to register under a name unique among all scopes' (``name@guild`` for a server's)."""
+    language = (language or "").strip().lower().split("-")[0].split("_")[0] or None
+    internal = name if guild_id is None else f"{name}@{guild_id}"
+    return NewFeed(internal, url, canonical_outlet(source) if source else None, language, every)
 
 
 def _host(url: str) -> str:

@@ -12,10 +12,12 @@ Concurrency: as ``StateDB``: any number of tasks; writes serialised by its lock.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
+import aiosqlite
 from foreign_desk.index.feeds.models import Feed
-from foreign_desk.index.feeds.state import FEED_COLUMNS, StateDB, feed_of
+from foreign_desk.index.feeds.state import FEED_COLUMNS, FeedError, NewFeed, StateDB, feed_of
 from foreign_desk.index.sqlite import now_iso, rows_in
 
 SHARED_ID = 0
@@ -56,12 +58,24 @@ class FeedScopes:
         sql = "SELECT 1 FROM feed_scopes WHERE guild_id = ? AND name = ? COLLATE NOCASE"
         return bool(await self.db.rows(sql, (scope_id(guild_id), name)))
 
-    async def subscribe(self, feed_id: int, guild_id: int | None, name: str) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) VALUES (?, ?, ?, ?)",
-                (feed_id, scope_id(guild_id), name, now_iso()),
-            )
+    async def subscribe(
+        self, feed: int | NewFeed, guild_id: int | None, name: str, *, limit: int | None = None
+    ) -> int | None:
+        """Subscribe the scope to a feed (by id, or registered now): returns its id, or None and
+        writes nothing when the scope has ``limit`` feeds already. The count and the writes are
+        one transaction, so adds racing in any process never pass the limit together."""
+        try:
+            async with self.db.transaction() as conn:
+                if limit is not None and await _count(conn, scope_id(guild_id)) >= limit:
+                    return None
+                feed_id = feed if isinstance(feed, int) else await feed.insert(conn)
+                await conn.execute(
+                    "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) VALUES (?, ?, ?, ?)",
+                    (feed_id, scope_id(guild_id), name, now_iso()),
+                )
+        except sqlite3.IntegrityError:  # the same feed or name, added meanwhile
+            raise FeedError(f"that feed, or a feed called {name!r}, is already registered") from None
+        return feed_id
 
     async def unsubscribe(self, feed_id: int, guild_id: int | None) -> bool:
         """End one subscription; True when the feed has no subscriber left (and is deleted)."""
@@ -84,8 +98,7 @@ class FeedScopes:
         return out
 
     async def count(self, guild_id: int) -> int:
-        rows = await self.db.rows("SELECT count(*) FROM feed_scopes WHERE guild_id = ?", (guild_id,))
-        return int(rows[0][0])
+        return await _count(self.db.conn, guild_id)
 
     async def servers(self) -> set[int]:
         """Servers with feeds or follows of their own."""
@@ -96,15 +109,19 @@ class FeedScopes:
         return {int(r[0]) for r in await self.db.rows(sql)}
 
     # -- quotas and departures ------------------------------------------------------------
-    async def ingested(self, guild_id: int, at: float) -> None:
+    async def charge_ingest(self, guild_id: int, at: float, *, since: float, limit: int) -> list[float]:
+        """Count an ingest by the server at ``at`` unless it made ``limit`` since ``since``;
+        returns when it made those (oldest first): it was counted when there are fewer. The
+        count and the write are one transaction, so ingests racing in any process never pass
+        the limit together."""
         async with self.db.transaction() as conn:
-            await conn.execute("INSERT INTO server_ingests(guild_id, at) VALUES (?, ?)", (guild_id, at))
-            await conn.execute("DELETE FROM server_ingests WHERE at < ?", (at - 86400,))
-
-    async def ingests_since(self, guild_id: int, since: float) -> list[float]:
-        """When the server ingested pages since ``since`` (Unix seconds), oldest first."""
-        sql = "SELECT at FROM server_ingests WHERE guild_id = ? AND at >= ? ORDER BY at"
-        return [float(r[0]) for r in await self.db.rows(sql, (guild_id, since))]
+            sql = "SELECT at FROM server_ingests WHERE guild_id = ? AND at >= ? ORDER BY at"
+            async with conn.execute(sql, (guild_id, since)) as cur:
+                recent = [float(r[0]) for r in await cur.fetchall()]
+            if len(recent) < limit:
+                await conn.execute("INSERT INTO server_ingests(guild_id, at) VALUES (?, ?)", (guild_id, at))
+                await conn.execute("DELETE FROM server_ingests WHERE at < ?", (at - 86400,))
+        return recent
 
     async def left(self, guild_id: int, at: float) -> None:
         async with self.db.transaction() as conn:
@@ -134,3 +151,11 @@ class FeedScopes:
             await conn.execute("DELETE FROM server_ingests WHERE guild_id = ?", (guild_id,))
             await conn.execute("DELETE FROM server_departures WHERE guild_id = ?", (guild_id,))
         return feed_ids
+
+
+async def _count(conn: aiosqlite.Connection, guild_id: int) -> int:
+    """How many feeds the scope ``guild_id`` (0: the shared corpus) subscribes to."""
+    async with conn.execute("SELECT count(*) FROM feed_scopes WHERE guild_id = ?", (guild_id,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])

@@ -1,9 +1,11 @@
 """A server's own feeds and pages: quotas, what it keeps, and forgetting a server the bot left.
 
 Quotas (``[feeds]``): ``server_max_feeds`` feeds of its own, ``server_ingests_per_hour`` pages
-ingested in any hour, and ``server_max_articles`` articles of its own kept: beyond that the
-oldest are forgotten (removed from the index unless someone else sees them). A refusal is a
-``QuotaExceeded`` that says which quota and, for the rate, when the next page may come.
+asked to be ingested in any hour (counted before the fetch, whatever comes of it), and
+``server_max_articles`` articles of its own kept: beyond that the oldest are forgotten (removed
+from the index unless someone else sees them). A refusal is a ``QuotaExceeded`` that says which
+quota and, for the rate, when the next page may come. The feed and ingest quotas are counted in
+the transaction that writes, so concurrent requests, in any process, never pass them.
 
 When the bot leaves a server, its follows stop at once (the front end's business) and the
 server is marked departed; ``forget_departed`` later (``forget_after``) drops its feeds and its
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.feeds.scopes import FeedScopes
-from foreign_desk.index.feeds.state import FeedError
+from foreign_desk.index.feeds.state import FeedError, NewFeed
 
 if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
@@ -53,20 +55,35 @@ class Servers:
         self.clock = clock
 
     async def check_feed_room(self, guild_id: int) -> None:
-        limit = self.settings.server_max_feeds
-        if await self.scopes.count(guild_id) >= limit:
-            raise QuotaExceeded(
-                f"this server already has {limit} feed(s) of its own, the most it may have: remove one first",
-                kind="feeds",
-                limit=limit,
-            )
+        """Refuse early (before a feed is fetched to check it); ``subscribe`` decides."""
+        if await self.scopes.count(guild_id) >= self.settings.server_max_feeds:
+            raise self.feeds_full()
 
-    async def check_ingest_room(self, guild_id: int) -> None:
+    async def subscribe(self, feed: int | NewFeed, guild_id: int | None, name: str) -> int:
+        """Subscribe a server to a feed (``FeedScopes.subscribe``) within its quota, or the
+        shared corpus (no quota); returns the feed's id."""
+        limit = None if guild_id is None else self.settings.server_max_feeds
+        feed_id = await self.scopes.subscribe(feed, guild_id, name, limit=limit)
+        if feed_id is None:
+            raise self.feeds_full()
+        return feed_id
+
+    def feeds_full(self) -> QuotaExceeded:
+        limit = self.settings.server_max_feeds
+        return QuotaExceeded(
+            f"this server already has {limit} feed(s) of its own, the most it may have: remove one first",
+            kind="feeds",
+            limit=limit,
+        )
+
+    async def charge_ingest(self, guild_id: int) -> None:
+        """Count a page the server asks to ingest, before it is fetched and whatever comes of
+        it (a page that fails cost a fetch too), or refuse it when the hour's quota is spent."""
         limit = self.settings.server_ingests_per_hour
         now = self.clock()
-        recent = await self.scopes.ingests_since(guild_id, now - HOUR_S)
+        recent = await self.scopes.charge_ingest(guild_id, now, since=now - HOUR_S, limit=limit)
         if len(recent) >= limit:
-            wait = recent[len(recent) - limit] + HOUR_S - now
+            wait = recent[-limit] + HOUR_S - now if limit else HOUR_S
             raise QuotaExceeded(
                 f"this server ingested {limit} page(s) in the last hour, the most it may; "
                 f"the next one can come in {math.ceil(wait / 60)} minute(s)",
@@ -74,9 +91,6 @@ class Servers:
                 limit=limit,
                 wait_s=wait,
             )
-
-    async def ingested(self, guild_id: int) -> None:
-        await self.scopes.ingested(guild_id, self.clock())
 
     async def trim(self, guild_id: int) -> int:
         """Forget the server's oldest own articles beyond ``server_max_articles``; how many went."""

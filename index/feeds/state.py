@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -97,6 +96,23 @@ class ItemRecord:
     attempts: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class NewFeed:
+    """A feed to register, written with its first subscription (``FeedScopes.subscribe``)."""
+
+    name: str
+    url: str
+    source: str | None
+    language: str | None
+    every: int
+
+    async def insert(self, conn: aiosqlite.Connection) -> int:
+        values = (self.name, self.url, self.source, self.language, self.every, now_iso())
+        cur = await conn.execute(SQL_ADD_FEED, values)
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+
 class StateDB:
     """A connection to the database file for bookkeeping writes."""
 
@@ -167,20 +183,6 @@ class FeedState:
         sql = f"SELECT {FEED_COLUMNS} FROM feeds WHERE name = ? OR url = ? ORDER BY name = ? DESC LIMIT 1"
         rows = await self.db.rows(sql, (name_or_url, name_or_url, name_or_url))
         return feed_of(rows[0]) if rows else None
-
-    async def add(self, name: str, url: str, source: str | None, language: str | None, every: int) -> Feed:
-        try:
-            async with self.db.transaction() as conn:
-                await conn.execute(SQL_ADD_FEED, (name, url, source, language, every, now_iso()))
-        except sqlite3.IntegrityError:
-            same = await self.feed(url) or await self.feed(name)
-            what = f"the URL {url}" if same and same.url == url else f"the name {name!r}"
-            raise FeedError(
-                f"a feed with {what} is already registered ({same.name if same else name})"
-            ) from None
-        feed = await self.feed(name)
-        assert feed is not None
-        return feed
 
     async def remove(self, name: str) -> Feed:
         feed = await self.feed(name)

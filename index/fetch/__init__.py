@@ -32,7 +32,7 @@ from foreign_desk.index.fetch.extract import article_from_result, fetch_article
 from foreign_desk.index.fetch.feed import FeedItem, FeedPoll, ParsedFeed, parse_feed, poll_feed
 from foreign_desk.index.fetch.http import Fetcher, FetchResult
 from foreign_desk.index.fetch.ssrf import AddressPolicy
-from foreign_desk.index.fetch.urls import canonical_url
+from foreign_desk.index.fetch.urls import canonical_url, feed_key
 
 __all__ = [
     "AddressPolicy",
@@ -55,6 +55,7 @@ __all__ = [
     "UnsupportedContentType",
     "article_from_result",
     "canonical_url",
+    "feed_key",
     "fetch_article",
     "parse_feed",
     "poll_feed",

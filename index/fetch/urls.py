@@ -16,6 +16,10 @@ string fetches better than the original. Rules, applied to http(s) URLs only:
   other path; percent-escapes of unreserved characters are decoded, others upper-cased.
 
 Anything that is not an http(s) URL is returned stripped but otherwise unchanged.
+
+A *feed's* identity is not an article's: ``feed.php?rss=world`` and ``feed.php?rss=sport`` are
+two feeds, one article. ``feed_key`` only folds what never changes the resource: scheme and host
+case, a default port, the fragment.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import contextlib
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "canonical_url", "is_tracking_param"]
+from yarl import URL
+
+__all__ = ["TRACKING_PARAMS", "canonical_url", "feed_key", "is_tracking_param"]
 
 # fmt: off
 TRACKING_PARAMS = frozenset(
@@ -75,6 +81,14 @@ def canonical_url(url: str) -> str:
             break
         current = following
     return current
+
+
+def feed_key(url: str) -> str:
+    """The form every spelling of one feed's address shares (see the module docstring)."""
+    try:
+        return str(URL(url.strip()).with_fragment(None))
+    except ValueError:
+        return url.strip()
 
 
 def _canonical_once(url: str) -> str:

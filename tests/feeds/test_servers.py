@@ -3,13 +3,16 @@ topics, follows), within quotas, and forgotten some time after the bot leaves th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
+from aiohttp import web
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FeedError
 from foreign_desk.index.feeds.servers import QuotaExceeded
+from foreign_desk.index.fetch import FetchError
 from foreign_desk.index.models import SHARED, Scope
 
 from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, with_feeds
@@ -127,6 +130,22 @@ async def test_another_process_sees_a_grant_and_a_forget_at_once(
         assert (PATROL.title, True) in await titles(other, PATROL_QUESTION, Scope(A))
 
 
+async def test_feed_urls_that_differ_are_two_feeds_even_where_articles_would_be_one(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    """``?rss=``, ``ref=``, ``www.`` name different feeds, though not different articles: B asking
+    for sport is not subscribed to A's world news. Only the spelling of the same address (scheme
+    and host case, a default port, a fragment) is the same feed."""
+    server.serve("/feed.php", rss("News", server.base_url, []), content_type="application/rss+xml")
+    world = await desk.add_feed(server.url("/feed.php?rss=world"), name="world", guild_id=A)
+    sport = await desk.add_feed(server.url("/feed.php?rss=sport"), name="sport", guild_id=B)
+    again = await desk.add_feed(server.url("/feed.php?rss=world#top"), name="wereld", guild_id=C)
+
+    assert (world.url, sport.url) == (server.url("/feed.php?rss=world"), server.url("/feed.php?rss=sport"))
+    assert again.id == world.id and again.url == world.url
+    assert len(await desk.all_feeds()) == 2
+
+
 async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
@@ -175,6 +194,70 @@ async def test_quotas_refuse_clearly_and_a_server_keeps_its_newest_articles(
     # One article kept: the older page is forgotten, and gone from the index (nobody else saw it).
     assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [GAZA.title]
     assert (await engine.stats()).articles == 1
+
+
+async def test_feed_adds_at_once_never_pass_the_quota_nor_fetch_past_it(
+    server: FixtureServer, tight: FeedDesk
+) -> None:
+    for path in ("/one", "/two", "/three"):
+        server.serve(path, rss("News", server.base_url, []), content_type="application/rss+xml")
+
+    added = await asyncio.gather(
+        *(tight.add_feed(server.url(p), name=p[1:], guild_id=A) for p in ("/one", "/two", "/three")),
+        return_exceptions=True,
+    )
+
+    assert sorted(type(a).__name__ for a in added) == ["Feed", "QuotaExceeded", "QuotaExceeded"]
+    assert len(await tight.feeds(guild_id=A)) == len(await tight.all_feeds()) == 1
+    assert len(server.requests) == 1  # the refused ones were not fetched to check them
+
+
+async def test_two_processes_adding_feeds_at_once_never_pass_the_quota(
+    server: FixtureServer, tight: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """Both processes find room, then fetch their feed to check it (each fetch waits for the
+    other): the quota is counted again where the subscription is written."""
+    both_checked = asyncio.Barrier(2)
+
+    async def feed(request: web.Request) -> web.Response:
+        await both_checked.wait()
+        return web.Response(text=rss("News", server.base_url, []), content_type="application/rss+xml")
+
+    server.handle("/one", feed)
+    server.handle("/two", feed)
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as other:
+        added = await asyncio.gather(
+            tight.add_feed(server.url("/one"), name="one", guild_id=A),
+            other.add_feed(server.url("/two"), name="two", guild_id=A),
+            return_exceptions=True,
+        )
+
+    assert sorted(type(a).__name__ for a in added) == ["Feed", "QuotaExceeded"]
+    assert len(await tight.feeds(guild_id=A)) == len(await tight.all_feeds()) == 1
+
+
+async def test_every_page_asked_for_counts_against_the_hourly_quota(
+    server: FixtureServer, tight: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """A page that brings no article cost a fetch all the same; two processes asking at once
+    get one fetch between them."""
+    server.serve("/not-news", "<html><body>x</body></html>")
+    serve_story(server, PATROL)
+    with pytest.raises(FetchError):
+        await tight.ingest(server.url("/not-news"), guild_id=A)
+    with pytest.raises(QuotaExceeded, match="ingested 1 page"):
+        await tight.ingest(server.url(PATROL.path), guild_id=A)
+    clock.advance(3601)
+
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as other:
+        asked = await asyncio.gather(
+            tight.ingest(server.url(PATROL.path), guild_id=A),
+            other.ingest(server.url(PATROL.path), guild_id=A),
+            return_exceptions=True,
+        )
+
+    assert sorted(type(a).__name__ for a in asked) == ["ItemOutcome", "QuotaExceeded"]
+    assert len(server.requests_to(PATROL.path)) == 1
 
 
 async def test_a_server_the_bot_left_is_forgotten_after_a_while_unless_it_comes_back(

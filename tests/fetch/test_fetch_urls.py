@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
-from foreign_desk.index.fetch.urls import TRACKING_PARAMS, canonical_url
+from foreign_desk.index.fetch.urls import TRACKING_PARAMS, canonical_url, feed_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +61,21 @@ def test_different_articles_stay_different() -> None:
     b = canonical_url("https://www.tempo.co/read/news/2024/03/05/1001/ri-malaysia?page=2")
     c = canonical_url("https://www.tempo.co/read/news/2024/03/05/1002/ri-malaysia?page=1")
     assert len({a, b, c}) == 3
+
+
+def test_a_feeds_key_folds_only_spellings_of_the_same_address() -> None:
+    """Feeds are told apart by what article URLs drop: ``?rss=sport`` is not ``?rss=world``."""
+    key = feed_key("https://news.example/feed.php?rss=world")
+    same = ["HTTPS://News.Example:443/feed.php?rss=world", "https://news.example/feed.php?rss=world#latest"]
+    others = [
+        "https://news.example/feed.php?rss=sport",
+        "https://news.example/feed.php?rss=world&ref=home",
+        "https://www.news.example/feed.php?rss=world",
+        "https://news.example/feed.php/amp?rss=world",
+        "http://news.example/feed.php?rss=world",
+    ]
+    assert {feed_key(u) for u in same} == {key}
+    assert key not in {feed_key(u) for u in others} and len({feed_key(u) for u in others}) == len(others)
 
 
 # URL text as found in feeds: any printable character, no raw whitespace or control characters.
