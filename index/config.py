@@ -162,6 +162,7 @@ class FeedSettings:
         "feeds_at_once": (1, 64),
         "pages_at_once": (1, 64),
         "max_items_per_poll": (1, 1_000),
+        "max_feed_items": (1, 10_000),
         "item_attempts": (1, 20),
         "topic_z": (0.0, 100.0),
         "topic_recent": (1, 100_000),
@@ -192,6 +193,9 @@ class FeedSettings:
     """Article pages fetched at the same time for one feed."""
     max_items_per_poll: int = 30
     """New items taken from one poll, newest first; the rest wait for the next poll."""
+    max_feed_items: int = 500
+    """Items read from one feed document, in its order; those after are ignored (a problem
+    the poll reports): a feed of 85,000 items must not cost minutes of every poll."""
     item_attempts: int = 3
     """How often an item whose page failed for a passing reason (timeout, 5xx) is retried."""
     topic_z: float = 3.25

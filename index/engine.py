@@ -422,8 +422,22 @@ class Engine:
     # -- who may see what ------------------------------------------------------------------
     async def grant(self, grants: Iterable[tuple[str, int | None]]) -> None:
         """Let each (article id, server id) pair's server (None: every reader) see the stored
-        article (a feed or page of theirs brought an article already stored: it is stored once)."""
-        await self.store.scopes.grant(grants)
+        article (a feed or page of theirs brought an article already stored: it is stored once).
+        Articles no longer live (forgotten, pruned) are not granted: a server never holds a
+        place in its quota for an article nobody can read."""
+        wanted = list(grants)
+        live = await self.live([uid for uid, _ in wanted])
+        await self.store.scopes.grant((uid, guild) for uid, guild in wanted if uid in live)
+
+    async def live(self, article_ids: Sequence[str]) -> set[str]:
+        """Those of ``article_ids`` in the live generation (not forgotten or pruned since)."""
+        if not article_ids:
+            return set()
+        return await self.store.live_uids(article_ids, await self.store.generation())
+
+    async def viewers(self, article_ids: Sequence[str]) -> dict[str, set[int | None]]:
+        """Who may see each live article of ``article_ids``: server ids, None for every reader."""
+        return await self.store.scopes.viewers(list(await self.live(article_ids)))
 
     async def visible(self, article_ids: Sequence[str], scope: Scope) -> set[str]:
         """Those of ``article_ids`` that ``scope`` may see."""

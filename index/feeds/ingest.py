@@ -89,6 +89,18 @@ class Todo:
     known: SeenItem | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """What earlier polls and the index know of one poll's items, read in a few queries."""
+
+    seen: dict[str, SeenItem]
+    """The feed's own records, by item ident."""
+    stored: dict[str, SeenItem]
+    """Records of live articles by canonical URL (an item's link, or where its page led)."""
+    indexed: dict[str, str]
+    """Live article keys (``url:…``) → article id."""
+
+
 @dataclass(slots=True)
 class Page:
     todo: Todo
@@ -219,7 +231,13 @@ class Ingester:
         run = FeedRun(feed.name, feed.url, polled_at=self.clock())
         harvest = Harvest(feed, run, etag=feed.etag, last_modified=feed.last_modified)
         try:
-            poll = await poll_feed(fetcher, feed.url, etag=feed.etag, last_modified=feed.last_modified)
+            poll = await poll_feed(
+                fetcher,
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                max_items=self.settings.max_feed_items,
+            )
         except FetchError as exc:
             run.error = str(exc)
             run.retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
@@ -232,23 +250,38 @@ class Ingester:
         fallback_source = feed.source or poll.feed.title or None
         # Newest first, so a capped poll takes the latest news; undated items go last.
         items = sorted(poll.feed.items, key=lambda i: i.published or "", reverse=True)
-        todos: list[Todo] = []
-        for item in items:
-            todo = await self._triage(feed, item, harvest)
-            if todo is not None:
-                todos.append(todo)
+        memory = await self._memory(feed, items)
+        todos = [t for t in (self._triage(feed, i, harvest, memory) for i in items) if t is not None]
         cap = max(0, self.settings.max_items_per_poll)
         harvest.leftover = len(todos) > cap
         await self._fetch_pages(todos[:cap], fetcher, harvest, fallback_source)
         return harvest
 
-    async def _triage(self, feed: Feed, item: FeedItem, harvest: Harvest) -> Todo | None:
-        """Decide an item without its page where possible; return it when its page is needed."""
-        ident = item.guid or item.key
+    async def _memory(self, feed: Feed, items: Sequence[FeedItem]) -> Memory:
+        seen = await self.state.items(feed.id, [i.key for i in items])
+        urls = [i.canonical_link for i in items if i.canonical_link and i.key not in seen]
+        stored: dict[str, SeenItem] = {}
+        for record in await self._live(await self.state.by_url(urls)):
+            for url in (record.url, record.article_url):
+                if url:
+                    stored.setdefault(url, record)
+        return Memory(seen, stored, await self.engine.indexed([f"url:{u}" for u in urls]))
+
+    async def _live(self, records: Sequence[SeenItem]) -> list[SeenItem]:
+        """Those of ``records`` whose article is still indexed: an article a server forgot (and
+        nobody else saw) is gone, and its page may come again from anyone."""
+        live = await self.engine.live([r.article_uid for r in records if r.article_uid])
+        return [r for r in records if r.article_uid in live]
+
+    def _triage(self, feed: Feed, item: FeedItem, harvest: Harvest, memory: Memory) -> Todo | None:
+        """Decide an item without its page where possible; return it when its page is needed.
+        An item is known by ``FeedItem.key`` (its canonical link), as the feed parser dedupes
+        them: a GUID some feeds give several items would make them overwrite one record."""
+        ident = item.key
         todo = Todo(
             feed, ident, item.link or "", item.canonical_link or ident, item_hash(item), item.title, item
         )
-        seen = await self.state.item(feed.id, ident)
+        seen = memory.seen.get(ident)
         if seen is not None:
             gave_up = seen.status == "failed" and seen.attempts >= self.settings.item_attempts
             if seen.item_hash == todo.item_hash and (seen.status in STORED or gave_up):
@@ -270,7 +303,7 @@ class Ingester:
                 reason="the item has no link",
             )
             return None
-        same = await self.state.by_url(todo.canonical)
+        same = memory.stored.get(todo.canonical)
         if same is not None:
             reason = "same article as an earlier item" + (" of this feed" if same.feed_id == feed.id else "")
             harvest.decide(
@@ -281,9 +314,8 @@ class Ingester:
                 reason=f"{reason} (same canonical URL)",
             )
             return None
-        live = await self.engine.indexed([f"url:{todo.canonical}"])
-        if live:
-            uid = next(iter(live.values()))
+        uid = memory.indexed.get(f"url:{todo.canonical}")
+        if uid is not None:
             harvest.decide(
                 todo,
                 "duplicate",
@@ -358,8 +390,9 @@ class Ingester:
             keys: dict[str, str] = {}  # article key → its id, inside this batch
             texts: dict[tuple[str, str], str] = {}
             for harvest in harvests:
+                kept = await self._kept(harvest)
                 for page in harvest.pages:
-                    twin = await self._twin(page, keys, texts)
+                    twin = await self._twin(page, keys, texts, kept)
                     if twin is not None:
                         uid, reason = twin
                         self._record(harvest, page, "duplicate", uid, reason)
@@ -389,21 +422,33 @@ class Ingester:
             )
             return gen
 
+    async def _kept(self, harvest: Harvest) -> set[str]:
+        """The stored articles this harvest's pages may not replace: those someone besides its
+        subscribers sees (the shared corpus, another server). Only the operators' feeds and
+        pages, or the server that alone sees an article, change it; others are granted it as
+        it is (a server must not change what another is shown)."""
+        if None in harvest.scopes or not harvest.pages:
+            return set()
+        viewers = await self.engine.viewers([p.article.id for p in harvest.pages])
+        return {uid for uid, who in viewers.items() if not who <= set(harvest.scopes)}
+
     async def _twin(
-        self, page: Page, keys: dict[str, str], texts: dict[tuple[str, str], str]
+        self, page: Page, keys: dict[str, str], texts: dict[tuple[str, str], str], kept: set[str]
     ) -> tuple[str, str] | None:
         """The article this page repeats (id, why), or None when it must be indexed."""
         article = page.article
+        if article.id in kept:
+            return article.id, "already indexed; the stored version is kept"
         if article.key in keys:
             return keys[article.key], "same article as another item of this fetch"
         source = (article.source or "").casefold()
         if (page.text_hash, source) in texts:
             return texts[(page.text_hash, source)], "same text as another item of this fetch"
         if page.todo.known is None and article.url and article.url != page.todo.canonical:
-            same = await self.state.by_url(article.url)
+            same = next(iter(await self._live(await self.state.by_url([article.url]))), None)
             if same is not None and same.article_uid != article.id:
                 return same.article_uid or "", "same canonical URL as an article already stored"
-        same = await self.state.by_text(page.text_hash, article.source)
+        same = next(iter(await self._live(await self.state.by_text(page.text_hash, article.source))), None)
         if same is not None and same.article_uid != article.id:
             return same.article_uid or "", "same text as an article of the same outlet"
         return None
@@ -482,7 +527,8 @@ class Ingester:
         self, url: str, *, index_progress: ProgressFn | None = None, guild_id: int | None = None
     ) -> ItemOutcome:
         """Fetch one article page and index it, for the shared corpus or as the server
-        ``guild_id``'s own; re-fetching a known URL updates it when it changed.
+        ``guild_id``'s own; re-fetching a known URL updates it when it changed (a server's page
+        that others see too is granted to it as stored: a ``duplicate``, see ``_kept``).
 
         Raises the ``FetchError`` that stopped it (not a page, refused address, no article).
         """

@@ -136,4 +136,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE follows ADD COLUMN locale TEXT;
         """,
     ),
+    (
+        6,
+        # A feed's items are known by their canonical link (``FeedItem.key``), as the feed parser
+        # dedupes them, no longer by GUID (some feeds give one GUID to several items). ``url``
+        # holds that link: the memory keeps its items, and their pages are not fetched again.
+        """
+        UPDATE OR IGNORE feed_items SET ident = url
+        WHERE feed_id IS NOT NULL AND url IS NOT NULL AND ident <> url;
+        """,
+    ),
 )

@@ -20,7 +20,7 @@ import aiosqlite
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
-from foreign_desk.index.sqlite import connect, migrate, now_iso
+from foreign_desk.index.sqlite import connect, migrate, now_iso, rows_in
 
 log = logging.getLogger(__name__)
 
@@ -209,32 +209,31 @@ class FeedState:
 
     # -- items ----------------------------------------------------------------------------
     async def item(self, feed_id: int | None, ident: str) -> SeenItem | None:
-        sql = f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE feed_id IS ? AND ident = ?"
-        rows = await self.db.rows(sql, (feed_id, ident))
-        return _item(rows[0]) if rows else None
+        found = await self.items(feed_id, [ident])
+        return found.get(ident)
 
-    async def by_url(self, *urls: str | None) -> SeenItem | None:
-        """An item stored (or recognised as a duplicate) under one of these canonical URLs."""
-        wanted = [u for u in dict.fromkeys(urls) if u]
-        if not wanted:
-            return None
-        marks = ",".join("?" * len(wanted))
+    async def items(self, feed_id: int | None, idents: Sequence[str]) -> dict[str, SeenItem]:
+        """What earlier polls of a feed (None: ``ingest``) did with these items, by ident."""
+        sql = f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE feed_id IS :feed AND ident IN (:keys)"
+        return {r["ident"]: _item(r) for r in await rows_in(self.db.conn, sql, idents, {"feed": feed_id})}
+
+    async def by_url(self, urls: Sequence[str | None]) -> list[SeenItem]:
+        """Items stored (or recognised as duplicates) under these canonical URLs, stored ones
+        first; their articles may since have been forgotten (the caller asks the engine)."""
         sql = (
-            f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE (url IN ({marks}) OR article_url IN ({marks})) "
-            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL "
-            "ORDER BY status = 'stored' DESC, id LIMIT 1"
+            f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE (url IN (:keys) OR article_url IN (:keys)) "
+            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL"
         )
-        rows = await self.db.rows(sql, (*wanted, *wanted))
-        return _item(rows[0]) if rows else None
+        found = [_item(r) for r in await rows_in(self.db.conn, sql, [u for u in urls if u])]
+        return sorted(found, key=lambda i: (i.status != "stored", i.id))
 
-    async def by_text(self, text_hash: str, source: str | None) -> SeenItem | None:
-        """A stored article of the same outlet with the same text."""
+    async def by_text(self, text_hash: str, source: str | None) -> list[SeenItem]:
+        """Stored articles of the same outlet with the same text, oldest first."""
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE text_hash = ? AND status = 'stored' "
-            "AND (source = ? COLLATE NOCASE OR (source IS NULL AND ? IS NULL)) ORDER BY id LIMIT 1"
+            "AND (source = ? COLLATE NOCASE OR (source IS NULL AND ? IS NULL)) ORDER BY id"
         )
-        rows = await self.db.rows(sql, (text_hash, source, source))
-        return _item(rows[0]) if rows else None
+        return [_item(r) for r in await self.db.rows(sql, (text_hash, source, source))]
 
     async def record(self, records: Sequence[ItemRecord]) -> None:
         """Write what became of these items, in one transaction."""

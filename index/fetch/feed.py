@@ -102,11 +102,13 @@ def parse_feed(
     *,
     url: str | None = None,
     headers: Mapping[str, str] | None = None,
+    max_items: int | None = None,
 ) -> ParsedFeed:
     """Parse feed bytes; ``headers`` (the HTTP response's) let feedparser pick the encoding.
 
-    ``url`` (where the feed was fetched from) resolves relative links. Raises ``NotAFeed``
-    when nothing could be read as an item and the document is malformed.
+    ``url`` (where the feed was fetched from) resolves relative links; only the first
+    ``max_items`` entries are read (the rest are one problem). Raises ``NotAFeed`` when
+    nothing could be read as an item and the document is malformed.
     """
     response_headers = _feed_headers(headers or {}, data)
     if url:
@@ -123,6 +125,9 @@ def parse_feed(
         if parsed.get("bozo"):
             raise NotAFeed(f"no feed items could be read{where}: {problems[0]}")
         raise NotAFeed(f"not a feed{where}: no RSS, Atom or JSON Feed document")
+    if max_items is not None and len(entries) > max_items:
+        problems.append(f"{len(entries) - max_items} item(s) after the first {max_items} ignored")
+        entries = entries[:max_items]
     items: list[FeedItem] = []
     seen: dict[str, int] = {}
     bad_dates: list[str] = []
@@ -153,13 +158,21 @@ def parse_feed(
 
 
 async def poll_feed(
-    fetcher: Fetcher, url: str, *, etag: str | None = None, last_modified: str | None = None
+    fetcher: Fetcher,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_items: int | None = None,
 ) -> FeedPoll:
-    """Fetch ``url`` conditionally and parse it (off the loop); a 304 costs no parsing."""
+    """Fetch ``url`` conditionally and parse it (off the loop, its first ``max_items`` items);
+    a 304 costs no parsing."""
     result = await fetcher.fetch_feed(url, etag=etag, last_modified=last_modified)
     feed = None
     if not result.not_modified:
-        feed = await asyncio.to_thread(parse_feed, result.body, url=result.final_url, headers=result.headers)
+        feed = await asyncio.to_thread(
+            parse_feed, result.body, url=result.final_url, headers=result.headers, max_items=max_items
+        )
     return FeedPoll(
         url=url,
         final_url=result.final_url,

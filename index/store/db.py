@@ -550,6 +550,11 @@ class Store:
         sql = f"SELECT a.key, a.uid FROM articles a WHERE a.key IN (:keys) AND {visible('a')}"
         return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
 
+    async def live_uids(self, uids: Sequence[str], gen: int) -> set[str]:
+        """Those of the article ids ``uids`` visible at ``gen``."""
+        sql = f"SELECT a.uid FROM articles a WHERE a.uid IN (:keys) AND {visible('a')}"
+        return {r[0] for r in await rows_in(self.conn, sql, uids, {"gen": gen})}
+
     async def article_vectors(
         self, uids: Sequence[str], gen: int, dim: int, *, sentences: bool = False
     ) -> dict[str, np.ndarray]:

@@ -102,6 +102,14 @@ class Scopes:
         found = await rows_in(self.conn, sql, list(uids), {"g": scope.guild_id or SHARED_ID})
         return {r[0] for r in found}
 
+    async def viewers(self, uids: Sequence[str]) -> dict[str, set[int | None]]:
+        """Who may see each of ``uids`` (server ids; None: every reader); ids nobody sees left out."""
+        out: dict[str, set[int | None]] = {}
+        sql = "SELECT uid, guild_id FROM article_scopes WHERE uid IN (:keys)"
+        for uid, guild in await rows_in(self.conn, sql, list(uids)):
+            out.setdefault(uid, set()).add(int(guild) or None)
+        return out
+
     async def own(self, guild_id: int, uids: Sequence[str]) -> set[str]:
         """Those of ``uids`` the server sees as its own, not as part of the shared corpus."""
         return {r[0] for r in await rows_in(self.conn, OWN_UIDS, list(uids), {"g": guild_id})}

