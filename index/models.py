@@ -31,6 +31,12 @@ class Block:
     __reduce__ = by_fields
 
 
+MAX_URL_CHARS = 2_048
+"""The longest article or feed address kept or fetched: a longer one is dropped (an article from
+a file is kept without a link) or refused (a fetch), never cut, since a cut URL is a wrong link.
+2,048 is the sitemaps protocol's ceiling (Discord links only 512)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """An article as a reader found it, before cleaning and chunking.

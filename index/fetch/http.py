@@ -32,6 +32,7 @@ from foreign_desk.index.fetch.errors import (
     UnsupportedContentType,
 )
 from foreign_desk.index.fetch.ssrf import AddressPolicy, GuardedResolver
+from foreign_desk.index.models import MAX_URL_CHARS
 from yarl import URL
 
 if TYPE_CHECKING:
@@ -330,6 +331,8 @@ def parse_retry_after(
 
 
 def _check_url(url: str) -> URL:
+    if len(url) > MAX_URL_CHARS:  # a hostile feed's link or redirect: not a page anyone cites
+        raise InvalidURL(f"the address is {len(url):,} characters long; at most {MAX_URL_CHARS:,}")
     try:
         parsed = URL(url.strip())
     except (ValueError, TypeError):

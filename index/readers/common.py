@@ -17,7 +17,7 @@ from typing import Any
 from foreign_desk.index.dates import find_date_in_text, parse_published
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.lang import detect_language
-from foreign_desk.index.models import Article, Block, ReadProblem
+from foreign_desk.index.models import MAX_URL_CHARS, Article, Block, ReadProblem
 from foreign_desk.index.outlets import canonical_outlet, outlet_from_url, parse_dateline
 from foreign_desk.index.text import normalise, word_count
 
@@ -220,9 +220,6 @@ MAX_TITLE_CHARS = 1_000
 part of every citation line (Discord shows 256 of it in an embed title)."""
 MAX_NAME_CHARS = 200
 """An outlet or author name longer than this is cut with "…"."""
-MAX_URL_CHARS = 2_048
-"""A longer URL is dropped, never cut: a cut URL is a wrong link. 2,048 is the sitemaps
-protocol's ceiling (Discord links only 512)."""
 
 
 def clip(text: str | None, limit: int) -> str | None:

@@ -28,8 +28,8 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from foreign_desk.index.errors import ReaderError
-from foreign_desk.index.models import Article, Block, ReadProblem
-from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, clip, load_bytes
+from foreign_desk.index.models import MAX_URL_CHARS, Article, Block, ReadProblem
+from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, clip, load_bytes
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -519,7 +519,7 @@ def _article_url(fetched: str | None, declared: str | None) -> str | None:
     from foreign_desk.index.fetch.urls import canonical_url
 
     fetched_c = canonical_url(fetched) if fetched else None
-    if declared and len(declared) <= MAX_URL_CHARS:  # a longer one is no link (common.MAX_URL_CHARS)
+    if declared and len(declared) <= MAX_URL_CHARS:  # a longer one is no link
         if fetched:
             declared = urljoin(fetched, declared)
         declared_c = canonical_url(declared)

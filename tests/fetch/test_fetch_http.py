@@ -166,6 +166,20 @@ async def test_redirect_chain_past_the_cap_is_refused(news_server: FixtureServer
     assert len(news_server.requests) == 4  # the cap is 3: the fourth Location is not followed
 
 
+async def test_an_address_past_the_ceiling_is_refused_unfetched_and_unquoted(
+    news_server: FixtureServer, fetcher: Fetcher
+) -> None:
+    """A hostile feed's link or redirect to a 5,000-character address: no request goes there,
+    and the one-line reason does not quote it."""
+    far = "/" + "a" * 5_000
+    news_server.redirect("/short", far)
+    for url in (news_server.url(far), news_server.url("/short")):
+        with pytest.raises(InvalidURL, match="characters long; at most 2,048") as refused:
+            await fetcher.fetch_page(url)
+        assert len(str(refused.value)) < 100
+    assert [r.path for r in news_server.requests] == ["/short"]
+
+
 async def test_page_declared_too_large_is_refused_before_download(
     news_server: FixtureServer, fetcher: Fetcher
 ) -> None:
