@@ -34,15 +34,35 @@ ELLIPSIS = "…"
 # A sentence ends at . ! ? … (optionally followed by closing quotes or brackets) before whitespace.
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 _WORD_END = re.compile(r"\S(?=\s)")
+_URL = r"<[^: >]+:/[^ >]+>|(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]"
+_MARKDOWN = re.compile(
+    rf"(?P<url>{_URL})|(?P<indent>^[^\S\n]*)(?P<lead>[>#-])|(?P<char>[_\\~|*`\[\]])", re.MULTILINE
+)
+"""A link (discord.py's pattern: left as written), a quote, heading or list mark opening a line,
+or a character that formats."""
+_TOKEN = re.compile(r"<(?=[#/:]|a:|t:|id:)")
+"""The start of a channel, command, emoji, timestamp or guide token (``<#1>``, ``</ask:1>``, ``<t:1>``)."""
 
 
 def escape(text: str) -> str:
-    """Article or user text made inert: Markdown escaped, mentions broken with a zero-width space.
+    """Article or user text made inert: Markdown escaped, mentions and other ``<…>`` tokens broken
+    with a zero-width space.
 
-    ``allowed_mentions`` none is what guarantees nobody is pinged; escaping the mention
-    syntax as well keeps ``<@id>`` from even rendering as a mention.
+    ``allowed_mentions`` none is what guarantees nobody is pinged; escaping the mention syntax as
+    well keeps ``<@id>`` from even rendering as a mention, and ``<#id>``, ``<t:…>``, ``</cmd:id>``
+    and custom emoji from rendering at all. Not ``discord.utils.escape_markdown``: it takes all
+    from the first ``[`` to the last ``)`` of a line for one masked link and escapes only that
+    ``[``, so a second link (and any formatting between) stayed live. Every bracket is escaped
+    here, which also makes the text safe inside the ``[...]`` of a masked link.
     """
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    escaped = _MARKDOWN.sub(_escape_one, text)
+    return _TOKEN.sub("<\u200b", discord.utils.escape_mentions(escaped))
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    if match["url"]:
+        return match["url"]
+    return (match["indent"] or "") + "\\" + (match["lead"] or match["char"])
 
 
 def _cuts(text: str) -> tuple[list[int], list[int]]:
@@ -136,11 +156,6 @@ def join_within(
 def fit_markdown(text: str, limit: int) -> str:
     """Article or user text, escaped, cut to ``limit``."""
     return fit(text, limit, escape)
-
-
-def link_text(text: str) -> str:
-    """Escaped text that is safe inside ``[...]`` of a masked link."""
-    return escape(text).replace("[", "\\[").replace("]", "\\]")
 
 
 def safe_url(url: str | None) -> str | None:

@@ -40,7 +40,6 @@ from .limits import (
     fit_markdown,
     fit_start,
     join_within,
-    link_text,
     safe_url,
 )
 
@@ -91,7 +90,7 @@ def citation_line(result: Result, limit: int, tx: Texts = EN) -> str:
     url = safe_url(art.url)
     room = limit - len(tail) - 2
     if url and room - len(url) - 4 >= 20:
-        title = fit(art.title, room - len(url) - 4, link_text)
+        title = fit_markdown(art.title, room - len(url) - 4)
         head = f"[{title}]({url})"
     else:
         head = f"*{fit_markdown(art.title, max(1, room - 2))}*"
@@ -193,7 +192,7 @@ def nothing_relevant_text(filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
 def _headline(title: str, url: str | None, limit: int) -> str:
     link = safe_url(url)
     if link and limit - len(link) - 4 >= 20:
-        return f"[{fit(title, limit - len(link) - 4, link_text)}]({link})"
+        return f"[{fit_markdown(title, limit - len(link) - 4)}]({link})"
     return fit_markdown(title, limit)
 
 

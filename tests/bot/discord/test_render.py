@@ -160,6 +160,54 @@ def test_article_markdown_and_mentions_are_escaped() -> None:
     assert out.endswith("**@\u200beveryone <@\u200b123456789012345678> listen.**")
 
 
+def live_links(markdown: str) -> list[tuple[str, str]]:
+    """The masked links Discord would render: ``(text, url)`` of each ``[text](url)`` not escaped."""
+    bare = re.sub(r"\\.", "·", markdown)  # an escaped character is plain text
+    return re.findall(r"\[([^\[\]]*)\]\(([^)\s]*)\)", bare)
+
+
+EVIL = "[Official NATO statement](https://evil.example/login)"
+TWO_LINKS = f"See [background](https://nato.int/x) and {EVIL}. **Allies** met ||in secret||."
+
+
+@pytest.mark.parametrize("where", ["passage", "headline", "outlet"])
+def test_links_written_in_an_article_never_render_as_links_in_an_answer(where: str) -> None:
+    text = TWO_LINKS if where == "passage" else "Allies met in Vilnius. Japan signed."
+    title = TWO_LINKS if where == "headline" else "NATO and Japan"
+    source = TWO_LINKS if where == "outlet" else "AP"
+    ref = ArticleRef("1", title, source, "https://apnews.com/a", "2024-01-01", "en", None)
+    found = (Result(1, 1.0, 1.0, text, "Japan signed.", (1,), None, ref, "", 1),)
+    description = answer_embed(Answer("what did NATO agree?", found, 5.0)).description or ""
+    assert [url for _, url in live_links(description)] == ["https://apnews.com/a"]  # the citation only
+    assert "\\*\\*Allies\\*\\* met \\|\\|in secret\\|\\|" in description  # and what lies between them
+
+
+def test_links_written_in_a_lede_never_render_as_links_in_latest() -> None:
+    item = ArticleSummary("1", "Summit", "AP", "https://apnews.com/a", "2024-01-01", "en", None, TWO_LINKS)
+    description = latest_embed([item]).description or ""
+    assert live_links(description) == [("Summit", "https://apnews.com/a")]
+    assert "\\[Official NATO statement\\](https://evil.example/login)" in description
+
+
+def test_a_headline_with_brackets_shows_them_without_a_backslash() -> None:
+    title = "Watch [live](blog) coverage"
+    ref = ArticleRef("1", title, "AP", "https://apnews.com/a", "2024-01-01", "en", None)
+    found = (Result(1, 1.0, 1.0, "Allies met.", "Allies met.", (1,), None, ref, "", 1),)
+    description = answer_embed(Answer("q", found, 5.0)).description or ""
+    assert "— [Watch \\[live\\](blog) coverage](https://apnews.com/a) · AP" in description
+    assert live_links(description) == [("Watch ·live·(blog) coverage", "https://apnews.com/a")]
+
+
+def test_channel_timestamp_command_and_emoji_tokens_in_an_article_do_not_render() -> None:
+    tokens = ("<t:1700000000:F>", "<#123456789012345678>", "</ask:123456789012345678>", "<:flag:1234567>")
+    text = "Meeting at {} in {}, run {} {}.".format(*tokens)
+    ref = ArticleRef("1", "T", "AP", None, "2024-01-01", "en", None)
+    found = (Result(1, 1.0, 1.0, text, text, (1,), None, ref, "", 1),)
+    description = answer_embed(Answer("q", found, 5.0)).description or ""
+    for token in tokens:
+        assert token not in description and "<\u200b" + token[1:] in description
+
+
 def test_citation_links_the_headline_and_names_outlet_date_and_paragraphs() -> None:
     ref = ArticleRef("a", "EU [agrees] sanctions", "AP", "https://apnews.com/a (1)", "2024-02-23", "en", None)
     result = Result(1, 1.0, 1.0, "EU agreed. More later.", "EU agreed.", (4, 5, 6), None, ref, "", 1)
