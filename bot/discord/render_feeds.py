@@ -278,9 +278,6 @@ def alert_message(post: Post, tx: Texts = EN) -> tuple[str, discord.Embed]:
     The text line is what a notification shows; the embed carries the articles.
     """
     topics = fit(quoted(post.topics, tx), 300)
-    follow_line = tx("alert.following", topics=fit(topics, 200))
-    if post.pending_after:
-        follow_line += SEP + tx("alert.pending", n=post.pending_after)
     if not post.digest:
         content = fit(tx("alert.new", topics=topics), CONTENT_MAX, escape)
         embed = _alert_embed(post, tx)
@@ -294,14 +291,23 @@ def alert_message(post: Post, tx: Texts = EN) -> tuple[str, discord.Embed]:
             article_block(m.article, per, number, also_in, tx)
             for number, (m, also_in) in enumerate(zip(post.items, also, strict=True), 1)
         )
-    embed.set_footer(text=footer(follow_line))
+    embed.set_footer(text=footer(_follow_line(post, tx)))
     return content, embed
+
+
+def _follow_line(post: Post, tx: Texts) -> str:
+    """``Following “topic” here · /unfollow to stop``, unescaped: a footer renders no Markdown,
+    a message does."""
+    line = tx("alert.following", topics=fit(quoted(post.topics, tx), 200))
+    if post.pending_after:
+        line += SEP + tx("alert.pending", n=post.pending_after)
+    return line
 
 
 def alert_text(post: Post, tx: Texts = EN) -> str:
     """The alert as plain text, for a channel where the bot may not embed (no Embed Links)."""
-    content, embed = alert_message(post, tx)
-    tail = f"-# {embed.footer.text}" if embed.footer.text else ""
+    content, _ = alert_message(post, tx)
+    tail = "-# " + fit_markdown(_follow_line(post, tx), 300)
     n = len(post.items)
     per = max(80, (CONTENT_MAX - len(content) - len(tail) - 4 - 2 * (n - 1)) // n)
     also = list(post.also_in) + [()] * (n - len(post.also_in))

@@ -6,6 +6,7 @@ import pytest
 from foreign_desk.bot.discord.limits import CONTENT_MAX, problems
 from foreign_desk.bot.discord.render_feeds import (
     alert_message,
+    alert_text,
     duration,
     feeds_embed,
     fetch_progress_text,
@@ -46,6 +47,17 @@ def test_alerts_and_digests_fit_and_escape_any_article(n: int):
     assert "@everyone" not in content + (embed.title or "") + (embed.description or "")
     assert embed.footer.text and embed.footer.text.endswith("7 more in the next digest")
     assert content.startswith("📰 New on “topic 0" if n == 1 else f"📰 {n} new articles on “topic 0")
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_a_plain_text_alert_shows_the_followed_topic_as_written(n: int):
+    """Without Embed Links the footer becomes the message's last line, where Markdown renders."""
+    topic = "||spoiler|| [Official](https://evil.example/x)"
+    text = alert_text(post(n, (topic,)))
+    first, last = text.splitlines()[0], text.splitlines()[-1]
+    shown = "“\\|\\|spoiler\\|\\| \\[Official\\](https://evil.example/x)”"
+    assert shown in first
+    assert last == f"-# Following {shown} here · /unfollow to stop · 7 more in the next digest"
 
 
 def test_a_fetch_summary_of_hundreds_of_items_fits_one_message():
