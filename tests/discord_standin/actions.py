@@ -472,7 +472,8 @@ class UserActions:
         """A user posts a message: stored, then dispatched as MESSAGE_CREATE (intents permitting).
 
         Mentions (`<@id>`, `<@&id>`, @everyone) are parsed from `content` like Discord does;
-        use `standin.bot.mention` to address the bot.
+        use `standin.bot.mention` to address the bot. A reply pings the author of `reply_to` (a
+        client's default), who is then in `mentions` too.
         """
         author, channel = self._where(author, channel, dm)
         body: dict[str, Any] = {"content": content, "embeds": embeds or []}

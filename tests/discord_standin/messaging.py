@@ -84,9 +84,16 @@ class Messages:
         return result
 
     def _mention_fields(self, msg: StoredMessage, body: dict[str, Any], sender_perms: int) -> None:
-        pings = would_ping({**body, "content": msg.content}, is_reply=False)
+        """`mentions` as Discord fills them: the users named in the content and, for a reply that
+        pings (a user's client does by default), the replied-to author."""
+        ref = body.get("message_reference") or {}
+        pings = would_ping({**body, "content": msg.content}, is_reply=bool(ref) and ref.get("type", 0) == 0)
+        mentioned = set(pings.users)
+        replied = self.by_id.get(int(ref.get("message_id") or 0)) if pings.replied_user else None
+        if replied is not None:
+            mentioned.add(replied.author_id)
         users = self.standin.world.users
-        msg.mentions = [users[u].payload() for u in sorted(pings.users) if u in users]
+        msg.mentions = [users[u].payload() for u in sorted(mentioned) if u in users]
         msg.mention_roles = [str(r) for r in sorted(pings.roles)]
         msg.mention_everyone = pings.everyone and bool(sender_perms & Perm.MENTION_EVERYONE)
 

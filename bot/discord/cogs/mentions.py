@@ -35,9 +35,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def mention_of(bot_id: int) -> str:
+    """The pattern of ``<@id>`` / ``<@!id>`` for the bot, as written in a message's text."""
+    return rf"<@!?{bot_id}>"
+
+
 def question_from(content: str, bot_id: int, role_id: int | None = None) -> str:
     """The message text without the mentions of the bot (and of its managed role)."""
-    text = re.sub(rf"<@!?{bot_id}>", " ", content)
+    text = re.sub(mention_of(bot_id), " ", content)
     if role_id is not None:
         text = text.replace(f"<@&{role_id}>", " ")
     return text.strip()
@@ -56,14 +61,18 @@ class MentionsCog(commands.Cog):
         """The newest message id whose handling (an answer, a refusal, or nothing) has finished."""
 
     def addressed(self, message: discord.Message) -> bool:
-        """Is this a question for the bot: a DM, or a message that mentions it (as configured)?"""
+        """Is this a question for the bot: a DM, or a message that mentions it (as configured)?
+
+        Only a mention written in the text counts: a reply to the bot's answer lists the bot in
+        ``message.mentions`` too (Discord's @ON, the default), and "thanks!" is no question.
+        """
         me = self.bot.user
         if me is None or message.author.bot or message.author.id == me.id:
             return False
         settings = self.bot.bot_settings
         if message.guild is None:
             return settings.answer_dms
-        mentioned = any(u.id == me.id for u in message.mentions) or own_role(message) is not None
+        mentioned = re.search(mention_of(me.id), message.content) is not None or own_role(message) is not None
         return settings.answer_mentions and mentioned
 
     @commands.Cog.listener()

@@ -41,6 +41,25 @@ async def test_a_mention_gets_the_same_answer_as_ask(standin: DiscordStandin, st
     assert_everything_quiet(standin)
 
 
+async def test_a_reply_to_an_answer_is_a_question_only_when_it_mentions_the_bot(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """A reply lists the replied-to bot in its mentions (Discord's @ON, the default) with no
+    ``<@id>`` in its text: "thanks, great!" under an answer gets no reply."""
+    async with asyncio.timeout(60), start_bot() as bot:
+        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
+        answer = await standin.wait_for_bot_message(timeout=15)
+        thanks = await standin.send_message("thanks, great!", reply_to=answer)
+        mentions = bot.get_cog("MentionsCog")
+        await standin.wait_until(lambda: mentions.handled_through >= thanks.id, what="the thanks handled")
+        assert standin.bot_messages() == [answer]
+        asked = await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}", reply_to=answer)
+        second = await standin.wait_for_bot_message(lambda m: m.id != answer.id, timeout=15)
+    assert [int(u["id"]) for u in thanks.mentions] == [standin.bot.id]  # as Discord sends a reply
+    assert second.message_reference is not None and second.message_reference["message_id"] == str(asked.id)
+    assert_everything_quiet(standin)
+
+
 async def test_a_dm_is_answered_in_the_dm(standin: DiscordStandin, start_bot: StartBot):
     async with asyncio.timeout(30), start_bot(cooldown_s=60):
         await standin.send_message(NATO_JAPAN, dm=True)
