@@ -61,6 +61,7 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
   (right-click → Apps), `send_autocomplete(path, options, focused=)`,
   `click_button(message, custom_id= | label=)`, `select_options(message, values)`,
   `submit_modal(interaction, values)`, `send_message(content, author=, channel=, dm=, reply_to=)`,
+  `forward_message(message, author=, channel=)`,
   `send_interaction(type, data, …)` (raw), `dispatch(event, data)` (any gateway event).
   Misuse Discord's client would prevent (unknown options, hidden commands, disabled buttons)
   raises `StandinUsageError` in the test.

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .commands import CommandRegistry, build_command_data
 from .errors import StandinUsageError
-from .records import InteractionRecord, Notifier, StoredMessage
+from .records import FLAG_HAS_SNAPSHOT, InteractionRecord, Notifier, StoredMessage
 from .snowflakes import SnowflakeFactory, interaction_token
 from .world import BOT_DM_APP_PERMISSIONS, USER_APP_PERMISSIONS, Channel, Guild, Perm, Role, User, World
 
@@ -483,5 +483,17 @@ class UserActions:
                 "channel_id": str(reply_to.channel_id),
             }
         msg = self.messages.create(channel, author, body, type_=19 if reply_to else 0)
+        await self.messages.announce(msg, "MESSAGE_CREATE")
+        return msg
+
+    async def forward_message(
+        self, message: StoredMessage, *, author: User | None = None, channel: Channel | None = None
+    ) -> StoredMessage:
+        """A user forwards `message` (to #general by default): a message with no content of its
+        own and the forwarded one's in `message_snapshots`, as Discord sends it."""
+        author, channel = self._where(author, channel, False)
+        ref = {"type": 1, "message_id": str(message.id), "channel_id": str(message.channel_id)}
+        msg = self.messages.create(channel, author, {"message_reference": ref}, flags=FLAG_HAS_SNAPSHOT)
+        msg.message_snapshots = [message.snapshot()]
         await self.messages.announce(msg, "MESSAGE_CREATE")
         return msg

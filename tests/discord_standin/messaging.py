@@ -263,5 +263,6 @@ class Messages:
             or (self.standin.config.role_mention_shows_content and self._mentions_bot_role(msg))
         )
         if not content_visible:
-            data.update(content="", embeds=[], attachments=[], components=[])
+            for part in (data, *(s["message"] for s in data.get("message_snapshots", []))):
+                part.update(content="", embeds=[], attachments=[], components=[])
         await gateway.dispatch(event, data, session=session)

@@ -19,6 +19,20 @@ from .mentions import Pings, mentions_suppressed, would_ping
 
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
+FLAG_HAS_SNAPSHOT = 1 << 14
+SNAPSHOT_FIELDS = (
+    "type",
+    "content",
+    "embeds",
+    "attachments",
+    "components",
+    "timestamp",
+    "edited_timestamp",
+    "flags",
+    "mentions",
+    "mention_roles",
+)
+"""The fields of a message a forward's ``message_snapshots`` carry."""
 MESSAGE_FIELDS = ("content", "embeds", "components", "attachments", "poll", "sticker_ids")
 
 
@@ -132,6 +146,7 @@ class StoredMessage:
     flags: int = 0
     allowed_mentions: dict[str, Any] | None = None
     message_reference: dict[str, Any] | None = None
+    message_snapshots: list[dict[str, Any]] = field(default_factory=list)
     interaction_id: int | None = None
     interaction_metadata: dict[str, Any] | None = None
     webhook_id: int | None = None
@@ -239,9 +254,16 @@ class StoredMessage:
             data["interaction_metadata"] = self.interaction_metadata
         if self.message_reference is not None:
             data["message_reference"] = self.message_reference
+        if self.message_snapshots:
+            data["message_snapshots"] = self.message_snapshots
         if self.nonce is not None:
             data["nonce"] = self.nonce
         return copy.deepcopy(data)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a forward of this message carries: ``{"message": …}`` with its content and embeds."""
+        data = self.payload()
+        return {"message": {key: data[key] for key in SNAPSHOT_FIELDS}}
 
     def __repr__(self) -> str:
         state = " deleted" if self.deleted else (" loading" if self.loading else "")

@@ -5,7 +5,7 @@ message links to an article in the corpus, the reply says so and lists other out
 the same story (``Engine.same_story``), and the question is the message's words with that article's
 headline; a message with only a link to an unknown page asks about the words of its address. Discord sends the
 target message's text with the command, Message Content intent or not; a bot's post (an alert)
-is read from its embeds.
+is read from its embeds, a forward from the message it forwards (``message_snapshots``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,14 @@ LINKS_LOOKED_UP = 3
 COVERAGE_SHOWN = 5
 
 
-def message_text(message: discord.Message) -> tuple[str, list[str]]:
+def source_of(message: discord.Message) -> discord.Message | discord.MessageSnapshot:
+    """The message itself, or for a forward (no text or embeds of its own) the one it forwards."""
+    if not message.content.strip() and not message.embeds and message.message_snapshots:
+        return message.message_snapshots[0]
+    return message
+
+
+def message_text(message: discord.Message | discord.MessageSnapshot) -> tuple[str, list[str]]:
     """The words of a message (its text, else its embeds' titles and descriptions) and its links."""
     texts = [message.content] if message.content.strip() else []
     texts = texts or [f"{e.title or ''}\n{e.description or ''}" for e in message.embeds]
@@ -92,7 +99,7 @@ class AskMessageCog(commands.Cog):
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     async def ask_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
-        text, links = message_text(message)
+        text, links = message_text(source_of(message))
         await defer_private(interaction)
         engine, desk, scope = self.bot.engine, self.bot.desk, scope_of(interaction)
         article = await linked_article(engine, links, scope)

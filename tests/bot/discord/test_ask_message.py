@@ -33,6 +33,20 @@ async def test_a_message_is_asked_about_privately(standin: DiscordStandin, start
     assert_everything_quiet(standin)
 
 
+async def test_a_forwarded_message_is_asked_about_like_the_message_it_forwards(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """A forward has no text of its own: Discord sends the forwarded message in its snapshots."""
+    async with asyncio.timeout(60), start_bot():
+        said = await standin.send_message(NATO_JAPAN, author=standin.owner)
+        forward = await standin.forward_message(said)
+        ix = await standin.send_message_command(forward, MENU)
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+    assert forward.content == "" and reply.ephemeral
+    (embed,) = reply.embeds
+    assert embed["title"] == NATO_JAPAN and embed["description"].startswith("**[1]** ")
+
+
 async def test_a_link_to_an_article_in_the_corpus_brings_the_same_story_from_other_outlets(
     standin: DiscordStandin, start_bot: StartBot, desk_copy: Path
 ):
