@@ -186,6 +186,7 @@ def _answer_embed(
 
 async def turn_page(interaction: discord.Interaction, answer_id: str, offset: int) -> None:
     bot, tx = _bot(interaction), for_interaction(interaction)
+    await acknowledge(interaction)
     state = await bot.answers.recall(answer_id)
     if state is None:
         await expired(interaction, tx)
@@ -193,7 +194,6 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
     if not bot.answers.is_asker(state, interaction.user.id):
         await tell_privately(interaction, tx("page.not_asker"))
         return
-    await interaction.response.defer()  # an "update" acknowledgement: the message stays as is meanwhile
     answer = await bot.desk.answer(state.question, state.filters, offset, scope_of(interaction))
     if not answer.results:
         await tell_privately(interaction, tx("answer.no_more"))
@@ -207,6 +207,7 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
 
 async def cast_vote(interaction: discord.Interaction, answer_id: str, offset: int, vote: int) -> None:
     bot, tx = _bot(interaction), for_interaction(interaction)
+    await acknowledge(interaction)
     state = await bot.answers.recall(answer_id)
     if state is None:
         await expired(interaction, tx)
@@ -215,6 +216,12 @@ async def cast_vote(interaction: discord.Interaction, answer_id: str, offset: in
     key = "vote.recorded" if before is None else "vote.same" if before == vote else "vote.changed"
     log.info("vote %+d on answer %s (%s)", vote, answer_id, key)
     await tell_privately(interaction, tx(key, mark=VOTE_MARKS[vote]))
+
+
+async def acknowledge(interaction: discord.Interaction) -> None:
+    """Acknowledge a click at once, before the store: another process may hold its write lock for
+    seconds, past Discord's 3 (an "update" acknowledgement: the message stays as is meanwhile)."""
+    await interaction.response.defer()
 
 
 async def expired(interaction: discord.Interaction, tx: Texts) -> None:
@@ -226,7 +233,7 @@ async def expired(interaction: discord.Interaction, tx: Texts) -> None:
             if getattr(item, "url", None) is None:
                 kept.remove_item(item)
         kept.stop()
-    await interaction.response.edit_message(view=kept if kept is not None and kept.children else None)
+    await interaction.edit_original_response(view=kept if kept is not None and kept.children else None)
     await interaction.followup.send(tx("answer.expired"), ephemeral=True, allowed_mentions=NO_PINGS)
 
 

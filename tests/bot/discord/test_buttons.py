@@ -72,7 +72,7 @@ async def test_a_button_older_than_the_timeout_says_the_answer_expired(
         bot.answers.clock = lambda: now + 61  # a minute and a second later
         late = await standin.click_button(reply, label="Lainnya", locale="id")
         note = await late.wait_for_reply(lambda m: m.id != reply.id)
-    assert late.callback_type == 7  # the message is updated: its buttons go, nothing "failed"
+    assert late.callback_type == 6  # acknowledged, then the message is updated: its buttons go
     assert note.ephemeral and note.content == ID("answer.expired")
     assert reply.components == [] and reply.embeds == answer
     assert_everything_quiet(standin)
@@ -145,6 +145,29 @@ async def test_one_vote_per_user_stored_with_the_page_and_no_user_id(
     for user in (standin.user, standin.admin):
         assert str(user.id) not in stored and user.username not in stored
     assert labels(reply)[-2:] == ["👍", "👎"]  # the buttons stay for others to vote
+    assert_everything_quiet(standin)
+
+
+async def test_a_vote_is_acknowledged_at_once_while_another_process_writes_the_store(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    """Another process holding discord.sqlite3's write lock past Discord's 3 seconds must not fail
+    the click: it is acknowledged first, and the vote is recorded once the file is free."""
+    async with asyncio.timeout(60), start_bot(sample_copy) as bot:
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        other = sqlite3.connect(sample_copy / FILE_NAME, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"))
+            assert await click.wait_for_callback() == 6
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        note = await click.wait_for_reply(timeout=15)
+        votes = await bot.answers.votes()
+    assert note.ephemeral and note.content == EN("vote.recorded", mark="👍")
+    assert [v.vote for v in votes] == [1]
     assert_everything_quiet(standin)
 
 
