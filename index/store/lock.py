@@ -43,19 +43,22 @@ class WriterLock:
                 os.close(fd)
 
     async def _exclusive(self, wait_s: float, waiting: Callable[[], None] | None) -> int:
-        """The file lock: tried once, then, if another process holds it, waited for."""
+        """The file lock: tried at once, then, if another process holds it, tried again every
+        tenth of a second on the loop (a non-blocking call), so a cancel stops the wait."""
+        fd = await asyncio.to_thread(open_lock_file, self.path)
         try:
-            return await asyncio.to_thread(self._acquire, 0.0)
-        except StoreError:
-            if wait_s <= 0:
-                raise
-        if waiting is not None:
-            waiting()
-        return await asyncio.to_thread(self._acquire, wait_s)
-
-    def _acquire(self, wait_s: float) -> int:
-        busy = f"another process is writing to the index ({self.path}); try later"
-        return flock(self.path, fcntl.LOCK_EX, wait_s, busy)
+            deadline = asyncio.get_running_loop().time() + wait_s
+            while not try_lock(fd, fcntl.LOCK_EX):
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise StoreError(f"another process is writing to the index ({self.path}); try later")
+                if waiting is not None:
+                    waiting()
+                    waiting = None
+                await asyncio.sleep(0.1)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
 
 class OpenLock:
@@ -89,14 +92,28 @@ def flock(path: Path, mode: int, wait_s: float, busy: str) -> int:
     ``wait_s``; ``StoreError(busy)`` when it is still held elsewhere then."""
     import time
 
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_lock_file(path)
     deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise StoreError(busy) from None
-            time.sleep(0.1)
+    while not try_lock(fd, mode):
+        if time.monotonic() >= deadline:
+            os.close(fd)
+            raise StoreError(busy)
+        time.sleep(0.1)
+    return fd
+
+
+def open_lock_file(path: Path) -> int:
+    """``path`` opened for locking, created if need be; a file-system refusal is a ``StoreError``."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot open the lock file {path}: {exc.strerror or exc}") from None
+
+
+def try_lock(fd: int, mode: int) -> bool:
+    """Whether the lock (``mode``) on ``fd`` was taken, without waiting for it."""
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
