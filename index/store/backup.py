@@ -47,15 +47,32 @@ async def backup(data_dir: Path, dest: Path) -> BackupReport:
         raise StoreError(f"nothing to back up: no index in {data_dir}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StoreError(f"{dest} already exists and is not an empty folder")
-    tmp = dest.with_name(f".{dest.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
     async with WriterLock(data_dir / "writer.lock").hold(wait_s=WAIT_FOR_WRITER_S):
-        report = await asyncio.to_thread(_copy_out, data_dir, tmp)
-    checkpoint("backup-written")
-    if dest.exists():
-        dest.rmdir()
-    os.replace(tmp, dest)
-    _fsync_dir(dest.parent)
+        writing = asyncio.ensure_future(asyncio.to_thread(_write, data_dir, dest))
+        try:
+            return await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            await asyncio.wait([writing])  # a thread cannot be stopped: hold the lock until it ends
+            raise
+
+
+def _write(data_dir: Path, dest: Path) -> BackupReport:
+    """The backup written beside ``dest``, then renamed into place; on any failure the
+    temporary folder (as large as the backup) is removed, and a file-system error is one line."""
+    tmp = dest.with_name(f".{dest.name}.partial")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        report = _copy_out(data_dir, tmp)
+        checkpoint("backup-written")
+        if dest.exists():
+            dest.rmdir()
+        os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise StoreError(f"cannot back up to {dest}: {_why(exc)}") from None
+        raise
     return BackupReport(dest, report.generation, report.files, report.bytes)
 
 
@@ -87,20 +104,23 @@ def _copy_out(data_dir: Path, dest: Path) -> BackupReport:
 
 async def restore(src: Path, data_dir: Path) -> BackupReport:
     """Check the backup in ``src``, then make ``data_dir`` hold it (its index is replaced)."""
-    manifest = await asyncio.to_thread(_checked_backup, src)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    alone = OpenLock(data_dir / OPEN_LOCK)  # a running process keeps the index it loaded
-    await asyncio.to_thread(alone.alone)
+    manifest = await asyncio.to_thread(_checked_backup, src, data_dir)
     try:
-        async with WriterLock(data_dir / "writer.lock").hold(wait_s=0):
-            await asyncio.to_thread(_copy_in, src, data_dir, manifest["files"])
-    finally:
-        alone.release()
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        alone = OpenLock(data_dir / OPEN_LOCK)  # a running process keeps the index it loaded
+        await asyncio.to_thread(alone.alone)
+        try:
+            async with WriterLock(data_dir / "writer.lock").hold(wait_s=0):
+                await asyncio.to_thread(_copy_in, src, data_dir, manifest["files"])
+        finally:
+            alone.release()
+    except OSError as exc:
+        raise StoreError(f"cannot restore into {data_dir}: {_why(exc)}") from None
     size = sum((src / f).stat().st_size for f in manifest["files"])
     return BackupReport(data_dir, int(manifest["generation"]), tuple(manifest["files"]), size)
 
 
-def _checked_backup(src: Path) -> dict:
+def _checked_backup(src: Path, data_dir: Path) -> dict:
     try:
         manifest = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
         files = [str(f) for f in manifest["files"]]
@@ -109,6 +129,8 @@ def _checked_backup(src: Path) -> dict:
     for name in files:
         if "/" in name.replace("vectors/", "", 1) or name.startswith(("/", ".")):
             raise StoreError(f"{src}/{MANIFEST} names a file outside the backup: {name!r}")
+        if _same_file(src / name, data_dir / name):  # SQLite would wait on itself for ever
+            raise StoreError(f"{src} is the data folder itself: restore from a backup elsewhere")
         if name.endswith(".sqlite3") and not (finding := quick_check(src / name)).ok:
             raise StoreError(f"the backup's {name} is {finding.detail}")
     meta = _meta(src / DB_NAME)
@@ -156,6 +178,18 @@ def _file_copy(source: Path, target: Path) -> None:
     with tmp.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, target)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them is missing: not the same
+        return False
+
+
+def _why(exc: OSError) -> str:
+    """An ``OSError`` in a few words, with the path it concerns."""
+    return f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc.strerror or exc)
 
 
 def _fsync_dir(path: Path) -> None:

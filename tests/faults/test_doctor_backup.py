@@ -155,7 +155,7 @@ async def test_backup_refuses_a_damaged_vector_file_and_restore_a_non_backup(
     vector_file(sample_copy).unlink()
     with pytest.raises(StoreError, match="doctor --repair"):
         await backup(sample_copy, tmp_path / "backup")
-    assert not (tmp_path / "backup").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "not-a-backup"]  # no .backup.partial
 
 
 async def test_restore_refuses_while_a_process_has_the_data_folder_open(
@@ -168,3 +168,29 @@ async def test_restore_refuses_while_a_process_has_the_data_folder_open(
             await restore(tmp_path / "backup", sample_copy)
         assert (await engine.ask(QUESTIONS[0])).results  # untouched, still answering
     assert (await restore(tmp_path / "backup", sample_copy)).generation == 1
+
+
+async def test_restore_refuses_the_data_folder_itself(sample_copy: Path, tmp_path: Path) -> None:
+    """A backup used as a data dir, restored onto itself (or through a link): SQLite would wait
+    on its own lock for ever."""
+    await backup(sample_copy, tmp_path / "backup")
+    (tmp_path / "link").symlink_to(tmp_path / "backup")
+    for src in (tmp_path / "backup", tmp_path / "link"):
+        with pytest.raises(StoreError, match="is the data folder itself"):
+            await restore(src, tmp_path / "backup")
+    assert (await restore(tmp_path / "link", tmp_path / "restored")).generation == 1
+
+
+async def test_file_system_refusals_are_one_line(sample_copy: Path, tmp_path: Path) -> None:
+    """Each would end in an OSError's traceback: a folder under a file, a lock file that cannot be
+    opened."""
+    (sample_copy / "writer.lock").mkdir()
+    with pytest.raises(StoreError, match=r"cannot open the lock file .*writer.lock: Is a directory"):
+        await backup(sample_copy, tmp_path / "backup")
+    (sample_copy / "writer.lock").rmdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(StoreError, match=r"cannot back up to .*a-file/backup: Not a directory"):
+        await backup(sample_copy, tmp_path / "a-file" / "backup")
+    await backup(sample_copy, tmp_path / "backup")
+    with pytest.raises(StoreError, match=r"cannot restore into .*a-file/data: Not a directory"):
+        await restore(tmp_path / "backup", tmp_path / "a-file" / "data")
