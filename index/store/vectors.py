@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from foreign_desk.index import threads
+from foreign_desk.index.errors import StoreError
 
 threads.configure_openmp()  # before FAISS loads its OpenMP runtime
 
@@ -26,6 +28,9 @@ import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
 log = logging.getLogger(__name__)
+
+FAISS_REASON = re.compile(r"\(([^()]+)\)\s*$")
+"""The system's reason at the end of a FAISS I/O error: ``... 65454 != 256000 (File too large)``."""
 
 IDSelector = faiss.IDSelector
 
@@ -355,16 +360,21 @@ class VectorIndex:
         return int(self.index.remove_ids(faiss.IDSelectorBatch(arr)))
 
     def save(self, path: Path) -> None:
-        """Write atomically: temp file, fsync, rename, fsync the directory."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write atomically: temp file, fsync, rename, fsync the directory. A failed write (a
+        full disk) removes the temp file, as large as the index, and is one line."""
         tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(self.index, str(tmp))
-        fd = os.open(tmp, os.O_RDONLY)
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            faiss.write_index(self.index, str(tmp))
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except (RuntimeError, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot write the vector file {path}: {_reason(exc)}") from None
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -378,3 +388,11 @@ class VectorIndex:
         index = faiss.read_index(str(path), MMAP_FLAGS if mmap else 0)
         kind = IVF if faiss.try_extract_index_ivf(index) is not None else FLAT
         return cls(index, kind, nprobe, mapped=mmap)
+
+
+def _reason(exc: RuntimeError | OSError) -> str:
+    """Why a write failed, in a few words (FAISS's message is a C++ assertion with the reason last)."""
+    if isinstance(exc, OSError):
+        return str(exc.strerror or exc)
+    found = FAISS_REASON.search(str(exc))
+    return found.group(1) if found else str(exc).splitlines()[-1]

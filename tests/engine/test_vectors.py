@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex, ivf_nlist
+
+ROOT = Path(__file__).resolve().parents[2]
+SAVE_ON_A_FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+import numpy as np
+from foreign_desk.index.errors import StoreError
+from foreign_desk.index.store.vectors import VectorIndex
+
+vecs = np.random.default_rng(0).standard_normal((2000, 32)).astype("float32")
+index = VectorIndex.build(32, np.arange(2000, dtype="int64"), vecs, approximate_threshold=10_000)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))  # the index needs 256 kB
+try:
+    index.save(Path(sys.argv[1]) / "gen-000002.faiss")
+except StoreError as exc:
+    print(exc)
+"""
 
 
 def unit(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -148,3 +168,13 @@ def test_chunks_give_every_stored_vector_once_a_few_at_a_time(threshold: int) ->
     rows = np.vstack([c[1] for c in chunks])
     assert sorted(got.tolist()) == ids.tolist() and len(chunks) >= 2000 // 600
     assert np.max(np.abs(rows - vecs[got - 1000])) < (0.02 if index.quantized else 1e-6)
+
+
+def test_a_vector_file_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    """A full disk (here a file size limit: the same failed write) in the middle of the FAISS file."""
+    child = subprocess.run(
+        [sys.executable, "-c", SAVE_ON_A_FULL_DISK, str(tmp_path)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout == f"cannot write the vector file {tmp_path}/gen-000002.faiss: File too large\n"
+    assert not list(tmp_path.iterdir())  # no gen-000002.faiss.tmp
