@@ -33,8 +33,15 @@ def write_text(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    target = Path(output)
-    handle, temp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+    try:
+        _replace(Path(output), text)
+    except OSError as exc:  # a missing folder, no permission, a full disk: one line, no traceback
+        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
+
+
+def _replace(target: Path, text: str) -> None:
+    """Write ``text`` to a temp file beside ``target``, then rename it over ``target``."""
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)

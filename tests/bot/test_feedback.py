@@ -73,6 +73,16 @@ async def test_no_votes_yet_is_said_and_creates_nothing(tmp_path: Path):
     assert "Example:" in help_text and "foreign-desk feedback export --json" in help_text
 
 
+def test_export_into_a_missing_folder_is_one_line(tmp_path: Path):
+    for output in (tmp_path / "nodir" / "x.jsonl", tmp_path / "afile" / "x.jsonl"):
+        (tmp_path / "afile").write_text("")
+        args = ["--data-dir", str(tmp_path / "data"), "feedback", "export", "--json", "-o", str(output)]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # no traceback
+        assert result.stderr.strip().startswith(f"Error: Could not open file '{output}': ")
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
 async def invoke(data_dir: Path, *args: str) -> Result:
     """``foreign-desk --data-dir DIR ARGS`` (in a thread: the CLI runs its own event loop)."""
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["--data-dir", str(data_dir), *args])
