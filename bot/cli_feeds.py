@@ -201,10 +201,12 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
       foreign-desk fetch antara-dunia --json
     """
 
+    from foreign_desk.index.feeds.models import FetchReport
+
     async def go() -> Any:
         async with _open_desk(state) as desk:
             if not name and not await desk.feeds(guild_id=guild):
-                return None
+                return FetchReport() if as_json else None  # --json: JSON even when there is nothing
             with progress_bar("indexing") as bar:
                 say = lambda line: err.print(escape(line))  # noqa: E731
                 return await desk.fetch(name, say=say, index_progress=bar, guild_id=guild)

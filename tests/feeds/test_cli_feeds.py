@@ -74,6 +74,13 @@ def test_feeds_add_list_fetch_and_remove(threaded_server: FixtureServer, data_di
     assert json.loads(invoke(data_dir, "stats", "--json")[1])["articles"] == 1
 
 
+def test_fetch_json_with_no_feeds_is_json(data_dir: Path) -> None:
+    code, stdout, _ = invoke(data_dir, "fetch", "--json")
+    data = json.loads(stdout)
+    assert code == 0 and (data["new"], data["failures"], data["feeds"], data["failed"]) == (0, 0, [], [])
+    assert invoke(data_dir, "fetch")[1].startswith("No feeds registered")
+
+
 def test_a_failing_feed_exits_1_and_private_addresses_need_permission(
     threaded_server: FixtureServer, data_dir: Path
 ) -> None:
