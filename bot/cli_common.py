@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 from foreign_desk.index.config import Settings
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.models import IndexProgress
+from foreign_desk.index.sqlite import database_problem
 from rich.console import Console
 from rich.markup import escape
 
@@ -53,10 +54,8 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     except ForeignDeskError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(1) from None
-    except sqlite3.DatabaseError as exc:  # a page damaged after the store opened (aiosqlite re-raises)
-        err.print(
-            f"[red]error:[/red] the database is damaged ({escape(str(exc))}): run `foreign-desk doctor`"
-        )
+    except sqlite3.DatabaseError as exc:  # after the store opened: a full disk, a damaged page…
+        err.print(f"[red]error:[/red] {escape(database_problem(exc))}")
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted")

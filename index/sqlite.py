@@ -78,6 +78,19 @@ class ReadConnections:
         self._local = threading.local()
 
 
+def database_problem(exc: sqlite3.Error) -> str:
+    """What a SQLite error means to the user, from its code: only a damaged file is sent to
+    ``doctor`` (a full disk or a failed read or write is no damage, and doctor would say ok)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary code of an extended one
+    if code == sqlite3.SQLITE_FULL:
+        return f"the disk is full ({exc})"
+    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+        return f"cannot read or write the database file ({exc})"
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return f"the database is damaged ({exc}): run `foreign-desk doctor`"
+    return f"the database failed ({exc})"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -24,7 +24,7 @@ import numpy as np
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
-from foreign_desk.index.sqlite import connect, migrate, rows_in
+from foreign_desk.index.sqlite import connect, database_problem, migrate, rows_in
 from foreign_desk.index.store.lock import OpenLock
 from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS, visible
 from foreign_desk.index.store.scopes import Scopes, scope_sql
@@ -252,10 +252,7 @@ class Store:
         try:
             conn = await connect(data_dir / DB_NAME)
         except aiosqlite.DatabaseError as exc:
-            where = data_dir / DB_NAME
-            raise StoreError(
-                f"{where} is not a usable Foreign Desk database ({exc}): run `foreign-desk doctor`"
-            ) from exc
+            raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
         except (OSError, aiosqlite.Error) as exc:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:
@@ -264,10 +261,7 @@ class Store:
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, aiosqlite.DatabaseError):
-                raise StoreError(
-                    f"{data_dir / DB_NAME} is not a usable Foreign Desk database ({exc}): "
-                    "run `foreign-desk doctor`"
-                ) from exc
+                raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
             raise
         return conn
 

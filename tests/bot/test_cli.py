@@ -154,6 +154,45 @@ def test_user_mistakes_are_one_line_without_traceback(
     assert "Traceback" not in stderr + stdout
 
 
+SQLITE_FAILS = """
+import resource, signal, sqlite3, sys
+from foreign_desk.bot.cli_common import run
+
+path, how = sys.argv[1:]
+if how == "damaged":
+    open(path, "wb").write(b"x" * 4096)
+
+async def write() -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (b BLOB)")
+    if how == "full":
+        conn.execute("PRAGMA max_page_count = 3")  # SQLite's own SQLITE_FULL
+    if how == "ioerr":  # the file may not grow: a failed write, as on a broken disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16384, 16384))
+    conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    conn.commit()
+
+run(write)
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("full", "error: the disk is full (database or disk is full)"),
+        ("ioerr", "error: cannot read or write the database file (disk I/O error)"),
+        ("damaged", "error: the database is damaged (file is not a database): run `foreign-desk doctor`"),
+    ],
+)
+def test_only_a_damaged_database_is_called_damaged(tmp_path: Path, how: str, message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SQLITE_FAILS, str(tmp_path / "x.sqlite3"), how],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr.strip()) == (1, message)
+
+
 def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:
     cfg = tmp_path / "fd.toml"
     cfg.write_text("[search]\nkay = 3\n")
