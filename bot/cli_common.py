@@ -64,10 +64,11 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
-    """A progress bar on stderr for indexing (plain lines when stderr is not a terminal)."""
+    """A progress bar on stderr for indexing (plain lines when stderr is not a terminal, or is
+    a dumb one: TERM=dumb, where Rich draws no live display at all)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    if not err.is_terminal:
+    if not err.is_terminal or err.is_dumb_terminal:
         import time
 
         last_phase, last_at = "", 0.0

@@ -18,7 +18,8 @@ PROBLEMS_SHOWN = 50
 
 
 def mark_highlight(text: str, highlight: str, *, styled: bool) -> Text:
-    """The passage with its best sentence in bold (or between ** when output is not a terminal)."""
+    """The passage with its best sentence in bold (or between ** where bold does not show: not
+    a terminal, or one without colours such as TERM=dumb)."""
     out = Text()
     at = text.find(highlight) if highlight else -1
     if at < 0:
@@ -37,7 +38,7 @@ def print_answer(console: Console, answer: Answer) -> None:
     if answer.nothing_relevant:
         console.print(NOTHING_RELEVANT)
         return
-    styled = console.is_terminal
+    styled = console.color_system is not None  # None: Rich writes no styles at all
     if answer.match == "weak" and answer.results:
         console.print(Text(WEAK_MATCH, style="italic"))
         console.print()

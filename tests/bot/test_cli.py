@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from foreign_desk.bot import cli_common
 from foreign_desk.bot.cli import cli
+from foreign_desk.bot.cli_common import progress_bar
 from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer
-from foreign_desk.index.models import Answer, ArticleRef, Result
+from foreign_desk.index.models import Answer, ArticleRef, IndexProgress, Result
 from rich.console import Console
 
 from tests.conftest import ROOT, SAMPLE
@@ -66,9 +68,14 @@ def test_nothing_relevant_is_said_plainly(sample_copy: Path) -> None:
     assert data["results"] == [] and data["nothing_relevant"] is True and data["match"] == "none"
 
 
+WEAK_RESULT = Result(
+    1, 2.1, 0.8, "Jepang dan NATO sepakat.", "NATO sepakat.", (3,), None,
+    ArticleRef("1", "NATO dan Jepang", "IDN Times", None, "2023-01-31", "id", "/corpus/a.txt"), "“…”, ¶3", 1,
+)  # fmt: skip
+
+
 def test_a_weak_answer_is_shown_under_its_caveat() -> None:
-    ref = ArticleRef("1", "NATO dan Jepang", "IDN Times", None, "2023-01-31", "id", "/corpus/a.txt")
-    found = (Result(1, 2.1, 0.8, "Jepang dan NATO sepakat.", "NATO sepakat.", (3,), None, ref, "“…”, ¶3", 1),)
+    found = (WEAK_RESULT,)
     console = Console(file=io.StringIO(), width=200)
     print_answer(console, Answer("What did NATO say about the Arctic?", found, 9.0, match="weak"))
     lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
@@ -77,6 +84,25 @@ def test_a_weak_answer_is_shown_under_its_caveat() -> None:
         "",
         "[1] Jepang dan **NATO sepakat.**",
     ]
+
+
+def test_a_dumb_terminal_gets_progress_lines_and_a_marked_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    dumb = Console(file=io.StringIO(), width=200, force_terminal=True)  # a TTY with TERM=dumb
+    monkeypatch.setattr(cli_common, "err", dumb)
+    with progress_bar("indexing") as bar:
+        bar(IndexProgress("reading", 1, 2, "files"))
+    print_answer(dumb, Answer("q", (WEAK_RESULT,), 9.0))
+    lines = dumb.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[0] == "indexing: reading 1/2 files, 0 passages embedded, 0 s"
+    assert lines[1] == "[1] Jepang dan **NATO sepakat.**"
+
+
+def test_a_colour_terminal_shows_the_best_sentence_in_bold() -> None:
+    console = Console(file=io.StringIO(), width=200, force_terminal=True, color_system="standard")
+    print_answer(console, Answer("q", (WEAK_RESULT,), 9.0))
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b[1;33mNATO sepakat.\x1b[0m" in shown and "**" not in shown
 
 
 def test_the_days_a_question_names_are_understood(sample_copy: Path) -> None:
