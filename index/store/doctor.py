@@ -13,6 +13,7 @@ never hangs.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,10 @@ async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: i
     """Every check's finding, in order; with ``repair``, the vector file rebuilt when it is wrong."""
     if not (data_dir / DB_NAME).is_file():
         return [Finding(DB_NAME, False, f"no index in {data_dir}: run `foreign-desk index`")]
+    if not all(os.access(path, os.W_OK) for path in (data_dir, data_dir / DB_NAME)):
+        # SQLite cannot even read a WAL database there; "damaged" would send the user to restore.
+        detail = f"{data_dir} is read-only: doctor needs to open it for writing (check a writable copy)"
+        return [Finding("data dir", False, detail)]
     found = [await asyncio.to_thread(quick_check, path) for path in sorted(data_dir.glob("*.sqlite3"))]
     if not found[[f.check for f in found].index(DB_NAME)].ok:
         return [*found, Finding("repair", False, f"a damaged database cannot be rebuilt: {RESTORE}")]

@@ -7,6 +7,8 @@ import asyncio
 import logging
 import os
 import sqlite3
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,31 @@ def test_doctor_finds_damaged_sentence_vectors(sample_copy: Path, how: str) -> N
     result = CliRunner().invoke(cli, ["--data-dir", str(sample_copy), "doctor", "--repair"])
     assert "ok      repair" in result.output and "problem sentence vectors" in result.output
     assert result.exit_code == 1
+
+
+@pytest.fixture
+def read_only(sample_copy: Path) -> Iterator[Path]:
+    """``sample_copy`` where it cannot be written: a read-only mount as root, else no write permission."""
+    if os.geteuid() != 0:
+        sample_copy.chmod(0o555)
+        yield sample_copy
+        sample_copy.chmod(0o755)
+        return
+    mounted = sample_copy.with_name("read-only")
+    mounted.mkdir()
+    if subprocess.run(["mount", "--bind", "-o", "ro", sample_copy, mounted], capture_output=True).returncode:
+        pytest.skip("cannot mount a read-only copy here")
+    try:
+        yield mounted
+    finally:
+        subprocess.run(["umount", mounted], check=True)
+
+
+def test_doctor_on_a_read_only_data_dir_says_so(read_only: Path) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(read_only), "doctor"])
+    assert result.exit_code == 1 and "damaged" not in result.output
+    detail = f"{read_only} is read-only: doctor needs to open it for writing (check a writable copy)"
+    assert result.stdout == f"problem data dir: {detail}\n"
 
 
 async def test_doctor_on_an_empty_folder(tmp_path: Path) -> None:
