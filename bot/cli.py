@@ -328,7 +328,7 @@ for command in (feeds, fetch, ingest, feedback, doctor, backup, restore):
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """The command line, once imported (``entry.main`` is the console-script entry point)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         require_utf8(sys.argv[1:])

@@ -4,6 +4,7 @@ command's coroutine with errors as one line, the indexing progress bar, opening 
 from __future__ import annotations
 
 import asyncio
+import signal
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -48,9 +49,16 @@ class State:
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a command's coroutine; a user error becomes one line on stderr and exit status 1."""
+    """Run a command's coroutine; a user error becomes one line on stderr and exit status 1.
+    SIGTERM cancels it as Ctrl-C does (its cleanup runs), then says "interrupted", status 143."""
+    terminated = asyncio.Event()
     try:
-        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+        return asyncio.run(_cancelled_on_sigterm(coro_fn, terminated))
+    except asyncio.CancelledError:
+        if not terminated.is_set():
+            raise
+        err.print("interrupted")
+        raise SystemExit(128 + signal.SIGTERM) from None
     except ForeignDeskError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(1) from None
@@ -60,6 +68,25 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise SystemExit(130) from None
+
+
+async def _cancelled_on_sigterm(coro_fn: Callable[[], Awaitable[T]], terminated: asyncio.Event) -> T:
+    """``coro_fn()``, cancelled by SIGTERM (``terminated`` set) where the loop can take signal handlers."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None
+
+    def stop() -> None:
+        terminated.set()
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stop)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+        return await coro_fn()
+    try:
+        return await coro_fn()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 @contextmanager

@@ -219,6 +219,27 @@ def test_only_a_damaged_database_is_called_damaged(tmp_path: Path, how: str, mes
     assert (done.returncode, done.stderr.strip()) == (1, message)
 
 
+INTERRUPTED_WHILE_IMPORTING = """
+import signal, sys
+
+class Interrupt:  # Ctrl-C as the command line's modules are being imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "foreign_desk.bot.cli_common":
+            signal.raise_signal(signal.SIGINT)
+
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["foreign-desk", "--help"]
+from foreign_desk.bot.entry import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_line_imports_says_interrupted() -> None:
+    command = [sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
+
+
 def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:
     cfg = tmp_path / "fd.toml"
     cfg.write_text("[search]\nkay = 3\n")

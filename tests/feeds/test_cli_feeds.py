@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
 from foreign_desk.index.feeds.seed import load_seed
 
+from tests.conftest import ROOT
 from tests.feeds.news import NOT_AN_ARTICLE_PDF, PATROL, SUDAN, item_xml, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
@@ -79,6 +87,30 @@ def test_fetch_json_with_no_feeds_is_json(data_dir: Path) -> None:
     data = json.loads(stdout)
     assert code == 0 and (data["new"], data["failures"], data["feeds"], data["failed"]) == (0, 0, [], [])
     assert invoke(data_dir, "fetch")[1].startswith("No feeds registered")
+
+
+def test_sigterm_during_a_fetch_says_interrupted(threaded_server: FixtureServer, data_dir: Path) -> None:
+    server = threaded_server
+    server.serve("/rss", rss("World", server.base_url, [PATROL]), content_type="application/rss+xml")
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "world")[0] == 0
+    polled = threading.Event()
+
+    async def never_answer(request: web.Request) -> web.StreamResponse:
+        polled.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    server.handle("/rss", never_answer)
+    command = [sys.executable, "-m", "foreign_desk", "--data-dir", str(data_dir), "fetch"]
+    env = {**os.environ, **LOOPBACK_OK}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True) as fetching:
+        try:
+            assert polled.wait(timeout=120)
+            fetching.send_signal(signal.SIGTERM)
+            _, stderr = fetching.communicate(timeout=60)
+        finally:
+            fetching.kill()
+    assert fetching.returncode == 143 and "interrupted" in stderr.splitlines() and "Traceback" not in stderr
 
 
 def test_a_failing_feed_exits_1_and_private_addresses_need_permission(
