@@ -10,6 +10,7 @@ from foreign_desk.index.asked_dates import Period, period_asked
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.errors import QuestionTooLong
 from foreign_desk.index.models import SHARED, Filters, Scope
+from foreign_desk.index.text import normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +41,15 @@ class SearchRequest:
         scope: Scope = SHARED,
         now: date | None = None,
     ) -> SearchRequest:
-        """A request with what the caller left out taken from ``settings``; ``QuestionTooLong``
+        """A request with what the caller left out taken from ``settings``, the question
+        normalised as articles are (``text.normalise``: no invisible characters); ``QuestionTooLong``
         past ``settings.max_question_chars``. ``now`` is the day the question is asked ("last
         week" is the week before it; default: today, UTC)."""
         if len(question) > settings.max_question_chars:
             raise QuestionTooLong(
                 f"the question is {len(question):,} characters long; at most {settings.max_question_chars:,}"
             )
+        question = normalise(question)  # as the articles were: "Ke\u200bnya" finds "Kenya"
         per = settings.per_article if per_article is None else per_article
         period = period_asked(question, now or datetime.now(UTC).date())
         return cls(question, k or settings.k, filters, offset, per, scope, period)

@@ -349,3 +349,14 @@ def test_widened_float16_rows_are_astype_of_every_bit_pattern() -> None:
     np.testing.assert_array_equal(widened(rows), rows.astype(np.float32))
     single = np.ones((2, 3), dtype=np.float32)
     assert widened(single) is single
+
+
+async def test_invisible_characters_pasted_into_a_question_change_nothing(fake_engine: Engine) -> None:
+    """A zero-width space or soft hyphen copied from a web page along with a name splits it in
+    two unless the question is normalised as the articles were."""
+    plain = await fake_engine.ask("joint patrols in the Arafura Sea")
+    pasted = await fake_engine.ask("joint patrols in the Ara\u200bfura Sea\u00ad")
+    assert [(r.passage_id, r.score) for r in pasted.results] == [
+        (r.passage_id, r.score) for r in plain.results
+    ]
+    assert pasted.match == plain.match
