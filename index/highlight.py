@@ -9,10 +9,13 @@ weighted by rarity, then to its first sentence.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from foreign_desk.index.text import split_sentences, tokens
+
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def idf_weights(doc_freqs: Mapping[str, int], total: int) -> dict[str, float]:
@@ -39,7 +42,10 @@ def best_sentence(
     sentences = split_sentences(text) or [text]
     if len(sentences) == 1:
         return sentences[0]
+    # A list item's number ("1.") is split off as a "sentence" of its own, and its vector is
+    # close to any question: a sentence without a letter is never the one shown in bold.
+    worded = [i for i, s in enumerate(sentences) if _LETTER.search(s)] or list(range(len(sentences)))
     if sentence_vectors is not None and len(sentence_vectors) == len(sentences):
-        return sentences[int(np.argmax(sentence_vectors @ query_vector))]
-    pick = lexical_pick(sentences, terms, weights)
-    return sentences[pick if pick is not None else 0]
+        return sentences[worded[int(np.argmax(sentence_vectors[worded] @ query_vector))]]
+    pick = lexical_pick([sentences[i] for i in worded], terms, weights)
+    return sentences[worded[pick if pick is not None else 0]]

@@ -360,3 +360,16 @@ async def test_invisible_characters_pasted_into_a_question_change_nothing(fake_e
         (r.passage_id, r.score) for r in plain.results
     ]
     assert pasted.match == plain.match
+
+
+def test_a_list_items_number_is_never_the_sentence_in_bold() -> None:
+    """ "1. A protest was filed." splits into "1." and the item: the number's vector lies close to
+    any question, but bolding "1." shows the reader nothing."""
+    text = "Manila wants the ships to leave.\n\n1. A protest was filed.\n\n2. Patrols were doubled."
+    rows = {7: row(7, "a", text, 0.9)}
+    judged = Judge(SETTINGS, floor=0.5).judge([7], rows, found([7]), (NONE, NONE), 1)
+    sentences = np.stack([at(0.2), at(0.95), at(0.6), at(0.9), at(0.3)])  # "1." is the closest
+    (result,) = cite(Page(judged.candidates, False), rows, found([7]), {"key7": sentences}, offset=0)
+    assert result.highlight == "A protest was filed."
+    without = cite(Page(judged.candidates, False), rows, found([7], terms=("1", "protest")), {}, offset=0)
+    assert without[0].highlight == "A protest was filed."
