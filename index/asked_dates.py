@@ -36,11 +36,26 @@ _DAY_MONTH_YEAR = re.compile(rf"\b(?P<d>\d{{1,2}})\s+(?P<m>{_MONTH})\.?,?\s+{YEA
 _MONTH_DAY_YEAR = re.compile(
     rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+{YEARS}\b", re.IGNORECASE
 )
-_MONTH_YEAR = re.compile(rf"\b(?P<m>{_MONTH})\.?,?\s+(?:of\s+|tahun\s+)?{YEARS}\b", re.IGNORECASE)
-_YEAR = re.compile(rf"(?<![\d/.,-]){YEARS}(?![\d/]|[.,]\d)")
-_MONTH_ALONE = re.compile(
-    rf"\b(?:in|during|since|bulan|pada|sejak)\s+(?P<m>{_MONTH_WORD})\b(?!\s+\d)", re.IGNORECASE
+_TO = r"(?:\s*[-–—]\s*|\s+(?:to|and|until|till|through|sampai|hingga|dan)\s+)"
+"""What joins the ends of a range: "March-May", "March to May", "Maret hingga Mei"."""
+_MONTH_YEAR = re.compile(
+    rf"\b(?:(?P<m0>{_MONTH})\.?{_TO})?(?P<m>{_MONTH})\.?,?\s+(?:of\s+|tahun\s+)?{YEARS}\b", re.IGNORECASE
 )
+"""A month of a year, or a range of months ending in one ("between March and May 2017")."""
+_DECADE = re.compile(r"(?<![\d/.,-])(?P<y>(?:19|20)\d0)(?:s|['’]s|\s*-an)\b", re.IGNORECASE)
+"""A decade: "the 1990s", "tahun 1990-an"."""
+_YEAR = re.compile(
+    r"(?<![\d/.,-])(?:(?P<y0>(?:19|20)\d{2})\s*[-–—]\s*)?(?P<y>(?(y0)(?:19|20)?\d{2}|(?:19|20)\d{2}))"
+    r"(?(y0)(?![\d/-]|[.,]\d)|(?![\d/]|[.,]\d))"
+)
+"""A year, or a range of years ("2023-2024", "2017-18"; "2022-06-08" is no range)."""
+_ISO_DAY = re.compile(rf"(?<![\d/.,-]){YEARS}-(?P<mo>\d{{2}})-(?P<d>\d{{2}})(?![\d/-])")
+_MONTH_ALONE = re.compile(
+    rf"\b(?P<pre>in|during|since|bulan|pada|sejak)\s+(?P<m>{_MONTH_WORD})\b(?!\s+\d)", re.IGNORECASE
+)
+_SINCE = re.compile(r"\b(?:since|sejak)\s+(?:the\s+|tahun\s+|bulan\s+)?$", re.IGNORECASE)
+"""Words that make a time the start of what is asked ("since 2019": to this day). Not "after":
+"after the December 2015 attack" was reported then."""
 
 _RELATIVE: tuple[tuple[str, str], ...] = (
     (r"\b(?:the\s+)?day\s+before\s+yesterday\b|\bkemarin\s+lusa\b", "day-2"),
@@ -56,10 +71,9 @@ _RELATIVE: tuple[tuple[str, str], ...] = (
 _RELATIVE_RE = tuple((re.compile(pattern, re.IGNORECASE), what) for pattern, what in _RELATIVE)
 _DAYS_AGO = re.compile(r"\b(?P<n>\d{1,2})\s+(?:days?\s+ago|hari\s+(?:lalu|yang\s+lalu))\b", re.IGNORECASE)
 _WEEKDAY_PAST = re.compile(
-    rf"\b(?:last|on|hari|pada)\s+(?P<w>{_PAST_DAY})"
-    r"(?:\s+(?:lalu|kemarin))?\b",
-    re.IGNORECASE,
+    rf"\b(?:(?P<pre>last|on|hari|pada)\s+)?(?P<w>{_PAST_DAY})(?P<post>\s+(?:lalu|kemarin))?\b", re.IGNORECASE
 )
+"""The last such day: "last Friday", "on Friday", "hari Jumat", "Jumat lalu", "Jumat kemarin"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,40 +97,80 @@ class Period:
 def period_asked(question: str, now: date | None = None) -> Period | None:
     """The publication days ``question`` points at, or None when it names no time.
 
-    Several expressions ("between March and May 2017") give the span from the first day of the
-    earliest to the last of the latest."""
-    found = _absolute(question) or _relative(question, now)
+    Several expressions ("between 2015 and 2017") give the span from the first day of the
+    earliest to the last of the latest; "since" a time runs to ``now``."""
+    found = _absolute(question, now) or _relative(question, now)
     if not found:
         return None
     return Period(min(p.start for p in found), max(p.end for p in found))
 
 
-def _absolute(question: str) -> list[Period]:
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _day(year: int, month: int, day: int) -> Period | None:
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return None
+    return Period(date(year, month, day), date(year, month, day))
+
+
+def _day_of(m: re.Match[str]) -> Period | None:
+    return _day(int(m["y"]), MONTHS[m["m"].lower()], int(m["d"]))
+
+
+def _iso_day_of(m: re.Match[str]) -> Period | None:
+    return _day(int(m["y"]), int(m["mo"]), int(m["d"]))
+
+
+def _months_of(m: re.Match[str]) -> Period:
+    """A month, or months from ``m0`` to it ("December to February 2018" starts in 2017)."""
+    year, month = int(m["y"]), MONTHS[m["m"].lower()]
+    first = MONTHS[m["m0"].lower()] if m["m0"] else month
+    return Period(date(year if first <= month else year - 1, first, 1), _month_end(year, month))
+
+
+def _decade_of(m: re.Match[str]) -> Period:
+    year = int(m["y"])
+    return Period(date(year, 1, 1), date(year + 9, 12, 31))
+
+
+def _years_of(m: re.Match[str]) -> Period:
+    """A year, or years from ``y0`` ("2017-18" is 2017 to 2018; "2022-06" only 2022)."""
+    first = int(m["y0"] or m["y"])
+    last = int(m["y"]) if len(m["y"]) == 4 else first // 100 * 100 + int(m["y"])
+    return Period(date(first, 1, 1), date(last if first <= last else first, 12, 31))
+
+
+_ABSOLUTE = (
+    (_ISO_DAY, _iso_day_of),
+    (_DAY_MONTH_YEAR, _day_of),
+    (_MONTH_DAY_YEAR, _day_of),
+    (_MONTH_YEAR, _months_of),
+    (_DECADE, _decade_of),
+    (_YEAR, _years_of),
+)
+
+
+def _absolute(question: str, now: date | None) -> list[Period]:
     found: list[Period] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _MONTH_YEAR, _YEAR):
+    for pattern, period_of in _ABSOLUTE:  # the most precise first: "7 August 2017" is not 2017
         for m in pattern.finditer(question):
             if any(a <= m.start() < b for a, b in taken):
                 continue
-            period = _period_of(m)
+            period = period_of(m)
             if period is not None:
-                found.append(period)
                 taken.append(m.span())
+                found.append(_open_ended(question[max(0, m.start() - 20) : m.start()], period, now))
     return found
 
 
-def _period_of(m: re.Match[str]) -> Period | None:
-    year = int(m.group("y"))
-    fields = m.groupdict()
-    if fields.get("m") is None:
-        return Period(date(year, 1, 1), date(year, 12, 31))
-    month = MONTHS[m.group("m").lower()]
-    if fields.get("d") is None:
-        return Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
-    day = int(m.group("d"))
-    if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        return None
-    return Period(date(year, month, day), date(year, month, day))
+def _open_ended(before: str, period: Period, now: date | None) -> Period:
+    """``period`` run to ``now`` when the words ``before`` it are "since" / "sejak"."""
+    if now is None or not _SINCE.search(before):
+        return period
+    return Period(period.start, max(period.end, now))
 
 
 def _relative(question: str, now: date | None) -> list[Period]:
@@ -124,21 +178,24 @@ def _relative(question: str, now: date | None) -> list[Period]:
         return []
     found: list[Period] = []
     taken: list[tuple[int, int]] = []
+    for m in _WEEKDAY_PAST.finditer(question):  # first: "Jumat kemarin" is last Friday, not yesterday
+        if m["pre"] or m["post"]:
+            back = (now.weekday() - WEEKDAYS[m["w"].lower()]) % 7 or 7
+            found.append(Period(now - timedelta(days=back), now - timedelta(days=back)))
+            taken.append(m.span())
     for pattern, what in _RELATIVE_RE:  # longer phrases first: "kemarin lusa" is not "kemarin"
         for m in pattern.finditer(question):
             if not any(a < m.end() and m.start() < b for a, b in taken):
                 found.append(_relative_period(what, now))
                 taken.append(m.span())
     for m in _DAYS_AGO.finditer(question):
-        day = now - timedelta(days=int(m.group("n")))
+        day = now - timedelta(days=int(m["n"]))
         found.append(Period(day, day))
     for m in _MONTH_ALONE.finditer(question):
-        month = MONTHS[m.group("m").lower()]
+        month = MONTHS[m["m"].lower()]
         year = now.year if month <= now.month else now.year - 1
-        found.append(Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])))
-    for m in _WEEKDAY_PAST.finditer(question):
-        back = (now.weekday() - WEEKDAYS[m.group("w").lower()]) % 7 or 7
-        found.append(Period(now - timedelta(days=back), now - timedelta(days=back)))
+        since = m["pre"].lower() in ("since", "sejak")
+        found.append(Period(date(year, month, 1), now if since else _month_end(year, month)))
     return found
 
 

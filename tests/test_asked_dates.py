@@ -35,6 +35,20 @@ NOW = date(2017, 7, 20)  # a Thursday
         ("Who visited Jakarta last year?", "2016-01-01", "2016-12-31"),
         ("What did Jokowi say in March?", "2017-03-01", "2017-03-31"),
         ("What did Jokowi say in September?", "2016-09-01", "2016-09-30"),  # the last September
+        # Ranges, decades, open ends and Indonesian weekdays (the audit of 2026-12-01):
+        ("What happened between March and May 2017?", "2017-03-01", "2017-05-31"),
+        ("Apa yang terjadi dari Maret sampai Mei 2017?", "2017-03-01", "2017-05-31"),
+        ("Who ruled from December to February 2017?", "2016-12-01", "2017-02-28"),
+        ("What did the G20 agree in 2015-2016?", "2015-01-01", "2016-12-31"),
+        ("Who led the 2015-16 talks?", "2015-01-01", "2016-12-31"),
+        ("What was agreed on 2017-03-14?", "2017-03-14", "2017-03-14"),
+        ("How did Jakarta grow in the 1990s?", "1990-01-01", "1999-12-31"),
+        ("Bagaimana Jakarta pada tahun 1990-an?", "1990-01-01", "1999-12-31"),
+        ("What has changed since 2015?", "2015-01-01", "2017-07-20"),
+        ("Apa yang berubah sejak Maret?", "2017-03-01", "2017-07-20"),
+        ("Who took over after the 2015 election?", "2015-01-01", "2015-12-31"),  # reported then
+        ("Apa kata menteri Jumat kemarin?", "2017-07-14", "2017-07-14"),  # last Friday, not yesterday
+        ("Siapa yang datang Senin lalu?", "2017-07-17", "2017-07-17"),
     ],
 )
 def test_a_named_time_becomes_the_days_it_covers(question: str, first: str, last: str) -> None:
