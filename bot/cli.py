@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -145,7 +145,7 @@ def ask(
                 err.print("Nothing indexed yet: indexing the shipped corpus first.")
                 with progress_bar("indexing") as bar:
                     await engine.ensure_indexed(progress=bar)
-            day = now.date() if now else None
+            day = now.date() if now else date.today()  # the asker's "yesterday": local, not UTC
             answer = await engine.ask(question, k=k, filters=filters, scope=Scope(guild), now=day)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))

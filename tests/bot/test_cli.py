@@ -7,7 +7,10 @@ import json
 import os
 import subprocess
 import sys
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -116,6 +119,23 @@ def test_the_days_a_question_names_are_understood(sample_copy: Path) -> None:
     )
     assert json.loads(stdout)["understood"] == {"published": ["2023-01-01", "2023-01-31"]}
     assert "--now" not in invoke(sample_copy, "ask", "--help")[1]  # for evaluations, not for readers
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])  # UTC+14 and UTC-12
+def test_yesterday_is_the_day_before_the_askers_own_day(
+    sample_copy: Path, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Jakarta at 6 in the morning UTC is still on the day before: "yesterday" is the asker's.
+    At any moment at least one of these two zones is on another day than UTC."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        _, stdout, _ = invoke(sample_copy, "ask", "What did NATO say yesterday?", "--json")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    yesterday = (datetime.now(ZoneInfo(zone)).date() - timedelta(days=1)).isoformat()
+    assert json.loads(stdout)["understood"] == {"published": [yesterday, yesterday]}
 
 
 def test_filters_from_the_command_line(sample_copy: Path) -> None:
