@@ -156,6 +156,7 @@ class FeedSettings:
         "poll_minutes": (1, 10_080),  # a week, as `feeds add --every`
         "timeout_s": (0.1, 600.0),
         "max_bytes": (1_000, 100_000_000),
+        "max_feed_bytes": (1_000, 100_000_000),
         "max_redirects": (0, 20),
         "jitter": (0.0, 0.5),
         "backoff_cap_minutes": (1, 43_200),
@@ -177,6 +178,9 @@ class FeedSettings:
     poll_minutes: int = 30
     timeout_s: float = 20.0
     max_bytes: int = 5_000_000
+    max_feed_bytes: int = 2_000_000
+    """A feed document's ceiling (a page's is ``max_bytes``): feedparser reads the whole document
+    before ``max_feed_items`` cuts it, ~2.5 s a MB; real news feeds weigh 10-200 KB."""
     max_redirects: int = 5
     user_agent: str = "ForeignDeskBot/0.1 (+https://github.com/foreign-desk)"
     seed: bool = True

@@ -89,6 +89,7 @@ class Fetcher:
         timeout_s: float = 20.0,
         connect_timeout_s: float | None = None,
         max_bytes: int = 5_000_000,
+        max_feed_bytes: int = 2_000_000,
         max_redirects: int = 5,
         user_agent: str = DEFAULT_USER_AGENT,
         policy: AddressPolicy | None = None,
@@ -98,6 +99,8 @@ class Fetcher:
         self.timeout_s = timeout_s
         self.connect_timeout_s = min(connect_timeout_s or 10.0, timeout_s)
         self.max_bytes = max_bytes
+        self.max_feed_bytes = max_feed_bytes
+        """A feed document's ceiling, below ``max_bytes``: parsing one costs ~2.5 s a MB."""
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self._limit_per_host = limit_per_host
@@ -115,6 +118,7 @@ class Fetcher:
             "allow_private": settings.allow_private_urls,
             "timeout_s": feeds.timeout_s,
             "max_bytes": feeds.max_bytes,
+            "max_feed_bytes": feeds.max_feed_bytes,
             "max_redirects": feeds.max_redirects,
             "user_agent": feeds.user_agent,
         }
@@ -274,7 +278,7 @@ class Fetcher:
         raw_type = headers.get("content-type")
         content_type = raw_type.split(";")[0].strip().lower() if raw_type else None
         _check_content_type(kind, content_type, final)
-        body = await self._read_capped(resp, final)
+        body = await self._read_capped(resp, final, *self._cap(kind))
         return FetchResult(
             body=body,
             content_type=content_type,
@@ -285,20 +289,23 @@ class Fetcher:
             **common,  # type: ignore[arg-type]
         )
 
-    async def _read_capped(self, resp: aiohttp.ClientResponse, final: URL) -> bytes:
-        limit = self.max_bytes
+    def _cap(self, kind: Kind) -> tuple[int, str]:
+        """The byte ceiling for a fetch of ``kind``, and the setting that sets it."""
+        if kind == "feed" and self.max_feed_bytes < self.max_bytes:
+            return self.max_feed_bytes, "max_feed_bytes"
+        return self.max_bytes, "max_bytes"
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse, final: URL, limit: int, name: str) -> bytes:
         declared = resp.content_length
         if declared is not None and declared > limit:
-            raise ResponseTooLarge(
-                f"{final} is {declared:,} bytes, over the {limit:,} byte limit (max_bytes)"
-            )
+            raise ResponseTooLarge(f"{final} is {declared:,} bytes, over the {limit:,} byte limit ({name})")
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_chunked(_CHUNK):
             size += len(chunk)
             if size > limit:
                 resp.close()
-                raise ResponseTooLarge(f"{final} is over the {limit:,} byte limit (max_bytes)")
+                raise ResponseTooLarge(f"{final} is over the {limit:,} byte limit ({name})")
             chunks.append(chunk)
         return b"".join(chunks)
 
