@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from foreign_desk.index.models import Filters, Scope
-from foreign_desk.index.store.db import where_sql
+from foreign_desk.index.store.db import filter_sql
 from foreign_desk.index.store.schema import visible
 from foreign_desk.index.store.scopes import OWN_PASSAGES
 
@@ -40,6 +40,16 @@ OWN_POSTINGS = f"SELECT count(*) FROM own_fts f WHERE own_fts MATCH :match AND +
 keeps the id list from FTS5, which would run the match once per id: this reads the term's
 postings once and looks each up in the list, made once (a common word among 300k own passages:
 ~25 ms, against ~5 ms counting every server's)."""
+
+OWN_MATCHES = (
+    "SELECT f.rowid FROM own_fts f JOIN passages p ON p.id = f.rowid JOIN articles a ON a.id = p.article_id "
+    f"WHERE own_fts MATCH :match AND +f.rowid IN ({OWN_PASSAGES}) AND {visible('p')}{{filters}} "
+    "ORDER BY f.rowid DESC LIMIT :room"
+)
+"""Server ``:scope_guild``'s own passages (at ``:gen``, within the ``{filters}`` on ``a``) holding
+``:match``, newest first. Its own passages are listed once (as in ``OWN_POSTINGS``) and each
+posting is looked up there before any join: every server's matches joined and scoped (the
+scope's ``EXISTS`` per row) took ~3.7 s for a common word among 50 servers' 200k passages."""
 
 RowsIn = Callable[[str, Iterable[Any], dict[str, Any]], list[Any]]
 
@@ -97,13 +107,10 @@ def own_matches(
         return []
     if conn.execute(OWNS_ANY, {"scope_guild": scope.guild_id}).fetchone() is None:
         return []
-    fsql, params = where_sql(filters, scope)
-    sql = (
-        "SELECT f.rowid FROM own_fts f JOIN passages p ON p.id = f.rowid "
-        "JOIN articles a ON a.id = p.article_id "
-        f"WHERE own_fts MATCH :match AND {visible('p')}{fsql} ORDER BY f.rowid DESC LIMIT :room"
-    )
-    params |= {"gen": gen, "match": " OR ".join(f'"{t}"' for t in terms), "room": OWN_MATCHES_MAX + 1}
+    fsql, params = filter_sql(filters)
+    params |= {"gen": gen, "scope_guild": scope.guild_id, "room": OWN_MATCHES_MAX + 1}
+    params["match"] = " OR ".join(f'"{t}"' for t in terms)
+    sql = OWN_MATCHES.format(filters=fsql)
     found = [int(r[0]) for r in conn.execute(sql, params)]
     if len(found) <= OWN_MATCHES_MAX:
         return found
