@@ -41,7 +41,7 @@ from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
 from foreign_desk.index.feeds.servers import Servers
-from foreign_desk.index.feeds.state import FeedError, FeedState, NewFeed, StateDB
+from foreign_desk.index.feeds.state import FeedError, FeedState, NewFeed, SeenItem, StateDB
 from foreign_desk.index.fetch import Fetcher, feed_key, poll_feed
 from foreign_desk.index.models import ProgressFn
 from foreign_desk.index.outlets import canonical_outlet
@@ -210,10 +210,30 @@ class FeedDesk:
             feed = (
                 polled.id if polled is not None else _new_feed(name, url, source, language, every, guild_id)
             )
-            feed_id = await self.servers.subscribe(feed, guild_id, name)
-        await self.engine.grant([(uid, guild_id) for uid in await self.state.article_ids(feed_id)])
+            await self.servers.subscribe(feed, guild_id, name)
+        if polled is not None:
+            await self._catch_up(polled, guild_id)
         self._wake()
         return await self.feed(name, guild_id=guild_id)
+
+    async def _catch_up(self, feed: Feed, guild_id: int | None) -> None:
+        """Give a scope subscribing to a feed others poll what the feed brought so far: the
+        articles still stored are granted; those gone (forgotten by the servers that had them,
+        to stay within their quotas) are fetched again for this scope alone, the newest
+        ``max_items_per_poll``; then its own quota holds."""
+        brought = await self.state.brought(feed.id)
+        live = await self.engine.live([r.article_uid for r in brought if r.article_uid])
+        await self.engine.grant([(uid, guild_id) for uid in live])
+        gone: dict[str | None, SeenItem] = {}
+        for record in brought:  # newest first: an article's newest item is fetched
+            if record.article_uid not in live:
+                gone.setdefault(record.article_uid, record)
+        newest = list(gone.values())[: self.settings.max_items_per_poll]
+        if newest:
+            async with self._locks.setdefault(feed.id, asyncio.Lock()):
+                await self.ingester.refill(feed, newest, guild_id)
+        if guild_id is not None:
+            await self.servers.trim(guild_id)
 
     async def remove_feed(self, name: str, *, guild_id: int | None = None) -> Feed:
         """Unsubscribe a scope from a feed (unregistered when nobody else polls it); its articles

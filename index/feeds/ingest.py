@@ -377,6 +377,21 @@ class Ingester:
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.decide(todo, "failed", record, article=None, reason=str(exc))
 
+    async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> None:
+        """Fetch again the pages of ``feed``'s items whose articles are gone, for a scope that
+        subscribes now: what they bring is granted to that scope alone (the servers that forgot
+        them keep what they see and their quotas). A page that fails leaves its item as it was,
+        for the next subscriber to try."""
+        harvest = Harvest(None, FeedRun(feed.name, feed.url, polled_at=self.clock()), scopes=(guild_id,))
+        todos = [
+            Todo(feed, r.ident, r.url or r.ident, r.url or r.ident, r.item_hash, r.url or r.ident, known=r)
+            for r in records
+        ]
+        async with self.slots.hold():
+            await self._fetch_pages(todos, await self.fetcher(), harvest, feed.source)
+        harvest.records.clear()  # failures only, so far: the items keep their records
+        await self.commit([harvest])
+
     # -- commit ----------------------------------------------------------------------------
     async def commit(self, harvests: Sequence[Harvest], index_progress: ProgressFn | None = None) -> int:
         """Index the harvests' pages in one ``add_articles`` call and write down every outcome."""

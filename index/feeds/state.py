@@ -251,13 +251,14 @@ class FeedState:
                 else:
                     await conn.execute(SQL_ITEM_INSERT, (r.feed_id, r.ident, *values, now, now))
 
-    async def article_ids(self, feed_id: int) -> list[str]:
-        """The articles a feed's items brought (stored, or recognised as duplicates)."""
+    async def brought(self, feed_id: int) -> list[SeenItem]:
+        """The feed's items that brought an article (stored, or recognised as duplicates), newest
+        first; their articles may since have been forgotten (the caller asks the engine)."""
         sql = (
-            "SELECT DISTINCT article_uid FROM feed_items WHERE feed_id = ? "
-            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL"
+            f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? "
+            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL ORDER BY id DESC"
         )
-        return [r[0] for r in await self.db.rows(sql, (feed_id,))]
+        return [_item(r) for r in await self.db.rows(sql, (feed_id,))]
 
     async def item_counts(self) -> dict[int, dict[str, int]]:
         """Per feed id: how many items it brought, by status."""

@@ -185,14 +185,39 @@ async def test_a_page_one_server_forgot_can_still_come_from_anyone_else(
     assert await engine.own_articles(A) == [] and (await engine.stats()).articles == 1
 
 
-async def test_a_forgotten_article_does_not_come_with_a_feed_to_its_new_subscriber(
+async def test_a_forgotten_article_comes_with_a_feed_to_its_new_subscriber_fetched_anew(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
+    """Not as a grant of the forgotten article (a place in C's quota for an article nobody can
+    read) but its page fetched again, for C alone."""
     await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
     await desk.fetch(guild_id=A)
     await engine.forget(A)
     await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
-    assert await engine.own_articles(C) == []  # no place in C's quota for an article nobody reads
+    assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, Scope(C))
+    assert len(await engine.own_articles(C)) == 1 and await engine.own_articles(A) == []
+    assert len(server.requests_to(PATROL.path)) == 2
+
+
+async def test_articles_trimmed_from_a_servers_quota_reach_a_later_subscriber_of_its_feed(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    """A kept 2 of its feed's 3 articles; the third left the index. C, subscribing later, gets
+    the feed's articles within its own quota, the third among them, and A's stay as they were."""
+    engine.settings = with_feeds(engine.settings, server_max_articles=2)
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+        await desk.add_feed(publish(server, "/a", PATROL, GAZA, SUDAN), name="a", check=False, guild_id=A)
+        await desk.fetch(guild_id=A)
+        kept_by_a = {a.title for a in await engine.latest(10, scope=Scope(A))}
+        (trimmed,) = {PATROL.title, GAZA.title, SUDAN.title} - kept_by_a
+        await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+        clock.advance(3600)
+        again = await desk.fetch(guild_id=C)
+
+    seen_by_c = {a.title for a in await engine.latest(10, scope=Scope(C))}
+    assert trimmed in seen_by_c and len(seen_by_c) == 2
+    assert {a.title for a in await engine.latest(10, scope=Scope(A))} == kept_by_a
+    assert again.counts["unchanged"] == 3  # nothing fetched again on the next poll
 
 
 async def test_a_servers_page_never_changes_what_others_are_shown(
