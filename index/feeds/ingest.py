@@ -43,7 +43,7 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.models import Article, ProgressFn, waiting_notice
+from foreign_desk.index.models import Article, ArticleSummary, ProgressFn, waiting_notice
 from foreign_desk.index.text import tokens
 
 if TYPE_CHECKING:
@@ -439,13 +439,30 @@ class Ingester:
 
     async def _kept(self, harvest: Harvest) -> set[str]:
         """The stored articles this harvest's pages may not replace: those someone besides its
-        subscribers sees (the shared corpus, another server). Only the operators' feeds and
-        pages, or the server that alone sees an article, change it; others are granted it as
-        it is (a server must not change what another is shown)."""
+        subscribers sees (the shared corpus, another server), who is then granted the stored
+        version (a server must not change what another is shown). Only the operators' feeds
+        and pages, or the server that alone sees an article, change it; and a feed's update
+        (not an ingest's) of an article only servers see, each through a feed it follows whose
+        item links (or leads to) the article's own URL, when all a feed lends a page (outlet,
+        date, language) stays as stored: the update is then what the page those feeds all link
+        to says, nothing a server's feed made up."""
         if None in harvest.scopes or not harvest.pages:
             return set()
-        viewers = await self.engine.viewers([p.article.id for p in harvest.pages])
-        return {uid for uid, who in viewers.items() if not who <= set(harvest.scopes)}
+        pages = {p.article.id: p.article for p in harvest.pages}
+        viewers = await self.engine.viewers(list(pages))
+        others = {uid: who - set(harvest.scopes) for uid, who in viewers.items()}
+        kept = {uid for uid, who in others.items() if who}
+        if harvest.feed is None or not kept:
+            return kept
+        followers = await self.state.followers({uid: pages[uid].url for uid in kept})
+        stored = await self.engine.summaries(list(kept))
+        return {
+            uid
+            for uid in kept
+            if None in others[uid]
+            or not others[uid] <= followers.get(uid, set())
+            or not _same_frame(pages[uid], stored.get(uid))
+        }
 
     async def _twin(
         self, page: Page, keys: dict[str, str], texts: dict[tuple[str, str], str], kept: set[str]
@@ -562,6 +579,14 @@ class Ingester:
         if outcome.status == "unchanged" and known is None:
             return dataclasses.replace(outcome, status="duplicate", reason="already indexed")
         return outcome
+
+
+def _same_frame(article: Article, stored: ArticleSummary | None) -> bool:
+    """Whether what a feed may lend a page (outlet, date, language; where it sits) is as stored."""
+    if stored is None:
+        return False
+    fields = (article.url, article.source, article.published, article.language)
+    return fields == (stored.url, stored.source, stored.published, stored.language)
 
 
 def describe(harvest: Harvest) -> str:

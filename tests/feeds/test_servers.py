@@ -16,7 +16,7 @@ from foreign_desk.index.fetch import FetchError
 from foreign_desk.index.models import SHARED, Scope
 
 from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, with_feeds
-from tests.feeds.news import GAZA, PATROL, SUDAN, WIRE, rss
+from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, item_xml, rss
 from tests.fetch.fixture_server import FixtureServer
 
 A, B, C = 111, 222, 333
@@ -242,6 +242,86 @@ async def test_a_servers_page_never_changes_what_others_are_shown(
     assert [s.source for s in await engine.sources(scope=Scope(C))] == ["Reuters"]
     assert (PATROL.title, False) in await titles(engine, PATROL_QUESTION, Scope(A))
     assert (GAZA.title, True) in await titles(engine, GAZA.title, Scope(A))  # granted, as B has it
+
+
+@pytest.mark.parametrize(
+    ("b_path", "updated"),
+    [("/a", True), ("/b", True), (None, False)],
+    ids=["the-same-feed", "its-own-feed-same-link", "an-ingest"],
+)
+async def test_an_article_two_servers_follow_is_updated_by_either_feed_from_its_own_page(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, b_path: str | None, updated: bool
+) -> None:
+    """Once A and B both saw an article through feeds (one feed, or each its own linking the same
+    page), neither feed updated it any more. The page's update now reaches both. An article B
+    took by an ingest stays the version B took: a server's feed never rewrites another's page."""
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    if b_path is None:
+        await desk.ingest(server.url(PATROL.path), guild_id=B)
+    else:
+        await desk.add_feed(publish(server, b_path, PATROL), name="b", check=False, guild_id=B)
+        await desk.fetch(guild_id=B)
+    publish(server, "/a", PATROL_UPDATED)
+    clock.advance(3600)
+
+    report = await desk.fetch(guild_id=A)
+
+    assert [i.status for i in report.items] == ["updated" if updated else "duplicate"]
+    for scope in (Scope(A), Scope(B)):
+        (title,) = [a.title for a in await engine.latest(10, scope=scope)]
+        assert title == (PATROL_UPDATED.title if updated else PATROL.title)
+
+
+async def test_a_servers_feed_never_rewrites_an_article_another_follows_at_another_url(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """B's feed links a page of the same text and outlet as A's: B is shown A's article. A, who
+    may control its page, must not rewrite it: B's feed never linked that URL."""
+    copy = PATROL.with_(path="/world/copy/patrol")
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await desk.add_feed(publish(server, "/b", copy), name="b", check=False, guild_id=B)
+    assert [i.status for i in (await desk.fetch(guild_id=B)).items] == ["duplicate"]
+    publish(server, "/a", PATROL_UPDATED)
+    clock.advance(3600)
+
+    report = await desk.fetch(guild_id=A)
+
+    assert [i.status for i in report.items] == ["duplicate"]
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL.title]
+
+
+async def test_a_servers_feed_never_lends_another_servers_article_its_own_date(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """A page without a date of its own takes its feed item's: A's feed, whose item A controls,
+    may not rewrite the article B follows with A's date, even when the page changed."""
+
+    def undated(words: str) -> str:
+        text = f"Officials in Kupang said the joint patrol {words} near the Arafura Sea on Friday. " * 6
+        body = f"<article><p>{text}</p></article>"
+        return f"<html><head><title>Arafura patrol</title></head><body>{body}</body></html>"
+
+    def feed(published: str) -> str:
+        item = item_xml("Arafura patrol", server.url("/undated"), published=published)
+        return rss("News", server.base_url, [], raw_items=item)
+
+    server.serve("/undated", undated("set sail"))
+    server.serve("/b", feed("2024-03-05T10:00:00+00:00"), content_type="application/rss+xml")
+    server.serve("/a", feed("2024-03-06T10:00:00+00:00"), content_type="application/rss+xml")
+    for path, guild in (("/b", B), ("/a", A)):
+        await desk.add_feed(server.url(path), name=path[1:], check=False, guild_id=guild)
+        await desk.fetch(guild_id=guild)
+    server.serve("/undated", undated("returned"))
+    server.serve("/a", feed("2024-03-07T10:00:00+00:00"), content_type="application/rss+xml")
+    clock.advance(3600)
+
+    report = await desk.fetch(guild_id=A)
+
+    assert [i.status for i in report.items] == ["duplicate"]
+    (article,) = await engine.latest(10, scope=Scope(B))
+    assert article.published == "2024-03-05T10:00:00Z" and "set sail" in article.lede
 
 
 @pytest.fixture
