@@ -108,7 +108,7 @@ async def restore(src: Path, data_dir: Path) -> BackupReport:
     try:
         await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
         alone = OpenLock(data_dir / OPEN_LOCK)  # a running process keeps the index it loaded
-        await asyncio.to_thread(alone.alone)
+        await alone.alone()
         try:
             async with WriterLock(data_dir / "writer.lock").hold(wait_s=0):
                 await asyncio.to_thread(_copy_in, src, data_dir, manifest["files"])

@@ -238,7 +238,7 @@ class Store:
         opened = OpenLock(data_dir / OPEN_LOCK)
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(opened.share)
+            await opened.share()
         except OSError as exc:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:

@@ -35,50 +35,33 @@ class WriterLock:
             waiting()
             waiting = None
         async with self._local:
-            fd = await self._exclusive(wait_s, waiting)
+            busy = f"another process is writing to the index ({self.path}); try later"
+            fd = await wait_lock(self.path, fcntl.LOCK_EX, wait_s, busy, waiting)
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
 
-    async def _exclusive(self, wait_s: float, waiting: Callable[[], None] | None) -> int:
-        """The file lock: tried at once, then, if another process holds it, tried again every
-        tenth of a second on the loop (a non-blocking call), so a cancel stops the wait."""
-        fd = await asyncio.to_thread(open_lock_file, self.path)
-        try:
-            deadline = asyncio.get_running_loop().time() + wait_s
-            while not try_lock(fd, fcntl.LOCK_EX):
-                if asyncio.get_running_loop().time() >= deadline:
-                    raise StoreError(f"another process is writing to the index ({self.path}); try later")
-                if waiting is not None:
-                    waiting()
-                    waiting = None
-                await asyncio.sleep(0.1)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
-
 
 class OpenLock:
     """Held shared from a store's opening to its closing; ``alone`` holds it exclusively, for
-    what must not happen under a running process (a restore). Blocking calls: use a thread."""
+    what must not happen under a running process (a restore)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
 
-    def share(self, wait_s: float = 60.0) -> None:
+    async def share(self, wait_s: float = 60.0) -> None:
         busy = f"the data folder is being restored ({self.path}); try again when it is done"
-        self._fd = flock(self.path, fcntl.LOCK_SH, wait_s, busy)
+        self._fd = await wait_lock(self.path, fcntl.LOCK_SH, wait_s, busy)
 
-    def alone(self) -> None:
+    async def alone(self) -> None:
         busy = (
             "a running Foreign Desk process (the bot, or another command) has this data folder "
             "open: stop it first"
         )
-        self._fd = flock(self.path, fcntl.LOCK_EX, 0, busy)
+        self._fd = await wait_lock(self.path, fcntl.LOCK_EX, 0, busy)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -87,18 +70,26 @@ class OpenLock:
             self._fd = None
 
 
-def flock(path: Path, mode: int, wait_s: float, busy: str) -> int:
-    """A file descriptor of ``path`` holding an advisory lock (``mode``), waiting up to
-    ``wait_s``; ``StoreError(busy)`` when it is still held elsewhere then."""
-    import time
-
-    fd = open_lock_file(path)
-    deadline = time.monotonic() + wait_s
-    while not try_lock(fd, mode):
-        if time.monotonic() >= deadline:
-            os.close(fd)
-            raise StoreError(busy)
-        time.sleep(0.1)
+async def wait_lock(
+    path: Path, mode: int, wait_s: float, busy: str, waiting: Callable[[], None] | None = None
+) -> int:
+    """A file descriptor of ``path`` holding an advisory lock (``mode``): tried at once, then, while
+    another process holds it, again every tenth of a second on the loop (a non-blocking call), so a
+    cancel (Ctrl-C) stops the wait; ``StoreError(busy)`` after ``wait_s``. ``waiting`` is called
+    once when the lock is held elsewhere, so a status can say so."""
+    fd = await asyncio.to_thread(open_lock_file, path)
+    try:
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while not try_lock(fd, mode):
+            if asyncio.get_running_loop().time() >= deadline:
+                raise StoreError(busy)
+            if waiting is not None:
+                waiting()
+                waiting = None
+            await asyncio.sleep(0.1)
+    except BaseException:
+        os.close(fd)
+        raise
     return fd
 
 
