@@ -78,10 +78,15 @@ class ReadConnections:
         self._local = threading.local()
 
 
+def error_code(exc: sqlite3.Error) -> int:
+    """The primary SQLite result code of ``exc`` (``SQLITE_BUSY`` …; an extended one's base), 0 if none."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
 def database_problem(exc: sqlite3.Error) -> str:
     """What a SQLite error means to the user, from its code: only a damaged file is sent to
     ``doctor`` (a full disk or a failed read or write is no damage, and doctor would say ok)."""
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary code of an extended one
+    code = error_code(exc)
     if code == sqlite3.SQLITE_FULL:
         return f"the disk is full ({exc})"
     if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):

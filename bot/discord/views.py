@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from foreign_desk.index.models import Answer, Filters
+from foreign_desk.index.sqlite import error_code
 
 from .answers import ID_ALPHABET, ID_LENGTH, AnswerState
+from .errors import Refusal
 from .i18n import Texts, for_interaction
 from .limits import BUTTONS_PER_ROW, CONTENT_MAX, EMBED_TOTAL_MAX, embed_size, fit
 from .links import answer_links
@@ -212,7 +215,12 @@ async def cast_vote(interaction: discord.Interaction, answer_id: str, offset: in
     if state is None:
         await expired(interaction, tx)
         return
-    before = await bot.answers.vote(state, offset, interaction.user.id, vote)
+    try:
+        before = await bot.answers.vote(state, offset, interaction.user.id, vote)
+    except sqlite3.OperationalError as exc:  # another process kept the file locked past the busy timeout
+        if error_code(exc) != sqlite3.SQLITE_BUSY:
+            raise
+        raise Refusal("vote.busy") from None
     key = "vote.recorded" if before is None else "vote.same" if before == vote else "vote.changed"
     log.info("vote %+d on answer %s (%s)", vote, answer_id, key)
     await tell_privately(interaction, tx(key, mark=VOTE_MARKS[vote]))

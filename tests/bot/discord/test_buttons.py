@@ -171,6 +171,29 @@ async def test_a_vote_is_acknowledged_at_once_while_another_process_writes_the_s
     assert_everything_quiet(standin)
 
 
+async def test_a_vote_the_store_stays_too_busy_to_record_says_so(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    """Another process holding discord.sqlite3's write lock past the busy timeout (shortened here
+    from 10 s): the voter is told the store is busy, in their language, not a general apology."""
+    async with asyncio.timeout(60), start_bot(sample_copy) as bot:
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, locale="id")
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        await bot.answers.conn.execute("PRAGMA busy_timeout=100")
+        other = sqlite3.connect(sample_copy / FILE_NAME, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"), locale="id")
+            note = await click.wait_for_reply(lambda m: m.id != reply.id, timeout=15)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        votes = await bot.answers.votes()
+    assert note.ephemeral and note.content == ID("vote.busy")
+    assert votes == []
+    assert_everything_quiet(standin)
+
+
 def _other(rank: str) -> str:
     """The other of the two ranks, "[1]" ↔ "[2]"."""
     return "[2]" if rank == "[1]" else "[1]"
