@@ -12,9 +12,9 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from foreign_desk.index.config import Settings, build
+from foreign_desk.index.config import Bounds, Settings, build
 from foreign_desk.index.errors import ConfigError
 
 from .errors import TokenMissing
@@ -28,6 +28,25 @@ QUESTION_CEILING = 1000
 @dataclass(frozen=True)
 class BotSettings:
     """How the bot behaves towards users; see the README for each knob."""
+
+    BOUNDS: ClassVar[Bounds] = {
+        "cooldown_s": (0, 86_400),
+        "max_question_chars": (1, QUESTION_CEILING),
+        "max_concurrent_searches": (1, 256),
+        "search_timeout_s": (0, 3_600),
+        "results_per_page": (1, 10),
+        "view_timeout_s": (1, 7 * 86_400),
+        "status_edit_interval_s": (0, 600),
+        "alert_check_s": (0.1, 3_600),
+        "max_follows_per_channel": (1, 25),
+        "interaction_token_s": (1, 900),  # Discord's lifetime is 900
+        "takeover_check_s": (0.1, 3_600),
+        "identify_spacing_s": (0, 600),
+        "alert_attempts": (1, 100),
+        "alert_retry_s": (0.1, 86_400),
+        "forget_after_days": (0, 3_650),
+        "housekeeping_s": (0.1, 86_400),
+    }
 
     admin_role_ids: list[int] = field(default_factory=list)
     """Roles allowed to use /admin besides members with Manage Server."""
@@ -84,28 +103,6 @@ class BotSettings:
                 raise ConfigError(f"discord.{name} must be a list of numeric ids") from None
             object.__setattr__(self, name, ids)
         object.__setattr__(self, "reindex_paths", [str(p) for p in self.reindex_paths])
-        if not 1 <= self.max_question_chars <= QUESTION_CEILING:
-            raise ConfigError(f"discord.max_question_chars must be between 1 and {QUESTION_CEILING}")
-        if not 1 <= self.results_per_page <= 10:
-            raise ConfigError("discord.results_per_page must be between 1 and 10")
-        if self.max_concurrent_searches < 1:
-            raise ConfigError("discord.max_concurrent_searches must be at least 1")
-        if not 1 <= self.max_follows_per_channel <= 25:
-            raise ConfigError("discord.max_follows_per_channel must be between 1 and 25")
-        if self.alert_check_s <= 0:
-            raise ConfigError("discord.alert_check_s must be above 0")
-        if not 0 < self.view_timeout_s <= 7 * 86400:
-            raise ConfigError("discord.view_timeout_s must be above 0 and at most 604800 (7 days)")
-        for name in ("cooldown_s", "status_edit_interval_s", "search_timeout_s", "identify_spacing_s"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"discord.{name} must not be negative")
-        for name in ("interaction_token_s", "takeover_check_s", "alert_retry_s", "housekeeping_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"discord.{name} must be above 0")
-        if self.forget_after_days < 0:
-            raise ConfigError("discord.forget_after_days must not be negative")
-        if self.alert_attempts < 1:
-            raise ConfigError("discord.alert_attempts must be at least 1")
 
     @property
     def handoff_after_s(self) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from foreign_desk.bot.discord.render import progress_text
 from foreign_desk.bot.discord.settings import BotSettings, load_bot_settings
@@ -27,16 +29,38 @@ def test_toml_then_environment_override_the_defaults(tmp_path):
     [
         ({"cooldown": 3}, "unknown setting 'cooldown' in [discord]"),
         ({"admin_role_ids": ["admins"]}, "discord.admin_role_ids must be a list of numeric ids"),
-        ({"max_question_chars": 5000}, "discord.max_question_chars must be between 1 and 1000"),
-        ({"view_timeout_s": 700000}, "at most 604800"),
+        ({"max_question_chars": 5000}, "discord.max_question_chars must be between 1 and 1,000, got 5000"),
+        ({"view_timeout_s": 700000}, "discord.view_timeout_s must be between 1 and 604,800, got 700000"),
+        ({"cooldown_s": float("nan")}, "discord.cooldown_s must be between 0 and 86,400, got nan"),
+        ({"search_timeout_s": float("inf")}, "discord.search_timeout_s must be between 0 and 3,600, got inf"),
+        ({"alert_check_s": 0}, "discord.alert_check_s must be between 0.1 and 3,600, got 0"),
         ({"answer_dms": "yes"}, "discord.answer_dms must be bool"),
     ],
 )
 def test_bad_settings_are_one_clear_line(table: dict, message: str):
     settings = load_settings(None, environ={})
     settings.extra["discord"] = table
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ConfigError) as info:
         load_bot_settings(settings, {})
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_number_from_the_environment_is_checked_like_one_from_the_file():
+    env = {"FOREIGN_DESK_DISCORD_RESULTS_PER_PAGE": "11"}
+    with pytest.raises(
+        ConfigError, match="FOREIGN_DESK_DISCORD_RESULTS_PER_PAGE must be between 1 and 10, got 11"
+    ):
+        load_bot_settings(load_settings(None, environ={}), env)
+
+
+def test_every_number_has_bounds_that_hold_its_default():
+    defaults = BotSettings()
+    assert set(BotSettings.BOUNDS) <= {f.name for f in dataclasses.fields(defaults)}  # no typo
+    for field in dataclasses.fields(defaults):
+        value = getattr(defaults, field.name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            low, high = BotSettings.BOUNDS[field.name]
+            assert low <= value <= high, field.name
 
 
 def test_the_token_is_never_part_of_the_settings():
