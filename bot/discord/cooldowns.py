@@ -9,8 +9,9 @@ at most once per ``seconds``), so the table holds only the users who asked withi
 
 The table has its own connection with a short busy timeout (``BUSY_MS``): Discord wants an answer
 to a command within 3 seconds. When the file stays locked longer (a long write of another process,
-a backup), this process decides alone from the admissions it made itself, with a log line: a busy
-table never refuses nor fails a question. Those own admissions also refuse without a round trip:
+a backup), this process decides alone from the admissions it made itself, with a log line when
+that begins and one when it ends (not one per question): a busy table never refuses nor fails a
+question. Those own admissions also refuse without a round trip:
 the table would say the same, since the time only moves when a question is admitted, and none can
 be admitted elsewhere while this process's wait runs.
 Concurrency: one per bot, used from its event loop.
@@ -58,6 +59,8 @@ class Cooldowns:
         self.clock = clock
         self._last: dict[int, float] = {}
         self._pruned_at = 0.0
+        self._busy = False
+        """Whether the table was busy at the last try (so a busy period is logged once)."""
 
     @classmethod
     async def open(
@@ -86,12 +89,26 @@ class Cooldowns:
         try:
             left = await self._take(user_id, now)
         except sqlite3.OperationalError as exc:  # locked past BUSY_MS: this process decides alone
-            log.warning("the shared cooldowns are busy (%s): user cooldown checked in this process only", exc)
+            self._busy_now(exc)
+        else:
+            self._busy_over()
         if left > 0:
             self._last[user_id] = now - self.seconds + left
             return left
         self._remember(user_id, now)
         return 0.0
+
+    def _busy_now(self, exc: sqlite3.OperationalError) -> None:
+        """Log the start of a busy period only: under load, a line per question would flood the log."""
+        if not self._busy:
+            log.warning("the shared cooldowns are busy (%s): user cooldown checked in this process only", exc)
+        self._busy = True
+
+    def _busy_over(self) -> None:
+        """Log the end of a busy period, so its length shows in the log."""
+        if self._busy:
+            log.info("the shared cooldowns are usable again")
+        self._busy = False
 
     def _left(self, last: float | None, now: float) -> float:
         """Seconds left of a wait begun at ``last``; none when the clock is behind it."""

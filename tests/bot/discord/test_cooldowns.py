@@ -74,3 +74,20 @@ async def test_a_busy_table_neither_refuses_nor_fails_a_question(store: AnswerSt
     finally:
         await store.conn.execute("ROLLBACK")
     assert "the shared cooldowns are busy" in caplog.text
+
+
+async def test_a_busy_period_is_logged_once_not_once_per_question(store: AnswerStore, processes, caplog):
+    _, here, _ = processes
+    with caplog.at_level(logging.INFO):
+        for period in (10, 20):
+            await store.conn.execute("BEGIN IMMEDIATE")  # another writer holds the file
+            try:
+                assert [await here.admit(period + user) for user in range(3)] == [0, 0, 0]
+            finally:
+                await store.conn.execute("ROLLBACK")
+            assert await here.admit(period + 5) == 0
+    lines = [r.getMessage() for r in caplog.records if "shared cooldowns" in r.getMessage()]
+    assert [line.split(" (")[0] for line in lines] == [
+        "the shared cooldowns are busy",
+        "the shared cooldowns are usable again",
+    ] * 2
