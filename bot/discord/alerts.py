@@ -33,6 +33,7 @@ import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
 
 from .i18n import Texts, language_of, texts
+from .permissions import may_embed
 from .render_feeds import alert_message, alert_text
 from .replies import NO_PINGS
 
@@ -245,10 +246,3 @@ class Alerts:
             self.retry_s * 2 ** (tries - 1),
             exc,
         )
-
-
-def may_embed(channel: object) -> bool:
-    """False where the bot is known to lack Embed Links; True otherwise (DMs, unknown channels)."""
-    if isinstance(channel, discord.abc.GuildChannel):
-        return channel.permissions_for(channel.guild.me).embed_links
-    return True

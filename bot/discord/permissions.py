@@ -37,3 +37,10 @@ def bot_can_post(interaction: discord.Interaction) -> bool:
     in_thread = isinstance(interaction.channel, discord.Thread)
     send = perms.send_messages_in_threads if in_thread else perms.send_messages
     return perms.view_channel and send and perms.embed_links
+
+
+def may_embed(channel: object) -> bool:
+    """False where the bot is known to lack Embed Links; True otherwise (DMs, unknown channels)."""
+    if isinstance(channel, discord.abc.GuildChannel):
+        return channel.permissions_for(channel.guild.me).embed_links
+    return True

@@ -136,6 +136,22 @@ def answer_embed(
     """Numbered passages with the best sentence in bold and a citation line each, in one embed of at
     most ``total`` characters (less when it shares a message with other embeds); a weak answer
     says first that no passage clearly answers (issue 8)."""
+    title, description, footer = _answer_parts(answer, filters, tx, total)
+    embed = discord.Embed(title=title, description=description, colour=COLOUR)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def answer_text(answer: Answer, filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
+    """The answer as a message's text, for a channel where the bot may not embed (no Embed Links):
+    Discord would drop the embed and leave only the buttons. The question in bold, the passages,
+    the footer as a small line."""
+    title, description, footer = _answer_parts(answer, filters, tx, CONTENT_MAX - 20)
+    return fit(f"**{title}**\n{description}\n-# {escape(footer)}", CONTENT_MAX)
+
+
+def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tuple[str, str, str]:
+    """The title, description and footer of an answer, within ``total`` characters together."""
     title = fit(answer.question, EMBED_TITLE_MAX, escape)
     results = answer.results
     if results:
@@ -156,9 +172,7 @@ def answer_embed(
     description = caveat + (
         _answer_description(results, budget - len(caveat), tx) if results else tx("answer.no_more")
     )
-    embed = discord.Embed(title=title, description=description, colour=COLOUR)
-    embed.set_footer(text=footer)
-    return embed
+    return title, description, footer
 
 
 def _answer_description(results: Sequence[Result], budget: int, tx: Texts) -> str:

@@ -27,7 +27,7 @@ from .errors import Refusal
 from .i18n import Texts, for_interaction
 from .limits import BUTTONS_PER_ROW, CONTENT_MAX, EMBED_TOTAL_MAX, embed_size, fit
 from .links import answer_links
-from .render import NO_FILTERS, answer_embed, nothing_relevant_text
+from .render import NO_FILTERS, answer_embed, answer_text, nothing_relevant_text
 from .replies import NO_PINGS, tell_privately
 from .scopes import scope_of
 from .tree import report_error
@@ -167,16 +167,23 @@ async def compose(
     filters: Filters = NO_FILTERS,
     note: str | None = None,
     extra: Sequence[discord.Embed] = (),
+    plain: bool = False,
 ) -> Reply:
     """The reply to a new question, with an optional ``note`` above it and ``extra`` embeds below;
-    an answer with results gets a state for its buttons."""
+    an answer with results gets a state for its buttons. ``plain``: the answer as text, for a
+    channel where the bot may not embed."""
     if answer.nothing_relevant or not answer.results:
-        text = nothing_relevant_text(filters, tx)
-        return Reply(content=fit(f"{note}\n{text}", CONTENT_MAX) if note else text, embeds=list(extra))
+        return Reply(_noted(note, nothing_relevant_text(filters, tx)), list(extra))
     state = await bot.answers.remember(answer.question, filters, asker_id)
     await bot.answers.page_shown(state.id, answer.offset, answer.results)
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, target)
+    if plain:
+        return Reply(_noted(note, answer_text(answer, filters, tx)), list(extra), view)
     return Reply(note, [_answer_embed(answer, filters, tx, extra), *extra], view)
+
+
+def _noted(note: str | None, text: str) -> str:
+    return fit(f"{note}\n{text}", CONTENT_MAX) if note else text
 
 
 def _answer_embed(
@@ -203,6 +210,10 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
         return
     await bot.answers.page_shown(state.id, answer.offset, answer.results)
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, translation_target(interaction))
+    if interaction.message is not None and not interaction.message.embeds:  # a plain answer stays plain
+        text = answer_text(answer, state.filters, tx)
+        await interaction.edit_original_response(content=text, view=view, allowed_mentions=NO_PINGS)
+        return
     beside = interaction.message.embeds[1:] if interaction.message is not None else []  # e.g. coverage
     embeds = [_answer_embed(answer, state.filters, tx, beside), *beside]
     await interaction.edit_original_response(embeds=embeds, view=view, allowed_mentions=NO_PINGS)

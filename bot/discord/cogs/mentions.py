@@ -24,6 +24,7 @@ from foreign_desk.index.lang import detect_language
 
 from ..errors import Refusal
 from ..i18n import for_guild
+from ..permissions import may_embed
 from ..replies import NO_PINGS
 from ..scopes import scope_of_message
 from ..tree import user_message
@@ -99,7 +100,10 @@ class MentionsCog(commands.Cog):
         try:
             async with message.channel.typing():
                 answer = await self.bot.desk.answer(question, scope=scope_of_message(message))
-            reply = await compose(self.bot, answer, asker_id=message.author.id, tx=tx, target=tx.language)
+            plain = not may_embed(message.channel)
+            reply = await compose(
+                self.bot, answer, asker_id=message.author.id, tx=tx, target=tx.language, plain=plain
+            )
             await reply.reply_to(message)
         except (Refusal, ForeignDeskError) as expected:
             await self._say(message, user_message(expected, tx) or str(expected))

@@ -7,7 +7,7 @@ import asyncio
 from foreign_desk.bot.discord.client import intents_for
 from foreign_desk.bot.discord.settings import BotSettings
 
-from tests.discord_standin import DiscordStandin
+from tests.discord_standin import DiscordStandin, Overwrite, Perm
 
 from .conftest import NATO_JAPAN, SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
 
@@ -38,6 +38,25 @@ async def test_a_mention_gets_the_same_answer_as_ask(standin: DiscordStandin, st
         if m.message_reference and m.message_reference["message_id"] == str(chatter.id)
     ] == []
     assert len(standin.bot_messages()) == 1
+    assert_everything_quiet(standin)
+
+
+async def test_a_channel_without_embed_links_gets_the_answer_as_text(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Discord drops the embeds of a bot without Embed Links: the answer would be bare buttons."""
+    world = standin.world
+    plain = world.add_text_channel(
+        "plain", overwrites=[Overwrite(world.bot_role.id, 0, deny=int(Perm.EMBED_LINKS))]
+    )
+    async with asyncio.timeout(30), start_bot(results_per_page=1):
+        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}", channel=plain)
+        reply = await standin.wait_for_bot_message(channel=plain, timeout=15)
+        first = reply.content
+        more = await standin.click_button(reply, label="More")
+        await more.wait_for_reply(lambda m: "**[2]**" in m.content, timeout=15)
+    assert first.startswith(f"**{NATO_JAPAN}**\n**[1]**") and SAMPLE_TITLE in first
+    assert reply.embeds == [] and "**[1]**" not in reply.content
     assert_everything_quiet(standin)
 
 

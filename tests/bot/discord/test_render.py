@@ -13,6 +13,7 @@ from foreign_desk.bot.discord.limits import ELLIPSIS, fit, fit_markdown, problem
 from foreign_desk.bot.discord.links import answer_links
 from foreign_desk.bot.discord.render import (
     answer_embed,
+    answer_text,
     latest_embed,
     passage_markdown,
     report_text,
@@ -88,12 +89,14 @@ def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: in
     answer = Answer(question or "?", tuple(found), 12.0, has_more=data.draw(st.booleans()), match=match)
     filters = Filters(language="id", source=data.draw(TEXT) or None, since="2023-01-01")
     tx = texts(data.draw(st.sampled_from(LANGUAGES)))
-    embed = answer_embed(answer, filters, tx)
-    assert problems(None, [embed]) == []
+    embed, text = answer_embed(answer, filters, tx), answer_text(answer, filters, tx)
+    assert problems(None, [embed]) == [] and problems(text) == []
     body = embed.to_dict()
     for part in (body["title"], body["description"], body["footer"]["text"]):
         assert "@everyone" not in part and "@here" not in part
         assert not re.search(r"<@!?&?\d", part)
+    assert "@everyone" not in text and "@here" not in text
+    assert not re.search(r"<@!?&?\d+>", text)  # a mention cut short by a tight budget is no mention
     links = answer_links(found, tx, data.draw(st.sampled_from(["en", "id", "pt", "zh-TW"])))
     assert len(links) <= 20  # four rows of link buttons; the fifth is Back / More / 👍 / 👎
     for link in links:
