@@ -148,12 +148,28 @@ async def sync_commands(
             await bot.login(token)  # runs setup_hook: the cogs, hence the command tree, without the engine
             if guild_id is None:
                 synced = await bot.tree.sync()
-                for operator_guild in bot.bot_settings.operator_guild_ids:
-                    await bot.tree.sync(guild=discord.Object(operator_guild))
-                    log.info("registered /operator on guild %d", operator_guild)
+                await _sync_operators(bot, len(synced))
             else:
                 guild = discord.Object(guild_id)
                 bot.tree.copy_global_to(guild=guild)
                 synced = await bot.tree.sync(guild=guild)
     log.info("registered %d commands %s", len(synced), f"on guild {guild_id}" if guild_id else "globally")
     return len(synced)
+
+
+async def _sync_operators(bot: ForeignDeskBot, synced: int) -> None:
+    """Register /operator on each of ``discord.operator_guild_ids``; one line naming those Discord
+    refused (a typo, or a server that removed the bot), once the others have it."""
+    refused = []
+    for operator_guild in bot.bot_settings.operator_guild_ids:
+        try:
+            await bot.tree.sync(guild=discord.Object(operator_guild))
+        except discord.HTTPException as exc:
+            refused.append(f"{operator_guild} (Discord {exc.status} {exc.code}: {exc.text})")
+            continue
+        log.info("registered /operator on guild %d", operator_guild)
+    if refused:
+        raise BotError(
+            f"registered {synced} commands globally, but not /operator on server {', '.join(refused)}: "
+            "is the bot in it? check discord.operator_guild_ids"
+        )

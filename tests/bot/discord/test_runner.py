@@ -109,6 +109,26 @@ async def test_sync_registers_operator_commands_only_on_the_operators_servers(
     assert standin.commands.guild_commands.get(other.id, []) == []
 
 
+async def test_an_operator_server_the_bot_is_not_in_is_named_and_the_others_are_registered(
+    standin: DiscordStandin, make_settings: Callable[..., Settings], tmp_path: Path
+):
+    """A typo in discord.operator_guild_ids, or a server that removed the bot: the error names it
+    and the setting, and the operator servers after it still get /operator."""
+    ops, gone = standin.world.add_guild("Ops room"), 1234567890123456789
+    environ = {
+        "DISCORD_TOKEN": standin.config.bot_token,
+        "FOREIGN_DESK_DISCORD_OPERATOR_GUILD_IDS": f"{gone},{ops.id}",
+    }
+    with pytest.raises(BotError) as info:
+        await sync_commands(make_settings(tmp_path / "never-opened"), None, environ=environ)
+    assert str(info.value) == (
+        f"registered {len(COMMANDS)} commands globally, but not /operator on server {gone} "
+        "(Discord 404 10004: Unknown Guild): is the bot in it? check discord.operator_guild_ids"
+    )
+    assert {c["name"] for c in standin.commands.global_commands} == COMMANDS
+    assert [c["name"] for c in standin.commands.guild_commands[ops.id]] == ["operator"]
+
+
 async def test_cli_sync_on_a_guild(standin: DiscordStandin, tmp_path: Path):
     args = ["--data-dir", str(tmp_path), "sync", "--guild", str(standin.guild.id)]
     # The CLI runs its own event loop, so it runs in a thread while the stand-in serves on this one.
