@@ -8,7 +8,6 @@ Progress and diagnostics go to stderr, so ``--json`` output on stdout stays one 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -16,7 +15,17 @@ from datetime import date, datetime
 from typing import Any
 
 import click
-from foreign_desk.bot.cli_common import State, err, guild_option, open_engine, out, progress_bar, run
+from foreign_desk.bot.cli_common import (
+    State,
+    err,
+    guild_option,
+    open_engine,
+    out,
+    print_json,
+    progress_bar,
+    run,
+    tolerant_stdout,
+)
 from foreign_desk.bot.cli_feedback import feedback
 from foreign_desk.bot.cli_feeds import feeds, fetch, ingest
 from foreign_desk.bot.cli_maintenance import backup, doctor, restore
@@ -148,7 +157,7 @@ def ask(
             day = now.date() if now else date.today()  # the asker's "yesterday": local, not UTC
             answer = await engine.ask(question, k=k, filters=filters, scope=Scope(guild), now=day)
         if as_json:
-            print(json.dumps(answer_json(answer), ensure_ascii=False))
+            print_json(answer_json(answer))
         else:
             print_answer(out, answer)
 
@@ -179,7 +188,7 @@ def latest(
         async with await open_engine(state) as engine:
             items = await engine.latest(limit, source=source, topic=topic, scope=Scope(guild))
         if as_json:
-            print(json.dumps({"articles": [summary_json(i) for i in items]}, ensure_ascii=False))
+            print_json({"articles": [summary_json(i) for i in items]})
         else:
             print_latest(out, items)
 
@@ -203,7 +212,7 @@ def stats(state: State, as_json: bool) -> None:
         async with await open_engine(state) as engine:
             data = await engine.stats()
         if as_json:
-            print(json.dumps(stats_json(data), ensure_ascii=False))
+            print_json(stats_json(data))
         else:
             print_stats(out, data)
 
@@ -253,7 +262,7 @@ def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
 
     summary = run(go)
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print_json(summary)
     else:
         print_eval(out, summary)
 
@@ -330,6 +339,7 @@ for command in (feeds, fetch, ingest, feedback, doctor, backup, restore):
 def main() -> None:
     """The command line, once imported (``entry.main`` is the console-script entry point)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    tolerant_stdout()
     try:
         require_utf8(sys.argv[1:])
     except NotUTF8 as exc:

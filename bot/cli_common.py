@@ -4,8 +4,11 @@ command's coroutine with errors as one line, the indexing progress bar, opening 
 from __future__ import annotations
 
 import asyncio
+import codecs
+import json
 import signal
 import sqlite3
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
@@ -39,6 +42,30 @@ def guild_option(command: F) -> F:
         default=None,
         help="Act as this Discord server: its own feeds and articles besides the shared corpus.",
     )(command)
+
+
+def tolerant_stdout() -> None:
+    """A stdout that cannot encode every character (``PYTHONIOENCODING=ascii``, a Latin-1
+    terminal) writes ``\\u2014``-style escapes for them instead of failing the command after its
+    work is done (stderr does so already)."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and not unicode_stdout():
+        reconfigure(errors="backslashreplace")
+
+
+def unicode_stdout() -> bool:
+    """Whether stdout's encoding holds all of Unicode (a UTF encoding)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        return codecs.lookup(encoding).name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def print_json(data: object) -> None:
+    """``data`` as one line of JSON on stdout: text as is where stdout holds all of Unicode, else
+    as ``\\u`` escapes, so it stays valid JSON on any stdout."""
+    print(json.dumps(data, ensure_ascii=not unicode_stdout()))
 
 
 class State:

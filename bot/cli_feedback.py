@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from foreign_desk.bot.cli_common import State, err, out, run
+from foreign_desk.bot.cli_common import State, err, out, run, unicode_stdout
 from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore, Vote
 from foreign_desk.bot.feedback import evaluation_lines, tally
 from foreign_desk.index.config import Settings
@@ -83,7 +83,8 @@ def export(state: State, as_json: bool, output: str | None) -> None:
     votes = run(lambda: read_votes(state.settings))
     if as_json:
         lines = evaluation_lines(votes)
-        write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), output)
+        ascii_only = output is None and not unicode_stdout()
+        write_text("".join(json.dumps(line, ensure_ascii=ascii_only) + "\n" for line in lines), output)
         up = sum(1 for v in votes if v.vote > 0)
         questions = f"{len(lines)} question" + ("" if len(lines) == 1 else "s")
         err.print(f"{questions} from {len(votes)} votes ({up} 👍, {len(votes) - up} 👎)")

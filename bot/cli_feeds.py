@@ -4,13 +4,21 @@ Plain click commands; ``cli`` adds them to the ``foreign-desk`` group."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import click
-from foreign_desk.bot.cli_common import State, err, guild_option, open_engine, out, progress_bar, run
+from foreign_desk.bot.cli_common import (
+    State,
+    err,
+    guild_option,
+    open_engine,
+    out,
+    print_json,
+    progress_bar,
+    run,
+)
 from rich.markup import escape
 
 
@@ -151,7 +159,7 @@ def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
 
     items = run(go)
     if as_json:
-        print(json.dumps({"feeds": [_feed_json(f) for f in items]}, ensure_ascii=False))
+        print_json({"feeds": [_feed_json(f) for f in items]})
         return
     if not items:
         out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
@@ -216,7 +224,7 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
         out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
         return
     if as_json:
-        print(json.dumps(_fetch_json(report), ensure_ascii=False))
+        print_json(_fetch_json(report))
     else:
         _print_fetch(report)
     if any(not r.ok for r in report.runs):
@@ -244,7 +252,7 @@ def ingest(state: State, url: str, as_json: bool, guild: int | None) -> None:
 
     outcome = run(go)
     if as_json:
-        print(json.dumps(_outcome_json(outcome), ensure_ascii=False))
+        print_json(_outcome_json(outcome))
         return
     verb = {"new": "Added", "updated": "Updated", "unchanged": "Unchanged:", "duplicate": "Already indexed:"}
     why = f" ({outcome.reason})" if outcome.reason else ""

@@ -260,6 +260,22 @@ def test_ctrl_c_while_the_command_line_imports_says_interrupted() -> None:
     assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
 
 
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_stdout_that_cannot_encode_the_answer_still_gets_it(sample_copy: Path, as_json: bool) -> None:
+    """PYTHONIOENCODING=ascii (or a Latin-1 terminal): JSON stays valid JSON, text gets escapes."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "FOREIGN_DESK_DATA_DIR": str(sample_copy)}
+    command = [sys.executable, "-m", "foreign_desk", "ask", NATO_JAPAN, "--k", "1"]
+    done = subprocess.run(
+        command + ["--json"] * as_json, cwd=ROOT, env=env, capture_output=True, timeout=300
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    if as_json:
+        (result,) = json.loads(done.stdout)["results"]
+        assert result["citation"].startswith("“Terancam")
+    else:
+        assert b"\\u2014 \\u201cTerancam" in done.stdout
+
+
 def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:
     cfg = tmp_path / "fd.toml"
     cfg.write_text("[search]\nkay = 3\n")
