@@ -23,6 +23,7 @@ from foreign_desk.bot.cli_common import (
     out,
     print_json,
     progress_bar,
+    regular_path,
     run,
     tolerant_stdout,
 )
@@ -40,6 +41,7 @@ from rich.markup import escape
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
+    callback=regular_path,
     envvar="FOREIGN_DESK_DATA_DIR",
     help="Where the index lives (default: a per-user data directory).",
 )
@@ -47,6 +49,7 @@ from rich.markup import escape
     "--config",
     "config_file",
     type=click.Path(dir_okay=False),
+    callback=regular_path,
     envvar="FOREIGN_DESK_CONFIG",
     help="A TOML settings file; every setting has a built-in default.",
 )
@@ -88,17 +91,20 @@ def index(state: State, paths: tuple[str, ...], full: bool, prune: bool) -> None
     """
     from foreign_desk.bot.render_text import print_report
 
-    async def go() -> list[str]:
+    async def go() -> dict[str, str]:
         async with await open_engine(state) as engine:
             with progress_bar("indexing") as bar:
                 report = await engine.index(list(paths) or None, full=full, prune=prune, progress=bar)
             print_report(out, report)
         return report.missing_roots
 
-    missing = run(go)
-    if missing:
-        where = escape(", ".join(missing))
-        err.print(f"[red]error:[/red] no such file or folder: {where}; nothing under it was read or removed")
+    unusable = run(go)
+    if unusable:
+        paths_by_why: dict[str, list[str]] = {}
+        for path, why in unusable.items():
+            paths_by_why.setdefault(why, []).append(path)
+        where = escape("; ".join(f"{why}: {', '.join(paths)}" for why, paths in paths_by_why.items()))
+        err.print(f"[red]error:[/red] {where}; nothing under it was read or removed")
         raise SystemExit(1)
 
 
@@ -220,7 +226,7 @@ def stats(state: State, as_json: bool) -> None:
 
 
 @cli.command("eval")
-@click.argument("questions", type=click.Path(exists=True, dir_okay=False))
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False), callback=regular_path)
 @click.option(
     "--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per question"
 )

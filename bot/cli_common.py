@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import codecs
 import json
+import os
 import signal
 import sqlite3
+import stat
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., object])
+P = TypeVar("P", bound="str | os.PathLike[str] | None")
 
 # soft_wrap: long lines are left whole (piped output stays one line per line; a terminal wraps).
 out = Console(highlight=False, soft_wrap=True)
@@ -66,6 +69,20 @@ def print_json(data: object) -> None:
     """``data`` as one line of JSON on stdout: text as is where stdout holds all of Unicode, else
     as ``\\u`` escapes, so it stays valid JSON on any stdout."""
     print(json.dumps(data, ensure_ascii=not unicode_stdout()))
+
+
+def regular_path(ctx: object, param: object, value: P) -> P:
+    """A path option's check (a click callback): a FIFO, socket or device named where a file or
+    folder belongs is a one-line usage error, and is never opened (a FIFO would wait forever)."""
+    import click
+
+    try:
+        mode = os.stat(value).st_mode if value is not None else stat.S_IFREG
+    except OSError:  # not there (yet), or not readable: the command says so itself
+        return value
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise click.BadParameter(f"not a regular file or folder: {value}")
+    return value
 
 
 class State:

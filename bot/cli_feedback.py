@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from foreign_desk.bot.cli_common import State, err, out, run, unicode_stdout
+from foreign_desk.bot.cli_common import State, err, out, regular_path, run, unicode_stdout
 from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore, Vote
 from foreign_desk.bot.feedback import evaluation_lines, tally
 from foreign_desk.index.config import Settings
@@ -66,7 +66,13 @@ def feedback() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="The evaluation file (JSON Lines `foreign-desk eval` reads)."
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="With --json: write it to this file.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    callback=regular_path,
+    help="With --json: write it to this file.",
+)
 @click.pass_obj
 def export(state: State, as_json: bool, output: str | None) -> None:
     """The questions voted on with their 👍 and 👎, or (--json) an evaluation file: one question

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from foreign_desk.bot.cli_common import State, err, out, run
+from foreign_desk.bot.cli_common import State, err, out, regular_path, run
 from rich.markup import escape
 
 
@@ -39,7 +39,7 @@ def doctor(state: State, repair: bool) -> None:
 
 
 @click.command()
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path), callback=regular_path)
 @click.pass_obj
 def backup(state: State, dest: Path) -> None:
     """Copy the data dir into the new folder DEST, consistently, also while the bot runs.
@@ -58,7 +58,7 @@ def backup(state: State, dest: Path) -> None:
 
 
 @click.command()
-@click.argument("src", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("src", type=click.Path(path_type=Path, file_okay=False), callback=regular_path)
 @click.pass_obj
 def restore(state: State, src: Path) -> None:
     """Replace the data dir's index with the backup in SRC (checked before anything is touched).

@@ -283,8 +283,9 @@ class IndexReport:
     problems: list[ReadProblem] = field(default_factory=list)
     articles_gone_kept: int = 0
     """Articles whose files under the run's paths are gone, kept because it did not ``prune``."""
-    missing_roots: list[str] = field(default_factory=list)
-    """Paths the run was given that do not exist: nothing under them was read or removed."""
+    missing_roots: dict[str, str] = field(default_factory=dict)
+    """Paths the run was given that it cannot read, with why (``no such file or folder``, ``not
+    a regular file or folder``: a FIFO or device): nothing under them was read or removed."""
     # Which articles (``Article.id``) the run changed, decided under the writer lock against the
     # live generation; left out of repr (a full run lists every article).
     added_ids: list[str] = field(default_factory=list, repr=False)

@@ -112,8 +112,9 @@ class Indexer:
         unmounted drive, a typo) is a problem and the articles under it are never touched."""
         loop = asyncio.get_running_loop()
         given = [Path(p).expanduser() for p in paths]
-        self.report.missing_roots = [shown(p.absolute()) for p in given if unusable(p) is not None]
-        roots = [p.resolve() for p in given if unusable(p) is None]
+        why = {p: unusable(p) for p in given}
+        self.report.missing_roots = {shown(p.absolute()): w for p, w in why.items() if w is not None}
+        roots = [p.resolve() for p, w in why.items() if w is None]
 
         def on_file(done: int, total: int) -> None:
             self._files = (done, total)

@@ -276,6 +276,32 @@ def test_a_stdout_that_cannot_encode_the_answer_still_gets_it(sample_copy: Path,
         assert b"\\u2014 \\u201cTerancam" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["index", "{fifo}", "{fifo}x"], 1, "error: not a regular file or folder: {fifo}; no such file"),
+        (["--config", "{fifo}", "stats"], 2, "Invalid value for '--config': not a regular file or folder"),
+        (["--data-dir", "{fifo}", "stats"], 2, "'--data-dir': not a regular file or folder: {fifo}"),
+        (["eval", "{fifo}"], 2, "Invalid value for 'QUESTIONS': not a regular file or folder: {fifo}"),
+        (["backup", "{fifo}"], 2, "Invalid value for 'DEST': not a regular file or folder: {fifo}"),
+        (["restore", "{fifo}"], 2, "Invalid value for 'SRC': not a regular file or folder: {fifo}"),
+        (["feedback", "export", "--json", "-o", "{fifo}"], 2, "'--output': not a regular file or folder"),
+    ],
+)
+def test_a_named_pipe_given_as_a_path_is_named_and_never_opened(
+    sample_copy: Path, tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    """A real process under a timeout: opening the FIFO would wait for a writer forever."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "foreign_desk", *(a.format(fifo=fifo) for a in args)]
+    env = {**os.environ, "FOREIGN_DESK_DATA_DIR": str(sample_copy)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == code
+    assert message.format(fifo=fifo) in done.stderr.splitlines()[-1]
+    assert fifo.is_fifo()
+
+
 def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:
     cfg = tmp_path / "fd.toml"
     cfg.write_text("[search]\nkay = 3\n")

@@ -33,7 +33,7 @@ async def test_a_folder_that_is_gone_removes_nothing(sample_engine: Engine, tmp_
 
     report = await sample_engine.index([news], prune=True)
 
-    assert report.missing_roots == [str(news)] and report.articles_removed == 0
+    assert report.missing_roots == {str(news): "no such file or folder"} and report.articles_removed == 0
     assert (await sample_engine.stats()).articles == before == 3
 
 
