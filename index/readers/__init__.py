@@ -132,6 +132,10 @@ def _walk(root: Path, linked: list[Path] | None) -> tuple[list[Path], list[ReadP
         problems.append(problem(shown(os.path.realpath(exc.filename)), why))  # a linked one too
 
     for folder, dirs, names in os.walk(root, onerror=unlistable, followlinks=True):
+        if (denied := _cannot_enter(folder, dirs + names)) is not None:
+            unlistable(denied)
+            dirs.clear()
+            continue
         here = Path(folder)
         dirs[:] = [d for d in sorted(dirs) if _enter(here / d, walked, linked, problems)]
         for candidate in (here / n for n in names):
@@ -144,6 +148,21 @@ def _walk(root: Path, linked: list[Path] | None) -> tuple[list[Path], list[ReadP
             elif article:
                 found.append(candidate)
     return sorted(found, key=lambda p: p.relative_to(root).parts), problems
+
+
+def _cannot_enter(folder: str, entries: list[str]) -> OSError | None:
+    """Why the entries of a folder that could be listed cannot be looked at (it may be read but
+    not entered: no ``x`` permission), or None: then it is one problem, as if it could not be
+    listed, not a link passed over in silence or a line for each file."""
+    if not entries:
+        return None
+    try:
+        os.lstat(os.path.join(folder, entries[0]))
+    except PermissionError as exc:
+        return PermissionError(exc.errno, exc.strerror, folder)
+    except OSError:  # gone since it was listed: the walk reports what it meets
+        pass
+    return None
 
 
 def _enter(

@@ -61,6 +61,35 @@ async def test_a_folder_it_cannot_read_removes_nothing(
     assert (await sample_engine.stats()).articles == before == 3
 
 
+async def test_a_folder_it_can_list_but_not_enter_is_one_skipped_line(
+    sample_engine: Engine, sample_copy: Path, tmp_path: Path
+) -> None:
+    """A folder readable but not searchable (mode 644) is skipped as a whole, like one that
+    cannot be listed: its files and the folders linked in it are not passed over in silence,
+    and ``--prune`` keeps what was read through them."""
+    news, elsewhere = tmp_path / "news", tmp_path / "elsewhere"
+    (news / "2024").mkdir(parents=True)
+    elsewhere.mkdir()
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    write_jsonl(elsewhere / "mercosur.jsonl", MERCOSUR)
+    (news / "2024" / "linked").symlink_to(elsewhere)
+    await sample_engine.index([news])
+    before = (await sample_engine.stats()).articles
+    (news / "2024").chmod(0o644)
+    try:
+        _skip_unless_unreadable(news / "2024" / "linked")
+        result = cli_process(sample_copy, "index", str(news), "--prune", preexec_fn=_as_a_user)
+    finally:
+        (news / "2024").chmod(0o755)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    skipped = result.stdout[result.stdout.index("Skipped") :].splitlines()
+    assert skipped == ["Skipped 1:", f"  {news / '2024'}: cannot read this folder: Permission denied; "
+                       "nothing under it was read or removed"]  # fmt: skip
+    assert "0 removed, " in result.stdout
+    assert (await sample_engine.stats()).articles == before == 3
+
+
 def _as_a_user() -> None:
     """In the child, before it starts: file permissions apply to it even when the tests run as
     root (CI does), as they do to any user (root keeps every other power)."""
