@@ -78,11 +78,11 @@ def print_report(console: Console, report: IndexReport) -> None:
             f"Kept {report.articles_gone_kept} articles whose files are gone: `index --prune` removes them."
         )
     if report.problems:
-        console.print(f"Skipped {len(report.problems)}:")
+        console.print(f"Skipped {report.problems.total:,}:")
         for problem in report.problems[:PROBLEMS_SHOWN]:
             console.print(f"  {escape(str(problem))}")
-        if len(report.problems) > PROBLEMS_SHOWN:
-            console.print(f"  … and {len(report.problems) - PROBLEMS_SHOWN:,} more")
+        if report.problems.total > PROBLEMS_SHOWN:
+            console.print(f"  … and {report.problems.total - PROBLEMS_SHOWN:,} more")
 
 
 def stats_rows(stats: EngineStats, *, host: bool = True) -> list[tuple[str, Any]]:

@@ -7,7 +7,7 @@ share them without importing each other.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -90,6 +90,35 @@ class ReadProblem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         return f"{where}: {self.reason}"
+
+
+MAX_PROBLEMS = 1_000
+"""Problems an indexing run keeps to report; past them it only counts (a corpus of a million
+broken files must not fill memory or a screen)."""
+
+
+class Problems(list[ReadProblem]):
+    """A run's problems: the first ``limit`` kept in order, the rest only counted (``more``)."""
+
+    def __init__(self, problems: Iterable[ReadProblem] = (), *, limit: int = MAX_PROBLEMS) -> None:
+        super().__init__()
+        self.limit, self.more = limit, 0
+        self.extend(problems)
+
+    def append(self, problem: ReadProblem) -> None:
+        if len(self) < self.limit:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems: Iterable[ReadProblem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    @property
+    def total(self) -> int:
+        """Kept and counted."""
+        return len(self) + self.more
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +309,7 @@ class IndexReport:
     generation: int = 0
     seconds: float = 0.0
     """Until the new generation was live (answerable)."""
-    problems: list[ReadProblem] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
     articles_gone_kept: int = 0
     """Articles whose files under the run's paths are gone, kept because it did not ``prune``."""
     missing_roots: dict[str, str] = field(default_factory=dict)

@@ -47,6 +47,10 @@ COLOUR = discord.Colour.from_rgb(32, 86, 140)
 SEP = " · "
 NO_FILTERS = Filters()
 _PARAGRAPHS = re.compile(r"\n\s*\n+")
+PROBLEMS_LISTED = 5
+"""Skipped files a reindex message names, each cut to ``PROBLEM_CHARS``; the rest are counted,
+so the count fits in the message with them."""
+PROBLEM_CHARS = 150
 
 
 # -- answers -------------------------------------------------------------------------------------
@@ -337,8 +341,11 @@ def report_text(report: IndexReport, tx: Texts = EN) -> str:
     if report.articles_gone_kept:
         text += "\n" + tx("reindex.kept", n=report.articles_gone_kept)
     if report.problems:
-        skipped = "\n".join(f"• {p}" for p in report.problems)
-        text += "\n" + tx("reindex.skipped", n=len(report.problems)) + "\n" + skipped
+        total = report.problems.total
+        listed = [f"• {fit(str(p), PROBLEM_CHARS)}" for p in report.problems[:PROBLEMS_LISTED]]
+        if total > len(listed):
+            listed.append("• " + tx("list.and_more", n=total - len(listed)))
+        text += "\n" + tx("reindex.skipped", n=total) + "\n" + "\n".join(listed)
     return fit(text, CONTENT_MAX, escape)
 
 

@@ -130,6 +130,7 @@ class Indexer:
     ) -> tuple[IndexReport, VectorIndex]:
         """Add or replace single articles (fetched pages); nothing else is removed."""
         prepared: list[Prepared] = []
+        self.report.problems.limit += len(articles)  # each one's kept: callers look them up by path
         for article in articles:
             result = await asyncio.to_thread(prepare, article, self.settings)
             if isinstance(result, ReadProblem):

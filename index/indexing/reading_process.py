@@ -119,18 +119,17 @@ def _serve(source: IO[bytes], out: IO[bytes]) -> None:
     files, settings = pickle.load(source)
     reader = CorpusReader([], settings)
     batch: list[Prepared] = []
-    problems_sent = 0
     troubled_sent: set[str] = set()
     progress: tuple[int, int] | None = None
     last = time.monotonic()
 
     def flush() -> None:
-        nonlocal batch, problems_sent, troubled_sent, last
+        nonlocal batch, troubled_sent, last
         troubled = reader.troubled - troubled_sent
-        message = ("items", batch, reader.problems[problems_sent:], troubled, progress)
+        message = ("items", batch, reader.problems, troubled, progress)
         pickle.dump(message, out, pickle.HIGHEST_PROTOCOL)
         out.flush()
-        batch, problems_sent, last = [], len(reader.problems), time.monotonic()
+        batch, reader.problems, last = [], [], time.monotonic()  # the parent keeps (and caps) them
         troubled_sent |= troubled
         checkpoint("read-batch")  # a test kills the child here
 

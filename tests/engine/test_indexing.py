@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import FingerprintMismatch
+from foreign_desk.index.models import MAX_PROBLEMS, Article
 
 from tests.gated import GatedEmbedder
 
@@ -98,6 +99,27 @@ async def test_a_broken_file_keeps_its_articles(sample_engine: Engine, tmp_path:
     assert report.articles_removed == 0
     answer = await sample_engine.ask("South China Sea code of conduct", k=10)
     assert any(r.article.title == ASEAN["title"] for r in answer.results)
+
+
+async def test_a_run_keeps_the_first_problems_and_counts_the_rest(
+    sample_engine: Engine, tmp_path: Path
+) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    for n in range(MAX_PROBLEMS + 3):
+        (news / f"{n:04}.txt").write_text("")
+    report = await sample_engine.index([news])
+    assert (len(report.problems), report.problems.more, report.problems.total) == (
+        MAX_PROBLEMS, 3, MAX_PROBLEMS + 3
+    )  # fmt: skip
+    assert str(report.problems[0]) == f"{news / '0000.txt'}: empty file"
+
+
+async def test_adding_articles_reports_each_ones_problem(sample_engine: Engine) -> None:
+    """Past ``MAX_PROBLEMS`` too: feed ingest looks each fetched page's problem up by its path."""
+    empty = [Article(f"Page {n}", (), path=f"/pages/{n}") for n in range(MAX_PROBLEMS + 2)]
+    report = await sample_engine.add_articles(empty)
+    assert {p.path for p in report.problems} == {a.path for a in empty} and not report.problems.more
 
 
 async def test_questions_keep_being_answered_while_indexing(sample_engine: Engine, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from foreign_desk.index.models import (
     EngineStats,
     Filters,
     IndexReport,
+    Problems,
     ReadProblem,
     Result,
     SourceCount,
@@ -249,8 +250,21 @@ def test_listings_with_huge_items_fit(n: int) -> None:
         size_bytes=10**9,
     )
     assert problems(None, [stats_embed(stats)]) == []
-    report = IndexReport(problems=[ReadProblem(big, big, 3)] * 20)
+    report = IndexReport(problems=Problems([ReadProblem(big, big, 3)] * 20))
     assert len(report_text(report)) <= limits.CONTENT_MAX
+
+
+def test_a_reindex_with_many_skipped_files_lists_the_first_and_counts_the_rest() -> None:
+    report = IndexReport(problems=Problems([ReadProblem(f"/news/{n}.txt", "empty file") for n in range(999)]))
+    report.problems.more = 1_000
+
+    lines = report_text(report).splitlines()
+
+    assert lines[-7:] == [
+        "Skipped 1999:",
+        *(f"• /news/{n}.txt: empty file" for n in range(5)),
+        "• … and 1994 more",
+    ]
 
 
 def test_problems_reports_what_discord_would_refuse() -> None:
