@@ -31,7 +31,8 @@ def doctor(state: State, repair: bool) -> None:
         out.print(f"{mark} {escape(finding.check)}: {escape(finding.detail)}")
     repaired = [i for i, f in enumerate(found) if f.check == "repair" and f.ok]
     if not all(f.ok for f in found[repaired[-1] + 1 if repaired else 0 :]):  # what the repair left
-        hint = "" if repair else "; `foreign-desk doctor --repair` rebuilds what can be rebuilt"
+        tried = repair or any(f.check == "repair" for f in found)  # or says why it cannot
+        hint = "" if tried else "; `foreign-desk doctor --repair` rebuilds what can be rebuilt"
         err.print(
             f"[red]error:[/red] the data dir {escape(str(state.settings.data_path))} has problems{hint}"
         )

@@ -100,6 +100,18 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def read_only_uri(path: Path) -> str:
+    """A URI that reads ``path`` in a folder that cannot be written (a read-only copy or mount),
+    where SQLite cannot create the -shm file of a WAL database: ``immutable`` (no -shm, no
+    locks), unless a -wal file holds changes not yet in the database: only a ``mode=ro`` reader
+    sees those (with the -shm beside it)."""
+    try:
+        pending = path.with_name(f"{path.name}-wal").stat().st_size > 0
+    except OSError:
+        pending = False
+    return f"file:{path}?mode=ro" + ("" if pending else "&immutable=1")
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
     """A connection with the pragmas every connection needs (WAL, foreign keys, patience)."""
     conn = await aiosqlite.connect(path, isolation_level=None)

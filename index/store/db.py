@@ -24,7 +24,7 @@ import numpy as np
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
-from foreign_desk.index.sqlite import connect, database_problem, migrate, rows_in
+from foreign_desk.index.sqlite import connect, database_problem, migrate, read_only_uri, rows_in
 from foreign_desk.index.store.lock import OpenLock
 from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS, visible
 from foreign_desk.index.store.scopes import Scopes, scope_sql
@@ -246,6 +246,17 @@ class Store:
         except BaseException:
             opened.release()
             raise
+
+    @classmethod
+    async def open_read_only(cls, data_dir: Path) -> Store:
+        """The store in a data dir that cannot be written (a read-only copy), for checks that
+        only read: not migrated, and without the open lock (whose file cannot be made there)."""
+        try:
+            conn = await aiosqlite.connect(read_only_uri(data_dir / DB_NAME), uri=True, isolation_level=None)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
+        conn.row_factory = aiosqlite.Row
+        return cls(data_dir, conn)
 
     @staticmethod
     async def _connect(data_dir: Path) -> aiosqlite.Connection:

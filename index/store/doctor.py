@@ -7,7 +7,8 @@ file from SQLite's vectors (under the writer lock, never waiting for it). Last, 
 sentence-vector row (its length, finite values): after a repair, so a finding after it is a
 problem the repair left. A damaged database, sentence rows included (their only copy), cannot
 be rebuilt from anything here: ``RESTORE``. Nothing here waits on a lock or the model, so it
-never hangs.
+never hangs. A data dir that cannot be written (a read-only copy or mount) is checked all the
+same, read without writing (``read_only_uri``); only the repair cannot be done there.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.errors import StoreError
+from foreign_desk.index.sqlite import read_only_uri
 from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, Store, fits
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
 from foreign_desk.index.store.lock import WriterLock
@@ -30,6 +32,9 @@ from foreign_desk.index.store.vectors import VectorIndex
 
 _BATCH = 2000
 RESTORE = "restore a backup (`foreign-desk restore`) or index into a new data dir"
+READ_ONLY_REPAIR = (
+    "the vector file cannot be rebuilt in a read-only data dir: run `doctor --repair` on a writable copy"
+)
 SENTENCE_ROWS_SQL = "SELECT count, vectors FROM sentence_embeddings"
 
 
@@ -40,10 +45,12 @@ class Finding:
     detail: str
 
 
-def quick_check(path: Path) -> Finding:
-    """``PRAGMA quick_check`` of one SQLite file (blocking; a few seconds per GB)."""
+def quick_check(path: Path, read_only: bool = False) -> Finding:
+    """``PRAGMA quick_check`` of one SQLite file (blocking; a few seconds per GB); ``read_only``:
+    in a folder that cannot be written."""
+    uri = read_only_uri(path) if read_only else f"file:{path}?mode=ro"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        conn = sqlite3.connect(uri, uri=True, timeout=5)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
@@ -63,18 +70,20 @@ async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: i
     """Every check's finding, in order; with ``repair``, the vector file rebuilt when it is wrong."""
     if not (data_dir / DB_NAME).is_file():
         return [Finding(DB_NAME, False, f"no index in {data_dir}: run `foreign-desk index`")]
-    if not all(os.access(path, os.W_OK) for path in (data_dir, data_dir / DB_NAME)):
-        # SQLite cannot even read a WAL database there; "damaged" would send the user to restore.
-        detail = f"{data_dir} is read-only: doctor needs to open it for writing (check a writable copy)"
-        return [Finding("data dir", False, detail)]
-    found = [await asyncio.to_thread(quick_check, path) for path in sorted(data_dir.glob("*.sqlite3"))]
+    read_only = not all(os.access(path, os.W_OK) for path in (data_dir, data_dir / DB_NAME))
+    found = [Finding("data dir", True, f"{data_dir} is read-only: checked without writing")]
+    found = found if read_only else []
+    for path in sorted(data_dir.glob("*.sqlite3")):
+        found.append(await asyncio.to_thread(quick_check, path, read_only))
     if not found[[f.check for f in found].index(DB_NAME)].ok:
         return [*found, Finding("repair", False, f"a damaged database cannot be rebuilt: {RESTORE}")]
-    store = await Store.open(data_dir)
+    store = await (Store.open_read_only(data_dir) if read_only else Store.open(data_dir))
     try:
         vector_findings, bad = await _vector_checks(store, nprobe)
         found += vector_findings
-        if bad and repair:
+        if bad and read_only:
+            found.append(Finding("repair", False, READ_ONLY_REPAIR))
+        elif bad and repair:
             found.append(await _repair(store, nprobe, approximate_threshold))
         found += await _sentence_check(store)
     finally:

@@ -17,7 +17,7 @@ from foreign_desk.bot.cli import cli
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.store.backup import backup, restore
-from foreign_desk.index.store.doctor import diagnose
+from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
 
 QUESTIONS = ("what did NATO and Japan agree on?", "Siapa yang mengunjungi Jepang?")
 
@@ -134,11 +134,21 @@ def read_only(sample_copy: Path) -> Iterator[Path]:
         subprocess.run(["umount", mounted], check=True)
 
 
-def test_doctor_on_a_read_only_data_dir_says_so(read_only: Path) -> None:
+def test_doctor_checks_a_read_only_data_dir_and_names_the_repair_it_cannot_do(
+    sample_copy: Path, read_only: Path
+) -> None:
     result = CliRunner().invoke(cli, ["--data-dir", str(read_only), "doctor"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:3] == [
+        f"ok      data dir: {read_only} is read-only: checked without writing",
+        "ok      foreign-desk.sqlite3: quick_check ok",
+        f"ok      {vector_file(sample_copy).name}: generation 1, 6 vectors, checksum ok",
+    ]
+    vector_file(sample_copy).write_bytes(b"not a vector file")
+    result = CliRunner().invoke(cli, ["--data-dir", str(read_only), "doctor", "--repair"])
     assert result.exit_code == 1 and "damaged" not in result.output
-    detail = f"{read_only} is read-only: doctor needs to open it for writing (check a writable copy)"
-    assert result.stdout == f"problem data dir: {detail}\n"
+    assert f"problem repair: {READ_ONLY_REPAIR}\n" in result.stdout
+    assert "ok      sentence vectors" in result.stdout  # the checks after it still ran
 
 
 async def test_doctor_on_an_empty_folder(tmp_path: Path) -> None:
