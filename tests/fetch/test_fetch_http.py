@@ -22,6 +22,7 @@ from foreign_desk.index.fetch import (
 )
 from foreign_desk.index.fetch.http import MAX_RETRY_AFTER_S, parse_retry_after
 
+from tests.conftest import ROOT
 from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer, etag_of, fixture_bytes
 
 
@@ -82,6 +83,8 @@ async def test_a_304_to_an_unconditional_request_is_an_error(
         await fetcher.fetch_feed(news_server.url("/never"))
 
     assert caught.value.status == 304
+    shown = str(caught.value).replace(news_server.url("/never"), "URL")
+    assert f"| `{shown}` |" in (ROOT / "README.md").read_text(encoding="utf-8")  # troubleshooting row
 
 
 async def test_429_surfaces_retry_after_seconds(news_server: FixtureServer, fetcher: Fetcher) -> None:
