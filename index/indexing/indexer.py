@@ -34,7 +34,7 @@ from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, block_size
 from foreign_desk.index.errors import FingerprintMismatch
 from foreign_desk.index.indexing.build import next_index
-from foreign_desk.index.indexing.plan import Plan, Planner
+from foreign_desk.index.indexing.plan import Plan, Planner, removed_links
 from foreign_desk.index.indexing.prepare import CorpusReader, Prepared, prepare
 from foreign_desk.index.indexing.publish import publish
 from foreign_desk.index.indexing.stage import Staged, stage
@@ -122,8 +122,9 @@ class Indexer:
 
         reader = CorpusReader(given, self.settings, on_file, self.report.problems, scope=roots)
         return await self._apply(
-            reader, current, full=full, scope=roots, keep_paths=reader.troubled, prune=prune
-        )
+            reader, current, full=full, scope=roots, keep_paths=reader.troubled, prune=prune,
+            links=reader.links,
+        )  # fmt: skip
 
     async def add_articles(
         self, articles: Sequence[Article], current: VectorIndex | None
@@ -168,9 +169,11 @@ class Indexer:
         scope: Sequence[Path],
         keep_paths: set[str],
         prune: bool = True,
+        links: dict[str, Path] | None = None,
     ) -> tuple[IndexReport, VectorIndex]:
-        """Plan, embed and stage ``articles`` as they come (``keep_paths`` is read once they
-        have all come: a ``CorpusReader`` fills it while reading), then the rest of the run."""
+        """Plan, embed and stage ``articles`` as they come (``keep_paths`` and ``links`` are read
+        once they have all come: a ``CorpusReader`` fills them while reading), then the rest of
+        the run; the links read through are recorded, those removed forgotten once pruned."""
         fingerprint = self.embedder.fingerprint
         async with StoreWriter.open(self.store) as writer:
             await writer.discard_unpublished()
@@ -190,7 +193,9 @@ class Indexer:
                 await stream.add([item for item in chunk if planner.add(item)])
             self._reading = False
             self.report.articles_seen = seen
-            todo = planner.finish(scope=scope, keep_paths=keep_paths, prune=prune)
+            removed = removed_links(await writer.links(), links or {}, scope, keep_paths)
+            gone_scope = [*scope, *map(Path, removed.values())]
+            todo = planner.finish(scope=gone_scope, keep_paths=keep_paths, prune=prune)
             self._count(todo)
             # A new embedder: every other live passage needs a vector from it too.
             restage = await writer.live_texts(todo.untouched) if new_model else []
@@ -205,6 +210,8 @@ class Indexer:
             else:
                 index = await self._write(writer, todo, restage, staged, current, full or new_model, meta)
             self.report.seconds = time.monotonic() - self.started
+            if links is not None:
+                await writer.remember_links(links, removed if prune else ())
         done = seen if idle else todo.staged
         self._tell("done", done, done)
         if not idle:

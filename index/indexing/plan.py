@@ -60,6 +60,28 @@ def _kept(path: str | None, keep_paths: set[str]) -> bool:
     return any(str(p) in keep_paths for p in (Path(path), *Path(path).parents))
 
 
+def removed_links(
+    recorded: Mapping[str, str], found: Mapping[str, Path], scope: Sequence[Path], keep_paths: set[str]
+) -> dict[str, str]:
+    """The ``recorded`` links (where → real path) under ``scope`` that this run did not find, or
+    found leading elsewhere: what was read through them is gone, like a deleted folder's files.
+    Not those in a folder that could not be read (``keep_paths``): its links were not seen. A
+    removed link's target joins the scope, so links read inside it count too."""
+    scope = list(scope)
+    removed: dict[str, str] = {}
+    grew = True
+    while grew:
+        grew = False
+        for link, target in recorded.items():
+            still = found.get(link) == Path(target)
+            if link in removed or still or not in_scope(link, scope) or _kept(link, keep_paths):
+                continue
+            removed[link] = target
+            scope.append(Path(target))
+            grew = True
+    return removed
+
+
 class Planner:
     """A plan made one article at a time: ``add`` says whether to stage it, ``finish`` decides
     what is gone. Holds the keys seen (for ``finish``), not the articles."""

@@ -124,11 +124,14 @@ class CorpusReader:
         self.problems = problems if problems is not None else []
         self.troubled: set[str] = set()
         self.scope = scope if scope is not None else []
+        self.links: dict[str, Path] = {}
+        """The links read through (where → real path), filled when reading starts."""
         self.seen = 0
         """Articles read so far (not counting problems and duplicates)."""
 
     def __iter__(self) -> Iterator[Prepared]:
-        files, problems = discover(self.paths, self.scope)
+        files, problems = discover(self.paths, self.links)
+        self.scope.extend(self.links.values())
         self.problems.extend(problems)
         self.troubled.update(_where(p) for p in problems)
         from foreign_desk.index.indexing import reading_process

@@ -57,14 +57,15 @@ def _is_article_file(path: Path) -> bool:
 
 
 def discover(
-    paths: Iterable[str | Path], linked: list[Path] | None = None
+    paths: Iterable[str | Path], links: dict[str, Path] | None = None
 ) -> tuple[list[Path], list[ReadProblem]]:
     """The article files under ``paths``, resolved, in a stable order, and what was missing.
 
     Folders are walked recursively in sorted order, skipping hidden files and folders and
     files that are not articles (``feeds.toml``, ``README.md``). Linked folders are walked
-    too, each real folder once; their real paths are appended to ``linked`` (their files are
-    listed by real path, so that is where a run's ``--prune`` must look). A file named
+    too, each real folder once. Each link walked or read inside the folders goes into ``links``
+    (where it is, its folder resolved → its real path): files are listed by real path, so that
+    is where a run's ``--prune`` must look, and must still look once the link is gone. A file named
     explicitly must still have a supported suffix. A path that does not exist, a folder that
     cannot be listed, a symlink loop and a name that is not UTF-8 (which no citation could
     show) are each one ``ReadProblem``. Each file is listed once even when named twice.
@@ -84,7 +85,7 @@ def discover(
         if (why := unusable(path)) is not None:
             problems.append(problem(shown(path.absolute()), why))
         elif path.is_dir():
-            found, trouble = _walk(path, linked)
+            found, trouble = _walk(path, links)
             problems.extend(trouble)
             for file in found:
                 add(file)
@@ -118,7 +119,7 @@ def unusable(path: Path) -> str | None:
     return None
 
 
-def _walk(root: Path, linked: list[Path] | None) -> tuple[list[Path], list[ReadProblem]]:
+def _walk(root: Path, links: dict[str, Path] | None) -> tuple[list[Path], list[ReadProblem]]:
     """Article files under ``root`` sorted by their path inside it (``a.md`` < ``sub/b.md``),
     and a problem for each that cannot be read (a name that is not UTF-8, a broken link) and
     for each folder that cannot be listed (permissions, a failing mount): its files are not
@@ -137,7 +138,7 @@ def _walk(root: Path, linked: list[Path] | None) -> tuple[list[Path], list[ReadP
             dirs.clear()
             continue
         here = Path(folder)
-        dirs[:] = [d for d in sorted(dirs) if _enter(here / d, walked, linked, problems)]
+        dirs[:] = [d for d in sorted(dirs) if _enter(here / d, walked, links, problems)]
         for candidate in (here / n for n in names):
             article = _is_article_file(candidate)
             if not (article or _dead_link(candidate)):
@@ -147,6 +148,8 @@ def _walk(root: Path, linked: list[Path] | None) -> tuple[list[Path], list[ReadP
                 problems.append(problem(shown(candidate), why))
             elif article:
                 found.append(candidate)
+                if links is not None and os.path.islink(candidate):
+                    links[_where_link(candidate)] = Path(os.path.realpath(candidate))
     return sorted(found, key=lambda p: p.relative_to(root).parts), problems
 
 
@@ -166,11 +169,11 @@ def _cannot_enter(folder: str, entries: list[str]) -> OSError | None:
 
 
 def _enter(
-    folder: Path, walked: set[tuple[int, int]], linked: list[Path] | None, problems: list[ReadProblem]
+    folder: Path, walked: set[tuple[int, int]], links: dict[str, Path] | None, problems: list[ReadProblem]
 ) -> bool:
     """Whether the walk goes into ``folder``: not hidden, not a real folder walked already (a
     second link to it), not a link to a folder that holds it (that loop would walk itself, or
-    all of ``/``). A linked folder is walked like any other; its real path goes to ``linked``."""
+    all of ``/``). A linked folder is walked like any other; it goes into ``links``."""
     if folder.name.startswith("."):
         return False
     real = Path(os.path.realpath(folder)) if os.path.islink(folder) else None
@@ -182,9 +185,14 @@ def _enter(
         if identity in walked:
             return False
         walked.add(identity)
-    if real is not None and linked is not None:
-        linked.append(real)
+    if real is not None and links is not None:
+        links[_where_link(folder)] = real
     return True
+
+
+def _where_link(link: Path) -> str:
+    """Where ``link`` is, however the walk reached it: its folder's real path and its name."""
+    return shown(os.path.join(os.path.realpath(link.parent), link.name))
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

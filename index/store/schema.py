@@ -225,6 +225,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         DELETE FROM meta WHERE key = 'languages' AND EXISTS (SELECT 1 FROM passages WHERE unshared = 1);
         """,
     ),
+    (
+        8,
+        # The links (to folders or files) indexing runs read through: where each link is (its
+        # folder resolved, its own name) and the real path it led to. Articles carry their real
+        # path, so once a link is removed only this says that ``--prune`` must drop them.
+        """
+        CREATE TABLE corpus_links (
+            link   TEXT PRIMARY KEY,
+            target TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
 
 COMPACT_KEY = "compact_pending"

@@ -13,9 +13,10 @@ import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiosqlite
 import numpy as np
@@ -116,6 +117,20 @@ class StoreWriter:
             await self.conn.execute("ROLLBACK")
             raise
         await self.conn.execute("COMMIT")
+
+    async def links(self) -> dict[str, str]:
+        """The links earlier runs read through: where each is → the real path it led to."""
+        async with self.conn.execute("SELECT link, target FROM corpus_links") as cur:
+            return {row[0]: row[1] for row in await cur.fetchall()}
+
+    async def remember_links(self, found: Mapping[str, Path], forget: Iterable[str]) -> None:
+        """Record the links a run read through (``found``) and drop those it pruned (``forget``)."""
+        async with self.transaction():
+            await self.conn.executemany("DELETE FROM corpus_links WHERE link = ?", [(k,) for k in forget])
+            await self.conn.executemany(
+                "INSERT OR REPLACE INTO corpus_links(link, target) VALUES (?, ?)",
+                [(link, str(target)) for link, target in found.items()],
+            )
 
     async def grant(self, grants: Iterable[tuple[str, int | None]]) -> None:
         """Let each (article id, server id; None: everyone) pair's server see the article, inside

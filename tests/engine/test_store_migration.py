@@ -29,8 +29,8 @@ VECTOR_TABLES = ("embeddings", "sentence_embeddings")
 
 
 def code_before(patch: pytest.MonkeyPatch, version: int) -> None:
-    """This code as the code before migration ``version`` (``<= 7``) was: its schema, and one
-    keyword index for every passage."""
+    """This code as the code before migration ``version`` (``<= 7``) was: its schema, one
+    keyword index for every passage, and no links recorded."""
     patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < version))
     one_index = LANGUAGE_STATS_SQL.replace("count(CASE WHEN p.unshared = 0 THEN a.id END)", "count(a.id)")
     patch.setattr(writer, "LANGUAGE_STATS_SQL", one_index)
@@ -45,6 +45,15 @@ def code_before(patch: pytest.MonkeyPatch, version: int) -> None:
     patch.setattr(db.Store, "unshared_passages", none)
     patch.setattr(db.Store, "unshared_ids", no_ids)
     patch.setattr(reads.Reader, "hidden", lambda *_: None)  # these stores have no servers' own
+
+    async def no_links(*_: object) -> dict[str, str]:
+        return {}
+
+    async def remember_nothing(*_: object) -> None:
+        return None
+
+    patch.setattr(writer.StoreWriter, "links", no_links)  # no corpus_links before 8
+    patch.setattr(writer.StoreWriter, "remember_links", remember_nothing)
 
 
 async def make_old_store(

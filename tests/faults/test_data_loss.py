@@ -132,6 +132,27 @@ async def test_a_linked_folder_is_indexed_and_pruned_like_its_own(
     assert (await sample_engine.stats()).articles == 2
 
 
+async def test_a_removed_link_is_pruned_like_a_deleted_folder(sample_engine: Engine, tmp_path: Path) -> None:
+    """Removing a linked folder or a linked file from the corpus removes what it held: counted
+    and kept without ``--prune``, dropped with it (their articles carry the real path)."""
+    news, elsewhere = tmp_path / "news", tmp_path / "elsewhere"
+    news.mkdir()
+    elsewhere.mkdir()
+    write_jsonl(elsewhere / "asean.jsonl", ASEAN)
+    write_jsonl(tmp_path / "mercosur.jsonl", MERCOSUR)
+    (news / "linked").symlink_to(elsewhere)
+    (news / "mercosur.jsonl").symlink_to(tmp_path / "mercosur.jsonl")
+    assert (await sample_engine.index([news])).articles_added == 2
+    (news / "linked").unlink()
+    (news / "mercosur.jsonl").unlink()
+
+    kept = await sample_engine.index([news])
+    assert (kept.articles_removed, kept.articles_gone_kept) == (0, 2)
+    pruned = await sample_engine.index([news], prune=True)
+    assert (pruned.articles_removed, pruned.articles_gone_kept) == (2, 0)
+    assert (await sample_engine.stats()).articles == 1
+
+
 async def test_deleted_files_are_removed_only_with_prune(sample_engine: Engine, tmp_path: Path) -> None:
     news = tmp_path / "news"
     news.mkdir()

@@ -72,10 +72,10 @@ def test_linked_folders_are_walked_once_and_loops_are_not_followed(tmp_path: Pat
     (corpus / "up").symlink_to(tmp_path)  # holds the corpus: would walk it again, and all else
     (elsewhere / "back").symlink_to(elsewhere)
     (corpus / "drive").symlink_to(tmp_path / "unmounted")  # a linked folder whose drive is gone
-    linked: list[Path] = []
-    files, problems = discover([corpus], linked)
+    links: dict[str, Path] = {}
+    files, problems = discover([corpus], links)
     assert files == [(corpus / "a.txt").resolve(), (elsewhere / "b.txt").resolve()]
-    assert linked == [elsewhere.resolve()]
+    assert links == {str(corpus.resolve() / "again"): elsewhere.resolve()}  # the first link to it
     assert sorted((Path(p.path).name, p.reason) for p in problems) == [
         ("back", "symlink loop: a link to a folder that holds it"),
         ("drive", "broken symlink"),
