@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ async def migrate(
     async with conn.execute(f"SELECT coalesce(max(version), 0) FROM {table}") as cur:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
+    refuse_newer(current, migrations, table)
     for version, sql in migrations:
         if version <= current:
             continue
@@ -158,6 +160,17 @@ async def migrate(
             await conn.execute("ROLLBACK")
             raise
         log.info("applied %s migration %d", table, version)
+
+
+def refuse_newer(current: int, migrations: Migrations, table: str) -> None:
+    """Refuse a database migrated past the last of ``migrations``: a newer version of Foreign
+    Desk made it, and this code would write to tables it does not know (no migration is undone)."""
+    known = max((version for version, _ in migrations), default=0)
+    if current > known:
+        raise StoreError(
+            f"the database was made by a newer version of Foreign Desk ({table} {current}, this "
+            f"version knows up to {known}): upgrade Foreign Desk to open it"
+        )
 
 
 def _statements(sql: str) -> list[str]:

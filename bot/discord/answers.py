@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import aiosqlite
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import Filters, Result
 
 log = logging.getLogger(__name__)
@@ -304,6 +305,11 @@ async def _migrate(conn: aiosqlite.Connection) -> None:
         async with conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         version = int(row[0]) if row is not None else 0
+        if version > len(MIGRATIONS):  # a newer version's file: never written by code that does not know it
+            raise StoreError(
+                f"{FILE_NAME} was made by a newer version of Foreign Desk (version {version}, this "
+                f"version knows up to {len(MIGRATIONS)}): upgrade Foreign Desk to open it"
+            )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             for statement in (s.strip() for s in script.split(";")):
                 if statement:

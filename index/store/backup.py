@@ -22,11 +22,12 @@ from pathlib import Path
 
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.sqlite import now_iso
+from foreign_desk.index.sqlite import now_iso, refuse_newer
 from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
 from foreign_desk.index.store.lock import OpenLock, WriterLock
+from foreign_desk.index.store.schema import MIGRATIONS
 
 MANIFEST = "backup.json"
 WAIT_FOR_WRITER_S = 600.0
@@ -133,11 +134,27 @@ def _checked_backup(src: Path, data_dir: Path) -> dict:
             raise StoreError(f"{src} is the data folder itself: restore from a backup elsewhere")
         if name.endswith(".sqlite3") and not (finding := quick_check(src / name)).ok:
             raise StoreError(f"the backup's {name} is {finding.detail}")
+    _refuse_newer(src / DB_NAME)
     meta = _meta(src / DB_NAME)
     vectors = f"vectors/{meta['vectors_file']}" if meta.get("vectors_file") else None
     if vectors is not None and (damage := file_damage(src / vectors, meta.get(CHECKSUM_KEY))):
         raise StoreError(f"the backup's {vectors} is damaged ({damage})")
     return manifest
+
+
+def _refuse_newer(db: Path) -> None:
+    """A backup made by a newer version would leave a data dir this version cannot open (the
+    feeds' tables are checked when they open: the store does not know their migrations)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        refuse_newer(int(row[0]), MIGRATIONS, "schema_migrations")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read {db}: {exc}") from None
+    except StoreError as exc:
+        raise StoreError(f"the backup's {db.name}: {exc}") from None
+    finally:
+        conn.close()
 
 
 def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from foreign_desk.bot.cli import cli
-from foreign_desk.bot.discord.answers import AnswerStore
+from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
 from foreign_desk.bot.feedback import evaluation_lines, tally
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.evaluate import load_questions
 from foreign_desk.index.models import Filters
 
@@ -71,6 +74,19 @@ async def test_no_votes_yet_is_said_and_creates_nothing(tmp_path: Path):
     assert result.stdout.startswith("No votes yet") and not (tmp_path / "data").exists()
     help_text = (await invoke(tmp_path, "feedback", "--help")).stdout
     assert "Example:" in help_text and "foreign-desk feedback export --json" in help_text
+
+
+async def test_a_votes_file_from_a_newer_version_is_refused_not_set_aside(tmp_path: Path):
+    """Set aside as damaged, its votes would be lost; opened, written by code that does not know it."""
+    store = await AnswerStore.open(tmp_path, ttl_s=3600)
+    await store.close()
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match=rf"{FILE_NAME} was made by a newer version of Foreign Desk"):
+        await AnswerStore.open(tmp_path, ttl_s=3600)
+    assert not list(tmp_path.glob("*.damaged-*"))
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
 
 
 def test_export_into_a_missing_folder_is_one_line(tmp_path: Path):

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from foreign_desk.index.engine import Engine
+from foreign_desk.index.errors import StoreError
+from foreign_desk.index.feeds.state import StateDB
 from foreign_desk.index.models import SHARED, Scope
 from foreign_desk.index.store import db, reads, writer
 from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS
@@ -176,3 +178,33 @@ async def test_a_store_from_before_own_keyword_indexes_moves_servers_articles_ou
         assert found.results[0].article.title == MERCOSUR["title"]
         elsewhere = await engine.ask("Montevideo Mercosur", scope=SHARED)
         assert MERCOSUR["title"] not in [r.article.title for r in elsewhere.results]
+
+
+def dump(data: Path) -> list[str]:
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        return list(conn.iterdump())
+
+
+@pytest.mark.parametrize("table", ["schema_migrations", "feed_schema_migrations"])
+async def test_a_store_from_a_newer_version_is_refused_and_left_as_it_was(
+    table: str, make_settings, tmp_path: Path
+) -> None:
+    """Code that does not know a newer version's tables must not write them (nor undo them)."""
+    data = tmp_path / "data"
+    settings = make_settings(data)
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        await engine.index([folder])
+        await (await StateDB.open(engine.db_path)).close()  # the feeds' tables, as the bot makes them
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        conn.execute(f"INSERT INTO {table}(version, applied_at) VALUES (99, 'later')")
+    before = dump(data)
+
+    with pytest.raises(StoreError, match=rf"made by a newer version of Foreign Desk \({table} 99, this"):
+        if table == "schema_migrations":
+            await Engine.open(settings, embedder=FakeEmbedder())
+        else:
+            await StateDB.open(data / db.DB_NAME)
+    assert dump(data) == before

