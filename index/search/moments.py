@@ -152,8 +152,9 @@ def _arrays(measured: Sampled) -> dict[str, np.ndarray]:
 
 
 def save(path: Path, key: dict[str, Any], measured: Sampled) -> None:
-    """Write ``measured`` under ``key`` atomically (temp file, fsync, rename). Layout: ``MAGIC``,
-    one JSON line (key, digest, the arrays' places), then the arrays, each 64-byte aligned."""
+    """Write ``measured`` under ``key`` atomically (temp file, fsync, rename; a failed write
+    removes the temp file). Layout: ``MAGIC``, one JSON line (key, digest, the arrays' places),
+    then the arrays, each 64-byte aligned."""
     arrays = _arrays(measured)
     offsets = np.cumsum([0] + [-(-a.nbytes // _ALIGN) * _ALIGN for a in arrays.values()]).tolist()
     body = bytearray(offsets[-1])
@@ -167,12 +168,16 @@ def save(path: Path, key: dict[str, Any], measured: Sampled) -> None:
     line = json.dumps(described | {"digest": _digest(described, body)}).encode() + b"\n"
     pad = -(len(MAGIC) + len(line)) % _ALIGN
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as out:
-        out.write(MAGIC + line + b" " * pad)
-        out.write(body)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as out:
+            out.write(MAGIC + line + b" " * pad)
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError:  # a full disk: the part written (megabytes) must not stay there
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load(path: Path, key: dict[str, Any]) -> Sampled | None:

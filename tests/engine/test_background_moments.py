@@ -10,6 +10,8 @@ import logging
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from foreign_desk.index.search import Snapshot, moments
 from foreign_desk.index.search.moments import FILE_NAME, Sampled, load, moments_key
 from foreign_desk.index.store.integrity import CHECKSUM_KEY
 
+from tests.conftest import ROOT
 from tests.fake_embedder import FakeEmbedder
 
 WORDS = {
@@ -184,3 +187,32 @@ def test_a_file_for_another_key_or_unreadable_is_not_used(
             path.write_bytes(damaged)
             assert load(path, key) is None
     assert caplog.text.count("is damaged") == 6
+
+
+SAVE_ON_A_FULL_DISK = """
+import json, resource, signal, sys
+from pathlib import Path
+from foreign_desk.index.search.moments import load, save
+
+path, key = Path(sys.argv[1]), json.loads(sys.argv[2])
+measured = load(path, key)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size // 2, resource.RLIM_INFINITY))
+try:
+    save(path, key, measured)
+except OSError as exc:
+    print(exc.strerror)
+"""
+
+
+def test_a_save_on_a_full_disk_leaves_no_partial_file(data: Path) -> None:
+    """The part written (megabytes at a large corpus) would keep the disk full until the next run."""
+    path = data / "vectors" / FILE_NAME
+    key = saved_key(data)
+    done = subprocess.run(
+        [sys.executable, "-c", SAVE_ON_A_FULL_DISK, str(path), json.dumps(key)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "File too large\n"), done.stderr
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(FILE_NAME)) == [FILE_NAME]
+    assert load(path, key) is not None  # the file saved before is untouched
