@@ -202,13 +202,24 @@ def _refuse_newer(db: Path) -> None:
 
 
 def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:
-    for name in files:  # the vector file first: the database that names it comes last
-        if name.startswith("vectors/"):
-            (data_dir / "vectors").mkdir(exist_ok=True)
-            _file_copy(src / name, data_dir / name)
-    for name in files:
-        if name.endswith(".sqlite3"):
-            _sqlite_copy(src / name, data_dir / name, one_file=False)
+    """The vector file is copied under a temporary name and renamed once the databases are in:
+    the data dir's live vector file often has the same name (the same generation number), and a
+    restore that fails (a full disk) or is killed before then must leave it as it was."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name in files:
+            if name.startswith("vectors/"):
+                (data_dir / "vectors").mkdir(exist_ok=True)
+                staged.append((_copy_to_tmp(src / name, data_dir / name), data_dir / name))
+        checkpoint("restore-vectors-copied")
+        for name in files:
+            if name.endswith(".sqlite3"):
+                _sqlite_copy(src / name, data_dir / name, one_file=False)
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
 
 
 def _sqlite_copy(source: Path, target: Path, *, one_file: bool) -> None:
@@ -231,14 +242,23 @@ def _sqlite_copy(source: Path, target: Path, *, one_file: bool) -> None:
 
 def _file_copy(source: Path, target: Path) -> None:
     """Copy to a temporary name, fsync, rename: ``target`` is whole or absent."""
+    os.replace(_copy_to_tmp(source, target), target)
+
+
+def _copy_to_tmp(source: Path, target: Path) -> Path:
+    """``source`` copied and fsynced beside ``target`` under a temporary name (removed if the
+    copy fails: a full disk), which is returned."""
     tmp = target.with_name(target.name + ".tmp")
     try:
         shutil.copyfile(source, tmp)
-    except FileNotFoundError:
-        raise StoreError(f"{source} is missing: run `foreign-desk doctor --repair`") from None
-    with tmp.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, FileNotFoundError):
+            raise StoreError(f"{source} is missing: run `foreign-desk doctor --repair`") from None
+        raise
+    return tmp
 
 
 def _same_file(a: Path, b: Path) -> bool:

