@@ -270,12 +270,17 @@ class Engine:
 
         Articles whose files under ``paths`` are gone are removed only with ``prune``; a path
         that does not exist is reported (``IndexReport.missing_roots``) and removes nothing."""
-        paths = list(paths) if paths else [self.corpus_dir]
         async with self.lock.hold(waiting=waiting_notice(progress)):
-            current = await self._writable_snapshot(full)
-            indexer = self._indexer(progress=progress)
-            report, vectors = await indexer.index_paths(paths, current, full=full, prune=prune)
-            await self._install(report, vectors)
+            return await self._index_held(paths or [self.corpus_dir], full, prune, progress)
+
+    async def _index_held(
+        self, paths: Sequence[str | Path], full: bool, prune: bool, progress: ProgressFn | None
+    ) -> IndexReport:
+        """``index`` under the writer lock."""
+        current = await self._writable_snapshot(full)
+        indexer = self._indexer(progress=progress)
+        report, vectors = await indexer.index_paths(list(paths), current, full=full, prune=prune)
+        await self._install(report, vectors)
         return report
 
     async def add_articles(
@@ -316,7 +321,10 @@ class Engine:
         """Index the shipped corpus when nothing was ever indexed (first run on a new machine)."""
         if not await self.is_empty():
             return None
-        return await self.index([self.corpus_dir], progress=progress)
+        async with self.lock.hold(waiting=waiting_notice(progress)):
+            if not await self.is_empty():  # another process indexed (the user's own news) meanwhile
+                return None
+            return await self._index_held([self.corpus_dir], False, False, progress)
 
     async def _writable_snapshot(self, full: bool) -> VectorIndex | None:
         try:

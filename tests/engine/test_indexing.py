@@ -11,6 +11,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import FingerprintMismatch
 from foreign_desk.index.models import MAX_PROBLEMS, Article
 
+from tests.fake_embedder import FakeEmbedder
 from tests.gated import GatedEmbedder
 
 ASEAN = {
@@ -138,6 +139,37 @@ async def test_questions_keep_being_answered_while_indexing(sample_engine: Engin
     assert not run.done() and all(a.results for a in answers)  # answered while the run held the writer
     gated.gate.set()
     assert (await run).articles_added == 8
+
+
+async def test_a_first_question_while_another_process_indexes_adds_no_sample(
+    make_settings, tmp_path: Path
+) -> None:
+    """`ask` on an empty data dir indexes the shipped sample; when another process's first run
+    (of the user's own news) publishes while that ask waits for the writer lock, the sample must
+    not be added to the user's index."""
+    news = tmp_path / "news"
+    news.mkdir()
+    write_jsonl(news / "wire.jsonl", ASEAN)
+    settings = make_settings(tmp_path / "data")
+    async with (
+        await Engine.open(settings, embedder=FakeEmbedder()) as indexing,
+        await Engine.open(
+            settings, embedder=FakeEmbedder()
+        ) as asking,  # its own writer lock: another process's
+    ):
+        gated = GatedEmbedder(indexing.embedder)
+        indexing.embedder = gated  # type: ignore[misc]
+        run = asyncio.create_task(indexing.index([news]))
+        await asyncio.to_thread(gated.entered.wait, 60)
+        waiting = asyncio.Event()
+        first = asyncio.create_task(
+            asking.ensure_indexed(lambda p: waiting.set() if p.phase == "waiting" else None)
+        )
+        await waiting.wait()
+        gated.gate.set()
+        await run
+        assert await first is None
+        assert [a.title for a in await asking.latest(10)] == [ASEAN["title"]]
 
 
 async def test_another_embedder_must_rebuild(sample_copy: Path, make_settings, minilm_embedder) -> None:
