@@ -154,14 +154,22 @@ class StoreWriter:
             )
         for path in self.store.data_dir.glob("vectors/*.tmp"):
             path.unlink(missing_ok=True)
-        for gen in range(self.pending, self.pending + 1000):
-            stale = self.store.vectors_path(gen)
-            if not stale.exists():
-                break
-            stale.unlink()
+        for path, gen in self._vector_files():  # unpublished, or left by a restore of an older backup
+            if gen > self.live:
+                path.unlink(missing_ok=True)
         if dropped:
             log.warning("discarded %d passages staged by an indexing run that did not finish", dropped)
         return dropped
+
+    def _vector_files(self) -> list[tuple[Path, int]]:
+        """Each ``gen-N.faiss`` of the store with its generation N."""
+        found = []
+        for path in self.store.data_dir.glob("vectors/gen-*.faiss"):
+            try:
+                found.append((path, int(path.stem.split("-")[1])))
+            except (IndexError, ValueError):
+                continue
+        return found
 
     # -- reading what is there -----------------------------------------------------------
     async def existing(self) -> dict[str, ExistingArticle]:
@@ -362,11 +370,7 @@ class StoreWriter:
                     f"DELETE FROM {table} "
                     f"WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.vector_key = {table}.key)"
                 )
-        for path in sorted(self.store.data_dir.glob("vectors/gen-*.faiss")):
-            try:
-                gen = int(path.stem.split("-")[1])
-            except (IndexError, ValueError):
-                continue
+        for path, gen in self._vector_files():
             if gen < keep_from:
                 path.unlink(missing_ok=True)
         # Give the log's space back: a big run's staging grows it to the size of what it wrote.

