@@ -147,7 +147,8 @@ class Engine:
 
     async def _load(self, gen: int) -> Snapshot | None:
         """The generation's vectors, verified (``store.repair``): a damaged file is rebuilt from
-        the vectors SQLite keeps and never served."""
+        the vectors SQLite keeps and never served. The live generation's: a newer one than
+        ``gen`` when another process published after ``gen`` was read."""
         if gen == 0:
             return None
         pre, self._prechecked = self._prechecked, None
@@ -155,6 +156,7 @@ class Engine:
             meta, checked = pre.meta, pre.checked
         else:
             meta = await self.store.meta()
+            gen = int(meta.get("generation", gen))  # another process may have published since
             checked = await open_checked(self.store, meta, self.settings.index.nprobe)
         fingerprint = Fingerprint.from_json(meta["fingerprint"])
         path = vectors_path(self.store, meta)

@@ -54,10 +54,10 @@ class Prechecked:
 async def precheck(store: Store, nprobe: int) -> Prechecked | None:
     """Check the live generation's vector file now: ``Engine.open`` runs this while the model
     loads, so hashing the file adds nothing to the time until the first answer."""
-    gen = await store.generation()
+    meta = await store.meta()  # the generation's number from it too: one read, one generation
+    gen = int(meta.get("generation", 0))
     if gen == 0:
         return None
-    meta = await store.meta()
     return Prechecked(gen, meta, await open_checked(store, meta, nprobe))
 
 

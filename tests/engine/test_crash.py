@@ -3,6 +3,7 @@ last complete generation, and the next run finishes without paying twice for emb
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -190,3 +191,28 @@ async def test_a_full_disk_after_publishing_is_a_warning_not_a_failed_run(
     assert all(finding.ok for finding in await Engine.doctor(settings))
     async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
         assert (await engine.ask("Mercosur Montevideo")).results[0].article.title == MERCOSUR["title"]
+
+
+async def test_a_generation_published_while_another_process_reloads_is_no_damage(
+    tmp_path: Path, make_settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader reads the live generation's number, then its meta: an indexing process that
+    publishes in between must not make the (healthy) vector file look like it disagrees with the
+    passages and be "repaired"."""
+    news = tmp_path / "news"
+    news.mkdir()
+    settings = make_settings(tmp_path / "data")
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as writer:
+        await writer.index([news])
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as reader:
+            write_jsonl(news / "mercosur.jsonl", MERCOSUR)
+            await writer.index([news])  # generation 2, the one the reader read the number of
+            (news / "asean.jsonl").unlink()
+            await writer.index([news], prune=True)  # generation 3, published before the reader's meta
+            with caplog.at_level(logging.WARNING):
+                snap = await reader.snapshot(gen=2)
+            assert snap is not None and snap.generation == 3 and caplog.text == ""
+            assert [r.article.title for r in (await reader.ask("Mercosur Montevideo")).results] == [
+                MERCOSUR["title"]
+            ]
