@@ -272,7 +272,7 @@ class Indexer:
         )  # fmt: skip
         await publish(
             self.store, writer, index, fingerprint=fingerprint, chunking=self.settings.chunking,
-            rebuilt=rebuilt, meta=meta,
+            rebuilt=rebuilt, meta=meta, sweep=rebuild,
         )  # fmt: skip
         self.report.generation = writer.live
         return index

@@ -34,8 +34,10 @@ async def publish(
     chunking: ChunkingSettings,
     rebuilt: bool,
     meta: dict[str, str],
+    sweep: bool = False,
 ) -> None:
-    """Make ``index`` the live generation; ``meta`` is the store's meta before the run."""
+    """Make ``index`` the live generation; ``meta`` is the store's meta before the run; ``sweep``
+    (a full run) drops every cached vector no passage uses (``StoreWriter.collect_garbage``)."""
     generation, path = writer.pending, store.vectors_path(writer.pending)
     await asyncio.to_thread(index.save, path)
     checksum = await asyncio.to_thread(file_checksum, path)  # verified whenever it is opened
@@ -57,7 +59,7 @@ async def publish(
     )
     checkpoint("published")
     try:
-        await writer.collect_garbage()
+        await writer.collect_garbage(sweep=sweep)
     except (sqlite3.Error, OSError) as exc:
         why = database_problem(exc) if isinstance(exc, sqlite3.Error) else str(exc)
         log.warning("published generation %d, but could not clean up after it (%s)", generation, why)

@@ -43,6 +43,17 @@ STAGE_PASSAGES = (
 )
 
 
+_UNUSED_SQL = (
+    "DELETE FROM {table} WHERE {of} AND NOT EXISTS (SELECT 1 FROM passages p "
+    "WHERE p.vector_key = {table}.key AND (p.gen_removed IS NULL OR p.gen_removed > ?1))"
+)
+"""Vectors no passage kept past generation ``?1`` uses, among those ``_REMOVED`` or ``_SWEEP`` pick."""
+_REMOVED = "key IN (SELECT vector_key FROM passages WHERE gen_removed IS NOT NULL AND gen_removed <= ?1)"
+"""Those of the passages being collected."""
+_SWEEP = "1"
+"""All of them."""
+
+
 @functools.lru_cache(maxsize=4_096)
 def _paragraphs_json(paragraphs: tuple[int, ...]) -> str:
     """A passage's paragraph numbers as stored (``json.dumps`` of the list): a few hundred
@@ -354,22 +365,23 @@ class StoreWriter:
         self.live = self.pending
         self.pending = self.live + 1
 
-    async def collect_garbage(self) -> None:
+    async def collect_garbage(self, *, sweep: bool = False) -> None:
         """Delete what no reader can see any more: rows removed before the previous generation,
-        embeddings no passage uses, FAISS files older than the previous generation."""
+        the embeddings only they used, FAISS files older than the previous generation. Vectors
+        no passage ever used are a killed run's, kept for its next run (another run publishing
+        first must not throw them away); ``sweep`` (a full rebuild) drops every unused one."""
         keep_from = self.live - 1
         async with self.transaction():
+            for table in ("embeddings", "sentence_embeddings"):
+                await self.conn.execute(
+                    _UNUSED_SQL.format(table=table, of=_SWEEP if sweep else _REMOVED), (keep_from,)
+                )
             await self.conn.execute(
                 "DELETE FROM passages WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,)
             )
             await self.conn.execute(
                 "DELETE FROM articles WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,)
             )
-            for table in ("embeddings", "sentence_embeddings"):
-                await self.conn.execute(
-                    f"DELETE FROM {table} "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.vector_key = {table}.key)"
-                )
         for path, gen in self._vector_files():
             if gen < keep_from:
                 path.unlink(missing_ok=True)

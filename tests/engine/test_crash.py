@@ -6,14 +6,17 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.faults import CHECKPOINTS
+from foreign_desk.index.store import StoreWriter
 
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
@@ -155,13 +158,13 @@ from tests.fake_embedder import FakeEmbedder
 data, folder = Path(sys.argv[1]), Path(sys.argv[2])
 collect = StoreWriter.collect_garbage
 
-async def on_a_full_disk(writer):
+async def on_a_full_disk(writer, **options):
     # Published: the disk is full now, so no file may grow (checkpointing the log grows the
     # database file, a new store's from its first page).
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     size = (data / "foreign-desk.sqlite3").stat().st_size
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.RLIM_INFINITY))
-    await collect(writer)
+    await collect(writer, **options)
 
 StoreWriter.collect_garbage = on_a_full_disk
 
@@ -216,3 +219,72 @@ async def test_a_generation_published_while_another_process_reloads_is_no_damage
             assert [r.article.title for r in (await reader.ask("Mercosur Montevideo")).results] == [
                 MERCOSUR["title"]
             ]
+
+
+INDEX_WITH_FAKE_MODEL = """
+import asyncio, sys
+from pathlib import Path
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.engine import Engine
+from tests.fake_embedder import FakeEmbedder
+
+async def main():
+    settings = load_settings(None, environ={}, data_dir=sys.argv[1])
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        await engine.index([Path(sys.argv[2])])
+
+asyncio.run(main())
+"""
+
+
+async def test_vectors_a_killed_run_paid_for_survive_another_run_publishing_first(
+    tmp_path: Path, make_settings
+) -> None:
+    """With the bot polling feeds, another run publishes before a killed `index` is run again
+    (hours of embedding for a large corpus): its vectors must still be there for it."""
+    data, news, wire = tmp_path / "data", tmp_path / "news", tmp_path / "wire"
+    news.mkdir()
+    wire.mkdir()
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    write_jsonl(wire / "mercosur.jsonl", MERCOSUR)
+    settings = make_settings(data)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        await engine.index([wire])
+    env = {**os.environ, "FOREIGN_DESK_KILL_AT": "staged"}
+    killed = subprocess.run(
+        [sys.executable, "-c", INDEX_WITH_FAKE_MODEL, str(data), str(news)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    write_jsonl(wire / "more.jsonl", dict(MERCOSUR, url="https://berita.example/2", title="Mercosur lagi"))
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        assert (await engine.index([wire])).generation == 2  # another run publishes first
+        assert (await engine.index([news])).passages_embedded == 0
+        assert (await engine.ask(ASEAN_Q)).results[0].article.title == ASEAN["title"]
+
+
+def cached_vectors(data: Path) -> int:
+    with sqlite3.connect(data / "foreign-desk.sqlite3") as conn:
+        return int(conn.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+
+
+async def test_vectors_are_collected_with_their_passages_and_by_a_full_run(
+    tmp_path: Path, make_settings
+) -> None:
+    """Kept for a killed run, but not for ever: a removed article's vectors go when its rows do,
+    and `index --full` drops every vector no passage uses."""
+    data, news = tmp_path / "data", tmp_path / "news"
+    news.mkdir()
+    settings = make_settings(data)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        write_jsonl(news / "asean.jsonl", ASEAN)
+        await engine.index([news])
+        write_jsonl(news / "asean.jsonl", dict(ASEAN, text="Talks were postponed. " + ASEAN["text"]))
+        await engine.index([news])  # generation 2: the old text's passage removed
+        write_jsonl(news / "mercosur.jsonl", MERCOSUR)
+        await engine.index([news])  # generation 3 collects what generation 2 removed
+        assert cached_vectors(data) == 2
+        async with StoreWriter.open(engine.store) as writer:  # a run killed after embedding
+            await writer.put_batch([("never-staged", np.ones(engine.embedder.dim, dtype=np.float32))], [])
+        await engine.index([news], full=True)
+        assert cached_vectors(data) == 2
