@@ -35,8 +35,9 @@ from foreign_desk.index.store.schema import MIGRATIONS
 
 MANIFEST = "backup.json"
 WAIT_FOR_WRITER_S = 600.0
-BACKUP_FILES = ("*.sqlite3", "*.sqlite3-journal", "vectors", "*.faiss", "*.faiss.tmp", MANIFEST)
-"""What a backup's temporary folder may hold (its ``vectors`` folder's files included)."""
+PARTIAL_FILES = ("*.sqlite3", "*.sqlite3-journal", "vectors", "*.faiss", "*.faiss.tmp")
+"""What a backup's temporary folder holds before its manifest makes it a backup (its ``vectors``
+folder's files included): a folder with a manifest, or anything else, is never removed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def _held(tmp: Path) -> Iterator[None]:
 def _remove_abandoned(parent: Path) -> None:
     """Remove the temporary folders that killed backups left in ``parent`` (each as large as a
     backup, and never reused unless the same DEST is given again): those no backup holds that
-    hold only what a backup writes (a folder of the user's own is never touched)."""
+    hold only what a backup writes before its manifest (``PARTIAL_FILES``)."""
     for folder in parent.glob(".*.partial"):
         if folder.is_symlink() or not folder.is_dir() or not _only_backup_files(folder):
             continue
@@ -119,7 +120,7 @@ def _remove_abandoned(parent: Path) -> None:
 
 def _only_backup_files(folder: Path) -> bool:
     names = [p.name for p in folder.iterdir()] + [p.name for p in (folder / "vectors").glob("*")]
-    return all(any(fnmatch(name, pattern) for pattern in BACKUP_FILES) for name in names)
+    return all(any(fnmatch(name, pattern) for pattern in PARTIAL_FILES) for name in names)
 
 
 def _copy_out(data_dir: Path, dest: Path) -> BackupReport:

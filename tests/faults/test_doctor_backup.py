@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -257,12 +258,14 @@ async def test_a_backup_removes_what_killed_backups_left_beside_it(sample_copy: 
     `backup ~/backups/$(date +%F)` would leave one more for ever."""
     backups = tmp_path / "backups"
     for name in ("monday", "tuesday"):
-        killed = desk(
-            sample_copy, "backup", str(backups / name), env={"FOREIGN_DESK_KILL_AT": "backup-written"}
-        )
+        kill = {"FOREIGN_DESK_KILL_AT": "backup-vectors-copied"}  # before its manifest
+        killed = desk(sample_copy, "backup", str(backups / name), env=kill)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert [p.name for p in backups.iterdir()] == [".tuesday.partial"]  # tuesday's removed monday's
     (backups / ".mine.partial").mkdir()  # the user's own folder, named like a temporary one
     (backups / ".mine.partial" / "notes.txt").write_text("keep")
+    shutil.copytree(backups / ".tuesday.partial", backups / ".whole.partial")  # killed after its manifest
+    (backups / ".whole.partial" / "backup.json").write_text("{}")
     running = backups / ".friday.partial"  # another backup, still writing
     running.mkdir()
     held = os.open(running, os.O_RDONLY)
@@ -271,7 +274,8 @@ async def test_a_backup_removes_what_killed_backups_left_beside_it(sample_copy: 
         await backup(sample_copy, backups / "wednesday")
     finally:
         os.close(held)
-    assert sorted(p.name for p in backups.iterdir()) == [".friday.partial", ".mine.partial", "wednesday"]
+    kept = [".friday.partial", ".mine.partial", ".whole.partial", "wednesday"]  # no backup's, a backup
+    assert sorted(p.name for p in backups.iterdir()) == kept
 
 
 async def test_a_restore_killed_before_its_database_is_in_leaves_the_live_vector_file(
