@@ -108,9 +108,12 @@ def _remove_abandoned(parent: Path) -> None:
     backup, and never reused unless the same DEST is given again): those no backup holds that
     hold only what a backup writes before its manifest (``PARTIAL_FILES``)."""
     for folder in parent.glob(".*.partial"):
-        if folder.is_symlink() or not folder.is_dir() or not _only_backup_files(folder):
+        try:
+            if folder.is_symlink() or not folder.is_dir() or not _only_partial_files(folder):
+                continue
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:  # another user's, or gone meanwhile: not ours to remove
             continue
-        fd = os.open(folder, os.O_RDONLY)
         try:
             if try_lock(fd, fcntl.LOCK_EX):
                 shutil.rmtree(folder, ignore_errors=True)
@@ -118,7 +121,8 @@ def _remove_abandoned(parent: Path) -> None:
             os.close(fd)
 
 
-def _only_backup_files(folder: Path) -> bool:
+def _only_partial_files(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing but ``PARTIAL_FILES``."""
     names = [p.name for p in folder.iterdir()] + [p.name for p in (folder / "vectors").glob("*")]
     return all(any(fnmatch(name, pattern) for pattern in PARTIAL_FILES) for name in names)
 
@@ -190,16 +194,17 @@ def _checked_backup(src: Path, data_dir: Path) -> dict:
 def _refuse_newer(db: Path) -> None:
     """A backup made by a newer version would leave a data dir this version cannot open (the
     feeds' tables are checked when they open: the store does not know their migrations)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        try:
+            row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        finally:
+            conn.close()
         refuse_newer(int(row[0]), MIGRATIONS, "schema_migrations")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot read {db}: {exc}") from None
     except StoreError as exc:
         raise StoreError(f"the backup's {db.name}: {exc}") from None
-    finally:
-        conn.close()
 
 
 def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:
