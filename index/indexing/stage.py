@@ -16,8 +16,11 @@ from foreign_desk.index.indexing.plan import Plan
 from foreign_desk.index.store import StoreWriter
 from foreign_desk.index.store.writer import ArticleRows, StoredText
 
-STAGE_BATCH = 256
-"""Articles staged per statement: one await per batch, not one per passage."""
+STAGE_BATCH = 1_024
+"""Articles staged per statement and per transaction: one await per batch, not one per passage.
+Each commit writes the FTS5 rows of its passages as a new segment that later merges rewrite: at
+100k passages (~34k articles), 1,024 instead of 256 took SQLite's CPU from ~28 to 25.6 s (23.2
+with ``FTS_HASH_BYTES``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,13 @@ def _move(source: str, target: str, row: str, unshared: int) -> str:
             UPDATE passages SET unshared = {1 - unshared} WHERE id IN (SELECT p.id {of_uid});"""
 
 
+FTS_HASH_BYTES = 16 * 1024 * 1024
+"""New index rows FTS5 keeps in memory within a transaction before writing them out as a segment
+(its default: 1 MB). An indexing run's staging commits (``STAGE_BATCH`` articles) then write one
+segment each instead of one per MB, and merging rewrites fewer (at 100k passages, SQLite's CPU
+25.6 → 23.2 s). Only a writer holds these rows, for one transaction at most."""
+
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
         1,
@@ -235,6 +242,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             link   TEXT PRIMARY KEY,
             target TEXT NOT NULL
         ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        9,
+        # FTS5 settings live in the tables' own ``_config`` rows: set once, every connection reads them.
+        f"""
+        INSERT INTO passages_fts(passages_fts, rank) VALUES ('hashsize', {FTS_HASH_BYTES});
+        INSERT INTO own_fts(own_fts, rank) VALUES ('hashsize', {FTS_HASH_BYTES});
         """,
     ),
 )

@@ -19,7 +19,7 @@ from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds.state import StateDB
 from foreign_desk.index.models import SHARED, Scope
 from foreign_desk.index.store import db, reads, writer
-from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS
+from foreign_desk.index.store.schema import COMPACT_KEY, FTS_HASH_BYTES, LANGUAGE_STATS_SQL, MIGRATIONS
 
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
@@ -208,3 +208,34 @@ async def test_a_store_from_a_newer_version_is_refused_and_left_as_it_was(
         else:
             await StateDB.open(data / db.DB_NAME)
     assert dump(data) == before
+
+
+def fts_hash_bytes(data: Path) -> dict[str, int | None]:
+    """Each keyword index's ``hashsize`` setting (None: FTS5's default)."""
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        return {
+            table: next(iter(conn.execute(f"SELECT v FROM {table}_config WHERE k = 'hashsize'")), (None,))[0]
+            for table in ("passages_fts", "own_fts")
+        }
+
+
+async def test_a_store_from_before_migration_9_gets_the_bigger_keyword_buffer_and_answers_as_before(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both keyword indexes of an existing store keep ``FTS_HASH_BYTES`` of new rows in memory once
+    it opens (a big run writes fewer segments); its answers do not change, and it still indexes."""
+    data, folder = tmp_path / "data", tmp_path / "news"
+    settings = make_settings(data)
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN)
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 9))
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            await engine.index([folder])
+        before = await answers(settings)
+    assert fts_hash_bytes(data) == {"passages_fts": None, "own_fts": None}
+    assert await answers(settings) == before
+    assert fts_hash_bytes(data) == {"passages_fts": FTS_HASH_BYTES, "own_fts": FTS_HASH_BYTES}
+    write_jsonl(folder / "more.jsonl", MERCOSUR)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        assert (await engine.index([folder])).articles_added == 1
