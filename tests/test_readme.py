@@ -1,12 +1,17 @@
-"""The README stays true: its two commands exist and CI runs the same one; every setting is documented."""
+"""The README stays true: its two commands exist and CI runs the same one; every setting is documented;
+the error messages it quotes read as the code writes them."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import sqlite3
+from pathlib import Path
 
+import pytest
 from foreign_desk.bot.discord.settings import BotSettings
 from foreign_desk.index.config import Settings
+from foreign_desk.index.errors import ForeignDeskError
 
 from tests.conftest import ROOT
 
@@ -42,3 +47,63 @@ def test_every_setting_is_in_the_configuration_reference() -> None:
             if not re.search(rf"^{field.name} = ", README, re.MULTILINE):
                 missing.append(f"{section or 'top level'}.{field.name}")
     assert not missing, f"settings missing from README: {missing}"
+
+
+def error_table_patterns() -> list[re.Pattern[str]]:
+    """The first quoted message of each row of "What the error lines mean", as a pattern: ``N``,
+    ``M``, ``PATH``, ``URL`` and ``...`` stand for any text."""
+    table = README.split("What the error lines mean:\n\n", 1)[1].split("\n\n", 1)[0]
+    patterns = []
+    for row in table.splitlines()[2:]:
+        quoted = re.match(r"\| `(.+?)`", row)
+        assert quoted, f"a row without a quoted message: {row}"
+        pattern = re.sub(r"\\\.\\\.\\\.|\b(?:N|M|PATH|URL)\b", ".+", re.escape(quoted.group(1)))
+        patterns.append(re.compile(pattern))
+    return patterns
+
+
+def real_error_messages(tmp_path: Path) -> list[str]:
+    """What the code says for some of the table's errors, made by the code that says it."""
+    from foreign_desk.bot.options import require_utf8
+    from foreign_desk.index.config import SearchSettings
+    from foreign_desk.index.fetch.feed import parse_feed
+    from foreign_desk.index.search.request import SearchRequest
+    from foreign_desk.index.sqlite import database_problem, refuse_newer
+    from foreign_desk.index.store.schema import MIGRATIONS
+
+    page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head></html>'
+    garbage = tmp_path / "foreign-desk.sqlite3"
+    garbage.write_bytes(b"not a database, " * 512)
+    calls = [
+        lambda: SearchRequest.of("a" * 1001, SearchSettings()),
+        lambda: refuse_newer(MIGRATIONS[-1][0] + 1, MIGRATIONS, "schema_migrations"),
+        lambda: require_utf8(["ask", "caf\udce9"]),
+        lambda: parse_feed(page, url="https://news.example/world"),
+        lambda: sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master"),
+    ]
+    messages = []
+    for call in calls:
+        with pytest.raises(Exception) as caught:
+            call()
+        error = caught.value
+        messages.append(database_problem(error) if isinstance(error, sqlite3.Error) else str(error))
+    return messages
+
+
+def test_the_error_table_quotes_the_real_messages(tmp_path: Path) -> None:
+    patterns = error_table_patterns()
+    unquoted = [m for m in real_error_messages(tmp_path) if not any(p.match(m) for p in patterns)]
+    assert not unquoted, f"messages the README's error table misquotes: {unquoted}"
+
+
+def test_the_configuration_and_token_errors_are_quoted_as_they_read() -> None:
+    from foreign_desk.bot.discord.runner import REJECTED
+    from foreign_desk.bot.discord.settings import read_token
+    from foreign_desk.index.config import load_settings
+
+    with pytest.raises(ForeignDeskError) as bound:
+        load_settings(environ={"FOREIGN_DESK_SEARCH_K": "0"})
+    assert f"`{bound.value}`" in README
+    with pytest.raises(ForeignDeskError) as token:
+        read_token({})
+    assert f"error: {token.value}\n" in README and f"error: {REJECTED}\n" in README
