@@ -3,6 +3,7 @@ the error messages it quotes read as the code writes them."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import sqlite3
@@ -64,6 +65,7 @@ def error_table_patterns() -> list[re.Pattern[str]]:
 
 def real_error_messages(tmp_path: Path) -> list[str]:
     """What the code says for some of the table's errors, made by the code that says it."""
+    from foreign_desk.bot.discord.answers import AnswerStore
     from foreign_desk.bot.options import require_utf8
     from foreign_desk.index.config import SearchSettings
     from foreign_desk.index.fetch.feed import parse_feed
@@ -74,9 +76,13 @@ def real_error_messages(tmp_path: Path) -> list[str]:
     page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head></html>'
     garbage = tmp_path / "foreign-desk.sqlite3"
     garbage.write_bytes(b"not a database, " * 512)
+    newer = tmp_path / "bot"
+    newer.mkdir()
+    sqlite3.connect(newer / "discord.sqlite3").execute("PRAGMA user_version = 999").connection.close()
     calls = [
         lambda: SearchRequest.of("a" * 1001, SearchSettings()),
         lambda: refuse_newer(MIGRATIONS[-1][0] + 1, MIGRATIONS, "schema_migrations"),
+        lambda: asyncio.run(AnswerStore.open(newer, ttl_s=60.0)),
         lambda: require_utf8(["ask", "caf\udce9"]),
         lambda: parse_feed(page, url="https://news.example/world"),
         lambda: sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master"),
