@@ -17,6 +17,7 @@ def article_json(ref: Any) -> dict[str, Any]:
         "published": ref.published,
         "language": ref.language,
         "path": ref.path,
+        "day": ref.day,  # an extension: the outlet's calendar day (``published`` is UTC)
     }
 
 

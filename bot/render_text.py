@@ -56,7 +56,7 @@ def print_latest(console: Console, items: Sequence[ArticleSummary]) -> None:
         console.print("No articles yet.")
         return
     for n, item in enumerate(items, 1):
-        meta = ", ".join(p for p in (item.source, format_date(item.published)) if p)
+        meta = ", ".join(p for p in (item.source, format_date(item.day)) if p)
         console.print(
             f"[bold]{n}. {escape(item.title)}[/bold]" + (f" [dim]({escape(meta)})[/dim]" if meta else "")
         )

@@ -40,7 +40,7 @@ def format_paragraphs(paragraphs: Sequence[int]) -> str | None:
 def citation(article: ArticleRef, paragraphs: Sequence[int], also_in: Sequence[str] = ()) -> str:
     """One line: ``"Headline", Outlet, 31 Jan 2023, ¶4-6, https://...``."""
     parts = [f"\u201c{article.title}\u201d"]
-    parts += [p for p in (article.source, format_date(article.published), format_paragraphs(paragraphs)) if p]
+    parts += [p for p in (article.source, format_date(article.day), format_paragraphs(paragraphs)) if p]
     if also_in:
         parts.append("also in " + ", ".join(also_in))
     parts.append(article.url or article.path or "")

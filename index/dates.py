@@ -1,7 +1,8 @@
 """Publication dates: every format the corpus and feeds use, normalised to one ISO form in UTC.
 
 ``published`` is ``YYYY-MM-DD`` when only the day is known and ``YYYY-MM-DDTHH:MM:SSZ``
-otherwise, so that string order is time order and ``--since 2023-01`` works on strings.
+otherwise, so that string order is time order. The day a reader sees and filters by is the
+outlet's own calendar day (``parse_published_day``): 06:30 WIB is the previous day in UTC.
 A value that cannot be read, or is not believable, gives ``None`` rather than a wrong date.
 
 Believable means from ``MIN_YEAR`` on and no later than ``FUTURE_TOLERANCE`` past the clock:
@@ -113,14 +114,16 @@ def _believable(value: date | datetime) -> bool:
     return value <= latest.date()
 
 
-def _format(value: date | datetime, *, assume_tz: tzinfo = UTC) -> str | None:
+def _format(value: date | datetime, *, assume_tz: tzinfo = UTC) -> tuple[str | None, str | None]:
+    """(``published``, local day): see ``parse_published_day``."""
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=assume_tz)
     if not _believable(value):
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat()
+        return None, None
+    if not isinstance(value, datetime):
+        return value.isoformat(), None
+    instant, day = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), value.date().isoformat()
+    return instant, day if day != instant[:10] else None
 
 
 def _zone(text: str | None, default: tzinfo) -> tzinfo:
@@ -157,25 +160,35 @@ def _build(year: int, month: int, day: int, m: re.Match[str], assume_tz: tzinfo)
 
 
 def parse_published(value: str | date | datetime | None, *, assume_tz: tzinfo = UTC) -> str | None:
-    """Normalise a publication date to ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ`` (UTC).
+    """``parse_published_day`` without the local day."""
+    return parse_published_day(value, assume_tz=assume_tz)[0]
+
+
+def parse_published_day(
+    value: str | date | datetime | None, *, assume_tz: tzinfo = UTC
+) -> tuple[str | None, str | None]:
+    """A publication date as (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ`` in UTC, local day): the
+    local day is the calendar day the value was written in (its own zone), the one the outlet
+    printed, when that is not the UTC day, else None (``Rabu, 8 Juni 2022 06:30 WIB`` is
+    ``("2022-06-07T23:30:00Z", "2022-06-08")``).
 
     Reads ISO 8601, RFC 822 feed dates, ``M/D/YYYY H:MM`` (``D/M`` when the first number
     cannot be a month), Indonesian and English month names with optional weekday, time and
     zone (``Selasa, 31 Jan 2023 14:05 WIB``). A time without a zone is taken in
-    ``assume_tz``. Returns ``None`` for anything else, and for a date before ``MIN_YEAR`` or in
-    the future (see the module's docstring).
+    ``assume_tz``. Returns ``(None, None)`` for anything else, and for a date before ``MIN_YEAR``
+    or in the future (see the module's docstring).
     """
     if value is None:
-        return None
+        return None, None
     if isinstance(value, (date, datetime)):
         return _format(value, assume_tz=assume_tz)
     text = " ".join(str(value).split())
     if not text:
-        return None
+        return None, None
     parsed = _parse_text(text, assume_tz)
     if parsed is None:
         log.debug("unreadable date %r", text[:80])
-        return None
+        return None, None
     return _format(parsed, assume_tz=assume_tz)
 
 

@@ -21,6 +21,13 @@ def by_fields(value: Any) -> tuple[type, tuple[object, ...]]:
     return type(value), tuple(getattr(value, name) for name in value.__slots__)
 
 
+def published_day(published: str | None, local_day: str | None) -> str | None:
+    """The day an article was published as its outlet printed it (``local_day``, else the UTC
+    day of ``published``): what citations show, ``--since`` compares and questions prefer,
+    while ``published`` orders by instant. Stores made before ``local_day`` existed have none."""
+    return local_day or (published[:10] if published else None)
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """One piece of an article body in reading order: a paragraph or a section heading."""
@@ -42,7 +49,9 @@ class Article:
     """An article as a reader found it, before cleaning and chunking.
 
     ``published`` is an ISO 8601 string in UTC: ``YYYY-MM-DD`` when only the day is known,
-    ``YYYY-MM-DDTHH:MM:SSZ`` otherwise, so that string order is time order.
+    ``YYYY-MM-DDTHH:MM:SSZ`` otherwise, so that string order is time order. ``local_day`` is
+    the calendar day the outlet printed (``YYYY-MM-DD`` in its own time zone) when that is not
+    ``published``'s UTC day, else None: citations and date filters use ``published_day``.
     ``path`` is the file it came from (``None`` for fetched pages) and ``locator`` tells
     where inside that file (``line 3`` of a JSON Lines file), so errors and citations
     can point at it.
@@ -57,6 +66,7 @@ class Article:
     author: str | None = None
     path: str | None = None
     locator: str | None = None
+    local_day: str | None = None
 
     __reduce__ = by_fields
 
@@ -149,6 +159,12 @@ class ArticleRef:
     language: str | None
     path: str | None
     author: str | None = None
+    local_day: str | None = None
+
+    @property
+    def day(self) -> str | None:
+        """``published_day``: the outlet's calendar day."""
+        return published_day(self.published, self.local_day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +247,12 @@ class ArticleSummary:
     lede: str
     own: bool = False
     """The asking server's own article (set by listings made for a server's scope)."""
+    local_day: str | None = None
+
+    @property
+    def day(self) -> str | None:
+        """``published_day``: the outlet's calendar day."""
+        return published_day(self.published, self.local_day)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from foreign_desk.index.dates import find_date_in_text, parse_published
+from foreign_desk.index.dates import find_date_in_text, parse_published, parse_published_day
 
 WIB = timezone(timedelta(hours=7))
 
@@ -42,6 +42,22 @@ WIB = timezone(timedelta(hours=7))
 )
 def test_parse_published(value: object, expected: str) -> None:
     assert parse_published(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Rabu, 8 Juni 2022 06:30 WIB", ("2022-06-07T23:30:00Z", "2022-06-08")),  # the outlet's day
+        ("2022-06-07T21:00:00-04:00", ("2022-06-08T01:00:00Z", "2022-06-07")),  # a US evening
+        ("Wed, 08 Jun 2022 14:30:00 +0700", ("2022-06-08T07:30:00Z", None)),  # the same day in UTC
+        ("2022-06-08", ("2022-06-08", None)),
+        ("garbage", (None, None)),
+    ],
+)
+def test_the_local_day_is_kept_where_utc_would_change_it(
+    value: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert parse_published_day(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def passage_markdown(text: str, highlight: str, limit: int) -> str:
 def citation_line(result: Result, limit: int, tx: Texts = EN) -> str:
     """``— [Headline](url) · Outlet · 31 Jan 2023 · ¶4-6`` (the headline unlinked without a URL)."""
     art = result.article
-    meta = [p for p in (art.source, tx.date(art.published), format_paragraphs(result.paragraphs)) if p]
+    meta = [p for p in (art.source, tx.date(art.day), format_paragraphs(result.paragraphs)) if p]
     if result.also_in:
         meta.append(tx("answer.also_in", outlets=", ".join(result.also_in)))
     if result.own:  # one of this server's own articles, not the shared corpus's
@@ -226,7 +226,7 @@ def article_block(
     head = _headline(item.title, item.url, min(limit // 2, 700))
     if number is not None:
         head = f"**{number}.** {head}"
-    meta = SEP.join(p for p in (item.source, tx.date(item.published)) if p)
+    meta = SEP.join(p for p in (item.source, tx.date(item.day)) if p)
     if also_in:
         meta = SEP.join(p for p in (meta, tx("answer.also_in", outlets=", ".join(also_in))) if p)
     if item.own:

@@ -262,7 +262,7 @@ def _alert_embed(post: Post, tx: Texts) -> discord.Embed:
     link = safe_url(article.url)
     if link:
         embed.url = link
-    meta = SEP.join(p for p in (article.source, tx.date(article.published)) if p)
+    meta = SEP.join(p for p in (article.source, tx.date(article.day)) if p)
     if also_in:
         meta = SEP.join(p for p in (meta, tx("answer.also_in", outlets=", ".join(also_in))) if p)
     lines = [fit_markdown(meta, 300)] if meta else []

@@ -585,8 +585,8 @@ def _same_frame(article: Article, stored: ArticleSummary | None) -> bool:
     """Whether what a feed may lend a page (outlet, date, language; where it sits) is as stored."""
     if stored is None:
         return False
-    fields = (article.url, article.source, article.published, article.language)
-    return fields == (stored.url, stored.source, stored.published, stored.language)
+    fields = (article.url, article.source, article.published, article.language, article.local_day)
+    return fields == (stored.url, stored.source, stored.published, stored.language, stored.local_day)
 
 
 def describe(harvest: Harvest) -> str:

@@ -34,7 +34,10 @@ async def fetch_article(
     """
     result = await fetcher.fetch_page(url)
     return await article_from_result(
-        result, fallback_date=item.published if item else None, fallback_source=fallback_source
+        result,
+        fallback_date=item.published if item else None,
+        fallback_day=item.local_day if item else None,
+        fallback_source=fallback_source,
     )
 
 
@@ -42,6 +45,7 @@ async def article_from_result(
     result: FetchResult,
     *,
     fallback_date: str | None = None,
+    fallback_day: str | None = None,
     fallback_source: str | None = None,
 ) -> Article:
     """Extract the article of an already fetched page in a worker thread (trafilatura is CPU work)."""
@@ -58,6 +62,7 @@ async def article_from_result(
             url=result.final_url,
             charset=result.charset,
             fallback_date=fallback_date,
+            fallback_day=fallback_day,
             fallback_source=fallback_source,
         )
     except ReaderError as exc:

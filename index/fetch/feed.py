@@ -44,7 +44,8 @@ class FeedItem:
 
     ``canonical_link`` (see ``index.fetch.urls``) is the identity to dedupe on: feeds change
     GUIDs (a CMS migration, ``?utm_`` tags on the link) while the article stays the same.
-    ``published`` is ISO UTC (``YYYY-MM-DDTHH:MM:SSZ``, or ``YYYY-MM-DD``). ``content`` is
+    ``published`` is ISO UTC (``YYYY-MM-DDTHH:MM:SSZ``, or ``YYYY-MM-DD``), ``local_day`` the
+    feed's own calendar day when that is not UTC's (``Article.local_day``). ``content`` is
     the text of ``content:encoded`` / Atom ``content`` when the feed carries the full
     article, and ``content_html`` its sanitised HTML.
     """
@@ -58,6 +59,7 @@ class FeedItem:
     author: str | None = None
     content: str | None = None
     content_html: str | None = None
+    local_day: str | None = None
 
     @property
     def key(self) -> str:
@@ -253,7 +255,7 @@ def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem |
             break
     summary = html_to_text(entry.get("summary"))
     content = html_to_text(content_html) if content_html else None
-    published = _published(entry)
+    published, local_day = _published(entry)
     return FeedItem(
         guid=guid,
         link=link,
@@ -264,26 +266,30 @@ def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem |
         author=html_to_text(entry.get("author")) or None,
         content=content,
         content_html=content_html,
+        local_day=local_day,
     )
 
 
-def _published(entry: dict[str, Any]) -> str | None:
-    """The item's date under the rules of ``index.dates``: one it cannot hold (year 0, year
-    10000 in UTC, next year) is no date, and the item goes on without it."""
-    from foreign_desk.index.dates import parse_published  # lazy: a sibling module
+def _published(entry: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The item's date and local day under the rules of ``index.dates``: one it cannot hold
+    (year 0, year 10000 in UTC, next year) is no date, and the item goes on without it.
+    feedparser's parsed dates are in UTC: the local day is read from the date as written."""
+    from foreign_desk.index.dates import parse_published, parse_published_day  # lazy: a sibling module
 
     # dict.get: FeedParserDict.get would map updated_parsed to published_parsed with a warning.
     raw = dict.get(entry, "published") or dict.get(entry, "updated") or dict.get(entry, "created")
+    written = parse_published_day(raw) if raw else (None, None)
     if raw and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", raw):
-        return parse_published(raw)  # a day without a time stays a day, not midnight UTC
+        return written  # a day without a time stays a day, not midnight UTC
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = dict.get(entry, key)
         if isinstance(value, time.struct_time):
             try:
-                return parse_published(datetime.fromtimestamp(calendar.timegm(value), UTC))
+                instant = parse_published(datetime.fromtimestamp(calendar.timegm(value), UTC))
             except (OverflowError, ValueError, OSError):  # a year datetime cannot hold
-                return None
-    return parse_published(raw) if raw else None
+                return None, None
+            return instant, written[1] if instant == written[0] else None
+    return written
 
 
 _HTML_START = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)

@@ -71,8 +71,11 @@ def content_hash(article: Article, chunking: ChunkingSettings) -> str:
     """What decides an article's passages and vectors, hashed: its cleaned text and metadata
     (not where in a file it was), the chunking settings, the chunker and the passage recipe."""
     blocks = [{"text": b.text, "kind": b.kind} for b in article.blocks]
+    stored = _fields(article) | {"blocks": blocks, "path": None, "locator": None}
+    if article.local_day is None:  # as hashed before the field existed: those articles stay unchanged
+        del stored["local_day"]
     payload = {
-        "article": _fields(article) | {"blocks": blocks, "path": None, "locator": None},
+        "article": stored,
         "chunking": _fields(chunking),
         "chunker": CHUNKER_VERSION,
         "passage_vectors": PASSAGE_RECIPE,

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from foreign_desk.index.dates import find_date_in_text, parse_published
+from foreign_desk.index.dates import find_date_in_text, parse_published_day
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.lang import detect_language
 from foreign_desk.index.models import MAX_URL_CHARS, Article, Block, ReadProblem
@@ -267,7 +267,7 @@ def make_article(
         raise ReaderError("no body text")
     url = link(text_field(meta.get("url")), f"{path} {locator}" if locator else str(path))
     source = clip(_source(meta.get("source"), paragraphs, url), MAX_NAME_CHARS)
-    published = _published(meta.get("published"), paragraphs)
+    published, local_day = _published(meta.get("published"), paragraphs)
     language = normalise_language(meta.get("language")) or detect_language("\n".join([headline, *paragraphs]))
     return Article(
         title=headline,
@@ -279,6 +279,7 @@ def make_article(
         author=clip(text_field(meta.get("author")), MAX_NAME_CHARS),
         path=str(path),
         locator=locator,
+        local_day=local_day,
     )
 
 
@@ -292,10 +293,11 @@ def _source(given: Any, paragraphs: list[str], url: str | None) -> str | None:
     return outlet_from_url(url)
 
 
-def _published(given: Any, paragraphs: list[str]) -> str | None:
+def _published(given: Any, paragraphs: list[str]) -> tuple[str | None, str | None]:
+    """(``published``, ``local_day``) from the metadata, else the day found in the text."""
     if isinstance(given, (str, date, datetime)):
-        value = parse_published(given)
-        if value:
+        value = parse_published_day(given)
+        if value[0]:
             return value
         log.debug("unreadable published value %r; looking in the text", given)
-    return find_date_in_text("\n".join(paragraphs))
+    return find_date_in_text("\n".join(paragraphs)), None

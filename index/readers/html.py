@@ -95,6 +95,7 @@ def article_from_html(
     url: str | None = None,
     path: str | None = None,
     fallback_date: str | None = None,
+    fallback_day: str | None = None,
     fallback_source: str | None = None,
     charset: str | None = None,
     options: dict[str, Any] | None = None,
@@ -104,7 +105,8 @@ def article_from_html(
     ``url`` is where the page was fetched from (the page's own canonical link wins when it
     is on the same site); ``charset`` is the HTTP header's, used when ``html`` is bytes;
     ``fallback_date`` (a feed's date, any format ``index.dates`` reads) is used when the page
-    does not say when it was published, ``fallback_source`` (a feed's title) when it does not
+    does not say when it was published (with ``fallback_day``, the feed's ``local_day``),
+    ``fallback_source`` (a feed's title) when it does not
     say which outlet it is. ``options`` overrides ``EXTRACTION``.
     """
     if isinstance(html, bytes):
@@ -132,15 +134,18 @@ def article_from_html(
         raise ReaderError("no article body found")
     body_text = "\n".join(b.text for b in blocks)
     article_url = _article_url(url, meta.get("canonical") or document.url)
+    fallback = (fallback_date, fallback_day)
+    published, local_day = _published(meta.get("published"), fallback, text, article_url)
     return Article(
         title=clip(title or _title_from_location(article_url or path or ""), MAX_TITLE_CHARS) or "",
         blocks=tuple(blocks),
         source=clip(_source(document.sitename, fallback_source, article_url), MAX_NAME_CHARS),
         url=article_url,
-        published=_published(meta.get("published"), fallback_date, text, article_url),
+        published=published,
         language=_language(body_text, meta.get("language")),
         author=clip(_clean(document.author or "") or None, MAX_NAME_CHARS),
         path=path,
+        local_day=local_day,
     )
 
 
@@ -463,35 +468,41 @@ _HAS_ZONE = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|WIB|WITA|WIT|[A-Z
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 
 
-def _normalise_date(value: str | None) -> str | None:
-    """ISO UTC from any date string; a time without a zone keeps only its day (the zone is unknown)."""
+def _normalise_date(value: str | None) -> tuple[str | None, str | None]:
+    """(ISO UTC, local day) from any date string (``parse_published_day``); a time without a
+    zone keeps only its day (the zone is unknown)."""
     if not value:
-        return None
-    from foreign_desk.index.dates import parse_published  # lazy: a sibling module, imported on first use
+        return None, None
+    from foreign_desk.index.dates import parse_published_day  # lazy: a sibling module, imported on first use
 
-    parsed = parse_published(value)
+    parsed, local_day = parse_published_day(value)
     if parsed and len(parsed) > 10 and _HAS_TIME.search(value) and not _HAS_ZONE.search(value.strip()):
-        return parsed[:10]
-    return parsed
+        return parsed[:10], None
+    return parsed, local_day
 
 
-def _published(declared: str | None, fallback: str | None, text: str, url: str | None) -> str | None:
-    """Page metadata first, then the fallback (a feed's date), then htmldate's search of the page.
+def _published(
+    declared: str | None, fallback: tuple[str | None, str | None], text: str, url: str | None
+) -> tuple[str | None, str | None]:
+    """(``published``, ``local_day``): page metadata first, then the fallback (a feed's date),
+    then htmldate's search of the page.
 
     Page metadata is what the page states in markup meant for machines (``article:published_time``,
     JSON-LD ``datePublished``, ``<time itemprop=datePublished>``, ``pubdate`` meta tags); a date
     htmldate infers from the text or the URL is a guess and comes after the feed's date.
     When the page only gives the day and the fallback has a time on that day (±1 for time
-    zones), the fallback's timestamp is kept: it is the same date, said more precisely.
+    zones), the fallback's timestamp is kept: it is the same date, said more precisely, and
+    the page's day stays the day shown.
     """
-    page = _normalise_date(declared)
-    feed = _normalise_date(fallback)
+    page, page_day = _normalise_date(declared)
+    feed, feed_day = _normalise_date(fallback[0])
+    feed_day = fallback[1] or feed_day
     if page and len(page) > 10:
-        return page
+        return page, page_day
     if page and feed and len(feed) > 10 and _days_apart(page, feed[:10]) <= 1:
-        return feed
+        return feed, page if page != feed[:10] else None
     if page or feed:
-        return page or feed
+        return (page, page_day) if page else (feed, feed_day)
     try:
         import htmldate
 

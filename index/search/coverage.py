@@ -46,9 +46,9 @@ async def article_with_key(
     return items[0] if items else None
 
 
-def _window(published: str | None) -> Filters:
+def _window(day_published: str | None) -> Filters:
     try:
-        day = date.fromisoformat((published or "")[:10])
+        day = date.fromisoformat(day_published or "")
     except ValueError:
         return Filters()
     span = timedelta(days=WINDOW_DAYS)
@@ -69,7 +69,7 @@ async def same_story(
     own = (await store.article_vectors([article.id], generation, dim, sentences=True)).get(article.id)
     if own is None or not len(own):
         return []
-    window = _window(article.published)
+    window = _window(article.day)
     uids, owners, matrix = await store.recent_vectors(
         generation, CANDIDATES, dim, window, scope, sentences=True
     )

@@ -172,7 +172,7 @@ class Judge:
     def _dates(self, kept: Sequence[StoredPassage], period: Period | None) -> np.ndarray:
         if period is None:
             return np.zeros(len(kept))
-        return self.settings.date_weight * np.array([period.covers(r.article.published) for r in kept], float)
+        return self.settings.date_weight * np.array([period.covers(r.article.day) for r in kept], float)
 
     def match(self, above: float) -> Match:
         """The label of an answer whose best meaning score is ``above`` the level it must clear."""

@@ -126,6 +126,11 @@ class StoredPassage:
     vector: np.ndarray | None = None
 
 
+def day_sql(alias: str) -> str:
+    """SQL for ``published_day`` of articles alias ``alias``: the outlet's day, else the UTC one."""
+    return f"coalesce({alias}.local_day, substr({alias}.published, 1, 10))"
+
+
 def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]:
     """SQL conditions (joined with AND, leading AND included) and parameters for ``filters``."""
     parts: list[str] = []
@@ -137,10 +142,10 @@ def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]
         parts.append(f"{alias}.source = :f_source COLLATE NOCASE")
         params["f_source"] = filters.source
     if filters.since:
-        parts.append(f"substr({alias}.published, 1, 10) >= :f_since")
+        parts.append(f"{day_sql(alias)} >= :f_since")
         params["f_since"] = filters.since[:10]
     if filters.until:
-        parts.append(f"substr({alias}.published, 1, 10) <= :f_until")
+        parts.append(f"{day_sql(alias)} <= :f_until")
         params["f_until"] = filters.until[:10]
     return "".join(f" AND {p}" for p in parts), params
 
@@ -154,7 +159,7 @@ def where_sql(filters: Filters, scope: Scope | None) -> tuple[str, dict[str, Any
 
 PASSAGE_COLUMNS = (
     "p.id, p.article_id, p.ordinal, p.section, p.paragraphs, p.text, p.vector_key, "
-    "a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author"
+    "a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author, a.local_day"
 )
 SENTENCES_SQL = "SELECT key, count, vectors FROM sentence_embeddings WHERE key IN (:keys)"
 
@@ -189,19 +194,6 @@ def stored_passage(row: Sequence[Any]) -> StoredPassage:
         article=ArticleRef(*article),
         vector_key=vector_key,
         vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
-    )
-
-
-def article_ref(row: aiosqlite.Row) -> ArticleRef:
-    return ArticleRef(
-        id=row["uid"],
-        title=row["title"],
-        source=row["source"],
-        url=row["url"],
-        published=row["published"],
-        language=row["language"],
-        path=row["path"],
-        author=row["author"],
     )
 
 
@@ -497,6 +489,7 @@ class Store:
                 path=r["path"],
                 lede=r["lede"],
                 own=r["uid"] in own,
+                local_day=r["local_day"],
             )
             for r in rows
         ]

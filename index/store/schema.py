@@ -252,6 +252,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         INSERT INTO own_fts(own_fts, rank) VALUES ('hashsize', {FTS_HASH_BYTES});
         """,
     ),
+    (
+        10,
+        # The outlet's calendar day when it is not the UTC day of ``published`` (``Article.local_day``);
+        # empty in rows stored before, which then show and filter by the UTC day as they did.
+        """
+        ALTER TABLE articles ADD COLUMN local_day TEXT;
+        """,
+    ),
 )
 
 COMPACT_KEY = "compact_pending"

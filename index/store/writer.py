@@ -280,7 +280,7 @@ class StoreWriter:
             a = item.article
             article_rows.append(
                 (article_id, a.id, a.key, a.title, a.source, a.url, a.published, a.language, a.author,
-                 a.path, a.locator, item.lede, item.content_hash, added, self.pending)
+                 a.path, a.locator, item.lede, item.content_hash, added, self.pending, a.local_day)
             )  # fmt: skip
             for passage, context, vkey in zip(item.passages, item.contexts, item.vector_keys, strict=True):
                 passage_id += 1
@@ -290,7 +290,8 @@ class StoreWriter:
                 )  # fmt: skip
         await self.conn.executemany(
             "INSERT INTO articles(id, uid, key, title, source, url, published, language, author, path, "
-            "locator, lede, content_hash, added_at, gen_added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "locator, lede, content_hash, added_at, gen_added, local_day) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             article_rows,
         )
         # One statement for all the passages: the FTS5 trigger's index writes are flushed once

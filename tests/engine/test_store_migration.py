@@ -17,7 +17,7 @@ import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds.state import StateDB
-from foreign_desk.index.models import SHARED, Scope
+from foreign_desk.index.models import SHARED, Filters, Scope
 from foreign_desk.index.store import db, reads, writer
 from foreign_desk.index.store.schema import COMPACT_KEY, FTS_HASH_BYTES, LANGUAGE_STATS_SQL, MIGRATIONS
 
@@ -30,10 +30,23 @@ QUESTION = "When will the South China Sea code of conduct be finished?"
 VECTOR_TABLES = ("embeddings", "sentence_embeddings")
 
 
+def migrations_before(version: int) -> tuple[tuple[int, str], ...]:
+    """The store's migrations before ``version``, the last with migration 10's ``local_day``
+    column added: this code writes and reads it (``drop_local_day`` takes it away once the old
+    code is done, so that opening the store applies every migration from ``version`` on)."""
+    *old, (last, script) = (m for m in MIGRATIONS if m[0] < version)
+    return (*old, (last, script + dict(MIGRATIONS)[10]))
+
+
+def drop_local_day(data: Path) -> None:
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        conn.execute("ALTER TABLE articles DROP COLUMN local_day")
+
+
 def code_before(patch: pytest.MonkeyPatch, version: int) -> None:
     """This code as the code before migration ``version`` (``<= 7``) was: its schema, one
     keyword index for every passage, and no links recorded."""
-    patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < version))
+    patch.setattr(db, "MIGRATIONS", migrations_before(version))
     one_index = LANGUAGE_STATS_SQL.replace("count(CASE WHEN p.unshared = 0 THEN a.id END)", "count(a.id)")
     patch.setattr(writer, "LANGUAGE_STATS_SQL", one_index)
     patch.setattr(db, "LANGUAGE_STATS_SQL", one_index)
@@ -60,9 +73,9 @@ def code_before(patch: pytest.MonkeyPatch, version: int) -> None:
 
 async def make_old_store(
     data: Path, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: int = 6
-) -> None:
-    """A store indexed by the code before migration ``version``; before 7, MERCOSUR is server
-    111's own article only."""
+) -> list[tuple[str, str]]:
+    """A store indexed by the code before migration ``version``, and that code's answers; before
+    7, MERCOSUR is server 111's own article only."""
     folder = tmp_path / "news"
     folder.mkdir()
     write_jsonl(folder / "wire.jsonl", ASEAN, MERCOSUR)
@@ -74,7 +87,10 @@ async def make_old_store(
                 uid = next(a.id for a in await engine.latest(10) if a.title == MERCOSUR["title"])
                 await engine.store.scopes.grant([(uid, 111)])
                 await engine.store.scopes.revoke(0, [uid])
+        asked = await answers(settings)
+    drop_local_day(data)
     assert layout(data) == {"embeddings": version <= 6, "sentence_embeddings": version <= 6}
+    return asked
 
 
 def layout(data: Path) -> dict[str, bool]:
@@ -144,11 +160,8 @@ async def test_a_kill_while_migrating_leaves_a_store_that_answers(
 ) -> None:
     data = tmp_path / "data"
     settings = make_settings(data)
-    await make_old_store(data, settings, tmp_path, monkeypatch)
+    asked = await make_old_store(data, settings, tmp_path, monkeypatch)  # the old code's answers
     before = contents(data)
-    with monkeypatch.context() as patch:  # the old code's answers
-        code_before(patch, 6)
-        asked = await answers(settings)
 
     open_killed_at(data, checkpoint)
     migrated = checkpoint == "compact"  # killed after the migration's commit, before VACUUM
@@ -229,13 +242,41 @@ async def test_a_store_from_before_migration_9_gets_the_bigger_keyword_buffer_an
     folder.mkdir()
     write_jsonl(folder / "wire.jsonl", ASEAN)
     with monkeypatch.context() as patch:
-        patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 9))
+        patch.setattr(db, "MIGRATIONS", migrations_before(9))
         async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
             await engine.index([folder])
         before = await answers(settings)
+    drop_local_day(data)
     assert fts_hash_bytes(data) == {"passages_fts": None, "own_fts": None}
     assert await answers(settings) == before
     assert fts_hash_bytes(data) == {"passages_fts": FTS_HASH_BYTES, "own_fts": FTS_HASH_BYTES}
     write_jsonl(folder / "more.jsonl", MERCOSUR)
     async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
         assert (await engine.index([folder])).articles_added == 1
+
+
+async def test_a_store_from_before_migration_10_dates_by_utc_days_until_its_articles_are_indexed_again(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows stored before the outlet's own day was kept are cited and filtered by their UTC day, as
+    they were; the next indexing run stores the day (the article's content hash changed)."""
+    data, folder = tmp_path / "data", tmp_path / "news"
+    settings = make_settings(data)
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN | {"published": "Rabu, 8 Juni 2022 06:30 WIB"})
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "MIGRATIONS", migrations_before(10))
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            await engine.index([folder])
+    drop_local_day(data)
+    with sqlite3.connect(data / db.DB_NAME) as conn:  # the old code hashed the article without its day
+        conn.execute("UPDATE articles SET content_hash = 'before-migration-10'")
+
+    async def cited(since: str) -> list[str]:
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            return [r.citation for r in (await engine.ask(QUESTION, filters=Filters(since=since))).results]
+
+    assert "7 Jun 2022" in (await cited("2022-06-07"))[0] and await cited("2022-06-08") == []
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        assert (await engine.index([folder])).articles_updated == 1
+    assert "8 Jun 2022" in (await cited("2022-06-08"))[0]

@@ -10,6 +10,7 @@ from foreign_desk.index.feeds import FeedDesk, FeedError
 from foreign_desk.index.fetch import AddressRefused, Fetcher, FetchError, UnsupportedContentType
 from foreign_desk.index.models import Filters, IndexProgress
 
+from tests.engine.test_search import assert_dated_as_printed
 from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, wait_until, with_feeds
 from tests.feeds.news import (
     GAZA,
@@ -360,6 +361,24 @@ async def test_ingest_one_url(server: FixtureServer, desk: FeedDesk, engine: Eng
     with pytest.raises(UnsupportedContentType):
         await desk.ingest(server.url("/report.pdf"))
     assert (await engine.stats()).articles == 1
+
+
+async def test_a_page_is_dated_by_the_day_its_outlet_printed_and_listed_by_instant(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """06:30 WIB on 8 June is 23:30 UTC on the 7th; 21:00 in New York on the 7th is 01:00 UTC on
+    the 8th, so it is the newer of the two, though of the day before."""
+    dawn = SUDAN.with_(published="2022-06-08T06:30:00+07:00")
+    evening = PATROL.with_(published="2022-06-07T21:00:00-04:00")
+    for story in (dawn, evening):
+        serve_story(server, story)
+        assert (await desk.ingest(server.url(story.path))).status == "new"
+
+    await assert_dated_as_printed(engine, "evakuasi WNI dari Sudan")
+    latest = await engine.latest()
+    assert [(a.title, a.day) for a in latest] == [(PATROL.title, "2022-06-07"), (SUDAN.title, "2022-06-08")]
+    late = await engine.ask("Arafura Sea patrols", filters=Filters(until="2022-06-07"))
+    assert "7 Jun 2022" in late.results[0].citation
 
 
 async def test_a_429_on_an_article_page_delays_the_feed_and_keeps_the_item_for_later(

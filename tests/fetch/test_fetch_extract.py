@@ -99,6 +99,18 @@ async def test_undated_page_takes_the_feed_date(news_server: FixtureServer, fetc
     assert "Pesawat TNI AU" not in _text(article)
 
 
+async def test_undated_page_takes_the_day_its_feed_wrote(
+    news_server: FixtureServer, fetcher: Fetcher
+) -> None:
+    news_server.serve_fixture(DETIK_PATH, "artikel_detik_tanpa_tanggal.html")
+    link = news_server.url(DETIK_PATH)
+    item = FeedItem(None, link, link, "Kemlu", published="2024-03-04T23:30:00Z", local_day="2024-03-05")
+
+    article = await fetch_article(fetcher, link, item=item)
+
+    assert (article.published, article.local_day) == ("2024-03-04T23:30:00Z", "2024-03-05")  # 06:30 WIB
+
+
 async def test_feed_to_articles(news_server: FixtureServer, fetcher: Fetcher) -> None:
     """What the feed poller does: poll, then fetch and extract each item's page."""
     news_server.serve_fixture("/dunia/rss", "antara_dunia.xml")

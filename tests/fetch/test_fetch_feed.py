@@ -173,6 +173,16 @@ def test_an_item_with_an_impossible_or_future_date_is_kept_undated(date: str) ->
     assert feed.problems == (f"1 item(s) with an unreadable or future date, e.g. {date!r}",)
 
 
+def test_an_item_keeps_the_day_its_feed_wrote() -> None:
+    """feedparser reads dates in UTC: 06:30 WIB on 8 June is 7 June there, yet the item is of 8 June."""
+    item = "<item><title>Subuh</title><link>https://berita.example/a</link><pubDate>{}</pubDate></item>"
+    xml = f'<rss version="2.0"><channel><title>Dunia</title>{item}</channel></rss>'
+    (dawn,) = parse_feed(xml.format("Wed, 08 Jun 2022 06:30:00 +0700").encode()).items
+    (noon,) = parse_feed(xml.format("Wed, 08 Jun 2022 12:30:00 +0700").encode()).items
+    assert (dawn.published, dawn.local_day) == ("2022-06-07T23:30:00Z", "2022-06-08")
+    assert (noon.published, noon.local_day) == ("2022-06-08T05:30:00Z", None)
+
+
 async def test_feed_bytes_are_never_treated_as_a_path_or_url(
     news_server: FixtureServer, tmp_path: Path
 ) -> None:

@@ -205,6 +205,23 @@ def test_published_date_precedence(head: str, fallback: str | None, expected: st
     assert article_from_html(page(head=head), fallback_date=fallback).published == expected
 
 
+DAY_ONLY = '<meta property="article:published_time" content="2024-03-05">'
+
+
+@pytest.mark.parametrize(
+    ("head", "fallback"),
+    [
+        ('<meta property="article:published_time" content="2024-03-05T06:30:00+07:00">', None),
+        (DAY_ONLY, "Mon, 04 Mar 2024 23:30:00 GMT"),  # the feed's time, the page's day
+        ("", "Tue, 05 Mar 2024 06:30:00 +0700"),
+    ],
+)  # fmt: skip
+def test_a_page_keeps_the_day_it_was_printed_on(head: str, fallback: str | None) -> None:
+    """06:30 WIB on 5 March: the instant is 4 March in UTC, the day shown is the 5th."""
+    article = article_from_html(page(head=head), fallback_date=fallback)
+    assert (article.published, article.local_day) == ("2024-03-04T23:30:00Z", "2024-03-05")
+
+
 @pytest.mark.parametrize(
     "body",
     [PARAGRAPHS + "<p>Diperbarui pada 2024-03-12 oleh redaksi.</p>",

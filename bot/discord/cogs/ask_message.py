@@ -83,7 +83,7 @@ def coverage_embed(article: ArticleSummary, others: Sequence[ArticleSummary], tx
 
 
 def linked_text(article: ArticleSummary, tx: Texts) -> str:
-    meta = ", ".join(p for p in (article.source, tx.date(article.published)) if p)
+    meta = ", ".join(p for p in (article.source, tx.date(article.day)) if p)
     return fit(tx("menu.in_corpus", title=article.title, meta=meta), CONTENT_MAX, escape)
 
 
