@@ -22,7 +22,7 @@ import discord
 from foreign_desk.index.models import Answer, Filters
 from foreign_desk.index.sqlite import error_code
 
-from .answers import ID_ALPHABET, ID_LENGTH, AnswerState
+from .answers import FILE_NAME, ID_ALPHABET, ID_LENGTH, AnswerState
 from .errors import Refusal
 from .i18n import Texts, for_interaction
 from .limits import BUTTONS_PER_ROW, CONTENT_MAX, EMBED_TOTAL_MAX, embed_size, fit
@@ -138,12 +138,16 @@ class Reply:
 
 
 def answer_view(
-    state: AnswerState, answer: Answer, page_size: int, tx: Texts, target: str
+    state: AnswerState | None, answer: Answer, page_size: int, tx: Texts, target: str
 ) -> discord.ui.View:
-    """Link buttons (rows 0-3), then Back / More when there is more than one page, then 👍 / 👎."""
+    """Link buttons (rows 0-3), then Back / More when there is more than one page, then 👍 / 👎;
+    the links only without a ``state`` (the store could not save one)."""
     view = discord.ui.View(timeout=None)
     for n, link in enumerate(answer_links(answer.results, tx, target, limit=NAV_ROW * BUTTONS_PER_ROW)):
         view.add_item(discord.ui.Button(label=link.label, url=link.url, row=n // BUTTONS_PER_ROW))
+    if state is None:
+        view.stop()
+        return view
     if answer.offset > 0 or answer.has_more:
         back = max(0, answer.offset - page_size)
         view.add_item(PageButton(state.id, back, label=tx("button.back"), disabled=answer.offset == 0))
@@ -174,12 +178,28 @@ async def compose(
     channel where the bot may not embed."""
     if answer.nothing_relevant or not answer.results:
         return Reply(_noted(note, nothing_relevant_text(filters, tx)), list(extra))
-    state = await bot.answers.remember(answer.question, filters, asker_id)
-    await bot.answers.page_shown(state.id, answer.offset, answer.results)
+    state = await _remembered(bot, answer, filters, asker_id)
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, target)
     if plain:
         return Reply(_noted(note, answer_text(answer, filters, tx)), list(extra), view)
     return Reply(note, [_answer_embed(answer, filters, tx, extra), *extra], view)
+
+
+async def _remembered(
+    bot: ForeignDeskBot, answer: Answer, filters: Filters, asker_id: int
+) -> AnswerState | None:
+    """The state behind the answer's buttons, or None when another process keeps the store locked
+    past its busy timeout: the asker still gets the answer, with its links but without Back / More
+    and votes (they would have nothing to find)."""
+    try:
+        state = await bot.answers.remember(answer.question, filters, asker_id)
+        await bot.answers.page_shown(state.id, answer.offset, answer.results)
+    except sqlite3.OperationalError as exc:
+        if error_code(exc) != sqlite3.SQLITE_BUSY:
+            raise
+        log.warning("%s stayed busy (%s): answer sent without its page and vote buttons", FILE_NAME, exc)
+        return None
+    return state
 
 
 def _noted(note: str | None, text: str) -> str:

@@ -4,10 +4,12 @@ after expiry, links to a translation, and 👍 / 👎 votes stored without user 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from foreign_desk.bot.discord.answers import FILE_NAME
 from foreign_desk.bot.discord.i18n import EN, texts
 
@@ -191,6 +193,33 @@ async def test_a_vote_the_store_stays_too_busy_to_record_says_so(
         votes = await bot.answers.votes()
     assert note.ephemeral and note.content == ID("vote.busy")
     assert votes == []
+    assert_everything_quiet(standin)
+
+
+async def test_an_answer_the_store_stays_too_busy_to_remember_comes_without_its_state_buttons(
+    standin: DiscordStandin, start_bot: StartBot, desk_copy: Path, caplog: pytest.LogCaptureFixture
+):
+    """Another process holding discord.sqlite3's write lock past the busy timeout (shortened here)
+    while a question is answered: the answer still comes, by /ask and by mention, with its links
+    but no Back / More / votes (they could not find it), and one warning each in the log."""
+    caplog.set_level(logging.WARNING, "foreign_desk.bot.discord.views")
+    async with asyncio.timeout(60), start_bot(desk_copy, results_per_page=2) as bot:
+        await bot.answers.conn.execute("PRAGMA busy_timeout=100")
+        other = sqlite3.connect(desk_copy / FILE_NAME, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            ix = await standin.send_slash_command("ask", {"question": ARAFURA})
+            asked = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+            await standin.send_message(f"{standin.bot.mention} {ARAFURA}")
+            mentioned = await standin.wait_for_bot_message(timeout=20)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    for reply in (asked, mentioned):
+        assert page_of(reply) == "[1]"
+        components = list(reply.iter_components())
+        assert components and all(c.get("url") for c in components)  # the source links only
+    assert caplog.text.count("answer sent without its page and vote buttons") == 2
     assert_everything_quiet(standin)
 
 
