@@ -33,7 +33,7 @@ from foreign_desk.bot.cli_maintenance import backup, doctor, restore
 from foreign_desk.bot.options import NotUTF8, require_utf8
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ForeignDeskError
-from foreign_desk.index.models import Scope
+from foreign_desk.index.models import IndexProgress, ProgressFn, Scope
 from rich.markup import escape
 
 
@@ -157,9 +157,8 @@ def ask(
         filters = make_filters(lang, source, since, until)
         async with await open_engine(state) as engine:
             if await engine.is_empty():
-                err.print("Nothing indexed yet: indexing the shipped corpus first.")
                 with progress_bar("indexing") as bar:
-                    await engine.ensure_indexed(progress=bar)
+                    await engine.ensure_indexed(progress=_first_run_notice(bar))
             day = now.date() if now else date.today()  # the asker's "yesterday": local, not UTC
             answer = await engine.ask(question, k=k, filters=filters, scope=Scope(guild), now=day)
         if as_json:
@@ -168,6 +167,22 @@ def ask(
             print_answer(out, answer)
 
     run(go)
+
+
+def _first_run_notice(progress: ProgressFn) -> ProgressFn:
+    """``progress``, after one notice when the shipped corpus really is being indexed: not while
+    waiting for another process's writer lock (that process may index meanwhile, and then
+    ``ensure_indexed`` adds nothing)."""
+    told = False
+
+    def step(p: IndexProgress) -> None:
+        nonlocal told
+        if not told and p.phase != "waiting":
+            err.print("Nothing indexed yet: indexing the shipped corpus first.")
+            told = True
+        progress(p)
+
+    return step
 
 
 @cli.command()

