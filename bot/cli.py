@@ -154,12 +154,12 @@ def ask(
         raise click.UsageError("the question is empty")
 
     async def go() -> None:
-        filters = make_filters(lang, source, since, until)
+        day = now.date() if now else date.today()  # the asker's own day ("yesterday", 7d): local, not UTC
+        filters = make_filters(lang, source, since, until, today=day)
         async with await open_engine(state) as engine:
             if await engine.is_empty():
                 with progress_bar("indexing") as bar:
                     await engine.ensure_indexed(progress=_first_run_notice(bar))
-            day = now.date() if now else date.today()  # the asker's "yesterday": local, not UTC
             answer = await engine.ask(question, k=k, filters=filters, scope=Scope(guild), now=day)
         if as_json:
             print_json(answer_json(answer))

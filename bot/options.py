@@ -29,7 +29,8 @@ class BadOption(ForeignDeskError):
 
 def parse_day(value: str | None, *, today: date | None = None) -> str | None:
     """``2023-01-31``, a full ISO timestamp, or a relative ``7d`` / ``2w`` / ``3m`` / ``1y``
-    → ``YYYY-MM-DD`` (UTC)."""
+    → ``YYYY-MM-DD``; relative days count back from ``today``, by default the UTC day (Discord
+    does not tell a user's time zone; the CLI passes its user's local day)."""
     if value is None or not value.strip():
         return None
     text = value.strip()
@@ -75,7 +76,12 @@ def require_utf8(args: list[str]) -> None:
 
 
 def make_filters(
-    language: str | None = None, source: str | None = None, since: str | None = None, until: str | None = None
+    language: str | None = None,
+    source: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    *,
+    today: date | None = None,
 ) -> Filters:
     lang = language.strip().lower() if language and language.strip() else None
     if lang is not None and not re.fullmatch(r"[a-z]{2,3}", lang):
@@ -88,6 +94,6 @@ def make_filters(
     return Filters(
         language=lang,
         source=source.strip() if source and source.strip() else None,
-        since=parse_day(since),
-        until=parse_day(until),
+        since=parse_day(since, today=today),
+        until=parse_day(until, today=today),
     )

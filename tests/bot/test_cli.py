@@ -148,6 +148,26 @@ def test_yesterday_is_the_day_before_the_askers_own_day(
     assert json.loads(stdout)["understood"] == {"published": [yesterday, yesterday]}
 
 
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])  # UTC+14 and UTC-12
+def test_since_1d_counts_from_the_askers_own_day(
+    tmp_path: Path, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--since 1d --until 1d` is the asker's yesterday, as "yesterday" in a question is: an
+    article of that day is found. At any moment one of these zones is on another day than UTC."""
+    yesterday = (datetime.now(ZoneInfo(zone)).date() - timedelta(days=1)).isoformat()
+    (tmp_path / "wire.jsonl").write_text(json.dumps({**WIRE, "published": yesterday}) + "\n")
+    data = tmp_path / "data"
+    assert invoke(data, "index", str(tmp_path / "wire.jsonl"))[0] == 0
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        _, stdout, _ = invoke(data, "ask", WIRE["title"], "--since", "1d", "--until", "1d", "--json")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert [r["article"]["published"][:10] for r in json.loads(stdout)["results"]] == [yesterday]
+
+
 def test_filters_from_the_command_line(sample_copy: Path) -> None:
     _, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, "--lang", "en", "--json")
     assert json.loads(stdout)["results"] == []
