@@ -40,7 +40,11 @@ def bot_can_post(interaction: discord.Interaction) -> bool:
 
 
 def may_embed(channel: object) -> bool:
-    """False where the bot is known to lack Embed Links; True otherwise (DMs, unknown channels)."""
-    if isinstance(channel, discord.abc.GuildChannel):
-        return channel.permissions_for(channel.guild.me).embed_links
+    """False where the bot is known to lack Embed Links; True otherwise (DMs, unknown channels).
+    A thread has its parent channel's permissions (``Thread.permissions_for`` reads them)."""
+    if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+        try:
+            return channel.permissions_for(channel.guild.me).embed_links
+        except discord.ClientException:  # a thread whose parent channel is not cached: unknown
+            return True
     return True

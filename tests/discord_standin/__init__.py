@@ -36,8 +36,8 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 - world: `application_id`, `bot`, `guild`, `general`, `announcements` (bot may not post),
   `admin` (Manage Guild via the Admin role), `user` (plain member), `owner`, `bot_role` (the
   bot's managed role); add more with `standin.world.add_user/add_member/add_role/add_text_channel`
-  (each takes `guild=`), `world.add_guild(name, shard=(id, count))` before the bot starts;
-  `world.dm_channel(user)`;
+  (each takes `guild=`), `world.add_thread(name, parent)`, `world.add_guild(name, shard=(id,
+  count))` before the bot starts; `world.dm_channel(user)`;
   `world.private_channel(*users)` (a group DM of users without the bot);
   `world.team` (a list of `TeamMember`) makes a team own the application.
 - world changes the bot is told about: `await standin.add_guild(name)` (GUILD_CREATE:
@@ -102,7 +102,9 @@ Not reproduced (be careful what a green test proves): Discord's actual per-route
 those configured in `route_limits` exist) and sub-limits; the identify rate limit
 (`max_concurrency`, one IDENTIFY per 5 s) and session start limits; resharding, guild
 unavailability during outages, and 4012/4013; ETF encoding; zstd-stream is served only if
-`zstandard` is installed (untested here); presences, voice, threads, reactions beyond a 204,
+`zstandard` is installed (untested here); presences, voice, threads beyond an open public one
+known from GUILD_CREATE (`World.add_thread`: its parent's permissions, Send Messages in Threads
+to post; no THREAD_* events, archiving or thread members), reactions beyond a 204,
 stickers, polls; permission checks beyond viewing, sending, embedding, managing messages and
 command visibility; who may click an ephemeral message; Components V2 layout validation; the
 exact text of rarer 50035 cases (callback type mismatches, command registration); edits

@@ -327,7 +327,7 @@ class RestApi:
 
     async def get_guild_channels(self, call: Call) -> tuple[int, Any]:
         guild = self._guild(call)
-        return 200, [guild.channel_payload(c) for c in guild.channels.values()]
+        return 200, [guild.channel_payload(c) for c in guild.channels_and_threads()[0]]
 
     async def get_guild_roles(self, call: Call) -> tuple[int, Any]:
         return 200, [r.payload() for r in self._guild(call).roles.values()]
@@ -345,7 +345,7 @@ class RestApi:
 
     async def typing(self, call: Call) -> tuple[int, Any]:
         channel = self._channel(call.params["channel_id"])  # 10003 / 50001
-        if not self._bot_perms(channel) & Perm.SEND_MESSAGES:
+        if not self._bot_perms(channel) & channel.send_permission:
             raise err.missing_permissions()
         return 204, None
 
@@ -374,7 +374,7 @@ class RestApi:
     async def create_message(self, call: Call) -> tuple[int, Any]:
         channel = self._channel(call.params["channel_id"])
         perms = self._bot_perms(channel)
-        if not perms & Perm.SEND_MESSAGES:
+        if not perms & channel.send_permission:
             raise err.missing_permissions()
         body = call.json or {}
         if body.get("embeds") and not perms & Perm.EMBED_LINKS:

@@ -116,6 +116,24 @@ async def test_channels_gone_or_out_of_reach_answer_like_discord(
     assert client.channels_deleted == [doomed.id]
 
 
+async def test_a_thread_has_its_parents_permissions_and_posting_takes_send_in_threads(
+    standin: DiscordStandin, client_options: dict[str, Any]
+):
+    world = standin.world
+    parent = world.add_text_channel(
+        "no-threads", overwrites=[Overwrite(world.guild.id, 0, deny=int(Perm.SEND_MESSAGES_IN_THREADS))]
+    )
+    closed, talk = world.add_thread("closed", parent), world.add_thread("talk", world.general)
+    client = GuildWatcher(client_options)
+    async with asyncio.timeout(15), standin.run_client(client):
+        seen = client.get_channel(talk.id)
+        with pytest.raises(discord.Forbidden) as refused:
+            await client.get_partial_messageable(closed.id).send("x")
+        sent = await client.get_partial_messageable(talk.id).send("in the thread")
+    assert isinstance(seen, discord.Thread) and seen.parent == client.get_channel(world.general.id)
+    assert refused.value.code == 50013 and sent.channel.id == talk.id
+
+
 @pytest.mark.parametrize("team", [False, True], ids=["owner", "team"])
 async def test_application_info_names_the_owner_or_the_team(
     standin: DiscordStandin, client_options: dict[str, Any], team: bool

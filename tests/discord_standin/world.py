@@ -79,6 +79,7 @@ class ChannelType(enum.IntEnum):
     GROUP_DM = 3
     GUILD_VOICE = 2
     GUILD_CATEGORY = 4
+    PUBLIC_THREAD = 11
 
 
 @dataclass
@@ -169,10 +170,21 @@ class Channel:
     topic: str | None = None
     overwrites: list[Overwrite] = field(default_factory=list)
     recipient_ids: list[int] = field(default_factory=list)
+    parent_id: int | None = None
+    """A thread's channel."""
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type is ChannelType.PUBLIC_THREAD
+
+    @property
+    def send_permission(self) -> Perm:
+        """What posting here takes: Send Messages, or in a thread Send Messages in Threads."""
+        return Perm.SEND_MESSAGES_IN_THREADS if self.is_thread else Perm.SEND_MESSAGES
 
     @property
     def is_dm(self) -> bool:
@@ -276,7 +288,10 @@ class Guild:
         return perms
 
     def channel_permissions(self, user_id: int, channel: Channel) -> int:
-        """Discord's overwrite algorithm: @everyone overwrite, role overwrites, member overwrite."""
+        """Discord's overwrite algorithm: @everyone overwrite, role overwrites, member overwrite;
+        a thread has its parent channel's permissions."""
+        if channel.parent_id is not None:
+            return self.channel_permissions(user_id, self.channels[channel.parent_id])
         perms = self.base_permissions(user_id)
         if perms == ALL_PERMISSIONS:
             return perms
@@ -299,6 +314,8 @@ class Guild:
         return perms
 
     def channel_payload(self, channel: Channel) -> dict[str, Any]:
+        if channel.is_thread:
+            return self._thread_payload(channel)
         return {
             "id": str(channel.id),
             "type": int(channel.type),
@@ -313,6 +330,29 @@ class Guild:
             "rate_limit_per_user": 0,
             "flags": 0,
         }
+
+    def _thread_payload(self, thread: Channel) -> dict[str, Any]:
+        """A public thread, open, started by the guild's owner."""
+        metadata = {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": iso_now()}
+        return {
+            "id": str(thread.id),
+            "type": int(thread.type),
+            "guild_id": str(self.id),
+            "parent_id": str(thread.parent_id),
+            "owner_id": str(self.owner_id),
+            "name": thread.name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "flags": 0,
+            "thread_metadata": {**metadata, "locked": False},
+        }
+
+    def channels_and_threads(self) -> tuple[list[Channel], list[Channel]]:
+        """The guild's channels, and apart from them its threads (as GUILD_CREATE lists them)."""
+        channels = list(self.channels.values())
+        return [c for c in channels if not c.is_thread], [c for c in channels if c.is_thread]
 
     def payload(self, *, members: list[Member], large_threshold: int = 250) -> dict[str, Any]:
         """A GUILD_CREATE `d`: the guild object plus channels, roles, the given members."""
@@ -352,8 +392,8 @@ class Guild:
             "member_count": len(self.members),
             "voice_states": [],
             "members": [m.payload() for m in members],
-            "channels": [self.channel_payload(c) for c in self.channels.values()],
-            "threads": [],
+            "channels": [self.channel_payload(c) for c in self.channels_and_threads()[0]],
+            "threads": [self.channel_payload(c) for c in self.channels_and_threads()[1]],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -508,6 +548,16 @@ class World:
         )
         guild.channels[channel.id] = channel
         return channel
+
+    def add_thread(self, name: str, parent: Channel) -> Channel:
+        """A public thread in ``parent`` (a guild text channel); made after READY, the bot does
+        not know it (no THREAD_CREATE is sent)."""
+        kind = ChannelType.PUBLIC_THREAD
+        thread = Channel(self.ids(), name, kind, guild_id=parent.guild_id, parent_id=parent.id)
+        guild = self.guild_of(parent)
+        assert guild is not None, "threads are in guild channels"
+        guild.channels[thread.id] = thread
+        return thread
 
     def dm_channel(self, user: User) -> Channel:
         """The DM channel between the bot and `user`, created on first use (like Discord)."""

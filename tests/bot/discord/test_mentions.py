@@ -60,6 +60,23 @@ async def test_a_channel_without_embed_links_gets_the_answer_as_text(
     assert_everything_quiet(standin)
 
 
+async def test_a_thread_without_embed_links_gets_the_answer_as_text(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """A thread has its parent channel's permissions: no Embed Links there, a text answer here."""
+    world = standin.world
+    plain = world.add_text_channel(
+        "plain", overwrites=[Overwrite(world.bot_role.id, 0, deny=int(Perm.EMBED_LINKS))]
+    )
+    thread = world.add_thread("a talk", plain)
+    async with asyncio.timeout(30), start_bot(results_per_page=1):
+        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}", channel=thread)
+        reply = await standin.wait_for_bot_message(channel=thread, timeout=15)
+    assert reply.content.startswith(f"**{NATO_JAPAN}**\n**[1]**") and SAMPLE_TITLE in reply.content
+    assert reply.embeds == []
+    assert_everything_quiet(standin)
+
+
 async def test_a_reply_to_an_answer_is_a_question_only_when_it_mentions_the_bot(
     standin: DiscordStandin, start_bot: StartBot
 ):
