@@ -10,7 +10,7 @@ from foreign_desk.index.feeds.digest import plan_posts
 from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.servers import QuotaExceeded
-from foreign_desk.index.feeds.state import FeedError
+from foreign_desk.index.feeds.state import FeedError, UnknownFeed
 
 __all__ = [
     "Feed",
@@ -24,5 +24,6 @@ __all__ = [
     "Poller",
     "Post",
     "QuotaExceeded",
+    "UnknownFeed",
     "plan_posts",
 ]

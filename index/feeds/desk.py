@@ -41,7 +41,7 @@ from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
 from foreign_desk.index.feeds.servers import Servers
-from foreign_desk.index.feeds.state import FeedError, FeedState, NewFeed, SeenItem, StateDB
+from foreign_desk.index.feeds.state import FeedError, FeedState, NewFeed, SeenItem, StateDB, UnknownFeed
 from foreign_desk.index.fetch import Fetcher, feed_key, poll_feed
 from foreign_desk.index.models import ProgressFn
 from foreign_desk.index.outlets import canonical_outlet
@@ -161,7 +161,7 @@ class FeedDesk:
     async def feed(self, name: str, *, guild_id: int | None = None) -> Feed:
         feed = await self.scopes.feed(name, guild_id)
         if feed is None:
-            raise FeedError(f"no feed called {name!r} (see `foreign-desk feeds list`)")
+            raise UnknownFeed(name)
         return feed
 
     async def add_feed(

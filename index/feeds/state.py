@@ -57,6 +57,14 @@ class FeedError(ForeignDeskError):
     """A feed cannot be added, found or removed as asked."""
 
 
+class UnknownFeed(FeedError):
+    """No feed of the scope asked about has the ``name`` given."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no feed called {name!r} (see `foreign-desk feeds list`)")
+        self.name = name
+
+
 @dataclass(frozen=True, slots=True)
 class SeenItem:
     """What an earlier poll (or ``ingest``) did with an item.
@@ -183,14 +191,6 @@ class FeedState:
         sql = f"SELECT {FEED_COLUMNS} FROM feeds WHERE name = ? OR url = ? ORDER BY name = ? DESC LIMIT 1"
         rows = await self.db.rows(sql, (name_or_url, name_or_url, name_or_url))
         return feed_of(rows[0]) if rows else None
-
-    async def remove(self, name: str) -> Feed:
-        feed = await self.feed(name)
-        if feed is None:
-            raise FeedError(f"no feed called {name!r} (see `foreign-desk feeds list`)")
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM feeds WHERE id = ?", (feed.id,))
-        return feed
 
     async def polled_ok(
         self, feed_id: int, *, etag: str | None, last_modified: str | None, next_poll: float

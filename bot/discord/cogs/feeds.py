@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 from discord.ext import commands
-from foreign_desk.index.feeds import ItemOutcome, QuotaExceeded
+from foreign_desk.index.feeds import ItemOutcome, QuotaExceeded, UnknownFeed
 
 from ..errors import Refusal
 from ..i18n import EN, Texts, for_interaction
-from ..limits import CHOICE_MAX, CHOICES_MAX
+from ..limits import CHOICE_MAX, CHOICES_MAX, escape
 from ..render_feeds import (
     feed_added_text,
     feed_removed_text,
@@ -52,10 +52,13 @@ T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def quota_refusals() -> Iterator[None]:
-    """A server's quota (``feeds.servers``) turned into a refusal in the reader's language."""
+def feed_refusals() -> Iterator[None]:
+    """A server's quota (``feeds.servers``), or a feed name that none of the scope's feeds has,
+    turned into a refusal in the reader's language (the engine's text sends to the CLI)."""
     try:
         yield
+    except UnknownFeed as exc:
+        raise Refusal("feeds.unknown", name=escape(exc.name)) from None
     except QuotaExceeded as exc:
         if exc.kind == "feeds":
             raise Refusal("quota.feeds", limit=exc.limit) from None
@@ -145,7 +148,7 @@ class FeedCommands(commands.Cog):
         if source and guild_id is not None:
             raise Refusal("feeds.source_operators")
         await defer_private(interaction)
-        with quota_refusals():
+        with feed_refusals():
             feed = await self.bot.feeds.add_feed(
                 url, name=name, source=source, language=language, every=every, guild_id=guild_id
             )
@@ -173,7 +176,8 @@ class FeedCommands(commands.Cog):
     ) -> None:
         """Stop polling a feed; the articles it brought stay in the index."""
         await defer_private(interaction)
-        removed = await self.bot.feeds.remove_feed(feed, guild_id=self.scope(interaction))
+        with feed_refusals():
+            removed = await self.bot.feeds.remove_feed(feed, guild_id=self.scope(interaction))
         log.info("feed %s removed by user %s", removed.name, interaction.user.id)
         await interaction.edit_original_response(
             content=feed_removed_text(removed, for_interaction(interaction)), allowed_mentions=NO_PINGS
@@ -195,7 +199,8 @@ class FeedCommands(commands.Cog):
         if feed is None and not await desk.feeds(guild_id=guild_id):
             raise Refusal("feeds.none")
         if feed is not None:  # an unknown name is a one-line error before deferring
-            feed = (await desk.feed(feed, guild_id=guild_id)).name
+            with feed_refusals():
+                feed = (await desk.feed(feed, guild_id=guild_id)).name
         await defer_private(interaction)
         tx = for_interaction(interaction)
         what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
@@ -234,7 +239,7 @@ class FeedCommands(commands.Cog):
             del self.fetching[scope]
 
     async def _ingest(self, url: str, status: FetchStatus, guild_id: int | None) -> ItemOutcome:
-        with quota_refusals():
+        with feed_refusals():
             return await self.bot.feeds.ingest(url, index_progress=status, guild_id=guild_id)
 
     def _status(self, interaction: discord.Interaction, what: str, kind: str) -> FetchStatus:

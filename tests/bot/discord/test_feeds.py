@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+from foreign_desk.bot.discord.i18n import EN
+
 from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.feeds.news import GAZA, PATROL, SUDAN, page
 from tests.fetch.fixture_server import FixtureServer
@@ -107,7 +109,7 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
     assert refused.ephemeral
     assert refused.content == f"❌ Not indexed: {news.url(PDF_PATH)} is application/pdf, not an HTML page"
     assert removed.content == f"🗑️ Removed feed world ({url}); its articles stay in the index."
-    assert no_such_feed.ephemeral and no_such_feed.content.startswith("no feed called 'world'")
+    assert no_such_feed.ephemeral and no_such_feed.content == EN("feeds.unknown", name="world")
     assert embed_of(empty)["description"] == "No feeds registered: add one with /admin feeds add."
     titles = re.findall(r"\*\*\d\.\*\* \[([^\]]+)\]", embed_of(latest)["description"])
     assert titles == [GAZA.title, PATROL.title, SUDAN.title]  # newest first, all answerable now
@@ -140,6 +142,26 @@ async def test_members_who_cannot_manage_the_server_cannot_touch_feeds(
         assert reply.content.startswith("Only members who can manage this server")
     assert hidden_choices == []
     assert news.requests == []  # nothing was fetched for them
+
+
+async def test_a_feed_name_the_server_lacks_is_refused_in_the_admins_language(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """The shared corpus's feed "world" is not this server's to fetch or remove: the admin is told
+    so in their language, and not sent to a command line they do not have."""
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(url, name="world", check=False)
+        records = [
+            await standin.send_slash_command(c, {"feed": "world"}, user=standin.admin, locale="id")
+            for c in ("admin fetch", "admin feeds remove")
+        ]
+        replies = [await r.wait_for_reply(timeout=10) for r in records]
+        assert [f.name for f in await bot.feeds.feeds()] == ["world"]
+    for reply in replies:
+        assert reply.ephemeral and reply.content.startswith("Tidak ada feed bernama “world”")
+        assert "foreign-desk" not in reply.content
+    assert news.requests == []
 
 
 async def test_latest_on_a_topic_lists_recent_articles_about_it_newest_first(

@@ -154,7 +154,7 @@ async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_
     assert rate.content.startswith(
         "This server has reached its limit of 1 ingested page(s) an hour: try again"
     )
-    assert shared_feed.content.startswith("no feed called 'news'")
+    assert shared_feed.content.startswith("There is no feed called “news”: type a few letters")
     assert credited.content.startswith("Only the bot's operators can set the outlet")
     assert reindex.content == "Only the bot's operators can use /operator."
     fields = {f["name"]: f["value"] for f in embed_of(stats_a)["fields"]}
