@@ -52,6 +52,14 @@ SQL_LAST_POSTS = (
 )
 
 
+class NotFollowed(FeedError):
+    """The channel does not follow the ``topic`` given (already whitespace-normalized)."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"this channel does not follow {topic!r}")
+        self.topic = topic
+
+
 def _follow(row: Sequence) -> Follow:
     return Follow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5], row[6])
 
@@ -104,7 +112,7 @@ class Follows:
         topic = " ".join(topic.split())
         found = [f for f in await self.following(channel_id) if f.topic.casefold() == topic.casefold()]
         if not found:
-            raise FeedError(f"this channel does not follow {topic!r}")
+            raise NotFollowed(topic)
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM follows WHERE id = ?", (found[0].id,))
         return found[0]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
-from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS
+from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, NotFollowed
 
 from ..errors import Refusal
 from ..i18n import for_interaction
@@ -103,7 +103,10 @@ class FollowCog(commands.Cog):
         """Stop posting articles about a topic in this channel."""
         self._check_manager(interaction)
         assert interaction.channel_id is not None
-        follow = await self.bot.feeds.unfollow(interaction.channel_id, topic)
+        try:
+            follow = await self.bot.feeds.unfollow(interaction.channel_id, topic)
+        except NotFollowed as exc:
+            raise Refusal("follow.not_followed", topic=escape(exc.topic)) from None
         log.info("channel %s unfollows %r (user %s)", follow.channel_id, follow.topic, interaction.user.id)
         text = unfollowed_text(follow, for_interaction(interaction))
         await interaction.response.send_message(text, allowed_mentions=NO_PINGS)

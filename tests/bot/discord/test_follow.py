@@ -173,11 +173,17 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
         cannot_post = await mute.wait_for_reply(timeout=10)
         twice = await standin.send_slash_command("follow", {"topic": "taiwan strait"}, user=moderator)
         already = await twice.wait_for_reply(timeout=10)
+        unknown = await standin.send_slash_command(
+            "unfollow", {"topic": " Laut  China Selatan"}, user=moderator, locale="id"
+        )
+        not_followed = await unknown.wait_for_reply(timeout=10)
         anyone = await standin.send_slash_command("following", user=standin.user)
         listed = await anyone.wait_for_reply(timeout=10)
         assert [f.topic for f in await bot.feeds.following(guild_id=standin.guild.id)] == [TAIWAN]
 
-    for record, reply in zip([*records, mute, twice], [*refusals, cannot_post, already], strict=True):
+    for record, reply in zip(
+        [*records, mute, twice, unknown], [*refusals, cannot_post, already, not_followed], strict=True
+    ):
         assert record.callback_type == 4 and reply.ephemeral, reply
     assert (
         refusals[0].content
@@ -190,6 +196,7 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
     )
     assert cannot_post.content.startswith("I can't post alerts in this channel")
     assert already.content == f"This channel already follows “{TAIWAN}”."
+    assert not_followed.content.startswith("Kanal ini tidak mengikuti “Laut China Selatan”")
     assert listed.ephemeral and embed_of(listed)["description"].startswith(f"• “{TAIWAN}”")
     for name in ("follow", "unfollow"):
         registered = standin.commands.find(name, None)
