@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,25 +14,33 @@ from rich.text import Text
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
 WEAK_MATCH = "No passage clearly answers this; the closest are:"
+_STARS = re.compile(r"\*{2,}")
 PROBLEMS_SHOWN = 50
 """Problems an index run lists one by one; the rest are counted (a folder of logs is not a corpus)."""
 
 
 def mark_highlight(text: str, highlight: str, *, styled: bool) -> Text:
     """The passage with its best sentence in bold (or between ** where bold does not show: not
-    a terminal, or one without colours such as TERM=dumb)."""
+    a terminal, or one without colours such as TERM=dumb; the article's own ``**`` is then
+    written ``\\*\\*``, so the marks show which sentence is meant)."""
     out = Text()
     at = text.find(highlight) if highlight else -1
     if at < 0:
-        out.append(text)
+        out.append(text if styled else _unmarked(text))
         return out
-    out.append(text[:at])
+    before, after = text[:at], text[at + len(highlight) :]
     if styled:
+        out.append(before)
         out.append(highlight, style="bold yellow")
+        out.append(after)
     else:
-        out.append(f"**{highlight}**")
-    out.append(text[at + len(highlight) :])
+        out.append(f"{_unmarked(before)}**{_unmarked(highlight)}**{_unmarked(after)}")
     return out
+
+
+def _unmarked(text: str) -> str:
+    """``text`` with every run of asterisks that could read as a mark escaped (``\\*\\*``)."""
+    return _STARS.sub(lambda m: "\\*" * len(m.group()), text)
 
 
 def print_answer(console: Console, answer: Answer) -> None:

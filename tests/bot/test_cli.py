@@ -111,6 +111,18 @@ def test_a_dumb_terminal_gets_progress_lines_and_a_marked_sentence(monkeypatch: 
     assert lines[1] == "[1] Jepang dan **NATO sepakat.**"
 
 
+def test_an_articles_own_asterisks_do_not_blur_which_sentence_is_marked() -> None:
+    """Text from a .txt or .jsonl file may hold Markdown bold: left as it is, piped output
+    read "**Kapal **Lombok II** tiba.**", which marks no sentence clearly."""
+    ref = ArticleRef("1", "Kapal", "Antara", None, "2023-01-31", "id", "/corpus/a.txt")
+    text = "Kapal **Lombok II** tiba. Awak selamat."
+    result = Result(1, 2.1, 0.8, text, "Kapal **Lombok II** tiba.", (1,), None, ref, "¶1", 1)
+    piped = Console(file=io.StringIO(), width=200)
+    print_answer(piped, Answer("q", (result,), 9.0))
+    lines = piped.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[0] == r"[1] **Kapal \*\*Lombok II\*\* tiba.** Awak selamat."
+
+
 def test_a_colour_terminal_shows_the_best_sentence_in_bold() -> None:
     console = Console(file=io.StringIO(), width=200, force_terminal=True, color_system="standard")
     print_answer(console, Answer("q", (WEAK_RESULT,), 9.0))
