@@ -54,7 +54,9 @@ class Article:
     ``published``'s UTC day, else None: citations and date filters use ``published_day``.
     ``path`` is the file it came from (``None`` for fetched pages) and ``locator`` tells
     where inside that file (``line 3`` of a JSON Lines file), so errors and citations
-    can point at it.
+    can point at it. ``url`` is the article's identity (a page's canonical form,
+    ``index.fetch.urls``: "www." and trailing slashes dropped, query sorted), ``link`` the
+    address as the page gave it when that differs: what a citation links (``address``).
     """
 
     title: str
@@ -67,8 +69,14 @@ class Article:
     path: str | None = None
     locator: str | None = None
     local_day: str | None = None
+    link: str | None = None
 
     __reduce__ = by_fields
+
+    @property
+    def address(self) -> str | None:
+        """Where a reader finds the article: the link as given, else the URL."""
+        return self.link or self.url
 
     @property
     def key(self) -> str:

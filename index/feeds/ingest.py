@@ -523,7 +523,7 @@ class Ingester:
             article_uid=uid,
         )
         outcome = ItemOutcome(
-            page.article.url or todo.canonical,  # where a redirect led, not the link that was given
+            page.article.address or todo.canonical,  # where a redirect led, not the link that was given
             status,
             page.article.title or todo.title,
             harvest.run.feed if harvest.feed else None,
@@ -585,7 +585,7 @@ def _same_frame(article: Article, stored: ArticleSummary | None) -> bool:
     """Whether what a feed may lend a page (outlet, date, language; where it sits) is as stored."""
     if stored is None:
         return False
-    fields = (article.url, article.source, article.published, article.language, article.local_day)
+    fields = (article.address, article.source, article.published, article.language, article.local_day)
     return fields == (stored.url, stored.source, stored.published, stored.language, stored.local_day)
 
 

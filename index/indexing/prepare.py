@@ -71,11 +71,12 @@ def content_hash(article: Article, chunking: ChunkingSettings) -> str:
     """What decides an article's passages and vectors, hashed: its cleaned text and metadata
     (not where in a file it was), the chunking settings, the chunker and the passage recipe."""
     blocks = [{"text": b.text, "kind": b.kind} for b in article.blocks]
-    stored = _fields(article) | {"blocks": blocks, "path": None, "locator": None}
-    if article.local_day is None:  # as hashed before the field existed: those articles stay unchanged
-        del stored["local_day"]
+    described = _fields(article)
+    for optional in ("local_day", "link"):  # hashed as before these fields: those articles stay unchanged
+        if described[optional] is None:
+            del described[optional]
     payload = {
-        "article": stored,
+        "article": described | {"blocks": blocks, "path": None, "locator": None},
         "chunking": _fields(chunking),
         "chunker": CHUNKER_VERSION,
         "passage_vectors": PASSAGE_RECIPE,

@@ -133,7 +133,7 @@ def article_from_html(
     if not any(b.kind != "heading" for b in blocks):
         raise ReaderError("no article body found")
     body_text = "\n".join(b.text for b in blocks)
-    article_url = _article_url(url, meta.get("canonical") or document.url)
+    article_url, link = _article_url(url, meta.get("canonical") or document.url)
     fallback = (fallback_date, fallback_day)
     published, local_day = _published(meta.get("published"), fallback, text, article_url)
     return Article(
@@ -146,6 +146,7 @@ def article_from_html(
         author=clip(_clean(document.author or "") or None, MAX_NAME_CHARS),
         path=path,
         local_day=local_day,
+        link=link if link != article_url else None,
     )
 
 
@@ -524,22 +525,22 @@ def _language(body: str, declared: str | None) -> str | None:
     return detect_language(body) or normalise_language(declared)
 
 
-def _article_url(fetched: str | None, declared: str | None) -> str | None:
-    """Canonical URL: the page's own canonical link when it is on the fetched site and names a
-    page (not the home page), else the fetched URL."""
-    from foreign_desk.index.fetch.urls import canonical_url
+def _article_url(fetched: str | None, declared: str | None) -> tuple[str | None, str | None]:
+    """(identity, link): the page's address in canonical form (``canonical_url``, the article's
+    identity) and as the page gives it (what a citation links). That is its own canonical link
+    when on the fetched site and naming a page (not the home page), else the fetched URL."""
+    from foreign_desk.index.fetch.urls import canonical_url  # lazy: not the HTTP client with it
 
     fetched_c = canonical_url(fetched) if fetched else None
     if declared and len(declared) <= MAX_URL_CHARS:  # a longer one is no link
-        if fetched:
-            declared = urljoin(fetched, declared)
+        declared = urljoin(fetched, declared.strip()) if fetched else declared.strip()
         declared_c = canonical_url(declared)
         parts = urlsplit(declared_c)
         names_a_page = parts.scheme in ("http", "https") and parts.path not in ("", "/")
         same_site = fetched_c is None or urlsplit(fetched_c).hostname == parts.hostname
         if names_a_page and same_site:
-            return declared_c
-    return fetched_c
+            return declared_c, declared
+    return fetched_c, fetched.strip() if fetched else None
 
 
 def _source(sitename: str | None, fallback: str | None, url: str | None) -> str | None:

@@ -9,6 +9,10 @@ live one and publishes it by changing ``meta.generation`` in one transaction.
 sentences (float16, in ``split_sentences`` order): they let search highlight the best
 sentence across languages without running the model while a user waits.
 
+``articles.key`` is an article's identity (``Article.key``: a page's canonical URL), its ``url``
+the address a citation links (``Article.address``, as the page gave it; stores written before
+links were kept hold the canonical URL there too).
+
 Version 3 created the feed tables; they belong to the feeds now (``index.feeds.schema``, with
 their own migrations table), so the store's next migration is 4, never 3 again: databases made
 before the split have 3 recorded here.

@@ -279,7 +279,7 @@ class StoreWriter:
             article_id += 1
             a = item.article
             article_rows.append(
-                (article_id, a.id, a.key, a.title, a.source, a.url, a.published, a.language, a.author,
+                (article_id, a.id, a.key, a.title, a.source, a.address, a.published, a.language, a.author,
                  a.path, a.locator, item.lede, item.content_hash, added, self.pending, a.local_day)
             )  # fmt: skip
             for passage, context, vkey in zip(item.passages, item.contexts, item.vector_keys, strict=True):

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +16,11 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
+from foreign_desk.bot.discord.i18n import texts
+from foreign_desk.bot.discord.links import answer_links
+from foreign_desk.bot.discord.render import answer_embed
+from foreign_desk.index.config import load_settings
+from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds.seed import load_seed
 
 from tests.conftest import ROOT
@@ -145,6 +151,37 @@ def test_ingest_one_url(threaded_server: FixtureServer, data_dir: Path) -> None:
     assert code == 0 and stdout.startswith("Unchanged: “Menlu RI pastikan evakuasi WNI")
     code, _, stderr = invoke(data_dir, "ingest", server.url("/laporan.pdf"))
     assert code == 1 and stderr.startswith("error:") and "not an HTML page" in stderr
+
+
+def test_a_citation_links_the_address_the_page_gave(
+    threaded_server: FixtureServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The canonical form ("www." and the trailing slash dropped, the query sorted) only tells
+    two spellings of one article apart: the reader is sent where the page said it lives."""
+    real = socket.getaddrinfo
+    monkeypatch.setattr(  # a name for the loopback server that has a "www."
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1" if host == "www.desk.test" else host, *a, **k),
+    )
+    server, story = threaded_server, PATROL.with_(path="/world/2024/mar/05/patrols/?b=2&a=1")
+    address = f"http://www.desk.test:{server.port}{story.path}"
+    server.serve("/world/2024/mar/05/patrols/", page(story, f"http://www.desk.test:{server.port}"))
+    assert invoke(data_dir, "ingest", address)[0] == 0
+
+    question = "Which navies will patrol the Arafura Sea?"
+    stdout = invoke(data_dir, "ask", question, "--json")[1]
+    assert json.loads(stdout)["results"][0]["article"]["url"] == address
+    assert f", {address}\n" in invoke(data_dir, "ask", question)[1]  # the citation line
+
+    async def discord_render() -> tuple[str, list[str]]:
+        async with await Engine.open(load_settings(None, environ={}, data_dir=str(data_dir))) as engine:
+            answer = await engine.ask(question)
+        links = answer_links(answer.results, texts("en"), "en")
+        return answer_embed(answer).description or "", [link.url for link in links]
+
+    description, links = asyncio.run(discord_render())
+    assert f"]({address})" in description and links[0] == address
 
 
 def test_feeds_toml_seeds_the_first_start_only(tmp_path: Path) -> None:

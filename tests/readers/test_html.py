@@ -264,7 +264,13 @@ def test_source_and_url_fallbacks() -> None:
         page(), url="https://www.example.com/dunia/berita-1?utm_source=x", fallback_source="Contoh Feed"
     )
     assert article.url == "https://example.com/dunia/berita-1"
+    assert article.address == "https://www.example.com/dunia/berita-1?utm_source=x"  # as fetched
     assert article.source == "Contoh Feed"
+    head = '<link rel="canonical" href="/dunia/berita-1/?b=2&a=1">'
+    declared = article_from_html(page(head=head), url="https://www.example.com/x")
+    assert (declared.url, declared.address) == (
+        "https://example.com/dunia/berita-1?a=1&b=2", "https://www.example.com/dunia/berita-1/?b=2&a=1"
+    )  # fmt: skip
 
 
 def test_foreign_canonical_link_is_not_trusted_over_the_fetched_url() -> None:
