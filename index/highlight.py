@@ -18,13 +18,6 @@ from foreign_desk.index.text import split_sentences, tokens
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def worded(sentences: Sequence[str]) -> list[int]:
-    """Positions of the sentences that hold a letter (all of them when none does). A list item's
-    number ("1.") is split off as a "sentence" of its own, and its vector is close to any
-    question: it must neither be shown in bold nor stand for its passage when ranking."""
-    return [i for i, s in enumerate(sentences) if _LETTER.search(s)] or list(range(len(sentences)))
-
-
 def idf_weights(doc_freqs: Mapping[str, int], total: int) -> dict[str, float]:
     return {t: math.log(1 + total / (1 + df)) for t, df in doc_freqs.items()}
 
@@ -49,8 +42,10 @@ def best_sentence(
     sentences = split_sentences(text) or [text]
     if len(sentences) == 1:
         return sentences[0]
-    kept = worded(sentences)
+    # A list item's number ("1.") is split off as a "sentence" of its own, and its vector is
+    # close to any question: a sentence without a letter is never the one shown in bold.
+    worded = [i for i, s in enumerate(sentences) if _LETTER.search(s)] or list(range(len(sentences)))
     if sentence_vectors is not None and len(sentence_vectors) == len(sentences):
-        return sentences[kept[int(np.argmax(sentence_vectors[kept] @ query_vector))]]
-    pick = lexical_pick([sentences[i] for i in kept], terms, weights)
-    return sentences[kept[pick if pick is not None else 0]]
+        return sentences[worded[int(np.argmax(sentence_vectors[worded] @ query_vector))]]
+    pick = lexical_pick([sentences[i] for i in worded], terms, weights)
+    return sentences[worded[pick if pick is not None else 0]]

@@ -26,7 +26,6 @@ weak answer, shown with a caveat. Chosen on the tuning parts of three corpus siz
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -37,10 +36,9 @@ from foreign_desk.index.background import Background, noise_level
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.embed import Fingerprint, is_e5
 from foreign_desk.index.fusion import Candidate
-from foreign_desk.index.highlight import worded
 from foreign_desk.index.search.retrieve import Retrieved
 from foreign_desk.index.store import StoredPassage
-from foreign_desk.index.text import fold, split_sentences, words_held_each
+from foreign_desk.index.text import fold, words_held_each
 
 Match = Literal["strong", "weak", "none"]
 
@@ -82,47 +80,19 @@ def widened(rows: np.ndarray) -> np.ndarray:
     return np.take(_half_table(), rows.view(np.uint16))
 
 
-_AFTER_AN_END = re.compile(r"[.!?…][\"'”’)\]]*\s++(?![^\W\d_])")
-"""A sentence's end followed by something other than a letter: where a sentence without a letter
-("1." of a list) may start, when it starts no line."""
-
-
-def _may_be_letterless(text: str) -> bool:
-    """Whether ``text`` may hold a sentence without a letter: only a text that does is split
-    (``split_sentences`` takes ~8 times as long as this, for each of ~75 candidates)."""
-    starts = (line.lstrip()[:1] for line in text.split("\n"))
-    return any(c and not c.isalpha() for c in starts) or _AFTER_AN_END.search(text) is not None
-
-
-def _letterless(text: str, count: int) -> list[int]:
-    """Positions of the ``count`` sentences of ``text`` that hold no letter (``highlight.worded``),
-    none when the count of its sentences is not ``count``."""
-    if count < 2 or not _may_be_letterless(text):
-        return []
-    sentences = split_sentences(text)
-    if len(sentences) != count:
-        return []
-    keep = set(worded(sentences))
-    return [i for i in range(count) if i not in keep]
-
-
 def best_sentences(
     kept: Sequence[StoredPassage], sentences: Mapping[str, np.ndarray], query_vector: np.ndarray
 ) -> np.ndarray:
     """Each passage's best sentence similarity (NaN where it has no sentence vectors), with one
-    matrix product for all of them. A sentence without a letter never counts (its vector is
-    close to any question: a list passage would outrank what answers)."""
-    blocks = [(r.text, sentences.get(r.vector_key)) for r in kept]
-    have = [b for _, b in blocks if b is not None and len(b)]
+    matrix product for all of them."""
+    blocks = [sentences.get(r.vector_key) for r in kept]
+    have = [b for b in blocks if b is not None and len(b)]
     best = np.full(len(kept), np.nan)
     if not have:
         return best
     scores = widened(np.concatenate(have)) @ query_vector
     starts = np.cumsum([0] + [len(b) for b in have[:-1]])
-    where = [i for i, (_, b) in enumerate(blocks) if b is not None and len(b)]
-    for start, i in zip(starts, where, strict=True):
-        text, block = blocks[i]
-        scores[[start + j for j in _letterless(text, len(block))]] = -np.inf  # type: ignore[arg-type]
+    where = [i for i, b in enumerate(blocks) if b is not None and len(b)]
     best[where] = np.maximum.reduceat(scores, starts)
     return best
 

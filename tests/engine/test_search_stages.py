@@ -136,20 +136,6 @@ def test_a_passage_whose_one_sentence_states_the_fact_beats_one_merely_on_the_to
     assert round(alone.score, 2) == 3.0
 
 
-def test_a_list_items_number_does_not_lift_its_passage_above_the_answer() -> None:
-    """ "1." of a list is a "sentence" whose vector lies close to any question: as a passage's
-    best sentence it would put a list above the passage that answers."""
-    bg, sentence_bg = background(0.5, 0.1), background(0.4, 0.1)
-    rows = {1: row(1, "a", "1. Fishing quotas were cut.\n2. Ports were closed.", 0.78),
-            2: row(2, "b", "Background first. The fact itself.", 0.78)}  # fmt: skip
-    sentences = {"key1": np.stack([at(0.95), at(0.3), at(0.95), at(0.3)]),
-                 "key2": np.stack([at(0.3), at(0.85)])}  # fmt: skip
-    verdict = Judge(SETTINGS, floor=0.99).judge(
-        [1, 2], rows, found([1, 2]), (bg, sentence_bg), 100, sentences=sentences
-    )
-    assert [c.id for c in verdict.candidates] == [2, 1]
-
-
 def test_an_article_published_in_the_period_asked_about_is_preferred() -> None:
     bg = background(0.5, 0.1)
     rows = {1: row(1, "a", "x", 0.80, day="2017-05-02")}
