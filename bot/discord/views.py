@@ -16,7 +16,7 @@ import re
 import sqlite3
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from foreign_desk.index.models import Answer, Filters
@@ -41,6 +41,7 @@ NAV_ROW = 4
 ANSWER_ID = f"[{ID_ALPHABET}]{{{ID_LENGTH}}}"
 UP, DOWN = "up", "down"
 VOTE_MARKS = {1: "👍", -1: "👎"}
+T = TypeVar("T")
 
 
 def _bot(interaction: discord.Interaction) -> ForeignDeskBot:
@@ -228,7 +229,7 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
     if not answer.results:
         await tell_privately(interaction, tx("answer.no_more"))
         return
-    await bot.answers.page_shown(state.id, answer.offset, answer.results)
+    await _stored(bot.answers.page_shown(state.id, answer.offset, answer.results), busy="page.busy")
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, translation_target(interaction))
     if interaction.message is not None and not interaction.message.embeds:  # a plain answer stays plain
         text = answer_text(answer, state.filters, tx)
@@ -246,15 +247,21 @@ async def cast_vote(interaction: discord.Interaction, answer_id: str, offset: in
     if state is None:
         await expired(interaction, tx)
         return
-    try:
-        before = await bot.answers.vote(state, offset, interaction.user.id, vote)
-    except sqlite3.OperationalError as exc:  # another process kept the file locked past the busy timeout
-        if error_code(exc) != sqlite3.SQLITE_BUSY:
-            raise
-        raise Refusal("vote.busy") from None
+    before = await _stored(bot.answers.vote(state, offset, interaction.user.id, vote), busy="vote.busy")
     key = "vote.recorded" if before is None else "vote.same" if before == vote else "vote.changed"
     log.info("vote %+d on answer %s (%s)", vote, answer_id, key)
     await tell_privately(interaction, tx(key, mark=VOTE_MARKS[vote]))
+
+
+async def _stored(write: Awaitable[T], *, busy: str) -> T:
+    """Await a write to the answer store; when another process keeps the file locked past the busy
+    timeout, the clicker is told the ``busy`` refusal (in their language), not a general apology."""
+    try:
+        return await write
+    except sqlite3.OperationalError as exc:
+        if error_code(exc) != sqlite3.SQLITE_BUSY:
+            raise
+        raise Refusal(busy) from None
 
 
 async def acknowledge(interaction: discord.Interaction) -> None:

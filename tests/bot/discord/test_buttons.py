@@ -196,6 +196,29 @@ async def test_a_vote_the_store_stays_too_busy_to_record_says_so(
     assert_everything_quiet(standin)
 
 
+async def test_a_page_the_store_stays_too_busy_to_record_says_so(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    """Another process holding discord.sqlite3's write lock past the busy timeout (shortened here)
+    while the asker clicks More: they are told the store is busy, in their language, and the
+    answer stays on its page."""
+    async with asyncio.timeout(60), start_bot(sample_copy, results_per_page=1) as bot:
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, locale="id")
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        await bot.answers.conn.execute("PRAGMA busy_timeout=100")
+        other = sqlite3.connect(sample_copy / FILE_NAME, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            click = await standin.click_button(reply, label="Lainnya", locale="id")
+            note = await click.wait_for_reply(lambda m: m.id != reply.id, timeout=15)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    assert note.ephemeral and note.content == ID("page.busy")
+    assert page_of(reply) == "[1]"
+    assert_everything_quiet(standin)
+
+
 async def test_an_answer_the_store_stays_too_busy_to_remember_comes_without_its_state_buttons(
     standin: DiscordStandin, start_bot: StartBot, desk_copy: Path, caplog: pytest.LogCaptureFixture
 ):
