@@ -61,13 +61,15 @@ class FollowCog(commands.Cog):
     ) -> None:
         """Post new articles about a topic in this channel as they are indexed."""
         self._check_manager(interaction)
+        wanted = " ".join(topic.split()).casefold()
+        if not wanted:
+            raise Refusal("follow.empty")
         if not bot_can_post(interaction):
             raise Refusal("follow.cannot_post")
         channel_id = interaction.channel_id
         assert channel_id is not None
         feeds = self.bot.feeds
         followed = await feeds.following(channel_id)
-        wanted = " ".join(topic.split()).casefold()
         same = next((f for f in followed if f.topic.casefold() == wanted), None)
         if same is not None:
             raise Refusal("follow.already", topic=escape(same.topic))

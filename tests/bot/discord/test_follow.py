@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from foreign_desk.bot.discord.i18n import texts
 from foreign_desk.bot.discord.limits import escape
 
 from tests.discord_standin import DiscordStandin, Perm, User
@@ -177,12 +178,16 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
             "unfollow", {"topic": " Laut  China Selatan"}, user=moderator, locale="id"
         )
         not_followed = await unknown.wait_for_reply(timeout=10)
+        spaces = await standin.send_slash_command("follow", {"topic": "   "}, user=moderator, locale="id")
+        blank = await spaces.wait_for_reply(timeout=10)
         anyone = await standin.send_slash_command("following", user=standin.user)
         listed = await anyone.wait_for_reply(timeout=10)
         assert [f.topic for f in await bot.feeds.following(guild_id=standin.guild.id)] == [TAIWAN]
 
     for record, reply in zip(
-        [*records, mute, twice, unknown], [*refusals, cannot_post, already, not_followed], strict=True
+        [*records, mute, twice, unknown, spaces],
+        [*refusals, cannot_post, already, not_followed, blank],
+        strict=True,
     ):
         assert record.callback_type == 4 and reply.ephemeral, reply
     assert (
@@ -197,6 +202,7 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
     assert cannot_post.content.startswith("I can't post alerts in this channel")
     assert already.content == f"This channel already follows “{TAIWAN}”."
     assert not_followed.content.startswith("Kanal ini tidak mengikuti “Laut China Selatan”")
+    assert blank.content == texts("id")("follow.empty")
     assert listed.ephemeral and embed_of(listed)["description"].startswith(f"• “{TAIWAN}”")
     for name in ("follow", "unfollow"):
         registered = standin.commands.find(name, None)
