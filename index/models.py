@@ -265,7 +265,8 @@ class ArticleSummary:
 
 @dataclass(frozen=True, slots=True)
 class SourceCount:
-    """An outlet in the corpus with how many articles it has and its newest date."""
+    """An outlet in the corpus with how many articles it has and its newest day (``YYYY-MM-DD``,
+    the outlet's own: ``published_day``, as citations show it)."""
 
     source: str
     articles: int

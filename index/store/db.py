@@ -497,7 +497,7 @@ class Store:
     async def sources(self, gen: int, scope: Scope | None = None) -> list[SourceCount]:
         ssql, params = scope_sql(scope)
         sql = (
-            "SELECT a.source AS source, count(*) AS n, max(a.published) AS latest FROM articles a "
+            f"SELECT a.source AS source, count(*) AS n, max({day_sql('a')}) AS latest FROM articles a "
             f"WHERE {visible('a')}{ssql} AND a.source IS NOT NULL GROUP BY a.source COLLATE NOCASE "
             "ORDER BY n DESC, a.source"
         )

