@@ -14,18 +14,18 @@ transaction), so a run that is killed pays again for about a second of model wor
 while a model-free run does not pay a transaction per 16 passages. Nothing else of them stays
 in memory: the build reads the passage vectors back from the store a part at a time, so a
 run's memory does not grow with the number of passages it embeds. Recent lines' vectors are
-kept (``LineVectors``, bounded). The model runs through ``run_model`` (the indexing thread),
-never on the event loop.
+kept (``LineVectors``, bounded). The model, and the work around it, runs in the indexing thread
+(``Offload``) a commit's batches at a time, never on the event loop.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 import numpy as np
 from foreign_desk.index.embed import Fingerprint
@@ -33,8 +33,17 @@ from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE
 from foreign_desk.index.store import StoreWriter
 
-RunModel = Callable[[list[str]], Awaitable[np.ndarray]]
-"""Embeds texts (normalized rows) off the event loop."""
+Model = Callable[[list[str]], np.ndarray]
+"""Embeds texts (normalized rows); blocking."""
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Runs a blocking function off the event loop (the indexing thread)."""
+
+    def __call__(self, fn: Callable[[], T], /) -> Awaitable[T]: ...
+
+
 Source = tuple[str, Sequence[str]]
 """What a passage vector is made of: its context (headline, section heading) and its
 sentences (``passage_sentences``)."""
@@ -76,109 +85,131 @@ indexing run's disk traffic)."""
 
 
 class LineVectors:
-    """The vectors of lines embedded lately in this run (a bounded LRU), float32 rows."""
+    """The vectors of lines embedded lately in this run (a bounded LRU): each line's row is
+    kept in one table (a slot per line), so a batch's rows go in and out in one step each,
+    not as one small array per line. Used by one thread at a time."""
 
     def __init__(self, capacity: int = LINES_KEPT) -> None:
         self._capacity = capacity
-        self._rows: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._slots: OrderedDict[str, int] = OrderedDict()
+        self._table = np.empty((0, 0), dtype=np.float32)
 
-    def get(self, line: str) -> np.ndarray | None:
-        row = self._rows.get(line)
-        if row is not None:
-            self._rows.move_to_end(line)
-        return row
-
-    def put(self, line: str, row: np.ndarray) -> None:
-        self._rows[line] = row
-        self._rows.move_to_end(line)
-        while len(self._rows) > self._capacity:
-            self._rows.popitem(last=False)
+    def known(self, lines: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Those of ``lines`` kept (each marked as just used, in turn) and their rows."""
+        slots, found, at = self._slots, [], []
+        for line in lines:
+            slot = slots.get(line)
+            if slot is not None:
+                slots.move_to_end(line)
+                found.append(line)
+                at.append(slot)
+        return found, self._table[at]
 
     def put_new(self, lines: Sequence[str], rows: np.ndarray) -> None:
-        """``put`` of each line in turn, for lines not kept (just missed by ``get``): they go
-        to the end as they come, and the oldest beyond the capacity are dropped once."""
-        self._rows.update(zip(lines, rows, strict=True))
-        for _ in range(len(self._rows) - self._capacity):
-            self._rows.popitem(last=False)
+        """Keep ``lines`` (not kept: just missed by ``known``) as the most recent, in order; the
+        oldest beyond the capacity are dropped."""
+        keep = min(len(lines), self._capacity)
+        if not keep:
+            return
+        if self._table.shape != (self._capacity, rows.shape[1]):
+            self._table = np.empty((self._capacity, rows.shape[1]), dtype=np.float32)
+        fresh = min(keep, self._capacity - len(self._slots))
+        slots = list(range(len(self._slots), len(self._slots) + fresh))
+        slots += [self._slots.popitem(last=False)[1] for _ in range(keep - fresh)]
+        self._slots.update(zip(lines[len(lines) - keep :], slots, strict=True))
+        self._table[slots] = rows[len(rows) - keep :]
 
 
 async def embed_passages(
     writer: StoreWriter,
     sources: dict[str, Source],
-    run_model: RunModel,
+    model: Model,
+    offload: Offload,
     *,
-    fingerprint: Fingerprint,
     batch: int,
     keep_sentences: bool,
     on_batch: Callable[[Sequence[str], int], None],
     lines: LineVectors | None = None,
 ) -> int:
-    """Give every passage of ``sources`` a vector in the store's cache: those not cached yet are
-    made of their lines ``batch`` passages at a time (their sentence vectors kept when
-    ``keep_sentences``); returns how many were made. No vector is kept: they go to the cache
-    a few batches at a time (``COMMIT_SECONDS``) and the build reads them back (a run holds
-    ``COMMIT_PASSAGES`` at most, not 1.5 GB at 1M passages). ``on_batch(keys_now_done,
-    newly_embedded)`` is called first (with the cached keys) and after each batch. ``lines``:
-    the line vectors kept by a run that embeds its passages a part at a time (``stream``)."""
-    cached = await writer.cached_keys(sources)
-    missing = [k for k in sources if k not in cached]
-    on_batch([k for k in sources if k in cached], 0)
-    lines = lines if lines is not None else LineVectors()
-    made: list[tuple[str, np.ndarray]] = []
-    sentences: list[tuple[str, np.ndarray]] = []
+    """Give every passage of ``sources`` (none cached yet: the caller asked the store) a vector
+    in the store's cache, made of its lines by ``model`` ``batch`` passages at a time (their
+    sentence vectors kept when ``keep_sentences``); returns how many were made. The batches of
+    ``COMMIT_SECONDS`` of work (``COMMIT_PASSAGES`` at most) run in one ``offload`` call, off
+    the event loop, and go to the cache in one transaction; no vector is kept: the build reads
+    them back. ``on_batch(keys_now_done, newly_embedded)`` is called after each batch.
+    ``lines``: the line vectors kept by a run that embeds its passages a part at a time."""
+    keys, todo = list(sources), list(sources.values())
+    known = lines if lines is not None else LineVectors()
+    done = 0
+    while done < len(keys):
+        vectors, sentences, sizes = await offload(
+            functools.partial(_commit_group, todo[done:], model, known, keep_sentences, max(1, batch))
+        )
+        for size in sizes:
+            on_batch(keys[done : done + size], size)
+            done += size
+        group = keys[done - len(vectors) : done]
+        kept = list(zip(group, sentences, strict=True)) if keep_sentences else []
+        await writer.put_batch(list(zip(group, vectors, strict=True)), kept)
+        checkpoint("embedded-batch")
+    return len(keys)
+
+
+def _commit_group(
+    sources: Sequence[Source], model: Model, known: LineVectors, keep_sentences: bool, step: int
+) -> tuple[np.ndarray, list[np.ndarray], list[int]]:
+    """The first batches of ``sources`` that make ``COMMIT_SECONDS`` of work (or
+    ``COMMIT_PASSAGES``): their passage vectors, sentence vectors and batch sizes (blocking)."""
     since = time.monotonic()
-    step = max(1, batch)
-    for start in range(0, len(missing), step):
-        keys = missing[start : start + step]
-        vectors, kept = await _from_lines({k: sources[k] for k in keys}, run_model, lines, keep_sentences)
-        made.extend(vectors)
+    vectors, sentences, sizes = [], [], []
+    for start in range(0, len(sources), step):
+        part = sources[start : start + step]
+        made, kept = _from_lines(part, model, known, keep_sentences)
+        vectors.append(made)
         sentences.extend(kept)
-        on_batch(keys, len(keys))
-        last = start + step >= len(missing)
-        if last or len(made) >= COMMIT_PASSAGES or time.monotonic() - since >= COMMIT_SECONDS:
-            await writer.put_batch(made, sentences)
-            checkpoint("embedded-batch")
-            made, sentences, since = [], [], time.monotonic()
-    return len(missing)
+        sizes.append(len(part))
+        if start + step >= COMMIT_PASSAGES or time.monotonic() - since >= COMMIT_SECONDS:
+            break
+    return np.concatenate(vectors), sentences, sizes
 
 
-async def _from_lines(
-    sources: Mapping[str, Source],
-    run_model: RunModel,
-    known: LineVectors,
-    keep_sentences: bool,
-) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
-    """Passage vectors (float32) and, with ``keep_sentences``, sentence vectors (float16, as
-    stored) of ``sources`` by key, each distinct line embedded once."""
-    parts = {key: passage_lines(*source) for key, source in sources.items()}
-    wanted = dict.fromkeys(line for lines, sentences in parts.values() for line in (*lines, *sentences))
-    hits = {line: row for line in wanted if (row := known.get(line)) is not None}
-    todo = [line for line in wanted if line not in hits]
+def _from_lines(
+    sources: Sequence[Source], model: Model, known: LineVectors, keep_sentences: bool
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Passage vectors (float32 rows) and, with ``keep_sentences``, each passage's sentence
+    vectors (float16, as stored) of ``sources``, each distinct line embedded once."""
+    parts = [passage_lines(*source) for source in sources]
+    order = [line for lines, sentences in parts for line in (*lines, *sentences)]
+    wanted = list(dict.fromkeys(order))
+    hits, hit_rows = known.known(wanted)
+    found = set(hits)
+    todo = [line for line in wanted if line not in found]
     blocks = []
     if todo:
-        embedded = np.asarray(await run_model(todo), dtype=np.float32)
+        embedded = np.asarray(model(todo), dtype=np.float32)
         known.put_new(todo, embedded)
         blocks.append(embedded)
     if hits:
-        blocks.append(np.stack(list(hits.values())))
-    # Every passage's line rows gathered into one array, then each passage's rows summed in line
-    # order: the float32 additions of stacking and summing them passage by passage (identical
-    # vectors; ``np.add.reduceat`` adds in another order), at a quarter of the CPU.
-    table = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+        blocks.append(hit_rows)
+    # Each passage's rows summed in line order, the first row of every passage at once, then
+    # the second, ...: the float32 additions of summing them passage by passage (identical
+    # vectors; ``np.add.reduceat`` adds in another order). Passages with fewer lines add -0.0,
+    # which changes no float.
+    table = np.concatenate([*blocks, np.full((1, blocks[0].shape[1]), -0.0, dtype=np.float32)])
     position = {line: n for n, line in enumerate((*todo, *hits))}
-    counts = [len(lines) + len(sentences) for lines, sentences in parts.values()]
-    rows = table[[position[line] for lines, sentences in parts.values() for line in (*lines, *sentences)]]
-    starts = [0, *itertools.accumulate(counts)][:-1]
-    totals = np.empty((len(counts), rows.shape[1]), dtype=np.float32)
-    for n, (start, count) in enumerate(zip(starts, counts, strict=True)):
-        np.add.reduce(rows[start : start + count], axis=0, out=totals[n])
+    counts = np.array([len(lines) + len(sentences) for lines, sentences in parts])
+    starts = np.cumsum(counts) - counts
+    flat = np.array([position[line] for line in order])
+    at = np.full((len(parts), int(counts.max())), len(table) - 1)
+    owner = np.repeat(np.arange(len(parts)), counts)
+    at[owner, np.arange(len(order)) - starts[owner]] = flat
+    totals = table[at[:, 0]]
+    for column in at.T[1:]:
+        np.add(totals, table[column], out=totals)
     norms = np.sqrt(np.array([total.dot(total) for total in totals], dtype=np.float32))
     vectors = totals / np.maximum(norms, np.float32(1e-12))[:, None]
     if not keep_sentences:
-        return list(zip(parts, vectors, strict=True)), []
-    stored = rows.astype(np.float16)  # once for the batch, not once per passage
-    sentences_of = [
-        (key, stored[start + len(lines) : start + count])
-        for key, (lines, _), start, count in zip(parts, parts.values(), starts, counts, strict=True)
-    ]
-    return list(zip(parts, vectors, strict=True)), sentences_of
+        return vectors, []
+    stored = table.astype(np.float16)  # once for the batch, not once per passage
+    firsts = [start + len(lines) for start, (lines, _) in zip(starts.tolist(), parts, strict=True)]
+    return vectors, [stored[flat[a:b]] for a, b in zip(firsts, (starts + counts).tolist(), strict=True)]

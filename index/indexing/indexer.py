@@ -25,11 +25,20 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import TypeVar
 
-import numpy as np
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, block_size
 from foreign_desk.index.errors import FingerprintMismatch
@@ -46,6 +55,7 @@ from foreign_desk.index.store.vectors import VectorIndex
 from foreign_desk.index.store.writer import StoredText
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 READ_BATCH = 64
 """Articles read (in a thread) per step of a run: the next step is read while this one is
@@ -99,9 +109,9 @@ class Indexer:
         elapsed = time.monotonic() - self.started
         self.progress(IndexProgress(phase, done, total, unit, self.report.passages_embedded, elapsed))
 
-    async def _run_model(self, texts: list[str]) -> np.ndarray:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.embedder.embed_passages, texts)
+    def _offload(self, fn: Callable[[], T]) -> Awaitable[T]:
+        """``fn`` run in the indexing thread (embedding: the model and the work around it)."""
+        return asyncio.get_running_loop().run_in_executor(self.executor, fn)
 
     async def index_paths(
         self, paths: Sequence[str | Path], current: VectorIndex | None, *, full: bool = False,
@@ -181,7 +191,7 @@ class Indexer:
             new_model = self._model_changed(meta, fingerprint, full)
             planner = Planner(await writer.existing(), full=full)
             stream = Stream(
-                writer, self._run_model, fingerprint=fingerprint,
+                writer, self.embedder.embed_passages, self._offload, fingerprint=fingerprint,
                 batch=block_size(self.embedder, self.settings.embedder.batch_size),
                 keep_sentences=self.settings.index.sentence_vectors, scopes=self.scopes,
                 on_batch=lambda n: self._embedded(stream, n),

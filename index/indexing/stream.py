@@ -18,7 +18,8 @@ from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.indexing.embed import (
     COMMIT_PASSAGES,
     LineVectors,
-    RunModel,
+    Model,
+    Offload,
     Source,
     embed_passages,
     passage_key,
@@ -36,7 +37,8 @@ class Stream:
     def __init__(
         self,
         writer: StoreWriter,
-        run_model: RunModel,
+        model: Model,
+        offload: Offload,
         *,
         fingerprint: Fingerprint,
         batch: int,
@@ -46,7 +48,8 @@ class Stream:
     ) -> None:
         """``on_batch(newly_embedded)`` after each embedded batch."""
         self.writer = writer
-        self.run_model = run_model
+        self.model = model
+        self.offload = offload
         self.fingerprint = fingerprint
         self.batch = max(1, batch)
         self.keep_sentences = keep_sentences
@@ -142,12 +145,10 @@ class Stream:
             ready = len(self.waiting) if not whole_batches else len(self.waiting) // self.batch * self.batch
             keys = list(itertools.islice(self.waiting, min(ready, most)))
             await embed_passages(
-                self.writer, {k: self.waiting[k] for k in keys}, self.run_model,
-                fingerprint=self.fingerprint, batch=self.batch, keep_sentences=self.keep_sentences,
-                on_batch=self._done, lines=self.lines,
+                self.writer, {k: self.waiting[k] for k in keys}, self.model, self.offload,
+                batch=self.batch, keep_sentences=self.keep_sentences, on_batch=self._done,
+                lines=self.lines,
             )  # fmt: skip
-            for k in keys:  # cached meanwhile (by another writer? never: defensive)
-                self.waiting.pop(k, None)
 
     async def _stage(self, count: int) -> None:
         """Stage the first ``count`` articles waiting (their passages all have vectors, so a run

@@ -3,10 +3,13 @@ the fake embedder: no model, so every run is milliseconds and every model call i
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import faiss
 import numpy as np
@@ -16,7 +19,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing import build, indexer, stream
 from foreign_desk.index.indexing import prepare as preparing
 from foreign_desk.index.indexing.build import parts, still_fits
-from foreign_desk.index.indexing.embed import embed_passages, passage_key
+from foreign_desk.index.indexing.embed import LineVectors, embed_passages, passage_key
 from foreign_desk.index.indexing.plan import Planner, plan
 from foreign_desk.index.indexing.prepare import Prepared, passage_sentences, prepare
 from foreign_desk.index.models import Article, Block, IndexProgress
@@ -24,6 +27,8 @@ from foreign_desk.index.store import ExistingArticle, Store, StoreWriter, repair
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
 
 from tests.fake_embedder import FakeEmbedder
+
+T = TypeVar("T")
 
 BODY = "The ministers met in Jakarta and agreed to hold joint patrols in the disputed waters this year."
 
@@ -119,21 +124,24 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
     calls: list[list[str]] = []
     batches: list[tuple[int, int]] = []
 
-    async def run_model(texts: list[str]) -> np.ndarray:
+    def model(texts: list[str]) -> np.ndarray:
         calls.append(texts)
         return fake.embed_passages(texts)
+
+    async def offload(fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(fn)
 
     store = await Store.open(tmp_path / "data")
     try:
         async with StoreWriter.open(store) as writer:
             on_batch = lambda done, n: batches.append((len(done), n))  # noqa: E731
             made = await embed_passages(
-                writer, sources, run_model, fingerprint=fp, batch=2, keep_sentences=True, on_batch=on_batch
+                writer, sources, model, offload, batch=2, keep_sentences=True, on_batch=on_batch
             )
-            assert made == 3
+            assert made == 3 and len(calls) == 2  # one model call per batch
             seen = [t for texts in calls for t in texts]
             assert sorted(seen) == sorted(set(seen)) and "Ministers meet" in seen and len(seen) == 7
-            assert batches == [(0, 0), (2, 2), (1, 1)]  # keys just done, per batch of two passages
+            assert batches == [(2, 2), (1, 1)]  # keys just done, per batch of two passages
             first = passage_key(fp, heads[0], bodies[0])
             lines = fake.embed_passages(
                 ["Ministers meet", "Talks", "They met in Jakarta.", "They agreed on patrols."]
@@ -143,18 +151,24 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
             assert np.allclose(vectors[0], total / np.linalg.norm(total), atol=1e-6)
             kept = await store.sentence_vectors([first], fake.dim)
             assert np.allclose(kept[first], lines[2:], atol=1e-3)  # float16 on disk
-            again = await embed_passages(
-                writer,
-                sources,
-                run_model,
-                fingerprint=fp,
-                batch=2,
-                keep_sentences=True,
-                on_batch=lambda *_: None,
-            )
-            assert len(calls) == 2 and again == 0  # all from the cache
+            assert await writer.cached_keys(sources) == set(sources)
     finally:
         await store.close()
+
+
+def test_the_line_vectors_kept_are_the_most_recently_used() -> None:
+    """A line used again is kept over older ones; a batch bigger than the capacity keeps its
+    last lines; every kept line gives back the row it was put with."""
+    kept = LineVectors(capacity=3)
+    rows = np.arange(5 * 2, dtype=np.float32).reshape(5, 2)
+    kept.put_new(["a", "b", "c"], rows[:3])
+    found, again = kept.known(["x", "a"])  # "a" used again: "b" is now the oldest
+    assert found == ["a"] and again.tolist() == [rows[0].tolist()]
+    kept.put_new(["d"], rows[3:4])
+    assert kept.known(["b", "c", "d", "a"])[0] == ["c", "d", "a"]
+    kept.put_new(["e", "f", "g", "h"], np.arange(8, dtype=np.float32).reshape(4, 2))
+    found, last = kept.known(["a", "e", "f", "g", "h"])
+    assert found == ["f", "g", "h"] and last.tolist() == [[2, 3], [4, 5], [6, 7]]
 
 
 def test_an_index_is_rebuilt_when_its_kind_no_longer_suits_the_corpus() -> None:
