@@ -15,6 +15,7 @@ nothing is published; if this process dies, the child's next write fails and it 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import pickle
@@ -141,12 +142,20 @@ def _serve(source: IO[bytes], out: IO[bytes]) -> None:
 
     reader.on_file = on_file
     for item in reader.read(files):
-        batch.append(item)
+        batch.append(_without_blocks(item))
         if len(batch) >= BATCH:
             flush()
     flush()
     pickle.dump(("end",), out)
     out.flush()
+
+
+def _without_blocks(item: Prepared) -> Prepared:
+    """``item`` with its article's text blocks left here: the parent needs only what was made of
+    them (passages, sentences, lede, content hash), and they were a third of the bytes sent and
+    half the time of pickling and loading a message (at 100k passages, ~2 CPU-s in this process
+    and ~1.3 in the parent)."""
+    return dataclasses.replace(item, article=dataclasses.replace(item.article, blocks=()))
 
 
 def main() -> int:
