@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -158,14 +160,9 @@ async def test_a_vote_is_acknowledged_at_once_while_another_process_writes_the_s
     async with asyncio.timeout(60), start_bot(sample_copy) as bot:
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
         reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
-        other = sqlite3.connect(sample_copy / FILE_NAME, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with _written_elsewhere(sample_copy / FILE_NAME):
             click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"))
             assert await click.wait_for_callback() == 6
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         note = await click.wait_for_reply(timeout=15)
         votes = await bot.answers.votes()
     assert note.ephemeral and note.content == EN("vote.recorded", mark="👍")
@@ -182,14 +179,9 @@ async def test_a_vote_the_store_stays_too_busy_to_record_says_so(
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, locale="id")
         reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
         await bot.answers.conn.execute("PRAGMA busy_timeout=100")
-        other = sqlite3.connect(sample_copy / FILE_NAME, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with _written_elsewhere(sample_copy / FILE_NAME):
             click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"), locale="id")
             note = await click.wait_for_reply(lambda m: m.id != reply.id, timeout=15)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         votes = await bot.answers.votes()
     assert note.ephemeral and note.content == ID("vote.busy")
     assert votes == []
@@ -206,14 +198,9 @@ async def test_a_page_the_store_stays_too_busy_to_record_says_so(
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, locale="id")
         reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
         await bot.answers.conn.execute("PRAGMA busy_timeout=100")
-        other = sqlite3.connect(sample_copy / FILE_NAME, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with _written_elsewhere(sample_copy / FILE_NAME):
             click = await standin.click_button(reply, label="Lainnya", locale="id")
             note = await click.wait_for_reply(lambda m: m.id != reply.id, timeout=15)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
     assert note.ephemeral and note.content == ID("page.busy")
     assert page_of(reply) == "[1]"
     assert_everything_quiet(standin)
@@ -228,22 +215,29 @@ async def test_an_answer_the_store_stays_too_busy_to_remember_comes_without_its_
     caplog.set_level(logging.WARNING, "foreign_desk.bot.discord.views")
     async with asyncio.timeout(60), start_bot(desk_copy, results_per_page=2) as bot:
         await bot.answers.conn.execute("PRAGMA busy_timeout=100")
-        other = sqlite3.connect(desk_copy / FILE_NAME, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with _written_elsewhere(desk_copy / FILE_NAME):
             ix = await standin.send_slash_command("ask", {"question": ARAFURA})
             asked = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
             await standin.send_message(f"{standin.bot.mention} {ARAFURA}")
             mentioned = await standin.wait_for_bot_message(timeout=20)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
     for reply in (asked, mentioned):
         assert page_of(reply) == "[1]"
         components = list(reply.iter_components())
         assert components and all(c.get("url") for c in components)  # the source links only
     assert caplog.text.count("answer sent without its page and vote buttons") == 2
     assert_everything_quiet(standin)
+
+
+@contextmanager
+def _written_elsewhere(path: Path) -> Iterator[None]:
+    """Another process's write lock on ``path`` (a real second connection in a transaction)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 def _other(rank: str) -> str:
