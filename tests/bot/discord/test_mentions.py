@@ -7,7 +7,7 @@ import asyncio
 from foreign_desk.bot.discord.client import intents_for
 from foreign_desk.bot.discord.settings import BotSettings
 
-from tests.discord_standin import DiscordStandin, Overwrite, Perm
+from tests.discord_standin import Channel, DiscordStandin, Overwrite, Perm
 
 from .conftest import NATO_JAPAN, SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
 
@@ -45,10 +45,7 @@ async def test_a_channel_without_embed_links_gets_the_answer_as_text(
     standin: DiscordStandin, start_bot: StartBot
 ):
     """Discord drops the embeds of a bot without Embed Links: the answer would be bare buttons."""
-    world = standin.world
-    plain = world.add_text_channel(
-        "plain", overwrites=[Overwrite(world.bot_role.id, 0, deny=int(Perm.EMBED_LINKS))]
-    )
+    plain = _without_embed_links(standin)
     async with asyncio.timeout(30), start_bot(results_per_page=1):
         await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}", channel=plain)
         reply = await standin.wait_for_bot_message(channel=plain, timeout=15)
@@ -64,11 +61,8 @@ async def test_a_thread_without_embed_links_gets_the_answer_as_text(
     standin: DiscordStandin, start_bot: StartBot
 ):
     """A thread has its parent channel's permissions: no Embed Links there, a text answer here."""
-    world = standin.world
-    plain = world.add_text_channel(
-        "plain", overwrites=[Overwrite(world.bot_role.id, 0, deny=int(Perm.EMBED_LINKS))]
-    )
-    thread = world.add_thread("a talk", plain)
+    plain = _without_embed_links(standin)
+    thread = standin.world.add_thread("a talk", plain)
     async with asyncio.timeout(30), start_bot(results_per_page=1):
         await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}", channel=thread)
         reply = await standin.wait_for_bot_message(channel=thread, timeout=15)
@@ -138,3 +132,11 @@ def test_intents_are_only_what_the_features_need() -> None:
     assert both == GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES and not both & MESSAGE_CONTENT
     assert intents_for(BotSettings(answer_mentions=False)).value == GUILDS | DIRECT_MESSAGES
     assert intents_for(BotSettings(answer_dms=False)).value == GUILDS | GUILD_MESSAGES
+
+
+def _without_embed_links(standin: DiscordStandin) -> Channel:
+    """A text channel where the bot's role is denied Embed Links."""
+    world = standin.world
+    return world.add_text_channel(
+        "plain", overwrites=[Overwrite(world.bot_role.id, 0, deny=int(Perm.EMBED_LINKS))]
+    )
