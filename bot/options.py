@@ -29,8 +29,8 @@ class BadOption(ForeignDeskError):
 
 def parse_day(value: str | None, *, today: date | None = None) -> str | None:
     """``2023-01-31``, a full ISO timestamp, or a relative ``7d`` / ``2w`` / ``3m`` / ``1y``
-    → ``YYYY-MM-DD``; relative days count back from ``today``, by default the UTC day (Discord
-    does not tell a user's time zone; the CLI passes its user's local day)."""
+    → ``YYYY-MM-DD``; relative days count back from ``today``, by default the UTC day (the CLI
+    passes its user's local day, Discord the server's: ``bot/discord/zones``)."""
     if value is None or not value.strip():
         return None
     text = value.strip()

@@ -7,8 +7,8 @@ who asked, and lives ``ttl_s`` (the ``[discord] view_timeout_s``): a button of a
 told "expired". Each page shown is kept with the passages on it, so a vote records exactly what
 its voter saw. A vote copies the question and the page, and outlives the answer; its voter is a
 salted hash of the answer and the user, so it allows one vote per user and answer and links no
-two answers of one user. The users' cooldowns are kept here too (``cooldowns``). Nothing stores a
-Discord user id.
+two answers of one user. The users' cooldowns are kept here too (``cooldowns``), and each server's
+time zone, as an admin set it (``zones``). Nothing stores a Discord user id.
 
 Concurrency: one connection per process, used from its event loop; several processes (shards,
 a CLI export) may open the same file (WAL, a busy timeout, and every write one statement or one
@@ -71,6 +71,9 @@ MIGRATIONS = (
     """
     CREATE TABLE cooldowns (asker TEXT PRIMARY KEY, asked_at REAL NOT NULL) WITHOUT ROWID;
     CREATE INDEX cooldowns_by_age ON cooldowns (asked_at);
+    """,
+    """
+    CREATE TABLE server_zones (guild_id INTEGER PRIMARY KEY, zone TEXT NOT NULL);
     """,
 )
 
@@ -281,6 +284,21 @@ class AnswerStore:
             Vote(r[0], int(r[1]), r[2], r[3], Filters(**json.loads(r[4])), int(r[5]), _shown(r[6]))
             for r in rows
         ]
+
+    # -- servers' time zones ------------------------------------------------------------------------
+    async def server_zone(self, guild_id: int) -> str | None:
+        """The IANA time zone an admin set for the server, or None. Read on every question:
+        another process may have set it."""
+        sql = "SELECT zone FROM server_zones WHERE guild_id = ?"
+        async with self.conn.execute(sql, (guild_id,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row is not None else None
+
+    async def set_server_zone(self, guild_id: int, zone: str) -> None:
+        async with self._transaction:  # not inside another task's open transaction
+            await self.conn.execute(
+                "INSERT OR REPLACE INTO server_zones (guild_id, zone) VALUES (?, ?)", (guild_id, zone)
+            )
 
     async def columns(self, table: str) -> list[str]:
         """The column names of ``table`` (for tests that check what is stored)."""

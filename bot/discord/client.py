@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -91,6 +92,8 @@ class ForeignDeskBot(commands.AutoShardedBot):
         self.alerts: Alerts | None = None
         self.housekeeping: Housekeeping | None = None
         self.catalog = Catalog(lambda: self.engine)
+        self.clock: Callable[[], datetime] = partial(datetime.now, UTC)
+        """Now, for the day questions count from in each server's time zone (``zones``)."""
         self.operators = Operators(self, self.bot_settings)
         self._tasks: set[asyncio.Task[Any]] = set()
         data_dir = settings.data_path

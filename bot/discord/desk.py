@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from datetime import date
 
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import SHARED, Answer, Filters, Scope
@@ -48,10 +49,15 @@ class Desk:
         return question
 
     async def answer(
-        self, question: str, filters: Filters = NO_FILTERS, offset: int = 0, scope: Scope = SHARED
+        self,
+        question: str,
+        filters: Filters = NO_FILTERS,
+        offset: int = 0,
+        scope: Scope = SHARED,
+        now: date | None = None,
     ) -> Answer:
         """One page of results (``results_per_page``) starting after ``offset`` passages, from what
-        ``scope`` may see (``scopes``)."""
+        ``scope`` may see (``scopes``); ``now`` is the asker's day ("kemarin": ``zones``)."""
         try:
             async with asyncio.timeout(self.settings.search_timeout_s or None):
                 async with self._slots:
@@ -64,6 +70,7 @@ class Desk:
                             filters=filters,
                             offset=offset,
                             scope=scope,
+                            now=now,
                         )
                     finally:
                         self.in_flight -= 1

@@ -31,6 +31,7 @@ from .render import NO_FILTERS, answer_embed, answer_text, nothing_relevant_text
 from .replies import NO_PINGS, tell_privately
 from .scopes import scope_of
 from .tree import report_error
+from .zones import today_of
 
 if TYPE_CHECKING:
     from .client import ForeignDeskBot
@@ -225,11 +226,12 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
     if not bot.answers.is_asker(state, interaction.user.id):
         await tell_privately(interaction, tx("page.not_asker"))
         return
-    answer = await bot.desk.answer(state.question, state.filters, offset, scope_of(interaction))
+    day = await today_of(bot, interaction)
+    answer = await bot.desk.answer(state.question, state.filters, offset, scope_of(interaction), day)
     if not answer.results:
         await tell_privately(interaction, tx("answer.no_more"))
         return
-    await _stored(bot.answers.page_shown(state.id, answer.offset, answer.results), busy="page.busy")
+    await stored(bot.answers.page_shown(state.id, answer.offset, answer.results), busy="page.busy")
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, translation_target(interaction))
     if interaction.message is not None and not interaction.message.embeds:  # a plain answer stays plain
         text = answer_text(answer, state.filters, tx)
@@ -247,13 +249,13 @@ async def cast_vote(interaction: discord.Interaction, answer_id: str, offset: in
     if state is None:
         await expired(interaction, tx)
         return
-    before = await _stored(bot.answers.vote(state, offset, interaction.user.id, vote), busy="vote.busy")
+    before = await stored(bot.answers.vote(state, offset, interaction.user.id, vote), busy="vote.busy")
     key = "vote.recorded" if before is None else "vote.same" if before == vote else "vote.changed"
     log.info("vote %+d on answer %s (%s)", vote, answer_id, key)
     await tell_privately(interaction, tx(key, mark=VOTE_MARKS[vote]))
 
 
-async def _stored(write: Awaitable[T], *, busy: str) -> T:
+async def stored(write: Awaitable[T], *, busy: str) -> T:
     """Await a write to the answer store; when another process keeps the file locked past the busy
     timeout, the clicker is told the ``busy`` refusal (in their language), not a general apology."""
     try:

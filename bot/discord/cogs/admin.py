@@ -1,6 +1,6 @@
-"""/admin: a server's managers run their own server's feeds and pages (``cogs.feeds``) and see
-its statistics, for members who can manage the server (or hold a configured admin role) and the
-bot's operators.
+"""/admin: a server's managers run their own server's feeds and pages (``cogs.feeds``), see its
+statistics and set its time zone (``zones``), for members who can manage the server (or hold a
+configured admin role) and the bot's operators.
 
 Discord hides /admin from members without Manage Server (``default_permissions``), but server
 owners can change that in their integration settings, so the check is made again at run time.
@@ -25,6 +25,8 @@ from ..render import stats_embed
 from ..replies import NO_PINGS, defer_private
 from ..scopes import scope_of
 from ..translator import L
+from ..views import stored
+from ..zones import day_in, server_zone, zone_choices, zone_named
 from .feeds import FeedCommands
 
 if TYPE_CHECKING:
@@ -73,3 +75,30 @@ class AdminCog(
         # The host's paths and the whole data folder's generation and size are the operators' business.
         embed = stats_embed(data, for_interaction(interaction), host=False)
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(
+        name=L("command.admin.timezone.name"), description=L("command.admin.timezone.description")
+    )
+    @app_commands.rename(zone=L("command.admin.timezone.zone.name"))
+    @app_commands.describe(zone=L("command.admin.timezone.zone.description"))
+    async def timezone(
+        self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 64] | None = None
+    ) -> None:
+        """The time zone "yesterday" and since:7d count in here; without a zone, the one in use."""
+        assert interaction.guild_id is not None  # interaction_check
+        await defer_private(interaction)  # another process may hold the file's write lock for seconds
+        answers = self.bot.answers
+        if zone is not None:
+            name = await zone_named(zone)
+            await stored(answers.set_server_zone(interaction.guild_id, name), busy="zone.busy")
+        name, chosen = await server_zone(answers, interaction.guild_id, interaction.guild_locale)
+        tx = for_interaction(interaction)
+        key = "zone.set" if zone is not None else "zone.chosen" if chosen else "zone.default"
+        today = tx.date((await day_in(name, self.bot.clock())).isoformat())
+        await interaction.edit_original_response(
+            content=tx(key, zone=name, today=today), allowed_mentions=NO_PINGS
+        )
+
+    @timezone.autocomplete("zone")
+    async def _zone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in await zone_choices(current)]

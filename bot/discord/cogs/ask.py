@@ -17,6 +17,7 @@ from ..scopes import scope_of
 from ..settings import QUESTION_CEILING
 from ..translator import L
 from ..views import compose, translation_target
+from ..zones import today_of
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -52,11 +53,12 @@ class AskCog(commands.Cog):
         private: bool = False,
     ) -> None:
         """Ask the news desk a foreign-affairs question; get cited passages."""
-        filters = make_filters(language, source, since)
+        day = await today_of(self.bot, interaction)  # the server's day: since:7d and "yesterday"
+        filters = make_filters(language, source, since, today=day)
         desk = self.bot.desk
         question = await desk.admit(interaction.user.id, question)
         await (defer_private if private else defer_public)(interaction)
-        answer = await desk.answer(question, filters, scope=scope_of(interaction))
+        answer = await desk.answer(question, filters, scope=scope_of(interaction), now=day)
         tx, target = for_interaction(interaction), translation_target(interaction)
         reply = await compose(
             self.bot, answer, asker_id=interaction.user.id, tx=tx, target=target, filters=filters

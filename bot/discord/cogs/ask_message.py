@@ -30,6 +30,7 @@ from ..replies import defer_private
 from ..scopes import scope_of
 from ..translator import L
 from ..views import compose, translation_target
+from ..zones import today_of
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -110,7 +111,7 @@ class AskMessageCog(commands.Cog):
         if not question:
             raise Refusal("menu.nothing")
         question = await desk.admit(interaction.user.id, fit(question, desk.settings.max_question_chars))
-        answer = await desk.answer(question, scope=scope)
+        answer = await desk.answer(question, scope=scope, now=await today_of(self.bot, interaction))
         tx = for_interaction(interaction)
         extra, note = [], None
         if article is not None:

@@ -29,6 +29,7 @@ from ..replies import NO_PINGS
 from ..scopes import scope_of_message
 from ..tree import user_message
 from ..views import compose
+from ..zones import today_of_message
 
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
@@ -99,7 +100,8 @@ class MentionsCog(commands.Cog):
             return
         try:
             async with message.channel.typing():
-                answer = await self.bot.desk.answer(question, scope=scope_of_message(message))
+                day = await today_of_message(self.bot, message)
+                answer = await self.bot.desk.answer(question, scope=scope_of_message(message), now=day)
             plain = not may_embed(message.channel)
             reply = await compose(
                 self.bot, answer, asker_id=message.author.id, tx=tx, target=tx.language, plain=plain

@@ -86,7 +86,7 @@ async def test_sync_registers_the_commands_on_a_guild_or_globally(
     assert options["source"]["autocomplete"] is True and all(o["description"] for o in options.values())
     admin = standin.commands.find("admin", None)
     assert admin is not None
-    assert {o["name"] for o in admin["options"]} == {"stats", "feeds", "fetch", "ingest"}
+    assert {o["name"] for o in admin["options"]} == {"stats", "timezone", "feeds", "fetch", "ingest"}
 
 
 async def test_sync_registers_operator_commands_only_on_the_operators_servers(
