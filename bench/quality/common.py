@@ -8,7 +8,7 @@ import json
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -161,9 +161,10 @@ def iso_utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def wib_to_utc(moment: datetime) -> str:
-    """A naive WIB (UTC+7) local time as the project's UTC string."""
-    return iso_utc(moment - WIB)
+def wib_iso(moment: datetime) -> str:
+    """A naive WIB (UTC+7) local time written with its offset, as the outlet printed it, so that
+    the product keeps the outlet's own day (``2022-06-08T06:30:00+07:00``)."""
+    return moment.replace(tzinfo=timezone(WIB)).isoformat()
 
 
 def estimate_passages(text: str, max_words: int = 160, min_words: int = 40) -> int:

@@ -27,7 +27,7 @@ sample article is not in these corpora: its questions are asked of it alone
 packs paragraphs up to 160 words.
 
 Source notes: IndoSum titles come from the URL slug; ``published`` is the CNN Indonesia URL
-timestamp (WIB, converted to UTC) or else the aggregator's crawl time (UTC, usually within a
+timestamp (WIB, written with its +07:00 offset) or else the aggregator's crawl time (UTC, usually within a
 day after publication). BBC paragraphs were glued by the scrape (``century.The``) and are split
 again here. Detik dates are WIB; the ``SCROLL TO CONTINUE WITH CONTENT`` / ``ADVERTISEMENT``
 ad markers are dropped; URLs repeated in the CSV are kept once.
@@ -59,7 +59,7 @@ from bench.quality.common import (
     report,
     stable_key,
     stable_sample,
-    wib_to_utc,
+    wib_iso,
     write_jsonl,
 )
 
@@ -110,7 +110,7 @@ DETIK_AD_LINES = frozenset({"SCROLL TO CONTINUE WITH CONTENT", "ADVERTISEMENT"})
 
 def _indosum_published(raw: dict[str, Any]) -> str | None:
     if raw.get("published_from_url"):
-        return wib_to_utc(datetime.fromisoformat(raw["published_from_url"]))
+        return wib_iso(datetime.fromisoformat(raw["published_from_url"]))
     if raw.get("aggregator_timestamp_utc"):
         return iso_utc(datetime.fromisoformat(raw["aggregator_timestamp_utc"]))
     return None
@@ -211,7 +211,7 @@ def detik_articles() -> list[dict[str, Any]]:
                     paragraphs,
                     url=url,
                     source="Detik",
-                    published=wib_to_utc(datetime.strptime(raw["tanggal"].strip(), "%m/%d/%Y %H:%M")),
+                    published=wib_iso(datetime.strptime(raw["tanggal"].strip(), "%m/%d/%Y %H:%M")),
                     language="id",
                 )
             )
