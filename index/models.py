@@ -265,12 +265,15 @@ class ArticleSummary:
 
 @dataclass(frozen=True, slots=True)
 class SourceCount:
-    """An outlet in the corpus with how many articles it has and its newest day (``YYYY-MM-DD``,
-    the outlet's own: ``published_day``, as citations show it)."""
+    """An outlet in the corpus with how many articles it has, the UTC ``published`` of its newest
+    article (``latest``, which orders) and its newest day as the outlet printed it (``latest_day``,
+    ``YYYY-MM-DD``: the day citations, ``/sources`` and ``/help`` show). ``stats --json`` keys:
+    ``latest_day`` extends the contract, ``latest`` keeps its meaning."""
 
     source: str
     articles: int
     latest: str | None
+    latest_day: str | None
 
 
 @dataclass(frozen=True, slots=True)

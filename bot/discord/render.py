@@ -281,7 +281,7 @@ def sources_embed(sources: Sequence[SourceCount], tx: Texts = EN) -> discord.Emb
             "sources.line",
             source=fit_markdown(s.source, 200),
             articles=tx.plural("count.articles", s.articles),
-            latest=tx.date(s.latest) or tx("sources.undated"),
+            latest=tx.date(s.latest_day) or tx("sources.undated"),
         )
         for s in sources
     ]

@@ -75,7 +75,7 @@ def knowledge_text(known: Knowledge, tx: Texts = EN) -> str:
     if len(sources) > OUTLETS_NAMED:
         named += ", " + tx("list.and_more", n=len(sources) - OUTLETS_NAMED).lstrip("… ")
     languages = [tx.language_name(code) for code in known.languages if code != "?"]
-    newest = max((s.latest for s in sources if s.latest), default=None)
+    newest = max((s.latest_day for s in sources if s.latest_day), default=None)
     return tx(
         "help.knows",
         articles=tx.plural("count.articles", known.articles),

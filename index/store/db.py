@@ -497,12 +497,14 @@ class Store:
     async def sources(self, gen: int, scope: Scope | None = None) -> list[SourceCount]:
         ssql, params = scope_sql(scope)
         sql = (
-            f"SELECT a.source AS source, count(*) AS n, max({day_sql('a')}) AS latest FROM articles a "
+            "SELECT a.source AS source, count(*) AS n, max(a.published) AS latest, "
+            f"max({day_sql('a')}) AS latest_day FROM articles a "
             f"WHERE {visible('a')}{ssql} AND a.source IS NOT NULL GROUP BY a.source COLLATE NOCASE "
             "ORDER BY n DESC, a.source"
         )
         async with self.conn.execute(sql, {"gen": gen, **params}) as cur:
-            return [SourceCount(r["source"], int(r["n"]), r["latest"]) for r in await cur.fetchall()]
+            rows = await cur.fetchall()
+        return [SourceCount(r["source"], int(r["n"]), r["latest"], r["latest_day"]) for r in rows]
 
     async def counts(self, gen: int, scope: Scope | None = None) -> dict[str, Any]:
         """Articles, passages, and articles per language at ``gen`` (those ``scope`` may see)."""

@@ -24,6 +24,8 @@ from foreign_desk.index.models import Answer, ArticleRef, IndexProgress, Result
 from rich.console import Console
 
 from tests.conftest import ROOT, SAMPLE
+from tests.engine.test_indexing import write_jsonl
+from tests.engine.test_search import DAWN_IN_JAKARTA
 from tests.gated import GatedEmbedder
 
 NATO_JAPAN = "what did NATO and Japan agree on?"
@@ -198,6 +200,22 @@ def test_latest_and_stats_json(sample_copy: Path) -> None:
     stats = json.loads(stdout)
     assert stats["articles"] == 1 and stats["index_type"] == "flat" and stats["generation"] == 1
     assert stats["languages"] == {"id": 1} and stats["size_bytes"] > 0
+
+
+def test_stats_json_sources_keep_latest_the_instant_and_add_the_outlets_day(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    """``latest`` is a contract (the UTC ``published`` of the newest article); the day the outlet
+    printed, which /sources and /help show, is the extension ``latest_day``."""
+    (tmp_path / "news").mkdir()
+    write_jsonl(tmp_path / "news" / "antara.jsonl", DAWN_IN_JAKARTA)  # 06:30 WIB on 8 June 2022
+    assert invoke(sample_copy, "index", str(tmp_path / "news"))[0] == 0
+    code, stdout, _ = invoke(sample_copy, "stats", "--json")
+    assert code == 0
+    assert json.loads(stdout)["sources"] == [
+        {"source": "Antara", "articles": 1, "latest": "2022-06-07T23:30:00Z", "latest_day": "2022-06-08"},
+        {"source": "IDN Times", "articles": 1, "latest": "2023-01-31", "latest_day": "2023-01-31"},
+    ]
 
 
 def test_index_reports_skipped_files_with_reasons(sample_copy: Path, tmp_path: Path) -> None:

@@ -137,4 +137,4 @@ async def test_a_corpus_file_is_dated_by_the_day_its_outlet_printed(
         await engine.index([news])
         await assert_dated_as_printed(engine, "patroli bersama Laut Sulawesi")
         stats = await engine.stats()  # what ``stats --json``, /sources and /help show
-    assert stats.sources == [SourceCount("Antara", 1, "2022-06-08")]
+    assert stats.sources == [SourceCount("Antara", 1, "2022-06-07T23:30:00Z", "2022-06-08")]

@@ -232,7 +232,7 @@ def test_listings_with_huge_items_fit(n: int) -> None:
         for i in range(n)
     ]
     assert problems(None, [latest_embed(items, source=big)]) == []
-    sources = [SourceCount(big[: 50 + i], 10**6, "2024-01-01") for i in range(500)]
+    sources = [SourceCount(big[: 50 + i], 10**6, "2024-01-01", "2024-01-01") for i in range(500)]
     embed = sources_embed(sources)
     assert problems(None, [embed]) == [] and "more outlets" in (embed.description or "")
     stats = EngineStats(
@@ -241,7 +241,7 @@ def test_listings_with_huge_items_fit(n: int) -> None:
         articles=1,
         passages=2,
         languages={f"l{i}": i for i in range(500)},
-        sources=[SourceCount(big, 1, None)] * 50,
+        sources=[SourceCount(big, 1, None, None)] * 50,
         index_type="flat",
         vectors=2,
         embedder=big,
