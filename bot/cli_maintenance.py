@@ -70,7 +70,9 @@ def restore(state: State, src: Path) -> None:
     Example:
       foreign-desk restore ~/backups/foreign-desk-2025-06-01
     """
+    from foreign_desk.bot.discord.answers import FILE_NAME, MIGRATIONS
     from foreign_desk.index.engine import Engine
 
-    report = run(lambda: Engine.restore(state.settings, src))
+    versioned = {FILE_NAME: tuple(enumerate(MIGRATIONS, start=1))}  # the bot's own database
+    report = run(lambda: Engine.restore(state.settings, src, versioned))
     out.print(f"Restored generation {report.generation} into {escape(str(report.path))}.")

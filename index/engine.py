@@ -59,6 +59,7 @@ from foreign_desk.index.store.vectors import VectorIndex
 
 if TYPE_CHECKING:  # loaded by the methods that use them: answering questions needs none of them
     from foreign_desk.index.indexing.indexer import Indexer
+    from foreign_desk.index.sqlite import Migrations
     from foreign_desk.index.store.backup import BackupReport
     from foreign_desk.index.store.doctor import Finding
 
@@ -369,11 +370,14 @@ class Engine:
         return await backup(settings.data_path, dest)
 
     @staticmethod
-    async def restore(settings: Settings, src: Path) -> BackupReport:
-        """Replace the data dir's index with the backup in ``src`` (checked first)."""
+    async def restore(
+        settings: Settings, src: Path, versioned: Mapping[str, Migrations] | None = None
+    ) -> BackupReport:
+        """Replace the data dir's index with the backup in ``src`` (checked first; ``versioned``:
+        the front ends' own databases and their migrations, see ``store.backup.restore``)."""
         from foreign_desk.index.store.backup import restore
 
-        return await restore(src, settings.data_path)
+        return await restore(src, settings.data_path, versioned)
 
     @property
     def corpus_dir(self) -> Path:

