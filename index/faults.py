@@ -14,6 +14,7 @@ from collections import Counter
 
 CHECKPOINTS = ("embedded-batch", "staged", "vectors-written", "published")
 BACKUP_CHECKPOINTS = ("backup-database-copied", "backup-vectors-copied", "backup-written")
+RESTORE_CHECKPOINTS = ("restore-staged", "restore-journal-written", "restore-file-replaced")
 
 _visits: Counter[str] = Counter()
 

@@ -6,8 +6,9 @@ file, checked against its checksum. The writer lock is held while copying, so no
 is published or collected between the two (questions go on; an indexing run waits). The copy
 is made in a temporary folder and renamed into place: a killed backup leaves no half backup
 under ``DEST``. ``restore`` checks a backup before it touches anything, then copies it back
-under the writer lock, and only when no other process has the data dir open (``OpenLock``:
-a running bot would keep serving the index it loaded; stop it first).
+under the writer lock, all files at once (``restore_journal``), and only when no other process
+has the data dir open (``OpenLock``: a running bot would keep serving the index it loaded; stop
+it first).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
 from foreign_desk.index.store.lock import OpenLock, WriterLock, try_lock
+from foreign_desk.index.store.restore_journal import commit, finish, staged
 from foreign_desk.index.store.schema import MIGRATIONS
 
 MANIFEST = "backup.json"
@@ -62,6 +64,7 @@ async def backup(data_dir: Path, dest: Path) -> BackupReport:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StoreError(f"{dest} already exists and is not an empty folder")
     async with WriterLock(data_dir / "writer.lock").hold(wait_s=WAIT_FOR_WRITER_S):
+        await asyncio.to_thread(finish, data_dir)  # a killed restore's: all of it, or none
         writing = asyncio.ensure_future(asyncio.to_thread(_write, data_dir, dest))
         try:
             return await asyncio.shield(writing)
@@ -237,24 +240,23 @@ def _recorded(conn: sqlite3.Connection, table: str) -> int:
 
 
 def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:
-    """The vector file is copied under a temporary name and renamed once the databases are in:
-    the data dir's live vector file often has the same name (the same generation number), and a
-    restore that fails (a full disk) or is killed before then must leave it as it was."""
-    staged: list[tuple[Path, Path]] = []
+    """Each file staged beside the one it replaces, then all renamed in at once (``restore_journal``):
+    the data dir's live vector file often has the backup's name (the same generation number), and
+    a restore that fails (a full disk) or is killed must leave the data dir all old or all new."""
+    finish(data_dir)  # a restore killed before this one: finished, or what it staged removed
     try:
         for name in files:
-            if name.startswith("vectors/"):
-                (data_dir / "vectors").mkdir(exist_ok=True)
-                staged.append((_copy_to_tmp(src / name, data_dir / name), data_dir / name))
-        checkpoint("restore-vectors-copied")
-        for name in files:
+            target = staged(data_dir / name)
+            target.parent.mkdir(exist_ok=True)
             if name.endswith(".sqlite3"):
-                _sqlite_copy(src / name, data_dir / name, one_file=False)
-        for tmp, target in staged:
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+                _sqlite_copy(src / name, target, one_file=True)  # its commit fsyncs it
+            else:
+                _copy_to(src / name, target)
+        checkpoint("restore-staged")
+    except BaseException:
+        finish(data_dir)
+        raise
+    commit(data_dir, files)
 
 
 def _sqlite_copy(source: Path, target: Path, *, one_file: bool) -> None:
@@ -277,13 +279,13 @@ def _sqlite_copy(source: Path, target: Path, *, one_file: bool) -> None:
 
 def _file_copy(source: Path, target: Path) -> None:
     """Copy to a temporary name, fsync, rename: ``target`` is whole or absent."""
-    os.replace(_copy_to_tmp(source, target), target)
-
-
-def _copy_to_tmp(source: Path, target: Path) -> Path:
-    """``source`` copied and fsynced beside ``target`` under a temporary name (removed if the
-    copy fails: a full disk), which is returned."""
     tmp = target.with_name(target.name + ".tmp")
+    _copy_to(source, tmp)
+    os.replace(tmp, target)
+
+
+def _copy_to(source: Path, tmp: Path) -> None:
+    """``source`` copied to ``tmp`` and fsynced (``tmp`` removed if the copy fails: a full disk)."""
     try:
         shutil.copyfile(source, tmp)
         with tmp.open("rb+") as handle:
@@ -293,7 +295,6 @@ def _copy_to_tmp(source: Path, target: Path) -> Path:
         if isinstance(exc, FileNotFoundError):
             raise StoreError(f"{source} is missing: run `foreign-desk doctor --repair`") from None
         raise
-    return tmp
 
 
 def _same_file(a: Path, b: Path) -> bool:

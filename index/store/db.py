@@ -25,7 +25,8 @@ from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
 from foreign_desk.index.sqlite import connect, database_problem, migrate, read_only_uri, rows_in
-from foreign_desk.index.store.lock import OpenLock
+from foreign_desk.index.store.lock import OpenLock, WriterLock
+from foreign_desk.index.store.restore_journal import finish, pending
 from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS, visible
 from foreign_desk.index.store.scopes import Scopes, scope_sql
 
@@ -215,6 +216,19 @@ async def _compact_if_pending(conn: aiosqlite.Connection) -> None:
     await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+async def _finish_restore(data_dir: Path) -> None:
+    """A restore killed after its journal is finished before anything opens its files (one killed
+    before it is undone: ``restore_journal``), under the writer lock: other processes opening
+    meanwhile wait for it, then find nothing left to do."""
+    if not await asyncio.to_thread(pending, data_dir):
+        return
+    async with WriterLock(data_dir / "writer.lock").hold():
+        try:
+            await asyncio.to_thread(finish, data_dir)
+        except OSError as exc:
+            raise StoreError(f"cannot finish the restore into {data_dir}: {exc}") from None
+
+
 class Store:
     """The store's files in ``data_dir`` and the read side of its database."""
 
@@ -234,6 +248,7 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:
+            await _finish_restore(data_dir)
             return cls(data_dir, await cls._connect(data_dir), opened)
         except BaseException:
             opened.release()

