@@ -35,7 +35,7 @@ def staged(target: Path) -> Path:
 
 
 def pending(data_dir: Path) -> bool:
-    """Whether a killed restore left its journal or staged copies (each open asks: two listings)."""
+    """Whether a killed restore left its journal or staged copies (every open asks: three listings)."""
     return (data_dir / JOURNAL).exists() or any(_staged_files(data_dir))
 
 
