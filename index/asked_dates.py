@@ -49,6 +49,22 @@ _YEAR = re.compile(
     r"(?(y0)(?![\d/-]|[.,]\d)|(?![\d/]|[.,]\d))"
 )
 """A year, or a range of years ("2023-2024", "2017-18"; "2022-06-08" is no range)."""
+_COUNTED = re.compile(
+    r"\s+(?:[^\W\d_]+\s+)?(?:people|persons|troops|soldiers|personnel|refugees|migrants|civilians|residents"
+    r"|workers|students|children|victims|casualties|deaths|prisoners|detainees|hostages|families|households"
+    r"|homes|houses|members|delegates|officers|police|votes|seats|cases|units|tons|tonnes|km|kilometres"
+    r"|kilometers|miles|dollars|orang|jiwa|warga|pengungsi|tentara|prajurit|personel|pasukan|korban|tahanan"
+    r"|sandera|penduduk|keluarga|rumah|pekerja|buruh|mahasiswa|siswa|migran|kasus|suara|kursi|unit|ton|dolar)\b",
+    re.IGNORECASE,
+)
+"""What a number counts: "the 2000 troops", "2000 US troops", "1950 pengungsi" are no years."""
+_COUNTING = re.compile(
+    r"\b(?:(?:more|fewer|less)\s+than|at\s+least|nearly|almost|(?:lebih|kurang)\s+dari|sebanyak|hampir)\s+$",
+    re.IGNORECASE,
+)
+"""Words that make the number after them a count: "more than 2000", "sebanyak 2000"."""
+_DATING = re.compile(r"\b(?:in|during|since|until|by|tahun|sejak|hingga|sampai)\s+$", re.IGNORECASE)
+"""Words that make the number after them a year whatever follows: "in 2000 troops were sent"."""
 _ISO_DAY = re.compile(rf"(?<![\d/.,-]){YEARS}-(?P<mo>\d{{2}})-(?P<d>\d{{2}})(?![\d/-])")
 _MONTH_ALONE = re.compile(
     rf"\b(?P<pre>in|during|since|bulan|pada|sejak)\s+(?P<m>{_MONTH_WORD})\b(?!\s+\d)", re.IGNORECASE
@@ -135,11 +151,20 @@ def _decade_of(m: re.Match[str]) -> Period:
     return Period(date(year, 1, 1), date(year + 9, 12, 31))
 
 
-def _years_of(m: re.Match[str]) -> Period:
-    """A year, or years from ``y0`` ("2017-18" is 2017 to 2018; "2022-06" only 2022)."""
+def _years_of(m: re.Match[str]) -> Period | None:
+    """A year, or years from ``y0`` ("2017-18" is 2017 to 2018; "2022-06" only 2022); None for a
+    lone number that counts something ("the 2000 troops"): a wrong year would reorder answers."""
+    if not m["y0"] and _counts(m):
+        return None
     first = int(m["y0"] or m["y"])
     last = int(m["y"]) if len(m["y"]) == 4 else first // 100 * 100 + int(m["y"])
     return Period(date(first, 1, 1), date(last if first <= last else first, 12, 31))
+
+
+def _counts(m: re.Match[str]) -> bool:
+    before = m.string[max(0, m.start() - 20) : m.start()]
+    counted = _COUNTED.match(m.string, m.end()) and not _DATING.search(before)
+    return bool(counted or _COUNTING.search(before))
 
 
 _ABSOLUTE = (

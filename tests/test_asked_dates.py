@@ -49,6 +49,11 @@ NOW = date(2017, 7, 20)  # a Thursday
         ("Who took over after the 2015 election?", "2015-01-01", "2015-12-31"),  # reported then
         ("Apa kata menteri Jumat kemarin?", "2017-07-14", "2017-07-14"),  # last Friday, not yesterday
         ("Siapa yang datang Senin lalu?", "2017-07-17", "2017-07-17"),
+        # A count beside a year, and a year before a counted noun (the audit of 2026-12-02):
+        ("Were 2000 troops still there in 2003?", "2003-01-01", "2003-12-31"),
+        ("In 2000 troops were sent where?", "2000-01-01", "2000-12-31"),
+        ("Berapa korban banjir tahun 2000 orang?", "2000-01-01", "2000-12-31"),
+        ("What ended the 2019 protests?", "2019-01-01", "2019-12-31"),
     ],
 )
 def test_a_named_time_becomes_the_days_it_covers(question: str, first: str, last: str) -> None:
@@ -64,6 +69,10 @@ def test_a_named_time_becomes_the_days_it_covers(question: str, first: str, last
         "How much was the US$ 2017/18 budget?",  # not a year on its own
         "Who won 1500 votes?",
         "Berapa jumlah 2025000 orang?",
+        "How many of the 2000 troops went home?",  # counts: no preference for the year 2000
+        "How many of the 2000 US troops went home?",
+        "Berapa dari 1950 pengungsi yang kembali?",
+        "Who freed more than 2000 detainees?",
     ],
 )
 def test_no_time_named_means_no_preference(question: str) -> None:

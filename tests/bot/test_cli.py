@@ -142,6 +142,8 @@ def test_the_days_a_question_names_are_understood(sample_copy: Path) -> None:
         sample_copy, "ask", "Apa yang disepakati NATO dan Jepang pada Januari 2023?", "--json"
     )
     assert json.loads(stdout)["understood"] == {"published": ["2023-01-01", "2023-01-31"]}
+    _, stdout, _ = invoke(sample_copy, "ask", "How many of the 2000 troops went home?", "--json")
+    assert json.loads(stdout)["understood"] == {}  # a count, not the year 2000
     assert "--now" not in invoke(sample_copy, "ask", "--help")[1]  # for evaluations, not for readers
 
 
