@@ -72,6 +72,12 @@ _MONTH_ALONE = re.compile(
 _SINCE = re.compile(r"\b(?:since|sejak)\s+(?:the\s+|tahun\s+|bulan\s+)?$", re.IGNORECASE)
 """Words that make a time the start of what is asked ("since 2019": to this day). Not "after":
 "after the December 2015 attack" was reported then."""
+_INTRODUCED = re.compile(
+    r"(?:\b(?:in|on|at|of|during|between|from|since|until|by|pada|sejak|dari|antara|hingga|sampai)\s+)?"
+    r"(?:\b(?:tahun|bulan|tanggal)\s+)?$",
+    re.IGNORECASE,
+)
+"""The word before a time that only introduces it goes with it: "agree on in 2024", "pada tahun 2017"."""
 
 _RELATIVE: tuple[tuple[str, str], ...] = (
     (r"\b(?:the\s+)?day\s+before\s+yesterday\b|\bkemarin\s+lusa\b", "day-2"),
@@ -115,10 +121,30 @@ def period_asked(question: str, now: date | None = None) -> Period | None:
 
     Several expressions ("between 2015 and 2017") give the span from the first day of the
     earliest to the last of the latest; "since" a time runs to ``now``."""
+    return time_asked(question, now)[0]
+
+
+def time_asked(question: str, now: date | None = None) -> tuple[Period | None, str]:
+    """``period_asked``, and ``question`` without the words that named it ("What did NATO and
+    Japan agree on?" for "... agree on in 2024?"). The judge weighs a passage published then by
+    that too: in the question's vector the date words move it away from passages that answer it
+    without naming the year, so an answer dated as asked could look less sure than undated."""
     found = _absolute(question, now) or _relative(question, now)
     if not found:
-        return None
-    return Period(min(p.start for p in found), max(p.end for p in found))
+        return None, question
+    period = Period(min(p.start for _, p in found), max(p.end for _, p in found))
+    return period, _without(question, [span for span, _ in found])
+
+
+def _without(question: str, spans: list[tuple[int, int]]) -> str:
+    """``question`` less ``spans`` and the word that introduces each ("in", "pada"), or the
+    whole question when nothing else is left ("2024?")."""
+    kept, at = [], 0
+    for start, end in sorted(spans):
+        kept.append(_INTRODUCED.sub("", question[at:start]))
+        at = max(at, end)
+    rest = re.sub(r"\s+(?=[?!.,])", "", " ".join("".join([*kept, question[at:]]).split()))
+    return rest if any(ch.isalnum() for ch in rest) else question
 
 
 def _month_end(year: int, month: int) -> date:
@@ -177,17 +203,16 @@ _ABSOLUTE = (
 )
 
 
-def _absolute(question: str, now: date | None) -> list[Period]:
-    found: list[Period] = []
-    taken: list[tuple[int, int]] = []
+def _absolute(question: str, now: date | None) -> list[tuple[tuple[int, int], Period]]:
+    found: list[tuple[tuple[int, int], Period]] = []
     for pattern, period_of in _ABSOLUTE:  # the most precise first: "7 August 2017" is not 2017
         for m in pattern.finditer(question):
-            if any(a <= m.start() < b for a, b in taken):
+            if any(a <= m.start() < b for (a, b), _ in found):
                 continue
             period = period_of(m)
             if period is not None:
-                taken.append(m.span())
-                found.append(_open_ended(question[max(0, m.start() - 20) : m.start()], period, now))
+                before = question[max(0, m.start() - 20) : m.start()]
+                found.append((m.span(), _open_ended(before, period, now)))
     return found
 
 
@@ -198,29 +223,29 @@ def _open_ended(before: str, period: Period, now: date | None) -> Period:
     return Period(period.start, max(period.end, now))
 
 
-def _relative(question: str, now: date | None) -> list[Period]:
+def _relative(question: str, now: date | None) -> list[tuple[tuple[int, int], Period]]:
     if now is None:
         return []
-    found: list[Period] = []
+    found: list[tuple[tuple[int, int], Period]] = []
     taken: list[tuple[int, int]] = []
     for m in _WEEKDAY_PAST.finditer(question):  # first: "Jumat kemarin" is last Friday, not yesterday
         if m["pre"] or m["post"]:
             back = (now.weekday() - WEEKDAYS[m["w"].lower()]) % 7 or 7
-            found.append(Period(now - timedelta(days=back), now - timedelta(days=back)))
+            found.append((m.span(), Period(now - timedelta(days=back), now - timedelta(days=back))))
             taken.append(m.span())
     for pattern, what in _RELATIVE_RE:  # longer phrases first: "kemarin lusa" is not "kemarin"
         for m in pattern.finditer(question):
             if not any(a < m.end() and m.start() < b for a, b in taken):
-                found.append(_relative_period(what, now))
+                found.append((m.span(), _relative_period(what, now)))
                 taken.append(m.span())
     for m in _DAYS_AGO.finditer(question):
         day = now - timedelta(days=int(m["n"]))
-        found.append(Period(day, day))
+        found.append((m.span(), Period(day, day)))
     for m in _MONTH_ALONE.finditer(question):
         month = MONTHS[m["m"].lower()]
         year = now.year if month <= now.month else now.year - 1
         since = m["pre"].lower() in ("since", "sejak")
-        found.append(Period(date(year, month, 1), now if since else _month_end(year, month)))
+        found.append((m.span(), Period(date(year, month, 1), now if since else _month_end(year, month))))
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from foreign_desk.index.asked_dates import Period, period_asked
+from foreign_desk.index.asked_dates import Period, period_asked, time_asked
 
 NOW = date(2017, 7, 20)  # a Thursday
 
@@ -88,3 +88,19 @@ def test_a_period_covers_days_and_times_of_its_days() -> None:
     march = Period(date(2017, 3, 1), date(2017, 3, 31))
     assert march.covers("2017-03-31T23:59:00Z") and march.covers("2017-03-01")
     assert not march.covers("2017-04-01") and not march.covers(None) and not march.covers("")
+
+
+@pytest.mark.parametrize(
+    ("question", "undated"),
+    [
+        ("What did NATO and Japan agree on in 2024?", "What did NATO and Japan agree on?"),
+        ("Apa yang disepakati pada tahun 2024?", "Apa yang disepakati?"),
+        ("Who won the 2015 election in Myanmar?", "Who won the election in Myanmar?"),
+        ("What happened between March and May 2017?", "What happened?"),
+        ("Siapa yang ditangkap kemarin?", "Siapa yang ditangkap?"),
+        ("How many of the 2000 troops went home?", "How many of the 2000 troops went home?"),
+        ("2024?", "2024?"),  # nothing else to weigh passages by
+    ],
+)
+def test_the_model_weighs_the_question_without_its_dates(question: str, undated: str) -> None:
+    assert time_asked(question, NOW)[1] == undated

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from foreign_desk.index.asked_dates import Period, period_asked
+from foreign_desk.index.asked_dates import Period, time_asked
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.errors import QuestionTooLong
 from foreign_desk.index.models import SHARED, Filters, Scope
@@ -27,6 +27,9 @@ class SearchRequest:
     scope: Scope = SHARED
     period: Period | None = None
     """The publication days the question names ("in March 2017", "last week"): preferred."""
+    undated: str = ""
+    """The question without the words that name those days (``asked_dates.time_asked``), by which
+    an answer published then is judged too; empty when it names none."""
 
     @classmethod
     def of(
@@ -51,8 +54,9 @@ class SearchRequest:
             )
         question = normalise(question)  # as the articles were: "Ke\u200bnya" finds "Kenya"
         per = settings.per_article if per_article is None else per_article
-        period = period_asked(question, now or datetime.now(UTC).date())
-        return cls(question, k or settings.k, filters, offset, per, scope, period)
+        period, undated = time_asked(question, now or datetime.now(UTC).date())
+        undated = "" if undated == question else undated
+        return cls(question, k or settings.k, filters, offset, per, scope, period, undated)
 
     @property
     def stop(self) -> int:

@@ -1,6 +1,7 @@
 """Retrieve: the question's candidates from two retrievers, keyword (FTS5 BM25 over the
 question's rarest words) and dense (the question embedded once, FAISS top-k), one after the
-other on the question thread (``searcher``); the model runs its own threads inside.
+other on the question thread (``searcher``); the model runs its own threads inside. A question
+that names a time is embedded once more without its date words, for the judge.
 
 This is the only stage that runs the model; a query cache or a per-search thread budget
 belongs here.
@@ -33,6 +34,8 @@ POSTINGS_BUDGET = 6_000
 asked until they hold this many (bench/core.py: BM25 p95 72 -> 51 ms at 100k passages). The
 rarest term is always asked, so a 1M-passage corpus whose rarest term is common still pays."""
 
+MAX_BARE_WORDS = 4
+"""Longest question read as a name typed alone ("Retno Marsudi"), when it has no function word."""
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -54,6 +57,12 @@ def query_terms(question: str) -> list[str]:
     return list(
         dict.fromkeys(t for t in tokens(question) if t not in STOPWORDS and (len(t) > 1 or t.isdigit()))
     )
+
+
+def bare_words(question: str) -> bool:
+    """Whether ``question`` is at most ``MAX_BARE_WORDS`` words, every one a content word."""
+    terms = query_terms(question)
+    return 0 < len(terms) <= MAX_BARE_WORDS and terms == list(dict.fromkeys(tokens(question)))
 
 
 def match_expression(terms: Sequence[str], doc_freqs: dict[str, int], total: int) -> str | None:
@@ -100,6 +109,11 @@ class Retrieved:
     """Passage ids by BM25."""
     weights: dict[str, float]
     """Rarity (idf) of each question word found in the corpus."""
+    undated_vector: np.ndarray | None = None
+    """The question embedded without the words that name its time, when it names one."""
+    bare: bool = False
+    """The question is a few words with no function word ("Retno Marsudi", "ASEAN summit"): a
+    name typed to find the passages about it (``bare_words``)."""
 
 
 def dense_search(
@@ -131,26 +145,30 @@ class Retriever:
         """Both retrievers, each going as deep as the page needs (at least its ``*_k``)."""
         terms = query_terms(request.question)
         doc_freqs, keyword = self._keyword(snapshot, request, terms, laps, read)
-        qvec, dense = self._dense(snapshot, request, laps, read)
+        qvec, undated, dense = self._dense(snapshot, request, laps, read)
         weights = idf_weights(doc_freqs, snapshot.passages)
-        return Retrieved(tuple(terms), name_terms(request.question), qvec, dense, keyword, weights)
+        names, bare = name_terms(request.question), bare_words(request.question)
+        return Retrieved(tuple(terms), names, qvec, dense, keyword, weights, undated, bare)
 
     def _dense(
         self, snapshot: Snapshot, request: SearchRequest, laps: Laps, read: Reader
-    ) -> tuple[np.ndarray, list[int]]:
+    ) -> tuple[np.ndarray, np.ndarray | None, list[int]]:
+        """The question's vector, its vector without its date words (None: it names no time), and
+        the passages nearest the first."""
         t = time.perf_counter()
         qvec = self.embedder.embed_queries([request.question])[0]
+        undated = self.embedder.embed_queries([request.undated])[0] if request.undated else None
         t = laps.lap("embed", t)
         filters, scope, gen = request.filters, request.scope, snapshot.generation
         allowed = None if filters.empty else read.allowed_ids(filters, gen, scope)
         if allowed is not None and not len(allowed):
-            return qvec, []
+            return qvec, undated, []
         # Other servers' own passages are left out (with a filter, ``allowed`` already did).
         hidden = read.hidden(scope, gen) if allowed is None else None
         depth = max(self.settings.dense_k, request.stop)
         found = dense_search(snapshot, qvec, depth, allowed, hidden)
         laps.lap("dense", t)
-        return qvec, found
+        return qvec, undated, found
 
     def _keyword(
         self, snapshot: Snapshot, request: SearchRequest, terms: list[str], laps: Laps, read: Reader

