@@ -134,6 +134,7 @@ def feeds_add(
             feed = await desk.add_feed(
                 url, name=name, source=source, language=lang, every=every, guild_id=guild
             )
+            await desk.caught_up()
         details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
         out.print(f"Added feed {escape(feed.name)!r} ({escape(feed.url)}): {escape(details)}.")
         out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}` fetches it now.")

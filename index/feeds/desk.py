@@ -13,7 +13,9 @@ fetching now, ingesting one URL, the background poller, and topic follows with t
 
 Concurrency: all methods may be awaited from many tasks of one event loop. A feed is fetched
 by one task at a time (a per-feed lock shared by the poller and ``fetch``); indexing goes
-through ``Engine.add_articles`` (the writer lock), one generation per fetch.
+through ``Engine.add_articles`` (the writer lock), one generation per fetch. A subscription's
+catch-up runs in a task of the process that subscribed (no other process knows of it), one per
+feed and scope at a time; ``close()`` cancels it.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class FeedDesk:
         self.queued: Counter[int] = Counter()
         """Per feed id: fetches waiting for the one in progress (its lock)."""
         self._pollers: list[Poller] = []
+        self._catching_up: dict[tuple[int, int | None], asyncio.Task[None]] = {}
+        """Per (feed id, scope): the catch-up of a subscription to a feed others poll already."""
         self._unsubscribe = engine.on_ingest(self._ingested)
 
     @classmethod
@@ -116,6 +120,9 @@ class FeedDesk:
     async def close(self) -> None:
         for poller in self._pollers:
             await poller.stop()
+        for task in self._catching_up.values():
+            task.cancel()
+        await asyncio.gather(*self._catching_up.values(), return_exceptions=True)
         self._unsubscribe()
         if self._open_fetcher is not None:
             await self._open_fetcher.close()
@@ -179,7 +186,8 @@ class FeedDesk:
         ``check`` it is fetched once first: a URL that is not a feed is refused, and the feed's
         title and language fill in ``name`` and ``language``. A feed another scope polls
         already (the same URL: ``feed_key``) is subscribed to, not fetched twice; its articles
-        so far come with it. A scope's adds run one at a time in a process, so none fetches past a
+        so far come with it, in the background (``caught_up``) so that this returns at once.
+        A scope's adds run one at a time in a process, so none fetches past a
         server's quota; the quota itself holds across processes (``Servers.subscribe``)."""
         url = url.strip()
         if not url.startswith(("http://", "https://")):
@@ -212,9 +220,27 @@ class FeedDesk:
             )
             await self.servers.subscribe(feed, guild_id, name)
         if polled is not None:
-            await self._catch_up(polled, guild_id)
+            self._start_catch_up(polled, guild_id)
         self._wake()
         return await self.feed(name, guild_id=guild_id)
+
+    def _start_catch_up(self, feed: Feed, guild_id: int | None) -> None:
+        """Run ``_catch_up`` in a task (one per feed and scope); its failure is logged."""
+        key = (feed.id, guild_id)
+        if key in self._catching_up:
+            return
+        task = asyncio.create_task(self._catch_up(feed, guild_id), name=f"catch-up-{feed.name}")
+        self._catching_up[key] = task
+        task.add_done_callback(lambda done: self._caught_up(key, done))
+
+    def _caught_up(self, key: tuple[int, int | None], task: asyncio.Task[None]) -> None:
+        self._catching_up.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("catching feed %s up for scope %s failed", *key, exc_info=task.exception())
+
+    async def caught_up(self) -> None:
+        """Wait for the catch-ups in progress (a one-shot command's, before it closes the desk)."""
+        await asyncio.gather(*self._catching_up.values(), return_exceptions=True)
 
     async def _catch_up(self, feed: Feed, guild_id: int | None) -> None:
         """Give a scope subscribing to a feed others poll what the feed brought so far: the

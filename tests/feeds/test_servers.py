@@ -16,7 +16,7 @@ from foreign_desk.index.fetch import FetchError
 from foreign_desk.index.models import SHARED, Scope
 
 from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, with_feeds
-from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, item_xml, rss
+from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, item_xml, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
 A, B, C = 111, 222, 333
@@ -194,9 +194,36 @@ async def test_a_forgotten_article_comes_with_a_feed_to_its_new_subscriber_fetch
     await desk.fetch(guild_id=A)
     await engine.forget(A)
     await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+    await desk.caught_up()
     assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, Scope(C))
     assert len(await engine.own_articles(C)) == 1 and await engine.own_articles(A) == []
     assert len(server.requests_to(PATROL.path)) == 2
+
+
+async def test_subscribing_to_a_feed_others_poll_answers_before_its_articles_are_fetched_again(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """C's subscription returns (its slash command answers) while the page of the article A
+    forgot is still being fetched again for C; the article reaches C after."""
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await engine.forget(A)
+    asked, release = asyncio.Event(), asyncio.Event()
+
+    async def held_page(request: web.Request) -> web.Response:
+        asked.set()
+        await release.wait()
+        return web.Response(text=page(PATROL, server.base_url), content_type="text/html")
+
+    server.handle(PATROL.path, held_page)
+    async with asyncio.timeout(30):  # a ceiling: before, the add waited for the page for ever
+        feed = await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+    await asked.wait()
+    assert feed.name == "same"
+    assert PATROL.title not in [t for t, _ in await titles(engine, PATROL_QUESTION, Scope(C))]
+    release.set()
+    await desk.caught_up()
+    assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, Scope(C))
 
 
 async def test_articles_trimmed_from_a_servers_quota_reach_a_later_subscriber_of_its_feed(
@@ -211,6 +238,7 @@ async def test_articles_trimmed_from_a_servers_quota_reach_a_later_subscriber_of
         kept_by_a = {a.title for a in await engine.latest(10, scope=Scope(A))}
         (trimmed,) = {PATROL.title, GAZA.title, SUDAN.title} - kept_by_a
         await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+        await desk.caught_up()
         clock.advance(3600)
         again = await desk.fetch(guild_id=C)
 
