@@ -11,6 +11,7 @@ fts5_aux.c), and merge with the shared matches by score.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections import defaultdict
@@ -33,7 +34,11 @@ COLUMNS = ("context", "text")
 OWNS_ANY = "SELECT 1 FROM article_scopes WHERE guild_id = :scope_guild LIMIT 1"
 AVERAGES = "SELECT block FROM passages_fts_data WHERE id = 1"
 """FTS5's averages record: the row count, then each column's token total (varints)."""
-TERM_COLUMNS = "SELECT doc, col FROM own_fts_instance WHERE term = :term AND doc IN (:keys)"
+TERM_COLUMNS = (
+    "SELECT doc, col FROM own_fts_instance WHERE term = :term AND doc IN (SELECT value FROM json_each(:ids))"
+)
+"""Each instance of ``:term`` in passages ``:ids`` (a JSON list): the term's instances (every
+server's) are read once, the ids listed once; bound 900 at a time, they were read once a chunk."""
 SIZES = "SELECT id, sz FROM own_fts_docsize WHERE id IN (:keys)"
 OWN_POSTINGS = f"SELECT count(*) FROM own_fts f WHERE own_fts MATCH :match AND +f.rowid IN ({OWN_PASSAGES})"
 """How many of server ``:scope_guild``'s passages (at ``:gen``) hold term ``:match``. The ``+``
@@ -145,8 +150,9 @@ def scored(
     stats = shared_stats(conn)
     freqs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     held: set[str] = set()
+    listed = json.dumps(list(ids))
     for term in terms:
-        for doc, col in rows_in(TERM_COLUMNS, ids, {"term": term}):
+        for doc, col in conn.execute(TERM_COLUMNS, {"term": term, "ids": listed}):
             freqs[int(doc)][term] += weights[COLUMNS.index(col)]
             held.add(term)
     lengths = {int(i): sum(varints(sz)) for i, sz in rows_in(SIZES, ids, {})}

@@ -115,8 +115,10 @@ async def test_the_shared_corpus_giving_up_an_article_stops_counting_its_words(
         assert (await titles(engine, question, Scope(A)))[0] == MERCOSUR["title"]
 
 
-def test_own_passages_are_scored_as_fts5_scores_shared_ones() -> None:
-    """The same rows in both indexes: the own scoring equals ``bm25()`` on the shared one."""
+@pytest.mark.parametrize("copies", [1, 200], ids=["five", "past-one-in-chunk"])
+def test_own_passages_are_scored_as_fts5_scores_shared_ones(copies: int) -> None:
+    """The same rows in both indexes: the own scoring equals ``bm25()`` on the shared one (also
+    for more passages than one ``IN`` list binds)."""
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE passages (id INTEGER PRIMARY KEY, context TEXT, text TEXT)")
     for table in ("passages_fts", "own_fts"):
@@ -126,7 +128,7 @@ def test_own_passages_are_scored_as_fts5_scores_shared_ones() -> None:
         )
     conn.execute("CREATE VIRTUAL TABLE own_fts_instance USING fts5vocab(own_fts, 'instance')")
     conn.execute("CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row')")
-    rows = [(i + 1, c, t) for i, (c, t) in enumerate(TEXTS)]
+    rows = [(i + 1, c, t) for i, (c, t) in enumerate(TEXTS * copies)]
     conn.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
     for table in ("passages_fts", "own_fts"):
         conn.executemany(f"INSERT INTO {table}(rowid, context, text) VALUES (?, ?, ?)", rows)
@@ -141,8 +143,8 @@ def test_own_passages_are_scored_as_fts5_scores_shared_ones() -> None:
         "SELECT rowid, -bm25(passages_fts, 0.5, 1.0) FROM passages_fts WHERE passages_fts MATCH ?", (match,)
     ).fetchall()
     doc_freqs = dict(conn.execute("SELECT term, doc FROM passages_vocab WHERE term IN (?, ?, ?)", terms))
-    got, held = own_keywords.scored(conn, rows_in, [1, 2, 3, 4, 5], terms, doc_freqs, weights)
-    assert dict(got) == pytest.approx(dict(expected), rel=1e-12) and len(got) == 3
+    got, held = own_keywords.scored(conn, rows_in, [r[0] for r in rows], terms, doc_freqs, weights)
+    assert dict(got) == pytest.approx(dict(expected), rel=1e-12) and len(got) == 3 * copies
     assert held == set(terms) and min(score for _, score in got) > 1e-3  # real idfs, not the floor
 
 
