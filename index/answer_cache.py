@@ -2,7 +2,7 @@
 page after the first) costs a dictionary lookup instead of the model and the index.
 
 An answer is remembered under the version it was computed on (the generation and the count
-of changes to who may see what, ``Store.versions``, so a change made by any process counts)
+of changes to who may see what, ``Reader.versions``, so a change made by any process counts)
 and every search parameter (question text, page size, filters, scope, offset and whatever else
 the caller passes): a new generation or a server granted or denied an article is never
 answered from before, and one server's question never answers another's. Bounded: the least

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from foreign_desk.index.answer_cache import AnswerCache, as_cached
+from foreign_desk.index.answer_cache import AnswerCache
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreError
@@ -66,6 +65,9 @@ if TYPE_CHECKING:  # loaded by the methods that use them: answering questions ne
 log = logging.getLogger(__name__)
 
 SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+SEARCH_TRIES = 3
+"""Searches of one question (``Engine.search``): each other than the first follows a generation
+another process published meanwhile (seconds apart, so a third is already unlikely)."""
 
 IngestListener = Callable[[int, list[str]], Awaitable[None]]
 """Called as ``listener(generation, article_ids)`` with the articles ``add_articles`` made new or changed."""
@@ -241,17 +243,16 @@ class Engine:
     async def search(self, request: SearchRequest) -> Answer:
         """Answer one fully specified request against the live generation; the same request on
         the same generation, while nobody was granted or denied an article, again is answered
-        from ``answers``."""
-        started = time.perf_counter()
-        version = await self.store.versions()
-        snap = await self.snapshot(gen=version[0])
-        assert snap is not None
-        cached = self.answers.get(version, request)
-        if cached is not None:
-            return as_cached(cached, (time.perf_counter() - started) * 1000)
-        answer = await self.searcher.search(snap, request)
-        self.answers.put(version, request, answer)
-        return answer
+        from ``answers``. One hop to the question thread, unless another process published."""
+        held = self._snapshot.generation if self._snapshot is not None else None
+        for _ in range(SEARCH_TRIES):
+            snap = await self.snapshot(gen=held)
+            assert snap is not None
+            answer = await self.searcher.search(snap, request, self.answers)
+            if answer is not None:
+                return answer
+            held = None  # a newer generation is live: load it
+        raise StoreError("the index was republished while answering, several times: ask again")
 
     # -- indexing ---------------------------------------------------------------------------
     def _indexer(self, **options: Any) -> Indexer:

@@ -8,8 +8,9 @@
 
 Only ``retrieve`` and the row reads between stages touch the store; ``fuse``, ``judge``,
 ``page`` and ``cite`` are pure and tested on their own. A search runs from start to end on the
-question thread (``answer``): one hop from the event loop and back per question, every read in
-one read transaction of that thread's own connection (``store.reads``).
+question thread (``answer``): one hop from the event loop and back per question, every read
+(the version the answer cache is keyed by included) in one read transaction of that thread's
+own connection (``store.reads``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import time
 from concurrent.futures import Executor
 
+from foreign_desk.index.answer_cache import AnswerCache, as_cached
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.models import Answer
@@ -29,7 +31,7 @@ from foreign_desk.index.search.request import Laps, SearchRequest
 from foreign_desk.index.search.retrieve import Retriever
 from foreign_desk.index.search.snapshot import Snapshot
 from foreign_desk.index.store import Store
-from foreign_desk.index.store.reads import SearchReads
+from foreign_desk.index.store.reads import Reader, SearchReads
 from foreign_desk.index.text import LETTER_OR_DIGIT
 
 
@@ -50,32 +52,50 @@ class Searcher:
         """Close the reading connections; no search may run any more."""
         self.reads.close()
 
-    async def search(self, snapshot: Snapshot, request: SearchRequest) -> Answer:
-        """``answer`` on the question thread: the event loop waits for nothing but its result."""
+    async def search(self, snapshot: Snapshot, request: SearchRequest, answers: AnswerCache) -> Answer | None:
+        """``answer``, or the one ``answers`` remembers, on the question thread: one hop from the
+        event loop and back, the version (``Reader.versions``) read in the search's own read
+        transaction. None when the live generation is no longer ``snapshot``'s (load it, ask again)."""
         if not LETTER_OR_DIGIT.search(request.question):  # "?!": nothing to look for
             return Answer(request.question, (), took_ms=0.0, nothing_relevant=True, match="none")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.answer, snapshot, request)
+        return await loop.run_in_executor(self.executor, self._live, snapshot, request, answers)
+
+    def _live(self, snapshot: Snapshot, request: SearchRequest, answers: AnswerCache) -> Answer | None:
+        started = time.perf_counter()
+        with self.reads.reading() as read:
+            version = read.versions()
+            if version[0] != snapshot.generation:
+                return None
+            cached = answers.get(version, request)
+            if cached is not None:
+                return as_cached(cached, (time.perf_counter() - started) * 1000)
+            answer = self._answer(snapshot, request, read, started)
+        answers.put(version, request, answer)
+        return answer
 
     def answer(self, snapshot: Snapshot, request: SearchRequest) -> Answer:
         """The whole search, synchronously, every read in one read transaction."""
         started = time.perf_counter()
-        laps = Laps()
         with self.reads.reading() as read:
-            found = self.retriever.retrieve(snapshot, request, laps, read)
-            t = time.perf_counter()
-            ids = fuse(found)
-            rows = read.passages(ids, with_vectors=True)
-            sentences = read.sentence_vectors([r.vector_key for r in rows.values()], snapshot.vectors.dim)
-            backgrounds = (snapshot.background, snapshot.sentence_background)
-            judgement = self.judge.judge(
-                ids, rows, found, backgrounds, snapshot.passages, sentences=sentences, period=request.period
-            )
-            shown = page(judgement.candidates, request, judgement.close)
-            t = laps.lap("fetch", t)
-            own: set[str] = set()
-            if request.scope.guild_id and shown.candidates:  # which results are the server's own articles
-                own = read.own(request.scope.guild_id, [rows[c.id].article.id for c in shown.candidates])
+            return self._answer(snapshot, request, read, started)
+
+    def _answer(self, snapshot: Snapshot, request: SearchRequest, read: Reader, started: float) -> Answer:
+        laps = Laps()
+        found = self.retriever.retrieve(snapshot, request, laps, read)
+        t = time.perf_counter()
+        ids = fuse(found)
+        rows = read.passages(ids, with_vectors=True)
+        sentences = read.sentence_vectors([r.vector_key for r in rows.values()], snapshot.vectors.dim)
+        backgrounds = (snapshot.background, snapshot.sentence_background)
+        judgement = self.judge.judge(
+            ids, rows, found, backgrounds, snapshot.passages, sentences=sentences, period=request.period
+        )
+        shown = page(judgement.candidates, request, judgement.close)
+        t = laps.lap("fetch", t)
+        own: set[str] = set()
+        if request.scope.guild_id and shown.candidates:  # which results are the server's own articles
+            own = read.own(request.scope.guild_id, [rows[c.id].article.id for c in shown.candidates])
         results = cite(shown, rows, found, sentences, request.offset, own=own)
         laps.lap("highlight", t)
         return Answer(

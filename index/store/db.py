@@ -308,15 +308,6 @@ class Store:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def versions(self) -> tuple[int, int]:
-        """(the live generation, how often who-may-see-what changed): either one moving means an
-        answer computed before may be out of date or show what a scope may no longer see."""
-        async with self.conn.execute(
-            "SELECT key, value FROM meta WHERE key IN ('generation', 'scopes_version')"
-        ) as cur:
-            values = {key: int(value) for key, value in await cur.fetchall()}
-        return values.get("generation", 0), values.get("scopes_version", 0)
-
     # -- consistency ----------------------------------------------------------------------
     async def visible_id_stats(self, gen: int) -> tuple[int, int]:
         """(count, sum) of the passage ids visible at ``gen``: a cheap check against FAISS.

@@ -146,9 +146,19 @@ class Reader:
         """What ``meta.scopes_version`` says in this read transaction: every grant or revoke
         changes it, and with it who sees which passages and the shared corpus's word counts."""
         if self._scopes_version is None:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'scopes_version'").fetchone()
-            self._scopes_version = row[0] if row else ""
+            self.versions()
+        assert self._scopes_version is not None
         return self._scopes_version
+
+    def versions(self) -> tuple[int, int]:
+        """(the live generation, how often who-may-see-what changed) in this read transaction:
+        either one moving means an answer computed before may be out of date or show what a
+        scope may no longer see (``answer_cache``)."""
+        values = dict(
+            self.conn.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'scopes_version')")
+        )
+        self._scopes_version = values.get("scopes_version", "")
+        return int(values.get("generation", 0)), int(values.get("scopes_version", 0))
 
     def bm25(
         self,

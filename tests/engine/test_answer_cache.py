@@ -73,3 +73,38 @@ async def test_the_engine_answers_a_repeat_from_the_cache_until_a_new_generation
     fresh = await sample_engine.ask(ASEAN_Q, k=10)
     assert "cache" not in fresh.timings
     assert any(r.article.title == ASEAN["title"] for r in fresh.results)
+
+
+async def test_a_question_makes_no_statement_on_the_event_loops_connection(sample_engine) -> None:
+    """The version the cache is keyed by is read with the search, on the question thread: a
+    statement on the store's aiosqlite connection would be three more hops between threads."""
+    statements: list[str] = []
+    await sample_engine.store.conn.set_trace_callback(statements.append)
+    try:
+        assert (await sample_engine.ask("what did NATO and Japan agree on?")).results
+        assert (await sample_engine.ask("what did NATO and Japan agree on?")).timings.keys() == {"cache"}
+    finally:
+        await sample_engine.store.conn.set_trace_callback(None)
+    assert statements == []
+
+
+async def test_a_generation_another_process_published_answers_the_next_question(
+    tmp_path, make_settings
+) -> None:
+    from foreign_desk.index.engine import Engine
+
+    from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+    from tests.fake_embedder import FakeEmbedder
+
+    news = tmp_path / "news"
+    news.mkdir()
+    settings = make_settings(tmp_path / "data")
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as writer:
+        await writer.index([news])
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as reader:
+            assert not (await reader.ask("Mercosur Montevideo")).results
+            write_jsonl(news / "mercosur.jsonl", MERCOSUR)
+            await writer.index([news])  # generation 2, while the reader holds generation 1
+            titles = [r.article.title for r in (await reader.ask("Mercosur Montevideo")).results]
+    assert titles[0] == MERCOSUR["title"]
