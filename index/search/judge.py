@@ -129,13 +129,15 @@ class Judge:
         if backgrounds[0].empty:
             return self._by_floor(kept, similarity)
         meaning = self._meaning(kept, similarity, found.query_vector, backgrounds, sentences or {})
-        evidence = meaning + self._keywords(kept, found) + self._dates(kept, period)
         sure = self._sure(kept, meaning, found, backgrounds, sentences or {}, period)
         top = int(np.argmax(sure))
         size = max(passages, backgrounds[0].sample_size(kept[top].article.language))
         match = self.match(float(sure[top]) - noise_level(size))
         if match == "none" and self._named(kept, found):
             match = "weak"
+        if match == "none":  # nothing is shown: no evidence to weigh
+            return Judgement([], match, 0.0)
+        evidence = meaning + self._keywords(kept, found) + self._dates(kept, period)
         return self._ordered(kept, evidence, similarity, match)
 
     def _meaning(
