@@ -193,6 +193,8 @@ def _counts(m: re.Match[str]) -> bool:
     return bool(counted or _COUNTING.search(before))
 
 
+_ANY_YEAR = re.compile(r"(?:19|20)\d\d")
+"""What every pattern of ``_ABSOLUTE`` holds: a year, or a decade ("1990s"), of modern news."""
 _ABSOLUTE = (
     (_ISO_DAY, _iso_day_of),
     (_DAY_MONTH_YEAR, _day_of),
@@ -204,6 +206,8 @@ _ABSOLUTE = (
 
 
 def _absolute(question: str, now: date | None) -> list[tuple[tuple[int, int], Period]]:
+    if not _ANY_YEAR.search(question):  # most questions: six patterns not tried (~75 µs on the loop)
+        return []
     found: list[tuple[tuple[int, int], Period]] = []
     for pattern, period_of in _ABSOLUTE:  # the most precise first: "7 August 2017" is not 2017
         for m in pattern.finditer(question):
