@@ -182,20 +182,20 @@ def _paragraphs(stored: str) -> tuple[int, ...]:
     return tuple(json.loads(stored))
 
 
-def stored_passage(row: Sequence[Any]) -> StoredPassage:
-    """A row of ``passages_sql`` (by position: plain ``sqlite3`` rows and aiosqlite's alike)."""
-    pid, article_id, ordinal, section, paragraphs, text, vector_key, *article, blob = row
-    return StoredPassage(
-        id=int(pid),
-        article_row=int(article_id),
-        ordinal=int(ordinal),
-        section=section,
-        paragraphs=_paragraphs(paragraphs),
-        text=text,
-        article=ArticleRef(*article),
-        vector_key=vector_key,
-        vector=np.frombuffer(blob, dtype=np.float32) if blob is not None else None,
-    )
+def stored_passages(rows: Iterable[Sequence[Any]]) -> dict[int, StoredPassage]:
+    """Rows of ``passages_sql`` by id (by position: plain ``sqlite3`` rows and aiosqlite's
+    alike); the passages of one article share its ``ArticleRef``."""
+    articles: dict[int, ArticleRef] = {}
+    passages = {}
+    for pid, article_id, ordinal, section, paragraphs, text, vector_key, *article, blob in rows:
+        ref = articles.get(article_id)
+        if ref is None:
+            ref = articles[article_id] = ArticleRef(*article)
+        vector = np.frombuffer(blob, dtype=np.float32) if blob is not None else None
+        passages[pid] = StoredPassage(
+            pid, article_id, ordinal, section, _paragraphs(paragraphs), text, ref, vector_key, vector
+        )
+    return passages
 
 
 async def _compact_if_pending(conn: aiosqlite.Connection) -> None:
@@ -440,7 +440,7 @@ class Store:
     async def passages(self, ids: Sequence[int], *, with_vectors: bool = False) -> dict[int, StoredPassage]:
         """Passage rows with their articles, by id (missing ids are left out)."""
         rows = await rows_in(self.conn, passages_sql(with_vectors), ids)
-        return {p.id: p for p in map(stored_passage, rows)}
+        return stored_passages(rows)
 
     async def sentence_vectors(self, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         """Stored sentence vectors (float32 rows in sentence order) of the passages with these

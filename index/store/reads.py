@@ -29,7 +29,7 @@ from foreign_desk.index.store.db import (
     StoredPassage,
     intact_rows,
     passages_sql,
-    stored_passage,
+    stored_passages,
     where_sql,
 )
 from foreign_desk.index.store.schema import visible
@@ -246,7 +246,7 @@ class Reader:
 
     def passages(self, ids: Sequence[int], *, with_vectors: bool = False) -> dict[int, StoredPassage]:
         """Passage rows with their articles, by id (missing ids are left out)."""
-        return {p.id: p for p in map(stored_passage, self.rows_in(passages_sql(with_vectors), ids))}
+        return stored_passages(self.rows_in(passages_sql(with_vectors), ids))
 
     def sentence_vectors(self, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         """Stored sentence vectors (float16 rows in sentence order) of the passages with these
