@@ -129,10 +129,10 @@ class Judge:
         if backgrounds[0].empty:
             return self._by_floor(kept, similarity)
         meaning = self._meaning(kept, similarity, found.query_vector, backgrounds, sentences or {})
-        sure = self._sure(kept, meaning, found, backgrounds, sentences or {}, period)
-        top = int(np.argmax(sure))
-        size = max(passages, backgrounds[0].sample_size(kept[top].article.language))
-        match = self.match(float(sure[top]) - noise_level(size))
+        match = self._label(kept, meaning, backgrounds[0], passages)
+        if match != "strong":  # a date the answer matches may make it surer
+            sure = self._sure(kept, meaning, found, backgrounds, sentences or {}, period)
+            match = self._label(kept, sure, backgrounds[0], passages)
         if match == "none" and self._named(kept, found):
             match = "weak"
         if match == "none":  # nothing is shown: no evidence to weigh
@@ -174,10 +174,22 @@ class Judge:
         the date of a near miss ("the May 2023 election" asked of 2019's) still counts against it."""
         if period is None or found.undated_vector is None:
             return meaning
-        vector = found.undated_vector
+        in_period = self._in_period(kept, period)
+        if not in_period.any():  # the question embedded once more only when it can count
+            return meaning
+        vector = found.undated_vector()
         similarity = np.stack([r.vector for r in kept if r.vector is not None]) @ vector
         undated = self._meaning(kept, similarity, vector, backgrounds, sentences)
-        return np.where(self._in_period(kept, period), np.maximum(meaning, undated), meaning)
+        return np.where(in_period, np.maximum(meaning, undated), meaning)
+
+    def _label(
+        self, kept: Sequence[StoredPassage], scores: np.ndarray, background: Background, passages: int
+    ) -> Match:
+        """The answer's label by its best passage's score against the noise level of the corpus
+        (or of the background's sample in that passage's language, when larger)."""
+        top = int(np.argmax(scores))
+        size = max(passages, background.sample_size(kept[top].article.language))
+        return self.match(float(scores[top]) - noise_level(size))
 
     def _ordered(
         self, kept: Sequence[StoredPassage], evidence: np.ndarray, similarity: np.ndarray, match: Match

@@ -1,7 +1,7 @@
 """Retrieve: the question's candidates from two retrievers, keyword (FTS5 BM25 over the
 question's rarest words) and dense (the question embedded once, FAISS top-k), one after the
 other on the question thread (``searcher``); the model runs its own threads inside. A question
-that names a time is embedded once more without its date words, for the judge.
+that names a time may be embedded once more without its date words, when the judge asks.
 
 This is the only stage that runs the model; a query cache or a per-search thread budget
 belongs here.
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from foreign_desk.index.config import SearchSettings
@@ -109,8 +110,9 @@ class Retrieved:
     """Passage ids by BM25."""
     weights: dict[str, float]
     """Rarity (idf) of each question word found in the corpus."""
-    undated_vector: np.ndarray | None = None
-    """The question embedded without the words that name its time, when it names one."""
+    undated_vector: Callable[[], np.ndarray] | None = None
+    """The question embedded without the words that name its time, when it names one: embedded
+    on first call only, as the judge needs it for few questions (``Judge._sure``)."""
     bare: bool = False
     """The question is a few words with no function word ("Retno Marsudi", "ASEAN summit"): a
     name typed to find the passages about it (``bare_words``)."""
@@ -152,12 +154,12 @@ class Retriever:
 
     def _dense(
         self, snapshot: Snapshot, request: SearchRequest, laps: Laps, read: Reader
-    ) -> tuple[np.ndarray, np.ndarray | None, list[int]]:
-        """The question's vector, its vector without its date words (None: it names no time), and
-        the passages nearest the first."""
+    ) -> tuple[np.ndarray, Callable[[], np.ndarray] | None, list[int]]:
+        """The question's vector, its vector without its date words (None: it names no time;
+        embedded when first asked for), and the passages nearest the first."""
         t = time.perf_counter()
         qvec = self.embedder.embed_queries([request.question])[0]
-        undated = self.embedder.embed_queries([request.undated])[0] if request.undated else None
+        undated = self._embedded_once(request.undated) if request.undated else None
         t = laps.lap("embed", t)
         filters, scope, gen = request.filters, request.scope, snapshot.generation
         allowed = None if filters.empty else read.allowed_ids(filters, gen, scope)
@@ -169,6 +171,10 @@ class Retriever:
         found = dense_search(snapshot, qvec, depth, allowed, hidden)
         laps.lap("dense", t)
         return qvec, undated, found
+
+    def _embedded_once(self, text: str) -> Callable[[], np.ndarray]:
+        """``text``'s query vector, embedded on the first call and kept for the next."""
+        return cache(lambda: self.embedder.embed_queries([text])[0])
 
     def _keyword(
         self, snapshot: Snapshot, request: SearchRequest, terms: list[str], laps: Laps, read: Reader
