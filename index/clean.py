@@ -127,16 +127,19 @@ _TRAILING_INITIALS = re.compile(rf"(?<=[.!?\"”’])\s*(?:{_INITIALS}|{_ANTARA_
 
 # --- where the footer starts: this paragraph and everything after it goes ---------------------
 
-_FOOTER_START = re.compile(
-    r"^(?:.*\bverified (?:writer|author)\b.*|member idn times community\b.*|idn times community adalah\b.*"
+_AUTHOR_BOX = r".*\bverified (?:writer|author)\b.*"
+_FOOTER_MARKERS = (
+    r"member idn times community\b.*|idn times community adalah\b.*"
     r"|(?:tags?|topik|topics?|kata kunci)(?:\s*:.*)?"
     r"|berita terkini lainnya|berita terkait|artikel terkait|berita lainnya|baca berita lainnya"
     r"|berita terpopuler|terpopuler|populer|trending|most read|latest news|top stories"
     r"|related (?:articles|stories|news|topics)|more on this story|more from [\w ]+|editor'?s picks?"
     r"|(?:copyright|hak cipta)\s*(?:©|\(c\)|\d{4}).*|©.*|simak breaking news\b.*|dapatkan update berita\b.*"
-    r"|komentar|comments|tulis komentar|leave a comment)\s*:?$",
-    _IC,
+    r"|komentar|comments|tulis komentar|leave a comment"
 )
+_FOOTER_START = re.compile(rf"^(?:{_AUTHOR_BOX}|{_FOOTER_MARKERS})\s*:?$", _IC)
+_FOOTER_MARKER = re.compile(rf"^(?:{_FOOTER_MARKERS})\s*:?$", _IC)
+"""``_FOOTER_START`` without the author box's rule, for a line that cannot match that rule."""
 FOOTER_MAX_WORDS = 25
 
 
@@ -147,7 +150,7 @@ def clean_article(article: Article) -> Article:
     kept in ``Article.source``, and a dateline is not part of any sentence, so it would only
     clutter ledes, highlights and the first passage.
     """
-    blocks = _cut_footer([Block(normalise(b.text).strip(), b.kind) for b in article.blocks])
+    blocks = _cut_footer([_with_text(b, normalise(b.text).strip()) for b in article.blocks])
     title_key = _key(article.title)
     headline = title_key if word_count(title_key) >= 3 else ""  # shorter ones are too common to drop
     kept: list[Block] = []
@@ -171,7 +174,7 @@ def clean_article(article: Article) -> Article:
                 repeat = (len(kept), Block(text, block.kind))
             log.debug("dropped boilerplate %r", text[:80])
             continue
-        kept.append(Block(text, block.kind))
+        kept.append(_with_text(block, text))
     if repeat is not None and all(b.kind == "heading" for b in kept):
         kept.insert(*repeat)  # a one-line brief that is its headline: the line is all it has
     while True:  # each step can expose work for another; stop when nothing changes
@@ -182,6 +185,12 @@ def clean_article(article: Article) -> Article:
     if len(kept) != len(article.blocks):
         log.debug("cleaned %s: %d → %d blocks", article.key, len(article.blocks), len(kept))
     return dataclasses.replace(article, blocks=tuple(kept))
+
+
+def _with_text(block: Block, text: str) -> Block:
+    """``block`` holding ``text``: itself when that is its text already (most blocks are clean
+    as read, and a new frozen block costs more than the comparison)."""
+    return block if text == block.text else Block(text, block.kind)
 
 
 def _key(text: str) -> str:
@@ -239,7 +248,7 @@ def _is_boilerplate(text: str, words: int, key: str, headline: str) -> bool:
         return True
     if words <= FOLLOW_MAX_WORDS and _FOLLOW_US.match(text):
         return True
-    if words <= FOOTER_MAX_WORDS and _FOOTER_START.match(text):
+    if words <= FOOTER_MAX_WORDS and _is_footer_start(text):
         return True  # a footer marker early in the article: the line goes, the article stays
     return _repeats_headline(text, key, headline) or _is_caption(text, words)
 
@@ -276,6 +285,15 @@ def _is_caption(text: str, words: int) -> bool:
     return words <= CREDITED_CAPTION_MAX_WORDS and bool(_ENDS_WITH_CREDIT.search(text))
 
 
+def _is_footer_start(text: str) -> bool:
+    """Whether ``text`` marks where the footer starts. The author box's rule tries every place
+    in the line for "verified" (a third of cleaning's regex time): an ASCII line without the
+    word, any case, is weighed against the other rules only."""
+    if text.isascii() and "verified" not in text.lower():
+        return _FOOTER_MARKER.match(text) is not None
+    return _FOOTER_START.match(text) is not None
+
+
 def _cut_footer(blocks: list[Block]) -> list[Block]:
     """Drop the page footer: from the first footer marker in the article's second half on.
 
@@ -285,7 +303,7 @@ def _cut_footer(blocks: list[Block]) -> list[Block]:
     half = len(blocks) // 2
     for i in range(half, len(blocks)):
         text = blocks[i].text
-        if word_count(text) <= FOOTER_MAX_WORDS and _FOOTER_START.match(text):
+        if word_count(text) <= FOOTER_MAX_WORDS and _is_footer_start(text):
             log.debug("footer from block %d: %r", i, text[:60])
             return blocks[:i]
     return blocks

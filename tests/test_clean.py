@@ -139,6 +139,8 @@ def clean_paragraphs(*paragraphs: str, title: str = TITLE) -> list[str]:
         "Image caption, Leaders met in Jakarta",
         "Getty Images",
         "Ikuti berita terkini dari kami di Google News",
+        "Dimas Prasetyo Verified Writer",
+        "Çağrı Aydın Verified Author",  # not ASCII: the author box's rule is not skipped
         TITLE,
         TITLE + "Ilustrasi kapal patroli (Dok. Bakamla)",
     ],
