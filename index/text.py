@@ -12,7 +12,7 @@ import logging
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,10 @@ _ABBREVIATIONS = (
 )  # fmt: skip
 ABBREVIATIONS = frozenset(_ABBREVIATIONS)
 
-# A candidate end: terminal punctuation, closing quotes/brackets, then whitespace.
-_END = re.compile(r"""([.!?…]+)(["'”’)\]]*)(\s+)""")
+# A candidate end: terminal punctuation, closing quotes/brackets, then whitespace. It opens
+# with a bare character class, not a group, so the regex engine skips ahead to the next
+# punctuation mark instead of trying the whole pattern at every character (twice as fast).
+_END = re.compile(r"""[.!?…][.!?…]*(["'”’)\]]*)(\s+)""")
 _OPENERS = "\"'“‘([«"
 _DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}$")  # U.S.  a.n.  S.H.
 _INITIAL = re.compile(r"(?:^|[\s(\"“])[A-Z]$")  # "Rahmah N." "J. Biden"
@@ -181,20 +183,21 @@ def split_sentences(text: str) -> list[str]:
     (``."`` ``.”``) and ellipses. A newline always ends a sentence. Joining the result with
     spaces gives back the same words as ``text``.
     """
-    out: list[str] = []
+    return list(iter_sentences(text))
+
+
+def iter_sentences(text: str) -> Iterator[str]:
+    """``split_sentences(text)`` one at a time: a lede needs only the first of a paragraph."""
     for line in filter(None, text.split("\n")):  # passages part paragraphs with a blank line
         start = 0
         for m in _END.finditer(line):
-            end = m.end(2)
             if not _starts_sentence(line, m.end()):
                 continue
-            if _blocks_end(line[max(start, m.start(1) - _LAST_WORD_CHARS) : m.start(1)], m.group(1)):
+            at = m.start()  # the punctuation: line[at : m.start(1)]
+            if _blocks_end(line[max(start, at - _LAST_WORD_CHARS) : at], line[at : m.start(1)]):
                 continue
-            piece = line[start:end].strip()
-            if piece:
-                out.append(piece)
+            if piece := line[start : m.end(1)].strip():
+                yield piece
             start = m.end()
-        piece = line[start:].strip()
-        if piece:
-            out.append(piece)
-    return out
+        if piece := line[start:].strip():
+            yield piece

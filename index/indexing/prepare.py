@@ -18,7 +18,7 @@ from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings, Settings
 from foreign_desk.index.models import Article, Passage, ReadProblem, by_fields
 from foreign_desk.index.readers import discover, read_path
-from foreign_desk.index.text import split_sentences
+from foreign_desk.index.text import iter_sentences, split_sentences
 
 CHUNKER_VERSION = "1"
 """Part of every content hash: bump it when chunking changes, so every article is re-chunked."""
@@ -92,8 +92,7 @@ def prepare(article: Article, settings: Settings) -> Prepared | ReadProblem:
     if not passages:
         return ReadProblem(where, "no article text left after removing boilerplate")
     lede = next((b.text for b in cleaned.blocks if b.kind != "heading"), "")
-    first = split_sentences(lede)
-    lede = (first[0] if first else lede)[:LEDE_CHARS]
+    lede = next(iter_sentences(lede), lede)[:LEDE_CHARS]
     contexts = tuple(embed_context(cleaned, p) for p in passages)
     sentences = tuple(passage_sentences(p.text) for p in passages)
     return Prepared(cleaned, passages, contexts, sentences, lede, content_hash(cleaned, settings.chunking))
