@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 # Spaces that scraped news is full of (NBSP after "NATO\xa0", thin spaces) become plain ones;
 # invisible characters (zero-width, soft hyphen, BOM) go, so words compare equal.
-_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+")
+_SPACE = r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]"
+_SPACES = re.compile(f"{_SPACE}{_SPACE}*")  # "x+" as "xx*": on a bare class the engine skips ahead
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 _RUN_OF_SPACES = re.compile(r" {2,}")
 
