@@ -168,7 +168,7 @@ def clean_article(article: Article) -> Article:
         if _RELATED_MARKER.match(text):
             after_marker = MARKER_FOLLOWERS
             continue
-        key = _key(text)
+        key = _tidied_key(text)
         if _is_boilerplate(text, words, key, headline):
             if repeat is None and block.kind != "heading" and key == title_key:
                 repeat = (len(kept), Block(text, block.kind))
@@ -197,6 +197,13 @@ def _key(text: str) -> str:
     """A block's text as compared with others: folded, one space between words (remembered for
     paragraph-sized texts: every block is compared with the headline and its neighbours)."""
     return _fold_words(text) if len(text) > CACHED_TEXT_CHARS else _cached_key(text)
+
+
+def _tidied_key(text: str) -> str:
+    """``_key`` of a block's tidied text: an ASCII one has one space between words already, so
+    its key is its lowercase (the key of every block, folded and checked, was a sixth of
+    cleaning)."""
+    return text.lower() if text.isascii() else _key(text)
 
 
 def _fold_words(text: str) -> str:
@@ -314,7 +321,7 @@ def _dedupe(blocks: list[Block]) -> list[Block]:
     out: list[Block] = []
     last = None  # the key of the block kept last (a dropped one has the same)
     for block in blocks:
-        key = _key(block.text)
+        key = _tidied_key(block.text)
         if key != last:
             out.append(block)
         last = key
