@@ -14,13 +14,6 @@ from typing import Any, Literal
 BlockKind = Literal["paragraph", "heading", "standfirst"]
 
 
-def by_fields(value: Any) -> tuple[type, tuple[object, ...]]:
-    """How an article's values are pickled (the reading process sends them): their class and
-    field values, given to ``__init__`` again; half the loading time of a slotted dataclass's
-    own state, which looks up its fields for every object."""
-    return type(value), tuple(getattr(value, name) for name in value.__slots__)
-
-
 def published_day(published: str | None, local_day: str | None) -> str | None:
     """The day an article was published as its outlet printed it (``local_day``, else the UTC
     day of ``published``): what citations show, ``--since`` compares and questions prefer,
@@ -34,8 +27,6 @@ class Block:
 
     text: str
     kind: BlockKind = "paragraph"
-
-    __reduce__ = by_fields
 
 
 MAX_URL_CHARS = 2_048
@@ -70,8 +61,6 @@ class Article:
     locator: str | None = None
     local_day: str | None = None
     link: str | None = None
-
-    __reduce__ = by_fields
 
     @property
     def address(self) -> str | None:
@@ -151,8 +140,6 @@ class Passage:
     paragraphs: tuple[int, ...]
     section: str | None = None
     ordinal: int = 0
-
-    __reduce__ = by_fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 from foreign_desk.index.chunk import MAX_CONTEXT_CHARS, chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings, Settings
-from foreign_desk.index.models import Article, Passage, ReadProblem, by_fields
+from foreign_desk.index.models import Article, Passage, ReadProblem
 from foreign_desk.index.readers import discover, read_path
 from foreign_desk.index.text import iter_sentences, split_sentences
 
@@ -40,8 +40,6 @@ class Prepared:
     """Each passage's sentences: with its context's lines, what its vector is made of."""
     lede: str
     content_hash: str
-
-    __reduce__ = by_fields
 
 
 def passage_sentences(text: str) -> tuple[str, ...]:
