@@ -294,11 +294,24 @@ class AnswerStore:
             row = await cur.fetchone()
         return str(row[0]) if row is not None else None
 
-    async def set_server_zone(self, guild_id: int, zone: str) -> None:
+    async def set_server_zone(self, guild_id: int, zone: str | None) -> None:
+        """Keep the server's zone; None forgets it (its language's default applies again)."""
         async with self._transaction:  # not inside another task's open transaction
-            await self.conn.execute(
-                "INSERT OR REPLACE INTO server_zones (guild_id, zone) VALUES (?, ?)", (guild_id, zone)
-            )
+            if zone is None:
+                await self.conn.execute("DELETE FROM server_zones WHERE guild_id = ?", (guild_id,))
+            else:
+                await self.conn.execute(
+                    "INSERT OR REPLACE INTO server_zones (guild_id, zone) VALUES (?, ?)", (guild_id, zone)
+                )
+
+    async def servers(self) -> set[int]:
+        """The servers something is kept of here (a time zone), for noticing the ones that left."""
+        async with self.conn.execute("SELECT guild_id FROM server_zones") as cur:
+            return {int(row[0]) for row in await cur.fetchall()}
+
+    async def forget_server(self, guild_id: int) -> None:
+        """Forget what is kept of a server the bot left long ago (``housekeeping``): its zone."""
+        await self.set_server_zone(guild_id, None)
 
     async def columns(self, table: str) -> list[str]:
         """The column names of ``table`` (for tests that check what is stored)."""

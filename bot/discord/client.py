@@ -211,6 +211,7 @@ class ForeignDeskBot(commands.AutoShardedBot):
         self.alerts.start()
         self.housekeeping = Housekeeping(
             feeds,
+            self.answers,
             forget_after_days=self.bot_settings.forget_after_days,
             every_s=self.bot_settings.housekeeping_s,
         )

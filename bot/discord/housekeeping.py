@@ -1,5 +1,6 @@
 """Background housekeeping of the process holding the background lease: forgetting the servers
-the bot left ``forget_after_days`` ago (their feeds and own articles; ``feeds.servers``).
+the bot left ``forget_after_days`` ago (their feeds and own articles, ``feeds.servers``; their
+time zones, ``answers``).
 
 It looks once at start and then every ``every_s``; a failure is logged and tried again at the
 next look. Concurrency: one task; ``stop`` may be awaited from any task.
@@ -10,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from foreign_desk.index.feeds import FeedDesk
+
+if TYPE_CHECKING:
+    from .answers import AnswerStore
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +26,11 @@ DAY_S = 86400.0
 class Housekeeping:
     """``start`` once; ``await stop()``. ``runs`` counts the looks done (for logs and tests)."""
 
-    def __init__(self, feeds: FeedDesk, *, forget_after_days: float, every_s: float) -> None:
+    def __init__(
+        self, feeds: FeedDesk, answers: AnswerStore, *, forget_after_days: float, every_s: float
+    ) -> None:
         self.feeds = feeds
+        self.answers = answers
         self.forget_after_s = forget_after_days * DAY_S
         self.every_s = every_s
         self.runs = 0
@@ -42,7 +50,7 @@ class Housekeeping:
     async def _run(self) -> None:
         while True:
             try:
-                forgotten = await self.feeds.forget_departed(self.forget_after_s)
+                forgotten = await self.feeds.forget_departed(self.forget_after_s, self.answers.forget_server)
                 if forgotten:
                     log.info("forgot %d server(s) the bot left: %s", len(forgotten), forgotten)
             except Exception:  # the store is busy or a bug: say so, look again later

@@ -3,21 +3,24 @@
 Discord does not tell a user's time zone (the CLI counts from its user's own day), so each server
 has one: the IANA zone an admin set (``/admin timezone``), kept in ``discord.sqlite3`` and read on
 every question (another process may have set it), else ``Asia/Jakarta`` for a server whose
-preferred locale is Indonesian and UTC for any other. DMs count in UTC.
+preferred locale is Indonesian and UTC for any other. DMs count in UTC. An admin clears the zone
+with the word for "default" (``zone.default_word``: "default", "bawaan"). A stored zone this host
+no longer knows (its tz data changed) counts as the default, with one warning a process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, available_timezones
+from typing import TYPE_CHECKING, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import discord
 
 from .errors import Refusal
-from .i18n import language_of
+from .i18n import LANGUAGES, Texts, language_of
 
 if TYPE_CHECKING:
     from .answers import AnswerStore
@@ -27,7 +30,32 @@ DEFAULT_ZONES = {"id": "Asia/Jakarta"}
 """A server's zone by its language when no admin set one; any other language: UTC."""
 CHOICES_MAX = 25
 """Discord shows at most 25 autocomplete choices."""
-_loaded: dict[str, tzinfo] = {"UTC": UTC}
+_loaded: dict[str, tzinfo | None] = {"UTC": UTC}
+"""Zones read so far; None for a name this host does not know (warned about once)."""
+
+log = logging.getLogger(__name__)
+
+
+class ServerZone(NamedTuple):
+    """The zone a server counts days in, and the one an admin set (None: its language's default;
+    another name than ``name``: a zone this host does not know, so the default is used)."""
+
+    name: str
+    stored: str | None
+    tz: tzinfo
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.tz).date()
+
+
+@cache
+def default_words() -> frozenset[str]:
+    """The words that clear a server's zone, in every language the bot speaks."""
+    return frozenset(Texts(language)("zone.default_word").lower() for language in LANGUAGES)
+
+
+def is_default(typed: str) -> bool:
+    return typed.strip().lower() in default_words()
 
 
 @cache
@@ -51,26 +79,38 @@ async def zone_choices(current: str) -> list[str]:
     return sorted(name for key, name in names.items() if typed in key)[:CHOICES_MAX]
 
 
-async def server_zone(
-    store: AnswerStore, guild_id: int, locale: str | discord.Locale | None
-) -> tuple[str, bool]:
-    """The server's zone, and whether an admin set it (else it is its language's default)."""
+async def _load(name: str) -> tzinfo | None:
+    """The zone ``name``, read off the loop once a process; None, with one warning, when this host
+    does not know it (its tz data changed since an admin chose it)."""
+    if name in _loaded:
+        return _loaded[name]
+    try:
+        found: tzinfo | None = await asyncio.to_thread(ZoneInfo, name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        found = None
+        if name not in _loaded:
+            log.warning(
+                "time zone %r is unknown to this host: servers that chose it count in their default", name
+            )
+    return _loaded.setdefault(name, found)
+
+
+async def server_zone(store: AnswerStore, guild_id: int, locale: str | discord.Locale | None) -> ServerZone:
+    """The server's zone: the one an admin set when this host knows it, else its language's."""
     stored = await store.server_zone(guild_id)
-    if stored is not None:
-        return stored, True
-    return DEFAULT_ZONES.get(language_of((locale,)), "UTC"), False
-
-
-async def day_in(zone: str, now: datetime) -> date:
-    """The calendar day in ``zone`` at ``now``; a zone's file is read off the loop, once."""
-    if zone not in _loaded:
-        _loaded[zone] = await asyncio.to_thread(ZoneInfo, zone)
-    return now.astimezone(_loaded[zone]).date()
+    tz = None if stored is None else await _load(stored)
+    if stored is not None and tz is not None:
+        return ServerZone(stored, stored, tz)
+    name = DEFAULT_ZONES.get(language_of((locale,)), "UTC")
+    tz = await _load(name)
+    assert tz is not None  # the defaults ship with tzdata
+    return ServerZone(name, stored, tz)
 
 
 async def _today(bot: ForeignDeskBot, guild_id: int | None, locale: str | discord.Locale | None) -> date:
-    zone = "UTC" if guild_id is None else (await server_zone(bot.answers, guild_id, locale))[0]
-    return await day_in(zone, bot.clock())
+    if guild_id is None:
+        return bot.clock().astimezone(UTC).date()
+    return (await server_zone(bot.answers, guild_id, locale)).today(bot.clock())
 
 
 async def today_of(bot: ForeignDeskBot, interaction: discord.Interaction) -> date:

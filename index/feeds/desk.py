@@ -29,7 +29,7 @@ import re
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -354,9 +354,12 @@ class FeedDesk:
         """Every server with something of its own here: feeds, follows or articles."""
         return await self.scopes.servers() | await self.engine.servers()
 
-    async def forget_departed(self, after_s: float) -> list[int]:
-        """Forget the servers left more than ``after_s`` ago (``servers``); returns their ids."""
-        return await self.servers.forget_departed(after_s)
+    async def forget_departed(
+        self, after_s: float, also: Callable[[int], Awaitable[object]] | None = None
+    ) -> list[int]:
+        """Forget the servers left more than ``after_s`` ago, and through ``also`` what the front
+        end keeps of each (``servers``); returns their ids."""
+        return await self.servers.forget_departed(after_s, also)
 
     def poller(self, **kwargs: object) -> Poller:
         """The background poller (not started); ``close()`` stops it."""

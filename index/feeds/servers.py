@@ -9,7 +9,8 @@ the transaction that writes, so concurrent requests, in any process, never pass 
 
 When the bot leaves a server, its follows stop at once (the front end's business) and the
 server is marked departed; ``forget_departed`` later (``forget_after``) drops its feeds and its
-own articles, unless the bot came back meanwhile (``back``).
+own articles, and what the front end keeps of it (``also``: the Discord bot's time zone), unless
+the bot came back meanwhile (``back``).
 Concurrency: methods may be awaited from many tasks (writes go through ``StateDB``).
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from foreign_desk.index.config import FeedSettings
@@ -114,11 +115,16 @@ class Servers:
     async def back(self, guild_id: int) -> bool:
         return await self.scopes.back(guild_id)
 
-    async def forget_departed(self, after_s: float) -> list[int]:
-        """Forget the servers the bot left more than ``after_s`` ago: their feeds (feeds nobody
-        else polls are unregistered) and their own articles. Returns their ids."""
+    async def forget_departed(
+        self, after_s: float, also: Callable[[int], Awaitable[object]] | None = None
+    ) -> list[int]:
+        """Forget the servers the bot left more than ``after_s`` ago: ``also(guild_id)`` first (what
+        the caller keeps of it; a failure leaves the departure to the next look), then their feeds
+        (feeds nobody else polls are unregistered) and their own articles. Returns their ids."""
         gone = await self.scopes.departed(self.clock() - after_s)
         for guild_id in gone:
+            if also is not None:
+                await also(guild_id)
             feeds = await self.scopes.forget(guild_id)
             removed = await self.engine.forget(guild_id)
             log.info(

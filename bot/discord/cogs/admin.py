@@ -26,7 +26,7 @@ from ..replies import NO_PINGS, defer_private
 from ..scopes import scope_of
 from ..translator import L
 from ..views import stored
-from ..zones import day_in, server_zone, zone_choices, zone_named
+from ..zones import CHOICES_MAX, ServerZone, is_default, server_zone, zone_choices, zone_named
 from .feeds import FeedCommands
 
 if TYPE_CHECKING:
@@ -87,18 +87,35 @@ class AdminCog(
         """The time zone "yesterday" and since:7d count in here; without a zone, the one in use."""
         assert interaction.guild_id is not None  # interaction_check
         await defer_private(interaction)  # another process may hold the file's write lock for seconds
-        answers = self.bot.answers
-        if zone is not None:
+        guild_id = interaction.guild_id
+        if zone is not None and is_default(zone):
+            await stored(self.bot.answers.set_server_zone(guild_id, None), busy="zone.busy")
+        elif zone is not None:
             name = await zone_named(zone)
-            await stored(answers.set_server_zone(interaction.guild_id, name), busy="zone.busy")
-        name, chosen = await server_zone(answers, interaction.guild_id, interaction.guild_locale)
+            await stored(self.bot.answers.set_server_zone(guild_id, name), busy="zone.busy")
+        found = await server_zone(self.bot.answers, guild_id, interaction.guild_locale)
         tx = for_interaction(interaction)
-        key = "zone.set" if zone is not None else "zone.chosen" if chosen else "zone.default"
-        today = tx.date((await day_in(name, self.bot.clock())).isoformat())
+        today = tx.date(found.today(self.bot.clock()).isoformat())
         await interaction.edit_original_response(
-            content=tx(key, zone=name, today=today), allowed_mentions=NO_PINGS
+            content=tx(_zone_key(zone, found), zone=found.name, stored=found.stored, today=today),
+            allowed_mentions=NO_PINGS,
         )
 
     @timezone.autocomplete("zone")
     async def _zone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in await zone_choices(current)]
+        """The word for the default first (when it holds what is typed), then the matching zones."""
+        tx = for_interaction(interaction)
+        word = tx("zone.default_word")
+        offered = current.strip().lower() in word.lower()
+        choices = [app_commands.Choice(name=tx("zone.default_choice"), value=word)] if offered else []
+        choices += [app_commands.Choice(name=z, value=z) for z in await zone_choices(current)]
+        return choices[:CHOICES_MAX]
+
+
+def _zone_key(typed: str | None, found: ServerZone) -> str:
+    """What /admin timezone says: what was just done, else the zone in use and why."""
+    if typed is not None:
+        return "zone.cleared" if found.stored is None else "zone.set"
+    if found.stored is None:
+        return "zone.default"
+    return "zone.chosen" if found.stored == found.name else "zone.stored_unknown"

@@ -35,7 +35,8 @@ class ServersCog(commands.Cog):
         present = {g.id for g in self.bot.guilds}  # unavailable ones (an outage) included
         count = self.bot.shard_count or 1
         shards = set(self.bot.shard_ids or range(count))
-        for guild_id in sorted(await self.bot.feeds.known_servers() - present):
+        known = await self.bot.feeds.known_servers() | await self.bot.answers.servers()
+        for guild_id in sorted(known - present):
             if (guild_id >> 22) % count in shards:
                 await self._removed(guild_id)
 

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
 from foreign_desk.bot.discord.client import ForeignDeskBot
 from foreign_desk.index.models import Article, Block
 
@@ -101,3 +106,72 @@ async def test_an_indonesian_server_counts_in_jakarta_and_a_dm_in_utc(
     assert shown.content.startswith(
         'Server ini menghitung hari ("kemarin", sejak:7d) dalam Asia/Jakarta, bawaan'
     )
+
+
+async def test_an_admin_clears_the_zone_and_the_servers_default_applies_again(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    async with asyncio.timeout(60), start_bot() as bot:
+        await at_dawn_in_jakarta(bot)
+        await reply_to(standin, "admin timezone", {"zone": "Asia/Jakarta"}, user=standin.admin)
+        typed = await standin.send_autocomplete(
+            "admin timezone", {"zone": "baw"}, focused="zone", locale="id"
+        )
+        offered = await typed.wait_for_choices()
+        cleared = await reply_to(standin, "admin timezone", {"zone": "default"}, user=standin.admin)
+        in_utc = await reply_to(standin, "ask", {"question": YESTERDAY})
+        await reply_to(standin, "admin timezone", {"zone": "Europe/London"}, user=standin.admin)
+        bawaan = await reply_to(
+            standin, "admin timezone", {"zone": "Bawaan"}, user=standin.admin, locale="id"
+        )
+        shown = await reply_to(standin, "admin timezone", user=standin.admin)
+    assert offered[0]["value"] == "bawaan" and offered[0]["name"].startswith("bawaan: zona bahasa server")
+    assert cleared.ephemeral and cleared.content == (
+        'This server counts days ("yesterday", since:7d) in UTC again, the default for its language: '
+        "today there is 8 Jun 2024."
+    )
+    assert "7 Jun 2024" in citations(in_utc)[0]
+    assert bawaan.content.startswith('Server ini kembali menghitung hari ("kemarin", sejak:7d) dalam UTC')
+    assert shown.content.startswith('This server counts days ("yesterday", since:7d) in UTC, the default')
+
+
+async def test_a_departed_servers_zone_is_forgotten_with_its_feeds(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    other = standin.world.add_guild("Other")
+    gone = standin.world.add_guild("Removed the bot while it was down", with_bot=False)
+    store = await AnswerStore.open(sample_copy, ttl_s=60)
+    await store.set_server_zone(gone.id, "Asia/Jayapura")  # its only trace
+    await store.close()
+    # forget_after_days=0: forgotten at housekeeping's next look after the departure.
+    async with asyncio.timeout(60), start_bot(forget_after_days=0, housekeeping_s=0.05) as bot:
+        await reply_to(standin, "admin timezone", {"zone": "Asia/Jakarta"}, user=standin.admin)
+        await bot.answers.set_server_zone(other.id, "Asia/Makassar")
+        await standin.remove_bot_from_guild(standin.guild)
+        housekeeping = bot.housekeeping
+        assert housekeeping is not None
+        looked = housekeeping.runs
+        await standin.wait_until(lambda: housekeeping.runs > looked + 1, what="two looks after the departure")
+        assert await bot.answers.server_zone(standin.guild.id) is None
+        assert await bot.answers.server_zone(gone.id) is None
+        assert await bot.answers.server_zone(other.id) == "Asia/Makassar"  # still there: kept
+
+
+async def test_a_stored_zone_this_host_no_longer_knows_counts_as_the_default(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path, caplog: pytest.LogCaptureFixture
+):
+    standin.guild.preferred_locale = "id"
+    async with asyncio.timeout(60), start_bot() as bot:
+        await at_dawn_in_jakarta(bot)
+        with closing(sqlite3.connect(sample_copy / FILE_NAME)) as conn, conn:  # tz data changed since
+            conn.execute("INSERT INTO server_zones VALUES (?, 'Mars/Olympus')", (standin.guild.id,))
+        asked = await reply_to(standin, "ask", {"question": YESTERDAY})
+        again = await reply_to(standin, "ask", {"question": "Sulawesi Sea patrols", "since": "1d"})
+        shown = await reply_to(standin, "admin timezone", user=standin.admin)
+    assert "8 Jun 2024" in citations(asked)[0]  # counted in Asia/Jakarta, the Indonesian default
+    assert citations(again) and not any("7 Jun 2024" in line for line in citations(again))
+    assert shown.content.startswith(
+        "This server's time zone Mars/Olympus is unknown to this host (its time zone data changed), so "
+        'it counts days ("yesterday", since:7d) in Asia/Jakarta, the default for its language'
+    )
+    assert caplog.text.count("time zone 'Mars/Olympus' is unknown to this host") == 1
