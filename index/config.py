@@ -164,6 +164,7 @@ class FeedSettings:
         "pages_at_once": (1, 64),
         "max_items_per_poll": (1, 1_000),
         "max_feed_items": (1, 10_000),
+        "item_memory": (1, 1_000_000),
         "item_attempts": (1, 20),
         "topic_z": (0.0, 100.0),
         "topic_recent": (1, 100_000),
@@ -200,6 +201,10 @@ class FeedSettings:
     max_feed_items: int = 500
     """Items read from one feed document, in its order; those after are ignored (a problem
     the poll reports): a feed of 85,000 items must not cost minutes of every poll."""
+    item_memory: int = 2000
+    """Items of one feed remembered (what became of each) besides those its latest poll listed;
+    older ones are forgotten after each poll. A feed lists only recent items, so none it still
+    lists is ever fetched again; a subscriber's catch-up reaches this far back."""
     item_attempts: int = 3
     """How often an item whose page failed for a passing reason (timeout, 5xx) is retried."""
     topic_z: float = 3.25

@@ -246,8 +246,9 @@ class FeedDesk:
         """Give a scope subscribing to a feed others poll what the feed brought so far: the
         articles still stored are granted; those gone (forgotten by the servers that had them,
         to stay within their quotas) are fetched again for this scope alone, the newest
-        ``max_items_per_poll``; then its own quota holds."""
-        brought = await self.state.brought(feed.id)
+        ``max_items_per_poll``; then its own quota holds. "So far" is what the feed's memory
+        holds: at most ``item_memory`` items besides those its latest poll listed."""
+        brought = await self.state.brought(feed.id, self.settings.item_memory + self.settings.max_feed_items)
         live = await self.engine.live([r.article_uid for r in brought if r.article_uid])
         await self.engine.grant([(uid, guild_id) for uid in live])
         gone: dict[str | None, SeenItem] = {}

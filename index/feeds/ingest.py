@@ -121,6 +121,9 @@ class Harvest:
     leftover: bool = False
     """Items were left for a later poll (a cap, a 429, a passing failure): the feed's new
     validators are then not kept, so that the next poll reads the whole feed again."""
+    listed: frozenset[str] | None = None
+    """The idents of the items the feed listed (None: no feed document was read): what the
+    feed's memory keeps however old (``FeedState.forget``)."""
     scopes: tuple[int | None, ...] = ()
     """Who sees what this harvest brings: the feed's subscribers (server ids; None for the
     shared corpus); none, and nobody does."""
@@ -250,6 +253,7 @@ class Ingester:
         fallback_source = feed.source or poll.feed.title or None
         # Newest first, so a capped poll takes the latest news; undated items go last.
         items = sorted(poll.feed.items, key=lambda i: i.published or "", reverse=True)
+        harvest.listed = frozenset(i.key for i in items)
         memory = await self._memory(feed, items)
         todos = [t for t in (self._triage(feed, i, harvest, memory) for i in items) if t is not None]
         cap = max(0, self.settings.max_items_per_poll)
@@ -426,6 +430,8 @@ class Ingester:
                         harvest.records = [r for r in harvest.records if r.status != "stored"]
             for harvest in harvests:
                 await self.state.record(harvest.records)
+                if harvest.feed is not None and harvest.listed is not None:
+                    await self.state.forget(harvest.feed.id, harvest.listed, self.settings.item_memory)
                 await self._schedule(harvest)
             # Articles already stored (duplicates): the harvest's subscribers see them too.
             await self.engine.grant(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ import aiosqlite
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
-from foreign_desk.index.sqlite import connect, migrate, now_iso, rows_in
+from foreign_desk.index.sqlite import connect, in_statements, migrate, now_iso, rows_in
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ SQL_ITEM_INSERT = (
     "status, error, attempts, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 STORED = ("stored", "duplicate")
+FORGET_BATCH = 1_000
+"""Items of one feed forgotten after one poll at most: a store from before ``item_memory``
+sheds its backlog over a few polls, each in a short transaction."""
 
 
 class FeedError(ForeignDeskError):
@@ -265,14 +268,32 @@ class FeedState:
                 else:
                     await conn.execute(SQL_ITEM_INSERT, (r.feed_id, r.ident, *values, now, now))
 
-    async def brought(self, feed_id: int) -> list[SeenItem]:
-        """The feed's items that brought an article (stored, or recognised as duplicates), newest
-        first; their articles may since have been forgotten (the caller asks the engine)."""
+    async def forget(self, feed_id: int, listed: Collection[str], keep: int) -> int:
+        """Forget the feed's items older than its ``keep`` newest, except those its latest poll
+        ``listed`` (a feed lists only recent items: one listed again is known as ever), at most
+        ``FORGET_BATCH`` a call; returns how many were forgotten."""
+        cutoff = "SELECT id FROM feed_items WHERE feed_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?"
+        older = "SELECT id, ident FROM feed_items WHERE feed_id = ? AND id <= ? ORDER BY id LIMIT ?"
+        async with self.db.transaction() as conn:
+            async with conn.execute(cutoff, (feed_id, keep)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return 0
+            async with conn.execute(older, (feed_id, row[0], FORGET_BATCH + len(listed))) as cur:
+                doomed = [i for i, ident in await cur.fetchall() if ident not in listed]
+            for sql, bound in in_statements("DELETE FROM feed_items WHERE id IN (:keys)", doomed):
+                await conn.execute(sql, bound)
+        return len(doomed)
+
+    async def brought(self, feed_id: int, limit: int) -> list[SeenItem]:
+        """The feed's newest ``limit`` items that brought an article (stored, or recognised as
+        duplicates), newest first; their articles may since have been forgotten (the caller
+        asks the engine)."""
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE feed_id = ? "
-            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL ORDER BY id DESC"
+            "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL ORDER BY id DESC LIMIT ?"
         )
-        return [_item(r) for r in await self.db.rows(sql, (feed_id,))]
+        return [_item(r) for r in await self.db.rows(sql, (feed_id, limit))]
 
     async def item_counts(self) -> dict[int, dict[str, int]]:
         """Per feed id: how many items it brought, by status."""

@@ -418,3 +418,34 @@ async def test_an_ingest_queued_behind_another_tells_its_progress_that_it_waits(
     gated.gate.set()
     assert ((await first).status, (await second).status) == ("new", "new")
     assert told[-1].phase == "done"
+
+
+async def test_a_feeds_item_memory_keeps_its_ceiling_and_every_item_it_still_lists(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    """A feed polled for months remembered every item it ever listed: past ``item_memory``,
+    older items are forgotten after each poll, but never one the feed still lists (its page is
+    not fetched again, nor is it taken for a new item)."""
+    engine.settings = with_feeds(engine.settings, item_memory=1)
+    words = ("one", "two", "three", "four", "five", "six")
+    rotating = [
+        PATROL.with_(
+            path=f"/r/{w}", title=f"{PATROL.title}, part {w}", paragraphs=(*PATROL.paragraphs, f"Part {w}.")
+        )
+        for w in words
+    ]
+    for story in [SUDAN, *rotating]:
+        serve_story(server, story)
+    counts, sizes = [], []
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+        await desk.add_feed(server.url("/rss"), name="world", check=False)
+        for i in range(len(words) - 1):  # SUDAN pinned, two rotating items per poll
+            listed = [SUDAN, *rotating[i : i + 2]]
+            server.serve("/rss", rss("World", server.base_url, listed), content_type="application/rss+xml")
+            report = await desk.fetch()
+            counts.append((report.counts["new"], report.counts["unchanged"], report.counts["duplicates"]))
+            sizes.append(len(await items_table(desk)))
+
+    assert counts == [(3, 0, 0)] + [(1, 2, 0)] * 4
+    assert max(sizes) <= 1 + 3  # item_memory + the items listed
+    assert [len(server.requests_to(s.path)) for s in [SUDAN, *rotating]] == [1] * 7
