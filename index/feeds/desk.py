@@ -14,8 +14,9 @@ fetching now, ingesting one URL, the background poller, and topic follows with t
 Concurrency: all methods may be awaited from many tasks of one event loop. A feed is fetched
 by one task at a time (a per-feed lock shared by the poller and ``fetch``); indexing goes
 through ``Engine.add_articles`` (the writer lock), one generation per fetch. A subscription's
-catch-up runs in a task of the process that subscribed (no other process knows of it), one per
-feed and scope at a time; ``close()`` cancels it.
+catch-up runs in a task of the process that subscribed, one per feed and scope at a time;
+``close()`` cancels it. It is owed in the database until done: a poller (of any process) resumes
+one left unfinished ``CATCH_UP_STALE_S`` after it was taken on.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEEDED_FLAG = "feeds_seeded"
+CATCH_UP_STALE_S = 900.0
+"""A catch-up not done this long after a process took it on is taken on again: that process
+died (a live one that is only slow costs a few pages fetched twice, nothing stored twice)."""
 MAX_NAME = 40
 
 
@@ -261,6 +265,17 @@ class FeedDesk:
                 await self.ingester.refill(feed, newest, guild_id)
         if guild_id is not None:
             await self.servers.trim(guild_id)
+        await self.scopes.caught_up(feed.id, guild_id)
+
+    async def resume_catch_ups(self) -> None:
+        """Resume the catch-ups a process took on and left unfinished (``CATCH_UP_STALE_S``)."""
+        now = self.clock()
+        owed = await self.scopes.claim_catch_ups(now - CATCH_UP_STALE_S, now)
+        feeds = {f.id: f for f in await self.all_feeds()} if owed else {}
+        for feed_id, guild_id in owed:
+            if feed_id in feeds:  # else it was removed meanwhile
+                log.info("resuming the catch-up of feed %s for scope %s", feed_id, guild_id)
+                self._start_catch_up(feeds[feed_id], guild_id)
 
     async def remove_feed(self, name: str, *, guild_id: int | None = None) -> Feed:
         """Unsubscribe a scope from a feed (unregistered when nobody else polls it); its articles

@@ -98,7 +98,9 @@ class Poller:
         log.info("feed poller stopped")
 
     async def _tick(self) -> float:
-        """Start the polls that are due; return how long to wait before looking again."""
+        """Start the polls that are due, and catch-ups left unfinished; return how long to
+        wait before looking again."""
+        await self.desk.resume_catch_ups()
         now = self.clock()
         soonest = now + self.max_wait_s
         for feed in await self.desk.all_feeds():

@@ -146,4 +146,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         WHERE feed_id IS NOT NULL AND url IS NOT NULL AND ident <> url;
         """,
     ),
+    (
+        7,
+        # Catch-ups owed: a scope that subscribed to a feed others poll gets what it brought so
+        # far (``FeedDesk._catch_up``); the row goes when that is done. ``claimed_at``: when a
+        # process last took it on; one that died leaves it to the poller (``resume_catch_ups``).
+        """
+        CREATE TABLE feed_catch_ups (
+            feed_id    INTEGER NOT NULL,
+            guild_id   INTEGER NOT NULL,
+            claimed_at REAL NOT NULL,
+            PRIMARY KEY (feed_id, guild_id),
+            FOREIGN KEY (feed_id, guild_id) REFERENCES feed_scopes(feed_id, guild_id) ON DELETE CASCADE
+        );
+        """,
+    ),
 )

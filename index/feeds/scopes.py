@@ -59,11 +59,12 @@ class FeedScopes:
         return bool(await self.db.rows(sql, (scope_id(guild_id), name)))
 
     async def subscribe(
-        self, feed: int | NewFeed, guild_id: int | None, name: str, *, limit: int | None = None
+        self, feed: int | NewFeed, guild_id: int | None, name: str, *, now: float, limit: int | None = None
     ) -> int | None:
         """Subscribe the scope to a feed (by id, or registered now): returns its id, or None and
         writes nothing when the scope has ``limit`` feeds already. The count and the writes are
-        one transaction, so adds racing in any process never pass the limit together."""
+        one transaction, so adds racing in any process never pass the limit together. A feed
+        registered already is owed its catch-up (claimed ``now``), whatever becomes of this process."""
         try:
             async with self.db.transaction() as conn:
                 if limit is not None and await _count(conn, scope_id(guild_id)) >= limit:
@@ -73,6 +74,11 @@ class FeedScopes:
                     "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) VALUES (?, ?, ?, ?)",
                     (feed_id, scope_id(guild_id), name, now_iso()),
                 )
+                if isinstance(feed, int):
+                    await conn.execute(
+                        "INSERT INTO feed_catch_ups(feed_id, guild_id, claimed_at) VALUES (?, ?, ?)",
+                        (feed_id, scope_id(guild_id), now),
+                    )
         except sqlite3.IntegrityError:  # the same feed or name, added meanwhile
             raise FeedError(f"that feed, or a feed called {name!r}, is already registered") from None
         return feed_id
@@ -88,6 +94,23 @@ class FeedScopes:
             if orphan:
                 await conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
         return orphan
+
+    async def caught_up(self, feed_id: int, guild_id: int | None) -> None:
+        """The scope's catch-up on the feed is done: nobody resumes it."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM feed_catch_ups WHERE feed_id = ? AND guild_id = ?", (feed_id, scope_id(guild_id))
+            )
+
+    async def claim_catch_ups(self, before: float, now: float) -> list[tuple[int, int | None]]:
+        """Take on the catch-ups last claimed before ``before`` (their process died, or is
+        stuck): claimed ``now``, so no other process takes them too; (feed id, scope)."""
+        async with self.db.transaction() as conn:
+            sql = "SELECT feed_id, guild_id FROM feed_catch_ups WHERE claimed_at < ?"
+            async with conn.execute(sql, (before,)) as cur:
+                owed = [(int(f), int(g) or None) for f, g in await cur.fetchall()]
+            await conn.execute("UPDATE feed_catch_ups SET claimed_at = ? WHERE claimed_at < ?", (now, before))
+        return owed
 
     async def subscribers(self, feed_ids: Sequence[int]) -> dict[int, list[int | None]]:
         """Per feed id: who subscribes (server ids; None for the shared corpus)."""

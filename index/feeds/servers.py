@@ -64,7 +64,7 @@ class Servers:
         """Subscribe a server to a feed (``FeedScopes.subscribe``) within its quota, or the
         shared corpus (no quota); returns the feed's id."""
         limit = None if guild_id is None else self.settings.server_max_feeds
-        feed_id = await self.scopes.subscribe(feed, guild_id, name, limit=limit)
+        feed_id = await self.scopes.subscribe(feed, guild_id, name, now=self.clock(), limit=limit)
         if feed_id is None:
             raise self.feeds_full()
         return feed_id

@@ -11,11 +11,12 @@ import pytest
 from aiohttp import web
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FeedError
+from foreign_desk.index.feeds.desk import CATCH_UP_STALE_S
 from foreign_desk.index.feeds.servers import QuotaExceeded
 from foreign_desk.index.fetch import FetchError
 from foreign_desk.index.models import SHARED, Scope
 
-from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, with_feeds
+from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, wait_until, with_feeds
 from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, item_xml, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
@@ -224,6 +225,38 @@ async def test_subscribing_to_a_feed_others_poll_answers_before_its_articles_are
     release.set()
     await desk.caught_up()
     assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, Scope(C))
+
+
+async def test_a_catch_up_its_process_left_unfinished_is_resumed_by_a_poller(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    """C subscribed, then its process ended while the page A forgot was being fetched again for
+    C: the catch-up is owed in the database, and a poller (here of the next process) resumes it."""
+    asked, release = asyncio.Event(), asyncio.Event()
+
+    async def held_page(request: web.Request) -> web.Response:
+        asked.set()
+        await release.wait()
+        return web.Response(text=page(PATROL, server.base_url), content_type="text/html")
+
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+        await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+        await desk.fetch(guild_id=A)
+        await engine.forget(A)
+        server.handle(PATROL.path, held_page)
+        await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+        await asked.wait()
+    release.set()
+    assert PATROL.title not in [t for t, _ in await titles(engine, PATROL_QUESTION, Scope(C))]
+
+    clock.advance(CATCH_UP_STALE_S)
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+        poller = desk.poller(sleep=clock.sleep)
+        poller.start()
+        await wait_until(lambda: poller.polls > 0)  # past its first look at the schedule
+        await desk.caught_up()
+        assert (PATROL.title, True) in await titles(engine, PATROL_QUESTION, Scope(C))
+        assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
 
 
 async def test_articles_trimmed_from_a_servers_quota_reach_a_later_subscriber_of_its_feed(
