@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from foreign_desk.index.dates import MONTHS, WEEKDAYS
+from foreign_desk.index.date_words import MONTHS, WEEKDAYS
 
 YEARS = r"(?P<y>(?:19|20)\d{2})"
 """A four-digit year of modern news (1900-2099), not part of a longer number."""

@@ -19,47 +19,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
+from foreign_desk.index.date_words import MONTHS, WEEKDAYS
+
 log = logging.getLogger(__name__)
 
 MIN_YEAR = 1900
 FUTURE_TOLERANCE = timedelta(days=1)
 """How far past the clock a date is still believed: time zones ahead of UTC, clocks that drift."""
-
-MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    [
-        "januari january jan",
-        "februari february feb pebruari",
-        "maret march mar",
-        "april apr",
-        "mei may",
-        "juni june jun",
-        "juli july jul",
-        "agustus august aug agu agt agus ags",
-        "september sep sept",
-        "oktober october okt oct",
-        "november nov nop",
-        "desember december des dec",
-    ],
-    start=1,
-):
-    for _name in _names.split():
-        MONTHS[_name] = _number
-
-WEEKDAYS: dict[str, int] = {}
-for _number, _names in enumerate(
-    [
-        "senin monday mon",
-        "selasa tuesday tue tues",
-        "rabu wednesday wed",
-        "kamis thursday thu thur thurs",
-        "jumat jum'at jum’at friday fri",
-        "sabtu saturday sat",
-        "minggu ahad sunday sun",
-    ]
-):
-    for _name in _names.split():
-        WEEKDAYS[_name] = _number
 
 # Zone abbreviations news and feeds print after a time.
 ZONES: dict[str, tzinfo] = {
