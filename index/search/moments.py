@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import mmap
 import os
 import sqlite3
 from collections.abc import Mapping
@@ -184,7 +185,7 @@ def load(path: Path, key: dict[str, Any]) -> Sampled | None:
     """The moments saved at ``path`` for ``key``; None when there are none for it, or the file
     is damaged (logged)."""
     try:
-        raw = np.fromfile(path, dtype=np.uint8)
+        raw = _mapped(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -195,6 +196,17 @@ def load(path: Path, key: dict[str, Any]) -> Sampled | None:
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         log.warning("%s is damaged (%s); measuring the background again", path.name, exc)
         return None
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """The file's bytes, memory-mapped read-only: the digest reads them from the page cache with
+    no copy (at 100k passages 7 MB, ~5 ms of a cold start read into a new array), and the moments
+    are views of them. Safe as the FAISS file's mapping is: ``save`` replaces the file by renaming
+    a new one over it, so a mapped one never changes."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:  # mmap refuses an empty file: damaged, as cut short
+            return np.zeros(0, dtype=np.uint8)
+        return np.frombuffer(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
 
 
 def _digest(described: dict[str, Any], body: Any) -> str:

@@ -183,10 +183,10 @@ def test_a_file_for_another_key_or_unreadable_is_not_used(
         swapped = raw.replace(b'["", "en", "id"]', b'["", "id", "en"]', 1)  # the header only
         recounted = raw.replace(b'"passages": [80, ', b'"passages": [90, ', 1)
         assert swapped != raw and recounted != raw
-        for damaged in (raw[:40], b"not ours" + raw[8:], cut, renamed, swapped, recounted):
+        for damaged in (b"", raw[:40], b"not ours" + raw[8:], cut, renamed, swapped, recounted):
             path.write_bytes(damaged)
             assert load(path, key) is None
-    assert caplog.text.count("is damaged") == 6
+    assert caplog.text.count("is damaged") == 7
 
 
 SAVE_ON_A_FULL_DISK = """
