@@ -9,9 +9,9 @@ measures them (``save``) into ``vectors/background.bin``; opening the generation
 this embedder and this recipe, and no sentence vector was written since (sentence vectors can be
 added after publishing: every write gives its row a rowid above all others, so the largest is
 recorded, one B-tree descent to check where checking the sampled passages' rows took 10 ms at
-100k passages, 80 ms at 1M); otherwise they are measured again, as before. A damaged file (its
-own xxh3-128 digest, over the header's key, languages, counts and array places as well as the
-arrays, or an unreadable header) is ignored with a log line. The moments are
+100k passages, 80 ms at 1M); otherwise they are measured again and saved for the next opening.
+A damaged file (its own xxh3-128 digest, over the header's key, languages, counts and array
+places as well as the arrays, or an unreadable header) is ignored with a log line. The moments are
 stored as they were computed (float64, bit for bit): the same answers either way.
 """
 
@@ -105,7 +105,22 @@ async def sampled(
         if written == saved.sentences_written != UNKNOWN:
             return saved
         log.info("sentence vectors were written since %s was saved; measuring again", path.name)
-    return await measure(store, vectors, by_language)
+    measured = await measure(store, vectors, by_language)
+    if key is not None:
+        await _keep(path, key, measured)
+    return measured
+
+
+async def _keep(path: Path, key: dict[str, Any], measured: Sampled) -> None:
+    """Save the moments an opening had to measure, so that the next one reads them: a store
+    published before the recipe changed (or whose file was damaged) would otherwise measure
+    them at every start (1-2 s at 100k passages on a busy machine). The key names the
+    generation, so a publish racing this save costs its next opening a measuring, never a wrong
+    background; a data dir that cannot be written only keeps the measuring."""
+    try:
+        await asyncio.to_thread(save, path, key, measured)
+    except OSError as exc:
+        log.info("could not keep the measured background moments (%s)", exc)
 
 
 async def save_measured(store: Store, key: dict[str, Any], vectors: VectorIndex) -> None:
@@ -168,7 +183,7 @@ def save(path: Path, key: dict[str, Any], measured: Sampled) -> None:
     described = {"key": key, "arrays": places, "languages": languages, "counts": counts}
     line = json.dumps(described | {"digest": _digest(described, body)}).encode() + b"\n"
     pad = -(len(MAGIC) + len(line)) % _ALIGN
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes opening at once each save
     try:
         with tmp.open("wb") as out:
             out.write(MAGIC + line + b" " * pad)

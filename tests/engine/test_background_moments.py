@@ -21,7 +21,7 @@ from foreign_desk.index.config import IndexSettings, Settings, load_settings
 from foreign_desk.index.embed import Embedder, Fingerprint
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.search import Snapshot, moments
-from foreign_desk.index.search.moments import FILE_NAME, Sampled, load, moments_key
+from foreign_desk.index.search.moments import FILE_NAME, RECIPE, Sampled, load, moments_key, save
 from foreign_desk.index.store.integrity import CHECKSUM_KEY
 
 from tests.conftest import ROOT
@@ -164,6 +164,22 @@ async def test_sentence_vectors_written_since_publish_are_measured_again(
         db.execute(f"INSERT OR REPLACE INTO sentence_embeddings VALUES ({key}, 1, zeroblob(128))", args)
     await open_and_compare(make_settings(data), FakeEmbedder())
     assert len(measured) == 2
+
+
+async def test_moments_an_opening_had_to_measure_are_kept_for_the_next(
+    data: Path, make_settings: Callable[..., Settings], measured: list[int]
+) -> None:
+    """A store published before the recipe changed measured its background at every start (1-2 s
+    at 100k passages): the first opening now saves what it measured, and the next reads it."""
+    path, key = data / "vectors" / FILE_NAME, saved_key(data)
+    saved = load(path, key)
+    assert saved is not None
+    save(path, key | {"recipe": RECIPE - 1}, saved)  # as an older version saved it
+    await open_and_compare(make_settings(data), FakeEmbedder())
+    assert len(measured) == 2 and load(path, key) is not None
+    measured.clear()
+    await open_and_compare(make_settings(data), FakeEmbedder())
+    assert len(measured) == 1  # only the fresh one the test asked for
 
 
 def test_a_file_for_another_key_or_unreadable_is_not_used(
