@@ -91,20 +91,12 @@ async def test_a_question_makes_no_statement_on_the_event_loops_connection(sampl
 async def test_a_generation_another_process_published_answers_the_next_question(
     tmp_path, make_settings
 ) -> None:
-    from foreign_desk.index.engine import Engine
-
-    from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
-    from tests.fake_embedder import FakeEmbedder
+    from tests.engine.test_indexing import MERCOSUR, write_jsonl, writer_and_reader
 
     news = tmp_path / "news"
-    news.mkdir()
-    settings = make_settings(tmp_path / "data")
-    write_jsonl(news / "asean.jsonl", ASEAN)
-    async with await Engine.open(settings, embedder=FakeEmbedder()) as writer:
-        await writer.index([news])
-        async with await Engine.open(settings, embedder=FakeEmbedder()) as reader:
-            assert not (await reader.ask("Mercosur Montevideo")).results
-            write_jsonl(news / "mercosur.jsonl", MERCOSUR)
-            await writer.index([news])  # generation 2, while the reader holds generation 1
-            titles = [r.article.title for r in (await reader.ask("Mercosur Montevideo")).results]
+    async with writer_and_reader(news, make_settings(tmp_path / "data")) as (writer, reader):
+        assert not (await reader.ask("Mercosur Montevideo")).results
+        write_jsonl(news / "mercosur.jsonl", MERCOSUR)
+        await writer.index([news])  # generation 2, while the reader holds generation 1
+        titles = [r.article.title for r in (await reader.ask("Mercosur Montevideo")).results]
     assert titles[0] == MERCOSUR["title"]

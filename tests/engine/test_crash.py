@@ -19,7 +19,7 @@ from foreign_desk.index.faults import CHECKPOINTS
 from foreign_desk.index.store import StoreWriter
 
 from tests.conftest import ROOT
-from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
+from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl, writer_and_reader
 from tests.fake_embedder import FakeEmbedder
 from tests.feeds.conftest import wait_until
 
@@ -203,22 +203,17 @@ async def test_a_generation_published_while_another_process_reloads_is_no_damage
     publishes in between must not make the (healthy) vector file look like it disagrees with the
     passages and be "repaired"."""
     news = tmp_path / "news"
-    news.mkdir()
-    settings = make_settings(tmp_path / "data")
-    write_jsonl(news / "asean.jsonl", ASEAN)
-    async with await Engine.open(settings, embedder=FakeEmbedder()) as writer:
-        await writer.index([news])
-        async with await Engine.open(settings, embedder=FakeEmbedder()) as reader:
-            write_jsonl(news / "mercosur.jsonl", MERCOSUR)
-            await writer.index([news])  # generation 2, the one the reader read the number of
-            (news / "asean.jsonl").unlink()
-            await writer.index([news], prune=True)  # generation 3, published before the reader's meta
-            with caplog.at_level(logging.WARNING):
-                snap = await reader.snapshot(gen=2)
-            assert snap is not None and snap.generation == 3 and caplog.text == ""
-            assert [r.article.title for r in (await reader.ask("Mercosur Montevideo")).results] == [
-                MERCOSUR["title"]
-            ]
+    async with writer_and_reader(news, make_settings(tmp_path / "data")) as (writer, reader):
+        write_jsonl(news / "mercosur.jsonl", MERCOSUR)
+        await writer.index([news])  # generation 2, the one the reader read the number of
+        (news / "asean.jsonl").unlink()
+        await writer.index([news], prune=True)  # generation 3, published before the reader's meta
+        with caplog.at_level(logging.WARNING):
+            snap = await reader.snapshot(gen=2)
+        assert snap is not None and snap.generation == 3 and caplog.text == ""
+        assert [r.article.title for r in (await reader.ask("Mercosur Montevideo")).results] == [
+            MERCOSUR["title"]
+        ]
 
 
 INDEX_WITH_FAKE_MODEL = """

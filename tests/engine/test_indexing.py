@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.config import Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import FingerprintMismatch
 from foreign_desk.index.models import MAX_PROBLEMS, Article
@@ -45,6 +48,18 @@ MERCOSUR = {
 def write_jsonl(path: Path, *articles: dict) -> Path:
     path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
     return path
+
+
+@asynccontextmanager
+async def writer_and_reader(news: Path, settings: Settings) -> AsyncIterator[tuple[Engine, Engine]]:
+    """Two engines on one store, as two processes would have it: the writer indexed ``news``
+    (ASEAN written there, generation 1) before the reader opened."""
+    news.mkdir()
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as writer:
+        await writer.index([news])
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as reader:
+            yield writer, reader
 
 
 async def test_incremental_reindex_embeds_only_what_changed(sample_engine: Engine, tmp_path: Path) -> None:
