@@ -97,7 +97,12 @@ async def _load(name: str) -> tzinfo | None:
 
 async def server_zone(store: AnswerStore, guild_id: int, locale: str | discord.Locale | None) -> ServerZone:
     """The server's zone: the one an admin set when this host knows it, else its language's."""
-    stored = await store.server_zone(guild_id)
+    return await zone_of(await store.server_zone(guild_id), locale)
+
+
+async def zone_of(stored: str | None, locale: str | discord.Locale | None) -> ServerZone:
+    """The zone of a server whose admin set ``stored`` (None: none): that one when this host knows
+    it, else its language's."""
     tz = None if stored is None else await _load(stored)
     if stored is not None and tz is not None:
         return ServerZone(stored, stored, tz)

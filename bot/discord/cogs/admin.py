@@ -26,7 +26,7 @@ from ..replies import NO_PINGS, defer_private
 from ..scopes import scope_of
 from ..translator import L
 from ..views import stored
-from ..zones import CHOICES_MAX, ServerZone, is_default, server_zone, zone_choices, zone_named
+from ..zones import CHOICES_MAX, ServerZone, is_default, server_zone, zone_choices, zone_named, zone_of
 from .feeds import FeedCommands
 
 if TYPE_CHECKING:
@@ -87,13 +87,14 @@ class AdminCog(
         """The time zone "yesterday" and since:7d count in here; without a zone, the one in use."""
         assert interaction.guild_id is not None  # interaction_check
         await defer_private(interaction)  # another process may hold the file's write lock for seconds
-        guild_id = interaction.guild_id
-        if zone is not None and is_default(zone):
-            await stored(self.bot.answers.set_server_zone(guild_id, None), busy="zone.busy")
-        elif zone is not None:
-            name = await zone_named(zone)
-            await stored(self.bot.answers.set_server_zone(guild_id, name), busy="zone.busy")
-        found = await server_zone(self.bot.answers, guild_id, interaction.guild_locale)
+        guild_id, locale = interaction.guild_id, interaction.guild_locale
+        if zone is None:
+            found = await server_zone(self.bot.answers, guild_id, locale)
+        else:
+            chosen = None if is_default(zone) else await zone_named(zone)
+            await stored(self.bot.answers.set_server_zone(guild_id, chosen), busy="zone.busy")
+            # Told what this command wrote: another process (a shard) may write the zone meanwhile.
+            found = await zone_of(chosen, locale)
         tx = for_interaction(interaction)
         today = tx.date(found.today(self.bot.clock()).isoformat())
         await interaction.edit_original_response(

@@ -175,3 +175,32 @@ async def test_a_stored_zone_this_host_no_longer_knows_counts_as_the_default(
         'it counts days ("yesterday", since:7d) in Asia/Jakarta, the default for its language'
     )
     assert caplog.text.count("time zone 'Mars/Olympus' is unknown to this host") == 1
+
+
+async def test_an_admin_is_told_the_zone_they_set_when_another_process_sets_one_meanwhile(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Another process (a shard on the same data folder) writes the server's zone right after this
+    command's write: the reply says what the admin did, not what the other process set."""
+    other = await AnswerStore.open(sample_copy, ttl_s=60)  # a second connection to the same file
+    try:
+        async with asyncio.timeout(60), start_bot() as bot:
+            await at_dawn_in_jakarta(bot)
+            write = bot.answers.set_server_zone
+
+            async def then_another_process_writes(guild_id: int, zone: str | None) -> None:
+                await write(guild_id, zone)
+                await other.set_server_zone(guild_id, "Europe/London")
+
+            monkeypatch.setattr(bot.answers, "set_server_zone", then_another_process_writes)
+            told = await reply_to(standin, "admin timezone", {"zone": "Asia/Jakarta"}, user=standin.admin)
+            cleared = await reply_to(standin, "admin timezone", {"zone": "default"}, user=standin.admin)
+            monkeypatch.undo()
+            shown = await reply_to(standin, "admin timezone", user=standin.admin)
+    finally:
+        await other.close()
+    assert told.content == (
+        'This server now counts days ("yesterday", since:7d) in Asia/Jakarta: today there is 9 Jun 2024.'
+    )
+    assert cleared.content.startswith('This server counts days ("yesterday", since:7d) in UTC again')
+    assert shown.content.startswith('This server counts days ("yesterday", since:7d) in Europe/London:')
