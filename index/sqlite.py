@@ -9,6 +9,7 @@ for the feeds), so either can change its tables without touching the other's.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -58,7 +59,7 @@ class ReadConnections:
         """This thread's connection (autocommit: a caller opens its own read transaction)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            uri = f"file:{self.path}?mode=ro"
+            uri = reader_uri(self.path)
             # Used by its own thread only; ``close`` may come from another once that one is done.
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA query_only=ON")
@@ -99,6 +100,12 @@ def database_problem(exc: sqlite3.Error) -> str:
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reader_uri(path: Path) -> str:
+    """A read-only connection's URI: ``mode=ro`` (it sees other processes' commits through the
+    -shm file), or ``read_only_uri`` in a folder that cannot be written, where no -shm can be made."""
+    return f"file:{path}?mode=ro" if os.access(path.parent, os.W_OK) else read_only_uri(path)
 
 
 def read_only_uri(path: Path) -> str:
@@ -170,6 +177,24 @@ def refuse_newer(current: int, migrations: Migrations, table: str) -> None:
         raise StoreError(
             f"the database was made by a newer version of Foreign Desk ({table} {current}, this "
             f"version knows up to {known}): upgrade Foreign Desk to open it"
+        )
+
+
+async def refuse_unmigrated(
+    conn: aiosqlite.Connection, migrations: Migrations, table: str = "schema_migrations"
+) -> None:
+    """Refuse a database that cannot be migrated here (a data dir that cannot be written) unless it
+    has every migration this version knows: questions would fail on the tables an older one made."""
+    async with conn.execute(f"SELECT coalesce(max(version), 0) FROM {table}") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    refuse_newer(current, migrations, table)
+    known = max((version for version, _ in migrations), default=0)
+    if current < known:
+        raise StoreError(
+            f"the database was made by an older version of Foreign Desk ({table} {current}, this "
+            f"version needs {known}) and cannot be upgraded where it cannot be written: open it once "
+            "where it can be written"
         )
 
 

@@ -14,6 +14,7 @@ import asyncio
 import functools
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +25,16 @@ import numpy as np
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
-from foreign_desk.index.sqlite import connect, database_problem, migrate, read_only_uri, rows_in
+from foreign_desk.index.sqlite import (
+    connect,
+    database_problem,
+    migrate,
+    read_only_uri,
+    refuse_unmigrated,
+    rows_in,
+)
 from foreign_desk.index.store.lock import OpenLock, WriterLock
-from foreign_desk.index.store.restore_journal import finish, pending
+from foreign_desk.index.store.restore_journal import finish, pending, read_as_it_was
 from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS, visible
 from foreign_desk.index.store.scopes import Scopes, scope_sql
 
@@ -229,6 +237,14 @@ async def _finish_restore(data_dir: Path) -> None:
             raise StoreError(f"cannot finish the restore into {data_dir}: {exc}") from None
 
 
+def read_only(data_dir: Path) -> bool:
+    """Whether ``data_dir`` holds a store that cannot be written (a read-only mount or copy): it is
+    then only read (``Store.open_read_only``)."""
+    if not (data_dir / DB_NAME).is_file():
+        return False
+    return not all(os.access(path, os.W_OK) for path in (data_dir, data_dir / DB_NAME))
+
+
 class Store:
     """The store's files in ``data_dir`` and the read side of its database."""
 
@@ -240,7 +256,10 @@ class Store:
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:
-        """The store in ``data_dir``, held open (``OpenLock``) until ``close``."""
+        """The store in ``data_dir``, held open (``OpenLock``) until ``close``; one that cannot be
+        written is read as it is (``open_read_only``)."""
+        if await asyncio.to_thread(read_only, data_dir):
+            return await cls.open_read_only(data_dir)
         opened = OpenLock(data_dir / OPEN_LOCK)
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -256,13 +275,22 @@ class Store:
 
     @classmethod
     async def open_read_only(cls, data_dir: Path) -> Store:
-        """The store in a data dir that cannot be written (a read-only copy), for checks that
-        only read: not migrated, and without the open lock (whose file cannot be made there)."""
+        """The store in a data dir that cannot be written (a read-only copy or mount), to answer
+        from and check: not migrated, and without the open lock (whose file cannot be made there,
+        and no restore can replace the files there either). A restore stopped halfway: refused."""
+        await asyncio.to_thread(read_as_it_was, data_dir)
         try:
             conn = await aiosqlite.connect(read_only_uri(data_dir / DB_NAME), uri=True, isolation_level=None)
         except aiosqlite.Error as exc:
             raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
         conn.row_factory = aiosqlite.Row
+        try:
+            await refuse_unmigrated(conn, MIGRATIONS)
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, aiosqlite.Error):
+                raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
+            raise
         return cls(data_dir, conn)
 
     @staticmethod

