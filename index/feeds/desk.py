@@ -15,8 +15,9 @@ Concurrency: all methods may be awaited from many tasks of one event loop. A fee
 by one task at a time (a per-feed lock shared by the poller and ``fetch``); indexing goes
 through ``Engine.add_articles`` (the writer lock), one generation per fetch. A subscription's
 catch-up runs in a task of the process that subscribed, one per feed and scope at a time;
-``close()`` cancels it. It is owed in the database until done: a poller (of any process) resumes
-one left unfinished ``CATCH_UP_STALE_S`` after it was taken on.
+``close()`` cancels it. It is owed in the database until done, claimed by the desk running it,
+which renews the claim every ``CATCH_UP_RENEW_S`` while it runs: a poller (of any process)
+resumes one whose claim was not renewed for ``CATCH_UP_STALE_S`` (its process died).
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
 from foreign_desk.index.feeds.servers import Servers
-from foreign_desk.index.feeds.state import FeedError, FeedState, NewFeed, SeenItem, StateDB, UnknownFeed
+from foreign_desk.index.feeds.state import (
+    FORGET_BATCH,
+    FeedError,
+    FeedState,
+    NewFeed,
+    SeenItem,
+    StateDB,
+    UnknownFeed,
+)
 from foreign_desk.index.fetch import Fetcher, feed_key, poll_feed
 from foreign_desk.index.models import ProgressFn
 from foreign_desk.index.outlets import canonical_outlet
@@ -57,8 +66,11 @@ log = logging.getLogger(__name__)
 
 SEEDED_FLAG = "feeds_seeded"
 CATCH_UP_STALE_S = 900.0
-"""A catch-up not done this long after a process took it on is taken on again: that process
-died (a live one that is only slow costs a few pages fetched twice, nothing stored twice)."""
+"""A catch-up whose claim was not renewed for this long is taken on again: its process died
+(or was stopped that long; it then finds the catch-up gone from it at its next renewal and stops)."""
+CATCH_UP_RENEW_S = CATCH_UP_STALE_S / 6
+"""How often a running catch-up renews its claim, however long it waits (a reindex holding the
+writer, a slow page): a few renewals may fail (the database busy) before it looks dead."""
 MAX_NAME = 40
 
 
@@ -77,12 +89,15 @@ class FeedDesk:
         *,
         fetcher_factory: Callable[[], Fetcher] | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.engine = engine
         self.settings = engine.settings.feeds
         self.db = db
         self.clock = clock
+        self.sleep = sleep
+        """Waits between a catch-up's claim renewals (injectable, as ``clock``)."""
         self.state = FeedState(db)
         self.follows = Follows(engine, db, clock=clock)
         self.claims = Claims(db, clock=clock)
@@ -109,11 +124,12 @@ class FeedDesk:
         *,
         fetcher_factory: Callable[[], Fetcher] | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> FeedDesk:
         """Open the feed state in ``engine``'s database; the first time, register the seed feeds."""
         db = await StateDB.open(engine.db_path)
-        desk = cls(engine, db, fetcher_factory=fetcher_factory, clock=clock, rng=rng)
+        desk = cls(engine, db, fetcher_factory=fetcher_factory, clock=clock, sleep=sleep, rng=rng)
         try:
             await desk._seed()
         except BaseException:
@@ -229,11 +245,14 @@ class FeedDesk:
         return await self.feed(name, guild_id=guild_id)
 
     def _start_catch_up(self, feed: Feed, guild_id: int | None) -> None:
-        """Run ``_catch_up`` in a task (one per feed and scope); its failure is logged."""
+        """Run ``_catch_up`` in a task (one per feed and scope) that keeps its claim; its failure
+        is logged (and the catch-up, still owed, is resumed once its claim is stale)."""
         key = (feed.id, guild_id)
         if key in self._catching_up:
             return
-        task = asyncio.create_task(self._catch_up(feed, guild_id), name=f"catch-up-{feed.name}")
+        task = asyncio.create_task(
+            self._claimed(self._catch_up(feed, guild_id), key), name=f"catch-up-{feed.name}"
+        )
         self._catching_up[key] = task
         task.add_done_callback(lambda done: self._caught_up(key, done))
 
@@ -241,6 +260,31 @@ class FeedDesk:
         self._catching_up.pop(key, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("catching feed %s up for scope %s failed", *key, exc_info=task.exception())
+
+    async def _claimed(self, work: Awaitable[None], key: tuple[int, int | None]) -> None:
+        """Run ``work`` while renewing the claim on catch-up ``key``; stop it when the claim is
+        no longer ours (another process took it on, or the subscription ended)."""
+        running = asyncio.ensure_future(work)
+        keeping = asyncio.ensure_future(self._keep_claim(key))
+        try:
+            await asyncio.wait({running, keeping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (running, keeping):
+                task.cancel()
+            await asyncio.gather(running, keeping, return_exceptions=True)
+        if not running.cancelled():
+            running.result()  # its error, if any, for ``_caught_up`` to log
+
+    async def _keep_claim(self, key: tuple[int, int | None]) -> None:
+        """Renew the claim every ``CATCH_UP_RENEW_S``; return when it is no longer ours."""
+        while True:
+            await self.sleep(CATCH_UP_RENEW_S)
+            try:
+                if not await self.scopes.renew_catch_up(*key, self.clock()):
+                    log.warning("the catch-up of feed %s for scope %s is no longer ours: stopped", *key)
+                    return
+            except Exception:  # the database busy: the next renewal may pass (stale only after several)
+                log.exception("renewing the claim on the catch-up of feed %s for scope %s failed", *key)
 
     async def caught_up(self) -> None:
         """Wait for the catch-ups in progress (a one-shot command's, before it closes the desk)."""
@@ -267,19 +311,23 @@ class FeedDesk:
             await self.servers.trim(guild_id)
         await self.scopes.caught_up(feed.id, guild_id)
 
-    async def resume_catch_ups(self) -> None:
-        """Resume the catch-ups a process took on and left unfinished (``CATCH_UP_STALE_S``)."""
+    async def resume_catch_ups(self) -> list[tuple[int, int | None]]:
+        """Resume the catch-ups a process took on and left unfinished (their claims not renewed
+        for ``CATCH_UP_STALE_S``); returns those taken on (feed id, scope). The feeds are read
+        before the claim, so an error leaves the catch-ups owed as they were."""
+        feeds = {f.id: f for f in await self.all_feeds()}
         now = self.clock()
         owed = await self.scopes.claim_catch_ups(now - CATCH_UP_STALE_S, now)
-        feeds = {f.id: f for f in await self.all_feeds()} if owed else {}
         for feed_id, guild_id in owed:
             if feed_id in feeds:  # else it was removed meanwhile
                 log.info("resuming the catch-up of feed %s for scope %s", feed_id, guild_id)
                 self._start_catch_up(feeds[feed_id], guild_id)
+        return owed
 
     async def remove_feed(self, name: str, *, guild_id: int | None = None) -> Feed:
         """Unsubscribe a scope from a feed (unregistered when nobody else polls it); its articles
-        stay in the index for those who saw them (and its items in the dedupe memory)."""
+        stay in the index for those who saw them (and its items in the dedupe memory, while
+        their articles do: ``forget_feedless_items``)."""
         feed = await self.feed(name, guild_id=guild_id)
         if await self.scopes.unsubscribe(feed.id, guild_id):
             self._locks.pop(feed.id, None)
@@ -376,6 +424,28 @@ class FeedDesk:
         """Forget the servers left more than ``after_s`` ago, and through ``also`` what the front
         end keeps of each (``servers``); returns their ids."""
         return await self.servers.forget_departed(after_s, also)
+
+    async def forget_feedless_items(self) -> int:
+        """Forget the items no feed remembers (pages ingested one at a time, the items of feeds
+        since removed: nothing else ever forgets them) that guard nothing any more: those whose
+        article left the index (or that brought none: failures), and older copies of one. Those
+        of articles still indexed stay, one per URL: they keep such an article from being stored
+        twice (the same text from the same outlet at another address, a link that redirects to
+        it), so they are as many as the index holds articles' addresses. In batches of
+        ``FORGET_BATCH``, each a short transaction; returns how many went."""
+        forgotten, after = 0, 0
+        while batch := await self.state.feedless(after, FORGET_BATCH):
+            live = await self.engine.live([i.article_uid for i in batch if i.article_uid])
+            forgotten += await self.state.drop_feedless(
+                [i for i in batch if i.copied or i.article_uid not in live]
+            )
+            after = batch[-1].id
+        if forgotten:
+            log.info(
+                "forgot %d item(s) of pages ingested and feeds removed: their articles left the index",
+                forgotten,
+            )
+        return forgotten
 
     def poller(self, **kwargs: object) -> Poller:
         """The background poller (not started); ``close()`` stops it."""

@@ -5,7 +5,8 @@ backed off after failures, never before a ``Retry-After``), so a restart keeps t
 One poll per feed at a time (the desk's per-feed lock, shared with ``fetch``), at most
 ``feeds_at_once`` feeds at once (the ingester's slots, shared with ``fetch`` too: a due feed's
 poll waits for one). A poll that fails is recorded on its feed; an exception
-anywhere in one poll is logged and recorded, and never stops the other feeds or the loop.
+anywhere in one poll is logged and recorded, and never stops the other feeds or the loop; nor
+does one met resuming the subscriptions' catch-ups (``FeedDesk.resume_catch_ups``).
 
 Time is injectable: ``clock`` (Unix seconds) and ``sleep`` let tests run hours of schedule in
 milliseconds.
@@ -99,8 +100,12 @@ class Poller:
 
     async def _tick(self) -> float:
         """Start the polls that are due, and catch-ups left unfinished; return how long to
-        wait before looking again."""
-        await self.desk.resume_catch_ups()
+        wait before looking again. A catch-up that cannot be resumed stays owed for a later
+        tick, and the polls go on."""
+        try:
+            await self.desk.resume_catch_ups()
+        except Exception:
+            log.exception("feed poller: resuming catch-ups failed (they stay owed)")
         now = self.clock()
         soonest = now + self.max_wait_s
         for feed in await self.desk.all_feeds():

@@ -161,4 +161,16 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        8,
+        # Who runs a catch-up: ``owner`` (a desk's token) renews ``claimed_at`` while it runs, so a
+        # live one is never taken on by another process, and it stops when another took it on.
+        # NULL: claimed before this column (or by nobody yet); any process may take it on when stale.
+        # Items no feed remembers (pages ingested, removed feeds'), in order: housekeeping reads
+        # them in batches (``FeedDesk.forget_feedless_items``).
+        """
+        ALTER TABLE feed_catch_ups ADD COLUMN owner TEXT;
+        CREATE INDEX feed_items_feedless ON feed_items(id) WHERE feed_id IS NULL;
+        """,
+    ),
 )

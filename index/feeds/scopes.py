@@ -12,6 +12,7 @@ Concurrency: as ``StateDB``: any number of tasks; writes serialised by its lock.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Sequence
 
@@ -34,10 +35,12 @@ def scope_id(guild_id: int | None) -> int:
 
 
 class FeedScopes:
-    """``feed_scopes``, ``server_ingests`` and ``server_departures``."""
+    """``feed_scopes``, ``feed_catch_ups``, ``server_ingests`` and ``server_departures``;
+    ``owner``: this desk's token on the catch-ups it runs."""
 
-    def __init__(self, db: StateDB) -> None:
+    def __init__(self, db: StateDB, owner: str | None = None) -> None:
         self.db = db
+        self.owner = owner or secrets.token_hex(8)
 
     # -- subscriptions ------------------------------------------------------------------------
     async def feeds(self, guild_id: int | None) -> list[Feed]:
@@ -76,8 +79,9 @@ class FeedScopes:
                 )
                 if isinstance(feed, int):
                     await conn.execute(
-                        "INSERT INTO feed_catch_ups(feed_id, guild_id, claimed_at) VALUES (?, ?, ?)",
-                        (feed_id, scope_id(guild_id), now),
+                        "INSERT INTO feed_catch_ups(feed_id, guild_id, claimed_at, owner) "
+                        "VALUES (?, ?, ?, ?)",
+                        (feed_id, scope_id(guild_id), now, self.owner),
                     )
         except sqlite3.IntegrityError:  # the same feed or name, added meanwhile
             raise FeedError(f"that feed, or a feed called {name!r}, is already registered") from None
@@ -103,14 +107,27 @@ class FeedScopes:
             )
 
     async def claim_catch_ups(self, before: float, now: float) -> list[tuple[int, int | None]]:
-        """Take on the catch-ups last claimed before ``before`` (their process died, or is
-        stuck): claimed ``now``, so no other process takes them too; (feed id, scope)."""
+        """Take on the catch-ups last claimed (or renewed) before ``before``: their process died,
+        or is stuck. Claimed ``now`` as ours, so no other process takes them too; (feed id, scope)."""
         async with self.db.transaction() as conn:
             sql = "SELECT feed_id, guild_id FROM feed_catch_ups WHERE claimed_at < ?"
             async with conn.execute(sql, (before,)) as cur:
                 owed = [(int(f), int(g) or None) for f, g in await cur.fetchall()]
-            await conn.execute("UPDATE feed_catch_ups SET claimed_at = ? WHERE claimed_at < ?", (now, before))
+            await conn.execute(
+                "UPDATE feed_catch_ups SET claimed_at = ?, owner = ? WHERE claimed_at < ?",
+                (now, self.owner, before),
+            )
         return owed
+
+    async def renew_catch_up(self, feed_id: int, guild_id: int | None, now: float) -> bool:
+        """Our catch-up is alive: claimed ``now`` again. False when it is no longer ours (another
+        process took it on, or the subscription ended): it must stop."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE feed_catch_ups SET claimed_at = ? WHERE feed_id = ? AND guild_id = ? AND owner = ?",
+                (now, feed_id, scope_id(guild_id), self.owner),
+            )
+            return bool(cur.rowcount)
 
     async def subscribers(self, feed_ids: Sequence[int]) -> dict[int, list[int | None]]:
         """Per feed id: who subscribes (server ids; None for the shared corpus)."""

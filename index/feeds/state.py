@@ -50,6 +50,15 @@ SQL_ITEM_INSERT = (
     "INSERT INTO feed_items(feed_id, ident, url, article_url, item_hash, text_hash, source, article_uid, "
     "status, error, attempts, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+SQL_FEEDLESS = (
+    "SELECT id, article_uid, last_seen, EXISTS (SELECT 1 FROM feed_items n WHERE n.feed_id IS NULL "
+    "AND n.ident = i.ident AND n.id > i.id AND n.status = i.status AND n.article_uid IS i.article_uid) "
+    "FROM feed_items i INDEXED BY feed_items_feedless "
+    "WHERE i.feed_id IS NULL AND i.id > ? ORDER BY i.id LIMIT ?"
+)
+SQL_DROP_FEEDLESS = (
+    "DELETE FROM feed_items WHERE id = ? AND feed_id IS NULL AND article_uid IS ? AND last_seen = ?"
+)
 STORED = ("stored", "duplicate")
 FORGET_BATCH = 1_000
 """Items of one feed forgotten after one poll at most: a store from before ``item_memory``
@@ -105,6 +114,17 @@ class ItemRecord:
     article_uid: str | None = None
     error: str | None = None
     attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedlessItem:
+    """An item no feed remembers, as housekeeping weighs it (``FeedDesk.forget_feedless_items``)."""
+
+    id: int
+    article_uid: str | None
+    last_seen: str
+    copied: bool
+    """A newer feed-less item of the same URL says the same (status, article): this one guards nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +304,21 @@ class FeedState:
             for sql, bound in in_statements("DELETE FROM feed_items WHERE id IN (:keys)", doomed):
                 await conn.execute(sql, bound)
         return len(doomed)
+
+    async def feedless(self, after: int, limit: int) -> list[FeedlessItem]:
+        """Up to ``limit`` items no feed remembers (pages ingested one at a time, the items of
+        feeds since removed) past row ``after``, oldest first."""
+        rows = await self.db.rows(SQL_FEEDLESS, (after, limit))
+        return [FeedlessItem(int(r[0]), r[1], r[2], bool(r[3])) for r in rows]
+
+    async def drop_feedless(self, items: Sequence[FeedlessItem]) -> int:
+        """Delete these feed-less items, each unless it was written again since it was read (an
+        ingest of its URL now); returns how many went."""
+        async with self.db.transaction() as conn:
+            cur = await conn.executemany(
+                SQL_DROP_FEEDLESS, [(i.id, i.article_uid, i.last_seen) for i in items]
+            )
+            return max(cur.rowcount, 0)
 
     async def brought(self, feed_id: int, limit: int) -> list[SeenItem]:
         """The feed's newest ``limit`` items that brought an article (stored, or recognised as

@@ -17,7 +17,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.fetch import Fetcher
 
-from tests.feeds.news import Story, page
+from tests.feeds.news import Story, page, rss
 from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer
 
 NO_SEED = FeedSettings(seed=False, jitter=0.0)
@@ -42,6 +42,14 @@ class FakeClock:
 
 def serve_story(server: FixtureServer, story: Story, **kwargs: Any) -> None:
     server.serve(story.path, page(story, server.base_url), **kwargs)
+
+
+def publish(server: FixtureServer, path: str, *stories: Story) -> str:
+    """Serve the stories' pages and an RSS feed of them at ``path``; returns the feed's URL."""
+    for story in stories:
+        serve_story(server, story)
+    server.serve(path, rss("News", server.base_url, list(stories)), content_type="application/rss+xml")
+    return server.url(path)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:

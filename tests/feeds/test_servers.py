@@ -16,20 +16,13 @@ from foreign_desk.index.feeds.servers import QuotaExceeded
 from foreign_desk.index.fetch import FetchError
 from foreign_desk.index.models import SHARED, Scope
 
-from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, wait_until, with_feeds
+from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, serve_story, wait_until, with_feeds
 from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, item_xml, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
 A, B, C = 111, 222, 333
 FISHING = "maritime patrols against illegal fishing"
 PATROL_QUESTION = "Indonesia and Australia joint maritime patrols in the Arafura Sea"
-
-
-def publish(server: FixtureServer, path: str, *stories) -> str:  # type: ignore[no-untyped-def]
-    for story in stories:
-        serve_story(server, story)
-    server.serve(path, rss("News", server.base_url, list(stories)), content_type="application/rss+xml")
-    return server.url(path)
 
 
 async def titles(engine: Engine, question: str, scope: Scope) -> list[tuple[str, bool]]:
@@ -503,3 +496,37 @@ async def test_a_server_the_bot_left_is_forgotten_after_a_while_unless_it_comes_
     assert {a.title for a in await engine.latest(10, scope=Scope(B))} == {SUDAN.title, GAZA.title}
     assert (await engine.stats()).articles == 2  # A's own article left the index
     assert {f.url for f in await desk.all_feeds()} == {server.url("/shared"), server.url("/b")}
+
+
+async def test_housekeeping_forgets_the_items_of_pages_and_removed_feeds_whose_articles_left(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page ingested, or a feed removed, left its items in the dedupe memory for good: no feed
+    forgets them after its polls. Housekeeping forgets those whose articles left the index, and
+    copies; those of articles still indexed stay, and still keep them from being stored twice."""
+    monkeypatch.setattr("foreign_desk.index.feeds.desk.FORGET_BATCH", 2)  # several batches
+    await desk.add_feed(publish(server, "/a", PATROL, GAZA), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    serve_story(server, SUDAN)
+    await desk.ingest(server.url(SUDAN.path), guild_id=A)
+    for guild, path in ((None, "/wire"), (B, "/b"), (C, "/c")):  # B's and C's: duplicates of the first
+        await desk.add_feed(publish(server, path, WIRE), name="wire", check=False, guild_id=guild)
+        await desk.fetch(guild_id=guild)
+    for guild, name in ((A, "a"), (None, "wire"), (B, "wire"), (C, "wire")):
+        await desk.remove_feed(name, guild_id=guild)
+    await engine.forget(A)  # PATROL, GAZA and SUDAN leave the index: only A saw them
+    sql = "SELECT url, status FROM feed_items WHERE feed_id IS NULL ORDER BY id"
+    assert len(await desk.db.rows(sql)) == 6
+
+    assert await desk.forget_feedless_items() == 4
+    assert [tuple(r) for r in await desk.db.rows(sql)] == [
+        (server.url(WIRE.path), "stored"),
+        (server.url(WIRE.path), "duplicate"),
+    ]
+    assert await desk.forget_feedless_items() == 0
+    # What stays still guards: WIRE's text at another address of its outlet is no new article.
+    moved = WIRE.with_(path="/wire/2024/03/04/japan-philippines-deal")
+    await desk.add_feed(publish(server, "/again", moved), name="again", check=False)
+    report = await desk.fetch()
+    assert (report.counts["new"], report.counts["duplicates"]) == (0, 1)
+    assert (await engine.stats()).articles == 1

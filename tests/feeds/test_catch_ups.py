@@ -1,0 +1,192 @@
+"""A subscription's catch-up (the articles so far of a feed others poll) is owed in the database
+until done: the process running it keeps its claim alive, a dead process's is taken on by a
+poller, and a poller that cannot take one on still polls the feeds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from aiohttp import web
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.desk import CATCH_UP_RENEW_S, CATCH_UP_STALE_S
+from foreign_desk.index.feeds.models import FetchReport
+from foreign_desk.index.models import Scope
+
+from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, wait_until
+from tests.feeds.news import PATROL, page
+from tests.fetch.fixture_server import FixtureServer
+
+A, C = 111, 333
+CLAIM_FAILS = (
+    "CREATE TEMP TRIGGER claim_fails BEFORE UPDATE ON feed_catch_ups "
+    "BEGIN SELECT RAISE(ABORT, 'the claim cannot be written'); END"
+)
+
+
+class Beats:
+    """A sleep that ends only when the test beats: each beat lets a catch-up renew its claim once."""
+
+    def __init__(self) -> None:
+        self.waits = 0
+        self._beats: asyncio.Queue[None] = asyncio.Queue()
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits += 1
+        await self._beats.get()
+
+    def wake(self) -> None:
+        """Let one renewal happen."""
+        self._beats.put_nowait(None)
+
+    async def beat(self) -> None:
+        """Let one renewal happen and wait until it is done (the renewer is asleep again)."""
+        waits = self.waits
+        self.wake()
+        await wait_until(lambda: self.waits > waits)
+
+
+class HeldPage:
+    """PATROL's page, answered only once ``release`` is set; ``asked`` when first requested."""
+
+    def __init__(self, server: FixtureServer) -> None:
+        self.asked, self.release = asyncio.Event(), asyncio.Event()
+        self.base = server.base_url
+        server.handle(PATROL.path, self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.asked.set()
+        await self.release.wait()
+        return web.Response(text=page(PATROL, self.base), content_type="text/html")
+
+
+async def subscribe_c_mid_catch_up(server: FixtureServer, desk: FeedDesk, engine: Engine) -> HeldPage:
+    """A polls a feed and forgot its article; C subscribes: C's catch-up fetches the page again,
+    and is held there."""
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await engine.forget(A)
+    held = HeldPage(server)
+    await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+    await held.asked.wait()
+    return held
+
+
+async def seen_by_c(engine: Engine) -> list[str]:
+    return [a.title for a in await engine.latest(10, scope=Scope(C))]
+
+
+async def test_a_running_catch_up_is_never_taken_on_by_another_process(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    """C's catch-up waits on a page for twice the stale time; another process's poller, looking
+    all along, leaves it to the process running it: the page is fetched once for C, not twice."""
+    beats = Beats()
+    async with (
+        await FeedDesk.open(
+            engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep
+        ) as first,
+        await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second,
+    ):
+        held = await subscribe_c_mid_catch_up(server, first, engine)
+        taken_on = clock.now
+        while clock.now < taken_on + 2 * CATCH_UP_STALE_S:
+            clock.advance(CATCH_UP_RENEW_S)
+            await beats.beat()
+            assert await second.resume_catch_ups() == []
+        held.release.set()
+        await first.caught_up()
+        await second.caught_up()
+
+        assert await seen_by_c(engine) == [PATROL.title]
+        assert len(server.requests_to(PATROL.path)) == 2  # A's poll, C's catch-up
+        assert await first.db.rows("SELECT * FROM feed_catch_ups") == []
+
+
+async def test_a_dead_process_catch_up_is_taken_on_once_its_last_renewal_is_stale(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    beats = Beats()
+    async with await FeedDesk.open(
+        engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep
+    ) as first:
+        held = await subscribe_c_mid_catch_up(server, first, engine)
+        for _ in range(3):
+            clock.advance(CATCH_UP_RENEW_S)
+            await beats.beat()
+    held.release.set()  # the process is gone, its catch-up with it
+
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second:
+        clock.advance(CATCH_UP_STALE_S)
+        assert await second.resume_catch_ups() == []  # renewed this long ago: it may be alive yet
+        clock.advance(1)
+        (feed,) = await second.feeds(guild_id=C)
+        assert await second.resume_catch_ups() == [(feed.id, C)]
+        await second.caught_up()
+
+    assert await seen_by_c(engine) == [PATROL.title]
+
+
+async def test_a_catch_up_taken_on_by_another_process_stops_where_it_ran(
+    server: FixtureServer, engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first process was stopped longer than the stale time (its claim not renewed); the
+    second took the catch-up on. The first, running again, finds it is not its own and stops."""
+    beats = Beats()
+    async with (
+        await FeedDesk.open(
+            engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep
+        ) as first,
+        await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second,
+    ):
+        held = await subscribe_c_mid_catch_up(server, first, engine)
+        clock.advance(CATCH_UP_STALE_S + 1)
+        (feed,) = await second.feeds(guild_id=C)
+        assert await second.resume_catch_ups() == [(feed.id, C)]
+        caplog.set_level(logging.WARNING)
+        beats.wake()
+        await first.caught_up()  # stopped: it no longer waits on the page
+        assert any("no longer ours" in r.getMessage() for r in caplog.records)
+        held.release.set()
+        await second.caught_up()
+
+        assert await seen_by_c(engine) == [PATROL.title]
+
+
+async def test_a_catch_up_that_cannot_be_resumed_stays_owed_and_the_feeds_are_still_polled(
+    server: FixtureServer, engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """C's catch-up was left by a process that died. The next process's poller cannot claim it
+    (the database refuses the write): the error is logged with its traceback, the feed due is
+    polled all the same, and the catch-up, still owed, is taken on at a later tick."""
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as first:
+        held = await subscribe_c_mid_catch_up(server, first, engine)
+    held.release.set()
+    clock.advance(2 * CATCH_UP_STALE_S + 3600)  # the catch-up stale, feed "a" due
+
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+        owed = [
+            tuple(r) for r in await desk.db.rows("SELECT feed_id, guild_id, claimed_at FROM feed_catch_ups")
+        ]
+        await desk.db.conn.execute(CLAIM_FAILS)
+        runs: list[FetchReport] = []
+        poller = desk.poller(sleep=clock.sleep, on_run=runs.append)
+        caplog.set_level(logging.ERROR)
+        poller.start()
+        await wait_until(lambda: poller.polls > 0)
+
+        assert [r.url for report in runs for r in report.runs] == [server.url("/a")]
+        failures = [r for r in caplog.records if "resuming catch-ups failed" in r.getMessage()]
+        assert failures and failures[0].exc_info is not None
+        still = [
+            tuple(r) for r in await desk.db.rows("SELECT feed_id, guild_id, claimed_at FROM feed_catch_ups")
+        ]
+        assert still == owed
+
+        await desk.db.conn.execute("DROP TRIGGER temp.claim_fails")
+        await wait_until(lambda: len(server.requests_to(PATROL.path)) == 3)  # A's poll, C's twice
+        await desk.caught_up()
+        assert await seen_by_c(engine) == [PATROL.title]
+        assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
