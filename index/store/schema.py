@@ -41,6 +41,28 @@ def _move(source: str, target: str, row: str, unshared: int) -> str:
             UPDATE passages SET unshared = {1 - unshared} WHERE id IN (SELECT p.id {of_uid});"""
 
 
+OWN_SLOT = 1 << 40
+"""Rowids of ``own_guild_fts``: a server's slot (``own_guilds``) times this, plus the passage id,
+so one server's rows are one rowid range FTS5 seeks to (passage ids stay below 2**40)."""
+
+
+def _owners_rows(passage: str) -> str:
+    """FROM clause: each server owning ``passage`` (a trigger's ``new``/``old`` passage row), with
+    its slot ``g``."""
+    return (
+        "FROM articles a JOIN article_scopes s ON s.uid = a.uid "
+        f"JOIN own_guilds g ON g.guild_id = s.guild_id WHERE a.id = {passage}.article_id"
+    )
+
+
+def _of_grant(row: str) -> str:
+    """FROM clause: the unshared passages of scope row ``row``'s uid, with its server's slot ``g``."""
+    return (
+        f"FROM own_guilds g JOIN articles a ON a.uid = {row}.uid JOIN passages p ON p.article_id = a.id "
+        f"WHERE g.guild_id = {row}.guild_id AND p.unshared = 1"
+    )
+
+
 FTS_HASH_BYTES = 16 * 1024 * 1024
 """New index rows FTS5 keeps in memory within a transaction before writing them out as a segment
 (its default: 1 MB). An indexing run's staging commits (``STAGE_BATCH`` articles) then write one
@@ -262,6 +284,56 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         # empty in rows stored before, which then show and filter by the UTC day as they did.
         """
         ALTER TABLE articles ADD COLUMN local_day TEXT;
+        """,
+    ),
+    (
+        11,
+        # Each server's own passages in a keyword index of their own (``store.own_keywords``): a
+        # server's keyword search read every server's matches in own_fts and kept its own, so its
+        # cost grew with other servers' articles. ``own_guild_fts`` holds one row per (server,
+        # passage it owns): rowid ``slot * OWN_SLOT + passage id``, so a server's rows are one
+        # rowid range. Contentless: a row is deleted with the values it was inserted with (a
+        # passage's never change). Its rows follow ``passages.unshared`` and the scope rows of
+        # servers (guild_id > 0): granted or revoked, made unshared or shared, deleted. own_fts
+        # stays: scoring reads it. Existing servers' passages are indexed here.
+        f"""
+        CREATE TABLE own_guilds (
+            slot     INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL UNIQUE
+        );
+        CREATE VIRTUAL TABLE own_guild_fts USING fts5(
+            context, text, content='', tokenize='unicode61 remove_diacritics 2'
+        );
+        INSERT INTO own_guild_fts(own_guild_fts, rank) VALUES ('hashsize', {FTS_HASH_BYTES});
+        INSERT INTO own_guilds(guild_id)
+            SELECT DISTINCT guild_id FROM article_scopes WHERE guild_id > 0 ORDER BY guild_id;
+        INSERT INTO own_guild_fts(rowid, context, text)
+            SELECT g.slot * {OWN_SLOT} + p.id, p.context, p.text FROM own_guilds g
+            JOIN article_scopes s ON s.guild_id = g.guild_id JOIN articles a ON a.uid = s.uid
+            JOIN passages p ON p.article_id = a.id WHERE p.unshared = 1;
+        CREATE TRIGGER own_guild_granted AFTER INSERT ON article_scopes WHEN new.guild_id > 0 BEGIN
+            INSERT OR IGNORE INTO own_guilds(guild_id) VALUES (new.guild_id);
+            INSERT INTO own_guild_fts(rowid, context, text)
+                SELECT g.slot * {OWN_SLOT} + p.id, p.context, p.text {_of_grant("new")};
+        END;
+        CREATE TRIGGER own_guild_revoked AFTER DELETE ON article_scopes WHEN old.guild_id > 0 BEGIN
+            INSERT INTO own_guild_fts(own_guild_fts, rowid, context, text)
+                SELECT 'delete', g.slot * {OWN_SLOT} + p.id, p.context, p.text {_of_grant("old")};
+        END;
+        CREATE TRIGGER own_guild_unshared AFTER UPDATE OF unshared ON passages
+        WHEN new.unshared = 1 AND old.unshared = 0 BEGIN
+            INSERT INTO own_guild_fts(rowid, context, text)
+                SELECT g.slot * {OWN_SLOT} + new.id, new.context, new.text {_owners_rows("new")};
+        END;
+        CREATE TRIGGER own_guild_shared AFTER UPDATE OF unshared ON passages
+        WHEN new.unshared = 0 AND old.unshared = 1 BEGIN
+            INSERT INTO own_guild_fts(own_guild_fts, rowid, context, text)
+                SELECT 'delete', g.slot * {OWN_SLOT} + old.id, old.context, old.text {_owners_rows("old")};
+        END;
+        CREATE TRIGGER own_guild_delete AFTER DELETE ON passages WHEN old.unshared = 1 BEGIN
+            INSERT INTO own_guild_fts(own_guild_fts, rowid, context, text)
+                SELECT 'delete', g.slot * {OWN_SLOT} + old.id, old.context, old.text {_owners_rows("old")};
+        END;
         """,
     ),
 )

@@ -12,7 +12,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import SHARED, Article, Block, Filters, Scope
 from foreign_desk.index.sqlite import in_statements
 from foreign_desk.index.store import db, own_keywords
-from foreign_desk.index.store.schema import MIGRATIONS
+from foreign_desk.index.store.schema import MIGRATIONS, OWN_SLOT
 
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
 from tests.fake_embedder import FakeEmbedder
@@ -51,6 +51,28 @@ def keyword_partition(data: Path) -> tuple[dict[tuple[str, int], int], ...]:
         return tuple(out)
 
 
+def server_index(data: Path) -> tuple[set[tuple[str, int, str, int]], ...]:
+    """The instances (term, rowid, column, offset) ``own_guild_fts`` holds, and those of an index
+    built afresh from who owns what now (each server's unshared passages in its slot's range):
+    equal when the rows followed every grant, revocation, move and deletion."""
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.fresh_guild USING fts5(context, text, content='', "
+            "tokenize='unicode61 remove_diacritics 2')"
+        )
+        conn.execute(
+            "INSERT INTO temp.fresh_guild(rowid, context, text) SELECT g.slot * ? + p.id, p.context, p.text "
+            "FROM own_guilds g JOIN article_scopes s ON s.guild_id = g.guild_id "
+            "JOIN articles a ON a.uid = s.uid JOIN passages p ON p.article_id = a.id WHERE p.unshared = 1",
+            (OWN_SLOT,),
+        )
+        out = []
+        for name, schema in (("own_guild_fts", "main"), ("fresh_guild", "temp")):
+            conn.execute(f"CREATE VIRTUAL TABLE temp.i_{name} USING fts5vocab({schema}, {name}, 'instance')")
+            out.append(set(conn.execute(f"SELECT term, doc, col, offset FROM temp.i_{name}")))
+        return tuple(out)
+
+
 async def titles(engine: Engine, question: str, scope: Scope) -> list[str]:
     return [r.article.title for r in (await engine.ask(question, k=5, scope=scope)).results]
 
@@ -73,6 +95,13 @@ async def test_own_articles_are_indexed_apart_and_move_with_the_shared_corpus(
         shared, fresh_shared, own, fresh_own = keyword_partition(data)
         assert (shared, own) == (fresh_shared, fresh_own)
         assert ("mercosur", 1) in own and not any(term == "mercosur" for term, _ in shared)
+        stored, fresh = server_index(data)
+        assert stored == fresh and any(term == "mercosur" for term, *_ in stored)
+        await engine.store.scopes.grant([(uid, B)])  # B takes it too, then gives it up
+        both, fresh = server_index(data)
+        assert both == fresh and len({doc // OWN_SLOT for _, doc, *_ in both}) == 2
+        await engine.store.scopes.revoke(B, [uid])
+        assert server_index(data) == (stored, stored)
         question = "Montevideo Mercosur"  # words only the moved article holds
         assert (await titles(engine, question, Scope(A)))[0] == MERCOSUR["title"]
         assert MERCOSUR["title"] not in await titles(engine, question, SHARED)
@@ -80,14 +109,17 @@ async def test_own_articles_are_indexed_apart_and_move_with_the_shared_corpus(
         await engine.store.scopes.grant([(uid, None)])  # the shared corpus takes it back
         shared, fresh_shared, own, fresh_own = keyword_partition(data)
         assert shared == fresh_shared and ("mercosur", 1) in shared and own == fresh_own == {}
+        assert server_index(data) == (set(), set())
 
         await engine.store.scopes.revoke(0, [uid])  # A's own again; then A is forgotten
+        assert server_index(data) == (stored, stored)
         assert await engine.forget(A) == 1
         for n in range(3):  # new generations until the removed rows are collected
             write_jsonl(folder / "wire.jsonl", {**ASEAN, "text": ASEAN["text"] + f" Update {n}."})
             await engine.index([folder])
         shared, fresh_shared, own, fresh_own = keyword_partition(data)
         assert shared == fresh_shared and own == fresh_own == {} and any(t == "vientiane" for t, _ in shared)
+        assert server_index(data) == (set(), set())
 
 
 async def test_the_shared_corpus_giving_up_an_article_stops_counting_its_words(
@@ -268,9 +300,34 @@ def steps_of_own_matches(conn: sqlite3.Connection) -> int:
     return steps
 
 
-def test_other_servers_passages_cost_a_servers_keyword_search_little() -> None:
+def test_other_servers_matches_cost_a_servers_keyword_search_nothing() -> None:
     """With 50 servers of 2,000 own articles, a server's own keyword matches took ~1-4 s: every
-    server's passages holding the word were joined and their scope checked. Each is now one
-    lookup in the server's own passage list (~7 steps, before ~34)."""
-    alone, among = steps_of_own_matches(own_store(0)), steps_of_own_matches(own_store(1_000))
-    assert (among - alone) / 1_000 < 10
+    server's passages holding the word were joined and their scope checked; then each was one
+    lookup in the server's own passage list (~7 steps each: ~10,500 for 1,500 of server B's).
+    Now only A's rows of the word's postings are read: B's cost no step of their own (what is
+    left, ~40 steps, is FTS5 reading a few more pages of the longer posting list)."""
+    alone, among = steps_of_own_matches(own_store(0)), steps_of_own_matches(own_store(1_500))
+    assert among - alone < 150
+
+
+async def test_a_servers_replaced_article_leaves_its_keyword_index_with_the_generation(
+    make_settings, tmp_path: Path
+) -> None:
+    """A reader pinned at the old generation still finds the old text's word, the new one the new
+    text's; once the old rows are collected, the server's index holds the new passage alone."""
+    data = tmp_path / "data"
+    old, new = own_article("Port", "The old ferry pier closed."), own_article("Port", "A new bridge opened.")
+    async with await Engine.open(make_settings(data), embedder=FakeEmbedder()) as engine:
+        await engine.add_articles([old], scopes={old.id: [A]})
+        first = await engine.generation()
+        await engine.add_articles([new], scopes={new.id: [A]})
+        second = await engine.generation()
+        with sqlite3.connect(data / db.DB_NAME) as conn:
+            holds = lambda term, gen: own_keywords.own_matches(conn, [term], gen, Filters(), Scope(A))  # noqa: E731
+            found = [[term for term in ("ferry", "bridge") if holds(term, gen)] for gen in (first, second)]
+        assert found == [["ferry"], ["bridge"]]
+        for n in range(3):  # new generations until the replaced rows are collected
+            await engine.add_articles([own_article(f"Other {n}", "Filler.")], scopes={})
+    stored, fresh = server_index(data)
+    terms = {term for term, *_ in stored}
+    assert stored == fresh and "bridge" in terms and "ferry" not in terms

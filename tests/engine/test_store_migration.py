@@ -18,12 +18,18 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds.state import StateDB
 from foreign_desk.index.models import SHARED, Filters, Scope
-from foreign_desk.index.store import db, reads, writer
-from foreign_desk.index.store.schema import COMPACT_KEY, FTS_HASH_BYTES, LANGUAGE_STATS_SQL, MIGRATIONS
+from foreign_desk.index.store import db, own_keywords, reads, writer
+from foreign_desk.index.store.schema import (
+    COMPACT_KEY,
+    FTS_HASH_BYTES,
+    LANGUAGE_STATS_SQL,
+    MIGRATIONS,
+    OWN_SLOT,
+)
 
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
-from tests.engine.test_own_keywords import keyword_partition
+from tests.engine.test_own_keywords import keyword_partition, own_article, server_index
 from tests.fake_embedder import FakeEmbedder
 
 QUESTION = "When will the South China Sea code of conduct be finished?"
@@ -280,3 +286,36 @@ async def test_a_store_from_before_migration_10_dates_by_utc_days_until_its_arti
     async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
         assert (await engine.index([folder])).articles_updated == 1
     assert "8 Jun 2022" in (await cited("2022-06-08"))[0]
+
+
+async def test_a_store_from_before_migration_11_indexes_each_servers_own_passages_apart(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Servers' own articles stored before each server had a keyword index of its own are put in
+    it when the store opens: each server finds its own by their words, and only its own."""
+    data = tmp_path / "data"
+    settings = make_settings(data)
+    ours = own_article("Zaporizhzhia plant", "Envoys inspected the plant.")
+    theirs = own_article("Zaporizhzhia news", "A news item about the plant.")
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 11))
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            for article, server in ((ours, 111), (theirs, 222)):
+                await engine.add_articles([article], scopes={article.id: [server]})
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'own_guild_fts'").fetchone() is None
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:  # migrates
+        gen = await engine.generation()
+    stored, fresh = server_index(data)
+    assert stored == fresh and len({doc // OWN_SLOT for _, doc, *_ in stored}) == 2
+    title = "SELECT a.title FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id = ?"
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        found = {
+            server: own_keywords.own_matches(conn, ["zaporizhzhia", "plant"], gen, Filters(), Scope(server))
+            for server in (111, 222)
+        }
+        titles = {
+            server: [conn.execute(title, (pid,)).fetchone()[0] for pid in ids]
+            for server, ids in found.items()
+        }
+    assert titles == {111: [ours.title], 222: [theirs.title]}
