@@ -99,8 +99,10 @@ def shared_stats(conn: sqlite3.Connection) -> TableStats:
 
 
 def idf(doc_freq: int, rows: int) -> float:
-    value = math.log((rows - doc_freq + 0.5) / (doc_freq + 0.5))
-    return value if value > 0 else 1e-6
+    """FTS5's idf, floored as FTS5 floors it; a term counted in more rows than the shared corpus
+    holds (its servers' own passages are counted too, or the shared corpus is empty) gets the floor."""
+    ratio = (rows - doc_freq + 0.5) / (doc_freq + 0.5)
+    return math.log(ratio) if ratio > 1 else 1e-6
 
 
 def own_matches(
