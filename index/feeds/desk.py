@@ -32,12 +32,12 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from foreign_desk.index.feeds.claims import Claims, claimed_post
 from foreign_desk.index.feeds.digest import plan_posts, post_of
-from foreign_desk.index.feeds.follows import Follows, MatchListener
+from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
 from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
 from foreign_desk.index.feeds.poller import Poller
@@ -49,6 +49,7 @@ from foreign_desk.index.feeds.state import (
     FORGET_BATCH,
     FeedError,
     FeedState,
+    Forgettable,
     NewFeed,
     SeenItem,
     StateDB,
@@ -72,6 +73,7 @@ CATCH_UP_RENEW_S = CATCH_UP_STALE_S / 6
 """How often a running catch-up renews its claim, however long it waits (a reindex holding the
 writer, a slow page): a few renewals may fail (the database busy) before it looks dead."""
 MAX_NAME = 40
+F = TypeVar("F", bound=Forgettable)
 
 
 def slug(text: str) -> str:
@@ -433,18 +435,46 @@ class FeedDesk:
         twice (the same text from the same outlet at another address, a link that redirects to
         it), so they are as many as the index holds articles' addresses. In batches of
         ``FORGET_BATCH``, each a short transaction; returns how many went."""
-        forgotten, after = 0, 0
-        while batch := await self.state.feedless(after, FORGET_BATCH):
-            live = await self.engine.live([i.article_uid for i in batch if i.article_uid])
-            forgotten += await self.state.drop_feedless(
-                [i for i in batch if i.copied or i.article_uid not in live]
-            )
-            after = batch[-1].id
+        forgotten = await self._forget_spent(self.state.feedless, self.state.drop_feedless, 0)
         if forgotten:
             log.info(
                 "forgot %d item(s) of pages ingested and feeds removed: their articles left the index",
                 forgotten,
             )
+        return forgotten
+
+    async def forget_spent_matches(self) -> int:
+        """Forget the topic matches that guard nothing any more: those nobody is sending whose
+        article left the index, unposted (nothing to post) or posted more than ``POSTED_KEPT_S``
+        ago (an article ingested again after that is alerted again, as new), and any left by a
+        removed follow. A posted match of an indexed article stays: an update of the article
+        would otherwise alert it again. So do claimed ones (``claims``: being sent) and the
+        channel's last post while its ``digest_gap_s`` runs. In batches of ``FORGET_BATCH``,
+        each a short transaction; returns how many went."""
+        cutoff = self.clock() - max(POSTED_KEPT_S, self.settings.digest_gap_s)
+
+        async def settled(after: tuple[int, str], limit: int) -> list[SettledMatch]:
+            return await self.follows.settled(after, limit, posted_before=cutoff)
+
+        forgotten = await self._forget_spent(settled, self.follows.forget, (0, ""))
+        if forgotten:
+            log.info("forgot %d topic match(es): their articles left the index", forgotten)
+        return forgotten
+
+    async def _forget_spent(
+        self,
+        read: Callable[[Any, int], Awaitable[Sequence[F]]],
+        drop: Callable[[list[F]], Awaitable[int]],
+        start: object,
+    ) -> int:
+        """Read records past ``start`` in batches of ``FORGET_BATCH`` (key order), look up which
+        of their articles are indexed, and ``drop`` the spent ones (one short transaction per
+        batch); returns how many went."""
+        forgotten, after = 0, start
+        while batch := await read(after, FORGET_BATCH):
+            live = await self.engine.live([r.article_uid for r in batch if r.article_uid])
+            forgotten += await drop([r for r in batch if r.spent(live)])
+            after = batch[-1].key
         return forgotten
 
     def poller(self, **kwargs: object) -> Poller:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -50,6 +51,23 @@ SQL_LAST_POSTS = (
     "SELECT f.channel_id, max(m.posted_at) FROM follow_matches m JOIN follows f ON f.id = m.follow_id "
     "WHERE m.posted_at IS NOT NULL GROUP BY f.channel_id"
 )
+SQL_SETTLED = (
+    "SELECT m.follow_id, m.article_uid, m.similarity, m.matched_at, m.posted_at, f.id IS NULL "
+    "FROM follow_matches m LEFT JOIN follows f ON f.id = m.follow_id WHERE m.claim IS NULL "
+    "AND (m.posted_at IS NULL OR m.posted_at < ?) AND (m.follow_id, m.article_uid) > (?, ?) "
+    "ORDER BY m.follow_id, m.article_uid LIMIT ?"
+)
+SQL_DROP_SETTLED = (
+    "DELETE FROM follow_matches WHERE follow_id = ? AND article_uid = ? AND claim IS NULL AND posted_at IS ?"
+)
+SQL_RESTORE = (  # a posted match, unless its channel has a match of the article (again)
+    "INSERT OR IGNORE INTO follow_matches(follow_id, article_uid, similarity, matched_at, posted_at) "
+    "SELECT f.id, ?, ?, ?, ? FROM follows f WHERE f.id = ? AND NOT EXISTS (SELECT 1 FROM follow_matches m "
+    "JOIN follows g ON g.id = m.follow_id WHERE g.channel_id = f.channel_id AND m.article_uid = ?)"
+)
+POSTED_KEPT_S = 30 * 86400.0
+"""How long a posted match outlives its article in the index: an article ingested again from
+its URL (the same id) within that time is not alerted again where it was."""
 
 
 class NotFollowed(FeedError):
@@ -58,6 +76,28 @@ class NotFollowed(FeedError):
     def __init__(self, topic: str) -> None:
         super().__init__(f"this channel does not follow {topic!r}")
         self.topic = topic
+
+
+@dataclass(frozen=True, slots=True)
+class SettledMatch:
+    """A match nobody is sending (unposted, or posted before a cutoff), as housekeeping weighs it
+    (``FeedDesk.forget_spent_matches``)."""
+
+    follow_id: int
+    article_uid: str
+    similarity: float
+    matched_at: float
+    posted_at: float | None
+    unfollowed: bool
+    """Its follow is gone (its rows normally went with it: ``ON DELETE CASCADE``)."""
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.follow_id, self.article_uid)
+
+    def spent(self, live: Collection[str]) -> bool:
+        """Nothing to post (its article left the index) nor to guard (posted before the cutoff)."""
+        return self.unfollowed or self.article_uid not in live
 
 
 def _follow(row: Sequence) -> Follow:
@@ -239,6 +279,40 @@ class Follows:
     async def last_posts(self) -> dict[int, float]:
         """When each channel last got an alert (Unix seconds)."""
         return {int(ch): float(at) for ch, at in await self.db.rows(SQL_LAST_POSTS)}
+
+    # -- housekeeping ----------------------------------------------------------------------
+    async def settled(
+        self, after: tuple[int, str], limit: int, *, posted_before: float
+    ) -> list[SettledMatch]:
+        """Up to ``limit`` matches past ``after`` (in key order) nobody is sending: unposted, or
+        posted before ``posted_before``."""
+        rows = await self.db.rows(SQL_SETTLED, (posted_before, *after, limit))
+        return [SettledMatch(int(r[0]), r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    async def forget(self, matches: Sequence[SettledMatch]) -> int:
+        """Delete these matches, each unless it was claimed or posted since it was read. One whose
+        article is indexed again (ingested anew meanwhile: its new match found the row and added
+        none) is made again: posted, it is put back; unposted, the article is matched anew (to
+        follows whose server may see it now). Returns how many were deleted and not put back."""
+        if not matches:
+            return 0
+        async with self.db.transaction() as conn:
+            cur = await conn.executemany(SQL_DROP_SETTLED, [(*m.key, m.posted_at) for m in matches])
+            gone = max(cur.rowcount, 0)
+        back = await self.engine.live([m.article_uid for m in matches])
+        if posted := [m for m in matches if m.article_uid in back and m.posted_at is not None]:
+            async with self.db.transaction() as conn:
+                cur = await conn.executemany(
+                    SQL_RESTORE,
+                    [
+                        (m.article_uid, m.similarity, m.matched_at, m.posted_at, m.follow_id, m.article_uid)
+                        for m in posted
+                    ],
+                )
+                gone -= max(cur.rowcount, 0)
+        if unposted := {m.article_uid for m in matches if m.article_uid in back and m.posted_at is None}:
+            await self.match(sorted(unposted))
+        return gone
 
     async def mark_posted(self, channel_id: int, article_ids: Sequence[str], at: float | None = None) -> int:
         """Record that these articles were posted in the channel; returns how many matches that closed."""

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 from foreign_desk.index.errors import ForeignDeskError
@@ -116,6 +116,19 @@ class ItemRecord:
     attempts: int = 0
 
 
+class Forgettable(Protocol):
+    """A record housekeeping reads in batches (``key`` order) and forgets once it guards nothing
+    (``spent``), given which articles are still indexed (``FeedDesk._forget_spent``)."""
+
+    @property
+    def key(self) -> Any: ...
+
+    @property
+    def article_uid(self) -> str | None: ...
+
+    def spent(self, live: Collection[str]) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class FeedlessItem:
     """An item no feed remembers, as housekeeping weighs it (``FeedDesk.forget_feedless_items``)."""
@@ -125,6 +138,13 @@ class FeedlessItem:
     last_seen: str
     copied: bool
     """A newer feed-less item of the same URL says the same (status, article): this one guards nothing."""
+
+    @property
+    def key(self) -> int:
+        return self.id
+
+    def spent(self, live: Collection[str]) -> bool:
+        return self.copied or self.article_uid not in live
 
 
 @dataclass(frozen=True, slots=True)

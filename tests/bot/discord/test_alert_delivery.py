@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.follows import POSTED_KEPT_S
 from foreign_desk.index.models import Scope
 
 from tests.discord_standin import DiscordStandin, Overwrite, Perm
@@ -137,6 +138,39 @@ async def test_a_server_that_removes_the_bot_stops_its_follows_and_is_forgotten_
         assert (await bot.engine.stats()).articles == 1  # the sample article only: the page left the index
     assert f"removed from server {standin.guild.id}: stopped its 2 follow(s)" in caplog.text
     assert f"forgot 1 server(s) the bot left: [{standin.guild.id}]" in caplog.text
+
+
+async def test_housekeeping_forgets_the_matches_of_alerts_whose_articles_left_the_index(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """The page alerted in two channels leaves the index: the match of the alert posted more
+    than ``POSTED_KEPT_S`` ago is forgotten; the recent one stays, so the page ingested again is
+    not alerted there twice."""
+    caplog.set_level(logging.INFO, "foreign_desk.index.feeds")
+    old, recent = standin.general, standin.world.add_text_channel("news")
+    news.serve(PATROL.path, page(PATROL, news.base_url))
+    async with asyncio.timeout(TIMEOUT), start_bot(housekeeping_s=0.05, **alerts_options()) as bot:
+        for channel in (old, recent):
+            await bot.feeds.follow(channel.id, TOPIC, guild_id=standin.guild.id)
+        await bot.feeds.ingest(news.url(PATROL.path), guild_id=standin.guild.id)
+        await standin.wait_until(
+            lambda: all(standin.bot_messages(c) for c in (old, recent)), timeout=90, what="both alerts"
+        )
+        async with bot.feeds.db.transaction() as conn:  # ``old`` got it long ago
+            sql = "UPDATE follow_matches SET posted_at = posted_at - ? WHERE follow_id IN ({})"
+            await conn.execute(
+                sql.format("SELECT id FROM follows WHERE channel_id = ?"), (POSTED_KEPT_S + 1, old.id)
+            )
+        await bot.engine.forget(standin.guild.id)
+        housekeeping = bot.housekeeping
+        assert housekeeping is not None
+        looked = housekeeping.runs
+        await standin.wait_until(lambda: housekeeping.runs > looked + 1, what="two looks after the forget")
+        sql = "SELECT f.channel_id FROM follow_matches m JOIN follows f ON f.id = m.follow_id"
+        assert [r[0] for r in await bot.feeds.db.rows(sql)] == [recent.id]
+        await bot.feeds.ingest(news.url(PATROL.path), guild_id=standin.guild.id)
+        assert [m.channel_id for m in await bot.feeds.follows.pending()] == [old.id]
+    assert "forgot 1 topic match(es)" in caplog.text
 
 
 async def test_a_server_that_removed_the_bot_while_it_was_down_is_noticed_at_start(
