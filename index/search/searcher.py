@@ -85,8 +85,7 @@ class Searcher:
         found = self.retriever.retrieve(snapshot, request, laps, read)
         t = time.perf_counter()
         ids = fuse(found)
-        rows = read.passages(ids, with_vectors=True)
-        sentences = read.sentence_vectors([r.vector_key for r in rows.values()], snapshot.vectors.dim)
+        rows, sentences = read.candidates(ids, snapshot.vectors.dim)
         backgrounds = (snapshot.background, snapshot.sentence_background)
         judgement = self.judge.judge(
             ids, rows, found, backgrounds, snapshot.passages, sentences=sentences, period=request.period

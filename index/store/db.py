@@ -171,6 +171,13 @@ PASSAGE_COLUMNS = (
     "a.uid, a.title, a.source, a.url, a.published, a.language, a.path, a.author, a.local_day"
 )
 SENTENCES_SQL = "SELECT key, count, vectors FROM sentence_embeddings WHERE key IN (:keys)"
+CANDIDATES_SQL = (
+    f"SELECT {PASSAGE_COLUMNS}, e.vector, s.count, s.vectors FROM passages p "
+    "JOIN articles a ON a.id = p.article_id LEFT JOIN embeddings e ON e.key = p.vector_key "
+    "LEFT JOIN sentence_embeddings s ON s.key = p.vector_key WHERE p.id IN (:keys)"
+)
+"""``passages_sql(True)`` with each passage's sentence vectors (count, blob; NULL when it has
+none): a search's candidates in one read (``Reader.candidates``)."""
 
 
 def passages_sql(with_vectors: bool) -> str:
