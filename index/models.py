@@ -7,7 +7,7 @@ share them without importing each other.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -188,6 +188,11 @@ class Scope:
     shared corpus alone; a server's own articles are never seen in another scope."""
 
     guild_id: int | None = None
+
+    def sees(self, viewers: Collection[int | None]) -> bool:
+        """Whether this scope may see an article seen by ``viewers`` (``Engine.viewers``: server
+        ids, None for the shared corpus), as ``store.scopes.scope_sql`` decides in SQL."""
+        return None in viewers or (self.guild_id is not None and self.guild_id in viewers)
 
 
 SHARED = Scope()

@@ -534,7 +534,7 @@ class FeedDesk:
             matches = await self.follows.pending(claim=nonce)
             if matches:
                 retries.append(claimed_post(nonce, matches, lambda c, ms: post_of(c, ms, len(ms))))
-            else:  # its articles left the index: nothing to send
+            else:  # its articles left the index, or its server's sight: nothing to send
                 await self.claims.sent(
                     Post(channel_id=0, items=(), also_in=(), article_ids=(), topics=(), nonce=nonce)
                 )

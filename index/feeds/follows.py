@@ -43,7 +43,7 @@ SQL_ADD_MATCH = (
     "WHERE f.channel_id = ? AND m.article_uid = ?)"
 )
 SQL_PENDING = (
-    "SELECT m.follow_id, f.channel_id, f.topic, m.article_uid, m.similarity, m.matched_at "
+    "SELECT m.follow_id, f.channel_id, f.topic, m.article_uid, m.similarity, m.matched_at, f.guild_id "
     "FROM follow_matches m JOIN follows f ON f.id = m.follow_id WHERE m.posted_at IS NULL"
 )
 """Matches not posted yet; ``AND m.claim IS NULL`` for those nobody is sending either."""
@@ -205,7 +205,9 @@ class Follows:
             for (fid, channel, topic, _, _), best in zip(follows, best_per_follow, strict=True):
                 if best >= threshold:
                     found.append((fid, channel, topic, uid, float(best)))
-        found = await self._visible(found, {f[0]: f[4] for f in follows})
+        guild_of = {f[0]: f[4] for f in follows}
+        seen = await self._visible([(f[3], guild_of[f[0]]) for f in found])
+        found = [f for f in found if (f[3], guild_of[f[0]]) in seen]
         if not found:
             return []
         new = []
@@ -231,13 +233,13 @@ class Follows:
                     log.exception("a topic-match listener failed")
         return matches
 
-    async def _visible(
-        self, found: list[tuple[int, int, str, str, float]], guild_of: dict[int, int | None]
-    ) -> list[tuple[int, int, str, str, float]]:
-        """The matches whose article the follow's server may see."""
-        uids = [f[3] for f in found]
-        seen = {g: await self.engine.visible(uids, Scope(g)) for g in {guild_of[f[0]] for f in found}}
-        return [f for f in found if f[3] in seen[guild_of[f[0]]]]
+    async def _visible(self, wanted: Sequence[tuple[str, int | None]]) -> set[tuple[str, int | None]]:
+        """Those (article id, server) pairs whose server may see the live article now, read at
+        once for every server (a follow's server, None outside one: the shared corpus alone)."""
+        if not wanted:
+            return set()
+        viewers = await self.engine.viewers([uid for uid, _ in wanted])
+        return {(uid, g) for uid, g in wanted if Scope(g).sees(viewers.get(uid, ()))}
 
     async def _vectors(self) -> list[tuple[int, int, str, np.ndarray, int | None]]:
         """(id, channel, topic, vector, server) of every follow, re-embedding topics of another model."""
@@ -263,12 +265,17 @@ class Follows:
 
     # -- posting ---------------------------------------------------------------------------
     async def pending(self, channel_id: int | None = None, *, claim: str | None = None) -> list[Match]:
-        """Matches not yet posted nor claimed, or those of one ``claim`` (articles since removed
-        from the index are left out)."""
+        """Matches not yet posted nor claimed, or those of one ``claim``. Left out: those whose
+        article left the index, and those whose follow's server may no longer see it (it became
+        another server's own since it matched): they stay unposted, and housekeeping forgets
+        them once their article leaves the index."""
         sql, params = f"{SQL_PENDING} AND m.claim IS ?", cast(tuple[Any, ...], (claim,))
         if channel_id is not None:
             sql, params = f"{sql} AND f.channel_id = ?", (*params, channel_id)
         rows = await self.db.rows(sql, params)
+        keys = [(r[3], int(r[6]) if r[6] else None) for r in rows]
+        seen = await self._visible(keys)
+        rows = [r for r, key in zip(rows, keys, strict=True) if key in seen]
         summaries = await self._summaries([r[3] for r in rows])
         return [
             Match(int(r[0]), int(r[1]), r[2], summaries[r[3]], float(r[4]), float(r[5]))

