@@ -103,6 +103,7 @@ class SearchSettings:
         "sentence_weight": (0.0, 1.0),
         "keyword_weight": (0.0, 10.0),
         "common_word_share": (0.0, 1.0),
+        "translation_share": (0.0, 1.0),
         "date_weight": (0.0, 10.0),
         "strong_margin": (-100.0, 100.0),
         "none_margin": (-100.0, 100.0),
@@ -132,6 +133,8 @@ class SearchSettings:
     passage naming the question's rare people and places can overtake ones only on its topic."""
     common_word_share: float = 0.5
     """Ordinary words count this share of a name: they match only in the question's own language."""
+    translation_share: float = 1.0
+    """A translation of an ordinary word (``search/lexicon``) counts this share of the word."""
     date_weight: float = 1.0
     """Evidence (standard deviations) for an article published in the period the question names."""
     strong_margin: float = 1.75

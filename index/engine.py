@@ -40,7 +40,7 @@ from foreign_desk.index.models import (
     SourceCount,
     waiting_notice,
 )
-from foreign_desk.index.search import Searcher, SearchRequest, Snapshot
+from foreign_desk.index.search import Searcher, SearchRequest, Snapshot, lexicon
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
 from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
@@ -96,14 +96,16 @@ class Engine:
         """Open the store in ``settings.data_path`` and load the embedder (off the loop)."""
         store = await Store.open(settings.data_path)
         checking = asyncio.create_task(precheck(store, settings.index.nprobe))  # while the model loads
+        warming = asyncio.create_task(asyncio.to_thread(lexicon.warm))
         try:
             if embedder is None:
                 embedder = await asyncio.to_thread(make_embedder, settings.embedder)
             engine = cls(settings, store, embedder)
             engine._prechecked = await checking
+            await warming
         except BaseException:
             checking.cancel()
-            await asyncio.gather(checking, return_exceptions=True)
+            await asyncio.gather(checking, warming, return_exceptions=True)
             await store.close()
             raise
         try:

@@ -9,8 +9,10 @@ topic. A candidate's *evidence* adds to that:
 
 - keyword evidence: the rarity (idf, in nats) of each question word the passage holds, names
   and numbers (which read the same in English and Indonesian) at full weight, other words at
-  ``common_word_share`` of it, times ``keyword_weight``. A passage that alone holds the
-  question's rare names can overtake passages that are merely on its topic;
+  ``common_word_share`` of it, times ``keyword_weight``; an ordinary word's translation
+  (``search/lexicon``) held by a passage in the other language counts ``translation_share`` of
+  the word. A passage that alone holds the question's rare names can overtake passages that are
+  merely on its topic;
 - a date: ``date_weight`` when the article was published in the period the question names.
 
 How sure: the best candidate's *meaning* score (its z-score, without keyword or date evidence:
@@ -39,6 +41,7 @@ from foreign_desk.index.background import Background, noise_level
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.embed import Fingerprint, is_e5
 from foreign_desk.index.fusion import Candidate
+from foreign_desk.index.search.lexicon import translations_held_each
 from foreign_desk.index.search.retrieve import Retrieved
 from foreign_desk.index.store import StoredPassage
 from foreign_desk.index.text import fold, words_held_each
@@ -217,10 +220,27 @@ class Judge:
             for t, idf in found.weights.items()
             if t in found.terms
         }
-        if not weights or cfg.keyword_weight == 0:
+        if not (weights or found.translated) or cfg.keyword_weight == 0:
             return np.zeros(len(kept))
-        held = words_held_each([fold(r.text) for r in kept], weights)
-        return cfg.keyword_weight * np.array([sum(weights[t] for t in h) for h in held])
+        folded = [fold(r.text) for r in kept]
+        held = words_held_each(folded, weights)
+        scores = np.array([sum(weights[t] for t in h) for h in held], float)
+        if found.translated and cfg.translation_share:
+            scores += self._translated(kept, folded, held, found)
+        return cfg.keyword_weight * scores
+
+    def _translated(
+        self, kept: Sequence[StoredPassage], folded: list[str], held: list[list[str]], found: Retrieved
+    ) -> np.ndarray:
+        """Evidence for the translations of the question's words each passage holds (a word it
+        holds as written counts once)."""
+        share = self.settings.common_word_share * self.settings.translation_share
+        weight = {t: share * found.crossing.get(t, 0.0) for t in found.translated}
+        languages = [r.article.language for r in kept]
+        crossed = translations_held_each(folded, languages, found.translated)
+        return np.array(
+            [sum(weight[t] for t in c.difference(h)) for c, h in zip(crossed, held, strict=True)], float
+        )
 
     @staticmethod
     def _named(kept: Sequence[StoredPassage], found: Retrieved) -> bool:

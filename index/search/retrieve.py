@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.highlight import idf_weights
+from foreign_desk.index.search.lexicon import Translations, dictionary_words, translations
 from foreign_desk.index.search.request import Laps, SearchRequest
 from foreign_desk.index.search.snapshot import Snapshot
 from foreign_desk.index.stopwords import STOPWORDS
@@ -113,6 +114,10 @@ class Retrieved:
     undated_vector: Callable[[], np.ndarray] | None = None
     """The question embedded without the words that name its time, when it names one: embedded
     on first call only, as the judge needs it for few questions (``Judge._sure``)."""
+    translated: dict[str, Translations] = field(default_factory=dict)
+    """The question's words (names aside) with their translations (``lexicon.translations``)."""
+    crossing: dict[str, float] = field(default_factory=dict)
+    """The rarity (idf) each translated word's evidence is weighed by."""
     bare: bool = False
     """The question is a few words with no function word ("Retno Marsudi", "ASEAN summit"): a
     name typed to find the passages about it (``bare_words``)."""
@@ -150,7 +155,30 @@ class Retriever:
         qvec, undated, dense = self._dense(snapshot, request, laps, read)
         weights = idf_weights(doc_freqs, snapshot.passages)
         names, bare = name_terms(request.question), bare_words(request.question)
-        return Retrieved(tuple(terms), names, qvec, dense, keyword, weights, undated, bare)
+        translated = {t: tr for t in terms if t not in names and (tr := translations(t))}
+        crossing = self._crossing_weights(snapshot, translated, weights, read)
+        return Retrieved(
+            tuple(terms), names, qvec, dense, keyword, weights, undated,
+            translated=translated, crossing=crossing, bare=bare,
+        )  # fmt: skip
+
+    @staticmethod
+    def _crossing_weights(
+        snapshot: Snapshot, translated: dict[str, Translations], weights: dict[str, float], read: Reader
+    ) -> dict[str, float]:
+        """The rarity a translated word's evidence is weighed by: the word's own where the corpus
+        holds it, else its most common translation's, else that of a word one passage in 100
+        holds."""
+        words = {t: dictionary_words(t) for t in translated if t not in weights}
+        freqs = read.doc_freqs({w for ws in words.values() for w in ws}, snapshot.generation)
+        rarity = idf_weights(freqs, snapshot.passages)
+        usual = idf_weights({"": snapshot.passages // 100}, snapshot.passages)[""]
+        return {
+            t: weights[t]
+            if t in weights
+            else min((rarity[w] for w in words[t] if w in rarity), default=usual)
+            for t in translated
+        }
 
     def _dense(
         self, snapshot: Snapshot, request: SearchRequest, laps: Laps, read: Reader
