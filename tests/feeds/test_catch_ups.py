@@ -5,7 +5,9 @@ poller, and a poller that cannot take one on still polls the feeds."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -62,6 +64,16 @@ class HeldPage:
         return web.Response(text=page(PATROL, self.base), content_type="text/html")
 
 
+@contextlib.asynccontextmanager
+async def two_desks(
+    engine: Engine, clock: FakeClock, beats: Beats
+) -> AsyncIterator[tuple[FeedDesk, FeedDesk]]:
+    """Two processes' desks on one data dir: the first renews its claims when ``beats`` beat."""
+    first = await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep)
+    async with first, await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second:
+        yield first, second
+
+
 async def subscribe_c_mid_catch_up(server: FixtureServer, desk: FeedDesk, engine: Engine) -> HeldPage:
     """A polls a feed and forgot its article; C subscribes: C's catch-up fetches the page again,
     and is held there."""
@@ -84,12 +96,7 @@ async def test_a_running_catch_up_is_never_taken_on_by_another_process(
     """C's catch-up waits on a page for twice the stale time; another process's poller, looking
     all along, leaves it to the process running it: the page is fetched once for C, not twice."""
     beats = Beats()
-    async with (
-        await FeedDesk.open(
-            engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep
-        ) as first,
-        await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second,
-    ):
+    async with two_desks(engine, clock, beats) as (first, second):
         held = await subscribe_c_mid_catch_up(server, first, engine)
         taken_on = clock.now
         while clock.now < taken_on + 2 * CATCH_UP_STALE_S:
@@ -135,12 +142,7 @@ async def test_a_catch_up_taken_on_by_another_process_stops_where_it_ran(
     """The first process was stopped longer than the stale time (its claim not renewed); the
     second took the catch-up on. The first, running again, finds it is not its own and stops."""
     beats = Beats()
-    async with (
-        await FeedDesk.open(
-            engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep
-        ) as first,
-        await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second,
-    ):
+    async with two_desks(engine, clock, beats) as (first, second):
         held = await subscribe_c_mid_catch_up(server, first, engine)
         clock.advance(CATCH_UP_STALE_S + 1)
         (feed,) = await second.feeds(guild_id=C)
