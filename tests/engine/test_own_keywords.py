@@ -334,7 +334,9 @@ async def test_a_servers_replaced_article_leaves_its_keyword_index_with_the_gene
 
 
 @pytest.mark.parametrize(("doc_freq", "rows"), [(0, 0), (5, 0), (10, 3), (3, 3)])
-def test_a_term_held_by_more_passages_than_the_shared_corpus_has_the_floor_idf(doc_freq: int, rows: int) -> None:
+def test_a_term_held_by_more_passages_than_the_shared_corpus_has_the_floor_idf(
+    doc_freq: int, rows: int
+) -> None:
     """A server's own passages holding a word while the shared corpus is empty (or smaller) once
     stopped its keyword search with "math domain error"."""
     assert own_keywords.idf(doc_freq, rows) == 1e-6
