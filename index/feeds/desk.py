@@ -31,7 +31,7 @@ import re
 import time
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -105,7 +105,9 @@ class FeedDesk:
         self.claims = Claims(db, clock=clock)
         self.scopes = FeedScopes(db)
         self.servers = Servers(engine, self.scopes, self.settings, clock)
-        self.ingester = Ingester(engine, self.state, self.settings, self._fetcher, clock=clock, rng=rng)
+        self.ingester = Ingester(
+            engine, self.state, self.settings, self._fetcher, clock=clock, rng=rng, on_grant=self._granted
+        )
         self._fetcher_factory = fetcher_factory or (lambda: Fetcher.from_settings(engine.settings))
         self._open_fetcher: Fetcher | None = None
         self._fetcher_lock = asyncio.Lock()
@@ -495,6 +497,11 @@ class FeedDesk:
     # -- follows ---------------------------------------------------------------------------
     async def _ingested(self, generation: int, article_ids: list[str]) -> None:
         await self.follows.match(article_ids)
+
+    async def _granted(self, seen_before: Mapping[str, Collection[int | None]]) -> None:
+        """Stored articles (duplicates) were granted to more readers: new to them, so their
+        follows (only theirs) are matched, as if the articles had just been ingested."""
+        await self.follows.match(list(seen_before), seen_before=seen_before)
 
     async def follow(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -186,11 +186,16 @@ class Follows:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # -- matching --------------------------------------------------------------------------
-    async def match(self, article_ids: Sequence[str]) -> list[Match]:
+    async def match(
+        self, article_ids: Sequence[str], *, seen_before: Mapping[str, Collection[int | None]] | None = None
+    ) -> list[Match]:
         """Match newly ingested articles against every follow; record and return the new matches.
 
         An article is matched to a channel at most once, whatever follows or updates follow,
         and only where the channel's server may see it (a server's own articles stay there).
+        ``seen_before``: who saw each article already (``Engine.viewers``, read before a
+        duplicate was granted to more servers); only follows whose server did not are matched:
+        the article is new to them alone.
         """
         if not article_ids:
             return []
@@ -206,6 +211,8 @@ class Follows:
                 if best >= threshold:
                     found.append((fid, channel, topic, uid, float(best)))
         guild_of = {f[0]: f[4] for f in follows}
+        if seen_before is not None:
+            found = [f for f in found if not Scope(guild_of[f[0]]).sees(seen_before.get(f[3], ()))]
         seen = await self._visible([(f[3], guild_of[f[0]]) for f in found])
         found = [f for f in found if (f[3], guild_of[f[0]]) in seen]
         if not found:

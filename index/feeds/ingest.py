@@ -21,7 +21,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.models import Article, ArticleSummary, ProgressFn, waiting_notice
+from foreign_desk.index.models import Article, ArticleSummary, ProgressFn, Scope, waiting_notice
 from foreign_desk.index.text import tokens
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
 """A progress callback taking one human-readable line."""
+GrantListener = Callable[[Mapping[str, Collection[int | None]]], Awaitable[object]]
+"""Told, per stored article a fetch granted to more readers, who saw it before (``Engine.viewers``)."""
 
 
 def item_hash(item: FeedItem) -> str:
@@ -189,8 +191,12 @@ class Ingester:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        on_grant: GrantListener | None = None,
     ) -> None:
         self.engine = engine
+        self.on_grant = on_grant
+        """Awaited after a commit granted stored articles (duplicates) to readers who may not
+        have seen them: to them the article is new (the desk matches their follows)."""
         self.state = state
         self.settings = settings
         self.fetcher = fetcher
@@ -420,9 +426,13 @@ class Ingester:
                     texts[(page.text_hash, (page.article.source or "").casefold())] = page.article.id
                     batch.append(page)
                     owners.append(harvest)
+            # Who sees what this commit may grant, before it does: to others, a duplicate is new.
+            stored = {r.article_uid for h in harvests for r in h.records if r.article_uid}
+            before = await self.engine.viewers(sorted(stored | {p.article.id for p in batch}))
+            changed: set[str] = set()
             if batch:
                 try:
-                    gen = await self._index(batch, owners, index_progress)
+                    gen, changed = await self._index(batch, owners, index_progress)
                 except ForeignDeskError as exc:  # the writer is busy, the store is broken: retry later
                     log.warning("indexing fetched articles failed: %s", exc)
                     for harvest in harvests:
@@ -434,14 +444,34 @@ class Ingester:
                     await self.state.forget(harvest.feed.id, harvest.listed, self.settings.item_memory)
                 await self._schedule(harvest)
             # Articles already stored (duplicates): the harvest's subscribers see them too.
-            await self.engine.grant(
+            grants = [
                 (r.article_uid, guild)
                 for h in harvests
                 for r in h.records
                 if r.status in STORED and r.article_uid
                 for guild in h.scopes
-            )
+            ]
+            await self.engine.grant(grants)
+            await self._granted(grants, before, changed)
             return gen
+
+    async def _granted(
+        self,
+        grants: Sequence[tuple[str, int | None]],
+        before: Mapping[str, set[int | None]],
+        changed: Collection[str],
+    ) -> None:
+        """Tell ``on_grant`` who saw the stored articles before this commit granted them to
+        someone who did not (those it indexed anew the engine's ingest listeners were told of)."""
+        new = {
+            uid for uid, guild in grants if uid not in changed and not Scope(guild).sees(before.get(uid, ()))
+        }
+        if self.on_grant is None or not new:
+            return
+        try:
+            await self.on_grant({uid: before.get(uid, set()) for uid in new})
+        except Exception:  # the articles are stored and granted: a listener's bug must not undo that
+            log.exception("a grant listener failed")
 
     async def _kept(self, harvest: Harvest) -> set[str]:
         """The stored articles this harvest's pages may not replace: those someone besides its
@@ -493,7 +523,9 @@ class Ingester:
 
     async def _index(
         self, batch: list[Page], owners: list[Harvest], index_progress: ProgressFn | None
-    ) -> int:
+    ) -> tuple[int, set[str]]:
+        """Index the pages in one generation and record what became of each; returns the
+        generation and the articles it added or changed."""
         articles = [p.article for p in batch]
         scopes = {p.article.id: h.scopes for p, h in zip(batch, owners, strict=True)}
         report = await self.engine.add_articles(articles, progress=index_progress, scopes=scopes)
@@ -511,7 +543,7 @@ class Ingester:
                 self._record(harvest, page, "duplicate", article.id, "already indexed (same page)")
             else:
                 self._record(harvest, page, "unchanged", article.id)
-        return report.generation
+        return report.generation, set(report.changed_ids)
 
     def _record(
         self, harvest: Harvest, page: Page, status: Status, uid: str, reason: str | None = None

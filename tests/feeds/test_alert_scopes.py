@@ -58,7 +58,7 @@ async def shared_then_bs_alone(desk: FeedDesk, engine: Engine, url: str) -> str:
     ("change", "alerted"),
     [
         (left_then_came_back_as_bs, [IN_B]),
-        (a_forgot_it_and_b_keeps_it, []),  # a duplicate granted to B matches no follow of B's
+        (a_forgot_it_and_b_keeps_it, [IN_B]),  # the duplicate was new to B: B's follow matched it
         (shared_then_bs_alone, [IN_B]),
     ],
 )
