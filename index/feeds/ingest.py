@@ -560,6 +560,19 @@ class Ingester:
             source=page.article.source,
             article_uid=uid,
         )
+        known = todo.known
+        if status == "duplicate" and known and known.status == "stored" and known.article_uid == uid:
+            # The item's page was stored as this very article, which is kept as stored (another
+            # scope brought the page again, or it now leads elsewhere): its record keeps saying
+            # what was stored, or a copy of that text at another address, from the same outlet,
+            # would be stored as a second article (``FeedState.by_text`` reads stored records).
+            record = dataclasses.replace(
+                record,
+                status="stored",
+                article_url=known.article_url,
+                text_hash=known.text_hash,
+                source=known.source,
+            )
         outcome = ItemOutcome(
             page.article.address or todo.canonical,  # where a redirect led, not the link that was given
             status,

@@ -82,7 +82,9 @@ class SeenItem:
     """What an earlier poll (or ``ingest``) did with an item.
 
     ``status`` is ``stored`` (its article is in the index), ``duplicate`` (``article_uid`` is
-    the article it repeats) or ``failed`` (``error`` says why; ``attempts`` so far).
+    the article it repeats) or ``failed`` (``error`` says why; ``attempts`` so far). A stored
+    item that later repeats its own article (another scope brought its page, the stored version
+    kept) stays ``stored``, with the stored text's hash: ``by_text`` reads stored items only.
     """
 
     id: int

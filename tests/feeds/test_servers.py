@@ -158,6 +158,53 @@ async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     assert (await engine.stats()).articles == 1
 
 
+@pytest.mark.parametrize(
+    ("changed", "guild"),
+    [(False, C), (False, None), (False, A), (True, B)],
+    ids=["another-server", "shared-corpus", "the-first-server", "page-changed-since"],
+)
+async def test_a_copy_of_a_page_two_servers_brought_is_the_article_stored(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, changed: bool, guild: int | None
+) -> None:
+    """Server B's ingest of the page A stored is a duplicate (the stored version kept, even if
+    the page changed since); the same text from the same outlet at another address is still
+    that article, seen by whoever brought it, never a second copy in answers and listings."""
+    serve_story(server, PATROL)
+    first = await desk.ingest(server.url(PATROL.path), guild_id=A)
+    if changed:
+        serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    assert (await desk.ingest(server.url(PATROL.path), guild_id=B)).status == "duplicate"
+    copy = PATROL.with_(path="/world/2024/mar/05/arafura-sea-joint-patrols-agreed")
+    serve_story(server, copy)
+
+    outcome = await desk.ingest(server.url(copy.path), guild_id=guild)
+
+    assert (outcome.status, outcome.article_id) == ("duplicate", first.article_id)
+    assert (await engine.stats()).articles == 1
+    for scope in (Scope(A), Scope(B), Scope(guild)):
+        assert await engine.visible([first.article_id], scope) == {first.article_id}
+
+
+async def test_a_copy_of_a_feeds_article_another_server_brought_too_is_the_article_stored(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """B's feed stored the page, then A ingested it; the feed's item changed, and its page
+    fetched again is the stored version, kept (A sees it): a copy elsewhere is still that article."""
+    await desk.add_feed(publish(server, "/b", PATROL), name="b", check=False, guild_id=B)
+    (first,) = (await desk.fetch(guild_id=B)).items
+    assert (await desk.ingest(server.url(PATROL.path), guild_id=A)).status == "duplicate"
+    publish(server, "/b", PATROL.with_(summary="Navies of both countries will patrol together"))
+    clock.advance(3600)
+    assert [i.status for i in (await desk.fetch(guild_id=B)).items] == ["duplicate"]
+    copy = PATROL.with_(path="/world/2024/mar/05/arafura-sea-joint-patrols-agreed")
+    serve_story(server, copy)
+
+    outcome = await desk.ingest(server.url(copy.path), guild_id=C)
+
+    assert (outcome.status, outcome.article_id) == ("duplicate", first.article_id)
+    assert (await engine.stats()).articles == 1
+
+
 @pytest.mark.parametrize("guild", [C, None], ids=["another-server", "shared-corpus"])
 async def test_a_page_one_server_forgot_can_still_come_from_anyone_else(
     server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, guild: int | None
