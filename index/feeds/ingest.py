@@ -293,8 +293,10 @@ class Ingester:
         )
         seen = memory.seen.get(ident)
         if seen is not None:
-            gave_up = seen.status == "failed" and seen.attempts >= self.settings.item_attempts
-            if seen.item_hash == todo.item_hash and (seen.status in STORED or gave_up):
+            # A failed page (a stored item's too: it has an ``error``) is tried again, up to a point.
+            failed = seen.status == "failed" or seen.error is not None
+            retry = failed and seen.attempts < self.settings.item_attempts
+            if seen.item_hash == todo.item_hash and not retry:
                 harvest.run.items.append(
                     ItemOutcome(todo.canonical, "unchanged", item.title, feed.name, seen.article_uid)
                 )
@@ -354,11 +356,13 @@ class Ingester:
                         stop.set()
                         wait = exc.retry_after
                         harvest.run.retry_after = max(harvest.run.retry_after or 0.0, wait or 0.0) or None
-                    self._failed(todo, exc, harvest)
+                    await self._failed(todo, exc, harvest)
                     return
                 except Exception as exc:  # a bug met on one page (extraction): the item fails, not the feed
                     log.exception("extracting %s failed", todo.link)
-                    self._failed(todo, FetchError(f"internal error: {type(exc).__name__}: {exc}"), harvest)
+                    await self._failed(
+                        todo, FetchError(f"internal error: {type(exc).__name__}: {exc}"), harvest
+                    )
                     return
                 harvest.pages.append(page)
 
@@ -377,13 +381,27 @@ class Ingester:
         article = dataclasses.replace(article, **changes) if changes else article
         return Page(todo, article, await asyncio.to_thread(text_hash, article))
 
-    def _failed(self, todo: Todo, exc: FetchError, harvest: Harvest) -> None:
-        before = todo.known.attempts if todo.known and todo.known.status == "failed" else 0
+    async def _failed(self, todo: Todo, exc: FetchError, harvest: Harvest) -> None:
+        known = todo.known
+        before = known.attempts if known else 0  # failures since the page last worked (it writes 0)
         attempts = before + 1 if transient(exc) else self.settings.item_attempts
         feed_id = todo.feed.id if todo.feed else None
         record = ItemRecord(
             feed_id, todo.ident, todo.canonical, "failed", todo.item_hash, error=str(exc), attempts=attempts
         )
+        if known and known.status == "stored" and await self._live([known]):
+            # The stored version keeps serving: the record keeps saying what was stored, or a copy
+            # of that text at another address, from the same outlet, would be stored as a second
+            # article (``FeedState.by_text`` reads stored records). ``error`` and ``attempts``
+            # say the page is to be tried again (``_triage``); the poll reports it failed.
+            record = dataclasses.replace(
+                record,
+                status="stored",
+                article_url=known.article_url,
+                text_hash=known.text_hash,
+                source=known.source,
+                article_uid=known.article_uid,
+            )
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.decide(todo, "failed", record, article=None, reason=str(exc))
 
@@ -443,12 +461,13 @@ class Ingester:
                 if harvest.feed is not None and harvest.listed is not None:
                     await self.state.forget(harvest.feed.id, harvest.listed, self.settings.item_memory)
                 await self._schedule(harvest)
-            # Articles already stored (duplicates): the harvest's subscribers see them too.
+            # Articles already stored (duplicates): the harvest's subscribers see them too (not
+            # those of a page that failed, its stored version kept: nothing was brought).
             grants = [
                 (r.article_uid, guild)
                 for h in harvests
                 for r in h.records
-                if r.status in STORED and r.article_uid
+                if r.status in STORED and r.article_uid and r.error is None
                 for guild in h.scopes
             ]
             await self.engine.grant(grants)
@@ -538,7 +557,7 @@ class Ingester:
                 self._record(harvest, page, "updated" if article.id in updated else "new", article.id)
             elif where in problems:
                 exc = FetchError(f"no article text in {article.url}: {problems[where]}")
-                self._failed(page.todo, exc, harvest)
+                await self._failed(page.todo, exc, harvest)
             elif page.todo.known is None:
                 self._record(harvest, page, "duplicate", article.id, "already indexed (same page)")
             else:
