@@ -21,13 +21,24 @@ from pathlib import Path
 import aiosqlite
 import numpy as np
 from foreign_desk.index.models import Article, Passage
-from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, chunks, connect, now_iso, rows_in
+from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT, chunks, connect, now_iso, rows_in
 from foreign_desk.index.store.db import Store, vector_matrix, vector_parts, vectors_by_id
 from foreign_desk.index.store.schema import LANGUAGE_STATS_SQL, visible
 from foreign_desk.index.store.scopes import GRANT, scope_id
 
 log = logging.getLogger(__name__)
 
+
+WRITE_CACHE_KIB = 64 * 1024
+"""Page cache of the writer: a commit of embeddings (~2,000 passages' vectors and sentence
+vectors, ~15 MB) fits, so its pages are not spilled to the log (and synced) in the middle of
+the transaction, as with SQLite's default 2 MB."""
+WRITE_CHECKPOINT_PAGES = JOURNAL_SIZE_LIMIT // 4_096
+"""Log pages (4 KiB) after which a commit copies the log into the database: the log the store
+keeps anyway (``JOURNAL_SIZE_LIMIT``). At SQLite's default of 1,000 pages a model-free run
+checkpointed (two fsyncs, pages that later commits rewrite copied again) after every commit of
+embeddings: 20k passages took 13.5 s instead of 11.2. A crash loses nothing either way: what
+is committed is in the log or the database."""
 
 _PASSAGE_COLUMNS = "id, article_id, ordinal, section, paragraphs, text, context, vector_key, gen_added"
 STAGING_TABLE = (
@@ -112,8 +123,10 @@ class StoreWriter:
         # Staged rows and cached embeddings need not survive a power cut (the next run discards
         # or re-embeds them; a killed process loses nothing either way): no fsync per commit.
         # ``publish`` syncs the log, everything staged before it included.
-        await conn.execute("PRAGMA synchronous=NORMAL")
         try:
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+            await conn.execute(f"PRAGMA wal_autocheckpoint={WRITE_CHECKPOINT_PAGES}")
             live = await store.generation()
             yield cls(store, conn, live)
         finally:
