@@ -30,7 +30,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE
+from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE, Prepared
 from foreign_desk.index.store import StoreWriter
 
 Model = Callable[[list[str]], np.ndarray]
@@ -63,6 +63,12 @@ def _fingerprint_json(fingerprint: Fingerprint) -> str:
 def passage_key(fingerprint: Fingerprint, context: str, text: str) -> str:
     """Cache key of a passage vector: the model, the recipe, and the lines it is made of."""
     return vector_key(fingerprint, f"{PASSAGE_RECIPE}\n{context}\n\n{text}")
+
+
+def passage_keys(fingerprint: Fingerprint, item: Prepared) -> tuple[str, ...]:
+    """The cache keys of an article's passage vectors, in order."""
+    pairs = zip(item.contexts, item.passages, strict=True)
+    return tuple(passage_key(fingerprint, c, p.text) for c, p in pairs)
 
 
 def passage_lines(context: str, sentences: Sequence[str]) -> tuple[list[str], Sequence[str]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.indexing.embed import passage_key
+from foreign_desk.index.indexing.embed import passage_key, passage_keys
 from foreign_desk.index.indexing.plan import Plan
 from foreign_desk.index.store import StoreWriter
 from foreign_desk.index.store.writer import ArticleRows, StoredText
@@ -38,9 +38,11 @@ async def stage(
     restage: Sequence[StoredText],
     fingerprint: Fingerprint,
     scopes: Mapping[str, Collection[int | None]] | None = None,
+    keys: Sequence[tuple[str, ...]] | None = None,
 ) -> Staged:
     """Stage ``plan``; each article staged is granted to its ``scopes`` (server ids, None for the
-    shared corpus; an article not in ``scopes`` is the shared corpus's)."""
+    shared corpus; an article not in ``scopes`` is the shared corpus's). ``keys``: each article's
+    passage keys (``passage_keys``) where the caller has them (not hashed twice)."""
     new_ids: list[int] = []
     new_keys: list[str] = []
     async with writer.transaction():
@@ -53,20 +55,14 @@ async def stage(
             for item in plan.to_stage
             for guild in (scopes or {}).get(item.article.id, shared)
         )
+        if keys is None:
+            keys = [passage_keys(fingerprint, item) for item in plan.to_stage]
         for start in range(0, len(plan.to_stage), STAGE_BATCH):
             rows = [
-                ArticleRows(
-                    item.article,
-                    item.lede,
-                    item.content_hash,
-                    item.passages,
-                    item.contexts,
-                    tuple(
-                        passage_key(fingerprint, c, p.text)
-                        for c, p in zip(item.contexts, item.passages, strict=True)
-                    ),
+                ArticleRows(item.article, item.lede, item.content_hash, item.passages, item.contexts, k)
+                for item, k in zip(
+                    plan.to_stage[start : start + STAGE_BATCH], keys[start : start + STAGE_BATCH], strict=True
                 )
-                for item in plan.to_stage[start : start + STAGE_BATCH]
             ]
             new_ids.extend(await writer.stage_articles(rows))
             new_keys.extend(k for r in rows for k in r.vector_keys)

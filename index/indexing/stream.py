@@ -23,6 +23,7 @@ from foreign_desk.index.indexing.embed import (
     Source,
     embed_passages,
     passage_key,
+    passage_keys,
 )
 from foreign_desk.index.indexing.plan import Plan
 from foreign_desk.index.indexing.prepare import Prepared, passage_sentences
@@ -60,6 +61,8 @@ class Stream:
         """Passages without a vector yet, in the order they came."""
         self.to_stage: list[Prepared] = []
         """Articles added and not staged yet (the first is article number ``_first``)."""
+        self._keys: list[tuple[str, ...]] = []
+        """The passage keys of each of ``to_stage``: hashed once, for embedding and staging."""
         self._first = 0
         self.staged = Staged([], [], [])
         self.articles = 0
@@ -72,13 +75,7 @@ class Stream:
     async def add(self, items: Sequence[Prepared]) -> None:
         """Queue ``items``' passages for embedding and their rows for staging; embed and stage
         what fills a batch."""
-        keys = [
-            [
-                passage_key(self.fingerprint, c, p.text)
-                for c, p in zip(item.contexts, item.passages, strict=True)
-            ]
-            for item in items
-        ]
+        keys = [passage_keys(self.fingerprint, item) for item in items]
         sources: dict[str, Source] = {
             k: (c, s)
             for item, ks in zip(items, keys, strict=True)
@@ -88,6 +85,7 @@ class Stream:
         for ks in keys:
             self._track(ks)
         self.to_stage.extend(items)
+        self._keys.extend(keys)
         await self._embed(whole_batches=True)
         ready = 0  # articles waiting to be staged whose passages all have vectors, in order
         while ready < len(self.to_stage) and self._first + ready not in self._left:
@@ -154,9 +152,10 @@ class Stream:
         """Stage the first ``count`` articles waiting (their passages all have vectors, so a run
         killed once it has staged anything has paid for those vectors)."""
         items, self.to_stage = self.to_stage[:count], self.to_stage[count:]
+        keys, self._keys = self._keys[:count], self._keys[count:]
         self._first += count
         staged = await stage(
-            self.writer, Plan(to_stage=items, staged=len(items)), [], self.fingerprint, self.scopes
+            self.writer, Plan(to_stage=items, staged=len(items)), [], self.fingerprint, self.scopes, keys
         )
         self.staged.new_ids.extend(staged.new_ids)
         self.staged.new_keys.extend(staged.new_keys)
