@@ -10,16 +10,18 @@ passages that are merely about its topic (``search/judge.py``).
 
 Batches are committed together once ``COMMIT_SECONDS`` of work or ``COMMIT_PASSAGES`` passages
 have piled up (their sentence vectors and their passage vectors, which mark them done, in one
-transaction), so a run that is killed pays again for about a second of model work at most,
-while a model-free run does not pay a transaction per 16 passages. Nothing else of them stays
-in memory: the build reads the passage vectors back from the store a part at a time, so a
-run's memory does not grow with the number of passages it embeds. Recent lines' vectors are
-kept (``LineVectors``, bounded). The model, and the work around it, runs in the indexing thread
-(``Offload``) a commit's batches at a time, never on the event loop.
+transaction), so a run that is killed pays again for about two seconds of model work at most
+(the group being written and the next, embedded meanwhile), while a model-free run does not
+pay a transaction per 16 passages. Nothing else of them stays in memory: the build reads the
+passage vectors back from the store a part at a time, so a run's memory does not grow with the
+number of passages it embeds. Recent lines' vectors are kept (``LineVectors``, bounded). The
+model, and the work around it, runs in the indexing thread (``Offload``) a commit's batches at
+a time, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import time
@@ -145,18 +147,32 @@ async def embed_passages(
     them back. ``on_batch(keys_now_done, newly_embedded)`` is called after each batch.
     ``lines``: the line vectors kept by a run that embeds its passages a part at a time."""
     keys, todo = list(sources), list(sources.values())
-    known = lines if lines is not None else LineVectors()
-    done = 0
-    while done < len(keys):
-        vectors, sentences, sizes = await offload(
-            functools.partial(_commit_group, todo[done:], model, known, keep_sentences, max(1, batch))
+    known, step = lines if lines is not None else LineVectors(), max(1, batch)
+
+    def group_from(start: int) -> asyncio.Future[tuple[np.ndarray, list[np.ndarray], list[int]]]:
+        """The group starting at ``start``, started now (``offload`` may return a coroutine)."""
+        return asyncio.ensure_future(
+            offload(functools.partial(_commit_group, todo[start:], model, known, keep_sentences, step))
         )
+
+    done = 0
+    ahead = group_from(0) if keys else None
+    while ahead is not None:
+        vectors, sentences, sizes = await ahead
         for size in sizes:
             on_batch(keys[done : done + size], size)
             done += size
+        # The next group is embedded while this one is written (the model, on its own thread or
+        # a GPU, never waits on SQLite).
+        ahead = group_from(done) if done < len(keys) else None
         group = keys[done - len(vectors) : done]
         kept = list(zip(group, sentences, strict=True)) if keep_sentences else []
-        await writer.put_batch(list(zip(group, vectors, strict=True)), kept)
+        try:
+            await writer.put_batch(list(zip(group, vectors, strict=True)), kept)
+        except BaseException:
+            if ahead is not None:  # not left running unawaited (its vectors are lost, as on a kill)
+                await asyncio.wait([ahead])
+            raise
         checkpoint("embedded-batch")
     return len(keys)
 

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -19,7 +20,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing import build, indexer, stream
 from foreign_desk.index.indexing import prepare as preparing
 from foreign_desk.index.indexing.build import parts, still_fits
-from foreign_desk.index.indexing.embed import LineVectors, embed_passages, passage_key
+from foreign_desk.index.indexing.embed import LineVectors, Source, embed_passages, passage_key
 from foreign_desk.index.indexing.plan import Planner, plan
 from foreign_desk.index.indexing.prepare import Prepared, passage_sentences, prepare
 from foreign_desk.index.models import Article, Block, IndexProgress
@@ -151,6 +152,49 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
             assert np.allclose(vectors[0], total / np.linalg.norm(total), atol=1e-6)
             kept = await store.sentence_vectors([first], fake.dim)
             assert np.allclose(kept[first], lines[2:], atol=1e-3)  # float16 on disk
+            assert await writer.cached_keys(sources) == set(sources)
+    finally:
+        await store.close()
+
+
+async def test_the_next_group_is_embedded_while_one_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: the model (on a GPU, or its own thread) never waits for SQLite: while a group's
+    vectors are being committed, the next group is already being embedded."""
+    monkeypatch.setattr("foreign_desk.index.indexing.embed.COMMIT_PASSAGES", 1)  # a commit a batch
+    fake = FakeEmbedder()
+    sources: dict[str, Source] = {
+        passage_key(fake.fingerprint, f"Story {n}", BODY): (f"Story {n}", (BODY,)) for n in range(3)
+    }
+    second_group = threading.Event()
+    calls = 0
+
+    def model(texts: list[str]) -> np.ndarray:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            second_group.set()
+        return fake.embed_passages(texts)
+
+    async def offload(fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(fn)
+
+    store = await Store.open(tmp_path / "data")
+    try:
+        async with StoreWriter.open(store) as writer:
+            put_batch, overlapped = writer.put_batch, list[bool]()
+
+            async def slow_put_batch(*args: object) -> None:  # the first commit waits for the model
+                if not overlapped:
+                    overlapped.append(await asyncio.to_thread(second_group.wait, 10))
+                await put_batch(*args)  # type: ignore[arg-type]
+
+            writer.put_batch = slow_put_batch  # type: ignore[method-assign,assignment]
+            made = await embed_passages(
+                writer, sources, model, offload, batch=1, keep_sentences=True, on_batch=lambda *_: None
+            )
+            assert made == 3 and overlapped == [True]
             assert await writer.cached_keys(sources) == set(sources)
     finally:
         await store.close()
