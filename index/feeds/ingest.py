@@ -177,6 +177,20 @@ class Slots:
             self._semaphore.release()
 
 
+def as_stored(record: ItemRecord, known: SeenItem) -> ItemRecord:
+    """``record`` of an item whose page was stored as ``known``'s article, still indexed, saying
+    what was stored: that version keeps serving, and a copy of its text at another address, from
+    the same outlet, must stay a duplicate of it (``FeedState.by_text`` reads stored records)."""
+    return dataclasses.replace(
+        record,
+        status="stored",
+        article_url=known.article_url,
+        text_hash=known.text_hash,
+        source=known.source,
+        article_uid=known.article_uid,
+    )
+
+
 class Ingester:
     """Collects and commits fetches for one engine. Safe to use from many tasks: commits are
     serialised here, at most ``feeds_at_once`` feeds are collected at once (``slots``), and
@@ -390,18 +404,9 @@ class Ingester:
             feed_id, todo.ident, todo.canonical, "failed", todo.item_hash, error=str(exc), attempts=attempts
         )
         if known and known.status == "stored" and await self._live([known]):
-            # The stored version keeps serving: the record keeps saying what was stored, or a copy
-            # of that text at another address, from the same outlet, would be stored as a second
-            # article (``FeedState.by_text`` reads stored records). ``error`` and ``attempts``
-            # say the page is to be tried again (``_triage``); the poll reports it failed.
-            record = dataclasses.replace(
-                record,
-                status="stored",
-                article_url=known.article_url,
-                text_hash=known.text_hash,
-                source=known.source,
-                article_uid=known.article_uid,
-            )
+            # Its ``error`` and ``attempts`` say the page is to be tried again (``_triage``); the
+            # poll reports it failed.
+            record = as_stored(record, known)
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.decide(todo, "failed", record, article=None, reason=str(exc))
 
@@ -581,17 +586,9 @@ class Ingester:
         )
         known = todo.known
         if status == "duplicate" and known and known.status == "stored" and known.article_uid == uid:
-            # The item's page was stored as this very article, which is kept as stored (another
-            # scope brought the page again, or it now leads elsewhere): its record keeps saying
-            # what was stored, or a copy of that text at another address, from the same outlet,
-            # would be stored as a second article (``FeedState.by_text`` reads stored records).
-            record = dataclasses.replace(
-                record,
-                status="stored",
-                article_url=known.article_url,
-                text_hash=known.text_hash,
-                source=known.source,
-            )
+            # The item's page was stored as this very article (another scope brought the page
+            # again, or it now leads elsewhere).
+            record = as_stored(record, known)
         outcome = ItemOutcome(
             page.article.address or todo.canonical,  # where a redirect led, not the link that was given
             status,

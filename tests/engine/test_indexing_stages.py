@@ -112,6 +112,11 @@ def test_a_plan_made_one_article_at_a_time_is_the_plan_made_at_once(tmp_path: Pa
         assert streamed == whole and [old.row for old in whole.gone] == [3]
 
 
+async def offload(fn: Callable[[], T]) -> T:
+    """The indexing thread's stand-in: ``fn`` on a worker thread."""
+    return await asyncio.to_thread(fn)
+
+
 async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path: Path) -> None:
     """Issue 11's rule: the model sees each headline, section heading and sentence once (no
     second pass over the passage for its sentences); the passage vector is their normalized sum
@@ -128,9 +133,6 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
     def model(texts: list[str]) -> np.ndarray:
         calls.append(texts)
         return fake.embed_passages(texts)
-
-    async def offload(fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
 
     store = await Store.open(tmp_path / "data")
     try:
@@ -176,9 +178,6 @@ async def test_the_next_group_is_embedded_while_one_is_written(
         if calls == 2:
             second_group.set()
         return fake.embed_passages(texts)
-
-    async def offload(fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
 
     store = await Store.open(tmp_path / "data")
     try:
