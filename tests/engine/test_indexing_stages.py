@@ -125,7 +125,9 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
     fp = fake.fingerprint
     heads = ("Ministers meet\nTalks", "Ministers meet")  # a headline shared by two passages
     bodies = ("They met in Jakarta. They agreed on patrols.", "Patrols begin in May.")
-    sources = {passage_key(fp, c, t): (c, passage_sentences(t)) for c, t in zip(heads, bodies, strict=True)}
+    sources: dict[str, Source] = {
+        passage_key(fp, c, t): (c, passage_sentences(t)) for c, t in zip(heads, bodies, strict=True)
+    }
     sources[passage_key(fp, "Other story", "One line.")] = ("Other story", ("One line.",))
     calls: list[list[str]] = []
     batches: list[tuple[int, int]] = []
