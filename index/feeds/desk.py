@@ -41,6 +41,7 @@ from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListen
 from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
 from foreign_desk.index.feeds.poller import Poller
+from foreign_desk.index.feeds.race import first_of
 from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
@@ -268,14 +269,7 @@ class FeedDesk:
     async def _claimed(self, work: Awaitable[None], key: tuple[int, int | None]) -> None:
         """Run ``work`` while renewing the claim on catch-up ``key``; stop it when the claim is
         no longer ours (another process took it on, or the subscription ended)."""
-        running = asyncio.ensure_future(work)
-        keeping = asyncio.ensure_future(self._keep_claim(key))
-        try:
-            await asyncio.wait({running, keeping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (running, keeping):
-                task.cancel()
-            await asyncio.gather(running, keeping, return_exceptions=True)
+        running, _ = await first_of(work, self._keep_claim(key))
         if not running.cancelled():
             running.result()  # its error, if any, for ``_caught_up`` to log
 

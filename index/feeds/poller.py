@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from foreign_desk.index.feeds.models import Feed, FetchReport
+from foreign_desk.index.feeds.race import first_of
 
 if TYPE_CHECKING:
     from foreign_desk.index.feeds.desk import FeedDesk
@@ -118,14 +119,7 @@ class Poller:
         return max(0.0, soonest - now)
 
     async def _pause(self, delay: float) -> None:
-        sleeper = asyncio.ensure_future(self.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        await first_of(self.sleep(delay), self._wake.wait())
 
     async def _poll(self, feed: Feed) -> None:
         try:
