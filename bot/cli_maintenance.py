@@ -10,10 +10,14 @@ from rich.markup import escape
 
 
 @click.command()
-@click.option("--repair", is_flag=True, help="Rebuild the vector file from the database when it is wrong.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rebuild the vector file and the servers' keyword index from the database when they are wrong.",
+)
 @click.pass_obj
 def doctor(state: State, repair: bool) -> None:
-    """Check the data dir: databases (quick_check), vector file (checksum), ids, vectors, sentence vectors.
+    """Check the data dir: databases, vector file, ids, vectors, servers' keyword index, sentence vectors.
 
     Prints one line per check and exits 1 when something is wrong (after --repair: when
     something is still wrong). A damaged database cannot be rebuilt: restore a backup.
@@ -30,7 +34,8 @@ def doctor(state: State, repair: bool) -> None:
         mark = "[green]ok[/green]     " if finding.ok else "[red]problem[/red]"
         out.print(f"{mark} {escape(finding.check)}: {escape(finding.detail)}")
     repaired = [i for i, f in enumerate(found) if f.check == "repair" and f.ok]
-    if not all(f.ok for f in found[repaired[-1] + 1 if repaired else 0 :]):  # what the repair left
+    failed = any(f.check == "repair" and not f.ok for f in found)
+    if failed or not all(f.ok for f in found[repaired[-1] + 1 if repaired else 0 :]):  # what repairs left
         tried = repair or any(f.check == "repair" for f in found)  # or says why it cannot
         hint = "" if tried else "; `foreign-desk doctor --repair` rebuilds what can be rebuilt"
         err.print(

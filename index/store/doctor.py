@@ -2,8 +2,10 @@
 
 Checks, in order: each SQLite database (``PRAGMA quick_check``), the live generation's vector
 file (present, its checksum, FAISS can read it), its ids against the passage rows, and every
-vector in it against the copy SQLite keeps. ``repair`` rebuilds a damaged or disagreeing vector
-file from SQLite's vectors (under the writer lock, never waiting for it). Last, every stored
+vector in it against the copy SQLite keeps; then the servers' keyword index against the passages
+it indexes (``keyword_check``). ``repair`` rebuilds a damaged or disagreeing vector file from
+SQLite's vectors, and indexes the servers' passages again (under the writer lock, never waiting
+for it). Last, every stored
 sentence-vector row (its length, finite values): after a repair, so a finding after it is a
 problem the repair left. A damaged database, sentence rows included (their only copy), cannot
 be rebuilt from anything here: ``RESTORE``. Nothing here waits on a lock or the model, so it
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +29,16 @@ from foreign_desk.index.sqlite import read_only_uri
 from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, Store, fits
 from foreign_desk.index.store.db import read_only as store_read_only
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
+from foreign_desk.index.store.keyword_check import CHECK as KEYWORDS
+from foreign_desk.index.store.keyword_check import keyword_problem, reindex
 from foreign_desk.index.store.lock import WriterLock
 from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
 from foreign_desk.index.store.vectors import VectorIndex
 
 _BATCH = 2000
 RESTORE = "restore a backup (`foreign-desk restore`) or index into a new data dir"
-READ_ONLY_REPAIR = (
-    "the vector file cannot be rebuilt in a read-only data dir: run `doctor --repair` on a writable copy"
-)
+READ_ONLY = "{} cannot be rebuilt in a read-only data dir: run `doctor --repair` on a writable copy"
+READ_ONLY_REPAIR = READ_ONLY.format("the vector file")
 SENTENCE_ROWS_SQL = "SELECT count, vectors FROM sentence_embeddings"
 
 
@@ -84,7 +88,8 @@ async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: i
         if bad and read_only:
             found.append(Finding("repair", False, READ_ONLY_REPAIR))
         elif bad and repair:
-            found.append(await _repair(store, nprobe, approximate_threshold))
+            found.append(await _locked(store, lambda: _repair(store, nprobe, approximate_threshold)))
+        found += await _keyword_check(store, read_only, repair)
         found += await _sentence_check(store)
     finally:
         await store.close()
@@ -155,19 +160,36 @@ def _damaged(rows: list[Any], dim: int) -> int:
     )
 
 
-async def _repair(store: Store, nprobe: int, approximate_threshold: int) -> Finding:
-    lock = WriterLock(store.data_dir / "writer.lock")
+async def _keyword_check(store: Store, read_only: bool, repair: bool) -> list[Finding]:
+    """The servers' keyword index, and with ``repair`` (where it can be written) indexed again
+    when it is damaged or out of step."""
+    ok, detail = await keyword_problem(store.conn, writable=not read_only)
+    found = [Finding(KEYWORDS, ok, detail)]
+    if not ok and read_only:
+        found.append(Finding("repair", False, READ_ONLY.format(f"the {KEYWORDS}")))
+    elif not ok and repair:
+        found.append(await _locked(store, lambda: _reindex(store)))
+    return found
+
+
+async def _reindex(store: Store) -> str:
+    return f"indexed the {KEYWORDS} again: {await reindex(store.conn):,} rows"
+
+
+async def _locked(store: Store, work: Callable[[], Awaitable[str]]) -> Finding:
+    """A repair's finding: ``work`` done under the writer lock (refused at once while another
+    process writes), saying what it did."""
     try:
-        async with lock.hold(wait_s=0):
-            gen = await store.generation()
-            meta = await store.meta()
-            dim = Fingerprint.from_json(meta["fingerprint"]).dim
-            vectors = await rebuild(
-                store, gen, dim, approximate_threshold=approximate_threshold, nprobe=nprobe
-            )
-            await save_checked(store, vectors, vectors_path(store, meta))
+        async with WriterLock(store.data_dir / "writer.lock").hold(wait_s=0):
+            return Finding("repair", True, await work())
     except StoreError as exc:
         return Finding("repair", False, str(exc))
-    return Finding(
-        "repair", True, f"rebuilt {vectors_path(store, meta).name} from {vectors.ntotal:,} stored vectors"
-    )
+
+
+async def _repair(store: Store, nprobe: int, approximate_threshold: int) -> str:
+    gen = await store.generation()
+    meta = await store.meta()
+    dim = Fingerprint.from_json(meta["fingerprint"]).dim
+    vectors = await rebuild(store, gen, dim, approximate_threshold=approximate_threshold, nprobe=nprobe)
+    await save_checked(store, vectors, vectors_path(store, meta))
+    return f"rebuilt {vectors_path(store, meta).name} from {vectors.ntotal:,} stored vectors"

@@ -63,6 +63,16 @@ def _of_grant(row: str) -> str:
     )
 
 
+OWN_GUILD_ROWS = (
+    f"SELECT g.slot * {OWN_SLOT} + p.id, p.context, p.text FROM own_guilds g\n"
+    "            JOIN article_scopes s ON s.guild_id = g.guild_id JOIN articles a ON a.uid = s.uid\n"
+    "            JOIN passages p ON p.article_id = a.id WHERE p.unshared = 1"
+)
+"""The rows ``own_guild_fts`` holds (rowid, context, text): each server's unshared passages in its
+slot's range. Migration 11 indexed them; ``keyword_check`` compares the table with them and
+indexes them again to repair it."""
+
+
 FTS_HASH_BYTES = 16 * 1024 * 1024
 """New index rows FTS5 keeps in memory within a transaction before writing them out as a segment
 (its default: 1 MB). An indexing run's staging commits (``STAGE_BATCH`` articles) then write one
@@ -308,9 +318,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         INSERT INTO own_guilds(guild_id)
             SELECT DISTINCT guild_id FROM article_scopes WHERE guild_id > 0 ORDER BY guild_id;
         INSERT INTO own_guild_fts(rowid, context, text)
-            SELECT g.slot * {OWN_SLOT} + p.id, p.context, p.text FROM own_guilds g
-            JOIN article_scopes s ON s.guild_id = g.guild_id JOIN articles a ON a.uid = s.uid
-            JOIN passages p ON p.article_id = a.id WHERE p.unshared = 1;
+            {OWN_GUILD_ROWS};
         CREATE TRIGGER own_guild_granted AFTER INSERT ON article_scopes WHEN new.guild_id > 0 BEGIN
             INSERT OR IGNORE INTO own_guilds(guild_id) VALUES (new.guild_id);
             INSERT INTO own_guild_fts(rowid, context, text)

