@@ -3,8 +3,10 @@ shipped sample article (indexed once per session, copied into each test that cha
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,24 @@ def sample_copy(sample_data_dir: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "data"
     shutil.copytree(sample_data_dir, dest, ignore=shutil.ignore_patterns("writer.lock"))
     return dest
+
+
+@pytest.fixture
+def read_only(sample_copy: Path) -> Iterator[Path]:
+    """``sample_copy`` where it cannot be written: a read-only mount as root, else no write permission."""
+    if os.geteuid() != 0:
+        sample_copy.chmod(0o555)
+        yield sample_copy
+        sample_copy.chmod(0o755)
+        return
+    mounted = sample_copy.with_name("read-only")
+    mounted.mkdir()
+    if subprocess.run(["mount", "--bind", "-o", "ro", sample_copy, mounted], capture_output=True).returncode:
+        pytest.skip("cannot mount a read-only copy here")
+    try:
+        yield mounted
+    finally:
+        subprocess.run(["umount", mounted], check=True)
 
 
 @pytest.fixture

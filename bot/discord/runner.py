@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -92,6 +94,19 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+def refuse_read_only(data_dir: Path) -> None:
+    """The bot keeps its own state in the data folder (buttons, votes and cooldowns in
+    ``discord.sqlite3``, the feeds' tables, its locks), so it cannot run where that cannot be
+    written (a read-only mount or copy, which ``ask`` and ``doctor`` read): say so before logging
+    in, instead of failing halfway through starting with SQLite's words for it."""
+    files = [data_dir, *data_dir.glob("*.sqlite3")] if data_dir.is_dir() else []
+    if not all(os.access(path, os.W_OK) for path in files):
+        raise BotError(
+            f"the data folder {data_dir} cannot be written, and the bot keeps its state there: "
+            "run it on a writable folder (`foreign-desk ask` and `doctor` can read this one)"
+        )
+
+
 def shard_options(shard_count: int | None, shard_ids: Sequence[int] | None) -> dict[str, Any]:
     """discord.py's sharding options from ``--shard-count`` / ``--shard-ids``, checked."""
     if shard_ids and shard_count is None:
@@ -119,6 +134,7 @@ async def run_bot(
     token = read_token(environ)
     bot_settings = load_bot_settings(settings, environ)
     client_options.update(shard_options(shard_count, shard_ids))
+    await asyncio.to_thread(refuse_read_only, settings.data_path)
     bot = ForeignDeskBot(settings, bot_settings, **client_options)
     stop = asyncio.Event()
     with _stop_on_signals(stop), _translated():

@@ -10,8 +10,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -124,24 +122,6 @@ def test_doctor_finds_damaged_sentence_vectors(sample_copy: Path, how: str) -> N
     result = CliRunner().invoke(cli, ["--data-dir", str(sample_copy), "doctor", "--repair"])
     assert "ok      repair" in result.output and "problem sentence vectors" in result.output
     assert result.exit_code == 1
-
-
-@pytest.fixture
-def read_only(sample_copy: Path) -> Iterator[Path]:
-    """``sample_copy`` where it cannot be written: a read-only mount as root, else no write permission."""
-    if os.geteuid() != 0:
-        sample_copy.chmod(0o555)
-        yield sample_copy
-        sample_copy.chmod(0o755)
-        return
-    mounted = sample_copy.with_name("read-only")
-    mounted.mkdir()
-    if subprocess.run(["mount", "--bind", "-o", "ro", sample_copy, mounted], capture_output=True).returncode:
-        pytest.skip("cannot mount a read-only copy here")
-    try:
-        yield mounted
-    finally:
-        subprocess.run(["umount", mounted], check=True)
 
 
 def test_doctor_checks_a_read_only_data_dir_and_names_the_repair_it_cannot_do(

@@ -50,6 +50,17 @@ def test_cli_run_without_a_token_exits_with_one_line(tmp_path: Path):
     assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
 
 
+def test_cli_run_on_a_data_folder_it_cannot_write_is_one_line_naming_it(read_only: Path):
+    """It must write its own state there: refused before logging in (the token is not even tried),
+    not SQLite's "unable to open database file" after connecting to Discord."""
+    result = CliRunner().invoke(cli, ["--data-dir", str(read_only), "run"], env={"DISCORD_TOKEN": "x"})
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"error: the data folder {read_only} cannot be written, and the bot keeps its state there: "
+        "run it on a writable folder (`foreign-desk ask` and `doctor` can read this one)\n"
+    )
+
+
 async def test_a_rejected_token_is_reported_without_the_token(
     standin: DiscordStandin, make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ):
