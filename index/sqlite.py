@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,9 @@ from foreign_desk.index.faults import checkpoint
 log = logging.getLogger(__name__)
 
 Migrations = Sequence[tuple[int, str]]
+Slow = Mapping[int, tuple[str, str]]
+"""Migrations that take a while on a big database: version -> (SQL counting the rows it works
+through, a warning with ``{n}``), said before it runs so that an upgrade is not a silent wait."""
 """(version, SQL script) pairs, in the order they are applied."""
 
 IN_CHUNK = 900
@@ -137,9 +140,13 @@ async def connect(path: Path) -> aiosqlite.Connection:
 
 
 async def migrate(
-    conn: aiosqlite.Connection, migrations: Migrations, table: str = "schema_migrations"
+    conn: aiosqlite.Connection,
+    migrations: Migrations,
+    table: str = "schema_migrations",
+    slow: Slow | None = None,
 ) -> None:
-    """Apply the ``migrations`` not yet recorded in ``table``, in order, each in its own transaction."""
+    """Apply the ``migrations`` not yet recorded in ``table``, in order, each in its own transaction;
+    one of ``slow`` with rows to work through says so first (one warning line)."""
     await conn.execute(
         f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
@@ -157,6 +164,8 @@ async def migrate(
                 if await cur.fetchone():
                     await conn.execute("ROLLBACK")
                     continue
+            if version in (slow or {}):
+                await _announce(conn, *(slow or {})[version])
             for statement in _statements(sql):
                 await conn.execute(statement)
             insert = f"INSERT INTO {table}(version, applied_at) VALUES (?, ?)"
@@ -167,6 +176,13 @@ async def migrate(
             await conn.execute("ROLLBACK")
             raise
         log.info("applied %s migration %d", table, version)
+
+
+async def _announce(conn: aiosqlite.Connection, count_sql: str, warning: str) -> None:
+    async with conn.execute(count_sql) as cur:
+        row = await cur.fetchone()
+    if row and row[0]:
+        log.warning(warning.format(n=int(row[0])))
 
 
 def refuse_newer(current: int, migrations: Migrations, table: str) -> None:

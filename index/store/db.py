@@ -35,7 +35,13 @@ from foreign_desk.index.sqlite import (
 )
 from foreign_desk.index.store.lock import OpenLock, WriterLock
 from foreign_desk.index.store.restore_journal import finish, pending, read_as_it_was
-from foreign_desk.index.store.schema import COMPACT_KEY, LANGUAGE_STATS_SQL, MIGRATIONS, visible
+from foreign_desk.index.store.schema import (
+    COMPACT_KEY,
+    LANGUAGE_STATS_SQL,
+    MIGRATIONS,
+    SLOW_MIGRATIONS,
+    visible,
+)
 from foreign_desk.index.store.scopes import Scopes, scope_sql
 
 log = logging.getLogger(__name__)
@@ -309,7 +315,7 @@ class Store:
         except (OSError, aiosqlite.Error) as exc:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:
-            await migrate(conn, MIGRATIONS)
+            await migrate(conn, MIGRATIONS, slow=SLOW_MIGRATIONS)
             await _compact_if_pending(conn)
         except BaseException as exc:
             await conn.close()

@@ -173,7 +173,7 @@ async def _keyword_check(store: Store, read_only: bool, repair: bool) -> list[Fi
 
 
 async def _reindex(store: Store) -> str:
-    return f"indexed the {KEYWORDS} again: {await reindex(store.conn):,} rows"
+    return f"indexed the {KEYWORDS} again: {await reindex(store.conn):,} row(s)"
 
 
 async def _locked(store: Store, work: Callable[[], Awaitable[str]]) -> Finding:

@@ -60,7 +60,7 @@ async def keyword_problem(conn: aiosqlite.Connection, *, writable: bool) -> tupl
         "word(s) indexed differently": words,
     }
     if not any(gaps.values()):
-        return True, f"{rows:,} rows, in step with the servers' own passages"
+        return True, f"{rows:,} row(s), in step with the servers' own passages"
     listed = ", ".join(f"{n:,} {what}" for what, n in gaps.items() if n)
     return False, f"out of step with the passages it indexes: {listed}"
 

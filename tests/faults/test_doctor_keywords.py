@@ -86,7 +86,7 @@ def damage(data: Path, how: str) -> None:
 
 async def test_a_sound_index_passes(own_store: Path) -> None:
     found = {f.check: f for f in await diagnose(own_store)}
-    assert found[CHECK].ok and found[CHECK].detail == "1 rows, in step with the servers' own passages"
+    assert found[CHECK].ok and found[CHECK].detail == "1 row(s), in step with the servers' own passages"
     assert all(f.ok for f in found.values())
 
 
@@ -110,7 +110,7 @@ async def test_a_damaged_server_keyword_index_is_found_and_indexed_again(
     repaired = await diagnose(own_store, repair=True)
     checks = [(f.check, f.ok) for f in repaired]
     assert checks[-3:] == [(CHECK, False), ("repair", True), ("sentence vectors", True)], repaired
-    assert repaired[-2].detail == "indexed the servers' keyword index again: 1 rows"
+    assert repaired[-2].detail == "indexed the servers' keyword index again: 1 row(s)"
     assert all(f.ok for f in await diagnose(own_store))
     assert own_matches(own_store) == before
     async with await Engine.open(make_settings(own_store), embedder=FakeEmbedder()) as engine:
@@ -126,6 +126,6 @@ def test_doctor_says_so_and_its_repair_clears_it(own_store: Path) -> None:
     assert "`foreign-desk doctor --repair` rebuilds what can be rebuilt" in result.stderr
     result = CliRunner().invoke(cli, ["--data-dir", str(own_store), "doctor", "--repair"])
     assert result.exit_code == 0, result.output
-    assert f"ok      repair: indexed the {CHECK} again: 1 rows\n" in result.stdout
+    assert f"ok      repair: indexed the {CHECK} again: 1 row(s)\n" in result.stdout
     result = CliRunner().invoke(cli, ["--data-dir", str(own_store), "doctor"])
-    assert result.exit_code == 0 and f"ok      {CHECK}: 1 rows, in step" in result.stdout
+    assert result.exit_code == 0 and f"ok      {CHECK}: 1 row(s), in step" in result.stdout
