@@ -4,13 +4,14 @@ Checks, in order: each SQLite database (``PRAGMA quick_check``), the live genera
 file (present, its checksum, FAISS can read it), its ids against the passage rows, and every
 vector in it against the copy SQLite keeps; then the servers' keyword index against the passages
 it indexes (``keyword_check``). ``repair`` rebuilds a damaged or disagreeing vector file from
-SQLite's vectors, and indexes the servers' passages again (under the writer lock, never waiting
-for it). Last, every stored
-sentence-vector row (its length, finite values): after a repair, so a finding after it is a
-problem the repair left. A damaged database, sentence rows included (their only copy), cannot
-be rebuilt from anything here: ``RESTORE``. Nothing here waits on a lock or the model, so it
-never hangs. A data dir that cannot be written (a read-only copy or mount) is checked all the
-same, read without writing (``read_only_uri``); only the repair cannot be done there.
+SQLite's vectors, and indexes the servers' passages again into a damaged or disagreeing keyword
+index (under the writer lock, never waiting for it). Last, every stored sentence-vector row (its
+length, finite values): after the repairs, so a finding after them is a problem they left. A
+damaged database, sentence rows included (their only copy), cannot be rebuilt from anything
+here: ``RESTORE``. Nothing here waits on the writer lock or the model, so it never hangs (FTS5's
+'integrity-check' waits at most SQLite's busy timeout for another process's write). A data dir
+that cannot be written (a read-only copy or mount) is checked all the same, read without writing
+(``read_only_uri``); only the repairs cannot be done there.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ word (fts5vocab 'row': each word, how many rows hold it, how often), in one read
 (a writer committing meanwhile is not a difference). A repair empties it ('delete-all') and
 indexes those rows again, in one transaction: a kill leaves it as it was.
 
-Cost: about what migration 11 took to fill it (the rows are indexed once more), ~5 s for 18,000
-own passages of 120 words on a busy 2-core machine, plus ~1.3 s for the comparison.
+Cost: the rows indexed once more, as migration 11 did: 5-9 s for 18,000 own passages of 120 words
+on a busy 2-core machine (a repair: 3.4 s). 'integrity-check' is a write to SQLite: while another
+process writes, it waits up to the busy timeout, then says the check could not be done now.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def keyword_problem(conn: aiosqlite.Connection, *, writable: bool) -> tupl
             await conn.execute(f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('integrity-check', 0)")
         rows, missing, extra, words = await _compare(conn)
     except aiosqlite.OperationalError as exc:  # locked, out of disk for the temporary table
-        return False, f"could not be checked: {exc}"
+        return False, f"could not be checked now ({exc}): run `foreign-desk doctor` again"
     except aiosqlite.DatabaseError as exc:  # FTS5's SQLITE_CORRUPT_VTAB
         return False, f"damaged: {exc}"
     gaps = {

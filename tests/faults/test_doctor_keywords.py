@@ -15,7 +15,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Filters, Scope
 from foreign_desk.index.store import own_keywords
 from foreign_desk.index.store.db import DB_NAME
-from foreign_desk.index.store.doctor import diagnose
+from foreign_desk.index.store.doctor import READ_ONLY, diagnose
 from foreign_desk.index.store.schema import OWN_SLOT
 
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
@@ -129,3 +129,23 @@ def test_doctor_says_so_and_its_repair_clears_it(own_store: Path) -> None:
     assert f"ok      repair: indexed the {CHECK} again: 1 row(s)\n" in result.stdout
     result = CliRunner().invoke(cli, ["--data-dir", str(own_store), "doctor"])
     assert result.exit_code == 0 and f"ok      {CHECK}: 1 row(s), in step" in result.stdout
+
+
+@pytest.fixture
+def stray_row(sample_copy: Path) -> Path:
+    """The sample store (no server's own articles) with one row no trigger wrote in the index."""
+    with closing(sqlite3.connect(sample_copy / DB_NAME)) as conn, conn:
+        conn.execute("INSERT INTO own_guild_fts(rowid, context, text) VALUES (1, '', 'stray words')")
+    return sample_copy
+
+
+def test_a_read_only_data_dir_is_checked_and_the_repair_it_cannot_do_named(
+    stray_row: Path, read_only: Path
+) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(read_only), "doctor", "--repair"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-3:] == [
+        f"problem {CHECK}: {OUT_OF_STEP}1 row(s) of no server passage, 2 word(s) indexed differently",
+        f"problem repair: {READ_ONLY.format(f'the {CHECK}')}",
+        "ok      sentence vectors: 6 rows intact",
+    ]
