@@ -24,10 +24,10 @@ from foreign_desk.index.faults import checkpoint
 log = logging.getLogger(__name__)
 
 Migrations = Sequence[tuple[int, str]]
+"""(version, SQL script) pairs, in the order they are applied."""
 Slow = Mapping[int, tuple[str, str]]
 """Migrations that take a while on a big database: version -> (SQL counting the rows it works
 through, a warning with ``{n}``), said before it runs so that an upgrade is not a silent wait."""
-"""(version, SQL script) pairs, in the order they are applied."""
 
 IN_CHUNK = 900
 """Keys bound per ``IN (...)`` statement: SQLite's default limit on bound parameters is 999."""
