@@ -1,8 +1,8 @@
 """Background housekeeping of the process holding the background lease: forgetting the servers
 the bot left ``forget_after_days`` ago (their feeds and own articles, ``feeds.servers``; their
 time zones, ``answers``), the records of pages ingested and of removed feeds' items whose
-articles left the index (``FeedDesk.forget_feedless_items``), and the topic matches that guard
-no alert any more (``FeedDesk.forget_spent_matches``).
+articles left the index, and the topic matches that guard no alert any more (``FeedDesk.prune``,
+which fetches and ingests also run, hourly, for deployments without the bot).
 
 It looks once at start and then every ``every_s``; a failure is logged and tried again at the
 next look. Concurrency: one task; ``stop`` may be awaited from any task.
@@ -57,13 +57,6 @@ class Housekeeping:
                     log.info("forgot %d server(s) the bot left: %s", len(forgotten), forgotten)
             except Exception:  # the store is busy or a bug: say so, look again later
                 log.exception("housekeeping: forgetting departed servers failed")
-            for chore, what in (
-                (self.feeds.forget_feedless_items, "the items of ingested pages and removed feeds"),
-                (self.feeds.forget_spent_matches, "spent topic matches"),
-            ):
-                try:
-                    await chore()
-                except Exception:
-                    log.exception("housekeeping: forgetting %s failed", what)
+            await self.feeds.prune()  # every look: fetches and ingests prune only hourly
             self.runs += 1
             await asyncio.sleep(self.every_s)

@@ -74,6 +74,11 @@ CATCH_UP_RENEW_S = CATCH_UP_STALE_S / 6
 """How often a running catch-up renews its claim, however long it waits (a reindex holding the
 writer, a slow page): a few renewals may fail (the database busy) before it looks dead."""
 MAX_NAME = 40
+PRUNE_EVERY_S = 3600.0
+"""How often the fetches and ingests of all the processes on one data folder ``prune``: the
+tables it trims grow by a few rows per article, and each turn reads them whole, in batches."""
+PRUNE_TURN = "pruned_at"
+"""The ``feed_flags`` key holding when a process last took its turn to ``prune`` (Unix seconds)."""
 F = TypeVar("F", bound=Forgettable)
 
 
@@ -388,6 +393,7 @@ class FeedDesk:
             report = await self.ingester.run(feeds, subscribers, say=say, index_progress=index_progress)
         for guild_id in {g for subs in subscribers.values() for g in subs if g is not None}:
             await self.servers.trim(guild_id)
+        await self._prune_when_due()
         return report
 
     async def ingest(
@@ -401,6 +407,7 @@ class FeedDesk:
         outcome = await self.ingester.ingest(url, index_progress=index_progress, guild_id=guild_id)
         if guild_id is not None:
             await self.servers.trim(guild_id)
+        await self._prune_when_due()
         return outcome
 
     # -- servers ---------------------------------------------------------------------------
@@ -422,6 +429,29 @@ class FeedDesk:
         """Forget the servers left more than ``after_s`` ago, and through ``also`` what the front
         end keeps of each (``servers``); returns their ids."""
         return await self.servers.forget_departed(after_s, also)
+
+    async def prune(self) -> int:
+        """Forget the feed-less items and the topic matches that guard nothing any more
+        (``forget_feedless_items``, ``forget_spent_matches``); a failure of one is logged, and the
+        other still runs. Safe in several processes at once: a row is deleted only as it was
+        read. Returns how many rows went."""
+        forgotten = 0
+        for chore in (self.forget_feedless_items, self.forget_spent_matches):
+            try:
+                forgotten += await chore()
+            except Exception:  # the store is busy or a bug: say so, the next turn tries again
+                log.exception("forgetting spent feed records failed (%s)", chore.__name__)
+        return forgotten
+
+    async def _prune_when_due(self) -> None:
+        """``prune`` after a fetch or an ingest, unless a process did in the last ``PRUNE_EVERY_S``:
+        the tables stay bounded wherever feeds are polled or pages ingested (from the command line
+        alone too, with no bot's housekeeping). Its failure is logged: what was fetched stays."""
+        try:
+            if await self.db.take_turn(PRUNE_TURN, self.clock(), PRUNE_EVERY_S):
+                await self.prune()
+        except Exception:
+            log.exception("taking a turn to forget spent feed records failed")
 
     async def forget_feedless_items(self) -> int:
         """Forget the items no feed remembers (pages ingested one at a time, the items of feeds

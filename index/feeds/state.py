@@ -59,6 +59,10 @@ SQL_FEEDLESS = (
 SQL_DROP_FEEDLESS = (
     "DELETE FROM feed_items WHERE id = ? AND feed_id IS NULL AND article_uid IS ? AND last_seen = ?"
 )
+SQL_TAKE_TURN = (
+    "INSERT INTO feed_flags(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+    "WHERE CAST(feed_flags.value AS REAL) NOT BETWEEN ? AND ?"
+)
 STORED = ("stored", "duplicate")
 FORGET_BATCH = 1_000
 """Items of one feed forgotten after one poll at most: a store from before ``item_memory``
@@ -211,6 +215,14 @@ class StateDB:
     async def set_flag(self, key: str) -> None:
         async with self.transaction() as conn:
             await conn.execute("INSERT OR IGNORE INTO feed_flags(key, value) VALUES (?, ?)", (key, now_iso()))
+
+    async def take_turn(self, key: str, now: float, every_s: float) -> bool:
+        """Whether this process does the chore ``key`` now: True when no process on this database
+        did it in the ``every_s`` before ``now`` (a time after ``now``, a clock set back, counts
+        as none). The turn is recorded by the statement that checks it: one process gets it."""
+        async with self.transaction() as conn:
+            cur = await conn.execute(SQL_TAKE_TURN, (key, repr(now), now - every_s, now))
+            return cur.rowcount > 0
 
 
 def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
