@@ -397,7 +397,9 @@ class Ingester:
 
     async def _failed(self, todo: Todo, exc: FetchError, harvest: Harvest) -> None:
         known = todo.known
-        before = known.attempts if known else 0  # failures since the page last worked (it writes 0)
+        # Failures since the page last worked (it writes 0), of this version of the item: a
+        # changed item is a new chance.
+        before = known.attempts if known and known.item_hash == todo.item_hash else 0
         attempts = before + 1 if transient(exc) else self.settings.item_attempts
         feed_id = todo.feed.id if todo.feed else None
         record = ItemRecord(

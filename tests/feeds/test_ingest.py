@@ -11,7 +11,7 @@ from foreign_desk.index.fetch import AddressRefused, Fetcher, FetchError, Unsupp
 from foreign_desk.index.models import Filters, IndexProgress
 
 from tests.engine.test_search import assert_dated_as_printed
-from tests.feeds.conftest import FakeClock, loopback_fetcher, serve_story, wait_until, with_feeds
+from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, serve_story, wait_until, with_feeds
 from tests.feeds.news import (
     GAZA,
     NOT_AN_ARTICLE_PDF,
@@ -264,6 +264,25 @@ async def test_failures_are_reported_with_reasons_and_never_stop_the_fetch(
     assert {p for p in after if after[p] > before[p]} == {"/slow"}
     attempts = {ident.rsplit("/", 1)[-1]: (status, n) for ident, status, n, _ in await items_table(desk)}
     assert attempts["report.pdf"] == ("failed", 3) and attempts["slow"] == ("failed", 2)
+
+
+async def test_a_changed_items_page_is_retried_whatever_its_earlier_version_did(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """The item's page failed for good (404); the feed then changed the item, and its page failed
+    for a passing reason (500): the failures count again from the new version, so the page is
+    tried at the next poll, and its article comes."""
+    publish(server, "/rss", PATROL)
+    server.serve(PATROL.path, "not found", status=404)
+    await desk.add_feed(server.url("/rss"), name="news", check=False)
+    assert [i.status for i in (await desk.fetch()).items] == ["failed"]
+    publish(server, "/rss", PATROL_UPDATED)
+    server.serve(PATROL.path, "oops", status=500)
+    assert [i.status for i in (await desk.fetch()).items] == ["failed"]
+    serve_story(server, PATROL_UPDATED)
+
+    assert [i.status for i in (await desk.fetch()).items] == ["new"]
+    assert (await engine.latest(5))[0].title == PATROL_UPDATED.title
 
 
 async def test_malformed_feed_is_read_as_far_as_it_goes(server: FixtureServer, desk: FeedDesk) -> None:
