@@ -177,13 +177,15 @@ class Slots:
             self._semaphore.release()
 
 
-def as_stored(record: ItemRecord, known: SeenItem) -> ItemRecord:
-    """``record`` of an item whose page was stored as ``known``'s article, still indexed, saying
-    what was stored: that version keeps serving, and a copy of its text at another address, from
-    the same outlet, must stay a duplicate of it (``FeedState.by_text`` reads stored records)."""
+def as_known(record: ItemRecord, known: SeenItem) -> ItemRecord:
+    """``record`` of an item whose page brought ``known``'s article (stored it, or found it a
+    duplicate), still indexed, saying what it brought: that version keeps serving, a copy of its
+    text at another address, from the same outlet, must stay a duplicate of a stored one
+    (``FeedState.by_text`` reads stored records), and the feed's subscribers to come get it
+    (``FeedState.brought``)."""
     return dataclasses.replace(
         record,
-        status="stored",
+        status=known.status,
         article_url=known.article_url,
         text_hash=known.text_hash,
         source=known.source,
@@ -405,10 +407,10 @@ class Ingester:
         record = ItemRecord(
             feed_id, todo.ident, todo.canonical, "failed", todo.item_hash, error=str(exc), attempts=attempts
         )
-        if known and known.status == "stored" and await self._live([known]):
+        if known and known.status in STORED and await self._live([known]):
             # Its ``error`` and ``attempts`` say the page is to be tried again (``_triage``); the
             # poll reports it failed.
-            record = as_stored(record, known)
+            record = as_known(record, known)
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.decide(todo, "failed", record, article=None, reason=str(exc))
 
@@ -590,7 +592,7 @@ class Ingester:
         if status == "duplicate" and known and known.status == "stored" and known.article_uid == uid:
             # The item's page was stored as this very article (another scope brought the page
             # again, or it now leads elsewhere).
-            record = as_stored(record, known)
+            record = as_known(record, known)
         outcome = ItemOutcome(
             page.article.address or todo.canonical,  # where a redirect led, not the link that was given
             status,

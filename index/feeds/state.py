@@ -89,9 +89,9 @@ class SeenItem:
     the article it repeats) or ``failed`` (``error`` says why; ``attempts`` so far). A stored
     item that later repeats its own article (another scope brought its page, the stored version
     kept) stays ``stored``, with the stored text's hash: ``by_text`` reads stored items only.
-    So does a stored item whose page, fetched again, failed while its article is still indexed:
-    its ``error`` and ``attempts`` (failures of the item's current version since the page last
-    worked) say when to try again.
+    A stored or duplicate item whose page, fetched again, failed while its article is still
+    indexed stays as it was too: its ``error`` and ``attempts`` (failures of the item's current
+    version since the page last worked) say when to try again.
     """
 
     id: int

@@ -1,6 +1,7 @@
 """A stored article whose page, fetched again, fails: the stored version keeps serving, the
 failure is reported and retried as any item's is, and the article is still what a copy of its
-text at another address repeats (never a second article shown twice)."""
+text at another address repeats (never a second article shown twice). An item that found the
+article a duplicate keeps it the same way: its feed still brought it."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.fetch import FetchError
+from foreign_desk.index.models import Scope
 
 from tests.feeds.conftest import FakeClock, publish, serve_story
 from tests.feeds.news import PATROL
 from tests.fetch.fixture_server import FixtureServer
 
+A, B, C = 111, 222, 333
 CHANGED = PATROL.with_(summary="Navies of both countries will patrol the Arafura Sea together")
 COPY = PATROL.with_(path="/world/2024/mar/05/arafura-sea-joint-patrols-agreed")
 NO_TEXT = PATROL.with_(summary="", paragraphs=("Baca juga: Patroli bersama di Laut Arafura", "Advertisement"))
@@ -95,3 +98,26 @@ async def test_a_copy_of_a_page_whose_second_ingest_had_no_text_is_the_page_stor
 
     assert (outcome.status, outcome.article_id) == ("duplicate", first.article_id)
     assert (await engine.stats()).articles == 1 and await top_title(engine) == PATROL.title
+
+
+async def test_a_duplicates_page_failing_on_a_refetch_keeps_what_its_feed_brought(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """B's feed linked A's stored article (a duplicate: B sees it too); its item changed and the
+    page, fetched again, failed: reported, and the feed still brought the article: C, subscribing
+    to B's feed now, gets it with the feed's articles so far."""
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await desk.add_feed(publish(server, "/b", PATROL), name="b", check=False, guild_id=B)
+    (duplicate,) = (await desk.fetch(guild_id=B)).items
+    assert duplicate.status == "duplicate" and duplicate.article_id
+    publish(server, "/b", CHANGED)
+    server.serve(PATROL.path, "not found", status=404)
+    clock.advance(3600)
+    (failed,) = (await desk.fetch(guild_id=B)).items
+    assert failed.status == "failed" and "404" in (failed.reason or "")
+
+    await desk.add_feed(server.url("/b"), name="b", check=False, guild_id=C)
+    await desk.caught_up()
+
+    assert await engine.visible([duplicate.article_id], Scope(C)) == {duplicate.article_id}
