@@ -6,7 +6,10 @@ post (which marks it ``sending``), sends it with that nonce, and marks it posted
 ``enforce_nonce`` makes a second message with the same nonce within a few minutes return the
 first instead of posting again, so resending a claim whose outcome is unknown is safe within
 ``resend_within_s``. A send Discord refused keeps its claim (and nonce) for a retry at
-``retry_at``; after the last attempt the claim is dropped (its matches count as posted).
+``retry_at``; after the last attempt the claim is dropped (its matches count as posted). A
+retry leaves out the matches whose follow's server may no longer see the article: they are let
+go (``let_go``) to wait, unposted, until it may again, unless a send of the claim may have
+posted them (``maybe_posted``).
 
 Only the process holding the background lease sends alerts (``bot.discord.coordination``), so
 when a process takes the work over, a claim still ``sending`` was being sent by a process that
@@ -36,6 +39,10 @@ SQL_CLAIM_MATCHES = (
     "AND article_uid IN ({marks}) AND follow_id IN (SELECT id FROM follows WHERE channel_id = ?)"
 )
 SQL_CLAIMS = "SELECT nonce, channel_id, claimed_at, sending_since, attempts, retry_at FROM alert_claims"
+SQL_LET_GO = (
+    "UPDATE follow_matches SET claim = NULL WHERE claim = ? AND article_uid NOT IN ({marks}) "
+    "AND NOT (SELECT maybe_posted FROM alert_claims WHERE nonce = ?)"
+)
 
 
 class Claims:
@@ -92,6 +99,18 @@ class Claims:
         await self._update("sending_since = NULL, attempts = ?, retry_at = ?", (attempts, retry_at), post)
         return attempts
 
+    async def let_go(self, nonce: str, kept: Sequence[str]) -> int:
+        """Unclaim the claim's matches of articles other than ``kept`` (those its retry sends):
+        their follow's server may no longer see the article, or it left the index. An alert must
+        never reach a server that may not see its article, nor be lost if the server sees it
+        again, nor be posted twice: so they wait, unposted, to be alerted once their server sees
+        the article again (or are forgotten with it). Unless a send of the claim may have posted
+        them (``maybe_posted``): they stay, and count as posted with it. Returns how many went."""
+        sql = SQL_LET_GO.format(marks=",".join("?" * len(kept)))
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(sql, (nonce, *kept, nonce))
+            return int(cur.rowcount)
+
     async def _update(self, assignments: str, values: tuple[Any, ...], post: Post) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -100,14 +119,17 @@ class Claims:
 
     async def recover(self) -> tuple[int, int]:
         """Claims left ``sending`` by a sender that stopped: resend (now, same nonce) those Discord
-        still remembers, drop the older ones; returns (resent, dropped). Call once on taking over."""
+        still remembers (``maybe_posted``: the first send may have arrived), drop the older ones;
+        returns (resent, dropped). Call once on taking over."""
         now = self.clock()
         resend = drop = 0
         for nonce, channel, _, since, _, _ in await self.db.rows(
             f"{SQL_CLAIMS} WHERE sending_since IS NOT NULL"
         ):
             if now - float(since) <= self.resend_within_s:
-                await self._update("sending_since = NULL, retry_at = 0", (), _keyed(nonce, channel))
+                await self._update(
+                    "sending_since = NULL, retry_at = 0, maybe_posted = 1", (), _keyed(nonce, channel)
+                )
                 resend += 1
             else:
                 await self.sent(_keyed(nonce, channel), at=now)

@@ -563,6 +563,7 @@ class FeedDesk:
         retries = []
         for nonce, _ in await self.claims.due(now):
             matches = await self.follows.pending(claim=nonce)
+            await self.claims.let_go(nonce, [m.article.id for m in matches])
             if matches:
                 retries.append(claimed_post(nonce, matches, lambda c, ms: post_of(c, ms, len(ms))))
             else:  # its articles left the index, or its server's sight: nothing to send

@@ -173,4 +173,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX feed_items_feedless ON feed_items(id) WHERE feed_id IS NULL;
         """,
     ),
+    (
+        9,
+        # An alert claim whose send may have reached Discord (its sender died sending it:
+        # ``Claims.recover``): its matches count as posted, even those its retry leaves out.
+        # Claims from before: how they were sent is unknown, so they may have been.
+        """
+        ALTER TABLE alert_claims ADD COLUMN maybe_posted INTEGER NOT NULL DEFAULT 0;
+        UPDATE alert_claims SET maybe_posted = 1;
+        """,
+    ),
 )

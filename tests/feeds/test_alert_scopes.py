@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds import FeedDesk, Post
 from foreign_desk.index.models import Scope
 
 from tests.feeds.conftest import FakeClock, serve_story
@@ -104,3 +104,61 @@ async def test_a_refused_alert_is_not_retried_once_its_server_no_longer_sees_the
     clock.advance(11)
     assert await desk.due_posts() == []
     assert await desk.claims.held_channels() == set()
+
+
+async def hidden_before_its_retry(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> str:
+    """A's claimed alert of PATROL waits for its retry; the article becomes B's own meanwhile:
+    the retry sends A nothing, and holds A's channel no more. Returns PATROL's URL."""
+    url = server.url(PATROL.path)
+    await engine.forget(A)
+    await desk.ingest(url, guild_id=B)
+    clock.advance(11)
+    assert await desk.due_posts() == [] and await desk.claims.held_channels() == set()
+    return url
+
+
+async def claimed_in_a(server: FixtureServer, desk: FeedDesk, clock: FakeClock) -> Post:
+    """A's channel follows FISHING; PATROL, A's own page, matches: its alert is claimed."""
+    await desk.follow(IN_A, FISHING, guild_id=A)
+    serve_story(server, PATROL)
+    await desk.ingest(server.url(PATROL.path), guild_id=A)
+    clock.advance(31)
+    (post,) = await desk.due_posts()
+    claimed = await desk.claim(post)
+    assert claimed is not None
+    return claimed
+
+
+async def test_a_refused_alert_let_go_while_hidden_is_posted_once_its_server_sees_the_article_again(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """Discord refused A's alert (nothing was posted); the retry found the article hidden from A
+    and sent nothing. A's server sees it again (its page ingested there): the alert comes, once."""
+    claimed = await claimed_in_a(server, desk, clock)
+    assert await desk.send_failed(claimed, backoff_s=10) == 1
+    url = await hidden_before_its_retry(server, desk, engine, clock)
+
+    assert (await desk.ingest(url, guild_id=A)).status == "duplicate"
+    clock.advance(31)
+    (post,) = await desk.due_posts()
+    assert (post.channel_id, [m.article.title for m in post.items]) == (IN_A, [PATROL.title])
+    sent = await desk.claim(post)
+    assert sent is not None
+    await desk.mark_posted(sent)
+    assert await desk.due_posts() == []
+
+
+async def test_an_alert_that_may_have_been_posted_is_never_posted_again(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """A's alert was being sent when its sender died: it may have reached Discord. Its resend
+    found the article hidden from A and sent nothing; A seeing the article again is no new alert."""
+    await claimed_in_a(server, desk, clock)
+    assert await desk.recover_claims() == (1, 0)
+    url = await hidden_before_its_retry(server, desk, engine, clock)
+
+    assert (await desk.ingest(url, guild_id=A)).status == "duplicate"
+    clock.advance(31)
+    assert await desk.due_posts() == []
