@@ -456,8 +456,8 @@ class FeedDesk:
     async def forget_feedless_items(self) -> int:
         """Forget the items no feed remembers (pages ingested one at a time, the items of feeds
         since removed: nothing else ever forgets them) that guard nothing any more: those whose
-        article left the index (or that brought none: failures), and older copies of one. Those
-        of articles still indexed stay, one per URL: they keep such an article from being stored
+        article left the index (or that brought none: failures). Those of articles still indexed
+        stay, one per URL (``state.orphan_items``): they keep such an article from being stored
         twice (the same text from the same outlet at another address, a link that redirects to
         it), so they are as many as the index holds articles' addresses. In batches of
         ``FORGET_BATCH``, each a short transaction; returns how many went."""

@@ -183,4 +183,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         UPDATE alert_claims SET maybe_posted = 1;
         """,
     ),
+    (
+        10,
+        # One feed-less item per URL (``ident``): an ingest of the URL read one record and wrote
+        # another, and a removed feed's items joined those of pages ingested. Of several, the one
+        # that says most stays: stored, then duplicate, then failed; then the newest
+        # (``state.orphan_items`` keeps it so when a feed is removed).
+        """
+        DELETE FROM feed_items AS o WHERE o.feed_id IS NULL AND EXISTS (
+            SELECT 1 FROM feed_items n WHERE n.feed_id IS NULL AND n.ident = o.ident
+            AND (CASE n.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, n.id)
+              > (CASE o.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, o.id)
+        );
+        CREATE UNIQUE INDEX feed_items_feedless_ident ON feed_items(ident) WHERE feed_id IS NULL;
+        """,
+    ),
 )

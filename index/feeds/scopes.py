@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 from foreign_desk.index.feeds.models import Feed
-from foreign_desk.index.feeds.state import FEED_COLUMNS, FeedError, NewFeed, StateDB, feed_of
+from foreign_desk.index.feeds.state import FEED_COLUMNS, FeedError, NewFeed, StateDB, feed_of, orphan_items
 from foreign_desk.index.sqlite import now_iso, rows_in
 
 SHARED_ID = 0
@@ -96,6 +96,7 @@ class FeedScopes:
             async with conn.execute("SELECT 1 FROM feed_scopes WHERE feed_id = ? LIMIT 1", (feed_id,)) as cur:
                 orphan = await cur.fetchone() is None
             if orphan:
+                await orphan_items(conn, feed_id)
                 await conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
         return orphan
 

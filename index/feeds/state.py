@@ -51,10 +51,19 @@ SQL_ITEM_INSERT = (
     "status, error, attempts, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 SQL_FEEDLESS = (
-    "SELECT id, article_uid, last_seen, EXISTS (SELECT 1 FROM feed_items n WHERE n.feed_id IS NULL "
-    "AND n.ident = i.ident AND n.id > i.id AND n.status = i.status AND n.article_uid IS i.article_uid) "
-    "FROM feed_items i INDEXED BY feed_items_feedless "
-    "WHERE i.feed_id IS NULL AND i.id > ? ORDER BY i.id LIMIT ?"
+    "SELECT id, article_uid, last_seen FROM feed_items INDEXED BY feed_items_feedless "
+    "WHERE feed_id IS NULL AND id > ? ORDER BY id LIMIT ?"
+)
+RANK = "(CASE {t}.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, {t}.id)"
+"""What an item's record says, to keep the one that says most of two: stored, then duplicate,
+then failed; then the newer."""
+SQL_ORPHANS_OUTRANKED = (
+    "DELETE FROM feed_items AS o WHERE o.feed_id IS NULL AND EXISTS (SELECT 1 FROM feed_items i "
+    f"WHERE i.feed_id = ? AND i.ident = o.ident AND {RANK.format(t='i')} > {RANK.format(t='o')})"
+)
+SQL_ORPHANS_OUTRANKING = (
+    "DELETE FROM feed_items WHERE feed_id = ? "
+    "AND ident IN (SELECT ident FROM feed_items WHERE feed_id IS NULL)"
 )
 SQL_DROP_FEEDLESS = (
     "DELETE FROM feed_items WHERE id = ? AND feed_id IS NULL AND article_uid IS ? AND last_seen = ?"
@@ -145,15 +154,13 @@ class FeedlessItem:
     id: int
     article_uid: str | None
     last_seen: str
-    copied: bool
-    """A newer feed-less item of the same URL says the same (status, article): this one guards nothing."""
 
     @property
     def key(self) -> int:
         return self.id
 
     def spent(self, live: Collection[str]) -> bool:
-        return self.copied or self.article_uid not in live
+        return self.article_uid not in live
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +231,14 @@ class StateDB:
         async with self.transaction() as conn:
             cur = await conn.execute(SQL_TAKE_TURN, (key, repr(now), now - every_s, now))
             return cur.rowcount > 0
+
+
+async def orphan_items(conn: aiosqlite.Connection, feed_id: int) -> None:
+    """Before feed ``feed_id`` is deleted (its items then become feed-less: ``ON DELETE SET
+    NULL``), keep one item per URL among its items and the feed-less ones: the one that says
+    most (``RANK``). One record per URL, so that an ingest of it reads and writes that one."""
+    for sql in (SQL_ORPHANS_OUTRANKED, SQL_ORPHANS_OUTRANKING):
+        await conn.execute(sql, (feed_id,))
 
 
 def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
@@ -346,7 +361,7 @@ class FeedState:
         """Up to ``limit`` items no feed remembers (pages ingested one at a time, the items of
         feeds since removed) past row ``after``, oldest first."""
         rows = await self.db.rows(SQL_FEEDLESS, (after, limit))
-        return [FeedlessItem(int(r[0]), r[1], r[2], bool(r[3])) for r in rows]
+        return [FeedlessItem(int(r[0]), r[1], r[2]) for r in rows]
 
     async def drop_feedless(self, items: Sequence[FeedlessItem]) -> int:
         """Delete these feed-less items, each unless it was written again since it was read (an

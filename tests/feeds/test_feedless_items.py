@@ -1,0 +1,71 @@
+"""Items no feed remembers (pages ingested, removed feeds' items) are one record per URL: an
+ingest of the URL reads and writes that one, so what it says of the stored article holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from foreign_desk.index.config import FeedSettings
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
+from foreign_desk.index.sqlite import connect, migrate
+
+from tests.fake_embedder import FakeEmbedder
+from tests.feeds.conftest import publish, serve_story
+from tests.feeds.news import PATROL
+from tests.fetch.fixture_server import FixtureServer
+
+A, B = 111, 222
+COPY = PATROL.with_(path="/world/2024/mar/05/arafura-sea-joint-patrols-agreed")
+SQL_ITEMS = "SELECT ident, status FROM feed_items WHERE feed_id IS NULL ORDER BY id"
+SQL_ADD_ITEM = (
+    "INSERT INTO feed_items(feed_id, ident, url, status, first_seen, last_seen) "
+    "VALUES (NULL, ?, ?, ?, '2024-03-05T10:00:00Z', '2024-03-05T10:00:00Z')"
+)
+
+
+async def test_a_page_also_a_removed_feeds_item_keeps_saying_it_was_stored(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A ingested PATROL, also an item of A's feed (a duplicate of it), removed since; B ingests
+    the page (A's stored version kept: a duplicate to B). The same text at another address of its
+    outlet is then PATROL, not a second article shown twice."""
+    serve_story(server, PATROL)
+    first = await desk.ingest(server.url(PATROL.path), guild_id=A)
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    assert [i.status for i in (await desk.fetch(guild_id=A)).items] == ["duplicate"]
+    await desk.remove_feed("a", guild_id=A)
+    assert (await desk.ingest(server.url(PATROL.path), guild_id=B)).status == "duplicate"
+    serve_story(server, COPY)
+
+    copy = await desk.ingest(server.url(COPY.path), guild_id=A)
+
+    assert (copy.status, copy.article_id) == ("duplicate", first.article_id)
+    assert (await engine.stats()).articles == 1
+    assert [tuple(r) for r in await desk.db.rows(SQL_ITEMS)] == [
+        (server.url(PATROL.path), "stored"),
+        (server.url(COPY.path), "duplicate"),
+    ]
+
+
+async def test_the_feed_migration_10_keeps_the_record_of_a_url_that_says_most(
+    make_settings, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path / "data", feeds=FeedSettings(seed=False))
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        conn = await connect(engine.db_path)
+        await migrate(conn, [m for m in MIGRATIONS if m[0] < 10], MIGRATIONS_TABLE)
+        rows = [("u1", "stored"), ("u1", "duplicate"), ("u1", "failed"), ("u2", "failed"),
+                ("u2", "duplicate"), ("u3", "duplicate"), ("u3", "duplicate"), ("u4", "failed")]  # fmt: skip
+        await conn.executemany(SQL_ADD_ITEM, [(ident, ident, status) for ident, status in rows])
+        await conn.commit()
+        await conn.close()
+        async with await FeedDesk.open(engine) as desk:
+            kept = await desk.db.rows("SELECT id, ident, status FROM feed_items ORDER BY id")
+    assert [tuple(r) for r in kept] == [
+        (1, "u1", "stored"),
+        (5, "u2", "duplicate"),
+        (7, "u3", "duplicate"),
+        (8, "u4", "failed"),
+    ]
