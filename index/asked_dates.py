@@ -11,7 +11,9 @@ question without a date is ranked as before.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,19 +34,16 @@ _MONTH_WORD = _alternatives([m for m in MONTHS if len(m) > 3 or m == "mei"])
 _PAST_DAY = _alternatives([w for w in WEEKDAYS if len(w) > 3 and w != "minggu"])
 """Weekday names read as "the last such day"; "minggu" is also "week" ("minggu lalu")."""
 
-_DAY_MONTH_YEAR = re.compile(rf"\b(?P<d>\d{{1,2}})\s+(?P<m>{_MONTH})\.?,?\s+{YEARS}\b", re.IGNORECASE)
-_MONTH_DAY_YEAR = re.compile(
-    rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+{YEARS}\b", re.IGNORECASE
-)
+# The forms of ``_ABSOLUTE``, as sources: compiled on first use (``_absolute_patterns``).
+_DAY_MONTH_YEAR = rf"\b(?P<d>\d{{1,2}})\s+(?P<m>{_MONTH})\.?,?\s+{YEARS}\b"
+_MONTH_DAY_YEAR = rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+{YEARS}\b"
 _TO = r"(?:\s*[-–—]\s*|\s+(?:to|and|until|till|through|sampai|hingga|dan)\s+)"
 """What joins the ends of a range: "March-May", "March to May", "Maret hingga Mei"."""
-_MONTH_YEAR = re.compile(
-    rf"\b(?:(?P<m0>{_MONTH})\.?{_TO})?(?P<m>{_MONTH})\.?,?\s+(?:of\s+|tahun\s+)?{YEARS}\b", re.IGNORECASE
-)
+_MONTH_YEAR = rf"\b(?:(?P<m0>{_MONTH})\.?{_TO})?(?P<m>{_MONTH})\.?,?\s+(?:of\s+|tahun\s+)?{YEARS}\b"
 """A month of a year, or a range of months ending in one ("between March and May 2017")."""
-_DECADE = re.compile(r"(?<![\d/.,-])(?P<y>(?:19|20)\d0)(?:s|['’]s|\s*-an)\b", re.IGNORECASE)
+_DECADE = r"(?<![\d/.,-])(?P<y>(?:19|20)\d0)(?:s|['’]s|\s*-an)\b"
 """A decade: "the 1990s", "tahun 1990-an"."""
-_YEAR = re.compile(
+_YEAR = (
     r"(?<![\d/.,-])(?:(?P<y0>(?:19|20)\d{2})\s*[-–—]\s*)?(?P<y>(?(y0)(?:19|20)?\d{2}|(?:19|20)\d{2}))"
     r"(?(y0)(?![\d/-]|[.,]\d)|(?![\d/]|[.,]\d))"
 )
@@ -65,7 +64,7 @@ _COUNTING = re.compile(
 """Words that make the number after them a count: "more than 2000", "sebanyak 2000"."""
 _DATING = re.compile(r"\b(?:in|during|since|until|by|tahun|sejak|hingga|sampai)\s+$", re.IGNORECASE)
 """Words that make the number after them a year whatever follows: "in 2000 troops were sent"."""
-_ISO_DAY = re.compile(rf"(?<![\d/.,-]){YEARS}-(?P<mo>\d{{2}})-(?P<d>\d{{2}})(?![\d/-])")
+_ISO_DAY = rf"(?<![\d/.,-]){YEARS}-(?P<mo>\d{{2}})-(?P<d>\d{{2}})(?![\d/-])"
 _MONTH_ALONE = re.compile(
     rf"\b(?P<pre>in|during|since|bulan|pada|sejak)\s+(?P<m>{_MONTH_WORD})\b(?!\s+\d)", re.IGNORECASE
 )
@@ -195,7 +194,7 @@ def _counts(m: re.Match[str]) -> bool:
 
 _ANY_YEAR = re.compile(r"(?:19|20)\d\d")
 """What every pattern of ``_ABSOLUTE`` holds: a year, or a decade ("1990s"), of modern news."""
-_ABSOLUTE = (
+_ABSOLUTE: tuple[tuple[str, Callable[[re.Match[str]], Period | None]], ...] = (
     (_ISO_DAY, _iso_day_of),
     (_DAY_MONTH_YEAR, _day_of),
     (_MONTH_DAY_YEAR, _day_of),
@@ -203,13 +202,21 @@ _ABSOLUTE = (
     (_DECADE, _decade_of),
     (_YEAR, _years_of),
 )
+"""The forms that hold a year, the most precise first: "7 August 2017" is not 2017."""
+
+
+@functools.cache
+def _absolute_patterns() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Period | None]], ...]:
+    """``_ABSOLUTE`` compiled when the first question holding a year comes: most hold none, and
+    compiling them at import cost every process that only answers ~3 ms of its cold start."""
+    return tuple((re.compile(pattern, re.IGNORECASE), period_of) for pattern, period_of in _ABSOLUTE)
 
 
 def _absolute(question: str, now: date | None) -> list[tuple[tuple[int, int], Period]]:
     if not _ANY_YEAR.search(question):  # most questions: six patterns not tried (~75 µs on the loop)
         return []
     found: list[tuple[tuple[int, int], Period]] = []
-    for pattern, period_of in _ABSOLUTE:  # the most precise first: "7 August 2017" is not 2017
+    for pattern, period_of in _absolute_patterns():
         for m in pattern.finditer(question):
             if any(a <= m.start() < b for (a, b), _ in found):
                 continue

@@ -4,6 +4,8 @@ only the engine's core reaches its store (see docs/architecture.md)."""
 from __future__ import annotations
 
 import ast
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,14 +37,56 @@ def test_importing_the_engine_loads_no_feed_or_discord_library() -> None:
 
 def test_importing_the_engine_loads_neither_indexing_nor_the_article_date_parser() -> None:
     """A process that only answers (the CLI's ``ask``) pays no import it does not use: compiling
-    the article-date parser's patterns was ~10 ms of each cold start."""
+    the article-date parser's patterns was ~10 ms of each cold start, the store's writer ~3 ms."""
     code = (
         "import sys, foreign_desk.index.engine\n"
         "print(sorted(m for m in sys.modules if m.startswith(('foreign_desk.index.indexing', "
-        "'foreign_desk.index.dates'))))"
+        "'foreign_desk.index.dates', 'foreign_desk.index.store.writer'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+ASK_THEN_LIST_MODULES = """
+import sys
+from foreign_desk.bot.entry import main
+
+data_dir, question, prefixes = sys.argv[1], sys.argv[2], tuple(sys.argv[3:])
+sys.argv = ["foreign-desk", "--data-dir", data_dir, "ask", "--json", question]
+try:
+    main()
+finally:
+    print(sorted(m for m in sys.modules if m.startswith(prefixes)), file=sys.stderr)
+"""
+ONLY_OTHER_COMMANDS_USE = (
+    "foreign_desk.index.indexing",
+    "foreign_desk.index.readers",
+    "foreign_desk.index.dates",
+    "foreign_desk.index.store.writer",
+    "foreign_desk.index.feeds",
+    "foreign_desk.index.fetch",
+    "foreign_desk.bot.discord",
+    "discord",
+    "aiohttp",
+    "feedparser",
+    "rich.table",
+    "tempfile",
+    "tomllib",
+)
+"""What indexing, the feeds, the Discord bot, ``feedback export`` and a config file need."""
+
+
+def test_answering_from_the_command_line_loads_only_what_answering_uses(sample_copy: Path) -> None:
+    """``foreign-desk ask`` starts cold every time: each module only another command uses was
+    import time before its answer (the bot's answer store and rich's tables were ~10 ms)."""
+    env = {k: v for k, v in os.environ.items() if k != "FOREIGN_DESK_CONFIG"}
+    command = [sys.executable, "-c", ASK_THEN_LIST_MODULES, str(sample_copy), "who visited Japan?"]
+    done = subprocess.run(
+        [*command, *ONLY_OTHER_COMMANDS_USE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"]
+    assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
 def store_uses(tree: ast.AST) -> list[str]:

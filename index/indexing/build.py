@@ -9,9 +9,10 @@ import asyncio
 import numpy as np
 from foreign_desk.index.config import IndexSettings
 from foreign_desk.index.indexing.stage import Staged
-from foreign_desk.index.store import Store, StoreWriter
+from foreign_desk.index.store import Store
 from foreign_desk.index.store.repair import built
 from foreign_desk.index.store.vectors import FLAT, PART, VectorIndex
+from foreign_desk.index.store.writer import StoreWriter
 
 IVF_SHRINK_DIVISOR = 2
 """An IVF index is kept until the corpus falls below ``approximate_threshold`` divided by this:

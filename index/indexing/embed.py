@@ -33,7 +33,7 @@ import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.indexing.prepare import PASSAGE_RECIPE, Prepared
-from foreign_desk.index.store import StoreWriter
+from foreign_desk.index.store.writer import StoreWriter
 
 Model = Callable[[list[str]], np.ndarray]
 """Embeds texts (normalized rows); blocking."""

@@ -50,9 +50,9 @@ from foreign_desk.index.indexing.stage import Staged, stage
 from foreign_desk.index.indexing.stream import Stream
 from foreign_desk.index.models import Article, IndexProgress, IndexReport, ProgressFn, ReadProblem
 from foreign_desk.index.readers import shown, unusable
-from foreign_desk.index.store import Store, StoreWriter
+from foreign_desk.index.store import Store
 from foreign_desk.index.store.vectors import VectorIndex
-from foreign_desk.index.store.writer import StoredText
+from foreign_desk.index.store.writer import StoredText, StoreWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

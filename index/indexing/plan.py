@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from foreign_desk.index.indexing.prepare import Prepared
-from foreign_desk.index.store import ExistingArticle
+from foreign_desk.index.store.writer import ExistingArticle
 
 
 @dataclass(slots=True)

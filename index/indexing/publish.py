@@ -17,10 +17,11 @@ from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.search.moments import moments_key, save_measured
 from foreign_desk.index.sqlite import database_problem
-from foreign_desk.index.store import Store, StoreWriter
+from foreign_desk.index.store import Store
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_checksum
 from foreign_desk.index.store.schema import VECTOR_IDS_KEY
 from foreign_desk.index.store.vectors import IVF, VectorIndex
+from foreign_desk.index.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 

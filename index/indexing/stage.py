@@ -13,8 +13,7 @@ from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.indexing.embed import passage_key, passage_keys
 from foreign_desk.index.indexing.plan import Plan
-from foreign_desk.index.store import StoreWriter
-from foreign_desk.index.store.writer import ArticleRows, StoredText
+from foreign_desk.index.store.writer import ArticleRows, StoredText, StoreWriter
 
 STAGE_BATCH = 1_024
 """Articles staged per statement and per transaction: one await per batch, not one per passage.

@@ -28,8 +28,7 @@ from foreign_desk.index.indexing.embed import (
 from foreign_desk.index.indexing.plan import Plan
 from foreign_desk.index.indexing.prepare import Prepared, passage_sentences
 from foreign_desk.index.indexing.stage import STAGE_BATCH, Staged, stage
-from foreign_desk.index.store import StoreWriter
-from foreign_desk.index.store.writer import StoredText
+from foreign_desk.index.store.writer import StoredText, StoreWriter
 
 
 class Stream:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.faults import CHECKPOINTS
-from foreign_desk.index.store import StoreWriter
+from foreign_desk.index.store.writer import StoreWriter
 
 from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl, writer_and_reader

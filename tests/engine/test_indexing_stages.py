@@ -24,8 +24,9 @@ from foreign_desk.index.indexing.embed import LineVectors, Source, embed_passage
 from foreign_desk.index.indexing.plan import Planner, plan
 from foreign_desk.index.indexing.prepare import Prepared, passage_sentences, prepare
 from foreign_desk.index.models import Article, Block, IndexProgress
-from foreign_desk.index.store import ExistingArticle, Store, StoreWriter, repair
+from foreign_desk.index.store import Store, repair
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
+from foreign_desk.index.store.writer import ExistingArticle, StoreWriter
 
 from tests.fake_embedder import FakeEmbedder
 
