@@ -13,11 +13,11 @@ from rich.markup import escape
 @click.option(
     "--repair",
     is_flag=True,
-    help="Rebuild the vector file and the servers' keyword index from the database when they are wrong.",
+    help="Rebuild the vector file and the keyword indexes from the database when they are wrong.",
 )
 @click.pass_obj
 def doctor(state: State, repair: bool) -> None:
-    """Check the data dir: databases, vector file, ids, vectors, servers' keyword index, sentence vectors.
+    """Check the data dir: databases, vector file, ids, vectors, keyword indexes, sentence vectors.
 
     Prints one line per check and exits 1 when something is wrong (after --repair: when
     something is still wrong). A damaged database cannot be rebuilt: restore a backup.

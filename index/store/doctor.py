@@ -2,16 +2,16 @@
 
 Checks, in order: each SQLite database (``PRAGMA quick_check``), the live generation's vector
 file (present, its checksum, FAISS can read it), its ids against the passage rows, and every
-vector in it against the copy SQLite keeps; then the servers' keyword index against the passages
-it indexes (``keyword_check``). ``repair`` rebuilds a damaged or disagreeing vector file from
-SQLite's vectors, and indexes the servers' passages again into a damaged or disagreeing keyword
-index (under the writer lock, never waiting for it). Last, every stored sentence-vector row (its
-length, finite values): after the repairs, so a finding after them is a problem they left. A
-damaged database, sentence rows included (their only copy), cannot be rebuilt from anything
-here: ``RESTORE``. Nothing here waits on the writer lock or the model, so it never hangs (FTS5's
-'integrity-check' waits at most SQLite's busy timeout for another process's write). A data dir
-that cannot be written (a read-only copy or mount) is checked all the same, read without writing
-(``read_only_uri``); only the repairs cannot be done there.
+vector in it against the copy SQLite keeps; then each keyword index (shared, own, servers')
+against the passages it indexes (``keyword_check``). ``repair`` rebuilds a damaged or disagreeing
+vector file from SQLite's vectors, and indexes its passages again into a damaged or disagreeing
+keyword index (under the writer lock, never waiting for it). Last, every stored sentence-vector
+row (its length, finite values): after the repairs, so a finding after them is a problem they
+left. A damaged database, sentence rows included (their only copy), cannot be rebuilt from
+anything here: ``RESTORE``. Nothing here waits on the writer lock or the model, so it never
+hangs (FTS5's 'integrity-check' waits at most SQLite's busy timeout for another process's
+write). A data dir that cannot be written (a read-only copy or mount) is checked all the same,
+read without writing (``read_only_uri``); only the repairs cannot be done there.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from foreign_desk.index.sqlite import read_only_uri
 from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, Store, fits
 from foreign_desk.index.store.db import read_only as store_read_only
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
-from foreign_desk.index.store.keyword_check import CHECK as KEYWORDS
-from foreign_desk.index.store.keyword_check import keyword_problem, reindex
+from foreign_desk.index.store.keyword_check import INDEXES, KeywordIndex, keyword_problem, reindex
 from foreign_desk.index.store.lock import WriterLock
 from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
 from foreign_desk.index.store.vectors import VectorIndex
@@ -90,7 +89,8 @@ async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: i
             found.append(Finding("repair", False, READ_ONLY_REPAIR))
         elif bad and repair:
             found.append(await _locked(store, lambda: _repair(store, nprobe, approximate_threshold)))
-        found += await _keyword_check(store, read_only, repair)
+        for index in INDEXES:
+            found += await _keyword_check(store, index, read_only, repair)
         found += await _sentence_check(store)
     finally:
         await store.close()
@@ -161,20 +161,20 @@ def _damaged(rows: list[Any], dim: int) -> int:
     )
 
 
-async def _keyword_check(store: Store, read_only: bool, repair: bool) -> list[Finding]:
-    """The servers' keyword index, and with ``repair`` (where it can be written) indexed again
-    when it is damaged or out of step."""
-    ok, detail = await keyword_problem(store.conn, writable=not read_only)
-    found = [Finding(KEYWORDS, ok, detail)]
+async def _keyword_check(store: Store, index: KeywordIndex, read_only: bool, repair: bool) -> list[Finding]:
+    """A keyword index, and with ``repair`` (where it can be written) indexed again when it is
+    damaged or out of step."""
+    ok, detail = await keyword_problem(store.conn, index, writable=not read_only)
+    found = [Finding(index.check, ok, detail)]
     if not ok and read_only:
-        found.append(Finding("repair", False, READ_ONLY.format(f"the {KEYWORDS}")))
+        found.append(Finding("repair", False, READ_ONLY.format(f"the {index.check}")))
     elif not ok and repair:
-        found.append(await _locked(store, lambda: _reindex(store)))
+        found.append(await _locked(store, lambda: _reindex(store, index)))
     return found
 
 
-async def _reindex(store: Store) -> str:
-    return f"indexed the {KEYWORDS} again: {await reindex(store.conn):,} row(s)"
+async def _reindex(store: Store, index: KeywordIndex) -> str:
+    return f"indexed the {index.check} again: {await reindex(store.conn, index):,} row(s)"
 
 
 async def _locked(store: Store, work: Callable[[], Awaitable[str]]) -> Finding:

