@@ -92,18 +92,9 @@ async def test_a_refused_alert_is_not_retried_once_its_server_no_longer_sees_the
 ) -> None:
     """Discord refused A's alert (its claim waits for a retry); meanwhile the article became B's
     own: the retry sends nothing to A, and the claim is let go so A's alerts are not held back."""
-    await desk.follow(IN_A, FISHING, guild_id=A)
-    serve_story(server, PATROL)
-    await desk.ingest(server.url(PATROL.path), guild_id=A)
-    clock.advance(31)
-    (post,) = await desk.due_posts()
-    claimed = await desk.claim(post)
-    assert claimed is not None and await desk.send_failed(claimed, backoff_s=10) == 1
-    await engine.forget(A)
-    await desk.ingest(server.url(PATROL.path), guild_id=B)
-    clock.advance(11)
-    assert await desk.due_posts() == []
-    assert await desk.claims.held_channels() == set()
+    claimed = await claimed_in_a(server, desk, clock)
+    assert await desk.send_failed(claimed, backoff_s=10) == 1
+    await hidden_before_its_retry(server, desk, engine, clock)
 
 
 async def hidden_before_its_retry(
