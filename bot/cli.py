@@ -23,6 +23,7 @@ from foreign_desk.bot.cli_common import (
     out,
     print_json,
     progress_bar,
+    refuse_unknown_sections,
     regular_path,
     run,
     tolerant_stdout,
@@ -67,6 +68,7 @@ def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbo
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         settings = load_settings(config_file, data_dir=data_dir)
+        refuse_unknown_sections(settings)
     except ForeignDeskError as exc:
         raise click.UsageError(str(exc)) from None
     ctx.obj = State(settings)

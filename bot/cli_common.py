@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import dataclasses
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from foreign_desk.index.config import Settings
-from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.errors import ConfigError, ForeignDeskError
 from foreign_desk.index.models import IndexProgress
 from foreign_desk.index.sqlite import database_problem
 from rich.console import Console
@@ -32,6 +33,21 @@ P = TypeVar("P", bound="str | os.PathLike[str] | None")
 # soft_wrap: long lines are left whole (piped output stays one line per line; a terminal wraps).
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+FRONT_END_SECTIONS = frozenset({"discord"})
+"""The settings file's tables the front ends read themselves (``Settings.extra``)."""
+
+
+def refuse_unknown_sections(settings: Settings) -> None:
+    """``ConfigError`` for a top-level key nothing reads: a misspelt table (``[serch]``) would
+    leave its settings at their defaults without a word."""
+    unknown = sorted(set(settings.extra) - FRONT_END_SECTIONS)
+    if unknown:
+        known = {f.name for f in dataclasses.fields(Settings)} - {"extra"} | FRONT_END_SECTIONS
+        raise ConfigError(
+            f"unknown setting {unknown[0]!r} in the top level; known: {', '.join(sorted(known))}"
+        )
 
 
 def guild_option(command: F) -> F:
@@ -93,8 +109,10 @@ class State:
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a command's coroutine; a user error becomes one line on stderr and exit status 1.
-    SIGTERM cancels it as Ctrl-C does (its cleanup runs), then says "interrupted", status 143."""
+    """Run a command's coroutine; a user error becomes one line on stderr and exit status 1, a bad
+    setting read only now (``[discord]``, the embedder, the seed file) a usage error (status 2),
+    as one read at start is. SIGTERM cancels it as Ctrl-C does (its cleanup runs), then says
+    "interrupted", status 143."""
     terminated = asyncio.Event()
     try:
         return asyncio.run(_cancelled_on_sigterm(coro_fn, terminated))
@@ -103,6 +121,10 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
             raise
         err.print("interrupted")
         raise SystemExit(128 + signal.SIGTERM) from None
+    except ConfigError as exc:
+        import click
+
+        raise click.UsageError(str(exc)) from None
     except ForeignDeskError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(1) from None

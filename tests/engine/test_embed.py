@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from foreign_desk.index.config import EmbedderSettings
 from foreign_desk.index.embed import Embedder, block_size, is_e5_family, make_embedder
-from foreign_desk.index.errors import EmbedderError
+from foreign_desk.index.errors import ConfigError, EmbedderError
 
 EN_QUESTION = "What did NATO and Japan agree on?"
 ID_ANSWER = "NATO dan Jepang sepakat memperdalam kerja sama keamanan dan melawan disinformasi."
@@ -97,15 +97,18 @@ def test_e5_family_gets_query_and_passage_prompts(name: str, e5: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("settings", "error", "message"),
     [
-        (EmbedderSettings(backend="word2vec"), "unknown embedder backend"),
-        (EmbedderSettings(backend="sentence-transformers", model=""), "must name"),
-        (EmbedderSettings(backend="sentence-transformers", model="/nonexistent/model-dir"), "cannot load"),
+        (EmbedderSettings(backend="word2vec"), ConfigError, "unknown embedder backend"),
+        (EmbedderSettings(backend="sentence-transformers", model=""), ConfigError, "must name"),
+        (EmbedderSettings(backend="sentence-transformers", model="/nonexistent/model-dir"), EmbedderError,
+         "cannot load"),
     ],
-)
-def test_bad_embedder_settings_are_clear_errors(settings: EmbedderSettings, message: str) -> None:
-    with pytest.raises(EmbedderError, match=message):
+)  # fmt: skip
+def test_bad_embedder_settings_are_clear_errors(
+    settings: EmbedderSettings, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
         make_embedder(settings)
 
 
