@@ -69,9 +69,10 @@ def require_utf8(args: list[str]) -> None:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            shown = arg[:60].encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)  # one line
             raise NotUTF8(
-                f"argument {number} ({shown[:60]!r}) is not UTF-8 text; check the terminal's encoding"
+                f"argument {number} ('{shown}') is not UTF-8 text; check the terminal's encoding"
             ) from None
 
 

@@ -211,10 +211,16 @@ def test_cli_refuses_bytes_that_are_not_utf8(tmp_path: Path) -> None:
 
     from tests.conftest import ROOT
 
-    for args in (["ask", b"caf\xff".decode("utf-8", "surrogateescape")], ["latest", "--topic", "\udcff"]):
+    cases = (
+        (["ask", b"caf\xff".decode("utf-8", "surrogateescape")], "argument 4 ('caf\\xff')"),
+        (["latest", "--topic", "\udcff"], "argument 5 ('\\xff')"),
+    )
+    for args, named in cases:
         proc = subprocess.run(
             [sys.executable, "-m", "foreign_desk", "--data-dir", str(tmp_path), *args],
             cwd=ROOT, capture_output=True, timeout=60,
         )  # fmt: skip
         assert proc.returncode == 2
-        assert proc.stderr.decode().strip().startswith("error: argument ") and b"Traceback" not in proc.stderr
+        # the byte as the terminal sent it, \xff, not escaped twice (\\xff)
+        assert proc.stderr.decode().strip().startswith(f"error: {named} is not UTF-8 text")
+        assert b"Traceback" not in proc.stderr
