@@ -213,7 +213,7 @@ def latest(
         if as_json:
             print_json({"articles": [summary_json(i) for i in items]})
         else:
-            print_latest(out, items)
+            print_latest(out, items, source=source, topic=topic)
 
     run(go)
 

@@ -60,9 +60,11 @@ def print_answer(console: Console, answer: Answer) -> None:
     console.print(Text(f"{count} passage{'s' if count != 1 else ''} in {answer.took_ms:.0f} ms", style="dim"))
 
 
-def print_latest(console: Console, items: Sequence[ArticleSummary]) -> None:
+def print_latest(
+    console: Console, items: Sequence[ArticleSummary], *, source: str | None = None, topic: str | None = None
+) -> None:
     if not items:
-        console.print("No articles yet.")
+        console.print(Text(_nothing_listed(source, topic)))
         return
     for n, item in enumerate(items, 1):
         meta = ", ".join(p for p in (item.source, format_date(item.day)) if p)
@@ -113,6 +115,14 @@ def stats_rows(stats: EngineStats, *, host: bool = True) -> list[tuple[str, Any]
         size = f"{stats.size_bytes / 1e6:.1f} MB"
         rows += [("generation", stats.generation), ("size on disk", size), ("data dir", stats.data_dir)]
     return rows
+
+
+def _nothing_listed(source: str | None, topic: str | None) -> str:
+    """Why ``latest`` lists nothing, in the words of the bot's /latest: a filter that matched
+    nothing is not an empty corpus."""
+    about = f" about “{topic}”" if topic else ""
+    origin = f" from {source}" if source else ""
+    return f"No recent articles{about}{origin}." if topic else f"No articles{origin or ' yet'}."
 
 
 def print_stats(console: Console, stats: EngineStats) -> None:

@@ -204,6 +204,23 @@ def test_latest_and_stats_json(sample_copy: Path) -> None:
     assert stats["languages"] == {"id": 1} and stats["size_bytes"] > 0
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--topic", "chocolate cake recipes"], "No recent articles about “chocolate cake recipes”."),
+        (["--source", "Nobody"], "No articles from Nobody."),
+        (["--topic", "chocolate cake recipes", "--source", "Nobody"],
+         "No recent articles about “chocolate cake recipes” from Nobody."),
+    ],
+)  # fmt: skip
+def test_latest_with_nothing_matching_says_what_was_asked(
+    sample_copy: Path, args: list[str], said: str
+) -> None:
+    """The corpus has articles: "No articles yet." would send a user looking for a broken index."""
+    code, stdout, _ = invoke(sample_copy, "latest", *args)
+    assert code == 0 and stdout.strip() == said
+
+
 def test_stats_json_sources_keep_latest_the_instant_and_add_the_outlets_day(
     sample_copy: Path, tmp_path: Path
 ) -> None:
