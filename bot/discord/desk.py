@@ -18,6 +18,7 @@ from foreign_desk.index.models import SHARED, Answer, Filters, Scope
 
 from .cooldowns import Cooldowns
 from .errors import Refusal
+from .limits import has_words, plain_words
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,10 @@ class Desk:
         self.peak_in_flight = 0
 
     async def admit(self, user_id: int, question: str) -> str:
-        """The cleaned question, or a ``Refusal`` with a friendly reason; starts the cooldown."""
-        question = " ".join(question.split())
-        if not question:
+        """The cleaned question, or a ``Refusal`` with a friendly reason; starts the cooldown.
+        Invisible characters alone, or punctuation alone, are no question (and cost no cooldown)."""
+        question = plain_words(question)
+        if not has_words(question):
             raise Refusal("ask.empty")
         limit = self.settings.max_question_chars
         if len(question) > limit:

@@ -1,13 +1,15 @@
 """Discord's size limits, and cutting text to fit them on a sentence boundary with an ellipsis.
 
 Every string the bot sends goes through ``fit`` (or ``fit_markdown`` when it is article text to
-escape), so a message can never be refused with 50035 for its length.
+escape), so a message can never be refused with 50035 for its length, and no headline or typed
+text can flip the rest of a line with a bidirectional override (U+202E shows "olleh" for "hello").
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,9 @@ _MARKDOWN = re.compile(
 )
 """A link (discord.py's pattern: left as written), a quote, heading or list mark opening a line,
 or a character that formats."""
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Bidirectional embeddings, overrides and isolates: an unclosed one reverses what follows it on
+the line (the bot's own words too). Marks (U+200E/F) only weigh one spot and stay."""
 _TOKEN = re.compile(r"<(?=[#/:]|a:|t:|id:)")
 """The start of a channel, command, emoji, timestamp or guide token (``<#1>``, ``</ask:1>``, ``<t:1>``)."""
 
@@ -55,8 +60,21 @@ def escape(text: str) -> str:
     ``[``, so a second link (and any formatting between) stayed live. Every bracket is escaped
     here, which also makes the text safe inside the ``[...]`` of a masked link.
     """
-    escaped = _MARKDOWN.sub(_escape_one, text)
+    escaped = _MARKDOWN.sub(_escape_one, _BIDI.sub("", text))
     return _TOKEN.sub("<\u200b", discord.utils.escape_mentions(escaped))
+
+
+def plain_words(text: str) -> str:
+    """What a user typed, as words: format characters (zero-width, bidirectional controls, soft
+    hyphens) dropped and whitespace runs made one space, so that invisible input reads as empty."""
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split())
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit (punctuation and emoji alone ask nothing)."""
+    return any(ch.isalnum() for ch in text)
 
 
 def _escape_one(match: re.Match[str]) -> str:
@@ -80,6 +98,7 @@ def fit(text: str, limit: int, transform: Callable[[str], str] = lambda s: s) ->
     """
     if limit <= 0:
         return ""
+    text = _BIDI.sub("", text)
     whole = transform(text)
     if len(whole) <= limit:
         return whole

@@ -23,7 +23,7 @@ from foreign_desk.index.models import ArticleSummary, Scope
 
 from ..errors import Refusal
 from ..i18n import Texts, for_interaction
-from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, fit
+from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, fit, has_words
 from ..reach import CONTEXTS_ANYWHERE, INSTALLS_ANYWHERE
 from ..render import COLOUR, articles_text
 from ..replies import defer_private
@@ -56,7 +56,7 @@ def message_text(message: discord.Message | discord.MessageSnapshot) -> tuple[st
     joined = "\n".join(texts)
     links = URL.findall(joined) + [e.url for e in message.embeds if e.url]
     words = " ".join(discord.utils.remove_markdown(NOISE.sub(" ", URL.sub(" ", joined))).split())
-    if not any(ch.isalnum() for ch in words):  # emoji and punctuation only
+    if not has_words(words):  # emoji and punctuation only
         words = ""
     return words, list(dict.fromkeys(link.rstrip(".,;!?") for link in links))
 

@@ -19,7 +19,7 @@ from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, NotFollowed
 
 from ..errors import Refusal
 from ..i18n import for_interaction
-from ..limits import CHOICE_MAX, CHOICES_MAX, escape
+from ..limits import CHOICE_MAX, CHOICES_MAX, escape, has_words, plain_words
 from ..permissions import bot_can_post, can_manage_follows
 from ..reach import in_servers
 from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
@@ -61,9 +61,10 @@ class FollowCog(commands.Cog):
     ) -> None:
         """Post new articles about a topic in this channel as they are indexed."""
         self._check_manager(interaction)
-        wanted = " ".join(topic.split()).casefold()
-        if not wanted:
+        topic = plain_words(topic)  # "\u200b\u200b" would follow nothing visible, forever
+        if not has_words(topic):
             raise Refusal("follow.empty")
+        wanted = topic.casefold()
         if not bot_can_post(interaction):
             raise Refusal("follow.cannot_post")
         channel_id = interaction.channel_id

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..i18n import for_interaction
+from ..limits import plain_words
 from ..reach import anywhere
 from ..render import latest_embed, sources_embed
 from ..replies import NO_PINGS, defer_public
@@ -44,7 +45,7 @@ class LatestCog(commands.Cog):
     ) -> None:
         """The newest articles in the corpus with their lede; with a topic, only those about it."""
         source = source.strip() if source and source.strip() else None
-        topic = " ".join(topic.split()) if topic and topic.strip() else None
+        topic = plain_words(topic or "") or None
         await defer_public(interaction)
         items = await self.bot.engine.latest(count, source=source, topic=topic, scope=scope_of(interaction))
         embed = latest_embed(items, source, topic, for_interaction(interaction))

@@ -35,10 +35,15 @@ from foreign_desk.index.models import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-# Markdown and mention syntax are over-represented on purpose.
+# Markdown, mention syntax and bidirectional overrides are over-represented on purpose.
 TRICKY = st.sampled_from(
-    ["*", "_", "`", "~", "|", ">", "#", "-", "[", "]", "(", ")", "\\", "@everyone", "@here"]
+    [
+        *("*", "_", "`", "~", "|", ">", "#", "-", "[", "]", "(", ")", "\\"),
+        *("@everyone", "@here", "\u202e", "\u2067"),
+    ]
 )
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""An unclosed override or isolate shows the rest of its line backwards, the bot's own words too."""
 WORDS = st.sampled_from(
     ["NATO", "Jepang", "sanksi", "Rusia", "the", "talks", "http://x.y/a_b", "<@123456789012345678>"]
 )
@@ -95,13 +100,14 @@ def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: in
     body = embed.to_dict()
     for part in (body["title"], body["description"], body["footer"]["text"]):
         assert "@everyone" not in part and "@here" not in part
-        assert not re.search(r"<@!?&?\d", part)
-    assert "@everyone" not in text and "@here" not in text
+        assert not re.search(r"<@!?&?\d", part) and not BIDI.search(part)
+    assert "@everyone" not in text and "@here" not in text and not BIDI.search(text)
     assert not re.search(r"<@!?&?\d+>", text)  # a mention cut short by a tight budget is no mention
     links = answer_links(found, tx, data.draw(st.sampled_from(["en", "id", "pt", "zh-TW"])))
     assert len(links) <= 20  # four rows of link buttons; the fifth is Back / More / 👍 / 👎
     for link in links:
         assert len(link.label) <= limits.BUTTON_LABEL_MAX and len(link.url) <= limits.URL_MAX
+        assert not BIDI.search(link.label)
         assert link.url.startswith("https://") and " " not in link.url
 
 

@@ -17,7 +17,7 @@ from foreign_desk.bot.discord.render_feeds import (
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
 from foreign_desk.index.models import ArticleSummary, IndexProgress
 
-NASTY = "@everyone **bold** <@123456789012345678> _x_ ~~y~~ `z` [link](https://evil.example) "
+NASTY = "@everyone **bold** <@123456789012345678> _x_ ~~y~~ `z` [link](https://evil.example) \u202eoverride "
 
 
 def article(n: int, size: int = 1000) -> ArticleSummary:
@@ -44,7 +44,8 @@ def test_alerts_and_digests_fit_and_escape_any_article(n: int):
     topics = tuple(f"topic {i} " + NASTY * 5 for i in range(4))
     content, embed = alert_message(post(n, topics))
     assert problems(content, [embed]) == []
-    assert "@everyone" not in content + (embed.title or "") + (embed.description or "")
+    shown = content + (embed.title or "") + (embed.description or "") + (embed.footer.text or "")
+    assert "@everyone" not in shown and "\u202e" not in shown  # an override would flip the line
     assert embed.footer.text and embed.footer.text.endswith("7 more in the next digest")
     assert content.startswith("📰 New on “topic 0" if n == 1 else f"📰 {n} new articles on “topic 0")
 

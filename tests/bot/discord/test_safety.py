@@ -1,5 +1,6 @@
 """Hostile corpus text: an article whose text says @everyone and mentions a member, and a passage far
-longer than an embed. Nobody is pinged, nothing is refused by Discord, the cut is on a sentence."""
+longer than an embed. Nobody is pinged, nothing is refused by Discord, the cut is on a sentence.
+Hostile typing: invisible characters and bidirectional overrides in questions and topics."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.limits import ELLIPSIS, problems
 from foreign_desk.index.config import ChunkingSettings, Settings, load_settings
 from foreign_desk.index.embed import Embedder
@@ -17,7 +19,7 @@ from foreign_desk.index.engine import Engine
 
 from tests.discord_standin import DiscordStandin
 
-from .conftest import StartBot, assert_everything_quiet, embed_of, write_jsonl
+from .conftest import NATO_JAPAN, StartBot, assert_everything_quiet, embed_of, write_jsonl
 
 URL = "https://example.org/news/asean-(jakarta)_talks"
 MEMBER = "<@123456789012345678>"  # a member mention, as an article might quote one
@@ -39,6 +41,8 @@ ARTICLE = {
         + " ".join(LONG_SENTENCES)
     ),
 }
+INVISIBLE = "\u200b\u2066\u202e\ufeff \u200d"  # zero-width, isolate, override, BOM, joiner
+RLO, PDF = "\u202e", "\u202c"  # right-to-left override: "olleh" on screen for "hello"
 CHUNKING = ChunkingSettings(min_words=10, max_words=1500)  # one ~4,800-character passage
 
 
@@ -118,4 +122,38 @@ async def test_an_over_long_passage_still_fits_and_is_cut_on_a_sentence(
     button = reply.components[0]["components"][0]
     assert button["style"] == 5 and button["url"] == "https://example.org/news/asean-%28jakarta%29_talks"
     assert len(button["label"]) <= 80 and button["label"].startswith("[1] ASEAN ministers")
+    assert_everything_quiet(standin)
+
+
+async def test_invisible_questions_and_topics_are_empty_and_overrides_never_reach_a_reply(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    async with asyncio.timeout(60), start_bot(cooldown_s=60) as bot:
+        blanks = []
+        for question in (INVISIBLE, f"{INVISIBLE}?!… 🤔"):
+            ix = await standin.send_slash_command("ask", {"question": question})
+            blanks.append(await ix.wait_for_reply(timeout=10))
+        said = await standin.send_message(f"{standin.bot.mention} {INVISIBLE}", author=standin.owner)
+        mentioned = await standin.wait_for_bot_message(
+            lambda m: (m.message_reference or {}).get("message_id") == str(said.id), timeout=10
+        )
+        # The refusals started no cooldown: a real question is answered at once.
+        ix = await standin.send_slash_command("ask", {"question": f"{RLO}{NATO_JAPAN}"})
+        answered = await ix.wait_for_reply(timeout=30)
+        nothing = await standin.send_slash_command("follow", {"topic": INVISIBLE}, user=standin.owner)
+        unfollowed = await nothing.wait_for_reply(timeout=10)
+        flipped = await standin.send_slash_command(
+            "follow", {"topic": f"{RLO}Taiwan Strait{PDF}"}, user=standin.owner
+        )
+        followed = await flipped.wait_for_reply(timeout=30)
+        topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
+
+    assert [(m.ephemeral, m.content) for m in blanks] == [(True, EN("ask.empty"))] * 2
+    assert mentioned.content == EN("ask.empty")
+    assert embed_of(answered)["title"] == NATO_JAPAN  # not shown right to left
+    assert unfollowed.ephemeral and unfollowed.content == EN("follow.empty")
+    assert topics == ["Taiwan Strait"]
+    assert followed.content.startswith("📌 This channel now follows “Taiwan Strait”:")
+    for message in (*blanks, mentioned, answered, unfollowed, followed):
+        assert RLO not in message.text and "\u2066" not in message.text
     assert_everything_quiet(standin)
