@@ -36,12 +36,12 @@ ELLIPSIS = "…"
 # A sentence ends at . ! ? … (optionally followed by closing quotes or brackets) before whitespace.
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 _WORD_END = re.compile(r"\S(?=\s)")
-_URL = r"<[^: >]+:/[^ >]+>|(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]"
+_URL = r"<[^: >]+:/[^ >]+>|(?:https?|steam)://[^\s<]+[^<.,:;\"'”’)\]\s]"
 _MARKDOWN = re.compile(
     rf"(?P<url>{_URL})|(?P<indent>^[^\S\n]*)(?P<lead>[>#-])|(?P<char>[_\\~|*`\[\]])", re.MULTILINE
 )
-"""A link (discord.py's pattern: left as written), a quote, heading or list mark opening a line,
-or a character that formats."""
+"""A link (discord.py's pattern, ending before a closing bracket or quote as Discord's does: left
+as written), a quote, heading or list mark opening a line, or a character that formats."""
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 """Bidirectional embeddings, overrides and isolates: an unclosed one reverses what follows it on
 the line (the bot's own words too). Marks (U+200E/F) only weigh one spot and stay."""
@@ -49,9 +49,10 @@ _TOKEN = re.compile(r"<(?=[#/:]|a:|t:|id:)")
 """The start of a channel, command, emoji, timestamp or guide token (``<#1>``, ``</ask:1>``, ``<t:1>``)."""
 
 
-def escape(text: str) -> str:
+def escape(text: str, *, previews: bool = True) -> str:
     """Article or user text made inert: Markdown escaped, mentions and other ``<…>`` tokens broken
-    with a zero-width space.
+    with a zero-width space; with ``previews=False`` (``escape_content``) bare links are wrapped in
+    ``<…>`` too.
 
     ``allowed_mentions`` none is what guarantees nobody is pinged; escaping the mention syntax as
     well keeps ``<@id>`` from even rendering as a mention, and ``<#id>``, ``<t:…>``, ``</cmd:id>``
@@ -60,8 +61,15 @@ def escape(text: str) -> str:
     ``[``, so a second link (and any formatting between) stayed live. Every bracket is escaped
     here, which also makes the text safe inside the ``[...]`` of a masked link.
     """
-    escaped = _MARKDOWN.sub(_escape_one, _BIDI.sub("", text))
+    escaped = _MARKDOWN.sub(lambda m: _escape_one(m, previews), _BIDI.sub("", text))
     return _TOKEN.sub("<\u200b", discord.utils.escape_mentions(escaped))
+
+
+def escape_content(text: str) -> str:
+    """``escape`` for a message's text, where Discord previews each bare link in an embed below
+    it: a topic or a filter naming a page would have the bot show that page's preview to the
+    channel. A link in ``<…>`` stays a link, without the preview."""
+    return escape(text, previews=False)
 
 
 def plain_words(text: str) -> str:
@@ -77,9 +85,10 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-def _escape_one(match: re.Match[str]) -> str:
+def _escape_one(match: re.Match[str], previews: bool) -> str:
     if match["url"]:
-        return match["url"]
+        url = match["url"]
+        return url if previews or url.startswith("<") else f"<{url}>"
     return (match["indent"] or "") + "\\" + (match["lead"] or match["char"])
 
 

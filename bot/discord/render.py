@@ -36,6 +36,7 @@ from .limits import (
     EMBED_TOTAL_MAX,
     FIELD_VALUE_MAX,
     escape,
+    escape_content,
     fit,
     fit_markdown,
     fit_start,
@@ -203,7 +204,7 @@ def nothing_relevant_text(filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
     if filters.empty:
         return tx("answer.nothing")
     text = tx("answer.nothing_filtered", nothing=tx("answer.nothing"), filters=filters_text(filters, tx))
-    return fit(text, CONTENT_MAX, escape)
+    return fit(text, CONTENT_MAX, escape_content)
 
 
 # -- listings ------------------------------------------------------------------------------------
@@ -346,8 +347,8 @@ def report_text(report: IndexReport, tx: Texts = EN) -> str:
         if total > len(listed):
             listed.append("• " + tx("list.and_more", n=total - len(listed)))
         text += "\n" + tx("reindex.skipped", n=total) + "\n" + "\n".join(listed)
-    return fit(text, CONTENT_MAX, escape)
+    return fit(text, CONTENT_MAX, escape_content)
 
 
 def failure_text(message: str, tx: Texts = EN) -> str:
-    return fit(tx("reindex.failed", message=message), CONTENT_MAX, escape)
+    return fit(tx("reindex.failed", message=message), CONTENT_MAX, escape_content)

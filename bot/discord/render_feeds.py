@@ -21,6 +21,7 @@ from .limits import (
     EMBED_DESCRIPTION_MAX,
     EMBED_TITLE_MAX,
     escape,
+    escape_content,
     fit,
     fit_markdown,
     join_within,
@@ -79,7 +80,7 @@ def feed_added_text(feed: Feed, tx: Texts = EN) -> str:
 
 
 def feed_removed_text(feed: Feed, tx: Texts = EN) -> str:
-    return fit(tx("feeds.removed", name=feed.name, url=feed.url), CONTENT_MAX, escape)
+    return fit(tx("feeds.removed", name=feed.name, url=feed.url), CONTENT_MAX, escape_content)
 
 
 def _feed_block(feed: Feed, tx: Texts) -> str:
@@ -111,7 +112,7 @@ def feeds_embed(feeds: Sequence[Feed], tx: Texts = EN) -> discord.Embed:
 
 # -- fetching --------------------------------------------------------------------------------------
 def fetch_starting_text(what: str, tx: Texts = EN) -> str:
-    return fit(tx("fetch.starting", what=what), CONTENT_MAX, escape)
+    return fit(tx("fetch.starting", what=what), CONTENT_MAX, escape_content)
 
 
 def fetch_progress_text(
@@ -124,7 +125,7 @@ def fetch_progress_text(
         body.insert(0, "• " + tx.plural("fetch.more_feeds", len(lines) - 10))
     if progress is not None:
         body.append(tx("fetch.indexing", progress=progress_line(progress, tx)))
-    return fit("\n".join([head, *body]), CONTENT_MAX, escape)
+    return fit("\n".join([head, *body]), CONTENT_MAX, escape_content)
 
 
 def _report_head(report: FetchReport, tx: Texts, host: bool) -> str:
@@ -176,16 +177,16 @@ def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True)
     problems = [f"• {run.feed}: {p}" for run in report.runs for p in run.problems]
     if problems:
         sections.append("\n".join([tx("fetch.section.problems"), *problems[:LIST_MAX]]))
-    return fit("\n\n".join(sections), CONTENT_MAX, escape)
+    return fit("\n\n".join(sections), CONTENT_MAX, escape_content)
 
 
 def fetch_failure_text(message: str, tx: Texts = EN) -> str:
-    return fit(tx("fetch.failed", message=message), CONTENT_MAX, escape)
+    return fit(tx("fetch.failed", message=message), CONTENT_MAX, escape_content)
 
 
 def ingest_failed_text(url: str, reason: str, tx: Texts = EN) -> str:
     text = tx("ingest.failed", reason=reason if url in reason else f"<{url}>: {reason}")
-    return fit(text, CONTENT_MAX, escape)
+    return fit(text, CONTENT_MAX, escape_content)
 
 
 def ingest_text(outcome: ItemOutcome, tx: Texts = EN) -> str:
@@ -194,7 +195,7 @@ def ingest_text(outcome: ItemOutcome, tx: Texts = EN) -> str:
     why = f" ({outcome.reason})" if outcome.reason else ""
     key = f"ingest.{outcome.status}"
     text = tx(key, what=what, why=why) if tx.get(key, "") else f"{outcome.status}: {what}{why}"
-    return fit(text, CONTENT_MAX, escape)
+    return fit(text, CONTENT_MAX, escape_content)
 
 
 # -- follows and alerts ----------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def followed_text(topic: str, gap_s: float, recent: bool, tx: Texts = EN) -> str
     text = tx("follow.followed", topic=topic, pace=pace_text(gap_s, tx))
     if not recent:
         text += "\n" + tx("follow.nothing_recent")
-    return fit(text, CONTENT_MAX, escape)
+    return fit(text, CONTENT_MAX, escape_content)
 
 
 def recent_embed(items: Sequence[ArticleSummary], topic: str, tx: Texts = EN) -> discord.Embed:
@@ -220,7 +221,7 @@ def recent_embed(items: Sequence[ArticleSummary], topic: str, tx: Texts = EN) ->
 
 
 def unfollowed_text(follow: Follow, tx: Texts = EN) -> str:
-    return fit(tx("follow.unfollowed", topic=follow.topic), CONTENT_MAX, escape)
+    return fit(tx("follow.unfollowed", topic=follow.topic), CONTENT_MAX, escape_content)
 
 
 def _follow_lines(follows: Sequence[Follow], server: bool, tx: Texts) -> list[str]:
@@ -279,11 +280,11 @@ def alert_message(post: Post, tx: Texts = EN) -> tuple[str, discord.Embed]:
     """
     topics = fit(quoted(post.topics, tx), 300)
     if not post.digest:
-        content = fit(tx("alert.new", topics=topics), CONTENT_MAX, escape)
+        content = fit(tx("alert.new", topics=topics), CONTENT_MAX, escape_content)
         embed = _alert_embed(post, tx)
     else:
         n = len(post.items)
-        content = fit(tx("alert.digest", n=n, topics=topics), CONTENT_MAX, escape)
+        content = fit(tx("alert.digest", n=n, topics=topics), CONTENT_MAX, escape_content)
         embed = discord.Embed(colour=COLOUR)
         per = (EMBED_DESCRIPTION_MAX - 2 * (n - 1)) // n
         also = list(post.also_in) + [()] * (n - len(post.also_in))

@@ -23,7 +23,7 @@ from foreign_desk.index.models import ArticleSummary, Scope
 
 from ..errors import Refusal
 from ..i18n import Texts, for_interaction
-from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, fit, has_words
+from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, escape_content, fit, has_words
 from ..reach import CONTEXTS_ANYWHERE, INSTALLS_ANYWHERE
 from ..render import COLOUR, articles_text
 from ..replies import defer_private
@@ -85,7 +85,7 @@ def coverage_embed(article: ArticleSummary, others: Sequence[ArticleSummary], tx
 
 def linked_text(article: ArticleSummary, tx: Texts) -> str:
     meta = ", ".join(p for p in (article.source, tx.date(article.day)) if p)
-    return fit(tx("menu.in_corpus", title=article.title, meta=meta), CONTENT_MAX, escape)
+    return fit(tx("menu.in_corpus", title=article.title, meta=meta), CONTENT_MAX, escape_content)
 
 
 class AskMessageCog(commands.Cog):

@@ -85,7 +85,7 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
     assert re.fullmatch(rf"✅ Fetched 1 feed in [\d.]+ s: {counts}\.", head)
     new, failed = sections
     assert sorted(new.splitlines()) == sorted(["New:", f"• {PATROL.title}", f"• {SUDAN.title}"])
-    assert failed == f"Failed:\n• world: {news.url(PDF_PATH)} is application/pdf, not an HTML page"
+    assert failed == f"Failed:\n• world: <{news.url(PDF_PATH)}> is application/pdf, not an HTML page"
     assert re.fullmatch(
         r"✅ Fetched 1 feed in [\d.]+ s: 0 new, 0 updated, 0 duplicates, 3 unchanged, 0 failures\.",
         unchanged.content,
@@ -107,8 +107,8 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
     )
     assert repeated.content.startswith(f"Already up to date: “{GAZA.title}”")
     assert refused.ephemeral
-    assert refused.content == f"❌ Not indexed: {news.url(PDF_PATH)} is application/pdf, not an HTML page"
-    assert removed.content == f"🗑️ Removed feed world ({url}); its articles stay in the index."
+    assert refused.content == f"❌ Not indexed: <{news.url(PDF_PATH)}> is application/pdf, not an HTML page"
+    assert removed.content == f"🗑️ Removed feed world (<{url}>); its articles stay in the index."
     assert no_such_feed.ephemeral and no_such_feed.content == EN("feeds.unknown", name="world")
     assert embed_of(empty)["description"] == "No feeds registered: add one with /admin feeds add."
     titles = re.findall(r"\*\*\d\.\*\* \[([^\]]+)\]", embed_of(latest)["description"])

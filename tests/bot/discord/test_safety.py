@@ -157,3 +157,23 @@ async def test_invisible_questions_and_topics_are_empty_and_overrides_never_reac
     for message in (*blanks, mentioned, answered, unfollowed, followed):
         assert RLO not in message.text and "\u2066" not in message.text
     assert_everything_quiet(standin)
+
+
+async def test_a_link_typed_into_a_filter_or_a_topic_is_shown_without_its_preview(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Discord previews every bare link of a message's text in an embed below it: the channel
+    would see the page's preview, posted by the bot. ``<link>`` is a link without one."""
+    link = "https://evil.example/free-nitro"
+    async with asyncio.timeout(60), start_bot():
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN, "source": link})
+        nothing = await ix.wait_for_reply(timeout=30)
+        ix = await standin.send_slash_command("follow", {"topic": f"news {link}"}, user=standin.owner)
+        followed = await ix.wait_for_reply(timeout=30)
+        ix = await standin.send_slash_command("unfollow", {"topic": f"news {link}"}, user=standin.owner)
+        unfollowed = await ix.wait_for_reply(timeout=10)
+
+    for message in (nothing, followed, unfollowed):
+        assert not message.ephemeral and f"<{link}" in message.content, message.content
+        assert message.content.count("https://") == message.content.count("<https://")  # none bare
+    assert_everything_quiet(standin)
