@@ -31,6 +31,16 @@ def can_manage_follows(interaction: discord.Interaction, settings: BotSettings) 
     return _configured(interaction, settings)
 
 
+def can_manage_server_follows(interaction: discord.Interaction, settings: BotSettings) -> bool:
+    """Manage Channels across the server (a role's, not one channel's overwrite: the server's list
+    names the topics of private channels too), or a configured admin. Where this process has not
+    loaded the server's roles, the channel's permission is all there is to go by."""
+    guild, member = interaction.guild, interaction.user
+    if guild is None or guild.unavailable or not isinstance(member, discord.Member):
+        return can_manage_follows(interaction, settings)
+    return member.guild_permissions.manage_channels or _configured(interaction, settings)
+
+
 def bot_can_post(interaction: discord.Interaction) -> bool:
     """Whether the bot may post alerts (with embeds) in the interaction's channel."""
     perms = interaction.app_permissions

@@ -20,7 +20,7 @@ from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, NotFollowed
 from ..errors import Refusal
 from ..i18n import for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape, has_words, plain_words
-from ..permissions import bot_can_post, can_manage_follows
+from ..permissions import bot_can_post, can_manage_follows, can_manage_server_follows
 from ..reach import in_servers
 from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
 from ..replies import NO_PINGS, defer_private, defer_public
@@ -130,7 +130,7 @@ class FollowCog(commands.Cog):
     @app_commands.describe(server=L("command.following.server.description"))
     async def following(self, interaction: discord.Interaction, server: bool = False) -> None:
         """The topics this channel follows (who added each, since when)."""
-        if server and not can_manage_follows(interaction, self.bot.bot_settings):
+        if server and not can_manage_server_follows(interaction, self.bot.bot_settings):
             raise Refusal("following.not_manager")
         await defer_private(interaction)
         if server:

@@ -8,10 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from foreign_desk.bot.discord.i18n import texts
+from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.limits import escape
 
-from tests.discord_standin import DiscordStandin, Perm, User
+from tests.discord_standin import DiscordStandin, Overwrite, Perm, User
 from tests.feeds.news import PATROL, SUDAN
 from tests.fetch.fixture_server import FixtureServer
 
@@ -211,6 +211,31 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
         )
         assert registered["dm_permission"] is False
     assert standin.commands.find("following", None)["default_member_permissions"] is None  # type: ignore[index]
+    assert_everything_quiet(standin)
+
+
+async def test_managing_one_channel_lists_its_follows_not_the_whole_servers(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Manage Channels granted in one channel (an overwrite) lets a member change what that channel
+    follows; the whole server's list names the topics of channels they may not even see."""
+    keeper = standin.world.add_user("kai.keeper")
+    standin.general.overwrites.append(Overwrite(keeper.id, 1, allow=int(Perm.MANAGE_CHANNELS)))
+    staff = standin.world.add_text_channel(
+        "staff", overwrites=[Overwrite(standin.guild.id, 0, deny=int(Perm.VIEW_CHANNEL))]
+    )
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        await bot.feeds.follow(staff.id, "layoffs", guild_id=standin.guild.id)
+        ix = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=keeper)
+        followed = await ix.wait_for_reply(timeout=30)
+        ix = await standin.send_slash_command("following", {"server": True}, user=keeper)
+        refused = await ix.wait_for_reply(timeout=10)
+        ix = await standin.send_slash_command("following", {"server": True}, user=standin.owner)
+        listed = await ix.wait_for_reply(timeout=10)
+
+    assert not followed.ephemeral and f"“{TAIWAN}”" in followed.content
+    assert refused.ephemeral and refused.content == EN("following.not_manager")
+    assert "layoffs" in embed_of(listed)["description"] and TAIWAN in embed_of(listed)["description"]
     assert_everything_quiet(standin)
 
 
