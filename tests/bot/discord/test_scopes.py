@@ -117,6 +117,12 @@ async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_
             shown = await run(standin, "latest", {"count": 10}, user=user, channel=guild.general)
             latest[guild.name] = embed_of(shown)["description"]
         sources_b = embed_of(await run(standin, "sources", user=w.reader, channel=w.b.general))
+        outlets = {}  # what /ask source: offers as the reader types "guard" in each server
+        for guild in (w.a, w.b):
+            typed = await standin.send_autocomplete(
+                "ask", {"source": "guard"}, focused="source", user=w.reader, channel=guild.general
+            )
+            outlets[guild.name] = [c["value"] for c in await typed.wait_for_choices()]
         help_a, help_b = [
             embed_of(await run(standin, "help", user=w.reader, channel=g.general))["description"]
             for g in (w.a, w.b)
@@ -146,6 +152,7 @@ async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_
         and SUDAN.title in latest["Beta"]
     )
     assert "The Guardian" not in sources_b["description"]
+    assert outlets == {"Stand-in Guild": ["The Guardian"], "Beta": []}
     assert "The Guardian" in help_a and "The Guardian" not in help_b  # outlets, counts, examples
     assert quota.content == (
         "This server has reached its limit of 1 feed(s) of its own: "
