@@ -71,7 +71,7 @@ class Sampled:
 def with_exact(store: Store, vectors: VectorIndex) -> VectorIndex:
     """``vectors``, re-ranking (and sampling) from the float vectors the store keeps when quantized."""
     if vectors.exact is None:
-        vectors.exact = ExactVectors(store.db_path, vectors.dim)
+        vectors.exact = ExactVectors(store.readers, vectors.dim)
     return vectors
 
 

@@ -41,7 +41,7 @@ class Searcher:
     def __init__(
         self, store: Store, embedder: Embedder, settings: Settings, executor: Executor | None
     ) -> None:
-        self.reads = SearchReads(store.db_path)
+        self.reads = SearchReads(store.readers)
         self.settings = settings.search
         self.executor = executor
         self.retriever = Retriever(embedder, self.settings)

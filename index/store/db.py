@@ -26,6 +26,7 @@ from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
 from foreign_desk.index.sqlite import (
+    ReadConnections,
     connect,
     database_problem,
     migrate,
@@ -266,6 +267,10 @@ class Store:
         self.conn = conn
         self.scopes = Scopes(conn)
         self._opened = opened
+        self.readers = ReadConnections(self.db_path)
+        """Each thread's read-only connection for synchronous reads: a search's own reads and a
+        quantized index's re-ranking share one on the question thread, and so its page cache
+        (the rows the re-ranking read are read again for the candidates)."""
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:
@@ -325,6 +330,7 @@ class Store:
         return conn
 
     async def close(self) -> None:
+        self.readers.close()
         try:
             await self.conn.close()
         finally:

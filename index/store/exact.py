@@ -3,13 +3,13 @@
 A quantized FAISS index re-ranks its candidates with these (``VectorIndex.exact``), so the
 order of dense results is decided by the float32 vectors the embedder made, not by 8-bit
 codes. They come from the store's embedding cache, so nothing is stored twice. Each thread
-gets its own read-only connection: FAISS searches run in executors, never on the event loop.
+reads on its own read-only connection (``Store.readers``; on the question thread the search's
+own): FAISS searches run in executors, never on the event loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from foreign_desk.index.sqlite import ReadConnections
@@ -25,10 +25,9 @@ MAX_IDS = 900
 class ExactVectors:
     """``reader(ids) -> (found ids, float32 rows)``; ids without a stored vector are left out."""
 
-    def __init__(self, db_path: Path, dim: int) -> None:
-        self.db_path = db_path
+    def __init__(self, connections: ReadConnections, dim: int) -> None:
         self.dim = dim
-        self._connections = ReadConnections(db_path)
+        self._connections = connections
 
     def __call__(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         wanted = [int(i) for i in ids]

@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import faiss
@@ -83,8 +82,8 @@ class Kept(Generic[K, V]):
 class SearchReads:
     """Synchronous reads for searches; any thread may call, each on its own connection."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.connections = ReadConnections(db_path)
+    def __init__(self, connections: ReadConnections) -> None:
+        self.connections = connections
         self.hidden: Kept[int, IDSelector | None] = Kept(HIDDEN_KEPT)
         """What dense searches leave out (``Reader.hidden``) per server (0: the shared scope):
         made once, not per question (its query took 12 ms a question at 100k passages, 6,400
@@ -123,9 +122,10 @@ class Reader:
         self._scopes_version: str | None = None
 
     def rows_in(self, sql: str, keys: Iterable[Any], params: dict[str, Any] | None = None) -> list[Any]:
-        """Rows of ``sql`` for every key (``sqlite.rows_in``, synchronously)."""
+        """Rows of ``sql`` for every key (``sqlite.rows_in``, synchronously; lists padded to
+        few lengths, so each statement stays prepared)."""
         rows: list[Any] = []
-        for statement, bound in in_statements(sql, keys, params):
+        for statement, bound in in_statements(sql, keys, params, padded=True):
             rows.extend(self.conn.execute(statement, bound))
         return rows
 
@@ -172,12 +172,17 @@ class Reader:
 
         Without filters the best ``2k`` matches come first, whatever their generation and scope,
         then which of them this reader may see: joining every match with its passage and article
-        (to check both) was three times the cost. Only when that leaves fewer than ``k``, or the
-        ``k``-th ties with the last match asked, are all of them checked."""
+        (to check both) was three times the cost. The best ``k`` are checked first, the next
+        ``k`` only when some of those are hidden: their rows are read for nothing otherwise
+        (passages the later stages never see; at 100k passages most of them are page reads).
+        Only when that leaves fewer than ``k``, or the ``k``-th ties with the last match asked,
+        are all of them checked."""
         params = {"match": match, "w_context": weights[0], "w_text": weights[1]}
         if filters.empty:
             top = self._ranked(f"{BM25_FROM} WHERE passages_fts MATCH :match", params, 2 * k)
-            seen = self._visible([pid for pid, _ in top], gen, scope)
+            seen = self._visible([pid for pid, _ in top[:k]], gen, scope)
+            if len(seen) < len(top[:k]):
+                seen |= self._visible([pid for pid, _ in top[k:]], gen, scope)
             kept = [hit for hit in top if hit[0] in seen]
             if len(top) < 2 * k or (len(kept) >= k and kept[k - 1][1] > top[-1][1]):
                 return kept[:k]
