@@ -59,8 +59,8 @@ def test_an_english_question_word_counts_for_the_indonesian_passage_that_transla
 
 def test_the_shipped_stems_are_the_installed_stemmers_own() -> None:
     """The word list carries its words' stems (``scripts/lexicon_from_freedict.py``), so a process
-    does not stem 20,000 words to start; a snowballstemmer that stems otherwise would silently
-    match nothing."""
+    does not stem 20,000 words to start; a PyStemmer that stems otherwise would silently match
+    nothing."""
     rows = [line.split("\t") for line in LEXICON.read_text(encoding="utf-8").splitlines()[2:]]
     assert len(rows) > 9000
     assert all((stem(en, "en"), stem(id_, "id")) == (en_stem, id_stem) for en, id_, en_stem, id_stem in rows)
