@@ -45,8 +45,9 @@ as written), a quote, heading or list mark opening a line, or a character that f
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 """Bidirectional embeddings, overrides and isolates: an unclosed one reverses what follows it on
 the line (the bot's own words too). Marks (U+200E/F) only weigh one spot and stay."""
-_TOKEN = re.compile(r"<(?=[#/:]|a:|t:|id:)")
-"""The start of a channel, command, emoji, timestamp or guide token (``<#1>``, ``</ask:1>``, ``<t:1>``)."""
+_TOKEN = re.compile(r"<(?=@[!&]?\d|[#/:]|a:|t:|id:)")
+"""The start of a mention, channel, command, emoji, timestamp or guide token (``<@1>``, ``<#1>``,
+``</ask:1>``, ``<t:1>``): ``escape_mentions`` breaks only mentions of real-length ids, after @."""
 
 
 def escape(text: str, *, previews: bool = True) -> str:
@@ -61,8 +62,14 @@ def escape(text: str, *, previews: bool = True) -> str:
     ``[``, so a second link (and any formatting between) stayed live. Every bracket is escaped
     here, which also makes the text safe inside the ``[...]`` of a masked link.
     """
-    escaped = _MARKDOWN.sub(lambda m: _escape_one(m, previews), _BIDI.sub("", text))
-    return _TOKEN.sub("<\u200b", discord.utils.escape_mentions(escaped))
+    return inert(_MARKDOWN.sub(lambda m: _escape_one(m, previews), _BIDI.sub("", text)))
+
+
+def inert(text: str) -> str:
+    """Mentions and other ``<…>`` tokens broken with a zero-width space, bidirectional controls
+    dropped, Markdown left as it is: for footers, which render no Markdown (a backslash would
+    show) but must not show a mention either."""
+    return _TOKEN.sub("<\u200b", discord.utils.escape_mentions(_BIDI.sub("", text)))
 
 
 def escape_content(text: str) -> str:

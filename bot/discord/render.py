@@ -40,6 +40,7 @@ from .limits import (
     fit,
     fit_markdown,
     fit_start,
+    inert,
     join_within,
     safe_url,
 )
@@ -171,7 +172,7 @@ def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tu
         footer_parts.append(filters_text(filters, tx))
     if answer.has_more:
         footer_parts.append(tx("answer.more_hint"))
-    footer = fit(SEP.join(footer_parts), 300, discord.utils.escape_mentions)  # footers render no Markdown
+    footer = fit(SEP.join(footer_parts), 300, inert)  # footers render no Markdown
     budget = min(EMBED_DESCRIPTION_MAX, total - len(title) - len(footer))
     caveat = f"*{escape(tx('answer.weak'))}*\n\n" if answer.match == "weak" and results else ""
     description = caveat + (

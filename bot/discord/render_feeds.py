@@ -24,6 +24,7 @@ from .limits import (
     escape_content,
     fit,
     fit_markdown,
+    inert,
     join_within,
     safe_url,
 )
@@ -60,7 +61,7 @@ def timestamp(when: float | str | None, style: str = "R") -> str | None:
 
 def footer(text: str) -> str:
     """Footers render no Markdown: only mentions are broken up."""
-    return fit(text, 300, discord.utils.escape_mentions)
+    return fit(text, 300, inert)
 
 
 # -- feeds -----------------------------------------------------------------------------------------

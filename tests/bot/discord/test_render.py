@@ -280,3 +280,12 @@ def test_problems_reports_what_discord_would_refuse() -> None:
         "embed 0 title 257 > 256",
         "embed 0 description 4097 > 4096",
     ]
+
+
+@pytest.mark.parametrize("source", ["<@0", "<@!12>", "<@&7>", "<#5>", "<@123456789012345678>"])
+def test_a_source_filter_shows_no_mention_or_token_in_the_footer(source: str) -> None:
+    """Footers render no Markdown, so only mention syntax is broken there: a short id too (what
+    ``escape_mentions`` leaves), not only a real-length one."""
+    footer = answer_embed(Answer("q", (), 5.0), Filters(source=source)).footer.text or ""
+    assert source.lstrip("<@!&#") in footer  # the filter is shown...
+    assert source not in footer and not re.search(r"<[@#]!?&?\d", footer)  # ...as no mention
