@@ -9,7 +9,8 @@ topic. A candidate's *evidence* adds to that:
 
 - keyword evidence: the rarity (idf, in nats) of each question word the passage holds, names
   and numbers (which read the same in English and Indonesian) at full weight, other words at
-  ``common_word_share`` of it, times ``keyword_weight``; an ordinary word's translation
+  ``common_word_share`` of it, times ``keyword_weight``; a word of the article's headline or
+  section heading counts as held by each of its passages; an ordinary word's translation
   (``search/lexicon``) held by a passage in the other language counts ``translation_share`` of
   the word. A passage that alone holds the question's rare names can overtake passages that are
   merely on its topic;
@@ -101,6 +102,14 @@ def best_sentences(
     where = [i for i, b in enumerate(blocks) if b is not None and len(b)]
     best[where] = np.maximum.reduceat(scores, starts)
     return best
+
+
+def _with_context(row: StoredPassage) -> str:
+    """The passage's text as keyword evidence reads it: after its headline and section heading,
+    the lines its vector is made of too. Every passage of an article is about its headline, so
+    a word the headline holds counts for each of them alike, and the one passage that repeats it
+    (most often the lead, restating the story) gains nothing over the passage that answers."""
+    return fold(f"{row.article.title}\n{row.section or ''}\n{row.text}")
 
 
 class Judge:
@@ -222,7 +231,7 @@ class Judge:
         }
         if not (weights or found.translated) or cfg.keyword_weight == 0:
             return np.zeros(len(kept))
-        folded = [fold(r.text) for r in kept]
+        folded = [_with_context(r) for r in kept]
         held = words_held_each(folded, weights)
         scores = np.array([sum(weights[t] for t in h) for h in held], float)
         if found.translated and cfg.translation_share:

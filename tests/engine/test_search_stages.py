@@ -123,6 +123,22 @@ def test_the_one_passage_holding_the_rare_names_reaches_the_top() -> None:
     )
 
 
+def test_the_headlines_names_count_for_every_passage_of_its_article() -> None:
+    """The lead repeats the headline's names, the passage that answers does not: the names say
+    which article, not which passage, so the one nearer the question in meaning comes first."""
+    bg = background(0.5, 0.1)
+    ref = ArticleRef("a", "Albanese hosts Prabowo in Canberra", "Wire", "https://news.example/a",
+                     "2024-05-02", "en", None)  # fmt: skip
+    lead = StoredPassage(1, 1, 0, None, (1,), "Prabowo met Albanese in Canberra on Thursday.", ref,
+                         "key1", at(0.85))  # fmt: skip
+    answer = StoredPassage(2, 1, 1, None, (2,), "The two leaders signed a defence pact.", ref, "key2",
+                           at(0.88))  # fmt: skip
+    weights = {"albanese": 7.8, "canberra": 7.8}
+    question = found([1, 2], [1], terms=("albanese", "canberra"), names=frozenset(weights), weights=weights)
+    verdict = Judge(SETTINGS, floor=0.99).judge([1, 2], {1: lead, 2: answer}, question, (bg, NONE), 5000)
+    assert [c.id for c in verdict.candidates] == [2, 1]
+
+
 def test_a_passage_whose_one_sentence_states_the_fact_beats_one_merely_on_the_topic() -> None:
     """Sentence evidence: the best sentence's z-score (against single sentences) counts half."""
     bg, sentence_bg = background(0.5, 0.1), background(0.4, 0.1)
