@@ -215,21 +215,26 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
     async def go() -> Any:
         async with _open_desk(state) as desk:
             if not name and not await desk.feeds(guild_id=guild):
-                return FetchReport() if as_json else None  # --json: JSON even when there is nothing
-            with progress_bar("indexing") as bar:
-                say = lambda line: err.print(escape(line))  # noqa: E731
-                return await desk.fetch(name, say=say, index_progress=bar, guild_id=guild)
+                report = FetchReport() if as_json else None  # --json: JSON even when there is nothing
+            else:
+                with progress_bar("indexing") as bar:
+                    say = lambda line: err.print(escape(line))  # noqa: E731
+                    report = await desk.fetch(name, say=say, index_progress=bar, guild_id=guild)
+            _show_fetch(report, as_json)  # before the desk closes, waiting for the prune it started
+            return report
 
     report = run(go)
+    if report is not None and any(not r.ok for r in report.runs):
+        raise SystemExit(1)
+
+
+def _show_fetch(report: Any, as_json: bool) -> None:
     if report is None:
         out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
-        return
-    if as_json:
+    elif as_json:
         print_json(_fetch_json(report))
     else:
         _print_fetch(report)
-    if any(not r.ok for r in report.runs):
-        raise SystemExit(1)
 
 
 @click.command()
@@ -246,12 +251,16 @@ def ingest(state: State, url: str, as_json: bool, guild: int | None) -> None:
       foreign-desk ingest "https://www.antaranews.com/berita/4012345/menlu-ri-dan-filipina"
     """
 
-    async def go() -> Any:
+    async def go() -> None:
         async with _open_desk(state) as desk:
             with progress_bar("indexing") as bar:
-                return await desk.ingest(url, index_progress=bar, guild_id=guild)
+                outcome = await desk.ingest(url, index_progress=bar, guild_id=guild)
+            _show_outcome(outcome, as_json)  # before the desk closes, waiting for the prune it started
 
-    outcome = run(go)
+    run(go)
+
+
+def _show_outcome(outcome: Any, as_json: bool) -> None:
     if as_json:
         print_json(_outcome_json(outcome))
         return

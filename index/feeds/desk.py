@@ -125,6 +125,8 @@ class FeedDesk:
         self._pollers: list[Poller] = []
         self._catching_up: dict[tuple[int, int | None], asyncio.Task[None]] = {}
         """Per (feed id, scope): the catch-up of a subscription to a feed others poll already."""
+        self._pruning: asyncio.Task[None] | None = None
+        """The hourly prune a fetch or an ingest started (``_prune_after``), while it runs."""
         self._unsubscribe = engine.on_ingest(self._ingested)
 
     @classmethod
@@ -150,6 +152,7 @@ class FeedDesk:
     async def close(self) -> None:
         for poller in self._pollers:
             await poller.stop()
+        await self.settled()  # a prune started is finished, not cut short: it is owed until done
         for task in self._catching_up.values():
             task.cancel()
         await asyncio.gather(*self._catching_up.values(), return_exceptions=True)
@@ -393,7 +396,7 @@ class FeedDesk:
             report = await self.ingester.run(feeds, subscribers, say=say, index_progress=index_progress)
         for guild_id in {g for subs in subscribers.values() for g in subs if g is not None}:
             await self.servers.trim(guild_id)
-        await self._prune_when_due()
+        self._prune_after()
         return report
 
     async def ingest(
@@ -407,7 +410,7 @@ class FeedDesk:
         outcome = await self.ingester.ingest(url, index_progress=index_progress, guild_id=guild_id)
         if guild_id is not None:
             await self.servers.trim(guild_id)
-        await self._prune_when_due()
+        self._prune_after()
         return outcome
 
     # -- servers ---------------------------------------------------------------------------
@@ -443,10 +446,22 @@ class FeedDesk:
                 log.exception("forgetting spent feed records failed (%s)", chore.__name__)
         return forgotten
 
+    def _prune_after(self) -> None:
+        """After a fetch or an ingest, ``prune`` in a task of its own (``_prune_when_due``), so the
+        fetch or ingest returns without waiting for it; one at a time (another would not get
+        the turn). ``close`` waits for it, so a one-shot command prunes before it exits."""
+        if self._pruning is None or self._pruning.done():
+            self._pruning = asyncio.create_task(self._prune_when_due(), name="prune")
+
+    async def settled(self) -> None:
+        """Wait for the prune a fetch or an ingest started, if one runs (``close`` does)."""
+        if self._pruning is not None:
+            await asyncio.gather(self._pruning, return_exceptions=True)
+
     async def _prune_when_due(self) -> None:
-        """``prune`` after a fetch or an ingest, unless a process did in the last ``PRUNE_EVERY_S``:
-        the tables stay bounded wherever feeds are polled or pages ingested (from the command line
-        alone too, with no bot's housekeeping). Its failure is logged: what was fetched stays."""
+        """``prune``, unless a process did in the last ``PRUNE_EVERY_S``: the tables stay bounded
+        wherever feeds are polled or pages ingested (from the command line alone too, with no
+        bot's housekeeping). Its failure is logged: what was fetched stays."""
         try:
             if await self.db.take_turn(PRUNE_TURN, self.clock(), PRUNE_EVERY_S):
                 await self.prune()
