@@ -187,13 +187,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         10,
         # One feed-less item per URL (``ident``): an ingest of the URL read one record and wrote
         # another, and a removed feed's items joined those of pages ingested. Of several, the one
-        # that says most stays: stored, then duplicate, then failed; then the newest
-        # (``state.orphan_items`` keeps it so when a feed is removed).
+        # that says most stays: stored, then duplicate, then failed; then the one written last
+        # (``last_seen``), then the lower id (``state.RANK``; ``orphan_items`` keeps it so when a
+        # feed is removed). Not the higher id, as this step first said: an ingest read the
+        # highest id's record and wrote the lowest's, so the highest was the one no ingest had
+        # written since (a stored one kept the text hash of an older version, and a copy of the
+        # page's text at another address became a second article). Databases that ran that first
+        # version kept what it kept: the rows it dropped are gone, so no later step can undo it.
         """
         DELETE FROM feed_items AS o WHERE o.feed_id IS NULL AND EXISTS (
             SELECT 1 FROM feed_items n WHERE n.feed_id IS NULL AND n.ident = o.ident
-            AND (CASE n.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, n.id)
-              > (CASE o.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, o.id)
+            AND (CASE n.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, n.last_seen, -n.id)
+              > (CASE o.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, o.last_seen, -o.id)
         );
         CREATE UNIQUE INDEX feed_items_feedless_ident ON feed_items(ident) WHERE feed_id IS NULL;
         """,

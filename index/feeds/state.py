@@ -54,9 +54,10 @@ SQL_FEEDLESS = (
     "SELECT id, article_uid, last_seen FROM feed_items INDEXED BY feed_items_feedless "
     "WHERE feed_id IS NULL AND id > ? ORDER BY id LIMIT ?"
 )
-RANK = "(CASE {t}.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, {t}.id)"
+RANK = "(CASE {t}.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, {t}.last_seen, -{t}.id)"
 """What an item's record says, to keep the one that says most of two: stored, then duplicate,
-then failed; then the newer."""
+then failed; then the one written last (``last_seen``: the higher id may be the older record);
+then the lower id."""
 SQL_ORPHANS_OUTRANKED = (
     "DELETE FROM feed_items AS o WHERE o.feed_id IS NULL AND EXISTS (SELECT 1 FROM feed_items i "
     f"WHERE i.feed_id = ? AND i.ident = o.ident AND {RANK.format(t='i')} > {RANK.format(t='o')})"

@@ -66,6 +66,36 @@ async def test_the_feed_migration_10_keeps_the_record_of_a_url_that_says_most(
     assert [tuple(r) for r in kept] == [
         (1, "u1", "stored"),
         (5, "u2", "duplicate"),
-        (7, "u3", "duplicate"),
+        (6, "u3", "duplicate"),  # written in the same second: the lower id, the one ingests wrote
         (8, "u4", "failed"),
     ]
+
+
+async def test_the_feed_migration_10_keeps_the_record_an_ingest_wrote_last(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """Before migration 10 an ingest of a URL with two feed-less records read the higher id's
+    and wrote the lower's: the higher one said what the page held before (here, a removed feed's
+    record of an older version). The one written last stays, so the same text at another address
+    of the outlet is still the stored article, not a second one."""
+    serve_story(server, PATROL)
+    first = await desk.ingest(server.url(PATROL.path), guild_id=A)
+    conn = await connect(engine.db_path)
+    try:  # as the database stood before migration 10, the older record added after the ingest's
+        await conn.execute("DROP INDEX feed_items_feedless_ident")
+        await conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE version = 10")
+        await conn.execute(
+            "INSERT INTO feed_items(feed_id, ident, url, article_url, text_hash, source, article_uid, "
+            "status, first_seen, last_seen) SELECT NULL, ident, url, article_url, 'an older version', "
+            "source, article_uid, status, '2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z' FROM feed_items"
+        )
+        await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in await desk.db.rows(SQL_ITEMS)] == [(server.url(PATROL.path), "stored")]
+    serve_story(server, COPY)
+
+    copy = await desk.ingest(server.url(COPY.path), guild_id=A)
+
+    assert (copy.status, copy.article_id) == ("duplicate", first.article_id)
+    assert (await engine.stats()).articles == 1
