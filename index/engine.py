@@ -47,7 +47,7 @@ from foreign_desk.index.store import Store, WriterLock
 from foreign_desk.index.store.integrity import CHECKSUM_KEY
 from foreign_desk.index.store.repair import (
     Prechecked,
-    open_checked,
+    opened,
     precheck,
     rebuild,
     save_checked,
@@ -153,16 +153,20 @@ class Engine:
     async def _load(self, gen: int) -> Snapshot | None:
         """The generation's vectors, verified (``store.repair``): a damaged file is rebuilt from
         the vectors SQLite keeps and never served. The live generation's: a newer one than
-        ``gen`` when another process published after ``gen`` was read."""
+        ``gen`` when another process published after ``gen`` was read. Keyword indexes out of
+        step with the passages (``store.keyword_spot``) are not served either: only ``doctor
+        --repair`` indexes them again, so until then every load says so (and checks again)."""
         if gen == 0:
             return None
         pre, self._prechecked = self._prechecked, None
         if pre is not None and pre.generation == gen:
-            meta, checked = pre.meta, pre.checked
+            meta, checked, keywords = pre.meta, pre.checked, pre.keywords
         else:
             meta = await self.store.meta()
             gen = int(meta.get("generation", gen))  # another process may have published since
-            checked = await open_checked(self.store, meta, self.settings.index.nprobe)
+            checked, keywords = await opened(self.store, meta, self.settings.index.nprobe)
+        if keywords is not None:
+            raise StoreError(f"{keywords}: run `foreign-desk doctor --repair` to index it again")
         fingerprint = Fingerprint.from_json(meta["fingerprint"])
         path = vectors_path(self.store, meta)
         if checked.vectors is None:

@@ -27,6 +27,7 @@ from foreign_desk.index.store.integrity import (
     file_damage,
     tolerance_for,
 )
+from foreign_desk.index.store.keyword_spot import keyword_damage
 from foreign_desk.index.store.vectors import PART, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -44,21 +45,35 @@ class Checked:
 
 @dataclass(frozen=True, slots=True)
 class Prechecked:
-    """The live generation's vectors checked before the engine asked for them (see ``precheck``)."""
+    """The live generation's files checked before the engine asked for them (see ``precheck``)."""
 
     generation: int
     meta: dict[str, str]
     checked: Checked
+    keywords: str | None
+    """Why the keyword indexes cannot be served (``keyword_spot``), or ``None``."""
 
 
 async def precheck(store: Store, nprobe: int) -> Prechecked | None:
-    """Check the live generation's vector file now: ``Engine.open`` runs this while the model
-    loads, so hashing the file adds nothing to the time until the first answer."""
+    """Check the live generation's vector file and keyword indexes now: ``Engine.open`` runs
+    this while the model loads, so hashing the file adds nothing to the time until the first
+    answer; the keyword indexes are checked at the same time, on a thread of their own."""
     meta = await store.meta()  # the generation's number from it too: one read, one generation
     gen = int(meta.get("generation", 0))
     if gen == 0:
         return None
-    return Prechecked(gen, meta, await open_checked(store, meta, nprobe))
+    checked, keywords = await opened(store, meta, nprobe)
+    return Prechecked(gen, meta, checked, keywords)
+
+
+async def opened(store: Store, meta: dict[str, str], nprobe: int) -> tuple[Checked, str | None]:
+    """``open_checked`` and ``keyword_damage``, at the same time."""
+    keywords = asyncio.create_task(asyncio.to_thread(keyword_damage, store.db_path))
+    try:
+        checked = await open_checked(store, meta, nprobe)
+    finally:
+        damage = await keywords  # never left running past the store's close
+    return checked, damage
 
 
 def vectors_path(store: Store, meta: dict[str, str]) -> Path:

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
 from foreign_desk.index.engine import Engine
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import Scope
 from foreign_desk.index.store.db import DB_NAME
 from foreign_desk.index.store.doctor import READ_ONLY, diagnose
@@ -210,3 +211,25 @@ def test_a_read_only_data_dir_is_checked_and_the_repair_it_cannot_do_named(
     assert lines[at + 1] == f"problem repair: {READ_ONLY.format(f'the {index.check}')}"
     assert [line for line in lines if line.startswith("problem")] == lines[at : at + 2]  # nothing else
     assert lines[-1] == "ok      sentence vectors: 6 rows intact"
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+async def test_a_serving_process_refuses_a_damaged_keyword_index_until_doctor_repairs_it(
+    own_store: Path, make_settings, how: str
+) -> None:
+    """Opening the store checks the keyword indexes (``keyword_spot``): a damaged or out-of-step
+    one is never served; the refusal names the index and ``doctor --repair``, which clears it,
+    and the same process answers again without a restart."""
+    check = DAMAGES[how][0]
+    damage(own_store, how)
+    async with await Engine.open(make_settings(own_store), embedder=FakeEmbedder()) as engine:
+        for scope, (question, _) in ASKED.items():
+            with pytest.raises(StoreError) as refused:
+                await engine.ask(question, k=5, scope=scope)
+            message = str(refused.value)
+            assert message.startswith(f"the {check} is ") and "\n" not in message
+            assert message.endswith("run `foreign-desk doctor --repair` to index it again")
+        await diagnose(own_store, repair=True)
+        for scope, (question, article) in ASKED.items():
+            answer = await engine.ask(question, k=5, scope=scope)
+            assert answer.results[0].article.title == article["title"]
