@@ -16,9 +16,11 @@ process posts it. It goes out as an embed where the bot may embed links, else as
 gone (10003) or that the bot may no longer see or post in (50001, 50013) loses its follows, with
 a log line.
 Any other Discord error is retried with a backoff (``alert_retry_s``, doubled each time), at
-most ``alert_attempts`` times, then the alert is dropped with a log line. A post sent while the
-store is too busy to record it is recorded at the next look: its claim would otherwise hold its
-channel's alerts back until the next start.
+most ``alert_attempts`` times, then the alert is dropped with a log line. A send that may have
+posted (a 5xx, or no answer: a timeout, a lost connection) is retried only while Discord
+remembers its nonce (``feeds.claims``: sooner, or dropped), so a retry never posts it twice.
+A post sent while the store is too busy to record it is recorded at the next look: its claim
+would otherwise hold its channel's alerts back until the next start.
 Concurrency: one task sends; ``stop`` may be awaited from any task.
 """
 
@@ -29,6 +31,7 @@ import contextlib
 import logging
 import sqlite3
 
+import aiohttp
 import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
 
@@ -160,8 +163,14 @@ class Alerts:
             await self._record(claimed)  # dropped with the follows
             await self._unreachable(channel_id, exc)
             return False
-        except discord.HTTPException as exc:
+        except discord.DiscordServerError as exc:  # Discord's side failed: the message may exist
+            await self._failed(claimed, exc, maybe_posted=True)
+            return False
+        except discord.HTTPException as exc:  # refused: nothing was posted
             await self._failed(claimed, exc)
+            return False
+        except (OSError, aiohttp.ClientError) as exc:  # no answer (timeout, connection lost)
+            await self._failed(claimed, exc, maybe_posted=True)
             return False
         await self._record(claimed)
         self.sent += 1
@@ -225,9 +234,9 @@ class Alerts:
         for follow in follows:
             await self.feeds.unfollow(channel_id, follow.topic)
 
-    async def _failed(self, post: Post, exc: discord.HTTPException) -> None:
+    async def _failed(self, post: Post, exc: Exception, *, maybe_posted: bool = False) -> None:
         """Back off (the claim and its nonce stay), or after ``attempts`` failures drop the post."""
-        tries = await self.feeds.send_failed(post, self.retry_s)
+        tries = await self.feeds.send_failed(post, self.retry_s, maybe_posted=maybe_posted)
         if tries >= self.attempts:
             await self._record(post)
             log.warning(
@@ -239,7 +248,7 @@ class Alerts:
             )
             return
         log.warning(
-            "could not post an alert in channel %s (attempt %d of %d), retrying in %.0f s: %s",
+            "could not post an alert in channel %s (attempt %d of %d), retrying within %.0f s: %s",
             post.channel_id,
             tries,
             self.attempts,

@@ -6,10 +6,13 @@ post (which marks it ``sending``), sends it with that nonce, and marks it posted
 ``enforce_nonce`` makes a second message with the same nonce within a few minutes return the
 first instead of posting again, so resending a claim whose outcome is unknown is safe within
 ``resend_within_s``. A send Discord refused keeps its claim (and nonce) for a retry at
-``retry_at``; after the last attempt the claim is dropped (its matches count as posted). A
-retry leaves out the matches whose follow's server may no longer see the article: they are let
-go (``let_go``) to wait, unposted, until it may again, unless a send of the claim may have
-posted them (``maybe_posted``).
+``retry_at``; after the last attempt the claim is dropped (its matches count as posted). A send
+that may have posted (no answer, or a server error: ``maybe_posted``) is retried only within
+``resend_within_s`` of when it began (``maybe_since``): its backoff is cut short to fit, and a
+retry too late for that is dropped instead (logged: it may have been posted), as a resend after
+Discord forgot the nonce could post it twice. A retry leaves out the matches whose follow's
+server may no longer see the article: they are let go (``let_go``) to wait, unposted, until it
+may again, unless a send of the claim may have posted them (``maybe_posted``).
 
 Only the process holding the background lease sends alerts (``bot.discord.coordination``), so
 when a process takes the work over, a claim still ``sending`` was being sent by a process that
@@ -38,7 +41,7 @@ SQL_CLAIM_MATCHES = (
     "UPDATE follow_matches SET claim = ? WHERE posted_at IS NULL AND claim IS NULL "
     "AND article_uid IN ({marks}) AND follow_id IN (SELECT id FROM follows WHERE channel_id = ?)"
 )
-SQL_CLAIMS = "SELECT nonce, channel_id, claimed_at, sending_since, attempts, retry_at FROM alert_claims"
+SQL_CLAIMS = "SELECT nonce, channel_id, sending_since, maybe_since FROM alert_claims"
 SQL_LET_GO = (
     "UPDATE follow_matches SET claim = NULL WHERE claim = ? AND article_uid NOT IN ({marks}) "
     "AND NOT (SELECT maybe_posted FROM alert_claims WHERE nonce = ?)"
@@ -59,13 +62,14 @@ class Claims:
         """Claim ``post`` to send it now (``post.nonce`` set, the claim ``sending``); None when
         its matches are claimed or posted already (another sender got there first)."""
         now = self.clock()
-        if post.nonce is not None:  # a retry: take the claim back from the schedule
+        if post.nonce is not None:  # a retry: take the claim back from the schedule, in time
             async with self.db.transaction() as conn:
                 cur = await conn.execute(
-                    "UPDATE alert_claims SET sending_since = ? WHERE nonce = ? AND sending_since IS NULL",
-                    (now, post.nonce),
+                    "UPDATE alert_claims SET sending_since = ? WHERE nonce = ? AND sending_since IS NULL "
+                    "AND (maybe_since IS NULL OR maybe_since >= ?)",
+                    (now, post.nonce, now - self.resend_within_s),
                 )
-            return post if cur.rowcount else None
+            return post if cur.rowcount else None  # too late: ``due`` drops it
         nonce = "fd" + secrets.token_hex(10)  # Discord's nonce: at most 25 characters
         marks = ",".join("?" * len(post.article_ids))
         async with self.db.transaction() as conn:
@@ -90,13 +94,25 @@ class Claims:
             )
             await conn.execute("DELETE FROM alert_claims WHERE nonce = ?", (post.nonce,))
 
-    async def failed(self, post: Post, backoff_s: float) -> int:
-        """Discord refused it (nothing was posted): retry after ``backoff_s``, doubled after each
-        failure; returns the attempts so far."""
-        rows = await self.db.rows("SELECT attempts FROM alert_claims WHERE nonce = ?", (post.nonce,))
-        attempts = (int(rows[0][0]) if rows else 0) + 1
-        retry_at = self.clock() + backoff_s * 2 ** (attempts - 1)
-        await self._update("sending_since = NULL, attempts = ?, retry_at = ?", (attempts, retry_at), post)
+    async def failed(self, post: Post, backoff_s: float, *, maybe_posted: bool = False) -> int:
+        """The send failed: Discord refused it (nothing was posted), or (``maybe_posted``) no
+        answer or a server error left it unknown. Retry after ``backoff_s``, doubled after each
+        failure; while a send may have posted it, by half the time left before Discord may forget
+        its nonce at the latest (the alert loop looks a few seconds late). Returns the attempts
+        so far."""
+        sql = "SELECT attempts, sending_since, maybe_since FROM alert_claims WHERE nonce = ?"
+        rows = await self.db.rows(sql, (post.nonce,))
+        attempts, sending, since = rows[0] if rows else (0, None, None)
+        attempts, now = int(attempts) + 1, self.clock()
+        if since is None and maybe_posted:  # this send's message, if made, came after it began
+            since = now if sending is None else float(sending)
+        retry_at = now + backoff_s * 2 ** (attempts - 1)
+        if since is not None:
+            retry_at = min(retry_at, now + (float(since) + self.resend_within_s - now) / 2)
+        assignments = "attempts = ?, retry_at = ?, maybe_posted = maybe_posted OR ?, maybe_since = ?"
+        await self._update(
+            f"sending_since = NULL, {assignments}", (attempts, retry_at, maybe_posted, since), post
+        )
         return attempts
 
     async def let_go(self, nonce: str, kept: Sequence[str]) -> int:
@@ -123,29 +139,47 @@ class Claims:
         returns (resent, dropped). Call once on taking over."""
         now = self.clock()
         resend = drop = 0
-        for nonce, channel, _, since, _, _ in await self.db.rows(
+        for nonce, channel, sending, since in await self.db.rows(
             f"{SQL_CLAIMS} WHERE sending_since IS NOT NULL"
         ):
-            if now - float(since) <= self.resend_within_s:
+            since = float(sending) if since is None else float(since)
+            if now - since <= self.resend_within_s:
                 await self._update(
-                    "sending_since = NULL, retry_at = 0, maybe_posted = 1", (), _keyed(nonce, channel)
+                    "sending_since = NULL, retry_at = 0, maybe_posted = 1, maybe_since = ?",
+                    (since,),
+                    _keyed(nonce, channel),
                 )
                 resend += 1
             else:
-                await self.sent(_keyed(nonce, channel), at=now)
-                drop += 1
-                log.warning(
-                    "an alert for channel %s was being sent %.0f s ago by a process that stopped: it may or "
-                    "may not have been posted, and it is too late to resend it safely; dropping it",
-                    channel,
-                    now - float(since),
+                await self._drop(
+                    nonce, channel, now, f"was being sent {now - since:.0f} s ago by a process that stopped"
                 )
+                drop += 1
         return resend, drop
 
     async def due(self, now: float) -> list[tuple[str, int]]:
-        """(nonce, channel) of the claims waiting to be sent (again) now."""
-        rows = await self.db.rows(f"{SQL_CLAIMS} WHERE sending_since IS NULL AND retry_at <= ?", (now,))
-        return [(str(r[0]), int(r[1])) for r in rows]
+        """(nonce, channel) of the claims waiting to be sent (again) now; one that may have been
+        posted longer than ``resend_within_s`` ago is dropped instead (``failed``)."""
+        due = []
+        for nonce, channel, _, since in await self.db.rows(
+            f"{SQL_CLAIMS} WHERE sending_since IS NULL AND retry_at <= ?", (now,)
+        ):
+            if since is not None and now - float(since) > self.resend_within_s:
+                await self._drop(nonce, channel, now, f"may have been posted {now - float(since):.0f} s ago")
+            else:
+                due.append((str(nonce), int(channel)))
+        return due
+
+    async def _drop(self, nonce: str, channel: int, now: float, what: str) -> None:
+        """Give up a claim Discord may have posted and may no longer remember: its matches count
+        as posted (a resend could post it twice), with a warning."""
+        await self.sent(_keyed(nonce, channel), at=now)
+        log.warning(
+            "an alert for channel %s %s: it may or may not have been posted, and it is too late to "
+            "resend it safely; dropping it",
+            channel,
+            what,
+        )
 
     async def held_channels(self) -> set[int]:
         """Channels with a claim outstanding: nothing new is planned for them until it is done."""

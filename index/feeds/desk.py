@@ -602,9 +602,10 @@ class FeedDesk:
         ``mark_posted``, the next sender's ``recover_claims`` resends it); None: someone has it."""
         return await self.claims.claim(post)
 
-    async def send_failed(self, post: Post, backoff_s: float) -> int:
-        """Discord refused a claimed post: retry it after a backoff; returns its attempts so far."""
-        return await self.claims.failed(post, backoff_s)
+    async def send_failed(self, post: Post, backoff_s: float, *, maybe_posted: bool = False) -> int:
+        """Discord refused a claimed post, or (``maybe_posted``) its send got no answer or a server
+        error: retry it after a backoff (``Claims.failed``); returns its attempts so far."""
+        return await self.claims.failed(post, backoff_s, maybe_posted=maybe_posted)
 
     async def recover_claims(self) -> tuple[int, int]:
         """On taking the background work over: (resent, dropped) claims of a sender that stopped."""

@@ -203,4 +203,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE UNIQUE INDEX feed_items_feedless_ident ON feed_items(ident) WHERE feed_id IS NULL;
         """,
     ),
+    (
+        11,
+        # When the first send of an alert claim that may have reached Discord began (``Claims``):
+        # Discord remembers its nonce a few minutes from then, so it is resent only until
+        # ``resend_within_s`` after. Claims from before that may have posted: from their claim.
+        """
+        ALTER TABLE alert_claims ADD COLUMN maybe_since REAL;
+        UPDATE alert_claims SET maybe_since = claimed_at WHERE maybe_posted = 1;
+        """,
+    ),
 )

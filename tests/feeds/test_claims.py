@@ -3,6 +3,12 @@ stopped mid-send leaves a claim the next sender resends with the same nonce, or 
 
 from __future__ import annotations
 
+from collections import Counter
+from types import SimpleNamespace
+
+import discord
+import pytest
+from foreign_desk.bot.discord.alerts import Alerts
 from foreign_desk.index.feeds import FeedDesk
 
 from tests.feeds.conftest import FakeClock, serve_story
@@ -73,3 +79,45 @@ async def test_a_send_left_unfinished_is_resent_with_its_nonce_or_dropped_when_t
     due = await desk.due_posts()
     assert [(p.channel_id, p.nonce) for p in due] == [(fresh.channel_id, fresh.nonce)]
     assert await desk.follows.pending(stale.channel_id) == []  # dropped: counted as posted
+
+
+class Outage:
+    """A Discord channel answering 503 until ``until`` (a FakeClock time), though each send still
+    posts its message, unless one with its nonce was posted in the last ``nonce_memory_s``
+    (``enforce_nonce``: that one is then the answer): what a lost answer leaves unknown."""
+
+    def __init__(self, clock: FakeClock, until: float, nonce_memory_s: float) -> None:
+        self.clock, self.until, self.memory = clock, until, nonce_memory_s
+        self.posted: list[str] = []
+        self._remembered: dict[str, float] = {}
+
+    def get_channel(self, channel_id: int) -> Outage:  # the client's: every channel is this one
+        return self
+
+    async def send(self, content: str, **fields: object) -> SimpleNamespace:
+        nonce, now = str(fields["nonce"]), self.clock()
+        if now - self._remembered.get(nonce, -1e12) > self.memory:
+            self.posted.append(nonce)
+            self._remembered[nonce] = now
+        if now < self.until:
+            raise discord.DiscordServerError(SimpleNamespace(status=503, reason="Unavailable"), "upstream")
+        return SimpleNamespace(embeds=[fields.get("embed")])
+
+
+async def test_an_alert_that_may_have_been_posted_is_resent_only_while_discord_remembers_its_nonce(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord answers 503 for four minutes, each first send posted all the same. The backoff
+    (30 s, doubled) would resend at 210 s, past Discord's nonce memory (here three minutes):
+    a second message. Resends come sooner instead, and then the alert is dropped, posted once."""
+    await matched(server, desk, clock)
+    start = clock()
+    discord_side = Outage(clock, until=start + 240, nonce_memory_s=180)
+    alerts = Alerts(discord_side, desk, check_s=5, settle_s=0, attempts=5, retry_s=30)  # type: ignore[arg-type]
+    for second in range(0, 600, 5):  # the alert loop's looks, every 5 s
+        clock.now = start + second
+        await alerts.deliver_due()
+    assert len(discord_side.posted) == 2  # both channels' alerts ...
+    assert set(Counter(discord_side.posted).values()) == {1}  # ... once each
+    assert await desk.follows.pending() == [] and await desk.claims.held_channels() == set()
+    assert alerts.sent == 0 and "dropping an alert" in caplog.text
