@@ -9,7 +9,7 @@ passages it should hold (its ``_docsize`` table: one row per indexed passage) an
 of those passages is found by one of its words at its own rowid. A row lost or left behind shows
 in the counts; a damaged page, or a row indexed with other words, in the sample (or as SQLite's
 "malformed" error). What it cannot see (a few rows' words, a damaged page no sampled word
-reads) ``doctor`` finds. Cost: ~7 ms of CPU at 10,000 passages, ~22 ms at 100,000 of which
+reads) ``doctor`` finds. Cost: ~7 ms of CPU at 10,000 passages, ~24 ms at 100,000 of which
 10,000 are servers' own (12 of it counting the servers' rows), on a thread of its own while the
 vector file is hashed and spot-checked (``repair.opened``).
 
