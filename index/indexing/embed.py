@@ -181,57 +181,87 @@ def _commit_group(
     sources: Sequence[Source], model: Model, known: LineVectors, keep_sentences: bool, step: int
 ) -> tuple[np.ndarray, list[np.ndarray], list[int]]:
     """The first batches of ``sources`` that make ``COMMIT_SECONDS`` of work (or
-    ``COMMIT_PASSAGES``): their passage vectors, sentence vectors and batch sizes (blocking)."""
+    ``COMMIT_PASSAGES``): their passage vectors, sentence vectors and batch sizes (blocking).
+    The model sees one batch at a time; the sums are made once for the whole group (per batch
+    of 16 they were most of the work around a model-free model)."""
     since = time.monotonic()
-    vectors, sentences, sizes = [], [], []
+    lines, sizes = GroupLines(), []
     for start in range(0, len(sources), step):
         part = sources[start : start + step]
-        made, kept = _from_lines(part, model, known, keep_sentences)
-        vectors.append(made)
-        sentences.extend(kept)
+        lines.add(part, model, known)
         sizes.append(len(part))
         if start + step >= COMMIT_PASSAGES or time.monotonic() - since >= COMMIT_SECONDS:
             break
-    return np.concatenate(vectors), sentences, sizes
+    vectors, sentences = lines.vectors(keep_sentences)
+    return vectors, sentences, sizes
 
 
-def _from_lines(
-    sources: Sequence[Source], model: Model, known: LineVectors, keep_sentences: bool
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Passage vectors (float32 rows) and, with ``keep_sentences``, each passage's sentence
-    vectors (float16, as stored) of ``sources``, each distinct line embedded once."""
-    parts = [passage_lines(*source) for source in sources]
-    order = [line for lines, sentences in parts for line in (*lines, *sentences)]
-    wanted = list(dict.fromkeys(order))
-    hits, hit_rows = known.known(wanted)
-    found = set(hits)
-    todo = [line for line in wanted if line not in found]
-    blocks = []
-    if todo:
-        embedded = np.asarray(model(todo), dtype=np.float32)
-        known.put_new(todo, embedded)
-        blocks.append(embedded)
-    if hits:
-        blocks.append(hit_rows)
-    # Each passage's rows summed in line order, the first row of every passage at once, then
-    # the second, ...: the float32 additions of summing them passage by passage (identical
-    # vectors; ``np.add.reduceat`` adds in another order). Passages with fewer lines add -0.0,
-    # which changes no float.
-    table = np.concatenate([*blocks, np.full((1, blocks[0].shape[1]), -0.0, dtype=np.float32)])
-    position = {line: n for n, line in enumerate((*todo, *hits))}
-    counts = np.array([len(lines) + len(sentences) for lines, sentences in parts])
-    starts = np.cumsum(counts) - counts
-    flat = np.array([position[line] for line in order])
-    at = np.full((len(parts), int(counts.max())), len(table) - 1)
-    owner = np.repeat(np.arange(len(parts)), counts)
-    at[owner, np.arange(len(order)) - starts[owner]] = flat
-    totals = table[at[:, 0]]
-    for column in at.T[1:]:
-        np.add(totals, table[column], out=totals)
-    norms = np.sqrt(np.array([total.dot(total) for total in totals], dtype=np.float32))
-    vectors = totals / np.maximum(norms, np.float32(1e-12))[:, None]
-    if not keep_sentences:
-        return vectors, []
-    stored = table.astype(np.float16)  # once for the batch, not once per passage
-    firsts = [start + len(lines) for start, (lines, _) in zip(starts.tolist(), parts, strict=True)]
-    return vectors, [stored[flat[a:b]] for a, b in zip(firsts, (starts + counts).tolist(), strict=True)]
+class GroupLines:
+    """The line vectors of a group's passages, batch by batch (each distinct line of a batch
+    embedded once, or found among those kept), and what they sum to."""
+
+    def __init__(self) -> None:
+        self._blocks: list[np.ndarray] = []
+        self._rows = 0
+        self._at: list[np.ndarray] = []
+        """Per batch: the table row of each passage's lines, in order, passage after passage."""
+        self._counts: list[int] = []
+        self._contexts: list[int] = []
+        """Per passage: how many lines it has, how many of them (the first) are context."""
+
+    def add(self, sources: Sequence[Source], model: Model, known: LineVectors) -> None:
+        """Embed the lines of ``sources`` not kept in ``known`` (one model call), and note them."""
+        parts = [passage_lines(*source) for source in sources]
+        order = [line for lines, sentences in parts for line in (*lines, *sentences)]
+        wanted = list(dict.fromkeys(order))
+        hits, hit_rows = known.known(wanted)
+        found = set(hits)
+        todo = [line for line in wanted if line not in found]
+        if todo:
+            embedded = np.asarray(model(todo), dtype=np.float32)
+            known.put_new(todo, embedded)
+            self._blocks.append(embedded)
+        if hits:
+            self._blocks.append(hit_rows)
+        position = {line: self._rows + n for n, line in enumerate((*todo, *hits))}
+        self._rows += len(position)
+        self._at.append(np.fromiter(map(position.__getitem__, order), dtype=np.int64, count=len(order)))
+        self._counts.extend(len(lines) + len(sentences) for lines, sentences in parts)
+        self._contexts.extend(len(lines) for lines, _ in parts)
+
+    def vectors(self, keep_sentences: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors (float32 rows) and, with ``keep_sentences``, each passage's sentence
+        vectors (float16, as stored)."""
+        table, at = np.concatenate(self._blocks), np.concatenate(self._at)
+        counts = np.array(self._counts, dtype=np.int64)
+        starts = np.cumsum(counts) - counts
+        totals = _line_sums(table, at, starts, counts)
+        norms = np.sqrt(np.array([total.dot(total) for total in totals], dtype=np.float32))
+        vectors = totals / np.maximum(norms, np.float32(1e-12))[:, None]
+        if not keep_sentences:
+            return vectors, []
+        contexts = np.array(self._contexts, dtype=np.int64)
+        sentence = np.arange(len(at)) >= np.repeat(starts + contexts, counts)
+        stored = table[at[sentence]].astype(np.float16)  # the sentences' rows only, once a group
+        ends = np.cumsum(counts - contexts).tolist()
+        return vectors, [stored[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+
+
+def _line_sums(table: np.ndarray, at: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each passage's rows of ``table`` (``at[start:start + count]``) summed in line order: the
+    float32 additions of summing them one passage at a time, so identical vectors
+    (``np.add.reduceat`` adds in another order). The first row of every passage at once, then
+    the second of those that have one, ..., passages ordered by their number of lines."""
+    longest = np.argsort(-counts, kind="stable")
+    firsts, fewer = starts[longest], -counts[longest]  # ascending
+    totals = np.full((len(counts), table.shape[1]), -0.0, dtype=np.float32)  # a passage of no line
+    for n in range(-int(fewer[0]) if len(counts) else 0):
+        have = int(np.searchsorted(fewer, -n))  # passages with more than n lines
+        rows = table[at[firsts[:have] + n]]
+        if n:
+            np.add(totals[:have], rows, out=totals[:have])
+        else:
+            totals[:have] = rows
+    out = np.empty_like(totals)
+    out[longest] = totals
+    return out
