@@ -83,7 +83,10 @@ COMMIT_SECONDS = 1.0
 """Embedding work committed to the store at a time: what a killed run pays for again, at most
 (a commit per 16 passages was a tenth of a model-free run: each writes its index pages anew)."""
 COMMIT_PASSAGES = 2_048
-"""Passage vectors (and their sentences') held before a commit, whatever the time: ~10 MB."""
+"""Passage vectors (and their sentences') held before a commit, whatever the time: ~10 MB (their
+lines' float32 vectors, ~30 MB, while they are summed). While reading, a run embeds this many at
+a time (``Stream``): a commit per part read (~190 passages) rewrote the pages of the vectors'
+random-key indexes ten times as often."""
 
 LINES_KEPT = 8_192
 """Line vectors a run keeps in memory (~12 MB at 384 dimensions), most recently used first: a
@@ -296,6 +299,7 @@ class GroupLines:
         """Passage vectors (float32 rows) and, with ``keep_sentences``, each passage's sentence
         vectors (float16, as stored)."""
         table, at = np.concatenate(self._blocks), np.concatenate(self._at)
+        self._blocks.clear()  # not held twice (a group's lines are ~30 MB)
         counts = np.array(self._counts, dtype=np.int64)
         starts = np.cumsum(counts) - counts
         totals = _line_sums(table, at, starts, counts)
