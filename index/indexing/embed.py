@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import itertools
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -144,103 +143,41 @@ async def embed_passages(
     lines: LineVectors | None = None,
 ) -> int:
     """Give every passage of ``sources`` (none cached yet: the caller asked the store) a vector
-    in the store's cache (``EmbedQueue``); returns how many were made."""
-    queue = EmbedQueue(
-        writer, model, offload, batch=batch, keep_sentences=keep_sentences, on_batch=on_batch, lines=lines
-    )
-    queue.waiting.update(sources)
-    try:
-        await queue.embed(whole=False)
-    finally:
-        await queue.close()
-    return len(sources)
+    in the store's cache, made of its lines by ``model`` ``batch`` passages at a time (their
+    sentence vectors kept when ``keep_sentences``); returns how many were made. The batches of
+    ``COMMIT_SECONDS`` of work (``COMMIT_PASSAGES`` at most) run in one ``offload`` call, off
+    the event loop, and go to the cache in one transaction; no vector is kept: the build reads
+    them back. ``on_batch(keys_now_done, newly_embedded)`` is called after each batch.
+    ``lines``: the line vectors kept by a run that embeds its passages a part at a time."""
+    keys, todo = list(sources), list(sources.values())
+    known, step = lines if lines is not None else LineVectors(), max(1, batch)
 
+    def group_from(start: int) -> asyncio.Future[tuple[np.ndarray, list[np.ndarray], list[int]]]:
+        """The group starting at ``start``, started now (``offload`` may return a coroutine)."""
+        return asyncio.ensure_future(
+            offload(functools.partial(_commit_group, todo[start:], model, known, keep_sentences, step))
+        )
 
-Group = tuple[np.ndarray, list[np.ndarray], list[int]]
-"""A group's passage vectors, sentence vectors and batch sizes (``_commit_group``)."""
-
-
-class EmbedQueue:
-    """Passages waiting for a vector, made of their lines by ``model`` ``batch`` passages at a
-    time, in the order they came (their sentence vectors kept when ``keep_sentences``). The
-    batches of ``COMMIT_SECONDS`` of work (``COMMIT_PASSAGES`` at most) run in one ``offload``
-    call, off the event loop, and go to the cache in one transaction; no vector is kept: the
-    build reads them back. One group is embedded ahead: while the group before it is written,
-    and while the caller reads and stages, so the model (on its own thread or a GPU) never
-    waits on SQLite, nor SQLite on the model. ``on_batch(keys_now_done, newly_embedded)`` is
-    called after each batch is committed. ``lines``: the line vectors kept by a run."""
-
-    def __init__(
-        self,
-        writer: StoreWriter,
-        model: Model,
-        offload: Offload,
-        *,
-        batch: int,
-        keep_sentences: bool,
-        on_batch: Callable[[Sequence[str], int], None],
-        lines: LineVectors | None = None,
-    ) -> None:
-        self.writer, self.model, self.offload = writer, model, offload
-        self.step, self.keep_sentences, self.on_batch = max(1, batch), keep_sentences, on_batch
-        self.known = lines if lines is not None else LineVectors()
-        self.group = max(1, COMMIT_PASSAGES // self.step) * self.step  # whole batches
-        self.waiting: dict[str, Source] = {}
-        """Passages without a vector yet, in the order they came; the first are being embedded."""
-        self._ahead: asyncio.Future[Group] | None = None
-        self._ahead_keys: list[str] = []
-
-    async def embed(self, *, whole: bool) -> None:
-        """Embed and commit what waits. ``whole`` (while reading): whole groups only, and back
-        to the caller while the group ahead is still being embedded and not a group's worth
-        waits after it."""
-        while self._ahead is not None or self._start(whole=whole, skip=0):
-            after = len(self.waiting) - len(self._ahead_keys)
-            if whole and self._ahead is not None and not self._ahead.done() and after < self.group:
-                return
-            await self._commit(whole=whole)
-
-    async def close(self) -> None:
-        """Wait for the group being embedded, if any, and drop it (a run that failed: its
-        vectors are lost, as on a kill); nothing is left running."""
-        ahead, self._ahead, self._ahead_keys = self._ahead, None, []
-        if ahead is not None:
-            await asyncio.wait([ahead])
-            if not ahead.cancelled():
-                ahead.exception()  # retrieved: the run's own error is the one that matters
-
-    def _start(self, *, whole: bool, skip: int) -> bool:
-        """Start embedding the group after the first ``skip`` passages waiting (being written):
-        with ``whole``, only a whole group. Whether one was started."""
-        after = len(self.waiting) - skip
-        if after < (self.group if whole else 1):
-            return False
-        keys = list(itertools.islice(self.waiting, skip, skip + self.group))
-        sources = [self.waiting[k] for k in keys]
-        group = functools.partial(_commit_group, sources, self.model, self.known, self.keep_sentences)
-        self._ahead = asyncio.ensure_future(self.offload(functools.partial(group, self.step)))
-        self._ahead_keys = keys
-        return True
-
-    async def _commit(self, *, whole: bool) -> None:
-        """Write the group ahead once it is embedded (the next one embedded meanwhile)."""
-        assert self._ahead is not None
-        ahead, self._ahead = self._ahead, None
-        try:
-            vectors, sentences, sizes = await ahead
-        finally:
-            keys, self._ahead_keys = self._ahead_keys, []
-        keys = keys[: len(vectors)]  # a group cut short by ``COMMIT_SECONDS``: the rest wait
-        self._start(whole=whole, skip=len(keys))
-        kept = list(zip(keys, sentences, strict=True)) if self.keep_sentences else []
-        await self.writer.put_batch(list(zip(keys, vectors, strict=True)), kept)
-        done = 0
+    done = 0
+    ahead = group_from(0) if keys else None
+    while ahead is not None:
+        vectors, sentences, sizes = await ahead
         for size in sizes:
-            for k in keys[done : done + size]:
-                del self.waiting[k]
-            self.on_batch(keys[done : done + size], size)
+            on_batch(keys[done : done + size], size)
             done += size
+        # The next group is embedded while this one is written (the model, on its own thread or
+        # a GPU, never waits on SQLite).
+        ahead = group_from(done) if done < len(keys) else None
+        group = keys[done - len(vectors) : done]
+        kept = list(zip(group, sentences, strict=True)) if keep_sentences else []
+        try:
+            await writer.put_batch(list(zip(group, vectors, strict=True)), kept)
+        except BaseException:
+            if ahead is not None:  # not left running unawaited (its vectors are lost, as on a kill)
+                await asyncio.wait([ahead])
+            raise
         checkpoint("embedded-batch")
+    return len(keys)
 
 
 def _commit_group(

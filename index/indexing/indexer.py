@@ -198,23 +198,20 @@ class Indexer:
             )  # fmt: skip
             self._reading = True
             seen = 0
-            try:
-                async for chunk in _chunks(articles, READ_BATCH):
-                    seen += len(chunk)
-                    await stream.add([item for item in chunk if planner.add(item)])
-                self._reading = False
-                self.report.articles_seen = seen
-                removed = removed_links(await writer.links(), links or {}, scope, keep_paths)
-                gone_scope = [*scope, *map(Path, removed.values())]
-                todo = planner.finish(scope=gone_scope, keep_paths=keep_paths, prune=prune)
-                self._count(todo)
-                # A new embedder: every other live passage needs a vector from it too.
-                restage = await writer.live_texts(todo.untouched) if new_model else []
-                await stream.add_texts(restage)
-                self._tell("embedding", stream.embedded, stream.articles)
-                staged = await stream.finish()
-            finally:
-                await stream.close()  # nothing left embedding if the run failed
+            async for chunk in _chunks(articles, READ_BATCH):
+                seen += len(chunk)
+                await stream.add([item for item in chunk if planner.add(item)])
+            self._reading = False
+            self.report.articles_seen = seen
+            removed = removed_links(await writer.links(), links or {}, scope, keep_paths)
+            gone_scope = [*scope, *map(Path, removed.values())]
+            todo = planner.finish(scope=gone_scope, keep_paths=keep_paths, prune=prune)
+            self._count(todo)
+            # A new embedder: every other live passage needs a vector from it too.
+            restage = await writer.live_texts(todo.untouched) if new_model else []
+            await stream.add_texts(restage)
+            self._tell("embedding", stream.embedded, stream.articles)
+            staged = await stream.finish()
             idle = not (todo.changes or restage or full) and (current is not None or writer.live == 0)
             if idle and current is None:  # a new store and nothing read: no empty generation 1
                 index = VectorIndex.empty(self.embedder.dim, self.settings.index.nprobe)

@@ -3,8 +3,7 @@
 Articles to stage arrive in reading order (``Planner.add`` chose them). Their passages wait for
 a vector in a queue, embedded ``batch`` passages at a time in the order they came, cached ones
 skipped: the same batches, so the same vectors, as embedding every passage of the run at once.
-While reading, they are embedded a commit's worth (``COMMIT_PASSAGES``) at a time, one group
-ahead: the run reads and stages while the model works (``EmbedQueue``).
+While reading, they are embedded once a commit's worth (``COMMIT_PASSAGES``) waits.
 Their rows go into the pending generation ``STAGE_BATCH`` articles at a time once their
 passages all have vectors (invisible to readers; a killed run's rows are discarded by the next
 writer, its vectors kept). A run thus holds a batch of articles and of passages, plus each
@@ -13,14 +12,17 @@ staged passage's key and row id for the build, whatever the corpus's size.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.indexing.embed import (
-    EmbedQueue,
+    COMMIT_PASSAGES,
+    LineVectors,
     Model,
     Offload,
     Source,
+    embed_passages,
     passage_key,
     passage_keys,
 )
@@ -47,13 +49,15 @@ class Stream:
     ) -> None:
         """``on_batch(newly_embedded)`` after each embedded batch."""
         self.writer = writer
+        self.model = model
+        self.offload = offload
         self.fingerprint = fingerprint
+        self.batch = max(1, batch)
+        self.keep_sentences = keep_sentences
         self.scopes = scopes
         self.on_batch = on_batch
-        self.embedding = EmbedQueue(
-            writer, model, offload, batch=batch, keep_sentences=keep_sentences, on_batch=self._done
-        )
-        self.waiting = self.embedding.waiting
+        self.lines = LineVectors()
+        self.waiting: dict[str, Source] = {}
         """Passages without a vector yet, in the order they came."""
         self.to_stage: list[Prepared] = []
         """Articles added and not staged yet (the first is article number ``_first``)."""
@@ -82,7 +86,7 @@ class Stream:
             self._track(ks)
         self.to_stage.extend(items)
         self._keys.extend(keys)
-        await self.embedding.embed(whole=True)
+        await self._embed(whole_batches=True)
         ready = 0  # articles waiting to be staged whose passages all have vectors, in order
         while ready < len(self.to_stage) and self._first + ready not in self._left:
             ready += 1
@@ -100,7 +104,7 @@ class Stream:
 
     async def finish(self) -> Staged:
         """Embed and stage what is left; the rows staged so far."""
-        await self.embedding.embed(whole=False)
+        await self._embed(whole_batches=False)
         if self.to_stage:
             await self._stage(len(self.to_stage))
         return self.staged
@@ -122,12 +126,9 @@ class Stream:
         for k in left:
             self._owners.setdefault(k, []).append(n)
 
-    async def close(self) -> None:
-        """Leave nothing running (a run that failed: the group being embedded is dropped)."""
-        await self.embedding.close()
-
     def _done(self, keys: Sequence[str], embedded: int) -> None:
         for k in keys:
+            self.waiting.pop(k, None)
             for n in self._owners.pop(k, ()):
                 self._left[n] -= 1
                 if not self._left[n]:
@@ -135,6 +136,22 @@ class Stream:
                     self.embedded += 1
         if embedded:
             self.on_batch(embedded)
+
+    async def _embed(self, *, whole_batches: bool) -> None:
+        """Embed the passages waiting: all of them, or (``whole_batches``, while reading) whole
+        commits' worth once one waits. A commit per part read (~190 passages) was a tenth of a
+        model-free run: each writes the pages of the vectors' random-key indexes anew."""
+        most = max(1, COMMIT_PASSAGES // self.batch) * self.batch  # whole batches, committed together
+        ready = len(self.waiting)
+        if whole_batches:
+            ready = ready // most * most
+        if ready:
+            keys = list(itertools.islice(self.waiting, ready))
+            await embed_passages(
+                self.writer, {k: self.waiting[k] for k in keys}, self.model, self.offload,
+                batch=self.batch, keep_sentences=self.keep_sentences, on_batch=self._done,
+                lines=self.lines,
+            )  # fmt: skip
 
     async def _stage(self, count: int) -> None:
         """Stage the first ``count`` articles waiting (their passages all have vectors, so a run

@@ -386,7 +386,7 @@ async def test_a_run_embeds_and_stages_articles_as_it_reads_them(
     for size in (stream.STAGE_BATCH, 1):
         monkeypatch.setattr(indexer, "READ_BATCH", size)
         monkeypatch.setattr(stream, "STAGE_BATCH", size)
-        monkeypatch.setattr("foreign_desk.index.indexing.embed.COMMIT_PASSAGES", size)  # a group a commit
+        monkeypatch.setattr(stream, "COMMIT_PASSAGES", size)  # embedded once a commit's worth waits
         monkeypatch.setattr(
             indexer, "block_size", lambda _e, n, size=size: min(n, size)
         )  # passages per batch
@@ -413,5 +413,5 @@ async def test_a_run_embeds_and_stages_articles_as_it_reads_them(
         faiss_files = [path.read_bytes() for path in sorted((data / "vectors").glob("gen-*.faiss"))]
         results[size] = (rows, faiss_files, fake.passages, report.passages_embedded)
         if size == 1:
-            assert files_read[0] < 7 and len(files_read) > 1  # staged a batch at a time, while reading
+            assert files_read[0] < 7 and len(files_read) == 6  # one batch staged per article
     assert results[1] == results[stream.STAGE_BATCH]
