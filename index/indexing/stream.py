@@ -3,7 +3,6 @@
 Articles to stage arrive in reading order (``Planner.add`` chose them). Their passages wait for
 a vector in a queue, embedded ``batch`` passages at a time in the order they came, cached ones
 skipped: the same batches, so the same vectors, as embedding every passage of the run at once.
-While reading, they are embedded once a commit's worth (``COMMIT_PASSAGES``) waits.
 Their rows go into the pending generation ``STAGE_BATCH`` articles at a time once their
 passages all have vectors (invisible to readers; a killed run's rows are discarded by the next
 writer, its vectors kept). A run thus holds a batch of articles and of passages, plus each
@@ -138,15 +137,10 @@ class Stream:
             self.on_batch(embedded)
 
     async def _embed(self, *, whole_batches: bool) -> None:
-        """Embed the passages waiting: all of them, or (``whole_batches``, while reading) whole
-        commits' worth once one waits. A commit per part read (~190 passages) was a tenth of a
-        model-free run: each writes the pages of the vectors' random-key indexes anew."""
         most = max(1, COMMIT_PASSAGES // self.batch) * self.batch  # whole batches, committed together
-        ready = len(self.waiting)
-        if whole_batches:
-            ready = ready // most * most
-        if ready:
-            keys = list(itertools.islice(self.waiting, ready))
+        while self.waiting and (len(self.waiting) >= self.batch or not whole_batches):
+            ready = len(self.waiting) if not whole_batches else len(self.waiting) // self.batch * self.batch
+            keys = list(itertools.islice(self.waiting, min(ready, most)))
             await embed_passages(
                 self.writer, {k: self.waiting[k] for k in keys}, self.model, self.offload,
                 batch=self.batch, keep_sentences=self.keep_sentences, on_batch=self._done,

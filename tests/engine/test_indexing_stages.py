@@ -366,9 +366,8 @@ async def test_a_run_embeds_and_stages_articles_as_it_reads_them(
     make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run holds a batch of articles, not the corpus: with batches of one article (and one
-    passage, committed one by one) it has staged articles before it has read every file, and
-    publishes the same store and FAISS file (same rows, ids, vector keys; duplicates still
-    skipped) as with batches of hundreds."""
+    passage) it has staged articles before it has read every file, and publishes the same store and FAISS file
+    (same rows, ids, vector keys; duplicates still skipped) as with batches of hundreds."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     write(corpus, *(f"n{i}" for i in range(6)))
@@ -386,7 +385,6 @@ async def test_a_run_embeds_and_stages_articles_as_it_reads_them(
     for size in (stream.STAGE_BATCH, 1):
         monkeypatch.setattr(indexer, "READ_BATCH", size)
         monkeypatch.setattr(stream, "STAGE_BATCH", size)
-        monkeypatch.setattr(stream, "COMMIT_PASSAGES", size)  # embedded once a commit's worth waits
         monkeypatch.setattr(
             indexer, "block_size", lambda _e, n, size=size: min(n, size)
         )  # passages per batch
