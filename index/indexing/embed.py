@@ -83,9 +83,7 @@ COMMIT_SECONDS = 1.0
 (a commit per 16 passages was a tenth of a model-free run: each writes its index pages anew)."""
 COMMIT_PASSAGES = 2_048
 """Passage vectors (and their sentences') held before a commit, whatever the time: ~10 MB (their
-lines' float32 vectors, ~30 MB, while they are summed). While reading, a run embeds this many at
-a time (``Stream``): a commit per part read (~190 passages) rewrote the pages of the vectors'
-random-key indexes ten times as often."""
+lines' float32 vectors, ~30 MB, while they are summed)."""
 
 LINES_KEPT = 8_192
 """Line vectors a run keeps in memory (~12 MB at 384 dimensions), most recently used first: a
