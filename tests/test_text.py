@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 from foreign_desk.index.text import (
     fold,
@@ -118,3 +121,20 @@ def test_normalise_spaces_and_invisible_characters() -> None:
 def test_words_held_are_the_whole_tokens_fts5_would_match(texts: list[str], words: list[str]) -> None:
     expected = [[w for w in words if w in set(tokens(t))] for t in texts]
     assert words_held_each([fold(t) for t in texts], words) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\u201cZ\u00fcrich\u201d \u2013 Caf\u00e9 \u00a35", "\u201czurich\u201d \u2013 cafe \u00a35"),
+        ("\u201cKenya\u2019s\u201d \u2014 \u20ac5\u2026", "\u201ckenya\u2019s\u201d \u2014 \u20ac5..."),
+    ],
+)
+def test_fold_strips_diacritics_beside_curly_quotes_and_dashes(text: str, expected: str) -> None:
+    assert fold(text) == expected
+
+
+@given(st.text(alphabet="aZ \u00fc\u00e9e\u0301\u201c\u201d\u2019\u2013\u00a3\u20ac\u2026\u00b0\u00df\u0130"))
+def test_fold_is_lowercase_nfkd_without_combining_marks(text: str) -> None:
+    marks = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+    assert fold(text) == marks.sub("", unicodedata.normalize("NFKD", text.lower()))
