@@ -15,6 +15,7 @@ from foreign_desk.index.config import FeedSettings, Settings
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.desk import PRUNE_EVERY_S, PRUNE_TURN
 from foreign_desk.index.fetch import Fetcher
 
 from tests.feeds.news import Story, page, rss
@@ -89,6 +90,10 @@ def loopback_fetcher() -> Fetcher:
 @pytest.fixture
 async def desk(engine: Engine, clock: FakeClock) -> AsyncIterator[FeedDesk]:
     async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as d:
+        # The hourly prune's turn taken up front: a test's first fetch or ingest would otherwise
+        # prune in a task of its own, racing what the test does next. Tests of pruning advance
+        # the clock past PRUNE_EVERY_S for their turn.
+        await d.db.take_turn(PRUNE_TURN, clock(), PRUNE_EVERY_S)
         yield d
 
 

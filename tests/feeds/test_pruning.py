@@ -39,7 +39,7 @@ async def test_fetches_forget_spent_items_and_matches_taking_turns_hourly(
     serve_story(server, PATROL)
     serve_story(server, SUDAN)
     await desk.add_feed(publish(server, "/shared", GAZA), name="shared", check=False)
-    patrol = await left_the_index(server, desk, engine, PATROL.path)  # its ingest took a turn
+    patrol = await left_the_index(server, desk, engine, PATROL.path)  # not the hour yet: kept
     assert [r[0] for r in await desk.db.rows(SQL_FEEDLESS)] == [patrol]
     assert len(await desk.db.rows(SQL_MATCHES)) == 1  # A's channel matched PATROL, never posted
     clock.advance(PRUNE_EVERY_S + 1)
