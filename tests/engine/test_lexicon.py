@@ -6,7 +6,13 @@ import dataclasses
 
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.search.judge import Judge
-from foreign_desk.index.search.lexicon import LEXICON, stem, translations, translations_held_each
+from foreign_desk.index.search.lexicon import (
+    LEXICON,
+    dictionary_words,
+    stem,
+    translations,
+    translations_held_each,
+)
 from foreign_desk.index.search.retrieve import query_terms
 from foreign_desk.index.text import fold
 
@@ -18,6 +24,12 @@ def test_a_word_finds_its_translations_in_either_direction_whatever_its_inflecti
     assert stem("menteri", "id") in translations("ministers")["id"]
     assert stem("agreement", "en") in translations("kesepakatan")["en"]
     assert translations("zzyzx") == {}
+
+
+def test_a_words_translations_as_the_dictionary_writes_them_what_their_rarity_is_counted_by() -> None:
+    assert {"kesepakatan", "perjanjian", "persetujuan"} <= dictionary_words("agreements")
+    assert "minister" in dictionary_words("menteri")
+    assert dictionary_words("zzyzx") == frozenset()
 
 
 def test_a_translation_is_found_in_texts_of_its_language_only_in_any_affixed_form() -> None:
