@@ -238,7 +238,7 @@ class FeedDesk:
             if mine is not None:
                 raise FeedError(f"that feed is already registered as {mine.name!r}")
             title = ""
-            if check and polled is None:
+            if check and (polled is None or guild_id is None):  # the operators' feed: its own language
                 poll = await poll_feed(await self._fetcher(), url)
                 if poll.feed is not None:
                     title = poll.feed.title
@@ -253,9 +253,21 @@ class FeedDesk:
             )
             await self.servers.subscribe(feed, guild_id, name)
         if polled is not None:
+            await self._joined(polled, guild_id, every, source, language)
             self._start_catch_up(polled, guild_id)
         self._wake()
         return await self.feed(name, guild_id=guild_id)
+
+    async def _joined(
+        self, feed: Feed, guild_id: int | None, every: int, source: str | None, language: str | None
+    ) -> None:
+        """A scope subscribed to ``feed``, which others poll. The operators set what the shared
+        corpus's feeds do (their pace, the outlet and language they lend), whatever a server set
+        before; a feed only servers poll is polled as often as the most eager of them asked."""
+        if guild_id is None:
+            await self.state.joined(feed.id, every, self.clock(), (_outlet(source), _language(language)))
+        elif await self.scopes.feed(feed.url, None) is None:
+            await self.state.joined(feed.id, every, self.clock())
 
     def _start_catch_up(self, feed: Feed, guild_id: int | None) -> None:
         """Run ``_catch_up`` in a task (one per feed and scope) that keeps its claim; its failure
@@ -623,9 +635,16 @@ def _new_feed(
     name: str, url: str, source: str | None, language: str | None, every: int, guild_id: int | None
 ) -> NewFeed:
     """A feed to register under a name unique among all scopes' (``name@guild`` for a server's)."""
-    language = (language or "").strip().lower().split("-")[0].split("_")[0] or None
     internal = name if guild_id is None else f"{name}@{guild_id}"
-    return NewFeed(internal, url, canonical_outlet(source) if source else None, language, every)
+    return NewFeed(internal, url, _outlet(source), _language(language), every)
+
+
+def _outlet(source: str | None) -> str | None:
+    return canonical_outlet(source) if source else None
+
+
+def _language(language: str | None) -> str | None:
+    return (language or "").strip().lower().split("-")[0].split("_")[0] or None
 
 
 def _host(url: str) -> str:

@@ -279,6 +279,23 @@ class FeedState:
         async with self.db.transaction() as conn:
             await conn.execute(SQL_FEED_FAILED, (now_iso(), error, next_poll, feed_id))
 
+    async def joined(
+        self, feed_id: int, every: int, now: float, lends: tuple[str | None, str | None] | None = None
+    ) -> None:
+        """A scope subscribed to a feed others poll: with ``lends`` (the operators' outlet and
+        language, for the shared corpus) the feed is theirs to set, polled every ``every`` minutes;
+        without, at least every ``every`` minutes. Its next poll comes within the new interval."""
+        pace = "?" if lends is not None else "min(every_minutes, ?)"
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE feeds SET every_minutes = {pace}, next_poll = min(next_poll, ?) WHERE id = ?",
+                (every, now + every * 60.0, feed_id),
+            )
+            if lends is not None:
+                await conn.execute(
+                    "UPDATE feeds SET source = ?, language = ? WHERE id = ?", (*lends, feed_id)
+                )
+
     async def postpone(self, feed_id: int, next_poll: float) -> None:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE feeds SET next_poll = ? WHERE id = ?", (next_poll, feed_id))

@@ -140,6 +140,42 @@ async def test_feed_urls_that_differ_are_two_feeds_even_where_articles_would_be_
     assert len(await desk.all_feeds()) == 2
 
 
+async def test_a_feed_others_poll_takes_the_operators_outlet_and_language_and_its_most_eager_interval(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """Server A registered the feed first, weekly and as Indonesian; the operators then take it
+    into the shared corpus every 20 minutes, in English, credited to Reuters; server B asks for it
+    every 10 minutes, which the operators' pace holds. Before, the feed stayed as A had set it
+    for everyone: `feeds add` answered the operators "id, every 10080 min" without their outlet,
+    and the shared corpus's articles came a week late."""
+    url = publish(server, "/world", SUDAN)
+    await desk.add_feed(url, name="dunia", language="id", every=10080, check=False, guild_id=A)
+    await desk.fetch(guild_id=A)  # polled: the next poll a week away
+    shared = await desk.add_feed(url, name="world", source="Reuters", language="en", every=20, check=False)
+    assert (shared.source, shared.language, shared.every_minutes) == ("Reuters", "en", 20)
+    assert shared.next_poll <= clock() + 20 * 60
+    mine = await desk.add_feed(url, name="news", language="id", every=10, check=False, guild_id=B)
+    assert (mine.source, mine.language, mine.every_minutes) == ("Reuters", "en", 20)
+    await desk.caught_up()
+    assert len(await desk.all_feeds()) == 1
+
+
+async def test_a_feed_only_servers_poll_is_polled_as_often_as_the_most_eager_asked(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """A registered it weekly; B asks for every 10 minutes and gets it (before: weekly, B's
+    articles a week late), and what A set stays what the feed lends."""
+    url = publish(server, "/world", SUDAN)
+    await desk.add_feed(url, name="dunia", language="id", every=10080, check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    mine = await desk.add_feed(url, name="news", language="en", every=10, check=False, guild_id=B)
+    assert (mine.language, mine.every_minutes) == ("id", 10)
+    assert mine.next_poll <= clock() + 10 * 60
+    slower = await desk.add_feed(url, name="slow", every=600, check=False, guild_id=C)
+    assert slower.every_minutes == 10
+    await desk.caught_up()
+
+
 async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
