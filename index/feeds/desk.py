@@ -45,7 +45,7 @@ from foreign_desk.index.feeds.race import first_of
 from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
-from foreign_desk.index.feeds.servers import Servers
+from foreign_desk.index.feeds.servers import QuotaExceeded, Servers
 from foreign_desk.index.feeds.state import (
     FORGET_BATCH,
     FeedError,
@@ -233,7 +233,7 @@ class FeedDesk:
         async with self._adding.setdefault(guild_id or 0, asyncio.Lock()):
             if guild_id is not None:
                 await self.servers.check_feed_room(guild_id)
-            polled = next((f for f in await self.all_feeds() if feed_key(f.url) == feed_key(url)), None)
+            polled = await self._polled(url)
             mine = await self.scopes.feed(polled.url, guild_id) if polled is not None else None
             if mine is not None:
                 raise FeedError(f"that feed is already registered as {mine.name!r}")
@@ -248,15 +248,32 @@ class FeedDesk:
             )
             if await self.scopes.name_taken(name, guild_id):
                 raise FeedError(f"a feed called {name!r} is already registered")
-            feed = (
-                polled.id if polled is not None else _new_feed(name, url, source, language, every, guild_id)
-            )
-            await self.servers.subscribe(feed, guild_id, name)
+            feed = polled or _new_feed(name, url, source, language, every, guild_id)
+            polled = await self._subscribe(feed, guild_id, name)
         if polled is not None:
             await self._joined(polled, guild_id, every, source, language)
             self._start_catch_up(polled, guild_id)
         self._wake()
         return await self.feed(name, guild_id=guild_id)
+
+    async def _subscribe(self, feed: Feed | NewFeed, guild_id: int | None, name: str) -> Feed | None:
+        """Subscribe the scope to a feed others poll, or register a new one; returns the feed
+        others poll that it subscribed to (None: it registered one). Another scope (a task, a
+        process) may register the same new feed first: the scope then subscribes to that one."""
+        try:
+            await self.servers.subscribe(feed.id if isinstance(feed, Feed) else feed, guild_id, name)
+        except QuotaExceeded:
+            raise
+        except FeedError:
+            if isinstance(feed, Feed) or (polled := await self._polled(feed.url)) is None:
+                raise
+            await self.servers.subscribe(polled.id, guild_id, name)
+            return polled
+        return feed if isinstance(feed, Feed) else None
+
+    async def _polled(self, url: str) -> Feed | None:
+        """The feed registered at ``url`` (the same up to ``feed_key``), if any."""
+        return next((f for f in await self.all_feeds() if feed_key(f.url) == feed_key(url)), None)
 
     async def _joined(
         self, feed: Feed, guild_id: int | None, every: int, source: str | None, language: str | None

@@ -176,6 +176,33 @@ async def test_a_feed_only_servers_poll_is_polled_as_often_as_the_most_eager_ask
     await desk.caught_up()
 
 
+async def test_two_servers_adding_the_same_feed_at_once_both_get_it(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    """Both fetch the new feed to check it, and then both register it. Before, the second was
+    refused with "that feed, or a feed called 'news', is already registered": a feed of the
+    other server's, under a name it never used."""
+    body = rss("News", server.base_url, [])
+    asked: list[web.Request] = []
+    both = asyncio.Event()
+
+    async def feed(request: web.Request) -> web.Response:
+        asked.append(request)
+        if len(asked) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), 5)
+        return web.Response(text=body, content_type="application/rss+xml")
+
+    server.handle("/rss", feed)
+    url = server.url("/rss")
+    a, b = await asyncio.gather(
+        desk.add_feed(url, name="news", guild_id=A), desk.add_feed(url, name="berita", guild_id=B)
+    )
+    assert (a.id, a.name, b.name) == (b.id, "news", "berita")
+    assert len(await desk.all_feeds()) == 1
+    await desk.caught_up()
+
+
 async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
