@@ -217,7 +217,10 @@ class Alerts:
         content, embed = alert_message(post, tx)
         message = await channel.send(content, embed=embed, allowed_mentions=NO_PINGS, nonce=nonce)
         if not message.embeds:  # Discord dropped it: no Embed Links there (a channel of another shard)
-            await message.edit(content=alert_text(post, tx), allowed_mentions=NO_PINGS)
+            try:
+                await message.edit(content=alert_text(post, tx), allowed_mentions=NO_PINGS)
+            except discord.HTTPException as exc:  # posted all the same (deleted since?): the channel is fine
+                log.info("could not edit alert %s into plain text: %s", message.id, exc)
         return message
 
     async def _unreachable(self, channel_id: int, exc: discord.HTTPException) -> None:

@@ -250,3 +250,38 @@ async def test_an_alert_waiting_on_an_article_that_became_another_servers_own_go
         await standin.wait_until(lambda: alerts.looks > looks, timeout=30, what="a look after")
     assert embed_of(standin.bot_messages(theirs.general)[0])["title"] == PATROL.title
     assert standin.bot_messages(ours.general) == []
+
+
+async def test_an_alert_deleted_before_its_plain_text_edit_keeps_the_channels_follows(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """In a channel of another shard without Embed Links, the alert is sent with its embed and
+    then edited into plain text. A member (or a moderation bot) deleting it in between made the
+    edit's 404 (10008, Unknown Message) read as the channel being gone: every follow of the
+    channel was stopped, and its alerts with them."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    own_shard = standin.guild.shard_id(2)
+    far = world.add_guild("Far away", shard=(1 - own_shard, 2))
+    far_role = next(r.id for r in far.roles.values() if r.managed)
+    plain = world.add_text_channel(
+        "far-plain", guild=far, overwrites=[Overwrite(far_role, 0, deny=int(Perm.EMBED_LINKS))]
+    )
+    posts = f"/channels/{plain.id}/messages"
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(shards=([own_shard], 2), **alerts_options()) as bot:
+        await bot.feeds.follow(plain.id, TOPIC, guild_id=far.id)
+        sent = standin.hold_answers(lambda r: r.method == "POST" and r.path == posts)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        await standin.wait_until(lambda: sent.held, timeout=90, what="the alert posted")
+        standin.messages.delete(standin.bot_messages(plain)[0])
+        sent.release()
+        await standin.wait_until(
+            lambda: any(r.error_code == 10008 for r in standin.requests), timeout=30, what="the edit"
+        )
+        looks = bot.alerts.looks
+        await standin.wait_until(lambda: bot.alerts.looks > looks, timeout=30, what="a look after")
+        assert [f.topic for f in await bot.feeds.following(plain.id)] == [TOPIC]
+        assert await bot.feeds.follows.pending() == []  # posted once, not again
+    assert "stopping its" not in caplog.text
