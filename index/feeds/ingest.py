@@ -440,17 +440,20 @@ class Ingester:
             batch: list[Page] = []
             owners: list[Harvest] = []
             keys: dict[str, str] = {}  # article key → its id, inside this batch
-            texts: dict[tuple[str, str], str] = {}
+            texts: dict[tuple[str, str], tuple[str, Sequence[int | None]]] = {}  # → (id, who brought it)
             for harvest in harvests:
                 kept = await self._kept(harvest)
                 for page in harvest.pages:
-                    twin = await self._twin(page, keys, texts, kept)
+                    twin = await self._twin(page, keys, texts, kept, harvest.scopes)
                     if twin is not None:
                         uid, reason = twin
                         self._record(harvest, page, "duplicate", uid, reason)
                         continue
                     keys[page.article.key] = page.article.id
-                    texts[(page.text_hash, (page.article.source or "").casefold())] = page.article.id
+                    texts[(page.text_hash, (page.article.source or "").casefold())] = (
+                        page.article.id,
+                        harvest.scopes,
+                    )
                     batch.append(page)
                     owners.append(harvest)
             # Who sees what this commit may grant, before it does: to others, a duplicate is new.
@@ -529,25 +532,40 @@ class Ingester:
         }
 
     async def _twin(
-        self, page: Page, keys: dict[str, str], texts: dict[tuple[str, str], str], kept: set[str]
+        self,
+        page: Page,
+        keys: dict[str, str],
+        texts: dict[tuple[str, str], tuple[str, Sequence[int | None]]],
+        kept: set[str],
+        scopes: Sequence[int | None],
     ) -> tuple[str, str] | None:
-        """The article this page repeats (id, why), or None when it must be indexed."""
+        """The article this page repeats (id, why), or None when it must be indexed. A copy at
+        another address (the same text, or canonical URL) is that article only where all who
+        bring the page (``scopes``) see it already: a server's copy never stands for what the
+        shared corpus or another server brings (its headline, date and address would)."""
         article = page.article
         if article.id in kept:
             return article.id, "already indexed; the stored version is kept"
         if article.key in keys:
             return keys[article.key], "same article as another item of this fetch"
         source = (article.source or "").casefold()
-        if (page.text_hash, source) in texts:
-            return texts[(page.text_hash, source)], "same text as another item of this fetch"
+        uid, brought = texts.get((page.text_hash, source), ("", ()))
+        if uid and _stands_for(brought, scopes):
+            return uid, "same text as another item of this fetch"
         if page.todo.known is None and article.url and article.url != page.todo.canonical:
-            same = next(iter(await self._live(await self.state.by_url([article.url]))), None)
-            if same is not None and same.article_uid != article.id:
-                return same.article_uid or "", "same canonical URL as an article already stored"
-        same = next(iter(await self._live(await self.state.by_text(page.text_hash, article.source))), None)
-        if same is not None and same.article_uid != article.id:
-            return same.article_uid or "", "same text as an article of the same outlet"
+            same = await self._stored_twin(await self.state.by_url([article.url]), scopes)
+            if same is not None and same != article.id:
+                return same, "same canonical URL as an article already stored"
+        same = await self._stored_twin(await self.state.by_text(page.text_hash, article.source), scopes)
+        if same is not None and same != article.id:
+            return same, "same text as an article of the same outlet"
         return None
+
+    async def _stored_twin(self, records: Sequence[SeenItem], scopes: Sequence[int | None]) -> str | None:
+        """The first of ``records``' articles still indexed that ``scopes`` all see already."""
+        live = [r.article_uid for r in await self._live(records) if r.article_uid]
+        viewers = await self.engine.viewers(live)
+        return next((uid for uid in live if _stands_for(viewers.get(uid, ()), scopes)), None)
 
     async def _index(
         self, batch: list[Page], owners: list[Harvest], index_progress: ProgressFn | None
@@ -650,6 +668,12 @@ class Ingester:
         if outcome.status == "unchanged" and known is None:
             return dataclasses.replace(outcome, status="duplicate", reason="already indexed")
         return outcome
+
+
+def _stands_for(viewers: Collection[int | None], scopes: Sequence[int | None]) -> bool:
+    """Whether an article seen by ``viewers`` may stand for a page ``scopes`` brought: every
+    one of them sees it already (the shared corpus's article is everyone's)."""
+    return None in viewers or set(scopes) <= set(viewers)
 
 
 def _same_frame(article: Article, stored: ArticleSummary | None) -> bool:
