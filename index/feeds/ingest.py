@@ -43,7 +43,7 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.models import Article, ArticleSummary, ProgressFn, Scope, waiting_notice
+from foreign_desk.index.models import SHARED, Article, ArticleSummary, ProgressFn, Scope, waiting_notice
 from foreign_desk.index.text import tokens
 
 if TYPE_CHECKING:
@@ -239,7 +239,7 @@ class Ingester:
         async def one(feed: Feed) -> Harvest:
             async with self.slots.hold():
                 try:
-                    harvest = await self.collect(feed, fetcher)
+                    harvest = await self.collect(feed, fetcher, tuple(subscribers.get(feed.id, ())))
                 except Exception as exc:  # a bug met in one feed: record it there, go on with the others
                     log.exception("collecting feed %s failed", feed.name)
                     error = f"internal error: {type(exc).__name__}: {exc}"
@@ -252,7 +252,9 @@ class Ingester:
         generation = await self.commit(harvests, index_progress)
         return FetchReport([h.run for h in harvests], generation, round(time.monotonic() - started, 3))
 
-    async def collect(self, feed: Feed, fetcher: Fetcher) -> Harvest:
+    async def collect(self, feed: Feed, fetcher: Fetcher, scopes: Sequence[int | None] = ()) -> Harvest:
+        """Poll ``feed`` for its subscribers ``scopes``: its new items' pages fetched, the rest
+        decided from what is stored."""
         run = FeedRun(feed.name, feed.url, polled_at=self.clock())
         harvest = Harvest(feed, run, etag=feed.etag, last_modified=feed.last_modified)
         try:
@@ -276,22 +278,32 @@ class Ingester:
         # Newest first, so a capped poll takes the latest news; undated items go last.
         items = sorted(poll.feed.items, key=lambda i: i.published or "", reverse=True)
         harvest.listed = frozenset(i.key for i in items)
-        memory = await self._memory(feed, items)
+        memory = await self._memory(feed, items, shared=None in scopes)
         todos = [t for t in (self._triage(feed, i, harvest, memory) for i in items) if t is not None]
         cap = max(0, self.settings.max_items_per_poll)
         harvest.leftover = len(todos) > cap
         await self._fetch_pages(todos[:cap], fetcher, harvest, fallback_source)
         return harvest
 
-    async def _memory(self, feed: Feed, items: Sequence[FeedItem]) -> Memory:
+    async def _memory(self, feed: Feed, items: Sequence[FeedItem], *, shared: bool = False) -> Memory:
+        """What is known of ``items``; for a ``shared`` feed (the operators'), only the articles
+        the shared corpus has: one only servers see was made of what their feeds said (a date,
+        an outlet), so its page is fetched and the operators' version indexed."""
         seen = await self.state.items(feed.id, [i.key for i in items])
         urls = [i.canonical_link for i in items if i.canonical_link and i.key not in seen]
+        indexed = await self.engine.indexed([f"url:{u}" for u in urls])
+        records = await self._live(await self.state.by_url(urls))
+        if shared:
+            everyone = await self.engine.visible([r.article_uid for r in records if r.article_uid], SHARED)
+            everyone |= await self.engine.visible(list(indexed.values()), SHARED)
+            records = [r for r in records if r.article_uid in everyone]
+            indexed = {k: uid for k, uid in indexed.items() if uid in everyone}
         stored: dict[str, SeenItem] = {}
-        for record in await self._live(await self.state.by_url(urls)):
+        for record in records:
             for url in (record.url, record.article_url):
                 if url:
                     stored.setdefault(url, record)
-        return Memory(seen, stored, await self.engine.indexed([f"url:{u}" for u in urls]))
+        return Memory(seen, stored, indexed)
 
     async def _live(self, records: Sequence[SeenItem]) -> list[SeenItem]:
         """Those of ``records`` whose article is still indexed: an article a server forgot (and

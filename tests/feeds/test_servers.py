@@ -513,6 +513,34 @@ async def test_a_servers_feed_never_lends_another_servers_article_its_own_date(
     assert article.published == "2024-03-05T10:00:00Z" and "set sail" in article.lede
 
 
+async def test_the_operators_feed_takes_a_page_a_servers_feed_brought_first_as_its_own_item_dates_it(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A page without a date of its own takes its feed item's. Server A's feed, whose items A
+    writes, brought it first, dated as A chose; then the operators' feed lists it. Before, the
+    shared corpus was granted A's version without fetching the page: every server was shown A's
+    date for it."""
+    text = "Officials in Kupang said the joint patrol set sail near the Arafura Sea on Friday. " * 6
+    body = f"<body><article><p>{text}</p></article></body>"
+    server.serve("/undated", f"<html><head><title>Arafura patrol</title></head>{body}</html>")
+
+    def feed(published: str) -> str:
+        item = item_xml("Arafura patrol", server.url("/undated"), published=published)
+        return rss("News", server.base_url, [], raw_items=item)
+
+    server.serve("/a", feed("2024-03-01T10:00:00+00:00"), content_type="application/rss+xml")
+    server.serve("/s", feed("2024-03-05T10:00:00+00:00"), content_type="application/rss+xml")
+    await desk.add_feed(server.url("/a"), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await desk.add_feed(server.url("/s"), name="s", check=False)
+
+    await desk.fetch()
+
+    (article,) = await engine.latest(10, scope=SHARED)
+    assert article.published == "2024-03-05T10:00:00Z"
+    assert (await engine.stats()).articles == 1
+
+
 @pytest.fixture
 async def tight(engine: Engine, clock: FakeClock) -> AsyncIterator[FeedDesk]:
     """A desk whose servers may have 1 feed, ingest 1 page an hour and keep 1 article."""
