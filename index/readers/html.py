@@ -201,7 +201,7 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
         if declared:
             try:
                 return data.decode(declared)
-            except UnicodeDecodeError:
+            except (UnicodeError, LookupError):  # bytes it cannot hold; a codec of bytes ("base64")
                 continue
     try:
         return data.decode("utf-8")

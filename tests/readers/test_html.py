@@ -186,6 +186,19 @@ def test_decoding(data: bytes, charset: str | None, expected: str) -> None:
     assert expected in decode_html(data, charset)
 
 
+@pytest.mark.parametrize("label", ["base64", "rot13", "zlib", "punycode", "undefined"])
+def test_a_charset_that_is_no_text_encoding_is_passed_over(tmp_path: Path, label: str) -> None:
+    """A server's (or a page's) charset naming a codec of bytes, or one that fails on any page,
+    cost the page: the file was "reader failed (LookupError: a bug)" with a traceback."""
+    data = page().replace('charset="utf-8"', f'charset="{label}"').encode()
+    assert "Paragraf 1" in decode_html(data, label)
+    file = tmp_path / "page.html"
+    file.write_bytes(data)
+    (article,) = read_path(file)
+    assert isinstance(article, Article), article
+    assert article.title == "Judul berita"
+
+
 OG_TIME = '<meta property="article:published_time" content="2024-03-05T14:30:00+07:00">'
 DETIK_TIME = '<meta name="publishdate" content="2024/03/05 14:30:00">'
 
