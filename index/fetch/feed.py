@@ -115,8 +115,8 @@ def parse_feed(
     response_headers = _feed_headers(headers or {}, data)
     if url:
         response_headers["content-location"] = url
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=response_headers)
     problems: list[str] = []
+    parsed = _parse(data, response_headers, problems)
     if parsed.get("bozo"):
         problems.append(_describe(parsed.get("bozo_exception")))
     entries = parsed.get("entries") or []
@@ -183,6 +183,29 @@ async def poll_feed(
         last_modified=result.last_modified,
         not_modified=result.not_modified,
     )
+
+
+def _parse(data: bytes, headers: dict[str, str], problems: list[str]) -> Any:
+    """feedparser's reading of ``data``; an encoding declared that fails on any text
+    (``punycode``, ``undefined``) escapes feedparser as a ``UnicodeError``: then the bytes are
+    read as UTF-8 when they are, else as windows-1252 or Latin-1, and that is one problem."""
+    try:
+        return feedparser.parse(io.BytesIO(data), response_headers=headers)
+    except (UnicodeError, LookupError) as exc:
+        fallback = next(e for e in ("utf-8", "cp1252", "latin-1") if _decodes(data, e))
+        problems.append(f"wrong encoding declaration ({exc}); read as {fallback}")
+        mime = headers["content-type"].partition(";")[0]
+        return feedparser.parse(
+            io.BytesIO(data), response_headers={**headers, "content-type": f"{mime}; charset={fallback}"}
+        )
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def html_to_text(fragment: str | None) -> str:

@@ -182,3 +182,21 @@ async def test_an_article_dated_next_year_does_not_head_latest(
     assert [a.title for a in latest] == [PATROL.title, future.title]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert (latest[1].published or "") <= now  # a date guessed from the page's text, or none
+
+
+@pytest.mark.parametrize("declared", ["punycode", "undefined"])
+async def test_a_feed_that_declares_an_encoding_no_text_can_have_is_read(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, declared: str
+) -> None:
+    """feedparser lets such a declaration's ``UnicodeError`` escape: every poll of the feed
+    failed with "internal error: UnicodeError" and a traceback, and nothing of it was indexed."""
+    document = rss("World", server.base_url, [PATROL]).replace('encoding="utf-8"', f'encoding="{declared}"')
+    server.serve("/rss", document, content_type=f"application/rss+xml; charset={declared}")
+    server.serve(PATROL.path, page(PATROL, server.base_url))
+    await desk.add_feed(server.url("/rss"), name="world")
+
+    report = await desk.fetch("world")
+
+    assert report.runs[0].error is None and report.counts["new"] == 1
+    assert any("wrong encoding declaration" in p for p in report.runs[0].problems)
+    assert [a.title for a in await engine.latest()] == [PATROL.title]
