@@ -261,21 +261,28 @@ def load_settings(
 ) -> Settings:
     """Build settings from defaults, the TOML file at ``path``, the environment, then ``overrides``."""
     environ = os.environ if environ is None else environ
-    raw: dict[str, Any] = {}
-    if path is not None:
-        import tomllib  # here: most processes read no file, and the parser costs a cold start 5 ms
-
-        try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, "config file") if path is not None else {}
     known = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
     extra = {k: v for k, v in raw.items() if k not in known}
     settings = build(Settings, {k: v for k, v in raw.items() if k in known}, environ, ENV_PREFIX)
     settings = dataclasses.replace(settings, extra=extra)
     return dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """The TOML file at ``path``, or ``ConfigError`` in one line: a file that cannot be read or
+    decoded, bad TOML, an integer too long for Python (``ValueError``), nesting too deep."""
+    import tomllib  # here: most processes read no file, and the parser costs a cold start 5 ms
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ConfigError(f"{what} {path} is not valid TOML: {why}") from None
 
 
 RETIRED = {

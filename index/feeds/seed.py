@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from foreign_desk.index.config import read_toml
 from foreign_desk.index.errors import ConfigError
 
 SHIPPED_FEEDS = Path(__file__).resolve().parent.parent.parent / "corpus" / "feeds.toml"
@@ -26,14 +26,9 @@ class FeedSpec:
 def load_seed(path: str | Path | None = None) -> list[FeedSpec]:
     """The feeds listed in ``path`` (default: the shipped ``corpus/feeds.toml``)."""
     path = Path(path) if path else SHIPPED_FEEDS
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"feeds file not found: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"feeds file {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, "feeds file")
     tables = raw.get("feed", [])
-    if not isinstance(tables, list):
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"{path}: feeds are [[feed]] tables")
     specs = []
     for n, table in enumerate(tables, 1):
@@ -45,6 +40,9 @@ def load_seed(path: str | Path | None = None) -> list[FeedSpec]:
         url = table.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ConfigError(f"{path}: feed {n} needs an http(s) url")
+        texts = [k for k in ("name", "source", "language") if not isinstance(table.get(k, ""), str)]
+        if texts:
+            raise ConfigError(f"{path}: feed {n}: {texts[0]} must be text")
         every = table.get("every")
         if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
             raise ConfigError(f"{path}: feed {n}: every must be a whole number of minutes")

@@ -34,6 +34,8 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
         ("[search]\nk = 'five'\n", "search.k must be int"),
         ("[search\n", "not valid TOML"),
         ("allow_private_urls = 3\n", "allow_private_urls must be bool"),
+        ("[feeds]\nmax_bytes = " + "1" * 5000 + "\n", "not valid TOML: Exceeds the limit"),  # was a traceback
+        ("x = " + "[" * 100_000 + "\n", "not valid TOML: nested too deeply"),  # was a traceback
     ],
 )
 def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
@@ -92,6 +94,8 @@ def test_every_number_has_bounds_that_hold_its_default() -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml", environ={})
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_settings(tmp_path, environ={})  # was IsADirectoryError
 
 
 def test_retired_ranking_settings_are_read_with_a_warning(

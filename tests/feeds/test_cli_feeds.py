@@ -212,6 +212,26 @@ every = 60
     assert [f["name"] for f in json.loads(stdout)["feeds"]] == ["antara-dunia"]  # not seeded again
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[feed]]\nurl = "https://example.org/rss"\nname = 5\n', "feed 1: name must be text"),
+        ("feed = [1, 2]\n", "feeds are [[feed]] tables"),
+        ("[[feed]]\nevery = " + "9" * 5000 + "\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_feeds_toml_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    """These were tracebacks at every start (AttributeError, TypeError, ValueError)."""
+    seed = tmp_path / "feeds.toml"
+    seed.write_text(text)
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(tmp_path / "data"), "feeds", "list"],
+        env={"FOREIGN_DESK_FEEDS_SEED_FILE": str(seed)},
+    )
+    assert result.exit_code == 2 and message in result.stderr, result.output
+
+
 def test_shipped_feeds_toml_is_valid() -> None:
     specs = load_seed()
     assert len(specs) >= 3 and len({s.name for s in specs}) == len(specs)
