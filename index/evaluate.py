@@ -179,7 +179,9 @@ def load_questions(path: str | Path) -> list[Question]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise QuestionFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    questions = parse_questions(text.splitlines(), str(path))
+    # Lines end at "\n" alone (JSON Lines): ``splitlines`` would also cut at U+2028, U+0085 and
+    # the like, which JSON keeps unescaped inside strings (``json.dumps(ensure_ascii=False)``).
+    questions = parse_questions(text.split("\n"), str(path))
     if not questions:
         raise QuestionFileError(f"{path}: no questions in the file")
     return questions

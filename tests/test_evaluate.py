@@ -217,6 +217,20 @@ def test_parse_questions_from_lines() -> None:
     assert parse_questions(['{"question": "a"}', "", '{"question": "b"}'])[1].line == 3
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_line_separator_inside_a_string_is_no_line_end(tmp_path, separator: str) -> None:
+    """``feedback export --json -o`` writes such characters as they are (and so does any
+    ``ensure_ascii=False`` writer): ``eval`` said "line 1: not valid JSON (Unterminated string)"."""
+    rows = [{"question": "q", "answers": [f"one{separator}two"]}, {"question": "r", "answers": ["x"]}]
+    path = tmp_path / "q.jsonl"
+    path.write_text("\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    got = load_questions(path)
+    assert [(q.question, q.answers, q.line) for q in got] == [
+        ("q", (f"one{separator}two",), 1),
+        ("r", ("x",), 2),
+    ]
+
+
 def test_load_questions_accepts_a_byte_order_mark(tmp_path) -> None:
     path = tmp_path / "q.jsonl"
     path.write_bytes(b'\xef\xbb\xbf{"question": "a"}\n')
