@@ -267,7 +267,7 @@ def make_article(
         raise ReaderError("no body text")
     url = link(text_field(meta.get("url")), f"{path} {locator}" if locator else str(path))
     source = clip(_source(meta.get("source"), paragraphs, url), MAX_NAME_CHARS)
-    published, local_day = _published(meta.get("published"), paragraphs)
+    published, local_day = _published(meta.get("published"), paragraphs, f"{path} {locator or ''}".rstrip())
     language = normalise_language(meta.get("language")) or detect_language("\n".join([headline, *paragraphs]))
     return Article(
         title=headline,
@@ -293,11 +293,16 @@ def _source(given: Any, paragraphs: list[str], url: str | None) -> str | None:
     return outlet_from_url(url)
 
 
-def _published(given: Any, paragraphs: list[str]) -> tuple[str | None, str | None]:
-    """(``published``, ``local_day``) from the metadata, else the day found in the text."""
+def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | None, str | None]:
+    """(``published``, ``local_day``) from the metadata, else the day found in the text. A
+    value that is no believable date (``2099-01-01``, a Unix time, ``31/02/2023``) is said:
+    the article would otherwise lose its date, or take another, without a word."""
     if isinstance(given, (str, date, datetime)):
         value = parse_published_day(given)
         if value[0]:
             return value
-        log.debug("unreadable published value %r; looking in the text", given)
-    return find_date_in_text("\n".join(paragraphs)), None
+    found = find_date_in_text("\n".join(paragraphs))
+    if given is not None and given != "":
+        instead = f"the day in its text, {found}" if found else "no date"
+        log.warning("%s: its published value %.80r is no date it can hold; it has %s", where, given, instead)
+    return found, None

@@ -166,3 +166,21 @@ def test_unparseable_published_falls_back_to_text(tmp_path: Path, read_all) -> N
     )
     [article], _ = read_all(path)
     assert article.published == "2023-08-17"
+
+
+@pytest.mark.parametrize("published", ["2099-01-01", "0001-01-01", "2023-02-30", 1675123200])
+def test_a_published_value_it_cannot_hold_is_said(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture, published: object
+) -> None:
+    """A far-future or impossible date, or a Unix time, used to leave the article undated (so
+    ``--since`` filters it out) with nothing on the screen."""
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        row(title="Judul", text="Isi berita yang cukup untuk dibaca.", published=published) + "\n"
+    )
+    with caplog.at_level("WARNING"):
+        [article], _ = read_all(path)
+    assert article.published is None
+    (record,) = [r for r in caplog.records if "published" in r.getMessage()]
+    assert record.levelname == "WARNING"
+    assert f"c.jsonl line 1: its published value {published!r} is no date" in record.getMessage()
