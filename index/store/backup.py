@@ -186,7 +186,10 @@ async def restore(
 def _checked_backup(src: Path, data_dir: Path, versioned: Mapping[str, Migrations] | None) -> dict:
     try:
         manifest = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
-        files = [str(f) for f in manifest["files"]]
+        int(manifest["generation"])  # read once the files are in: checked before
+        files = manifest["files"]
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise TypeError(files)  # a string's letters would be taken for file names
     except (OSError, ValueError, KeyError, TypeError):
         raise StoreError(f"{src} is not a Foreign Desk backup (no readable {MANIFEST})") from None
     for name in files:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -202,6 +203,23 @@ async def test_backup_refuses_a_damaged_vector_file_and_restore_a_non_backup(
     with pytest.raises(StoreError, match="doctor --repair"):
         await backup(sample_copy, tmp_path / "backup")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "not-a-backup"]  # no .backup.partial
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"generation": "latest"}, {"generation": None}, {"files": "foreign-desk.sqlite3"}, {"files": [1]}],
+)
+async def test_a_manifest_of_the_wrong_shape_is_refused_before_anything_is_restored(
+    sample_copy: Path, tmp_path: Path, change: dict[str, object]
+) -> None:
+    """A generation that is no number was a traceback once the data dir was replaced; a string
+    of files was read letter by letter ("backup/f is missing: run `foreign-desk doctor --repair`")."""
+    await backup(sample_copy, tmp_path / "backup")
+    manifest = tmp_path / "backup" / "backup.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), **change}))
+    with pytest.raises(StoreError, match="is not a Foreign Desk backup"):
+        await restore(tmp_path / "backup", tmp_path / "restored")
+    assert not (tmp_path / "restored").exists()
 
 
 async def test_restore_refuses_while_a_process_has_the_data_folder_open(
