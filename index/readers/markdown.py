@@ -21,7 +21,8 @@ from foreign_desk.index.text import normalise
 
 log = logging.getLogger(__name__)
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:(.*?)\n)??(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+"""``---``, the YAML, ``---`` (or ``...``): the YAML may be nothing at all (Jekyll's ``---`` twice)."""
 _ATX = re.compile(r"^(#{1,6})(?:\s+|$)")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _RULE = re.compile(r"^(?:[-*_]\s*){3,}$")
@@ -84,10 +85,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     m = _FRONT_MATTER.match(text)
     if m is None:
         raise ReaderError("front matter opened with '---' is never closed")
-    if len(m.group(1)) > MAX_FRONT_MATTER_CHARS:
+    yaml_text = m.group(1) or ""
+    if len(yaml_text) > MAX_FRONT_MATTER_CHARS:
         raise ReaderError(f"front matter is over {MAX_FRONT_MATTER_CHARS:,} characters")
     try:
-        meta = yaml.load(m.group(1), Loader=_NoAliasLoader)
+        meta = yaml.load(yaml_text, Loader=_NoAliasLoader)
     except _AliasRefused:
         raise ReaderError("YAML front matter uses an alias (*name); write the value out") from None
     except RecursionError:

@@ -54,6 +54,22 @@ def test_plain(markdown: str, expected: str) -> None:
     assert plain(markdown) == expected
 
 
+@pytest.mark.parametrize("opening", ["---\n---\n", "---\n...\n", "---  \n---\n\n"])
+def test_empty_front_matter_is_no_front_matter(tmp_path: Path, read_all, opening: str) -> None:
+    """Jekyll's ``---`` twice was refused: "front matter opened with '---' is never closed"."""
+    path = tmp_path / "a.md"
+    path.write_text(
+        opening + "# Menlu RI bertemu Menlu Tiongkok\n\n"
+        "Menteri Luar Negeri Indonesia bertemu mitranya dari Tiongkok di Beijing pada hari Kamis.\n",
+        encoding="utf-8",
+    )
+    [article], problems = read_all(path)
+    assert problems == [] and article.title == "Menlu RI bertemu Menlu Tiongkok"
+    assert article.paragraphs == [
+        "Menteri Luar Negeri Indonesia bertemu mitranya dari Tiongkok di Beijing pada hari Kamis."
+    ]
+
+
 def test_h1_is_the_title_without_front_matter(tmp_path: Path, read_all) -> None:
     path = tmp_path / "a.md"
     path.write_text(
