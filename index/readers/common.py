@@ -265,9 +265,10 @@ def make_article(
     paragraphs = [b.text for b in body if b.kind != "heading"]
     if not paragraphs:
         raise ReaderError("no body text")
-    url = link(text_field(meta.get("url")), f"{path} {locator}" if locator else str(path))
+    where = f"{path} {locator}" if locator else str(path)
+    url = link(_url(meta.get("url"), where), where)
     source = clip(_source(meta.get("source"), paragraphs, url), MAX_NAME_CHARS)
-    published, local_day = _published(meta.get("published"), paragraphs, f"{path} {locator or ''}".rstrip())
+    published, local_day = _published(meta.get("published"), paragraphs, where)
     language = normalise_language(meta.get("language")) or detect_language("\n".join([headline, *paragraphs]))
     return Article(
         title=headline,
@@ -281,6 +282,15 @@ def make_article(
         locator=locator,
         local_day=local_day,
     )
+
+
+def _url(given: Any, where: str) -> str | None:
+    """The metadata's URL when it is text: a list of them joined by commas (``text_field``), or
+    a number, would be cited as the article's address."""
+    if given is None or isinstance(given, str):
+        return text_field(given)
+    log.warning("%s: its url %.80r is not text; kept without a link", where, given)
+    return None
 
 
 def _source(given: Any, paragraphs: list[str], url: str | None) -> str | None:

@@ -100,10 +100,12 @@ def _article(path: Path, number: int, raw: bytes, size: int) -> Article:
         raise ReaderError("a number in the JSON is too long") from None
     if not isinstance(row, dict):
         raise ReaderError(f"expected a JSON object, got {type(row).__name__}")
-    text = row.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ReaderError("missing 'text'")
-    if not isinstance(row.get("title"), str) or not row["title"].strip():
-        raise ReaderError("missing 'title'")
+    for key in ("text", "title"):
+        value = row.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ReaderError(f"{key!r} must be a string, not {type(value).__name__}")
+        if not value or not value.strip():
+            raise ReaderError(f"missing {key!r}")
+    text = row["text"]
     blocks = shape_blocks(split_paragraphs(text))
     return make_article(path=path, title=row["title"], blocks=blocks, meta=row, locator=f"line {number}")

@@ -67,7 +67,7 @@ GOOD = row(title="Judul", text="Isi berita yang cukup untuk dibaca.")
         (row(title="Tanpa isi"), "missing 'text'"),
         (row(title="Isi kosong", text="   "), "missing 'text'"),
         (row(title="", text="Isi tanpa judul."), "missing 'title'"),
-        (row(title=5, text="Judul bukan teks."), "missing 'title'"),
+        (row(title=5, text="Judul bukan teks."), "'title' must be a string, not int"),
     ],
 )
 def test_bad_line_is_reported_and_reading_continues(tmp_path: Path, line: str, reason: str, read_all) -> None:
@@ -184,3 +184,34 @@ def test_a_published_value_it_cannot_hold_is_said(
     (record,) = [r for r in caplog.records if "published" in r.getMessage()]
     assert record.levelname == "WARNING"
     assert f"c.jsonl line 1: its published value {published!r} is no date" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"title": "Judul", "text": ["Isi berita.", "Paragraf kedua."]}, "'text' must be a string, not list"),
+        ({"title": 2024, "text": "Isi berita yang cukup untuk dibaca."}, "'title' must be a string, not int"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_named_as_such(
+    tmp_path: Path, read_all, fields: dict, reason: str
+) -> None:
+    """Both rows were "missing 'text'" / "missing 'title'", though the file has them."""
+    path = tmp_path / "c.jsonl"
+    path.write_text(row(**fields) + "\n")
+    _, [problem] = read_all(path)
+    assert (problem.line, problem.reason) == (1, reason)
+
+
+@pytest.mark.parametrize("url", [["https://example.org/a", "https://example.org/b"], 5, {"href": "x"}])
+def test_a_url_that_is_not_text_is_dropped_with_a_warning(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture, url: object
+) -> None:
+    """A list of URLs became one address "https://example.org/a, https://example.org/b" in every
+    citation of the article, and a number the address "5"."""
+    path = tmp_path / "c.jsonl"
+    path.write_text(row(title="Judul", text="Isi berita yang cukup untuk dibaca.", url=url) + "\n")
+    with caplog.at_level("WARNING"):
+        [article], _ = read_all(path)
+    assert article.url is None
+    assert f"c.jsonl line 1: its url {url!r} is not text" in caplog.text
