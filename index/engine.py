@@ -203,15 +203,11 @@ class Engine:
             return vectors
         log.warning("vector file %s disagrees with the passages table; repairing", path.name)
         rows = await self.store.visible_ids(gen)
-        extra = np.setdiff1d(ids, rows)
-        missing = np.setdiff1d(rows, ids)
+        extra, missing = await asyncio.to_thread(lambda: (np.setdiff1d(ids, rows), np.setdiff1d(rows, ids)))
         found, blobs = await self.store.vectors_for(missing.tolist())
         if any(b is None for b in blobs):
             raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
-        vectors = vectors.clone()
-        vectors.remove(extra.tolist())
-        if len(found):
-            vectors.add(found, np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]))  # type: ignore[arg-type]
+        vectors = await asyncio.to_thread(_patched, vectors, extra, found, blobs)  # a copy: CPU, off the loop
         await self._save_repair(gen, vectors, path)
         return vectors
 
@@ -582,3 +578,14 @@ class Engine:
             published_at=meta.get("published_at"),
             size_bytes=await asyncio.to_thread(self.store.size_bytes),
         )
+
+
+def _patched(
+    vectors: VectorIndex, extra: np.ndarray, found: np.ndarray, blobs: Sequence[bytes]
+) -> VectorIndex:
+    """A copy of ``vectors`` without the ids in ``extra`` and with the stored vectors ``found``."""
+    copy = vectors.clone()
+    copy.remove(extra.tolist())
+    if len(found):
+        copy.add(found, np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]))
+    return copy

@@ -283,3 +283,41 @@ async def test_vectors_are_collected_with_their_passages_and_by_a_full_run(
             await writer.put_batch([("never-staged", np.ones(engine.embedder.dim, dtype=np.float32))], [])
         await engine.index([news], full=True)
         assert cached_vectors(data) == 2
+
+
+async def test_a_vector_file_out_of_step_with_the_passages_is_patched_off_the_event_loop(
+    tmp_path: Path, make_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patch copies the whole index (154 MB at 100,000 passages): on the loop it stalled a
+    serving bot's heartbeat while a reload repaired a file another process left out of step."""
+    import threading
+
+    from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_checksum
+    from foreign_desk.index.store.vectors import VectorIndex
+
+    settings = make_settings()
+    news = tmp_path / "news"
+    news.mkdir()
+    write_jsonl(news / "asean.jsonl", ASEAN)
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        await engine.index([news])
+    data = tmp_path / "data"
+    (path,) = (data / "vectors").glob("*.faiss")
+    stray = VectorIndex.load(path, mmap=False)
+    stray.add(np.array([10**9]), np.full((1, 64), 1 / 8, dtype=np.float32))  # no passage has this id
+    stray.save(path)
+    db = sqlite3.connect(data / "foreign-desk.sqlite3")
+    with db:
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (file_checksum(path), CHECKSUM_KEY))
+    db.close()
+    copied_on: list[threading.Thread] = []
+    clone = VectorIndex.clone
+    monkeypatch.setattr(
+        VectorIndex, "clone", lambda self: copied_on.append(threading.current_thread()) or clone(self)
+    )
+
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        answer = await engine.ask(ASEAN_Q)
+
+    assert copied_on and threading.main_thread() not in copied_on
+    assert answer.results and all(r.passage_id != 10**9 for r in answer.results)
