@@ -123,11 +123,7 @@ def article_from_html(
         text = html
     if not text.strip():
         raise ReaderError("empty page")
-    tree = trafilatura.utils.load_html(text)
-    if tree is None:
-        raise ReaderError("not an HTML page")
-    if next(itertools.islice(tree.iter(), MAX_ELEMENTS, None), None) is not None:
-        raise ReaderError(f"the page has over {MAX_ELEMENTS:,} HTML elements, too many for one article")
+    tree = _tree(text)
     # Read what the page declares before trafilatura prunes the tree.
     meta = _page_metadata(tree)
     document = extract_document(tree, url=url, options=options)
@@ -155,6 +151,16 @@ def article_from_html(
         local_day=local_day,
         link=link if link != article_url else None,
     )
+
+
+def _tree(text: str) -> HtmlElement:
+    """The page's parsed tree, or ``ReaderError`` when it is none or has over ``MAX_ELEMENTS``."""
+    tree = trafilatura.utils.load_html(text)
+    if tree is None:
+        raise ReaderError("not an HTML page")
+    if next(itertools.islice(tree.iter(), MAX_ELEMENTS, None), None) is not None:
+        raise ReaderError(f"the page has over {MAX_ELEMENTS:,} HTML elements, too many for one article")
+    return tree
 
 
 def extract_document(
