@@ -28,6 +28,7 @@ import feedparser
 import lxml.html
 from foreign_desk.index.fetch.errors import NotAFeed
 from foreign_desk.index.fetch.urls import canonical_url
+from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, clip
 from lxml import etree
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def parse_feed(
         problems.append(f"{len(bad_dates)} item(s) with an unreadable or future date, e.g. {bad_dates[0]!r}")
     meta = parsed.get("feed", {})
     return ParsedFeed(
-        title=html_to_text(meta.get("title", "")),
+        title=clip(html_to_text(meta.get("title", "")), MAX_TITLE_CHARS) or "",
         link=meta.get("link"),
         language=meta.get("language") or None,
         version=parsed.get("version") or "unknown",
@@ -265,7 +266,7 @@ def _feed_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
 def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem | None:
     link = (entry.get("link") or "").strip() or None
     guid = (entry.get("id") or "").strip() or None
-    title = html_to_text(entry.get("title"))
+    title = clip(html_to_text(entry.get("title")), MAX_TITLE_CHARS) or ""
     if link is None and guid and guid.startswith(("http://", "https://")):
         link = guid
     if link is None and not title:
@@ -286,7 +287,7 @@ def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem |
         title=title,
         summary=summary,
         published=published,
-        author=html_to_text(entry.get("author")) or None,
+        author=clip(html_to_text(entry.get("author")), MAX_NAME_CHARS) or None,
         content=content,
         content_html=content_html,
         local_day=local_day,

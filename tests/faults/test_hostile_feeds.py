@@ -200,3 +200,25 @@ async def test_a_feed_that_declares_an_encoding_no_text_can_have_is_read(
     assert report.runs[0].error is None and report.counts["new"] == 1
     assert any("wrong encoding declaration" in p for p in report.runs[0].problems)
     assert [a.title for a in await engine.latest()] == [PATROL.title]
+
+
+async def test_an_enormous_item_title_is_cut_in_what_a_fetch_reports(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    """A 90 KB title (the feed may be megabytes) on an item whose page fails went whole into the
+    run's report: ``fetch`` printed all of it on one line, ``fetch --json`` too."""
+    from foreign_desk.index.readers.common import MAX_TITLE_CHARS
+
+    huge = "Breaking " * 10_000
+    item = f"<item><title>{huge}</title><link>{server.url('/gone')}</link></item>"
+    server.serve(
+        "/rss", rss("World", server.base_url, [], raw_items=item), content_type="application/rss+xml"
+    )
+    server.serve("/gone", "gone", status=404)
+    await desk.add_feed(server.url("/rss"), name="world", check=False)
+
+    report = await desk.fetch("world")
+
+    (outcome,) = report.runs[0].items
+    assert outcome.status == "failed" and outcome.title.startswith("Breaking Breaking")
+    assert len(outcome.title) <= MAX_TITLE_CHARS
