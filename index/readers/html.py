@@ -311,13 +311,14 @@ def _encoding(label: str | None) -> str | None:
     key = label.strip().strip("\"'").lower()
     if key in _WINDOWS_1252:
         return "cp1252"
-    if key.startswith("utf-16"):  # a meta tag cannot really declare UTF-16: the bytes were read as ASCII
-        return "utf-8"
     key = _ALIASES.get(key, key)
     try:
-        return codecs.lookup(key).name
+        name = codecs.lookup(key).name
     except LookupError:
         return None
+    if name.startswith(("utf-16", "utf-32")):  # any spelling ("utf16", "U16"): bytes with no BOM
+        return "utf-8"  # whose label could be read as ASCII are not UTF-16 or UTF-32
+    return name
 
 
 # --------------------------------------------------------------------------------------------

@@ -198,6 +198,18 @@ def test_decoding(data: bytes, charset: str | None, expected: str) -> None:
     assert expected in decode_html(data, charset)
 
 
+@pytest.mark.parametrize("label", ["utf16", "utf_16", "U16", "utf-16be", "utf32"])
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_a_page_labelled_utf16_in_any_spelling_is_not_read_as_utf16(label: str, where: str) -> None:
+    """ "utf-16" was caught, but "utf16" or "U16" (an alias Python knows) decoded the ASCII bytes
+    two at a time into CJK characters: the page was "no article" or indexed as gibberish."""
+    data = (
+        f'<meta charset="{label if where == "meta" else "x"}"><p>Menlu RI bertemu Menlu Jepang.</p>'.encode()
+    )
+    data += b" " * (len(data) % 4 and 4 - len(data) % 4)  # a length UTF-16 and UTF-32 can decode
+    assert "Menlu RI bertemu Menlu Jepang" in decode_html(data, label if where == "header" else None)
+
+
 @pytest.mark.parametrize("label", ["base64", "rot13", "zlib", "punycode", "undefined"])
 def test_a_charset_that_is_no_text_encoding_is_passed_over(tmp_path: Path, label: str) -> None:
     """A server's (or a page's) charset naming a codec of bytes, or one that fails on any page,
