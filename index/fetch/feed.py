@@ -250,6 +250,8 @@ def _feed_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip("\"'")
+    if charset and _not_these_bytes(charset, data):
+        charset = None
     if charset and charset.lower() in _SINGLE_BYTE and not data.isascii():
         try:
             data.decode("utf-8")
@@ -261,6 +263,19 @@ def _feed_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
         mime = "application/xml"
     out["content-type"] = f"{mime}; charset={charset}" if charset else mime
     return out
+
+
+def _not_these_bytes(charset: str, data: bytes) -> bool:
+    """Whether a document that opens with an ASCII ``<`` cannot be in ``charset``: UTF-16 or
+    UTF-32 without a BOM (``<?`` two bytes at a time is a CJK character), EBCDIC, a codec no
+    text has. Read that way, an even-length feed was no feed and an odd-length one was."""
+    head = data.lstrip()[:4]
+    if not head.startswith(b"<"):
+        return False
+    try:
+        return not head.decode(charset, "ignore").startswith("<")
+    except (LookupError, UnicodeError):  # no such codec, a codec of bytes (base64), or "undefined"
+        return True
 
 
 def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem | None:

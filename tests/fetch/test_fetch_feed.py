@@ -194,3 +194,17 @@ async def test_feed_bytes_are_never_treated_as_a_path_or_url(
         with pytest.raises(NotAFeed):
             parse_feed(data)
     assert news_server.requests == []
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf16", "utf-32", "cp1026", "base64"])
+@pytest.mark.parametrize("pad", [b"", b" ", b"  ", b"   "])
+def test_a_charset_the_bytes_cannot_be_in_is_passed_over(charset: str, pad: bytes) -> None:
+    """A UTF-8 feed served as ``charset=utf-16`` was read two bytes at a time when its length was
+    even: "no feed items could be read", and the next poll, one byte longer, worked."""
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Dunia</title>'
+        b"<item><title>Menlu RI bertemu Menlu Jepang</title><link>https://example.org/a</link></item>"
+        b"</channel></rss>" + pad
+    )
+    feed = parse_feed(document, headers={"content-type": f"application/rss+xml; charset={charset}"})
+    assert [i.title for i in feed.items] == ["Menlu RI bertemu Menlu Jepang"]
