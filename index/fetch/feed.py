@@ -1,6 +1,7 @@
 """Feeds: the bytes we fetched → typed ``FeedItem``s, and a conditional poll that fetches and parses.
 
-feedparser reads RSS 0.9x/1.0/2.0, Atom and JSON Feed and is forgiving: a feed that is not
+feedparser reads RSS 0.9x/1.0/2.0 and Atom (6.0 has no JSON Feed reader: such a feed is a
+``NotAFeed`` that says so) and is forgiving: a feed that is not
 well-formed (a Latin-1 feed without an encoding declaration, an unescaped ``&``) is parsed
 as far as it goes, and what went wrong is reported in ``ParsedFeed.problems``. A document
 with no item at all that is also malformed is ``NotAFeed``.
@@ -125,9 +126,13 @@ def parse_feed(
         where = f" at {url}" if url else ""
         if _HTML_START.match(data[:4096]):
             raise NotAFeed(f"not a feed{where}: {_html_page(data, url)}")
+        if data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{":
+            raise NotAFeed(
+                f"not a feed{where}: a JSON Feed, which cannot be read (use the site's RSS or Atom feed)"
+            )
         if parsed.get("bozo"):
             raise NotAFeed(f"no feed items could be read{where}: {problems[0]}")
-        raise NotAFeed(f"not a feed{where}: no RSS, Atom or JSON Feed document")
+        raise NotAFeed(f"not a feed{where}: no RSS or Atom document")
     if max_items is not None and len(entries) > max_items:
         problems.append(f"{len(entries) - max_items} item(s) after the first {max_items} ignored")
         entries = entries[:max_items]
@@ -239,8 +244,7 @@ def _feed_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
     Servers label feeds ``text/xml`` (which RFC 3023 made US-ASCII by default), ``text/html``
     or nothing at all; all of these become ``application/xml`` so that the XML declaration
     decides (RFC 7303). A charset parameter is kept, except a Latin-1 one on bytes that are
-    valid UTF-8 (a server default stamped on a UTF-8 feed). JSON types stay: they select
-    feedparser's JSON Feed reader.
+    valid UTF-8 (a server default stamped on a UTF-8 feed). JSON types stay as they are.
     """
     out = {k.lower(): v for k, v in headers.items()}
     mime, _, params = out.get("content-type", "").partition(";")

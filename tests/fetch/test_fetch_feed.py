@@ -208,3 +208,15 @@ def test_a_charset_the_bytes_cannot_be_in_is_passed_over(charset: str, pad: byte
     )
     feed = parse_feed(document, headers={"content-type": f"application/rss+xml; charset={charset}"})
     assert [i.title for i in feed.items] == ["Menlu RI bertemu Menlu Jepang"]
+
+
+@pytest.mark.parametrize("content_type", ["application/feed+json", "application/json", ""])
+def test_a_json_feed_is_refused_as_what_it_is(content_type: str) -> None:
+    """feedparser 6.0 reads no JSON Feed: it was "no feed items could be read: malformed feed
+    (SAXParseException): <unknown>:2:0: not well-formed (invalid token)"."""
+    document = (
+        b'\xef\xbb\xbf {"version": "https://jsonfeed.org/version/1.1", "title": "Dunia", "items": '
+        b'[{"id": "1", "url": "https://example.org/a", "title": "Menlu RI bertemu Menlu Jepang"}]}'
+    )
+    with pytest.raises(NotAFeed, match=r"^not a feed at https://example\.org/feed\.json: a JSON Feed, "):
+        parse_feed(document, url="https://example.org/feed.json", headers={"content-type": content_type})
