@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from foreign_desk.index.config import read_toml
+from foreign_desk.index.config import FeedSettings, read_toml
 from foreign_desk.index.errors import ConfigError
 
 SHIPPED_FEEDS = Path(__file__).resolve().parent.parent.parent / "corpus" / "feeds.toml"
@@ -44,7 +44,12 @@ def load_seed(path: str | Path | None = None) -> list[FeedSpec]:
         if texts:
             raise ConfigError(f"{path}: feed {n}: {texts[0]} must be text")
         every = table.get("every")
-        if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
-            raise ConfigError(f"{path}: feed {n}: every must be a whole number of minutes")
+        low, high = FeedSettings.BOUNDS["poll_minutes"]  # as `feeds add --every`
+        if every is not None and (
+            not isinstance(every, int) or isinstance(every, bool) or not low <= every <= high
+        ):
+            raise ConfigError(
+                f"{path}: feed {n}: every must be a whole number of minutes from {low} to {high:,}"
+            )
         specs.append(FeedSpec(url, table.get("name"), table.get("source"), table.get("language"), every))
     return specs

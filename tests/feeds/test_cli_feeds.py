@@ -218,6 +218,7 @@ every = 60
         ('[[feed]]\nurl = "https://example.org/rss"\nname = 5\n', "feed 1: name must be text"),
         ("feed = [1, 2]\n", "feeds are [[feed]] tables"),
         ("[[feed]]\nevery = " + "9" * 5000 + "\n", "not valid TOML"),
+        ('[[feed]]\nurl = "https://example.org/rss"\nevery = 99999999999999999999\n', "from 1 to 10,080"),
     ],
 )
 def test_a_bad_feeds_toml_is_one_line(tmp_path: Path, text: str, message: str) -> None:
