@@ -123,16 +123,7 @@ def parse_feed(
         problems.append(_describe(parsed.get("bozo_exception")))
     entries = parsed.get("entries") or []
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
-        where = f" at {url}" if url else ""
-        if _HTML_START.match(data[:4096]):
-            raise NotAFeed(f"not a feed{where}: {_html_page(data, url)}")
-        if data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{":
-            raise NotAFeed(
-                f"not a feed{where}: a JSON Feed, which cannot be read (use the site's RSS or Atom feed)"
-            )
-        if parsed.get("bozo"):
-            raise NotAFeed(f"no feed items could be read{where}: {problems[0]}")
-        raise NotAFeed(f"not a feed{where}: no RSS or Atom document")
+        raise _not_a_feed(data, url, problems[-1] if parsed.get("bozo") else None)
     if max_items is not None and len(entries) > max_items:
         problems.append(f"{len(entries) - max_items} item(s) after the first {max_items} ignored")
         entries = entries[:max_items]
@@ -163,6 +154,20 @@ def parse_feed(
         items=tuple(items),
         problems=tuple(problems),
     )
+
+
+def _not_a_feed(data: bytes, url: str | None, problem: str | None) -> NotAFeed:
+    """Why a document with no item is no feed: an HTML page, a JSON Feed, or what went wrong."""
+    where = f" at {url}" if url else ""
+    if _HTML_START.match(data[:4096]):
+        return NotAFeed(f"not a feed{where}: {_html_page(data, url)}")
+    if data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{":
+        return NotAFeed(
+            f"not a feed{where}: a JSON Feed, which cannot be read (use the site's RSS or Atom feed)"
+        )
+    if problem is not None:
+        return NotAFeed(f"no feed items could be read{where}: {problem}")
+    return NotAFeed(f"not a feed{where}: no RSS or Atom document")
 
 
 async def poll_feed(
