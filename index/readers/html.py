@@ -464,7 +464,7 @@ def _jsonld_published(tree: HtmlElement) -> str | None:
             continue
         try:
             data = json.loads(script.text)
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested deeper than Python's stack
             continue
         stack = [data]
         while stack:

@@ -114,6 +114,15 @@ def test_oversized_page_is_refused_unread(tmp_path: Path, monkeypatch: pytest.Mo
     assert [str(p) for p in found] == [f"{big}: file is 50,000,000 bytes, too large for one article"]
 
 
+@pytest.mark.parametrize("script", ["[" * 100_000, '{"datePublished": ' + "1" * 5000 + "}", "{broken"])
+def test_unreadable_json_ld_costs_its_date_not_the_page(script: str) -> None:
+    """Deeply nested JSON-LD was "reader failed (RecursionError: a bug)" with a traceback, and
+    a feed's item failed with "internal error": the page's article was lost."""
+    head = f'<script type="application/ld+json">{script}</script>'
+    article = article_from_html(page(head=head).encode(), url="https://www.antaranews.com/berita/1")
+    assert article.title == "Judul berita" and article.paragraphs[0].startswith("Paragraf 1")
+
+
 def test_a_page_of_too_many_elements_is_refused_before_extraction(tmp_path: Path) -> None:
     """Extraction's time grows with the square of the elements: 50,000 ``<span>`` (750 KB) took
     445 s of CPU, so one page a server made so held a feed's poll for hours."""
