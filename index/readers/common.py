@@ -202,11 +202,12 @@ def normalise_language(value: Any) -> str | None:
 
 
 def text_field(value: Any) -> str | None:
-    """A metadata value as one tidy line: lists are joined (several authors), blanks are None."""
+    """A metadata value as one tidy line: lists are joined (several authors), blanks are None.
+    Only a list's own values count: a list nested 500 deep would exhaust the stack."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
-        parts = [text_field(v) for v in value]
+        parts = [text_field(v) for v in value if not isinstance(v, (list, tuple))]
         joined = ", ".join(p for p in parts if p)
         return joined or None
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):

@@ -215,3 +215,19 @@ def test_a_url_that_is_not_text_is_dropped_with_a_warning(
         [article], _ = read_all(path)
     assert article.url is None
     assert f"c.jsonl line 1: its url {url!r} is not text" in caplog.text
+
+
+@pytest.mark.parametrize("key", ["author", "source"])
+def test_a_deeply_nested_value_costs_that_value_not_the_rest_of_the_file(
+    tmp_path: Path, read_all, key: str
+) -> None:
+    """A list nested 500 deep in one row's metadata was a RecursionError: "reader failed (a bug)",
+    and no row after it was read."""
+    path = tmp_path / "c.jsonl"
+    nested = "[" * 500 + '"Reuters"' + "]" * 500
+    path.write_text(
+        f'{{"title": "Judul", "text": "Isi berita yang cukup untuk dibaca.", "{key}": {nested}}}\n{GOOD}\n'
+    )
+    articles, problems = read_all(path)
+    assert problems == [] and [a.locator for a in articles] == ["line 1", "line 2"]
+    assert getattr(articles[0], key) is None
