@@ -290,8 +290,14 @@ def _url(given: Any, where: str) -> str | None:
     a number, would be cited as the article's address."""
     if given is None or isinstance(given, str):
         return text_field(given)
-    log.warning("%s: its url %.80r is not text; kept without a link", where, given)
+    log.warning("%s: its url %s is not text; kept without a link", where, _brief(given))
     return None
+
+
+def _brief(value: Any) -> str:
+    """``value`` for a warning: a list or mapping by its kind alone (the repr of one nested 990
+    deep, still valid JSON, exhausts the stack)."""
+    return f"(a {type(value).__name__})" if isinstance(value, (list, tuple, dict)) else repr(value)[:80]
 
 
 def _source(given: Any, paragraphs: list[str], url: str | None) -> str | None:
@@ -315,5 +321,7 @@ def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | Non
     found = find_date_in_text("\n".join(paragraphs))
     if given is not None and given != "":
         instead = f"the day in its text, {found}" if found else "no date"
-        log.warning("%s: its published value %.80r is no date it can hold; it has %s", where, given, instead)
+        log.warning(
+            "%s: its published value %s is no date it can hold; it has %s", where, _brief(given), instead
+        )
     return found, None

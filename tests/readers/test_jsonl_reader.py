@@ -214,15 +214,18 @@ def test_a_url_that_is_not_text_is_dropped_with_a_warning(
     with caplog.at_level("WARNING"):
         [article], _ = read_all(path)
     assert article.url is None
-    assert f"c.jsonl line 1: its url {url!r} is not text" in caplog.text
+    said = (
+        f"(a {type(url).__name__})" if isinstance(url, list | dict) else repr(url)
+    )  # a repr could nest too deep
+    assert f"c.jsonl line 1: its url {said} is not text" in caplog.text
 
 
-@pytest.mark.parametrize("key", ["author", "source"])
+@pytest.mark.parametrize("key", ["author", "source", "url", "published"])
 def test_a_deeply_nested_value_costs_that_value_not_the_rest_of_the_file(
     tmp_path: Path, read_all, key: str
 ) -> None:
     """A list nested 500 deep in one row's metadata was a RecursionError: "reader failed (a bug)",
-    and no row after it was read."""
+    and no row after it was read (the warnings about a url or a date never repr a list)."""
     path = tmp_path / "c.jsonl"
     nested = "[" * 500 + '"Reuters"' + "]" * 500
     path.write_text(
