@@ -205,9 +205,12 @@ class Engine:
         rows = await self.store.visible_ids(gen)
         extra, missing = await asyncio.to_thread(lambda: (np.setdiff1d(ids, rows), np.setdiff1d(rows, ids)))
         found, blobs = await self.store.vectors_for(missing.tolist())
-        if any(b is None for b in blobs):
+        stored = [b for b in blobs if b is not None]
+        if len(stored) < len(blobs):
             raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
-        vectors = await asyncio.to_thread(_patched, vectors, extra, found, blobs)  # a copy: CPU, off the loop
+        vectors = await asyncio.to_thread(
+            _patched, vectors, extra, found, stored
+        )  # a copy: CPU, off the loop
         await self._save_repair(gen, vectors, path)
         return vectors
 
