@@ -42,6 +42,10 @@ from .replies import NO_PINGS
 
 log = logging.getLogger(__name__)
 
+CHANNEL_CLOSED = frozenset({10003, 50001, 50013})
+"""Discord's codes for a channel gone (Unknown Channel) or closed to the bot (Missing Access,
+Missing Permissions); another 403 or 404 (Cloudflare's block, 40333) says nothing of the channel."""
+
 
 class Alerts:
     """Sends what ``feeds.due_posts()`` returns through ``client``; ``start`` once, ``await stop()``."""
@@ -160,6 +164,9 @@ class Alerts:
         try:
             await self._send(channel, claimed, tx)  # type: ignore[arg-type]
         except (discord.NotFound, discord.Forbidden) as exc:
+            if exc.code not in CHANNEL_CLOSED:  # say Cloudflare's 403 (40333): refused, not closed
+                await self._failed(claimed, exc)
+                return False
             await self._record(claimed)  # dropped with the follows
             await self._unreachable(channel_id, exc)
             return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 # JSON error codes used by the stand-in (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
@@ -134,3 +136,42 @@ class FormErrors:
 
 class StandinWarning(UserWarning):
     """Something a test should look at, e.g. the bot called a route the stand-in doesn't know."""
+
+
+@dataclass
+class Refusal:
+    """An error a test asked for: the next `count` requests for which `matches(method, path)`
+    holds get `status` with Discord's JSON body for `code`; `sent` counts them."""
+
+    matches: Callable[[str, str], bool]
+    status: int
+    code: int
+    message: str
+    count: int = 1
+    sent: int = 0
+
+
+class Refusals:
+    """Errors injected by tests (`DiscordStandin.refusals.inject`), checked before a route's handler."""
+
+    def __init__(self) -> None:
+        self.injected: list[Refusal] = []
+
+    def inject(
+        self,
+        matches: Callable[[str, str], bool],
+        status: int,
+        code: int,
+        message: str = "Refused.",
+        count: int = 1,
+    ) -> Refusal:
+        refusal = Refusal(matches, status, code, message, count)
+        self.injected.append(refusal)
+        return refusal
+
+    def check(self, method: str, path: str) -> None:
+        """Raise the first injected refusal left that matches this request."""
+        for refusal in self.injected:
+            if refusal.sent < refusal.count and refusal.matches(method, path):
+                refusal.sent += 1
+                raise DiscordHTTPError(refusal.status, {"message": refusal.message, "code": refusal.code})

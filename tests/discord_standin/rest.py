@@ -116,6 +116,7 @@ class RestApi:
             headers = limited.headers
             if limited.refusal is not None:
                 raise DiscordHTTPError(429, limited.refusal)
+            self.s.refusals.check(request.method, path)
             if bad_json:
                 raise err.json_error(400, err.INVALID_JSON, "The request body contains invalid JSON.")
             status, payload = await found[2](call)

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from .actions import UserActions
 from .commands import CommandRegistry
-from .errors import StandinUsageError
+from .errors import Refusals, StandinUsageError
 from .gateway import APP_FLAG_FOR_INTENT, HEARTBEAT, INVALID_SESSION, PRIVILEGED_INTENTS, RECONNECT, Gateway
 from .holds import Hold, Holds
 from .messaging import Messages
@@ -97,6 +97,7 @@ class DiscordStandin(UserActions):
         self.commands = CommandRegistry()
         self.rate_limits = RateLimits(self.config.route_limits, self.config.global_limit)
         self.holds = Holds()
+        self.refusals = Refusals()
         self.messages = Messages(self)
         self.gateway = Gateway(self)
         self._rest = RestApi(self)

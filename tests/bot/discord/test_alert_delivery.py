@@ -285,3 +285,29 @@ async def test_an_alert_deleted_before_its_plain_text_edit_keeps_the_channels_fo
         assert [f.topic for f in await bot.feeds.following(plain.id)] == [TOPIC]
         assert await bot.feeds.follows.pending() == []  # posted once, not again
     assert "stopping its" not in caplog.text
+
+
+async def test_a_refusal_that_says_nothing_of_the_channel_keeps_its_follows(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """A 403 whose code is not the channel's (Cloudflare's block of the bot's address, 40333) used
+    to be read as the channel closed to the bot: its follows were stopped. It is retried, then
+    the alert dropped; the follows stay."""
+    caplog.set_level(logging.WARNING, "foreign_desk.bot.discord.alerts")
+    posts = f"/channels/{standin.general.id}/messages"
+    blocked = standin.refusals.inject(
+        lambda method, path: method == "POST" and path.endswith(posts),
+        403,
+        40333,
+        "internal network error",
+        count=2,
+    )
+    url = publish(news, [PATROL])
+    options = alerts_options(alert_attempts=2, alert_retry_s=0.05)
+    async with asyncio.timeout(TIMEOUT), start_bot(**options) as bot:
+        await bot.feeds.follow(standin.general.id, TOPIC, guild_id=standin.guild.id)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        await standin.wait_until(lambda: "dropping an alert" in caplog.text, timeout=90, what="the drop")
+        assert [f.topic for f in await bot.feeds.following(standin.general.id)] == [TOPIC]
+    assert blocked.sent == 2 and "stopping its" not in caplog.text
