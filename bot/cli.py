@@ -264,7 +264,7 @@ def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
     from foreign_desk.index.evaluate import evaluate, load_questions
 
     async def go() -> dict[str, Any]:
-        items = load_questions(questions)
+        items = load_questions(questions, state.settings.search.max_question_chars)
         refused: dict[str, int] = {}
 
         async with await open_engine(state) as engine:

@@ -118,13 +118,20 @@ def _string_list(value: Any, key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_question(raw: Any, where: str, line: int | None = None) -> Question:
-    """Check one decoded line and turn it into a :class:`Question`; ``where`` prefixes errors."""
+def parse_question(raw: Any, where: str, line: int | None = None, max_chars: int | None = None) -> Question:
+    """Check one decoded line and turn it into a :class:`Question`; ``where`` prefixes errors.
+
+    A question over ``max_chars`` (the engine's ``search.max_question_chars``) is refused here,
+    with its line, rather than by the engine midway through a run."""
     if not isinstance(raw, dict):
         raise QuestionFileError(f"{where}: expected a JSON object, got {type(raw).__name__}")
     text = raw.get("question")
     if not isinstance(text, str) or not text.strip():
         raise QuestionFileError(f"{where}: 'question' must be a non-empty string")
+    if max_chars is not None and len(text.strip()) > max_chars:
+        raise QuestionFileError(
+            f"{where}: the question is {len(text.strip()):,} characters long; at most {max_chars:,}"
+        )
     kind = raw.get("kind", DEFAULT_KIND)
     if kind is None:
         kind = DEFAULT_KIND
@@ -141,7 +148,9 @@ def parse_question(raw: Any, where: str, line: int | None = None) -> Question:
     )
 
 
-def parse_questions(lines: Iterable[str], source: str = "<questions>") -> list[Question]:
+def parse_questions(
+    lines: Iterable[str], source: str = "<questions>", max_chars: int | None = None
+) -> list[Question]:
     """Parse JSON Lines text (blank lines skipped); errors name ``source`` and the line number."""
     questions: list[Question] = []
     for number, text in enumerate(lines, start=1):
@@ -156,13 +165,13 @@ def parse_questions(lines: Iterable[str], source: str = "<questions>") -> list[Q
             raise QuestionFileError(f"{where}: JSON nested too deeply") from None
         except ValueError:  # an integer of thousands of digits (int_max_str_digits)
             raise QuestionFileError(f"{where}: a number in the JSON is too long") from None
-        questions.append(parse_question(raw, where, number))
+        questions.append(parse_question(raw, where, number, max_chars))
     return questions
 
 
-def load_questions(path: str | Path) -> list[Question]:
+def load_questions(path: str | Path, max_chars: int | None = None) -> list[Question]:
     """Read a question file; a missing file, one over ``MAX_FILE_BYTES``, bad encoding, a
-    malformed line or no questions is an error."""
+    malformed line, a question over ``max_chars`` or no questions is an error."""
     path = Path(path)
     try:
         with path.open("rb") as handle:
@@ -181,7 +190,7 @@ def load_questions(path: str | Path) -> list[Question]:
         raise QuestionFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     # Lines end at "\n" alone (JSON Lines): ``splitlines`` would also cut at U+2028, U+0085 and
     # the like, which JSON keeps unescaped inside strings (``json.dumps(ensure_ascii=False)``).
-    questions = parse_questions(text.split("\n"), str(path))
+    questions = parse_questions(text.split("\n"), str(path), max_chars)
     if not questions:
         raise QuestionFileError(f"{path}: no questions in the file")
     return questions

@@ -477,3 +477,17 @@ def test_first_ask_on_a_fresh_machine_indexes_the_shipped_corpus(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert "indexing the shipped corpus first" in done.stderr
     assert done.stdout.startswith("[1] ") and "IDN Times" in done.stdout
+
+
+def test_eval_names_the_line_of_a_question_over_the_length_cap(sample_copy: Path, tmp_path: Path) -> None:
+    """A question past ``search.max_question_chars`` is a bad line like any other: one error
+    naming the file and line, before any question is asked (it said only "the question is
+    1,001 characters long", after asking the lines above it)."""
+    questions = tmp_path / "q.jsonl"
+    lines = [{"question": NATO_JAPAN, "answers": ["NATO"]}, {"question": "x" * 1001, "answers": ["x"]}]
+    questions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, stdout, stderr = invoke(sample_copy, "eval", str(questions))
+    assert (code, stdout) == (1, "")
+    assert stderr.strip() == (
+        f"error: {questions}, line 2: the question is 1,001 characters long; at most 1,000"
+    )
