@@ -46,13 +46,20 @@ def write_text(text: str, output: str | None) -> None:
 
 
 def _replace(target: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``target``, then rename it over ``target``."""
+    """Write ``text`` to a temp file beside ``target``, fsync it, then rename it over ``target``
+    (a crash leaves the old file or the new one, never an empty one). The file gets the mode
+    the umask gives a new file, not mkstemp's 0600."""
     import tempfile
 
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
+        umask = os.umask(0)  # read it: the CLI runs no other thread that creates files now
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

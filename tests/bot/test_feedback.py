@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,6 +99,27 @@ def test_export_into_a_missing_folder_is_one_line(tmp_path: Path):
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # no traceback
         assert result.stderr.strip().startswith(f"Error: Could not open file '{output}': ")
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_export_file_gets_the_umask_mode_and_is_fsynced_before_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """As ``> file`` would make it (mkstemp's 0600 hid it from the group), and on disk before it
+    replaces the old file: a crash right after must not leave an empty file where one was whole."""
+    done: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (done.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (done.append("replace"), real_replace(a, b))[1])
+    output = tmp_path / "feedback.jsonl"
+    old = os.umask(0o027)
+    try:
+        args = ["--data-dir", str(tmp_path / "data"), "feedback", "export", "--json", "-o", str(output)]
+        result = CliRunner().invoke(cli, args)
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(output.stat().st_mode) == 0o640
+    assert done[-2:] == ["fsync", "replace"]
 
 
 async def invoke(data_dir: Path, *args: str) -> Result:
