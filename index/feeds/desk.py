@@ -579,11 +579,12 @@ class FeedDesk:
         guild_id: int | None = None,
         created_by: int | None = None,
         locale: str | None = None,
+        limit: int | None = None,
     ) -> Follow:
         """Post articles about ``topic`` in a channel as they are ingested (in the language of
-        the server's ``locale``)."""
+        the server's ``locale``); a channel follows at most ``limit`` topics (``Follows.add``)."""
         return await self.follows.add(
-            channel_id, topic, guild_id=guild_id, created_by=created_by, locale=locale
+            channel_id, topic, guild_id=guild_id, created_by=created_by, locale=locale, limit=limit
         )
 
     async def server_locale(self, guild_id: int, locale: str) -> int:

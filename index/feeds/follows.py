@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,10 +34,11 @@ MAX_TOPIC_CHARS = 200
 MatchListener = Callable[[list[Match]], Awaitable[None] | None]
 
 SQL_FOLLOWS = "SELECT id, channel_id, topic, guild_id, created_by, created_at, locale FROM follows"
-SQL_ADD_FOLLOW = (
+SQL_ADD_FOLLOW = (  # unless the channel has its cap of follows: checked by the statement that adds
     "INSERT INTO follows(channel_id, guild_id, topic, vector, fingerprint, created_by, created_at, locale) "
-    "VALUES (?,?,?,?,?,?,?,?)"
+    "SELECT ?,?,?,?,?,?,?,? WHERE (SELECT count(*) FROM follows WHERE channel_id = ?) < ?"
 )
+NO_CAP = 1 << 62
 SQL_ADD_MATCH = (
     "INSERT OR IGNORE INTO follow_matches(follow_id, article_uid, similarity, matched_at) "
     "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM follow_matches m JOIN follows f ON f.id = m.follow_id "
@@ -68,6 +70,22 @@ SQL_RESTORE = (  # a posted match, unless its channel has a match of the article
 POSTED_KEPT_S = 30 * 86400.0
 """How long a posted match outlives its article in the index: an article ingested again from
 its URL (the same id) within that time is not alerted again where it was."""
+
+
+class AlreadyFollowed(FeedError):
+    """The channel follows ``topic`` already (``topic`` as it was followed then)."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"this channel already follows {topic!r}")
+        self.topic = topic
+
+
+class TooManyFollows(FeedError):
+    """The channel follows ``limit`` topics already."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"this channel already follows {limit} topics")
+        self.limit = limit
 
 
 class NotFollowed(FeedError):
@@ -126,26 +144,41 @@ class Follows:
         guild_id: int | None = None,
         created_by: int | None = None,
         locale: str | None = None,
+        limit: int | None = None,
     ) -> Follow:
-        """Follow ``topic`` in a channel (embedding it now); following it twice is an error.
-        ``locale`` is the server's (``Follow.locale``)."""
+        """Follow ``topic`` in a channel (embedding it now); ``AlreadyFollowed`` if it does, and
+        ``TooManyFollows`` if it follows ``limit`` topics already, both checked again by the insert
+        (other tasks and processes may follow meanwhile). ``locale`` is the server's (``Follow.locale``)."""
         topic = " ".join(topic.split())
         if not topic:
             raise FeedError("the topic is empty")
         if len(topic) > MAX_TOPIC_CHARS:
             raise FeedError(f"the topic is longer than {MAX_TOPIC_CHARS} characters")
-        if any(f.topic.casefold() == topic.casefold() for f in await self.following(channel_id)):
-            raise FeedError(f"this channel already follows {topic!r}")
+        await self._refuse(channel_id, topic, limit)
         vector = await self.engine.embed_query(topic)
         fingerprint = self.engine.fingerprint.to_json()
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                SQL_ADD_FOLLOW,
-                (channel_id, guild_id, topic, _blob(vector), fingerprint, created_by, now_iso(), locale),
-            )
-            follow_id = int(cur.lastrowid)  # type: ignore[arg-type]
+        row = (channel_id, guild_id, topic, _blob(vector), fingerprint, created_by, now_iso(), locale)
+        cap = NO_CAP if limit is None else limit
+        try:
+            async with self.db.transaction() as conn:
+                cur = await conn.execute(SQL_ADD_FOLLOW, (*row, channel_id, cap))
+        except sqlite3.IntegrityError:  # the unique (channel, topic): followed meanwhile
+            await self._refuse(channel_id, topic, None)
+            raise AlreadyFollowed(topic) from None
+        if not cur.rowcount:
+            raise TooManyFollows(cap)
+        follow_id = int(cur.lastrowid)  # type: ignore[arg-type]
         rows = await self.db.rows(f"{SQL_FOLLOWS} WHERE id = ?", (follow_id,))
         return _follow(rows[0])
+
+    async def _refuse(self, channel_id: int, topic: str, limit: int | None) -> None:
+        """``AlreadyFollowed`` (with the topic as followed) or ``TooManyFollows``, as things are now."""
+        followed = await self.following(channel_id)
+        same = next((f for f in followed if f.topic.casefold() == topic.casefold()), None)
+        if same is not None:
+            raise AlreadyFollowed(same.topic)
+        if limit is not None and len(followed) >= limit:
+            raise TooManyFollows(limit)
 
     async def remove(self, channel_id: int, topic: str) -> Follow:
         """Stop following ``topic`` (case-insensitive) in a channel; its unposted matches go too."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
-from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, NotFollowed
+from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, AlreadyFollowed, NotFollowed, TooManyFollows
 
 from ..errors import Refusal
 from ..i18n import for_interaction
@@ -78,13 +78,19 @@ class FollowCog(commands.Cog):
         if len(followed) >= limit:
             raise Refusal("follow.too_many", n=limit)
         await defer_public(interaction)
-        follow = await feeds.follow(
-            channel_id,
-            topic,
-            guild_id=interaction.guild_id,
-            created_by=interaction.user.id,
-            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
-        )
+        try:
+            follow = await feeds.follow(
+                channel_id,
+                topic,
+                guild_id=interaction.guild_id,
+                created_by=interaction.user.id,
+                locale=str(interaction.guild_locale) if interaction.guild_locale else None,
+                limit=limit,
+            )
+        except AlreadyFollowed as exc:  # followed meanwhile (another task or process)
+            raise Refusal("follow.already", topic=escape(exc.topic)) from None
+        except TooManyFollows:
+            raise Refusal("follow.too_many", n=limit) from None
         log.info("channel %s follows %r (user %s)", channel_id, follow.topic, interaction.user.id)
         recent = await self.bot.engine.latest(RECENT_SHOWN, topic=follow.topic, scope=scope_of(interaction))
         tx = for_interaction(interaction)

@@ -4,9 +4,13 @@ never reposted; a burst as one digest; the rate limit; who may follow; the backg
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.limits import escape
@@ -14,6 +18,7 @@ from foreign_desk.bot.discord.limits import escape
 from tests.discord_standin import DiscordStandin, Overwrite, Perm, User
 from tests.feeds.news import PATROL, SUDAN
 from tests.fetch.fixture_server import FixtureServer
+from tests.gated import GatedEmbedder
 
 from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of
 from .newsroom import CYBER, DESTROYER, DRILLS, HACKERS, HACKERS_UPDATED, KINMEN, SELAT, TAIWAN, publish
@@ -212,6 +217,46 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
         assert registered["dm_permission"] is False
     assert standin.commands.find("following", None)["default_member_permissions"] is None  # type: ignore[index]
     assert_everything_quiet(standin)
+
+
+class HeldQueries(GatedEmbedder):
+    """Holds the embedding of a question or topic (not of passages) at the gate."""
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.entered.set()
+        self.gate.wait(timeout=self.hold_s)
+        return self.real.embed_queries(texts)
+
+
+@pytest.mark.parametrize(
+    ("other", "limit", "expected"),
+    [
+        ("TAIWAN STRAIT", 25, "This channel already follows “TAIWAN STRAIT”."),
+        ("layoffs", 1, "This channel already follows 1 topics: /unfollow one first."),
+    ],
+)
+async def test_a_follow_made_while_the_topic_embeds_gets_the_usual_refusal(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User, other: str, limit: int, expected: str
+):
+    """Another /follow (another task or process) commits while this one embeds its topic: the same
+    topic got the generic apology (the unique index refused it), and a topic past
+    ``max_follows_per_channel`` was kept (the cap was read before the embedding, not with the insert)."""
+    async with asyncio.timeout(60), start_bot(max_follows_per_channel=limit, **follow_options()) as bot:
+        held = HeldQueries(bot.engine.embedder)
+        bot.engine.embedder = held
+        ix = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=moderator)
+        assert await asyncio.to_thread(held.entered.wait, 30)
+        with closing(sqlite3.connect(bot.engine.db_path)) as conn, conn:  # the other follow, committed
+            conn.execute(
+                "INSERT INTO follows(channel_id, guild_id, topic, vector, fingerprint, created_at) "
+                "VALUES (?, ?, ?, x'', '{}', '2026-01-01T00:00:00Z')",
+                (standin.general.id, standin.guild.id, other),
+            )
+        held.gate.set()
+        reply = await ix.wait_for_reply(timeout=30)
+        topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
+    assert reply.ephemeral and reply.content == expected
+    assert topics == [other]
 
 
 async def test_managing_one_channel_lists_its_follows_not_the_whole_servers(
