@@ -9,11 +9,12 @@ dies before publishing leaves only invisible rows, which the next writer discard
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,14 +177,20 @@ class StoreWriter:
             await self.conn.execute(
                 "UPDATE articles SET gen_removed = NULL WHERE gen_removed > ?", (self.live,)
             )
-        for path in self.store.data_dir.glob("vectors/*.tmp"):
-            path.unlink(missing_ok=True)
-        for path, gen in self._vector_files():  # unpublished, or left by a restore of an older backup
-            if gen > self.live:
-                path.unlink(missing_ok=True)
+        live = self.live  # files unpublished, or left by a restore of an older backup
+        await asyncio.to_thread(self._remove_vector_files, lambda gen: gen > live, partial=True)
         if dropped:
             log.warning("discarded %d passages staged by an indexing run that did not finish", dropped)
         return dropped
+
+    def _remove_vector_files(self, stale: Callable[[int], bool], *, partial: bool = False) -> None:
+        """Unlink each ``gen-N.faiss`` whose N is ``stale`` (and with ``partial`` every ``*.tmp``).
+        Call it in a thread: freeing a file of 100k passages (150 MB) takes ~35 ms, 9 of CPU."""
+        for path in self.store.data_dir.glob("vectors/*.tmp") if partial else ():
+            path.unlink(missing_ok=True)
+        for path, gen in self._vector_files():
+            if stale(gen):
+                path.unlink(missing_ok=True)
 
     def _vector_files(self) -> list[tuple[Path, int]]:
         """Each ``gen-N.faiss`` of the store with its generation N."""
@@ -396,9 +403,7 @@ class StoreWriter:
             await self.conn.execute(
                 "DELETE FROM articles WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (keep_from,)
             )
-        for path, gen in self._vector_files():
-            if gen < keep_from:
-                path.unlink(missing_ok=True)
+        await asyncio.to_thread(self._remove_vector_files, lambda gen: gen < keep_from)
         # Give the log's space back: a big run's staging grows it to the size of what it wrote.
         # A reader still on an old snapshot makes this give up after a moment: the log is then
         # cut back to ``JOURNAL_SIZE_LIMIT`` when the next write starts it over.
