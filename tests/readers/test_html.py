@@ -132,7 +132,7 @@ def test_a_page_of_too_many_elements_is_refused_before_extraction(tmp_path: Path
     (found,) = read(file)
 
     assert isinstance(found, ReadProblem)
-    assert found.reason == "the page has over 20,000 HTML elements, too many for one article"
+    assert found.reason == "the page has over 10,000 HTML elements, too many for one article"
 
 
 GOOD_GZIP = gzip.compress(page().encode())
