@@ -61,15 +61,21 @@ async def deliver(desk: FeedDesk, clock: FakeClock) -> list[tuple[int, list[str]
     return posted(posts)
 
 
-@pytest.mark.parametrize("bring", [page_at_the_same_url, feed_item_at_the_same_url])
-async def test_a_stored_article_new_to_a_server_alerts_its_follows_once(
-    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, bring: Bring
-) -> None:
+async def followed_in_a_and_b_ingested_by_a(server: FixtureServer, desk: FeedDesk, clock: FakeClock) -> str:
+    """A and B follow the topic; A ingests the story and its follow is alerted: the article's id."""
     await desk.follow(IN_A, FISHING, guild_id=A)
     await desk.follow(IN_B, FISHING, guild_id=B)
     serve_story(server, PATROL)
     uid = (await desk.ingest(server.url(PATROL.path), guild_id=A)).article_id
     assert await deliver(desk, clock) == [(IN_A, [PATROL.title])]
+    return uid
+
+
+@pytest.mark.parametrize("bring", [page_at_the_same_url, feed_item_at_the_same_url])
+async def test_a_stored_article_new_to_a_server_alerts_its_follows_once(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, bring: Bring
+) -> None:
+    uid = await followed_in_a_and_b_ingested_by_a(server, desk, clock)
     await desk.follow(LATE_IN_A, FISHING, guild_id=A)
 
     outcome = await bring(desk, server)
@@ -86,11 +92,7 @@ async def test_a_stored_article_new_to_a_server_alerts_its_follows_once(
 async def test_a_copy_of_another_servers_article_is_the_servers_own_alerted_to_it_alone(
     server: FixtureServer, desk: FeedDesk, clock: FakeClock, bring: Bring
 ) -> None:
-    await desk.follow(IN_A, FISHING, guild_id=A)
-    await desk.follow(IN_B, FISHING, guild_id=B)
-    serve_story(server, PATROL)
-    uid = (await desk.ingest(server.url(PATROL.path), guild_id=A)).article_id
-    assert await deliver(desk, clock) == [(IN_A, [PATROL.title])]
+    uid = await followed_in_a_and_b_ingested_by_a(server, desk, clock)
 
     outcome = await bring(desk, server)
 
