@@ -9,6 +9,7 @@ import numpy as np
 from foreign_desk.index.citation import citation
 from foreign_desk.index.highlight import best_sentence
 from foreign_desk.index.models import Result
+from foreign_desk.index.search.judge import widened
 from foreign_desk.index.search.page import Page
 from foreign_desk.index.search.retrieve import Retrieved
 from foreign_desk.index.store import StoredPassage
@@ -30,7 +31,7 @@ def cite(
     for rank, cand in enumerate(shown.candidates, offset + 1):
         row = rows[cand.id]
         vectors = sentence_vectors.get(row.vector_key)
-        vectors = None if vectors is None else vectors.astype(np.float32, copy=False)  # float16 as stored
+        vectors = None if vectors is None else widened(vectors)  # float16 as stored
         best = best_sentence(cand.text, found.query_vector, vectors, terms, found.weights)
         also_in = tuple(cand.also_in)
         results.append(
