@@ -111,14 +111,19 @@ class FollowCog(commands.Cog):
     ) -> None:
         """Stop posting articles about a topic in this channel."""
         self._check_manager(interaction)
-        assert interaction.channel_id is not None
+        channel_id, feeds = interaction.channel_id, self.bot.feeds
+        assert channel_id is not None
+        typed = " ".join(topic.split())
+        if typed.casefold() not in {f.topic.casefold() for f in await feeds.following(channel_id)}:
+            raise Refusal("follow.not_followed", topic=escape(typed))
+        await defer_public(interaction)  # the delete waits for the write lock another process may hold
         try:
-            follow = await self.bot.feeds.unfollow(interaction.channel_id, topic)
-        except NotFollowed as exc:
+            follow = await feeds.unfollow(channel_id, topic)
+        except NotFollowed as exc:  # unfollowed meanwhile (another task or process)
             raise Refusal("follow.not_followed", topic=escape(exc.topic)) from None
         log.info("channel %s unfollows %r (user %s)", follow.channel_id, follow.topic, interaction.user.id)
         text = unfollowed_text(follow, for_interaction(interaction))
-        await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
 
     @unfollow.autocomplete("topic")
     async def _topics(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

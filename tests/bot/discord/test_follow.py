@@ -351,3 +351,25 @@ async def test_alerts_are_in_the_servers_language_whichever_process_posts_them(
         )
 
     assert standin.bot_messages(far.general)[1].content == f"📰 New on “{TAIWAN}”"
+
+
+async def test_unfollow_is_acknowledged_while_another_process_writes_the_index(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User
+):
+    """The background process committing a fetch holds the database's write lock for seconds:
+    /unfollow answers Discord within its 3 seconds and unfollows once the lock is free (it wrote
+    first, then answered: Discord had dropped the interaction by then, and the user saw "The
+    application did not respond")."""
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        await bot.feeds.follow(standin.general.id, TAIWAN, guild_id=standin.guild.id)
+        with closing(sqlite3.connect(bot.engine.db_path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # another process, mid-commit
+            ix = await standin.send_slash_command("unfollow", {"topic": TAIWAN}, user=moderator)
+            acknowledged = await ix.wait_for_callback(timeout=10)
+            other.execute("ROLLBACK")
+        reply = await ix.wait_for_reply(timeout=15)
+        left = await bot.feeds.following(standin.general.id)
+
+    assert acknowledged == 5 and not reply.ephemeral
+    assert reply.content == EN("follow.unfollowed", topic=TAIWAN) and left == []
+    assert_everything_quiet(standin)
