@@ -53,11 +53,14 @@ class AskCog(commands.Cog):
         private: bool = False,
     ) -> None:
         """Ask the news desk a foreign-affairs question; get cited passages."""
-        day = await today_of(self.bot, interaction)  # the server's day: since:7d and "yesterday"
-        filters = make_filters(language, source, since, today=day)
+        make_filters(language, source, since)  # a value that cannot be read is refused first
         desk = self.bot.desk
         question = await desk.admit(interaction.user.id, question)
         await (defer_private if private else defer_public)(interaction)
+        # The server's day (since:7d, "yesterday"), read once acknowledged: the store's connection
+        # may be waiting for another process's write lock.
+        day = await today_of(self.bot, interaction)
+        filters = make_filters(language, source, since, today=day)
         answer = await desk.answer(question, filters, scope=scope_of(interaction), now=day)
         tx, target = for_interaction(interaction), translation_target(interaction)
         reply = await compose(

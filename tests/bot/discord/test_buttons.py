@@ -179,6 +179,34 @@ async def test_a_vote_is_acknowledged_at_once_while_another_process_writes_the_s
     assert_everything_quiet(standin)
 
 
+async def test_a_question_is_acknowledged_at_once_while_a_vote_waits_for_the_store(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    """A vote waiting for discord.sqlite3's write lock (another process holds it) holds the store's
+    connection: a question asked in a server meanwhile must still be acknowledged within Discord's
+    3 seconds (it read the server's time zone there first, queued behind the vote)."""
+    async with asyncio.timeout(60), start_bot(sample_copy) as bot:
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        writing, loop = asyncio.Event(), asyncio.get_running_loop()
+
+        def traced(statement: str) -> None:  # in the store's thread
+            if statement.startswith("BEGIN IMMEDIATE"):
+                loop.call_soon_threadsafe(writing.set)
+
+        with _written_elsewhere(sample_copy / FILE_NAME):
+            await bot.answers.conn.set_trace_callback(traced)
+            click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"))
+            await writing.wait()
+            asked = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=standin.admin)
+            acknowledged = await asked.wait_for_callback(timeout=10)
+        answer = await asked.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        note = await click.wait_for_reply(timeout=15)
+    assert acknowledged == 5 and not answer.ephemeral and page_of(answer) == "[1]"
+    assert note.content == EN("vote.recorded", mark="👍")
+    assert_everything_quiet(standin)
+
+
 async def test_a_vote_the_store_stays_too_busy_to_record_says_so(
     standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
 ):
