@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +38,26 @@ class _NoVoiceWarning(logging.Filter):
 
 
 logging.getLogger("discord.client").addFilter(_NoVoiceWarning())
+
+_TOKENS = re.compile(r"""(['"]token['"]:\s*['"])[^'"]+|(/(?:interactions|webhooks)/\d+/)[^/?\s'"]+""")
+"""An interaction's token in an event's payload (``'token': '…'``) or in a webhook's path."""
+
+
+class _RedactTokens(logging.Filter):
+    """discord.py's debug lines (``-vv``) hold every event received and every URL requested, so
+    interaction tokens, each good for 15 minutes of posting and editing as the bot: they are
+    logged as ``<redacted>``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TOKENS.sub(lambda m: (m[1] or m[2]) + "<redacted>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+for _name in ("discord.gateway", "discord.http", "discord.webhook.async_"):
+    logging.getLogger(_name).addFilter(_RedactTokens())
 
 REJECTED = (
     "Discord rejected the token in DISCORD_TOKEN: check it (or reset it) in the developer portal, Bot tab."

@@ -208,3 +208,26 @@ async def test_too_few_shards_is_one_clear_line(
         caught.value
     )
     assert standin.gateway.connections[-1].close_code == 4011
+
+
+async def test_debug_logs_never_hold_an_interaction_token(
+    standin: DiscordStandin,
+    sample_copy: Path,
+    make_settings: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+):
+    """``foreign-desk -vv run`` logs discord.py's debug lines: each event received, each request
+    made. An interaction's token lets whoever reads it post and edit as the bot for 15 minutes."""
+    caplog.set_level(logging.DEBUG)
+    environ = {"DISCORD_TOKEN": standin.config.bot_token}
+    task = asyncio.create_task(run_bot(make_settings(sample_copy), environ=environ, guild_ready_timeout=0.05))
+    try:
+        async with asyncio.timeout(30):
+            await standin.wait_until(lambda: standin.gateway.current is not None or task.done(), timeout=20)
+            ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+            assert embed_of(await ix.wait_for_reply(timeout=15))["title"] == NATO_JAPAN
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert "WebSocket Event" in caplog.text and "has returned" in caplog.text  # the debug lines stay
+    assert ix.token not in caplog.text and standin.config.bot_token not in caplog.text
