@@ -7,6 +7,7 @@ edit here, so an article or a question containing ``@everyone`` or ``<@id>`` not
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
 PUBLIC_DEFER = "foreign_desk_public_defer"
+CANNOT_REPLY = 160002
+"""Discord refuses a reply where the bot may not read the channel's history (Read Message History)."""
 
 
 async def defer_public(interaction: discord.Interaction) -> None:
@@ -54,3 +57,15 @@ async def tell_privately(interaction: discord.Interaction, text: str) -> None:
             log.info("could not delete the thinking placeholder: %s", exc)
         interaction.extras[PUBLIC_DEFER] = False
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def reply_to(message: discord.Message, content: str | None, **kwargs: Any) -> discord.Message:
+    """Answer ``message`` in its channel, as a reply that pings nobody; where Discord refuses
+    replies (no Read Message History there: a channel that hides its past), as a plain message."""
+    try:
+        return await message.reply(content, allowed_mentions=NO_PINGS, mention_author=False, **kwargs)
+    except discord.Forbidden as exc:
+        if exc.code != CANNOT_REPLY:
+            raise
+        log.info("no replies in channel %s (%s): answering without one", message.channel.id, exc.text)
+        return await message.channel.send(content, allowed_mentions=NO_PINGS, **kwargs)

@@ -28,7 +28,7 @@ from .i18n import Texts, for_interaction
 from .limits import BUTTONS_PER_ROW, CONTENT_MAX, EMBED_TOTAL_MAX, embed_size, fit
 from .links import answer_links
 from .render import NO_FILTERS, answer_embed, answer_text, nothing_relevant_text
-from .replies import NO_PINGS, tell_privately
+from .replies import NO_PINGS, reply_to, tell_privately
 from .scopes import scope_of
 from .tree import report_error
 from .zones import today_of
@@ -131,12 +131,12 @@ class Reply:
 
     async def reply_to(self, message: discord.Message) -> discord.Message:
         """Answer a user's message (a mention or a DM) in its channel, without pinging them."""
-        kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS, "mention_author": False}
+        kwargs: dict[str, Any] = {}
         if self.embeds:
             kwargs["embeds"] = self.embeds
         if self.view is not None:
             kwargs["view"] = self.view
-        return await message.reply(self.content, **kwargs)
+        return await reply_to(message, self.content, **kwargs)
 
 
 def answer_view(

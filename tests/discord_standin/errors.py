@@ -23,6 +23,7 @@ INVALID_WEBHOOK_TOKEN = 50027
 INVALID_FORM_BODY = 50035
 INVALID_JSON = 50109
 ALREADY_ACKNOWLEDGED = 40060
+CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
 
 class StandinError(Exception):
@@ -81,6 +82,13 @@ def unknown_guild() -> DiscordHTTPError:
 
 def missing_permissions() -> DiscordHTTPError:
     return json_error(403, MISSING_PERMISSIONS, "Missing Permissions")
+
+
+def cannot_reply() -> DiscordHTTPError:
+    """A reply (``message_reference``) where the bot lacks Read Message History."""
+    return json_error(
+        403, CANNOT_REPLY_WITHOUT_HISTORY, "Cannot reply without permission to read message history"
+    )
 
 
 def empty_message() -> DiscordHTTPError:

@@ -391,6 +391,8 @@ class RestApi:
             return 200, self.s.messages.payload(earlier)
         reply = False
         ref = body.get("message_reference")
+        if ref is not None and channel.guild_id is not None and not perms & Perm.READ_MESSAGE_HISTORY:
+            raise err.cannot_reply()
         if ref is not None:
             target = self.s.messages.by_id.get(int(ref.get("message_id", 0) or 0))
             if (target is None or target.channel_id != channel.id) and ref.get("fail_if_not_exists", True):

@@ -25,7 +25,7 @@ from foreign_desk.index.lang import detect_language
 from ..errors import Refusal
 from ..i18n import for_guild
 from ..permissions import may_embed
-from ..replies import NO_PINGS
+from ..replies import reply_to
 from ..scopes import scope_of_message
 from ..tree import user_message
 from ..views import compose
@@ -117,6 +117,6 @@ class MentionsCog(commands.Cog):
 
     async def _say(self, message: discord.Message, text: str) -> None:
         try:
-            await message.reply(text, allowed_mentions=NO_PINGS, mention_author=False)
+            await reply_to(message, text)
         except discord.HTTPException as exc:
             log.info("cannot reply in channel %s: %s", message.channel.id, exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from foreign_desk.bot.discord.client import intents_for
+from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.settings import BotSettings
 
 from tests.discord_standin import Channel, DiscordStandin, Overwrite, Perm
@@ -140,3 +141,23 @@ def _without_embed_links(standin: DiscordStandin) -> Channel:
     return world.add_text_channel(
         "plain", overwrites=[Overwrite(world.bot_role.id, 0, deny=int(Perm.EMBED_LINKS))]
     )
+
+
+async def test_a_channel_without_read_message_history_still_gets_the_answer(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Discord refuses a reply (403 160002) where the bot may not read the channel's history, as
+    channels that hide their past do: the answer is posted in the channel, not lost."""
+    world = standin.world
+    channel = world.add_text_channel(
+        "no-history", overwrites=[Overwrite(world.bot_role.id, 0, deny=int(Perm.READ_MESSAGE_HISTORY))]
+    )
+    async with asyncio.timeout(60), start_bot():
+        await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}", channel=channel)
+        answer = await standin.wait_for_bot_message(lambda m: bool(m.embeds), channel=channel, timeout=30)
+        await standin.send_message(f"{standin.bot.mention} \u200b", channel=channel)
+        refusal = await standin.wait_for_bot_message(lambda m: not m.embeds, channel=channel, timeout=30)
+
+    assert embed_of(answer)["title"] == NATO_JAPAN and answer.message_reference is None
+    assert refusal.content == EN("ask.empty")
+    assert standin.message_requests() and standin.pinging_requests() == []
