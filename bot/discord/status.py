@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import discord
+from discord import app_commands
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.models import IndexProgress
 
@@ -181,12 +182,21 @@ class StatusMessage:
 
     async def follow(self, job: asyncio.Task[Any], failure: Callable[[str], str]) -> Any | None:
         """Show progress until ``job`` ends; returns its result, or None after showing ``failure``
-        of a user-facing error. The job is shielded: a cancelled command does not stop it."""
+        of a user-facing error (or of an apology for a bug, whose traceback is logged here: once
+        the status has moved, the tree's error handler could only reach the expired interaction).
+        The job is shielded: a cancelled command does not stop it."""
         await self.start()
         try:
             return await asyncio.shield(job)
         except ForeignDeskError as exc:
             await self.finish(failure(str(exc)))
+            return None
+        except app_commands.AppCommandError:  # a refusal (a quota): the tree's error handler says it
+            await self.stop()
+            raise
+        except Exception:
+            log.exception("a long job failed")
+            await self.finish(failure(self.tx("error.apology")))
             return None
         except BaseException:
             await self.stop()

@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.index.store import WriterLock
 
 from tests.discord_standin import DiscordStandin, Overwrite, Perm, StandinConfig
@@ -97,3 +98,27 @@ async def test_an_ingest_waiting_for_another_writer_says_so_and_reports_past_the
     assert f"✅ Added “{GAZA.title}”" in done.content
     assert not ix.rejected  # nothing was sent to the interaction after its token expired
     assert_everything_quiet(standin)
+
+
+async def test_a_reindex_that_breaks_after_the_token_says_so_where_its_status_moved(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
+):
+    """A bug (not an expected error) ends a reindex once its status has left the interaction: the
+    error handler can no longer reach the expired interaction, so the moved status must say it
+    failed rather than show the last progress forever."""
+    options = {"interaction_token_s": TOKEN_S, "operator_guild_ids": [standin.guild.id]}
+    broken = asyncio.Event()
+
+    async def breaks(*args: object, **kwargs: object) -> None:
+        await broken.wait()
+        raise RuntimeError("the disk caught fire")
+
+    async with asyncio.timeout(60), start_bot(**options) as bot:
+        bot.engine.index = breaks  # type: ignore[method-assign]
+        ix = await standin.send_slash_command("operator reindex", user=standin.owner)
+        moved = await standin.wait_for_bot_message(channel=standin.general, timeout=10)
+        await standin.wait_until(lambda: standin.token_expired(ix), timeout=10, what="token expiry")
+        broken.set()
+        await standin.wait_until(lambda: "❌" in moved.content, timeout=20, what="the failure")
+    assert moved.content.endswith(EN("reindex.failed", message=EN("error.apology")))
+    assert not ix.rejected
