@@ -69,6 +69,9 @@ class FollowCog(commands.Cog):
             raise Refusal("follow.cannot_post")
         channel_id = interaction.channel_id
         assert channel_id is not None
+        # Acknowledged before the store: its connection may be waiting for the write lock (this
+        # process's alerts or polling while a fetch commits), past Discord's 3 seconds.
+        await defer_public(interaction)
         feeds = self.bot.feeds
         followed = await feeds.following(channel_id)
         same = next((f for f in followed if f.topic.casefold() == wanted), None)
@@ -77,7 +80,6 @@ class FollowCog(commands.Cog):
         limit = self.bot.bot_settings.max_follows_per_channel
         if len(followed) >= limit:
             raise Refusal("follow.too_many", n=limit)
-        await defer_public(interaction)
         try:
             follow = await feeds.follow(
                 channel_id,
@@ -111,15 +113,11 @@ class FollowCog(commands.Cog):
     ) -> None:
         """Stop posting articles about a topic in this channel."""
         self._check_manager(interaction)
-        channel_id, feeds = interaction.channel_id, self.bot.feeds
-        assert channel_id is not None
-        typed = " ".join(topic.split())
-        if typed.casefold() not in {f.topic.casefold() for f in await feeds.following(channel_id)}:
-            raise Refusal("follow.not_followed", topic=escape(typed))
+        assert interaction.channel_id is not None
         await defer_public(interaction)  # the delete waits for the write lock another process may hold
         try:
-            follow = await feeds.unfollow(channel_id, topic)
-        except NotFollowed as exc:  # unfollowed meanwhile (another task or process)
+            follow = await self.bot.feeds.unfollow(interaction.channel_id, topic)
+        except NotFollowed as exc:
             raise Refusal("follow.not_followed", topic=escape(exc.topic)) from None
         log.info("channel %s unfollows %r (user %s)", follow.channel_id, follow.topic, interaction.user.id)
         text = unfollowed_text(follow, for_interaction(interaction))

@@ -189,12 +189,11 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
         listed = await anyone.wait_for_reply(timeout=10)
         assert [f.topic for f in await bot.feeds.following(guild_id=standin.guild.id)] == [TAIWAN]
 
-    for record, reply in zip(
-        [*records, mute, twice, unknown, spaces],
-        [*refusals, cannot_post, already, not_followed, blank],
-        strict=True,
-    ):
+    for record, reply in zip([*records, mute, spaces], [*refusals, cannot_post, blank], strict=True):
         assert record.callback_type == 4 and reply.ephemeral, reply
+    for record, reply in ((twice, already), (unknown, not_followed)):  # known once acknowledged
+        assert record.callback_type == 5 and record.original is not None and record.original.deleted
+        assert reply.ephemeral, reply
     assert (
         refusals[0].content
         == refusals[1].content
@@ -351,6 +350,37 @@ async def test_alerts_are_in_the_servers_language_whichever_process_posts_them(
         )
 
     assert standin.bot_messages(far.general)[1].content == f"📰 New on “{TAIWAN}”"
+
+
+async def test_follow_is_acknowledged_while_a_write_of_this_process_waits_for_the_index(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User
+):
+    """A fetch committing holds the database's write lock; a write of the feeds' bookkeeping
+    (an alert claimed, a poll recorded) waits for it on the feeds' one connection, and /follow
+    read the channel's topics there first: it was acknowledged after Discord's 3 seconds, and
+    dropped."""
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        writing, loop = asyncio.Event(), asyncio.get_running_loop()
+
+        def traced(statement: str) -> None:  # in the feeds connection's thread
+            if statement.startswith("BEGIN IMMEDIATE"):
+                loop.call_soon_threadsafe(writing.set)
+
+        with closing(sqlite3.connect(bot.engine.db_path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # the fetch, mid-commit
+            await bot.feeds.db.conn.set_trace_callback(traced)
+            bookkeeping = asyncio.create_task(bot.feeds.db.set_flag("bookkeeping"))
+            await writing.wait()
+            ix = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=moderator)
+            acknowledged = await ix.wait_for_callback(timeout=10)
+            other.execute("ROLLBACK")
+        await bookkeeping
+        reply = await ix.wait_for_reply(timeout=30)
+        topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
+
+    assert acknowledged == 5 and not reply.ephemeral and topics == [TAIWAN]
+    assert reply.content.startswith(f"📌 This channel now follows “{TAIWAN}”")
+    assert_everything_quiet(standin)
 
 
 async def test_unfollow_is_acknowledged_while_another_process_writes_the_index(
