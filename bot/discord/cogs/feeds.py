@@ -196,12 +196,13 @@ class FeedCommands(commands.Cog):
         running = self.fetching.get(guild_id)
         if running is not None and not running.done():
             raise Refusal("fetch.already")
+        # Acknowledged before the store: its connection may be waiting for the write lock.
+        await defer_private(interaction)
         if feed is None and not await desk.feeds(guild_id=guild_id):
             raise Refusal("feeds.none")
-        if feed is not None:  # an unknown name is a one-line error before deferring
+        if feed is not None:  # an unknown name is a one-line error
             with feed_refusals():
                 feed = (await desk.feed(feed, guild_id=guild_id)).name
-        await defer_private(interaction)
         tx = for_interaction(interaction)
         what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
         status = self._status(interaction, what, "fetch")

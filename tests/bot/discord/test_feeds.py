@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+from contextlib import closing
 
 from foreign_desk.bot.discord.i18n import EN
 
@@ -193,4 +195,34 @@ async def test_latest_on_a_topic_lists_recent_articles_about_it_newest_first(
     assert football["description"] == "No recent articles about “football transfer news”."
     assert none_there["title"] == "Latest on “Taiwan Strait” from IDN Times"
     assert none_there["description"] == "No recent articles about “Taiwan Strait” from IDN Times."
+    assert_everything_quiet(standin)
+
+
+async def test_fetch_is_acknowledged_while_a_write_of_this_process_waits_for_the_index(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """The feeds' bookkeeping shares one connection: a write waiting there for the write lock (a
+    fetch of another process committing) held /admin fetch's look at the server's feeds, so it
+    was acknowledged after Discord's 3 seconds, and dropped."""
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(url, name="world", guild_id=standin.guild.id, check=False)
+        writing, loop = asyncio.Event(), asyncio.get_running_loop()
+
+        def traced(statement: str) -> None:  # in the feeds connection's thread
+            if statement.startswith("BEGIN IMMEDIATE"):
+                loop.call_soon_threadsafe(writing.set)
+
+        with closing(sqlite3.connect(bot.engine.db_path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            await bot.feeds.db.conn.set_trace_callback(traced)
+            bookkeeping = asyncio.create_task(bot.feeds.db.set_flag("bookkeeping"))
+            await writing.wait()
+            fetch = await standin.send_slash_command("admin fetch", {"feed": "world"}, user=standin.admin)
+            acknowledged = await fetch.wait_for_callback(timeout=10)
+            other.execute("ROLLBACK")
+        await bookkeeping
+        done = await fetch.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=150)
+
+    assert acknowledged == 5 and done.ephemeral and "1 new" in done.content
     assert_everything_quiet(standin)
