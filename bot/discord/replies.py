@@ -60,10 +60,14 @@ async def tell_privately(interaction: discord.Interaction, text: str) -> None:
 
 
 async def reply_to(message: discord.Message, content: str | None, **kwargs: Any) -> discord.Message:
-    """Answer ``message`` in its channel, as a reply that pings nobody; where Discord refuses
-    replies (no Read Message History there: a channel that hides its past), as a plain message."""
+    """Answer ``message`` in its channel, as a reply that pings nobody; as a plain message where
+    Discord refuses replies (no Read Message History there: a channel that hides its past) or
+    once the message is deleted (its author thought better of it, the answer may still serve)."""
+    reference = message.to_reference(fail_if_not_exists=False)
     try:
-        return await message.reply(content, allowed_mentions=NO_PINGS, mention_author=False, **kwargs)
+        return await message.channel.send(
+            content, reference=reference, allowed_mentions=NO_PINGS, mention_author=False, **kwargs
+        )
     except discord.Forbidden as exc:
         if exc.code != CANNOT_REPLY:
             raise

@@ -395,11 +395,15 @@ class RestApi:
             raise err.cannot_reply()
         if ref is not None:
             target = self.s.messages.by_id.get(int(ref.get("message_id", 0) or 0))
-            if (target is None or target.channel_id != channel.id) and ref.get("fail_if_not_exists", True):
+            if target is not None and (target.deleted or target.channel_id != channel.id):
+                target = None
+            if target is None and ref.get("fail_if_not_exists", True):
                 errors = FormErrors()
                 errors.add(("message_reference",), "REPLIES_UNKNOWN_MESSAGE", "Unknown message")
                 errors.raise_if_any()
             reply = target is not None
+            if not reply:  # posted as a plain message
+                body = {k: v for k, v in body.items() if k != "message_reference"}
         msg = self.s.messages.create(
             channel,
             self.s.world.bot,

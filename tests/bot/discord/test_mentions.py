@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from foreign_desk.bot.discord.client import intents_for
 from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.settings import BotSettings
@@ -161,3 +162,28 @@ async def test_a_channel_without_read_message_history_still_gets_the_answer(
     assert embed_of(answer)["title"] == NATO_JAPAN and answer.message_reference is None
     assert refusal.content == EN("ask.empty")
     assert standin.message_requests() and standin.pinging_requests() == []
+
+
+async def test_a_question_deleted_before_its_answer_is_still_answered_in_the_channel(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    """Discord refuses a reply to a message deleted meanwhile (50035, unknown message): the answer
+    was lost, an apology tried the same way, and a traceback was logged as for a bug."""
+    async with asyncio.timeout(60), start_bot() as bot:
+        real, asked, gate = bot.desk.answer, asyncio.Event(), asyncio.Event()
+
+        async def held(*args: object, **kwargs: object) -> object:
+            asked.set()
+            await gate.wait()
+            return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+        bot.desk.answer = held  # type: ignore[method-assign]
+        said = await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
+        await asked.wait()
+        standin.messages.delete(said)  # the asker thought better of it
+        gate.set()
+        answer = await standin.wait_for_bot_message(lambda m: bool(m.embeds), timeout=30)
+
+    assert embed_of(answer)["title"] == NATO_JAPAN and answer.message_reference is None
+    assert "failed" not in caplog.text
+    assert_everything_quiet(standin)
