@@ -3,14 +3,21 @@ file stand for two bot processes sharing a data folder."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 
 import pytest
-from foreign_desk.bot.discord.answers import AnswerStore
+from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
 from foreign_desk.bot.discord.cooldowns import Cooldowns
+
+from tests.discord_standin import DiscordStandin
+
+from .conftest import NATO_JAPAN, StartBot, embed_of
 
 
 @pytest.fixture
@@ -91,3 +98,22 @@ async def test_a_busy_period_is_logged_once_not_once_per_question(store: AnswerS
         "the shared cooldowns are busy",
         "the shared cooldowns are usable again",
     ] * 2
+
+
+async def test_a_burst_of_questions_is_acknowledged_while_another_process_holds_the_table(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    """Each question tried the locked table for ``BUSY_MS`` in turn on the one connection: of 16
+    asked at once, the last were acknowledged after Discord's 3 seconds, and dropped."""
+    readers = [standin.world.add_user(f"reader{i}") for i in range(16)]
+    async with asyncio.timeout(120), start_bot(sample_copy, cooldown_s=30):
+        with closing(sqlite3.connect(sample_copy / FILE_NAME, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # another process writing discord.sqlite3
+            asked = [
+                await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=u) for u in readers
+            ]
+            acknowledged = [await ix.wait_for_callback(timeout=10) for ix in asked]
+            other.execute("ROLLBACK")
+        answers = [await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=60) for ix in asked]
+    assert acknowledged == [5] * 16
+    assert all(embed_of(a)["title"] == NATO_JAPAN for a in answers)
