@@ -107,8 +107,9 @@ unavailability during outages, and 4012/4013; ETF encoding; zstd-stream is serve
 `zstandard` is installed (untested here); presences, voice, threads beyond an open public one
 known from GUILD_CREATE (`World.add_thread`: its parent's permissions, Send Messages in Threads
 to post; no THREAD_* events, archiving or thread members), reactions beyond a 204,
-stickers, polls; permission checks beyond viewing, sending, embedding, replying (Read Message History:
-403 160002), managing messages and command visibility; who may click an ephemeral message; Components V2 layout validation; the
+stickers, polls; permission checks beyond viewing, sending, embedding, replying (Read Message
+History: 403 160002), managing messages and command visibility; who may click an ephemeral
+message; Components V2 layout validation; the
 exact text of rarer 50035 cases (callback type mismatches, command registration); edits
 notifying nobody (`would_ping` judges edits like new messages and ignores @everyone permission
 and role mentionability); zombie-connection handling (a missed heartbeat is recorded, never

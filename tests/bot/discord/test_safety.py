@@ -209,7 +209,8 @@ async def test_an_article_address_discord_refuses_leaves_the_answer_without_its_
     dest = tmp_path / "bare"
     shutil.copytree(bare_host_data_dir, dest, ignore=shutil.ignore_patterns("writer.lock"))
     async with asyncio.timeout(60), start_bot(settings=make_settings(dest)):
-        ix = await standin.send_slash_command("ask", {"question": "what did ASEAN ministers agree on Myanmar?"})
+        question = "what did ASEAN ministers agree on Myanmar?"
+        ix = await standin.send_slash_command("ask", {"question": question})
         reply = await ix.wait_for_reply(timeout=20)
 
     description = embed_of(reply)["description"]
