@@ -171,7 +171,11 @@ class FeedScopes:
             )
 
     async def back(self, guild_id: int) -> bool:
-        """The bot is in the server again; True when it had left it."""
+        """The bot is in the server again; True when it had left it. Read first: every server
+        becomes available at every start of every process, and nearly none had left."""
+        sql = "SELECT 1 FROM server_departures WHERE guild_id = ?"
+        if not await self.db.rows(sql, (guild_id,)):
+            return False
         async with self.db.transaction() as conn:
             cur = await conn.execute("DELETE FROM server_departures WHERE guild_id = ?", (guild_id,))
             return bool(cur.rowcount)

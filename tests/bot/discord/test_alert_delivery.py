@@ -133,6 +133,32 @@ async def test_a_server_that_removes_the_bot_stops_its_follows_and_is_forgotten_
     assert f"forgot 1 server(s) the bot left: [{standin.guild.id}]" in caplog.text
 
 
+async def test_a_server_that_never_left_costs_no_write_when_it_becomes_available(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Every server becomes available at every start of every process (GUILD_CREATE), and each
+    one took the database's write lock to clear a departure it did not have: thousands of write
+    transactions per start, queued on the feeds' one connection and against other processes'
+    writes. A server that had left is still welcomed back."""
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        statements: list[str] = []
+        seen = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def traced(statement: str) -> None:  # in the feeds connection's thread
+            statements.append(statement)
+            if "server_departures" in statement:
+                loop.call_soon_threadsafe(seen.set)
+
+        await bot.feeds.db.conn.set_trace_callback(traced)
+        await standin.add_guild("Gamma")
+        await seen.wait()
+        joined, statements[:] = list(statements), []
+        await bot.feeds.server_left(standin.guild.id)
+        assert await bot.feeds.server_back(standin.guild.id)
+    assert not any(s.startswith("BEGIN IMMEDIATE") for s in joined), joined
+
+
 async def test_housekeeping_forgets_the_matches_of_alerts_whose_articles_left_the_index(
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
 ):
