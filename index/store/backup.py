@@ -30,7 +30,7 @@ from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
 from foreign_desk.index.feeds.schema import MIGRATIONS_TABLE as FEED_MIGRATIONS_TABLE
 from foreign_desk.index.sqlite import Migrations, now_iso, refuse_newer
-from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK
+from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK, vectors_name
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
 from foreign_desk.index.store.lock import OpenLock, WriterLock, try_lock
@@ -144,8 +144,8 @@ def _copy_out(data_dir: Path, dest: Path) -> BackupReport:
         checkpoint("backup-database-copied")
     meta = _meta(dest / DB_NAME)
     generation = int(meta.get("generation", "0"))
-    if meta.get("vectors_file"):
-        name = f"vectors/{meta['vectors_file']}"
+    if generation:
+        name = vectors_name(generation)
         (dest / "vectors").mkdir()
         _file_copy(data_dir / name, dest / name)
         damage = file_damage(dest / name, meta.get(CHECKSUM_KEY))
@@ -200,7 +200,11 @@ def _checked_backup(src: Path, data_dir: Path, versioned: Mapping[str, Migration
         if name.endswith(".sqlite3"):
             _check_database(src / name, (versioned or {}).get(name))
     meta = _meta(src / DB_NAME)
-    vectors = f"vectors/{meta['vectors_file']}" if meta.get("vectors_file") else None
+    try:
+        generation = int(meta.get("generation", "0"))
+    except ValueError:
+        raise StoreError(f"the backup's {DB_NAME} records no generation it can hold") from None
+    vectors = vectors_name(generation) if generation else None
     if vectors is not None and (damage := file_damage(src / vectors, meta.get(CHECKSUM_KEY))):
         raise StoreError(f"the backup's {vectors} is damaged ({damage})")
     return manifest

@@ -251,6 +251,14 @@ async def _finish_restore(data_dir: Path) -> None:
             raise StoreError(f"cannot finish the restore into {data_dir}: {exc}") from None
 
 
+def vectors_name(generation: int) -> str:
+    """Generation ``generation``'s vector file, relative to the data dir. The live one is found by
+    the generation's number, as publishing names it, never by the ``vectors_file`` recorded beside
+    it: a damaged row or a hostile backup's ``../discord.sqlite3`` had a repair write the rebuilt
+    index over that file."""
+    return f"{VECTORS_DIR}/gen-{generation:06d}.faiss"
+
+
 def read_only(data_dir: Path) -> bool:
     """Whether ``data_dir`` holds a store that cannot be written (a read-only mount or copy): it is
     then only read (``Store.open_read_only``)."""
@@ -342,7 +350,7 @@ class Store:
         return self.data_dir / DB_NAME
 
     def vectors_path(self, generation: int) -> Path:
-        return self.data_dir / VECTORS_DIR / f"gen-{generation:06d}.faiss"
+        return self.data_dir / vectors_name(generation)
 
     # -- meta -----------------------------------------------------------------------------
     async def meta(self) -> dict[str, str]:

@@ -77,7 +77,8 @@ async def opened(store: Store, meta: dict[str, str], nprobe: int) -> tuple[Check
 
 
 def vectors_path(store: Store, meta: dict[str, str]) -> Path:
-    return store.data_dir / "vectors" / meta.get("vectors_file", "")
+    """The live generation's vector file (``db.vectors_name``)."""
+    return store.vectors_path(int(meta.get("generation", 0)))
 
 
 async def open_checked(store: Store, meta: dict[str, str], nprobe: int) -> Checked:

