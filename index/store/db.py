@@ -58,6 +58,8 @@ every passage of an article, so a match there tells less about which passage ans
 
 SENTENCE_DTYPE = np.dtype(np.float16)
 """How sentence vectors are stored: ``count`` rows of the embedder's ``dim`` in one blob."""
+VECTOR_DTYPE = np.dtype(np.float32)
+"""How a passage's vector is stored: one row of the embedder's ``dim``."""
 
 
 def fits(blob: bytes | None, count: int, dim: int, dtype: np.dtype[Any] = SENTENCE_DTYPE) -> TypeGuard[bytes]:
@@ -77,6 +79,11 @@ def intact_rows(
             damaged += 1
             continue
         yield owner, np.frombuffer(blob, dtype=dtype).reshape(int(count), dim)
+    say_damaged(damaged)
+
+
+def say_damaged(damaged: int) -> None:
+    """The one warning line for ``damaged`` stored vector rows left out (none: nothing said)."""
     if damaged:
         log.warning(
             "left out %d damaged stored vector row(s) (wrong length): run `foreign-desk doctor`", damaged
@@ -204,19 +211,24 @@ def _paragraphs(stored: str) -> tuple[int, ...]:
     return tuple(json.loads(stored))
 
 
-def stored_passages(rows: Iterable[Sequence[Any]]) -> dict[int, StoredPassage]:
+def stored_passages(rows: Iterable[Sequence[Any]], dim: int | None = None) -> dict[int, StoredPassage]:
     """Rows of ``passages_sql`` by id (by position: plain ``sqlite3`` rows and aiosqlite's
-    alike); the passages of one article share its ``ArticleRef``."""
+    alike); the passages of one article share its ``ArticleRef``. ``dim``: a vector blob of
+    another length is damaged: the passage has no vector, as when none was kept (one warning)."""
     articles: dict[int, ArticleRef] = {}
     passages = {}
+    damaged = 0
     for pid, article_id, ordinal, section, paragraphs, text, vector_key, *article, blob in rows:
         ref = articles.get(article_id)
         if ref is None:
             ref = articles[article_id] = ArticleRef(*article)
-        vector = np.frombuffer(blob, dtype=np.float32) if blob is not None else None
+        if blob is not None and dim is not None and not fits(blob, 1, dim, VECTOR_DTYPE):
+            damaged, blob = damaged + 1, None
+        vector = np.frombuffer(blob, dtype=VECTOR_DTYPE) if blob is not None else None
         passages[pid] = StoredPassage(
             pid, article_id, ordinal, section, _paragraphs(paragraphs), text, ref, vector_key, vector
         )
+    say_damaged(damaged)
     return passages
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from foreign_desk.index.sqlite import ReadConnections
+from foreign_desk.index.store.db import VECTOR_DTYPE, fits, say_damaged
 
 SQL = (
     "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.key = p.vector_key "
@@ -23,7 +24,8 @@ MAX_IDS = 900
 
 
 class ExactVectors:
-    """``reader(ids) -> (found ids, float32 rows)``; ids without a stored vector are left out."""
+    """``reader(ids) -> (found ids, float32 rows)``; ids without a stored vector (or with a
+    damaged one, of the wrong length) are left out."""
 
     def __init__(self, connections: ReadConnections, dim: int) -> None:
         self.dim = dim
@@ -33,11 +35,16 @@ class ExactVectors:
         wanted = [int(i) for i in ids]
         found: list[int] = []
         blobs: list[bytes] = []
+        damaged = 0
         conn = self._connections.get()
         for start in range(0, len(wanted), MAX_IDS):
             chunk = wanted[start : start + MAX_IDS]
             for pid, blob in conn.execute(SQL.format(marks=",".join("?" * len(chunk))), chunk):
+                if not fits(blob, 1, self.dim, VECTOR_DTYPE):  # damaged: left out, as if not kept
+                    damaged += 1
+                    continue
                 found.append(int(pid))
                 blobs.append(blob)
+        say_damaged(damaged)
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), self.dim)
         return np.asarray(found, dtype=np.int64), matrix

