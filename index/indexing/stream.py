@@ -110,7 +110,7 @@ class Stream:
 
     async def _queue(self, sources: dict[str, Source]) -> None:
         new = [k for k in sources if k not in self.waiting]
-        cached = await self.writer.cached_keys(new) if new else set()
+        cached = await self.writer.cached_keys(new, self.fingerprint.dim) if new else set()
         for k in new:
             if k not in cached:
                 self.waiting[k] = sources[k]

