@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from foreign_desk.index.feeds.models import Feed, FetchReport
 from foreign_desk.index.feeds.race import first_of
+from foreign_desk.index.feeds.schedule import longest_delay
 
 if TYPE_CHECKING:
     from foreign_desk.index.feeds.desk import FeedDesk
@@ -112,11 +113,15 @@ class Poller:
         for feed in await self.desk.all_feeds():
             if feed.id in self._polling:
                 continue
-            if feed.next_poll <= now:
+            if feed.next_poll <= now or feed.next_poll - now > self._longest(feed):
                 self._polling[feed.id] = asyncio.create_task(self._poll(feed), name=f"poll-{feed.name}")
             else:
                 soonest = min(soonest, feed.next_poll)
         return max(0.0, soonest - now)
+
+    def _longest(self, feed: Feed) -> float:
+        """How far ahead ``feed``'s next poll may be; further, a clock set back scheduled it."""
+        return longest_delay(feed.every_minutes * 60.0, self.desk.settings)
 
     async def _pause(self, delay: float) -> None:
         await first_of(self.sleep(delay), self._wake.wait())

@@ -35,3 +35,11 @@ def next_delay(
     if retry_after is not None and retry_after == retry_after:  # (not NaN)
         delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER_S))
     return delay
+
+
+def longest_delay(every_s: float, settings: FeedSettings) -> float:
+    """The longest ``next_delay`` can be for a feed polled every ``every_s`` seconds: a next poll
+    further ahead than this was scheduled by a clock since set back (a machine that woke in 2099
+    for a while), and waiting for it would stop the feed for years."""
+    jitter = max(0.0, min(settings.jitter, 0.5))
+    return max(max(settings.backoff_cap_minutes * 60.0, every_s) * (1.0 + jitter), MAX_RETRY_AFTER_S)

@@ -147,3 +147,29 @@ async def test_at_most_feeds_at_once_feeds_are_polled_at_once(
         await poller.stop()
     assert active["peak"] == slots.peak == 2
     assert sum(len(server.requests_to(f"/feed-{n}.rss")) for n in range(6)) == 6
+
+
+async def test_a_poll_scheduled_by_a_clock_since_set_back_is_polled_at_once(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """The machine woke with its clock in 2099 and polled; the clock set right, the feed's next
+    poll stayed 2099 + 30 minutes, and the poller waited for it: the feed was never polled again."""
+    body = rss("Quiet", server.base_url, [])
+    server.serve("/news.rss", body, content_type="application/rss+xml")
+    await desk.add_feed(server.url("/news.rss"), name="news", every=30, check=False)
+    right = clock()
+    clock.now = 4_070_908_800.0  # 2099-01-01
+    await desk.fetch("news")
+    clock.now = right
+    polled: list[float] = []
+    poller = desk.poller(
+        sleep=clock.sleep, on_run=lambda report: polled.extend(r.polled_at for r in report.runs)
+    )
+    poller.start()
+    try:
+        await wait_until(lambda: bool(polled))
+    finally:
+        await poller.stop()
+    assert polled[0] - right <= 60
+    (feed,) = await desk.feeds()
+    assert 30 * 60 * 0.9 <= feed.next_poll - polled[0] <= 30 * 60 * 1.1  # back on its schedule
