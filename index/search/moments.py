@@ -208,7 +208,7 @@ def load(path: Path, key: dict[str, Any]) -> Sampled | None:
         return None
     try:
         return _parse(raw, key)
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:  # JSON nested deep
         log.warning("%s is damaged (%s); measuring the background again", path.name, exc)
         return None
 

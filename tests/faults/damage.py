@@ -149,6 +149,7 @@ CORRUPTIONS: tuple[Corruption, ...] = (
     Corruption("background: bytes in the header", _overwrite(_background, 8, lambda _: os.urandom(32))),
     Corruption("background: in the moments", _overwrite(_background, 0.6, lambda _: os.urandom(64))),
     Corruption("background: truncated", _truncate_background),
+    Corruption("background: nested header", _overwrite(_background, 32, lambda _: b"[" * 9_999 + b"\n")),
     Corruption("writer.lock: garbage", lambda data: (data / "writer.lock").write_bytes(os.urandom(64))),
 )
 
