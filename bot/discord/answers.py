@@ -32,6 +32,7 @@ from pathlib import Path
 import aiosqlite
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import Filters, Result
+from foreign_desk.index.sqlite import database_problem, error_code
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +160,15 @@ class AnswerStore:
         cls, data_dir: Path, *, ttl_s: float, clock: Callable[[], float] = time.time
     ) -> AnswerStore:
         """Open (or create) the file; a damaged one is moved aside, kept, and started afresh: old
-        buttons then say "expired", and the bot keeps answering."""
+        buttons then say "expired", and the bot keeps answering. Any other failure (a full disk,
+        a file it may not write, another process's lock) is one line, the file left as it is:
+        set aside, its votes and buttons were lost to a problem that passes."""
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
             return await cls._open(data_dir, ttl_s, clock)
         except sqlite3.DatabaseError as exc:
+            if error_code(exc) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                raise StoreError(f"{data_dir / FILE_NAME}: {database_problem(exc)}") from None
             kept = _set_aside(data_dir / FILE_NAME)
             log.error("%s is damaged (%s): kept as %s, starting a new one", FILE_NAME, exc, kept.name)
             return await cls._open(data_dir, ttl_s, clock)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import ArticleRef, Filters, Result
 
 RESULT = Result(
@@ -68,6 +69,27 @@ async def test_a_damaged_file_is_kept_aside_and_a_new_one_started(
     (kept,) = tmp_path.glob(f"{FILE_NAME}.damaged-*")
     assert kept.read_bytes().startswith(b"not a database")
     assert "is damaged" in caplog.text
+
+
+async def test_a_file_it_cannot_write_now_is_one_line_and_kept_as_it_is(tmp_path: Path):
+    """A failure that passes (here its -shm cannot be made; a full disk, a file of another user)
+    was taken for damage: the file with every vote was set aside and the bot started afresh."""
+    store = await AnswerStore.open(tmp_path, ttl_s=60)
+    try:
+        await store.remember("kept?", Filters(), asker_id=1)
+    finally:
+        await store.close()
+    (tmp_path / f"{FILE_NAME}-shm").mkdir()
+    with pytest.raises(StoreError, match="cannot read or write the database file"):
+        await AnswerStore.open(tmp_path, ttl_s=60)
+    assert not list(tmp_path.glob(f"{FILE_NAME}.damaged-*"))
+    (tmp_path / f"{FILE_NAME}-shm").rmdir()
+    store = await AnswerStore.open(tmp_path, ttl_s=60)
+    try:
+        async with store.conn.execute("SELECT count(*) FROM answers") as cur:
+            assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+    finally:
+        await store.close()
 
 
 async def test_answers_remembered_at_the_same_time_are_all_kept(tmp_path: Path):
