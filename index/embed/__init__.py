@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from foreign_desk.index.errors import ConfigError
+from foreign_desk.index.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,7 +33,12 @@ class Fingerprint:
 
     @classmethod
     def from_json(cls, text: str) -> Fingerprint:
-        return cls(**json.loads(text))
+        """The embedder a store records; ``StoreError`` when the record is damaged (or a newer
+        version's, with fields this one does not know)."""
+        try:
+            return cls(**json.loads(text))
+        except (ValueError, TypeError, RecursionError):
+            raise StoreError(f"the database is damaged (its recorded embedder: {text[:60]!r})") from None
 
     def __str__(self) -> str:
         return f"{self.backend}:{self.model} ({self.dim}-d)"

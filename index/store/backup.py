@@ -30,7 +30,7 @@ from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
 from foreign_desk.index.feeds.schema import MIGRATIONS_TABLE as FEED_MIGRATIONS_TABLE
 from foreign_desk.index.sqlite import Migrations, now_iso, refuse_newer
-from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK, vectors_name
+from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK, meta_int, vectors_name
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
 from foreign_desk.index.store.lock import OpenLock, WriterLock, try_lock
@@ -143,7 +143,7 @@ def _copy_out(data_dir: Path, dest: Path) -> BackupReport:
         files.append(db.name)
         checkpoint("backup-database-copied")
     meta = _meta(dest / DB_NAME)
-    generation = int(meta.get("generation", "0"))
+    generation = meta_int("generation", meta.get("generation"))
     if generation:
         name = vectors_name(generation)
         (dest / "vectors").mkdir()
@@ -200,10 +200,7 @@ def _checked_backup(src: Path, data_dir: Path, versioned: Mapping[str, Migration
         if name.endswith(".sqlite3"):
             _check_database(src / name, (versioned or {}).get(name))
     meta = _meta(src / DB_NAME)
-    try:
-        generation = int(meta.get("generation", "0"))
-    except ValueError:
-        raise StoreError(f"the backup's {DB_NAME} records no generation it can hold") from None
+    generation = meta_int("generation", meta.get("generation"))
     vectors = vectors_name(generation) if generation else None
     if vectors is not None and (damage := file_damage(src / vectors, meta.get(CHECKSUM_KEY))):
         raise StoreError(f"the backup's {vectors} is damaged ({damage})")

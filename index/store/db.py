@@ -56,6 +56,10 @@ BM25_WEIGHTS = (0.5, 1.0)
 every passage of an article, so a match there tells less about which passage answers."""
 
 
+RESTORE = "restore a backup (`foreign-desk restore`) or index into a new data dir"
+"""What to do about damage nothing in the data dir can rebuild."""
+
+
 SENTENCE_DTYPE = np.dtype(np.float16)
 """How sentence vectors are stored: ``count`` rows of the embedder's ``dim`` in one blob."""
 VECTOR_DTYPE = np.dtype(np.float32)
@@ -270,6 +274,16 @@ async def _finish_restore(data_dir: Path) -> None:
             raise StoreError(f"cannot finish the restore into {data_dir}: {exc}") from None
 
 
+def meta_int(key: str, value: str | None) -> int:
+    """A whole-number meta value (0 when absent); ``StoreError`` when it is none: SQLite checks
+    no values (its quick_check passes), and a generation of '1x' failed every question on a
+    ``ValueError`` traceback."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        raise StoreError(f"the database is damaged (meta {key} = {str(value)[:40]!r}): {RESTORE}") from None
+
+
 def vectors_name(generation: int) -> str:
     """Generation ``generation``'s vector file, relative to the data dir. The live one is found by
     the generation's number, as publishing names it, never by the ``vectors_file`` recorded beside
@@ -373,14 +387,18 @@ class Store:
 
     # -- meta -----------------------------------------------------------------------------
     async def meta(self) -> dict[str, str]:
+        """The meta rows; ``StoreError`` when a number among them is none (``meta_int``)."""
         async with self.conn.execute("SELECT key, value FROM meta") as cur:
-            return {row["key"]: row["value"] for row in await cur.fetchall()}
+            meta = {row["key"]: row["value"] for row in await cur.fetchall()}
+        for key in ("generation", "scopes_version"):
+            meta_int(key, meta.get(key))
+        return meta
 
     async def generation(self) -> int:
         """The live generation; 0 when nothing was ever indexed."""
         async with self.conn.execute("SELECT value FROM meta WHERE key = 'generation'") as cur:
             row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return meta_int("generation", row[0] if row else None)
 
     # -- consistency ----------------------------------------------------------------------
     async def visible_id_stats(self, gen: int) -> tuple[int, int]:
@@ -390,10 +408,9 @@ class Store:
         opening a big store reads two numbers instead of scanning a million rows."""
         async with self.conn.execute("SELECT value FROM meta WHERE key = 'id_stats'") as cur:
             row = await cur.fetchone()
-        if row:
-            recorded, count, total = (int(x) for x in row[0].split())
-            if recorded == gen:
-                return count, total
+        recorded = _recorded_stats(row[0] if row else None)
+        if recorded is not None and recorded[0] == gen:
+            return recorded[1], recorded[2]
         sql = f"SELECT count(*), coalesce(sum(id), 0) FROM passages p WHERE {visible('p')}"
         async with self.conn.execute(sql, {"gen": gen}) as cur:
             row = await cur.fetchone()
@@ -689,6 +706,16 @@ class Store:
         if not parts:
             return [], np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
         return list(uids), np.asarray(owners, dtype=np.int64), np.concatenate(parts)
+
+
+def _recorded_stats(value: str | None) -> tuple[int, int, int] | None:
+    """(generation, count, sum) as publishing recorded them; ``None`` when absent or malformed
+    (then they are counted again)."""
+    try:
+        gen, count, total = (int(x) for x in (value or "").split())
+    except ValueError:
+        return None
+    return gen, count, total
 
 
 def _recorded_languages(value: str | None) -> tuple[int, tuple[str, ...]] | None:

@@ -27,7 +27,7 @@ import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.sqlite import read_only_uri
-from foreign_desk.index.store.db import DB_NAME, SENTENCE_DTYPE, VECTOR_DTYPE, Store, fits
+from foreign_desk.index.store.db import DB_NAME, RESTORE, SENTENCE_DTYPE, VECTOR_DTYPE, Store, fits
 from foreign_desk.index.store.db import read_only as store_read_only
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
 from foreign_desk.index.store.keyword_check import INDEXES, KeywordIndex, keyword_problem, reindex
@@ -36,7 +36,6 @@ from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
 from foreign_desk.index.store.vectors import VectorIndex
 
 _BATCH = 2000
-RESTORE = "restore a backup (`foreign-desk restore`) or index into a new data dir"
 REINDEX = "run `foreign-desk index --full`"
 READ_ONLY = "{} cannot be rebuilt in a read-only data dir: run `doctor --repair` on a writable copy"
 READ_ONLY_REPAIR = READ_ONLY.format("the vector file")

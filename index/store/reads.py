@@ -27,6 +27,7 @@ from foreign_desk.index.store.db import (
     CANDIDATES_SQL,
     StoredPassage,
     intact_rows,
+    meta_int,
     stored_passages,
     where_sql,
 )
@@ -157,7 +158,9 @@ class Reader:
             self.conn.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'scopes_version')")
         )
         self._scopes_version = values.get("scopes_version", "")
-        return int(values.get("generation", 0)), int(values.get("scopes_version", 0))
+        return meta_int("generation", values.get("generation")), meta_int(
+            "scopes_version", self._scopes_version
+        )
 
     def bm25(
         self,

@@ -134,11 +134,27 @@ def _drop_vectors_and_rows(data_dir: Path) -> None:
     conn.close()
 
 
+def _meta(key: str, value: str) -> Callable[[Path], None]:
+    """One meta row's value changed (SQLite checks no values: its quick_check passes)."""
+
+    def apply(data_dir: Path) -> None:
+        conn = sqlite3.connect(_db(data_dir))
+        with conn:
+            conn.execute("UPDATE meta SET value = ? WHERE key = ?", (value, key))
+        conn.close()
+
+    return apply
+
+
 CORRUPTIONS: tuple[Corruption, ...] = (
     Corruption("sqlite: 100 random bytes at the start", _overwrite(_db, 0, lambda _: os.urandom(100))),
     Corruption("sqlite: page 1 b-tree header", _overwrite(_db, 100, lambda _: os.urandom(12))),
     Corruption("sqlite: zeros on a middle page", _overwrite(_db, 0.5, lambda _: bytes(4096))),
     Corruption("sqlite: random bytes on the last page", _overwrite(_db, -4096, lambda _: os.urandom(4096))),
+    Corruption("sqlite: meta generation", _meta("generation", "1x")),
+    Corruption("sqlite: meta scopes_version", _meta("scopes_version", "z")),
+    Corruption("sqlite: meta id_stats", _meta("id_stats", "1 6 x")),
+    Corruption("sqlite: meta fingerprint", _meta("fingerprint", '{"backend": ')),
     Corruption("faiss: random bytes in the header", _overwrite(_vectors, 0, lambda _: os.urandom(64))),
     Corruption("faiss: zeros in the vectors", _overwrite(_vectors, 0.5, lambda size: bytes(size // 4))),
     Corruption("faiss: random bytes in the vectors", _overwrite(_vectors, 0.3, lambda _: os.urandom(2048))),
