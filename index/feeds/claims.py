@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 RESEND_WITHIN_S = 120.0
 """How long after a send started its nonce is trusted to stop a duplicate (Discord: "a few minutes")."""
 
+MAX_RETRY_WAIT_S = 86_400.0
+"""The longest a refused alert waits for its next try, whatever the backoff settings say (30 s
+doubled 99 times is 10^22 years). A retry due further ahead was scheduled by a clock since set
+back: it is due now, or its channel, held while the claim is outstanding, would get no alert again."""
+
 SQL_CLAIM_MATCHES = (
     "UPDATE follow_matches SET claim = ? WHERE posted_at IS NULL AND claim IS NULL "
     "AND article_uid IN ({marks}) AND follow_id IN (SELECT id FROM follows WHERE channel_id = ?)"
@@ -106,7 +111,7 @@ class Claims:
         attempts, now = int(attempts) + 1, self.clock()
         if since is None and maybe_posted:  # this send's message, if made, came after it began
             since = now if sending is None else float(sending)
-        retry_at = now + backoff_s * 2 ** (attempts - 1)
+        retry_at = now + min(backoff_s * 2.0 ** min(attempts - 1, 64), MAX_RETRY_WAIT_S)
         if since is not None:
             retry_at = min(retry_at, now + (float(since) + self.resend_within_s - now) / 2)
         assignments = "attempts = ?, retry_at = ?, maybe_posted = maybe_posted OR ?, maybe_since = ?"
@@ -158,11 +163,13 @@ class Claims:
         return resend, drop
 
     async def due(self, now: float) -> list[tuple[str, int]]:
-        """(nonce, channel) of the claims waiting to be sent (again) now; one that may have been
-        posted longer than ``resend_within_s`` ago is dropped instead (``failed``)."""
+        """(nonce, channel) of the claims waiting to be sent (again) now (or scheduled by a clock
+        since set back: ``MAX_RETRY_WAIT_S``); one that may have been posted longer than
+        ``resend_within_s`` ago is dropped instead (``failed``)."""
         due = []
         for nonce, channel, _, since in await self.db.rows(
-            f"{SQL_CLAIMS} WHERE sending_since IS NULL AND retry_at <= ?", (now,)
+            f"{SQL_CLAIMS} WHERE sending_since IS NULL AND (retry_at <= ? OR retry_at > ?)",
+            (now, now + MAX_RETRY_WAIT_S),
         ):
             if since is not None and now - float(since) > self.resend_within_s:
                 await self._drop(nonce, channel, now, f"may have been posted {now - float(since):.0f} s ago")

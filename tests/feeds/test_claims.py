@@ -121,3 +121,29 @@ async def test_an_alert_that_may_have_been_posted_is_resent_only_while_discord_r
     assert set(Counter(discord_side.posted).values()) == {1}  # ... once each
     assert await desk.follows.pending() == [] and await desk.claims.held_channels() == set()
     assert alerts.sent == 0 and "dropping an alert" in caplog.text
+
+
+async def test_a_retry_scheduled_by_a_clock_since_set_back_is_due_now(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """Its retry stayed in 2099, and its channel, held while the claim was outstanding, got no
+    alert again; and a backoff's doubling had no ceiling (alert_retry_s 86,400 and 100 attempts)."""
+    await matched(server, desk, clock)
+    post = (await desk.due_posts())[0]
+    claimed = await desk.claim(post)
+    assert claimed is not None
+    right, clock.now = clock.now, 4_070_908_800.0  # 2099-01-01
+    await desk.send_failed(claimed, backoff_s=10)
+    clock.now = right
+    retry = next(p for p in await desk.due_posts() if p.channel_id == claimed.channel_id)
+    assert retry.nonce == claimed.nonce
+    assert await desk.claim(retry) == retry
+
+    async def due() -> bool:
+        return any(p.nonce == claimed.nonce for p in await desk.due_posts())
+
+    for _ in range(40):
+        await desk.send_failed(retry, backoff_s=86_400)
+        assert not await due()  # backing off
+        clock.advance(86_400)
+        assert await due() and await desk.claim(retry) == retry  # within a day, however many attempts
