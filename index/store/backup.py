@@ -195,6 +195,8 @@ def _checked_backup(src: Path, data_dir: Path, versioned: Mapping[str, Migration
     for name in files:
         if "/" in name.replace("vectors/", "", 1) or name.startswith(("/", ".")):
             raise StoreError(f"{src}/{MANIFEST} names a file outside the backup: {name!r}")
+        if (src / name).exists() and not (src / name).is_file():  # a pipe would be waited on for ever
+            raise StoreError(f"the backup's {name} is not a regular file")
         if _same_file(src / name, data_dir / name):  # SQLite would wait on itself for ever
             raise StoreError(f"{src} is the data folder itself: restore from a backup elsewhere")
         if name.endswith(".sqlite3"):

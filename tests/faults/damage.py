@@ -126,6 +126,17 @@ def _truncate_background(data_dir: Path) -> None:
     os.truncate(path, path.stat().st_size // 2)
 
 
+def _pipe(which: Callable[[Path], Path]) -> Callable[[Path], None]:
+    """The file replaced by a named pipe: a reader of it waits for a writer for ever."""
+
+    def apply(data_dir: Path) -> None:
+        path = which(data_dir)
+        path.unlink()
+        os.mkfifo(path)
+
+    return apply
+
+
 def _drop_vectors_and_rows(data_dir: Path) -> None:
     _vectors(data_dir).unlink()
     conn = sqlite3.connect(_db(data_dir))
@@ -162,9 +173,11 @@ CORRUPTIONS: tuple[Corruption, ...] = (
     Corruption("faiss: truncated", _truncate),
     Corruption("faiss: missing", lambda data: _vectors(data).unlink()),
     Corruption("faiss missing and embedding rows missing", _drop_vectors_and_rows),
+    Corruption("faiss: a named pipe", _pipe(_vectors)),
     Corruption("background: bytes in the header", _overwrite(_background, 8, lambda _: os.urandom(32))),
     Corruption("background: in the moments", _overwrite(_background, 0.6, lambda _: os.urandom(64))),
     Corruption("background: truncated", _truncate_background),
+    Corruption("background: a named pipe", _pipe(_background)),
     Corruption("background: nested header", _overwrite(_background, 32, lambda _: b"[" * 9_999 + b"\n")),
     Corruption("writer.lock: garbage", lambda data: (data / "writer.lock").write_bytes(os.urandom(64))),
 )

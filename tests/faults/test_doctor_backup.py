@@ -530,3 +530,25 @@ def test_a_damaged_restore_journal_is_one_line_and_finishes_nothing(sample_copy:
         and "lists no files" in refused.stderr
     )
     assert staged.exists()
+
+
+@pytest.mark.parametrize("which", ["foreign-desk.sqlite3", "vectors/gen-000001.faiss"])
+async def test_a_backup_holding_a_pipe_is_refused_not_waited_on(
+    sample_copy: Path, tmp_path: Path, which: str
+) -> None:
+    """A named pipe where a backup's file should be (an archive can hold one) was opened to be
+    checked, and the restore waited for a writer for ever."""
+    await backup(sample_copy, tmp_path / "backup")
+    (tmp_path / "backup" / which).unlink()
+    os.mkfifo(tmp_path / "backup" / which)
+    refused = desk(sample_copy, "restore", str(tmp_path / "backup"), timeout=30)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "not a regular file" in refused.stderr
+
+
+def test_a_pipe_in_place_of_the_vector_file_is_damage_not_a_wait(sample_copy: Path) -> None:
+    live = vector_file(sample_copy)
+    live.unlink()
+    os.mkfifo(live)
+    found = {f.check: f for f in asyncio.run(diagnose(sample_copy))}
+    assert not found[live.name].ok and "not a regular file" in found[live.name].detail
