@@ -154,14 +154,20 @@ class FeedScopes:
         """Count an ingest by the server at ``at`` unless it made ``limit`` since ``since``;
         returns when it made those (oldest first): it was counted when there are fewer. The
         count and the write are one transaction, so ingests racing in any process never pass
-        the limit together."""
+        the limit together. One counted further after ``at`` than ``since`` is before it was
+        counted by a clock since set back: it counts for no hour, and goes (kept, a server that
+        ingested while the clock said 2099 could ingest nothing more until then; nearer, it may
+        be another process's, a moment ahead)."""
         async with self.db.transaction() as conn:
-            sql = "SELECT at FROM server_ingests WHERE guild_id = ? AND at >= ? ORDER BY at"
-            async with conn.execute(sql, (guild_id, since)) as cur:
+            sql = "SELECT at FROM server_ingests WHERE guild_id = ? AND at BETWEEN ? AND ? ORDER BY at"
+            ahead = at + (at - since)
+            async with conn.execute(sql, (guild_id, since, ahead)) as cur:
                 recent = [float(r[0]) for r in await cur.fetchall()]
             if len(recent) < limit:
                 await conn.execute("INSERT INTO server_ingests(guild_id, at) VALUES (?, ?)", (guild_id, at))
-                await conn.execute("DELETE FROM server_ingests WHERE at < ?", (at - 86400,))
+                await conn.execute(
+                    "DELETE FROM server_ingests WHERE at NOT BETWEEN ? AND ?", (at - 86400, ahead)
+                )
         return recent
 
     async def left(self, guild_id: int, at: float) -> None:

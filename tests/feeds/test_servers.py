@@ -691,3 +691,16 @@ async def test_housekeeping_forgets_the_items_of_pages_and_removed_feeds_whose_a
     report = await desk.fetch()
     assert (report.counts["new"], report.counts["duplicates"]) == (0, 1)
     assert (await engine.stats()).articles == 1
+
+
+async def test_an_ingest_counted_by_a_clock_since_set_back_spends_no_hour_of_today(
+    tight: FeedDesk, clock: FakeClock
+) -> None:
+    """Counted while the clock said 2099, it was 'in the last hour' until 2099: the server could
+    ingest nothing more ('the next one can come in 38,347,680 minute(s)')."""
+    right, clock.now = clock.now, 4_070_908_800.0  # 2099-01-01
+    await tight.servers.charge_ingest(A)
+    clock.now = right
+    await tight.servers.charge_ingest(A)
+    with pytest.raises(QuotaExceeded, match="in 60 minute"):
+        await tight.servers.charge_ingest(A)
