@@ -619,7 +619,7 @@ class FeedDesk:
         s = self.settings
         fresh = plan_posts(
             [m for m in await self.follows.pending() if m.channel_id not in held],
-            await self.follows.last_posts(),
+            await self.follows.last_posts(before=now + s.digest_gap_s),
             now,
             gap_s=s.digest_gap_s,
             settle_s=s.digest_settle_s,

@@ -30,18 +30,20 @@ def plan_posts(
     settle_s: float = 30.0,
     max_items: int = 10,
 ) -> list[Post]:
-    """The posts to send now (at most one per channel), given every unposted match."""
+    """The posts to send now (at most one per channel), given every unposted match. A time more
+    than ``gap_s`` ahead of ``now`` was written by a clock since set back: it holds nothing (a
+    channel alerted while the clock said 2099 would get no alert again until 2099)."""
     channels: dict[int, list[Match]] = {}
     for match in pending:
         channels.setdefault(match.channel_id, []).append(match)
     posts = []
     for channel, matches in sorted(channels.items()):
         last = last_post.get(channel)
-        if last is not None and now - last < gap_s:
+        if last is not None and -gap_s <= now - last < gap_s:
             continue
         newest = max(m.matched_at for m in matches)
         oldest = min(m.matched_at for m in matches)
-        if now - newest < settle_s and now - oldest < gap_s:
+        if -gap_s <= now - newest < settle_s and -gap_s <= now - oldest < gap_s:
             continue
         posts.append(post_of(channel, matches, max(1, max_items)))
     return posts

@@ -51,7 +51,7 @@ SQL_PENDING = (
 """Matches not posted yet; ``AND m.claim IS NULL`` for those nobody is sending either."""
 SQL_LAST_POSTS = (
     "SELECT f.channel_id, max(m.posted_at) FROM follow_matches m JOIN follows f ON f.id = m.follow_id "
-    "WHERE m.posted_at IS NOT NULL GROUP BY f.channel_id"
+    "WHERE m.posted_at <= ? GROUP BY f.channel_id"
 )
 SQL_SETTLED = (
     "SELECT m.follow_id, m.article_uid, m.similarity, m.matched_at, m.posted_at, f.id IS NULL "
@@ -323,9 +323,10 @@ class Follows:
             if r[3] in summaries
         ]
 
-    async def last_posts(self) -> dict[int, float]:
-        """When each channel last got an alert (Unix seconds)."""
-        return {int(ch): float(at) for ch, at in await self.db.rows(SQL_LAST_POSTS)}
+    async def last_posts(self, before: float) -> dict[int, float]:
+        """When each channel last got an alert (Unix seconds), up to ``before``: a later one was
+        recorded by a clock since set back, and would hide the posts made since."""
+        return {int(ch): float(at) for ch, at in await self.db.rows(SQL_LAST_POSTS, (before,))}
 
     # -- housekeeping ----------------------------------------------------------------------
     async def settled(

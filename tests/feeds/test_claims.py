@@ -147,3 +147,15 @@ async def test_a_retry_scheduled_by_a_clock_since_set_back_is_due_now(
         assert not await due()  # backing off
         clock.advance(86_400)
         assert await due() and await desk.claim(retry) == retry  # within a day, however many attempts
+
+
+async def test_a_post_recorded_by_a_clock_since_set_back_neither_holds_nor_hides_its_channel(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """Posted while the clock said 2099, it was the channel's last post until 2099: no alert came
+    again (the gap never passed), and no later post could count toward the gap either."""
+    await matched(server, desk, clock)
+    first, second = await desk.due_posts()
+    await desk.mark_posted(await desk.claim(first), at=4_070_908_800.0)  # type: ignore[arg-type]
+    await desk.mark_posted(await desk.claim(second), at=clock())  # type: ignore[arg-type]
+    assert await desk.follows.last_posts(before=clock() + 600) == {second.channel_id: clock()}

@@ -73,6 +73,17 @@ def test_a_channel_gets_at_most_one_message_per_gap() -> None:
     assert len(plan_posts(pending, {2: 1000}, 1100, **RULES)) == 1  # another channel's post does not count
 
 
+def test_times_from_a_clock_since_set_back_hold_no_alert() -> None:
+    """A channel alerted (or a match made) while the clock said 2099 got no alert again until
+    2099: 'now - last' was far below the gap for 73 years."""
+    later = 4_070_908_800.0  # 2099-01-01
+    (post,) = plan_posts([match("a", 1000)], {1: later}, 1100, **RULES)
+    assert [m.article.id for m in post.items] == ["a"]
+    (post,) = plan_posts([match("a", later), match("b", 1000)], {}, 1100, **RULES)
+    assert sorted(m.article.id for m in post.items) == ["a", "b"]
+    assert plan_posts([match("a", 1000)], {1: 1100}, 1099, **RULES) == []  # a moment ahead: another process's
+
+
 def test_a_steady_trickle_cannot_postpone_alerts_for_ever() -> None:
     trickle = [match(str(i), 1000 + 20 * i) for i in range(31)]  # one every 20 s for 10 minutes
     (post,) = plan_posts(trickle, {}, 1600, **RULES)
