@@ -34,6 +34,7 @@ import sqlite3
 import aiohttp
 import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
+from foreign_desk.index.feeds.claims import retry_wait
 
 from .i18n import Texts, language_of, texts
 from .permissions import may_embed
@@ -262,6 +263,6 @@ class Alerts:
             post.channel_id,
             tries,
             self.attempts,
-            self.retry_s * 2 ** (tries - 1),
+            retry_wait(self.retry_s, tries),
             exc,
         )

@@ -42,6 +42,12 @@ MAX_RETRY_WAIT_S = 86_400.0
 doubled 99 times is 10^22 years). A retry due further ahead was scheduled by a clock since set
 back: it is due now, or its channel, held while the claim is outstanding, would get no alert again."""
 
+
+def retry_wait(backoff_s: float, attempts: int) -> float:
+    """Seconds a refused alert waits after ``attempts`` failures: doubling, at most ``MAX_RETRY_WAIT_S``."""
+    return min(backoff_s * 2.0 ** min(attempts - 1, 64), MAX_RETRY_WAIT_S)
+
+
 SQL_CLAIM_MATCHES = (
     "UPDATE follow_matches SET claim = ? WHERE posted_at IS NULL AND claim IS NULL "
     "AND article_uid IN ({marks}) AND follow_id IN (SELECT id FROM follows WHERE channel_id = ?)"
@@ -111,7 +117,7 @@ class Claims:
         attempts, now = int(attempts) + 1, self.clock()
         if since is None and maybe_posted:  # this send's message, if made, came after it began
             since = now if sending is None else float(sending)
-        retry_at = now + min(backoff_s * 2.0 ** min(attempts - 1, 64), MAX_RETRY_WAIT_S)
+        retry_at = now + retry_wait(backoff_s, attempts)
         if since is not None:
             retry_at = min(retry_at, now + (float(since) + self.resend_within_s - now) / 2)
         assignments = "attempts = ?, retry_at = ?, maybe_posted = maybe_posted OR ?, maybe_since = ?"
