@@ -35,6 +35,12 @@ BUSY_TIMEOUT_MS = 10_000
 """How long a statement waits for another connection's write lock before it fails."""
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 """Bytes the write-ahead log keeps after a checkpoint; a big indexing run's log is cut back."""
+PAGE_SIZE = 16_384
+"""Page size of a database file made from now on (SQLite's default: 4,096); a file that exists
+keeps its own. Indexing writes every page twice (the log, then the checkpoint), ~2 pages per
+passage with their vectors: at 16 KiB there are a quarter as many, and SQLite's and the kernel's
+work per page went with them (100k passages, stand-in embedder: commits 5.9 -> 3.9 s of CPU).
+A sentence-vector row (~5.4 KB) fits in a page instead of spilling to an overflow page."""
 
 
 READ_CACHE_KIB = 64 * 1024
@@ -132,6 +138,7 @@ async def connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file only: before WAL is on
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=FULL")
         await conn.execute("PRAGMA foreign_keys=ON")

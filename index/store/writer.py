@@ -34,12 +34,13 @@ WRITE_CACHE_KIB = 64 * 1024
 """Page cache of the writer: a commit of embeddings (~2,000 passages' vectors and sentence
 vectors, ~15 MB) fits, so its pages are not spilled to the log (and synced) in the middle of
 the transaction, as with SQLite's default 2 MB."""
-WRITE_CHECKPOINT_PAGES = JOURNAL_SIZE_LIMIT // 4_096
-"""Log pages (4 KiB) after which a commit copies the log into the database: the log the store
-keeps anyway (``JOURNAL_SIZE_LIMIT``). At SQLite's default of 1,000 pages a model-free run
-checkpointed (two fsyncs, pages that later commits rewrite copied again) after every commit of
-embeddings: 20k passages took 13.5 s instead of 11.2. A crash loses nothing either way: what
-is committed is in the log or the database."""
+WRITE_CHECKPOINT_BYTES = JOURNAL_SIZE_LIMIT
+"""Log size after which a commit copies the log into the database (``wal_autocheckpoint``
+counts pages of the file's own size): the log the store keeps anyway (``JOURNAL_SIZE_LIMIT``).
+At SQLite's default of 1,000 pages (4 MB of 4 KiB pages) a model-free run checkpointed (two
+fsyncs, pages that later commits rewrite copied again) after every commit of embeddings: 20k
+passages took 13.5 s instead of 11.2. A crash loses nothing either way: what is committed is
+in the log or the database."""
 
 _PASSAGE_COLUMNS = "id, article_id, ordinal, section, paragraphs, text, context, vector_key, gen_added"
 STAGING_TABLE = (
@@ -127,7 +128,10 @@ class StoreWriter:
         try:
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
-            await conn.execute(f"PRAGMA wal_autocheckpoint={WRITE_CHECKPOINT_PAGES}")
+            async with conn.execute("PRAGMA page_size") as cur:
+                page = await cur.fetchone()
+            pages = WRITE_CHECKPOINT_BYTES // (int(page[0]) if page else 4_096)
+            await conn.execute(f"PRAGMA wal_autocheckpoint={pages}")
             live = await store.generation()
             yield cls(store, conn, live)
         finally:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from foreign_desk.index import sqlite as store_sqlite
 from foreign_desk.index.config import Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import FingerprintMismatch
 from foreign_desk.index.models import MAX_PROBLEMS, Article
+from foreign_desk.index.store.db import DB_NAME
 
 from tests.fake_embedder import FakeEmbedder
 from tests.gated import GatedEmbedder
@@ -234,3 +237,32 @@ async def test_a_damaged_ivf_training_record_is_rebuilt_past_not_a_failed_run(
         report = await engine.index([write_jsonl(tmp_path / "b.jsonl", MERCOSUR)])
         assert report.generation == 2 and report.articles_added == 1
         assert (await engine.stats()).articles == 2
+
+
+async def test_a_store_keeps_the_page_size_it_was_made_with(
+    make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store made before ``PAGE_SIZE`` (SQLite's 4 KiB pages) keeps its pages when this code
+    opens and indexes into it, and answers as a store made now (16 KiB pages) does."""
+    found = {}
+    for size in (4_096, store_sqlite.PAGE_SIZE):
+        news = tmp_path / f"news-{size}"
+        news.mkdir()
+        write_jsonl(news / "asean.jsonl", ASEAN)
+        settings = make_settings(tmp_path / f"data-{size}")
+        monkeypatch.setattr(store_sqlite, "PAGE_SIZE", size)  # the code that made the store
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            await engine.index([news])
+        monkeypatch.undo()
+        write_jsonl(news / "mercosur.jsonl", MERCOSUR)
+        async with await Engine.open(settings, embedder=FakeEmbedder()) as engine:
+            await engine.index([news])
+            answer = await engine.ask("Mercosur trade agreement tariffs")
+        conn = sqlite3.connect(settings.data_path / DB_NAME)
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.close()
+        found[size] = (page_size, [(r.text, r.citation) for r in answer.results])
+    assert found[4_096][0] == 4_096
+    assert found[store_sqlite.PAGE_SIZE][0] == 16_384
+    assert found[4_096][1] == found[store_sqlite.PAGE_SIZE][1]
+    assert found[4_096][1]
