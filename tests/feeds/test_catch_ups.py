@@ -93,6 +93,14 @@ async def subscribe_c_mid_catch_up(server: FixtureServer, desk: FeedDesk, engine
     return held
 
 
+async def on_its_own(desk: FeedDesk, sql: str) -> None:
+    """Run ``sql`` in a transaction of its own, under the desk's writer lock. Sent on the shared
+    connection outside that lock, it ran inside the poller's claim, whose rollback (the trigger
+    refusing the claim) then undid it: the trigger dropped came back, and no claim ever passed."""
+    async with desk.db.transaction() as conn:
+        await conn.execute(sql)
+
+
 async def seen_by_c(engine: Engine) -> list[str]:
     return [a.title for a in await engine.latest(10, scope=Scope(C))]
 
@@ -179,7 +187,7 @@ async def test_a_catch_up_that_cannot_be_resumed_stays_owed_and_the_feeds_are_st
         owed = [
             tuple(r) for r in await desk.db.rows("SELECT feed_id, guild_id, claimed_at FROM feed_catch_ups")
         ]
-        await desk.db.conn.execute(CLAIM_FAILS)
+        await on_its_own(desk, CLAIM_FAILS)
         runs: list[FetchReport] = []
         poller = desk.poller(sleep=clock.sleep, on_run=runs.append)
         caplog.set_level(logging.ERROR)
@@ -194,8 +202,9 @@ async def test_a_catch_up_that_cannot_be_resumed_stays_owed_and_the_feeds_are_st
         ]
         assert still == owed
 
-        await desk.db.conn.execute("DROP TRIGGER temp.claim_fails")
-        await wait_until(lambda: len(server.requests_to(PATROL.path)) == 3)  # A's poll, C's twice
+        await on_its_own(desk, "DROP TRIGGER temp.claim_fails")
+        await wait_until(lambda: len(server.requests_to(PATROL.path)) > 2)
         await desk.caught_up()
+        assert len(server.requests_to(PATROL.path)) == 3  # A's poll, C's twice
         assert await seen_by_c(engine) == [PATROL.title]
         assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
