@@ -18,7 +18,7 @@ from foreign_desk.index.feeds.models import FetchReport
 from foreign_desk.index.fetch import Fetcher
 from foreign_desk.index.models import Scope
 
-from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, wait_until
+from tests.feeds.conftest import FakeClock, publish, wait_until
 from tests.feeds.news import PATROL, page
 from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer
 
@@ -178,12 +178,12 @@ async def test_a_catch_up_that_cannot_be_resumed_stays_owed_and_the_feeds_are_st
     """C's catch-up was left by a process that died. The next process's poller cannot claim it
     (the database refuses the write): the error is logged with its traceback, the feed due is
     polled all the same, and the catch-up, still owed, is taken on at a later tick."""
-    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as first:
+    async with await FeedDesk.open(engine, fetcher_factory=patient_fetcher, clock=clock) as first:
         held = await subscribe_c_mid_catch_up(server, first, engine)
     held.release.set()
     clock.advance(2 * CATCH_UP_STALE_S + 3600)  # the catch-up stale, feed "a" due
 
-    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
+    async with await FeedDesk.open(engine, fetcher_factory=patient_fetcher, clock=clock) as desk:
         owed = [
             tuple(r) for r in await desk.db.rows("SELECT feed_id, guild_id, claimed_at FROM feed_catch_ups")
         ]
