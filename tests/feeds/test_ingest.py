@@ -11,7 +11,15 @@ from foreign_desk.index.fetch import AddressRefused, Fetcher, FetchError, Unsupp
 from foreign_desk.index.models import Filters, IndexProgress
 
 from tests.engine.test_search import assert_dated_as_printed
-from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, serve_story, wait_until, with_feeds
+from tests.feeds.conftest import (
+    FakeClock,
+    hasty_fetcher,
+    loopback_fetcher,
+    publish,
+    serve_story,
+    wait_until,
+    with_feeds,
+)
 from tests.feeds.news import (
     GAZA,
     NOT_AN_ARTICLE_PDF,
@@ -229,6 +237,7 @@ async def test_syndicated_copy_is_kept_and_shown_once_naming_both_outlets(
     assert f"also in {first.also_in[0]}" in first.citation
 
 
+@pytest.mark.parametrize("desk", [hasty_fetcher], indirect=True)  # "/slow" times out
 async def test_failures_are_reported_with_reasons_and_never_stop_the_fetch(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:

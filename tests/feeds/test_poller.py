@@ -11,11 +11,10 @@ from aiohttp import web
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FetchReport
-from foreign_desk.index.fetch import Fetcher
 
-from tests.feeds.conftest import NO_SEED, FakeClock, wait_until
+from tests.feeds.conftest import NO_SEED, FakeClock, loopback_fetcher, wait_until
 from tests.feeds.news import rss
-from tests.fetch.fixture_server import LOOPBACK_ONLY, FixtureServer, etag_of
+from tests.fetch.fixture_server import FixtureServer, etag_of
 
 
 def held_feed(
@@ -124,14 +123,10 @@ async def test_at_most_feeds_at_once_feeds_are_polled_at_once(
     server: FixtureServer, make_settings, fake_embedder: Embedder
 ) -> None:
     gate, active, held = held_feed(rss("Held", server.base_url, []))
-
-    def patient() -> Fetcher:  # the held requests must not time out while the test looks
-        return Fetcher(policy=LOOPBACK_ONLY, timeout_s=120, max_bytes=200_000, max_redirects=3)
-
     settings = make_settings(feeds=replace(NO_SEED, feeds_at_once=2))
     async with (
         await Engine.open(settings, embedder=fake_embedder) as engine,
-        await FeedDesk.open(engine, fetcher_factory=patient) as desk,
+        await FeedDesk.open(engine, fetcher_factory=loopback_fetcher) as desk,
     ):
         for n in range(6):
             server.handle(f"/feed-{n}.rss", held)
