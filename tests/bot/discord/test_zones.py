@@ -7,6 +7,7 @@ Two reports of the same patrols, of 8 and of 7 June, show which day the bot coun
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 from contextlib import closing
@@ -136,8 +137,9 @@ async def test_an_admin_clears_the_zone_and_the_servers_default_applies_again(
 
 
 async def test_a_departed_servers_zone_is_forgotten_with_its_feeds(
-    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path, caplog: pytest.LogCaptureFixture
 ):
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
     other = standin.world.add_guild("Other")
     gone = standin.world.add_guild("Removed the bot while it was down", with_bot=False)
     store = await AnswerStore.open(sample_copy, ttl_s=60)
@@ -148,6 +150,10 @@ async def test_a_departed_servers_zone_is_forgotten_with_its_feeds(
         await reply_to(standin, "admin timezone", {"zone": "Asia/Jakarta"}, user=standin.admin)
         await bot.answers.set_server_zone(other.id, "Asia/Makassar")
         await standin.remove_bot_from_guild(standin.guild)
+        # The bot records a departure in a task of its own (GUILD_DELETE, or READY for ``gone``):
+        # the looks that forget count from there.
+        departed = [f"removed from server {g.id}" for g in (standin.guild, gone)]
+        await standin.wait_until(lambda: all(line in caplog.text for line in departed), what="departures")
         housekeeping = bot.housekeeping
         assert housekeeping is not None
         looked = housekeeping.runs
