@@ -59,6 +59,9 @@ async def test_each_channel_gets_what_it_can_show_and_closed_channels_stop_follo
             await bot.feeds.follow(channel.id, TOPIC, guild_id=channel.guild_id)
         await bot.feeds.follow(vanished, TOPIC, guild_id=standin.guild.id)
         await standin.delete_channel(gone)
+        # The bot unfollows it in a task of its own; an alert sent before that would meet a 404.
+        deleted = f"channel {gone.id} was deleted"
+        await standin.wait_until(lambda: deleted in caplog.text, timeout=60, what="the deletion handled")
         await bot.feeds.add_feed(url, name="world", check=False)
         await bot.feeds.fetch()
         closed = [channels["closed"].id, channels["hidden"].id, gone.id, vanished]

@@ -152,8 +152,8 @@ async def test_a_departed_servers_zone_is_forgotten_with_its_feeds(
         await standin.remove_bot_from_guild(standin.guild)
         # The bot records a departure in a task of its own (GUILD_DELETE, or READY for ``gone``):
         # the looks that forget count from there.
-        departed = [f"removed from server {g.id}" for g in (standin.guild, gone)]
-        await standin.wait_until(lambda: all(line in caplog.text for line in departed), what="departures")
+        left = [f"removed from server {g.id}" for g in (standin.guild, gone)]
+        await standin.wait_until(lambda: all(x in caplog.text for x in left), timeout=30, what="departures")
         housekeeping = bot.housekeeping
         assert housekeeping is not None
         looked = housekeeping.runs
