@@ -87,9 +87,10 @@ async def subscribe_c_mid_catch_up(server: FixtureServer, desk: FeedDesk, engine
 
 
 async def on_its_own(desk: FeedDesk, sql: str) -> None:
-    """Run ``sql`` in a transaction of its own, under the desk's writer lock. Sent on the shared
-    connection outside that lock, it ran inside the poller's claim, whose rollback (the trigger
-    refusing the claim) then undid it: the trigger dropped came back, and no claim ever passed."""
+    """Run ``sql`` in a transaction of its own, under the lock of the desk's ``StateDB``. Sent on
+    its connection outside that lock, it ran inside the poller's claim, whose rollback (the
+    trigger refusing the claim) then undid it: the trigger dropped came back, and no claim ever
+    passed."""
     async with desk.db.transaction() as conn:
         await conn.execute(sql)
 
