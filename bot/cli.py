@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from foreign_desk.bot.cli_common import (
@@ -34,8 +34,11 @@ from foreign_desk.bot.cli_maintenance import backup, doctor, restore
 from foreign_desk.bot.options import NotUTF8, require_utf8
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ForeignDeskError
-from foreign_desk.index.models import IndexProgress, ProgressFn, Scope
+from foreign_desk.index.models import Scope
 from rich.markup import escape
+
+if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's progress
+    from foreign_desk.index.progress import IndexProgress, ProgressFn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

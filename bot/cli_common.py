@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from foreign_desk.index.config import Settings
 from foreign_desk.index.errors import ConfigError, ForeignDeskError
-from foreign_desk.index.models import IndexProgress
 from foreign_desk.index.sqlite import database_problem
 from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
+    from foreign_desk.index.progress import IndexProgress
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., object])

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from foreign_desk.index.citation import format_date
-from foreign_desk.index.models import Answer, ArticleSummary, EngineStats, IndexReport
+from foreign_desk.index.models import Answer, ArticleSummary, EngineStats
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
+
+if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's report
+    from foreign_desk.index.progress import IndexReport
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
 WEAK_MATCH = "No passage clearly answers this; the closest are:"

@@ -10,7 +10,6 @@ question without a date is ranked as before.
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from collections.abc import Callable
@@ -48,33 +47,32 @@ _YEAR = (
     r"(?(y0)(?![\d/-]|[.,]\d)|(?![\d/]|[.,]\d))"
 )
 """A year, or a range of years ("2023-2024", "2017-18"; "2022-06-08" is no range)."""
-_COUNTED = re.compile(
+# _COUNTED to _INTRODUCED stay strings, compiled (and kept) by ``re`` when first used: only a
+# question that names a time needs them, and compiling them at import cost every process ~1 ms.
+_COUNTED = (
     r"\s+(?:[^\W\d_]+\s+)?(?:people|persons|troops|soldiers|personnel|refugees|migrants|civilians|residents"
     r"|workers|students|children|victims|casualties|deaths|prisoners|detainees|hostages|families|households"
     r"|homes|houses|members|delegates|officers|police|votes|seats|cases|units|tons|tonnes|km|kilometres"
     r"|kilometers|miles|dollars|orang|jiwa|warga|pengungsi|tentara|prajurit|personel|pasukan|korban|tahanan"
-    r"|sandera|penduduk|keluarga|rumah|pekerja|buruh|mahasiswa|siswa|migran|kasus|suara|kursi|unit|ton|dolar)\b",
-    re.IGNORECASE,
+    r"|sandera|penduduk|keluarga|rumah|pekerja|buruh|mahasiswa|siswa|migran|kasus|suara|kursi|unit|ton|dolar)\b"
 )
 """What a number counts: "the 2000 troops", "2000 US troops", "1950 pengungsi" are no years."""
-_COUNTING = re.compile(
-    r"\b(?:(?:more|fewer|less)\s+than|at\s+least|nearly|almost|(?:lebih|kurang)\s+dari|sebanyak|hampir)\s+$",
-    re.IGNORECASE,
+_COUNTING = (
+    r"\b(?:(?:more|fewer|less)\s+than|at\s+least|nearly|almost|(?:lebih|kurang)\s+dari|sebanyak|hampir)\s+$"
 )
 """Words that make the number after them a count: "more than 2000", "sebanyak 2000"."""
-_DATING = re.compile(r"\b(?:in|during|since|until|by|tahun|sejak|hingga|sampai)\s+$", re.IGNORECASE)
+_DATING = r"\b(?:in|during|since|until|by|tahun|sejak|hingga|sampai)\s+$"
 """Words that make the number after them a year whatever follows: "in 2000 troops were sent"."""
 _ISO_DAY = rf"(?<![\d/.,-]){YEARS}-(?P<mo>\d{{2}})-(?P<d>\d{{2}})(?![\d/-])"
 _MONTH_ALONE = re.compile(
     rf"\b(?P<pre>in|during|since|bulan|pada|sejak)\s+(?P<m>{_MONTH_WORD})\b(?!\s+\d)", re.IGNORECASE
 )
-_SINCE = re.compile(r"\b(?:since|sejak)\s+(?:the\s+|tahun\s+|bulan\s+)?$", re.IGNORECASE)
+_SINCE = r"\b(?:since|sejak)\s+(?:the\s+|tahun\s+|bulan\s+)?$"
 """Words that make a time the start of what is asked ("since 2019": to this day). Not "after":
 "after the December 2015 attack" was reported then."""
-_INTRODUCED = re.compile(
+_INTRODUCED = (
     r"(?:\b(?:in|on|at|of|during|between|from|since|until|by|pada|sejak|dari|antara|hingga|sampai)\s+)?"
-    r"(?:\b(?:tahun|bulan|tanggal)\s+)?$",
-    re.IGNORECASE,
+    r"(?:\b(?:tahun|bulan|tanggal)\s+)?$"
 )
 """The word before a time that only introduces it goes with it: "agree on in 2024", "pada tahun 2017"."""
 
@@ -140,18 +138,20 @@ def _without(question: str, spans: list[tuple[int, int]]) -> str:
     whole question when nothing else is left ("2024?")."""
     kept, at = [], 0
     for start, end in sorted(spans):
-        kept.append(_INTRODUCED.sub("", question[at:start]))
+        kept.append(re.sub(_INTRODUCED, "", question[at:start], flags=re.IGNORECASE))
         at = max(at, end)
     rest = re.sub(r"\s+(?=[?!.,])", "", " ".join("".join([*kept, question[at:]]).split()))
     return rest if any(ch.isalnum() for ch in rest) else question
 
 
 def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
+    """The last day of ``month`` (1-12): the day before the next month's first (without
+    ``calendar``, which this alone would import into every answering process)."""
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
 def _day(year: int, month: int, day: int) -> Period | None:
-    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+    if not 1 <= month <= 12 or not 1 <= day <= _month_end(year, month).day:
         return None
     return Period(date(year, month, day), date(year, month, day))
 
@@ -188,8 +188,9 @@ def _years_of(m: re.Match[str]) -> Period | None:
 
 def _counts(m: re.Match[str]) -> bool:
     before = m.string[max(0, m.start() - 20) : m.start()]
-    counted = _COUNTED.match(m.string, m.end()) and not _DATING.search(before)
-    return bool(counted or _COUNTING.search(before))
+    after = re.compile(_COUNTED, re.IGNORECASE).match(m.string, m.end())
+    counted = after and not re.search(_DATING, before, re.IGNORECASE)
+    return bool(counted or re.search(_COUNTING, before, re.IGNORECASE))
 
 
 _ANY_YEAR = re.compile(r"(?:19|20)\d\d")
@@ -229,7 +230,7 @@ def _absolute(question: str, now: date | None) -> list[tuple[tuple[int, int], Pe
 
 def _open_ended(before: str, period: Period, now: date | None) -> Period:
     """``period`` run to ``now`` when the words ``before`` it are "since" / "sejak"."""
-    if now is None or not _SINCE.search(before):
+    if now is None or not re.search(_SINCE, before, re.IGNORECASE):
         return period
     return Period(period.start, max(period.end, now))
 
@@ -271,6 +272,6 @@ def _relative_period(what: str, now: date) -> Period:
         return Period(monday, min(monday + timedelta(days=6), now))
     if unit == "month":
         year, month = (now.year, now.month - n) if now.month > n else (now.year - 1, now.month - n + 12)
-        last = date(year, month, calendar.monthrange(year, month)[1])
+        last = _month_end(year, month)
         return Period(date(year, month, 1), min(last, now))
     return Period(date(now.year - n, 1, 1), min(date(now.year - n, 12, 31), now))

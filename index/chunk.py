@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
+from foreign_desk.index.article import Article
 from foreign_desk.index.config import ChunkingSettings
-from foreign_desk.index.models import Article, Passage
+from foreign_desk.index.models import Passage
 from foreign_desk.index.text import LETTER_OR_DIGIT, split_sentences, word_count, word_stats
 
 log = logging.getLogger(__name__)

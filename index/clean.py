@@ -15,7 +15,7 @@ import functools
 import logging
 import re
 
-from foreign_desk.index.models import Article, Block
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.outlets import parse_dateline
 from foreign_desk.index.text import CACHED_TEXT_CHARS, fold, normalise, word_count
 

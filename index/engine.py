@@ -27,19 +27,7 @@ from foreign_desk.index.answer_cache import AnswerCache
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreError
-from foreign_desk.index.models import (
-    SHARED,
-    Answer,
-    Article,
-    ArticleSummary,
-    EngineStats,
-    Filters,
-    IndexReport,
-    ProgressFn,
-    Scope,
-    SourceCount,
-    waiting_notice,
-)
+from foreign_desk.index.models import SHARED, Answer, ArticleSummary, EngineStats, Filters, Scope, SourceCount
 from foreign_desk.index.search import Searcher, SearchRequest, Snapshot, lexicon
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
 from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold
@@ -58,7 +46,9 @@ from foreign_desk.index.store.schema import VECTOR_IDS_KEY
 from foreign_desk.index.store.vectors import VectorIndex
 
 if TYPE_CHECKING:  # loaded by the methods that use them: answering questions needs none of them
+    from foreign_desk.index.article import Article
     from foreign_desk.index.indexing.indexer import Indexer
+    from foreign_desk.index.progress import IndexReport, ProgressFn
     from foreign_desk.index.sqlite import Migrations
     from foreign_desk.index.store.backup import BackupReport
     from foreign_desk.index.store.doctor import Finding
@@ -280,6 +270,8 @@ class Engine:
 
         Articles whose files under ``paths`` are gone are removed only with ``prune``; a path
         that does not exist is reported (``IndexReport.missing_roots``) and removes nothing."""
+        from foreign_desk.index.progress import waiting_notice
+
         async with self.lock.hold(waiting=waiting_notice(progress)):
             return await self._index_held(paths or [self.corpus_dir], full, prune, progress)
 
@@ -303,6 +295,8 @@ class Engine:
         """Add or replace fetched articles (nothing else is removed). ``scopes`` says who may see
         each, by article id: server ids for a server's own articles, None for the shared corpus
         (an article left out is shared)."""
+        from foreign_desk.index.progress import waiting_notice
+
         async with self.lock.hold(waiting=waiting_notice(progress)):
             current = await self._writable_snapshot(False)
             indexer = self._indexer(progress=progress, scopes=scopes)
@@ -331,6 +325,8 @@ class Engine:
         """Index the shipped corpus when nothing was ever indexed (first run on a new machine)."""
         if not await self.is_empty():
             return None
+        from foreign_desk.index.progress import waiting_notice
+
         async with self.lock.hold(waiting=waiting_notice(progress)):
             if not await self.is_empty():  # another process indexed (the user's own news) meanwhile
                 return None

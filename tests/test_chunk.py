@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.chunk import TAIL_TOLERANCE, chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.indexing.prepare import embed_context
-from foreign_desk.index.models import Article, Block, Passage
+from foreign_desk.index.models import Passage
 from foreign_desk.index.readers import read_path
 from foreign_desk.index.text import split_sentences, word_count
 from hypothesis import given, settings

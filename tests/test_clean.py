@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.clean import clean_article
-from foreign_desk.index.models import Article, Block
 from foreign_desk.index.readers import read_path
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from foreign_desk.index.article import ReadProblem
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.evaluate import Question, found_rank
-from foreign_desk.index.models import ReadProblem
 from foreign_desk.index.readers import discover, read_path
 from foreign_desk.index.text import split_sentences, word_count
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from foreign_desk.index.article import ReadProblem
 from foreign_desk.index.chunk import chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.evaluate import Question, normalize
-from foreign_desk.index.models import ReadProblem
 from foreign_desk.index.readers import discover, read_path
 
 

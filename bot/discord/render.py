@@ -16,16 +16,8 @@ from collections.abc import Sequence
 import discord
 from foreign_desk.bot.render_text import stats_rows
 from foreign_desk.index.citation import format_paragraphs
-from foreign_desk.index.models import (
-    Answer,
-    ArticleSummary,
-    EngineStats,
-    Filters,
-    IndexProgress,
-    IndexReport,
-    Result,
-    SourceCount,
-)
+from foreign_desk.index.models import Answer, ArticleSummary, EngineStats, Filters, Result, SourceCount
+from foreign_desk.index.progress import IndexProgress, IndexReport
 
 from .i18n import EN, Texts
 from .limits import (

@@ -13,7 +13,8 @@ from datetime import datetime
 
 import discord
 from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, Post
-from foreign_desk.index.models import ArticleSummary, IndexProgress
+from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.progress import IndexProgress
 
 from .i18n import EN, Texts
 from .limits import (

@@ -18,7 +18,7 @@ from typing import Any
 import discord
 from discord import app_commands
 from foreign_desk.index.errors import ForeignDeskError
-from foreign_desk.index.models import IndexProgress
+from foreign_desk.index.progress import IndexProgress
 
 from .i18n import EN, Texts
 from .limits import CONTENT_MAX, fit

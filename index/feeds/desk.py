@@ -57,8 +57,8 @@ from foreign_desk.index.feeds.state import (
     UnknownFeed,
 )
 from foreign_desk.index.fetch import Fetcher, feed_key, poll_feed
-from foreign_desk.index.models import ProgressFn
 from foreign_desk.index.outlets import canonical_outlet
+from foreign_desk.index.progress import ProgressFn
 from foreign_desk.index.text import fold
 
 if TYPE_CHECKING:

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapp
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from foreign_desk.index.article import Article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.errors import ForeignDeskError
@@ -43,7 +44,8 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.models import SHARED, Article, ArticleSummary, ProgressFn, Scope, waiting_notice
+from foreign_desk.index.models import SHARED, ArticleSummary, Scope
+from foreign_desk.index.progress import ProgressFn, waiting_notice
 from foreign_desk.index.text import tokens
 
 if TYPE_CHECKING:

@@ -6,9 +6,9 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from foreign_desk.index.article import Article
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.fetch.errors import NoArticle, UnsupportedContentType
-from foreign_desk.index.models import Article
 
 if TYPE_CHECKING:
     from foreign_desk.index.fetch.feed import FeedItem

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import aiohttp
+from foreign_desk.index.article import MAX_URL_CHARS
 from foreign_desk.index.fetch.errors import (
     ConnectionFailed,
     FetchError,
@@ -32,7 +33,6 @@ from foreign_desk.index.fetch.errors import (
     UnsupportedContentType,
 )
 from foreign_desk.index.fetch.ssrf import AddressPolicy, GuardedResolver
-from foreign_desk.index.models import MAX_URL_CHARS
 from yarl import URL
 
 if TYPE_CHECKING:

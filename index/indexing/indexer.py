@@ -39,6 +39,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TypeVar
 
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, block_size
 from foreign_desk.index.errors import FingerprintMismatch
@@ -48,7 +49,7 @@ from foreign_desk.index.indexing.prepare import CorpusReader, Prepared, prepare
 from foreign_desk.index.indexing.publish import publish
 from foreign_desk.index.indexing.stage import Staged, stage
 from foreign_desk.index.indexing.stream import Stream
-from foreign_desk.index.models import Article, IndexProgress, IndexReport, ProgressFn, ReadProblem
+from foreign_desk.index.progress import IndexProgress, IndexReport, ProgressFn
 from foreign_desk.index.readers import shown, unusable
 from foreign_desk.index.store import Store
 from foreign_desk.index.store.vectors import VectorIndex

@@ -13,10 +13,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.chunk import MAX_CONTEXT_CHARS, chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings, Settings
-from foreign_desk.index.models import Article, Passage, ReadProblem
+from foreign_desk.index.models import Passage
 from foreign_desk.index.readers import discover, read_path
 from foreign_desk.index.text import iter_sentences, split_sentences
 

@@ -28,10 +28,11 @@ from itertools import starmap
 from pathlib import Path
 from typing import IO, Any
 
+from foreign_desk.index.article import Article
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.indexing.prepare import CorpusReader, Prepared
-from foreign_desk.index.models import Article, Passage
+from foreign_desk.index.models import Passage
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.readers.common import problem
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from foreign_desk.index.article import MAX_URL_CHARS, Article, Block, ReadProblem
 from foreign_desk.index.dates import find_date_in_text, parse_published_day
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.lang import detect_language
-from foreign_desk.index.models import MAX_URL_CHARS, Article, Block, ReadProblem
 from foreign_desk.index.outlets import canonical_outlet, outlet_from_url, parse_dateline
 from foreign_desk.index.text import normalise, word_count
 

@@ -28,8 +28,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from foreign_desk.index.article import MAX_URL_CHARS, Article, Block, ReadProblem
 from foreign_desk.index.errors import ReaderError
-from foreign_desk.index.models import MAX_URL_CHARS, Article, Block, ReadProblem
 from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, clip, load_bytes
 from lxml import etree
 from lxml.html import HtmlElement

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
+from foreign_desk.index.article import Article, Block, ReadProblem
 from foreign_desk.index.errors import ReaderError
-from foreign_desk.index.models import Article, Block, ReadProblem
 from foreign_desk.index.readers.common import load_text, make_article, problem, shape_blocks, text_field
 from foreign_desk.index.text import normalise
 

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.errors import ReaderError
-from foreign_desk.index.models import Article, ReadProblem
 from foreign_desk.index.readers.common import load_text, make_article, problem, shape_blocks, split_paragraphs
 
 log = logging.getLogger(__name__)

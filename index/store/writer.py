@@ -21,7 +21,8 @@ from pathlib import Path
 
 import aiosqlite
 import numpy as np
-from foreign_desk.index.models import Article, Passage
+from foreign_desk.index.article import Article
+from foreign_desk.index.models import Passage
 from foreign_desk.index.sqlite import BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT, chunks, connect, now_iso, rows_in
 from foreign_desk.index.store.db import VECTOR_DTYPE, Store, vector_matrix, vector_parts, vectors_by_id
 from foreign_desk.index.store.schema import LANGUAGE_STATS_SQL, visible

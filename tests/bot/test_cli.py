@@ -20,7 +20,8 @@ from foreign_desk.bot.cli import cli
 from foreign_desk.bot.cli_common import progress_bar
 from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import Answer, ArticleRef, IndexProgress, Result
+from foreign_desk.index.models import Answer, ArticleRef, Result
+from foreign_desk.index.progress import IndexProgress
 from rich.console import Console
 
 from tests.conftest import ROOT, SAMPLE

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from foreign_desk.index import sqlite as store_sqlite
+from foreign_desk.index.article import MAX_PROBLEMS, Article
 from foreign_desk.index.config import Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import FingerprintMismatch
-from foreign_desk.index.models import MAX_PROBLEMS, Article
 from foreign_desk.index.store.db import DB_NAME
 
 from tests.fake_embedder import FakeEmbedder

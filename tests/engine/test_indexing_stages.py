@@ -15,6 +15,7 @@ from typing import TypeVar
 import faiss
 import numpy as np
 import pytest
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing import build, indexer, stream
@@ -23,7 +24,7 @@ from foreign_desk.index.indexing.build import parts, still_fits
 from foreign_desk.index.indexing.embed import LineVectors, Source, embed_passages, passage_key
 from foreign_desk.index.indexing.plan import Planner, plan
 from foreign_desk.index.indexing.prepare import Prepared, passage_sentences, prepare
-from foreign_desk.index.models import Article, Block, IndexProgress
+from foreign_desk.index.progress import IndexProgress
 from foreign_desk.index.store import Store, repair
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex
 from foreign_desk.index.store.writer import ExistingArticle, StoreWriter

@@ -8,8 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import SHARED, Article, Block, Filters, Scope
+from foreign_desk.index.models import SHARED, Filters, Scope
 from foreign_desk.index.sqlite import in_statements
 from foreign_desk.index.store import db, own_keywords
 from foreign_desk.index.store.schema import MIGRATIONS, OWN_SLOT

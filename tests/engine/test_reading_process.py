@@ -15,7 +15,7 @@ import pytest
 from foreign_desk.index.config import IndexSettings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import ReaderError
-from foreign_desk.index.models import IndexProgress
+from foreign_desk.index.progress import IndexProgress
 
 from tests.fake_embedder import FakeEmbedder
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import SHARED, Article, Block, Scope
+from foreign_desk.index.models import SHARED, Scope
 
 from tests.fake_embedder import FakeEmbedder
 

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.chunk import MAX_CONTEXT_CHARS, MAX_WORD_CHARS, TAIL_TOLERANCE, chunk_article
 from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings
 from foreign_desk.index.indexing.prepare import embed_context
-from foreign_desk.index.models import Article, ReadProblem
 from foreign_desk.index.readers import discover, read_path
 
 BIG = 200_000

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.readers import SUPPORTED_SUFFIXES, discover, read_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -8,7 +8,8 @@ import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FeedError
 from foreign_desk.index.fetch import AddressRefused, Fetcher, FetchError, UnsupportedContentType
-from foreign_desk.index.models import Filters, IndexProgress
+from foreign_desk.index.models import Filters
+from foreign_desk.index.progress import IndexProgress
 
 from tests.engine.test_search import assert_dated_as_printed
 from tests.feeds.conftest import (

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from foreign_desk.index.models import Article, ReadProblem
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.readers import read_path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.errors import ReaderError
-from foreign_desk.index.models import Article, ReadProblem
 from foreign_desk.index.readers import html, read_path
 from foreign_desk.index.readers.common import MAX_TITLE_CHARS
 from foreign_desk.index.readers.html import article_from_html, decode_html, read

@@ -7,7 +7,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from foreign_desk.index.models import Article
+from foreign_desk.index.article import Article
 from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS
 from foreign_desk.index.readers.jsonl import MAX_LINE_BYTES, MAX_PROBLEMS_LISTED
 

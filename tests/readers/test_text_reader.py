@@ -6,7 +6,7 @@ import codecs
 from pathlib import Path
 
 import pytest
-from foreign_desk.index.models import ReadProblem
+from foreign_desk.index.article import ReadProblem
 from foreign_desk.index.readers import read_path
 
 SAMPLE = "idn_times_nato_japan.txt"

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from foreign_desk.index.models import Article, Block
+from foreign_desk.index.article import Article, Block
 
 from tests.discord_standin import DiscordStandin, Perm, StandinUsageError
 

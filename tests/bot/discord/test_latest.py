@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import Article, Block
 
 from tests.discord_standin import DiscordStandin
 

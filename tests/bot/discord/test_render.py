@@ -20,18 +20,17 @@ from foreign_desk.bot.discord.render import (
     sources_embed,
     stats_embed,
 )
+from foreign_desk.index.article import Problems, ReadProblem
 from foreign_desk.index.models import (
     Answer,
     ArticleRef,
     ArticleSummary,
     EngineStats,
     Filters,
-    IndexReport,
-    Problems,
-    ReadProblem,
     Result,
     SourceCount,
 )
+from foreign_desk.index.progress import IndexReport
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

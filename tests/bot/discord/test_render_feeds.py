@@ -15,7 +15,8 @@ from foreign_desk.bot.discord.render_feeds import (
     quoted,
 )
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
-from foreign_desk.index.models import ArticleSummary, IndexProgress
+from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.progress import IndexProgress
 
 NASTY = "@everyone **bold** <@123456789012345678> _x_ ~~y~~ `z` [link](https://evil.example) \u202eoverride "
 

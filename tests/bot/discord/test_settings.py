@@ -9,7 +9,7 @@ from foreign_desk.bot.discord.render import progress_text
 from foreign_desk.bot.discord.settings import BotSettings, load_bot_settings
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ConfigError
-from foreign_desk.index.models import IndexProgress
+from foreign_desk.index.progress import IndexProgress
 
 
 def test_toml_then_environment_override_the_defaults(tmp_path):

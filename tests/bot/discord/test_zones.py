@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
 from foreign_desk.bot.discord.client import ForeignDeskBot
-from foreign_desk.index.models import Article, Block
+from foreign_desk.index.article import Article, Block
 
 from tests.discord_standin import DiscordStandin, StoredMessage
 
