@@ -6,17 +6,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from foreign_desk.bot.discord.answers import FILE_NAME
+from foreign_desk.bot.discord.client import ForeignDeskBot
 from foreign_desk.bot.discord.i18n import EN, texts
 
 from tests.desk_corpus import PATROL_ID_TITLE, PATROL_ID_URL
-from tests.discord_standin import DiscordStandin, StoredMessage
+from tests.discord_standin import DiscordStandin, InteractionRecord, StoredMessage
 
 from .conftest import NATO_JAPAN, StartBot, assert_everything_quiet, embed_of
 
@@ -161,17 +162,8 @@ async def test_a_vote_is_acknowledged_at_once_while_another_process_writes_the_s
     async with asyncio.timeout(60), start_bot(sample_copy) as bot:
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
         reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
-        writing, loop = asyncio.Event(), asyncio.get_running_loop()
-
-        def traced(statement: str) -> None:  # in the store's thread
-            if statement.startswith("BEGIN IMMEDIATE"):
-                loop.call_soon_threadsafe(writing.set)
-
-        with _written_elsewhere(sample_copy / FILE_NAME):
-            await bot.answers.conn.set_trace_callback(traced)
-            click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"))
+        async with _vote_waiting_for_the_lock(bot, standin, reply, sample_copy / FILE_NAME) as click:
             assert await click.wait_for_callback() == 6
-            await writing.wait()
         note = await click.wait_for_reply(timeout=15)
         votes = await bot.answers.votes()
     assert note.ephemeral and note.content == EN("vote.recorded", mark="👍")
@@ -188,16 +180,7 @@ async def test_a_question_is_acknowledged_at_once_while_a_vote_waits_for_the_sto
     async with asyncio.timeout(60), start_bot(sample_copy) as bot:
         ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
         reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
-        writing, loop = asyncio.Event(), asyncio.get_running_loop()
-
-        def traced(statement: str) -> None:  # in the store's thread
-            if statement.startswith("BEGIN IMMEDIATE"):
-                loop.call_soon_threadsafe(writing.set)
-
-        with _written_elsewhere(sample_copy / FILE_NAME):
-            await bot.answers.conn.set_trace_callback(traced)
-            click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"))
-            await writing.wait()
+        async with _vote_waiting_for_the_lock(bot, standin, reply, sample_copy / FILE_NAME) as click:
             asked = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, user=standin.admin)
             acknowledged = await asked.wait_for_callback(timeout=10)
         answer = await asked.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
@@ -263,6 +246,25 @@ async def test_an_answer_the_store_stays_too_busy_to_remember_comes_without_its_
         assert components and all(c.get("url") for c in components)  # the source links only
     assert caplog.text.count("answer sent without its page and vote buttons") == 2
     assert_everything_quiet(standin)
+
+
+@asynccontextmanager
+async def _vote_waiting_for_the_lock(
+    bot: ForeignDeskBot, standin: DiscordStandin, reply: StoredMessage, path: Path
+) -> AsyncIterator[InteractionRecord]:
+    """A 👍 click on ``reply`` whose vote is waiting for ``path``'s write lock, which another
+    process holds until the block ends."""
+    writing, loop = asyncio.Event(), asyncio.get_running_loop()
+
+    def traced(statement: str) -> None:  # in the store's thread
+        if statement.startswith("BEGIN IMMEDIATE"):
+            loop.call_soon_threadsafe(writing.set)
+
+    with _written_elsewhere(path):
+        await bot.answers.conn.set_trace_callback(traced)
+        click = await standin.click_button(reply, custom_id=_vote_id(reply, "👍"))
+        await writing.wait()
+        yield click
 
 
 @contextmanager
