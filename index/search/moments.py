@@ -18,13 +18,11 @@ stored as they were computed (float64, bit for bit): the same answers either way
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import logging
 import mmap
 import os
 import sqlite3
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from foreign_desk.index.background import ANY_LANGUAGE, MIN_BACKGROUND, Moments,
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.store import Store
 from foreign_desk.index.store.exact import ExactVectors
+from foreign_desk.index.store.integrity import open_regular
 from foreign_desk.index.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -220,11 +219,8 @@ def _mapped(path: Path) -> np.ndarray:
     no copy (at 100k passages 7 MB, ~5 ms of a cold start read into a new array), and the moments
     are views of them. Safe as the FAISS file's mapping is: ``save`` replaces the file by renaming
     a new one over it, so a mapped one never changes."""
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        found = os.fstat(handle.fileno())
-        if not stat.S_ISREG(found.st_mode):  # a pipe's reader would wait for a writer for ever
-            raise OSError(errno.EINVAL, "not a regular file")
-        if found.st_size == 0:  # mmap refuses an empty file: damaged, as cut short
+    with open_regular(path) as handle:
+        if os.fstat(handle.fileno()).st_size == 0:  # mmap refuses an empty file: damaged, as cut short
             return np.zeros(0, dtype=np.uint8)
         return np.frombuffer(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
 

@@ -19,6 +19,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import xxhash
@@ -35,16 +36,23 @@ _WINDOW = 32 << 20
 """Bytes mapped at once (a multiple of ``mmap.ALLOCATIONGRANULARITY``, as offsets must be)."""
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, refused (``OSError``) unless it is a regular file: a named
+    pipe put in a file's place would have its reader wait for a writer for ever."""
+    handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise OSError(errno.EINVAL, "not a regular file")
+    return handle
+
+
 def file_checksum(path: Path) -> str:
     """``xxh3_128:<hex>`` of the file's bytes, hashed through read-only memory maps of
     ``_WINDOW`` bytes at a time: twice as fast as reading copies (100k passages: 3.5 ms instead
     of 7), and the process never holds more than one window of the file's pages."""
     digest = xxhash.xxh3_128()
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        found = os.fstat(handle.fileno())
-        if not stat.S_ISREG(found.st_mode):  # a pipe's reader would wait for a writer for ever
-            raise OSError(errno.EINVAL, "not a regular file")
-        size = found.st_size
+    with open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
         for offset in range(0, size, _WINDOW):
             length = min(_WINDOW, size - offset)
             with mmap.mmap(handle.fileno(), length, access=mmap.ACCESS_READ, offset=offset) as window:
