@@ -41,6 +41,15 @@ def can_manage_server_follows(interaction: discord.Interaction, settings: BotSet
     return member.guild_permissions.manage_channels or _configured(interaction, settings)
 
 
+def bot_is_member(interaction: discord.Interaction) -> bool:
+    """Whether the bot user is in the interaction's server (or it comes from no server). A server
+    that installed only the commands (``applications.commands``) sends them, but the bot cannot
+    post there, and a server it is not in counts as one it left (``cogs.servers``): follows kept
+    for it would stop and its settings be forgotten. Interactions reach the process holding the
+    server's shard, whose cache lists every server the bot is in (unavailable ones too)."""
+    return interaction.guild_id is None or interaction.client.get_guild(interaction.guild_id) is not None
+
+
 def bot_can_post(interaction: discord.Interaction) -> bool:
     """Whether the bot may post alerts (with embeds) in the interaction's channel."""
     perms = interaction.app_permissions

@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from ..errors import Refusal
 from ..i18n import for_interaction
-from ..permissions import is_admin
+from ..permissions import bot_is_member, is_admin
 from ..reach import in_servers
 from ..render import stats_embed
 from ..replies import NO_PINGS, defer_private
@@ -61,6 +61,8 @@ class AdminCog(
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
         if interaction.guild_id is None:
             raise Refusal("admin.server_only")
+        if not bot_is_member(interaction):
+            raise Refusal("error.bot_absent")
         if not await self.allowed(interaction):
             raise Refusal("admin.not_admin")
         return True

@@ -20,7 +20,7 @@ from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, AlreadyFollowed, N
 from ..errors import Refusal
 from ..i18n import for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape, has_words, plain_words
-from ..permissions import bot_can_post, can_manage_follows, can_manage_server_follows
+from ..permissions import bot_can_post, bot_is_member, can_manage_follows, can_manage_server_follows
 from ..reach import in_servers
 from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
 from ..replies import NO_PINGS, defer_private, defer_public
@@ -65,6 +65,8 @@ class FollowCog(commands.Cog):
         if not has_words(topic):
             raise Refusal("follow.empty")
         wanted = topic.casefold()
+        if not bot_is_member(interaction):
+            raise Refusal("error.bot_absent")
         if not bot_can_post(interaction):
             raise Refusal("follow.cannot_post")
         channel_id = interaction.channel_id

@@ -64,3 +64,26 @@ async def test_a_user_install_answers_in_the_bots_dm(standin: DiscordStandin, st
             await standin.send_slash_command("admin stats", dm=True)
     assert asked.payload["authorizing_integration_owners"] == {"1": str(standin.user.id)}
     assert embed_of(answer)["title"] == NATO_JAPAN
+
+
+async def test_a_server_that_installed_only_the_commands_keeps_nothing_it_would_lose(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Without the bot user (only ``applications.commands``), the server's commands still come,
+    but the bot cannot post there, and a server it is not in counts as one it left: its follows
+    would stop and its zone be forgotten. So nothing is kept for it, and /ask still answers."""
+    bare = standin.world.add_guild("Commands only", with_bot=False)
+    owner, channel = standin.world.users[bare.owner_id], bare.general
+    async with asyncio.timeout(90), start_bot() as bot:
+        asked = await standin.send_slash_command("ask", {"question": NATO_JAPAN}, channel=channel, user=owner)
+        answer = await asked.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        replies = []
+        kept = (("follow", {"topic": "Taiwan"}), ("admin timezone", {"zone": "Asia/Jakarta"}))
+        for command, options in kept:
+            sent = await standin.send_slash_command(command, options, channel=channel, user=owner)
+            replies.append(await sent.wait_for_reply(timeout=15))
+        assert await bot.feeds.following(guild_id=bare.id) == []
+        assert await bot.answers.server_zone(bare.id) is None
+    assert embed_of(answer)["title"] == NATO_JAPAN
+    for reply in replies:
+        assert reply.ephemeral and "add the bot to this server" in reply.content
