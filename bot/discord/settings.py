@@ -80,8 +80,8 @@ class BotSettings:
     operator_guild_ids: list[int] = field(default_factory=list)
     """Servers where the /operator commands are registered (empty: nowhere; the CLI does it all)."""
     interaction_token_s: float = 900.0
-    """Discord's interaction token lifetime: a long job's status moves to a channel message
-    (or a DM) a minute before it ends."""
+    """Discord's interaction token lifetime: a long job's status moves to a DM (or a channel
+    message) a minute before it ends."""
     takeover_check_s: float = 10.0
     """Seconds between two tries of a standby process to take over the background work."""
     identify_spacing_s: float = 5.0

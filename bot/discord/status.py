@@ -2,8 +2,8 @@
 
 The message starts as the interaction's (private) response. Discord lets a bot edit that for 15
 minutes only (the interaction token's lifetime); a ``Handoff`` moves the status, a minute
-before, to a normal message in the channel (or a DM when the bot may not post there), leaves a
-link to it in the response, and sends every later edit, the final report included, there.
+before, to a DM (or, where the user takes no DMs from the bot, a message in the channel), leaves
+a link to it in the response, and sends every later edit, the final report included, there.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ MOVED = {
 
 class Handoff:
     """Where a long job's status is shown: the interaction's response until ``after_s`` seconds
-    after the interaction was created, then a channel message (or a DM).
+    after the interaction was created, then a DM (or a channel message).
 
     Concurrency: edits and the move are serialised by a lock; call ``edit`` from the loop only.
     """
@@ -88,17 +88,24 @@ class Handoff:
                 log.warning("could not move the %s status out of the interaction: %s", self.what, exc)
 
     async def _move(self) -> None:
+        """To a DM first: the status was a private reply, and in the channel everyone there would
+        read an admin's report (feeds, pages, failures). Where the user takes no DMs from the bot
+        (Discord's 50007), to the channel when the bot may post there."""
         ix = self.interaction
         text = self._moved(self._last)
-        perms = ix.app_permissions
-        message: discord.Message | None = None
-        if ix.guild_id is not None and ix.channel is not None and perms.view_channel and perms.send_messages:
-            try:
-                message = await ix.channel.send(text, allowed_mentions=NO_PINGS)  # type: ignore[union-attr]
-            except discord.HTTPException as exc:
-                log.info("could not post the %s status in channel %s: %s", self.what, ix.channel_id, exc)
-        if message is None:
+        try:
             message = await ix.user.send(text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            perms = ix.app_permissions
+            if ix.guild_id is None or ix.channel is None or not (perms.view_channel and perms.send_messages):
+                raise
+            log.info(
+                "could not send the %s status to user %s (%s): posting it in the channel",
+                self.what,
+                ix.user.id,
+                exc,
+            )
+            message = await ix.channel.send(text, allowed_mentions=NO_PINGS)  # type: ignore[union-attr]
         self.message = message
         log.info("moved the %s status of user %s to message %s", self.what, ix.user.id, message.id)
         try:

@@ -1,6 +1,6 @@
 """Long jobs (a reindex, an ingest waiting for another writer) outlive the interaction token:
-before it expires the status moves to a channel message (or a DM), and the final report is
-shown there."""
+before it expires the status moves to a DM (or, where the user takes none from the bot, a
+channel message), and the final report is shown there."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.index.store import WriterLock
 
-from tests.discord_standin import DiscordStandin, Overwrite, Perm, StandinConfig
+from tests.discord_standin import DiscordStandin, StandinConfig
 from tests.feeds.news import GAZA, page
 from tests.fetch.fixture_server import FixtureServer
 
@@ -26,7 +26,7 @@ def standin_config() -> StandinConfig:
     return StandinConfig(interaction_token_ttl=TOKEN_S)
 
 
-async def test_a_reindex_outliving_the_token_reports_in_the_channel(
+async def test_a_reindex_outliving_the_token_reports_in_a_dm(
     standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
 ):
     options = {
@@ -38,14 +38,16 @@ async def test_a_reindex_outliving_the_token_reports_in_the_channel(
         # Another writer holds the index: the reindex waits for it past the token's lifetime.
         async with WriterLock(bot.settings.data_path / "writer.lock").hold():
             ix = await standin.send_slash_command("operator reindex", user=standin.owner)
-            moved = await standin.wait_for_bot_message(channel=standin.general, timeout=10)
+            dm = standin.world.dm_channel(standin.owner)
+            moved = await standin.wait_for_bot_message(channel=dm, timeout=10)
             await standin.wait_until(lambda: standin.token_expired(ix), timeout=10, what="token expiry")
         done = await standin.wait_until(
             lambda: "✅" in moved.content and moved, timeout=45, what="the final report"
         )
     original = standin.message(ix.original_message_id)
     assert original.ephemeral and original.content.startswith("This reindex is taking a while")
-    assert f"/channels/{standin.guild.id}/{standin.general.id}/{moved.id}" in original.content
+    assert f"/channels/@me/{dm.id}/{moved.id}" in original.content
+    assert standin.bot_messages(standin.general) == []  # the private report stays private
     header = f"Status of the reindex {standin.owner.mention} started"
     assert all(r["content"].startswith(header) for r in moved.revisions)
     assert "✅ Reindex finished" in done.content and "2 new" in done.content
@@ -53,11 +55,16 @@ async def test_a_reindex_outliving_the_token_reports_in_the_channel(
     assert_everything_quiet(standin)
 
 
-async def test_the_status_moves_to_a_dm_where_the_bot_may_not_post(
+async def test_the_status_moves_to_the_channel_where_the_user_takes_no_dms(
     standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
 ):
-    closed = standin.world.add_text_channel(
-        "mods", overwrites=[Overwrite(standin.world.bot_role.id, 0, deny=int(Perm.SEND_MESSAGES))]
+    dm = standin.world.dm_channel(standin.owner)
+    closed = standin.refusals.inject(
+        lambda method, path: method == "POST" and path.endswith(f"/channels/{dm.id}/messages"),
+        403,
+        50007,
+        "Cannot send messages to this user",
+        count=10,
     )
     options = {
         "reindex_paths": [str(wires(tmp_path))],
@@ -66,12 +73,12 @@ async def test_the_status_moves_to_a_dm_where_the_bot_may_not_post(
     }
     async with asyncio.timeout(60), start_bot(**options) as bot:
         async with WriterLock(bot.settings.data_path / "writer.lock").hold():
-            ix = await standin.send_slash_command("operator reindex", user=standin.owner, channel=closed)
-            dm = standin.world.dm_channel(standin.owner)
-            moved = await standin.wait_for_bot_message(channel=dm, timeout=10)
+            ix = await standin.send_slash_command("operator reindex", user=standin.owner)
+            moved = await standin.wait_for_bot_message(channel=standin.general, timeout=10)
         await standin.wait_until(lambda: "✅ Reindex finished" in moved.content, timeout=45)
-    assert standin.bot_messages(closed) == [] and not ix.rejected
-    assert "This reindex is taking a while" in standin.message(ix.original_message_id).content
+    assert closed.sent == 1 and standin.bot_messages(dm) == [] and not ix.rejected
+    original = standin.message(ix.original_message_id).content
+    assert f"/channels/{standin.guild.id}/{standin.general.id}/{moved.id}" in original
 
 
 async def test_an_ingest_waiting_for_another_writer_says_so_and_reports_past_the_token(
@@ -86,7 +93,9 @@ async def test_an_ingest_waiting_for_another_writer_says_so_and_reports_past_the
             ix = await standin.send_slash_command(
                 "admin ingest", {"url": news.url(GAZA.path)}, user=standin.admin
             )
-            moved = await standin.wait_for_bot_message(channel=standin.general, timeout=10)
+            moved = await standin.wait_for_bot_message(
+                channel=standin.world.dm_channel(standin.admin), timeout=10
+            )
             await standin.wait_until(lambda: waiting in moved.content, timeout=10, what="the waiting notice")
             await standin.wait_until(lambda: standin.token_expired(ix), timeout=10, what="token expiry")
         done = await standin.wait_until(
@@ -116,7 +125,9 @@ async def test_a_reindex_that_breaks_after_the_token_says_so_where_its_status_mo
     async with asyncio.timeout(60), start_bot(**options) as bot:
         bot.engine.index = breaks  # type: ignore[method-assign]
         ix = await standin.send_slash_command("operator reindex", user=standin.owner)
-        moved = await standin.wait_for_bot_message(channel=standin.general, timeout=10)
+        moved = await standin.wait_for_bot_message(
+            channel=standin.world.dm_channel(standin.owner), timeout=10
+        )
         await standin.wait_until(lambda: standin.token_expired(ix), timeout=10, what="token expiry")
         broken.set()
         await standin.wait_until(lambda: "❌" in moved.content, timeout=20, what="the failure")
