@@ -14,6 +14,7 @@ Pure functions, safe to call from several threads; call them off the event loop.
 from __future__ import annotations
 
 import codecs
+import functools
 import gzip
 import io
 import itertools
@@ -317,9 +318,21 @@ def _encoding(label: str | None) -> str | None:
         name = codecs.lookup(key).name
     except LookupError:
         return None
-    if name.startswith(("utf-16", "utf-32")):  # any spelling ("utf16", "U16"): bytes with no BOM
-        return "utf-8"  # whose label could be read as ASCII are not UTF-16 or UTF-32
-    return name
+    return name if _reads_ascii(name) else None
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
+@functools.cache
+def _reads_ascii(name: str) -> bool:
+    """Whether the codec ``name`` reads printable ASCII as ASCII. A label that could be read as
+    ASCII cannot name one that does not (EBCDIC's cp037 or cp500, UTF-7, UTF-16 and UTF-32 in
+    any spelling: "utf16", "U16"): read by it, the page would be gibberish."""
+    try:
+        return _PRINTABLE_ASCII.decode(name) == _PRINTABLE_ASCII.decode("ascii")
+    except (UnicodeError, LookupError):
+        return False
 
 
 # --------------------------------------------------------------------------------------------

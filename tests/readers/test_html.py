@@ -219,6 +219,17 @@ def test_a_page_labelled_utf16_in_any_spelling_is_not_read_as_utf16(label: str, 
     assert "Menlu RI bertemu Menlu Jepang" in decode_html(data, label if where == "header" else None)
 
 
+@pytest.mark.parametrize("label", ["cp037", "IBM500", "ebcdic-cp-us", "cp1140", "utf-7"])
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_a_label_naming_an_encoding_that_reads_ascii_otherwise_is_passed_over(label: str, where: str) -> None:
+    """A page whose label (readable as ASCII) names EBCDIC or UTF-7 was decoded by it: the ASCII
+    page became gibberish, indexed as if it were text."""
+    data = (
+        f'<meta charset="{label if where == "meta" else "x"}"><p>Menlu RI bertemu Menlu Jepang.</p>'.encode()
+    )
+    assert "Menlu RI bertemu Menlu Jepang" in decode_html(data, label if where == "header" else None)
+
+
 @pytest.mark.parametrize("label", ["base64", "rot13", "zlib", "punycode", "undefined"])
 def test_a_charset_that_is_no_text_encoding_is_passed_over(tmp_path: Path, label: str) -> None:
     """A server's (or a page's) charset naming a codec of bytes, or one that fails on any page,
