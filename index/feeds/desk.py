@@ -387,12 +387,16 @@ class FeedDesk:
         say: Say | None = None,
         index_progress: ProgressFn | None = None,
         guild_id: int | None = None,
+        as_seen_by: int | None = None,
     ) -> FetchReport:
         """Poll one feed, or every feed, of a scope now; new articles are answerable when this
-        returns (to the feeds' subscribers)."""
+        returns (to the feeds' subscribers). ``as_seen_by``: a server the report is for, which
+        is told as new what is new to it (``ingest.as_seen``); None: as the store sees it."""
         feeds = [await self.feed(name, guild_id=guild_id)] if name else await self.feeds(guild_id=guild_id)
         names = {f.id: f.name for f in feeds}
-        return await self.fetch_feeds(list(names), say=say, index_progress=index_progress, names=names)
+        return await self.fetch_feeds(
+            list(names), say=say, index_progress=index_progress, names=names, as_seen_by=as_seen_by
+        )
 
     async def fetch_feeds(
         self,
@@ -401,9 +405,10 @@ class FeedDesk:
         say: Say | None = None,
         index_progress: ProgressFn | None = None,
         names: Mapping[int, str] | None = None,
+        as_seen_by: int | None = None,
     ) -> FetchReport:
         """Poll the feeds with these ids (one generation for all), each under its feed lock;
-        ``names``: what to call them in the report (a scope's names)."""
+        ``names``: what to call them in the report (a scope's names); ``as_seen_by``: ``fetch``."""
         async with contextlib.AsyncExitStack() as stack:
             order = sorted(set(ids))
             self.queued.update(order)
@@ -422,21 +427,31 @@ class FeedDesk:
             if not feeds:
                 return FetchReport()
             subscribers = await self.scopes.subscribers([f.id for f in feeds])
-            report = await self.ingester.run(feeds, subscribers, say=say, index_progress=index_progress)
+            report = await self.ingester.run(
+                feeds, subscribers, say=say, index_progress=index_progress, as_seen_by=as_seen_by
+            )
         for guild_id in {g for subs in subscribers.values() for g in subs if g is not None}:
             await self.servers.trim(guild_id)
         self._prune_after()
         return report
 
     async def ingest(
-        self, url: str, *, index_progress: ProgressFn | None = None, guild_id: int | None = None
+        self,
+        url: str,
+        *,
+        index_progress: ProgressFn | None = None,
+        guild_id: int | None = None,
+        as_seen_by: int | None = None,
     ) -> ItemOutcome:
         """Fetch one article page and index it (``new``, ``updated``, or ``duplicate`` of an
-        article already stored), for the shared corpus or as a server's own (within its quotas);
-        raises ``FetchError`` with the reason when it cannot."""
+        article already stored; ``as_seen_by`` a server, ``new`` unless it saw it: ``fetch``),
+        for the shared corpus or as a server's own (within its quotas); raises ``FetchError``
+        with the reason when it cannot."""
         if guild_id is not None:
             await self.servers.charge_ingest(guild_id)
-        outcome = await self.ingester.ingest(url, index_progress=index_progress, guild_id=guild_id)
+        outcome = await self.ingester.ingest(
+            url, index_progress=index_progress, guild_id=guild_id, as_seen_by=as_seen_by
+        )
         if guild_id is not None:
             await self.servers.trim(guild_id)
         self._prune_after()

@@ -131,6 +131,9 @@ class Harvest:
     scopes: tuple[int | None, ...] = ()
     """Who sees what this harvest brings: the feed's subscribers (server ids; None for the
     shared corpus); none, and nobody does."""
+    seen_by: int | None = None
+    """The server its outcomes are told to (one of ``scopes``), as it sees them (``as_seen``);
+    None: as the store sees them (the operators)."""
 
     def decide(
         self,
@@ -231,9 +234,11 @@ class Ingester:
         *,
         say: Say | None = None,
         index_progress: ProgressFn | None = None,
+        as_seen_by: int | None = None,
     ) -> FetchReport:
         """Poll ``feeds`` (the caller holds their locks) and index what is new, in one generation;
-        what a feed brings is seen by its ``subscribers`` (by feed id)."""
+        what a feed brings is seen by its ``subscribers`` (by feed id). ``as_seen_by``: the
+        server the report is for (``Harvest.seen_by``)."""
         started = time.monotonic()
         say = say or (lambda _line: None)
         fetcher = await self.fetcher()
@@ -246,7 +251,7 @@ class Ingester:
                     log.exception("collecting feed %s failed", feed.name)
                     error = f"internal error: {type(exc).__name__}: {exc}"
                     harvest = Harvest(feed, FeedRun(feed.name, feed.url, polled_at=self.clock(), error=error))
-            harvest.scopes = tuple(subscribers.get(feed.id, ()))
+            harvest.scopes, harvest.seen_by = tuple(subscribers.get(feed.id, ())), as_seen_by
             say(describe(harvest))
             return harvest
 
@@ -498,6 +503,8 @@ class Ingester:
             ]
             await self.engine.grant(grants)
             await self._granted(grants, before, changed)
+            for harvest in harvests:
+                as_seen(harvest, before)
             return gen
 
     async def _granted(
@@ -659,11 +666,17 @@ class Ingester:
 
     # -- one URL ---------------------------------------------------------------------------
     async def ingest(
-        self, url: str, *, index_progress: ProgressFn | None = None, guild_id: int | None = None
+        self,
+        url: str,
+        *,
+        index_progress: ProgressFn | None = None,
+        guild_id: int | None = None,
+        as_seen_by: int | None = None,
     ) -> ItemOutcome:
         """Fetch one article page and index it, for the shared corpus or as the server
         ``guild_id``'s own; re-fetching a known URL updates it when it changed (a server's page
-        that others see too is granted to it as stored: a ``duplicate``, see ``_kept``).
+        that others see too is granted to it as stored: a ``duplicate``, see ``_kept``; told
+        ``as_seen_by`` that server, ``new`` unless it saw it before: ``Harvest.seen_by``).
 
         Raises the ``FetchError`` that stopped it (not a page, refused address, no article).
         """
@@ -671,7 +684,7 @@ class Ingester:
         known = await self.state.item(None, canonical)
         todo = Todo(None, canonical, url.strip(), canonical, "", canonical, known=known)
         page = await self.fetch_page(todo, await self.fetcher(), None)
-        harvest = Harvest(None, FeedRun("ingest", url), scopes=(guild_id,))
+        harvest = Harvest(None, FeedRun("ingest", url), scopes=(guild_id,), seen_by=as_seen_by)
         harvest.pages.append(page)
         await self.commit([harvest], index_progress)
         if harvest.run.error:
@@ -682,6 +695,21 @@ class Ingester:
         if outcome.status == "unchanged" and known is None:
             return dataclasses.replace(outcome, status="duplicate", reason="already indexed")
         return outcome
+
+
+def as_seen(harvest: Harvest, before: Mapping[str, Collection[int | None]]) -> None:
+    """Told to a server (``seen_by``), a duplicate of an article it did not see before this
+    commit (``before``: who did) is new to it, as if nobody had brought it: a server learns
+    nothing of what others see."""
+    guild = harvest.seen_by
+    if guild is None or guild not in harvest.scopes:
+        return
+    harvest.run.items = [
+        dataclasses.replace(i, status="new", reason=None)
+        if i.status == "duplicate" and i.article_id and not Scope(guild).sees(before.get(i.article_id, ()))
+        else i
+        for i in harvest.run.items
+    ]
 
 
 def _stands_for(viewers: Collection[int | None], scopes: Sequence[int | None]) -> bool:
@@ -705,7 +733,9 @@ def describe(harvest: Harvest) -> str:
         return f"{run.feed}: failed: {run.error}"
     if run.not_modified:
         return f"{run.feed}: not modified since the last poll"
-    decided = {s: sum(1 for i in run.items if i.status == s) for s in ("duplicate", "unchanged", "failed")}
+    # Told to a server, a duplicate may be new to it: that is known once committed (``as_seen``).
+    shown = ("unchanged", "failed") if harvest.seen_by is not None else ("duplicate", "unchanged", "failed")
+    decided = {s: sum(1 for i in run.items if i.status == s) for s in shown}
     parts = [f"{len(harvest.pages)} page(s) fetched"]
     parts += [f"{n} {s}" for s, n in decided.items() if n]
     if run.problems:

@@ -206,7 +206,8 @@ class FeedCommands(commands.Cog):
         tx = for_interaction(interaction)
         what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
         status = self._status(interaction, what, "fetch")
-        job = desk.fetch(feed, say=status.say, index_progress=status, guild_id=guild_id)
+        # A server is told what is new to it, never what others brought before (``as_seen_by``).
+        job = desk.fetch(feed, say=status.say, index_progress=status, guild_id=guild_id, as_seen_by=guild_id)
         task = self.fetching[guild_id] = self.bot.spawn(job, "fetch")
         task.add_done_callback(lambda done: self._fetched(guild_id, done))
         report = await self._follow(status, task, lambda message: fetch_failure_text(message, tx))
@@ -241,7 +242,9 @@ class FeedCommands(commands.Cog):
 
     async def _ingest(self, url: str, status: FetchStatus, guild_id: int | None) -> ItemOutcome:
         with feed_refusals():
-            return await self.bot.feeds.ingest(url, index_progress=status, guild_id=guild_id)
+            return await self.bot.feeds.ingest(
+                url, index_progress=status, guild_id=guild_id, as_seen_by=guild_id
+            )
 
     def _status(self, interaction: discord.Interaction, what: str, kind: str) -> FetchStatus:
         """The status message of a fetch or an ingest, moved out of the interaction before its

@@ -225,3 +225,49 @@ async def test_a_fetch_running_in_one_server_does_not_hold_up_another_servers_fe
     assert fetched_b.content.startswith("✅ Fetched 1 feed") and SUDAN.title in fetched_b.content
     assert a_meanwhile.startswith("⏳ Fetching every feed")
     assert PATROL.title in fetched_a.content and SUDAN.title not in fetched_a.content
+
+
+async def test_a_page_another_server_brought_is_new_to_the_server_that_ingests_it(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """Server B stored the page first: A's /admin ingest of it said "Already indexed", telling A
+    that another server has it. To A the page is new (it is A's to see from then on); only once
+    A has it is it already indexed."""
+    w = World(standin)
+    news.serve(PATROL.path, page(PATROL, news.base_url))
+    url = news.url(PATROL.path)
+    a = {"user": w.manager_a}
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        first = await bot.feeds.ingest(url, guild_id=w.b.id)
+        ingested = await run(standin, "admin ingest", {"url": url}, **a)
+        again = await run(standin, "admin ingest", {"url": url}, **a)
+        in_a = await ask(standin, w.reader, w.a.general)
+
+    assert first.status == "new"
+    assert ingested.content == f"✅ Added “{PATROL.title}” (<{url}>): it is answerable now."
+    assert again.content.startswith(f"Already indexed: “{PATROL.title}”")
+    assert PATROL.title in in_a and OWN in in_a
+    assert_everything_quiet(standin)
+
+
+async def test_a_fetch_tells_a_server_as_new_what_another_server_brought_before(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """A's own feed lists a page server B stored first: A's /admin fetch counted it a duplicate
+    ("same article as an earlier item"), in its progress and its summary. To A it is new."""
+    w = World(standin)
+    url = publish(news, "/mine", PATROL, SUDAN)
+    a = {"user": w.manager_a}
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False, status_edit_interval_s=0.1) as bot:
+        await bot.feeds.ingest(news.url(PATROL.path), guild_id=w.b.id)
+        await bot.feeds.add_feed(url, name="mine", check=False, guild_id=w.a.id)
+        ix = await standin.send_slash_command("admin fetch", **a)
+        fetched = await ix.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=120)
+        in_a = await ask(standin, w.reader, w.a.general)
+
+    assert fetched.content.startswith("✅ Fetched 1 feed in ")
+    assert "2 new, 0 updated, 0 duplicates, 0 unchanged, 0 failures." in fetched.content
+    edits = [e.body.get("content") or "" for e in ix.timeline if e.kind == "edit"]
+    assert not any("duplicate" in text.replace("0 duplicates", "") for text in edits), edits
+    assert PATROL.title in in_a and OWN in in_a
+    assert_everything_quiet(standin)
