@@ -101,6 +101,12 @@ def _may_hold_marks(decomposed: str) -> bool:
     return not decomposed.isascii()
 
 
+def caseless(text: str) -> str:
+    """``text`` as compared without case in any script: spaces collapsed, NFKC, casefolded
+    (``TÜRKIYE`` ~ ``Türkiye``, ``ﬁnance`` ~ ``Finance``); accents stay (``Turkiye`` differs)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", " ".join(text.split())).casefold())
+
+
 def fold(text: str) -> str:
     """Lowercase with diacritics removed (``Sekjen`` ~ ``sekjen``, ``Zürich`` ~ ``zurich``)."""
     text = text.lower()

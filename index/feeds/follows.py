@@ -24,6 +24,7 @@ from foreign_desk.index.feeds.state import FeedError, StateDB
 from foreign_desk.index.models import ArticleSummary, Scope
 from foreign_desk.index.search.topics import topic_threshold
 from foreign_desk.index.sqlite import now_iso
+from foreign_desk.index.text import caseless
 
 if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
@@ -35,8 +36,9 @@ MatchListener = Callable[[list[Match]], Awaitable[None] | None]
 
 SQL_FOLLOWS = "SELECT id, channel_id, topic, guild_id, created_by, created_at, locale FROM follows"
 SQL_ADD_FOLLOW = (  # unless the channel has its cap of follows: checked by the statement that adds
-    "INSERT INTO follows(channel_id, guild_id, topic, vector, fingerprint, created_by, created_at, locale) "
-    "SELECT ?,?,?,?,?,?,?,? WHERE (SELECT count(*) FROM follows WHERE channel_id = ?) < ?"
+    "INSERT INTO follows(channel_id, guild_id, topic, topic_key, vector, fingerprint, created_by, "
+    "created_at, locale) SELECT ?,?,?,?,?,?,?,?,? "
+    "WHERE (SELECT count(*) FROM follows WHERE channel_id = ?) < ?"
 )
 NO_CAP = 1 << 62
 SQL_ADD_MATCH = (
@@ -157,12 +159,13 @@ class Follows:
         await self._refuse(channel_id, topic, limit)
         vector = await self.engine.embed_query(topic)
         fingerprint = self.engine.fingerprint.to_json()
-        row = (channel_id, guild_id, topic, _blob(vector), fingerprint, created_by, now_iso(), locale)
+        key = caseless(topic)
+        row = (channel_id, guild_id, topic, key, _blob(vector), fingerprint, created_by, now_iso(), locale)
         cap = NO_CAP if limit is None else limit
         try:
             async with self.db.transaction() as conn:
                 cur = await conn.execute(SQL_ADD_FOLLOW, (*row, channel_id, cap))
-        except sqlite3.IntegrityError:  # the unique (channel, topic): followed meanwhile
+        except sqlite3.IntegrityError:  # the unique (channel, topic_key): followed meanwhile
             await self._refuse(channel_id, topic, None)
             raise AlreadyFollowed(topic) from None
         if not cur.rowcount:
@@ -174,16 +177,16 @@ class Follows:
     async def _refuse(self, channel_id: int, topic: str, limit: int | None) -> None:
         """``AlreadyFollowed`` (with the topic as followed) or ``TooManyFollows``, as things are now."""
         followed = await self.following(channel_id)
-        same = next((f for f in followed if f.topic.casefold() == topic.casefold()), None)
+        same = next((f for f in followed if caseless(f.topic) == caseless(topic)), None)
         if same is not None:
             raise AlreadyFollowed(same.topic)
         if limit is not None and len(followed) >= limit:
             raise TooManyFollows(limit)
 
     async def remove(self, channel_id: int, topic: str) -> Follow:
-        """Stop following ``topic`` (case-insensitive) in a channel; its unposted matches go too."""
+        """Stop following ``topic`` (in any case: ``caseless``) in a channel; its unposted matches go too."""
         topic = " ".join(topic.split())
-        found = [f for f in await self.following(channel_id) if f.topic.casefold() == topic.casefold()]
+        found = [f for f in await self.following(channel_id) if caseless(f.topic) == caseless(topic)]
         if not found:
             raise NotFollowed(topic)
         async with self.db.transaction() as conn:

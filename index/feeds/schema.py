@@ -213,4 +213,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         UPDATE alert_claims SET maybe_since = claimed_at WHERE maybe_posted = 1;
         """,
     ),
+    (
+        12,
+        # A channel follows a topic once in any case of any script (``TÜRKIYE`` is ``Türkiye``):
+        # ``topic_key`` is ``text.caseless(topic)`` (the SQL function ``StateDB`` registers), unique
+        # per channel; NOCASE folded ASCII only. Topics followed twice before keep their rows, the
+        # later ones keyed apart (a line break and their id, which no topic holds).
+        """
+        ALTER TABLE follows ADD COLUMN topic_key TEXT;
+        UPDATE follows SET topic_key = caseless(topic);
+        UPDATE follows SET topic_key = topic_key || char(10) || id WHERE EXISTS (
+            SELECT 1 FROM follows o
+            WHERE o.channel_id = follows.channel_id AND o.topic_key = follows.topic_key AND o.id < follows.id
+        );
+        DROP INDEX IF EXISTS follows_channel_topic;
+        CREATE UNIQUE INDEX follows_channel_topic_key ON follows(channel_id, topic_key);
+        """,
+    ),
 )

@@ -21,6 +21,7 @@ from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
 from foreign_desk.index.sqlite import connect, in_statements, migrate, now_iso, rows_in
+from foreign_desk.index.text import caseless
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ class StateDB:
         feed tables up to date."""
         conn = await connect(db_path)
         try:
+            await conn.create_function("caseless", 1, caseless, deterministic=True)  # migration 12
             await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
         except BaseException:
             await conn.close()

@@ -10,6 +10,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
 from foreign_desk.index.sqlite import connect, migrate
+from foreign_desk.index.text import caseless
 
 from tests.fake_embedder import FakeEmbedder
 from tests.feeds.conftest import publish, serve_story
@@ -84,12 +85,15 @@ async def test_the_feed_migration_10_keeps_the_record_an_ingest_wrote_last(
     try:  # as the database stood at migration 9, the older record added after the ingest's
         await conn.execute("DROP INDEX feed_items_feedless_ident")
         await conn.execute("ALTER TABLE alert_claims DROP COLUMN maybe_since")
+        await conn.execute("DROP INDEX follows_channel_topic_key")
+        await conn.execute("ALTER TABLE follows DROP COLUMN topic_key")
         await conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE version >= 10")
         await conn.execute(
             "INSERT INTO feed_items(feed_id, ident, url, article_url, text_hash, source, article_uid, "
             "status, first_seen, last_seen) SELECT NULL, ident, url, article_url, 'an older version', "
             "source, article_uid, status, '2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z' FROM feed_items"
         )
+        await conn.create_function("caseless", 1, caseless, deterministic=True)  # as StateDB.open
         await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
     finally:
         await conn.close()

@@ -3,15 +3,20 @@ whose feed tables came from the store's migration 3, keep their feeds, follows a
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
+import pytest
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.follows import AlreadyFollowed
 from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
 from foreign_desk.index.sqlite import connect, migrate
 from foreign_desk.index.store.db import DB_NAME
 from foreign_desk.index.store.schema import MIGRATIONS as STORE_MIGRATIONS
+from foreign_desk.index.text import caseless
 
 from tests.fake_embedder import FakeEmbedder
 
@@ -75,3 +80,43 @@ async def test_a_new_store_gets_the_feed_tables_from_the_feeds_alone(make_settin
             assert [f.name for f in await desk.feeds()] == seeded[1:]
     assert seeded and await versions(engine.db_path, "schema_migrations") == [v for v, _ in STORE_MIGRATIONS]
     assert await versions(engine.db_path, "feed_schema_migrations") == [v for v, _ in FEED_MIGRATIONS]
+
+
+async def test_topics_followed_twice_in_two_cases_before_keep_their_rows_and_are_followed_once_after(
+    make_settings, tmp_path: Path
+) -> None:
+    """A channel followed "Türkiye" and "TÜRKIYE" before the topic key (NOCASE folded ASCII
+    only): the migration keeps both rows and their matches, and from then on the database refuses
+    a third case of the topic, from this connection or another process's."""
+    fake, data = FakeEmbedder(), tmp_path / "data"
+    data.mkdir()
+    conn = await connect(data / DB_NAME)
+    await migrate(conn, STORE_MIGRATIONS)
+    await migrate(conn, [m for m in FEED_MIGRATIONS if m[0] < 12], "feed_schema_migrations")
+    vector, fingerprint = fake.vector("Türkiye").tobytes(), fake.fingerprint.to_json()
+    for channel, topic in ((5, "Türkiye"), (5, "TÜRKIYE"), (6, "TÜRKİYE"), (6, "ﬁnance")):
+        await conn.execute(
+            "INSERT INTO follows(channel_id, topic, vector, fingerprint, created_at) VALUES (?, ?, ?, ?, ?)",
+            (channel, topic, vector, fingerprint, NOW),
+        )
+    await conn.execute("INSERT INTO follow_matches VALUES (2, 'abc', 0.5, 1.0, NULL, NULL)")
+    await conn.close()
+    settings = make_settings(data, feeds=FeedSettings(seed=False))
+    async with await Engine.open(settings, embedder=fake) as engine, await FeedDesk.open(engine) as desk:
+        assert [f.topic for f in await desk.following(5)] == ["Türkiye", "TÜRKIYE"]
+        assert [m.follow_id for m in await desk.follows.pending()] == []  # 'abc' is not indexed
+        assert [tuple(r) for r in await desk.db.rows("SELECT follow_id FROM follow_matches")] == [(2,)]
+        with pytest.raises(AlreadyFollowed, match="Türkiye"):
+            await desk.follow(5, "türkiye")
+        with pytest.raises(AlreadyFollowed):
+            await desk.follow(6, "Finance")
+        with closing(sqlite3.connect(engine.db_path)) as other, pytest.raises(sqlite3.IntegrityError):
+            other.execute(
+                "INSERT INTO follows(channel_id, topic, topic_key, vector, fingerprint, created_at) "
+                "VALUES (5, 'TüRKIYE', ?, x'', '{}', ?)",
+                (caseless("TüRKIYE"), NOW),
+            )
+        await desk.unfollow(5, "TÜRKIYE")
+        await desk.unfollow(5, "türkiye")
+        assert await desk.following(5) == []
+        assert [f.topic for f in await desk.following(6)] == ["TÜRKİYE", "ﬁnance"]

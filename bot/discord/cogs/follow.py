@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, AlreadyFollowed, NotFollowed, TooManyFollows
+from foreign_desk.index.text import caseless
 
 from ..errors import Refusal
 from ..i18n import for_interaction
@@ -64,7 +65,7 @@ class FollowCog(commands.Cog):
         topic = plain_words(topic)  # "\u200b\u200b" would follow nothing visible, forever
         if not has_words(topic):
             raise Refusal("follow.empty")
-        wanted = topic.casefold()
+        wanted = caseless(topic)
         if not bot_is_member(interaction):
             raise Refusal("error.bot_absent")
         if not bot_can_post(interaction):
@@ -76,7 +77,7 @@ class FollowCog(commands.Cog):
         await defer_public(interaction)
         feeds = self.bot.feeds
         followed = await feeds.following(channel_id)
-        same = next((f for f in followed if f.topic.casefold() == wanted), None)
+        same = next((f for f in followed if caseless(f.topic) == wanted), None)
         if same is not None:
             raise Refusal("follow.already", topic=escape(same.topic))
         limit = self.bot.bot_settings.max_follows_per_channel

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.limits import escape
+from foreign_desk.index.text import caseless
 
 from tests.discord_standin import DiscordStandin, Overwrite, Perm, User
 from tests.feeds.news import PATROL, SUDAN
@@ -247,15 +248,45 @@ async def test_a_follow_made_while_the_topic_embeds_gets_the_usual_refusal(
         assert await asyncio.to_thread(held.entered.wait, 30)
         with closing(sqlite3.connect(bot.engine.db_path)) as conn, conn:  # the other follow, committed
             conn.execute(
-                "INSERT INTO follows(channel_id, guild_id, topic, vector, fingerprint, created_at) "
-                "VALUES (?, ?, ?, x'', '{}', '2026-01-01T00:00:00Z')",
-                (standin.general.id, standin.guild.id, other),
+                "INSERT INTO follows(channel_id, guild_id, topic, topic_key, vector, fingerprint, "
+                "created_at) VALUES (?, ?, ?, ?, x'', '{}', '2026-01-01T00:00:00Z')",
+                (standin.general.id, standin.guild.id, other, caseless(other)),
             )
         held.gate.set()
         reply = await ix.wait_for_reply(timeout=30)
         topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
     assert reply.ephemeral and reply.content == expected
     assert topics == [other]
+
+
+async def test_two_follows_of_one_topic_in_two_cases_at_the_same_moment_follow_it_once(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User
+):
+    """/follow Türkiye and /follow TÜRKIYE at once: both passed every check before either was
+    stored, and the database's unique index folded ASCII case only, so the channel followed the
+    topic twice (two alerts of each article). Only one is stored; the other is told."""
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        real, asked, both = bot.engine.embed_query, [], asyncio.Event()
+
+        async def paired(text: str) -> np.ndarray:  # each topic embeds once the other asked too
+            asked.append(text)
+            if len(asked) == 2:
+                both.set()
+            await both.wait()
+            return await real(text)
+
+        bot.engine.embed_query = paired  # type: ignore[method-assign]
+        sent = [
+            await standin.send_slash_command("follow", {"topic": topic}, user=moderator)
+            for topic in ("Türkiye", "TÜRKIYE")
+        ]
+        replies = [await ix.wait_for_reply(timeout=30) for ix in sent]
+        topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
+
+    assert len(topics) == 1, topics
+    refused = next(r for r in replies if r.ephemeral)
+    assert refused.content == f"This channel already follows “{topics[0]}”."
+    assert_everything_quiet(standin)
 
 
 async def test_managing_one_channel_lists_its_follows_not_the_whole_servers(
