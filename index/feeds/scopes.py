@@ -44,8 +44,9 @@ class FeedScopes:
 
     # -- subscriptions ------------------------------------------------------------------------
     async def feeds(self, guild_id: int | None) -> list[Feed]:
-        """The feeds of one scope, by the names that scope gave them."""
-        rows = await self.db.rows(f"{SQL_SCOPED} WHERE s.guild_id = ? ORDER BY s.name", (scope_id(guild_id),))
+        """The feeds of one scope, by the names that scope gave them (``StateDB.read``: what
+        autocomplete offers must come within Discord's 3 seconds)."""
+        rows = await self.db.read(f"{SQL_SCOPED} WHERE s.guild_id = ? ORDER BY s.name", (scope_id(guild_id),))
         return [feed_of(r, guild_id) for r in rows]
 
     async def feed(self, name_or_url: str, guild_id: int | None) -> Feed | None:

@@ -183,10 +183,12 @@ class NewFeed:
 
 
 class StateDB:
-    """A connection to the database file for bookkeeping writes."""
+    """A connection to the database file for bookkeeping writes, and one for ``read``s that
+    must never queue behind a write waiting for another process's lock (autocomplete)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection | None = None) -> None:
         self.conn = conn
+        self.reader = reader or conn
         self.lock = asyncio.Lock()
 
     @classmethod
@@ -194,15 +196,22 @@ class StateDB:
         """Connect to the database at ``db_path`` (the engine's, already open) and bring the
         feed tables up to date."""
         conn = await connect(db_path)
+        reader = None
         try:
             await conn.create_function("caseless", 1, caseless, deterministic=True)  # migration 12
             await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
+            reader = await connect(db_path)
+            await reader.execute("PRAGMA query_only=ON")
         except BaseException:
-            await conn.close()
+            for opened in (reader, conn):
+                if opened is not None:
+                    await opened.close()
             raise
-        return cls(conn)
+        return cls(conn, reader)
 
     async def close(self) -> None:
+        if self.reader is not self.conn:
+            await self.reader.close()
         await self.conn.close()
 
     @asynccontextmanager
@@ -218,6 +227,13 @@ class StateDB:
 
     async def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
         async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+        """``rows`` on the reading connection: what was committed, without waiting for ``conn``
+        (its queue may hold a write waiting up to the busy timeout for another process's lock;
+        in WAL mode a reader never waits for a writer)."""
+        async with self.reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     async def flag(self, key: str) -> bool:

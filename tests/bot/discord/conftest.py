@@ -9,10 +9,12 @@ loopback news server (``news``); topic alerts settle for 1 s instead of 30.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +110,30 @@ def write_jsonl(path: Path, articles: list[dict[str, Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
     return path
+
+
+@asynccontextmanager
+async def feeds_write_waiting(bot: ForeignDeskBot) -> AsyncIterator[None]:
+    """A write of the feeds' bookkeeping (an alert claimed, a poll recorded) waiting on their
+    connection for the database's write lock, which another process (a real second connection
+    in a transaction) holds until the block ends; the write is done after."""
+    writing, loop = asyncio.Event(), asyncio.get_running_loop()
+
+    def traced(statement: str) -> None:  # in the feeds connection's thread
+        if statement.startswith("BEGIN IMMEDIATE"):
+            loop.call_soon_threadsafe(writing.set)
+
+    with closing(sqlite3.connect(bot.engine.db_path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        await bot.feeds.db.conn.set_trace_callback(traced)
+        bookkeeping = asyncio.create_task(bot.feeds.db.set_flag("bookkeeping"))
+        try:
+            await writing.wait()
+            yield
+        finally:
+            other.execute("ROLLBACK")
+    await bookkeeping
+    await bot.feeds.db.conn.set_trace_callback(None)
 
 
 def assert_everything_quiet(standin: DiscordStandin) -> None:

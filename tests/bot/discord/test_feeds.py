@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
-from contextlib import closing
 
 from foreign_desk.bot.discord.i18n import EN
 
@@ -14,7 +12,7 @@ from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.feeds.news import GAZA, PATROL, SUDAN, page
 from tests.fetch.fixture_server import FixtureServer
 
-from .conftest import StartBot, assert_everything_quiet, embed_of
+from .conftest import StartBot, assert_everything_quiet, embed_of, feeds_write_waiting
 from .newsroom import DESTROYER, DRILLS, KINMEN, PDF_PATH, SELAT, TAIWAN, publish
 
 TIMEOUT = 240  # embedding is slow on a shared 2-core machine
@@ -207,22 +205,34 @@ async def test_fetch_is_acknowledged_while_a_write_of_this_process_waits_for_the
     url = publish(news, [PATROL])
     async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
         await bot.feeds.add_feed(url, name="world", guild_id=standin.guild.id, check=False)
-        writing, loop = asyncio.Event(), asyncio.get_running_loop()
-
-        def traced(statement: str) -> None:  # in the feeds connection's thread
-            if statement.startswith("BEGIN IMMEDIATE"):
-                loop.call_soon_threadsafe(writing.set)
-
-        with closing(sqlite3.connect(bot.engine.db_path, isolation_level=None)) as other:
-            other.execute("BEGIN IMMEDIATE")
-            await bot.feeds.db.conn.set_trace_callback(traced)
-            bookkeeping = asyncio.create_task(bot.feeds.db.set_flag("bookkeeping"))
-            await writing.wait()
+        async with feeds_write_waiting(bot):
             fetch = await standin.send_slash_command("admin fetch", {"feed": "world"}, user=standin.admin)
             acknowledged = await fetch.wait_for_callback(timeout=10)
-            other.execute("ROLLBACK")
-        await bookkeeping
         done = await fetch.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=150)
 
     assert acknowledged == 5 and done.ephemeral and "1 new" in done.content
     assert_everything_quiet(standin)
+
+
+async def test_autocomplete_answers_while_a_write_waits_for_another_processs_lock(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """Autocomplete read the server's feeds (/admin fetch feed:) and the channel's topics
+    (/unfollow topic:) on the feeds' one connection, queued behind a write waiting there for
+    another process's write lock: no choices within Discord's 3 seconds. They read on a
+    connection that never waits behind a writer."""
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(url, name="world", guild_id=standin.guild.id, check=False)
+        await bot.feeds.follow(standin.general.id, TAIWAN, guild_id=standin.guild.id)
+        async with feeds_write_waiting(bot):
+            feeds = await standin.send_autocomplete(
+                "admin fetch", {"feed": "wo"}, focused="feed", user=standin.admin
+            )
+            topics = await standin.send_autocomplete(
+                "unfollow", {"topic": "tai"}, focused="topic", user=standin.admin
+            )
+            offered = [[c["value"] for c in await ix.wait_for_choices(timeout=10)] for ix in (feeds, topics)]
+
+    assert offered == [["world"], [TAIWAN]]
+    assert not standin.error_responses()

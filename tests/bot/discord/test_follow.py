@@ -21,7 +21,7 @@ from tests.feeds.news import PATROL, SUDAN
 from tests.fetch.fixture_server import FixtureServer
 from tests.gated import GatedEmbedder
 
-from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of
+from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of, feeds_write_waiting
 from .newsroom import CYBER, DESTROYER, DRILLS, HACKERS, HACKERS_UPDATED, KINMEN, SELAT, TAIWAN, publish
 
 TIMEOUT = 240  # embedding is slow on a shared 2-core machine
@@ -391,21 +391,9 @@ async def test_follow_is_acknowledged_while_a_write_of_this_process_waits_for_th
     read the channel's topics there first: it was acknowledged after Discord's 3 seconds, and
     dropped."""
     async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
-        writing, loop = asyncio.Event(), asyncio.get_running_loop()
-
-        def traced(statement: str) -> None:  # in the feeds connection's thread
-            if statement.startswith("BEGIN IMMEDIATE"):
-                loop.call_soon_threadsafe(writing.set)
-
-        with closing(sqlite3.connect(bot.engine.db_path, isolation_level=None)) as other:
-            other.execute("BEGIN IMMEDIATE")  # the fetch, mid-commit
-            await bot.feeds.db.conn.set_trace_callback(traced)
-            bookkeeping = asyncio.create_task(bot.feeds.db.set_flag("bookkeeping"))
-            await writing.wait()
+        async with feeds_write_waiting(bot):  # the fetch, mid-commit
             ix = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=moderator)
             acknowledged = await ix.wait_for_callback(timeout=10)
-            other.execute("ROLLBACK")
-        await bookkeeping
         reply = await ix.wait_for_reply(timeout=30)
         topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
 
