@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from foreign_desk.index.models import Scope
 
 from tests.discord_standin import DiscordStandin, StandinUsageError, StoredMessage, User
 from tests.feeds.news import GAZA, PATROL, SUDAN, page, rss
@@ -270,4 +271,31 @@ async def test_a_fetch_tells_a_server_as_new_what_another_server_brought_before(
     edits = [e.body.get("content") or "" for e in ix.timeline if e.kind == "edit"]
     assert not any("duplicate" in text.replace("0 duplicates", "") for text in edits), edits
     assert PATROL.title in in_a and OWN in in_a
+    assert_everything_quiet(standin)
+
+
+async def test_a_fetch_of_a_feed_two_servers_follow_tells_the_fetching_server_only_its_own_view(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """A's /admin fetch of a feed B follows too polls it once for both (what B would get at its
+    next poll, no more) and charges B nothing; A's summary names the feed as A does and counts
+    as new what is new to A, though B had one of its pages already (it said "1 duplicate", and
+    why)."""
+    w = World(standin)
+    url = publish(news, "/wire", PATROL, SUDAN)
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.ingest(news.url(PATROL.path), guild_id=w.b.id)
+        await bot.feeds.add_feed(url, name="wire", check=False, guild_id=w.a.id)
+        await bot.feeds.add_feed(url, name="berita", check=False, guild_id=w.b.id)
+        await bot.feeds.caught_up()
+        fetched = await run(standin, "admin fetch", user=w.manager_a)
+        charged = await bot.feeds.db.rows("SELECT guild_id FROM server_ingests ORDER BY guild_id")
+        seen_by_b = {a.title for a in await bot.engine.latest(10, scope=Scope(w.b.id))}
+        fetched_b = await run(standin, "admin fetch", user=w.manager_b, channel=w.b.general)
+
+    assert "2 new, 0 updated, 0 duplicates, 0 unchanged, 0 failures." in fetched.content
+    assert "berita" not in fetched.content and "duplicate (" not in fetched.content
+    assert [r[0] for r in charged] == [w.b.id]  # B's own ingest, nothing for A's fetch
+    assert {PATROL.title, SUDAN.title} <= seen_by_b
+    assert "0 new" in fetched_b.content and "wire" not in fetched_b.content
     assert_everything_quiet(standin)
