@@ -155,20 +155,21 @@ class FeedScopes:
         """Count an ingest by the server at ``at`` unless it made ``limit`` since ``since``;
         returns when it made those (oldest first): it was counted when there are fewer. The
         count and the write are one transaction, so ingests racing in any process never pass
-        the limit together. One counted further after ``at`` than ``since`` is before it was
-        counted by a clock since set back: it counts for no hour, and goes (kept, a server that
-        ingested while the clock said 2099 could ingest nothing more until then; nearer, it may
-        be another process's, a moment ahead)."""
+        the limit together. One counted after ``at`` was counted by a clock since set back (or,
+        a moment ahead, by another process). Further ahead than ``at - since`` it counts for no
+        hour and goes: kept, a server that ingested while the clock said 2099 could ingest
+        nothing more until then. Nearer, it counts as made at ``at``: kept where it was, it
+        spent the quota for up to two hours. Both at every call, refused or not: a refusal left
+        one further ahead, which came into the hour past the wait that refusal gave."""
+        ahead = at + (at - since)
         async with self.db.transaction() as conn:
-            sql = "SELECT at FROM server_ingests WHERE guild_id = ? AND at BETWEEN ? AND ? ORDER BY at"
-            ahead = at + (at - since)
-            async with conn.execute(sql, (guild_id, since, ahead)) as cur:
+            await conn.execute("DELETE FROM server_ingests WHERE at NOT BETWEEN ? AND ?", (at - 86400, ahead))
+            await conn.execute("UPDATE server_ingests SET at = ? WHERE at > ?", (at, at))
+            sql = "SELECT at FROM server_ingests WHERE guild_id = ? AND at >= ? ORDER BY at"
+            async with conn.execute(sql, (guild_id, since)) as cur:
                 recent = [float(r[0]) for r in await cur.fetchall()]
             if len(recent) < limit:
                 await conn.execute("INSERT INTO server_ingests(guild_id, at) VALUES (?, ?)", (guild_id, at))
-                await conn.execute(
-                    "DELETE FROM server_ingests WHERE at NOT BETWEEN ? AND ?", (at - 86400, ahead)
-                )
         return recent
 
     async def left(self, guild_id: int, at: float) -> None:

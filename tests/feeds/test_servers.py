@@ -704,3 +704,36 @@ async def test_an_ingest_counted_by_a_clock_since_set_back_spends_no_hour_of_tod
     await tight.servers.charge_ingest(A)
     with pytest.raises(QuotaExceeded, match="in 60 minute"):
         await tight.servers.charge_ingest(A)
+
+
+async def test_a_refused_ingest_waits_no_longer_than_it_was_told_after_a_clock_set_back(
+    tight: FeedDesk, clock: FakeClock
+) -> None:
+    """The clock ran 90 minutes ahead for one ingest, then was set right, and the hour's quota was
+    spent: the refusal said 'in 59 minutes', but the ingest 'in the future', trimmed only when an
+    ingest passed, stayed, came into the hour then, and refused the server 90 minutes more."""
+    right = clock.now
+    await tight.servers.charge_ingest(A)
+    clock.now = right + 5400
+    await tight.servers.charge_ingest(A)
+    clock.now = right + 60
+    with pytest.raises(QuotaExceeded, match="in 59 minute") as refused:
+        await tight.servers.charge_ingest(A)
+    clock.advance(refused.value.wait_s + 1)
+    await tight.servers.charge_ingest(A)
+
+
+async def test_an_ingest_counted_by_a_clock_since_set_back_spends_an_hour_at_most(
+    tight: FeedDesk, clock: FakeClock
+) -> None:
+    """Counted while the clock ran 30 minutes ahead, then set right: the ingest still spends the
+    hour's quota (the clock set back gives no page more), but no more than an hour of it: it
+    counted until 30 minutes after its time ('the next one can come in 90 minute(s)')."""
+    right = clock.now
+    clock.now = right + 1800
+    await tight.servers.charge_ingest(A)
+    clock.now = right
+    with pytest.raises(QuotaExceeded, match="in 60 minute"):
+        await tight.servers.charge_ingest(A)
+    clock.advance(3601)
+    await tight.servers.charge_ingest(A)
