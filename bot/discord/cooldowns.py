@@ -145,11 +145,16 @@ class Cooldowns:
         return self._left(float(row[0]), now) if row is not None else 0.0
 
     async def _prune(self, now: float) -> None:
-        """Forget waits long over, at most once per ``seconds``."""
-        if now - self._pruned_at < self.seconds:
+        """Forget waits long over, at most once per ``seconds``, and those begun more than
+        ``seconds`` ahead (by a clock since set back: they are no wait, ``SQL_TAKE``). A prune
+        ahead of ``now`` was too: waiting for its time, the table grew with every user who asked."""
+        if 0 <= now - self._pruned_at < self.seconds:
             return
         self._pruned_at = now
-        await self.conn.execute("DELETE FROM cooldowns WHERE asked_at < ?", (now - self.seconds,))
+        await self.conn.execute(
+            "DELETE FROM cooldowns WHERE asked_at NOT BETWEEN ? AND ?",
+            (now - self.seconds, now + self.seconds),
+        )
 
     def _remember(self, user_id: int, now: float) -> None:
         if len(self._last) > LOCAL_LIMIT:

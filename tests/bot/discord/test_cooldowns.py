@@ -69,6 +69,21 @@ async def test_a_clock_set_back_does_not_lock_a_user_out(processes):
     assert await there.admit(1) == 0 and await here.admit(1) == 10
 
 
+async def test_waits_are_still_forgotten_after_a_clock_set_back(store: AnswerStore, processes):
+    """A question admitted while the clock said 2099 pruned the table 'in 2099': the process
+    pruned no more until then (the table kept every user who asked), and the 2099 wait stayed."""
+    now, here, _ = processes
+    now[0] = 4_070_908_800.0  # 2099-01-01
+    assert await here.admit(1) == 0
+    now[0] = 100.0
+    assert await here.admit(2) == 0
+    now[0] = 120.0
+    assert await here.admit(3) == 0
+    async with store.conn.execute("SELECT asker FROM cooldowns") as cur:
+        rows = await cur.fetchall()
+    assert rows == [(store.hash_user("cooldown", "", 3),)]
+
+
 async def test_a_busy_table_neither_refuses_nor_fails_a_question(store: AnswerStore, processes, caplog):
     now, here, there = processes
     assert await here.admit(1) == 0
