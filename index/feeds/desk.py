@@ -17,7 +17,8 @@ through ``Engine.add_articles`` (the writer lock), one generation per fetch. A s
 catch-up runs in a task of the process that subscribed, one per feed and scope at a time;
 ``close()`` cancels it. It is owed in the database until done, claimed by the desk running it,
 which renews the claim every ``CATCH_UP_RENEW_S`` while it runs: a poller (of any process)
-resumes one whose claim was not renewed for ``CATCH_UP_STALE_S`` (its process died).
+resumes one whose claim was not renewed for ``CATCH_UP_STALE_S`` (its process died), and one
+that failed for now (a page's 503) once its backoff has passed (``CATCH_UP_RETRY_S``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.race import first_of
-from foreign_desk.index.feeds.schedule import next_delay
+from foreign_desk.index.feeds.schedule import longest_delay, next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
 from foreign_desk.index.feeds.servers import QuotaExceeded, Servers
@@ -73,6 +74,9 @@ CATCH_UP_STALE_S = 900.0
 CATCH_UP_RENEW_S = CATCH_UP_STALE_S / 6
 """How often a running catch-up renews its claim, however long it waits (a reindex holding the
 writer, a slow page): a few renewals may fail (the database busy) before it looks dead."""
+CATCH_UP_RETRY_S = 150.0
+"""A catch-up that failed for now (a page's 503, indexing refused) is tried again after this,
+doubled after each failure (5 minutes, 10, ...), up to ``backoff_cap_minutes`` (``next_delay``)."""
 MAX_NAME = 40
 PRUNE_EVERY_S = 3600.0
 """How often the fetches and ingests of all the processes on one data folder ``prune``: the
@@ -106,6 +110,7 @@ class FeedDesk:
         self.clock = clock
         self.sleep = sleep
         """Waits between a catch-up's claim renewals (injectable, as ``clock``)."""
+        self.rng = rng
         self.state = FeedState(db)
         self.follows = Follows(engine, db, clock=clock)
         self.claims = Claims(db, clock=clock)
@@ -339,12 +344,34 @@ class FeedDesk:
             if record.article_uid not in live:
                 gone.setdefault(record.article_uid, record)
         newest = list(gone.values())[: self.settings.max_items_per_poll]
+        retry_after = None
         if newest:
             async with self._locks.setdefault(feed.id, asyncio.Lock()):
-                await self.ingester.refill(feed, newest, guild_id)
+                retry_after = await self.ingester.refill(feed, newest, guild_id)
         if guild_id is not None:
             await self.servers.trim(guild_id)
-        await self.scopes.caught_up(feed.id, guild_id)
+        if retry_after is None:
+            await self.scopes.caught_up(feed.id, guild_id)
+        else:
+            await self._retry_catch_up(feed.id, guild_id, retry_after)
+
+    async def _retry_catch_up(self, feed_id: int, guild_id: int | None, retry_after: float) -> None:
+        """Leave the catch-up owed, to be tried again once its backoff (and the site's
+        ``retry_after``) has passed: deleted as done, its articles never came."""
+
+        def wait(attempts: int) -> float:
+            return next_delay(
+                CATCH_UP_RETRY_S, attempts, self.settings, retry_after=retry_after, rng=self.rng
+            )
+
+        attempts = await self.scopes.retry_catch_up(feed_id, guild_id, self.clock(), wait)
+        if attempts is not None:
+            log.warning(
+                "the catch-up of feed %s for scope %s failed for now (attempt %d): tried again later",
+                feed_id,
+                guild_id,
+                attempts,
+            )
 
     async def resume_catch_ups(self) -> list[tuple[int, int | None]]:
         """Resume the catch-ups a process took on and left unfinished (their claims not renewed
@@ -352,7 +379,8 @@ class FeedDesk:
         before the claim, so an error leaves the catch-ups owed as they were."""
         feeds = {f.id: f for f in await self.all_feeds()}
         now = self.clock()
-        owed = await self.scopes.claim_catch_ups(now - CATCH_UP_STALE_S, now)
+        horizon = now + longest_delay(CATCH_UP_RETRY_S, self.settings)
+        owed = await self.scopes.claim_catch_ups(now - CATCH_UP_STALE_S, now, horizon)
         for feed_id, guild_id in owed:
             if feed_id in feeds:  # else it was removed meanwhile
                 log.info("resuming the catch-up of feed %s for scope %s", feed_id, guild_id)

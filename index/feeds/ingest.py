@@ -125,6 +125,8 @@ class Harvest:
     leftover: bool = False
     """Items were left for a later poll (a cap, a 429, a passing failure): the feed's new
     validators are then not kept, so that the next poll reads the whole feed again."""
+    passing: bool = False
+    """A page failed for a reason that may pass (``transient``): another try may bring it."""
     listed: frozenset[str] | None = None
     """The idents of the items the feed listed (None: no feed document was read): what the
     feed's memory keeps however old (``FeedState.forget``)."""
@@ -431,13 +433,16 @@ class Ingester:
             # poll reports it failed.
             record = as_known(record, known)
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
+        harvest.passing = harvest.passing or transient(exc)
         harvest.decide(todo, "failed", record, article=None, reason=str(exc))
 
-    async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> None:
+    async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> float | None:
         """Fetch again the pages of ``feed``'s items whose articles are gone, for a scope that
         subscribes now: what they bring is granted to that scope alone (the servers that forgot
         them keep what they see and their quotas). A page that fails leaves its item as it was,
-        for the next subscriber to try."""
+        for the next subscriber to try. Returns None when all came that can, else the least
+        wait before another try (the site's ``Retry-After``, or 0): a page failed for a reason
+        that may pass, or indexing failed."""
         harvest = Harvest(None, FeedRun(feed.name, feed.url, polled_at=self.clock()), scopes=(guild_id,))
         todos = [
             Todo(feed, r.ident, r.url or r.ident, r.url or r.ident, r.item_hash, r.url or r.ident, known=r)
@@ -447,6 +452,9 @@ class Ingester:
             await self._fetch_pages(todos, await self.fetcher(), harvest, feed.source)
         harvest.records.clear()  # failures only, so far: the items keep their records
         await self.commit([harvest])
+        if harvest.passing or harvest.run.error is not None:
+            return harvest.run.retry_after or 0.0
+        return None
 
     # -- commit ----------------------------------------------------------------------------
     async def commit(self, harvests: Sequence[Harvest], index_progress: ProgressFn | None = None) -> int:

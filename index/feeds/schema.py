@@ -230,4 +230,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE UNIQUE INDEX follows_channel_topic_key ON follows(channel_id, topic_key);
         """,
     ),
+    (
+        13,
+        # A catch-up whose pages failed for a reason that may pass (a 503, a timeout) stays owed:
+        # ``attempts`` so far, and when a process may take it on again (``retry_at``; 0: now).
+        """
+        ALTER TABLE feed_catch_ups ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE feed_catch_ups ADD COLUMN retry_at REAL NOT NULL DEFAULT 0;
+        """,
+    ),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import aiosqlite
 from foreign_desk.index.feeds.models import Feed
@@ -108,18 +108,43 @@ class FeedScopes:
                 "DELETE FROM feed_catch_ups WHERE feed_id = ? AND guild_id = ?", (feed_id, scope_id(guild_id))
             )
 
-    async def claim_catch_ups(self, before: float, now: float) -> list[tuple[int, int | None]]:
+    async def claim_catch_ups(
+        self, before: float, now: float, horizon: float
+    ) -> list[tuple[int, int | None]]:
         """Take on the catch-ups last claimed (or renewed) before ``before``: their process died,
-        or is stuck. Claimed ``now`` as ours, so no other process takes them too; (feed id, scope)."""
+        or is stuck; those that failed for now once their retry is due (or due after ``horizon``:
+        set by a clock since set back). Claimed ``now`` as ours, so no other process takes them
+        too; (feed id, scope)."""
+        where = "WHERE claimed_at < ? AND (retry_at <= ? OR retry_at > ?)"
+        params = (before, now, horizon)
         async with self.db.transaction() as conn:
-            sql = "SELECT feed_id, guild_id FROM feed_catch_ups WHERE claimed_at < ?"
-            async with conn.execute(sql, (before,)) as cur:
+            async with conn.execute(f"SELECT feed_id, guild_id FROM feed_catch_ups {where}", params) as cur:
                 owed = [(int(f), int(g) or None) for f, g in await cur.fetchall()]
             await conn.execute(
-                "UPDATE feed_catch_ups SET claimed_at = ?, owner = ? WHERE claimed_at < ?",
-                (now, self.owner, before),
+                f"UPDATE feed_catch_ups SET claimed_at = ?, owner = ? {where}", (now, self.owner, *params)
             )
         return owed
+
+    async def retry_catch_up(
+        self, feed_id: int, guild_id: int | None, now: float, wait: Callable[[int], float]
+    ) -> int | None:
+        """Our catch-up failed for now: it stays owed, for any process to take on ``wait(attempts)``
+        after ``now`` (``attempts``: its failures so far, this one counted, returned). None, and
+        nothing written, when it is no longer ours."""
+        key = (feed_id, scope_id(guild_id))
+        async with self.db.transaction() as conn:
+            sql = "SELECT attempts FROM feed_catch_ups WHERE feed_id = ? AND guild_id = ? AND owner = ?"
+            async with conn.execute(sql, (*key, self.owner)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            attempts = int(row[0]) + 1
+            await conn.execute(
+                "UPDATE feed_catch_ups SET attempts = ?, retry_at = ?, claimed_at = 0, owner = NULL "
+                "WHERE feed_id = ? AND guild_id = ?",
+                (attempts, now + wait(attempts), *key),
+            )
+        return attempts
 
     async def renew_catch_up(self, feed_id: int, guild_id: int | None, now: float) -> bool:
         """Our catch-up is alive: claimed ``now`` again. False when it is no longer ours (another

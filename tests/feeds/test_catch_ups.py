@@ -17,7 +17,7 @@ from foreign_desk.index.feeds.desk import CATCH_UP_RENEW_S, CATCH_UP_STALE_S
 from foreign_desk.index.feeds.models import FetchReport
 from foreign_desk.index.models import Scope
 
-from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, wait_until
+from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, serve_story, wait_until
 from tests.feeds.news import PATROL, page
 from tests.fetch.fixture_server import FixtureServer
 
@@ -202,3 +202,77 @@ async def test_a_catch_up_that_cannot_be_resumed_stays_owed_and_the_feeds_are_st
         assert len(server.requests_to(PATROL.path)) == 3  # A's poll, C's twice
         assert await seen_by_c(engine) == [PATROL.title]
         assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
+
+
+async def c_subscribes_while_the_page_is_down(server: FixtureServer, desk: FeedDesk, engine: Engine) -> int:
+    """A polls a feed and forgot its article; C subscribes while the article's page answers 503
+    (no Retry-After): C's catch-up fetches it and fails. Returns the feed's id."""
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await engine.forget(A)
+    server.serve(PATROL.path, "down for maintenance", status=503)
+    feed = await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+    await desk.caught_up()
+    return feed.id
+
+
+async def retry_due_in(desk: FeedDesk, clock: FakeClock) -> float:
+    (row,) = await desk.db.rows("SELECT retry_at FROM feed_catch_ups")
+    return float(row[0]) - clock.now
+
+
+async def test_a_catch_up_whose_page_failed_for_now_stays_owed_and_is_tried_again_later(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """The page of the article A forgot answered 503 while C caught up: the catch-up was deleted
+    as if done, and C never got the article, the page back or not."""
+    feed_id = await c_subscribes_while_the_page_is_down(server, desk, engine)
+    assert await seen_by_c(engine) == []
+    owed = await desk.db.rows("SELECT feed_id, guild_id FROM feed_catch_ups")
+    assert [tuple(r) for r in owed] == [(feed_id, C)]
+    wait = await retry_due_in(desk, clock)
+    assert 0 < wait <= CATCH_UP_STALE_S
+    clock.advance(wait - 1)
+    assert await desk.resume_catch_ups() == []  # not before its retry is due
+    serve_story(server, PATROL)
+    clock.advance(1)
+    assert await desk.resume_catch_ups() == [(feed_id, C)]
+    await desk.caught_up()
+
+    assert await seen_by_c(engine) == [PATROL.title]
+    assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
+    assert len(server.requests_to(PATROL.path)) == 3  # A's poll, C's two tries
+
+
+async def test_a_catch_up_failing_again_and_again_waits_longer_each_time_up_to_the_backoff_cap(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    feed_id = await c_subscribes_while_the_page_is_down(server, desk, engine)
+    waits = [await retry_due_in(desk, clock)]
+    for _ in range(10):
+        clock.advance(waits[-1])
+        assert await desk.resume_catch_ups() == [(feed_id, C)]
+        await desk.caught_up()
+        waits.append(await retry_due_in(desk, clock))
+
+    cap = desk.settings.backoff_cap_minutes * 60.0
+    assert waits == sorted(waits) and waits[0] < waits[1] and waits[-1] == cap
+    serve_story(server, PATROL)
+    clock.advance(cap)
+    assert await desk.resume_catch_ups() == [(feed_id, C)]
+    await desk.caught_up()
+    assert await seen_by_c(engine) == [PATROL.title]
+
+
+async def test_a_catch_up_retry_set_by_a_clock_since_set_back_is_due_at_once(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """Its page failed while the clock said 2099: the retry, due in 2099, would leave C without
+    the article until then."""
+    right, clock.now = clock.now, 4_070_908_800.0  # 2099-01-01
+    feed_id = await c_subscribes_while_the_page_is_down(server, desk, engine)
+    clock.now = right
+    serve_story(server, PATROL)
+    assert await desk.resume_catch_ups() == [(feed_id, C)]
+    await desk.caught_up()
+    assert await seen_by_c(engine) == [PATROL.title]
