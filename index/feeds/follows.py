@@ -194,8 +194,8 @@ class Follows:
         return found[0]
 
     async def following(self, channel_id: int | None = None, *, guild_id: int | None = None) -> list[Follow]:
-        """Follows of a channel, of a guild, or all of them; oldest first (``StateDB.read``: for
-        autocomplete too, which must answer within Discord's 3 seconds)."""
+        """Follows of a channel, of a guild, or all of them; oldest first (read as last committed,
+        never behind a write: for autocomplete too, which must answer within Discord's 3 seconds)."""
         where: list[str] = []
         params: list[Any] = []
         if channel_id is not None:
@@ -205,7 +205,7 @@ class Follows:
             where.append("guild_id = ?")
             params.append(guild_id)
         sql = SQL_FOLLOWS + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return [_follow(r) for r in await self.db.read(sql, params)]
+        return [_follow(r) for r in await self.db.rows(sql, params)]
 
     async def server_locale(self, guild_id: int, locale: str) -> int:
         """The server's locale is now ``locale``: its follows say so; returns how many changed.

@@ -44,9 +44,9 @@ class FeedScopes:
 
     # -- subscriptions ------------------------------------------------------------------------
     async def feeds(self, guild_id: int | None) -> list[Feed]:
-        """The feeds of one scope, by the names that scope gave them (``StateDB.read``: what
-        autocomplete offers must come within Discord's 3 seconds)."""
-        rows = await self.db.read(f"{SQL_SCOPED} WHERE s.guild_id = ? ORDER BY s.name", (scope_id(guild_id),))
+        """The feeds of one scope, by the names that scope gave them (read as last committed,
+        never behind a write: what autocomplete offers must come within Discord's 3 seconds)."""
+        rows = await self.db.rows(f"{SQL_SCOPED} WHERE s.guild_id = ? ORDER BY s.name", (scope_id(guild_id),))
         return [feed_of(r, guild_id) for r in rows]
 
     async def feed(self, name_or_url: str, guild_id: int | None) -> Feed | None:
@@ -160,12 +160,12 @@ class FeedScopes:
         """Per feed id: who subscribes (server ids; None for the shared corpus)."""
         out: dict[int, list[int | None]] = {}
         sql = "SELECT feed_id, guild_id FROM feed_scopes WHERE feed_id IN (:keys)"
-        for feed_id, guild in await rows_in(self.db.conn, sql, list(feed_ids)):
+        for feed_id, guild in await rows_in(self.db.reader, sql, list(feed_ids)):
             out.setdefault(int(feed_id), []).append(int(guild) or None)
         return out
 
     async def count(self, guild_id: int) -> int:
-        return await _count(self.db.conn, guild_id)
+        return await _count(self.db.reader, guild_id)
 
     async def servers(self) -> set[int]:
         """Servers with feeds or follows of their own."""

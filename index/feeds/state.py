@@ -3,7 +3,8 @@ became of every item (the dedupe memory). The tables are the feeds' own (``feeds
 
 This is ordinary relational state, not part of an index generation: it is written on its own
 connection, without the writer lock, in short transactions. Concurrency: one ``StateDB`` per
-process; its methods may be awaited from many tasks (writes are serialised by a lock).
+process; its methods may be awaited from many tasks (writes are serialised by a lock; reads go
+through a connection of their own, so they see committed rows only, and never wait for a write).
 """
 
 from __future__ import annotations
@@ -183,12 +184,15 @@ class NewFeed:
 
 
 class StateDB:
-    """A connection to the database file for bookkeeping writes, and one for ``read``s that
-    must never queue behind a write waiting for another process's lock (autocomplete)."""
+    """Two connections to the database file: ``conn`` for bookkeeping writes, in ``transaction``,
+    and ``reader`` for reads outside one. A read on ``conn`` saw the rows of another task's open
+    transaction (undone if it rolled back), and waited behind its ``BEGIN IMMEDIATE`` while
+    another process held the write lock (up to the busy timeout: a slash command read its
+    server's feeds there). ``reader`` reads the last commit (WAL) and never waits for writers."""
 
-    def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self.conn = conn
-        self.reader = reader or conn
+        self.reader = reader
         self.lock = asyncio.Lock()
 
     @classmethod
@@ -196,22 +200,21 @@ class StateDB:
         """Connect to the database at ``db_path`` (the engine's, already open) and bring the
         feed tables up to date."""
         conn = await connect(db_path)
-        reader = None
+        reader: aiosqlite.Connection | None = None
         try:
             await conn.create_function("caseless", 1, caseless, deterministic=True)  # migration 12
             await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
             reader = await connect(db_path)
             await reader.execute("PRAGMA query_only=ON")
         except BaseException:
-            for opened in (reader, conn):
-                if opened is not None:
-                    await opened.close()
+            if reader is not None:
+                await reader.close()
+            await conn.close()
             raise
         return cls(conn, reader)
 
     async def close(self) -> None:
-        if self.reader is not self.conn:
-            await self.reader.close()
+        await self.reader.close()
         await self.conn.close()
 
     @asynccontextmanager
@@ -226,13 +229,7 @@ class StateDB:
             await self.conn.execute("COMMIT")
 
     async def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
-
-    async def read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
-        """``rows`` on the reading connection: what was committed, without waiting for ``conn``
-        (its queue may hold a write waiting up to the busy timeout for another process's lock;
-        in WAL mode a reader never waits for a writer)."""
+        """The rows of a read, as last committed."""
         async with self.reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
@@ -326,7 +323,7 @@ class FeedState:
     async def items(self, feed_id: int | None, idents: Sequence[str]) -> dict[str, SeenItem]:
         """What earlier polls of a feed (None: ``ingest``) did with these items, by ident."""
         sql = f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE feed_id IS :feed AND ident IN (:keys)"
-        return {r["ident"]: _item(r) for r in await rows_in(self.db.conn, sql, idents, {"feed": feed_id})}
+        return {r["ident"]: _item(r) for r in await rows_in(self.db.reader, sql, idents, {"feed": feed_id})}
 
     async def by_url(self, urls: Sequence[str | None]) -> list[SeenItem]:
         """Items stored (or recognised as duplicates) under these canonical URLs, stored ones
@@ -335,7 +332,7 @@ class FeedState:
             f"SELECT {ITEM_COLUMNS} FROM feed_items WHERE (url IN (:keys) OR article_url IN (:keys)) "
             "AND status IN ('stored', 'duplicate') AND article_uid IS NOT NULL"
         )
-        found = [_item(r) for r in await rows_in(self.db.conn, sql, [u for u in urls if u])]
+        found = [_item(r) for r in await rows_in(self.db.reader, sql, [u for u in urls if u])]
         return sorted(found, key=lambda i: (i.status != "stored", i.id))
 
     async def followers(self, urls: Mapping[str, str | None]) -> dict[str, set[int | None]]:
@@ -347,7 +344,7 @@ class FeedState:
             "ON s.feed_id = i.feed_id WHERE i.article_uid IN (:keys) AND i.status IN ('stored', 'duplicate')"
         )
         out: dict[str, set[int | None]] = {}
-        for uid, url, article_url, guild in await rows_in(self.db.conn, sql, list(urls)):
+        for uid, url, article_url, guild in await rows_in(self.db.reader, sql, list(urls)):
             if urls[uid] in (url, article_url):
                 out.setdefault(uid, set()).add(int(guild) or None)
         return out

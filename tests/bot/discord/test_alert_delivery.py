@@ -148,12 +148,13 @@ async def test_a_server_that_never_left_costs_no_write_when_it_becomes_available
         seen = asyncio.Event()
         loop = asyncio.get_running_loop()
 
-        def traced(statement: str) -> None:  # in the feeds connection's thread
+        def traced(statement: str) -> None:  # in a feeds connection's thread
             statements.append(statement)
             if "server_departures" in statement:
                 loop.call_soon_threadsafe(seen.set)
 
-        await bot.feeds.db.conn.set_trace_callback(traced)
+        for conn in (bot.feeds.db.conn, bot.feeds.db.reader):
+            await conn.set_trace_callback(traced)
         await standin.add_guild("Gamma")
         await seen.wait()
         joined, statements[:] = list(statements), []
