@@ -232,11 +232,14 @@ class AnswerStore:
         return hmac.compare_digest(state.asker, self.hash_user("asker", state.id, user_id))
 
     async def page_shown(self, answer_id: str, offset: int, results: Sequence[Result]) -> None:
+        """Keep the page shown. Not inside another task's open transaction: its rollback undid
+        the page, and a vote on it failed as 'never shown'."""
         shown = _shown_json([Shown.of(r) for r in results])
-        await self.conn.execute(
-            "INSERT OR REPLACE INTO pages (answer_id, offset, shown) VALUES (?, ?, ?)",
-            (answer_id, offset, shown),
-        )
+        async with self._transaction:
+            await self.conn.execute(
+                "INSERT OR REPLACE INTO pages (answer_id, offset, shown) VALUES (?, ?, ?)",
+                (answer_id, offset, shown),
+            )
 
     async def page(self, answer_id: str, offset: int) -> tuple[Shown, ...] | None:
         sql = "SELECT shown FROM pages WHERE answer_id = ? AND offset = ?"

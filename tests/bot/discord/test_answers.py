@@ -3,6 +3,7 @@ answer, voters unlinkable across answers, a damaged file set aside instead of st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -102,5 +103,25 @@ async def test_answers_remembered_at_the_same_time_are_all_kept(tmp_path: Path):
         states = await asyncio.gather(*(store.remember(f"q{i}", Filters(), i) for i in range(8)))
         assert len({s.id for s in states}) == 8
         assert all([await store.recall(s.id) for s in states])
+    finally:
+        await store.close()
+
+
+async def test_a_page_shown_while_another_transaction_is_undone_is_kept(tmp_path: Path):
+    """A page recorded on the shared connection while another task's transaction was open (an
+    answer remembered, a vote) joined that transaction, and went with its rollback: a vote on
+    the page then failed as 'never shown'."""
+    store = await AnswerStore.open(tmp_path, ttl_s=60)
+    try:
+        state = await store.remember("what?", Filters(), asker_id=1)
+        async with store._transaction:  # another task's transaction, undone
+            await store.conn.execute("BEGIN IMMEDIATE")
+            shown = asyncio.create_task(store.page_shown(state.id, 0, [RESULT]))
+            await asyncio.sleep(0)  # the task's first step: it sends its statement, or waits its turn
+            await store.conn.execute("SELECT 1")  # after the page's statement, if it was sent
+            await store.conn.execute("ROLLBACK")
+        await shown
+        assert await store.page(state.id, 0) is not None
+        assert await store.vote(state, 0, 99, 1) is None
     finally:
         await store.close()
