@@ -112,11 +112,12 @@ class FeedScopes:
         self, before: float, now: float, horizon: float
     ) -> list[tuple[int, int | None]]:
         """Take on the catch-ups last claimed (or renewed) before ``before``: their process died,
-        or is stuck; those that failed for now once their retry is due (or due after ``horizon``:
-        set by a clock since set back). Claimed ``now`` as ours, so no other process takes them
-        too; (feed id, scope)."""
-        where = "WHERE claimed_at < ? AND (retry_at <= ? OR retry_at > ?)"
-        params = (before, now, horizon)
+        or is stuck; or as far after ``now``: claimed by a clock since set back (a live process's
+        next renewal brings its claim back; a dead one's looked alive until then). Those that
+        failed for now once their retry is due (or due after ``horizon``: set by a clock since
+        set back). Claimed ``now`` as ours, so no other process takes them too; (feed id, scope)."""
+        where = "WHERE claimed_at NOT BETWEEN ? AND ? AND (retry_at <= ? OR retry_at > ?)"
+        params = (before, now + (now - before), now, horizon)
         async with self.db.transaction() as conn:
             async with conn.execute(f"SELECT feed_id, guild_id FROM feed_catch_ups {where}", params) as cur:
                 owed = [(int(f), int(g) or None) for f, g in await cur.fetchall()]

@@ -276,3 +276,21 @@ async def test_a_catch_up_retry_set_by_a_clock_since_set_back_is_due_at_once(
     assert await desk.resume_catch_ups() == [(feed_id, C)]
     await desk.caught_up()
     assert await seen_by_c(engine) == [PATROL.title]
+
+
+async def test_a_catch_up_claimed_by_a_clock_since_set_back_is_taken_on_once_stale(
+    server: FixtureServer, engine: Engine, clock: FakeClock
+) -> None:
+    """Its process died while the clock said 2099: claimed in 2099, the catch-up looked alive
+    until then, and no poller took it on."""
+    right, clock.now = clock.now, 4_070_908_800.0  # 2099-01-01
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as first:
+        held = await subscribe_c_mid_catch_up(server, first, engine)
+    held.release.set()  # the process is gone, its catch-up with it
+    clock.now = right
+
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as second:
+        (feed,) = await second.feeds(guild_id=C)
+        assert await second.resume_catch_ups() == [(feed.id, C)]
+        await second.caught_up()
+    assert await seen_by_c(engine) == [PATROL.title]
