@@ -10,9 +10,9 @@ salted hash of the answer and the user, so it allows one vote per user and answe
 two answers of one user. The users' cooldowns are kept here too (``cooldowns``), and each server's
 time zone, as an admin set it (``zones``). Nothing stores a Discord user id.
 
-Concurrency: one connection per process, used from its event loop; several processes (shards,
-a CLI export) may open the same file (WAL, a busy timeout, and every write one statement or one
-transaction).
+Concurrency: one store per process, used from its event loop: its writes on one connection, one
+at a time (a lock), its reads on another; several processes (shards, a CLI export) may open the
+same file (WAL, a busy timeout, and every write one statement or one transaction).
 """
 
 from __future__ import annotations
@@ -145,9 +145,18 @@ class AnswerStore:
     """Open with ``await AnswerStore.open(data_dir, ttl_s=...)``; ``clock`` is wall time (seconds)."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, salt: bytes, ttl_s: float, clock: Callable[[], float]
+        self,
+        conn: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        salt: bytes,
+        ttl_s: float,
+        clock: Callable[[], float],
     ) -> None:
         self.conn = conn
+        self.reader = reader
+        """Reads: the last commit, never queued behind a write of ``conn`` waiting for another
+        process's lock (a click's answer looked up there waited up to the busy timeout), nor
+        shown another task's transaction before it commits or rolls back."""
         self._salt = salt
         self.ttl_s = ttl_s
         self.clock = clock
@@ -185,13 +194,15 @@ class AnswerStore:
             )
             async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cur:
                 row = await cur.fetchone()
+            reader = await _reader(data_dir / FILE_NAME)
         except BaseException:
             await conn.close()
             raise
         assert row is not None
-        return cls(conn, bytes.fromhex(row[0]), ttl_s, clock)
+        return cls(conn, reader, bytes.fromhex(row[0]), ttl_s, clock)
 
     async def close(self) -> None:
+        await self.reader.close()
         await self.conn.close()
 
     def hash_user(self, purpose: str, answer_id: str, user_id: int) -> str:
@@ -222,7 +233,7 @@ class AnswerStore:
     async def recall(self, answer_id: str) -> AnswerState | None:
         """The answer's state, or None when it is unknown or older than ``ttl_s``."""
         sql = "SELECT id, created_at, question, filters, asker FROM answers WHERE id = ?"
-        async with self.conn.execute(sql, (answer_id,)) as cur:
+        async with self.reader.execute(sql, (answer_id,)) as cur:
             row = await cur.fetchone()
         if row is None or row[1] < self.clock() - self.ttl_s:
             return None
@@ -243,7 +254,7 @@ class AnswerStore:
 
     async def page(self, answer_id: str, offset: int) -> tuple[Shown, ...] | None:
         sql = "SELECT shown FROM pages WHERE answer_id = ? AND offset = ?"
-        async with self.conn.execute(sql, (answer_id, offset)) as cur:
+        async with self.reader.execute(sql, (answer_id, offset)) as cur:
             row = await cur.fetchone()
         return _shown(row[0]) if row is not None else None
 
@@ -286,7 +297,7 @@ class AnswerStore:
         sql = (
             "SELECT answer_id, vote, voted_at, question, filters, offset, shown FROM votes ORDER BY voted_at"
         )
-        async with self.conn.execute(sql) as cur:
+        async with self.reader.execute(sql) as cur:
             rows = await cur.fetchall()
         return [
             Vote(r[0], int(r[1]), r[2], r[3], Filters(**json.loads(r[4])), int(r[5]), _shown(r[6]))
@@ -298,7 +309,7 @@ class AnswerStore:
         """The IANA time zone an admin set for the server, or None. Read on every question:
         another process may have set it."""
         sql = "SELECT zone FROM server_zones WHERE guild_id = ?"
-        async with self.conn.execute(sql, (guild_id,)) as cur:
+        async with self.reader.execute(sql, (guild_id,)) as cur:
             row = await cur.fetchone()
         return str(row[0]) if row is not None else None
 
@@ -314,7 +325,7 @@ class AnswerStore:
 
     async def servers(self) -> set[int]:
         """The servers something is kept of here (a time zone), for noticing the ones that left."""
-        async with self.conn.execute("SELECT guild_id FROM server_zones") as cur:
+        async with self.reader.execute("SELECT guild_id FROM server_zones") as cur:
             return {int(row[0]) for row in await cur.fetchall()}
 
     async def forget_server(self, guild_id: int) -> None:
@@ -325,6 +336,18 @@ class AnswerStore:
         """The column names of ``table`` (for tests that check what is stored)."""
         async with self.conn.execute(f"PRAGMA table_info({table})") as cur:
             return [str(r[1]) for r in await cur.fetchall()]
+
+
+async def _reader(path: Path) -> aiosqlite.Connection:
+    """A query-only connection to the file (WAL: it reads the last commit, waiting for no writer)."""
+    reader = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        for pragma in ("busy_timeout=10000", "query_only=ON"):
+            await reader.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
 
 
 def _set_aside(path: Path) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -123,5 +125,32 @@ async def test_a_page_shown_while_another_transaction_is_undone_is_kept(tmp_path
         await shown
         assert await store.page(state.id, 0) is not None
         assert await store.vote(state, 0, 99, 1) is None
+    finally:
+        await store.close()
+
+
+async def test_a_read_never_waits_for_a_write_waiting_on_another_process(tmp_path: Path):
+    """A vote waiting for another process's write lock held the shared connection: a click's
+    look-up of its answer (More, Back, a vote) and each question's server time zone queued
+    behind it, until the busy timeout (10 s) failed the vote."""
+    store = await AnswerStore.open(tmp_path, ttl_s=60)
+    try:
+        state = await store.remember("what?", Filters(), asker_id=1)
+        await store.page_shown(state.id, 0, [RESULT])
+        writing, loop = asyncio.Event(), asyncio.get_running_loop()
+
+        def traced(statement: str) -> None:  # in the write connection's thread
+            if statement.startswith("BEGIN IMMEDIATE"):
+                loop.call_soon_threadsafe(writing.set)
+
+        with closing(sqlite3.connect(tmp_path / FILE_NAME, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            await store.conn.set_trace_callback(traced)
+            vote = asyncio.create_task(store.vote(state, 0, 99, 1))
+            await writing.wait()
+            recalled, zone = await store.recall(state.id), await store.server_zone(5)
+            other.execute("ROLLBACK")
+        assert await vote is None  # recorded once the other process let the lock go
+        assert recalled == state and zone is None
     finally:
         await store.close()
