@@ -131,6 +131,12 @@ def index_step(bench: Bench, step: str, corpus: Path, embedder: str) -> None:
         )
 
 
+def worker_args(bench: Bench, system: str, action: str, corpus: Path, embedder: str) -> list[str]:
+    """A worker's arguments for ``action`` on ``system``'s store of ``corpus``."""
+    data = bench.work / f"{system}-{corpus.name}"
+    return [system, action, "--data", str(data), "--embedder", embedder, "--questions", str(bench.questions)]
+
+
 def ask_step(bench: Bench, step: str, corpus: Path, embedder: str) -> None:
     """Each system's warm questions, in ``ASK_ROUNDS`` rounds that take turns (product, plain,
     txtai, product, ...), pooled: a load that comes and goes during the step falls on every
@@ -142,18 +148,7 @@ def ask_step(bench: Bench, step: str, corpus: Path, embedder: str) -> None:
     worst: dict[str, Step] = {}
     for _ in range(ASK_ROUNDS):
         for system in bench.systems:
-            data = bench.work / f"{system}-{corpus.name}"
-            args = [
-                system,
-                "ask",
-                "--data",
-                str(data),
-                "--embedder",
-                embedder,
-                "--questions",
-                str(bench.questions),
-            ]
-            done = run_worker(args)
+            done = run_worker(worker_args(bench, system, "ask", corpus, embedder))
             times[system] += done.result["ms"]
             cpu_times[system] += done.result["cpu_ms"]
             counts[system].append(done.result["results"])
@@ -178,17 +173,7 @@ def installed_bytecode() -> None:
 def cold_step(bench: Bench, step: str, corpus: Path, embedder: str, runs: int) -> None:
     installed_bytecode()
     for system in bench.systems:
-        data = bench.work / f"{system}-{corpus.name}"
-        args = [
-            system,
-            "cold",
-            "--data",
-            str(data),
-            "--embedder",
-            embedder,
-            "--questions",
-            str(bench.questions),
-        ]
+        args = worker_args(bench, system, "cold", corpus, embedder)
         measured = [run_worker(args, first_line=True) for _ in range(runs)]
         seconds = statistics.median(m.wall_s for m in measured)
         bench.record(f"cold {step}", system, round(seconds, 3), max(measured, key=lambda m: m.others_share))
@@ -197,10 +182,7 @@ def cold_step(bench: Bench, step: str, corpus: Path, embedder: str, runs: int) -
 
 def rss_step(bench: Bench, step: str, corpus: Path, embedder: str) -> None:
     for system in bench.systems:
-        data = bench.work / f"{system}-{corpus.name}"
-        done = run_worker(
-            [system, "rss", "--data", str(data), "--embedder", embedder, "--questions", str(bench.questions)]
-        )
+        done = run_worker(worker_args(bench, system, "rss", corpus, embedder))
         bench.record(f"rss {step}", system, done.result["peak_rss_mb"], done)
         print(f"  {system} rss {step}: {done.result['peak_rss_mb']} MB", file=sys.stderr)
 
