@@ -20,6 +20,7 @@ from foreign_desk.index.indexing.embed import (
     LineVectors,
     Model,
     Offload,
+    PendingWrites,
     Source,
     embed_passages,
     passage_key,
@@ -56,6 +57,8 @@ class Stream:
         self.scopes = scopes
         self.on_batch = on_batch
         self.lines = LineVectors()
+        self.pending = PendingWrites()
+        """Vectors embedded and not committed yet: written once due, and before any staging."""
         self.waiting: dict[str, Source] = {}
         """Passages without a vector yet, in the order they came."""
         self.to_stage: list[Prepared] = []
@@ -104,12 +107,13 @@ class Stream:
     async def finish(self) -> Staged:
         """Embed and stage what is left; the rows staged so far."""
         await self._embed(whole_batches=False)
+        await self.pending.write(self.writer)
         if self.to_stage:
             await self._stage(len(self.to_stage))
         return self.staged
 
     async def _queue(self, sources: dict[str, Source]) -> None:
-        new = [k for k in sources if k not in self.waiting]
+        new = [k for k in sources if k not in self.waiting and k not in self.pending.keys]
         cached = await self.writer.cached_keys(new, self.fingerprint.dim) if new else set()
         for k in new:
             if k not in cached:
@@ -144,12 +148,13 @@ class Stream:
             await embed_passages(
                 self.writer, {k: self.waiting[k] for k in keys}, self.model, self.offload,
                 batch=self.batch, keep_sentences=self.keep_sentences, on_batch=self._done,
-                lines=self.lines,
+                lines=self.lines, pending=self.pending,
             )  # fmt: skip
 
     async def _stage(self, count: int) -> None:
         """Stage the first ``count`` articles waiting (their passages all have vectors, so a run
         killed once it has staged anything has paid for those vectors)."""
+        await self.pending.write(self.writer)
         items, self.to_stage = self.to_stage[:count], self.to_stage[count:]
         keys, self._keys = self._keys[:count], self._keys[count:]
         self._first += count

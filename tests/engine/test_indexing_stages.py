@@ -19,6 +19,7 @@ from foreign_desk.index.article import Article, Block
 from foreign_desk.index.config import IndexSettings, Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.indexing import build, indexer, stream
+from foreign_desk.index.indexing import embed as embedding
 from foreign_desk.index.indexing import prepare as preparing
 from foreign_desk.index.indexing.build import parts, still_fits
 from foreign_desk.index.indexing.embed import LineVectors, Source, embed_passages, passage_key
@@ -201,6 +202,40 @@ async def test_the_next_group_is_embedded_while_one_is_written(
             assert await writer.cached_keys(sources, fake.dim) == set(sources)
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(("seconds", "commits"), [(3600.0, [4]), (0.0, [1, 1, 1, 1])])
+async def test_a_runs_parts_share_a_commit_and_a_held_vector_is_not_made_again(
+    seconds: float, commits: list[int], make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: a fast model's parts of a run (one article each here) go to the store together
+    once a commit's worth has piled up, not in a transaction each, unless ``COMMIT_SECONDS``
+    have passed since the last commit (a slow model's); a passage whose vector is made but not
+    committed yet (the same story under another address) is not embedded again."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [
+        {"title": "Talks", "text": f"{BODY} Round {n}.", "url": f"https://n.example/{n}"} for n in range(4)
+    ]
+    rows.append(dict(rows[0], url="https://wire.example/0"))
+    (corpus / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    monkeypatch.setattr(indexer, "READ_BATCH", 1)
+    monkeypatch.setattr(indexer, "block_size", lambda _e, _n: 1)
+    monkeypatch.setattr(embedding, "COMMIT_SECONDS", seconds)
+    made: list[int] = []
+    put_batch = StoreWriter.put_batch
+
+    async def counted(writer: StoreWriter, vectors, sentences) -> None:  # type: ignore[no-untyped-def]
+        made.append(len(vectors))
+        await put_batch(writer, vectors, sentences)
+
+    monkeypatch.setattr(StoreWriter, "put_batch", counted)
+    async with await Engine.open(make_settings(tmp_path / "data"), embedder=FakeEmbedder()) as engine:
+        report = await engine.index([corpus])
+        results = await engine.ask("joint patrols round 3")
+    assert report.articles_added == 5 and report.passages_added == 5
+    assert made == commits and report.passages_embedded == 4
+    assert "Round 3." in results.results[0].text
 
 
 def test_the_line_vectors_kept_are_the_most_recently_used() -> None:
