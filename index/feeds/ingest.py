@@ -511,8 +511,7 @@ class Ingester:
             ]
             await self.engine.grant(grants)
             await self._granted(grants, before, changed)
-            for harvest in harvests:
-                as_seen(harvest, before)
+            as_seen(harvests, before)
             return gen
 
     async def _granted(
@@ -705,19 +704,25 @@ class Ingester:
         return outcome
 
 
-def as_seen(harvest: Harvest, before: Mapping[str, Collection[int | None]]) -> None:
+def as_seen(harvests: Sequence[Harvest], before: Mapping[str, Collection[int | None]]) -> None:
     """Told to a server (``seen_by``), a duplicate of an article it did not see before this
     commit (``before``: who did) is new to it, as if nobody had brought it: a server learns
-    nothing of what others see."""
-    guild = harvest.seen_by
-    if guild is None or guild not in harvest.scopes:
-        return
-    harvest.run.items = [
-        dataclasses.replace(i, status="new", reason=None)
-        if i.status == "duplicate" and i.article_id and not Scope(guild).sees(before.get(i.article_id, ()))
-        else i
-        for i in harvest.run.items
-    ]
+    nothing of what others see. Once: another item of the commit repeating that article (or one
+    the commit reports under its own status) stays a duplicate, as it would if nobody had."""
+    told = {
+        i.article_id for h in harvests for i in h.run.items if i.status in ("new", "updated", "unchanged")
+    }
+    for harvest in harvests:
+        guild = harvest.seen_by
+        if guild is None or guild not in harvest.scopes:
+            continue
+        items = harvest.run.items
+        for n, item in enumerate(items):
+            uid = item.article_id
+            if item.status != "duplicate" or not uid or uid in told or Scope(guild).sees(before.get(uid, ())):
+                continue
+            told.add(uid)
+            items[n] = dataclasses.replace(item, status="new", reason=None)
 
 
 def _stands_for(viewers: Collection[int | None], scopes: Sequence[int | None]) -> bool:

@@ -737,3 +737,19 @@ async def test_an_ingest_counted_by_a_clock_since_set_back_spends_an_hour_at_mos
         await tight.servers.charge_ingest(A)
     clock.advance(3601)
     await tight.servers.charge_ingest(A)
+
+
+async def test_a_fetch_tells_a_server_an_article_its_feed_lists_twice_as_new_once(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    """Told to A (``as_seen_by``), a duplicate of an article A did not see before is new to it
+    (GAZA, which B stored first); but the second item of the same text in the same fetch repeats
+    the first, and was counted "new" too: two new articles for one."""
+    copy = replace(PATROL, path=PATROL.path + "-copy", guid="copy")
+    serve_story(server, GAZA)
+    await desk.ingest(server.url(GAZA.path), guild_id=B)
+    await desk.add_feed(publish(server, "/mine", PATROL, copy, GAZA), name="mine", check=False, guild_id=A)
+    report = await desk.fetch(guild_id=A, as_seen_by=A)
+
+    assert {i.status for i in report.runs[0].items if i.url.endswith(GAZA.path)} == {"new"}
+    assert report.counts["new"] == 2 and report.counts["duplicates"] == 1
