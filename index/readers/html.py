@@ -321,14 +321,16 @@ def _encoding(label: str | None) -> str | None:
     return name if _reads_ascii(name) else None
 
 
-_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+_PRINTABLE_ASCII = bytes(range(0x20, 0x5C)) + b"\\u00e9\\n" + bytes(range(0x5D, 0x7F))
+"""Printable ASCII, its backslash in escapes (read as text, not as what they stand for), and
+none that is no escape (``\\]``: "unicode_escape" warns on it)."""
 
 
 @functools.cache
 def _reads_ascii(name: str) -> bool:
     """Whether the codec ``name`` reads printable ASCII as ASCII. A label that could be read as
     ASCII cannot name one that does not (EBCDIC's cp037 or cp500, UTF-7, UTF-16 and UTF-32 in
-    any spelling: "utf16", "U16"): read by it, the page would be gibberish."""
+    any spelling: "utf16", "U16", the escape codecs): read by it, the page would be gibberish."""
     try:
         return _PRINTABLE_ASCII.decode(name) == _PRINTABLE_ASCII.decode("ascii")
     except (UnicodeError, LookupError):

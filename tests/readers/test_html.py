@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import tracemalloc
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,6 +229,18 @@ def test_a_label_naming_an_encoding_that_reads_ascii_otherwise_is_passed_over(la
         f'<meta charset="{label if where == "meta" else "x"}"><p>Menlu RI bertemu Menlu Jepang.</p>'.encode()
     )
     assert "Menlu RI bertemu Menlu Jepang" in decode_html(data, label if where == "header" else None)
+
+
+@pytest.mark.parametrize("label", ["unicode_escape", "raw-unicode-escape"])
+def test_a_label_naming_an_escape_codec_leaves_the_backslashes_of_a_page_as_they_are(label: str) -> None:
+    """The printable ASCII sample held no escape: a page labelled "unicode_escape" or
+    "raw-unicode-escape" (readable as ASCII) was decoded by it, "\\u00e9" became "é" and
+    "\\n" a line break; and "unicode_escape" warned (a DeprecationWarning, an error where
+    warnings are)."""
+    data = f'<meta charset="{label}"><p>Escape it as C:\\new\\u00e9 in a path.</p>'.encode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "Escape it as C:\\new\\u00e9 in a path." in decode_html(data)
 
 
 @pytest.mark.parametrize("label", ["base64", "rot13", "zlib", "punycode", "undefined"])
