@@ -33,6 +33,8 @@ MOVED = {
     "ingest": ("status.moved_here.ingest", "status.moved_away.ingest"),
 }
 """Per kind of job: what the moved message says first, what the interaction response says after."""
+CANNOT_DM = 50007
+"""Discord's code for a user who takes no DMs from the bot."""
 
 
 class Handoff:
@@ -97,8 +99,9 @@ class Handoff:
             message = await ix.user.send(text, allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
             perms = ix.app_permissions
-            if ix.guild_id is None or ix.channel is None or not (perms.view_channel and perms.send_messages):
-                raise
+            postable = ix.guild_id is not None and ix.channel is not None and perms.send_messages
+            if exc.code != CANNOT_DM or not (postable and perms.view_channel):
+                raise  # one that may pass (a 503) is no reason to show everyone the report
             log.info(
                 "could not send the %s status to user %s (%s): posting it in the channel",
                 self.what,

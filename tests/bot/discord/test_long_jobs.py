@@ -81,6 +81,37 @@ async def test_the_status_moves_to_the_channel_where_the_user_takes_no_dms(
     assert f"/channels/{standin.guild.id}/{standin.general.id}/{moved.id}" in original
 
 
+async def test_a_dm_that_fails_for_another_reason_never_moves_the_status_to_the_channel(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    """Discord failed the DM (a 503), the user takes DMs: the admin's private report went to the
+    channel for everyone there to read, as if the user took none (50007)."""
+    dm = standin.world.dm_channel(standin.owner)
+    failed = standin.refusals.inject(
+        lambda method, path: method == "POST" and path.endswith(f"/channels/{dm.id}/messages"),
+        503,
+        0,
+        "Service unavailable",
+    )
+    options = {
+        "reindex_paths": [str(wires(tmp_path))],
+        "interaction_token_s": TOKEN_S,
+        "operator_guild_ids": [standin.guild.id],
+    }
+    async with (
+        asyncio.timeout(60),
+        start_bot(**options) as bot,
+        WriterLock(bot.settings.data_path / "writer.lock").hold(),
+    ):
+        await standin.send_slash_command("operator reindex", user=standin.owner)
+        await standin.wait_until(
+            lambda: standin.bot_messages(standin.general) or "could not move" in caplog.text,
+            timeout=10,
+            what="the status moved, or left where it was",
+        )
+    assert failed.sent == 1 and standin.bot_messages(standin.general) == []
+
+
 async def test_an_ingest_waiting_for_another_writer_says_so_and_reports_past_the_token(
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
 ):
