@@ -33,8 +33,6 @@ MOVED = {
     "ingest": ("status.moved_here.ingest", "status.moved_away.ingest"),
 }
 """Per kind of job: what the moved message says first, what the interaction response says after."""
-CANNOT_DM = 50007
-"""Discord's code for a user who takes no DMs from the bot."""
 
 
 class Handoff:
@@ -92,7 +90,7 @@ class Handoff:
     async def _move(self) -> None:
         """To a DM first: the status was a private reply, and in the channel everyone there would
         read an admin's report (feeds, pages, failures). Where the user takes no DMs from the bot
-        (Discord's 50007), to the channel when the bot may post there."""
+        (a 403: Discord's 50007 and the like), to the channel when the bot may post there."""
         ix = self.interaction
         text = self._moved(self._last)
         try:
@@ -100,7 +98,7 @@ class Handoff:
         except discord.HTTPException as exc:
             perms = ix.app_permissions
             postable = ix.guild_id is not None and ix.channel is not None and perms.send_messages
-            if exc.code != CANNOT_DM or not (postable and perms.view_channel):
+            if not isinstance(exc, discord.Forbidden) or not (postable and perms.view_channel):
                 raise  # one that may pass (a 503) is no reason to show everyone the report
             log.info(
                 "could not send the %s status to user %s (%s): posting it in the channel",
