@@ -150,6 +150,18 @@ async def connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+async def connect_reader(path: Path) -> aiosqlite.Connection:
+    """A query-only ``connect``ion: in WAL mode it reads the last commit, never a transaction
+    still open on another connection, and never waits for a writer."""
+    conn = await connect(path)
+    try:
+        await conn.execute("PRAGMA query_only=ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
 async def migrate(
     conn: aiosqlite.Connection,
     migrations: Migrations,

@@ -32,7 +32,7 @@ from pathlib import Path
 import aiosqlite
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import Filters, Result
-from foreign_desk.index.sqlite import database_problem, error_code
+from foreign_desk.index.sqlite import connect_reader, database_problem, error_code
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ class AnswerStore:
             )
             async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cur:
                 row = await cur.fetchone()
-            reader = await _reader(data_dir / FILE_NAME)
+            reader = await connect_reader(data_dir / FILE_NAME)
         except BaseException:
             await conn.close()
             raise
@@ -336,18 +336,6 @@ class AnswerStore:
         """The column names of ``table`` (for tests that check what is stored)."""
         async with self.conn.execute(f"PRAGMA table_info({table})") as cur:
             return [str(r[1]) for r in await cur.fetchall()]
-
-
-async def _reader(path: Path) -> aiosqlite.Connection:
-    """A query-only connection to the file (WAL: it reads the last commit, waiting for no writer)."""
-    reader = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        for pragma in ("busy_timeout=10000", "query_only=ON"):
-            await reader.execute(f"PRAGMA {pragma}")
-    except BaseException:
-        await reader.close()
-        raise
-    return reader
 
 
 def _set_aside(path: Path) -> Path:

@@ -21,7 +21,7 @@ import aiosqlite
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
-from foreign_desk.index.sqlite import connect, in_statements, migrate, now_iso, rows_in
+from foreign_desk.index.sqlite import connect, connect_reader, in_statements, migrate, now_iso, rows_in
 from foreign_desk.index.text import caseless
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,7 @@ class StateDB:
         try:
             await conn.create_function("caseless", 1, caseless, deterministic=True)  # migration 12
             await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
-            reader = await connect(db_path)
-            await reader.execute("PRAGMA query_only=ON")
+            reader = await connect_reader(db_path)
         except BaseException:
             if reader is not None:
                 await reader.close()
