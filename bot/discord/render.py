@@ -150,7 +150,7 @@ def answer_text(answer: Answer, filters: Filters = NO_FILTERS, tx: Texts = EN) -
 
 def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tuple[str, str, str]:
     """The title, description and footer of an answer, within ``total`` characters together."""
-    title = fit(answer.question, EMBED_TITLE_MAX, escape)
+    title = fit(answer.question, EMBED_TITLE_MAX, escape) or "?"  # a question of bidi controls alone
     results = answer.results
     if results:
         first, last = results[0].rank, results[-1].rank

@@ -84,6 +84,13 @@ def results(draw: st.DrawFn, n: int) -> list[Result]:
     return out
 
 
+def test_an_answer_to_a_question_of_bidi_controls_alone_keeps_a_title() -> None:
+    """Escaping takes a right-to-left override out of a title ("\u202e" asked): the embed had
+    none (found by the property test below)."""
+    answer = Answer("\u202e", (), 12.0, match="weak")
+    assert answer_embed(answer, Filters(), texts("en")).to_dict()["title"] == "?"
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
