@@ -55,12 +55,23 @@ async def test_the_lease_is_exclusive_across_holders(tmp_path: Path):
 
 async def test_identifies_are_spaced_across_gates(tmp_path: Path):
     spacing = 0.3
-    gates = [IdentifyGate(tmp_path, spacing_s=spacing, poll_s=0.01) for _ in range(3)]
     passed: list[float] = []
+
+    class Recording(IdentifyGate):
+        """Notes the moment a gate records its IDENTIFY, under the lock: measured after
+        ``wait_turn`` returns instead, a loaded machine delays the earlier one's return (a thread
+        hop) and the gaps look shorter than the gate made them."""
+
+        def _claim(self, fd: int) -> float:
+            wait = super()._claim(fd)
+            if wait <= 0:
+                passed.append(time.time())
+            return wait
+
+    gates = [Recording(tmp_path, spacing_s=spacing, poll_s=0.01) for _ in range(3)]
 
     async def identify(gate: IdentifyGate) -> None:
         await gate.wait_turn()
-        passed.append(time.monotonic())
 
     async with asyncio.timeout(20):
         await asyncio.gather(*(identify(g) for g in gates))
