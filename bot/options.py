@@ -92,9 +92,13 @@ def make_filters(
             "error.bad_language",
             value=shown,
         )
-    return Filters(
-        language=lang,
-        source=source.strip() if source and source.strip() else None,
-        since=parse_day(since, today=today),
-        until=parse_day(until, today=today),
-    )
+    first, last = parse_day(since, today=today), parse_day(until, today=today)
+    if first and last and first > last:  # else "nothing answers that", as if the corpus lacked it
+        raise BadOption(
+            f"--since {first} is after --until {last}: no article can be published in between",
+            "error.empty_period",
+            since=first,
+            until=last,
+        )
+    source = source.strip() if source and source.strip() else None
+    return Filters(language=lang, source=source, since=first, until=last)

@@ -266,6 +266,7 @@ def test_index_lists_the_first_problems_and_counts_the_rest(sample_copy: Path, t
     [
         (["ask", NATO_JAPAN, "--since", "last tuesday"], 1, "error: not a date"),
         (["ask", NATO_JAPAN, "--lang", "english"], 1, "error: not a language code"),
+        (["ask", NATO_JAPAN, "--since", "2025-01-01", "--until", "2020-01-01"], 1, "is after --until"),
         (["ask", "  "], 2, "the question is empty"),
         (["ask", NATO_JAPAN, "--k", "0"], 2, "--k"),
         (["sync", "--guild", "0"], 2, "'--guild': 0 is not in the range x>=1"),  # as every --guild
