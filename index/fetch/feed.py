@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import codecs
 import hashlib
 import io
 import logging
@@ -29,7 +30,13 @@ import feedparser
 import lxml.html
 from foreign_desk.index.fetch.errors import NotAFeed
 from foreign_desk.index.fetch.urls import canonical_url
-from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, clip
+from foreign_desk.index.readers.common import (
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    clip,
+    reads_ascii,
+    xml_declared_encoding,
+)
 from lxml import etree
 
 if TYPE_CHECKING:
@@ -114,10 +121,10 @@ def parse_feed(
     ``max_items`` entries are read (the rest are one problem). Raises ``NotAFeed`` when
     nothing could be read as an item and the document is malformed.
     """
-    response_headers = _feed_headers(headers or {}, data)
+    problems: list[str] = []
+    response_headers = _feed_headers(headers or {}, data, problems)
     if url:
         response_headers["content-location"] = url
-    problems: list[str] = []
     parsed = _parse(data, response_headers, problems)
     if parsed.get("bozo"):
         problems.append(_describe(parsed.get("bozo_exception")))
@@ -203,12 +210,18 @@ def _parse(data: bytes, headers: dict[str, str], problems: list[str]) -> Any:
     try:
         return feedparser.parse(io.BytesIO(data), response_headers=headers)
     except (UnicodeError, LookupError) as exc:
-        fallback = next(e for e in ("utf-8", "cp1252", "latin-1") if _decodes(data, e))
+        fallback = _fallback(data)
         problems.append(f"wrong encoding declaration ({exc}); read as {fallback}")
         mime = headers["content-type"].partition(";")[0]
         return feedparser.parse(
             io.BytesIO(data), response_headers={**headers, "content-type": f"{mime}; charset={fallback}"}
         )
+
+
+def _fallback(data: bytes) -> str:
+    """The encoding to read ``data`` in when its own label is wrong: UTF-8 when the bytes are
+    valid UTF-8, else windows-1252 when they are in it, else Latin-1 (which any bytes are)."""
+    return next(e for e in ("utf-8", "cp1252", "latin-1") if _decodes(data, e))
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -243,13 +256,15 @@ def html_to_text(fragment: str | None) -> str:
 _SINGLE_BYTE = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"}
 
 
-def _feed_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
+def _feed_headers(headers: Mapping[str, str], data: bytes, problems: list[str]) -> dict[str, str]:
     """Headers for feedparser, with the content type it needs to pick the right encoding.
 
     Servers label feeds ``text/xml`` (which RFC 3023 made US-ASCII by default), ``text/html``
     or nothing at all; all of these become ``application/xml`` so that the XML declaration
-    decides (RFC 7303). A charset parameter is kept, except a Latin-1 one on bytes that are
-    valid UTF-8 (a server default stamped on a UTF-8 feed). JSON types stay as they are.
+    decides (RFC 7303). A charset parameter is kept, except one the bytes cannot be in
+    (``_not_these_bytes``) or a Latin-1 one on bytes that are valid UTF-8 (a server default
+    stamped on a UTF-8 feed); without one, a declaration the bytes cannot be in is passed over
+    (``_declared_otherwise``). JSON types stay as they are.
     """
     out = {k.lower(): v for k, v in headers.items()}
     mime, _, params = out.get("content-type", "").partition(";")
@@ -270,21 +285,29 @@ def _feed_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
             charset = None
     if "json" not in mime:
         mime = "application/xml"
+        charset = charset or _declared_otherwise(data, problems)
     out["content-type"] = f"{mime}; charset={charset}" if charset else mime
     return out
 
 
 def _not_these_bytes(charset: str, data: bytes) -> bool:
-    """Whether a document that opens with an ASCII ``<`` cannot be in ``charset``: UTF-16 or
-    UTF-32 without a BOM (``<?`` two bytes at a time is a CJK character), EBCDIC, a codec no
-    text has. Read that way, an even-length feed was no feed and an odd-length one was."""
-    head = data.lstrip()[:4]
-    if not head.startswith(b"<"):
-        return False
-    try:
-        return not head.decode(charset, "ignore").startswith("<")
-    except (LookupError, UnicodeError):  # no such codec, a codec of bytes (base64), or "undefined"
-        return True
+    """Whether a document that opens with an ASCII ``<`` cannot be in ``charset``: one that reads
+    ASCII otherwise (``reads_ascii``: UTF-16 or UTF-32 without a BOM, EBCDIC, UTF-7, a codec no
+    text has). Read that way, an even-length feed was no feed and an odd-length one was."""
+    return data.lstrip()[:1] == b"<" and not reads_ascii(charset)
+
+
+def _declared_otherwise(data: bytes, problems: list[str]) -> str | None:
+    """The charset to read ``data`` in when its XML declaration, read as ASCII, names an encoding
+    that reads ASCII otherwise (``encoding="cp037"``, ``"utf-16"`` on ASCII bytes): feedparser
+    decoded the feed by it into no feed ("not well-formed"). The bytes are then read as UTF-8
+    when they are, else windows-1252 or Latin-1, and that is one problem. None: it may stand."""
+    declared = xml_declared_encoding(data.removeprefix(codecs.BOM_UTF8))
+    if declared is None or reads_ascii(declared):
+        return None
+    fallback = _fallback(data)
+    problems.append(f"wrong encoding declaration ({declared}, which the feed is not in); read as {fallback}")
+    return fallback
 
 
 def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem | None:

@@ -7,6 +7,7 @@ like, and where a missing outlet, date or language comes from, live here once.
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -56,6 +57,41 @@ def decode(data: bytes, *, what: str = "file") -> str:
     if "\x00" in text:
         raise ReaderError(f"binary {what} (NUL bytes), not text")
     return text
+
+
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:+-]+)""")
+
+
+def xml_declared_encoding(data: bytes) -> str | None:
+    """The encoding an XML declaration at the start of ``data`` names, read as ASCII."""
+    m = _XML_ENCODING.match(data[:4096].lstrip())
+    return m.group(1).decode("ascii") if m else None
+
+
+def reads_ascii(label: str) -> bool:
+    """Whether the codec ``label`` names reads printable ASCII as ASCII. A label that could be
+    read as ASCII (in the page, or with it: an HTTP charset on a page that opens with an ASCII
+    ``<``) cannot name one that does not (EBCDIC's cp037 or cp500, UTF-7, UTF-16 and UTF-32 in
+    any spelling: "utf16", "U16", the escape codecs): read by it, the text would be gibberish.
+    False too for a label no codec has."""
+    try:
+        name = codecs.lookup(label).name
+    except (LookupError, ValueError):  # no such codec; a NUL in the label
+        return False
+    return _reads_ascii(name)
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x5C)) + b"\\u00e9\\n" + bytes(range(0x5D, 0x7F))
+"""Printable ASCII, its backslash in escapes (read as text, not as what they stand for), and
+none that is no escape (``\\]``: "unicode_escape" warns on it)."""
+
+
+@functools.cache  # by codec name: a few dozen at most, whatever labels the web sends
+def _reads_ascii(name: str) -> bool:
+    try:
+        return _PRINTABLE_ASCII.decode(name) == _PRINTABLE_ASCII.decode("ascii")
+    except (UnicodeError, LookupError):
+        return False
 
 
 def load_bytes(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes:

@@ -14,7 +14,6 @@ Pure functions, safe to call from several threads; call them off the event loop.
 from __future__ import annotations
 
 import codecs
-import functools
 import gzip
 import io
 import itertools
@@ -31,7 +30,14 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from foreign_desk.index.article import MAX_URL_CHARS, Article, Block, ReadProblem
 from foreign_desk.index.errors import ReaderError
-from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS, clip, load_bytes
+from foreign_desk.index.readers.common import (
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    clip,
+    load_bytes,
+    reads_ascii,
+    xml_declared_encoding,
+)
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -289,7 +295,6 @@ def _not_html(data: bytes) -> str | None:
 # Decoding
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:+-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:+-]+)""")
 _WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii"}
 _ALIASES = {
     "gb2312": "gb18030",
@@ -302,9 +307,8 @@ _ALIASES = {
 
 
 def _declared_charset(data: bytes) -> str | None:
-    head = data[:4096]
-    m = _XML_ENCODING.match(head.lstrip()) or _META_CHARSET.search(head)
-    return m.group(1).decode("ascii") if m else None
+    m = _META_CHARSET.search(data[:4096])
+    return xml_declared_encoding(data) or (m.group(1).decode("ascii") if m else None)
 
 
 def _encoding(label: str | None) -> str | None:
@@ -318,23 +322,7 @@ def _encoding(label: str | None) -> str | None:
         name = codecs.lookup(key).name
     except LookupError:
         return None
-    return name if _reads_ascii(name) else None
-
-
-_PRINTABLE_ASCII = bytes(range(0x20, 0x5C)) + b"\\u00e9\\n" + bytes(range(0x5D, 0x7F))
-"""Printable ASCII, its backslash in escapes (read as text, not as what they stand for), and
-none that is no escape (``\\]``: "unicode_escape" warns on it)."""
-
-
-@functools.cache
-def _reads_ascii(name: str) -> bool:
-    """Whether the codec ``name`` reads printable ASCII as ASCII. A label that could be read as
-    ASCII cannot name one that does not (EBCDIC's cp037 or cp500, UTF-7, UTF-16 and UTF-32 in
-    any spelling: "utf16", "U16", the escape codecs): read by it, the page would be gibberish."""
-    try:
-        return _PRINTABLE_ASCII.decode(name) == _PRINTABLE_ASCII.decode("ascii")
-    except (UnicodeError, LookupError):
-        return False
+    return name if reads_ascii(name) else None
 
 
 # --------------------------------------------------------------------------------------------

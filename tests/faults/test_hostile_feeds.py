@@ -202,6 +202,27 @@ async def test_a_feed_that_declares_an_encoding_no_text_can_have_is_read(
     assert [a.title for a in await engine.latest()] == [PATROL.title]
 
 
+@pytest.mark.parametrize("declared", ["cp037", "IBM500", "utf-16"])
+async def test_a_feed_declaring_an_encoding_that_reads_ascii_otherwise_is_added_and_read(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, declared: str
+) -> None:
+    """An ASCII feed whose XML declaration names EBCDIC (or UTF-16) was decoded by it into
+    gibberish: adding it was refused and every poll failed with "no feed items could be read:
+    malformed feed (SAXParseException) ... not well-formed (invalid token)"."""
+    document = rss("World", server.base_url, [PATROL]).replace('encoding="utf-8"', f'encoding="{declared}"')
+    server.serve("/rss", document, content_type="application/rss+xml")
+    server.serve(PATROL.path, page(PATROL, server.base_url))
+    await desk.add_feed(server.url("/rss"), name="world")  # fetched once first: a feed, not refused
+
+    report = await desk.fetch("world")
+
+    assert report.runs[0].error is None and report.counts["new"] == 1
+    assert report.runs[0].problems == [
+        f"wrong encoding declaration ({declared}, which the feed is not in); read as utf-8"
+    ]
+    assert [a.title for a in await engine.latest()] == [PATROL.title]
+
+
 async def test_an_enormous_item_title_is_cut_in_what_a_fetch_reports(
     server: FixtureServer, desk: FeedDesk
 ) -> None:

@@ -220,3 +220,40 @@ def test_a_json_feed_is_refused_as_what_it_is(content_type: str) -> None:
     )
     with pytest.raises(NotAFeed, match=r"^not a feed at https://example\.org/feed\.json: a JSON Feed, "):
         parse_feed(document, url="https://example.org/feed.json", headers={"content-type": content_type})
+
+
+@pytest.mark.parametrize("declared", ["cp037", "IBM500", "ebcdic-cp-us", "cp1140", "utf-16", "utf-7"])
+@pytest.mark.parametrize(
+    "content_type", ["application/rss+xml", "text/xml", "application/xml; charset=cp037", None]
+)
+def test_a_declaration_naming_an_encoding_that_reads_ascii_otherwise_is_passed_over(
+    declared: str, content_type: str | None
+) -> None:
+    """The declaration is read as ASCII, so the feed is not in EBCDIC (or UTF-16, UTF-7): read by
+    it, the feed was gibberish and "no feed items could be read: malformed feed
+    (SAXParseException)". The bytes are read as UTF-8 (a page's label is passed over alike)."""
+    document = (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel><title>Dunia</title>'
+        "<item><title>Menlu RI bertemu Menlu Jepang di Tōkyō</title><link>https://example.org/a</link>"
+        "</item></channel></rss>"
+    ).encode()
+    headers = {"content-type": content_type} if content_type else None
+
+    feed = parse_feed(document, headers=headers)
+
+    assert [i.title for i in feed.items] == ["Menlu RI bertemu Menlu Jepang di Tōkyō"]
+    assert feed.problems == (
+        f"wrong encoding declaration ({declared}, which the feed is not in); read as utf-8",
+    )
+
+
+def test_a_feed_declaring_ebcdic_in_latin_1_bytes_is_read_as_windows_1252() -> None:
+    document = (
+        '<?xml version="1.0" encoding="cp500"?><rss version="2.0"><channel><title>Monde</title>'
+        "<item><title>Sommet à Genève</title><link>https://example.org/a</link></item></channel></rss>"
+    ).encode("latin-1")
+
+    feed = parse_feed(document, headers={"content-type": "application/rss+xml"})
+
+    assert [i.title for i in feed.items] == ["Sommet à Genève"]
+    assert feed.problems == ("wrong encoding declaration (cp500, which the feed is not in); read as cp1252",)
