@@ -18,7 +18,8 @@ catch-up runs in a task of the process that subscribed, one per feed and scope a
 ``close()`` cancels it. It is owed in the database until done, claimed by the desk running it,
 which renews the claim every ``CATCH_UP_RENEW_S`` while it runs: a poller (of any process)
 resumes one whose claim was not renewed for ``CATCH_UP_STALE_S`` (its process died), and one
-that failed for now (a page's 503) once its backoff has passed (``CATCH_UP_RETRY_S``).
+that failed for now (a page's 503) or raised (a bug, the database) once its backoff has passed
+(``CATCH_UP_RETRY_S``); one failing for ``CATCH_UP_GIVE_UP_S`` is given up, as one whose pages are gone.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.race import first_of
-from foreign_desk.index.feeds.schedule import longest_delay, next_delay
+from foreign_desk.index.feeds.schedule import failing_for, longest_delay, next_delay
 from foreign_desk.index.feeds.scopes import FeedScopes
 from foreign_desk.index.feeds.seed import load_seed
 from foreign_desk.index.feeds.servers import QuotaExceeded, Servers
@@ -77,6 +78,10 @@ writer, a slow page): a few renewals may fail (the database busy) before it look
 CATCH_UP_RETRY_S = 150.0
 """A catch-up that failed for now (a page's 503, indexing refused) is tried again after this,
 doubled after each failure (5 minutes, 10, ...), up to ``backoff_cap_minutes`` (``next_delay``)."""
+CATCH_UP_GIVE_UP_S = 2 * 86400.0
+"""A catch-up failing this long (its waits so far: ``failing_for``, 15 tries at the default cap)
+is given up, as one whose pages are gone (a 404): what a subscriber lacks two days on is no
+longer news, and a site down that long is not coming back for it."""
 MAX_NAME = 40
 PRUNE_EVERY_S = 3600.0
 """How often the fetches and ingests of all the processes on one data folder ``prune``: the
@@ -331,11 +336,26 @@ class FeedDesk:
         await asyncio.gather(*self._catching_up.values(), return_exceptions=True)
 
     async def _catch_up(self, feed: Feed, guild_id: int | None) -> None:
+        """Bring a subscribing scope what the feed brought so far (``_bring``): done, or owed
+        again after a backoff when a page failed for now or it raised (a bug, the database:
+        logged with its traceback), given up after ``CATCH_UP_GIVE_UP_S`` of that."""
+        try:
+            retry_after = await self._bring(feed, guild_id)
+            if retry_after is None:
+                await self.scopes.caught_up(feed.id, guild_id)
+                return
+        except Exception:
+            log.exception("catching feed %s up for scope %s failed", feed.id, guild_id)
+            retry_after = 0.0
+        await self._retry_catch_up(feed.id, guild_id, retry_after)
+
+    async def _bring(self, feed: Feed, guild_id: int | None) -> float | None:
         """Give a scope subscribing to a feed others poll what the feed brought so far: the
         articles still stored are granted; those gone (forgotten by the servers that had them,
         to stay within their quotas) are fetched again for this scope alone, the newest
         ``max_items_per_poll``; then its own quota holds. "So far" is what the feed's memory
-        holds: at most ``item_memory`` items besides those its latest poll listed."""
+        holds: at most ``item_memory`` items besides those its latest poll listed. Returns
+        None when done, else the least wait before another try (``Ingester.refill``)."""
         brought = await self.state.brought(feed.id, self.settings.item_memory + self.settings.max_feed_items)
         live = await self.engine.live([r.article_uid for r in brought if r.article_uid])
         await self.engine.grant([(uid, guild_id) for uid in live])
@@ -350,14 +370,12 @@ class FeedDesk:
                 retry_after = await self.ingester.refill(feed, newest, guild_id)
         if guild_id is not None:
             await self.servers.trim(guild_id)
-        if retry_after is None:
-            await self.scopes.caught_up(feed.id, guild_id)
-        else:
-            await self._retry_catch_up(feed.id, guild_id, retry_after)
+        return retry_after
 
     async def _retry_catch_up(self, feed_id: int, guild_id: int | None, retry_after: float) -> None:
         """Leave the catch-up owed, to be tried again once its backoff (and the site's
-        ``retry_after``) has passed: deleted as done, its articles never came."""
+        ``retry_after``) has passed: deleted as done, its articles never came. Failing for
+        ``CATCH_UP_GIVE_UP_S``, it is deleted all the same, with a warning."""
 
         def wait(attempts: int) -> float:
             return next_delay(
@@ -365,13 +383,26 @@ class FeedDesk:
             )
 
         attempts = await self.scopes.retry_catch_up(feed_id, guild_id, self.clock(), wait)
-        if attempts is not None:
+        if attempts is None:
+            return
+        span = failing_for(CATCH_UP_RETRY_S, attempts, self.settings)
+        if span >= CATCH_UP_GIVE_UP_S:
+            await self.scopes.caught_up(feed_id, guild_id)
             log.warning(
-                "the catch-up of feed %s for scope %s failed for now (attempt %d): tried again later",
+                "the catch-up of feed %s for scope %s failed %d times over %.0f hours: given up "
+                "(the articles it lacked stay missing for that scope)",
                 feed_id,
                 guild_id,
                 attempts,
+                span / 3600,
             )
+            return
+        log.warning(
+            "the catch-up of feed %s for scope %s failed for now (attempt %d): tried again later",
+            feed_id,
+            guild_id,
+            attempts,
+        )
 
     async def resume_catch_ups(self) -> list[tuple[int, int | None]]:
         """Resume the catch-ups a process took on and left unfinished (their claims not renewed

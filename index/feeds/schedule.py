@@ -37,6 +37,14 @@ def next_delay(
     return delay
 
 
+def failing_for(every_s: float, failures: int, settings: FeedSettings) -> float:
+    """How long something retried by ``next_delay`` has been failing at its ``failures``-th
+    failure in a row: the waits between them, without jitter or ``Retry-After``. Read from the
+    count alone, so a clock set back (or forward) bends no give-up bound."""
+    cap = max(settings.backoff_cap_minutes * 60.0, every_s)
+    return sum(min(every_s * 2.0 ** min(k, 30), cap) for k in range(1, failures))
+
+
 def longest_delay(every_s: float, settings: FeedSettings) -> float:
     """The longest ``next_delay`` can be for a feed polled every ``every_s`` seconds: a next poll
     further ahead than this was scheduled by a clock since set back (a machine that woke in 2099

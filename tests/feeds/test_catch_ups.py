@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
-from foreign_desk.index.feeds.desk import CATCH_UP_RENEW_S, CATCH_UP_STALE_S
+from foreign_desk.index.feeds.desk import CATCH_UP_GIVE_UP_S, CATCH_UP_RENEW_S, CATCH_UP_STALE_S
 from foreign_desk.index.feeds.models import FetchReport
 from foreign_desk.index.models import Scope
 
@@ -26,6 +26,11 @@ CLAIM_FAILS = (
     "CREATE TEMP TRIGGER claim_fails BEFORE UPDATE ON feed_catch_ups "
     "BEGIN SELECT RAISE(ABORT, 'the claim cannot be written'); END"
 )
+GRANT_FAILS = (
+    f"CREATE TRIGGER grant_fails BEFORE INSERT ON article_scopes WHEN NEW.guild_id = {C} "
+    "BEGIN SELECT RAISE(ABORT, 'the grant cannot be written'); END"
+)
+DAY = 86_400.0
 
 
 class Beats:
@@ -204,13 +209,26 @@ async def test_a_catch_up_that_cannot_be_resumed_stays_owed_and_the_feeds_are_st
         assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
 
 
-async def c_subscribes_while_the_page_is_down(server: FixtureServer, desk: FeedDesk, engine: Engine) -> int:
-    """A polls a feed and forgot its article; C subscribes while the article's page answers 503
-    (no Retry-After): C's catch-up fetches it and fails. Returns the feed's id."""
+async def c_subscribes_while_the_page_is_down(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, status: int = 503
+) -> int:
+    """A polls a feed and forgot its article; C subscribes while the article's page answers
+    ``status`` (no Retry-After): C's catch-up fetches it and fails. Returns the feed's id."""
     await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
     await desk.fetch(guild_id=A)
     await engine.forget(A)
-    server.serve(PATROL.path, "down for maintenance", status=503)
+    server.serve(PATROL.path, "<h1>Internal error</h1><pre>db password=hunter2</pre>", status=status)
+    feed = await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
+    await desk.caught_up()
+    return feed.id
+
+
+async def c_subscribes_while_its_grants_fail(server: FixtureServer, desk: FeedDesk, engine: Engine) -> int:
+    """A polls a feed (its article stored); C subscribes while the database refuses C's grants:
+    C's catch-up raises. Returns the feed's id."""
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await on_its_own(desk, GRANT_FAILS)
     feed = await desk.add_feed(server.url("/a"), name="same", check=False, guild_id=C)
     await desk.caught_up()
     return feed.id
@@ -219,6 +237,11 @@ async def c_subscribes_while_the_page_is_down(server: FixtureServer, desk: FeedD
 async def retry_due_in(desk: FeedDesk, clock: FakeClock) -> float:
     (row,) = await desk.db.rows("SELECT retry_at FROM feed_catch_ups")
     return float(row[0]) - clock.now
+
+
+async def until_its_retry(desk: FeedDesk, clock: FakeClock) -> None:
+    """Move the clock to when the catch-up owed may be tried again."""
+    clock.advance(max(0.0, await retry_due_in(desk, clock)))
 
 
 async def test_a_catch_up_whose_page_failed_for_now_stays_owed_and_is_tried_again_later(
@@ -294,3 +317,69 @@ async def test_a_catch_up_claimed_by_a_clock_since_set_back_is_taken_on_once_sta
         assert await second.resume_catch_ups() == [(feed.id, C)]
         await second.caught_up()
     assert await seen_by_c(engine) == [PATROL.title]
+
+
+async def test_a_catch_up_that_raises_is_logged_and_tried_again_after_a_growing_wait(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database refused C's grants: the catch-up's error went to the log once, and the
+    catch-up was taken on again every 15 minutes (once its claim was stale), for as long as the
+    error lasted, never backing off."""
+    caplog.set_level(logging.WARNING)
+    feed_id = await c_subscribes_while_its_grants_fail(server, desk, engine)
+    waits = [await retry_due_in(desk, clock)]
+    for _ in range(8):
+        await until_its_retry(desk, clock)
+        assert await desk.resume_catch_ups() == [(feed_id, C)]
+        await desk.caught_up()
+        waits.append(await retry_due_in(desk, clock))
+
+    cap = desk.settings.backoff_cap_minutes * 60.0
+    assert 0 < waits[0] < waits[1] and waits == sorted(waits) and waits[-1] == cap
+    errors = [r for r in caplog.records if r.getMessage().startswith("catching feed")]
+    assert len(errors) == len(waits)  # one a try, with what went wrong
+    assert all(r.exc_info and "the grant cannot be written" in str(r.exc_info[1]) for r in errors)
+    await on_its_own(desk, "DROP TRIGGER grant_fails")
+    await until_its_retry(desk, clock)
+    assert await desk.resume_catch_ups() == [(feed_id, C)]
+    await desk.caught_up()
+    assert await seen_by_c(engine) == [PATROL.title]
+    assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
+
+
+@pytest.mark.parametrize("failing", ["page", "database"])
+async def test_a_catch_up_failing_for_two_days_is_given_up_with_a_warning(
+    server: FixtureServer,
+    desk: FeedDesk,
+    engine: Engine,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    failing: str,
+) -> None:
+    """Its page answered 500 every time (or the database refused it every time): the catch-up
+    was tried every 6 hours (the backoff cap) for ever, its attempts counted and nothing more."""
+    caplog.set_level(logging.WARNING)
+    first_try = clock.now
+    if failing == "page":
+        feed_id = await c_subscribes_while_the_page_is_down(server, desk, engine, status=500)
+    else:
+        feed_id = await c_subscribes_while_its_grants_fail(server, desk, engine)
+    tries = 1
+    while await desk.db.rows("SELECT * FROM feed_catch_ups"):
+        assert tries < 50, "never given up"
+        await until_its_retry(desk, clock)
+        assert await desk.resume_catch_ups() == [(feed_id, C)]
+        await desk.caught_up()
+        tries += 1
+
+    cap = desk.settings.backoff_cap_minutes * 60.0
+    assert CATCH_UP_GIVE_UP_S <= clock.now - first_try < CATCH_UP_GIVE_UP_S + cap
+    (given_up,) = [r for r in caplog.records if "given up" in r.getMessage()]
+    assert given_up.levelno == logging.WARNING and f"failed {tries} times" in given_up.getMessage()
+    assert not any("hunter2" in r.getMessage() or "Internal error" in r.getMessage() for r in caplog.records)
+    fetched = len(server.requests_to(PATROL.path))
+    clock.advance(30 * DAY)
+    assert await desk.resume_catch_ups() == []
+    await desk.caught_up()
+    assert len(server.requests_to(PATROL.path)) == fetched
+    assert await seen_by_c(engine) == []
