@@ -109,6 +109,12 @@ class BotSettings:
         """When a long job's status leaves the interaction: a minute (or a fifth) before the token ends."""
         return self.interaction_token_s - min(60.0, self.interaction_token_s / 5)
 
+    @property
+    def handoff_retry_s(self) -> float:
+        """Seconds before the first retry of a status DM that failed for a reason that may pass
+        (doubled after each, ``status.ATTEMPTS`` tries): a twelfth of that minute, 5 s."""
+        return min(60.0, self.interaction_token_s / 5) / 12
+
 
 def load_bot_settings(
     settings: Settings, environ: Mapping[str, str] | None = None, **overrides: Any

@@ -3,18 +3,22 @@
 The message starts as the interaction's (private) response. Discord lets a bot edit that for 15
 minutes only (the interaction token's lifetime); a ``Handoff`` moves the status, a minute
 before, to a DM (or, where the user takes no DMs from the bot, a message in the channel), leaves
-a link to it in the response, and sends every later edit, the final report included, there.
+a link to it in the response, and sends every later edit, the final report included, there. A
+DM Discord fails for a while (a 5xx, no answer) is tried again for minutes, and the final report
+too once the token is gone: the admin gets it when the failure passes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from foreign_desk.index.errors import ForeignDeskError
@@ -34,23 +38,47 @@ MOVED = {
 }
 """Per kind of job: what the moved message says first, what the interaction response says after."""
 
+RETRYABLE = (discord.DiscordServerError, aiohttp.ClientError, OSError)
+"""Failures that may pass: Discord's 5xx, or no answer (a timeout, a lost connection)."""
+ATTEMPTS = 8
+"""Tries of the move, and of the final report; the waits between them add up to 63 ``retry_s``."""
+TRY_S = 60.0
+"""Longest one try may take (a request that gets no answer)."""
+
 
 class Handoff:
     """Where a long job's status is shown: the interaction's response until ``after_s`` seconds
     after the interaction was created, then a DM (or a channel message).
 
+    A failure that may pass (Discord's 5xx, no answer) is tried again, ``ATTEMPTS`` times at most,
+    waiting ``retry_s`` and twice as long after each: the move (while the job runs), then the
+    final report (where the move did not happen and the token is gone, a move again). Either can
+    wait minutes; neither holds the job up. A report that still finds no way to its admin is
+    logged, never posted in the channel (everyone there would read it).
+
     Concurrency: edits and the move are serialised by a lock; call ``edit`` from the loop only.
     """
 
     def __init__(
-        self, interaction: discord.Interaction, *, after_s: float, what: str, tx: Texts = EN
+        self,
+        interaction: discord.Interaction,
+        *,
+        after_s: float,
+        what: str,
+        tx: Texts = EN,
+        retry_s: float = 5.0,
     ) -> None:
         self.interaction = interaction
         self.what = what
         self.tx = tx
         self.deadline = interaction.created_at + timedelta(seconds=after_s)
+        self.retry_s = retry_s
         self.message: discord.Message | None = None
         self._last = ""
+        self._token_gone = False
+        """The interaction answered 401 (its token's 15 minutes are over): edits only wait for the move."""
+        self._nonce = "fd" + secrets.token_hex(10)
+        """The same for every try of the move: a try Discord failed after posting posts no second DM."""
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
 
@@ -69,8 +97,73 @@ class Handoff:
             self._last = text
             if self.message is not None:
                 await self.message.edit(content=self._moved(text), allowed_mentions=NO_PINGS)
-            else:
-                await self.interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+            elif not self._token_gone:
+                await self._edit_interaction(text)
+
+    async def finish(self, text: str) -> None:
+        """Show the final report where the status is, trying again what may pass (see the class)."""
+        await self.stop()
+        async with self._lock:
+            self._last = text
+        failed = await self._retrying(self._show_last)
+        if failed is not None:
+            log.error(
+                "could not show user %s the final report of their %s (%s); it said:\n%s",
+                self.interaction.user.id,
+                self.what,
+                failed,
+                text,
+            )
+
+    async def _show_last(self) -> None:
+        """One try at showing the latest status: the moved message, or the interaction while its
+        token lasts, or (once it is gone) a move."""
+        async with self._lock:
+            if self.message is not None:
+                await self.message.edit(content=self._moved(self._last), allowed_mentions=NO_PINGS)
+                return
+            if not self._token_gone:
+                try:
+                    await self._edit_interaction(self._last)
+                    return
+                except discord.HTTPException:
+                    if not self._token_gone:
+                        raise
+            await self._move()
+
+    async def _edit_interaction(self, text: str) -> None:
+        try:
+            await self.interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            if exc.status == 401:  # Discord's 50027, Invalid Webhook Token
+                self._token_gone = True
+            raise
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[None]]) -> Exception | None:
+        """``attempt()`` until it succeeds, at most ``ATTEMPTS`` tries of ``TRY_S`` each, tried
+        again only after a failure that may pass; None, or the failure that ended it."""
+        for tries in range(1, ATTEMPTS + 1):
+            try:
+                async with asyncio.timeout(TRY_S):
+                    await attempt()
+                return None
+            except RETRYABLE as exc:
+                if tries == ATTEMPTS:
+                    return exc
+                wait = self.retry_s * 2 ** min(tries - 1, 4)
+                log.warning(
+                    "could not show user %s the %s status (try %d of %d: %s), trying again in %.3g s",
+                    self.interaction.user.id,
+                    self.what,
+                    tries,
+                    ATTEMPTS,
+                    str(exc) or type(exc).__name__,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+            except discord.HTTPException as exc:  # a refusal: trying again would change nothing
+                return exc
+        return None  # unreachable: the last try returns
 
     def _moved(self, text: str) -> str:
         """The status as the moved message shows it: who started what, then the status."""
@@ -81,11 +174,14 @@ class Handoff:
         wait = (self.deadline - discord.utils.utcnow()).total_seconds()
         if wait > 0:
             await asyncio.sleep(wait)
+        failed = await self._retrying(self._move_now)
+        if failed is not None:
+            log.warning("could not move the %s status out of the interaction: %s", self.what, failed)
+
+    async def _move_now(self) -> None:
         async with self._lock:
-            try:
+            if self.message is None:
                 await self._move()
-            except discord.HTTPException as exc:
-                log.warning("could not move the %s status out of the interaction: %s", self.what, exc)
 
     async def _move(self) -> None:
         """To a DM first: the status was a private reply, and in the channel everyone there would
@@ -94,7 +190,7 @@ class Handoff:
         ix = self.interaction
         text = self._moved(self._last)
         try:
-            message = await ix.user.send(text, allowed_mentions=NO_PINGS)
+            message = await ix.user.send(text, allowed_mentions=NO_PINGS, nonce=self._nonce)
         except discord.HTTPException as exc:
             perms = ix.app_permissions
             postable = ix.guild_id is not None and ix.channel is not None and perms.send_messages
@@ -106,9 +202,13 @@ class Handoff:
                 ix.user.id,
                 exc,
             )
-            message = await ix.channel.send(text, allowed_mentions=NO_PINGS)  # type: ignore[union-attr]
+            message = await ix.channel.send(text, allowed_mentions=NO_PINGS, nonce=self._nonce)  # type: ignore[union-attr]
+        if message.content != text:  # the DM an earlier try posted, Discord returned by its nonce
+            message = await message.edit(content=text, allowed_mentions=NO_PINGS)
         self.message = message
         log.info("moved the %s status of user %s to message %s", self.what, ix.user.id, message.id)
+        if self._token_gone:
+            return
         try:
             link = self.tx(MOVED[self.what][1], link=message.jump_url)
             await ix.edit_original_response(content=link, allowed_mentions=NO_PINGS)
@@ -186,7 +286,10 @@ class StatusMessage:
 
     async def finish(self, text: str) -> None:
         await self.stop()
-        await self.show(text)
+        if self.handoff is not None:
+            await self.handoff.finish(text)
+        else:
+            await self.show(text)
 
     async def follow(self, job: asyncio.Task[Any], failure: Callable[[str], str]) -> Any | None:
         """Show progress until ``job`` ends; returns its result, or None after showing ``failure``

@@ -255,7 +255,13 @@ class FeedCommands(commands.Cog):
             interval_s=settings.status_edit_interval_s,
             what=what,
             tx=tx,
-            handoff=Handoff(interaction, after_s=settings.handoff_after_s, what=kind, tx=tx),
+            handoff=Handoff(
+                interaction,
+                after_s=settings.handoff_after_s,
+                retry_s=settings.handoff_retry_s,
+                what=kind,
+                tx=tx,
+            ),
         )
 
     async def _follow(

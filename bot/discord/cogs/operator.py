@@ -82,7 +82,13 @@ class OperatorCog(
             interval_s=settings.status_edit_interval_s,
             full=full,
             tx=tx,
-            handoff=Handoff(interaction, after_s=settings.handoff_after_s, what="reindex", tx=tx),
+            handoff=Handoff(
+                interaction,
+                after_s=settings.handoff_after_s,
+                retry_s=settings.handoff_retry_s,
+                what="reindex",
+                tx=tx,
+            ),
         )
         paths = settings.reindex_paths or None
         self.running = self.bot.spawn(

@@ -81,11 +81,11 @@ async def test_the_status_moves_to_the_channel_where_the_user_takes_no_dms(
     assert f"/channels/{standin.guild.id}/{standin.general.id}/{moved.id}" in original
 
 
-async def test_a_dm_that_fails_for_another_reason_never_moves_the_status_to_the_channel(
-    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+async def test_a_dm_that_fails_for_another_reason_is_tried_again_never_moved_to_the_channel(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
 ):
     """Discord failed the DM (a 503), the user takes DMs: the admin's private report went to the
-    channel for everyone there to read, as if the user took none (50007)."""
+    channel for everyone there to read, as if the user took none (50007). It is tried again."""
     dm = standin.world.dm_channel(standin.owner)
     failed = standin.refusals.inject(
         lambda method, path: method == "POST" and path.endswith(f"/channels/{dm.id}/messages"),
@@ -93,23 +93,71 @@ async def test_a_dm_that_fails_for_another_reason_never_moves_the_status_to_the_
         0,
         "Service unavailable",
     )
-    options = {
+    async with asyncio.timeout(60), start_bot(**long_job_options(standin, tmp_path)) as bot:
+        async with WriterLock(bot.settings.data_path / "writer.lock").hold():
+            await standin.send_slash_command("operator reindex", user=standin.owner)
+            moved = await standin.wait_for_bot_message(channel=dm, timeout=10)
+        await standin.wait_until(lambda: "✅ Reindex finished" in moved.content, timeout=45)
+    assert failed.sent == 1 and standin.bot_messages(standin.general) == []
+    assert len(standin.bot_messages(dm)) == 1
+
+
+async def test_a_dm_failing_past_the_token_and_the_job_gets_the_final_report_once_it_passes(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    """Opening the DM failed (Discord's 503s) until the token expired and the retries of the move
+    ran out: the status stayed in the interaction, and the final report, ready after the token,
+    was shown nowhere. It is tried again when ready, and reaches the admin once Discord recovers."""
+    outage = standin.refusals.inject(
+        lambda method, path: method == "POST" and path == "/users/@me/channels",
+        503,
+        0,
+        "Service unavailable",
+        count=1000,
+    )
+    async with asyncio.timeout(60), start_bot(**long_job_options(standin, tmp_path)) as bot:
+        async with WriterLock(bot.settings.data_path / "writer.lock").hold():
+            ix = await standin.send_slash_command("operator reindex", user=standin.owner)
+            await standin.wait_until(lambda: "could not move the reindex" in caplog.text, timeout=20)
+            assert standin.token_expired(ix)
+            tries = outage.sent
+        await standin.wait_until(lambda: outage.sent > tries, timeout=20, what="a try of the report")
+        outage.count = outage.sent  # Discord recovers
+        dm = standin.world.dm_channel(standin.owner)
+        done = await standin.wait_for_bot_message(channel=dm, timeout=20)
+    assert done.content.startswith(f"Status of the reindex {standin.owner.mention} started")
+    assert "✅ Reindex finished" in done.content and "2 new" in done.content
+    assert standin.bot_messages(standin.general) == []  # the private report stays private
+
+
+async def test_a_final_report_that_finds_no_way_to_its_admin_is_logged_not_posted(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    dm = standin.world.dm_channel(standin.owner)
+    standin.refusals.inject(
+        lambda method, path: method == "POST" and path.endswith(f"/channels/{dm.id}/messages"),
+        503,
+        0,
+        "Service unavailable",
+        count=1000,
+    )
+    async with asyncio.timeout(60), start_bot(**long_job_options(standin, tmp_path)) as bot:
+        async with WriterLock(bot.settings.data_path / "writer.lock").hold():
+            ix = await standin.send_slash_command("operator reindex", user=standin.owner)
+            await standin.wait_until(lambda: "could not move the reindex" in caplog.text, timeout=20)
+            assert standin.token_expired(ix)
+        await standin.wait_until(lambda: "final report" in caplog.text, timeout=20, what="the report")
+    assert f"could not show user {standin.owner.id} the final report of their reindex" in caplog.text
+    assert "✅ Reindex finished" in caplog.text
+    assert standin.bot_messages(standin.general) == [] and standin.bot_messages(dm) == []
+
+
+def long_job_options(standin: DiscordStandin, tmp_path: Path) -> dict[str, object]:
+    return {
         "reindex_paths": [str(wires(tmp_path))],
         "interaction_token_s": TOKEN_S,
         "operator_guild_ids": [standin.guild.id],
     }
-    async with (
-        asyncio.timeout(60),
-        start_bot(**options) as bot,
-        WriterLock(bot.settings.data_path / "writer.lock").hold(),
-    ):
-        await standin.send_slash_command("operator reindex", user=standin.owner)
-        await standin.wait_until(
-            lambda: standin.bot_messages(standin.general) or "could not move" in caplog.text,
-            timeout=10,
-            what="the status moved, or left where it was",
-        )
-    assert failed.sent == 1 and standin.bot_messages(standin.general) == []
 
 
 async def test_an_ingest_waiting_for_another_writer_says_so_and_reports_past_the_token(
