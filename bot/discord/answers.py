@@ -4,11 +4,13 @@ SQLite file (``discord.sqlite3`` beside the index; the engine's store is not tou
 An answer gets a short random id, which its buttons carry in their ``custom_id`` (100 characters
 at most: too short for a question). The row holds the question, its filters and a salted hash of
 who asked, and lives ``ttl_s`` (the ``[discord] view_timeout_s``): a button of an older answer is
-told "expired". Each page shown is kept with the passages on it, so a vote records exactly what
-its voter saw. A vote copies the question and the page, and outlives the answer; its voter is a
-salted hash of the answer and the user, so it allows one vote per user and answer and links no
-two answers of one user. The users' cooldowns are kept here too (``cooldowns``), and each server's
-time zone, as an admin set it (``zones``). Nothing stores a Discord user id.
+told "expired", and so is one made more than ``AHEAD_S`` ahead of the clock (by a clock since set
+back: made while it said 2099, it kept its buttons until then). Each page shown is kept with the
+passages on it, so a vote records exactly what its voter saw. A vote copies the question and the
+page, and outlives the answer; its voter is a salted hash of the answer and the user, so it allows
+one vote per user and answer and links no two answers of one user. The users' cooldowns are kept
+here too (``cooldowns``), and each server's time zone, as an admin set it (``zones``). Nothing
+stores a Discord user id.
 
 Concurrency: one store per process, used from its event loop: its writes on one connection, one
 at a time (a lock), its reads on another; several processes (shards, a CLI export) may open the
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 FILE_NAME = "discord.sqlite3"
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 ID_LENGTH = 12
+AHEAD_S = 60.0
+"""An answer made this little ahead of the clock (a clock stepped back a moment) keeps its buttons
+until its own time plus ``ttl_s``; one further ahead was made by a clock since set back, and its
+age is unknown: it is expired, so no button outlives ``ttl_s`` (and a minute) once the clock is right."""
 
 MIGRATIONS = (
     """
@@ -219,7 +225,10 @@ class AnswerStore:
         async with self._transaction:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                await self.conn.execute("DELETE FROM answers WHERE created_at < ?", (now - self.ttl_s,))
+                await self.conn.execute(
+                    "DELETE FROM answers WHERE created_at NOT BETWEEN ? AND ?",
+                    (now - self.ttl_s, now + AHEAD_S),
+                )
                 await self.conn.execute(
                     "INSERT INTO answers (id, created_at, question, filters, asker) VALUES (?, ?, ?, ?, ?)",
                     (answer_id, now, question, _filters_json(filters), state.asker),
@@ -231,11 +240,13 @@ class AnswerStore:
         return state
 
     async def recall(self, answer_id: str) -> AnswerState | None:
-        """The answer's state, or None when it is unknown or older than ``ttl_s``."""
+        """The answer's state, or None when it is unknown, older than ``ttl_s``, or made more
+        than ``AHEAD_S`` ahead of the clock."""
         sql = "SELECT id, created_at, question, filters, asker FROM answers WHERE id = ?"
         async with self.reader.execute(sql, (answer_id,)) as cur:
             row = await cur.fetchone()
-        if row is None or row[1] < self.clock() - self.ttl_s:
+        now = self.clock()
+        if row is None or not now - self.ttl_s <= row[1] <= now + AHEAD_S:
             return None
         return AnswerState(row[0], row[1], row[2], Filters(**json.loads(row[3])), row[4])
 

@@ -154,3 +154,26 @@ async def test_a_read_never_waits_for_a_write_waiting_on_another_process(tmp_pat
         assert recalled == state and zone is None
     finally:
         await store.close()
+
+
+async def test_an_answer_made_by_a_clock_since_set_back_is_expired_and_forgotten(tmp_path: Path):
+    """Made while the clock said 2099, then the clock was set right: its buttons worked until 2099
+    and the next answers never swept it out. One made a moment ahead (a clock stepped back a
+    second) keeps its time."""
+    now = [1000.0]
+    store = await AnswerStore.open(tmp_path, ttl_s=60, clock=lambda: now[0])
+    try:
+        now[0] = 4_070_908_800.0  # 2099-01-01
+        far = await store.remember("in 2099?", Filters(), asker_id=42)
+        now[0] = 1001.0
+        near = await store.remember("a second ahead?", Filters(), asker_id=42)
+        now[0] = 1000.0
+        assert await store.recall(far.id) is None
+        assert await store.recall(near.id) == near
+        await store.remember("next?", Filters(), asker_id=42)
+        async with store.conn.execute("SELECT id FROM answers WHERE id = ?", (far.id,)) as cur:
+            assert await cur.fetchone() is None
+        now[0] = 1001.0 + 61
+        assert await store.recall(near.id) is None
+    finally:
+        await store.close()

@@ -83,6 +83,24 @@ async def test_a_button_older_than_the_timeout_says_the_answer_expired(
     assert_everything_quiet(standin)
 
 
+async def test_an_answer_made_while_the_clock_said_2099_expires_once_it_is_set_right(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path
+):
+    """The clock said 2099 when the answer was made, then was set right: its More and 👍 / 👎 kept
+    working until 2099."""
+    async with asyncio.timeout(60), start_bot(sample_copy, results_per_page=1) as bot:
+        right = bot.answers.clock
+        bot.answers.clock = lambda: 4_070_908_800.0  # 2099-01-01
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        reply = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        bot.answers.clock = right
+        late = await standin.click_button(reply, label="More")
+        note = await late.wait_for_reply(lambda m: m.id != reply.id)
+    assert note.ephemeral and note.content == EN("answer.expired")
+    assert reply.components == [] and page_of(reply) == "[1]"
+    assert_everything_quiet(standin)
+
+
 async def test_a_mention_reply_pages_for_its_author(standin: DiscordStandin, start_bot: StartBot):
     async with asyncio.timeout(60), start_bot(results_per_page=1):
         await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
