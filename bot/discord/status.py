@@ -46,6 +46,16 @@ TRY_S = 60.0
 """Longest one try may take (a request that gets no answer)."""
 
 
+CANNOT_DM = 50007
+"""Discord's "Cannot send messages to this user": a 403 on sending a DM, a 400 on opening one."""
+
+
+def takes_no_dms(exc: discord.HTTPException) -> bool:
+    """Whether Discord refused a DM for good: a 403 (the user takes none from the bot, 50007 and
+    the like), or 50007 on opening the DM, which Discord answers with a 400 (discord-api-docs#1905)."""
+    return isinstance(exc, discord.Forbidden) or exc.code == CANNOT_DM
+
+
 class Handoff:
     """Where a long job's status is shown: the interaction's response until ``after_s`` seconds
     after the interaction was created, then a DM (or a channel message).
@@ -186,7 +196,7 @@ class Handoff:
     async def _move(self) -> None:
         """To a DM first: the status was a private reply, and in the channel everyone there would
         read an admin's report (feeds, pages, failures). Where the user takes no DMs from the bot
-        (a 403: Discord's 50007 and the like), to the channel when the bot may post there."""
+        (``takes_no_dms``), to the channel when the bot may post there."""
         ix = self.interaction
         text = self._moved(self._last)
         try:
@@ -194,7 +204,7 @@ class Handoff:
         except discord.HTTPException as exc:
             perms = ix.app_permissions
             postable = ix.guild_id is not None and ix.channel is not None and perms.send_messages
-            if not isinstance(exc, discord.Forbidden) or not (postable and perms.view_channel):
+            if not takes_no_dms(exc) or not (postable and perms.view_channel):
                 raise  # one that may pass (a 503) is no reason to show everyone the report
             log.info(
                 "could not send the %s status to user %s (%s): posting it in the channel",

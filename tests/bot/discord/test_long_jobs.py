@@ -55,13 +55,18 @@ async def test_a_reindex_outliving_the_token_reports_in_a_dm(
     assert_everything_quiet(standin)
 
 
+@pytest.mark.parametrize("refused", ["sending", "opening"])
 async def test_the_status_moves_to_the_channel_where_the_user_takes_no_dms(
-    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, refused: str
 ):
+    """Discord refuses a DM to a user who takes none with a 403 on sending it, or a 400 (50007)
+    on opening it (discord-api-docs#1905): the 400 was taken for a failure that may pass, and the
+    status stayed in the interaction, the final report shown nowhere once its token was gone."""
     dm = standin.world.dm_channel(standin.owner)
+    path = f"/channels/{dm.id}/messages" if refused == "sending" else "/users/@me/channels"
     closed = standin.refusals.inject(
-        lambda method, path: method == "POST" and path.endswith(f"/channels/{dm.id}/messages"),
-        403,
+        lambda method, p: method == "POST" and p.endswith(path),
+        403 if refused == "sending" else 400,
         50007,
         "Cannot send messages to this user",
         count=10,
