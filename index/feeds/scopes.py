@@ -214,8 +214,13 @@ class FeedScopes:
             cur = await conn.execute("DELETE FROM server_departures WHERE guild_id = ?", (guild_id,))
             return bool(cur.rowcount)
 
-    async def departed(self, before: float) -> list[int]:
-        """Servers the bot left before ``before``."""
+    async def departed(self, before: float, now: float) -> list[int]:
+        """Servers the bot left before ``before``. A departure recorded after ``now`` (by a clock
+        since set back: one that said 2099 kept the server until 2099) is counted from ``now``."""
+        sql = "SELECT 1 FROM server_departures WHERE left_at > ?"
+        if await self.db.rows(sql, (now,)):
+            async with self.db.transaction() as conn:
+                await conn.execute("UPDATE server_departures SET left_at = ? WHERE left_at > ?", (now, now))
         rows = await self.db.rows("SELECT guild_id FROM server_departures WHERE left_at < ?", (before,))
         return [int(r[0]) for r in rows]
 

@@ -121,7 +121,8 @@ class Servers:
         """Forget the servers the bot left more than ``after_s`` ago: ``also(guild_id)`` first (what
         the caller keeps of it; a failure leaves the departure to the next look), then their feeds
         (feeds nobody else polls are unregistered) and their own articles. Returns their ids."""
-        gone = await self.scopes.departed(self.clock() - after_s)
+        now = self.clock()
+        gone = await self.scopes.departed(now - after_s, now)
         for guild_id in gone:
             if also is not None:
                 await also(guild_id)

@@ -661,6 +661,25 @@ async def test_a_server_the_bot_left_is_forgotten_after_a_while_unless_it_comes_
     assert {f.url for f in await desk.all_feeds()} == {server.url("/shared"), server.url("/b")}
 
 
+async def test_a_departure_recorded_by_a_clock_since_set_back_counts_from_when_it_is_right(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """The bot left server A while the clock said 2099; set right, the clock would have kept A's
+    feeds and articles until 30 days after 2099. Its 30 days now start when a look finds it."""
+    days = 86400.0
+    await desk.add_feed(publish(server, "/a", PATROL), name="mine", check=False, guild_id=A)
+    right = clock.now
+    clock.now = 4_070_908_800.0  # 2099-01-01
+    await desk.server_left(A)
+    clock.now = right
+    assert await desk.forget_departed(30 * days) == []  # counted from now
+    clock.advance(29 * days)
+    assert await desk.forget_departed(30 * days) == []
+    clock.advance(2 * days)
+    assert await desk.forget_departed(30 * days) == [A]
+    assert await desk.feeds(guild_id=A) == []
+
+
 async def test_housekeeping_forgets_the_items_of_pages_and_removed_feeds_whose_articles_left(
     server: FixtureServer, desk: FeedDesk, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
