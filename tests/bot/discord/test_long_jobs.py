@@ -12,6 +12,7 @@ from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.index.store import WriterLock
 
 from tests.discord_standin import DiscordStandin, StandinConfig
+from tests.discord_standin.errors import Refusal
 from tests.feeds.news import GAZA, page
 from tests.fetch.fixture_server import FixtureServer
 
@@ -113,13 +114,7 @@ async def test_a_dm_failing_past_the_token_and_the_job_gets_the_final_report_onc
     """Opening the DM failed (Discord's 503s) until the token expired and the retries of the move
     ran out: the status stayed in the interaction, and the final report, ready after the token,
     was shown nowhere. It is tried again when ready, and reaches the admin once Discord recovers."""
-    outage = standin.refusals.inject(
-        lambda method, path: method == "POST" and path == "/users/@me/channels",
-        503,
-        0,
-        "Service unavailable",
-        count=1000,
-    )
+    outage = unavailable(standin, "/users/@me/channels")
     async with asyncio.timeout(60), start_bot(**long_job_options(standin, tmp_path)) as bot:
         async with WriterLock(bot.settings.data_path / "writer.lock").hold():
             ix = await standin.send_slash_command("operator reindex", user=standin.owner)
@@ -139,13 +134,7 @@ async def test_a_final_report_that_finds_no_way_to_its_admin_is_logged_not_poste
     standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     dm = standin.world.dm_channel(standin.owner)
-    standin.refusals.inject(
-        lambda method, path: method == "POST" and path.endswith(f"/channels/{dm.id}/messages"),
-        503,
-        0,
-        "Service unavailable",
-        count=1000,
-    )
+    unavailable(standin, f"/channels/{dm.id}/messages")
     async with asyncio.timeout(60), start_bot(**long_job_options(standin, tmp_path)) as bot:
         async with WriterLock(bot.settings.data_path / "writer.lock").hold():
             ix = await standin.send_slash_command("operator reindex", user=standin.owner)
@@ -155,6 +144,13 @@ async def test_a_final_report_that_finds_no_way_to_its_admin_is_logged_not_poste
     assert f"could not show user {standin.owner.id} the final report of their reindex" in caplog.text
     assert "✅ Reindex finished" in caplog.text
     assert standin.bot_messages(standin.general) == [] and standin.bot_messages(dm) == []
+
+
+def unavailable(standin: DiscordStandin, path: str) -> Refusal:
+    """Discord answers every POST to ``path`` with a 503 until the injection's count is lowered."""
+    return standin.refusals.inject(
+        lambda method, p: method == "POST" and p == path, 503, 0, "Service unavailable", count=1000
+    )
 
 
 def long_job_options(standin: DiscordStandin, tmp_path: Path) -> dict[str, object]:
