@@ -25,6 +25,8 @@ from foreign_desk.index.sqlite import chunks, rows_in
 from foreign_desk.index.store.schema import visible
 
 SHARED_ID = 0
+AHEAD_S = 60.0
+"""A grant this little ahead of the clock (a clock stepped back a moment) keeps its place."""
 GRANT = "INSERT OR IGNORE INTO article_scopes(uid, guild_id, added_at) VALUES (?, ?, ?)"
 OWN_UIDS = (
     "SELECT uid FROM article_scopes x WHERE x.guild_id = :g AND x.uid IN (:keys) AND NOT EXISTS "
@@ -115,12 +117,16 @@ class Scopes:
         return {r[0] for r in await rows_in(self.conn, OWN_UIDS, list(uids), {"g": guild_id})}
 
     async def owned(self, guild_id: int) -> list[str]:
-        """The server's own articles (not shared ones), oldest grant first."""
+        """The server's own articles (not shared ones), oldest grant first. A grant more than
+        ``AHEAD_S`` ahead of the clock was made by a clock since set back: it counts as the
+        oldest (trimmed first), not as newer than every grant until 2099, which made a server
+        at its quota forget each page it ingested as soon as it came."""
         sql = (
             "SELECT uid FROM article_scopes x WHERE x.guild_id = ? AND NOT EXISTS "
-            "(SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id = 0) ORDER BY added_at, uid"
+            "(SELECT 1 FROM article_scopes y WHERE y.uid = x.uid AND y.guild_id = 0) "
+            "ORDER BY added_at > ? DESC, added_at, uid"
         )
-        async with self.conn.execute(sql, (guild_id,)) as cur:
+        async with self.conn.execute(sql, (guild_id, time.time() + AHEAD_S)) as cur:
             return [r[0] for r in await cur.fetchall()]
 
     async def servers(self) -> set[int]:

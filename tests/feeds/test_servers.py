@@ -573,6 +573,23 @@ async def test_quotas_refuse_clearly_and_a_server_keeps_its_newest_articles(
     assert (await engine.stats()).articles == 1
 
 
+async def test_a_grant_made_by_a_clock_since_set_back_is_trimmed_before_the_page_just_ingested(
+    server: FixtureServer, tight: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """A's page was granted while the clock said 2099. Set right, the clock made every page A
+    ingested since "older" than it: A, at its quota, forgot each new page as soon as it came,
+    and kept the 2099 one until 2099. The page just ingested is kept now."""
+    for story in (PATROL, GAZA):
+        serve_story(server, story)
+    await tight.ingest(server.url(PATROL.path), guild_id=A)
+    await engine.store.conn.execute(  # what a grant made on 2099-01-01 left
+        "UPDATE article_scopes SET added_at = 4070908800.0 WHERE guild_id = ?", (A,)
+    )
+    clock.advance(3601)
+    await tight.ingest(server.url(GAZA.path), guild_id=A)
+    assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [GAZA.title]
+
+
 async def test_feed_adds_at_once_never_pass_the_quota_nor_fetch_past_it(
     server: FixtureServer, tight: FeedDesk
 ) -> None:
