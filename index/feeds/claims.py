@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 RESEND_WITHIN_S = 120.0
 """How long after a send started its nonce is trusted to stop a duplicate (Discord: "a few minutes")."""
+AHEAD_S = 60.0
+"""A send begun this little ahead of the clock (a clock stepped back a moment) is timed from then.
+One further ahead began while a clock since set back said so (2099), at a time nobody knows: too
+late to resend safely, as one older than ``resend_within_s`` (resent, it could post twice)."""
 
 MAX_RETRY_WAIT_S = 86_400.0
 """The longest a refused alert waits for its next try, whatever the backoff settings say (30 s
@@ -77,8 +81,8 @@ class Claims:
             async with self.db.transaction() as conn:
                 cur = await conn.execute(
                     "UPDATE alert_claims SET sending_since = ? WHERE nonce = ? AND sending_since IS NULL "
-                    "AND (maybe_since IS NULL OR maybe_since >= ?)",
-                    (now, post.nonce, now - self.resend_within_s),
+                    "AND (maybe_since IS NULL OR maybe_since BETWEEN ? AND ?)",
+                    (now, post.nonce, now - self.resend_within_s, now + AHEAD_S),
                 )
             return post if cur.rowcount else None  # too late: ``due`` drops it
         nonce = "fd" + secrets.token_hex(10)  # Discord's nonce: at most 25 characters
@@ -154,7 +158,7 @@ class Claims:
             f"{SQL_CLAIMS} WHERE sending_since IS NOT NULL"
         ):
             since = float(sending) if since is None else float(since)
-            if now - since <= self.resend_within_s:
+            if self._resendable(since, now):
                 await self._update(
                     "sending_since = NULL, retry_at = 0, maybe_posted = 1, maybe_since = ?",
                     (since,),
@@ -163,7 +167,7 @@ class Claims:
                 resend += 1
             else:
                 await self._drop(
-                    nonce, channel, now, f"was being sent {now - since:.0f} s ago by a process that stopped"
+                    nonce, channel, now, f"was being sent {_ago(since, now)} by a process that stopped"
                 )
                 drop += 1
         return resend, drop
@@ -171,17 +175,22 @@ class Claims:
     async def due(self, now: float) -> list[tuple[str, int]]:
         """(nonce, channel) of the claims waiting to be sent (again) now (or scheduled by a clock
         since set back: ``MAX_RETRY_WAIT_S``); one that may have been posted longer than
-        ``resend_within_s`` ago is dropped instead (``failed``)."""
+        ``resend_within_s`` ago (or by a clock since set back: ``AHEAD_S``) is dropped instead
+        (``failed``)."""
         due = []
         for nonce, channel, _, since in await self.db.rows(
             f"{SQL_CLAIMS} WHERE sending_since IS NULL AND (retry_at <= ? OR retry_at > ?)",
             (now, now + MAX_RETRY_WAIT_S),
         ):
-            if since is not None and now - float(since) > self.resend_within_s:
-                await self._drop(nonce, channel, now, f"may have been posted {now - float(since):.0f} s ago")
+            if since is not None and not self._resendable(float(since), now):
+                await self._drop(nonce, channel, now, f"may have been posted {_ago(float(since), now)}")
             else:
                 due.append((str(nonce), int(channel)))
         return due
+
+    def _resendable(self, since: float, now: float) -> bool:
+        """Whether Discord still remembers the nonce of a send begun at ``since`` (``AHEAD_S``)."""
+        return -AHEAD_S <= now - since <= self.resend_within_s
 
     async def _drop(self, nonce: str, channel: int, now: float, what: str) -> None:
         """Give up a claim Discord may have posted and may no longer remember: its matches count
@@ -197,6 +206,14 @@ class Claims:
     async def held_channels(self) -> set[int]:
         """Channels with a claim outstanding: nothing new is planned for them until it is done."""
         return {int(r[0]) for r in await self.db.rows("SELECT DISTINCT channel_id FROM alert_claims")}
+
+
+def _ago(since: float, now: float) -> str:
+    return (
+        f"{now - since:.0f} s ago"
+        if since <= now + AHEAD_S
+        else "at an unknown time (by a clock since set back)"
+    )
 
 
 def _keyed(nonce: str, channel_id: int) -> Post:

@@ -149,6 +149,29 @@ async def test_a_retry_scheduled_by_a_clock_since_set_back_is_due_now(
         assert await due() and await desk.claim(retry) == retry  # within a day, however many attempts
 
 
+@pytest.mark.parametrize("left", ["mid-send", "failed unknown"])
+async def test_an_alert_that_may_have_been_posted_by_a_clock_since_set_back_is_not_resent(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock, left: str
+) -> None:
+    """Its send began while the clock said 2099, and its sender died mid-send, or Discord's answer
+    was lost: set right, the clock made it look younger than Discord's nonce memory for decades,
+    so it was resent, and a message that had been posted came twice. When it began is unknown:
+    it is dropped, counted as posted, as one past that memory is."""
+    await matched(server, desk, clock)
+    post = (await desk.due_posts())[0]
+    right, clock.now = clock.now, 4_070_908_800.0  # 2099-01-01
+    claimed = await desk.claim(post)
+    assert claimed is not None
+    if left == "failed unknown":
+        await desk.send_failed(claimed, backoff_s=10, maybe_posted=True)
+    clock.now = right
+    if left == "mid-send":
+        assert await desk.recover_claims() == (0, 1)
+    assert claimed.nonce not in {p.nonce for p in await desk.due_posts()}
+    assert await desk.follows.pending(claimed.channel_id) == []
+    assert claimed.channel_id not in await desk.claims.held_channels()
+
+
 async def test_a_post_recorded_by_a_clock_since_set_back_neither_holds_nor_hides_its_channel(
     server: FixtureServer, desk: FeedDesk, clock: FakeClock
 ) -> None:
