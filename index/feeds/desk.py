@@ -593,12 +593,15 @@ class FeedDesk:
         ago (an article ingested again after that is alerted again, as new), and any left by a
         removed follow. A posted match of an indexed article stays: an update of the article
         would otherwise alert it again. So do claimed ones (``claims``: being sent) and the
-        channel's last post while its ``digest_gap_s`` runs. In batches of ``FORGET_BATCH``,
-        each a short transaction; returns how many went."""
-        cutoff = self.clock() - max(POSTED_KEPT_S, self.settings.digest_gap_s)
+        channel's last post while its ``digest_gap_s`` runs. One posted further ahead of the
+        clock than that was posted by a clock since set back, at a time unknown: it is spent
+        too (as ``plan_posts`` counts it). In batches of ``FORGET_BATCH``, each a short
+        transaction; returns how many went."""
+        now, gap = self.clock(), self.settings.digest_gap_s
+        cutoff, ahead = now - max(POSTED_KEPT_S, gap), now + gap
 
         async def settled(after: tuple[int, str], limit: int) -> list[SettledMatch]:
-            return await self.follows.settled(after, limit, posted_before=cutoff)
+            return await self.follows.settled(after, limit, posted_before=cutoff, posted_after=ahead)
 
         forgotten = await self._forget_spent(settled, self.follows.forget, (0, ""))
         if forgotten:

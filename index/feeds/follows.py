@@ -58,7 +58,7 @@ SQL_LAST_POSTS = (
 SQL_SETTLED = (
     "SELECT m.follow_id, m.article_uid, m.similarity, m.matched_at, m.posted_at, f.id IS NULL "
     "FROM follow_matches m LEFT JOIN follows f ON f.id = m.follow_id WHERE m.claim IS NULL "
-    "AND (m.posted_at IS NULL OR m.posted_at < ?) AND (m.follow_id, m.article_uid) > (?, ?) "
+    "AND (m.posted_at IS NULL OR m.posted_at NOT BETWEEN ? AND ?) AND (m.follow_id, m.article_uid) > (?, ?) "
     "ORDER BY m.follow_id, m.article_uid LIMIT ?"
 )
 SQL_DROP_SETTLED = (
@@ -334,11 +334,12 @@ class Follows:
 
     # -- housekeeping ----------------------------------------------------------------------
     async def settled(
-        self, after: tuple[int, str], limit: int, *, posted_before: float
+        self, after: tuple[int, str], limit: int, *, posted_before: float, posted_after: float
     ) -> list[SettledMatch]:
         """Up to ``limit`` matches past ``after`` (in key order) nobody is sending: unposted, or
-        posted before ``posted_before``."""
-        rows = await self.db.rows(SQL_SETTLED, (posted_before, *after, limit))
+        posted before ``posted_before``, or after ``posted_after`` (by a clock since set back: a
+        post in 2099 kept its match until 30 days after then)."""
+        rows = await self.db.rows(SQL_SETTLED, (posted_before, posted_after, *after, limit))
         return [SettledMatch(int(r[0]), r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
     async def forget(self, matches: Sequence[SettledMatch]) -> int:

@@ -92,3 +92,24 @@ async def test_a_match_whose_article_comes_back_while_it_is_forgotten_is_kept(
     await desk.mark_posted(claimed)
     clock.advance(31)
     assert [p.channel_id for p in await desk.due_posts()] == [WAITING]  # OLD: posted already
+
+
+async def test_a_match_posted_by_a_clock_since_set_back_is_forgotten_once_its_article_left(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """PATROL was posted in a channel while the clock said 2099, then left the index. Set right,
+    the clock kept its match until 30 days after 2099: the row stayed, and PATROL, ingested
+    again, was never alerted there again. When it was posted is unknown: it is spent now."""
+    await desk.follow(OLD, FISHING, guild_id=A)
+    await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    clock.advance(31)
+    (post,) = await desk.due_posts()
+    await desk.mark_posted(post, at=4_070_908_800.0)  # 2099-01-01
+    await engine.forget(A)
+    assert await desk.forget_spent_matches() == 1
+    await desk.ingest(server.url(PATROL.path), guild_id=A)
+    clock.advance(31)
+    assert [(p.channel_id, [m.article.title for m in p.items]) for p in await desk.due_posts()] == [
+        (OLD, [PATROL.title])
+    ]
