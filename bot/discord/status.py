@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -60,6 +60,11 @@ class Handoff:
     """Where a long job's status is shown: the interaction's response until ``after_s`` seconds
     after the interaction was created, then a DM (or a channel message).
 
+    The move waits until ``after_s`` after the interaction was made (Discord's clock) as the bot's
+    clock tells, and never longer than ``after_s``: a clock behind Discord's (a year, until NTP
+    set it right) waited a year, and the status stayed in the interaction past its token, its
+    updates lost until the job ended. ``clock`` and ``sleep`` are injectable, as ``FeedDesk``'s.
+
     A failure that may pass (Discord's 5xx, no answer) is tried again, ``ATTEMPTS`` times at most,
     waiting ``retry_s`` and twice as long after each: the move (while the job runs), then the
     final report (where the move did not happen and the token is gone, a move again). Either can
@@ -77,12 +82,17 @@ class Handoff:
         what: str,
         tx: Texts = EN,
         retry_s: float = 5.0,
+        clock: Callable[[], datetime] = discord.utils.utcnow,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.interaction = interaction
         self.what = what
         self.tx = tx
+        self.after_s = after_s
         self.deadline = interaction.created_at + timedelta(seconds=after_s)
         self.retry_s = retry_s
+        self.clock = clock
+        self.sleep = sleep
         self.message: discord.Message | None = None
         self._last = ""
         self._token_gone = False
@@ -170,7 +180,7 @@ class Handoff:
                     str(exc) or type(exc).__name__,
                     wait,
                 )
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
             except discord.HTTPException as exc:  # a refusal: trying again would change nothing
                 return exc
         return None  # unreachable: the last try returns
@@ -181,9 +191,9 @@ class Handoff:
         return fit(f"{header}\n{text}", CONTENT_MAX)
 
     async def _move_in_time(self) -> None:
-        wait = (self.deadline - discord.utils.utcnow()).total_seconds()
+        wait = min((self.deadline - self.clock()).total_seconds(), self.after_s)
         if wait > 0:
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
         failed = await self._retrying(self._move_now)
         if failed is not None:
             log.warning("could not move the %s status out of the interaction: %s", self.what, failed)

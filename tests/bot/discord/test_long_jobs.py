@@ -5,10 +5,13 @@ channel message), and the final report is shown there."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from foreign_desk.bot.discord.i18n import EN
+from foreign_desk.bot.discord.status import Handoff
 from foreign_desk.index.store import WriterLock
 
 from tests.discord_standin import DiscordStandin, StandinConfig
@@ -213,3 +216,42 @@ async def test_a_reindex_that_breaks_after_the_token_says_so_where_its_status_mo
         await standin.wait_until(lambda: "❌" in moved.content, timeout=20, what="the failure")
     assert moved.content.endswith(EN("reindex.failed", message=EN("error.apology")))
     assert not ix.rejected
+
+
+class BotClock:
+    """The bot's clock (UTC), moving only when slept on; each sleep yields to the loop."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=max(seconds, 0.0))
+        await asyncio.sleep(0)
+
+
+async def test_a_status_moves_before_the_token_ends_when_the_bots_clock_is_behind_discords():
+    """The bot's clock said a year before Discord's (until NTP set it right): the move waited a
+    year from the interaction's time, the status stayed in the interaction past its token, and
+    its updates were lost until the job ended. It moves ``after_s`` into the token at the latest."""
+    made = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # the interaction's id says so: Discord's clock
+    clock = BotClock(made - timedelta(days=365))
+    started, moved = clock.now, asyncio.Event()
+
+    async def send(text: str, **fields: object) -> SimpleNamespace:
+        moved.set()
+        return SimpleNamespace(content=text, jump_url="https://discord.com/channels/@me/1/2", id=2)
+
+    async def edit_original_response(**fields: object) -> None:
+        return None
+
+    user = SimpleNamespace(id=7, mention="<@7>", send=send)
+    ix = SimpleNamespace(created_at=made, user=user, edit_original_response=edit_original_response)
+    handoff = Handoff(ix, after_s=840.0, what="reindex", clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    handoff.start()
+    async with asyncio.timeout(10):
+        await moved.wait()
+    await handoff.stop()
+    assert clock.now - started <= timedelta(seconds=840)  # Discord's 15 minutes had not run out
