@@ -187,9 +187,11 @@ class FeedDesk:
             return self._open_fetcher
 
     async def _seed(self) -> None:
-        if not self.settings.seed or await self.db.flag(SEEDED_FLAG):
+        """Register the seed feeds at the data dir's first open; one with ``seed = false`` counts
+        as that first open too, so a later command without the setting adds none."""
+        if await self.db.flag(SEEDED_FLAG):
             return
-        specs = load_seed(self.settings.seed_file or None)
+        specs = load_seed(self.settings.seed_file or None) if self.settings.seed else []
         for spec in specs:
             try:
                 await self.add_feed(spec.url, name=spec.name, source=spec.source, language=spec.language,

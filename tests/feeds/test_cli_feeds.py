@@ -212,6 +212,15 @@ every = 60
     assert [f["name"] for f in json.loads(stdout)["feeds"]] == ["antara-dunia"]  # not seeded again
 
 
+def test_a_data_dir_started_without_seed_feeds_stays_without_them(tmp_path: Path) -> None:
+    """`[feeds] seed = false` at the first start is that start: a later command without the
+    setting (the bot's environment had it, a shell has not) registers no seed feed either."""
+    code, stdout, _ = invoke(tmp_path / "data", "feeds", "list", env={"FOREIGN_DESK_FEEDS_SEED": "0"})
+    assert code == 0 and stdout.startswith("No feeds registered")
+    code, stdout, _ = invoke(tmp_path / "data", "feeds", "list", "--json", env={})
+    assert code == 0 and json.loads(stdout)["feeds"] == []
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
