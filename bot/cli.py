@@ -118,8 +118,8 @@ def index(state: State, paths: tuple[str, ...], full: bool, prune: bool) -> None
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="How many passages (default 5).")
 @click.option("--lang", help="Only articles in this language (en, id, ...).")
 @click.option("--source", help="Only articles from this outlet.")
-@click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD, or 7d, 2w, 3m).")
-@click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")
+@click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD, or 7d, 2w, 3m, 1y).")
+@click.option("--until", help="Only articles published up to this day (YYYY-MM-DD, or 7d, 2w, 3m, 1y).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @guild_option
 @click.option(

