@@ -209,7 +209,7 @@ class FeedSettings:
     older ones are forgotten after each poll. A feed lists only recent items, so none it still
     lists is ever fetched again; a subscriber's catch-up reaches this far back."""
     item_attempts: int = 3
-    """How often an item whose page failed for a passing reason (timeout, 5xx) is retried."""
+    """How often in all an item whose page fails for a passing reason (timeout, 5xx) is tried."""
     topic_z: float = 3.25
     """How far (standard deviations) a topic must stand out from its background in an article's
     language, at the article's best passage, for the article to be on the topic (``latest
