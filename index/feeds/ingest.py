@@ -360,7 +360,7 @@ class Ingester:
                 "duplicate",
                 dataclasses.replace(record, article_uid=same.article_uid),
                 article=same.article_uid,
-                reason=f"{reason} (same canonical URL)",
+                reason=f"{reason}, by its canonical URL",
             )
             return None
         uid = memory.indexed.get(f"url:{todo.canonical}")
@@ -370,7 +370,7 @@ class Ingester:
                 "duplicate",
                 dataclasses.replace(record, article_uid=uid),
                 article=uid,
-                reason="already indexed (same canonical URL)",
+                reason="same canonical URL",
             )
             return None
         return todo
@@ -573,7 +573,7 @@ class Ingester:
         shared corpus or another server brings (its headline, date and address would)."""
         article = page.article
         if article.id in kept:
-            return article.id, "already indexed; the stored version is kept"
+            return article.id, "the stored version is kept"
         if article.key in keys:
             return keys[article.key], "same article as another item of this fetch"
         source = (article.source or "").casefold()
@@ -614,7 +614,7 @@ class Ingester:
                 exc = FetchError(f"no article text in {article.url}: {problems[where]}")
                 await self._failed(page.todo, exc, harvest)
             elif page.todo.known is None:
-                self._record(harvest, page, "duplicate", article.id, "already indexed (same page)")
+                self._record(harvest, page, "duplicate", article.id, "same page")
             else:
                 self._record(harvest, page, "unchanged", article.id)
         return report.generation, set(report.changed_ids)
@@ -700,7 +700,7 @@ class Ingester:
         if outcome.status == "failed":
             raise FetchError(outcome.reason or f"nothing could be indexed from {url}")
         if outcome.status == "unchanged" and known is None:
-            return dataclasses.replace(outcome, status="duplicate", reason="already indexed")
+            return dataclasses.replace(outcome, status="duplicate", reason=None)
         return outcome
 
 

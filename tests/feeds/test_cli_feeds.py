@@ -153,6 +153,20 @@ def test_ingest_one_url(threaded_server: FixtureServer, data_dir: Path) -> None:
     assert code == 1 and stderr.startswith("error:") and "not an HTML page" in stderr
 
 
+def test_ingest_of_a_page_a_feed_brought_says_already_indexed_once(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """It read "Already indexed: “…” URL (already indexed (same page))"."""
+    server = threaded_server
+    server.serve(SUDAN.path, page(SUDAN, server.base_url))
+    server.serve("/rss", rss("World", server.base_url, [SUDAN]), content_type="application/rss+xml")
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "world")[0] == 0
+    assert invoke(data_dir, "fetch")[0] == 0
+    code, stdout, _ = invoke(data_dir, "ingest", server.url(SUDAN.path))
+    assert code == 0 and stdout.startswith("Already indexed: “Menlu RI pastikan evakuasi WNI")
+    assert stdout.casefold().count("already indexed") == 1, stdout
+
+
 def test_a_citation_links_the_address_the_page_gave(
     threaded_server: FixtureServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
