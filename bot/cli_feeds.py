@@ -163,7 +163,7 @@ def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
         print_json({"feeds": [_feed_json(f) for f in items]})
         return
     if not items:
-        out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
+        out.print(_no_feeds(guild))
     for feed in items:
         details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
         out.print(f"[bold]{escape(feed.name)}[/bold] {escape(feed.url)} [dim]({escape(details)})[/dim]")
@@ -220,7 +220,7 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
                 with progress_bar("indexing") as bar:
                     say = lambda line: err.print(escape(line))  # noqa: E731
                     report = await desk.fetch(name, say=say, index_progress=bar, guild_id=guild)
-            _show_fetch(report, as_json)  # before the desk closes, waiting for the prune it started
+            _show_fetch(report, as_json, guild)  # before the desk closes, waiting for the prune it started
             return report
 
     report = run(go)
@@ -228,9 +228,15 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
         raise SystemExit(1)
 
 
-def _show_fetch(report: Any, as_json: bool) -> None:
+def _no_feeds(guild: int | None) -> str:
+    """What to say when there is no feed: how to add one, as the same server."""
+    as_guild = f" --guild {guild}" if guild else ""
+    return f"No feeds registered: add one with `foreign-desk feeds add URL{as_guild}`."
+
+
+def _show_fetch(report: Any, as_json: bool, guild: int | None = None) -> None:
     if report is None:
-        out.print("No feeds registered: add one with `foreign-desk feeds add URL`.")
+        out.print(_no_feeds(guild))
     elif as_json:
         print_json(_fetch_json(report))
     else:

@@ -95,6 +95,13 @@ def test_fetch_json_with_no_feeds_is_json(data_dir: Path) -> None:
     assert invoke(data_dir, "fetch")[1].startswith("No feeds registered")
 
 
+def test_a_server_without_feeds_is_told_how_to_add_one_of_its_own(data_dir: Path) -> None:
+    """The hint named `feeds add URL`, which adds a shared feed, not one of the server's."""
+    for command in (["feeds", "list"], ["fetch"]):
+        code, stdout, _ = invoke(data_dir, *command, "--guild", "42")
+        assert code == 0 and "`foreign-desk feeds add URL --guild 42`" in stdout, stdout
+
+
 def test_sigterm_during_a_fetch_says_interrupted(threaded_server: FixtureServer, data_dir: Path) -> None:
     server = threaded_server
     server.serve("/rss", rss("World", server.base_url, [PATROL]), content_type="application/rss+xml")
