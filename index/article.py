@@ -38,6 +38,8 @@ class Article:
     can point at it. ``url`` is the article's identity (a page's canonical form,
     ``index.fetch.urls``: "www." and trailing slashes dropped, query sorted), ``link`` the
     address as the page gave it when that differs: what a citation links (``address``).
+    ``copy`` marks a servers' own version of a page others hold another version of (a token
+    that makes its key unique: ``index.feeds.versions``); None for the page's first version.
     """
 
     title: str
@@ -51,6 +53,7 @@ class Article:
     locator: str | None = None
     local_day: str | None = None
     link: str | None = None
+    copy: str | None = None
 
     @property
     def address(self) -> str | None:
@@ -61,7 +64,7 @@ class Article:
     def key(self) -> str:
         """Stable identity across reindexing: the URL when known, else file and place in it."""
         if self.url:
-            return f"url:{self.url}"
+            return f"url:{self.url}#copy:{self.copy}" if self.copy else f"url:{self.url}"
         where = self.path or ""
         return f"file:{where}#{self.locator}" if self.locator else f"file:{where}"
 

@@ -413,6 +413,19 @@ class Engine:
         """Which of the article ``keys`` (``Article.key``) are live, as key → article id."""
         return await self.store.live_keys(keys, await self.store.generation())
 
+    async def content_hash(self, article: Article) -> str | None:
+        """The content hash ``article`` would be stored with (None: it has no text to store),
+        to tell whether a stored version says the same. Cleans and chunks it, in a thread."""
+        # Here: a process that only answers never loads cleaning and chunking.
+        from foreign_desk.index.indexing.prepare import Prepared, prepare
+
+        prepared = await asyncio.to_thread(prepare, article, self.settings)
+        return prepared.content_hash if isinstance(prepared, Prepared) else None
+
+    async def versions(self, keys: Sequence[str]) -> dict[str, list[tuple[str, str, str]]]:
+        """The live versions of each article key's page (``Store.versions``)."""
+        return await self.store.versions(keys, await self.store.generation())
+
     async def topic_scores(self, article_ids: Sequence[str], topics: np.ndarray) -> dict[str, np.ndarray]:
         """Each live article's score for each topic (rows of ``topics``, query vectors): the
         z-score of its best passage against the topic's background in its language

@@ -122,7 +122,14 @@ class FeedDesk:
         self.scopes = FeedScopes(db)
         self.servers = Servers(engine, self.scopes, self.settings, clock)
         self.ingester = Ingester(
-            engine, self.state, self.settings, self._fetcher, clock=clock, rng=rng, on_grant=self._granted
+            engine,
+            self.state,
+            self.settings,
+            self._fetcher,
+            clock=clock,
+            rng=rng,
+            on_grant=self._granted,
+            on_copy=self.follows.carry,
         )
         self._fetcher_factory = fetcher_factory or (lambda: Fetcher.from_settings(engine.settings))
         self._open_fetcher: Fetcher | None = None

@@ -69,6 +69,11 @@ SQL_RESTORE = (  # a posted match, unless its channel has a match of the article
     "SELECT f.id, ?, ?, ?, ? FROM follows f WHERE f.id = ? AND NOT EXISTS (SELECT 1 FROM follow_matches m "
     "JOIN follows g ON g.id = m.follow_id WHERE g.channel_id = f.channel_id AND m.article_uid = ?)"
 )
+SQL_CARRY = (  # the matches of a server's channels with one version of a page, made another's
+    "INSERT OR IGNORE INTO follow_matches(follow_id, article_uid, similarity, matched_at, posted_at) "
+    "SELECT m.follow_id, ?, m.similarity, m.matched_at, coalesce(m.posted_at, m.matched_at) "
+    "FROM follow_matches m JOIN follows f ON f.id = m.follow_id WHERE m.article_uid = ? AND f.guild_id = ?"
+)
 POSTED_KEPT_S = 30 * 86400.0
 """How long a posted match outlives its article in the index: an article ingested again from
 its URL (the same id) within that time is not alerted again where it was."""
@@ -366,6 +371,17 @@ class Follows:
         if unposted := {m.article_uid for m in matches if m.article_uid in back and m.posted_at is None}:
             await self.match(sorted(unposted))
         return gone
+
+    async def carry(self, versions: Mapping[str, Sequence[str]], guilds: Collection[int | None]) -> None:
+        """The servers ``guilds`` see a version of their own of a page (an id of ``versions``)
+        instead of those they saw (its ids there): where one was matched, so is it, as posted
+        (an update of an article they alone see keeps its id, and is not alerted again)."""
+        rows = [
+            (new, old, g) for new, olds in versions.items() for old in olds for g in guilds if g is not None
+        ]
+        if rows:
+            async with self.db.transaction() as conn:
+                await conn.executemany(SQL_CARRY, rows)
 
     async def mark_posted(self, channel_id: int, article_ids: Sequence[str], at: float | None = None) -> int:
         """Record that these articles were posted in the channel; returns how many matches that closed."""

@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import logging
 import random
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, ItemOutcome, Status
 from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, SeenItem
+from foreign_desk.index.feeds.versions import Version, copy_token, retired, seen_by, versions
 from foreign_desk.index.fetch import (
     ConnectionFailed,
     FeedItem,
@@ -57,6 +59,9 @@ Say = Callable[[str], None]
 """A progress callback taking one human-readable line."""
 GrantListener = Callable[[Mapping[str, Collection[int | None]]], Awaitable[object]]
 """Told, per stored article a fetch granted to more readers, who saw it before (``Engine.viewers``)."""
+CopyListener = Callable[[Mapping[str, Sequence[str]], Sequence[int | None]], Awaitable[object]]
+"""Told, before a commit indexes them, of servers' new versions of pages (``feeds.versions``):
+each one's id → the versions those servers saw, and the servers."""
 
 
 def item_hash(item: FeedItem) -> str:
@@ -110,6 +115,12 @@ class Page:
     todo: Todo
     article: Article
     text_hash: str
+    versions: frozenset[str] = frozenset()
+    """The ids of the page's stored versions (``feeds.versions``): none is a twin of it."""
+    seen: tuple[str, ...] = ()
+    """Those its harvest's servers saw before: they see the one it makes or updates instead."""
+    fresh: bool = False
+    """None of its harvest's servers saw a version of it before (to them it is new)."""
 
 
 @dataclass(slots=True)
@@ -136,6 +147,11 @@ class Harvest:
     seen_by: int | None = None
     """The server its outcomes are told to (one of ``scopes``), as it sees them (``as_seen``);
     None: as the store sees them (the operators)."""
+
+    def others(self) -> set[str]:
+        """Versions of its pages that stand for them no more to its servers (an ingest's record
+        may still name one: ``Ingester._record``): never granted to them."""
+        return {v for p in self.pages for v in p.versions if v != p.article.id}
 
     def decide(
         self,
@@ -215,9 +231,13 @@ class Ingester:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         on_grant: GrantListener | None = None,
+        on_copy: CopyListener | None = None,
     ) -> None:
         self.engine = engine
         self.on_grant = on_grant
+        self.on_copy = on_copy
+        """Awaited before a commit indexes servers' own versions of pages: what was done for the
+        versions they saw holds for them (the desk's follows were matched: not alerted again)."""
         """Awaited after a commit granted stored articles (duplicates) to readers who may not
         have seen them: to them the article is new (the desk matches their follows)."""
         self.state = state
@@ -287,21 +307,28 @@ class Ingester:
         # Newest first, so a capped poll takes the latest news; undated items go last.
         items = sorted(poll.feed.items, key=lambda i: i.published or "", reverse=True)
         harvest.listed = frozenset(i.key for i in items)
-        memory = await self._memory(feed, items, shared=None in scopes)
+        memory = await self._memory(feed, items, scopes)
         todos = [t for t in (self._triage(feed, i, harvest, memory) for i in items) if t is not None]
         cap = max(0, self.settings.max_items_per_poll)
         harvest.leftover = len(todos) > cap
         await self._fetch_pages(todos[:cap], fetcher, harvest, fallback_source)
         return harvest
 
-    async def _memory(self, feed: Feed, items: Sequence[FeedItem], *, shared: bool = False) -> Memory:
-        """What is known of ``items``; for a ``shared`` feed (the operators'), only the articles
-        the shared corpus has: one only servers see was made of what their feeds said (a date,
-        an outlet), so its page is fetched and the operators' version indexed."""
+    async def _memory(self, feed: Feed, items: Sequence[FeedItem], scopes: Sequence[int | None]) -> Memory:
+        """What is known of ``items`` for the feed's subscribers ``scopes``; for a shared feed
+        (the operators'), only the articles the shared corpus has: one only servers see was made
+        of what their feeds said (a date, an outlet), so its page is fetched and the operators'
+        version indexed. Servers' own version of a page (``feeds.versions``) is the one they see."""
         seen = await self.state.items(feed.id, [i.key for i in items])
         urls = [i.canonical_link for i in items if i.canonical_link and i.key not in seen]
         indexed = await self.engine.indexed([f"url:{u}" for u in urls])
         records = await self._live(await self.state.by_url(urls))
+        shared = None in scopes
+        if not shared and urls:
+            found = await versions(self.engine, [f"url:{u}" for u in urls])
+            own = {key: mine[-1].uid for key, every in found.items() if (mine := seen_by(every, scopes))}
+            indexed |= own
+            records = [r for r in records if not {f"url:{r.url}", f"url:{r.article_url}"} & own.keys()]
         if shared:
             everyone = await self.engine.visible([r.article_uid for r in records if r.article_uid], SHARED)
             everyone |= await self.engine.visible(list(indexed.values()), SHARED)
@@ -468,8 +495,9 @@ class Ingester:
             owners: list[Harvest] = []
             keys: dict[str, str] = {}  # article key → its id, inside this batch
             texts: dict[tuple[str, str], tuple[str, Sequence[int | None]]] = {}  # → (id, who brought it)
+            stamp = secrets.token_hex(8)  # names the copies this commit makes (``copy_token``)
             for harvest in harvests:
-                kept = await self._kept(harvest)
+                kept = await self._versions(harvest, stamp)
                 for page in harvest.pages:
                     twin = await self._twin(page, keys, texts, kept, harvest.scopes)
                     if twin is not None:
@@ -505,11 +533,13 @@ class Ingester:
             grants = [
                 (r.article_uid, guild)
                 for h in harvests
+                for others in (h.others(),)
                 for r in h.records
-                if r.status in STORED and r.article_uid and r.error is None
+                if r.status in STORED and r.article_uid and r.error is None and r.article_uid not in others
                 for guild in h.scopes
             ]
             await self.engine.grant(grants)
+            await self._retire(harvests)
             await self._granted(grants, before, changed)
             as_seen(harvests, before)
             return gen
@@ -534,8 +564,9 @@ class Ingester:
 
     async def _kept(self, harvest: Harvest) -> set[str]:
         """The stored articles this harvest's pages may not replace: those someone besides its
-        subscribers sees (the shared corpus, another server), who is then granted the stored
-        version (a server must not change what another is shown). Only the operators' feeds
+        subscribers sees (the shared corpus, another server: a server must not change what
+        another is shown; ``_versions`` gives the subscribers a version of their own of another
+        server's, when the page changed, and the shared corpus's as stored). Only the operators' feeds
         and pages, or the server that alone sees an article, change it; and a feed's update
         (not an ingest's) of an article only servers see, each through a feed it follows whose
         item links (or leads to) the article's own URL, when all a feed lends a page (outlet,
@@ -558,6 +589,48 @@ class Ingester:
             or not others[uid] <= followers.get(uid, set())
             or not _same_frame(pages[uid], stored.get(uid))
         }
+
+    async def _versions(self, harvest: Harvest, stamp: str) -> set[str]:
+        """Point each of a servers' harvest's pages at the version of it those servers see (or,
+        seeing none, the page's first), then at a copy of their own (``copy_token``) where others
+        see that version and the page changed (``feeds.versions``); returns the stored articles
+        the pages may not replace: the shared corpus's (``_kept``). The shared corpus's version
+        of a page stands for it to every server: their own versions are retired (``_retire``)."""
+        if not harvest.pages:
+            return set()
+        found = await versions(self.engine, [p.article.key for p in harvest.pages])
+        stored: dict[str, Version] = {}
+        for page in harvest.pages:
+            every = found.get(page.article.key, [])
+            if None in harvest.scopes or any(None in v.viewers for v in every):
+                # The shared corpus's: the operators' to change, else kept as stored.
+                mine = every if None in harvest.scopes else seen_by(every, harvest.scopes)
+                page.seen = tuple(v.uid for v in mine if v.copy() is not None)
+            elif (target := _point(page, every, harvest.scopes)) is not None:
+                stored[target.uid] = target
+        kept = await self._kept(harvest)
+        for page in harvest.pages:
+            target = stored.get(page.article.id)
+            if target is None or page.article.id not in kept:
+                continue
+            kept.discard(page.article.id)  # others see it: unchanged, it is granted as stored
+            if await self.engine.content_hash(page.article) != target.content_hash:
+                page.article = dataclasses.replace(page.article, copy=copy_token(stamp, harvest.scopes))
+        return kept
+
+    async def _retire(self, harvests: Sequence[Harvest]) -> None:
+        """Revoke from each harvest's servers (every server, for the shared corpus's) the
+        versions of its pages they saw and see no more: another (a copy of their own, one they
+        saw too, the shared corpus's) stands for the page now."""
+        for harvest in harvests:
+            turns = {p.article.id: p.seen for p in harvest.pages if p.seen}
+            live = await self.engine.live(list(turns))  # published (a grant may outlive a failed run)
+            for guild in harvest.scopes if live else ():
+                old = retired(turns, await self.engine.visible(list(live), Scope(guild)))
+                viewers = await self.engine.viewers(old)
+                for server in {g for uid in old for g in viewers.get(uid, ())} if guild is None else {guild}:
+                    if server is not None:
+                        await self.engine.forget(server, old)
 
     async def _twin(
         self,
@@ -582,10 +655,10 @@ class Ingester:
             return uid, "same text as another item of this fetch"
         if page.todo.known is None and article.url and article.url != page.todo.canonical:
             same = await self._stored_twin(await self.state.by_url([article.url]), scopes)
-            if same is not None and same != article.id:
+            if same is not None and same != article.id and same not in page.versions:
                 return same, "same canonical URL as an article already stored"
         same = await self._stored_twin(await self.state.by_text(page.text_hash, article.source), scopes)
-        if same is not None and same != article.id:
+        if same is not None and same != article.id and same not in page.versions:
             return same, "same text as an article of the same outlet"
         return None
 
@@ -602,6 +675,9 @@ class Ingester:
         generation and the articles it added or changed."""
         articles = [p.article for p in batch]
         scopes = {p.article.id: h.scopes for p, h in zip(batch, owners, strict=True)}
+        for page, harvest in zip(batch, owners, strict=True):
+            if self.on_copy is not None and page.seen and page.article.id not in page.seen:
+                await self.on_copy({page.article.id: page.seen}, harvest.scopes)
         report = await self.engine.add_articles(articles, progress=index_progress, scopes=scopes)
         added, updated = set(report.added_ids), set(report.updated_ids)
         problems = {p.path: p.reason for p in report.problems}
@@ -609,11 +685,13 @@ class Ingester:
             article = page.article
             where = article.path or article.url or article.title
             if article.id in added or article.id in updated:
-                self._record(harvest, page, "updated" if article.id in updated else "new", article.id)
+                # A copy of its own is an update to servers that saw another version (``_versions``).
+                renewed = article.id in updated or (bool(page.seen) and article.id not in page.seen)
+                self._record(harvest, page, "updated" if renewed else "new", article.id)
             elif where in problems:
                 exc = FetchError(f"no article text in {article.url}: {problems[where]}")
                 await self._failed(page.todo, exc, harvest)
-            elif page.todo.known is None:
+            elif page.todo.known is None or page.fresh:
                 self._record(harvest, page, "duplicate", article.id, "same page")
             else:
                 self._record(harvest, page, "unchanged", article.id)
@@ -635,10 +713,13 @@ class Ingester:
             article_uid=uid,
         )
         known = todo.known
-        if status == "duplicate" and known and known.status == "stored" and known.article_uid == uid:
+        if known and known.status == "stored" and known.article_uid is not None:
             # The item's page was stored as this very article (another scope brought the page
-            # again, or it now leads elsewhere).
-            record = as_known(record, known)
+            # again, or it now leads elsewhere); or, an ingest's record (every scope's), as
+            # another version of the page, which the scopes that see it keep (``_versions``).
+            same = status == "duplicate" and known.article_uid == uid
+            other = todo.feed is None and known.article_uid != uid and known.article_uid in page.versions
+            record = as_known(record, known) if same or other else record
         outcome = ItemOutcome(
             page.article.address or todo.canonical,  # where a redirect led, not the link that was given
             status,
@@ -682,8 +763,9 @@ class Ingester:
     ) -> ItemOutcome:
         """Fetch one article page and index it, for the shared corpus or as the server
         ``guild_id``'s own; re-fetching a known URL updates it when it changed (a server's page
-        that others see too is granted to it as stored: a ``duplicate``, see ``_kept``; told
-        ``as_seen_by`` that server, ``new`` unless it saw it before: ``Harvest.seen_by``).
+        that other servers see too, as a version of its own: ``feeds.versions``; one the shared
+        corpus has is granted to it as stored: a ``duplicate``; told ``as_seen_by`` that
+        server, ``new`` unless it saw it before: ``Harvest.seen_by``).
 
         Raises the ``FetchError`` that stopped it (not a page, refused address, no article).
         """
@@ -723,6 +805,18 @@ def as_seen(harvests: Sequence[Harvest], before: Mapping[str, Collection[int | N
                 continue
             told.add(uid)
             items[n] = dataclasses.replace(item, status="new", reason=None)
+
+
+def _point(page: Page, every: Sequence[Version], scopes: Sequence[int | None]) -> Version | None:
+    """Point a servers' page at the stored version of it they see (the newest, if a kill left
+    them two), else at the page's first version; returns it (None: the page is new)."""
+    mine = seen_by(every, scopes)
+    target = next(reversed(mine), None) or next((v for v in every if v.copy() is None), None)
+    if target is not None:
+        page.article = dataclasses.replace(page.article, copy=target.copy())
+        page.versions = frozenset(v.uid for v in every)
+        page.seen, page.fresh = tuple(v.uid for v in mine), not mine
+    return target
 
 
 def _stands_for(viewers: Collection[int | None], scopes: Sequence[int | None]) -> bool:

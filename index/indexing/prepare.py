@@ -71,6 +71,7 @@ def content_hash(article: Article, chunking: ChunkingSettings) -> str:
     (not where in a file it was), the chunking settings, the chunker and the passage recipe."""
     blocks = [{"text": b.text, "kind": b.kind} for b in article.blocks]
     described = _fields(article)
+    del described["copy"]  # which version of a page it is (its key), not what it says
     for optional in ("local_day", "link"):  # hashed as before these fields: those articles stay unchanged
         if described[optional] is None:
             del described[optional]

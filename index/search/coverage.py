@@ -38,11 +38,13 @@ def same_story_threshold(fingerprint: Fingerprint) -> float:
 async def article_with_key(
     store: Store, generation: int, keys: Sequence[str], scope: Scope = SHARED
 ) -> ArticleSummary | None:
-    """The live article ``scope`` may see stored under one of ``keys`` (``url:...``), or None."""
-    found = await store.live_keys(list(dict.fromkeys(keys)), generation)
-    if not found:
+    """The live article ``scope`` may see stored under one of ``keys`` (``url:...``), or a
+    version of its page of its own (``Store.versions``), or None."""
+    found = await store.versions(list(dict.fromkeys(keys)), generation)
+    uids = [uid for rows in found.values() for _, uid, _ in rows]
+    if not uids:
         return None
-    items = await store.latest(1, generation, uids=list(found.values())[:1], scope=scope)
+    items = await store.latest(len(uids), generation, uids=uids, scope=scope)
     return items[0] if items else None
 
 

@@ -644,6 +644,22 @@ class Store:
         sql = f"SELECT a.key, a.uid FROM articles a WHERE a.key IN (:keys) AND {visible('a')}"
         return {r[0]: r[1] for r in await rows_in(self.conn, sql, keys, {"gen": gen})}
 
+    async def versions(self, keys: Sequence[str], gen: int) -> dict[str, list[tuple[str, str, str]]]:
+        """The live versions of each of the article ``keys`` (the article itself and the
+        ``Article.copy`` versions of its page) at ``gen``, as key → [(key, uid, content hash)]
+        in the order they were stored; keys without any left out."""
+        sql = (
+            "SELECT key, uid, content_hash FROM articles a WHERE (a.key = :k OR "
+            f"(a.key > :k || '#copy:' AND a.key < :k || '#copy;')) AND {visible('a')} ORDER BY a.id"
+        )
+        found: dict[str, list[tuple[str, str, str]]] = {}
+        for key in dict.fromkeys(keys):
+            async with self.conn.execute(sql, {"k": key, "gen": gen}) as cur:
+                rows = [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+            if rows:
+                found[key] = rows
+        return found
+
     async def live_uids(self, uids: Sequence[str], gen: int) -> set[str]:
         """Those of the article ids ``uids`` visible at ``gen``."""
         sql = f"SELECT a.uid FROM articles a WHERE a.uid IN (:keys) AND {visible('a')}"

@@ -1,6 +1,7 @@
 """Who may see which article: the shared corpus (``guild_id`` 0) and each server's own articles.
 
-An article is stored once, whoever brought it; ``article_scopes`` lists who may see it. A reader
+An article is stored once, whoever brought it (a page that changed since, once per version of it
+servers see: ``feeds.versions``); ``article_scopes`` lists who may see it. A reader
 in a scope (``models.Scope``) sees the shared articles plus those of its own server; an article
 without a row is seen by nobody (the safe side: a crash between two writes can only hide an
 article, never show one to the wrong server). Rows are not generational: granting a server an

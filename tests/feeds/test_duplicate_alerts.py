@@ -11,9 +11,10 @@ import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, Post
 from foreign_desk.index.feeds.models import ItemOutcome
+from foreign_desk.index.models import Scope
 
 from tests.feeds.conftest import FakeClock, publish, serve_story
-from tests.feeds.news import PATROL
+from tests.feeds.news import PATROL, PATROL_UPDATED
 from tests.fetch.fixture_server import FixtureServer
 
 A, B = 111, 222
@@ -82,7 +83,9 @@ async def test_a_stored_article_new_to_a_server_alerts_its_follows_once(
 
     assert (outcome.status, outcome.article_id) == ("duplicate", uid)
     assert await deliver(desk, clock) == [(IN_B, [PATROL.title])]  # B's follow alone, A's not again
-    assert (await page_at_the_same_url(desk, server)).status == "duplicate"  # B brings it again
+    # B brings it again: up to date, as it would be had B alone held it (before: "duplicate",
+    # the stored version kept, which told B that another server holds the page).
+    assert (await page_at_the_same_url(desk, server)).status == "unchanged"
     await engine.forget(B)  # B stops seeing it (A still does) and brings it back: alerted already
     assert (await page_at_the_same_url(desk, server)).status == "duplicate"
     assert await deliver(desk, clock) == []
@@ -114,3 +117,25 @@ async def test_a_shared_article_a_server_brings_again_is_not_new_to_it(
     assert (await page_at_the_same_url(desk, server)).status == "duplicate"
 
     assert await deliver(desk, clock) == []
+
+
+@pytest.mark.parametrize("others", [False, True], ids=["alone", "held-by-another-server"])
+async def test_a_page_a_server_updates_is_not_alerted_to_it_again_whoever_else_holds_it(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, others: bool
+) -> None:
+    """B's update of a page A holds too is B's own version of it (a new article id): alerted
+    again in B's channel, it told B what an update B alone held never does (the same id), that
+    another server holds the page."""
+    await desk.follow(IN_A, FISHING, guild_id=A)
+    await desk.follow(IN_B, FISHING, guild_id=B)
+    serve_story(server, PATROL)
+    if others:
+        await desk.ingest(server.url(PATROL.path), guild_id=A)
+    await page_at_the_same_url(desk, server)
+    assert (IN_B, [PATROL.title]) in await deliver(desk, clock)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+
+    assert (await page_at_the_same_url(desk, server)).status == "updated"
+
+    assert await desk.follows.pending() == []
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]

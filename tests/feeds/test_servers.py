@@ -221,46 +221,49 @@ async def test_a_page_is_stored_once_and_seen_by_each_scope_that_brought_it(
     assert (await engine.stats()).articles == 1
 
 
-@pytest.mark.parametrize(
-    ("changed", "guild"),
-    [(False, A), (True, B)],
-    ids=["the-first-server", "page-changed-since"],
-)
+@pytest.mark.parametrize("changed", [False, True], ids=["the-same-page", "page-changed-since"])
 async def test_a_copy_of_a_page_two_servers_brought_is_the_article_stored(
-    server: FixtureServer, desk: FeedDesk, engine: Engine, changed: bool, guild: int | None
+    server: FixtureServer, desk: FeedDesk, engine: Engine, changed: bool
 ) -> None:
-    """Server B's ingest of the page A stored is a duplicate (the stored version kept, even if
-    the page changed since); the same text from the same outlet at another address, brought by
-    a server that sees that article, is still that article, never a second copy in its answers
-    and listings (brought by anyone else, it is theirs: the next test)."""
+    """Server B's ingest of the page A stored is that article (a duplicate); once the page
+    changed, it is B's own version of the page, as if B alone had brought it (``versions``). The
+    same text from the same outlet at another address, brought by a server that sees that
+    article, is still that article, never a second copy in its answers and listings (brought
+    by anyone else, it is theirs: the next test)."""
     serve_story(server, PATROL)
     first = await desk.ingest(server.url(PATROL.path), guild_id=A)
     if changed:
         serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
-    assert (await desk.ingest(server.url(PATROL.path), guild_id=B)).status == "duplicate"
+    of_b = await desk.ingest(server.url(PATROL.path), guild_id=B)
+    assert (of_b.status, of_b.article_id == first.article_id) == (
+        ("new", False) if changed else ("duplicate", True)
+    )
     copy = PATROL.with_(path="/world/2024/mar/05/arafura-sea-joint-patrols-agreed")
     serve_story(server, copy)
 
-    outcome = await desk.ingest(server.url(copy.path), guild_id=guild)
+    outcome = await desk.ingest(server.url(copy.path), guild_id=A)
 
     assert (outcome.status, outcome.article_id) == ("duplicate", first.article_id)
-    assert (await engine.stats()).articles == 1
-    for scope in (Scope(A), Scope(B), Scope(guild)):
-        assert await engine.visible([first.article_id], scope) == {first.article_id}
+    assert (await engine.stats()).articles == (2 if changed else 1)
+    assert await engine.visible([first.article_id], Scope(A)) == {first.article_id}
+    assert await engine.visible([first.article_id], Scope(B)) == (set() if changed else {first.article_id})
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [
+        PATROL_UPDATED.title if changed else PATROL.title
+    ]
 
 
 async def test_a_copy_of_a_feeds_article_another_server_brought_too_is_the_article_stored(
     server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
 ) -> None:
     """B's feed stored the page, then A ingested it; the feed's item changed, and its page
-    fetched again is the stored version, kept (A sees it): a copy elsewhere A brings is still
-    that article."""
+    fetched again is the stored version, unchanged (as it would be had B alone held it): a copy
+    elsewhere A brings is still that article."""
     await desk.add_feed(publish(server, "/b", PATROL), name="b", check=False, guild_id=B)
     (first,) = (await desk.fetch(guild_id=B)).items
     assert (await desk.ingest(server.url(PATROL.path), guild_id=A)).status == "duplicate"
     publish(server, "/b", PATROL.with_(summary="Navies of both countries will patrol together"))
     clock.advance(3600)
-    assert [i.status for i in (await desk.fetch(guild_id=B)).items] == ["duplicate"]
+    assert [i.status for i in (await desk.fetch(guild_id=B)).items] == ["unchanged"]
     copy = PATROL.with_(path="/world/2024/mar/05/arafura-sea-joint-patrols-agreed")
     serve_story(server, copy)
 
@@ -410,8 +413,9 @@ async def test_articles_trimmed_from_a_servers_quota_reach_a_later_subscriber_of
 async def test_a_servers_page_never_changes_what_others_are_shown(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
-    """The operators credit their feed's articles to an outlet (servers may not); a server's
-    ingest of one of its pages, or of another server's own page, is granted the stored version."""
+    """The operators credit their feed's articles to an outlet (servers may not): a server's
+    ingest of one of its pages is granted the stored version. Its ingest of another server's own
+    page, changed since, is its own version of the page (``versions``), as if it alone had it."""
     await desk.add_feed(publish(server, "/shared", PATROL), name="news", source="Reuters", check=False)
     await desk.fetch()
     serve_story(server, GAZA)
@@ -424,11 +428,11 @@ async def test_a_servers_page_never_changes_what_others_are_shown(
     others = await desk.ingest(server.url(GAZA.path), guild_id=A)
 
     kept = ("duplicate", "the stored version is kept")
-    assert [(o.status, o.reason) for o in (shared, others)] == [kept, kept]
+    assert [(o.status, o.reason) for o in (shared, others)] == [kept, ("new", None)]
     assert [await shown(engine, q, scope) for q in questions for scope in (SHARED, Scope(B))] == before
     assert [s.source for s in await engine.sources(scope=Scope(C))] == ["Reuters"]
     assert (PATROL.title, False) in await titles(engine, PATROL_QUESTION, Scope(A))
-    assert (GAZA.title, True) in await titles(engine, GAZA.title, Scope(A))  # granted, as B has it
+    assert (GAZA.title + " (diperbarui)", True) in await titles(engine, GAZA.title, Scope(A))
 
 
 @pytest.mark.parametrize(
@@ -441,7 +445,8 @@ async def test_an_article_two_servers_follow_is_updated_by_either_feed_from_its_
 ) -> None:
     """Once A and B both saw an article through feeds (one feed, or each its own linking the same
     page), neither feed updated it any more. The page's update now reaches both. An article B
-    took by an ingest stays the version B took: a server's feed never rewrites another's page."""
+    took by an ingest stays the version B took: a server's feed never rewrites another's page;
+    A's feed updates A's own version of it (``versions``)."""
     await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
     await desk.fetch(guild_id=A)
     if b_path is None:
@@ -454,10 +459,10 @@ async def test_an_article_two_servers_follow_is_updated_by_either_feed_from_its_
 
     report = await desk.fetch(guild_id=A)
 
-    assert [i.status for i in report.items] == ["updated" if updated else "duplicate"]
-    for scope in (Scope(A), Scope(B)):
+    assert [i.status for i in report.items] == ["updated"]
+    for scope, sees_update in ((Scope(A), True), (Scope(B), updated)):
         (title,) = [a.title for a in await engine.latest(10, scope=scope)]
-        assert title == (PATROL_UPDATED.title if updated else PATROL.title)
+        assert title == (PATROL_UPDATED.title if sees_update else PATROL.title)
 
 
 async def test_a_servers_feed_never_rewrites_an_article_another_follows_at_another_url(
@@ -485,7 +490,8 @@ async def test_a_servers_feed_never_lends_another_servers_article_its_own_date(
     server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
 ) -> None:
     """A page without a date of its own takes its feed item's: A's feed, whose item A controls,
-    may not rewrite the article B follows with A's date, even when the page changed."""
+    may not rewrite the article B follows with A's date, even when the page changed: A gets its
+    own version of the page, dated as its feed says (``versions``)."""
 
     def undated(words: str) -> str:
         text = f"Officials in Kupang said the joint patrol {words} near the Arafura Sea on Friday. " * 6
@@ -508,9 +514,11 @@ async def test_a_servers_feed_never_lends_another_servers_article_its_own_date(
 
     report = await desk.fetch(guild_id=A)
 
-    assert [i.status for i in report.items] == ["duplicate"]
+    assert [i.status for i in report.items] == ["updated"]
     (article,) = await engine.latest(10, scope=Scope(B))
     assert article.published == "2024-03-05T10:00:00Z" and "set sail" in article.lede
+    (own,) = await engine.latest(10, scope=Scope(A))
+    assert own.published == "2024-03-07T10:00:00Z" and "returned" in own.lede
 
 
 async def test_the_operators_feed_takes_a_page_a_servers_feed_brought_first_as_its_own_item_dates_it(
@@ -789,3 +797,109 @@ async def test_a_fetch_tells_a_server_an_article_its_feed_lists_twice_as_new_onc
 
     assert {i.status for i in report.runs[0].items if i.url.endswith(GAZA.path)} == {"new"}
     assert report.counts["new"] == 2 and report.counts["duplicates"] == 1
+
+
+async def passages(engine: Engine, question: str, scope: Scope) -> list[str]:
+    return [r.text for r in (await engine.ask(question, k=5, scope=scope)).results]
+
+
+FIRST_MISSION = "first combined patrol set sail from Kupang"
+
+
+@pytest.mark.parametrize("others", [False, True], ids=["alone", "held-by-another-server"])
+async def test_a_server_that_ingests_a_changed_page_again_is_told_updated_whoever_else_holds_it(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, others: bool
+) -> None:
+    """Server B ingests a page again after it changed. Before, when server A held the page too,
+    B was told "the stored version is kept" (alone, "updated"): B learnt that another server
+    holds it. Now B is told "updated" and is shown the new text either way, while A is told
+    nothing and keeps being shown the version it took."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    if others:
+        await desk.ingest(url, guild_id=A)
+    await desk.ingest(url, guild_id=B)
+    a_before = await shown(engine, PATROL_QUESTION, Scope(A))
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+
+    outcome = await desk.ingest(url, guild_id=B, as_seen_by=B)
+
+    assert (outcome.status, outcome.reason, outcome.title) == ("updated", None, PATROL_UPDATED.title)
+    in_b = await passages(engine, PATROL_QUESTION, Scope(B))
+    assert any(FIRST_MISSION in text for text in in_b)
+    assert [(a.title, a.own) for a in await engine.latest(10, scope=Scope(B))] == [
+        (PATROL_UPDATED.title, True)
+    ]
+    assert await shown(engine, PATROL_QUESTION, Scope(A)) == a_before
+    assert not any(FIRST_MISSION in text for text in await passages(engine, PATROL_QUESTION, Scope(A)))
+    assert await engine.latest(10, scope=SHARED) == []
+    # Again, unchanged: up to date for B, whoever else holds it; and once more changed, updated.
+    assert (await desk.ingest(url, guild_id=B, as_seen_by=B)).status == "unchanged"
+    serve_story(server, PATROL.with_(title=PATROL.title + " (corrected)"))
+    assert (await desk.ingest(url, guild_id=B, as_seen_by=B)).status == "updated"
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL.title + " (corrected)"]
+    assert await shown(engine, PATROL_QUESTION, Scope(A)) == a_before
+    assert (await engine.stats()).articles == (2 if others else 1)
+    # B's link to the page, and a feed of B's listing it, find B's version, not A's beside it.
+    assert (await engine.article_at(url, scope=Scope(B))).title == PATROL.title + " (corrected)"
+    await desk.add_feed(
+        publish(server, "/b", PATROL.with_(title=PATROL.title + " (corrected)")),
+        name="b",
+        check=False,
+        guild_id=B,
+    )
+    await desk.fetch(guild_id=B, as_seen_by=B)
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL.title + " (corrected)"]
+    if others:
+        assert (await engine.article_at(url, scope=Scope(A))).title == PATROL.title
+
+
+async def test_a_server_left_seeing_two_versions_of_a_page_by_a_kill_sees_one_after_its_next_ingest(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B's own version of a page A holds too is published before B's grant on A's version is
+    revoked: a kill in between leaves B seeing both (never A seeing B's). B's next ingest of
+    the page keeps the newer and revokes the other."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    await desk.ingest(url, guild_id=B)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    with monkeypatch.context() as patch:
+
+        async def killed(*_args: object) -> None:  # the process died once the copy was published
+            return None
+
+        patch.setattr(desk.ingester, "_retire", killed)
+        await desk.ingest(url, guild_id=B)
+    assert {a.title for a in await engine.latest(10, scope=Scope(B))} == {PATROL.title, PATROL_UPDATED.title}
+    assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [PATROL.title]
+
+    outcome = await desk.ingest(url, guild_id=B, as_seen_by=B)
+
+    assert outcome.status == "unchanged"
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]
+    assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [PATROL.title]
+
+
+async def test_the_operators_taking_a_page_a_server_has_its_own_version_of_leave_it_one_version(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """B has its own version of a page A holds too; the operators then take the page into the
+    shared corpus. Every server sees the operators' version, B no longer its own beside it (two
+    of one page in its listings), and B's own version, seen by nobody, leaves the index."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    await desk.ingest(url, guild_id=B)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    assert (await desk.ingest(url, guild_id=B)).status == "updated"
+    serve_story(server, PATROL.with_(title=PATROL.title + " (corrected)"))
+
+    await desk.ingest(url)
+
+    for scope in (Scope(A), Scope(B), Scope(C), SHARED):
+        shown = await engine.latest(10, scope=scope)
+        assert [(a.title, a.own) for a in shown] == [(PATROL.title + " (corrected)", False)]
+    assert (await engine.stats()).articles == 1
+    assert (await desk.ingest(url, guild_id=B, as_seen_by=B)).status == "duplicate"

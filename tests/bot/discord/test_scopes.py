@@ -15,7 +15,7 @@ from aiohttp import web
 from foreign_desk.index.models import Scope
 
 from tests.discord_standin import DiscordStandin, StandinUsageError, StoredMessage, User
-from tests.feeds.news import GAZA, PATROL, SUDAN, page, rss
+from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
 from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of
@@ -233,7 +233,7 @@ async def test_a_page_another_server_brought_is_new_to_the_server_that_ingests_i
 ):
     """Server B stored the page first: A's /admin ingest of it said "Already indexed", telling A
     that another server has it. To A the page is new (it is A's to see from then on); only once
-    A has it is it already indexed."""
+    A has it is it up to date (as when A alone had it; "Already indexed" had said that B has it)."""
     w = World(standin)
     news.serve(PATROL.path, page(PATROL, news.base_url))
     url = news.url(PATROL.path)
@@ -246,8 +246,35 @@ async def test_a_page_another_server_brought_is_new_to_the_server_that_ingests_i
 
     assert first.status == "new"
     assert ingested.content == f"✅ Added “{PATROL.title}” (<{url}>): it is answerable now."
-    assert again.content.startswith(f"Already indexed: “{PATROL.title}”")
+    assert again.content == f"Already up to date: “{PATROL.title}” (<{url}>)."
     assert PATROL.title in in_a and OWN in in_a
+    assert_everything_quiet(standin)
+
+
+async def test_a_server_that_ingests_a_changed_page_others_hold_is_told_updated_and_alone_sees_it(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """A and B both took a page; it changed, and A's /admin ingest of it said "the stored version
+    is kept" (alone, A would have been told "Updated"), telling A that another server has it. Now
+    A is told it is updated and is answered from the new text; B, told nothing, still from the
+    version it took."""
+    w = World(standin)
+    news.serve(PATROL.path, page(PATROL, news.base_url))
+    url = news.url(PATROL.path)
+    a = {"user": w.manager_a}
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.ingest(url, guild_id=w.b.id)
+        await run(standin, "admin ingest", {"url": url}, **a)
+        news.serve(PATROL.path, page(PATROL_UPDATED.with_(path=PATROL.path), news.base_url))
+        updated = await run(standin, "admin ingest", {"url": url}, **a)
+        in_a = await ask(standin, w.reader, w.a.general)
+        in_b = await ask(standin, w.reader, w.b.general)
+
+    assert updated.content == (
+        f"✅ Updated “{PATROL_UPDATED.title}” (<{url}>): the new version replaces the old one."
+    )
+    assert PATROL_UPDATED.title in in_a and OWN in in_a
+    assert PATROL.title in in_b and PATROL_UPDATED.title not in in_b
     assert_everything_quiet(standin)
 
 
