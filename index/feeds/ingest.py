@@ -46,7 +46,7 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.models import SHARED, ArticleSummary, Scope
+from foreign_desk.index.models import ArticleSummary, Scope
 from foreign_desk.index.progress import ProgressFn, waiting_notice
 from foreign_desk.index.text import tokens
 
@@ -315,25 +315,26 @@ class Ingester:
         return harvest
 
     async def _memory(self, feed: Feed, items: Sequence[FeedItem], scopes: Sequence[int | None]) -> Memory:
-        """What is known of ``items`` for the feed's subscribers ``scopes``; for a shared feed
-        (the operators'), only the articles the shared corpus has: one only servers see was made
-        of what their feeds said (a date, an outlet), so its page is fetched and the operators'
-        version indexed. Servers' own version of a page (``feeds.versions``) is the one they see."""
+        """What is known of ``items`` for the feed's subscribers ``scopes``: only the articles
+        they all see already (the shared corpus's, for the operators' feeds) stand for an item
+        without its page. Another's was made of what its feed said (a date, an outlet), or of
+        the page before it changed: a server would be shown that only because another server
+        holds the page. Their own version of a page (``feeds.versions``) is the one they see."""
         seen = await self.state.items(feed.id, [i.key for i in items])
         urls = [i.canonical_link for i in items if i.canonical_link and i.key not in seen]
         indexed = await self.engine.indexed([f"url:{u}" for u in urls])
         records = await self._live(await self.state.by_url(urls))
-        shared = None in scopes
-        if not shared and urls:
+        if None not in scopes and urls:
             found = await versions(self.engine, [f"url:{u}" for u in urls])
             own = {key: mine[-1].uid for key, every in found.items() if (mine := seen_by(every, scopes))}
             indexed |= own
             records = [r for r in records if not {f"url:{r.url}", f"url:{r.article_url}"} & own.keys()]
-        if shared:
-            everyone = await self.engine.visible([r.article_uid for r in records if r.article_uid], SHARED)
-            everyone |= await self.engine.visible(list(indexed.values()), SHARED)
-            records = [r for r in records if r.article_uid in everyone]
-            indexed = {k: uid for k, uid in indexed.items() if uid in everyone}
+        viewers = await self.engine.viewers(
+            [r.article_uid for r in records if r.article_uid] + [*indexed.values()]
+        )
+        everyone = {uid for uid, who in viewers.items() if _stands_for(who, scopes)}
+        records = [r for r in records if r.article_uid in everyone]
+        indexed = {k: uid for k, uid in indexed.items() if uid in everyone}
         stored: dict[str, SeenItem] = {}
         for record in records:
             for url in (record.url, record.article_url):

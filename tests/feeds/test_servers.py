@@ -903,3 +903,25 @@ async def test_the_operators_taking_a_page_a_server_has_its_own_version_of_leave
         assert [(a.title, a.own) for a in shown] == [(PATROL.title + " (corrected)", False)]
     assert (await engine.stats()).articles == 1
     assert (await desk.ingest(url, guild_id=B, as_seen_by=B)).status == "duplicate"
+
+
+@pytest.mark.parametrize("others", [False, True], ids=["alone", "held-by-another-server"])
+async def test_a_servers_feed_listing_a_page_another_server_took_before_it_changed_brings_its_text_now(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, others: bool
+) -> None:
+    """A took the page; it changed; B's feed lists it. The item was taken for A's article
+    without fetching the page: B was shown A's old text (alone, what the page says now), and so
+    could tell that another server holds the page."""
+    serve_story(server, PATROL)
+    if others:
+        await desk.ingest(server.url(PATROL.path), guild_id=A)
+    await desk.add_feed(
+        publish(server, "/b", PATROL_UPDATED.with_(path=PATROL.path)), name="b", check=False, guild_id=B
+    )
+
+    report = await desk.fetch(guild_id=B, as_seen_by=B)
+
+    assert [(i.status, i.reason) for i in report.items] == [("new", None)]
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]
+    if others:
+        assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [PATROL.title]
