@@ -120,7 +120,8 @@ class Page:
     seen: tuple[str, ...] = ()
     """Those its harvest's servers saw before: they see the one it makes or updates instead."""
     fresh: bool = False
-    """None of its harvest's servers saw a version of it before (to them it is new)."""
+    """The server its harvest is told to (else none of its servers) saw no version of it
+    before: to that server it is new."""
 
 
 @dataclass(slots=True)
@@ -607,7 +608,7 @@ class Ingester:
                 # The shared corpus's: the operators' to change, else kept as stored.
                 mine = every if None in harvest.scopes else seen_by(every, harvest.scopes)
                 page.seen = tuple(v.uid for v in mine if v.copy() is not None)
-            elif (target := _point(page, every, harvest.scopes)) is not None:
+            elif (target := _point(page, every, harvest)) is not None:
                 stored[target.uid] = target
         kept = await self._kept(harvest)
         for page in harvest.pages:
@@ -687,12 +688,15 @@ class Ingester:
             where = article.path or article.url or article.title
             if article.id in added or article.id in updated:
                 # A copy of its own is an update to servers that saw another version (``_versions``).
+                # To a server that saw none, it is new.
                 renewed = article.id in updated or (bool(page.seen) and article.id not in page.seen)
+                renewed = renewed and not page.fresh
                 self._record(harvest, page, "updated" if renewed else "new", article.id)
             elif where in problems:
                 exc = FetchError(f"no article text in {article.url}: {problems[where]}")
                 await self._failed(page.todo, exc, harvest)
-            elif page.todo.known is None or page.fresh:
+            elif page.fresh or (page.todo.known is None and not page.versions):
+                # Servers that saw it are told it is unchanged: whoever else ingested it (``known``).
                 self._record(harvest, page, "duplicate", article.id, "same page")
             else:
                 self._record(harvest, page, "unchanged", article.id)
@@ -782,7 +786,7 @@ class Ingester:
         (outcome,) = harvest.run.items
         if outcome.status == "failed":
             raise FetchError(outcome.reason or f"nothing could be indexed from {url}")
-        if outcome.status == "unchanged" and known is None:
+        if outcome.status == "unchanged" and known is None and guild_id is None:
             return dataclasses.replace(outcome, status="duplicate", reason=None)
         return outcome
 
@@ -808,15 +812,17 @@ def as_seen(harvests: Sequence[Harvest], before: Mapping[str, Collection[int | N
             items[n] = dataclasses.replace(item, status="new", reason=None)
 
 
-def _point(page: Page, every: Sequence[Version], scopes: Sequence[int | None]) -> Version | None:
+def _point(page: Page, every: Sequence[Version], harvest: Harvest) -> Version | None:
     """Point a servers' page at the stored version of it they see (the newest, if a kill left
-    them two), else at the page's first version; returns it (None: the page is new)."""
-    mine = seen_by(every, scopes)
+    them two), else at the page's first version; returns it (None: the page is new). Fresh: the
+    server it is told to (``Harvest.seen_by``; else all of them) saw no version of it."""
+    mine = seen_by(every, harvest.scopes)
     target = next(reversed(mine), None) or next((v for v in every if v.copy() is None), None)
     if target is not None:
+        told = (harvest.seen_by,) if harvest.seen_by in harvest.scopes else harvest.scopes
         page.article = dataclasses.replace(page.article, copy=target.copy())
         page.versions = frozenset(v.uid for v in every)
-        page.seen, page.fresh = tuple(v.uid for v in mine), not mine
+        page.seen, page.fresh = tuple(v.uid for v in mine), not seen_by(every, told)
     return target
 
 

@@ -925,3 +925,19 @@ async def test_a_servers_feed_listing_a_page_another_server_took_before_it_chang
     assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]
     if others:
         assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [PATROL.title]
+
+
+@pytest.mark.parametrize("others", [False, True], ids=["alone", "another-server-ingested-it"])
+async def test_a_server_ingesting_a_page_its_feed_brought_is_told_the_same_whoever_ingested_it(
+    server: FixtureServer, desk: FeedDesk, others: bool
+) -> None:
+    """Ingests share one record per address: B's ingest of a page its feed brought said "already
+    indexed" unless any server had ingested the page before ("unchanged"), which told B so."""
+    await desk.add_feed(publish(server, "/b", PATROL), name="b", check=False, guild_id=B)
+    await desk.fetch(guild_id=B)
+    if others:
+        await desk.ingest(server.url(PATROL.path), guild_id=A)
+
+    outcome = await desk.ingest(server.url(PATROL.path), guild_id=B, as_seen_by=B)
+
+    assert (outcome.status, outcome.reason) == ("unchanged", None)
