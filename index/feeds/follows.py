@@ -69,9 +69,11 @@ SQL_RESTORE = (  # a posted match, unless its channel has a match of the article
     "SELECT f.id, ?, ?, ?, ? FROM follows f WHERE f.id = ? AND NOT EXISTS (SELECT 1 FROM follow_matches m "
     "JOIN follows g ON g.id = m.follow_id WHERE g.channel_id = f.channel_id AND m.article_uid = ?)"
 )
-SQL_CARRY = (  # the matches of a server's channels with one version of a page, made another's
+SQL_CARRY = (  # the matches of a server's channels with one version of a page, made another's:
+    # posted as they were (one being sent, claimed, as posted: its send goes out), waiting still
     "INSERT OR IGNORE INTO follow_matches(follow_id, article_uid, similarity, matched_at, posted_at) "
-    "SELECT m.follow_id, ?, m.similarity, m.matched_at, coalesce(m.posted_at, m.matched_at) "
+    "SELECT m.follow_id, ?, m.similarity, m.matched_at, "
+    "CASE WHEN m.claim IS NULL THEN m.posted_at ELSE coalesce(m.posted_at, m.matched_at) END "
     "FROM follow_matches m JOIN follows f ON f.id = m.follow_id WHERE m.article_uid = ? AND f.guild_id = ?"
 )
 POSTED_KEPT_S = 30 * 86400.0
@@ -374,8 +376,9 @@ class Follows:
 
     async def carry(self, versions: Mapping[str, Sequence[str]], guilds: Collection[int | None]) -> None:
         """The servers ``guilds`` see a version of their own of a page (an id of ``versions``)
-        instead of those they saw (its ids there): where one was matched, so is it, as posted
-        (an update of an article they alone see keeps its id, and is not alerted again)."""
+        instead of those they saw (its ids there): where one was matched, so is it, posted or
+        waiting as it was (an update of an article they alone see keeps its id and its match:
+        not alerted again, nor dropped before it went out)."""
         rows = [
             (new, old, g) for new, olds in versions.items() for old in olds for g in guilds if g is not None
         ]

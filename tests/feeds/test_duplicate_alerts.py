@@ -139,3 +139,23 @@ async def test_a_page_a_server_updates_is_not_alerted_to_it_again_whoever_else_h
 
     assert await desk.follows.pending() == []
     assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]
+
+
+@pytest.mark.parametrize("others", [False, True], ids=["alone", "held-by-another-server"])
+async def test_a_page_a_server_updates_before_its_alert_went_out_is_alerted_once_whoever_else_holds_it(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock, others: bool
+) -> None:
+    """B's follow matched the page and its alert waits (the digest gap); B brings the page again,
+    changed. Alone, its article keeps its id and the alert goes out; a version of its own (A
+    holds the page too) took the match as posted, and B's channel was never told."""
+    await desk.follow(IN_B, FISHING, guild_id=B)
+    serve_story(server, PATROL)
+    if others:
+        await desk.ingest(server.url(PATROL.path), guild_id=A)
+    await page_at_the_same_url(desk, server)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+
+    assert (await page_at_the_same_url(desk, server)).status == "updated"
+
+    assert await deliver(desk, clock) == [(IN_B, [PATROL_UPDATED.title])]
+    assert await deliver(desk, clock) == []
