@@ -604,10 +604,12 @@ class Ingester:
         stored: dict[str, Version] = {}
         for page in harvest.pages:
             every = found.get(page.article.key, [])
-            if None in harvest.scopes or any(None in v.viewers for v in every):
-                # The shared corpus's: the operators' to change, else kept as stored.
+            if None in harvest.scopes or seen_by(every, (None,)):
+                # The shared corpus's: the operators' to change, else kept as stored. It may be a
+                # servers' version a catch-up granted the shared corpus: not the page's first.
+                page.article = dataclasses.replace(page.article, copy=_shared(every))
                 mine = every if None in harvest.scopes else seen_by(every, harvest.scopes)
-                page.seen = tuple(v.uid for v in mine if v.copy() is not None)
+                page.seen = tuple(v.uid for v in mine if v.uid != page.article.id)
             elif (target := _point(page, every, harvest)) is not None:
                 stored[target.uid] = target
         kept = await self._kept(harvest)
@@ -824,6 +826,13 @@ def _point(page: Page, every: Sequence[Version], harvest: Harvest) -> Version | 
         page.versions = frozenset(v.uid for v in every)
         page.seen, page.fresh = tuple(v.uid for v in mine), not seen_by(every, told)
     return target
+
+
+def _shared(every: Sequence[Version]) -> str | None:
+    """The ``Article.copy`` of the version of a page the shared corpus sees (the newest), else
+    of its first version (None): what the operators change and every server is shown."""
+    shared = seen_by(every, (None,))
+    return shared[-1].copy() if shared else None
 
 
 def _stands_for(viewers: Collection[int | None], scopes: Sequence[int | None]) -> bool:

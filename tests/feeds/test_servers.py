@@ -941,3 +941,34 @@ async def test_a_server_ingesting_a_page_its_feed_brought_is_told_the_same_whoev
     outcome = await desk.ingest(server.url(PATROL.path), guild_id=B, as_seen_by=B)
 
     assert (outcome.status, outcome.reason) == ("unchanged", None)
+
+
+async def test_a_server_bringing_a_page_the_shared_corpus_took_from_a_servers_version_is_shown_that(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A took the page; it changed; B's feed brought B's own version of it; the operators then
+    subscribed to B's feed, whose catch-up made B's version the shared corpus's. C ingesting
+    the page is shown the shared version: it was granted A's own (the page's first version),
+    which it would never have seen had A not held the page. And the operators' fetch of the page
+    changed A's version, not the shared one: two versions of the page in the shared corpus."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    feed = publish(server, "/b", PATROL_UPDATED.with_(path=PATROL.path))
+    await desk.add_feed(feed, name="b", check=False, guild_id=B)
+    await desk.fetch(guild_id=B)
+    await desk.add_feed(feed, name="b", check=False)
+    await desk.caught_up()
+
+    outcome = await desk.ingest(url, guild_id=C, as_seen_by=C)
+
+    assert outcome.title == PATROL_UPDATED.title
+    in_c = await engine.latest(10, scope=Scope(C))
+    assert [(a.title, a.own) for a in in_c] == [(PATROL_UPDATED.title, False)]
+    assert (await engine.article_at(url, scope=Scope(C))).title == PATROL_UPDATED.title
+    # The operators' own fetch of the page changes the shared version: one version left for all.
+    serve_story(server, PATROL.with_(title=PATROL.title + " (corrected)"))
+    await desk.ingest(url)
+    for scope in (Scope(A), Scope(B), Scope(C), SHARED):
+        shown = await engine.latest(10, scope=scope)
+        assert [(a.title, a.own) for a in shown] == [(PATROL.title + " (corrected)", False)]
