@@ -726,6 +726,8 @@ class Ingester:
             # another version of the page, which the scopes that see it keep (``_versions``).
             same = status == "duplicate" and known.article_uid == uid
             other = todo.feed is None and known.article_uid != uid and known.article_uid in page.versions
+            if other:  # this version's own record: the same text at another address repeats it
+                harvest.records.append(dataclasses.replace(record, ident=f"{todo.canonical}#version:{uid}"))
             record = as_known(record, known) if same or other else record
         outcome = ItemOutcome(
             page.article.address or todo.canonical,  # where a redirect led, not the link that was given

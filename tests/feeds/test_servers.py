@@ -972,3 +972,27 @@ async def test_a_server_bringing_a_page_the_shared_corpus_took_from_a_servers_ve
     for scope in (Scope(A), Scope(B), Scope(C), SHARED):
         shown = await engine.latest(10, scope=scope)
         assert [(a.title, a.own) for a in shown] == [(PATROL.title + " (corrected)", False)]
+
+
+@pytest.mark.parametrize("others", [False, True], ids=["alone", "held-by-another-server"])
+async def test_a_servers_updated_page_found_again_at_another_address_is_that_article_whoever_else_holds_it(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, others: bool
+) -> None:
+    """B's page changed and B ingested it again; the outlet then serves the same text at another
+    address, which B ingests. Alone, that is the article B has ("same text"); when A held the
+    page too, B's own version had no record of its text (the address's record names A's), so
+    B was told "new" and shown the story twice."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    if others:
+        await desk.ingest(url, guild_id=A)
+    await desk.ingest(url, guild_id=B)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    assert (await desk.ingest(url, guild_id=B, as_seen_by=B)).status == "updated"
+    moved = PATROL_UPDATED.with_(path="/world/2024/mar/05/arafura-sea-joint-patrols-agreed")
+    serve_story(server, moved)
+
+    outcome = await desk.ingest(server.url(moved.path), guild_id=B, as_seen_by=B)
+
+    assert (outcome.status, outcome.reason) == ("duplicate", "same text as an article of the same outlet")
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]
