@@ -497,7 +497,7 @@ class Ingester:
             owners: list[Harvest] = []
             keys: dict[str, str] = {}  # article key → its id, inside this batch
             texts: dict[tuple[str, str], tuple[str, Sequence[int | None]]] = {}  # → (id, who brought it)
-            stamp = secrets.token_hex(8)  # names the copies this commit makes (``copy_token``)
+            stamp = secrets.token_hex(8)  # names a copy whose usual key is taken (``_copy``)
             for harvest in harvests:
                 kept = await self._versions(harvest, stamp)
                 for page in harvest.pages:
@@ -619,7 +619,8 @@ class Ingester:
                 continue
             kept.discard(page.article.id)  # others see it: unchanged, it is granted as stored
             if await self.engine.content_hash(page.article) != target.content_hash:
-                page.article = dataclasses.replace(page.article, copy=copy_token(stamp, harvest.scopes))
+                token = _copy(page, target, found, harvest, stamp)
+                page.article = dataclasses.replace(page.article, copy=token)
         return kept
 
     async def _retire(self, harvests: Sequence[Harvest]) -> None:
@@ -828,6 +829,20 @@ def _point(page: Page, every: Sequence[Version], harvest: Harvest) -> Version | 
         page.versions = frozenset(v.uid for v in every)
         page.seen, page.fresh = tuple(v.uid for v in mine), not seen_by(every, told)
     return target
+
+
+def _copy(
+    page: Page, target: Version, found: Mapping[str, Sequence[Version]], harvest: Harvest, stamp: str
+) -> str:
+    """The token of the servers' copy of ``target`` (``copy_token``): the same in every process,
+    so two commits making it at once (two shards) make one, not two the servers would both see.
+    Should a version of the page hold that key already (theirs once, others' since), the commit's
+    own (``stamp``): an update of it would change what others see."""
+    token = copy_token(target.uid, harvest.scopes)
+    taken = {v.key for v in found.get(dataclasses.replace(page.article, copy=None).key, ())}
+    if dataclasses.replace(page.article, copy=token).key in taken:
+        token = copy_token(f"{target.uid}:{stamp}", harvest.scopes)
+    return token
 
 
 def _shared(every: Sequence[Version]) -> str | None:

@@ -58,11 +58,11 @@ def seen_by(found: Sequence[Version], scopes: Collection[int | None]) -> list[Ve
     return [v for v in found if v.viewers & set(scopes)]
 
 
-def copy_token(stamp: str, scopes: Collection[int | None]) -> str:
-    """The token of the copy one commit (``stamp``) makes for ``scopes``: two items of the
-    commit bringing the page for the same servers make one copy (the same key)."""
+def copy_token(base: str, scopes: Collection[int | None]) -> str:
+    """The token of the copy ``scopes`` (servers) make of the version ``base``: the same for two
+    items of a commit, or two commits, bringing the page for them (one copy, the same key)."""
     guilds = ",".join(sorted(str(g) for g in scopes))
-    return hashlib.sha1(f"{stamp}:{guilds}".encode()).hexdigest()[:16]
+    return hashlib.sha1(f"{base}:{guilds}".encode()).hexdigest()[:16]
 
 
 def retired(turns: Mapping[str, Sequence[str]], live: Collection[str]) -> list[str]:

@@ -581,6 +581,31 @@ async def test_quotas_refuse_clearly_and_a_server_keeps_its_newest_articles(
     assert (await engine.stats()).articles == 1
 
 
+async def test_two_processes_bringing_a_servers_changed_page_at_once_make_it_one_version(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """Two processes (two shards, a CLI beside the bot) bringing B's changed page, which A holds
+    too, at the same moment each made B a version of its own: B was shown the page twice until
+    its next fetch of it. Both now make the same one."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    await desk.ingest(url, guild_id=B)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as other:
+        told = await asyncio.gather(
+            desk.ingest(url, guild_id=B, as_seen_by=B), other.ingest(url, guild_id=B, as_seen_by=B)
+        )
+
+    assert sorted(o.status for o in told) == ["unchanged", "updated"]
+    assert [(a.title, a.own) for a in await engine.latest(10, scope=Scope(B))] == [
+        (PATROL_UPDATED.title, True)
+    ]
+    assert [a.title for a in await engine.latest(10, scope=Scope(A))] == [PATROL.title]
+    assert (await engine.stats()).articles == 2
+
+
 async def test_a_grant_made_by_a_clock_since_set_back_is_trimmed_before_the_page_just_ingested(
     server: FixtureServer, tight: FeedDesk, engine: Engine, clock: FakeClock
 ) -> None:
