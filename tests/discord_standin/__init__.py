@@ -54,7 +54,8 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
   Retry-After, shared by every client with the token) and `standin.rate_limits.inject(...)`;
   see `ratelimits.py`. `enforce_nonce` returns the earlier message with the same nonce.
 - `hold_answers(predicate)`: matching requests are carried out but answered only on
-  `hold.release()` (kill a bot between "Discord posted it" and "the bot knows"; `holds.py`).
+  `hold.release()` (kill a bot between "Discord posted it" and "the bot knows"; `holds.py`), or
+  answered with an error on `hold.fail(status)` (a 5xx after Discord did the work).
 - users act: `send_slash_command(path, options, user=, channel=, dm=, permissions=,
   app_permissions=, locale=, installed=, force=)` (`locale` users may type localized names;
   `installed="user"` for a user installation), `send_message_command(message, name, …)`

@@ -4,7 +4,8 @@
 true is handled as usual (the message is created, the request recorded with its status) but its
 HTTP answer waits until `hold.release()` (or the stand-in stops). Tests use it to stop a bot in
 the moment between "Discord posted it" and "the bot knows it did", where a bot that resends
-must not post twice.
+must not post twice. `hold.fail(status)` releases it with an error answer instead (Discord's 5xx
+after doing the work), and the request's record says what the bot was answered.
 """
 
 from __future__ import annotations
@@ -23,8 +24,15 @@ class Hold:
     predicate: Callable[[RecordedRequest], object]
     held: list[RecordedRequest] = field(default_factory=list)
     released: asyncio.Event = field(default_factory=asyncio.Event)
+    failure: tuple[int, dict[str, object]] | None = None
+    """What the held requests are answered once released by `fail`: a status and its JSON body."""
 
     def release(self) -> None:
+        self.released.set()
+
+    def fail(self, status: int = 500, message: str = "Internal Server Error") -> None:
+        """Release the held requests with this error, though their work is done."""
+        self.failure = (status, {"message": message, "code": 0})
         self.released.set()
 
 

@@ -130,6 +130,9 @@ class RestApi:
         hold = self.s.holds.matching(rec)
         if hold is not None:
             await hold.released.wait()
+            if hold.failure is not None:
+                status, payload = hold.failure
+                rec.status, rec.response = status, payload
         if status == 204:
             return web.Response(status=204, headers=headers)
         # Exactly "application/json", no charset: discord.py compares the header verbatim.

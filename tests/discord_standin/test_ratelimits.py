@@ -103,3 +103,18 @@ async def test_a_held_answer_arrives_only_on_release(standin: DiscordStandin, cl
         hold.release()
         sent = await sending
     assert sent.id == posted[0].id
+
+
+async def test_a_held_answer_failed_on_release_is_an_error_though_the_message_was_posted(
+    standin: DiscordStandin, client_options: dict[str, Any]
+):
+    bot = client(client_options)
+    hold = standin.hold_answers(lambda r: r.method == "POST" and r.route == "/channels/{channel_id}/messages")
+    async with asyncio.timeout(15), standin.run_client(bot):
+        sending = asyncio.create_task(bot.get_partial_messageable(standin.general.id).send("held"))
+        await standin.wait_until(lambda: hold.held, what="the held request")
+        hold.fail(503)
+        with pytest.raises(discord.DiscordServerError):
+            await sending
+    assert [m.content for m in standin.bot_messages(standin.general)] == ["held"]
+    assert hold.held[0].status == 503

@@ -111,6 +111,26 @@ async def test_a_dm_that_fails_for_another_reason_is_tried_again_never_moved_to_
     assert len(standin.bot_messages(dm)) == 1
 
 
+async def test_a_dm_discord_posted_but_answered_with_an_error_is_not_posted_twice(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
+):
+    """Discord posted the status DM and then answered 503: the retry carries the same nonce, so
+    Discord returns that DM instead of posting a second, and it shows the final report."""
+    dm = standin.world.dm_channel(standin.owner)
+    posts = f"/channels/{dm.id}/messages"
+    sent = standin.hold_answers(lambda r: r.method == "POST" and r.path == posts)
+    async with asyncio.timeout(60), start_bot(**long_job_options(standin, tmp_path)) as bot:
+        async with WriterLock(bot.settings.data_path / "writer.lock").hold():
+            await standin.send_slash_command("operator reindex", user=standin.owner)
+            await standin.wait_until(lambda: sent.held, timeout=10, what="the DM posted")
+            sent.fail(503)
+            moved = await standin.wait_for_bot_message(channel=dm, timeout=20)
+        await standin.wait_until(lambda: "✅ Reindex finished" in moved.content, timeout=45, what="report")
+    assert standin.bot_messages(dm) == [moved] and standin.bot_messages(standin.general) == []
+    tries = [r for r in standin.requests if r.method == "POST" and r.path == posts]
+    assert [r.status for r in tries] == [503, 200] and tries[1].response["id"] == str(moved.id)
+
+
 async def test_a_dm_failing_past_the_token_and_the_job_gets_the_final_report_once_it_passes(
     standin: DiscordStandin, start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
