@@ -80,6 +80,13 @@ def _believable(value: date | datetime) -> bool:
     return value <= latest.date()
 
 
+def ceiling(now: datetime | None = None) -> str:
+    """The latest ``published`` believed at ``now`` (the clock), in its ISO form: a stored date
+    after it was believed by a clock since set back (one that said 2099 believed 2099), and is no
+    date now, as it would not be if read now. Compared as text: a day sorts before its instants."""
+    return ((now or datetime.now(UTC)) + FUTURE_TOLERANCE).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _format(value: date | datetime, *, assume_tz: tzinfo = UTC) -> tuple[str | None, str | None]:
     """(``published``, local day): see ``parse_published_day``."""
     if isinstance(value, datetime) and value.tzinfo is None:

@@ -22,6 +22,7 @@ from typing import Any, TypeGuard
 
 import aiosqlite
 import numpy as np
+from foreign_desk.index.dates import ceiling
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
@@ -163,6 +164,21 @@ class StoredPassage:
 def day_sql(alias: str) -> str:
     """SQL for ``published_day`` of articles alias ``alias``: the outlet's day, else the UTC one."""
     return f"coalesce({alias}.local_day, substr({alias}.published, 1, 10))"
+
+
+def believed_sql(alias: str) -> str:
+    """SQL for the ``published`` of articles alias ``alias`` as believed now (``:ceiling``,
+    ``dates.ceiling``), else NULL: a date stored while a clock since set back said 2099 is no
+    date, as a feed's "2099" read now is none; else that article heads every listing until then."""
+    return f"CASE WHEN {alias}.published <= :ceiling THEN {alias}.published END"
+
+
+NEWEST_FIRST = (
+    f"ORDER BY {believed_sql('a')} IS NULL, {believed_sql('a')} DESC, "
+    "CASE WHEN a.added_at <= :ceiling THEN a.added_at END DESC"
+)
+"""Articles newest first, the undated last; of one date, the one stored last, as the clock says
+(stored "in 2099" is stored at a time unknown: before the others)."""
 
 
 def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]:
@@ -562,11 +578,10 @@ class Store:
             fsql += f" AND a.uid IN ({marks})"
             params.update({f"u{i}": u for i, u in enumerate(uids)})
         sql = (
-            "SELECT a.* FROM articles a "
-            f"WHERE {visible('a')}{fsql} "
-            "ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC LIMIT :limit"
+            f"SELECT a.*, {believed_sql('a')} AS believed FROM articles a "
+            f"WHERE {visible('a')}{fsql} {NEWEST_FIRST} LIMIT :limit"
         )
-        params.update(gen=gen, limit=limit)
+        params.update(gen=gen, limit=limit, ceiling=ceiling())
         async with self.conn.execute(sql, params) as cur:
             rows = await cur.fetchall()
         own: set[str] = set()
@@ -578,12 +593,12 @@ class Store:
                 title=r["title"],
                 source=r["source"],
                 url=r["url"],
-                published=r["published"],
+                published=r["believed"],
                 language=r["language"],
                 path=r["path"],
                 lede=r["lede"],
                 own=r["uid"] in own,
-                local_day=r["local_day"],
+                local_day=r["local_day"] if r["believed"] else None,
             )
             for r in rows
         ]
@@ -591,12 +606,13 @@ class Store:
     async def sources(self, gen: int, scope: Scope | None = None) -> list[SourceCount]:
         ssql, params = scope_sql(scope)
         sql = (
-            "SELECT a.source AS source, count(*) AS n, max(a.published) AS latest, "
-            f"max({day_sql('a')}) AS latest_day FROM articles a "
+            f"SELECT a.source AS source, count(*) AS n, max({believed_sql('a')}) AS latest, "
+            f"max(CASE WHEN {believed_sql('a')} IS NOT NULL THEN {day_sql('a')} END) AS latest_day "
+            "FROM articles a "
             f"WHERE {visible('a')}{ssql} AND a.source IS NOT NULL GROUP BY a.source COLLATE NOCASE "
             "ORDER BY n DESC, a.source"
         )
-        async with self.conn.execute(sql, {"gen": gen, **params}) as cur:
+        async with self.conn.execute(sql, {"gen": gen, "ceiling": ceiling(), **params}) as cur:
             rows = await cur.fetchall()
         return [SourceCount(r["source"], int(r["n"]), r["latest"], r["latest_day"]) for r in rows]
 
@@ -703,11 +719,11 @@ class Store:
         sql = (
             "WITH recent AS (SELECT a.id, a.uid FROM articles a "
             f"WHERE {visible('a')}{fsql} "
-            "ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC LIMIT :n) "
+            f"{NEWEST_FIRST} LIMIT :n) "
             f"SELECT r.uid, {column} FROM recent r JOIN passages p ON p.article_id = r.id "
             f"JOIN {table} ON s.key = p.vector_key WHERE {visible('p')} ORDER BY r.id, p.id"
         )
-        params.update(gen=gen, n=articles)
+        params.update(gen=gen, n=articles, ceiling=ceiling())
         uids: dict[str, int] = {}
         owners: list[int] = []
         parts: list[np.ndarray] = []

