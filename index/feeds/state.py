@@ -56,16 +56,20 @@ SQL_FEEDLESS = (
     "SELECT id, article_uid, last_seen FROM feed_items INDEXED BY feed_items_feedless "
     "WHERE feed_id IS NULL AND id > ? ORDER BY id LIMIT ?"
 )
-RANK = "(CASE {t}.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, {t}.last_seen, -{t}.id)"
+RANK = (
+    "(CASE {t}.status WHEN 'stored' THEN 2 WHEN 'duplicate' THEN 1 ELSE 0 END, "
+    "CASE WHEN {t}.last_seen <= :now THEN {t}.last_seen ELSE '' END, -{t}.id)"
+)
 """What an item's record says, to keep the one that says most of two: stored, then duplicate,
-then failed; then the one written last (``last_seen``: the higher id may be the older record);
+then failed; then the one written last (``last_seen``: the higher id may be the older record;
+one after ``:now`` was written by a clock since set back, at a time unknown: before the others);
 then the lower id."""
 SQL_ORPHANS_OUTRANKED = (
     "DELETE FROM feed_items AS o WHERE o.feed_id IS NULL AND EXISTS (SELECT 1 FROM feed_items i "
-    f"WHERE i.feed_id = ? AND i.ident = o.ident AND {RANK.format(t='i')} > {RANK.format(t='o')})"
+    f"WHERE i.feed_id = :feed AND i.ident = o.ident AND {RANK.format(t='i')} > {RANK.format(t='o')})"
 )
 SQL_ORPHANS_OUTRANKING = (
-    "DELETE FROM feed_items WHERE feed_id = ? "
+    "DELETE FROM feed_items WHERE feed_id = :feed "
     "AND ident IN (SELECT ident FROM feed_items WHERE feed_id IS NULL)"
 )
 SQL_DROP_FEEDLESS = (
@@ -253,7 +257,7 @@ async def orphan_items(conn: aiosqlite.Connection, feed_id: int) -> None:
     NULL``), keep one item per URL among its items and the feed-less ones: the one that says
     most (``RANK``). One record per URL, so that an ingest of it reads and writes that one."""
     for sql in (SQL_ORPHANS_OUTRANKED, SQL_ORPHANS_OUTRANKING):
-        await conn.execute(sql, (feed_id,))
+        await conn.execute(sql, {"feed": feed_id, "now": now_iso()})
 
 
 def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:

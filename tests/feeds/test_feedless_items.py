@@ -9,7 +9,7 @@ from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
-from foreign_desk.index.sqlite import connect, migrate
+from foreign_desk.index.sqlite import connect, migrate, now_iso
 from foreign_desk.index.text import caseless
 
 from tests.fake_embedder import FakeEmbedder
@@ -106,3 +106,29 @@ async def test_the_feed_migration_10_keeps_the_record_an_ingest_wrote_last(
 
     assert (copy.status, copy.article_id) == ("duplicate", first.article_id)
     assert (await engine.stats()).articles == 1
+
+
+async def test_a_removed_feeds_item_outranks_a_record_written_while_the_clock_said_2099(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    """Of two records of a URL that say as much, the one written last stays when a feed goes. One
+    written "in 2099" by a clock since set right was written at a time unknown: it was kept over
+    every record written since, until 2099, and ingests of the URL read what it said."""
+    serve_story(server, PATROL)
+    feed = await desk.add_feed(publish(server, "/a", PATROL), name="a", check=False, guild_id=A)
+    url = server.url(PATROL.path)
+    async with desk.db.transaction() as conn:
+        for feed_id, text_hash, seen in (
+            (None, "from 2099", "2099-01-01T00:00:00Z"),
+            (feed.id, "now", now_iso()),
+        ):
+            await conn.execute(
+                "INSERT INTO feed_items(feed_id, ident, url, text_hash, status, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, 'duplicate', ?, ?)",
+                (feed_id, url, url, text_hash, seen, seen),
+            )
+
+    await desk.remove_feed("a", guild_id=A)
+
+    kept = await desk.db.rows("SELECT feed_id, text_hash FROM feed_items WHERE ident = ?", (url,))
+    assert [tuple(r) for r in kept] == [(None, "now")]
