@@ -170,6 +170,8 @@ def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
         status = f"last success {feed.last_success or 'never'}; next poll {_when(feed.next_poll) or 'now'}"
         if feed.failures:
             status += f"; {feed.failures} failure(s) in a row, last: {feed.last_error}"
+        if feed.catch_up_failed:
+            status += "; some articles it brought before it was added here could not be fetched (given up)"
         out.print(f"   {escape(status)}")
 
 

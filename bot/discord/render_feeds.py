@@ -93,6 +93,8 @@ def _feed_block(feed: Feed, tx: Texts) -> str:
     if feed.failures:
         why = fit_markdown(feed.last_error or tx("feeds.unknown_error"), 300)
         lines.append(tx.plural("feeds.failing", feed.failures, why=why))
+    if feed.catch_up_failed:
+        lines.append(tx("feeds.catch_up_failed"))
     return "\n".join(lines)
 
 

@@ -384,7 +384,8 @@ class FeedDesk:
     async def _retry_catch_up(self, feed_id: int, guild_id: int | None, retry_after: float) -> None:
         """Leave the catch-up owed, to be tried again once its backoff (and the site's
         ``retry_after``) has passed: deleted as done, its articles never came. Failing for
-        ``CATCH_UP_GIVE_UP_S``, it is deleted all the same, with a warning."""
+        ``CATCH_UP_GIVE_UP_S``, it is given up, with a warning, and the scope's feed listing
+        says so (``Feed.catch_up_failed``): its admins read that, not the log."""
 
         def wait(attempts: int) -> float:
             return next_delay(
@@ -396,7 +397,7 @@ class FeedDesk:
             return
         span = failing_for(CATCH_UP_RETRY_S, attempts, self.settings)
         if span >= CATCH_UP_GIVE_UP_S:
-            await self.scopes.caught_up(feed_id, guild_id)
+            await self.scopes.caught_up(feed_id, guild_id, failed=True)
             log.warning(
                 "the catch-up of feed %s for scope %s failed %d times over %.0f hours: given up "
                 "(the articles it lacked stay missing for that scope)",

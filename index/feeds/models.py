@@ -35,6 +35,9 @@ class Feed:
     guild_id: int | None = None
     """The scope this feed was listed in: a server, or None for the shared corpus (``name`` is
     the name that scope gave it; the feed itself is polled once for all its subscribers)."""
+    catch_up_failed: bool = False
+    """That scope's catch-up (what the feed brought before it subscribed) failed for days and was
+    given up: some of those articles never came to it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,4 +239,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE feed_catch_ups ADD COLUMN retry_at REAL NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        14,
+        # A subscription whose catch-up was given up (``FeedDesk._retry_catch_up``): the scope's
+        # own feed listing says so, as only the log did. Gone with the subscription.
+        """
+        ALTER TABLE feed_scopes ADD COLUMN catch_up_failed INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 )

@@ -26,7 +26,8 @@ SCOPED_COLUMNS = ", ".join(
     "s.name AS name" if c.strip() == "name" else f"f.{c.strip()}" for c in FEED_COLUMNS.split(",")
 )
 SQL_SCOPED = (
-    f"SELECT {SCOPED_COLUMNS}, s.guild_id AS scope FROM feeds f JOIN feed_scopes s ON s.feed_id = f.id"
+    f"SELECT {SCOPED_COLUMNS}, s.catch_up_failed AS catch_up_failed, s.guild_id AS scope "
+    "FROM feeds f JOIN feed_scopes s ON s.feed_id = f.id"
 )
 
 
@@ -101,12 +102,16 @@ class FeedScopes:
                 await conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
         return orphan
 
-    async def caught_up(self, feed_id: int, guild_id: int | None) -> None:
-        """The scope's catch-up on the feed is done: nobody resumes it."""
+    async def caught_up(self, feed_id: int, guild_id: int | None, *, failed: bool = False) -> None:
+        """The scope's catch-up on the feed is done (or, ``failed``, given up: its feed listing
+        says so): nobody resumes it."""
+        key = (feed_id, scope_id(guild_id))
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM feed_catch_ups WHERE feed_id = ? AND guild_id = ?", (feed_id, scope_id(guild_id))
-            )
+            await conn.execute("DELETE FROM feed_catch_ups WHERE feed_id = ? AND guild_id = ?", key)
+            if failed:
+                await conn.execute(
+                    "UPDATE feed_scopes SET catch_up_failed = 1 WHERE feed_id = ? AND guild_id = ?", key
+                )
 
     async def claim_catch_ups(
         self, before: float, now: float, horizon: float

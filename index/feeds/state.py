@@ -263,6 +263,8 @@ async def orphan_items(conn: aiosqlite.Connection, feed_id: int) -> None:
 def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
     """A feed row (as listed in ``guild_id``'s scope: None for the shared corpus)."""
     fields = {k: row[k] for k in row.keys() if k != "scope"}  # noqa: SIM118 - aiosqlite.Row is not a Mapping
+    if "catch_up_failed" in fields:
+        fields["catch_up_failed"] = bool(fields["catch_up_failed"])
     return Feed(**fields, guild_id=guild_id)
 
 

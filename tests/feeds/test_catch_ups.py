@@ -265,6 +265,7 @@ async def test_a_catch_up_whose_page_failed_for_now_stays_owed_and_is_tried_agai
     assert await seen_by_c(engine) == [PATROL.title]
     assert await desk.db.rows("SELECT * FROM feed_catch_ups") == []
     assert len(server.requests_to(PATROL.path)) == 3  # A's poll, C's two tries
+    assert [f.catch_up_failed for f in await desk.feeds(guild_id=C)] == [False]
 
 
 async def test_a_catch_up_failing_again_and_again_waits_longer_each_time_up_to_the_backoff_cap(
@@ -348,7 +349,7 @@ async def test_a_catch_up_that_raises_is_logged_and_tried_again_after_a_growing_
 
 
 @pytest.mark.parametrize("failing", ["page", "database"])
-async def test_a_catch_up_failing_for_two_days_is_given_up_with_a_warning(
+async def test_a_catch_up_failing_for_two_days_is_given_up_and_the_servers_feed_listing_says_so(
     server: FixtureServer,
     desk: FeedDesk,
     engine: Engine,
@@ -357,7 +358,9 @@ async def test_a_catch_up_failing_for_two_days_is_given_up_with_a_warning(
     failing: str,
 ) -> None:
     """Its page answered 500 every time (or the database refused it every time): the catch-up
-    was tried every 6 hours (the backoff cap) for ever, its attempts counted and nothing more."""
+    was tried every 6 hours (the backoff cap) for ever, its attempts counted and nothing more.
+    Given up, it was only logged: C's admins, who read C's feed listing and not the log, never
+    learnt that articles of the feed were missing. A, polling the same feed, is told nothing."""
     caplog.set_level(logging.WARNING)
     first_try = clock.now
     if failing == "page":
@@ -383,3 +386,5 @@ async def test_a_catch_up_failing_for_two_days_is_given_up_with_a_warning(
     await desk.caught_up()
     assert len(server.requests_to(PATROL.path)) == fetched
     assert await seen_by_c(engine) == []
+    assert [f.catch_up_failed for f in await desk.feeds(guild_id=C)] == [True]
+    assert [f.catch_up_failed for f in await desk.feeds(guild_id=A)] == [False]

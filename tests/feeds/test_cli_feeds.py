@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from foreign_desk.bot.discord.render import answer_embed
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds.seed import load_seed
+from foreign_desk.index.store.db import DB_NAME
 
 from tests.conftest import ROOT
 from tests.feeds.news import NOT_AN_ARTICLE_PDF, PATROL, SUDAN, item_xml, page, rss
@@ -144,6 +146,30 @@ def test_a_failing_feed_exits_1_and_private_addresses_need_permission(
     code, stdout, _ = invoke(data_dir, "feeds", "list", "--json")
     (feed,) = json.loads(stdout)["feeds"]
     assert feed["failures"] == 1 and "HTTP 500" in feed["last_error"] and feed["next_poll"]
+
+
+def test_a_servers_feed_list_says_its_catch_up_was_given_up_and_no_other_does(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """Server 333 added a feed the shared corpus polls; its catch-up (the feed's earlier articles)
+    failed for two days and was given up (``FeedDesk._retry_catch_up``, as set here): only the
+    log said so. Its feed listing says so now; the shared corpus's listing of the feed does not."""
+    server = threaded_server
+    server.serve("/rss", rss("World", server.base_url, []), content_type="application/rss+xml")
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "world")[0] == 0
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "w", "--guild", "333")[0] == 0
+    with sqlite3.connect(data_dir / DB_NAME) as db:
+        db.execute("UPDATE feed_scopes SET catch_up_failed = 1 WHERE guild_id = 333")
+    db.close()
+
+    listed = {}
+    for scope in ([], ["--guild", "333"]):
+        stdout = invoke(data_dir, "feeds", "list", *scope)[1]
+        text = invoke(data_dir, "feeds", "list", "--json", *scope)[1]
+        listed[bool(scope)] = (stdout, [f["catch_up_failed"] for f in json.loads(text)["feeds"]])
+    said = "some articles it brought before it was added here could not be fetched (given up)"
+    assert said in listed[True][0] and listed[True][1] == [True]
+    assert said not in listed[False][0] and listed[False][1] == [False]
 
 
 def test_ingest_one_url(threaded_server: FixtureServer, data_dir: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from foreign_desk.bot.discord.i18n import texts
 from foreign_desk.bot.discord.limits import CONTENT_MAX, problems
 from foreign_desk.bot.discord.render_feeds import (
     alert_message,
@@ -86,6 +87,15 @@ def test_progress_of_a_fetch_of_many_feeds_fits():
     assert len(text) <= CONTENT_MAX and text.startswith(
         "⏳ Fetching every feed: 12 s elapsed\n• … 30 more feeds"
     )
+
+
+def test_a_feed_whose_catch_up_was_given_up_says_so_in_the_servers_language():
+    """Given up after two days, a server's catch-up was only logged: its admins list their feeds."""
+    failed = Feed(1, "world", "https://x.example/rss", "Outlet", "en", 30, catch_up_failed=True)
+    fine = Feed(2, "local", "https://y.example/rss", "Outlet", "en", 30)
+    for tx, said in ((texts("en"), "could not be fetched"), (texts("id"), "tidak dapat diambil")):
+        first, second = (feeds_embed([failed, fine], tx).description or "").split("\n\n")
+        assert said in first and said not in second
 
 
 def test_a_long_feed_list_and_follow_list_fit_one_embed():
