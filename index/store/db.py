@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -197,6 +197,9 @@ def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]
     if filters.until:
         parts.append(f"{day_sql(alias)} <= :f_until")
         params["f_until"] = filters.until[:10]
+    if filters.since or filters.until:  # an article dated as no longer believed is undated
+        parts.append(f"{alias}.published <= :ceiling")
+        params["ceiling"] = ceiling()
     return "".join(f" AND {p}" for p in parts), params
 
 
@@ -238,17 +241,25 @@ def _paragraphs(stored: str) -> tuple[int, ...]:
     return tuple(json.loads(stored))
 
 
+def _believed(ref: ArticleRef, top: str) -> ArticleRef:
+    """``ref`` dated as believed now (``believed_sql``): what a citation shows and a question's
+    period is matched against."""
+    if ref.published is not None and ref.published > top:
+        return replace(ref, published=None, local_day=None)
+    return ref
+
+
 def stored_passages(rows: Iterable[Sequence[Any]], dim: int | None = None) -> dict[int, StoredPassage]:
     """Rows of ``passages_sql`` by id (by position: plain ``sqlite3`` rows and aiosqlite's
     alike); the passages of one article share its ``ArticleRef``. ``dim``: a vector blob of
     another length is damaged: the passage has no vector, as when none was kept (one warning)."""
     articles: dict[int, ArticleRef] = {}
     passages = {}
-    damaged = 0
+    damaged, top = 0, ceiling()
     for pid, article_id, ordinal, section, paragraphs, text, vector_key, *article, blob in rows:
         ref = articles.get(article_id)
         if ref is None:
-            ref = articles[article_id] = ArticleRef(*article)
+            ref = articles[article_id] = _believed(ArticleRef(*article), top)
         if blob is not None and dim is not None and not fits(blob, 1, dim, VECTOR_DTYPE):
             damaged, blob = damaged + 1, None
         vector = np.frombuffer(blob, dtype=VECTOR_DTYPE) if blob is not None else None
