@@ -96,18 +96,49 @@ class Todo:
     title: str
     item: FeedItem | None = None
     known: SeenItem | None = None
+    stands: dict[int | None, tuple[str, str]] = field(default_factory=dict)
+    """Servers whose item a stored article stands for (id, why: ``Memory.stand_in``), fetched
+    for the others: to those servers the item is that article, as if they followed it alone."""
 
 
 @dataclass(frozen=True, slots=True)
 class Memory:
     """What earlier polls and the index know of one poll's items, read in a few queries."""
 
+    feed_id: int
     seen: dict[str, SeenItem]
     """The feed's own records, by item ident."""
-    stored: dict[str, SeenItem]
-    """Records of live articles by canonical URL (an item's link, or where its page led)."""
+    records: list[SeenItem]
+    """Records of live articles at the items' canonical URLs (an item's link, or where its page led)."""
     indexed: dict[str, str]
-    """Live article keys (``url:…``) → article id."""
+    """Live article keys (``url:…``) → the page's first version."""
+    found: dict[str, list[Version]]
+    """Servers' feeds: every live version of those pages (``feeds.versions``)."""
+    viewers: dict[str, set[int | None]]
+    """Who sees the records' and first versions' articles."""
+
+    def stand_in(self, canonical: str, scopes: Sequence[int | None]) -> tuple[str, str] | None:
+        """The stored article (id, why) that stands for an item at ``canonical`` without its
+        page, for ``scopes``: only one they all see already (the shared corpus's, for the
+        operators' feeds). Another's was made of what its feed said (a date, an outlet), or of
+        the page before it changed: a server would be shown that only because another server
+        holds the page. Their own version of a page (``feeds.versions``) is the one they see."""
+        key = f"url:{canonical}"
+        own = {k: mine[-1] for k, every in self.found.items() if (mine := seen_by(every, scopes))}
+        for record in self.records:
+            if canonical not in (record.url, record.article_url) or not record.article_uid:
+                continue
+            if {f"url:{record.url}", f"url:{record.article_url}"} & own.keys():
+                continue
+            if _stands_for(self.viewers.get(record.article_uid, ()), scopes):
+                how = " of this feed" if record.feed_id == self.feed_id else ""
+                return record.article_uid, f"same article as an earlier item{how}, by its canonical URL"
+        if key in own and _stands_for(own[key].viewers, scopes):
+            return own[key].uid, "same canonical URL"
+        uid = self.indexed.get(key)
+        if uid is not None and key not in own and _stands_for(self.viewers.get(uid, ()), scopes):
+            return uid, "same canonical URL"
+        return None
 
 
 @dataclass(slots=True)
@@ -148,6 +179,8 @@ class Harvest:
     seen_by: int | None = None
     """The server its outcomes are told to (one of ``scopes``), as it sees them (``as_seen``);
     None: as the store sees them (the operators)."""
+    whole: Harvest | None = None
+    """The harvest whose servers' share of some pages this is (``split``): told and scheduled there."""
 
     def others(self) -> set[str]:
         """Versions of its pages that stand for them no more to its servers (an ingest's record
@@ -309,39 +342,23 @@ class Ingester:
         items = sorted(poll.feed.items, key=lambda i: i.published or "", reverse=True)
         harvest.listed = frozenset(i.key for i in items)
         memory = await self._memory(feed, items, scopes)
-        todos = [t for t in (self._triage(feed, i, harvest, memory) for i in items) if t is not None]
+        todos = [t for t in (self._triage(feed, i, harvest, memory, scopes) for i in items) if t is not None]
         cap = max(0, self.settings.max_items_per_poll)
         harvest.leftover = len(todos) > cap
         await self._fetch_pages(todos[:cap], fetcher, harvest, fallback_source)
         return harvest
 
     async def _memory(self, feed: Feed, items: Sequence[FeedItem], scopes: Sequence[int | None]) -> Memory:
-        """What is known of ``items`` for the feed's subscribers ``scopes``: only the articles
-        they all see already (the shared corpus's, for the operators' feeds) stand for an item
-        without its page. Another's was made of what its feed said (a date, an outlet), or of
-        the page before it changed: a server would be shown that only because another server
-        holds the page. Their own version of a page (``feeds.versions``) is the one they see."""
+        """What is known of ``items`` for the feed's subscribers ``scopes`` (``Memory.stand_in``)."""
         seen = await self.state.items(feed.id, [i.key for i in items])
         urls = [i.canonical_link for i in items if i.canonical_link and i.key not in seen]
         indexed = await self.engine.indexed([f"url:{u}" for u in urls])
         records = await self._live(await self.state.by_url(urls))
-        if None not in scopes and urls:
-            found = await versions(self.engine, [f"url:{u}" for u in urls])
-            own = {key: mine[-1].uid for key, every in found.items() if (mine := seen_by(every, scopes))}
-            indexed |= own
-            records = [r for r in records if not {f"url:{r.url}", f"url:{r.article_url}"} & own.keys()]
+        found = await versions(self.engine, [f"url:{u}" for u in urls]) if None not in scopes and urls else {}
         viewers = await self.engine.viewers(
             [r.article_uid for r in records if r.article_uid] + [*indexed.values()]
         )
-        everyone = {uid for uid, who in viewers.items() if _stands_for(who, scopes)}
-        records = [r for r in records if r.article_uid in everyone]
-        indexed = {k: uid for k, uid in indexed.items() if uid in everyone}
-        stored: dict[str, SeenItem] = {}
-        for record in records:
-            for url in (record.url, record.article_url):
-                if url:
-                    stored.setdefault(url, record)
-        return Memory(seen, stored, indexed)
+        return Memory(feed.id, seen, records, indexed, found, viewers)
 
     async def _live(self, records: Sequence[SeenItem]) -> list[SeenItem]:
         """Those of ``records`` whose article is still indexed: an article a server forgot (and
@@ -349,7 +366,9 @@ class Ingester:
         live = await self.engine.live([r.article_uid for r in records if r.article_uid])
         return [r for r in records if r.article_uid in live]
 
-    def _triage(self, feed: Feed, item: FeedItem, harvest: Harvest, memory: Memory) -> Todo | None:
+    def _triage(
+        self, feed: Feed, item: FeedItem, harvest: Harvest, memory: Memory, scopes: Sequence[int | None]
+    ) -> Todo | None:
         """Decide an item without its page where possible; return it when its page is needed.
         An item is known by ``FeedItem.key`` (its canonical link), as the feed parser dedupes
         them: a GUID some feeds give several items would make them overwrite one record."""
@@ -381,27 +400,21 @@ class Ingester:
                 reason="the item has no link",
             )
             return None
-        same = memory.stored.get(todo.canonical)
-        if same is not None:
-            reason = "same article as an earlier item" + (" of this feed" if same.feed_id == feed.id else "")
+        # Each server's own stand-in: the item is decided without its page where it is one for all.
+        whole = None in scopes or not scopes
+        each = (
+            [(None, memory.stand_in(todo.canonical, scopes))]
+            if whole
+            else [(guild, memory.stand_in(todo.canonical, (guild,))) for guild in scopes]
+        )
+        stands = {guild: stand for guild, stand in each if stand is not None}
+        if each and len(stands) == len(each) and len(set(stands.values())) == 1:
+            uid, reason = next(iter(stands.values()))
             harvest.decide(
-                todo,
-                "duplicate",
-                dataclasses.replace(record, article_uid=same.article_uid),
-                article=same.article_uid,
-                reason=f"{reason}, by its canonical URL",
+                todo, "duplicate", dataclasses.replace(record, article_uid=uid), article=uid, reason=reason
             )
             return None
-        uid = memory.indexed.get(f"url:{todo.canonical}")
-        if uid is not None:
-            harvest.decide(
-                todo,
-                "duplicate",
-                dataclasses.replace(record, article_uid=uid),
-                article=uid,
-                reason="same canonical URL",
-            )
-            return None
+        todo.stands = {} if whole else stands
         return todo
 
     async def _fetch_pages(
@@ -498,6 +511,8 @@ class Ingester:
             keys: dict[str, str] = {}  # article key → its id, inside this batch
             texts: dict[tuple[str, str], tuple[str, Sequence[int | None]]] = {}  # → (id, who brought it)
             stamp = secrets.token_hex(8)  # names a copy whose usual key is taken (``_copy``)
+            whole = harvests
+            harvests = [*whole, *[part for h in whole for part in await self._split(h)]]
             for harvest in harvests:
                 kept = await self._versions(harvest, stamp)
                 for page in harvest.pages:
@@ -525,6 +540,10 @@ class Ingester:
                     for harvest in harvests:
                         harvest.run.error = harvest.run.error or f"indexing failed: {exc}"
                         harvest.records = [r for r in harvest.records if r.status != "stored"]
+            for part in harvests[len(whole) :]:
+                assert part.whole is not None
+                part.whole.leftover = part.whole.leftover or part.leftover
+                part.whole.passing = part.whole.passing or part.passing
             for harvest in harvests:
                 await self.state.record(harvest.records)
                 if harvest.feed is not None and harvest.listed is not None:
@@ -544,6 +563,7 @@ class Ingester:
             await self._retire(harvests)
             await self._granted(grants, before, changed)
             as_seen(harvests, before)
+            told(harvests[len(whole) :])
             return gen
 
     async def _granted(
@@ -622,6 +642,12 @@ class Ingester:
                 token = _copy(page, target, found, harvest, stamp)
                 page.article = dataclasses.replace(page.article, copy=token)
         return kept
+
+    async def _split(self, harvest: Harvest) -> list[Harvest]:
+        """The parts of a servers' harvest whose pages its servers do not all see alike (``split``)."""
+        if None in harvest.scopes or len(harvest.scopes) < 2 or not harvest.pages:
+            return []
+        return split(harvest, await versions(self.engine, [p.article.key for p in harvest.pages]))
 
     async def _retire(self, harvests: Sequence[Harvest]) -> None:
         """Revoke from each harvest's servers (every server, for the shared corpus's) the
@@ -743,7 +769,7 @@ class Ingester:
 
     async def _schedule(self, harvest: Harvest) -> None:
         feed, run = harvest.feed, harvest.run
-        if feed is None:
+        if feed is None or harvest.whole is not None:
             return
         every = feed.every_minutes * 60.0
         now = self.clock()
@@ -802,7 +828,11 @@ def as_seen(harvests: Sequence[Harvest], before: Mapping[str, Collection[int | N
     nothing of what others see. Once: another item of the commit repeating that article (or one
     the commit reports under its own status) stays a duplicate, as it would if nobody had."""
     told = {
-        i.article_id for h in harvests for i in h.run.items if i.status in ("new", "updated", "unchanged")
+        i.article_id
+        for h in harvests
+        if h.seen_by in h.scopes
+        for i in h.run.items
+        if i.status in ("new", "updated", "unchanged")
     }
     for harvest in harvests:
         guild = harvest.seen_by
@@ -815,6 +845,55 @@ def as_seen(harvests: Sequence[Harvest], before: Mapping[str, Collection[int | N
                 continue
             told.add(uid)
             items[n] = dataclasses.replace(item, status="new", reason=None)
+
+
+def split(harvest: Harvest, found: Mapping[str, Sequence[Version]]) -> list[Harvest]:
+    """Per-page server sets: a page the harvest's servers do not all see alike (one sees a version
+    of it, another another, or none; a stored article stands for the item to some: ``Todo.stands``)
+    is decided for each set of servers that see it alike, in a part of the harvest of its own, as
+    it would be were they the feed's only subscribers: what a server sees and is told never
+    depends on what the feed's other subscribers hold. Moves those pages out of ``harvest``;
+    returns the parts, those a stored article stands for first (the item's record is the page's)."""
+    parts: dict[tuple[tuple[str, str] | None, tuple[int | None, ...]], Harvest] = {}
+    alike: list[Page] = []
+    for page in harvest.pages:
+        every = found.get(page.article.key, [])
+        sets: dict[tuple[tuple[str, str] | None, str], list[int | None]] = {}
+        for guild in harvest.scopes:
+            mine = seen_by(every, (guild,))
+            stand = page.todo.stands.get(guild)
+            sets.setdefault((stand, "" if stand or not mine else mine[-1].uid), []).append(guild)
+        if len(sets) == 1 and not page.todo.stands:
+            alike.append(page)
+            continue
+        for (stand, _), guilds in sets.items():
+            key = (stand, tuple(guilds))
+            run = FeedRun(harvest.run.feed, harvest.run.url, polled_at=harvest.run.polled_at)
+            part = parts.setdefault(key, Harvest(harvest.feed, run, scopes=key[1], whole=harvest))
+            part.seen_by = harvest.seen_by
+            if stand is None:
+                part.pages.append(dataclasses.replace(page))
+                continue
+            (uid, reason), todo = stand, page.todo
+            feed_id = todo.feed.id if todo.feed else None
+            record = ItemRecord(
+                feed_id, todo.ident, todo.canonical, "duplicate", todo.item_hash, article_uid=uid
+            )
+            part.decide(todo, "duplicate", record, article=uid, reason=reason)
+    harvest.pages = alike
+    return sorted(parts.values(), key=lambda part: bool(part.pages))
+
+
+def told(parts: Sequence[Harvest]) -> None:
+    """Add to each split harvest what its parts decided for the server it is told to (else its
+    first server): one outcome per item, as that server sees it."""
+    for part in parts:
+        whole = part.whole
+        assert whole is not None
+        guild = whole.seen_by if whole.seen_by in whole.scopes else whole.scopes[0]
+        if guild in part.scopes:
+            whole.run.items.extend(part.run.items)
+        whole.run.error = whole.run.error or part.run.error
 
 
 def _point(page: Page, every: Sequence[Version], harvest: Harvest) -> Version | None:

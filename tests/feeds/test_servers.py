@@ -1021,3 +1021,37 @@ async def test_a_servers_updated_page_found_again_at_another_address_is_that_art
 
     assert (outcome.status, outcome.reason) == ("duplicate", "same text as an article of the same outlet")
     assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]
+
+
+@pytest.mark.parametrize("b_follows", [False, True], ids=["a-alone-follows-it", "b-follows-it-too"])
+async def test_what_a_server_is_told_of_its_feeds_page_never_depends_on_who_else_follows_the_feed(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, b_follows: bool
+) -> None:
+    """A took the page; it changed; B took it then (a version of B's own); A's feed lists it.
+    Following the feed alone, A's own version stands for the item (not fetched: A keeps it).
+    Before, when B followed the feed too, the page was fetched and its servers decided as one:
+    both were pointed at the newest version either saw (B's), and A was told "unchanged" and
+    shown B's version in place of its own. Each server is now decided from what it sees."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    a_version = await engine.article_at(url, scope=Scope(A))
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    await desk.ingest(url, guild_id=B)
+    b_version = await engine.article_at(url, scope=Scope(B))
+    feed = publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
+    await desk.add_feed(feed, name="f", check=False, guild_id=A)
+    if b_follows:
+        await desk.add_feed(feed, name="f", check=False, guild_id=B)
+        await desk.caught_up()
+
+    report = await desk.fetch(guild_id=A, as_seen_by=A)
+
+    assert [(i.status, i.reason, i.article_id) for i in report.items] == [
+        ("duplicate", "same canonical URL", a_version.id)
+    ]
+    assert [(a.title, a.own) for a in await engine.latest(10, scope=Scope(A))] == [(PATROL.title, True)]
+    assert (await engine.article_at(url, scope=Scope(B))).id == b_version.id
+    if b_follows:
+        told_b = await desk.fetch(guild_id=B, as_seen_by=B)
+        assert [(i.status, i.article_id) for i in told_b.items] == [("unchanged", b_version.id)]
