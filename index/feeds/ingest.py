@@ -46,7 +46,7 @@ from foreign_desk.index.fetch import (
     fetch_article,
     poll_feed,
 )
-from foreign_desk.index.models import ArticleSummary, Scope
+from foreign_desk.index.models import Scope
 from foreign_desk.index.progress import ProgressFn, waiting_notice
 from foreign_desk.index.text import tokens
 
@@ -586,31 +586,15 @@ class Ingester:
 
     async def _kept(self, harvest: Harvest) -> set[str]:
         """The stored articles this harvest's pages may not replace: those someone besides its
-        subscribers sees (the shared corpus, another server: a server must not change what
-        another is shown; ``_versions`` gives the subscribers a version of their own of another
-        server's, when the page changed, and the shared corpus's as stored). Only the operators' feeds
-        and pages, or the server that alone sees an article, change it; and a feed's update
-        (not an ingest's) of an article only servers see, each through a feed it follows whose
-        item links (or leads to) the article's own URL, when all a feed lends a page (outlet,
-        date, language) stays as stored: the update is then what the page those feeds all link
-        to says, nothing a server's feed made up."""
+        servers sees (the shared corpus, another server: a server must not change what another
+        is shown; ``_versions`` gives the servers a version of their own of another server's,
+        when the page changed, and the shared corpus's as stored). Only the operators' feeds and
+        pages change the shared corpus's; a version only servers see, only a harvest all of
+        them bring (each server's part of a feed they all follow: ``split``)."""
         if None in harvest.scopes or not harvest.pages:
             return set()
-        pages = {p.article.id: p.article for p in harvest.pages}
-        viewers = await self.engine.viewers(list(pages))
-        others = {uid: who - set(harvest.scopes) for uid, who in viewers.items()}
-        kept = {uid for uid, who in others.items() if who}
-        if harvest.feed is None or not kept:
-            return kept
-        followers = await self.state.followers({uid: pages[uid].url for uid in kept})
-        stored = await self.engine.summaries(list(kept))
-        return {
-            uid
-            for uid in kept
-            if None in others[uid]
-            or not others[uid] <= followers.get(uid, set())
-            or not _same_frame(pages[uid], stored.get(uid))
-        }
+        viewers = await self.engine.viewers([p.article.id for p in harvest.pages])
+        return {uid for uid, who in viewers.items() if who - set(harvest.scopes)}
 
     async def _versions(self, harvest: Harvest, stamp: str) -> set[str]:
         """Point each of a servers' harvest's pages at the version of it those servers see (or,
@@ -935,14 +919,6 @@ def _stands_for(viewers: Collection[int | None], scopes: Sequence[int | None]) -
     """Whether an article seen by ``viewers`` may stand for a page ``scopes`` brought: every
     one of them sees it already (the shared corpus's article is everyone's)."""
     return None in viewers or set(scopes) <= set(viewers)
-
-
-def _same_frame(article: Article, stored: ArticleSummary | None) -> bool:
-    """Whether what a feed may lend a page (outlet, date, language; where it sits) is as stored."""
-    if stored is None:
-        return False
-    fields = (article.address, article.source, article.published, article.language, article.local_day)
-    return fields == (stored.url, stored.source, stored.published, stored.language, stored.local_day)
 
 
 def describe(harvest: Harvest) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,20 +339,6 @@ class FeedState:
         )
         found = [_item(r) for r in await rows_in(self.db.reader, sql, [u for u in urls if u])]
         return sorted(found, key=lambda i: (i.status != "stored", i.id))
-
-    async def followers(self, urls: Mapping[str, str | None]) -> dict[str, set[int | None]]:
-        """Per article id (of ``urls``: id → the article's URL): who subscribes to a feed whose
-        item linked that URL, or led there, and brought the article (server ids; None for the
-        shared corpus). An item of the same text at another URL is no follower of this one."""
-        sql = (
-            "SELECT i.article_uid, i.url, i.article_url, s.guild_id FROM feed_items i JOIN feed_scopes s "
-            "ON s.feed_id = i.feed_id WHERE i.article_uid IN (:keys) AND i.status IN ('stored', 'duplicate')"
-        )
-        out: dict[str, set[int | None]] = {}
-        for uid, url, article_url, guild in await rows_in(self.db.reader, sql, list(urls)):
-            if urls[uid] in (url, article_url):
-                out.setdefault(uid, set()).add(int(guild) or None)
-        return out
 
     async def by_text(self, text_hash: str, source: str | None) -> list[SeenItem]:
         """Stored articles of the same outlet with the same text, oldest first."""
