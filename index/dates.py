@@ -19,13 +19,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
+from foreign_desk.index.date_ceiling import FUTURE_TOLERANCE
 from foreign_desk.index.date_words import MONTHS, WEEKDAYS
 
 log = logging.getLogger(__name__)
 
 MIN_YEAR = 1900
-FUTURE_TOLERANCE = timedelta(days=1)
-"""How far past the clock a date is still believed: time zones ahead of UTC, clocks that drift."""
 
 # Zone abbreviations news and feeds print after a time.
 ZONES: dict[str, tzinfo] = {
@@ -78,13 +77,6 @@ def _believable(value: date | datetime) -> bool:
     if isinstance(value, datetime):
         return value <= latest
     return value <= latest.date()
-
-
-def ceiling(now: datetime | None = None) -> str:
-    """The latest ``published`` believed at ``now`` (the clock), in its ISO form: a stored date
-    after it was believed by a clock since set back (one that said 2099 believed 2099), and is no
-    date now, as it would not be if read now. Compared as text: a day sorts before its instants."""
-    return ((now or datetime.now(UTC)) + FUTURE_TOLERANCE).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _format(value: date | datetime, *, assume_tz: tzinfo = UTC) -> tuple[str | None, str | None]:

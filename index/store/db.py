@@ -22,7 +22,7 @@ from typing import Any, TypeGuard
 
 import aiosqlite
 import numpy as np
-from foreign_desk.index.dates import ceiling
+from foreign_desk.index.date_ceiling import ceiling
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
@@ -168,7 +168,7 @@ def day_sql(alias: str) -> str:
 
 def believed_sql(alias: str) -> str:
     """SQL for the ``published`` of articles alias ``alias`` as believed now (``:ceiling``,
-    ``dates.ceiling``), else NULL: a date stored while a clock since set back said 2099 is no
+    ``date_ceiling.ceiling``), else NULL: a date stored while a clock since set back said 2099 is no
     date, as a feed's "2099" read now is none; else that article heads every listing until then."""
     return f"CASE WHEN {alias}.published <= :ceiling THEN {alias}.published END"
 

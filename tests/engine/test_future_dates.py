@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from foreign_desk.index import dates
+from foreign_desk.index import date_ceiling
 from foreign_desk.index.article import Article, Block
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder
@@ -73,4 +73,4 @@ async def test_a_citation_shows_no_date_stored_while_the_clock_said_2099(
 )
 def test_the_ceiling_is_the_parse_tolerance_past_the_clock(stored: str, believed: bool) -> None:
     now = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
-    assert (stored <= dates.ceiling(now)) is believed
+    assert (stored <= date_ceiling.ceiling(now)) is believed
