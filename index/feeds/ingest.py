@@ -300,14 +300,15 @@ class Ingester:
         fetcher = await self.fetcher()
 
         async def one(feed: Feed) -> Harvest:
+            scopes = tuple(subscribers.get(feed.id, ()))
             async with self.slots.hold():
                 try:
-                    harvest = await self.collect(feed, fetcher, tuple(subscribers.get(feed.id, ())))
+                    harvest = await self.collect(feed, fetcher, scopes, as_seen_by)
                 except Exception as exc:  # a bug met in one feed: record it there, go on with the others
                     log.exception("collecting feed %s failed", feed.name)
                     error = f"internal error: {type(exc).__name__}: {exc}"
-                    harvest = Harvest(feed, FeedRun(feed.name, feed.url, polled_at=self.clock(), error=error))
-            harvest.scopes, harvest.seen_by = tuple(subscribers.get(feed.id, ())), as_seen_by
+                    run = FeedRun(feed.name, feed.url, polled_at=self.clock(), error=error)
+                    harvest = Harvest(feed, run, scopes=scopes, seen_by=as_seen_by)
             say(describe(harvest))
             return harvest
 
@@ -315,11 +316,14 @@ class Ingester:
         generation = await self.commit(harvests, index_progress)
         return FetchReport([h.run for h in harvests], generation, round(time.monotonic() - started, 3))
 
-    async def collect(self, feed: Feed, fetcher: Fetcher, scopes: Sequence[int | None] = ()) -> Harvest:
-        """Poll ``feed`` for its subscribers ``scopes``: its new items' pages fetched, the rest
-        decided from what is stored."""
+    async def collect(
+        self, feed: Feed, fetcher: Fetcher, scopes: Sequence[int | None] = (), seen_by: int | None = None
+    ) -> Harvest:
+        """Poll ``feed`` for its subscribers ``scopes``, told to ``seen_by`` (``Harvest``): its
+        new items' pages fetched, the rest decided from what is stored."""
         run = FeedRun(feed.name, feed.url, polled_at=self.clock())
         harvest = Harvest(feed, run, etag=feed.etag, last_modified=feed.last_modified)
+        harvest.scopes, harvest.seen_by = tuple(scopes), seen_by
         try:
             poll = await poll_feed(
                 fetcher,
@@ -351,7 +355,7 @@ class Ingester:
     async def _memory(self, feed: Feed, items: Sequence[FeedItem], scopes: Sequence[int | None]) -> Memory:
         """What is known of ``items`` for the feed's subscribers ``scopes`` (``Memory.stand_in``)."""
         seen = await self.state.items(feed.id, [i.key for i in items])
-        urls = [i.canonical_link for i in items if i.canonical_link and i.key not in seen]
+        urls = [i.canonical_link for i in items if i.canonical_link and _unsettled(seen.get(i.key))]
         indexed = await self.engine.indexed([f"url:{u}" for u in urls])
         records = await self._live(await self.state.by_url(urls))
         found = await versions(self.engine, [f"url:{u}" for u in urls]) if None not in scopes and urls else {}
@@ -387,7 +391,8 @@ class Ingester:
                 )
                 return None
             todo.known = seen
-            return todo
+            if not _unsettled(seen):
+                return todo
         record = ItemRecord(feed.id, ident, todo.canonical, "duplicate", todo.item_hash)
         if not item.link:
             harvest.decide(
@@ -476,7 +481,9 @@ class Ingester:
             record = as_known(record, known)
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.passing = harvest.passing or transient(exc)
-        harvest.decide(todo, "failed", record, article=None, reason=str(exc))
+        # Fetched for other servers: to one a stored article stands for, the item is that one.
+        uid, reason = todo.stands.get(harvest.seen_by, (None, str(exc)))
+        harvest.decide(todo, "duplicate" if uid else "failed", record, article=uid, reason=reason)
 
     async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> float | None:
         """Fetch again the pages of ``feed``'s items whose articles are gone, for a scope that
@@ -530,6 +537,7 @@ class Ingester:
                     owners.append(harvest)
             # Who sees what this commit may grant, before it does: to others, a duplicate is new.
             stored = {r.article_uid for h in harvests for r in h.records if r.article_uid}
+            stored |= {i.article_id for h in harvests for i in h.run.items if i.article_id}
             before = await self.engine.viewers(sorted(stored | {p.article.id for p in batch}))
             changed: set[str] = set()
             if batch:
@@ -869,13 +877,13 @@ def split(harvest: Harvest, found: Mapping[str, Sequence[Version]]) -> list[Harv
 
 
 def told(parts: Sequence[Harvest]) -> None:
-    """Add to each split harvest what its parts decided for the server it is told to (else its
-    first server): one outcome per item, as that server sees it."""
+    """Add to each split harvest what its parts decided for the server it is told to: one
+    outcome per item, as that server sees it; told to none (the operators, the poller), each
+    part's, as the store sees them: one per set of servers that see the page alike."""
     for part in parts:
         whole = part.whole
         assert whole is not None
-        guild = whole.seen_by if whole.seen_by in whole.scopes else whole.scopes[0]
-        if guild in part.scopes:
+        if whole.seen_by in part.scopes or whole.seen_by not in whole.scopes:
             whole.run.items.extend(part.run.items)
         whole.run.error = whole.run.error or part.run.error
 
@@ -913,6 +921,12 @@ def _shared(every: Sequence[Version]) -> str | None:
     of its first version (None): what the operators change and every server is shown."""
     shared = seen_by(every, (None,))
     return shared[-1].copy() if shared else None
+
+
+def _unsettled(seen: SeenItem | None) -> bool:
+    """Whether an item is decided as if new (a stored article may stand for it): never seen,
+    or its page never came (a failed record; the servers may hold their own version since)."""
+    return seen is None or seen.status == "failed"
 
 
 def _stands_for(viewers: Collection[int | None], scopes: Sequence[int | None]) -> bool:

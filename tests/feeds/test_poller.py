@@ -74,10 +74,10 @@ async def test_poller_polls_on_schedule_and_survives_a_crashing_feed(
     await desk.add_feed(server.url("/bad.rss"), name="bad", every=30, check=False)
     collect = desk.ingester.collect
 
-    async def exploding(feed, fetcher, scopes):
+    async def exploding(feed, fetcher, *args):
         if feed.name == "bad":
             raise RuntimeError("parser exploded")
-        return await collect(feed, fetcher, scopes)
+        return await collect(feed, fetcher, *args)
 
     monkeypatch.setattr(desk.ingester, "collect", exploding)
     polled: list[float] = []

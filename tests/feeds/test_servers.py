@@ -1056,3 +1056,55 @@ async def test_what_a_server_is_told_of_its_feeds_page_never_depends_on_who_else
     if b_follows:
         told_b = await desk.fetch(guild_id=B, as_seen_by=B)
         assert [(i.status, i.article_id) for i in told_b.items] == [("unchanged", b_version.id)]
+
+
+async def a_holds_the_page_b_follows_its_feed_too(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> tuple[str, int]:
+    """A took the page; it changed since; a feed listing it is followed by A and by B (who sees
+    no version of it): returns A's version's id and the feed's id."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    a_version = await engine.article_at(url, scope=Scope(A))
+    feed = publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
+    await desk.add_feed(feed, name="f", check=False, guild_id=A)
+    await desk.add_feed(feed, name="f", check=False, guild_id=B)
+    await desk.caught_up()
+    (feed_id,) = {f.id for f in await desk.all_feeds()}
+    return a_version.id, feed_id
+
+
+async def test_a_page_that_failed_for_another_server_leaves_a_server_its_own_version(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A's own version stands for the item (following the feed alone, A is told 'duplicate' and
+    the page is never fetched). B's following the feed too makes the page fetched, for B. Before,
+    when that fetch failed A was told 'failed', and the retry, which ignored A's version,
+    updated it in place: A was shown the feed's page because B followed the feed."""
+    a_version, _ = await a_holds_the_page_b_follows_its_feed_too(server, desk, engine)
+    server.serve(PATROL.path, "oops", status=500)
+
+    report = await desk.fetch(guild_id=A, as_seen_by=A)
+
+    assert [(i.status, i.article_id) for i in report.items] == [("duplicate", a_version)]
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    await desk.fetch(guild_id=A, as_seen_by=A)
+    assert [(a.title, a.id) for a in await engine.latest(10, scope=Scope(A))] == [(PATROL.title, a_version)]
+    assert [a.title for a in await engine.latest(10, scope=Scope(B))] == [PATROL_UPDATED.title]
+
+
+async def test_a_poll_told_to_no_server_reports_what_each_server_was_brought(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A poll nobody asked for (the poller's: its counts say whether anything came) reported a
+    split page as its first subscriber saw it: A's own version, a duplicate; B's new one went
+    uncounted. It reports each server set's outcome."""
+    a_version, feed_id = await a_holds_the_page_b_follows_its_feed_too(server, desk, engine)
+
+    report = await desk.fetch_feeds([feed_id])
+
+    assert sorted((i.status, i.article_id == a_version) for i in report.items) == [
+        ("duplicate", True),
+        ("new", False),
+    ]
