@@ -460,7 +460,7 @@ class FeedDesk:
     ) -> FetchReport:
         """Poll one feed, or every feed, of a scope now; new articles are answerable when this
         returns (to the feeds' subscribers). ``as_seen_by``: a server the report is for, which
-        is told as new what is new to it (``ingest.as_seen``); None: as the store sees it."""
+        is told as new what is new to it (``harvest.as_seen``); None: as the store sees it."""
         feeds = [await self.feed(name, guild_id=guild_id)] if name else await self.feeds(guild_id=guild_id)
         names = {f.id: f.name for f in feeds}
         return await self.fetch_feeds(
