@@ -393,28 +393,9 @@ class Ingester:
             notice()
         async with self._commit:
             gen = await self.engine.generation()
-            batch: list[Page] = []
-            owners: list[Harvest] = []
-            keys: dict[str, str] = {}  # article key → its id, inside this batch
-            texts: dict[tuple[str, str], tuple[str, Sequence[int | None]]] = {}  # → (id, who brought it)
-            stamp = secrets.token_hex(8)  # names a copy whose usual key is taken (``_copy``)
             whole = harvests
             harvests = [*whole, *[part for h in whole for part in await self._split(h)]]
-            for harvest in harvests:
-                kept = await self._versions(harvest, stamp)
-                for page in harvest.pages:
-                    twin = await self._twin(page, keys, texts, kept, harvest.scopes)
-                    if twin is not None:
-                        uid, reason = twin
-                        self._record(harvest, page, "duplicate", uid, reason)
-                        continue
-                    keys[page.article.key] = page.article.id
-                    texts[(page.text_hash, (page.article.source or "").casefold())] = (
-                        page.article.id,
-                        harvest.scopes,
-                    )
-                    batch.append(page)
-                    owners.append(harvest)
+            batch, owners = await self._batch(harvests)
             # Who sees what this commit may grant, before it does: to others, a duplicate is new.
             stored = {r.article_uid for h in harvests for r in h.records if r.article_uid}
             stored |= {i.article_id for h in harvests for i in h.run.items if i.article_id}
@@ -453,6 +434,29 @@ class Ingester:
             as_seen(harvests, before)
             told(harvests[len(whole) :])
             return gen
+
+    async def _batch(self, harvests: Sequence[Harvest]) -> tuple[list[Page], list[Harvest]]:
+        """The harvests' pages to index, each with its harvest; a twin of a stored article or of
+        another page of the batch is recorded as its duplicate instead."""
+        batch: list[Page] = []
+        owners: list[Harvest] = []
+        keys: dict[str, str] = {}  # article key → its id, inside this batch
+        texts: dict[tuple[str, str], tuple[str, Sequence[int | None]]] = {}  # → (id, who brought it)
+        stamp = secrets.token_hex(8)  # names a copy whose usual key is taken (``_copy``)
+        for harvest in harvests:
+            kept = await self._versions(harvest, stamp)
+            for page in harvest.pages:
+                twin = await self._twin(page, keys, texts, kept, harvest.scopes)
+                if twin is not None:
+                    uid, reason = twin
+                    self._record(harvest, page, "duplicate", uid, reason)
+                    continue
+                keys[page.article.key] = page.article.id
+                outlet = (page.article.source or "").casefold()
+                texts[(page.text_hash, outlet)] = (page.article.id, harvest.scopes)
+                batch.append(page)
+                owners.append(harvest)
+        return batch, owners
 
     async def _granted(
         self,
