@@ -53,6 +53,9 @@ class Poller:
         """Polls finished since start (a health figure for logs and tests)."""
         self._task: asyncio.Task[None] | None = None
         self._polling: dict[int, asyncio.Task[None]] = {}
+        self._ended: dict[int, int] = {}
+        """Feed id → ``polls`` when its last poll ended: one that ended while the schedule was
+        read is judged at the next look, its row being from before its poll was scheduled."""
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -110,8 +113,11 @@ class Poller:
             log.exception("feed poller: resuming catch-ups failed (they stay owed)")
         now = self.clock()
         soonest = now + self.max_wait_s
-        for feed in await self.desk.all_feeds():
-            if feed.id in self._polling:
+        ended = self.polls
+        feeds = await self.desk.all_feeds()
+        self._ended = {f: n for f, n in self._ended.items() if n > ended}  # the next look's
+        for feed in feeds:
+            if feed.id in self._polling or feed.id in self._ended:
                 continue
             if feed.next_poll <= now or feed.next_poll - now > self._longest(feed):
                 self._polling[feed.id] = asyncio.create_task(self._poll(feed), name=f"poll-{feed.name}")
@@ -141,5 +147,6 @@ class Poller:
                 await self.desk.record_crash(feed.id, exc)
         finally:
             self.polls += 1
+            self._ended[feed.id] = self.polls
             self._polling.pop(feed.id, None)
             self._wake.set()

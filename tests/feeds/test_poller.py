@@ -145,6 +145,37 @@ async def test_stop_cancels_a_stuck_poll(server: FixtureServer, desk: FeedDesk) 
     assert not poller.running
 
 
+async def test_a_feed_whose_poll_ends_while_the_schedule_is_read_is_not_polled_again(
+    server: FixtureServer, desk: FeedDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another feed's poll ended and the poller read the schedule again; the held feed's poll
+    ended during that read, which still said it was due: it was polled a second time at once."""
+    body = rss("Quiet", server.base_url, [])
+    gate, active, held = held_feed(body)
+    server.handle("/held.rss", held)
+    server.serve("/quick.rss", body, content_type="application/rss+xml")
+    await desk.add_feed(server.url("/held.rss"), name="held", check=False)
+    await desk.add_feed(server.url("/quick.rss"), name="quick", check=False)
+    poller = desk.poller()  # real clock: both feeds are due now
+    schedule, raced, reads = desk.all_feeds, asyncio.Event(), 0
+
+    async def racing() -> list[Any]:
+        nonlocal reads
+        feeds = await schedule()
+        reads += poller.polls == 1
+        if reads == 2 and not gate.is_set():  # the quick feed's poll ended: the tick reads the
+            gate.set()  # schedule (after the catch-ups'), and the held feed's poll ends meanwhile
+            await wait_until(lambda: poller.polls == 2)
+            raced.set()
+        return feeds
+
+    monkeypatch.setattr(desk, "all_feeds", racing)
+    poller.start()
+    await raced.wait()
+    await poller.stop()  # lets a poll that tick started finish: its request is made
+    assert len(server.requests_to("/held.rss")) == 1 and active["now"] == 0
+
+
 async def test_at_most_feeds_at_once_feeds_are_polled_at_once(
     server: FixtureServer, make_settings, fake_embedder: Embedder
 ) -> None:
