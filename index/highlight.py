@@ -8,6 +8,7 @@ weighted by rarity, then to its first sentence.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,21 @@ def lexical_pick(sentences: Sequence[str], terms: set[str], weights: Mapping[str
     return best if scores[best] > 0 else None
 
 
+KEPT_SENTENCES = 512
+"""Passages whose sentences a search keeps for the next: the results of related questions recur."""
+
+
+@functools.lru_cache(maxsize=KEPT_SENTENCES)
+def passage_sentences(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The sentences of ``text`` (itself when it has none) and the positions of those that may be
+    highlighted: a list item's number ("1.") is split off as a "sentence" of its own, and its
+    vector is close to any question, so a sentence without a letter is never the one shown in
+    bold (unless no sentence has one)."""
+    sentences = tuple(split_sentences(text)) or (text,)
+    worded = [i for i, s in enumerate(sentences) if _LETTER.search(s)] or range(len(sentences))
+    return sentences, tuple(worded)
+
+
 def best_sentence(
     text: str,
     query_vector: np.ndarray,
@@ -39,13 +55,10 @@ def best_sentence(
     weights: Mapping[str, float],
 ) -> str:
     """The sentence of ``text`` that best matches the question."""
-    sentences = split_sentences(text) or [text]
+    sentences, worded = passage_sentences(text)
     if len(sentences) == 1:
         return sentences[0]
-    # A list item's number ("1.") is split off as a "sentence" of its own, and its vector is
-    # close to any question: a sentence without a letter is never the one shown in bold.
-    worded = [i for i, s in enumerate(sentences) if _LETTER.search(s)] or list(range(len(sentences)))
     if sentence_vectors is not None and len(sentence_vectors) == len(sentences):
-        return sentences[worded[int(np.argmax(sentence_vectors[worded] @ query_vector))]]
+        return sentences[worded[int(np.argmax(sentence_vectors[list(worded)] @ query_vector))]]
     pick = lexical_pick([sentences[i] for i in worded], terms, weights)
     return sentences[worded[pick if pick is not None else 0]]

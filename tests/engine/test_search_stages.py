@@ -19,6 +19,7 @@ from foreign_desk.index.asked_dates import Period
 from foreign_desk.index.background import ANY_LANGUAGE, MIN_BACKGROUND, Background, noise_level
 from foreign_desk.index.config import IndexSettings, SearchSettings
 from foreign_desk.index.engine import Engine
+from foreign_desk.index.highlight import passage_sentences
 from foreign_desk.index.models import ArticleRef, Filters
 from foreign_desk.index.search import SearchRequest
 from foreign_desk.index.search import snapshot as snapshot_module
@@ -209,6 +210,20 @@ def test_cite_numbers_from_the_offset_and_highlights_the_closest_sentence() -> N
     assert (result.rank, result.passage_id, result.similarity) == (6, 7, 0.9)
     assert result.highlight == "Both sides agreed on joint patrols."
     assert result.citation == "\u201cHeadline a\u201d, Wire, 2 May 2024, ¶7, https://news.example/a"
+
+
+def test_a_passage_shown_again_is_not_split_into_sentences_again() -> None:
+    """The results of related questions recur: a passage's sentences are kept for the next page,
+    and the next question's closest sentence is highlighted from them."""
+    text = "The talks began on Monday. 2. Both sides agreed on joint patrols. Nothing else was said."
+    rows = {7: row(7, "a", text, 0.9)}
+    judged = Judge(SETTINGS, floor=0.5).judge([7], rows, found([7]), (NONE, NONE), 1)
+    passage_sentences.cache_clear()
+    for best, expected in ((2, "Both sides agreed on joint patrols."), (0, "The talks began on Monday.")):
+        sentences = np.stack([at(1.0 if i == 1 else 0.9 if i == best else 0.1) for i in range(4)])
+        (result,) = cite(Page(judged.candidates, False), rows, found([7]), {"key7": sentences}, offset=0)
+        assert result.highlight == expected  # "2." (no letter) is never the highlight
+    assert passage_sentences.cache_info()[:2] == (1, 1)  # split once, then kept
 
 
 ARTICLES = [
