@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 
+from foreign_desk.index import fusion
 from foreign_desk.index.fusion import Candidate, Pool, near_duplicate, rank_page, shingles
 from foreign_desk.index.search import match_expression
 
@@ -103,6 +105,29 @@ def test_shingles_and_the_pool_agree_with_their_definitions() -> None:
         twin = next((c for c in page if near_duplicate(shingles(c.text), grams)), None)
         assert pool.first_twin(grams) is twin
         assert pool.first_twin_of(text) is twin
+
+
+def test_a_passage_met_again_by_the_next_search_is_not_cut_into_words_again(monkeypatch) -> None:
+    """Related questions share candidates: the 3-grams folding made are kept, and the next search
+    folds and checks the copies below its page with them, to the same page."""
+    cands = [cand(1, "a", WIRE, "Reuters"), cand(2, "b", f"SYDNEY (AP) {WIRE}", "AP"), cand(3, "c", "Other.")]
+    monkeypatch.setattr(fusion, "KEPT", fusion.KeptGrams())
+    assert [(c.id, c.also_in) for c in rank_page(cands, 2, 0, 3)] == [(1, ["AP"]), (3, [])]
+    cut: list[str] = []
+    words = fusion._words
+    monkeypatch.setattr(fusion, "_words", lambda text: cut.append(text) or words(text))
+    again = [dataclasses.replace(c, also_in=[]) for c in cands]
+    assert [(c.id, c.also_in) for c in rank_page(again, 2, 0, 1)] == [(1, ["AP"])]  # 2 below the page
+    assert cut == []
+
+
+def test_kept_3_grams_go_least_recently_met_first() -> None:
+    kept = fusion.KeptGrams(size=2)
+    kept.of("a b c")
+    kept.of("b c d")
+    assert kept.get("a b c") == shingles("a b c")  # met again: now the most recent
+    kept.of("c d e")
+    assert kept.get("b c d") is None and kept.get("a b c") is not None
 
 
 def test_keyword_query_asks_the_rarest_terms_within_a_postings_budget() -> None:
