@@ -173,12 +173,26 @@ def believed_sql(alias: str) -> str:
     return f"CASE WHEN {alias}.published <= :ceiling THEN {alias}.published END"
 
 
-NEWEST_FIRST = (
-    f"ORDER BY {believed_sql('a')} IS NULL, {believed_sql('a')} DESC, "
-    "CASE WHEN a.added_at <= :ceiling THEN a.added_at END DESC"
-)
-"""Articles newest first, the undated last; of one date, the one stored last, as the clock says
-(stored "in 2099" is stored at a time unknown: before the others)."""
+def newest_sql(columns: str, where: str, limit: str) -> str:
+    """SQL for ``columns`` of the ``limit`` newest articles ``a`` meeting ``where``, the undated
+    last (with ``believed`` and ``stamp`` columns; ``:ceiling`` bound); of one date, the one
+    stored last, as the clock says (stored "in 2099" is stored at a time unknown: before the
+    others). The dated are read down the ``published`` index, stopping at ``limit``: one sort
+    of every article made ``latest`` ~9 ms at 50,000 articles, this ~1.6 (the undated sorted)."""
+    stamp = "CASE WHEN a.added_at <= :ceiling THEN a.added_at END"
+
+    def part(condition: str, order: str) -> str:
+        return (
+            f"SELECT * FROM (SELECT {columns}, {believed_sql('a')} AS believed, {stamp} AS stamp "
+            f"FROM articles a WHERE {where} AND {condition} ORDER BY {order} LIMIT {limit})"
+        )
+
+    dated = part("a.published <= :ceiling", "a.published DESC, stamp DESC")
+    undated = part("(a.published IS NULL OR a.published > :ceiling)", "stamp DESC")
+    return (
+        f"SELECT * FROM ({dated} UNION ALL {undated}) "
+        f"ORDER BY believed IS NULL, believed DESC, stamp DESC LIMIT {limit}"
+    )
 
 
 def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]:
@@ -588,10 +602,7 @@ class Store:
             marks = ",".join(f":u{i}" for i in range(len(uids)))
             fsql += f" AND a.uid IN ({marks})"
             params.update({f"u{i}": u for i, u in enumerate(uids)})
-        sql = (
-            f"SELECT a.*, {believed_sql('a')} AS believed FROM articles a "
-            f"WHERE {visible('a')}{fsql} {NEWEST_FIRST} LIMIT :limit"
-        )
+        sql = newest_sql("a.*", f"{visible('a')}{fsql}", ":limit")
         params.update(gen=gen, limit=limit, ceiling=ceiling())
         async with self.conn.execute(sql, params) as cur:
             rows = await cur.fetchall()
@@ -727,10 +738,9 @@ class Store:
         table, column = (
             ("sentence_embeddings s", "s.count, s.vectors") if sentences else ("embeddings s", "1, s.vector")
         )
+        where = f"{visible('a')}{fsql}"
         sql = (
-            "WITH recent AS (SELECT a.id, a.uid FROM articles a "
-            f"WHERE {visible('a')}{fsql} "
-            f"{NEWEST_FIRST} LIMIT :n) "
+            f"WITH recent AS ({newest_sql('a.id, a.uid', where, ':n')}) "
             f"SELECT r.uid, {column} FROM recent r JOIN passages p ON p.article_id = r.id "
             f"JOIN {table} ON s.key = p.vector_key WHERE {visible('p')} ORDER BY r.id, p.id"
         )
