@@ -361,12 +361,14 @@ class FeedDesk:
     async def _bring(self, feed: Feed, guild_id: int | None) -> float | None:
         """Give a scope subscribing to a feed others poll what the feed brought so far: the
         articles still stored are granted; those gone (forgotten by the servers that had them,
-        to stay within their quotas) are fetched again for this scope alone, the newest
+        to stay within their quotas) or another server's own version (``_theirs``) are fetched
+        again for this scope alone, the newest
         ``max_items_per_poll``; then its own quota holds. "So far" is what the feed's memory
         holds: at most ``item_memory`` items besides those its latest poll listed. Returns
         None when done, else the least wait before another try (``Ingester.refill``)."""
         brought = await self.state.brought(feed.id, self.settings.item_memory + self.settings.max_feed_items)
         live = await self.engine.live([r.article_uid for r in brought if r.article_uid])
+        live -= await self._theirs(feed, live, guild_id)
         await self.engine.grant([(uid, guild_id) for uid in live])
         gone: dict[str | None, SeenItem] = {}
         for record in brought:  # newest first: an article's newest item is fetched
@@ -380,6 +382,18 @@ class FeedDesk:
         if guild_id is not None:
             await self.servers.trim(guild_id)
         return retry_after
+
+    async def _theirs(self, feed: Feed, live: set[str], guild_id: int | None) -> set[str]:
+        """The articles of ``live`` some of the feed's other servers see and others do not: a
+        page they split over (``harvest.split``), whose item's record names the version of the
+        last part written (a copy of some servers' own, or one a server took itself, maybe
+        before the page changed). A server following the feed alone is shown a version of its
+        own, never another's: the page is fetched for it (``Ingester.refill``)."""
+        if guild_id is None:  # the shared corpus may take a servers' version (``Ingester._versions``)
+            return set()
+        others = set((await self.scopes.subscribers([feed.id])).get(feed.id, ())) - {guild_id}
+        viewers = await self.engine.viewers(list(live))
+        return {uid for uid, who in viewers.items() if None not in who and not others <= who}
 
     async def _retry_catch_up(self, feed_id: int, guild_id: int | None, retry_after: float) -> None:
         """Leave the catch-up owed, to be tried again once its backoff (and the site's

@@ -113,6 +113,8 @@ class Harvest:
     seen_by: int | None = None
     """The server its outcomes are told to (one of ``scopes``), as it sees them (``as_seen``);
     None: as the store sees them (the operators)."""
+    settled: frozenset[str] = frozenset()
+    """Idents of items whose records this harvest leaves as they are (``Ingester.refill``)."""
     whole: Harvest | None = None
     """The harvest whose servers' share of some pages this is (``split``): told and scheduled there."""
 

@@ -366,10 +366,11 @@ class Ingester:
         harvest.decide(todo, "duplicate" if uid else "failed", record, article=uid, reason=reason)
 
     async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> float | None:
-        """Fetch again the pages of ``feed``'s items whose articles are gone, for a scope that
-        subscribes now: what they bring is granted to that scope alone (the servers that forgot
-        them keep what they see and their quotas). A page that fails leaves its item as it was,
-        for the next subscriber to try. Returns None when all came that can, else the least
+        """Fetch again the pages of ``feed``'s items whose articles are gone (or are another
+        server's own version), for a scope that subscribes now: what they bring is granted to
+        that scope alone (the servers that forgot them keep what they see and their quotas). A
+        page that fails leaves its item as it was, for the next subscriber to try; so does one
+        whose article is still stored. Returns None when all came that can, else the least
         wait before another try (the site's ``Retry-After``, or 0): a page failed for a reason
         that may pass, or indexing failed."""
         harvest = Harvest(None, FeedRun(feed.name, feed.url, polled_at=self.clock()), scopes=(guild_id,))
@@ -380,6 +381,8 @@ class Ingester:
         async with self.slots.hold():
             await self._fetch_pages(todos, await self.fetcher(), harvest, feed.source)
         harvest.records.clear()  # failures only, so far: the items keep their records
+        # So do those whose articles stay (servers' own versions): the feed's polls tell them theirs.
+        harvest.settled = frozenset(r.ident for r in await self._live(records))
         await self.commit([harvest])
         if harvest.passing or harvest.run.error is not None:
             return harvest.run.retry_after or 0.0
@@ -414,7 +417,7 @@ class Ingester:
                 part.whole.leftover = part.whole.leftover or part.leftover
                 part.whole.passing = part.whole.passing or part.passing
             for harvest in harvests:
-                await self.state.record(harvest.records)
+                await self.state.record([r for r in harvest.records if r.ident not in harvest.settled])
                 if harvest.feed is not None and harvest.listed is not None:
                     await self.state.forget(harvest.feed.id, harvest.listed, self.settings.item_memory)
                 await self._schedule(harvest)

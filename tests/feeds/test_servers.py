@@ -1108,3 +1108,63 @@ async def test_a_poll_told_to_no_server_reports_what_each_server_was_brought(
         ("duplicate", True),
         ("new", False),
     ]
+
+
+async def version_seen(engine: Engine, url: str, guild_id: int) -> str:
+    """The id of the version of the page at ``url`` the server sees."""
+    article = await engine.article_at(url, scope=Scope(guild_id))
+    assert article is not None
+    return article.id
+
+
+async def test_a_new_subscriber_of_a_split_feed_is_granted_no_servers_own_version(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A holds its own version of a page; B's part of the feed's harvest made B a copy of its own
+    (the page changed since A took it), and the item's record names B's copy, the last part
+    written. C subscribing was granted the articles the records name: B's copy, which C would
+    never be shown following the feed alone (it gets a copy of its own, as B did)."""
+    a_version, feed_id = await a_holds_the_page_b_follows_its_feed_too(server, desk, engine)
+    await desk.fetch_feeds([feed_id])
+    url = server.url(PATROL.path)
+    b_version = await version_seen(engine, url, B)
+    assert b_version != a_version
+
+    await desk.add_feed(server.url("/f"), name="f", check=False, guild_id=C)
+    await desk.caught_up()
+
+    c_version = await version_seen(engine, url, C)
+    assert c_version not in {a_version, b_version}
+    assert [a.title for a in await engine.latest(10, scope=Scope(C))] == [PATROL_UPDATED.title]
+    assert await engine.viewers([a_version, b_version]) == {a_version: {A}, b_version: {B}}
+    # The feed's record is as it was: its servers are told of the version they see, not C's.
+    assert [r.article_uid for r in await desk.state.brought(feed_id, 10)] == [b_version]
+
+
+async def test_a_new_subscriber_of_a_split_feed_is_granted_no_version_a_server_took_itself(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """B took the page itself; it changed; A took it then (a copy of A's own); both follow a
+    feed listing it, and each one's version stands for the item: the item's record names B's,
+    the last part written. C subscribing was granted it: B's own article, with the headline the
+    page had before it changed. Following the feed alone, C gets the page as it is now."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=B)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    await desk.ingest(url, guild_id=A)
+    a_version, b_version = await version_seen(engine, url, A), await version_seen(engine, url, B)
+    feed = publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
+    for guild in (A, B):
+        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+    (feed_id,) = {f.id for f in await desk.all_feeds()}
+    await desk.fetch_feeds([feed_id])
+    assert [r.article_uid for r in await desk.state.brought(feed_id, 10)] == [b_version]
+
+    await desk.add_feed(feed, name="f", check=False, guild_id=C)
+    await desk.caught_up()
+
+    assert await version_seen(engine, url, C) not in {a_version, b_version}
+    assert [a.title for a in await engine.latest(10, scope=Scope(C))] == [PATROL_UPDATED.title]
+    assert await engine.viewers([a_version, b_version]) == {a_version: {A}, b_version: {B}}
