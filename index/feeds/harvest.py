@@ -57,20 +57,25 @@ class Memory:
         operators' feeds). Another's was made of what its feed said (a date, an outlet), or of
         the page before it changed: a server would be shown that only because another server
         holds the page. Their own version of a page (``feeds.versions``) is the one they see."""
-        key = f"url:{canonical}"
-        own = {k: mine[-1] for k, every in self.found.items() if (mine := seen_by(every, scopes))}
+
+        def own(url: str | None) -> Version | None:
+            """The version of the page at ``url`` they see (the newest), if any."""
+            mine = seen_by(self.found.get(f"url:{url}", ()), scopes) if url else ()
+            return mine[-1] if mine else None
+
         for record in self.records:
             if canonical not in (record.url, record.article_url) or not record.article_uid:
                 continue
-            if {f"url:{record.url}", f"url:{record.article_url}"} & own.keys():
+            if own(record.url) or own(record.article_url):
                 continue
             if stands_for(self.viewers.get(record.article_uid, ()), scopes):
                 how = " of this feed" if record.feed_id == self.feed_id else ""
                 return record.article_uid, f"same article as an earlier item{how}, by its canonical URL"
-        if key in own and stands_for(own[key].viewers, scopes):
-            return own[key].uid, "same canonical URL"
-        uid = self.indexed.get(key)
-        if uid is not None and key not in own and stands_for(self.viewers.get(uid, ()), scopes):
+        theirs = own(canonical)
+        if theirs is not None:
+            return (theirs.uid, "same canonical URL") if stands_for(theirs.viewers, scopes) else None
+        uid = self.indexed.get(f"url:{canonical}")
+        if uid is not None and stands_for(self.viewers.get(uid, ()), scopes):
             return uid, "same canonical URL"
         return None
 
