@@ -225,24 +225,43 @@ class Ingester:
         # Newest first, so a capped poll takes the latest news; undated items go last.
         items = sorted(poll.feed.items, key=lambda i: i.published or "", reverse=True)
         harvest.listed = frozenset(i.key for i in items)
-        memory = await self._memory(feed, items, scopes)
+        memory = await self._memory(feed, items, scopes, seen_by)
         todos = [t for t in (self._triage(feed, i, harvest, memory, scopes) for i in items) if t is not None]
         cap = max(0, self.settings.max_items_per_poll)
         harvest.leftover = len(todos) > cap
         await self._fetch_pages(todos[:cap], fetcher, harvest, fallback_source)
         return harvest
 
-    async def _memory(self, feed: Feed, items: Sequence[FeedItem], scopes: Sequence[int | None]) -> Memory:
-        """What is known of ``items`` for the feed's subscribers ``scopes`` (``Memory.stand_in``)."""
+    async def _memory(
+        self, feed: Feed, items: Sequence[FeedItem], scopes: Sequence[int | None], seen_by: int | None
+    ) -> Memory:
+        """What is known of ``items`` for the feed's subscribers ``scopes``, told to ``seen_by``
+        (``Memory.stand_in``, ``Memory.named``)."""
         seen = await self.state.items(feed.id, [i.key for i in items])
-        urls = [i.canonical_link for i in items if i.canonical_link and _unsettled(seen.get(i.key))]
+        hidden = await self._hidden(seen, scopes, seen_by)
+        urls = [
+            i.canonical_link
+            for i in items
+            if i.canonical_link and (_unsettled(seen.get(i.key)) or i.key in hidden)
+        ]
         indexed = await self.engine.indexed([f"url:{u}" for u in urls])
         records = await self._live(await self.state.by_url(urls))
         found = await versions(self.engine, [f"url:{u}" for u in urls]) if None not in scopes and urls else {}
         viewers = await self.engine.viewers(
             [r.article_uid for r in records if r.article_uid] + [*indexed.values()]
         )
-        return Memory(feed.id, seen, records, indexed, found, viewers)
+        return Memory(feed.id, seen, records, indexed, found, viewers, hidden)
+
+    async def _hidden(
+        self, seen: Mapping[str, SeenItem], scopes: Sequence[int | None], seen_by: int | None
+    ) -> frozenset[str]:
+        """Told to a server, the idents of ``seen`` whose record names an article it does not
+        see (``Memory.hidden``): it is never told another server's article's id."""
+        if seen_by is None or seen_by not in scopes:
+            return frozenset()
+        uids = [s.article_uid for s in seen.values() if s.article_uid]
+        visible = await self.engine.visible(uids, Scope(seen_by)) if uids else set()
+        return frozenset(s.ident for s in seen.values() if s.article_uid and s.article_uid not in visible)
 
     async def _live(self, records: Sequence[SeenItem]) -> list[SeenItem]:
         """Those of ``records`` whose article is still indexed: an article a server forgot (and
@@ -266,9 +285,8 @@ class Ingester:
             failed = seen.status == "failed" or seen.error is not None
             retry = failed and seen.attempts < self.settings.item_attempts
             if seen.item_hash == todo.item_hash and not retry:
-                harvest.run.items.append(
-                    ItemOutcome(todo.canonical, "unchanged", item.title, feed.name, seen.article_uid)
-                )
+                uid = memory.named(seen, todo.canonical, harvest.seen_by)
+                harvest.run.items.append(ItemOutcome(todo.canonical, "unchanged", item.title, feed.name, uid))
                 return None
             todo.known = seen
             if not _unsettled(seen):

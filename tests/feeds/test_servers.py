@@ -1168,3 +1168,22 @@ async def test_a_new_subscriber_of_a_split_feed_is_granted_no_version_a_server_t
     assert await version_seen(engine, url, C) not in {a_version, b_version}
     assert [a.title for a in await engine.latest(10, scope=Scope(C))] == [PATROL_UPDATED.title]
     assert await engine.viewers([a_version, b_version]) == {a_version: {A}, b_version: {B}}
+
+
+async def test_a_server_told_a_split_page_is_unchanged_is_given_its_own_versions_id(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A's own version stands for the item; the page was fetched for B (a version of B's own),
+    and the item's record names B's, the last part written. A's next poll of the unchanged
+    item was told "unchanged" with B's version's id (the report, ``fetch --json``): an article
+    A never sees. Following the feed alone, A is told its own."""
+    a_version, _ = await a_holds_the_page_b_follows_its_feed_too(server, desk, engine)
+    await desk.fetch(guild_id=A, as_seen_by=A)
+    b_version = await version_seen(engine, server.url(PATROL.path), B)
+    assert b_version != a_version
+
+    again = await desk.fetch(guild_id=A, as_seen_by=A)
+
+    assert [(i.status, i.article_id) for i in again.items] == [("unchanged", a_version)]
+    told_b = await desk.fetch(guild_id=B, as_seen_by=B)
+    assert [(i.status, i.article_id) for i in told_b.items] == [("unchanged", b_version)]
