@@ -51,8 +51,9 @@ class Memory:
     viewers: dict[str, set[int | None]]
     """Who sees the records' and first versions' articles."""
     hidden: frozenset[str] = frozenset()
-    """Idents of the feed's items whose record names an article the server the poll is told to
-    does not see: a page its servers split over names the last part's version (``split``)."""
+    """Idents of the feed's items whose record names no article the server the poll is told to
+    sees: a page its servers split over names the last part's version (``split``); one that
+    failed for other servers (its stand-in told to this one: ``Ingester._failed``), none."""
 
     def stand_in(self, canonical: str, scopes: Sequence[int | None]) -> tuple[str, str] | None:
         """The stored article (id, why) that stands for an item at ``canonical`` without its
@@ -84,8 +85,8 @@ class Memory:
 
     def named(self, seen: SeenItem, canonical: str, guild: int | None) -> str | None:
         """The article an unchanged item is told to ``guild`` as: its record's, unless that is
-        one ``guild`` does not see (``hidden``): then the one standing for it to ``guild``
-        (following the feed alone, its record would name that), else none."""
+        none ``guild`` sees (``hidden``): then the one standing for it to ``guild`` (following
+        the feed alone, its record would name that), else none."""
         if seen.ident not in self.hidden:
             return seen.article_uid
         stand = self.stand_in(canonical, (guild,))

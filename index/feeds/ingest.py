@@ -255,13 +255,13 @@ class Ingester:
     async def _hidden(
         self, seen: Mapping[str, SeenItem], scopes: Sequence[int | None], seen_by: int | None
     ) -> frozenset[str]:
-        """Told to a server, the idents of ``seen`` whose record names an article it does not
-        see (``Memory.hidden``): it is never told another server's article's id."""
+        """Told to a server, the idents of ``seen`` whose record names no article it sees
+        (``Memory.hidden``): it is never told another server's article's id."""
         if seen_by is None or seen_by not in scopes:
             return frozenset()
         uids = [s.article_uid for s in seen.values() if s.article_uid]
         visible = await self.engine.visible(uids, Scope(seen_by)) if uids else set()
-        return frozenset(s.ident for s in seen.values() if s.article_uid and s.article_uid not in visible)
+        return frozenset(s.ident for s in seen.values() if s.article_uid not in visible)
 
     async def _live(self, records: Sequence[SeenItem]) -> list[SeenItem]:
         """Those of ``records`` whose article is still indexed: an article a server forgot (and
@@ -379,9 +379,12 @@ class Ingester:
             record = as_known(record, known)
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.passing = harvest.passing or transient(exc)
-        # Fetched for other servers: to one a stored article stands for, the item is that one.
+        # Fetched for other servers: to one a stored article stands for, the item is that one,
+        # a duplicate when first met, then unchanged (following the feed alone, its record names
+        # that one): a retry of this version of the item was told so before (``before``).
         uid, reason = todo.stands.get(harvest.seen_by, (None, str(exc)))
-        harvest.decide(todo, "duplicate" if uid else "failed", record, article=uid, reason=reason)
+        status: Status = "failed" if uid is None else "unchanged" if before else "duplicate"
+        harvest.decide(todo, status, record, article=uid, reason=None if status == "unchanged" else reason)
 
     async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> float | None:
         """Fetch again the pages of ``feed``'s items whose articles are gone (or are another

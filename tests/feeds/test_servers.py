@@ -1187,3 +1187,61 @@ async def test_a_server_told_a_split_page_is_unchanged_is_given_its_own_versions
     assert [(i.status, i.article_id) for i in again.items] == [("unchanged", a_version)]
     told_b = await desk.fetch(guild_id=B, as_seen_by=B)
     assert [(i.status, i.article_id) for i in told_b.items] == [("unchanged", b_version)]
+
+
+@pytest.mark.parametrize("b_follows", [False, True], ids=["a-alone-follows-it", "b-follows-it-too"])
+async def test_a_server_is_told_an_item_its_own_version_stands_for_is_unchanged_while_it_fails_for_another(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, b_follows: bool
+) -> None:
+    """A's own version stands for the item; B, following the feed too, sees none, and the page
+    fetched for B keeps failing (a 5xx: tried again on each poll, ``item_attempts`` times). A
+    was told 'duplicate' on every poll while B's page was retried, and 'unchanged' with no
+    article once B's tries ran out: following the feed alone, A is told 'duplicate' once, then
+    'unchanged', with its own version's id."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    a_version = await version_seen(engine, url, A)
+    feed = publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
+    for guild in (A, B) if b_follows else (A,):
+        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+    server.serve(PATROL.path, "oops", status=500)
+    attempts, fetched = desk.settings.item_attempts, len(server.requests_to(PATROL.path))
+
+    told = []
+    for _ in range(attempts + 1):
+        told += [(i.status, i.article_id) for i in (await desk.fetch(guild_id=A, as_seen_by=A)).items]
+
+    assert told == [("duplicate", a_version)] + [("unchanged", a_version)] * attempts
+    assert len(server.requests_to(PATROL.path)) - fetched == (attempts if b_follows else 0)
+    assert [a.id for a in await engine.latest(10, scope=Scope(A))] == [a_version]
+
+
+@pytest.mark.parametrize("a_follows", [False, True], ids=["b-alone-follows-it", "a-follows-it-too"])
+async def test_a_feed_is_read_in_full_while_a_servers_page_is_retried_as_it_is_for_that_server_alone(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, a_follows: bool
+) -> None:
+    """While B's page keeps failing, the feed's validators (ETag) are not kept, so each poll
+    reads the feed in full: a 304 would leave B's page untried (``Harvest.leftover``). That is
+    B's own cost, the same whether A (whose version stands for the item) follows the feed too or
+    not: once B's tries run out, the validators are kept and the feed answers 304."""
+    serve_story(server, PATROL)
+    await desk.ingest(server.url(PATROL.path), guild_id=A)
+    server.serve(
+        "/f",
+        rss("News", server.base_url, [PATROL_UPDATED.with_(path=PATROL.path)]),
+        content_type="application/rss+xml",
+        etag='"v1"',
+    )
+    for guild in (A, B) if a_follows else (B,):
+        await desk.add_feed(server.url("/f"), name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+    server.serve(PATROL.path, "oops", status=500)
+    attempts, polled = desk.settings.item_attempts, len(server.requests_to("/f"))
+
+    for _ in range(attempts + 2):
+        await desk.fetch(guild_id=B, as_seen_by=B)
+
+    conditional = [r.headers.get("If-None-Match") for r in server.requests_to("/f")[polled:]]
+    assert conditional == [None] * attempts + ['"v1"'] * 2
