@@ -360,9 +360,11 @@ class FeedDesk:
 
     async def _bring(self, feed: Feed, guild_id: int | None) -> float | None:
         """Give a scope subscribing to a feed others poll what the feed brought so far: the
-        articles still stored are granted; those gone (forgotten by the servers that had them,
-        to stay within their quotas) or another server's own version (``_theirs``) are fetched
-        again for this scope alone, the newest
+        articles still stored are granted, as stored (the version every other subscriber sees:
+        a page changed since without its item is not fetched again, for them either, and the
+        poll that finds its item changed updates it for them all); those gone (forgotten by the
+        servers that had them, to stay within their quotas) or another server's own version
+        (``_theirs``) are fetched again for this scope alone, the newest
         ``max_items_per_poll``; then its own quota holds. "So far" is what the feed's memory
         holds: at most ``item_memory`` items besides those its latest poll listed. Returns
         None when done, else the least wait before another try (``Ingester.refill``)."""

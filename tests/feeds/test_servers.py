@@ -1170,6 +1170,35 @@ async def test_a_new_subscriber_of_a_split_feed_is_granted_no_version_a_server_t
     assert await engine.viewers([a_version, b_version]) == {a_version: {A}, b_version: {B}}
 
 
+async def test_a_new_subscriber_is_granted_the_version_the_feeds_servers_see_and_updated_with_them(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """Without a split, a catch-up grants the article the item's record names without fetching
+    its page, though the page may have changed since (its item did not, so no poll fetched it
+    again). That is the version every other subscriber of the feed sees (one some see and others
+    do not is fetched again: ``FeedDesk._theirs``): the new subscriber is shown what they are,
+    and once the item changes, the feed's next poll updates it for all of them, in place."""
+    feed, url = publish(server, "/f", PATROL), server.url(PATROL.path)
+    await desk.add_feed(feed, name="f", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    a_version = await version_seen(engine, url, A)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+    fetched = len(server.requests_to(PATROL.path))
+
+    await desk.add_feed(feed, name="f", check=False, guild_id=C)
+    await desk.caught_up()
+
+    assert len(server.requests_to(PATROL.path)) == fetched
+    assert await engine.viewers([a_version]) == {a_version: {A, C}}
+    assert (await engine.article_at(url, scope=Scope(C))).title == PATROL.title
+    publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
+    report = await desk.fetch(guild_id=C, as_seen_by=C)
+    assert [(i.status, i.article_id) for i in report.items] == [("updated", a_version)]
+    for guild in (A, C):
+        shown = [(a.id, a.title) for a in await engine.latest(10, scope=Scope(guild))]
+        assert shown == [(a_version, PATROL_UPDATED.title)]
+
+
 async def test_a_server_told_a_split_page_is_unchanged_is_given_its_own_versions_id(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
