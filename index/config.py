@@ -312,6 +312,8 @@ def build(cls: type[T], raw: Any, environ: typing.Mapping[str, str], prefix: str
     if unknown:
         label = f"[{where}]" if where else "the top level"
         raise ConfigError(f"unknown setting {unknown[0]!r} in {label}; known: {', '.join(sorted(names))}")
+    if where:  # a section's variables: a misspelt one is refused as a misspelt key is
+        _refuse_unknown_env(environ, prefix, names, where)
     bounds: Bounds = getattr(cls, "BOUNDS", {})
     values: dict[str, Any] = {}
     for name in names:
@@ -327,6 +329,22 @@ def build(cls: type[T], raw: Any, environ: typing.Mapping[str, str], prefix: str
             value = _coerce(environ[env_name], hint, env_name, from_env=True)
             values[name] = _within(value, bounds.get(name), env_name)
     return cls(**values)
+
+
+def _refuse_unknown_env(environ: typing.Mapping[str, str], prefix: str, names: set[str], where: str) -> None:
+    """``ConfigError`` for a variable ``PREFIX<NAME>`` that names no setting of ``[where]``
+    (``FOREIGN_DESK_SEARCH_KK=2`` would otherwise change nothing, silently). Names only: a
+    variable's value may be a secret."""
+    known = {f"{prefix}{n.upper()}" for n in names}
+    retired = {f"{prefix}{n.upper()}" for n in RETIRED.get(where, ())}
+    for name in sorted(retired & set(environ)):
+        log.warning("%s is no longer used; remove it from the environment", name)
+    unknown = sorted(k for k in environ if k.startswith(prefix) and k not in known | retired)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting {unknown[0]} in the environment for [{where}]; known: "
+            f"{', '.join(sorted(n.upper() for n in names))}"
+        )
 
 
 def _within(value: Any, bounds: tuple[float, float] | None, name: str) -> Any:

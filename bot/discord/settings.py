@@ -121,6 +121,8 @@ def load_bot_settings(
 ) -> BotSettings:
     """``BotSettings`` from ``settings.extra["discord"]`` and the environment, then ``overrides``."""
     environ = os.environ if environ is None else environ
+    if f"{ENV_PREFIX}TOKEN" in environ:  # refused by name below too; say where the token goes
+        raise ConfigError(f"{ENV_PREFIX}TOKEN is not read: put the bot token in {TOKEN_ENV}")
     raw = settings.extra.get("discord", {})
     bot = build(BotSettings, raw, environ, ENV_PREFIX, "discord")
     return dataclasses.replace(bot, **overrides) if overrides else bot

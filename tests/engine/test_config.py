@@ -28,6 +28,24 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FOREIGN_DESK_SEARCH_KK": "2"}, "setting FOREIGN_DESK_SEARCH_KK in the environment for [search]"),
+        ({"FOREIGN_DESK_FEEDS_TIMEOUT": "5"}, "setting FOREIGN_DESK_FEEDS_TIMEOUT in the environment"),
+    ],
+)
+def test_a_misspelt_variable_is_refused_as_a_misspelt_key_is(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(None, environ=env)
+
+
+def test_a_retired_variable_is_read_with_a_warning_and_other_prefixes_are_left_alone(caplog) -> None:
+    env = {"FOREIGN_DESK_SEARCH_RRF_K": "60", "FOREIGN_DESK_CONFIG": "x", "FOREIGN_DESK_SHARED_DATA": "y"}
+    assert load_settings(None, environ=env).search == load_settings(None, environ={}).search
+    assert "FOREIGN_DESK_SEARCH_RRF_K is no longer used" in caplog.text
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("[search]\nkk = 1\n", "unknown setting 'kk' in [search]"),

@@ -64,9 +64,22 @@ def test_every_number_has_bounds_that_hold_its_default():
 
 
 def test_the_token_is_never_part_of_the_settings():
-    env = {"DISCORD_TOKEN": "secret-token-value", "FOREIGN_DESK_DISCORD_TOKEN": "also-secret"}
+    env = {"DISCORD_TOKEN": "secret-token-value"}
     bot = load_bot_settings(load_settings(None, environ=env), env)
     assert "secret" not in repr(bot) and not hasattr(bot, "token")
+
+
+def test_a_token_in_a_settings_variable_is_refused_with_where_it_belongs_and_never_shown():
+    env = {"FOREIGN_DESK_DISCORD_TOKEN": "also-secret"}
+    with pytest.raises(ConfigError) as refused:
+        load_bot_settings(load_settings(None, environ=env), env)
+    assert "DISCORD_TOKEN" in str(refused.value) and "secret" not in str(refused.value)
+
+
+def test_a_misspelt_discord_variable_is_refused():
+    env = {"FOREIGN_DESK_DISCORD_COOLDOWNZ": "5"}
+    with pytest.raises(ConfigError, match="unknown setting FOREIGN_DESK_DISCORD_COOLDOWNZ"):
+        load_bot_settings(load_settings(None, environ=env), env)
 
 
 def test_progress_shows_done_of_total_passages_and_elapsed():
