@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from foreign_desk.bot.cli_common import (
     State,
+    count_bar,
     err,
     guild_option,
     open_engine,
@@ -257,7 +258,8 @@ def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
 
     Each JSON line holds "question" and optionally "answers" (substrings of the right
     passage), "gold_titles" and "kind". Questions go through the same search as `ask`,
-    against the current data dir. "refused" counts "nothing relevant" answers.
+    against the current data dir. "refused" counts "nothing relevant" answers; a question
+    with no "answers" nor "gold_titles" (off-topic) is asked, not scored: its own row.
 
     \b
     Example:
@@ -268,29 +270,39 @@ def evaluate_cmd(state: State, questions: str, k: int, as_json: bool) -> None:
 
     async def go() -> dict[str, Any]:
         items = load_questions(questions, state.settings.search.max_question_chars)
-        refused: dict[str, int] = {}
+        refused: dict[str | None, int] = {}  # by kind; None: questions naming no answer
 
         async with await open_engine(state) as engine:
-            kinds = iter([q.kind for q in items])
+            asked = iter(items)
 
             async def ask_one(question: str) -> Any:
                 answer = await engine.ask(question, k=k)
-                kind = next(kinds)
+                item = next(asked)
                 if answer.nothing_relevant:
-                    refused[kind] = refused.get(kind, 0) + 1
+                    key = item.kind if item.answerable else None
+                    refused[key] = refused.get(key, 0) + 1
                 return answer.results
 
-            summary = await evaluate(items, ask_one, k)
-        summary["refused"] = sum(refused.values()) / max(len(items), 1)
-        for kind, stats in summary["by_kind"].items():
-            stats["refused"] = refused.get(kind, 0) / max(stats["n"], 1)
-        return summary
+            with count_bar("asking", "questions") as bar:
+                summary = await evaluate(items, ask_one, k, progress=bar)
+        return _with_refusals(summary, refused)
 
     summary = run(go)
     if as_json:
         print_json(summary)
     else:
-        print_eval(out, summary)
+        print_eval(out, summary, k=k)
+
+
+def _with_refusals(summary: dict[str, Any], refused: dict[str | None, int]) -> dict[str, Any]:
+    """``refused``: the share answered "nothing relevant", of the answerable questions (a miss)
+    and of each kind, and of those naming no answer (``unanswerable``: there, the right answer)."""
+    summary["refused"] = sum(n for kind, n in refused.items() if kind is not None) / max(summary["n"], 1)
+    for kind, stats in summary["by_kind"].items():
+        stats["refused"] = refused.get(kind, 0) / max(stats["n"], 1)
+    unanswerable = summary["unanswerable"]
+    unanswerable["refused"] = refused.get(None, 0) / max(unanswerable["n"], 1)
+    return summary
 
 
 def _shard_ids(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:

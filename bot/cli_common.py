@@ -198,6 +198,31 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
         yield update
 
 
+@contextmanager
+def count_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """``progress_bar`` for work counted in ``unit``s (an evaluation's questions): a bar with
+    done/total on a terminal, else a line every 10 s and at the end."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not err.is_terminal or err.is_dumb_terminal:
+        import time
+
+        last_at = time.monotonic()
+
+        def plain(done: int, total: int) -> None:
+            nonlocal last_at
+            if done == total or time.monotonic() - last_at >= 10:
+                err.print(f"{label}: {done:,}/{total:,} {unit}")
+                last_at = time.monotonic()
+
+        yield plain
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def open_engine(state: State) -> Awaitable[Engine]:
     """``Engine.open`` with the command's settings (use as ``async with await open_engine(state)``)."""
     from foreign_desk.index.engine import Engine

@@ -133,21 +133,27 @@ def print_stats(console: Console, stats: EngineStats) -> None:
         console.print(f"{name:>13}: {escape(str(value))}")
 
 
-def print_eval(console: Console, summary: dict[str, Any], misses: int = 15) -> None:
-    """Recall and MRR per kind as a table, then the first misses."""
+def print_eval(console: Console, summary: dict[str, Any], misses: int = 15, k: int = 10) -> None:
+    """Recall (at depths up to ``k``, the results asked for) and MRR per kind as a table, a row
+    for the questions naming no answer, then the first misses."""
     from rich.table import Table
 
-    table = Table("kind", "n", "R@1", "R@3", "R@5", "R@10", "MRR", "refused")
+    depths = [d for d in ("1", "3", "5", "10") if int(d) <= k] or ["1"]
+    table = Table("kind", "n", *(f"R@{d}" for d in depths), "MRR", "refused")
     rows = [*summary["by_kind"].items(), ("all", summary)]
     for kind, stats in rows:
         recall = stats["recall"]
         table.add_row(
             kind,
             str(stats["n"]),
-            *(f"{recall.get(k, 0):.3f}" for k in ("1", "3", "5", "10")),
+            *(f"{recall.get(d, 0):.3f}" for d in depths),
             f"{stats['mrr']:.3f}",
             f"{stats.get('refused', 0):.2f}",
         )
+    unanswerable = summary.get("unanswerable", {})
+    if unanswerable.get("n"):
+        refused = f"{unanswerable.get('refused', 0):.2f}"
+        table.add_row("naming no answer", str(unanswerable["n"]), *["–"] * (len(depths) + 1), refused)
     console.print(table)
     shown = summary["misses"][:misses]
     if shown:

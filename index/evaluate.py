@@ -75,6 +75,12 @@ class Question:
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """The line's other keys (``article_url``, ``qid``, ...), untouched."""
 
+    @property
+    def answerable(self) -> bool:
+        """Whether it names what finds it: one without (an off-topic probe) is asked but not
+        scored, or every right "nothing relevant" would count as a miss."""
+        return bool(self.answers or self.gold_titles or self.gold_urls)
+
 
 class _ArticleLike(Protocol):
     title: str
@@ -270,16 +276,21 @@ async def evaluate(
     ask: Callable[[str], Awaitable[Sequence[ResultLike]]],
     k: int,
     ks: Sequence[int] = DEFAULT_KS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Ask every question in turn (sequentially, so timings and load stay honest) and summarize.
+    """Ask every question in turn (sequentially, so timings and load stay honest) and summarize
+    the answerable ones (``Question.answerable``); the others are counted in ``unanswerable``.
 
     ``ask`` returns the engine's results for a question (asked for at least ``k``); only the
-    first ``k`` count.
+    first ``k`` count. ``progress(done, total)`` after each question.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     ranks: list[tuple[Question, int | None]] = []
-    for question in questions:
+    for done, question in enumerate(questions, 1):
         results = await ask(question.question)
-        ranks.append((question, found_rank(question, list(results)[:k])))
-    return summarize(ranks, ks)
+        if question.answerable:
+            ranks.append((question, found_rank(question, list(results)[:k])))
+        if progress is not None:
+            progress(done, len(questions))
+    return summarize(ranks, ks) | {"unanswerable": {"n": len(questions) - len(ranks)}}

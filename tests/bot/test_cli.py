@@ -522,3 +522,24 @@ def test_eval_names_the_line_of_a_question_over_the_length_cap(sample_copy: Path
     assert stderr.strip() == (
         f"error: {questions}, line 2: the question is 1,001 characters long; at most 1,000"
     )
+
+
+def test_eval_scores_only_questions_naming_an_answer_and_shows_its_progress(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    """An off-topic probe (no answers) answered "nothing relevant" was a miss that pulled the
+    "all" row down; ``--k 3`` printed R@5 and R@10; 150 questions ran in silence."""
+    questions = tmp_path / "q.jsonl"
+    lines = [
+        {"question": NATO_JAPAN, "answers": ["NATO"], "kind": "asked"},
+        {"question": "What is the recipe for sourdough bread?", "kind": "off-topic"},
+    ]
+    questions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, stdout, stderr = invoke(sample_copy, "eval", str(questions), "--json")
+    summary = json.loads(stdout)
+    assert (code, summary["n"], set(summary["by_kind"])) == (0, 1, {"asked"})
+    assert summary["unanswerable"]["n"] == 1 and summary["refused"] == 0.0
+    assert [m["question"] for m in summary["misses"]] == ([] if summary["recall"]["1"] == 1 else [NATO_JAPAN])
+    assert "asking: 2/2 questions" in stderr
+    code, stdout, _ = invoke(sample_copy, "eval", str(questions), "--k", "3")
+    assert code == 0 and "R@3" in stdout and "R@5" not in stdout and "naming no answer" in stdout
