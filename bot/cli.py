@@ -70,6 +70,8 @@ def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbo
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose < 2:  # FAISS's loader tells at INFO of a build it lacks ("Could not load ... AVX2"): harmless
+        logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     try:
         settings = load_settings(config_file, data_dir=data_dir)
         refuse_unknown_sections(settings)

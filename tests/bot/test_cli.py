@@ -543,3 +543,11 @@ def test_eval_scores_only_questions_naming_an_answer_and_shows_its_progress(
     assert "asking: 2/2 questions" in stderr
     code, stdout, _ = invoke(sample_copy, "eval", str(questions), "--k", "3")
     assert code == 0 and "R@3" in stdout and "R@5" not in stdout and "naming no answer" in stdout
+
+
+def test_verbose_output_leaves_out_faiss_loaders_harmless_notices(tmp_path: Path) -> None:
+    """``-v`` printed "Could not load library with AVX2 support due to: ModuleNotFoundError"."""
+    code = "from foreign_desk.bot.cli import cli; cli()"
+    args = [sys.executable, "-c", code, "--data-dir", str(tmp_path / "d"), "-v", "stats"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "faiss.loader" not in done.stderr
