@@ -128,11 +128,13 @@ def feeds_add(
       foreign-desk feeds add https://www.theguardian.com/world/rss --name guardian-world --lang en
       foreign-desk feeds add https://example.org/rss --guild 123456789012345678
     """
+    from foreign_desk.bot.options import language_option
 
     async def go() -> None:
+        language = language_option(lang)  # before the feed is fetched
         async with _open_desk(state) as desk:
             feed = await desk.add_feed(
-                url, name=name, source=source, language=lang, every=every, guild_id=guild
+                url, name=name, source=source, language=language, every=every, guild_id=guild
             )
             await desk.caught_up()
         details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)

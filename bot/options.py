@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.lang import language_code
 from foreign_desk.index.models import Filters
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
@@ -76,6 +77,15 @@ def require_utf8(args: list[str]) -> None:
             ) from None
 
 
+def language_option(value: str | None) -> str | None:
+    """A language a user typed (``ask --lang``, ``feeds add --lang``, their Discord options) as
+    its code, or ``BadOption`` for text that is none (``english``): ``index.lang.language_code``."""
+    try:
+        return language_code(value)
+    except ValueError as exc:
+        raise BadOption(str(exc), "error.bad_language", value=repr((value or "")[:20])) from None
+
+
 def make_filters(
     language: str | None = None,
     source: str | None = None,
@@ -84,14 +94,7 @@ def make_filters(
     *,
     today: date | None = None,
 ) -> Filters:
-    lang = language.strip().lower() if language and language.strip() else None
-    if lang is not None and not re.fullmatch(r"[a-z]{2,3}", lang):
-        shown = repr((language or "")[:20])
-        raise BadOption(
-            f"not a language code: {shown} (use two letters such as en or id)",
-            "error.bad_language",
-            value=shown,
-        )
+    lang = language_option(language)
     first, last = parse_day(since, today=today), parse_day(until, today=today)
     if first and last and first > last:  # else "nothing answers that", as if the corpus lacked it
         raise BadOption(

@@ -26,6 +26,8 @@ SAMPLE_CHARS = 1000
 """Enough text for a confident answer (all of 5,000 real id/en articles right); more only costs time."""
 
 _LETTERS = re.compile(r"[^\W\d_]")
+_CODE = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*")
+"""A language code as people type it: ``en``, ``ind``, or with a region, ``en-GB``, ``pt_BR``."""
 _identifier: Any = None
 _lock = threading.Lock()
 
@@ -56,3 +58,17 @@ def detect_language(text: str) -> str | None:
         log.debug("unsure of language (%s %.2f) for %r", language, confidence, sample[:60])
         return None
     return str(language)
+
+
+def language_code(value: str | None) -> str | None:
+    """What a user typed for a language (``EN``, `` id ``, ``en-GB``) as the code articles are
+    filed under (``en``, ``id``), or None when nothing was typed. ``ValueError`` with the one
+    message every front end shows for text that is no code (``english``): a filter by it, or a
+    feed's articles filed under it, would match nothing later, without a word."""
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    code = _CODE.fullmatch(text)
+    if code is None:
+        raise ValueError(f"not a language code: {(value or '')[:20]!r} (use two letters such as en or id)")
+    return code.group(1)

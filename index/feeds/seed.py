@@ -7,6 +7,7 @@ from pathlib import Path
 
 from foreign_desk.index.config import FeedSettings, read_toml
 from foreign_desk.index.errors import ConfigError
+from foreign_desk.index.lang import language_code
 
 SHIPPED_FEEDS = Path(__file__).resolve().parent.parent.parent / "corpus" / "feeds.toml"
 KEYS = {"name", "url", "source", "language", "every"}
@@ -43,6 +44,10 @@ def load_seed(path: str | Path | None = None) -> list[FeedSpec]:
         texts = [k for k in ("name", "source", "language") if not isinstance(table.get(k, ""), str)]
         if texts:
             raise ConfigError(f"{path}: feed {n}: {texts[0]} must be text")
+        try:
+            language = language_code(table.get("language"))
+        except ValueError as exc:
+            raise ConfigError(f"{path}: feed {n}: {exc}") from None
         every = table.get("every")
         low, high = FeedSettings.BOUNDS["poll_minutes"]  # as `feeds add --every`
         if every is not None and (
@@ -51,5 +56,5 @@ def load_seed(path: str | Path | None = None) -> list[FeedSpec]:
             raise ConfigError(
                 f"{path}: feed {n}: every must be a whole number of minutes from {low} to {high:,}"
             )
-        specs.append(FeedSpec(url, table.get("name"), table.get("source"), table.get("language"), every))
+        specs.append(FeedSpec(url, table.get("name"), table.get("source"), language, every))
     return specs

@@ -90,6 +90,25 @@ def test_feeds_add_list_fetch_and_remove(threaded_server: FixtureServer, data_di
     assert json.loads(invoke(data_dir, "stats", "--json")[1])["articles"] == 1
 
 
+@pytest.mark.parametrize(("typed", "stored"), [("english", None), ("EN-gb", "en")])
+def test_feeds_add_reads_its_language_as_ask_does(
+    threaded_server: FixtureServer, data_dir: Path, typed: str, stored: str | None
+) -> None:
+    """``--lang english`` was stored as the feed's language, and its articles filed under
+    "english", which no ``--lang`` filter could name; ``ask --lang`` refused it already."""
+    server = threaded_server
+    server.serve("/rss", rss("World", server.base_url, [PATROL]), content_type="application/rss+xml")
+    code, _, stderr = invoke(data_dir, "feeds", "add", server.url("/rss"), "--lang", typed)
+    feeds = json.loads(invoke(data_dir, "feeds", "list", "--json")[1])["feeds"]
+    if stored is None:
+        message = "error: not a language code: 'english' (use two letters such as en or id)\n"
+        assert (code, stderr) == (1, message)
+        assert invoke(data_dir, "ask", "who patrols?", "--lang", typed)[1:] == ("", message)
+        assert feeds == [] and server.requests == []  # refused before the feed is fetched
+    else:
+        assert code == 0 and [f["language"] for f in feeds] == [stored]
+
+
 def test_fetch_json_with_no_feeds_is_json(data_dir: Path) -> None:
     code, stdout, _ = invoke(data_dir, "fetch", "--json")
     data = json.loads(stdout)
@@ -275,6 +294,7 @@ def test_a_data_dir_started_without_seed_feeds_stays_without_them(tmp_path: Path
         ("feed = [1, 2]\n", "feeds are [[feed]] tables"),
         ("[[feed]]\nevery = " + "9" * 5000 + "\n", "not valid TOML"),
         ('[[feed]]\nurl = "https://example.org/rss"\nevery = 99999999999999999999\n', "from 1 to 10,080"),
+        ('[[feed]]\nurl = "https://example.org/rss"\nlanguage = "english"\n', "feed 1: not a language code"),
     ],
 )
 def test_a_bad_feeds_toml_is_one_line(tmp_path: Path, text: str, message: str) -> None:

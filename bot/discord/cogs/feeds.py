@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 from discord.ext import commands
+from foreign_desk.bot.options import language_option
 from foreign_desk.index.feeds import ItemOutcome, QuotaExceeded, UnknownFeed
 
 from ..errors import Refusal
@@ -147,10 +148,11 @@ class FeedCommands(commands.Cog):
         guild_id = self.scope(interaction)
         if source and guild_id is not None:
             raise Refusal("feeds.source_operators")
+        code = language_option(language)  # "english" is refused as /ask refuses it, before a fetch
         await defer_private(interaction)
         with feed_refusals():
             feed = await self.bot.feeds.add_feed(
-                url, name=name, source=source, language=language, every=every, guild_id=guild_id
+                url, name=name, source=source, language=code, every=every, guild_id=guild_id
             )
         log.info("feed %s (%s) added by user %s", feed.name, feed.url, interaction.user.id)
         text = feed_added_text(feed, for_interaction(interaction))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from foreign_desk.bot.discord.i18n import EN
+from foreign_desk.bot.discord.i18n import EN, texts
 
 from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.feeds.news import GAZA, PATROL, SUDAN, page
@@ -161,6 +161,28 @@ async def test_a_feed_name_the_server_lacks_is_refused_in_the_admins_language(
     for reply in replies:
         assert reply.ephemeral and reply.content.startswith("Tidak ada feed bernama “world”")
         assert "foreign-desk" not in reply.content
+    assert news.requests == []
+
+
+async def test_a_feed_language_that_is_no_code_is_refused_as_ask_refuses_it(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """language:english was stored as the feed's language (its articles filed under "english",
+    which no /ask language: can name); /ask refused it already, in the asker's language."""
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
+        replies = [
+            await (
+                await standin.send_slash_command(
+                    command, {key: "english", **extra}, user=standin.admin, locale="id"
+                )
+            ).wait_for_reply(timeout=10)
+            for command, key, extra in (("admin feeds add", "language", {"url": url}),
+                                        ("ask", "language", {"question": "siapa yang berpatroli?"}))
+        ]  # fmt: skip
+        assert await bot.feeds.feeds(guild_id=standin.guild.id) == []
+    refusal = texts("id")("error.bad_language", value="'english'")
+    assert [(r.ephemeral, r.content) for r in replies] == [(True, refusal)] * 2
     assert news.requests == []
 
 
