@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -39,7 +40,7 @@ from foreign_desk.index.models import Scope
 from rich.markup import escape
 
 if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's progress
-    from foreign_desk.index.progress import IndexProgress, ProgressFn
+    from foreign_desk.index.progress import IndexProgress, IndexReport, ProgressFn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,22 +99,36 @@ def index(state: State, paths: tuple[str, ...], full: bool, prune: bool) -> None
       foreign-desk index ~/news --prune
     """
     from foreign_desk.bot.render_text import print_report
+    from foreign_desk.index.readers import shown, unusable
 
-    async def go() -> dict[str, str]:
+    given = {shown(Path(p).expanduser().absolute()): unusable(Path(p).expanduser()) for p in paths}
+    if given and all(given.values()):  # nothing to read: one line, before the index is opened
+        _refuse_unusable({path: why for path, why in given.items() if why is not None})
+
+    async def go() -> IndexReport:
         async with await open_engine(state) as engine:
             with progress_bar("indexing") as bar:
                 report = await engine.index(list(paths) or None, full=full, prune=prune, progress=bar)
             print_report(out, report)
-        return report.missing_roots
+        return report
 
-    unusable = run(go)
-    if unusable:
-        paths_by_why: dict[str, list[str]] = {}
-        for path, why in unusable.items():
-            paths_by_why.setdefault(why, []).append(path)
-        where = escape("; ".join(f"{why}: {', '.join(paths)}" for why, paths in paths_by_why.items()))
-        err.print(f"[red]error:[/red] {where}; nothing under it was read or removed")
+    report = run(go)
+    if report.missing_roots:
+        _refuse_unusable(report.missing_roots)
+    if not report.article_files:
+        where = escape(", ".join(given) or "the shipped corpus")
+        err.print(f"[red]error:[/red] no article files in {where}; nothing was indexed")
         raise SystemExit(1)
+
+
+def _refuse_unusable(unusable: dict[str, str]) -> None:
+    """The paths ``index`` was given and cannot read, with why, as one line; exit status 1."""
+    paths_by_why: dict[str, list[str]] = {}
+    for path, why in unusable.items():
+        paths_by_why.setdefault(why, []).append(path)
+    where = escape("; ".join(f"{why}: {', '.join(paths)}" for why, paths in paths_by_why.items()))
+    err.print(f"[red]error:[/red] {where}; nothing under it was read or removed")
+    raise SystemExit(1)
 
 
 @cli.command()

@@ -81,6 +81,8 @@ def print_latest(
 
 
 def print_report(console: Console, report: IndexReport) -> None:
+    """What an ``index`` run did, and each file it skipped, once, with why; the paths it was
+    given and could not read at all are left to the command's error line."""
     console.print(
         f"Indexed {report.articles_seen} articles: {report.articles_added} new, {report.articles_updated} "
         f"updated, {report.articles_removed} removed, {report.articles_unchanged} unchanged; "
@@ -91,12 +93,28 @@ def print_report(console: Console, report: IndexReport) -> None:
         console.print(
             f"Kept {report.articles_gone_kept} articles whose files are gone: `index --prune` removes them."
         )
-    if report.problems:
-        console.print(f"Skipped {report.problems.total:,}:")
-        for problem in report.problems[:PROBLEMS_SHOWN]:
+    problems = [p for p in report.problems if p.path not in report.missing_roots]
+    total = report.problems.total - (len(report.problems) - len(problems))
+    if total:
+        console.print(f"Skipped {total:,}:")
+        for problem in problems[:PROBLEMS_SHOWN]:
             console.print(f"  {escape(str(problem))}")
-        if report.problems.total > PROBLEMS_SHOWN:
-            console.print(f"  … and {report.problems.total - PROBLEMS_SHOWN:,} more")
+        if total > len(problems[:PROBLEMS_SHOWN]):
+            console.print(f"  … and {total - len(problems[:PROBLEMS_SHOWN]):,} more")
+    if report.unsupported:
+        console.print(escape(_unsupported_line(report.unsupported)))
+
+
+def _unsupported_line(kinds: dict[str, int]) -> str:
+    """``Skipped 3 files of unsupported types: .csv 2, .pdf 1 (expected .htm, ...).``"""
+    from foreign_desk.index.readers import SUPPORTED_SUFFIXES  # indexing only: answering never loads it
+
+    expected = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    count = sum(kinds.values())
+    if count == 1:
+        return f"Skipped 1 file of an unsupported type: {next(iter(kinds))} (expected {expected})."
+    listed = ", ".join(f"{kind} {n:,}" for kind, n in kinds.items())
+    return f"Skipped {count:,} files of unsupported types: {listed} (expected {expected})."
 
 
 def stats_rows(stats: EngineStats, *, host: bool = True) -> list[tuple[str, Any]]:

@@ -59,6 +59,11 @@ class IndexReport:
     problems: Problems = field(default_factory=Problems)
     articles_gone_kept: int = 0
     """Articles whose files under the run's paths are gone, kept because it did not ``prune``."""
+    article_files: int = 0
+    """The article files found under the run's paths (read, or skipped with a problem)."""
+    unsupported: dict[str, int] = field(default_factory=dict)
+    """Files under the run's folders of types no reader takes, counted by type (``{".csv": 2}``;
+    hidden files and sidecars such as ``README.md`` and ``feeds.toml`` left out)."""
     missing_roots: dict[str, str] = field(default_factory=dict)
     """Paths the run was given that it cannot read, with why (``no such file or folder``, ``not
     a regular file or folder``: a FIFO or device): nothing under them was read or removed."""

@@ -132,10 +132,12 @@ class Indexer:
             loop.call_soon_threadsafe(self._tell, "reading", done, total, "files")
 
         reader = CorpusReader(given, self.settings, on_file, self.report.problems, scope=roots)
-        return await self._apply(
+        report, index = await self._apply(
             reader, current, full=full, scope=roots, keep_paths=reader.troubled, prune=prune,
             links=reader.links,
         )  # fmt: skip
+        report.article_files, report.unsupported = reader.files, dict(sorted(reader.others.items()))
+        return report, index
 
     async def add_articles(
         self, articles: Sequence[Article], current: VectorIndex | None

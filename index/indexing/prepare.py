@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -129,11 +130,16 @@ class CorpusReader:
         self.scope = scope if scope is not None else []
         self.links: dict[str, Path] = {}
         """The links read through (where → real path), filled when reading starts."""
+        self.files = 0
+        """The article files found, once reading starts."""
+        self.others: Counter[str] = Counter()
+        """The files of types no reader takes, by type, once reading starts."""
         self.seen = 0
         """Articles read so far (not counting problems and duplicates)."""
 
     def __iter__(self) -> Iterator[Prepared]:
-        files, problems = discover(self.paths, self.links)
+        files, problems = discover(self.paths, self.links, self.others)
+        self.files = len(files)
         self.scope.extend(self.links.values())
         self.problems.extend(problems)
         self.troubled.update(_where(p) for p in problems)

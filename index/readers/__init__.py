@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -37,6 +38,9 @@ SUPPORTED_SUFFIXES = frozenset(READERS)
 
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "changelog", "contributing", "notice", "authors"})
 """File stems that sit beside a corpus but are not articles (``README.md``, ``LICENSE.txt``)."""
+SIDECARS = NOT_ARTICLES | {"feeds"}
+"""File stems beside a corpus of any type (``LICENSE``, the shipped ``feeds.toml``): not
+counted among the files of unsupported types a run passed over."""
 
 __all__ = ["READERS", "SUPPORTED_SUFFIXES", "discover", "read_path", "shown", "unusable"]
 
@@ -49,15 +53,25 @@ def file_kind(path: Path) -> str:
 
 def _is_article_file(path: Path) -> bool:
     kind = file_kind(path)
-    return (
-        kind in SUPPORTED_SUFFIXES
-        and not path.name.startswith(".")
-        and path.name[: -len(kind)].lower() not in NOT_ARTICLES
-    )
+    hidden = path.name.startswith(".")
+    return kind in SUPPORTED_SUFFIXES and not hidden and _stem(path, kind) not in NOT_ARTICLES
+
+
+def _stem(path: Path, kind: str) -> str:
+    return path.name[: len(path.name) - len(kind)].lower()
+
+
+def _unsupported(path: Path) -> str | None:
+    """The type of a file no reader takes (``.csv``, ``(none)``), to count it: None for an
+    article's, a hidden file's or a sidecar's (``feeds.toml``), which are no mistake."""
+    kind = file_kind(path)
+    if kind in SUPPORTED_SUFFIXES or path.name.startswith(".") or _stem(path, kind) in SIDECARS:
+        return None
+    return kind or "(none)"
 
 
 def discover(
-    paths: Iterable[str | Path], links: dict[str, Path] | None = None
+    paths: Iterable[str | Path], links: dict[str, Path] | None = None, others: Counter[str] | None = None
 ) -> tuple[list[Path], list[ReadProblem]]:
     """The article files under ``paths``, resolved, in a stable order, and what was missing.
 
@@ -68,7 +82,8 @@ def discover(
     is where a run's ``--prune`` must look, and must still look once the link is gone. A file named
     explicitly must still have a supported suffix. A path that does not exist, a folder that
     cannot be listed, a symlink loop and a name that is not UTF-8 (which no citation could
-    show) are each one ``ReadProblem``. Each file is listed once even when named twice.
+    show) are each one ``ReadProblem``. Each file is listed once even when named twice. The
+    folders' files of types no reader takes are counted in ``others`` by type (``.csv``).
     """
     files: list[Path] = []
     problems: list[ReadProblem] = []
@@ -85,7 +100,7 @@ def discover(
         if (why := unusable(path)) is not None:
             problems.append(problem(shown(path.absolute()), why))
         elif path.is_dir():
-            found, trouble = _walk(path, links)
+            found, trouble = _walk(path, links, others if others is not None else Counter())
             problems.extend(trouble)
             for file in found:
                 add(file)
@@ -119,11 +134,13 @@ def unusable(path: Path) -> str | None:
     return None
 
 
-def _walk(root: Path, links: dict[str, Path] | None) -> tuple[list[Path], list[ReadProblem]]:
+def _walk(
+    root: Path, links: dict[str, Path] | None, others: Counter[str]
+) -> tuple[list[Path], list[ReadProblem]]:
     """Article files under ``root`` sorted by their path inside it (``a.md`` < ``sub/b.md``),
     and a problem for each that cannot be read (a name that is not UTF-8, a broken link) and
     for each folder that cannot be listed (permissions, a failing mount): its files are not
-    gone, so ``--prune`` must keep their articles."""
+    gone, so ``--prune`` must keep their articles. Files of other types are counted in ``others``."""
     found: list[Path] = []
     problems: list[ReadProblem] = []
     walked: set[tuple[int, int]] = set()
@@ -142,6 +159,8 @@ def _walk(root: Path, links: dict[str, Path] | None) -> tuple[list[Path], list[R
         for candidate in (here / n for n in names):
             article = _is_article_file(candidate)
             if not (article or _dead_link(candidate)):
+                if (kind := _unsupported(candidate)) is not None:
+                    others[kind] += 1
                 continue
             why = unusable(candidate)
             if why is not None:

@@ -33,9 +33,11 @@ _SENTENCE_END = re.compile(r"""[.!?…:;"'”’)\]]$""")
 
 
 def problem(path: Path | str, reason: str, line: int | None = None) -> ReadProblem:
-    """A ``ReadProblem`` for ``path``, logged once here so every reader reports alike."""
+    """A ``ReadProblem`` for ``path``, logged once here so every reader reports alike: at
+    INFO, since the run's report lists it (``index``'s summary, a reindex's message), and a
+    warning too would tell each skipped file twice."""
     found = ReadProblem(path=str(path), reason=reason, line=line)
-    log.warning("skipped %s", found)
+    log.info("skipped %s", found)
     return found
 
 

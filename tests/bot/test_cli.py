@@ -282,6 +282,64 @@ def test_index_lists_the_first_problems_and_counts_the_rest(sample_copy: Path, t
     assert listed[0].endswith("empty000.txt: empty file") and listed[-1] == "  … and 7 more"
 
 
+def test_index_names_each_skipped_file_once_and_logs_them_only_when_asked(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    """Each skipped file was told twice, a WARNING log line on stderr besides the summary (55
+    WARNING lines for 55 empty files, past the summary's cap); ``-v`` still logs them. A real
+    process: the test runner's own log capture would swallow the log lines."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(PROBLEMS_SHOWN + 5):
+        (folder / f"empty{n:03}.txt").write_text("")
+    env = {**os.environ, "FOREIGN_DESK_DATA_DIR": str(sample_copy)}
+    command = [sys.executable, "-m", "foreign_desk", "index", str(folder)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "skipped" not in done.stderr.lower() and "WARNING" not in done.stderr
+    assert done.stdout.count("empty0") == PROBLEMS_SHOWN and "  … and 5 more" in done.stdout
+    verbose = subprocess.run(
+        [*command[:3], "-v", *command[3:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )  # fmt: skip
+    assert verbose.stderr.count("INFO foreign_desk.index.readers.common: skipped") == PROBLEMS_SHOWN + 5
+
+
+def test_a_path_that_does_not_exist_is_one_line(sample_copy: Path, tmp_path: Path) -> None:
+    """It was progress lines, a summary saying "Skipped 1: ...: no such file or folder", then
+    the error line saying it again; beside a path that exists, the summary is that path's."""
+    missing = tmp_path / "unmounted"
+    said = f"error: no such file or folder: {missing}; nothing under it was read or removed\n"
+    assert invoke(sample_copy, "index", str(missing)) == (1, "", said)
+    code, stdout, stderr = invoke(sample_copy, "index", str(missing), str(SAMPLE))
+    assert code == 1 and stderr.endswith(said) and str(missing) not in stdout and "Skipped" not in stdout
+    assert stdout.startswith("Indexed 1 ")
+
+
+def test_a_folder_without_article_files_is_an_error_naming_what_it_holds(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    """A backup's folder, or one of spreadsheets and PDFs, said "Indexed 0 articles", status 0."""
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    backup = ("foreign-desk.sqlite3", "gen-1.faiss", "backup.json")
+    for name in (*backup, "a.csv", "b.csv", ".hidden", "LICENSE"):
+        (folder / name).write_bytes(b"\x00\x01")
+    code, stdout, stderr = invoke(sample_copy, "index", str(folder))
+    assert (code, stderr.splitlines()[-1]) == (1, f"error: no article files in {folder}; nothing was indexed")
+    assert stdout.splitlines()[1] == (
+        "Skipped 5 files of unsupported types: .csv 2, .faiss 1, .json 1, .sqlite3 1 "
+        "(expected .htm, .htm.gz, .html, .html.gz, .jsonl, .markdown, .md, .txt)."
+    )
+    (folder / "story.txt").write_text("Envoys met in Jakarta.\n\nThey agreed on a timetable for talks.\n")
+    for name in (*backup, "b.csv"):
+        (folder / name).unlink()
+    code, stdout, stderr = invoke(sample_copy, "index", str(folder), str(ROOT / "corpus"))
+    assert code == 0 and "error" not in stderr
+    assert stdout.splitlines()[1] == "Skipped 1 file of an unsupported type: .csv (expected " + (
+        ".htm, .htm.gz, .html, .html.gz, .jsonl, .markdown, .md, .txt)."
+    )  # the corpus folder's feeds.toml is no mistake
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
