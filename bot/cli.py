@@ -187,7 +187,7 @@ def ask(
         if as_json:
             print_json(answer_json(answer))
         else:
-            print_answer(out, answer)
+            print_answer(out, answer, filters)
 
     run(go)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from foreign_desk.index.citation import format_date
-from foreign_desk.index.models import Answer, ArticleSummary, EngineStats
+from foreign_desk.index.models import Answer, ArticleSummary, EngineStats, Filters
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's 
     from foreign_desk.index.progress import IndexReport
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
+NO_FILTERS = Filters()
 WEAK_MATCH = "No passage clearly answers this; the closest are:"
 _STARS = re.compile(r"\*{2,}")
 PROBLEMS_SHOWN = 50
@@ -46,9 +47,9 @@ def _unmarked(text: str) -> str:
     return _STARS.sub(lambda m: "\\*" * len(m.group()), text)
 
 
-def print_answer(console: Console, answer: Answer) -> None:
+def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS) -> None:
     if answer.nothing_relevant:
-        console.print(NOTHING_RELEVANT)
+        console.print(Text(nothing_text(filters)))
         return
     styled = console.color_system is not None  # None: Rich writes no styles at all
     if answer.match == "weak" and answer.results:
@@ -61,6 +62,22 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print()
     count = len(answer.results)
     console.print(Text(f"{count} passage{'s' if count != 1 else ''} in {answer.took_ms:.0f} ms", style="dim"))
+
+
+def nothing_text(filters: Filters = NO_FILTERS) -> str:
+    """Why no passage is shown: with filters, that nothing *within them* answers ("Nothing from
+    Antara published until 30 Jan 2023 answers that."), since the corpus may well hold it."""
+    if filters.empty:
+        return NOTHING_RELEVANT
+    since, until = format_date(filters.since), format_date(filters.until)
+    parts = [
+        f"in language {filters.language}" if filters.language else "",
+        f"from {filters.source}" if filters.source else "",
+        f"published from {since} to {until}" if since and until else "",
+        f"published since {since}" if since and not until else "",
+        f"published until {until}" if until and not since else "",
+    ]
+    return f"Nothing {' '.join(p for p in parts if p)} answers that."
 
 
 def print_latest(

@@ -193,10 +193,11 @@ def _answer_description(results: Sequence[Result], budget: int, tx: Texts) -> st
 
 
 def nothing_relevant_text(filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
-    """The honest reply when no passage answers the question."""
+    """The honest reply when no passage answers the question: with filters, within them (the
+    corpus may well hold the answer outside them)."""
     if filters.empty:
         return tx("answer.nothing")
-    text = tx("answer.nothing_filtered", nothing=tx("answer.nothing"), filters=filters_text(filters, tx))
+    text = tx("answer.nothing_filtered", filters=filters_text(filters, tx))
     return fit(text, CONTENT_MAX, escape_content)
 
 

@@ -85,6 +85,29 @@ def test_nothing_relevant_is_said_plainly(sample_copy: Path) -> None:
     assert data["results"] == [] and data["nothing_relevant"] is True and data["match"] == "none"
 
 
+@pytest.mark.parametrize(
+    ("filters", "said"),
+    [
+        (["--until", "2023-01-30"], "Nothing published until 30 Jan 2023 answers that."),
+        (["--source", "Foo"], "Nothing from Foo answers that."),
+        (["--since", "0d", "--now", "2025-06-01"], "Nothing published since 1 Jun 2025 answers that."),
+        (["--lang", "en", "--source", "IDN Times", "--since", "2023-01-01", "--until", "2023-01-30"],
+         "Nothing in language en from IDN Times published from 1 Jan 2023 to 30 Jan 2023 answers that."),
+    ],
+)  # fmt: skip
+def test_nothing_within_the_filters_says_so_and_names_them(
+    sample_copy: Path, filters: list[str], said: str
+) -> None:
+    """Saying "Nothing in the corpus answers that." sent a user filtering by the wrong day or outlet
+    away from a corpus that holds the answer."""
+    code, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, *filters)
+    assert (code, stdout.strip()) == (0, said)
+    code, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, *filters, "--json")
+    data = json.loads(stdout)
+    assert set(data) == {"question", "took_ms", "nothing_relevant", "match", "understood", "results"}
+    assert (data["nothing_relevant"], data["results"]) == (True, [])
+
+
 WEAK_RESULT = Result(
     1, 2.1, 0.8, "Jepang dan NATO sepakat.", "NATO sepakat.", (3,), None,
     ArticleRef("1", "NATO dan Jepang", "IDN Times", None, "2023-01-31", "id", "/corpus/a.txt"), "“…”, ¶3", 1,
