@@ -19,6 +19,7 @@ from foreign_desk.bot.cli_common import (
     progress_bar,
     run,
 )
+from foreign_desk.bot.render_text import counted
 from rich.markup import escape
 
 
@@ -73,10 +74,15 @@ def _fetch_json(report: Any) -> dict[str, Any]:
 
 def _print_fetch(report: Any) -> None:
     counts = report.counts
-    parts = [f"{counts['new']} new", f"{counts['updated']} updated", f"{counts['duplicates']} duplicates",
-             f"{counts['unchanged']} unchanged", f"{counts['failures']} failures"]  # fmt: skip
+    parts = [
+        f"{counts['new']} new",
+        f"{counts['updated']} updated",
+        counted(counts["duplicates"], "duplicate"),
+        f"{counts['unchanged']} unchanged",
+        counted(counts["failures"], "failure"),
+    ]
     out.print(
-        f"Fetched {len(report.runs)} feed(s): {', '.join(parts)}; generation {report.generation}, "
+        f"Fetched {counted(len(report.runs), 'feed')}: {', '.join(parts)}; generation {report.generation}, "
         f"{report.seconds:.1f} s."
     )
     marks = {"new": "+", "updated": "~", "duplicate": "="}
@@ -171,7 +177,7 @@ def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
         out.print(f"[bold]{escape(feed.name)}[/bold] {escape(feed.url)} [dim]({escape(details)})[/dim]")
         status = f"last success {feed.last_success or 'never'}; next poll {_when(feed.next_poll) or 'now'}"
         if feed.failures:
-            status += f"; {feed.failures} failure(s) in a row, last: {feed.last_error}"
+            status += f"; {counted(feed.failures, 'failure')} in a row, last: {feed.last_error}"
         if feed.catch_up_failed:
             status += "; some articles it brought before it was added here could not be fetched (given up)"
         out.print(f"   {escape(status)}")

@@ -23,6 +23,11 @@ PROBLEMS_SHOWN = 50
 """Problems an index run lists one by one; the rest are counted (a folder of logs is not a corpus)."""
 
 
+def counted(n: int, one: str, other: str | None = None) -> str:
+    """``1 article``, ``2 articles`` (``other``: a plural that is not ``one`` + "s")."""
+    return f"{n} {one if n == 1 else other or one + 's'}"
+
+
 def mark_highlight(text: str, highlight: str, *, styled: bool) -> Text:
     """The passage with its best sentence in bold (or between ** where bold does not show: not
     a terminal, or one without colours such as TERM=dumb; the article's own ``**`` is then
@@ -60,8 +65,7 @@ def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS
         console.print(mark_highlight(result.text, result.highlight, styled=styled))
         console.print(Text(f"    — {result.citation}", style="dim"))
         console.print()
-    count = len(answer.results)
-    console.print(Text(f"{count} passage{'s' if count != 1 else ''} in {answer.took_ms:.0f} ms", style="dim"))
+    console.print(Text(f"{counted(len(answer.results), 'passage')} in {answer.took_ms:.0f} ms", style="dim"))
 
 
 def nothing_text(filters: Filters = NO_FILTERS) -> str:
@@ -101,15 +105,16 @@ def print_report(console: Console, report: IndexReport) -> None:
     """What an ``index`` run did, and each file it skipped, once, with why; the paths it was
     given and could not read at all are left to the command's error line."""
     console.print(
-        f"Indexed {report.articles_seen} articles: {report.articles_added} new, {report.articles_updated} "
-        f"updated, {report.articles_removed} removed, {report.articles_unchanged} unchanged; "
-        f"{report.passages_added} passages added ({report.passages_embedded} embedded), "
-        f"{report.passages_removed} removed; generation {report.generation}; {report.seconds:.1f} s."
+        f"Indexed {counted(report.articles_seen, 'article')}: {report.articles_added} new, "
+        f"{report.articles_updated} updated, {report.articles_removed} removed, "
+        f"{report.articles_unchanged} unchanged; {counted(report.passages_added, 'passage')} added "
+        f"({report.passages_embedded} embedded), {report.passages_removed} removed; "
+        f"generation {report.generation}; {report.seconds:.1f} s."
     )
     if report.articles_gone_kept:
-        console.print(
-            f"Kept {report.articles_gone_kept} articles whose files are gone: `index --prune` removes them."
-        )
+        kept = report.articles_gone_kept
+        gone, them = ("file is gone", "it") if kept == 1 else ("files are gone", "them")
+        console.print(f"Kept {counted(kept, 'article')} whose {gone}: `index --prune` removes {them}.")
     problems = [p for p in report.problems if p.path not in report.missing_roots]
     total = report.problems.total - (len(report.problems) - len(problems))
     if total:

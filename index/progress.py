@@ -26,7 +26,8 @@ class IndexProgress:
 
     def __str__(self) -> str:
         count = f" {self.done}/{self.total} {self.unit}" if self.total else ""
-        return f"{self.phase}{count}, {self.passages} passages embedded, {self.elapsed_s:.0f} s"
+        passages = f"{self.passages} passage{'' if self.passages == 1 else 's'}"
+        return f"{self.phase}{count}, {passages} embedded, {self.elapsed_s:.0f} s"
 
 
 ProgressFn = Callable[[IndexProgress], None]

@@ -307,7 +307,7 @@ def progress_line(p: IndexProgress, tx: Texts = EN) -> str:
     if p.phase == "waiting":  # nothing counted yet
         return phase
     count = f" {p.done}/{p.total} {tx.get(f'unit.{p.unit}', p.unit)}" if p.total else ""
-    return f"{phase}{count}{SEP}{tx('reindex.embedded', n=p.passages)}"
+    return f"{phase}{count}{SEP}{tx.plural('reindex.embedded', p.passages)}"
 
 
 def progress_text(p: IndexProgress, full: bool, tx: Texts = EN) -> str:
@@ -325,16 +325,16 @@ def report_text(report: IndexReport, tx: Texts = EN) -> str:
     text = tx(
         "reindex.finished",
         seconds=f"{report.seconds:.1f}",
-        seen=report.articles_seen,
+        seen=tx.plural("count.articles", report.articles_seen),
         added=report.articles_added,
         updated=report.articles_updated,
         removed=report.articles_removed,
         unchanged=report.articles_unchanged,
-        embedded=report.passages_embedded,
+        embedded=tx.plural("reindex.embedded", report.passages_embedded),
         generation=report.generation,
     )
     if report.articles_gone_kept:
-        text += "\n" + tx("reindex.kept", n=report.articles_gone_kept)
+        text += "\n" + tx.plural("reindex.kept", report.articles_gone_kept)
     if report.problems:
         total = report.problems.total
         listed = [f"• {fit(str(p), PROBLEM_CHARS)}" for p in report.problems[:PROBLEMS_LISTED]]

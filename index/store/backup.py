@@ -184,6 +184,8 @@ async def restore(
 
 
 def _checked_backup(src: Path, data_dir: Path, versioned: Mapping[str, Migrations] | None) -> dict:
+    if not src.exists():  # a typo, an unmounted drive: not "no readable backup.json"
+        raise StoreError(f"no such file or folder: {src}; nothing was restored")
     try:
         manifest = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
         int(manifest["generation"])  # read once the files are in: checked before

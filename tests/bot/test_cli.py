@@ -335,7 +335,7 @@ def test_a_path_that_does_not_exist_is_one_line(sample_copy: Path, tmp_path: Pat
     assert invoke(sample_copy, "index", str(missing)) == (1, "", said)
     code, stdout, stderr = invoke(sample_copy, "index", str(missing), str(SAMPLE))
     assert code == 1 and stderr.endswith(said) and str(missing) not in stdout and "Skipped" not in stdout
-    assert stdout.startswith("Indexed 1 ")
+    assert stdout.startswith("Indexed 1 article: 0 new")
 
 
 def test_a_folder_without_article_files_is_an_error_naming_what_it_holds(
@@ -361,6 +361,28 @@ def test_a_folder_without_article_files_is_an_error_naming_what_it_holds(
     assert stdout.splitlines()[1] == "Skipped 1 file of an unsupported type: .csv (expected " + (
         ".htm, .htm.gz, .html, .html.gz, .jsonl, .markdown, .md, .txt)."
     )  # the corpus folder's feeds.toml is no mistake
+
+
+def test_one_article_and_one_passage_are_counted_in_the_singular(sample_copy: Path, tmp_path: Path) -> None:
+    """It said "Indexed 1 articles", "1 passages added", "1 passages embedded"."""
+    news = write_jsonl(tmp_path / "wire.jsonl", WIRE)
+    code, stdout, stderr = invoke(sample_copy, "index", str(news))
+    assert code == 0
+    assert stdout.startswith(
+        "Indexed 1 article: 1 new, 0 updated, 0 removed, 0 unchanged; 1 passage added (1 embedded), "
+        "0 removed; generation 2;"
+    )
+    assert stderr.splitlines()[-1].startswith("indexing: done 1/1 articles, 1 passage embedded, ")
+    news.unlink()
+    code, stdout, _ = invoke(sample_copy, "index", str(tmp_path))
+    assert "\nKept 1 article whose file is gone: `index --prune` removes it.\n" in stdout
+
+
+def test_restoring_from_a_path_that_does_not_exist_says_so(sample_copy: Path, tmp_path: Path) -> None:
+    """It said "... is not a Foreign Desk backup (no readable backup.json)"."""
+    missing = tmp_path / "backups" / "2025-06-01"
+    said = f"error: no such file or folder: {missing}; nothing was restored\n"
+    assert invoke(sample_copy, "restore", str(missing)) == (1, "", said)
 
 
 @pytest.mark.parametrize(

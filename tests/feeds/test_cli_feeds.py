@@ -79,7 +79,7 @@ def test_feeds_add_list_fetch_and_remove(threaded_server: FixtureServer, data_di
 
     code, stdout, _ = invoke(data_dir, "fetch", "world")
     assert code == 0
-    assert stdout.splitlines()[0].startswith("Fetched 1 feed(s): 0 new, 0 updated, 0 duplicates, 2 unchanged")
+    assert stdout.splitlines()[0].startswith("Fetched 1 feed: 0 new, 0 updated, 0 duplicates, 2 unchanged")
     code, stdout, _ = invoke(data_dir, "feeds", "list")
     assert "world" in stdout and "last success 20" in stdout
 

@@ -16,6 +16,7 @@ from foreign_desk.bot.discord.render import (
     answer_text,
     latest_embed,
     passage_markdown,
+    progress_text,
     report_text,
     sources_embed,
     stats_embed,
@@ -30,7 +31,7 @@ from foreign_desk.index.models import (
     Result,
     SourceCount,
 )
-from foreign_desk.index.progress import IndexReport
+from foreign_desk.index.progress import IndexProgress, IndexReport
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -264,6 +265,18 @@ def test_listings_with_huge_items_fit(n: int) -> None:
     assert problems(None, [stats_embed(stats)]) == []
     report = IndexReport(problems=Problems([ReadProblem(big, big, 3)] * 20))
     assert len(report_text(report)) <= limits.CONTENT_MAX
+
+
+def test_a_reindex_of_one_article_counts_it_in_the_singular() -> None:
+    """It said "1 articles", "1 passages embedded", "Kept 1 articles whose files are gone"."""
+    one = IndexReport(1, 1, passages_embedded=1, generation=2, seconds=1.5, articles_gone_kept=1)
+    assert report_text(one).splitlines() == [
+        "✅ Reindex finished in 1.5 s: 1 article (1 new, 0 updated, 0 removed, 0 unchanged); "
+        "1 passage embedded; generation 2.",
+        "Kept 1 article whose file is gone: reindex with prune:True removes it.",
+    ]
+    running = progress_text(IndexProgress("embedding", 1, 1, "articles", 1, 3.0), full=False)
+    assert running == "⏳ Reindex running: embedding 1/1 articles · 1 passage embedded · 3 s elapsed"
 
 
 def test_a_reindex_with_many_skipped_files_lists_the_first_and_counts_the_rest() -> None:
