@@ -115,7 +115,7 @@ def index(state: State, paths: tuple[str, ...], full: bool, prune: bool) -> None
     report = run(go)
     if report.missing_roots:
         _refuse_unusable(report.missing_roots)
-    if not report.article_files:
+    if not report.article_files and not report.articles_removed:  # --prune of emptied files: no mistake
         where = escape(", ".join(given) or "the shipped corpus")
         err.print(f"[red]error:[/red] no article files in {where}; nothing was indexed")
         raise SystemExit(1)

@@ -361,6 +361,9 @@ def test_a_folder_without_article_files_is_an_error_naming_what_it_holds(
     assert stdout.splitlines()[1] == "Skipped 1 file of an unsupported type: .csv (expected " + (
         ".htm, .htm.gz, .html, .html.gz, .jsonl, .markdown, .md, .txt)."
     )  # the corpus folder's feeds.toml is no mistake
+    (folder / "story.txt").unlink()
+    code, stdout, stderr = invoke(sample_copy, "index", str(folder), "--prune")
+    assert code == 0 and "error" not in stderr and "1 removed" in stdout  # its files deleted on purpose
 
 
 def test_one_article_and_one_passage_are_counted_in_the_singular(sample_copy: Path, tmp_path: Path) -> None:
