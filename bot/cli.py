@@ -211,7 +211,11 @@ def _first_run_notice(progress: ProgressFn) -> ProgressFn:
 @cli.command()
 @click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True, help="Articles to list.")
 @click.option("--source", help="Only articles from this outlet.")
-@click.option("--topic", help="Only recent articles about this topic (matched by meaning, any language).")
+@click.option(
+    "--topic",
+    help="Only recent articles about this topic: naming it in the headline or first sentence, "
+    "or matching it by meaning (any language).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @guild_option
 @click.pass_obj

@@ -213,7 +213,8 @@ class FeedSettings:
     topic_z: float = 3.25
     """How far (standard deviations) a topic must stand out from its background in an article's
     language, at the article's best passage, for the article to be on the topic (``latest
-    --topic`` and follows; measured: ``index/search/topics.py``)."""
+    --topic`` and follows; measured: ``index/search/topics.py``). An article that names the
+    topic in its headline or first sentence is on it whatever its z (``search/topic_names.py``)."""
     topic_recent: int = 300
     """``latest --topic`` looks at this many newest articles."""
     digest_gap_s: int = 600

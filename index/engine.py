@@ -30,7 +30,8 @@ from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionT
 from foreign_desk.index.models import SHARED, Answer, ArticleSummary, EngineStats, Filters, Scope, SourceCount
 from foreign_desk.index.search import Searcher, SearchRequest, Snapshot, lexicon
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
-from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold
+from foreign_desk.index.search.topic_names import ArticleWords, TopicName
+from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold, topic_verdicts
 from foreign_desk.index.store import Store, WriterLock
 from foreign_desk.index.store.db import VECTOR_DTYPE, fits
 from foreign_desk.index.store.integrity import CHECKSUM_KEY
@@ -426,20 +427,28 @@ class Engine:
         """The live versions of each article key's page (``Store.versions``)."""
         return await self.store.versions(keys, await self.store.generation())
 
-    async def topic_scores(self, article_ids: Sequence[str], topics: np.ndarray) -> dict[str, np.ndarray]:
-        """Each live article's score for each topic (rows of ``topics``, query vectors): the
-        z-score of its best passage against the topic's background in its language
-        (``search.topics``); compare with ``topic_threshold``."""
+    async def on_topics(
+        self, article_ids: Sequence[str], topics: Sequence[str], vectors: np.ndarray
+    ) -> dict[str, list[float | None]]:
+        """For each live article, each topic's score where the article is on the topic, None
+        where it is not (``search.topics.on_topic``: it names the topic, or the topic, embedded
+        as the query ``vectors[i]``, stands out ``topic_z`` at its best passage). The score is
+        the z-score of its best passage against the topic's background in its language."""
         snap = await self.snapshot()
         assert snap is not None
-        vectors = await self.store.article_vectors(article_ids, snap.generation, snap.vectors.dim)
-        languages = await self.store.article_languages(list(vectors), snap.generation)
-        return {
-            uid: np.stack(
-                [topic_scores(t, rows, [languages.get(uid)] * len(rows), snap.background) for t in topics]
-            ).max(axis=1)
-            for uid, rows in vectors.items()
-        }
+        found = await self.store.article_vectors(article_ids, snap.generation, snap.vectors.dim)
+        languages = await self.store.article_languages(list(found), snap.generation)
+        articles = await self.summaries(list(found))
+        names = [TopicName.of(t) for t in topics]
+        threshold = topic_threshold(self.settings)
+        out = {}
+        for uid, rows in found.items():
+            langs = [languages.get(uid)] * len(rows)
+            scores = np.stack([topic_scores(v, rows, langs, snap.background) for v in vectors]).max(axis=1)
+            a = articles.get(uid)
+            words = ArticleWords.of(a.title, a.lede) if a is not None else None
+            out[uid] = topic_verdicts(scores, names, words, threshold)
+        return out
 
     async def summaries(self, article_ids: Sequence[str]) -> dict[str, ArticleSummary]:
         """The live articles among ``article_ids``, by id."""
@@ -509,8 +518,9 @@ class Engine:
         topic: str | None = None,
         scope: Scope = SHARED,
     ) -> list[ArticleSummary]:
-        """Newest articles ``scope`` may see first; with ``topic``, only recent ones about it
-        (``search.topics``). In a server's scope its own articles are marked ``own``."""
+        """Newest articles ``scope`` may see first; with ``topic``, only recent ones on it
+        (``search.topics.on_topic``: they name it, or it stands out at their best passage). In a
+        server's scope its own articles are marked ``own``."""
         if topic and topic.strip():
             snap = await self.snapshot(required=False)
             if snap is None:
@@ -520,6 +530,7 @@ class Engine:
                 self.store,
                 snap.generation,
                 snap.vectors.dim,
+                topic.strip(),
                 lambda: self.embed_query(topic.strip()),
                 snap.background,
                 threshold=topic_threshold(self.settings),

