@@ -110,8 +110,15 @@ class Engine:
         return engine
 
     async def close(self) -> None:
-        self._query_pool.shutdown(wait=True, cancel_futures=True)
-        self._index_pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for the executors' work, then close the store. A second Ctrl-C during that wait
+        still closes the store's connection (its thread would keep the process from exiting),
+        not its read connections: a question's thread may still be reading through them."""
+        try:
+            self._query_pool.shutdown(wait=True, cancel_futures=True)
+            self._index_pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            await self.store.conn.close()
+            raise
         self.searcher.close()
         await self.store.close()
 

@@ -25,6 +25,7 @@ from foreign_desk.index.progress import IndexProgress
 from rich.console import Console
 
 from tests.conftest import ROOT, SAMPLE
+from tests.ctrl_c_twice import exit_of
 from tests.engine.test_future_dates import IN_2099, wire
 from tests.engine.test_indexing import write_jsonl
 from tests.engine.test_search import DAWN_IN_JAKARTA
@@ -485,6 +486,13 @@ def test_ctrl_c_while_the_command_line_imports_says_interrupted() -> None:
     command = [sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
+
+
+def test_ctrl_c_twice_during_indexing_still_exits(tmp_path: Path) -> None:
+    """The second Ctrl-C comes while closing waits for the batch being embedded (``timeout -s
+    INT`` sends two): the store's connection was left open, and its thread hung the exit."""
+    code, stderr = exit_of("cli", tmp_path / "data", SAMPLE)
+    assert code == 130 and stderr.splitlines()[-1] == "interrupted" and "Traceback" not in stderr, stderr
 
 
 @pytest.mark.parametrize("as_json", [True, False])

@@ -18,7 +18,8 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.faults import CHECKPOINTS
 from foreign_desk.index.store.writer import StoreWriter
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE
+from tests.ctrl_c_twice import exit_of
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl, writer_and_reader
 from tests.fake_embedder import FakeEmbedder
 from tests.feeds.conftest import wait_until
@@ -321,3 +322,10 @@ async def test_a_vector_file_out_of_step_with_the_passages_is_patched_off_the_ev
 
     assert copied_on and threading.main_thread() not in copied_on
     assert answer.results and all(r.passage_id != 10**9 for r in answer.results)
+
+
+def test_a_second_ctrl_c_while_the_engine_closes_still_closes_the_store(tmp_path: Path) -> None:
+    """Ctrl-C during indexing, then again while ``Engine.close`` waits for the batch being
+    embedded: the store's connection is closed all the same, or its thread hangs the exit."""
+    code, stderr = exit_of("engine", tmp_path / "data", SAMPLE)
+    assert (code, stderr) == (130, "interrupted\n")
