@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from foreign_desk.index.config import Settings
 from foreign_desk.index.errors import ConfigError, ForeignDeskError
-from foreign_desk.index.sqlite import database_problem
+from foreign_desk.index.sqlite import database_problem, stop_abandoned
 from rich.console import Console
 from rich.markup import escape
 
@@ -134,6 +134,8 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise SystemExit(130) from None
+    finally:  # a second Ctrl-C may have cut a close short: its connection's thread would hang the exit
+        stop_abandoned()
 
 
 async def _cancelled_on_sigterm(coro_fn: Callable[[], Awaitable[T]], terminated: asyncio.Event) -> T:

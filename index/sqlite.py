@@ -8,10 +8,12 @@ for the feeds), so either can change its tables without touching the other's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,9 +135,34 @@ def read_only_uri(path: Path) -> str:
     return f"file:{path}?mode=ro" + ("" if pending else "&immutable=1")
 
 
+_LOOPS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.AbstractEventLoop] = (
+    weakref.WeakKeyDictionary()
+)
+"""Each connection ``open_connection`` made, with the event loop it was opened on (``stop_abandoned``)."""
+
+
+async def open_connection(database: str | Path, **kwargs: Any) -> aiosqlite.Connection:
+    """``aiosqlite.connect(database, isolation_level=None, **kwargs)``, known to ``stop_abandoned``."""
+    pending = aiosqlite.connect(database, isolation_level=None, **kwargs)
+    _LOOPS[pending] = asyncio.get_running_loop()  # before its thread starts: known at any moment after
+    return await pending
+
+
+def stop_abandoned() -> None:
+    """Stop every connection ``open_connection`` made on an event loop closed since: no coroutine can
+    close it any more (a second Ctrl-C cut its owner's cleanup short), and its thread, no
+    daemon (aiosqlite 0.22), would keep the process from ever exiting. The thread closes it
+    (what was not committed is rolled back, as after a kill) and ends; stopping one closed
+    already changes nothing."""
+    for conn, loop in list(_LOOPS.items()):
+        stop = getattr(conn, "stop", None)  # aiosqlite 0.22.1 (before 0.22 its thread was a daemon)
+        if loop.is_closed() and stop is not None:
+            stop()
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
     """A connection with the pragmas every connection needs (WAL, foreign keys, patience)."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn = await open_connection(path)
     try:
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file only: before WAL is on

@@ -4,7 +4,9 @@ presses it (and as ``timeout -s INT`` does: it signals the process, then its pro
 
 Run as ``python -m tests.ctrl_c_twice MODE DATA_DIR CORPUS``; the test is that it exits.
 ``cli``: ``foreign-desk index`` through its entry point; ``engine``: ``Engine.open`` and
-``index`` under a bare ``asyncio.run``.
+``index`` under a bare ``asyncio.run``; ``abandoned`` (CORPUS: ``store``, ``answers`` or
+``cooldowns``, whose connection it opens): a command that leaves a connection open, as a close
+cut short by the second Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ CEILING_S = 60.0
 """How long the embedding thread waits for the main thread to get where it must be."""
 
 
-def exit_of(mode: str, data_dir: Path, corpus: Path) -> tuple[int, str]:
+def exit_of(mode: str, data_dir: Path, corpus: Path | str) -> tuple[int, str]:
     """Run this module in ``mode``; its exit status and stderr. Before the fix it never exited."""
     from tests.conftest import ROOT
 
@@ -114,6 +116,29 @@ def run_engine(data_dir: str, corpus: str) -> None:
         raise SystemExit(130) from None
 
 
+async def opened(kind: str, data_dir: Path) -> object:
+    """A connection, or what holds one, opened as the engine, the feeds or the Discord bot do."""
+    from foreign_desk.bot.discord.answers import AnswerStore
+    from foreign_desk.bot.discord.cooldowns import Cooldowns
+    from foreign_desk.index.sqlite import connect
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if kind == "store":
+        return await connect(data_dir / "left-open.sqlite3")
+    answers = await AnswerStore.open(data_dir, ttl_s=60)  # left open too
+    return answers if kind == "answers" else (answers, await Cooldowns.open(data_dir, 60, str))
+
+
+def run_abandoned(data_dir: str, kind: str) -> None:
+    from foreign_desk.bot.cli_common import run
+
+    async def leave_open() -> None:
+        held = await opened(kind, Path(data_dir))  # noqa: F841 - the traceback holds it, as a close cut short does
+        raise KeyboardInterrupt  # the second Ctrl-C, before the close
+
+    run(leave_open)
+
+
 if __name__ == "__main__":
     mode, data, corpus = sys.argv[1:4]
-    {"cli": run_cli, "engine": run_engine}[mode](data, corpus)
+    {"cli": run_cli, "engine": run_engine, "abandoned": run_abandoned}[mode](data, corpus)

@@ -34,7 +34,7 @@ from pathlib import Path
 import aiosqlite
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.models import Filters, Result
-from foreign_desk.index.sqlite import connect_reader, database_problem, error_code
+from foreign_desk.index.sqlite import connect_reader, database_problem, error_code, open_connection
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class AnswerStore:
 
     @classmethod
     async def _open(cls, data_dir: Path, ttl_s: float, clock: Callable[[], float]) -> AnswerStore:
-        conn = await aiosqlite.connect(data_dir / FILE_NAME, isolation_level=None)
+        conn = await open_connection(data_dir / FILE_NAME)
         try:
             for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
                 await conn.execute(f"PRAGMA {pragma}")

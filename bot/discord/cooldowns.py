@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
+from foreign_desk.index.sqlite import open_connection
 
 from .answers import FILE_NAME
 
@@ -76,7 +77,7 @@ class Cooldowns:
         clock: Callable[[], float] = time.time,
     ) -> Cooldowns:
         """Open the file ``AnswerStore.open`` made (and migrated)."""
-        conn = await aiosqlite.connect(data_dir / FILE_NAME, isolation_level=None)
+        conn = await open_connection(data_dir / FILE_NAME)
         await conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         return cls(conn, seconds, hash_user, clock)
 

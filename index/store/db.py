@@ -31,6 +31,7 @@ from foreign_desk.index.sqlite import (
     connect,
     database_problem,
     migrate,
+    open_connection,
     read_only_uri,
     refuse_unmigrated,
     rows_in,
@@ -380,7 +381,7 @@ class Store:
         and no restore can replace the files there either). A restore stopped halfway: refused."""
         await asyncio.to_thread(read_as_it_was, data_dir)
         try:
-            conn = await aiosqlite.connect(read_only_uri(data_dir / DB_NAME), uri=True, isolation_level=None)
+            conn = await open_connection(read_only_uri(data_dir / DB_NAME), uri=True)
         except aiosqlite.Error as exc:
             raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
         conn.row_factory = aiosqlite.Row

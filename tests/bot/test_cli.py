@@ -495,6 +495,14 @@ def test_ctrl_c_twice_during_indexing_still_exits(tmp_path: Path) -> None:
     assert code == 130 and stderr.splitlines()[-1] == "interrupted" and "Traceback" not in stderr, stderr
 
 
+@pytest.mark.parametrize("kind", ["store", "answers", "cooldowns"])
+def test_a_connection_an_interrupt_left_open_does_not_hang_the_exit(tmp_path: Path, kind: str) -> None:
+    """Wherever a second Ctrl-C lands, a connection whose close it skipped is stopped once the
+    command's event loop is gone (the store's, the Discord bot's answers and cooldowns)."""
+    code, stderr = exit_of("abandoned", tmp_path / "data", kind)
+    assert (code, stderr) == (130, "interrupted\n")
+
+
 @pytest.mark.parametrize("as_json", [True, False])
 def test_a_stdout_that_cannot_encode_the_answer_still_gets_it(sample_copy: Path, as_json: bool) -> None:
     """PYTHONIOENCODING=ascii (or a Latin-1 terminal): JSON stays valid JSON, text gets escapes."""
