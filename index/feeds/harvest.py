@@ -33,6 +33,9 @@ class Todo:
     stands: dict[int | None, tuple[str, str]] = field(default_factory=dict)
     """Servers whose item a stored article stands for (id, why: ``Memory.stand_in``), fetched
     for the others: to those servers the item is that article, as if they followed it alone."""
+    again: frozenset[int | None] = frozenset()
+    """Those of ``stands`` told so at this version of the item before (``SeenItem.stood``):
+    following the feed alone their record names it, and the item is 'unchanged' to them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,22 +193,23 @@ def split(harvest: Harvest, found: Mapping[str, Sequence[Version]]) -> list[Harv
     it would be were they the feed's only subscribers: what a server sees and is told never
     depends on what the feed's other subscribers hold. Moves those pages out of ``harvest``;
     returns the parts, those a stored article stands for first (the item's record is the page's)."""
-    parts: dict[tuple[tuple[str, str] | None, tuple[int | None, ...]], Harvest] = {}
+    parts: dict[tuple[tuple[str, str] | None, bool, tuple[int | None, ...]], Harvest] = {}
     alike: list[Page] = []
     for page in harvest.pages:
         every = found.get(page.article.key, [])
-        sets: dict[tuple[tuple[str, str] | None, str], list[int | None]] = {}
+        sets: dict[tuple[tuple[str, str] | None, bool, str], list[int | None]] = {}
         for guild in harvest.scopes:
             mine = seen_by(every, (guild,))
             stand = page.todo.stands.get(guild)
-            sets.setdefault((stand, "" if stand or not mine else mine[-1].uid), []).append(guild)
+            again = stand is not None and guild in page.todo.again
+            sets.setdefault((stand, again, "" if stand or not mine else mine[-1].uid), []).append(guild)
         if len(sets) == 1 and not page.todo.stands:
             alike.append(page)
             continue
-        for (stand, _), guilds in sets.items():
-            key = (stand, tuple(guilds))
+        for (stand, again, _), guilds in sets.items():
+            key = (stand, again, tuple(guilds))
             run = FeedRun(harvest.run.feed, harvest.run.url, polled_at=harvest.run.polled_at)
-            part = parts.setdefault(key, Harvest(harvest.feed, run, scopes=key[1], whole=harvest))
+            part = parts.setdefault(key, Harvest(harvest.feed, run, scopes=key[2], whole=harvest))
             part.seen_by = harvest.seen_by
             if stand is None:
                 part.pages.append(dataclasses.replace(page))
@@ -215,7 +219,8 @@ def split(harvest: Harvest, found: Mapping[str, Sequence[Version]]) -> list[Harv
             record = ItemRecord(
                 feed_id, todo.ident, todo.canonical, "duplicate", todo.item_hash, article_uid=uid
             )
-            part.decide(todo, "duplicate", record, article=uid, reason=reason)
+            status: Status = "unchanged" if again else "duplicate"
+            part.decide(todo, status, record, article=uid, reason=None if again else reason)
     harvest.pages = alike
     return sorted(parts.values(), key=lambda part: bool(part.pages))
 

@@ -32,7 +32,7 @@ from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.harvest import Harvest, Memory, Page, Todo, as_seen, split, stands_for, told
 from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, ItemOutcome, Status
 from foreign_desk.index.feeds.schedule import next_delay
-from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, SeenItem
+from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, SeenItem, Stood
 from foreign_desk.index.feeds.versions import Version, copy_token, retired, seen_by, versions
 from foreign_desk.index.fetch import (
     ConnectionFailed,
@@ -308,17 +308,35 @@ class Ingester:
         each = (
             [(None, memory.stand_in(todo.canonical, scopes))]
             if whole
-            else [(guild, memory.stand_in(todo.canonical, (guild,))) for guild in scopes]
+            else [(guild, self._stand(todo, seen, memory, guild)) for guild in scopes]
         )
         stands = {guild: stand for guild, stand in each if stand is not None}
+        todo.again = frozenset(g for g, h in seen.stood if h == todo.item_hash) if seen else frozenset()
         if each and len(stands) == len(each) and len(set(stands.values())) == 1:
             uid, reason = next(iter(stands.values()))
+            again = harvest.seen_by in todo.again
             harvest.decide(
-                todo, "duplicate", dataclasses.replace(record, article_uid=uid), article=uid, reason=reason
+                todo,
+                "unchanged" if again else "duplicate",
+                dataclasses.replace(record, article_uid=uid),
+                article=uid,
+                reason=None if again else reason,
             )
             return None
         todo.stands = {} if whole else stands
         return todo
+
+    @staticmethod
+    def _stand(
+        todo: Todo, seen: SeenItem | None, memory: Memory, guild: int | None
+    ) -> tuple[str, str] | None:
+        """The stored article standing for a failed (or new) item to ``guild`` (``Memory.stand_in``),
+        none where one stood for it before (``SeenItem.stood``) and the item changed since: following
+        the feed alone, its record names that one (settled), and its page is fetched for it too."""
+        told = next((h for g, h in seen.stood if g == guild), None) if seen else None
+        if told is not None and told != todo.item_hash:
+            return None
+        return memory.stand_in(todo.canonical, (guild,))
 
     async def _fetch_pages(
         self, todos: list[Todo], fetcher: Fetcher, harvest: Harvest, fallback: str | None
@@ -379,11 +397,13 @@ class Ingester:
             record = as_known(record, known)
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.passing = harvest.passing or transient(exc)
+        if record.status == "failed":
+            record = dataclasses.replace(record, stood=_stood(todo, harvest.scopes))
         # Fetched for other servers: to one a stored article stands for, the item is that one,
-        # a duplicate when first met, then unchanged (following the feed alone, its record names
-        # that one): a retry of this version of the item was told so before (``before``).
+        # a duplicate when first met, then unchanged (``Todo.again``): its record would name it.
         uid, reason = todo.stands.get(harvest.seen_by, (None, str(exc)))
-        status: Status = "failed" if uid is None else "unchanged" if before else "duplicate"
+        again = harvest.seen_by in todo.again
+        status: Status = "failed" if uid is None else "unchanged" if again else "duplicate"
         harvest.decide(todo, status, record, article=uid, reason=None if status == "unchanged" else reason)
 
     async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> float | None:
@@ -748,6 +768,15 @@ def _copy(
     if dataclasses.replace(page.article, copy=token).key in taken:
         token = copy_token(f"{target.uid}:{stamp}", harvest.scopes)
     return token
+
+
+def _stood(todo: Todo, scopes: Sequence[int | None]) -> Stood:
+    """A failed item's ``Stood``: the servers a stored article stands for now, told so at this
+    version of the item; and those it stood for before, fetched now (the item changed), whose
+    records, were they following the feed alone, still name it."""
+    before = todo.known.stood if todo.known else ()
+    fetched = [(g, "") for g, _ in before if g in scopes and g not in todo.stands]
+    return (*((g, todo.item_hash) for g in todo.stands if g is not None), *fetched)
 
 
 def _shared(every: Sequence[Version]) -> str | None:

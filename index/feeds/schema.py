@@ -247,4 +247,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE feed_scopes ADD COLUMN catch_up_failed INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        15,
+        # A failed item's servers a stored article stood for (``state.Stood``, JSON): their records,
+        # were they following the feed alone. Items from before: none (told 'duplicate' once more).
+        """
+        ALTER TABLE feed_items ADD COLUMN stood TEXT;
+        """,
+    ),
 )

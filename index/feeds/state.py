@@ -10,6 +10,7 @@ through a connection of their own, so they see committed rows only, and never wa
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -31,7 +32,8 @@ FEED_COLUMNS = (
     "last_success, last_error, failures, next_poll"
 )
 ITEM_COLUMNS = (
-    "id, feed_id, ident, url, article_url, item_hash, text_hash, source, article_uid, status, error, attempts"
+    "id, feed_id, ident, url, article_url, item_hash, text_hash, source, article_uid, status, error, "
+    "attempts, stood"
 )
 SQL_ADD_FEED = (
     "INSERT INTO feeds(name, url, source, language, every_minutes, added_at, next_poll) "
@@ -46,11 +48,11 @@ SQL_FEED_FAILED = (
 )
 SQL_ITEM_UPDATE = (
     "UPDATE feed_items SET url = ?, article_url = ?, item_hash = ?, text_hash = ?, source = ?, "
-    "article_uid = ?, status = ?, error = ?, attempts = ?, last_seen = ? WHERE id = ?"
+    "article_uid = ?, status = ?, error = ?, attempts = ?, stood = ?, last_seen = ? WHERE id = ?"
 )
 SQL_ITEM_INSERT = (
     "INSERT INTO feed_items(feed_id, ident, url, article_url, item_hash, text_hash, source, article_uid, "
-    "status, error, attempts, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "status, error, attempts, stood, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 SQL_FEEDLESS = (
     "SELECT id, article_uid, last_seen FROM feed_items INDEXED BY feed_items_feedless "
@@ -97,6 +99,22 @@ class UnknownFeed(FeedError):
         self.name = name
 
 
+Stood = tuple[tuple[int, str], ...]
+"""The servers a stored article stood for while a failed item's page was fetched for the feed's
+other subscribers (``harvest.Todo.stands``): following the feed alone, each would hold a record
+naming that article (settled), and each is told what that record would say (``Ingester._triage``).
+Per server, the item's hash when it was told so; "" once the item changed and its page was
+fetched for that server too, failing as for the others. Written with failed records only."""
+
+
+def stood_text(stood: Stood) -> str | None:
+    return json.dumps({str(guild): item_hash for guild, item_hash in stood}) if stood else None
+
+
+def stood_of(text: str | None) -> Stood:
+    return tuple((int(guild), str(told)) for guild, told in json.loads(text).items()) if text else ()
+
+
 @dataclass(frozen=True, slots=True)
 class SeenItem:
     """What an earlier poll (or ``ingest``) did with an item.
@@ -122,6 +140,7 @@ class SeenItem:
     status: str
     error: str | None
     attempts: int
+    stood: Stood = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +158,7 @@ class ItemRecord:
     article_uid: str | None = None
     error: str | None = None
     attempts: int = 0
+    stood: Stood = ()
 
 
 class Forgettable(Protocol):
@@ -269,7 +289,8 @@ def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
 
 
 def _item(row: aiosqlite.Row) -> SeenItem:
-    return SeenItem(**{k: row[k] for k in row.keys()})  # noqa: SIM118
+    fields = {k: row[k] for k in row.keys()}  # noqa: SIM118
+    return SeenItem(**{**fields, "stood": stood_of(fields["stood"])})
 
 
 class FeedState:
@@ -358,7 +379,7 @@ class FeedState:
                 ) as cur:
                     row = await cur.fetchone()
                 values: tuple[Any, ...] = (r.url, r.article_url, r.item_hash, r.text_hash, r.source)
-                values += (r.article_uid, r.status, r.error, r.attempts)
+                values += (r.article_uid, r.status, r.error, r.attempts, stood_text(r.stood))
                 if row is not None:
                     await conn.execute(SQL_ITEM_UPDATE, (*values, now, row[0]))
                 else:

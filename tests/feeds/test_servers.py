@@ -1274,3 +1274,123 @@ async def test_a_feed_is_read_in_full_while_a_servers_page_is_retried_as_it_is_f
 
     conditional = [r.headers.get("If-None-Match") for r in server.requests_to("/f")[polled:]]
     assert conditional == [None] * attempts + ['"v1"'] * 2
+
+
+async def polls_told_to_a(desk: FeedDesk, n: int) -> list[tuple[str, str | None]]:
+    """What ``n`` polls of A's feeds tell A (an /admin fetch's report): status, article id."""
+    told = []
+    for _ in range(n):
+        told += [(i.status, i.article_id) for i in (await desk.fetch(guild_id=A, as_seen_by=A)).items]
+    return told
+
+
+@pytest.mark.parametrize("b_follows", [False, True], ids=["a-alone-follows-it", "b-follows-it-too"])
+async def test_a_server_given_its_own_version_between_failing_polls_is_told_what_it_is_told_alone(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, b_follows: bool
+) -> None:
+    """The item's page keeps failing; between two polls A takes the page itself (a version of
+    its own). Following the feed alone A is told 'failed', then 'duplicate' of its version (the
+    item's record names it from then on), then 'unchanged'. When B (who sees no version)
+    follows the feed too, the page is still fetched for B and fails: A was told 'unchanged'
+    at once, the item's record counting B's failures as if they were A's."""
+    feed = publish(server, "/f", PATROL)
+    url = server.url(PATROL.path)
+    server.serve(PATROL.path, "oops", status=500)
+    for guild in (A, B) if b_follows else (A,):
+        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+
+    told = await polls_told_to_a(desk, 1)
+    serve_story(server, PATROL)
+    await desk.ingest(url, guild_id=A)
+    a_version = await version_seen(engine, url, A)
+    server.serve(PATROL.path, "oops", status=500)
+    told += await polls_told_to_a(desk, desk.settings.item_attempts + 1)
+
+    attempts = desk.settings.item_attempts
+    assert told == [("failed", None), ("duplicate", a_version)] + [("unchanged", a_version)] * attempts
+
+
+@pytest.mark.parametrize("b_follows", [False, True], ids=["a-alone-follows-it", "b-follows-it-too"])
+async def test_a_server_whose_version_stands_for_a_failing_item_is_told_what_it_is_told_alone_once_it_changes(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, b_follows: bool
+) -> None:
+    """A's own version stands for the item (told 'duplicate', then 'unchanged'); the feed then
+    changes the item while its page fails. Following the feed alone, the changed item's page is
+    fetched for A: A is told 'failed' until its tries run out, then 'unchanged'. When B follows
+    too (the page failing for B all along), A was told 'duplicate' of its version again."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    a_version = await version_seen(engine, url, A)
+    feed = publish(server, "/f", PATROL)
+    for guild in (A, B) if b_follows else (A,):
+        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+    server.serve(PATROL.path, "oops", status=500)
+    told = await polls_told_to_a(desk, 2)
+    publish(server, "/f", PATROL.with_(summary="A summary the feed rewrote"))
+    server.serve(PATROL.path, "oops", status=500)
+    attempts = desk.settings.item_attempts
+
+    told += await polls_told_to_a(desk, attempts + 1)
+
+    assert told == [("duplicate", a_version), ("unchanged", a_version)] + [("failed", None)] * attempts + [
+        ("unchanged", a_version)
+    ]
+
+
+@pytest.mark.parametrize("b_follows", [False, True], ids=["a-alone-follows-it", "b-follows-it-too"])
+async def test_a_server_whose_version_stands_for_an_item_is_told_it_is_unchanged_when_others_retry_works(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, b_follows: bool
+) -> None:
+    """A's own version stands for the item (told 'duplicate', then 'unchanged'); the page fails
+    for B, then works on B's retry. Following the feed alone A is told 'unchanged' again; when B
+    follows too, A was told 'duplicate' once more (its part of the split poll)."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    a_version = await version_seen(engine, url, A)
+    feed = publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
+    for guild in (A, B) if b_follows else (A,):
+        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+    server.serve(PATROL.path, "oops", status=500)
+    told = await polls_told_to_a(desk, 2)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+
+    told += await polls_told_to_a(desk, 2)
+
+    assert told == [("duplicate", a_version)] + [("unchanged", a_version)] * 3
+    if b_follows:
+        assert (await engine.article_at(url, scope=Scope(B))).title == PATROL_UPDATED.title
+
+
+@pytest.mark.parametrize("b_follows", [False, True], ids=["a-alone-follows-it", "b-follows-it-too"])
+async def test_a_server_whose_version_stood_for_a_failing_item_is_updated_once_the_changed_items_page_works(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, b_follows: bool
+) -> None:
+    """As above, and the changed item's page works on its next try: following the feed alone,
+    A's version is updated with it. When B follows too, A was told 'duplicate' and kept its old
+    text (its version stood for the item, as if the item had never been told to A)."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    a_version = await version_seen(engine, url, A)
+    feed = publish(server, "/f", PATROL)
+    for guild in (A, B) if b_follows else (A,):
+        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+    server.serve(PATROL.path, "oops", status=500)
+    told = await polls_told_to_a(desk, 1)
+    publish(server, "/f", PATROL.with_(summary="A summary the feed rewrote"))
+    server.serve(PATROL.path, "oops", status=500)
+    told += await polls_told_to_a(desk, 1)
+    serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
+
+    told += await polls_told_to_a(desk, 1)
+
+    assert told == [("duplicate", a_version), ("failed", None), ("updated", a_version)]
+    assert [(a.id, a.title) for a in await engine.latest(10, scope=Scope(A))] == [
+        (a_version, PATROL_UPDATED.title)
+    ]
