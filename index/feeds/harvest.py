@@ -55,8 +55,9 @@ class Memory:
     """Who sees the records' and first versions' articles."""
     hidden: frozenset[str] = frozenset()
     """Idents of the feed's items whose record names no article the server the poll is told to
-    sees: a page its servers split over names the last part's version (``split``); one that
-    failed for other servers (its stand-in told to this one: ``Ingester._failed``), none."""
+    sees (told to none: no article every subscriber sees): a page its servers split over names
+    the last part's version (``split``); one that failed for other servers (its stand-in told
+    to this one: ``Ingester._failed``), none."""
 
     def stand_in(self, canonical: str, scopes: Sequence[int | None]) -> tuple[str, str] | None:
         """The stored article (id, why) that stands for an item at ``canonical`` without its
@@ -89,7 +90,10 @@ class Memory:
     def named(self, seen: SeenItem, canonical: str, guild: int | None) -> str | None:
         """The article an unchanged item is told to ``guild`` as: its record's, unless that is
         none ``guild`` sees (``hidden``): then the one standing for it to ``guild`` (following
-        the feed alone, its record would name that), else none."""
+        the feed alone, its record would name that), else none. Told to none (``guild`` None),
+        the article all the feed's subscribers see, else the shared corpus's version of the
+        page (what a reader without a server's scope is shown), else none: of a page the
+        servers split over, each one's report names its own version (the split poll, each)."""
         if seen.ident not in self.hidden:
             return seen.article_uid
         stand = self.stand_in(canonical, (guild,))

@@ -255,13 +255,21 @@ class Ingester:
     async def _hidden(
         self, seen: Mapping[str, SeenItem], scopes: Sequence[int | None], seen_by: int | None
     ) -> frozenset[str]:
-        """Told to a server, the idents of ``seen`` whose record names no article it sees
-        (``Memory.hidden``): it is never told another server's article's id."""
-        if seen_by is None or seen_by not in scopes:
-            return frozenset()
+        """The idents of ``seen`` whose record names no article the report is for
+        (``Memory.hidden``): told to a server, none it sees (it is never told another server's
+        article's id); told to none (the poller, ``fetch``: as the store sees it), none every
+        subscriber of the feed sees. A page they split over names the last part's version,
+        no more the feed's article than the others' versions (``Memory.named``)."""
         uids = [s.article_uid for s in seen.values() if s.article_uid]
-        visible = await self.engine.visible(uids, Scope(seen_by)) if uids else set()
-        return frozenset(s.ident for s in seen.values() if s.article_uid not in visible)
+        if seen_by is not None and seen_by in scopes:
+            visible = await self.engine.visible(uids, Scope(seen_by)) if uids else set()
+            return frozenset(s.ident for s in seen.values() if s.article_uid not in visible)
+        viewers = await self.engine.viewers(uids) if uids else {}
+        return frozenset(
+            s.ident
+            for s in seen.values()
+            if s.article_uid and not stands_for(viewers.get(s.article_uid, ()), scopes)
+        )
 
     async def _live(self, records: Sequence[SeenItem]) -> list[SeenItem]:
         """Those of ``records`` whose article is still indexed: an article a server forgot (and

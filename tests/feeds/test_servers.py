@@ -1110,6 +1110,31 @@ async def test_a_poll_told_to_no_server_reports_what_each_server_was_brought(
     ]
 
 
+async def test_a_poll_told_to_no_server_names_no_servers_own_version_of_an_unchanged_item(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """After a split poll (A's own version stands for the item, B got a version of its own) the
+    item's record names B's, the last part written. The next poll told to no server (the
+    poller's, ``fetch --json``) reported the unchanged item with B's version's id, as if it were
+    the feed's article: A sees another, the shared corpus none. Told to none, an unchanged item
+    is named by the article every subscriber sees, else the shared corpus's version, else none;
+    a page they all see alike keeps its article's id."""
+    _, feed_id = await a_holds_the_page_b_follows_its_feed_too(server, desk, engine)
+    await desk.fetch_feeds([feed_id])
+    publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path), SUDAN)
+    await desk.fetch_feeds([feed_id])
+    sudan = await version_seen(engine, server.url(SUDAN.path), A)
+
+    again = await desk.fetch_feeds([feed_id])
+
+    told = {i.url: (i.status, i.article_id) for i in again.items}
+    assert told == {
+        server.url(PATROL.path): ("unchanged", None),
+        server.url(SUDAN.path): ("unchanged", sudan),
+    }
+    assert await engine.viewers([sudan]) == {sudan: {A, B}}
+
+
 async def version_seen(engine: Engine, url: str, guild_id: int) -> str:
     """The id of the version of the page at ``url`` the server sees."""
     article = await engine.article_at(url, scope=Scope(guild_id))
