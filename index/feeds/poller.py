@@ -10,6 +10,14 @@ does one met resuming the subscriptions' catch-ups (``FeedDesk.resume_catch_ups`
 
 Time is injectable: ``clock`` (Unix seconds) and ``sleep`` let tests run hours of schedule in
 milliseconds.
+
+The schedule is wall-clock time, as stored, for every process and restart. A clock stepped
+forward counts as time passed, on purpose: after a suspend it did pass (a monotonic clock, which
+stops during a suspend, would poll every feed late by its length); after an NTP step it did not,
+and each feed due by the new time is polled once, at most the step early, as after a restart,
+then keeps its schedule from there. A failing feed's backoff counts failures, not time: a step
+ends one wait early, never resets it, and starts no burst of polls beyond ``feeds_at_once``. A
+clock stepped back holds no feed longer than its longest wait (``_longest``).
 """
 
 from __future__ import annotations

@@ -225,3 +225,45 @@ async def test_a_poll_scheduled_by_a_clock_since_set_back_is_polled_at_once(
     assert polled[0] - right <= 60
     (feed,) = await desk.feeds()
     assert 30 * 60 * 0.9 <= feed.next_poll - polled[0] <= 30 * 60 * 1.1  # back on its schedule
+
+
+async def test_a_clock_stepped_forward_polls_each_feed_due_once_and_keeps_its_backoff(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock, monkeypatch
+) -> None:
+    """The wall clock steps three hours forward while the poller waits (a resume from suspend,
+    when the time did pass; an NTP step, when it did not). It counts as time passed: each feed
+    due by then is polled once, as after a restart, its next poll counted from then; a failing
+    feed's backoff goes on doubling (its failures are counted, not timed), so the step ends a
+    wait early once, by at most the step, and never starts a burst of polls."""
+    body = rss("Quiet", server.base_url, [])
+    server.serve("/good.rss", body, content_type="application/rss+xml")
+    server.serve("/bad.rss", "oops", status=500)
+    await desk.add_feed(server.url("/good.rss"), name="good", every=30, check=False)
+    await desk.add_feed(server.url("/bad.rss"), name="bad", every=30, check=False)
+    between = between_polls(desk, clock, monkeypatch)
+    polled: dict[str, list[float]] = {"good": [], "bad": []}
+    start, step, stepped = clock(), 3 * 3600.0, []
+
+    async def stepping(seconds: float) -> None:
+        if not stepped and polled["good"] and polled["bad"]:
+            stepped.append(clock())  # while the poller sleeps, after the first polls
+            clock.advance(step)
+        await between(seconds)
+
+    def on_run(report: FetchReport) -> None:
+        for run in report.runs:
+            polled[run.feed].append(run.polled_at)
+
+    poller = desk.poller(sleep=stepping, on_run=on_run)
+    poller.start()
+    try:
+        await wait_until(lambda: len(polled["good"]) >= 4)
+    finally:
+        await poller.stop()
+
+    woke = polled["good"][1]
+    assert stepped[0] + step < woke <= stepped[0] + step + 60  # at the next look after the step
+    assert [t - woke for t in polled["good"][1:4]] == [0, 30 * 60, 60 * 60]
+    assert polled["bad"] == [start, woke]  # once, not again until its backoff ends
+    bad = next(f for f in await desk.feeds() if f.name == "bad")
+    assert (bad.failures, bad.next_poll - woke) == (2, 30 * 60 * 4)
