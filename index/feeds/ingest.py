@@ -405,7 +405,7 @@ class Ingester:
             record = as_known(record, known)
         harvest.leftover = harvest.leftover or attempts < self.settings.item_attempts
         harvest.passing = harvest.passing or transient(exc)
-        if record.status == "failed":
+        if record.status == "failed" and todo.feed is not None:
             record = dataclasses.replace(record, stood=_stood(todo, harvest.scopes))
         # Fetched for other servers: to one a stored article stands for, the item is that one,
         # a duplicate when first met, then unchanged (``Todo.again``): its record would name it.

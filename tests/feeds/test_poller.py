@@ -242,7 +242,7 @@ async def test_a_clock_stepped_forward_polls_each_feed_due_once_and_keeps_its_ba
     await desk.add_feed(server.url("/bad.rss"), name="bad", every=30, check=False)
     between = between_polls(desk, clock, monkeypatch)
     polled: dict[str, list[float]] = {"good": [], "bad": []}
-    start, step, stepped = clock(), 3 * 3600.0, []
+    start, step, stepped = clock(), 3 * 3600.0, list[float]()
 
     async def stepping(seconds: float) -> None:
         if not stepped and polled["good"] and polled["bad"]:
