@@ -74,7 +74,7 @@ def knowledge_text(known: Knowledge, tx: Texts = EN) -> str:
     named = ", ".join(escape(s.source) for s in sources[:OUTLETS_NAMED])
     if len(sources) > OUTLETS_NAMED:
         named += ", " + tx("list.and_more", n=len(sources) - OUTLETS_NAMED).lstrip("… ")
-    languages = [tx.language_name(code) for code in known.languages if code != "?"]
+    languages = [escape(tx.language_name(code)) for code in known.languages if code != "?"]
     newest = max((s.latest_day for s in sources if s.latest_day), default=None)
     return tx(
         "help.knows",

@@ -34,6 +34,7 @@ from foreign_desk.index.readers.common import (
     MAX_NAME_CHARS,
     MAX_TITLE_CHARS,
     clip,
+    normalise_language,
     reads_ascii,
     xml_declared_encoding,
 )
@@ -155,7 +156,7 @@ def parse_feed(
     return ParsedFeed(
         title=clip(html_to_text(meta.get("title", "")), MAX_TITLE_CHARS) or "",
         link=meta.get("link"),
-        language=meta.get("language") or None,
+        language=normalise_language(meta.get("language")),  # its author's text: a code, or nothing
         version=parsed.get("version") or "unknown",
         encoding=parsed.get("encoding"),
         items=tuple(items),

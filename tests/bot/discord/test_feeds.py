@@ -4,12 +4,14 @@ summary) and /admin ingest (the same), against a loopback news server; /latest o
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 
 from foreign_desk.bot.discord.i18n import EN, texts
+from foreign_desk.index.models import Scope
 
 from tests.discord_standin import DiscordStandin, StoredMessage
-from tests.feeds.news import GAZA, PATROL, SUDAN, page
+from tests.feeds.news import GAZA, PATROL, SUDAN, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
 from .conftest import StartBot, assert_everything_quiet, embed_of, feeds_write_waiting
@@ -261,3 +263,46 @@ async def test_autocomplete_answers_while_a_write_waits_for_another_processs_loc
 
     assert offered == [["world"], [TAIWAN]]
     assert not standin.error_responses()
+
+
+LURE = "[Free Nitro](https://evil.example/claim) @everyone"
+"""What a feed's author may write in its ``<language>``: no language code."""
+
+
+def figures_page(title: str) -> str:
+    """An article page whose text opens with figures (a price table): too few letters to tell its
+    language, and no ``lang`` declared, so the article takes its feed's language."""
+    figures = " ".join(f"{i:04d} {i * 37 % 1000:03d}.{i % 10} +{i % 7}.{i % 3}% |" for i in range(60))
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>
+<meta property="og:type" content="article"><meta property="og:title" content="{title}">
+<meta property="article:published_time" content="2024-03-05T09:15:00+00:00"></head>
+<body><main><article><h1>{title}</h1><p>{figures}</p>
+<p>Fuel prices in Jakarta and Manila rose again this week as the rupiah and the peso weakened
+against the dollar, traders said on Tuesday.</p></article></main></body></html>"""
+
+
+async def test_a_language_a_feed_declares_that_is_no_code_reaches_no_article(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """A feed's ``<language>`` is its author's text: it became the feed's language, then the
+    language of its articles whose own could not be told, and /help listed it as written, a
+    working link in the server's help ("in English and Free Nitro")."""
+    story = PATROL.with_(path="/markets/2024/mar/05/fuel-prices", title="03/05 1200 GMT")
+    news.serve(story.path, figures_page(story.title))
+    body = rss("Prices", news.base_url, [story], language=html.escape(LURE))
+    news.serve("/prices/rss", body, content_type="application/rss+xml")
+    feed = news.url("/prices/rss")
+    guild = standin.guild.id
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        add = await standin.send_slash_command("admin feeds add", {"url": feed}, user=standin.admin)
+        added = await add.wait_for_reply(timeout=30)
+        assert (await bot.feeds.fetch(guild_id=guild)).counts["new"] == 1
+        languages = await bot.engine.languages(scope=Scope(guild))
+        ix = await standin.send_slash_command("help")
+        help_text = embed_of(await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20))["description"]
+
+    assert added.ephemeral
+    assert "nitro" not in added.content.lower()
+    assert "nitro" not in " ".join(languages).lower()
+    assert "evil.example" not in help_text
+    assert_everything_quiet(standin)
