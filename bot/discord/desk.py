@@ -1,9 +1,10 @@
 """What questions go through: a new one, from /ask, the message menu, a mention or a DM alike,
 a length check and the per-user cooldown (``cooldowns``: shared by every process); every search,
-the pages of the More and Back buttons included, the bound on searches in flight.
+the pages of the More and Back buttons and the listings on a topic (/latest topic:) included, the
+bound on searches in flight and the time they may take.
 
-Concurrency: one ``Desk`` per bot, used from the event loop only; ``answer`` may be awaited by
-any number of tasks at once and lets ``max_concurrent_searches`` of them reach the engine.
+Concurrency: one ``Desk`` per bot, used from the event loop only; ``answer`` and ``latest`` may be
+awaited by any number of tasks at once and let ``max_concurrent_searches`` of them reach the engine.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TypeVar
 
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import SHARED, Answer, Filters, Scope
+from foreign_desk.index.models import SHARED, Answer, ArticleSummary, Filters, Scope
 
 from .cooldowns import Cooldowns
 from .errors import Refusal
@@ -23,6 +26,7 @@ from .settings import BotSettings
 
 log = logging.getLogger(__name__)
 NO_FILTERS = Filters()
+T = TypeVar("T")
 
 
 class Desk:
@@ -60,25 +64,34 @@ class Desk:
     ) -> Answer:
         """One page of results (``results_per_page``) starting after ``offset`` passages, from what
         ``scope`` may see (``scopes``); ``now`` is the asker's day ("kemarin": ``zones``)."""
+        k = self.settings.results_per_page
+        return await self._search(
+            lambda: self.engine.ask(question, k=k, filters=filters, offset=offset, scope=scope, now=now)
+        )
+
+    async def latest(
+        self, count: int, *, source: str | None = None, topic: str | None = None, scope: Scope = SHARED
+    ) -> list[ArticleSummary]:
+        """The newest articles ``scope`` may see; on a ``topic`` a search (its words embedded, the
+        recent passages scored), so bounded like a question's: it has no cooldown to slow it."""
+        if not topic:
+            return await self.engine.latest(count, source=source, scope=scope)
+        return await self._search(lambda: self.engine.latest(count, source=source, topic=topic, scope=scope))
+
+    async def _search(self, search: Callable[[], Awaitable[T]]) -> T:
+        """``search()`` in one of the search slots; past ``search_timeout_s``, ``ask.busy``."""
         try:
             async with asyncio.timeout(self.settings.search_timeout_s or None):
                 async with self._slots:
                     self.in_flight += 1
                     self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                     try:
-                        return await self.engine.ask(
-                            question,
-                            k=self.settings.results_per_page,
-                            filters=filters,
-                            offset=offset,
-                            scope=scope,
-                            now=now,
-                        )
+                        return await search()
                     finally:
                         self.in_flight -= 1
         except TimeoutError:
             log.warning(
-                "question timed out after %.0f s (%d in flight)",
+                "search timed out after %.0f s (%d in flight)",
                 self.settings.search_timeout_s,
                 self.in_flight,
             )

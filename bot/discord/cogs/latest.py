@@ -47,7 +47,7 @@ class LatestCog(commands.Cog):
         source = source.strip() if source and source.strip() else None
         topic = plain_words(topic or "") or None
         await defer_public(interaction)
-        items = await self.bot.engine.latest(count, source=source, topic=topic, scope=scope_of(interaction))
+        items = await self.bot.desk.latest(count, source=source, topic=topic, scope=scope_of(interaction))
         embed = latest_embed(items, source, topic, for_interaction(interaction))
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.index.article import Article, Block
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder
@@ -120,3 +122,32 @@ async def test_latest_on_a_place_lists_the_articles_that_name_it(
         f"**1.** [{HAITI_ID.title}]({HAITI_ID.url})",
         f"**2.** [{HAITI.title}]({HAITI.url})",
     ]
+
+
+async def test_listings_on_a_topic_take_a_search_slot_and_end_within_the_search_timeout(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """/latest topic: embeds the topic and scores the recent passages, and has no cooldown: it took
+    no search slot and had no time limit, so a member repeating it queued embeddings ahead of every
+    server's questions, and a listing that never finished never said so."""
+    async with asyncio.timeout(60), start_bot(max_concurrent_searches=1, search_timeout_s=2) as bot:
+        real_latest, gate = bot.engine.latest, asyncio.Event()
+
+        async def held_latest(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("topic"):
+                await gate.wait()
+            return await real_latest(*args, **kwargs)
+
+        bot.engine.latest = held_latest  # type: ignore[method-assign]
+        on_topic = [
+            await standin.send_slash_command("latest", {"topic": "NATO and Japan"}, user=user)
+            for user in (standin.user, standin.admin)
+        ]
+        plain = await standin.send_slash_command("latest", user=standin.owner)
+        listed = await plain.wait_for_reply(timeout=10)  # no topic: no search, no slot
+        busy = [await ix.wait_for_reply(lambda m: m.ephemeral, timeout=30) for ix in on_topic]
+        gate.set()
+    assert embed_of(listed)["title"] == "Latest articles"
+    assert [m.content for m in busy] == [EN("ask.busy")] * 2
+    assert bot.desk.peak_in_flight == 1
+    assert_everything_quiet(standin)
