@@ -16,6 +16,7 @@ from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, ForeignDe
 
 from .errors import Refusal
 from .i18n import EN, Texts, for_interaction
+from .limits import escape_content
 from .replies import tell_privately
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ def user_message(error: BaseException, tx: Texts = EN) -> str | None:
     key = getattr(error, "key", None)
     if isinstance(error, ForeignDeskError) and isinstance(key, str) and tx.get(key, ""):
         return tx(key, **getattr(error, "params", {}))
-    if isinstance(error, (app_commands.CheckFailure, ForeignDeskError)):
+    if isinstance(error, ForeignDeskError):  # the engine's words name what others wrote: a page's links
+        return escape_content(str(error)) or tx("error.not_allowed")
+    if isinstance(error, app_commands.CheckFailure):
         return str(error) or tx("error.not_allowed")
     if isinstance(error, app_commands.TransformerError):
         return tx("error.bad_value", value=repr(error.value))

@@ -306,3 +306,22 @@ async def test_a_language_a_feed_declares_that_is_no_code_reaches_no_article(
     assert "nitro" not in " ".join(languages).lower()
     assert "evil.example" not in help_text
     assert_everything_quiet(standin)
+
+
+async def test_why_an_address_is_no_feed_shows_what_its_page_says_as_text(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """ "Not a feed: an HTML page; the feed it links to is …" names what the page's author wrote:
+    the admin was shown it as Markdown, a live link the bot seemed to recommend."""
+    href = f"?x {LURE}"
+    news.serve("/home", f'<html><head><link rel="alternate" type="application/rss+xml" href="{href}">'
+               "</head><body><p>Home</p></body></html>")  # fmt: skip
+    async with asyncio.timeout(60), start_bot(poll_feeds=False):
+        add = await standin.send_slash_command(
+            "admin feeds add", {"url": news.url("/home")}, user=standin.admin
+        )
+        refused = await add.wait_for_reply(timeout=30)
+
+    assert refused.ephemeral and "the feed it links to is" in refused.content
+    assert "\\[Free Nitro\\]" in refused.content and LURE not in refused.content
+    assert_everything_quiet(standin)
