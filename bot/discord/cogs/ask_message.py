@@ -62,8 +62,13 @@ def message_text(message: discord.Message | discord.MessageSnapshot) -> tuple[st
 
 
 def address_words(url: str) -> str:
-    """``https://x.example/world/2024/mar/11/china-live-fire-drills`` → ``china live fire drills``."""
-    segments = [s for s in urlsplit(url).path.split("/") if s and not s.isdigit()]
+    """``https://x.example/world/2024/mar/11/china-live-fire-drills`` → ``china live fire drills``;
+    none from an address too broken to read (``https://[oops``)."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    segments = [s for s in path.split("/") if s and not s.isdigit()]
     last = re.sub(r"\.\w{2,5}$", "", segments[-1]) if segments else ""
     return " ".join(w for w in re.split(r"[-_+.]+", last) if w and not w.isdigit())
 

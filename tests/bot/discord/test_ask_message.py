@@ -85,11 +85,15 @@ async def test_a_bare_link_asks_about_its_article_in_the_readers_language(
 async def test_a_message_with_nothing_to_ask_gets_a_private_note(
     standin: DiscordStandin, start_bot: StartBot
 ):
+    """Emoji and a mention, or a link too broken to read (an unclosed IPv6 bracket: it failed
+    with an apology and a logged traceback), have nothing to ask about."""
+    notes = []
     async with asyncio.timeout(60), start_bot():
-        said = await standin.send_message(f"{standin.admin.mention} 👍")
-        ix = await standin.send_message_command(said, MENU)
-        note = await ix.wait_for_reply()
-    assert note.ephemeral and note.content == EN("menu.nothing")
+        for text in (f"{standin.admin.mention} 👍", "https://[oops"):
+            said = await standin.send_message(text)
+            ix = await standin.send_message_command(said, MENU)
+            notes.append(await ix.wait_for_reply())
+    assert [(note.ephemeral, note.content) for note in notes] == [(True, EN("menu.nothing"))] * 2
 
 
 def test_an_address_has_words_to_ask_about():
