@@ -60,9 +60,9 @@ class BotSettings:
     """Seconds a user waits between two questions (0 turns the cooldown off)."""
     max_question_chars: int = 300
     max_concurrent_searches: int = 4
-    """Searches in flight at once; more questions wait for a free slot."""
+    """Searches in flight at once (questions, and /latest on a topic); more wait for a free slot."""
     search_timeout_s: float = 60.0
-    """A question that waited this long for a slot and its answer gets a "busy" reply."""
+    """A search that waited this long for a slot and its result gets a "busy" reply."""
     results_per_page: int = 3
     view_timeout_s: float = 3600.0
     """Seconds an answer's More/Back and 👍/👎 buttons keep working, across restarts; after that a
