@@ -24,10 +24,11 @@ from rich.markup import escape
 
 
 @asynccontextmanager
-async def _open_desk(state: State) -> AsyncIterator[Any]:
+async def _open_desk(state: State, *, to_read: bool = False) -> AsyncIterator[Any]:
+    """The feed desk; ``to_read``: only to list, so a data dir that cannot be written is read."""
     from foreign_desk.index.feeds import FeedDesk
 
-    async with await open_engine(state) as engine, await FeedDesk.open(engine) as desk:
+    async with await open_engine(state) as engine, await FeedDesk.open(engine, to_read=to_read) as desk:
         yield desk
 
 
@@ -163,7 +164,7 @@ def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
     """
 
     async def go() -> list[Any]:
-        async with _open_desk(state) as desk:
+        async with _open_desk(state, to_read=True) as desk:
             return await desk.feeds(guild_id=guild)
 
     items = run(go)

@@ -399,6 +399,11 @@ class Engine:
         return self.lock.locked
 
     @property
+    def read_only(self) -> bool:
+        """Whether the data dir cannot be written (a read-only mount or copy): it is only read."""
+        return self.store.read_only
+
+    @property
     def db_path(self) -> Path:
         """The database file; the feeds keep their own tables in it (``index.feeds.schema``)."""
         return self.store.db_path

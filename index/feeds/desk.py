@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds.claims import Claims, claimed_post
 from foreign_desk.index.feeds.digest import plan_posts, post_of
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
@@ -155,12 +156,22 @@ class FeedDesk:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        to_read: bool = False,
     ) -> FeedDesk:
-        """Open the feed state in ``engine``'s database; the first time, register the seed feeds."""
-        db = await StateDB.open(engine.db_path)
+        """Open the feed state in ``engine``'s database; the first time, register the seed feeds.
+        A data dir that cannot be written (a read-only mount or copy) is refused in one line,
+        before anything is fetched, unless the desk is only ``to_read`` (``feeds list``): it is
+        then read as it is, not migrated or seeded."""
+        if engine.read_only and not to_read:
+            raise StoreError(
+                f"the data folder {engine.settings.data_path} cannot be written, and the feeds keep "
+                "their state there: fetch, ingest and change feeds in a writable one"
+            )
+        db = await StateDB.open(engine.db_path, read_only=engine.read_only)
         desk = cls(engine, db, fetcher_factory=fetcher_factory, clock=clock, sleep=sleep, rng=rng)
         try:
-            await desk._seed()
+            if not engine.read_only:
+                await desk._seed()
         except BaseException:
             await desk.close()
             raise

@@ -19,13 +19,27 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
-from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.errors import ForeignDeskError, StoreError
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
-from foreign_desk.index.sqlite import connect, connect_reader, in_statements, migrate, now_iso, rows_in
+from foreign_desk.index.sqlite import (
+    connect,
+    connect_reader,
+    database_problem,
+    in_statements,
+    migrate,
+    now_iso,
+    open_connection,
+    read_only_uri,
+    refuse_unmigrated,
+    rows_in,
+)
 from foreign_desk.index.text import caseless
 
 log = logging.getLogger(__name__)
+
+STORE_META = "meta(key TEXT PRIMARY KEY, value TEXT)"
+"""The store's ``meta`` table, as the feeds' migrations read it."""
 
 FEED_COLUMNS = (
     "id, name, url, source, language, every_minutes, etag, last_modified, added_at, last_polled, "
@@ -220,9 +234,11 @@ class StateDB:
         self.lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, db_path: Path) -> StateDB:
+    async def open(cls, db_path: Path, *, read_only: bool = False) -> StateDB:
         """Connect to the database at ``db_path`` (the engine's, already open) and bring the
-        feed tables up to date."""
+        feed tables up to date; ``read_only``: one that cannot be written (``open_read_only``)."""
+        if read_only:
+            return await cls.open_read_only(db_path)
         conn = await connect(db_path)
         reader: aiosqlite.Connection | None = None
         try:
@@ -235,6 +251,36 @@ class StateDB:
             await conn.close()
             raise
         return cls(conn, reader)
+
+    @classmethod
+    async def open_read_only(cls, db_path: Path) -> StateDB:
+        """The feed tables of a database in a data dir that cannot be written, only to read (a
+        write fails): not migrated, so refused unless up to date. Tables never made there (a data
+        dir only indexed so far) read as no feeds: empty ones, made in memory."""
+        try:
+            conn = await open_connection(read_only_uri(db_path), uri=True)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"{db_path}: {database_problem(exc)}") from exc
+        try:
+            conn.row_factory = aiosqlite.Row
+            async with conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (MIGRATIONS_TABLE,)) as cur:
+                made = await cur.fetchone() is not None
+            if made:
+                await refuse_unmigrated(conn, MIGRATIONS, MIGRATIONS_TABLE)
+            else:
+                await conn.close()
+                conn = await open_connection(":memory:")
+                conn.row_factory = aiosqlite.Row
+                await conn.create_function("caseless", 1, caseless, deterministic=True)
+                await conn.execute(f"CREATE TABLE {STORE_META}")  # migration 3 copies a flag from it
+                await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
+            await conn.execute("PRAGMA query_only=ON")
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, aiosqlite.Error):
+                raise StoreError(f"{db_path}: {database_problem(exc)}") from exc
+            raise
+        return cls(conn, conn)
 
     async def close(self) -> None:
         await self.reader.close()

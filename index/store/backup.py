@@ -20,7 +20,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -29,12 +29,12 @@ from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
 from foreign_desk.index.feeds.schema import MIGRATIONS_TABLE as FEED_MIGRATIONS_TABLE
-from foreign_desk.index.sqlite import Migrations, now_iso, refuse_newer
-from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK, meta_int, vectors_name
+from foreign_desk.index.sqlite import Migrations, now_iso, read_only_uri, refuse_newer
+from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK, meta_int, read_only, vectors_name
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
 from foreign_desk.index.store.lock import OpenLock, WriterLock, try_lock
-from foreign_desk.index.store.restore_journal import commit, finish, staged
+from foreign_desk.index.store.restore_journal import commit, finish, read_as_it_was, staged
 from foreign_desk.index.store.schema import MIGRATIONS
 
 MANIFEST = "backup.json"
@@ -57,15 +57,17 @@ class BackupReport:
 
 
 async def backup(data_dir: Path, dest: Path) -> BackupReport:
-    """Copy ``data_dir`` into the new folder ``dest`` (which must not exist, or be empty)."""
+    """Copy ``data_dir`` into the new folder ``dest`` (which must not exist, or be empty). A data dir
+    that cannot be written (a read-only mount or copy) is copied as it is read (``read_as_it_was``)."""
     dest = dest.resolve()  # "." or "..": the folder's own name, for the temporary one beside it
     if not (data_dir / DB_NAME).is_file():
         raise StoreError(f"nothing to back up: no index in {data_dir}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StoreError(f"{dest} already exists and is not an empty folder")
-    async with WriterLock(data_dir / "writer.lock").hold(wait_s=WAIT_FOR_WRITER_S):
-        await asyncio.to_thread(finish, data_dir)  # a killed restore's: all of it, or none
-        writing = asyncio.ensure_future(asyncio.to_thread(_write, data_dir, dest))
+    frozen = await asyncio.to_thread(read_only, data_dir)
+    async with _writers_kept_out(data_dir, frozen):
+        await asyncio.to_thread(read_as_it_was if frozen else finish, data_dir)  # a killed restore's
+        writing = asyncio.ensure_future(asyncio.to_thread(_write, data_dir, dest, frozen))
         try:
             return await asyncio.shield(writing)
         except asyncio.CancelledError:
@@ -73,7 +75,18 @@ async def backup(data_dir: Path, dest: Path) -> BackupReport:
             raise
 
 
-def _write(data_dir: Path, dest: Path) -> BackupReport:
+def _writers_kept_out(data_dir: Path, frozen: bool) -> AbstractAsyncContextManager[object]:
+    """The writer lock, so that no generation is published or collected while a backup copies. In
+    a data dir that cannot be written (``frozen``) it is taken through its file opened to read (a
+    writer through another, writable mount of the folder waits all the same), or not at all when
+    that file is missing: it cannot be made there."""
+    lock = data_dir / "writer.lock"
+    if frozen and not lock.exists():
+        return nullcontext()
+    return WriterLock(lock, create=not frozen).hold(wait_s=WAIT_FOR_WRITER_S)
+
+
+def _write(data_dir: Path, dest: Path, frozen: bool) -> BackupReport:
     """The backup written beside ``dest``, then renamed into place; on any failure the
     temporary folder (as large as the backup) is removed, and a file-system error is one line."""
     tmp = dest.with_name(f".{dest.name}.partial")
@@ -81,7 +94,7 @@ def _write(data_dir: Path, dest: Path) -> BackupReport:
         _remove_abandoned(dest.parent)
         shutil.rmtree(tmp, ignore_errors=True)
         with _held(tmp):
-            report = _copy_out(data_dir, tmp)
+            report = _copy_out(data_dir, tmp, frozen)
             checkpoint("backup-written")
             if dest.exists():
                 dest.rmdir()
@@ -136,10 +149,10 @@ def _only_partial_files(folder: Path) -> bool:
     return all(any(fnmatch(name, pattern) for pattern in PARTIAL_FILES) for name in names)
 
 
-def _copy_out(data_dir: Path, dest: Path) -> BackupReport:
+def _copy_out(data_dir: Path, dest: Path, frozen: bool) -> BackupReport:
     files: list[str] = []
     for db in sorted(data_dir.glob("*.sqlite3")):
-        _sqlite_copy(db, dest / db.name, one_file=True)
+        _sqlite_copy(db, dest / db.name, one_file=True, frozen=frozen)
         files.append(db.name)
         checkpoint("backup-database-copied")
     meta = _meta(dest / DB_NAME)
@@ -267,10 +280,14 @@ def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:
     commit(data_dir, files)
 
 
-def _sqlite_copy(source: Path, target: Path, *, one_file: bool) -> None:
+def _sqlite_copy(source: Path, target: Path, *, one_file: bool, frozen: bool = False) -> None:
     """SQLite's online backup: a consistent snapshot of ``source`` written into ``target``
-    (``one_file``: in rollback-journal mode, so a backup is one file with no -wal beside it)."""
-    src = sqlite3.connect(source, timeout=30)
+    (``one_file``: in rollback-journal mode, so a backup is one file with no -wal beside it;
+    ``frozen``: ``source`` is in a folder that cannot be written, where no -shm can be made)."""
+    if frozen:
+        src = sqlite3.connect(read_only_uri(source), uri=True, timeout=30)
+    else:
+        src = sqlite3.connect(source, timeout=30)
     try:
         dst = sqlite3.connect(target, timeout=30)
         try:

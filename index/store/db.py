@@ -345,9 +345,18 @@ def read_only(data_dir: Path) -> bool:
 class Store:
     """The store's files in ``data_dir`` and the read side of its database."""
 
-    def __init__(self, data_dir: Path, conn: aiosqlite.Connection, opened: OpenLock | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        conn: aiosqlite.Connection,
+        opened: OpenLock | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self.data_dir = data_dir
         self.conn = conn
+        self.read_only = read_only
+        """Opened by ``open_read_only``: the data dir cannot be written, only read."""
         self.scopes = Scopes(conn)
         self._opened = opened
         self.readers = ReadConnections(self.db_path)
@@ -392,7 +401,7 @@ class Store:
             if isinstance(exc, aiosqlite.Error):
                 raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
             raise
-        return cls(data_dir, conn)
+        return cls(data_dir, conn, read_only=True)
 
     @staticmethod
     async def _connect(data_dir: Path) -> aiosqlite.Connection:

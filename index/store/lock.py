@@ -17,8 +17,11 @@ from foreign_desk.index.errors import StoreError
 class WriterLock:
     """Held by whoever changes the store; readers never take it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
+        self.create = create
+        """Whether the lock file is made if missing; else it is only opened to read (a folder
+        that cannot be written: ``flock`` needs no write access)."""
         self._local = asyncio.Lock()
 
     @property
@@ -36,7 +39,7 @@ class WriterLock:
             waiting = None
         async with self._local:
             busy = f"another process is writing to the index ({self.path}); try later"
-            fd = await wait_lock(self.path, fcntl.LOCK_EX, wait_s, busy, waiting)
+            fd = await wait_lock(self.path, fcntl.LOCK_EX, wait_s, busy, waiting, create=self.create)
             try:
                 yield
             finally:
@@ -71,13 +74,19 @@ class OpenLock:
 
 
 async def wait_lock(
-    path: Path, mode: int, wait_s: float, busy: str, waiting: Callable[[], None] | None = None
+    path: Path,
+    mode: int,
+    wait_s: float,
+    busy: str,
+    waiting: Callable[[], None] | None = None,
+    *,
+    create: bool = True,
 ) -> int:
     """A file descriptor of ``path`` holding an advisory lock (``mode``): tried at once, then, while
     another process holds it, again every tenth of a second on the loop (a non-blocking call), so a
     cancel (Ctrl-C) stops the wait; ``StoreError(busy)`` after ``wait_s``. ``waiting`` is called
-    once when the lock is held elsewhere, so a status can say so."""
-    fd = await asyncio.to_thread(open_lock_file, path)
+    once when the lock is held elsewhere, so a status can say so (``create``: ``open_lock_file``)."""
+    fd = await asyncio.to_thread(open_lock_file, path, create=create)
     try:
         deadline = asyncio.get_running_loop().time() + wait_s
         while not try_lock(fd, mode):
@@ -93,10 +102,11 @@ async def wait_lock(
     return fd
 
 
-def open_lock_file(path: Path) -> int:
-    """``path`` opened for locking, created if need be; a file-system refusal is a ``StoreError``."""
+def open_lock_file(path: Path, *, create: bool = True) -> int:
+    """``path`` opened for locking, created if need be (else opened to read, as it is); a
+    file-system refusal is a ``StoreError``."""
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if create else os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise StoreError(f"cannot open the lock file {path}: {exc.strerror or exc}") from None
 
