@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from foreign_desk.bot.cli_common import (
+    PathProblem,
     State,
     count_bar,
     err,
+    folder_path,
     guild_option,
     open_engine,
     out,
@@ -35,7 +37,7 @@ from foreign_desk.bot.cli_feeds import feeds, fetch, ingest
 from foreign_desk.bot.cli_maintenance import backup, doctor, restore
 from foreign_desk.bot.options import NotUTF8, require_utf8
 from foreign_desk.index.config import load_settings
-from foreign_desk.index.errors import ForeignDeskError
+from foreign_desk.index.errors import ForeignDeskError, UnreadableFile
 from foreign_desk.index.models import Scope
 from rich.markup import escape
 
@@ -46,15 +48,15 @@ if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False),
-    callback=regular_path,
+    type=click.Path(),
+    callback=folder_path,
     envvar="FOREIGN_DESK_DATA_DIR",
     help="Where the index lives (default: a per-user data directory).",
 )
 @click.option(
     "--config",
     "config_file",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     callback=regular_path,
     envvar="FOREIGN_DESK_CONFIG",
     help="A TOML settings file; every setting has a built-in default.",
@@ -76,6 +78,8 @@ def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbo
     try:
         settings = load_settings(config_file, data_dir=data_dir)
         refuse_unknown_sections(settings)
+    except UnreadableFile as exc:  # a path, not a setting: missing, a folder, no permission
+        raise PathProblem(str(exc)) from None
     except ForeignDeskError as exc:
         raise click.UsageError(str(exc)) from None
     ctx.obj = State(settings)
@@ -268,7 +272,7 @@ def stats(state: State, as_json: bool) -> None:
 
 
 @cli.command("eval")
-@click.argument("questions", type=click.Path(exists=True, dir_okay=False), callback=regular_path)
+@click.argument("questions", type=click.Path(), callback=regular_path)
 @click.option(
     "--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per question"
 )

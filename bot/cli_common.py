@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
+import click
 from foreign_desk.index.config import Settings
 from foreign_desk.index.errors import ConfigError, ForeignDeskError
 from foreign_desk.index.sqlite import database_problem, stop_abandoned
@@ -52,8 +53,6 @@ def refuse_unknown_sections(settings: Settings) -> None:
 
 def guild_option(command: F) -> F:
     """``--guild ID``: act as that Discord server (its own feeds and articles, its quotas)."""
-    import click
-
     return click.option(
         "--guild",
         "guild",
@@ -87,18 +86,32 @@ def print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=not unicode_stdout()))
 
 
+class PathProblem(click.ClickException):
+    """A path named on the command line that cannot be used (missing, a file where a folder
+    belongs, a FIFO): one ``error:`` line and exit status 1, as every mistake that is not a usage
+    error or a bad setting (README, "Commands"); click's own path checks exit 2."""
+
+    def show(self, file: object = None) -> None:
+        err.print(f"[red]error:[/red] {escape(self.message)}")
+
+
 def regular_path(ctx: object, param: object, value: P) -> P:
     """A path option's check (a click callback): a FIFO, socket or device named where a file or
-    folder belongs is a one-line usage error, and is never opened (a FIFO would wait forever)."""
-    import click
-
+    folder belongs is refused (``PathProblem``), and is never opened (a FIFO would wait forever)."""
     try:
         mode = os.stat(value).st_mode if value is not None else stat.S_IFREG
     except OSError:  # not there (yet), or not readable: the command says so itself
         return value
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise click.BadParameter(f"not a regular file or folder: {value}")
+        raise PathProblem(f"not a regular file or folder: {value}")
     return value
+
+
+def folder_path(ctx: object, param: object, value: P) -> P:
+    """``regular_path`` for a folder: a file there is refused too (``PathProblem``)."""
+    if value is not None and os.path.isfile(value):
+        raise PathProblem(f"not a folder: {value}")
+    return regular_path(ctx, param, value)
 
 
 class State:
@@ -122,8 +135,6 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
         err.print("interrupted")
         raise SystemExit(128 + signal.SIGTERM) from None
     except ConfigError as exc:
-        import click
-
         raise click.UsageError(str(exc)) from None
     except ForeignDeskError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")

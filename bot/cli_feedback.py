@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from foreign_desk.bot.cli_common import State, err, out, regular_path, run, unicode_stdout
+from foreign_desk.bot.cli_common import PathProblem, State, err, out, regular_path, run, unicode_stdout
 from foreign_desk.index.config import Settings
 from rich.markup import escape
 
@@ -42,7 +42,7 @@ def write_text(text: str, output: str | None) -> None:
     try:
         _replace(Path(output), text)
     except OSError as exc:  # a missing folder, no permission, a full disk: one line, no traceback
-        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
+        raise PathProblem(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def _replace(target: Path, text: str) -> None:
@@ -84,7 +84,7 @@ def feedback() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     callback=regular_path,
     help="With --json: write it to this file.",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from foreign_desk.bot.cli_common import State, err, out, regular_path, run
+from foreign_desk.bot.cli_common import State, err, folder_path, out, regular_path, run
 from rich.markup import escape
 
 
@@ -64,7 +64,7 @@ def backup(state: State, dest: Path) -> None:
 
 
 @click.command()
-@click.argument("src", type=click.Path(path_type=Path, file_okay=False), callback=regular_path)
+@click.argument("src", type=click.Path(path_type=Path), callback=folder_path)
 @click.pass_obj
 def restore(state: State, src: Path) -> None:
     """Replace the data dir's index with the backup in SRC (checked before anything is touched).

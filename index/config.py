@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from foreign_desk.index.errors import ConfigError
+from foreign_desk.index.errors import ConfigError, UnreadableFile
 
 log = logging.getLogger(__name__)
 
@@ -278,9 +278,9 @@ def read_toml(path: str | Path, what: str) -> dict[str, Any]:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{what} not found: {path}") from None
+        raise UnreadableFile(f"{what} not found: {path}") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        raise UnreadableFile(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         why = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise ConfigError(f"{what} {path} is not valid TOML: {why}") from None

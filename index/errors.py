@@ -14,6 +14,11 @@ class ConfigError(ForeignDeskError):
     """The configuration file or an environment variable is invalid."""
 
 
+class UnreadableFile(ConfigError):
+    """A settings file that cannot be read at all (missing, a folder, no permission): a path
+    named on the command line (``--config``) is then a path that cannot be used, not a bad setting."""
+
+
 class ReaderError(ForeignDeskError):
     """A corpus file cannot be read (bad encoding, empty, broken JSON, binary)."""
 

@@ -520,19 +520,19 @@ def test_a_stdout_that_cannot_encode_the_answer_still_gets_it(sample_copy: Path,
 
 
 @pytest.mark.parametrize(
-    ("args", "code", "message"),
+    ("args", "message"),
     [
-        (["index", "{fifo}", "{fifo}x"], 1, "error: not a regular file or folder: {fifo}; no such file"),
-        (["--config", "{fifo}", "stats"], 2, "Invalid value for '--config': not a regular file or folder"),
-        (["--data-dir", "{fifo}", "stats"], 2, "'--data-dir': not a regular file or folder: {fifo}"),
-        (["eval", "{fifo}"], 2, "Invalid value for 'QUESTIONS': not a regular file or folder: {fifo}"),
-        (["backup", "{fifo}"], 2, "Invalid value for 'DEST': not a regular file or folder: {fifo}"),
-        (["restore", "{fifo}"], 2, "Invalid value for 'SRC': not a regular file or folder: {fifo}"),
-        (["feedback", "export", "--json", "-o", "{fifo}"], 2, "'--output': not a regular file or folder"),
+        (["index", "{fifo}", "{fifo}x"], "error: not a regular file or folder: {fifo}; no such file"),
+        (["--config", "{fifo}", "stats"], "error: not a regular file or folder: {fifo}"),
+        (["--data-dir", "{fifo}", "stats"], "error: not a regular file or folder: {fifo}"),
+        (["eval", "{fifo}"], "error: not a regular file or folder: {fifo}"),
+        (["backup", "{fifo}"], "error: not a regular file or folder: {fifo}"),
+        (["restore", "{fifo}"], "error: not a regular file or folder: {fifo}"),
+        (["feedback", "export", "--json", "-o", "{fifo}"], "error: not a regular file or folder: {fifo}"),
     ],
 )
 def test_a_named_pipe_given_as_a_path_is_named_and_never_opened(
-    sample_copy: Path, tmp_path: Path, args: list[str], code: int, message: str
+    sample_copy: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
     """A real process under a timeout: opening the FIFO would wait for a writer forever."""
     fifo = tmp_path / "pipe"
@@ -540,9 +540,55 @@ def test_a_named_pipe_given_as_a_path_is_named_and_never_opened(
     command = [sys.executable, "-m", "foreign_desk", *(a.format(fifo=fifo) for a in args)]
     env = {**os.environ, "FOREIGN_DESK_DATA_DIR": str(sample_copy)}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == code
+    assert done.returncode == 1
     assert message.format(fifo=fifo) in done.stderr.splitlines()[-1]
     assert fifo.is_fifo()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--config", "{missing}", "stats"], "config file not found: {missing}"),
+        (["--config", "{folder}", "stats"], "cannot read config file {folder}: Is a directory"),
+        (["--data-dir", "{file}", "stats"], "not a folder: {file}"),
+        (["index", "{missing}"], "no such file or folder: {missing}; nothing under it was read or removed"),
+        (["eval", "{missing}"], "question file not found: {missing}"),
+        (["eval", "{folder}"], "{folder}: cannot read (Is a directory)"),
+        (["backup", "{file}"], "{file} already exists and is not an empty folder"),
+        (["restore", "{missing}"], "no such file or folder: {missing}; nothing was restored"),
+        (["restore", "{file}"], "not a folder: {file}"),
+        (["feedback", "export", "--json", "-o", "{folder}"], "cannot write {folder}: Is a directory"),
+        (["feedback", "export", "--json", "-o", "{missing}/x"], "cannot write {missing}/x: No such file"),
+    ],
+)
+def test_a_path_that_cannot_be_used_is_one_line_and_exit_status_1(
+    sample_copy: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    """The README's rule ("Commands"): 2 for what click checks and for bad settings, 1 for the rest,
+    a missing path included, whichever path a command takes."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    where = {name: tmp_path / name for name in ("missing", "folder", "file")}
+    code, stdout, stderr = invoke(sample_copy, *(a.format(**where) for a in args))
+    assert (code, stdout) == (1, "")
+    assert stderr.startswith("error: " + message.format(**where)) and stderr.count("\n") == 1, stderr
+
+
+def test_no_path_parameter_leaves_its_check_to_click() -> None:
+    """click's own checks of a path (exists, file or folder) exit 2 under the usage line: each
+    command checks its paths itself, so that a path that cannot be used exits 1 (the README)."""
+    import click
+
+    def params(command: click.Command, name: str) -> list[tuple[str, click.Parameter]]:
+        found = [(f"{name} {p.name}", p) for p in command.params]
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            found += params(sub, f"{name} {sub_name}")
+        return found
+
+    paths = [(name, p.type) for name, p in params(cli, "foreign-desk") if isinstance(p.type, click.Path)]
+    assert len(paths) >= 7
+    checked = [name for name, t in paths if t.exists or not (t.file_okay and t.dir_okay)]
+    assert not checked, f"path parameters click checks (exit 2): {checked}"
 
 
 def test_bad_config_file_is_a_usage_error(tmp_path: Path) -> None:

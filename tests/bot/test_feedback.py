@@ -97,7 +97,7 @@ def test_export_into_a_missing_folder_is_one_line(tmp_path: Path):
         args = ["--data-dir", str(tmp_path / "data"), "feedback", "export", "--json", "-o", str(output)]
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # no traceback
-        assert result.stderr.strip().startswith(f"Error: Could not open file '{output}': ")
+        assert result.stderr.strip().startswith(f"error: cannot write {output}: ")
         assert len(result.stderr.strip().splitlines()) == 1
 
 
