@@ -27,6 +27,7 @@ from foreign_desk.bot.cli_common import (
     out,
     print_json,
     progress_bar,
+    refuse_bad_front_end_settings,
     refuse_unknown_sections,
     regular_path,
     run,
@@ -78,6 +79,7 @@ def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbo
     try:
         settings = load_settings(config_file, data_dir=data_dir)
         refuse_unknown_sections(settings)
+        refuse_bad_front_end_settings(settings)
     except UnreadableFile as exc:  # a path, not a setting: missing, a folder, no permission
         raise PathProblem(str(exc)) from None
     except ForeignDeskError as exc:

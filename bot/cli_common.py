@@ -12,7 +12,7 @@ import signal
 import sqlite3
 import stat
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -38,6 +38,8 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FRONT_END_SECTIONS = frozenset({"discord"})
 """The settings file's tables the front ends read themselves (``Settings.extra``)."""
+DISCORD_ENV_PREFIX = "FOREIGN_DESK_DISCORD_"
+"""``[discord]``'s variables (``bot.discord.settings.ENV_PREFIX``)."""
 
 
 def refuse_unknown_sections(settings: Settings) -> None:
@@ -49,6 +51,16 @@ def refuse_unknown_sections(settings: Settings) -> None:
         raise ConfigError(
             f"unknown setting {unknown[0]!r} in the top level; known: {', '.join(sorted(known))}"
         )
+
+
+def refuse_bad_front_end_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
+    """``ConfigError`` for a bad ``[discord]`` value or ``FOREIGN_DESK_DISCORD_*`` variable, at every
+    command's start as for the other sections, not first when the bot starts. Only where there is
+    one: a command that answers otherwise imports nothing of the bot."""
+    if "discord" in settings.extra or any(name.startswith(DISCORD_ENV_PREFIX) for name in environ):
+        from foreign_desk.bot.discord.settings import load_bot_settings
+
+        load_bot_settings(settings, environ)
 
 
 def guild_option(command: F) -> F:
@@ -123,7 +135,7 @@ class State:
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     """Run a command's coroutine; a user error becomes one line on stderr and exit status 1, a bad
-    setting read only now (``[discord]``, the embedder, the seed file) a usage error (status 2),
+    setting read only now (the embedder, the seed file) a usage error (status 2),
     as one read at start is. SIGTERM cancels it as Ctrl-C does (its cleanup runs), then says
     "interrupted", status 143."""
     terminated = asyncio.Event()

@@ -93,6 +93,20 @@ def test_answering_from_the_command_line_loads_only_what_answering_uses(sample_c
     assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
+def test_checking_a_discord_table_loads_no_discord_library(sample_copy: Path, tmp_path: Path) -> None:
+    """Every command checks ``[discord]`` (as every other table) when the file has one: that
+    costs an ``ask`` the bot's settings module, never discord.py (~0.3 s of a cold start)."""
+    config = tmp_path / "fd.toml"
+    config.write_text("[discord]\ncooldown_s = 5\n")
+    env = {**os.environ, "FOREIGN_DESK_CONFIG": str(config)}
+    command = [sys.executable, "-c", ASK_THEN_LIST_MODULES, str(sample_copy), "who visited Japan?"]
+    done = subprocess.run(
+        [*command, "discord", "aiohttp"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
 def store_uses(tree: ast.AST) -> list[str]:
     """Imports of the store package and ``.store`` attribute reads (``engine.store``), with lines."""
     found = []

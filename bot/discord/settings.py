@@ -17,8 +17,6 @@ from typing import Any, ClassVar
 from foreign_desk.index.config import Bounds, Settings, build
 from foreign_desk.index.errors import ConfigError
 
-from .errors import TokenMissing
-
 ENV_PREFIX = "FOREIGN_DESK_DISCORD_"
 TOKEN_ENV = "DISCORD_TOKEN"
 QUESTION_CEILING = 1000
@@ -130,6 +128,8 @@ def load_bot_settings(
 
 def read_token(environ: Mapping[str, str] | None = None) -> str:
     """The bot token from ``DISCORD_TOKEN``; a one-line error when it is missing."""
+    from .errors import TokenMissing  # here: checking the settings (every command) needs no discord.py
+
     environ = os.environ if environ is None else environ
     token = (environ.get(TOKEN_ENV) or "").strip()
     if not token:

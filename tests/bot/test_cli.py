@@ -630,6 +630,47 @@ def test_a_bad_setting_read_by_its_command_is_a_usage_error(
     assert result.stderr.startswith("Usage: ") and f"Error: {message}" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["ask", NATO_JAPAN], ["latest"], ["stats"], ["index"], ["eval", "q.jsonl"], ["feeds", "list"],
+     ["fetch"], ["doctor"], ["backup", "b"], ["restore", "b"], ["feedback", "export"]],
+    ids=" ".join,
+)  # fmt: skip
+def test_a_bad_discord_setting_is_refused_by_every_command_as_other_sections_are(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """Not first by `run` a week later: the same file serves the CLI and the bot."""
+    cfg = tmp_path / "fd.toml"
+    cfg.write_text("[discord]\ncooldown_s = -1\n")
+    data = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "--data-dir", str(data), *args])
+    assert result.exit_code == 2 and result.stderr.startswith("Usage: ")
+    assert "Error: discord.cooldown_s must be between 0 and 86,400, got -1.0" in result.stderr
+    assert not data.exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize(
+    ("table", "env", "message"),
+    [
+        ('[discord]\ncooldwn_s = 1\n', {}, "unknown setting 'cooldwn_s' in [discord]; known: admin_role_ids"),
+        ('[discord]\nanswer_dms = "maybe"\n', {}, "discord.answer_dms must be bool, got 'maybe'"),
+        ("", {"FOREIGN_DESK_DISCORD_RESULTS_PER_PAGE": "11"},
+         "FOREIGN_DESK_DISCORD_RESULTS_PER_PAGE must be between 1 and 10, got 11"),
+        ("", {"FOREIGN_DESK_DISCORD_COOLDOWN": "5"},
+         "unknown setting FOREIGN_DESK_DISCORD_COOLDOWN in the environment for [discord]"),
+        ("", {"FOREIGN_DESK_DISCORD_TOKEN": "s3cret"}, "FOREIGN_DESK_DISCORD_TOKEN is not read"),
+    ],
+)  # fmt: skip
+def test_each_kind_of_bad_discord_setting_is_refused_without_its_secret(
+    tmp_path: Path, table: str, env: dict[str, str], message: str
+) -> None:
+    cfg = tmp_path / "fd.toml"
+    cfg.write_text(table)
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "--data-dir", str(tmp_path), "stats"], env=env)
+    assert result.exit_code == 2 and f"Error: {message}" in result.stderr
+    assert "s3cret" not in result.output
+
+
 @pytest.mark.parametrize("command", ["index", "ask", "latest", "stats", "doctor", "backup", "restore"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
