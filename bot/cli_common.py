@@ -26,6 +26,7 @@ from rich.markup import escape
 if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
     from foreign_desk.index.progress import IndexProgress
+    from rich.progress import TaskID
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., object])
@@ -183,7 +184,8 @@ async def _cancelled_on_sigterm(coro_fn: Callable[[], Awaitable[T]], terminated:
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
     """A progress bar on stderr for indexing (plain lines when stderr is not a terminal, or is
-    a dumb one: TERM=dumb, where Rich draws no live display at all)."""
+    a dumb one: TERM=dumb, where Rich draws no live display at all), shown from the first step
+    that counts something (``from_first_count``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     if not err.is_terminal or err.is_dumb_terminal:
@@ -198,7 +200,7 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
                 err.print(f"{label}: {p}")
                 last_phase, last_at = p.phase, now
 
-        yield plain
+        yield from_first_count(plain)
         return
     columns = (
         TextColumn("{task.description}"),
@@ -208,9 +210,12 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None, passages=0, unit="")
+        task: TaskID | None = None
 
         def update(p: IndexProgress) -> None:
+            nonlocal task
+            if task is None:  # added now: a bar without a task draws nothing
+                task = bar.add_task(label, total=None, passages=0, unit="")
             bar.update(
                 task,
                 description=f"{label}: {p.phase}",
@@ -220,7 +225,23 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
                 unit=p.unit,
             )
 
-        yield update
+        yield from_first_count(update)
+
+
+def from_first_count(show: Callable[[IndexProgress], None]) -> Callable[[IndexProgress], None]:
+    """``show``, from the first step that counts something (files read, articles embedded) or
+    waits for another writer: a run that finds no article file to read shows nothing but its
+    summary and error, never "embedding" and "done" over nothing (a ``--prune`` of emptied
+    folders neither: its summary says what it removed)."""
+    started = False
+
+    def step(p: IndexProgress) -> None:
+        nonlocal started
+        started = started or bool(p.total) or p.phase == "waiting"
+        if started:
+            show(p)
+
+    return step
 
 
 @contextmanager

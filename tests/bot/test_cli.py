@@ -140,6 +140,22 @@ def test_a_dumb_terminal_gets_progress_lines_and_a_marked_sentence(monkeypatch: 
     assert lines[1] == "[1] Jepang dan **NATO sepakat.**"
 
 
+@pytest.mark.parametrize("term", ["xterm", "dumb"])
+def test_no_progress_is_shown_over_nothing(monkeypatch: pytest.MonkeyPatch, term: str) -> None:
+    """A run that finds no article file steps through "embedding" and "done" with nothing to count:
+    neither a bar nor a line until a step counts something (or waits for another writer)."""
+    monkeypatch.setenv("TERM", term)
+    console = Console(file=io.StringIO(), width=200, force_terminal=True, color_system="standard")
+    monkeypatch.setattr(cli_common, "err", console)
+    with progress_bar("indexing") as bar:
+        bar(IndexProgress("embedding"))
+        bar(IndexProgress("done"))
+    assert "indexing" not in console.file.getvalue()  # type: ignore[attr-defined]
+    with progress_bar("indexing") as bar:
+        bar(IndexProgress("waiting"))
+    assert "indexing: waiting" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
 def test_an_articles_own_asterisks_do_not_blur_which_sentence_is_marked() -> None:
     """Text from a .txt or .jsonl file may hold Markdown bold: left as it is, piped output
     read "**Kapal **Lombok II** tiba.**", which marks no sentence clearly."""
@@ -361,14 +377,17 @@ def test_a_path_that_does_not_exist_is_one_line(sample_copy: Path, tmp_path: Pat
 def test_a_folder_without_article_files_is_an_error_naming_what_it_holds(
     sample_copy: Path, tmp_path: Path
 ) -> None:
-    """A backup's folder, or one of spreadsheets and PDFs, said "Indexed 0 articles", status 0."""
+    """A backup's folder, or one of spreadsheets and PDFs, said "Indexed 0 articles", status 0;
+    then progress lines ("indexing: embedding", "indexing: done") over nothing before the error."""
     folder = tmp_path / "backup"
     folder.mkdir()
+    refused = f"error: no article files in {folder}; nothing was indexed\n"
+    assert invoke(sample_copy, "index", str(folder))[::2] == (1, refused)  # empty
     backup = ("foreign-desk.sqlite3", "gen-1.faiss", "backup.json")
     for name in (*backup, "a.csv", "b.csv", ".hidden", "LICENSE"):
         (folder / name).write_bytes(b"\x00\x01")
     code, stdout, stderr = invoke(sample_copy, "index", str(folder))
-    assert (code, stderr.splitlines()[-1]) == (1, f"error: no article files in {folder}; nothing was indexed")
+    assert (code, stderr) == (1, refused)
     assert stdout.splitlines()[1] == (
         "Skipped 5 files of unsupported types: .csv 2, .faiss 1, .json 1, .sqlite3 1 "
         "(expected .htm, .htm.gz, .html, .html.gz, .jsonl, .markdown, .md, .txt)."
@@ -377,13 +396,13 @@ def test_a_folder_without_article_files_is_an_error_naming_what_it_holds(
     for name in (*backup, "b.csv"):
         (folder / name).unlink()
     code, stdout, stderr = invoke(sample_copy, "index", str(folder), str(ROOT / "corpus"))
-    assert code == 0 and "error" not in stderr
+    assert code == 0 and "error" not in stderr and "indexing: reading 2/2 files" in stderr
     assert stdout.splitlines()[1] == "Skipped 1 file of an unsupported type: .csv (expected " + (
         ".htm, .htm.gz, .html, .html.gz, .jsonl, .markdown, .md, .txt)."
     )  # the corpus folder's feeds.toml is no mistake
     (folder / "story.txt").unlink()
     code, stdout, stderr = invoke(sample_copy, "index", str(folder), "--prune")
-    assert code == 0 and "error" not in stderr and "1 removed" in stdout  # its files deleted on purpose
+    assert (code, stderr) == (0, "") and "1 removed" in stdout  # its files deleted on purpose
 
 
 def test_one_article_and_one_passage_are_counted_in_the_singular(sample_copy: Path, tmp_path: Path) -> None:
