@@ -102,6 +102,17 @@ def test_the_error_table_quotes_the_real_messages(tmp_path: Path) -> None:
     assert not unquoted, f"messages the README's error table misquotes: {unquoted}"
 
 
+def test_the_json_example_shows_the_id_of_the_path_it_shows() -> None:
+    """An article's id is made from its path: the example showed the id of a clone elsewhere."""
+    from foreign_desk.index.article import Article
+
+    example = README.split("`ask --json` prints exactly one object:\n\n```json\n", 1)[1].split("```", 1)[0]
+    (shown,) = re.findall(r'"id": "([0-9a-f]{16})"', example)
+    (path,) = set(re.findall(r'"path": "([^"]+)"', example))
+    assert shown == Article("headline", (), path=path).id
+    assert path in example.split('"citation": ', 1)[1]  # the citation names the same file
+
+
 def test_the_configuration_and_token_errors_are_quoted_as_they_read() -> None:
     from foreign_desk.bot.discord.runner import REJECTED
     from foreign_desk.bot.discord.settings import read_token
