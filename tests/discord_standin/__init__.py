@@ -36,13 +36,16 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
 - world: `application_id`, `bot`, `guild`, `general`, `announcements` (bot may not post),
   `admin` (Manage Guild via the Admin role), `user` (plain member), `owner`, `bot_role` (the
   bot's managed role); add more with `standin.world.add_user/add_member/add_role/add_text_channel`
-  (each takes `guild=`), `world.add_thread(name, parent)`, `world.add_guild(name, shard=(id,
-  count))` before the bot starts; `world.dm_channel(user)`;
+  (each takes `guild=`), `world.add_thread(name, parent, private=, members=, archived=,
+  locked=)`, `world.add_guild(name, shard=(id, count))` before the bot starts;
+  `world.dm_channel(user)`;
   `world.private_channel(*users)` (a group DM of users without the bot);
   `world.team` (a list of `TeamMember`) makes a team own the application.
 - world changes the bot is told about: `await standin.add_guild(name)` (GUILD_CREATE:
   on_guild_join), `remove_bot_from_guild(guild)` (GUILD_DELETE; then 403 50001 for its
-  channels), `delete_channel(channel)` (CHANNEL_DELETE; then 404 10003),
+  channels), `delete_channel(channel)` (CHANNEL_DELETE, or THREAD_DELETE for a
+  thread the bot sees; then 404 10003, for a channel's threads too), `update_thread(thread)`
+  (THREAD_UPDATE after editing its `archived` / `locked`),
   `update_channel(channel)` (CHANNEL_UPDATE after editing its overwrites), `update_guild(guild)`
   (GUILD_UPDATE after editing its `preferred_locale`).
 - shards: IDENTIFY's `[shard_id, shard_count]` picks the guilds a session receives; each
@@ -50,6 +53,13 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
   several clients or processes share the guilds; `sessions_by_shard()`; more than
   `max_guilds_per_shard` guilds on a shard closes it with 4011; GET /gateway/bot recommends
   `recommended_shards`.
+- threads: a thread has its parent's permissions (so has an interaction's `app_permissions`
+  there: Discord does not fold a private thread's membership in, as far as known); posting takes
+  Send Messages in Threads; a private thread is seen only by its `member_ids` and by Manage
+  Threads (else 50001; GUILD_CREATE lists the active threads the bot sees, with its `member`);
+  a locked thread answers 400 50083 to a bot without Manage Threads; a message in an archived
+  thread that is not locked unarchives it (THREAD_UPDATE);
+  `GET /channels/{id}/thread-members/{user_id}` (404 10007 for a non-member).
 - rate limits: `route_limits` / `global_limit` (real counters, Discord's headers, 429 with
   Retry-After, shared by every client with the token) and `standin.rate_limits.inject(...)`;
   see `ratelimits.py`. `enforce_nonce` returns the earlier message with the same nonce.
@@ -105,9 +115,9 @@ Not reproduced (be careful what a green test proves): Discord's actual per-route
 those configured in `route_limits` exist) and sub-limits; the identify rate limit
 (`max_concurrency`, one IDENTIFY per 5 s) and session start limits; resharding, guild
 unavailability during outages, and 4012/4013; ETF encoding; zstd-stream is served only if
-`zstandard` is installed (untested here); presences, voice, threads beyond an open public one
-known from GUILD_CREATE (`World.add_thread`: its parent's permissions, Send Messages in Threads
-to post; no THREAD_* events, archiving or thread members), reactions beyond a 204,
+`zstandard` is installed (untested here); presences, voice, threads beyond the above (no THREAD_CREATE,
+THREAD_MEMBERS_UPDATE or THREAD_LIST_SYNC; a sender is not made a thread member; announcement and
+forum threads; Discord's limits on active threads), reactions beyond a 204,
 stickers, polls; permission checks beyond viewing, sending, embedding, replying (Read Message
 History: 403 160002), managing messages and command visibility; who may click an ephemeral
 message; Components V2 layout validation; the

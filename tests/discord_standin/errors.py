@@ -18,7 +18,8 @@ UNKNOWN_INTERACTION = 10062
 CANNOT_SEND_EMPTY_MESSAGE = 50006
 CANNOT_EDIT_OTHERS_MESSAGE = 50005
 MISSING_PERMISSIONS = 50013
-MISSING_ACCESS = 50001
+UNKNOWN_MEMBER = 10007
+THREAD_ARCHIVED = 50083
 INVALID_WEBHOOK_TOKEN = 50027
 INVALID_FORM_BODY = 50035
 INVALID_JSON = 50109
@@ -82,6 +83,11 @@ def unknown_guild() -> DiscordHTTPError:
 
 def missing_permissions() -> DiscordHTTPError:
     return json_error(403, MISSING_PERMISSIONS, "Missing Permissions")
+
+
+def thread_archived() -> DiscordHTTPError:
+    """A message in a locked thread (archived or not) from a bot without Manage Threads."""
+    return json_error(400, THREAD_ARCHIVED, "Thread is archived")
 
 
 def cannot_reply() -> DiscordHTTPError:

@@ -288,7 +288,7 @@ class Gateway:
 
         After READY, Discord sends a guild the bot just joined without `unavailable` (discord.py
         then fires on_guild_join; `unavailable: false` means one back from an outage)."""
-        data = guild.payload(members=self.visible_members(session, guild))
+        data = guild.payload(members=self.visible_members(session, guild), viewer=self.standin.world.bot.id)
         if joined:
             del data["unavailable"]
         return data

@@ -9,6 +9,12 @@ Access, as Discord answers it: a channel that does not exist is 404 10003; a cha
 the bot is not in, or one it cannot view, 403 50001 Missing Access; a channel it can view but
 not send in, 403 50013. A message with embeds where the bot lacks Embed Links is sent without
 them (its embeds are dropped), or refused with 50013 when the embeds were all it had.
+
+Threads: posting takes Send Messages in Threads; a private thread is seen only by its members and
+by Manage Threads (else 50001); a locked thread refuses a bot without Manage Threads with 400
+50083 "Thread is archived" (what Discord answers there, discord-api-docs#5517 and #6884); a
+message sent in an archived thread that is not locked unarchives it (THREAD_UPDATE), as Discord's
+threads topic says.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from .messaging import FLAG_EPHEMERAL, SETTABLE_FLAGS
 from .records import RecordedRequest, StoredMessage
 from .routing import Call, Files, Handler, Route, check_edit, compile_route
 from .validation import check_commands
-from .world import Channel, Guild, Perm
+from .world import Channel, Guild, Perm, thread_member_payload
 
 if TYPE_CHECKING:
     from .server import DiscordStandin
@@ -69,6 +75,7 @@ class RestApi:
             ("GET", "/guilds/{guild_id}/roles", self.get_guild_roles, True),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member, True),
             ("GET", "/channels/{channel_id}", self.get_channel, True),
+            ("GET", "/channels/{channel_id}/thread-members/{user_id}", self.get_thread_member, True),
             ("POST", "/channels/{channel_id}/typing", self.typing, True),
             ("GET", "/channels/{channel_id}/messages", self.list_messages, True),
             ("POST", "/channels/{channel_id}/messages", self.create_message, True),
@@ -166,7 +173,10 @@ class RestApi:
         channel = self.s.world.find_channel(int(channel_id)) if channel_id.isdigit() else None
         if channel is None:
             raise err.unknown_channel()
-        if not self._bot_perms(channel) & Perm.VIEW_CHANNEL:
+        guild = self.s.world.guild_of(channel)
+        if guild is not None and not guild.can_view(self.s.world.bot.id, channel):
+            raise err.missing_access()
+        if guild is None and not self._bot_perms(channel) & Perm.VIEW_CHANNEL:
             raise err.missing_access()
         return channel
 
@@ -345,7 +355,19 @@ class RestApi:
         return 200, member.payload()
 
     async def get_channel(self, call: Call) -> tuple[int, Any]:
-        return 200, self.s.world.channel_payload(self._channel(call.params["channel_id"]))
+        channel = self._channel(call.params["channel_id"])
+        guild = self.s.world.guild_of(channel)
+        if guild is None:
+            return 200, self.s.world.channel_payload(channel)
+        return 200, guild.channel_payload(channel, viewer=self.s.world.bot.id)
+
+    async def get_thread_member(self, call: Call) -> tuple[int, Any]:
+        """A member of a thread the bot can see (else 10003 / 50001), or 404 10007 Unknown Member."""
+        channel = self._channel(call.params["channel_id"])
+        uid = call.params["user_id"]
+        if not channel.is_thread or not uid.isdigit() or int(uid) not in channel.member_ids:
+            raise err.json_error(404, err.UNKNOWN_MEMBER, "Unknown Member")
+        return 200, thread_member_payload(channel, int(uid))
 
     async def typing(self, call: Call) -> tuple[int, Any]:
         channel = self._channel(call.params["channel_id"])  # 10003 / 50001
@@ -380,6 +402,8 @@ class RestApi:
         perms = self._bot_perms(channel)
         if not perms & channel.send_permission:
             raise err.missing_permissions()
+        if channel.locked and not perms & Perm.MANAGE_THREADS:
+            raise err.thread_archived()
         body = call.json or {}
         if body.get("embeds") and not perms & Perm.EMBED_LINKS:
             body = {**body, "embeds": []}  # dropped; 50006 becomes 50013 below when nothing is left
@@ -416,6 +440,9 @@ class RestApi:
             flags=int(body.get("flags") or 0) & SETTABLE_FLAGS & ~FLAG_EPHEMERAL,
         )
         msg.revisions[0] = copy.deepcopy(call.json or {})  # as sent, dropped embeds included
+        if channel.archived:  # not locked, or the bot may manage threads: sending unarchives it
+            channel.archived = False
+            await self.s.update_thread(channel)
         await self.s.messages.announce(msg, "MESSAGE_CREATE")
         return 200, self.s.messages.payload(msg)
 

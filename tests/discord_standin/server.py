@@ -378,14 +378,34 @@ class DiscordStandin(UserActions):
             await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, session=session)
 
     async def delete_channel(self, channel: Channel) -> None:
-        """The channel is deleted: CHANNEL_DELETE, then 404 10003 Unknown Channel for it."""
+        """The channel is deleted: CHANNEL_DELETE, then 404 10003 Unknown Channel for it and its
+        threads (discord.py deletes the threads it knows itself). A thread: THREAD_DELETE, sent
+        only if the bot could see it."""
         guild = self.world.guild_of(channel)
         if guild is None:
             raise StandinUsageError("only guild channels can be deleted")
         payload = guild.channel_payload(channel)
+        seen = guild.can_view(self.world.bot.id, channel)
         del guild.channels[channel.id]
-        if self.gateway.session_for(guild.id) is not None:
+        for thread in [c for c in guild.channels.values() if c.parent_id == channel.id]:
+            del guild.channels[thread.id]
+        if self.gateway.session_for(guild.id) is None:
+            return
+        if not channel.is_thread:
             await self.gateway.dispatch_for(guild.id, "CHANNEL_DELETE", payload)
+        elif seen:
+            data = {k: payload[k] for k in ("id", "guild_id", "parent_id", "type")}
+            await self.gateway.dispatch_for(guild.id, "THREAD_DELETE", data)
+
+    async def update_thread(self, thread: Channel) -> None:
+        """Tell the bot a thread changed (after editing its ``archived`` / ``locked``): THREAD_UPDATE,
+        sent only if the bot can see the thread."""
+        guild = self.world.guild_of(thread)
+        if guild is None or not thread.is_thread:
+            raise StandinUsageError("only threads are updated this way")
+        if guild.can_view(self.world.bot.id, thread) and self.gateway.session_for(guild.id) is not None:
+            payload = guild.channel_payload(thread, viewer=self.world.bot.id)
+            await self.gateway.dispatch_for(guild.id, "THREAD_UPDATE", payload)
 
     async def update_channel(self, channel: Channel) -> None:
         """Tell the bot a channel changed (after editing its `overwrites`): CHANNEL_UPDATE."""

@@ -36,6 +36,7 @@ class Perm(enum.IntFlag):
     USE_EXTERNAL_EMOJIS = 1 << 18
     MANAGE_ROLES = 1 << 28
     USE_APPLICATION_COMMANDS = 1 << 31
+    MANAGE_THREADS = 1 << 34
     SEND_MESSAGES_IN_THREADS = 1 << 38
 
 
@@ -80,6 +81,7 @@ class ChannelType(enum.IntEnum):
     GUILD_VOICE = 2
     GUILD_CATEGORY = 4
     PUBLIC_THREAD = 11
+    PRIVATE_THREAD = 12
 
 
 @dataclass
@@ -172,6 +174,12 @@ class Channel:
     recipient_ids: list[int] = field(default_factory=list)
     parent_id: int | None = None
     """A thread's channel."""
+    archived: bool = False
+    """A thread's `thread_metadata.archived`: a message sent there unarchives it, unless locked."""
+    locked: bool = False
+    """A thread's `thread_metadata.locked`: only Manage Threads may post or unarchive it."""
+    member_ids: list[int] = field(default_factory=list)
+    """A thread's members (a private thread is seen only by them and by Manage Threads)."""
 
     @property
     def mention(self) -> str:
@@ -179,7 +187,11 @@ class Channel:
 
     @property
     def is_thread(self) -> bool:
-        return self.type is ChannelType.PUBLIC_THREAD
+        return self.type in (ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD)
+
+    @property
+    def is_private_thread(self) -> bool:
+        return self.type is ChannelType.PRIVATE_THREAD
 
     @property
     def send_permission(self) -> Perm:
@@ -287,9 +299,20 @@ class Guild:
             return ALL_PERMISSIONS
         return perms
 
+    def can_view(self, user_id: int, channel: Channel) -> bool:
+        """View Channel there; a private thread also takes being its member, or Manage Threads
+        (Discord: "you must be invited to the thread ... or be a moderator")."""
+        perms = self.channel_permissions(user_id, channel)
+        if not perms & Perm.VIEW_CHANNEL:
+            return False
+        if not channel.is_private_thread or user_id in channel.member_ids:
+            return True
+        return bool(perms & Perm.MANAGE_THREADS)
+
     def channel_permissions(self, user_id: int, channel: Channel) -> int:
         """Discord's overwrite algorithm: @everyone overwrite, role overwrites, member overwrite;
-        a thread has its parent channel's permissions."""
+        a thread has its parent channel's permissions (a private thread's membership is not in
+        them: ``can_view``)."""
         if channel.parent_id is not None:
             return self.channel_permissions(user_id, self.channels[channel.parent_id])
         perms = self.base_permissions(user_id)
@@ -313,9 +336,10 @@ class Guild:
             return 0
         return perms
 
-    def channel_payload(self, channel: Channel) -> dict[str, Any]:
+    def channel_payload(self, channel: Channel, *, viewer: int | None = None) -> dict[str, Any]:
+        """The channel object; a thread's carries ``member`` when ``viewer`` is one of its members."""
         if channel.is_thread:
-            return self._thread_payload(channel)
+            return self._thread_payload(channel, viewer)
         return {
             "id": str(channel.id),
             "type": int(channel.type),
@@ -331,10 +355,17 @@ class Guild:
             "flags": 0,
         }
 
-    def _thread_payload(self, thread: Channel) -> dict[str, Any]:
-        """A public thread, open, started by the guild's owner."""
-        metadata = {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": iso_now()}
-        return {
+    def _thread_payload(self, thread: Channel, viewer: int | None) -> dict[str, Any]:
+        """A thread started by the guild's owner, with its archived and locked state."""
+        metadata: dict[str, Any] = {
+            "archived": thread.archived,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": iso_now(),
+            "locked": thread.locked,
+        }
+        if thread.is_private_thread:
+            metadata["invitable"] = True
+        data = {
             "id": str(thread.id),
             "type": int(thread.type),
             "guild_id": str(self.id),
@@ -344,18 +375,29 @@ class Guild:
             "last_message_id": None,
             "rate_limit_per_user": 0,
             "message_count": 0,
-            "member_count": 1,
+            "member_count": max(1, len(thread.member_ids)),
             "flags": 0,
-            "thread_metadata": {**metadata, "locked": False},
+            "thread_metadata": metadata,
         }
+        if viewer is not None and viewer in thread.member_ids:
+            data["member"] = thread_member_payload(thread, viewer)
+        return data
 
-    def channels_and_threads(self) -> tuple[list[Channel], list[Channel]]:
-        """The guild's channels, and apart from them its threads (as GUILD_CREATE lists them)."""
+    def channels_and_threads(self, viewer: int | None = None) -> tuple[list[Channel], list[Channel]]:
+        """The guild's channels, and apart from them its threads: with ``viewer``, as GUILD_CREATE
+        lists them to that user (the active threads it can view)."""
         channels = list(self.channels.values())
-        return [c for c in channels if not c.is_thread], [c for c in channels if c.is_thread]
+        threads = [c for c in channels if c.is_thread]
+        if viewer is not None:
+            threads = [t for t in threads if not t.archived and self.can_view(viewer, t)]
+        return [c for c in channels if not c.is_thread], threads
 
-    def payload(self, *, members: list[Member], large_threshold: int = 250) -> dict[str, Any]:
-        """A GUILD_CREATE `d`: the guild object plus channels, roles, the given members."""
+    def payload(
+        self, *, members: list[Member], large_threshold: int = 250, viewer: int | None = None
+    ) -> dict[str, Any]:
+        """A GUILD_CREATE `d`: the guild object plus channels, roles, the given members, and the
+        active threads ``viewer`` (the bot) can view."""
+        channels, threads = self.channels_and_threads(viewer)
         return {
             "id": str(self.id),
             "name": self.name,
@@ -392,8 +434,8 @@ class Guild:
             "member_count": len(self.members),
             "voice_states": [],
             "members": [m.payload() for m in members],
-            "channels": [self.channel_payload(c) for c in self.channels_and_threads()[0]],
-            "threads": [self.channel_payload(c) for c in self.channels_and_threads()[1]],
+            "channels": [self.channel_payload(c) for c in channels],
+            "threads": [self.channel_payload(c, viewer=viewer) for c in threads],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -549,11 +591,31 @@ class World:
         guild.channels[channel.id] = channel
         return channel
 
-    def add_thread(self, name: str, parent: Channel) -> Channel:
-        """A public thread in ``parent`` (a guild text channel); made after READY, the bot does
-        not know it (no THREAD_CREATE is sent)."""
-        kind = ChannelType.PUBLIC_THREAD
-        thread = Channel(self.ids(), name, kind, guild_id=parent.guild_id, parent_id=parent.id)
+    def add_thread(
+        self,
+        name: str,
+        parent: Channel,
+        *,
+        private: bool = False,
+        members: list[User] | None = None,
+        archived: bool = False,
+        locked: bool = False,
+    ) -> Channel:
+        """A thread in ``parent`` (a guild text channel): public, or ``private`` (seen only by
+        its ``members`` and by Manage Threads); made after READY, the bot does not know it (no
+        THREAD_CREATE is sent). Change ``archived`` / ``locked`` later with
+        ``DiscordStandin.update_thread``."""
+        kind = ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD
+        thread = Channel(
+            self.ids(),
+            name,
+            kind,
+            guild_id=parent.guild_id,
+            parent_id=parent.id,
+            archived=archived,
+            locked=locked,
+            member_ids=[u.id for u in members or []],
+        )
         guild = self.guild_of(parent)
         assert guild is not None, "threads are in guild channels"
         guild.channels[thread.id] = thread
@@ -647,6 +709,11 @@ class World:
             "approximate_guild_count": len(self.bot_guilds()),
             "integration_types_config": {"0": {}, "1": {}},
         }
+
+
+def thread_member_payload(thread: Channel, user_id: int) -> dict[str, Any]:
+    """A thread member object (GET /channels/{id}/thread-members/{user_id}, a thread's `member`)."""
+    return {"id": str(thread.id), "user_id": str(user_id), "join_timestamp": iso_now(), "flags": 0}
 
 
 def _new_guild(
