@@ -13,8 +13,9 @@ when this process dies mid-send and the next holder resends it (``recover_claims
 An alert is in its server's language as the follows keep it (``cogs.servers``), whichever
 process posts it. It goes out as an embed where the bot may embed links, else as plain text
 (and a message whose embed Discord dropped is edited into the plain text). A channel that is
-gone (10003) or that the bot may no longer see or post in (50001, 50013) loses its follows, with
-a log line.
+gone (10003), that the bot may no longer see or post in (50001, 50013: a private thread it was
+removed from too), or a thread locked since (50083, 160005) loses its follows at once, with a log
+line naming its server and topics; a thread that was only archived is not: the alert unarchives it.
 Any other Discord error is retried with a backoff (``alert_retry_s``, doubled each time), at
 most ``alert_attempts`` times, then the alert is dropped with a log line. A send that may have
 posted (a 5xx, or no answer: a timeout, a lost connection) is retried only while Discord
@@ -43,9 +44,13 @@ from .replies import NO_PINGS
 
 log = logging.getLogger(__name__)
 
-CHANNEL_CLOSED = frozenset({10003, 50001, 50013})
-"""Discord's codes for a channel gone (Unknown Channel) or closed to the bot (Missing Access,
-Missing Permissions); another 403 or 404 (Cloudflare's block, 40333) says nothing of the channel."""
+CHANNEL_GONE = 10003
+THREAD_LOCKED = frozenset({50083, 160005})
+CHANNEL_CLOSED = frozenset({CHANNEL_GONE, 50001, 50013, *THREAD_LOCKED})
+"""Discord's codes for a channel gone (Unknown Channel), closed to the bot (Missing Access,
+Missing Permissions) or a thread locked by a moderator (Thread is archived: a message would
+unarchive one that is not locked; Thread is locked); another 403 or 404 (Cloudflare's block,
+40333) says nothing of the channel."""
 
 
 class Alerts:
@@ -164,18 +169,15 @@ class Alerts:
             return False  # another sender has it
         try:
             await self._send(channel, claimed, tx)  # type: ignore[arg-type]
-        except (discord.NotFound, discord.Forbidden) as exc:
+        except discord.DiscordServerError as exc:  # Discord's side failed: the message may exist
+            await self._failed(claimed, exc, maybe_posted=True)
+            return False
+        except discord.HTTPException as exc:  # refused: nothing was posted
             if exc.code not in CHANNEL_CLOSED:  # say Cloudflare's 403 (40333): refused, not closed
                 await self._failed(claimed, exc)
                 return False
             await self._record(claimed)  # dropped with the follows
             await self._unreachable(channel_id, exc)
-            return False
-        except discord.DiscordServerError as exc:  # Discord's side failed: the message may exist
-            await self._failed(claimed, exc, maybe_posted=True)
-            return False
-        except discord.HTTPException as exc:  # refused: nothing was posted
-            await self._failed(claimed, exc)
             return False
         except (OSError, aiohttp.ClientError) as exc:  # no answer (timeout, connection lost)
             await self._failed(claimed, exc, maybe_posted=True)
@@ -232,15 +234,22 @@ class Alerts:
         return message
 
     async def _unreachable(self, channel_id: int, exc: discord.HTTPException) -> None:
-        """The channel is gone (10003) or closed to the bot (50001, 50013): its follows stop."""
+        """The channel is gone or closed to the bot (``CHANNEL_CLOSED``): its follows stop, once."""
         follows = await self.feeds.following(channel_id)
+        state = "closed to the bot"
+        if exc.code == CHANNEL_GONE:
+            state = "gone"
+        elif exc.code in THREAD_LOCKED:
+            state = "a locked thread"
         log.warning(
-            "channel %s is %s (%s %s): stopping its %d follow(s)",
+            "channel %s of server %s is %s (%s %s): stopping its %d follow(s): %s",
             channel_id,
-            "gone" if isinstance(exc, discord.NotFound) else "closed to the bot",
+            follows[0].guild_id if follows else None,
+            state,
             exc.status,
             exc.code,
             len(follows),
+            ", ".join(repr(f.topic) for f in follows),
         )
         for follow in follows:
             await self.feeds.unfollow(channel_id, follow.topic)

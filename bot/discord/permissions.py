@@ -58,6 +58,37 @@ def bot_can_post(interaction: discord.Interaction) -> bool:
     return perms.view_channel and send and perms.embed_links
 
 
+def thread_locked(interaction: discord.Interaction) -> bool:
+    """Whether the interaction comes from a locked thread (archived or not) where the bot may not
+    manage threads: Discord refuses its messages there (50083). An archived thread that is not
+    locked is fine: a message sent there unarchives it."""
+    channel = interaction.channel
+    return (
+        isinstance(channel, discord.Thread)
+        and channel.locked
+        and not interaction.app_permissions.manage_threads
+    )
+
+
+async def bot_in_thread(interaction: discord.Interaction) -> bool:
+    """Whether the bot may post in the interaction's private thread (True elsewhere): it was added
+    to it, or it may manage threads. Asked of Discord, one request: an interaction from a private
+    thread comes whether or not the bot is in it, its permissions there are the parent channel's,
+    and the cache knows only threads it was told of (``Thread.me`` stays set after a removal)."""
+    channel = interaction.channel
+    if not isinstance(channel, discord.Thread) or channel.type is not discord.ChannelType.private_thread:
+        return True
+    if interaction.app_permissions.manage_threads:
+        return True
+    me = interaction.client.user
+    assert me is not None, "interactions reach a logged-in client"
+    try:
+        await channel.fetch_member(me.id)
+    except (discord.NotFound, discord.Forbidden):  # not a member (10007), or not let see it (50001)
+        return False
+    return True
+
+
 def may_embed(channel: object) -> bool:
     """False where the bot is known to lack Embed Links; True otherwise (DMs, unknown channels).
     A thread has its parent channel's permissions (``Thread.permissions_for`` reads them)."""

@@ -37,6 +37,7 @@ class BotSettings:
         "status_edit_interval_s": (0, 600),
         "alert_check_s": (0.1, 3_600),
         "max_follows_per_channel": (1, 25),
+        "max_follows_per_server": (1, 10_000),
         "interaction_token_s": (1, 900),  # Discord's lifetime is 900
         "takeover_check_s": (0.1, 3_600),
         "identify_spacing_s": (0, 600),
@@ -75,6 +76,9 @@ class BotSettings:
     """Most seconds between two looks for topic alerts that are due (a new match is looked at sooner)."""
     max_follows_per_channel: int = 25
     """Topics one channel may follow (/follow refuses more)."""
+    max_follows_per_server: int = 100
+    """Follows one server may have across its channels (/follow refuses more): each is an alert
+    to send, and one server's many must not crowd out the others'."""
     operator_guild_ids: list[int] = field(default_factory=list)
     """Servers where the /operator commands are registered (empty: nowhere; the CLI does it all)."""
     interaction_token_s: float = 900.0

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds.claims import Claims, claimed_post
-from foreign_desk.index.feeds.digest import plan_posts, post_of
+from foreign_desk.index.feeds.digest import by_turns, plan_posts, post_of
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
 from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
@@ -694,11 +694,19 @@ class FeedDesk:
         created_by: int | None = None,
         locale: str | None = None,
         limit: int | None = None,
+        server_limit: int | None = None,
     ) -> Follow:
         """Post articles about ``topic`` in a channel as they are ingested (in the language of
-        the server's ``locale``); a channel follows at most ``limit`` topics (``Follows.add``)."""
+        the server's ``locale``); a channel follows at most ``limit`` topics, a server at most
+        ``server_limit`` across its channels (``Follows.add``)."""
         return await self.follows.add(
-            channel_id, topic, guild_id=guild_id, created_by=created_by, locale=locale, limit=limit
+            channel_id,
+            topic,
+            guild_id=guild_id,
+            created_by=created_by,
+            locale=locale,
+            limit=limit,
+            server_limit=server_limit,
         )
 
     async def server_locale(self, guild_id: int, locale: str) -> int:
@@ -717,7 +725,8 @@ class FeedDesk:
 
     async def due_posts(self, now: float | None = None) -> list[Post]:
         """What to post now: claims due for a (re)send, then at most one new post per channel
-        without a claim outstanding (see ``digest.plan_posts``)."""
+        without a claim outstanding (see ``digest.plan_posts``), in turns across servers
+        (``digest.by_turns``)."""
         now = self.clock() if now is None else now
         retries = []
         for nonce, _ in await self.claims.due(now):
@@ -739,7 +748,7 @@ class FeedDesk:
             settle_s=s.digest_settle_s,
             max_items=s.digest_max_items,
         )
-        return retries + fresh
+        return by_turns(retries + fresh)
 
     async def claim(self, post: Post) -> Post | None:
         """Claim ``post`` as it is sent (it gets its ``nonce``; if this process dies before

@@ -11,11 +11,15 @@ Rules, per channel:
 * an article matched by two follows of the channel is posted once, naming both topics;
   syndicated copies (near-identical ledes from different outlets) are one item that names the
   other outlets.
+
+Across servers, what is due is sent in turns (``by_turns``): one post of each server, then a
+second of each, so a server with many followed channels does not hold the others' alerts back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import chain, zip_longest
 
 from foreign_desk.index.feeds.models import Match, Post
 from foreign_desk.index.fusion import near_duplicate, shingles
@@ -47,6 +51,15 @@ def plan_posts(
             continue
         posts.append(post_of(channel, matches, max(1, max_items)))
     return posts
+
+
+def by_turns(posts: Sequence[Post]) -> list[Post]:
+    """``posts`` in turns of one post per server (servers in the order they first come, each
+    server's posts in their own order): the first turn reaches every server with something due."""
+    queues: dict[int | None, list[Post]] = {}
+    for post in posts:
+        queues.setdefault(post.guild_id, []).append(post)
+    return [p for p in chain.from_iterable(zip_longest(*queues.values())) if p is not None]
 
 
 def post_of(channel: int, matches: list[Match], max_items: int) -> Post:

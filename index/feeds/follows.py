@@ -35,10 +35,11 @@ MAX_TOPIC_CHARS = 200
 MatchListener = Callable[[list[Match]], Awaitable[None] | None]
 
 SQL_FOLLOWS = "SELECT id, channel_id, topic, guild_id, created_by, created_at, locale FROM follows"
-SQL_ADD_FOLLOW = (  # unless the channel has its cap of follows: checked by the statement that adds
+SQL_ADD_FOLLOW = (  # unless the channel or its server has its cap: checked by the statement that adds
     "INSERT INTO follows(channel_id, guild_id, topic, topic_key, vector, fingerprint, created_by, "
     "created_at, locale) SELECT ?,?,?,?,?,?,?,?,? "
-    "WHERE (SELECT count(*) FROM follows WHERE channel_id = ?) < ?"
+    "WHERE (SELECT count(*) FROM follows WHERE channel_id = ?) < ? "
+    "AND (SELECT count(*) FROM follows WHERE guild_id = ?) < ?"
 )
 NO_CAP = 1 << 62
 SQL_ADD_MATCH = (
@@ -92,9 +93,17 @@ class AlreadyFollowed(FeedError):
 class TooManyFollows(FeedError):
     """The channel follows ``limit`` topics already."""
 
+    where = "channel"
+
     def __init__(self, limit: int) -> None:
-        super().__init__(f"this channel already follows {limit} topics")
+        super().__init__(f"this {self.where} already follows {limit} topics")
         self.limit = limit
+
+
+class TooManyServerFollows(TooManyFollows):
+    """The channel's server follows ``limit`` topics already, across its channels."""
+
+    where = "server"
 
 
 class NotFollowed(FeedError):
@@ -127,6 +136,20 @@ class SettledMatch:
         return self.unfollowed or self.article_uid not in live
 
 
+@dataclass(frozen=True, slots=True)
+class _Caps:
+    """How many topics a channel, and its server (``guild_id``), may follow; None: no cap."""
+
+    channel: int | None
+    server: int | None
+    guild_id: int | None
+
+    def params(self, channel_id: int) -> tuple[int | None, ...]:
+        """The last four parameters of ``SQL_ADD_FOLLOW`` (a follow of no server has no server cap)."""
+        server = NO_CAP if self.server is None or self.guild_id is None else self.server
+        return (channel_id, NO_CAP if self.channel is None else self.channel, self.guild_id, server)
+
+
 def _follow(row: Sequence) -> Follow:
     return Follow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5], row[6])
 
@@ -150,41 +173,49 @@ class Follows:
         created_by: int | None = None,
         locale: str | None = None,
         limit: int | None = None,
+        server_limit: int | None = None,
     ) -> Follow:
-        """Follow ``topic`` in a channel (embedding it now); ``AlreadyFollowed`` if it does, and
-        ``TooManyFollows`` if it follows ``limit`` topics already, both checked again by the insert
+        """Follow ``topic`` in a channel (embedding it now); ``AlreadyFollowed`` if it does,
+        ``TooManyFollows`` if it follows ``limit`` topics already and ``TooManyServerFollows`` if
+        its server follows ``server_limit`` (in all its channels), each checked again by the insert
         (other tasks and processes may follow meanwhile). ``locale`` is the server's (``Follow.locale``)."""
         topic = " ".join(topic.split())
         if not topic:
             raise FeedError("the topic is empty")
         if len(topic) > MAX_TOPIC_CHARS:
             raise FeedError(f"the topic is longer than {MAX_TOPIC_CHARS} characters")
-        await self._refuse(channel_id, topic, limit)
+        caps = _Caps(limit, server_limit, guild_id)
+        await self._refuse(channel_id, topic, caps)
         vector = await self.engine.embed_query(topic)
         fingerprint = self.engine.fingerprint.to_json()
         key = caseless(topic)
         row = (channel_id, guild_id, topic, key, _blob(vector), fingerprint, created_by, now_iso(), locale)
-        cap = NO_CAP if limit is None else limit
         try:
             async with self.db.transaction() as conn:
-                cur = await conn.execute(SQL_ADD_FOLLOW, (*row, channel_id, cap))
+                cur = await conn.execute(SQL_ADD_FOLLOW, (*row, *caps.params(channel_id)))
         except sqlite3.IntegrityError:  # the unique (channel, topic_key): followed meanwhile
-            await self._refuse(channel_id, topic, None)
+            await self._refuse(channel_id, topic, _Caps(None, None, None))
             raise AlreadyFollowed(topic) from None
         if not cur.rowcount:
-            raise TooManyFollows(cap)
+            await self._refuse(channel_id, topic, caps)
+            raise TooManyFollows(NO_CAP if limit is None else limit)  # capped then, no more now
         follow_id = int(cur.lastrowid)  # type: ignore[arg-type]
         rows = await self.db.rows(f"{SQL_FOLLOWS} WHERE id = ?", (follow_id,))
         return _follow(rows[0])
 
-    async def _refuse(self, channel_id: int, topic: str, limit: int | None) -> None:
-        """``AlreadyFollowed`` (with the topic as followed) or ``TooManyFollows``, as things are now."""
+    async def _refuse(self, channel_id: int, topic: str, caps: _Caps) -> None:
+        """``AlreadyFollowed`` (with the topic as followed), ``TooManyFollows`` or
+        ``TooManyServerFollows``, as things are now."""
         followed = await self.following(channel_id)
         same = next((f for f in followed if caseless(f.topic) == caseless(topic)), None)
         if same is not None:
             raise AlreadyFollowed(same.topic)
-        if limit is not None and len(followed) >= limit:
-            raise TooManyFollows(limit)
+        if caps.channel is not None and len(followed) >= caps.channel:
+            raise TooManyFollows(caps.channel)
+        if caps.server is not None and caps.guild_id is not None:
+            rows = await self.db.rows("SELECT count(*) FROM follows WHERE guild_id = ?", (caps.guild_id,))
+            if rows[0][0] >= caps.server:
+                raise TooManyServerFollows(caps.server)
 
     async def remove(self, channel_id: int, topic: str) -> Follow:
         """Stop following ``topic`` (in any case: ``caseless``) in a channel; its unposted matches go too."""
@@ -265,7 +296,7 @@ class Follows:
                     new.append((fid, channel, topic, uid, sim))
         summaries = await self._summaries([n[3] for n in new])
         matches = [
-            Match(fid, channel, topic, summaries[uid], round(sim, 4), now)
+            Match(fid, channel, topic, summaries[uid], round(sim, 4), now, guild_of[fid])
             for fid, channel, topic, uid, sim in new
             if uid in summaries
         ]
@@ -319,13 +350,12 @@ class Follows:
         sql, params = f"{SQL_PENDING} AND m.claim IS ?", cast(tuple[Any, ...], (claim,))
         if channel_id is not None:
             sql, params = f"{sql} AND f.channel_id = ?", (*params, channel_id)
-        rows = await self.db.rows(sql, params)
-        keys = [(r[3], int(r[6]) if r[6] else None) for r in rows]
-        seen = await self._visible(keys)
-        rows = [r for r, key in zip(rows, keys, strict=True) if key in seen]
+        rows = [(*r[:6], int(r[6]) if r[6] else None) for r in await self.db.rows(sql, params)]
+        seen = await self._visible([(r[3], r[6]) for r in rows])
+        rows = [r for r in rows if (r[3], r[6]) in seen]
         summaries = await self._summaries([r[3] for r in rows])
         return [
-            Match(int(r[0]), int(r[1]), r[2], summaries[r[3]], float(r[4]), float(r[5]))
+            Match(int(r[0]), int(r[1]), r[2], summaries[r[3]], float(r[4]), float(r[5]), r[6])
             for r in rows
             if r[3] in summaries
         ]

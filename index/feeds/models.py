@@ -130,6 +130,8 @@ class Match:
     article: ArticleSummary
     similarity: float
     matched_at: float
+    guild_id: int | None = None
+    """The follow's server (None: a follow of no server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +156,8 @@ class Post:
     @property
     def digest(self) -> bool:
         return len(self.items) > 1
+
+    @property
+    def guild_id(self) -> int | None:
+        """The server of the channel it goes to (its matches'), for taking turns (``digest.by_turns``)."""
+        return self.items[0].guild_id if self.items else None

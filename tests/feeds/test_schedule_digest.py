@@ -7,6 +7,7 @@ import random
 import pytest
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.feeds import Match, plan_posts
+from foreign_desk.index.feeds.digest import by_turns
 from foreign_desk.index.feeds.schedule import next_delay
 from foreign_desk.index.models import ArticleSummary
 
@@ -45,9 +46,16 @@ def summary(
 
 
 def match(
-    uid: str, at: float, *, channel: int = 1, topic: str = "Gaza", follow: int = 1, **kw: object
+    uid: str,
+    at: float,
+    *,
+    channel: int = 1,
+    topic: str = "Gaza",
+    follow: int = 1,
+    guild: int | None = None,
+    **kw: object,
 ) -> Match:
-    return Match(follow, channel, topic, summary(uid, **kw), 0.85, at)  # type: ignore[arg-type]
+    return Match(follow, channel, topic, summary(uid, **kw), 0.85, at, guild)  # type: ignore[arg-type]
 
 
 RULES = {"gap_s": 600, "settle_s": 30, "max_items": 10}
@@ -110,3 +118,20 @@ def test_syndicated_copies_are_one_item_naming_the_other_outlets() -> None:
     assert len(post.items) == 2 and set(post.article_ids) == {"a", "b", "c"}
     folded = next(i for i, m in enumerate(post.items) if m.article.id in "ab")
     assert post.also_in[folded] and post.also_in[folded][0] in {"Reuters", "Jakarta Globe"}
+
+
+def test_due_posts_go_in_turns_across_servers() -> None:
+    """Server 7 follows in four channels, server 8 in one, a follow of no server in one: the
+    first turn reaches each of them, then server 7's others follow in their own order."""
+    channels = [(1, 7), (2, 7), (3, 7), (4, 8), (5, 7), (6, None)]
+    pending = [match(f"a{c}", 1000, channel=c, guild=g) for c, g in channels]
+    posts = plan_posts(pending, {}, 1030, **RULES)
+    assert [p.channel_id for p in posts] == [1, 2, 3, 4, 5, 6]  # channel order
+    assert [(p.channel_id, p.guild_id) for p in by_turns(posts)] == [
+        (1, 7),
+        (4, 8),
+        (6, None),
+        (2, 7),
+        (3, 7),
+        (5, 7),
+    ]

@@ -4,7 +4,9 @@ posted there (by the alert loop, ``alerts``) as they are indexed.
 Following and unfollowing need Manage Channels in the channel (or a configured admin): Discord
 hides the two commands from other members (``default_permissions``), and the check is made again
 at run time because server owners can change who sees a command. /follow also checks that the
-bot itself may post (with embeds) in the channel, so that a follow never fails silently.
+bot itself may post (with embeds) in the channel, so that a follow never fails silently: in a
+thread, that it is not locked and, if private, that the bot was added to it. A server follows at
+most ``max_follows_per_server`` topics across its channels, each channel ``max_follows_per_channel``.
 """
 
 from __future__ import annotations
@@ -15,13 +17,26 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
-from foreign_desk.index.feeds.follows import MAX_TOPIC_CHARS, AlreadyFollowed, NotFollowed, TooManyFollows
+from foreign_desk.index.feeds.follows import (
+    MAX_TOPIC_CHARS,
+    AlreadyFollowed,
+    NotFollowed,
+    TooManyFollows,
+    TooManyServerFollows,
+)
 from foreign_desk.index.text import caseless
 
 from ..errors import Refusal
 from ..i18n import for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape, has_words, plain_words
-from ..permissions import bot_can_post, bot_is_member, can_manage_follows, can_manage_server_follows
+from ..permissions import (
+    bot_can_post,
+    bot_in_thread,
+    bot_is_member,
+    can_manage_follows,
+    can_manage_server_follows,
+    thread_locked,
+)
 from ..reach import in_servers
 from ..render_feeds import followed_text, following_embed, recent_embed, unfollowed_text
 from ..replies import NO_PINGS, defer_private, defer_public
@@ -68,6 +83,8 @@ class FollowCog(commands.Cog):
         wanted = caseless(topic)
         if not bot_is_member(interaction):
             raise Refusal("error.bot_absent")
+        if thread_locked(interaction):
+            raise Refusal("follow.thread_locked")
         if not bot_can_post(interaction):
             raise Refusal("follow.cannot_post")
         channel_id = interaction.channel_id
@@ -75,6 +92,8 @@ class FollowCog(commands.Cog):
         # Acknowledged before the store: its connection may be waiting for the write lock (this
         # process's alerts or polling while a fetch commits), past Discord's 3 seconds.
         await defer_public(interaction)
+        if not await bot_in_thread(interaction):
+            raise Refusal("follow.private_thread")
         feeds = self.bot.feeds
         followed = await feeds.following(channel_id)
         same = next((f for f in followed if caseless(f.topic) == wanted), None)
@@ -91,9 +110,12 @@ class FollowCog(commands.Cog):
                 created_by=interaction.user.id,
                 locale=str(interaction.guild_locale) if interaction.guild_locale else None,
                 limit=limit,
+                server_limit=self.bot.bot_settings.max_follows_per_server,
             )
         except AlreadyFollowed as exc:  # followed meanwhile (another task or process)
             raise Refusal("follow.already", topic=escape(exc.topic)) from None
+        except TooManyServerFollows as exc:
+            raise Refusal("follow.too_many_server", n=exc.limit) from None
         except TooManyFollows:
             raise Refusal("follow.too_many", n=limit) from None
         log.info("channel %s follows %r (user %s)", channel_id, follow.topic, interaction.user.id)
@@ -154,8 +176,18 @@ class FollowCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        """A deleted channel follows nothing any more."""
+        """A deleted channel follows nothing any more (its threads that discord.py knew of come
+        as ``on_raw_thread_delete``; others lose their follows at their next alert, 10003)."""
+        await self._deleted(channel.id, "channel")
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        """A deleted thread follows nothing any more: raw, for threads not in the cache too (an
+        archived one is not)."""
+        await self._deleted(payload.thread_id, "thread")
+
+    async def _deleted(self, channel_id: int, kind: str) -> None:
         feeds = self.bot.feeds
-        for follow in await feeds.following(channel.id):
-            await feeds.unfollow(channel.id, follow.topic)
-            log.info("channel %s was deleted: unfollowed %r", channel.id, follow.topic)
+        for follow in await feeds.following(channel_id):
+            await feeds.unfollow(channel_id, follow.topic)
+            log.info("%s %s was deleted: unfollowed %r", kind, channel_id, follow.topic)

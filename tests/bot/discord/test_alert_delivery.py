@@ -14,7 +14,7 @@ from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S
 from foreign_desk.index.models import Scope
 
-from tests.discord_standin import DiscordStandin, Overwrite, Perm
+from tests.discord_standin import Channel, DiscordStandin, Overwrite, Perm, RecordedRequest
 from tests.feeds.news import PATROL, page
 from tests.fetch.fixture_server import FixtureServer
 
@@ -343,3 +343,112 @@ async def _dropped_after_two_attempts(
         await standin.wait_until(lambda: "dropping an alert" in caplog.text, timeout=90, what="the drop")
         assert await bot.feeds.follows.pending() == []
         assert [f.topic for f in await bot.feeds.following(standin.general.id)] == [TOPIC]
+
+
+async def test_a_thread_locked_since_its_follow_stops_following_at_its_first_alert(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """A thread a moderator locked after it was followed answers every alert 50083 (Thread is
+    archived): each alert was retried ``alert_attempts`` times, and the next one too, for ever.
+    Its follows stop at the first refusal, with a log line naming the server and topics, as for a
+    private thread the bot was removed from (50001). A thread only archived since gets its alert,
+    which reopens it."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    quiet = world.add_thread("quiet", world.general)
+    locked = world.add_thread("locked", world.general)
+    private = world.add_thread("private", world.general, private=True, members=[world.bot])
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options(alert_retry_s=0.05)) as bot:
+        for thread in (quiet, locked, private):
+            await bot.feeds.follow(thread.id, TOPIC, guild_id=standin.guild.id)
+        quiet.archived = True  # a day without messages
+        locked.archived = locked.locked = True  # closed and locked by a moderator
+        for thread in (quiet, locked):
+            await standin.update_thread(thread)
+        private.member_ids.remove(world.bot.id)  # removed from it
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        codes = [(locked, 50083), (private, 50001)]
+        await standin.wait_until(
+            lambda: (
+                standin.bot_messages(quiet)
+                and all(any(r.error_code == code for r in _posts(standin, t)) for t, code in codes)
+            ),
+            timeout=90,
+            what="every thread's alert or refusal",
+        )
+        alerts = bot.alerts
+        assert alerts is not None
+        looks = alerts.looks
+        await standin.wait_until(lambda: alerts.looks > looks + 1, timeout=30, what="two looks after")
+        following = [[f.topic for f in await bot.feeds.following(t.id)] for t in (quiet, locked, private)]
+        pending = await bot.feeds.follows.pending()
+    assert following == [[TOPIC], [], []] and pending == []
+    assert [len(_posts(standin, t)) for t in (quiet, locked, private)] == [1, 1, 1]  # none retried
+    assert not quiet.archived and embed_of(standin.bot_messages(quiet)[0])["title"] == PATROL.title
+    assert (
+        f"channel {locked.id} of server {standin.guild.id} is a locked thread (400 50083): "
+        f"stopping its 1 follow(s): '{TOPIC}'"
+    ) in caplog.text
+    removed = f"channel {private.id} of server {standin.guild.id} is closed to the bot (403 50001)"
+    assert removed in caplog.text
+    assert "could not post an alert" not in caplog.text
+
+
+def _posts(standin: DiscordStandin, channel: Channel) -> list[RecordedRequest]:
+    """The bot's requests to post a message in ``channel``."""
+    path = f"/channels/{channel.id}/messages"
+    return [r for r in standin.requests if r.method == "POST" and r.path == path]
+
+
+async def test_a_deleted_thread_stops_its_follows_when_discord_says_so(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    """Discord tells the bot a thread was deleted (THREAD_DELETE, an archived thread's too, and
+    a deleted channel's threads as discord.py deletes them): their follows stayed until an alert
+    met 404 10003. They stop then."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    desk = world.add_text_channel("desk")
+    talk, old = world.add_thread("talk", world.general), world.add_thread("old", world.general)
+    inner = world.add_thread("inner", desk)
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        for channel in (talk, old, inner, desk):
+            await bot.feeds.follow(channel.id, TOPIC, guild_id=standin.guild.id)
+        old.archived = True  # discord.py forgets it: only the raw event names it
+        await standin.update_thread(old)
+        for channel in (talk, old, desk):
+            await standin.delete_channel(channel)
+        await standin.wait_until(
+            lambda: all(f"{c.id} was deleted" in caplog.text for c in (talk, old, inner, desk)),
+            timeout=30,
+            what="the deletions handled",
+        )
+        left = await bot.feeds.following()
+    assert left == []
+    assert f"thread {inner.id} was deleted: unfollowed '{TOPIC}'" in caplog.text
+    assert not [r for r in standin.requests if r.method == "POST"]  # no alert needed to find out
+
+
+async def test_a_server_with_many_followed_channels_does_not_hold_back_anothers_alert(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """Due alerts went out one channel at a time in channel order: a server with many followed
+    channels had each of its alerts sent before another server's one. They go in turns across
+    servers: the other server's alert is in the first turn."""
+    world = standin.world
+    busy = [standin.general, *(world.add_text_channel(f"desk-{i}") for i in range(5))]
+    quiet = world.add_guild("Quiet")  # made last: its channel comes last in channel order
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        for channel in busy:
+            await bot.feeds.follow(channel.id, TOPIC, guild_id=standin.guild.id)
+        await bot.feeds.follow(quiet.general.id, TOPIC, guild_id=quiet.id)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        await standin.wait_until(
+            lambda: all(standin.bot_messages(c) for c in [*busy, quiet.general]), timeout=90, what="7 alerts"
+        )
+    posted = [r.path for r in standin.requests if r.method == "POST" and r.path.endswith("/messages")]
+    assert len(posted) == 7 and posted.index(f"/channels/{quiet.general.id}/messages") < 2  # 2 servers

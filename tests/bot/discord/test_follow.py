@@ -219,6 +219,69 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
     assert_everything_quiet(standin)
 
 
+async def test_follow_refuses_a_thread_the_bot_cannot_post_in_and_says_why(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User
+):
+    """/follow in a locked thread, or in a private thread the bot was not added to, was accepted:
+    every alert there then failed (a locked thread's retried at each alert, the private thread's
+    follow dropped at the first with nothing said in Discord). It refuses them in one line; a
+    private thread the bot is in, and a locked one where it may manage threads, are followed."""
+    world = standin.world
+    locked = world.add_thread("closed", world.general, locked=True)
+    secret = world.add_thread("secret", world.general, private=True, members=[moderator])
+    ours = world.add_thread("ours", world.general, private=True, members=[moderator, world.bot])
+    threads = (locked, secret, ours)
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        replies = []
+        for thread in threads:
+            ix = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=moderator, channel=thread)
+            replies.append(await ix.wait_for_reply(timeout=30))
+        mods = world.add_role("Thread mods", int(Perm.MANAGE_THREADS))
+        world.guild.members[world.bot.id].role_ids.append(mods.id)
+        ix = await standin.send_slash_command("follow", {"topic": CYBER}, user=moderator, channel=locked)
+        moderated = await ix.wait_for_reply(timeout=30)
+        followed = [[f.topic for f in await bot.feeds.following(t.id)] for t in threads]
+
+    assert not moderated.ephemeral and followed == [[CYBER], [], [TAIWAN]]
+    followed_text = replies[2].content
+    assert not replies[2].ephemeral and followed_text.startswith(f"📌 This channel now follows “{TAIWAN}”")
+    assert [(r.ephemeral, r.content) for r in replies[:2]] == [
+        (True, EN("follow.thread_locked")),
+        (True, EN("follow.private_thread")),
+    ]
+    assert EN("follow.private_thread") == (
+        "I can't post alerts in this private thread: I'm not in it. Add Foreign Desk to the thread "
+        "(@mention it here), then /follow again."
+    )
+    asked = [(r.path, r.status, r.error_code) for r in standin.error_responses()]
+    assert asked == [(f"/channels/{secret.id}/thread-members/{world.bot.id}", 403, 50001)]  # not let see it
+    standin.assert_no_pings()
+
+
+async def test_a_server_follows_at_most_its_ceiling_of_topics_across_its_channels(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User
+):
+    """Nothing bounded how many channels of one server followed topics: every follow is an alert
+    to send, and one server's thousands crowded out the others'. ``max_follows_per_server`` caps a
+    server's follows across its channels; another server's do not count."""
+    desk = standin.world.add_text_channel("desk")
+    other = standin.world.add_guild("Other")
+    async with asyncio.timeout(60), start_bot(max_follows_per_server=2, **follow_options()) as bot:
+        await bot.feeds.follow(standin.general.id, TAIWAN, guild_id=standin.guild.id)
+        await bot.feeds.follow(other.general.id, TAIWAN, guild_id=other.id)
+        ix = await standin.send_slash_command("follow", {"topic": CYBER}, user=moderator, channel=desk)
+        accepted = await ix.wait_for_reply(timeout=30)
+        ix = await standin.send_slash_command("follow", {"topic": "layoffs"}, user=moderator, channel=desk)
+        refused = await ix.wait_for_reply(timeout=30)
+        topics = [f.topic for f in await bot.feeds.following(guild_id=standin.guild.id)]
+    assert not accepted.ephemeral and topics == [TAIWAN, CYBER]
+    assert refused.ephemeral and refused.content == (
+        "This server already follows 2 topics across its channels: /unfollow one first "
+        "(/following server:true lists them)."
+    )
+    assert_everything_quiet(standin)
+
+
 class HeldQueries(GatedEmbedder):
     """Holds the embedding of a question or topic (not of passages) at the gate."""
 
@@ -229,19 +292,41 @@ class HeldQueries(GatedEmbedder):
 
 
 @pytest.mark.parametrize(
-    ("other", "limit", "expected"),
+    ("other", "elsewhere", "limits", "expected"),
     [
-        ("TAIWAN STRAIT", 25, "This channel already follows “TAIWAN STRAIT”."),
-        ("layoffs", 1, "This channel already follows 1 topics: /unfollow one first."),
+        ("TAIWAN STRAIT", False, {}, "This channel already follows “TAIWAN STRAIT”."),
+        (
+            "layoffs",
+            False,
+            {"max_follows_per_channel": 1},
+            "This channel already follows 1 topics: /unfollow one first.",
+        ),
+        (
+            "layoffs",
+            True,
+            {"max_follows_per_server": 1},
+            "This server already follows 1 topics across its channels: /unfollow one first "
+            "(/following server:true lists them).",
+        ),
     ],
+    ids=["same topic", "channel cap", "server cap"],
 )
 async def test_a_follow_made_while_the_topic_embeds_gets_the_usual_refusal(
-    standin: DiscordStandin, start_bot: StartBot, moderator: User, other: str, limit: int, expected: str
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    moderator: User,
+    other: str,
+    elsewhere: bool,
+    limits: dict[str, int],
+    expected: str,
 ):
     """Another /follow (another task or process) commits while this one embeds its topic: the same
     topic got the generic apology (the unique index refused it), and a topic past
-    ``max_follows_per_channel`` was kept (the cap was read before the embedding, not with the insert)."""
-    async with asyncio.timeout(60), start_bot(max_follows_per_channel=limit, **follow_options()) as bot:
+    ``max_follows_per_channel`` was kept (the cap was read before the embedding, not with the
+    insert); ``max_follows_per_server`` is checked by the insert too (``elsewhere``: the other
+    follow is in another channel of the server)."""
+    channel = standin.world.add_text_channel("desk") if elsewhere else standin.general
+    async with asyncio.timeout(60), start_bot(**limits, **follow_options()) as bot:
         held = HeldQueries(bot.engine.embedder)
         bot.engine.embedder = held
         ix = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=moderator)
@@ -250,11 +335,11 @@ async def test_a_follow_made_while_the_topic_embeds_gets_the_usual_refusal(
             conn.execute(
                 "INSERT INTO follows(channel_id, guild_id, topic, topic_key, vector, fingerprint, "
                 "created_at) VALUES (?, ?, ?, ?, x'', '{}', '2026-01-01T00:00:00Z')",
-                (standin.general.id, standin.guild.id, other, caseless(other)),
+                (channel.id, standin.guild.id, other, caseless(other)),
             )
         held.gate.set()
         reply = await ix.wait_for_reply(timeout=30)
-        topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
+        topics = [f.topic for f in await bot.feeds.following(guild_id=standin.guild.id)]
     assert reply.ephemeral and reply.content == expected
     assert topics == [other]
 
