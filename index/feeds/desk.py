@@ -57,6 +57,7 @@ from foreign_desk.index.feeds.state import (
     NewFeed,
     SeenItem,
     StateDB,
+    Subscription,
     UnknownFeed,
 )
 from foreign_desk.index.fetch import Fetcher, feed_key, poll_feed
@@ -248,8 +249,10 @@ class FeedDesk:
         """Register a feed, for the shared corpus or (``guild_id``) as a server's own. With
         ``check`` it is fetched once first: a URL that is not a feed is refused, and the feed's
         title and language fill in ``name`` and ``language``. A feed another scope polls
-        already (the same URL: ``feed_key``) is subscribed to, not fetched twice; its articles
-        so far come with it, in the background (``caught_up``) so that this returns at once.
+        already (the same URL: ``feed_key``) is subscribed to, not registered twice, and added
+        as if it were new (checked alike, then due for a poll: ``scopes.SQL_SUBSCRIBE``): the
+        scope keeps its own name, URL, language and interval, and cannot tell that others poll
+        it; its articles so far come with it, in the background (``caught_up``).
         A scope's adds run one at a time in a process, so none fetches past a
         server's quota; the quota itself holds across processes (``Servers.subscribe``)."""
         url = url.strip()
@@ -268,7 +271,7 @@ class FeedDesk:
             if mine is not None:
                 raise FeedError(f"that feed is already registered as {mine.name!r}")
             title = ""
-            if check and (polled is None or guild_id is None):  # the operators' feed: its own language
+            if check:  # whoever polls it already: the scope is told what it would be told alone
                 poll = await poll_feed(await self._fetcher(), url)
                 if poll.feed is not None:
                     title = poll.feed.title
@@ -278,43 +281,34 @@ class FeedDesk:
             )
             if await self.scopes.name_taken(name, guild_id):
                 raise FeedError(f"a feed called {name!r} is already registered")
+            sub = Subscription(name, url, _language(language), every)
             feed = polled or _new_feed(name, url, source, language, every, guild_id)
-            polled = await self._subscribe(feed, guild_id, name)
+            polled = await self._subscribe(feed, guild_id, sub)
         if polled is not None:
-            await self._joined(polled, guild_id, every, source, language)
+            if guild_id is None:  # the operators set the outlet and language the articles get
+                await self.state.lend(polled.id, _outlet(source), _language(language))
             self._start_catch_up(polled, guild_id)
         self._wake()
         return await self.feed(name, guild_id=guild_id)
 
-    async def _subscribe(self, feed: Feed | NewFeed, guild_id: int | None, name: str) -> Feed | None:
+    async def _subscribe(self, feed: Feed | NewFeed, guild_id: int | None, sub: Subscription) -> Feed | None:
         """Subscribe the scope to a feed others poll, or register a new one; returns the feed
         others poll that it subscribed to (None: it registered one). Another scope (a task, a
         process) may register the same new feed first: the scope then subscribes to that one."""
         try:
-            await self.servers.subscribe(feed.id if isinstance(feed, Feed) else feed, guild_id, name)
+            await self.servers.subscribe(feed.id if isinstance(feed, Feed) else feed, guild_id, sub)
         except QuotaExceeded:
             raise
         except FeedError:
             if isinstance(feed, Feed) or (polled := await self._polled(feed.url)) is None:
                 raise
-            await self.servers.subscribe(polled.id, guild_id, name)
+            await self.servers.subscribe(polled.id, guild_id, sub)
             return polled
         return feed if isinstance(feed, Feed) else None
 
     async def _polled(self, url: str) -> Feed | None:
         """The feed registered at ``url`` (the same up to ``feed_key``), if any."""
         return next((f for f in await self.all_feeds() if feed_key(f.url) == feed_key(url)), None)
-
-    async def _joined(
-        self, feed: Feed, guild_id: int | None, every: int, source: str | None, language: str | None
-    ) -> None:
-        """A scope subscribed to ``feed``, which others poll. The operators set what the shared
-        corpus's feeds do (their pace, the outlet and language they lend), whatever a server set
-        before; a feed only servers poll is polled as often as the most eager of them asked."""
-        if guild_id is None:
-            await self.state.joined(feed.id, every, self.clock(), (_outlet(source), _language(language)))
-        elif await self.scopes.feed(feed.url, None) is None:
-            await self.state.joined(feed.id, every, self.clock())
 
     def _start_catch_up(self, feed: Feed, guild_id: int | None) -> None:
         """Run ``_catch_up`` in a task (one per feed and scope) that keeps its claim; its failure
@@ -487,11 +481,12 @@ class FeedDesk:
     ) -> FetchReport:
         """Poll one feed, or every feed, of a scope now; new articles are answerable when this
         returns (to the feeds' subscribers). ``as_seen_by``: a server the report is for, which
-        is told as new what is new to it (``harvest.as_seen``); None: as the store sees it."""
+        is told as new what is new to it (``harvest.as_seen``); None: as the store sees it. The
+        scope's own schedules start again from this poll (the others' are as they were)."""
         feeds = [await self.feed(name, guild_id=guild_id)] if name else await self.feeds(guild_id=guild_id)
-        names = {f.id: f.name for f in feeds}
+        views = {f.id: f for f in feeds}
         return await self.fetch_feeds(
-            list(names), say=say, index_progress=index_progress, names=names, as_seen_by=as_seen_by
+            list(views), say=say, index_progress=index_progress, views=views, as_seen_by=as_seen_by
         )
 
     async def fetch_feeds(
@@ -500,11 +495,12 @@ class FeedDesk:
         *,
         say: Say | None = None,
         index_progress: ProgressFn | None = None,
-        names: Mapping[int, str] | None = None,
+        views: Mapping[int, Feed] | None = None,
         as_seen_by: int | None = None,
     ) -> FetchReport:
         """Poll the feeds with these ids (one generation for all), each under its feed lock;
-        ``names``: what to call them in the report (a scope's names); ``as_seen_by``: ``fetch``."""
+        ``views``: the feeds as the scope that asks lists them (``fetch``): polled at the URL it
+        gave, reported by its name, its schedule moved on; ``as_seen_by``: ``fetch``."""
         async with contextlib.AsyncExitStack() as stack:
             order = sorted(set(ids))
             self.queued.update(order)
@@ -515,16 +511,18 @@ class FeedDesk:
                 self.queued.subtract(order)
             # Read the feeds under their locks: a poll that just finished changed their validators.
             wanted = set(ids)
+            views = views or {}
             feeds = [
-                dataclasses.replace(f, name=(names or {}).get(f.id, f.name))
+                dataclasses.replace(f, name=views[f.id].name, url=views[f.id].url) if f.id in views else f
                 for f in await self.all_feeds()
                 if f.id in wanted
             ]
             if not feeds:
                 return FetchReport()
             subscribers = await self.scopes.subscribers([f.id for f in feeds])
+            asked = tuple({v.guild_id for v in views.values()})
             report = await self.ingester.run(
-                feeds, subscribers, say=say, index_progress=index_progress, as_seen_by=as_seen_by
+                feeds, subscribers, say=say, index_progress=index_progress, as_seen_by=as_seen_by, asked=asked
             )
         for guild_id in {g for subs in subscribers.values() for g in subs if g is not None}:
             await self.servers.trim(guild_id)
@@ -672,9 +670,7 @@ class FeedDesk:
         feed = next((f for f in await self.all_feeds() if f.id == feed_id), None)
         if feed is None:
             return
-        delay = next_delay(feed.every_minutes * 60.0, feed.failures + 1, self.settings)
-        message = f"internal error: {type(exc).__name__}: {exc}"
-        await self.state.polled_failed(feed.id, error=message, next_poll=self.clock() + delay)
+        await self.ingester.polled(feed, error=f"internal error: {type(exc).__name__}: {exc}")
 
     # -- follows ---------------------------------------------------------------------------
     async def _ingested(self, generation: int, article_ids: list[str]) -> None:

@@ -142,6 +142,9 @@ class Harvest:
     """Idents of items whose records this harvest leaves as they are (``Ingester.refill``)."""
     whole: Harvest | None = None
     """The harvest whose servers' share of some pages this is (``split``): told and scheduled there."""
+    asked: tuple[int | None, ...] = ()
+    """The scopes that asked for this poll (None: the shared corpus; none: the poller): their
+    schedules start again from it, due or not (``Ingester.polled``)."""
 
     def others(self) -> set[str]:
         """Versions of its pages that stand for them no more to its servers (an ingest's record

@@ -31,8 +31,8 @@ from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.harvest import Harvest, Memory, Page, Todo, as_seen, split, stands_for, told
 from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, ItemOutcome, Status
-from foreign_desk.index.feeds.schedule import next_delay
-from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, SeenItem, Stood
+from foreign_desk.index.feeds.schedule import next_delay, retry_floor
+from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, Polled, SeenItem, Stood
 from foreign_desk.index.feeds.versions import Version, copy_token, retired, seen_by, versions
 from foreign_desk.index.fetch import (
     ConnectionFailed,
@@ -171,10 +171,12 @@ class Ingester:
         say: Say | None = None,
         index_progress: ProgressFn | None = None,
         as_seen_by: int | None = None,
+        asked: Sequence[int | None] = (),
     ) -> FetchReport:
         """Poll ``feeds`` (the caller holds their locks) and index what is new, in one generation;
         what a feed brings is seen by its ``subscribers`` (by feed id). ``as_seen_by``: the
-        server the report is for (``Harvest.seen_by``)."""
+        server the report is for (``Harvest.seen_by``); ``asked``: the scopes that asked for
+        the polls (``polled``), none for the poller."""
         started = time.monotonic()
         say = say or (lambda _line: None)
         fetcher = await self.fetcher()
@@ -189,6 +191,7 @@ class Ingester:
                     error = f"internal error: {type(exc).__name__}: {exc}"
                     run = FeedRun(feed.name, feed.url, polled_at=self.clock(), error=error)
                     harvest = Harvest(feed, run, scopes=scopes, seen_by=as_seen_by)
+            harvest.asked = tuple(asked)
             say(describe(harvest))
             return harvest
 
@@ -699,22 +702,42 @@ class Ingester:
         feed, run = harvest.feed, harvest.run
         if feed is None or harvest.whole is not None:
             return
-        every = feed.every_minutes * 60.0
-        now = self.clock()
-        if run.error is not None:
-            delay = next_delay(
-                every, feed.failures + 1, self.settings, retry_after=run.retry_after, rng=self.rng
-            )
-            run.next_poll = now + delay
-            await self.state.polled_failed(feed.id, error=run.error, next_poll=run.next_poll)
-            log.warning("feed %s failed (%d in a row): %s", feed.name, feed.failures + 1, run.error)
-            return
-        delay = next_delay(every, 0, self.settings, retry_after=run.retry_after, rng=self.rng)
-        run.next_poll = now + delay
-        etag, modified = (
-            (feed.etag, feed.last_modified) if harvest.leftover else (harvest.etag, harvest.last_modified)
+        kept = harvest.leftover  # the next poll reads the whole feed again
+        validators = (feed.etag, feed.last_modified) if kept else (harvest.etag, harvest.last_modified)
+        run.next_poll = await self.polled(
+            feed, error=run.error, retry_after=run.retry_after, validators=validators, asked=harvest.asked
         )
-        await self.state.polled_ok(feed.id, etag=etag, last_modified=modified, next_poll=run.next_poll)
+        if run.error is not None:
+            log.warning("feed %s failed (%d in a row): %s", feed.name, feed.failures + 1, run.error)
+
+    async def polled(
+        self,
+        feed: Feed,
+        *,
+        error: str | None = None,
+        retry_after: float | None = None,
+        validators: tuple[str | None, str | None] = (None, None),
+        asked: Sequence[int | None] = (),
+    ) -> float:
+        """Write down a poll of ``feed`` (failed with ``error``). Each subscription it was due for,
+        or whose scope ``asked`` for it, is scheduled on from now as if it followed the feed alone
+        (its interval, its failures in a row, the ``Retry-After``); the others keep theirs, and the
+        feed is next polled when the first is due (``FeedState.polled``). Returns the next poll
+        as the scope that asked sees it (the feed's, for the poller)."""
+        now = self.clock()
+        asking = {g or 0 for g in asked}
+        due = {}
+        for pace in await self.state.paces(feed.id):
+            if pace.scope in asking or pace.due(now, self.settings):
+                failures = 0 if error is None else pace.failures + 1
+                every = pace.every_minutes * 60.0
+                due[pace.scope] = now + next_delay(
+                    every, failures, self.settings, retry_after=retry_after, rng=self.rng
+                )
+        floor = now + retry_floor(retry_after)
+        poll = Polled(error, due, floor, *validators)
+        feed_next = await self.state.polled(feed.id, poll)
+        return max([feed_next, *(due[s] for s in asking if s in due)])
 
     # -- one URL ---------------------------------------------------------------------------
     async def ingest(

@@ -33,8 +33,10 @@ class Feed:
     failures: int = 0
     next_poll: float = 0.0
     guild_id: int | None = None
-    """The scope this feed was listed in: a server, or None for the shared corpus (``name`` is
-    the name that scope gave it; the feed itself is polled once for all its subscribers)."""
+    """The scope this feed was listed in: a server, or None for the shared corpus. Its name, URL,
+    language, interval and polling state are then that scope's own, as if it followed the feed
+    alone (``scopes.SQL_SCOPED``); the feed itself is polled once for all its subscribers, at
+    the pace and with the state of ``FeedDesk.all_feeds``."""
     catch_up_failed: bool = False
     """That scope's catch-up (what the feed brought before it subscribed) failed for days and was
     given up: some of those articles never came to it."""

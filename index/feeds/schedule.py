@@ -1,9 +1,14 @@
 """When to poll a feed next: its interval with jitter, doubled after each failure, never before
-the server's ``Retry-After``. Pure, so the rules are tested without a clock."""
+the server's ``Retry-After``. Pure, so the rules are tested without a clock.
+
+Each subscription to a feed keeps a schedule of its own (``Pace``), as if it followed the feed
+alone; the feed is polled when the first of them is due (the operators' alone, where they
+subscribe: ``state.DRIVER``), and a poll moves on the schedules it was due for."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.fetch.http import MAX_RETRY_AFTER_S
@@ -51,3 +56,28 @@ def longest_delay(every_s: float, settings: FeedSettings) -> float:
     for a while), and waiting for it would stop the feed for years."""
     jitter = max(0.0, min(settings.jitter, 0.5))
     return max(max(settings.backoff_cap_minutes * 60.0, every_s) * (1.0 + jitter), MAX_RETRY_AFTER_S)
+
+
+def retry_floor(retry_after: float | None) -> float:
+    """The least wait a server's ``Retry-After`` imposes (as ``next_delay`` bounds it); 0 without."""
+    if retry_after is None or retry_after != retry_after:  # (NaN)
+        return 0.0
+    return max(0.0, min(float(retry_after), MAX_RETRY_AFTER_S))
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """One subscription's schedule of a feed, as if it followed the feed alone: the interval it
+    asked for, its failures in a row at the polls it was due for, and when it is due next."""
+
+    scope: int
+    """The subscriber: a server's id, 0 for the shared corpus."""
+    every_minutes: int
+    failures: int
+    next_poll: float
+
+    def due(self, now: float, settings: FeedSettings) -> bool:
+        """Due by ``now``, or scheduled further ahead than its longest wait (by a clock since set
+        back: the poller polls such a feed, ``Poller._tick``)."""
+        longest = longest_delay(self.every_minutes * 60.0, settings)
+        return self.next_poll <= now or self.next_poll - now > longest

@@ -255,4 +255,33 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE feed_items ADD COLUMN stood TEXT;
         """,
     ),
+    (
+        16,
+        # Each subscription's own choices and schedule (``scopes.SQL_SCOPED``): the URL as that
+        # scope gave it, its language and interval, and its polls' state as if it followed the
+        # feed alone (``schedule.Pace``); ``feeds`` keeps the poll's pace (the operators', else
+        # the most eager server's) and the feed's own state. Subscriptions from before take the
+        # feed's values (each one's own ask is not known), and its state only where its last
+        # poll came after they subscribed (``added_at``; a failing streak is counted whole),
+        # its last success only where it did.
+        """
+        ALTER TABLE feed_scopes ADD COLUMN url TEXT;
+        ALTER TABLE feed_scopes ADD COLUMN language TEXT;
+        ALTER TABLE feed_scopes ADD COLUMN every_minutes INTEGER;
+        ALTER TABLE feed_scopes ADD COLUMN last_polled TEXT;
+        ALTER TABLE feed_scopes ADD COLUMN last_success TEXT;
+        ALTER TABLE feed_scopes ADD COLUMN last_error TEXT;
+        ALTER TABLE feed_scopes ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE feed_scopes ADD COLUMN next_poll REAL NOT NULL DEFAULT 0;
+        UPDATE feed_scopes SET (url, language, every_minutes, next_poll) = (
+            SELECT f.url, f.language, f.every_minutes, f.next_poll FROM feeds f WHERE f.id = feed_id
+        );
+        UPDATE feed_scopes SET (last_polled, last_success, last_error, failures) = (
+            SELECT f.last_polled, CASE WHEN f.last_success >= feed_scopes.added_at THEN f.last_success END,
+                   f.last_error, f.failures
+            FROM feeds f WHERE f.id = feed_scopes.feed_id
+        )
+        WHERE added_at <= (SELECT f.last_polled FROM feeds f WHERE f.id = feed_scopes.feed_id);
+        """,
+    ),
 )

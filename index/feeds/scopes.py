@@ -2,11 +2,13 @@
 quotas and departures.
 
 A feed (one URL) is polled once, however many subscribe to it: ``feed_scopes`` lists who does
-(``guild_id`` 0 for the shared corpus, else a server) and the name each gave it, and the articles
-its items bring are granted to every subscriber (``Engine.grant``): stored once, seen by those
-who subscribed. A server sees and changes only its own subscriptions. ``server_ingests`` counts
-the pages a server ingested (a rate quota); ``server_departures`` when the bot left a server,
-whose feeds and articles are forgotten ``forget_after`` later unless it comes back.
+(``guild_id`` 0 for the shared corpus, else a server) with what each chose (its name, URL,
+language and interval) and its own polls' state, and the articles its items bring are granted to
+every subscriber (``Engine.grant``): stored once, seen by those who subscribed. A server sees
+and changes only its own subscriptions, as if it followed each feed alone (``SQL_SCOPED``).
+``server_ingests`` counts the pages a server ingested (a rate quota); ``server_departures``
+when the bot left a server, whose feeds and articles are forgotten ``forget_after`` later unless
+it comes back.
 Concurrency: as ``StateDB``: any number of tasks; writes serialised by its lock.
 """
 
@@ -18,17 +20,36 @@ from collections.abc import Callable, Sequence
 
 import aiosqlite
 from foreign_desk.index.feeds.models import Feed
-from foreign_desk.index.feeds.state import FEED_COLUMNS, FeedError, NewFeed, StateDB, feed_of, orphan_items
+from foreign_desk.index.feeds.state import (
+    SQL_REPACE,
+    FeedError,
+    NewFeed,
+    StateDB,
+    Subscription,
+    feed_of,
+    orphan_items,
+)
 from foreign_desk.index.sqlite import now_iso, rows_in
 
 SHARED_ID = 0
-SCOPED_COLUMNS = ", ".join(
-    "s.name AS name" if c.strip() == "name" else f"f.{c.strip()}" for c in FEED_COLUMNS.split(",")
-)
 SQL_SCOPED = (
-    f"SELECT {SCOPED_COLUMNS}, s.catch_up_failed AS catch_up_failed, s.guild_id AS scope "
+    "SELECT f.id, s.name, s.url, CASE WHEN s.guild_id = 0 THEN f.source END AS source, s.language, "
+    "s.every_minutes, CASE WHEN s.last_polled IS NOT NULL THEN f.etag END AS etag, "
+    "CASE WHEN s.last_polled IS NOT NULL THEN f.last_modified END AS last_modified, s.added_at, "
+    "s.last_polled, s.last_success, s.last_error, s.failures, max(s.next_poll, f.next_poll) AS next_poll, "
+    "s.catch_up_failed AS catch_up_failed, s.guild_id AS scope "
     "FROM feeds f JOIN feed_scopes s ON s.feed_id = f.id"
 )
+"""A scope's feeds as it would see them following each alone: its own name, URL, language and
+interval, its polls' state since it subscribed (``FeedState.polled``), and its next poll (later,
+where the operators' pace holds the feed back: ``state.DRIVER``). A server is not shown the
+outlet the operators credit the feed's articles to, nor anyone's choices or history."""
+SQL_SUBSCRIBE = (
+    "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at, url, language, every_minutes, next_poll) "
+    "SELECT id, ?, ?, ?, ?, ?, ?, CASE WHEN failures > 0 THEN next_poll ELSE 0 END FROM feeds WHERE id = ?"
+)
+"""A new subscription is due at once, as a feed registered now; on a failing feed, at the feed's
+next poll (its backoff or ``Retry-After`` holds)."""
 
 
 def scope_id(guild_id: int | None) -> int:
@@ -51,12 +72,14 @@ class FeedScopes:
         return [feed_of(r, guild_id) for r in rows]
 
     async def feed(self, name_or_url: str, guild_id: int | None) -> Feed | None:
-        """The scope's feed called ``name_or_url`` (case-insensitive), or polling that URL."""
+        """The scope's feed called ``name_or_url`` (case-insensitive), or polling that URL (as the
+        scope gave it, or as the feed is polled)."""
         sql = (
-            f"{SQL_SCOPED} WHERE s.guild_id = ? AND (s.name = ? COLLATE NOCASE OR f.url = ?) "
-            "ORDER BY s.name = ? COLLATE NOCASE DESC LIMIT 1"
+            f"{SQL_SCOPED} WHERE s.guild_id = :scope "
+            "AND (s.name = :name COLLATE NOCASE OR :name IN (s.url, f.url)) "
+            "ORDER BY s.name = :name COLLATE NOCASE DESC LIMIT 1"
         )
-        rows = await self.db.rows(sql, (scope_id(guild_id), name_or_url, name_or_url, name_or_url))
+        rows = await self.db.rows(sql, {"scope": scope_id(guild_id), "name": name_or_url})
         return feed_of(rows[0], guild_id) if rows else None
 
     async def name_taken(self, name: str, guild_id: int | None) -> bool:
@@ -64,29 +87,37 @@ class FeedScopes:
         return bool(await self.db.rows(sql, (scope_id(guild_id), name)))
 
     async def subscribe(
-        self, feed: int | NewFeed, guild_id: int | None, name: str, *, now: float, limit: int | None = None
+        self,
+        feed: int | NewFeed,
+        guild_id: int | None,
+        sub: Subscription,
+        *,
+        now: float,
+        limit: int | None = None,
     ) -> int | None:
-        """Subscribe the scope to a feed (by id, or registered now): returns its id, or None and
-        writes nothing when the scope has ``limit`` feeds already. The count and the writes are
-        one transaction, so adds racing in any process never pass the limit together. A feed
-        registered already is owed its catch-up (claimed ``now``), whatever becomes of this process."""
+        """Subscribe the scope to a feed (by id, or registered now) as ``sub`` says: returns its
+        id, or None and writes nothing when the scope has ``limit`` feeds already. The count and
+        the writes are one transaction, so adds racing in any process never pass the limit
+        together; the feed's pace follows its subscriptions (``SQL_REPACE``). A feed registered
+        already is owed its catch-up (claimed ``now``), whatever becomes of this process."""
+        scope = scope_id(guild_id)
         try:
             async with self.db.transaction() as conn:
-                if limit is not None and await _count(conn, scope_id(guild_id)) >= limit:
+                if limit is not None and await _count(conn, scope) >= limit:
                     return None
                 feed_id = feed if isinstance(feed, int) else await feed.insert(conn)
-                await conn.execute(
-                    "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) VALUES (?, ?, ?, ?)",
-                    (feed_id, scope_id(guild_id), name, now_iso()),
-                )
+                values = (scope, sub.name, now_iso(), sub.url, sub.language, sub.every, feed_id)
+                if not (await conn.execute(SQL_SUBSCRIBE, values)).rowcount:
+                    raise sqlite3.IntegrityError("the feed was removed meanwhile")
+                await conn.execute(SQL_REPACE, (feed_id,))
                 if isinstance(feed, int):
                     await conn.execute(
                         "INSERT INTO feed_catch_ups(feed_id, guild_id, claimed_at, owner) "
                         "VALUES (?, ?, ?, ?)",
-                        (feed_id, scope_id(guild_id), now, self.owner),
+                        (feed_id, scope, now, self.owner),
                     )
         except sqlite3.IntegrityError:  # the same feed or name, added meanwhile
-            raise FeedError(f"that feed, or a feed called {name!r}, is already registered") from None
+            raise FeedError(f"that feed, or a feed called {sub.name!r}, is already registered") from None
         return feed_id
 
     async def unsubscribe(self, feed_id: int, guild_id: int | None) -> bool:
@@ -100,6 +131,8 @@ class FeedScopes:
             if orphan:
                 await orphan_items(conn, feed_id)
                 await conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+            else:  # polled as those left ask
+                await conn.execute(SQL_REPACE, (feed_id,))
         return orphan
 
     async def caught_up(self, feed_id: int, guild_id: int | None, *, failed: bool = False) -> None:

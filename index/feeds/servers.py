@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.feeds.scopes import FeedScopes
-from foreign_desk.index.feeds.state import FeedError, NewFeed
+from foreign_desk.index.feeds.state import FeedError, NewFeed, Subscription
 
 if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
@@ -60,11 +60,11 @@ class Servers:
         if await self.scopes.count(guild_id) >= self.settings.server_max_feeds:
             raise self.feeds_full()
 
-    async def subscribe(self, feed: int | NewFeed, guild_id: int | None, name: str) -> int:
+    async def subscribe(self, feed: int | NewFeed, guild_id: int | None, sub: Subscription) -> int:
         """Subscribe a server to a feed (``FeedScopes.subscribe``) within its quota, or the
         shared corpus (no quota); returns the feed's id."""
         limit = None if guild_id is None else self.settings.server_max_feeds
-        feed_id = await self.scopes.subscribe(feed, guild_id, name, now=self.clock(), limit=limit)
+        feed_id = await self.scopes.subscribe(feed, guild_id, sub, now=self.clock(), limit=limit)
         if feed_id is None:
             raise self.feeds_full()
         return feed_id

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import aiosqlite
 from foreign_desk.index.errors import ForeignDeskError, StoreError
 from foreign_desk.index.feeds.models import Feed
+from foreign_desk.index.feeds.schedule import Pace
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
 from foreign_desk.index.sqlite import (
     connect,
@@ -54,12 +55,35 @@ SQL_ADD_FEED = (
     "VALUES (?, ?, ?, ?, ?, ?, 0)"
 )
 SQL_FEED_OK = (
-    "UPDATE feeds SET etag = ?, last_modified = ?, last_polled = ?, last_success = ?, last_error = NULL, "
-    "failures = 0, next_poll = ? WHERE id = ?"
+    "UPDATE feeds SET etag = :etag, last_modified = :modified, last_polled = :now, last_success = :now, "
+    "last_error = NULL, failures = 0 WHERE id = :feed"
 )
 SQL_FEED_FAILED = (
-    "UPDATE feeds SET last_polled = ?, last_error = ?, failures = failures + 1, next_poll = ? WHERE id = ?"
+    "UPDATE feeds SET last_polled = :now, last_error = :error, failures = failures + 1 WHERE id = :feed"
 )
+SQL_SCOPE_OK = (
+    "UPDATE feed_scopes SET last_polled = :now, last_success = :now, last_error = NULL, failures = 0, "
+    "next_poll = :next WHERE feed_id = :feed AND guild_id = :scope"
+)
+SQL_SCOPE_FAILED = (
+    "UPDATE feed_scopes SET last_polled = :now, last_error = :error, failures = failures + 1, "
+    "next_poll = :next WHERE feed_id = :feed AND guild_id = :scope"
+)
+SQL_PACES = "SELECT guild_id, every_minutes, failures, next_poll FROM feed_scopes WHERE feed_id = ?"
+DRIVER = (
+    "coalesce((SELECT s.{c} FROM feed_scopes s WHERE s.feed_id = feeds.id AND s.guild_id = 0), "
+    "(SELECT min(s.{c}) FROM feed_scopes s WHERE s.feed_id = feeds.id), feeds.{c})"
+)
+"""The feed's pace or next poll as its subscriptions' make it: the shared corpus's where the
+operators subscribe (their pace holds), else the most eager server's."""
+SQL_NEXT_POLL = f"UPDATE feeds SET next_poll = max(:floor, {DRIVER.format(c='next_poll')}) WHERE id = :feed"
+SQL_REPACE = (
+    f"UPDATE feeds SET every_minutes = {DRIVER.format(c='every_minutes')}, "
+    f"next_poll = max(CASE WHEN failures > 0 THEN next_poll ELSE 0 END, {DRIVER.format(c='next_poll')}) "
+    "WHERE id = ?"
+)
+"""After a subscription came or went: the feed's pace and next poll follow those left (a failing
+feed's backoff kept: a new subscriber never brings a poll before a ``Retry-After``)."""
 SQL_ITEM_UPDATE = (
     "UPDATE feed_items SET url = ?, article_url = ?, item_hash = ?, text_hash = ?, source = ?, "
     "article_uid = ?, status = ?, error = ?, attempts = ?, stood = ?, last_seen = ? WHERE id = ?"
@@ -202,6 +226,30 @@ class FeedlessItem:
 
     def spent(self, live: Collection[str]) -> bool:
         return self.article_uid not in live
+
+
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """A poll to write down (``FeedState.polled``): failed with ``error``, or read with these
+    validators; ``due``: the subscriptions it was due for (0: the shared corpus) → their next
+    poll; the feed's next poll not before ``floor`` (a ``Retry-After``)."""
+
+    error: str | None
+    due: Mapping[int, float]
+    floor: float
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What a scope chose subscribing to a feed, its own whoever else follows it: its name for
+    it, the URL as it gave it, its language (None: none known) and its interval in minutes."""
+
+    name: str
+    url: str
+    language: str | None
+    every: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,37 +403,34 @@ class FeedState:
         rows = await self.db.rows(sql, (name_or_url, name_or_url, name_or_url))
         return feed_of(rows[0]) if rows else None
 
-    async def polled_ok(
-        self, feed_id: int, *, etag: str | None, last_modified: str | None, next_poll: float
-    ) -> None:
-        now = now_iso()
-        async with self.db.transaction() as conn:
-            await conn.execute(SQL_FEED_OK, (etag, last_modified, now, now, next_poll, feed_id))
+    async def paces(self, feed_id: int) -> list[Pace]:
+        """Each subscription's schedule of the feed (``schedule.Pace``)."""
+        rows = await self.db.rows(SQL_PACES, (feed_id,))
+        return [Pace(int(g), int(e), int(f), float(n)) for g, e, f, n in rows]
 
-    async def polled_failed(self, feed_id: int, *, error: str, next_poll: float) -> None:
+    async def polled(self, feed_id: int, poll: Polled) -> float:
+        """Write down a poll of the feed: its own state, and each subscription's in ``poll.due``
+        (its next poll), in one transaction; the feed's next poll is then its subscriptions'
+        (``DRIVER``), not before ``poll.floor``. Returns it."""
+        common = {"now": now_iso(), "error": poll.error, "feed": feed_id}
         async with self.db.transaction() as conn:
-            await conn.execute(SQL_FEED_FAILED, (now_iso(), error, next_poll, feed_id))
+            if poll.error is None:
+                await conn.execute(SQL_FEED_OK, {**common, "etag": poll.etag, "modified": poll.last_modified})
+            else:
+                await conn.execute(SQL_FEED_FAILED, common)
+            scoped = SQL_SCOPE_OK if poll.error is None else SQL_SCOPE_FAILED
+            for scope, next_poll in poll.due.items():
+                await conn.execute(scoped, {**common, "scope": scope, "next": next_poll})
+            await conn.execute(SQL_NEXT_POLL, {"floor": poll.floor, "feed": feed_id})
+            async with conn.execute("SELECT next_poll FROM feeds WHERE id = ?", (feed_id,)) as cur:
+                row = await cur.fetchone()
+        return float(row[0]) if row is not None else poll.floor
 
-    async def joined(
-        self, feed_id: int, every: int, now: float, lends: tuple[str | None, str | None] | None = None
-    ) -> None:
-        """A scope subscribed to a feed others poll: with ``lends`` (the operators' outlet and
-        language, for the shared corpus) the feed is theirs to set, polled every ``every`` minutes;
-        without, at least every ``every`` minutes. Its next poll comes within the new interval."""
-        pace = "?" if lends is not None else "min(every_minutes, ?)"
+    async def lend(self, feed_id: int, source: str | None, language: str | None) -> None:
+        """The operators subscribed: their outlet and language are what the feed's articles get."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                f"UPDATE feeds SET every_minutes = {pace}, next_poll = min(next_poll, ?) WHERE id = ?",
-                (every, now + every * 60.0, feed_id),
-            )
-            if lends is not None:
-                await conn.execute(
-                    "UPDATE feeds SET source = ?, language = ? WHERE id = ?", (*lends, feed_id)
-                )
-
-    async def postpone(self, feed_id: int, next_poll: float) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("UPDATE feeds SET next_poll = ? WHERE id = ?", (next_poll, feed_id))
+            sql = "UPDATE feeds SET source = ?, language = ? WHERE id = ?"
+            await conn.execute(sql, (source, language, feed_id))
 
     # -- items ----------------------------------------------------------------------------
     async def item(self, feed_id: int | None, ident: str) -> SeenItem | None:

@@ -191,6 +191,46 @@ def test_a_servers_feed_list_says_its_catch_up_was_given_up_and_no_other_does(
     assert said not in listed[False][0] and listed[False][1] == [False]
 
 
+def test_a_server_lists_a_feed_another_follows_as_it_added_it(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """Server 111 follows a feed every 10 minutes as `x`, in Indonesian, and it failed; server 222
+    then adds it every 60 minutes as `y`. Before, `feeds list --guild 222` showed 111's URL,
+    language, interval and failure (every 10 min, HTTP 500): that someone else followed it, and
+    what they chose. Each lists what it chose and what its own polls saw."""
+    server = threaded_server
+    body = rss("Wire", server.base_url, [])
+    server.serve("/rss", body, content_type="application/rss+xml")
+    url = server.url("/rss")
+    guild_a, guild_b = ["--guild", "111"], ["--guild", "222"]
+    assert (
+        invoke(data_dir, "feeds", "add", url, "--name", "x", "--lang", "id", "--every", "10", *guild_a)[0]
+        == 0
+    )
+    server.serve("/rss", "oops", status=500)
+    assert invoke(data_dir, "fetch", *guild_a)[0] == 1
+    server.serve("/rss", body, content_type="application/rss+xml")
+    added = invoke(data_dir, "feeds", "add", url + "#b", "--name", "y", "--every", "60", *guild_b)[1]
+    assert added.startswith(f"Added feed 'y' ({url}#b): en, every 60 min.")
+
+    lists = {g[1]: invoke(data_dir, "feeds", "list", *g)[1] for g in (guild_a, guild_b)}
+    (a,), (b,) = (
+        json.loads(invoke(data_dir, "feeds", "list", "--json", *g)[1])["feeds"] for g in (guild_a, guild_b)
+    )
+    assert lists["111"].startswith(f"x {url} (id, every 10 min)") and "1 failure in a row" in lists["111"]
+    assert lists["222"].startswith(f"y {url}#b (en, every 60 min)\n   last success never; next poll")
+    assert "failure" not in lists["222"] and "HTTP 500" not in lists["222"]
+    assert (a["name"], a["language"], a["every_minutes"], a["failures"]) == ("x", "id", 10, 1)
+    assert (b["name"], b["language"], b["every_minutes"], b["failures"], b["last_error"]) == (
+        "y",
+        "en",
+        60,
+        0,
+        None,
+    )
+    assert b["added_at"] >= a["added_at"] and b["last_polled"] is None
+
+
 def test_ingest_one_url(threaded_server: FixtureServer, data_dir: Path) -> None:
     server = threaded_server
     server.serve(SUDAN.path, page(SUDAN, server.base_url))

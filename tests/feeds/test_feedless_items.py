@@ -91,6 +91,9 @@ async def test_the_feed_migration_10_keeps_the_record_an_ingest_wrote_last(
             await conn.execute(f"ALTER TABLE feed_catch_ups DROP COLUMN {column}")
         await conn.execute("ALTER TABLE feed_scopes DROP COLUMN catch_up_failed")  # migration 14's
         await conn.execute("ALTER TABLE feed_items DROP COLUMN stood")  # migration 15's
+        for column in ("url", "language", "every_minutes", "last_polled", "last_success", "last_error",
+                       "failures", "next_poll"):  # fmt: skip  # migration 16's
+            await conn.execute(f"ALTER TABLE feed_scopes DROP COLUMN {column}")
         await conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE version >= 10")
         await conn.execute(
             "INSERT INTO feed_items(feed_id, ident, url, article_url, text_hash, source, article_uid, "

@@ -120,3 +120,51 @@ async def test_topics_followed_twice_in_two_cases_before_keep_their_rows_and_are
         await desk.unfollow(5, "türkiye")
         assert await desk.following(5) == []
         assert [f.topic for f in await desk.following(6)] == ["TÜRKİYE", "ﬁnance"]
+
+
+async def test_subscriptions_from_before_keep_their_feeds_with_what_came_after_they_subscribed(
+    make_settings, tmp_path: Path
+) -> None:
+    """Feed migration 16 gives each subscription its own URL, language, interval and polls' state:
+    those from before take the feed's, but a server that subscribed after the feed's last poll is
+    not shown its failures (another's history), and one that subscribed after its last success
+    not that success; the shared corpus, there from the start, keeps them all."""
+    data = tmp_path / "data"
+    data.mkdir()
+    conn = await connect(data / DB_NAME)
+    await conn.create_function("caseless", 1, caseless, deterministic=True)  # feed migration 12
+    await migrate(conn, STORE_MIGRATIONS)
+    await migrate(conn, [m for m in FEED_MIGRATIONS if m[0] < 16], "feed_schema_migrations")
+    await conn.execute(
+        "INSERT INTO feeds(id, name, url, language, every_minutes, added_at, last_polled, last_success, "
+        "last_error, failures, next_poll) VALUES (1, 'wire', 'https://a.example/rss', 'id', 10, ?, "
+        "'2024-03-05T12:00:00Z', '2024-03-05T11:00:00Z', 'HTTP 500', 2, 1709650000)",
+        (NOW,),
+    )
+    for guild, added in ((0, NOW), (5, "2024-03-05T11:30:00Z"), (6, "2024-03-05T13:00:00Z")):
+        await conn.execute(
+            "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) VALUES (1, ?, ?, ?)",
+            (guild, f"wire-{guild}", added),
+        )
+    await conn.close()
+    settings = make_settings(data, feeds=FeedSettings(seed=False))
+    async with (
+        await Engine.open(settings, embedder=FakeEmbedder()) as engine,
+        await FeedDesk.open(engine) as desk,
+    ):
+        shown = {g: (await desk.feeds(guild_id=g))[0] for g in (None, 5, 6)}
+        [polled] = await desk.all_feeds()
+    for feed in shown.values():
+        assert (feed.url, feed.language, feed.every_minutes, feed.next_poll) == (
+            "https://a.example/rss",
+            "id",
+            10,
+            1709650000,
+        )
+    assert [(f.last_success, f.failures, f.last_error) for f in shown.values()] == [
+        ("2024-03-05T11:00:00Z", 2, "HTTP 500"),
+        (None, 2, "HTTP 500"),
+        (None, 0, None),
+    ]
+    assert (shown[None].added_at, shown[6].added_at) == (NOW, "2024-03-05T13:00:00Z")
+    assert (polled.every_minutes, polled.failures) == (10, 2)

@@ -136,7 +136,7 @@ async def test_feed_urls_that_differ_are_two_feeds_even_where_articles_would_be_
     again = await desk.add_feed(server.url("/feed.php?rss=world#top"), name="wereld", guild_id=C)
 
     assert (world.url, sport.url) == (server.url("/feed.php?rss=world"), server.url("/feed.php?rss=sport"))
-    assert again.id == world.id and again.url == world.url
+    assert again.id == world.id and again.url == server.url("/feed.php?rss=world#top")  # as C gave it
     assert len(await desk.all_feeds()) == 2
 
 
@@ -147,7 +147,7 @@ async def test_a_feed_others_poll_takes_the_operators_outlet_and_language_and_it
     into the shared corpus every 20 minutes, in English, credited to Reuters; server B asks for it
     every 10 minutes, which the operators' pace holds. Before, the feed stayed as A had set it
     for everyone: `feeds add` answered the operators "id, every 10080 min" without their outlet,
-    and the shared corpus's articles came a week late."""
+    and the shared corpus's articles came a week late. Each server is shown what it chose."""
     url = publish(server, "/world", SUDAN)
     await desk.add_feed(url, name="dunia", language="id", every=10080, check=False, guild_id=A)
     await desk.fetch(guild_id=A)  # polled: the next poll a week away
@@ -155,24 +155,79 @@ async def test_a_feed_others_poll_takes_the_operators_outlet_and_language_and_it
     assert (shared.source, shared.language, shared.every_minutes) == ("Reuters", "en", 20)
     assert shared.next_poll <= clock() + 20 * 60
     mine = await desk.add_feed(url, name="news", language="id", every=10, check=False, guild_id=B)
-    assert (mine.source, mine.language, mine.every_minutes) == ("Reuters", "en", 20)
+    assert (mine.source, mine.language, mine.every_minutes) == (None, "id", 10)
     await desk.caught_up()
-    assert len(await desk.all_feeds()) == 1
+    [polled] = await desk.all_feeds()
+    assert (polled.source, polled.language, polled.every_minutes) == ("Reuters", "en", 20)
+    a = await desk.feed("dunia", guild_id=A)
+    assert (a.source, a.language, a.every_minutes) == (None, "id", 10080)
 
 
 async def test_a_feed_only_servers_poll_is_polled_as_often_as_the_most_eager_asked(
     server: FixtureServer, desk: FeedDesk, clock: FakeClock
 ) -> None:
     """A registered it weekly; B asks for every 10 minutes and gets it (before: weekly, B's
-    articles a week late), and what A set stays what the feed lends."""
+    articles a week late), and what A set stays what the feed lends. Each server is shown its own
+    interval and language; the feed goes back to A's pace when B leaves."""
     url = publish(server, "/world", SUDAN)
     await desk.add_feed(url, name="dunia", language="id", every=10080, check=False, guild_id=A)
     await desk.fetch(guild_id=A)
     mine = await desk.add_feed(url, name="news", language="en", every=10, check=False, guild_id=B)
-    assert (mine.language, mine.every_minutes) == ("id", 10)
+    assert (mine.language, mine.every_minutes) == ("en", 10)
     assert mine.next_poll <= clock() + 10 * 60
     slower = await desk.add_feed(url, name="slow", every=600, check=False, guild_id=C)
-    assert slower.every_minutes == 10
+    assert slower.every_minutes == 600
+    await desk.caught_up()
+    [polled] = await desk.all_feeds()
+    assert (polled.language, polled.every_minutes) == ("id", 10)
+    await desk.remove_feed("news", guild_id=B)
+    [polled] = await desk.all_feeds()
+    assert polled.every_minutes == 600
+
+
+async def test_each_server_is_shown_its_own_choices_and_history_of_a_feed_others_poll(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """Server A follows a feed every 10 minutes as "X", and it failed twice; then server B adds the
+    same URL (spelt its own way) every 60 minutes. Before, B's add returned at once without
+    fetching the feed (named after the host, not the feed's title), and B was shown A's URL, A's
+    interval and A's failures: that someone else followed it, and what they chose. Now each is
+    shown what it chose and what its own schedule saw, as if it followed the feed alone; the feed
+    is polled once, when the first of them is due, and B coming or going changes nothing A sees."""
+    url, body = server.url("/wire"), rss("Wire World", server.base_url, [])
+    server.serve("/wire", body, content_type="application/rss+xml")
+    await desk.add_feed(url, name="X", every=10, guild_id=A)
+    server.serve("/wire", "oops", status=500)
+    for _ in range(2):
+        await desk.fetch(guild_id=A)
+    server.serve("/wire", body, content_type="application/rss+xml")
+    asked = len(server.requests_to("/wire"))
+    b = await desk.add_feed(url + "#b", every=60, guild_id=B)
+    assert (b.url, b.every_minutes, b.language) == (url + "#b", 60, "en")
+    assert (b.failures, b.last_error, b.last_polled, b.last_success, b.etag) == (0, None, None, None, None)
+    assert len(server.requests_to("/wire")) == asked + 1  # checked, as a feed new to all is
+    assert b.name == "wire-world"  # from its title, as a feed new to all is named
+    a = await desk.feed("X", guild_id=A)
+    assert (a.url, a.every_minutes, a.failures, a.last_success) == (url, 10, 2, None)
+    assert "HTTP 500" in (a.last_error or "") and a.next_poll == b.next_poll  # the backoff holds
+    await desk.caught_up()
+
+    clock.advance(a.next_poll - clock())
+    await desk.fetch_feeds([a.id])  # the poller's poll: due for both
+    a, b = await desk.feed("X", guild_id=A), await desk.feed("wire-world", guild_id=B)
+    assert (a.failures, b.failures) == (0, 0) and a.last_success and b.last_success
+    assert (a.next_poll, b.next_poll) == (clock() + 600, clock() + 3600)
+    clock.advance(600)  # A's next poll, which fails: B's schedule and state stay as they were
+    server.serve("/wire", "oops", status=500)
+    await desk.fetch_feeds([a.id])
+    assert await desk.feed("wire-world", guild_id=B) == b
+    a = await desk.feed("X", guild_id=A)
+    assert (a.failures, a.next_poll) == (1, clock() + 1200)
+    await desk.remove_feed("wire-world", guild_id=B)
+    await desk.add_feed(url, name="Z", every=5, check=False, guild_id=B)
+    assert await desk.feed("X", guild_id=A) == a
+    [polled] = await desk.all_feeds()
+    assert (polled.every_minutes, polled.next_poll) == (5, a.next_poll)  # failing: not before A's backoff
     await desk.caught_up()
 
 

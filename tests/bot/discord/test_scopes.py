@@ -228,6 +228,38 @@ async def test_a_fetch_running_in_one_server_does_not_hold_up_another_servers_fe
     assert PATROL.title in fetched_a.content and SUDAN.title not in fetched_a.content
 
 
+async def test_each_server_is_shown_its_own_name_interval_and_history_of_a_feed_both_follow(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """Server A follows a feed every 10 minutes as "X", and its polls failed; server B then adds
+    the same feed every 60 minutes as "Y". Before, B's add answered "every 10 min" without
+    fetching the feed, and B's /admin feeds list showed A's URL, interval and failure (that
+    someone else followed it, and what they chose). Each is shown its own, as if it followed the
+    feed alone; the feed itself is polled once."""
+    w = World(standin)
+    body = rss("Wire", news.base_url, [])
+    news.serve("/wire", body, content_type="application/rss+xml")
+    url = news.url("/wire")
+    a, b = {"user": w.manager_a}, {"user": w.manager_b, "channel": w.b.general}
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        await run(standin, "admin feeds add", {"url": url, "name": "X", "every": 10}, **a)
+        news.serve("/wire", "oops", status=500)
+        failed = await run(standin, "admin fetch", **a)
+        news.serve("/wire", body, content_type="application/rss+xml")
+        asked = len(news.requests_to("/wire"))
+        added_b = await run(standin, "admin feeds add", {"url": url + "#b", "name": "Y", "every": 60}, **b)
+        fetched_to_check = len(news.requests_to("/wire")) - asked
+        list_a = embed_of(await run(standin, "admin feeds list", **a))["description"]
+        list_b = embed_of(await run(standin, "admin feeds list", **b))["description"]
+        polled = await bot.feeds.all_feeds()
+    assert failed.content.startswith("⚠️") and len(polled) == 1
+    assert list_a.startswith(f"**X** {url}\nen · every 10 min · last success never") and "HTTP 500" in list_a
+    assert list_b.startswith(f"**Y** {url}#b\nen · every 60 min · last success never")
+    assert "10 min" not in list_b and "failure" not in list_b
+    assert added_b.content.startswith(f"✅ Added feed **Y** ({url}#b): en · every 60 min.")
+    assert fetched_to_check == 1  # as a feed nobody follows yet is checked
+
+
 async def test_a_page_another_server_brought_is_new_to_the_server_that_ingests_it(
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
 ):
