@@ -9,8 +9,8 @@ back: made while it said 2099, it kept its buttons until then). Each page shown 
 passages on it, so a vote records exactly what its voter saw. A vote copies the question and the
 page, and outlives the answer; its voter is a salted hash of the answer and the user, so it allows
 one vote per user and answer and links no two answers of one user. The users' cooldowns are kept
-here too (``cooldowns``), and each server's time zone, as an admin set it (``zones``). Nothing
-stores a Discord user id.
+here too (``cooldowns``: when each last asked, and the end of the wait each was last told of),
+and each server's time zone, as an admin set it (``zones``). Nothing stores a Discord user id.
 
 Concurrency: one store per process, used from its event loop: its writes on one connection, one
 at a time (a lock), its reads on another; several processes (shards, a CLI export) may open the
@@ -81,6 +81,9 @@ MIGRATIONS = (
     """,
     """
     CREATE TABLE server_zones (guild_id INTEGER PRIMARY KEY, zone TEXT NOT NULL);
+    """,
+    """
+    CREATE TABLE cooldown_notices (asker TEXT PRIMARY KEY, until REAL NOT NULL) WITHOUT ROWID;
     """,
 )
 

@@ -15,6 +15,12 @@ question, and only one question at a time waits for it (those behind a try that 
 decide at once). Those own admissions also refuse without a round trip:
 the table would say the same, since the time only moves when a question is admitted, and none can
 be admitted elsewhere while this process's wait runs.
+
+A user refused is told so once per wait (``first_notice``), not once per try: a member who keeps
+mentioning the bot would have it keep replying in the channel, on the rate limit that every server
+shares. Whom a process told of which wait is in the file too (``cooldown_notices``: the end of the
+wait told of), so two processes never both tell; while the file is busy, a process tells once per
+wait of what it knows.
 Concurrency: one per bot, used from its event loop.
 """
 
@@ -24,8 +30,9 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 from foreign_desk.index.sqlite import open_connection
@@ -33,6 +40,7 @@ from foreign_desk.index.sqlite import open_connection
 from .answers import FILE_NAME
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUSY_MS = 250
 LOCAL_LIMIT = 1000
@@ -43,6 +51,13 @@ SQL_TAKE = (
 )
 """Admit (and start the wait) unless the user's wait runs; a time ahead of the clock (the clock was
 set back) is no wait."""
+SQL_NOTICE = (
+    "INSERT INTO cooldown_notices (asker, until) VALUES (?, ?) ON CONFLICT (asker) DO UPDATE "
+    "SET until = excluded.until WHERE cooldown_notices.until <= ? OR cooldown_notices.until > ?"
+)
+"""Note that the user is told of the wait ending ``until``, unless they were told of it already: a
+notice of a wait that is over is none, and so is one further ahead than a wait (the clock was set
+back)."""
 
 
 class Cooldowns:
@@ -61,6 +76,9 @@ class Cooldowns:
         self.hash_user = hash_user
         self.clock = clock
         self._last: dict[int, float] = {}
+        """When each user's wait began, as this process knows."""
+        self._told: dict[int, float] = {}
+        """When the wait each user was last told of began, as this process knows."""
         self._pruned_at = 0.0
         self._busy = False
         """Whether the table was busy at the last try (so a busy period is logged once)."""
@@ -92,29 +110,51 @@ class Cooldowns:
         left = self._left(self._last.get(user_id), now)
         if left > 0:
             return left
-        left = await self._shared(user_id, now)
+        left = await self._shared(
+            lambda: self._take(user_id, now), lambda: self._left(self._last.get(user_id), now)
+        )
         if left > 0:
             self._last[user_id] = now - self.seconds + left
             return left
-        self._remember(user_id, now)
+        self._remember(self._last, user_id, now, now)
         return 0.0
 
-    async def _shared(self, user_id: int, now: float) -> float:
-        """``_take``, one at a time: questions that waited for a try that found the table busy
-        decide alone at once, instead of each waiting ``BUSY_MS`` in turn on the one connection
-        (a burst of 16 left the last ones past Discord's 3 seconds); the next question tries again."""
+    async def first_notice(self, user_id: int) -> bool:
+        """Whether to tell ``user_id`` of the wait ``admit`` just refused them for: at the first
+        refusal of each wait, in whichever process it comes (see the module)."""
+        if self.seconds <= 0:
+            return True
+        now = self.clock()
+        begun = self._last.get(user_id, now)
+        if self._told_of(user_id, now):
+            return False
+        told = await self._shared(
+            lambda: self._notice(user_id, begun + self.seconds, now), lambda: not self._told_of(user_id, now)
+        )
+        self._remember(self._told, user_id, begun, now)
+        return told
+
+    def _told_of(self, user_id: int, now: float) -> bool:
+        """Whether this process knows the user was told of the wait that runs now."""
+        return self._left(self._told.get(user_id), now) > 0
+
+    async def _shared(self, attempt: Callable[[], Awaitable[T]], alone: Callable[[], T]) -> T:
+        """``attempt()`` on the table, one at a time, else (the table busy) ``alone()``, what this
+        process knows: callers that waited for a try that found the table busy decide alone at
+        once, instead of each waiting ``BUSY_MS`` in turn on the one connection (a burst of 16
+        left the last ones past Discord's 3 seconds); the next call tries again."""
         failures = self._failures
         async with self._trying:
             if self._failures != failures:
-                return self._left(self._last.get(user_id), now)
+                return alone()
             try:
-                left = await self._take(user_id, now)
+                result = await attempt()
             except sqlite3.OperationalError as exc:  # locked past BUSY_MS: this process decides alone
                 self._failures += 1
                 self._busy_now(exc)
-                return 0.0
+                return alone()
             self._busy_over()
-            return left
+            return result
 
     def _busy_now(self, exc: sqlite3.OperationalError) -> None:
         """Log the start of a busy period only: under load, a line per question would flood the log."""
@@ -145,6 +185,12 @@ class Cooldowns:
             row = await found.fetchone()
         return self._left(float(row[0]), now) if row is not None else 0.0
 
+    async def _notice(self, user_id: int, until: float, now: float) -> bool:
+        """Note in the shared table that the user is told of the wait ending ``until``: False
+        when a process told them of it already."""
+        cur = await self.conn.execute(SQL_NOTICE, (self.hash_user(user_id), until, now, now + self.seconds))
+        return bool(cur.rowcount)
+
     async def _prune(self, now: float) -> None:
         """Forget waits long over, at most once per ``seconds``, and those begun more than
         ``seconds`` ahead (by a clock since set back: they are no wait, ``SQL_TAKE``). A prune
@@ -156,8 +202,14 @@ class Cooldowns:
             "DELETE FROM cooldowns WHERE asked_at NOT BETWEEN ? AND ?",
             (now - self.seconds, now + self.seconds),
         )
+        await self.conn.execute(
+            "DELETE FROM cooldown_notices WHERE until NOT BETWEEN ? AND ?", (now, now + self.seconds)
+        )
 
-    def _remember(self, user_id: int, now: float) -> None:
-        if len(self._last) > LOCAL_LIMIT:
-            self._last = {u: t for u, t in self._last.items() if self._left(t, now) > 0}
-        self._last[user_id] = now
+    def _remember(self, begun: dict[int, float], user_id: int, when: float, now: float) -> None:
+        """``begun[user_id] = when`` (a wait's start); past ``LOCAL_LIMIT`` users, those whose wait
+        is over are forgotten first."""
+        if len(begun) > LOCAL_LIMIT:
+            for user in [u for u, t in begun.items() if self._left(t, now) <= 0]:
+                del begun[user]
+        begun[user_id] = when

@@ -54,6 +54,11 @@ class Desk:
             raise Refusal("ask.cooldown", seconds=math.ceil(wait))
         return question
 
+    async def tells(self, user_id: int, refusal: Refusal) -> bool:
+        """Whether a message (a mention, a DM) refused is answered with its refusal: a cooldown's
+        at the first refusal of each wait only (``Cooldowns.first_notice``), the others always."""
+        return refusal.key != "ask.cooldown" or await self.cooldowns.first_notice(user_id)
+
     async def answer(
         self,
         question: str,

@@ -8,6 +8,9 @@ Discord's @-picker often offers the bot's managed role ("@Foreign Desk" the inte
 before the bot user; a mention of that role is a mention of the bot. Discord documents the
 content exemption for mentions of the app only: should a role mention arrive without its text,
 the bot says how to mention it so that it can read the question, rather than staying silent.
+
+A message refused for the asker's cooldown gets its reply at the first refusal of each wait
+only (``Desk.tells``); the asker's later tries in that wait go unanswered.
 """
 
 from __future__ import annotations
@@ -95,8 +98,9 @@ class MentionsCog(commands.Cog):
             return
         try:
             question = await self.bot.desk.admit(message.author.id, text)
-        except Refusal as refusal:
-            await self._say(message, refusal.text(tx))
+        except Refusal as refusal:  # a cooldown's said once per wait: a spammer gets no spam back
+            if await self.bot.desk.tells(message.author.id, refusal):
+                await self._say(message, refusal.text(tx))
             return
         try:
             async with message.channel.typing():

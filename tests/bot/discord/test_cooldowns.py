@@ -17,7 +17,7 @@ from foreign_desk.bot.discord.cooldowns import Cooldowns
 
 from tests.discord_standin import DiscordStandin
 
-from .conftest import NATO_JAPAN, StartBot, embed_of
+from .conftest import NATO_JAPAN, StartBot, assert_everything_quiet, embed_of
 
 
 @pytest.fixture
@@ -132,3 +132,72 @@ async def test_a_burst_of_questions_is_acknowledged_while_another_process_holds_
         answers = [await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=60) for ix in asked]
     assert acknowledged == [5] * 16
     assert all(embed_of(a)["title"] == NATO_JAPAN for a in answers)
+
+
+async def test_a_refused_user_is_told_once_per_wait_by_whichever_process_refuses_first(processes):
+    """Each refusal was told: a member repeating a mention had the bot repeat its notice, and two
+    processes would each tell it for the one wait."""
+    now, here, there = processes
+    assert await here.admit(1) == 0
+    now[0] = 102.0
+    assert await here.admit(1) == 8 and await here.first_notice(1)
+    assert await there.admit(1) == 8 and not await there.first_notice(1)  # told by the other process
+    now[0] = 105.0
+    assert await here.admit(1) == 5 and not await here.first_notice(1)
+    assert await there.admit(2) == 0  # per user
+    now[0] = 110.0
+    assert await there.admit(1) == 0  # a new wait ...
+    now[0] = 111.0
+    assert await here.admit(1) == 9 and await here.first_notice(1)  # ... is told of once again
+    assert await there.admit(1) == 9 and not await there.first_notice(1)
+
+
+async def test_a_busy_table_still_tells_a_refused_user_once_per_wait_in_each_process(
+    store: AnswerStore, processes
+):
+    now, here, _ = processes
+    assert await here.admit(1) == 0
+    await store.conn.execute("BEGIN IMMEDIATE")  # another writer holds the file
+    try:
+        now[0] = 101.0
+        assert await here.admit(1) == 9
+        assert [await here.first_notice(1) for _ in range(3)] == [True, False, False]
+    finally:
+        await store.conn.execute("ROLLBACK")
+
+
+async def test_mentions_and_dms_refused_for_the_cooldown_get_one_notice_per_wait(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Every mention refused for the asker's cooldown got its own reply: a member repeating a
+    mention had the bot repeat itself in the channel, spending the rate limit every server shares."""
+    now = [1000.0]
+    async with asyncio.timeout(120), start_bot(cooldown_s=60) as bot:
+        bot.desk.cooldowns.clock = lambda: now[0]
+        mentions = bot.get_cog("MentionsCog")
+
+        async def say(text: str, *, dm: bool = False) -> None:
+            sent = await standin.send_message(text if dm else f"{standin.bot.mention} {text}", dm=dm)
+            await standin.wait_until(lambda: mentions.handled_through >= sent.id, what="a message handled")
+
+        async def requests_for(*texts: tuple[str, bool]) -> int:
+            """The requests the bot made to Discord for these messages."""
+            before = len(standin.requests)
+            for text, dm in texts:
+                await say(text, dm=dm)
+            return len(standin.requests) - before
+
+        await say(NATO_JAPAN)  # answered: the wait begins
+        now[0] += 5
+        first = await requests_for(*[(f"{NATO_JAPAN} {n}", False) for n in range(4)], ("and now?", True))
+        now[0] += 60  # the wait is over
+        await say(NATO_JAPAN, dm=True)
+        now[0] += 1
+        second = await requests_for(("again?", True), ("and again?", True), ("hello?", False))
+        notices = [m for m in standin.bot_messages() if not m.embeds]
+        dm = standin.world.dm_channel(standin.user)
+    assert first == second == 1
+    assert [m.channel_id for m in notices] == [standin.general.id, dm.id]
+    assert all(m.content.startswith("You're asking faster than I can read") for m in notices)
+    assert len(standin.bot_messages()) == 4  # two answers, two notices
+    assert_everything_quiet(standin)
