@@ -1,12 +1,14 @@
 """Outlets and languages in the corpus for autocomplete, cached briefly (one query per minute,
-not one per keystroke) and dropped after a reindex. Outlets are listed per scope: a server's
-own outlets are offered there only (the most recently used ``MAX_SCOPES`` scopes are kept)."""
+not one per keystroke) and dropped after a reindex. Both are listed per scope: a server's own
+outlets and languages are offered there only, with the shared corpus's (the most recently used
+``MAX_SCOPES`` scopes are kept)."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from discord import app_commands
 from foreign_desk.index.engine import Engine
@@ -16,6 +18,7 @@ from .limits import CHOICE_MAX, CHOICES_MAX, fit
 
 MAX_SCOPES = 256
 LANGUAGE_NAMES = {"en": "English", "id": "Indonesian", "ms": "Malay", "jv": "Javanese", "su": "Sundanese"}
+T = TypeVar("T")
 
 
 class Catalog:
@@ -23,31 +26,34 @@ class Catalog:
         self._engine = engine
         self.ttl_s = ttl_s
         self._sources: OrderedDict[Scope, tuple[float, list[SourceCount]]] = OrderedDict()
-        self._languages: tuple[float, list[str]] | None = None
+        self._languages: OrderedDict[Scope, tuple[float, list[str]]] = OrderedDict()
 
     def forget(self) -> None:
         self._sources.clear()
-        self._languages = None
+        self._languages.clear()
 
-    def _fresh(self, entry: tuple[float, object] | None) -> bool:
-        return entry is not None and time.monotonic() - entry[0] < self.ttl_s
-
-    async def sources(self, scope: Scope = SHARED) -> list[SourceCount]:
-        entry = self._sources.get(scope)
-        if entry is None or not self._fresh(entry):
-            entry = (time.monotonic(), await self._engine().sources(scope=scope))
-            self._sources[scope] = entry
-            while len(self._sources) > MAX_SCOPES:
-                self._sources.popitem(last=False)
-        self._sources.move_to_end(scope)
+    async def _cached(
+        self, cache: OrderedDict[Scope, tuple[float, T]], scope: Scope, load: Callable[[], Awaitable[T]]
+    ) -> T:
+        """``load()``'s result for ``scope``, read again once older than ``ttl_s``."""
+        entry = cache.get(scope)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl_s:
+            entry = cache[scope] = (time.monotonic(), await load())
+            while len(cache) > MAX_SCOPES:
+                cache.popitem(last=False)
+        cache.move_to_end(scope)
         return entry[1]
 
-    async def languages(self) -> list[str]:
-        if not self._fresh(self._languages):
-            languages = await self._engine().languages()
-            self._languages = (time.monotonic(), [k for k in languages if k != "?"])
-        assert self._languages is not None
-        return self._languages[1]
+    async def sources(self, scope: Scope = SHARED) -> list[SourceCount]:
+        return await self._cached(self._sources, scope, lambda: self._engine().sources(scope=scope))
+
+    async def languages(self, scope: Scope = SHARED) -> list[str]:
+        """The language codes of the articles ``scope`` may see, most articles first."""
+
+        async def load() -> list[str]:
+            return [k for k in await self._engine().languages(scope=scope) if k != "?"]
+
+        return await self._cached(self._languages, scope, load)
 
     async def source_choices(self, current: str, scope: Scope = SHARED) -> list[app_commands.Choice[str]]:
         """Outlets containing what the user typed (prefix matches first), with their article counts."""
@@ -60,10 +66,11 @@ class Catalog:
             if len(s.source) <= CHOICE_MAX
         ][:CHOICES_MAX]
 
-    async def language_choices(self, current: str) -> list[app_commands.Choice[str]]:
+    async def language_choices(self, current: str, scope: Scope = SHARED) -> list[app_commands.Choice[str]]:
+        """The languages ``scope`` may see whose name or code holds what the user typed."""
         typed = current.strip().lower()
         choices = []
-        for code in await self.languages():
+        for code in await self.languages(scope):
             name = f"{LANGUAGE_NAMES.get(code, code)} ({code})"
             if typed in name.lower():
                 choices.append(app_commands.Choice(name=name, value=code))

@@ -76,4 +76,4 @@ class AskCog(commands.Cog):
     async def _language(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.bot.catalog.language_choices(current)
+        return await self.bot.catalog.language_choices(current, scope_of(interaction))

@@ -9,6 +9,7 @@ import re
 import pytest
 from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.limits import problems
+from foreign_desk.index.article import Article, Block
 
 from tests.discord_standin import DiscordStandin
 
@@ -182,6 +183,40 @@ async def test_source_autocompletes_from_the_corpus(standin: DiscordStandin, sta
     assert nothing == []
     assert languages == [{"name": "Indonesian (id)", "value": "id"}]
     assert latest_choices == choices
+
+
+async def test_language_autocompletes_what_the_server_sees_its_own_articles_included(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """It listed the shared corpus's languages only: a server whose own feeds brought English to
+    an Indonesian corpus could not pick English. Another server's own languages stay unlisted."""
+    beta = standin.world.add_guild("Beta")
+    standin.world.add_member(standin.user, beta)
+    own = {
+        standin.guild.id: Article(
+            "Council notice",
+            (Block("The city council meets on Tuesday to vote on the budget. " * 20),),
+            url="https://council.example/notice",
+            language="en",
+        ),
+        beta.id: Article(
+            "Notis majlis",
+            (Block("Majlis bandar raya bermesyuarat pada hari Selasa mengenai belanjawan. " * 20),),
+            url="https://majlis.example/notis",
+            language="ms",
+        ),
+    }
+    async with asyncio.timeout(60), start_bot() as bot:
+        await bot.engine.add_articles(list(own.values()), scopes={a.id: [g] for g, a in own.items()})
+        offered = {}
+        for where in (standin.general, beta.general, None):
+            ix = await standin.send_autocomplete(
+                "ask", {"language": ""}, focused="language", channel=where, dm=where is None
+            )
+            offered[where.guild_id if where else None] = sorted(
+                c["value"] for c in await ix.wait_for_choices()
+            )
+    assert offered == {standin.guild.id: ["en", "id"], beta.id: ["id", "ms"], None: ["id"]}
 
 
 async def test_a_failing_command_apologises_privately_and_logs_one_traceback(
