@@ -12,6 +12,7 @@ never mutated while it serves: writers work on ``clone()`` (an in-memory copy).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -361,7 +362,8 @@ class VectorIndex:
 
     def save(self, path: Path) -> None:
         """Write atomically: temp file, fsync, rename, fsync the directory. A failed write (a
-        full disk) removes the temp file, as large as the index, and is one line."""
+        full disk, a folder that is a file) removes the temp file, as large as the index, and is
+        one line."""
         tmp = path.with_name(path.name + ".tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -373,7 +375,8 @@ class VectorIndex:
                 os.close(fd)
             os.replace(tmp, path)
         except (RuntimeError, OSError) as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # none was made where the folder is no folder
+                tmp.unlink(missing_ok=True)
             raise StoreError(f"cannot write the vector file {path}: {_reason(exc)}") from None
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:

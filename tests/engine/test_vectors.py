@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.store.vectors import FLAT, IVF, VectorIndex, ivf_nlist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,3 +179,13 @@ def test_a_vector_file_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp
     assert child.returncode == 0, child.stderr
     assert child.stdout == f"cannot write the vector file {tmp_path}/gen-000002.faiss: File too large\n"
     assert not list(tmp_path.iterdir())  # no gen-000002.faiss.tmp
+
+
+def test_a_vector_file_whose_folder_is_a_file_is_one_line(tmp_path: Path) -> None:
+    """Removing the temp file failed too (``Not a directory``): that raw OSError replaced the
+    one-line error, and front ends took the write failure for a bug."""
+    (tmp_path / "vectors").write_text("not a folder\n")
+    index = VectorIndex.build(32, np.arange(10, dtype=np.int64), unit(10), approximate_threshold=10_000)
+    path = tmp_path / "vectors" / "gen-000002.faiss"
+    with pytest.raises(StoreError, match=f"^cannot write the vector file {path}: File exists$"):
+        index.save(path)
