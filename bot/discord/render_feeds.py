@@ -2,7 +2,8 @@
 
 Article and user text (headlines, ledes, topics, feed names, failure reasons) is escaped and cut
 to Discord's limits here, so a headline containing ``@everyone`` or ``**`` renders as written
-and a message is never refused for its length. The bot's own words come from the catalogues
+and a message is never refused for its length. A failure of the host's own is named to the
+operators only (``host``; ``failures``). The bot's own words come from the catalogues
 (``i18n``), in the ``Texts`` given (English when none is).
 """
 
@@ -16,6 +17,7 @@ from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, Pos
 from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
 
+from .failures import shown
 from .i18n import EN, Texts
 from .limits import (
     CONTENT_MAX,
@@ -85,26 +87,28 @@ def feed_removed_text(feed: Feed, tx: Texts = EN) -> str:
     return fit(tx("feeds.removed", name=feed.name, url=feed.url), CONTENT_MAX, escape_content)
 
 
-def _feed_block(feed: Feed, tx: Texts) -> str:
+def _feed_block(feed: Feed, tx: Texts, host: bool) -> str:
     status = tx("feeds.last_success", when=timestamp(feed.last_success) or tx("feeds.never"))
     status += SEP + tx("feeds.next_poll", when=timestamp(feed.next_poll) or tx("feeds.now"))
     lines = [f"**{fit_markdown(feed.name, 100)}** {fit_markdown(feed.url, 400)}"]
     lines.append(fit_markdown(feed_details(feed, tx), 200) + SEP + status)
     if feed.failures:
-        why = fit_markdown(feed.last_error or tx("feeds.unknown_error"), 300)
+        why = shown(feed.last_error, tx, host=host) if feed.last_error else tx("feeds.unknown_error")
+        why = fit_markdown(why, 300)
         lines.append(tx.plural("feeds.failing", feed.failures, why=why))
     if feed.catch_up_failed:
         lines.append(tx("feeds.catch_up_failed"))
     return "\n".join(lines)
 
 
-def feeds_embed(feeds: Sequence[Feed], tx: Texts = EN) -> discord.Embed:
-    """Each feed with its URL, outlet, language, interval, last success, next poll and failures."""
+def feeds_embed(feeds: Sequence[Feed], tx: Texts = EN, *, host: bool = False) -> discord.Embed:
+    """Each feed with its URL, outlet, language, interval, last success, next poll and failures
+    (the host's own named only with ``host``)."""
     embed = discord.Embed(title=tx("feeds.title"), colour=COLOUR)
     if not feeds:
         embed.description = tx("feeds.none")
         return embed
-    blocks = [_feed_block(feed, tx) for feed in feeds]
+    blocks = [_feed_block(feed, tx, host) for feed in feeds]
     embed.description = join_within(blocks, "\n\n", lambda n: tx.plural("feeds.more", n))
     failing = sum(1 for f in feeds if f.failures)
     text = tx.plural("count.feeds", len(feeds))
@@ -160,7 +164,8 @@ def _listed(title: str, lines: list[str], tx: Texts) -> str:
 
 def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True) -> str:
     """The summary: counts, then what was new, updated or a duplicate, and every failure with its
-    reason; the generation published only with ``host`` (operators': it counts every server's)."""
+    reason (the host's own named only with ``host``); the generation published only with ``host``
+    (operators': it counts every server's)."""
     sections = [_report_head(report, tx, host)]
     for status in ("new", "updated", "duplicate"):
         items = [i for i in report.items if i.status == status]
@@ -173,6 +178,7 @@ def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True)
     if report.failures:
         lines = []
         for feed, url, reason in report.failures:
+            reason = shown(reason, tx, host=host)
             where = [feed] if feed else []
             if url not in reason:  # most reasons name the URL already
                 where.append(f"<{url}>")

@@ -24,6 +24,7 @@ from discord import app_commands
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.progress import IndexProgress
 
+from .failures import error_shown, host_trouble
 from .i18n import EN, Texts
 from .limits import CONTENT_MAX, fit
 from .render import progress_text, starting_text
@@ -240,7 +241,8 @@ class StatusMessage:
     """One message kept up to date with a long job's progress, edited at most once per interval.
 
     The instance is the engine's progress callback: calling it only records the progress and
-    wakes the editing task, so the indexer never waits for Discord.
+    wakes the editing task, so the indexer never waits for Discord. ``host``: shown to the
+    operators, who may read the host's own failures in full (``failures``).
     """
 
     def __init__(
@@ -251,9 +253,11 @@ class StatusMessage:
         full: bool,
         tx: Texts = EN,
         handoff: Handoff | None = None,
+        host: bool = False,
     ) -> None:
         self._edit = edit
         self.handoff = handoff
+        self.host = host
         self.interval_s = interval_s
         self.full = full
         self.tx = tx
@@ -320,7 +324,9 @@ class StatusMessage:
         try:
             return await asyncio.shield(job)
         except ForeignDeskError as exc:
-            await self.finish(failure(str(exc)))
+            if host_trouble(exc):  # told that it happened, not what it was (the host's paths)
+                log.warning("a long job failed: %s", exc)
+            await self.finish(failure(error_shown(exc, self.tx, host=self.host)))
             return None
         except app_commands.AppCommandError:  # a refusal (a quota): the tree's error handler says it
             await self.stop()

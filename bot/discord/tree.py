@@ -2,8 +2,9 @@
 
 A ``Refusal`` (cooldown, too long, not an admin) and a ``ForeignDeskError`` (nothing indexed,
 a bad date) are expected: the user sees their one-line message and nothing is logged as an
-error. Anything else is a bug: the user sees a short apology and the traceback is logged once,
-here (discord.py's own "Ignoring exception" logging is replaced, not added to).
+error; of the host's own trouble (its store: ``failures``), the user reads that it happened and
+the log what it was. Anything else is a bug: the user sees a short apology and the traceback is
+logged once, here (discord.py's own "Ignoring exception" logging is replaced, not added to).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from discord import app_commands
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, ForeignDeskError
 
 from .errors import Refusal
+from .failures import error_shown, host_trouble
 from .i18n import EN, Texts, for_interaction
 from .limits import escape_content
 from .replies import tell_privately
@@ -38,7 +40,7 @@ def user_message(error: BaseException, tx: Texts = EN) -> str | None:
     if isinstance(error, ForeignDeskError) and isinstance(key, str) and tx.get(key, ""):
         return tx(key, **getattr(error, "params", {}))
     if isinstance(error, ForeignDeskError):  # the engine's words name what others wrote: a page's links
-        return escape_content(str(error)) or tx("error.not_allowed")
+        return escape_content(error_shown(error, tx)) or tx("error.not_allowed")
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or tx("error.not_allowed")
     if isinstance(error, app_commands.TransformerError):
@@ -60,6 +62,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException, w
             exc_info=original,
         )
         message = tx("error.apology")
+    elif host_trouble(original):
+        log.warning(
+            "%s failed (user %s, guild %s): %s", where, interaction.user.id, interaction.guild_id, original
+        )
     else:
         log.info("%s refused for user %s: %s", where, interaction.user.id, user_message(error))
     if interaction.type is discord.InteractionType.autocomplete:

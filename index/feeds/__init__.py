@@ -7,7 +7,16 @@ their own (``index.feeds.schema``). Topic search lives in the core (``index.sear
 
 from foreign_desk.index.feeds.desk import FeedDesk
 from foreign_desk.index.feeds.digest import plan_posts
-from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
+from foreign_desk.index.feeds.models import (
+    Feed,
+    FeedRun,
+    FetchReport,
+    Follow,
+    ItemOutcome,
+    Match,
+    Post,
+    host_failure_at,
+)
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.servers import QuotaExceeded
 from foreign_desk.index.feeds.state import FeedError, UnknownFeed
@@ -25,5 +34,6 @@ __all__ = [
     "Post",
     "QuotaExceeded",
     "UnknownFeed",
+    "host_failure_at",
     "plan_posts",
 ]

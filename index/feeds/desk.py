@@ -42,7 +42,7 @@ from foreign_desk.index.feeds.claims import Claims, claimed_post
 from foreign_desk.index.feeds.digest import by_turns, plan_posts, post_of
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
 from foreign_desk.index.feeds.ingest import Ingester, Say
-from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post
+from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post, internal_error
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.race import first_of
 from foreign_desk.index.feeds.schedule import failing_for, longest_delay, next_delay
@@ -670,7 +670,7 @@ class FeedDesk:
         feed = next((f for f in await self.all_feeds() if f.id == feed_id), None)
         if feed is None:
             return
-        await self.ingester.polled(feed, error=f"internal error: {type(exc).__name__}: {exc}")
+        await self.ingester.polled(feed, error=internal_error(exc))
 
     # -- follows ---------------------------------------------------------------------------
     async def _ingested(self, generation: int, article_ids: list[str]) -> None:

@@ -30,7 +30,15 @@ from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.feeds.harvest import Harvest, Memory, Page, Todo, as_seen, split, stands_for, told
-from foreign_desk.index.feeds.models import Feed, FeedRun, FetchReport, ItemOutcome, Status
+from foreign_desk.index.feeds.models import (
+    INDEXING_FAILED,
+    Feed,
+    FeedRun,
+    FetchReport,
+    ItemOutcome,
+    Status,
+    internal_error,
+)
 from foreign_desk.index.feeds.schedule import next_delay, retry_floor
 from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, Polled, SeenItem, Stood
 from foreign_desk.index.feeds.versions import Version, copy_token, retired, seen_by, versions
@@ -188,8 +196,7 @@ class Ingester:
                     harvest = await self.collect(feed, fetcher, scopes, as_seen_by)
                 except Exception as exc:  # a bug met in one feed: record it there, go on with the others
                     log.exception("collecting feed %s failed", feed.name)
-                    error = f"internal error: {type(exc).__name__}: {exc}"
-                    run = FeedRun(feed.name, feed.url, polled_at=self.clock(), error=error)
+                    run = FeedRun(feed.name, feed.url, polled_at=self.clock(), error=internal_error(exc))
                     harvest = Harvest(feed, run, scopes=scopes, seen_by=as_seen_by)
             harvest.asked = tuple(asked)
             say(describe(harvest))
@@ -371,9 +378,7 @@ class Ingester:
                     return
                 except Exception as exc:  # a bug met on one page (extraction): the item fails, not the feed
                     log.exception("extracting %s failed", todo.link)
-                    await self._failed(
-                        todo, FetchError(f"internal error: {type(exc).__name__}: {exc}"), harvest
-                    )
+                    await self._failed(todo, FetchError(internal_error(exc)), harvest)
                     return
                 harvest.pages.append(page)
 
@@ -462,7 +467,7 @@ class Ingester:
                 except ForeignDeskError as exc:  # the writer is busy, the store is broken: retry later
                     log.warning("indexing fetched articles failed: %s", exc)
                     for harvest in harvests:
-                        harvest.run.error = harvest.run.error or f"indexing failed: {exc}"
+                        harvest.run.error = harvest.run.error or f"{INDEXING_FAILED}{exc}"
                         harvest.records = [r for r in harvest.records if r.status != "stored"]
             for part in harvests[len(whole) :]:
                 assert part.whole is not None

@@ -8,6 +8,24 @@ from typing import Literal
 
 from foreign_desk.index.models import ArticleSummary
 
+INTERNAL_ERROR = "internal error: "
+INDEXING_FAILED = "indexing failed: "
+HOST_FAILURES = (INTERNAL_ERROR, INDEXING_FAILED)
+"""How a recorded failure begins that is the host's own, not the feed's or the page's: a bug met,
+or a store that could not take what was fetched (a full disk). The rest of its text may name the
+host's files; front ends show it to the operators only (``host_failure_at``), the log has it."""
+
+
+def internal_error(exc: BaseException) -> str:
+    """The failure recorded for a bug met on a feed or a page (its traceback goes to the log)."""
+    return f"{INTERNAL_ERROR}{type(exc).__name__}: {exc}"
+
+
+def host_failure_at(text: str) -> int:
+    """Where in ``text`` (a recorded failure, or a line quoting one) a host failure begins; -1: none."""
+    return min((at for at in (text.find(marker) for marker in HOST_FAILURES) if at >= 0), default=-1)
+
+
 Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]
 """What became of one feed item or URL: stored as a new article, replaced an older version of
 its article, recognised as an article already stored (same GUID, canonical URL or text),

@@ -27,6 +27,7 @@ from foreign_desk.bot.options import language_option
 from foreign_desk.index.feeds import ItemOutcome, QuotaExceeded, UnknownFeed
 
 from ..errors import Refusal
+from ..failures import shown
 from ..i18n import EN, Texts, for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape
 from ..render_feeds import (
@@ -78,14 +79,15 @@ class FetchStatus(StatusMessage):
         what: str,
         tx: Texts = EN,
         handoff: Handoff | None = None,
+        host: bool = False,
     ) -> None:
-        super().__init__(edit, interval_s=interval_s, full=False, tx=tx, handoff=handoff)
+        super().__init__(edit, interval_s=interval_s, full=False, tx=tx, handoff=handoff, host=host)
         self.what = what
         self.lines: list[str] = []
         self.started = time.monotonic()
 
     def say(self, line: str) -> None:
-        self.lines.append(line)
+        self.lines.append(shown(line, self.tx, host=self.host))
         self.changed()
 
     def starting(self) -> str:
@@ -165,7 +167,7 @@ class FeedCommands(commands.Cog):
         """The registered feeds: address, outlet, interval, last success, next poll, failures."""
         await defer_private(interaction)
         found = await self.bot.feeds.feeds(guild_id=self.scope(interaction))
-        embed = feeds_embed(found, for_interaction(interaction))
+        embed = feeds_embed(found, for_interaction(interaction), host=self.scope(interaction) is None)
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     @feeds.command(
@@ -250,13 +252,15 @@ class FeedCommands(commands.Cog):
 
     def _status(self, interaction: discord.Interaction, what: str, kind: str) -> FetchStatus:
         """The status message of a fetch or an ingest, moved out of the interaction before its
-        token expires (waiting for another writer can take that long)."""
+        token expires (waiting for another writer can take that long); the host's own failures
+        named in it to the operators only."""
         tx, settings = for_interaction(interaction), self.bot.bot_settings
         return FetchStatus(
             interaction.edit_original_response,
             interval_s=settings.status_edit_interval_s,
             what=what,
             tx=tx,
+            host=self.scope(interaction) is None,
             handoff=Handoff(
                 interaction,
                 after_s=settings.handoff_after_s,

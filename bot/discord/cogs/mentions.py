@@ -26,6 +26,7 @@ from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.lang import detect_language
 
 from ..errors import Refusal
+from ..failures import host_trouble
 from ..i18n import for_guild
 from ..permissions import may_embed
 from ..replies import reply_to
@@ -112,6 +113,8 @@ class MentionsCog(commands.Cog):
             )
             await reply.reply_to(message)
         except (Refusal, ForeignDeskError) as expected:
+            if host_trouble(expected):  # the asker reads that it happened, the log what it was
+                log.warning("answering message %s failed: %s", message.id, expected)
             await self._say(message, user_message(expected, tx) or str(expected))
         except discord.Forbidden as exc:  # no permission to write here: nothing to tell anyone
             log.info("cannot answer in channel %s: %s", message.channel.id, exc)

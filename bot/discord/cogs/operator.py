@@ -82,6 +82,7 @@ class OperatorCog(
             interval_s=settings.status_edit_interval_s,
             full=full,
             tx=tx,
+            host=True,  # the operators read the host's own failures in full
             handoff=Handoff(
                 interaction,
                 after_s=settings.handoff_after_s,

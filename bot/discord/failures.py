@@ -1,0 +1,40 @@
+"""What a server's members and managers are told of a failure.
+
+What the server supplied is named in full: its feed's URL is not a feed, a page answered 404,
+theirs to fix. The host's own trouble (its store or model, a bug met) is one generic line
+(``error.host``): its text names the operator's files ("cannot write the vector file /srv/…")
+and is none of a server's business. The log keeps the detail; the operators (``host``, on their
+own server) read it in full, as they see the data folder in ``/operator stats``.
+"""
+
+from __future__ import annotations
+
+from foreign_desk.index.errors import ConfigError, EmbedderError, EmptyIndex, ForeignDeskError, StoreError
+from foreign_desk.index.feeds import host_failure_at
+
+from .i18n import EN, Texts
+
+HOST_ERRORS = (StoreError, EmbedderError, ConfigError)
+"""Engine errors about the host itself, whatever their text says."""
+
+
+def host_trouble(error: BaseException) -> bool:
+    """Whether ``error`` is the host's (``HOST_ERRORS``, or one quoting a recorded host failure:
+    ``/admin ingest``'s ``indexing failed: …``); nothing indexed yet is no trouble, and says so."""
+    if isinstance(error, EmptyIndex):
+        return False
+    if isinstance(error, HOST_ERRORS):
+        return True
+    return isinstance(error, ForeignDeskError) and host_failure_at(str(error)) >= 0
+
+
+def shown(text: str, tx: Texts = EN, *, host: bool = False) -> str:
+    """``text`` (a recorded failure, or a line quoting one) as a server may read it: cut where a
+    host failure begins, ``error.host`` in its place; all of it for the operators (``host``)."""
+    at = -1 if host else host_failure_at(text)
+    return text if at < 0 else text[:at] + tx("error.host")
+
+
+def error_shown(error: BaseException, tx: Texts = EN, *, host: bool = False) -> str:
+    """An expected error's text, or ``error.host`` for the host's trouble but to the operators."""
+    return tx("error.host") if host_trouble(error) and not host else str(error)

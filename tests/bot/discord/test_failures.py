@@ -1,0 +1,101 @@
+"""What a server's managers read of a failure (``failures``): the host's own trouble as one line,
+with none of the operator's paths, what the server supplied by name, the detail in the log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+from foreign_desk.bot.discord.failures import shown
+from foreign_desk.bot.discord.i18n import EN
+from foreign_desk.bot.discord.render_feeds import feeds_embed, fetch_report_text
+from foreign_desk.index.feeds import Feed, FeedRun, FetchReport
+
+from tests.discord_standin import DiscordStandin, StoredMessage
+from tests.feeds.news import page
+from tests.fetch.fixture_server import FixtureServer
+
+from .conftest import StartBot, assert_everything_quiet, embed_of
+from .newsroom import DESTROYER, DRILLS, KINMEN, publish
+
+TIMEOUT = 240  # embedding is slow on a shared 2-core machine
+
+
+def vector_files_cannot_be_written(data_dir: Path) -> None:
+    """Every new vector file fails to be written, as on a full disk: the ``vectors`` folder is
+    moved aside (the live index is already mapped) and a file takes its name, so writing a new
+    generation meets the OSError a full disk gives (here ``File exists``), on a path in the data
+    folder. A root process ignores permissions; a full disk cannot be made in a test."""
+    folder = data_dir / "vectors"
+    folder.rename(data_dir / "vectors-aside")
+    folder.write_text("not a folder\n")
+
+
+async def run(standin: DiscordStandin, command: str, options: dict[str, str] | None = None) -> StoredMessage:
+    """``command`` by the server's manager, and its reply once final (a status message's last edit)."""
+    ix = await standin.send_slash_command(command, options, user=standin.admin)
+    return await ix.wait_for_reply(lambda m: not m.loading and not m.content.startswith("⏳"), timeout=150)
+
+
+async def test_a_store_that_cannot_be_written_is_one_line_to_server_managers_without_the_hosts_paths(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """``cannot write the vector file <path>: ...`` reached a server's managers in /admin fetch's
+    report, in /admin feeds list's last error and in /admin ingest's reply."""
+    caplog.set_level(logging.INFO)
+    world, gone = publish(news, [DRILLS], path="/world/rss"), publish(news, [KINMEN], path="/gone/rss")
+    news.serve(DESTROYER.path, page(DESTROYER, news.base_url))
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        for name, url in (("world", world), ("gone", gone)):
+            await bot.feeds.add_feed(url, name=name, guild_id=standin.guild.id)
+        news.serve("/gone/rss", "moved away", status=404)  # the server's own feed's fault
+        data_dir = bot.settings.data_path
+        vector_files_cannot_be_written(data_dir)
+        fetched = await run(standin, "admin fetch")
+        listed = await run(standin, "admin feeds list")
+        ingested = await run(standin, "admin ingest", {"url": news.url(DESTROYER.path)})
+
+    replies = [fetched.content, embed_of(listed)["description"], ingested.content]
+    for text in replies:
+        assert str(data_dir) not in text.replace("\\", "") and "vector file" not in text, text
+    host = EN("error.host")
+    assert f"• world: <{world}>: {host}" in fetched.content
+    assert "• gone: " in fetched.content and "404" in fetched.content
+    assert f"last: {host}" in replies[1] and "404" in replies[1]
+    assert ingested.content == EN("ingest.failed", reason=f"<{news.url(DESTROYER.path)}>: {host}")
+    assert f"cannot write the vector file {data_dir}/vectors/" in caplog.text  # the operator's log
+    assert_everything_quiet(standin)
+
+
+FULL_DISK = "indexing failed: cannot write the vector file /srv/fd/vectors/gen-000002.faiss: No space left"
+BUG = "internal error: OSError: [Errno 5] Input/output error: '/srv/fd/feeds.sqlite3'"
+
+
+def test_the_hosts_failures_are_named_to_the_operators_only():
+    """Operators see the data folder in /operator stats: their feed list and fetch report keep the
+    detail, a server's lose it."""
+    feed = Feed(1, "world", "https://news.example/rss", None, "en", 30, last_error=FULL_DISK, failures=2)
+    report = FetchReport([FeedRun("world", feed.url, error=FULL_DISK)], 3, 1.0)
+    for host in (True, False):
+        listed = feeds_embed([feed], host=host).description or ""
+        reported = fetch_report_text(report, host=host)
+        assert [("/srv/fd" in text.replace("\\", "")) for text in (listed, reported)] == [host, host]
+        assert (EN("error.host") in reported) is not host
+
+
+@pytest.mark.parametrize(
+    ("text", "seen"),
+    [
+        (FULL_DISK, EN("error.host")),
+        (f"world: failed: {BUG}", f"world: failed: {EN('error.host')}"),  # a fetch's progress line
+        (f"a: failed: b: failed: {BUG}", f"a: failed: b: failed: {EN('error.host')}"),  # a name like a line
+        (
+            "HTTP 404 Not Found fetching https://news.example/rss",
+            "HTTP 404 Not Found fetching https://news.example/rss",
+        ),
+    ],
+)
+def test_a_line_is_cut_where_a_host_failure_begins(text: str, seen: str):
+    assert shown(text) == seen and shown(text, host=True) == text
