@@ -9,7 +9,8 @@ translations), ``views`` (Back / More / 👍 / 👎, which work across restarts)
 (their state and the votes, in the bot's own SQLite file), ``desk`` (question checks, the
 per-user cooldown of ``cooldowns``, the bound on searches in flight), ``permissions`` (who may
 use what), ``status`` (a status message edited with progress), ``alerts`` (the loop that posts
-topic alerts), ``tree`` (the one error handler), ``client`` (the bot and its lifecycle),
+topic alerts), ``tree`` (the one error handler), ``failures`` (what users may read of a
+failure: none of the host's paths), ``client`` (the bot and its lifecycle),
 ``cogs/`` (one feature each) and ``runner`` (what ``foreign-desk run`` and ``foreign-desk sync``
 call). Nothing here imports at package import time beyond this docstring.
 """
