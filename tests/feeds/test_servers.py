@@ -1307,14 +1307,9 @@ async def test_a_server_is_told_an_item_its_own_version_stands_for_is_unchanged_
     was told 'duplicate' on every poll while B's page was retried, and 'unchanged' with no
     article once B's tries ran out: following the feed alone, A is told 'duplicate' once, then
     'unchanged', with its own version's id."""
-    serve_story(server, PATROL)
-    url = server.url(PATROL.path)
-    await desk.ingest(url, guild_id=A)
-    a_version = await version_seen(engine, url, A)
+    a_version = await a_takes_the_page(server, desk, engine)
     feed = publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
-    for guild in (A, B) if b_follows else (A,):
-        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
-        await desk.caught_up()
+    await follow(desk, feed, (A, B) if b_follows else (A,))
     server.serve(PATROL.path, "oops", status=500)
     attempts, fetched = desk.settings.item_attempts, len(server.requests_to(PATROL.path))
 
@@ -1356,6 +1351,21 @@ async def test_a_feed_is_read_in_full_while_a_servers_page_is_retried_as_it_is_f
     assert conditional == [None] * attempts + ['"v1"'] * 2
 
 
+async def a_takes_the_page(server: FixtureServer, desk: FeedDesk, engine: Engine) -> str:
+    """A ingests PATROL's page itself: the id of its own version."""
+    serve_story(server, PATROL)
+    url = server.url(PATROL.path)
+    await desk.ingest(url, guild_id=A)
+    return await version_seen(engine, url, A)
+
+
+async def follow(desk: FeedDesk, feed: str, guilds: tuple[int, ...]) -> None:
+    """Each of ``guilds`` subscribes to ``feed`` in turn and is caught up."""
+    for guild in guilds:
+        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
+        await desk.caught_up()
+
+
 async def polls_told_to_a(desk: FeedDesk, n: int) -> list[tuple[str, str | None]]:
     """What ``n`` polls of A's feeds tell A (an /admin fetch's report): status, article id."""
     told: list[tuple[str, str | None]] = []
@@ -1376,9 +1386,7 @@ async def test_a_server_given_its_own_version_between_failing_polls_is_told_what
     feed = publish(server, "/f", PATROL)
     url = server.url(PATROL.path)
     server.serve(PATROL.path, "oops", status=500)
-    for guild in (A, B) if b_follows else (A,):
-        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
-        await desk.caught_up()
+    await follow(desk, feed, (A, B) if b_follows else (A,))
 
     told = await polls_told_to_a(desk, 1)
     serve_story(server, PATROL)
@@ -1399,14 +1407,9 @@ async def test_a_server_whose_version_stands_for_a_failing_item_is_told_what_it_
     changes the item while its page fails. Following the feed alone, the changed item's page is
     fetched for A: A is told 'failed' until its tries run out, then 'unchanged'. When B follows
     too (the page failing for B all along), A was told 'duplicate' of its version again."""
-    serve_story(server, PATROL)
-    url = server.url(PATROL.path)
-    await desk.ingest(url, guild_id=A)
-    a_version = await version_seen(engine, url, A)
+    a_version = await a_takes_the_page(server, desk, engine)
     feed = publish(server, "/f", PATROL)
-    for guild in (A, B) if b_follows else (A,):
-        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
-        await desk.caught_up()
+    await follow(desk, feed, (A, B) if b_follows else (A,))
     server.serve(PATROL.path, "oops", status=500)
     told = await polls_told_to_a(desk, 2)
     publish(server, "/f", PATROL.with_(summary="A summary the feed rewrote"))
@@ -1427,14 +1430,9 @@ async def test_a_server_whose_version_stands_for_an_item_is_told_it_is_unchanged
     """A's own version stands for the item (told 'duplicate', then 'unchanged'); the page fails
     for B, then works on B's retry. Following the feed alone A is told 'unchanged' again; when B
     follows too, A was told 'duplicate' once more (its part of the split poll)."""
-    serve_story(server, PATROL)
-    url = server.url(PATROL.path)
-    await desk.ingest(url, guild_id=A)
-    a_version = await version_seen(engine, url, A)
+    a_version = await a_takes_the_page(server, desk, engine)
     feed = publish(server, "/f", PATROL_UPDATED.with_(path=PATROL.path))
-    for guild in (A, B) if b_follows else (A,):
-        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
-        await desk.caught_up()
+    await follow(desk, feed, (A, B) if b_follows else (A,))
     server.serve(PATROL.path, "oops", status=500)
     told = await polls_told_to_a(desk, 2)
     serve_story(server, PATROL_UPDATED.with_(path=PATROL.path))
@@ -1453,14 +1451,9 @@ async def test_a_server_whose_version_stood_for_a_failing_item_is_updated_once_t
     """As above, and the changed item's page works on its next try: following the feed alone,
     A's version is updated with it. When B follows too, A was told 'duplicate' and kept its old
     text (its version stood for the item, as if the item had never been told to A)."""
-    serve_story(server, PATROL)
-    url = server.url(PATROL.path)
-    await desk.ingest(url, guild_id=A)
-    a_version = await version_seen(engine, url, A)
+    a_version = await a_takes_the_page(server, desk, engine)
     feed = publish(server, "/f", PATROL)
-    for guild in (A, B) if b_follows else (A,):
-        await desk.add_feed(feed, name="f", check=False, guild_id=guild)
-        await desk.caught_up()
+    await follow(desk, feed, (A, B) if b_follows else (A,))
     server.serve(PATROL.path, "oops", status=500)
     told = await polls_told_to_a(desk, 1)
     publish(server, "/f", PATROL.with_(summary="A summary the feed rewrote"))
