@@ -39,7 +39,7 @@ from foreign_desk.index.feeds.models import (
     Status,
     internal_error,
 )
-from foreign_desk.index.feeds.schedule import next_delay, retry_floor
+from foreign_desk.index.feeds.schedule import Pace, next_delay, retry_floor
 from foreign_desk.index.feeds.state import STORED, FeedState, ItemRecord, Polled, SeenItem, Stood
 from foreign_desk.index.feeds.versions import Version, copy_token, retired, seen_by, versions
 from foreign_desk.index.fetch import (
@@ -731,17 +731,19 @@ class Ingester:
         as the scope that asked sees it (the feed's, for the poller)."""
         now = self.clock()
         asking = {g or 0 for g in asked}
-        due = {}
-        for pace in await self.state.paces(feed.id):
-            if pace.scope in asking or pace.due(now, self.settings):
-                failures = 0 if error is None else pace.failures + 1
-                every = pace.every_minutes * 60.0
-                due[pace.scope] = now + next_delay(
-                    every, failures, self.settings, retry_after=retry_after, rng=self.rng
-                )
-        floor = now + retry_floor(retry_after)
-        poll = Polled(error, due, floor, *validators)
-        feed_next = await self.state.polled(feed.id, poll)
+
+        def plan(paces: Sequence[Pace]) -> tuple[dict[int, float], float]:
+            due = {}
+            for pace in paces:
+                if pace.scope in asking or pace.due(now, self.settings):
+                    failures = 0 if error is None else pace.failures + 1
+                    every = pace.every_minutes * 60.0
+                    due[pace.scope] = now + next_delay(
+                        every, failures, self.settings, retry_after=retry_after, rng=self.rng
+                    )
+            return due, now + retry_floor(retry_after)
+
+        feed_next, due = await self.state.polled(feed.id, Polled(error, plan, *validators))
         return max([feed_next, *(due[s] for s in asking if s in due)])
 
     # -- one URL ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,15 +228,18 @@ class FeedlessItem:
         return self.article_uid not in live
 
 
+Plan = Callable[[Sequence[Pace]], tuple[Mapping[int, float], float]]
+"""Given the polled feed's subscriptions' schedules, read in the transaction that writes the poll:
+those it moves on (0: the shared corpus) → their next poll, and the feed's least next poll."""
+
+
 @dataclass(frozen=True, slots=True)
 class Polled:
     """A poll to write down (``FeedState.polled``): failed with ``error``, or read with these
-    validators; ``due``: the subscriptions it was due for (0: the shared corpus) → their next
-    poll; the feed's next poll not before ``floor`` (a ``Retry-After``)."""
+    validators; ``plan`` says whose schedules it moves on, and how (``Plan``)."""
 
     error: str | None
-    due: Mapping[int, float]
-    floor: float
+    plan: Plan
     etag: str | None = None
     last_modified: str | None = None
 
@@ -374,6 +377,12 @@ async def orphan_items(conn: aiosqlite.Connection, feed_id: int) -> None:
         await conn.execute(sql, {"feed": feed_id, "now": now_iso()})
 
 
+async def _paces(conn: aiosqlite.Connection, feed_id: int) -> list[Pace]:
+    """Each subscription's schedule of the feed (``schedule.Pace``)."""
+    async with conn.execute(SQL_PACES, (feed_id,)) as cur:
+        return [Pace(int(g), int(e), int(f), float(n)) for g, e, f, n in await cur.fetchall()]
+
+
 def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
     """A feed row (as listed in ``guild_id``'s scope: None for the shared corpus)."""
     fields = {k: row[k] for k in row.keys() if k != "scope"}  # noqa: SIM118 - aiosqlite.Row is not a Mapping
@@ -403,28 +412,25 @@ class FeedState:
         rows = await self.db.rows(sql, (name_or_url, name_or_url, name_or_url))
         return feed_of(rows[0]) if rows else None
 
-    async def paces(self, feed_id: int) -> list[Pace]:
-        """Each subscription's schedule of the feed (``schedule.Pace``)."""
-        rows = await self.db.rows(SQL_PACES, (feed_id,))
-        return [Pace(int(g), int(e), int(f), float(n)) for g, e, f, n in rows]
-
-    async def polled(self, feed_id: int, poll: Polled) -> float:
-        """Write down a poll of the feed: its own state, and each subscription's in ``poll.due``
-        (its next poll), in one transaction; the feed's next poll is then its subscriptions'
-        (``DRIVER``), not before ``poll.floor``. Returns it."""
+    async def polled(self, feed_id: int, poll: Polled) -> tuple[float, Mapping[int, float]]:
+        """Write down a poll of the feed: its own state, and that of each subscription ``poll.plan``
+        moves on, in the transaction that reads their schedules (a subscription that came, went
+        or changed meanwhile, in any process, is planned as it is now); the feed's next poll is
+        then its subscriptions' (``DRIVER``), not before the plan's floor. Returns it, and the plan."""
         common = {"now": now_iso(), "error": poll.error, "feed": feed_id}
         async with self.db.transaction() as conn:
+            due, floor = poll.plan(await _paces(conn, feed_id))
             if poll.error is None:
                 await conn.execute(SQL_FEED_OK, {**common, "etag": poll.etag, "modified": poll.last_modified})
             else:
                 await conn.execute(SQL_FEED_FAILED, common)
-            scoped = SQL_SCOPE_OK if poll.error is None else SQL_SCOPE_FAILED
-            for scope, next_poll in poll.due.items():
-                await conn.execute(scoped, {**common, "scope": scope, "next": next_poll})
-            await conn.execute(SQL_NEXT_POLL, {"floor": poll.floor, "feed": feed_id})
+            sql = SQL_SCOPE_OK if poll.error is None else SQL_SCOPE_FAILED
+            for scope, next_poll in due.items():
+                await conn.execute(sql, {**common, "scope": scope, "next": next_poll})
+            await conn.execute(SQL_NEXT_POLL, {"floor": floor, "feed": feed_id})
             async with conn.execute("SELECT next_poll FROM feeds WHERE id = ?", (feed_id,)) as cur:
                 row = await cur.fetchone()
-        return float(row[0]) if row is not None else poll.floor
+        return (float(row[0]) if row is not None else floor), due
 
     async def lend(self, feed_id: int, source: str | None, language: str | None) -> None:
         """The operators subscribed: their outlet and language are what the feed's articles get."""

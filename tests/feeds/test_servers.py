@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -229,6 +230,34 @@ async def test_each_server_is_shown_its_own_choices_and_history_of_a_feed_others
     [polled] = await desk.all_feeds()
     assert (polled.every_minutes, polled.next_poll) == (5, a.next_poll)  # failing: not before A's backoff
     await desk.caught_up()
+
+
+async def test_a_subscription_made_again_while_a_poll_is_written_is_scheduled_as_it_is_now(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Servers A and B follow a feed every 10 minutes; while the poller's poll of it (due for both)
+    is written, B removes it and adds it again weekly, in another process. Before, the poll had
+    read the subscriptions' schedules before its transaction: B's new subscription was scheduled
+    on as its old one, 10 minutes on."""
+    url = publish(server, "/world", SUDAN)
+    feed = await desk.add_feed(url, name="a", every=10, check=False, guild_id=A)
+    await desk.add_feed(url, name="b", every=10, check=False, guild_id=B)
+    await desk.caught_up()
+    polled = desk.state.polled
+    async with await FeedDesk.open(engine, fetcher_factory=loopback_fetcher, clock=clock) as other:
+
+        async def meanwhile(*args: Any) -> Any:
+            await other.remove_feed("b", guild_id=B)
+            await other.add_feed(url, name="b", every=10080, check=False, guild_id=B)
+            return await polled(*args)
+
+        monkeypatch.setattr(desk.state, "polled", meanwhile)
+        await desk.fetch_feeds([feed.id])
+        await other.caught_up()
+
+    b = await desk.feed("b", guild_id=B)
+    assert (b.every_minutes, b.next_poll) == (10080, clock() + 10080 * 60)
+    assert (await desk.feed("a", guild_id=A)).next_poll == clock() + 10 * 60
 
 
 async def test_two_servers_adding_the_same_feed_at_once_both_get_it(
