@@ -727,20 +727,27 @@ class Ingester:
         """Write down a poll of ``feed`` (failed with ``error``). Each subscription it was due for,
         or whose scope ``asked`` for it, is scheduled on from now as if it followed the feed alone
         (its interval, its failures in a row, the ``Retry-After``); the others keep theirs, and the
-        feed is next polled when the first is due (``FeedState.polled``). Returns the next poll
-        as the scope that asked sees it (the feed's, for the poller)."""
+        feed is next polled when the first is due (``FeedState.polled``); a feed nobody subscribes
+        to (a damaged database) at its own pace. Returns the next poll as the scope that asked
+        sees it (the feed's, for the poller)."""
         now = self.clock()
         asking = {g or 0 for g in asked}
 
+        def after(every_minutes: int, failures: int) -> float:
+            failures = 0 if error is None else failures + 1
+            delay = next_delay(
+                every_minutes * 60.0, failures, self.settings, retry_after=retry_after, rng=self.rng
+            )
+            return now + delay
+
         def plan(paces: Sequence[Pace]) -> tuple[dict[int, float], float]:
-            due = {}
-            for pace in paces:
-                if pace.scope in asking or pace.due(now, self.settings):
-                    failures = 0 if error is None else pace.failures + 1
-                    every = pace.every_minutes * 60.0
-                    due[pace.scope] = now + next_delay(
-                        every, failures, self.settings, retry_after=retry_after, rng=self.rng
-                    )
+            if not paces:
+                return {}, after(feed.every_minutes, feed.failures)
+            due = {
+                p.scope: after(p.every_minutes, p.failures)
+                for p in paces
+                if p.scope in asking or p.due(now, self.settings)
+            }
             return due, now + retry_floor(retry_after)
 
         feed_next, due = await self.state.polled(feed.id, Polled(error, plan, *validators))

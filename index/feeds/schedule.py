@@ -3,7 +3,7 @@ the server's ``Retry-After``. Pure, so the rules are tested without a clock.
 
 Each subscription to a feed keeps a schedule of its own (``Pace``), as if it followed the feed
 alone; the feed is polled when the first of them is due (the operators' alone, where they
-subscribe: ``state.DRIVER``), and a poll moves on the schedules it was due for."""
+subscribe: ``state.driver``), and a poll moves on the schedules it was due for."""
 
 from __future__ import annotations
 

@@ -28,22 +28,29 @@ from foreign_desk.index.feeds.state import (
     Subscription,
     feed_of,
     orphan_items,
+    sane,
+    scoped,
 )
 from foreign_desk.index.sqlite import now_iso, rows_in
 
 SHARED_ID = 0
 SQL_SCOPED = (
-    "SELECT f.id, s.name, s.url, CASE WHEN s.guild_id = 0 THEN f.source END AS source, s.language, "
-    "s.every_minutes, CASE WHEN s.last_polled IS NOT NULL THEN f.etag END AS etag, "
+    "SELECT f.id, s.name, coalesce(s.url, f.url) AS url, "
+    "CASE WHEN s.guild_id = 0 THEN f.source END AS source, s.language, "
+    f"{scoped('every_minutes', 'f')} AS every_minutes, "
+    "CASE WHEN s.last_polled IS NOT NULL THEN f.etag END AS etag, "
     "CASE WHEN s.last_polled IS NOT NULL THEN f.last_modified END AS last_modified, s.added_at, "
-    "s.last_polled, s.last_success, s.last_error, s.failures, max(s.next_poll, f.next_poll) AS next_poll, "
+    f"s.last_polled, s.last_success, s.last_error, {scoped('failures')} AS failures, "
+    f"max({scoped('next_poll')}, {sane('next_poll', 'f')}) AS next_poll, "
     "s.catch_up_failed AS catch_up_failed, s.guild_id AS scope "
     "FROM feeds f JOIN feed_scopes s ON s.feed_id = f.id"
 )
 """A scope's feeds as it would see them following each alone: its own name, URL, language and
 interval, its polls' state since it subscribed (``FeedState.polled``), and its next poll (later,
-where the operators' pace holds the feed back: ``state.DRIVER``). A server is not shown the
-outlet the operators credit the feed's articles to, nor anyone's choices or history."""
+where the operators' pace holds the feed back: ``state.driver``). A server is not shown the
+outlet the operators credit the feed's articles to, nor anyone's choices or history. A damaged
+schedule reads as ``state.scoped`` says; a row written by a version from before migration 16
+(while a newer one migrated) as the feed's URL and interval."""
 SQL_SUBSCRIBE = (
     "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at, url, language, every_minutes, next_poll) "
     "SELECT id, ?, ?, ?, ?, ?, ?, CASE WHEN failures > 0 THEN next_poll ELSE 0 END FROM feeds WHERE id = ?"

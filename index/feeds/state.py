@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
+from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.errors import ForeignDeskError, StoreError
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.schedule import Pace
@@ -42,9 +43,38 @@ log = logging.getLogger(__name__)
 STORE_META = "meta(key TEXT PRIMARY KEY, value TEXT)"
 """The store's ``meta`` table, as the feeds' migrations read it."""
 
+EVERY_LOW, EVERY_HIGH = FeedSettings.BOUNDS["poll_minutes"]
+SANE = {
+    "every_minutes": (
+        f"CASE WHEN typeof({{t}}.every_minutes) = 'integer' "
+        f"AND {{t}}.every_minutes BETWEEN {EVERY_LOW} AND {EVERY_HIGH} THEN {{t}}.every_minutes END"
+    ),
+    "failures": "CASE WHEN typeof({t}.failures) = 'integer' AND {t}.failures >= 0 THEN {t}.failures END",
+    "next_poll": "CASE WHEN typeof({t}.next_poll) IN ('integer', 'real') THEN {t}.next_poll END",
+}
+"""A schedule's value in ``feeds`` or ``feed_scopes`` (alias ``{t}``), NULL where damaged: out of
+the bounds ``feeds add`` keeps, or no number (a hand edit; a row a version from before migration
+16 wrote while a newer one migrated). Read so, it never crashes a poll or the poller, nor polls a
+feed in a loop (an interval of 0) or never again (of a century)."""
+DEFAULTS = {"every_minutes": str(FeedSettings.poll_minutes), "failures": "0", "next_poll": "0"}
+
+
+def sane(column: str, *tables: str) -> str:
+    """``column`` of the first of ``tables`` (aliases) where it is sane (``SANE``), else its default."""
+    return f"coalesce({', '.join(SANE[column].format(t=t) for t in tables)}, {DEFAULTS[column]})"
+
+
+def scoped(column: str, feed: str = "feeds") -> str:
+    """A subscription's (``s``) schedule value as read: its own, or where damaged its feed's
+    interval (as migration 16 gave subscriptions from before), no failures, due now."""
+    return sane(column, "s", feed) if column == "every_minutes" else sane(column, "s")
+
+
 FEED_COLUMNS = (
-    "id, name, url, source, language, every_minutes, etag, last_modified, added_at, last_polled, "
-    "last_success, last_error, failures, next_poll"
+    "id, name, url, source, language, "
+    f"{sane('every_minutes', 'feeds')} AS every_minutes, etag, last_modified, added_at, last_polled, "
+    f"last_success, last_error, {sane('failures', 'feeds')} AS failures, "
+    f"{sane('next_poll', 'feeds')} AS next_poll"
 )
 ITEM_COLUMNS = (
     "id, feed_id, ident, url, article_url, item_hash, text_hash, source, article_uid, status, error, "
@@ -69,17 +99,29 @@ SQL_SCOPE_FAILED = (
     "UPDATE feed_scopes SET last_polled = :now, last_error = :error, failures = failures + 1, "
     "next_poll = :next WHERE feed_id = :feed AND guild_id = :scope"
 )
-SQL_PACES = "SELECT guild_id, every_minutes, failures, next_poll FROM feed_scopes WHERE feed_id = ?"
-DRIVER = (
-    "coalesce((SELECT s.{c} FROM feed_scopes s WHERE s.feed_id = feeds.id AND s.guild_id = 0), "
-    "(SELECT min(s.{c}) FROM feed_scopes s WHERE s.feed_id = feeds.id), feeds.{c})"
+SQL_PACES = (
+    f"SELECT s.guild_id, {scoped('every_minutes')}, {scoped('failures')}, {scoped('next_poll')}, "
+    "s.every_minutes, s.failures, s.next_poll FROM feed_scopes s JOIN feeds ON feeds.id = s.feed_id "
+    "WHERE s.feed_id = ?"
 )
-"""The feed's pace or next poll as its subscriptions' make it: the shared corpus's where the
-operators subscribe (their pace holds), else the most eager server's."""
-SQL_NEXT_POLL = f"UPDATE feeds SET next_poll = max(:floor, {DRIVER.format(c='next_poll')}) WHERE id = :feed"
+
+
+def driver(column: str) -> str:
+    """The feed's pace or next poll as its subscriptions' make it: the shared corpus's where the
+    operators subscribe (their pace holds), else the most eager server's. With none (a damaged
+    database), its own pace, and a poll's floor alone (``Ingester.polled``)."""
+    of_feed = "FROM feed_scopes s WHERE s.feed_id = feeds.id"
+    alone = sane(column, "feeds") if column == "every_minutes" else DEFAULTS[column]
+    return (
+        f"coalesce((SELECT {scoped(column)} {of_feed} AND s.guild_id = 0), "
+        f"(SELECT min({scoped(column)}) {of_feed}), {alone})"
+    )
+
+
+SQL_NEXT_POLL = f"UPDATE feeds SET next_poll = max(:floor, {driver('next_poll')}) WHERE id = :feed"
 SQL_REPACE = (
-    f"UPDATE feeds SET every_minutes = {DRIVER.format(c='every_minutes')}, "
-    f"next_poll = max(CASE WHEN failures > 0 THEN next_poll ELSE 0 END, {DRIVER.format(c='next_poll')}) "
+    f"UPDATE feeds SET every_minutes = {driver('every_minutes')}, next_poll = max(CASE WHEN "
+    f"{sane('failures', 'feeds')} > 0 THEN {sane('next_poll', 'feeds')} ELSE 0 END, {driver('next_poll')}) "
     "WHERE id = ?"
 )
 """After a subscription came or went: the feed's pace and next poll follow those left (a failing
@@ -149,8 +191,21 @@ def stood_text(stood: Stood) -> str | None:
     return json.dumps({str(guild): item_hash for guild, item_hash in stood}) if stood else None
 
 
-def stood_of(text: str | None) -> Stood:
-    return tuple((int(guild), str(told)) for guild, told in json.loads(text).items()) if text else ()
+def stood_of(text: str | None, item: int = 0) -> Stood:
+    """``stood_text`` read back; a damaged value (not JSON, not server ids to hashes) as none, said
+    in a warning: the item's servers are then told 'duplicate' once more, as those of items from
+    before (migration 15), and its feed is polled on, never failing on it for ever."""
+    if not text:
+        return ()
+    try:
+        found = json.loads(text)
+        stood = tuple((int(guild), told) for guild, told in found.items())
+        if all(isinstance(told, str) for _, told in stood):
+            return stood
+    except (ValueError, TypeError, AttributeError):
+        pass
+    log.warning("feed item %d: its stand-ins are damaged (%.80r): read as none", item, text)
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,9 +433,19 @@ async def orphan_items(conn: aiosqlite.Connection, feed_id: int) -> None:
 
 
 async def _paces(conn: aiosqlite.Connection, feed_id: int) -> list[Pace]:
-    """Each subscription's schedule of the feed (``schedule.Pace``)."""
+    """Each subscription's schedule of the feed (``schedule.Pace``), its damaged values as
+    ``scoped`` reads them, said in a warning."""
+    paces = []
     async with conn.execute(SQL_PACES, (feed_id,)) as cur:
-        return [Pace(int(g), int(e), int(f), float(n)) for g, e, f, n in await cur.fetchall()]
+        for scope, every, failures, next_poll, *stored in await cur.fetchall():
+            if tuple(stored) != (every, failures, next_poll):
+                log.warning(
+                    "feed %d: the schedule of scope %d's subscription is damaged (every_minutes, failures, "
+                    "next_poll = %.80r): read as every %d minutes",
+                    feed_id, scope, tuple(stored), every,
+                )  # fmt: skip
+            paces.append(Pace(int(scope), int(every), int(failures), float(next_poll)))
+    return paces
 
 
 def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
@@ -393,7 +458,7 @@ def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
 
 def _item(row: aiosqlite.Row) -> SeenItem:
     fields = {k: row[k] for k in row.keys()}  # noqa: SIM118
-    return SeenItem(**{**fields, "stood": stood_of(fields["stood"])})
+    return SeenItem(**{**fields, "stood": stood_of(fields["stood"], fields["id"])})
 
 
 class FeedState:
@@ -416,7 +481,7 @@ class FeedState:
         """Write down a poll of the feed: its own state, and that of each subscription ``poll.plan``
         moves on, in the transaction that reads their schedules (a subscription that came, went
         or changed meanwhile, in any process, is planned as it is now); the feed's next poll is
-        then its subscriptions' (``DRIVER``), not before the plan's floor. Returns it, and the plan."""
+        then its subscriptions' (``driver``), not before the plan's floor. Returns it, and the plan."""
         common = {"now": now_iso(), "error": poll.error, "feed": feed_id}
         async with self.db.transaction() as conn:
             due, floor = poll.plan(await _paces(conn, feed_id))

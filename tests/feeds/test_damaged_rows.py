@@ -1,0 +1,156 @@
+"""Damaged feed rows (a hand edit, a version that wrote a row without the columns a newer one
+added): read as something sane and said in a warning, never served, never a crash of the poller
+or a feed's polls, never a feed polled in a loop or never again."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.feeds import FeedDesk, FetchReport
+
+from tests.feeds.conftest import FakeClock, publish, wait_until
+from tests.feeds.news import GAZA, SUDAN
+from tests.feeds.test_poller import between_polls
+from tests.fetch.fixture_server import FixtureServer
+
+A, B = 111, 222
+
+
+def edit(db: Path, sql: str, params: tuple[object, ...] = ()) -> None:
+    """Change the database as a hand edit does: another connection, foreign keys off (the
+    ``sqlite3`` shell's default)."""
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute(sql, params)
+        conn.commit()
+
+
+async def poll_times(
+    desk: FeedDesk, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, list[float]]:
+    """Run the poller until feeds "w" and "z" were polled three times each: when each poll was."""
+    polled: dict[str, list[float]] = {"w": [], "z": []}
+
+    def on_run(report: FetchReport) -> None:
+        for run in report.runs:
+            polled.setdefault(run.feed, []).append(run.polled_at)
+
+    poller = desk.poller(sleep=between_polls(desk, clock, monkeypatch), on_run=on_run)
+    poller.start()
+    try:
+        await wait_until(lambda: len(polled["w"]) >= 3 and len(polled["z"]) >= 3)
+    finally:
+        await poller.stop()
+    return polled
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("every_minutes", None),  # a row a version from before migration 16 wrote
+        ("every_minutes", -5),
+        ("every_minutes", 0),
+        ("every_minutes", 10**12),
+        ("every_minutes", "weekly"),
+        ("failures", "many"),
+        ("next_poll", "soon"),
+    ],
+)
+async def test_a_damaged_subscription_schedule_polls_its_feed_at_its_pace_and_every_other_feed(
+    column: str,
+    value: object,
+    server: FixtureServer,
+    desk: FeedDesk,
+    engine: Engine,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The operators' subscription to feed "w" (every 30 minutes) has a damaged value; then a
+    server subscribes too, which sets the feed's pace from its subscriptions. Before, an interval
+    of NULL, 0, a negative one or a century's, or failures that were no number, polled "w" again
+    at every look of the poller (its schedule never moved on, or moved into the past); a next
+    poll that was no number became the feed's, and the poller's every look failed on it: feed
+    "z" (after "w" by name) was never polled again."""
+    caplog.set_level(logging.WARNING)
+    world = publish(server, "/world", SUDAN)
+    await desk.add_feed(world, name="w", every=30, check=False)
+    await desk.add_feed(publish(server, "/zone", GAZA), name="z", every=30, check=False)
+    edit(engine.db_path, f"UPDATE feed_scopes SET {column} = ? WHERE name = 'w'", (value,))
+    await desk.add_feed(world, name="mine", every=60, check=False, guild_id=A)
+    await desk.caught_up()
+
+    polled = await poll_times(desk, clock, monkeypatch)
+
+    for times in polled.values():
+        assert [b - a for a, b in itertools.pairwise(times)][:2] == [30 * 60] * 2
+    assert (await desk.feed("w")).every_minutes == 30  # as the feed's: never the damaged value
+    if column != "next_poll":  # a next poll that was no number is written anew by the first poll
+        assert "is damaged" in caplog.text
+
+
+@pytest.mark.parametrize("next_poll", [0, 10**12])
+async def test_a_feed_left_without_subscriptions_is_polled_at_its_own_pace(
+    next_poll: float,
+    server: FixtureServer,
+    desk: FeedDesk,
+    engine: Engine,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its subscriptions deleted by hand: before, a poll moved no schedule on, and the poller
+    polled it again at its every look; so too where its next poll was far ahead (a clock since
+    set back)."""
+    await desk.add_feed(publish(server, "/world", SUDAN), name="w", every=30, check=False)
+    await desk.add_feed(publish(server, "/zone", GAZA), name="z", every=30, check=False)
+    edit(engine.db_path, "DELETE FROM feed_scopes WHERE name = 'w'")
+    edit(engine.db_path, "UPDATE feeds SET next_poll = ? WHERE name = 'w'", (next_poll,))
+
+    polled = await poll_times(desk, clock, monkeypatch)
+
+    assert [b - a for a, b in itertools.pairwise(polled["w"])][:2] == [30 * 60] * 2
+
+
+@pytest.mark.parametrize("stood", ["not json", "[1, 2]", '{"server": "hash"}'])
+async def test_a_damaged_record_of_stand_ins_is_read_as_none_and_its_feed_polled_on(
+    stood: str, server: FixtureServer, desk: FeedDesk, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, every poll of the feed failed on reading the item ("internal error:
+    JSONDecodeError"), for ever: nothing it listed came any more."""
+    caplog.set_level(logging.WARNING)
+    await desk.add_feed(publish(server, "/world", SUDAN), name="w", check=False)
+    await desk.fetch()
+    edit(engine.db_path, "UPDATE feed_items SET stood = ?", (stood,))
+
+    [run] = (await desk.fetch()).runs
+
+    assert run.error is None and [i.status for i in run.items] == ["unchanged"]
+    assert "stand-ins are damaged" in caplog.text
+
+
+async def test_a_subscription_an_older_version_wrote_is_listed_and_polled_as_its_feed(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A process of the version before feed migration 16 still running when a newer one migrated
+    subscribes as it knew how: no URL, language or interval of its own. Before, the server's
+    `fetch` of it failed ("internal error: TypeError"), and its listing showed no URL and no
+    interval."""
+    url = publish(server, "/world", SUDAN)
+    feed = await desk.add_feed(url, name="w", every=20, check=False)
+    edit(
+        engine.db_path,
+        "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at) VALUES (?, ?, 'old', ?)",
+        (feed.id, A, feed.added_at),
+    )
+
+    [mine] = await desk.feeds(guild_id=A)
+    [run] = (await desk.fetch("old", guild_id=A)).runs
+
+    assert (mine.url, mine.every_minutes) == (url, 20)
+    assert run.error is None and [i.status for i in run.items] == ["new"]
