@@ -81,9 +81,12 @@ ITEM_COLUMNS = (
     "attempts, stood"
 )
 SQL_ADD_FEED = (
-    "INSERT INTO feeds(name, url, source, language, every_minutes, added_at, next_poll) "
-    "VALUES (?, ?, ?, ?, ?, ?, 0)"
+    "INSERT INTO feeds(id, name, url, source, language, every_minutes, added_at, next_poll) VALUES ("
+    "1 + max((SELECT coalesce(max(id), 0) FROM feeds), (SELECT coalesce(max(feed_id), 0) FROM feed_scopes), "
+    "(SELECT coalesce(max(feed_id), 0) FROM feed_items)), ?, ?, ?, ?, ?, ?, 0)"
 )
+"""A new feed's id is one no row names: a feed row deleted by hand (no ``ON DELETE`` then) left
+its subscriptions and items naming its id, and a feed given it again was another server's."""
 SQL_FEED_OK = (
     "UPDATE feeds SET etag = :etag, last_modified = :modified, last_polled = :now, last_success = :now, "
     "last_error = NULL, failures = 0 WHERE id = :feed"
@@ -126,6 +129,7 @@ SQL_REPACE = (
 )
 """After a subscription came or went: the feed's pace and next poll follow those left (a failing
 feed's backoff kept: a new subscriber never brings a poll before a ``Retry-After``)."""
+SQL_DANGLING = "SELECT feed_id, guild_id FROM feed_scopes WHERE feed_id NOT IN (SELECT id FROM feeds)"
 SQL_ITEM_UPDATE = (
     "UPDATE feed_items SET url = ?, article_url = ?, item_hash = ?, text_hash = ?, source = ?, "
     "article_uid = ?, status = ?, error = ?, attempts = ?, stood = ?, last_seen = ? WHERE id = ?"
@@ -350,6 +354,7 @@ class StateDB:
         try:
             await conn.create_function("caseless", 1, caseless, deterministic=True)  # migration 12
             await migrate(conn, MIGRATIONS, MIGRATIONS_TABLE)
+            await _drop_dangling(conn)
             reader = await connect_reader(db_path)
         except BaseException:
             if reader is not None:
@@ -422,6 +427,25 @@ class StateDB:
         async with self.transaction() as conn:
             cur = await conn.execute(SQL_TAKE_TURN, (key, repr(now), now - every_s, now))
             return cur.rowcount > 0
+
+
+async def _drop_dangling(conn: aiosqlite.Connection) -> None:
+    """End the subscriptions to feeds no longer in the database (a feed row deleted by hand, with
+    no ``ON DELETE``), said in a warning: no listing shows them (``scopes.SQL_SCOPED``), and they
+    held their server's name and quota. Read first: nearly every open finds none."""
+    async with conn.execute(SQL_DANGLING) as cur:
+        dangling = [tuple(r) for r in await cur.fetchall()]
+    if not dangling:
+        return
+    log.warning("ending %d subscription(s) (feed, scope) to feeds no longer in the database: %.200s",
+                len(dangling), dangling)  # fmt: skip
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute("DELETE FROM feed_scopes WHERE feed_id NOT IN (SELECT id FROM feeds)")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
 
 
 async def orphan_items(conn: aiosqlite.Connection, feed_id: int) -> None:

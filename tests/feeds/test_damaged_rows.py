@@ -134,6 +134,30 @@ async def test_a_damaged_record_of_stand_ins_is_read_as_none_and_its_feed_polled
     assert "stand-ins are damaged" in caplog.text
 
 
+async def test_a_subscription_whose_feed_was_deleted_never_takes_another_servers_feed(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Server A's feed row was deleted by hand, leaving its subscription and items. Before, the
+    next feed registered (server B's) took the freed id, and with it A's subscription: A was
+    shown B's feed and granted its articles. The next open ends the subscription (it held A's
+    name and a place in its quota), with a warning."""
+    caplog.set_level(logging.WARNING)
+    await desk.add_feed(publish(server, "/world", SUDAN), name="w", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    edit(engine.db_path, "DELETE FROM feeds")
+
+    mine = await desk.add_feed(publish(server, "/zone", GAZA), name="mine", check=False, guild_id=B)
+    await desk.fetch(guild_id=B)
+
+    assert await desk.feeds(guild_id=A) == []
+    assert await desk.scopes.subscribers([mine.id]) == {mine.id: [B]}
+    assert await desk.state.items(mine.id, [server.url(SUDAN.path)]) == {}
+    async with await FeedDesk.open(engine, clock=clock) as later:  # another process, or a restart
+        assert await later.scopes.count(A) == 0
+        assert not await later.scopes.name_taken("w", A)
+    assert "to feeds no longer in the database" in caplog.text
+
+
 async def test_a_subscription_an_older_version_wrote_is_listed_and_polled_as_its_feed(
     server: FixtureServer, desk: FeedDesk, engine: Engine
 ) -> None:
