@@ -3,7 +3,11 @@ whose feed tables came from the store's migration 3, keep their feeds, follows a
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from tests.fake_embedder import FakeEmbedder
 # The feed tables exactly as the store's migration 3 created them before the split.
 OLD_MIGRATION_3 = FEED_MIGRATIONS[0][1].replace(" IF NOT EXISTS", "")
 NOW = "2024-03-05T10:00:00Z"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def versions(db: Path, table: str) -> list[int]:
@@ -122,13 +127,35 @@ async def test_topics_followed_twice_in_two_cases_before_keep_their_rows_and_are
         assert [f.topic for f in await desk.following(6)] == ["TÜRKİYE", "ﬁnance"]
 
 
+def open_killed_at(db: Path, point: str) -> None:
+    """Open the feed tables in a process that SIGKILLs itself at ``point``."""
+    code = (
+        "import asyncio, sys; from pathlib import Path; from foreign_desk.index.feeds.state import StateDB\n"
+        "async def main():\n    await (await StateDB.open(Path(sys.argv[1]))).close()\n"
+        "asyncio.run(main())"
+    )
+    env = {**os.environ, "FOREIGN_DESK_KILL_AT": point}
+    killed = subprocess.run(
+        [sys.executable, "-c", code, str(db)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-500:]
+
+
+def columns(db: Path, table: str) -> list[str]:
+    with closing(sqlite3.connect(db)) as conn:
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+@pytest.mark.parametrize("killed", [False, True])
 async def test_subscriptions_from_before_keep_their_feeds_with_what_came_after_they_subscribed(
-    make_settings, tmp_path: Path
+    killed: bool, make_settings, tmp_path: Path
 ) -> None:
     """Feed migration 16 gives each subscription its own URL, language, interval and polls' state:
     those from before take the feed's, but a server that subscribed after the feed's last poll is
     not shown its failures (another's history), and one that subscribed after its last success
-    not that success; the shared corpus, there from the start, keeps them all."""
+    not that success; the shared corpus, there from the start, keeps them all. ``killed``: a
+    process migrating was killed once it had run every statement of it, before its commit: the
+    tables are as they were, and the next open migrates them as if nothing had happened."""
     data = tmp_path / "data"
     data.mkdir()
     conn = await connect(data / DB_NAME)
@@ -147,6 +174,11 @@ async def test_subscriptions_from_before_keep_their_feeds_with_what_came_after_t
             (guild, f"wire-{guild}", added),
         )
     await conn.close()
+    if killed:
+        before = columns(data / DB_NAME, "feed_scopes")
+        open_killed_at(data / DB_NAME, "feed_schema_migrations-16")
+        assert columns(data / DB_NAME, "feed_scopes") == before and "every_minutes" not in before
+        assert (await versions(data / DB_NAME, "feed_schema_migrations"))[-1] == 15
     settings = make_settings(data, feeds=FeedSettings(seed=False))
     async with (
         await Engine.open(settings, embedder=FakeEmbedder()) as engine,
