@@ -285,9 +285,9 @@ class FeedDesk:
             feed = polled or _new_feed(name, url, source, language, every, guild_id)
             polled = await self._subscribe(feed, guild_id, sub)
         if polled is not None:
-            if guild_id is None:  # the operators set the outlet and language the articles get
-                await self.state.lend(polled.id, _outlet(source), _language(language))
-            self._start_catch_up(polled, guild_id)
+            if guild_id is None:  # the operators set the outlet the articles are credited to
+                await self.state.lend(polled.id, _outlet(source))
+            self._start_catch_up(await self._polled(url) or polled, guild_id)  # its language as of now
         self._wake()
         return await self.feed(name, guild_id=guild_id)
 

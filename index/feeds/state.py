@@ -70,8 +70,18 @@ def scoped(column: str, feed: str = "feeds") -> str:
     return sane(column, "s", feed) if column == "every_minutes" else sane(column, "s")
 
 
+FEED_LANGUAGE = (
+    "(SELECT CASE WHEN max(s.guild_id = 0) THEN max(CASE WHEN s.guild_id = 0 THEN s.language END) "
+    "WHEN count(DISTINCT coalesce(s.language, '')) = 1 THEN max(s.language) END "
+    "FROM feed_scopes s WHERE s.feed_id = feeds.id)"
+)
+"""The language a feed lends its articles that do not say theirs (``Ingester.fetch_page``): the
+operators' where they subscribe (none, if they declared none: the shared corpus is theirs),
+else the one every server subscribing declared, else none (detection's guess is all there is).
+An article is stored once for every subscriber: one server's wrong language (or the one whose
+subscription came first) would file the others' articles under it too."""
 FEED_COLUMNS = (
-    "id, name, url, source, language, "
+    f"id, name, url, source, {FEED_LANGUAGE} AS language, "
     f"{sane('every_minutes', 'feeds')} AS every_minutes, etag, last_modified, added_at, last_polled, "
     f"last_success, last_error, {sane('failures', 'feeds')} AS failures, "
     f"{sane('next_poll', 'feeds')} AS next_poll"
@@ -521,11 +531,11 @@ class FeedState:
                 row = await cur.fetchone()
         return (float(row[0]) if row is not None else floor), due
 
-    async def lend(self, feed_id: int, source: str | None, language: str | None) -> None:
-        """The operators subscribed: their outlet and language are what the feed's articles get."""
+    async def lend(self, feed_id: int, source: str | None) -> None:
+        """The operators subscribed: their outlet is what the feed's articles are credited to
+        (their language, the one they get: ``FEED_LANGUAGE``)."""
         async with self.db.transaction() as conn:
-            sql = "UPDATE feeds SET source = ?, language = ? WHERE id = ?"
-            await conn.execute(sql, (source, language, feed_id))
+            await conn.execute("UPDATE feeds SET source = ? WHERE id = ?", (source, feed_id))
 
     # -- items ----------------------------------------------------------------------------
     async def item(self, feed_id: int | None, ident: str) -> SeenItem | None:

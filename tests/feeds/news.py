@@ -128,6 +128,16 @@ WIRE_COPY = WIRE.with_(
     published="2024-03-04T07:10:00+00:00",
 )
 
+CAPTION = Story(
+    path="/foto/2024/03/05/jakarta-pagi-ini",
+    title="Foto: Jakarta, 5/3",
+    paragraphs=("Jakarta, 5/3 (08.00).",),
+    published="2024-03-05T08:00:00+07:00",
+    site="bare",
+)
+"""A photo page: its caption too short to tell its language, and the page declares none (its
+feed's language is all there is)."""
+
 NOT_AN_ARTICLE_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -138,6 +148,8 @@ def page(story: Story, base: str) -> str:
     """The article page of ``story`` in its site's layout, boilerplate included."""
     url = base + story.path
     body = "\n".join(f"    <p>{html.escape(p, quote=False)}</p>" for p in story.paragraphs)
+    if story.site == "bare":
+        return _BARE.format(title=html.escape(story.title), url=url, published=story.published, body=body)
     if story.site == "antara":
         return _ANTARA.format(
             title=html.escape(story.title), url=url, published=story.published, author=story.author, body=body
@@ -152,6 +164,21 @@ def page(story: Story, base: str) -> str:
         standfirst=html.escape(story.summary),
     )
 
+
+_BARE = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<meta property="article:published_time" content="{published}">
+<link rel="canonical" href="{url}">
+</head>
+<body><article>
+  <h1>{title}</h1>
+{body}
+</article></body>
+</html>
+"""
 
 _GUARDIAN = """<!DOCTYPE html>
 <html lang="en">

@@ -18,7 +18,7 @@ from foreign_desk.index.fetch import FetchError
 from foreign_desk.index.models import SHARED, Scope
 
 from tests.feeds.conftest import FakeClock, loopback_fetcher, publish, serve_story, wait_until, with_feeds
-from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, item_xml, page, rss
+from tests.feeds.news import CAPTION, GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, item_xml, page, rss
 from tests.fetch.fixture_server import FixtureServer
 
 A, B, C = 111, 222, 333
@@ -168,8 +168,9 @@ async def test_a_feed_only_servers_poll_is_polled_as_often_as_the_most_eager_ask
     server: FixtureServer, desk: FeedDesk, clock: FakeClock
 ) -> None:
     """A registered it weekly; B asks for every 10 minutes and gets it (before: weekly, B's
-    articles a week late), and what A set stays what the feed lends. Each server is shown its own
-    interval and language; the feed goes back to A's pace when B leaves."""
+    articles a week late). Each server is shown its own interval and language; the feed lends
+    none, as they declared different ones (``state.FEED_LANGUAGE``); it goes back to A's pace
+    when B leaves."""
     url = publish(server, "/world", SUDAN)
     await desk.add_feed(url, name="dunia", language="id", every=10080, check=False, guild_id=A)
     await desk.fetch(guild_id=A)
@@ -180,10 +181,76 @@ async def test_a_feed_only_servers_poll_is_polled_as_often_as_the_most_eager_ask
     assert slower.every_minutes == 600
     await desk.caught_up()
     [polled] = await desk.all_feeds()
-    assert (polled.language, polled.every_minutes) == ("id", 10)
+    assert (polled.language, polled.every_minutes) == (None, 10)
     await desk.remove_feed("news", guild_id=B)
     [polled] = await desk.all_feeds()
     assert polled.every_minutes == 600
+
+
+async def filed(engine: Engine, guild_id: int | None) -> list[tuple[str, str | None]]:
+    """The articles ``guild_id``'s scope sees, newest first, and the language each is filed under."""
+    return [(a.title, a.language) for a in await engine.latest(10, scope=Scope(guild_id))]
+
+
+@pytest.mark.parametrize(
+    ("subscriptions", "language"),
+    [
+        ([(A, "en")], "en"),
+        ([(A, "en"), (B, "en")], "en"),
+        ([(A, "en"), (B, "id")], None),
+        ([(A, "en"), (B, None)], None),
+        ([(A, "en"), (B, "en"), (None, "id")], "id"),
+        ([(A, "en"), (None, None)], None),
+    ],
+    ids=["alone", "agreed", "disagreed", "one-declared-none", "operators", "operators-declared-none"],
+)
+async def test_an_article_that_says_no_language_gets_the_one_its_feeds_subscribers_agree_on(
+    server: FixtureServer,
+    desk: FeedDesk,
+    engine: Engine,
+    subscriptions: list[tuple[int | None, str | None]],
+    language: str | None,
+) -> None:
+    """A photo page's caption is too short to tell its language and the page declares none: its
+    feed's language is the one it is filed under (the language filter, the background it is
+    scored against). Server A registered the feed as English; before, that was every
+    subscriber's article's language, whatever the others declared: A's mistake misfiled B's
+    articles too. Now the operators' holds where they subscribe, else the one every server
+    declared, else none: the article is filed under no language, as any page that does not say."""
+    url = publish(server, "/foto", CAPTION)
+    for n, (guild_id, declared) in enumerate(subscriptions):
+        await desk.add_feed(url, name=f"foto{n}", language=declared, check=False, guild_id=guild_id)
+    await desk.caught_up()
+    assert (await desk.fetch(guild_id=A)).counts["new"] == 1
+    for guild_id, _ in subscriptions:
+        assert await filed(engine, guild_id) == [(CAPTION.title, language)]
+
+
+async def test_a_feed_lends_the_language_of_those_subscribing_now(
+    server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """A registered a feed as English, polled it and forgot the article; B subscribes as
+    Indonesian. B's catch-up fetches the page again for B: filed under no language, as A and B
+    disagree (before: English, the feed as it was before B came). Once A leaves, B's language is
+    the feed's (before: A's, for as long as the feed lived)."""
+    url = publish(server, "/foto", CAPTION)
+    await desk.add_feed(url, name="foto", language="en", check=False, guild_id=A)
+    await desk.fetch(guild_id=A)
+    await engine.forget(A)
+    await desk.add_feed(url, name="foto", language="id", check=False, guild_id=B)
+    await desk.caught_up()
+    assert await filed(engine, B) == [(CAPTION.title, None)]
+
+    await desk.remove_feed("foto", guild_id=A)
+    later = CAPTION.with_(
+        path="/foto/2024/03/06/jakarta-siang-ini",
+        title="Foto: Jakarta, 6/3",
+        paragraphs=("Jakarta, 6/3 (13.30).",),
+        published="2024-03-06T13:30:00+07:00",
+    )
+    publish(server, "/foto", CAPTION, later)
+    assert (await desk.fetch(guild_id=B)).counts["new"] == 1
+    assert await filed(engine, B) == [(later.title, "id"), (CAPTION.title, None)]
 
 
 async def test_each_server_is_shown_its_own_choices_and_history_of_a_feed_others_poll(
