@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -163,16 +164,17 @@ def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
       foreign-desk feeds list --json
     """
 
-    async def go() -> list[Any]:
+    async def go() -> tuple[list[Any], Path | None]:
         async with _open_desk(state, to_read=True) as desk:
-            return await desk.feeds(guild_id=guild)
+            engine = desk.engine
+            return await desk.feeds(guild_id=guild), engine.settings.data_path if engine.read_only else None
 
-    items = run(go)
+    items, read_only = run(go)
     if as_json:
         print_json({"feeds": [_feed_json(f) for f in items]})
         return
     if not items:
-        out.print(_no_feeds(guild))
+        out.print(_no_feeds(guild, read_only))
     for feed in items:
         details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
         out.print(f"[bold]{escape(feed.name)}[/bold] {escape(feed.url)} [dim]({escape(details)})[/dim]")
@@ -239,8 +241,12 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
         raise SystemExit(1)
 
 
-def _no_feeds(guild: int | None) -> str:
-    """What to say when there is no feed: how to add one, as the same server."""
+def _no_feeds(guild: int | None, read_only: Path | None = None) -> str:
+    """What to say when there is no feed: how to add one, as the same server; that none can be,
+    in a data folder that cannot be written (``read_only``: its path)."""
+    if read_only is not None:
+        where = escape(str(read_only))
+        return f"No feeds registered, and none can be added: the data folder {where} cannot be written."
     as_guild = f" --guild {guild}" if guild else ""
     return f"No feeds registered: add one with `foreign-desk feeds add URL{as_guild}`."
 

@@ -66,6 +66,18 @@ def test_feeds_list_shows_what_was_registered_before_the_data_dir_became_read_on
     assert code == 0 and [f["name"] for f in json.loads(stdout)["feeds"]] == SHIPPED_FEEDS
 
 
+@pytest.mark.parametrize("guild", [[], ["--guild", "123456789012345678"]], ids=["shared", "server"])
+def test_feeds_list_with_no_feeds_on_a_read_only_data_dir_says_none_can_be_added(
+    read_only: Path, guild: list[str]
+) -> None:
+    """Only indexed, the data dir has no feeds; before, the listing said to add one with `feeds
+    add`, which refuses a data dir that cannot be written."""
+    code, stdout, stderr = invoke(read_only, "feeds", "list", *guild)
+    assert (code, stderr) == (0, "")
+    said = f"No feeds registered, and none can be added: the data folder {read_only} cannot be written.\n"
+    assert stdout == said
+
+
 def test_a_backup_of_a_read_only_data_dir_answers_the_same(read_only: Path, tmp_path: Path) -> None:
     dest = tmp_path / "backup"
     code, stdout, stderr = invoke(read_only, "backup", str(dest))
