@@ -15,7 +15,8 @@ process posts it. It goes out as an embed where the bot may embed links, else as
 (and a message whose embed Discord dropped is edited into the plain text). A channel that is
 gone (10003), that the bot may no longer see or post in (50001, 50013: a private thread it was
 removed from too), or a thread locked since (50083, 160005) loses its follows at once, with a log
-line naming its server and topics; a thread that was only archived is not: the alert unarchives it.
+line naming its server and topics (``/following`` says which stopped and why); a thread that
+was only archived is not: the alert unarchives it.
 Any other Discord error is retried with a backoff (``alert_retry_s``, doubled each time), at
 most ``alert_attempts`` times, then the alert is dropped with a log line. A send that may have
 posted (a 5xx, or no answer: a timeout, a lost connection) is retried only while Discord
@@ -36,6 +37,7 @@ import aiohttp
 import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
 from foreign_desk.index.feeds.claims import retry_wait
+from foreign_desk.index.feeds.drops import DropReason
 
 from .i18n import Texts, language_of, texts
 from .permissions import may_embed
@@ -51,6 +53,11 @@ CHANNEL_CLOSED = frozenset({CHANNEL_GONE, 50001, 50013, *THREAD_LOCKED})
 Missing Permissions) or a thread locked by a moderator (Thread is archived: a message would
 unarchive one that is not locked; Thread is locked); another 403 or 404 (Cloudflare's block,
 40333) says nothing of the channel."""
+UNREACHABLE: dict[DropReason, str] = {
+    "closed": "closed to the bot",
+    "deleted": "gone",
+    "locked": "a locked thread",
+}
 
 
 class Alerts:
@@ -234,25 +241,24 @@ class Alerts:
         return message
 
     async def _unreachable(self, channel_id: int, exc: discord.HTTPException) -> None:
-        """The channel is gone or closed to the bot (``CHANNEL_CLOSED``): its follows stop, once."""
-        follows = await self.feeds.following(channel_id)
-        state = "closed to the bot"
+        """The channel is gone or closed to the bot (``CHANNEL_CLOSED``): its follows stop, once,
+        and ``/following`` says why for a while (``FeedDesk.drop_follows``)."""
+        reason: DropReason = "closed"
         if exc.code == CHANNEL_GONE:
-            state = "gone"
+            reason = "deleted"
         elif exc.code in THREAD_LOCKED:
-            state = "a locked thread"
+            reason = "locked"
+        follows = await self.feeds.drop_follows(reason, channel_id=channel_id)
         log.warning(
             "channel %s of server %s is %s (%s %s): stopping its %d follow(s): %s",
             channel_id,
             follows[0].guild_id if follows else None,
-            state,
+            UNREACHABLE[reason],
             exc.status,
             exc.code,
             len(follows),
             ", ".join(repr(f.topic) for f in follows),
         )
-        for follow in follows:
-            await self.feeds.unfollow(channel_id, follow.topic)
 
     async def _failed(self, post: Post, exc: Exception, *, maybe_posted: bool = False) -> None:
         """Back off (the claim and its nonce stay), or after ``attempts`` failures drop the post."""

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import discord
 from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, Post
+from foreign_desk.index.feeds.drops import DroppedFollow
 from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
 
@@ -23,6 +24,7 @@ from .limits import (
     CONTENT_MAX,
     EMBED_DESCRIPTION_MAX,
     EMBED_TITLE_MAX,
+    FIELD_VALUE_MAX,
     escape,
     escape_content,
     fit,
@@ -253,10 +255,20 @@ def _follow_lines(follows: Sequence[Follow], server: bool, tx: Texts) -> list[st
 
 
 def following_embed(
-    follows: Sequence[Follow], *, server: bool, gap_s: float, tx: Texts = EN
+    follows: Sequence[Follow],
+    *,
+    server: bool,
+    gap_s: float,
+    tx: Texts = EN,
+    dropped: Sequence[DroppedFollow] = (),
 ) -> discord.Embed:
-    """The topics followed in a channel (who added each, since when), or in the whole server by channel."""
+    """The topics followed in a channel (who added each, since when), or in the whole server by
+    channel; then those the bot stopped there lately (``dropped``), each with why."""
     embed = discord.Embed(title=tx("following.title_server" if server else "following.title"), colour=COLOUR)
+    if dropped:
+        lines = [_dropped_line(d, server, tx) for d in dropped]
+        value = join_within(lines, "\n", lambda n: tx("list.and_more", n=n), FIELD_VALUE_MAX)
+        embed.add_field(name=tx("following.dropped_title"), value=value)
     if not follows:
         embed.description = tx("following.none_server" if server else "following.none")
         return embed
@@ -264,6 +276,14 @@ def following_embed(
     embed.description = description if len(description) <= EMBED_DESCRIPTION_MAX else fit(description, 4000)
     embed.set_footer(text=footer(f"{tx.plural('count.topics', len(follows))}{SEP}{pace_text(gap_s, tx)}"))
     return embed
+
+
+def _dropped_line(drop: DroppedFollow, server: bool, tx: Texts) -> str:
+    """``• <#channel> “topic” — stopped 2 days ago: the thread was locked`` (the channel in the
+    server's list only)."""
+    where = f"<#{drop.channel_id}> " if server else ""
+    why = tx(f"following.dropped.{drop.reason}", when=timestamp(drop.dropped_at) or "")
+    return f"• {where}{fit_markdown(f'“{drop.topic}”', 120)} — {why}"
 
 
 def _alert_embed(post: Post, tx: Texts) -> discord.Embed:

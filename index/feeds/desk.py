@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds.claims import Claims, claimed_post
 from foreign_desk.index.feeds.digest import by_turns, plan_posts, post_of
+from foreign_desk.index.feeds.drops import DroppedFollow, DropReason, Drops
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
 from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post, internal_error
@@ -120,6 +121,7 @@ class FeedDesk:
         self.rng = rng
         self.state = FeedState(db)
         self.follows = Follows(engine, db, clock=clock)
+        self.drops = Drops(db, clock=clock)
         self.claims = Claims(db, clock=clock)
         self.scopes = FeedScopes(db)
         self.servers = Servers(engine, self.scopes, self.settings, clock)
@@ -573,11 +575,12 @@ class FeedDesk:
 
     async def prune(self) -> int:
         """Forget the feed-less items and the topic matches that guard nothing any more
-        (``forget_feedless_items``, ``forget_spent_matches``); a failure of one is logged, and the
-        other still runs. Safe in several processes at once: a row is deleted only as it was
+        (``forget_feedless_items``, ``forget_spent_matches``), and old drops of follows
+        (``Drops.forget_old``); a failure of one is logged, and the
+        others still run. Safe in several processes at once: a row is deleted only as it was
         read. Returns how many rows went."""
         forgotten = 0
-        for chore in (self.forget_feedless_items, self.forget_spent_matches):
+        for chore in (self.forget_feedless_items, self.forget_spent_matches, self.drops.forget_old):
             try:
                 forgotten += await chore()
             except Exception:  # the store is busy or a bug: say so, the next turn tries again
@@ -711,6 +714,19 @@ class FeedDesk:
 
     async def unfollow(self, channel_id: int, topic: str) -> Follow:
         return await self.follows.remove(channel_id, topic)
+
+    async def drop_follows(
+        self, reason: DropReason, *, channel_id: int | None = None, guild_id: int | None = None
+    ) -> list[Follow]:
+        """Discord says a channel (or a server) can take no more alerts: its follows stop, and
+        ``dropped_follows`` tells its members why for a while (``drops``)."""
+        return await self.drops.drop(reason, channel_id=channel_id, guild_id=guild_id)
+
+    async def dropped_follows(
+        self, channel_id: int | None = None, *, guild_id: int | None = None
+    ) -> list[DroppedFollow]:
+        """The follows of a channel or server the bot stopped lately, newest first."""
+        return await self.drops.recent(channel_id=channel_id, guild_id=guild_id)
 
     async def following(self, channel_id: int | None = None, *, guild_id: int | None = None) -> list[Follow]:
         return await self.follows.following(channel_id, guild_id=guild_id)

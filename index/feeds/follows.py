@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from foreign_desk.index.feeds.drops import SQL_FORGET_FOLLOWED
 from foreign_desk.index.feeds.models import Follow, Match
 from foreign_desk.index.feeds.state import FeedError, StateDB
 from foreign_desk.index.models import ArticleSummary, Scope
@@ -193,6 +194,8 @@ class Follows:
         try:
             async with self.db.transaction() as conn:
                 cur = await conn.execute(SQL_ADD_FOLLOW, (*row, *caps.params(channel_id)))
+                if cur.rowcount:
+                    await conn.execute(SQL_FORGET_FOLLOWED, (channel_id, key))
         except sqlite3.IntegrityError:  # the unique (channel, topic_key): followed meanwhile
             await self._refuse(channel_id, topic, _Caps(None, None, None))
             raise AlreadyFollowed(topic) from None

@@ -284,4 +284,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         WHERE added_at <= (SELECT f.last_polled FROM feeds f WHERE f.id = feed_scopes.feed_id);
         """,
     ),
+    (
+        17,
+        # Follows the bot stopped itself (``drops``: the channel deleted or closed to it, the
+        # thread locked, the bot removed from the server), kept a while so /following says why.
+        """
+        CREATE TABLE dropped_follows (
+            id         INTEGER PRIMARY KEY,
+            channel_id INTEGER NOT NULL,
+            guild_id   INTEGER,
+            topic      TEXT NOT NULL,
+            topic_key  TEXT,
+            reason     TEXT NOT NULL,
+            dropped_at REAL NOT NULL
+        );
+        CREATE INDEX dropped_follows_channel ON dropped_follows(channel_id, dropped_at);
+        CREATE INDEX dropped_follows_guild ON dropped_follows(guild_id, dropped_at);
+        """,
+    ),
 )

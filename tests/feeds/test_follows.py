@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FeedError, Match
+from foreign_desk.index.feeds.drops import DROPS_KEPT_S
 
 from tests.feeds.conftest import FakeClock, serve_story
 from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, rss
@@ -105,3 +106,34 @@ async def test_a_followed_place_alerts_the_articles_that_name_it_not_those_namin
         (111, HAITI_ID.title),
         (222, SHOAL_ID.title),
     }
+
+
+async def test_follows_the_bot_stops_are_remembered_for_a_week_with_why(
+    desk: FeedDesk, clock: FakeClock
+) -> None:
+    """Discord's reasons stop follows (a channel deleted, a server that removed the bot): each is
+    remembered with its reason, newest first, for ``DROPS_KEPT_S``; following the topic there
+    again forgets it, and housekeeping forgets the old ones. A member's /unfollow leaves none."""
+    for channel, topic in ((111, FISHING), (111, GAZA_AID), (222, FISHING), (333, FISHING)):
+        await desk.follow(channel, topic, guild_id=1)
+    await desk.follow(444, FISHING, guild_id=2)
+    await desk.unfollow(333, FISHING)
+    assert [f.topic for f in await desk.drop_follows("deleted", channel_id=111)] == [FISHING, GAZA_AID]
+    assert await desk.drop_follows("deleted", channel_id=111) == []  # told twice: once
+    clock.advance(60)
+    await desk.drop_follows("removed", guild_id=2)
+    await desk.drop_follows("locked", channel_id=222)
+    assert [(d.channel_id, d.topic, d.reason) for d in await desk.dropped_follows(guild_id=1)] == [
+        (222, FISHING, "locked"),
+        (111, GAZA_AID, "deleted"),  # at one moment: the one followed last first
+        (111, FISHING, "deleted"),
+    ]
+    assert [d.reason for d in await desk.dropped_follows(444)] == ["removed"]
+    assert await desk.following() == [] and await desk.dropped_follows(333) == []
+    await desk.follow(111, GAZA_AID.upper(), guild_id=1)  # followed again
+    assert [d.topic for d in await desk.dropped_follows(111)] == [FISHING]
+    clock.advance(DROPS_KEPT_S - 30)
+    assert [d.channel_id for d in await desk.dropped_follows(guild_id=1)] == [222]  # the first: too old
+    assert await desk.prune() == 1
+    clock.advance(60)
+    assert await desk.dropped_follows(guild_id=1) == [] and await desk.prune() == 2

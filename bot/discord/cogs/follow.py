@@ -167,11 +167,15 @@ class FollowCog(commands.Cog):
         if server and not can_manage_server_follows(interaction, self.bot.bot_settings):
             raise Refusal("following.not_manager")
         await defer_private(interaction)
+        feeds = self.bot.feeds
         if server:
-            follows = await self.bot.feeds.following(guild_id=interaction.guild_id)
+            follows = await feeds.following(guild_id=interaction.guild_id)
+            dropped = await feeds.dropped_follows(guild_id=interaction.guild_id)
         else:
-            follows = await self.bot.feeds.following(interaction.channel_id)
-        embed = following_embed(follows, server=server, gap_s=self.gap_s, tx=for_interaction(interaction))
+            follows = await feeds.following(interaction.channel_id)
+            dropped = await feeds.dropped_follows(interaction.channel_id)
+        tx = for_interaction(interaction)
+        embed = following_embed(follows, server=server, gap_s=self.gap_s, tx=tx, dropped=dropped)
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     @commands.Cog.listener()
@@ -187,7 +191,5 @@ class FollowCog(commands.Cog):
         await self._deleted(payload.thread_id, "thread")
 
     async def _deleted(self, channel_id: int, kind: str) -> None:
-        feeds = self.bot.feeds
-        for follow in await feeds.following(channel_id):
-            await feeds.unfollow(channel_id, follow.topic)
+        for follow in await self.bot.feeds.drop_follows("deleted", channel_id=channel_id):
             log.info("%s %s was deleted: unfollowed %r", kind, channel_id, follow.topic)

@@ -42,9 +42,7 @@ class ServersCog(commands.Cog):
 
     async def _removed(self, guild_id: int) -> None:
         feeds = self.bot.feeds
-        follows = await feeds.following(guild_id=guild_id)
-        for follow in follows:
-            await feeds.unfollow(follow.channel_id, follow.topic)
+        follows = await feeds.drop_follows("removed", guild_id=guild_id)
         await feeds.server_left(guild_id)
         days = self.bot.bot_settings.forget_after_days
         log.info(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 
 import pytest
+from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S
@@ -452,3 +454,47 @@ async def test_a_server_with_many_followed_channels_does_not_hold_back_anothers_
         )
     posted = [r.path for r in standin.requests if r.method == "POST" and r.path.endswith("/messages")]
     assert len(posted) == 7 and posted.index(f"/channels/{quiet.general.id}/messages") < 2  # 2 servers
+
+
+async def test_follows_the_bot_stops_are_listed_with_why_in_following(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """A channel the bot may no longer post in (50013) and a channel deleted lost their follows
+    with a log line only: /following just stopped listing them. It says which stopped, when and
+    why (the channel's own to its members, in their language; every channel's to a manager),
+    pinging nobody; following the topic again there clears it."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    closed, doomed = standin.announcements, world.add_text_channel("doomed")
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        for channel in (standin.general, closed, doomed):
+            await bot.feeds.follow(channel.id, TOPIC, guild_id=standin.guild.id)
+        await standin.delete_channel(doomed)
+        deleted = f"channel {doomed.id} was deleted"
+        await standin.wait_until(lambda: deleted in caplog.text, what="the deletion")
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        closing = "stopping its 1 follow(s)"
+        await standin.wait_until(lambda: closing in caplog.text, timeout=90, what="the drop")
+        ix = await standin.send_slash_command("following", channel=closed, locale="id")
+        member = embed_of(await ix.wait_for_reply(timeout=10))
+        ix = await standin.send_slash_command("following", {"server": True}, user=standin.owner)
+        manager = embed_of(await ix.wait_for_reply(timeout=10))
+        await bot.feeds.follow(closed.id, TOPIC.upper(), guild_id=standin.guild.id)  # permissions fixed
+        ix = await standin.send_slash_command("following", channel=closed)
+        again = embed_of(await ix.wait_for_reply(timeout=10))
+    id_tx, when = texts("id"), re.compile(r"<t:\d+:R>")
+    [field] = member["fields"]
+    assert field["name"] == id_tx("following.dropped_title")
+    assert when.sub("{when}", field["value"]) == f"• “{TOPIC}” — " + id_tx("following.dropped.closed")
+    assert member["description"] == id_tx("following.none")
+    [field] = manager["fields"]
+    lines = [when.sub("{when}", line) for line in field["value"].split("\n")]
+    assert lines == [  # newest first
+        f"• <#{closed.id}> “{TOPIC}” — " + EN("following.dropped.closed"),
+        f"• <#{doomed.id}> “{TOPIC}” — " + EN("following.dropped.deleted"),
+    ]
+    assert f"<#{standin.general.id}>" in manager["description"]  # still followed
+    assert "fields" not in again and TOPIC.upper() in again["description"]
+    standin.assert_no_pings()

@@ -1,0 +1,101 @@
+"""Follows the bot stopped itself, not a member (``/unfollow``): their channel or thread was
+deleted, closed to the bot or locked, or the bot was removed from the server. Each is
+remembered for ``DROPS_KEPT_S`` with its reason, so ``/following`` can say what stopped and why
+(a log line alone told the operators, and the follow just vanished from the list), in whichever
+process answers. Following the topic there again forgets its drop.
+Concurrency: methods may be awaited from many tasks; writes go through ``StateDB``'s lock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from foreign_desk.index.feeds.models import Follow
+from foreign_desk.index.feeds.state import StateDB
+
+DropReason = Literal["deleted", "closed", "locked", "removed"]
+"""The channel (or thread) was deleted; the bot may no longer see or post in it; the thread was
+locked by a moderator; the bot was removed from the server."""
+DROPS_KEPT_S = 7 * 86400.0
+"""How long a drop is shown (and kept): long enough for a weekly reader to notice."""
+DROPS_SHOWN = 10
+"""The most drops one listing reads (newest first)."""
+
+SQL_FOLLOWS_OF = (
+    "SELECT id, channel_id, topic, guild_id, created_by, created_at, locale FROM follows "
+    "WHERE {where} ORDER BY id"
+)
+SQL_REMEMBER = (
+    "INSERT INTO dropped_follows(channel_id, guild_id, topic, topic_key, reason, dropped_at) "
+    "SELECT channel_id, guild_id, topic, topic_key, ?, ? FROM follows WHERE id = ?"
+)
+SQL_RECENT = (
+    "SELECT channel_id, guild_id, topic, reason, dropped_at FROM dropped_follows "
+    "WHERE {where} AND dropped_at >= ? ORDER BY dropped_at DESC, id DESC LIMIT ?"
+)
+SQL_FORGET_FOLLOWED = "DELETE FROM dropped_follows WHERE channel_id = ? AND topic_key = ?"
+"""A topic followed again in the channel: its drop is news no more (``Follows.add``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedFollow:
+    """A follow the bot stopped, when (Unix seconds) and why."""
+
+    channel_id: int
+    guild_id: int | None
+    topic: str
+    reason: DropReason
+    dropped_at: float
+
+
+class Drops:
+    """Stopping follows for Discord's reasons, and remembering them for a while."""
+
+    def __init__(self, db: StateDB, *, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def drop(
+        self, reason: DropReason, *, channel_id: int | None = None, guild_id: int | None = None
+    ) -> list[Follow]:
+        """Stop the follows of a channel, or of a whole server, remembering each (one
+        transaction); returns those stopped."""
+        where, key = ("channel_id = ?", channel_id) if channel_id is not None else ("guild_id = ?", guild_id)
+        sql, now = SQL_FOLLOWS_OF.format(where=where), self.clock()
+        if not await self.db.rows(sql, (key,)):
+            return []  # no write (no wait for the write lock): a channel without follows is deleted
+        async with self.db.transaction() as conn:
+            async with conn.execute(sql, (key,)) as cur:
+                rows = list(await cur.fetchall())
+            for row in rows:
+                await conn.execute(SQL_REMEMBER, (reason, now, row[0]))
+                await conn.execute("DELETE FROM follows WHERE id = ?", (row[0],))
+        return [Follow(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    async def recent(
+        self, *, channel_id: int | None = None, guild_id: int | None = None
+    ) -> list[DroppedFollow]:
+        """The drops of a channel or of a server in the last ``DROPS_KEPT_S``, newest first
+        (``DROPS_SHOWN`` at most)."""
+        where, key = ("channel_id = ?", channel_id) if channel_id is not None else ("guild_id = ?", guild_id)
+        since = self.clock() - DROPS_KEPT_S
+        rows = await self.db.rows(SQL_RECENT.format(where=where), (key, since, DROPS_SHOWN))
+        return [
+            DroppedFollow(int(r[0]), int(r[1]) if r[1] else None, r[2], cast(DropReason, r[3]), float(r[4]))
+            for r in rows
+        ]
+
+    async def forget_old(self) -> int:
+        """Forget the drops past ``DROPS_KEPT_S`` (or, by a clock since set back, as far ahead):
+        housekeeping's, so the table stays small. Returns how many went."""
+        now = self.clock()
+        sql = "FROM dropped_follows WHERE dropped_at NOT BETWEEN ? AND ?"
+        span = (now - DROPS_KEPT_S, now + DROPS_KEPT_S)
+        if not await self.db.rows(f"SELECT 1 {sql} LIMIT 1", span):
+            return 0  # no write (no wait for the write lock) where there is nothing to forget
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(f"DELETE {sql}", span)
+            return max(cur.rowcount, 0)
