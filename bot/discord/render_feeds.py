@@ -261,12 +261,14 @@ def following_embed(
     gap_s: float,
     tx: Texts = EN,
     dropped: Sequence[DroppedFollow] = (),
+    here: int | None = None,
 ) -> discord.Embed:
     """The topics followed in a channel (who added each, since when), or in the whole server by
-    channel; then those the bot stopped there lately (``dropped``), each with why."""
+    channel; then those the bot stopped there lately (``dropped``), each with why, naming its
+    channel unless it is ``here`` (the channel listed: its threads' are named)."""
     embed = discord.Embed(title=tx("following.title_server" if server else "following.title"), colour=COLOUR)
     if dropped:
-        lines = [_dropped_line(d, server, tx) for d in dropped]
+        lines = [_dropped_line(d, None if server else here, tx) for d in dropped]
         value = join_within(lines, "\n", lambda n: tx("list.and_more", n=n), FIELD_VALUE_MAX)
         embed.add_field(name=tx("following.dropped_title"), value=value)
     if not follows:
@@ -278,10 +280,10 @@ def following_embed(
     return embed
 
 
-def _dropped_line(drop: DroppedFollow, server: bool, tx: Texts) -> str:
-    """``• <#channel> “topic” — stopped 2 days ago: the thread was locked`` (the channel in the
-    server's list only)."""
-    where = f"<#{drop.channel_id}> " if server else ""
+def _dropped_line(drop: DroppedFollow, here: int | None, tx: Texts) -> str:
+    """``• <#thread> “topic” — stopped 2 days ago: the thread was locked`` (its channel named
+    unless it is ``here``)."""
+    where = "" if drop.channel_id == here else f"<#{drop.channel_id}> "
     why = tx(f"following.dropped.{drop.reason}", when=timestamp(drop.dropped_at) or "")
     return f"• {where}{fit_markdown(f'“{drop.topic}”', 120)} — {why}"
 

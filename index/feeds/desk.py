@@ -694,10 +694,11 @@ class FeedDesk:
         locale: str | None = None,
         limit: int | None = None,
         server_limit: int | None = None,
+        parent_id: int | None = None,
     ) -> Follow:
-        """Post articles about ``topic`` in a channel as they are ingested (in the language of
-        the server's ``locale``); a channel follows at most ``limit`` topics, a server at most
-        ``server_limit`` across its channels (``Follows.add``)."""
+        """Post articles about ``topic`` in a channel (a thread of ``parent_id``) as they are
+        ingested (in the language of the server's ``locale``); a channel follows at most
+        ``limit`` topics, a server at most ``server_limit`` across its channels (``Follows.add``)."""
         return await self.follows.add(
             channel_id,
             topic,
@@ -706,6 +707,7 @@ class FeedDesk:
             locale=locale,
             limit=limit,
             server_limit=server_limit,
+            parent_id=parent_id,
         )
 
     async def server_locale(self, guild_id: int, locale: str) -> int:
@@ -718,14 +720,15 @@ class FeedDesk:
     async def drop_follows(
         self, reason: DropReason, *, channel_id: int | None = None, guild_id: int | None = None
     ) -> list[Follow]:
-        """Discord says a channel (or a server) can take no more alerts: its follows stop, and
-        ``dropped_follows`` tells its members why for a while (``drops``)."""
+        """Discord says a channel (or a server) can take no more alerts: its follows stop (a
+        deleted channel's threads' too), and ``dropped_follows`` tells its members why for a
+        while (``drops``)."""
         return await self.drops.drop(reason, channel_id=channel_id, guild_id=guild_id)
 
     async def dropped_follows(
         self, channel_id: int | None = None, *, guild_id: int | None = None
     ) -> list[DroppedFollow]:
-        """The follows of a channel or server the bot stopped lately, newest first."""
+        """The follows of a channel (and its threads) or server the bot stopped lately, newest first."""
         return await self.drops.recent(channel_id=channel_id, guild_id=guild_id)
 
     async def following(self, channel_id: int | None = None, *, guild_id: int | None = None) -> list[Follow]:

@@ -2,7 +2,9 @@
 deleted, closed to the bot or locked, or the bot was removed from the server. Each is
 remembered for ``DROPS_KEPT_S`` with its reason, so ``/following`` can say what stopped and why
 (a log line alone told the operators, and the follow just vanished from the list), in whichever
-process answers. Following the topic there again forgets its drop.
+process answers. Following the topic there again forgets its drop. A deleted channel's follows
+go with its threads' (``parent_id``, recorded by ``/follow``): the archived ones are in no
+event Discord sends, and would otherwise stay until their first alert met 10003.
 Concurrency: methods may be awaited from many tasks; writes go through ``StateDB``'s lock.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from foreign_desk.index.feeds.models import Follow
 from foreign_desk.index.feeds.state import StateDB
@@ -29,11 +31,11 @@ SQL_FOLLOWS_OF = (
     "WHERE {where} ORDER BY id"
 )
 SQL_REMEMBER = (
-    "INSERT INTO dropped_follows(channel_id, guild_id, topic, topic_key, reason, dropped_at) "
-    "SELECT channel_id, guild_id, topic, topic_key, ?, ? FROM follows WHERE id = ?"
+    "INSERT INTO dropped_follows(channel_id, guild_id, parent_id, topic, topic_key, reason, dropped_at) "
+    "SELECT channel_id, guild_id, parent_id, topic, topic_key, ?, ? FROM follows WHERE id = ?"
 )
 SQL_RECENT = (
-    "SELECT channel_id, guild_id, topic, reason, dropped_at FROM dropped_follows "
+    "SELECT channel_id, guild_id, topic, reason, dropped_at, parent_id FROM dropped_follows "
     "WHERE {where} AND dropped_at >= ? ORDER BY dropped_at DESC, id DESC LIMIT ?"
 )
 SQL_FORGET_FOLLOWED = "DELETE FROM dropped_follows WHERE channel_id = ? AND topic_key = ?"
@@ -49,6 +51,8 @@ class DroppedFollow:
     topic: str
     reason: DropReason
     dropped_at: float
+    parent_id: int | None = None
+    """The channel of the thread it was in (None: not a thread, or followed before this was kept)."""
 
 
 class Drops:
@@ -61,14 +65,15 @@ class Drops:
     async def drop(
         self, reason: DropReason, *, channel_id: int | None = None, guild_id: int | None = None
     ) -> list[Follow]:
-        """Stop the follows of a channel, or of a whole server, remembering each (one
-        transaction); returns those stopped."""
-        where, key = ("channel_id = ?", channel_id) if channel_id is not None else ("guild_id = ?", guild_id)
+        """Stop the follows of a channel (a deleted one's threads' too: not those of a channel
+        merely closed, whose threads may let the bot post), or of a whole server, remembering
+        each (one transaction); returns those stopped."""
+        where, keys = _where(channel_id, guild_id, threads=reason == "deleted")
         sql, now = SQL_FOLLOWS_OF.format(where=where), self.clock()
-        if not await self.db.rows(sql, (key,)):
+        if not await self.db.rows(sql, keys):
             return []  # no write (no wait for the write lock): a channel without follows is deleted
         async with self.db.transaction() as conn:
-            async with conn.execute(sql, (key,)) as cur:
+            async with conn.execute(sql, keys) as cur:
                 rows = list(await cur.fetchall())
             for row in rows:
                 await conn.execute(SQL_REMEMBER, (reason, now, row[0]))
@@ -78,13 +83,13 @@ class Drops:
     async def recent(
         self, *, channel_id: int | None = None, guild_id: int | None = None
     ) -> list[DroppedFollow]:
-        """The drops of a channel or of a server in the last ``DROPS_KEPT_S``, newest first
-        (``DROPS_SHOWN`` at most)."""
-        where, key = ("channel_id = ?", channel_id) if channel_id is not None else ("guild_id = ?", guild_id)
+        """The drops of a channel (and its threads) or of a server in the last ``DROPS_KEPT_S``,
+        newest first (``DROPS_SHOWN`` at most)."""
+        where, keys = _where(channel_id, guild_id, threads=True)
         since = self.clock() - DROPS_KEPT_S
-        rows = await self.db.rows(SQL_RECENT.format(where=where), (key, since, DROPS_SHOWN))
+        rows = await self.db.rows(SQL_RECENT.format(where=where), (*keys, since, DROPS_SHOWN))
         return [
-            DroppedFollow(int(r[0]), int(r[1]) if r[1] else None, r[2], cast(DropReason, r[3]), float(r[4]))
+            DroppedFollow(int(r[0]), _id(r[1]), r[2], cast(DropReason, r[3]), float(r[4]), _id(r[5]))
             for r in rows
         ]
 
@@ -99,3 +104,18 @@ class Drops:
         async with self.db.transaction() as conn:
             cur = await conn.execute(f"DELETE {sql}", span)
             return max(cur.rowcount, 0)
+
+
+def _where(
+    channel_id: int | None, guild_id: int | None, *, threads: bool
+) -> tuple[str, tuple[int | None, ...]]:
+    """The rows of a channel (and of its threads), else of a server: a condition and its values."""
+    if channel_id is None:
+        return "guild_id = ?", (guild_id,)
+    if threads:
+        return "(channel_id = ? OR parent_id = ?)", (channel_id, channel_id)
+    return "channel_id = ?", (channel_id,)
+
+
+def _id(value: Any) -> int | None:
+    return int(value) if value else None

@@ -38,7 +38,7 @@ MatchListener = Callable[[list[Match]], Awaitable[None] | None]
 SQL_FOLLOWS = "SELECT id, channel_id, topic, guild_id, created_by, created_at, locale FROM follows"
 SQL_ADD_FOLLOW = (  # unless the channel or its server has its cap: checked by the statement that adds
     "INSERT INTO follows(channel_id, guild_id, topic, topic_key, vector, fingerprint, created_by, "
-    "created_at, locale) SELECT ?,?,?,?,?,?,?,?,? "
+    "created_at, locale, parent_id) SELECT ?,?,?,?,?,?,?,?,?,? "
     "WHERE (SELECT count(*) FROM follows WHERE channel_id = ?) < ? "
     "AND (SELECT count(*) FROM follows WHERE guild_id = ?) < ?"
 )
@@ -175,11 +175,13 @@ class Follows:
         locale: str | None = None,
         limit: int | None = None,
         server_limit: int | None = None,
+        parent_id: int | None = None,
     ) -> Follow:
-        """Follow ``topic`` in a channel (embedding it now); ``AlreadyFollowed`` if it does,
-        ``TooManyFollows`` if it follows ``limit`` topics already and ``TooManyServerFollows`` if
-        its server follows ``server_limit`` (in all its channels), each checked again by the insert
-        (other tasks and processes may follow meanwhile). ``locale`` is the server's (``Follow.locale``)."""
+        """Follow ``topic`` in a channel (a thread of ``parent_id``: ``drops``), embedding it now;
+        ``AlreadyFollowed`` if it does, ``TooManyFollows`` if it follows ``limit`` topics already
+        and ``TooManyServerFollows`` if its server follows ``server_limit`` (in all its channels),
+        each checked again by the insert (other tasks and processes may follow meanwhile).
+        ``locale`` is the server's (``Follow.locale``)."""
         topic = " ".join(topic.split())
         if not topic:
             raise FeedError("the topic is empty")
@@ -190,7 +192,18 @@ class Follows:
         vector = await self.engine.embed_query(topic)
         fingerprint = self.engine.fingerprint.to_json()
         key = caseless(topic)
-        row = (channel_id, guild_id, topic, key, _blob(vector), fingerprint, created_by, now_iso(), locale)
+        row = (
+            channel_id,
+            guild_id,
+            topic,
+            key,
+            _blob(vector),
+            fingerprint,
+            created_by,
+            now_iso(),
+            locale,
+            parent_id,
+        )
         try:
             async with self.db.transaction() as conn:
                 cur = await conn.execute(SQL_ADD_FOLLOW, (*row, *caps.params(channel_id)))

@@ -302,4 +302,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX dropped_follows_guild ON dropped_follows(guild_id, dropped_at);
         """,
     ),
+    (
+        18,
+        # The channel a thread's follow is in (``parent_id``; NULL outside a thread, and for
+        # follows made before): a deleted channel's follows go with those of its threads, archived
+        # ones too, which Discord names in no event (``drops``). Their drops keep it, so the
+        # channel's /following lists its threads' too.
+        """
+        ALTER TABLE follows ADD COLUMN parent_id INTEGER;
+        CREATE INDEX follows_parent ON follows(parent_id) WHERE parent_id IS NOT NULL;
+        ALTER TABLE dropped_follows ADD COLUMN parent_id INTEGER;
+        CREATE INDEX dropped_follows_parent ON dropped_follows(parent_id, dropped_at)
+            WHERE parent_id IS NOT NULL;
+        """,
+    ),
 )

@@ -137,3 +137,19 @@ async def test_follows_the_bot_stops_are_remembered_for_a_week_with_why(
     assert await desk.prune() == 1
     clock.advance(60)
     assert await desk.dropped_follows(guild_id=1) == [] and await desk.prune() == 2
+
+
+async def test_a_deleted_channels_threads_stop_with_it_a_closed_ones_do_not(desk: FeedDesk) -> None:
+    """A channel closed to the bot (50013) may leave its threads open to it; a deleted one takes
+    them along. The channel's drops list its threads' too."""
+    await desk.follow(111, FISHING, guild_id=1)
+    await desk.follow(555, FISHING, guild_id=1, parent_id=111)
+    assert [f.channel_id for f in await desk.drop_follows("closed", channel_id=111)] == [111]
+    assert [f.channel_id for f in await desk.following()] == [555]
+    await desk.follow(111, GAZA_AID, guild_id=1)
+    assert [f.channel_id for f in await desk.drop_follows("deleted", channel_id=111)] == [555, 111]
+    assert [(d.channel_id, d.topic, d.reason) for d in await desk.dropped_follows(111)] == [
+        (111, GAZA_AID, "deleted"),
+        (555, FISHING, "deleted"),
+        (111, FISHING, "closed"),
+    ]

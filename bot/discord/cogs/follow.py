@@ -111,6 +111,9 @@ class FollowCog(commands.Cog):
                 locale=str(interaction.guild_locale) if interaction.guild_locale else None,
                 limit=limit,
                 server_limit=self.bot.bot_settings.max_follows_per_server,
+                parent_id=interaction.channel.parent_id
+                if isinstance(interaction.channel, discord.Thread)
+                else None,
             )
         except AlreadyFollowed as exc:  # followed meanwhile (another task or process)
             raise Refusal("follow.already", topic=escape(exc.topic)) from None
@@ -175,13 +178,16 @@ class FollowCog(commands.Cog):
             follows = await feeds.following(interaction.channel_id)
             dropped = await feeds.dropped_follows(interaction.channel_id)
         tx = for_interaction(interaction)
-        embed = following_embed(follows, server=server, gap_s=self.gap_s, tx=tx, dropped=dropped)
+        embed = following_embed(
+            follows, server=server, gap_s=self.gap_s, tx=tx, dropped=dropped, here=interaction.channel_id
+        )
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        """A deleted channel follows nothing any more (its threads that discord.py knew of come
-        as ``on_raw_thread_delete``; others lose their follows at their next alert, 10003)."""
+        """A deleted channel follows nothing any more, nor do its threads: archived ones too, which
+        discord.py does not know (those it knows come as ``on_raw_thread_delete`` as well; a
+        thread's follow made before ``parent_id`` was kept stops at its next alert, 10003)."""
         await self._deleted(channel.id, "channel")
 
     @commands.Cog.listener()
@@ -192,4 +198,5 @@ class FollowCog(commands.Cog):
 
     async def _deleted(self, channel_id: int, kind: str) -> None:
         for follow in await self.bot.feeds.drop_follows("deleted", channel_id=channel_id):
-            log.info("%s %s was deleted: unfollowed %r", kind, channel_id, follow.topic)
+            where = kind if follow.channel_id == channel_id else "thread"  # a thread of the channel
+            log.info("%s %s was deleted: unfollowed %r", where, follow.channel_id, follow.topic)

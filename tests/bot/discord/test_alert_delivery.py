@@ -433,6 +433,35 @@ async def test_a_deleted_thread_stops_its_follows_when_discord_says_so(
     assert not [r for r in standin.requests if r.method == "POST"]  # no alert needed to find out
 
 
+async def test_a_deleted_channels_archived_threads_stop_their_follows_at_once(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    """Discord names a deleted channel's threads in no event, and discord.py knows only its
+    active ones: a thread archived since it was followed kept its follow until an alert met 404
+    10003. It stops with its channel, and /following server:true says so."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    desk = world.add_text_channel("desk")
+    thread = world.add_thread("old", desk)
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        await bot.feeds.follow(desk.id, TOPIC, guild_id=standin.guild.id)
+        ix = await standin.send_slash_command("follow", {"topic": TOPIC}, user=standin.owner, channel=thread)
+        assert not (await ix.wait_for_reply(timeout=60)).ephemeral
+        thread.archived = True  # a day without messages: discord.py forgets it
+        await standin.update_thread(thread)
+        await standin.delete_channel(desk)
+        deleted = f"channel {desk.id} was deleted"
+        await standin.wait_until(lambda: deleted in caplog.text, timeout=30, what="the deletion handled")
+        left = await bot.feeds.following()
+        ix = await standin.send_slash_command("following", {"server": True}, user=standin.owner)
+        listed = embed_of(await ix.wait_for_reply(timeout=10))
+    assert left == []
+    assert f"thread {thread.id} was deleted: unfollowed '{TOPIC}'" in caplog.text
+    [field] = listed["fields"]
+    assert f"<#{thread.id}> “{TOPIC}” — " in field["value"] and f"<#{desk.id}> “{TOPIC}” — " in field["value"]
+    assert not [r for r in standin.requests if r.method == "POST" and r.path.startswith("/channels/")]
+
+
 async def test_a_server_with_many_followed_channels_does_not_hold_back_anothers_alert(
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
 ):
