@@ -26,7 +26,7 @@ import numpy as np
 from foreign_desk.index.answer_cache import AnswerCache
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
-from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreError
+from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreBusy, StoreError
 from foreign_desk.index.models import SHARED, Answer, ArticleSummary, EngineStats, Filters, Scope, SourceCount
 from foreign_desk.index.search import Searcher, SearchRequest, Snapshot, lexicon
 from foreign_desk.index.search.coverage import article_with_key, same_story, same_story_threshold
@@ -256,7 +256,7 @@ class Engine:
             if answer is not None:
                 return answer
             held = None  # a newer generation is live: load it
-        raise StoreError("the index was republished while answering, several times: ask again")
+        raise StoreBusy("the index was republished while answering, several times: ask again")
 
     # -- indexing ---------------------------------------------------------------------------
     def _indexer(self, **options: Any) -> Indexer:

@@ -39,6 +39,11 @@ class StoreError(ForeignDeskError):
     """The store on disk is missing, locked, or unusable."""
 
 
+class StoreBusy(StoreError):
+    """Another process holds the store past the wait (writing, indexing, restoring): nothing is
+    wrong, and the same request a moment later may pass."""
+
+
 class EmptyIndex(StoreError):
     """Nothing has been indexed yet."""
 

@@ -5,12 +5,24 @@ theirs to fix. The host's own trouble (its store or model, a bug met) is one gen
 (``error.host``): its text names the operator's files ("cannot write the vector file /srv/…")
 and is none of a server's business. The log keeps the detail; the operators (``host``, on their
 own server) read it in full, as they see the data folder in ``/operator stats``.
+A store merely busy (another process writing past the wait: ``store_busy``) is no trouble of the
+host's: everyone reads ``error.busy``, to try again in a moment.
 """
 
 from __future__ import annotations
 
-from foreign_desk.index.errors import ConfigError, EmbedderError, EmptyIndex, ForeignDeskError, StoreError
+import sqlite3
+
+from foreign_desk.index.errors import (
+    ConfigError,
+    EmbedderError,
+    EmptyIndex,
+    ForeignDeskError,
+    StoreBusy,
+    StoreError,
+)
 from foreign_desk.index.feeds import host_failure_at
+from foreign_desk.index.sqlite import error_code
 
 from .i18n import EN, Texts
 
@@ -18,10 +30,19 @@ HOST_ERRORS = (StoreError, EmbedderError, ConfigError)
 """Engine errors about the host itself, whatever their text says."""
 
 
+def store_busy(error: BaseException) -> bool:
+    """Whether ``error`` is a store another process holds past the wait: ``StoreBusy`` (the
+    writer's lock), or SQLite's busy timeout on a write (``database is locked``)."""
+    if isinstance(error, StoreBusy):
+        return True
+    return isinstance(error, sqlite3.OperationalError) and error_code(error) == sqlite3.SQLITE_BUSY
+
+
 def host_trouble(error: BaseException) -> bool:
     """Whether ``error`` is the host's (``HOST_ERRORS``, or one quoting a recorded host failure:
-    ``/admin ingest``'s ``indexing failed: …``); nothing indexed yet is no trouble, and says so."""
-    if isinstance(error, EmptyIndex):
+    ``/admin ingest``'s ``indexing failed: …``); nothing indexed yet is no trouble, and says so,
+    nor is a busy store (``store_busy``)."""
+    if isinstance(error, EmptyIndex) or store_busy(error):
         return False
     if isinstance(error, HOST_ERRORS):
         return True
@@ -36,5 +57,8 @@ def shown(text: str, tx: Texts = EN, *, host: bool = False) -> str:
 
 
 def error_shown(error: BaseException, tx: Texts = EN, *, host: bool = False) -> str:
-    """An expected error's text, or ``error.host`` for the host's trouble but to the operators."""
+    """An expected error's text, ``error.busy`` for a busy store (its text names the lock file),
+    or ``error.host`` for the host's trouble but to the operators."""
+    if store_busy(error):
+        return tx("error.busy")
     return tx("error.host") if host_trouble(error) and not host else str(error)

@@ -24,7 +24,7 @@ from discord import app_commands
 from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.progress import IndexProgress
 
-from .failures import error_shown, host_trouble
+from .failures import error_shown, host_trouble, store_busy
 from .i18n import EN, Texts
 from .limits import CONTENT_MAX, fit
 from .render import progress_text, starting_text
@@ -331,9 +331,13 @@ class StatusMessage:
         except app_commands.AppCommandError:  # a refusal (a quota): the tree's error handler says it
             await self.stop()
             raise
-        except Exception:
-            log.exception("a long job failed")
-            await self.finish(failure(self.tx("error.apology")))
+        except Exception as exc:
+            if not store_busy(exc):  # else SQLite's busy timeout: said as a busy store is
+                log.exception("a long job failed")
+                await self.finish(failure(self.tx("error.apology")))
+                return None
+            log.warning("a long job found the store busy: %s", exc)
+            await self.finish(failure(error_shown(exc, self.tx)))
             return None
         except BaseException:
             await self.stop()

@@ -3,8 +3,9 @@
 A ``Refusal`` (cooldown, too long, not an admin) and a ``ForeignDeskError`` (nothing indexed,
 a bad date) are expected: the user sees their one-line message and nothing is logged as an
 error; of the host's own trouble (its store: ``failures``), the user reads that it happened and
-the log what it was. Anything else is a bug: the user sees a short apology and the traceback is
-logged once, here (discord.py's own "Ignoring exception" logging is replaced, not added to).
+the log what it was; a store busy past the wait (another process writing) says to try again in
+a moment. Anything else is a bug: the user sees a short apology and the traceback is logged
+once, here (discord.py's own "Ignoring exception" logging is replaced, not added to).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from discord import app_commands
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, ForeignDeskError
 
 from .errors import Refusal
-from .failures import error_shown, host_trouble
+from .failures import error_shown, host_trouble, store_busy
 from .i18n import EN, Texts, for_interaction
 from .limits import escape_content
 from .replies import tell_privately
@@ -30,6 +31,8 @@ def user_message(error: BaseException, tx: Texts = EN) -> str | None:
         error = error.original
     if isinstance(error, Refusal):
         return error.text(tx)
+    if store_busy(error):  # another process writing: the user's to retry, not a bug nor the host's
+        return tx("error.busy")
     if isinstance(error, app_commands.NoPrivateMessage):
         return tx("error.server_only")
     if isinstance(error, EmptyIndex):
@@ -62,7 +65,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException, w
             exc_info=original,
         )
         message = tx("error.apology")
-    elif host_trouble(original):
+    elif host_trouble(original) or store_busy(original):
         log.warning(
             "%s failed (user %s, guild %s): %s", where, interaction.user.id, interaction.guild_id, original
         )

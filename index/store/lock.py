@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from foreign_desk.index.errors import StoreError
+from foreign_desk.index.errors import StoreBusy, StoreError
 
 
 class WriterLock:
@@ -84,14 +84,14 @@ async def wait_lock(
 ) -> int:
     """A file descriptor of ``path`` holding an advisory lock (``mode``): tried at once, then, while
     another process holds it, again every tenth of a second on the loop (a non-blocking call), so a
-    cancel (Ctrl-C) stops the wait; ``StoreError(busy)`` after ``wait_s``. ``waiting`` is called
+    cancel (Ctrl-C) stops the wait; ``StoreBusy(busy)`` after ``wait_s``. ``waiting`` is called
     once when the lock is held elsewhere, so a status can say so (``create``: ``open_lock_file``)."""
     fd = await asyncio.to_thread(open_lock_file, path, create=create)
     try:
         deadline = asyncio.get_running_loop().time() + wait_s
         while not try_lock(fd, mode):
             if asyncio.get_running_loop().time() >= deadline:
-                raise StoreError(busy)
+                raise StoreBusy(busy)
             if waiting is not None:
                 waiting()
                 waiting = None

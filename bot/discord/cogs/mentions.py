@@ -26,7 +26,7 @@ from foreign_desk.index.errors import ForeignDeskError
 from foreign_desk.index.lang import detect_language
 
 from ..errors import Refusal
-from ..failures import host_trouble
+from ..failures import host_trouble, store_busy
 from ..i18n import for_guild
 from ..permissions import may_embed
 from ..replies import reply_to
@@ -119,6 +119,10 @@ class MentionsCog(commands.Cog):
         except discord.Forbidden as exc:  # no permission to write here: nothing to tell anyone
             log.info("cannot answer in channel %s: %s", message.channel.id, exc)
         except Exception as exc:
+            if store_busy(exc):  # SQLite's busy timeout: another process writing
+                log.warning("answering message %s found the store busy: %s", message.id, exc)
+                await self._say(message, tx("error.busy"))
+                return
             log.error("answering message %s failed", message.id, exc_info=exc)
             await self._say(message, tx("error.apology"))
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
-from foreign_desk.bot.discord.failures import shown
-from foreign_desk.bot.discord.i18n import EN
+from foreign_desk.bot.discord.failures import error_shown, shown
+from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.render_feeds import feeds_embed, fetch_report_text
+from foreign_desk.bot.discord.tree import user_message
+from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport
+from foreign_desk.index.store.lock import WriterLock
 
 from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.feeds.news import page
@@ -99,3 +103,21 @@ def test_the_hosts_failures_are_named_to_the_operators_only():
 )
 def test_a_line_is_cut_where_a_host_failure_begins(text: str, seen: str):
     assert shown(text) == seen and shown(text, host=True) == text
+
+
+async def test_a_store_another_process_writes_to_says_to_try_again_without_its_path(tmp_path: Path):
+    """The writer's lock held elsewhere past the wait (``StoreBusy``, naming the lock file) read as
+    the host's own trouble ("try again later", the operators' log); a SQLite write past its busy
+    timeout read as a bug's apology. Both say the store is busy, in the reader's language."""
+    lock = tmp_path / "data" / "writer.lock"
+    lock.parent.mkdir()
+    with pytest.raises(StoreError) as held_elsewhere:  # StoreBusy
+        async with WriterLock(lock).hold(), WriterLock(lock).hold(wait_s=0):
+            pass
+    locked = sqlite3.OperationalError("database is locked")
+    locked.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+    for tx in (EN, texts("id")):
+        for error in (held_elsewhere.value, locked):
+            assert user_message(error, tx) == tx("error.busy")
+        assert error_shown(held_elsewhere.value, tx, host=False) == tx("error.busy")
+    assert str(lock) in str(held_elsewhere.value) and str(tmp_path) not in EN("error.busy")

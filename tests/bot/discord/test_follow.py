@@ -4,6 +4,7 @@ never reposted; a burst as one digest; the rate limit; who may follow; the backg
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
@@ -506,4 +507,24 @@ async def test_unfollow_is_acknowledged_while_another_process_writes_the_index(
 
     assert acknowledged == 5 and not reply.ephemeral
     assert reply.content == EN("follow.unfollowed", topic=TAIWAN) and left == []
+    assert_everything_quiet(standin)
+
+
+async def test_unfollow_while_another_process_keeps_the_store_busy_says_to_try_again(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User, caplog: pytest.LogCaptureFixture
+):
+    """Another process holding the database's write lock past the busy timeout (shortened here
+    from 10 s): the moderator read the generic apology, and the log a bug's traceback. They read
+    that the store is busy and to try again in a moment, in their language; the topic stays."""
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        await bot.feeds.follow(standin.general.id, TAIWAN, guild_id=standin.guild.id)
+        await bot.feeds.db.conn.execute("PRAGMA busy_timeout=100")
+        with closing(sqlite3.connect(bot.engine.db_path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # another process, mid-commit
+            ix = await standin.send_slash_command("unfollow", {"topic": TAIWAN}, user=moderator, locale="id")
+            reply = await ix.wait_for_reply(lambda m: m.ephemeral, timeout=15)
+            other.execute("ROLLBACK")
+        left = [f.topic for f in await bot.feeds.following(standin.general.id)]
+    assert reply.content == texts("id")("error.busy") and left == [TAIWAN]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     assert_everything_quiet(standin)
