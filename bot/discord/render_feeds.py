@@ -270,7 +270,7 @@ def following_embed(
     if dropped:
         lines = [_dropped_line(d, None if server else here, tx) for d in dropped]
         value = join_within(lines, "\n", lambda n: tx("list.and_more", n=n), FIELD_VALUE_MAX)
-        embed.add_field(name=tx("following.dropped_title"), value=value)
+        embed.add_field(name=tx("following.dropped_title"), value=value, inline=False)
     if not follows:
         embed.description = tx("following.none_server" if server else "following.none")
         return embed

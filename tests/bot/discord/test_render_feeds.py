@@ -16,6 +16,7 @@ from foreign_desk.bot.discord.render_feeds import (
     quoted,
 )
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
+from foreign_desk.index.feeds.drops import DroppedFollow
 from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
 
@@ -107,8 +108,16 @@ def test_a_long_feed_list_and_follow_list_fit_one_embed():
     embed = feeds_embed(feeds)
     assert problems(None, [embed]) == [] and embed.description and embed.description.endswith("more feeds")
     follows = [Follow(i, 5, f"topic {i} " + NASTY * 4, 1, 42, "2024-03-05T10:00:00Z") for i in range(25)]
+    dropped = [
+        DroppedFollow(5 + i % 2, 1, f"gone {i} " + NASTY * 4, "closed", 1_709_600_000.0) for i in range(10)
+    ]
     for server in (False, True):
         assert problems(None, [following_embed(follows, server=server, gap_s=600)]) == []
+        embed = following_embed(follows, server=server, gap_s=600, tx=texts("id"), dropped=dropped, here=5)
+        assert problems(None, [embed]) == []
+        [field] = embed.fields
+        assert field.value.endswith("lainnya") and "@everyone" not in field.value.replace("\\@", "")
+        assert ("<#5> " in field.value) is server and "<#6> " in field.value
 
 
 @pytest.mark.parametrize(
