@@ -7,6 +7,8 @@ at run time because server owners can change who sees a command. /follow also ch
 bot itself may post (with embeds) in the channel, so that a follow never fails silently: in a
 thread, that it is not locked and, if private, that the bot was added to it. A server follows at
 most ``max_follows_per_server`` topics across its channels, each channel ``max_follows_per_channel``.
+/following also lists, for a week, the follows the bot stopped itself (a channel deleted or
+closed to it, a thread locked: ``alerts``; the bot removed: ``servers``), each with why.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ class FollowCog(commands.Cog):
             raise Refusal("follow.cannot_post")
         channel_id = interaction.channel_id
         assert channel_id is not None
+        thread = interaction.channel if isinstance(interaction.channel, discord.Thread) else None
+        parent_id = thread.parent_id if thread is not None else None  # its follows go with it
         # Acknowledged before the store: its connection may be waiting for the write lock (this
         # process's alerts or polling while a fetch commits), past Discord's 3 seconds.
         await defer_public(interaction)
@@ -111,9 +115,7 @@ class FollowCog(commands.Cog):
                 locale=str(interaction.guild_locale) if interaction.guild_locale else None,
                 limit=limit,
                 server_limit=self.bot.bot_settings.max_follows_per_server,
-                parent_id=interaction.channel.parent_id
-                if isinstance(interaction.channel, discord.Thread)
-                else None,
+                parent_id=parent_id,
             )
         except AlreadyFollowed as exc:  # followed meanwhile (another task or process)
             raise Refusal("follow.already", topic=escape(exc.topic)) from None

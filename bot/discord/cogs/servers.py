@@ -1,7 +1,8 @@
 """The servers the bot joins and leaves: when it is removed from one, its follows stop at once
-(with a log line) and the server is marked departed, so that its own feeds and articles are
-forgotten ``discord.forget_after_days`` later (``housekeeping``) unless the bot comes back. A
-removal while no process was connected shows on the next READY: the server is missing.
+(with a log line; /following lists them for a week should it come back) and the server is
+marked departed, so that its own feeds and articles are forgotten ``discord.forget_after_days``
+later (``housekeeping``) unless the bot comes back. A removal while no process was connected
+shows on the next READY: the server is missing.
 A server's locale is kept with its follows (on update and when it becomes available), so that
 the process posting its alerts, which may not run its shard, writes them in its language."""
 
