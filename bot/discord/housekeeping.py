@@ -1,8 +1,9 @@
 """Background housekeeping of the process holding the background lease: forgetting the servers
 the bot left ``forget_after_days`` ago (their feeds and own articles, ``feeds.servers``; their
 time zones, ``answers``), the records of pages ingested and of removed feeds' items whose
-articles left the index, and the topic matches that guard no alert any more (``FeedDesk.prune``,
-which fetches and ingests also run, hourly, for deployments without the bot).
+articles left the index, the topic matches that guard no alert any more, and the follows the bot
+stopped more than a week ago (``FeedDesk.prune``, which fetches and ingests also run, hourly, for
+deployments without the bot).
 
 It looks once at start and then every ``every_s``; a failure is logged and tried again at the
 next look. Concurrency: one task; ``stop`` may be awaited from any task.
