@@ -54,12 +54,13 @@ def backup(state: State, dest: Path) -> None:
     Example:
       foreign-desk backup ~/backups/foreign-desk-2025-06-01
     """
+    from foreign_desk.bot.render_text import counted
     from foreign_desk.index.engine import Engine
 
     report = run(lambda: Engine.backup(state.settings, dest))
     out.print(
         f"Backed up generation {report.generation} to {escape(str(report.path))}: "
-        f"{len(report.files)} files, {report.bytes / 1e6:.1f} MB."
+        f"{counted(len(report.files), 'file')}, {report.bytes / 1e6:.1f} MB."
     )
 
 

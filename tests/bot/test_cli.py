@@ -420,6 +420,15 @@ def test_one_article_and_one_passage_are_counted_in_the_singular(sample_copy: Pa
     assert "\nKept 1 article whose file is gone: `index --prune` removes it.\n" in stdout
 
 
+def test_a_backup_of_one_file_counts_it_in_the_singular(tmp_path: Path) -> None:
+    """It said "Backed up generation 0 to ...: 1 files"."""
+    data, copy = tmp_path / "data", tmp_path / "copy"
+    assert invoke(data, "stats")[0] == 0  # a data dir with nothing indexed: its database alone
+    code, stdout, _ = invoke(data, "backup", str(copy))
+    assert code == 0
+    assert stdout.startswith(f"Backed up generation 0 to {copy}: 1 file, ")
+
+
 def test_restoring_from_a_path_that_does_not_exist_says_so(sample_copy: Path, tmp_path: Path) -> None:
     """It said "... is not a Foreign Desk backup (no readable backup.json)"."""
     missing = tmp_path / "backups" / "2025-06-01"
