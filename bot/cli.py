@@ -138,7 +138,7 @@ def _refuse_unusable(unusable: dict[str, str]) -> None:
 
 
 @cli.command()
-@click.argument("question")
+@click.argument("words", metavar="QUESTION", nargs=-1, required=True)
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="How many passages (default 5).")
 @click.option("--lang", help="Only articles in this language (en, id, ...).")
 @click.option("--source", help="Only articles from this outlet.")
@@ -155,7 +155,7 @@ def _refuse_unusable(unusable: dict[str, str]) -> None:
 @click.pass_obj
 def ask(
     state: State,
-    question: str,
+    words: tuple[str, ...],
     k: int | None,
     lang: str | None,
     source: str | None,
@@ -168,7 +168,8 @@ def ask(
     """Answer QUESTION with cited passages from the shared corpus (with --guild, also from that
     Discord server's own articles).
 
-    Indexes the shipped corpus first if nothing is indexed yet.
+    Indexes the shipped corpus first if nothing is indexed yet. The question may be quoted or
+    typed as words (foreign-desk ask who visited Japan).
 
     \b
     Example:
@@ -179,6 +180,7 @@ def ask(
     from foreign_desk.bot.render_json import answer_json
     from foreign_desk.bot.render_text import print_answer
 
+    question = " ".join(words)  # unquoted, the shell hands it over word by word
     if not question.strip():
         raise click.UsageError("the question is empty")
 

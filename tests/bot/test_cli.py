@@ -68,6 +68,14 @@ def test_ask_json_is_exactly_the_contract(sample_copy: Path) -> None:
         assert isinstance(article["id"], str) and article["url"] is None
 
 
+def test_a_question_typed_without_quotes_is_asked_whole(sample_copy: Path) -> None:
+    """It said "Got unexpected extra arguments (did NATO and Japan agree on?)", exit status 2."""
+    code, stdout, stderr = invoke(sample_copy, "ask", *NATO_JAPAN.split(), "--json", "--k", "1")
+    assert (code, stderr) == (0, "")
+    data = json.loads(stdout)
+    assert data["question"] == NATO_JAPAN and data["match"] == "strong"
+
+
 def test_ask_prints_numbered_passages_with_highlight_and_citation(sample_copy: Path) -> None:
     code, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN)
     assert code == 0
