@@ -274,6 +274,8 @@ def ingest(state: State, url: str, as_json: bool, guild: int | None) -> None:
       foreign-desk ingest "https://www.antaranews.com/berita/4012345/menlu-ri-dan-filipina"
     """
 
+    _refuse_a_file_on_disk(url)
+
     async def go() -> None:
         async with _open_desk(state) as desk:
             with progress_bar("indexing") as bar:
@@ -281,6 +283,24 @@ def ingest(state: State, url: str, as_json: bool, guild: int | None) -> None:
             _show_outcome(outcome, as_json)  # before the desk closes, waiting for the prune it started
 
     run(go)
+
+
+def _refuse_a_file_on_disk(url: str) -> None:
+    """A file named where a web address belongs (a path, ``file://``): one line naming the
+    command that indexes it, instead of "only http and https URLs can be fetched"."""
+    import os
+    import shlex
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    path = unquote(parts.path) if parts.scheme == "file" else url
+    if parts.scheme in ("http", "https") or not (parts.scheme == "file" or os.path.exists(path)):
+        return
+    err.print(
+        f"[red]error:[/red] ingest fetches web pages (http, https); to index a file on disk: "
+        f"foreign-desk index {escape(shlex.quote(path))}"
+    )
+    raise SystemExit(1)
 
 
 def _show_outcome(outcome: Any, as_json: bool) -> None:

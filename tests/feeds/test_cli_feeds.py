@@ -245,6 +245,19 @@ def test_ingest_one_url(threaded_server: FixtureServer, data_dir: Path) -> None:
     assert code == 1 and stderr.startswith("error:") and "not an HTML page" in stderr
 
 
+@pytest.mark.parametrize("as_url", [False, True])
+def test_ingest_of_a_file_on_disk_names_the_command_that_indexes_it(
+    data_dir: Path, tmp_path: Path, as_url: bool
+) -> None:
+    """It said "only http and https URLs can be fetched, not '/…/story.html'"."""
+    story = tmp_path / "story.html"
+    story.write_text("<html><body><p>A page saved to disk.</p></body></html>", encoding="utf-8")
+    code, stdout, stderr = invoke(data_dir, "ingest", story.as_uri() if as_url else str(story))
+    assert (code, stdout) == (1, "")
+    hint = f"to index a file on disk: foreign-desk index {story}"
+    assert stderr == f"error: ingest fetches web pages (http, https); {hint}\n"
+
+
 def test_ingest_of_a_page_a_feed_brought_says_already_indexed_once(
     threaded_server: FixtureServer, data_dir: Path
 ) -> None:
