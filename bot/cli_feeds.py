@@ -93,8 +93,10 @@ def _print_fetch(report: Any) -> None:
             why = f" [dim]({escape(item.reason)})[/dim]" if item.reason and item.status == "duplicate" else ""
             title = escape(item.title or item.url)
             out.print(f"  {marks[item.status]} {title} [dim]{escape(item.url)}[/dim]{why}")
+    linkless = {i.url: f"“{i.title}”" for i in report.items if i.status == "failed" and "://" not in i.url}
     for feed, url, reason in report.failures:
-        out.print(f"  [red]![/red] {escape(feed)}: {escape(url)}: {escape(reason)}")
+        where = [] if url in reason else [linkless.get(url, url)]  # most reasons name the URL already
+        out.print(f"  [red]![/red] {escape(': '.join([feed, *where, reason]))}")
     for run_ in report.runs:
         for problem in run_.problems:
             out.print(f"  [yellow]?[/yellow] {escape(run_.feed)}: {escape(problem)}")

@@ -90,6 +90,26 @@ def test_feeds_add_list_fetch_and_remove(threaded_server: FixtureServer, data_di
     assert json.loads(invoke(data_dir, "stats", "--json")[1])["articles"] == 1
 
 
+def test_fetch_names_a_failed_page_once_and_an_item_without_a_link_by_its_title(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """It printed "world: URL: URL is application/pdf, …" and "world: title:c61db1df373175f1: the
+    item has no link"."""
+    server = threaded_server
+    server.serve("/annual-report.pdf", NOT_AN_ARTICLE_PDF, content_type="application/pdf")
+    pdf = server.url("/annual-report.pdf")
+    extra = item_xml("Annual report", pdf) + "<item><title>Briefing without a link</title></item>"
+    feed = rss("World", server.base_url, [], raw_items=extra)
+    server.serve("/rss", feed, content_type="application/rss+xml")
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "world")[0] == 0
+    code, stdout, _ = invoke(data_dir, "fetch", "world")
+    assert code == 0
+    assert sorted(line for line in stdout.splitlines() if line.startswith("  ! ")) == [
+        f"  ! world: {pdf} is application/pdf, not an HTML page",
+        "  ! world: “Briefing without a link”: the item has no link",
+    ]
+
+
 @pytest.mark.parametrize(("typed", "stored"), [("english", None), ("EN-gb", "en")])
 def test_feeds_add_reads_its_language_as_ask_does(
     threaded_server: FixtureServer, data_dir: Path, typed: str, stored: str | None
