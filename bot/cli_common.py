@@ -8,11 +8,12 @@ import codecs
 import dataclasses
 import json
 import os
+import re
 import signal
 import sqlite3
 import stat
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,8 +21,9 @@ import click
 from foreign_desk.index.config import Settings
 from foreign_desk.index.errors import ConfigError, ForeignDeskError
 from foreign_desk.index.sqlite import database_problem, stop_abandoned
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
+from rich.segment import Segment
 
 if TYPE_CHECKING:
     from foreign_desk.index.engine import Engine
@@ -32,9 +34,27 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., object])
 P = TypeVar("P", bound="str | os.PathLike[str] | None")
 
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters but newline and tab."""
+
+
+class PlainConsole(Console):
+    """A console that writes no control character it did not make itself. Text from outside
+    (an article, a feed, a file name, a vote's question) is shown without them: its ESC would
+    start an escape sequence the terminal obeys (retitle the window, move the cursor, clear the
+    screen, set the clipboard). Rich's own styles and cursor moves are control segments or come
+    from styles, never from a segment's text, so they pass."""
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and _TERMINAL_CONTROLS.search(segment.text):
+                segment = Segment(_TERMINAL_CONTROLS.sub("", segment.text), segment.style)
+            yield segment
+
+
 # soft_wrap: long lines are left whole (piped output stays one line per line; a terminal wraps).
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = PlainConsole(highlight=False, soft_wrap=True)
+err = PlainConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 FRONT_END_SECTIONS = frozenset({"discord"})

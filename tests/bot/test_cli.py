@@ -183,6 +183,29 @@ def test_a_colour_terminal_shows_the_best_sentence_in_bold() -> None:
     assert "\x1b[1;33mNATO sepakat.\x1b[0m" in shown and "**" not in shown
 
 
+def test_a_terminal_gets_no_escape_sequence_from_an_article() -> None:
+    """An ESC in an article's text or headline (a feed's page, a JSONL file) reached the
+    terminal: ``\x1b]0;…`` retitled the window, ``\x1b[2J`` would clear the screen."""
+    terminal = type(cli_common.out)  # the command line's own console
+    console = terminal(file=io.StringIO(), width=200, force_terminal=True, color_system="standard")
+    ref = ArticleRef("1", "Kapal tiba", "Antara", None, "2023-01-31", "id", "/corpus/a.txt")
+    text, cited = "Kapal tiba.\x1b]0;PWNED\x07 Awak \x9b2Jselamat.", "“Kapal \x1b[2Jtiba”, ¶1"
+    print_answer(
+        console, Answer("q", (Result(1, 2.1, 0.8, text, "Kapal tiba.", (1,), None, ref, cited, 1),), 9.0)
+    )
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b[1;33mKapal tiba.\x1b[0m" in shown  # the console's own styles still show
+    assert "]0;PWNED Awak 2Jselamat." in shown and "“Kapal [2Jtiba”" in shown
+    assert "\x1b]" not in shown and "\x1b[2J" not in shown and "\x9b" not in shown
+
+
+def test_piped_output_of_an_article_holding_escapes_holds_none(sample_copy: Path, tmp_path: Path) -> None:
+    news = write_jsonl(tmp_path / "wire.jsonl", {**WIRE, "title": "\x1b[31mASEAN\x1b[0m ministers agree"})
+    assert invoke(sample_copy, "index", str(news))[0] == 0
+    code, stdout, _ = invoke(sample_copy, "latest", "--limit", "1")
+    assert code == 0 and stdout.startswith("1. [31mASEAN[0m ministers agree (Example Wire, 26 Jul 2024)")
+
+
 def test_the_days_a_question_names_are_understood(sample_copy: Path) -> None:
     """Dates in the question prefer articles published then; ``--now`` replays an old question."""
     question = "What did NATO and Japan agree on last week?"
