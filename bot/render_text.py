@@ -200,4 +200,4 @@ def print_eval(console: Console, summary: dict[str, Any], misses: int = 15, k: i
         console.print(f"Not at rank 1 ({len(summary['misses'])}; first {len(shown)}):")
         for miss in shown:
             where = "not found" if miss["rank"] is None else f"rank {miss['rank']}"
-            console.print(f"  [{where}] {escape(miss['question'])}")
+            console.print(escape(f"  [{where}] {miss['question']}"))

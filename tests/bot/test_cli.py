@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from foreign_desk.bot import cli_common
 from foreign_desk.bot.cli import cli
 from foreign_desk.bot.cli_common import progress_bar
-from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer
+from foreign_desk.bot.render_text import PROBLEMS_SHOWN, print_answer, print_eval
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Answer, ArticleRef, Result
 from foreign_desk.index.progress import IndexProgress
@@ -830,6 +830,21 @@ def test_eval_scores_only_questions_naming_an_answer_and_shows_its_progress(
     assert "asking: 2/2 questions" in stderr
     code, stdout, _ = invoke(sample_copy, "eval", str(questions), "--k", "3")
     assert code == 0 and "R@3" in stdout and "R@5" not in stdout and "naming no answer" in stdout
+
+
+def test_eval_names_the_rank_of_each_miss() -> None:
+    """A miss's rank ("[rank 2]", "[not found]") read as Rich markup and vanished from the list."""
+    summary = {"n": 2, "recall": {"1": 0.0}, "mrr": 0.25, "by_kind": {}, "misses": [
+        {"question": "Who visited Japan?", "rank": 2}, {"question": "Which base [sic]?", "rank": None}
+    ]}  # fmt: skip
+    console = Console(file=io.StringIO(), width=200)
+    print_eval(console, summary, k=1)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[-3:] == [
+        "Not at rank 1 (2; first 2):",
+        "  [rank 2] Who visited Japan?",
+        "  [not found] Which base [sic]?",
+    ]
 
 
 def test_verbose_output_leaves_out_faiss_loaders_harmless_notices(tmp_path: Path) -> None:
