@@ -100,6 +100,7 @@ def export(state: State, as_json: bool, output: str | None) -> None:
       foreign-desk eval feedback.jsonl
     """
     from foreign_desk.bot.feedback import evaluation_lines, tally
+    from foreign_desk.bot.render_text import counted
     from rich.table import Table
 
     if output is not None and not as_json:
@@ -110,8 +111,8 @@ def export(state: State, as_json: bool, output: str | None) -> None:
         ascii_only = output is None and not unicode_stdout()
         write_text("".join(json.dumps(line, ensure_ascii=ascii_only) + "\n" for line in lines), output)
         up = sum(1 for v in votes if v.vote > 0)
-        questions = f"{len(lines)} question" + ("" if len(lines) == 1 else "s")
-        err.print(f"{questions} from {len(votes)} votes ({up} 👍, {len(votes) - up} 👎)")
+        questions, cast = counted(len(lines), "question"), counted(len(votes), "vote")
+        err.print(f"{questions} from {cast} ({up} 👍, {len(votes) - up} 👎)")
         return
     if not votes:
         out.print("No votes yet: 👍 / 👎 under the bot's answers in Discord are stored here.")

@@ -71,6 +71,19 @@ async def test_a_liked_answer_becomes_a_question_eval_reads_and_finds(
     assert summary["n"] == 1 and summary["recall"]["1"] == 1.0  # the passages voted for are found first
 
 
+async def test_one_vote_is_counted_in_the_singular(tmp_path: Path):
+    """It said "0 questions from 1 votes (0 👍, 1 👎)"."""
+    store = await AnswerStore.open(tmp_path, ttl_s=3600)
+    try:
+        state = await store.remember("who won the football?", Filters(), ASKER)
+        await store.page_shown(state.id, 0, ())
+        await store.vote(state, 0, CRITIC, -1)
+    finally:
+        await store.close()
+    result = await invoke(tmp_path, "feedback", "export", "--json")
+    assert (result.stdout, result.stderr) == ("", "0 questions from 1 vote (0 👍, 1 👎)\n")
+
+
 async def test_no_votes_yet_is_said_and_creates_nothing(tmp_path: Path):
     result = await invoke(tmp_path / "data", "feedback", "export")
     assert result.stdout.startswith("No votes yet") and not (tmp_path / "data").exists()
