@@ -149,7 +149,8 @@ def feeds_add(
             await desk.caught_up()
         details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
         out.print(f"Added feed {escape(feed.name)!r} ({escape(feed.url)}): {escape(details)}.")
-        out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}` fetches it now.")
+        as_guild = f" --guild {guild}" if guild else ""  # as the same server, or it names a shared feed
+        out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}{as_guild}` fetches it now.")
 
     run(go)
 

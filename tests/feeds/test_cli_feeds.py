@@ -402,7 +402,9 @@ def test_guild_acts_as_one_discord_server(threaded_server: FixtureServer, data_d
     server.serve("/rss", rss("World", server.base_url, [PATROL]), content_type="application/rss+xml")
     guild = ["--guild", "123456789012345678"]
 
-    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "mine", *guild)[0] == 0
+    code, stdout, _ = invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "mine", *guild)
+    assert code == 0  # its hint fetched a shared feed of that name, or none: "no feed called 'mine'"
+    assert "`foreign-desk fetch mine --guild 123456789012345678` fetches it now." in stdout
     assert json.loads(invoke(data_dir, "fetch", "--json", *guild)[1])["new"] == 1
     question = "Which navies will patrol the Arafura Sea?"
     own = json.loads(invoke(data_dir, "ask", question, "--json", *guild)[1])["results"]
