@@ -184,7 +184,7 @@ def print_eval(console: Console, summary: dict[str, Any], misses: int = 15, k: i
     for kind, stats in rows:
         recall = stats["recall"]
         table.add_row(
-            kind,
+            escape(kind),
             str(stats["n"]),
             *(f"{recall.get(d, 0):.3f}" for d in depths),
             f"{stats['mrr']:.3f}",

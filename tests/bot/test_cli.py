@@ -833,13 +833,16 @@ def test_eval_scores_only_questions_naming_an_answer_and_shows_its_progress(
 
 
 def test_eval_names_the_rank_of_each_miss() -> None:
-    """A miss's rank ("[rank 2]", "[not found]") read as Rich markup and vanished from the list."""
-    summary = {"n": 2, "recall": {"1": 0.0}, "mrr": 0.25, "by_kind": {}, "misses": [
+    """A miss's rank ("[rank 2]", "[not found]") read as Rich markup and vanished from the list,
+    as a kind written in brackets did from the table."""
+    kinds = {"[wire] en": {"n": 2, "recall": {"1": 0.0}, "mrr": 0.25}}
+    summary = {"n": 2, "recall": {"1": 0.0}, "mrr": 0.25, "by_kind": kinds, "misses": [
         {"question": "Who visited Japan?", "rank": 2}, {"question": "Which base [sic]?", "rank": None}
     ]}  # fmt: skip
     console = Console(file=io.StringIO(), width=200)
     print_eval(console, summary, k=1)
     lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[3].startswith("│ [wire] en │ 2 │ 0.000 │")  # a kind in brackets was dropped too
     assert lines[-3:] == [
         "Not at rank 1 (2; first 2):",
         "  [rank 2] Who visited Japan?",
