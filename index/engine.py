@@ -18,12 +18,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from foreign_desk.index.answer_cache import AnswerCache
+from foreign_desk.index.asked_links import LINKS_LOOKED_UP, linked_question, split_links
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreBusy, StoreError
@@ -237,12 +239,26 @@ class Engine:
         """Cited passages answering ``question`` from what ``scope`` may see (the shared corpus,
         plus a server's own articles; ``match``: how sure), or ``nothing_relevant``; what is left
         out comes from ``[search]`` settings. ``now``: the day the question is asked, for "last
-        week" and "kemarin" (default: today)."""
+        week" and "kemarin" (default: today). A question holding links asks about the article
+        they name (``asked_links``; ``linked``)."""
+        question, linked = await self._read_links(question, scope)
         request = SearchRequest.of(
             question, self.settings.search, k=k, filters=filters, per_article=per_article, offset=offset,
             scope=scope, now=now,
         )  # fmt: skip
-        return await self.search(request)
+        answer = await self.search(request)
+        return answer if linked is None else replace(answer, linked=linked)
+
+    async def _read_links(self, question: str, scope: Scope) -> tuple[str, ArticleSummary | None]:
+        """What ``question`` asks with its links read (``asked_links``), within
+        ``search.max_question_chars``, and the article they name; one too long as typed is left as
+        typed (``SearchRequest.of`` refuses it)."""
+        words, links = split_links(question)
+        limit = self.settings.search.max_question_chars
+        if not links or len(question) > limit:
+            return question, None
+        linked = await self.linked_article(links, scope=scope)
+        return linked_question(words, links, linked)[:limit], linked
 
     async def search(self, request: SearchRequest) -> Answer:
         """Answer one fully specified request against the live generation; the same request on
@@ -561,6 +577,15 @@ class Engine:
 
         keys = [f"url:{url.strip()}", f"url:{canonical_url(url)}"]
         return await article_with_key(self.store, await self.store.generation(), keys, scope)
+
+    async def linked_article(self, links: Sequence[str], *, scope: Scope = SHARED) -> ArticleSummary | None:
+        """The first of ``links`` (of the first ``LINKS_LOOKED_UP``) that is an article ``scope``
+        may see: never another server's own."""
+        for url in links[:LINKS_LOOKED_UP]:
+            found = await self.article_at(url, scope=scope)
+            if found is not None:
+                return found
+        return None
 
     async def same_story(
         self, article: ArticleSummary, *, limit: int = 5, scope: Scope = SHARED

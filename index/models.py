@@ -123,6 +123,9 @@ class Answer:
     understood: dict[str, Any] = field(default_factory=dict)
     """What the question was read to ask for besides its words: ``{"published": [first, last]}``
     for the days it names (preferred, not a filter)."""
+    linked: ArticleSummary | None = None
+    """The article in the corpus a link in the question names: what was asked about
+    (``asked_links``)."""
 
 
 @dataclass(frozen=True, slots=True)

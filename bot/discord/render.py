@@ -201,6 +201,12 @@ def nothing_relevant_text(filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
     return fit(text, CONTENT_MAX, escape_content)
 
 
+def linked_text(article: ArticleSummary, tx: Texts = EN) -> str:
+    """The line above an answer to a question that linked to ``article``: the story it is about."""
+    meta = ", ".join(p for p in (article.source, tx.date(article.day)) if p)
+    return fit(tx("menu.in_corpus", title=article.title, meta=meta), CONTENT_MAX, escape_content)
+
+
 # -- listings ------------------------------------------------------------------------------------
 def _headline(title: str, url: str | None, limit: int) -> str:
     link = safe_url(url)

@@ -3,9 +3,10 @@
 The reply is private (ephemeral) by default: the person asking did not write the message. When the
 message links to an article in the corpus, the reply says so and lists other outlets' coverage of
 the same story (``Engine.same_story``), and the question is the message's words with that article's
-headline; a message with only a link to an unknown page asks about the words of its address. Discord sends the
-target message's text with the command, Message Content intent or not; a bot's post (an alert)
-is read from its embeds, a forward from the message it forwards (``message_snapshots``).
+headline; a message with only a link to an unknown page asks about the words of its address
+(``index.asked_links``: /ask, mentions and the command line ask a link in a question so too).
+Discord sends the target message's text with the command, Message Content intent or not; a bot's
+post (an alert) is read from its embeds, a forward from the message it forwards (``message_snapshots``).
 """
 
 from __future__ import annotations
@@ -13,19 +14,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from foreign_desk.index.engine import Engine
-from foreign_desk.index.models import ArticleSummary, Scope
+from foreign_desk.index.asked_links import URL, linked_question
+from foreign_desk.index.models import ArticleSummary
 
 from ..errors import Refusal
 from ..i18n import Texts, for_interaction
-from ..limits import CONTENT_MAX, EMBED_TITLE_MAX, escape, escape_content, fit, has_words
+from ..limits import EMBED_TITLE_MAX, escape, fit, has_words
 from ..reach import CONTEXTS_ANYWHERE, INSTALLS_ANYWHERE
-from ..render import COLOUR, articles_text
+from ..render import COLOUR, articles_text, linked_text
 from ..replies import defer_private
 from ..scopes import scope_of
 from ..translator import L
@@ -35,10 +35,8 @@ from ..zones import today_of
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
 
-URL = re.compile(r"https?://[^\s<>()\"']+")
 NOISE = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
 """User, role and channel mentions and custom emoji: no words to ask about."""
-LINKS_LOOKED_UP = 3
 COVERAGE_SHOWN = 5
 
 
@@ -61,36 +59,10 @@ def message_text(message: discord.Message | discord.MessageSnapshot) -> tuple[st
     return words, list(dict.fromkeys(link.rstrip(".,;!?") for link in links))
 
 
-def address_words(url: str) -> str:
-    """``https://x.example/world/2024/mar/11/china-live-fire-drills`` → ``china live fire drills``;
-    none from an address too broken to read (``https://[oops``)."""
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return ""
-    segments = [s for s in path.split("/") if s and not s.isdigit()]
-    last = re.sub(r"\.\w{2,5}$", "", segments[-1]) if segments else ""
-    return " ".join(w for w in re.split(r"[-_+.]+", last) if w and not w.isdigit())
-
-
-async def linked_article(engine: Engine, links: Sequence[str], scope: Scope) -> ArticleSummary | None:
-    """The first of the message's links that is an article in the corpus ``scope`` sees."""
-    for url in links[:LINKS_LOOKED_UP]:
-        found = await engine.article_at(url, scope=scope)
-        if found is not None:
-            return found
-    return None
-
-
 def coverage_embed(article: ArticleSummary, others: Sequence[ArticleSummary], tx: Texts) -> discord.Embed:
     embed = discord.Embed(title=fit(tx("menu.coverage_title"), EMBED_TITLE_MAX, escape), colour=COLOUR)
     embed.description = articles_text(others, tx, 2000) if others else tx("menu.no_coverage")
     return embed
-
-
-def linked_text(article: ArticleSummary, tx: Texts) -> str:
-    meta = ", ".join(p for p in (article.source, tx.date(article.day)) if p)
-    return fit(tx("menu.in_corpus", title=article.title, meta=meta), CONTENT_MAX, escape_content)
 
 
 class AskMessageCog(commands.Cog):
@@ -108,11 +80,8 @@ class AskMessageCog(commands.Cog):
         text, links = message_text(source_of(message))
         await defer_private(interaction)
         engine, desk, scope = self.bot.engine, self.bot.desk, scope_of(interaction)
-        article = await linked_article(engine, links, scope)
-        if article is not None:  # the linked story is what the message is about
-            question = f"{text} {article.title}".strip()
-        else:
-            question = text or (address_words(links[0]) if links else "")
+        article = await engine.linked_article(links, scope=scope)
+        question = linked_question(text, links, article)  # the linked story is what it is about
         if not question:
             raise Refusal("menu.nothing")
         question = await desk.admit(interaction.user.id, fit(question, desk.settings.max_question_chars))

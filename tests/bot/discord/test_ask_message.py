@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from foreign_desk.bot.discord.cogs.ask_message import address_words
 from foreign_desk.bot.discord.i18n import EN, texts
 
 from tests.desk_corpus import PATROL_ID_TITLE, PATROL_URL
@@ -94,13 +93,3 @@ async def test_a_message_with_nothing_to_ask_gets_a_private_note(
             ix = await standin.send_message_command(said, MENU)
             notes.append(await ix.wait_for_reply())
     assert [(note.ephemeral, note.content) for note in notes] == [(True, EN("menu.nothing"))] * 2
-
-
-def test_an_address_has_words_to_ask_about():
-    assert address_words("https://x.example/world/2024/mar/11/china-live-fire-drills-taiwan-strait") == (
-        "china live fire drills taiwan strait"
-    )
-    assert address_words("https://x.example/berita/4012399/menlu-ri-pastikan-evakuasi.html") == (
-        "menlu ri pastikan evakuasi"
-    )
-    assert address_words("https://x.example/") == ""
