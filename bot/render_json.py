@@ -45,10 +45,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "results": [result_json(r) for r in answer.results],
         "nothing_relevant": answer.nothing_relevant,
         # Extensions: how sure ("strong", "weak": shown with a caveat, "none": nothing shown),
-        # and what was read from the question besides its words (the days it names).
+        # and what was read from the question besides its words (the days it names; the article
+        # a link in it names, asked about by its headline).
         "match": answer.match,
-        "understood": dict(answer.understood),
+        "understood": understood_json(answer),
     }
+
+
+def understood_json(answer: Answer) -> dict[str, Any]:
+    linked = {"article": article_json(answer.linked)} if answer.linked is not None else {}
+    return {**answer.understood, **linked}
 
 
 def summary_json(item: ArticleSummary) -> dict[str, Any]:

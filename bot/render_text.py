@@ -53,6 +53,9 @@ def _unmarked(text: str) -> str:
 
 
 def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS) -> None:
+    if answer.linked is not None:  # the link asked about that story: say which it is
+        console.print(Text(linked_line(answer.linked), style="italic"))
+        console.print()
     if answer.nothing_relevant:
         console.print(Text(nothing_text(filters)))
         return
@@ -66,6 +69,12 @@ def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS
         console.print(Text(f"    — {result.citation}", style="dim"))
         console.print()
     console.print(Text(f"{counted(len(answer.results), 'passage')} in {answer.took_ms:.0f} ms", style="dim"))
+
+
+def linked_line(article: ArticleSummary) -> str:
+    """``Linked article: “Indonesia and Australia agree …” (The Guardian, 5 Mar 2024)``."""
+    meta = ", ".join(p for p in (article.source, format_date(article.day)) if p)
+    return f"Linked article: “{article.title}”" + (f" ({meta})" if meta else "")
 
 
 def nothing_text(filters: Filters = NO_FILTERS) -> str:

@@ -27,7 +27,7 @@ from .errors import Refusal
 from .i18n import Texts, for_interaction
 from .limits import BUTTONS_PER_ROW, CONTENT_MAX, EMBED_TOTAL_MAX, embed_size, fit
 from .links import answer_links
-from .render import NO_FILTERS, answer_embed, answer_text, nothing_relevant_text
+from .render import NO_FILTERS, answer_embed, answer_text, linked_text, nothing_relevant_text
 from .replies import NO_PINGS, reply_to, tell_privately
 from .scopes import scope_of
 from .tree import report_error
@@ -177,7 +177,9 @@ async def compose(
 ) -> Reply:
     """The reply to a new question, with an optional ``note`` above it and ``extra`` embeds below;
     an answer with results gets a state for its buttons. ``plain``: the answer as text, for a
-    channel where the bot may not embed."""
+    channel where the bot may not embed. A question that linked to an article says which."""
+    if note is None and answer.linked is not None:
+        note = linked_text(answer.linked, tx)
     if answer.nothing_relevant or not answer.results:
         return Reply(_noted(note, nothing_relevant_text(filters, tx)), list(extra))
     state = await _remembered(bot, answer, filters, asker_id)

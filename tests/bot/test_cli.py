@@ -221,6 +221,20 @@ def test_the_days_a_question_names_are_understood(sample_copy: Path) -> None:
     assert "--now" not in invoke(sample_copy, "ask", "--help")[1]  # for evaluations, not for readers
 
 
+def test_a_link_to_an_indexed_article_asks_about_it(tmp_path: Path) -> None:
+    """Its address alone matched no passage: "Nothing in the corpus answers that."."""
+    url = "http://127.0.0.1:8765/a1.html"
+    (tmp_path / "wire.jsonl").write_text(json.dumps({**WIRE, "url": url}) + "\n")
+    data = tmp_path / "data"
+    assert invoke(data, "index", str(tmp_path / "wire.jsonl"))[0] == 0
+    code, stdout, _ = invoke(data, "ask", url, "--json")
+    answer = json.loads(stdout)
+    assert code == 0 and answer["match"] == "strong" and answer["question"] == WIRE["title"]
+    assert answer["understood"]["article"]["url"] == url and answer["results"][0]["article"]["url"] == url
+    _, stdout, _ = invoke(data, "ask", "when", "is", "it", "due?", url)
+    assert stdout.startswith(f"Linked article: “{WIRE['title']}” (Example Wire, 26 Jul 2024)\n\n[1] ")
+
+
 @pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])  # UTC+14 and UTC-12
 def test_yesterday_is_the_day_before_the_askers_own_day(
     sample_copy: Path, zone: str, monkeypatch: pytest.MonkeyPatch

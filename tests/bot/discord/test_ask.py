@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.limits import problems
 from foreign_desk.index.article import Article, Block
 
+from tests.desk_corpus import PATROL_URL
 from tests.discord_standin import DiscordStandin
 
 from .conftest import NATO_JAPAN, SAMPLE_TITLE, StartBot, assert_everything_quiet, embed_of
@@ -238,3 +240,21 @@ async def test_a_failing_command_apologises_privately_and_logs_one_traceback(
     tracebacks = [r for r in caplog.records if r.exc_info]
     assert len(tracebacks) == 1 and "search index exploded" in str(tracebacks[0].exc_info[1])
     assert tracebacks[0].levelno == logging.ERROR
+
+
+async def test_a_link_in_ask_or_a_mention_asks_about_its_article(
+    standin: DiscordStandin, start_bot: StartBot, desk_copy: Path
+):
+    """As the "Ask Foreign Desk" menu does: the link's address alone matched nothing."""
+    question = f"what will the navies share? {PATROL_URL}"
+    async with asyncio.timeout(60), start_bot(desk_copy):
+        ix = await standin.send_slash_command("ask", {"question": question})
+        slash = await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=20)
+        await standin.send_message(f"{standin.bot.mention} {PATROL_URL}")
+        mention = await standin.wait_for_bot_message(timeout=20)
+    title = "Indonesia and Australia agree joint maritime patrols in the Arafura Sea"
+    note = EN("menu.in_corpus", title=title, meta="The Guardian, 5 Mar 2024")
+    assert (slash.content, embed_of(slash)["title"]) == (note, f"what will the navies share? {title}")
+    assert (mention.content, embed_of(mention)["title"]) == (note, title)
+    assert embed_of(mention)["description"].startswith("**[1]** ")
+    assert_everything_quiet(standin)
