@@ -61,7 +61,7 @@ def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS
         return
     styled = console.color_system is not None  # None: Rich writes no styles at all
     if answer.match == "weak" and answer.results:
-        console.print(Text(WEAK_MATCH, style="italic"))
+        console.print(Text(period_caveat(answer) if answer.period_articles else WEAK_MATCH, style="italic"))
         console.print()
     for result in answer.results:
         console.print(Text(f"[{result.rank}] ", style="bold cyan"), end="")
@@ -75,6 +75,14 @@ def linked_line(article: ArticleSummary) -> str:
     """``Linked article: “Indonesia and Australia agree …” (The Guardian, 5 Mar 2024)``."""
     meta = ", ".join(p for p in (article.source, format_date(article.day)) if p)
     return f"Linked article: “{article.title}”" + (f" ({meta})" if meta else "")
+
+
+def period_caveat(answer: Answer) -> str:
+    """What a page of a period's articles is (``Answer.period_articles``): no answer to a
+    question that named only a time, but the news published then."""
+    first, last = (format_date(d) for d in answer.understood["published"])
+    when = f"on {first}" if first == last else f"from {first} to {last}"
+    return f"The question names only a time: the articles published {when}, newest first:"
 
 
 def nothing_text(filters: Filters = NO_FILTERS) -> str:

@@ -126,6 +126,10 @@ class Answer:
     linked: ArticleSummary | None = None
     """The article in the corpus a link in the question names: what was asked about
     (``asked_links``)."""
+    period_articles: bool = False
+    """The question named only a time ("what happened in March 2025?"): the results are the
+    first passages of the articles published then, newest first, not passages that answer it
+    (``match`` is ``"weak"``; ``search.period``)."""
 
 
 @dataclass(frozen=True, slots=True)

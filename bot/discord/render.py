@@ -166,11 +166,22 @@ def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tu
         footer_parts.append(tx("answer.more_hint"))
     footer = fit(SEP.join(footer_parts), 300, inert)  # footers render no Markdown
     budget = min(EMBED_DESCRIPTION_MAX, total - len(title) - len(footer))
-    caveat = f"*{escape(tx('answer.weak'))}*\n\n" if answer.match == "weak" and results else ""
+    caveat = f"*{escape(_caveat(answer, tx))}*\n\n" if answer.match == "weak" and results else ""
     description = caveat + (
         _answer_description(results, budget - len(caveat), tx) if results else tx("answer.no_more")
     )
     return title, description, footer
+
+
+def _caveat(answer: Answer, tx: Texts) -> str:
+    """Above a weak answer: that no passage clearly answers, or, for a question naming only a time,
+    that these are the articles published then (``Answer.period_articles``)."""
+    if not answer.period_articles:
+        return tx("answer.weak")
+    first, last = (tx.date(d) for d in answer.understood["published"])
+    if first == last:
+        return tx("answer.period_day", day=first)
+    return tx("answer.period", first=first, last=last)
 
 
 def _answer_description(results: Sequence[Result], budget: int, tx: Texts) -> str:

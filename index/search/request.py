@@ -10,6 +10,7 @@ from foreign_desk.index.asked_dates import Period, time_asked
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.errors import QuestionTooLong
 from foreign_desk.index.models import SHARED, Filters, Scope
+from foreign_desk.index.period_only import asks_only_time
 from foreign_desk.index.text import normalise
 
 
@@ -57,6 +58,12 @@ class SearchRequest:
         period, undated = time_asked(question, now or datetime.now(UTC).date())
         undated = "" if undated == question else undated
         return cls(question, k or settings.k, filters, offset, per, scope, period, undated)
+
+    @property
+    def only_period(self) -> bool:
+        """The question names a time and nothing else to look for (``period_only``): its answer
+        is that period's articles (``search.period``)."""
+        return self.period is not None and asks_only_time(self.undated)
 
     @property
     def stop(self) -> int:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from concurrent.futures import Executor
 
+import numpy as np
 from foreign_desk.index.answer_cache import AnswerCache, as_cached
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder
@@ -26,11 +28,12 @@ from foreign_desk.index.models import Answer
 from foreign_desk.index.search.cite import cite
 from foreign_desk.index.search.fuse import fuse
 from foreign_desk.index.search.judge import Judge, default_floor
-from foreign_desk.index.search.page import page
+from foreign_desk.index.search.page import Page, page
+from foreign_desk.index.search.period import period_page
 from foreign_desk.index.search.request import Laps, SearchRequest
-from foreign_desk.index.search.retrieve import Retriever
+from foreign_desk.index.search.retrieve import Retrieved, Retriever
 from foreign_desk.index.search.snapshot import Snapshot
-from foreign_desk.index.store import Store
+from foreign_desk.index.store import Store, StoredPassage
 from foreign_desk.index.store.reads import Reader, SearchReads
 from foreign_desk.index.text import LETTER_OR_DIGIT
 
@@ -81,6 +84,10 @@ class Searcher:
             return self._answer(snapshot, request, read, started)
 
     def _answer(self, snapshot: Snapshot, request: SearchRequest, read: Reader, started: float) -> Answer:
+        if request.only_period:
+            listed = self._period(snapshot, request, read, started)
+            if listed is not None:
+                return listed
         laps = Laps()
         found = self.retriever.retrieve(snapshot, request, laps, read)
         t = time.perf_counter()
@@ -92,10 +99,7 @@ class Searcher:
         )
         shown = page(judgement.candidates, request, judgement.close)
         t = laps.lap("fetch", t)
-        own: set[str] = set()
-        if request.scope.guild_id and shown.candidates:  # which results are the server's own articles
-            own = read.own(request.scope.guild_id, [rows[c.id].article.id for c in shown.candidates])
-        results = cite(shown, rows, found, sentences, request.offset, own=own)
+        results = cite(shown, rows, found, sentences, request.offset, own=_own(read, request, shown, rows))
         laps.lap("highlight", t)
         return Answer(
             question=request.question,
@@ -108,3 +112,37 @@ class Searcher:
             match=judgement.match,
             understood={"published": request.period.as_json()} if request.period else {},
         )
+
+    def _period(
+        self, snapshot: Snapshot, request: SearchRequest, read: Reader, started: float
+    ) -> Answer | None:
+        """A question naming only a time: the articles published then (``search.period``), first
+        sentences marked; None when that period holds none. Neither retriever nor model runs."""
+        laps = Laps()
+        listed = period_page(request, read, snapshot.generation, snapshot.vectors.dim)
+        if listed is None:
+            return None
+        shown, rows = listed
+        t = laps.lap("fetch", started)
+        nothing = Retrieved((), frozenset(), np.zeros(snapshot.vectors.dim, np.float32), [], [], {})
+        results = cite(shown, rows, nothing, {}, request.offset, own=_own(read, request, shown, rows))
+        laps.lap("highlight", t)
+        assert request.period is not None
+        return Answer(
+            question=request.question,
+            results=results,
+            took_ms=round((time.perf_counter() - started) * 1000, 1),
+            offset=request.offset,
+            has_more=shown.has_more,
+            timings=laps.ms,
+            match="weak",
+            understood={"published": request.period.as_json()},
+            period_articles=True,
+        )
+
+
+def _own(read: Reader, request: SearchRequest, shown: Page, rows: Mapping[int, StoredPassage]) -> set[str]:
+    """Which of the page's articles are the asking server's own (none outside a server)."""
+    if not (request.scope.guild_id and shown.candidates):
+        return set()
+    return read.own(request.scope.guild_id, [rows[c.id].article.id for c in shown.candidates])

@@ -41,6 +41,8 @@ servers that asked last its own."""
 TERMS_KEPT = 50_000
 """Terms whose passage counts are kept (``SearchReads.term_counts``): the words of a few thousand
 questions."""
+LEAD_SQL = f"SELECT id FROM passages p WHERE p.article_id = a.id AND {visible('p')} ORDER BY ordinal LIMIT 1"
+"""An article ``a``'s first passage at ``:gen``."""
 BM25_FROM = "SELECT f.rowid, bm25(passages_fts, :w_context, :w_text) AS s FROM passages_fts f"
 
 K = TypeVar("K")
@@ -263,6 +265,19 @@ class Reader:
         sentences = {row[6]: (row[-2], row[-1]) for row in rows if row[-1] is not None}
         kept = intact_rows(((key, count, blob) for key, (count, blob) in sentences.items()), dim)
         return stored_passages((row[:-2] for row in rows), dim), dict(kept)
+
+    def leads(self, filters: Filters, scope: Scope, gen: int, limit: int) -> list[int]:
+        """The first passage of each article ``scope`` may see within ``filters``, newest first,
+        ``limit`` at most: a question naming only a time is answered with them (``search.period``)."""
+        fsql, params = where_sql(filters, scope)
+        if filters.since and filters.until:  # an outlet's day is within a day of UTC's: walk that range
+            fsql += " AND a.published >= date(:f_since, '-1 day') AND a.published < date(:f_until, '+2 days')"
+        sql = (
+            f"SELECT ({LEAD_SQL}) FROM articles a WHERE {visible('a')}{fsql} "
+            "ORDER BY a.published DESC, a.id DESC LIMIT :limit"
+        )
+        rows = self.conn.execute(sql, {**params, "gen": gen, "limit": limit})
+        return [int(r[0]) for r in rows if r[0] is not None]
 
     def own(self, guild_id: int, uids: Sequence[str]) -> set[str]:
         """Those of ``uids`` the server sees as its own, not as part of the shared corpus."""

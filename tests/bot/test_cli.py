@@ -114,7 +114,8 @@ def test_nothing_within_the_filters_says_so_and_names_them(
     assert (code, stdout.strip()) == (0, said)
     code, stdout, _ = invoke(sample_copy, "ask", NATO_JAPAN, *filters, "--json")
     data = json.loads(stdout)
-    assert set(data) == {"question", "took_ms", "nothing_relevant", "match", "understood", "results"}
+    keys = {"question", "took_ms", "nothing_relevant", "match", "understood", "results", "period_articles"}
+    assert set(data) == keys
     assert (data["nothing_relevant"], data["results"]) == (True, [])
 
 
@@ -134,6 +135,21 @@ def test_a_weak_answer_is_shown_under_its_caveat() -> None:
         "",
         "[1] Jepang dan **NATO sepakat.**",
     ]
+
+
+def test_a_question_naming_only_a_time_gets_the_articles_published_then(sample_copy: Path) -> None:
+    """Asking what happened on the sample article's day found nothing, though it is of that day."""
+    code, stdout, _ = invoke(sample_copy, "ask", "What happened on 31 January 2023?", "--json")
+    data = json.loads(stdout)
+    said = (code, data["match"], data["nothing_relevant"], data["period_articles"])
+    assert said == (0, "weak", False, True)
+    assert [r["paragraphs"][0] for r in data["results"]] == [1]  # the article, by its first passage
+    assert data["understood"] == {"published": ["2023-01-31", "2023-01-31"]}
+    _, stdout, _ = invoke(sample_copy, "ask", "apa yang terjadi kemarin?", "--now", "2023-02-01")
+    lines = stdout.splitlines()
+    assert lines[0] == "The question names only a time: the articles published on 31 Jan 2023, newest first:"
+    assert lines[2].startswith("[1] ") and lines[-1].startswith("1 passage in ")
+    assert json.loads(invoke(sample_copy, "ask", NATO_JAPAN, "--json")[1])["period_articles"] is False
 
 
 def test_a_dumb_terminal_gets_progress_lines_and_a_marked_sentence(monkeypatch: pytest.MonkeyPatch) -> None:

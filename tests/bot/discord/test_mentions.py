@@ -118,6 +118,26 @@ async def test_a_question_written_in_indonesian_is_answered_in_indonesian(
     assert_everything_quiet(standin)
 
 
+async def test_a_question_naming_only_a_day_gets_that_days_articles(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """Asking what happened on the sample article's day found nothing: now the article is listed,
+    under a caveat saying what the list is, in the asker's language."""
+    async with asyncio.timeout(30), start_bot(results_per_page=1):
+        await standin.send_message(f"{standin.bot.mention} Apa yang terjadi pada 31 Januari 2023?")
+        mention = await standin.wait_for_bot_message(timeout=15)
+        ix = await standin.send_slash_command("ask", {"question": "what happened on 31 January 2023?"})
+        slash = await ix.wait_for_reply(timeout=15)
+    said = embed_of(mention)["description"]
+    assert said.startswith("*Pertanyaan ini hanya menyebut waktu: artikel yang terbit pada 31 Januari 2023")
+    assert "**[1]**" in said and SAMPLE_TITLE in said
+    shown = embed_of(slash)["description"]
+    assert shown.startswith("*The question names only a time: the articles published on 31 Jan 2023, newest")
+    assert SAMPLE_TITLE in shown and embed_of(slash)["footer"]["text"].startswith("Passage 1 · ")
+    assert slash.find_component(label="More") is None  # one article of that day, one page
+    assert_everything_quiet(standin)
+
+
 async def test_answering_mentions_and_dms_can_be_turned_off(standin: DiscordStandin, start_bot: StartBot):
     async with asyncio.timeout(30), start_bot(answer_mentions=False, answer_dms=False):
         await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")

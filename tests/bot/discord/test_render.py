@@ -132,6 +132,29 @@ def test_a_weak_answer_says_first_that_no_passage_clearly_answers(language: str)
     assert strong.startswith("**[1]** ") and tx("answer.weak") not in strong
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_articles_of_a_period_say_so_instead_of_answering(language: str) -> None:
+    """A question naming only a time gets that period's articles: the caveat names the days, and
+    never claims a passage answers it."""
+    tx = texts(language)
+    ref = ArticleRef("1", "NATO dan Jepang", "IDN Times", None, "2023-01-31", "id", "/corpus/a.txt")
+    found = (
+        Result(1, 0.0, 0.0, "Jepang dan NATO sepakat.", "Jepang dan NATO sepakat.", (1,), None, ref, "", 1),
+    )
+    first, last = tx.date("2023-01-01"), tx.date("2023-01-31")
+    assert first is not None and last is not None
+    for days, caveat in (
+        (["2023-01-01", "2023-01-31"], tx("answer.period", first=first, last=last)),
+        (["2023-01-31", "2023-01-31"], tx("answer.period_day", day=last)),
+    ):
+        answer = Answer(
+            "berita?", found, 3.0, match="weak", understood={"published": days}, period_articles=True
+        )
+        for shown in (answer_embed(answer, tx=tx).description, answer_text(answer, tx=tx)):
+            assert shown is not None and f"*{limits.escape(caveat)}*\n\n**[1]** " in shown
+            assert tx("answer.weak") not in shown and last in shown
+
+
 @settings(max_examples=200, deadline=None)
 @given(text=TEXT, limit=st.integers(0, 3000))
 def test_fit_never_exceeds_the_limit(text: str, limit: int) -> None:
