@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's 
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
 NO_FILTERS = Filters()
-WEAK_MATCH = "No passage clearly answers this; the closest are:"
+WEAK_MATCH = "No passage clearly answers this; the closest {}:"
+"""Above passages that only partly match: "is" for one, "are" for more."""
 _STARS = re.compile(r"\*{2,}")
 PROBLEMS_SHOWN = 50
 """Problems an index run lists one by one; the rest are counted (a folder of logs is not a corpus)."""
@@ -61,7 +62,9 @@ def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS
         return
     styled = console.color_system is not None  # None: Rich writes no styles at all
     if answer.match == "weak" and answer.results:
-        console.print(Text(period_caveat(answer) if answer.period_articles else WEAK_MATCH, style="italic"))
+        verb = "is" if len(answer.results) == 1 else "are"
+        caveat = period_caveat(answer) if answer.period_articles else WEAK_MATCH.format(verb)
+        console.print(Text(caveat, style="italic"))
         console.print()
     for result in answer.results:
         console.print(Text(f"[{result.rank}] ", style="bold cyan"), end="")

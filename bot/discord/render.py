@@ -177,7 +177,7 @@ def _caveat(answer: Answer, tx: Texts) -> str:
     """Above a weak answer: that no passage clearly answers, or, for a question naming only a time,
     that these are the articles published then (``Answer.period_articles``)."""
     if not answer.period_articles:
-        return tx("answer.weak")
+        return tx.plural("answer.weak", len(answer.results))
     first, last = (tx.date(d) for d in answer.understood["published"])
     if first == last:
         return tx("answer.period_day", day=first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import os
@@ -125,13 +126,15 @@ WEAK_RESULT = Result(
 )  # fmt: skip
 
 
-def test_a_weak_answer_is_shown_under_its_caveat() -> None:
-    found = (WEAK_RESULT,)
+@pytest.mark.parametrize(("n", "caveat"), [(1, "the closest is:"), (2, "the closest are:")])
+def test_a_weak_answer_is_shown_under_its_caveat(n: int, caveat: str) -> None:
+    """One passage read "the closest are:"."""
+    found = tuple(dataclasses.replace(WEAK_RESULT, rank=rank) for rank in range(1, n + 1))
     console = Console(file=io.StringIO(), width=200)
     print_answer(console, Answer("What did NATO say about the Arctic?", found, 9.0, match="weak"))
     lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
     assert lines[:3] == [
-        "No passage clearly answers this; the closest are:",
+        f"No passage clearly answers this; {caveat}",
         "",
         "[1] Jepang dan **NATO sepakat.**",
     ]

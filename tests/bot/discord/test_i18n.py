@@ -75,8 +75,8 @@ def test_plural_keys_come_in_pairs():
 
 
 def test_the_weak_match_caveat_is_ready_for_the_ranking():
-    assert EN("answer.weak") == "No passage clearly answers this; the closest are:"
-    assert ID("answer.weak").startswith("Tidak ada bagian yang jelas menjawab ini")
+    assert EN.plural("answer.weak", 2) == "No passage clearly answers this; the closest are:"
+    assert ID.plural("answer.weak", 2).startswith("Tidak ada bagian yang jelas menjawab ini")
 
 
 @pytest.mark.parametrize(

@@ -119,17 +119,27 @@ def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: in
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_weak_answer_says_first_that_no_passage_clearly_answers(language: str) -> None:
+@pytest.mark.parametrize("n", [1, 2])
+def test_a_weak_answer_says_first_that_no_passage_clearly_answers(language: str, n: int) -> None:
     tx = texts(language)
     ref = ArticleRef("1", "NATO dan Jepang", "IDN Times", None, "2023-01-31", "id", "/corpus/a.txt")
-    found = (
-        Result(1, 2.1, 0.8, "Jepang dan NATO sepakat.", "Jepang dan NATO sepakat.", (3,), None, ref, "", 1),
+    found = tuple(
+        Result(r, 2.1, 0.8, "Jepang dan NATO sepakat.", "Jepang dan NATO sepakat.", (3,), None, ref, "", 1)
+        for r in range(1, n + 1)
     )
     weak = answer_embed(Answer("Apa kata NATO soal Arktik?", found, 9.0, match="weak"), tx=tx).description
     strong = answer_embed(Answer("Apa kata NATO soal Jepang?", found, 9.0), tx=tx).description
     assert weak is not None and strong is not None
-    assert weak.startswith(f"*{limits.escape(tx('answer.weak'))}*\n\n**[1]** ")
-    assert strong.startswith("**[1]** ") and tx("answer.weak") not in strong
+    caveat = tx.plural("answer.weak", n)
+    assert weak.startswith(f"*{limits.escape(caveat)}*\n\n**[1]** ")
+    assert strong.startswith("**[1]** ") and caveat not in strong
+
+
+def test_one_weak_passage_is_the_closest_not_the_closest_are() -> None:
+    """One passage read "the closest are:" (Indonesian names no number)."""
+    assert texts("en").plural("answer.weak", 1) == "No passage clearly answers this; the closest is:"
+    assert texts("en").plural("answer.weak", 2) == "No passage clearly answers this; the closest are:"
+    assert texts("id").plural("answer.weak", 1).endswith("; yang paling mendekati:")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
