@@ -164,6 +164,24 @@ def _listed(title: str, lines: list[str], tx: Texts) -> str:
     return "\n".join(shown)
 
 
+def _failure_lines(report: FetchReport, tx: Texts, host: bool) -> list[str]:
+    """``feed: <URL>: reason`` per failure; the URL left out where the reason names it, and an
+    item without a link named by its title, not by its key in the store (``title:…``)."""
+    linkless = {
+        i.url: f"“{fit(i.title or i.url, 150)}”"
+        for i in report.items
+        if i.status == "failed" and "://" not in i.url
+    }
+    lines = []
+    for feed, url, reason in report.failures:
+        reason = shown(reason, tx, host=host)
+        where = [feed] if feed else []
+        if url not in reason:  # most reasons name the URL already
+            where.append(linkless.get(url, f"<{url}>"))
+        lines.append(": ".join([*where, fit(reason, 300)]))
+    return lines
+
+
 def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True) -> str:
     """The summary: counts, then what was new, updated or a duplicate, and every failure with its
     reason (the host's own named only with ``host``); the generation published only with ``host``
@@ -178,14 +196,7 @@ def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True)
             ]
             sections.append(_listed(tx(f"fetch.section.{status}"), lines, tx))
     if report.failures:
-        lines = []
-        for feed, url, reason in report.failures:
-            reason = shown(reason, tx, host=host)
-            where = [feed] if feed else []
-            if url not in reason:  # most reasons name the URL already
-                where.append(f"<{url}>")
-            lines.append(": ".join([*where, fit(reason, 300)]))
-        sections.append(_listed(tx("fetch.section.failed"), lines, tx))
+        sections.append(_listed(tx("fetch.section.failed"), _failure_lines(report, tx, host), tx))
     problems = [f"• {run.feed}: {p}" for run in report.runs for p in run.problems]
     if problems:
         sections.append("\n".join([tx("fetch.section.problems"), *problems[:LIST_MAX]]))

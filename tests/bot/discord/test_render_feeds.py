@@ -80,6 +80,21 @@ def test_a_fetch_summary_of_hundreds_of_items_fits_one_message():
     assert "• … and 92 more" in text
 
 
+def test_a_fetch_summary_names_an_item_without_a_link_by_its_title():
+    """It showed the item's key in the store: "world: <title:c61db1df373175f1>: the item has no link"."""
+    items = [
+        ItemOutcome("title:c61db1df373175f1", "failed", "Briefing without a link", "world",
+                    reason="the item has no link"),
+        ItemOutcome("title:0123456789abcdef", "failed", NASTY * 20, "world", reason="the item has no link"),
+    ]  # fmt: skip
+    text = fetch_report_text(FetchReport([FeedRun("world", "https://x.example/rss", items=items)], 7, 1.0))
+    lines = text.splitlines()
+    assert "• world: “Briefing without a link”: the item has no link" in lines
+    (nasty,) = [line for line in lines if "0123456789abcdef" in line or "bold" in line]
+    assert nasty.startswith("• world: “") and nasty.endswith("”: the item has no link")
+    assert "title:" not in text and "@everyone" not in text and problems(text, []) == []
+
+
 def test_progress_of_a_fetch_of_many_feeds_fits():
     lines = [f"feed-{i}: 3 page(s) fetched, " + "1 failed " * 50 for i in range(40)]
     text = fetch_progress_text(
