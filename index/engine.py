@@ -550,6 +550,9 @@ class Engine:
         (``search.topics.on_topic``: they name it, or it stands out at their best passage). In a
         server's scope its own articles are marked ``own``."""
         if topic and topic.strip():
+            topic, longest = topic.strip(), self.settings.search.max_question_chars
+            if len(topic) > longest:  # said here: ``embed_query`` knows no more than "the text"
+                raise QuestionTooLong(f"the topic is {len(topic):,} characters long; at most {longest:,}")
             snap = await self.snapshot(required=False)
             if snap is None:
                 return []
@@ -558,8 +561,8 @@ class Engine:
                 self.store,
                 snap.generation,
                 snap.vectors.dim,
-                topic.strip(),
-                lambda: self.embed_query(topic.strip()),
+                topic,
+                lambda: self.embed_query(topic),
                 snap.background,
                 threshold=topic_threshold(self.settings),
                 limit=limit,

@@ -251,6 +251,13 @@ def test_a_server_lists_a_feed_another_follows_as_it_added_it(
     assert b["added_at"] >= a["added_at"] and b["last_polled"] is None
 
 
+def test_latest_on_too_long_a_topic_names_the_topic_and_its_limit(sample_copy: Path) -> None:
+    """It said "the text is 1,499 characters long" (``Engine.embed_query``'s words)."""
+    code, stdout, stderr = invoke(sample_copy, "latest", "--topic", "nato " * 300, "--json")
+    assert (code, stdout) == (1, "")
+    assert stderr == "error: the topic is 1,499 characters long; at most 1,000\n"
+
+
 def test_ingest_one_url(threaded_server: FixtureServer, data_dir: Path) -> None:
     server = threaded_server
     server.serve(SUDAN.path, page(SUDAN, server.base_url))

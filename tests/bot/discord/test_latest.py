@@ -9,7 +9,7 @@ from typing import Any
 
 from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.index.article import Article, Block
-from foreign_desk.index.config import Settings
+from foreign_desk.index.config import SearchSettings, Settings
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
 
@@ -122,6 +122,17 @@ async def test_latest_on_a_place_lists_the_articles_that_name_it(
         f"**1.** [{HAITI_ID.title}]({HAITI_ID.url})",
         f"**2.** [{HAITI.title}]({HAITI.url})",
     ]
+
+
+async def test_latest_on_too_long_a_topic_names_the_topic_and_its_limit(
+    standin: DiscordStandin, start_bot: StartBot, sample_copy: Path, make_settings: Callable[..., Settings]
+):
+    """Past the engine's ``search.max_question_chars`` it said "the text is 22 characters long"."""
+    settings = make_settings(sample_copy, search=SearchSettings(max_question_chars=20))
+    async with asyncio.timeout(30), start_bot(settings=settings, max_question_chars=20):
+        ix = await standin.send_slash_command("latest", {"topic": "NATO and Japan airbase"})
+        reply = await ix.wait_for_reply(timeout=10)
+    assert reply.ephemeral and reply.content == "the topic is 22 characters long; at most 20"
 
 
 async def test_listings_on_a_topic_take_a_search_slot_and_end_within_the_search_timeout(
