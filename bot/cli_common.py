@@ -226,7 +226,7 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[unit]} · {task.fields[passages]} passages embedded"),
+        TextColumn("{task.fields[unit]} · {task.fields[embedded]}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
@@ -235,13 +235,13 @@ def progress_bar(label: str) -> Iterator[Callable[[IndexProgress], None]]:
         def update(p: IndexProgress) -> None:
             nonlocal task
             if task is None:  # added now: a bar without a task draws nothing
-                task = bar.add_task(label, total=None, passages=0, unit="")
+                task = bar.add_task(label, total=None, embedded="", unit="")
             bar.update(
                 task,
                 description=f"{label}: {p.phase}",
                 completed=p.done,
                 total=p.total or None,
-                passages=p.passages,
+                embedded=p.embedded,
                 unit=p.unit,
             )
 

@@ -24,10 +24,24 @@ class IndexProgress:
     passages: int = 0
     elapsed_s: float = 0.0
 
+    @property
+    def nothing_to_embed(self) -> bool:
+        """Nothing was embedded, and nothing is left to be: every article read was unchanged (a
+        second run), or only removed. Said so: "0 passages embedded" reads as if something failed."""
+        if self.passages:
+            return False
+        return self.phase in ("writing", "done") or (self.phase == "embedding" and not self.total)
+
+    @property
+    def embedded(self) -> str:
+        """``12 passages embedded``, or ``nothing new to embed``."""
+        if self.nothing_to_embed:
+            return "nothing new to embed"
+        return f"{self.passages} passage{'' if self.passages == 1 else 's'} embedded"
+
     def __str__(self) -> str:
         count = f" {self.done}/{self.total} {self.unit}" if self.total else ""
-        passages = f"{self.passages} passage{'' if self.passages == 1 else 's'}"
-        return f"{self.phase}{count}, {passages} embedded, {self.elapsed_s:.0f} s"
+        return f"{self.phase}{count}, {self.embedded}, {self.elapsed_s:.0f} s"
 
 
 ProgressFn = Callable[[IndexProgress], None]

@@ -324,7 +324,12 @@ def progress_line(p: IndexProgress, tx: Texts = EN) -> str:
     if p.phase == "waiting":  # nothing counted yet
         return phase
     count = f" {p.done}/{p.total} {tx.get(f'unit.{p.unit}', p.unit)}" if p.total else ""
-    return f"{phase}{count}{SEP}{tx.plural('reindex.embedded', p.passages)}"
+    return f"{phase}{count}{SEP}{_embedded(p.passages, p.nothing_to_embed, tx)}"
+
+
+def _embedded(passages: int, nothing: bool, tx: Texts) -> str:
+    """``12 passages embedded``; ``nothing new to embed`` when nothing was, or is left to be."""
+    return tx("reindex.nothing_to_embed") if nothing else tx.plural("reindex.embedded", passages)
 
 
 def progress_text(p: IndexProgress, full: bool, tx: Texts = EN) -> str:
@@ -347,7 +352,7 @@ def report_text(report: IndexReport, tx: Texts = EN) -> str:
         updated=report.articles_updated,
         removed=report.articles_removed,
         unchanged=report.articles_unchanged,
-        embedded=tx.plural("reindex.embedded", report.passages_embedded),
+        embedded=_embedded(report.passages_embedded, not report.passages_embedded, tx),
         generation=report.generation,
     )
     if report.articles_gone_kept:

@@ -495,6 +495,17 @@ def test_one_article_and_one_passage_are_counted_in_the_singular(sample_copy: Pa
     assert "\nKept 1 article whose file is gone: `index --prune` removes it.\n" in stdout
 
 
+def test_a_second_index_run_says_nothing_new_to_embed(sample_copy: Path) -> None:
+    """It said "indexing: embedding, 0 passages embedded" and "done 1/1 articles, 0 passages embedded"."""
+    code, _, stderr = invoke(sample_copy, "index")
+    assert code == 0
+    lines = [line.rsplit(", ", 1)[0] for line in stderr.splitlines()]  # the elapsed seconds left out
+    assert lines[-2:] == [
+        "indexing: embedding, nothing new to embed",
+        "indexing: done 1/1 articles, nothing new to embed",
+    ]
+
+
 def test_a_backup_of_one_file_counts_it_in_the_singular(tmp_path: Path) -> None:
     """It said "Backed up generation 0 to ...: 1 files"."""
     data, copy = tmp_path / "data", tmp_path / "copy"

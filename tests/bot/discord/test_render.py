@@ -312,6 +312,19 @@ def test_a_reindex_of_one_article_counts_it_in_the_singular() -> None:
     assert running == "⏳ Reindex running: embedding 1/1 articles · 1 passage embedded · 3 s elapsed"
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_reindex_with_nothing_new_says_so_not_0_passages_embedded(language: str) -> None:
+    tx = texts(language)
+    idle = IndexReport(1, 0, articles_unchanged=1, generation=1, seconds=0.5)
+    nothing = tx("reindex.nothing_to_embed")
+    assert f"; {nothing}; " in report_text(idle, tx)
+    for step in (IndexProgress("embedding", 0, 0), IndexProgress("done", 1, 1)):
+        assert f" · {nothing} · " in progress_text(step, full=False, tx=tx)
+    starting = progress_text(IndexProgress("embedding", 0, 3), full=False, tx=tx)  # all still to embed
+    assert tx.plural("reindex.embedded", 0) in starting and nothing not in starting
+    assert texts("en")("reindex.nothing_to_embed") == "nothing new to embed"
+
+
 def test_a_reindex_with_many_skipped_files_lists_the_first_and_counts_the_rest() -> None:
     report = IndexReport(problems=Problems([ReadProblem(f"/news/{n}.txt", "empty file") for n in range(999)]))
     report.problems.more = 1_000
