@@ -712,8 +712,9 @@ class Ingester:
         run.next_poll = await self.polled(
             feed, error=run.error, retry_after=run.retry_after, validators=validators, asked=harvest.asked
         )
-        if run.error is not None:
-            log.warning("feed %s failed (%d in a row): %s", feed.name, feed.failures + 1, run.error)
+        if run.error is not None:  # a warning where only the log tells it: the poller's polls
+            level = logging.INFO if harvest.asked else logging.WARNING  # else its report does
+            log.log(level, "feed %s failed (%d in a row): %s", feed.name, feed.failures + 1, run.error)
 
     async def polled(
         self,

@@ -187,6 +187,29 @@ def test_a_failing_feed_exits_1_and_private_addresses_need_permission(
     assert feed["failures"] == 1 and "HTTP 500" in feed["last_error"] and feed["next_poll"]
 
 
+def test_fetch_tells_a_failing_feed_once_and_in_its_summary(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """It was told three times: a progress line, a ``WARNING foreign_desk.index.feeds.ingest``
+    log line (the poller's, which nobody is told otherwise), and the summary. In a process of its
+    own: the console's log handler is set up once per process."""
+    server = threaded_server
+    server.serve("/rss", rss("Local", server.base_url, []), content_type="application/rss+xml")
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "local")[0] == 0
+    server.serve("/rss", "oops", status=500)
+    command = [sys.executable, "-m", "foreign_desk", "--data-dir", str(data_dir), "fetch"]
+    env = {**os.environ, **LOOPBACK_OK}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert [line for line in done.stderr.splitlines() if "HTTP 500" in line] == [
+        f"local: failed: HTTP 500 Internal Server Error fetching {server.url('/rss')}"
+    ]
+    assert "WARNING" not in done.stderr
+    assert [line for line in done.stdout.splitlines() if "HTTP 500" in line] == [
+        f"  ! local: HTTP 500 Internal Server Error fetching {server.url('/rss')}"
+    ]
+
+
 def test_a_servers_feed_list_says_its_catch_up_was_given_up_and_no_other_does(
     threaded_server: FixtureServer, data_dir: Path
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from foreign_desk.index.engine import Engine
@@ -330,6 +331,25 @@ async def test_feed_failures_back_off_and_honour_retry_after(
     await desk.fetch()
     (feed,) = await desk.feeds()
     assert (feed.failures, feed.last_error) == (0, None) and feed.next_poll == pytest.approx(clock() + 600)
+
+
+async def test_a_feed_failure_is_a_warning_only_where_nobody_asked_for_the_poll(
+    server: FixtureServer, desk: FeedDesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The poller's failures are told in the log alone; a fetch someone asked for tells its own
+    (``fetch``'s progress and summary, /admin fetch's status): the log keeps it at INFO."""
+    server.serve("/rss", "oops", status=500)
+    feed = await desk.add_feed(server.url("/rss"), name="broken", check=False)
+    caplog.set_level(logging.INFO, logger="foreign_desk.index.feeds.ingest")
+    await desk.fetch()
+    await desk.fetch_feeds([feed.id])  # as the poller polls
+    failed = [
+        (r.levelno, r.getMessage()) for r in caplog.records if r.getMessage().startswith("feed broken failed")
+    ]
+    assert [(level, message.split(":")[0]) for level, message in failed] == [
+        (logging.INFO, "feed broken failed (1 in a row)"),
+        (logging.WARNING, "feed broken failed (2 in a row)"),
+    ]
 
 
 async def test_adding_a_feed_checks_it(server: FixtureServer, desk: FeedDesk, engine: Engine) -> None:
