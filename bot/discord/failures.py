@@ -3,8 +3,10 @@
 What the server supplied is named in full: its feed's URL is not a feed, a page answered 404,
 theirs to fix. The host's own trouble (its store or model, a bug met) is one generic line
 (``error.host``): its text names the operator's files ("cannot write the vector file /srv/…")
-and is none of a server's business. The log keeps the detail; the operators (``host``, on their
-own server) read it in full, as they see the data folder in ``/operator stats``.
+and is none of a server's business; nor is advice to change the host's settings (an address
+refused as private: "set allow_private_urls = true"), which a server's admins cannot follow. The
+log keeps the detail; the operators (``host``, on their own server) read it in full, as they see
+the data folder in ``/operator stats``.
 A store merely busy (another process writing past the wait: ``store_busy``) is no trouble of the
 host's: everyone reads ``error.busy``, to try again in a moment.
 """
@@ -22,6 +24,7 @@ from foreign_desk.index.errors import (
     StoreError,
 )
 from foreign_desk.index.feeds import host_failure_at
+from foreign_desk.index.fetch.ssrf import without_host_advice
 from foreign_desk.index.sqlite import error_code
 
 from .i18n import EN, Texts
@@ -51,14 +54,21 @@ def host_trouble(error: BaseException) -> bool:
 
 def shown(text: str, tx: Texts = EN, *, host: bool = False) -> str:
     """``text`` (a recorded failure, or a line quoting one) as a server may read it: cut where a
-    host failure begins, ``error.host`` in its place; all of it for the operators (``host``)."""
-    at = -1 if host else host_failure_at(text)
+    host failure begins, ``error.host`` in its place, and without advice to change the host's
+    settings ("set allow_private_urls = true"); all of it for the operators (``host``)."""
+    if host:
+        return text
+    text = without_host_advice(text)
+    at = host_failure_at(text)
     return text if at < 0 else text[:at] + tx("error.host")
 
 
 def error_shown(error: BaseException, tx: Texts = EN, *, host: bool = False) -> str:
     """An expected error's text, ``error.busy`` for a busy store (its text names the lock file),
-    or ``error.host`` for the host's trouble but to the operators."""
+    or ``error.host`` for the host's trouble but to the operators, who alone read advice to
+    change the host's settings."""
     if store_busy(error):
         return tx("error.busy")
-    return tx("error.host") if host_trouble(error) and not host else str(error)
+    if host:
+        return str(error)
+    return tx("error.host") if host_trouble(error) else without_host_advice(str(error))

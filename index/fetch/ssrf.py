@@ -14,18 +14,23 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp.abc import AbstractResolver, ResolveResult
+from foreign_desk.index.config import ENV_PREFIX
 from foreign_desk.index.fetch.errors import AddressRefused, ConnectionFailed
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AddressPolicy", "GuardedResolver", "blocked_reason"]
+__all__ = ["AddressPolicy", "GuardedResolver", "blocked_reason", "without_host_advice"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+HOST_ADVICE = f"; set allow_private_urls = true (or {ENV_PREFIX}ALLOW_PRIVATE_URLS=1) to allow"
+"""What a refusal tells the host's operators to change: the setting, and its environment variable."""
+_HOST_ADVICE = re.compile(r"; set allow_private_urls = true[^;\n]*? to allow")  # earlier wordings too
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
 
@@ -90,10 +95,16 @@ class AddressPolicy:
         if reason:
             shown = host if host == address else f"{host} ({address})"
             raise AddressRefused(
-                f"refused to fetch {shown}: {reason} address; set allow_private_urls = true to allow",
+                f"refused to fetch {shown}: {reason} address{HOST_ADVICE}",
                 host=host,
                 address=address,
             )
+
+
+def without_host_advice(text: str) -> str:
+    """``text`` (a refusal, or a failure recorded or reported quoting one) without the advice to
+    change the host's settings: for readers who cannot (a Discord server's admins)."""
+    return _HOST_ADVICE.sub("", text)
 
 
 def literal_ip(host: str) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from foreign_desk.bot.discord.failures import error_shown, shown
 from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.render_feeds import feeds_embed, fetch_report_text
 from foreign_desk.bot.discord.tree import user_message
+from foreign_desk.index.config import Settings
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport
 from foreign_desk.index.store.lock import WriterLock
@@ -71,6 +73,41 @@ async def test_a_store_that_cannot_be_written_is_one_line_to_server_managers_wit
     assert ingested.content == EN("ingest.failed", reason=f"<{news.url(DESTROYER.path)}>: {host}")
     assert f"cannot write the vector file {data_dir}/vectors/" in caplog.text  # the operator's log
     assert_everything_quiet(standin)
+
+
+async def test_a_private_address_refused_gives_a_server_no_advice_on_the_hosts_settings(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, make_settings: Callable[..., Settings]
+):
+    """A server's managers read "set allow_private_urls = true to allow" (/admin feeds add, fetch,
+    feeds list): a setting of the host's, which they cannot change."""
+    url = publish(news, [DRILLS])
+    async with (
+        asyncio.timeout(TIMEOUT),
+        start_bot(settings=make_settings(allow_private_urls=False), poll_feeds=False) as bot,
+    ):
+        added = await run(standin, "admin feeds add", {"url": url})
+        await bot.feeds.add_feed(url, name="local", guild_id=standin.guild.id, check=False)
+        fetched = await run(standin, "admin fetch")
+        listed = embed_of(await run(standin, "admin feeds list"))["description"]
+    refused = "refused to fetch 127.0.0.1: loopback address"
+    assert added.content == refused
+    assert f"• local: <{url}>: {refused}" in fetched.content.replace("\\", "") and refused in listed
+    for text in (added.content, fetched.content, listed):
+        assert "allow_private_urls" not in text and "FOREIGN_DESK" not in text, text
+    assert news.requests == []
+
+
+@pytest.mark.parametrize(
+    "advice",
+    [
+        "; set allow_private_urls = true to allow",  # recorded before the variable was named
+        "; set allow_private_urls = true (or FOREIGN_DESK_ALLOW_PRIVATE_URLS=1) to allow",
+    ],
+)
+def test_the_advice_to_change_a_host_setting_is_for_the_operators_only(advice: str):
+    refused = "refused to fetch 10.0.0.7: private address"
+    line = f"world: failed: {refused}{advice}"
+    assert shown(line) == f"world: failed: {refused}" and shown(line, host=True) == line
 
 
 FULL_DISK = "indexing failed: cannot write the vector file /srv/fd/vectors/gen-000002.faiss: No space left"
