@@ -28,7 +28,6 @@ def doctor(state: State, repair: bool) -> None:
       foreign-desk doctor --repair
     """
     from foreign_desk.index.engine import Engine
-    from foreign_desk.index.store.db import DB_NAME
 
     found = run(lambda: Engine.doctor(state.settings, repair=repair))
     for finding in found:
@@ -38,7 +37,7 @@ def doctor(state: State, repair: bool) -> None:
     failed = any(f.check == "repair" and not f.ok for f in found)
     if failed or not all(f.ok for f in found[repaired[-1] + 1 if repaired else 0 :]):  # what repairs left
         tried = repair or any(f.check == "repair" for f in found)  # or says why it cannot
-        no_database = any(f.check == DB_NAME and not f.ok for f in found)  # its line says what to run
+        no_database = any(f.check == Engine.DB_NAME and not f.ok for f in found)  # its line says what to run
         hint = "" if tried or no_database else "; `foreign-desk doctor --repair` rebuilds what can be rebuilt"
         err.print(
             f"[red]error:[/red] the data dir {escape(str(state.settings.data_path))} has problems{hint}"

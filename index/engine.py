@@ -35,7 +35,7 @@ from foreign_desk.index.search.coverage import article_with_key, same_story, sam
 from foreign_desk.index.search.topic_names import ArticleWords, TopicName
 from foreign_desk.index.search.topics import latest_on_topic, topic_scores, topic_threshold, topic_verdicts
 from foreign_desk.index.store import Store, WriterLock
-from foreign_desk.index.store.db import VECTOR_DTYPE, fits
+from foreign_desk.index.store.db import DB_NAME, VECTOR_DTYPE, fits
 from foreign_desk.index.store.integrity import CHECKSUM_KEY
 from foreign_desk.index.store.repair import (
     Prechecked,
@@ -69,6 +69,9 @@ IngestListener = Callable[[int, list[str]], Awaitable[None]]
 
 class Engine:
     """Owns the store, the embedder, the live vector index and the executors."""
+
+    DB_NAME = DB_NAME
+    """The main database's file name, which ``doctor`` names its check by."""
 
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
