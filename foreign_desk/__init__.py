@@ -5,3 +5,7 @@ CLI and the Discord bot); ``pyproject.toml`` maps them here as ``foreign_desk.in
 ``foreign_desk.bot`` (setuptools ``package-dir``), so no other distribution's ``index`` or
 ``bot`` package can shadow them, or be shadowed.
 """
+
+from foreign_desk.index.threads import configure_blas
+
+configure_blas()  # before anything imports numpy

@@ -29,11 +29,11 @@ ASK_ROUNDS = 3
 DISTURBED_SHARE = 0.10
 """A step is disturbed when other processes used more than this share of the machine's CPU."""
 
-WORKER_ENV = {"GOMP_SPINCOUNT": str(SPIN_COUNT)}
-"""The same OpenMP environment for every system, Foreign Desk's own (``index.threads``): idle
-OpenMP threads spin briefly, then sleep. With libgomp's default long spin, on a machine shared
-with other work a question takes up to ~25x longer (README, "Performance"); the peers' figures
-would then measure the load, not the pipelines."""
+WORKER_ENV = {"GOMP_SPINCOUNT": str(SPIN_COUNT), "OPENBLAS_NUM_THREADS": "1"}
+"""The same thread environment for every system, Foreign Desk's own (``index.threads``): idle
+OpenMP threads spin briefly, then sleep, and OpenBLAS runs in the calling thread. With libgomp's
+default long spin, on a machine shared with other work a question takes up to ~25x longer
+(README, "Performance"); the peers' figures would then measure the load, not the pipelines."""
 
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {"real": 200, "questions": 40, "sizes": (10_000, 100_000), "big": None, "cold_runs": 3},
