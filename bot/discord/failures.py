@@ -8,7 +8,8 @@ refused as private: "set allow_private_urls = true"), which a server's admins ca
 log keeps the detail; the operators (``host``, on their own server) read it in full, as they see
 the data folder in ``/operator stats``.
 A store merely busy (another process writing past the wait: ``store_busy``) is no trouble of the
-host's: everyone reads ``error.busy``, to try again in a moment.
+host's: everyone reads ``error.busy``, to try again in a moment; so does a recorded failure that
+quotes one (``busy_failure``: a poll's ``indexing failed: another process is writing…``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from foreign_desk.index.errors import (
     StoreBusy,
     StoreError,
 )
-from foreign_desk.index.feeds import host_failure_at
+from foreign_desk.index.feeds import busy_failure, host_failure_at
 from foreign_desk.index.fetch.ssrf import without_host_advice
 from foreign_desk.index.sqlite import error_code
 
@@ -35,9 +36,12 @@ HOST_ERRORS = (StoreError, EmbedderError, ConfigError)
 
 def store_busy(error: BaseException) -> bool:
     """Whether ``error`` is a store another process holds past the wait: ``StoreBusy`` (the
-    writer's lock), or SQLite's busy timeout on a write (``database is locked``)."""
+    writer's lock), SQLite's busy timeout on a write (``database is locked``), or an error
+    quoting a recorded one (``/admin ingest``'s ``indexing failed: another process is writing…``)."""
     if isinstance(error, StoreBusy):
         return True
+    if isinstance(error, ForeignDeskError):
+        return busy_failure(str(error))
     return isinstance(error, sqlite3.OperationalError) and error_code(error) == sqlite3.SQLITE_BUSY
 
 
@@ -54,19 +58,22 @@ def host_trouble(error: BaseException) -> bool:
 
 def shown(text: str, tx: Texts = EN, *, host: bool = False) -> str:
     """``text`` (a recorded failure, or a line quoting one) as a server may read it: cut where a
-    host failure begins, ``error.host`` in its place, and without advice to change the host's
-    settings ("set allow_private_urls = true"); all of it for the operators (``host``)."""
+    host failure begins, ``error.host`` in its place (``error.busy`` for a busy store), and
+    without advice to change the host's settings ("set allow_private_urls = true"); all of it
+    for the operators (``host``)."""
     if host:
         return text
     text = without_host_advice(text)
     at = host_failure_at(text)
-    return text if at < 0 else text[:at] + tx("error.host")
+    return text if at < 0 else text[:at] + tx("error.busy" if busy_failure(text) else "error.host")
 
 
 def error_shown(error: BaseException, tx: Texts = EN, *, host: bool = False) -> str:
     """An expected error's text, ``error.busy`` for a busy store (its text names the lock file),
     or ``error.host`` for the host's trouble but to the operators, who alone read advice to
-    change the host's settings."""
+    change the host's settings, and a recorded failure in full (``shown``)."""
+    if host and busy_failure(str(error)):
+        return str(error)
     if store_busy(error):
         return tx("error.busy")
     if host:

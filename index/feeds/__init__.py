@@ -15,6 +15,7 @@ from foreign_desk.index.feeds.models import (
     ItemOutcome,
     Match,
     Post,
+    busy_failure,
     host_failure_at,
 )
 from foreign_desk.index.feeds.poller import Poller
@@ -34,6 +35,7 @@ __all__ = [
     "Post",
     "QuotaExceeded",
     "UnknownFeed",
+    "busy_failure",
     "host_failure_at",
     "plan_posts",
 ]

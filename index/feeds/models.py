@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.store.lock import WRITER_BUSY
 
 INTERNAL_ERROR = "internal error: "
 INDEXING_FAILED = "indexing failed: "
@@ -24,6 +25,19 @@ def internal_error(exc: BaseException) -> str:
 def host_failure_at(text: str) -> int:
     """Where in ``text`` (a recorded failure, or a line quoting one) a host failure begins; -1: none."""
     return min((at for at in (text.find(marker) for marker in HOST_FAILURES) if at >= 0), default=-1)
+
+
+BUSY_FAILURES = (WRITER_BUSY, "database is locked")
+"""What a host failure quotes of a store another process held past the wait: the writer's lock
+(``indexing failed: another process is writing to the index (<lock file>); try later``), or
+SQLite's busy timeout (``internal error: OperationalError: database is locked``)."""
+
+
+def busy_failure(text: str) -> bool:
+    """Whether ``text``'s host failure (``host_failure_at``) is a busy store: nothing is wrong,
+    and a moment later it may pass."""
+    at = host_failure_at(text)
+    return at >= 0 and any(marker in text[at:] for marker in BUSY_FAILURES)
 
 
 Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]

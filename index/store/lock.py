@@ -13,6 +13,10 @@ from pathlib import Path
 
 from foreign_desk.index.errors import StoreBusy, StoreError
 
+WRITER_BUSY = "another process is writing to the index"
+"""How ``WriterLock``'s ``StoreBusy`` begins; a recorded failure quoting it is a busy store
+(``feeds.busy_failure``)."""
+
 
 class WriterLock:
     """Held by whoever changes the store; readers never take it."""
@@ -38,7 +42,7 @@ class WriterLock:
             waiting()
             waiting = None
         async with self._local:
-            busy = f"another process is writing to the index ({self.path}); try later"
+            busy = f"{WRITER_BUSY} ({self.path}); try later"
             fd = await wait_lock(self.path, fcntl.LOCK_EX, wait_s, busy, waiting, create=self.create)
             try:
                 yield

@@ -15,8 +15,9 @@ from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.render_feeds import feeds_embed, fetch_report_text
 from foreign_desk.bot.discord.tree import user_message
 from foreign_desk.index.config import Settings
-from foreign_desk.index.errors import StoreError
+from foreign_desk.index.errors import FetchError, StoreError
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport
+from foreign_desk.index.feeds.models import INDEXING_FAILED, internal_error
 from foreign_desk.index.store.lock import WriterLock
 
 from tests.discord_standin import DiscordStandin, StoredMessage
@@ -158,3 +159,29 @@ async def test_a_store_another_process_writes_to_says_to_try_again_without_its_p
             assert user_message(error, tx) == tx("error.busy")
         assert error_shown(held_elsewhere.value, tx, host=False) == tx("error.busy")
     assert str(lock) in str(held_elsewhere.value) and str(tmp_path) not in EN("error.busy")
+
+
+async def test_a_recorded_failure_quoting_a_busy_store_says_to_try_again_without_its_path(tmp_path: Path):
+    """A poll or ingest whose indexing waited past another process's writer records ``indexing
+    failed: another process is writing to the index (<lock file>); try later`` (a poll that met
+    SQLite's busy timeout: ``internal error: OperationalError: database is locked``). It read as
+    the host's own trouble in /admin fetch's report, /admin feeds list and /admin ingest's reply;
+    it says the store is busy, in the reader's language, and the operators keep the whole text."""
+    lock = tmp_path / "data" / "writer.lock"
+    lock.parent.mkdir()
+    with pytest.raises(StoreError) as held_elsewhere:  # StoreBusy
+        async with WriterLock(lock).hold(), WriterLock(lock).hold(wait_s=0):
+            pass
+    locked = sqlite3.OperationalError("database is locked")
+    for recorded in (f"{INDEXING_FAILED}{held_elsewhere.value}", internal_error(locked)):
+        feed = Feed(1, "world", "https://news.example/rss", None, "en", 30, last_error=recorded, failures=1)
+        report = FetchReport([FeedRun("world", feed.url, error=recorded)], 3, 1.0)
+        for tx in (EN, texts("id")):
+            listed = feeds_embed([feed], tx).description or ""
+            reported = fetch_report_text(report, tx, host=False)
+            ingested = FetchError(recorded)
+            assert tx("error.busy") in listed and f"• world: <{feed.url}>: {tx('error.busy')}" in reported
+            assert error_shown(ingested, tx) == user_message(ingested, tx) == tx("error.busy")
+            assert all(str(tmp_path) not in text.replace("\\", "") for text in (listed, reported))
+        operators = fetch_report_text(report, host=True).replace("\\", "")
+        assert recorded in operators and error_shown(ingested, host=True) == recorded
