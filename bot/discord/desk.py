@@ -78,9 +78,14 @@ class Desk:
         self, count: int, *, source: str | None = None, topic: str | None = None, scope: Scope = SHARED
     ) -> list[ArticleSummary]:
         """The newest articles ``scope`` may see; on a ``topic`` a search (its words embedded, the
-        recent passages scored), so bounded like a question's: it has no cooldown to slow it."""
+        recent passages scored), so bounded like a question's: it has no cooldown to slow it. A
+        topic past the engine's ``search.max_question_chars`` (an operator may set it below the
+        option's 100) is refused here, in the reader's language."""
         if not topic:
             return await self.engine.latest(count, source=source, scope=scope)
+        limit = self.engine.settings.search.max_question_chars
+        if len(topic.strip()) > limit:
+            raise Refusal("latest.topic_too_long", length=len(topic.strip()), limit=limit)
         return await self._search(lambda: self.engine.latest(count, source=source, topic=topic, scope=scope))
 
     async def _search(self, search: Callable[[], Awaitable[T]]) -> T:

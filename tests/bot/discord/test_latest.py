@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from foreign_desk.bot.discord.i18n import EN
+from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.index.article import Article, Block
 from foreign_desk.index.config import SearchSettings, Settings
 from foreign_desk.index.embed import Embedder
@@ -127,12 +127,19 @@ async def test_latest_on_a_place_lists_the_articles_that_name_it(
 async def test_latest_on_too_long_a_topic_names_the_topic_and_its_limit(
     standin: DiscordStandin, start_bot: StartBot, sample_copy: Path, make_settings: Callable[..., Settings]
 ):
-    """Past the engine's ``search.max_question_chars`` it said "the text is 22 characters long"."""
+    """Past the engine's ``search.max_question_chars`` (set below the option's 100) it said "the
+    text is 22 characters long", then the engine's English line in every language."""
     settings = make_settings(sample_copy, search=SearchSettings(max_question_chars=20))
     async with asyncio.timeout(30), start_bot(settings=settings, max_question_chars=20):
-        ix = await standin.send_slash_command("latest", {"topic": "NATO and Japan airbase"})
-        reply = await ix.wait_for_reply(timeout=10)
-    assert reply.ephemeral and reply.content == "the topic is 22 characters long; at most 20"
+        replies, topic = [], {"topic": "NATO and Japan airbase"}
+        for locale in ("en-US", "id"):
+            ix = await standin.send_slash_command("latest", topic, locale=locale)
+            replies.append(await ix.wait_for_reply(timeout=10))
+    assert all(reply.ephemeral for reply in replies)
+    assert [reply.content for reply in replies] == [
+        tx("latest.topic_too_long", length=22, limit=20) for tx in (EN, texts("id"))
+    ]
+    assert replies[0].content != replies[1].content  # the reader's language, not the engine's English
 
 
 async def test_listings_on_a_topic_take_a_search_slot_and_end_within_the_search_timeout(
