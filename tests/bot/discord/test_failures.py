@@ -147,18 +147,14 @@ async def test_a_store_another_process_writes_to_says_to_try_again_without_its_p
     """The writer's lock held elsewhere past the wait (``StoreBusy``, naming the lock file) read as
     the host's own trouble ("try again later", the operators' log); a SQLite write past its busy
     timeout read as a bug's apology. Both say the store is busy, in the reader's language."""
-    lock = tmp_path / "data" / "writer.lock"
-    lock.parent.mkdir()
-    with pytest.raises(StoreError) as held_elsewhere:  # StoreBusy
-        async with WriterLock(lock).hold(), WriterLock(lock).hold(wait_s=0):
-            pass
+    lock, busy = await _held_elsewhere(tmp_path)
     locked = sqlite3.OperationalError("database is locked")
     locked.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
     for tx in (EN, texts("id")):
-        for error in (held_elsewhere.value, locked):
+        for error in (busy, locked):
             assert user_message(error, tx) == tx("error.busy")
-        assert error_shown(held_elsewhere.value, tx, host=False) == tx("error.busy")
-    assert str(lock) in str(held_elsewhere.value) and str(tmp_path) not in EN("error.busy")
+        assert error_shown(busy, tx, host=False) == tx("error.busy")
+    assert str(lock) in str(busy) and str(tmp_path) not in EN("error.busy")
 
 
 async def test_a_recorded_failure_quoting_a_busy_store_says_to_try_again_without_its_path(tmp_path: Path):
@@ -167,13 +163,9 @@ async def test_a_recorded_failure_quoting_a_busy_store_says_to_try_again_without
     SQLite's busy timeout: ``internal error: OperationalError: database is locked``). It read as
     the host's own trouble in /admin fetch's report, /admin feeds list and /admin ingest's reply;
     it says the store is busy, in the reader's language, and the operators keep the whole text."""
-    lock = tmp_path / "data" / "writer.lock"
-    lock.parent.mkdir()
-    with pytest.raises(StoreError) as held_elsewhere:  # StoreBusy
-        async with WriterLock(lock).hold(), WriterLock(lock).hold(wait_s=0):
-            pass
+    _, busy = await _held_elsewhere(tmp_path)
     locked = sqlite3.OperationalError("database is locked")
-    for recorded in (f"{INDEXING_FAILED}{held_elsewhere.value}", internal_error(locked)):
+    for recorded in (f"{INDEXING_FAILED}{busy}", internal_error(locked)):
         feed = Feed(1, "world", "https://news.example/rss", None, "en", 30, last_error=recorded, failures=1)
         report = FetchReport([FeedRun("world", feed.url, error=recorded)], 3, 1.0)
         for tx in (EN, texts("id")):
@@ -185,3 +177,13 @@ async def test_a_recorded_failure_quoting_a_busy_store_says_to_try_again_without
             assert all(str(tmp_path) not in text.replace("\\", "") for text in (listed, reported))
         operators = fetch_report_text(report, host=True).replace("\\", "")
         assert recorded in operators and error_shown(ingested, host=True) == recorded
+
+
+async def _held_elsewhere(tmp_path: Path) -> tuple[Path, StoreError]:
+    """The writer's lock file, and the ``StoreBusy`` of a wait for it while another holder has it."""
+    lock = tmp_path / "data" / "writer.lock"
+    lock.parent.mkdir()
+    with pytest.raises(StoreError) as held_elsewhere:  # StoreBusy
+        async with WriterLock(lock).hold(), WriterLock(lock).hold(wait_s=0):
+            pass
+    return lock, held_elsewhere.value
