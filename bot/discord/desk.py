@@ -79,14 +79,18 @@ class Desk:
     ) -> list[ArticleSummary]:
         """The newest articles ``scope`` may see; on a ``topic`` a search (its words embedded, the
         recent passages scored), so bounded like a question's: it has no cooldown to slow it. A
-        topic past the engine's ``search.max_question_chars`` (an operator may set it below the
-        option's 100) is refused here, in the reader's language."""
+        topic too long to embed is refused here, in the reader's language (``check_topic``)."""
         if not topic:
             return await self.engine.latest(count, source=source, scope=scope)
+        self.check_topic(topic)
+        return await self._search(lambda: self.engine.latest(count, source=source, topic=topic, scope=scope))
+
+    def check_topic(self, topic: str) -> None:
+        """``Refusal`` for a topic (to list or follow) past the engine's ``search.max_question_chars``,
+        which an operator may set below the option's 100: it could not be embedded."""
         limit = self.engine.settings.search.max_question_chars
         if len(topic.strip()) > limit:
             raise Refusal("latest.topic_too_long", length=len(topic.strip()), limit=limit)
-        return await self._search(lambda: self.engine.latest(count, source=source, topic=topic, scope=scope))
 
     async def _search(self, search: Callable[[], Awaitable[T]]) -> T:
         """``search()`` in one of the search slots; past ``search_timeout_s``, ``ask.busy``."""

@@ -82,6 +82,7 @@ class FollowCog(commands.Cog):
         topic = plain_words(topic)  # "\u200b\u200b" would follow nothing visible, forever
         if not has_words(topic):
             raise Refusal("follow.empty")
+        self.bot.desk.check_topic(topic)
         wanted = caseless(topic)
         if not bot_is_member(interaction):
             raise Refusal("error.bot_absent")

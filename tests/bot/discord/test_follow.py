@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.limits import escape
+from foreign_desk.index.config import SearchSettings, Settings
 from foreign_desk.index.text import caseless
 
 from tests.discord_standin import DiscordStandin, Overwrite, Perm, User
@@ -218,6 +220,30 @@ async def test_only_members_who_manage_the_channel_may_follow_and_only_where_the
         assert registered["dm_permission"] is False
     assert standin.commands.find("following", None)["default_member_permissions"] is None  # type: ignore[index]
     assert_everything_quiet(standin)
+
+
+async def test_follow_on_too_long_a_topic_names_its_limit_and_follows_nothing(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    moderator: User,
+    sample_copy: Path,
+    make_settings: Callable[..., Settings],
+):
+    """Past the engine's ``search.max_question_chars`` (an operator may set it below the option's
+    100) the topic cannot be embedded: the reply was the engine's English line in every language."""
+    settings = make_settings(sample_copy, search=SearchSettings(max_question_chars=20))
+    async with asyncio.timeout(60), start_bot(settings=settings, **follow_options()) as bot:
+        replies = []
+        for locale in ("en-US", "id"):
+            ix = await standin.send_slash_command(
+                "follow", {"topic": "NATO and Japan airbase"}, user=moderator, locale=locale
+            )
+            replies.append(await ix.wait_for_reply(timeout=10))
+        assert await bot.feeds.following(guild_id=standin.guild.id) == []
+    assert all(reply.ephemeral for reply in replies)
+    assert [reply.content for reply in replies] == [
+        tx("latest.topic_too_long", length=22, limit=20) for tx in (EN, texts("id"))
+    ]
 
 
 async def test_follow_refuses_a_thread_the_bot_cannot_post_in_and_says_why(
