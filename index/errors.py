@@ -39,6 +39,11 @@ class StoreError(ForeignDeskError):
     """The store on disk is missing, locked, or unusable."""
 
 
+WRITER_BUSY = "another process is writing to the index"
+"""How the writer's lock's ``StoreBusy`` begins (``store.lock``); a recorded failure quoting it is a
+busy store (``feeds.busy_failure``)."""
+
+
 class StoreBusy(StoreError):
     """Another process holds the store past the wait (writing, indexing, restoring): nothing is
     wrong, and the same request a moment later may pass."""

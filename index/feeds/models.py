@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from foreign_desk.index.errors import WRITER_BUSY
 from foreign_desk.index.models import ArticleSummary
-from foreign_desk.index.store.lock import WRITER_BUSY
 
 INTERNAL_ERROR = "internal error: "
 INDEXING_FAILED = "indexing failed: "

@@ -11,11 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from foreign_desk.index.errors import StoreBusy, StoreError
-
-WRITER_BUSY = "another process is writing to the index"
-"""How ``WriterLock``'s ``StoreBusy`` begins; a recorded failure quoting it is a busy store
-(``feeds.busy_failure``)."""
+from foreign_desk.index.errors import WRITER_BUSY, StoreBusy, StoreError
 
 
 class WriterLock:
