@@ -6,11 +6,7 @@ before, and the next open finishes the job."""
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +24,10 @@ from foreign_desk.index.store.schema import (
     OWN_SLOT,
 )
 
-from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
 from tests.engine.test_own_keywords import keyword_partition, own_article, server_index
 from tests.fake_embedder import FakeEmbedder
+from tests.faults.damage import open_killed_at
 
 QUESTION = "When will the South China Sea code of conduct be finished?"
 VECTOR_TABLES = ("embeddings", "sentence_embeddings")
@@ -129,25 +125,6 @@ async def answers(settings) -> list[tuple[str, str]]:
         return [(r.article.title, r.text) for r in (await engine.ask(QUESTION, k=10)).results]
 
 
-def open_killed_at(data: Path, checkpoint: str) -> None:
-    """Open the store in a process that SIGKILLs itself at ``checkpoint``."""
-    code = (
-        "import asyncio, sys; from pathlib import Path; from foreign_desk.index.store.db import Store\n"
-        "async def main():\n    await (await Store.open(Path(sys.argv[1]))).close()\n"
-        "asyncio.run(main())"
-    )
-    env = {**os.environ, "FOREIGN_DESK_KILL_AT": checkpoint}
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(data)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-
-
 async def test_an_old_store_moves_to_rowid_tables_with_the_same_vectors_and_answers(
     make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,7 +147,7 @@ async def test_a_kill_while_migrating_leaves_a_store_that_answers(
     asked = await make_old_store(data, settings, tmp_path, monkeypatch)  # the old code's answers
     before = contents(data)
 
-    open_killed_at(data, checkpoint)
+    open_killed_at("foreign_desk.index.store.db:Store", data, checkpoint)
     migrated = checkpoint == "compact"  # killed after the migration's commit, before VACUUM
     assert layout(data) == {"embeddings": not migrated, "sentence_embeddings": not migrated}
     assert pending_compaction(data)[0] == migrated

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -245,3 +246,18 @@ def backups_are_whole(backups: Path) -> str | None:
             if not (folder / name).is_file():
                 return f"{folder.name} lacks {name}"
     return None
+
+
+def open_killed_at(opener: str, path: Path, point: str) -> None:
+    """``await (await <opener>(path)).close()`` (``opener``: ``module:Class``, whose ``open`` makes
+    the tables) in a process that SIGKILLs itself at checkpoint ``point``."""
+    module, name = opener.split(":")
+    code = (
+        f"import asyncio, sys; from pathlib import Path; from {module} import {name}\n"
+        f"async def main():\n    await (await {name}.open(Path(sys.argv[1]))).close()\n"
+        "asyncio.run(main())"
+    )
+    env = {**os.environ, "FOREIGN_DESK_KILL_AT": point}
+    command = [sys.executable, "-c", code, str(path)]
+    killed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-500:]

@@ -3,11 +3,7 @@ whose feed tables came from the store's migration 3, keep their feeds, follows a
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -23,11 +19,11 @@ from foreign_desk.index.store.schema import MIGRATIONS as STORE_MIGRATIONS
 from foreign_desk.index.text import caseless
 
 from tests.fake_embedder import FakeEmbedder
+from tests.faults.damage import open_killed_at
 
 # The feed tables exactly as the store's migration 3 created them before the split.
 OLD_MIGRATION_3 = FEED_MIGRATIONS[0][1].replace(" IF NOT EXISTS", "")
 NOW = "2024-03-05T10:00:00Z"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def versions(db: Path, table: str) -> list[int]:
@@ -127,20 +123,6 @@ async def test_topics_followed_twice_in_two_cases_before_keep_their_rows_and_are
         assert [f.topic for f in await desk.following(6)] == ["TÜRKİYE", "ﬁnance"]
 
 
-def open_killed_at(db: Path, point: str) -> None:
-    """Open the feed tables in a process that SIGKILLs itself at ``point``."""
-    code = (
-        "import asyncio, sys; from pathlib import Path; from foreign_desk.index.feeds.state import StateDB\n"
-        "async def main():\n    await (await StateDB.open(Path(sys.argv[1]))).close()\n"
-        "asyncio.run(main())"
-    )
-    env = {**os.environ, "FOREIGN_DESK_KILL_AT": point}
-    killed = subprocess.run(
-        [sys.executable, "-c", code, str(db)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-500:]
-
-
 def columns(db: Path, table: str) -> list[str]:
     with closing(sqlite3.connect(db)) as conn:
         return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
@@ -176,7 +158,7 @@ async def test_subscriptions_from_before_keep_their_feeds_with_what_came_after_t
     await conn.close()
     if killed:
         before = columns(data / DB_NAME, "feed_scopes")
-        open_killed_at(data / DB_NAME, "feed_schema_migrations-16")
+        open_killed_at("foreign_desk.index.feeds.state:StateDB", data / DB_NAME, "feed_schema_migrations-16")
         assert columns(data / DB_NAME, "feed_scopes") == before and "every_minutes" not in before
         assert (await versions(data / DB_NAME, "feed_schema_migrations"))[-1] == 15
     settings = make_settings(data, feeds=FeedSettings(seed=False))
