@@ -49,7 +49,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         # a link in it names, asked about by its headline).
         "match": answer.match,
         "understood": understood_json(answer),
-        # The question named only a time: the results are the articles published then, newest first.
+        # The question named only a time (or asked only for the newest news): the results are the
+        # articles published then (the newest), newest first.
         "period_articles": answer.period_articles,
     }
 

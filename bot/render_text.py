@@ -19,6 +19,8 @@ NOTHING_RELEVANT = "Nothing in the corpus answers that."
 NO_FILTERS = Filters()
 WEAK_MATCH = "No passage clearly answers this; the closest {}:"
 """Above passages that only partly match: "is" for one, "are" for more."""
+NEWEST_ARTICLES = "The question names no subject: the newest articles, newest first:"
+"""Above the newest articles, for a question asking only for news ("what's new?")."""
 _STARS = re.compile(r"\*{2,}")
 PROBLEMS_SHOWN = 50
 """Problems an index run lists one by one; the rest are counted (a folder of logs is not a corpus)."""
@@ -82,7 +84,9 @@ def linked_line(article: ArticleSummary) -> str:
 
 def period_caveat(answer: Answer) -> str:
     """What a page of a period's articles is (``Answer.period_articles``): no answer to a
-    question that named only a time, but the news published then."""
+    question that named only a time, but the news published then; or the newest news."""
+    if "published" not in answer.understood:
+        return NEWEST_ARTICLES
     first, last = (format_date(d) for d in answer.understood["published"])
     when = f"on {first}" if first == last else f"from {first} to {last}"
     return f"The question names only a time: the articles published {when}, newest first:"

@@ -129,7 +129,8 @@ class Answer:
     period_articles: bool = False
     """The question named only a time ("what happened in March 2025?"): the results are the
     first passages of the articles published then, newest first, not passages that answer it
-    (``match`` is ``"weak"``; ``search.period``)."""
+    (``match`` is ``"weak"``; ``search.period``). Also when it asked only for the newest news
+    ("what's new?"): the newest articles, and ``understood`` names no days."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,10 @@ def only_period(question: str, now: date = NOW) -> bool:
     return SearchRequest.of(question, Settings().search, now=now).only_period
 
 
+def only_news(question: str, now: date = NOW) -> bool:
+    return SearchRequest.of(question, Settings().search, now=now).only_news
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -61,6 +65,40 @@ def test_a_question_with_a_subject_or_no_time(question: str) -> None:
     assert not only_period(question)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's new?",
+        "latest news",
+        "What are the latest headlines?",
+        "Any recent world news?",
+        "berita terbaru",
+        "Ada kabar terbaru?",
+        "tampilkan berita terkini",
+        "news",
+    ],
+)
+def test_a_question_asking_only_for_the_newest_news(question: str) -> None:
+    assert only_news(question) and not only_period(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "apa kabar?",
+        "how are you?",
+        "what happened?",
+        "hello",
+        "what's new in Gaza?",
+        "berita terbaru tentang Rohingya",
+        "latest news from March 2025",  # a time: the period's articles
+        "news about the new president",
+    ],
+)
+def test_a_greeting_a_subject_or_a_time_is_no_request_for_the_newest_news(question: str) -> None:
+    assert not only_news(question)
+
+
 def test_no_question_of_the_evaluation_sets_names_only_a_time() -> None:
     """Every question there asks about something: their ranking must stay as it was."""
     for name in ("foreign_affairs.jsonl", "off_topic.jsonl", "sample.jsonl"):
@@ -68,3 +106,4 @@ def test_no_question_of_the_evaluation_sets_names_only_a_time() -> None:
             question = json.loads(line)
             now = date.fromisoformat(question["now"]) if "now" in question else NOW
             assert not only_period(question["question"], now), question["question"]
+            assert not only_news(question["question"], now), question["question"]

@@ -175,9 +175,11 @@ def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tu
 
 def _caveat(answer: Answer, tx: Texts) -> str:
     """Above a weak answer: that no passage clearly answers, or, for a question naming only a time,
-    that these are the articles published then (``Answer.period_articles``)."""
+    that these are the articles published then, or the newest (``Answer.period_articles``)."""
     if not answer.period_articles:
         return tx.plural("answer.weak", len(answer.results))
+    if "published" not in answer.understood:
+        return tx("answer.newest")
     first, last = (tx.date(d) for d in answer.understood["published"])
     if first == last:
         return tx("answer.period_day", day=first)

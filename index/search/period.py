@@ -1,5 +1,6 @@
 """Period: the answer to a question that names only a time ("what happened in March 2025?",
-"berita pekan lalu", ``SearchRequest.only_period``).
+"berita pekan lalu", ``SearchRequest.only_period``), or asks only for the newest news ("what's
+new?", ``SearchRequest.only_news``: the same page without a period).
 
 No passage answers it by meaning, but its asker wants the news of that period: the first
 passage of each article published then, newest first, as ``latest`` orders articles. The days
@@ -33,9 +34,9 @@ def within(filters: Filters, period: Period) -> Filters | None:
 def period_page(
     request: SearchRequest, read: Reader, gen: int, dim: int
 ) -> tuple[Page, Mapping[int, StoredPassage]] | None:
-    """The request's page of the period's articles (each by its first passage), with their rows."""
-    assert request.period is not None
-    filters = within(request.filters, request.period)
+    """The request's page of the period's articles (each by its first passage), with their rows;
+    without a period (``SearchRequest.only_news``), of the newest articles."""
+    filters = within(request.filters, request.period) if request.period else request.filters
     if filters is None:
         return None
     limit = request.stop + 1

@@ -10,7 +10,7 @@ from foreign_desk.index.asked_dates import Period, time_asked
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.errors import QuestionTooLong
 from foreign_desk.index.models import SHARED, Filters, Scope
-from foreign_desk.index.period_only import asks_only_time
+from foreign_desk.index.period_only import asks_only_news, asks_only_time
 from foreign_desk.index.text import normalise
 
 
@@ -64,6 +64,12 @@ class SearchRequest:
         """The question names a time and nothing else to look for (``period_only``): its answer
         is that period's articles (``search.period``)."""
         return self.period is not None and asks_only_time(self.undated)
+
+    @property
+    def only_news(self) -> bool:
+        """The question names no time and asks only for the newest news ("what's new?",
+        ``period_only``): its answer is the newest articles (``search.period``)."""
+        return self.period is None and asks_only_news(self.question)
 
     @property
     def stop(self) -> int:

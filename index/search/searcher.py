@@ -84,7 +84,7 @@ class Searcher:
             return self._answer(snapshot, request, read, started)
 
     def _answer(self, snapshot: Snapshot, request: SearchRequest, read: Reader, started: float) -> Answer:
-        if request.only_period:
+        if request.only_period or request.only_news:
             listed = self._period(snapshot, request, read, started)
             if listed is not None:
                 return listed
@@ -117,7 +117,8 @@ class Searcher:
         self, snapshot: Snapshot, request: SearchRequest, read: Reader, started: float
     ) -> Answer | None:
         """A question naming only a time: the articles published then (``search.period``), first
-        sentences marked; None when that period holds none. Neither retriever nor model runs."""
+        sentences marked; None when that period holds none. Asking only for news: the newest
+        articles. Neither retriever nor model runs."""
         laps = Laps()
         listed = period_page(request, read, snapshot.generation, snapshot.vectors.dim)
         if listed is None:
@@ -127,7 +128,6 @@ class Searcher:
         nothing = Retrieved((), frozenset(), np.zeros(snapshot.vectors.dim, np.float32), [], [], {})
         results = cite(shown, rows, nothing, {}, request.offset, own=_own(read, request, shown, rows))
         laps.lap("highlight", t)
-        assert request.period is not None
         return Answer(
             question=request.question,
             results=results,
@@ -136,7 +136,7 @@ class Searcher:
             has_more=shown.has_more,
             timings=laps.ms,
             match="weak",
-            understood={"published": request.period.as_json()},
+            understood={"published": request.period.as_json()} if request.period else {},
             period_articles=True,
         )
 

@@ -155,6 +155,16 @@ def test_a_question_naming_only_a_time_gets_the_articles_published_then(sample_c
     assert json.loads(invoke(sample_copy, "ask", NATO_JAPAN, "--json")[1])["period_articles"] is False
 
 
+def test_a_question_asking_only_for_news_gets_the_newest_articles(sample_copy: Path) -> None:
+    """ "what's the latest news?" was searched for its words and answered with weak passages."""
+    code, stdout, _ = invoke(sample_copy, "ask", "what's", "the", "latest", "news?")
+    lines = stdout.splitlines()
+    assert (code, lines[0]) == (0, "The question names no subject: the newest articles, newest first:")
+    data = json.loads(invoke(sample_copy, "ask", "berita terbaru", "--json")[1])
+    assert (data["period_articles"], data["understood"], data["match"]) == (True, {}, "weak")
+    assert [r["paragraphs"][0] for r in data["results"]] == [1]
+
+
 def test_a_dumb_terminal_gets_progress_lines_and_a_marked_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERM", "dumb")
     dumb = Console(file=io.StringIO(), width=200, force_terminal=True)  # a TTY with TERM=dumb

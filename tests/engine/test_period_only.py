@@ -115,6 +115,20 @@ async def test_an_empty_period_or_a_question_with_a_subject_is_searched_as_befor
     assert not (await march.ask("what happened?")).period_articles  # no time named
 
 
+@pytest.mark.parametrize("question", ["what's the latest news?", "berita terbaru", "What's new?"])
+async def test_asking_only_for_news_lists_the_newest_articles(march: Engine, question: str) -> None:
+    answer = await march.ask(question)
+    assert titles(answer) == [LATE_MARCH.title, EARLY_MARCH.title, FEBRUARY.title]
+    assert answer.period_articles and answer.match == "weak" and answer.understood == {}
+    own = await march.ask(question, scope=Scope(SERVER), filters=Filters(language="en"), k=2)
+    assert (titles(own), own.has_more) == ([OWN_MARCH.title, LATE_MARCH.title], True)
+
+
+async def test_a_greeting_or_news_about_something_is_searched_as_before(march: Engine) -> None:
+    for question in ("apa kabar?", "what's new about the ceasefire talks?"):
+        assert not (await march.ask(question)).period_articles, question
+
+
 async def test_the_outlets_own_day_counts_and_wire_copies_fold(make_settings, tmp_path: Path) -> None:
     """A Jakarta page of 1 March 06:30 WIB is of March though UTC says 28 February; a wire story
     two outlets carry is one result naming the other outlet."""

@@ -153,13 +153,12 @@ def test_the_articles_of_a_period_say_so_instead_of_answering(language: str) -> 
     )
     first, last = tx.date("2023-01-01"), tx.date("2023-01-31")
     assert first is not None and last is not None
-    for days, caveat in (
-        (["2023-01-01", "2023-01-31"], tx("answer.period", first=first, last=last)),
-        (["2023-01-31", "2023-01-31"], tx("answer.period_day", day=last)),
+    for understood, caveat in (
+        ({"published": ["2023-01-01", "2023-01-31"]}, tx("answer.period", first=first, last=last)),
+        ({"published": ["2023-01-31", "2023-01-31"]}, tx("answer.period_day", day=last)),
+        ({}, tx("answer.newest")),  # "berita terbaru": the newest articles, no days named
     ):
-        answer = Answer(
-            "berita?", found, 3.0, match="weak", understood={"published": days}, period_articles=True
-        )
+        answer = Answer("berita?", found, 3.0, match="weak", understood=understood, period_articles=True)
         for shown in (answer_embed(answer, tx=tx).description, answer_text(answer, tx=tx)):
             assert shown is not None and f"*{limits.escape(caveat)}*\n\n**[1]** " in shown
             assert tx.plural("answer.weak", 1) not in shown and last in shown
