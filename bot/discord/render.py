@@ -38,6 +38,7 @@ from .limits import (
 )
 
 COLOUR = discord.Colour.from_rgb(32, 86, 140)
+LINKED_MAX = CONTENT_MAX // 4
 SEP = " · "
 NO_FILTERS = Filters()
 _PARAGRAPHS = re.compile(r"\n\s*\n+")
@@ -140,12 +141,16 @@ def answer_embed(
     return embed
 
 
-def answer_text(answer: Answer, filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
+def answer_text(
+    answer: Answer, filters: Filters = NO_FILTERS, tx: Texts = EN, note: str | None = None
+) -> str:
     """The answer as a message's text, for a channel where the bot may not embed (no Embed Links):
-    Discord would drop the embed and leave only the buttons. The question in bold, the passages,
-    the footer as a small line."""
-    title, description, footer = _answer_parts(answer, filters, tx, CONTENT_MAX - 20)
-    return fit(f"**{title}**\n{description}\n-# {escape(footer)}", CONTENT_MAX)
+    Discord would drop the embed and leave only the buttons. The ``note`` (``linked_text``), the
+    question in bold, the passages, the footer as a small line: the passages make room for the
+    note, so the end of the answer is not cut off."""
+    head = f"{note}\n" if note else ""
+    title, description, footer = _answer_parts(answer, filters, tx, CONTENT_MAX - 20 - len(head))
+    return fit(f"{head}**{title}**\n{description}\n-# {escape(footer)}", CONTENT_MAX)
 
 
 def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tuple[str, str, str]:
@@ -215,9 +220,10 @@ def nothing_relevant_text(filters: Filters = NO_FILTERS, tx: Texts = EN) -> str:
 
 
 def linked_text(article: ArticleSummary, tx: Texts = EN) -> str:
-    """The line above an answer to a question that linked to ``article``: the story it is about."""
+    """The line above an answer to a question that linked to ``article``: the story it is about,
+    in at most ``LINKED_MAX`` characters (an answer as text shares the message with it)."""
     meta = ", ".join(p for p in (article.source, tx.date(article.day)) if p)
-    return fit(tx("menu.in_corpus", title=article.title, meta=meta), CONTENT_MAX, escape_content)
+    return fit(tx("menu.in_corpus", title=article.title, meta=meta), LINKED_MAX, escape_content)
 
 
 # -- listings ------------------------------------------------------------------------------------

@@ -174,29 +174,31 @@ async def compose(
     note: str | None = None,
     extra: Sequence[discord.Embed] = (),
     plain: bool = False,
+    asked: str | None = None,
 ) -> Reply:
     """The reply to a new question, with an optional ``note`` above it and ``extra`` embeds below;
     an answer with results gets a state for its buttons. ``plain``: the answer as text, for a
-    channel where the bot may not embed. A question that linked to an article says which."""
-    if note is None and answer.linked is not None:
-        note = linked_text(answer.linked, tx)
+    channel where the bot may not embed. A question that linked to an article says which, on
+    every page: the buttons keep the question as ``asked`` (with its links), not as the engine
+    read it (the headline in place of the link)."""
+    note = note if note is not None else linked_note(answer, tx)
     if answer.nothing_relevant or not answer.results:
         return Reply(_noted(note, nothing_relevant_text(filters, tx)), list(extra))
-    state = await _remembered(bot, answer, filters, asker_id)
+    state = await _remembered(bot, asked or answer.question, answer, filters, asker_id)
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, target)
     if plain:
-        return Reply(_noted(note, answer_text(answer, filters, tx)), list(extra), view)
+        return Reply(answer_text(answer, filters, tx, note), list(extra), view)
     return Reply(note, [_answer_embed(answer, filters, tx, extra), *extra], view)
 
 
 async def _remembered(
-    bot: ForeignDeskBot, answer: Answer, filters: Filters, asker_id: int
+    bot: ForeignDeskBot, question: str, answer: Answer, filters: Filters, asker_id: int
 ) -> AnswerState | None:
     """The state behind the answer's buttons, or None when another process keeps the store locked
     past its busy timeout: the asker still gets the answer, with its links but without Back / More
     and votes (they would have nothing to find)."""
     try:
-        state = await bot.answers.remember(answer.question, filters, asker_id)
+        state = await bot.answers.remember(question, filters, asker_id)
         await bot.answers.page_shown(state.id, answer.offset, answer.results)
     except sqlite3.OperationalError as exc:
         if error_code(exc) != sqlite3.SQLITE_BUSY:
@@ -204,6 +206,11 @@ async def _remembered(
         log.warning("%s stayed busy (%s): answer sent without its page and vote buttons", FILE_NAME, exc)
         return None
     return state
+
+
+def linked_note(answer: Answer, tx: Texts) -> str | None:
+    """The 🔗 line naming the article the question linked to (``Engine.ask`` reads its links)."""
+    return linked_text(answer.linked, tx) if answer.linked is not None else None
 
 
 def _noted(note: str | None, text: str) -> str:
@@ -236,7 +243,7 @@ async def turn_page(interaction: discord.Interaction, answer_id: str, offset: in
     await stored(bot.answers.page_shown(state.id, answer.offset, answer.results), busy="page.busy")
     view = answer_view(state, answer, bot.bot_settings.results_per_page, tx, translation_target(interaction))
     if interaction.message is not None and not interaction.message.embeds:  # a plain answer stays plain
-        text = answer_text(answer, state.filters, tx)
+        text = answer_text(answer, state.filters, tx, linked_note(answer, tx))
         await interaction.edit_original_response(content=text, view=view, allowed_mentions=NO_PINGS)
         return
     beside = interaction.message.embeds[1:] if interaction.message is not None else []  # e.g. coverage

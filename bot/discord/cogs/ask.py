@@ -64,7 +64,13 @@ class AskCog(commands.Cog):
         answer = await desk.answer(question, filters, scope=scope_of(interaction), now=day)
         tx, target = for_interaction(interaction), translation_target(interaction)
         reply = await compose(
-            self.bot, answer, asker_id=interaction.user.id, tx=tx, target=target, filters=filters
+            self.bot,
+            answer,
+            asker_id=interaction.user.id,
+            tx=tx,
+            target=target,
+            filters=filters,
+            asked=question,
         )
         await reply.edit_into(interaction)
 

@@ -109,7 +109,13 @@ class MentionsCog(commands.Cog):
                 answer = await self.bot.desk.answer(question, scope=scope_of_message(message), now=day)
             plain = not may_embed(message.channel)
             reply = await compose(
-                self.bot, answer, asker_id=message.author.id, tx=tx, target=tx.language, plain=plain
+                self.bot,
+                answer,
+                asker_id=message.author.id,
+                tx=tx,
+                target=tx.language,
+                plain=plain,
+                asked=question,
             )
             await reply.reply_to(message)
         except (Refusal, ForeignDeskError) as expected:

@@ -15,6 +15,7 @@ from foreign_desk.bot.discord.render import (
     answer_embed,
     answer_text,
     latest_embed,
+    linked_text,
     passage_markdown,
     progress_text,
     report_text,
@@ -104,6 +105,10 @@ def test_any_answer_fits_every_limit_and_pings_nobody(data: st.DataObject, n: in
     tx = texts(data.draw(st.sampled_from(LANGUAGES)))
     embed, text = answer_embed(answer, filters, tx), answer_text(answer, filters, tx)
     assert problems(None, [embed]) == [] and problems(text) == []
+    linked = ArticleSummary("9", data.draw(TEXT) or "?", data.draw(TEXT), None, "2024-03-05", "en", None, "")
+    note = linked_text(linked, tx)
+    noted = answer_text(answer, filters, tx, note)
+    assert problems(note) == [] and problems(noted) == [] and noted.startswith(f"{note}\n**")
     body = embed.to_dict()
     for part in (body["title"], body["description"], body["footer"]["text"]):
         assert "@everyone" not in part and "@here" not in part
@@ -353,3 +358,21 @@ def test_a_source_filter_shows_no_mention_or_token_in_the_footer(source: str) ->
     footer = answer_embed(Answer("q", (), 5.0), Filters(source=source)).footer.text or ""
     assert source.lstrip("<@!&#") in footer  # the filter is shown...
     assert source not in footer and not re.search(r"<[@#]!?&?\d", footer)  # ...as no mention
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_answer_as_text_makes_room_for_the_linked_line_above_it(language: str) -> None:
+    """The 🔗 line took its room from the end of a full page: its footer and last citation were
+    cut off. The passages make room instead."""
+    tx = texts(language)
+    ref = ArticleRef("1", "Patrols " * 30, "The Guardian", "https://x.example/a", "2024-03-05", "en", None)
+    sentence = "Indonesia and Australia will share radar data on the Arafura Sea. "
+    found = tuple(Result(r, 0.9, 0.9, sentence * 30, sentence, (r,), None, ref, "", r) for r in range(1, 4))
+    answer = Answer("what will the navies share?", found, 9.0, has_more=True)
+    linked = ArticleSummary("1", "Patrols " * 80, "The Guardian", None, "2024-03-05", "en", None, "")
+    note = linked_text(linked, tx)
+    whole, noted = answer_text(answer, tx=tx), answer_text(answer, tx=tx, note=note)
+    footer = whole.rsplit("\n", 1)[1]
+    assert footer.startswith("-# ") and len(whole) > 2000 - len(note)  # a full page
+    assert noted.startswith(f"{note}\n**what will the navies share?**\n**[1]** ")
+    assert noted.endswith(f"\n{footer}") and "**[3]** " in noted and problems(noted) == []
