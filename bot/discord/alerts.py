@@ -18,9 +18,11 @@ removed from too), or a thread locked since (50083, 160005) loses its follows at
 line naming its server and topics (``/following`` says which stopped and why); a thread that
 was only archived is not: the alert unarchives it.
 Any other Discord error is retried with a backoff (``alert_retry_s``, doubled each time), at
-most ``alert_attempts`` times, then the alert is dropped with a log line. A send that may have
-posted (a 5xx, or no answer: a timeout, a lost connection) is retried only while Discord
-remembers its nonce (``feeds.claims``: sooner, or dropped), so a retry never posts it twice.
+most ``alert_attempts`` times, then the alert is dropped with a log line, and ``/following``
+lists it for a while (``feeds.undelivered``): its channel's members see what they missed. A
+send that may have posted (a 5xx, or no answer: a timeout, a lost connection) is retried only
+while Discord remembers its nonce (``feeds.claims``: sooner, or dropped), so a retry never posts
+it twice.
 A post sent while the store is too busy to record it is recorded at the next look: its claim
 would otherwise hold its channel's alerts back until the next start.
 Concurrency: one task sends; ``stop`` may be awaited from any task.
@@ -38,6 +40,7 @@ import discord
 from foreign_desk.index.feeds import FeedDesk, Match, Post
 from foreign_desk.index.feeds.claims import retry_wait
 from foreign_desk.index.feeds.drops import DropReason
+from foreign_desk.index.feeds.undelivered import UndeliveredReason
 
 from .i18n import Texts, language_of, texts
 from .permissions import may_embed
@@ -240,6 +243,15 @@ class Alerts:
                 log.info("could not edit alert %s into plain text: %s", message.id, exc)
         return message
 
+    async def _undelivered(self, post: Post, reason: UndeliveredReason) -> None:
+        """Remember a dropped post for ``/following``; a store too busy to take it loses only that."""
+        try:
+            await self.feeds.alert_undelivered(post, reason)
+        except sqlite3.OperationalError as exc:
+            log.warning(
+                "could not note the alert dropped in channel %s for /following (%s)", post.channel_id, exc
+            )
+
     async def _unreachable(self, channel_id: int, exc: discord.HTTPException) -> None:
         """The channel is gone or closed to the bot (``CHANNEL_CLOSED``): its follows stop, once,
         and ``/following`` says why for a while (``FeedDesk.drop_follows``)."""
@@ -272,6 +284,7 @@ class Alerts:
                 tries,
                 exc,
             )
+            await self._undelivered(post, "unanswered" if maybe_posted else "refused")
             return
         log.warning(
             "could not post an alert in channel %s (attempt %d of %d), retrying within %.0f s: %s",

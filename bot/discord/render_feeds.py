@@ -15,6 +15,7 @@ from datetime import datetime
 import discord
 from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, Post
 from foreign_desk.index.feeds.drops import DroppedFollow
+from foreign_desk.index.feeds.undelivered import UndeliveredAlert
 from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
 
@@ -24,7 +25,9 @@ from .limits import (
     CONTENT_MAX,
     EMBED_DESCRIPTION_MAX,
     EMBED_TITLE_MAX,
+    EMBED_TOTAL_MAX,
     FIELD_VALUE_MAX,
+    embed_size,
     escape,
     escape_content,
     fit,
@@ -273,22 +276,32 @@ def following_embed(
     tx: Texts = EN,
     dropped: Sequence[DroppedFollow] = (),
     here: int | None = None,
+    undelivered: Sequence[UndeliveredAlert] = (),
 ) -> discord.Embed:
     """The topics followed in a channel (who added each, since when), or in the whole server by
-    channel; then those the bot stopped there lately (``dropped``), each with why, naming its
-    channel unless it is ``here`` (the channel listed: its threads' are named)."""
+    channel; then those the bot stopped there lately (``dropped``), each with why, and the alerts
+    it gave up on (``undelivered``), naming the channel of each unless it is ``here`` (the channel
+    listed: its threads' are named). The list of topics takes what the two leave of 6000."""
     embed = discord.Embed(title=tx("following.title_server" if server else "following.title"), colour=COLOUR)
-    if dropped:
-        lines = [_dropped_line(d, None if server else here, tx) for d in dropped]
-        value = join_within(lines, "\n", lambda n: tx("list.and_more", n=n), FIELD_VALUE_MAX)
-        embed.add_field(name=tx("following.dropped_title"), value=value, inline=False)
+    where = None if server else here
+    _add_list(embed, tx("following.dropped_title"), [_dropped_line(d, where, tx) for d in dropped], tx)
+    lines = [_undelivered_line(u, where, tx) for u in undelivered]
+    _add_list(embed, tx("following.undelivered_title"), lines, tx)
     if not follows:
         embed.description = tx("following.none_server" if server else "following.none")
         return embed
-    description = "\n".join(_follow_lines(follows, server, tx))
-    embed.description = description if len(description) <= EMBED_DESCRIPTION_MAX else fit(description, 4000)
     embed.set_footer(text=footer(f"{tx.plural('count.topics', len(follows))}{SEP}{pace_text(gap_s, tx)}"))
+    description = "\n".join(_follow_lines(follows, server, tx))
+    room = min(EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX - embed_size(dict(embed.to_dict())))
+    embed.description = description if len(description) <= room else fit(description, min(4000, room))
     return embed
+
+
+def _add_list(embed: discord.Embed, name: str, lines: list[str], tx: Texts) -> None:
+    """A field of ``lines`` (as many as fit, then "… and N more"); none without lines."""
+    if lines:
+        value = join_within(lines, "\n", lambda n: tx("list.and_more", n=n), FIELD_VALUE_MAX)
+        embed.add_field(name=name, value=value, inline=False)
 
 
 def _dropped_line(drop: DroppedFollow, here: int | None, tx: Texts) -> str:
@@ -297,6 +310,16 @@ def _dropped_line(drop: DroppedFollow, here: int | None, tx: Texts) -> str:
     where = "" if drop.channel_id == here else f"<#{drop.channel_id}> "
     why = tx(f"following.dropped.{drop.reason}", when=timestamp(drop.dropped_at) or "")
     return f"• {where}{fit_markdown(f'“{drop.topic}”', 120)} — {why}"
+
+
+def _undelivered_line(alert: UndeliveredAlert, here: int | None, tx: Texts) -> str:
+    """``• <#thread> “topic”: “Headline” and 2 more articles — not delivered 2 days ago: Discord
+    refused the message, several times`` (its channel named unless it is ``here``)."""
+    where = "" if alert.channel_id == here else f"<#{alert.channel_id}> "
+    what = fit_markdown(f"{quoted(alert.topics, tx)}: “{alert.headline}”", 240)
+    more = " " + tx.plural("following.undelivered.more", alert.articles - 1) if alert.articles > 1 else ""
+    why = tx(f"following.undelivered.{alert.reason}", when=timestamp(alert.dropped_at) or "")
+    return f"• {where}{what}{more} — {why}"
 
 
 def _alert_embed(post: Post, tx: Texts) -> discord.Embed:

@@ -89,7 +89,7 @@ class BotSettings:
     identify_spacing_s: float = 5.0
     """Least seconds between two gateway IDENTIFYs by any process on this data folder."""
     alert_attempts: int = 5
-    """Tries to post one alert before it is dropped (with a log line)."""
+    """Tries to post one alert before it is dropped (with a log line; ``/following`` lists it)."""
     alert_retry_s: float = 30.0
     """Seconds before the first retry of an alert Discord refused; doubled after each."""
     forget_after_days: float = 30.0

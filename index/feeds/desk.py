@@ -61,6 +61,7 @@ from foreign_desk.index.feeds.state import (
     Subscription,
     UnknownFeed,
 )
+from foreign_desk.index.feeds.undelivered import Undelivered, UndeliveredAlert, UndeliveredReason
 from foreign_desk.index.fetch import Fetcher, feed_key, poll_feed
 from foreign_desk.index.outlets import canonical_outlet
 from foreign_desk.index.progress import ProgressFn
@@ -122,6 +123,7 @@ class FeedDesk:
         self.state = FeedState(db)
         self.follows = Follows(engine, db, clock=clock)
         self.drops = Drops(db, clock=clock)
+        self.undelivered = Undelivered(db, clock=clock)
         self.claims = Claims(db, clock=clock)
         self.scopes = FeedScopes(db)
         self.servers = Servers(engine, self.scopes, self.settings, clock)
@@ -575,12 +577,18 @@ class FeedDesk:
 
     async def prune(self) -> int:
         """Forget the feed-less items and the topic matches that guard nothing any more
-        (``forget_feedless_items``, ``forget_spent_matches``), and old drops of follows
-        (``Drops.forget_old``); a failure of one is logged, and the
+        (``forget_feedless_items``, ``forget_spent_matches``), and old drops of follows and
+        alerts (``Drops.forget_old``, ``Undelivered.forget_old``); a failure of one is logged, and the
         others still run. Safe in several processes at once: a row is deleted only as it was
         read. Returns how many rows went."""
         forgotten = 0
-        for chore in (self.forget_feedless_items, self.forget_spent_matches, self.drops.forget_old):
+        chores = (
+            self.forget_feedless_items,
+            self.forget_spent_matches,
+            self.drops.forget_old,
+            self.undelivered.forget_old,
+        )
+        for chore in chores:
             try:
                 forgotten += await chore()
             except Exception:  # the store is busy or a bug: say so, the next turn tries again
@@ -730,6 +738,17 @@ class FeedDesk:
     ) -> list[DroppedFollow]:
         """The follows of a channel (and its threads) or server the bot stopped lately, newest first."""
         return await self.drops.recent(channel_id=channel_id, guild_id=guild_id)
+
+    async def alert_undelivered(self, post: Post, reason: UndeliveredReason) -> None:
+        """``post`` was given up on after its attempts: ``undelivered_alerts`` tells the members of
+        its channel for a while (``undelivered``)."""
+        await self.undelivered.remember(post, reason)
+
+    async def undelivered_alerts(
+        self, channel_id: int | None = None, *, guild_id: int | None = None
+    ) -> list[UndeliveredAlert]:
+        """The alerts of a channel (and its threads) or server given up on lately, newest first."""
+        return await self.undelivered.recent(channel_id=channel_id, guild_id=guild_id)
 
     async def following(self, channel_id: int | None = None, *, guild_id: int | None = None) -> list[Follow]:
         return await self.follows.following(channel_id, guild_id=guild_id)

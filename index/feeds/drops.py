@@ -68,7 +68,7 @@ class Drops:
         """Stop the follows of a channel (a deleted one's threads' too: not those of a channel
         merely closed, whose threads may let the bot post), or of a whole server, remembering
         each (one transaction); returns those stopped."""
-        where, keys = _where(channel_id, guild_id, threads=reason == "deleted")
+        where, keys = where_of(channel_id, guild_id, threads=reason == "deleted")
         sql, now = SQL_FOLLOWS_OF.format(where=where), self.clock()
         if not await self.db.rows(sql, keys):
             return []  # no write (no wait for the write lock): a channel without follows is deleted
@@ -85,7 +85,7 @@ class Drops:
     ) -> list[DroppedFollow]:
         """The drops of a channel (and its threads) or of a server in the last ``DROPS_KEPT_S``,
         newest first (``DROPS_SHOWN`` at most)."""
-        where, keys = _where(channel_id, guild_id, threads=True)
+        where, keys = where_of(channel_id, guild_id, threads=True)
         since = self.clock() - DROPS_KEPT_S
         rows = await self.db.rows(SQL_RECENT.format(where=where), (*keys, since, DROPS_SHOWN))
         return [
@@ -94,19 +94,24 @@ class Drops:
         ]
 
     async def forget_old(self) -> int:
-        """Forget the drops past ``DROPS_KEPT_S`` (or, by a clock since set back, as far ahead):
-        housekeeping's, so the table stays small. Returns how many went."""
-        now = self.clock()
-        sql = "FROM dropped_follows WHERE dropped_at NOT BETWEEN ? AND ?"
-        span = (now - DROPS_KEPT_S, now + DROPS_KEPT_S)
-        if not await self.db.rows(f"SELECT 1 {sql} LIMIT 1", span):
-            return 0  # no write (no wait for the write lock) where there is nothing to forget
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(f"DELETE {sql}", span)
-            return max(cur.rowcount, 0)
+        """Forget the drops past ``DROPS_KEPT_S``: housekeeping's, so the table stays small.
+        Returns how many went."""
+        return await forget_past(self.db, "dropped_follows", self.clock())
 
 
-def _where(
+async def forget_past(db: StateDB, table: str, now: float) -> int:
+    """Delete the rows of ``table`` (``dropped_follows``, ``undelivered_alerts``) dropped more
+    than ``DROPS_KEPT_S`` before ``now`` (or, by a clock since set back, as far ahead)."""
+    sql = f"FROM {table} WHERE dropped_at NOT BETWEEN ? AND ?"
+    span = (now - DROPS_KEPT_S, now + DROPS_KEPT_S)
+    if not await db.rows(f"SELECT 1 {sql} LIMIT 1", span):
+        return 0  # no write (no wait for the write lock) where there is nothing to forget
+    async with db.transaction() as conn:
+        cur = await conn.execute(f"DELETE {sql}", span)
+        return max(cur.rowcount, 0)
+
+
+def where_of(
     channel_id: int | None, guild_id: int | None, *, threads: bool
 ) -> tuple[str, tuple[int | None, ...]]:
     """The rows of a channel (and of its threads), else of a server: a condition and its values."""

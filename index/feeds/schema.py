@@ -316,4 +316,26 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE parent_id IS NOT NULL;
         """,
     ),
+    (
+        19,
+        # Alerts given up on after their attempts (``undelivered``: Discord refused them, or
+        # failed to answer), kept a while so /following shows what its channel did not get.
+        """
+        CREATE TABLE undelivered_alerts (
+            id         INTEGER PRIMARY KEY,
+            channel_id INTEGER NOT NULL,
+            guild_id   INTEGER,
+            parent_id  INTEGER,
+            topics     TEXT NOT NULL,
+            headline   TEXT NOT NULL,
+            articles   INTEGER NOT NULL,
+            reason     TEXT NOT NULL,
+            dropped_at REAL NOT NULL
+        );
+        CREATE INDEX undelivered_alerts_channel ON undelivered_alerts(channel_id, dropped_at);
+        CREATE INDEX undelivered_alerts_guild ON undelivered_alerts(guild_id, dropped_at);
+        CREATE INDEX undelivered_alerts_parent ON undelivered_alerts(parent_id, dropped_at)
+            WHERE parent_id IS NOT NULL;
+        """,
+    ),
 )

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.feeds import FeedDesk, FeedError, Match
+from foreign_desk.index.feeds import FeedDesk, FeedError, Match, Post
 from foreign_desk.index.feeds.drops import DROPS_KEPT_S
+from foreign_desk.index.models import ArticleSummary
 
 from tests.feeds.conftest import FakeClock, serve_story
 from tests.feeds.news import GAZA, PATROL, PATROL_UPDATED, SUDAN, WIRE, rss
@@ -137,6 +138,51 @@ async def test_follows_the_bot_stops_are_remembered_for_a_week_with_why(
     assert await desk.prune() == 1
     clock.advance(60)
     assert await desk.dropped_follows(guild_id=1) == [] and await desk.prune() == 2
+
+
+async def test_alerts_given_up_on_are_remembered_for_a_week_with_why(
+    desk: FeedDesk, clock: FakeClock
+) -> None:
+    """An alert dropped after its attempts was a log line only: it is remembered (its topics,
+    first headline, how many articles, why), newest first, for ``DROPS_KEPT_S``; a channel's list
+    holds its threads'; housekeeping forgets the old ones. The follows stay."""
+    await desk.follow(111, FISHING, guild_id=1)
+    await desk.follow(555, GAZA_AID, guild_id=1, parent_id=111)
+    await desk.alert_undelivered(_post(111, (FISHING,), 1, guild_id=1), "refused")
+    clock.advance(60)
+    await desk.alert_undelivered(_post(555, (GAZA_AID,), 3, guild_id=1), "unanswered")
+    await desk.alert_undelivered(_post(777, (FISHING,), 1, guild_id=2), "refused")
+    shown = [
+        (u.channel_id, u.topics, u.headline, u.articles, u.reason) for u in await desk.undelivered_alerts(111)
+    ]
+    assert shown == [
+        (555, (GAZA_AID,), "Headline 0", 3, "unanswered"),
+        (111, (FISHING,), "Headline 0", 1, "refused"),
+    ]
+    assert [u.channel_id for u in await desk.undelivered_alerts(555)] == [555]
+    assert [u.channel_id for u in await desk.undelivered_alerts(guild_id=2)] == [777]
+    assert [f.channel_id for f in await desk.following()] == [111, 555]
+    clock.advance(DROPS_KEPT_S - 30)
+    assert [u.channel_id for u in await desk.undelivered_alerts(guild_id=1)] == [555]  # the first: too old
+    assert await desk.prune() == 1
+    clock.advance(60)
+    assert await desk.undelivered_alerts(guild_id=1) == [] and await desk.prune() == 2
+
+
+def _post(channel_id: int, topics: tuple[str, ...], n: int, *, guild_id: int) -> Post:
+    items = tuple(
+        Match(
+            1,
+            channel_id,
+            topics[0],
+            ArticleSummary(f"a{i}", f"Headline {i}", "Outlet", None, None, "en", None, ""),
+            0.9,
+            1.0,
+            guild_id,
+        )
+        for i in range(n)
+    )
+    return Post(channel_id, items, ((),) * n, tuple(f"a{i}" for i in range(n)), topics)
 
 
 async def test_a_deleted_channels_threads_stop_with_it_a_closed_ones_do_not(desk: FeedDesk) -> None:

@@ -174,15 +174,18 @@ class FollowCog(commands.Cog):
             raise Refusal("following.not_manager")
         await defer_private(interaction)
         feeds = self.bot.feeds
-        if server:
-            follows = await feeds.following(guild_id=interaction.guild_id)
-            dropped = await feeds.dropped_follows(guild_id=interaction.guild_id)
-        else:
-            follows = await feeds.following(interaction.channel_id)
-            dropped = await feeds.dropped_follows(interaction.channel_id)
-        tx = for_interaction(interaction)
+        where = {"guild_id": interaction.guild_id} if server else {"channel_id": interaction.channel_id}
+        follows = await feeds.following(**where)
+        dropped = await feeds.dropped_follows(**where)
+        undelivered = await feeds.undelivered_alerts(**where)
         embed = following_embed(
-            follows, server=server, gap_s=self.gap_s, tx=tx, dropped=dropped, here=interaction.channel_id
+            follows,
+            server=server,
+            gap_s=self.gap_s,
+            tx=for_interaction(interaction),
+            dropped=dropped,
+            here=interaction.channel_id,
+            undelivered=undelivered,
         )
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 

@@ -104,10 +104,11 @@ async def test_an_alert_failing_again_and_again_is_dropped_after_its_attempts(
         count=10,
         retry_after=0.01,
     )
-    await _dropped_after_two_attempts(standin, start_bot, news, caplog)
+    listed = await _dropped_after_two_attempts(standin, start_bot, news, caplog)
     assert injected.sent == 10 and standin.bot_messages(standin.general) == []
     assert [r.status for r in standin.requests if r.route == posts] == [429] * 10
     assert "after 2 failed attempts" in caplog.text
+    assert listed == [f"• “{TOPIC}”: “{PATROL.title}” — " + EN("following.undelivered.refused")]
 
 
 async def test_a_server_that_removes_the_bot_stops_its_follows_and_is_forgotten_later(
@@ -327,15 +328,23 @@ async def test_a_refusal_that_says_nothing_of_the_channel_keeps_its_follows(
         "internal network error",
         count=2,
     )
-    await _dropped_after_two_attempts(standin, start_bot, news, caplog)
+    listed = await _dropped_after_two_attempts(standin, start_bot, news, caplog, locale="id")
     assert blocked.sent == 2 and "stopping its" not in caplog.text
+    refused = texts("id")("following.undelivered.refused")
+    assert listed == [f"• “{TOPIC}”: “{PATROL.title}” — {refused}"]
 
 
 async def _dropped_after_two_attempts(
-    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
-) -> None:
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    news: FixtureServer,
+    caplog: pytest.LogCaptureFixture,
+    locale: str = "en-US",
+) -> list[str]:
     """Follow a topic in #general, fetch an article on it, wait until its alert is dropped after
-    two failed attempts: the post is no longer pending and the channel still follows the topic."""
+    two failed attempts: the post is no longer pending and the channel still follows the topic.
+    Returns the lines /following (in ``locale``) shows of the alerts not delivered there, when
+    written ``{when}``: only a log line said so, and the list showed nothing."""
     url = publish(news, [PATROL])
     options = alerts_options(alert_attempts=2, alert_retry_s=0.05)
     async with asyncio.timeout(TIMEOUT), start_bot(**options) as bot:
@@ -345,6 +354,13 @@ async def _dropped_after_two_attempts(
         await standin.wait_until(lambda: "dropping an alert" in caplog.text, timeout=90, what="the drop")
         assert await bot.feeds.follows.pending() == []
         assert [f.topic for f in await bot.feeds.following(standin.general.id)] == [TOPIC]
+        ix = await standin.send_slash_command("following", locale=locale)
+        listing = await ix.wait_for_reply(timeout=10)
+    assert listing.ephemeral and not listing.pings
+    [field] = embed_of(listing)["fields"]
+    assert field["name"] == texts(locale[:2])("following.undelivered_title")
+    assert TOPIC in embed_of(listing)["description"]  # still followed
+    return [re.sub(r"<t:\d+:R>", "{when}", line) for line in field["value"].split("\n")]
 
 
 async def test_a_thread_locked_since_its_follow_stops_following_at_its_first_alert(

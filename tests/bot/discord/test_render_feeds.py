@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from foreign_desk.bot.discord.i18n import texts
+from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.limits import CONTENT_MAX, problems
 from foreign_desk.bot.discord.render_feeds import (
     alert_message,
@@ -17,6 +17,7 @@ from foreign_desk.bot.discord.render_feeds import (
 )
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
 from foreign_desk.index.feeds.drops import DroppedFollow
+from foreign_desk.index.feeds.undelivered import UndeliveredAlert
 from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
 
@@ -126,6 +127,10 @@ def test_a_long_feed_list_and_follow_list_fit_one_embed():
     dropped = [
         DroppedFollow(5 + i % 2, 1, f"gone {i} " + NASTY * 4, "closed", 1_709_600_000.0) for i in range(10)
     ]
+    undelivered = [
+        UndeliveredAlert(5 + i % 2, (f"topic {i} " + NASTY * 4,) * 3, NASTY * 9, 1 + i, "refused", 1.7e9)
+        for i in range(10)
+    ]
     for server in (False, True):
         assert problems(None, [following_embed(follows, server=server, gap_s=600)]) == []
         embed = following_embed(follows, server=server, gap_s=600, tx=texts("id"), dropped=dropped, here=5)
@@ -133,6 +138,38 @@ def test_a_long_feed_list_and_follow_list_fit_one_embed():
         [field] = embed.fields
         assert field.value.endswith("lainnya") and "@everyone" not in field.value.replace("\\@", "")
         assert ("<#5> " in field.value) is server and "<#6> " in field.value
+        embed = following_embed(
+            follows, server=server, gap_s=600, dropped=dropped, here=5, undelivered=undelivered
+        )
+        assert problems(None, [embed]) == [] and embed.description
+        assert [f.name for f in embed.fields] == [
+            EN("following.dropped_title"),
+            EN("following.undelivered_title"),
+        ]
+        value = embed.fields[1].value or ""
+        assert value.endswith("more") and "@everyone" not in value.replace("\\@", "")
+        assert ("<#5> " in value) is server and "<#6> " in value
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_an_alert_given_up_on_says_what_when_and_why(language: str):
+    tx = texts(language)
+    alerts = [
+        UndeliveredAlert(
+            6, ("fishing", "**patrols**"), "Navies [meet](https://evil.example)", 3, "unanswered", 1.7e9
+        ),
+        UndeliveredAlert(5, ("fishing",), "Sanctions", 1, "refused", 1.6e9),
+    ]
+    embed = following_embed([], server=False, gap_s=600, tx=tx, here=5, undelivered=alerts)
+    [field] = embed.fields
+    more = tx.plural("following.undelivered.more", 2)
+    assert field.name == tx("following.undelivered_title") and embed.description == tx("following.none")
+    topics = tx("list.and", items="“fishing”", last=r"“\*\*patrols\*\*”")
+    assert (field.value or "").split("\n") == [
+        f"• <#6> {topics}: “Navies \\[meet\\](https://evil.example)” {more} — "
+        + tx("following.undelivered.unanswered", when="<t:1700000000:R>"),
+        "• “fishing”: “Sanctions” — " + tx("following.undelivered.refused", when="<t:1600000000:R>"),
+    ]
 
 
 @pytest.mark.parametrize(
