@@ -99,6 +99,30 @@ def test_a_greeting_a_subject_or_a_time_is_no_request_for_the_newest_news(questi
     assert not only_news(question)
 
 
+@pytest.mark.parametrize(
+    "greeting",
+    [
+        "apa kabar hari ini?",
+        "Apa kabar pagi ini?",
+        "bagaimana kabar anda hari ini?",
+        "how are you today?",
+        "How's it going this week?",
+        "what's up today?",
+        "good morning",
+        "selamat pagi",
+    ],
+)
+def test_a_greeting_naming_a_time_is_small_talk(greeting: str) -> None:
+    assert not only_period(greeting)
+
+
+@pytest.mark.parametrize(
+    "question", ["Apa kabar terbaru hari ini?", "Ada kabar apa hari ini?", "How are you? Any news today?"]
+)
+def test_a_greeting_beside_a_word_asking_for_news_names_only_a_time(question: str) -> None:
+    assert only_period(question)
+
+
 def test_no_question_of_the_evaluation_sets_names_only_a_time() -> None:
     """Every question there asks about something: their ranking must stay as it was."""
     for name in ("foreign_affairs.jsonl", "off_topic.jsonl", "sample.jsonl"):

@@ -129,6 +129,12 @@ async def test_a_greeting_or_news_about_something_is_searched_as_before(march: E
         assert not (await march.ask(question)).period_articles, question
 
 
+@pytest.mark.parametrize("greeting", ["apa kabar hari ini?", "how are you today?"])
+async def test_a_greeting_is_not_answered_with_the_days_articles(march: Engine, greeting: str) -> None:
+    answer = await march.ask(greeting, now=date(2025, 3, 20))
+    assert not answer.period_articles  # searched as any question: no list of the day's news
+
+
 async def test_the_outlets_own_day_counts_and_wire_copies_fold(make_settings, tmp_path: Path) -> None:
     """A Jakarta page of 1 March 06:30 WIB is of March though UTC says 28 February; a wire story
     two outlets carry is one result naming the other outlet."""
