@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from foreign_desk.bot.cli_common import (
     PathProblem,
+    Refused,
     State,
     count_bar,
     err,
@@ -181,8 +182,11 @@ def ask(
     from foreign_desk.bot.render_text import print_answer
 
     question = " ".join(words)  # unquoted, the shell hands it over word by word
+    longest = state.settings.search.max_question_chars  # the engine's limit, checked before it opens
     if not question.strip():
-        raise click.UsageError("the question is empty")
+        raise Refused("the question is empty")
+    if len(question) > longest:
+        raise Refused(f"the question is {len(question):,} characters long; at most {longest:,}")
 
     async def go() -> None:
         day = now.date() if now else date.today()  # the asker's own day ("yesterday", 7d): local, not UTC

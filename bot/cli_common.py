@@ -119,13 +119,18 @@ def print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=not unicode_stdout()))
 
 
-class PathProblem(click.ClickException):
-    """A path named on the command line that cannot be used (missing, a file where a folder
-    belongs, a FIFO): one ``error:`` line and exit status 1, as every mistake that is not a usage
-    error or a bad setting (README, "Commands"); click's own path checks exit 2."""
+class Refused(click.ClickException):
+    """A value on the command line the command refuses (an empty question, one too long): one
+    ``error:`` line and exit status 1, as every mistake that is not a usage error or a bad
+    setting (README, "Commands"); click's own checks exit 2."""
 
     def show(self, file: object = None) -> None:
         err.print(f"[red]error:[/red] {escape(self.message)}")
+
+
+class PathProblem(Refused):
+    """A path named on the command line that cannot be used (missing, a file where a folder
+    belongs, a FIFO); click's own path checks exit 2."""
 
 
 def regular_path(ctx: object, param: object, value: P) -> P:

@@ -538,7 +538,7 @@ def test_restoring_from_a_path_that_does_not_exist_says_so(sample_copy: Path, tm
         (["ask", NATO_JAPAN, "--since", "last tuesday"], 1, "error: not a date"),
         (["ask", NATO_JAPAN, "--lang", "english"], 1, "error: not a language code"),
         (["ask", NATO_JAPAN, "--since", "2025-01-01", "--until", "2020-01-01"], 1, "is after --until"),
-        (["ask", "  "], 2, "the question is empty"),
+        (["ask", "  "], 1, "error: the question is empty"),
         (["ask", NATO_JAPAN, "--k", "0"], 2, "--k"),
         (["sync", "--guild", "0"], 2, "'--guild': 0 is not in the range x>=1"),  # as every --guild
     ],
@@ -550,6 +550,26 @@ def test_user_mistakes_are_one_line_without_traceback(
     assert exit_code == code
     assert message in stderr
     assert "Traceback" not in stderr + stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ([""], "the question is empty"),
+        (["  ", " "], "the question is empty"),
+        (["x" * 1001], "the question is 1,001 characters long; at most 1,000"),
+        (["x" * 500, "y" * 500], "the question is 1,001 characters long; at most 1,000"),  # words joined
+    ],
+)
+@pytest.mark.parametrize("as_json", [[], ["--json"]], ids=["text", "json"])
+def test_a_question_refused_for_its_length_exits_1_before_anything_is_opened(
+    tmp_path: Path, words: list[str], said: str, as_json: list[str]
+) -> None:
+    """An empty question and one too long are the same kind of mistake (README, "Commands"):
+    one line, exit status 1, and the shipped corpus is not indexed first only to refuse it."""
+    data = tmp_path / "data"
+    assert invoke(data, "ask", *words, *as_json) == (1, "", f"error: {said}\n")
+    assert not data.exists()
 
 
 SQLITE_FAILS = """
