@@ -86,6 +86,43 @@ def test_one_paragraph_per_line_and_hard_wrapped_text(tmp_path: Path, read_all) 
     ]
 
 
+HEADLINE = "Indonesia and Japan agree to step up joint maritime patrols in the region"  # 40-100 characters
+WRAPPED = (
+    "The foreign ministers of both countries met in Jakarta on Tuesday and agreed\n"
+    "to expand joint coast guard exercises, officials said after the meeting, which\n"
+    "lasted three hours and covered trade as well as security in the region.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "paragraphs"),
+    [
+        (HEADLINE + "\n" + WRAPPED, 1),  # a hard-wrapped paragraph at once: it took the headline in
+        (HEADLINE + ".\nThe ministers met on Tuesday.\nThey agreed to expand the patrols.\n", 2),
+        ("\n \n" + HEADLINE + "\r\n\r\n" + WRAPPED.replace("\n", "\r\n"), 1),
+    ],
+    ids=["wrapped-at-once", "a-line-each-at-once", "blank-lines-first-crlf"],
+)
+def test_the_first_line_is_the_headline_with_or_without_a_blank_line_after_it(
+    tmp_path: Path, text: str, paragraphs: int, read_all
+) -> None:
+    """As the README says: the article was refused ("no body text") when its text followed a
+    headline as long as a wrapped line without a blank line between them."""
+    path = tmp_path / "story.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    [article], problems = read_all(path)
+    assert problems == [] and article.title.rstrip(".") == HEADLINE
+    assert len(article.paragraphs) == paragraphs and article.paragraphs[0].startswith("The ")
+
+
+def test_an_article_on_one_line_says_where_its_text_goes(tmp_path: Path, read_all) -> None:
+    path = tmp_path / "one-line.txt"
+    path.write_text(" ".join(WRAPPED.split()) * 50, encoding="utf-8")
+    articles, [found] = read_all(path)
+    assert articles == []
+    assert found.reason == "no body text: the first line is the headline, the article's text goes below it"
+
+
 def test_numbered_list_is_not_a_set_of_headings(tmp_path: Path, read_all) -> None:
     path = tmp_path / "list.txt"
     path.write_text(
