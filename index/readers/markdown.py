@@ -49,6 +49,19 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _day_or_text(loader: yaml.SafeLoader, node: Any) -> Any:
+    """A value YAML reads as a date (``2025-03-12``), or its text when no such day exists
+    (``2025-02-30``, any key): the article is kept and says it has no date it can hold, as a
+    JSON Lines one does, rather than the whole file being refused."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_NoAliasLoader.add_constructor("tag:yaml.org,2002:timestamp", _day_or_text)
+
+
 # Every rule stops at the next opening delimiter, so a paragraph of 200 KB of ``[`` or
 # ``*a `` is read in linear time (a span that may hold its own delimiter is scanned to the
 # end of the text from every opener: quadratic).
@@ -94,7 +107,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise ReaderError("YAML front matter uses an alias (*name); write the value out") from None
     except RecursionError:
         raise ReaderError("YAML front matter is nested too deeply") from None
-    except (ValueError, OverflowError) as exc:  # a date like 2024-13-45, an integer of 5,000 digits
+    except (ValueError, OverflowError) as exc:  # an integer of 5,000 digits
         raise ReaderError(f"unreadable value in YAML front matter ({str(exc)[:80]})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

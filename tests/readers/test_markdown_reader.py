@@ -139,3 +139,28 @@ def test_nested_front_matter_keeps_its_indentation(tmp_path: Path, read_all) -> 
     [article], problems = read_all(path)
     assert problems == []
     assert article.source == "Kompas"
+
+
+@pytest.mark.parametrize(
+    ("front", "body", "published", "said"),
+    [
+        ("published: 2023-02-30", "Isi berita.", None, "'2023-02-30' is no date it can hold; it has no date"),
+        ("date: 2024-13-45", "Presiden berpidato di Jakarta, Kamis (17/8/2023).", "2023-08-17",
+         "'2024-13-45' is no date it can hold; it has the day in its text, 2023-08-17"),
+        ("published: 2023-01-31\nupdated: 2023-02-30", "Isi berita.", "2023-01-31", None),  # a key not read
+    ],
+    ids=["no-such-day", "no-such-month", "other-key"],
+)  # fmt: skip
+def test_an_impossible_date_costs_the_date_not_the_article(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture, front: str, body: str, published: str | None,
+    said: str | None,
+) -> None:  # fmt: skip
+    """YAML reads 2023-02-30 as a date and fails: the whole file was refused ("unreadable value"),
+    where a JSON Lines row only loses its date, and says so."""
+    path = tmp_path / "typo.md"
+    path.write_text(f"---\ntitle: Judul\n{front}\n---\n{body}\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        [article], problems = read_all(path)
+    assert problems == [] and article.published == published
+    warned = [r.getMessage() for r in caplog.records if "published value" in r.getMessage()]
+    assert warned == ([f"{path.resolve()}: its published value {said}"] if said else [])
