@@ -28,9 +28,10 @@ class Plan:
     replaced: list[int] = field(default_factory=list)
     """Article rows replaced by a new version."""
     gone: list[ExistingArticle] = field(default_factory=list)
-    """Live articles whose files (in the run's scope) no longer hold them, removed with ``prune``."""
+    """Live articles whose files (in the run's scope) no longer hold them: removed when the run
+    read that file (a JSON Lines row deleted, a ``url`` added), else only with ``prune``."""
     kept_gone: int = 0
-    """Such articles kept because the run does not prune."""
+    """Those whose files are gone, kept because the run does not prune."""
     untouched: list[int] = field(default_factory=list)
     """Live article rows the run keeps as they are (sorted)."""
     added_ids: list[str] = field(default_factory=list)
@@ -91,11 +92,14 @@ class Planner:
         self.full = full
         self.out = Plan()
         self.seen: set[str] = set()
+        self.read: set[str] = set()
+        """The files the articles came from: one read holds all it has (a troubled one is kept whole)."""
 
     def add(self, item: Prepared) -> bool:
         """Count ``item``; whether it is to be staged (new, changed, or everything with ``full``)."""
         out, key = self.out, item.article.key
         self.seen.add(key)
+        self.read.add(item.article.path or "")
         old = self.existing.get(key)
         if old is None:
             out.added_ids.append(item.article.id)
@@ -116,8 +120,9 @@ class Planner:
             for old in self.existing.values()
             if old.key not in self.seen and in_scope(old.path, scope) and not _kept(old.path, keep_paths)
         ]
-        if not prune:
-            out.kept_gone, out.gone = len(out.gone), []
+        if not prune:  # a file read holds the article no more: nothing is missing, it is gone
+            taken_out = [old for old in out.gone if old.path in self.read]
+            out.kept_gone, out.gone = len(out.gone) - len(taken_out), taken_out
         gone_rows = {old.row for old in out.gone}
         out.untouched = sorted({old.row for old in self.existing.values()} - set(out.replaced) - gone_rows)
         return out

@@ -107,6 +107,31 @@ async def test_incremental_reindex_embeds_only_what_changed(sample_engine: Engin
     assert (await sample_engine.ask("what did NATO and Japan agree on?")).results
 
 
+async def test_a_row_deleted_from_a_file_goes_and_the_rows_after_it_are_listed_once(
+    make_settings, tmp_path: Path
+) -> None:
+    """Without urls a row's article is its file and line: deleting line 1 moved the others up,
+    and the article of the last line was kept beside its moved copy until ``--prune``. A file
+    deleted is still kept until then (an unmounted drive is no deletion)."""
+    news = tmp_path / "news"
+    news.mkdir()
+    rows = [{k: v for k, v in a.items() if k != "url"} for a in (ASEAN, MERCOSUR, dict(ASEAN, title="Third"))]
+    feed = write_jsonl(news / "mine.jsonl", *rows)
+    story = news / "story.md"
+    story.write_text("---\ntitle: Envoys meet\n---\nEnvoys met in Jakarta on Monday to talk about trade.\n")
+    deleted = news / "deleted.txt"
+    deleted.write_text("Talks end\n\nThe talks ended on Friday without an agreement on tariffs.\n")
+    async with await Engine.open(make_settings(tmp_path / "data"), embedder=FakeEmbedder()) as engine:
+        await engine.index([news])
+        write_jsonl(feed, *rows[1:])
+        story.write_text(story.read_text().replace("---\nEnvoys", "url: https://n.example/a\n---\nEnvoys"))
+        deleted.unlink()
+        report = await engine.index([news])
+        titles = sorted(a.title for a in await engine.latest(limit=10))
+    assert (report.articles_removed, report.articles_gone_kept) == (2, 1)  # line 3's old place, story's path
+    assert titles == sorted([MERCOSUR["title"], "Third", "Envoys meet", "Talks end"])
+
+
 async def test_a_broken_file_keeps_its_articles(sample_engine: Engine, tmp_path: Path) -> None:
     news = tmp_path / "news"
     news.mkdir()

@@ -89,6 +89,21 @@ def test_plan_drops_only_articles_from_files_it_read_without_problems(tmp_path: 
     assert todo.untouched == [2, 3, 4] and todo.changes
 
 
+def test_without_prune_only_an_article_taken_out_of_a_file_read_goes(tmp_path: Path) -> None:
+    """A file read whole no longer holds it (a JSON Lines row deleted, a url added): nothing is
+    missing, so it goes; one of a deleted file waits for ``prune``. It waited too, and every row
+    after a deleted one was then listed twice."""
+    wire, deleted = str(tmp_path / "wire.jsonl"), str(tmp_path / "old.txt")
+    still, moved, taken_out = (prepared(n, path=wire) for n in ("still", "moved", "taken out"))
+    lost = prepared("lost", path=deleted)
+    live = {p.article.key: existing(n, p) for n, p in enumerate((still, taken_out, lost), 1)}
+    todo = plan([still, moved], live, full=False, scope=[tmp_path], keep_paths=set(), prune=False)
+    assert ([old.uid for old in todo.gone], todo.kept_gone) == ([taken_out.article.id], 1)
+    assert todo.untouched == [1, 3]
+    pruned = plan([still, moved], live, full=False, scope=[tmp_path], keep_paths=set(), prune=True)
+    assert [old.row for old in pruned.gone] == [2, 3] and not pruned.kept_gone
+
+
 def test_a_plan_made_one_article_at_a_time_is_the_plan_made_at_once(tmp_path: Path) -> None:
     """A run judges each article as it reads it and keeps none: ``Planner.add`` says whether to
     stage it, ``finish`` what is gone; the same plan as from every article at once."""
