@@ -110,14 +110,21 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     except (ValueError, OverflowError) as exc:  # an integer of 5,000 digits
         raise ReaderError(f"unreadable value in YAML front matter ({str(exc)[:80]})") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        raise ReaderError(f"broken YAML front matter{where}") from None
+        raise ReaderError(_yaml_problem(exc)) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         raise ReaderError("front matter is not a mapping of keys to values")
     return {str(k).strip().lower(): v for k, v in meta.items()}, text[m.end() :]
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where the front matter breaks and why, as YAML says it, with the fix for the usual cause:
+    a headline holding ": " ("title: NATO: a new era") reads as a second key."""
+    mark, why = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    where = f" at line {mark.line + 2}" if mark is not None else ""
+    hint = " (put a value holding ': ' in quotes)" if why == "mapping values are not allowed here" else ""
+    return f"broken YAML front matter{where}" + (f": {why}{hint}" if why else "")
 
 
 def parse_body(body: str) -> list[tuple[str, int]]:

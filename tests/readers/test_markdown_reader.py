@@ -164,3 +164,15 @@ def test_an_impossible_date_costs_the_date_not_the_article(
     assert problems == [] and article.published == published
     warned = [r.getMessage() for r in caplog.records if "published value" in r.getMessage()]
     assert warned == ([f"{path.resolve()}: its published value {said}"] if said else [])
+
+
+def test_a_headline_holding_a_colon_says_how_to_fix_it(tmp_path: Path, read_all) -> None:
+    """The most usual broken front matter; it said only "broken YAML front matter at line 2"."""
+    path = tmp_path / "colon.md"
+    path.write_text("---\ntitle: NATO: a new era\n---\nIsi berita.\n", encoding="utf-8")
+    articles, [found] = read_all(path)
+    assert articles == []
+    assert found.reason == (
+        "broken YAML front matter at line 2: mapping values are not allowed here "
+        "(put a value holding ': ' in quotes)"
+    )
