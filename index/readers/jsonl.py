@@ -26,6 +26,10 @@ MAX_PROBLEMS_LISTED = 20
 """Bad lines reported one by one per file; the rest are counted in one last problem (a log
 saved as ``.jsonl`` would otherwise report, log and carry every one of its lines)."""
 _SKIP_BYTES = 1 << 20
+NOT_JSON_LINES = (
+    "not JSON Lines (an array, or objects over several lines): "
+    "write each article as one JSON object on a line"
+)
 
 
 def read(path: Path) -> Iterator[Article | ReadProblem]:
@@ -46,10 +50,10 @@ def _rows(path: Path, handle: BinaryIO) -> Iterator[Article | ReadProblem]:
     for number, raw, size in _lines(handle):
         if not raw.strip():
             continue
-        seen_any = True
-        if number == 1 and b"\x00" in raw:
-            yield problem(path, "binary file (NUL bytes), not JSON Lines")
+        if not seen_any and (why := _not_json_lines(raw)):
+            yield problem(path, why)
             return
+        seen_any = True
         try:
             yield _article(path, number, raw, size)
         except ReaderError as exc:
@@ -62,6 +66,17 @@ def _rows(path: Path, handle: BinaryIO) -> Iterator[Article | ReadProblem]:
         yield problem(path, f"… and {unlisted:,} more bad lines (not listed)")
     if not seen_any:
         yield problem(path, "empty file")
+
+
+def _not_json_lines(first: bytes) -> str | None:
+    """Why a file whose first line is ``first`` holds no JSON Lines at all, or None: binary, or
+    JSON written otherwise (an array of articles, objects over several lines: a line that is
+    ``[...`` or a lone ``{`` is no article), which would be reported a line at a time, cryptically."""
+    if b"\x00" in first:
+        return "binary file (NUL bytes), not JSON Lines"
+    if first.strip() == b"{" or first.lstrip().startswith(b"["):
+        return NOT_JSON_LINES
+    return None
 
 
 def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes, int]]:

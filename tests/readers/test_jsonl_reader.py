@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from foreign_desk.index.article import Article
 from foreign_desk.index.readers.common import MAX_NAME_CHARS, MAX_TITLE_CHARS
-from foreign_desk.index.readers.jsonl import MAX_LINE_BYTES, MAX_PROBLEMS_LISTED
+from foreign_desk.index.readers.jsonl import MAX_LINE_BYTES, MAX_PROBLEMS_LISTED, NOT_JSON_LINES
 
 
 def test_good_and_bad_lines(fixtures: Path, read_all) -> None:
@@ -234,3 +234,21 @@ def test_a_deeply_nested_value_costs_that_value_not_the_rest_of_the_file(
     articles, problems = read_all(path)
     assert problems == [] and [a.locator for a in articles] == ["line 1", "line 2"]
     assert getattr(articles[0], key) is None
+
+
+ROWS = [{"title": f"Judul {n}", "text": "Isi berita yang cukup untuk dibaca."} for n in range(3)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [json.dumps(ROWS), json.dumps(ROWS, indent=2), "\n".join(json.dumps(r, indent=2) for r in ROWS)],
+    ids=["array", "array-indented", "objects-indented"],
+)
+def test_json_that_is_not_json_lines_is_one_problem_saying_so(tmp_path: Path, read_all, text: str) -> None:
+    """An exported array, or objects pretty-printed, were a cryptic problem a line (up to 20):
+    "expected a JSON object, got list", "Expecting property name enclosed in double quotes"."""
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n" + text + "\n", encoding="utf-8")
+    articles, problems = read_all(path)
+    assert articles == []
+    assert [(p.line, p.reason) for p in problems] == [(None, NOT_JSON_LINES)]
