@@ -157,6 +157,14 @@ def parse_published_day(
     return _format(parsed, assume_tz=assume_tz)
 
 
+def either_way(value: object) -> bool:
+    """Whether ``value`` is an ``N/N/YYYY`` date whose first two numbers could each be the month
+    (``12/03/2025``): ``parse_published_day`` reads it month first, as feeds from the US write
+    it, where an Indonesian or British writer means the day first."""
+    m = _SLASH.match(" ".join(value.split())) if isinstance(value, str) else None
+    return m is not None and int(m["a"]) <= 12 and int(m["b"]) <= 12 and int(m["a"]) != int(m["b"])
+
+
 def _parse_text(text: str, assume_tz: tzinfo) -> date | datetime | None:
     if _ISO_DAY.match(text):
         try:

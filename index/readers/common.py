@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from foreign_desk.index.article import MAX_URL_CHARS, Article, Block, ReadProblem
-from foreign_desk.index.dates import find_date_in_text, parse_published_day
+from foreign_desk.index.dates import either_way, find_date_in_text, parse_published_day
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.lang import detect_language
 from foreign_desk.index.outlets import canonical_outlet, outlet_from_url, parse_dateline
@@ -350,11 +350,15 @@ def _source(given: Any, paragraphs: list[str], url: str | None) -> str | None:
 
 def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | None, str | None]:
     """(``published``, ``local_day``) from the metadata, else the day found in the text. A
-    value that is no believable date (``2099-01-01``, a Unix time, ``31/02/2023``) is said:
-    the article would otherwise lose its date, or take another, without a word."""
+    value that is no believable date (``2099-01-01``, a Unix time, ``31/02/2023``) is said, as
+    is one read month first that could be day first (``12/03/2025``): the article would
+    otherwise lose its date, or take another, without a word."""
     if isinstance(given, (str, date, datetime)):
         value = parse_published_day(given)
         if value[0]:
+            if either_way(given):
+                said = "%s: its published value %r is read month first, %s; YYYY-MM-DD says which"
+                log.warning(said, where, given, value[0][:10])
             return value
     found = find_date_in_text("\n".join(paragraphs))
     if given is not None and given != "":

@@ -252,3 +252,26 @@ def test_json_that_is_not_json_lines_is_one_problem_saying_so(tmp_path: Path, re
     articles, problems = read_all(path)
     assert articles == []
     assert [(p.line, p.reason) for p in problems] == [(None, NOT_JSON_LINES)]
+
+
+@pytest.mark.parametrize(
+    ("published", "day", "said"),
+    [
+        ("12/03/2025", "2025-12-03", True),  # 12 March to an Indonesian, 3 December to an American
+        ("31/03/2025", "2025-03-31", False),  # no month 31: the day comes first
+        ("3/3/2025", "2025-03-03", False),
+        ("2025-03-12", "2025-03-12", False),
+    ],
+)
+def test_a_date_that_could_be_day_or_month_first_is_said(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture, published: str, day: str, said: bool
+) -> None:
+    """It was read month first without a word, and the article filed under another month."""
+    path = tmp_path / "c.jsonl"
+    path.write_text(row(title="Judul", text="Isi berita yang cukup.", published=published) + "\n")
+    with caplog.at_level("WARNING"):
+        [article], _ = read_all(path)
+    assert article.published == day
+    warning = f"{path} line 1: its published value {published!r} is read month first, {day}; "
+    warning += "YYYY-MM-DD says which"
+    assert [r.getMessage() for r in caplog.records] == ([warning] if said else [])
