@@ -92,7 +92,10 @@ def plain(text: str) -> str:
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """The YAML front matter as a dict (keys lowercased) and the Markdown body after it."""
+    """The YAML front matter as a dict (keys lowercased) and the Markdown body after it. Hugo's
+    TOML front matter (``+++``) is refused as such: read as text, it said "no title"."""
+    if re.match(r"\A\+\+\+[ \t]*\n", text):
+        raise ReaderError("TOML front matter (+++) is not read: write it as YAML between '---' lines")
     if not re.match(r"\A---[ \t]*\n", text):
         return {}, text
     m = _FRONT_MATTER.match(text)

@@ -110,8 +110,9 @@ def test_language_and_date_aliases(tmp_path: Path, read_all) -> None:
         ("---\n- just\n- a list\n---\nBody.\n", "not a mapping"),
         ("---\nurl: https://example.org/x\n---\nBody without any title.\n", "no title"),
         ("---\ntitle: Only a title\n---\n\n", "no body"),
+        ('+++\ntitle = "Hugo"\n+++\n# Hugo\n\nBody.\n', "TOML front matter (+++) is not read"),
     ],
-    ids=["broken-yaml", "unclosed", "list", "no-title", "no-body"],
+    ids=["broken-yaml", "unclosed", "list", "no-title", "no-body", "toml"],
 )
 def test_broken_markdown_is_one_problem(tmp_path: Path, text: str, reason: str, read_all) -> None:
     path = tmp_path / "broken.md"
