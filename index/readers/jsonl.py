@@ -8,6 +8,7 @@ number and reading goes on, so one bad row never costs the rest of a large corpu
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 from collections.abc import Iterator
@@ -74,7 +75,8 @@ def _not_json_lines(first: bytes) -> str | None:
     ``[...`` or a lone ``{`` is no article), which would be reported a line at a time, cryptically."""
     if b"\x00" in first:
         return "binary file (NUL bytes), not JSON Lines"
-    if first.strip() == b"{" or first.lstrip().startswith(b"["):
+    line = first.strip().removeprefix(codecs.BOM_UTF8)
+    if line == b"{" or line.startswith(b"["):
         return NOT_JSON_LINES
     return None
 

@@ -248,10 +248,11 @@ def test_json_that_is_not_json_lines_is_one_problem_saying_so(tmp_path: Path, re
     """An exported array, or objects pretty-printed, were a cryptic problem a line (up to 20):
     "expected a JSON object, got list", "Expecting property name enclosed in double quotes"."""
     path = tmp_path / "export.jsonl"
-    path.write_text("\n" + text + "\n", encoding="utf-8")
-    articles, problems = read_all(path)
-    assert articles == []
-    assert [(p.line, p.reason) for p in problems] == [(None, NOT_JSON_LINES)]
+    for written in ("\n" + text, "\ufeff" + text):  # a blank line first; a byte-order mark first
+        path.write_text(written + "\n", encoding="utf-8")
+        articles, problems = read_all(path)
+        assert articles == []
+        assert [(p.line, p.reason) for p in problems] == [(None, NOT_JSON_LINES)]
 
 
 @pytest.mark.parametrize(
