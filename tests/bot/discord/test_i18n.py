@@ -176,3 +176,73 @@ async def test_refusals_follow_the_user_then_the_server_locale(standin: DiscordS
     assert in_server_language.ephemeral
     assert in_server_language.content == ID("ask.too_long", length=34, limit=21)
     assert in_user_language.content == EN("ask.too_long", length=34, limit=21)
+
+
+COMMAND_IN_TEXT = re.compile(r"(?<![\w/<])/([a-z][\w-]*(?: [a-z][\w-]*:?)*)")
+"""``/admin feed tambah``, ``/ikuti topik:…``: a command a text tells its reader to type."""
+
+
+def named_commands(text: str) -> list[list[str]]:
+    """The words after each ``/`` of ``text`` that could name a command, its subcommands and an
+    option (``topik:``); links (``https://…``) and Markdown links (``<…>``) left out."""
+    return [m.group(1).split() for m in COMMAND_IN_TEXT.finditer(text)]
+
+
+def wrong_commands(text: str, tree: list[dict], known: set[str]) -> list[str]:
+    """Each command ``text`` names that ``tree`` (commands as one language's reader sees them)
+    lacks: a word after the command that is some command's or option's name (in any language:
+    ``known``) but not a subcommand or option of the command named so far."""
+    wrong = []
+    for words in named_commands(text):
+        nodes = {c["name"]: c for c in tree}
+        path = []
+        for word in words:
+            name = word.rstrip(":")
+            if name not in nodes:
+                if name in known:
+                    wrong.append(" ".join(["/" + " ".join(path), word]).replace("/ ", "/"))
+                break
+            path.append(name)
+            nodes = {o["name"]: o for o in nodes[name].get("options") or []}
+            if word.endswith(":"):
+                break
+    return wrong
+
+
+def names_in(tree: list[dict]) -> set[str]:
+    found = set()
+    for node in tree:
+        found.add(node["name"])
+        found |= names_in(node.get("options") or [])
+    return found
+
+
+def test_a_text_naming_a_command_the_reader_lacks_is_caught():
+    tree = [{"name": "admin", "options": [{"name": "feed", "options": [{"name": "hapus"}]}]}]
+    known = {"admin", "feed", "feeds", "hapus", "remove", "indeks-ulang"}
+    assert wrong_commands("hapus dengan /admin feed hapus, lalu /admin hanya", tree, known) == []
+    assert wrong_commands("hapus dengan /admin feeds remove", tree, known) == ["/admin feeds"]
+    assert wrong_commands("lihat /admin indeks-ulang", tree, known) == ["/admin indeks-ulang"]
+    assert wrong_commands("https://x.id/admin/feeds <https://x.id/admin feeds>", tree, known) == []
+
+
+async def test_every_command_a_text_names_is_one_its_reader_can_type(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """A refusal that says to run ``/admin feeds remove`` sends an Indonesian admin, whose client
+    lists ``/admin feed hapus``, looking for a command that is not there; ``source`` in backticks
+    names an option they see as ``sumber``."""
+    async with asyncio.timeout(60), start_bot(operator_guild_ids=[standin.guild.id]):
+        pass
+    guild = standin.guild.id
+    trees = {"en": standin.commands.seen_by("en-US", guild), "id": standin.commands.seen_by("id", guild)}
+    known = names_in(trees["en"]) | names_in(trees["id"])
+    wrong = [
+        f"{language} {key}: {bad}"
+        for language, tree in trees.items()
+        for key, text in catalogue(language).items()
+        if not key.startswith("command.")
+        for bad in wrong_commands(text, tree, known)
+        + [f"`{o}`" for o in re.findall(r"`([a-z-]+)`", text) if o in known - names_in(tree)]
+    ]
+    assert wrong == []
