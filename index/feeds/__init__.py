@@ -20,13 +20,14 @@ from foreign_desk.index.feeds.models import (
 )
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.servers import QuotaExceeded
-from foreign_desk.index.feeds.state import FeedError, UnknownFeed
+from foreign_desk.index.feeds.state import FeedError, FeedTaken, UnknownFeed
 
 __all__ = [
     "Feed",
     "FeedDesk",
     "FeedError",
     "FeedRun",
+    "FeedTaken",
     "FetchReport",
     "Follow",
     "ItemOutcome",

@@ -54,6 +54,7 @@ from foreign_desk.index.feeds.state import (
     FORGET_BATCH,
     FeedError,
     FeedState,
+    FeedTaken,
     Forgettable,
     NewFeed,
     SeenItem,
@@ -273,7 +274,9 @@ class FeedDesk:
             polled = await self._polled(url)
             mine = await self.scopes.feed(polled.url, guild_id) if polled is not None else None
             if mine is not None:
-                raise FeedError(f"that feed is already registered as {mine.name!r}")
+                raise FeedTaken(
+                    f"that feed is already registered as {mine.name!r}", name=mine.name, which="feed"
+                )
             title = ""
             if check:  # whoever polls it already: the scope is told what it would be told alone
                 poll = await poll_feed(await self._fetcher(), url)
@@ -284,7 +287,7 @@ class FeedDesk:
                 slug(title) or slug(_host(url)) or "feed", guild_id
             )
             if await self.scopes.name_taken(name, guild_id):
-                raise FeedError(f"a feed called {name!r} is already registered")
+                raise FeedTaken(f"a feed called {name!r} is already registered", name=name, which="name")
             sub = Subscription(name, url, _language(language), every)
             feed = polled or _new_feed(name, url, source, language, every, guild_id)
             polled = await self._subscribe(feed, guild_id, sub)

@@ -22,7 +22,7 @@ import aiosqlite
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.state import (
     SQL_REPACE,
-    FeedError,
+    FeedTaken,
     NewFeed,
     StateDB,
     Subscription,
@@ -124,7 +124,11 @@ class FeedScopes:
                         (feed_id, scope, now, self.owner),
                     )
         except sqlite3.IntegrityError:  # the same feed or name, added meanwhile
-            raise FeedError(f"that feed, or a feed called {sub.name!r}, is already registered") from None
+            raise FeedTaken(
+                f"that feed, or a feed called {sub.name!r}, is already registered",
+                name=sub.name,
+                which="either",
+            ) from None
         return feed_id
 
     async def unsubscribe(self, feed_id: int, guild_id: int | None) -> bool:

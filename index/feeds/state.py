@@ -185,6 +185,17 @@ class FeedError(ForeignDeskError):
     """A feed cannot be added, found or removed as asked."""
 
 
+class FeedTaken(FeedError):
+    """The scope has that feed already, or another feed by that ``name``: ``which`` says which
+    ("feed", "name", or "either" where a concurrent add took one of them), so a front end can say
+    it in its reader's language."""
+
+    def __init__(self, message: str, *, name: str, which: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.which = which
+
+
 class UnknownFeed(FeedError):
     """No feed of the scope asked about has the ``name`` given."""
 

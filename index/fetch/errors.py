@@ -91,7 +91,15 @@ class RetryLater(HTTPStatusError):
 
 
 class NotAFeed(FetchError):
-    """The bytes are not a feed feedparser can read any item from."""
+    """The bytes are not a feed feedparser can read any item from. ``kind`` says what they are
+    ("html": a web page, "json": a JSON Feed, "broken": a feed whose items cannot be read,
+    "unknown": anything else) and ``feed_link`` the feed a web page links to, so that a front end
+    can say it in its reader's language."""
+
+    def __init__(self, message: str, *, kind: str = "unknown", feed_link: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.feed_link = feed_link
 
 
 class NoArticle(FetchError):

@@ -168,13 +168,15 @@ def _not_a_feed(data: bytes, url: str | None, problem: str | None) -> NotAFeed:
     """Why a document with no item is no feed: an HTML page, a JSON Feed, or what went wrong."""
     where = f" at {url}" if url else ""
     if _HTML_START.match(data[:4096]):
-        return NotAFeed(f"not a feed{where}: {_html_page(data, url)}")
+        page, link = _html_page(data, url)
+        return NotAFeed(f"not a feed{where}: {page}", kind="html", feed_link=link)
     if data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{":
         return NotAFeed(
-            f"not a feed{where}: a JSON Feed, which cannot be read (use the site's RSS or Atom feed)"
+            f"not a feed{where}: a JSON Feed, which cannot be read (use the site's RSS or Atom feed)",
+            kind="json",
         )
     if problem is not None:
-        return NotAFeed(f"no feed items could be read{where}: {problem}")
+        return NotAFeed(f"no feed items could be read{where}: {problem}", kind="broken")
     return NotAFeed(f"not a feed{where}: no RSS or Atom document")
 
 
@@ -368,17 +370,17 @@ _HTML_START = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]"
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
 
-def _html_page(data: bytes, url: str | None) -> str:
-    """An HTML page that is no feed, and the feed it links to when it names one."""
+def _html_page(data: bytes, url: str | None) -> tuple[str, str | None]:
+    """An HTML page that is no feed, and the feed it links to when it names one (also apart)."""
     try:
         root = lxml.html.document_fromstring(data[:1_000_000])
     except (etree.ParserError, ValueError):
-        return "an HTML page"
+        return "an HTML page", None
     for link in root.iter("link"):
         if (link.get("type") or "").strip().lower() in _FEED_TYPES and link.get("href"):
-            href = link.get("href", "").strip()
-            return f"an HTML page; the feed it links to is {urljoin(url or '', href)}"
-    return "an HTML page (look for the site's RSS or Atom link)"
+            found = urljoin(url or "", link.get("href", "").strip())
+            return f"an HTML page; the feed it links to is {found}", found
+    return "an HTML page (look for the site's RSS or Atom link)", None
 
 
 def _describe(exc: BaseException | None) -> str:

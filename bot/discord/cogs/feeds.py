@@ -24,12 +24,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 from foreign_desk.bot.options import language_option
-from foreign_desk.index.feeds import ItemOutcome, QuotaExceeded, UnknownFeed
+from foreign_desk.index.feeds import FeedTaken, ItemOutcome, QuotaExceeded, UnknownFeed
+from foreign_desk.index.fetch import NotAFeed
 
 from ..errors import Refusal
 from ..failures import shown
 from ..i18n import EN, Texts, for_interaction
-from ..limits import CHOICE_MAX, CHOICES_MAX, escape
+from ..limits import CHOICE_MAX, CHOICES_MAX, escape, safe_url
 from ..render_feeds import (
     feed_added_text,
     feed_removed_text,
@@ -55,12 +56,21 @@ T = TypeVar("T")
 
 @contextlib.contextmanager
 def feed_refusals() -> Iterator[None]:
-    """A server's quota (``feeds.servers``), or a feed name that none of the scope's feeds has,
-    turned into a refusal in the reader's language (the engine's text sends to the CLI)."""
+    """A server's quota (``feeds.servers``), a feed name that none of the scope's feeds has, a
+    feed or name the scope has already, or an address that is no feed, turned into a refusal in
+    the reader's language (the engine's text sends to the CLI)."""
     try:
         yield
     except UnknownFeed as exc:
         raise Refusal("feeds.unknown", name=escape(exc.name)) from None
+    except FeedTaken as exc:
+        raise Refusal(f"feeds.taken.{exc.which}", name=escape(exc.name)) from None
+    except NotAFeed as exc:
+        link = safe_url(exc.feed_link)  # the page author's text: no Markdown link made of it
+        if link is not None:
+            link = link.replace("[", "%5B").replace("]", "%5D")
+            raise Refusal("feeds.not_a_feed.linked", link=link) from None
+        raise Refusal(f"feeds.not_a_feed.{exc.kind}") from None
     except QuotaExceeded as exc:
         if exc.kind == "feeds":
             raise Refusal("quota.feeds", limit=exc.limit) from None

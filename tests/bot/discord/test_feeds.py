@@ -68,7 +68,7 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
         f"✅ Added feed **world** ({url}): en · every 20 min. It is polled in the background; "
         "/admin fetch feed:world fetches it now."
     )
-    assert already.ephemeral and already.content == "that feed is already registered as 'world'"
+    assert already.ephemeral and already.content == EN("feeds.taken.feed", name="world")
     assert not_added.ephemeral and "not a feed" in not_added.content, not_added.content
     assert [c["value"] for c in choices] == ["world"]
 
@@ -322,6 +322,43 @@ async def test_why_an_address_is_no_feed_shows_what_its_page_says_as_text(
         )
         refused = await add.wait_for_reply(timeout=30)
 
-    assert refused.ephemeral and "the feed it links to is" in refused.content
-    assert "\\[Free Nitro\\]" in refused.content and LURE not in refused.content
+    assert refused.ephemeral and "the feed it links to is <http://" in refused.content
+    assert "[" not in refused.content and "Free%20Nitro" in refused.content
+    assert_everything_quiet(standin)
+
+
+async def test_an_indonesian_admin_is_told_in_indonesian_why_a_feed_is_not_added(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """The engine's "that feed is already registered as 'dunia'" and "not a feed at …: an HTML
+    page; the feed it links to is …" reached an Indonesian admin in English."""
+    url = publish(news, [PATROL])
+    other = publish(news, [SUDAN], path="/sudan/rss")
+    news.serve("/home", '<html><head><link rel="alternate" type="application/rss+xml" href="/world/rss">'
+               "</head><body><p>Beranda</p></body></html>")  # fmt: skip
+    tries = [
+        {"url": url, "name": "dunia"},
+        {"url": url},
+        {"url": other, "name": "dunia"},
+        {"url": news.url("/home")},
+    ]
+    async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
+        replies = [
+            await (
+                await standin.send_slash_command("admin feeds add", options, user=standin.admin, locale="id")
+            ).wait_for_reply(timeout=30)
+            for options in tries
+        ]
+        assert [f.name for f in await bot.feeds.feeds(guild_id=standin.guild.id)] == ["dunia"]
+    ID = texts("id")
+    assert all(r.ephemeral for r in replies)
+    assert replies[0].content.startswith("✅ Feed **dunia** ditambahkan")
+    assert [r.content for r in replies[1:]] == [
+        ID("feeds.taken.feed", name="dunia"),
+        ID("feeds.taken.name", name="dunia"),
+        ID("feeds.not_a_feed.linked", link=url),
+    ]
+    assert replies[3].content.startswith(
+        "Alamat itu halaman web, bukan feed; feed yang ditautkannya ada di <http"
+    )
     assert_everything_quiet(standin)
