@@ -24,6 +24,7 @@ import discord
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LANGUAGES = ("en", "id")
 DEFAULT = "en"
@@ -84,6 +85,11 @@ class Texts:
         except ValueError:
             return published[:10]
         return format_date(day, self("format.date"), locale=self.locale)
+
+    def decimal(self, value: float) -> str:
+        """3.25 → "3.2" in English, "3,2" in Indonesian, whose decimal mark is a comma (a point
+        there groups thousands: "3.2 detik" reads as a typo)."""
+        return format_decimal(value, format="#,##0.0", locale=self.locale)
 
     def language_name(self, code: str) -> str:
         """ "id" → "Indonesian" in English, "Indonesia" in Indonesian; unknown codes as they are."""

@@ -354,7 +354,7 @@ def report_text(report: IndexReport, tx: Texts = EN) -> str:
     """The final status: what changed, how long it took, what was skipped."""
     text = tx(
         "reindex.finished",
-        seconds=f"{report.seconds:.1f}",
+        seconds=tx.decimal(report.seconds),
         seen=tx.plural("count.articles", report.articles_seen),
         added=report.articles_added,
         updated=report.articles_updated,

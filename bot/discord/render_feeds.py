@@ -148,7 +148,7 @@ def _report_head(report: FetchReport, tx: Texts, host: bool) -> str:
         "fetch.finished",
         mark=mark,
         feeds=tx.plural("count.feeds", len(report.runs)),
-        seconds=f"{report.seconds:.1f}",
+        seconds=tx.decimal(report.seconds),
         new=c["new"],
         updated=c["updated"],
         duplicates=tx.plural("count.duplicates", c["duplicates"]),

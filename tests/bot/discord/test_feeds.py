@@ -362,3 +362,16 @@ async def test_an_indonesian_admin_is_told_in_indonesian_why_a_feed_is_not_added
         "Alamat itu halaman web, bukan feed; feed yang ditautkannya ada di <http"
     )
     assert_everything_quiet(standin)
+
+
+async def test_an_indonesian_admin_reads_a_fetchs_seconds_with_a_decimal_comma(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """ "Mengambil 1 feed dalam 0.3 detik": a point groups thousands in Indonesian."""
+    news.serve("/kosong/rss", rss("Kosong", news.base_url, []), content_type="application/rss+xml")
+    async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(news.url("/kosong/rss"), name="kosong", guild_id=standin.guild.id)
+        fetch = await standin.send_slash_command("admin fetch", user=standin.admin, locale="id")
+        done = await fetch.wait_for_reply(finished, timeout=30)
+    assert done.ephemeral
+    assert re.fullmatch(r"✅ Mengambil 1 feed dalam \d+,\d detik: 0 baru, .*", done.content), done.content
