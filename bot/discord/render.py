@@ -116,10 +116,10 @@ def _share(budget: int, needs: Sequence[int]) -> list[int]:
 
 
 def filters_text(filters: Filters, tx: Texts = EN) -> str:
-    """``language en, since 31 Jan 2024`` in the reader's language."""
+    """``in English, since 31 Jan 2024`` in the reader's language ("bahasa Inggris", not "bahasa en")."""
     parts = []
     if filters.language:
-        parts.append(tx("filter.language", value=filters.language))
+        parts.append(tx("filter.language", value=tx.language_name(filters.language)))
     if filters.source:
         parts.append(tx("filter.source", value=filters.source))
     if filters.since:

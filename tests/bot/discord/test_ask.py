@@ -86,7 +86,7 @@ async def test_nothing_relevant_is_a_plain_honest_reply(standin: DiscordStandin,
         filtered = await standin.send_slash_command("ask", {"question": NATO_JAPAN, "language": "en"})
         narrowed = await filtered.wait_for_reply(timeout=15)
     assert reply.content == EN("answer.nothing") and reply.embeds == [] and reply.components == []
-    assert narrowed.content == "Nothing within the filters (language en) answers that; try fewer filters."
+    assert narrowed.content == "Nothing within the filters (in English) answers that; try fewer filters."
 
 
 async def test_cooldown_gets_a_friendly_private_reply(standin: DiscordStandin, start_bot: StartBot):

@@ -246,3 +246,21 @@ async def test_every_command_a_text_names_is_one_its_reader_can_type(
         + [f"`{o}`" for o in re.findall(r"`([a-z-]+)`", text) if o in known - names_in(tree)]
     ]
     assert wrong == []
+
+
+async def test_an_answers_filters_name_the_language_in_the_readers_words(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """The footer said "bahasa id" and "56 md" (no Indonesian reads milliseconds so); a filter
+    that matched nothing said "(bahasa en)"."""
+    async with asyncio.timeout(60), start_bot():
+        asked = await standin.send_slash_command(
+            "tanya", {"pertanyaan": NATO_JAPAN, "bahasa": "id"}, locale="id"
+        )
+        answered = embed_of(await asked.wait_for_reply(lambda m: bool(m.embeds), timeout=20))
+        narrowed = await standin.send_slash_command(
+            "tanya", {"pertanyaan": NATO_JAPAN, "bahasa": "en"}, locale="id"
+        )
+        nothing = await narrowed.wait_for_reply(timeout=20)
+    assert re.fullmatch(r"Bagian 1–\d · \d+ ms · bahasa Indonesia( · .*)?", answered["footer"]["text"])
+    assert nothing.content == ID("answer.nothing_filtered", filters="bahasa Inggris")
