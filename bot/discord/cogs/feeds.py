@@ -25,7 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 from foreign_desk.bot.options import language_option
 from foreign_desk.index.feeds import FeedTaken, ItemOutcome, QuotaExceeded, UnknownFeed
-from foreign_desk.index.fetch import NotAFeed
+from foreign_desk.index.fetch import HTTPStatusError, NotAFeed, RetryLater
 
 from ..errors import Refusal
 from ..failures import shown
@@ -54,6 +54,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def web_address(url: str) -> None:
+    """Refuse, in the reader's language, what the engine would refuse as no http(s) URL
+    (``antaranews.com/rss``): its words are English."""
+    if not url.strip().startswith(("http://", "https://")):
+        raise Refusal("error.not_web_address")
+
+
 @contextlib.contextmanager
 def feed_refusals() -> Iterator[None]:
     """A server's quota (``feeds.servers``), a feed name that none of the scope's feeds has, a
@@ -65,6 +72,10 @@ def feed_refusals() -> Iterator[None]:
         raise Refusal("feeds.unknown", name=escape(exc.name)) from None
     except FeedTaken as exc:
         raise Refusal(f"feeds.taken.{exc.which}", name=escape(exc.name)) from None
+    except HTTPStatusError as exc:
+        if isinstance(exc, RetryLater):  # the site asks to come back later: its words say when
+            raise
+        raise Refusal("feeds.http_status", status=exc.status) from None
     except NotAFeed as exc:
         link = safe_url(exc.feed_link)  # the page author's text: no Markdown link made of it
         if link is not None:
@@ -161,6 +172,7 @@ class FeedCommands(commands.Cog):
         if source and guild_id is not None:
             raise Refusal("feeds.source_operators")
         code = language_option(language)  # "english" is refused as /ask refuses it, before a fetch
+        web_address(url)
         await defer_private(interaction)
         with feed_refusals():
             feed = await self.bot.feeds.add_feed(
@@ -237,6 +249,7 @@ class FeedCommands(commands.Cog):
     @app_commands.describe(url=L("command.admin.ingest.url.description"))
     async def ingest(self, interaction: discord.Interaction, url: app_commands.Range[str, 8, 1000]) -> None:
         """Fetch one article page and index it now (again, if it changed since)."""
+        web_address(url)
         await defer_private(interaction)
         tx = for_interaction(interaction)
         status = self._status(interaction, tx("ingest.what", url=f"<{url}>"), "ingest")

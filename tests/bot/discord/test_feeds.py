@@ -330,24 +330,29 @@ async def test_why_an_address_is_no_feed_shows_what_its_page_says_as_text(
 async def test_an_indonesian_admin_is_told_in_indonesian_why_a_feed_is_not_added(
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
 ):
-    """The engine's "that feed is already registered as 'dunia'" and "not a feed at …: an HTML
-    page; the feed it links to is …" reached an Indonesian admin in English."""
+    """The engine's "that feed is already registered as 'dunia'", "not a feed at …: an HTML
+    page; the feed it links to is …", "HTTP 404 Not Found fetching …" and "not an http(s) URL"
+    reached an Indonesian admin in English."""
     url = publish(news, [PATROL])
     other = publish(news, [SUDAN], path="/sudan/rss")
     news.serve("/home", '<html><head><link rel="alternate" type="application/rss+xml" href="/world/rss">'
                "</head><body><p>Beranda</p></body></html>")  # fmt: skip
+    news.serve("/hilang", "tidak ada", status=404)
     tries = [
-        {"url": url, "name": "dunia"},
-        {"url": url},
-        {"url": other, "name": "dunia"},
-        {"url": news.url("/home")},
+        ("admin feeds add", {"url": url, "name": "dunia"}),
+        ("admin feeds add", {"url": url}),
+        ("admin feeds add", {"url": other, "name": "dunia"}),
+        ("admin feeds add", {"url": news.url("/home")}),
+        ("admin feeds add", {"url": news.url("/hilang")}),
+        ("admin feeds add", {"url": "antaranews.com/rss/dunia.xml"}),
+        ("admin ingest", {"url": "antaranews.com/berita/4012345"}),
     ]
     async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
         replies = [
             await (
-                await standin.send_slash_command("admin feeds add", options, user=standin.admin, locale="id")
+                await standin.send_slash_command(command, options, user=standin.admin, locale="id")
             ).wait_for_reply(timeout=30)
-            for options in tries
+            for command, options in tries
         ]
         assert [f.name for f in await bot.feeds.feeds(guild_id=standin.guild.id)] == ["dunia"]
     ID = texts("id")
@@ -357,6 +362,9 @@ async def test_an_indonesian_admin_is_told_in_indonesian_why_a_feed_is_not_added
         ID("feeds.taken.feed", name="dunia"),
         ID("feeds.taken.name", name="dunia"),
         ID("feeds.not_a_feed.linked", link=url),
+        ID("feeds.http_status", status=404),
+        ID("error.not_web_address"),
+        ID("error.not_web_address"),
     ]
     assert replies[3].content.startswith(
         "Alamat itu halaman web, bukan feed; feed yang ditautkannya ada di <http"
