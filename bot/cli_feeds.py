@@ -234,7 +234,7 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
                 report = FetchReport() if as_json else None  # --json: JSON even when there is nothing
             else:
                 with progress_bar("indexing") as bar:
-                    say = lambda line: err.print(escape(line))  # noqa: E731
+                    say = lambda note: err.print(escape(str(note)))  # noqa: E731
                     report = await desk.fetch(name, say=say, index_progress=bar, guild_id=guild)
             _show_fetch(report, as_json, guild)  # before the desk closes, waiting for the prune it started
             return report

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import discord
-from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, Post
+from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, PollNote, Post
 from foreign_desk.index.feeds.drops import DroppedFollow
 from foreign_desk.index.feeds.undelivered import UndeliveredAlert
 from foreign_desk.index.models import ArticleSummary
@@ -126,6 +126,20 @@ def feeds_embed(feeds: Sequence[Feed], tx: Texts = EN, *, host: bool = False) ->
 # -- fetching --------------------------------------------------------------------------------------
 def fetch_starting_text(what: str, tx: Texts = EN) -> str:
     return fit(tx("fetch.starting", what=what), CONTENT_MAX, escape_content)
+
+
+def poll_line(note: PollNote, tx: Texts = EN, *, host: bool = False) -> str:
+    """``dunia: 2 halaman diambil, 1 gagal``: a feed as soon as a fetch collected it (a failure
+    of the host's own named only with ``host``: ``failures``)."""
+    if note.error:
+        return tx("fetch.poll.error", feed=note.feed, error=shown(note.error, tx, host=host))
+    if note.not_modified:
+        return tx("fetch.poll.not_modified", feed=note.feed)
+    parts = [tx.plural("fetch.poll.pages", note.pages)]
+    parts += [tx.plural(f"fetch.poll.{status}", n) for status, n in note.decided]
+    if note.problems:
+        parts.append(tx("fetch.poll.problems", problems="; ".join(note.problems)))
+    return tx("fetch.poll.line", feed=note.feed, parts=", ".join(parts))
 
 
 def fetch_progress_text(

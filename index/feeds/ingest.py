@@ -36,6 +36,7 @@ from foreign_desk.index.feeds.models import (
     FeedRun,
     FetchReport,
     ItemOutcome,
+    PollNote,
     Status,
     internal_error,
 )
@@ -63,8 +64,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Say = Callable[[str], None]
-"""A progress callback taking one human-readable line."""
+Say = Callable[[PollNote], None]
+"""A progress callback told of each feed as it is collected (``str()``: one English line)."""
 GrantListener = Callable[[Mapping[str, Collection[int | None]]], Awaitable[object]]
 """Told, per stored article a fetch granted to more readers, who saw it before (``Engine.viewers``)."""
 CopyListener = Callable[[Mapping[str, Sequence[str]], Sequence[int | None]], Awaitable[object]]
@@ -838,18 +839,13 @@ def _unsettled(seen: SeenItem | None) -> bool:
     return seen is None or seen.status == "failed"
 
 
-def describe(harvest: Harvest) -> str:
-    """One line about a collected feed, for progress output."""
+def describe(harvest: Harvest) -> PollNote:
+    """What to say of a collected feed, for progress output."""
     run = harvest.run
-    if run.error:
-        return f"{run.feed}: failed: {run.error}"
-    if run.not_modified:
-        return f"{run.feed}: not modified since the last poll"
+    if run.error or run.not_modified:
+        return PollNote(run.feed, error=run.error, not_modified=run.not_modified)
     # Told to a server, a duplicate may be new to it: that is known once committed (``as_seen``).
     shown = ("unchanged", "failed") if harvest.seen_by is not None else ("duplicate", "unchanged", "failed")
     decided = {s: sum(1 for i in run.items if i.status == s) for s in shown}
-    parts = [f"{len(harvest.pages)} page(s) fetched"]
-    parts += [f"{n} {s}" for s, n in decided.items() if n]
-    if run.problems:
-        parts.append(f"feed problems: {'; '.join(run.problems)}")
-    return f"{run.feed}: " + ", ".join(parts)
+    counted = tuple((s, n) for s, n in decided.items() if n)
+    return PollNote(run.feed, pages=len(harvest.pages), decided=counted, problems=tuple(run.problems))

@@ -108,6 +108,32 @@ class FeedRun:
         return self.error is None
 
 
+@dataclass(frozen=True, slots=True)
+class PollNote:
+    """What a fetch says of a feed as soon as it is collected (``Say``): ``str()`` is the English
+    line the CLI prints; the fields let a front end say it in its reader's language."""
+
+    feed: str
+    error: str | None = None
+    not_modified: bool = False
+    pages: int = 0
+    """Article pages fetched for it."""
+    decided: tuple[tuple[str, int], ...] = ()
+    """(status, count) of its items decided without a page, none of them zero: duplicate,
+    unchanged, failed."""
+    problems: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.error:
+            return f"{self.feed}: failed: {self.error}"
+        if self.not_modified:
+            return f"{self.feed}: not modified since the last poll"
+        parts = [f"{self.pages} page(s) fetched", *(f"{n} {status}" for status, n in self.decided)]
+        if self.problems:
+            parts.append(f"feed problems: {'; '.join(self.problems)}")
+        return f"{self.feed}: " + ", ".join(parts)
+
+
 @dataclass(slots=True)
 class FetchReport:
     """The result of ``fetch`` (every feed or one) or ``ingest``: counts, then the details."""

@@ -24,11 +24,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 from foreign_desk.bot.options import language_option
-from foreign_desk.index.feeds import FeedTaken, ItemOutcome, QuotaExceeded, UnknownFeed
+from foreign_desk.index.feeds import FeedTaken, ItemOutcome, PollNote, QuotaExceeded, UnknownFeed
 from foreign_desk.index.fetch import HTTPStatusError, NotAFeed, RetryLater
 
 from ..errors import Refusal
-from ..failures import shown
 from ..i18n import EN, Texts, for_interaction
 from ..limits import CHOICE_MAX, CHOICES_MAX, escape, safe_url
 from ..render_feeds import (
@@ -41,6 +40,7 @@ from ..render_feeds import (
     fetch_starting_text,
     ingest_failed_text,
     ingest_text,
+    poll_line,
 )
 from ..replies import NO_PINGS, defer_private
 from ..status import Handoff, StatusMessage
@@ -107,8 +107,8 @@ class FetchStatus(StatusMessage):
         self.lines: list[str] = []
         self.started = time.monotonic()
 
-    def say(self, line: str) -> None:
-        self.lines.append(shown(line, self.tx, host=self.host))
+    def say(self, note: PollNote) -> None:
+        self.lines.append(poll_line(note, self.tx, host=self.host))
         self.changed()
 
     def starting(self) -> str:

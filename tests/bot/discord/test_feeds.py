@@ -13,6 +13,7 @@ from foreign_desk.index.models import Scope
 from tests.discord_standin import DiscordStandin, StoredMessage
 from tests.feeds.news import GAZA, PATROL, SUDAN, page, rss
 from tests.fetch.fixture_server import FixtureServer
+from tests.gated import GatedEmbedder
 
 from .conftest import StartBot, assert_everything_quiet, embed_of, feeds_write_waiting
 from .newsroom import DESTROYER, DRILLS, KINMEN, PDF_PATH, SELAT, TAIWAN, publish
@@ -77,9 +78,7 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
     texts = [e.body["content"] for e in fetch.timeline if e.kind == "edit"]
     assert texts[0] == "⏳ Fetching feed world…"
     assert any(
-        re.fullmatch(
-            r"⏳ Fetching feed world: \d+ s elapsed\n• world: 2 page\(s\) fetched, 1 failed(\n.*)?", t
-        )
+        re.fullmatch(r"⏳ Fetching feed world: \d+ s elapsed\n• world: 2 pages fetched, 1 failed(\n.*)?", t)
         for t in texts[1:-1]
     ), texts
     head, *sections = texts[-1].split("\n\n")
@@ -372,14 +371,21 @@ async def test_an_indonesian_admin_is_told_in_indonesian_why_a_feed_is_not_added
     assert_everything_quiet(standin)
 
 
-async def test_an_indonesian_admin_reads_a_fetchs_seconds_with_a_decimal_comma(
+async def test_an_indonesian_admin_reads_a_fetchs_progress_and_seconds_in_indonesian(
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
 ):
-    """ "Mengambil 1 feed dalam 0.3 detik": a point groups thousands in Indonesian."""
-    news.serve("/kosong/rss", rss("Kosong", news.base_url, []), content_type="application/rss+xml")
-    async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
-        await bot.feeds.add_feed(news.url("/kosong/rss"), name="kosong", guild_id=standin.guild.id)
+    """Each feed's line while a fetch ran was the engine's English ("dunia: 1 page(s) fetched,
+    1 failed"); and "Mengambil 1 feed dalam 0.3 detik": a point groups thousands in Indonesian."""
+    url = publish(news, [PATROL], with_pdf=True)
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False, status_edit_interval_s=0.1) as bot:
+        await bot.feeds.add_feed(url, name="dunia", guild_id=standin.guild.id, check=False)
+        gated = bot.engine.embedder = GatedEmbedder(bot.engine.embedder)
         fetch = await standin.send_slash_command("admin fetch", user=standin.admin, locale="id")
-        done = await fetch.wait_for_reply(finished, timeout=30)
+        try:  # the feed collected, its article held at the embedder: the status names the feed
+            running = (await fetch.wait_for_reply(lambda m: "\n• dunia" in m.content, timeout=60)).content
+        finally:
+            gated.gate.set()
+        done = await fetch.wait_for_reply(finished, timeout=120)
+    assert running.splitlines()[1] == "• dunia: 1 halaman diambil, 1 gagal", running
     assert done.ephemeral
-    assert re.fullmatch(r"✅ Mengambil 1 feed dalam \d+,\d detik: 0 baru, .*", done.content), done.content
+    assert re.fullmatch(r"✅ Mengambil 1 feed dalam \d+,\d detik: 1 baru, .*", done.content.splitlines()[0])
