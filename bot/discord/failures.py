@@ -28,6 +28,7 @@ from foreign_desk.index.feeds import busy_failure, host_failure_at
 from foreign_desk.index.fetch.ssrf import without_host_advice
 from foreign_desk.index.sqlite import error_code
 
+from .fetch_words import fetch_words
 from .i18n import EN, Texts
 
 HOST_ERRORS = (StoreError, EmbedderError, ConfigError)
@@ -71,11 +72,14 @@ def shown(text: str, tx: Texts = EN, *, host: bool = False) -> str:
 def error_shown(error: BaseException, tx: Texts = EN, *, host: bool = False) -> str:
     """An expected error's text, ``error.busy`` for a busy store (its text names the lock file),
     or ``error.host`` for the host's trouble but to the operators, who alone read advice to
-    change the host's settings, and a recorded failure in full (``shown``)."""
+    change the host's settings, and a recorded failure in full (``shown``); a page or feed that
+    could not be fetched in the reader's language (``fetch_words``)."""
     if host and busy_failure(str(error)):
         return str(error)
     if store_busy(error):
         return tx("error.busy")
     if host:
         return str(error)
-    return tx("error.host") if host_trouble(error) else without_host_advice(str(error))
+    if host_trouble(error):
+        return tx("error.host")
+    return fetch_words(error, tx) or without_host_advice(str(error))

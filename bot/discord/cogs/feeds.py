@@ -62,10 +62,10 @@ def web_address(url: str) -> None:
 
 
 @contextlib.contextmanager
-def feed_refusals() -> Iterator[None]:
+def feed_refusals(*, adding: bool = False) -> Iterator[None]:
     """A server's quota (``feeds.servers``), a feed name that none of the scope's feeds has, a
-    feed or name the scope has already, or an address that is no feed, turned into a refusal in
-    the reader's language (the engine's text sends to the CLI)."""
+    feed or name the scope has already, or (``adding`` a feed) an address that is no feed,
+    turned into a refusal in the reader's language (the engine's text sends to the CLI)."""
     try:
         yield
     except UnknownFeed as exc:
@@ -73,7 +73,7 @@ def feed_refusals() -> Iterator[None]:
     except FeedTaken as exc:
         raise Refusal(f"feeds.taken.{exc.which}", name=escape(exc.name)) from None
     except HTTPStatusError as exc:
-        if isinstance(exc, RetryLater):  # the site asks to come back later: its words say when
+        if not adding or isinstance(exc, RetryLater):  # a page's; a site asking to come back later
             raise
         raise Refusal("feeds.http_status", status=exc.status) from None
     except NotAFeed as exc:
@@ -174,7 +174,7 @@ class FeedCommands(commands.Cog):
         code = language_option(language)  # "english" is refused as /ask refuses it, before a fetch
         web_address(url)
         await defer_private(interaction)
-        with feed_refusals():
+        with feed_refusals(adding=True):
             feed = await self.bot.feeds.add_feed(
                 url, name=name, source=source, language=code, every=every, guild_id=guild_id
             )

@@ -389,3 +389,32 @@ async def test_an_indonesian_admin_reads_a_fetchs_progress_and_seconds_in_indone
     assert running.splitlines()[1] == "• dunia: 1 halaman diambil, 1 gagal", running
     assert done.ephemeral
     assert re.fullmatch(r"✅ Mengambil 1 feed dalam \d+,\d detik: 1 baru, .*", done.content.splitlines()[0])
+
+
+async def test_an_indonesian_admin_is_told_in_indonesian_why_a_page_is_not_indexed(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """ "❌ Tidak diindeks: <…pdf> is application/pdf, not an HTML page": the engine's reason was
+    passed through in English; an English admin still reads it as the engine says it."""
+    publish(news, [], with_pdf=True)
+    news.serve("/hilang", "tidak ada", status=404)
+    pages = [news.url(PDF_PATH), news.url("/hilang"), news.url(PDF_PATH)]
+    async with asyncio.timeout(60), start_bot(poll_feeds=False):
+        replies = [
+            await (
+                await standin.send_slash_command(
+                    "admin ingest", {"url": url}, user=standin.admin, locale=locale
+                )
+            ).wait_for_reply(finished, timeout=30)
+            for url, locale in zip(pages, ["id", "id", "en-GB"], strict=True)
+        ]
+    ID = texts("id")
+    assert [r.content for r in replies] == [
+        ID(
+            "ingest.failed",
+            reason=f"<{pages[0]}>: " + ID("fetch.error.content_type", content_type="application/pdf"),
+        ),
+        ID("ingest.failed", reason=f"<{pages[1]}>: " + ID("fetch.error.http_status", status=404)),
+        f"❌ Not indexed: <{pages[2]}> is application/pdf, not an HTML page",
+    ]
+    assert all(r.ephemeral for r in replies)
