@@ -1,37 +1,32 @@
 """Why a page or feed could not be fetched, in the reader's language: the engine's typed
 ``FetchError``s that a server's admins meet (a PDF for a page, a 404, a site that does not
-answer). The engine's message is English, and names more (the URL, the socket's error): English
-readers get it as it is, and the log keeps it for everyone."""
+answer), raised or kept in a fetch's report (``FetchFailure``). The engine's message is English,
+and names more (the URL, the socket's error): English readers get it as it is, and the log keeps
+it for everyone."""
 
 from __future__ import annotations
 
-from foreign_desk.index.fetch import (
-    ConnectionFailed,
-    FetchTimeout,
-    HTTPStatusError,
-    NoArticle,
-    RetryLater,
-    UnsupportedContentType,
-)
+from foreign_desk.index.fetch import FetchError, FetchFailure
 
 from .i18n import DEFAULT, Texts
 
-KEYS: tuple[tuple[type[Exception], str], ...] = (
-    (UnsupportedContentType, "fetch.error.content_type"),
-    (RetryLater, "fetch.error.retry_later"),
-    (HTTPStatusError, "fetch.error.http_status"),
-    (FetchTimeout, "fetch.error.timeout"),
-    (ConnectionFailed, "fetch.error.connection"),
-    (NoArticle, "fetch.error.no_article"),
-)
-"""Most specific first: ``RetryLater`` is an ``HTTPStatusError``."""
+KEYS = {
+    "UnsupportedContentType": "fetch.error.content_type",
+    "RetryLater": "fetch.error.retry_later",
+    "HTTPStatusError": "fetch.error.http_status",
+    "FetchTimeout": "fetch.error.timeout",
+    "ConnectionFailed": "fetch.error.connection",
+    "NoArticle": "fetch.error.no_article",
+}
+"""``FetchFailure.kind`` (a ``FetchError`` class's name) → its text; other kinds keep the
+engine's words."""
 
 
-def fetch_words(error: BaseException, tx: Texts) -> str | None:
+def fetch_words(error: BaseException | FetchFailure | None, tx: Texts) -> str | None:
     """``error`` said in ``tx``'s language, or None: an English reader, or another error."""
     if tx.language == DEFAULT:
         return None
-    key = next((key for kind, key in KEYS if isinstance(error, kind)), None)
-    if key is None:
+    failure = FetchFailure.of(error) if isinstance(error, FetchError) else error
+    if not isinstance(failure, FetchFailure) or failure.kind not in KEYS:
         return None
-    return tx(key, content_type=getattr(error, "content_type", ""), status=getattr(error, "status", ""))
+    return tx(KEYS[failure.kind], content_type=failure.content_type, status=failure.status)

@@ -20,6 +20,7 @@ from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
 
 from .failures import shown
+from .fetch_words import fetch_words
 from .i18n import EN, Texts
 from .limits import (
     CONTENT_MAX,
@@ -132,7 +133,8 @@ def poll_line(note: PollNote, tx: Texts = EN, *, host: bool = False) -> str:
     """``dunia: 2 halaman diambil, 1 gagal``: a feed as soon as a fetch collected it (a failure
     of the host's own named only with ``host``: ``failures``)."""
     if note.error:
-        return tx("fetch.poll.error", feed=note.feed, error=shown(note.error, tx, host=host))
+        error = fetch_words(note.failure, tx) or shown(note.error, tx, host=host)
+        return tx("fetch.poll.error", feed=note.feed, error=error)
     if note.not_modified:
         return tx("fetch.poll.not_modified", feed=note.feed)
     parts = [tx.plural("fetch.poll.pages", note.pages)]
@@ -182,16 +184,19 @@ def _listed(title: str, lines: list[str], tx: Texts) -> str:
 
 
 def _failure_lines(report: FetchReport, tx: Texts, host: bool) -> list[str]:
-    """``feed: <URL>: reason`` per failure; the URL left out where the reason names it, and an
-    item without a link named by its title, not by its key in the store (``title:…``)."""
+    """``feed: <URL>: reason`` per failure (in the reader's language where it is a fetch's:
+    ``fetch_words``); the URL left out where the reason names it, and an item without a link
+    named by its title, not by its key in the store (``title:…``)."""
     linkless = {
         i.url: f"“{fit(i.title or i.url, 150)}”"
         for i in report.items
         if i.status == "failed" and "://" not in i.url
     }
+    failures = {run.url: run.failure for run in report.runs if run.failure is not None}
+    failures |= {i.url: i.failure for i in report.items if i.status == "failed" and i.failure is not None}
     lines = []
     for feed, url, reason in report.failures:
-        reason = shown(reason, tx, host=host)
+        reason = fetch_words(failures.get(url), tx) or shown(reason, tx, host=host)
         where = [feed] if feed else []
         if url not in reason:  # most reasons name the URL already
             where.append(linkless.get(url, f"<{url}>"))

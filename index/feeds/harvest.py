@@ -14,7 +14,7 @@ from foreign_desk.index.article import Article
 from foreign_desk.index.feeds.models import Feed, FeedRun, ItemOutcome, Status
 from foreign_desk.index.feeds.state import ItemRecord, SeenItem
 from foreign_desk.index.feeds.versions import Version, seen_by
-from foreign_desk.index.fetch import FeedItem
+from foreign_desk.index.fetch import FeedItem, FetchFailure
 from foreign_desk.index.models import Scope
 
 
@@ -159,12 +159,10 @@ class Harvest:
         *,
         article: str | None,
         reason: str | None = None,
+        failure: FetchFailure | None = None,
     ) -> None:
-        self.run.items.append(
-            ItemOutcome(
-                todo.canonical, status, todo.title, self.run.feed if self.feed else None, article, reason
-            )
-        )
+        feed = self.run.feed if self.feed else None
+        self.run.items.append(ItemOutcome(todo.canonical, status, todo.title, feed, article, reason, failure))
         self.records.append(record)
 
 

@@ -48,6 +48,7 @@ from foreign_desk.index.fetch import (
     FeedItem,
     Fetcher,
     FetchError,
+    FetchFailure,
     FetchTimeout,
     HTTPStatusError,
     RetryLater,
@@ -224,7 +225,7 @@ class Ingester:
                 max_items=self.settings.max_feed_items,
             )
         except FetchError as exc:
-            run.error = str(exc)
+            run.error, run.failure = str(exc), FetchFailure.of(exc)
             run.retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
             return harvest
         harvest.etag, harvest.last_modified = poll.etag, poll.last_modified
@@ -421,7 +422,15 @@ class Ingester:
         uid, reason = todo.stands.get(harvest.seen_by, (None, str(exc)))
         again = harvest.seen_by in todo.again
         status: Status = "failed" if uid is None else "unchanged" if again else "duplicate"
-        harvest.decide(todo, status, record, article=uid, reason=None if status == "unchanged" else reason)
+        failure = FetchFailure.of(exc) if status == "failed" else None
+        harvest.decide(
+            todo,
+            status,
+            record,
+            article=uid,
+            reason=None if status == "unchanged" else reason,
+            failure=failure,
+        )
 
     async def refill(self, feed: Feed, records: Sequence[SeenItem], guild_id: int | None) -> float | None:
         """Fetch again the pages of ``feed``'s items whose articles are gone (or are another
@@ -843,7 +852,7 @@ def describe(harvest: Harvest) -> PollNote:
     """What to say of a collected feed, for progress output."""
     run = harvest.run
     if run.error or run.not_modified:
-        return PollNote(run.feed, error=run.error, not_modified=run.not_modified)
+        return PollNote(run.feed, error=run.error, not_modified=run.not_modified, failure=run.failure)
     # Told to a server, a duplicate may be new to it: that is known once committed (``as_seen``).
     shown = ("unchanged", "failed") if harvest.seen_by is not None else ("duplicate", "unchanged", "failed")
     decided = {s: sum(1 for i in run.items if i.status == s) for s in shown}

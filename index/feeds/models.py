@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from foreign_desk.index.errors import WRITER_BUSY
+from foreign_desk.index.fetch.errors import FetchFailure
 from foreign_desk.index.models import ArticleSummary
 
 INTERNAL_ERROR = "internal error: "
@@ -86,6 +87,8 @@ class ItemOutcome:
     """The stored article: this one, or for a duplicate the article it duplicates."""
     reason: str | None = None
     """Why it failed, or what it duplicates (``same canonical URL``, ``same text``)."""
+    failure: FetchFailure | None = None
+    """What failed it, when its page could not be fetched: ``reason`` apart from its words."""
 
 
 @dataclass(slots=True)
@@ -102,6 +105,8 @@ class FeedRun:
     items: list[ItemOutcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """What was wrong with the feed document itself, though it was read (malformed XML)."""
+    failure: FetchFailure | None = None
+    """What failed the feed, when it could not be fetched: ``error`` apart from its words."""
 
     @property
     def ok(self) -> bool:
@@ -122,6 +127,8 @@ class PollNote:
     """(status, count) of its items decided without a page, none of them zero: duplicate,
     unchanged, failed."""
     problems: tuple[str, ...] = ()
+    failure: FetchFailure | None = None
+    """``error`` apart from its words, when the feed could not be fetched."""
 
     def __str__(self) -> str:
         if self.error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from foreign_desk.index.errors import FetchError
@@ -10,6 +11,7 @@ __all__ = [
     "AddressRefused",
     "ConnectionFailed",
     "FetchError",
+    "FetchFailure",
     "FetchTimeout",
     "HTTPStatusError",
     "InvalidURL",
@@ -104,3 +106,18 @@ class NotAFeed(FetchError):
 
 class NoArticle(FetchError):
     """A page was fetched but no article body could be extracted from it."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFailure:
+    """A ``FetchError`` apart from its English message: its ``kind`` (the class name) and what it
+    carries, kept beside the message in a fetch's report so that a front end can say why in its
+    reader's language."""
+
+    kind: str
+    status: int | None = None
+    content_type: str | None = None
+
+    @classmethod
+    def of(cls, exc: FetchError) -> FetchFailure:
+        return cls(type(exc).__name__, getattr(exc, "status", None), getattr(exc, "content_type", None))

@@ -375,20 +375,37 @@ async def test_an_indonesian_admin_reads_a_fetchs_progress_and_seconds_in_indone
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
 ):
     """Each feed's line while a fetch ran was the engine's English ("dunia: 1 page(s) fetched,
-    1 failed"); and "Mengambil 1 feed dalam 0.3 detik": a point groups thousands in Indonesian."""
+    1 failed", "hilang: failed: HTTP 404 Not Found fetching …"), and so was why a page failed
+    in the summary ("is application/pdf, not an HTML page"); and "Mengambil 2 feed dalam 0.3
+    detik": a point groups thousands in Indonesian."""
     url = publish(news, [PATROL], with_pdf=True)
+    news.serve("/hilang/rss", "tidak ada", status=404)
+    guild = standin.guild.id
     async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False, status_edit_interval_s=0.1) as bot:
-        await bot.feeds.add_feed(url, name="dunia", guild_id=standin.guild.id, check=False)
+        await bot.feeds.add_feed(url, name="dunia", guild_id=guild, check=False)
+        await bot.feeds.add_feed(news.url("/hilang/rss"), name="hilang", guild_id=guild, check=False)
         gated = bot.engine.embedder = GatedEmbedder(bot.engine.embedder)
         fetch = await standin.send_slash_command("admin fetch", user=standin.admin, locale="id")
-        try:  # the feed collected, its article held at the embedder: the status names the feed
-            running = (await fetch.wait_for_reply(lambda m: "\n• dunia" in m.content, timeout=60)).content
+        try:  # both feeds collected, the article held at the embedder: the status names them
+            running = (await fetch.wait_for_reply(lambda m: m.content.count("\n• ") == 2, timeout=60)).content
         finally:
             gated.gate.set()
         done = await fetch.wait_for_reply(finished, timeout=120)
-    assert running.splitlines()[1] == "• dunia: 1 halaman diambil, 1 gagal", running
+    ID = texts("id")
+    assert sorted(running.splitlines()[1:3]) == [
+        "• dunia: 1 halaman diambil, 1 gagal",
+        "• hilang: gagal: " + ID("fetch.error.http_status", status=404),
+    ], running
     assert done.ephemeral
-    assert re.fullmatch(r"✅ Mengambil 1 feed dalam \d+,\d detik: 1 baru, .*", done.content.splitlines()[0])
+    head, *sections = done.content.split("\n\n")
+    assert re.fullmatch(r"⚠️ Mengambil 2 feed dalam \d+,\d detik: 1 baru, .*", head), head
+    pdf = ID("fetch.error.content_type", content_type="application/pdf")
+    gone = ID("fetch.error.http_status", status=404)
+    assert sorted(sections[-1].splitlines()) == [
+        "Gagal:",
+        f"• dunia: <{news.url(PDF_PATH)}>: {pdf}",
+        f"• hilang: <{news.url('/hilang/rss')}>: {gone}",
+    ]
 
 
 async def test_an_indonesian_admin_is_told_in_indonesian_why_a_page_is_not_indexed(
