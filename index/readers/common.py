@@ -41,8 +41,11 @@ def problem(path: Path | str, reason: str, line: int | None = None) -> ReadProbl
     return found
 
 
-def decode(data: bytes, *, what: str = "file") -> str:
-    """UTF-8 (a BOM is allowed, as is UTF-16 with a BOM) or ``ReaderError`` saying why not."""
+def decode(data: bytes, *, what: str = "file", legacy_in: str | None = None) -> str:
+    """UTF-8 (a BOM is allowed, as is UTF-16 with a BOM) or ``ReaderError`` saying why not.
+    With ``legacy_in`` (the file's name, for the warning) bytes that are not UTF-8 are read
+    anyway (``_not_utf8``): a plain-text article saved by an old Windows editor. JSON Lines is
+    UTF-8 by its spec and keeps the refusal."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
@@ -51,14 +54,40 @@ def decode(data: bytes, *, what: str = "file") -> str:
     if b"\x00" in data[:SNIFF_BYTES] or b"\x00" in data[-SNIFF_BYTES:]:
         raise ReaderError(f"binary {what} (NUL bytes), not text")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # offsets below count the mark's bytes
     except UnicodeDecodeError as exc:
-        raise ReaderError(
-            f"{what} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
-        ) from None
+        if legacy_in is None:
+            raise ReaderError(
+                f"{what} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+            ) from None
+        text = _not_utf8(data, legacy_in, exc.start)
     if "\x00" in text:
         raise ReaderError(f"binary {what} (NUL bytes), not text")
     return text
+
+
+_BEYOND_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _not_utf8(data: bytes, where: str, first: int) -> str:
+    """The text of bytes that are not valid UTF-8, with a warning saying how it was read.
+
+    Mostly UTF-8 (a UTF-8 mark, or more characters beyond ASCII read as UTF-8 than places that
+    break it: a file cut or joined badly) is read as UTF-8 with each broken place as U+FFFD, so
+    one bad byte deep in a file does not turn every "é" in it into "Ã©". Anything else is an old
+    Windows text: Windows-1252 (the five bytes it leaves undefined as Latin-1 controls)."""
+    text = data.decode("utf-8", "replace").removeprefix("\ufeff")
+    broken = text.count("\ufffd") - data.count("\ufffd".encode())
+    if data.startswith(codecs.BOM_UTF8) or len(_BEYOND_ASCII.findall(text)) > 2 * broken:
+        said = "%s: %s not UTF-8 (the first at byte %s) read as U+FFFD; the rest is UTF-8"
+        log.warning(said, where, "1 place" if broken == 1 else f"{broken} places", first)
+        return text
+    log.warning("%s: not UTF-8; read as Windows-1252 (save it as UTF-8 if it reads wrong)", where)
+    return data.decode("latin-1").translate(_WINDOWS_1252)
+
+
+_WINDOWS_1252 = {b: bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(0x80, 0xA0)}
+"""Latin-1 text → Windows-1252: bytes 0x80-0x9F, where the two differ (€, curly quotes, dashes)."""
 
 
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:+-]+)""")
@@ -116,7 +145,7 @@ def load_bytes(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes:
 def load_text(path: Path) -> str:
     """The whole text of a one-article file with ``\n`` line ends; ``ReaderError`` if unreadable
     or empty. Indentation is kept (YAML front matter needs it); ``split_paragraphs`` tidies."""
-    text = decode(load_bytes(path)).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode(load_bytes(path), legacy_in=str(path)).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ReaderError("empty file")
     return text

@@ -110,7 +110,8 @@ CASES: tuple[Case, ...] = (
     Case("json-deep", _file("deep.jsonl", '{"title": ' + "[" * 30_000 + "\n"), "nested"),
     Case("json-long-integer", _file("int.jsonl", '{"title": "x", "n": ' + "1" * 5000 + "}\n"), "too long"),
     Case("binary", _file("binary.txt", b"\x00\x01\x02" * 1000), "binary"),
-    Case("latin-1", _file("latin.txt", _txt("Caf\xe9 au lait").encode("latin-1")), "not UTF-8"),
+    Case("latin-1", _file("latin.txt", _txt("Caf\xe9 au lait").encode("latin-1"))),  # read as Windows-1252
+    Case("latin-1-jsonl", _file("latin.jsonl", '{"title": "Caf\xe9"}\n'.encode("latin-1")), "not UTF-8"),
     Case("name-not-utf8", _non_utf8_name, "not UTF-8"),
     Case("symlink-loop-named", _symlink_loop, "symlink loop"),
     Case("symlink-loop-inside", _loop_inside, "symlink loop"),

@@ -122,12 +122,12 @@ def test_broken_markdown_is_one_problem(tmp_path: Path, text: str, reason: str, 
     assert [reason in p.reason for p in problems] == [True]
 
 
-def test_markdown_bad_encoding_is_a_problem(tmp_path: Path, read_all) -> None:
+def test_markdown_in_latin1_is_read_as_windows_1252(tmp_path: Path, read_all) -> None:
+    """It was refused; front matter is read from the decoded text like any other."""
     path = tmp_path / "latin.markdown"
     path.write_bytes("---\ntitle: Caf\xe9\n---\nIsi.\n".encode("latin-1"))
-    articles, [found] = read_all(path)
-    assert articles == []
-    assert "not UTF-8" in found.reason
+    [article], problems = read_all(path)
+    assert (article.title, problems) == ("Caf\xe9", [])
 
 
 def test_nested_front_matter_keeps_its_indentation(tmp_path: Path, read_all) -> None:

@@ -150,11 +150,10 @@ def test_utf16_with_bom_is_read(tmp_path: Path, read_all) -> None:
     [
         (b"", "empty"),
         (b"  \n\n\t\n", "empty"),
-        ("Judul\n\nCaf\xe9 di Jakarta ramai.\n".encode("latin-1"), "not UTF-8"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
         (b"Hanya judul tanpa isi\n", "no body"),
     ],
-    ids=["empty", "blank", "latin1", "binary", "title-only"],
+    ids=["empty", "blank", "binary", "title-only"],
 )
 def test_unreadable_text_file_is_one_problem(tmp_path: Path, content: bytes, reason: str, read_all) -> None:
     path = tmp_path / "bad.txt"
@@ -173,3 +172,36 @@ def test_unreadable_file_does_not_raise(tmp_path: Path) -> None:
     [item] = list(read_path(path))
     assert isinstance(item, ReadProblem)
     assert "cannot read" in item.reason
+
+
+WINDOWS = "Kafe \u201cBunga\u201d di Jakarta\n\nCaf\xe9 di Jakarta ramai \u2013 harga \u20ac5.\n"
+
+
+@pytest.mark.parametrize(("name", "opening"), [("old.txt", ""), ("old.md", "# ")])
+def test_a_windows_1252_text_is_read_and_said(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture, name: str, opening: str
+) -> None:
+    """It was refused ("save it as UTF-8") while an HTML page in the same encoding was read."""
+    path = tmp_path / name
+    path.write_bytes((opening + WINDOWS).encode("cp1252"))
+    with caplog.at_level("WARNING"):
+        [article], problems = read_all(path)
+    assert problems == []
+    assert article.title == "Kafe \u201cBunga\u201d di Jakarta"
+    assert article.paragraphs == ["Caf\xe9 di Jakarta ramai \u2013 harga \u20ac5."]
+    said = f"{article.path}: not UTF-8; read as Windows-1252 (save it as UTF-8 if it reads wrong)"
+    assert [r.getMessage() for r in caplog.records] == [said]
+
+
+def test_one_broken_byte_in_utf8_spoils_that_byte_only(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Read as Windows-1252, every "é" of a UTF-8 file cut or joined badly would be "Ã©"."""
+    path = tmp_path / "cut.txt"
+    head = "Judul\n\nCaf\xe9 di Jakarta ramai, caf\xe9 di Bandung sepi.".encode()
+    path.write_bytes(head + b" \xe2\x80 Selesai.\n")  # a dash cut short
+    with caplog.at_level("WARNING"):
+        [article], _ = read_all(path)
+    assert article.paragraphs == ["Caf\xe9 di Jakarta ramai, caf\xe9 di Bandung sepi. \ufffd Selesai."]
+    said = f"{article.path}: 1 place not UTF-8 (the first at byte {len(head) + 1}) read as U+FFFD; "
+    assert [r.getMessage() for r in caplog.records] == [said + "the rest is UTF-8"]
