@@ -91,9 +91,10 @@ def plain(text: str) -> str:
     return " ".join(text.split())
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+def split_front_matter(text: str, where: str = "front matter") -> tuple[dict[str, Any], str]:
     """The YAML front matter as a dict (keys lowercased) and the Markdown body after it. Hugo's
-    TOML front matter (``+++``) is refused as such: read as text, it said "no title"."""
+    TOML front matter (``+++``) is refused as such: read as text, it said "no title". A value
+    that YAML cut at `` #`` is said on stderr, naming ``where`` (``_say_cut_values``)."""
     if re.match(r"\A\+\+\+[ \t]*\n", text):
         raise ReaderError("TOML front matter (+++) is not read: write it as YAML between '---' lines")
     if not re.match(r"\A---[ \t]*\n", text):
@@ -118,7 +119,29 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         meta = {}
     if not isinstance(meta, dict):
         raise ReaderError("front matter is not a mapping of keys to values")
-    return {str(k).strip().lower(): v for k, v in meta.items()}, text[m.end() :]
+    meta = {str(k).strip().lower(): v for k, v in meta.items()}
+    _say_cut_values(yaml_text, meta, where)
+    return meta, text[m.end() :]
+
+
+_PLAIN_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]+([^'\"\s].*?)[ \t]*$")
+"""``key: value`` at the top level, the value not quoted (a quoted one keeps its ``#``)."""
+
+
+def _say_cut_values(yaml_text: str, meta: dict[str, Any], where: str) -> None:
+    """Warn where YAML read `` #`` in a plain value as a comment and cut the value there:
+    ``title: Indonesia #1 partner`` is the title "Indonesia". Comment lines, and comments after a
+    date or number (``published: 2025-03-12 # WIB``), are comments and pass without a word."""
+    for line in yaml_text.split("\n"):
+        m = _PLAIN_LINE.match(line)
+        if m is None or " #" not in f" {m.group(2)}":
+            continue
+        key, raw = m.group(1).lower(), m.group(2)
+        value = meta.get(key)
+        cut = raw[raw.index("#") if raw.startswith("#") else raw.index(" #") + 1 :]
+        if (value is None or isinstance(value, str)) and cut not in (value or ""):
+            said = "%s: front matter %s is cut at ' #' (YAML reads a comment), leaving %r; put it in quotes"
+            log.warning(said, where, key, value or "")
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -189,7 +212,7 @@ def _heading_text(text: str) -> str:
 def read(path: Path) -> Iterator[Article | ReadProblem]:
     """Yield the one article in ``path``, or a ``ReadProblem`` saying why it can't be read."""
     try:
-        meta, body = split_front_matter(load_text(path))
+        meta, body = split_front_matter(load_text(path), str(path))
         items = parse_body(normalise(body))
         title = text_field(meta.get("title"))
         if not title and items and items[0][1] == 1:

@@ -177,3 +177,39 @@ def test_a_headline_holding_a_colon_says_how_to_fix_it(tmp_path: Path, read_all)
         "broken YAML front matter at line 2: mapping values are not allowed here "
         "(put a value holding ': ' in quotes)"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "cut"),
+    [
+        ("title: Indonesia #1 partner", "Indonesia", True),
+        ("title: Mitra  # editor's note", "Mitra", True),  # a comment or not: only the writer knows
+        ('title: "Indonesia #1 partner"', "Indonesia #1 partner", False),
+        ("title: C# di Jakarta", "C# di Jakarta", False),
+        ("# a comment line\ntitle: Mitra", "Mitra", False),
+        ("title: Mitra\npublished: 2025-03-12 # WIB", "Mitra", False),
+    ],
+)
+def test_a_value_cut_at_a_hash_is_said(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture, line: str, title: str, cut: bool
+) -> None:
+    """YAML reads " #" as a comment: the headline "Indonesia #1 partner" became "Indonesia" unsaid."""
+    path = tmp_path / "hash.md"
+    path.write_text(f"---\n{line}\n---\nIsi berita yang cukup panjang.\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        [article], _ = read_all(path)
+    assert article.title == title
+    said = f"{article.path}: front matter title is cut at ' #' (YAML reads a comment), leaving {title!r}; "
+    assert [r.getMessage() for r in caplog.records] == ([said + "put it in quotes"] if cut else [])
+
+
+def test_a_value_that_is_all_comment_is_said(
+    tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "hash.md"
+    path.write_text("---\ntitle: #1 partner\n---\n# Judul\n\nIsi berita.\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        [article], _ = read_all(path)
+    assert article.title == "Judul"
+    said = f"{article.path}: front matter title is cut at ' #' (YAML reads a comment), leaving ''; "
+    assert [r.getMessage() for r in caplog.records] == [said + "put it in quotes"]
