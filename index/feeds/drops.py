@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
+from foreign_desk.index.feeds.damaged import a_time, an_id, an_id_or_none, one_of, rows_read, some_text
 from foreign_desk.index.feeds.models import Follow
 from foreign_desk.index.feeds.state import StateDB
 
@@ -35,7 +36,7 @@ SQL_REMEMBER = (
     "SELECT channel_id, guild_id, parent_id, topic, topic_key, ?, ? FROM follows WHERE id = ?"
 )
 SQL_RECENT = (
-    "SELECT channel_id, guild_id, topic, reason, dropped_at, parent_id FROM dropped_follows "
+    "SELECT channel_id, guild_id, topic, reason, dropped_at, parent_id, id FROM dropped_follows "
     "WHERE {where} AND dropped_at >= ? ORDER BY dropped_at DESC, id DESC LIMIT ?"
 )
 SQL_FORGET_FOLLOWED = "DELETE FROM dropped_follows WHERE channel_id = ? AND topic_key = ?"
@@ -88,10 +89,7 @@ class Drops:
         where, keys = where_of(channel_id, guild_id, threads=True)
         since = self.clock() - DROPS_KEPT_S
         rows = await self.db.rows(SQL_RECENT.format(where=where), (*keys, since, DROPS_SHOWN))
-        return [
-            DroppedFollow(int(r[0]), _id(r[1]), r[2], cast(DropReason, r[3]), float(r[4]), _id(r[5]))
-            for r in rows
-        ]
+        return rows_read("dropped_follows", rows, _drop)
 
     async def forget_old(self) -> int:
         """Forget the drops past ``DROPS_KEPT_S``: housekeeping's, so the table stays small.
@@ -122,5 +120,13 @@ def where_of(
     return "channel_id = ?", (channel_id,)
 
 
-def _id(value: Any) -> int | None:
-    return int(value) if value else None
+def _drop(channel: Any, guild: Any, topic: Any, reason: Any, at: Any, parent: Any) -> DroppedFollow:
+    """A row of ``SQL_RECENT``, checked (``damaged``)."""
+    return DroppedFollow(
+        an_id(channel, "channel"),
+        an_id_or_none(guild, "server"),
+        some_text(topic, "topic"),
+        cast(DropReason, one_of(reason, get_args(DropReason), "reason")),
+        a_time(at, "time"),
+        an_id_or_none(parent, "parent"),
+    )

@@ -12,8 +12,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Any, Literal, cast, get_args
 
+from foreign_desk.index.feeds.damaged import a_time, an_id, one_of, rows_read, some_text
 from foreign_desk.index.feeds.drops import DROPS_KEPT_S, forget_past, where_of
 from foreign_desk.index.feeds.models import Post
 from foreign_desk.index.feeds.state import StateDB
@@ -30,7 +31,7 @@ SQL_REMEMBER = (
     "AND parent_id IS NOT NULL LIMIT 1), ?, ?, ?, ?, ?)"
 )
 SQL_RECENT = (
-    "SELECT channel_id, topics, headline, articles, reason, dropped_at FROM undelivered_alerts "
+    "SELECT channel_id, topics, headline, articles, reason, dropped_at, id FROM undelivered_alerts "
     "WHERE {where} AND dropped_at >= ? ORDER BY dropped_at DESC, id DESC LIMIT ?"
 )
 
@@ -79,21 +80,27 @@ class Undelivered:
         where, keys = where_of(channel_id, guild_id, threads=True)
         since = self.clock() - DROPS_KEPT_S
         rows = await self.db.rows(SQL_RECENT.format(where=where), (*keys, since, UNDELIVERED_SHOWN))
-        return [_alert(*row) for row in rows]
+        return rows_read("undelivered_alerts", rows, _alert)
 
     async def forget_old(self) -> int:
         """Forget those past ``DROPS_KEPT_S``: housekeeping's. Returns how many went."""
         return await forget_past(self.db, "undelivered_alerts", self.clock())
 
 
-def _alert(
-    channel: int, topics: str, headline: str, articles: int, reason: str, at: float
-) -> UndeliveredAlert:
+def _alert(channel: Any, topics: Any, headline: Any, articles: Any, reason: Any, at: Any) -> UndeliveredAlert:
+    """A row of ``SQL_RECENT``, checked (``damaged``): ``topics`` a JSON list of topics."""
+    if not isinstance(articles, int) or isinstance(articles, bool) or articles < 0:
+        raise TypeError(f"articles {articles!r:.40} is no count")
+    if not isinstance(headline, str):
+        raise TypeError(f"headline {headline!r:.40} is no text")
+    listed = json.loads(some_text(topics, "topics"))
+    if not isinstance(listed, list) or not listed:
+        raise TypeError(f"topics {topics!r:.40} is no list of topics")
     return UndeliveredAlert(
-        int(channel),
-        tuple(json.loads(topics)),
+        an_id(channel, "channel"),
+        tuple(some_text(topic, "topic") for topic in listed),
         headline,
-        int(articles),
-        cast(UndeliveredReason, reason),
-        float(at),
+        articles,
+        cast(UndeliveredReason, one_of(reason, get_args(UndeliveredReason), "reason")),
+        a_time(at, "time"),
     )

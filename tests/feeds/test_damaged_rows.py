@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.feeds import FeedDesk, FetchReport
+from foreign_desk.index.feeds import FeedDesk, FetchReport, Match, Post
+from foreign_desk.index.models import ArticleSummary
 
 from tests.feeds.conftest import FakeClock, publish, wait_until
 from tests.feeds.news import GAZA, SUDAN
@@ -178,3 +179,89 @@ async def test_a_subscription_an_older_version_wrote_is_listed_and_polled_as_its
 
     assert (mine.url, mine.every_minutes) == (url, 20)
     assert run.error is None and [i.status for i in run.items] == ["new"]
+
+
+def loosen(db: Path, table: str) -> None:
+    """``table`` as a hand-made copy holds it: no NOT NULL (SQLite keeps a NULL out of a column
+    declared so, whatever the edit)."""
+    edit(db, f"CREATE TABLE loose AS SELECT * FROM {table}")
+    edit(db, f"DROP TABLE {table}")
+    edit(db, f"ALTER TABLE loose RENAME TO {table}")
+
+
+DROP_ROW = (
+    "INSERT INTO dropped_follows(channel_id, guild_id, topic, reason, dropped_at) VALUES (?, 1, ?, ?, ?)"
+)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("reason", "vanished"),  # no version wrote it: /following failed on its missing text
+        ("dropped_at", "yesterday"),
+        ("channel_id", "general"),
+        ("topic", b"\x00\x01"),
+        ("topic", None),
+    ],
+)
+async def test_a_damaged_drop_is_left_out_of_following_and_said(
+    column: str,
+    value: object,
+    desk: FeedDesk,
+    engine: Engine,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One damaged row of ``dropped_follows`` made the channel's and the server's /following fail."""
+    caplog.set_level(logging.WARNING)
+    for topic in ("first", "second"):
+        edit(engine.db_path, DROP_ROW, (A, topic, "closed", clock()))
+    if value is None:
+        loosen(engine.db_path, "dropped_follows")
+    edit(engine.db_path, f"UPDATE dropped_follows SET {column} = ? WHERE topic = 'second'", (value,))
+
+    shown = [(d.channel_id, d.topic, d.reason) for d in await desk.dropped_follows(guild_id=1)]
+
+    assert shown == [(A, "first", "closed")]
+    if column != "channel_id":  # a channel that is no id is no channel's: that listing omits it anyway
+        assert [d.topic for d in await desk.dropped_follows(A)] == ["first"]
+    assert "dropped_follows row 2 is damaged" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("topics", "not json"),
+        ("topics", '"Gaza"'),  # a JSON string: was listed as the topics "G", "a", "z", "a"
+        ("topics", "5"),
+        ("topics", "[]"),
+        ("topics", "[1, 2]"),
+        ("topics", "[" * 100_000),
+        ("articles", "many"),
+        ("reason", "lost"),
+        ("dropped_at", "soon"),
+        ("headline", None),
+        ("topics", None),
+    ],
+)
+async def test_a_damaged_undelivered_alert_is_left_out_of_following_and_said(
+    column: str, value: object, desk: FeedDesk, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``undelivered_alerts`` keeps topics as JSON; one damaged row made /following fail."""
+    caplog.set_level(logging.WARNING)
+    for headline in ("First", "Second"):
+        await desk.alert_undelivered(_post(A, headline), "refused")
+    if value is None:
+        loosen(engine.db_path, "undelivered_alerts")
+    edit(engine.db_path, f"UPDATE undelivered_alerts SET {column} = ? WHERE headline = 'Second'", (value,))
+
+    shown = [(u.channel_id, u.topics, u.headline) for u in await desk.undelivered_alerts(A)]
+
+    assert shown == [(A, ("Gaza",), "First")]
+    assert [u.headline for u in await desk.undelivered_alerts(guild_id=1)] == ["First"]
+    assert "undelivered_alerts row 2 is damaged" in caplog.text
+
+
+def _post(channel_id: int, headline: str) -> Post:
+    summary = ArticleSummary("a1", headline, "Outlet", None, None, "en", None, "")
+    return Post(channel_id, (Match(1, channel_id, "Gaza", summary, 0.9, 1.0, 1),), ((),), ("a1",), ("Gaza",))

@@ -554,3 +554,36 @@ async def test_unfollow_while_another_process_keeps_the_store_busy_says_to_try_a
     assert reply.content == texts("id")("error.busy") and left == [TAIWAN]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     assert_everything_quiet(standin)
+
+
+async def test_following_shows_the_rest_when_a_remembered_row_is_damaged(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    """A hand-edited row of ``dropped_follows`` (a reason no version wrote) or of
+    ``undelivered_alerts`` (topics that are no JSON) made /following fail for the whole channel."""
+    caplog.set_level(logging.WARNING)
+    here, guild = standin.general.id, standin.guild.id
+    drop = "INSERT INTO dropped_follows(channel_id, guild_id, topic, reason, dropped_at) VALUES (?, ?, {})"
+    alert = (
+        "INSERT INTO undelivered_alerts(channel_id, guild_id, topics, headline, articles, reason, "
+        "dropped_at) VALUES (?, ?, {}, 1, 'refused', ?)"
+    )
+    rows = [
+        drop.format("'kept', 'closed', ?"),
+        drop.format("'odd', 'gone', ?"),
+        alert.format("'[\"shown\"]', 'A shown headline'"),
+        alert.format("'shown, damaged', 'A damaged headline'"),
+    ]
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        with closing(sqlite3.connect(bot.engine.db_path)) as conn, conn:
+            for sql in rows:
+                conn.execute(sql, (here, guild, bot.feeds.clock()))
+        ix = await standin.send_slash_command("following", {}, user=standin.owner)
+        listed = await ix.wait_for_reply(timeout=10)
+
+    shown = str(embed_of(listed))
+    assert "“kept”" in shown and "A shown headline" in shown
+    assert "odd" not in shown and "damaged headline" not in shown
+    assert "dropped_follows row 2 is damaged" in caplog.text
+    assert "undelivered_alerts row 2 is damaged" in caplog.text
+    assert_everything_quiet(standin)
