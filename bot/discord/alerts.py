@@ -194,6 +194,8 @@ class Alerts:
             return False
         await self._record(claimed)
         self.sent += 1
+        if isinstance(channel, discord.Thread):  # followed before its parent was kept? (``feeds.parents``)
+            await self.feeds.learn_parents({channel_id: channel.parent_id})
         log.info(
             "posted %s of %d article(s) on %s in channel %s",
             "a digest" if claimed.digest else "an alert",

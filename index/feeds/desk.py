@@ -44,6 +44,7 @@ from foreign_desk.index.feeds.drops import DroppedFollow, DropReason, Drops
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
 from foreign_desk.index.feeds.ingest import Ingester, Say
 from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post, internal_error
+from foreign_desk.index.feeds.parents import learn_parents
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.race import first_of
 from foreign_desk.index.feeds.schedule import failing_for, longest_delay, next_delay
@@ -741,6 +742,11 @@ class FeedDesk:
     ) -> list[DroppedFollow]:
         """The follows of a channel (and its threads) or server the bot stopped lately, newest first."""
         return await self.drops.recent(channel_id=channel_id, guild_id=guild_id)
+
+    async def learn_parents(self, parents: Mapping[int, int | None]) -> int:
+        """Threads (id → their channel's id) the bot sees: those followed before their parent was
+        kept learn it, so a deleted channel takes their follows along (``parents``)."""
+        return await learn_parents(self.db, parents)
 
     async def alert_undelivered(self, post: Post, reason: UndeliveredReason) -> None:
         """``post`` was given up on after its attempts: ``undelivered_alerts`` tells the members of

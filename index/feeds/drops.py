@@ -4,7 +4,8 @@ remembered for ``DROPS_KEPT_S`` with its reason, so ``/following`` can say what 
 (a log line alone told the operators, and the follow just vanished from the list), in whichever
 process answers. Following the topic there again forgets its drop. A deleted channel's follows
 go with its threads' (``parent_id``, recorded by ``/follow``): the archived ones are in no
-event Discord sends, and would otherwise stay until their first alert met 10003.
+event Discord sends, and would otherwise stay until their first alert met 10003 (a thread
+followed before ``parent_id`` was kept learns it when the bot meets it: ``parents``).
 Concurrency: methods may be awaited from many tasks; writes go through ``StateDB``'s lock.
 """
 

@@ -199,3 +199,15 @@ async def test_a_deleted_channels_threads_stop_with_it_a_closed_ones_do_not(desk
         (555, FISHING, "deleted"),
         (111, FISHING, "closed"),
     ]
+
+
+async def test_a_thread_followed_before_its_parent_was_kept_learns_it_when_seen(desk: FeedDesk) -> None:
+    """A thread's follow made before feeds migration 18 has no ``parent_id``: deleting its channel
+    left it until an alert met 10003. Seen with its channel, it learns it; a recorded parent and
+    threads nobody follows are left as they are."""
+    await desk.follow(555, FISHING, guild_id=1)  # a thread of 111, followed before
+    await desk.follow(666, FISHING, guild_id=1, parent_id=222)
+    assert await desk.learn_parents({555: 111, 666: 333, 777: 111, 888: None}) == 1
+    assert await desk.learn_parents({555: 111}) == 0  # known now: nothing written
+    assert [f.channel_id for f in await desk.drop_follows("deleted", channel_id=111)] == [555]
+    assert [f.channel_id for f in await desk.drop_follows("deleted", channel_id=222)] == [666]

@@ -14,6 +14,7 @@ closed to it, a thread locked: ``alerts``; the bot removed: ``servers``), each w
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -188,12 +189,30 @@ class FollowCog(commands.Cog):
             undelivered=undelivered,
         )
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
+        if isinstance(interaction.channel, discord.Thread):
+            await self._learn([interaction.channel])
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """The active threads a server's READY lists: those followed before ``parent_id`` was
+        kept learn their channel, so that deleting it stops their follows even once archived."""
+        await self._learn(guild.threads)
+
+    @commands.Cog.listener()
+    async def on_thread_join(self, thread: discord.Thread) -> None:
+        """A thread discord.py did not know (an archived one an alert just reopened): as above."""
+        await self._learn([thread])
+
+    async def _learn(self, threads: Sequence[discord.Thread]) -> None:
+        if threads:
+            await self.bot.feeds.learn_parents({t.id: t.parent_id for t in threads})
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A deleted channel follows nothing any more, nor do its threads: archived ones too, which
         discord.py does not know (those it knows come as ``on_raw_thread_delete`` as well; a
-        thread's follow made before ``parent_id`` was kept stops at its next alert, 10003)."""
+        thread's follow made before ``parent_id`` was kept stops at its next alert, 10003, unless
+        the bot has met the thread since: ``_learn``)."""
         await self._deleted(channel.id, "channel")
 
     @commands.Cog.listener()

@@ -8,6 +8,8 @@ import asyncio
 import logging
 import re
 import sqlite3
+from contextlib import closing
+from typing import Any
 
 import pytest
 from foreign_desk.bot.discord.i18n import EN, texts
@@ -543,3 +545,86 @@ async def test_follows_the_bot_stops_are_listed_with_why_in_following(
     assert f"<#{standin.general.id}>" in manager["description"]  # still followed
     assert "fields" not in again and TOPIC.upper() in again["description"]
     standin.assert_no_pings()
+
+
+def _parents(bot: Any) -> dict[int, int | None]:
+    """Each followed channel's ``parent_id``, as the store has it."""
+    with closing(sqlite3.connect(bot.engine.db_path)) as conn:
+        return dict(conn.execute("SELECT channel_id, parent_id FROM follows"))
+
+
+async def _deleted_with_its_threads(
+    standin: DiscordStandin, desk: Channel, threads: list[Channel], log: Any
+) -> None:
+    """Archive ``threads`` (discord.py forgets them), delete ``desk``, and wait for their follows
+    to stop: none comes in an event Discord sends, only with ``parent_id``."""
+    for thread in threads:
+        thread.archived = True
+        await standin.update_thread(thread)
+    await standin.delete_channel(desk)
+    await standin.wait_until(
+        lambda: all(f"thread {t.id} was deleted" in log.text for t in threads),
+        timeout=30,
+        what="the threads' follows stopped with their channel",
+    )
+
+
+async def test_threads_followed_before_parents_were_kept_learn_theirs_at_start(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    """A thread followed before feeds migration 18 has no ``parent_id``: once archived, deleting
+    its channel left its follow until an alert met 10003. The active threads a server's READY
+    lists learn their channel at start."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    desk = world.add_text_channel("desk")
+    thread = world.add_thread("old", desk)
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        await bot.feeds.follow(thread.id, TOPIC, guild_id=standin.guild.id)  # as before migration 18
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        known = {thread.id: desk.id}
+        await standin.wait_until(lambda: _parents(bot) == known, timeout=30, what="the thread's channel kept")
+        await _deleted_with_its_threads(standin, desk, [thread], caplog)
+        assert await bot.feeds.following() == []
+
+
+async def test_a_thread_followed_before_parents_were_kept_learns_it_from_following_there(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    """/following run in a thread discord.py does not know (made after READY) records its channel."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    desk = world.add_text_channel("desk")
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        thread = world.add_thread("new", desk)
+        await bot.feeds.follow(thread.id, TOPIC, guild_id=standin.guild.id)  # as before migration 18
+        ix = await standin.send_slash_command("following", {}, user=standin.owner, channel=thread)
+        assert TOPIC in embed_of(await ix.wait_for_reply(timeout=10))["description"]
+        known = {thread.id: desk.id}
+        await standin.wait_until(lambda: _parents(bot) == known, timeout=30, what="the thread's channel kept")
+        await _deleted_with_its_threads(standin, desk, [thread], caplog)
+        assert await bot.feeds.following() == []
+
+
+async def test_threads_followed_before_parents_were_kept_learn_theirs_from_an_alert(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, caplog: pytest.LogCaptureFixture
+):
+    """An alert posted in a thread discord.py knows records its channel; one posted in an archived
+    thread reopens it, and the thread's THREAD_UPDATE does."""
+    caplog.set_level(logging.INFO, "foreign_desk.bot.discord")
+    world = standin.world
+    desk = world.add_text_channel("desk")
+    active, archived = world.add_thread("active", desk), world.add_thread("archived", desk)
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(TIMEOUT), start_bot(**alerts_options()) as bot:
+        for thread in (active, archived):
+            await bot.feeds.follow(thread.id, TOPIC, guild_id=standin.guild.id)  # as before migration 18
+        archived.archived = True
+        await standin.update_thread(archived)
+        await bot.feeds.add_feed(url, name="world", check=False)
+        await bot.feeds.fetch()
+        known = {active.id: desk.id, archived.id: desk.id}
+        await standin.wait_until(lambda: _parents(bot) == known, timeout=90, what="the threads' channel kept")
+        assert [len(standin.bot_messages(t)) for t in (active, archived)] == [1, 1]
+        await _deleted_with_its_threads(standin, desk, [active, archived], caplog)
+        assert await bot.feeds.following() == []
