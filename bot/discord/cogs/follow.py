@@ -27,6 +27,7 @@ from foreign_desk.index.feeds.follows import (
     TooManyFollows,
     TooManyServerFollows,
 )
+from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.text import caseless
 
 from ..errors import Refusal
@@ -126,14 +127,28 @@ class FollowCog(commands.Cog):
         except TooManyFollows:
             raise Refusal("follow.too_many", n=limit) from None
         log.info("channel %s follows %r (user %s)", channel_id, follow.topic, interaction.user.id)
-        recent = await self.bot.engine.latest(RECENT_SHOWN, topic=follow.topic, scope=scope_of(interaction))
+        recent, busy = await self._recent(follow.topic, interaction)
         tx = for_interaction(interaction)
         embed = recent_embed(recent, follow.topic, tx) if recent else None
         await interaction.edit_original_response(
-            content=followed_text(follow.topic, self.gap_s, bool(recent), tx),
+            content=followed_text(follow.topic, self.gap_s, bool(recent) or busy, tx),
             embed=embed,
             allowed_mentions=NO_PINGS,
         )
+
+    async def _recent(
+        self, topic: str, interaction: discord.Interaction
+    ) -> tuple[list[ArticleSummary], bool]:
+        """The recent articles about a topic just followed, and whether the search slots stayed
+        busy past the timeout: a search like a question's, in a slot (``Desk.latest``), so that
+        following and unfollowing in a loop runs no more searches than the bound. The follow is
+        made either way; only its listing is left out."""
+        try:
+            return await self.bot.desk.latest(RECENT_SHOWN, topic=topic, scope=scope_of(interaction)), False
+        except Refusal as refusal:
+            if refusal.key != "ask.busy":
+                raise
+            return [], True
 
     @app_commands.command(name=L("command.unfollow.name"), description=L("command.unfollow.description"))
     @app_commands.default_permissions(manage_channels=True)

@@ -587,3 +587,30 @@ async def test_following_shows_the_rest_when_a_remembered_row_is_damaged(
     assert "dropped_follows row 2 is damaged" in caplog.text
     assert "undelivered_alerts row 2 is damaged" in caplog.text
     assert_everything_quiet(standin)
+
+
+async def test_the_recent_articles_shown_on_follow_take_a_search_slot_and_end_within_the_timeout(
+    standin: DiscordStandin, start_bot: StartBot, moderator: User
+):
+    """/follow lists the recent articles about its topic: a search (the topic embedded, the recent
+    passages scored) that took no search slot and had no time limit, so a manager following and
+    unfollowing in a loop ran searches past the bound every server's questions share. Past the
+    timeout the follow is made and said, without its listing."""
+    options = follow_options(max_concurrent_searches=1, search_timeout_s=2)
+    async with asyncio.timeout(60), start_bot(**options) as bot:
+        real_latest, gate = bot.engine.latest, asyncio.Event()
+
+        async def held_latest(*args: Any, **kwargs: Any) -> Any:
+            await gate.wait()
+            return await real_latest(*args, **kwargs)
+
+        bot.engine.latest = held_latest  # type: ignore[method-assign]
+        ix = await standin.send_slash_command("follow", {"topic": TAIWAN}, user=moderator)
+        reply = await ix.wait_for_reply(timeout=30)
+        gate.set()
+        topics = [f.topic for f in await bot.feeds.following(standin.general.id)]
+    assert topics == [TAIWAN] and not reply.ephemeral and reply.embeds == []
+    assert reply.content.startswith(f"📌 This channel now follows “{TAIWAN}”")
+    assert EN("follow.nothing_recent") not in reply.content  # not looked at: not said to be none
+    assert bot.desk.peak_in_flight == 1
+    assert_everything_quiet(standin)
