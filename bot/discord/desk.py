@@ -49,10 +49,16 @@ class Desk:
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise Refusal("ask.too_long", length=len(question), limit=limit + 1)
+        await self.charge(user_id)
+        return question
+
+    async def charge(self, user_id: int) -> None:
+        """Start the user's cooldown, or a ``Refusal`` while it runs: for a question, and for any
+        other search a user starts at will (/latest topic:), which the bound on searches in
+        flight alone let one member repeat ahead of every server's questions."""
         wait = await self.cooldowns.admit(user_id)
         if wait > 0:
             raise Refusal("ask.cooldown", seconds=math.ceil(wait))
-        return question
 
     async def tells(self, user_id: int, refusal: Refusal) -> bool:
         """Whether a message (a mention, a DM) refused is answered with its refusal: a cooldown's

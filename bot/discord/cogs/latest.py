@@ -46,6 +46,9 @@ class LatestCog(commands.Cog):
         """The newest articles in the corpus with their lede; with a topic, only those about it."""
         source = source.strip() if source and source.strip() else None
         topic = plain_words(topic or "") or None
+        if topic:  # a search, as a question is: checked, then the asker's cooldown
+            self.bot.desk.check_topic(topic)
+            await self.bot.desk.charge(interaction.user.id)
         await defer_public(interaction)
         items = await self.bot.desk.latest(count, source=source, topic=topic, scope=scope_of(interaction))
         embed = latest_embed(items, source, topic, for_interaction(interaction))

@@ -169,3 +169,33 @@ async def test_listings_on_a_topic_take_a_search_slot_and_end_within_the_search_
     assert [m.content for m in busy] == [EN("ask.busy")] * 2
     assert bot.desk.peak_in_flight == 1
     assert_everything_quiet(standin)
+
+
+async def test_listings_on_a_topic_count_towards_the_askers_cooldown(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """/latest topic: is a search, as a question is, and had no cooldown: one member repeating it
+    (each time another topic, so nothing cached) queued searches ahead of every server's
+    questions, all of them answered. A listing without a topic searches nothing and stays free."""
+    async with asyncio.timeout(60), start_bot(cooldown_s=600) as bot:
+        real_latest, topics = bot.engine.latest, []
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            topics.append(kwargs.get("topic"))
+            return await real_latest(*args, **kwargs)
+
+        bot.engine.latest = counted  # type: ignore[method-assign]
+        replies = []
+        for options in ({"topic": "NATO and Japan"}, {"topic": "Korea"}, {}, {}):
+            ix = await standin.send_slash_command("latest", options)
+            replies.append(await ix.wait_for_reply(timeout=20))
+        asked = await standin.send_slash_command("ask", {"question": "what did NATO and Japan agree on?"})
+        refused = await asked.wait_for_reply(timeout=20)
+        other = await standin.send_slash_command("latest", {"topic": "Korea"}, user=standin.admin)
+        theirs = await other.wait_for_reply(timeout=20)
+    assert topics == ["NATO and Japan", None, None, "Korea"]  # the second listing on a topic: refused
+    assert replies[1].ephemeral and replies[1].content == EN("ask.cooldown", seconds=600)
+    assert [embed_of(m)["title"] for m in replies[2:]] == ["Latest articles"] * 2
+    assert refused.ephemeral and refused.content == EN("ask.cooldown", seconds=600)
+    assert not theirs.ephemeral and embed_of(theirs)["title"].startswith("Latest")  # their own wait
+    assert_everything_quiet(standin)
