@@ -45,6 +45,7 @@ class BotSettings:
         "alert_retry_s": (0.1, 86_400),
         "forget_after_days": (0, 3_650),
         "housekeeping_s": (0.1, 86_400),
+        "server_fetch_spacing_s": (0, 86_400),
     }
 
     admin_role_ids: list[int] = field(default_factory=list)
@@ -96,6 +97,9 @@ class BotSettings:
     """A server that removed the bot keeps its own feeds and articles this long, then they go."""
     housekeeping_s: float = 3600.0
     """Seconds between two looks for servers to forget (by the process doing background work)."""
+    server_fetch_spacing_s: float = 60.0
+    """Least seconds between two /admin fetch of one server: each polls the server's feeds at
+    once, past their schedule and a site's Retry-After, from the host every server's feeds share."""
 
     def __post_init__(self) -> None:
         for name in ("admin_role_ids", "admin_user_ids", "operator_guild_ids"):

@@ -46,6 +46,7 @@ class AdminCog(
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
         self.fetching = {}
+        self.fetched_at = {}
         super().__init__()
 
     def scope(self, interaction: discord.Interaction) -> int | None:

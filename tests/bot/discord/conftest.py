@@ -2,9 +2,10 @@
 
 ``start_bot`` runs a ``ForeignDeskBot`` on the session's sample store (copied per test) with the
 session's embedder, registers its commands the way ``foreign-desk sync`` does, and yields it
-ready (``shards=([0], 2)`` runs shard 0 of 2 only). Cooldowns are off unless a test turns them
-on. Settings made here never register the real feeds of ``corpus/feeds.toml`` and may fetch the
-loopback news server (``news``); topic alerts settle for 1 s instead of 30.
+ready (``shards=([0], 2)`` runs shard 0 of 2 only). Cooldowns, and the spacing of a server's
+fetches, are off unless a test turns them on. Settings made here never register the real feeds
+of ``corpus/feeds.toml`` and may fetch the loopback news server (``news``); topic alerts settle
+for 1 s instead of 30.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def start_bot(
         **overrides: Any,
     ) -> AsyncIterator[ForeignDeskBot]:
         settings = settings or make_settings(data_dir or sample_copy)
-        bot_settings = load_bot_settings(settings, {}, **{"cooldown_s": 0.0, **overrides})
+        spacing = {"cooldown_s": 0.0, "server_fetch_spacing_s": 0.0}
+        bot_settings = load_bot_settings(settings, {}, **{**spacing, **overrides})
         options = dict(client_options)
         if shards is not None:
             options.update(shard_ids=shards[0], shard_count=shards[1])

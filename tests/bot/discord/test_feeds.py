@@ -435,3 +435,29 @@ async def test_an_indonesian_admin_is_told_in_indonesian_why_a_page_is_not_index
         f"❌ Not indexed: <{pages[2]}> is application/pdf, not an HTML page",
     ]
     assert all(r.ephemeral for r in replies)
+
+
+async def test_a_server_fetches_its_feeds_at_most_once_a_spacing(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """/admin fetch polls a server's feeds at once, past their schedule and a site's Retry-After;
+    a manager repeating it had the host request the site as fast as Discord delivered the
+    commands, until the site shut the host out: every server's feeds there, the shared corpus's
+    too. A name mistyped costs no wait."""
+    url = publish(news, [PATROL])
+    admin, guild = standin.admin, standin.guild
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False, server_fetch_spacing_s=600) as bot:
+        await bot.feeds.add_feed(url, name="world", guild_id=guild.id)
+        typo = await standin.send_slash_command("admin fetch", {"feed": "wrold"}, user=admin)
+        unknown = await typo.wait_for_reply(timeout=30)
+        first = await standin.send_slash_command("admin fetch", {"feed": "world"}, user=admin)
+        done = await first.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=150)
+        polls = len(news.requests)
+        again = await standin.send_slash_command("admin fetch", user=admin, locale="id")
+        refused = await again.wait_for_reply(timeout=30)
+    assert unknown.content == EN("feeds.unknown", name="wrold")
+    assert done.content.startswith("✅"), done.content
+    waits = {texts("id")("fetch.too_soon", seconds=s) for s in range(1, 601)}
+    assert refused.ephemeral and refused.content in waits
+    assert len(news.requests) == polls  # the site was not asked again
+    assert_everything_quiet(standin)
