@@ -225,7 +225,8 @@ class FeedSettings:
     server_max_feeds: int = 5
     """Feeds one server may have of its own (shared feeds do not count)."""
     server_ingests_per_hour: int = 20
-    """Pages one server may ingest (``ingest`` / /admin ingest) in any hour."""
+    """Pages one server may ingest (``ingest`` / /admin ingest), or have checked as a feed it adds
+    (/admin feeds add), in any hour."""
     server_max_articles: int = 2000
     """Articles of its own a server keeps (its feeds' and pages'); beyond, the oldest are forgotten."""
 

@@ -254,7 +254,9 @@ class FeedDesk:
     ) -> Feed:
         """Register a feed, for the shared corpus or (``guild_id``) as a server's own. With
         ``check`` it is fetched once first: a URL that is not a feed is refused, and the feed's
-        title and language fill in ``name`` and ``language``. A feed another scope polls
+        title and language fill in ``name`` and ``language``; a server's fetch counts towards its
+        ``server_ingests_per_hour`` (refused or not: adding a page that is no feed over and over
+        had the host request a site as fast as the commands came). A feed another scope polls
         already (the same URL: ``feed_key``) is subscribed to, not registered twice, and added
         as if it were new (checked alike, then due for a poll: ``scopes.SQL_SUBSCRIBE``): the
         scope keeps its own name, URL, language and interval, and cannot tell that others poll
@@ -280,6 +282,8 @@ class FeedDesk:
                 )
             title = ""
             if check:  # whoever polls it already: the scope is told what it would be told alone
+                if guild_id is not None:  # a fetch of a page a server chose: as an ingest's, counted
+                    await self.servers.charge_ingest(guild_id)
                 poll = await poll_feed(await self._fetcher(), url)
                 if poll.feed is not None:
                     title = poll.feed.title

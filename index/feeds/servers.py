@@ -1,7 +1,8 @@
 """A server's own feeds and pages: quotas, what it keeps, and forgetting a server the bot left.
 
 Quotas (``[feeds]``): ``server_max_feeds`` feeds of its own, ``server_ingests_per_hour`` pages
-asked to be ingested in any hour (counted before the fetch, whatever comes of it), and
+asked to be ingested, or checked as a feed being added, in any hour (counted before the fetch,
+whatever comes of it), and
 ``server_max_articles`` articles of its own kept: beyond that the oldest are forgotten (removed
 from the index unless someone else sees them). A refusal is a ``QuotaExceeded`` that says which
 quota and, for the rate, when the next page may come. The feed and ingest quotas are counted in

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from dataclasses import replace
 
 from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.index.models import Scope
@@ -15,7 +16,7 @@ from tests.feeds.news import GAZA, PATROL, SUDAN, page, rss
 from tests.fetch.fixture_server import FixtureServer
 from tests.gated import GatedEmbedder
 
-from .conftest import StartBot, assert_everything_quiet, embed_of, feeds_write_waiting
+from .conftest import BOT_FEEDS, StartBot, assert_everything_quiet, embed_of, feeds_write_waiting
 from .newsroom import DESTROYER, DRILLS, KINMEN, PDF_PATH, SELAT, TAIWAN, publish
 
 TIMEOUT = 240  # embedding is slow on a shared 2-core machine
@@ -460,4 +461,28 @@ async def test_a_server_fetches_its_feeds_at_most_once_a_spacing(
     waits = {texts("id")("fetch.too_soon", seconds=s) for s in range(1, 601)}
     assert refused.ephemeral and refused.content in waits
     assert len(news.requests) == polls  # the site was not asked again
+    assert_everything_quiet(standin)
+
+
+async def test_adding_a_page_that_is_no_feed_over_and_over_is_held_to_the_hourly_quota(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, make_settings, sample_copy
+):
+    """/admin feeds add fetches the address once to check it is a feed, and counted nowhere: a
+    manager adding a page that is none, over and over, had the host request the site as fast as
+    the commands came (each refused, none kept). The check counts as a page asked for, as an
+    /admin ingest does, within ``server_ingests_per_hour``."""
+    news.serve(GAZA.path, page(GAZA, news.base_url))
+    settings = make_settings(sample_copy, feeds=replace(BOT_FEEDS, server_ingests_per_hour=2))
+    async with asyncio.timeout(TIMEOUT), start_bot(settings=settings, poll_feeds=False):
+        replies = []
+        for _ in range(3):
+            add = await standin.send_slash_command(
+                "admin feeds add", {"url": news.url(GAZA.path)}, user=standin.admin
+            )
+            replies.append(await add.wait_for_reply(timeout=30))
+    assert all("not a feed" in r.content for r in replies[:2]), replies
+    assert replies[2].ephemeral and replies[2].content.startswith(
+        "This server has reached its limit of 2 ingested page(s) an hour: try again in"
+    )
+    assert len(news.requests_to(GAZA.path)) == 2
     assert_everything_quiet(standin)

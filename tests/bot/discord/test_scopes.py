@@ -84,7 +84,7 @@ async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_
     tmp_path: Path,
 ):
     w = World(standin)
-    feeds = replace(BOT_FEEDS, server_max_feeds=1, server_ingests_per_hour=1)
+    feeds = replace(BOT_FEEDS, server_max_feeds=1, server_ingests_per_hour=2)  # the feed's check, a page
     settings = make_settings(sample_copy, feeds=feeds)
     options = {"poll_feeds": False, "operator_guild_ids": [w.c.id], "reindex_paths": [str(wires(tmp_path))]}
     a = {"user": w.manager_a}
@@ -160,7 +160,7 @@ async def test_a_servers_own_feeds_stay_there_and_its_managers_cannot_touch_the_
         "remove one with /admin feeds remove first."
     )
     assert rate.content.startswith(
-        "This server has reached its limit of 1 ingested page(s) an hour: try again"
+        "This server has reached its limit of 2 ingested page(s) an hour: try again"
     )
     assert shared_feed.content.startswith("There is no feed called “news”: type a few letters")
     assert credited.content.startswith("Only the bot's operators can set the outlet")
