@@ -185,7 +185,10 @@ class FollowCog(commands.Cog):
     @app_commands.rename(server=L("command.following.server.name"))
     @app_commands.describe(server=L("command.following.server.description"))
     async def following(self, interaction: discord.Interaction, server: bool = False) -> None:
-        """The topics this channel follows (who added each, since when)."""
+        """The topics this channel follows (who added each, since when). The follows the bot
+        stopped in its threads, and the alerts it gave up on there, only to members who may manage
+        threads: they alone see every private thread (the thread is often gone, Discord no longer
+        says whether it was one)."""
         if server and not can_manage_server_follows(interaction, self.bot.bot_settings):
             raise Refusal("following.not_manager")
         await defer_private(interaction)
@@ -194,6 +197,10 @@ class FollowCog(commands.Cog):
         follows = await feeds.following(**where)
         dropped = await feeds.dropped_follows(**where)
         undelivered = await feeds.undelivered_alerts(**where)
+        if not server and not interaction.permissions.manage_threads:
+            # Its threads' may be private ones': those who see every thread (Manage Threads) are told.
+            dropped = [d for d in dropped if d.channel_id == interaction.channel_id]
+            undelivered = [u for u in undelivered if u.channel_id == interaction.channel_id]
         embed = following_embed(
             follows,
             server=server,

@@ -614,3 +614,28 @@ async def test_the_recent_articles_shown_on_follow_take_a_search_slot_and_end_wi
     assert EN("follow.nothing_recent") not in reply.content  # not looked at: not said to be none
     assert bot.desk.peak_in_flight == 1
     assert_everything_quiet(standin)
+
+
+async def test_a_channels_list_names_its_threads_stopped_follows_only_to_those_who_see_every_thread(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """/following in a channel listed the follows the bot stopped in its threads (and the alerts
+    it gave up on there): topics and headlines of private threads, to every member of the
+    channel, in a thread's name or not. A member who may manage threads sees every private
+    thread, and them; the others, the channel's own."""
+    thread_id = standin.new_id()  # a private thread of #general, deleted since: Discord forgets it
+    mods = standin.world.add_role("Thread mods", int(Perm.MANAGE_THREADS))
+    mod = standin.world.add_user("tia.threads", roles=[mods])
+    guild_id, general = standin.guild.id, standin.general.id
+    async with asyncio.timeout(60), start_bot(**follow_options()) as bot:
+        await bot.feeds.follow(thread_id, "merger talks", guild_id=guild_id, parent_id=general)
+        await bot.feeds.follow(general, "channel closures", guild_id=guild_id)
+        await bot.feeds.drop_follows("deleted", channel_id=thread_id)
+        await bot.feeds.drop_follows("closed", channel_id=general)
+        shown = {}
+        for user in (standin.user, mod):
+            ix = await standin.send_slash_command("following", user=user)
+            shown[user.username] = embed_of(await ix.wait_for_reply(timeout=10))["fields"][0]["value"]
+    assert "channel closures" in shown[standin.user.username] and "merger" not in shown[standin.user.username]
+    assert "channel closures" in shown[mod.username] and "merger talks" in shown[mod.username]
+    assert_everything_quiet(standin)
