@@ -41,6 +41,7 @@ from foreign_desk.bot.options import NotUTF8, require_utf8
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.errors import ForeignDeskError, UnreadableFile
 from foreign_desk.index.models import Scope
+from foreign_desk.index.secrets import HidingFormatter
 from rich.markup import escape
 
 if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's progress
@@ -74,7 +75,9 @@ def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbo
       foreign-desk ask "what did NATO and Japan agree on?"
     """
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(HidingFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     if verbose < 2:  # FAISS's loader tells at INFO of a build it lacks ("Could not load ... AVX2"): harmless
         logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     try:

@@ -5,6 +5,8 @@ Every message is one line a user can act on; tracebacks are for bugs, not for th
 
 from __future__ import annotations
 
+from foreign_desk.index.secrets import hide_secrets
+
 
 class ForeignDeskError(Exception):
     """Base of every error a user can cause or fix."""
@@ -54,4 +56,8 @@ class EmptyIndex(StoreError):
 
 
 class FetchError(ForeignDeskError):
-    """A URL or feed could not be fetched or was refused."""
+    """A URL or feed could not be fetched or was refused. Its message names the URL with its
+    credentials hidden: it is logged, stored as the feed's last error and shown in Discord."""
+
+    def __init__(self, message: str, *args: object) -> None:
+        super().__init__(hide_secrets(str(message)), *args)

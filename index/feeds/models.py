@@ -9,6 +9,7 @@ from typing import Literal
 from foreign_desk.index.errors import WRITER_BUSY
 from foreign_desk.index.fetch.errors import FetchFailure
 from foreign_desk.index.models import ArticleSummary
+from foreign_desk.index.secrets import hide_secrets
 
 INTERNAL_ERROR = "internal error: "
 INDEXING_FAILED = "indexing failed: "
@@ -167,9 +168,11 @@ class FetchReport:
 
     @property
     def failures(self) -> list[tuple[str, str, str]]:
-        """(feed, URL, reason) of every failed feed and item."""
-        out = [(run.feed, run.url, run.error or "") for run in self.runs if not run.ok]
-        out += [(i.feed or "", i.url, i.reason or "") for i in self.items if i.status == "failed"]
+        """(feed, URL, reason) of every failed feed and item, credentials in URLs hidden (as in
+        the reasons: a report is shown in Discord and pasted into questions for help)."""
+        out = [(run.feed, hide_secrets(run.url), run.error or "") for run in self.runs if not run.ok]
+        failed = [i for i in self.items if i.status == "failed"]
+        out += [(i.feed or "", hide_secrets(i.url), i.reason or "") for i in failed]
         return out
 
 

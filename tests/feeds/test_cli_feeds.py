@@ -448,3 +448,28 @@ def test_guild_acts_as_one_discord_server(threaded_server: FixtureServer, data_d
     assert invoke(data_dir, "feeds", "list")[1].startswith("No feeds registered")  # the shared list
     code, _, stderr = invoke(data_dir, "feeds", "add", server.url("/other"), "--source", "BBC", *guild)
     assert code == 1 and "only the bot's operators may set the outlet" in stderr
+
+
+def test_a_feeds_password_and_key_never_reach_the_log_or_its_errors(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """A feed behind a password or a key (``https://user:pass@host/rss?token=...``): it failed,
+    and ``-v fetch`` logged the URL whole (``feed NAME failed ... fetching URL``), as the summary,
+    the feed's stored last error (``feeds list``, Discord's) did. The request still carries them."""
+    server = threaded_server
+    server.serve("/rss", rss("Local", server.base_url, []), content_type="application/rss+xml")
+    url = f"http://reader:hunter2@127.0.0.1:{server.port}/rss?token=SEKRIT&lang=en"
+    assert invoke(data_dir, "feeds", "add", url, "--name", "locked")[0] == 0
+    server.serve("/rss", "oops", status=500)
+    command = [sys.executable, "-m", "foreign_desk", "-v", "--data-dir", str(data_dir), "fetch"]
+    env = {**os.environ, **LOOPBACK_OK}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    listed = invoke(data_dir, "feeds", "list", "--json")[1]
+    (last_error,) = [f["last_error"] for f in json.loads(listed)["feeds"]]
+    hidden = f"http://***@127.0.0.1:{server.port}/rss?token=***&lang=en"
+    assert done.returncode == 1 and "INFO foreign_desk.index.feeds.ingest: feed locked failed" in done.stderr
+    assert f"  ! locked: HTTP 500 Internal Server Error fetching {hidden}" in done.stdout.splitlines()
+    for said in (done.stdout, done.stderr, last_error):
+        assert "hunter2" not in said and "SEKRIT" not in said and hidden in said
+    polled = server.requests_to("/rss")[-1]
+    assert polled.query == "token=SEKRIT&lang=en" and polled.headers["Authorization"].startswith("Basic ")
