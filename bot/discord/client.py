@@ -96,6 +96,8 @@ class ForeignDeskBot(commands.AutoShardedBot):
         """Now, for the day questions count from in each server's time zone (``zones``)."""
         self.operators = Operators(self, self.bot_settings)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.set_up = asyncio.Event()
+        """Set once ``setup_hook`` has ended: until then ``close`` would miss what it still opens."""
         data_dir = settings.data_path
         self.lease = BackgroundLease(data_dir, check_s=self.bot_settings.takeover_check_s)
         self._identify_gate = IdentifyGate(data_dir, spacing_s=self.bot_settings.identify_spacing_s)
@@ -142,6 +144,13 @@ class ForeignDeskBot(commands.AutoShardedBot):
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
+        try:
+            await self._set_up()
+        finally:
+            self.set_up.set()
+
+    async def _set_up(self) -> None:
+        """The engine, the feeds, the cogs and the background work (run by ``login``)."""
         from .cogs.admin import AdminCog
         from .cogs.ask import AskCog
         from .cogs.ask_message import AskMessageCog

@@ -165,11 +165,20 @@ async def run_bot(
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
                 log.info("stopping: closing the Discord connection and the index")
+                await _set_up_or_ended(bot, runner)
                 await bot.close()
             else:
                 stopper.cancel()
             await runner
     log.info("stopped")
+
+
+async def _set_up_or_ended(bot: ForeignDeskBot, runner: asyncio.Task[None]) -> None:
+    """Wait while ``setup_hook`` still opens the index and the feeds (a signal during the model's
+    load): closed before it ends, they would stay open, and the process would not exit."""
+    set_up = asyncio.create_task(bot.set_up.wait())
+    await asyncio.wait({runner, set_up}, return_when=asyncio.FIRST_COMPLETED)
+    set_up.cancel()
 
 
 async def sync_commands(

@@ -9,6 +9,7 @@ import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,9 @@ from foreign_desk.bot.cli import cli
 from foreign_desk.bot.discord.errors import BotError, TokenMissing, TokenRejected
 from foreign_desk.bot.discord.runner import run_bot, shard_options, sync_commands
 from foreign_desk.index.config import Settings
+from foreign_desk.index.engine import Engine
+from foreign_desk.index.store.db import OPEN_LOCK
+from foreign_desk.index.store.lock import OpenLock
 
 from tests.discord_standin import DiscordStandin
 
@@ -170,6 +174,41 @@ async def test_run_answers_until_sigterm_then_closes_cleanly(
     connection = standin.gateway.connections[-1]
     assert connection.closed_by == "client" and not connection.open
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+async def test_sigterm_while_the_index_loads_leaves_nothing_open(
+    standin: DiscordStandin,
+    sample_copy: Path,
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """``systemctl stop`` (or Ctrl-C) while the bot starts, the model and index loading: the bot
+    closed at once, then ``setup_hook`` went on to open the index and the feeds and start polling,
+    which nothing closed any more. The data folder stayed held open (a restore refused), and their
+    connections' threads kept the process from exiting."""
+    caplog.set_level(logging.INFO)
+    opening, go = asyncio.Event(), asyncio.Event()
+    real_open = Engine.open.__func__  # type: ignore[attr-defined]
+
+    async def held_open(cls: type[Engine], *args: Any, **kwargs: Any) -> Engine:
+        opening.set()
+        await go.wait()
+        return await real_open(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "open", classmethod(held_open))
+    environ = {"DISCORD_TOKEN": standin.config.bot_token}
+    task = asyncio.create_task(run_bot(make_settings(sample_copy), environ=environ, guild_ready_timeout=0.05))
+    async with asyncio.timeout(60):
+        await opening.wait()
+        os.kill(os.getpid(), signal.SIGTERM)
+        await standin.wait_until(lambda: "stopping: closing" in caplog.text, timeout=30)
+        go.set()
+        await task
+    alone = OpenLock(sample_copy / OPEN_LOCK)
+    await alone.alone()  # what `foreign-desk restore` takes: no process holds the data folder open
+    alone.release()
+    assert caplog.text.count("feed poller started") == caplog.text.count("feed poller stopped")
 
 
 @pytest.mark.parametrize(
