@@ -46,6 +46,7 @@ from foreign_desk.index.store.schema import (
     visible,
 )
 from foreign_desk.index.store.scopes import Scopes, scope_sql
+from foreign_desk.index.store.upgrade import UPGRADE_BUSY, behind
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +379,7 @@ class Store:
             raise StoreError(f"cannot open the store in {data_dir}: {exc}") from exc
         try:
             await _finish_restore(data_dir)
-            return cls(data_dir, await cls._connect(data_dir), opened)
+            return cls(data_dir, await cls._connect_alone_to_upgrade(data_dir, opened), opened)
         except BaseException:
             opened.release()
             raise
@@ -402,6 +403,18 @@ class Store:
                 raise StoreError(f"{data_dir / DB_NAME}: {database_problem(exc)}") from exc
             raise
         return cls(data_dir, conn, read_only=True)
+
+    @classmethod
+    async def _connect_alone_to_upgrade(cls, data_dir: Path, opened: OpenLock) -> aiosqlite.Connection:
+        """``_connect``, holding ``opened`` exclusively where that migrates what an older version
+        made (``index.store.upgrade``)."""
+        if not await asyncio.to_thread(behind, data_dir / DB_NAME, MIGRATIONS):
+            return await cls._connect(data_dir)
+        await asyncio.to_thread(opened.take_alone, UPGRADE_BUSY)
+        try:
+            return await cls._connect(data_dir)
+        finally:
+            await asyncio.to_thread(opened.share_again)
 
     @staticmethod
     async def _connect(data_dir: Path) -> aiosqlite.Connection:

@@ -66,6 +66,19 @@ class OpenLock:
         )
         self._fd = await wait_lock(self.path, fcntl.LOCK_EX, 0, busy)
 
+    def take_alone(self, busy: str) -> None:
+        """From shared to exclusive, at once, or ``StoreBusy(busy)`` holding it shared again (a
+        conversion that fails may have let go of it). Blocking: call it off the loop."""
+        assert self._fd is not None
+        if not try_lock(self._fd, fcntl.LOCK_EX):
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+            raise StoreBusy(busy)
+
+    def share_again(self) -> None:
+        """From exclusive back to shared. Blocking: call it off the loop."""
+        assert self._fd is not None
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)

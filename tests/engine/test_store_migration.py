@@ -6,13 +6,16 @@ before, and the next open finishes the job."""
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.errors import StoreError
+from foreign_desk.index.errors import StoreBusy, StoreError
 from foreign_desk.index.feeds.state import StateDB
 from foreign_desk.index.models import SHARED, Filters, Scope
 from foreign_desk.index.store import db, own_keywords, reads, writer
@@ -24,6 +27,7 @@ from foreign_desk.index.store.schema import (
     OWN_SLOT,
 )
 
+from tests.conftest import ROOT
 from tests.engine.test_indexing import ASEAN, MERCOSUR, write_jsonl
 from tests.engine.test_own_keywords import keyword_partition, own_article, server_index
 from tests.fake_embedder import FakeEmbedder
@@ -311,3 +315,49 @@ async def test_a_new_store_says_nothing_while_its_tables_are_made(
         async with await Engine.open(make_settings(tmp_path / "data"), embedder=FakeEmbedder()):
             pass
     assert caplog.records == []
+
+
+HOLD_OPEN = """
+import asyncio, sys
+from pathlib import Path
+from foreign_desk.index.store.db import Store
+
+async def main():
+    store = await Store.open(Path(sys.argv[1]))
+    print("open", flush=True)
+    await asyncio.to_thread(sys.stdin.read)
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_an_upgrade_is_refused_while_a_process_of_the_version_before_has_the_data_dir_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading one of two bot processes (or with an `index` still running): the new version
+    migrated the tables under the old one, which went on writing as it knew them. It refuses now,
+    in one line and with nothing migrated, and migrates once it is alone."""
+    data = tmp_path / "data"
+    await (await db.Store.open(data)).close()  # made by this version: the version before, below
+    later = MIGRATIONS[-1][0] + 1
+    newer = (*MIGRATIONS, (later, "CREATE TABLE added_later (x INTEGER);"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", HOLD_OPEN, str(data)]
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as old:
+        try:
+            assert old.stdout is not None and old.stdout.readline() == "open\n"
+            before = dump(data)
+            monkeypatch.setattr(db, "MIGRATIONS", newer)  # this process: the newer version
+            with pytest.raises(StoreBusy, match=r"must upgrade the data folder's tables, and another"):
+                await db.Store.open(data)
+            assert dump(data) == before
+        finally:
+            old.communicate("", timeout=60)  # the old process stops
+    assert old.returncode == 0
+    await (await db.Store.open(data)).close()
+    with sqlite3.connect(data / db.DB_NAME) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == later
+    conn.close()

@@ -1,0 +1,44 @@
+"""A data dir is upgraded (migrated) only by a process that has it to itself.
+
+A process of the version before still running on it (another shard's ``run``, a long ``index``)
+would go on writing as it knows the tables the migration changes. Every process with the data
+dir open holds ``open.lock`` shared, so the process that must migrate asks for it exclusively,
+at once, and refuses in one line when it cannot have it, with nothing migrated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from foreign_desk.index.sqlite import Migrations
+
+__all__ = ["UPGRADE_BUSY", "behind"]
+
+UPGRADE_BUSY = (
+    "this version of Foreign Desk must upgrade the data folder's tables, and another Foreign Desk "
+    "process (the bot, or another command, perhaps of the version before) has it open: stop every "
+    "process on it, then run this again (nothing was changed)"
+)
+
+
+def behind(db_path: Path, migrations: Migrations) -> bool:
+    """Whether the database was migrated by an older version: the store's tables lack one of
+    ``migrations``, or the feeds' tables one of theirs. A new database (nothing migrated yet) is
+    not behind: two processes may make it at once."""
+    from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
+    from foreign_desk.index.feeds.schema import MIGRATIONS_TABLE as FEED_TABLE
+
+    if not db_path.exists():
+        return False
+    uri = f"{db_path.absolute().as_uri()}?mode=ro"  # a relative --data-dir has no URI of its own
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
+        for table, known in (("schema_migrations", migrations), (FEED_TABLE, FEED_MIGRATIONS)):
+            try:
+                current = conn.execute(f"SELECT coalesce(max(version), 0) FROM {table}").fetchone()[0]
+            except sqlite3.Error:  # no such table yet, or damage: opening it says what is wrong
+                continue
+            if 0 < int(current) < max(version for version, _ in known):
+                return True
+    return False
