@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from foreign_desk.index.engine import Engine
 from foreign_desk.index.store.db import OPEN_LOCK
 from foreign_desk.index.store.lock import OpenLock
 
+from tests.conftest import ROOT
 from tests.discord_standin import DiscordStandin
 
 from .conftest import NATO_JAPAN, embed_of
@@ -209,6 +211,35 @@ async def test_sigterm_while_the_index_loads_leaves_nothing_open(
     await alone.alone()  # what `foreign-desk restore` takes: no process holds the data folder open
     alone.release()
     assert caplog.text.count("feed poller started") == caplog.text.count("feed poller stopped")
+
+
+async def test_sigterm_as_the_bot_logs_in_stops_it_with_status_0_and_no_error(
+    standin: DiscordStandin, sample_copy: Path
+):
+    """A real ``foreign-desk -v run``, SIGTERM as soon as it logs in (``systemctl stop`` right
+    after a start): closing during the login closed its HTTP session under it, and it exited 1
+    with ``error: the connection to Discord failed: ClientConnectionError: Connector is closed``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISCORD_TOKEN": standin.config.bot_token}
+    env.update(FOREIGN_DESK_FEEDS_SEED="0")  # no feed of the outside world to poll
+    env.pop("FOREIGN_DESK_DATA_DIR", None)
+    launch = ["-m", "tests.discord_standin.launch", standin.http_url, standin.gateway_url]
+    args = ["-m", "foreign_desk", "--data-dir", str(sample_copy), "-v", "run"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *launch, *args, cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    try:
+        async with asyncio.timeout(120):
+            while b"logging in using static token" not in await proc.stderr.readline():
+                assert not proc.stderr.at_eof()
+            proc.send_signal(signal.SIGTERM)
+            said = (await proc.stderr.read()).decode()
+            assert await proc.wait() == 0, said
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert "error:" not in said and said.rstrip().endswith("INFO foreign_desk.bot.discord.runner: stopped")
 
 
 @pytest.mark.parametrize(
