@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -19,6 +20,8 @@ from foreign_desk.index.errors import ConfigError
 
 ENV_PREFIX = "FOREIGN_DESK_DISCORD_"
 TOKEN_ENV = "DISCORD_TOKEN"
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._-]+")
+"""What a bot token is made of: base64url parts joined by dots."""
 QUESTION_CEILING = 1000
 """Longest question the slash command option accepts at all; ``max_question_chars`` must not exceed it."""
 
@@ -144,5 +147,11 @@ def read_token(environ: Mapping[str, str] | None = None) -> str:
         raise TokenMissing(
             f"{TOKEN_ENV} is not set: copy the bot token from the Discord developer portal "
             f"(Applications → your app → Bot → Reset Token) and export {TOKEN_ENV}=..."
+        )
+    if not _TOKEN_CHARS.fullmatch(token):  # else Discord's 401 would say only "rejected"
+        raise TokenMissing(
+            f"{TOKEN_ENV} holds characters no Discord token has (quotes around it, which docker's "
+            '--env-file keeps? a "Bot " prefix? a space?): set it to the token alone, as the '
+            "developer portal's Bot tab shows it"
         )
     return token

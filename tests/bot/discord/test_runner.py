@@ -49,6 +49,20 @@ async def test_missing_token_is_one_clear_line(make_settings: Callable[..., Sett
         await sync_commands(make_settings(), None, environ={"DISCORD_TOKEN": "  "})
 
 
+@pytest.mark.parametrize("shape", ['"{}"', "'{}'", "Bot {}", "{} x"])
+async def test_a_token_with_quotes_or_a_prefix_is_named_so_before_discord_is_asked(
+    standin: DiscordStandin, make_settings: Callable[..., Settings], shape: str
+):
+    """``docker run --env-file`` keeps the quotes of ``DISCORD_TOKEN="..."``; some guides write
+    ``Bot TOKEN``. Discord answered 401 and the operator read only "Discord rejected the token"."""
+    token = shape.format(standin.config.bot_token)
+    with pytest.raises(TokenMissing) as caught:
+        await asyncio.wait_for(run_bot(make_settings(), environ={"DISCORD_TOKEN": token}), 15)
+    said = str(caught.value)
+    assert said.startswith("DISCORD_TOKEN holds characters no Discord token has (quotes around it")
+    assert standin.config.bot_token not in said and standin.requests == []
+
+
 def test_cli_run_without_a_token_exits_with_one_line(tmp_path: Path):
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "run"], env={"DISCORD_TOKEN": None})
     assert result.exit_code == 1
