@@ -27,9 +27,11 @@ def doctor(state: State, repair: bool) -> None:
       foreign-desk doctor
       foreign-desk doctor --repair
     """
+    from foreign_desk.bot.discord.answers import FILE_NAME, MIGRATIONS
     from foreign_desk.index.engine import Engine
 
-    found = run(lambda: Engine.doctor(state.settings, repair=repair))
+    versioned = {FILE_NAME: tuple(enumerate(MIGRATIONS, start=1))}  # the bot's own database
+    found = run(lambda: Engine.doctor(state.settings, repair=repair, versioned=versioned))
     for finding in found:
         mark = "[green]ok[/green]     " if finding.ok else "[red]problem[/red]"
         out.print(f"{mark} {escape(finding.check)}: {escape(finding.detail)}")

@@ -380,8 +380,11 @@ class Engine:
 
     # -- maintenance: no model, no snapshot (they must work on a store that cannot open) -----
     @staticmethod
-    async def doctor(settings: Settings, *, repair: bool = False) -> list[Finding]:
-        """Check every file of the data dir (``store.doctor``); rebuild the vector file with ``repair``."""
+    async def doctor(
+        settings: Settings, *, repair: bool = False, versioned: Mapping[str, Migrations] | None = None
+    ) -> list[Finding]:
+        """Check every file of the data dir (``store.doctor``); rebuild the vector file with ``repair``.
+        ``versioned``: the front ends' own databases and their migrations, as for ``restore``."""
         from foreign_desk.index.store.doctor import diagnose
 
         index = settings.index
@@ -390,6 +393,7 @@ class Engine:
             nprobe=index.nprobe,
             approximate_threshold=index.approximate_threshold,
             repair=repair,
+            versioned=versioned,
         )
 
     @staticmethod

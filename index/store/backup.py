@@ -27,25 +27,19 @@ from pathlib import Path
 
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
-from foreign_desk.index.feeds.schema import MIGRATIONS as FEED_MIGRATIONS
-from foreign_desk.index.feeds.schema import MIGRATIONS_TABLE as FEED_MIGRATIONS_TABLE
-from foreign_desk.index.sqlite import Migrations, now_iso, read_only_uri, refuse_newer
+from foreign_desk.index.sqlite import Migrations, now_iso, read_only_uri
 from foreign_desk.index.store.db import DB_NAME, OPEN_LOCK, meta_int, read_only, vectors_name
 from foreign_desk.index.store.doctor import quick_check
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, file_damage
 from foreign_desk.index.store.lock import OpenLock, WriterLock, try_lock
 from foreign_desk.index.store.restore_journal import commit, finish, read_as_it_was, staged
-from foreign_desk.index.store.schema import MIGRATIONS
+from foreign_desk.index.store.versions import newer_version
 
 MANIFEST = "backup.json"
 WAIT_FOR_WRITER_S = 600.0
 PARTIAL_FILES = ("*.sqlite3", "*.sqlite3-journal", "vectors", "*.faiss", "*.faiss.tmp")
 """What a backup's temporary folder holds before its manifest makes it a backup (its ``vectors``
 folder's files included): a folder with a manifest, or anything else, is never removed."""
-
-
-STORE_TABLES = (("schema_migrations", MIGRATIONS), (FEED_MIGRATIONS_TABLE, FEED_MIGRATIONS))
-"""The migration tables of the store's database and the migrations this version knows of each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,31 +227,13 @@ def _check_database(db: Path, migrations: Migrations | None) -> None:
 
 def _refuse_newer(db: Path, migrations: Migrations | None) -> None:
     """A backup made by a newer version would leave a data dir this version cannot open: each
-    database's recorded migrations (the store's and the feeds' tables; ``migrations`` numbered in
-    ``PRAGMA user_version`` for another, the bot's) must be ones this version knows."""
-    tables = STORE_TABLES if db.name == DB_NAME else ()
+    database must be one this version knows (``versions.newer_version``)."""
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-        try:
-            for table, known in tables:
-                refuse_newer(_recorded(conn, table), known, table)
-            if migrations is not None:
-                refuse_newer(
-                    int(conn.execute("PRAGMA user_version").fetchone()[0]), migrations, "user_version"
-                )
-        finally:
-            conn.close()
+        why = newer_version(db, migrations)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot read {db}: {exc}") from None
-    except StoreError as exc:
-        raise StoreError(f"the backup's {db.name}: {exc}") from None
-
-
-def _recorded(conn: sqlite3.Connection, table: str) -> int:
-    """The last migration recorded in ``table`` (0 without the table: a backup made before it)."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
-        return 0
-    return int(conn.execute(f"SELECT coalesce(max(version), 0) FROM {table}").fetchone()[0])
+    if why is not None:
+        raise StoreError(f"the backup's {db.name}: {why}")
 
 
 def _copy_in(src: Path, data_dir: Path, files: list[str]) -> None:

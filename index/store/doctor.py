@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from foreign_desk.index.embed import Fingerprint
 from foreign_desk.index.errors import StoreError
-from foreign_desk.index.sqlite import read_only_uri
+from foreign_desk.index.sqlite import Migrations, read_only_uri
 from foreign_desk.index.store.db import DB_NAME, RESTORE, SENTENCE_DTYPE, VECTOR_DTYPE, Store, fits
 from foreign_desk.index.store.db import read_only as store_read_only
 from foreign_desk.index.store.integrity import CHECKSUM_KEY, compare, file_damage, tolerance_for
@@ -34,6 +34,7 @@ from foreign_desk.index.store.keyword_check import INDEXES, KeywordIndex, keywor
 from foreign_desk.index.store.lock import WriterLock
 from foreign_desk.index.store.repair import rebuild, save_checked, vectors_path
 from foreign_desk.index.store.vectors import VectorIndex
+from foreign_desk.index.store.versions import newer_version
 
 _BATCH = 2000
 REINDEX = "run `foreign-desk index --full`"
@@ -70,15 +71,23 @@ def quick_check(path: Path, read_only: bool = False) -> Finding:
 
 
 async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: int = 100_000,
-                   repair: bool = False) -> list[Finding]:  # fmt: skip
-    """Every check's finding, in order; with ``repair``, the vector file rebuilt when it is wrong."""
+                   repair: bool = False, versioned: Mapping[str, Migrations] | None = None,
+                   ) -> list[Finding]:  # fmt: skip
+    """Every check's finding, in order; with ``repair``, the vector file rebuilt when it is wrong.
+    ``versioned``: the front ends' own databases and their migrations (``versions``)."""
     if not (data_dir / DB_NAME).is_file():
         return [Finding(DB_NAME, False, f"no index in {data_dir}: run `foreign-desk index`")]
     read_only = await asyncio.to_thread(store_read_only, data_dir)
     found = [Finding("data dir", True, f"{data_dir} is read-only: checked without writing")]
     found = found if read_only else []
+    newer = False
     for path in sorted(data_dir.glob("*.sqlite3")):
-        found.append(await asyncio.to_thread(quick_check, path, read_only))
+        finding = await asyncio.to_thread(quick_check, path, read_only)
+        if finding.ok and (why := await asyncio.to_thread(_newer, path, (versioned or {}).get(path.name))):
+            finding, newer = Finding(path.name, False, why), True
+        found.append(finding)
+    if newer:  # this version must not go on: it would read (or repair) tables it does not know
+        return [*found, Finding("repair", False, NEWER)]
     if not found[[f.check for f in found].index(DB_NAME)].ok:
         return [*found, Finding("repair", False, f"a damaged database cannot be rebuilt: {RESTORE}")]
     store = await Store.open(data_dir)  # read as it is where it cannot be written
@@ -95,6 +104,20 @@ async def diagnose(data_dir: Path, *, nprobe: int = 32, approximate_threshold: i
     finally:
         await store.close()
     return found
+
+
+NEWER = (
+    "none by this version: run the newer version that made it, or `foreign-desk restore` a backup "
+    "made by this one"
+)
+
+
+def _newer(path: Path, user_version: Migrations | None) -> str | None:
+    """``newer_version``'s line; None where the database cannot be read so (a read-only mount)."""
+    try:
+        return newer_version(path, user_version)
+    except sqlite3.Error:
+        return None
 
 
 async def _vector_checks(store: Store, nprobe: int) -> tuple[list[Finding], bool]:

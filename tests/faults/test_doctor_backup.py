@@ -21,6 +21,7 @@ from foreign_desk.bot.discord.answers import AnswerStore
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.feeds import FeedDesk
+from foreign_desk.index.feeds.state import StateDB
 from foreign_desk.index.store.backup import backup, restore
 from foreign_desk.index.store.doctor import READ_ONLY_REPAIR, diagnose
 from foreign_desk.index.store.exact import ExactVectors
@@ -224,6 +225,46 @@ def test_a_read_only_data_dir_from_an_older_version_is_refused_in_one_line(
         f"{last - 1}, this version needs {last}) and cannot be upgraded where it cannot be written: "
         "open it once where it can be written\n"
     )
+
+
+async def bot_databases(data: Path) -> None:
+    """The feeds' tables and ``discord.sqlite3``, as the bot makes them."""
+    await (await StateDB.open(data / "foreign-desk.sqlite3")).close()
+    await (await AnswerStore.open(data, ttl_s=0)).close()
+
+
+@pytest.mark.parametrize(
+    ("name", "sql", "said"),
+    [
+        (
+            "foreign-desk.sqlite3",
+            "INSERT INTO feed_schema_migrations VALUES (999, 'later')",
+            "feed_schema_migrations 999",
+        ),
+        ("discord.sqlite3", "PRAGMA user_version = 999", "user_version 999"),
+    ],
+)
+def test_doctor_names_a_database_a_newer_version_made_and_changes_nothing(
+    sample_copy: Path, name: str, sql: str, said: str
+) -> None:
+    """Rolled back onto a data dir a newer version migrated: `run` and `feeds list` refused it, and
+    `doctor` said every check was ok, status 0 (it did not look at the feeds' tables' version, nor
+    at the bot's database's)."""
+    asyncio.run(bot_databases(sample_copy))
+    with closing(sqlite3.connect(sample_copy / name)) as db, db:
+        db.execute(sql)
+    before = {p.name: p.read_bytes() for p in sample_copy.glob("*.sqlite3")}
+    result = CliRunner().invoke(cli, ["--data-dir", str(sample_copy), "doctor", "--repair"])
+    assert result.exit_code == 1
+    assert (
+        f"problem {name}: the database was made by a newer version of Foreign Desk ({said}, this"
+        in result.stdout
+    )
+    assert result.stdout.endswith(
+        "problem repair: none by this version: run the newer version that made it, or `foreign-desk "
+        "restore` a backup made by this one\n"
+    )
+    assert {p.name: p.read_bytes() for p in sample_copy.glob("*.sqlite3")} == before
 
 
 async def test_doctor_on_an_empty_folder(tmp_path: Path) -> None:
