@@ -282,12 +282,7 @@ class FeedDesk:
                 )
             title = ""
             if check:  # whoever polls it already: the scope is told what it would be told alone
-                if guild_id is not None:  # a fetch of a page a server chose: as an ingest's, counted
-                    await self.servers.charge_ingest(guild_id)
-                poll = await poll_feed(await self._fetcher(), url)
-                if poll.feed is not None:
-                    title = poll.feed.title
-                    language = language or poll.feed.language
+                title, language = await self._feed_says(url, guild_id, language)
             name = " ".join((name or "").split())[:MAX_NAME] or await self._free_name(
                 slug(title) or slug(_host(url)) or "feed", guild_id
             )
@@ -302,6 +297,18 @@ class FeedDesk:
             self._start_catch_up(await self._polled(url) or polled, guild_id)  # its language as of now
         self._wake()
         return await self.feed(name, guild_id=guild_id)
+
+    async def _feed_says(
+        self, url: str, guild_id: int | None, language: str | None
+    ) -> tuple[str, str | None]:
+        """The feed's title and language (``language`` where given), fetched once; a URL that is
+        not a feed raises. A fetch of a page a server chose counts as an ingest's."""
+        if guild_id is not None:
+            await self.servers.charge_ingest(guild_id)
+        poll = await poll_feed(await self._fetcher(), url)
+        if poll.feed is None:
+            return "", language
+        return poll.feed.title, language or poll.feed.language
 
     async def _subscribe(self, feed: Feed | NewFeed, guild_id: int | None, sub: Subscription) -> Feed | None:
         """Subscribe the scope to a feed others poll, or register a new one; returns the feed

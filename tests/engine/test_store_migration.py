@@ -361,3 +361,12 @@ async def test_an_upgrade_is_refused_while_a_process_of_the_version_before_has_t
     with sqlite3.connect(data / db.DB_NAME) as conn:
         assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == later
     conn.close()
+
+
+def test_the_upgrade_guard_knows_the_feeds_newest_migration() -> None:
+    """``store.upgrade`` names the feeds' newest migration without importing the feeds package
+    (an answering process would pay ~0.3 s for it): a new feeds migration must be named there too."""
+    from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
+    from foreign_desk.index.store.upgrade import FEEDS_LATEST, FEEDS_TABLE
+
+    assert (MIGRATIONS_TABLE, max(version for version, _ in MIGRATIONS)) == (FEEDS_TABLE, FEEDS_LATEST)
