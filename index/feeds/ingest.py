@@ -720,7 +720,12 @@ class Ingester:
         kept = harvest.leftover  # the next poll reads the whole feed again
         validators = (feed.etag, feed.last_modified) if kept else (harvest.etag, harvest.last_modified)
         run.next_poll = await self.polled(
-            feed, error=run.error, retry_after=run.retry_after, validators=validators, asked=harvest.asked
+            feed,
+            error=run.error,
+            failure=run.failure,
+            retry_after=run.retry_after,
+            validators=validators,
+            asked=harvest.asked,
         )
         if run.error is not None:  # a warning where only the log tells it: the poller's polls
             level = logging.INFO if harvest.asked else logging.WARNING  # else its report does
@@ -731,16 +736,18 @@ class Ingester:
         feed: Feed,
         *,
         error: str | None = None,
+        failure: FetchFailure | None = None,
         retry_after: float | None = None,
         validators: tuple[str | None, str | None] = (None, None),
         asked: Sequence[int | None] = (),
     ) -> float:
-        """Write down a poll of ``feed`` (failed with ``error``). Each subscription it was due for,
-        or whose scope ``asked`` for it, is scheduled on from now as if it followed the feed alone
-        (its interval, its failures in a row, the ``Retry-After``); the others keep theirs, and the
-        feed is next polled when the first is due (``FeedState.polled``); a feed nobody subscribes
-        to (a damaged database) at its own pace. Returns the next poll as the scope that asked
-        sees it (the feed's, for the poller)."""
+        """Write down a poll of ``feed`` (failed with ``error``; ``failure``: what failed it, when
+        a fetch did). Each subscription it was due for, or whose scope ``asked`` for it, is
+        scheduled on from now as if it followed the feed alone (its interval, its failures in a
+        row, the ``Retry-After``); the others keep theirs, and the feed is next polled when the
+        first is due (``FeedState.polled``); a feed nobody subscribes to (a damaged database) at
+        its own pace. Returns the next poll as the scope that asked sees it (the feed's, for the
+        poller)."""
         now = self.clock()
         asking = {g or 0 for g in asked}
 
@@ -761,7 +768,7 @@ class Ingester:
             }
             return due, now + retry_floor(retry_after)
 
-        feed_next, due = await self.state.polled(feed.id, Polled(error, plan, *validators))
+        feed_next, due = await self.state.polled(feed.id, Polled(error, plan, *validators, failure=failure))
         return max([feed_next, *(due[s] for s in asking if s in due)])
 
     # -- one URL ---------------------------------------------------------------------------

@@ -71,6 +71,9 @@ class Feed:
     language, interval and polling state are then that scope's own, as if it followed the feed
     alone (``scopes.SQL_SCOPED``); the feed itself is polled once for all its subscribers, at
     the pace and with the state of ``FeedDesk.all_feeds``."""
+    last_failure: FetchFailure | None = None
+    """What failed the last poll, when a fetch did: ``last_error`` apart from its words (none for
+    failures recorded before it was kept, and where the stored value is damaged)."""
     catch_up_failed: bool = False
     """That scope's catch-up (what the feed brought before it subscribed) failed for days and was
     given up: some of those articles never came to it."""

@@ -338,4 +338,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE parent_id IS NOT NULL;
         """,
     ),
+    (
+        20,
+        # What failed a feed's last poll beside its English ``last_error`` (``state.failure_text``:
+        # the ``FetchFailure``'s kind and the values its words need, JSON), so a front end says it in
+        # its reader's language. NULL for failures from before, and those no fetch error made.
+        """
+        ALTER TABLE feeds ADD COLUMN last_failure TEXT;
+        ALTER TABLE feed_scopes ADD COLUMN last_failure TEXT;
+        """,
+    ),
 )

@@ -40,7 +40,7 @@ SQL_SCOPED = (
     f"{scoped('every_minutes', 'f')} AS every_minutes, "
     "CASE WHEN s.last_polled IS NOT NULL THEN f.etag END AS etag, "
     "CASE WHEN s.last_polled IS NOT NULL THEN f.last_modified END AS last_modified, s.added_at, "
-    f"s.last_polled, s.last_success, s.last_error, {scoped('failures')} AS failures, "
+    f"s.last_polled, s.last_success, s.last_error, s.last_failure, {scoped('failures')} AS failures, "
     f"max({scoped('next_poll')}, {sane('next_poll', 'f')}) AS next_poll, "
     "s.catch_up_failed AS catch_up_failed, s.guild_id AS scope "
     "FROM feeds f JOIN feed_scopes s ON s.feed_id = f.id"

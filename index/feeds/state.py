@@ -24,6 +24,7 @@ from foreign_desk.index.errors import ForeignDeskError, StoreError
 from foreign_desk.index.feeds.models import Feed
 from foreign_desk.index.feeds.schedule import Pace
 from foreign_desk.index.feeds.schema import MIGRATIONS, MIGRATIONS_TABLE
+from foreign_desk.index.fetch.errors import FetchFailure
 from foreign_desk.index.sqlite import (
     connect,
     connect_reader,
@@ -83,7 +84,7 @@ subscription came first) would file the others' articles under it too."""
 FEED_COLUMNS = (
     f"id, name, url, source, {FEED_LANGUAGE} AS language, "
     f"{sane('every_minutes', 'feeds')} AS every_minutes, etag, last_modified, added_at, last_polled, "
-    f"last_success, last_error, {sane('failures', 'feeds')} AS failures, "
+    f"last_success, last_error, last_failure, {sane('failures', 'feeds')} AS failures, "
     f"{sane('next_poll', 'feeds')} AS next_poll"
 )
 ITEM_COLUMNS = (
@@ -99,18 +100,19 @@ SQL_ADD_FEED = (
 its subscriptions and items naming its id, and a feed given it again was another server's."""
 SQL_FEED_OK = (
     "UPDATE feeds SET etag = :etag, last_modified = :modified, last_polled = :now, last_success = :now, "
-    "last_error = NULL, failures = 0 WHERE id = :feed"
+    "last_error = NULL, last_failure = NULL, failures = 0 WHERE id = :feed"
 )
 SQL_FEED_FAILED = (
-    "UPDATE feeds SET last_polled = :now, last_error = :error, failures = failures + 1 WHERE id = :feed"
+    "UPDATE feeds SET last_polled = :now, last_error = :error, last_failure = :failure, "
+    "failures = failures + 1 WHERE id = :feed"
 )
 SQL_SCOPE_OK = (
-    "UPDATE feed_scopes SET last_polled = :now, last_success = :now, last_error = NULL, failures = 0, "
-    "next_poll = :next WHERE feed_id = :feed AND guild_id = :scope"
+    "UPDATE feed_scopes SET last_polled = :now, last_success = :now, last_error = NULL, "
+    "last_failure = NULL, failures = 0, next_poll = :next WHERE feed_id = :feed AND guild_id = :scope"
 )
 SQL_SCOPE_FAILED = (
-    "UPDATE feed_scopes SET last_polled = :now, last_error = :error, failures = failures + 1, "
-    "next_poll = :next WHERE feed_id = :feed AND guild_id = :scope"
+    "UPDATE feed_scopes SET last_polled = :now, last_error = :error, last_failure = :failure, "
+    "failures = failures + 1, next_poll = :next WHERE feed_id = :feed AND guild_id = :scope"
 )
 SQL_PACES = (
     f"SELECT s.guild_id, {scoped('every_minutes')}, {scoped('failures')}, {scoped('next_poll')}, "
@@ -233,6 +235,31 @@ def stood_of(text: str | None, item: int = 0) -> Stood:
     return ()
 
 
+def failure_text(failure: FetchFailure | None) -> str | None:
+    """``failure`` as stored beside its English text: ``{"kind": "HTTPStatusError", "status": 404}``."""
+    if failure is None:
+        return None
+    values = {"kind": failure.kind, "status": failure.status, "content_type": failure.content_type}
+    return json.dumps({k: v for k, v in values.items() if v is not None})
+
+
+def failure_of(text: str | None) -> FetchFailure | None:
+    """``failure_text`` read back; a damaged value (not JSON, no kind, a status that is no HTTP
+    status, a content type that is no text) as none, so its feed is listed with its English text."""
+    try:
+        found = json.loads(text) if text else None
+    except ValueError:
+        return None
+    if not isinstance(found, dict):
+        return None
+    kind, status, content_type = found.get("kind"), found.get("status"), found.get("content_type")
+    if not isinstance(kind, str) or not isinstance(content_type, str | None):
+        return None
+    if status is not None and (type(status) is not int or not 100 <= status <= 599):
+        return None
+    return FetchFailure(kind, status, content_type)
+
+
 @dataclass(frozen=True, slots=True)
 class SeenItem:
     """What an earlier poll (or ``ingest``) did with an item.
@@ -322,6 +349,8 @@ class Polled:
     plan: Plan
     etag: str | None = None
     last_modified: str | None = None
+    failure: FetchFailure | None = None
+    """What failed it, when a fetch did: ``error`` apart from its words (``failure_text``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,6 +527,7 @@ def feed_of(row: aiosqlite.Row, guild_id: int | None = None) -> Feed:
     fields = {k: row[k] for k in row.keys() if k != "scope"}  # noqa: SIM118 - aiosqlite.Row is not a Mapping
     if "catch_up_failed" in fields:
         fields["catch_up_failed"] = bool(fields["catch_up_failed"])
+    fields["last_failure"] = failure_of(fields.get("last_failure"))
     return Feed(**fields, guild_id=guild_id)
 
 
@@ -527,7 +557,8 @@ class FeedState:
         moves on, in the transaction that reads their schedules (a subscription that came, went
         or changed meanwhile, in any process, is planned as it is now); the feed's next poll is
         then its subscriptions' (``driver``), not before the plan's floor. Returns it, and the plan."""
-        common = {"now": now_iso(), "error": poll.error, "feed": feed_id}
+        failure = failure_text(poll.failure)
+        common = {"now": now_iso(), "error": poll.error, "failure": failure, "feed": feed_id}
         async with self.db.transaction() as conn:
             due, floor = poll.plan(await _paces(conn, feed_id))
             if poll.error is None:

@@ -135,6 +135,36 @@ async def test_a_damaged_record_of_stand_ins_is_read_as_none_and_its_feed_polled
     assert "stand-ins are damaged" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "not json",
+        "[404]",
+        '{"status": 404}',
+        '{"kind": 7}',
+        '{"kind": "HTTPStatusError", "status": "404"}',
+        '{"kind": "HTTPStatusError", "status": true}',
+        '{"kind": "HTTPStatusError", "status": 40400}',
+        '{"kind": "UnsupportedContentType", "content_type": ["application/pdf"]}',
+    ],
+)
+async def test_a_damaged_kind_of_a_feeds_last_failure_lists_the_feed_with_its_english(
+    stored: str, server: FixtureServer, desk: FeedDesk, engine: Engine
+) -> None:
+    """What failed a feed is stored beside its English text (feeds migration 20); one that is no
+    failure the engine wrote is read as none: the feed is listed, as failing, with its English."""
+    server.serve("/rss", "gone", status=404)
+    await desk.add_feed(server.url("/rss"), name="w", check=False)
+    await desk.fetch()
+    for table in ("feeds", "feed_scopes"):
+        edit(engine.db_path, f"UPDATE {table} SET last_failure = ?", (stored,))
+
+    listed = [*await desk.feeds(), *await desk.all_feeds()]
+
+    assert [(f.failures, f.last_failure) for f in listed] == [(1, None)] * 2
+    assert all("HTTP 404" in (f.last_error or "") for f in listed)
+
+
 async def test_a_subscription_whose_feed_was_deleted_never_takes_another_servers_feed(
     server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -98,6 +98,8 @@ async def test_the_feed_migration_10_keeps_the_record_an_ingest_wrote_last(
         await conn.execute("DROP INDEX follows_parent")
         await conn.execute("ALTER TABLE follows DROP COLUMN parent_id")  # migration 18's
         await conn.execute("DROP TABLE undelivered_alerts")  # migration 19's
+        for table in ("feeds", "feed_scopes"):  # migration 20's
+            await conn.execute(f"ALTER TABLE {table} DROP COLUMN last_failure")
         await conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE version >= 10")
         await conn.execute(
             "INSERT INTO feed_items(feed_id, ident, url, article_url, text_hash, source, article_uid, "

@@ -8,7 +8,7 @@ import logging
 import pytest
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.feeds import FeedDesk, FeedError
-from foreign_desk.index.fetch import AddressRefused, Fetcher, FetchError, UnsupportedContentType
+from foreign_desk.index.fetch import AddressRefused, Fetcher, FetchError, FetchFailure, UnsupportedContentType
 from foreign_desk.index.models import Filters
 from foreign_desk.index.progress import IndexProgress
 
@@ -331,6 +331,36 @@ async def test_feed_failures_back_off_and_honour_retry_after(
     await desk.fetch()
     (feed,) = await desk.feeds()
     assert (feed.failures, feed.last_error) == (0, None) and feed.next_poll == pytest.approx(clock() + 600)
+
+
+async def test_what_failed_a_feed_is_stored_beside_its_english_until_a_poll_succeeds(
+    server: FixtureServer, desk: FeedDesk
+) -> None:
+    """Only the English ``last_error`` was stored: a front end could not say in its reader's
+    language why a feed failed in an earlier poll. Its kind and the values its words need are
+    stored with it, for the feed and each subscription the poll was for."""
+    server.serve("/rss", "gone", status=404)
+    await desk.add_feed(server.url("/rss"), name="gone", check=False, guild_id=5)
+    server.serve("/pdf", "%PDF", content_type="application/pdf")
+    await desk.add_feed(server.url("/pdf"), name="pdf", check=False)
+
+    await desk.fetch(guild_id=5)
+    await desk.fetch()
+
+    [gone] = await desk.feeds(guild_id=5)
+    [pdf] = await desk.feeds()
+    assert "404" in (gone.last_error or "") and "application/pdf" in (pdf.last_error or "")
+    assert (gone.last_failure, pdf.last_failure) == (
+        FetchFailure("HTTPStatusError", 404),
+        FetchFailure("UnsupportedContentType", content_type="application/pdf"),
+    )
+    assert [f.last_failure for f in await desk.all_feeds()] == [gone.last_failure, pdf.last_failure]
+    serve_story(server, GAZA)
+    server.serve("/rss", rss("Back", server.base_url, [GAZA]), content_type="application/rss+xml")
+    await desk.fetch(guild_id=5)
+    [back] = await desk.feeds(guild_id=5)
+    assert (back.last_error, back.last_failure) == (None, None)
+    assert [f.last_failure for f in await desk.all_feeds()] == [None, pdf.last_failure]
 
 
 async def test_a_feed_failure_is_a_warning_only_where_nobody_asked_for_the_poll(

@@ -182,3 +182,36 @@ async def test_subscriptions_from_before_keep_their_feeds_with_what_came_after_t
     ]
     assert (shown[None].added_at, shown[6].added_at) == (NOW, "2024-03-05T13:00:00Z")
     assert (polled.every_minutes, polled.failures) == (10, 2)
+
+
+async def test_feeds_failing_before_what_failed_them_was_stored_keep_their_english(
+    make_settings, tmp_path: Path
+) -> None:
+    """Feed migration 20 stores what failed a feed's last poll beside its English text: feeds that
+    failed before have none, and keep their English text and failures in a row."""
+    data = tmp_path / "data"
+    data.mkdir()
+    conn = await connect(data / DB_NAME)
+    await conn.create_function("caseless", 1, caseless, deterministic=True)  # feed migration 12
+    await migrate(conn, STORE_MIGRATIONS)
+    await migrate(conn, [m for m in FEED_MIGRATIONS if m[0] < 20], "feed_schema_migrations")
+    await conn.execute(
+        "INSERT INTO feeds(id, name, url, every_minutes, added_at, last_polled, last_error, failures) "
+        "VALUES (1, 'wire', 'https://a.example/rss', 10, ?, ?, 'HTTP 500 fetching x', 2)",
+        (NOW, NOW),
+    )
+    await conn.execute(
+        "INSERT INTO feed_scopes(feed_id, guild_id, name, added_at, url, every_minutes, last_polled, "
+        "last_error, failures) VALUES (1, 5, 'wire', ?, 'https://a.example/rss', 10, ?, ?, 2)",
+        (NOW, NOW, "HTTP 500 fetching x"),
+    )
+    await conn.close()
+    settings = make_settings(data, feeds=FeedSettings(seed=False))
+    async with (
+        await Engine.open(settings, embedder=FakeEmbedder()) as engine,
+        await FeedDesk.open(engine) as desk,
+    ):
+        listed = [*await desk.feeds(guild_id=5), *await desk.all_feeds()]
+    kept = ("HTTP 500 fetching x", 2, None)
+    assert [(f.last_error, f.failures, f.last_failure) for f in listed] == [kept] * 2
+    assert await versions(data / DB_NAME, "feed_schema_migrations") == [v for v, _ in FEED_MIGRATIONS]
