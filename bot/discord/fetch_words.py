@@ -1,8 +1,8 @@
 """Why a page or feed could not be fetched, in the reader's language: the engine's typed
 ``FetchError``s that a server's admins meet (a PDF for a page, a 404, a site that does not
-answer), raised or kept in a fetch's report (``FetchFailure``). The engine's message is English,
-and names more (the URL, the socket's error): English readers get it as it is, and the log keeps
-it for everyone."""
+answer), raised, kept in a fetch's report (``FetchFailure``) or stored with a feed's last
+failure (``Feed.last_failure``). The engine's message is English, and names more (the URL, the
+socket's error): English readers get it as it is, and the log keeps it for everyone."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ KEYS = {
 }
 """``FetchFailure.kind`` (a ``FetchError`` class's name) → its text; other kinds keep the
 engine's words."""
+NEEDS = {"UnsupportedContentType": "content_type", "RetryLater": "status", "HTTPStatusError": "status"}
+"""The value a kind's text names: one a stored failure lacks (a damaged row) keeps the engine's words."""
 
 
 def fetch_words(error: BaseException | FetchFailure | None, tx: Texts) -> str | None:
@@ -28,5 +30,7 @@ def fetch_words(error: BaseException | FetchFailure | None, tx: Texts) -> str | 
         return None
     failure = FetchFailure.of(error) if isinstance(error, FetchError) else error
     if not isinstance(failure, FetchFailure) or failure.kind not in KEYS:
+        return None
+    if failure.kind in NEEDS and getattr(failure, NEEDS[failure.kind]) is None:
         return None
     return tx(KEYS[failure.kind], content_type=failure.content_type, status=failure.status)

@@ -99,9 +99,10 @@ def _feed_block(feed: Feed, tx: Texts, host: bool) -> str:
     lines = [f"**{fit_markdown(feed.name, 100)}** {fit_markdown(feed.url, 400)}"]
     lines.append(fit_markdown(feed_details(feed, tx), 200) + SEP + status)
     if feed.failures:
-        why = shown(feed.last_error, tx, host=host) if feed.last_error else tx("feeds.unknown_error")
-        why = fit_markdown(why, 300)
-        lines.append(tx.plural("feeds.failing", feed.failures, why=why))
+        # What a fetch's failure was, said in the reader's language; the operators read it as recorded.
+        words = None if host else fetch_words(feed.last_failure, tx)
+        recorded = shown(feed.last_error, tx, host=host) if feed.last_error else tx("feeds.unknown_error")
+        lines.append(tx.plural("feeds.failing", feed.failures, why=fit_markdown(words or recorded, 300)))
     if feed.catch_up_failed:
         lines.append(tx("feeds.catch_up_failed"))
     return "\n".join(lines)

@@ -23,7 +23,7 @@ UPGRADE_BUSY = (
 )
 
 
-FEEDS_TABLE, FEEDS_LATEST = "feed_schema_migrations", 19
+FEEDS_TABLE, FEEDS_LATEST = "feed_schema_migrations", 20
 """The feeds' tables' migrations table and newest migration (``feeds.schema``; a test keeps them
 equal): importing the feeds package to read them cost every answering process ~0.3 s at start."""
 

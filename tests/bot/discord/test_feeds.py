@@ -486,3 +486,34 @@ async def test_adding_a_page_that_is_no_feed_over_and_over_is_held_to_the_hourly
     )
     assert len(news.requests_to(GAZA.path)) == 2
     assert_everything_quiet(standin)
+
+
+async def test_an_indonesian_admin_reads_why_a_feed_failed_in_earlier_polls_in_indonesian(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """/admin feeds list's "terakhir: HTTP 404 Not Found fetching …" was the English the poll
+    stored; what failed it is stored beside it now. A failure recorded before that (no kind), or
+    whose kind is damaged, is still listed, in its English."""
+    news.serve("/hilang/rss", "tidak ada", status=404)
+    guild, ID = standin.guild.id, texts("id")
+
+    async def last_line(locale: str) -> str:
+        listed = await (
+            await standin.send_slash_command("admin feeds list", user=standin.admin, locale=locale)
+        ).wait_for_reply()
+        return embed_of(listed)["description"].splitlines()[-1].replace("\\", "")
+
+    async with asyncio.timeout(60), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(news.url("/hilang/rss"), name="hilang", guild_id=guild, check=False)
+        await bot.feeds.fetch("hilang", guild_id=guild)
+        english = f"HTTP 404 Not Found fetching {news.url('/hilang/rss')}"
+        assert [await last_line("id"), await last_line("en-GB")] == [
+            ID.plural("feeds.failing", 1, why=ID("fetch.error.http_status", status=404)),
+            EN.plural("feeds.failing", 1, why=english),
+        ]
+        said = []
+        for stored in (None, "{not json", '{"kind": "HTTPStatusError", "status": "404"}', '{"kind": 7}'):
+            async with bot.feeds.db.transaction() as conn:
+                await conn.execute("UPDATE feed_scopes SET last_failure = ?", (stored,))
+            said.append(await last_line("id"))
+    assert said == [ID.plural("feeds.failing", 1, why=english)] * 4

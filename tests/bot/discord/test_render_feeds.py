@@ -18,6 +18,7 @@ from foreign_desk.bot.discord.render_feeds import (
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
 from foreign_desk.index.feeds.drops import DroppedFollow
 from foreign_desk.index.feeds.undelivered import UndeliveredAlert
+from foreign_desk.index.fetch import FetchFailure
 from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
 
@@ -113,6 +114,29 @@ def test_a_feed_whose_catch_up_was_given_up_says_so_in_the_servers_language():
     for tx, said in ((texts("en"), "could not be fetched"), (texts("id"), "tidak dapat diambil")):
         first, second = (feeds_embed([failed, fine], tx).description or "").split("\n\n")
         assert said in first and said not in second
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        FetchFailure("HTTPStatusError", 404),
+        FetchFailure("HTTPStatusError"),  # a damaged row: its text would say "HTTP None"
+        FetchFailure("UnsupportedContentType"),
+        FetchFailure("NoSuchError", 404),
+    ],
+)
+def test_a_feeds_stored_failure_is_said_in_indonesian_only_where_its_kind_says_all(failure: FetchFailure):
+    """An Indonesian admin reads a stored 404 in Indonesian; the operators, English readers and a
+    kind that does not say all its text needs read the English recorded."""
+    recorded = "HTTP 404 Not Found fetching https://x.example/rss"
+    feed = Feed(1, "w", "https://x.example/rss", None, "en", 30, last_error=recorded, failures=1,
+                last_failure=failure)  # fmt: skip
+    ID = texts("id")
+    whole = failure == FetchFailure("HTTPStatusError", 404)
+    said = ID("fetch.error.http_status", status=404) if whole else recorded
+    for tx, host, why in ((ID, False, said), (ID, True, recorded), (EN, False, recorded)):
+        listed = (feeds_embed([feed], tx, host=host).description or "").replace("\\", "")
+        assert listed.endswith(tx.plural("feeds.failing", 1, why=why)), listed
 
 
 def test_a_long_feed_list_and_follow_list_fit_one_embed():
