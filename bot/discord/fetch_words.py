@@ -1,8 +1,10 @@
 """Why a page or feed could not be fetched, in the reader's language: the engine's typed
 ``FetchError``s that a server's admins meet (a PDF for a page, a 404, a site that does not
-answer), raised, kept in a fetch's report (``FetchFailure``) or stored with a feed's last
-failure (``Feed.last_failure``). The engine's message is English, and names more (the URL, the
-socket's error): English readers get it as it is, and the log keeps it for everyone."""
+answer, a private address refused), raised, kept in a fetch's report (``FetchFailure``) or stored
+with a feed's last failure (``Feed.last_failure``). The engine's message is English, and names
+more (the URL, the socket's error, the byte limit): English readers get it as it is (less advice
+on the host's settings: ``failures``), and the log keeps it for everyone. A refused address's
+words name no setting: a server's admins cannot change the host's."""
 
 from __future__ import annotations
 
@@ -17,9 +19,14 @@ KEYS = {
     "FetchTimeout": "fetch.error.timeout",
     "ConnectionFailed": "fetch.error.connection",
     "NoArticle": "fetch.error.no_article",
+    "AddressRefused": "fetch.error.address_refused",
+    "NotAFeed": "fetch.error.not_a_feed",
+    "ResponseTooLarge": "fetch.error.too_large",
+    "TooManyRedirects": "fetch.error.redirects",
+    "InvalidURL": "fetch.error.invalid_url",
 }
-"""``FetchFailure.kind`` (a ``FetchError`` class's name) → its text; other kinds keep the
-engine's words."""
+"""``FetchFailure.kind`` (a ``FetchError`` class's name) → its text, for every subclass; a plain
+``FetchError`` (whatever else failed, in words of its own) keeps the engine's words."""
 NEEDS = {"UnsupportedContentType": "content_type", "RetryLater": "status", "HTTPStatusError": "status"}
 """The value a kind's text names: one a stored failure lacks (a damaged row) keeps the engine's words."""
 
