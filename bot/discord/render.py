@@ -317,12 +317,24 @@ def stats_embed(stats: EngineStats, tx: Texts = EN, *, host: bool = True) -> dis
     """What ``foreign-desk stats`` prints, as embed fields (the data folder's figures only with
     ``host``: ``stats_rows``)."""
     rows = stats_rows(stats, host=host)
+    kind = tx.get(f"stats.index.{stats.index_type}", stats.index_type)  # "flat" in plain words
+    said = {"languages": _languages(stats, tx), "index type": kind}
     embed = discord.Embed(title=tx("stats.title"), colour=COLOUR)
     for name, value in rows:
+        value = said.get(name, value)
         inline = name not in ("sources", "data dir", "embedder")
         label = tx(f"stats.{name.replace(' ', '_')}")
         embed.add_field(name=label, value=fit(str(value), FIELD_VALUE_MAX, escape) or "-", inline=inline)
     return embed
+
+
+def _languages(stats: EngineStats, tx: Texts) -> str:
+    """``Indonesian 3, English 2``: each language named in the reader's words (the CLI keeps codes)."""
+
+    def name(code: str) -> str:
+        return tx("stats.language_unknown") if code == "?" else tx.language_name(code)
+
+    return ", ".join(f"{name(code)} {n}" for code, n in stats.languages.items()) or "-"
 
 
 # -- reindexing ----------------------------------------------------------------------------------

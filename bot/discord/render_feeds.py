@@ -75,8 +75,10 @@ def footer(text: str) -> str:
 
 # -- feeds -----------------------------------------------------------------------------------------
 def feed_details(feed: Feed, tx: Texts = EN) -> str:
+    """``Antara · Indonesian · every 30 min``: the language named in the reader's words, not by its code."""
     every = tx("feeds.every", minutes=feed.every_minutes)
-    return SEP.join(p for p in (feed.source, feed.language, every) if p)
+    language = tx.language_name(feed.language) if feed.language else None
+    return SEP.join(p for p in (feed.source, language, every) if p)
 
 
 def feed_added_text(feed: Feed, tx: Texts = EN) -> str:

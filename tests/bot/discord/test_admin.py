@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from foreign_desk.bot.discord.i18n import catalogue, texts
 from foreign_desk.index.article import Article, Block
 
 from tests.discord_standin import DiscordStandin, Perm, StandinUsageError
@@ -91,8 +92,9 @@ async def test_configured_admin_roles_and_users_may_use_admin(standin: DiscordSt
         assert "data dir" not in fields and str(bot.settings.data_path) not in reply.text
         assert fields["articles"] == str(expected.articles) == "1"
         assert fields["passages"] == str(expected.passages)
-        assert fields["languages"] == "id 1" and fields["sources"] == "IDN Times 1"
-        assert fields["index type"] == "flat" and fields["embedder"] == expected.embedder
+        assert fields["languages"] == "Indonesian 1" and fields["sources"] == "IDN Times 1"
+        assert fields["index type"] == "exact search (every passage compared)"
+        assert fields["embedder"] == expected.embedder
 
 
 async def stats_fields(standin: DiscordStandin, command: str) -> dict[str, str]:
@@ -155,6 +157,44 @@ async def test_reindex_edits_one_status_message_until_the_result(
     )
     assert "Wire Service" in embed_of(sources)["description"]  # the new generation is live
     assert_everything_quiet(standin)
+
+
+async def test_an_indonesian_reader_of_stats_and_a_reindex_meets_no_codes_or_jargon(
+    standin: DiscordStandin, start_bot: StartBot, tmp_path: Path
+):
+    """/admin and /operator stats said "id 1" and "flat" to an Indonesian reader, and a reindex
+    "meng-embed" and "bagian di-embed": the languages are named, the index type and embedding
+    said in plain Indonesian."""
+    options = {"reindex_paths": [str(wires(tmp_path))], "operator_guild_ids": [standin.guild.id]}
+    ID = texts("id")
+    async with asyncio.timeout(60), start_bot(**options, status_edit_interval_s=0.2):
+        shown = []
+        for command, user in (("admin stats", standin.admin), ("operator stats", standin.owner)):
+            ix = await standin.send_slash_command(command, user=user, locale="id")
+            shown.append(
+                {f["name"]: f["value"] for f in embed_of(await ix.wait_for_reply(timeout=10))["fields"]}
+            )
+        ix = await standin.send_slash_command("operator reindex", user=standin.owner, locale="id")
+        done = await ix.wait_for_reply(lambda m: m.content.startswith("✅"), timeout=45)
+    for fields in shown:
+        assert fields["bahasa"] == "Indonesia 1", fields
+        assert (
+            fields["jenis indeks"]
+            == ID("stats.index.flat")
+            == "pencarian persis (setiap bagian dibandingkan)"
+        )
+        assert "model pemetaan makna" in fields
+    edits = [e.body["content"] for e in ix.timeline if e.kind == "edit"]
+    assert done.content.startswith("✅ Indeks ulang selesai") and "bagian dipetakan maknanya" in done.content
+    assert not [t for t in edits if "embed" in t], edits
+    assert_everything_quiet(standin)
+
+
+def test_the_indonesian_texts_say_embedding_in_plain_words():
+    """ "meng-embed", "di-embed", "model embedding": jargon to an Indonesian admin. Discord's
+    permission "Embed Links" is its name, not the jargon."""
+    said = {key: re.sub(r"\{\w+\}|Embed Links", "", text) for key, text in catalogue("id").items()}
+    assert {key: text for key, text in said.items() if "embed" in text.lower()} == {}
 
 
 async def test_reindex_keeps_articles_whose_files_are_gone_unless_told_to_prune(

@@ -67,7 +67,7 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
         assert await bot.feeds.feeds(guild_id=standin.guild.id) == []
 
     assert added.ephemeral and added.content == (
-        f"✅ Added feed **world** ({url}): en · every 20 min. It is polled in the background; "
+        f"✅ Added feed **world** ({url}): English · every 20 min. It is polled in the background; "
         "/admin fetch feed:world fetches it now."
     )
     assert already.ephemeral and already.content == EN("feeds.taken.feed", name="world")
@@ -96,7 +96,8 @@ async def test_admins_add_fetch_list_ingest_and_remove_feeds(
     feeds = embed_of(listed)
     assert feeds["title"] == "Feeds" and feeds["footer"]["text"] == "1 feed"
     assert re.fullmatch(
-        rf"\*\*world\*\* {re.escape(url)}\nen · every 20 min · last success <t:\d+:R> · next poll <t:\d+:R>",
+        rf"\*\*world\*\* {re.escape(url)}\nEnglish · every 20 min"
+        r" · last success <t:\d+:R> · next poll <t:\d+:R>",
         feeds["description"],
     )
 
@@ -517,3 +518,26 @@ async def test_an_indonesian_admin_reads_why_a_feed_failed_in_earlier_polls_in_i
                 await conn.execute("UPDATE feed_scopes SET last_failure = ?", (stored,))
             said.append(await last_line("id"))
     assert said == [ID.plural("feeds.failing", 1, why=english)] * 4
+
+
+async def test_an_indonesian_admin_reads_a_feeds_language_named_not_its_code(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """ "en · setiap 20 menit" in /admin feeds add and list, and in /operator feeds list: a code,
+    where the answer's footer names the language ("Inggris")."""
+    url = publish(news, [PATROL])
+    async with asyncio.timeout(60), start_bot(poll_feeds=False, operator_guild_ids=[standin.guild.id]) as bot:
+        await bot.feeds.add_feed(news.url("/lain/rss"), name="antara", language="id", check=False)
+        add = await standin.send_slash_command(
+            "admin feeds add", {"url": url, "name": "dunia", "every": 20}, user=standin.admin, locale="id"
+        )
+        added = await add.wait_for_reply(timeout=30)
+        listed = await (
+            await standin.send_slash_command("admin feeds list", user=standin.admin, locale="id")
+        ).wait_for_reply()
+        shared = await (
+            await standin.send_slash_command("operator feeds list", user=standin.owner, locale="id")
+        ).wait_for_reply()
+    assert added.content.startswith(f"✅ Feed **dunia** ditambahkan ({url}): Inggris · setiap 20 menit.")
+    assert f"{url}\nInggris · setiap 20 menit · " in embed_of(listed)["description"]
+    assert "\nIndonesia · setiap 30 menit · " in embed_of(shared)["description"]

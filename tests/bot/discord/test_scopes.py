@@ -253,10 +253,13 @@ async def test_each_server_is_shown_its_own_name_interval_and_history_of_a_feed_
         list_b = embed_of(await run(standin, "admin feeds list", **b))["description"]
         polled = await bot.feeds.all_feeds()
     assert failed.content.startswith("⚠️") and len(polled) == 1
-    assert list_a.startswith(f"**X** {url}\nen · every 10 min · last success never") and "HTTP 500" in list_a
-    assert list_b.startswith(f"**Y** {url}#b\nen · every 60 min · last success never")
+    assert (
+        list_a.startswith(f"**X** {url}\nEnglish · every 10 min · last success never")
+        and "HTTP 500" in list_a
+    )
+    assert list_b.startswith(f"**Y** {url}#b\nEnglish · every 60 min · last success never")
     assert "10 min" not in list_b and "failure" not in list_b
-    assert added_b.content.startswith(f"✅ Added feed **Y** ({url}#b): en · every 60 min.")
+    assert added_b.content.startswith(f"✅ Added feed **Y** ({url}#b): English · every 60 min.")
     assert fetched_to_check == 1  # as a feed nobody follows yet is checked
 
 
