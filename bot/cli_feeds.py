@@ -21,6 +21,7 @@ from foreign_desk.bot.cli_common import (
     run,
 )
 from foreign_desk.bot.render_text import counted
+from foreign_desk.index.secrets import hide_secrets
 from rich.markup import escape
 
 
@@ -59,7 +60,7 @@ def _fetch_json(report: Any) -> dict[str, Any]:
         "feeds": [
             {
                 "feed": r.feed,
-                "url": r.url,
+                "url": hide_secrets(r.url),
                 "ok": r.ok,
                 "error": r.error,
                 "not_modified": r.not_modified,
@@ -71,6 +72,9 @@ def _fetch_json(report: Any) -> dict[str, Any]:
             for r in report.runs
         ],
         "failed": [{"feed": f, "url": u, "reason": why} for f, u, why in report.failures],
+        "waiting": [
+            {"feed": w.feed, "url": hide_secrets(w.url), "until": _when(w.until)} for w in report.waiting
+        ],
     }
 
 
@@ -100,6 +104,8 @@ def _print_fetch(report: Any) -> None:
     for run_ in report.runs:
         for problem in run_.problems:
             out.print(f"  [yellow]?[/yellow] {escape(run_.feed)}: {escape(problem)}")
+    for w in report.waiting:
+        out.print(f"  [yellow]…[/yellow] {escape(w.feed)}: not fetched, asked to wait until {_when(w.until)}")
 
 
 @click.group()
@@ -148,7 +154,7 @@ def feeds_add(
             )
             await desk.caught_up()
         details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
-        out.print(f"Added feed {escape(feed.name)!r} ({escape(feed.url)}): {escape(details)}.")
+        out.print(f"Added feed {escape(feed.name)!r} ({escape(hide_secrets(feed.url))}): {escape(details)}.")
         as_guild = f" --guild {guild}" if guild else ""  # as the same server, or it names a shared feed
         out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}{as_guild}` fetches it now.")
 
@@ -212,13 +218,20 @@ def feeds_remove(state: State, name: str, guild: int | None) -> None:
 @click.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option(
+    "--ignore-wait",
+    is_flag=True,
+    help="Also poll feeds whose site asked to wait (Retry-After) or that back off after failures.",
+)
 @guild_option
 @click.pass_obj
-def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> None:
+def fetch(state: State, name: str | None, as_json: bool, ignore_wait: bool, guild: int | None) -> None:
     """Poll every shared feed (or a server's own, or the feed NAME) now and index what is new.
 
     Prints what was new, updated, a duplicate of an article already stored, and what failed
     and why. Exits 1 when a feed itself could not be polled (a failed page does not count).
+    A feed whose site asked the host to wait (a 429/503's Retry-After), or backing off after
+    failures, is not requested before its next poll, and said to wait, unless --ignore-wait.
 
     \b
     Example:
@@ -235,7 +248,9 @@ def fetch(state: State, name: str | None, as_json: bool, guild: int | None) -> N
             else:
                 with progress_bar("indexing") as bar:
                     say = lambda note: err.print(escape(str(note)))  # noqa: E731
-                    report = await desk.fetch(name, say=say, index_progress=bar, guild_id=guild)
+                    report = await desk.fetch(
+                        name, say=say, index_progress=bar, guild_id=guild, ignore_wait=ignore_wait
+                    )
             _show_fetch(report, as_json, guild)  # before the desk closes, waiting for the prune it started
             return report
 

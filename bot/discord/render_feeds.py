@@ -10,7 +10,7 @@ operators only (``host``; ``failures``). The bot's own words come from the catal
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import discord
 from foreign_desk.index.feeds import Feed, FetchReport, Follow, ItemOutcome, PollNote, Post
@@ -18,6 +18,7 @@ from foreign_desk.index.feeds.drops import DroppedFollow
 from foreign_desk.index.feeds.undelivered import UndeliveredAlert
 from foreign_desk.index.models import ArticleSummary
 from foreign_desk.index.progress import IndexProgress
+from foreign_desk.index.secrets import hide_secrets
 
 from .failures import shown
 from .fetch_words import fetch_words
@@ -68,6 +69,12 @@ def timestamp(when: float | str | None, style: str = "R") -> str | None:
     return f"<t:{int(when)}:{style}>" if when else None
 
 
+def utc_minute(when: float) -> str:
+    """``2024-03-05 09:15 UTC``: a time inside a message whose Markdown is escaped, where a
+    Discord timestamp would show as its code."""
+    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def footer(text: str) -> str:
     """Footers render no Markdown: only mentions are broken up."""
     return fit(text, 300, inert)
@@ -86,19 +93,19 @@ def feed_added_text(feed: Feed, tx: Texts = EN) -> str:
     return tx(
         "feeds.added",
         name=name,
-        url=fit_markdown(feed.url, 600),
+        url=fit_markdown(hide_secrets(feed.url), 600),
         details=fit_markdown(feed_details(feed, tx), 200),
     )
 
 
 def feed_removed_text(feed: Feed, tx: Texts = EN) -> str:
-    return fit(tx("feeds.removed", name=feed.name, url=feed.url), CONTENT_MAX, escape_content)
+    return fit(tx("feeds.removed", name=feed.name, url=hide_secrets(feed.url)), CONTENT_MAX, escape_content)
 
 
 def _feed_block(feed: Feed, tx: Texts, host: bool) -> str:
     status = tx("feeds.last_success", when=timestamp(feed.last_success) or tx("feeds.never"))
     status += SEP + tx("feeds.next_poll", when=timestamp(feed.next_poll) or tx("feeds.now"))
-    lines = [f"**{fit_markdown(feed.name, 100)}** {fit_markdown(feed.url, 400)}"]
+    lines = [f"**{fit_markdown(feed.name, 100)}** {fit_markdown(hide_secrets(feed.url), 400)}"]
     lines.append(fit_markdown(feed_details(feed, tx), 200) + SEP + status)
     if feed.failures:
         # What a fetch's failure was, said in the reader's language; the operators read it as recorded.
@@ -195,8 +202,9 @@ def _failure_lines(report: FetchReport, tx: Texts, host: bool) -> list[str]:
         for i in report.items
         if i.status == "failed" and "://" not in i.url
     }
-    failures = {run.url: run.failure for run in report.runs if run.failure is not None}
-    failures |= {i.url: i.failure for i in report.items if i.status == "failed" and i.failure is not None}
+    failed = [(r.url, r.failure) for r in report.runs]
+    failed += [(i.url, i.failure) for i in report.items if i.status == "failed"]
+    failures = {hide_secrets(url): why for url, why in failed if why is not None}
     lines = []
     for feed, url, reason in report.failures:
         reason = fetch_words(failures.get(url), tx) or shown(reason, tx, host=host)
@@ -225,6 +233,9 @@ def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True)
     problems = [f"• {run.feed}: {p}" for run in report.runs for p in run.problems]
     if problems:
         sections.append("\n".join([tx("fetch.section.problems"), *problems[:LIST_MAX]]))
+    if report.waiting:  # the site asked the host to wait, or the feed backs off: not requested
+        waits = [tx("fetch.waiting", feed=w.feed, when=utc_minute(w.until)) for w in report.waiting]
+        sections.append(_listed(tx("fetch.section.waiting"), waits, tx))
     return fit("\n\n".join(sections), CONTENT_MAX, escape_content)
 
 

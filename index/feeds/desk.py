@@ -43,7 +43,15 @@ from foreign_desk.index.feeds.digest import by_turns, plan_posts, post_of
 from foreign_desk.index.feeds.drops import DroppedFollow, DropReason, Drops
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
 from foreign_desk.index.feeds.ingest import Ingester, Say
-from foreign_desk.index.feeds.models import Feed, FetchReport, Follow, ItemOutcome, Post, internal_error
+from foreign_desk.index.feeds.models import (
+    Feed,
+    FetchReport,
+    Follow,
+    ItemOutcome,
+    Post,
+    Waiting,
+    internal_error,
+)
 from foreign_desk.index.feeds.parents import learn_parents
 from foreign_desk.index.feeds.poller import Poller
 from foreign_desk.index.feeds.race import first_of
@@ -497,16 +505,40 @@ class FeedDesk:
         index_progress: ProgressFn | None = None,
         guild_id: int | None = None,
         as_seen_by: int | None = None,
+        ignore_wait: bool = False,
     ) -> FetchReport:
         """Poll one feed, or every feed, of a scope now; new articles are answerable when this
         returns (to the feeds' subscribers). ``as_seen_by``: a server the report is for, which
         is told as new what is new to it (``harvest.as_seen``); None: as the store sees it. The
-        scope's own schedules start again from this poll (the others' are as they were)."""
+        scope's own schedules start again from this poll (the others' are as they were).
+        A feed whose site asked the host to wait (``Retry-After``), or backing off after failures,
+        is not requested before its next poll (``report.waiting``), unless ``ignore_wait`` (the
+        operators' explicit choice): a command is no way round what the poller keeps to."""
         feeds = [await self.feed(name, guild_id=guild_id)] if name else await self.feeds(guild_id=guild_id)
         views = {f.id: f for f in feeds}
-        return await self.fetch_feeds(
-            list(views), say=say, index_progress=index_progress, views=views, as_seen_by=as_seen_by
+        waits = {} if ignore_wait else await self._waits(views)
+        report = await self.fetch_feeds(
+            [i for i in views if i not in waits],
+            say=say,
+            index_progress=index_progress,
+            views=views,
+            as_seen_by=as_seen_by,
         )
+        report.waiting = [Waiting(views[i].name, views[i].url, until) for i, until in waits.items()]
+        return report
+
+    async def _waits(self, feeds: Collection[int]) -> dict[int, float]:
+        """Feed id → its next poll, for those of ``feeds`` the poller holds back: failed last
+        (a 429/503's ``Retry-After`` is a failure) and due later, not beyond their longest wait
+        (further, a clock set back put it there: the poller polls it, ``Poller._tick``)."""
+        now = self.clock()
+        return {
+            f.id: f.next_poll
+            for f in await self.all_feeds()
+            if f.id in feeds
+            and f.failures > 0
+            and now < f.next_poll <= now + longest_delay(f.every_minutes * 60.0, self.settings)
+        }
 
     async def fetch_feeds(
         self,

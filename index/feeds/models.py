@@ -145,6 +145,15 @@ class PollNote:
         return f"{self.feed}: " + ", ".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A feed a fetch left alone until ``until`` (Unix seconds): the poller's next poll of it."""
+
+    feed: str
+    url: str
+    until: float
+
+
 @dataclass(slots=True)
 class FetchReport:
     """The result of ``fetch`` (every feed or one) or ``ingest``: counts, then the details."""
@@ -152,6 +161,9 @@ class FetchReport:
     runs: list[FeedRun] = field(default_factory=list)
     generation: int = 0
     seconds: float = 0.0
+    waiting: list[Waiting] = field(default_factory=list)
+    """Feeds not requested: their site asked the host to wait, or they are backing off after
+    failures (``FeedDesk.fetch``); the poller polls them when the wait is over."""
 
     @property
     def items(self) -> list[ItemOutcome]:

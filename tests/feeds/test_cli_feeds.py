@@ -129,6 +129,34 @@ def test_feeds_add_reads_its_language_as_ask_does(
         assert code == 0 and [f["language"] for f in feeds] == [stored]
 
 
+def test_fetch_hides_a_feeds_credentials_and_leaves_a_feed_asked_to_wait_unless_told(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """`fetch --json` printed a feed's URL with its password and token (feeds[].url), and
+    `fetch` requested a feed whose site had asked the host to wait (a 429's Retry-After)."""
+    server = threaded_server
+    server.serve("/rss", rss("Paid", server.base_url, []), content_type="application/rss+xml")
+    url = server.url("/rss").replace("://", "://ana:s3kr1t@") + "?token=abc123"
+    code, added, _ = invoke(data_dir, "feeds", "add", url, "--name", "paid")
+    server.serve("/rss", "slow down", status=429, headers={"Retry-After": "3600"})
+    code, failed, _ = invoke(data_dir, "fetch", "--json")
+    assert code == 1 and json.loads(failed)["feeds"][0]["url"].startswith("http://***@")
+    asked = len(server.requests_to("/rss"))
+
+    code, stdout, _ = invoke(data_dir, "fetch", "--json")
+    data = json.loads(stdout)
+    assert code == 0 and data["feeds"] == [] and len(server.requests_to("/rss")) == asked
+    (waiting,) = data["waiting"]
+    assert waiting["feed"] == "paid" and waiting["url"].endswith("/rss?token=***") and waiting["until"]
+    code, text, _ = invoke(data_dir, "fetch")
+    assert f"paid: not fetched, asked to wait until {waiting['until']}" in text
+    assert all("s3kr1t" not in said and "abc123" not in said for said in (added, failed, stdout, text))
+
+    code, stdout, _ = invoke(data_dir, "fetch", "--ignore-wait")  # the operators' explicit choice
+    assert code == 1 and len(server.requests_to("/rss")) == asked + 1
+    assert invoke(data_dir, "feeds", "list", "--json")[1].count(url) == 1  # shown as added (the README)
+
+
 def test_fetch_json_with_no_feeds_is_json(data_dir: Path) -> None:
     code, stdout, _ = invoke(data_dir, "fetch", "--json")
     data = json.loads(stdout)

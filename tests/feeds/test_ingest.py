@@ -322,15 +322,42 @@ async def test_feed_failures_back_off_and_honour_retry_after(
     assert feed.next_poll == pytest.approx(clock() + 7200)  # the server's wait beats 2 × 10 minutes
 
     server.serve("/rss", "oops", status=500)
+    clock.advance(7200)
     await desk.fetch()
     (feed,) = await desk.feeds()
     assert feed.failures == 2 and feed.next_poll == pytest.approx(clock() + 4 * 600)  # doubled again
 
     serve_story(server, GAZA)
     server.serve("/rss", rss("Back", server.base_url, [GAZA]), content_type="application/rss+xml")
-    await desk.fetch()
+    await desk.fetch(ignore_wait=True)  # the operators' explicit choice: backoff or not, now
     (feed,) = await desk.feeds()
     assert (feed.failures, feed.last_error) == (0, None) and feed.next_poll == pytest.approx(clock() + 600)
+
+
+async def test_a_fetch_now_leaves_a_feed_that_must_wait_and_fetches_the_others(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    server.serve("/busy", "busy", status=503, headers={"Retry-After": "3600"})
+    server.serve("/rss", rss("Fine", server.base_url, []), content_type="application/rss+xml")
+    busy = await desk.add_feed(server.url("/busy"), name="busy", every=10, check=False, guild_id=7)
+    await desk.add_feed(server.url("/rss"), name="fine", every=10, check=False, guild_id=7)
+    await desk.fetch(guild_id=7)
+    assert len(server.requests_to("/busy")) == 1
+
+    clock.advance(1800)  # the site asked for an hour: a server's fetch now does not ask again
+    report = await desk.fetch(guild_id=7, as_seen_by=7)
+    assert [r.feed for r in report.runs] == ["fine"] and len(server.requests_to("/rss")) == 2
+    (waiting,) = report.waiting
+    assert (waiting.feed, waiting.url, waiting.until) == ("busy", busy.url, pytest.approx(clock() + 1800))
+    report = await desk.fetch("busy", guild_id=7)
+    assert report.runs == [] and [w.feed for w in report.waiting] == ["busy"]
+    assert len(server.requests_to("/busy")) == 1
+
+    report = await desk.fetch("busy", guild_id=7, ignore_wait=True)  # only when asked to
+    assert [r.feed for r in report.runs] == ["busy"] and len(server.requests_to("/busy")) == 2
+    clock.advance(2 * 3600)  # its wait is over: fetched like any feed
+    report = await desk.fetch("busy", guild_id=7)
+    assert report.waiting == [] and len(server.requests_to("/busy")) == 3
 
 
 async def test_what_failed_a_feed_is_stored_beside_its_english_until_a_poll_succeeds(
@@ -357,7 +384,7 @@ async def test_what_failed_a_feed_is_stored_beside_its_english_until_a_poll_succ
     assert [f.last_failure for f in await desk.all_feeds()] == [gone.last_failure, pdf.last_failure]
     serve_story(server, GAZA)
     server.serve("/rss", rss("Back", server.base_url, [GAZA]), content_type="application/rss+xml")
-    await desk.fetch(guild_id=5)
+    await desk.fetch(guild_id=5, ignore_wait=True)
     [back] = await desk.feeds(guild_id=5)
     assert (back.last_error, back.last_failure) == (None, None)
     assert [f.last_failure for f in await desk.all_feeds()] == [None, pdf.last_failure]

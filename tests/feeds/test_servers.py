@@ -267,7 +267,7 @@ async def test_each_server_is_shown_its_own_choices_and_history_of_a_feed_others
     await desk.add_feed(url, name="X", every=10, guild_id=A)
     server.serve("/wire", "oops", status=500)
     for _ in range(2):
-        await desk.fetch(guild_id=A)
+        await desk.fetch(guild_id=A, ignore_wait=True)
     server.serve("/wire", body, content_type="application/rss+xml")
     asked = len(server.requests_to("/wire"))
     b = await desk.add_feed(url + "#b", every=60, guild_id=B)

@@ -7,6 +7,7 @@ import asyncio
 import html
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.index.models import Scope
@@ -541,3 +542,50 @@ async def test_an_indonesian_admin_reads_a_feeds_language_named_not_its_code(
     assert added.content.startswith(f"✅ Feed **dunia** ditambahkan ({url}): Inggris · setiap 20 menit.")
     assert f"{url}\nInggris · setiap 20 menit · " in embed_of(listed)["description"]
     assert "\nIndonesia · setiap 30 menit · " in embed_of(shared)["description"]
+
+
+async def test_admin_fetch_leaves_a_feed_whose_site_asked_to_wait_and_says_until_when(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """/admin fetch polled every feed of the server at once, one whose site had answered 503
+    with a Retry-After an hour ago too: a manager's command went round the wait the poller
+    keeps to. It is left alone now, said to wait (in the admin's language); the others are fetched."""
+    news.serve("/sibuk/rss", "sibuk", status=503, headers={"Retry-After": "3600"})
+    news.serve("/dunia/rss", rss("Dunia", news.base_url, []), content_type="application/rss+xml")
+    guild, ID = standin.guild.id, texts("id")
+    async with asyncio.timeout(TIMEOUT), start_bot(poll_feeds=False) as bot:
+        await bot.feeds.add_feed(news.url("/sibuk/rss"), name="sibuk", guild_id=guild, check=False)
+        await bot.feeds.add_feed(news.url("/dunia/rss"), name="dunia", guild_id=guild, check=False)
+        await bot.feeds.fetch("sibuk", guild_id=guild)
+        (busy,) = [f for f in await bot.feeds.all_feeds() if f.url == news.url("/sibuk/rss")]
+        until = datetime.fromtimestamp(busy.next_poll, UTC)
+        fetch = await standin.send_slash_command("admin fetch", user=standin.admin, locale="id")
+        done = await fetch.wait_for_reply(finished, timeout=120)
+    assert len(news.requests_to("/sibuk/rss")) == 1 and len(news.requests_to("/dunia/rss")) == 1
+    head, *sections = done.content.split("\n\n")
+    assert head.startswith("✅ Mengambil 1 feed"), head
+    assert sections[-1].splitlines() == [
+        ID("fetch.section.waiting"),
+        "• " + ID("fetch.waiting", feed="sibuk", when=f"{until:%Y-%m-%d %H:%M} UTC"),
+    ]
+
+
+async def test_a_feeds_credentials_are_hidden_where_discord_shows_its_url(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """/admin feeds add, list and remove showed a feed's URL with its password and token in
+    full, to every manager of the server (and in Discord's copy of the messages)."""
+    news.serve("/rahasia/rss", rss("Rahasia", news.base_url, []), content_type="application/rss+xml")
+    secret = news.url("/rahasia/rss").replace("://", "://ana:s3kr1t@") + "?token=abc123"
+    async with asyncio.timeout(60), start_bot(poll_feeds=False):
+        said = []
+        for command, options in (
+            ("admin feeds add", {"url": secret, "name": "rahasia"}),
+            ("admin feeds list", {}),
+            ("admin feeds remove", {"feed": "rahasia"}),
+        ):
+            sent = await standin.send_slash_command(command, options, user=standin.admin)
+            reply = await sent.wait_for_reply(timeout=30)
+            said.append(reply.content + str(reply.embeds))
+    assert all("s3kr1t" not in s and "abc123" not in s for s in said), said
+    assert all("***" in s for s in said), said
