@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -55,6 +55,10 @@ def intents_for(settings: BotSettings) -> discord.Intents:
     intents.guild_messages = settings.answer_mentions
     intents.dm_messages = settings.answer_dms
     return intents
+
+
+STOP_NOTICE_S = 5.0
+"""How long a stop waits for the messages saying a job was cut short (``stopped_jobs``)."""
 
 
 class ForeignDeskBot(commands.AutoShardedBot):
@@ -96,6 +100,8 @@ class ForeignDeskBot(commands.AutoShardedBot):
         """Now, for the day questions count from in each server's time zone (``zones``)."""
         self.operators = Operators(self, self.bot_settings)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._on_stop: dict[asyncio.Task[Any], Callable[[], Awaitable[None]]] = {}
+        self.stop_notice_s = STOP_NOTICE_S
         self.set_up = asyncio.Event()
         """Set once ``setup_hook`` has ended: until then ``close`` would miss what it still opens."""
         data_dir = settings.data_path
@@ -129,13 +135,19 @@ class ForeignDeskBot(commands.AutoShardedBot):
             raise RuntimeError("the answer store is not open (setup_hook has not run)")
         return self._answers
 
-    def spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
-        """Run ``coro`` as a task the bot cancels and awaits when it closes."""
+    def spawn(
+        self, coro: Coroutine[Any, Any, T], name: str, *, on_stop: Callable[[], Awaitable[None]] | None = None
+    ) -> asyncio.Task[T]:
+        """Run ``coro`` as a task the bot cancels and awaits when it closes; ``on_stop``: what
+        to say then, where its user watches it (``stopped_jobs``)."""
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
+        if on_stop is not None:
+            self._on_stop[task] = on_stop
 
         def done(t: asyncio.Task[Any]) -> None:
             self._tasks.discard(t)
+            self._on_stop.pop(t, None)
             if not t.cancelled():
                 t.exception()  # whoever awaited it reports it; don't warn "never retrieved"
 
@@ -238,6 +250,21 @@ class ForeignDeskBot(commands.AutoShardedBot):
                 counts["failures"],
             )
 
+    async def stopped_jobs(self, notices: Sequence[Callable[[], Awaitable[None]]]) -> None:
+        """Say, where their users watch them, that these jobs were cut short by the stop (a
+        reindex's status would stay frozen at its last progress): best effort, all at once, for
+        ``stop_notice_s`` at most, so that a Discord slow or gone holds no stop up for long."""
+        if not notices:
+            return
+        try:
+            async with asyncio.timeout(self.stop_notice_s):
+                said = await asyncio.gather(*(notice() for notice in notices), return_exceptions=True)
+        except TimeoutError:
+            log.warning("stopping: not every job cut short was said so in %g s", self.stop_notice_s)
+            return
+        for failed in [r for r in said if isinstance(r, Exception)]:
+            log.warning("stopping: could not say that a job was cut short: %s", failed)
+
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
 
@@ -246,9 +273,11 @@ class ForeignDeskBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         tasks = list(self._tasks)
+        said = [(task, self._on_stop[task]) for task in tasks if task in self._on_stop]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.stopped_jobs([on_stop for task, on_stop in said if task.cancelled()])
         alerts, self.alerts = self.alerts, None
         if alerts is not None:
             await alerts.stop()

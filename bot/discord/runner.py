@@ -3,7 +3,7 @@
 Both read the token from ``DISCORD_TOKEN`` only, and turn Discord refusing it into one line
 that never contains the token. ``run_bot`` runs until Discord drops the bot for good or
 SIGINT / SIGTERM arrives, then closes the bot (a running reindex is cancelled, the index on
-disk stays consistent) and returns. It runs every shard Discord recommends, or with
+disk stays consistent, and its status message says so: ``ForeignDeskBot.stopped_jobs``) and returns. It runs every shard Discord recommends, or with
 ``shard_count`` / ``shard_ids`` a slice of them, so that several processes share the servers.
 """
 

@@ -343,6 +343,15 @@ class StatusMessage:
             await self.stop()
             raise
 
+    async def interrupted(self, text: str) -> None:
+        """Show ``text`` once in place of the progress: the job was cut short (the bot stopping).
+        Not tried again: the caller bounds how long it may take (``ForeignDeskBot.stopped_jobs``)."""
+        await self.stop()
+        if self.handoff is not None:
+            await self.handoff.edit(text)
+        else:
+            await self._edit(content=text, allowed_mentions=NO_PINGS)
+
     async def show(self, text: str) -> None:
         try:
             if self.handoff is not None:

@@ -93,9 +93,9 @@ class OperatorCog(
             ),
         )
         paths = settings.reindex_paths or None
-        self.running = self.bot.spawn(
-            self.bot.engine.index(paths, full=full, prune=prune, progress=status), "reindex"
-        )
+        job = self.bot.engine.index(paths, full=full, prune=prune, progress=status)
+        stopped = lambda: status.interrupted(tx("reindex.interrupted"))  # noqa: E731
+        self.running = self.bot.spawn(job, "reindex", on_stop=stopped)
         try:
             report = await status.follow(self.running, lambda message: failure_text(message, tx))
         finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from foreign_desk.bot.discord.i18n import EN
+from foreign_desk.bot.discord.i18n import EN, texts
 from foreign_desk.bot.discord.status import Handoff
 from foreign_desk.index.store import WriterLock
 
@@ -236,6 +236,48 @@ async def test_a_reindex_that_breaks_after_the_token_says_so_where_its_status_mo
         await standin.wait_until(lambda: "❌" in moved.content, timeout=20, what="the failure")
     assert moved.content.endswith(EN("reindex.failed", message=EN("error.apology")))
     assert not ix.rejected
+
+
+async def never_ends(*args: object, **kwargs: object) -> None:
+    await asyncio.Event().wait()
+
+
+async def test_a_reindex_cut_short_by_a_stop_says_so_where_its_status_moved(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """The bot stopped during a reindex: its status (moved to a DM) showed its last progress
+    forever, as if the reindex still ran. It says, in the operator's language, that the stop
+    cut it short and that the last good index keeps answering."""
+    options = {"interaction_token_s": TOKEN_S, "operator_guild_ids": [standin.guild.id]}
+    async with asyncio.timeout(60):
+        async with start_bot(**options) as bot:
+            bot.engine.index = never_ends  # type: ignore[method-assign]
+            await standin.send_slash_command("operator reindex", user=standin.owner, locale="id")
+            moved = await standin.wait_for_bot_message(
+                channel=standin.world.dm_channel(standin.owner), timeout=10
+            )
+    assert moved.content.endswith(texts("id")("reindex.interrupted")), moved.content
+
+
+async def test_saying_a_reindex_was_cut_short_holds_a_stop_up_for_stop_notice_s_at_most(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+):
+    """Discord not answering the edit (an outage, the reason for the restart) must not hold the
+    stop up: the edit is tried once, for ``stop_notice_s``, and the bot closes."""
+    options = {"interaction_token_s": TOKEN_S, "operator_guild_ids": [standin.guild.id]}
+    async with asyncio.timeout(60):
+        async with start_bot(**options) as bot:
+            bot.engine.index = never_ends  # type: ignore[method-assign]
+            bot.stop_notice_s = 0.2
+            await standin.send_slash_command("operator reindex", user=standin.owner)
+            moved = await standin.wait_for_bot_message(
+                channel=standin.world.dm_channel(standin.owner), timeout=10
+            )
+            held = standin.hold_answers(lambda r: r.method == "PATCH" and str(moved.id) in r.path)
+        held.release()
+    assert [r.json["content"] for r in held.held] == [moved.content]
+    assert moved.content.endswith(EN("reindex.interrupted"))
+    assert "not every job cut short was said so in 0.2 s" in caplog.text
 
 
 class BotClock:

@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
 from foreign_desk.bot.discord.errors import BotError, TokenMissing, TokenRejected
+from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.runner import run_bot, shard_options, sync_commands
 from foreign_desk.index.config import Settings
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.store.db import OPEN_LOCK
-from foreign_desk.index.store.lock import OpenLock
+from foreign_desk.index.store.lock import OpenLock, WriterLock
 
 from tests.conftest import ROOT
 from tests.discord_standin import DiscordStandin
@@ -190,6 +191,28 @@ async def test_run_answers_until_sigterm_then_closes_cleanly(
     connection = standin.gateway.connections[-1]
     assert connection.closed_by == "client" and not connection.open
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+async def test_sigterm_during_a_reindex_says_so_in_its_status_and_stops(
+    standin: DiscordStandin, sample_copy: Path, make_settings: Callable[..., Settings]
+):
+    """``systemctl stop`` during /operator reindex: the reindex was cancelled (nothing of it
+    published) but its status stayed at its last progress, as if it still ran. It says that the
+    stop cut it short and that the last good index keeps answering; then the bot stops."""
+    environ = {
+        "DISCORD_TOKEN": standin.config.bot_token,
+        "FOREIGN_DESK_DISCORD_OPERATOR_GUILD_IDS": str(standin.guild.id),
+    }
+    settings = make_settings(sample_copy)
+    await sync_commands(settings, None, environ=environ)
+    async with asyncio.timeout(60), WriterLock(sample_copy / "writer.lock").hold():  # the reindex waits
+        task = asyncio.create_task(run_bot(settings, environ=environ, guild_ready_timeout=0.05))
+        await standin.wait_until(lambda: standin.gateway.current is not None or task.done(), timeout=30)
+        ix = await standin.send_slash_command("operator reindex", user=standin.owner)
+        await ix.wait_for_reply(lambda m: EN("phase.waiting") in m.content, timeout=30)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await task
+    assert standin.message(ix.original_message_id).content == EN("reindex.interrupted")
 
 
 async def test_sigterm_while_the_index_loads_leaves_nothing_open(
