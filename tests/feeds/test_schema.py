@@ -7,6 +7,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from foreign_desk.index.config import FeedSettings
 from foreign_desk.index.engine import Engine
@@ -52,6 +53,17 @@ async def make_old_store(data: Path, fake: FakeEmbedder) -> None:
     for sql, params in statements:
         await conn.execute(sql, params)
     await conn.close()
+
+
+async def feeds_before(version: int, data: Path) -> aiosqlite.Connection:
+    """A new store in ``data`` whose feeds' tables are as the migrations before ``version`` left
+    them: what an older version made."""
+    data.mkdir()
+    conn = await connect(data / DB_NAME)
+    await conn.create_function("caseless", 1, caseless, deterministic=True)  # feed migration 12
+    await migrate(conn, STORE_MIGRATIONS)
+    await migrate(conn, [m for m in FEED_MIGRATIONS if m[0] < version], "feed_schema_migrations")
+    return conn
 
 
 async def test_a_store_from_before_the_split_keeps_its_feeds(make_settings, tmp_path: Path) -> None:
@@ -139,11 +151,7 @@ async def test_subscriptions_from_before_keep_their_feeds_with_what_came_after_t
     process migrating was killed once it had run every statement of it, before its commit: the
     tables are as they were, and the next open migrates them as if nothing had happened."""
     data = tmp_path / "data"
-    data.mkdir()
-    conn = await connect(data / DB_NAME)
-    await conn.create_function("caseless", 1, caseless, deterministic=True)  # feed migration 12
-    await migrate(conn, STORE_MIGRATIONS)
-    await migrate(conn, [m for m in FEED_MIGRATIONS if m[0] < 16], "feed_schema_migrations")
+    conn = await feeds_before(16, data)
     await conn.execute(
         "INSERT INTO feeds(id, name, url, language, every_minutes, added_at, last_polled, last_success, "
         "last_error, failures, next_poll) VALUES (1, 'wire', 'https://a.example/rss', 'id', 10, ?, "
@@ -190,11 +198,7 @@ async def test_feeds_failing_before_what_failed_them_was_stored_keep_their_engli
     """Feed migration 20 stores what failed a feed's last poll beside its English text: feeds that
     failed before have none, and keep their English text and failures in a row."""
     data = tmp_path / "data"
-    data.mkdir()
-    conn = await connect(data / DB_NAME)
-    await conn.create_function("caseless", 1, caseless, deterministic=True)  # feed migration 12
-    await migrate(conn, STORE_MIGRATIONS)
-    await migrate(conn, [m for m in FEED_MIGRATIONS if m[0] < 20], "feed_schema_migrations")
+    conn = await feeds_before(20, data)
     await conn.execute(
         "INSERT INTO feeds(id, name, url, every_minutes, added_at, last_polled, last_error, failures) "
         "VALUES (1, 'wire', 'https://a.example/rss', 10, ?, ?, 'HTTP 500 fetching x', 2)",
