@@ -50,6 +50,7 @@ from foreign_desk.index.feeds.models import (
     ItemOutcome,
     Post,
     Waiting,
+    host_failure_at,
     internal_error,
 )
 from foreign_desk.index.feeds.parents import learn_parents
@@ -530,13 +531,16 @@ class FeedDesk:
     async def _waits(self, feeds: Collection[int]) -> dict[int, float]:
         """Feed id → its next poll, for those of ``feeds`` the poller holds back: failed last
         (a 429/503's ``Retry-After`` is a failure) and due later, not beyond their longest wait
-        (further, a clock set back put it there: the poller polls it, ``Poller._tick``)."""
+        (further, a clock set back put it there: the poller polls it, ``Poller._tick``). Not a
+        feed whose last failure was the host's (a bug, a store that could not take it): its site
+        asked for no wait, and the one fetching now may have mended the host."""
         now = self.clock()
         return {
             f.id: f.next_poll
             for f in await self.all_feeds()
             if f.id in feeds
             and f.failures > 0
+            and host_failure_at(f.last_error or "") < 0
             and now < f.next_poll <= now + longest_delay(f.every_minutes * 60.0, self.settings)
         }
 

@@ -360,6 +360,24 @@ async def test_a_fetch_now_leaves_a_feed_that_must_wait_and_fetches_the_others(
     assert report.waiting == [] and len(server.requests_to("/busy")) == 3
 
 
+async def test_a_fetch_now_asks_again_a_feed_whose_last_failure_was_the_hosts(
+    server: FixtureServer, desk: FeedDesk, clock: FakeClock
+) -> None:
+    """A feed backing off after the host failed it (a full disk, a bug) was held back as if its
+    site had asked to wait: the site asked nothing, and the one fetching may have mended the host."""
+    server.serve("/rss", rss("Fine", server.base_url, []), content_type="application/rss+xml")
+    feed = await desk.add_feed(server.url("/rss"), name="fine", every=10, check=False, guild_id=7)
+    failed = "indexing failed: database or disk is full"
+    async with desk.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE feeds SET last_error = ?, failures = 1, next_poll = ? WHERE id = ?",
+            (failed, clock() + 1800, feed.id),
+        )
+    report = await desk.fetch(guild_id=7)
+    assert [r.feed for r in report.runs] == ["fine"] and report.waiting == []
+    assert len(server.requests_to("/rss")) == 1
+
+
 async def test_what_failed_a_feed_is_stored_beside_its_english_until_a_poll_succeeds(
     server: FixtureServer, desk: FeedDesk
 ) -> None:
