@@ -238,7 +238,8 @@ class FeedCommands(commands.Cog):
         status = self._status(interaction, what, "fetch")
         # A server is told what is new to it, never what others brought before (``as_seen_by``).
         job = desk.fetch(feed, say=status.say, index_progress=status, guild_id=guild_id, as_seen_by=guild_id)
-        task = self.fetching[guild_id] = self.bot.spawn(job, "fetch")
+        stopped = lambda: status.interrupted(tx("fetch.interrupted"))  # noqa: E731
+        task = self.fetching[guild_id] = self.bot.spawn(job, "fetch", on_stop=stopped)
         task.add_done_callback(lambda done: self._fetched(guild_id, done))
         report = await self._follow(status, task, lambda message: fetch_failure_text(message, tx))
         if report is None:
@@ -259,8 +260,11 @@ class FeedCommands(commands.Cog):
         status = self._status(interaction, tx("ingest.what", url=f"<{url}>"), "ingest")
         job = self._ingest(url, status, self.scope(interaction))
         # Not a page, an address refused, no article text, the writer busy: say why.
+        stopped = lambda: status.interrupted(tx("ingest.interrupted"))  # noqa: E731
         outcome = await self._follow(
-            status, self.bot.spawn(job, "ingest"), lambda reason: ingest_failed_text(url, reason, tx)
+            status,
+            self.bot.spawn(job, "ingest", on_stop=stopped),
+            lambda reason: ingest_failed_text(url, reason, tx),
         )
         if outcome is None:
             return

@@ -259,6 +259,28 @@ async def test_a_reindex_cut_short_by_a_stop_says_so_where_its_status_moved(
     assert moved.content.endswith(texts("id")("reindex.interrupted")), moved.content
 
 
+@pytest.mark.parametrize(
+    ("command", "key"), [("admin fetch", "fetch.interrupted"), ("admin ingest", "ingest.interrupted")]
+)
+async def test_a_fetch_or_an_ingest_cut_short_by_a_stop_says_so(
+    standin: DiscordStandin, start_bot: StartBot, command: str, key: str
+):
+    """The bot stopped during a server's fetch or ingest: its status (moved to a DM) showed its
+    last progress forever, as if it still ran."""
+    async with asyncio.timeout(60):
+        async with start_bot(interaction_token_s=TOKEN_S) as bot:
+            await bot.feeds.add_feed(
+                "https://news.example/rss", name="wire", check=False, guild_id=standin.guild.id
+            )
+            bot.feeds.fetch = bot.feeds.ingest = never_ends  # type: ignore[method-assign]
+            options = {"url": "https://news.example/a1.html"} if command == "admin ingest" else {}
+            await standin.send_slash_command(command, options, user=standin.admin, locale="id")
+            moved = await standin.wait_for_bot_message(
+                channel=standin.world.dm_channel(standin.admin), timeout=10
+            )
+    assert moved.content.endswith(texts("id")(key)), moved.content
+
+
 async def test_saying_a_reindex_was_cut_short_holds_a_stop_up_for_stop_notice_s_at_most(
     standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ):
