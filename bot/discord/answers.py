@@ -10,7 +10,8 @@ passages on it, so a vote records exactly what its voter saw. A vote copies the 
 page, and outlives the answer; its voter is a salted hash of the answer and the user, so it allows
 one vote per user and answer and links no two answers of one user. The users' cooldowns are kept
 here too (``cooldowns``: when each last asked, and the end of the wait each was last told of),
-and each server's time zone, as an admin set it (``zones``). Nothing stores a Discord user id.
+each server's time zone, as an admin set it (``zones``), and when each server's last /admin
+fetch began (``server_fetches``), so every process spaces them. Nothing stores a Discord user id.
 
 Concurrency: one store per process, used from its event loop: its writes on one connection, one
 at a time (a lock), its reads on another; several processes (shards, a CLI export) may open the
@@ -85,7 +86,17 @@ MIGRATIONS = (
     """
     CREATE TABLE cooldown_notices (asker TEXT PRIMARY KEY, until REAL NOT NULL) WITHOUT ROWID;
     """,
+    """
+    CREATE TABLE server_fetches (guild_id INTEGER PRIMARY KEY, fetched_at REAL NOT NULL);
+    """,
 )
+SQL_SPACE_FETCH = (
+    "INSERT INTO server_fetches (guild_id, fetched_at) VALUES (?, ?) ON CONFLICT (guild_id) DO UPDATE "
+    "SET fetched_at = excluded.fetched_at "
+    "WHERE server_fetches.fetched_at <= ? OR server_fetches.fetched_at > ?"
+)
+"""Start a server's fetch unless its last one began within the spacing; one begun ahead of the clock
+(the clock was set back) is no wait."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +347,26 @@ class AnswerStore:
                 await self.conn.execute(
                     "INSERT OR REPLACE INTO server_zones (guild_id, zone) VALUES (?, ?)", (guild_id, zone)
                 )
+
+    # -- servers' fetches ---------------------------------------------------------------------------
+    async def space_fetch(self, guild_id: int, spacing_s: float) -> float:
+        """0 when the server may fetch now (its wait starts), else the seconds left of the wait its
+        last fetch began, in whichever process: one statement decides and starts it, so two
+        processes (a rolling restart, a restart) never both admit. Waits over are forgotten."""
+        if spacing_s <= 0:
+            return 0.0
+        now = self.clock()
+        async with self._transaction:  # not inside another task's open transaction
+            cur = await self.conn.execute(SQL_SPACE_FETCH, (guild_id, now, now - spacing_s, now))
+            if cur.rowcount:
+                await self.conn.execute(
+                    "DELETE FROM server_fetches WHERE fetched_at NOT BETWEEN ? AND ?", (now - spacing_s, now)
+                )
+                return 0.0
+            sql = "SELECT fetched_at FROM server_fetches WHERE guild_id = ?"
+            async with self.conn.execute(sql, (guild_id,)) as found:
+                row = await found.fetchone()
+        return max(0.0, float(row[0]) + spacing_s - now) if row is not None else 0.0
 
     async def servers(self) -> set[int]:
         """The servers something is kept of here (a time zone), for noticing the ones that left."""

@@ -46,7 +46,6 @@ class AdminCog(
     def __init__(self, bot: ForeignDeskBot) -> None:
         self.bot = bot
         self.fetching = {}
-        self.fetched_at = {}
         super().__init__()
 
     def scope(self, interaction: discord.Interaction) -> int | None:

@@ -128,9 +128,6 @@ class FeedCommands(commands.Cog):
     fetching: dict[int | None, asyncio.Task[Any]]
     """The fetch running, per scope: one at a time per scope, and no scope refuses another's
     (their writes queue on the engine's writer lock, across processes too)."""
-    fetched_at: dict[int, float]
-    """When each server's last /admin fetch began (``time.monotonic``): a server's interactions
-    all reach the process of its shard, so one process sees them all."""
 
     def scope(self, interaction: discord.Interaction) -> int | None:
         """Whose feeds and pages: a server's id, or None for the shared corpus."""
@@ -232,7 +229,7 @@ class FeedCommands(commands.Cog):
         if feed is not None:  # an unknown name is a one-line error
             with feed_refusals():
                 feed = (await desk.feed(feed, guild_id=guild_id)).name
-        self._space(guild_id)  # a name mistyped costs no wait
+        await self._space(guild_id)  # a name mistyped costs no wait
         tx = for_interaction(interaction)
         what = tx("fetch.what_one", feed=feed) if feed else tx("fetch.what_all")
         status = self._status(interaction, what, "fetch")
@@ -271,20 +268,18 @@ class FeedCommands(commands.Cog):
         log.info("ingest of %s by user %s: %s", outcome.url, interaction.user.id, outcome.status)
         await status.finish(ingest_text(outcome, tx))
 
-    def _space(self, guild_id: int | None) -> None:
+    async def _space(self, guild_id: int | None) -> None:
         """A server's fetches at most one per ``server_fetch_spacing_s``, else a ``Refusal``: each
         polls its feeds now, past their schedule and a site's Retry-After, so a manager repeating
         it would have the host hammer a site until it shuts out the host, and with it every
-        server's (and the shared corpus's) feeds there. The operators' fetches are not spaced."""
+        server's (and the shared corpus's) feeds there. Kept in the bot's file: a restart, or a
+        second process on the server's shard while a rolling restart overlaps them, had forgotten
+        it. The operators' fetches are not spaced."""
         if guild_id is None:
             return
-        now, spacing = time.monotonic(), self.bot.bot_settings.server_fetch_spacing_s
-        last = self.fetched_at.get(guild_id)
-        if last is not None and now - last < spacing:
-            raise Refusal("fetch.too_soon", seconds=max(1, math.ceil(spacing - (now - last))))
-        for server in [g for g, at in self.fetched_at.items() if now - at >= spacing]:
-            del self.fetched_at[server]  # only those still waiting are kept
-        self.fetched_at[guild_id] = now
+        left = await self.bot.answers.space_fetch(guild_id, self.bot.bot_settings.server_fetch_spacing_s)
+        if left > 0:
+            raise Refusal("fetch.too_soon", seconds=max(1, math.ceil(left)))
 
     def _fetched(self, scope: int | None, task: asyncio.Task[Any]) -> None:
         if self.fetching.get(scope) is task:

@@ -44,7 +44,6 @@ class OperatorCog(
         self.bot = bot
         self.running: asyncio.Task[Any] | None = None
         self.fetching = {}
-        self.fetched_at = {}
         super().__init__()
 
     def scope(self, interaction: discord.Interaction) -> int | None:

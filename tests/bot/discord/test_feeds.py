@@ -466,6 +466,28 @@ async def test_a_server_fetches_its_feeds_at_most_once_a_spacing(
     assert_everything_quiet(standin)
 
 
+async def test_the_spacing_of_a_servers_fetches_holds_across_processes(
+    standin: DiscordStandin, start_bot: StartBot, news: FixtureServer
+):
+    """The spacing was kept in the process: restarting the bot, or the new process of a rolling
+    restart taking the server's shard over, let a manager fetch again at once, and repeating the
+    restart, as often as they liked. The process that fetched is gone when the next one is asked."""
+    url = publish(news, [PATROL])
+    admin, guild = standin.admin, standin.guild
+    async with asyncio.timeout(TIMEOUT):
+        async with start_bot(poll_feeds=False, server_fetch_spacing_s=600) as old:
+            await old.feeds.add_feed(url, name="world", guild_id=guild.id)
+            first = await standin.send_slash_command("admin fetch", user=admin)
+            done = await first.wait_for_reply(lambda m: m.content.startswith(("✅", "⚠️")), timeout=150)
+        polls = len(news.requests)
+        async with start_bot(poll_feeds=False, server_fetch_spacing_s=600):
+            again = await standin.send_slash_command("admin fetch", user=admin)
+            refused = await again.wait_for_reply(timeout=30)
+    assert done.content.startswith("✅"), done.content
+    assert refused.ephemeral and refused.content in {EN("fetch.too_soon", seconds=s) for s in range(1, 601)}
+    assert len(news.requests) == polls  # the site was not asked again
+
+
 async def test_adding_a_page_that_is_no_feed_over_and_over_is_held_to_the_hourly_quota(
     standin: DiscordStandin, start_bot: StartBot, news: FixtureServer, make_settings, sample_copy
 ):
