@@ -12,7 +12,8 @@ fetching now, ingesting one URL, the background poller, and topic follows with t
         await poller.stop()
 
 Concurrency: all methods may be awaited from many tasks of one event loop. A feed is fetched
-by one task at a time (a per-feed lock shared by the poller and ``fetch``); indexing goes
+by one task at a time, in any process (a per-feed lock shared by the poller and ``fetch``:
+``locks``); indexing goes
 through ``Engine.add_articles`` (the writer lock), one generation per fetch. A subscription's
 catch-up runs in a task of the process that subscribed, one per feed and scope at a time;
 ``close()`` cancels it. It is owed in the database until done, claimed by the desk running it,
@@ -43,6 +44,8 @@ from foreign_desk.index.feeds.digest import by_turns, plan_posts, post_of
 from foreign_desk.index.feeds.drops import DroppedFollow, DropReason, Drops
 from foreign_desk.index.feeds.follows import POSTED_KEPT_S, Follows, MatchListener, SettledMatch
 from foreign_desk.index.feeds.ingest import Ingester, Say
+from foreign_desk.index.feeds.locks import FOLDER as FEED_LOCKS
+from foreign_desk.index.feeds.locks import FeedLocks
 from foreign_desk.index.feeds.models import (
     Feed,
     FetchReport,
@@ -151,7 +154,7 @@ class FeedDesk:
         self._fetcher_factory = fetcher_factory or (lambda: Fetcher.from_settings(engine.settings))
         self._open_fetcher: Fetcher | None = None
         self._fetcher_lock = asyncio.Lock()
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks = FeedLocks(engine.settings.data_path / FEED_LOCKS)
         self._adding: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         """Per scope (0: the shared corpus): its feed adds, one at a time; unheld locks go."""
         self.queued: Counter[int] = Counter()
@@ -412,7 +415,7 @@ class FeedDesk:
         newest = list(gone.values())[: self.settings.max_items_per_poll]
         retry_after = None
         if newest:
-            async with self._locks.setdefault(feed.id, asyncio.Lock()):
+            async with self._locks.hold(feed.id):
                 retry_after = await self.ingester.refill(feed, newest, guild_id)
         if guild_id is not None:
             await self.servers.trim(guild_id)
@@ -483,7 +486,7 @@ class FeedDesk:
         their articles do: ``forget_feedless_items``)."""
         feed = await self.feed(name, guild_id=guild_id)
         if await self.scopes.unsubscribe(feed.id, guild_id):
-            self._locks.pop(feed.id, None)
+            self._locks.forget(feed.id)
         return feed
 
     async def _free_name(self, base: str, guild_id: int | None) -> str:
@@ -561,7 +564,7 @@ class FeedDesk:
             self.queued.update(order)
             try:
                 for feed_id in order:
-                    await stack.enter_async_context(self._locks.setdefault(feed_id, asyncio.Lock()))
+                    await stack.enter_async_context(self._locks.hold(feed_id))
             finally:
                 self.queued.subtract(order)
             # Read the feeds under their locks: a poll that just finished changed their validators.
