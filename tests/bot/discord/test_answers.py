@@ -177,3 +177,22 @@ async def test_an_answer_made_by_a_clock_since_set_back_is_expired_and_forgotten
         assert await store.recall(near.id) is None
     finally:
         await store.close()
+
+
+async def test_a_servers_fetch_is_admitted_once_per_spacing_whichever_process_asks(tmp_path: Path):
+    """Two processes on one file (a rolling restart) asked at once: one fetch starts the wait,
+    the other is told what is left of it; a time ahead of the clock (set back since) is no wait."""
+    now = [1000.0]
+    here, there = [await AnswerStore.open(tmp_path, ttl_s=3600, clock=lambda: now[0]) for _ in range(2)]
+    try:
+        asked = await asyncio.gather(here.space_fetch(7, 60), there.space_fetch(7, 60))
+        now[0] += 45
+        later = await there.space_fetch(7, 60), await here.space_fetch(8, 60)
+        now[0] -= 500  # the clock set back: the server's fetch "begun" ahead of it waits for nothing
+        back = await here.space_fetch(7, 60)
+    finally:
+        await here.close()
+        await there.close()
+    assert sorted(asked) == [0, 60]
+    assert later == (15, 0)
+    assert back == 0
