@@ -273,6 +273,10 @@ class FeedScopes:
         rows = await self.db.rows("SELECT guild_id FROM server_departures WHERE left_at < ?", (before,))
         return [int(r[0]) for r in rows]
 
+    async def still_departed(self, guild_id: int) -> bool:
+        """Whether the bot has not come back to the server (``back``) since it left."""
+        return bool(await self.db.rows("SELECT 1 FROM server_departures WHERE guild_id = ?", (guild_id,)))
+
     async def forget(self, guild_id: int) -> list[int]:
         """Drop the server's subscriptions (feeds nobody else polls go) and its records; returns
         the ids of the feeds it subscribed to."""

@@ -121,10 +121,14 @@ class Servers:
     ) -> list[int]:
         """Forget the servers the bot left more than ``after_s`` ago: ``also(guild_id)`` first (what
         the caller keeps of it; a failure leaves the departure to the next look), then their feeds
-        (feeds nobody else polls are unregistered) and their own articles. Returns their ids."""
+        (feeds nobody else polls are unregistered) and their own articles; a server the bot is back in
+        by the time its turn comes keeps everything. Returns their ids."""
         now = self.clock()
-        gone = await self.scopes.departed(now - after_s, now)
-        for guild_id in gone:
+        gone = []
+        for guild_id in await self.scopes.departed(now - after_s, now):
+            if not await self.scopes.still_departed(guild_id):
+                continue  # back since the list was read (while an earlier server was forgotten)
+            gone.append(guild_id)
             if also is not None:
                 await also(guild_id)
             feeds = await self.scopes.forget(guild_id)

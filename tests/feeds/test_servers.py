@@ -869,6 +869,29 @@ async def test_a_server_the_bot_left_is_forgotten_after_a_while_unless_it_comes_
     assert {f.url for f in await desk.all_feeds()} == {server.url("/shared"), server.url("/b")}
 
 
+async def test_a_server_the_bot_rejoins_while_others_are_forgotten_keeps_its_feeds(
+    server: FixtureServer, desk: FeedDesk, engine: Engine, clock: FakeClock
+) -> None:
+    """Forgetting departed servers one by one takes a while (each one's articles leave the index):
+    a server the bot is added back to meanwhile, after the list was read, keeps what it had."""
+    days = 86400.0
+    for guild, path, story in ((A, "/a", PATROL), (B, "/b", GAZA)):
+        await desk.add_feed(publish(server, path, story), name="mine", check=False, guild_id=guild)
+        await desk.fetch(guild_id=guild)
+        await desk.server_left(guild)
+    clock.advance(31 * days)
+
+    async def rejoin_the_other(guild_id: int) -> None:
+        await desk.server_back(B if guild_id == A else A)
+
+    forgotten = await desk.forget_departed(30 * days, rejoin_the_other)
+
+    assert len(forgotten) == 1
+    kept = B if forgotten == [A] else A
+    assert [f.name for f in await desk.feeds(guild_id=kept)] == ["mine"]
+    assert len(await engine.latest(10, scope=Scope(kept))) == 1
+
+
 async def test_a_departure_recorded_by_a_clock_since_set_back_counts_from_when_it_is_right(
     server: FixtureServer, desk: FeedDesk, clock: FakeClock
 ) -> None:
