@@ -139,6 +139,9 @@ def print_report(console: Console, report: IndexReport) -> None:
         kept = report.articles_gone_kept
         gone, them = ("file is gone", "it") if kept == 1 else ("files are gone", "them")
         console.print(f"Kept {counted(kept, 'article')} whose {gone}: `index --prune` removes {them}.")
+    if quiet := report.warnings_not_repeated:
+        said = "warning about an unchanged article" if quiet == 1 else "warnings about unchanged articles"
+        console.print(f"Not repeated: {quiet:,} {said} (`foreign-desk -v index` shows them).")
     problems = [p for p in report.problems if p.path not in report.missing_roots]
     total = report.problems.total - (len(report.problems) - len(problems))
     if total:

@@ -82,6 +82,9 @@ class IndexReport:
     missing_roots: dict[str, str] = field(default_factory=dict)
     """Paths the run was given that it cannot read, with why (``no such file or folder``, ``not
     a regular file or folder``: a FIFO or device): nothing under them was read or removed."""
+    warnings_not_repeated: int = 0
+    """Warnings of readers about articles this run found unchanged: said when each was staged,
+    logged at INFO this time (``readers.notes``)."""
     # Which articles (``Article.id``) the run changed, decided under the writer lock against the
     # live generation; left out of repr (a full run lists every article).
     added_ids: list[str] = field(default_factory=list, repr=False)

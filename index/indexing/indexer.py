@@ -51,6 +51,7 @@ from foreign_desk.index.indexing.stage import Staged, stage
 from foreign_desk.index.indexing.stream import Stream
 from foreign_desk.index.progress import IndexProgress, IndexReport, ProgressFn
 from foreign_desk.index.readers import shown, unusable
+from foreign_desk.index.readers.notes import say
 from foreign_desk.index.store import Store
 from foreign_desk.index.store.vectors import VectorIndex
 from foreign_desk.index.store.writer import StoredText, StoreWriter
@@ -203,7 +204,7 @@ class Indexer:
             seen = 0
             async for chunk in _chunks(articles, READ_BATCH):
                 seen += len(chunk)
-                await stream.add([item for item in chunk if planner.add(item)])
+                await stream.add([item for item in chunk if self._judge(planner, item)])
             self._reading = False
             self.report.articles_seen = seen
             removed = removed_links(await writer.links(), links or {}, scope, keep_paths)
@@ -230,6 +231,16 @@ class Indexer:
         if not idle:
             log.info("published generation %d: %s", self.report.generation, self.report)
         return self.report, index
+
+    def _judge(self, planner: Planner, item: Prepared) -> bool:
+        """Whether ``item`` is to be staged (``Planner.add``). What its reader said of it is a
+        warning only then: of an unchanged article it was said when it was staged, and is said
+        again at INFO (``-v``), counted in the report."""
+        staged = planner.add(item)
+        say(item.notes, again=not staged)
+        if not staged:
+            self.report.warnings_not_repeated += len(item.notes)
+        return staged
 
     def _embedded(self, stream: Stream, passages: int) -> None:
         """Progress after a batch embedded: while reading, in files read; then in articles

@@ -10,9 +10,9 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from foreign_desk.index.article import Article, ReadProblem
 from foreign_desk.index.chunk import MAX_CONTEXT_CHARS, chunk_article
@@ -20,6 +20,7 @@ from foreign_desk.index.clean import clean_article
 from foreign_desk.index.config import ChunkingSettings, Settings
 from foreign_desk.index.models import Passage
 from foreign_desk.index.readers import discover, read_path
+from foreign_desk.index.readers.notes import Note, kept, say
 from foreign_desk.index.text import iter_sentences, split_sentences
 
 CHUNKER_VERSION = "1"
@@ -42,6 +43,8 @@ class Prepared:
     """Each passage's sentences: with its context's lines, what its vector is made of."""
     lede: str
     content_hash: str
+    notes: tuple[Note, ...] = ()
+    """What its reader said of it (``readers.notes``): said when the run stages it."""
 
 
 def passage_sentences(text: str) -> tuple[str, ...]:
@@ -154,24 +157,43 @@ class CorpusReader:
         """The prepared articles of ``files`` (discovered), read here."""
         seen: dict[str, str] = {}
         for n, path in enumerate(files, 1):
-            for item in read_path(path):
+            for item, notes in _noted(read_path(path)):
                 if isinstance(item, ReadProblem):
                     self.problems.append(item)
                     self.troubled.add(str(path))
+                    say(notes)
                     continue
                 result = prepare(item, self.settings)
                 if isinstance(result, ReadProblem):
                     self.problems.append(result)
                     self.troubled.add(str(path))
+                    say(notes)
                     continue
                 key = result.article.key
                 if key in seen:
                     self.problems.append(
                         ReadProblem(str(path), f"same article as {seen[key]} (skipped)", None)
                     )
+                    say(notes)
                     continue
                 seen[key] = f"{path}" + (f" {item.locator}" if item.locator else "")
                 self.seen += 1
-                yield result
+                yield replace(result, notes=tuple(notes)) if notes else result
             if self.on_file:
                 self.on_file(n, len(files))
+
+
+T = TypeVar("T")
+
+
+def _noted(items: Iterator[T]) -> Iterator[tuple[T, list[Note]]]:
+    """Each of a reader's ``items`` with the notes it said while reading it (a file's own, such
+    as its encoding, go with its first article). Each step is collected in the thread that
+    takes it: a run reads a file's articles in more than one worker thread."""
+    while True:
+        with kept() as notes:
+            item = next(items, None)
+        if item is None:
+            say(notes)  # said after its last article: of no one article
+            return
+        yield item, notes

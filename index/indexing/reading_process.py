@@ -163,14 +163,14 @@ def _plain(item: Prepared) -> tuple[Any, ...]:
     article = list(_ARTICLE(item.article))
     article[_BLOCKS] = ()
     passages = tuple(map(_PASSAGE, item.passages))
-    return tuple(article), passages, item.contexts, item.sentences, item.lede, item.content_hash
+    return tuple(article), passages, item.contexts, item.sentences, item.lede, item.content_hash, item.notes
 
 
 def _prepared(plain: tuple[Any, ...]) -> Prepared:
     """The ``Prepared`` that ``_plain`` made ``plain`` of."""
-    article, passages, contexts, sentences, lede, content_hash = plain
+    article, passages, contexts, sentences, lede, content_hash, notes = plain
     return Prepared(
-        Article(*article), tuple(starmap(Passage, passages)), contexts, sentences, lede, content_hash
+        Article(*article), tuple(starmap(Passage, passages)), contexts, sentences, lede, content_hash, notes
     )
 
 

@@ -20,6 +20,7 @@ from foreign_desk.index.dates import either_way, find_date_in_text, parse_publis
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.lang import detect_language
 from foreign_desk.index.outlets import canonical_outlet, outlet_from_url, parse_dateline
+from foreign_desk.index.readers.notes import warn
 from foreign_desk.index.text import normalise, word_count
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,9 @@ def _not_utf8(data: bytes, where: str, first: int) -> str:
     broken = text.count("\ufffd") - data.count("\ufffd".encode())
     if data.startswith(codecs.BOM_UTF8) or len(_BEYOND_ASCII.findall(text)) > 2 * broken:
         said = "%s: %s not UTF-8 (the first at byte %s) read as U+FFFD; the rest is UTF-8"
-        log.warning(said, where, "1 place" if broken == 1 else f"{broken} places", first)
+        warn(log, said, where, "1 place" if broken == 1 else f"{broken} places", first)
         return text
-    log.warning("%s: not UTF-8; read as Windows-1252 (save it as UTF-8 if it reads wrong)", where)
+    warn(log, "%s: not UTF-8; read as Windows-1252 (save it as UTF-8 if it reads wrong)", where)
     return data.decode("latin-1").translate(_WINDOWS_1252)
 
 
@@ -306,7 +307,7 @@ def link(url: str | None, where: str) -> str | None:
     its file, while a cut URL would send them to the wrong page."""
     if url is None or len(url) <= MAX_URL_CHARS:
         return url
-    log.warning("%s: dropped its %s-character URL (over %s)", where, f"{len(url):,}", f"{MAX_URL_CHARS:,}")
+    warn(log, "%s: dropped its %s-character URL (over %s)", where, f"{len(url):,}", f"{MAX_URL_CHARS:,}")
     return None
 
 
@@ -357,7 +358,7 @@ def _url(given: Any, where: str) -> str | None:
     a number, would be cited as the article's address."""
     if given is None or isinstance(given, str):
         return text_field(given)
-    log.warning("%s: its url %s is not text; kept without a link", where, _brief(given))
+    warn(log, "%s: its url %s is not text; kept without a link", where, _brief(given))
     return None
 
 
@@ -387,12 +388,12 @@ def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | Non
         if value[0]:
             if either_way(given):
                 said = "%s: its published value %r is read month first, %s; YYYY-MM-DD says which"
-                log.warning(said, where, given, value[0][:10])
+                warn(log, said, where, given, value[0][:10])
             return value
     found = find_date_in_text("\n".join(paragraphs))
     if given is not None and given != "":
         instead = f"the day in its text, {found}" if found else "no date"
-        log.warning(
-            "%s: its published value %s is no date it can hold; it has %s", where, _brief(given), instead
+        warn(
+            log, "%s: its published value %s is no date it can hold; it has %s", where, _brief(given), instead
         )
     return found, None

@@ -17,6 +17,7 @@ import yaml  # type: ignore[import-untyped]
 from foreign_desk.index.article import Article, Block, ReadProblem
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.readers.common import load_text, make_article, problem, shape_blocks, text_field
+from foreign_desk.index.readers.notes import warn
 from foreign_desk.index.text import normalise
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _say_cut_values(yaml_text: str, meta: dict[str, Any], where: str) -> None:
         cut = raw[raw.index("#") if raw.startswith("#") else raw.index(" #") + 1 :]
         if (value is None or isinstance(value, str)) and cut not in (value or ""):
             said = "%s: front matter %s is cut at ' #' (YAML reads a comment), leaving %r; put it in quotes"
-            log.warning(said, where, key, value or "")
+            warn(log, said, where, key, value or "")
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
