@@ -17,7 +17,7 @@ import re
 
 from foreign_desk.index.article import Article, Block
 from foreign_desk.index.outlets import parse_dateline
-from foreign_desk.index.text import CACHED_TEXT_CHARS, fold, normalise, word_count
+from foreign_desk.index.text import CACHED_TEXT_CHARS, fold, normalise, strip_controls, word_count
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,18 @@ def clean_article(article: Article) -> Article:
         kept = tidier
     if len(kept) != len(article.blocks):
         log.debug("cleaned %s: %d → %d blocks", article.key, len(article.blocks), len(kept))
-    return dataclasses.replace(article, blocks=tuple(kept))
+    return dataclasses.replace(article, blocks=tuple(kept), **_without_controls(article))
+
+
+_LINES = ("title", "source", "author", "url", "link")
+
+
+def _without_controls(article: Article) -> dict[str, str]:
+    """The article's lines that hold control characters, without them (``strip_controls``): a
+    reader's text fields are normalised, but every article passes here, however it was made
+    (a page, a feed's item, a caller's ``Article``). Those without them stay as they are."""
+    lines: dict[str, str | None] = {name: getattr(article, name) for name in _LINES}
+    return {name: clean for name, line in lines.items() if line and (clean := strip_controls(line)) != line}
 
 
 def _with_text(block: Block, text: str) -> Block:

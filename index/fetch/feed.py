@@ -38,6 +38,7 @@ from foreign_desk.index.readers.common import (
     reads_ascii,
     xml_declared_encoding,
 )
+from foreign_desk.index.text import strip_controls
 from lxml import etree
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def parse_feed(
     meta = parsed.get("feed", {})
     return ParsedFeed(
         title=clip(html_to_text(meta.get("title", "")), MAX_TITLE_CHARS) or "",
-        link=meta.get("link"),
+        link=strip_controls(meta.get("link") or "") or None,
         language=normalise_language(meta.get("language")),  # its author's text: a code, or nothing
         version=parsed.get("version") or "unknown",
         encoding=parsed.get("encoding"),
@@ -239,6 +240,7 @@ def html_to_text(fragment: str | None) -> str:
     """Plain text of an HTML fragment (a summary, a title with ``&amp;``), paragraphs on lines."""
     if not fragment:
         return ""
+    fragment = strip_controls(fragment)  # a terminal or Discord would obey them
     if "<" not in fragment and "&" not in fragment:
         return " ".join(fragment.split())
     try:
@@ -251,7 +253,7 @@ def html_to_text(fragment: str | None) -> str:
         block.tail = "\n" + (block.tail or "")
     for junk in root.xpath(".//script|.//style"):
         junk.drop_tree()
-    text = root.text_content()
+    text = strip_controls(root.text_content())  # as written, or a character reference (&#27;)
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
@@ -314,8 +316,8 @@ def _declared_otherwise(data: bytes, problems: list[str]) -> str | None:
 
 
 def _item(entry: dict[str, Any], problems: list[str], number: int) -> FeedItem | None:
-    link = (entry.get("link") or "").strip() or None
-    guid = (entry.get("id") or "").strip() or None
+    link = strip_controls(entry.get("link") or "").strip() or None
+    guid = strip_controls(entry.get("id") or "").strip() or None
     title = clip(html_to_text(entry.get("title")), MAX_TITLE_CHARS) or ""
     if link is None and guid and guid.startswith(("http://", "https://")):
         link = guid
