@@ -131,7 +131,7 @@ def article_from_html(
         text = html
     if not text.strip():
         raise ReaderError("empty page")
-    tree = _tree(text)
+    tree = _tree(_without_control_references(text))
     # Read what the page declares before trafilatura prunes the tree.
     meta = _page_metadata(tree)
     document = extract_document(tree, url=url, options=options)
@@ -159,6 +159,24 @@ def article_from_html(
         local_day=local_day,
         link=link if link != article_url else None,
     )
+
+
+_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+
+
+def _without_control_references(text: str) -> str:
+    """``text`` without character references to C0 controls but NUL (U+FFFD), tab, newline, return
+    (``&#27;``, ``&#x8;``) or DEL: the parser turns them into characters that XML has no room
+    for, and the page's body was lost with them ("no article body found"). A control written
+    as it is the parser leaves out; the C1 ones it reads as Windows-1252, as HTML says."""
+    if "&#" not in text:
+        return text
+
+    def drop(m: re.Match[str]) -> str:
+        code = int(m[1], 16) if m[1] else int(m[2])
+        return "" if (0 < code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or code == 0x7F else m[0]
+
+    return _REFERENCE.sub(drop, text)
 
 
 def _tree(text: str) -> HtmlElement:

@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.article import ReadProblem
 from foreign_desk.index.config import load_settings
 from foreign_desk.index.fetch.feed import parse_feed
 from foreign_desk.index.indexing.prepare import CorpusReader, Prepared, prepare
@@ -117,3 +118,18 @@ def test_a_feeds_items_come_without_control_characters() -> None:
     texts = [feed.title, got.title, got.link, got.summary, got.author, got.canonical_link]
     assert not [c for t in texts if t for c in controls(t)], texts
     assert got.title.startswith("Summit & talks[2J")
+
+
+@pytest.mark.parametrize("reference", ["&#27;[2J", "&#x1B;]0;title&#7;", "&#8;"])
+def test_a_page_holding_a_reference_to_a_control_keeps_its_body(tmp_path: Path, reference: str) -> None:
+    """The parser made the reference a character XML cannot hold: "no article body found"."""
+    paragraphs = "".join(f"<p>Paragraph {n}: {BODY}{reference}</p>" for n in range(4))
+    head = f"<head><meta charset='utf-8'><title>Talks{reference} end</title></head>"
+    path = tmp_path / "page.html"
+    path.write_text(
+        f"<!DOCTYPE html><html lang='en'>{head}<body><article>{paragraphs}</article></body></html>"
+    )
+    (article,) = read_path(path)
+    assert not isinstance(article, ReadProblem), article.reason
+    assert len(article.blocks) == 4 and article.blocks[0].text.startswith("Paragraph 0: The two ministers")
+    assert not [c for t in (article.title, *(b.text for b in article.blocks)) for c in controls(t)]
