@@ -34,8 +34,12 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., object])
 P = TypeVar("P", bound="str | os.PathLike[str] | None")
 
-_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""C0 and C1 control characters but newline and tab."""
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 control characters but newline and tab, and the bidi embeddings, overrides and
+isolates (a citation shown reversed): indexing drops them (``index.text.strip_controls``), but a
+store made before it, or a vote's question, may still hold them."""
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""What ``json.dumps`` leaves raw in a string, but a terminal obeys (C1's CSI, U+009B)."""
 
 
 class PlainConsole(Console):
@@ -116,7 +120,14 @@ def unicode_stdout() -> bool:
 def print_json(data: object) -> None:
     """``data`` as one line of JSON on stdout: text as is where stdout holds all of Unicode, else
     as ``\\u`` escapes, so it stays valid JSON on any stdout."""
-    print(json.dumps(data, ensure_ascii=not unicode_stdout()))
+    print(json_text(data, ascii_only=not unicode_stdout()))
+
+
+def json_text(data: object, *, ascii_only: bool) -> str:
+    """``json.dumps(data)`` with the controls it leaves raw (``_RAW_IN_JSON``) as ``\\u``
+    escapes too: the same data, and nothing a terminal would obey."""
+    text = json.dumps(data, ensure_ascii=ascii_only)
+    return text if ascii_only else _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 class Refused(click.ClickException):

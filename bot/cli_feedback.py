@@ -7,13 +7,21 @@ it (~10 ms of each cold start)."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from foreign_desk.bot.cli_common import PathProblem, State, err, out, regular_path, run, unicode_stdout
+from foreign_desk.bot.cli_common import (
+    PathProblem,
+    State,
+    err,
+    json_text,
+    out,
+    regular_path,
+    run,
+    unicode_stdout,
+)
 from foreign_desk.index.config import Settings
 from rich.markup import escape
 
@@ -109,7 +117,7 @@ def export(state: State, as_json: bool, output: str | None) -> None:
     if as_json:
         lines = evaluation_lines(votes)
         ascii_only = output is None and not unicode_stdout()
-        write_text("".join(json.dumps(line, ensure_ascii=ascii_only) + "\n" for line in lines), output)
+        write_text("".join(json_text(line, ascii_only=ascii_only) + "\n" for line in lines), output)
         up = sum(1 for v in votes if v.vote > 0)
         questions, cast = counted(len(lines), "question"), counted(len(votes), "vote")
         err.print(f"{questions} from {cast} ({up} 👍, {len(votes) - up} 👎)")

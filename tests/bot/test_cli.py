@@ -228,6 +228,27 @@ def test_a_terminal_gets_no_escape_sequence_from_an_article() -> None:
     assert "\x1b]" not in shown and "\x1b[2J" not in shown and "\x9b" not in shown
 
 
+def test_json_output_holds_no_raw_c1_control_or_bidi_override(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``json.dumps`` escapes C0 controls only: a store indexed before controls were dropped, or a
+    vote's question, put a raw U+009B (an 8-bit CSI) or U+202E on the terminal."""
+    monkeypatch.setattr(cli_common, "unicode_stdout", lambda: True)
+    data = {"text": "Kapal \x9b2J tiba \u202etamat\u202c \x1b[2J \u2067x\u2069 \x85 é — “ok”"}
+    cli_common.print_json(data)
+    shown = capsys.readouterr().out
+    assert json.loads(shown) == data and "é — “ok”" in shown  # the same data, text as is
+    assert not [
+        c for c in shown if "\x7f" <= c <= "\x9f" or c in "\u202a\u202b\u202c\u202d\u202e\u2067\u2069"
+    ]
+
+
+def test_a_terminal_gets_no_bidi_override_from_an_article() -> None:
+    console = type(cli_common.out)(file=io.StringIO(), width=200)
+    console.print("harga \u202e001$\u202c naik \u2066x\u2069 Paris \u200e(AFP)")
+    assert console.file.getvalue() == "harga 001$ naik x Paris \u200e(AFP)\n"  # type: ignore[attr-defined]
+
+
 def test_piped_output_of_an_article_holding_escapes_holds_none(sample_copy: Path, tmp_path: Path) -> None:
     news = write_jsonl(tmp_path / "wire.jsonl", {**WIRE, "title": "\x1b[31mASEAN\x1b[0m ministers agree"})
     assert invoke(sample_copy, "index", str(news))[0] == 0
