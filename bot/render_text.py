@@ -63,6 +63,9 @@ def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS
         console.print(Text(nothing_text(filters)))
         return
     styled = console.color_system is not None  # None: Rich writes no styles at all
+    if answer.understood.get("recent") and answer.results:
+        console.print(Text(recent_line(answer), style="italic"))
+        console.print()
     if answer.match == "weak" and answer.results:
         verb = "is" if len(answer.results) == 1 else "are"
         caveat = period_caveat(answer) if answer.period_articles else WEAK_MATCH.format(verb)
@@ -80,6 +83,13 @@ def linked_line(article: ArticleSummary) -> str:
     """``Linked article: “Indonesia and Australia agree …” (The Guardian, 5 Mar 2024)``."""
     meta = ", ".join(p for p in (article.source, format_date(article.day)) if p)
     return f"Linked article: “{article.title}”" + (f" ({meta})" if meta else "")
+
+
+def recent_line(answer: Answer) -> str:
+    """What a question asking for the latest ("latest news about Gaza") was taken to prefer: the
+    last days up to the newest article it could find (``search.recent``), not a filter."""
+    first, last = (format_date(d) for d in answer.understood["published"])
+    return f"Asked for the latest: articles published from {first} to {last} (the newest here) rank higher."
 
 
 def period_caveat(answer: Answer) -> str:

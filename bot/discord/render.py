@@ -167,6 +167,8 @@ def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tu
     footer_parts = [shown, tx("answer.took", ms=f"{answer.took_ms:.0f}")]
     if not filters.empty:
         footer_parts.append(filters_text(filters, tx))
+    if answer.understood.get("recent") and results:
+        footer_parts.append(_recent_text(answer, tx))
     if answer.has_more:
         footer_parts.append(tx("answer.more_hint"))
     footer = fit(SEP.join(footer_parts), 300, inert)  # footers render no Markdown
@@ -189,6 +191,13 @@ def _caveat(answer: Answer, tx: Texts) -> str:
     if first == last:
         return tx("answer.period_day", day=first)
     return tx("answer.period", first=first, last=last)
+
+
+def _recent_text(answer: Answer, tx: Texts) -> str:
+    """For a question asking for the latest ("berita terbaru tentang Gaza"): the days preferred,
+    up to the newest article it could find (``search.recent``)."""
+    first, last = (tx.date(d) for d in answer.understood["published"])
+    return tx("answer.recent", first=first, last=last)
 
 
 def _answer_description(results: Sequence[Result], budget: int, tx: Texts) -> str:

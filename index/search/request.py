@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from foreign_desk.index.asked_dates import Period, time_asked
+from foreign_desk.index.asked_latest import asks_latest
 from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.errors import QuestionTooLong
 from foreign_desk.index.models import SHARED, Filters, Scope
@@ -31,6 +32,9 @@ class SearchRequest:
     undated: str = ""
     """The question without the words that name those days (``asked_dates.time_asked``), by which
     an answer published then is judged too; empty when it names none."""
+    latest: bool = False
+    """The question asks for the latest on its subject and names no time ("latest news about
+    Gaza", ``asked_latest``): the newest articles of the scope are preferred (``search.recent``)."""
 
     @classmethod
     def of(
@@ -57,7 +61,8 @@ class SearchRequest:
         per = settings.per_article if per_article is None else per_article
         period, undated = time_asked(question, now or datetime.now(UTC).date())
         undated = "" if undated == question else undated
-        return cls(question, k or settings.k, filters, offset, per, scope, period, undated)
+        latest = period is None and asks_latest(question)
+        return cls(question, k or settings.k, filters, offset, per, scope, period, undated, latest)
 
     @property
     def only_period(self) -> bool:

@@ -30,6 +30,7 @@ from foreign_desk.index.search.fuse import fuse
 from foreign_desk.index.search.judge import Judge, default_floor
 from foreign_desk.index.search.page import Page, page
 from foreign_desk.index.search.period import period_page
+from foreign_desk.index.search.recent import preferring_recent
 from foreign_desk.index.search.request import Laps, SearchRequest
 from foreign_desk.index.search.retrieve import Retrieved, Retriever
 from foreign_desk.index.search.snapshot import Snapshot
@@ -88,6 +89,7 @@ class Searcher:
             listed = self._period(snapshot, request, read, started)
             if listed is not None:
                 return listed
+        request = preferring_recent(request, read, snapshot.generation, snapshot.vectors.dim)
         laps = Laps()
         found = self.retriever.retrieve(snapshot, request, laps, read)
         t = time.perf_counter()
@@ -110,7 +112,7 @@ class Searcher:
             has_more=shown.has_more,
             timings=laps.ms,
             match=judgement.match,
-            understood={"published": request.period.as_json()} if request.period else {},
+            understood=_understood(request),
         )
 
     def _period(
@@ -139,6 +141,14 @@ class Searcher:
             understood={"published": request.period.as_json()} if request.period else {},
             period_articles=True,
         )
+
+
+def _understood(request: SearchRequest) -> dict[str, object]:
+    """What the answer took the question to ask (``Answer.understood``): the publication days it
+    preferred, and whether they are the latest of the scope (``search.recent``), not named."""
+    if request.period is None:
+        return {}
+    return {"published": request.period.as_json()} | ({"recent": True} if request.latest else {})
 
 
 def _own(read: Reader, request: SearchRequest, shown: Page, rows: Mapping[int, StoredPassage]) -> set[str]:

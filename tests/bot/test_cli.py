@@ -140,6 +140,20 @@ def test_a_weak_answer_is_shown_under_its_caveat(n: int, caveat: str) -> None:
     ]
 
 
+def test_an_answer_preferring_the_latest_says_which_days() -> None:
+    """ "latest news about NATO": the last days up to the newest article are preferred, and said so."""
+    recent = {"published": ["2023-01-02", "2023-01-31"], "recent": True}
+    console = Console(file=io.StringIO(), width=200)
+    print_answer(console, Answer("latest news about NATO", (WEAK_RESULT,), 9.0, understood=recent))
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[:3] == [
+        "Asked for the latest: articles published from 2 Jan 2023 to 31 Jan 2023 (the newest here)"
+        " rank higher.",
+        "",
+        "[1] Jepang dan **NATO sepakat.**",
+    ]
+
+
 def test_a_question_naming_only_a_time_gets_the_articles_published_then(sample_copy: Path) -> None:
     """Asking what happened on the sample article's day found nothing, though it is of that day."""
     code, stdout, _ = invoke(sample_copy, "ask", "What happened on 31 January 2023?", "--json")
@@ -153,6 +167,14 @@ def test_a_question_naming_only_a_time_gets_the_articles_published_then(sample_c
     assert lines[0] == "The question names only a time: the articles published on 31 Jan 2023, newest first:"
     assert lines[2].startswith("[1] ") and lines[-1].startswith("1 passage in ")
     assert json.loads(invoke(sample_copy, "ask", NATO_JAPAN, "--json")[1])["period_articles"] is False
+
+
+def test_a_question_asking_for_the_latest_says_so_in_json(sample_copy: Path) -> None:
+    """The shipped article is of 31 Jan 2023: "latest" is the month up to it, not the wall clock."""
+    code, stdout, _ = invoke(sample_copy, "ask", "berita terbaru tentang NATO dan Jepang", "--json")
+    data = json.loads(stdout)
+    assert (code, data["period_articles"]) == (0, False) and data["results"]
+    assert data["understood"] == {"published": ["2023-01-02", "2023-01-31"], "recent": True}
 
 
 def test_a_question_asking_only_for_news_gets_the_newest_articles(sample_copy: Path) -> None:

@@ -4,6 +4,7 @@ text cannot format or ping, and cuts fall on sentence boundaries with an ellipsi
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import discord
 import pytest
@@ -167,6 +168,28 @@ def test_the_articles_of_a_period_say_so_instead_of_answering(language: str) -> 
         for shown in (answer_embed(answer, tx=tx).description, answer_text(answer, tx=tx)):
             assert shown is not None and f"*{limits.escape(caveat)}*\n\n**[1]** " in shown
             assert tx.plural("answer.weak", 1) not in shown and last in shown
+
+
+@pytest.mark.parametrize(
+    ("language", "footer"),
+    [
+        ("en", "newest preferred: 21 Apr 2017 – 20 May 2017"),
+        ("id", "terbaru diutamakan: 21 April 2017 – 20 Mei 2017"),
+    ],
+)
+def test_an_answer_preferring_the_latest_says_which_days(language: str, footer: str) -> None:
+    """A question asking for the latest ("berita terbaru tentang Gaza") is ranked with the last
+    days up to the newest article preferred: the footer names them; a dated question's does not."""
+    tx = texts(language)
+    ref = ArticleRef("1", "Gaza", "IDN Times", None, "2017-05-20", "id", "/corpus/a.txt")
+    found = (Result(1, 3.0, 0.8, "Gencatan senjata.", "Gencatan senjata.", (1,), None, ref, "", 1),)
+    recent = {"published": ["2017-04-21", "2017-05-20"], "recent": True}
+    answer = Answer("berita terbaru tentang Gaza", found, 3.0, understood=recent)
+    embed = answer_embed(answer, tx=tx)
+    assert embed.footer.text is not None and embed.footer.text.endswith(footer)
+    assert limits.escape(footer) in answer_text(answer, tx=tx)
+    dated = answer_embed(replace(answer, understood={"published": recent["published"]}), tx=tx)
+    assert dated.footer.text is not None and footer not in dated.footer.text
 
 
 @settings(max_examples=200, deadline=None)
