@@ -7,7 +7,8 @@ newest articles of the scope it searches (``search.recent``), as a question nami
 the articles of that time. The words are few and plain ("new" and "baru" are left out: "New
 York", "pemerintahan baru"); what would misread them is left out cheaply: words in double quotes
 (a title, "Recent Advances in ..."), and a word before one that makes it something else
-("current account", "in recent years": years back are no latest news).
+("current account", "the electrical current of lightning", "in recent years": years back are no
+latest news).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ LATEST_WORDS = frozenset(
 """Words that ask for the latest, in English and Indonesian (folded, as ``tokens`` gives them)."""
 LATEST_PHRASES = (("baru", "baru", "ini"), ("belakangan", "ini"))
 """Phrases that do: "baru-baru ini" (recently), "belakangan ini" (lately)."""
-NOT_BEFORE = frozenset("account accounts year years decade decades century centuries".split())
-"""Words after which a latest word means something else: "current account", "recent years"."""
+NOT_BEFORE = frozenset("account accounts of year years decade decades century centuries".split())
+"""Words after which a latest word means something else: "current account", "the current of a
+river", "recent years"."""
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|«[^»]*»")
 
 

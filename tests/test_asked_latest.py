@@ -39,6 +39,7 @@ def test_a_question_asking_for_the_latest_on_a_subject(question: str) -> None:
         "news about Gaza",
         "What did Retno say about Gaza?",
         "Indonesia's current account deficit",  # an economic term, not "now"
+        "What is the electrical current of lightning?",
         "How has ASEAN changed in recent years?",  # years back are no latest news
         'Who wrote "Recent Trends in Asian Diplomacy"?',  # a title in quotes
         "What's new in New York talks?",  # "new" is too common a word to read as "latest"
