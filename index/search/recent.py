@@ -32,6 +32,8 @@ def preferring_recent(request: SearchRequest, read: Reader, gen: int, dim: int) 
     if not request.latest or request.period is not None:
         return request
     ids = read.leads(request.filters, request.scope, gen, 1)
+    if not ids:
+        return request
     rows, _ = read.candidates(ids, dim)
     newest = next((r.article.day for r in rows.values() if r.article.day), None)
     if newest is None:

@@ -82,6 +82,8 @@ async def test_until_stays_a_filter_and_the_latest_is_the_newest_within_it(mekon
     assert answer.understood == {"published": ["2016-10-04", "2016-11-02"], "recent": True}
     since = await mekong.ask("latest news about the Mekong dams", filters=Filters(since="2017-05-01"))
     assert titles(since) == [NEWER.title] and since.understood["published"] == ["2017-05-01", "2017-05-20"]
+    nobody = await mekong.ask("latest news about the Mekong dams", filters=Filters(source="Nobody"))
+    assert nobody.nothing_relevant and nobody.understood == {}  # no article: no latest to prefer
 
 
 async def test_each_scope_has_its_own_latest_and_its_own_cached_answer(mekong: Engine) -> None:
