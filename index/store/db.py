@@ -26,6 +26,7 @@ from foreign_desk.index.date_ceiling import ceiling
 from foreign_desk.index.errors import StoreError
 from foreign_desk.index.faults import checkpoint
 from foreign_desk.index.models import ArticleRef, ArticleSummary, Filters, Scope, SourceCount
+from foreign_desk.index.outlets import canonical_outlet
 from foreign_desk.index.sqlite import (
     ReadConnections,
     connect,
@@ -204,9 +205,10 @@ def filter_sql(filters: Filters, alias: str = "a") -> tuple[str, dict[str, Any]]
     if filters.language:
         parts.append(f"{alias}.language = :f_language")
         params["f_language"] = filters.language.lower()
-    if filters.source:
-        parts.append(f"{alias}.source = :f_source COLLATE NOCASE")
+    if filters.source:  # as typed, or by the house spelling stored ("BBC News" is "BBC")
+        parts.append(f"{alias}.source COLLATE NOCASE IN (:f_source, :f_outlet)")
         params["f_source"] = filters.source
+        params["f_outlet"] = canonical_outlet(filters.source) or filters.source
     if filters.since:
         parts.append(f"{day_sql(alias)} >= :f_since")
         params["f_since"] = filters.since[:10]

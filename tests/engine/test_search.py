@@ -71,6 +71,8 @@ async def test_filters(sample_engine: Engine) -> None:
     assert await hits(language="id") > 0
     assert await hits(language="en") == 0
     assert await hits(source="idn times") > 0
+    assert await hits(source="idntimes.com") > 0  # an outlet's other spellings name it too
+    assert await hits(source="IDNTimes") > 0
     assert await hits(source="BBC") == 0
     assert await hits(since="2023-01-31") > 0
     assert await hits(since="2023-02-01") == 0
