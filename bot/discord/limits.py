@@ -108,12 +108,16 @@ def _cuts(text: str) -> tuple[list[int], list[int]]:
     return sentences, words
 
 
-def fit(text: str, limit: int, transform: Callable[[str], str] = lambda s: s) -> str:
+def fit(
+    text: str, limit: int, transform: Callable[[str], str] = lambda s: s, *, whole_words: bool = False
+) -> str:
     """``transform(text)`` if it fits in ``limit`` characters, else a cut that does, ending in "…".
 
     The cut is at the last sentence end that fits (when it keeps at least a third of the room),
     else at the last word end, else mid-word. ``transform`` (escaping) is applied before
-    measuring, so the result always fits.
+    measuring, so the result always fits. With ``whole_words`` (text that follows other text,
+    where "Aks…" reads as a word of its own) a short word cut is kept, and where no word fits
+    the ellipsis stands alone.
     """
     if limit <= 0:
         return ""
@@ -142,8 +146,10 @@ def fit(text: str, limit: int, transform: Callable[[str], str] = lambda s: s) ->
     if sentence is not None and len(sentence) >= room / 3:
         return sentence
     word = best(words, " ")
-    if word is not None and len(word) >= room / 3:
+    if word is not None and (whole_words or len(word) >= room / 3):
         return word
+    if whole_words:
+        return ELLIPSIS
     chars = best(list(range(1, len(text))), "")
     return chars if chars is not None else ELLIPSIS
 
@@ -191,9 +197,9 @@ def join_within(
     return sep.join(out)
 
 
-def fit_markdown(text: str, limit: int) -> str:
-    """Article or user text, escaped, cut to ``limit``."""
-    return fit(text, limit, escape)
+def fit_markdown(text: str, limit: int, *, whole_words: bool = False) -> str:
+    """Article or user text, escaped, cut to ``limit`` (``whole_words``: as ``fit``)."""
+    return fit(text, limit, escape, whole_words=whole_words)
 
 
 def safe_url(url: str | None) -> str | None:

@@ -72,7 +72,7 @@ def passage_markdown(text: str, highlight: str, limit: int) -> str:
     rest = (trail + after).strip()
     for head in (escape(before + lead) + bold, ELLIPSIS + " " + bold):
         if len(head) + 2 <= limit:
-            tail = fit_markdown(rest, limit - len(head) - 1) if rest else ""
+            tail = fit_markdown(rest, limit - len(head) - 1, whole_words=True) if rest else ""
             return f"{head} {tail}" if tail else head
     return ELLIPSIS + " **" + fit_markdown(core, limit - 6) + "**"
 

@@ -229,6 +229,16 @@ def test_the_best_sentence_stays_bold_when_the_passage_is_cut(
         assert f"**{limits.escape(core)}**" in out  # the highlight survives the cut, whole and in bold
 
 
+def test_a_passage_cut_after_its_best_sentence_never_ends_in_part_of_a_word() -> None:
+    """Not "… resign.** Aks…": a reader takes the fragment for a word."""
+    text = "Park apologised. Hundreds marched on Saturday to demand she resign. Aksi protes ini ketiga."
+    highlight = "Hundreds marched on Saturday to demand she resign."
+    for limit in range(len(highlight) + 8, len(text) + 8):
+        out = passage_markdown(text, highlight, limit)
+        after = out.rsplit("**", 1)[1].removesuffix(ELLIPSIS).split()
+        assert set(after) <= set(text.split()), (limit, out)
+
+
 def test_article_markdown_and_mentions_are_escaped() -> None:
     text = "Leaders said **nothing** about `code` or __this__. @everyone <@123456789012345678> listen."
     out = passage_markdown(text, "@everyone <@123456789012345678> listen.", 500)
