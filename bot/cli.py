@@ -188,6 +188,8 @@ def ask(
     longest = state.settings.search.max_question_chars  # the engine's limit, checked before it opens
     if not question.strip():
         raise Refused("the question is empty")
+    if not any(ch.isalnum() for ch in question):  # as /ask: "?" or "🇰🇵😮" ask nothing
+        raise Refused("the question has no words: punctuation and emoji alone ask nothing")
     if len(question) > longest:
         raise Refused(f"the question is {len(question):,} characters long; at most {longest:,}")
 

@@ -600,6 +600,11 @@ def test_user_mistakes_are_one_line_without_traceback(
     [
         ([""], "the question is empty"),
         (["  ", " "], "the question is empty"),
+        (["?"], "the question has no words: punctuation and emoji alone ask nothing"),
+        (
+            ["\U0001f1f0\U0001f1f5", "\U0001f62e", "\u200b..."],
+            "the question has no words: punctuation and emoji alone ask nothing",
+        ),
         (["x" * 1001], "the question is 1,001 characters long; at most 1,000"),
         (["x" * 500, "y" * 500], "the question is 1,001 characters long; at most 1,000"),  # words joined
     ],
