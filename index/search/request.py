@@ -14,6 +14,9 @@ from foreign_desk.index.models import SHARED, Filters, Scope
 from foreign_desk.index.period_only import asks_only_news, asks_only_time
 from foreign_desk.index.text import normalise
 
+SHOUTED_WORDS = 3
+"""Words all in capitals that make a question shouted rather than a string of acronyms."""
+
 
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
@@ -57,7 +60,7 @@ class SearchRequest:
             raise QuestionTooLong(
                 f"the question is {len(question):,} characters long; at most {settings.max_question_chars:,}"
             )
-        question = normalise(question)  # as the articles were: "Ke\u200bnya" finds "Kenya"
+        question = unshouted(normalise(question))  # as the articles were: "Ke\u200bnya" finds "Kenya"
         per = settings.per_article if per_article is None else per_article
         period, undated = time_asked(question, now or datetime.now(UTC).date())
         undated = "" if undated == question else undated
@@ -93,3 +96,14 @@ class Laps:
         now = time.perf_counter()
         self.ms[stage] = round((now - since) * 1000, 2)
         return now
+
+
+def unshouted(question: str) -> str:
+    """``question`` as typed without caps lock when it is all capitals ("WHAT DID NATO AND JAPAN
+    AGREE ON?" reads "What did nato and japan agree on?"): the model reads capitals as other
+    tokens, and every word would count as a name; an acronym or two ("NATO", "ASEAN RI") stay."""
+    words = [w for w in question.split() if sum(ch.isalpha() for ch in w) > 1]
+    if len(words) < SHOUTED_WORDS or question != question.upper() or question == question.lower():
+        return question
+    lowered = question.lower()
+    return lowered[:1].upper() + lowered[1:]

@@ -7,9 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from foreign_desk.index.config import SearchSettings
 from foreign_desk.index.embed import Embedder
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Filters, SourceCount
+from foreign_desk.index.search.request import SearchRequest
 
 from tests.conftest import SAMPLE
 from tests.engine.test_indexing import write_jsonl
@@ -206,3 +208,14 @@ async def test_the_year_an_article_is_of_never_makes_its_answer_less_sure(three_
         dated = await three_stories.ask(f"Why did Prabowo travel to Moscow {when}?")
         assert dated.understood and dated.match == "strong", when
         assert "Prabowo" in dated.results[0].text
+
+
+async def test_a_question_typed_in_capitals_is_answered_as_typed_without_them(sample_engine: Engine) -> None:
+    """Caps lock is no other question: read in capitals, every word counted as a name and the
+    model's tokens for capitals made the answer weak or its passages others."""
+    asked = await sample_engine.ask("WHICH AIR BASE DID STOLTENBERG VISIT IN JAPAN?", k=3)
+    typed = await sample_engine.ask("which air base did Stoltenberg visit in Japan?", k=3)
+    assert asked.match == typed.match == "strong"
+    assert asked.results[0].passage_id == typed.results[0].passage_id
+    for acronyms in ("NATO", "NATO ASEAN"):  # a name or two in capitals are no shouting
+        assert SearchRequest.of(acronyms, SearchSettings()).question == acronyms
