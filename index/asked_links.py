@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from foreign_desk.index.models import ArticleSummary
 
@@ -44,3 +44,19 @@ def linked_question(words: str, links: Sequence[str], article: ArticleSummary | 
     if article is not None:
         return f"{words} {article.title}".strip()
     return words or (address_words(links[0]) if links else "")
+
+
+def url_spellings(url: str, canonical: str) -> list[str]:
+    """The addresses ``url``'s article may be stored under: as typed, ``canonical`` (its
+    ``canonical_url``), and the canonical with http or https, with or without ``www.`` and a
+    trailing slash, since a corpus file's article keeps the address the file wrote
+    ("https://www.cnnindonesia.com/.../rohingya-di-pulau-terpencil/" is that article pasted
+    without its slash or with a share button's ``?utm_source=``)."""
+    found = [url.strip(), canonical]
+    parts = urlsplit(canonical)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        paths = {parts.path, parts.path.rstrip("/") + "/"}
+        for scheme in ("https", "http"):
+            for host in (parts.netloc, "www." + parts.netloc):
+                found += [urlunsplit((scheme, host, path, parts.query, "")) for path in sorted(paths)]
+    return list(dict.fromkeys(found))

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from foreign_desk.index.answer_cache import AnswerCache
-from foreign_desk.index.asked_links import LINKS_LOOKED_UP, linked_question, split_links
+from foreign_desk.index.asked_links import LINKS_LOOKED_UP, linked_question, split_links, url_spellings
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder, Fingerprint, make_embedder
 from foreign_desk.index.errors import EmptyIndex, FingerprintMismatch, QuestionTooLong, StoreBusy, StoreError
@@ -581,11 +581,12 @@ class Engine:
         return await self.store.latest(limit, gen, Filters(source=source), scope=scope)
 
     async def article_at(self, url: str, *, scope: Scope = SHARED) -> ArticleSummary | None:
-        """The live article ``scope`` may see at web address ``url`` (as written, or canonical)."""
+        """The live article ``scope`` may see at web address ``url`` (as written, canonical, or
+        as a corpus file may have written it: ``url_spellings``)."""
         # Here, not at the top: the fetch package loads aiohttp, which the engine alone never needs.
         from foreign_desk.index.fetch.urls import canonical_url
 
-        keys = [f"url:{url.strip()}", f"url:{canonical_url(url)}"]
+        keys = [f"url:{u}" for u in url_spellings(url, canonical_url(url))]
         return await article_with_key(self.store, await self.store.generation(), keys, scope)
 
     async def linked_article(self, links: Sequence[str], *, scope: Scope = SHARED) -> ArticleSummary | None:

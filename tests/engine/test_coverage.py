@@ -86,3 +86,21 @@ async def test_a_link_names_only_an_article_the_asker_may_see(make_settings, tmp
     assert (ours.linked, ours.question) == (None, "grain harbour talks")
     assert (shared.linked, shared.question) == (None, "grain harbour talks")
     assert (late.linked, late.question) == (None, "a")
+
+
+async def test_a_link_finds_the_article_a_corpus_file_gave_another_spelling(make_settings, tmp_path: Path):
+    """A file keeps the address it wrote (``www.``, a trailing slash); the reader pastes the
+    page's own, or a share button's: it is the same article."""
+    written = "https://www.news.example/world/2017/rohingya-island/"
+    story = Article("Rohingya island plan", (Block("Dhaka plans to move refugees."),), url=written)
+    async with await Engine.open(make_settings(tmp_path / "data"), embedder=FakeEmbedder()) as engine:
+        await engine.add_articles([story])
+        for pasted in (
+            written,
+            "https://news.example/world/2017/rohingya-island",
+            "http://www.news.example/world/2017/rohingya-island?utm_source=twitter",
+            "https://www.news.example/world/2017/rohingya-island",
+        ):
+            found = await engine.article_at(pasted)
+            assert found is not None and found.url == written, pasted
+        assert await engine.article_at("https://news.example/world/2017/another-island") is None
