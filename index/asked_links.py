@@ -53,7 +53,10 @@ def url_spellings(url: str, canonical: str) -> list[str]:
     ("https://www.cnnindonesia.com/.../rohingya-di-pulau-terpencil/" is that article pasted
     without its slash or with a share button's ``?utm_source=``)."""
     found = [url.strip(), canonical]
-    parts = urlsplit(canonical)
+    try:
+        parts = urlsplit(canonical)
+    except ValueError:  # too broken to read ("https://[oops"): as typed only
+        return list(dict.fromkeys(found))
     if parts.scheme in ("http", "https") and parts.netloc:
         paths = {parts.path, parts.path.rstrip("/") + "/"}
         for scheme in ("https", "http"):

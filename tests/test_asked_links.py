@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from foreign_desk.index.asked_links import address_words, split_links
+from foreign_desk.index.asked_links import address_words, split_links, url_spellings
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,8 @@ def test_an_address_has_words_to_ask_about():
         "menlu ri pastikan evakuasi"
     )
     assert address_words("https://x.example/") == ""
+
+
+def test_an_address_too_broken_to_read_is_looked_up_as_typed():
+    """Not a failure with an apology: "https://[oops" (an unclosed IPv6 bracket) names nothing."""
+    assert url_spellings(" https://[oops ", "https://[oops") == ["https://[oops"]
