@@ -21,7 +21,7 @@ from foreign_desk.index.models import SHARED, Answer, ArticleSummary, Filters, S
 
 from .cooldowns import Cooldowns
 from .errors import Refusal
-from .limits import has_words, plain_words
+from .limits import has_words, plain_words, without_noise
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,9 @@ class Desk:
 
     async def admit(self, user_id: int, question: str) -> str:
         """The cleaned question, or a ``Refusal`` with a friendly reason; starts the cooldown.
-        Invisible characters alone, or punctuation alone, are no question (and cost no cooldown)."""
-        question = plain_words(question)
+        Mentions and custom emoji are no words of it; invisible characters alone, or punctuation
+        alone, are no question (and cost no cooldown)."""
+        question = plain_words(without_noise(question))
         if not has_words(question):
             raise Refusal("ask.empty")
         limit = self.settings.max_question_chars

@@ -90,6 +90,16 @@ def plain_words(text: str) -> str:
     return " ".join(text.split())
 
 
+NOISE = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>|@(?:everyone|here)\b")
+"""User, role and channel mentions, custom emoji, @everyone: no words to ask about (a mention
+in a question made its answer weak: "@everyone Chile power cut")."""
+
+
+def without_noise(text: str) -> str:
+    """``text`` with its mentions and custom emoji (``NOISE``) taken out."""
+    return " ".join(NOISE.sub(" ", text).split())
+
+
 def has_words(text: str) -> bool:
     """Whether ``text`` holds a letter or a digit (punctuation and emoji alone ask nothing)."""
     return any(ch.isalnum() for ch in text)

@@ -11,7 +11,6 @@ post (an alert) is read from its embeds, a forward from the message it forwards 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ from foreign_desk.index.models import ArticleSummary
 
 from ..errors import Refusal
 from ..i18n import Texts, for_interaction
-from ..limits import EMBED_TITLE_MAX, escape, fit, has_words
+from ..limits import EMBED_TITLE_MAX, NOISE, escape, fit, has_words
 from ..reach import CONTEXTS_ANYWHERE, INSTALLS_ANYWHERE
 from ..render import COLOUR, articles_text, linked_text
 from ..replies import defer_private
@@ -35,8 +34,6 @@ from ..zones import today_of
 if TYPE_CHECKING:
     from ..client import ForeignDeskBot
 
-NOISE = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
-"""User, role and channel mentions and custom emoji: no words to ask about."""
 COVERAGE_SHOWN = 5
 
 

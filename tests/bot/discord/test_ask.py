@@ -258,3 +258,15 @@ async def test_a_link_in_ask_or_a_mention_asks_about_its_article(
     assert (mention.content, embed_of(mention)["title"]) == (note, title)
     assert embed_of(mention)["description"].startswith("**[1]** ")
     assert_everything_quiet(standin)
+
+
+async def test_mentions_and_custom_emoji_are_no_words_of_a_question(
+    standin: DiscordStandin, start_bot: StartBot
+):
+    """A mention is an id, not a name the model can read: it made a strong answer weak."""
+    noisy = f"<@123456789012345678> <#223456789012345678> {NATO_JAPAN} <:jp:323456789012345678> @everyone"
+    async with asyncio.timeout(30), start_bot():
+        ix = await standin.send_slash_command("ask", {"question": noisy})
+        reply = await ix.wait_for_reply(timeout=15)
+    assert embed_of(reply)["title"] == NATO_JAPAN  # the question asked, as the engine read it
+    assert_everything_quiet(standin)
