@@ -4,7 +4,7 @@ Both read the token from ``DISCORD_TOKEN`` only, and turn Discord refusing it in
 that never contains the token. ``run_bot`` runs until Discord drops the bot for good or
 SIGINT / SIGTERM arrives, then closes the bot (a running reindex is cancelled, the index on
 disk stays consistent, and its status message says so: ``ForeignDeskBot.stopped_jobs``) and
-returns. It runs every shard Discord recommends, or with ``shard_count`` / ``shard_ids`` a
+returns; a second Ctrl-C during a slow stop exits 130 at once. It runs every shard Discord recommends, or with ``shard_count`` / ``shard_ids`` a
 slice of them, so that several processes share the servers.
 """
 
@@ -100,12 +100,21 @@ def _translated() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """SIGINT / SIGTERM set ``stop`` (where the loop can take signal handlers: the main thread)."""
+    """SIGINT / SIGTERM set ``stop`` (where the loop can take signal handlers: the main thread);
+    once stopping, a second Ctrl-C exits at once (``_exit_at_once``)."""
     loop = asyncio.get_running_loop()
-    installed = []
+    installed: list[signal.Signals] = []
+
+    def stopping() -> None:
+        stop.set()
+        if signal.SIGINT in installed:  # a plain handler: it runs while the loop is blocked too
+            installed.remove(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGINT)
+            signal.signal(signal.SIGINT, _exit_at_once)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, stopping)
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
             pass
@@ -114,6 +123,16 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if signal.getsignal(signal.SIGINT) is _exit_at_once:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _exit_at_once(signum: int, frame: object) -> None:
+    """A second Ctrl-C while the bot stops (Discord slow to answer, a reindex's thread to join):
+    exit 130 now, as a kill would. Nothing is damaged: what was not committed rolls back, and the
+    last published index keeps serving (both are what a kill at any moment must leave)."""
+    os.write(2, b"interrupted\n")
+    os._exit(130)
 
 
 def refuse_read_only(data_dir: Path) -> None:
@@ -165,7 +184,7 @@ async def run_bot(
             stopper = asyncio.create_task(stop.wait(), name="wait-for-signal")
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
-                log.info("stopping: closing the Discord connection and the index")
+                log.info("stopping: closing the Discord connection and the index (Ctrl-C again: at once)")
                 await _set_up_or_ended(bot, runner)
                 await bot.close()
             else:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,12 +17,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from foreign_desk.bot.cli import cli
+from foreign_desk.bot.discord.answers import FILE_NAME
 from foreign_desk.bot.discord.errors import BotError, TokenMissing, TokenRejected
 from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.runner import run_bot, shard_options, sync_commands
 from foreign_desk.index.config import Settings
 from foreign_desk.index.engine import Engine
-from foreign_desk.index.store.db import OPEN_LOCK
+from foreign_desk.index.store.db import OPEN_LOCK, Store
 from foreign_desk.index.store.lock import OpenLock, WriterLock
 
 from tests.conftest import ROOT
@@ -277,6 +280,60 @@ async def test_sigterm_as_the_bot_logs_in_stops_it_with_status_0_and_no_error(
             proc.kill()
             await proc.wait()
     assert "error:" not in said and said.rstrip().endswith("INFO foreign_desk.bot.discord.runner: stopped")
+
+
+SLOW_STOP = """
+import asyncio, sys
+from foreign_desk.bot.discord.client import ForeignDeskBot
+from tests.discord_standin.launch import main
+
+async def slow_close(self):  # Discord slow to answer as the bot stops: it never does
+    print("closing slowly", file=sys.stderr, flush=True)
+    await asyncio.Event().wait()
+
+ForeignDeskBot.close = slow_close
+main(sys.argv[1:])
+"""
+
+
+async def test_a_second_ctrl_c_during_a_slow_stop_exits_at_once_with_130(
+    standin: DiscordStandin, sample_copy: Path
+):
+    """Ctrl-C, then Ctrl-C again while the stop waits (on Discord, on a reindex's cleanup): the
+    second one did nothing, and the bot could only be killed. It exits 130 now, and the data
+    folder opens as before (what was not committed rolled back, nothing holds it)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISCORD_TOKEN": standin.config.bot_token}
+    env.update(FOREIGN_DESK_FEEDS_SEED="0")
+    env.pop("FOREIGN_DESK_DATA_DIR", None)
+    launch = [standin.http_url, standin.gateway_url, "-m", "foreign_desk"]
+    args = ["--data-dir", str(sample_copy), "-v", "run"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SLOW_STOP, *launch, *args, cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    try:
+        async with asyncio.timeout(120):  # a hang guard: before the fix it never exited
+            for awaited in ("logging in using static token", "closing slowly"):
+                while awaited.encode() not in await proc.stderr.readline():
+                    assert not proc.stderr.at_eof()
+                proc.send_signal(signal.SIGINT)
+            said = (await proc.stderr.read()).decode()
+            assert await proc.wait() == 130, said
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert said.endswith("interrupted\n") and "Traceback" not in said
+    alone = OpenLock(sample_copy / OPEN_LOCK)
+    await alone.alone()  # no process holds the data folder open
+    alone.release()
+    store = await Store.open(sample_copy)
+    try:
+        assert await store.generation() > 0
+    finally:
+        await store.close()
+    with contextlib.closing(sqlite3.connect(sample_copy / FILE_NAME)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 @pytest.mark.parametrize(
