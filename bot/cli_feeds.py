@@ -47,9 +47,11 @@ def _feed_json(feed: Any) -> dict[str, Any]:
 
 
 def _outcome_json(item: Any) -> dict[str, Any]:
+    """An item as ``--json`` shows it: its link's credentials hidden (the stored link keeps them)."""
     from dataclasses import asdict
 
-    return asdict(item)
+    reason = item.reason and hide_secrets(item.reason)
+    return {**asdict(item), "url": hide_secrets(item.url), "reason": reason}
 
 
 def _fetch_json(report: Any) -> dict[str, Any]:
@@ -95,8 +97,8 @@ def _print_fetch(report: Any) -> None:
     for item in report.items:
         if item.status in marks:
             why = f" [dim]({escape(item.reason)})[/dim]" if item.reason and item.status == "duplicate" else ""
-            title = escape(item.title or item.url)
-            out.print(f"  {marks[item.status]} {title} [dim]{escape(item.url)}[/dim]{why}")
+            url = hide_secrets(item.url)  # the stored link, the citation, keeps them
+            out.print(f"  {marks[item.status]} {escape(item.title or url)} [dim]{escape(url)}[/dim]{why}")
     linkless = {i.url: f"“{i.title}”" for i in report.items if i.status == "failed" and "://" not in i.url}
     for feed, url, reason in report.failures:
         where = [] if url in reason else [linkless.get(url, url)]  # most reasons name the URL already
@@ -327,5 +329,5 @@ def _show_outcome(outcome: Any, as_json: bool) -> None:
         return
     verb = {"new": "Added", "updated": "Updated", "unchanged": "Unchanged:", "duplicate": "Already indexed:"}
     why = f" ({outcome.reason})" if outcome.reason else ""
-    what = f"“{escape(outcome.title)}” {escape(outcome.url)}{escape(why)}"
+    what = hide_secrets(f"“{escape(outcome.title)}” {escape(outcome.url)}{escape(why)}")
     out.print(f"{verb.get(outcome.status, outcome.status)} {what}")

@@ -223,8 +223,9 @@ def fetch_report_text(report: FetchReport, tx: Texts = EN, *, host: bool = True)
     for status in ("new", "updated", "duplicate"):
         items = [i for i in report.items if i.status == status]
         if items:
-            lines = [
-                fit(i.title or i.url, 150) + (f" ({i.reason})" if status == "duplicate" and i.reason else "")
+            lines = [  # links' credentials hidden (before a cut): the stored link keeps them
+                fit(hide_secrets(i.title or i.url), 150)
+                + (f" ({hide_secrets(i.reason)})" if status == "duplicate" and i.reason else "")
                 for i in items
             ]
             sections.append(_listed(tx(f"fetch.section.{status}"), lines, tx))
@@ -244,14 +245,16 @@ def fetch_failure_text(message: str, tx: Texts = EN) -> str:
 
 
 def ingest_failed_text(url: str, reason: str, tx: Texts = EN) -> str:
+    url, reason = hide_secrets(url), hide_secrets(reason)
     text = tx("ingest.failed", reason=reason if url in reason else f"<{url}>: {reason}")
     return fit(text, CONTENT_MAX, escape_content)
 
 
 def ingest_text(outcome: ItemOutcome, tx: Texts = EN) -> str:
     """What ``/admin ingest`` did with the URL."""
-    what = f"“{fit(outcome.title or outcome.url, 300)}” (<{outcome.url}>)"
-    why = f" ({outcome.reason})" if outcome.reason else ""
+    url = hide_secrets(outcome.url)  # the stored link, the citation, keeps its credentials
+    what = f"“{fit(outcome.title or url, 300)}” (<{url}>)"
+    why = f" ({hide_secrets(outcome.reason)})" if outcome.reason else ""
     key = f"ingest.{outcome.status}"
     text = tx(key, what=what, why=why) if tx.get(key, "") else f"{outcome.status}: {what}{why}"
     return fit(text, CONTENT_MAX, escape_content)

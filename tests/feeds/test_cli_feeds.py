@@ -501,3 +501,35 @@ def test_a_feeds_password_and_key_never_reach_the_log_or_its_errors(
         assert "hunter2" not in said and "SEKRIT" not in said and hidden in said
     polled = server.requests_to("/rss")[-1]
     assert polled.query == "token=SEKRIT&lang=en" and polled.headers["Authorization"].startswith("Basic ")
+
+
+def test_an_articles_password_and_key_never_reach_the_fetch_or_ingest_output(
+    threaded_server: FixtureServer, data_dir: Path
+) -> None:
+    """A feed whose items link to ``http://user:pass@host/...?token=...``: ``fetch`` listed each
+    item's link whole (text and ``--json``), as ``ingest`` did its URL. The stored link, the
+    citation, stays as the page gave it."""
+    server = threaded_server
+    canonical = f'href="{server.base_url}{PATROL.path}"'
+    keyed = page(PATROL, server.base_url).replace(canonical, canonical[:-1] + '?token=abc123"')
+    server.serve(PATROL.path, keyed)  # its canonical link keeps the key
+    server.serve("/annual-report.pdf", NOT_AN_ARTICLE_PDF, content_type="application/pdf")
+    secret = f"http://ana:s3kr1t@127.0.0.1:{server.port}"
+    items = item_xml(PATROL.title, f"{secret}{PATROL.path}?token=abc123") + item_xml(
+        "Annual report", f"{secret}/annual-report.pdf?api_key=abc123"
+    )
+    server.serve(
+        "/rss", rss("World", server.base_url, [], raw_items=items), content_type="application/rss+xml"
+    )
+    assert invoke(data_dir, "feeds", "add", server.url("/rss"), "--name", "world")[0] == 0
+    command = [sys.executable, "-m", "foreign_desk", "-v", "--data-dir", str(data_dir), "fetch"]
+    env = {**os.environ, **LOOPBACK_OK}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert f"  + {PATROL.title} {server.base_url}{PATROL.path}?token=***" in done.stdout.splitlines()
+    code, stdout, _ = invoke(data_dir, "fetch", "--json")
+    urls = sorted(item["url"] for item in json.loads(stdout)["feeds"][0]["items"])
+    assert [url.rsplit("?", 1)[-1] for url in urls] == ["api_key=***", "token=***"]
+    said = [done.stdout, done.stderr, stdout]
+    said += invoke(data_dir, "ingest", f"{secret}{PATROL.path}?token=abc123")[1:]
+    said += invoke(data_dir, "ingest", f"{secret}{PATROL.path}?token=abc123", "--json")[1:]
+    assert all("s3kr1t" not in text and "abc123" not in text for text in said), said

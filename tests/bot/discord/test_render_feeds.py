@@ -13,6 +13,8 @@ from foreign_desk.bot.discord.render_feeds import (
     fetch_progress_text,
     fetch_report_text,
     following_embed,
+    ingest_failed_text,
+    ingest_text,
     quoted,
 )
 from foreign_desk.index.feeds import Feed, FeedRun, FetchReport, Follow, ItemOutcome, Match, Post
@@ -95,6 +97,24 @@ def test_a_fetch_summary_names_an_item_without_a_link_by_its_title():
     (nasty,) = [line for line in lines if "0123456789abcdef" in line or "bold" in line]
     assert nasty.startswith("• world: “") and nasty.endswith("”: the item has no link")
     assert "title:" not in text and "@everyone" not in text and problems(text, []) == []
+
+
+def test_an_articles_password_and_key_are_hidden_in_fetch_and_ingest_messages():
+    """An item linking to ``https://user:pass@host/...?token=...`` (its page without a title, or
+    a duplicate of one): /operator fetch and /admin ingest showed the link whole in the channel."""
+    keyed = "https://ana:s3kr1t@x.example/a?token=abc123"
+    items = [
+        ItemOutcome(keyed, "new", "", "world"),
+        ItemOutcome(keyed + "&b", "duplicate", "Dup", "world", reason=f"same page as {keyed}"),
+    ]
+    said = [
+        fetch_report_text(FetchReport([FeedRun("world", "https://x.example/rss", items=items)], 7, 1.0)),
+        ingest_text(ItemOutcome(keyed, "new", "", None)),
+        ingest_failed_text(keyed, "HTTP 404"),
+    ]
+    for text in said:
+        assert "https://***@x.example/a?token=***" in text
+        assert "s3kr1t" not in text and "abc123" not in text, text
 
 
 def test_progress_of_a_fetch_of_many_feeds_fits():
