@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -412,6 +413,16 @@ class Engine:
         from foreign_desk.index.store.backup import restore
 
         return await restore(src, settings.data_path, versioned)
+
+    def upgrading(self) -> AbstractAsyncContextManager[None]:
+        """Held while a front end migrates its own database in the data dir from what an older
+        version made (the Discord bot's): the data dir alone, or ``StoreBusy`` at once."""
+        return self.store.upgrading()
+
+    @staticmethod
+    def upgrading_alone(data_dir: Path) -> AbstractAsyncContextManager[None]:
+        """``upgrading`` for a process without the engine open (``feedback export``)."""
+        return Store.upgrading_alone(data_dir)
 
     @property
     def corpus_dir(self) -> Path:

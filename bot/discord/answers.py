@@ -21,6 +21,7 @@ same file (WAL, a busy timeout, and every write one statement or one transaction
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -29,6 +30,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,6 +40,9 @@ from foreign_desk.index.models import Filters, Result
 from foreign_desk.index.sqlite import connect_reader, database_problem, error_code, open_connection
 
 log = logging.getLogger(__name__)
+
+Upgrading = Callable[[], AbstractAsyncContextManager[None]]
+"""What holds the data dir alone while an older version's file is migrated (``Engine.upgrading``)."""
 
 FILE_NAME = "discord.sqlite3"
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -186,29 +191,43 @@ class AnswerStore:
 
     @classmethod
     async def open(
-        cls, data_dir: Path, *, ttl_s: float, clock: Callable[[], float] = time.time
+        cls,
+        data_dir: Path,
+        *,
+        ttl_s: float,
+        clock: Callable[[], float] = time.time,
+        upgrading: Upgrading | None = None,
     ) -> AnswerStore:
         """Open (or create) the file; a damaged one is moved aside, kept, and started afresh: old
         buttons then say "expired", and the bot keeps answering. Any other failure (a full disk,
         a file it may not write, another process's lock) is one line, the file left as it is:
-        set aside, its votes and buttons were lost to a problem that passes."""
+        set aside, its votes and buttons were lost to a problem that passes. A file an older
+        version made is migrated inside ``upgrading`` (the open engine's ``Engine.upgrading``;
+        without one, ``Engine.upgrading_alone``): refused while another process has the data dir
+        open, which would go on writing it as it knows it (``index.store.upgrade``)."""
         data_dir.mkdir(parents=True, exist_ok=True)
+        if upgrading is None:
+            from foreign_desk.index.engine import Engine
+
+            upgrading = functools.partial(Engine.upgrading_alone, data_dir)
         try:
-            return await cls._open(data_dir, ttl_s, clock)
+            return await cls._open(data_dir, ttl_s, clock, upgrading)
         except sqlite3.DatabaseError as exc:
             if error_code(exc) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
                 raise StoreError(f"{data_dir / FILE_NAME}: {database_problem(exc)}") from None
             kept = _set_aside(data_dir / FILE_NAME)
             log.error("%s is damaged (%s): kept as %s, starting a new one", FILE_NAME, exc, kept.name)
-            return await cls._open(data_dir, ttl_s, clock)
+            return await cls._open(data_dir, ttl_s, clock, upgrading)
 
     @classmethod
-    async def _open(cls, data_dir: Path, ttl_s: float, clock: Callable[[], float]) -> AnswerStore:
+    async def _open(
+        cls, data_dir: Path, ttl_s: float, clock: Callable[[], float], upgrading: Upgrading
+    ) -> AnswerStore:
         conn = await open_connection(data_dir / FILE_NAME)
         try:
             for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
                 await conn.execute(f"PRAGMA {pragma}")
-            await _migrate(conn)
+            await _migrate(conn, upgrading)
             await conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)", (secrets.token_hex(32),)
             )
@@ -393,8 +412,20 @@ def _set_aside(path: Path) -> Path:
     return kept
 
 
-async def _migrate(conn: aiosqlite.Connection) -> None:
-    """Apply the migrations not yet recorded (``user_version``), each in one transaction."""
+async def _migrate(conn: aiosqlite.Connection, upgrading: Upgrading) -> None:
+    """Apply the migrations not yet recorded (``user_version``): inside ``upgrading`` where an
+    older version made the file (a new one, nothing migrated yet, two processes may make at once)."""
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    if 0 < (int(row[0]) if row is not None else 0) < len(MIGRATIONS):
+        async with upgrading():
+            await _apply_migrations(conn)
+    else:
+        await _apply_migrations(conn)
+
+
+async def _apply_migrations(conn: aiosqlite.Connection) -> None:
+    """Apply the migrations not yet recorded (``user_version``) in one transaction."""
     await conn.execute("BEGIN IMMEDIATE")
     try:
         async with conn.execute("PRAGMA user_version") as cur:

@@ -184,7 +184,8 @@ class ForeignDeskBot(commands.AutoShardedBot):
         if self._engine is not None:
             self._feeds = await FeedDesk.open(self._engine)
             data_dir, ttl_s = self.settings.data_path, self.bot_settings.view_timeout_s
-            self._answers = await AnswerStore.open(data_dir, ttl_s=ttl_s)
+            upgrading = self._engine.upgrading
+            self._answers = await AnswerStore.open(data_dir, ttl_s=ttl_s, upgrading=upgrading)
             hash_user = partial(self._answers.hash_user, "cooldown", "")
             cooldowns = await Cooldowns.open(data_dir, self.bot_settings.cooldown_s, hash_user)
             self._desk = Desk(self._engine, self.bot_settings, cooldowns)

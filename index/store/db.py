@@ -11,6 +11,7 @@ connection, except who may see an article (``scopes``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -47,7 +48,7 @@ from foreign_desk.index.store.schema import (
     visible,
 )
 from foreign_desk.index.store.scopes import Scopes, scope_sql
-from foreign_desk.index.store.upgrade import UPGRADE_BUSY, behind
+from foreign_desk.index.store.upgrade import alone_to_upgrade, behind, upgrading_alone
 
 log = logging.getLogger(__name__)
 
@@ -412,11 +413,20 @@ class Store:
         made (``index.store.upgrade``)."""
         if not await asyncio.to_thread(behind, data_dir / DB_NAME, MIGRATIONS):
             return await cls._connect(data_dir)
-        await asyncio.to_thread(opened.take_alone, UPGRADE_BUSY)
-        try:
+        async with alone_to_upgrade(opened):
             return await cls._connect(data_dir)
-        finally:
-            await asyncio.to_thread(opened.share_again)
+
+    def upgrading(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while a front end migrates its own database in the data dir from what an older
+        version made (the Discord bot's): the data dir alone, or ``StoreBusy`` at once."""
+        if self._opened is None:  # read only: nothing there is migrated
+            return contextlib.nullcontext()
+        return alone_to_upgrade(self._opened)
+
+    @staticmethod
+    def upgrading_alone(data_dir: Path) -> contextlib.AbstractAsyncContextManager[None]:
+        """``upgrading`` for a process without the store open (``feedback export``)."""
+        return upgrading_alone(data_dir / OPEN_LOCK)
 
     @staticmethod
     async def _connect(data_dir: Path) -> aiosqlite.Connection:

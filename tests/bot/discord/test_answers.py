@@ -5,14 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from foreign_desk.bot.cli_feedback import read_votes
+from foreign_desk.bot.discord import answers
 from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
-from foreign_desk.index.errors import StoreError
+from foreign_desk.bot.discord.runner import run_bot
+from foreign_desk.index.config import Settings
+from foreign_desk.index.errors import StoreBusy, StoreError
 from foreign_desk.index.models import ArticleRef, Filters, Result
+
+from tests.conftest import ROOT
+from tests.discord_standin import DiscordStandin
+from tests.engine.test_store_migration import HOLD_OPEN
+
+from .conftest import StartBot
 
 RESULT = Result(
     1, 0.9, 0.9, "Japan and NATO agreed to deepen ties.", "Japan and NATO agreed", (1,), None,
@@ -196,3 +210,48 @@ async def test_a_servers_fetch_is_admitted_once_per_spacing_whichever_process_as
     assert sorted(asked) == [0, 60]
     assert later == (15, 0)
     assert back == 0
+
+
+def dump(path: Path) -> tuple[int, list[str]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0], list(conn.iterdump())
+
+
+async def test_a_newer_bot_migrates_its_database_only_with_the_data_dir_to_itself(
+    start_bot: StartBot,
+    standin: DiscordStandin,
+    sample_copy: Path,
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A newer bot (or `feedback export`) started beside an older one still running (another
+    shard, an `index`) migrated discord.sqlite3 under it, which went on writing it as it knew it:
+    the store's tables had that guard, the bot's own database not. It refuses in one line now,
+    nothing changed, and migrates once it has the data folder to itself."""
+    await (await AnswerStore.open(sample_copy, ttl_s=60)).close()  # made by the version before
+    newer = (*answers.MIGRATIONS, "CREATE TABLE added_later (x INTEGER);")
+    settings = make_settings(sample_copy)
+    command = [sys.executable, "-c", HOLD_OPEN, str(sample_copy)]  # the older process
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as old:
+        try:
+            assert old.stdout is not None and old.stdout.readline() == "open\n"
+            before = dump(sample_copy / FILE_NAME)
+            monkeypatch.setattr(answers, "MIGRATIONS", newer)  # this process: the newer version
+            environ = {"DISCORD_TOKEN": standin.config.bot_token}
+            with pytest.raises(StoreBusy, match=r"^this version of Foreign Desk must upgrade the data"):
+                await asyncio.wait_for(run_bot(settings, environ=environ, guild_ready_timeout=0.05), 120)
+            with pytest.raises(StoreBusy, match=r"^this version of Foreign Desk must upgrade the data"):
+                await read_votes(settings)
+            assert dump(sample_copy / FILE_NAME) == before
+        finally:
+            old.communicate("", timeout=60)  # the older process stops
+    assert old.returncode == 0
+    async with start_bot(sample_copy):  # alone: its own hold of the data folder is no obstacle
+        pass
+    assert dump(sample_copy / FILE_NAME)[0] == len(newer)
+    monkeypatch.setattr(answers, "MIGRATIONS", (*newer, "CREATE TABLE added_later_still (x INTEGER);"))
+    assert await read_votes(settings) == []  # `feedback export`, alone, without the store open
+    assert dump(sample_copy / FILE_NAME)[0] == len(newer) + 1
