@@ -255,3 +255,29 @@ async def test_a_newer_bot_migrates_its_database_only_with_the_data_dir_to_itsel
     monkeypatch.setattr(answers, "MIGRATIONS", (*newer, "CREATE TABLE added_later_still (x INTEGER);"))
     assert await read_votes(settings) == []  # `feedback export`, alone, without the store open
     assert dump(sample_copy / FILE_NAME)[0] == len(newer) + 1
+
+
+async def test_an_older_bot_refuses_a_database_a_newer_one_migrated_in_one_line(
+    standin: DiscordStandin, sample_copy: Path
+):
+    """Rolled back after a newer version migrated discord.sqlite3: `run` says so and stops, the
+    file as the newer version left it (as `doctor` names it)."""
+    await (await AnswerStore.open(sample_copy, ttl_s=60)).close()
+    with closing(sqlite3.connect(sample_copy / FILE_NAME)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    before = dump(sample_copy / FILE_NAME)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISCORD_TOKEN": standin.config.bot_token}
+    env.update(FOREIGN_DESK_FEEDS_SEED="0")
+    env.pop("FOREIGN_DESK_DATA_DIR", None)
+    launch = ["-m", "tests.discord_standin.launch", standin.http_url, standin.gateway_url]
+    args = ["-m", "foreign_desk", "--data-dir", str(sample_copy), "run"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *launch, *args, cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, said = await asyncio.wait_for(proc.communicate(), 120)
+    assert (proc.returncode, said.decode()) == (
+        1,
+        f"error: {FILE_NAME} was made by a newer version of Foreign Desk (version 99, this version "
+        f"knows up to {len(answers.MIGRATIONS)}): upgrade Foreign Desk to open it\n",
+    )
+    assert dump(sample_copy / FILE_NAME) == before
