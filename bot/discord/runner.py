@@ -4,8 +4,9 @@ Both read the token from ``DISCORD_TOKEN`` only, and turn Discord refusing it in
 that never contains the token. ``run_bot`` runs until Discord drops the bot for good or
 SIGINT / SIGTERM arrives, then closes the bot (a running reindex is cancelled, the index on
 disk stays consistent, and its status message says so: ``ForeignDeskBot.stopped_jobs``) and
-returns; a second Ctrl-C during a slow stop exits 130 at once. It runs every shard Discord recommends, or with ``shard_count`` / ``shard_ids`` a
-slice of them, so that several processes share the servers.
+returns; a second Ctrl-C during a slow stop exits 130 at once. It runs every shard Discord
+recommends, or with ``shard_count`` / ``shard_ids`` a slice of them, so that several processes
+share the servers.
 """
 
 from __future__ import annotations
