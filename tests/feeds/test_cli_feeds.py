@@ -526,7 +526,7 @@ def test_an_articles_password_and_key_never_reach_the_fetch_or_ingest_output(
     env = {**os.environ, **LOOPBACK_OK}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert f"  + {PATROL.title} {server.base_url}{PATROL.path}?token=***" in done.stdout.splitlines()
-    code, stdout, _ = invoke(data_dir, "fetch", "--json")
+    stdout = invoke(data_dir, "fetch", "--json")[1]
     urls = sorted(item["url"] for item in json.loads(stdout)["feeds"][0]["items"])
     assert [url.rsplit("?", 1)[-1] for url in urls] == ["api_key=***", "token=***"]
     said = [done.stdout, done.stderr, stdout]
