@@ -33,7 +33,7 @@ def asks_latest(question: str) -> bool:
     """Whether ``question`` holds a word or phrase asking for the latest, outside quotes and
     not before a word that makes it something else."""
     words = tokens(_QUOTED.sub(" ", question))
-    following = [*words[1:], ""]
+    following = [*words[1:], ""] if words else []
     if any(w in LATEST_WORDS and after not in NOT_BEFORE for w, after in zip(words, following, strict=True)):
         return True
     return any(tuple(words[i : i + len(p)]) == p for p in LATEST_PHRASES for i in range(len(words)))

@@ -46,6 +46,8 @@ def test_a_question_asking_for_the_latest_on_a_subject(question: str) -> None:
         "pemerintahan baru Thailand",
         "latest news about Gaza in March 2025",  # a named time wins: that month is preferred
         "recent news about Gaza last week",
+        "?!",  # no word at all
+        "😀",
     ],
 )
 def test_a_question_that_does_not(question: str) -> None:

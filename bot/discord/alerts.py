@@ -279,6 +279,8 @@ class Alerts:
         tries = await self.feeds.send_failed(post, self.retry_s, maybe_posted=maybe_posted)
         if tries >= self.attempts:
             await self._record(post)
+            # noted before the log line says so: whoever reads the log finds it in /following
+            await self._undelivered(post, "unanswered" if maybe_posted else "refused")
             log.warning(
                 "dropping an alert of %d article(s) for channel %s after %d failed attempts: %s",
                 len(post.article_ids),
@@ -286,7 +288,6 @@ class Alerts:
                 tries,
                 exc,
             )
-            await self._undelivered(post, "unanswered" if maybe_posted else "refused")
             return
         log.warning(
             "could not post an alert in channel %s (attempt %d of %d), retrying within %.0f s: %s",

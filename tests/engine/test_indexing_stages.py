@@ -387,8 +387,13 @@ async def test_a_run_reports_which_articles_it_changed(make_settings, tmp_path: 
 
 async def test_staged_passages_keep_their_text_exactly_and_are_found_by_keywords(tmp_path: Path) -> None:
     """Passages are staged in one statement (as JSON); every text comes back as it went in, a
-    NUL character and a missing section heading included, and the keyword index has them."""
-    texts = ["Menteri luar negeri bertemu di Jakarta — “patroli” 😀.", "Nul\x00byte patrols here.", "Plain."]
+    backslash, quotes and a missing section heading included (a NUL no longer reaches it:
+    ``text.strip_controls``), and the keyword index has them."""
+    texts = [
+        "Menteri luar negeri bertemu di Jakarta — “patroli” 😀.",
+        r'A back\\slash "quoted" patrols here.',
+        "Plain.",
+    ]
     items = [prepared(f"n{i}", text) for i, text in enumerate(texts)]
     fp = FakeEmbedder().fingerprint
     store = await Store.open(tmp_path / "data")
@@ -405,7 +410,7 @@ async def test_staged_passages_keep_their_text_exactly_and_are_found_by_keywords
             rows = [tuple(r) for r in await cur.fetchall()]
         wanted = [(p.text, p.section, json.dumps(list(p.paragraphs))) for i in items for p in i.passages]
         assert rows == wanted
-        assert any("\x00" in r[0] for r in rows)
+        assert any('\\slash "quoted"' in r[0] for r in rows)  # JSON's escapes undone
         found = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH 'patroli'"
         async with store.conn.execute(found) as cur:
             assert [r[0] for r in await cur.fetchall()] == [1]
