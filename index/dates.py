@@ -215,10 +215,12 @@ def _parse_iso(text: str, assume_tz: tzinfo) -> datetime | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Found:
+class TextDate:
+    """A day read from an article's text, and the words it was read from (``Selasa
+    (31/1/2023)``), so that whoever indexes the file can see where its date came from."""
+
     day: date
-    position: int
-    confirmed: bool  # a weekday was written next to it and agrees with the calendar
+    words: str
 
 
 def _year(text: str) -> int:
@@ -234,59 +236,61 @@ _SCAN_DMY = re.compile(r"(?<!\d)(\d{1,2})\s+([^\W\d_]{3,9})\.?,?\s+(\d{4})$")
 _SCAN_MDY = re.compile(r"\b([^\W\d_]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 YEAR_CONTEXT = 30
 """How far before a year a day and month name may start (``Wednesday, September 30, 2023``)."""
-_ISO_AT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _WEEKDAY_BEFORE = re.compile(r"([^\W\d_]+(?:['’][^\W\d_]+)?)\.?\s*,?\s*$")
 
 
-def _weekday_before(text: str, start: int) -> int | None:
+def _weekday_before(text: str, start: int) -> tuple[int, int] | None:
+    """(the weekday written just before ``start``, where its name starts), if one is."""
     m = _WEEKDAY_BEFORE.search(text, max(0, start - 16), start)
-    return WEEKDAYS.get(m.group(1).lower()) if m else None
+    weekday = WEEKDAYS.get(m.group(1).lower()) if m else None
+    return (weekday, m.start(1)) if m and weekday is not None else None
 
 
-def _candidates(text: str) -> list[_Found]:
-    found: list[_Found] = []
+def _weekday_dates(text: str) -> list[TextDate]:
+    """Every believable full date in ``text`` with a weekday before it that agrees with the
+    calendar: ``Selasa (31/1/2023)``, ``Selasa, 31 Januari 2023``, ``Tuesday, January 31, 2023``."""
+    found: list[TextDate] = []
 
-    def add(start: int, year: int, month: int | None, day_number: int, numeric_weekday: bool) -> None:
-        if month is None:
-            return
+    def add(start: int, end: int, year: int, month: int | None, day_number: int) -> None:
         try:
-            day = date(year, month, day_number)
+            day = date(year, month or 0, day_number)
         except ValueError:
             return
-        if _believable(day):
-            weekday = _weekday_before(text, start) if numeric_weekday else None
-            found.append(_Found(day, start, weekday is not None and weekday == day.weekday()))
+        weekday = _weekday_before(text, start)
+        if weekday is not None and weekday[0] == day.weekday() and _believable(day):
+            found.append(TextDate(day, " ".join(text[weekday[1] : end].split())))
 
     for m in _SCAN_NUMERIC.finditer(text):  # Selasa (31/1/2023)
-        add(m.start(), _year(m[3]), int(m[2]), int(m[1]), True)
+        add(m.start(), m.end(), _year(m[3]), int(m[2]), int(m[1]))
     for number in _SCAN_NUMBER.finditer(text):  # few four-digit numbers: look around each
         if number.end() - number.start() != 4:
             continue
-        if iso := _ISO_AT.match(text, number.start()):  # 2023-11-06
-            add(iso.start(), int(iso[1]), int(iso[2]), int(iso[3]), False)
-            continue
         begin = max(0, number.start() - YEAR_CONTEXT)
         if dmy := _SCAN_DMY.search(text, begin, number.end()):  # Selasa, 31 Januari 2023
-            add(dmy.start(), int(dmy[3]), MONTHS.get(dmy[2].lower()), int(dmy[1]), True)
+            add(dmy.start(), number.end(), int(dmy[3]), MONTHS.get(dmy[2].lower()), int(dmy[1]))
         elif mdy := _SCAN_MDY.search(text, begin, number.end()):  # Tuesday, January 31, 2023
-            add(mdy.start(), int(mdy[3]), MONTHS.get(mdy[1].lower()), int(mdy[2]), True)
-    return sorted(found, key=lambda f: f.position)
+            add(mdy.start(), number.end(), int(mdy[3]), MONTHS.get(mdy[1].lower()), int(mdy[2]))
+    return found
+
+
+def date_in_text(text: str) -> TextDate | None:
+    """The day an article reports on, read from its body: the latest full date written with
+    its weekday, when the weekday agrees with the calendar.
+
+    Indonesian news dates the reported day so (``Selasa (31/1/2023)``, ``Selasa, 31 Januari
+    2023``), and an article is published on or after every day it reports. Measured on 4,970
+    dated articles (IndoSum, BBC 2025, Detik 2025) with their dates hidden, such dates fell
+    within 3 days of the published one in 1,118 of 1,177 articles. A full date without a
+    weekday is not taken: the first of them was within 3 days in 94 of 496 articles (6 of 87
+    BBC ones), over a month off in 267 and over a year in 160 (a 2025 story dated by the
+    battle of 1968 it recalls). An undated article is honest; a wrong date is cited and
+    filtered by.
+    Dates without a year (``Selasa (31/1)``) are ignored.
+    """
+    return max(_weekday_dates(text), key=lambda f: f.day, default=None)
 
 
 def find_date_in_text(text: str) -> str | None:
-    """The day an article reports on, read from its body, as ``YYYY-MM-DD``.
-
-    Indonesian news dates the reported day with its weekday (``Selasa (31/1/2023)``,
-    ``Selasa, 31 Januari 2023``); such dates whose weekday agrees with the calendar are
-    trusted most, and the latest of them is taken, since an article is published on or
-    after every day it reports. Without one, the first full date in the text is taken:
-    ledes date the news, while later mentions tend to be background or plans.
-    Dates without a year (``Selasa (31/1)``) are ignored.
-    """
-    found = _candidates(text)
-    if not found:
-        return None
-    confirmed = [f for f in found if f.confirmed]
-    if confirmed:
-        return max(f.day for f in confirmed).isoformat()
-    return found[0].day.isoformat()
+    """``date_in_text``'s day as ``YYYY-MM-DD``."""
+    found = date_in_text(text)
+    return found.day.isoformat() if found else None

@@ -168,6 +168,34 @@ def test_unparseable_published_falls_back_to_text(tmp_path: Path, read_all) -> N
     assert article.published == "2023-08-17"
 
 
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        # background: the battle the medal is for, then the ceremony's weekday without a date
+        (
+            "Private Richard Norden ran into enemy fire on 14 May 1968 to reach a wounded comrade.\n\n"
+            "The Governor-General presented the medal to his family on Tuesday, 56 years on.",
+            None,
+        ),
+        ("The 1998 crisis began on 14 August 1997.\n\nTalks resumed on 3 March 2025.", None),
+        (
+            "Menlu bertemu mitranya di Amman, Senin (6/11/2023).\n\nPerjanjian diteken 14 Mei 1968.",
+            "2023-11-06",
+        ),
+    ],
+    ids=["battle-of-1968", "two-plain-dates", "weekday-confirmed"],
+)
+def test_an_undated_row_takes_only_a_weekday_confirmed_day_from_its_text(
+    tmp_path: Path, read_all, text: str, day: str | None
+) -> None:
+    """A full date without its weekday was taken before, the first of them: a battle's day was
+    cited as the article's and filtered by ("what happened in May 1968?")."""
+    path = tmp_path / "undated.jsonl"
+    path.write_text(row(title="Victoria Cross", text=text) + "\n", encoding="utf-8")
+    [article], _ = read_all(path)
+    assert article.published == day
+
+
 @pytest.mark.parametrize("published", ["2099-01-01", "0001-01-01", "2023-02-30", 1675123200])
 def test_a_published_value_it_cannot_hold_is_said(
     tmp_path: Path, read_all, caplog: pytest.LogCaptureFixture, published: object
