@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from foreign_desk.index.article import MAX_URL_CHARS, Article, Block, ReadProblem
-from foreign_desk.index.dates import either_way, find_date_in_text, parse_published_day
+from foreign_desk.index.dates import date_in_text, either_way, parse_published_day
 from foreign_desk.index.errors import ReaderError
 from foreign_desk.index.lang import detect_language
 from foreign_desk.index.outlets import canonical_outlet, outlet_from_url, parse_dateline
@@ -322,7 +322,7 @@ def make_article(
     """Build an ``Article``, filling what the metadata lacks from the text itself.
 
     Outlet: metadata (canonical spelling), else the dateline, else the URL's domain.
-    Published: metadata, else a date in the body (``index.dates.find_date_in_text``).
+    Published: metadata, else a date in the body (``index.dates.date_in_text``), said.
     Language: metadata, else detected from headline and body. ``ReaderError`` when there is
     no headline or no body text. Headline, outlet and author are ``clip``-ped, the URL ``link``-ed.
     """
@@ -382,7 +382,8 @@ def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | Non
     """(``published``, ``local_day``) from the metadata, else the day found in the text. A
     value that is no believable date (``2099-01-01``, a Unix time, ``31/02/2023``) is said, as
     is one read month first that could be day first (``12/03/2025``): the article would
-    otherwise lose its date, or take another, without a word."""
+    otherwise lose its date, or take another, without a word. So is a day taken from the text,
+    with the words it was read from: every citation shows it."""
     if isinstance(given, (str, date, datetime)):
         value = parse_published_day(given)
         if value[0]:
@@ -390,10 +391,14 @@ def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | Non
                 said = "%s: its published value %r is read month first, %s; YYYY-MM-DD says which"
                 warn(log, said, where, given, value[0][:10])
             return value
-    found = find_date_in_text("\n".join(paragraphs))
+    found = date_in_text("\n".join(paragraphs))
+    day = found.day.isoformat() if found else None
     if given is not None and given != "":
-        instead = f"the day in its text, {found}" if found else "no date"
+        instead = f"the day in its text, {day}" if found else "no date"
         warn(
             log, "%s: its published value %s is no date it can hold; it has %s", where, _brief(given), instead
         )
-    return found, None
+    elif found:
+        said = "%s: no published date; dated %s from %r in its text (a .md or .jsonl file can give its own)"
+        warn(log, said, where, day, found.words)
+    return day, None

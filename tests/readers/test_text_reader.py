@@ -37,6 +37,19 @@ def test_sample_metadata_comes_from_the_text(fixtures: Path, read_all) -> None:
     assert article.url is None
 
 
+def test_a_date_read_from_the_text_is_said_with_its_words(
+    fixtures: Path, read_all, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every citation shows the day; whoever indexes the file sees where it came from."""
+    with caplog.at_level("WARNING"):
+        [article], _ = read_all(fixtures / SAMPLE)
+    assert article.published == "2023-01-31"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{(fixtures / SAMPLE).resolve()}: no published date; dated 2023-01-31 from 'Selasa (31/1/2023)' "
+        "in its text (a .md or .jsonl file can give its own)"
+    ]
+
+
 def test_non_breaking_spaces_are_normalised(fixtures: Path, read_all) -> None:
     [article], _ = read_all(fixtures / SAMPLE)
     assert not any("\xa0" in b.text for b in article.blocks)
