@@ -35,6 +35,9 @@ def result_json(result: Result) -> dict[str, Any]:
         "section": result.section,
         "also_in": list(result.also_in),
         "own": result.own,
+        # How closely this passage relates, by the answer's own rule ("none": below the noise
+        # level, shown only to fill the page).
+        "match": result.match,
     }
 
 

@@ -19,6 +19,8 @@ NOTHING_RELEVANT = "Nothing in the corpus answers that."
 NO_FILTERS = Filters()
 WEAK_MATCH = "No passage clearly answers this; the closest {}:"
 """Above passages that only partly match: "is" for one, "are" for more."""
+LESS_RELATED = "Less closely related:"
+"""Above the passages that end a page below the noise level (``Answer.related``)."""
 NEWEST_ARTICLES = "The question names no subject: the newest articles, newest first:"
 """Above the newest articles, for a question asking only for news ("what's new?")."""
 _STARS = re.compile(r"\*{2,}")
@@ -71,7 +73,10 @@ def print_answer(console: Console, answer: Answer, filters: Filters = NO_FILTERS
         caveat = period_caveat(answer) if answer.period_articles else WEAK_MATCH.format(verb)
         console.print(Text(caveat, style="italic"))
         console.print()
-    for result in answer.results:
+    for at, result in enumerate(answer.results):
+        if at == answer.related:
+            console.print(Text(LESS_RELATED, style="italic"))
+            console.print()
         console.print(Text(f"[{result.rank}] ", style="bold cyan"), end="")
         console.print(mark_highlight(result.text, result.highlight, styled=styled))
         console.print(Text(f"    — {result.citation}", style="dim"))

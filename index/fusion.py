@@ -143,6 +143,10 @@ class Candidate:
     similarity: float
     source: str | None = None
     also_in: list[str] = field(default_factory=list)
+    match: str = "weak"
+    """Its own level by the answer's rule (``Judge``): ``"none"`` below the noise level."""
+    above: float = math.inf
+    """Its meaning score above the noise level (``Judge``; inf where not measured)."""
 
 
 def rank_page(

@@ -71,6 +71,11 @@ class Result:
     also_in: tuple[str, ...] = ()
     own: bool = False
     """The article is the asking server's own (its feeds or pages), not the shared corpus's."""
+    match: str = "strong"
+    """How closely it relates, by the rule that labels the answer (``Answer.match``) applied to
+    this passage alone: ``"strong"``, ``"weak"``, or ``"none"`` (below the noise level: shown
+    to fill the page, not as an answer; pages mark where these begin). A listing of a period's
+    articles (``Answer.period_articles``) is ``"weak"`` throughout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,20 @@ class Answer:
     first passages of the articles published then, newest first, not passages that answer it
     (``match`` is ``"weak"``; ``search.period``). Also when it asked only for the newest news
     ("what's new?"): the newest articles, and ``understood`` names no days."""
+
+    @property
+    def related(self) -> int:
+        """How many of ``results`` come before the passages that relate less: the page's last run
+        of passages below the noise level (``Result.match`` ``"none"``), where front ends put
+        "Less closely related:". All of them when the page ends on a passage above it, and for a
+        listing of a period's articles. A run, not the first such passage: nothing above the
+        noise level is ever shown under the divider (measured: README, "Quality")."""
+        if self.period_articles or self.match == "none":
+            return len(self.results)
+        related = len(self.results)
+        while related and self.results[related - 1].match == "none":
+            related -= 1
+        return related
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,6 +117,9 @@ class Shown:
     language: str | None
     highlight: str
     text: str
+    match: str = "strong"
+    """``Result.match``: ``"none"`` when it was shown under "Less closely related:" (pages stored
+    before it existed read as ``"strong"``)."""
 
     @classmethod
     def of(cls, result: Result) -> Shown:
@@ -131,6 +134,7 @@ class Shown:
             art.language,
             result.highlight,
             result.text,
+            result.match,
         )
 
 

@@ -175,7 +175,9 @@ def _answer_parts(answer: Answer, filters: Filters, tx: Texts, total: int) -> tu
     budget = min(EMBED_DESCRIPTION_MAX, total - len(title) - len(footer))
     caveat = f"*{escape(_caveat(answer, tx))}*\n\n" if answer.match == "weak" and results else ""
     description = caveat + (
-        _answer_description(results, budget - len(caveat), tx) if results else tx("answer.no_more")
+        _answer_description(results, budget - len(caveat), tx, answer.related)
+        if results
+        else tx("answer.no_more")
     )
     return title, description, footer
 
@@ -200,9 +202,12 @@ def _recent_text(answer: Answer, tx: Texts) -> str:
     return tx("answer.recent", first=first, last=last)
 
 
-def _answer_description(results: Sequence[Result], budget: int, tx: Texts) -> str:
+def _answer_description(results: Sequence[Result], budget: int, tx: Texts, related: int) -> str:
+    """The numbered passages within ``budget``; "Less closely related:" above the ``related``-th
+    (0-based; none when it is past the end: ``Answer.related``)."""
     n = len(results)
-    headers = [f"**[{r.rank}]** " for r in results]
+    divider = f"*{escape(tx('answer.less_related'))}*\n\n"
+    headers = [(divider if i == related else "") + f"**[{r.rank}]** " for i, r in enumerate(results)]
     cite_limit = min(700, budget // (2 * n))
     cites = [citation_line(r, cite_limit, tx) for r in results]
     fixed = sum(len(h) + 1 + len(c) for h, c in zip(headers, cites, strict=True)) + 2 * (n - 1)

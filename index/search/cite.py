@@ -48,6 +48,7 @@ def cite(
                 passage_id=cand.id,
                 also_in=also_in,
                 own=row.article.id in own,
+                match=cand.match,
             )
         )
     return tuple(results)

@@ -27,6 +27,10 @@ names is judged by the better of its scores with and without the date words (a d
 never makes the answer less sure); a name typed alone ("Retno Marsudi") is at least weak when a
 candidate holds all its words. Chosen on the tuning parts of three corpus sizes (README,
 "Quality").
+
+Each candidate gets its own level by the same rule (``Candidate.match``: its meaning score
+against the noise level of its language): a page marks where the passages that only fill it
+begin (``Answer.related``).
 """
 
 from __future__ import annotations
@@ -142,17 +146,21 @@ class Judge:
         similarity = np.stack([r.vector for r in kept if r.vector is not None]) @ found.query_vector
         if backgrounds[0].empty:
             return self._by_floor(kept, similarity)
-        meaning = self._meaning(kept, similarity, found.query_vector, backgrounds, sentences or {})
+        sure = meaning = self._meaning(kept, similarity, found.query_vector, backgrounds, sentences or {})
         match = self._label(kept, meaning, backgrounds[0], passages)
         if match != "strong":  # a date the answer matches may make it surer
             sure = self._sure(kept, meaning, found, backgrounds, sentences or {}, period)
             match = self._label(kept, sure, backgrounds[0], passages)
-        if match == "none" and self._named(kept, found):
+        named = self._named(kept, found)
+        if match == "none" and named.any():
             match = "weak"
         if match == "none":  # nothing is shown: no evidence to weigh
             return Judgement([], match, 0.0)
         evidence = meaning + self._keywords(kept, found) + self._dates(kept, period)
-        return self._ordered(kept, evidence, similarity, match)
+        above = self._above(kept, sure, backgrounds[0], passages)
+        own = [self.match(float(a)) for a in above]  # a passage holding the name typed: as the answer
+        levels: list[Match] = ["weak" if n and m == "none" else m for m, n in zip(own, named, strict=True)]
+        return self._ordered(kept, evidence, similarity, match, (above, levels))
 
     def _meaning(
         self,
@@ -205,14 +213,37 @@ class Judge:
         size = max(passages, background.sample_size(kept[top].article.language))
         return self.match(float(scores[top]) - noise_level(size))
 
+    @staticmethod
+    def _above(
+        kept: Sequence[StoredPassage], scores: np.ndarray, background: Background, passages: int
+    ) -> np.ndarray:
+        """Each passage's meaning score above the noise level ``_label`` measures the best one
+        against (of its own language's background sample, when larger than the corpus)."""
+        levels: dict[str | None, float] = {}
+        for r in kept:
+            language = r.article.language
+            if language not in levels:
+                levels[language] = noise_level(max(passages, background.sample_size(language)))
+        return scores - np.array([levels[r.article.language] for r in kept])
+
     def _ordered(
-        self, kept: Sequence[StoredPassage], evidence: np.ndarray, similarity: np.ndarray, match: Match
+        self,
+        kept: Sequence[StoredPassage],
+        evidence: np.ndarray,
+        similarity: np.ndarray,
+        match: Match,
+        levels: tuple[np.ndarray, Sequence[Match]],
     ) -> Judgement:
+        """Candidates best first by ``evidence``; ``levels``: each one's meaning above the noise
+        level and its own label by the answer's rule (``Candidate.match``: a page marks where the
+        passages below the noise level begin)."""
         if match == "none":
             return Judgement([], match, 0.0)
         candidates = [
-            Candidate(r.id, r.article.id, r.text, float(e), float(s), r.article.source)
-            for r, e, s in zip(kept, evidence, similarity, strict=True)
+            Candidate(
+                r.id, r.article.id, r.text, float(e), float(s), r.article.source, match=m, above=float(a)
+            )
+            for r, e, s, a, m in zip(kept, evidence, similarity, *levels, strict=True)
         ]
         candidates.sort(key=lambda c: -c.score)
         return Judgement(candidates, match, candidates[0].score - self.settings.close_gap)
@@ -221,7 +252,9 @@ class Judge:
         """No background (a tiny corpus, a model without a reference): cosine order, and the
         absolute floor decides between strong and none, as before backgrounds existed."""
         match: Match = "strong" if similarity.max() >= self.floor else "none"
-        judgement = self._ordered(kept, similarity, similarity, match)
+        above = similarity - self.floor  # each passage by the same floor
+        levels: list[Match] = ["strong" if a >= 0 else "none" for a in above]
+        judgement = self._ordered(kept, similarity, similarity, match, (above, levels))
         return Judgement(judgement.candidates, judgement.match, -np.inf)
 
     def _keywords(self, kept: Sequence[StoredPassage], found: Retrieved) -> np.ndarray:
@@ -254,14 +287,14 @@ class Judge:
         )
 
     @staticmethod
-    def _named(kept: Sequence[StoredPassage], found: Retrieved) -> bool:
-        """Whether the question is a name typed alone and a candidate holds every word of it: the
-        passages about a name are what its asker wants, however little a bare name means to the
-        model (no off-topic question is a few words without a function word)."""
+    def _named(kept: Sequence[StoredPassage], found: Retrieved) -> np.ndarray:
+        """Which candidates hold every word of a question that is a name typed alone (none when it
+        is not): the passages about a name are what its asker wants, however little a bare name
+        means to the model (no off-topic question is a few words without a function word)."""
         if not found.bare:
-            return False
+            return np.zeros(len(kept), bool)
         held = words_held_each([fold(r.text) for r in kept], found.terms)
-        return any(len(set(h)) == len(found.terms) for h in held)
+        return np.array([len(set(h)) == len(found.terms) for h in held], bool)
 
     def _dates(self, kept: Sequence[StoredPassage], period: Period | None) -> np.ndarray:
         if period is None:

@@ -64,6 +64,7 @@ async def test_a_question_naming_only_a_time_lists_the_articles_published_then(
     answer = await march.ask(question, now=now)
     assert titles(answer) == [LATE_MARCH.title, EARLY_MARCH.title]  # newest first; February's left out
     assert answer.period_articles and answer.match == "weak" and not answer.nothing_relevant
+    assert {r.match for r in answer.results} == {"weak"} and answer.related == 2  # listed, not judged
     assert answer.understood == {"published": ["2025-03-01", "2025-03-31"]}
     for result in answer.results:  # each article by its first passage, as it opens
         assert result.paragraphs[0] == 1 and result.text.startswith(result.article.title)

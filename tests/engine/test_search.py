@@ -196,6 +196,7 @@ async def test_a_name_typed_alone_finds_the_passages_naming_it(three_stories: En
     an ordinary question off the corpus, still gets none."""
     named = await three_stories.ask("Retno Marsudi")
     assert named.match in ("weak", "strong") and "Retno Marsudi" in named.results[0].text
+    assert named.results[0].match != "none" and named.related >= 1  # no divider above the name
     for question in ("Taylor Swift", "Retno Swift", "How long should I bake sourdough bread?"):
         assert (await three_stories.ask(question)).match == "none", question
 

@@ -109,6 +109,21 @@ def test_judge_says_how_sure_against_the_noise_level_of_the_corpus() -> None:
     assert judge.judge([1], rows, found([1]), (bg, NONE), passages=10).match == "strong"
 
 
+def test_each_candidate_is_labelled_by_the_rule_that_labels_the_answer() -> None:
+    """A page marks where its passages below the noise level begin: each candidate's own level."""
+    level = noise_level(1000)
+    rows = {
+        i: row(i, a, a, 0.5 + 0.1 * (level + z)) for i, a, z in ((1, "a", 2.5), (2, "b", 1.0), (3, "c", -1.0))
+    }
+    verdict = Judge(SETTINGS, floor=0.99).judge([1, 2, 3], rows, found([1, 2, 3]), (background(), NONE), 1000)
+    assert verdict.match == "strong"
+    assert [(c.id, c.match) for c in verdict.candidates] == [(1, "strong"), (2, "weak"), (3, "none")]
+    # No background at all: the floor labels each passage as it labels the answer.
+    rows = {1: row(1, "a", "x", 0.9), 2: row(2, "b", "y", 0.7)}
+    floored = Judge(SETTINGS, floor=0.8).judge([1, 2], rows, found([1, 2]), (NONE, NONE), passages=2)
+    assert [(c.id, c.match) for c in floored.candidates] == [(1, "strong"), (2, "none")]
+
+
 def test_the_one_passage_holding_the_rare_names_reaches_the_top() -> None:
     """Keyword evidence: a rare name (idf 7.8: one passage in 5,000) outweighs being on topic."""
     bg = background(0.5, 0.1)

@@ -83,7 +83,10 @@ def results(draw: st.DrawFn, n: int) -> list[Result]:
         )
         paragraphs = tuple(draw(st.lists(st.integers(1, 300), max_size=40)))
         also = tuple(draw(st.lists(TEXT, max_size=3)))
-        out.append(Result(rank, 0.5, 0.5, text, text[start:end], paragraphs, None, ref, "", rank, also))
+        match = draw(st.sampled_from(["strong", "weak", "none"]))  # "none": the divider may show
+        out.append(
+            Result(rank, 0.5, 0.5, text, text[start:end], paragraphs, None, ref, "", rank, also, match=match)
+        )
     return out
 
 
