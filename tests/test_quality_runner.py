@@ -129,3 +129,24 @@ def test_compare_names_each_question_that_moved_across_rank_five() -> None:
     assert "s: r1 0.25 -> 0.25, r5 0.50 -> 0.50" in text
     assert "+ s: q1 (rank 7 -> 3)" in text and "- s: q3 (rank 2 -> 6)" in text
     assert "q0" not in text and "q2" not in text
+
+
+def test_each_shown_result_records_its_level_and_whether_it_holds_the_answer() -> None:
+    """What the "Less closely related:" divider is measured by (answers under it must be rare)."""
+    import asyncio
+
+    from foreign_desk.index.models import Answer, ArticleRef, Result
+
+    ref = ArticleRef("a", "Headline", None, None, None, "en", None)
+    found = [
+        Result(r, 1.0, 1.0, t, t, (1,), None, ref, "", r, match=m)
+        for r, t, m in ((1, "Jeddah.", "strong"), (2, "Paris.", "none"))
+    ]
+
+    class Engine:
+        async def ask(self, question: str, *, k: int | None = None) -> Answer:
+            return Answer(question, tuple(found), 1.0)
+
+    asked = question('{"question": "where?", "answers": ["Jeddah"]}')
+    (outcome,) = asyncio.run(run.ask_all(Engine(), [asked]))
+    assert outcome["levels"] == [["strong", True], ["none", False]]

@@ -94,6 +94,9 @@ async def ask_all(engine: Any, questions: list[Question]) -> list[dict[str, Any]
             "rank": found_rank(question, results) if question.kind != "off-topic" else None,
             "match": match_of(answer),
             "top": [[r.article.title[:80], getattr(r.article, "url", None)] for r in results[:3]],
+            # Each result's own level and whether it holds the answer: how many answers a page's
+            # "Less closely related:" divider would put under it (README, "Where the answers end").
+            "levels": [[getattr(r, "match", None), found_rank(question, [r]) == 1] for r in results],
         }
         if question.gold_urls:
             outcome["article_rank"] = _article_rank(question, results)
