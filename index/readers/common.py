@@ -382,8 +382,9 @@ def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | Non
     """(``published``, ``local_day``) from the metadata, else the day found in the text. A
     value that is no believable date (``2099-01-01``, a Unix time, ``31/02/2023``) is said, as
     is one read month first that could be day first (``12/03/2025``): the article would
-    otherwise lose its date, or take another, without a word. So is a day taken from the text,
-    with the words it was read from: every citation shows it."""
+    otherwise lose its date, or take another, without a word. A day taken from the text is said
+    at INFO with the words it was read from (``-v``): only a weekday-confirmed one is taken, and
+    the shipped sample is dated so, which a newcomer's first run should not warn of."""
     if isinstance(given, (str, date, datetime)):
         value = parse_published_day(given)
         if value[0]:
@@ -398,7 +399,7 @@ def _published(given: Any, paragraphs: list[str], where: str) -> tuple[str | Non
         warn(
             log, "%s: its published value %s is no date it can hold; it has %s", where, _brief(given), instead
         )
-    elif found:
+    elif found:  # said, not warned of: a day confirmed by its weekday is nearly always right
         said = "%s: no published date; dated %s from %r in its text (a .md or .jsonl file can give its own)"
-        warn(log, said, where, day, found.words)
+        log.info(said, where, day, found.words)
     return day, None

@@ -328,4 +328,4 @@ def test_a_second_ctrl_c_while_the_engine_closes_still_closes_the_store(tmp_path
     """Ctrl-C during indexing, then again while ``Engine.close`` waits for the batch being
     embedded: the store's connection is closed all the same, or its thread hangs the exit."""
     code, stderr = exit_of("engine", tmp_path / "data", SAMPLE)
-    assert code == 130 and stderr.splitlines()[-1] == "interrupted" and "Traceback" not in stderr, stderr
+    assert (code, stderr) == (130, "interrupted\n")

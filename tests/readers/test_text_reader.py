@@ -41,9 +41,9 @@ def test_a_date_read_from_the_text_is_said_with_its_words(
     fixtures: Path, read_all, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every citation shows the day; whoever indexes the file sees where it came from."""
-    with caplog.at_level("WARNING"):
+    with caplog.at_level("INFO", logger="foreign_desk.index.readers.common"):
         [article], _ = read_all(fixtures / SAMPLE)
-    assert article.published == "2023-01-31"
+    assert article.published == "2023-01-31" and all(r.levelname == "INFO" for r in caplog.records)
     assert [r.getMessage() for r in caplog.records] == [
         f"{(fixtures / SAMPLE).resolve()}: no published date; dated 2023-01-31 from 'Selasa (31/1/2023)' "
         "in its text (a .md or .jsonl file can give its own)"
