@@ -17,6 +17,7 @@ import re
 
 from foreign_desk.index.article import Article, Block
 from foreign_desk.index.outlets import parse_dateline
+from foreign_desk.index.promo import is_promo, without_promo_tail
 from foreign_desk.index.text import CACHED_TEXT_CHARS, fold, normalise, strip_controls, word_count
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ def _tidy(text: str) -> str:
         text = _MARKER_PREFIX.sub("", text)
     if text.endswith((")", "]")):
         text = _TRAILING_INITIALS.sub("", text)
+    text = without_promo_tail(text)
     return _single_spaced(text)
 
 
@@ -264,7 +266,7 @@ def _is_boilerplate(text: str, words: int, key: str, headline: str) -> bool:
         return True
     if words <= BYLINE_MAX_WORDS and (_BYLINE.match(text) or _BYLINE_NAMES.match(text) or _TAGS.match(text)):
         return True
-    if words <= FOLLOW_MAX_WORDS and _FOLLOW_US.match(text):
+    if (words <= FOLLOW_MAX_WORDS and _FOLLOW_US.match(text)) or is_promo(text, words):
         return True
     if words <= FOOTER_MAX_WORDS and _is_footer_start(text):
         return True  # a footer marker early in the article: the line goes, the article stays

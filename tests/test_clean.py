@@ -274,3 +274,69 @@ def test_a_brief_whose_only_line_is_its_headline_keeps_it() -> None:
     # With a body beside it, the repeated headline is still boilerplate.
     full = clean_article(Article(title=line, blocks=(Block(line), Block(BODY))))
     assert full.paragraphs == [BODY]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Go to BBCAsia.com for more news from across the region.",
+        '"Go to BBCAsia.com for more news from across the region.',  # the scrape's stray quote
+        "You can follow BBC Cumbria on Facebook, X (formerly Twitter) and Instagram.",
+        "Follow BBC Fife on X and Facebook. Send your story ideas to fife@example.co.uk.",
+        "Why not follow BBC Orkney on Facebook? You can also send us story ideas.",
+        "Follow Suffolk news on BBC Sounds, Facebook and Instagram.",
+        "Listen to highlights from Cornwall on BBC Sounds or tell us about a story we should cover.",
+        "Listen to the best of BBC Radio Kent on Sounds and follow BBC Kent on Instagram.",
+        "You can listen to the full report on the BBC World Service's weekly programme.",
+        "Watch the whole interview on BBC iPlayer - The Envoy Speaks",
+        "Read more stories from Shetland on the BBC and follow BBC Shetland on Facebook.",
+        "Sign up here to get our weekly diplomacy briefing straight to your inbox every Friday, "
+        "with analysis from correspondents in twelve capitals, interviews with the envoys who shape "
+        "the talks and a reading list. Readers outside the UK can sign up here.",
+        "Outside the UK? Sign up to the global edition here.",
+        "Keep up with the summit season with our correspondent's weekly Talks Desk newsletter. "
+        "Readers in the UK can sign up here.",
+        "If you have been affected by the issues in this report, support is available from BBC Action Line.",
+        "If you have information about this story, please get in touch with our investigations team.",
+        "Saksikan Live detikSore:",
+        "Saksikan wawancara lengkapnya di program detikPagi edisi Senin.",
+        "Ikuti terus ulasan berita pilihan setiap hari secara live streaming di 20.detik.com.",
+        '"Detik Pagi, Tetap Semangat!"',
+        "Melihat Kembali detikPagi Edisi Khusus Diplomasi:",
+        'Tonton juga "Menlu Bertemu Mitra ASEAN di Jakarta" di sini:',
+        "Saksikan wawancara lengkapnya di kanal YouTube kami.",
+        'Baca artikel detikNews, "Menlu Terima Dubes Jepang" selengkapnya di sini.',
+        "Download aplikasi kami untuk berita terbaru setiap hari.",
+        "KabarTekno.id adalah portal berita teknologi. Kamu bisa bergabung dengan komunitas pembaca kami.",
+        "— Disclosure: KabarTekno merupakan media partner acara ini.",
+    ],
+)
+def test_outlet_promo_line_is_dropped(line: str) -> None:
+    assert clean_paragraphs(line) == []
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Listen to what the minister said about the treaty, one diplomat urged reporters in Geneva.",
+        '"Listen to us," the foreign minister told the council, "before the ceasefire collapses."',
+        "Follow the money, the senator told the committee hearing on sanctions.",
+        "Sign up deadlines for the exchange programme were extended to March, the ministry said.",
+        "Watch for a compromise on tariffs next week, analysts at the bank said.",
+        "The BBC's weekly newsletter drew complaints from readers in Canada about the King's silence.",
+        "If you have information about the hostages, call the hotline, the foreign ministry said.",
+        "Disclosure of the cables was ordered by the court on Monday.",
+        "Saksikan bagaimana kedua menteri berjabat tangan, kata juru bicara Kementerian Luar Negeri.",
+        "Laman kemlu.go.id adalah sumber resmi daftar perwakilan RI di luar negeri, kata Retno.",
+        "Ikuti aturan yang berlaku di negara tujuan, pesan Kedutaan Besar RI kepada para pekerja migran.",
+    ],
+)
+def test_news_that_reads_like_a_promo_survives(paragraph: str) -> None:
+    assert clean_paragraphs(paragraph) == [paragraph]
+
+
+def test_site_promo_glued_onto_a_paragraph_is_cut_off() -> None:
+    kept = clean_paragraphs(
+        "Some names were changed for their safetyGo to BBCAfrica.com for more news from the continent."
+    )
+    assert kept == ["Some names were changed for their safety"]
