@@ -50,7 +50,9 @@ PROBLEM_CHARS = 150
 
 # -- answers -------------------------------------------------------------------------------------
 def passage_markdown(text: str, highlight: str, limit: int) -> str:
-    """The passage with its best sentence in bold, escaped, cut to ``limit`` around the highlight."""
+    """The passage with its best sentence in bold, escaped, cut to ``limit`` around the highlight:
+    the whole sentences just before it that fit (the sentence leading to the best one often holds
+    the answer), then the words after it, with "…" wherever text is left out."""
     # Mentions are broken up before splitting, so a highlight edge cannot split one; paragraph
     # breaks become line breaks, so blank lines separate results only.
     text, highlight = (_PARAGRAPHS.sub("\n", discord.utils.escape_mentions(t)) for t in (text, highlight))
@@ -61,20 +63,27 @@ def passage_markdown(text: str, highlight: str, limit: int) -> str:
     core = highlight.strip()
     lead, trail = highlight[: len(highlight) - len(highlight.lstrip())], highlight[len(highlight.rstrip()) :]
     bold = f"**{escape(core)}**"
-    full = escape(before + lead) + bold + escape(trail + after)
-    if len(full) <= limit:
-        return full
-    # The highlight first, then what follows it, then what comes before it.
     following = escape(trail + after)
-    if len(bold) + len(following) + 2 <= limit:
-        preceding = fit_start(before + lead, limit - len(bold) - len(following), escape)
-        return (preceding or ELLIPSIS + " ") + bold + following
+    head = _preceding(before + lead, limit - len(bold), len(following)) + bold
+    if len(head) + len(following) <= limit:
+        return head + following
     rest = (trail + after).strip()
-    for head in (escape(before + lead) + bold, ELLIPSIS + " " + bold):
-        if len(head) + 2 <= limit:
-            tail = fit_markdown(rest, limit - len(head) - 1, whole_words=True) if rest else ""
-            return f"{head} {tail}" if tail else head
+    if len(head) + 2 <= limit:
+        tail = fit_markdown(rest, limit - len(head) - 1, whole_words=True) if rest else ""
+        return f"{head} {tail}" if tail else head
     return ELLIPSIS + " **" + fit_markdown(core, limit - 6) + "**"
+
+
+def _preceding(text: str, room: int, following: int) -> str:
+    """What to show of ``text`` (before the best sentence) in ``room`` characters: all of it when
+    it fits with an ellipsis after the best sentence, else the whole sentences ending it that
+    fit beside the ``following`` characters after the best sentence (a quarter of the room at
+    most), else the sentence just before alone; "… " where text is left out."""
+    whole = escape(text)
+    if len(whole) <= room - min(following, 2):
+        return whole
+    beside = room - min(following, room // 4)
+    return fit_start(text, beside, escape) or fit_start(text, room - 2, escape) or ELLIPSIS + " "
 
 
 def citation_line(result: Result, limit: int, tx: Texts = EN) -> str:

@@ -242,6 +242,43 @@ def test_a_passage_cut_after_its_best_sentence_never_ends_in_part_of_a_word() ->
         assert set(after) <= set(text.split()), (limit, out)
 
 
+OPENING = "The two leaders agreed to renew the defence pact and to redraw the flight region by 2024."
+BEST = "Both leaders said the agreements on the flight region, defence and extradition go together."
+BEFORE = (
+    "In Bogor on Tuesday the president received the visiting prime minister, his wife and six "
+    "ministers for the annual leaders' retreat."
+)
+LONG_TAIL = " ".join(f"Officials spent session {i} of the talks on trade and tourism." for i in range(12))
+
+
+def test_a_cut_passage_keeps_the_sentence_before_its_best_one() -> None:
+    """The bold sentence was the passage's second; the cut kept the text after it and dropped the
+    opening sentence, which held the answer ("what did Jokowi and Lee agree on?")."""
+    text = f"{OPENING} {BEST} {LONG_TAIL}"
+    bold = f"**{BEST}**"
+    for limit in range(len(f"{OPENING} {bold} {ELLIPSIS}"), len(text)):
+        out = passage_markdown(text, BEST, limit)
+        assert len(out) <= limit and out.startswith(f"{OPENING} {bold} ") and out.endswith(ELLIPSIS), limit
+    # Two sentences before the best one and room for one of them: the one just before, after "… ".
+    text = f"{BEFORE} {OPENING} {BEST} {LONG_TAIL}"
+    out = passage_markdown(text, BEST, len(f"{ELLIPSIS} {OPENING} {bold}") + 40)
+    assert out.startswith(f"{ELLIPSIS} {OPENING} {bold} Officials") and out.endswith(ELLIPSIS)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_answer_page_keeps_the_opening_sentence_of_a_long_passage(language: str) -> None:
+    """Embeds and the plain-text fallback (no Embed Links), where each passage has less room."""
+    text = f"{BEFORE} {OPENING} {BEST} {LONG_TAIL}"
+    ref = ArticleRef("a", "Leaders meet", "Antara", "https://example.org/a", "2022-01-25", "en", "/c/a.txt")
+    page = tuple(Result(r, 0.5, 0.5, text, BEST, (1,), None, ref, "", r) for r in range(1, 6))
+    answer = Answer("what did the two leaders agree on?", page, 10.0)
+    embed = answer_embed(answer, Filters(), texts(language))
+    message = answer_text(answer, Filters(), texts(language))
+    assert not problems(message, None) and not problems(None, [embed])
+    for shown in (embed.description or "", message):
+        assert shown.count(f"{OPENING} **{BEST}**") == 5, shown
+
+
 def test_article_markdown_and_mentions_are_escaped() -> None:
     text = "Leaders said **nothing** about `code` or __this__. @everyone <@123456789012345678> listen."
     out = passage_markdown(text, "@everyone <@123456789012345678> listen.", 500)
