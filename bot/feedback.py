@@ -2,9 +2,11 @@
 
 A question whose shown passages got more 👍 than 👎 becomes one line of the question-file format
 ``foreign-desk eval`` reads (``index.evaluate``): the passages shown are its answers, each by its
-best sentence (the bold one), which the passage contains wherever a later index cuts it. Votes
-on the same question (asked again, other pages) are merged. 👎-only questions are counted, not
-exported: "not these passages" is no answer. Pure functions over ``AnswerStore.votes()``.
+best sentence (the bold one), which the passage contains wherever a later index cuts it. Those
+shown under "Less closely related:" were not offered as answers: they are listed in ``shown``
+(``"less_related": true``), never among the answers. Votes on the same question (asked again,
+other pages) are merged. 👎-only questions are counted, not exported: "not these passages" is no
+answer. Pure functions over ``AnswerStore.votes()``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from foreign_desk.bot.discord.answers import Shown, Vote
+from foreign_desk.index.models import less_related_from
 
 KIND = "feedback"
-SHOWN_KEYS = ("rank", "title", "url", "source", "language")
+SHOWN_KEYS = ("rank", "title", "url", "source", "language", "less_related")
 """What a line says about each passage shown (the answers carry its words)."""
 
 
@@ -29,6 +32,9 @@ class Tally:
     down: int = 0
     liked: dict[int, Shown] = field(default_factory=dict)
     """Passages shown with a 👍, by passage id."""
+    answered: set[int] = field(default_factory=set)
+    """Of ``liked``, those shown above "Less closely related:" on some page (pages kept before
+    passages had levels read ``"strong"``: all of them)."""
     filters: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -41,6 +47,8 @@ def tally(votes: Sequence[Vote]) -> list[Tally]:
         if vote.vote > 0:
             entry.up += 1
             entry.liked.update((s.passage_id, s) for s in vote.shown)
+            page = sorted(vote.shown, key=lambda s: s.rank)
+            entry.answered.update(s.passage_id for s in page[: less_related_from([s.match for s in page])])
         else:
             entry.down += 1
         used = {k: v for k, v in asdict(vote.filters).items() if v}
@@ -53,13 +61,14 @@ def evaluation_lines(votes: Sequence[Vote]) -> list[dict[str, Any]]:
     """One question-file line per question with more 👍 than 👎."""
     lines = []
     for entry in tally(votes):
-        if entry.up <= entry.down or not entry.liked:
+        if entry.up <= entry.down or not entry.answered:
             continue
         shown = sorted(entry.liked.values(), key=lambda s: (s.rank, s.passage_id))
+        answers = [s for s in shown if s.passage_id in entry.answered]
         lines.append(
             {
                 "question": entry.question,
-                "answers": list(dict.fromkeys((s.highlight or s.text).strip() for s in shown)),
+                "answers": list(dict.fromkeys((s.highlight or s.text).strip() for s in answers)),
                 "kind": KIND,
                 "votes": {"up": entry.up, "down": entry.down},
                 "shown": [
@@ -69,6 +78,7 @@ def evaluation_lines(votes: Sequence[Vote]) -> list[dict[str, Any]]:
                         "url": s.url,
                         "source": s.source,
                         "language": s.language,
+                        "less_related": s.passage_id not in entry.answered,
                     }
                     for s in shown
                 ],

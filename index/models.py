@@ -8,9 +8,19 @@ those classes (each dataclass costs ~0.5 ms of a cold start to make).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def less_related_from(matches: Sequence[str]) -> int:
+    """How many of a page's passages, of these levels (``Result.match``) in the order shown, come
+    before "Less closely related:": all but its last run of ``"none"`` (``Answer.related``; the
+    votes' export reads the pages kept with them the same way)."""
+    at = len(matches)
+    while at and matches[at - 1] == "none":
+        at -= 1
+    return at
 
 
 def published_day(published: str | None, local_day: str | None) -> str | None:
@@ -146,10 +156,7 @@ class Answer:
         noise level is ever shown under the divider (measured: README, "Quality")."""
         if self.period_articles or self.match == "none":
             return len(self.results)
-        related = len(self.results)
-        while related and self.results[related - 1].match == "none":
-            related -= 1
-        return related
+        return less_related_from([r.match for r in self.results])
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from foreign_desk.bot.cli import cli
-from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
+from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore, Shown, Vote, _shown
 from foreign_desk.bot.feedback import evaluation_lines, tally
 from foreign_desk.index.config import Settings
 from foreign_desk.index.embed import Embedder
@@ -69,6 +70,35 @@ async def test_a_liked_answer_becomes_a_question_eval_reads_and_finds(
     assert question.answers == tuple(lines[0]["answers"]) and question.meta["votes"] == {"up": 2, "down": 1}
     summary = json.loads((await invoke(sample_copy, "eval", str(path), "--json")).stdout)
     assert summary["n"] == 1 and summary["recall"]["1"] == 1.0  # the passages voted for are found first
+
+
+def shown_at(rank: int, match: str) -> Shown:
+    return Shown(rank, rank, "a", "A story", None, "Antara", "id", f"Sentence {rank}.", "Text.", match)
+
+
+def test_passages_shown_under_less_closely_related_are_no_answers():
+    """Only the page's last run of "none" sits under the divider: a "none" passage above a weak
+    one was shown as an answer, and stays one."""
+    page = tuple(shown_at(r, m) for r, m in enumerate(["strong", "none", "weak", "none", "none"], 1))
+    votes = [Vote("x", 1, 1.0, "who visited Japan?", Filters(), 0, page[::-1])]  # stored order aside
+    (line,) = evaluation_lines(votes)
+    assert line["answers"] == ["Sentence 1.", "Sentence 2.", "Sentence 3."]
+    assert [(s["rank"], s["less_related"]) for s in line["shown"]] == [
+        (1, False), (2, False), (3, False), (4, True), (5, True)
+    ]  # fmt: skip
+    # A page of passages under the divider alone makes no question; one shown above it counts.
+    below = (shown_at(1, "weak"), shown_at(4, "none"))
+    assert evaluation_lines([Vote("y", 1, 1.0, "q", Filters(), 0, (shown_at(4, "none"),))]) == []
+    (again,) = evaluation_lines([Vote("y", 1, 1.0, "q", Filters(), 0, below)])
+    assert again["answers"] == ["Sentence 1."]
+
+
+def test_pages_kept_before_passages_had_levels_export_as_before():
+    """A page stored without ``match`` reads "strong": every passage of it is an answer."""
+    old = [{k: v for k, v in asdict(shown_at(r, "none")).items() if k != "match"} for r in (1, 2)]
+    (line,) = evaluation_lines([Vote("z", 1, 1.0, "q", Filters(), 0, _shown(json.dumps(old)))])
+    assert line["answers"] == ["Sentence 1.", "Sentence 2."]
+    assert [s["less_related"] for s in line["shown"]] == [False, False]
 
 
 async def test_one_vote_is_counted_in_the_singular(tmp_path: Path):
