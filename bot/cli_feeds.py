@@ -20,7 +20,7 @@ from foreign_desk.bot.cli_common import (
     progress_bar,
     run,
 )
-from foreign_desk.bot.render_text import counted
+from foreign_desk.bot.render_text import counted, language_name
 from foreign_desk.index.secrets import hide_secrets
 from rich.markup import escape
 
@@ -38,6 +38,12 @@ def _when(ts: float | None) -> str | None:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else None
+
+
+def _details(feed: Any) -> str:
+    """``Antara, Indonesian, every 30 min``: the language named in words, as in Discord."""
+    language = feed.language and language_name(feed.language)
+    return ", ".join(p for p in (feed.source, language, f"every {feed.every_minutes} min") if p)
 
 
 def _feed_json(feed: Any) -> dict[str, Any]:
@@ -155,7 +161,7 @@ def feeds_add(
                 url, name=name, source=source, language=language, every=every, guild_id=guild
             )
             await desk.caught_up()
-        details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
+        details = _details(feed)
         out.print(f"Added feed {escape(feed.name)!r} ({escape(hide_secrets(feed.url))}): {escape(details)}.")
         as_guild = f" --guild {guild}" if guild else ""  # as the same server, or it names a shared feed
         out.print(f"The bot polls it; `foreign-desk fetch {escape(feed.name)}{as_guild}` fetches it now.")
@@ -187,7 +193,7 @@ def feeds_list(state: State, as_json: bool, guild: int | None) -> None:
     if not items:
         out.print(_no_feeds(guild, read_only))
     for feed in items:
-        details = ", ".join(p for p in (feed.source, feed.language, f"every {feed.every_minutes} min") if p)
+        details = _details(feed)
         out.print(f"[bold]{escape(feed.name)}[/bold] {escape(feed.url)} [dim]({escape(details)})[/dim]")
         status = f"last success {feed.last_success or 'never'}; next poll {_when(feed.next_poll) or 'now'}"
         if feed.failures:

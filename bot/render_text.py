@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.text import Text
 
 if TYPE_CHECKING:  # annotations only: answering never builds an indexing run's report
+    from babel import Locale
     from foreign_desk.index.progress import IndexReport
 
 NOTHING_RELEVANT = "Nothing in the corpus answers that."
@@ -31,6 +32,14 @@ PROBLEMS_SHOWN = 50
 def counted(n: int, one: str, other: str | None = None) -> str:
     """``1 article``, ``2 articles`` (``other``: a plural that is not ``one`` + "s")."""
     return f"{n} {one if n == 1 else other or one + 's'}"
+
+
+def language_name(code: str, locale: Locale | str = "en") -> str:
+    """ "id" → "Indonesian" ("Indonesia" in ``locale`` "id"): the names of Babel's CLDR data, the
+    bot's and the CLI's alike; an unknown code as it is. Babel loads here, on a line naming one."""
+    from babel import Locale
+
+    return Locale.parse(locale).languages.get(code.split("-")[0].lower(), code)
 
 
 def mark_highlight(text: str, highlight: str, *, styled: bool) -> Text:
@@ -114,7 +123,7 @@ def nothing_text(filters: Filters = NO_FILTERS) -> str:
         return NOTHING_RELEVANT
     since, until = format_date(filters.since), format_date(filters.until)
     parts = [
-        f"in language {filters.language}" if filters.language else "",
+        f"in {language_name(filters.language)}" if filters.language else "",
         f"from {filters.source}" if filters.source else "",
         f"published from {since} to {until}" if since and until else "",
         f"published since {since}" if since and not until else "",
@@ -186,7 +195,8 @@ def stats_rows(stats: EngineStats, *, host: bool = True) -> list[tuple[str, Any]
     ``host``, what only the whole data folder has is left out: its generation and size on disk,
     which move with every server's articles, and its path (a server's managers see neither the
     host's paths nor other servers' activity)."""
-    langs = ", ".join(f"{k} {v}" for k, v in stats.languages.items()) or "-"
+    named = {"?": "unknown"}  # articles whose language could not be told
+    langs = ", ".join(f"{named.get(k) or language_name(k)} {v}" for k, v in stats.languages.items()) or "-"
     sources = ", ".join(f"{s.source} {s.articles}" for s in stats.sources) or "-"
     rows: list[tuple[str, Any]] = [
         ("articles", stats.articles),

@@ -25,6 +25,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from foreign_desk.bot.render_text import language_name
 
 LANGUAGES = ("en", "id")
 DEFAULT = "en"
@@ -93,7 +94,7 @@ class Texts:
 
     def language_name(self, code: str) -> str:
         """ "id" → "Indonesian" in English, "Indonesia" in Indonesian; unknown codes as they are."""
-        return self.locale.languages.get(code.split("-")[0].lower(), code)
+        return language_name(code, self.locale)
 
 
 @cache

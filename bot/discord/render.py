@@ -352,7 +352,7 @@ def stats_embed(stats: EngineStats, tx: Texts = EN, *, host: bool = True) -> dis
 
 
 def _languages(stats: EngineStats, tx: Texts) -> str:
-    """``Indonesian 3, English 2``: each language named in the reader's words (the CLI keeps codes)."""
+    """``Indonesia 3, Inggris 2``: each language named in the reader's words (the CLI's in English)."""
 
     def name(code: str) -> str:
         return tx("stats.language_unknown") if code == "?" else tx.language_name(code)

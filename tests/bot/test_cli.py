@@ -103,7 +103,9 @@ def test_nothing_relevant_is_said_plainly(sample_copy: Path) -> None:
         (["--source", "Foo"], "Nothing from Foo answers that."),
         (["--since", "0d", "--now", "2025-06-01"], "Nothing published since 1 Jun 2025 answers that."),
         (["--lang", "en", "--source", "IDN Times", "--since", "2023-01-01", "--until", "2023-01-30"],
-         "Nothing in language en from IDN Times published from 1 Jan 2023 to 30 Jan 2023 answers that."),
+         "Nothing in English from IDN Times published from 1 Jan 2023 to 30 Jan 2023 answers that."),
+        (["--lang", "id", "--until", "2023-01-30"],
+         "Nothing in Indonesian published until 30 Jan 2023 answers that."),
     ],
 )  # fmt: skip
 def test_nothing_within_the_filters_says_so_and_names_them(
@@ -362,6 +364,8 @@ def test_latest_and_stats_json(sample_copy: Path) -> None:
     stats = json.loads(stdout)
     assert stats["articles"] == 1 and stats["index_type"] == "flat" and stats["generation"] == 1
     assert stats["languages"] == {"id": 1} and stats["size_bytes"] > 0
+    code, stdout, _ = invoke(sample_copy, "stats")
+    assert code == 0 and "languages: Indonesian 1" in stdout  # in words for a reader; codes in --json
 
 
 def test_stats_names_a_relative_data_dir_by_its_absolute_path(

@@ -55,6 +55,7 @@ def test_feeds_add_list_fetch_and_remove(threaded_server: FixtureServer, data_di
     code, stdout, _ = invoke(data_dir, "feeds", "add", url, "--name", "world", "--source", "The Guardian",
                              "--lang", "en", "--every", "20")  # fmt: skip
     assert code == 0 and stdout.startswith("Added feed 'world'")
+    assert "The Guardian, English, every 20 min" in stdout  # the language in words, as in Discord
     code, stdout, _ = invoke(data_dir, "feeds", "list", "--json")
     (feed,) = json.loads(stdout)["feeds"]
     assert (feed["name"], feed["url"], feed["source"], feed["language"], feed["every_minutes"]) == (
@@ -81,7 +82,7 @@ def test_feeds_add_list_fetch_and_remove(threaded_server: FixtureServer, data_di
     assert code == 0
     assert stdout.splitlines()[0].startswith("Fetched 1 feed: 0 new, 0 updated, 0 duplicates, 2 unchanged")
     code, stdout, _ = invoke(data_dir, "feeds", "list")
-    assert "world" in stdout and "last success 20" in stdout
+    assert "world" in stdout and "last success 20" in stdout and "(The Guardian, English, every" in stdout
 
     assert invoke(data_dir, "fetch", "nope")[0] == 1
     code, stdout, _ = invoke(data_dir, "feeds", "remove", "world")
@@ -283,14 +284,15 @@ def test_a_server_lists_a_feed_another_follows_as_it_added_it(
     assert invoke(data_dir, "fetch", *guild_a)[0] == 1
     server.serve("/rss", body, content_type="application/rss+xml")
     added = invoke(data_dir, "feeds", "add", url + "#b", "--name", "y", "--every", "60", *guild_b)[1]
-    assert added.startswith(f"Added feed 'y' ({url}#b): en, every 60 min.")
+    assert added.startswith(f"Added feed 'y' ({url}#b): English, every 60 min.")
 
     lists = {g[1]: invoke(data_dir, "feeds", "list", *g)[1] for g in (guild_a, guild_b)}
     (a,), (b,) = (
         json.loads(invoke(data_dir, "feeds", "list", "--json", *g)[1])["feeds"] for g in (guild_a, guild_b)
     )
-    assert lists["111"].startswith(f"x {url} (id, every 10 min)") and "1 failure in a row" in lists["111"]
-    assert lists["222"].startswith(f"y {url}#b (en, every 60 min)\n   last success never; next poll")
+    assert lists["111"].startswith(f"x {url} (Indonesian, every 10 min)")  # the language in words
+    assert "1 failure in a row" in lists["111"]
+    assert lists["222"].startswith(f"y {url}#b (English, every 60 min)\n   last success never; next poll")
     assert "failure" not in lists["222"] and "HTTP 500" not in lists["222"]
     assert (a["name"], a["language"], a["every_minutes"], a["failures"]) == ("x", "id", 10, 1)
     assert (b["name"], b["language"], b["every_minutes"], b["failures"], b["last_error"]) == (
