@@ -11,13 +11,13 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from discord import app_commands
+from foreign_desk.bot.render_text import language_name
 from foreign_desk.index.engine import Engine
 from foreign_desk.index.models import SHARED, Scope, SourceCount
 
 from .limits import CHOICE_MAX, CHOICES_MAX, fit
 
 MAX_SCOPES = 256
-LANGUAGE_NAMES = {"en": "English", "id": "Indonesian", "ms": "Malay", "jv": "Javanese", "su": "Sundanese"}
 T = TypeVar("T")
 
 
@@ -71,7 +71,7 @@ class Catalog:
         typed = current.strip().lower()
         choices = []
         for code in await self.languages(scope):
-            name = f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+            name = f"{language_name(code)} ({code})"  # as the CLI and the bot name it
             if typed in name.lower():
                 choices.append(app_commands.Choice(name=name, value=code))
         return choices[:CHOICES_MAX]
