@@ -11,7 +11,9 @@ page, and outlives the answer; its voter is a salted hash of the answer and the 
 one vote per user and answer and links no two answers of one user. The users' cooldowns are kept
 here too (``cooldowns``: when each last asked, and the end of the wait each was last told of),
 each server's time zone, as an admin set it (``zones``), and when each server's last /admin
-fetch began (``server_fetches``), so every process spaces them. Nothing stores a Discord user id.
+fetch began (``server_fetches``), so every process spaces them, and the ids of the messages and
+commands a process took to answer (``claims``), so that two processes given the same one answer it
+once. Nothing stores a Discord user id.
 
 Concurrency: one store per process, used from its event loop: its writes on one connection, one
 at a time (a lock), its reads on another; several processes (shards, a CLI export) may open the
@@ -93,6 +95,10 @@ MIGRATIONS = (
     """,
     """
     CREATE TABLE server_fetches (guild_id INTEGER PRIMARY KEY, fetched_at REAL NOT NULL);
+    """,
+    """
+    CREATE TABLE claims (id INTEGER PRIMARY KEY, claimed_at REAL NOT NULL);
+    CREATE INDEX claims_by_age ON claims (claimed_at);
     """,
 )
 SQL_SPACE_FETCH = (

@@ -21,6 +21,13 @@ mentioning the bot would have it keep replying in the channel, on the rate limit
 shares. Whom a process told of which wait is in the file too (``cooldown_notices``: the end of the
 wait told of), so two processes never both tell; while the file is busy, a process tells once per
 wait of what it knows.
+
+A question is answered by one process, even when two get it (``claim``): two gateway sessions on
+one shard (a rolling restart, two processes started with the same shard ids) each get every
+message of its servers. The first process to insert the message's id in ``claims`` answers it,
+before any cooldown is looked at (the other would tell the asker they ask too fast); the ids are
+kept ``CLAIM_KEEP_S``, far longer than Discord replays a resumed session's events. While the file
+is busy a process answers anyway: a reply twice is better than none.
 Concurrency: one per bot, used from its event loop.
 """
 
@@ -58,6 +65,10 @@ SQL_NOTICE = (
 """Note that the user is told of the wait ending ``until``, unless they were told of it already: a
 notice of a wait that is over is none, and so is one further ahead than a wait (the clock was set
 back)."""
+CLAIM_KEEP_S = 3600.0
+"""How long a claimed message id is kept: a session resumed replays only what it missed meanwhile."""
+CLAIM_PRUNE_S = 60.0
+"""Claims older than ``CLAIM_KEEP_S`` are deleted at most this often."""
 
 
 class Cooldowns:
@@ -85,6 +96,7 @@ class Cooldowns:
         self._trying = asyncio.Lock()
         self._failures = 0
         """Tries that found the table busy, so far."""
+        self._claims_pruned_at = 0.0
 
     @classmethod
     async def open(
@@ -133,6 +145,31 @@ class Cooldowns:
         )
         self._remember(self._told, user_id, begun, now)
         return told
+
+    async def claim(self, event_id: int) -> bool:
+        """Whether this process answers the message (or interaction) ``event_id``: False when
+        another process claimed it first (see the module). Yes while the file is busy, logged."""
+        now = self.clock()
+        claimed = await self._shared(lambda: self._claim(event_id, now), lambda: None)
+        if claimed is None:
+            log.warning("answering %s unclaimed (the shared file is busy): another process may too", event_id)
+            return True
+        return claimed
+
+    async def _claim(self, event_id: int, now: float) -> bool:
+        """Insert ``event_id`` in ``claims``: True when no process had; prune old claims now and then
+        (and those ahead of the clock by more than they are kept: it was set back)."""
+        cur = await self.conn.execute(
+            "INSERT OR IGNORE INTO claims (id, claimed_at) VALUES (?, ?)", (event_id, now)
+        )
+        claimed = bool(cur.rowcount)
+        if not 0 <= now - self._claims_pruned_at < CLAIM_PRUNE_S:
+            self._claims_pruned_at = now
+            await self.conn.execute(
+                "DELETE FROM claims WHERE claimed_at NOT BETWEEN ? AND ?",
+                (now - CLAIM_KEEP_S, now + CLAIM_KEEP_S),
+            )
+        return claimed
 
     def _told_of(self, user_id: int, now: float) -> bool:
         """Whether this process knows the user was told of the wait that runs now."""

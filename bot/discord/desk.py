@@ -61,6 +61,11 @@ class Desk:
         if wait > 0:
             raise Refusal("ask.cooldown", seconds=math.ceil(wait))
 
+    async def claim(self, event_id: int) -> bool:
+        """Whether this process answers the message or command ``event_id``: another one given it
+        too (two gateway sessions on one shard) may have claimed it first (``Cooldowns.claim``)."""
+        return await self.cooldowns.claim(event_id)
+
     async def tells(self, user_id: int, refusal: Refusal) -> bool:
         """Whether a message (a mention, a DM) refused is answered with its refusal: a cooldown's
         at the first refusal of each wait only (``Cooldowns.first_notice``), the others always."""

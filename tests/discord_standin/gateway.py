@@ -346,19 +346,25 @@ class Gateway:
 
     def session_for(self, guild_id: int | None) -> Session | None:
         """The newest live session of the shard that owns `guild_id` (None: DMs, shard 0)."""
-        for session in reversed(self.sessions.values()):
-            if not session.ended and session.owns(guild_id):
-                return session
-        return None
+        sessions = self.sessions_for(guild_id)
+        return sessions[0] if sessions else None
+
+    def sessions_for(self, guild_id: int | None) -> list[Session]:
+        """The live sessions that get the events of `guild_id`, newest first: the newest one of its
+        shard, or all of them with `config.every_session_of_shard`."""
+        live = [s for s in reversed(self.sessions.values()) if not s.ended and s.owns(guild_id)]
+        return live if self.standin.config.every_session_of_shard else live[:1]
 
     async def dispatch_for(self, guild_id: int | None, event: str, data: dict[str, Any]) -> int:
-        """Dispatch an event of `guild_id` (None: a DM's) to the session of its shard."""
-        session = self.session_for(guild_id)
-        if session is None:
+        """Dispatch an event of `guild_id` (None: a DM's) to the session(s) of its shard; return
+        the `s` of the newest one."""
+        sessions = self.sessions_for(guild_id)
+        if not sessions:
             if self.current is None:
                 raise StandinUsageError("no client has identified with the stand-in yet (start one first)")
             raise StandinUsageError(f"no live session owns the shard of guild {guild_id} ({event})")
-        return await self.dispatch(event, data, session=session)
+        seqs = [await self.dispatch(event, data, session=session) for session in sessions]
+        return seqs[0]
 
     async def dispatch(self, event: str, data: dict[str, Any], *, session: Session | None = None) -> int:
         """Send a DISPATCH to `session` (default: the latest identified one); return its `s`.

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import errors as err
-from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT
+from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT, Session
 from .mentions import would_ping
 from .records import FLAG_EPHEMERAL, FLAG_LOADING, StoredMessage
 from .snowflakes import iso_now
@@ -237,10 +237,14 @@ class Messages:
         return any(str(r.id) in msg.mention_roles for r in guild.roles.values() if r.bot_id == world.bot.id)
 
     async def announce(self, msg: StoredMessage, event: str) -> None:
-        """Dispatch MESSAGE_CREATE/UPDATE/DELETE for `msg` if Discord would send it to the bot."""
+        """Dispatch MESSAGE_CREATE/UPDATE/DELETE for `msg` if Discord would send it to the bot:
+        to each session that gets its guild's events (`Gateway.sessions_for`)."""
+        for session in self.standin.gateway.sessions_for(msg.guild_id):
+            await self._announce_to(session, msg, event)
+
+    async def _announce_to(self, session: Session, msg: StoredMessage, event: str) -> None:
         gateway = self.standin.gateway
-        session = gateway.session_for(msg.guild_id)
-        if msg.ephemeral or session is None:
+        if msg.ephemeral:
             return
         if msg.channel_id in self.standin.world.private_channels:  # a group DM the bot is not in
             return

@@ -56,6 +56,10 @@ class StandinConfig:
     role_mention_shows_content: whether a message that mentions the bot's managed role (not the
         bot user) reaches a bot without the Message Content intent with its text. Discord
         documents the exemption for "messages in which the app is mentioned" only; test both.
+    every_session_of_shard: a guild's events (and DMs) go to every live session of its shard,
+        not only the newest. Discord lets several sessions identify with one `[shard_id,
+        num_shards]` ("You can establish multiple sessions with the same [shard_id, num_shards]",
+        Gateway docs, Sharding), as two processes do in a rolling restart's overlap.
     """
 
     heartbeat_interval_ms: int = 1000
@@ -66,6 +70,7 @@ class StandinConfig:
     split_compressed_frames: bool = False
     strict_commands: bool = False
     role_mention_shows_content: bool = True
+    every_session_of_shard: bool = False
     attachment_size_limit: int = 10 * 1024 * 1024
     host: str = "127.0.0.1"
     max_guilds_per_shard: int = 2500

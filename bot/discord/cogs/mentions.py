@@ -9,6 +9,9 @@ before the bot user; a mention of that role is a mention of the bot. Discord doc
 content exemption for mentions of the app only: should a role mention arrive without its text,
 the bot says how to mention it so that it can read the question, rather than staying silent.
 
+A message is answered by the process that claims it first (``Desk.claim``): two gateway sessions
+on one shard (a rolling restart) both get it.
+
 A message refused for the asker's cooldown gets its reply at the first refusal of each wait
 only (``Desk.tells``); the asker's later tries in that wait go unanswered.
 """
@@ -65,6 +68,8 @@ class MentionsCog(commands.Cog):
         self.bot = bot
         self.handled_through = 0
         """The newest message id whose handling (an answer, a refusal, or nothing) has finished."""
+        self.questions = 0
+        """Messages addressed to the bot whose handling has finished (answered here or elsewhere)."""
 
     def addressed(self, message: discord.Message) -> bool:
         """Is this a question for the bot: a DM, or a message that mentions it (as configured)?
@@ -85,9 +90,19 @@ class MentionsCog(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         try:
             if self.addressed(message):
-                await self._answer(message)
+                await self._answer_once(message)
         finally:
             self.handled_through = max(self.handled_through, message.id)
+
+    async def _answer_once(self, message: discord.Message) -> None:
+        """Answer, unless another process claimed the message first (``Desk.claim``)."""
+        try:
+            if await self.bot.desk.claim(message.id):
+                await self._answer(message)
+            else:
+                log.info("message %s is answered by another process", message.id)
+        finally:
+            self.questions += 1
 
     async def _answer(self, message: discord.Message) -> None:
         assert self.bot.user is not None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import pytest
 from foreign_desk.bot.discord.client import intents_for
+from foreign_desk.bot.discord.cogs.mentions import MentionsCog
 from foreign_desk.bot.discord.i18n import EN
 from foreign_desk.bot.discord.settings import BotSettings
 
@@ -154,6 +156,27 @@ def test_intents_are_only_what_the_features_need() -> None:
     assert both == GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES and not both & MESSAGE_CONTENT
     assert intents_for(BotSettings(answer_mentions=False)).value == GUILDS | DIRECT_MESSAGES
     assert intents_for(BotSettings(answer_dms=False)).value == GUILDS | GUILD_MESSAGES
+
+
+@pytest.mark.parametrize("cooldown_s", [0.0, 60.0])
+async def test_a_question_two_processes_get_is_answered_once(
+    standin: DiscordStandin, start_bot: StartBot, cooldown_s: float
+):
+    """Two sessions on one shard (a rolling restart's overlap, two processes started with the same
+    shard ids) both get every message: one process answers, the other says nothing, not even
+    that the asker asks too fast (with a cooldown, the first one started the asker's wait)."""
+    standin.config.every_session_of_shard = True
+    options = {"identify_spacing_s": 0.0, "cooldown_s": cooldown_s}
+    async with asyncio.timeout(60), start_bot(**options) as one, start_bot(**options) as other:
+        said = await standin.send_message(f"{standin.bot.mention} {NATO_JAPAN}")
+        dm = await standin.send_message(NATO_JAPAN, dm=True, author=standin.admin)
+        cogs = [cast(MentionsCog, bot.get_cog("MentionsCog")) for bot in (one, other)]
+        await standin.wait_until(
+            lambda: [c.questions for c in cogs] == [2, 2], what="both handled by both", timeout=30
+        )
+    replies = [m.message_reference["message_id"] for m in standin.bot_messages() if m.message_reference]
+    assert sorted(replies) == sorted([str(said.id), str(dm.id)])
+    assert_everything_quiet(standin)
 
 
 def _without_embed_links(standin: DiscordStandin) -> Channel:
