@@ -6,11 +6,18 @@ error; of the host's own trouble (its store: ``failures``), the user reads that 
 the log what it was; a store busy past the wait (another process writing) says to try again in
 a moment. Anything else is a bug: the user sees a short apology and the traceback is logged
 once, here (discord.py's own "Ignoring exception" logging is replaced, not added to).
+
+An interaction that Discord no longer takes a response for (40060: already acknowledged, by
+another process given it too; 10062: unknown, its 3 seconds past) is told nothing, since no reply
+could reach the user, and logged without a traceback. A command is run by the process that
+claims it first (``DeskTree.interaction_check``): two gateway sessions on one shard may both get
+it, and the one refused for the cooldown the other started would race the answer to the reply.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -22,7 +29,12 @@ from .i18n import EN, Texts, for_interaction
 from .limits import escape_content
 from .replies import tell_privately
 
+if TYPE_CHECKING:
+    from .client import ForeignDeskBot
+
 log = logging.getLogger(__name__)
+ALREADY_ACKNOWLEDGED = 40060
+UNKNOWN_INTERACTION = 10062
 
 
 def user_message(error: BaseException, tx: Texts = EN) -> str | None:
@@ -53,9 +65,15 @@ def user_message(error: BaseException, tx: Texts = EN) -> str | None:
 
 async def report_error(interaction: discord.Interaction, error: BaseException, where: str) -> None:
     """Tell the user (privately) and, for bugs, log the traceback once."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, discord.HTTPException) and original.code in (
+        ALREADY_ACKNOWLEDGED,
+        UNKNOWN_INTERACTION,
+    ):
+        log.info("%s: interaction %s takes no response: %s", where, interaction.id, original)
+        return
     tx = for_interaction(interaction)
     message = user_message(error, tx)
-    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if message is None:
         log.error(
             "%s failed (user %s, guild %s)",
@@ -81,6 +99,15 @@ async def report_error(interaction: discord.Interaction, error: BaseException, w
 
 class DeskTree(app_commands.CommandTree):
     """The command tree with the bot's error handler."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Run a command only where it is claimed first (see the module); autocomplete always."""
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        if await cast("ForeignDeskBot", self.client).desk.claim(interaction.id):
+            return True
+        log.info("interaction %s is answered by another process", interaction.id)
+        return False
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /

@@ -128,6 +128,26 @@ async def test_the_cooldown_holds_in_every_process_and_in_dms(standin: DiscordSt
     assert [r.content.startswith("You're asking faster than I can read") for r in refusals] == [True] * 3
 
 
+@pytest.mark.parametrize("cooldown_s", [0.0, 60.0])
+async def test_a_command_two_processes_get_is_answered_once(
+    standin: DiscordStandin, start_bot: StartBot, caplog: pytest.LogCaptureFixture, cooldown_s: float
+):
+    """Two sessions on one shard both get the /ask: one process answers; the other neither responds
+    (Discord would refuse it: 40060) nor, with a cooldown, races the answer with a refusal."""
+    caplog.set_level(logging.INFO, logger="foreign_desk.bot.discord")
+    standin.config.every_session_of_shard = True
+    options = {"identify_spacing_s": 0.0, "cooldown_s": cooldown_s}
+    async with asyncio.timeout(60), start_bot(**options), start_bot(**options):
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        answer = await ix.wait_for_reply(timeout=20)
+        await standin.wait_until(
+            lambda: ix.rejected or "is answered by another process" in caplog.text, what="the other process"
+        )
+    assert [r.error_code for r in ix.rejected] == []
+    assert embed_of(answer)["title"] == NATO_JAPAN and ix.replies == [answer]
+    assert_everything_quiet(standin)
+
+
 async def test_too_long_a_question_gets_a_friendly_private_reply(
     standin: DiscordStandin, start_bot: StartBot
 ):
