@@ -148,6 +148,39 @@ async def test_a_command_two_processes_get_is_answered_once(
     assert_everything_quiet(standin)
 
 
+async def test_a_command_acknowledged_elsewhere_is_no_error(
+    standin: DiscordStandin,
+    start_bot: StartBot,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Both processes run the command when the claims could not be read (the file busy): the one
+    whose response Discord refuses (40060) logs it quietly and tries no apology, which Discord
+    would refuse too."""
+    caplog.set_level(logging.INFO, logger="foreign_desk.bot.discord")
+    standin.config.every_session_of_shard = True
+    async with (
+        asyncio.timeout(60),
+        start_bot(identify_spacing_s=0.0) as one,
+        start_bot(identify_spacing_s=0.0) as other,
+    ):
+        for bot in (one, other):
+            monkeypatch.setattr(bot.desk, "claim", _claimed)
+        ix = await standin.send_slash_command("ask", {"question": NATO_JAPAN})
+        answer = await ix.wait_for_reply(timeout=20)
+        done = ("takes no response", "could not tell user")  # quietly, or after an apology refused
+        await standin.wait_until(lambda: any(d in caplog.text for d in done), what="the refused one")
+    assert [r.error_code for r in ix.rejected] == [40060]
+    assert embed_of(answer)["title"] == NATO_JAPAN and ix.replies == [answer]
+    assert [
+        r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("foreign_desk")
+    ] == []
+
+
+async def _claimed(event_id: int) -> bool:
+    return True
+
+
 async def test_too_long_a_question_gets_a_friendly_private_reply(
     standin: DiscordStandin, start_bot: StartBot
 ):

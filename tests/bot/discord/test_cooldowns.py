@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from foreign_desk.bot.discord.answers import FILE_NAME, AnswerStore
-from foreign_desk.bot.discord.cooldowns import Cooldowns
+from foreign_desk.bot.discord.cooldowns import CLAIM_KEEP_S, CLAIM_PRUNE_S, Cooldowns
 
 from tests.discord_standin import DiscordStandin
 
@@ -132,6 +132,27 @@ async def test_a_burst_of_questions_is_acknowledged_while_another_process_holds_
         answers = [await ix.wait_for_reply(lambda m: bool(m.embeds), timeout=60) for ix in asked]
     assert acknowledged == [5] * 16
     assert all(embed_of(a)["title"] == NATO_JAPAN for a in answers)
+
+
+async def test_a_message_is_claimed_by_one_process_and_claims_are_forgotten(store: AnswerStore, processes):
+    now, here, there = processes
+    assert [await here.claim(7), await there.claim(7), await here.claim(7)] == [True, False, False]
+    assert await there.claim(8) and not await here.claim(8)
+    now[0] += CLAIM_KEEP_S + CLAIM_PRUNE_S
+    assert await here.claim(9)  # an hour later: 7 and 8 are forgotten
+    async with store.conn.execute("SELECT id FROM claims") as cur:
+        assert [row[0] for row in await cur.fetchall()] == [9]
+
+
+async def test_a_message_is_answered_while_the_claims_are_busy(store: AnswerStore, processes, caplog):
+    _, here, there = processes
+    await store.conn.execute("BEGIN IMMEDIATE")  # another writer holds the file
+    try:
+        assert await here.claim(7) and await there.claim(7)  # a reply twice rather than none
+    finally:
+        await store.conn.execute("ROLLBACK")
+    assert "answering 7 unclaimed" in caplog.text
+    assert await here.claim(8) and not await there.claim(8)  # the file usable again
 
 
 async def test_a_refused_user_is_told_once_per_wait_by_whichever_process_refuses_first(processes):
