@@ -95,7 +95,8 @@ Main API (on `DiscordStandin`; modules: `server` lifecycle/queries, `actions` us
   `request_reconnect()`, `invalidate_session()`, `drop_connection()`.
 - `StandinConfig`: heartbeat_interval_ms, interaction_ack_timeout, interaction_token_ttl,
   bot_token, privileged_intents, split_compressed_frames, strict_commands, max_guilds_per_shard,
-  recommended_shards, route_limits, global_limit, nonce_window_s, role_mention_shows_content.
+  recommended_shards, route_limits, global_limit, nonce_window_s, role_mention_shows_content,
+  every_session_of_shard.
 - `refusals.inject(matches, status, code, message=, count=)`: the next matching request(s) get
   that error (say a 403 with code 40333, Cloudflare's block), whatever the world allows.
 - `mentions.would_ping(body)`: Discord's allowed_mentions rule for one request body.

@@ -102,3 +102,27 @@ async def test_two_clients_one_shard_each_share_the_guilds(
         mine = {g.id for g in guilds if shard_of(g.id, 2) == shard_id}
         assert {g.id for g in client.guilds} == mine
         assert {gid for gid, _ in client.seen} == mine | ({0} if shard_id == 0 else set())  # DMs: shard 0
+
+
+class MessageWatcher(ShardedWatcher):
+    async def on_message(self, message: discord.Message) -> None:
+        self.seen.append((message.id, message.guild.id if message.guild is not None else None))
+
+
+@pytest.mark.parametrize("every_session", [False, True])
+async def test_two_sessions_of_one_shard_get_its_messages_as_configured(
+    standin: DiscordStandin, client_options: dict[str, Any], every_session: bool
+):
+    """Discord allows several sessions on one [shard_id, num_shards] (a rolling restart's overlap):
+    `every_session_of_shard` gives each of them the shard's events; by default only the newest."""
+    standin.config.every_session_of_shard = every_session
+    guilds_on_both_shards(standin)
+    older, newer = [MessageWatcher(client_options, shard_ids=[0], shard_count=2) for _ in range(2)]
+    even = next(g for g in standin.world.bot_guilds() if shard_of(g.id, 2) == 0)
+    async with asyncio.timeout(20), standin.run_client(older), standin.run_client(newer):
+        said = await standin.send_message("hello", channel=even.general, author=owner_of(standin, even))
+        await standin.wait_until(lambda: newer.seen, what="the newest session's MESSAGE_CREATE")
+        if every_session:
+            await standin.wait_until(lambda: older.seen, what="the older session's MESSAGE_CREATE")
+    assert newer.seen == [(said.id, even.id)]
+    assert older.seen == ([(said.id, even.id)] if every_session else [])
