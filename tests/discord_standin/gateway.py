@@ -11,9 +11,9 @@ Shards: IDENTIFY's `shard: [id, count]` (default [0, 1]) picks the guilds a sess
 with `(guild_id >> 22) % count == id` — in READY and GUILD_CREATE, and every later event of a
 guild goes to the newest live session of its shard (DMs to shard 0), so several clients (one per
 shard, in several processes) share the guilds as on Discord; with `every_session_of_shard`, to
-each live session of its shard, as Discord does for sessions identified with the same shard. A shard that would hold more than
-`max_guilds_per_shard` guilds is closed with 4011 (sharding required); an impossible shard
-(id >= count) with 4010.
+each live session of its shard, as Discord does for sessions identified with the same shard. A
+shard that would hold more than `max_guilds_per_shard` guilds is closed with 4011 (sharding
+required); an impossible shard (id >= count) with 4010.
 """
 
 from __future__ import annotations

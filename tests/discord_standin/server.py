@@ -58,8 +58,8 @@ class StandinConfig:
         documents the exemption for "messages in which the app is mentioned" only; test both.
     every_session_of_shard: a guild's (or DM's) messages, interactions and other `dispatch_for`
         events go to every live session of its shard, not only the newest (a guild joined or
-        left is still told to the newest only). Discord lets several sessions identify with one `[shard_id,
-        num_shards]` ("You can establish multiple sessions with the same [shard_id, num_shards]",
+        left is still told to the newest only). Discord lets several sessions identify with one
+        `[shard_id, num_shards]` ("You can establish multiple sessions with the same [shard_id, num_shards]",
         Gateway docs, Sharding), as two processes do in a rolling restart's overlap.
     """
 
